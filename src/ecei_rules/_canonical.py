@@ -1,0 +1,80 @@
+"""Canonical JSON (RFC 8785, via the ``rfc8785`` package) and conversions to JSON values."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Mapping
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+import rfc8785
+
+from .logic import UNKNOWN, Interval
+
+#: Decimal values keep at most this many significant digits, so that the IEEE double of
+#: RFC 8785 canonical JSON represents exactly the same decimal text.
+MAX_SIGNIFICANT_DIGITS = 15
+
+
+def significant_digits(value: Decimal) -> int:
+    """Count the significant digits of a finite decimal (``0.750`` has 2)."""
+    digits = value.normalize().as_tuple().digits
+    return len(digits)
+
+
+def number_to_json(value: Decimal | Fraction | int) -> int | float | str:
+    """An exact number as a JSON number: integral values as ints, others as floats.
+
+    Decimals are limited to 15 significant digits on input, so the float's shortest
+    representation is the same decimal text. A fraction with no finite decimal form
+    (1/3) becomes the string ``"1/3"``.
+    """
+    if isinstance(value, bool):
+        raise TypeError("a boolean is not a number")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, Fraction):
+        if value.denominator == 1:
+            return int(value)
+        den = value.denominator
+        while den % 2 == 0:
+            den //= 2
+        while den % 5 == 0:
+            den //= 5
+        if den != 1:
+            return f"{value.numerator}/{value.denominator}"
+        value = Decimal(value.numerator) / Decimal(value.denominator)
+    if value == value.to_integral_value():
+        return int(value)
+    return float(value)
+
+
+def to_json(value: Any) -> Any:
+    """Convert engine values (Decimal, date, tuples, UNKNOWN ...) to plain JSON values."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, (int, Decimal, Fraction)):
+        return number_to_json(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(k): to_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_json(v) for v in value]
+    if value is UNKNOWN:
+        return None
+    if isinstance(value, Interval):
+        return {"at_least": value.lo, "at_most": value.hi}
+    raise TypeError(f"no JSON form for {type(value).__name__}")
+
+
+def canonical_bytes(value: Any) -> bytes:
+    """RFC 8785 canonical JSON of a value (converted with :func:`to_json`)."""
+    return rfc8785.dumps(to_json(value))
+
+
+def sha256_hex(data: bytes) -> str:
+    """Hex SHA-256 of some bytes."""
+    return hashlib.sha256(data).hexdigest()

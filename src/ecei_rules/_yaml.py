@@ -1,0 +1,251 @@
+"""Safe YAML reading that remembers where every value came from.
+
+PyYAML composes the node graph (the C parser when available); this module turns nodes into
+plain Python values itself, so that it can:
+
+* resolve plain scalars by the YAML 1.2 core schema (``no`` stays a string, ``0.75`` becomes
+  an exact :class:`~decimal.Decimal`, ``2019-11-15`` a :class:`~datetime.date`);
+* reject duplicate keys, custom tags, anchors and aliases (no alias bombs);
+* record the line and column of every key and value under its JSON pointer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import yaml
+
+from .errors import Diagnostic, pointer_join
+
+MAX_BYTES = 4 * 1024 * 1024
+MAX_DEPTH = 64
+MAX_NODES = 500_000
+
+_Loader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+_CORE = "tag:yaml.org,2002:"
+_ALLOWED_TAGS = {_CORE + t for t in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq")}
+
+
+class _CoreLoader(_Loader):  # type: ignore[misc, valid-type]
+    """A safe loader whose implicit scalar types follow the YAML 1.2 core schema."""
+
+    yaml_implicit_resolvers: dict[str | None, list[tuple[str, re.Pattern[str]]]] = {}
+
+
+def _add(tag: str, pattern: str, first: str) -> None:
+    _CoreLoader.add_implicit_resolver(_CORE + tag, re.compile(pattern, re.X), list(first))
+
+
+_add("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF")
+_add("null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""])  # type: ignore[arg-type]
+_add("int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", "-+0123456789")
+_add(
+    "float",
+    r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+    "-+0123456789.",
+)
+_add("timestamp", r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "0123456789")
+
+
+@dataclass
+class Positions:
+    """Where each value (and each mapping key) of a document stands in its file."""
+
+    file: str | None
+    values: dict[str, tuple[int, int]] = field(default_factory=dict)
+    keys: dict[str, tuple[int, int]] = field(default_factory=dict)
+    styles: dict[str, str | None] = field(default_factory=dict)
+
+    def locate(self, pointer: str, *, key: bool = False) -> tuple[int | None, int | None]:
+        """Return (line, column) of the value at ``pointer`` or of its nearest ancestor."""
+        table = self.keys if key else self.values
+        probe = pointer
+        while True:
+            if probe in table:
+                return table[probe]
+            if key and probe in self.values:
+                return self.values[probe]
+            if not probe:
+                return (None, None)
+            probe = probe.rsplit("/", 1)[0]
+
+
+@dataclass
+class YamlDocument:
+    """A parsed YAML document, its positions and any problems met on the way."""
+
+    data: Any
+    positions: Positions
+    diagnostics: list[Diagnostic]
+
+
+class _Abort(Exception):
+    pass
+
+
+def parse_yaml(text: str, file: str | None = None) -> YamlDocument:
+    """Parse one YAML document safely; never raises for bad input."""
+    positions = Positions(file)
+    diags: list[Diagnostic] = []
+
+    def diag(code: str, message: str, mark: Any = None, pointer: str = "", suggestion: str | None = None) -> None:
+        line = mark.line + 1 if mark is not None else None
+        col = mark.column + 1 if mark is not None else None
+        diags.append(Diagnostic(code, message, file, line, col, pointer, suggestion))
+
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
+        diag("E005", f"the file is larger than {MAX_BYTES // (1024 * 1024)} MiB")
+        return YamlDocument(None, positions, diags)
+    if "\t" in text:
+        for number, line_text in enumerate(text.splitlines(), 1):
+            stripped = line_text.lstrip(" ")
+            if stripped.startswith("\t"):
+                diags.append(
+                    Diagnostic(
+                        "E002",
+                        "a tab indents this line; YAML indentation must use spaces",
+                        file,
+                        number,
+                        len(line_text) - len(stripped) + 1,
+                        "",
+                        "replace the tab with spaces",
+                    )
+                )
+                return YamlDocument(None, positions, diags)
+    try:
+        loader = _CoreLoader(text)
+        try:
+            node = loader.get_single_node()
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        message = " ".join(str(p) for p in (exc.context, exc.problem) if p)
+        diag("E002", message or "invalid YAML", mark)
+        return YamlDocument(None, positions, diags)
+    except yaml.YAMLError as exc:
+        diag("E002", str(exc).splitlines()[0] if str(exc) else "invalid YAML")
+        return YamlDocument(None, positions, diags)
+    except RecursionError:
+        diag("E005", f"the document is nested too deeply (at most {MAX_DEPTH} levels)")
+        return YamlDocument(None, positions, diags)
+    if node is None:
+        return YamlDocument(None, positions, diags)
+
+    count = 0
+    seen_anchor = False
+
+    def build(n: Any, pointer: str, depth: int) -> Any:
+        nonlocal count, seen_anchor
+        count += 1
+        if count > MAX_NODES:
+            diag("E005", f"the document has more than {MAX_NODES} values", n.start_mark, pointer)
+            raise _Abort
+        if depth > MAX_DEPTH:
+            diag("E005", f"the document is nested more than {MAX_DEPTH} levels deep", n.start_mark, pointer)
+            raise _Abort
+        positions.values[pointer] = (n.start_mark.line + 1, n.start_mark.column + 1)
+        if n.tag not in _ALLOWED_TAGS:
+            diag("E004", f"the YAML tag '{n.tag}' is not allowed in rulesets", n.start_mark, pointer,
+                 "remove the tag; rulesets use plain YAML values")
+            return None
+        if isinstance(n, yaml.MappingNode):
+            out: dict[str, Any] = {}
+            for key_node, value_node in n.value:
+                if key_node.tag == _CORE + "merge":
+                    diag("E004", "merge keys ('<<') are not allowed", key_node.start_mark, pointer,
+                         "write the keys out, or use 'extends' to build on another version")
+                    continue
+                if not isinstance(key_node, yaml.ScalarNode):
+                    diag("E103", "a mapping key must be a plain value", key_node.start_mark, pointer)
+                    continue
+                key = _scalar(key_node)
+                if isinstance(key, bool) or key is None or isinstance(key, (Decimal, dt.date)):
+                    key = str(key_node.value)
+                key = str(key)
+                child = pointer_join(pointer, key)
+                if key in out:
+                    first = positions.keys.get(child)
+                    where = f" (first defined on line {first[0]})" if first else ""
+                    diag("E003", f"duplicate key '{key}'{where}", key_node.start_mark, child,
+                         "remove one of the two; YAML would silently keep only the last")
+                    continue
+                positions.keys[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+                out[key] = build(value_node, child, depth + 1)
+            return out
+        if isinstance(n, yaml.SequenceNode):
+            return [build(item, pointer_join(pointer, i), depth + 1) for i, item in enumerate(n.value)]
+        positions.styles[pointer] = n.style
+        try:
+            return _scalar(n)
+        except ValueError as exc:
+            diag("E103", str(exc), n.start_mark, pointer)
+            return None
+
+    # Aliases are resolved by the composer into shared nodes; detect them before building.
+    if _has_alias(node):
+        seen_anchor = True
+    if seen_anchor:
+        diag("E004", "anchors and aliases ('&', '*') are not allowed in rulesets", node.start_mark, "",
+             "write values out, or use 'extends' to build on another version")
+        return YamlDocument(None, positions, diags)
+    try:
+        data = build(node, "", 0)
+    except _Abort:
+        return YamlDocument(None, positions, diags)
+    return YamlDocument(data, positions, diags)
+
+
+def _has_alias(root: Any) -> bool:
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        n = stack.pop()
+        if id(n) in seen:
+            return True
+        seen.add(id(n))
+        if isinstance(n, yaml.MappingNode):
+            for k, v in n.value:
+                stack.append(k)
+                stack.append(v)
+        elif isinstance(n, yaml.SequenceNode):
+            stack.extend(n.value)
+    return False
+
+
+def _scalar(n: Any) -> Any:
+    tag, text = n.tag, n.value
+    if tag == _CORE + "str":
+        return str(text)
+    if tag == _CORE + "null":
+        return None
+    if tag == _CORE + "bool":
+        return text.lower() == "true"
+    if tag == _CORE + "int":
+        cleaned = text.replace("_", "")
+        if cleaned.startswith(("0o", "0x")):
+            return int(cleaned, 0)
+        if len(cleaned) > 40:
+            raise ValueError(f"the integer {text[:20]}... has more than 40 digits")
+        return int(cleaned, 10)
+    if tag == _CORE + "float":
+        if text.lower().lstrip("+-") in (".inf", ".nan"):
+            raise ValueError(f"'{text}' is not a finite number")
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            raise ValueError(f"'{text}' is not a number") from None
+        if abs(value.adjusted()) > 300:
+            raise ValueError(f"the number {text} is too large or too small")
+        return value
+    if tag == _CORE + "timestamp":
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"'{text}' is not a valid date (YYYY-MM-DD)") from None
+    return str(text)

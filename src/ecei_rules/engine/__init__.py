@@ -1,0 +1,1 @@
+"""The engine: compile a ruleset into a plan and evaluate assessments into decisions."""

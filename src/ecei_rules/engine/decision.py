@@ -1,0 +1,120 @@
+"""The Decision: a label, its validity, and the full trace that explains it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .._canonical import to_json
+
+Outcome = Literal["met", "not_met", "unknown"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+
+class ParameterUse(_Frozen):
+    """A parameter a criterion or score read, with its provenance."""
+
+    name: str = Field(description="The parameter's name.")
+    value: Any = Field(description="Its value.")
+    unit: str | None = Field(default=None, description="Its unit.")
+    provenance: Literal["sourced", "assumed"] = Field(description="Sourced with a citation, or assumed.")
+    source: str = Field(description="The citation, or why the value is assumed.")
+
+
+class CriterionResult(_Frozen):
+    """One criterion's outcome and the inputs it read."""
+
+    id: str = Field(description="The criterion id.")
+    title: str = Field(description="The criterion's title.")
+    clause: str | None = Field(default=None, description="The clause or source it implements.")
+    outcome: Outcome = Field(description="met, not_met or unknown.")
+    condition: str = Field(description="The condition as written in the ruleset.")
+    inputs: dict[str, Any] = Field(description="JSON pointer -> value of every input read that has a value.")
+    missing: tuple[str, ...] = Field(description="JSON pointers of inputs it reads that are absent.")
+    parameters: tuple[ParameterUse, ...] = Field(description="The parameters (thresholds) it reads.")
+
+
+class GroupResult(_Frozen):
+    """A group's outcome (all members met)."""
+
+    id: str
+    title: str
+    outcome: Outcome
+    all_of: tuple[str, ...]
+
+
+class ScoreResult(_Frozen):
+    """A weighted score: met, unknown and total weight against the threshold."""
+
+    id: str
+    title: str
+    clause: str | None = None
+    outcome: Outcome
+    met_weight: Decimal | int = Field(description="Weight of the criteria that are met.")
+    unknown_weight: Decimal | int = Field(description="Weight of the criteria that are unknown.")
+    total_weight: Decimal | int = Field(description="Weight of all the score's criteria.")
+    required_weight: Decimal | int = Field(description="threshold x total_weight: the met weight needed.")
+    threshold: ParameterUse = Field(description="The threshold share and its provenance.")
+    weights: dict[str, Decimal | int] = Field(description="Criterion id -> weight.")
+    weights_provenance: Literal["sourced", "assumed"] = Field(description="Provenance of the weights.")
+    weights_source: str = Field(description="Citation, or why the weights are assumed.")
+
+
+class TierResult(_Frozen):
+    """A tier's outcome, what it requires, and the inputs missing when it is unknown."""
+
+    label: str
+    title: str
+    outcome: Outcome
+    requires: tuple[str, ...]
+    missing: tuple[str, ...] = Field(description="For an unknown tier: the absent inputs that left it unknown.")
+
+
+class Resolution(_Frozen):
+    """How the ruleset version was chosen."""
+
+    method: Literal["given", "pinned", "in_force"] = Field(
+        description="given: the caller passed a ruleset; pinned: a version was asked for; "
+        "in_force: the version in force on the assessment date."
+    )
+    reason: str = Field(description="The reason in words.")
+
+
+class Decision(_Frozen):
+    """The result of evaluating one assessment under one ruleset version."""
+
+    methodology: str
+    version: str
+    ruleset_sha256: str
+    resolution: Resolution
+    organisation: str | None = Field(default=None, description="organisation.id when the inputs have one.")
+    label: str = Field(description="The awarded label, or 'none'.")
+    valid_from: dt.date | None
+    valid_until: dt.date | None
+    validity_rule: str | None = Field(description="The id of the validity rule applied.")
+    tiers: tuple[TierResult, ...]
+    criteria: tuple[CriterionResult, ...]
+    groups: tuple[GroupResult, ...]
+    scores: tuple[ScoreResult, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """The decision as plain JSON values (numbers as JSON numbers, dates as ISO strings)."""
+        data: dict[str, Any] = to_json(self.model_dump(mode="python"))
+        return data
+
+    def outcome_of(self, ref: str) -> Outcome:
+        """The outcome of a criterion, group, score or tier by id or label."""
+        for collection in (self.criteria, self.groups, self.scores):
+            for item in collection:
+                if item.id == ref:
+                    return item.outcome
+        for tier in self.tiers:
+            if tier.label == ref:
+                return tier.outcome
+        raise KeyError(ref)

@@ -1,0 +1,159 @@
+"""Errors and diagnostics.
+
+The exception tree::
+
+    EceiRulesError                 every error this library raises on purpose
+    ├── RulesetError (ValueError)  a ruleset has problems; holds all diagnostics
+    ├── AssessmentError (ValueError) an assessment does not match the declared inputs
+    └── ResolutionError (LookupError) no ruleset version answers a request
+
+A :class:`Diagnostic` names the problem (a stable code, see ``CODES``), the place (file,
+line, column and JSON pointer) and, where one exists, a suggestion.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+
+#: Every diagnostic code with a one-line summary. Codes are stable: never reuse one.
+CODES: dict[str, str] = {
+    "E001": "the file cannot be read, or is not UTF-8 text",
+    "E002": "YAML syntax error",
+    "E003": "duplicate key in a mapping",
+    "E004": "YAML construct not allowed in rulesets (tags, anchors beyond limits, merge keys)",
+    "E005": "the document is too large or too deeply nested",
+    "E101": "unknown key",
+    "E102": "a required key is missing",
+    "E103": "a value has the wrong type or form",
+    "E104": "unknown name in a condition",
+    "E105": "unknown parameter",
+    "E106": "unknown criterion, group or score",
+    "E107": "unknown type or catalogue",
+    "E108": "conflicting or duplicate definitions",
+    "E109": "extends: the base version cannot be found, or the chain loops",
+    "E201": "condition syntax error",
+    "E202": "construct not allowed in a condition",
+    "E203": "unknown function, or a function called with the wrong arguments",
+    "E204": "type error in a condition",
+    "E205": "a literal is out of range",
+    "E301": "validity rules do not cover every label",
+    "E302": "an embedded test is invalid",
+    "A001": "assessment: a required field is missing",
+    "A002": "assessment: unknown field",
+    "A003": "assessment: wrong type",
+    "A004": "assessment: value out of range",
+    "A005": "assessment: a consistency check failed",
+    "A006": "assessment: the document cannot be parsed",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """One problem found in a ruleset or an assessment, with where it is."""
+
+    code: str
+    message: str
+    file: str | None = None
+    line: int | None = None
+    column: int | None = None
+    pointer: str = ""
+    suggestion: str | None = None
+    severity: Severity = "error"
+
+    def location(self) -> str:
+        """Return ``file:line:column`` (as much of it as is known)."""
+        parts = [self.file or "<input>"]
+        if self.line is not None:
+            parts.append(str(self.line))
+            if self.column is not None:
+                parts.append(str(self.column))
+        return ":".join(parts)
+
+    def __str__(self) -> str:
+        text = f"{self.location()}: {self.code} {self.message}"
+        if self.pointer:
+            text += f" in {self.pointer}"
+        if self.suggestion:
+            text += f" ({self.suggestion})"
+        return text
+
+    def to_dict(self) -> dict[str, object]:
+        """Return the diagnostic as a JSON-ready mapping."""
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "message": self.message,
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "pointer": self.pointer,
+            "suggestion": self.suggestion,
+        }
+
+
+class EceiRulesError(Exception):
+    """Base class of every error this library raises on purpose."""
+
+
+class RulesetError(EceiRulesError, ValueError):
+    """A ruleset could not be loaded; ``diagnostics`` holds every problem found."""
+
+    def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
+        self.diagnostics: tuple[Diagnostic, ...] = tuple(diagnostics)
+        errors = [d for d in self.diagnostics if d.severity == "error"]
+        head = f"{len(errors)} problem(s) in ruleset"
+        super().__init__(head + ":\n" + "\n".join(str(d) for d in errors))
+
+
+class AssessmentError(EceiRulesError, ValueError):
+    """An assessment does not match the inputs a ruleset version declares."""
+
+    def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
+        self.diagnostics: tuple[Diagnostic, ...] = tuple(diagnostics)
+        super().__init__("invalid assessment:\n" + "\n".join(_assessment_line(d) for d in diagnostics))
+
+
+class ResolutionError(EceiRulesError, LookupError):
+    """No ruleset version answers the request (a date before the first version, ...)."""
+
+
+def _assessment_line(d: Diagnostic) -> str:
+    return f"{json_path(d.pointer)}: {d.code} {d.message}"
+
+
+def json_path(pointer: str) -> str:
+    """Turn a JSON pointer (``/a/0/b``) into a JSON path (``$.a[0].b``)."""
+    out = "$"
+    if not pointer:
+        return out
+    for raw in pointer.split("/")[1:]:
+        part = raw.replace("~1", "/").replace("~0", "~")
+        if part.isdigit():
+            out += f"[{part}]"
+        elif part.isidentifier():
+            out += f".{part}"
+        else:
+            out += "[" + _quote(part) + "]"
+    return out
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def pointer_join(pointer: str, *parts: str | int) -> str:
+    """Append parts to a JSON pointer, escaping ``~`` and ``/``."""
+    for part in parts:
+        pointer += "/" + str(part).replace("~", "~0").replace("/", "~1")
+    return pointer
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
+    """Return ``did you mean 'x'?`` for the closest candidate, or None."""
+    matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    return f"did you mean '{matches[0]}'?" if matches else None

@@ -1,0 +1,217 @@
+"""Three-valued (Kleene) logic, exact numbers, bounded counts and calendar arithmetic.
+
+These are the runtime values of the condition language:
+
+* booleans are ``True``, ``False`` or :data:`UNKNOWN`;
+* numbers are ``int``, :class:`~decimal.Decimal` or :class:`~fractions.Fraction` (never float);
+* a count over items whose filter is unknown is an :class:`Interval` of what it could be.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections.abc import Callable
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any, Final, Literal
+
+Outcome = Literal["met", "not_met", "unknown"]
+
+
+class _Unknown:
+    """The unknown truth value, and the value of any absent input."""
+
+    __slots__ = ()
+    _instance: _Unknown | None = None
+
+    def __new__(cls) -> _Unknown:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+    def __bool__(self) -> bool:
+        raise TypeError("UNKNOWN has no Python truth value; use the Kleene helpers")
+
+    def __reduce__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN: Final = _Unknown()
+
+
+def outcome(value: object) -> Outcome:
+    """Map a truth value to ``met``, ``not_met`` or ``unknown``."""
+    if value is True:
+        return "met"
+    if value is False:
+        return "not_met"
+    return "unknown"
+
+
+def k_and(values: list[object]) -> object:
+    """Kleene conjunction: false wins, then unknown, else true."""
+    unknown = False
+    for v in values:
+        if v is False:
+            return False
+        if v is not True:
+            unknown = True
+    return UNKNOWN if unknown else True
+
+
+def k_or(values: list[object]) -> object:
+    """Kleene disjunction: true wins, then unknown, else false."""
+    unknown = False
+    for v in values:
+        if v is True:
+            return True
+        if v is not False:
+            unknown = True
+    return UNKNOWN if unknown else False
+
+
+def k_not(value: object) -> object:
+    """Kleene negation."""
+    if value is True:
+        return False
+    if value is False:
+        return True
+    return UNKNOWN
+
+
+class Interval:
+    """A whole number known only to lie in ``[lo, hi]`` (a count over unknown filters)."""
+
+    __slots__ = ("lo", "hi")
+
+    def __init__(self, lo: int, hi: int) -> None:
+        self.lo = lo
+        self.hi = hi
+
+    def __repr__(self) -> str:
+        return f"Interval({self.lo}, {self.hi})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Interval) and (self.lo, self.hi) == (other.lo, other.hi)
+
+    def __hash__(self) -> int:
+        return hash((self.lo, self.hi))
+
+
+def count_value(lo: int, hi: int) -> int | Interval:
+    """Return ``lo`` when the count is exact, else an :class:`Interval`."""
+    return lo if lo == hi else Interval(lo, hi)
+
+
+_ORDER: dict[str, Callable[[Any, Any], bool]] = {
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+    "==": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+}
+
+
+def compare(op: str, left: object, right: object) -> object:
+    """Compare two values with Kleene semantics; intervals compare by their bounds."""
+    if left is UNKNOWN or right is UNKNOWN:
+        return UNKNOWN
+    fn = _ORDER[op]
+    if isinstance(left, Interval) or isinstance(right, Interval):
+        lo_l, hi_l = (left.lo, left.hi) if isinstance(left, Interval) else (left, left)
+        lo_r, hi_r = (right.lo, right.hi) if isinstance(right, Interval) else (right, right)
+        if op in ("==", "!="):
+            if hi_l < lo_r or hi_r < lo_l:
+                return op == "!="
+            return UNKNOWN
+        # an order relation holds for every pair iff it holds for the extreme pair
+        if op in ("<", "<="):
+            if fn(hi_l, lo_r):
+                return True
+            if not fn(lo_l, hi_r):
+                return False
+        else:
+            if fn(lo_l, hi_r):
+                return True
+            if not fn(hi_l, lo_r):
+                return False
+        return UNKNOWN
+    return fn(left, right)
+
+
+def contains(item: object, collection: object) -> object:
+    """``item in collection`` with Kleene semantics."""
+    if item is UNKNOWN or collection is UNKNOWN:
+        return UNKNOWN
+    assert isinstance(collection, (list, tuple, frozenset, set))
+    return item in collection
+
+
+def _exact(value: object) -> Fraction | int:
+    if isinstance(value, (int, Fraction)):
+        return value
+    assert isinstance(value, Decimal)
+    return Fraction(value)
+
+
+def arithmetic(op: str, left: object, right: object) -> object:
+    """Exact ``+ - * /``; unknown in, unknown out; division by zero is unknown."""
+    if left is UNKNOWN or right is UNKNOWN:
+        return UNKNOWN
+    if isinstance(left, Interval) or isinstance(right, Interval):
+        if op not in ("+", "-"):
+            return UNKNOWN
+        lo_l, hi_l = (left.lo, left.hi) if isinstance(left, Interval) else (left, left)
+        lo_r, hi_r = (right.lo, right.hi) if isinstance(right, Interval) else (right, right)
+        if op == "+":
+            return count_value(lo_l + lo_r, hi_l + hi_r)  # type: ignore[operator]
+        return count_value(lo_l - hi_r, hi_l - lo_r)  # type: ignore[operator]
+    a, b = _exact(left), _exact(right)
+    if op == "+":
+        result: Fraction | int = a + b
+    elif op == "-":
+        result = a - b
+    elif op == "*":
+        result = a * b
+    else:
+        if b == 0:
+            return UNKNOWN
+        result = Fraction(a) / Fraction(b)
+    if isinstance(result, Fraction) and result.denominator == 1:
+        return int(result)
+    return result
+
+
+def months_between(a: dt.date, b: dt.date) -> int:
+    """Whole calendar months from ``a`` to ``b``; negative when ``b`` precedes ``a``.
+
+    >>> months_between(dt.date(2017, 5, 20), dt.date(2019, 5, 19))
+    23
+    >>> months_between(dt.date(2017, 5, 20), dt.date(2019, 5, 20))
+    24
+    """
+    months = 12 * (b.year - a.year) + (b.month - a.month)
+    if b.day < a.day:
+        months -= 1
+    return months
+
+
+def month_end(d: dt.date, n: int) -> dt.date:
+    """The last day of the month that lies ``n`` months after the month of ``d``.
+
+    >>> month_end(dt.date(2019, 7, 25), 24)
+    datetime.date(2021, 7, 31)
+    >>> month_end(dt.date(2019, 12, 31), 2)
+    datetime.date(2020, 2, 29)
+    """
+    index = d.year * 12 + (d.month - 1) + n
+    year, month = divmod(index, 12)
+    month += 1
+    if not 1 <= year <= 9999:
+        raise OverflowError("date out of range")
+    return dt.date(year, month, calendar.monthrange(year, month)[1])

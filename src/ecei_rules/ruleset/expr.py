@@ -1,0 +1,732 @@
+"""The condition language: parsed by Python's ``ast``, checked against a strict whitelist and
+the declared types, and compiled once into closures. Nothing is ever passed to eval or exec.
+
+Grammar (a subset of Python expression syntax)::
+
+    expr     := expr 'or' expr | expr 'and' expr | 'not' expr
+              | arith (cmp arith)*                 # chained comparisons: a <= b <= c
+              | expr 'if' expr 'else' expr
+    cmp      := '==' | '!=' | '<' | '<=' | '>' | '>=' | 'in' | 'not in'
+    arith    := arith ('+'|'-'|'*'|'/') arith | '-' arith | atom
+    atom     := NUMBER | STRING | true | false | name ('.' field | '[' "key" ']')*
+              | FUNCTION '(' args ')' | '[' literal, ... ']' | '(' expr ')'
+    args     := expr, ... | expr 'for' name 'in' expr ('if' expr)*
+
+Names are the ruleset's declared inputs, ``params``, a comprehension's variable, and in
+validity rules ``label`` (the decided label). See :data:`FUNCTIONS` for the functions.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from ..logic import (
+    UNKNOWN,
+    Interval,
+    arithmetic,
+    compare,
+    contains,
+    count_value,
+    k_and,
+    k_not,
+    k_or,
+    month_end,
+    months_between,
+)
+from ..errors import did_you_mean
+
+Env = dict[str, Any]
+Fn = Callable[[Env], Any]
+
+MAX_EXPRESSION_LENGTH = 4000
+MAX_NODES = 400
+MAX_DEPTH = 40
+
+#: The functions of the language, with their signatures, for the docs and suggestions.
+FUNCTIONS: dict[str, str] = {
+    "months_between": "months_between(a: date, b: date) -> integer: whole calendar months from a to b",
+    "month_end": "month_end(d: date, n: integer) -> date: last day of the month n months after d's month",
+    "days_between": "days_between(a: date, b: date) -> integer: days from a to b",
+    "date": 'date("YYYY-MM-DD") -> date: a date literal',
+    "known": "known(x) -> boolean: true when x has a value (never unknown)",
+    "len": "len(list) -> integer: the number of items",
+    "abs": "abs(number) -> number",
+    "count": "count(x for x in list if cond) -> integer: how many items pass the filters",
+    "count_distinct": "count_distinct(v for x in list if cond) -> integer: how many distinct values v",
+    "any": "any(cond for x in list if filter) -> boolean: some item passes (Kleene or)",
+    "all": "all(cond for x in list if filter) -> boolean: every item passes (Kleene and)",
+    "min": "min(v for x in list if cond) -> the smallest v (unknown when there is none)",
+    "max": "max(v for x in list if cond) -> the largest v (unknown when there is none)",
+    "sum": "sum(v for x in list if cond) -> number",
+}
+RESERVED = frozenset({"params", "label", "true", "false", *FUNCTIONS})
+
+
+@dataclass(frozen=True)
+class Ty:
+    """A static type in the condition language."""
+
+    kind: str  # boolean integer decimal date string list object map any
+    values: tuple[str, ...] | None = None  # enum values of a string
+    item: Ty | None = None  # list item type
+    fields: Mapping[str, Ty] | None = None  # object fields (also catalogue maps: key -> type)
+    catalogue: str | None = None  # string: an id of this catalogue; map: keyed by its ids
+
+    def describe(self) -> str:
+        """Human name of the type."""
+        if self.kind == "list" and self.item is not None:
+            return f"list of {self.item.describe()}"
+        if self.kind == "string" and self.values:
+            return "enum (" + ", ".join(self.values) + ")"
+        return {"decimal": "number", "integer": "integer"}.get(self.kind, self.kind)
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind in ("integer", "decimal", "any")
+
+
+BOOL = Ty("boolean")
+INT = Ty("integer")
+DEC = Ty("decimal")
+DATE = Ty("date")
+STR = Ty("string")
+ANY = Ty("any")
+
+
+@dataclass(frozen=True)
+class ExprError:
+    """A problem in one expression; ``offset`` is the character offset in the text."""
+
+    code: str
+    message: str
+    offset: int
+    suggestion: str | None = None
+
+
+@dataclass
+class Compiled:
+    """A compiled expression: its static type, its closure and what it reads."""
+
+    ty: Ty
+    fn: Fn
+    reads: frozenset[str]  # JSON pointers of assessment inputs
+    params: frozenset[str]  # names of parameters
+    path: str | None = None  # when the expression is a pure path from a root input
+    const: bool = False
+
+
+@dataclass
+class Scope:
+    """What names mean while compiling: declared inputs, parameters, extra variables."""
+
+    inputs: Mapping[str, Ty]
+    params: Mapping[str, tuple[Ty, Any]]
+    variables: Mapping[str, Ty] = field(default_factory=dict)
+    catalogues: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+
+class _Fail(Exception):
+    pass
+
+
+def _const(value: Any) -> Fn:
+    return lambda env: value
+
+
+_UNKNOWN_FN: Fn = _const(UNKNOWN)
+
+
+class _Compiler:
+    def __init__(self, text: str, scope: Scope) -> None:
+        self.text = text
+        self.scope = scope
+        self.errors: list[ExprError] = []
+        self.locals: dict[str, Ty] = {}
+        self.line_starts = [0]
+        for i, ch in enumerate(text):
+            if ch == "\n":
+                self.line_starts.append(i + 1)
+
+    # -- helpers ---------------------------------------------------------------------------
+    def offset(self, node: ast.AST) -> int:
+        lineno = getattr(node, "lineno", 1)
+        col = getattr(node, "col_offset", 0)
+        start = self.line_starts[min(lineno, len(self.line_starts)) - 1]
+        # ast offsets are UTF-8 byte offsets within the line
+        line = self.text[start:].split("\n", 1)[0]
+        return start + len(line.encode("utf-8")[:col].decode("utf-8", "ignore"))
+
+    def error(self, node: ast.AST, code: str, message: str, suggestion: str | None = None) -> Compiled:
+        offset = self.offset(node)
+        if isinstance(node, (ast.Attribute, ast.Subscript)) and code == "E104":
+            # point at the misspelt field itself, not at the start of the path
+            end = getattr(node, "end_col_offset", None)
+            if end is not None and node.lineno == node.end_lineno:
+                key = node.attr if isinstance(node, ast.Attribute) else self.source(node.slice) + "]"
+                offset = self.offset(node) + (end - node.col_offset) - len(key.encode("utf-8"))
+        self.errors.append(ExprError(code, message, offset, suggestion))
+        return Compiled(ANY, _UNKNOWN_FN, frozenset(), frozenset())
+
+    def source(self, node: ast.AST) -> str:
+        return ast.get_source_segment(self.text, node) or ""
+
+    # -- dispatch --------------------------------------------------------------------------
+    def compile(self, node: ast.AST) -> Compiled:
+        method = getattr(self, "c_" + type(node).__name__, None)
+        if method is None:
+            return self.error(node, "E202", _forbidden_message(node))
+        result: Compiled = method(node)
+        return result
+
+    def value(self, node: ast.AST) -> Compiled:
+        """Compile a node used as a value: a pure path becomes a read."""
+        c = self.compile(node)
+        if c.path is not None:
+            return Compiled(c.ty, c.fn, c.reads | {c.path}, c.params, None, c.const)
+        return c
+
+    # -- leaves ----------------------------------------------------------------------------
+    def c_Constant(self, node: ast.Constant) -> Compiled:
+        v = node.value
+        if isinstance(v, bool):
+            return Compiled(BOOL, _const(v), frozenset(), frozenset(), const=True)
+        if isinstance(v, int):
+            if abs(v) > 10**18:
+                return self.error(node, "E205", "integer literal out of range (at most 18 digits)")
+            return Compiled(INT, _const(v), frozenset(), frozenset(), const=True)
+        if isinstance(v, float):
+            text = self.source(node)
+            try:
+                d = Decimal(text.replace("_", ""))
+            except InvalidOperation:
+                return self.error(node, "E205", f"'{text}' is not a decimal number")
+            if not d.is_finite() or abs(d.adjusted()) > 18:
+                return self.error(node, "E205", f"number literal '{text}' out of range")
+            return Compiled(DEC, _const(d), frozenset(), frozenset(), const=True)
+        if isinstance(v, str):
+            return Compiled(STR, _const(v), frozenset(), frozenset(), const=True)
+        if v is None:
+            return self.error(node, "E202", "None is not part of the language", "use known(x) to test for a value")
+        return self.error(node, "E202", f"literal {v!r} is not part of the language")
+
+    def c_Name(self, node: ast.Name) -> Compiled:
+        name = node.id
+        if name in ("true", "false"):
+            return Compiled(BOOL, _const(name == "true"), frozenset(), frozenset(), const=True)
+        if name.startswith("_"):
+            return self.error(node, "E202", f"names starting with '_' are not allowed: '{name}'")
+        if name in self.locals:
+            ty = self.locals[name]
+            return Compiled(ty, lambda env: env[name], frozenset(), frozenset())
+        if name in self.scope.variables:
+            ty = self.scope.variables[name]
+            return Compiled(ty, lambda env: env.get(name, UNKNOWN), frozenset(), frozenset())
+        if name in self.scope.inputs:
+            ty = self.scope.inputs[name]
+            return Compiled(ty, lambda env: env.get(name, UNKNOWN), frozenset(), frozenset(), path="/" + name)
+        if name == "params":
+            return self.error(node, "E104", "'params' must be followed by a parameter name, e.g. params.min_fte")
+        if name in FUNCTIONS:
+            return self.error(node, "E202", f"'{name}' is a function; call it: {FUNCTIONS[name]}")
+        candidates = [*self.scope.inputs, *self.scope.variables, *self.locals, "params"]
+        return self.error(node, "E104", f"unknown input '{name}'", did_you_mean(name, candidates))
+
+    # -- paths -----------------------------------------------------------------------------
+    def c_Attribute(self, node: ast.Attribute) -> Compiled:
+        attr = node.attr
+        if attr.startswith("_"):
+            return self.error(node, "E202", f"attribute names starting with '_' are not allowed: '{attr}'")
+        if isinstance(node.value, ast.Name) and node.value.id == "params" and "params" not in self.locals:
+            return self.param(node, attr)
+        base = self.compile(node.value)
+        return self.member(node, base, attr)
+
+    def param(self, node: ast.AST, name: str) -> Compiled:
+        if name not in self.scope.params:
+            return self.error(
+                node, "E105", f"unknown parameter '{name}'", did_you_mean(name, self.scope.params)
+            )
+        ty, value = self.scope.params[name]
+        return Compiled(ty, _const(value), frozenset(), frozenset({name}), const=True)
+
+    def member(self, node: ast.AST, base: Compiled, key: str) -> Compiled:
+        ty = base.ty
+        if ty.kind == "any":
+            return Compiled(ANY, _UNKNOWN_FN, base.reads, base.params)
+        if ty.kind not in ("object", "map") or ty.fields is None:
+            return self.error(node, "E204", f"'{self.source(node)}': a {ty.describe()} has no field '{key}'")
+        if key not in ty.fields:
+            what = f"'{key}' is not an item of the catalogue '{ty.catalogue}'" if ty.kind == "map" else (
+                f"unknown field '{key}' in '{self.source(node)}'"
+            )
+            return self.error(node, "E104", what, did_you_mean(key, ty.fields))
+        fty = ty.fields[key]
+        get = base.fn
+
+        def fn(env: Env) -> Any:
+            v = get(env)
+            if type(v) is dict:
+                return v.get(key, UNKNOWN)
+            return UNKNOWN
+
+        path = None if base.path is None else base.path + "/" + key.replace("~", "~0").replace("/", "~1")
+        return Compiled(fty, fn, base.reads, base.params, path)
+
+    def c_Subscript(self, node: ast.Subscript) -> Compiled:
+        key_node = node.slice
+        if not (isinstance(key_node, ast.Constant) and isinstance(key_node.value, str)):
+            return self.error(node, "E202", 'only a quoted key can be used in [...], e.g. indicators["4.1.5"]')
+        base = self.compile(node.value)
+        return self.member(node, base, key_node.value)
+
+    # -- operators -------------------------------------------------------------------------
+    def c_BoolOp(self, node: ast.BoolOp) -> Compiled:
+        parts = [self.value(v) for v in node.values]
+        for p, v in zip(parts, node.values, strict=True):
+            self.expect_bool(v, p)
+        fns = [p.fn for p in parts]
+        combine = k_and if isinstance(node.op, ast.And) else k_or
+
+        def fn(env: Env) -> Any:
+            return combine([f(env) for f in fns])
+
+        return Compiled(BOOL, fn, _union(p.reads for p in parts), _union(p.params for p in parts))
+
+    def c_UnaryOp(self, node: ast.UnaryOp) -> Compiled:
+        operand = self.value(node.operand)
+        inner = operand.fn
+        if isinstance(node.op, ast.Not):
+            self.expect_bool(node.operand, operand)
+            return Compiled(BOOL, lambda env: k_not(inner(env)), operand.reads, operand.params)
+        if isinstance(node.op, (ast.USub, ast.UAdd)):
+            if not operand.ty.numeric:
+                return self.error(node, "E204", f"'{self.source(node)}': a {operand.ty.describe()} has no sign")
+            if isinstance(node.op, ast.UAdd):
+                return operand
+            return Compiled(operand.ty, lambda env: arithmetic("-", 0, inner(env)), operand.reads, operand.params)
+        return self.error(node, "E202", "the operator '~' is not part of the language")
+
+    def c_BinOp(self, node: ast.BinOp) -> Compiled:
+        ops = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
+        op = ops.get(type(node.op))
+        if op is None:
+            symbol = {ast.Pow: "**", ast.Mod: "%", ast.FloorDiv: "//"}.get(type(node.op), type(node.op).__name__)
+            return self.error(node, "E202", f"the operator '{symbol}' is not part of the language",
+                              "use + - * / and comparisons")
+        left, right = self.value(node.left), self.value(node.right)
+        for side, sub in ((left, node.left), (right, node.right)):
+            if not side.ty.numeric:
+                return self.error(sub, "E204", f"'{self.source(sub)}' is a {side.ty.describe()}, not a number")
+        ty = INT if left.ty.kind == right.ty.kind == "integer" and op != "/" else DEC
+        lf, rf = left.fn, right.fn
+        return Compiled(ty, lambda env: arithmetic(op, lf(env), rf(env)),
+                        left.reads | right.reads, left.params | right.params)
+
+    def c_Compare(self, node: ast.Compare) -> Compiled:
+        items = [self.value(node.left), *(self.value(c) for c in node.comparators)]
+        nodes = [node.left, *node.comparators]
+        pairs: list[Fn] = []
+        for i, op in enumerate(node.ops):
+            a, b = items[i], items[i + 1]
+            pairs.append(self.comparison(op, a, b, nodes[i], nodes[i + 1]))
+        reads = _union(c.reads for c in items)
+        params = _union(c.params for c in items)
+        if len(pairs) == 1:
+            return Compiled(BOOL, pairs[0], reads, params)
+
+        def fn(env: Env) -> Any:
+            return k_and([p(env) for p in pairs])
+
+        return Compiled(BOOL, fn, reads, params)
+
+    def comparison(self, op: ast.cmpop, a: Compiled, b: Compiled, an: ast.AST, bn: ast.AST) -> Fn:
+        af, bf = a.fn, b.fn
+        if isinstance(op, (ast.In, ast.NotIn)):
+            if b.ty.kind not in ("list", "any"):
+                self.error(bn, "E204", f"'in' needs a list on its right, not a {b.ty.describe()}")
+                return _UNKNOWN_FN
+            if b.ty.item is not None and not _comparable(a.ty, b.ty.item, equality=True):
+                self.error(an, "E204", f"'{self.source(an)}' ({a.ty.describe()}) cannot be in a {b.ty.describe()}")
+            if isinstance(op, ast.In):
+                return lambda env: contains(af(env), bf(env))
+            return lambda env: k_not(contains(af(env), bf(env)))
+        symbols = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
+        symbol = symbols.get(type(op))
+        if symbol is None:
+            self.error(an, "E202", "'is' is not part of the language", "use == or known(x)")
+            return _UNKNOWN_FN
+        equality = symbol in ("==", "!=")
+        if not _comparable(a.ty, b.ty, equality=equality):
+            self.error(
+                bn,
+                "E204",
+                f"cannot compare '{self.source(an)}' ({a.ty.describe()}) with "
+                f"'{self.source(bn)}' ({b.ty.describe()}) using {symbol}",
+                _hint(a.ty, b.ty),
+            )
+            return _UNKNOWN_FN
+        for side, other, sn in ((a, b, an), (b, a, bn)):
+            if side.const and other.ty.values and side.ty.kind == "string":
+                value = side.fn({})
+                if value not in other.ty.values:
+                    self.error(sn, "E104", f"'{value}' is not one of {', '.join(other.ty.values)}",
+                               did_you_mean(value, other.ty.values))
+        return lambda env: compare(symbol, af(env), bf(env))
+
+    def c_IfExp(self, node: ast.IfExp) -> Compiled:
+        test, body, orelse = self.value(node.test), self.value(node.body), self.value(node.orelse)
+        self.expect_bool(node.test, test)
+        if not _comparable(body.ty, orelse.ty, equality=True):
+            return self.error(node, "E204", f"both branches must have one type, not {body.ty.describe()} "
+                              f"and {orelse.ty.describe()}")
+        tf, bf, of = test.fn, body.fn, orelse.fn
+
+        def fn(env: Env) -> Any:
+            t = tf(env)
+            if t is True:
+                return bf(env)
+            if t is False:
+                return of(env)
+            x, y = bf(env), of(env)
+            return x if x is not UNKNOWN and compare("==", x, y) is True else UNKNOWN
+
+        ty = body.ty if body.ty.kind != "any" else orelse.ty
+        return Compiled(ty, fn, test.reads | body.reads | orelse.reads, test.params | body.params | orelse.params)
+
+    def c_List(self, node: ast.List | ast.Tuple) -> Compiled:
+        elts = [self.value(e) for e in node.elts]
+        if not elts:
+            return Compiled(Ty("list", item=ANY), _const(()), frozenset(), frozenset(), const=True)
+        for e, en in zip(elts, node.elts, strict=True):
+            if not e.const:
+                return self.error(en, "E202", "a list literal may hold only literal values")
+        kinds = {("number" if e.ty.numeric else e.ty.kind) for e in elts}
+        if len(kinds) > 1:
+            return self.error(node, "E204", "a list literal must hold values of one type")
+        values = tuple(e.fn({}) for e in elts)
+        return Compiled(Ty("list", item=elts[0].ty), _const(values), frozenset(), frozenset(), const=True)
+
+    c_Tuple = c_List
+
+    # -- calls -----------------------------------------------------------------------------
+    def c_Call(self, node: ast.Call) -> Compiled:
+        if not isinstance(node.func, ast.Name):
+            return self.error(node, "E202", "only the language's functions can be called",
+                              "functions: " + ", ".join(sorted(FUNCTIONS)))
+        name = node.func.id
+        if name not in FUNCTIONS:
+            return self.error(node.func, "E203", f"unknown function '{name}'",
+                              did_you_mean(name, FUNCTIONS) or "functions: " + ", ".join(sorted(FUNCTIONS)))
+        if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
+            return self.error(node, "E203", f"{name}() takes positional arguments only: {FUNCTIONS[name]}")
+        if name in ("count", "count_distinct", "any", "all", "min", "max", "sum"):
+            if len(node.args) != 1 or not isinstance(node.args[0], ast.GeneratorExp):
+                if name == "count" and len(node.args) == 1:
+                    return self.call_len(node, "count")
+                return self.error(node, "E203", f"{name}() takes one generator: {FUNCTIONS[name]}")
+            return self.aggregate(node, name, node.args[0])
+        if name == "len":
+            return self.call_len(node, "len")
+        if name == "date":
+            if len(node.args) != 1 or not (isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+                return self.error(node, "E203", FUNCTIONS["date"])
+            try:
+                d = dt.date.fromisoformat(node.args[0].value)
+            except ValueError:
+                return self.error(node.args[0], "E205", f"'{node.args[0].value}' is not a date (YYYY-MM-DD)")
+            return Compiled(DATE, _const(d), frozenset(), frozenset(), const=True)
+        args = [self.value(a) for a in node.args]
+        reads = _union(a.reads for a in args)
+        params = _union(a.params for a in args)
+        signatures: dict[str, tuple[tuple[str, ...], Ty]] = {
+            "months_between": (("date", "date"), INT),
+            "days_between": (("date", "date"), INT),
+            "month_end": (("date", "integer"), DATE),
+            "abs": (("number",), DEC),
+            "known": (("any",), BOOL),
+        }
+        expected, result = signatures[name]
+        if len(args) != len(expected):
+            return self.error(node, "E203", f"{name}() takes {len(expected)} argument(s): {FUNCTIONS[name]}")
+        for arg, want, an in zip(args, expected, node.args, strict=True):
+            if not _fits(arg.ty, want):
+                return self.error(an, "E204", f"{name}(): '{self.source(an)}' is a {arg.ty.describe()}, "
+                                  f"expected {want}: {FUNCTIONS[name]}")
+        fns = [a.fn for a in args]
+        if name == "known":
+            f0 = fns[0]
+            return Compiled(BOOL, lambda env: f0(env) is not UNKNOWN, reads, params)
+        if name == "abs":
+            f0 = fns[0]
+            ty = args[0].ty if args[0].ty.kind != "any" else DEC
+
+            def fn_abs(env: Env) -> Any:
+                v = f0(env)
+                if v is UNKNOWN or isinstance(v, Interval):
+                    return UNKNOWN
+                return abs(v)
+
+            return Compiled(ty, fn_abs, reads, params)
+        impl: Callable[..., Any] = {
+            "months_between": months_between,
+            "days_between": lambda a, b: (b - a).days,
+            "month_end": _safe_month_end,
+        }[name]
+        f0, f1 = fns
+
+        def fn(env: Env) -> Any:
+            x, y = f0(env), f1(env)
+            if x is UNKNOWN or y is UNKNOWN or isinstance(y, Interval):
+                return UNKNOWN
+            return impl(x, y)
+
+        return Compiled(result, fn, reads, params)
+
+    def call_len(self, node: ast.Call, name: str) -> Compiled:
+        if len(node.args) != 1:
+            return self.error(node, "E203", f"{name}() takes one list")
+        arg = self.value(node.args[0])
+        if arg.ty.kind not in ("list", "any"):
+            return self.error(node.args[0], "E204", f"{name}() needs a list, not a {arg.ty.describe()}")
+        f0 = arg.fn
+
+        def fn(env: Env) -> Any:
+            v = f0(env)
+            return UNKNOWN if v is UNKNOWN else len(v)
+
+        return Compiled(INT, fn, arg.reads, arg.params)
+
+    def aggregate(self, node: ast.Call, name: str, gen: ast.GeneratorExp) -> Compiled:
+        if len(gen.generators) != 1:
+            return self.error(gen, "E202", "a generator may have one 'for' only")
+        comp = gen.generators[0]
+        if comp.is_async or not isinstance(comp.target, ast.Name):
+            return self.error(comp.target, "E202", "the loop variable must be a single name")
+        var = comp.target.id
+        if var in self.scope.inputs or var in RESERVED or var in self.locals or var.startswith("_"):
+            return self.error(comp.target, "E108", f"the loop variable '{var}' hides another name; choose another")
+        source = self.value(comp.iter)
+        if source.ty.kind not in ("list", "any"):
+            return self.error(comp.iter, "E204", f"'{self.source(comp.iter)}' is a {source.ty.describe()}, "
+                              "not a list to loop over")
+        item_ty = source.ty.item or ANY
+        self.locals[var] = item_ty
+        try:
+            filters = [self.value(c) for c in comp.ifs]
+            for f, fnode in zip(filters, comp.ifs, strict=True):
+                self.expect_bool(fnode, f)
+            elt = self.value(gen.elt)
+        finally:
+            del self.locals[var]
+        reads = source.reads | elt.reads | _union(f.reads for f in filters)
+        params = source.params | elt.params | _union(f.params for f in filters)
+        src, efn = source.fn, elt.fn
+        ffns = [f.fn for f in filters]
+
+        def rows(env: Env) -> Any:
+            seq = src(env)
+            if seq is UNKNOWN:
+                return UNKNOWN
+            out = []
+            local = dict(env)
+            for item in seq:
+                local[var] = item
+                keep = k_and([f(local) for f in ffns]) if ffns else True
+                if keep is not False:
+                    out.append((keep, efn(local)))
+            return out
+
+        if name == "count":
+            def fn(env: Env) -> Any:
+                r = rows(env)
+                if r is UNKNOWN:
+                    return UNKNOWN
+                lo = sum(1 for keep, _ in r if keep is True)
+                return count_value(lo, len(r))
+
+            return Compiled(INT, fn, reads, params)
+        if name == "count_distinct":
+            if elt.ty.kind in ("list", "object", "map"):
+                return self.error(gen.elt, "E204", "count_distinct() counts plain values, not a "
+                                  + elt.ty.describe())
+
+            def fn(env: Env) -> Any:
+                r = rows(env)
+                if r is UNKNOWN:
+                    return UNKNOWN
+                sure = {v for keep, v in r if keep is True and v is not UNKNOWN}
+                maybe = {id(v) if v is UNKNOWN else v for keep, v in r if keep is not True or v is UNKNOWN}
+                return count_value(len(sure), len(sure) + len(maybe - sure))
+
+            return Compiled(INT, fn, reads, params)
+        if name in ("any", "all"):
+            self.expect_bool(gen.elt, elt)
+            if name == "any":
+                def fn(env: Env) -> Any:
+                    r = rows(env)
+                    if r is UNKNOWN:
+                        return UNKNOWN
+                    return k_or([k_and([keep, v]) for keep, v in r])
+            else:
+                def fn(env: Env) -> Any:
+                    r = rows(env)
+                    if r is UNKNOWN:
+                        return UNKNOWN
+                    return k_and([k_or([k_not(keep), v]) for keep, v in r])
+
+            return Compiled(BOOL, fn, reads, params)
+        # min, max, sum
+        if name == "sum" and not elt.ty.numeric:
+            return self.error(gen.elt, "E204", f"sum() needs numbers, not a {elt.ty.describe()}")
+        if name in ("min", "max") and not (elt.ty.numeric or elt.ty.kind == "date"):
+            return self.error(gen.elt, "E204", f"{name}() needs numbers or dates, not a {elt.ty.describe()}")
+        pick = min if name == "min" else max
+
+        def fn(env: Env) -> Any:
+            r = rows(env)
+            if r is UNKNOWN or any(keep is not True or v is UNKNOWN or isinstance(v, Interval) for keep, v in r):
+                return UNKNOWN
+            values = [v for _, v in r]
+            if name == "sum":
+                total: Any = 0
+                for v in values:
+                    total = arithmetic("+", total, v)
+                return total
+            return pick(values) if values else UNKNOWN
+
+        return Compiled(elt.ty if name != "sum" else (INT if elt.ty.kind == "integer" else DEC), fn, reads, params)
+
+    def c_GeneratorExp(self, node: ast.GeneratorExp) -> Compiled:
+        return self.error(node, "E202", "a generator must be the argument of count, count_distinct, any, all, "
+                          "min, max or sum")
+
+    def expect_bool(self, node: ast.AST, c: Compiled) -> None:
+        if c.ty.kind not in ("boolean", "any"):
+            self.error(node, "E204", f"'{self.source(node)}' is a {c.ty.describe()}, not a condition",
+                       "compare it, e.g. x >= params.minimum")
+
+
+def _safe_month_end(d: dt.date, n: int) -> Any:
+    try:
+        return month_end(d, n)
+    except OverflowError:
+        return UNKNOWN
+
+
+def _union(sets: Any) -> frozenset[str]:
+    out: set[str] = set()
+    for s in sets:
+        out |= s
+    return frozenset(out)
+
+
+def _fits(ty: Ty, want: str) -> bool:
+    if ty.kind == "any" or want == "any":
+        return True
+    if want == "number":
+        return ty.numeric
+    if want == "integer":
+        return ty.kind == "integer"
+    return ty.kind == want
+
+
+def _comparable(a: Ty, b: Ty, *, equality: bool) -> bool:
+    if a.kind == "any" or b.kind == "any":
+        return True
+    if a.numeric and b.numeric:
+        return True
+    if a.kind != b.kind:
+        return False
+    if a.kind == "date":
+        return True
+    if a.kind in ("string", "boolean"):
+        return equality
+    return False
+
+
+def _hint(a: Ty, b: Ty) -> str | None:
+    kinds = {a.kind, b.kind}
+    if "string" in kinds and (a.numeric or b.numeric):
+        return "a number is written without quotes: 0.5, not \"0.5\""
+    if "date" in kinds and "string" in kinds:
+        return 'write a date literal as date("2019-11-15")'
+    return None
+
+
+def _forbidden_message(node: ast.AST) -> str:
+    names = {
+        "Lambda": "lambda is not part of the language",
+        "NamedExpr": "':=' is not part of the language",
+        "ListComp": "list comprehensions are not part of the language; use count(...), any(...) or all(...)",
+        "SetComp": "set comprehensions are not part of the language",
+        "DictComp": "dict comprehensions are not part of the language",
+        "Dict": "dict literals are not part of the language",
+        "Set": "set literals are not part of the language; use a list [...]",
+        "Await": "await is not part of the language",
+        "Yield": "yield is not part of the language",
+        "YieldFrom": "yield is not part of the language",
+        "JoinedStr": "f-strings are not part of the language",
+        "Starred": "'*' unpacking is not part of the language",
+        "Slice": "slices are not part of the language",
+    }
+    return names.get(type(node).__name__, f"'{type(node).__name__}' is not part of the language")
+
+
+def _depth(node: ast.AST, limit: int) -> bool:
+    """True when the tree is deeper than ``limit`` (checked without recursion)."""
+    stack = [(node, 1)]
+    while stack:
+        n, d = stack.pop()
+        if d > limit:
+            return True
+        stack.extend((c, d + 1) for c in ast.iter_child_nodes(n))
+    return False
+
+
+def parse(text: str) -> tuple[ast.expr | None, list[ExprError]]:
+    """Parse an expression; return its tree or the syntax errors."""
+    if len(text) > MAX_EXPRESSION_LENGTH:
+        return None, [ExprError("E201", f"the condition is longer than {MAX_EXPRESSION_LENGTH} characters", 0)]
+    if text.count("(") + text.count("[") > MAX_DEPTH:
+        return None, [ExprError("E201", f"the condition nests more than {MAX_DEPTH} brackets", 0)]
+    stripped = text.strip()
+    try:
+        tree = ast.parse(stripped, mode="eval")
+    except SyntaxError as exc:
+        offset = max((exc.offset or 1) - 1, 0)
+        if exc.lineno and exc.lineno > 1:
+            offset += sum(len(line) + 1 for line in stripped.split("\n")[: exc.lineno - 1])
+        lead = len(text) - len(text.lstrip())
+        message = exc.msg.replace("invalid syntax. ", "").replace("invalid syntax", "invalid syntax")
+        return None, [ExprError("E201", message, lead + offset)]
+    except (ValueError, RecursionError, MemoryError):
+        return None, [ExprError("E201", "the condition cannot be parsed", 0)]
+    count = sum(1 for _ in ast.walk(tree))
+    if count > MAX_NODES or _depth(tree, MAX_DEPTH):
+        return None, [ExprError("E201", f"the condition is too large (at most {MAX_NODES} parts)", 0)]
+    return tree.body, []
+
+
+def compile_expression(text: str, scope: Scope) -> tuple[Compiled | None, list[ExprError]]:
+    """Parse, check and compile one expression. Returns (compiled, errors)."""
+    tree, errors = parse(text)
+    if tree is None:
+        return None, errors
+    lead = len(text) - len(text.lstrip())
+    compiler = _Compiler(text.strip(), scope)
+    compiled = compiler.value(tree)
+    errs = [ExprError(e.code, e.message, e.offset + lead, e.suggestion) for e in compiler.errors]
+    return (None if errs else compiled), errs
+
+
+def normalize(text: str) -> str:
+    """The canonical text of an expression (formatting ignored), used for content hashes."""
+    tree, errors = parse(text)
+    if tree is None:
+        return text.strip()
+    return ast.unparse(tree)

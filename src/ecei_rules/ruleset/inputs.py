@@ -1,0 +1,315 @@
+"""Declared inputs: resolved field types, their static types, and assessment validation.
+
+A ruleset's ``inputs`` (with its named ``types`` and ``catalogues``) is resolved once into a
+tree of :class:`Field`. That tree types the condition language, validates assessments
+(every error names its JSON path; nothing is defaulted silently) and yields the
+assessment JSON Schema.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from .._canonical import MAX_SIGNIFICANT_DIGITS, significant_digits
+from ..errors import Diagnostic, did_you_mean, pointer_join
+from ..logic import UNKNOWN
+from .expr import ANY, BOOL, DATE, DEC, INT, STR, Compiled, Ty
+from .model import BASE_TYPES, Catalogue, InputSpec
+
+MAX_INTEGER = 2**53 - 1
+MAX_STRING = 10_000
+MAX_ITEMS = 100_000
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass
+class Field:
+    """A resolved input declaration."""
+
+    kind: str
+    spec: InputSpec
+    type_name: str | None = None  # the declared named type, if any
+    fields: dict[str, Field] = field(default_factory=dict)
+    items: Field | None = None
+    entries: dict[str, Field] = field(default_factory=dict)  # map: key -> value field
+    pattern: re.Pattern[str] | None = None
+    catalogue_ids: tuple[str, ...] = ()
+    checks: list[tuple[Compiled, str, str | None]] = field(default_factory=list)
+
+    @property
+    def required(self) -> bool:
+        return self.spec.required
+
+    def ty(self) -> Ty:
+        """The static type of this field in conditions."""
+        if self.kind == "boolean":
+            return BOOL
+        if self.kind == "integer":
+            return INT
+        if self.kind == "decimal":
+            return DEC
+        if self.kind == "date":
+            return DATE
+        if self.kind == "string":
+            return Ty("string", catalogue=self.spec.catalogue,
+                      values=self.catalogue_ids or None) if self.spec.catalogue else STR
+        if self.kind == "enum":
+            return Ty("string", values=tuple(self.spec.values or ()))
+        if self.kind == "list":
+            return Ty("list", item=self.items.ty() if self.items else ANY)
+        if self.kind == "object":
+            return Ty("object", fields={k: f.ty() for k, f in self.fields.items()})
+        if self.kind == "map":
+            return Ty("map", fields={k: f.ty() for k, f in self.entries.items()}, catalogue=self.spec.catalogue)
+        return ANY
+
+
+class InputResolver:
+    """Resolves declared inputs against named types and catalogues, collecting diagnostics."""
+
+    def __init__(self, types: Mapping[str, InputSpec], catalogues: Mapping[str, Catalogue]) -> None:
+        self.types = types
+        self.catalogues = catalogues
+        self.problems: list[tuple[str, str, str, str | None]] = []  # (code, message, pointer, suggestion)
+
+    def problem(self, code: str, message: str, pointer: str, suggestion: str | None = None) -> None:
+        self.problems.append((code, message, pointer, suggestion))
+
+    def resolve(self, spec: InputSpec, pointer: str, seen: tuple[str, ...] = ()) -> Field:
+        """Resolve one declaration (following named types) into a :class:`Field`."""
+        type_name: str | None = None
+        base = spec
+        while base.type not in BASE_TYPES:
+            name = base.type
+            if name in seen:
+                self.problem("E107", f"the type '{name}' refers to itself", pointer_join(pointer, "type"))
+                return Field("any", spec)
+            if name not in self.types:
+                self.problem("E107", f"unknown type '{name}'", pointer_join(pointer, "type"),
+                             did_you_mean(name, [*BASE_TYPES, *self.types]))
+                return Field("any", spec)
+            seen = (*seen, name)
+            type_name = type_name or name
+            named = self.types[name]
+            # the use overrides the named type's settings that it sets explicitly
+            overrides = {k: getattr(base, k) for k in base.model_fields_set if k != "type"}
+            base = named.model_copy(update=overrides)
+        kind = base.type
+        out = Field(kind, base, type_name)
+        if base.minimum is not None and base.maximum is not None and base.minimum > base.maximum:
+            self.problem("E103", "minimum is greater than maximum", pointer_join(pointer, "minimum"))
+        if kind == "enum" and not base.values:
+            self.problem("E102", "an enum needs 'values'", pointer)
+        if base.pattern is not None:
+            out.pattern = re.compile(base.pattern)
+        if base.catalogue is not None:
+            if base.catalogue not in self.catalogues:
+                self.problem("E107", f"unknown catalogue '{base.catalogue}'", pointer_join(pointer, "catalogue"),
+                             did_you_mean(base.catalogue, self.catalogues))
+            else:
+                out.catalogue_ids = tuple(self.catalogues[base.catalogue].items)
+        if kind == "object":
+            if base.fields is None:
+                self.problem("E102", "an object needs 'fields'", pointer)
+            for name, sub in (base.fields or {}).items():
+                out.fields[name] = self.resolve(sub, pointer_join(pointer, "fields", name), seen)
+        elif kind == "list":
+            if base.items is None:
+                self.problem("E102", "a list needs 'items'", pointer)
+            else:
+                out.items = self.resolve(base.items, pointer_join(pointer, "items"), seen)
+            if base.default is not None and base.default != []:
+                self.problem("E103", "a list's default can only be []", pointer_join(pointer, "default"))
+        elif kind == "map":
+            if base.catalogue is None:
+                self.problem("E102", "a map needs 'catalogue' (its keys are the catalogue's item ids)", pointer)
+            elif base.catalogue in self.catalogues:
+                cat = self.catalogues[base.catalogue]
+                for item_id, item in cat.items.items():
+                    if base.items is not None:
+                        item_spec = base.items
+                    else:
+                        item_spec = InputSpec(type=item.type, description=item.title)
+                    out.entries[item_id] = self.resolve(
+                        item_spec, f"/catalogues/{base.catalogue}/items/{pointer_join('', item_id)[1:]}", seen
+                    )
+        elif base.default is not None:
+            self.problem("E103", "only lists may declare a default ([])", pointer_join(pointer, "default"))
+        if kind not in ("integer", "decimal") and (base.minimum is not None or base.maximum is not None):
+            self.problem("E103", f"minimum and maximum apply to numbers, not to {kind}", pointer)
+        return out
+
+
+# --------------------------------------------------------------------------------------------
+# validation of assessments
+# --------------------------------------------------------------------------------------------
+
+_ABSENT = object()
+
+
+class AssessmentValidator:
+    """Validates an assessment (already parsed to Python values) against resolved inputs."""
+
+    def __init__(self, root: Field) -> None:
+        self.root = root
+
+    def validate(self, data: Any) -> tuple[dict[str, Any], list[Diagnostic]]:
+        """Return the normalised assessment and the list of problems (empty when valid)."""
+        diags: list[Diagnostic] = []
+        value = self._value(self.root, data, "", diags)
+        if not isinstance(value, dict):
+            return {}, diags
+        return value, diags
+
+    def _err(self, diags: list[Diagnostic], code: str, pointer: str, message: str,
+             suggestion: str | None = None) -> object:
+        diags.append(Diagnostic(code, message, pointer=pointer, suggestion=suggestion))
+        return _ABSENT
+
+    def _value(self, f: Field, v: Any, p: str, diags: list[Diagnostic]) -> Any:
+        kind = f.kind
+        if kind == "boolean":
+            if type(v) is not bool:
+                return self._err(diags, "A003", p, f"expected true or false, got {_show(v)}")
+            return v
+        if kind == "integer":
+            if type(v) is not int:
+                if isinstance(v, Decimal) and v == v.to_integral_value() and v.is_finite():
+                    return self._err(diags, "A003", p, f"expected a whole number, got {_show(v)}",
+                                     f"write {int(v)} without a decimal point")
+                return self._err(diags, "A003", p, f"expected a whole number, got {_show(v)}")
+            if abs(v) > MAX_INTEGER:
+                return self._err(diags, "A004", p, "the integer is too large (at most 2^53 - 1)")
+            return self._range(f, v, p, diags)
+        if kind == "decimal":
+            if type(v) is int:
+                if abs(v) > MAX_INTEGER:
+                    return self._err(diags, "A004", p, "the number is too large (at most 2^53 - 1)")
+                return self._range(f, v, p, diags)
+            if type(v) is float:
+                # a Python float stands for its shortest decimal text, as JSON would write it
+                if v != v or v in (float("inf"), float("-inf")):
+                    return self._err(diags, "A003", p, "expected a finite number")
+                v = Decimal(repr(v))
+            if not isinstance(v, Decimal):
+                return self._err(diags, "A003", p, f"expected a number, got {_show(v)}")
+            if not v.is_finite():
+                return self._err(diags, "A003", p, "expected a finite number")
+            if significant_digits(v) > MAX_SIGNIFICANT_DIGITS or abs(v.adjusted()) > 15:
+                return self._err(diags, "A004", p, f"the number {_show(v)} has more precision or magnitude "
+                                 f"than allowed (at most {MAX_SIGNIFICANT_DIGITS} significant digits)")
+            return self._range(f, v, p, diags)
+        if kind == "date":
+            if isinstance(v, dt.datetime):
+                return self._err(diags, "A003", p, "expected a date (YYYY-MM-DD), got a date and time")
+            if isinstance(v, dt.date):
+                return v
+            if not isinstance(v, str) or not _DATE.match(v):
+                return self._err(diags, "A003", p, f"expected a date (YYYY-MM-DD), got {_show(v)}")
+            try:
+                return dt.date.fromisoformat(v)
+            except ValueError:
+                return self._err(diags, "A004", p, f"{_show(v)} is not a calendar date")
+        if kind in ("string", "enum"):
+            if not isinstance(v, str):
+                return self._err(diags, "A003", p, f"expected a string, got {_show(v)}")
+            if len(v) > MAX_STRING:
+                return self._err(diags, "A004", p, f"the string is longer than {MAX_STRING} characters")
+            if kind == "enum" and v not in (f.spec.values or ()):
+                return self._err(diags, "A004", p, f"{_show(v)} is not one of: {', '.join(f.spec.values or ())}",
+                                 did_you_mean(v, f.spec.values or ()))
+            if f.pattern is not None and not f.pattern.fullmatch(v):
+                return self._err(diags, "A004", p, f"{_show(v)} does not match the pattern {f.spec.pattern}")
+            if f.spec.catalogue and v not in f.catalogue_ids:
+                return self._err(diags, "A004", p, f"{_show(v)} is not an id of the catalogue "
+                                 f"'{f.spec.catalogue}'", did_you_mean(v, f.catalogue_ids))
+            return v
+        if kind == "list":
+            if not isinstance(v, list):
+                return self._err(diags, "A003", p, f"expected a list, got {_show(v)}")
+            if len(v) > MAX_ITEMS:
+                return self._err(diags, "A004", p, f"the list has more than {MAX_ITEMS} items")
+            out = []
+            ok = True
+            assert f.items is not None
+            for i, item in enumerate(v):
+                r = self._value(f.items, item, pointer_join(p, i), diags) if item is not None else self._err(
+                    diags, "A003", pointer_join(p, i), "a list item cannot be null")
+                ok = ok and r is not _ABSENT
+                out.append(r)
+            return out if ok else _ABSENT
+        if kind in ("object", "map"):
+            if not isinstance(v, dict):
+                return self._err(diags, "A003", p, f"expected an object, got {_show(v)}")
+            members = f.fields if kind == "object" else f.entries
+            result: dict[str, Any] = {}
+            ok = True
+            for key, item in v.items():
+                child = pointer_join(p, key)
+                if key not in members:
+                    what = "unknown field" if kind == "object" else f"not an id of the catalogue '{f.spec.catalogue}'"
+                    self._err(diags, "A002", child, f"{_show(key)}: {what}", did_you_mean(key, members))
+                    ok = False
+                    continue
+                if item is None:
+                    if members[key].required:
+                        self._err(diags, "A001", child, "a required field cannot be null")
+                        ok = False
+                    continue
+                r = self._value(members[key], item, child, diags)
+                if r is _ABSENT:
+                    ok = False
+                else:
+                    result[key] = r
+            for key, sub in members.items():
+                if key in result or v.get(key, _ABSENT) is not _ABSENT:
+                    continue
+                if sub.required:
+                    self._err(diags, "A001", pointer_join(p, key), f"the required field '{key}' is missing")
+                    ok = False
+                elif sub.kind == "list" and sub.spec.default == []:
+                    result[key] = []
+            if not ok:
+                return _ABSENT
+            for compiled, message, target in f.checks:
+                if compiled.fn(result) is False:
+                    self._err(diags, "A005", pointer_join(p, target) if target else p, message)
+                    ok = False
+            return result if ok else _ABSENT
+        return v
+
+    def _range(self, f: Field, v: int | Decimal, p: str, diags: list[Diagnostic]) -> Any:
+        lo, hi = f.spec.minimum, f.spec.maximum
+        if lo is not None and v < lo:
+            return self._err(diags, "A004", p, f"{_show(v)} is below the minimum {lo}")
+        if hi is not None and v > hi:
+            return self._err(diags, "A004", p, f"{_show(v)} is above the maximum {hi}")
+        return v
+
+
+def _show(v: Any) -> str:
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        text = v if len(v) <= 40 else v[:37] + "..."
+        return repr(text)
+    if isinstance(v, (int, Decimal)):
+        text = str(v)
+        return text if len(text) <= 40 else text[:20] + "...(" + str(len(text)) + " characters)"
+    if isinstance(v, list):
+        return "a list"
+    if isinstance(v, dict):
+        return "an object"
+    return type(v).__name__
+
+
+def unknown_env() -> dict[str, Any]:
+    """An empty environment (every input unknown)."""
+    return {"__unknown__": UNKNOWN}

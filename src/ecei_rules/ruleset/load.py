@@ -1,0 +1,437 @@
+"""Load ruleset files: safe YAML with positions, ``extends`` as a merge patch, validation
+against the document model, compilation, located diagnostics and the content hash.
+
+``check_ruleset`` returns every diagnostic; ``load_ruleset`` raises one
+:class:`~ecei_rules.errors.RulesetError` that holds them all.
+"""
+
+from __future__ import annotations
+
+import copy
+import typing
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from .._canonical import canonical_bytes, sha256_hex
+from .._yaml import parse_yaml
+from ..engine.compile import Plan, build_plan
+from ..errors import Diagnostic, RulesetError, did_you_mean, pointer_join
+from .expr import normalize
+from .model import RulesetDocument
+
+#: Keys a version never inherits through ``extends``: they describe the version itself.
+NOT_INHERITED = frozenset(
+    {"version", "status", "effective_from", "announced_on", "supersedes", "approval", "description",
+     "extends", "tests"}
+)
+#: Keys that do not take part in the content hash (they decide nothing).
+NOT_HASHED = frozenset({"tests", "fixtures", "status", "extends"})
+_EXPRESSION_KEYS = frozenset({"when", "valid_from", "valid_until", "rule"})
+MAX_EXTENDS_DEPTH = 16
+
+
+@dataclass(frozen=True)
+class Loc:
+    """Where a value stands: file, 1-based line and column, and the YAML scalar style."""
+
+    file: str | None
+    line: int
+    column: int
+    style: str | None = None
+
+
+@dataclass
+class Where:
+    """Locations of the values and keys of a (possibly merged) document, by JSON pointer."""
+
+    values: dict[str, Loc] = field(default_factory=dict)
+    keys: dict[str, Loc] = field(default_factory=dict)
+    texts: dict[str | None, list[str]] = field(default_factory=dict)
+
+    def purge(self, pointer: str) -> None:
+        prefix = pointer + "/"
+        for table in (self.values, self.keys):
+            for key in [k for k in table if k == pointer or k.startswith(prefix)]:
+                del table[key]
+
+    def locate(self, pointer: str, *, key: bool = False) -> Loc | None:
+        probe = pointer
+        while True:
+            if key and probe in self.keys:
+                return self.keys[probe]
+            if probe in self.values:
+                return self.values[probe]
+            if not probe:
+                return None
+            probe = probe.rsplit("/", 1)[0]
+
+
+@dataclass(frozen=True)
+class Ruleset:
+    """A loaded, checked and compiled ruleset version."""
+
+    document: RulesetDocument
+    sha256: str
+    path: Path | None
+    plan: Plan = field(repr=False, compare=False)
+    warnings: tuple[Diagnostic, ...] = ()
+
+    @property
+    def methodology(self) -> str:
+        return self.document.methodology
+
+    @property
+    def version(self) -> str:
+        return self.document.version
+
+    def __str__(self) -> str:
+        return f"{self.methodology}@{self.version} (sha256 {self.sha256[:12]})"
+
+
+@dataclass
+class _Raw:
+    data: Any
+    where: Where
+    diagnostics: list[Diagnostic]
+
+
+def _read(path: Path) -> tuple[str | None, list[Diagnostic]]:
+    name = str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return None, [Diagnostic("E001", f"cannot read the file: {exc.strerror or exc}", name)]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        return None, [Diagnostic("E001", f"the file is not UTF-8 text (byte 0x{raw[exc.start]:02x})", name, line,
+                                 column, "", "save the file as UTF-8")]
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text, []
+
+
+def _parse(text: str, file: str | None) -> _Raw:
+    doc = parse_yaml(text, file)
+    where = Where(texts={file: text.splitlines()})
+    for pointer, (line, col) in doc.positions.values.items():
+        where.values[pointer] = Loc(file, line, col, doc.positions.styles.get(pointer))
+    for pointer, (line, col) in doc.positions.keys.items():
+        where.keys[pointer] = Loc(file, line, col)
+    diags = list(doc.diagnostics)
+    if not diags and not isinstance(doc.data, dict):
+        diags.append(Diagnostic("E103", "a ruleset must be a YAML mapping (key: value lines)", file, 1, 1))
+    return _Raw(doc.data if isinstance(doc.data, dict) else None, where, diags)
+
+
+def _merge(base: Any, patch: Any, pointer: str, where: Where) -> Any:
+    """RFC 7396 merge patch; keeps ``where`` in step (replaced subtrees lose base positions)."""
+    if not isinstance(patch, dict) or not isinstance(base, dict):
+        where.purge(pointer)
+        return copy.deepcopy(patch)
+    out = dict(base)
+    for key, value in patch.items():
+        child = pointer_join(pointer, key)
+        if value is None:
+            out.pop(key, None)
+            where.purge(child)
+        elif key in out:
+            out[key] = _merge(out[key], value, child, where)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _resolve_extends(path: Path | None, raw: _Raw, chain: tuple[str, ...]) -> _Raw:
+    data = raw.data
+    if data is None or "extends" not in data:
+        return raw
+    target = data["extends"]
+    file = str(path) if path else None
+    loc = raw.where.locate("/extends")
+    line, col = (loc.line, loc.column) if loc else (None, None)
+    if not isinstance(target, str):
+        raw.diagnostics.append(Diagnostic("E103", "'extends' names a version, e.g. extends: 1.2.0", file, line, col,
+                                          "/extends"))
+        return raw
+    if path is None:
+        raw.diagnostics.append(Diagnostic("E109", "'extends' needs a file on disk to find its base", file, line, col,
+                                          "/extends"))
+        return raw
+    base_path = path.parent / (target if target.endswith((".yaml", ".yml")) else f"{target}.yaml")
+    key = str(base_path.resolve())
+    if key in chain or len(chain) > MAX_EXTENDS_DEPTH:
+        raw.diagnostics.append(Diagnostic("E109", f"'extends: {target}' loops back to a file already on the chain",
+                                          file, line, col, "/extends"))
+        return raw
+    if not base_path.is_file():
+        siblings = [p.stem for p in path.parent.glob("*.yaml") if p != path]
+        raw.diagnostics.append(Diagnostic("E109", f"the base version '{target}' was not found ({base_path})", file,
+                                          line, col, "/extends", did_you_mean(target, siblings)))
+        return raw
+    base = _load_raw(base_path, (*chain, key))
+    if base.data is None:
+        raw.diagnostics.append(Diagnostic("E109", f"the base version '{target}' has errors (listed with its file)",
+                                          file, line, col, "/extends"))
+        raw.diagnostics.extend(base.diagnostics)
+        return raw
+    inherited = {k: v for k, v in base.data.items() if k not in NOT_INHERITED}
+    where = Where(texts={**base.where.texts, **raw.where.texts})
+    for table_name in ("values", "keys"):
+        table = getattr(base.where, table_name)
+        getattr(where, table_name).update(
+            {p: v for p, v in table.items() if p == "" or p.split("/")[1] not in NOT_INHERITED}
+        )
+    merged = _merge(inherited, data, "", where)
+    # positions of the version's own file win wherever it says something
+    where.values.update(raw.where.values)
+    where.keys.update(raw.where.keys)
+    return _Raw(merged, where, base.diagnostics + raw.diagnostics)
+
+
+def _load_raw(path: Path, chain: tuple[str, ...] = ()) -> _Raw:
+    text, diags = _read(path)
+    if text is None:
+        return _Raw(None, Where(), diags)
+    raw = _parse(text, str(path))
+    if raw.data is None:
+        return raw
+    return _resolve_extends(path, raw, chain or (str(path.resolve()),))
+
+
+def _model_fields_at(loc: Iterable[Any]) -> list[str]:
+    """The field names allowed at a location of the document model (for suggestions)."""
+    model: Any = RulesetDocument
+    for part in loc:
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            info = model.model_fields.get(str(part))
+            if info is None:
+                return []
+            model = info.annotation
+        else:
+            model = _inner_model(model)
+            if model is None:
+                return []
+            if isinstance(model, type) and issubclass(model, BaseModel) and str(part) in model.model_fields:
+                model = model.model_fields[str(part)].annotation
+        model = _inner_model(model) or model
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return list(model.model_fields)
+    return []
+
+
+def _inner_model(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _data_pointer(data: Any, loc: tuple[Any, ...]) -> tuple[str, int]:
+    """Follow ``loc`` through the data as far as it goes; return (pointer, parts used)."""
+    pointer, node, used = "", data, 0
+    for part in loc:
+        if isinstance(node, dict) and str(part) in node:
+            node = node[str(part)]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            break
+        pointer = pointer_join(pointer, part)
+        used += 1
+    return pointer, used
+
+
+class _Located:
+    """Turns pointers (and offsets in conditions) into diagnostics with file:line:column."""
+
+    def __init__(self, where: Where, default_file: str | None) -> None:
+        self.where = where
+        self.default_file = default_file
+
+    def diag(self, code: str, message: str, pointer: str, *, key: bool = False, offset: int | None = None,
+             suggestion: str | None = None, severity: str = "error") -> Diagnostic:
+        loc = self.where.locate(pointer, key=key)
+        if loc is None:
+            return Diagnostic(code, message, self.default_file, None, None, pointer, suggestion)
+        line, column = loc.line, loc.column
+        if offset is not None and pointer in self.where.values:
+            line, column = self._in_scalar(loc, pointer, offset)
+        return Diagnostic(code, message, loc.file, line, column, pointer, suggestion,
+                          "warning" if severity == "warning" else "error")
+
+    def _in_scalar(self, loc: Loc, pointer: str, offset: int) -> tuple[int, int]:
+        style = loc.style
+        if style in ("|", ">"):
+            lines = self.where.texts.get(loc.file, [])
+            text_lines = lines[loc.line:]  # the content starts on the next line
+            remaining = offset
+            for i, file_line in enumerate(text_lines):
+                content = file_line.lstrip(" ")
+                indent = len(file_line) - len(content)
+                if remaining <= len(content):
+                    return loc.line + 1 + i, indent + remaining + 1
+                remaining -= len(content) + 1
+            return loc.line, loc.column
+        shift = 1 if style in ("'", '"') else 0
+        return loc.line, loc.column + shift + offset
+
+
+def _content_hash(doc: RulesetDocument) -> str:
+    dumped = doc.model_dump(mode="python", exclude=set(NOT_HASHED), exclude_defaults=True)
+
+    def norm(value: Any, key: str | None = None) -> Any:
+        if isinstance(value, dict):
+            return {k: norm(v, k) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [norm(v) for v in value]
+        if key in _EXPRESSION_KEYS and isinstance(value, str):
+            return normalize(value)
+        return value
+
+    return sha256_hex(canonical_bytes(norm(dumped)))
+
+
+def _build(raw: _Raw, path: Path | None) -> tuple[Ruleset | None, list[Diagnostic]]:
+    file = str(path) if path else None
+    diags = list(raw.diagnostics)
+    if raw.data is None:
+        return None, diags
+    located = _Located(raw.where, file)
+    try:
+        doc = RulesetDocument.model_validate(raw.data)
+    except ValidationError as exc:
+        seen: set[tuple[str, str]] = set()
+        for err in exc.errors(include_url=False):
+            loc = tuple(err["loc"])
+            pointer, used = _data_pointer(raw.data, loc)
+            kind = err["type"]
+            if kind == "extra_forbidden":
+                key = str(loc[-1])
+                allowed = _model_fields_at(loc[:-1])
+                d = located.diag("E101", f"unknown key '{key}'", pointer, key=True,
+                                 suggestion=did_you_mean(key, allowed) or (
+                                     "allowed keys: " + ", ".join(allowed) if allowed else None))
+            elif kind == "missing":
+                key = str(loc[-1])
+                d = located.diag("E102", f"the required key '{key}' is missing", pointer,
+                                 suggestion=f"add '{key}:' here")
+            else:
+                message = str(err["msg"]).removeprefix("Value error, ")
+                if used < len(loc) and kind.endswith("_type"):
+                    value = err.get("input")
+                    message = f"{message} (got {type(value).__name__} {value!r})"[:300]
+                d = located.diag("E103", message, pointer)
+            if (pointer, d.code) in seen:
+                continue
+            seen.add((pointer, d.code))
+            diags.append(d)
+        return None, diags
+    if any(d.severity == "error" for d in diags):
+        # the document is usable but had YAML-level errors: still report everything else
+        _, problems = build_plan(doc)
+        diags.extend(located.diag(p.code, p.message, p.pointer, offset=p.offset, suggestion=p.suggestion)
+                     for p in problems)
+        return None, diags
+    plan, problems = build_plan(doc)
+    for p in problems:
+        diags.append(located.diag(p.code, p.message, p.pointer, offset=p.offset, suggestion=p.suggestion))
+    if plan is None:
+        return None, diags
+    diags.extend(_check_tests(doc, plan, raw.data, located))
+    if any(d.severity == "error" for d in diags):
+        return None, diags
+    ruleset = Ruleset(doc, _content_hash(doc), path, plan, tuple(d for d in diags if d.severity == "warning"))
+    return ruleset, diags
+
+
+def test_assessment(doc: RulesetDocument, index: int) -> dict[str, Any]:
+    """The assessment of embedded test ``index`` (its fixture with the test's merge patch)."""
+    test = doc.tests[index]
+    if test.base is None:
+        return copy.deepcopy(test.assessment)
+    merged: dict[str, Any] = _merge(doc.fixtures[test.base], test.assessment, "", Where())
+    return merged
+
+
+def _check_tests(doc: RulesetDocument, plan: Plan, data: dict[str, Any], located: _Located) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    names: set[str] = set()
+    outcomes = set(plan.kinds)
+    for i, test in enumerate(doc.tests):
+        base = pointer_join("/tests", i)
+        if test.name in names:
+            out.append(located.diag("E302", f"two tests are named '{test.name}'", pointer_join(base, "name")))
+        names.add(test.name)
+        if test.base is not None and test.base not in doc.fixtures:
+            out.append(located.diag("E302", f"unknown fixture '{test.base}'", pointer_join(base, "base"),
+                                    suggestion=did_you_mean(test.base, doc.fixtures)))
+            continue
+        expect = test.expect
+        if expect.label not in ("none", *doc.labels):
+            out.append(located.diag("E302", f"unknown label '{expect.label}'", pointer_join(base, "expect", "label"),
+                                    suggestion=did_you_mean(expect.label, ("none", *doc.labels))))
+        for label in expect.tiers:
+            if label not in doc.labels:
+                out.append(located.diag("E302", f"unknown tier '{label}'", pointer_join(base, "expect", "tiers", label),
+                                        key=True, suggestion=did_you_mean(label, doc.labels)))
+        for ref in expect.criteria:
+            if ref not in outcomes:
+                out.append(located.diag("E302", f"unknown criterion, group or score '{ref}'",
+                                        pointer_join(base, "expect", "criteria", ref), key=True,
+                                        suggestion=did_you_mean(ref, outcomes)))
+        _, problems = plan.validator.validate(test_assessment(doc, i))
+        own = test.assessment
+        for p in problems:
+            inside, _ = _data_pointer(own, tuple(_split(p.pointer)))
+            if test.base is not None and inside != p.pointer:
+                where = pointer_join("/fixtures", test.base) + p.pointer
+            else:
+                where = pointer_join(base, "assessment") + p.pointer
+            out.append(located.diag("E302", f"the test's assessment is invalid: {p.message}", where,
+                                    suggestion=p.suggestion))
+    return out
+
+
+def _split(pointer: str) -> list[str | int]:
+    parts: list[str | int] = []
+    for raw in pointer.split("/")[1:]:
+        part = raw.replace("~1", "/").replace("~0", "~")
+        parts.append(int(part) if part.isdigit() else part)
+    return parts
+
+
+def check_ruleset(path: str | Path) -> list[Diagnostic]:
+    """Check a ruleset file; return every diagnostic (errors and warnings), never raise."""
+    p = Path(path)
+    _, diags = _build(_load_raw(p), p)
+    return diags
+
+
+def load_ruleset(path: str | Path) -> Ruleset:
+    """Load, check and compile a ruleset file; raise RulesetError with every problem."""
+    p = Path(path)
+    ruleset, diags = _build(_load_raw(p), p)
+    if ruleset is None:
+        raise RulesetError(diags)
+    return ruleset
+
+
+def load_ruleset_text(text: str, file: str | None = None) -> Ruleset:
+    """Load a ruleset from text (``extends`` is not available without a file)."""
+    raw = _parse(text, file)
+    if raw.data is not None:
+        raw = _resolve_extends(None, raw, ())
+    ruleset, diags = _build(raw, None)
+    if ruleset is None:
+        raise RulesetError(diags)
+    return ruleset

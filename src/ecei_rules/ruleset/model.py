@@ -1,0 +1,255 @@
+"""The ruleset document: frozen pydantic models, one per section of a ruleset file.
+
+These models describe the *resolved* document (after ``extends`` is applied). Their field
+descriptions flow into the published JSON Schema that editors use while rulesets are typed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints, field_validator, model_validator
+
+Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+MethodologyId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")]
+SemVer = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$"
+    ),
+]
+ItemId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=64)]
+Expression = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
+T = TypeVar("T")
+#: YAML gives lists; the frozen models keep tuples. Strict mode would refuse the conversion.
+Seq = Annotated[tuple[T, ...], Strict(False)]
+
+BASE_TYPES = ("boolean", "integer", "decimal", "date", "string", "enum", "object", "list", "map")
+NONE_LABEL = "none"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+
+class Approval(_Model):
+    """Who approved a version, when, and under which reference."""
+
+    body: str = Field(description="The body that approved this version, e.g. 'ESCA' or 'EUCLES board'.")
+    date: dt.date = Field(description="The date of the approval (YYYY-MM-DD).")
+    reference: str | None = Field(default=None, description="A decision number, minutes or URL.")
+
+
+class Check(_Model):
+    """A consistency check on an object of an assessment, written in the condition language."""
+
+    rule: Expression = Field(description="A condition over the object's own fields that must not be false.")
+    message: str = Field(description="The error shown when the rule is false.")
+    field: str | None = Field(default=None, description="The field the error points at (default: the object).")
+
+
+class InputSpec(_Model):
+    """The declaration of one assessment field: its type, whether it is required, its range."""
+
+    type: str = Field(
+        description=(
+            "A base type (boolean, integer, decimal, date, string, enum, object, list, map) "
+            "or the name of a type declared under 'types'."
+        )
+    )
+    description: str | None = Field(default=None, description="What the field means, for people and forms.")
+    required: bool = Field(default=False, description="An absent required field is an error; others are unknown.")
+    default: Any = Field(
+        default=None,
+        description="A value used when the field is absent (declared, never silent). Only [] for lists.",
+    )
+    minimum: Decimal | int | None = Field(default=None, description="Smallest allowed value (numbers).")
+    maximum: Decimal | int | None = Field(default=None, description="Largest allowed value (numbers).")
+    values: Seq[str] | None = Field(default=None, description="The allowed values of an enum.")
+    pattern: str | None = Field(default=None, description="A regular expression a string must match entirely.")
+    catalogue: str | None = Field(
+        default=None,
+        description="For strings: the value must be an item id of this catalogue. For maps: keys are its item ids.",
+    )
+    fields: dict[str, InputSpec] | None = Field(default=None, description="The fields of an object.")
+    items: InputSpec | None = Field(default=None, description="The type of a list's items.")
+    checks: Seq[Check] = Field(default=(), description="Consistency checks on an object's fields.")
+
+    @field_validator("pattern")
+    @classmethod
+    def _pattern_compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"the pattern does not compile: {exc}") from None
+        return value
+
+
+class CatalogueItem(_Model):
+    """One entry of a catalogue (an indicator, say)."""
+
+    title: str = Field(description="The item's name as the methodology states it.")
+    type: str = Field(description="The type of the item's value in an assessment (a declared or base type).")
+    category: str | None = Field(default=None, description="A grouping label, e.g. '4' for strategy indicators.")
+    description: str | None = Field(default=None, description="Longer explanation for assessors.")
+    source: str | None = Field(default=None, description="Citation stating that this item exists.")
+    assumed: str | None = Field(default=None, description="Why this item is assumed where no source states it.")
+
+
+class Catalogue(_Model):
+    """A named set of items (indicators) that maps and enum-like strings can refer to."""
+
+    title: str = Field(description="The catalogue's name.")
+    source: str | None = Field(default=None, description="Citation of the catalogue as a whole.")
+    items: dict[ItemId, CatalogueItem] = Field(description="The items by id.")
+
+
+class Parameter(_Model):
+    """A named value used by conditions (a threshold, say), with its unit and provenance."""
+
+    value: Decimal | int | bool | str | dt.date | Seq[str] = Field(
+        description="The value: a number, boolean, string, date or list of strings."
+    )
+    unit: str | None = Field(default=None, description="The unit, e.g. 'share', 'FTE', 'months'.")
+    title: str | None = Field(default=None, description="What the parameter is, in words.")
+    source: str | None = Field(default=None, description="Citation when the value is sourced.")
+    assumed: str | None = Field(default=None, description="Why the value is assumed when no source states it.")
+
+    @model_validator(mode="after")
+    def _one_provenance(self) -> Parameter:
+        if (self.source is None) == (self.assumed is None):
+            raise ValueError("give exactly one of 'source' (a citation) or 'assumed' (why)")
+        return self
+
+    @property
+    def provenance(self) -> Literal["sourced", "assumed"]:
+        """Whether the value is sourced or assumed."""
+        return "sourced" if self.source is not None else "assumed"
+
+
+class Criterion(_Model):
+    """A condition the methodology states, with the clause it implements."""
+
+    title: str = Field(description="A short name of the criterion.")
+    clause: str | None = Field(default=None, description="The clause or source text the criterion implements.")
+    when: Expression = Field(description="The condition, in the condition language; met when true.")
+    description: str | None = Field(default=None, description="Longer explanation.")
+
+
+class Group(_Model):
+    """A named set of criteria that is met when all of them are met (Kleene and)."""
+
+    title: str = Field(description="The group's name.")
+    clause: str | None = Field(default=None, description="The clause or source the group implements.")
+    all_of: Seq[str] = Field(min_length=1, description="Criterion, group or score ids, all required.")
+
+
+class Score(_Model):
+    """A weighted score over criteria with a threshold on the share of met weight."""
+
+    title: str = Field(description="The score's name.")
+    clause: str | None = Field(default=None, description="The clause or source the score implements.")
+    weights: dict[str, Decimal | int] = Field(min_length=1, description="Criterion id -> weight (> 0).")
+    threshold: str = Field(
+        description="Name of a parameter holding the share of the total weight that must be met (0..1)."
+    )
+    source: str | None = Field(default=None, description="Citation for the weights, when sourced.")
+    assumed: str | None = Field(default=None, description="Why the weights are assumed.")
+
+    @model_validator(mode="after")
+    def _weights(self) -> Score:
+        for key, weight in self.weights.items():
+            if weight <= 0:
+                raise ValueError(f"the weight of '{key}' must be greater than 0")
+        if (self.source is None) == (self.assumed is None):
+            raise ValueError("give exactly one of 'source' (a citation) or 'assumed' (why) for the weights")
+        return self
+
+
+class Tier(_Model):
+    """A label and what it requires."""
+
+    title: str = Field(description="The label's name as awarded.")
+    requires: Seq[str] = Field(min_length=1, description="Criterion, group or score ids, all required.")
+    description: str | None = Field(default=None, description="Longer explanation.")
+
+
+class ValidityRule(_Model):
+    """How long an awarded label is valid; the first rule that applies decides."""
+
+    id: ItemId = Field(description="A stable id for the rule.")
+    title: str = Field(description="A short name of the rule.")
+    clause: str | None = Field(default=None, description="The clause or source the rule implements.")
+    labels: Seq[str] = Field(min_length=1, description="The labels this rule applies to.")
+    when: Expression | None = Field(default=None, description="Condition for the rule to apply (default: always).")
+    valid_until: Expression = Field(description="A date expression; may use 'label', the decided label.")
+
+
+class Validity(_Model):
+    """Validity of an awarded label."""
+
+    valid_from: Expression = Field(description="A date expression for the first day of validity.")
+    rules: Seq[ValidityRule] = Field(min_length=1, description="Ordered rules; the first that applies wins.")
+
+
+class TestExpect(_Model):
+    """What an embedded test expects."""
+
+    label: str = Field(description="The expected label ('none' for no label).")
+    valid_from: dt.date | None = Field(default=None, description="Expected first day of validity.")
+    valid_until: dt.date | None = Field(default=None, description="Expected last day of validity.")
+    tiers: dict[str, Literal["met", "not_met", "unknown"]] = Field(
+        default_factory=dict, description="Expected tier outcomes (only those listed are checked)."
+    )
+    criteria: dict[str, Literal["met", "not_met", "unknown"]] = Field(
+        default_factory=dict, description="Expected criterion, group or score outcomes (only those listed)."
+    )
+    missing: Seq[str] | None = Field(
+        default=None, description="Expected JSON pointers of missing inputs over all unknown tiers."
+    )
+
+
+class RulesetTest(_Model):
+    """An example assessment and the decision the methodology requires for it."""
+
+    name: str = Field(description="A unique, descriptive name.")
+    derivation: str | None = Field(default=None, description="How the expectation was derived by hand.")
+    base: str | None = Field(default=None, description="Name of a fixture to start from.")
+    assessment: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The assessment, or a JSON merge patch (RFC 7396) over the fixture named in 'base'.",
+    )
+    expect: TestExpect = Field(description="The expected decision.")
+
+
+class RulesetDocument(_Model):
+    """A whole ruleset version after 'extends' is resolved."""
+
+    methodology: MethodologyId = Field(description="The methodology id, e.g. 'ecei-labels'.")
+    version: SemVer = Field(description="The semantic version of this ruleset.")
+    title: str = Field(description="The methodology's title as published.")
+    description: str | None = Field(default=None, description="What this version is and what changed.")
+    status: Literal["draft", "published", "withdrawn"] = Field(description="Lifecycle status.")
+    effective_from: dt.date = Field(description="The first day on which this version is in force.")
+    announced_on: dt.date | None = Field(default=None, description="When the version was announced.")
+    supersedes: SemVer | None = Field(default=None, description="The version this one replaces.")
+    approval: Approval | None = Field(default=None, description="Who approved this version.")
+    extends: str | None = Field(default=None, description="The version this file builds on (merge patch).")
+    types: dict[Identifier, InputSpec] = Field(default_factory=dict, description="Named reusable types.")
+    catalogues: dict[Identifier, Catalogue] = Field(default_factory=dict, description="Named catalogues.")
+    inputs: dict[Identifier, InputSpec] = Field(description="The assessment fields this version reads.")
+    parameters: dict[Identifier, Parameter] = Field(default_factory=dict, description="Named parameters.")
+    criteria: dict[ItemId, Criterion] = Field(description="The criteria by id.")
+    groups: dict[ItemId, Group] = Field(default_factory=dict, description="Named sets of criteria.")
+    scores: dict[ItemId, Score] = Field(default_factory=dict, description="Weighted scores.")
+    labels: Seq[str] = Field(min_length=1, description="The labels from lowest to highest ('none' is implied).")
+    tiers: dict[str, Tier] = Field(description="Each label's requirement.")
+    validity: Validity = Field(description="How long an awarded label is valid.")
+    fixtures: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Named assessments that embedded tests can start from."
+    )
+    tests: Seq[RulesetTest] = Field(default=(), description="Embedded tests of this version.")
