@@ -1,0 +1,5 @@
+"""Testing helpers: run the tests embedded in rulesets (hypothesis strategies come later)."""
+
+from .embedded import EmbeddedResult, run_embedded, run_test
+
+__all__ = ["EmbeddedResult", "run_embedded", "run_test"]

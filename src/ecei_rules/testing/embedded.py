@@ -1,0 +1,95 @@
+"""Run the tests embedded in a ruleset: each an assessment and the decision it must get.
+
+``python -m ecei_rules.testing.embedded RULESET.yaml ...`` prints one line per test and
+exits 1 when any fails.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..engine.decision import Decision, Resolution
+from ..engine.evaluate import evaluate
+from ..errors import AssessmentError, RulesetError
+from ..ruleset.load import Ruleset, load_ruleset, test_assessment
+
+
+@dataclass(frozen=True)
+class EmbeddedResult:
+    """The outcome of one embedded test."""
+
+    ruleset: str
+    name: str
+    passed: bool
+    differences: tuple[str, ...]
+    decision: Decision | None
+
+    def report(self) -> str:
+        """A readable failure report: what was expected and what the engine decided."""
+        head = f"{self.ruleset}: test '{self.name}'"
+        if self.passed:
+            return head + ": passed"
+        return head + ": FAILED\n" + "\n".join("  " + d for d in self.differences)
+
+
+def run_test(ruleset: Ruleset, index: int) -> EmbeddedResult:
+    """Evaluate embedded test ``index`` and compare the decision with its expectation."""
+    test = ruleset.document.tests[index]
+    expect = test.expect
+    where = str(ruleset.path) if ruleset.path else str(ruleset)
+    try:
+        decision = evaluate(ruleset, test_assessment(ruleset.document, index),
+                            resolution=Resolution(method="pinned", reason="embedded test of this version"))
+    except AssessmentError as exc:
+        return EmbeddedResult(where, test.name, False, tuple(f"invalid assessment: {d.pointer} {d.message}"
+                                                             for d in exc.diagnostics), None)
+    diffs: list[str] = []
+
+    def check(what: str, expected: object, actual: object) -> None:
+        if expected != actual:
+            diffs.append(f"{what}: expected {expected!r}, got {actual!r}")
+
+    check("label", expect.label, decision.label)
+    if expect.label != "none" or expect.valid_from is not None:
+        check("valid_from", expect.valid_from, decision.valid_from)
+    if expect.label != "none" or expect.valid_until is not None:
+        check("valid_until", expect.valid_until, decision.valid_until)
+    for label, outcome in expect.tiers.items():
+        check(f"tier {label}", outcome, decision.outcome_of(label))
+    for ref, outcome in expect.criteria.items():
+        check(f"{ref}", outcome, decision.outcome_of(ref))
+    if expect.missing is not None:
+        actual = sorted({m for t in decision.tiers if t.outcome == "unknown" for m in t.missing})
+        check("missing", sorted(expect.missing), actual)
+    return EmbeddedResult(where, test.name, not diffs, tuple(diffs), decision)
+
+
+def run_embedded(ruleset: Ruleset) -> list[EmbeddedResult]:
+    """Run every embedded test of a ruleset."""
+    return [run_test(ruleset, i) for i in range(len(ruleset.document.tests))]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the embedded tests of the given ruleset files."""
+    failed = 0
+    total = 0
+    for arg in argv if argv is not None else sys.argv[1:]:
+        try:
+            ruleset = load_ruleset(Path(arg))
+        except RulesetError as exc:
+            print(exc)
+            failed += 1
+            continue
+        for result in run_embedded(ruleset):
+            total += 1
+            if not result.passed:
+                failed += 1
+                print(result.report())
+    print(f"{total - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
