@@ -15,7 +15,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
@@ -31,10 +31,10 @@ _CORE = "tag:yaml.org,2002:"
 _ALLOWED_TAGS = {_CORE + t for t in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq")}
 
 
-class _CoreLoader(_Loader):  # type: ignore[misc, valid-type]
+class _CoreLoader(_Loader):  # type: ignore[misc]
     """A safe loader whose implicit scalar types follow the YAML 1.2 core schema."""
 
-    yaml_implicit_resolvers: dict[str | None, list[tuple[str, re.Pattern[str]]]] = {}
+    yaml_implicit_resolvers: ClassVar[dict[str | None, list[tuple[str, re.Pattern[str]]]]] = {}
 
 
 def _add(tag: str, pattern: str, first: str) -> None:
@@ -84,7 +84,7 @@ class YamlDocument:
     diagnostics: list[Diagnostic]
 
 
-class _Abort(Exception):
+class _AbortError(Exception):
     pass
 
 
@@ -145,10 +145,10 @@ def parse_yaml(text: str, file: str | None = None) -> YamlDocument:
         count += 1
         if count > MAX_NODES:
             diag("E005", f"the document has more than {MAX_NODES} values", n.start_mark, pointer)
-            raise _Abort
+            raise _AbortError
         if depth > MAX_DEPTH:
             diag("E005", f"the document is nested more than {MAX_DEPTH} levels deep", n.start_mark, pointer)
-            raise _Abort
+            raise _AbortError
         positions.values[pointer] = (n.start_mark.line + 1, n.start_mark.column + 1)
         if n.tag not in _ALLOWED_TAGS:
             diag("E004", f"the YAML tag '{n.tag}' is not allowed in rulesets", n.start_mark, pointer,
@@ -196,7 +196,7 @@ def parse_yaml(text: str, file: str | None = None) -> YamlDocument:
         return YamlDocument(None, positions, diags)
     try:
         data = build(node, "", 0)
-    except _Abort:
+    except _AbortError:
         return YamlDocument(None, positions, diags)
     return YamlDocument(data, positions, diags)
 

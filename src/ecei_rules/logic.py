@@ -86,7 +86,7 @@ def k_not(value: object) -> object:
 class Interval:
     """A whole number known only to lie in ``[lo, hi]`` (a count over unknown filters)."""
 
-    __slots__ = ("lo", "hi")
+    __slots__ = ("hi", "lo")
 
     def __init__(self, lo: int, hi: int) -> None:
         self.lo = lo
@@ -117,14 +117,18 @@ _ORDER: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
+def _bounds(value: Any) -> tuple[Any, Any]:
+    return (value.lo, value.hi) if isinstance(value, Interval) else (value, value)
+
+
 def compare(op: str, left: object, right: object) -> object:
     """Compare two values with Kleene semantics; intervals compare by their bounds."""
     if left is UNKNOWN or right is UNKNOWN:
         return UNKNOWN
     fn = _ORDER[op]
     if isinstance(left, Interval) or isinstance(right, Interval):
-        lo_l, hi_l = (left.lo, left.hi) if isinstance(left, Interval) else (left, left)
-        lo_r, hi_r = (right.lo, right.hi) if isinstance(right, Interval) else (right, right)
+        lo_l, hi_l = _bounds(left)
+        lo_r, hi_r = _bounds(right)
         if op in ("==", "!="):
             if hi_l < lo_r or hi_r < lo_l:
                 return op == "!="

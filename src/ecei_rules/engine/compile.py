@@ -127,12 +127,13 @@ def build_plan(doc: RulesetDocument) -> tuple[Plan | None, list[Problem]]:
         compiled, errors = compile_expression(text, sc)
         for e in errors:
             add(e.code, e.message, pointer, e.offset, e.suggestion)
-        if compiled is not None and compiled.ty.kind not in (want.kind, "any"):
-            if not (want.kind == "decimal" and compiled.ty.numeric):
-                add("E204", f"this must be a {want.describe()}, but it is a {compiled.ty.describe()}",
-                    pointer, 0, "compare it, e.g. x >= params.minimum" if want.kind == "boolean" else None)
-                return None
-        return compiled
+        if compiled is None or compiled.ty.kind in (want.kind, "any"):
+            return compiled
+        if want.kind == "decimal" and compiled.ty.numeric:
+            return compiled
+        add("E204", f"this must be a {want.describe()}, but it is a {compiled.ty.describe()}",
+            pointer, 0, "compare it, e.g. x >= params.minimum" if want.kind == "boolean" else None)
+        return None
 
     # consistency checks of object inputs, compiled in the object's own scope
     def object_checks(f: Field, pointer: str) -> None:
@@ -142,7 +143,7 @@ def build_plan(doc: RulesetDocument) -> tuple[Plan | None, list[Problem]]:
                 c = compile_at(check.rule, pointer_join(pointer, "checks", i, "rule"), BOOL, sc)
                 if check.field is not None and check.field not in f.fields:
                     add("E104", f"unknown field '{check.field}'", pointer_join(pointer, "checks", i, "field"),
-                        did_you_mean(check.field, f.fields))
+                        None, did_you_mean(check.field, f.fields))
                 if c is not None:
                     f.checks.append((c, check.message, check.field))
             for name, sub in f.fields.items():

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from ..errors import did_you_mean
 from ..logic import (
     UNKNOWN,
     Interval,
@@ -38,7 +39,6 @@ from ..logic import (
     month_end,
     months_between,
 )
-from ..errors import did_you_mean
 
 Env = dict[str, Any]
 Fn = Callable[[Env], Any]
@@ -128,10 +128,6 @@ class Scope:
     params: Mapping[str, tuple[Ty, Any]]
     variables: Mapping[str, Ty] = field(default_factory=dict)
     catalogues: Mapping[str, frozenset[str]] = field(default_factory=dict)
-
-
-class _Fail(Exception):
-    pass
 
 
 def _const(value: Any) -> Fn:
@@ -411,7 +407,8 @@ class _Compiler:
         values = tuple(e.fn({}) for e in elts)
         return Compiled(Ty("list", item=elts[0].ty), _const(values), frozenset(), frozenset(), const=True)
 
-    c_Tuple = c_List
+    def c_Tuple(self, node: ast.Tuple) -> Compiled:
+        return self.c_List(node)
 
     # -- calls -----------------------------------------------------------------------------
     def c_Call(self, node: ast.Call) -> Compiled:
@@ -433,12 +430,13 @@ class _Compiler:
         if name == "len":
             return self.call_len(node, "len")
         if name == "date":
-            if len(node.args) != 1 or not (isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+            arg0 = node.args[0] if len(node.args) == 1 else None
+            if not (isinstance(arg0, ast.Constant) and isinstance(arg0.value, str)):
                 return self.error(node, "E203", FUNCTIONS["date"])
             try:
-                d = dt.date.fromisoformat(node.args[0].value)
+                d = dt.date.fromisoformat(arg0.value)
             except ValueError:
-                return self.error(node.args[0], "E205", f"'{node.args[0].value}' is not a date (YYYY-MM-DD)")
+                return self.error(arg0, "E205", f"'{arg0.value}' is not a date (YYYY-MM-DD)")
             return Compiled(DATE, _const(d), frozenset(), frozenset(), const=True)
         args = [self.value(a) for a in node.args]
         reads = _union(a.reads for a in args)
@@ -542,20 +540,20 @@ class _Compiler:
             return out
 
         if name == "count":
-            def fn(env: Env) -> Any:
+            def fn_count(env: Env) -> Any:
                 r = rows(env)
                 if r is UNKNOWN:
                     return UNKNOWN
                 lo = sum(1 for keep, _ in r if keep is True)
                 return count_value(lo, len(r))
 
-            return Compiled(INT, fn, reads, params)
+            return Compiled(INT, fn_count, reads, params)
         if name == "count_distinct":
             if elt.ty.kind in ("list", "object", "map"):
                 return self.error(gen.elt, "E204", "count_distinct() counts plain values, not a "
                                   + elt.ty.describe())
 
-            def fn(env: Env) -> Any:
+            def fn_distinct(env: Env) -> Any:
                 r = rows(env)
                 if r is UNKNOWN:
                     return UNKNOWN
@@ -563,23 +561,21 @@ class _Compiler:
                 maybe = {id(v) if v is UNKNOWN else v for keep, v in r if keep is not True or v is UNKNOWN}
                 return count_value(len(sure), len(sure) + len(maybe - sure))
 
-            return Compiled(INT, fn, reads, params)
+            return Compiled(INT, fn_distinct, reads, params)
         if name in ("any", "all"):
             self.expect_bool(gen.elt, elt)
-            if name == "any":
-                def fn(env: Env) -> Any:
-                    r = rows(env)
-                    if r is UNKNOWN:
-                        return UNKNOWN
-                    return k_or([k_and([keep, v]) for keep, v in r])
-            else:
-                def fn(env: Env) -> Any:
-                    r = rows(env)
-                    if r is UNKNOWN:
-                        return UNKNOWN
-                    return k_and([k_or([k_not(keep), v]) for keep, v in r])
+            is_any = name == "any"
 
-            return Compiled(BOOL, fn, reads, params)
+            def fn_quantifier(env: Env) -> Any:
+                r = rows(env)
+                if r is UNKNOWN:
+                    return UNKNOWN
+                if is_any:  # some item passes the filters and the condition
+                    return k_or([k_and([keep, v]) for keep, v in r])
+                # every item that passes the filters meets the condition
+                return k_and([k_or([k_not(keep), v]) for keep, v in r])
+
+            return Compiled(BOOL, fn_quantifier, reads, params)
         # min, max, sum
         if name == "sum" and not elt.ty.numeric:
             return self.error(gen.elt, "E204", f"sum() needs numbers, not a {elt.ty.describe()}")
@@ -587,7 +583,7 @@ class _Compiler:
             return self.error(gen.elt, "E204", f"{name}() needs numbers or dates, not a {elt.ty.describe()}")
         pick = min if name == "min" else max
 
-        def fn(env: Env) -> Any:
+        def fn_pick(env: Env) -> Any:
             r = rows(env)
             if r is UNKNOWN or any(keep is not True or v is UNKNOWN or isinstance(v, Interval) for keep, v in r):
                 return UNKNOWN
@@ -599,7 +595,8 @@ class _Compiler:
                 return total
             return pick(values) if values else UNKNOWN
 
-        return Compiled(elt.ty if name != "sum" else (INT if elt.ty.kind == "integer" else DEC), fn, reads, params)
+        result_ty = elt.ty if name != "sum" else (INT if elt.ty.kind == "integer" else DEC)
+        return Compiled(result_ty, fn_pick, reads, params)
 
     def c_GeneratorExp(self, node: ast.GeneratorExp) -> Compiled:
         return self.error(node, "E202", "a generator must be the argument of count, count_distinct, any, all, "
@@ -726,7 +723,7 @@ def compile_expression(text: str, scope: Scope) -> tuple[Compiled | None, list[E
 
 def normalize(text: str) -> str:
     """The canonical text of an expression (formatting ignored), used for content hashes."""
-    tree, errors = parse(text)
+    tree, _ = parse(text)
     if tree is None:
         return text.strip()
     return ast.unparse(tree)

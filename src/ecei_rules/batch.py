@@ -1,0 +1,235 @@
+"""Reading assessments (JSON, YAML, JSON Lines) and deciding them with a registry.
+
+A batch never stops at a bad assessment: every item yields either a decision or an error
+that names its JSON path, in input order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TextIO
+
+from ._yaml import parse_yaml
+from .engine.decision import Decision, Resolution
+from .engine.evaluate import evaluate
+from .errors import AssessmentError, Diagnostic, EceiRulesError, ResolutionError, json_path
+from .registry import DEFAULT_METHODOLOGY, Registry
+from .ruleset.load import Ruleset
+
+MAX_LINE_BYTES = 8 * 1024 * 1024
+MAX_DIGITS = 400
+
+
+class _ParseError(ValueError):
+    pass
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _ParseError(f"duplicate key '{key}'")
+        out[key] = value
+    return out
+
+
+def _constant(name: str) -> Any:
+    raise _ParseError(f"{name} is not a number JSON allows")
+
+
+def _int(text: str) -> int:
+    if len(text) > MAX_DIGITS:
+        raise _ParseError(f"an integer with {len(text)} digits is too long")
+    return int(text)
+
+
+def _float(text: str) -> Decimal:
+    if len(text) > MAX_DIGITS:
+        raise _ParseError(f"a number with {len(text)} characters is too long")
+    return Decimal(text)
+
+
+def parse_json(text: str) -> Any:
+    """Parse JSON exactly: numbers as int or Decimal, duplicate keys and NaN rejected.
+
+    Raises:
+        AssessmentError: with an A006 diagnostic locating the problem.
+    """
+    try:
+        return json.loads(text, parse_float=_float, parse_int=_int, parse_constant=_constant,
+                          object_pairs_hook=_pairs)
+    except json.JSONDecodeError as exc:
+        raise AssessmentError([Diagnostic("A006", f"invalid JSON at line {exc.lineno} column {exc.colno}: "
+                                          f"{exc.msg}", line=exc.lineno, column=exc.colno)]) from None
+    except (_ParseError, ValueError) as exc:
+        raise AssessmentError([Diagnostic("A006", f"invalid JSON: {exc}")]) from None
+    except RecursionError:
+        raise AssessmentError([Diagnostic("A006", "invalid JSON: nested too deeply")]) from None
+
+
+def parse_assessment_text(text: str, *, yaml: bool = False, file: str | None = None) -> Any:
+    """Parse one assessment document (JSON, or YAML with ``yaml=True``)."""
+    if not yaml:
+        return parse_json(text)
+    doc = parse_yaml(text, file)
+    if doc.diagnostics:
+        raise AssessmentError([Diagnostic("A006", d.message, file, d.line, d.column, d.pointer, d.suggestion)
+                               for d in doc.diagnostics])
+    return doc.data
+
+
+@dataclass(frozen=True)
+class Item:
+    """One assessment of a batch: where it came from and its data, or why it cannot be read."""
+
+    index: int  # 1-based position in the input (the line, for JSON Lines)
+    data: Any = None
+    error: AssessmentError | None = None
+
+
+def read_assessments(path: Path | str, stream: TextIO | None = None) -> Iterator[Item]:
+    """Read a ``.json``, ``.yaml``/``.yml`` or ``.jsonl`` file (streamed, line by line)."""
+    p = Path(path)
+    if p.suffix == ".jsonl":
+        handle = stream or p.open("r", encoding="utf-8", errors="strict", newline="")
+        try:
+            number = 0
+            while True:
+                try:
+                    line = handle.readline(MAX_LINE_BYTES + 1)
+                except UnicodeDecodeError:
+                    number += 1
+                    yield Item(number, error=AssessmentError([Diagnostic("A006", "the line is not UTF-8 text")]))
+                    break
+                if not line:
+                    break
+                number += 1
+                if len(line) > MAX_LINE_BYTES:
+                    rest = line
+                    while rest and not rest.endswith("\n"):
+                        rest = handle.readline(MAX_LINE_BYTES)
+                    yield Item(number, error=AssessmentError([Diagnostic("A006", "the line is longer than 8 MiB")]))
+                    continue
+                if not line.strip():
+                    continue
+                try:
+                    yield Item(number, data=parse_json(line))
+                except AssessmentError as exc:
+                    yield Item(number, error=exc)
+        finally:
+            if stream is None:
+                handle.close()
+        return
+    try:
+        text = stream.read() if stream is not None else p.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        yield Item(1, error=AssessmentError([Diagnostic("A006", "the file is not UTF-8 text", str(p))]))
+        return
+    try:
+        yield Item(1, data=parse_assessment_text(text, yaml=p.suffix in (".yaml", ".yml"), file=str(p)))
+    except AssessmentError as exc:
+        yield Item(1, error=exc)
+
+
+def assessed_on(data: Any) -> dt.date:
+    """The assessment date of raw data, needed to find the version in force."""
+    value = data.get("assessed_on") if isinstance(data, dict) else None
+    if isinstance(value, dt.date):
+        return value
+    if value is None:
+        raise AssessmentError([Diagnostic("A001", "the required field 'assessed_on' is missing (it decides "
+                                          "which version is in force)", pointer="/assessed_on")])
+    try:
+        return dt.date.fromisoformat(str(value)) if len(str(value)) == 10 else _bad_date(value)
+    except ValueError:
+        return _bad_date(value)
+
+
+def _bad_date(value: Any) -> dt.date:
+    raise AssessmentError([Diagnostic("A003", f"expected a date (YYYY-MM-DD), got {str(value)[:40]!r}",
+                                      pointer="/assessed_on")])
+
+
+Resolver = Callable[[Any], tuple[Ruleset, Resolution]]
+
+
+def registry_resolver(registry: Registry, methodology: str = DEFAULT_METHODOLOGY,
+                      version: str | None = None) -> Resolver:
+    """Choose, for raw assessment data, the pinned version or the one in force on assessed_on."""
+
+    def resolve(data: Any) -> tuple[Ruleset, Resolution]:
+        on = None if version is not None else assessed_on(data)
+        return registry.resolve(methodology, version=version, on=on)
+
+    return resolve
+
+
+def fixed_resolver(ruleset: Ruleset) -> Resolver:
+    """Always the given ruleset (a file the caller named)."""
+    where = f"the ruleset file {ruleset.path}" if ruleset.path else f"the ruleset {ruleset}"
+    resolution = Resolution(method="given", reason=f"{where} was given")
+    return lambda data: (ruleset, resolution)
+
+
+def decide(data: Any, *, registry: Registry | None = None, methodology: str = DEFAULT_METHODOLOGY,
+           version: str | None = None) -> Decision:
+    """Decide one raw assessment: pick the version (pinned, or in force on assessed_on), evaluate.
+
+    Raises:
+        AssessmentError: the assessment is invalid for the version.
+        ResolutionError: no version answers (unknown methodology or version, date too early).
+    """
+    ruleset, resolution = registry_resolver(registry or Registry.shipped(), methodology, version)(data)
+    return evaluate(ruleset, data, resolution=resolution)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A batch item's result: a decision or an error, never both."""
+
+    index: int
+    decision: Decision | None = None
+    error: EceiRulesError | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON object printed for this item (the evaluation contract)."""
+        if self.decision is not None:
+            return self.decision.to_json()
+        return {"error": error_json(self.error, self.index)}
+
+
+def error_json(error: EceiRulesError | None, index: int | None = None) -> dict[str, Any]:
+    """``{"code", "message", "path", ...}`` for an error (the first problem, and all of them)."""
+    if isinstance(error, AssessmentError) and error.diagnostics:
+        first = error.diagnostics[0]
+        out: dict[str, Any] = {"code": first.code, "message": first.message, "path": json_path(first.pointer)}
+        if first.suggestion:
+            out["suggestion"] = first.suggestion
+        if len(error.diagnostics) > 1:
+            out["problems"] = [{"code": d.code, "message": d.message, "path": json_path(d.pointer)}
+                               for d in error.diagnostics]
+    elif isinstance(error, ResolutionError):
+        out = {"code": "R001", "message": str(error), "path": "$.assessed_on"}
+    else:
+        out = {"code": "E000", "message": str(error), "path": "$"}
+    if index is not None:
+        out["line"] = index
+    return out
+
+
+def decide_many(items: Iterable[Item], resolve: Resolver) -> Iterator[Outcome]:
+    """Decide every item in order; a bad item yields an error and the rest go on."""
+    for item in items:
+        if item.error is not None:
+            yield Outcome(item.index, error=item.error)
+            continue
+        try:
+            ruleset, resolution = resolve(item.data)
+            yield Outcome(item.index, decision=evaluate(ruleset, item.data, resolution=resolution))
+        except (AssessmentError, ResolutionError) as exc:
+            yield Outcome(item.index, error=exc)

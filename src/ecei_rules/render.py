@@ -1,0 +1,143 @@
+"""Readable renderings of decisions and diagnostics for terminals (rich)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from ._canonical import to_json
+from .engine.decision import CriterionResult, Decision, ParameterUse
+from .errors import Diagnostic, json_path
+
+_STYLE = {"met": "bold green", "not_met": "bold red", "unknown": "bold yellow"}
+_WORD = {"met": "met", "not_met": "not met", "unknown": "unknown"}
+_LABEL_STYLE = {"gold": "bold yellow", "silver": "bold white", "bronze": "bold dark_orange3", "none": "bold red"}
+
+
+def _value(value: Any) -> str:
+    shown = to_json(value)
+    if isinstance(shown, list):
+        return f"[{len(shown)} item{'s' if len(shown) != 1 else ''}]"
+    if isinstance(shown, bool):
+        return "true" if shown else "false"
+    return str(shown)
+
+
+def _param(p: ParameterUse) -> str:
+    unit = f" {p.unit}" if p.unit else ""
+    value = _value(p.value) if not isinstance(p.value, tuple) else f"[{len(p.value)} ids]"
+    return f"{p.name} = {value}{unit} ({p.provenance})"
+
+
+def _outcome(outcome: str) -> Text:
+    return Text(_WORD[outcome], style=_STYLE[outcome])
+
+
+def decision_renderable(decision: Decision) -> Group:
+    """A rich renderable that explains one decision."""
+    head = Text()
+    head.append(f"{decision.methodology} {decision.version}", style="bold")
+    head.append(f"  sha256 {decision.ruleset_sha256[:16]}…\n", style="dim")
+    head.append(decision.resolution.reason + "\n", style="italic")
+    if decision.organisation:
+        head.append(f"organisation {decision.organisation}\n")
+    head.append("label: ")
+    head.append(decision.label.upper(), style=_LABEL_STYLE.get(decision.label, "bold"))
+    if decision.valid_from is not None:
+        head.append(f"   valid {decision.valid_from.isoformat()} to "
+                    f"{decision.valid_until.isoformat() if decision.valid_until else '(undecided)'}")
+        if decision.validity_rule:
+            head.append(f"  (rule {decision.validity_rule})", style="dim")
+
+    tiers = Table(title="Tiers (highest first)", title_justify="left", expand=False)
+    tiers.add_column("label")
+    tiers.add_column("outcome")
+    tiers.add_column("requires")
+    tiers.add_column("because")
+    for tier in decision.tiers:
+        because = _because(decision, tier.requires, tier.outcome)
+        if tier.outcome == "unknown" and tier.missing:
+            because += ("; " if because else "") + "missing " + ", ".join(json_path(m) for m in tier.missing[:6])
+            if len(tier.missing) > 6:
+                because += f" and {len(tier.missing) - 6} more"
+        tiers.add_row(tier.label, _outcome(tier.outcome), ", ".join(tier.requires), because)
+
+    parts: list[Any] = [Panel(head, title="decision", expand=False), tiers]
+    for score in decision.scores:
+        line = Text()
+        line.append(f"{score.title} ({score.id}): ")
+        line.append_text(_outcome(score.outcome))
+        line.append(f" — met weight {_value(score.met_weight)}, unknown {_value(score.unknown_weight)}, "
+                    f"total {_value(score.total_weight)}; needs {_value(score.required_weight)} "
+                    f"= {_param(score.threshold)} of the total; weights {score.weights_provenance}")
+        parts.append(line)
+    for group in decision.groups:
+        line = Text(f"{group.title} ({group.id}): ")
+        line.append_text(_outcome(group.outcome))
+        line.append(" — all of " + ", ".join(group.all_of), style="dim")
+        parts.append(line)
+
+    crit = Table(title="Criteria", title_justify="left")
+    crit.add_column("id", no_wrap=True)
+    crit.add_column("criterion")
+    crit.add_column("outcome", no_wrap=True)
+    crit.add_column("read")
+    crit.add_column("threshold (provenance)")
+    for c in decision.criteria:
+        crit.add_row(c.id, c.title, _outcome(c.outcome), _reads(c), "; ".join(_param(p) for p in c.parameters))
+    parts.append(crit)
+    return Group(*parts)
+
+
+def _reads(c: CriterionResult) -> str:
+    items = [f"{json_path(k)} = {_value(v)}" for k, v in c.inputs.items()]
+    items += [f"{json_path(m)} missing" for m in c.missing]
+    return "\n".join(items)
+
+
+def _because(decision: Decision, refs: Iterable[str], outcome: str) -> str:
+    if outcome == "met":
+        return "all met"
+    wanted = "not_met" if outcome == "not_met" else "unknown"
+    failing = [r for r in refs if decision.outcome_of(r) == wanted]
+    word = "not met" if wanted == "not_met" else "unknown"
+    return f"{word}: " + ", ".join(failing) if failing else ""
+
+
+def print_decision(decision: Decision, console: Console) -> None:
+    """Print a decision with its explanation."""
+    console.print(decision_renderable(decision))
+
+
+def print_diagnostics(diagnostics: Iterable[Diagnostic], console: Console) -> None:
+    """Print diagnostics one per line: ``file:line:column: CODE message in /pointer (hint)``."""
+    for d in diagnostics:
+        style = "red" if d.severity == "error" else "yellow"
+        line = Text()
+        line.append(d.location(), style="bold")
+        line.append(": ")
+        line.append(f"{d.code}", style=f"bold {style}")
+        line.append(f" {d.message}")
+        if d.pointer:
+            line.append(f" in {d.pointer}", style="dim")
+        if d.suggestion:
+            line.append(f" ({d.suggestion})", style="cyan")
+        console.print(line, soft_wrap=True, highlight=False)
+
+
+def print_assessment_error(diagnostics: Iterable[Diagnostic], console: Console, prefix: str = "") -> None:
+    """Print assessment problems with their JSON paths."""
+    for d in diagnostics:
+        line = Text(prefix)
+        line.append(json_path(d.pointer), style="bold")
+        line.append(": ")
+        line.append(d.code, style="bold red")
+        line.append(f" {d.message}")
+        if d.suggestion:
+            line.append(f" ({d.suggestion})", style="cyan")
+        console.print(line, soft_wrap=True, highlight=False)
