@@ -55,6 +55,10 @@ def to_json(value: Any) -> Any:
     """Convert engine values (Decimal, date, tuples, UNKNOWN ...) to plain JSON values."""
     if value is None or isinstance(value, (bool, str)):
         return value
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValueError("JSON has no NaN or infinity")
+        return value
     if isinstance(value, (int, Decimal, Fraction)):
         return number_to_json(value)
     if isinstance(value, dt.date):

@@ -21,7 +21,9 @@ from .batch import decide_many, error_json, fixed_resolver, read_assessments, re
 from .errors import AssessmentError, Diagnostic, ResolutionError, RulesetError
 from .registry import DEFAULT_METHODOLOGY, Registry
 from .render import print_assessment_error, print_decision, print_diagnostics
+from .ruleset.inputs import json_schema
 from .ruleset.load import check_ruleset, load_ruleset
+from .ruleset.model import ruleset_json_schema
 from .testing.embedded import run_embedded
 
 app = typer.Typer(
@@ -209,6 +211,29 @@ def run_tests(
                 console.print(result.report())
     console.print(f"embedded tests: {passed} passed, {failed} failed in {len(files)} ruleset(s)")
     raise typer.Exit(1 if failed else 0)
+
+
+@app.command()
+def schema(
+    assessment: Annotated[bool, typer.Option("--assessment", help="The assessment schema of a version instead "
+                                             "of the ruleset schema.")] = False,
+    methodology: Annotated[str, typer.Option("--methodology", "-m")] = DEFAULT_METHODOLOGY,
+    version: Annotated[str | None, typer.Option("--version", "-v", help="The version (default: the latest).")]
+    = None,
+    rulesets: RulesetsOption = None,
+) -> None:
+    """Print a JSON Schema: of ruleset files (for editors), or of one version's assessments (for forms)."""
+    if not assessment:
+        print(json.dumps(ruleset_json_schema(), indent=2))
+        return
+    registry = _registry(rulesets)
+    try:
+        chosen = registry.get(methodology, version or registry.versions(methodology)[-1])
+    except ResolutionError as exc:
+        _err().print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    title = f"{chosen.methodology} {chosen.version} assessment"
+    print(json.dumps(json_schema(chosen.plan.inputs, title=title), indent=2))
 
 
 def _version_callback(value: bool) -> None:

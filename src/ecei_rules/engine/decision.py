@@ -43,19 +43,19 @@ class CriterionResult(_Frozen):
 class GroupResult(_Frozen):
     """A group's outcome (all members met)."""
 
-    id: str
-    title: str
-    outcome: Outcome
-    all_of: tuple[str, ...]
+    id: str = Field(description="The group id.")
+    title: str = Field(description="The group's title.")
+    outcome: Outcome = Field(description="met, not_met or unknown: the Kleene conjunction of its members.")
+    all_of: tuple[str, ...] = Field(description="The criteria, groups or scores it requires.")
 
 
 class ScoreResult(_Frozen):
     """A weighted score: met, unknown and total weight against the threshold."""
 
-    id: str
-    title: str
-    clause: str | None = None
-    outcome: Outcome
+    id: str = Field(description="The score id.")
+    title: str = Field(description="The score's title.")
+    clause: str | None = Field(default=None, description="The clause or source it implements.")
+    outcome: Outcome = Field(description="met, not_met or unknown (see the language reference).")
     met_weight: Decimal | int = Field(description="Weight of the criteria that are met.")
     unknown_weight: Decimal | int = Field(description="Weight of the criteria that are unknown.")
     total_weight: Decimal | int = Field(description="Weight of all the score's criteria.")
@@ -69,10 +69,10 @@ class ScoreResult(_Frozen):
 class TierResult(_Frozen):
     """A tier's outcome, what it requires, and the inputs missing when it is unknown."""
 
-    label: str
-    title: str
-    outcome: Outcome
-    requires: tuple[str, ...]
+    label: str = Field(description="The tier's label.")
+    title: str = Field(description="The label's name as awarded.")
+    outcome: Outcome = Field(description="met, not_met or unknown.")
+    requires: tuple[str, ...] = Field(description="The criteria, groups or scores it requires.")
     missing: tuple[str, ...] = Field(description="For an unknown tier: the absent inputs that left it unknown.")
 
 
@@ -89,19 +89,19 @@ class Resolution(_Frozen):
 class Decision(_Frozen):
     """The result of evaluating one assessment under one ruleset version."""
 
-    methodology: str
-    version: str
-    ruleset_sha256: str
-    resolution: Resolution
+    methodology: str = Field(description="The methodology id.")
+    version: str = Field(description="The version applied.")
+    ruleset_sha256: str = Field(description="The content hash of the version applied.")
+    resolution: Resolution = Field(description="How the version was chosen.")
     organisation: str | None = Field(default=None, description="organisation.id when the inputs have one.")
     label: str = Field(description="The awarded label, or 'none'.")
-    valid_from: dt.date | None
-    valid_until: dt.date | None
+    valid_from: dt.date | None = Field(description="First day of validity (null without a label).")
+    valid_until: dt.date | None = Field(description="Last day of validity (null without a label).")
     validity_rule: str | None = Field(description="The id of the validity rule applied.")
-    tiers: tuple[TierResult, ...]
-    criteria: tuple[CriterionResult, ...]
-    groups: tuple[GroupResult, ...]
-    scores: tuple[ScoreResult, ...]
+    tiers: tuple[TierResult, ...] = Field(description="Every tier's outcome, highest first.")
+    criteria: tuple[CriterionResult, ...] = Field(description="Every criterion's outcome and what it read.")
+    groups: tuple[GroupResult, ...] = Field(description="Every group's outcome.")
+    scores: tuple[ScoreResult, ...] = Field(description="Every score with its weights and threshold.")
 
     def to_json(self) -> dict[str, Any]:
         """The decision as plain JSON values (numbers as JSON numbers, dates as ISO strings)."""

@@ -17,7 +17,6 @@ from typing import Any
 
 from .._canonical import MAX_SIGNIFICANT_DIGITS, significant_digits
 from ..errors import Diagnostic, did_you_mean, pointer_join
-from ..logic import UNKNOWN
 from .expr import ANY, BOOL, DATE, DEC, INT, STR, Compiled, Ty
 from .model import BASE_TYPES, Catalogue, InputSpec
 
@@ -310,6 +309,53 @@ def _show(v: Any) -> str:
     return type(v).__name__
 
 
-def unknown_env() -> dict[str, Any]:
-    """An empty environment (every input unknown)."""
-    return {"__unknown__": UNKNOWN}
+def json_schema(f: Field, *, title: str | None = None) -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of the assessments a resolved input tree accepts."""
+    schema = _schema(f)
+    if title is not None:
+        schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": title, **schema}
+    return schema
+
+
+def _schema(f: Field) -> dict[str, Any]:
+    spec = f.spec
+    out: dict[str, Any] = {}
+    if spec.description:
+        out["description"] = spec.description
+    kind = f.kind
+    if kind == "boolean":
+        out["type"] = "boolean"
+    elif kind in ("integer", "decimal"):
+        out["type"] = "integer" if kind == "integer" else "number"
+        if spec.minimum is not None:
+            out["minimum"] = _num(spec.minimum)
+        if spec.maximum is not None:
+            out["maximum"] = _num(spec.maximum)
+    elif kind == "date":
+        out.update(type="string", format="date")
+    elif kind == "enum":
+        out.update(type="string", enum=list(spec.values or ()))
+    elif kind == "string":
+        out["type"] = "string"
+        if f.catalogue_ids:
+            out["enum"] = list(f.catalogue_ids)
+        if spec.pattern:
+            out["pattern"] = f"^(?:{spec.pattern})$"
+    elif kind == "list":
+        out["type"] = "array"
+        if f.items is not None:
+            out["items"] = _schema(f.items)
+        if spec.default == []:
+            out["default"] = []
+    elif kind in ("object", "map"):
+        members = f.fields if kind == "object" else f.entries
+        out.update(type="object", additionalProperties=False,
+                   properties={k: _schema(sub) for k, sub in members.items()})
+        required = [k for k, sub in members.items() if sub.required]
+        if required:
+            out["required"] = required
+    return out
+
+
+def _num(value: Decimal | int) -> int | float:
+    return value if isinstance(value, int) else (int(value) if value == value.to_integral_value() else float(value))

@@ -253,3 +253,16 @@ class RulesetDocument(_Model):
         default_factory=dict, description="Named assessments that embedded tests can start from."
     )
     tests: Seq[RulesetTest] = Field(default=(), description="Embedded tests of this version.")
+
+
+def ruleset_json_schema() -> dict[str, Any]:
+    """The JSON Schema of ruleset files, for editors (yaml-language-server) and docs."""
+    schema = RulesetDocument.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "ecei-rules ruleset"
+    # a version that extends another states only what changes: nothing else is required
+    schema["description"] = (
+        "A ruleset version. With 'extends', the file is a merge patch over the base version and "
+        "only version, status and effective_from are required."
+    )
+    return schema
