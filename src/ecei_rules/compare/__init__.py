@@ -1,0 +1,1 @@
+"""Comparing versions: semantic diff, semver bump check."""

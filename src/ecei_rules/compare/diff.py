@@ -1,0 +1,270 @@
+"""The semantic diff of two ruleset versions: what changed, section by section, and
+whether each change can alter a decision.
+
+Inputs are compared as their resolved schema (named types and catalogues expanded), so a
+change to a named type shows at every field that uses it; conditions are compared in
+their normalised form, so re-formatting is not a change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from .._canonical import to_json
+from ..errors import pointer_join
+from ..ruleset.expr import normalize
+from ..ruleset.inputs import Field
+from ..ruleset.load import Ruleset
+
+Kind = Literal["added", "removed", "changed"]
+Effect = Literal["none", "compatible", "breaking"]
+SECTIONS = ("metadata", "inputs", "catalogues", "parameters", "criteria", "groups", "scores", "labels", "tiers",
+            "validity")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One semantic change between two versions."""
+
+    section: str
+    kind: Kind
+    id: str  # the item (an input path, a parameter name, a criterion id, ...)
+    attribute: str | None  # what changed about it (None for added or removed items)
+    old: Any
+    new: Any
+    decides: bool  # whether the change can alter a decision (label or validity)
+    schema: Effect = "none"  # effect on the assessment schema
+
+    def describe(self) -> str:
+        """One readable line."""
+        what = f"{self.section} {self.id}"
+        if self.kind == "added":
+            return f"{what}: added" + (f" ({_short(self.new)})" if self.new is not None else "")
+        if self.kind == "removed":
+            return f"{what}: removed"
+        return f"{what}: {self.attribute} {_short(self.old)} -> {_short(self.new)}"
+
+    def to_json(self) -> dict[str, Any]:
+        """The change as JSON."""
+        return {"section": self.section, "kind": self.kind, "id": self.id, "attribute": self.attribute,
+                "old": to_json(self.old), "new": to_json(self.new), "decides": self.decides,
+                "schema": self.schema}
+
+
+def _short(value: Any) -> str:
+    shown = to_json(value)
+    text = str(shown) if not isinstance(shown, str) else shown
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+@dataclass
+class Diff:
+    """All changes from ``old`` to ``new``."""
+
+    old: Ruleset
+    new: Ruleset
+    changes: list[Change] = field(default_factory=list)
+
+    def section(self, name: str) -> list[Change]:
+        """The changes of one section."""
+        return [c for c in self.changes if c.section == name]
+
+    @property
+    def decision_changes(self) -> list[Change]:
+        """Changes that can alter a decision."""
+        return [c for c in self.changes if c.decides]
+
+    @property
+    def schema_effect(self) -> Effect:
+        """none: identical input schema; compatible: only optional fields added; breaking: else."""
+        effects = {c.schema for c in self.changes}
+        if "breaking" in effects:
+            return "breaking"
+        return "compatible" if "compatible" in effects else "none"
+
+    def changed_ids(self, section: str) -> set[str]:
+        """Ids of items of a section that were added, removed or changed."""
+        return {c.id for c in self.changes if c.section == section}
+
+    def to_json(self) -> dict[str, Any]:
+        """The diff as JSON."""
+        return {
+            "old": {"methodology": self.old.methodology, "version": self.old.version, "sha256": self.old.sha256},
+            "new": {"methodology": self.new.methodology, "version": self.new.version, "sha256": self.new.sha256},
+            "schema": self.schema_effect,
+            "changes": [c.to_json() for c in self.changes],
+        }
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def _input_leaves(f: Field, pointer: str, out: dict[str, dict[str, Any]]) -> None:
+    spec = f.spec
+    info: dict[str, Any] = {"type": f.kind, "required": spec.required}
+    for key in ("minimum", "maximum", "pattern", "catalogue"):
+        value = getattr(spec, key)
+        if value is not None:
+            info[key] = value
+    if f.kind == "enum":
+        info["values"] = tuple(spec.values or ())
+    if f.kind == "string" and f.catalogue_ids:
+        info["catalogue ids"] = f.catalogue_ids
+    if spec.default is not None:
+        info["default"] = spec.default
+    if spec.checks:
+        info["checks"] = tuple(normalize(c.rule) for c in spec.checks)
+    if spec.description:
+        info["description"] = spec.description
+    if pointer:
+        out[pointer] = info
+    members = f.fields if f.kind == "object" else f.entries if f.kind == "map" else {}
+    for name, sub in members.items():
+        _input_leaves(sub, pointer_join(pointer, name), out)
+    if f.kind == "list" and f.items is not None:
+        _input_leaves(f.items, pointer + "/-", out)
+
+
+def _compare_items(diff: Diff, section: str, old: dict[str, Any], new: dict[str, Any], *,
+                   explanatory: frozenset[str] = frozenset(), schema: bool = False,
+                   old_required: dict[str, bool] | None = None) -> None:
+    for key in old:
+        if key not in new:
+            diff.changes.append(Change(section, "removed", key, None, old[key], None, True,
+                                       "breaking" if schema else "none"))
+    for key, value in new.items():
+        if key not in old:
+            effect: Effect = "none"
+            if schema:
+                required = isinstance(value, dict) and bool(value.get("required"))
+                effect = "breaking" if required and not _ancestor_new_optional(key, old, new) else "compatible"
+            diff.changes.append(Change(section, "added", key, None, None, value, True, effect))
+            continue
+        before = old[key]
+        if before == value:
+            continue
+        if isinstance(before, dict) and isinstance(value, dict):
+            for attr in sorted(set(before) | set(value)):
+                a, b = before.get(attr), value.get(attr)
+                if a == b:
+                    continue
+                decides = attr not in explanatory
+                effect = _schema_effect(attr, a, b) if schema else "none"
+                diff.changes.append(Change(section, "changed", key, attr, a, b, decides, effect))
+        else:
+            diff.changes.append(Change(section, "changed", key, "value", before, value, True,
+                                       "breaking" if schema else "none"))
+
+
+def _schema_effect(attr: str, a: Any, b: Any) -> Effect:
+    """Whether changing one attribute of an input keeps every old-valid assessment valid."""
+    if attr == "description":
+        return "none"
+    if attr in ("values", "catalogue ids"):
+        return "compatible" if set(a or ()) <= set(b or ()) else "breaking"
+    if attr == "minimum":
+        return "compatible" if b is None or (a is not None and b <= a) else "breaking"
+    if attr == "maximum":
+        return "compatible" if b is None or (a is not None and b >= a) else "breaking"
+    if attr == "required":
+        return "compatible" if a and not b else "breaking"
+    return "breaking"
+
+
+def _ancestor_new_optional(key: str, old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """True when some ancestor of ``key`` is new in ``new`` and optional (so the whole subtree is optional)."""
+    probe = key
+    while "/" in probe[1:]:
+        probe = probe.rsplit("/", 1)[0]
+        if probe not in old and probe in new:
+            info = new[probe]
+            if isinstance(info, dict) and not info.get("required"):
+                return True
+    return False
+
+
+def _dump(model: Any) -> Any:
+    return model.model_dump(mode="python", exclude_defaults=True)
+
+
+def semantic_diff(old: Ruleset, new: Ruleset) -> Diff:
+    """Compare two versions section by section."""
+    diff = Diff(old, new)
+    od, nd = old.document, new.document
+
+    # metadata: nothing here decides (resolution by date is the registry's business)
+    meta_keys = ("methodology", "title", "description", "status", "effective_from", "announced_on", "supersedes",
+                 "approval")
+    for key in meta_keys:
+        a, b = getattr(od, key), getattr(nd, key)
+        if a != b:
+            diff.changes.append(Change("metadata", "changed", key, key,
+                                       _dump(a) if hasattr(a, "model_dump") else a,
+                                       _dump(b) if hasattr(b, "model_dump") else b, key == "methodology"))
+
+    old_inputs: dict[str, dict[str, Any]] = {}
+    new_inputs: dict[str, dict[str, Any]] = {}
+    _input_leaves(old.plan.inputs, "", old_inputs)
+    _input_leaves(new.plan.inputs, "", new_inputs)
+    _compare_items(diff, "inputs", old_inputs, new_inputs, explanatory=frozenset({"description"}), schema=True)
+
+    old_items = {f"{c}/{i}": _dump(item) for c, cat in od.catalogues.items() for i, item in cat.items.items()}
+    new_items = {f"{c}/{i}": _dump(item) for c, cat in nd.catalogues.items() for i, item in cat.items.items()}
+    # a catalogue item's type already shows in the inputs; its title and provenance explain
+    _compare_items(diff, "catalogues", old_items, new_items,
+                   explanatory=frozenset({"title", "description", "source", "assumed", "category"}))
+    for i, c in enumerate(diff.changes):
+        if c.section == "catalogues" and c.kind != "changed":
+            diff.changes[i] = Change(c.section, c.kind, c.id, c.attribute, c.old, c.new, False, "none")
+
+    _compare_items(diff, "parameters", {k: _dump(v) for k, v in od.parameters.items()},
+                   {k: _dump(v) for k, v in nd.parameters.items()},
+                   explanatory=frozenset({"title", "source", "assumed"}))
+
+    def criteria(doc: Any) -> dict[str, Any]:
+        return {k: {**_dump(v), "when": normalize(v.when)} for k, v in doc.criteria.items()}
+
+    _compare_items(diff, "criteria", criteria(od), criteria(nd),
+                   explanatory=frozenset({"title", "clause", "description"}))
+    _compare_items(diff, "groups", {k: _dump(v) for k, v in od.groups.items()},
+                   {k: _dump(v) for k, v in nd.groups.items()}, explanatory=frozenset({"title", "clause"}))
+
+    # scores: the weights one by one
+    for sid in sorted(set(od.scores) | set(nd.scores)):
+        a, b = od.scores.get(sid), nd.scores.get(sid)
+        if a is None or b is None:
+            diff.changes.append(Change("scores", "added" if a is None else "removed", sid, None,
+                                       None if a is None else _dump(a), None if b is None else _dump(b), True))
+            continue
+        for crit in sorted(set(a.weights) | set(b.weights)):
+            wa, wb = a.weights.get(crit), b.weights.get(crit)
+            if wa != wb:
+                diff.changes.append(Change("scores", "changed", sid, f"weight of {crit}", wa, wb, True))
+        for attr in ("threshold", "title", "clause", "source", "assumed"):
+            va, vb = getattr(a, attr), getattr(b, attr)
+            if va != vb:
+                diff.changes.append(Change("scores", "changed", sid, attr, va, vb, attr == "threshold"))
+
+    if od.labels != nd.labels:
+        diff.changes.append(Change("labels", "changed", "labels", "order", od.labels, nd.labels, True))
+    _compare_items(diff, "tiers", {k: _dump(v) for k, v in od.tiers.items()},
+                   {k: _dump(v) for k, v in nd.tiers.items()},
+                   explanatory=frozenset({"title", "description"}))
+
+    if normalize(od.validity.valid_from) != normalize(nd.validity.valid_from):
+        diff.changes.append(Change("validity", "changed", "valid_from", "expression", od.validity.valid_from,
+                                   nd.validity.valid_from, True))
+
+    def rules(doc: Any) -> dict[str, Any]:
+        out = {}
+        for position, r in enumerate(doc.validity.rules):
+            d = _dump(r)
+            d["when"] = normalize(r.when) if r.when else None
+            d["valid_until"] = normalize(r.valid_until)
+            d["position"] = position
+            out[r.id] = d
+        return out
+
+    _compare_items(diff, "validity", rules(od), rules(nd), explanatory=frozenset({"title", "clause"}))
+    return diff

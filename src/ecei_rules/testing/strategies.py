@@ -1,0 +1,312 @@
+"""Hypothesis strategies that generate valid assessments for any ruleset version.
+
+Values are drawn from the version's declared inputs, concentrated where decisions change:
+
+* numbers near every numeric parameter (threshold, threshold +- one step) and the bounds;
+* dates around one pivot date per assessment, at whole-month offsets +- a few days, so
+  that windows such as "18 to 24 months before assessed_on" are hit often;
+* optional fields sometimes absent (unknown), lists sometimes empty.
+
+A drawn assessment that fails a consistency check is repaired by dropping what the check
+names (a list item, an optional field) and validated again; every example is valid.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from hypothesis import assume
+from hypothesis import strategies as st
+
+from .._canonical import MAX_SIGNIFICANT_DIGITS, significant_digits
+from ..logic import month_end
+from ..ruleset.expr import parse
+from ..ruleset.inputs import Field
+from ..ruleset.load import Ruleset
+
+FIRST_PIVOT = dt.date(2010, 1, 1)
+LAST_PIVOT = dt.date(2026, 12, 31)
+MAX_LIST = 5
+
+
+def _thresholds(ruleset: Ruleset) -> list[Decimal]:
+    values: set[Decimal] = set()
+    for p in ruleset.document.parameters.values():
+        v = p.value
+        if isinstance(v, bool) or not isinstance(v, (int, Decimal)):
+            continue
+        values.add(Decimal(v))
+    return sorted(values)
+
+
+_FLIP = {">=": "<=", "<=": ">=", ">": "<", "<": ">", "==": "==", "!=": "!="}
+
+
+def _path(node: ast.AST) -> str | None:
+    """The JSON pointer of a pure input path (a.b["c"]), or None."""
+    parts: list[str] = []
+    while True:
+        if isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        elif isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) \
+                and isinstance(node.slice.value, str):
+            parts.append(node.slice.value)
+            node = node.value
+        elif isinstance(node, ast.Name) and node.id not in ("params", "true", "false"):
+            parts.append(node.id)
+            return "/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in reversed(parts))
+        else:
+            return None
+
+
+def _number(node: ast.AST, ruleset: Ruleset) -> Decimal | None:
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "params":
+        p = ruleset.document.parameters.get(node.attr)
+        v = p.value if p is not None else None
+        return Decimal(v) if isinstance(v, (int, Decimal)) and not isinstance(v, bool) else None
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+        return Decimal(repr(node.value))
+    return None
+
+
+def targets(ruleset: Ruleset) -> dict[str, list[tuple[str, Decimal | bool]]]:
+    """What each input path is compared with in the criteria: pointer -> [(op, value)].
+
+    ``indicators["4.1.5"] <= params.gold_4_1_5`` gives ``/indicators/4.1.5 -> [("<=", 24)]``; a
+    criterion that is a bare boolean path gives ``[("==", True)]``.
+    """
+    out: dict[str, list[tuple[str, Decimal | bool]]] = {}
+    symbols = {ast.GtE: ">=", ast.LtE: "<=", ast.Gt: ">", ast.Lt: "<", ast.Eq: "==", ast.NotEq: "!="}
+    for crit in ruleset.document.criteria.values():
+        tree, _ = parse(crit.when)
+        if tree is None:
+            continue
+        bare = _path(tree)
+        if bare is not None:
+            out.setdefault(bare, []).append(("==", True))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Compare) or len(node.ops) != 1:
+                continue
+            op = symbols.get(type(node.ops[0]))
+            if op is None:
+                continue
+            left, right = node.left, node.comparators[0]
+            lp, rp = _path(left), _path(right)
+            if lp is not None and (value := _number(right, ruleset)) is not None:
+                out.setdefault(lp, []).append((op, value))
+            elif rp is not None and (value := _number(left, ruleset)) is not None:
+                out.setdefault(rp, []).append((_FLIP[op], value))
+    return out
+
+
+def _passes(op: str, value: Decimal, threshold: Decimal) -> bool:
+    return {">=": value >= threshold, "<=": value <= threshold, ">": value > threshold, "<": value < threshold,
+            "==": value == threshold, "!=": value != threshold}[op]
+
+
+def _in_range(f: Field, v: Decimal) -> bool:
+    lo, hi = f.spec.minimum, f.spec.maximum
+    return (lo is None or v >= lo) and (hi is None or v <= hi)
+
+
+class _Builder:
+    def __init__(self, ruleset: Ruleset, pivot: st.SearchStrategy[dt.date], optional_absent: float,
+                 also: tuple[Ruleset, ...] = ()) -> None:
+        self.thresholds = sorted({t for r in (ruleset, *also) for t in _thresholds(r)})
+        self.targets: dict[str, list[tuple[str, Decimal | bool]]] = {}
+        for r in (ruleset, *also):
+            for pointer, goals in targets(r).items():
+                self.targets.setdefault(pointer, []).extend(g for g in goals if g not in self.targets[pointer])
+        self.pivot = pivot
+        self.absent = optional_absent
+        # one quality level per assessment: how often a targeted value lands on the passing side
+        self.quality = st.shared(st.sampled_from([0, 3, 6, 8, 9, 10, 10]), key=f"ecei-rules-quality-{ruleset.sha256}")
+
+    def _targeted(self, pointer: str, f: Field, step: Decimal) -> st.SearchStrategy[Any] | None:
+        goals = [(op, t) for op, t in self.targets.get(pointer, ()) if isinstance(t, Decimal)]
+        if not goals:
+            return None
+        sides: list[tuple[list[Decimal], list[Decimal]]] = []
+        for op, threshold in goals:
+            near = [threshold + d for d in (-2 * step, -step, Decimal(0), step, 2 * step)]
+            near = [v for v in near if _in_range(f, v)]
+            good = [v for v in near if _passes(op, v, threshold)]
+            bad = [v for v in near if not _passes(op, v, threshold)]
+            if good and bad:
+                sides.append((good, bad))
+        if not sides:
+            return None
+        integer = f.kind == "integer"
+
+        def pick(quality: int, roll: int, goal: int, i: int) -> Any:
+            good, bad = sides[goal % len(sides)]
+            side = good if roll < quality else bad
+            v = side[i % len(side)]
+            return int(v) if integer else (v.normalize() if v == v.to_integral_value() else v)
+
+        return st.builds(pick, self.quality, st.integers(0, 9), st.integers(0, len(sides) - 1), st.integers(0, 4))
+
+    def numbers(self, f: Field, pointer: str) -> st.SearchStrategy[Any]:
+        integer = f.kind == "integer"
+        step = Decimal(1) if integer else Decimal("0.01")
+        targeted = self._targeted(pointer, f, step)
+        near: set[Decimal] = set()
+        for t in self.thresholds:
+            for delta in (-step, Decimal(0), step, -Decimal(1), Decimal(1)):
+                near.add(t + delta)
+        for bound in (f.spec.minimum, f.spec.maximum):
+            if bound is not None:
+                near.add(Decimal(bound))
+        candidates = sorted(v for v in near if _in_range(f, v) and (not integer or v == v.to_integral_value()))
+        lo = int(f.spec.minimum) if f.spec.minimum is not None else -1000
+        hi = int(f.spec.maximum) if f.spec.maximum is not None else lo + 200
+        if integer:
+            wide: st.SearchStrategy[Any] = st.integers(lo, hi)
+            picked = st.sampled_from([int(v) for v in candidates]) if candidates else wide
+        else:
+            wide = st.decimals(min_value=Decimal(lo), max_value=Decimal(hi), places=2, allow_nan=False,
+                               allow_infinity=False).map(lambda d: d.normalize() if d == d.to_integral_value()
+                                                         else d)
+            picked = st.sampled_from(candidates) if candidates else wide
+        if targeted is not None:
+            return st.one_of(targeted, targeted, targeted, picked, wide)
+        return st.one_of(picked, picked, wide)
+
+    def dates(self) -> st.SearchStrategy[dt.date]:
+        def shift(pivot: dt.date, months: int, days: int, at_end: bool) -> dt.date:
+            end = month_end(pivot, months)
+            if at_end:
+                return end
+            day = min(pivot.day, end.day)
+            return end.replace(day=day) + dt.timedelta(days=days)
+
+        months = st.one_of(st.just(0), st.integers(-40, 40))
+        return st.builds(shift, self.pivot, months, st.sampled_from([0, 0, 0, -1, 1, -3, 3]), st.booleans())
+
+    def value(self, f: Field, pointer: str) -> st.SearchStrategy[Any]:
+        kind = f.kind
+        if kind == "boolean":
+            if ("==", True) in self.targets.get(pointer, ()):
+                return st.builds(lambda q, roll: roll < q, self.quality, st.integers(0, 9))
+            return st.booleans()
+        if kind in ("integer", "decimal"):
+            return self.numbers(f, pointer)
+        if kind == "date":
+            return self.dates().map(lambda d: d.isoformat())
+        if kind == "enum":
+            return st.sampled_from(list(f.spec.values or ("x",)))
+        if kind == "string":
+            if f.catalogue_ids:
+                return st.sampled_from(list(f.catalogue_ids))
+            if f.pattern is not None:
+                return st.from_regex(f.pattern, fullmatch=True).filter(lambda s: len(s) <= 40)
+            return st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-", min_size=1, max_size=12)
+        if kind == "list":
+            assert f.items is not None
+            return st.lists(self.value(f.items, pointer + "/-"), max_size=MAX_LIST)
+        if kind in ("object", "map"):
+            members = f.fields if kind == "object" else f.entries
+            return self.members(members, pointer, self.absent / 2)
+        return st.none()
+
+    def members(self, members: dict[str, Field], pointer: str, absent: float) -> st.SearchStrategy[dict[str, Any]]:
+        """An object: required members always, optional ones present except with probability ``absent``."""
+        cut = round(absent * 20)
+        parts = {}
+        for k, sub in members.items():
+            child = self.value(sub, pointer + "/" + k.replace("~", "~0").replace("/", "~1"))
+            if sub.required or cut == 0:
+                parts[k] = child
+            else:
+                parts[k] = st.tuples(st.integers(0, 19), child, st.just(cut)).map(_maybe)
+        return st.fixed_dictionaries(parts).map(_present)
+
+
+_ABSENT = object()
+
+
+def _maybe(drawn: tuple[int, Any, int]) -> Any:
+    roll, value, cut = drawn
+    return value if roll >= cut else _ABSENT
+
+
+def _present(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in d.items() if v is not _ABSENT}
+
+
+def _remove(data: Any, pointer: str, root: Field) -> bool:
+    """Drop the nearest removable thing at or above ``pointer``: a list item or an optional field."""
+    parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]]
+    while parts:
+        node: Any = data
+        field: Field | None = root
+        trail: list[tuple[Any, Field | None]] = []
+        for part in parts[:-1]:
+            trail.append((node, field))
+            node = node[int(part)] if isinstance(node, list) else node[part]
+            field = _child(field, part)
+        last = parts[-1]
+        if isinstance(node, list):
+            del node[int(last)]
+            return True
+        child = _child(field, last)
+        if isinstance(node, dict) and last in node and (child is None or not child.required):
+            del node[last]
+            return True
+        parts = parts[:-1]
+    return False
+
+
+def _child(f: Field | None, part: str) -> Field | None:
+    if f is None:
+        return None
+    if f.kind == "list":
+        return f.items
+    if f.kind == "object":
+        return f.fields.get(part)
+    if f.kind == "map":
+        return f.entries.get(part)
+    return None
+
+
+def _repair(ruleset: Ruleset, data: dict[str, Any]) -> dict[str, Any]:
+    validator = ruleset.plan.validator
+    for _ in range(20):
+        _, problems = validator.validate(data)
+        if not problems:
+            return data
+        if not _remove(data, problems[0].pointer, ruleset.plan.inputs):
+            break
+    assume(False)
+    return data  # pragma: no cover - assume(False) stops the example
+
+
+def _fits_json(data: Any) -> bool:
+    if isinstance(data, Decimal):
+        return significant_digits(data) <= MAX_SIGNIFICANT_DIGITS
+    if isinstance(data, dict):
+        return all(_fits_json(v) for v in data.values())
+    if isinstance(data, list):
+        return all(_fits_json(v) for v in data)
+    return True
+
+
+def assessments(ruleset: Ruleset, *, pivot: st.SearchStrategy[dt.date] | None = None,
+                optional_absent: float = 0.2, also: tuple[Ruleset, ...] = ()) -> st.SearchStrategy[dict[str, Any]]:
+    """Valid raw assessments for ``ruleset`` (dates as ISO strings, numbers as int or Decimal).
+
+    Args:
+        ruleset: the version whose declared inputs the assessments follow.
+        pivot: the date around which each assessment's dates cluster (default 2010 to 2026).
+        optional_absent: how often optional inputs are left out (0 to 1; nested ones half as often).
+        also: other versions whose thresholds the values should also straddle (for comparisons).
+    """
+    pivots = pivot if pivot is not None else st.dates(FIRST_PIVOT, LAST_PIVOT)
+    shared = st.shared(pivots, key=f"ecei-rules-pivot-{ruleset.sha256}")
+    builder = _Builder(ruleset, shared, optional_absent, also)
+    drawn = builder.members(ruleset.plan.inputs.fields, "", optional_absent)
+    return drawn.map(lambda d: _repair(ruleset, d)).filter(_fits_json)
