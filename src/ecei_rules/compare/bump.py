@@ -171,25 +171,30 @@ def bump_check(old: Ruleset, new: Ruleset, *, max_examples: int = 2000) -> BumpR
         report.reasons.append(f"the input schema changes incompatibly ({len(breaking)} change(s), e.g. "
                               + "; ".join(breaking[:3]) + ")")
     elif schema == "compatible":
-        report.required = max(report.required, "minor", key=_ORDER.__getitem__)  # type: ignore[assignment]
+        report.required = _at_least(report.required, "minor")
         report.reasons.append("the input schema gains optional fields")
     deciding = diff.decision_changes
     if deciding:
-        report.required = max(report.required, "minor", key=_ORDER.__getitem__)  # type: ignore[assignment]
+        report.required = _at_least(report.required, "minor")
         report.reasons.append(f"{len(deciding)} change(s) can alter decisions, e.g. "
                               + "; ".join(c.describe() for c in deciding[:3]))
     else:
         report.reasons.append("no change can alter a decision (metadata and explanations only)")
-    if deciding:
-        example, tried = find_counterexample(old, new, max_examples=max_examples)
-        report.searched = tried
-        if example is not None:
-            report.counterexample = example
-            report.required = "major"
-            report.reasons.append(f"a counterexample decides {example.old.label} under {old.version} and "
-                                  f"{example.new.label if example.new else 'invalid'} under {new.version}")
-        else:
-            report.reasons.append(f"no counterexample in {tried} generated assessments")
-    elif schema != "none":
-        pass
+    # confirm by search: a full search where decisions may change, a short one otherwise
+    example, tried = find_counterexample(old, new, max_examples=max_examples if deciding else max_examples // 4)
+    if example is None and schema == "breaking":
+        example, more = find_counterexample(old, new, max_examples=max_examples // 4, require_valid=False)
+        tried += more
+    report.searched = tried
+    if example is not None:
+        report.counterexample = example
+        report.required = "major"
+        outcome = example.new.label if example.new else "rejects it (" + "; ".join(example.new_problems[:2]) + ")"
+        report.reasons.append(f"counterexample: {old.version} decides {example.old.label}, {new.version} {outcome}")
+    else:
+        report.reasons.append(f"no counterexample in {tried} generated assessments")
     return report
+
+
+def _at_least(current: Bump, floor: Bump) -> Bump:
+    return floor if _ORDER[floor] > _ORDER[current] else current

@@ -17,6 +17,7 @@ from ..errors import did_you_mean, pointer_join
 from ..ruleset.expr import BOOL, DATE, DEC, INT, STR, Compiled, Scope, Ty, compile_expression
 from ..ruleset.inputs import AssessmentValidator, Field, InputResolver
 from ..ruleset.model import NONE_LABEL, Criterion, Group, InputSpec, Parameter, RulesetDocument, Score, ValidityRule
+from .decision import ParameterUse
 
 
 @dataclass(frozen=True)
@@ -30,13 +31,23 @@ class Problem:
     suggestion: str | None = None
 
 
+def parameter_use(name: str, p: Parameter) -> ParameterUse:
+    """The record of a parameter as decisions show it (value, unit, provenance)."""
+    return ParameterUse.model_construct(
+        name=name, value=p.value, unit=p.unit, provenance=p.provenance,
+        source=p.source if p.source is not None else (p.assumed or ""),
+    )
+
+
 @dataclass(frozen=True)
 class CriterionPlan:
-    """A compiled criterion."""
+    """A compiled criterion, with what it reads (sorted) and the parameters it uses."""
 
     id: str
     spec: Criterion
     compiled: Compiled
+    reads: tuple[str, ...]
+    parameters: tuple[ParameterUse, ...]
 
 
 @dataclass(frozen=True)
@@ -55,6 +66,7 @@ class ScorePlan:
     spec: Score
     threshold: Decimal | int
     total: Decimal | int
+    threshold_use: ParameterUse
 
 
 @dataclass(frozen=True)
@@ -168,7 +180,8 @@ def build_plan(doc: RulesetDocument) -> tuple[Plan | None, list[Problem]]:
     for cid, crit in doc.criteria.items():
         c = compile_at(crit.when, pointer_join("/criteria", cid, "when"), BOOL)
         if c is not None:
-            criteria.append(CriterionPlan(cid, crit, c))
+            uses = tuple(parameter_use(n, doc.parameters[n]) for n in sorted(c.params))
+            criteria.append(CriterionPlan(cid, crit, c, tuple(sorted(c.reads)), uses))
 
     # -- groups and scores -----------------------------------------------------------------
     def check_refs(refs: tuple[str, ...], pointer: str) -> None:
@@ -204,7 +217,8 @@ def build_plan(doc: RulesetDocument) -> tuple[Plan | None, list[Problem]]:
                 threshold = None
         if threshold is not None:
             total = sum(score.weights.values(), start=Decimal(0))
-            score_plans[sid] = ScorePlan(sid, score, threshold, int(total) if total == int(total) else total)
+            score_plans[sid] = ScorePlan(sid, score, threshold, int(total) if total == int(total) else total,
+                                         parameter_use(score.threshold, doc.parameters[score.threshold]))
 
     # dependency order, cycle detection
     deps: dict[str, tuple[str, ...]] = {gid: g.all_of for gid, g in doc.groups.items()}

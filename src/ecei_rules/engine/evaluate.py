@@ -15,13 +15,12 @@ from typing import Any
 from ..errors import AssessmentError
 from ..logic import UNKNOWN, k_and, outcome
 from ..ruleset.load import Ruleset
-from ..ruleset.model import NONE_LABEL, Parameter, RulesetDocument
+from ..ruleset.model import NONE_LABEL, RulesetDocument
 from .compile import GroupPlan, ScorePlan
 from .decision import (
     CriterionResult,
     Decision,
     GroupResult,
-    ParameterUse,
     Resolution,
     ScoreResult,
     TierResult,
@@ -68,13 +67,6 @@ def lookup(data: Mapping[str, Any], pointer: str) -> Any:
     return node
 
 
-def _use(name: str, p: Parameter) -> ParameterUse:
-    return ParameterUse.model_construct(
-        name=name, value=p.value, unit=p.unit, provenance=p.provenance,
-        source=p.source if p.source is not None else (p.assumed or ""),
-    )
-
-
 def evaluate(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessment, *,
              resolution: Resolution | None = None) -> Decision:
     """Decide the label of one assessment under one ruleset version.
@@ -107,7 +99,7 @@ def evaluate(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessment, *,
         values[c.id] = value
         read: dict[str, Any] = {}
         missing: list[str] = []
-        for pointer in sorted(c.compiled.reads):
+        for pointer in c.reads:
             found = lookup(env, pointer)
             if found is _MISSING:
                 missing.append(pointer)
@@ -117,7 +109,7 @@ def evaluate(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessment, *,
         criteria.append(CriterionResult.model_construct(
             id=c.id, title=c.spec.title, clause=c.spec.clause, outcome=outcome(value), condition=c.spec.when,
             inputs=read, missing=tuple(missing),
-            parameters=tuple(_use(n, doc.parameters[n]) for n in sorted(c.compiled.params)),
+            parameters=c.parameters,
         ))
 
     def missing_for(refs: tuple[str, ...]) -> tuple[str, ...]:
@@ -139,7 +131,7 @@ def evaluate(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessment, *,
             groups.append(GroupResult.model_construct(id=comp.id, title=comp.spec.title, outcome=outcome(value),
                                                       all_of=comp.spec.all_of))
         else:
-            scores.append(_score(comp, values, missing_of, doc))
+            scores.append(_score(comp, values, missing_of))
 
     tiers: list[TierResult] = []
     label = NONE_LABEL
@@ -182,8 +174,7 @@ def evaluate(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessment, *,
     )
 
 
-def _score(comp: ScorePlan, values: dict[str, Any], missing_of: dict[str, tuple[str, ...]],
-           doc: RulesetDocument) -> ScoreResult:
+def _score(comp: ScorePlan, values: dict[str, Any], missing_of: dict[str, tuple[str, ...]]) -> ScoreResult:
     met = unknown = Decimal(0)
     missing: set[str] = set()
     for ref, weight in comp.spec.weights.items():
@@ -203,13 +194,12 @@ def _score(comp: ScorePlan, values: dict[str, Any], missing_of: dict[str, tuple[
         value = UNKNOWN
     values[comp.id] = value
     missing_of[comp.id] = tuple(sorted(missing))
-    threshold = doc.parameters[comp.spec.threshold]
     spec = comp.spec
     return ScoreResult.model_construct(
         id=comp.id, title=spec.title, clause=spec.clause, outcome=outcome(value),
         met_weight=_num(met), unknown_weight=_num(unknown), total_weight=total,
         required_weight=_num(Decimal(required.numerator) / Decimal(required.denominator)),
-        threshold=_use(spec.threshold, threshold), weights=dict(spec.weights),
+        threshold=comp.threshold_use, weights=dict(spec.weights),
         weights_provenance="sourced" if spec.source is not None else "assumed",
         weights_source=spec.source if spec.source is not None else (spec.assumed or ""),
     )
