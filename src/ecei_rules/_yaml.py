@@ -118,6 +118,12 @@ def parse_yaml(text: str, file: str | None = None) -> YamlDocument:
                 )
                 return YamlDocument(None, positions, diags)
     try:
+        anchor = _first_anchor(text)
+        if anchor is not None:
+            kind, mark = anchor
+            diag("E004", f"{kind} are not allowed in rulesets", mark, "",
+                 "write values out, or use 'extends' to build on another version")
+            return YamlDocument(None, positions, diags)
         loader = _CoreLoader(text)
         try:
             node = loader.get_single_node()
@@ -126,7 +132,8 @@ def parse_yaml(text: str, file: str | None = None) -> YamlDocument:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         message = " ".join(str(p) for p in (exc.context, exc.problem) if p)
-        diag("E002", message or "invalid YAML", mark)
+        code = "E005" if "nesting depth" in message else "E002"
+        diag(code, message or "invalid YAML", mark)
         return YamlDocument(None, positions, diags)
     except yaml.YAMLError as exc:
         diag("E002", str(exc).splitlines()[0] if str(exc) else "invalid YAML")
@@ -138,10 +145,9 @@ def parse_yaml(text: str, file: str | None = None) -> YamlDocument:
         return YamlDocument(None, positions, diags)
 
     count = 0
-    seen_anchor = False
 
     def build(n: Any, pointer: str, depth: int) -> Any:
-        nonlocal count, seen_anchor
+        nonlocal count
         count += 1
         if count > MAX_NODES:
             diag("E005", f"the document has more than {MAX_NODES} values", n.start_mark, pointer)
@@ -164,10 +170,8 @@ def parse_yaml(text: str, file: str | None = None) -> YamlDocument:
                 if not isinstance(key_node, yaml.ScalarNode):
                     diag("E103", "a mapping key must be a plain value", key_node.start_mark, pointer)
                     continue
-                key = _scalar(key_node)
-                if isinstance(key, bool) or key is None or isinstance(key, (Decimal, dt.date)):
-                    key = str(key_node.value)
-                key = str(key)
+                # a key is its text as written: 01 stays "01", 1.10 stays "1.10"
+                key = str(key_node.value)
                 child = pointer_join(pointer, key)
                 if key in out:
                     first = positions.keys.get(child)
@@ -187,13 +191,6 @@ def parse_yaml(text: str, file: str | None = None) -> YamlDocument:
             diag("E103", str(exc), n.start_mark, pointer)
             return None
 
-    # Aliases are resolved by the composer into shared nodes; detect them before building.
-    if _has_alias(node):
-        seen_anchor = True
-    if seen_anchor:
-        diag("E004", "anchors and aliases ('&', '*') are not allowed in rulesets", node.start_mark, "",
-             "write values out, or use 'extends' to build on another version")
-        return YamlDocument(None, positions, diags)
     try:
         data = build(node, "", 0)
     except _AbortError:
@@ -201,21 +198,17 @@ def parse_yaml(text: str, file: str | None = None) -> YamlDocument:
     return YamlDocument(data, positions, diags)
 
 
-def _has_alias(root: Any) -> bool:
-    seen: set[int] = set()
-    stack = [root]
-    while stack:
-        n = stack.pop()
-        if id(n) in seen:
-            return True
-        seen.add(id(n))
-        if isinstance(n, yaml.MappingNode):
-            for k, v in n.value:
-                stack.append(k)
-                stack.append(v)
-        elif isinstance(n, yaml.SequenceNode):
-            stack.extend(n.value)
-    return False
+def _first_anchor(text: str) -> tuple[str, Any] | None:
+    """The first anchor or alias in the text, from the parser's events (before any node is built)."""
+    loader = _CoreLoader(text)
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                return "anchors and aliases ('&name', '*name')", event.start_mark
+    finally:
+        loader.dispose()
+    return None
 
 
 def _scalar(n: Any) -> Any:
@@ -242,6 +235,8 @@ def _scalar(n: Any) -> Any:
             raise ValueError(f"'{text}' is not a number") from None
         if abs(value.adjusted()) > 300:
             raise ValueError(f"the number {text} is too large or too small")
+        if len(value.normalize().as_tuple().digits) > 15:
+            raise ValueError(f"the number {text} has more than 15 significant digits")
         return value
     if tag == _CORE + "timestamp":
         try:

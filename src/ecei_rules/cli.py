@@ -18,11 +18,14 @@ from rich.table import Table
 
 from . import __version__
 from .batch import decide_many, error_json, fixed_resolver, read_assessments, registry_resolver
+from .compare.bump import bump_check
+from .compare.diff import semantic_diff
 from .errors import AssessmentError, Diagnostic, ResolutionError, RulesetError
+from .lint import lint
 from .registry import DEFAULT_METHODOLOGY, Registry
-from .render import print_assessment_error, print_decision, print_diagnostics
+from .render import diff_markdown, print_assessment_error, print_bump, print_decision, print_diagnostics, print_diff
 from .ruleset.inputs import json_schema
-from .ruleset.load import check_ruleset, load_ruleset
+from .ruleset.load import Ruleset, check_ruleset, load_ruleset
 from .ruleset.model import ruleset_json_schema
 from .testing.embedded import run_embedded
 
@@ -211,6 +214,107 @@ def run_tests(
                 console.print(result.report())
     console.print(f"embedded tests: {passed} passed, {failed} failed in {len(files)} ruleset(s)")
     raise typer.Exit(1 if failed else 0)
+
+
+class DiffFormat(StrEnum):
+    """Output formats of diff."""
+
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
+def _ruleset_arg(ref: str, registry: Registry) -> Ruleset:
+    """A ruleset named by a file path or a registry reference (methodology@version or @range)."""
+    path = Path(ref)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        return load_ruleset(path)
+    return registry.lookup(ref, allow_unpublished=True)
+
+
+def _two(old: str, new: str, rulesets: Path | None) -> tuple[Ruleset, Ruleset]:
+    registry = _registry(rulesets)
+    try:
+        return _ruleset_arg(old, registry), _ruleset_arg(new, registry)
+    except ResolutionError as exc:
+        _err().print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    except RulesetError as exc:
+        print_diagnostics(exc.diagnostics, _err())
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def diff(
+    old: Annotated[str, typer.Argument(help="A ruleset file or reference, e.g. ecei-labels@2.0.0.")],
+    new: Annotated[str, typer.Argument(help="A ruleset file or reference, e.g. ecei-labels@3.0.0.")],
+    rulesets: RulesetsOption = None,
+    format: Annotated[DiffFormat, typer.Option("--format", "-f")] = DiffFormat.text,
+) -> None:
+    """The semantic diff of two versions: inputs, parameters, criteria, scores, tiers, validity, metadata."""
+    a, b = _two(old, new, rulesets)
+    result = semantic_diff(a, b)
+    if format is DiffFormat.json:
+        print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+    elif format is DiffFormat.markdown:
+        print(diff_markdown(result))
+    else:
+        print_diff(result, _console())
+
+
+@app.command("bump-check")
+def bump_check_command(
+    old: Annotated[str, typer.Argument(help="The earlier version: a file or a reference.")],
+    new: Annotated[str, typer.Argument(help="The later version: a file or a reference.")],
+    examples: Annotated[int, typer.Option("--examples", help="Assessments to generate in the search.")] = 2000,
+    rulesets: RulesetsOption = None,
+    format: FormatOption = Format.text,
+) -> None:
+    """Check that NEW's declared semver bump over OLD matches what its changes do to decisions. Exit 1 if too small."""
+    a, b = _two(old, new, rulesets)
+    report = bump_check(a, b, max_examples=examples)
+    if format is Format.json:
+        print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+    else:
+        print_bump(report, _console())
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@app.command("lint")
+def lint_command(
+    rulesets: RulesetsOption = None,
+    notice_days: Annotated[int, typer.Option("--notice-days", help="Days of notice expected between "
+                                             "announced_on and effective_from (a warning).")] = 30,
+    examples: Annotated[int, typer.Option("--examples", help="Assessments per bump-check search.")] = 500,
+    format: FormatOption = Format.text,
+) -> None:
+    """Check a rulesets directory: files, lineage, published locks, notice, and every bump. Exit 1 on errors."""
+    report = lint(_registry(rulesets), notice_days=notice_days, examples=examples)
+    if format is Format.json:
+        print(json.dumps({"diagnostics": [d.to_dict() for d in report.diagnostics],
+                          "bumps": [b.to_json() for b in report.bumps], "errors": len(report.errors)}, indent=2))
+    else:
+        console = _console()
+        print_diagnostics(report.diagnostics, console)
+        for b in report.bumps:
+            mark = "[green]ok[/green]" if b.ok else "[red]too small[/red]"
+            console.print(f"bump {b.old.version} -> {b.new.version}: declared {b.declared}, required "
+                          f"{b.required} {mark}")
+        console.print(f"{len(report.errors)} error(s), {len(report.diagnostics) - len(report.errors)} warning(s)")
+    raise typer.Exit(1 if report.errors else 0)
+
+
+@app.command("lock")
+def lock_command(
+    methodology: Annotated[str | None, typer.Option("--methodology", "-m", help="Only this methodology.")] = None,
+    rulesets: RulesetsOption = None,
+) -> None:
+    """Record the content hash of every published version not yet locked (never rewrites one)."""
+    registry = _registry(rulesets)
+    console = _console()
+    for m in [methodology] if methodology else registry.methodologies():
+        added = registry.lock(m)
+        console.print(f"{m}: locked {', '.join(added) if added else 'nothing new'} in {registry.lock_path(m)}")
 
 
 @app.command()

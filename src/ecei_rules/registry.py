@@ -1,5 +1,6 @@
-"""The registry: every methodology and version under a rulesets directory, and which
-version answers a request (the version in force on a date, or an exact pin).
+"""The registry: every methodology and version under a rulesets directory, which version
+answers a request (the version in force on a date, an exact pin, a semver range), and the
+checks that keep a methodology's history trustworthy (lineage, published locks).
 
 A rulesets directory holds one folder per methodology and one file per version::
 
@@ -11,6 +12,8 @@ The shipped rulesets travel inside the installed package (see :func:`shipped_rul
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -18,10 +21,44 @@ from pathlib import Path
 import semver
 
 from .engine.decision import Resolution
-from .errors import ResolutionError, did_you_mean
+from .errors import Diagnostic, ResolutionError, did_you_mean
 from .ruleset.load import Ruleset, load_ruleset
 
 DEFAULT_METHODOLOGY = "ecei-labels"
+LOCK_FILE = "published.lock.json"
+OFFICIAL = frozenset({"published"})
+_REF = re.compile(r"^(?P<methodology>[a-z][a-z0-9-]*)(?:@(?P<spec>[^@\s]+))?$")
+
+
+def parse_reference(ref: str) -> tuple[str, str | None]:
+    """Split ``ecei-labels@^2`` into (methodology, version spec); the spec may be absent."""
+    m = _REF.match(ref.strip())
+    if not m:
+        raise ResolutionError(f"'{ref}' is not a ruleset reference; write methodology@version, e.g. "
+                              "ecei-labels@2.0.0, ecei-labels@^2 or ecei-labels@>=1.1.0,<2.0.0")
+    return m["methodology"], m["spec"]
+
+
+def matches(version: str, spec: str) -> bool:
+    """Whether a version satisfies a spec: exact (2.0.0), caret (^2, ^2.1), tilde (~2.1) or comparisons."""
+    v = semver.Version.parse(version)
+    spec = spec.strip()
+    if semver.Version.is_valid(spec):
+        return v == semver.Version.parse(spec)
+    if spec[0] in "^~":
+        parts = [int(p) for p in spec[1:].split(".")] if re.fullmatch(r"\d+(\.\d+){0,2}", spec[1:]) else None
+        if parts is None:
+            raise ResolutionError(f"'{spec}' is not a version range (e.g. ^2, ^2.1, ~2.1.0)")
+        base = semver.Version(*(parts + [0] * (3 - len(parts))))
+        if spec[0] == "^":
+            upper = base.bump_major() if base.major or len(parts) == 1 else base.bump_minor()
+        else:
+            upper = base.bump_minor() if len(parts) > 1 else base.bump_major()
+        return base <= v < upper
+    try:
+        return all(v.match(part.strip()) for part in spec.split(","))
+    except ValueError:
+        raise ResolutionError(f"'{spec}' is not a version range (e.g. ^2, >=1.1.0,<2.0.0)") from None
 
 
 def shipped_rulesets() -> Path:
@@ -78,6 +115,35 @@ class Registry:
         """The file of one version."""
         return self.root / methodology / f"{version}.yaml"
 
+    def lookup(self, ref: str, *, allow_unpublished: bool = False) -> Ruleset:
+        """The version a reference names: exact (``m@2.0.0``) or the highest match of a range (``m@^2``).
+
+        A range considers published versions only unless ``allow_unpublished``; an exact pin of a
+        draft or withdrawn version is refused unless ``allow_unpublished`` (simulation).
+        """
+        methodology, spec = parse_reference(ref)
+        versions = self.versions(methodology)
+        if spec is None:
+            spec = ">=0.0.0"
+        if semver.Version.is_valid(spec):
+            ruleset = self.get(methodology, spec)
+            self._check_official(ruleset, allow_unpublished)
+            return ruleset
+        candidates = [v for v in versions if matches(v, spec)]
+        for version in reversed(candidates):
+            ruleset = self.get(methodology, version)
+            if allow_unpublished or ruleset.document.status in OFFICIAL:
+                return ruleset
+        raise ResolutionError(f"no {'' if allow_unpublished else 'published '}version of {methodology} matches "
+                              f"'{spec}'; versions: {', '.join(versions)}")
+
+    @staticmethod
+    def _check_official(ruleset: Ruleset, allow_unpublished: bool) -> None:
+        status = ruleset.document.status
+        if status not in OFFICIAL and not allow_unpublished:
+            raise ResolutionError(f"{ruleset.methodology} {ruleset.version} is {status}: it cannot decide "
+                                  "official labels (allow unpublished versions to simulate with it)")
+
     def get(self, methodology: str, version: str) -> Ruleset:
         """Load one version (cached in this registry)."""
         key = (methodology, version)
@@ -90,11 +156,14 @@ class Registry:
             self._cache[key] = load_ruleset(self.path(methodology, version))
         return self._cache[key]
 
-    def in_force(self, methodology: str, on: dt.date) -> Ruleset:
-        """The version in force on a date: the greatest effective_from on or before it."""
+    def in_force(self, methodology: str, on: dt.date, *, allow_unpublished: bool = False) -> Ruleset:
+        """The version in force on a date: the published version with the greatest effective_from on or
+        before it (drafts and withdrawn versions count only when ``allow_unpublished``)."""
         best: Ruleset | None = None
         for version in self.versions(methodology):
             ruleset = self.get(methodology, version)
+            if ruleset.document.status not in OFFICIAL and not allow_unpublished:
+                continue
             starts = ruleset.document.effective_from
             if starts <= on and (best is None or starts >= best.document.effective_from):
                 best = ruleset
@@ -106,15 +175,136 @@ class Registry:
             )
         return best
 
-    def resolve(self, methodology: str, *, version: str | None = None,
-                on: dt.date | None = None) -> tuple[Ruleset, Resolution]:
-        """Choose the version: a pin when given, else the one in force on ``on``."""
+    def resolve(self, methodology: str, *, version: str | None = None, on: dt.date | None = None,
+                allow_unpublished: bool = False) -> tuple[Ruleset, Resolution]:
+        """Choose the version: a pin (exact or a range) when given, else the one in force on ``on``."""
         if version is not None:
-            ruleset = self.get(methodology, version)
-            return ruleset, Resolution(method="pinned", reason=f"version {version} was pinned by the caller")
+            ruleset = self.lookup(f"{methodology}@{version}", allow_unpublished=allow_unpublished)
+            how = "pinned" if semver.Version.is_valid(version) else f"the highest match of '{version}'"
+            reason = (f"version {ruleset.version} was pinned by the caller" if how == "pinned"
+                      else f"version {ruleset.version} is {how}")
+            if ruleset.document.status not in OFFICIAL:
+                reason += f" ({ruleset.document.status}: a simulation, not an official decision)"
+            return ruleset, Resolution(method="pinned", reason=reason)
         if on is None:
             raise ResolutionError("give a version, or a date to find the version in force")
-        ruleset = self.in_force(methodology, on)
+        ruleset = self.in_force(methodology, on, allow_unpublished=allow_unpublished)
         reason = (f"version {ruleset.version} is in force on {on.isoformat()} "
                   f"(effective from {ruleset.document.effective_from.isoformat()})")
         return ruleset, Resolution(method="in_force", reason=reason)
+
+    # -- lineage and locks ----------------------------------------------------------------------
+
+    def lineage(self, methodology: str) -> list[Diagnostic]:
+        """Check that the versions form one line: names, supersedes, dates and statuses agree."""
+        out: list[Diagnostic] = []
+        previous: Ruleset | None = None
+        starts: dict[dt.date, str] = {}
+        for version in self.versions(methodology):
+            ruleset = self.get(methodology, version)
+            doc = ruleset.document
+            file = str(self.path(methodology, version))
+            if doc.methodology != methodology:
+                out.append(Diagnostic("L001", f"the file says methodology '{doc.methodology}' but lies in the "
+                                      f"folder '{methodology}'", file, pointer="/methodology"))
+            if doc.version != version:
+                out.append(Diagnostic("L002", f"the file says version {doc.version} but is named {version}.yaml",
+                                      file, pointer="/version"))
+            if doc.status == "published" and doc.approval is None:
+                out.append(Diagnostic("L007", "a published version needs 'approval' (body, date, reference)", file,
+                                      pointer="/approval"))
+            if doc.status in OFFICIAL:
+                if doc.effective_from in starts:
+                    out.append(Diagnostic("L005", f"{version} and {starts[doc.effective_from]} would both be in "
+                                          f"force on {doc.effective_from.isoformat()}", file,
+                                          pointer="/effective_from"))
+                starts[doc.effective_from] = version
+            if previous is None:
+                if doc.supersedes is not None:
+                    out.append(Diagnostic("L003", f"the first version cannot supersede {doc.supersedes}", file,
+                                          pointer="/supersedes"))
+            else:
+                if doc.supersedes != previous.version:
+                    out.append(Diagnostic("L003", f"{version} must supersede its predecessor {previous.version}, "
+                                          f"not {doc.supersedes}", file, pointer="/supersedes",
+                                          suggestion=f"supersedes: {previous.version}"))
+                if doc.effective_from <= previous.document.effective_from:
+                    out.append(Diagnostic("L004", f"{version} takes effect on {doc.effective_from.isoformat()}, not "
+                                          f"after {previous.version} ({previous.document.effective_from.isoformat()})"
+                                          ": versions and effective dates must increase together", file,
+                                          pointer="/effective_from"))
+            previous = ruleset
+        return out
+
+    def notice(self, methodology: str, days: int) -> list[Diagnostic]:
+        """Warn where a version was announced less than ``days`` days before it took effect."""
+        out: list[Diagnostic] = []
+        for version in self.versions(methodology):
+            doc = self.get(methodology, version).document
+            if doc.announced_on is None:
+                continue
+            given = (doc.effective_from - doc.announced_on).days
+            if given < days:
+                out.append(Diagnostic("L006", f"{version} was announced {given} day(s) before it took effect "
+                                      f"(at least {days} expected)", str(self.path(methodology, version)),
+                                      pointer="/announced_on", severity="warning"))
+        return out
+
+    def lock_path(self, methodology: str) -> Path:
+        """The lock file that records the content hash of every published version."""
+        return self.root / methodology / LOCK_FILE
+
+    def read_lock(self, methodology: str) -> dict[str, str]:
+        """version -> sha256 of the published versions recorded so far."""
+        path = self.lock_path(methodology)
+        if not path.exists():
+            return {}
+        data = json.loads(path.read_text(encoding="utf-8"))
+        versions = data.get("versions", {}) if isinstance(data, dict) else {}
+        return {str(k): str(v["sha256"]) for k, v in versions.items() if isinstance(v, dict) and "sha256" in v}
+
+    def check_locks(self, methodology: str) -> list[Diagnostic]:
+        """Errors where a published version's content no longer matches its recorded hash."""
+        out: list[Diagnostic] = []
+        locked = self.read_lock(methodology)
+        lock_file = str(self.lock_path(methodology))
+        for version in self.versions(methodology):
+            ruleset = self.get(methodology, version)
+            file = str(self.path(methodology, version))
+            recorded = locked.get(version)
+            if recorded is None:
+                if ruleset.document.status == "published":
+                    out.append(Diagnostic("L008", f"{version} is published but its hash is not locked", file,
+                                          suggestion="run 'ecei-rules lock' to record it", severity="warning"))
+            elif recorded != ruleset.sha256:
+                out.append(Diagnostic(
+                    "L009", f"{version} was published with sha256 {recorded[:16]}… but its content now hashes to "
+                    f"{ruleset.sha256[:16]}…: a published version cannot change", file,
+                    suggestion=f"undo the edit, or publish it as a new version after {version}"))
+        for version in locked:
+            if version not in self.versions(methodology):
+                out.append(Diagnostic("L010", f"the published version {version} is locked but its file is gone",
+                                      lock_file))
+        return out
+
+    def lock(self, methodology: str) -> list[str]:
+        """Record the hash of every published version not yet locked; never rewrite a recorded one."""
+        locked = self.read_lock(methodology)
+        path = self.lock_path(methodology)
+        data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        versions = data.setdefault("versions", {})
+        added = []
+        for version in self.versions(methodology):
+            ruleset = self.get(methodology, version)
+            if ruleset.document.status == "published" and version not in locked:
+                versions[version] = {"sha256": ruleset.sha256,
+                                     "effective_from": ruleset.document.effective_from.isoformat()}
+                added.append(version)
+        if added:
+            data["methodology"] = methodology
+            data["note"] = ("Content hashes of published versions. A published version never changes: "
+                            "publish a new version instead. Written by 'ecei-rules lock'.")
+            ordered = dict(sorted(versions.items(), key=lambda kv: semver.Version.parse(kv[0])))
+            data["versions"] = ordered
+            path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        return added

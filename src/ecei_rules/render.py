@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -11,6 +12,8 @@ from rich.table import Table
 from rich.text import Text
 
 from ._canonical import to_json
+from .compare.bump import BumpReport
+from .compare.diff import SECTIONS, Diff
 from .engine.decision import CriterionResult, Decision, ParameterUse
 from .errors import Diagnostic, json_path
 
@@ -141,3 +144,77 @@ def print_assessment_error(diagnostics: Iterable[Diagnostic], console: Console, 
         if d.suggestion:
             line.append(f" ({d.suggestion})", style="cyan")
         console.print(line, soft_wrap=True, highlight=False)
+
+
+# -- diffs ------------------------------------------------------------------------------------
+
+_KIND = {"added": "+", "removed": "-", "changed": "~"}
+
+
+def _md(value: object) -> str:
+    shown = to_json(value)
+    text = shown if isinstance(shown, str) else json.dumps(shown, ensure_ascii=False)
+    text = text.replace("|", "\\|").replace("\n", " ")
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def diff_markdown(diff: Diff) -> str:
+    """The semantic diff as Markdown: one table per section that changed."""
+    old, new = diff.old, diff.new
+    lines = [f"# {new.methodology}: {old.version} → {new.version}", "",
+             f"- old: `{old.version}` (sha256 `{old.sha256[:16]}`), effective {old.document.effective_from}",
+             f"- new: `{new.version}` (sha256 `{new.sha256[:16]}`), effective {new.document.effective_from}",
+             f"- input schema: **{diff.schema_effect}**; {len(diff.decision_changes)} of {len(diff.changes)} "
+             "changes can alter decisions", ""]
+    for section in SECTIONS:
+        changes = diff.section(section)
+        if not changes:
+            continue
+        lines += [f"## {section.capitalize()}", "", "| change | item | what | old | new | decides |",
+                  "|---|---|---|---|---|---|"]
+        for c in changes:
+            lines.append(f"| {c.kind} | `{c.id}` | {c.attribute or ''} | {_md(c.old) if c.old is not None else ''} "
+                         f"| {_md(c.new) if c.new is not None else ''} | {'yes' if c.decides else 'no'} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def print_diff(diff: Diff, console: Console) -> None:
+    """The semantic diff as rich tables."""
+    console.print(Text(f"{diff.new.methodology}: {diff.old.version} → {diff.new.version}", style="bold"))
+    console.print(f"input schema: {diff.schema_effect}; {len(diff.decision_changes)} of {len(diff.changes)} "
+                  "changes can alter decisions")
+    for section in SECTIONS:
+        changes = diff.section(section)
+        if not changes:
+            continue
+        table = Table(title=section, title_justify="left")
+        for col in ("", "item", "what", "old", "new", "decides"):
+            table.add_column(col)
+        for c in changes:
+            table.add_row(_KIND[c.kind], c.id, c.attribute or "", _md(c.old) if c.old is not None else "",
+                          _md(c.new) if c.new is not None else "", "yes" if c.decides else "no")
+        console.print(table)
+
+
+def print_bump(report: BumpReport, console: Console) -> None:
+    """A bump check: declared and required bump, reasons and the counterexample."""
+    verdict = Text("OK", style="bold green") if report.ok else Text("TOO SMALL", style="bold red")
+    head = Text(f"{report.old.methodology} {report.old.version} → {report.new.version}: declared "
+                f"{report.declared}, required {report.required}  ")
+    head.append_text(verdict)
+    console.print(head)
+    for reason in report.reasons:
+        console.print(f"  - {reason}", highlight=False)
+    example = report.counterexample
+    if example is not None:
+        console.print("counterexample assessment:")
+        console.print_json(json.dumps(to_json(example.assessment)))
+        if example.ignored:
+            console.print(f"  ignored by {report.new.version}: {', '.join(example.ignored)}")
+        for d in (example.old, example.new):
+            if d is not None:
+                console.print(f"  {d.version}: label {d.label}, valid {to_json(d.valid_from)} to "
+                              f"{to_json(d.valid_until)}", highlight=False)
+        if example.new is None:
+            console.print(f"  {report.new.version} rejects it: " + "; ".join(example.new_problems))

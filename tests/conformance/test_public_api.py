@@ -59,7 +59,7 @@ def test_evaluate_does_not_touch_its_input_and_repeats_byte_for_byte() -> None:
     before = copy.deepcopy(ASSESSMENT)
     first = canonical_bytes(evaluate(ruleset, ASSESSMENT).to_json())
     second = canonical_bytes(evaluate(load_ruleset(EVERY), ASSESSMENT).to_json())
-    assert ASSESSMENT == before
+    assert before == ASSESSMENT
     assert first == second
 
 

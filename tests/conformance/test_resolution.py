@@ -46,7 +46,7 @@ def test_version_in_force_on_its_effective_date(registry: Registry, version: str
 @pytest.mark.parametrize("index", range(1, len(SPEC_TABLE)))
 def test_previous_version_in_force_the_day_before(registry: Registry, index: int) -> None:
     """The day before a version's effective_from, its predecessor is still in force."""
-    version, effective = SPEC_TABLE[index]
+    _, effective = SPEC_TABLE[index]
     previous = SPEC_TABLE[index - 1][0]
     ruleset, _ = registry.resolve("ecei-labels", on=effective - dt.timedelta(days=1))
     assert ruleset.version == previous

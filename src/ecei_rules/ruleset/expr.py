@@ -203,6 +203,8 @@ class _Compiler:
                 return self.error(node, "E205", f"'{text}' is not a decimal number")
             if not d.is_finite() or abs(d.adjusted()) > 18:
                 return self.error(node, "E205", f"number literal '{text}' out of range")
+            if len(d.normalize().as_tuple().digits) > 15:
+                return self.error(node, "E205", f"number literal '{text}' has more than 15 significant digits")
             return Compiled(DEC, _const(d), frozenset(), frozenset(), const=True)
         if isinstance(v, str):
             return Compiled(STR, _const(v), frozenset(), frozenset(), const=True)
@@ -558,8 +560,10 @@ class _Compiler:
                 if r is UNKNOWN:
                     return UNKNOWN
                 sure = {v for keep, v in r if keep is True and v is not UNKNOWN}
-                maybe = {id(v) if v is UNKNOWN else v for keep, v in r if keep is not True or v is UNKNOWN}
-                return count_value(len(sure), len(sure) + len(maybe - sure))
+                maybe = {v for keep, v in r if keep is not True and v is not UNKNOWN} - sure
+                # an unknown value may be a new one: each counts once more at most
+                unknown_values = sum(1 for _, v in r if v is UNKNOWN)
+                return count_value(len(sure), len(sure) + len(maybe) + unknown_values)
 
             return Compiled(INT, fn_distinct, reads, params)
         if name in ("any", "all"):
@@ -685,39 +689,82 @@ def _depth(node: ast.AST, limit: int) -> bool:
     return False
 
 
-def parse(text: str) -> tuple[ast.expr | None, list[ExprError]]:
-    """Parse an expression; return its tree or the syntax errors."""
+_OPEN, _CLOSE = "([{", ")]}"
+WRAP = "(\n"  # conditions are parsed inside brackets, so that they may span lines freely
+
+
+def _brackets(text: str) -> ExprError | None:
+    """Check bracket nesting outside string literals: balanced, and at most MAX_DEPTH deep."""
+    opened: list[int] = []
+    quote: str | None = None
+    escaped = False
+    for i, ch in enumerate(text):
+        if quote is not None:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == quote:
+                quote = None
+            continue
+        if ch in "'\"":
+            quote = ch
+        elif ch in _OPEN:
+            opened.append(i)
+            if len(opened) > MAX_DEPTH:
+                return ExprError("E201", f"the condition nests brackets more than {MAX_DEPTH} deep", i)
+        elif ch in _CLOSE:
+            if not opened:
+                return ExprError("E201", f"unmatched '{ch}'", i)
+            opened.pop()
+    if opened:
+        return ExprError("E201", f"'{text[opened[-1]]}' was never closed", opened[-1])
+    return None
+
+
+def _parse_wrapped(text: str) -> tuple[ast.expr | None, list[ExprError]]:
+    """Parse ``text`` (already stripped) inside brackets; offsets are relative to ``text``."""
     if len(text) > MAX_EXPRESSION_LENGTH:
         return None, [ExprError("E201", f"the condition is longer than {MAX_EXPRESSION_LENGTH} characters", 0)]
-    if text.count("(") + text.count("[") > MAX_DEPTH:
-        return None, [ExprError("E201", f"the condition nests more than {MAX_DEPTH} brackets", 0)]
-    stripped = text.strip()
+    problem = _brackets(text)
+    if problem is not None:
+        return None, [problem]
+    wrapped = WRAP + text + "\n)"
     try:
-        tree = ast.parse(stripped, mode="eval")
+        tree = ast.parse(wrapped, mode="eval")
     except SyntaxError as exc:
-        offset = max((exc.offset or 1) - 1, 0)
-        if exc.lineno and exc.lineno > 1:
-            offset += sum(len(line) + 1 for line in stripped.split("\n")[: exc.lineno - 1])
-        lead = len(text) - len(text.lstrip())
-        message = exc.msg.replace("invalid syntax. ", "").replace("invalid syntax", "invalid syntax")
-        return None, [ExprError("E201", message, lead + offset)]
+        lines = wrapped.split("\n")
+        lineno = min(max(exc.lineno or 1, 1), len(lines))
+        offset = sum(len(line) + 1 for line in lines[: lineno - 1]) + max((exc.offset or 1) - 1, 0) - len(WRAP)
+        message = exc.msg.replace("invalid syntax. ", "")
+        return None, [ExprError("E201", message, min(max(offset, 0), len(text)))]
     except (ValueError, RecursionError, MemoryError):
         return None, [ExprError("E201", "the condition cannot be parsed", 0)]
     count = sum(1 for _ in ast.walk(tree))
     if count > MAX_NODES or _depth(tree, MAX_DEPTH):
-        return None, [ExprError("E201", f"the condition is too large (at most {MAX_NODES} parts)", 0)]
+        return None, [ExprError("E201", f"the condition is too large (at most {MAX_NODES} parts, "
+                                f"{MAX_DEPTH} levels)", 0)]
     return tree.body, []
+
+
+def parse(text: str) -> tuple[ast.expr | None, list[ExprError]]:
+    """Parse an expression; return its tree or the syntax errors (offsets into ``text``)."""
+    lead = len(text) - len(text.lstrip())
+    tree, errors = _parse_wrapped(text.strip())
+    return tree, [ExprError(e.code, e.message, e.offset + lead, e.suggestion) for e in errors]
 
 
 def compile_expression(text: str, scope: Scope) -> tuple[Compiled | None, list[ExprError]]:
     """Parse, check and compile one expression. Returns (compiled, errors)."""
-    tree, errors = parse(text)
-    if tree is None:
-        return None, errors
     lead = len(text) - len(text.lstrip())
-    compiler = _Compiler(text.strip(), scope)
+    stripped = text.strip()
+    tree, errors = _parse_wrapped(stripped)
+    if tree is None:
+        return None, [ExprError(e.code, e.message, e.offset + lead, e.suggestion) for e in errors]
+    compiler = _Compiler(WRAP + stripped + "\n)", scope)
     compiled = compiler.value(tree)
-    errs = [ExprError(e.code, e.message, e.offset + lead, e.suggestion) for e in compiler.errors]
+    shift = lead - len(WRAP)
+    errs = [ExprError(e.code, e.message, max(e.offset + shift, 0), e.suggestion) for e in compiler.errors]
     return (None if errs else compiled), errs
 
 

@@ -256,6 +256,7 @@ class AssessmentValidator:
                     ok = False
                     continue
                 if item is None:
+                    # null is "not known", like an absent field (a declared default still applies)
                     if members[key].required:
                         self._err(diags, "A001", child, "a required field cannot be null")
                         ok = False
@@ -266,8 +267,8 @@ class AssessmentValidator:
                 else:
                     result[key] = r
             for key, sub in members.items():
-                if key in result or v.get(key, _ABSENT) is not _ABSENT:
-                    continue
+                if key in result or (key in v and (v[key] is not None or sub.required)):
+                    continue  # present, or a required null already reported
                 if sub.required:
                     self._err(diags, "A001", pointer_join(p, key), f"the required field '{key}' is missing")
                     ok = False

@@ -8,6 +8,8 @@ against the document model, compilation, located diagnostics and the content has
 from __future__ import annotations
 
 import copy
+import re
+import types
 import typing
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -109,7 +111,8 @@ def _read(path: Path) -> tuple[str | None, list[Diagnostic]]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
+        column = len(raw[line_start:exc.start].decode("utf-8", "replace")) + 1
         return None, [Diagnostic("E001", f"the file is not UTF-8 text (byte 0x{raw[exc.start]:02x})", name, line,
                                  column, "", "save the file as UTF-8")]
     if text.startswith("\ufeff"):
@@ -205,35 +208,56 @@ def _load_raw(path: Path, chain: tuple[str, ...] = ()) -> _Raw:
     return _resolve_extends(path, raw, chain or (str(path.resolve()),))
 
 
+def _unwrap(annotation: Any) -> Any:
+    """Strip Annotated and Optional; of a union, keep the model or container member."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+            continue
+        if origin in (typing.Union, types.UnionType):
+            members = [a for a in typing.get_args(annotation) if a is not type(None)]
+            preferred = [a for a in members if _is_model(a) or typing.get_origin(a) in (dict, list, tuple)]
+            annotation = (preferred or members)[0]
+            continue
+        return annotation
+
+
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
 def _model_fields_at(loc: Iterable[Any]) -> list[str]:
     """The field names allowed at a location of the document model (for suggestions)."""
-    model: Any = RulesetDocument
+    annotation: Any = RulesetDocument
     for part in loc:
-        if isinstance(model, type) and issubclass(model, BaseModel):
-            info = model.model_fields.get(str(part))
+        annotation = _unwrap(annotation)
+        if _is_model(annotation):
+            info = annotation.model_fields.get(str(part))
             if info is None:
                 return []
-            model = info.annotation
+            annotation = info.annotation
+        elif typing.get_origin(annotation) is dict:
+            annotation = typing.get_args(annotation)[1]  # part is a key
+        elif typing.get_origin(annotation) in (list, tuple):
+            annotation = typing.get_args(annotation)[0]  # part is an index
         else:
-            model = _inner_model(model)
-            if model is None:
-                return []
-            if isinstance(model, type) and issubclass(model, BaseModel) and str(part) in model.model_fields:
-                model = model.model_fields[str(part)].annotation
-        model = _inner_model(model) or model
-    if isinstance(model, type) and issubclass(model, BaseModel):
-        return list(model.model_fields)
-    return []
+            return []
+    annotation = _unwrap(annotation)
+    return list(annotation.model_fields) if _is_model(annotation) else []
 
 
-def _inner_model(annotation: Any) -> Any:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in typing.get_args(annotation):
-        found = _inner_model(arg)
-        if found is not None:
-            return found
-    return None
+def _text_at(data: Any, pointer: str) -> str | None:
+    """The string at a JSON pointer of the raw document, if there is one."""
+    node = data
+    for part in _split(pointer):
+        if isinstance(node, dict) and str(part) in node:
+            node = node[str(part)]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            return None
+    return node if isinstance(node, str) else None
 
 
 def _data_pointer(data: Any, loc: tuple[Any, ...]) -> tuple[str, int]:
@@ -259,31 +283,47 @@ class _Located:
         self.default_file = default_file
 
     def diag(self, code: str, message: str, pointer: str, *, key: bool = False, offset: int | None = None,
-             suggestion: str | None = None, severity: str = "error") -> Diagnostic:
+             suggestion: str | None = None, severity: str = "error", text: str | None = None) -> Diagnostic:
         loc = self.where.locate(pointer, key=key)
         if loc is None:
             return Diagnostic(code, message, self.default_file, None, None, pointer, suggestion)
         line, column = loc.line, loc.column
         if offset is not None and pointer in self.where.values:
-            line, column = self._in_scalar(loc, pointer, offset)
+            line, column = self._in_scalar(loc, offset, text)
         return Diagnostic(code, message, loc.file, line, column, pointer, suggestion,
                           "warning" if severity == "warning" else "error")
 
-    def _in_scalar(self, loc: Loc, pointer: str, offset: int) -> tuple[int, int]:
-        style = loc.style
-        if style in ("|", ">"):
-            lines = self.where.texts.get(loc.file, [])
-            text_lines = lines[loc.line:]  # the content starts on the next line
-            remaining = offset
-            for i, file_line in enumerate(text_lines):
-                content = file_line.lstrip(" ")
-                indent = len(file_line) - len(content)
-                if remaining <= len(content):
-                    return loc.line + 1 + i, indent + remaining + 1
-                remaining -= len(content) + 1
+    def _in_scalar(self, loc: Loc, offset: int, text: str | None) -> tuple[int, int]:
+        """The file position of character ``offset`` of a scalar's value.
+
+        A one-line plain or quoted scalar maps directly. Otherwise (several lines, folding,
+        escapes) the token at the offset is found in the source after the scalar's start.
+        """
+        lines = self.where.texts.get(loc.file, [])
+        shift = 1 if loc.style in ("'", '"') else 0
+        if text is None:
+            return loc.line, loc.column + shift + offset
+        if "\n" not in text and loc.style not in ("|", ">") and 0 < loc.line <= len(lines):
+            source = lines[loc.line - 1]
+            start = loc.column - 1 + shift
+            if source[start:start + len(text)] == text:
+                return loc.line, loc.column + shift + offset
+        token = re.match(r"[A-Za-z_0-9.]+|\S", text[offset:])
+        needle = token.group(0) if token else text[offset:offset + 1]
+        if not needle:
             return loc.line, loc.column
-        shift = 1 if style in ("'", '"') else 0
-        return loc.line, loc.column + shift + offset
+        occurrence = text[:offset].count(needle)
+        seen = 0
+        for index in range(loc.line - 1, len(lines)):
+            source = lines[index]
+            begin = loc.column - 1 if index == loc.line - 1 else 0
+            position = source.find(needle, begin)
+            while position != -1:
+                if seen == occurrence:
+                    return index + 1, position + 1
+                seen += 1
+                position = source.find(needle, position + 1)
+        return loc.line, loc.column
 
 
 def _content_hash(doc: RulesetDocument) -> str:
@@ -311,9 +351,12 @@ def _build(raw: _Raw, path: Path | None) -> tuple[Ruleset | None, list[Diagnosti
         doc = RulesetDocument.model_validate(raw.data)
     except ValidationError as exc:
         seen: set[tuple[str, str]] = set()
+        reported = {d.pointer for d in diags}  # a value the YAML stage already refused
         for err in exc.errors(include_url=False):
             loc = tuple(err["loc"])
             pointer, used = _data_pointer(raw.data, loc)
+            if pointer in reported:
+                continue
             kind = err["type"]
             if kind == "extra_forbidden":
                 key = str(loc[-1])
@@ -339,12 +382,13 @@ def _build(raw: _Raw, path: Path | None) -> tuple[Ruleset | None, list[Diagnosti
     if any(d.severity == "error" for d in diags):
         # the document is usable but had YAML-level errors: still report everything else
         _, problems = build_plan(doc)
-        diags.extend(located.diag(p.code, p.message, p.pointer, offset=p.offset, suggestion=p.suggestion)
-                     for p in problems)
+        diags.extend(located.diag(p.code, p.message, p.pointer, offset=p.offset, suggestion=p.suggestion,
+                                  text=_text_at(raw.data, p.pointer)) for p in problems)
         return None, diags
     plan, problems = build_plan(doc)
     for p in problems:
-        diags.append(located.diag(p.code, p.message, p.pointer, offset=p.offset, suggestion=p.suggestion))
+        diags.append(located.diag(p.code, p.message, p.pointer, offset=p.offset, suggestion=p.suggestion,
+                                  text=_text_at(raw.data, p.pointer)))
     if plan is None:
         return None, diags
     diags.extend(_check_tests(doc, plan, raw.data, located))

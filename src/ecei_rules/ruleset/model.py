@@ -211,6 +211,7 @@ class TestExpect(_Model):
     missing: Seq[str] | None = Field(
         default=None, description="Expected JSON pointers of missing inputs over all unknown tiers."
     )
+    validity_rule: str | None = Field(default=None, description="Expected id of the validity rule applied.")
 
 
 class RulesetTest(_Model):

@@ -1,19 +1,16 @@
 """Run the tests embedded in a ruleset: each an assessment and the decision it must get.
 
-``python -m ecei_rules.testing.embedded RULESET.yaml ...`` prints one line per test and
-exits 1 when any fails.
+``ecei-rules test RULESET.yaml ...`` runs them from the command line.
 """
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 from ..engine.decision import Decision, Resolution
 from ..engine.evaluate import evaluate
-from ..errors import AssessmentError, RulesetError
-from ..ruleset.load import Ruleset, load_ruleset, test_assessment
+from ..errors import AssessmentError
+from ..ruleset.load import Ruleset, test_assessment
 
 
 @dataclass(frozen=True)
@@ -60,6 +57,8 @@ def run_test(ruleset: Ruleset, index: int) -> EmbeddedResult:
         check(f"tier {label}", outcome, decision.outcome_of(label))
     for ref, outcome in expect.criteria.items():
         check(f"{ref}", outcome, decision.outcome_of(ref))
+    if expect.validity_rule is not None:
+        check("validity rule", expect.validity_rule, decision.validity_rule)
     if expect.missing is not None:
         actual = sorted({m for t in decision.tiers if t.outcome == "unknown" for m in t.missing})
         check("missing", sorted(expect.missing), actual)
@@ -69,27 +68,3 @@ def run_test(ruleset: Ruleset, index: int) -> EmbeddedResult:
 def run_embedded(ruleset: Ruleset) -> list[EmbeddedResult]:
     """Run every embedded test of a ruleset."""
     return [run_test(ruleset, i) for i in range(len(ruleset.document.tests))]
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run the embedded tests of the given ruleset files."""
-    failed = 0
-    total = 0
-    for arg in argv if argv is not None else sys.argv[1:]:
-        try:
-            ruleset = load_ruleset(Path(arg))
-        except RulesetError as exc:
-            print(exc)
-            failed += 1
-            continue
-        for result in run_embedded(ruleset):
-            total += 1
-            if not result.passed:
-                failed += 1
-                print(result.report())
-    print(f"{total - failed} passed, {failed} failed")
-    return 1 if failed else 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import functools
+import math
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from hypothesis import assume
@@ -103,6 +106,37 @@ def targets(ruleset: Ruleset) -> dict[str, list[tuple[str, Decimal | bool]]]:
     return out
 
 
+Relation = tuple[str, int, str, str, int]  # (pointer a, factor a, op, pointer b, factor b): ka*a op kb*b
+
+
+def _linear(node: ast.AST) -> tuple[str, int] | None:
+    """``path`` -> (pointer, 1); ``k * path`` or ``path * k`` -> (pointer, k) for a whole number k."""
+    p = _path(node)
+    if p is not None:
+        return p, 1
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+        for k, other in ((node.left, node.right), (node.right, node.left)):
+            if isinstance(k, ast.Constant) and type(k.value) is int and (q := _path(other)) is not None:
+                return q, k.value
+    return None
+
+
+def relations(ruleset: Ruleset) -> list[Relation]:
+    """Comparisons between two input paths in the criteria, e.g. ``2 * a.x > a.y``."""
+    out: list[Relation] = []
+    symbols = {ast.GtE: ">=", ast.LtE: "<=", ast.Gt: ">", ast.Lt: "<"}
+    for crit in ruleset.document.criteria.values():
+        tree, _ = parse(crit.when)
+        if tree is None:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in symbols:
+                left, right = _linear(node.left), _linear(node.comparators[0])
+                if left is not None and right is not None and left[0] != right[0]:
+                    out.append((left[0], left[1], symbols[type(node.ops[0])], right[0], right[1]))
+    return out
+
+
 def _passes(op: str, value: Decimal, threshold: Decimal) -> bool:
     return {">=": value >= threshold, "<=": value <= threshold, ">": value > threshold, "<": value < threshold,
             "==": value == threshold, "!=": value != threshold}[op]
@@ -117,6 +151,7 @@ class _Builder:
     def __init__(self, ruleset: Ruleset, pivot: st.SearchStrategy[dt.date], optional_absent: float,
                  also: tuple[Ruleset, ...] = ()) -> None:
         self.thresholds = sorted({t for r in (ruleset, *also) for t in _thresholds(r)})
+        self.relations = [rel for r in (ruleset, *also) for rel in relations(r)]
         self.targets: dict[str, list[tuple[str, Decimal | bool]]] = {}
         for r in (ruleset, *also):
             for pointer, goals in targets(r).items():
@@ -125,6 +160,8 @@ class _Builder:
         self.absent = optional_absent
         # one quality level per assessment: how often a targeted value lands on the passing side
         self.quality = st.shared(st.sampled_from([0, 3, 6, 8, 9, 10, 10]), key=f"ecei-rules-quality-{ruleset.sha256}")
+        # and one completeness: most assessments give every nested field, some leave many out
+        self.sparse = st.shared(st.sampled_from([False, False, True]), key=f"ecei-rules-sparse-{ruleset.sha256}")
 
     def _targeted(self, pointer: str, f: Field, step: Decimal) -> st.SearchStrategy[Any] | None:
         goals = [(op, t) for op, t in self.targets.get(pointer, ()) if isinstance(t, Decimal)]
@@ -210,7 +247,14 @@ class _Builder:
             return st.lists(self.value(f.items, pointer + "/-"), max_size=MAX_LIST)
         if kind in ("object", "map"):
             members = f.fields if kind == "object" else f.entries
-            return self.members(members, pointer, self.absent / 2)
+            drawn = self.members(members, pointer, self.absent / 2)
+            rels = [r for r in self.relations
+                    if r[0].rsplit("/", 1)[0] == pointer and r[3].rsplit("/", 1)[0] == pointer]
+            if rels:
+                return st.tuples(drawn, self.quality, st.lists(st.integers(0, 9), min_size=len(rels),
+                                                               max_size=len(rels))).map(
+                    functools.partial(_relate, f=f, rels=rels))
+            return drawn
         return st.none()
 
     def members(self, members: dict[str, Field], pointer: str, absent: float) -> st.SearchStrategy[dict[str, Any]]:
@@ -221,8 +265,11 @@ class _Builder:
             child = self.value(sub, pointer + "/" + k.replace("~", "~0").replace("/", "~1"))
             if sub.required or cut == 0:
                 parts[k] = child
-            else:
+            elif pointer == "":
                 parts[k] = st.tuples(st.integers(0, 19), child, st.just(cut)).map(_maybe)
+            else:
+                # nested optional fields: all present in a complete assessment, often absent in a sparse one
+                parts[k] = st.tuples(self.sparse, st.integers(0, 19), child, st.just(cut * 3)).map(_maybe_sparse)
         return st.fixed_dictionaries(parts).map(_present)
 
 
@@ -234,8 +281,35 @@ def _maybe(drawn: tuple[int, Any, int]) -> Any:
     return value if roll >= cut else _ABSENT
 
 
+def _maybe_sparse(drawn: tuple[bool, int, Any, int]) -> Any:
+    sparse, roll, value, cut = drawn
+    return value if not sparse or roll >= cut else _ABSENT
+
+
 def _present(d: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in d.items() if v is not _ABSENT}
+
+
+def _relate(drawn: tuple[dict[str, Any], int, list[int]], f: Field, rels: list[Relation]) -> dict[str, Any]:
+    """Set the first field of each relation so that it holds (or fails) as the quality says,
+    keeping the object's own consistency checks true."""
+    data, quality, rolls = drawn
+    for (a, ka, op, b, kb), roll in zip(rels, rolls, strict=True):
+        name_a, name_b = a.rsplit("/", 1)[1], b.rsplit("/", 1)[1]
+        sub = f.fields.get(name_a)
+        other = data.get(name_b)
+        if sub is None or sub.kind != "integer" or name_a not in data or not isinstance(other, int):
+            continue
+        want = roll < quality
+        x = Fraction(kb * other, ka)
+        for c in (math.floor(x) - 1, math.floor(x), math.floor(x) + 1, math.ceil(x) + 1, 0, other):
+            if not _in_range(sub, Decimal(c)) or _passes(op, Decimal(ka * c), Decimal(kb * other)) != want:
+                continue
+            trial = {**data, name_a: c}
+            if all(check.fn(trial) is not False for check, _, _ in f.checks):
+                data = trial
+                break
+    return data
 
 
 def _remove(data: Any, pointer: str, root: Field) -> bool:

@@ -1,0 +1,61 @@
+"""``lint``: everything that keeps a rulesets directory trustworthy, in one pass.
+
+For each methodology: every file checks clean; the versions form one lineage; published
+versions still hash to their locked values; notice periods are respected (a warning); and
+every consecutive pair declares at least the semver bump its changes require.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+from .compare.bump import BumpReport, bump_check
+from .errors import Diagnostic
+from .registry import Registry
+from .ruleset.load import check_ruleset
+
+
+@dataclass
+class LintReport:
+    """Diagnostics (errors and warnings) and the bump checks that were run."""
+
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    bumps: list[BumpReport] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        """The diagnostics that are errors."""
+        return [d for d in self.diagnostics if d.severity == "error"]
+
+
+def lint(registry: Registry, *, notice_days: int = 30, examples: int = 500,
+         methodologies: list[str] | None = None) -> LintReport:
+    """Lint every methodology of a registry (or the ones named)."""
+    report = LintReport()
+    for methodology in methodologies or registry.methodologies():
+        files = [registry.path(methodology, v) for v in registry.versions(methodology)]
+        file_diags = [d for f in files for d in check_ruleset(f)]
+        report.diagnostics.extend(file_diags)
+        if any(d.severity == "error" for d in file_diags):
+            continue
+        report.diagnostics.extend(registry.lineage(methodology))
+        report.diagnostics.extend(registry.notice(methodology, notice_days))
+        report.diagnostics.extend(registry.check_locks(methodology))
+        versions = registry.versions(methodology)
+        for old_v, new_v in itertools.pairwise(versions):
+            bump = bump_check(registry.get(methodology, old_v), registry.get(methodology, new_v),
+                              max_examples=examples)
+            report.bumps.append(bump)
+            if not bump.ok:
+                example = bump.counterexample
+                detail = ""
+                if example is not None:
+                    new_label = example.new.label if example.new else "invalid"
+                    detail = f"; counterexample: {example.old.label} under {old_v}, {new_label} under {new_v}"
+                report.diagnostics.append(Diagnostic(
+                    "L011", f"{old_v} -> {new_v} declares a {bump.declared} bump but its changes require "
+                    f"{bump.required}{detail}", str(registry.path(methodology, new_v)), pointer="/version",
+                    suggestion=f"run 'ecei-rules bump-check {methodology}@{old_v} {methodology}@{new_v}' for "
+                    "the full report"))
+    return report
