@@ -18,12 +18,9 @@ from rich.table import Table
 
 from . import __version__
 from .batch import decide_many, error_json, fixed_resolver, read_assessments, registry_resolver
-from .compare.bump import bump_check
-from .compare.diff import semantic_diff
 from .errors import AssessmentError, Diagnostic, ResolutionError, RulesetError
-from .lint import lint
 from .registry import DEFAULT_METHODOLOGY, Registry
-from .render import diff_markdown, print_assessment_error, print_bump, print_decision, print_diagnostics, print_diff
+from .render import print_assessment_error, print_decision, print_diagnostics
 from .ruleset.inputs import json_schema
 from .ruleset.load import Ruleset, check_ruleset, load_ruleset
 from .ruleset.model import ruleset_json_schema
@@ -252,6 +249,10 @@ def diff(
     format: Annotated[DiffFormat, typer.Option("--format", "-f")] = DiffFormat.text,
 ) -> None:
     """The semantic diff of two versions: inputs, parameters, criteria, scores, tiers, validity, metadata."""
+
+    from .compare.diff import semantic_diff
+    from .render import diff_markdown, print_diff
+
     a, b = _two(old, new, rulesets)
     result = semantic_diff(a, b)
     if format is DiffFormat.json:
@@ -271,6 +272,10 @@ def bump_check_command(
     format: FormatOption = Format.text,
 ) -> None:
     """Check that NEW's declared semver bump over OLD matches what its changes do to decisions. Exit 1 if too small."""
+
+    from .compare.bump import bump_check
+    from .render import print_bump
+
     a, b = _two(old, new, rulesets)
     report = bump_check(a, b, max_examples=examples)
     if format is Format.json:
@@ -289,6 +294,8 @@ def lint_command(
     format: FormatOption = Format.text,
 ) -> None:
     """Check a rulesets directory: files, lineage, published locks, notice, and every bump. Exit 1 on errors."""
+    from .lint import lint
+
     report = lint(_registry(rulesets), notice_days=notice_days, examples=examples)
     if format is Format.json:
         print(json.dumps({"diagnostics": [d.to_dict() for d in report.diagnostics],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console, Group
 from rich.panel import Panel
@@ -12,10 +12,12 @@ from rich.table import Table
 from rich.text import Text
 
 from ._canonical import to_json
-from .compare.bump import BumpReport
-from .compare.diff import SECTIONS, Diff
 from .engine.decision import CriterionResult, Decision, ParameterUse
 from .errors import Diagnostic, json_path
+
+if TYPE_CHECKING:
+    from .compare.bump import BumpReport
+    from .compare.diff import Diff
 
 _STYLE = {"met": "bold green", "not_met": "bold red", "unknown": "bold yellow"}
 _WORD = {"met": "met", "not_met": "not met", "unknown": "unknown"}
@@ -166,6 +168,8 @@ def diff_markdown(diff: Diff) -> str:
              f"- new: `{new.version}` (sha256 `{new.sha256[:16]}`), effective {new.document.effective_from}",
              f"- input schema: **{diff.schema_effect}**; {len(diff.decision_changes)} of {len(diff.changes)} "
              "changes can alter decisions", ""]
+    from .compare.diff import SECTIONS
+
     for section in SECTIONS:
         changes = diff.section(section)
         if not changes:
@@ -184,6 +188,8 @@ def print_diff(diff: Diff, console: Console) -> None:
     console.print(Text(f"{diff.new.methodology}: {diff.old.version} → {diff.new.version}", style="bold"))
     console.print(f"input schema: {diff.schema_effect}; {len(diff.decision_changes)} of {len(diff.changes)} "
                   "changes can alter decisions")
+    from .compare.diff import SECTIONS
+
     for section in SECTIONS:
         changes = diff.section(section)
         if not changes:
