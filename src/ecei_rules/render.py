@@ -77,9 +77,11 @@ def decision_renderable(decision: Decision) -> Group:
         line = Text()
         line.append(f"{score.title} ({score.id}): ")
         line.append_text(_outcome(score.outcome))
-        line.append(f" — met weight {_value(score.met_weight)}, unknown {_value(score.unknown_weight)}, "
-                    f"total {_value(score.total_weight)}; needs {_value(score.required_weight)} "
-                    f"= {_param(score.threshold)} of the total; weights {score.weights_provenance}")
+        t = score.threshold
+        line.append(f" — met weight {_value(score.met_weight)} of {_value(score.total_weight)} "
+                    f"(unknown {_value(score.unknown_weight)}); needs {_value(score.required_weight)} = "
+                    f"{t.name} {_value(t.value)} x {_value(score.total_weight)} ({t.provenance}); "
+                    f"weights {score.weights_provenance}")
         parts.append(line)
     for group in decision.groups:
         line = Text(f"{group.title} ({group.id}): ")
@@ -100,6 +102,8 @@ def decision_renderable(decision: Decision) -> Group:
 
 
 def _reads(c: CriterionResult) -> str:
+    if len(c.inputs) + len(c.missing) == 1:  # the common case: one input, shown by its value
+        return next((_value(v) for v in c.inputs.values()), "missing")
     items = [f"{json_path(k)} = {_value(v)}" for k, v in c.inputs.items()]
     items += [f"{json_path(m)} missing" for m in c.missing]
     return "\n".join(items)
