@@ -28,7 +28,7 @@ from ..engine.evaluate import evaluate
 from ..errors import pointer_join
 from ..ruleset.inputs import Field
 from ..ruleset.load import Ruleset
-from ..testing.strategies import assessments
+from ..testing.strategies import assessments, criterion_targets, field_at, set_at, value_for
 from .diff import Diff, semantic_diff
 
 Bump = Literal["patch", "minor", "major"]
@@ -125,14 +125,133 @@ def _key(d: Decision) -> tuple[str, Any, Any]:
 _PIN = Resolution(method="pinned", reason="bump check")
 
 
+def _changed_criteria(diff: Diff) -> set[str]:
+    """Criteria whose outcome may differ: changed, added or removed, reading a changed parameter,
+    or weighed differently."""
+    out = diff.changed_ids("criteria")
+    params = diff.changed_ids("parameters")
+    for ruleset in (diff.old, diff.new):
+        for c in ruleset.plan.criteria:
+            if c.compiled.params & params:
+                out.add(c.id)
+    for change in diff.section("scores"):
+        if change.attribute and change.attribute.startswith("weight of "):
+            out.add(change.attribute.removeprefix("weight of "))
+    return out
+
+
+class _Walk:
+    """A directed search: from a seed where a changed criterion decides differently, pass the tier's
+    other requirements and move its score towards the threshold until the two versions disagree."""
+
+    def __init__(self, old: Ruleset, new: Ruleset, changed: set[str]) -> None:
+        self.old, self.new, self.changed = old, new, changed
+        self.targets = {**criterion_targets(new), **criterion_targets(old)}
+
+    def decide(self, data: dict[str, Any]) -> tuple[Decision, Decision | None]:
+        projected, _ = project(data, self.new.plan.inputs)
+        normal, problems = self.new.plan.validator.validate(projected)
+        new = None if problems else evaluate(self.new, normal, resolution=_PIN)
+        return evaluate(self.old, data, resolution=_PIN), new
+
+    def flip(self, data: dict[str, Any], cid: str, passing: bool) -> bool:
+        target = self.targets.get(cid)
+        if target is None or cid in self.changed:
+            return False
+        pointer, op, threshold = target
+        f = field_at(self.old.plan.inputs, pointer)
+        if f is None:
+            return False
+        value = value_for(f, op, threshold, passing)
+        if value is None:
+            return False
+        trial = copy.deepcopy(data)
+        set_at(trial, pointer, value)
+        if self.old.plan.validator.validate(trial)[1]:
+            return False
+        data.clear()
+        data.update(trial)
+        return True
+
+    def run(self, seed: dict[str, Any], steps: int = 80) -> dict[str, Any] | None:
+        data = copy.deepcopy(seed)
+        for _ in range(steps):
+            old, new = self.decide(data)
+            if new is None:
+                return None
+            if _key(old) != _key(new):
+                return data
+            if not self.step(data, old, new):
+                return None
+        return None
+
+    def step(self, data: dict[str, Any], old: Decision, new: Decision) -> bool:
+        for label in reversed(self.new.document.labels):
+            scores: list[str] = []
+            others: list[str] = []
+            for ruleset in (self.old, self.new):
+                tier = ruleset.document.tiers.get(label)
+                if tier is None:
+                    continue
+                for ref in self._expand(ruleset, tier.requires):
+                    (scores if ref in ruleset.document.scores else others).append(ref)
+            if not any(self.changed & set(self._weights(s)) for s in scores) and not self.changed & set(others):
+                continue
+            # every other requirement of the tier met in both versions
+            for cid in others:
+                if cid not in self.changed and (_outcome(old, cid) != "met" or _outcome(new, cid) != "met") \
+                        and self.flip(data, cid, True):
+                    return True
+            for sid in scores:
+                a, b = _outcome(old, sid), _outcome(new, sid)
+                weights = self._weights(sid)
+                if a == b == "met":
+                    # lower the score: fail a criterion met in both, lightest first
+                    for cid in sorted(weights, key=lambda c: weights[c]):
+                        if _outcome(old, cid) == _outcome(new, cid) == "met" and self.flip(data, cid, False):
+                            return True
+                elif a != "met" and b != "met":
+                    for cid in sorted(weights, key=lambda c: weights[c]):
+                        if (_outcome(old, cid) != "met" or _outcome(new, cid) != "met") and self.flip(data, cid, True):
+                            return True
+        return False
+
+    def _expand(self, ruleset: Ruleset, refs: tuple[str, ...]) -> list[str]:
+        out: list[str] = []
+        for ref in refs:
+            group = ruleset.document.groups.get(ref)
+            out.extend(self._expand(ruleset, group.all_of) if group else [ref])
+        return out
+
+    def _weights(self, sid: str) -> dict[str, Any]:
+        weights: dict[str, Any] = {}
+        for ruleset in (self.old, self.new):
+            score = ruleset.document.scores.get(sid)
+            if score is not None:
+                weights.update(score.weights)
+        return weights
+
+
+def _outcome(decision: Decision, ref: str) -> str:
+    try:
+        return decision.outcome_of(ref)
+    except KeyError:
+        return "unknown"
+
+
 def find_counterexample(old: Ruleset, new: Ruleset, *, max_examples: int = 2000,
                         require_valid: bool = True) -> tuple[Counterexample | None, int]:
-    """Search (and shrink) an assessment valid under ``old`` that ``new`` decides differently.
+    """Search an assessment valid under ``old`` that ``new`` decides differently.
 
-    With ``require_valid`` False, an assessment that the new version rejects also counts.
+    First a shrinking hypothesis search (values straddling both versions' thresholds); then, if
+    that found nothing, a directed walk from the seeds where a changed criterion decided
+    differently. With ``require_valid`` False, an assessment the new version rejects also counts.
     Returns the counterexample (or None) and the number of examples tried.
     """
     tried = 0
+    diff = semantic_diff(old, new)
+    changed = _changed_criteria(diff)
+    seeds: list[dict[str, Any]] = []
 
     def differs(data: dict[str, Any]) -> bool:
         nonlocal tried
@@ -141,13 +260,28 @@ def find_counterexample(old: Ruleset, new: Ruleset, *, max_examples: int = 2000,
         normal, problems = new.plan.validator.validate(projected)
         if problems:
             return not require_valid
-        return _key(evaluate(old, data, resolution=_PIN)) != _key(evaluate(new, normal, resolution=_PIN))
+        a, b = evaluate(old, data, resolution=_PIN), evaluate(new, normal, resolution=_PIN)
+        if _key(a) != _key(b):
+            return True
+        if len(seeds) < 40 and any(_outcome(a, c) != _outcome(b, c) for c in changed):
+            seeds.append(copy.deepcopy(data))
+        return False
 
     config = settings(max_examples=max_examples, database=None, derandomize=True, deadline=None,
                       suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet)
+    found: dict[str, Any] | None
     try:
         found = find(assessments(old, also=(new,)), differs, settings=config)
     except (NoSuchExample, Unsatisfiable):
+        found = None
+    if found is None and require_valid:
+        walk = _Walk(old, new, changed)
+        for seed in seeds:
+            tried += 1
+            found = walk.run(seed)
+            if found is not None:
+                break
+    if found is None:
         return None, tried
     projected, ignored = project(found, new.plan.inputs)
     normal, problems = new.plan.validator.validate(projected)

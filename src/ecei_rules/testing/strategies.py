@@ -384,3 +384,64 @@ def assessments(ruleset: Ruleset, *, pivot: st.SearchStrategy[dt.date] | None = 
     builder = _Builder(ruleset, shared, optional_absent, also)
     drawn = builder.members(ruleset.plan.inputs.fields, "", optional_absent)
     return drawn.map(lambda d: _repair(ruleset, d)).filter(_fits_json)
+
+
+def criterion_targets(ruleset: Ruleset) -> dict[str, tuple[str, str, Decimal | bool]]:
+    """Criteria that compare one input with a threshold: id -> (pointer, op, threshold).
+
+    A bare boolean path gives ``(pointer, "==", True)``. Criteria of any other shape are left out.
+    """
+    out: dict[str, tuple[str, str, Decimal | bool]] = {}
+    symbols = {ast.GtE: ">=", ast.LtE: "<=", ast.Gt: ">", ast.Lt: "<", ast.Eq: "=="}
+    for cid, crit in ruleset.document.criteria.items():
+        tree, _ = parse(crit.when)
+        if tree is None:
+            continue
+        bare = _path(tree)
+        if bare is not None:
+            out[cid] = (bare, "==", True)
+            continue
+        if isinstance(tree, ast.Compare) and len(tree.ops) == 1 and type(tree.ops[0]) in symbols:
+            op = symbols[type(tree.ops[0])]
+            lp, rp = _path(tree.left), _path(tree.comparators[0])
+            if lp is not None and (value := _number(tree.comparators[0], ruleset)) is not None:
+                out[cid] = (lp, op, value)
+            elif rp is not None and (value := _number(tree.left, ruleset)) is not None:
+                out[cid] = (rp, _FLIP[op], value)
+    return out
+
+
+def value_for(f: Field, op: str, threshold: Decimal | bool, passing: bool) -> Any:
+    """A value of field ``f`` that passes (or fails) ``value op threshold``, or None if there is none."""
+    if isinstance(threshold, bool):
+        return threshold if passing else not threshold
+    step = Decimal(1) if f.kind == "integer" else Decimal("0.01")
+    for candidate in (threshold, threshold + step, threshold - step, threshold + 2 * step, threshold - 2 * step):
+        if _in_range(f, candidate) and _passes(op, candidate, threshold) == passing:
+            if f.kind == "integer":
+                return int(candidate)
+            return candidate.normalize() if candidate == candidate.to_integral_value() else candidate
+    return None
+
+
+def set_at(data: dict[str, Any], pointer: str, value: Any) -> None:
+    """Set the value at a JSON pointer, creating objects on the way."""
+    parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]]
+    node = data
+    for part in parts[:-1]:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = {}
+            node[part] = child
+        node = child
+    node[parts[-1]] = value
+
+
+def field_at(root: Field, pointer: str) -> Field | None:
+    """The declared field at a JSON pointer of an assessment."""
+    node: Field | None = root
+    for part in pointer.split("/")[1:]:
+        node = _child(node, part.replace("~1", "/").replace("~0", "~"))
+        if node is None:
+            return None
+    return node
