@@ -245,8 +245,10 @@ class Registry:
                 continue
             given = (doc.effective_from - doc.announced_on).days
             if given < days:
-                out.append(Diagnostic("L006", f"{version} was announced {given} day(s) before it took effect "
-                                      f"(at least {days} expected)", str(self.path(methodology, version)),
+                when = (f"{given} day(s) before it took effect" if given >= 0
+                        else f"{-given} day(s) after it took effect")
+                out.append(Diagnostic("L006", f"{version} was announced {when} (at least {days} days of notice "
+                                      "expected)", str(self.path(methodology, version)),
                                       pointer="/announced_on", severity="warning"))
         return out
 

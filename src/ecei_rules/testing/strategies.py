@@ -179,13 +179,15 @@ class _Builder:
             return None
         integer = f.kind == "integer"
 
-        def pick(quality: int, roll: int, goal: int, i: int) -> Any:
-            good, bad = sides[goal % len(sides)]
+        def pick(quality: int, n: int) -> Any:
+            # one draw decodes into: a roll against the quality, which threshold, which value near it
+            roll, rest = n % 10, n // 10
+            good, bad = sides[rest % len(sides)]
             side = good if roll < quality else bad
-            v = side[i % len(side)]
+            v = side[(rest // len(sides)) % len(side)]
             return int(v) if integer else (v.normalize() if v == v.to_integral_value() else v)
 
-        return st.builds(pick, self.quality, st.integers(0, 9), st.integers(0, len(sides) - 1), st.integers(0, 4))
+        return st.builds(pick, self.quality, st.integers(0, 10 * len(sides) * 5 - 1))
 
     def numbers(self, f: Field, pointer: str) -> st.SearchStrategy[Any]:
         integer = f.kind == "integer"
@@ -210,8 +212,8 @@ class _Builder:
                                                          else d)
             picked = st.sampled_from(candidates) if candidates else wide
         if targeted is not None:
-            return st.one_of(targeted, targeted, targeted, picked, wide)
-        return st.one_of(picked, picked, wide)
+            return st.one_of(targeted, picked, wide)
+        return st.one_of(picked, wide)
 
     def dates(self) -> st.SearchStrategy[dt.date]:
         def shift(pivot: dt.date, months: int, days: int, at_end: bool) -> dt.date:
