@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from . import __version__
-from .batch import decide_many, error_json, fixed_resolver, read_assessments, registry_resolver
+from ._canonical import to_json
+from .batch import Item, Outcome, Resolver, decide_many, error_json, fixed_resolver, read_assessments, registry_resolver
 from .errors import AssessmentError, Diagnostic, ResolutionError, RulesetError
 from .registry import DEFAULT_METHODOLOGY, Registry
 from .render import print_assessment_error, print_decision, print_diagnostics
@@ -25,6 +27,10 @@ from .ruleset.inputs import json_schema
 from .ruleset.load import Ruleset, check_ruleset, load_ruleset
 from .ruleset.model import ruleset_json_schema
 from .testing.embedded import run_embedded
+
+if TYPE_CHECKING:
+    from .audit.log import StoredRecord
+    from .audit.replay import AuditReport
 
 app = typer.Typer(
     name="ecei-rules",
@@ -322,6 +328,208 @@ def lock_command(
     for m in [methodology] if methodology else registry.methodologies():
         added = registry.lock(m)
         console.print(f"{m}: locked {', '.join(added) if added else 'nothing new'} in {registry.lock_path(m)}")
+
+
+@app.command()
+def record(
+    assessments: Annotated[list[Path], typer.Argument(help="Assessments (.json, .yaml) or batches (.jsonl).")],
+    log: Annotated[Path, typer.Option("--log", "-l", help="The decision log (SQLite file; created if absent).")],
+    at: Annotated[str | None, typer.Option("--at", help="The decision time (ISO 8601; default: now, UTC).")]
+    = None,
+    methodology: Annotated[str, typer.Option("--methodology", "-m")] = DEFAULT_METHODOLOGY,
+    version: Annotated[str | None, typer.Option("--version", "-v", help="Pin a version.")] = None,
+    rulesets: RulesetsOption = None,
+) -> None:
+    """Decide each assessment and append its record to the log (one transaction per record)."""
+    import datetime as dt
+
+    from .audit.log import DecisionLog, LogError
+
+    decided_at = at or dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+    try:
+        dt.datetime.fromisoformat(decided_at)
+    except ValueError:
+        _err().print(f"[red]error:[/red] --at {decided_at!r} is not an ISO 8601 date and time")
+        raise typer.Exit(2) from None
+    registry = _registry(rulesets)
+    resolve = registry_resolver(registry, methodology, version)
+    console = _console()
+    recorded = failures = 0
+    try:
+        store = DecisionLog(log)
+    except LogError as exc:
+        _err().print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    with store:
+        for path in assessments:
+            if not path.exists():
+                _err().print(f"[red]error:[/red] no such file: {path}")
+                failures += 1
+                continue
+            for item, outcome in _decided(path, resolve):
+                if outcome.decision is None:
+                    failures += 1
+                    message = error_json(outcome.error)
+                    console.print(f"{path}:{outcome.index}: {message['code']} {message['message']} "
+                                  f"at {message['path']}", highlight=False)
+                    continue
+                store.append(outcome.decision, item.data, decided_at=decided_at)
+                recorded += 1
+        console.print(f"recorded {recorded} decision(s) in {log} (now {len(store)}); {failures} not recorded")
+    raise typer.Exit(1 if failures else 0)
+
+
+def _decided(path: Path, resolve: Resolver) -> Iterator[tuple[Item, Outcome]]:
+    """Each item of an assessments file with its outcome."""
+    for item in read_assessments(path):
+        (outcome,) = decide_many([item], resolve)
+        yield item, outcome
+
+
+def _progress(total: int | None, label: str) -> tuple[Callable[[int], None] | None, Callable[[], None]]:
+    """A progress bar on stderr for long runs (only on a terminal)."""
+    if total is None or total < 2000 or not sys.stderr.isatty():
+        return None, lambda: None
+    from rich.progress import Progress
+
+    bar = Progress(console=_err(), transient=True)
+    task = bar.add_task(label, total=total)
+    bar.start()
+    return (lambda n: bar.update(task, completed=n)), bar.stop
+
+
+def _log_rows(path: Path) -> tuple[list[StoredRecord] | Iterator[StoredRecord], int | None]:
+    from .audit.log import DecisionLog, LogError, open_rows
+
+    if not path.exists():
+        _err().print(f"[red]error:[/red] no such log: {path}")
+        raise typer.Exit(2)
+    total = None
+    if path.suffix != ".jsonl":
+        try:
+            with DecisionLog(path) as store:
+                total = len(store)
+        except LogError as exc:
+            _err().print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(2) from None
+    return open_rows(path), total
+
+
+def _print_report(report: AuditReport, what: str, format: Format) -> None:
+    if format is Format.json:
+        print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+        return
+    console = _console()
+    findings = report.sorted()
+    for finding in findings[:50]:
+        console.print(f"[red]{finding.kind}[/red] {finding.message}", highlight=False)
+        for key, value in list(finding.details.items())[:6]:
+            console.print(f"    {key}: {json.dumps(to_json(value), ensure_ascii=False)[:200]}", highlight=False)
+    if len(findings) > 50:
+        console.print(f"... and {len(findings) - 50} more finding(s)")
+    if report.ok:
+        console.print(f"[green]{what}: {report.records} record(s), no findings[/green]")
+    else:
+        console.print(f"[red]{what}: {report.records} record(s), {len(findings)} finding(s); the first bad record is "
+                      f"{abs(findings[0].seq)}[/red]")
+
+
+@app.command("verify")
+def verify_command(
+    log: Annotated[Path, typer.Argument(help="A decision log (SQLite) or its JSONL export.")],
+    format: FormatOption = Format.text,
+) -> None:
+    """Verify a decision log: every record's hash, the chain, the order. Exit 1 on findings."""
+    from .audit.replay import verify
+
+    rows, total = _log_rows(log)
+    tick, done = _progress(total, "verifying")
+    try:
+        report = verify(rows, progress=tick)
+    finally:
+        done()
+    _print_report(report, "verify", format)
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@app.command("replay")
+def replay_command(
+    log: Annotated[Path, typer.Argument(help="A decision log (SQLite) or its JSONL export.")],
+    under: Annotated[str | None, typer.Option("--under", help="What-if: decide every input under this version "
+                                              "instead, e.g. ecei-labels@3.0.0.")] = None,
+    rulesets: RulesetsOption = None,
+    format: FormatOption = Format.text,
+) -> None:
+    """Re-decide every record under the exact version it names and compare byte for byte. Exit 1 on findings."""
+    from .audit.replay import replay, replay_under
+
+    registry = _registry(rulesets)
+    rows, total = _log_rows(log)
+    tick, done = _progress(total, "replaying")
+    try:
+        if under is None:
+            report = replay(rows, registry, progress=tick)
+        else:
+            try:
+                target = _ruleset_arg(under, registry)
+            except (ResolutionError, RulesetError) as exc:
+                _err().print(f"[red]error:[/red] {exc}")
+                raise typer.Exit(2) from None
+            report, changes = replay_under(rows, target, progress=tick)
+            if format is Format.json:
+                print(json.dumps({"under": target.version, "records": report.records, "changed": changes,
+                                  "findings": [f.to_json() for f in report.sorted()]}, indent=2,
+                                 ensure_ascii=False))
+            else:
+                console = _console()
+                for change in changes[:200]:
+                    was, now = change["recorded"], change["under"]
+                    now_text = (f"{now['label']} until {now['valid_until']}" if now
+                                else f"invalid ({change.get('problem')})")
+                    console.print(f"record {change['seq']} ({change['organisation']}): {was['label']} until "
+                                  f"{was['valid_until']} under {was['version']} -> {now_text} under "
+                                  f"{target.version}", highlight=False)
+                console.print(f"{len(changes)} of {report.records} decision(s) would differ under {target.version}")
+            raise typer.Exit(0)
+    finally:
+        done()
+    _print_report(report, "replay", format)
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@app.command("export")
+def export_command(
+    log: Annotated[Path, typer.Argument(help="A decision log (SQLite).")],
+    out: Annotated[Path, typer.Argument(help="The JSONL file to write (one canonical record per line).")],
+) -> None:
+    """Export a decision log as JSON Lines."""
+    from .audit.log import DecisionLog
+
+    with DecisionLog(log) as store:
+        count = store.export_jsonl(out)
+    _console().print(f"exported {count} record(s) to {out}")
+
+
+@app.command("import")
+def import_command(
+    jsonl: Annotated[Path, typer.Argument(help="A JSONL export.")],
+    log: Annotated[Path, typer.Argument(help="A new decision log (SQLite) to fill.")],
+) -> None:
+    """Import a JSONL export into a new log after verifying it. Exit 1 (and import nothing) on findings."""
+    from .audit.log import DecisionLog, LogError, read_jsonl
+    from .audit.replay import verify
+
+    report = verify(read_jsonl(jsonl))
+    if not report.ok:
+        _print_report(report, "import refused", Format.text)
+        raise typer.Exit(1)
+    try:
+        with DecisionLog(log) as store:
+            count = store.import_rows(read_jsonl(jsonl))
+    except LogError as exc:
+        _err().print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    _console().print(f"imported {count} record(s) into {log}")
 
 
 @app.command()

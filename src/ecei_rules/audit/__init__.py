@@ -1,0 +1,1 @@
+"""Decision records, the hash-chained decision log, verification and replay."""

@@ -1,0 +1,92 @@
+"""Decision records: one decision with everything an auditor needs to reproduce it.
+
+A record names the methodology, version and ruleset content hash, the engine version, the
+input (as canonical JSON, with its hash), how the version was resolved, the full decision
+with its trace, the decision time (given by the caller, never read from a clock here), and
+the hash of the previous record. Its own hash is the SHA-256 of its RFC 8785 canonical JSON
+without the ``hash`` field, so any edit to any field shows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .. import __version__
+from .._canonical import canonical_bytes, sha256_hex, to_json
+from ..engine.decision import Decision
+
+GENESIS = "0" * 64
+RECORD_FORMAT = 1
+
+
+class DecisionRecord(BaseModel):
+    """One recorded decision, hash-chained to the record before it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    format: int = Field(default=RECORD_FORMAT, description="The record format version.")
+    seq: int = Field(ge=1, description="Position in the log, from 1.")
+    record_id: str = Field(description="A stable id: '<methodology>@<version>#<seq>'.")
+    methodology: str = Field(description="The methodology id.")
+    version: str = Field(description="The ruleset version applied.")
+    ruleset_sha256: str = Field(description="The content hash of the ruleset version applied.")
+    engine_version: str = Field(description="The ecei-rules version that decided.")
+    input: Any = Field(description="The assessment as given (JSON values).")
+    input_sha256: str = Field(description="SHA-256 of the input's canonical JSON.")
+    resolution: dict[str, str] = Field(description="How the version was chosen (method, reason).")
+    decision: dict[str, Any] = Field(description="The full decision with its trace (JSON values).")
+    decided_at: str = Field(description="When the decision was made (ISO 8601, given by the caller).")
+    prev_hash: str = Field(description="The hash of the previous record (64 zeros for the first).")
+    hash: str = Field(description="SHA-256 of this record's canonical JSON without 'hash'.")
+
+    def body(self) -> dict[str, Any]:
+        """The record as JSON values, without ``hash`` (what the hash covers)."""
+        data = self.model_dump(mode="python")
+        data.pop("hash")
+        return data
+
+    def compute_hash(self) -> str:
+        """The hash this record's content should have."""
+        return sha256_hex(canonical_bytes(self.body()))
+
+    def canonical(self) -> bytes:
+        """RFC 8785 canonical JSON of the whole record (one line of a JSONL export)."""
+        return canonical_bytes(self.model_dump(mode="python"))
+
+
+def input_hash(data: Any) -> str:
+    """SHA-256 of an input's canonical JSON."""
+    return sha256_hex(canonical_bytes(data))
+
+
+def make_record(decision: Decision, input_data: Any, *, seq: int, prev_hash: str,
+                decided_at: dt.datetime | str) -> DecisionRecord:
+    """Build the record of a decision at position ``seq`` after the record hashed ``prev_hash``."""
+    at = decided_at if isinstance(decided_at, str) else decided_at.isoformat()
+    data = to_json(input_data)
+    body: dict[str, Any] = {
+        "format": RECORD_FORMAT,
+        "seq": seq,
+        "record_id": f"{decision.methodology}@{decision.version}#{seq}",
+        "methodology": decision.methodology,
+        "version": decision.version,
+        "ruleset_sha256": decision.ruleset_sha256,
+        "engine_version": __version__,
+        "input": data,
+        "input_sha256": input_hash(data),
+        "resolution": {"method": decision.resolution.method, "reason": decision.resolution.reason},
+        "decision": decision.to_json(),
+        "decided_at": at,
+        "prev_hash": prev_hash,
+    }
+    return DecisionRecord(**body, hash=sha256_hex(canonical_bytes(body)))
+
+
+def parse_record(text: str | bytes) -> DecisionRecord:
+    """A record from its JSON text (raises ValueError when it is not a record)."""
+    data = json.loads(text)
+    return DecisionRecord.model_validate(data)

@@ -1,0 +1,276 @@
+"""Verify a decision log's chain, replay it byte for byte, or replay it under another version.
+
+``verify`` needs nothing but the log: every record's content must match its hash, every
+record must name the hash of the one before it, and the positions must run 1, 2, 3, ...
+``replay`` re-reads the exact ruleset version each record names (found by content hash),
+re-evaluates the recorded input and compares the canonical bytes of the decisions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from .._canonical import canonical_bytes, to_json
+from ..compare.bump import project
+from ..engine.decision import Resolution
+from ..engine.evaluate import evaluate
+from ..errors import AssessmentError, ResolutionError, RulesetError
+from ..registry import Registry
+from ..ruleset.load import Ruleset
+from .log import StoredRecord
+from .record import GENESIS, DecisionRecord, input_hash
+
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem in a log, at a record (its seq; a negative number is a JSONL line)."""
+
+    seq: int
+    kind: str
+    message: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The finding as JSON."""
+        return {"seq": self.seq, "kind": self.kind, "message": self.message, "details": to_json(self.details)}
+
+
+@dataclass
+class AuditReport:
+    """What a verify or replay found."""
+
+    records: int = 0
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing was found."""
+        return not self.findings
+
+    def sorted(self) -> list[Finding]:
+        """Findings by position (the first bad record first)."""
+        return sorted(self.findings, key=lambda f: (abs(f.seq), f.kind))
+
+    def to_json(self) -> dict[str, Any]:
+        """The report as JSON."""
+        first = self.sorted()[0].to_json() if self.findings else None
+        return {"records": self.records, "ok": self.ok, "first": first,
+                "findings": [f.to_json() for f in self.sorted()]}
+
+
+def _stored_hash_ok(text: str, data: dict[str, Any]) -> bool | None:
+    """Check the hash over the stored canonical bytes directly: the text without its top-level
+    ``hash`` member must hash to it. None when the text is not in the canonical layout."""
+    digest, fmt = data.get("hash"), data.get("format")
+    if not isinstance(digest, str) or type(fmt) is not int:
+        return None
+    needle = f'"format":{fmt},"hash":"{digest}",'
+    if text.count(needle) != 1:
+        return None
+    body = text.replace(needle, f'"format":{fmt},', 1).encode("utf-8")
+    return hashlib.sha256(body).hexdigest() == digest
+
+
+def _same(a: Any, b: Any) -> bool:
+    """JSON equality that tells true from 1 (so equal means equal canonical bytes)."""
+    if type(a) is bool or type(b) is bool:
+        return type(a) is type(b) and a == b
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return a == b
+    return type(a) is type(b) and a == b
+
+
+def _parse(row: StoredRecord) -> DecisionRecord | None:
+    try:
+        return DecisionRecord.model_validate_json(row.text)
+    except (ValidationError, ValueError):
+        return None
+
+
+def verify(rows: Iterable[StoredRecord], *, progress: Progress | None = None) -> AuditReport:
+    """Check content hashes, the chain and the order of a log's records."""
+    report = AuditReport()
+    hashes: dict[int, str] = {}
+    prevs: dict[int, str] = {}
+    order: list[int] = []
+    for position, row in enumerate(rows, 1):
+        report.records += 1
+        if progress is not None:
+            progress(position)
+        record = _parse(row)
+        if record is None:
+            report.findings.append(Finding(row.seq, "corrupt", f"position {position}: not a decision record "
+                                           "(unreadable or incomplete)", {"text": row.text[:200]}))
+            continue
+        seq = record.seq
+        if seq in hashes:
+            report.findings.append(Finding(seq, "duplicate", f"record {seq} appears twice"))
+            continue
+        order.append(seq)
+        hashes[seq] = record.hash
+        prevs[seq] = record.prev_hash
+        fast = _stored_hash_ok(row.text, json.loads(row.text))
+        intact = fast if fast is not None else record.compute_hash() == record.hash
+        if not intact or (row.hash and row.hash != record.hash):
+            computed = record.compute_hash()
+            details: dict[str, Any] = {"stored_hash": record.hash, "computed_hash": computed}
+            input_edited = input_hash(record.input) != record.input_sha256
+            details["input_edited"] = input_edited
+            what = " (its input no longer matches input_sha256)" if input_edited else ""
+            report.findings.append(Finding(seq, "hash_mismatch", f"record {seq} was altered after it was written: "
+                                           f"its content does not match its hash{what}", details))
+        if row.seq > 0 and row.seq != seq:
+            report.findings.append(Finding(seq, "misplaced", f"record {seq} is stored at position {row.seq}"))
+    # order, gaps and the chain, once every record is known
+    present = set(order)
+    last = max(present) if present else 0
+    for missing in sorted(set(range(1, last + 1)) - present):
+        report.findings.append(Finding(missing, "missing", f"record {missing} is missing (removed from the log)"))
+    for position, seq in enumerate(order, 1):
+        if seq != position and present == set(range(1, last + 1)):
+            report.findings.append(Finding(seq, "reordered", f"record {seq} stands at position {position}: "
+                                           "records were reordered"))
+    before, expected = 0, GENESIS
+    for seq in sorted(present):
+        if prevs[seq] != expected:
+            gap = f" (record {seq - 1} is missing)" if before != seq - 1 else ""
+            report.findings.append(Finding(seq, "chain_break", f"record {seq} does not follow record {before}{gap}: "
+                                           "its prev_hash is not that record's hash",
+                                           {"prev_hash": prevs[seq], "expected": expected}))
+        before, expected = seq, hashes[seq]
+    return report
+
+
+class _Rulesets:
+    """Finds the exact ruleset version a record names, by content hash."""
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+        self.by_hash: dict[str, Ruleset] = {}
+        self.scanned: set[str] = set()
+
+    def find(self, methodology: str, version: str, sha256: str) -> tuple[Ruleset | None, str]:
+        if sha256 in self.by_hash:
+            return self.by_hash[sha256], ""
+        note = ""
+        try:
+            ruleset = self.registry.get(methodology, version)
+            self.by_hash.setdefault(ruleset.sha256, ruleset)
+            if ruleset.sha256 == sha256:
+                return ruleset, ""
+            note = (f"{methodology} {version} now hashes to {ruleset.sha256[:16]}…, not {sha256[:16]}…: "
+                    "its file was edited without a new version")
+        except (ResolutionError, RulesetError) as exc:
+            note = str(exc).splitlines()[0]
+        if methodology not in self.scanned:
+            self.scanned.add(methodology)
+            try:
+                for other in self.registry.versions(methodology):
+                    r = self.registry.get(methodology, other)
+                    self.by_hash.setdefault(r.sha256, r)
+            except (ResolutionError, RulesetError):
+                pass
+        return self.by_hash.get(sha256), note
+
+
+def _differences(recorded: dict[str, Any], replayed: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in ("label", "valid_from", "valid_until", "version", "ruleset_sha256"):
+        if recorded.get(key) != replayed.get(key):
+            out[key] = {"recorded": recorded.get(key), "replayed": replayed.get(key)}
+    rc = {c.get("id"): c.get("outcome") for c in recorded.get("criteria", []) if isinstance(c, dict)}
+    pc = {c.get("id"): c.get("outcome") for c in replayed.get("criteria", []) if isinstance(c, dict)}
+    changed = {k: {"recorded": rc.get(k), "replayed": pc.get(k)} for k in sorted(set(rc) | set(pc), key=str)
+               if rc.get(k) != pc.get(k)}
+    if changed:
+        out["criteria"] = changed
+    if not out:
+        out["trace"] = "the decisions differ in their trace (inputs read, parameters or scores)"
+    return out
+
+
+def replay(rows: Iterable[StoredRecord], registry: Registry, *, progress: Progress | None = None) -> AuditReport:
+    """Re-evaluate every record under the exact version it names and compare byte for byte."""
+    report = AuditReport()
+    rulesets = _Rulesets(registry)
+    for position, row in enumerate(rows, 1):
+        report.records += 1
+        if progress is not None:
+            progress(position)
+        record = _parse(row)
+        if record is None:
+            report.findings.append(Finding(row.seq, "corrupt", f"position {position}: not a decision record"))
+            continue
+        seq = record.seq
+        ruleset, note = rulesets.find(record.methodology, record.version, record.ruleset_sha256)
+        if ruleset is None:
+            report.findings.append(Finding(seq, "unknown_ruleset", f"record {seq}: no ruleset hashes to "
+                                           f"{record.ruleset_sha256[:16]}… ({note})",
+                                           {"methodology": record.methodology, "version": record.version,
+                                            "ruleset_sha256": record.ruleset_sha256}))
+            continue
+        resolution = Resolution.model_validate(record.resolution)
+        try:
+            replayed = evaluate(ruleset, record.input, resolution=resolution).to_json()
+        except AssessmentError as exc:
+            report.findings.append(Finding(seq, "replay_failed", f"record {seq}: the recorded input is not valid "
+                                           f"for {record.version}: {exc.diagnostics[0].message}"))
+            continue
+        if not _same(replayed, record.decision) and canonical_bytes(replayed) != canonical_bytes(record.decision):
+            intact = record.compute_hash() == record.hash
+            kind = "replay_differs" if intact else "decision_differs"
+            why = (f"the engine ({record.engine_version} then) decides differently now" if intact
+                   else "the record was altered (see verify)")
+            report.findings.append(Finding(seq, kind, f"record {seq}: replay gives a different decision: {why}",
+                                           _differences(record.decision, replayed)))
+    return report
+
+
+def replay_under(rows: Iterable[StoredRecord], ruleset: Ruleset, *,
+                 progress: Progress | None = None) -> tuple[AuditReport, list[dict[str, Any]]]:
+    """What-if: decide every recorded input under another version; list the decisions that change."""
+    report = AuditReport()
+    changes: list[dict[str, Any]] = []
+    for position, row in enumerate(rows, 1):
+        report.records += 1
+        if progress is not None:
+            progress(position)
+        record = _parse(row)
+        if record is None:
+            report.findings.append(Finding(row.seq, "corrupt", f"position {position}: not a decision record"))
+            continue
+        projected, ignored = project(record.input, ruleset.plan.inputs)
+        try:
+            decision = evaluate(ruleset, projected, resolution=Resolution(
+                method="pinned", reason=f"what-if replay under {ruleset.version}")).to_json()
+        except AssessmentError as exc:
+            changes.append({"seq": record.seq, "organisation": record.decision.get("organisation"),
+                            "recorded": _brief(record.decision), "under": None,
+                            "problem": exc.diagnostics[0].message, "ignored": ignored})
+            continue
+        if _outcome(decision) != _outcome(record.decision):
+            changes.append({"seq": record.seq, "organisation": record.decision.get("organisation"),
+                            "recorded": _brief(record.decision), "under": _brief(decision), "ignored": ignored,
+                            "criteria": _differences(record.decision, decision).get("criteria", {})})
+    return report, changes
+
+
+def _outcome(decision: dict[str, Any]) -> tuple[Any, ...]:
+    return (decision.get("label"), decision.get("valid_from"), decision.get("valid_until"))
+
+
+def _brief(decision: dict[str, Any]) -> dict[str, Any]:
+    return {"version": decision.get("version"), "label": decision.get("label"),
+            "valid_from": decision.get("valid_from"), "valid_until": decision.get("valid_until")}
