@@ -572,3 +572,18 @@ def _main(
 def main() -> None:
     """Console entry point."""
     app()
+
+
+def _register_plugins() -> None:
+    """Commands that live in their own modules register themselves on ``app`` when imported."""
+    import importlib
+
+    for name in ("cli_explain", "cli_impact", "cli_durable"):
+        try:
+            importlib.import_module(f"{__package__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__package__}.{name}":
+                raise
+
+
+_register_plugins()
