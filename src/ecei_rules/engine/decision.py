@@ -98,6 +98,11 @@ class Decision(_Frozen):
     valid_from: dt.date | None = Field(description="First day of validity (null without a label).")
     valid_until: dt.date | None = Field(description="Last day of validity (null without a label).")
     validity_rule: str | None = Field(description="The id of the validity rule applied.")
+    validity_inputs: dict[str, Any] = Field(
+        default_factory=dict,
+        description="JSON pointer -> value of every input the validity rules read (valid_from, the 'when' of "
+        "each rule tried, and the valid_until of the rule applied).",
+    )
     tiers: tuple[TierResult, ...] = Field(description="Every tier's outcome, highest first.")
     criteria: tuple[CriterionResult, ...] = Field(description="Every criterion's outcome and what it read.")
     groups: tuple[GroupResult, ...] = Field(description="Every group's outcome.")

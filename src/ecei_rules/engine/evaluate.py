@@ -147,21 +147,31 @@ def evaluate(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessment, *,
 
     valid_from = valid_until = None
     rule_id = None
+    validity_reads: set[str] = set()
     if label != NONE_LABEL:
         env["label"] = label
         start = plan.valid_from.fn(env)
         valid_from = start if start is not UNKNOWN else None
+        validity_reads |= plan.valid_from.reads
         for rule in plan.rules:
             if label not in rule.spec.labels:
                 continue
             applies = rule.when.fn(env) if rule.when is not None else True
+            if rule.when is not None:
+                validity_reads |= rule.when.reads
             if applies is False:
                 continue
             if applies is True:
                 end = rule.valid_until.fn(env)
                 valid_until = end if end is not UNKNOWN else None
                 rule_id = rule.spec.id
+                validity_reads |= rule.valid_until.reads
             break
+    validity_inputs = {}
+    for pointer in sorted(validity_reads):
+        found = lookup(validated, pointer)
+        if found is not _MISSING:
+            validity_inputs[pointer] = found
 
     org = validated.get("organisation")
     org_id = org.get("id") if isinstance(org, dict) else None
@@ -170,6 +180,7 @@ def evaluate(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessment, *,
         resolution=resolution or Resolution.model_construct(method="given", reason="the caller chose this ruleset"),
         organisation=org_id if isinstance(org_id, str) else None,
         label=label, valid_from=valid_from, valid_until=valid_until, validity_rule=rule_id,
+        validity_inputs=validity_inputs,
         tiers=tuple(reversed(tiers)), criteria=tuple(criteria), groups=tuple(groups), scores=tuple(scores),
     )
 

@@ -1,0 +1,976 @@
+"""Markdown pages of the documentation site, generated from rulesets and the code itself.
+
+Pure functions: each takes loaded rulesets (or the command-line app, the diagnostic codes,
+a decision) and returns Markdown text or JSON Schema documents; none reads a file or a
+clock. ``docs/hooks.py`` calls them while ``mkdocs build`` runs and adds what they return
+to the build, so the published pages always say what the rulesets and the code say and
+nothing generated is ever committed.
+
+>>> from ecei_rules.registry import Registry  # doctest: +SKIP
+>>> registry = Registry.shipped()  # doctest: +SKIP
+>>> pages = site_pages({"ecei-labels": [registry.get("ecei-labels", v)  # doctest: +SKIP
+...                                     for v in registry.versions("ecei-labels")]})
+>>> sorted(pages)[:2]  # doctest: +SKIP
+['methodologies/ecei-labels/1.0.0.md', 'methodologies/ecei-labels/1.1.0.md']
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import io
+import itertools
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from .compare.bump import declared_bump
+from .compare.diff import SECTIONS, Change, Diff, semantic_diff
+from .engine.decision import Decision
+from .ruleset.inputs import Field, json_schema
+from .ruleset.load import Ruleset
+from .ruleset.model import RulesetDocument, ruleset_json_schema
+
+#: Where generated pages live in the site (relative to the docs directory).
+ROOT = "methodologies"
+#: Where the JSON Schemas are written in the built site.
+SCHEMA_ROOT = "schema"
+_TRUNCATE = 160
+
+
+# -- Markdown helpers -------------------------------------------------------------------------
+
+
+def text(value: object) -> str:
+    """Escape plain text for a Markdown table cell or paragraph (no markup survives)."""
+    shown = html.escape(" ".join(str(value).split()), quote=False)
+    return re.sub(r"([\\`*_\[\]|#])", r"\\\1", shown)
+
+
+def code(value: object) -> str:
+    """Inline code that is safe inside a table cell (HTML, so ``|`` and backticks cannot break it).
+
+    Long names may break after ``_`` and ``.`` before a letter (``<wbr>``), so a narrow column wraps them cleanly.
+    """
+    shown = html.escape(" ".join(str(value).split()), quote=False).replace("|", "&#124;")
+    return "<code>" + re.sub(r"(?<=[A-Za-z0-9])([._])(?=[A-Za-z])", r"\1<wbr>", shown) + "</code>"
+
+
+def small(value: str) -> str:
+    """Secondary text under a cell's main line (``value`` is already Markdown)."""
+    return f"<br><small>{value}</small>" if value else ""
+
+
+def cut(value: str, limit: int = _TRUNCATE) -> str:
+    """Shorten a long text with an ellipsis."""
+    flat = " ".join(value.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def anchor(kind: str, ident: str) -> str:
+    """A stable HTML id for an item of a version page, e.g. ``criterion-SB-4.1.5``."""
+    return f"{kind}-" + re.sub(r"[^A-Za-z0-9._-]", "-", ident)
+
+
+def show(value: Any) -> str:
+    """A value as written in a ruleset: decimals keep their digits, booleans are lower case."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return ", ".join(show(v) for v in value)
+    if isinstance(value, Mapping):
+        return "; ".join(f"{k}: {show(v)}" for k, v in value.items())
+    return str(value)
+
+
+def table(head: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
+    """A Markdown table (cells are Markdown already)."""
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    lines += ["| " + " | ".join(cell.replace("\n", " ") for cell in row) + " |" for row in rows]
+    return [*lines, ""]
+
+
+def fixed_table(kind: str, head: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
+    """A table with fixed column widths (``docs/stylesheets/extra.css``, class ``ecei-KIND``)."""
+    return [f'<div class="ecei-fixed ecei-{kind}" markdown>', "", *table(head, rows), "</div>", ""]
+
+
+def admonition(kind: str, title: str, body: str, *, collapsible: bool = False) -> list[str]:
+    """A Material admonition (``!!!``) or a collapsed block (``???``)."""
+    marker = "???" if collapsible else "!!!"
+    return [f'{marker} {kind} "{title}"', "", *(("    " + line) if line else "" for line in body.splitlines()), ""]
+
+
+def version_ranges(versions: Sequence[str], order: Sequence[str]) -> str:
+    """``1.1.0 to 2.0.0, 3.0.1``: the versions as runs of consecutive versions in ``order``."""
+    index = {v: i for i, v in enumerate(order)}
+    runs: list[list[str]] = []
+    for v in sorted(versions, key=index.__getitem__):
+        if runs and index[runs[-1][-1]] == index[v] - 1:
+            runs[-1].append(v)
+        else:
+            runs.append([v])
+    return ", ".join(r[0] if len(r) == 1 else f"{r[0]} to {r[-1]}" for r in runs)
+
+
+def page_path(methodology: str, version: str) -> str:
+    """The docs path of a version page."""
+    return f"{ROOT}/{methodology}/{version}.md"
+
+
+def changes_path(methodology: str, old: str, new: str) -> str:
+    """The docs path of the page of changes between two versions."""
+    return f"{ROOT}/{methodology}/changes/{old}-{new}.md"
+
+
+def provenance_path(methodology: str) -> str:
+    """The docs path of a methodology's provenance page."""
+    return f"{ROOT}/{methodology}/provenance.md"
+
+
+def schema_path(methodology: str | None = None, version: str | None = None) -> str:
+    """The site path of the ruleset schema (no arguments) or of a version's assessment schema."""
+    if methodology is None or version is None:
+        return f"{SCHEMA_ROOT}/ruleset.json"
+    return f"{SCHEMA_ROOT}/{methodology}/{version}/assessment.json"
+
+
+def _relative(target: str, start: str) -> str:
+    """A link from the page ``start`` to ``target`` (both docs paths)."""
+    base = start.split("/")[:-1]
+    parts = target.split("/")
+    common = 0
+    while common < min(len(base), len(parts) - 1) and base[common] == parts[common]:
+        common += 1
+    return "/".join([".."] * (len(base) - common) + parts[common:])
+
+
+# -- one version ----------------------------------------------------------------------------
+
+
+def _reach(doc: RulesetDocument) -> dict[str, set[str]]:
+    """Criterion id -> the labels whose tier requires it (directly or through groups and scores)."""
+    reached: dict[str, set[str]] = {cid: set() for cid in doc.criteria}
+
+    def walk(ref: str, label: str, seen: set[str]) -> None:
+        if ref in seen:
+            return
+        seen.add(ref)
+        if ref in reached:
+            reached[ref].add(label)
+        elif ref in doc.groups:
+            for member in doc.groups[ref].all_of:
+                walk(member, label, seen)
+        elif ref in doc.scores:
+            for member in doc.scores[ref].weights:
+                walk(member, label, seen)
+
+    for label, tier in doc.tiers.items():
+        for ref in tier.requires:
+            walk(ref, label, set())
+    return reached
+
+
+def _ref_link(doc: RulesetDocument, ref: str) -> str:
+    if ref in doc.criteria:
+        return f"[{text(ref)}](#{anchor('criterion', ref)})"
+    if ref in doc.groups:
+        return f"[{text(ref)}](#{anchor('group', ref)})"
+    if ref in doc.scores:
+        return f"[{text(ref)}](#{anchor('score', ref)})"
+    return code(ref)
+
+
+def _labels_words(labels: Sequence[str]) -> str:
+    names = [label.capitalize() for label in labels]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _provenance(source: str | None, assumed: str | None) -> str:
+    if source is not None:
+        return f"**sourced**: {text(source)}"
+    return f"**assumed**: {text(assumed or '')}"
+
+
+def _param_cell(doc: RulesetDocument, name: str, note: str | None = None) -> str:
+    """A parameter as ``name = value unit``, then its provenance: in full, or as a link to a note."""
+    p = doc.parameters[name]
+    unit = f" {text(p.unit)}" if p.unit else ""
+    value = f"{len(p.value)} items" if isinstance(p.value, tuple) else show(p.value)
+    head = f"[{code(name)}](#{anchor('parameter', name)}) = **{text(value)}**{unit}"
+    if note is None:
+        return head + small(_provenance(p.source, p.assumed))
+    why = html.escape(" ".join((p.source or p.assumed or "").split()), quote=True)
+    return head + small(f'<span title="{why}">{p.provenance}</span> {note}')
+
+
+class _Notes:
+    """Numbered provenance notes under a table: one per distinct citation or reason."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.texts: dict[str, int] = {}
+
+    def ref(self, doc: RulesetDocument, name: str) -> str:
+        p = doc.parameters[name]
+        body = _provenance(p.source, p.assumed)
+        number = self.texts.setdefault(body, len(self.texts) + 1)
+        return f"[[{number}]](#{self.prefix}-{number})"
+
+    def render(self) -> list[str]:
+        if not self.texts:
+            return []
+        lines = ["<small>Provenance of the thresholds above:</small>", ""]
+        lines += [f'{n}. <small id="{self.prefix}-{n}">{body}</small>' for body, n in self.texts.items()]
+        return [*lines, ""]
+
+
+def _criteria_sections(ruleset: Ruleset) -> list[str]:
+    doc = ruleset.document
+    reached = _reach(doc)
+    uses = {c.id: [p.name for p in c.parameters] for c in ruleset.plan.criteria}
+    order = list(doc.labels)
+    buckets: dict[tuple[str, ...], list[str]] = {}
+    for cid, labels in reached.items():
+        buckets.setdefault(tuple(sorted(labels, key=order.index)), []).append(cid)
+
+    def rank(key: tuple[str, ...]) -> tuple[int, int, list[int]]:
+        if not key:
+            return (2, 0, [])
+        return (0 if len(key) == 1 else 1, -len(key), [-order.index(label) for label in key])
+
+    out: list[str] = []
+    for key in sorted(buckets, key=rank):
+        ids = buckets[key]
+        if not key:
+            heading, intro = "Criteria no tier requires", "No tier requires these criteria; decisions report them."
+        elif len(key) == 1:
+            heading = f"{key[0].capitalize()} criteria"
+            tier = doc.tiers[key[0]]
+            intro = (f"Only {text(tier.title)} requires these "
+                     f"({len(ids)} criteria; the tier requires {', '.join(_ref_link(doc, r) for r in tier.requires)}).")
+        else:
+            heading = ("Criteria every tier requires" if len(key) == len(doc.tiers)
+                       else f"Criteria {_labels_words(key)} require")
+            intro = f"Required by {_labels_words(key)} ({len(ids)} criteria)."
+        notes = _Notes("note-" + re.sub(r"[^a-z0-9]+", "-", heading.lower()).strip("-"))
+        rows = []
+        for cid in ids:
+            c = doc.criteria[cid]
+            title = f'<span id="{anchor("criterion", cid)}"></span>**{text(c.title)}**'
+            detail = text(c.clause) if c.clause else ""
+            if c.description:
+                detail += (" " if detail else "") + text(c.description)
+            thresholds = "<br>".join(_param_cell(doc, name, notes.ref(doc, name)) for name in uses.get(cid, []))
+            rows.append([code(cid), title + small(detail), code(c.when), thresholds or "—"])
+        out += [f"### {heading}", "", intro, "", *fixed_table("criteria", ["id", "criterion and clause", "condition",
+                                                                        "threshold: value, unit, provenance"], rows)]
+        out += notes.render()
+    return out
+
+
+def _input_rows(f: Field, path: str, rows: list[list[str]], doc: RulesetDocument) -> None:
+    spec = f.spec
+    if path:
+        kind = f.kind + (f" ({code(f.type_name)})" if f.type_name else "")
+        allowed: list[str] = []
+        if spec.minimum is not None or spec.maximum is not None:
+            allowed.append(_range(spec.minimum, spec.maximum))
+        if f.kind == "enum":
+            allowed.append(", ".join(code(v) for v in spec.values or ()))
+        if spec.pattern:
+            allowed.append("matches " + code(spec.pattern))
+        if spec.catalogue:
+            target = f"[{text(spec.catalogue)}](#{anchor('catalogue', spec.catalogue)})"
+            allowed.append(f"keys: the ids of catalogue {target}" if f.kind == "map"
+                           else f"an id of catalogue {target}")
+        if spec.default is not None:
+            allowed.append("default " + code(json.dumps(spec.default)))
+        for check in spec.checks:
+            allowed.append("check " + code(check.rule))
+        rows.append([code(path), kind, "yes" if spec.required else "no", "; ".join(allowed) or "—",
+                     text(spec.description or "")])
+    if f.kind == "object":
+        for name, sub in f.fields.items():
+            _input_rows(sub, f"{path}.{name}" if path else name, rows, doc)
+    elif f.kind == "list" and f.items is not None:
+        _input_rows(f.items, f"{path}[]", rows, doc)
+    # a catalogue map's entries are the catalogue's items: listed in the catalogue table
+
+
+def _item_provenance(item: Any) -> str:
+    if item.source is not None:
+        return f'<span title="{html.escape(" ".join(item.source.split()), quote=True)}">sourced</span>'
+    return "**assumed**: " + text(item.assumed) if item.assumed is not None else "—"
+
+
+def _range(minimum: Any, maximum: Any) -> str:
+    if minimum is not None and maximum is not None:
+        return f"{show(minimum)} to {show(maximum)}"
+    if minimum is not None:
+        return f"≥ {show(minimum)}"
+    return f"≤ {show(maximum)}" if maximum is not None else ""
+
+
+def _source_block(name: str, source: str) -> list[str]:
+    fence = "````" if "```" in source else "```"
+    body = "\n".join([f"{fence}yaml", source.rstrip("\n"), fence])
+    return admonition("abstract", f"The file {name}", body, collapsible=True)
+
+
+def version_page(ruleset: Ruleset, *, previous: Ruleset | None = None, following: Ruleset | None = None,
+                 source: str | None = None) -> str:
+    """The page of one version: metadata, tiers, criteria, groups, scores, validity, parameters, inputs.
+
+    ``previous`` and ``following`` are the neighbouring versions (for links and the period in
+    force); ``source`` is the text of the version's file, shown collapsed at the end.
+    """
+    doc = ruleset.document
+    m, v = doc.methodology, doc.version
+    here = page_path(m, v)
+    lines = ["---", f"title: {json.dumps(f'{m} {v}')}", "---", "", f"# {text(m)} {text(v)}", ""]
+    if doc.description:
+        lines += [text(doc.description), ""]
+    in_force = f"from {doc.effective_from.isoformat()}"
+    if following is not None and following.document.effective_from > doc.effective_from:
+        last = following.document.effective_from - dt.timedelta(days=1)
+        link = _relative(page_path(m, following.version), here)
+        in_force += f" to {last.isoformat()} (then [{following.version}]({link}))"
+    else:
+        in_force += ", the latest version"
+    meta = [
+        ["methodology", f"{code(m)}: {text(doc.title)}"],
+        ["version", code(v) + (f" ({declared_bump(previous.version, v)} over [{previous.version}]"
+                                f"({_relative(page_path(m, previous.version), here)}))" if previous else "")],
+        ["status", text(doc.status)],
+        ["effective from", text(doc.effective_from.isoformat())],
+        ["in force", in_force],
+    ]
+    if doc.announced_on is not None:
+        meta.append(["announced on", doc.announced_on.isoformat()])
+    if doc.supersedes is not None:
+        meta.append(["supersedes", f"[{doc.supersedes}]({_relative(page_path(m, doc.supersedes), here)})"])
+    if doc.extends is not None:
+        meta.append(["extends", f"{code(doc.extends)} (the file is a merge patch over it)"])
+    if doc.approval is not None:
+        a = doc.approval
+        meta.append(["approval", f"{text(a.body)}, {a.date.isoformat()}" + small(text(a.reference or ""))])
+    else:
+        meta.append(["approval", "none recorded"])
+    meta += [
+        ["content sha256", code(ruleset.sha256)],
+        ["labels", " &lt; ".join(["none", *(text(label) for label in doc.labels)])],
+    ]
+    if previous is not None:
+        meta.append(["changes", f"[from {previous.version}]({_relative(changes_path(m, previous.version, v), here)})"])
+    meta.append(["assessment schema", f"[{schema_path(m, v)}]({_relative(schema_path(m, v), here)})"])
+    lines += table(["", ""], meta)
+
+    lines += ["## Tiers", "", "The label is the highest tier that is met; tiers are independent.", ""]
+    tier_rows = []
+    for label in reversed(doc.labels):
+        tier = doc.tiers[label]
+        tier_rows.append([f'<span id="{anchor("tier", label)}"></span>{code(label)}', text(tier.title),
+                          ", ".join(_ref_link(doc, r) for r in tier.requires) + small(text(tier.description or ""))])
+    lines += table(["label", "title", "requires (all of)"], tier_rows)
+
+    lines += ["## Criteria", "",
+              f"{len(doc.criteria)} criteria, each met, not met or unknown. Thresholds are parameters, with their "
+              "provenance: **sourced** (a citation) or **assumed** (why).", ""]
+    lines += _criteria_sections(ruleset)
+
+    if doc.groups:
+        lines += ["## Groups", "", "A group is met when all its members are met (Kleene conjunction).", ""]
+        rows = []
+        for gid, g in doc.groups.items():
+            rows.append([f'<span id="{anchor("group", gid)}"></span>{code(gid)}',
+                         f"**{text(g.title)}**" + small(text(g.clause or "")),
+                         ", ".join(_ref_link(doc, r) for r in g.all_of)])
+        lines += table(["id", "group and clause", "all of"], rows)
+
+    if doc.scores:
+        lines += ["## Scores", ""]
+        for sid, s in doc.scores.items():
+            p = doc.parameters[s.threshold]
+            total = sum(s.weights.values())
+            needed = Decimal(str(p.value)) * total if isinstance(p.value, (int, Decimal)) else None
+            unit = f" {text(p.unit)}" if p.unit else ""
+            need = (f"; the met weight must reach **{show(needed.normalize() if needed % 1 else int(needed))}**"
+                    if needed is not None else "")
+            lines += [f'### {text(s.title)} {{#{anchor("score", sid)}}}', "",
+                      f"- id {code(sid)}: {len(s.weights)} criteria, total weight **{show(total)}**",
+                      f"- threshold: [{code(s.threshold)}](#{anchor('parameter', s.threshold)}) = "
+                      f"**{text(show(p.value))}**{unit}{need}",
+                      f"- threshold provenance: {_provenance(p.source, p.assumed)}",
+                      f"- weights provenance: {_provenance(s.source, s.assumed)}",
+                      *([f"- clause: {text(s.clause)}"] if s.clause else []), ""]
+            by_weight: dict[Decimal | int, list[str]] = {}
+            for cid, w in s.weights.items():
+                by_weight.setdefault(w, []).append(cid)
+            rows = [[f"**{show(w)}**", str(len(ids)), show(w * len(ids)),
+                     ", ".join(_ref_link(doc, cid) for cid in ids)]
+                    for w, ids in sorted(by_weight.items(), key=lambda kv: -kv[0])]
+            lines += table(["weight", "count", "subtotal", "criteria"], rows)
+
+    lines += ["## Validity", "", f"Valid from {code(doc.validity.valid_from)}. The first rule that applies to the "
+              "decided label gives `valid_until` (`label` is the decided label).", ""]
+    rows = []
+    for i, r in enumerate(doc.validity.rules, 1):
+        rows.append([str(i), f'<span id="{anchor("rule", r.id)}"></span>{code(r.id)} {text(r.title)}'
+                     + small(text(r.clause or "")),
+                     ", ".join(code(label) for label in r.labels), code(r.when) if r.when else "always",
+                     code(r.valid_until)])
+    lines += fixed_table("rules", ["#", "rule", "labels", "applies when", "valid until"], rows)
+
+    lines += ["## Parameters", "", f"{sum(p.source is not None for p in doc.parameters.values())} sourced, "
+              f"{sum(p.assumed is not None for p in doc.parameters.values())} assumed.", ""]
+    rows = []
+    for name, p in doc.parameters.items():
+        value = show(p.value)
+        rows.append([f'<span id="{anchor("parameter", name)}"></span>{code(name)}' + small(text(p.title or "")),
+                     f"**{text(value)}**", text(p.unit or ""), _provenance(p.source, p.assumed)])
+    lines += fixed_table("parameters", ["parameter", "value", "unit", "provenance"], rows)
+
+    lines += ["## Inputs", "", "The assessment fields this version reads. An absent optional field is *unknown*, "
+              "never a default; a nested field's `required` applies when its parent is present. "
+              f"JSON Schema: [{schema_path(m, v)}]({_relative(schema_path(m, v), here)}).", ""]
+    rows = []
+    _input_rows(ruleset.plan.inputs, "", rows, doc)
+    lines += fixed_table("inputs", ["field", "type", "required", "allowed", "description"], rows)
+
+    if doc.types:
+        lines += ["### Named types", ""]
+        rows = []
+        for name, t in doc.types.items():
+            rows.append([code(name), text(t.type), _range(t.minimum, t.maximum) or "—", text(t.description or "")])
+        lines += table(["type", "base", "range", "description"], rows)
+
+    for cname, cat in doc.catalogues.items():
+        lines += [f'### Catalogue {text(cname)} {{#{anchor("catalogue", cname)}}}', "", text(cat.title)
+                  + (f" ({len(cat.items)} items)."), ""]
+        if cat.source:
+            lines += [f"Source: {text(cat.source)}", ""]
+        rows = [[code(iid), text(item.title), code(item.type), text(item.category or ""), _item_provenance(item)]
+                for iid, item in cat.items.items()]
+        lines += table(["id", "title", "type", "category", "provenance"], rows)
+
+    if doc.tests:
+        lines += ["## Embedded tests", "", f"{len(doc.tests)} tests embedded in this version, each an assessment "
+                  "and the decision the methodology requires for it (`ecei-rules test` runs them).", ""]
+        rows = [[text(t.name), code(t.expect.label)] for t in doc.tests]
+        lines += admonition("example", f"The {len(doc.tests)} embedded tests",
+                            "\n".join(table(["test", "label"], rows)), collapsible=True)
+    if source is not None:
+        lines += ["## Source", ""]
+        lines += _source_block(f"{v}.yaml", source)
+    return "\n".join(lines)
+
+
+# -- changes between two versions -------------------------------------------------------------
+
+_KEYS = {
+    "criteria": ("title", "when"),
+    "parameters": ("value", "unit"),
+    "catalogues": ("title", "type"),
+    "inputs": ("type", "required", "description"),
+    "metadata": ("body", "date"),
+    "tiers": ("title", "requires"),
+    "groups": ("title", "all_of"),
+    "validity": ("title", "labels", "when", "valid_until"),
+    "scores": ("title", "threshold"),
+}
+_EXPRESSIONS = frozenset({"when", "valid_until", "expression", "checks"})
+
+
+def _cell(change: Change, value: Any, other: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)) and isinstance(other, (list, tuple)) and len(value) + len(other) > 6:
+        gone = [str(v) for v in value if v not in other]
+        word = "only here" if gone else "nothing else"
+        return f"{len(value)} items; {word}" + (": " + ", ".join(code(g) for g in gone) if gone else "")
+    if isinstance(value, Mapping) and change.section == "inputs":
+        head = ("required " if value.get("required") else "optional ") + str(value.get("type", ""))
+        bounds = _range(value.get("minimum"), value.get("maximum"))
+        head += f", {bounds}" if bounds else ""
+        return text(head) + (small(text(cut(str(value["description"]), 80))) if value.get("description") else "")
+    if isinstance(value, Mapping) and change.section == "parameters" and "value" in value:
+        shown_value = value["value"]
+        head = f"{len(shown_value)} items" if isinstance(shown_value, (list, tuple)) else show(shown_value)
+        unit = f" {text(value['unit'])}" if value.get("unit") else ""
+        why = "sourced" if "source" in value else "assumed" if "assumed" in value else ""
+        return f"**{text(head)}**{unit}" + small(why)
+    if isinstance(value, Mapping) and change.section == "criteria" and "when" in value:
+        return text(value.get("title", "")) + "<br>" + code(value["when"])
+    if isinstance(value, Mapping) and change.section == "catalogues" and "title" in value:
+        return text(cut(str(value["title"]), 80)) + (f" ({code(value['type'])})" if "type" in value else "")
+    if isinstance(value, Mapping):
+        keys = [k for k in _KEYS.get(change.section, ()) if k in value] or list(value)
+        parts = []
+        for k in keys:
+            shown = value[k]
+            shown_text = cut(show(shown), 80)
+            parts.append(f"{text(k)}: " + (code(shown_text) if k in _EXPRESSIONS else text(shown_text)))
+        if change.section == "parameters":
+            parts.append("sourced" if "source" in value else "**assumed**" if "assumed" in value else "")
+        return "; ".join(p for p in parts if p)
+    if change.attribute in _EXPRESSIONS:
+        return code(show(value))
+    return text(cut(show(value), 120))
+
+
+def _change_rows(changes: Sequence[Change]) -> list[list[str]]:
+    rows: list[list[str]] = []
+    weights: dict[tuple[str, str, str], list[str]] = {}
+    for c in changes:
+        if c.section == "scores" and c.attribute and c.attribute.startswith("weight of "):
+            key = (c.id, show(c.old) if c.old is not None else "—", show(c.new) if c.new is not None else "—")
+            weights.setdefault(key, []).append(c.attribute.removeprefix("weight of "))
+            continue
+        what = f"**{c.kind}** {code(c.id)}"
+        if c.attribute and c.attribute != c.id:
+            what += f" {text(c.attribute)}"
+        decides = "**yes**" if c.decides else "no"
+        if c.schema != "none":
+            decides += small(c.schema)
+        rows.append([what, _cell(c, c.old, c.new), _cell(c, c.new, c.old), decides])
+    grouped = [[f"**changed** {code(sid)} weight of {len(ids)} criteria" + small(", ".join(text(i) for i in ids)),
+                text(old), text(new), "**yes**"] for (sid, old, new), ids in weights.items()]
+    return grouped + rows
+
+
+def changes_page(diff: Diff) -> str:
+    """The changes from one version to the next, section by section, from the semantic diff."""
+    old, new = diff.old, diff.new
+    m = new.methodology
+    here = changes_path(m, old.version, new.version)
+    deciding = len(diff.decision_changes)
+    title = json.dumps(f"{m} {old.version} → {new.version}", ensure_ascii=False)
+    lines = ["---", f"title: {title}", "---", "", f"# {text(m)}: {old.version} → {new.version}", ""]
+    counts = ", ".join(f"[{section}](#{section}) {len(diff.section(section))}" for section in SECTIONS
+                       if diff.section(section))
+    rows = [
+        ["old", f"[{old.version}]({_relative(page_path(m, old.version), here)}), effective "
+                f"{old.document.effective_from.isoformat()}, sha256 {code(old.sha256[:16])}"],
+        ["new", f"[{new.version}]({_relative(page_path(m, new.version), here)}), effective "
+                f"{new.document.effective_from.isoformat()}, sha256 {code(new.sha256[:16])}"],
+        ["declared bump", f"**{declared_bump(old.version, new.version)}**"],
+        ["input schema", f"**{diff.schema_effect}**" + small(
+            "none: identical; compatible: only optional fields added or ranges widened; breaking: an assessment "
+            "valid before may be rejected")],
+        ["changes", f"{len(diff.changes)}, of which **{deciding}** can alter a decision"
+                    + (small(counts) if counts else "")],
+    ]
+    lines += table(["", ""], rows)
+    lines += [f"`ecei-rules diff {m}@{old.version} {m}@{new.version}` prints the same diff; "
+              f"`ecei-rules bump-check {m}@{old.version} {m}@{new.version}` checks the declared bump by searching "
+              "for an assessment the two versions decide differently.", ""]
+    if new.document.description:
+        lines += admonition("note", f"What {new.version} says about itself", text(new.document.description))
+    if not diff.changes:
+        lines += ["No semantic change.", ""]
+    for section in SECTIONS:
+        changes = diff.section(section)
+        if not changes:
+            continue
+        lines += [f"## {section.capitalize()} {{#{section}}}", ""]
+        lines += fixed_table("changes", ["change", "old", "new", "decides"], _change_rows(changes))
+    return "\n".join(lines)
+
+
+# -- provenance across versions ---------------------------------------------------------------
+
+
+def provenance_page(rulesets: Sequence[Ruleset]) -> str:
+    """Every assumed value of a methodology across its versions (and, after them, the sourced ones)."""
+    m = rulesets[0].methodology
+    here = provenance_path(m)
+    order = [r.version for r in rulesets]
+
+    def link(version: str) -> str:
+        return f"[{version}]({_relative(page_path(m, version), here)})"
+
+    lines = ["---", f"title: {json.dumps(f'{m} provenance')}", "---", "",
+             f"# {text(m)}: what is sourced and what is assumed", "",
+             "Every parameter states its provenance: **sourced** with a citation, or **assumed** with the reason "
+             "(no public source gives the value). This page collects them across all versions; a value that "
+             "stayed the same in several versions is listed once, with the versions that carry it.", ""]
+    rows = []
+    for r in rulesets:
+        ps = r.document.parameters.values()
+        items = [i for cat in r.document.catalogues.values() for i in cat.items.values()]
+        rows.append([link(r.version), str(sum(p.source is not None for p in ps)),
+                     str(sum(p.assumed is not None for p in ps)), str(sum(i.assumed is not None for i in items)),
+                     ", ".join(code(s) for s, score in r.document.scores.items() if score.assumed) or "—"])
+    lines += table(["version", "sourced parameters", "assumed parameters", "assumed catalogue items",
+                    "scores with assumed weights"], rows)
+
+    def collect(kind: str) -> dict[tuple[str, str, str, str, str], list[str]]:
+        found: dict[tuple[str, str, str, str, str], list[str]] = {}
+        for r in rulesets:
+            for name, p in r.document.parameters.items():
+                why = p.assumed if kind == "assumed" else p.source
+                if why is not None:
+                    key = (name, show(p.value), p.unit or "", p.title or "", why)
+                    found.setdefault(key, []).append(r.version)
+        return found
+
+    for kind, heading in (("assumed", "Assumed parameters"), ("sourced", "Sourced parameters")):
+        found = collect(kind)
+        lines += [f"## {heading}", "", f"{len({k[0] for k in found})} parameters.", ""]
+        rows = [[f"[{code(name)}]({_relative(page_path(m, versions[-1]), here)}#{anchor('parameter', name)})"
+                 + small(text(title)), f"**{text(value)}**", text(unit),
+                 version_ranges(versions, order), text(why)]
+                for (name, value, unit, title, why), versions in sorted(found.items(), key=lambda kv: (
+                    order.index(kv[1][0]), kv[0][0]))]
+        lines += table(["parameter", "value", "unit", "versions", "why assumed" if kind == "assumed" else "citation"],
+                       rows)
+        if kind == "assumed":
+            weights: dict[tuple[str, str, str], list[str]] = {}
+            for r in rulesets:
+                for sid, s in r.document.scores.items():
+                    if s.assumed is not None:
+                        summary = ", ".join(f"{n} x {show(w)}" for w, n in sorted(
+                            _count(s.weights.values()).items(), key=lambda kv: -kv[0]))
+                        weights.setdefault((sid, summary, s.assumed), []).append(r.version)
+            if weights:
+                lines += ["## Assumed weights", ""]
+                lines += table(["score", "weights (criteria x weight)", "versions", "why assumed"],
+                               [[code(sid), text(summary), version_ranges(vs, order), text(why)]
+                                for (sid, summary, why), vs in weights.items()])
+            assumed_items: dict[tuple[str, str, str, str], list[str]] = {}
+            for r in rulesets:
+                for cname, cat in r.document.catalogues.items():
+                    for iid, item in cat.items.items():
+                        if item.assumed is not None:
+                            assumed_items.setdefault((cname, iid, item.title, item.assumed), []).append(r.version)
+            if assumed_items:
+                lines += ["## Assumed catalogue items", ""]
+                lines += table(["catalogue", "item", "versions", "why assumed"],
+                               [[code(c), code(i) + small(text(t)), version_ranges(vs, order), text(why)]
+                                for (c, i, t, why), vs in assumed_items.items()])
+    return "\n".join(lines)
+
+
+def _count(values: Iterable[Decimal | int]) -> dict[Decimal | int, int]:
+    out: dict[Decimal | int, int] = {}
+    for v in values:
+        out[v] = out.get(v, 0) + 1
+    return out
+
+
+# -- methodology overview -------------------------------------------------------------------
+
+
+def methodology_page(rulesets: Sequence[Ruleset]) -> str:
+    """A methodology's versions: dates, status, approval, bump and hash, with links."""
+    m = rulesets[0].methodology
+    here = f"{ROOT}/{m}/index.md"
+    latest = rulesets[-1].document
+    lines = ["---", f"title: {json.dumps(m)}", "---", "", f"# {text(latest.title)}", "",
+             f"The methodology {code(m)}: {len(rulesets)} versions. Each page below is generated from the "
+             "version's ruleset when the site is built.", ""]
+    rows = []
+    previous: Ruleset | None = None
+    for r in rulesets:
+        d = r.document
+        bump = declared_bump(previous.version, r.version) if previous else "—"
+        changes = (f"[from {previous.version}]({_relative(changes_path(m, previous.version, r.version), here)})"
+                   if previous else "")
+        rows.append([f"[{r.version}]({_relative(page_path(m, r.version), here)})", d.effective_from.isoformat(),
+                     text(d.status), text(d.approval.body) if d.approval else "—", bump,
+                     ", ".join(text(label) for label in d.labels), code(r.sha256[:12]), changes])
+        previous = r
+    lines += table(["version", "effective from", "status", "approved by", "bump", "labels", "sha256", "changes"],
+                   rows)
+    lines += [f"The version in force on a date is the published version with the greatest `effective_from` on "
+              f"or before it. Every assumed value: [provenance]({_relative(provenance_path(m), here)}).", ""]
+    return "\n".join(lines)
+
+
+def methodologies_index(methodologies: Mapping[str, Sequence[Ruleset]]) -> str:
+    """The list of methodologies."""
+    lines = ["# Methodologies", "", "Generated from the rulesets when the site is built.", ""]
+    rows = []
+    for m, rulesets in methodologies.items():
+        latest = rulesets[-1]
+        rows.append([f"[{code(m)}]({m}/index.md)", text(latest.document.title), str(len(rulesets)),
+                     f"[{latest.version}]({m}/{latest.version}.md)"])
+    lines += table(["methodology", "title", "versions", "latest"], rows)
+    return "\n".join(lines)
+
+
+# -- the whole generated set ----------------------------------------------------------------
+
+
+def site_pages(methodologies: Mapping[str, Sequence[Ruleset]],
+               sources: Mapping[tuple[str, str], str] | None = None) -> dict[str, str]:
+    """Every generated methodology page: docs path -> Markdown.
+
+    ``methodologies`` maps a methodology id to its versions in semver order; ``sources`` maps
+    (methodology, version) to the text of the version's file.
+    """
+    pages = {f"{ROOT}/index.md": methodologies_index(methodologies)}
+    for m, rulesets in methodologies.items():
+        pages[f"{ROOT}/{m}/index.md"] = methodology_page(rulesets)
+        pages[provenance_path(m)] = provenance_page(rulesets)
+        for i, r in enumerate(rulesets):
+            previous = rulesets[i - 1] if i else None
+            following = rulesets[i + 1] if i + 1 < len(rulesets) else None
+            pages[page_path(m, r.version)] = version_page(
+                r, previous=previous, following=following, source=(sources or {}).get((m, r.version)))
+            if previous is not None:
+                pages[changes_path(m, previous.version, r.version)] = changes_page(semantic_diff(previous, r))
+    return pages
+
+
+def site_nav(methodologies: Mapping[str, Sequence[Ruleset]]) -> list[Any]:
+    """The navigation of the generated pages, in mkdocs' ``nav`` form."""
+    nav: list[Any] = [f"{ROOT}/index.md"]
+    for m, rulesets in methodologies.items():
+        versions = [{r.version: page_path(m, r.version)} for r in rulesets]
+        changes = [{f"{a.version} → {b.version}": changes_path(m, a.version, b.version)}
+                   for a, b in itertools.pairwise(rulesets)]
+        nav.append({m: [f"{ROOT}/{m}/index.md", {"Versions": versions}, {"Changes": changes},
+                        {"Provenance": provenance_path(m)}]})
+    return nav
+
+
+def schema_files(methodologies: Mapping[str, Sequence[Ruleset]]) -> dict[str, str]:
+    """The JSON Schemas: site path -> JSON text (the ruleset schema and every version's assessment schema)."""
+    files = {schema_path(): json.dumps(ruleset_json_schema(), indent=2) + "\n"}
+    for m, rulesets in methodologies.items():
+        for r in rulesets:
+            schema = json_schema(r.plan.inputs, title=f"{m} {r.version} assessment")
+            files[schema_path(m, r.version)] = json.dumps(schema, indent=2) + "\n"
+    return files
+
+
+def schema_list(methodologies: Mapping[str, Sequence[Ruleset]], *, page: str, site_url: str | None) -> str:
+    """A table of every published schema with its URL (absolute when the site URL is known)."""
+
+    def url(path: str) -> str:
+        return (site_url.rstrip("/") + "/" + path) if site_url else _relative(path, page)
+
+    rows = [["ruleset files (every version)", f"[{schema_path()}]({url(schema_path())})"]]
+    for m, rulesets in methodologies.items():
+        for r in rulesets:
+            rows.append([f"{code(m)} {r.version} assessments", f"[{schema_path(m, r.version)}]"
+                                                               f"({url(schema_path(m, r.version))})"])
+    return "\n".join(table(["schema of", "file"], rows))
+
+
+# -- error codes ----------------------------------------------------------------------------
+
+_CODE_GROUPS = (
+    ("E0", "Reading the file", "The file itself: its encoding, its YAML, its size. Reported by `ecei-rules validate` "
+                               "and by every command that loads a ruleset."),
+    ("E1", "The document", "Keys, types and references in the ruleset document."),
+    ("E2", "Conditions", "The condition language: syntax, allowed constructs, functions and types."),
+    ("E3", "Validity and embedded tests", "Coverage of the validity rules, and embedded tests."),
+    ("L", "Lineage, locks and bumps", "The history of a methodology, checked by `ecei-rules lint`."),
+    ("A", "Assessments", "An assessment that does not match the inputs a version declares; the diagnostic "
+                         "carries the JSON path of the field."),
+)
+
+
+def errors_page(codes: Mapping[str, str]) -> str:
+    """Every diagnostic code with its summary, one anchor per code (``#e104``)."""
+    lines = ["# Error codes", "",
+             "Every diagnostic has a stable code; a code is never reused. Ruleset diagnostics read "
+             "`file:line:column: CODE message in /json/pointer (suggestion)`; assessment diagnostics name the "
+             "JSON path of the field. Each code has its own anchor on this page, e.g. `#e104`. "
+             "The [language reference](../language.md#diagnostics) explains the rules behind them.", ""]
+    seen: set[str] = set()
+    for prefix, title, intro in _CODE_GROUPS:
+        members = [c for c in codes if c.startswith(prefix)]
+        if not members:
+            continue
+        lines += [f"## {title}", "", intro, ""]
+        for c in members:
+            seen.add(c)
+            lines += [f"### {c} {{#{c.lower()}}}", "", text(codes[c][0].upper() + codes[c][1:]) + ".", ""]
+    rest = [c for c in codes if c not in seen]
+    if rest:
+        lines += ["## Other", ""]
+        for c in rest:
+            lines += [f"### {c} {{#{c.lower()}}}", "", text(codes[c]) + ".", ""]
+    return "\n".join(lines)
+
+
+# -- the command line -------------------------------------------------------------------------
+
+_HELP_TAIL = re.compile(r"\s*\[(default: [^\]]*|required)\]")
+
+
+def _param_row(param: Any, ctx: Any) -> tuple[str, list[str]]:
+    record = param.get_help_record(ctx)
+    kind = getattr(param, "param_type_name", "option")
+    if kind == "argument":
+        name = param.name.upper() + ("..." if param.nargs == -1 else "")
+        flags = code(name)
+    else:
+        flags = code(record[0]) if record else code("/".join(param.opts))
+    help_text = record[1] if record else (getattr(param, "help", "") or "")
+    default = ""
+    required = "[required]" in help_text
+    found = re.search(r"\[default: ([^\]]*)\]", help_text)
+    if found:
+        default = code(found.group(1))
+    meaning = _HELP_TAIL.sub("", help_text).strip()
+    return kind, [flags, text(meaning) or "—", "yes" if required else "", default]
+
+
+def cli_page(app: Any, *, program: str = "ecei-rules", intro: str | None = None) -> str:
+    """The command-line reference, read from the typer app: each command's help, usage, arguments, options."""
+    import typer.main
+
+    group = typer.main.get_command(app)
+    ctx = group.context_class(group, info_name=program)
+    lines = ["# Command line", "", f"`{program}`: {text(group.help or '')}", ""]
+    if intro:
+        lines += [intro.strip(), ""]
+    root_rows = [_param_row(p, ctx)[1] for p in group.get_params(ctx)]
+    if root_rows:
+        lines += [f"Options of `{program}` itself, before a command:", ""]
+        lines += table(["option", "meaning", "required", "default"], root_rows)
+    lines += ["The commands:", ""]
+    commands = _commands(group, ctx)
+    lines += table(["command", "what it does"], [
+        [f"[{code(n)}](#{n})", text(c.get_short_help_str(120))] for n, c in commands])
+    for name, command in commands:
+        sub = command.context_class(command, info_name=name, parent=ctx)
+        params = command.get_params(sub)
+        args = [p for p in params if getattr(p, "param_type_name", "") == "argument"]
+        usage = " ".join([program, name, "[OPTIONS]", *(
+            (p.name.upper() + ("..." if p.nargs == -1 else "")) if p.required
+            else f"[{p.name.upper()}{'...' if p.nargs == -1 else ''}]" for p in args)])
+        lines += [f"## {name} {{#{name}}}", "", text(command.help or ""), "", "```", usage, "```", ""]
+        rows = [_param_row(p, sub) for p in params]
+        arguments = [r for k, r in rows if k == "argument"]
+        options = [r for k, r in rows if k != "argument"]
+        if arguments:
+            lines += table(["argument", "meaning", "required", "default"], arguments)
+        if options:
+            lines += table(["option", "meaning", "required", "default"], options)
+    return "\n".join(lines)
+
+
+def _commands(group: Any, ctx: Any) -> list[tuple[str, Any]]:
+    """The visible subcommands of a click group, in the order ``--help`` lists them."""
+    names = group.list_commands(ctx) if hasattr(group, "list_commands") else []
+    found = [(n, group.get_command(ctx, n)) for n in names]
+    return [(n, c) for n, c in found if c is not None and not c.hidden]
+
+
+def command_help(app: Any, name: str, *, reference: str, program: str = "ecei-rules") -> str:
+    """A command's usage and help with a link to its reference, or an empty string when it does not exist."""
+    import typer.main
+
+    group = typer.main.get_command(app)
+    ctx = group.context_class(group, info_name=program)
+    command = dict(_commands(group, ctx)).get(name)
+    if command is None:
+        return ""
+    sub = command.context_class(command, info_name=name, parent=ctx)
+    args = [p for p in command.get_params(sub) if getattr(p, "param_type_name", "") == "argument"]
+    usage = " ".join([program, name, "[OPTIONS]", *(p.name.upper() + ("..." if p.nargs == -1 else "") for p in args)])
+    return "\n".join(["```", usage, "```", "", text(command.help or ""),
+                      f"Every option: [`{program} {name}`]({reference}#{name}).", ""])
+
+
+def command_names(app: Any) -> list[str]:
+    """The names of the app's commands."""
+    import typer.main
+
+    group = typer.main.get_command(app)
+    return [n for n, _ in _commands(group, group.context_class(group, info_name="x"))]
+
+
+# -- fragments for hand-written pages -------------------------------------------------------
+
+
+def markdown_section(document: str, heading: str) -> str:
+    """The body of the section ``## heading`` of a Markdown document (up to the next heading of its level)."""
+    lines = document.splitlines()
+    out: list[str] = []
+    level = 0
+    fence = False
+    for line in lines:
+        if line.lstrip().startswith("```"):
+            fence = not fence
+        marks = len(line) - len(line.lstrip("#")) if line.startswith("#") and not fence else 0
+        if level:
+            if marks and marks <= level:
+                break
+            out.append(line)
+        elif marks and line[marks:].strip() == heading:
+            level = marks
+    if not level:
+        raise LookupError(f"no section '{heading}'")
+    return "\n".join(out).strip() + "\n"
+
+
+def docstring_body(doc: str | None) -> str:
+    """A module docstring without its first paragraph (the summary), as Markdown."""
+    paragraphs = (doc or "").strip().split("\n\n")
+    return "\n\n".join(p.strip() for p in paragraphs[1:]) + "\n"
+
+
+def decision_text(decision: Decision, *, width: int = 80) -> str:
+    """The text explanation ``ecei-rules evaluate`` prints for a decision, without colour."""
+    from rich.console import Console
+
+    from .render import print_decision
+
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=width, color_system=None, force_terminal=False, highlight=False,
+                      soft_wrap=False)
+    print_decision(decision, console)
+    return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
+
+
+def decision_fragment(decision: Decision, command: str) -> str:
+    """What a reader sees on running ``command``: the explanation, the criteria table folded away."""
+    full = decision_text(decision)
+    head, sep, tail = full.partition("Criteria")
+    lines = ["```console", f"$ {command}", head.rstrip(), "```", ""]
+    if sep:
+        lines += admonition("example", f"The criteria table ({len(decision.criteria)} criteria)",
+                            "```text\n" + (sep + tail).rstrip() + "\n```", collapsible=True)
+    return "\n".join(lines)
+
+
+def command_status(available: Sequence[str], wanted: Sequence[str], *, reference: str) -> str:
+    """An admonition saying whether commands exist in the command line today, or are planned."""
+    present = [w for w in wanted if w in available]
+    missing = [w for w in wanted if w not in available]
+    if not missing:
+        links = ", ".join(f"[`ecei-rules {w}`]({reference}#{w})" for w in present)
+        return "\n".join(admonition("success", "Available today", f"This page uses {links}; the reference lists "
+                                    "their options, generated from the command line itself."))
+    names = ", ".join(f"`ecei-rules {w}`" for w in missing)
+    body = (f"Planned: {names} {'is' if len(missing) == 1 else 'are'} not in the command line yet "
+            f"(`ecei-rules --help` lists what is). This page describes the intended workflow; it will name the "
+            "commands once they exist.")
+    if present:
+        body += " Available today: " + ", ".join(f"[`ecei-rules {w}`]({reference}#{w})" for w in present) + "."
+    return "\n".join(admonition("warning", "Planned", body))
+
+
+def versions_bumps(rulesets: Sequence[Ruleset], *, page: str) -> str:
+    """The declared bump of each version over its predecessor, with what the version says changed."""
+    rows = []
+    m = rulesets[0].methodology
+    for previous, r in itertools.pairwise(rulesets):
+        link = _relative(changes_path(m, previous.version, r.version), page)
+        rows.append([f"[{previous.version} → {r.version}]({link})",
+                     f"**{declared_bump(previous.version, r.version)}**", text(cut(r.document.description or "", 220))])
+    return "\n".join(table(["versions", "declared bump", "what the version says changed"], rows))
+

@@ -1,0 +1,467 @@
+"""The guarantees, as checks that search for a counterexample with hypothesis.
+
+Each ``check_*`` returns ``None`` when no counterexample was found within the settings'
+budget, or a :class:`Violation` holding a (shrunk) assessment that breaks the property. The
+checks take the evaluator (and, where relevant, the diff and hash functions) as arguments,
+so that the test suite can show that each one catches a deliberately broken implementation.
+
+Properties:
+
+* determinism: evaluating twice (and in a fresh interpreter) gives identical canonical bytes;
+* replay: a recorded decision replays identically;
+* content hash: reformatting, reordering keys or adding comments keeps the hash; a semantic
+  edit changes it;
+* sufficiency: the label and validity can be recomputed from the decision's trace alone;
+* information monotonicity: supplying missing inputs never changes a met or not_met
+  outcome, and never lowers the label;
+* threshold monotonicity: moving one input further past its threshold never lowers the label;
+* bump honesty: consecutive versions decide differently only as their semver bump allows;
+* attribution: where two versions decide differently, every criterion whose outcome differs
+  is one the semantic diff reports as changed or new.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import yaml
+from hypothesis import HealthCheck, Phase, Verbosity, find, settings
+from hypothesis import strategies as st
+from hypothesis.errors import NoSuchExample, Unsatisfiable
+
+from .._canonical import canonical_bytes, to_json
+from ..engine.decision import Decision, Resolution
+from ..engine.evaluate import evaluate as core_evaluate
+from ..engine.evaluate import lookup
+from ..logic import UNKNOWN, k_and
+from ..ruleset.load import Ruleset, load_ruleset_text
+from ..ruleset.model import NONE_LABEL
+from .strategies import assessments, criterion_targets, field_at, set_at, value_for
+
+Evaluator = Callable[..., Decision]
+_PIN = Resolution(method="pinned", reason="property check")
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A counterexample: the property, where, the assessment, and what went wrong."""
+
+    property: str
+    ruleset: str
+    assessment: Any
+    message: str
+
+    def to_json(self) -> dict[str, Any]:
+        """The violation as JSON (the assessment can be saved and re-run)."""
+        return {"property": self.property, "ruleset": self.ruleset, "assessment": to_json(self.assessment),
+                "message": self.message}
+
+
+def search_settings(max_examples: int = 100, *, shrink: bool = True) -> settings:
+    """Derandomised settings for a counterexample search (``shrink=False``: stop at the first one found)."""
+    phases = [Phase.explicit, Phase.reuse, Phase.generate, Phase.target] + ([Phase.shrink] if shrink else [])
+    return settings(max_examples=max_examples, database=None, derandomize=True, deadline=None,
+                    suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet, phases=phases)
+
+
+def _search(strategy: st.SearchStrategy[Any], bad: Callable[[Any], str | None], config: settings,
+            name: str, ruleset: Ruleset) -> Violation | None:
+    """Find (and shrink) an example for which ``bad`` returns a message."""
+    def violates(example: Any) -> bool:
+        return bad(example) is not None
+
+    try:
+        found = find(strategy, violates, settings=config)
+    except (NoSuchExample, Unsatisfiable):
+        return None
+    return Violation(name, str(ruleset), found, bad(found) or "")
+
+
+def _order(ruleset: Ruleset, label: str) -> int:
+    return -1 if label == NONE_LABEL else ruleset.document.labels.index(label)
+
+
+# -- determinism and replay ---------------------------------------------------------------------
+
+def check_determinism(ruleset: Ruleset, config: settings, evaluate: Evaluator = core_evaluate) -> Violation | None:
+    """Evaluating the same assessment twice gives identical canonical bytes."""
+    def bad(data: dict[str, Any]) -> str | None:
+        first = canonical_bytes(evaluate(ruleset, data, resolution=_PIN).to_json())
+        second = canonical_bytes(evaluate(ruleset, copy.deepcopy(data), resolution=_PIN).to_json())
+        return None if first == second else "two evaluations of the same input differ"
+
+    return _search(assessments(ruleset), bad, config, "determinism", ruleset)
+
+
+_FRESH = """
+import json, sys
+from ecei_rules import load_ruleset
+from ecei_rules._canonical import canonical_bytes
+from ecei_rules.engine.decision import Resolution
+from ecei_rules.engine.evaluate import evaluate
+ruleset = load_ruleset(sys.argv[1])
+pin = Resolution(method="pinned", reason="property check")
+for line in sys.stdin:
+    print(canonical_bytes(evaluate(ruleset, json.loads(line), resolution=pin).to_json()).decode())
+"""
+
+
+def check_fresh_interpreter(ruleset: Ruleset, examples: list[dict[str, Any]],
+                            evaluate: Evaluator = core_evaluate) -> Violation | None:
+    """A fresh interpreter decides the same examples with the same canonical bytes as this one."""
+    if ruleset.path is None:
+        raise ValueError("the ruleset must come from a file")
+    lines = "".join(json.dumps(to_json(e)) + "\n" for e in examples)
+    done = subprocess.run([sys.executable, "-c", _FRESH, str(ruleset.path)], input=lines, capture_output=True,
+                          text=True, check=True)
+    for example, theirs in zip(examples, done.stdout.splitlines(), strict=True):
+        ours = canonical_bytes(evaluate(ruleset, json.loads(json.dumps(to_json(example))),
+                                        resolution=_PIN).to_json()).decode()
+        if ours != theirs:
+            return Violation("determinism (fresh interpreter)", str(ruleset), example,
+                             "a fresh interpreter decides this input differently")
+    return None
+
+
+def check_replay(ruleset: Ruleset, config: settings, evaluate: Evaluator = core_evaluate) -> Violation | None:
+    """A recorded decision replays identically (record, then replay from the stored record)."""
+    from ..audit.log import StoredRecord
+    from ..audit.record import GENESIS, make_record
+    from ..audit.replay import replay
+    from ..registry import Registry
+
+    class _One(Registry):
+        def get(self, methodology: str, version: str) -> Ruleset:
+            return ruleset
+
+    registry = _One(Path("."))
+
+    def bad(data: dict[str, Any]) -> str | None:
+        record = make_record(evaluate(ruleset, data, resolution=_PIN), data, seq=1, prev_hash=GENESIS,
+                             decided_at="2026-01-01T00:00:00+00:00")
+        row = StoredRecord(1, record.hash, record.prev_hash, record.canonical().decode())
+        report = replay([row], registry)
+        return None if report.ok else report.findings[0].message
+
+    return _search(assessments(ruleset), bad, config, "replay", ruleset)
+
+
+# -- content hash -------------------------------------------------------------------------------
+
+def _reformat(data: Any, rng: Any) -> Any:
+    if isinstance(data, dict):
+        keys = list(data)
+        rng.shuffle(keys)
+        return {k: _reformat(data[k], rng) for k in keys}
+    if isinstance(data, list):
+        return [_reformat(v, rng) for v in data]
+    return data
+
+
+def _dump(data: Any, flow: bool | None, comments: bool) -> str:
+    def plain(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [plain(v) for v in value]
+        if isinstance(value, Decimal):
+            return float(value)
+        return value
+
+    text = yaml.safe_dump(plain(data), sort_keys=False, default_flow_style=flow, allow_unicode=True, width=4096)
+    if comments:
+        # full-line comments before top-level keys, and trailing blank lines: never inside a value
+        text = "\n".join(("# a comment\n" + line) if line[:1].isalpha() else line for line in text.splitlines())
+        text = "# reformatted copy\n" + text + "\n\n"
+    return text
+
+
+HashFn = Callable[[str], str]
+
+
+def _hash_of(text: str) -> str:
+    return load_ruleset_text(text).sha256
+
+
+def check_hash_invariance(flat_text: str, config: settings, hash_fn: HashFn = _hash_of) -> Violation | None:
+    """Reformatting a (self-contained) ruleset keeps its hash; changing any parameter value changes it.
+
+    ``flat_text`` is a ruleset without ``extends`` (see :func:`flatten`).
+    """
+    data = yaml.safe_load(flat_text)
+    base = hash_fn(flat_text)
+    params = sorted(data.get("parameters", {}))
+    numeric = [p for p in params if isinstance(data["parameters"][p].get("value"), (int, float))
+               and not isinstance(data["parameters"][p].get("value"), bool)]
+
+    strategy = st.tuples(st.integers(0, 2**32), st.sampled_from([None, True, False]), st.booleans(),
+                         st.sampled_from(numeric or [""]))
+
+    def bad(drawn: tuple[int, bool | None, bool, str]) -> str | None:
+        seed, flow, comments, param = drawn
+        rng = random.Random(seed)
+        same = _dump(_reformat(data, rng), flow, comments)
+        if hash_fn(same) != base:
+            return "a reformatted copy (keys reordered, layout or comments changed) hashes differently"
+        if param:
+            edited = copy.deepcopy(data)
+            edited["parameters"][param]["value"] = edited["parameters"][param]["value"] + 1
+            if hash_fn(_dump(edited, flow, comments)) == base:
+                return f"changing parameter {param} does not change the hash"
+        return None
+
+    class _Named:
+        def __str__(self) -> str:
+            return f"{data.get('methodology')}@{data.get('version')}"
+
+    return _search(strategy, bad, config, "content hash", _Named())  # type: ignore[arg-type]
+
+
+def flatten(ruleset: Ruleset) -> str:
+    """The ruleset as one self-contained YAML document (``extends`` resolved), for hash checks."""
+    doc = ruleset.document.model_dump(mode="python", exclude={"extends", "tests", "fixtures"}, exclude_defaults=True)
+    return _dump(doc, None, False)
+
+
+# -- sufficiency --------------------------------------------------------------------------------
+
+def recompute(ruleset: Ruleset, decision: dict[str, Any]) -> tuple[str, Any, Any]:
+    """Label, valid_from and valid_until recomputed from a decision's trace alone.
+
+    Criterion outcomes come from the trace; groups, scores and tiers are recomputed from them
+    with the ruleset's definitions; validity is recomputed by the ruleset's validity rules on an
+    environment built only from the trace's ``validity_inputs``.
+    """
+    doc = ruleset.document
+    value = {"met": True, "not_met": False, "unknown": UNKNOWN}
+    outcomes: dict[str, Any] = {c["id"]: value[c["outcome"]] for c in decision["criteria"]}
+    for comp in ruleset.plan.composites:
+        if comp.id in doc.groups:
+            outcomes[comp.id] = k_and([outcomes[m] for m in doc.groups[comp.id].all_of])
+        else:
+            score = doc.scores[comp.id]
+            met = sum((Fraction(w) for c, w in score.weights.items() if outcomes[c] is True), Fraction(0))
+            unknown = sum((Fraction(w) for c, w in score.weights.items() if outcomes[c] is UNKNOWN), Fraction(0))
+            total = sum((Fraction(w) for w in score.weights.values()), Fraction(0))
+            need = Fraction(doc.parameters[score.threshold].value) * total  # type: ignore[arg-type]
+            outcomes[comp.id] = True if met >= need else False if met + unknown < need else UNKNOWN
+    label = NONE_LABEL
+    for tier_label in doc.labels:
+        if k_and([outcomes[r] for r in doc.tiers[tier_label].requires]) is True:
+            label = tier_label
+    if label == NONE_LABEL:
+        return label, None, None
+    env: dict[str, Any] = {}
+    for pointer, raw in decision.get("validity_inputs", {}).items():
+        set_at(env, pointer, raw)
+    normal, _ = ruleset.plan.validator.validate(_complete(ruleset, env))
+    normal = {k: v for k, v in normal.items() if k in env}  # only what the trace holds
+    normal["label"] = label
+    start = ruleset.plan.valid_from.fn(normal)
+    until = None
+    for rule in ruleset.plan.rules:
+        if label not in rule.spec.labels:
+            continue
+        applies = rule.when.fn(normal) if rule.when is not None else True
+        if applies is False:
+            continue
+        if applies is True:
+            until = rule.valid_until.fn(normal)
+        break
+    as_text = [None if v is UNKNOWN or v is None else v.isoformat() for v in (start, until)]
+    return label, as_text[0], as_text[1]
+
+
+def _complete(ruleset: Ruleset, env: dict[str, Any]) -> dict[str, Any]:
+    """Fill required inputs the validity rules did not read with placeholders, so validation can
+    normalise the ones they did read (dates as dates, numbers exact)."""
+    out = copy.deepcopy(env)
+    root = ruleset.plan.inputs
+    for name, f in root.fields.items():
+        if f.required and name not in out:
+            out[name] = _placeholder(f)
+    return out
+
+
+def _placeholder(f: Any) -> Any:
+    kinds = {"boolean": False, "integer": 0, "decimal": 0, "date": "2000-01-01", "string": "x", "list": []}
+    if f.kind == "object":
+        return {k: _placeholder(sub) for k, sub in f.fields.items() if sub.required}
+    if f.kind == "enum":
+        return (f.spec.values or ("x",))[0]
+    if f.kind == "string" and f.catalogue_ids:
+        return f.catalogue_ids[0]
+    if f.kind == "string" and f.pattern is not None:
+        return "XX" if f.pattern.fullmatch("XX") else "x"
+    return kinds.get(f.kind)
+
+
+def check_sufficiency(ruleset: Ruleset, config: settings, evaluate: Evaluator = core_evaluate) -> Violation | None:
+    """The label and validity can be recomputed from the decision's trace alone."""
+    def bad(data: dict[str, Any]) -> str | None:
+        decision = evaluate(ruleset, data, resolution=_PIN).to_json()
+        try:
+            again = recompute(ruleset, decision)
+        except KeyError as exc:
+            return f"the trace lacks {exc}"
+        stated = (decision["label"], decision["valid_from"], decision["valid_until"])
+        return None if again == stated else f"the trace gives {again}, the decision says {stated}"
+
+    return _search(assessments(ruleset), bad, config, "sufficiency", ruleset)
+
+
+# -- monotonicity -------------------------------------------------------------------------------
+
+def _optional_paths(ruleset: Ruleset, data: Any, pointer: str = "") -> list[str]:
+    """JSON pointers of present optional values without a declared default (removable = unknown)."""
+    out: list[str] = []
+    f = field_at(ruleset.plan.inputs, pointer) if pointer else ruleset.plan.inputs
+    if f is None or not isinstance(data, dict):
+        return out
+    members = f.fields if f.kind == "object" else f.entries
+    for key, value in data.items():
+        sub = members.get(key)
+        if sub is None:
+            continue
+        child = f"{pointer}/{key}"
+        if not sub.required and sub.spec.default is None:
+            out.append(child)
+        if sub.kind in ("object", "map"):
+            out.extend(_optional_paths(ruleset, value, child))
+    return out
+
+
+def _remove(data: dict[str, Any], pointer: str) -> None:
+    parts = pointer.split("/")[1:]
+    node: Any = data
+    for part in parts[:-1]:
+        node = node.get(part, {}) if isinstance(node, dict) else {}
+    if isinstance(node, dict):
+        node.pop(parts[-1], None)
+
+
+def check_information_monotonicity(ruleset: Ruleset, config: settings,
+                                   evaluate: Evaluator = core_evaluate) -> Violation | None:
+    """Supplying missing inputs never changes a met or not_met outcome and never lowers the label."""
+    def strategy() -> st.SearchStrategy[tuple[dict[str, Any], list[str]]]:
+        def with_removals(data: dict[str, Any]) -> st.SearchStrategy[tuple[dict[str, Any], list[str]]]:
+            paths = _optional_paths(ruleset, data)
+            if not paths:
+                return st.just((data, []))
+            return st.tuples(st.just(data), st.lists(st.sampled_from(paths), min_size=1, max_size=4, unique=True))
+
+        return assessments(ruleset, optional_absent=0).flatmap(with_removals)
+
+    def bad(drawn: tuple[dict[str, Any], list[str]]) -> str | None:
+        full, removed = drawn
+        partial = copy.deepcopy(full)
+        for pointer in removed:
+            _remove(partial, pointer)
+        if ruleset.plan.validator.validate(partial)[1]:
+            return None  # removing made it invalid (a required field inside an optional object)
+        more, less = evaluate(ruleset, full, resolution=_PIN), evaluate(ruleset, partial, resolution=_PIN)
+        known = {c.id: c.outcome for c in less.criteria if c.outcome != "unknown"}
+        known.update({t.label: t.outcome for t in less.tiers if t.outcome != "unknown"})
+        for ref, outcome in known.items():
+            if more.outcome_of(ref) != outcome:
+                return f"{ref} is {outcome} with {removed} missing but {more.outcome_of(ref)} when supplied"
+        if _order(ruleset, more.label) < _order(ruleset, less.label):
+            return f"supplying {removed} lowers the label from {less.label} to {more.label}"
+        return None
+
+    return _search(strategy(), bad, config, "information monotonicity", ruleset)
+
+
+def check_threshold_monotonicity(ruleset: Ruleset, config: settings,
+                                 evaluate: Evaluator = core_evaluate) -> Violation | None:
+    """Moving one scored input (a Gold indicator) further past its threshold never lowers the label."""
+    scored = {c for score in ruleset.document.scores.values() for c in score.weights}
+    targets = {cid: t for cid, t in criterion_targets(ruleset).items()
+               if not isinstance(t[2], bool) and cid in scored}
+    if not targets:
+        return None
+    ids = sorted(targets)
+
+    def bad(drawn: tuple[dict[str, Any], str, int]) -> str | None:
+        data, cid, steps = drawn
+        pointer, op, threshold = targets[cid]
+        f = field_at(ruleset.plan.inputs, pointer)
+        current = lookup(data, pointer)
+        if f is None or current is None or not isinstance(current, (int, Decimal)) or isinstance(current, bool):
+            return None
+        passing = value_for(f, op, threshold, True)
+        if passing is None:
+            return None
+        up = op in (">=", ">")
+        step = Decimal(1) if f.kind == "integer" else Decimal("0.01")
+        start = max(Decimal(current), Decimal(passing)) if up else min(Decimal(current), Decimal(passing))
+        moved = start + step * steps if up else start - step * steps
+        lo, hi = f.spec.minimum, f.spec.maximum
+        if (lo is not None and moved < lo) or (hi is not None and moved > hi):
+            return None
+        before = copy.deepcopy(data)
+        set_at(before, pointer, int(start) if f.kind == "integer" else start)
+        after = copy.deepcopy(before)
+        set_at(after, pointer, int(moved) if f.kind == "integer" else moved)
+        if ruleset.plan.validator.validate(before)[1] or ruleset.plan.validator.validate(after)[1]:
+            return None
+        a, b = evaluate(ruleset, before, resolution=_PIN), evaluate(ruleset, after, resolution=_PIN)
+        if _order(ruleset, b.label) < _order(ruleset, a.label):
+            return (f"moving {pointer} from {start} to {moved} (further past {cid}'s threshold) lowers "
+                    f"{a.label} to {b.label}")
+        return None
+
+    strategy = st.tuples(assessments(ruleset), st.sampled_from(ids), st.integers(0, 30))
+    return _search(strategy, bad, config, "threshold monotonicity", ruleset)
+
+
+# -- between versions ---------------------------------------------------------------------------
+
+def check_bump_honesty(old: Ruleset, new: Ruleset, config: settings) -> Violation | None:
+    """For a minor or patch bump, no input valid under the old version is decided differently."""
+    from ..compare.bump import declared_bump, find_counterexample
+
+    if declared_bump(old.version, new.version) in ("major", "none"):
+        return None
+    example, _ = find_counterexample(old, new, max_examples=config.max_examples)
+    if example is None:
+        return None
+    new_label = example.new.label if example.new else "invalid"
+    return Violation("bump honesty", f"{old} -> {new}", example.assessment,
+                     f"a {declared_bump(old.version, new.version)} bump, yet {old.version} decides "
+                     f"{example.old.label} and {new.version} {new_label}")
+
+
+def check_attribution(old: Ruleset, new: Ruleset, config: settings, evaluate: Evaluator = core_evaluate,
+                      diff_fn: Callable[[Ruleset, Ruleset], Any] | None = None) -> Violation | None:
+    """Where two versions decide differently, every criterion whose outcome differs is changed or new."""
+    from ..compare.bump import _changed_criteria, project
+    from ..compare.diff import semantic_diff
+
+    changed = _changed_criteria((diff_fn or semantic_diff)(old, new))
+
+    def bad(data: dict[str, Any]) -> str | None:
+        projected, _ = project(data, new.plan.inputs)
+        normal, problems = new.plan.validator.validate(projected)
+        if problems:
+            return None
+        a, b = evaluate(old, data, resolution=_PIN), evaluate(new, normal, resolution=_PIN)
+        if (a.label, a.valid_from, a.valid_until) == (b.label, b.valid_from, b.valid_until):
+            return None
+        outcomes_a = {c.id: c.outcome for c in a.criteria}
+        outcomes_b = {c.id: c.outcome for c in b.criteria}
+        differing = {c for c in outcomes_a.keys() | outcomes_b.keys() if outcomes_a.get(c) != outcomes_b.get(c)}
+        unexplained = sorted(differing - changed)
+        return f"criteria {unexplained} decide differently but the diff does not report them" if unexplained else None
+
+    return _search(assessments(old, also=(new,)), bad, config, "attribution", old)
