@@ -436,13 +436,23 @@ def _print_report(report: AuditReport, what: str, format: Format) -> None:
 
 @app.command("verify")
 def verify_command(
-    log: Annotated[Path, typer.Argument(help="A decision log (SQLite) or its JSONL export.")],
+    target: Annotated[Path, typer.Argument(help="A decision log (SQLite or JSONL export), or a rulesets directory.")],
+    examples: Annotated[int, typer.Option("--examples", help="Rulesets: generated assessments per property.")]
+    = 100,
+    out: Annotated[Path | None, typer.Option("--out", help="Rulesets: write each counterexample here as an "
+                                             "assessment file.")] = None,
     format: FormatOption = Format.text,
 ) -> None:
-    """Verify a decision log: every record's hash, the chain, the order. Exit 1 on findings."""
+    """Verify a decision log (hashes, chain, order), or check every property of a rulesets directory.
+
+    Exit 1 on findings or counterexamples.
+    """
+    if target.is_dir():
+        _verify_rulesets(target, examples, out, format)
+        return
     from .audit.replay import verify
 
-    rows, total = _log_rows(log)
+    rows, total = _log_rows(target)
     tick, done = _progress(total, "verifying")
     try:
         report = verify(rows, progress=tick)
@@ -450,6 +460,46 @@ def verify_command(
         done()
     _print_report(report, "verify", format)
     raise typer.Exit(0 if report.ok else 1)
+
+
+def _verify_rulesets(root: Path, examples: int, out: Path | None, format: Format) -> None:
+    from .testing.properties import VerifyResult, verify_registry
+
+    console = _console()
+
+    def show(result: VerifyResult) -> None:
+        if format is Format.text:
+            mark = "[green]ok[/green]" if result.violation is None else "[red]COUNTEREXAMPLE[/red]"
+            console.print(f"{result.methodology} {result.target}: {result.property} {mark} "
+                          f"({result.seconds:.1f} s)", highlight=False)
+            if result.violation is not None:
+                console.print(f"    {result.violation.message}", highlight=False)
+
+    try:
+        results = verify_registry(Registry(root), max_examples=examples, progress=show)
+    except (ResolutionError, RulesetError) as exc:
+        _err().print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    failed = [r for r in results if r.violation is not None]
+    saved: list[str] = []
+    if out is not None and failed:
+        out.mkdir(parents=True, exist_ok=True)
+        for i, r in enumerate(failed, 1):
+            assert r.violation is not None
+            name = f"{i:02d}-{r.methodology}-{r.target.replace(' -> ', '-to-')}-{r.property.replace(' ', '-')}.json"
+            (out / name).write_text(json.dumps(r.violation.to_json()["assessment"], indent=2) + "\n",
+                                    encoding="utf-8")
+            saved.append(str(out / name))
+    if format is Format.json:
+        print(json.dumps({"results": [{"methodology": r.methodology, "target": r.target, "property": r.property,
+                                       "ok": r.violation is None, "seconds": round(r.seconds, 3),
+                                       "counterexample": r.violation.to_json() if r.violation else None}
+                                      for r in results], "saved": saved}, indent=2))
+    else:
+        for path in saved:
+            console.print(f"counterexample saved: {path} (re-run: ecei-rules evaluate {path} --version ...)")
+        console.print(f"{len(results) - len(failed)} of {len(results)} property checks hold")
+    raise typer.Exit(1 if failed else 0)
 
 
 @app.command("replay")

@@ -43,6 +43,7 @@ from .._canonical import canonical_bytes, to_json
 from ..engine.decision import Decision, Resolution
 from ..engine.evaluate import evaluate as core_evaluate
 from ..engine.evaluate import lookup
+from ..errors import RulesetError
 from ..logic import UNKNOWN, k_and
 from ..ruleset.load import Ruleset, load_ruleset_text
 from ..ruleset.model import NONE_LABEL
@@ -75,16 +76,17 @@ def search_settings(max_examples: int = 100, *, shrink: bool = True) -> settings
 
 
 def _search(strategy: st.SearchStrategy[Any], bad: Callable[[Any], str | None], config: settings,
-            name: str, ruleset: Ruleset) -> Violation | None:
-    """Find (and shrink) an example for which ``bad`` returns a message."""
-    def violates(example: Any) -> bool:
-        return bad(example) is not None
+            name: str, ruleset: Ruleset, example: Callable[[Any], Any] = lambda drawn: drawn) -> Violation | None:
+    """Find (and shrink) an example for which ``bad`` returns a message; ``example`` picks the assessment
+    out of what was drawn, for the report."""
+    def violates(drawn: Any) -> bool:
+        return bad(drawn) is not None
 
     try:
         found = find(strategy, violates, settings=config)
     except (NoSuchExample, Unsatisfiable):
         return None
-    return Violation(name, str(ruleset), found, bad(found) or "")
+    return Violation(name, str(ruleset), example(found), bad(found) or "")
 
 
 def _order(ruleset: Ruleset, label: str) -> int:
@@ -214,17 +216,25 @@ def check_hash_invariance(flat_text: str, config: settings, hash_fn: HashFn = _h
         if hash_fn(same) != base:
             return "a reformatted copy (keys reordered, layout or comments changed) hashes differently"
         if param:
-            edited = copy.deepcopy(data)
-            edited["parameters"][param]["value"] = edited["parameters"][param]["value"] + 1
-            if hash_fn(_dump(edited, flow, comments)) == base:
-                return f"changing parameter {param} does not change the hash"
+            value = data["parameters"][param]["value"]
+            for changed in (value + 1, value / 2 if value else 1, value - 1):
+                edited = copy.deepcopy(data)
+                edited["parameters"][param]["value"] = changed
+                try:
+                    digest = hash_fn(_dump(edited, flow, comments))
+                except RulesetError:
+                    continue  # that edit is not a valid ruleset (a share above 1, say): try another
+                if digest == base:
+                    return f"changing parameter {param} from {value} to {changed} does not change the hash"
+                break
         return None
 
     class _Named:
         def __str__(self) -> str:
             return f"{data.get('methodology')}@{data.get('version')}"
 
-    return _search(strategy, bad, config, "content hash", _Named())  # type: ignore[arg-type]
+    return _search(strategy, bad, config, "content hash", _Named(),  # type: ignore[arg-type]
+                   example=lambda d: {"seed": d[0], "flow_style": d[1], "comments": d[2], "parameter": d[3]})
 
 
 def flatten(ruleset: Ruleset) -> str:
@@ -379,7 +389,7 @@ def check_information_monotonicity(ruleset: Ruleset, config: settings,
             return f"supplying {removed} lowers the label from {less.label} to {more.label}"
         return None
 
-    return _search(strategy(), bad, config, "information monotonicity", ruleset)
+    return _search(strategy(), bad, config, "information monotonicity", ruleset, example=lambda drawn: drawn[0])
 
 
 def check_threshold_monotonicity(ruleset: Ruleset, config: settings,
@@ -422,7 +432,7 @@ def check_threshold_monotonicity(ruleset: Ruleset, config: settings,
         return None
 
     strategy = st.tuples(assessments(ruleset), st.sampled_from(ids), st.integers(0, 30))
-    return _search(strategy, bad, config, "threshold monotonicity", ruleset)
+    return _search(strategy, bad, config, "threshold monotonicity", ruleset, example=lambda drawn: drawn[0])
 
 
 # -- between versions ---------------------------------------------------------------------------
@@ -465,3 +475,54 @@ def check_attribution(old: Ruleset, new: Ruleset, config: settings, evaluate: Ev
         return f"criteria {unexplained} decide differently but the diff does not report them" if unexplained else None
 
     return _search(assessments(old, also=(new,)), bad, config, "attribution", old)
+
+
+@dataclass
+class VerifyResult:
+    """One property run on one version (or pair) of a methodology."""
+
+    methodology: str
+    target: str  # a version, or "old -> new"
+    property: str
+    violation: Violation | None
+    seconds: float
+
+
+def verify_registry(registry: Any, *, max_examples: int = 100,
+                    progress: Callable[[VerifyResult], None] | None = None) -> list[VerifyResult]:
+    """Run every property over every version and consecutive pair of every methodology in a registry."""
+    import functools
+    import itertools
+    import time
+
+    results: list[VerifyResult] = []
+    config = search_settings(max_examples)
+
+    def run(methodology: str, target: str, name: str, check: Callable[[], Violation | None]) -> None:
+        start = time.perf_counter()
+        result = VerifyResult(methodology, target, name, check(), time.perf_counter() - start)
+        results.append(result)
+        if progress is not None:
+            progress(result)
+
+    for methodology in registry.methodologies():
+        versions = registry.versions(methodology)
+        hash_config = search_settings(min(max_examples, 12))
+        for version in versions:
+            r = registry.get(methodology, version)
+            checks: list[tuple[str, Callable[[], Violation | None]]] = [
+                ("determinism", functools.partial(check_determinism, r, config)),
+                ("replay", functools.partial(check_replay, r, config)),
+                ("content hash", functools.partial(check_hash_invariance, flatten(r), hash_config)),
+                ("sufficiency", functools.partial(check_sufficiency, r, config)),
+                ("information monotonicity", functools.partial(check_information_monotonicity, r, config)),
+                ("threshold monotonicity", functools.partial(check_threshold_monotonicity, r, config)),
+            ]
+            for name, check in checks:
+                run(methodology, version, name, check)
+        for old_v, new_v in itertools.pairwise(versions):
+            old, new = registry.get(methodology, old_v), registry.get(methodology, new_v)
+            pair = f"{old_v} -> {new_v}"
+            run(methodology, pair, "bump honesty", functools.partial(check_bump_honesty, old, new, config))
+            run(methodology, pair, "attribution", functools.partial(check_attribution, old, new, config))
+    return results
