@@ -14,3 +14,5 @@ settings.register_profile("ci", max_examples=100, deadline=None, derandomize=Tru
                           print_blob=True, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("deep", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+pytest_plugins = ["pytester"]
