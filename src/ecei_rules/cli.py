@@ -128,8 +128,9 @@ def evaluate(
         try:
             if version is not None:
                 registry.get(methodology, version)
-            else:
-                registry.versions(methodology)
+            else:  # load every version now: a broken one stops here with its diagnostics
+                for v in registry.versions(methodology):
+                    registry.get(methodology, v)
         except ResolutionError as exc:
             _err().print(f"[red]error:[/red] {exc}")
             raise typer.Exit(2) from None
@@ -352,6 +353,15 @@ def record(
         _err().print(f"[red]error:[/red] --at {decided_at!r} is not an ISO 8601 date and time")
         raise typer.Exit(2) from None
     registry = _registry(rulesets)
+    try:
+        for v in [version] if version else registry.versions(methodology):
+            registry.get(methodology, v)
+    except ResolutionError as exc:
+        _err().print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    except RulesetError as exc:
+        print_diagnostics(exc.diagnostics, _err())
+        raise typer.Exit(2) from None
     resolve = registry_resolver(registry, methodology, version)
     console = _console()
     recorded = failures = 0
@@ -600,6 +610,9 @@ def schema(
         chosen = registry.get(methodology, version or registry.versions(methodology)[-1])
     except ResolutionError as exc:
         _err().print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    except RulesetError as exc:
+        print_diagnostics(exc.diagnostics, _err())
         raise typer.Exit(2) from None
     title = f"{chosen.methodology} {chosen.version} assessment"
     print(json.dumps(json_schema(chosen.plan.inputs, title=title), indent=2))

@@ -168,7 +168,12 @@ class Registry:
             if starts <= on and (best is None or starts >= best.document.effective_from):
                 best = ruleset
         if best is None:
-            first = min(self.get(methodology, v).document.effective_from for v in self.versions(methodology))
+            eligible = [self.get(methodology, v) for v in self.versions(methodology)]
+            eligible = [r for r in eligible if allow_unpublished or r.document.status in OFFICIAL]
+            if not eligible:
+                raise ResolutionError(f"{methodology} has no published version (only drafts or withdrawn ones); "
+                                      "allow unpublished versions to simulate with them")
+            first = min(r.document.effective_from for r in eligible)
             raise ResolutionError(
                 f"no version of {methodology} is in force on {on.isoformat()}: the first took effect on "
                 f"{first.isoformat()}"

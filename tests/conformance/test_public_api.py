@@ -5,8 +5,10 @@ from __future__ import annotations
 import copy
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 from pydantic import BaseModel, ValidationError
 
 import ecei_rules
@@ -64,7 +66,35 @@ def test_evaluate_does_not_touch_its_input_and_repeats_byte_for_byte() -> None:
 
 
 def test_ruleset_json_schema_is_json_and_documents_sections() -> None:
-    """The ruleset JSON Schema serialises and describes the top-level sections."""
+    """The ruleset JSON Schema serialises and describes the top-level sections (of a complete file)."""
     schema = json.loads(json.dumps(ruleset_json_schema()))
     for key in ("methodology", "version", "inputs", "criteria", "tiers", "validity"):
-        assert schema["properties"][key]["description"]
+        assert schema["else"]["properties"][key]["description"]
+
+
+def _validator() -> Any:
+    import jsonschema
+
+    return jsonschema.Draft202012Validator(ruleset_json_schema())
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).parents[2] / "rulesets").glob("*/*.yaml")),
+                         ids=lambda p: p.name)
+def test_ruleset_json_schema_accepts_every_shipped_file(path: Path) -> None:
+    """Editors validating with the published schema accept the shipped files, extends patches included."""
+    data = json.loads(json.dumps(yaml.safe_load(path.read_text(encoding="utf-8")), default=str))
+    assert list(_validator().iter_errors(data)) == []
+
+
+def test_ruleset_json_schema_rejects_a_misspelt_key_in_a_patch() -> None:
+    """In a file that extends another, a misspelt criterion key ('whn') is still an error for editors."""
+    patch = {"extends": "1.0.0", "version": "1.1.0", "status": "published", "effective_from": "2012-01-01",
+             "criteria": {"x": {"whn": "a"}}}
+    assert list(_validator().iter_errors(patch))
+
+
+def test_ruleset_json_schema_requires_every_section_without_extends() -> None:
+    """A file without extends must have the required sections: title, status, inputs, criteria, ..."""
+    errors = list(_validator().iter_errors({"methodology": "x", "version": "1.0.0"}))
+    missing = {e.message.split("'")[1] for e in errors if e.validator == "required"}
+    assert {"title", "status", "effective_from", "inputs", "criteria", "labels", "tiers", "validity"} <= missing

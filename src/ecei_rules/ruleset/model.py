@@ -6,6 +6,7 @@ descriptions flow into the published JSON Schema that editors use while rulesets
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import re
 from decimal import Decimal
@@ -258,12 +259,39 @@ class RulesetDocument(_Model):
 
 def ruleset_json_schema() -> dict[str, Any]:
     """The JSON Schema of ruleset files, for editors (yaml-language-server) and docs."""
-    schema = RulesetDocument.model_json_schema()
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "ecei-rules ruleset"
-    # a version that extends another states only what changes: nothing else is required
-    schema["description"] = (
-        "A ruleset version. With 'extends', the file is a merge patch over the base version and "
-        "only version, status and effective_from are required."
-    )
-    return schema
+    full = RulesetDocument.model_json_schema()
+    defs = full.pop("$defs", {})
+    # a version that extends another is a merge patch: nothing else is required, null deletes
+    patch = _as_patch(copy.deepcopy(full))
+    patch["required"] = ["extends", "version", "status", "effective_from"]
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "ecei-rules ruleset",
+        "description": "A ruleset version. With 'extends', the file is a JSON merge patch (RFC 7396) over the "
+        "base version: only version, status and effective_from are required, and null deletes a key.",
+        "$defs": {**defs, **{f"{name}Patch": _as_patch(copy.deepcopy(d)) for name, d in defs.items()}},
+        "if": {"required": ["extends"]},
+        "then": patch,
+        "else": full,
+    }
+
+
+def _as_patch(schema: Any) -> Any:
+    """The merge-patch form of a schema: no required keys, null allowed, references to patch forms."""
+    if isinstance(schema, list):
+        return [_as_patch(v) for v in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key in ("required", "default"):
+            continue  # keywords only: property names are handled below
+        if key in ("properties", "patternProperties") and isinstance(value, dict):
+            out[key] = {name: {"anyOf": [_as_patch(sub), {"type": "null"}]} for name, sub in value.items()}
+        elif key == "additionalProperties" and isinstance(value, dict):
+            out[key] = {"anyOf": [_as_patch(value), {"type": "null"}]}
+        elif key == "$ref" and isinstance(value, str):
+            out[key] = value + "Patch"
+        else:
+            out[key] = _as_patch(value)
+    return out
