@@ -9,8 +9,10 @@ diagnostics.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from ..errors import did_you_mean, pointer_join
@@ -67,6 +69,11 @@ class ScorePlan:
     threshold: Decimal | int
     total: Decimal | int
     threshold_use: ParameterUse
+
+    @functools.cached_property
+    def required(self) -> Fraction:
+        """The met weight needed: threshold x total, exactly."""
+        return Fraction(self.threshold) * Fraction(self.total)
 
 
 @dataclass(frozen=True)

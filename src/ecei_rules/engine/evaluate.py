@@ -221,3 +221,52 @@ def _num(value: Decimal) -> Decimal | int:
 
 
 
+
+
+def decide_label(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessment) -> tuple[str, Any, Any]:
+    """The fast path: (label, valid_from, valid_until) with the same semantics as :func:`evaluate`,
+    without building the trace. Validates raw data like :func:`evaluate`; pass an
+    :class:`Assessment` to skip validation.
+    """
+    if isinstance(assessment, Assessment) and assessment.ruleset_sha256 == ruleset.sha256:
+        env: dict[str, Any] = dict(assessment.data)
+    else:
+        raw = dict(assessment.data) if isinstance(assessment, Assessment) else assessment
+        env = dict(validate_assessment(ruleset, raw).data)
+    plan = ruleset.plan
+    values: dict[str, Any] = {}
+    for c in plan.criteria:
+        v = c.compiled.fn(env)
+        values[c.id] = v if v is True or v is False else UNKNOWN
+    for comp in plan.composites:
+        if isinstance(comp, GroupPlan):
+            values[comp.id] = k_and([values[m] for m in comp.spec.all_of])
+        else:
+            met: Decimal | int = 0
+            unknown: Decimal | int = 0
+            for ref, weight in comp.spec.weights.items():
+                v = values[ref]
+                if v is True:
+                    met += weight
+                elif v is UNKNOWN:
+                    unknown += weight
+            need = comp.required
+            values[comp.id] = True if met >= need else (False if met + unknown < need else UNKNOWN)
+    label = NONE_LABEL
+    doc = plan.doc
+    for tier_label in doc.labels:
+        if k_and([values[r] for r in doc.tiers[tier_label].requires]) is True:
+            label = tier_label
+    if label == NONE_LABEL:
+        return label, None, None
+    env["label"] = label
+    start = plan.valid_from.fn(env)
+    for rule in plan.rules:
+        if label not in rule.spec.labels:
+            continue
+        applies = rule.when.fn(env) if rule.when is not None else True
+        if applies is False:
+            continue
+        end = rule.valid_until.fn(env) if applies is True else UNKNOWN
+        return label, None if start is UNKNOWN else start, None if end is UNKNOWN else end
+    return label, None if start is UNKNOWN else start, None
