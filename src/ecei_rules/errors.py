@@ -20,6 +20,9 @@ from typing import Literal
 
 Severity = Literal["error", "warning"]
 
+#: Where each code is explained in the documentation site (``docs/reference/errors.md`` when built).
+DOCS_PAGE = "reference/errors/"
+
 #: Every diagnostic code with a one-line summary. Codes are stable: never reuse one.
 CODES: dict[str, str] = {
     "E001": "the file cannot be read, or is not UTF-8 text",
@@ -104,7 +107,12 @@ class Diagnostic:
             "column": self.column,
             "pointer": self.pointer,
             "suggestion": self.suggestion,
+            "docs": self.docs(),
         }
+
+    def docs(self) -> str:
+        """The code's anchor on the documentation site, relative to the site root."""
+        return f"{DOCS_PAGE}#{self.code.lower()}"
 
 
 class EceiRulesError(Exception):
