@@ -6,6 +6,7 @@
 from .engine.decision import Decision, Resolution
 from .engine.evaluate import Assessment, check_assessment, evaluate, validate_assessment
 from .errors import AssessmentError, Diagnostic, EceiRulesError, ResolutionError, RulesetError
+from .explain import Explanation, explain
 from .ruleset.load import Ruleset, check_ruleset, load_ruleset, load_ruleset_text
 
 __version__ = "0.1.0"
@@ -16,6 +17,7 @@ __all__ = [
     "Decision",
     "Diagnostic",
     "EceiRulesError",
+    "Explanation",
     "Resolution",
     "ResolutionError",
     "Ruleset",
@@ -23,6 +25,7 @@ __all__ = [
     "check_assessment",
     "check_ruleset",
     "evaluate",
+    "explain",
     "load_ruleset",
     "load_ruleset_text",
     "validate_assessment",

@@ -29,6 +29,7 @@ def test_wheel_contains_every_shipped_ruleset(wheel: Path) -> None:
     shipped = sorted(p.relative_to(ROOT / "rulesets").as_posix() for p in (ROOT / "rulesets").glob("*/*.yaml"))
     assert shipped, "no rulesets in the repository"
     assert {f"ecei_rules/_rulesets/{name}" for name in shipped} <= names
+    assert "ecei_rules/messages/en.yaml" in names  # the explanations' message templates
 
 
 def test_installed_wheel_decides_outside_the_repository(wheel: Path, tmp_path: Path) -> None:

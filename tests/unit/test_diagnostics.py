@@ -498,6 +498,7 @@ def test_diagnostic_text_and_json_form() -> None:
     assert d.to_dict() == {
         "code": "E104", "severity": "error", "message": "unknown input 'scroe'", "file": "r.yaml",
         "line": 18, "column": 11, "pointer": "/criteria/c/when", "suggestion": "did you mean 'score'?",
+        "docs": "reference/errors/#e104",  # the code's anchor on the documentation site
     }
 
 

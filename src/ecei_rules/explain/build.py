@@ -1,0 +1,668 @@
+"""Build an :class:`~ecei_rules.explain.model.Explanation` from a ruleset version and an assessment.
+
+Everything is read from the decision's trace and the ruleset: outcomes, values read,
+thresholds with their provenance, clauses, weights. The sentences come from the message
+templates of the chosen language; no wording is written here.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import dataclasses
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from ..batch import registry_resolver
+from ..engine.compile import ScorePlan
+from ..engine.decision import CriterionResult, Decision, Resolution
+from ..engine.evaluate import Assessment, evaluate, lookup, validate_assessment
+from ..errors import AssessmentError
+from ..registry import DEFAULT_METHODOLOGY, Registry
+from ..ruleset.expr import parse
+from ..ruleset.inputs import Field
+from ..ruleset.load import Ruleset
+from ..ruleset.model import NONE_LABEL
+from ..testing.strategies import criterion_targets, field_at, relations, set_at, value_for
+from . import model as m
+from . import paths
+from .messages import DEFAULT_LANGUAGE, Messages
+from .paths import Structure, TierSolution, flatten, solve
+
+#: A numeric value within this share of its threshold is a near miss (or narrowly met).
+DEFAULT_NEAR_MARGIN = Decimal("0.1")
+#: Change sets listed per tier; the count, the options and the compact form stay exact.
+DEFAULT_MAX_CHANGE_SETS = 10
+
+_MISSING = lookup({}, "/absent")  # the marker the engine's lookup returns for an absent value
+
+
+@dataclass(frozen=True)
+class Check:
+    """One comparison of a criterion: ``<pointer> op threshold``, or ``factor * <pointer> op k * <other>``."""
+
+    pointer: str
+    op: str
+    threshold: Decimal | bool | None = None  # None: compared with another input
+    factor: int = 1
+    other: str | None = None
+    other_factor: int = 1
+
+
+@dataclass(frozen=True)
+class _Analysis:
+    """What explaining needs of a ruleset version, computed once per version."""
+
+    structure: Structure
+    checks: dict[str, tuple[Check, ...]]  # criteria that are a comparison or an 'and' of comparisons
+    reads: dict[str, tuple[str, ...]]
+    tiers_of: dict[str, tuple[str, ...]]
+    weights_of: dict[str, dict[str, Decimal | int]]
+    fixed_inputs: tuple[str, ...]
+
+
+_ANALYSES: dict[str, _Analysis] = {}
+
+
+def _holds_date(f: Field) -> bool:
+    if f.kind == "date":
+        return True
+    children = [*f.fields.values(), *f.entries.values(), *([f.items] if f.items is not None else [])]
+    return any(_holds_date(c) for c in children)
+
+
+def fixed_inputs(ruleset: Ruleset) -> tuple[str, ...]:
+    """The inputs no change of the organisation can alter: root inputs that are or hold dates.
+
+    A date records when something happened (``assessed_on``; the ``history`` of earlier labels
+    with their award dates), so a criterion that reads only such inputs cannot be met by
+    changing the assessment. Callers may pass their own list to :func:`explain`.
+    """
+    return tuple(f"/{name}" for name, f in ruleset.plan.inputs.fields.items() if _holds_date(f))
+
+
+def criterion_checks(ruleset: Ruleset) -> dict[str, tuple[Check, ...]]:
+    """Criteria made of comparisons: one, or a conjunction of them, each of an input with a threshold
+    (:func:`~ecei_rules.testing.strategies.criterion_targets`) or with another input
+    (:func:`~ecei_rules.testing.strategies.relations`, e.g. ``2 * private > committed``).
+
+    ``EC5: a >= 5 and b >= 2`` gives two checks; a criterion with any other part (a count, a
+    generator over a list, a chained comparison) is left out: it is explained as a condition.
+    """
+    simple = criterion_targets(ruleset)
+    out: dict[str, tuple[Check, ...]] = {cid: (Check(*t),) for cid, t in simple.items()}
+    doc = ruleset.document
+
+    def one(cid: str, crit: Any, tree: ast.expr, i: int) -> Check | None:
+        key = f"{cid}\x00{i}"
+        shim = dataclasses.replace(ruleset, document=doc.model_copy(
+            update={"criteria": {key: crit.model_copy(update={"when": ast.unparse(tree)})}}))
+        found = criterion_targets(shim).get(key)
+        if found is not None:
+            return Check(*found)
+        if isinstance(tree, ast.Compare) and len(tree.ops) == 1:
+            rels = relations(shim)
+            if len(rels) == 1:
+                a, ka, op, b, kb = rels[0]
+                fields = ruleset.plan.inputs
+                if ka > 0 and kb > 0 and field_at(fields, a) is not None and field_at(fields, b) is not None:
+                    return Check(a, op, None, ka, b, kb)
+        return None
+
+    for cid, crit in doc.criteria.items():
+        if cid in out:
+            continue
+        tree, _ = parse(crit.when)
+        if tree is None:
+            continue
+        parts = tree.values if isinstance(tree, ast.BoolOp) and isinstance(tree.op, ast.And) else [tree]
+        checks = [one(cid, crit, part, i) for i, part in enumerate(parts)]
+        if all(c is not None for c in checks):
+            out[cid] = tuple(c for c in checks if c is not None)
+    return out
+
+
+def _analysis(ruleset: Ruleset) -> _Analysis:
+    cached = _ANALYSES.get(ruleset.sha256)
+    if cached is not None:
+        return cached
+    plan = ruleset.plan
+    doc = plan.doc
+    order = {c.id: i for i, c in enumerate(plan.criteria)}
+    weights = {sid: {c: Fraction(w) for c, w in s.weights.items()} for sid, s in doc.scores.items()}
+    required = {sp.id: Fraction(sp.threshold) * Fraction(sp.total)
+                for sp in plan.composites if isinstance(sp, ScorePlan)}
+    structure = Structure({gid: g.all_of for gid, g in doc.groups.items()}, weights, required, order)
+    tiers_of: dict[str, list[str]] = {}
+    for label in doc.labels:
+        direct, scores = flatten(structure, doc.tiers[label].requires)
+        for ref in [*direct, *scores, *(c for s in scores for c in doc.scores[s].weights)]:
+            if label not in tiers_of.setdefault(ref, []):
+                tiers_of[ref].append(label)
+    weights_of: dict[str, dict[str, Decimal | int]] = {}
+    for sid, score in doc.scores.items():
+        for cid, w in score.weights.items():
+            weights_of.setdefault(cid, {})[sid] = w
+    analysis = _Analysis(structure, criterion_checks(ruleset), {c.id: c.reads for c in plan.criteria},
+                         {k: tuple(v) for k, v in tiers_of.items()}, weights_of, fixed_inputs(ruleset))
+    if len(_ANALYSES) > 64:
+        _ANALYSES.clear()
+    _ANALYSES[ruleset.sha256] = analysis
+    return analysis
+
+
+def _exact(value: Fraction | Decimal | int) -> Decimal | int:
+    """An exact number for the JSON form (the fractions here have finite decimal forms)."""
+    if isinstance(value, Fraction):
+        if value.denominator == 1:
+            return value.numerator
+        value = Decimal(value.numerator) / Decimal(value.denominator)
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else value.normalize()
+    return value
+
+
+def _passes(op: str, value: Any, threshold: Any) -> bool:
+    if isinstance(threshold, bool) or isinstance(value, bool):
+        return value is threshold if op == "==" else False
+    v, t = Fraction(value), Fraction(threshold)
+    return {">=": v >= t, "<=": v <= t, ">": v > t, "<": v < t, "==": v == t}[op]
+
+
+def _tidy(value: Fraction) -> Decimal | int | Fraction:
+    """An exact fraction as int or Decimal when it has a finite decimal form."""
+    den = value.denominator
+    for p in (2, 5):
+        while den % p == 0:
+            den //= p
+    return _exact(value) if den == 1 else value
+
+
+def _passing(f: Field, op: str, threshold: Any) -> Any:
+    """A value of ``f`` that passes ``value op threshold`` (the threshold itself when it passes), or None."""
+    if isinstance(threshold, bool):
+        return value_for(f, op, threshold, True)
+    t = Fraction(threshold)
+    if f.kind == "integer":
+        if op == "==" and t.denominator != 1:
+            return None
+        v = {">": math.floor(t) + 1, ">=": math.ceil(t), "<": math.ceil(t) - 1, "<=": math.floor(t)}.get(op, int(t))
+        lo, hi = f.spec.minimum, f.spec.maximum
+        return v if (lo is None or v >= lo) and (hi is None or v <= hi) else None
+    if not isinstance(threshold, Fraction):
+        return value_for(f, op, Decimal(threshold), True)  # keeps the threshold's own digits (0.30)
+    exact = _tidy(t)
+    return value_for(f, op, Decimal(exact), True) if not isinstance(exact, Fraction) else None
+
+
+@dataclass(frozen=True)
+class _Step:
+    """One comparison of a criterion, resolved against the assessment."""
+
+    check: Check
+    threshold: Any  # None: compared with another input that is missing
+    value: Any
+    present: bool
+    passes: bool
+    target: Any  # a passing value, or None
+
+
+class _Builder:
+    def __init__(self, ruleset: Ruleset, data: Mapping[str, Any], decision: Decision, messages: Messages,
+                 margin: Decimal, cap: int, fixed: Sequence[str] | None) -> None:
+        self.ruleset = ruleset
+        self.doc = ruleset.plan.doc
+        self.data = data
+        self.decision = decision
+        self.msg = messages
+        self.margin = margin
+        self.cap = cap
+        self.a = _analysis(ruleset)
+        self.fixed = tuple(fixed) if fixed is not None else self.a.fixed_inputs
+        self.crit: dict[str, CriterionResult] = {c.id: c for c in decision.criteria}
+        self.outcomes: dict[str, str] = {c.id: c.outcome for c in decision.criteria}
+        self.groups = {g.id: g for g in decision.groups}
+        self.scores = {s.id: s for s in decision.scores}
+        self._changes: dict[str, m.CriterionChange] = {}
+
+    # -- names and values -------------------------------------------------------------------
+
+    def outcome(self, outcome: str) -> str:
+        return self.msg.template(f"outcome.{outcome}")
+
+    def input_name(self, pointer: str) -> str:
+        """``/indicators/3.2`` -> ``3.2 (Share of private funds ...)``; ``/a/b`` -> ``a.b``."""
+        parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]]
+        parent = field_at(self.ruleset.plan.inputs, pointer.rsplit("/", 1)[0]) if len(parts) > 1 else None
+        if parent is not None and parent.kind == "map":
+            entry = parent.entries.get(parts[-1])
+            if entry is not None and entry.spec.description:
+                return f"{parts[-1]} ({entry.spec.description})"
+        return ".".join(parts)
+
+    def ref_name(self, ref: str) -> str:
+        title = (self.crit[ref].title if ref in self.crit else self.groups[ref].title if ref in self.groups
+                 else self.scores[ref].title if ref in self.scores else ref)
+        return f"{title} ({ref})"
+
+    def requirement(self, op: str, threshold: Any) -> str:
+        return self.msg(f"requirement.{op}", threshold=threshold)
+
+    def reads(self, c: CriterionResult) -> str:
+        items = [self.msg("criterion.read", input=self.input_name(p), value=v) for p, v in c.inputs.items()]
+        items += [self.msg("criterion.read_missing", input=self.input_name(p)) for p in c.missing]
+        return self.msg.join(items)
+
+    def is_fixed(self, pointer: str) -> bool:
+        return any(pointer == f or pointer.startswith(f + "/") for f in self.fixed)
+
+    def fixed_reads(self, cid: str) -> tuple[str, ...]:
+        return tuple(p for p in self.a.reads.get(cid, ()) if self.is_fixed(p))
+
+    def steps(self, cid: str, *, planned: bool) -> list[_Step]:
+        """Each comparison of a criterion with its threshold, value and a passing value.
+
+        With ``planned``, a comparison with another input uses that input's planned value when an
+        earlier comparison of the criterion changes it (``committed >= 15 and 2 * private > committed``
+        raises committed first, then asks for more than half of the new value).
+        """
+        plan: dict[str, Any] = {}
+        out: list[_Step] = []
+        for chk in self.a.checks.get(cid, ()):
+            found = lookup(self.data, chk.pointer)
+            present = found is not _MISSING
+            threshold: Any = chk.threshold
+            if chk.other is not None:
+                other = plan[chk.other] if planned and chk.other in plan else lookup(self.data, chk.other)
+                valid = other is not _MISSING and not isinstance(other, bool)
+                threshold = _tidy(Fraction(chk.other_factor * other) / chk.factor) if valid else None
+            f = field_at(self.ruleset.plan.inputs, chk.pointer)
+            target = _passing(f, chk.op, threshold) if f is not None and threshold is not None else None
+            passes = present and threshold is not None and _passes(chk.op, found, threshold)
+            if planned and not passes and target is not None:
+                plan[chk.pointer] = target
+            out.append(_Step(chk, threshold, found if present else None, present, passes, target))
+        return out
+
+    def changeable(self, cid: str) -> bool:
+        reads = self.a.reads.get(cid, ())
+        if not reads or len(self.fixed_reads(cid)) == len(reads):
+            return False
+        return all(st.target is not None for st in self.steps(cid, planned=True) if st.threshold is not None)
+
+    # -- the trace in words -----------------------------------------------------------------
+
+    def comparisons(self, cid: str) -> tuple[m.Comparison, ...]:
+        return tuple(m.Comparison(pointer=st.check.pointer, input=self.input_name(st.check.pointer), op=st.check.op,
+                                  threshold=st.threshold, relative_to=st.check.other, value=st.value,
+                                  present=st.present) for st in self.steps(cid, planned=False))
+
+    def part(self, comp: m.Comparison) -> str:
+        if comp.threshold is None:
+            return self.msg("criterion.part_open", input=comp.input, value=comp.value if comp.present else None,
+                            other=self.input_name(comp.relative_to or ""))
+        requirement = self.requirement(comp.op, comp.threshold)
+        if comp.relative_to is not None:
+            other = lookup(self.data, comp.relative_to)
+            requirement += " " + self.msg("criterion.relative", other=self.input_name(comp.relative_to), value=other)
+        return self.msg("criterion.part" if comp.present else "criterion.part_missing", input=comp.input,
+                        value=comp.value, requirement=requirement)
+
+    def criterion(self, c: CriterionResult) -> m.CriterionExplanation:
+        comps = self.comparisons(c.id)
+        common: dict[str, Any] = {"title": c.title, "id": c.id, "outcome": self.outcome(c.outcome)}
+        if comps:
+            sentence = self.msg("criterion.compared", parts=self.msg.join([self.part(x) for x in comps]), **common)
+        elif c.inputs or c.missing:
+            sentence = self.msg("criterion.other", reads=self.reads(c), **common)
+        else:
+            sentence = self.msg("criterion.other_nothing", **common)
+        return m.CriterionExplanation(
+            id=c.id, title=c.title, clause=c.clause, outcome=c.outcome, condition=c.condition, inputs=c.inputs,
+            missing=c.missing, parameters=c.parameters, comparisons=comps, fixed=not self.changeable(c.id),
+            fixed_inputs=self.fixed_reads(c.id), tiers=self.a.tiers_of.get(c.id, ()),
+            weights=dict(self.a.weights_of.get(c.id, {})), sentence=sentence,
+        )
+
+    def group(self, gid: str) -> m.GroupExplanation:
+        g = self.groups[gid]
+        not_met = tuple(r for r in g.all_of if self.decision.outcome_of(r) == "not_met")
+        unknown = tuple(r for r in g.all_of if self.decision.outcome_of(r) == "unknown")
+        sentence = self.msg(f"group.{g.outcome}", title=g.title, id=gid,
+                            failing=self.msg.join([self.ref_name(r) for r in not_met]),
+                            unknown=self.msg.join([self.ref_name(r) for r in unknown]))
+        return m.GroupExplanation(id=gid, title=g.title, clause=self.doc.groups[gid].clause, outcome=g.outcome,
+                                  all_of=g.all_of, not_met=not_met, unknown=unknown, sentence=sentence)
+
+    def score(self, sid: str) -> m.ScoreExplanation:
+        s = self.scores[sid]
+        short = max(Fraction(s.required_weight) - Fraction(s.met_weight), Fraction(0))
+        sentence = self.msg("score.sentence", title=s.title, id=sid, outcome=self.outcome(s.outcome),
+                            met=s.met_weight, total=s.total_weight, unknown=s.unknown_weight,
+                            required=s.required_weight, share=s.threshold.value)
+        if short > 0:
+            sentence += " " + self.msg("score.short", short=short)
+        return m.ScoreExplanation(
+            id=sid, title=s.title, clause=s.clause, outcome=s.outcome, met_weight=s.met_weight,
+            unknown_weight=s.unknown_weight, total_weight=s.total_weight, required_weight=s.required_weight,
+            shortfall=_exact(short), threshold=s.threshold, weights_provenance=s.weights_provenance,
+            weights_source=s.weights_source,
+            not_met=tuple(c for c in s.weights if self.outcomes.get(c) == "not_met"),
+            unknown=tuple(c for c in s.weights if self.outcomes.get(c) == "unknown"), sentence=sentence,
+        )
+
+    def tier(self, label: str, awarded: bool) -> m.TierExplanation:
+        t = next(t for t in self.decision.tiers if t.label == label)
+        not_met: list[str] = []
+        unknown: list[str] = []
+
+        def walk(ref: str) -> None:
+            if ref in self.groups:
+                for member in self.groups[ref].all_of:
+                    walk(member)
+                return
+            outcome = self.decision.outcome_of(ref)
+            bucket = not_met if outcome == "not_met" else unknown if outcome == "unknown" else None
+            if bucket is not None and ref not in bucket:
+                bucket.append(ref)
+
+        for ref in t.requires:
+            walk(ref)
+        missing: set[str] = set()
+        for ref in unknown:
+            if ref in self.crit:
+                missing.update(self.crit[ref].missing)
+            elif ref in self.scores:
+                for c in self.scores[ref].weights:
+                    if self.outcomes.get(c) == "unknown":
+                        missing.update(self.crit[c].missing)
+        names: dict[str, Any] = {
+            "failing": self.msg.join([self.ref_name(r) for r in not_met]),
+            "unknown": self.msg.join([self.ref_name(r) for r in unknown]),
+            "missing": self.msg.join(sorted(self.input_name(p) for p in missing)),
+        }
+        if t.outcome == "met":
+            sentence = self.msg("tier.met", title=t.title,
+                                requirements=self.msg.join([self.ref_name(r) for r in t.requires]),
+                                count_verb=self.msg.template("tier.met_count", len(t.requires)))
+        elif t.outcome == "not_met":
+            sentence = self.msg("tier.not_met_unknown" if unknown else "tier.not_met", title=t.title, **names)
+        else:
+            sentence = self.msg("tier.unknown", title=t.title, **names)
+        if awarded:
+            sentence += " " + self.msg.template("tier.awarded")
+        return m.TierExplanation(label=label, title=t.title, outcome=t.outcome, awarded=awarded, requires=t.requires,
+                                 not_met=tuple(not_met), unknown=tuple(unknown), missing=tuple(sorted(missing)),
+                                 sentence=sentence)
+
+    def near(self) -> tuple[list[m.NearMiss], list[m.NearMiss]]:
+        misses: list[tuple[Fraction, int, m.NearMiss]] = []
+        passes: list[tuple[Fraction, int, m.NearMiss]] = []
+        for i, c in enumerate(self.decision.criteria):
+            for comp in self.comparisons(c.id):
+                value, threshold = comp.value, comp.threshold
+                if not comp.present or comp.relative_to is not None or isinstance(threshold, bool) \
+                        or isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+                    continue
+                distance = abs(Fraction(value) - Fraction(threshold))
+                if threshold == 0 or distance > Fraction(self.margin) * abs(Fraction(threshold)):
+                    continue
+                met = _passes(comp.op, value, threshold)
+                item = m.NearMiss(
+                    criterion=c.id, title=c.title, outcome="met" if met else "not_met", pointer=comp.pointer,
+                    input=comp.input, value=value, op=comp.op, threshold=_exact(threshold),
+                    distance=_exact(distance), tiers=self.a.tiers_of.get(c.id, ()),
+                    sentence=self.msg("near.narrow" if met else "near.miss", title=c.title, id=c.id, input=comp.input,
+                                      value=value, requirement=self.requirement(comp.op, threshold), gap=distance),
+                )
+                (passes if met else misses).append((distance / abs(Fraction(threshold)), i, item))
+        return [x[2] for x in sorted(misses, key=lambda x: x[:2])], [x[2] for x in sorted(passes, key=lambda x: x[:2])]
+
+    # -- what it takes ----------------------------------------------------------------------
+
+    def change(self, cid: str) -> m.CriterionChange:
+        if cid in self._changes:
+            return self._changes[cid]
+        c = self.crit[cid]
+        fixed_reads = self.fixed_reads(cid)
+        base: dict[str, Any] = {"criterion": cid, "title": c.title, "clause": c.clause, "outcome": c.outcome,
+                                "fixed_inputs": fixed_reads}
+        steps = self.steps(cid, planned=True)
+        todo = [st for st in steps if not st.passes]
+        concrete = bool(todo) and all(st.threshold is not None and st.target is not None for st in todo)
+        if not self.changeable(cid):
+            impossible = next((st for st in steps if st.threshold is not None and st.target is None), None)
+            if impossible is not None:
+                sentence = self.msg("change.impossible", title=c.title, id=cid,
+                                    input=self.input_name(impossible.check.pointer),
+                                    requirement=self.requirement(impossible.check.op, impossible.threshold))
+            else:
+                names = [self.input_name(p) for p in fixed_reads] or [self.msg.template("list.none")]
+                sentence = self.msg("change.fixed", title=c.title, id=cid, inputs=self.msg.join(names))
+            out = m.CriterionChange(kind="fixed", sentence=sentence, **base)
+        elif concrete and (problem := self.inconsistency(todo)) is not None:
+            # the values each comparison needs would break a consistency check of the inputs
+            sentence = self.msg("change.inconsistent", title=c.title, id=cid, problem=problem, reads=self.reads(c))
+            out = m.CriterionChange(kind="condition", sentence=sentence, **base)
+        elif concrete:
+            changes: list[m.InputChange] = []
+            words: list[str] = []
+            for st in todo:
+                change = m.InputChange(pointer=st.check.pointer, input=self.input_name(st.check.pointer),
+                                       present=st.present, current=st.value, target=st.target, op=st.check.op,
+                                       threshold=st.threshold, relative_to=st.check.other)
+                changes.append(change)
+                if not st.present:
+                    words.append(self.msg("change.provide", input=change.input,
+                                          requirement=self.requirement(st.check.op, st.threshold)))
+                else:
+                    verb = {">=": "raise", ">": "raise", "<=": "lower", "<": "lower"}.get(st.check.op, "set")
+                    words.append(self.msg(f"change.{verb}", input=change.input, current=st.value, target=st.target))
+            out = m.CriterionChange(kind="input", changes=tuple(changes), sentence=self.msg.join(words), **base)
+        else:
+            if c.inputs or c.missing:
+                sentence = self.msg("change.condition", title=c.title, id=cid, reads=self.reads(c))
+            else:
+                sentence = self.msg("change.condition_nothing", title=c.title, id=cid)
+            out = m.CriterionChange(kind="condition", sentence=sentence, **base)
+        self._changes[cid] = out
+        return out
+
+    def inconsistency(self, steps: Sequence[_Step]) -> str | None:
+        """The first problem the validator finds once the steps' targets are set, or None."""
+        trial = copy.deepcopy(dict(self.data))
+        for st in steps:
+            set_at(trial, st.check.pointer, st.target)
+        _, problems = self.ruleset.plan.validator.validate(trial)
+        return problems[0].message if problems else None
+
+    def change_set(self, label: str, title: str, members: tuple[str, ...], scores: Sequence[str]) -> m.ChangeSet:
+        changes = [self.change(c) for c in members]
+        feasible = all(ch.kind != "fixed" for ch in changes)
+        concrete = all(ch.kind == "input" for ch in changes)
+        merged: dict[str, m.InputChange] = {}
+        for change in (one for ch in changes for one in ch.changes):
+            prev = merged.get(change.pointer)
+            if prev is None or _passes(change.op, prev.target, change.threshold):
+                merged.setdefault(change.pointer, change)
+            elif _passes(prev.op, change.target, prev.threshold):
+                merged[change.pointer] = change
+            else:
+                concrete = False  # two criteria need values of one input that no single value meets
+        verified: bool | None = None
+        if concrete and feasible:
+            trial = copy.deepcopy(dict(self.data))
+            for change in merged.values():
+                set_at(trial, change.pointer, change.target)
+            try:
+                verified = evaluate(self.ruleset, trial).outcome_of(label) == "met"
+            except AssessmentError:  # the changes break a consistency check of the inputs
+                verified = False
+        weight = sum((Fraction(self.doc.scores[s].weights.get(c, 0)) for s in scores for c in members), Fraction(0))
+        sentence = self.msg("path.set", changes=self.msg.join([ch.sentence for ch in changes]))
+        if verified is not None:
+            sentence += " (" + self.msg("path.verified" if verified else "path.unverified", title=title) + ")"
+        return m.ChangeSet(criteria=members, size=len(members), weight=_exact(weight), feasible=feasible,
+                           concrete=concrete, changes=tuple(merged.values()), verified=verified, sentence=sentence)
+
+    def option(self, o: paths.Option) -> m.Option:
+        picks = tuple(m.Pick(count=p.count, weight=_exact(p.weight), criteria=p.ids) for p in o.picks)
+        sep = self.msg.template("list.separator")
+        words = [self.msg("path.pick_all" if p.count == len(p.criteria) else "path.pick", p.count, count=p.count,
+                          ids=sep.join(p.criteria), weight=p.weight) for p in picks]
+        return m.Option(picks=picks, size=o.size, weight=_exact(o.weight), combinations=o.combinations,
+                        sentence=self.msg.join(words))
+
+    def need(self, n: paths.ScoreNeed) -> m.ScoreNeed:
+        title = self.scores[n.score].title
+        options = tuple(self.option(o) for o in n.options)
+        weights = self.doc.scores[n.score].weights
+        if n.reachable:
+            key = "path.need_after" if n.mandatory_weight else "path.need"
+            sentence = self.msg(key, score=title, deficit=n.deficit, met=n.met_weight, added=n.mandatory_weight,
+                                required=n.required_weight,
+                                options=self.msg.template("path.option_or").join(o.sentence for o in options))
+        else:
+            sentence = self.msg("path.unreachable_score", score=title, required=n.required_weight,
+                                ids=self.msg.join(list(n.candidates)),
+                                deficit=n.deficit - sum((Fraction(weights[c]) for c in n.candidates), Fraction(0)))
+        if n.excluded:
+            sentence += " " + self.msg("path.excluded", ids=self.msg.join(list(n.excluded)))
+        return m.ScoreNeed(
+            score=n.score, title=title, met_weight=_exact(n.met_weight), required_weight=_exact(n.required_weight),
+            mandatory_weight=_exact(n.mandatory_weight), deficit=_exact(n.deficit),
+            candidates=tuple(m.WeightedCriterion(criterion=c, weight=weights[c]) for c in n.candidates),
+            excluded=n.excluded, options=options, combinations=n.combinations, complete=n.complete,
+            reachable=n.reachable, sentence=sentence,
+        )
+
+    def path(self, label: str) -> m.TierPath:
+        tier = self.doc.tiers[label]
+        t = next(t for t in self.decision.tiers if t.label == label)
+        sol: TierSolution = solve(self.a.structure, tier.requires, self.outcomes, self.changeable, cap=self.cap)
+        _, scores = flatten(self.a.structure, tier.requires)
+        needs = tuple(self.need(n) for n in sol.needs)
+        sets = tuple(self.change_set(label, tier.title, s, scores) for s in sol.sets)
+        involved = [*sol.mandatory, *(c for n in sol.needs for c in (*n.candidates, *n.excluded))]
+        changes = tuple(self.change(c) for c in dict.fromkeys(involved))
+        parts: list[str] = []
+        if sol.fixed:
+            parts.append(self.msg("path.fixed", title=tier.title,
+                                  reasons=self.msg.join([self.change(c).sentence for c in sol.fixed])))
+            rest = [self.change(c).sentence for c in sol.mandatory if c not in sol.fixed]
+            if rest:
+                parts.append(self.msg("path.fixed_rest", changes=self.msg.join(rest)))
+        elif sol.mandatory:
+            parts.append(self.msg("path.every", changes=self.msg.join([self.change(c).sentence
+                                                                       for c in sol.mandatory])))
+        parts.extend(n.sentence for n in needs)
+        if not sol.exhaustive:
+            parts.append(self.msg.template("path.not_exhaustive"))
+        return m.TierPath(
+            label=label, title=tier.title, outcome=t.outcome, reachable=sol.feasible, mandatory=sol.mandatory,
+            fixed=sol.fixed, needs=needs, total_sets=sol.total, exhaustive=sol.exhaustive, change_sets=sets,
+            truncated=sol.total > len(sets), changes=changes, sentence=" ".join(parts),
+        )
+
+    # -- the whole --------------------------------------------------------------------------
+
+    def build(self) -> m.Explanation:
+        d = self.decision
+        doc = self.doc
+        org = self.data.get("organisation")
+        org_id = org.get("id") if isinstance(org, dict) else None
+        org_name = org.get("name") if isinstance(org, dict) else None
+        if isinstance(org_id, str) and isinstance(org_name, str):
+            who = self.msg("decision.named", name=org_name, id=org_id)
+        else:
+            who = org_name or org_id or self.msg.template("decision.unnamed")
+        label_title = doc.tiers[d.label].title if d.label != NONE_LABEL else None
+        head: dict[str, Any] = {"methodology": d.methodology, "version": d.version, "organisation": who,
+                                "label": label_title or ""}
+        if label_title is None:
+            summary = [self.msg("decision.none", **head)]
+        elif d.valid_until is None:
+            summary = [self.msg("decision.awarded_open", **head)]
+        else:
+            summary = [self.msg("decision.awarded", valid_from=d.valid_from, valid_until=d.valid_until, **head)]
+        assessed_on = self.data.get("assessed_on")
+        version = m.VersionChoice(
+            method=d.resolution.method, reason=d.resolution.reason, effective_from=doc.effective_from,
+            assessed_on=assessed_on, sentence=self.msg(f"version.{d.resolution.method}", version=d.version,
+                                                       date=assessed_on, effective_from=doc.effective_from,
+                                                       reason=d.resolution.reason),
+        )
+        summary.append(version.sentence)
+        above = list(doc.labels)[list(doc.labels).index(d.label) + 1:] if d.label != NONE_LABEL else list(doc.labels)
+        routes = tuple(self.path(label) for label in above)
+        for p in routes:
+            if p.reachable and p.change_sets:
+                summary.append(self.msg("path.summary_reachable", title=p.title, changes=p.change_sets[0].sentence))
+            elif p.fixed:
+                summary.append(self.msg("path.summary_fixed", title=p.title,
+                                        criteria=self.msg.join([self.ref_name(c) for c in p.fixed])))
+            elif not p.reachable:
+                summary.append(self.msg("path.summary_unreachable", title=p.title))
+        misses, passes = self.near()
+        return m.Explanation(
+            language=self.msg.language, methodology=d.methodology, version=d.version,
+            ruleset_sha256=d.ruleset_sha256, resolution=version,
+            organisation=org_id if isinstance(org_id, str) else None,
+            organisation_name=org_name if isinstance(org_name, str) else None, label=d.label,
+            label_title=label_title, valid_from=d.valid_from, valid_until=d.valid_until,
+            validity_rule=d.validity_rule, summary=tuple(summary),
+            tiers=tuple(self.tier(t.label, t.label == d.label) for t in d.tiers),
+            groups=tuple(self.group(g.id) for g in d.groups), scores=tuple(self.score(s.id) for s in d.scores),
+            criteria=tuple(self.criterion(c) for c in d.criteria), near_misses=tuple(misses),
+            narrow_passes=tuple(passes), what_it_takes=routes,
+            settings=m.Settings(near_margin=self.margin, max_change_sets=self.cap, fixed_inputs=self.fixed),
+        )
+
+
+def explain(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessment, *, resolution: Resolution | None = None,
+            language: str = DEFAULT_LANGUAGE, near_margin: Decimal = DEFAULT_NEAR_MARGIN,
+            max_change_sets: int = DEFAULT_MAX_CHANGE_SETS, fixed: Sequence[str] | None = None) -> m.Explanation:
+    """Decide an assessment under one ruleset version and explain the decision.
+
+    Args:
+        ruleset: the version to apply.
+        assessment: raw assessment data (validated here) or an :class:`Assessment`.
+        resolution: how the version was chosen, recorded in the decision (default: given).
+        language: the language of the sentences (a file under ``ecei_rules/messages``).
+        near_margin: a value within this share of its threshold is a near miss.
+        max_change_sets: change sets listed per tier (counts and options stay exact).
+        fixed: JSON pointers of inputs that cannot change (default: :func:`fixed_inputs`).
+
+    Raises:
+        AssessmentError: the assessment does not match the version's inputs.
+        MessagesError: no messages for ``language``.
+    """
+    messages = Messages.of(language)
+    if isinstance(assessment, Assessment) and assessment.ruleset_sha256 == ruleset.sha256:
+        validated = assessment
+    else:
+        raw = assessment.data if isinstance(assessment, Assessment) else assessment
+        validated = validate_assessment(ruleset, dict(raw))
+    decision = evaluate(ruleset, validated, resolution=resolution)
+    return _Builder(ruleset, validated.data, decision, messages, near_margin, max_change_sets, fixed).build()
+
+
+def explain_assessment(data: Any, *, registry: Registry | None = None, methodology: str = DEFAULT_METHODOLOGY,
+                       version: str | None = None, language: str = DEFAULT_LANGUAGE,
+                       near_margin: Decimal = DEFAULT_NEAR_MARGIN, max_change_sets: int = DEFAULT_MAX_CHANGE_SETS,
+                       fixed: Sequence[str] | None = None) -> m.Explanation:
+    """Explain raw assessment data under the pinned version, or the one in force on its ``assessed_on``.
+
+    Raises:
+        AssessmentError: the assessment is invalid for the version.
+        ResolutionError: no version answers (unknown methodology or version, date too early).
+        MessagesError: no messages for ``language``.
+    """
+    ruleset, resolution = registry_resolver(registry or Registry.shipped(), methodology, version)(data)
+    return explain(ruleset, data, resolution=resolution, language=language, near_margin=near_margin,
+                   max_change_sets=max_change_sets, fixed=fixed)
+

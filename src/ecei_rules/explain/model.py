@@ -1,0 +1,335 @@
+"""The explanation of a decision as data: a stable, documented JSON form (schema version 1).
+
+Every model is frozen and its fields carry descriptions, which flow into the JSON Schema
+(:func:`explanation_json_schema`). The schema is versioned by :data:`SCHEMA`: fields may be
+added in a compatible release; renaming or removing one changes the schema version.
+Numbers are exact (JSON numbers; a fraction without a finite decimal form is the string
+``"a/b"``), dates are ``YYYY-MM-DD``, inputs are named by JSON pointers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any, Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .._canonical import to_json
+from ..engine.decision import Outcome, ParameterUse
+
+SCHEMA: Final = "ecei-rules/explanation/1"
+
+Number = Decimal | int
+Op = Literal[">=", "<=", ">", "<", "=="]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+
+class VersionChoice(_Model):
+    """Which ruleset version decided, and why that one."""
+
+    method: Literal["given", "pinned", "in_force"] = Field(
+        description="in_force: the version in force on the assessment date; pinned: asked for explicitly; "
+        "given: the caller passed a ruleset."
+    )
+    reason: str = Field(description="The engine's reason, as recorded in the decision.")
+    effective_from: dt.date = Field(description="The first day the version is in force.")
+    assessed_on: dt.date | None = Field(description="The assessment date.")
+    sentence: str = Field(description="The reason in words, in the explanation's language.")
+
+
+class Comparison(_Model):
+    """A criterion that compares one input with a threshold (``indicators["3.2"] >= 0.30``)."""
+
+    pointer: str = Field(description="JSON pointer of the input compared.")
+    input: str = Field(description="The input's name for people, e.g. '3.2 (Share of private funds in the financing)'.")
+    op: Op = Field(description="The comparison that passes: value op threshold.")
+    threshold: Any = Field(
+        description="The threshold (a number, or true for a condition that must hold); for a comparison with "
+        "another input, the threshold its current value gives (null when that input is absent)."
+    )
+    relative_to: str | None = Field(
+        default=None, description="For a comparison with another input (2 * private > committed): its pointer."
+    )
+    value: Any = Field(default=None, description="The value read; null when the input is absent.")
+    present: bool = Field(description="Whether the input has a value in the assessment.")
+
+
+class CriterionExplanation(_Model):
+    """One criterion: its outcome, what it read, its threshold with provenance, and its clause."""
+
+    id: str = Field(description="The criterion id.")
+    title: str = Field(description="The criterion's title (from the ruleset).")
+    clause: str | None = Field(default=None, description="The methodology clause or source it implements.")
+    outcome: Outcome = Field(description="met, not_met or unknown.")
+    condition: str = Field(description="The condition as written in the ruleset.")
+    inputs: dict[str, Any] = Field(description="JSON pointer -> value of every input read that has a value.")
+    missing: tuple[str, ...] = Field(description="JSON pointers of inputs it reads that are absent.")
+    parameters: tuple[ParameterUse, ...] = Field(description="Thresholds it reads, each sourced or assumed.")
+    comparisons: tuple[Comparison, ...] = Field(
+        description="When the criterion compares inputs with thresholds (one comparison, or an 'and' of them): "
+        "each comparison with the value read; empty for other shapes (relations, counts, lists)."
+    )
+    fixed: bool = Field(description="True when no change of the assessment can alter it (see fixed_inputs).")
+    fixed_inputs: tuple[str, ...] = Field(description="The inputs it reads that cannot change (dates, history).")
+    tiers: tuple[str, ...] = Field(description="The labels whose requirement includes it (directly or not).")
+    weights: dict[str, Number] = Field(description="Score id -> its weight in that score.")
+    sentence: str = Field(description="The criterion in words.")
+
+
+class GroupExplanation(_Model):
+    """A group of criteria: met when all are met."""
+
+    id: str = Field(description="The group id.")
+    title: str = Field(description="The group's title.")
+    clause: str | None = Field(default=None, description="The clause or source it implements.")
+    outcome: Outcome = Field(description="met, not_met or unknown.")
+    all_of: tuple[str, ...] = Field(description="Its members.")
+    not_met: tuple[str, ...] = Field(description="Members not met.")
+    unknown: tuple[str, ...] = Field(description="Members unknown.")
+    sentence: str = Field(description="The group in words.")
+
+
+class ScoreExplanation(_Model):
+    """A weighted score against its threshold."""
+
+    id: str = Field(description="The score id.")
+    title: str = Field(description="The score's title.")
+    clause: str | None = Field(default=None, description="The clause or source it implements.")
+    outcome: Outcome = Field(description="met, not_met or unknown.")
+    met_weight: Number = Field(description="Weight of the criteria met.")
+    unknown_weight: Number = Field(description="Weight of the criteria unknown.")
+    total_weight: Number = Field(description="Weight of all its criteria.")
+    required_weight: Number = Field(description="threshold x total_weight: the met weight needed.")
+    shortfall: Number = Field(description="required_weight - met_weight when positive, else 0.")
+    threshold: ParameterUse = Field(description="The threshold share and its provenance.")
+    weights_provenance: Literal["sourced", "assumed"] = Field(description="Provenance of the weights.")
+    weights_source: str = Field(description="Citation, or why the weights are assumed.")
+    not_met: tuple[str, ...] = Field(description="Its criteria not met.")
+    unknown: tuple[str, ...] = Field(description="Its criteria unknown.")
+    sentence: str = Field(description="The score in words.")
+
+
+class TierExplanation(_Model):
+    """A tier: met or not, and because of which criteria."""
+
+    label: str = Field(description="The tier's label.")
+    title: str = Field(description="The label's name as awarded.")
+    outcome: Outcome = Field(description="met, not_met or unknown.")
+    awarded: bool = Field(description="True for the tier whose label is awarded.")
+    requires: tuple[str, ...] = Field(description="What it requires (criteria, groups, scores).")
+    not_met: tuple[str, ...] = Field(
+        description="The criteria and scores under its requirement that are not met (through groups)."
+    )
+    unknown: tuple[str, ...] = Field(description="The criteria and scores under its requirement that are unknown.")
+    missing: tuple[str, ...] = Field(description="JSON pointers of the absent inputs behind the unknown ones.")
+    sentence: str = Field(description="The tier in words.")
+
+
+class NearMiss(_Model):
+    """A criterion whose value lies within the margin of its threshold."""
+
+    criterion: str = Field(description="The criterion id.")
+    title: str = Field(description="The criterion's title.")
+    outcome: Outcome = Field(description="The comparison's outcome: not_met (a near miss) or met (narrowly met).")
+    pointer: str = Field(description="JSON pointer of the input.")
+    input: str = Field(description="The input's name for people.")
+    value: Any = Field(description="The value read.")
+    op: Op = Field(description="The comparison that passes.")
+    threshold: Number = Field(description="The threshold.")
+    distance: Number = Field(description="|value - threshold|.")
+    tiers: tuple[str, ...] = Field(description="The labels whose requirement includes the criterion.")
+    sentence: str = Field(description="The near miss in words.")
+
+
+class InputChange(_Model):
+    """One concrete change of the assessment."""
+
+    pointer: str = Field(description="JSON pointer of the input to set.")
+    input: str = Field(description="The input's name for people.")
+    present: bool = Field(description="Whether the input has a value now.")
+    current: Any = Field(default=None, description="Its value now (null when absent).")
+    target: Any = Field(description="A value that meets the criterion: the threshold itself when it passes.")
+    op: Op = Field(description="The comparison the target must pass.")
+    threshold: Any = Field(description="The threshold (for a comparison with another input: after its change).")
+    relative_to: str | None = Field(default=None, description="For a comparison with another input: its pointer.")
+
+
+class CriterionChange(_Model):
+    """What turning one criterion met takes."""
+
+    criterion: str = Field(description="The criterion id.")
+    title: str = Field(description="The criterion's title.")
+    clause: str | None = Field(default=None, description="The clause it implements.")
+    outcome: Outcome = Field(description="Its outcome now (not_met or unknown).")
+    kind: Literal["input", "condition", "fixed"] = Field(
+        description="input: the input changes listed do it; condition: its condition must be made true (a "
+        "relation between inputs, a count over a list: described, not given as values); fixed: it cannot be met "
+        "by changing the assessment (it reads only fixed inputs, or no allowed value passes)."
+    )
+    changes: tuple[InputChange, ...] = Field(
+        default=(), description="For kind input: the input changes, one per comparison that does not hold yet."
+    )
+    fixed_inputs: tuple[str, ...] = Field(description="Inputs it reads that cannot change.")
+    sentence: str = Field(description="The change in words.")
+
+
+class Pick(_Model):
+    """Any ``count`` of ``criteria``, each weighing ``weight``."""
+
+    count: int = Field(description="How many of them.")
+    weight: Number = Field(description="The weight of each.")
+    criteria: tuple[str, ...] = Field(description="The interchangeable criteria of this weight.")
+
+
+class Option(_Model):
+    """One minimal way to close a score's gap: a pick from each weight class."""
+
+    picks: tuple[Pick, ...] = Field(description="One pick per weight class used.")
+    size: int = Field(description="Number of criteria to change.")
+    weight: Number = Field(description="Weight they add.")
+    combinations: int = Field(description="How many distinct change sets this option stands for.")
+    sentence: str = Field(description="The option in words.")
+
+
+class WeightedCriterion(_Model):
+    """A criterion and its weight in a score."""
+
+    criterion: str = Field(description="The criterion id.")
+    weight: Number = Field(description="Its weight.")
+
+
+class ScoreNeed(_Model):
+    """A score that the tier's other changes do not bring to its threshold: the exact options."""
+
+    score: str = Field(description="The score id.")
+    title: str = Field(description="The score's title.")
+    met_weight: Number = Field(description="Weight met now.")
+    required_weight: Number = Field(description="Weight needed.")
+    mandatory_weight: Number = Field(description="Weight the tier's mandatory changes add to it.")
+    deficit: Number = Field(description="Weight still to add from the candidates.")
+    candidates: tuple[WeightedCriterion, ...] = Field(description="Not-met criteria that can change.")
+    excluded: tuple[str, ...] = Field(description="Not-met criteria left out because they cannot change.")
+    options: tuple[Option, ...] = Field(
+        description="Every minimal way to add the deficit, fewest criteria first (exact and complete unless "
+        "complete is false)."
+    )
+    combinations: int = Field(description="The number of minimal subsets of the candidates (sum over options).")
+    complete: bool = Field(description="False only when the options list was cut at its limit.")
+    reachable: bool = Field(description="Whether the candidates can add the deficit at all.")
+    sentence: str = Field(description="The need in words.")
+
+
+class ChangeSet(_Model):
+    """A minimal set of criteria to turn met so that the tier is met."""
+
+    criteria: tuple[str, ...] = Field(description="The criteria to turn met (ruleset order).")
+    size: int = Field(description="How many.")
+    weight: Number = Field(description="The score weight they add.")
+    feasible: bool = Field(description="False when one of them cannot change.")
+    concrete: bool = Field(description="True when every criterion has a single input change.")
+    changes: tuple[InputChange, ...] = Field(description="The input changes (one per input; concrete parts only).")
+    verified: bool | None = Field(
+        description="For a concrete set: whether deciding again with the changes applied gives the tier met "
+        "(checked by the engine); null when not concrete."
+    )
+    sentence: str = Field(description="The change set in words.")
+
+
+class TierPath(_Model):
+    """What it takes to reach one tier above the awarded label."""
+
+    label: str = Field(description="The tier's label.")
+    title: str = Field(description="The label's name.")
+    outcome: Outcome = Field(description="Its outcome now.")
+    reachable: bool = Field(description="Whether some change of the assessment reaches it.")
+    mandatory: tuple[str, ...] = Field(description="Criteria to turn met in every change set.")
+    fixed: tuple[str, ...] = Field(description="Mandatory criteria that cannot change: the tier is out of reach.")
+    needs: tuple[ScoreNeed, ...] = Field(description="Scores still short after the mandatory changes.")
+    total_sets: int = Field(description="The number of minimal change sets (exact when exhaustive).")
+    exhaustive: bool = Field(description="False only when an enumeration limit was hit.")
+    change_sets: tuple[ChangeSet, ...] = Field(
+        description="The first minimal change sets: fewest criteria, then least weight (at most max_change_sets)."
+    )
+    truncated: bool = Field(description="Whether total_sets exceeds the change sets listed.")
+    changes: tuple[CriterionChange, ...] = Field(
+        description="For every criterion that appears in a change set or option: what turning it met takes."
+    )
+    sentence: str = Field(description="The path in words (the compact, exact form).")
+
+
+class Settings(_Model):
+    """The settings the explanation was made with."""
+
+    near_margin: Number = Field(description="A value within near_margin x |threshold| of it is a near miss.")
+    max_change_sets: int = Field(description="The most change sets listed per tier.")
+    fixed_inputs: tuple[str, ...] = Field(description="Inputs treated as unchangeable facts (JSON pointers).")
+
+
+class Explanation(_Model):
+    """A decision explained: why this version and label, each tier and criterion, near misses, what it takes."""
+
+    schema_id: Literal["ecei-rules/explanation/1"] = Field(
+        default=SCHEMA, alias="schema", description="The schema of this document."
+    )
+    language: str = Field(description="The language of the sentences (e.g. 'en').")
+    methodology: str = Field(description="The methodology id.")
+    version: str = Field(description="The version applied.")
+    ruleset_sha256: str = Field(description="The content hash of the version applied.")
+    resolution: VersionChoice = Field(description="Why this version.")
+    organisation: str | None = Field(default=None, description="organisation.id.")
+    organisation_name: str | None = Field(default=None, description="organisation.name.")
+    label: str = Field(description="The awarded label, or 'none'.")
+    label_title: str | None = Field(description="The awarded label's name, or null.")
+    valid_from: dt.date | None = Field(description="First day of validity.")
+    valid_until: dt.date | None = Field(description="Last day of validity.")
+    validity_rule: str | None = Field(description="The validity rule applied.")
+    summary: tuple[str, ...] = Field(description="The decision in a few sentences.")
+    tiers: tuple[TierExplanation, ...] = Field(description="Every tier, highest first.")
+    groups: tuple[GroupExplanation, ...] = Field(description="Every group.")
+    scores: tuple[ScoreExplanation, ...] = Field(description="Every score.")
+    criteria: tuple[CriterionExplanation, ...] = Field(description="Every criterion, in ruleset order.")
+    near_misses: tuple[NearMiss, ...] = Field(description="Criteria not met within the margin of their threshold.")
+    narrow_passes: tuple[NearMiss, ...] = Field(description="Criteria met within the margin of their threshold.")
+    what_it_takes: tuple[TierPath, ...] = Field(description="For each tier above the awarded one, lowest first.")
+    settings: Settings = Field(description="How the explanation was made.")
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True, populate_by_name=True)
+
+    def to_json(self) -> dict[str, Any]:
+        """The explanation as plain JSON values (exact numbers, ISO dates)."""
+        data: dict[str, Any] = to_json(self.model_dump(mode="python", by_alias=True))
+        return data
+
+    def criterion(self, cid: str) -> CriterionExplanation:
+        """The explanation of one criterion."""
+        for c in self.criteria:
+            if c.id == cid:
+                return c
+        raise KeyError(cid)
+
+    def path(self, label: str) -> TierPath:
+        """What it takes to reach ``label``."""
+        for p in self.what_it_takes:
+            if p.label == label:
+                return p
+        raise KeyError(label)
+
+    def tier(self, label: str) -> TierExplanation:
+        """The explanation of one tier."""
+        for t in self.tiers:
+            if t.label == label:
+                return t
+        raise KeyError(label)
+
+
+def explanation_json_schema() -> dict[str, Any]:
+    """The JSON Schema of the explanation document (``--format json``)."""
+    schema = Explanation.model_json_schema(by_alias=True, mode="serialization")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = SCHEMA
+    schema["title"] = "ecei-rules explanation"
+    return schema

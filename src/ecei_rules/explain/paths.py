@@ -1,0 +1,281 @@
+"""What it takes: the minimal sets of criteria that would make a tier met, computed exactly.
+
+A tier's requirement is a monotone function of its criteria: a Kleene conjunction of
+criteria, groups (conjunctions again) and weighted scores (met when the met weight reaches
+``threshold x total``). Only a criterion that is ``met`` counts; an ``unknown`` one must be
+made ``met`` like a ``not_met`` one. So a *change set* is a set of criteria to turn met, and
+it suffices when, with those criteria met and every other criterion as it is, every
+requirement is met. This module finds the change sets that are minimal by inclusion.
+
+Exactness. Flatten the tier's requirement (through groups) into the criteria it requires
+directly and the scores it requires:
+
+* every directly required criterion that is not met is in *every* sufficient set (the
+  *mandatory* part ``M``);
+* a score ``s`` with met weight ``m_s`` and required weight ``r_s`` still needs
+  ``d_s = r_s - m_s - w_s(M)`` once ``M`` is met; if ``d_s > 0`` a sufficient set must add
+  candidates (its not-met criteria outside ``M``) of total weight ``>= d_s``. The minimal such
+  subsets are those whose weight reaches ``d_s`` while dropping their lightest member does not.
+  Criteria of equal weight are interchangeable, so they are described exactly and compactly
+  by *options*: a count per weight class (``any 2 of 4.5, 4.7, 4.8, 4.9``); an option with
+  counts ``n_w`` is minimal iff ``sum n_w w >= d_s > sum n_w w - min{w : n_w > 0}``.
+* with one such score (every shipped ruleset), or several whose candidates are disjoint, the
+  minimal sets are exactly ``M`` united with one minimal subset per score: each member of such
+  a union is needed, by ``M``'s definition or by the minimality of the one subset it lies in.
+  Their number is the product of the options' binomial counts (exact, never sampled).
+* scores whose candidates overlap are enumerated explicitly: every minimal set is such a
+  union, so the unions minimal by inclusion are exactly the minimal sets (up to a limit, after
+  which the result says it is not exhaustive).
+
+A criterion that no change of the assessment can make met (it reads only fixed inputs, or no
+allowed value passes its threshold) is *fixed*: in ``M`` it makes every set infeasible; among
+a score's candidates it is left out, and the score may become unreachable.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+#: Options (weight-count patterns) listed per score before the list says it is incomplete.
+MAX_OPTIONS = 1000
+#: Minimal subsets enumerated per score when scores share candidates (rare; never in ecei-labels).
+MAX_OVERLAP_ENUMERATION = 5000
+
+
+@dataclass(frozen=True)
+class Pick:
+    """Any ``count`` of ``ids``, every one of weight ``weight``."""
+
+    weight: Fraction
+    count: int
+    ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Option:
+    """One way to reach a score's deficit: a pick from each weight class (minimal by inclusion)."""
+
+    picks: tuple[Pick, ...]
+
+    @property
+    def size(self) -> int:
+        return sum(p.count for p in self.picks)
+
+    @property
+    def weight(self) -> Fraction:
+        return sum((p.weight * p.count for p in self.picks), Fraction(0))
+
+    @property
+    def combinations(self) -> int:
+        return math.prod(math.comb(len(p.ids), p.count) for p in self.picks)
+
+    def sets(self) -> Iterator[tuple[str, ...]]:
+        """Every set of this option, lazily (``itertools.product`` would materialise each class's combinations)."""
+
+        def rest(i: int) -> Iterator[tuple[str, ...]]:
+            if i == len(self.picks):
+                yield ()
+                return
+            for head in itertools.combinations(self.picks[i].ids, self.picks[i].count):
+                for tail in rest(i + 1):
+                    yield head + tail
+
+        return rest(0)
+
+
+@dataclass(frozen=True)
+class ScoreNeed:
+    """A score that the mandatory criteria alone do not bring to its threshold."""
+
+    score: str
+    met_weight: Fraction  # as decided
+    required_weight: Fraction
+    mandatory_weight: Fraction  # weight the mandatory criteria add to it
+    deficit: Fraction  # what the chosen candidates must add (> 0)
+    candidates: tuple[str, ...]  # not met, changeable, not mandatory
+    excluded: tuple[str, ...]  # not met, not mandatory, fixed
+    options: tuple[Option, ...]  # fewest criteria first
+    complete: bool  # False when MAX_OPTIONS cut the list
+
+    @property
+    def combinations(self) -> int:
+        """How many minimal subsets of the candidates reach the deficit."""
+        return sum(o.combinations for o in self.options)
+
+    @property
+    def reachable(self) -> bool:
+        return bool(self.options)
+
+
+@dataclass(frozen=True)
+class TierSolution:
+    """The minimal change sets of one tier."""
+
+    mandatory: tuple[str, ...]  # not met, in every set
+    fixed: tuple[str, ...]  # the mandatory ones that no change can make met
+    needs: tuple[ScoreNeed, ...]
+    total: int  # the number of minimal change sets (exact when exhaustive)
+    exhaustive: bool
+    sets: tuple[tuple[str, ...], ...]  # ranked: fewest criteria, then least weight; at most the cap
+
+    @property
+    def feasible(self) -> bool:
+        """Some minimal change set can be made by changing the assessment."""
+        return not self.fixed and self.total > 0
+
+
+@dataclass(frozen=True)
+class Structure:
+    """What the solver needs of a ruleset version: groups, scores and the criteria order."""
+
+    groups: Mapping[str, tuple[str, ...]]
+    weights: Mapping[str, Mapping[str, Fraction]]  # score -> criterion -> weight
+    required: Mapping[str, Fraction]  # score -> threshold x total weight
+    order: Mapping[str, int]  # criterion -> position in the ruleset
+
+
+def flatten(structure: Structure, refs: Sequence[str]) -> tuple[list[str], list[str]]:
+    """The criteria a requirement lists directly (through groups) and the scores it needs."""
+    criteria: list[str] = []
+    scores: list[str] = []
+
+    def walk(ref: str, trail: frozenset[str]) -> None:
+        if ref in trail:  # the compiler rejects cycles; guard anyway
+            return
+        if ref in structure.groups:
+            for member in structure.groups[ref]:
+                walk(member, trail | {ref})
+        elif ref in structure.weights:
+            if ref not in scores:
+                scores.append(ref)
+        elif ref not in criteria:
+            criteria.append(ref)
+
+    for ref in refs:
+        walk(ref, frozenset())
+    return criteria, scores
+
+
+def score_options(candidates: Sequence[tuple[str, Fraction]], deficit: Fraction,
+                  limit: int = MAX_OPTIONS) -> tuple[tuple[Option, ...], bool]:
+    """All minimal ways (as weight-class counts) for ``candidates`` to add at least ``deficit``.
+
+    Returns the options, fewest criteria then least weight first, and whether the list is complete.
+    """
+    if deficit <= 0:
+        return (Option(()),), True
+    classes: dict[Fraction, list[str]] = {}
+    for cid, weight in candidates:
+        classes.setdefault(weight, []).append(cid)
+    weights = sorted(classes, reverse=True)  # heaviest first: the last class used is the lightest
+    rest = [sum((w * len(classes[w]) for w in weights[i:]), Fraction(0)) for i in range(len(weights) + 1)]
+    found: list[Option] = []
+    complete = True
+
+    def dfs(i: int, picks: tuple[Pick, ...], total: Fraction) -> None:
+        nonlocal complete
+        if len(found) >= limit:
+            complete = False
+            return
+        if i == len(weights) or total + rest[i] < deficit:
+            return
+        w = weights[i]
+        ids = tuple(classes[w])
+        for n in range(len(ids) + 1):
+            now = total + n * w
+            chosen = (*picks, Pick(w, n, ids)) if n else picks
+            if now >= deficit:
+                # minimal iff dropping one of the lightest chosen (this class, n > 0) falls short
+                if n and now - w < deficit:
+                    found.append(Option(chosen))
+                return  # more of this class, or any lighter one, would not be minimal
+            dfs(i + 1, chosen, now)
+
+    dfs(0, (), Fraction(0))
+    found.sort(key=lambda o: (o.size, o.weight))
+    return tuple(found), complete
+
+
+def _top_sets(need: ScoreNeed, cap: int, key: Callable[[tuple[str, ...]], tuple[object, ...]]) -> list[tuple[str, ...]]:
+    pool: list[tuple[str, ...]] = []
+    for option in need.options:
+        pool.extend(itertools.islice(option.sets(), cap))
+    pool.sort(key=key)
+    return pool[:cap]
+
+
+def solve(structure: Structure, requires: Sequence[str], outcomes: Mapping[str, str],
+          changeable: Callable[[str], bool], *, cap: int = 10) -> TierSolution:
+    """The minimal change sets for a tier that requires ``requires`` (see the module docstring).
+
+    Args:
+        structure: the ruleset's groups, scores and criteria order.
+        requires: the tier's requirement (criterion, group and score ids).
+        outcomes: every criterion's outcome (``met``, ``not_met``, ``unknown``).
+        changeable: whether some change of the assessment can make a criterion met.
+        cap: how many change sets to list (the count and the options stay exact).
+    """
+    order = structure.order
+    direct, scores = flatten(structure, requires)
+    mandatory = tuple(c for c in direct if outcomes.get(c) != "met")
+    in_mandatory = set(mandatory)
+    fixed = tuple(c for c in mandatory if not changeable(c))
+    needs: list[ScoreNeed] = []
+    for sid in scores:
+        weights = structure.weights[sid]
+        met = sum((w for c, w in weights.items() if outcomes.get(c) == "met"), Fraction(0))
+        added = sum((w for c, w in weights.items() if c in in_mandatory), Fraction(0))
+        deficit = structure.required[sid] - met - added
+        if deficit <= 0:
+            continue
+        open_ = sorted((c for c in weights if outcomes.get(c) != "met" and c not in in_mandatory),
+                       key=lambda c: order.get(c, 0))
+        candidates = tuple(c for c in open_ if changeable(c))
+        excluded = tuple(c for c in open_ if not changeable(c))
+        options, complete = score_options([(c, weights[c]) for c in candidates], deficit)
+        needs.append(ScoreNeed(sid, met, structure.required[sid], added, deficit, candidates, excluded,
+                               options, complete))
+
+    def weight_of(s: Sequence[str]) -> Fraction:
+        return sum((structure.weights[sid].get(c, Fraction(0)) for sid in scores for c in s), Fraction(0))
+
+    def key(s: tuple[str, ...]) -> tuple[object, ...]:
+        return (len(s), weight_of(s), tuple(sorted(order.get(c, 0) for c in s)))
+
+    def with_mandatory(parts: Sequence[tuple[str, ...]]) -> tuple[str, ...]:
+        members = set(mandatory).union(*parts)
+        return tuple(sorted(members, key=lambda c: order.get(c, 0)))
+
+    exhaustive = all(n.complete for n in needs)
+    if any(not n.reachable for n in needs):
+        return TierSolution(mandatory, fixed, tuple(needs), 0, exhaustive, ())
+    seen: set[str] = set()
+    disjoint = True
+    for n in needs:
+        if seen & set(n.candidates):
+            disjoint = False
+        seen |= set(n.candidates)
+    if disjoint:
+        total = math.prod(n.combinations for n in needs)
+        tops = [_top_sets(n, cap, key) for n in needs]
+        sets = sorted({with_mandatory(parts) for parts in itertools.product(*tops)}, key=key)[:cap]
+        return TierSolution(mandatory, fixed, tuple(needs), total, exhaustive, tuple(sets))
+    # scores that share candidates: unions of one minimal subset each, kept when minimal
+    per_need: list[list[tuple[str, ...]]] = []
+    for n in needs:
+        subsets = list(itertools.islice((s for o in n.options for s in o.sets()), MAX_OVERLAP_ENUMERATION + 1))
+        if len(subsets) > MAX_OVERLAP_ENUMERATION:
+            exhaustive = False
+            subsets = subsets[:MAX_OVERLAP_ENUMERATION]
+        per_need.append(subsets)
+    if math.prod(len(s) for s in per_need) > MAX_OVERLAP_ENUMERATION:
+        exhaustive = False
+    unions = {frozenset(with_mandatory(parts))
+              for parts in itertools.islice(itertools.product(*per_need), MAX_OVERLAP_ENUMERATION)}
+    minimal = [u for u in unions if not any(v < u for v in unions)]
+    ranked = sorted((tuple(sorted(u, key=lambda c: order.get(c, 0))) for u in minimal), key=key)
+    return TierSolution(mandatory, fixed, tuple(needs), len(ranked), exhaustive, tuple(ranked[:cap]))

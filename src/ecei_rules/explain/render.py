@@ -1,0 +1,199 @@
+"""Explanations as plain text and as Markdown, in the explanation's language.
+
+Both renderings show the same content: the summary, each tier with the criteria that decide
+it (value read, threshold with provenance, clause), near misses, and what it takes to reach
+each tier above the awarded one. Headings and connecting words come from the message file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from .messages import Messages
+from .model import CriterionExplanation, Explanation, ScoreExplanation, TierPath
+
+#: Change sets with more criteria than this are listed by criterion id (each change is listed once below them).
+LONG_SET = 5
+
+
+class _View:
+    def __init__(self, expl: Explanation) -> None:
+        self.e = expl
+        self.msg = Messages.of(expl.language)
+        self.criteria = {c.id: c for c in expl.criteria}
+        self.scores = {s.id: s for s in expl.scores}
+
+    def head(self, key: str) -> str:
+        return self.msg.template(f"heading.{key}")
+
+    def percent(self) -> str:
+        return self.msg.number(self.e.settings.near_margin * 100)
+
+    def details(self, c: CriterionExplanation) -> Iterator[str]:
+        """The lines under a criterion: its clause, then each threshold with its provenance."""
+        if c.clause:
+            yield f"{self.head('clause')}: {c.clause}"
+        for p in c.parameters:
+            unit = f" {p.unit}" if p.unit else ""
+            provenance = self.msg(f"provenance.{p.provenance}", source=p.source)
+            yield f"{self.head('threshold')}: " + self.msg("criterion.parameter", name=p.name, value=p.value,
+                                                           unit=unit, provenance=provenance)
+
+    def score_details(self, s: ScoreExplanation) -> Iterator[str]:
+        if s.clause:
+            yield f"{self.head('clause')}: {s.clause}"
+        t = s.threshold
+        yield f"{self.head('threshold')}: " + self.msg("score.threshold", name=t.name, share=t.value,
+                                                       provenance=self.msg(f"provenance.{t.provenance}",
+                                                                           source=t.source))
+        yield f"{self.head('weights')}: " + self.msg(f"provenance.{s.weights_provenance}", source=s.weights_source)
+
+    def path_lines(self, p: TierPath) -> Iterator[tuple[str, str]]:
+        """(kind, text) of one tier's path: kind is heading, para, numbered (a change set) or item (a change)."""
+        yield "heading", self.msg("path.heading", title=p.title, outcome=self.msg.template(f"outcome.{p.outcome}"))
+        yield "para", p.sentence
+        if p.change_sets and p.reachable:
+            if p.truncated:
+                yield "para", self.msg("path.shown", count=p.total_sets, shown=len(p.change_sets))
+            else:
+                yield "para", self.msg("path.one_way", p.total_sets)
+            for s in p.change_sets:
+                if s.size > LONG_SET:
+                    text = self.msg("path.set_long", count=s.size, ids=self.msg.template("list.separator").join(
+                        s.criteria))
+                    text += f" ({self.msg.template('path.verified')})" if s.verified else ""
+                else:
+                    text = s.sentence
+                yield "numbered", text
+        if p.reachable and (p.needs or any(s.size > LONG_SET for s in p.change_sets)):
+            yield "para", self.head("changes") + ":"
+            for ch in p.changes:
+                yield "item", f"{ch.criterion}: {ch.sentence}"
+
+
+def render_text(expl: Explanation) -> str:
+    """The explanation as plain text (for terminals and e-mails)."""
+    v = _View(expl)
+    out: list[str] = [*expl.summary, ""]
+
+    def add(depth: int, text: str) -> None:
+        out.append("  " * depth + text)
+
+    def criterion(c: CriterionExplanation, depth: int) -> None:
+        add(depth, f"- {c.sentence}")
+        for line in v.details(c):
+            add(depth + 2, line)
+
+    add(0, v.head("tiers"))
+    for tier in expl.tiers:
+        add(1, tier.sentence)
+        for ref in (*tier.not_met, *tier.unknown):
+            if ref in v.scores:
+                s = v.scores[ref]
+                add(2, f"- {s.sentence}")
+                for line in v.score_details(s):
+                    add(4, line)
+                for cid in (*s.not_met, *s.unknown):
+                    criterion(v.criteria[cid], 3)
+            elif ref in v.criteria:
+                criterion(v.criteria[ref], 2)
+    out.append("")
+    add(0, v.head("near_misses"))
+    if expl.near_misses or expl.narrow_passes:
+        add(1, v.msg("near.margin", percent=v.percent()))
+        for n in expl.near_misses:
+            add(1, f"- {n.sentence}")
+        if expl.narrow_passes:
+            add(0, v.head("narrow_passes"))
+            for n in expl.narrow_passes:
+                add(1, f"- {n.sentence}")
+    else:
+        add(1, v.msg("near.none", percent=v.percent()))
+    if expl.what_it_takes:
+        out.append("")
+        add(0, v.head("what_it_takes"))
+        for p in expl.what_it_takes:
+            number = 0
+            for kind, line in v.path_lines(p):
+                if kind == "numbered":
+                    number += 1
+                    add(3, f"{number}. {line}")
+                else:
+                    add({"heading": 1, "para": 2, "item": 3}[kind], line)
+    out.append("")
+    add(0, v.head("criteria"))
+    for c in expl.criteria:
+        add(1, f"- {c.sentence}")
+    return "\n".join(out) + "\n"
+
+
+def _cell(text: object) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(expl: Explanation) -> str:
+    """The explanation as Markdown (for reports and the docs)."""
+    v = _View(expl)
+    who = expl.organisation_name or expl.organisation or ""
+    out: list[str] = [f"# {expl.methodology} {expl.version}" + (f": {who}" if who else ""), ""]
+    out += [*(f"{s}  " for s in expl.summary), ""]
+
+    def criterion(c: CriterionExplanation, indent: str) -> None:
+        out.append(f"{indent}- {c.sentence}")
+        for line in v.details(c):
+            out.append(f"{indent}  - {line}")
+
+    out += [f"## {v.head('tiers')}", ""]
+    for tier in expl.tiers:
+        out += [f"### {tier.title}", "", tier.sentence, ""]
+        for ref in (*tier.not_met, *tier.unknown):
+            if ref in v.scores:
+                s = v.scores[ref]
+                out.append(f"- {s.sentence}")
+                out.extend(f"  - {line}" for line in v.score_details(s))
+                for cid in (*s.not_met, *s.unknown):
+                    criterion(v.criteria[cid], "  ")
+            elif ref in v.criteria:
+                criterion(v.criteria[ref], "")
+        if tier.not_met or tier.unknown:
+            out.append("")
+    out += [f"## {v.head('near_misses')}", ""]
+    if expl.near_misses or expl.narrow_passes:
+        out += [v.msg("near.margin", percent=v.percent()), ""]
+        out += [f"- {n.sentence}" for n in expl.near_misses]
+        if expl.narrow_passes:
+            out += ["", f"### {v.head('narrow_passes')}", ""]
+            out += [f"- {n.sentence}" for n in expl.narrow_passes]
+    else:
+        out.append(v.msg("near.none", percent=v.percent()))
+    out.append("")
+    if expl.what_it_takes:
+        out += [f"## {v.head('what_it_takes')}", ""]
+        for p in expl.what_it_takes:
+            number = 0
+            previous = "para"
+            for kind, line in v.path_lines(p):
+                if kind in ("heading", "para") or previous in ("heading", "para"):
+                    out.append("")  # a blank line around headings and paragraphs, and before a list
+                if kind == "heading":
+                    out.append(f"### {line}")
+                elif kind == "numbered":
+                    number += 1
+                    out.append(f"{number}. {line}")
+                else:
+                    out.append(f"- {line}" if kind == "item" else line)
+                previous = kind
+            out.append("")
+    out += [f"## {v.head('criteria')}", "",
+            f"| id | {v.head('criterion')} | {v.head('outcome')} | {v.head('reads')} | {v.head('threshold')} | "
+            f"{v.head('clause')} |", "|---|---|---|---|---|---|"]
+    for c in expl.criteria:
+        reads = "; ".join([f"{k} = {v.msg.value(val)}" for k, val in c.inputs.items()]
+                          + [f"{k}: {v.msg.template('value.missing')}" for k in c.missing])
+        thresholds = "; ".join(f"{p.name} = {v.msg.value(p.value)} ({p.provenance})" for p in c.parameters)
+        out.append(f"| {_cell(c.id)} | {_cell(c.title)} | {_cell(v.msg.template('outcome.' + c.outcome))} | "
+                   f"{_cell(reads)} | {_cell(thresholds)} | {_cell(c.clause or '')} |")
+    text = "\n".join(out).rstrip("\n") + "\n"
+    while "\n\n\n" in text:  # one blank line between blocks
+        text = text.replace("\n\n\n", "\n\n")
+    return text
