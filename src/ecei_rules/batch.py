@@ -159,12 +159,13 @@ Resolver = Callable[[Any], tuple[Ruleset, Resolution]]
 
 
 def registry_resolver(registry: Registry, methodology: str = DEFAULT_METHODOLOGY,
-                      version: str | None = None) -> Resolver:
-    """Choose, for raw assessment data, the pinned version or the one in force on assessed_on."""
+                      version: str | None = None, *, allow_unpublished: bool = False) -> Resolver:
+    """Choose, for raw assessment data, the pinned version or the one in force on assessed_on
+    (drafts and withdrawn versions only with ``allow_unpublished``, for simulations)."""
 
     def resolve(data: Any) -> tuple[Ruleset, Resolution]:
         on = None if version is not None else assessed_on(data)
-        return registry.resolve(methodology, version=version, on=on)
+        return registry.resolve(methodology, version=version, on=on, allow_unpublished=allow_unpublished)
 
     return resolve
 

@@ -110,6 +110,8 @@ def evaluate(
     version: Annotated[str | None, typer.Option("--version", "-v", help="Pin a version (default: the one "
                                                 "in force on each assessment's assessed_on).")] = None,
     rulesets: RulesetsOption = None,
+    simulate: Annotated[bool, typer.Option("--simulate", help="Allow draft and withdrawn versions (a simulation, "
+                                           "not an official decision).")] = False,
     format: FormatOption = Format.text,
 ) -> None:
     """Decide the label of each assessment and explain it (JSON Lines with --format json)."""
@@ -127,7 +129,7 @@ def evaluate(
         registry = _registry(rulesets)
         try:
             if version is not None:
-                registry.get(methodology, version)
+                registry.lookup(f"{methodology}@{version}", allow_unpublished=simulate)
             else:  # load every version now: a broken one stops here with its diagnostics
                 for v in registry.versions(methodology):
                     registry.get(methodology, v)
@@ -137,7 +139,7 @@ def evaluate(
         except RulesetError as exc:
             print_diagnostics(exc.diagnostics, _err())
             raise typer.Exit(2) from None
-        resolve = registry_resolver(registry, methodology, version)
+        resolve = registry_resolver(registry, methodology, version, allow_unpublished=simulate)
     console = _console()
     failures = 0
     outcomes = decide_many(read_assessments(assessment), resolve)

@@ -142,7 +142,7 @@ class Registry:
         status = ruleset.document.status
         if status not in OFFICIAL and not allow_unpublished:
             raise ResolutionError(f"{ruleset.methodology} {ruleset.version} is {status}: it cannot decide "
-                                  "official labels (allow unpublished versions to simulate with it)")
+                                  "official labels (to simulate with it: --simulate, or allow_unpublished=True)")
 
     def get(self, methodology: str, version: str) -> Ruleset:
         """Load one version (cached in this registry)."""
@@ -172,7 +172,7 @@ class Registry:
             eligible = [r for r in eligible if allow_unpublished or r.document.status in OFFICIAL]
             if not eligible:
                 raise ResolutionError(f"{methodology} has no published version (only drafts or withdrawn ones); "
-                                      "allow unpublished versions to simulate with them")
+                                      "to simulate with them: --simulate, or allow_unpublished=True")
             first = min(r.document.effective_from for r in eligible)
             raise ResolutionError(
                 f"no version of {methodology} is in force on {on.isoformat()}: the first took effect on "

@@ -224,7 +224,8 @@ def print_bump(report: BumpReport, console: Console) -> None:
             console.print(f"  ignored by {report.new.version}: {', '.join(example.ignored)}")
         for d in (example.old, example.new):
             if d is not None:
-                console.print(f"  {d.version}: label {d.label}, valid {to_json(d.valid_from)} to "
-                              f"{to_json(d.valid_until)}", highlight=False)
+                validity = (f", valid {to_json(d.valid_from)} to {to_json(d.valid_until)}"
+                            if d.valid_from is not None else " (no validity)")
+                console.print(f"  {d.version}: label {d.label}{validity}", highlight=False)
         if example.new is None:
             console.print(f"  {report.new.version} rejects it: " + "; ".join(example.new_problems))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Literal
 
 import semver
@@ -27,8 +28,8 @@ from ..engine.decision import Decision, Resolution
 from ..engine.evaluate import evaluate
 from ..errors import pointer_join
 from ..ruleset.inputs import Field
-from ..ruleset.load import Ruleset
-from ..testing.strategies import assessments, criterion_targets, field_at, set_at, value_for
+from ..ruleset.load import Ruleset, test_assessment
+from ..testing.strategies import _passes, assessments, criterion_targets, field_at, set_at, value_for
 from .diff import Diff, semantic_diff
 
 Bump = Literal["patch", "minor", "major"]
@@ -173,8 +174,36 @@ class _Walk:
         data.update(trial)
         return True
 
+    def aim(self, data: dict[str, Any]) -> None:
+        """Put each changed criterion's input where the two versions' thresholds disagree."""
+        old_targets, new_targets = criterion_targets(self.old), criterion_targets(self.new)
+        for cid in sorted(self.changed):
+            a, b = old_targets.get(cid), new_targets.get(cid)
+            if a is None or b is None or a[0] != b[0] or isinstance(a[2], bool) or isinstance(b[2], bool):
+                continue
+            f = field_at(self.old.plan.inputs, a[0])
+            if f is None:
+                continue
+            for threshold in (a[2], b[2]):
+                for passing in (True, False):
+                    value = value_for(f, a[1], threshold, passing)
+                    if value is None:
+                        continue
+                    v = Decimal(value)
+                    if _passes(a[1], v, a[2]) != _passes(b[1], v, b[2]):
+                        trial = copy.deepcopy(data)
+                        set_at(trial, a[0], value)
+                        if not self.old.plan.validator.validate(trial)[1]:
+                            data.clear()
+                            data.update(trial)
+                            break
+                else:
+                    continue
+                break
+
     def run(self, seed: dict[str, Any], steps: int = 80) -> dict[str, Any] | None:
         data = copy.deepcopy(seed)
+        self.aim(data)
         for _ in range(steps):
             old, new = self.decide(data)
             if new is None:
@@ -251,7 +280,13 @@ def find_counterexample(old: Ruleset, new: Ruleset, *, max_examples: int = 2000,
     tried = 0
     diff = semantic_diff(old, new)
     changed = _changed_criteria(diff)
+    # the old version's own embedded tests are the first seeds: authored cases of every tier
     seeds: list[dict[str, Any]] = []
+    for index in range(len(old.document.tests)):
+        example = test_assessment(old.document, index)
+        if not old.plan.validator.validate(example)[1]:
+            seeds.append(example)
+    authored = len(seeds)
 
     def differs(data: dict[str, Any]) -> bool:
         nonlocal tried
@@ -263,7 +298,7 @@ def find_counterexample(old: Ruleset, new: Ruleset, *, max_examples: int = 2000,
         a, b = evaluate(old, data, resolution=_PIN), evaluate(new, normal, resolution=_PIN)
         if _key(a) != _key(b):
             return True
-        if len(seeds) < 40 and any(_outcome(a, c) != _outcome(b, c) for c in changed):
+        if len(seeds) < authored + 40 and any(_outcome(a, c) != _outcome(b, c) for c in changed):
             seeds.append(copy.deepcopy(data))
         return False
 
