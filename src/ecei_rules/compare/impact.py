@@ -1,0 +1,1069 @@
+"""Impact analysis: what a revised version does to a population of assessments, and why.
+
+Each assessment is projected onto each version's declared inputs (what a version does not
+declare is ignored and reported), evaluated under both versions (pinned), and compared:
+
+* the **transition matrix** counts organisations by (old label, new label);
+* a **transition** is an organisation whose label, ``valid_from`` or ``valid_until`` differs;
+* its **attribution** names the changed items that cause the difference.
+
+Attribution semantics
+---------------------
+
+Outcomes are ranked ``not_met < unknown < met``. A criterion (or group, or score) that exists
+in only one version has the outcome ``absent`` in the other, and counts as changed. What a
+requirement that a version does not have contributes is *neutral*: ``met`` for a tier or group
+requirement (a conjunction without it), weight 0 for a score.
+
+1. **Which tiers.** For a loss (new label below the old one), every tier ``t`` with
+   ``new label < t <= old label`` that is ``met`` under the old version and not under the new
+   one; for a gain, every tier ``t`` with ``old label < t <= new label`` met under the new
+   version and not under the old. (At least the old, resp. new, label's tier qualifies.) A tier
+   that exists in one version only is attributed to the tier itself (section ``tiers``).
+2. **Which requirements.** A tier is the Kleene conjunction of its requirements, so its outcome
+   moved in one direction (down for a loss, up for a gain) only if some requirement moved the
+   same way. Walking the tier's requirements in both versions:
+
+   * a requirement in both versions is followed when its own outcome moved in that direction:
+     a criterion is named; a group is walked like a tier (the eligibility group of 2.0.0 counts
+     as its criteria EC1..EC6); a score is split by criterion (3.);
+   * a requirement only the new version has (its old contribution is neutral ``met``) is
+     followed for a loss when its new outcome is not ``met``; one only the old version has, for
+     a gain when its old outcome was not ``met``. A group gained or lost this way is expanded
+     into its members that are not ``met``.
+
+3. **Scores.** With ``t`` the threshold share, a criterion of weight ``w`` contributes
+   ``w * (m - t)`` to the score's slack (``met weight - t * total``), ``m`` being 1 when it is met
+   (pessimistic slack; the optimistic slack counts unknown as met). Its change from the old to
+   the new version is the difference of its contributions, weights taken as 0 where the
+   criterion is not in the score. A score that moved down is attributed to the criteria whose
+   contribution fell (in either slack), one that moved up to those whose contribution rose.
+   A criterion whose weight and outcome are the same in both versions contributes nothing, so
+   only re-weighted, added or removed criteria (or ones reading a changed parameter) are named.
+   Both contributions use the old threshold; a changed threshold (the score's, or its
+   parameter's) that moved the score the same way is attributed to the score itself.
+4. **Validity.** When the label is the same but the validity differs, one validity rule applied
+   (under either version) is named if the diff reports it: a rule only one version has (added
+   or removed, e.g. the renewal rule of 2.0.0) before one that changed, the new version's first.
+5. **Consistency with the semantic diff.** A criterion is named only if the semantic diff of
+   the two versions reports it added, removed or changed, re-weights it in a score, or changes
+   a parameter it reads (:func:`attributable`). A requirement that a tier or group gained or
+   lost and that did not change itself is attributed to that tier or group (which the diff
+   reports as changed). A difference found nowhere in the diff (only possible when projection
+   changed what a criterion reads) is counted as **unexplained**, never attributed.
+
+Every changed decision therefore names at least one item unless it is unexplained, and every
+name is an item the semantic diff reports.
+
+Batch evaluation streams the input, in chunks, over a process pool (``jobs`` workers, each
+loading both versions once from their files); results come back in input order and only
+what the report needs is kept (labels, validity and causes of changed decisions, counts).
+
+Usage::
+
+    from ecei_rules.registry import Registry
+    from ecei_rules.compare.impact import impact
+
+    registry = Registry.shipped()
+    report = impact(registry.lookup("ecei-labels@1.2.0"), registry.lookup("ecei-labels@2.0.0"),
+                    "population.jsonl", jobs=None)          # None: every core
+    report.matrix["bronze"]["none"]; report.attribution()    # counts, items most often named
+    report.to_json(); report.to_markdown(); report.to_svg()  # rich: Console().print(report.renderable())
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from fractions import Fraction
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from rich.console import Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from .._canonical import to_json
+from ..engine.decision import Decision, Resolution, ScoreResult
+from ..engine.evaluate import Assessment, evaluate
+from ..errors import AssessmentError
+from ..registry import Registry
+from ..ruleset.load import Ruleset, load_ruleset
+from .bump import _changed_criteria, project
+from .diff import Diff, semantic_diff
+
+_RANK = {"not_met": 0, "unknown": 1, "met": 2}
+_PIN = Resolution(method="pinned", reason="impact analysis")
+NONE = "none"
+SECTIONS = ("criteria", "groups", "scores", "tiers", "validity")
+_INDEX = re.compile(r"/\d+(?=/|$)")
+
+
+# -- what may be named ----------------------------------------------------------------------------
+
+
+def attributable(diff: Diff) -> dict[str, frozenset[str]]:
+    """Section -> ids an attribution may name, all of them reported by the semantic diff.
+
+    ``criteria``: added, removed or changed criteria, criteria re-weighted in a score, criteria
+    reading a changed parameter; ``groups``, ``tiers``: added, removed or changed ones;
+    ``scores``: changed ones and those whose threshold parameter changed; ``validity``: changed
+    rules and rules reading a changed parameter.
+    """
+    params = diff.changed_ids("parameters")
+    scores = set(diff.changed_ids("scores"))
+    validity = set(diff.changed_ids("validity"))
+    for ruleset in (diff.old, diff.new):
+        for sid, score in ruleset.document.scores.items():
+            if score.threshold in params:
+                scores.add(sid)
+        for rule in ruleset.plan.rules:
+            reads = set(rule.valid_until.params) | (set(rule.when.params) if rule.when is not None else set())
+            if reads & params:
+                validity.add(rule.spec.id)
+    return {"criteria": frozenset(_changed_criteria(diff)), "groups": frozenset(diff.changed_ids("groups")),
+            "scores": frozenset(scores), "tiers": frozenset(diff.changed_ids("tiers")),
+            "validity": frozenset(validity)}
+
+
+# -- results --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cause:
+    """One changed item that explains (part of) a changed decision."""
+
+    section: str  # criteria | groups | scores | tiers | validity
+    id: str
+    tier: str  # the tier whose outcome it moved (or the label whose validity changed)
+    old: str  # outcome under the old version: met | not_met | unknown | absent (validity: the rule applied)
+    new: str  # the same under the new version
+    via: str | None = None  # the group or score it acts through, or the requirement a tier or group gained/lost
+    weight: tuple[str, str] | None = None  # a criterion of a score re-weighted: (old weight, new weight)
+
+    @property
+    def key(self) -> str:
+        """``section:id``, e.g. ``criteria:EC6``."""
+        return f"{self.section}:{self.id}"
+
+    def to_json(self) -> dict[str, Any]:
+        """The cause as JSON."""
+        out: dict[str, Any] = {"section": self.section, "id": self.id, "tier": self.tier, "old": self.old,
+                               "new": self.new, "via": self.via}
+        if self.weight is not None:
+            out["weight"] = {"old": self.weight[0], "new": self.weight[1]}
+        return out
+
+
+@dataclass(frozen=True)
+class Transition:
+    """An organisation whose label or validity differs between the two versions."""
+
+    index: int  # 1-based position in the population (the line of a JSON Lines file)
+    organisation: str | None
+    old_label: str
+    new_label: str
+    old_valid_from: dt.date | None
+    new_valid_from: dt.date | None
+    old_valid_until: dt.date | None
+    new_valid_until: dt.date | None
+    causes: tuple[Cause, ...]
+
+    def kind(self, order: Mapping[str, int]) -> str:
+        """gain, loss, or validity (same label, other validity)."""
+        if self.old_label == self.new_label:
+            return "validity"
+        return "gain" if order[self.new_label] > order[self.old_label] else "loss"
+
+    @property
+    def items(self) -> list[str]:
+        """The distinct items named (``section:id``), in order of appearance."""
+        return list(dict.fromkeys(c.key for c in self.causes))
+
+    def to_json(self) -> dict[str, Any]:
+        """The transition as JSON."""
+        return {"line": self.index, "organisation": self.organisation,
+                "old": {"label": self.old_label, "valid_from": to_json(self.old_valid_from),
+                        "valid_until": to_json(self.old_valid_until)},
+                "new": {"label": self.new_label, "valid_from": to_json(self.new_valid_from),
+                        "valid_until": to_json(self.new_valid_until)},
+                "attribution": self.items, "causes": [c.to_json() for c in self.causes]}
+
+
+@dataclass(frozen=True)
+class ItemError:
+    """An assessment that could not be read, or that a version rejects after projection."""
+
+    index: int
+    version: str | None  # None: unreadable
+    code: str
+    message: str
+    pointer: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The error as JSON."""
+        return {"line": self.index, "version": self.version, "code": self.code, "message": self.message,
+                "pointer": self.pointer}
+
+
+@dataclass(frozen=True)
+class _Result:
+    """What one assessment contributes to the report (small, picklable)."""
+
+    index: int
+    organisation: str | None = None
+    old_label: str | None = None
+    new_label: str | None = None
+    transition: Transition | None = None
+    unexplained: bool = False
+    errors: tuple[ItemError, ...] = ()
+    ignored: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+    missing: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """Which version a side of the comparison is."""
+
+    methodology: str
+    version: str
+    sha256: str
+    effective_from: dt.date
+
+    @classmethod
+    def of(cls, ruleset: Ruleset) -> VersionInfo:
+        return cls(ruleset.methodology, ruleset.version, ruleset.sha256, ruleset.document.effective_from)
+
+    @property
+    def ref(self) -> str:
+        return f"{self.methodology}@{self.version}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"methodology": self.methodology, "version": self.version, "sha256": self.sha256,
+                "effective_from": self.effective_from.isoformat()}
+
+
+@dataclass
+class ImpactReport:
+    """The impact of moving a population from one version to another."""
+
+    old: VersionInfo
+    new: VersionInfo
+    labels: tuple[str, ...]  # "none" first, then the tiers from lowest to highest
+    changed_items: dict[str, frozenset[str]]  # section -> ids an attribution may name (from the diff)
+    titles: dict[str, str] = field(default_factory=dict)  # section:id -> title
+    diff_kinds: dict[str, str] = field(default_factory=dict)  # section:id -> added/removed/changed/re-weighted
+    assessments: int = 0  # read (including the ones in error)
+    matrix: dict[str, dict[str, int]] = field(default_factory=dict)
+    transitions: list[Transition] = field(default_factory=list)
+    unexplained: int = 0
+    errors: list[ItemError] = field(default_factory=list)
+    ignored: tuple[Counter[str], Counter[str]] = field(default_factory=lambda: (Counter(), Counter()))
+    missing: tuple[Counter[str], Counter[str]] = field(default_factory=lambda: (Counter(), Counter()))
+    seconds: float = 0.0
+    jobs: int = 1
+
+    def __post_init__(self) -> None:
+        if not self.matrix:
+            self.matrix = {a: dict.fromkeys(self.labels, 0) for a in self.labels}
+
+    @property
+    def order(self) -> dict[str, int]:
+        return {label: i for i, label in enumerate(self.labels)}
+
+    @property
+    def decided(self) -> int:
+        """Assessments decided under both versions (the matrix total)."""
+        return sum(sum(row.values()) for row in self.matrix.values())
+
+    def count(self, kind: str) -> int:
+        """How many transitions are gains, losses or validity-only changes."""
+        order = self.order
+        return sum(1 for t in self.transitions if t.kind(order) == kind)
+
+    @property
+    def label_changes(self) -> int:
+        return sum(n for a, row in self.matrix.items() for b, n in row.items() if a != b)
+
+    def attribution(self) -> list[tuple[str, int, int, int]]:
+        """(section:id, organisations, of which losses, of which gains), most frequent first."""
+        order = self.order
+        total: Counter[str] = Counter()
+        loss: Counter[str] = Counter()
+        gain: Counter[str] = Counter()
+        for t in self.transitions:
+            kind = t.kind(order)
+            for key in t.items:
+                total[key] += 1
+                if kind == "loss":
+                    loss[key] += 1
+                elif kind == "gain":
+                    gain[key] += 1
+        return [(key, n, loss[key], gain[key]) for key, n in sorted(total.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+    def totals(self, side: int) -> dict[str, int]:
+        """Label counts under the old (0) or new (1) version."""
+        if side == 0:
+            return {a: sum(row.values()) for a, row in self.matrix.items()}
+        return {b: sum(self.matrix[a][b] for a in self.labels) for b in self.labels}
+
+    # -- outputs ----------------------------------------------------------------------------------
+
+    def to_json(self, *, limit: int | None = None) -> dict[str, Any]:
+        """The report as JSON (every transition unless ``limit``)."""
+        order = self.order
+        shown = self.transitions if limit is None else self.transitions[:limit]
+        return {
+            "old": self.old.to_json(), "new": self.new.to_json(), "labels": list(self.labels),
+            "assessments": self.assessments, "decided": self.decided, "errors": len(self.errors),
+            "changed": {"label": self.label_changes, "gain": self.count("gain"), "loss": self.count("loss"),
+                        "validity_only": self.count("validity"), "total": len(self.transitions),
+                        "unexplained": self.unexplained},
+            "matrix": self.matrix,
+            "totals": {"old": self.totals(0), "new": self.totals(1)},
+            "attribution": [{"item": key, "title": self.titles.get(key, ""), "diff": self.diff_kinds.get(key, ""),
+                             "organisations": n, "losses": lo, "gains": ga}
+                            for key, n, lo, ga in self.attribution()],
+            "projection": {side: {"ignored": dict(self.ignored[i].most_common()),
+                                  "missing": dict(self.missing[i].most_common())}
+                           for i, side in enumerate(("old", "new"))},
+            "diff_items": {s: sorted(ids) for s, ids in self.changed_items.items()},
+            "transitions": [dict(t.to_json(), kind=t.kind(order)) for t in shown],
+            "transitions_shown": len(shown),
+            "error_details": [e.to_json() for e in self.errors[:1000]],
+            "seconds": round(self.seconds, 3), "jobs": self.jobs,
+        }
+
+    def to_markdown(self, *, limit: int = 50) -> str:
+        """The report as Markdown: summary, matrix, attribution, projection, changed organisations."""
+        o, n = self.old.version, self.new.version
+        lines = [f"# Impact of {self.new.methodology} {o} → {n}", "",
+                 f"- population: {self.assessments} assessments, {self.decided} decided under both versions, "
+                 f"{len(self.errors)} in error",
+                 f"- changed: {len(self.transitions)} organisations ({self.count('loss')} lose a label tier, "
+                 f"{self.count('gain')} gain one, {self.count('validity')} keep the label with another validity)"
+                 + (f"; {self.unexplained} unexplained" if self.unexplained else ""), "",
+                 f"## Transitions (rows: {o}, columns: {n})", "",
+                 "| " + f"{o} \\ {n}" + " | " + " | ".join(self.labels) + " | total |",
+                 "|---|" + "---:|" * (len(self.labels) + 1)]
+        for a in self.labels:
+            row = self.matrix[a]
+            cells = [f"**{row[b]}**" if a == b else str(row[b]) for b in self.labels]
+            lines.append(f"| {a} | " + " | ".join(cells) + f" | {sum(row.values())} |")
+        new_totals = self.totals(1)
+        lines += ["| total | " + " | ".join(str(new_totals[b]) for b in self.labels) + f" | {self.decided} |", "",
+                  "## Attribution", "",
+                  "Organisations whose changed decision names each item (one organisation can name several).", "",
+                  "| item | title | in the diff | organisations | losses | gains |", "|---|---|---|---:|---:|---:|"]
+        for key, count, lo, ga in self.attribution():
+            lines.append(f"| `{key}` | {_md(self.titles.get(key, ''))} | {self.diff_kinds.get(key, '')} | {count} "
+                         f"| {lo} | {ga} |")
+        lines += ["", "## Projection", "", "| version | ignored (not declared) | missing (left a tier unknown) |",
+                  "|---|---|---|"]
+        for i, version in enumerate((o, n)):
+            lines.append(f"| {version} | {_counts(self.ignored[i])} | {_counts(self.missing[i])} |")
+        lines += ["", f"## Changed organisations (first {min(limit, len(self.transitions))} of "
+                      f"{len(self.transitions)})", "",
+                  f"| line | organisation | {o} | {n} | valid until ({o} → {n}) | attribution |",
+                  "|---:|---|---|---|---|---|"]
+        for t in self.transitions[:limit]:
+            lines.append(f"| {t.index} | {t.organisation or ''} | {t.old_label} | {t.new_label} | "
+                         f"{_date(t.old_valid_until)} → {_date(t.new_valid_until)} | "
+                         f"{_md(describe_causes(t.causes))} |")
+        if self.errors:
+            lines += ["", f"## Errors ({len(self.errors)})", ""]
+            lines += [f"- line {e.index}" + (f" under {e.version}" if e.version else "")
+                      + f": {e.code} {_md(e.message)}" + (f" at `{e.pointer}`" if e.pointer else "")
+                      for e in self.errors[:50]]
+        return "\n".join(lines) + "\n"
+
+    def to_svg(self, *, top: int = 20) -> str:
+        """A chart for reports: the transition heatmap and the items most often responsible."""
+        return transition_chart(self, top=top)
+
+    def renderable(self, *, limit: int = 20, top: int = 15) -> Group:
+        """The report for a terminal (rich): summary, matrix, attribution, projection, changed organisations."""
+        return impact_renderable(self, limit=limit, top=top)
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _date(d: dt.date | None) -> str:
+    return d.isoformat() if d is not None else "—"
+
+
+def _counts(counter: Counter[str], top: int = 8) -> str:
+    if not counter:
+        return "—"
+    shown = ", ".join(f"`{k}` ({v})" for k, v in counter.most_common(top))
+    return shown + (f" and {len(counter) - top} more" if len(counter) > top else "")
+
+
+def describe_causes(causes: Iterable[Cause]) -> str:
+    """Causes in one line, grouped by the tiers and the group or score they act through, e.g.
+    ``bronze, silver via eligibility: EC1 absent → not_met; gold via gold_score: 4.7 absent → met, 4.1.1 met
+    (weight 1 → 2)``."""
+    tiers_of: dict[tuple[str, str, str | None], list[str]] = {}
+    first: dict[tuple[str, str, str | None], Cause] = {}
+    for c in causes:
+        key = (c.section, c.id, c.via)
+        tiers_of.setdefault(key, [])
+        if c.tier not in tiers_of[key]:
+            tiers_of[key].append(c.tier)
+        first.setdefault(key, c)
+    groups: dict[tuple[tuple[str, ...], str | None], list[str]] = {}
+    for key, c in first.items():
+        groups.setdefault((tuple(tiers_of[key]), c.via if c.section == "criteria" else None), []).append(_one(c))
+    parts = []
+    for (tiers, via), items in groups.items():
+        head = ", ".join(tiers) + (f" via {via}" if via else "")
+        parts.append(f"{head}: {', '.join(items)}")
+    return "; ".join(parts)
+
+
+def _one(c: Cause) -> str:
+    if c.section == "validity":
+        return f"rule {c.id} ({c.old} → {c.new})"
+    name = c.id if c.section == "criteria" else f"{c.section[:-1]} {c.id}"
+    if c.section != "criteria" and c.via:
+        name += f" (requirement {c.via})"
+    if c.weight is not None and c.old == c.new:
+        return f"{name} {c.old} (weight {c.weight[0]} → {c.weight[1]})"
+    return f"{name} {c.old} → {c.new}"
+
+
+_LABEL_STYLE = {"gold": "bold yellow", "silver": "bold white", "bronze": "bold dark_orange3", "none": "bold red"}
+
+
+def impact_renderable(report: ImpactReport, *, limit: int = 20, top: int = 15) -> Group:
+    """A rich renderable of an impact report."""
+    o, n = report.old.version, report.new.version
+    order = report.order
+    head = Text()
+    head.append(f"{report.new.methodology} {o} → {n}", style="bold")
+    head.append(f"  ({report.old.sha256[:12]} → {report.new.sha256[:12]})\n", style="dim")
+    head.append(f"{report.assessments:,} assessments, {report.decided:,} decided under both versions, "
+                f"{len(report.errors):,} in error; {report.seconds:.1f} s with {report.jobs} job(s)\n")
+    head.append(f"{len(report.transitions):,} decisions change: ")
+    head.append(f"{report.count('loss'):,} lose", style="red")
+    head.append(", ")
+    head.append(f"{report.count('gain'):,} gain", style="green")
+    head.append(f", {report.count('validity'):,} keep the label with another validity")
+    if report.unexplained:
+        head.append(f"; {report.unexplained:,} unexplained", style="bold red")
+    parts: list[Any] = [Panel(head, title="impact", expand=False)]
+
+    matrix = Table(title=f"Transitions (rows {o}, columns {n})", title_justify="left")
+    matrix.add_column(f"{o} \\ {n}", style="bold")
+    for b in report.labels:
+        matrix.add_column(b, justify="right", style=_LABEL_STYLE.get(b, ""))
+    matrix.add_column("total", justify="right")
+    for a in report.labels:
+        row = report.matrix[a]
+        cells: list[Text | str] = []
+        for b in report.labels:
+            value = f"{row[b]:,}"
+            style = "bold" if a == b else ("red" if order[b] < order[a] else "green") if row[b] else "dim"
+            cells.append(Text(value, style=style))
+        matrix.add_row(Text(a, style=_LABEL_STYLE.get(a, "")), *cells, f"{sum(row.values()):,}")
+    totals = report.totals(1)
+    matrix.add_row("total", *[f"{totals[b]:,}" for b in report.labels], f"{report.decided:,}", style="dim")
+    parts.append(matrix)
+
+    attribution = Table(title="Attribution: items named by changed decisions", title_justify="left")
+    for col, justify in (("item", "left"), ("title", "left"), ("in the diff", "left"), ("organisations", "right"),
+                         ("losses", "right"), ("gains", "right")):
+        attribution.add_column(col, justify=justify)  # type: ignore[arg-type]
+    rows = report.attribution()
+    for key, count, lo, ga in rows[:top]:
+        attribution.add_row(key, report.titles.get(key, ""), report.diff_kinds.get(key, ""), f"{count:,}",
+                            f"{lo:,}", f"{ga:,}")
+    if len(rows) > top:
+        attribution.caption = f"and {len(rows) - top} more item(s)"
+    parts.append(attribution if rows else Text("no decision changes", style="green"))
+
+    projection = Table(title="Projection onto each version's inputs", title_justify="left")
+    projection.add_column("version")
+    projection.add_column("ignored (not declared): assessments")
+    projection.add_column("missing (left a tier unknown): assessments")
+    for i, version in enumerate((o, n)):
+        projection.add_row(version, _plain_counts(report.ignored[i]), _plain_counts(report.missing[i]))
+    parts.append(projection)
+
+    if report.transitions and limit > 0:
+        changes = Table(title=f"Changed organisations (first {min(limit, len(report.transitions))} of "
+                              f"{len(report.transitions):,})", title_justify="left")
+        for col in ("line", "organisation", o, n, "valid until", "attribution"):
+            changes.add_column(col, overflow="fold")
+        for t in report.transitions[:limit]:
+            changes.add_row(str(t.index), t.organisation or "", Text(t.old_label, _LABEL_STYLE.get(t.old_label, "")),
+                            Text(t.new_label, _LABEL_STYLE.get(t.new_label, "")),
+                            f"{_date(t.old_valid_until)} → {_date(t.new_valid_until)}", describe_causes(t.causes))
+        parts.append(changes)
+    for e in report.errors[:10]:
+        parts.append(Text(f"line {e.index}" + (f" under {e.version}" if e.version else "") + f": {e.code} "
+                          f"{e.message}" + (f" at {e.pointer}" if e.pointer else ""), style="red"))
+    if len(report.errors) > 10:
+        parts.append(Text(f"... and {len(report.errors) - 10} more error(s)", style="red"))
+    return Group(*parts)
+
+
+def _plain_counts(counter: Counter[str], top: int = 6) -> str:
+    if not counter:
+        return "—"
+    shown = "\n".join(f"{k}: {v:,}" for k, v in counter.most_common(top))
+    return shown + (f"\nand {len(counter) - top} more" if len(counter) > top else "")
+
+
+# -- the attribution of one decision pair ---------------------------------------------------------
+
+
+class _Attributor:
+    def __init__(self, old: Ruleset, new: Ruleset, changed: Mapping[str, frozenset[str]],
+                 labels: tuple[str, ...]) -> None:
+        self.old, self.new = old, new
+        self.changed = changed
+        self.order = {label: i for i, label in enumerate(labels)}
+        self.labels = labels
+        self.a: dict[str, str] = {}
+        self.b: dict[str, str] = {}
+        self.sa: dict[str, ScoreResult] = {}
+        self.sb: dict[str, ScoreResult] = {}
+        self.causes: dict[tuple[str, str, str, str | None], Cause] = {}
+        self.unexplained = False
+
+    def explain(self, a: Decision, b: Decision) -> tuple[tuple[Cause, ...], bool]:
+        self.a, self.b = _outcomes(a), _outcomes(b)
+        self.sa = {s.id: s for s in a.scores}
+        self.sb = {s.id: s for s in b.scores}
+        self.causes = {}
+        self.unexplained = False
+        if a.label != b.label:
+            up = self.order[b.label] > self.order[a.label]
+            lo, hi = sorted((self.order[a.label], self.order[b.label]))
+            for tier in self.labels[lo + 1:hi + 1]:
+                before, after = self.a.get(f"tier:{tier}", "absent"), self.b.get(f"tier:{tier}", "absent")
+                if (after == "met" and before != "met") if up else (before == "met" and after != "met"):
+                    self.tier(tier, 1 if up else -1, before, after)
+        else:
+            self.validity(a, b)
+        if not self.causes:
+            self.unexplained = True
+        return tuple(self.causes.values()), self.unexplained
+
+    def add(self, cause: Cause) -> None:
+        self.causes.setdefault((cause.section, cause.id, cause.tier, cause.via), cause)
+
+    def outcome(self, side: str, ref: str) -> str:
+        return (self.a if side == "old" else self.b).get(ref, "absent")
+
+    def kind(self, side: str, ref: str) -> str | None:
+        return (self.old if side == "old" else self.new).plan.kinds.get(ref)
+
+    def tier(self, tier: str, direction: int, before: str, after: str) -> None:
+        ta, tb = self.old.document.tiers.get(tier), self.new.document.tiers.get(tier)
+        if ta is None or tb is None:
+            self.name("tiers", tier, tier, before, after, None, None)
+            return
+        self.refs(ta.requires, tb.requires, direction, ("tiers", tier), tier, None)
+
+    def refs(self, old_refs: tuple[str, ...], new_refs: tuple[str, ...], direction: int,
+             container: tuple[str, str], tier: str, via: str | None) -> None:
+        for ref in dict.fromkeys((*new_refs, *old_refs)):
+            if ref in old_refs and ref in new_refs:
+                self.ref(ref, direction, tier, via)
+            elif ref in new_refs:
+                # a requirement gained: neutral (met) before, so only a loss can come from it
+                if direction < 0 and _RANK.get(self.outcome("new", ref), 2) < 2:
+                    self.whole(ref, "new", container, tier, via)
+            elif direction > 0 and _RANK.get(self.outcome("old", ref), 2) < 2:
+                # a requirement dropped: neutral (met) after, so only a gain can come from it
+                self.whole(ref, "old", container, tier, via)
+
+    def ref(self, ref: str, direction: int, tier: str, via: str | None) -> None:
+        oa, ob = self.outcome("old", ref), self.outcome("new", ref)
+        if _sign(_RANK.get(ob, 2) - _RANK.get(oa, 2)) != direction:
+            return
+        ka, kb = self.kind("old", ref), self.kind("new", ref)
+        if ka != kb:
+            self.unexplained = True
+            return
+        if ka == "group":
+            ga, gb = self.old.document.groups[ref], self.new.document.groups[ref]
+            self.refs(ga.all_of, gb.all_of, direction, ("groups", ref), tier, ref)
+        elif ka == "score":
+            self.score(ref, direction, tier)
+        else:
+            self.name("criteria", ref, tier, oa, ob, via, None)
+
+    def whole(self, ref: str, side: str, fallback: tuple[str, str], tier: str, via: str | None) -> None:
+        """A requirement only ``side`` has: name it, or the members of a group that are not met."""
+        kind = self.kind(side, ref)
+        if kind == "group":
+            ruleset = self.old if side == "old" else self.new
+            for member in ruleset.document.groups[ref].all_of:
+                if _RANK.get(self.outcome(side, member), 2) < 2:
+                    self.whole(member, side, fallback, tier, ref)
+            return
+        section = "scores" if kind == "score" else "criteria"
+        self.name(section, ref, tier, self.outcome("old", ref), self.outcome("new", ref), via, fallback)
+
+    def score(self, sid: str, direction: int, tier: str) -> None:
+        sa, sb = self.sa.get(sid), self.sb.get(sid)
+        if sa is None or sb is None:
+            self.unexplained = True
+            return
+        ta, tb = Fraction(str(sa.threshold.value)), Fraction(str(sb.threshold.value))
+        if ta != tb and _sign(int(ta > tb) - int(ta < tb)) == direction:
+            self.name("scores", sid, tier, f"threshold {sa.threshold.value}", f"threshold {sb.threshold.value}",
+                      None, None)
+        for cid in dict.fromkeys((*sb.weights, *sa.weights)):
+            wa, wb = Fraction(str(sa.weights.get(cid, 0))), Fraction(str(sb.weights.get(cid, 0)))
+            oa, ob = self.outcome("old", cid), self.outcome("new", cid)
+            pa, qa = _contribution(wa, oa, ta)
+            pb, qb = _contribution(wb, ob, ta)
+            moved = (pb < pa or qb < qa) if direction < 0 else (pb > pa or qb > qa)
+            if moved:
+                weight = (_num(wa), _num(wb)) if wa and wb and wa != wb else None
+                self.name("criteria", cid, tier, oa if wa else "absent", ob if wb else "absent", sid, None, weight)
+
+    def validity(self, a: Decision, b: Decision) -> None:
+        label = b.label
+        if a.valid_from != b.valid_from and "valid_from" in self.changed["validity"]:
+            self.add(Cause("validity", "valid_from", label, to_json(a.valid_from), to_json(b.valid_from)))
+        ra, rb = a.validity_rule, b.validity_rule
+        old_rules = {r.id for r in self.old.document.validity.rules}
+        new_rules = {r.id for r in self.new.document.validity.rules}
+        # a rule only one version has (added or removed) explains more than one merely moved or edited
+        candidates = sorted(dict.fromkeys(r for r in (rb, ra) if r is not None),
+                            key=lambda r: (r in old_rules and r in new_rules, r != rb))
+        for rule in candidates:
+            if rule in self.changed["validity"]:
+                self.add(Cause("validity", rule, label, ra or "-", rb or "-"))
+                return
+
+    def name(self, section: str, cid: str, tier: str, old: str, new: str, via: str | None,
+             fallback: tuple[str, str] | None, weight: tuple[str, str] | None = None) -> None:
+        if cid in self.changed[section]:
+            self.add(Cause(section, cid, tier, old, new, via, weight))
+        elif fallback is not None and fallback[1] in self.changed[fallback[0]]:
+            self.add(Cause(fallback[0], fallback[1], tier, old, new, cid))
+        else:
+            self.unexplained = True
+
+
+def _num(value: Fraction) -> str:
+    return str(value.numerator) if value.denominator == 1 else str(float(value))
+
+
+def _sign(x: int) -> int:
+    return (x > 0) - (x < 0)
+
+
+def _contribution(weight: Fraction, outcome: str, threshold: Fraction) -> tuple[Fraction, Fraction]:
+    """(pessimistic, optimistic) contribution of one weighted criterion to a score's slack."""
+    met = 1 if outcome == "met" else 0
+    maybe = 1 if outcome in ("met", "unknown") else 0
+    return weight * (met - threshold), weight * (maybe - threshold)
+
+
+def _outcomes(d: Decision) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for collection in (d.criteria, d.groups, d.scores):
+        for item in collection:
+            out[item.id] = item.outcome
+    for tier in d.tiers:
+        out[f"tier:{tier.label}"] = tier.outcome
+    return out
+
+
+# -- one assessment, in a worker or in process ----------------------------------------------------
+
+
+class _Job:
+    """Both versions, what may be named, and the evaluation of one assessment."""
+
+    def __init__(self, old: Ruleset, new: Ruleset, changed: Mapping[str, frozenset[str]],
+                 labels: tuple[str, ...]) -> None:
+        self.old, self.new = old, new
+        self.attributor = _Attributor(old, new, changed, labels)
+
+    def side(self, ruleset: Ruleset, data: Any, index: int) -> tuple[Decision | None, tuple[str, ...],
+                                                                        ItemError | None]:
+        projected, ignored = project(data, ruleset.plan.inputs)
+        normal, problems = ruleset.plan.validator.validate(projected)
+        shown = tuple(dict.fromkeys(_INDEX.sub("/-", p) for p in ignored))
+        if problems:
+            first = problems[0]
+            return None, shown, ItemError(index, ruleset.version, first.code, first.message, first.pointer)
+        # validated once: the engine takes the normalised data as is
+        return evaluate(ruleset, Assessment(normal, ruleset.sha256), resolution=_PIN), shown, None
+
+    def one(self, index: int, data: Any) -> _Result:
+        a, ignored_a, err_a = self.side(self.old, data, index)
+        b, ignored_b, err_b = self.side(self.new, data, index)
+        errors = tuple(e for e in (err_a, err_b) if e is not None)
+        org = data.get("organisation") if isinstance(data, dict) else None
+        org_id = org.get("id") if isinstance(org, dict) and isinstance(org.get("id"), str) else None
+        if a is None or b is None:
+            return _Result(index, org_id, errors=errors, ignored=(ignored_a, ignored_b))
+        transition = None
+        unexplained = False
+        if (a.label, a.valid_from, a.valid_until) != (b.label, b.valid_from, b.valid_until):
+            causes, unexplained = self.attributor.explain(a, b)
+            transition = Transition(index, org_id, a.label, b.label, a.valid_from, b.valid_from, a.valid_until,
+                                    b.valid_until, causes)
+        return _Result(index, org_id, a.label, b.label, transition, unexplained, (), (ignored_a, ignored_b),
+                       (_missing(a), _missing(b)))
+
+
+def _missing(d: Decision) -> tuple[str, ...]:
+    out: dict[str, None] = {}
+    for tier in d.tiers:
+        if tier.outcome == "unknown":
+            out.update(dict.fromkeys(_INDEX.sub("/-", m) for m in tier.missing))
+    return tuple(out)
+
+
+_WORKER: dict[str, _Job] = {}
+# Versions the parent loaded, by (path, sha256): a forked worker finds them here and skips loading;
+# a spawned one (macOS, Windows) starts empty and loads each version once from its file.
+_LOADED: dict[tuple[str, str], Ruleset] = {}
+
+
+def _load(path: str, sha256: str) -> Ruleset:
+    ruleset = _LOADED.get((path, sha256)) or load_ruleset(Path(path))
+    if ruleset.sha256 != sha256:
+        raise RuntimeError(f"the ruleset file {path} changed while the impact analysis ran")
+    return ruleset
+
+
+def _init_worker(old_path: str, new_path: str, shas: tuple[str, str], changed: dict[str, frozenset[str]],
+                 labels: tuple[str, ...]) -> None:
+    _WORKER["job"] = _Job(_load(old_path, shas[0]), _load(new_path, shas[1]), changed, labels)
+
+
+def _run_chunk(chunk: list[tuple[int, Any]]) -> list[_Result]:
+    job = _WORKER["job"]
+    return [job.one(index, data) for index, data in chunk]
+
+
+# -- the population -------------------------------------------------------------------------------
+
+
+def _items(population: Path | str | Iterable[Any]) -> Iterator[tuple[int, Any, ItemError | None]]:
+    if isinstance(population, (str, Path)):
+        from ..batch import read_assessments
+
+        for item in read_assessments(population):
+            if item.error is not None:
+                first = item.error.diagnostics[0] if isinstance(item.error, AssessmentError) and \
+                    item.error.diagnostics else None
+                yield item.index, None, ItemError(item.index, None, first.code if first else "A006",
+                                                  first.message if first else str(item.error))
+            else:
+                yield item.index, item.data, None
+        return
+    for index, data in enumerate(population, start=1):
+        yield index, data, None
+
+
+def count_lines(path: Path | str) -> int | None:
+    """The number of non-blank lines of a JSON Lines file (for a progress bar), else None."""
+    p = Path(path)
+    if p.suffix != ".jsonl" or not p.is_file():
+        return None
+    with p.open("rb") as handle:
+        return sum(1 for line in handle if line.strip())
+
+
+def _labels(old: Ruleset, new: Ruleset) -> tuple[str, ...]:
+    """``none``, then the tiers from lowest to highest: the new version's order, with a label only the
+    old version has placed after the label it follows there."""
+    out = list(new.document.labels)
+    previous: str | None = None
+    for label in old.document.labels:
+        if label not in out:
+            out.insert(out.index(previous) + 1 if previous is not None else 0, label)
+        previous = label
+    return (NONE, *out)
+
+
+def impact(old: Ruleset, new: Ruleset, population: Path | str | Iterable[Any], *, jobs: int | None = 1,
+           chunk_size: int = 250, progress: Callable[[int], None] | None = None) -> ImpactReport:
+    """The impact of ``new`` over ``old`` on a population.
+
+    Args:
+        old, new: the two versions (both are pinned for every assessment).
+        population: a ``.jsonl`` (streamed), ``.json`` or ``.yaml`` file, or an iterable of raw
+            assessments (e.g. :func:`ecei_rules.synth.synthesize`).
+        jobs: worker processes (None: every core; 1: in this process). Workers load both
+            versions from their files, so rulesets without a file run in process.
+        chunk_size: assessments per task sent to a worker.
+        progress: called with the number of assessments done so far.
+    """
+    started = time.perf_counter()
+    diff = semantic_diff(old, new)
+    changed = attributable(diff)
+    labels = _labels(old, new)
+    report = ImpactReport(VersionInfo.of(old), VersionInfo.of(new), labels, changed)
+    _describe(report, diff)
+    workers = (os.cpu_count() or 1) if jobs is None else max(1, jobs)
+    if old.path is None or new.path is None:
+        workers = 1
+    report.jobs = workers
+    results: Iterator[_Result]
+    if workers == 1:
+        job = _Job(old, new, changed, labels)
+        results = _serial(job, _items(population))
+    else:
+        results = _parallel(old, new, changed, labels, _items(population), workers, chunk_size)
+    done = 0
+    for result in results:
+        _add(report, result)
+        done += 1
+        if progress is not None and (done % 100 == 0):
+            progress(done)
+    if progress is not None:
+        progress(done)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _serial(job: _Job, items: Iterator[tuple[int, Any, ItemError | None]]) -> Iterator[_Result]:
+    for index, data, error in items:
+        if error is not None:
+            yield _Result(index, errors=(error,))
+        else:
+            yield job.one(index, data)
+
+
+def _parallel(old: Ruleset, new: Ruleset, changed: dict[str, frozenset[str]], labels: tuple[str, ...],
+              items: Iterator[tuple[int, Any, ItemError | None]], workers: int, chunk_size: int) -> Iterator[_Result]:
+    """Chunks over a process pool, at most a few chunks per worker in flight, results in input order."""
+    assert old.path is not None
+    assert new.path is not None
+    keys = ((str(old.path), old.sha256), (str(new.path), new.sha256))
+    _LOADED.update({keys[0]: old, keys[1]: new})
+    try:
+        yield from _pool(keys, changed, labels, items, workers, chunk_size)
+    finally:
+        for key in keys:
+            _LOADED.pop(key, None)
+
+
+def _pool(keys: tuple[tuple[str, str], tuple[str, str]], changed: dict[str, frozenset[str]],
+          labels: tuple[str, ...], items: Iterator[tuple[int, Any, ItemError | None]], workers: int,
+          chunk_size: int) -> Iterator[_Result]:
+    pending: deque[Future[list[_Result]] | list[_Result]] = deque()
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
+                             initargs=(keys[0][0], keys[1][0], (keys[0][1], keys[1][1]), changed,
+                                       labels)) as pool:
+        chunk: list[tuple[int, Any]] = []
+        bad: list[_Result] = []
+
+        def flush() -> None:
+            nonlocal chunk, bad
+            if chunk:
+                pending.append(pool.submit(_run_chunk, chunk))
+            if bad:
+                pending.append(bad)
+            chunk, bad = [], []
+
+        for index, data, error in items:
+            if error is not None:
+                # keep input order: what was queued before goes first
+                if chunk:
+                    flush()
+                bad.append(_Result(index, errors=(error,)))
+                continue
+            if bad:
+                flush()
+            chunk.append((index, data))
+            if len(chunk) >= chunk_size:
+                flush()
+            while len(pending) > 3 * workers:
+                yield from _take(pending.popleft())
+        flush()
+        while pending:
+            yield from _take(pending.popleft())
+
+
+def _take(entry: Future[list[_Result]] | list[_Result]) -> list[_Result]:
+    return entry if isinstance(entry, list) else entry.result()
+
+
+def _add(report: ImpactReport, result: _Result) -> None:
+    report.assessments += 1
+    report.errors.extend(result.errors)
+    for i in (0, 1):
+        report.ignored[i].update(result.ignored[i])
+        report.missing[i].update(result.missing[i])
+    if result.old_label is None or result.new_label is None:
+        return
+    row = report.matrix.setdefault(result.old_label, dict.fromkeys(report.labels, 0))
+    row[result.new_label] = row.get(result.new_label, 0) + 1
+    if result.transition is not None:
+        report.transitions.append(result.transition)
+    if result.unexplained:
+        report.unexplained += 1
+
+
+def _describe(report: ImpactReport, diff: Diff) -> None:
+    """Titles of the items that may be named, and how the diff changed each."""
+    for ruleset in (diff.new, diff.old):
+        doc = ruleset.document
+        for section, items in (("criteria", doc.criteria), ("groups", doc.groups), ("scores", doc.scores),
+                               ("tiers", doc.tiers)):
+            for key, item in items.items():
+                title = getattr(item, "title", None)
+                if title:
+                    report.titles.setdefault(f"{section}:{key}", str(title))
+        for rule in doc.validity.rules:
+            report.titles.setdefault(f"validity:{rule.id}", rule.title or "")
+    for change in diff.changes:
+        if change.section in SECTIONS:
+            key = f"{change.section}:{change.id}"
+            report.diff_kinds.setdefault(key, change.kind)
+        if change.section == "scores" and change.attribute and change.attribute.startswith("weight of "):
+            crit = change.attribute.removeprefix("weight of ")
+            report.diff_kinds.setdefault(f"criteria:{crit}", f"weight {to_json(change.old)} → {to_json(change.new)}")
+    params = diff.changed_ids("parameters")
+    for ruleset in (diff.old, diff.new):
+        for c in ruleset.plan.criteria:
+            if c.compiled.params & params:
+                report.diff_kinds.setdefault(f"criteria:{c.id}", "parameter changed")
+
+
+def impact_refs(old: str, new: str, population: Path | str | Iterable[Any], *, registry: Registry | None = None,
+                jobs: int | None = 1, progress: Callable[[int], None] | None = None) -> ImpactReport:
+    """:func:`impact` for two references, e.g. ``impact_refs("ecei-labels@1.2.0", "ecei-labels@2.0.0", path)``."""
+    reg = registry or Registry.shipped()
+    return impact(reg.lookup(old, allow_unpublished=True), reg.lookup(new, allow_unpublished=True), population,
+                  jobs=jobs, progress=progress)
+
+
+# -- the chart ------------------------------------------------------------------------------------
+
+_SECTION_SHORT = {"criteria": "", "groups": "group ", "scores": "score ", "tiers": "tier ", "validity": "rule "}
+
+
+def transition_chart(report: ImpactReport, *, top: int = 20) -> str:
+    """An SVG: the transition heatmap (rows old, columns new, colour by row share) and the items most
+    often responsible for a changed decision (bars split into losses, gains and validity-only)."""
+    labels = report.labels
+    k = len(labels)
+    cell = 74.0
+    left, head = 118.0, 126.0
+    grid_w = k * cell
+    bars_x = left + grid_w + 150
+    bar_w = 330
+    attribution = report.attribution()[:top]
+    rows = max(len(attribution), 1)
+    bar_h = 24
+    height = max(head + k * cell + 130, head + rows * bar_h + 60)
+    width = bars_x + bar_w + 310
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+           f'viewBox="0 0 {width} {height}" font-family="DejaVu Sans, Arial, Helvetica, sans-serif">',
+           f'<rect width="{width}" height="{height}" fill="#ffffff"/>']
+    title = (f"{report.new.methodology}: impact of {report.old.version} → {report.new.version} on "
+             f"{report.decided:,} organisations")
+    out.append(_text(24, 34, title, size=20, weight="bold"))
+    sub = (f"{len(report.transitions):,} decisions change: {report.count('loss'):,} lose a tier, "
+           f"{report.count('gain'):,} gain one, {report.count('validity'):,} keep the label with another validity")
+    out.append(_text(24, 58, sub, size=13, fill="#444444"))
+    # heatmap
+    out.append(_text(left + grid_w / 2, head - 34, f"new label ({report.new.version})", size=13, anchor="middle",
+                     weight="bold"))
+    out.append(f'<text x="{left - 92}" y="{head + grid_w / 2}" font-size="13" font-weight="bold" '
+               f'text-anchor="middle" transform="rotate(-90 {left - 92} {head + grid_w / 2})">'
+               f'old label ({escape(report.old.version)})</text>')
+    totals = report.totals(0)
+    for j, b in enumerate(labels):
+        out.append(_text(left + j * cell + cell / 2, head - 10, b, size=12, anchor="middle"))
+    for i, a in enumerate(labels):
+        y = head + i * cell
+        out.append(_text(left - 8, y + cell / 2 + 4, a, size=12, anchor="end"))
+        for j, b in enumerate(labels):
+            x = left + j * cell
+            n = report.matrix.get(a, {}).get(b, 0)
+            share = n / totals[a] if totals.get(a) else 0.0
+            colour = _blend(share, i == j, report.order, a, b)
+            stroke = ' stroke="#222222" stroke-width="2"' if i == j else ' stroke="#ffffff" stroke-width="1"'
+            out.append(f'<rect class="cell" data-old="{escape(a)}" data-new="{escape(b)}" data-count="{n}" x="{x}" '
+                       f'y="{y}" width="{cell}" height="{cell}" fill="{colour}"{stroke}/>')
+            ink = "#ffffff" if share > 0.55 else "#111111" if n else "#9a9a9a"
+            out.append(_text(x + cell / 2, y + cell / 2 - 2, f"{n:,}", size=15, anchor="middle", weight="bold",
+                             fill=ink))
+            if n:
+                shown = f"{share:.1%}" if share < 0.01 else f"{share:.0%}"
+                out.append(_text(x + cell / 2, y + cell / 2 + 16, shown, size=11, anchor="middle", fill=ink))
+    legend_y = head + k * cell + 26
+    out.append(_text(left - 92, legend_y, "colour: share of the row (the old label's organisations);", size=11,
+                     fill="#444444"))
+    out.append(_text(left - 92, legend_y + 16, "outlined: unchanged; red: a lower label; green: a higher one",
+                     size=11, fill="#444444"))
+    for s, share in enumerate((0.0, 0.25, 0.5, 0.75, 1.0)):
+        x = left - 92 + s * 44
+        swatch = _blend(share, False, {}, "", "")
+        out.append(f'<rect x="{x}" y="{legend_y + 26}" width="44" height="12" fill="{swatch}" stroke="#cccccc"/>')
+        out.append(_text(x + 22, legend_y + 52, f"{share:.0%}", size=10, anchor="middle", fill="#444444"))
+    # bars
+    out.append(_text(bars_x, head - 40, "items responsible for changed decisions (organisations)", size=13,
+                     weight="bold"))
+    for i, (name, colour) in enumerate((("loss", "#c0392b"), ("gain", "#27ae60"), ("validity only", "#7f8c8d"))):
+        x = bars_x + i * 110
+        out.append(f'<rect x="{x}" y="{head - 28}" width="14" height="14" fill="{colour}"/>')
+        out.append(_text(x + 20, head - 16, name, size=11, fill="#333333"))
+    peak = max((n for _, n, _, _ in attribution), default=1)
+    for r, (key, n, lo, ga) in enumerate(attribution):
+        y = head + r * bar_h
+        section, ident = key.split(":", 1)
+        label = f"{_SECTION_SHORT.get(section, '')}{ident}"
+        out.append(_text(bars_x - 8, y + 16, label, size=12, anchor="end", weight="bold"))
+        x = float(bars_x)
+        for part, colour in ((lo, "#c0392b"), (ga, "#27ae60"), (n - lo - ga, "#7f8c8d")):
+            w = bar_w * part / peak
+            if w > 0:
+                out.append(f'<rect x="{x:.1f}" y="{y + 3}" width="{w:.1f}" height="{bar_h - 6}" fill="{colour}"/>')
+                x += w
+        caption = f"{n:,}  {report.titles.get(key, '')}"
+        out.append(_text(x + 6, y + 16, caption[:62] + ("…" if len(caption) > 62 else ""), size=11,
+                         fill="#333333"))
+    if not attribution:
+        out.append(_text(bars_x, head + 16, "no decision changes", size=12, fill="#444444"))
+    out.append(_text(24, height - 14, f"{report.old.ref} sha256 {report.old.sha256[:12]} · {report.new.ref} sha256 "
+                     f"{report.new.sha256[:12]} · {len(report.errors)} assessment(s) in error", size=10,
+                     fill="#777777"))
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+def _text(x: float, y: float, text: str, *, size: int = 12, anchor: str = "start", weight: str = "normal",
+          fill: str = "#111111") -> str:
+    return (f'<text x="{x:g}" y="{y:g}" font-size="{size}" text-anchor="{anchor}" font-weight="{weight}" '
+            f'fill="{fill}">{escape(text)}</text>')
+
+
+def _blend(share: float, diagonal: bool, order: Mapping[str, int], a: str, b: str) -> str:
+    """White to a hue by share: blue on the diagonal (and the legend), red for losses, green for gains."""
+    if diagonal or not order:
+        hue = (31, 84, 153)
+    elif order[b] < order[a]:
+        hue = (192, 57, 43)
+    else:
+        hue = (39, 174, 96)
+    share = max(0.0, min(1.0, share))
+    weight = 0.08 + 0.92 * share if share > 0 else 0.0
+    r, g, bl = (round(255 + (c - 255) * weight) for c in hue)
+    return f"#{r:02x}{g:02x}{bl:02x}"
