@@ -48,6 +48,13 @@ class Format(StrEnum):
     json = "json"
 
 
+class Engine(StrEnum):
+    """Decision engines."""
+
+    core = "core"
+    durable = "durable"
+
+
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="text for people, json for machines.")]
 RulesetsOption = Annotated[
     Path | None,
@@ -113,6 +120,8 @@ def evaluate(
     simulate: Annotated[bool, typer.Option("--simulate", help="Allow draft and withdrawn versions (a simulation, "
                                            "not an official decision).")] = False,
     format: FormatOption = Format.text,
+    engine: Annotated[Engine, typer.Option("--engine", help="core, or durable: the independent durable-rules "
+                                           "engine (needs ecei-rules[durable]).")] = Engine.core,
 ) -> None:
     """Decide the label of each assessment and explain it (JSON Lines with --format json)."""
     if not assessment.exists():
@@ -140,6 +149,10 @@ def evaluate(
             print_diagnostics(exc.diagnostics, _err())
             raise typer.Exit(2) from None
         resolve = registry_resolver(registry, methodology, version, allow_unpublished=simulate)
+    if engine is Engine.durable:
+        from .cli_durable import evaluate_durable
+
+        raise typer.Exit(evaluate_durable(assessment, resolve, format))
     console = _console()
     failures = 0
     outcomes = decide_many(read_assessments(assessment), resolve)
@@ -519,6 +532,9 @@ def replay_command(
     log: Annotated[Path, typer.Argument(help="A decision log (SQLite) or its JSONL export.")],
     under: Annotated[str | None, typer.Option("--under", help="What-if: decide every input under this version "
                                               "instead, e.g. ecei-labels@3.0.0.")] = None,
+    cross_check: Annotated[Engine | None, typer.Option("--cross-check", help="Also re-decide every record with "
+                                                       "this engine (durable) and report every disagreement.")]
+    = None,
     rulesets: RulesetsOption = None,
     format: FormatOption = Format.text,
 ) -> None:
@@ -531,6 +547,10 @@ def replay_command(
     try:
         if under is None:
             report = replay(rows, registry, progress=tick)
+            if cross_check is Engine.durable:
+                from .cli_durable import cross_check_report
+
+                report.findings.extend(cross_check_report(log, registry).findings)
         else:
             try:
                 target = _ruleset_arg(under, registry)

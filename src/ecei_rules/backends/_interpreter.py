@@ -1,0 +1,381 @@
+"""A small evaluator of the condition language, written apart from the core engine.
+
+The durable backend uses it only where durable-rules patterns cannot express a condition
+(aggregates over lists such as ``any(...)`` and ``count_distinct(...)``, calendar functions)
+and for the validity dates. It shares nothing with :mod:`ecei_rules.ruleset.expr` or
+:mod:`ecei_rules.logic` but the language reference (docs/language.md): it walks Python's
+``ast`` directly, computes with :class:`~fractions.Fraction`, and has its own unknown value,
+three-valued operators, count ranges and calendar arithmetic. That is the point: where it
+and the core agree, two implementations of the language agree.
+
+Values: ``True``/``False``/:data:`UNKNOWN` for truth; ``Fraction`` for every number; ``date``;
+``str``; ``tuple`` for lists; ``dict`` for objects; :class:`Range` for a count known only to
+lie between two whole numbers.
+"""
+
+from __future__ import annotations
+
+import ast
+import calendar
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any, Final
+
+
+class _Unknown:
+    """The interpreter's own unknown value (an absent input, an undecidable result)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "unknown"
+
+    def __bool__(self) -> bool:
+        raise TypeError("unknown has no Python truth value")
+
+
+UNKNOWN: Final = _Unknown()
+
+
+@dataclass(frozen=True)
+class Range:
+    """A whole number known only to lie in ``[lo, hi]``."""
+
+    lo: int
+    hi: int
+
+
+class InterpreterError(Exception):
+    """A construct outside the language reached the interpreter (a bug, never data)."""
+
+
+def number(value: Any) -> Any:
+    """Data to interpreter values: int and Decimal become Fraction, lists become tuples."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, (int, Decimal)):
+        return Fraction(value)
+    if isinstance(value, list):
+        return tuple(number(v) for v in value)
+    if isinstance(value, tuple):
+        return tuple(number(v) for v in value)
+    if isinstance(value, dict):
+        return {k: number(v) for k, v in value.items()}
+    return value
+
+
+# -- three-valued operators --------------------------------------------------------------
+
+def both(values: Iterable[Any]) -> Any:
+    """Kleene 'and': any false gives false; else any unknown gives unknown; else true."""
+    seen_unknown = False
+    for v in values:
+        if v is False:
+            return False
+        if v is not True:
+            seen_unknown = True
+    return UNKNOWN if seen_unknown else True
+
+
+def either(values: Iterable[Any]) -> Any:
+    """Kleene 'or': any true gives true; else any unknown gives unknown; else false."""
+    seen_unknown = False
+    for v in values:
+        if v is True:
+            return True
+        if v is not False:
+            seen_unknown = True
+    return UNKNOWN if seen_unknown else False
+
+
+def negate(value: Any) -> Any:
+    """Kleene 'not'."""
+    if value is True:
+        return False
+    if value is False:
+        return True
+    return UNKNOWN
+
+
+def _holds(op: str, a: Any, b: Any) -> bool:
+    if op == "==":
+        return bool(a == b)
+    if op == "!=":
+        return bool(a != b)
+    if op == "<":
+        return bool(a < b)
+    if op == "<=":
+        return bool(a <= b)
+    if op == ">":
+        return bool(a > b)
+    if op == ">=":
+        return bool(a >= b)
+    raise InterpreterError(f"comparison {op}")
+
+
+def relate(op: str, a: Any, b: Any) -> Any:
+    """``a op b`` over known values, ranges (decided only when every value in them agrees) or unknown."""
+    if a is UNKNOWN or b is UNKNOWN:
+        return UNKNOWN
+    if isinstance(a, Range) or isinstance(b, Range):
+        # the extremes decide every ordering; equality needs the ranges to overlap
+        a_lo, a_hi = (a.lo, a.hi) if isinstance(a, Range) else (a, a)
+        b_lo, b_hi = (b.lo, b.hi) if isinstance(b, Range) else (b, b)
+        if op in ("==", "!="):
+            if a_hi < b_lo or b_hi < a_lo:
+                return op == "!="
+            if a_lo == a_hi == b_lo == b_hi:
+                return op == "=="
+            return UNKNOWN
+        outcomes = {_holds(op, x, y) for x in (a_lo, a_hi) for y in (b_lo, b_hi)}
+        return outcomes.pop() if len(outcomes) == 1 else UNKNOWN
+    return _holds(op, a, b)
+
+
+def months_between(a: dt.date, b: dt.date) -> int:
+    """Whole calendar months from a to b, minus one when b's day of month is before a's."""
+    whole = (b.year - a.year) * 12 + b.month - a.month
+    return whole - 1 if b.day < a.day else whole
+
+
+def month_end(d: dt.date, n: int) -> dt.date | _Unknown:
+    """The last day of the month n months after d's month (unknown outside the calendar)."""
+    months = d.year * 12 + d.month - 1 + n
+    year, month0 = divmod(months, 12)
+    if year < dt.MINYEAR or year > dt.MAXYEAR:
+        return UNKNOWN
+    return dt.date(year, month0 + 1, calendar.monthrange(year, month0 + 1)[1])
+
+
+_COMPARE = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
+
+
+@dataclass
+class Expression:
+    """A parsed condition with its source text (number literals are read from the text)."""
+
+    text: str
+    wrapped: str
+    tree: ast.expr
+
+
+def parse(text: str) -> Expression:
+    """Parse a condition (already checked by the ruleset loader)."""
+    wrapped = "(\n" + text.strip() + "\n)"
+    tree = ast.parse(wrapped, mode="eval").body
+    return Expression(text, wrapped, tree)
+
+
+class Interpreter:
+    """Evaluates parsed conditions against validated assessment data."""
+
+    def __init__(self, params: Mapping[str, Any]) -> None:
+        self.params = {name: number(value) for name, value in params.items()}
+
+    def evaluate(self, expr: Expression, data: Mapping[str, Any], variables: Mapping[str, Any] | None = None) -> Any:
+        """The value of ``expr`` for the data (root inputs) and extra variables (``label``)."""
+        scope: dict[str, Any] = {k: number(v) for k, v in data.items()}
+        return self._eval(expr.tree, expr, scope, dict(variables or {}))
+
+    # the walk ------------------------------------------------------------------------------
+    def _eval(self, node: ast.AST, expr: Expression, inputs: dict[str, Any], local: dict[str, Any]) -> Any:
+        method: Callable[[Any, Expression, dict[str, Any], dict[str, Any]], Any] | None = getattr(
+            self, "_" + type(node).__name__, None)
+        if method is None:
+            raise InterpreterError(f"{type(node).__name__} is not part of the language")
+        return method(node, expr, inputs, local)
+
+    def _Constant(self, node: ast.Constant, expr: Expression, inputs: dict[str, Any], local: dict[str, Any]) -> Any:
+        v = node.value
+        if isinstance(v, (bool, str)):
+            return v
+        if isinstance(v, int):
+            return Fraction(v)
+        if isinstance(v, float):
+            text = ast.get_source_segment(expr.wrapped, node) or repr(v)
+            return Fraction(Decimal(text.replace("_", "")))
+        raise InterpreterError(f"literal {v!r}")
+
+    def _Name(self, node: ast.Name, expr: Expression, inputs: dict[str, Any], local: dict[str, Any]) -> Any:
+        if node.id == "true":
+            return True
+        if node.id == "false":
+            return False
+        if node.id in local:
+            return local[node.id]
+        return inputs.get(node.id, UNKNOWN)
+
+    def _field(self, base: Any, key: str) -> Any:
+        if isinstance(base, dict):
+            return base.get(key, UNKNOWN)
+        return UNKNOWN
+
+    def _Attribute(self, node: ast.Attribute, expr: Expression, inputs: dict[str, Any], local: dict[str, Any]) -> Any:
+        if isinstance(node.value, ast.Name) and node.value.id == "params" and "params" not in local:
+            return self.params[node.attr]
+        return self._field(self._eval(node.value, expr, inputs, local), node.attr)
+
+    def _Subscript(self, node: ast.Subscript, expr: Expression, inputs: dict[str, Any], local: dict[str, Any]) -> Any:
+        key = node.slice
+        if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
+            raise InterpreterError("subscript with a non-string key")
+        return self._field(self._eval(node.value, expr, inputs, local), key.value)
+
+    def _BoolOp(self, node: ast.BoolOp, expr: Expression, inputs: dict[str, Any], local: dict[str, Any]) -> Any:
+        values = [self._truth(self._eval(v, expr, inputs, local)) for v in node.values]
+        return both(values) if isinstance(node.op, ast.And) else either(values)
+
+    @staticmethod
+    def _truth(value: Any) -> Any:
+        return value if value is True or value is False else UNKNOWN
+
+    def _UnaryOp(self, node: ast.UnaryOp, expr: Expression, inputs: dict[str, Any], local: dict[str, Any]) -> Any:
+        v = self._eval(node.operand, expr, inputs, local)
+        if isinstance(node.op, ast.Not):
+            return negate(self._truth(v))
+        if isinstance(node.op, ast.UAdd):
+            return v
+        if isinstance(node.op, ast.USub):
+            return self._arith("-", Fraction(0), v)
+        raise InterpreterError("operator ~")
+
+    def _arith(self, op: str, a: Any, b: Any) -> Any:
+        if a is UNKNOWN or b is UNKNOWN:
+            return UNKNOWN
+        if isinstance(a, Range) or isinstance(b, Range):
+            a_lo, a_hi = (a.lo, a.hi) if isinstance(a, Range) else (a, a)
+            b_lo, b_hi = (b.lo, b.hi) if isinstance(b, Range) else (b, b)
+            if op == "+":
+                lo, hi = a_lo + b_lo, a_hi + b_hi
+            elif op == "-":
+                lo, hi = a_lo - b_hi, a_hi - b_lo
+            else:
+                return UNKNOWN
+            return Fraction(lo) if lo == hi else Range(int(lo), int(hi))
+        if op == "+":
+            return a + b
+        if op == "-":
+            return a - b
+        if op == "*":
+            return a * b
+        if b == 0:
+            return UNKNOWN
+        return Fraction(a) / Fraction(b)
+
+    def _BinOp(self, node: ast.BinOp, expr: Expression, inputs: dict[str, Any], local: dict[str, Any]) -> Any:
+        symbol = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}.get(type(node.op))
+        if symbol is None:
+            raise InterpreterError(f"operator {type(node.op).__name__}")
+        return self._arith(symbol, self._eval(node.left, expr, inputs, local),
+                           self._eval(node.right, expr, inputs, local))
+
+    def _Compare(self, node: ast.Compare, expr: Expression, inputs: dict[str, Any], local: dict[str, Any]) -> Any:
+        operands = [self._eval(n, expr, inputs, local) for n in (node.left, *node.comparators)]
+        results = []
+        for i, op in enumerate(node.ops):
+            a, b = operands[i], operands[i + 1]
+            if isinstance(op, (ast.In, ast.NotIn)):
+                if a is UNKNOWN or b is UNKNOWN:
+                    inside: Any = UNKNOWN
+                else:
+                    inside = a in b
+                results.append(inside if isinstance(op, ast.In) else negate(inside))
+            else:
+                symbol = _COMPARE.get(type(op))
+                if symbol is None:
+                    raise InterpreterError(f"comparison {type(op).__name__}")
+                results.append(relate(symbol, a, b))
+        return results[0] if len(results) == 1 else both(results)
+
+    def _IfExp(self, node: ast.IfExp, expr: Expression, inputs: dict[str, Any], local: dict[str, Any]) -> Any:
+        test = self._truth(self._eval(node.test, expr, inputs, local))
+        if test is True:
+            return self._eval(node.body, expr, inputs, local)
+        if test is False:
+            return self._eval(node.orelse, expr, inputs, local)
+        # undecided test: the result is known only when both branches give the same value
+        a = self._eval(node.body, expr, inputs, local)
+        b = self._eval(node.orelse, expr, inputs, local)
+        return a if a is not UNKNOWN and relate("==", a, b) is True else UNKNOWN
+
+    def _List(self, node: ast.List, expr: Expression, inputs: dict[str, Any], local: dict[str, Any]) -> Any:
+        return tuple(self._eval(e, expr, inputs, local) for e in node.elts)
+
+    def _Tuple(self, node: ast.Tuple, expr: Expression, inputs: dict[str, Any], local: dict[str, Any]) -> Any:
+        return tuple(self._eval(e, expr, inputs, local) for e in node.elts)
+
+    # functions -------------------------------------------------------------------------------
+    def _Call(self, node: ast.Call, expr: Expression, inputs: dict[str, Any], local: dict[str, Any]) -> Any:
+        if not isinstance(node.func, ast.Name):
+            raise InterpreterError("call of something that is not a function name")
+        name = node.func.id
+        if name in ("any", "all", "count", "count_distinct", "min", "max", "sum") and len(node.args) == 1 \
+                and isinstance(node.args[0], ast.GeneratorExp):
+            return self._aggregate(name, node.args[0], expr, inputs, local)
+        if name == "date":
+            arg = node.args[0]
+            if not (isinstance(arg, ast.Constant) and isinstance(arg.value, str)):
+                raise InterpreterError("date() of something that is not a text literal")
+            return dt.date.fromisoformat(arg.value)
+        args = [self._eval(a, expr, inputs, local) for a in node.args]
+        if name == "known":
+            return args[0] is not UNKNOWN
+        if name in ("len", "count"):
+            return UNKNOWN if args[0] is UNKNOWN else Fraction(len(args[0]))
+        if name == "abs":
+            v = args[0]
+            return UNKNOWN if v is UNKNOWN or isinstance(v, Range) else abs(v)
+        if any(a is UNKNOWN or isinstance(a, Range) for a in args):
+            return UNKNOWN
+        if name == "months_between":
+            return Fraction(months_between(args[0], args[1]))
+        if name == "days_between":
+            return Fraction((args[1] - args[0]).days)
+        if name == "month_end":
+            n = args[1]
+            if n.denominator != 1:
+                raise InterpreterError("month_end with a fractional number of months")
+            return month_end(args[0], int(n))
+        raise InterpreterError(f"function {name}")
+
+    def _aggregate(self, name: str, gen: ast.GeneratorExp, expr: Expression, inputs: dict[str, Any],
+                   local: dict[str, Any]) -> Any:
+        loop = gen.generators[0]
+        if len(gen.generators) != 1 or not isinstance(loop.target, ast.Name):
+            raise InterpreterError("a generator with more than one loop")
+        items = self._eval(loop.iter, expr, inputs, local)
+        if items is UNKNOWN:
+            return UNKNOWN
+        var = loop.target.id
+        rows: list[tuple[Any, Any]] = []  # (passes the filters: True or unknown, the element's value)
+        for item in items:
+            inner = {**local, var: item}
+            passes = both(self._truth(self._eval(f, expr, inputs, inner)) for f in loop.ifs)
+            if passes is False:
+                continue
+            rows.append((passes, self._eval(gen.elt, expr, inputs, inner)))
+        if name == "any":
+            return either(both([p, self._truth(v)]) for p, v in rows)
+        if name == "all":
+            return both(either([negate(p), self._truth(v)]) for p, v in rows)
+        if name == "count":
+            sure = sum(1 for p, _ in rows if p is True)
+            return Fraction(sure) if sure == len(rows) else Range(sure, len(rows))
+        if name == "count_distinct":
+            certain = {v for p, v in rows if p is True and v is not UNKNOWN}
+            possible = {v for p, v in rows if v is not UNKNOWN} | certain
+            unknown_values = sum(1 for _, v in rows if v is UNKNOWN)
+            lo, hi = len(certain), len(possible) + unknown_values
+            return Fraction(lo) if lo == hi else Range(lo, hi)
+        # min, max, sum need every row decided
+        if any(p is not True or v is UNKNOWN or isinstance(v, Range) for p, v in rows):
+            return UNKNOWN
+        values = [v for _, v in rows]
+        if name == "sum":
+            return sum(values, Fraction(0))
+        if not values:
+            return UNKNOWN
+        return min(values) if name == "min" else max(values)

@@ -1,0 +1,1081 @@
+"""A second, independent engine: the same rulesets decided by durable-rules, and cross-checked.
+
+:func:`compile_ruleset` turns a ruleset version into a durable-rules ruleset; :func:`evaluate`
+decides one assessment with it; :func:`cross_check` decides with both engines and lists every
+disagreement; :func:`cross_check_log` does that for every record of a decision log.
+
+What durable-rules decides, and what it does not
+-------------------------------------------------
+
+* **Criteria.** Every condition is compiled to durable-rules patterns where it can be:
+  a comparison of one input with a constant or parameter (``indicators["4.1.5"] <= 24``),
+  a boolean input (``eligibility.listed_on_eccp``), ``known(x)``, ``x in [...]``, and a
+  comparison of two whole-number inputs with a whole factor (``2 * eligibility.private_participants
+  > eligibility.committed_participants``, with durable's own arithmetic). ``and``, ``or``,
+  ``not`` and chained comparisons combine such parts with three-valued (Kleene) rules over
+  asserted outcome facts. Each part has three rules, ``met``, ``not_met`` and ``unknown``
+  (an absent input: the pattern ``$nex``); exactly one fires.
+* **Everything else in a condition** (aggregates over lists such as ``any(... for h in history)``
+  and ``count_distinct(...)``, calendar functions, other arithmetic) is evaluated by the
+  backend's own small interpreter (:mod:`ecei_rules.backends._interpreter`, written apart
+  from the core engine) and posted as an outcome fact. :attr:`DurablePlan.evaluated_by`
+  says which criterion is decided how; for the shipped ``ecei-labels`` versions only S1
+  (a previous Bronze 18 to 24 months before) and S3 (distinct validated improvement areas)
+  are interpreted; every other criterion is decided by durable-rules patterns.
+* **Groups, scores, tiers and the label** are durable rules over the asserted outcome facts:
+  a group or tier is a Kleene fold over its members, a score folds the met and the
+  still-possible weight (whole numbers, scaled exactly) and compares them with the required
+  weight in a pattern, and the label is the highest tier that is met and every tier above
+  it is not. No label rule firing (a post that matches no label rule) means no label.
+* **Validity dates** are computed by the interpreter for the label durable decided.
+* **Shared with the core engine, on purpose:** the assessment is validated and normalised
+  by the version's own validator (both engines must read the same inputs), and the static
+  metadata of a decision (titles, which inputs a criterion reads) comes from the loaded
+  ruleset. No compiled condition of the core engine is ever called.
+
+Numbers reach durable-rules as IEEE doubles. Inputs carry at most 15 significant digits, so
+every decimal maps to a distinct double in the same order; each value and each threshold is
+checked to round-trip exactly, and a condition whose threshold would not is interpreted
+instead. Dates are compared as day numbers.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import hashlib
+import json
+import math
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any, Literal
+
+from ..engine.decision import Decision, Resolution
+from ..engine.evaluate import evaluate as core_evaluate
+from ..engine.evaluate import validate_assessment
+from ..errors import AssessmentError, EceiRulesError, ResolutionError, RulesetError
+from ..ruleset.inputs import Field
+from ..ruleset.load import Ruleset
+from ..ruleset.model import NONE_LABEL
+from . import _interpreter as interp
+from ._durable_runtime import (
+    DURABLE_RULES_VERSION,
+    DurableError,
+    DurableUnavailableError,
+    Fact,
+    Frames,
+    Rule,
+    runtime,
+)
+
+if TYPE_CHECKING:
+    from ..audit.log import StoredRecord
+    from ..audit.replay import AuditReport
+    from ..registry import Registry
+
+__all__ = [
+    "DURABLE_RULES_VERSION",
+    "CrossCheck",
+    "DurableDecision",
+    "DurableError",
+    "DurableOutcome",
+    "DurablePlan",
+    "DurableUnavailableError",
+    "ScoreOutcome",
+    "TierOutcome",
+    "available",
+    "compile_ruleset",
+    "cross_check",
+    "cross_check_log",
+    "decide_many",
+    "disagreements",
+    "durable_number",
+    "evaluate",
+]
+
+Outcome = Literal["met", "not_met", "unknown"]
+OUTCOMES: tuple[Outcome, ...] = ("met", "not_met", "unknown")
+_NEGATE: dict[Outcome, Outcome] = {"met": "not_met", "not_met": "met", "unknown": "unknown"}
+_OPS = {">=": "$gte", ">": "$gt", "<=": "$lte", "<": "$lt", "!=": "$neq"}
+_NEGATED_OP = {">=": "<", ">": "<=", "<=": ">", "<": ">=", "==": "!=", "!=": "=="}
+_FLIPPED_OP = {">=": "<=", ">": "<", "<=": ">=", "<": ">", "==": "==", "!=": "!="}
+_AST_OPS = {ast.GtE: ">=", ast.Gt: ">", ast.LtE: "<=", ast.Lt: "<", ast.Eq: "==", ast.NotEq: "!="}
+_MAX_FIELDS = 240  # durable-rules allows 255 properties per fact
+
+
+def available() -> bool:
+    """True when durable-rules can be used in this process."""
+    try:
+        runtime()
+    except DurableUnavailableError:
+        return False
+    return True
+
+
+# -- the compiled form ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Node:
+    """Something that gets an outcome fact: a criterion, group, score, tier, or a part of a condition."""
+
+    id: int
+    kind: Literal["criterion", "group", "score", "tier", "part"]
+    name: str
+
+
+@dataclass(frozen=True)
+class InputField:
+    """An input a durable pattern reads: its JSON pointer, its property in the input fact, its kind."""
+
+    pointer: str
+    name: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class ScoreScale:
+    """A score in whole numbers: every weight and the required weight times ``scale``."""
+
+    node: int
+    members: tuple[tuple[str, int], ...]  # criterion id, scaled weight
+    scale: int
+    required: int  # threshold x total weight x scale (a whole number)
+    total: Fraction
+
+
+@dataclass(frozen=True)
+class _ValidityRule:
+    id: str
+    labels: tuple[str, ...]
+    when: interp.Expression | None
+    valid_until: interp.Expression
+
+
+@dataclass(frozen=True)
+class DurablePlan:
+    """A ruleset version compiled for durable-rules (registered once per process under ``name``)."""
+
+    ruleset: Ruleset
+    name: str
+    digest: str
+    rules: tuple[Rule, ...]
+    notes: Mapping[str, str]  # rule name -> what it decides, for the trace
+    nodes: tuple[Node, ...]
+    criteria: Mapping[str, int]
+    groups: Mapping[str, int]
+    scores: Mapping[str, ScoreScale]
+    tiers: Mapping[str, int]
+    fields: tuple[InputField, ...]
+    interpreted: tuple[tuple[int, interp.Expression], ...]  # parts whose outcome the interpreter posts
+    constants: tuple[tuple[int, Outcome], ...]
+    evaluated_by: Mapping[str, str]  # criterion id -> durable | interpreter | durable+interpreter
+    valid_from: interp.Expression
+    validity: tuple[_ValidityRule, ...]
+    interpreter: interp.Interpreter
+    overrides: Mapping[str, str]
+
+
+def _o(node: int, outcomes: Sequence[Outcome]) -> dict[str, Any]:
+    """The pattern of an outcome fact of ``node`` with one of ``outcomes``."""
+    which: dict[str, Any] = {"o": outcomes[0]} if len(outcomes) == 1 else {"$or": [{"o": o} for o in outcomes]}
+    return {"$and": [{"t": "o"}, {"n": node}, which]}
+
+
+def _emit_outcome(node: int, outcome: Outcome) -> Callable[[Frames], list[Fact]]:
+    fact: Fact = {"t": "o", "n": node, "o": outcome}
+
+    def emit(frames: Frames) -> list[Fact]:
+        return [dict(fact)]
+
+    return emit
+
+
+def _emit_step(score: int, step: int, met: int, possible: int) -> Callable[[Frames], list[Fact]]:
+    def emit(frames: Frames) -> list[Fact]:
+        acc = frames["a"]
+        return [{"t": "acc", "n": score, "i": step + 1, "met": int(acc["met"]) + met,
+                 "hi": int(acc["hi"]) + possible}]
+
+    return emit
+
+
+class _UnsupportedError(Exception):
+    """This part of a condition is not a durable pattern (the interpreter decides it)."""
+
+
+class _Compiler:
+    def __init__(self, ruleset: Ruleset, overrides: Mapping[str, str]) -> None:
+        self.ruleset = ruleset
+        self.doc = ruleset.document
+        self.overrides = overrides
+        self.rules: list[Rule] = []
+        self.notes: dict[str, str] = {}
+        self.nodes: list[Node] = []
+        self.fields: dict[str, InputField] = {}
+        self.interpreted: list[tuple[int, interp.Expression]] = []
+        self.constants: list[tuple[int, Outcome]] = []
+        self.params = {name: p.value for name, p in self.doc.parameters.items()}
+        self.interpreter = interp.Interpreter(self.params)
+        self.used_interpreter = False
+        self.used_durable = False
+
+    # -- bookkeeping ------------------------------------------------------------------------------
+    def node(self, kind: Literal["criterion", "group", "score", "tier", "part"], name: str) -> int:
+        n = Node(len(self.nodes), kind, name)
+        self.nodes.append(n)
+        return n.id
+
+    def rule(self, note: str, frames: Sequence[tuple[str, dict[str, Any]]],
+             emit: Callable[[Frames], list[Fact]]) -> None:
+        name = f"r{len(self.rules)}"
+        self.rules.append(Rule(name, tuple(frames), emit))
+        self.notes[name] = note
+
+    def outcome_rules(self, node: int, label: str,
+                      patterns: Mapping[Outcome, dict[str, Any] | list[dict[str, Any]]]) -> None:
+        """One rule per pattern. The patterns must exclude each other: durable-rules fires a rule
+        once per matching alternative of an ``$or``, so overlapping alternatives would fire twice."""
+        for outcome in OUTCOMES:
+            alternatives = patterns[outcome]
+            for pattern in alternatives if isinstance(alternatives, list) else [alternatives]:
+                self.rule(f"{label} -> {outcome}", [("m", pattern)], _emit_outcome(node, outcome))
+
+    # -- inputs and constants ---------------------------------------------------------------------
+    def path(self, node: ast.AST) -> str | None:
+        parts: list[str] = []
+        while True:
+            if isinstance(node, ast.Attribute):
+                parts.append(node.attr)
+                node = node.value
+            elif isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) \
+                    and isinstance(node.slice.value, str):
+                parts.append(node.slice.value)
+                node = node.value
+            elif isinstance(node, ast.Name) and node.id not in ("params", "true", "false", "label"):
+                parts.append(node.id)
+                return "/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in reversed(parts))
+            else:
+                return None
+
+    def input_field(self, pointer: str) -> InputField | None:
+        f: Field | None = self.ruleset.plan.inputs
+        for raw in pointer.split("/")[1:]:
+            part = raw.replace("~1", "/").replace("~0", "~")
+            if f is None:
+                return None
+            if f.kind == "object":
+                f = f.fields.get(part)
+            elif f.kind == "map":
+                f = f.entries.get(part)
+            else:
+                return None
+        if f is None or f.kind not in ("boolean", "integer", "decimal", "date", "string", "enum"):
+            return None
+        if pointer not in self.fields:
+            if len(self.fields) >= _MAX_FIELDS:
+                return None
+            self.fields[pointer] = InputField(pointer, f"f{len(self.fields)}", f.kind)
+        return self.fields[pointer]
+
+    def constant(self, node: ast.AST, expr: interp.Expression) -> tuple[str, Any]:
+        """A constant operand as (kind, durable value); raises _UnsupportedError."""
+        if isinstance(node, ast.Name) and node.id in ("true", "false"):
+            return "boolean", node.id == "true"
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "params":
+            return self.value(self.params[node.attr])
+        if isinstance(node, ast.Constant):
+            v = node.value
+            if isinstance(v, float):
+                text = ast.get_source_segment(expr.wrapped, node) or repr(v)
+                return self.value(Decimal(text.replace("_", "")))
+            return self.value(v)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            kind, v = self.constant(node.operand, expr)
+            if kind != "number":
+                raise _UnsupportedError
+            return kind, -v
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "date" \
+                and len(node.args) == 1 and isinstance(node.args[0], ast.Constant):
+            return self.value(dt.date.fromisoformat(str(node.args[0].value)))
+        raise _UnsupportedError
+
+    @staticmethod
+    def value(v: Any) -> tuple[str, Any]:
+        if isinstance(v, bool):
+            return "boolean", v
+        if isinstance(v, (int, Decimal)):
+            try:
+                number = durable_number(v)
+            except DurableError:
+                raise _UnsupportedError from None  # no exact double: the interpreter decides
+            if isinstance(number, float) and "e" in repr(number) and "." not in repr(number).split("e")[0]:
+                raise _UnsupportedError  # durable would write it as 1e-05, which its reader rejects
+            return "number", number
+        if isinstance(v, dt.date):
+            return "date", v.toordinal()
+        if isinstance(v, str) and not any(c in v for c in '"\\') and all(ord(c) >= 32 for c in v):
+            return "string", v
+        raise _UnsupportedError
+
+    # -- conditions ---------------------------------------------------------------------------------
+    def condition(self, tree: ast.AST, expr: interp.Expression, target: int, label: str) -> None:
+        """Compile a boolean expression whose outcome is asserted for node ``target``."""
+        try:
+            self.pattern(tree, expr, target, label)
+            self.used_durable = True
+            return
+        except _UnsupportedError:
+            pass
+        if isinstance(tree, (ast.BoolOp, ast.UnaryOp)) or (isinstance(tree, ast.Compare) and len(tree.ops) > 1):
+            self.used_durable = True  # the three-valued combination is durable rules
+        if isinstance(tree, ast.BoolOp):
+            parts = [self.part(v, expr, label, i) for i, v in enumerate(tree.values)]
+            self.fold("and" if isinstance(tree.op, ast.And) else "or", parts, target, label)
+        elif isinstance(tree, ast.UnaryOp) and isinstance(tree.op, ast.Not):
+            inner = self.part(tree.operand, expr, label, 0)
+            for outcome in OUTCOMES:
+                self.rule(f"{label}: not -> {_NEGATE[outcome]}", [("a", _o(inner, [outcome]))],
+                          _emit_outcome(target, _NEGATE[outcome]))
+        elif isinstance(tree, ast.Compare) and len(tree.ops) > 1:
+            operands = [tree.left, *tree.comparators]
+            pairs = [ast.Compare(left=operands[i], ops=[op], comparators=[operands[i + 1]])
+                     for i, op in enumerate(tree.ops)]
+            for p in pairs:
+                ast.copy_location(p, tree)
+            parts = [self.part(p, expr, label, i) for i, p in enumerate(pairs)]
+            self.fold("and", parts, target, label)
+        elif (isinstance(tree, ast.Constant) and isinstance(tree.value, bool)) or \
+                (isinstance(tree, ast.Name) and tree.id in ("true", "false")):
+            value = tree.value if isinstance(tree, ast.Constant) else tree.id == "true"
+            self.constants.append((target, "met" if value else "not_met"))
+            self.used_interpreter = True
+        else:
+            self.interpreted.append((target, interp.Expression(expr.text, expr.wrapped, tree)))  # type: ignore[arg-type]
+            self.used_interpreter = True
+
+    def part(self, tree: ast.AST, expr: interp.Expression, label: str, index: int) -> int:
+        node = self.node("part", f"{label}#{index}")
+        self.condition(tree, expr, node, f"{label}#{index}")
+        return node
+
+    def pattern(self, tree: ast.AST, expr: interp.Expression, target: int, label: str) -> None:
+        """Three rules over the input fact for a simple condition; raises _UnsupportedError otherwise."""
+        pointer = self.path(tree)
+        if pointer is not None:  # a boolean input
+            f = self.input_field(pointer)
+            if f is None or f.kind != "boolean":
+                raise _UnsupportedError
+            self.atom(target, label, f, "==", True)
+            return
+        if isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name) and tree.func.id == "known" \
+                and len(tree.args) == 1 and (pointer := self.path(tree.args[0])) is not None:
+            f = self.input_field(pointer)
+            if f is None:
+                raise _UnsupportedError
+            base: dict[str, Any] = {"t": "in"}
+            self.outcome_rules(target, label, {
+                "met": {"$and": [base, {"$ex": {f.name: 1}}]},
+                "not_met": {"$and": [base, {"$nex": {f.name: 1}}]},
+                "unknown": [],  # known(x) is never unknown
+            })
+            return
+        if not (isinstance(tree, ast.Compare) and len(tree.ops) == 1):
+            raise _UnsupportedError
+        op_node, left, right = tree.ops[0], tree.left, tree.comparators[0]
+        if isinstance(op_node, (ast.In, ast.NotIn)):
+            self.membership(tree, expr, target, label)
+            return
+        op = _AST_OPS.get(type(op_node))
+        if op is None:
+            raise _UnsupportedError
+        lp, rp = self.path(left), self.path(right)
+        try:
+            if lp is not None and rp is None:
+                self.compare_constant(target, label, lp, op, right, expr)
+                return
+            if rp is not None and lp is None:
+                self.compare_constant(target, label, rp, _FLIPPED_OP[op], left, expr)
+                return
+        except _UnsupportedError:
+            pass
+        self.compare_linear(target, label, left, op, right, expr)
+
+    def compare_constant(self, target: int, label: str, pointer: str, op: str, other: ast.AST,
+                         expr: interp.Expression) -> None:
+        f = self.input_field(pointer)
+        if f is None:
+            raise _UnsupportedError
+        kind, value = self.constant(other, expr)
+        numeric = f.kind in ("integer", "decimal")
+        if (kind == "number" and numeric) or (kind == "date" and f.kind == "date"):
+            pass
+        elif (kind == "boolean" and f.kind == "boolean") or (kind == "string" and f.kind in ("string", "enum")):
+            if op not in ("==", "!="):
+                raise _UnsupportedError
+        else:
+            raise _UnsupportedError
+        self.atom(target, label, f, op, value)
+
+    def atom(self, target: int, label: str, f: InputField, op: str, value: Any) -> None:
+        base: dict[str, Any] = {"t": "in"}
+        present = {"$ex": {f.name: 1}}
+        self.outcome_rules(target, label, {
+            "met": {"$and": [base, present, _test(f.name, op, value)]},
+            "not_met": {"$and": [base, present, _test(f.name, _NEGATED_OP[op], value)]},
+            "unknown": {"$and": [base, {"$nex": {f.name: 1}}]},
+        })
+
+    def linear(self, node: ast.AST, expr: interp.Expression) -> tuple[InputField, int]:
+        """``path`` or ``k * path`` (k a whole number) over a whole-number input."""
+        factor, operand = 1, node
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+            for k, other in ((node.left, node.right), (node.right, node.left)):
+                if self.path(other) is not None:
+                    kind, value = self.constant(k, expr)
+                    if kind != "number" or not isinstance(value, int) or abs(value) > 2**10:
+                        raise _UnsupportedError
+                    factor, operand = value, other
+                    break
+            else:
+                raise _UnsupportedError
+        pointer = self.path(operand)
+        if pointer is None:
+            raise _UnsupportedError
+        f = self.input_field(pointer)
+        if f is None or f.kind != "integer":  # exact arithmetic: whole numbers only
+            raise _UnsupportedError
+        return f, factor
+
+    def compare_linear(self, target: int, label: str, left: ast.AST, op: str, right: ast.AST,
+                       expr: interp.Expression) -> None:
+        (a, ka), (b, kb) = self.linear(left, expr), self.linear(right, expr)
+        if ka != 1 and kb != 1:
+            raise _UnsupportedError
+        if ka != 1:  # k * a op b  ->  b (flipped op) k * a
+            (a, ka), (b, kb), op = (b, kb), (a, ka), _FLIPPED_OP[op]
+        other: Any = {"$m": b.name} if kb == 1 else {"$mul": {"$l": {"$m": b.name}, "$r": kb}}
+        base: dict[str, Any] = {"t": "in"}
+        present = [{"$ex": {a.name: 1}}, {"$ex": {b.name: 1}}]
+        self.outcome_rules(target, label, {
+            "met": {"$and": [base, *present, _test(a.name, op, other)]},
+            "not_met": {"$and": [base, *present, _test(a.name, _NEGATED_OP[op], other)]},
+            "unknown": [{"$and": [base, {"$nex": {a.name: 1}}]},  # two rules that exclude each other
+                        {"$and": [base, {"$ex": {a.name: 1}}, {"$nex": {b.name: 1}}]}],
+        })
+
+    def membership(self, tree: ast.Compare, expr: interp.Expression, target: int, label: str) -> None:
+        pointer = self.path(tree.left)
+        f = self.input_field(pointer) if pointer is not None else None
+        if f is None:
+            raise _UnsupportedError
+        right = tree.comparators[0]
+        if isinstance(right, (ast.List, ast.Tuple)):
+            values = [self.constant(e, expr) for e in right.elts]
+        elif isinstance(right, ast.Attribute) and isinstance(right.value, ast.Name) and right.value.id == "params":
+            raw = self.params[right.attr]
+            if not isinstance(raw, tuple):
+                raise _UnsupportedError
+            values = [self.value(v) for v in raw]
+        else:
+            raise _UnsupportedError
+        want = "string" if f.kind in ("string", "enum") else "number" if f.kind in ("integer", "decimal") else f.kind
+        if not values or any(kind != want for kind, _ in values):
+            raise _UnsupportedError
+        values = list(dict.fromkeys(values))  # a repeated value would fire the $or twice
+        base: dict[str, Any] = {"t": "in"}
+        present = {"$ex": {f.name: 1}}
+        inside = {"$or": [_test(f.name, "==", v) for _, v in values]}
+        outside = {"$and": [_test(f.name, "!=", v) for _, v in values]}
+        met, not_met = (inside, outside) if isinstance(tree.ops[0], ast.In) else (outside, inside)
+        self.outcome_rules(target, label, {
+            "met": {"$and": [base, present, met]},
+            "not_met": {"$and": [base, present, not_met]},
+            "unknown": {"$and": [base, {"$nex": {f.name: 1}}]},
+        })
+
+    # -- Kleene folds, scores, tiers, the label --------------------------------------------------------
+    def fold(self, how: Literal["and", "or"], members: Sequence[int], target: int, label: str) -> None:
+        """``target`` = members[0] and/or members[1] and/or ...: one fact per step, one rule fires per step."""
+        if not members:
+            self.constants.append((target, "met" if how == "and" else "not_met"))
+            return
+        if len(members) == 1:
+            for outcome in OUTCOMES:
+                self.rule(f"{label}: {outcome}", [("a", _o(members[0], [outcome]))], _emit_outcome(target, outcome))
+            return
+        acc = members[0]
+        absorbing: Outcome = "not_met" if how == "and" else "met"  # false and x = false; true or x = true
+        neutral: Outcome = "met" if how == "and" else "not_met"
+        for i, member in enumerate(members[1:], 1):
+            step = target if i == len(members) - 1 else self.node("part", f"{label}/{how}{i}")
+            note = f"{label}: {how} step {i}"
+            self.rule(f"{note} -> {absorbing}", [("a", _o(acc, [absorbing]))], _emit_outcome(step, absorbing))
+            for outcome in OUTCOMES:
+                self.rule(f"{note} -> {outcome}", [("a", _o(acc, [neutral])), ("b", _o(member, [outcome]))],
+                          _emit_outcome(step, outcome))
+            self.rule(f"{note} -> {absorbing}", [("a", _o(acc, ["unknown"])), ("b", _o(member, [absorbing]))],
+                      _emit_outcome(step, absorbing))
+            self.rule(f"{note} -> unknown", [("a", _o(acc, ["unknown"])), ("b", _o(member, [neutral, "unknown"]))],
+                      _emit_outcome(step, "unknown"))
+            acc = step
+
+    def score(self, sid: str, node: int, members: Mapping[str, int]) -> ScoreScale:
+        spec = self.doc.scores[sid]
+        threshold = Fraction(self.doc.parameters[spec.threshold].value)  # type: ignore[arg-type]
+        weights = {cid: Fraction(w) for cid, w in spec.weights.items()}
+        total = sum(weights.values(), Fraction(0))
+        required = threshold * total
+        scale = math.lcm(*(w.denominator for w in weights.values()), required.denominator)
+        scaled = tuple((cid, int(w * scale)) for cid, w in weights.items())
+        need = int(required * scale)
+        acc = {"$and": [{"t": "acc"}, {"n": node}, {"i": len(scaled)}]}
+        for i, (cid, w) in enumerate(scaled):
+            here = {"$and": [{"t": "acc"}, {"n": node}, {"i": i}]}
+            steps: tuple[tuple[Outcome, int, int], ...] = (("met", w, w), ("unknown", 0, w), ("not_met", 0, 0))
+            for outcome, met, possible in steps:
+                self.rule(f"{sid}: {cid} {outcome} (+{met} met, +{possible} possible; {need} needed, x{scale})",
+                          [("a", here), ("b", _o(members[cid], [outcome]))], _emit_step(node, i, met, possible))
+        self.rule(f"{sid}: met weight reaches {need} -> met",
+                  [("a", {"$and": [acc, {"$gte": {"met": need}}]})], _emit_outcome(node, "met"))
+        self.rule(f"{sid}: even every unknown met stays below {need} -> not_met",
+                  [("a", {"$and": [acc, {"$lt": {"hi": need}}]})], _emit_outcome(node, "not_met"))
+        self.rule(f"{sid}: {need} reachable only with unknowns -> unknown",
+                  [("a", {"$and": [acc, {"$lt": {"met": need}}, {"$gte": {"hi": need}}]})],
+                  _emit_outcome(node, "unknown"))
+        return ScoreScale(node, scaled, scale, need, total)
+
+    def compile(self) -> DurablePlan:
+        doc = self.doc
+        criteria = {cid: self.node("criterion", cid) for cid in doc.criteria}
+        groups = {gid: self.node("group", gid) for gid in doc.groups}
+        score_nodes = {sid: self.node("score", sid) for sid in doc.scores}
+        tiers = {label: self.node("tier", label) for label in doc.labels}
+        refs = {**criteria, **groups, **score_nodes}
+        evaluated_by: dict[str, str] = {}
+        for cid, crit in doc.criteria.items():
+            text = self.overrides.get(cid, crit.when)
+            expr = interp.parse(text)
+            self.used_durable = self.used_interpreter = False
+            self.condition(expr.tree, expr, criteria[cid], cid)
+            evaluated_by[cid] = "+".join(name for name, used in (("durable", self.used_durable),
+                                                                ("interpreter", self.used_interpreter)) if used) \
+                or "durable"
+        for gid, group in doc.groups.items():
+            self.fold("and", [refs[r] for r in group.all_of], groups[gid], gid)
+        scores = {sid: self.score(sid, score_nodes[sid], criteria) for sid in doc.scores}
+        for label in doc.labels:
+            self.fold("and", [refs[r] for r in doc.tiers[label].requires], tiers[label], f"tier {label}")
+        for j, label in enumerate(doc.labels):
+            frames = [("t0", _o(tiers[label], ["met"]))]
+            frames += [(f"t{k}", _o(tiers[higher], ["not_met", "unknown"]))
+                       for k, higher in enumerate(doc.labels[j + 1:], 1)]
+            label_fact: Fact = {"t": "label", "v": j}
+            self.rule(f"label {label}: tier {label} met and no higher tier met", frames,
+                      _constant_facts(label_fact))
+        rules = tuple(self.rules)
+        digest = _digest(self.ruleset.sha256, self.overrides, rules, self.notes, self.constants,
+                         [(n, e.wrapped, ast.dump(e.tree)) for n, e in self.interpreted], self.fields)
+        name = f"{doc.methodology}-{doc.version}-{digest[:20]}"
+        validity = tuple(_ValidityRule(r.id, tuple(r.labels), interp.parse(r.when) if r.when else None,
+                                       interp.parse(r.valid_until)) for r in doc.validity.rules)
+        return DurablePlan(
+            ruleset=self.ruleset, name=name, digest=digest, rules=rules, notes=dict(self.notes),
+            nodes=tuple(self.nodes), criteria=criteria, groups=groups, scores=scores, tiers=tiers,
+            fields=tuple(self.fields.values()), interpreted=tuple(self.interpreted),
+            constants=tuple(self.constants), evaluated_by=evaluated_by,
+            valid_from=interp.parse(doc.validity.valid_from), validity=validity, interpreter=self.interpreter,
+            overrides=dict(self.overrides),
+        )
+
+
+def _constant_facts(fact: Fact) -> Callable[[Frames], list[Fact]]:
+    def emit(frames: Frames) -> list[Fact]:
+        return [dict(fact)]
+
+    return emit
+
+
+def _test(name: str, op: str, value: Any) -> dict[str, Any]:
+    if op == "==":
+        return {name: value}
+    return {_OPS[op]: {name: value}}
+
+
+def durable_number(v: int | Decimal | Fraction) -> int | float:
+    """A number as durable-rules compares it: a whole number as an int, else a float that stands
+    for exactly this decimal. Raises :class:`DurableError` for a number it cannot carry exactly."""
+    if isinstance(v, bool):
+        raise DurableError("a boolean is not a number")
+    exact = Fraction(v)
+    if exact.denominator == 1:
+        if abs(exact.numerator) > 2**53:
+            raise DurableError(f"durable-rules compares numbers as doubles; {v} is too large to compare exactly")
+        return int(exact)
+    as_float = float(exact)
+    if not math.isfinite(as_float) or Fraction(Decimal(repr(as_float))) != exact:
+        raise DurableError(f"durable-rules compares numbers as doubles; {v} has no exact double form")
+    return as_float
+
+
+def _digest(*parts: Any) -> str:
+    sha, overrides, rules, notes, constants, interpreted, fields = parts
+    body = {
+        "ruleset": sha,
+        "overrides": dict(sorted(overrides.items())),
+        "rules": [[r.name, notes[r.name], r.frames] for r in rules],
+        "constants": constants,
+        "interpreted": interpreted,
+        "fields": [[f.pointer, f.name, f.kind] for f in fields.values()],
+    }
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode("utf-8")).hexdigest()
+
+
+_PLANS: dict[tuple[str, tuple[tuple[str, str], ...]], DurablePlan] = {}
+_PLANS_LOCK = threading.Lock()
+
+
+def compile_ruleset(ruleset: Ruleset, *, overrides: Mapping[str, str] | None = None) -> DurablePlan:
+    """Compile a ruleset version for durable-rules and register it (once per process).
+
+    Args:
+        ruleset: the loaded version.
+        overrides: criterion id -> another condition to compile in its place (only to show
+            that the cross-check catches a wrong compilation); the plan gets another name.
+
+    Raises:
+        DurableUnavailableError: durable-rules is not installed.
+    """
+    key = (ruleset.sha256, tuple(sorted((overrides or {}).items())))
+    with _PLANS_LOCK:
+        plan = _PLANS.get(key)
+        if plan is None:
+            plan = _Compiler(ruleset, dict(overrides or {})).compile()
+            runtime().register(plan.name, plan.digest, plan.rules)
+            _PLANS[key] = plan
+    return plan
+
+
+# -- decisions ----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TierOutcome:
+    """A tier's outcome as durable-rules derived it, with the absent inputs that left it unknown."""
+
+    label: str
+    outcome: Outcome
+    missing: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ScoreOutcome:
+    """A score's outcome and weights as durable-rules summed them."""
+
+    outcome: Outcome
+    met_weight: Fraction
+    unknown_weight: Fraction
+    total_weight: Fraction
+    required_weight: Fraction
+
+
+@dataclass(frozen=True)
+class DurableDecision:
+    """The decision durable-rules reached (with the interpreter's validity dates)."""
+
+    methodology: str
+    version: str
+    ruleset_sha256: str
+    durable_ruleset: str
+    resolution: Resolution
+    organisation: str | None
+    label: str
+    valid_from: dt.date | None
+    valid_until: dt.date | None
+    validity_rule: str | None
+    tiers: tuple[TierOutcome, ...]  # highest first
+    criteria: Mapping[str, Outcome]
+    groups: Mapping[str, Outcome]
+    scores: Mapping[str, ScoreOutcome]
+    evaluated_by: Mapping[str, str]
+    trace: tuple[str, ...]  # what each fired rule decided, in firing order
+
+    def outcome_of(self, ref: str) -> Outcome:
+        """The outcome of a criterion, group, score or tier."""
+        if ref in self.criteria:
+            return self.criteria[ref]
+        if ref in self.groups:
+            return self.groups[ref]
+        if ref in self.scores:
+            return self.scores[ref].outcome
+        for tier in self.tiers:
+            if tier.label == ref:
+                return tier.outcome
+        raise KeyError(ref)
+
+    def to_json(self) -> dict[str, Any]:
+        """The decision as JSON values (numbers exact: whole numbers as ints, others as decimal floats)."""
+        return {
+            "engine": f"durable-rules {DURABLE_RULES_VERSION}",
+            "durable_ruleset": self.durable_ruleset,
+            "methodology": self.methodology,
+            "version": self.version,
+            "ruleset_sha256": self.ruleset_sha256,
+            "resolution": {"method": self.resolution.method, "reason": self.resolution.reason},
+            "organisation": self.organisation,
+            "label": self.label,
+            "valid_from": self.valid_from.isoformat() if self.valid_from else None,
+            "valid_until": self.valid_until.isoformat() if self.valid_until else None,
+            "validity_rule": self.validity_rule,
+            "tiers": [{"label": t.label, "outcome": t.outcome, "missing": list(t.missing)} for t in self.tiers],
+            "criteria": [{"id": cid, "outcome": o, "evaluated_by": self.evaluated_by.get(cid)}
+                         for cid, o in self.criteria.items()],
+            "groups": [{"id": gid, "outcome": o} for gid, o in self.groups.items()],
+            "scores": [{"id": sid, "outcome": s.outcome, "met_weight": _json_number(s.met_weight),
+                        "unknown_weight": _json_number(s.unknown_weight),
+                        "total_weight": _json_number(s.total_weight),
+                        "required_weight": _json_number(s.required_weight)} for sid, s in self.scores.items()],
+            "trace": list(self.trace),
+        }
+
+
+def _json_number(value: Fraction) -> int | float | str:
+    if value.denominator == 1:
+        return int(value)
+    text = repr(float(value))
+    return float(text) if Fraction(Decimal(text)) == value else f"{value.numerator}/{value.denominator}"
+
+
+_MISSING = object()
+
+
+def _lookup(data: Mapping[str, Any], pointer: str) -> Any:
+    node: Any = data
+    for raw in pointer.split("/")[1:]:
+        part = raw.replace("~1", "/").replace("~0", "~")
+        if not isinstance(node, dict) or part not in node:
+            return _MISSING
+        node = node[part]
+    return node
+
+
+def _input_value(f: InputField, value: Any) -> Any:
+    if f.kind == "boolean":
+        if not isinstance(value, bool):
+            raise DurableError(f"{f.pointer}: expected a boolean, got {value!r}")
+        return value
+    if f.kind in ("integer", "decimal"):
+        if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+            raise DurableError(f"{f.pointer}: expected a number, got {value!r}")
+        return durable_number(value)
+    if f.kind == "date":
+        if not isinstance(value, dt.date):
+            raise DurableError(f"{f.pointer}: expected a date, got {value!r}")
+        return value.toordinal()
+    if not isinstance(value, str):
+        raise DurableError(f"{f.pointer}: expected text, got {value!r}")
+    return value
+
+
+def _truth(value: Any) -> Outcome:
+    if value is True:
+        return "met"
+    if value is False:
+        return "not_met"
+    return "unknown"
+
+
+def evaluate(ruleset: Ruleset, assessment: Any, *, resolution: Resolution | None = None,
+             plan: DurablePlan | None = None) -> DurableDecision:
+    """Decide one assessment with durable-rules.
+
+    Raises:
+        AssessmentError: the assessment does not match the version's declared inputs.
+        DurableUnavailableError: durable-rules is not installed.
+        DurableError: durable-rules failed, or derived an incomplete or contradictory result.
+    """
+    data = dict(validate_assessment(ruleset, assessment).data)
+    plan = plan or compile_ruleset(ruleset)
+    if plan.ruleset.sha256 != ruleset.sha256:
+        raise DurableError(f"the durable plan is for {plan.ruleset}, not {ruleset}")
+    fact: Fact = {"t": "in"}
+    for f in plan.fields:
+        found = _lookup(data, f.pointer)
+        if found is not _MISSING:
+            fact[f.name] = _input_value(f, found)
+    facts: list[Fact] = [fact]
+    try:
+        for node, expr in plan.interpreted:
+            facts.append({"t": "o", "n": node, "o": _truth(plan.interpreter.evaluate(expr, data))})
+    except interp.InterpreterError as exc:
+        raise DurableError(f"the backend's interpreter cannot evaluate a condition: {exc}") from exc
+    facts.extend({"t": "o", "n": node, "o": outcome} for node, outcome in plan.constants)
+    facts.extend({"t": "acc", "n": s.node, "i": 0, "met": 0, "hi": 0} for s in plan.scores.values())
+    result = runtime().run(plan.name, facts)
+    return _assemble(plan, data, result.facts, result.fired,
+                     resolution or Resolution(method="given", reason="the caller chose this ruleset"))
+
+
+def _assemble(plan: DurablePlan, data: Mapping[str, Any], facts: list[Fact], fired: list[str],
+              resolution: Resolution) -> DurableDecision:
+    doc = plan.ruleset.document
+    outcomes: dict[int, Outcome] = {}
+    labels: list[int] = []
+    finals: dict[int, Fact] = {}
+    for f in facts:
+        t = f.get("t")
+        if t == "o":
+            node, outcome = int(f["n"]), f["o"]
+            if node in outcomes:
+                raise DurableError(f"durable-rules derived two outcomes for {plan.nodes[node].name}")
+            outcomes[node] = outcome
+        elif t == "label":
+            labels.append(int(f["v"]))
+        elif t == "acc":
+            node = int(f["n"])
+            if node not in finals or int(f["i"]) > int(finals[node]["i"]):
+                finals[node] = f
+    if len(labels) > 1:
+        raise DurableError(f"durable-rules derived {len(labels)} labels")
+    label = doc.labels[labels[0]] if labels else NONE_LABEL
+
+    def get(node: int, what: str) -> Outcome:
+        if node not in outcomes:
+            raise DurableError(f"durable-rules derived no outcome for the {what} {plan.nodes[node].name}")
+        return outcomes[node]
+
+    criteria = {cid: get(n, "criterion") for cid, n in plan.criteria.items()}
+    groups = {gid: get(n, "group") for gid, n in plan.groups.items()}
+    tier_outcomes = {lab: get(n, "tier") for lab, n in plan.tiers.items()}
+    scores: dict[str, ScoreOutcome] = {}
+    for sid, s in plan.scores.items():
+        acc = finals.get(s.node)
+        if acc is None or int(acc["i"]) != len(s.members):
+            raise DurableError(f"durable-rules did not finish the score {sid}")
+        met, hi = Fraction(int(acc["met"]), s.scale), Fraction(int(acc["hi"]), s.scale)
+        scores[sid] = ScoreOutcome(get(s.node, "score"), met, hi - met, s.total, Fraction(s.required, s.scale))
+
+    # which absent inputs left each unknown thing unknown (the core's static reads, durable's outcomes)
+    missing_of: dict[str, tuple[str, ...]] = {}
+    for c in plan.ruleset.plan.criteria:
+        missing_of[c.id] = tuple(p for p in c.reads if _lookup(data, p) is _MISSING)
+    value_of: dict[str, Outcome] = {**criteria, **groups, **{k: v.outcome for k, v in scores.items()}}
+
+    def missing_for(refs: Iterable[str]) -> tuple[str, ...]:
+        out: set[str] = set()
+        for ref in refs:
+            if value_of.get(ref) == "unknown":
+                out.update(missing_of.get(ref, ()))
+        return tuple(sorted(out))
+
+    for comp in plan.ruleset.plan.composites:  # dependency order
+        refs = doc.groups[comp.id].all_of if comp.id in doc.groups else tuple(doc.scores[comp.id].weights)
+        missing_of[comp.id] = missing_for(refs)
+    tiers = tuple(TierOutcome(lab, tier_outcomes[lab], missing_for(doc.tiers[lab].requires)
+                              if tier_outcomes[lab] == "unknown" else ())
+                  for lab in reversed(doc.labels) if lab in tier_outcomes)
+
+    try:
+        valid_from, valid_until, rule_id = _validity(plan, data, label)
+    except interp.InterpreterError as exc:
+        raise DurableError(f"the backend's interpreter cannot evaluate a validity rule: {exc}") from exc
+    org = data.get("organisation")
+    org_id = org.get("id") if isinstance(org, dict) else None
+    return DurableDecision(
+        methodology=doc.methodology, version=doc.version, ruleset_sha256=plan.ruleset.sha256,
+        durable_ruleset=plan.name, resolution=resolution, organisation=org_id if isinstance(org_id, str) else None,
+        label=label, valid_from=valid_from, valid_until=valid_until, validity_rule=rule_id, tiers=tiers,
+        criteria=criteria, groups=groups, scores=scores, evaluated_by=dict(plan.evaluated_by),
+        trace=tuple(plan.notes.get(name, name) for name in fired),
+    )
+
+
+def _validity(plan: DurablePlan, data: Mapping[str, Any],
+              label: str) -> tuple[dt.date | None, dt.date | None, str | None]:
+    """valid_from, valid_until and the validity rule applied (by the interpreter) for the label durable
+    decided: the first rule for the label whose ``when`` holds decides; an undecidable ``when`` leaves
+    valid_until undecided."""
+    if label == NONE_LABEL:
+        return None, None, None
+    valid_until = None
+    rule_id = None
+    start = plan.interpreter.evaluate(plan.valid_from, data, {"label": label})
+    valid_from = start if isinstance(start, dt.date) else None
+    for rule in plan.validity:
+        if label not in rule.labels:
+            continue
+        applies = plan.interpreter.evaluate(rule.when, data, {"label": label}) if rule.when else True
+        if applies is False:
+            continue
+        if applies is True:
+            end = plan.interpreter.evaluate(rule.valid_until, data, {"label": label})
+            valid_until = end if isinstance(end, dt.date) else None
+            rule_id = rule.id
+        break
+    return valid_from, valid_until, rule_id
+
+
+# -- cross-checking ----------------------------------------------------------------------------------
+
+def _same_number(a: Any, b: Any) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool) or not isinstance(a, (int, float, str, Decimal)) \
+            or not isinstance(b, (int, float, str, Decimal)):
+        return bool(a == b)
+    try:
+        return Fraction(str(a)) == Fraction(str(b))
+    except ValueError:
+        return bool(a == b)
+
+
+def disagreements(core: Decision | Mapping[str, Any], durable: DurableDecision) -> dict[str, Any]:
+    """Every way the two engines' decisions differ (empty when they agree).
+
+    Compares the label, the validity (from, until, rule), every tier's outcome and missing
+    inputs, every criterion's and group's outcome, and every score's outcome and weights.
+    ``core`` is a :class:`Decision` or its JSON (as a decision log records it).
+    """
+    c = core.to_json() if isinstance(core, Decision) else dict(core)
+    d = durable.to_json()
+    out: dict[str, Any] = {}
+    for key in ("version", "ruleset_sha256", "label", "valid_from", "valid_until", "validity_rule"):
+        if c.get(key) != d.get(key):
+            out[key] = {"core": c.get(key), "durable": d.get(key)}
+
+    def table(items: Any, key: str, fields: tuple[str, ...]) -> dict[str, tuple[Any, ...]]:
+        return {str(i.get(key)): tuple(i.get(f) for f in fields) for i in items or () if isinstance(i, dict)}
+
+    sections: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+        ("tiers", "label", ("outcome", "missing")),
+        ("criteria", "id", ("outcome",)),
+        ("groups", "id", ("outcome",)),
+        ("scores", "id", ("outcome", "met_weight", "unknown_weight", "total_weight", "required_weight")),
+    )
+    for section, key, fields in sections:
+        ct, dt_ = table(c.get(section), key, fields), table(d.get(section), key, fields)
+        changed = {}
+        for k in sorted(set(ct) | set(dt_)):
+            a, b = ct.get(k), dt_.get(k)
+            if a is None or b is None or not all(
+                    _same_number(x, y) if not isinstance(x, list) else list(x) == list(y or [])
+                    for x, y in zip(a, b, strict=True)):
+                changed[k] = {"core": dict(zip(fields, a, strict=True)) if a else None,
+                              "durable": dict(zip(fields, b, strict=True)) if b else None}
+        if changed:
+            out[section] = changed
+    return out
+
+
+@dataclass(frozen=True)
+class CrossCheck:
+    """One assessment decided by both engines."""
+
+    core: Decision
+    durable: DurableDecision
+    differences: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def agree(self) -> bool:
+        """True when the engines reach the same decision."""
+        return not self.differences
+
+
+def cross_check(ruleset: Ruleset, assessment: Any, *, resolution: Resolution | None = None,
+                plan: DurablePlan | None = None) -> CrossCheck:
+    """Decide with the core engine and with durable-rules; list every disagreement."""
+    core = core_evaluate(ruleset, assessment, resolution=resolution)
+    durable = evaluate(ruleset, assessment, resolution=resolution, plan=plan)
+    return CrossCheck(core, durable, disagreements(core, durable))
+
+
+@dataclass(frozen=True)
+class DurableOutcome:
+    """A batch item decided by durable-rules: a decision or an error, never both."""
+
+    index: int
+    decision: DurableDecision | None = None
+    error: EceiRulesError | None = None
+    differences: dict[str, Any] | None = None  # with cross-checking: how the core engine differs
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON object printed for this item."""
+        from ..batch import error_json
+
+        if self.decision is None:
+            return {"error": error_json(self.error, self.index)}
+        out = self.decision.to_json()
+        if self.differences is not None:
+            out["cross_check"] = {"agree": not self.differences, "differences": self.differences}
+        return out
+
+
+def decide_many(items: Iterable[Any], resolve: Callable[[Any], tuple[Ruleset, Resolution]], *,
+                check: bool = False) -> Iterator[DurableOutcome]:
+    """Decide every batch item (:class:`ecei_rules.batch.Item`) with durable-rules, in order; with
+    ``check``, also with the core engine, recording the differences."""
+    for item in items:
+        if item.error is not None:
+            yield DurableOutcome(item.index, error=item.error)
+            continue
+        try:
+            ruleset, resolution = resolve(item.data)
+            if check:
+                both = cross_check(ruleset, item.data, resolution=resolution)
+                yield DurableOutcome(item.index, decision=both.durable, differences=both.differences)
+            else:
+                yield DurableOutcome(item.index, decision=evaluate(ruleset, item.data, resolution=resolution))
+        except (AssessmentError, ResolutionError, DurableError) as exc:
+            yield DurableOutcome(item.index, error=exc)
+
+
+def cross_check_log(rows: Iterable[StoredRecord], registry: Registry, *,
+                    progress: Callable[[int], None] | None = None) -> AuditReport:
+    """Re-decide every record of a decision log with durable-rules under the exact version it
+    names, and report every record whose recorded decision durable-rules does not reach."""
+    from pydantic import ValidationError
+
+    from ..audit.record import DecisionRecord
+    from ..audit.replay import AuditReport, Finding
+
+    report = AuditReport()
+    by_hash: dict[str, Ruleset] = {}
+    scanned: set[str] = set()
+    for position, row in enumerate(rows, 1):
+        report.records += 1
+        if progress is not None:
+            progress(position)
+        try:
+            record = DecisionRecord.model_validate_json(row.text)
+        except (ValidationError, ValueError):
+            report.findings.append(Finding(row.seq, "corrupt", f"position {position}: not a decision record"))
+            continue
+        seq = record.seq
+        ruleset = by_hash.get(record.ruleset_sha256)
+        if ruleset is None and record.methodology not in scanned:
+            scanned.add(record.methodology)
+            try:
+                for version in registry.versions(record.methodology):
+                    r = registry.get(record.methodology, version)
+                    by_hash.setdefault(r.sha256, r)
+            except (ResolutionError, RulesetError):
+                pass
+            ruleset = by_hash.get(record.ruleset_sha256)
+        if ruleset is None:
+            report.findings.append(Finding(seq, "unknown_ruleset", f"record {seq}: no ruleset hashes to "
+                                           f"{record.ruleset_sha256[:16]}…",
+                                           {"methodology": record.methodology, "version": record.version}))
+            continue
+        try:
+            durable = evaluate(ruleset, record.input, resolution=Resolution.model_validate(record.resolution))
+        except AssessmentError as exc:
+            report.findings.append(Finding(seq, "replay_failed", f"record {seq}: the recorded input is not valid "
+                                           f"for {record.version}: {exc.diagnostics[0].message}"))
+            continue
+        except DurableError as exc:
+            report.findings.append(Finding(seq, "durable_failed", f"record {seq}: durable-rules failed: {exc}"))
+            continue
+        differences = disagreements(record.decision, durable)
+        if differences:
+            report.findings.append(Finding(seq, "engines_disagree", f"record {seq}: durable-rules does not reach "
+                                           f"the recorded decision ({', '.join(differences)} differ)", differences))
+    return report
