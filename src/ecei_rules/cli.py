@@ -6,6 +6,7 @@ Exit codes: 0 success; 1 findings (invalid rulesets, invalid assessments, failed
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -70,6 +71,20 @@ def _err() -> Console:
     return Console(stderr=True, highlight=False)
 
 
+@contextlib.contextmanager
+def _exit_on_load_errors(*, resolution: int = 2, ruleset: int = 2) -> Iterator[None]:
+    """A version that does not resolve, or a ruleset that does not load, ends the command with a
+    clear message (located diagnostics for a ruleset) and the given exit code."""
+    try:
+        yield
+    except ResolutionError as exc:
+        _err().print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(resolution) from None
+    except RulesetError as exc:
+        print_diagnostics(exc.diagnostics, _err())
+        raise typer.Exit(ruleset) from None
+
+
 def _registry(rulesets: Path | None) -> Registry:
     return Registry(rulesets) if rulesets is not None else Registry.shipped()
 
@@ -128,26 +143,16 @@ def evaluate(
         _err().print(f"[red]error:[/red] no such file: {assessment}")
         raise typer.Exit(2)
     if ruleset is not None:
-        try:
-            fixed = load_ruleset(ruleset)
-        except RulesetError as exc:
-            print_diagnostics(exc.diagnostics, _err())
-            raise typer.Exit(2) from None
-        resolve = fixed_resolver(fixed)
+        with _exit_on_load_errors():
+            resolve = fixed_resolver(load_ruleset(ruleset))
     else:
         registry = _registry(rulesets)
-        try:
+        with _exit_on_load_errors():
             if version is not None:
                 registry.lookup(f"{methodology}@{version}", allow_unpublished=simulate)
             else:  # load every version now: a broken one stops here with its diagnostics
                 for v in registry.versions(methodology):
                     registry.get(methodology, v)
-        except ResolutionError as exc:
-            _err().print(f"[red]error:[/red] {exc}")
-            raise typer.Exit(2) from None
-        except RulesetError as exc:
-            print_diagnostics(exc.diagnostics, _err())
-            raise typer.Exit(2) from None
         resolve = registry_resolver(registry, methodology, version, allow_unpublished=simulate)
     if engine is Engine.durable:
         from .cli_durable import evaluate_durable
@@ -184,14 +189,8 @@ def versions(
 ) -> None:
     """List the versions of a methodology with their effective dates and content hashes."""
     registry = _registry(rulesets)
-    try:
+    with _exit_on_load_errors(resolution=2, ruleset=1):
         rows = [registry.get(methodology, v) for v in registry.versions(methodology)]
-    except ResolutionError as exc:
-        _err().print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
-    except RulesetError as exc:
-        print_diagnostics(exc.diagnostics, _err())
-        raise typer.Exit(1) from None
     if format is Format.json:
         print(json.dumps([{
             "methodology": r.methodology, "version": r.version, "status": r.document.status,
@@ -253,14 +252,8 @@ def _ruleset_arg(ref: str, registry: Registry) -> Ruleset:
 
 def _two(old: str, new: str, rulesets: Path | None) -> tuple[Ruleset, Ruleset]:
     registry = _registry(rulesets)
-    try:
+    with _exit_on_load_errors():
         return _ruleset_arg(old, registry), _ruleset_arg(new, registry)
-    except ResolutionError as exc:
-        _err().print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
-    except RulesetError as exc:
-        print_diagnostics(exc.diagnostics, _err())
-        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -368,15 +361,9 @@ def record(
         _err().print(f"[red]error:[/red] --at {decided_at!r} is not an ISO 8601 date and time")
         raise typer.Exit(2) from None
     registry = _registry(rulesets)
-    try:
+    with _exit_on_load_errors():
         for v in [version] if version else registry.versions(methodology):
             registry.get(methodology, v)
-    except ResolutionError as exc:
-        _err().print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
-    except RulesetError as exc:
-        print_diagnostics(exc.diagnostics, _err())
-        raise typer.Exit(2) from None
     resolve = registry_resolver(registry, methodology, version)
     console = _console()
     recorded = failures = 0
@@ -500,11 +487,8 @@ def _verify_rulesets(root: Path, examples: int, out: Path | None, format: Format
             if result.violation is not None:
                 console.print(f"    {result.violation.message}", highlight=False)
 
-    try:
+    with _exit_on_load_errors():
         results = verify_registry(Registry(root), max_examples=examples, progress=show)
-    except (ResolutionError, RulesetError) as exc:
-        _err().print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
     failed = [r for r in results if r.violation is not None]
     saved: list[str] = []
     if out is not None and failed:
@@ -552,11 +536,8 @@ def replay_command(
 
                 report.findings.extend(cross_check_report(log, registry).findings)
         else:
-            try:
+            with _exit_on_load_errors():
                 target = _ruleset_arg(under, registry)
-            except (ResolutionError, RulesetError) as exc:
-                _err().print(f"[red]error:[/red] {exc}")
-                raise typer.Exit(2) from None
             report, changes = replay_under(rows, target, progress=tick)
             if format is Format.json:
                 print(json.dumps({"under": target.version, "records": report.records, "changed": changes,
@@ -628,14 +609,8 @@ def schema(
         print(json.dumps(ruleset_json_schema(), indent=2))
         return
     registry = _registry(rulesets)
-    try:
+    with _exit_on_load_errors():
         chosen = registry.get(methodology, version or registry.versions(methodology)[-1])
-    except ResolutionError as exc:
-        _err().print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
-    except RulesetError as exc:
-        print_diagnostics(exc.diagnostics, _err())
-        raise typer.Exit(2) from None
     title = f"{chosen.methodology} {chosen.version} assessment"
     print(json.dumps(json_schema(chosen.plan.inputs, title=title), indent=2))
 

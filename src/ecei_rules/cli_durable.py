@@ -21,10 +21,10 @@ from rich.markup import escape
 
 from ._canonical import to_json
 from .batch import Resolver, error_json, fixed_resolver, read_assessments, registry_resolver
-from .cli import Format, FormatOption, RulesetsOption, app
-from .errors import AssessmentError, ResolutionError, RulesetError
+from .cli import Format, FormatOption, RulesetsOption, _exit_on_load_errors, app
+from .errors import AssessmentError
 from .registry import DEFAULT_METHODOLOGY, Registry
-from .render import print_assessment_error, print_diagnostics
+from .render import print_assessment_error
 from .ruleset.load import load_ruleset
 
 if TYPE_CHECKING:
@@ -152,20 +152,13 @@ def cross_check_log_command(log: Path, registry: Registry, format: Format) -> in
 
 
 def _resolver(ruleset: Path | None, rulesets: Path | None, methodology: str, version: str | None) -> Resolver:
-    try:
+    with _exit_on_load_errors():
         if ruleset is not None:
             return fixed_resolver(load_ruleset(ruleset))
         registry = Registry(rulesets) if rulesets is not None else Registry.shipped()
-        if version is not None:
-            registry.get(methodology, version)
-        else:
-            registry.versions(methodology)
+        for v in [version] if version is not None else registry.versions(methodology):
+            registry.get(methodology, v)
         return registry_resolver(registry, methodology, version)
-    except ResolutionError as exc:
-        raise _usage(str(exc)) from None
-    except RulesetError as exc:
-        print_diagnostics(exc.diagnostics, _err())
-        raise typer.Exit(2) from None
 
 
 @app.command("evaluate-durable")
