@@ -638,7 +638,7 @@ def _register_plugins() -> None:
     """Commands that live in their own modules register themselves on ``app`` when imported."""
     import importlib
 
-    for name in ("cli_explain", "cli_impact", "cli_durable"):
+    for name in ("cli_explain", "cli_impact", "cli_durable", "cli_repair"):
         try:
             importlib.import_module(f"{__package__}.{name}")
         except ModuleNotFoundError as exc:
