@@ -1,0 +1,223 @@
+"""Repair a decision log after a crash: keep the longest prefix that verifies, remove the rest.
+
+A log is trusted record by record from the start: record 1, 2, ..., k each at its own position,
+each matching its hash, each naming the hash of the one before. The first record that fails any
+of these (a torn last line of a JSONL export, an edited record, a gap) ends the good prefix, and
+*everything from it on* is removed, including later records that are intact on their own: they
+chain from a record that can no longer be trusted, so keeping them would keep an unverifiable log.
+
+SQLite: the rows after the prefix are deleted in one transaction. JSONL: the file is rewritten
+with the kept lines through a temporary file in the same directory and ``os.replace`` (atomic:
+a crash during repair leaves either the old file or the repaired one).
+
+A cut exactly at a record boundary leaves a shorter log that is itself valid: nothing inside a
+hash chain can tell that its tail is gone. Only something kept outside the log can (the last
+acknowledged head hash, or the record count): see :func:`check_head`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .log import BUSY_TIMEOUT_MS, LogError, StoredRecord, read_jsonl
+from .record import GENESIS
+from .replay import _parse, _stored_hash_ok
+
+
+@dataclass(frozen=True)
+class Removed:
+    """One row removed (or to be removed): its record seq, or the JSONL line of an unreadable one."""
+
+    seq: int | None
+    line: int | None
+    reason: str
+
+
+@dataclass
+class RepairPlan:
+    """What repair keeps and removes."""
+
+    kept: int = 0
+    head: str = GENESIS
+    removed: list[Removed] = field(default_factory=list)
+    first_bad: str = ""
+
+    @property
+    def clean(self) -> bool:
+        """True when nothing needs removing."""
+        return not self.removed
+
+    @property
+    def removed_seqs(self) -> list[int]:
+        """The seq numbers of the removed rows that were readable records."""
+        return [r.seq for r in self.removed if r.seq is not None]
+
+    @property
+    def removed_lines(self) -> list[int]:
+        """The JSONL line numbers of removed rows that were not readable records."""
+        return [r.line for r in self.removed if r.line is not None]
+
+
+def _problem(row: StoredRecord, position: int, expected_prev: str) -> tuple[str, int | None]:
+    """Why a row cannot extend the good prefix at ``position`` ('' when it can), and its record seq."""
+    record = _parse(row)
+    if record is None:
+        return "not a decision record (unreadable or incomplete: a torn write)", None
+    seq = record.seq
+    if seq != position:
+        return f"record {seq} stands where record {position} should", seq
+    if row.seq > 0 and row.seq != seq:
+        return f"record {seq} is stored at position {row.seq}", seq
+    fast = _stored_hash_ok(row.text, json.loads(row.text))
+    intact = fast if fast is not None else record.compute_hash() == record.hash
+    if not intact or (row.hash and row.hash != record.hash):
+        return f"record {seq} does not match its hash (altered after it was written)", seq
+    if record.prev_hash != expected_prev:
+        return f"record {seq} does not chain to record {position - 1} (its prev_hash is wrong)", seq
+    return "", seq
+
+
+def plan_repair(rows: Iterable[StoredRecord]) -> RepairPlan:
+    """The longest prefix of records 1..k that verifies, and every row after it."""
+    plan = RepairPlan()
+    bad = False
+    for position, row in enumerate(rows, 1):
+        if not bad:
+            why, seq = _problem(row, position, plan.head)
+            if not why:
+                plan.kept = position
+                plan.head = str(json.loads(row.text)["hash"])
+                continue
+            bad = True
+            plan.first_bad = f"position {position}: {why}"
+            plan.removed.append(_removed(row, seq, why))
+            continue
+        record = _parse(row)
+        plan.removed.append(_removed(row, None if record is None else record.seq,
+                                     "unreadable" if record is None else "after the first bad record"))
+    return plan
+
+
+def _removed(row: StoredRecord, seq: int | None, why: str) -> Removed:
+    """A JSONL row that is not a record is named by its line; a SQLite row always by its seq column."""
+    if seq is None and row.seq > 0:
+        seq = row.seq
+    return Removed(seq, -row.seq if seq is None and row.seq < 0 else None, why)
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    if not path.exists():
+        raise LogError(f"{path}: no such log")
+    try:
+        db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        db.execute("SELECT seq, hash, prev_hash, body FROM records LIMIT 0")
+    except sqlite3.DatabaseError as exc:
+        raise LogError(f"{path}: not a decision log ({exc})") from None
+    return db
+
+
+def _sqlite_rows(db: sqlite3.Connection) -> list[StoredRecord]:
+    return [StoredRecord(seq, digest, prev, body)
+            for seq, digest, prev, body in db.execute("SELECT seq, hash, prev_hash, body FROM records ORDER BY seq")]
+
+
+def repair(path: Path, *, dry_run: bool = False) -> RepairPlan:
+    """Truncate a log (SQLite, or a ``.jsonl`` export) to its last good record; return what was removed.
+
+    With ``dry_run`` nothing is written. Raises LogError when the file is not a log.
+    """
+    if path.suffix == ".jsonl":
+        return _repair_jsonl(path, dry_run=dry_run)
+    db = _connect(path)
+    try:
+        # read and delete under one write lock, so no append can slip in between
+        db.execute("BEGIN" if dry_run else "BEGIN IMMEDIATE")
+        try:
+            plan = plan_repair(_sqlite_rows(db))
+            if not plan.clean and not dry_run:
+                db.execute("DELETE FROM records WHERE seq > ?", (plan.kept,))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+    finally:
+        db.close()
+    return plan
+
+
+def _repair_jsonl(path: Path, *, dry_run: bool) -> RepairPlan:
+    if not path.exists():
+        raise LogError(f"{path}: no such log")
+    rows = list(read_jsonl(path))
+    plan = plan_repair(rows)
+    if plan.clean or dry_run:
+        return plan
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, before the rename
+        "w", encoding="utf-8", newline="\n", dir=path.parent, prefix=f".{path.name}.", suffix=".repair",
+        delete=False)
+    try:
+        with handle:
+            for row in rows[:plan.kept]:
+                handle.write(row.text + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(handle.name, path)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+    return plan
+
+
+def _fsync_dir(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:  # not possible on every platform
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def check_head(rows: Iterable[StoredRecord], *, head: str | None = None, count: int | None = None) -> list[str]:
+    """Problems with a log's end against what was kept outside it (the last acknowledged head hash,
+    or the record count). A chain cannot show its own tail was cut at a record boundary; this can.
+    An empty list means the log ends where it should."""
+    last_seq, last_hash, total = 0, GENESIS, 0
+    for row in rows:
+        total += 1
+        record = _parse(row)
+        if record is not None and record.seq > last_seq:
+            last_seq, last_hash = record.seq, record.hash
+    problems = []
+    if count is not None and total != count:
+        problems.append(f"the log holds {total} record(s), {count} expected"
+                        + (": records were removed from its tail" if total < count else ""))
+    if head is not None and last_hash != head:
+        problems.append(f"the log ends at record {last_seq} hashed {last_hash[:16]}…, not at the expected head "
+                        f"{head[:16]}…")
+    return problems
+
+
+def ranges(numbers: Sequence[int]) -> str:
+    """'1-3, 7, 9-10' for [1, 2, 3, 7, 9, 10]."""
+    parts: list[str] = []
+    ordered = sorted(numbers)
+    i = 0
+    while i < len(ordered):
+        j = i
+        while j + 1 < len(ordered) and ordered[j + 1] == ordered[j] + 1:
+            j += 1
+        parts.append(str(ordered[i]) if i == j else f"{ordered[i]}-{ordered[j]}")
+        i = j + 1
+    return ", ".join(parts)
