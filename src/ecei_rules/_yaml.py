@@ -98,7 +98,8 @@ def parse_yaml(text: str, file: str | None = None) -> YamlDocument:
         col = mark.column + 1 if mark is not None else None
         diags.append(Diagnostic(code, message, file, line, col, pointer, suggestion))
 
-    if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
+    # every character is at least one byte: a long text is refused before it is encoded
+    if len(text) > MAX_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
         diag("E005", f"the file is larger than {MAX_BYTES // (1024 * 1024)} MiB")
         return YamlDocument(None, positions, diags)
     if "\t" in text:
@@ -118,11 +119,11 @@ def parse_yaml(text: str, file: str | None = None) -> YamlDocument:
                 )
                 return YamlDocument(None, positions, diags)
     try:
-        anchor = _first_anchor(text)
-        if anchor is not None:
-            kind, mark = anchor
-            diag("E004", f"{kind} are not allowed in rulesets", mark, "",
-                 "write values out, or use 'extends' to build on another version")
+        problem = _scan_events(text)
+        if problem is not None:
+            code, message, mark = problem
+            diag(code, message, mark, "",
+                 "write values out, or use 'extends' to build on another version" if code == "E004" else None)
             return YamlDocument(None, positions, diags)
         loader = _CoreLoader(text)
         try:
@@ -198,14 +199,31 @@ def parse_yaml(text: str, file: str | None = None) -> YamlDocument:
     return YamlDocument(data, positions, diags)
 
 
-def _first_anchor(text: str) -> tuple[str, Any] | None:
-    """The first anchor or alias in the text, from the parser's events (before any node is built)."""
+def _scan_events(text: str) -> tuple[str, str, Any] | None:
+    """The first anchor or alias, or too many values, from the parser's events (before any node
+    is built, so that neither an alias bomb nor a huge document is ever composed in memory)."""
     loader = _CoreLoader(text)
+    nodes = 0
+    expects_key: list[bool | None] = []  # per open collection: a mapping's next node is a key (True)
     try:
         while loader.check_event():
             event = loader.get_event()
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-                return "anchors and aliases ('&name', '*name')", event.start_mark
+                return "E004", "anchors and aliases ('&name', '*name') are not allowed in rulesets", event.start_mark
+            if isinstance(event, (yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                is_key = bool(expects_key) and expects_key[-1] is True
+                if expects_key and expects_key[-1] is not None:
+                    expects_key[-1] = not expects_key[-1]
+                if not is_key:
+                    nodes += 1
+                    if nodes > MAX_NODES:
+                        return "E005", f"the document has more than {MAX_NODES} values", event.start_mark
+                if isinstance(event, yaml.MappingStartEvent):
+                    expects_key.append(True)
+                elif isinstance(event, yaml.SequenceStartEvent):
+                    expects_key.append(None)
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                expects_key.pop()
     finally:
         loader.dispose()
     return None

@@ -51,7 +51,30 @@ def _int(text: str) -> int:
 def _float(text: str) -> Decimal:
     if len(text) > MAX_DIGITS:
         raise _ParseError(f"a number with {len(text)} characters is too long")
-    return Decimal(text)
+    value = Decimal(text)
+    if value and abs(value.adjusted()) > MAX_DIGITS:
+        # an exponent like 1e99999999 would overflow every later Decimal operation
+        raise _ParseError(f"the number {text} is too large or too small")
+    return value
+
+
+def _lone_surrogate(value: Any) -> bool:
+    """True when a string (key or value) holds a lone surrogate (a \\ud800 escape): not text."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if not item.isascii():
+                try:
+                    item.encode("utf-8")
+                except UnicodeEncodeError:
+                    return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def parse_json(text: str) -> Any:
@@ -61,8 +84,11 @@ def parse_json(text: str) -> Any:
         AssessmentError: with an A006 diagnostic locating the problem.
     """
     try:
-        return json.loads(text, parse_float=_float, parse_int=_int, parse_constant=_constant,
+        data = json.loads(text, parse_float=_float, parse_int=_int, parse_constant=_constant,
                           object_pairs_hook=_pairs)
+        if _lone_surrogate(data):
+            raise _ParseError("a string holds a lone surrogate (\\ud800-\\udfff), which is not text")
+        return data
     except json.JSONDecodeError as exc:
         raise AssessmentError([Diagnostic("A006", f"invalid JSON at line {exc.lineno} column {exc.colno}: "
                                           f"{exc.msg}", line=exc.lineno, column=exc.colno)]) from None
@@ -96,25 +122,35 @@ def read_assessments(path: Path | str, stream: TextIO | None = None) -> Iterator
     """Read a ``.json``, ``.yaml``/``.yml`` or ``.jsonl`` file (streamed, line by line)."""
     p = Path(path)
     if p.suffix == ".jsonl":
-        handle = stream or p.open("r", encoding="utf-8", errors="strict", newline="")
+        # a file is read as bytes and decoded line by line, so that one bad byte costs one line
+        handle: Any = stream or p.open("rb")
         try:
             number = 0
             while True:
                 try:
                     line = handle.readline(MAX_LINE_BYTES + 1)
-                except UnicodeDecodeError:
+                except UnicodeDecodeError:  # only a text stream: it cannot resynchronise
                     number += 1
                     yield Item(number, error=AssessmentError([Diagnostic("A006", "the line is not UTF-8 text")]))
                     break
                 if not line:
                     break
                 number += 1
+                newline = b"\n" if isinstance(line, bytes) else "\n"
                 if len(line) > MAX_LINE_BYTES:
                     rest = line
-                    while rest and not rest.endswith("\n"):
+                    while rest and not rest.endswith(newline):
                         rest = handle.readline(MAX_LINE_BYTES)
                     yield Item(number, error=AssessmentError([Diagnostic("A006", "the line is longer than 8 MiB")]))
                     continue
+                if isinstance(line, bytes):
+                    try:
+                        line = line.decode("utf-8")
+                    except UnicodeDecodeError as exc:
+                        yield Item(number, error=AssessmentError([Diagnostic(
+                            "A006", f"the line is not UTF-8 text (byte 0x{line[exc.start]:02x})",
+                            line=1, column=len(line[:exc.start].decode("utf-8", "replace")) + 1)]))
+                        continue
                 if not line.strip():
                     continue
                 try:

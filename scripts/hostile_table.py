@@ -1,0 +1,199 @@
+"""Run each hostile input of issue 12 once, each in its own child process, and print a table.
+
+Usage: ``python scripts/hostile_table.py`` (from the project root, in its virtual environment).
+
+Every row is one child process: it builds the input (in a temporary directory), runs the
+reader on it, and reports the diagnostic codes, the seconds the reader took and the child's
+peak resident memory (``ru_maxrss``, which includes the interpreter and the input itself).
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+MINIMAL = ROOT / "tests" / "data" / "minimal.yaml"
+EVERY = ROOT / "tests" / "data" / "every" / "1.0.0.yaml"
+WHEN = "    when: score >= params.min_score\n"
+BASE = '{"org": {"id": "T1", "country": "DE"}, "assessed_on": "2021-03-15"'
+
+
+def _ruleset_text(tmp: Path, text: str | bytes) -> list[str]:
+    from ecei_rules.ruleset.load import check_ruleset
+
+    path = tmp / "hostile.yaml"
+    if isinstance(text, str):
+        path.write_text(text, encoding="utf-8")
+    else:
+        path.write_bytes(text)
+    return _codes(check_ruleset(path))
+
+
+def _codes(diags: Any) -> list[str]:
+    out = []
+    for d in diags:
+        if getattr(d, "severity", "error") != "error":
+            continue
+        where = f"@{d.line}:{d.column}" if d.line is not None else ""
+        where += f" {d.pointer}" if d.pointer else ""
+        out.append(f"{d.code}{where}")
+    return out
+
+
+def _condition(tmp: Path, condition: str) -> list[str]:
+    text = MINIMAL.read_text(encoding="utf-8").replace(WHEN, f"    when: {json.dumps(condition)}\n")
+    return _ruleset_text(tmp, text)
+
+
+def _billion_laughs() -> str:
+    lines = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for i in range(8):
+        lines.append(f"{chr(98 + i)}: &{chr(98 + i)} [" + ", ".join([f"*{chr(97 + i)}"] * 9) + "]")
+    return "\n".join(lines) + "\n"
+
+
+def _huge_file(tmp: Path) -> list[str]:
+    from ecei_rules.ruleset.load import check_ruleset
+
+    path = tmp / "huge.yaml"
+    chunk = ("key_%07d: " + "x" * 80 + "\n").encode()
+    with path.open("wb") as handle:
+        for i in range(50 * 1024 * 1024 // len(chunk % 0) + 1):
+            handle.write(chunk % i)
+    start = time.perf_counter()
+    codes = _codes(check_ruleset(path))
+    _STATE["start"] = start  # time only the check, not the writing
+    return codes
+
+
+def _json(text: str) -> list[str]:
+    from ecei_rules import check_assessment, load_ruleset
+    from ecei_rules.batch import parse_json
+    from ecei_rules.errors import AssessmentError
+
+    ruleset = load_ruleset(EVERY)
+    start = time.perf_counter()
+    try:
+        data = parse_json(text)
+    except AssessmentError as exc:
+        _STATE["start"] = start
+        return _codes(exc.diagnostics)
+    codes = _codes(check_assessment(ruleset, data))
+    _STATE["start"] = start
+    return codes or ["accepted"]
+
+
+def _big_batch(tmp: Path) -> list[str]:
+    from ecei_rules import load_ruleset
+    from ecei_rules.batch import decide_many, fixed_resolver, read_assessments
+
+    line = json.dumps({"org": {"id": "T" * 4000, "country": "DE"}, "assessed_on": "2021-03-15",
+                       "areas": [{"kpi": "k1", "validated": True}] * 10}) + "\n"
+    bad = {1000: '{"org": NaN}\n', 2500: "[" * 20_000 + "\n", 4000: b'{"org": "\xff"}\n'.decode("latin-1")}
+    path = tmp / "big.jsonl"
+    count = 20 * 1024 * 1024 // len(line)
+    with path.open("w", encoding="latin-1") as handle:
+        for number in range(1, count + 1):
+            handle.write(bad.get(number, line))
+    ruleset = load_ruleset(EVERY)
+    _STATE["rss0"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    _STATE["start"] = time.perf_counter()
+    decided, errors = 0, []
+    for outcome in decide_many(read_assessments(path), fixed_resolver(ruleset)):
+        if outcome.error is None:
+            decided += 1
+        else:
+            errors.append(f"{outcome.to_json()['error']['code']}@line {outcome.index}")
+    return [f"{decided}/{count} decided", *errors]
+
+
+CASES: dict[str, Callable[[Path], list[str]]] = {
+    "ruleset: billion laughs (alias bomb)": lambda t: _ruleset_text(t, _billion_laughs()),
+    "ruleset: 50 MB file": _huge_file,
+    "ruleset: 10,000-deep flow nesting `[[[[`": lambda t: _ruleset_text(t, "[" * 10_000 + "]" * 10_000),
+    "ruleset: 10,000-deep block nesting `- - - -`": lambda t: _ruleset_text(t, "- " * 10_000 + "x\n"),
+    "ruleset: 600,000 values in one list": lambda t: _ruleset_text(t, "[" + "1," * 600_000 + "1]"),
+    "ruleset: duplicate key": lambda t: _ruleset_text(
+        t, MINIMAL.read_text(encoding="utf-8").replace("title: Minimal\n", "title: Minimal\ntitle: Other\n")),
+    "ruleset: invalid UTF-8": lambda t: _ruleset_text(t, b"methodology: m\ntitle: caf\xe9\n"),
+    "ruleset: tab indentation": lambda t: _ruleset_text(
+        t, MINIMAL.read_text(encoding="utf-8").replace("  score:", "\tscore:")),
+    "ruleset: `!!python/object/apply:os.system`": lambda t: _ruleset_text(
+        t, "a: !!python/object/apply:os.system ['touch /tmp/pwned']\n"),
+    "condition: `().__class__`": lambda t: _condition(t, "().__class__"),
+    "condition: `__builtins__`": lambda t: _condition(t, "__builtins__"),
+    "condition: `__import__('os')`": lambda t: _condition(t, "__import__('os')"),
+    "condition: `lambda: True`": lambda t: _condition(t, "lambda: True"),
+    "condition: `open('/etc/passwd')`": lambda t: _condition(t, "open('/etc/passwd')"),
+    "condition: `10**10**10 > 1`": lambda t: _condition(t, "10**10**10 > 1"),
+    "condition: 5,000-deep parentheses": lambda t: _condition(t, "(" * 5000 + "score" + ")" * 5000 + " > 1"),
+    "condition: 1,000-deep parentheses (under the length limit)": lambda t: _condition(
+        t, "(" * 1000 + "score" + ")" * 1000 + " > 1"),
+    "condition: 100,000 characters": lambda t: _condition(t, "x" * 100_000),
+    "assessment: wrong types": lambda t: _json(BASE + ', "staff": {"total": "5", "fte": [1]}}'),
+    "assessment: NaN": lambda t: _json(BASE + ', "staff": {"fte": NaN}}'),
+    "assessment: Infinity": lambda t: _json(BASE + ', "staff": {"fte": Infinity}}'),
+    "assessment: 1e400": lambda t: _json(BASE + ', "staff": {"fte": 1e400}}'),
+    "assessment: 1.5e99999999": lambda t: _json(BASE + ', "staff": {"fte": 1.5e99999999}}'),
+    "assessment: 5,000-digit integer": lambda t: _json(BASE + ', "staff": {"total": ' + "9" * 5000 + "}}"),
+    "assessment: 10,000-deep `[[[[`": lambda t: _json("[" * 10_000 + "]" * 10_000),
+    "assessment: invalid date 2021-02-30": lambda t: _json(BASE.replace("2021-03-15", "2021-02-30") + "}"),
+    "assessment: NUL in a string (accepted)": lambda t: _json(BASE.replace('"T1"', '"T\\u0000"') + "}"),
+    "assessment: lone surrogate `\\ud800`": lambda t: _json(BASE.replace('"T1"', '"\\ud800"') + "}"),
+    "assessment: RTL mark in a string (accepted)": lambda t: _json(BASE.replace('"T1"', '"T\\u200f"') + "}"),
+    "assessment: duplicate key": lambda t: _json(BASE + ', "assessed_on": "2021-03-16"}'),
+    "batch: 20 MB .jsonl with 3 bad lines": _big_batch,
+}
+
+_STATE: dict[str, Any] = {}
+
+
+def _child(name: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        import ecei_rules.ruleset.load  # noqa: F401  (imports are not part of the measurement)
+
+        _STATE["rss0"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        start = time.perf_counter()
+        try:
+            codes = CASES[name](Path(tmp))
+            crashed = False
+        except BaseException as exc:  # the point of the table: report, never hide, a crash
+            codes, crashed = [f"CRASH {type(exc).__name__}: {exc}"[:120]], True
+        seconds = time.perf_counter() - _STATE.get("start", start)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"codes": codes, "seconds": seconds, "peak_kib": peak,
+                      "growth_kib": peak - _STATE["rss0"], "crashed": crashed}))
+
+
+def main() -> int:
+    if len(sys.argv) == 3 and sys.argv[1] == "--one":
+        _child(sys.argv[2])
+        return 0
+    print("| input | result (code@line:column pointer) | seconds | peak RSS MB (growth) |")
+    print("|---|---|---:|---:|")
+    failures = 0
+    for name in CASES:
+        proc = subprocess.run([sys.executable, __file__, "--one", name], capture_output=True, text=True,
+                              timeout=300)
+        if proc.returncode != 0 or not proc.stdout.strip():
+            failures += 1
+            print(f"| {name} | CHILD FAILED rc={proc.returncode}: {proc.stderr.strip()[-100:]} | | |")
+            continue
+        row = json.loads(proc.stdout.strip().splitlines()[-1])
+        failures += row["crashed"]
+        codes = ", ".join(row["codes"][:4]) + (" ..." if len(row["codes"]) > 4 else "")
+        print(f"| {name} | {codes.replace('|', '/')} | {row['seconds']:.3f} | "
+              f"{row['peak_kib'] / 1024:.0f} (+{row['growth_kib'] / 1024:.0f}) |")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
