@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from .._canonical import canonical_bytes, sha256_hex
-from .._yaml import parse_yaml
+from .._yaml import MAX_BYTES, parse_yaml
 from ..engine.compile import Plan, build_plan
 from ..errors import Diagnostic, RulesetError, did_you_mean, pointer_join
 from .expr import normalize
@@ -104,6 +104,11 @@ class _Raw:
 def _read(path: Path) -> tuple[str | None, list[Diagnostic]]:
     name = str(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:  # refuse before reading: memory stays bounded whatever the file
+            return None, [Diagnostic("E005", f"the file is larger than {MAX_BYTES // (1024 * 1024)} MiB "
+                                     f"({size} bytes)", name, suggestion="split the methodology, or check "
+                                     "that this is the ruleset you meant")]
         raw = path.read_bytes()
     except OSError as exc:
         return None, [Diagnostic("E001", f"cannot read the file: {exc.strerror or exc}", name)]
