@@ -278,3 +278,15 @@ def test_items_keep_their_input_order(ruleset: Ruleset) -> None:
     items = [Item(1, base()), Item(2, error=AssessmentError([])), Item(3, [])]
     outcomes = list(decide_many(items, fixed_resolver(ruleset)))
     assert [o.index for o in outcomes] == [1, 2, 3]
+
+
+def test_validator_called_directly_refuses_a_huge_exponent_decimal() -> None:
+    """The validator itself (not only parse_json) refuses Decimal('1.5e99999999') with A004, no Overflow."""
+    from decimal import Decimal
+
+    from ecei_rules import load_ruleset
+
+    ruleset = load_ruleset(Path(__file__).parents[1] / "data" / "every" / "1.0.0.yaml")
+    _, problems = ruleset.plan.validator.validate(
+        {"org": {"id": "x", "country": "DE"}, "assessed_on": "2021-01-01", "staff": {"fte": Decimal("1.5e99999999")}})
+    assert [(p.code, p.pointer) for p in problems] == [("A004", "/staff/fte")]

@@ -199,7 +199,7 @@ class AssessmentValidator:
                 return self._err(diags, "A003", p, f"expected a number, got {_show(v)}")
             if not v.is_finite():
                 return self._err(diags, "A003", p, "expected a finite number")
-            if significant_digits(v) > MAX_SIGNIFICANT_DIGITS or abs(v.adjusted()) > 15:
+            if abs(v.adjusted()) > 15 or significant_digits(v) > MAX_SIGNIFICANT_DIGITS:  # magnitude first: no overflow
                 return self._err(diags, "A004", p, f"the number {_show(v)} has more precision or magnitude "
                                  f"than allowed (at most {MAX_SIGNIFICANT_DIGITS} significant digits)")
             return self._range(f, v, p, diags)
