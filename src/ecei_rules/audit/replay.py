@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -99,12 +99,10 @@ def _parse(row: StoredRecord) -> DecisionRecord | None:
         return None
 
 
-def verify(rows: Iterable[StoredRecord], *, progress: Progress | None = None) -> AuditReport:
-    """Check content hashes, the chain and the order of a log's records."""
-    report = AuditReport()
-    hashes: dict[int, str] = {}
-    prevs: dict[int, str] = {}
-    order: list[int] = []
+def records(rows: Iterable[StoredRecord], report: AuditReport,
+            progress: Progress | None = None) -> Iterator[tuple[StoredRecord, DecisionRecord]]:
+    """The readable records of a log with their rows; counts every row in ``report``, reports each
+    unreadable one as ``corrupt``, and ticks ``progress``."""
     for position, row in enumerate(rows, 1):
         report.records += 1
         if progress is not None:
@@ -114,6 +112,16 @@ def verify(rows: Iterable[StoredRecord], *, progress: Progress | None = None) ->
             report.findings.append(Finding(row.seq, "corrupt", f"position {position}: not a decision record "
                                            "(unreadable or incomplete)", {"text": row.text[:200]}))
             continue
+        yield row, record
+
+
+def verify(rows: Iterable[StoredRecord], *, progress: Progress | None = None) -> AuditReport:
+    """Check content hashes, the chain and the order of a log's records."""
+    report = AuditReport()
+    hashes: dict[int, str] = {}
+    prevs: dict[int, str] = {}
+    order: list[int] = []
+    for row, record in records(rows, report, progress):
         seq = record.seq
         if seq in hashes:
             report.findings.append(Finding(seq, "duplicate", f"record {seq} appears twice"))
@@ -205,14 +213,7 @@ def replay(rows: Iterable[StoredRecord], registry: Registry, *, progress: Progre
     """Re-evaluate every record under the exact version it names and compare byte for byte."""
     report = AuditReport()
     rulesets = _Rulesets(registry)
-    for position, row in enumerate(rows, 1):
-        report.records += 1
-        if progress is not None:
-            progress(position)
-        record = _parse(row)
-        if record is None:
-            report.findings.append(Finding(row.seq, "corrupt", f"position {position}: not a decision record"))
-            continue
+    for _row, record in records(rows, report, progress):
         seq = record.seq
         ruleset, note = rulesets.find(record.methodology, record.version, record.ruleset_sha256)
         if ruleset is None:
@@ -243,14 +244,7 @@ def replay_under(rows: Iterable[StoredRecord], ruleset: Ruleset, *,
     """What-if: decide every recorded input under another version; list the decisions that change."""
     report = AuditReport()
     changes: list[dict[str, Any]] = []
-    for position, row in enumerate(rows, 1):
-        report.records += 1
-        if progress is not None:
-            progress(position)
-        record = _parse(row)
-        if record is None:
-            report.findings.append(Finding(row.seq, "corrupt", f"position {position}: not a decision record"))
-            continue
+    for _row, record in records(rows, report, progress):
         projected, ignored = project(record.input, ruleset.plan.inputs)
         try:
             decision = evaluate(ruleset, projected, resolution=Resolution(

@@ -1032,23 +1032,12 @@ def cross_check_log(rows: Iterable[StoredRecord], registry: Registry, *,
                     progress: Callable[[int], None] | None = None) -> AuditReport:
     """Re-decide every record of a decision log with durable-rules under the exact version it
     names, and report every record whose recorded decision durable-rules does not reach."""
-    from pydantic import ValidationError
-
-    from ..audit.record import DecisionRecord
-    from ..audit.replay import AuditReport, Finding
+    from ..audit.replay import AuditReport, Finding, records
 
     report = AuditReport()
     by_hash: dict[str, Ruleset] = {}
     scanned: set[str] = set()
-    for position, row in enumerate(rows, 1):
-        report.records += 1
-        if progress is not None:
-            progress(position)
-        try:
-            record = DecisionRecord.model_validate_json(row.text)
-        except (ValidationError, ValueError):
-            report.findings.append(Finding(row.seq, "corrupt", f"position {position}: not a decision record"))
-            continue
+    for _row, record in records(rows, report, progress):
         seq = record.seq
         ruleset = by_hash.get(record.ruleset_sha256)
         if ruleset is None and record.methodology not in scanned:
