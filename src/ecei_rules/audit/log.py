@@ -19,7 +19,7 @@ from typing import Any
 
 from ..engine.decision import Decision
 from ..errors import EceiRulesError
-from .record import GENESIS, DecisionRecord, make_record
+from .record import GENESIS, DecisionRecord, record_and_text
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -90,9 +90,9 @@ class DecisionLog:
             out = []
             for decision, data in items:
                 seq += 1
-                record = make_record(decision, data, seq=seq, prev_hash=prev, decided_at=decided_at)
+                record, text = record_and_text(decision, data, seq=seq, prev_hash=prev, decided_at=decided_at)
                 db.execute("INSERT INTO records (seq, hash, prev_hash, body) VALUES (?, ?, ?, ?)",
-                           (record.seq, record.hash, record.prev_hash, record.canonical().decode("utf-8")))
+                           (record.seq, record.hash, record.prev_hash, text))
                 prev = record.hash
                 out.append(record)
             db.execute("COMMIT")

@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from .. import __version__
-from .._canonical import canonical_bytes, sha256_hex, to_json
+from .._canonical import canonical_bytes, canonical_json, sha256_hex, to_json
 from ..engine.decision import Decision
 
 GENESIS = "0" * 64
@@ -66,9 +66,22 @@ def input_hash(data: Any) -> str:
 def make_record(decision: Decision, input_data: Any, *, seq: int, prev_hash: str,
                 decided_at: dt.datetime | str) -> DecisionRecord:
     """Build the record of a decision at position ``seq`` after the record hashed ``prev_hash``."""
+    return record_and_text(decision, input_data, seq=seq, prev_hash=prev_hash, decided_at=decided_at)[0]
+
+
+def record_and_text(decision: Decision, input_data: Any, *, seq: int, prev_hash: str,
+                    decided_at: dt.datetime | str) -> tuple[DecisionRecord, str]:
+    """The record of a decision and its canonical JSON text (what a log stores).
+
+    The text is assembled from the canonical texts of the input and the decision, so the
+    decision is written once; it equals ``record.canonical()`` (the tests check it).
+    """
+    if type(seq) is not int or seq < 1:
+        raise ValueError(f"a record's seq is a whole number from 1, not {seq!r}")
     at = decided_at if isinstance(decided_at, str) else decided_at.isoformat()
     data = to_json(input_data)
-    body: dict[str, Any] = {
+    input_text = canonical_json(data).decode("utf-8")
+    small: dict[str, Any] = {
         "format": RECORD_FORMAT,
         "seq": seq,
         "record_id": f"{decision.methodology}@{decision.version}#{seq}",
@@ -76,14 +89,26 @@ def make_record(decision: Decision, input_data: Any, *, seq: int, prev_hash: str
         "version": decision.version,
         "ruleset_sha256": decision.ruleset_sha256,
         "engine_version": __version__,
-        "input": data,
-        "input_sha256": input_hash(data),
+        "input_sha256": sha256_hex(input_text.encode("utf-8")),
         "resolution": {"method": decision.resolution.method, "reason": decision.resolution.reason},
-        "decision": decision.to_json(),
         "decided_at": at,
         "prev_hash": prev_hash,
     }
-    return DecisionRecord(**body, hash=sha256_hex(canonical_bytes(body)))
+    texts = {"decision": decision.canonical_text(), "input": input_text}
+    digest = sha256_hex(assemble(small, texts).encode("utf-8"))
+    small["hash"] = digest
+    record = DecisionRecord.model_construct(**small, input=data, decision=decision.to_json())
+    return record, assemble(small, texts)
+
+
+def assemble(values: dict[str, Any], texts: dict[str, str]) -> str:
+    """Canonical JSON text of an object with ASCII keys: ``values`` written here, ``texts``
+    members already canonical JSON text."""
+    members = []
+    for key in sorted([*values, *texts]):
+        text = texts[key] if key in texts else canonical_json([values[key]])[1:-1].decode("utf-8")
+        members.append(f'"{key}":{text}')
+    return "{" + ",".join(members) + "}"
 
 
 def parse_record(text: str | bytes) -> DecisionRecord:

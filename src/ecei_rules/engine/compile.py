@@ -20,6 +20,7 @@ from ..ruleset.expr import BOOL, DATE, DEC, INT, STR, Compiled, Scope, Ty, compi
 from ..ruleset.inputs import AssessmentValidator, Field, InputResolver
 from ..ruleset.model import NONE_LABEL, Criterion, Group, InputSpec, Parameter, RulesetDocument, Score, ValidityRule
 from .decision import ParameterUse
+from .fast import FastPlan
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,11 @@ class Plan:
     valid_from: Compiled
     rules: list[RulePlan]
     kinds: dict[str, str] = field(default_factory=dict)  # id -> criterion | group | score
+
+    @functools.cached_property
+    def fast(self) -> FastPlan:
+        """The constants :func:`ecei_rules.evaluate` runs with, worked out on first use."""
+        return FastPlan(self)
 
 
 def param_type(p: Parameter) -> Ty:

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .._canonical import to_json
+from .._canonical import number_to_json, to_json
 
 Outcome = Literal["met", "not_met", "unknown"]
 
@@ -25,6 +25,11 @@ class ParameterUse(_Frozen):
     unit: str | None = Field(default=None, description="Its unit.")
     provenance: Literal["sourced", "assumed"] = Field(description="Sourced with a citation, or assumed.")
     source: str = Field(description="The citation, or why the value is assumed.")
+
+
+def _parameter_json(p: ParameterUse) -> dict[str, Any]:
+    return {"name": p.name, "value": to_json(p.value), "unit": p.unit, "provenance": p.provenance,
+            "source": p.source}
 
 
 class CriterionResult(_Frozen):
@@ -109,9 +114,43 @@ class Decision(_Frozen):
     scores: tuple[ScoreResult, ...] = Field(description="Every score with its weights and threshold.")
 
     def to_json(self) -> dict[str, Any]:
-        """The decision as plain JSON values (numbers as JSON numbers, dates as ISO strings)."""
-        data: dict[str, Any] = to_json(self.model_dump(mode="python"))
-        return data
+        """The decision as plain JSON values (numbers as JSON numbers, dates as ISO strings).
+
+        The same values as ``_canonical.to_json(self.model_dump(mode="python"))``, built field by
+        field (the property suite checks that they are equal, type for type).
+        """
+        r = self.resolution
+        return {
+            "methodology": self.methodology, "version": self.version, "ruleset_sha256": self.ruleset_sha256,
+            "resolution": {"method": r.method, "reason": r.reason},
+            "organisation": self.organisation, "label": self.label,
+            "valid_from": None if self.valid_from is None else self.valid_from.isoformat(),
+            "valid_until": None if self.valid_until is None else self.valid_until.isoformat(),
+            "validity_rule": self.validity_rule,
+            "validity_inputs": {str(k): to_json(v) for k, v in self.validity_inputs.items()},
+            "tiers": [{"label": t.label, "title": t.title, "outcome": t.outcome, "requires": list(t.requires),
+                       "missing": list(t.missing)} for t in self.tiers],
+            "criteria": [{"id": c.id, "title": c.title, "clause": c.clause, "outcome": c.outcome,
+                          "condition": c.condition, "inputs": {str(k): to_json(v) for k, v in c.inputs.items()},
+                          "missing": list(c.missing), "parameters": [_parameter_json(p) for p in c.parameters]}
+                         for c in self.criteria],
+            "groups": [{"id": g.id, "title": g.title, "outcome": g.outcome, "all_of": list(g.all_of)}
+                       for g in self.groups],
+            "scores": [{"id": s.id, "title": s.title, "clause": s.clause, "outcome": s.outcome,
+                        "met_weight": number_to_json(s.met_weight), "unknown_weight": number_to_json(s.unknown_weight),
+                        "total_weight": number_to_json(s.total_weight),
+                        "required_weight": number_to_json(s.required_weight),
+                        "threshold": _parameter_json(s.threshold),
+                        "weights": {str(k): number_to_json(w) for k, w in s.weights.items()},
+                        "weights_provenance": s.weights_provenance, "weights_source": s.weights_source}
+                       for s in self.scores],
+        }
+
+    def canonical_text(self) -> str:
+        """RFC 8785 canonical JSON of :meth:`to_json`, as text (the bytes records and replays compare)."""
+        from .serialise import decision_text
+
+        return decision_text(self)
 
     def outcome_of(self, ref: str) -> Outcome:
         """The outcome of a criterion, group, score or tier by id or label."""

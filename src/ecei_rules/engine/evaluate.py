@@ -8,23 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
-from fractions import Fraction
 from typing import Any
 
 from ..errors import AssessmentError
-from ..logic import UNKNOWN, k_and, outcome
+from ..logic import UNKNOWN
 from ..ruleset.load import Ruleset
-from ..ruleset.model import NONE_LABEL, RulesetDocument
-from .compile import GroupPlan, ScorePlan
-from .decision import (
-    CriterionResult,
-    Decision,
-    GroupResult,
-    Resolution,
-    ScoreResult,
-    TierResult,
-)
+from ..ruleset.model import NONE_LABEL
+from .decision import Decision, Resolution
+from .fast import FastGroup, run
 
 _MISSING = object()
 
@@ -87,140 +78,10 @@ def evaluate(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessment, *,
     else:
         validated = validate_assessment(ruleset, assessment).data
     plan = ruleset.plan
-    doc: RulesetDocument = plan.doc
-    env: dict[str, Any] = dict(validated)
-    values: dict[str, Any] = {}
-    missing_of: dict[str, tuple[str, ...]] = {}
-
-    criteria: list[CriterionResult] = []
-    for c in plan.criteria:
-        value = c.compiled.fn(env)
-        value = value if value is True or value is False else UNKNOWN
-        values[c.id] = value
-        read: dict[str, Any] = {}
-        missing: list[str] = []
-        for pointer in c.reads:
-            found = lookup(env, pointer)
-            if found is _MISSING:
-                missing.append(pointer)
-            else:
-                read[pointer] = found
-        missing_of[c.id] = tuple(missing)
-        criteria.append(CriterionResult.model_construct(
-            id=c.id, title=c.spec.title, clause=c.spec.clause, outcome=outcome(value), condition=c.spec.when,
-            inputs=read, missing=tuple(missing),
-            parameters=c.parameters,
-        ))
-
-    def missing_for(refs: tuple[str, ...]) -> tuple[str, ...]:
-        out: set[str] = set()
-        for ref in refs:
-            if values.get(ref) is not UNKNOWN:
-                continue
-            if ref in missing_of:
-                out.update(missing_of[ref])
-        return tuple(sorted(out))
-
-    groups: list[GroupResult] = []
-    scores: list[ScoreResult] = []
-    for comp in plan.composites:
-        if isinstance(comp, GroupPlan):
-            value = k_and([values[m] for m in comp.spec.all_of])
-            values[comp.id] = value
-            missing_of[comp.id] = missing_for(comp.spec.all_of)
-            groups.append(GroupResult.model_construct(id=comp.id, title=comp.spec.title, outcome=outcome(value),
-                                                      all_of=comp.spec.all_of))
-        else:
-            scores.append(_score(comp, values, missing_of))
-
-    tiers: list[TierResult] = []
-    label = NONE_LABEL
-    for tier_label in doc.labels:
-        tier = doc.tiers[tier_label]
-        value = k_and([values[r] for r in tier.requires])
-        if value is True:
-            label = tier_label
-        tiers.append(TierResult.model_construct(
-            label=tier_label, title=tier.title, outcome=outcome(value), requires=tier.requires,
-            missing=missing_for(tier.requires) if value is UNKNOWN else (),
-        ))
-
-    valid_from = valid_until = None
-    rule_id = None
-    validity_reads: set[str] = set()
-    if label != NONE_LABEL:
-        env["label"] = label
-        start = plan.valid_from.fn(env)
-        valid_from = start if start is not UNKNOWN else None
-        validity_reads |= plan.valid_from.reads
-        for rule in plan.rules:
-            if label not in rule.spec.labels:
-                continue
-            applies = rule.when.fn(env) if rule.when is not None else True
-            if rule.when is not None:
-                validity_reads |= rule.when.reads
-            if applies is False:
-                continue
-            if applies is True:
-                end = rule.valid_until.fn(env)
-                valid_until = end if end is not UNKNOWN else None
-                rule_id = rule.spec.id
-                validity_reads |= rule.valid_until.reads
-            break
-    validity_inputs = {}
-    for pointer in sorted(validity_reads):
-        found = lookup(validated, pointer)
-        if found is not _MISSING:
-            validity_inputs[pointer] = found
-
-    org = validated.get("organisation")
-    org_id = org.get("id") if isinstance(org, dict) else None
-    return Decision.model_construct(
-        methodology=doc.methodology, version=doc.version, ruleset_sha256=ruleset.sha256,
-        resolution=resolution or Resolution.model_construct(method="given", reason="the caller chose this ruleset"),
-        organisation=org_id if isinstance(org_id, str) else None,
-        label=label, valid_from=valid_from, valid_until=valid_until, validity_rule=rule_id,
-        validity_inputs=validity_inputs,
-        tiers=tuple(reversed(tiers)), criteria=tuple(criteria), groups=tuple(groups), scores=tuple(scores),
-    )
+    return run(plan, plan.fast, dict(validated), ruleset.sha256, resolution or _GIVEN)
 
 
-def _score(comp: ScorePlan, values: dict[str, Any], missing_of: dict[str, tuple[str, ...]]) -> ScoreResult:
-    met = unknown = Decimal(0)
-    missing: set[str] = set()
-    for ref, weight in comp.spec.weights.items():
-        v = values[ref]
-        if v is True:
-            met += weight
-        elif v is UNKNOWN:
-            unknown += weight
-            missing.update(missing_of.get(ref, ()))
-    total = comp.total
-    required = Fraction(comp.threshold) * Fraction(total)
-    if Fraction(met) >= required:
-        value: Any = True
-    elif Fraction(met + unknown) < required:
-        value = False
-    else:
-        value = UNKNOWN
-    values[comp.id] = value
-    missing_of[comp.id] = tuple(sorted(missing))
-    spec = comp.spec
-    return ScoreResult.model_construct(
-        id=comp.id, title=spec.title, clause=spec.clause, outcome=outcome(value),
-        met_weight=_num(met), unknown_weight=_num(unknown), total_weight=total,
-        required_weight=_num(Decimal(required.numerator) / Decimal(required.denominator)),
-        threshold=comp.threshold_use, weights=dict(spec.weights),
-        weights_provenance="sourced" if spec.source is not None else "assumed",
-        weights_source=spec.source if spec.source is not None else (spec.assumed or ""),
-    )
-
-
-def _num(value: Decimal) -> Decimal | int:
-    return int(value) if value == value.to_integral_value() else value.normalize()
-
-
-
+_GIVEN = Resolution.model_construct(method="given", reason="the caller chose this ruleset")
 
 
 def decide_label(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessment) -> tuple[str, Any, Any]:
@@ -234,29 +95,39 @@ def decide_label(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessment) -
         raw = dict(assessment.data) if isinstance(assessment, Assessment) else assessment
         env = dict(validate_assessment(ruleset, raw).data)
     plan = ruleset.plan
+    fast = plan.fast
     values: dict[str, Any] = {}
-    for c in plan.criteria:
-        v = c.compiled.fn(env)
+    for c in fast.criteria:
+        v = c.fn(env)
         values[c.id] = v if v is True or v is False else UNKNOWN
-    for comp in plan.composites:
-        if isinstance(comp, GroupPlan):
-            values[comp.id] = k_and([values[m] for m in comp.spec.all_of])
+    for comp in fast.composites:
+        if isinstance(comp, FastGroup):
+            result: Any = True
+            for m in comp.members:
+                v = values[m]
+                if v is False:
+                    result = False
+                    break
+                if v is not True:
+                    result = UNKNOWN
+            values[comp.id] = result
         else:
-            met: Decimal | int = 0
-            unknown: Decimal | int = 0
-            for ref, weight in comp.spec.weights.items():
+            met = unknown = 0
+            for ref, weight in comp.weights:
                 v = values[ref]
                 if v is True:
                     met += weight
                 elif v is UNKNOWN:
                     unknown += weight
-            need = comp.required
-            values[comp.id] = True if met >= need else (False if met + unknown < need else UNKNOWN)
+            need, den = comp.required_num, comp.required_den
+            values[comp.id] = True if met * den >= need else (False if (met + unknown) * den < need else UNKNOWN)
     label = NONE_LABEL
-    doc = plan.doc
-    for tier_label in doc.labels:
-        if k_and([values[r] for r in doc.tiers[tier_label].requires]) is True:
-            label = tier_label
+    for tier in fast.tiers:
+        for r in tier.requires:
+            if values[r] is not True:
+                break
+        else:
+            label = tier.label
     if label == NONE_LABEL:
         return label, None, None
     env["label"] = label

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -118,6 +119,7 @@ class Compiled:
     params: frozenset[str]  # names of parameters
     path: str | None = None  # when the expression is a pure path from a root input
     const: bool = False
+    keys: tuple[str, ...] | None = None  # the keys of that path, to read it in one step
 
 
 @dataclass
@@ -132,6 +134,76 @@ class Scope:
 
 def _const(value: Any) -> Fn:
     return lambda env: value
+
+
+def _walk(keys: tuple[str, ...]) -> Fn:
+    """Read ``env[k0][k1]...``: UNKNOWN as soon as a key is absent or a value is not an object
+    (what a chain of one-key reads gives, in one call)."""
+    if len(keys) == 2:
+        k0, k1 = keys
+
+        def walk2(env: Env) -> Any:
+            v = env.get(k0, UNKNOWN)
+            return v.get(k1, UNKNOWN) if type(v) is dict else UNKNOWN
+
+        return walk2
+    if len(keys) == 3:
+        k0, k1, k2 = keys
+
+        def walk3(env: Env) -> Any:
+            v = env.get(k0, UNKNOWN)
+            if type(v) is not dict:
+                return UNKNOWN
+            v = v.get(k1, UNKNOWN)
+            return v.get(k2, UNKNOWN) if type(v) is dict else UNKNOWN
+
+        return walk3
+    first, rest = keys[0], keys[1:]
+
+    def walk(env: Env) -> Any:
+        v = env.get(first, UNKNOWN)
+        for k in rest:
+            if type(v) is not dict:
+                return UNKNOWN
+            v = v.get(k, UNKNOWN)
+        return v
+
+    return walk
+
+
+_OPS: dict[str, Callable[[Any, Any], Any]] = {
+    "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq, "!=": operator.ne,
+}
+
+
+def _compare_fn(symbol: str, af: Fn, bf: Fn, a_const: bool, b_const: bool) -> Fn:
+    """``compare(symbol, af(env), bf(env))``, with a constant side read once at compile time."""
+    op = _OPS[symbol]
+    if b_const:
+        k = bf({})
+        if k is not UNKNOWN and not isinstance(k, Interval):
+            def vs_const(env: Env) -> Any:
+                x = af(env)
+                if x is UNKNOWN:
+                    return UNKNOWN
+                if x.__class__ is Interval:
+                    return compare(symbol, x, k)
+                return op(x, k)
+
+            return vs_const
+    if a_const:
+        k = af({})
+        if k is not UNKNOWN and not isinstance(k, Interval):
+            def const_vs(env: Env) -> Any:
+                y = bf(env)
+                if y is UNKNOWN:
+                    return UNKNOWN
+                if y.__class__ is Interval:
+                    return compare(symbol, k, y)
+                return op(k, y)
+
+            return const_vs
+    return lambda env: compare(symbol, af(env), bf(env))
 
 
 _UNKNOWN_FN: Fn = _const(UNKNOWN)
@@ -226,7 +298,8 @@ class _Compiler:
             return Compiled(ty, lambda env: env.get(name, UNKNOWN), frozenset(), frozenset())
         if name in self.scope.inputs:
             ty = self.scope.inputs[name]
-            return Compiled(ty, lambda env: env.get(name, UNKNOWN), frozenset(), frozenset(), path="/" + name)
+            return Compiled(ty, lambda env: env.get(name, UNKNOWN), frozenset(), frozenset(), path="/" + name,
+                            keys=(name,))
         if name == "params":
             return self.error(node, "E104", "'params' must be followed by a parameter name, e.g. params.min_fte")
         if name in FUNCTIONS:
@@ -264,6 +337,10 @@ class _Compiler:
             )
             return self.error(node, "E104", what, did_you_mean(key, ty.fields))
         fty = ty.fields[key]
+        path = None if base.path is None else base.path + "/" + key.replace("~", "~0").replace("/", "~1")
+        if base.keys is not None:  # a path from an input: walk all its keys in one closure
+            keys = (*base.keys, key)
+            return Compiled(fty, _walk(keys), base.reads, base.params, path, keys=keys)
         get = base.fn
 
         def fn(env: Env) -> Any:
@@ -272,7 +349,6 @@ class _Compiler:
                 return v.get(key, UNKNOWN)
             return UNKNOWN
 
-        path = None if base.path is None else base.path + "/" + key.replace("~", "~0").replace("/", "~1")
         return Compiled(fty, fn, base.reads, base.params, path)
 
     def c_Subscript(self, node: ast.Subscript) -> Compiled:
@@ -374,7 +450,7 @@ class _Compiler:
                 if value not in other.ty.values:
                     self.error(sn, "E104", f"'{value}' is not one of {', '.join(other.ty.values)}",
                                did_you_mean(value, other.ty.values))
-        return lambda env: compare(symbol, af(env), bf(env))
+        return _compare_fn(symbol, af, bf, a.const, b.const)
 
     def c_IfExp(self, node: ast.IfExp) -> Compiled:
         test, body, orelse = self.value(node.test), self.value(node.body), self.value(node.orelse)

@@ -151,6 +151,21 @@ class InputResolver:
 _ABSENT = object()
 
 
+#: Where a value sits, built only when a problem is reported: a JSON pointer, or (parent, key).
+Path = str | tuple[Any, str | int]
+
+
+def _pointer(path: Path) -> str:
+    """The JSON pointer of a path."""
+    keys: list[str | int] = []
+    while not isinstance(path, str):
+        path, key = path
+        keys.append(key)
+    for key in reversed(keys):
+        path = pointer_join(path, key)
+    return path
+
+
 class AssessmentValidator:
     """Validates an assessment (already parsed to Python values) against resolved inputs."""
 
@@ -165,12 +180,12 @@ class AssessmentValidator:
             return {}, diags
         return value, diags
 
-    def _err(self, diags: list[Diagnostic], code: str, pointer: str, message: str,
+    def _err(self, diags: list[Diagnostic], code: str, pointer: Path, message: str,
              suggestion: str | None = None) -> object:
-        diags.append(Diagnostic(code, message, pointer=pointer, suggestion=suggestion))
+        diags.append(Diagnostic(code, message, pointer=_pointer(pointer), suggestion=suggestion))
         return _ABSENT
 
-    def _value(self, f: Field, v: Any, p: str, diags: list[Diagnostic]) -> Any:
+    def _value(self, f: Field, v: Any, p: Path, diags: list[Diagnostic]) -> Any:
         kind = f.kind
         if kind == "boolean":
             if type(v) is not bool:
@@ -237,8 +252,8 @@ class AssessmentValidator:
             ok = True
             assert f.items is not None
             for i, item in enumerate(v):
-                r = self._value(f.items, item, pointer_join(p, i), diags) if item is not None else self._err(
-                    diags, "A003", pointer_join(p, i), "a list item cannot be null")
+                r = self._value(f.items, item, (p, i), diags) if item is not None else self._err(
+                    diags, "A003", (p, i), "a list item cannot be null")
                 ok = ok and r is not _ABSENT
                 out.append(r)
             return out if ok else _ABSENT
@@ -249,7 +264,7 @@ class AssessmentValidator:
             result: dict[str, Any] = {}
             ok = True
             for key, item in v.items():
-                child = pointer_join(p, key)
+                child = (p, key)
                 if key not in members:
                     what = "unknown field" if kind == "object" else f"not an id of the catalogue '{f.spec.catalogue}'"
                     self._err(diags, "A002", child, f"{_show(key)}: {what}", did_you_mean(key, members))
@@ -270,7 +285,7 @@ class AssessmentValidator:
                 if key in result or (key in v and (v[key] is not None or sub.required)):
                     continue  # present, or a required null already reported
                 if sub.required:
-                    self._err(diags, "A001", pointer_join(p, key), f"the required field '{key}' is missing")
+                    self._err(diags, "A001", (p, key), f"the required field '{key}' is missing")
                     ok = False
                 elif sub.kind == "list" and sub.spec.default == []:
                     result[key] = []
@@ -278,12 +293,12 @@ class AssessmentValidator:
                 return _ABSENT
             for compiled, message, target in f.checks:
                 if compiled.fn(result) is False:
-                    self._err(diags, "A005", pointer_join(p, target) if target else p, message)
+                    self._err(diags, "A005", (p, target) if target else p, message)
                     ok = False
             return result if ok else _ABSENT
         return v
 
-    def _range(self, f: Field, v: int | Decimal, p: str, diags: list[Diagnostic]) -> Any:
+    def _range(self, f: Field, v: int | Decimal, p: Path, diags: list[Diagnostic]) -> Any:
         lo, hi = f.spec.minimum, f.spec.maximum
         if lo is not None and v < lo:
             return self._err(diags, "A004", p, f"{_show(v)} is below the minimum {lo}")

@@ -1,0 +1,408 @@
+"""The compiled form of a plan that :func:`ecei_rules.evaluate` runs: everything that does
+not depend on the assessment is worked out once per ruleset version.
+
+* each criterion keeps its compiled condition, the JSON pointers it reads already split
+  into keys, and the constant part of its result (id, title, clause, condition, parameters);
+* each score's weights are scaled to whole numbers, so that met, unknown and required
+  weight compare as integers (exactly what the fractions of the reference evaluator give);
+* group and tier results hold only immutable values, so one object per outcome (and, for a
+  tier, per list of missing inputs) is built once and shared by every decision;
+* results are built with :func:`build`, which sets a frozen model's fields directly, as
+  ``model_construct`` does, without its per-field bookkeeping.
+
+The outcome is the same :class:`~ecei_rules.engine.decision.Decision`, byte for byte, as
+:func:`ecei_rules.engine.reference.evaluate_reference` gives; the property suite checks it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import BaseModel
+
+from ..logic import UNKNOWN
+from .decision import CriterionResult, Decision, GroupResult, ScoreResult, TierResult
+
+if TYPE_CHECKING:
+    from .compile import Plan
+
+M = TypeVar("M", bound=BaseModel)
+
+_new = object.__new__
+_set = object.__setattr__
+_FIELDS: dict[type[BaseModel], set[str]] = {}
+
+#: Shared results are cached per plan up to this many (beyond it they are built per decision).
+CACHE_LIMIT = 4096
+
+
+def _fields(cls: type[BaseModel]) -> set[str]:
+    fields = _FIELDS.get(cls)
+    if fields is None:
+        fields = _FIELDS.setdefault(cls, set(cls.model_fields))
+    return fields
+
+
+def build(cls: type[M], values: dict[str, Any]) -> M:
+    """A frozen model from trusted values holding every field (what ``model_construct`` does for
+    complete values; the field set is shared, which is safe because the models are frozen)."""
+    fields = _fields(cls)
+    obj = _new(cls)
+    _set(obj, "__dict__", values)
+    _set(obj, "__pydantic_fields_set__", fields)
+    _set(obj, "__pydantic_extra__", None)
+    _set(obj, "__pydantic_private__", None)
+    return obj
+
+
+def split_pointer(pointer: str) -> tuple[str, ...]:
+    """The keys of a JSON pointer (``/a/b~1c`` -> ``("a", "b/c")``)."""
+    return tuple(raw.replace("~1", "/").replace("~0", "~") for raw in pointer.split("/")[1:])
+
+
+@dataclass(frozen=True)
+class FastCriterion:
+    """A criterion ready to run: its condition, reads and the constant part of its result."""
+
+    id: str
+    fn: Any
+    inputs: Any  # env -> (pointer -> value read, pointers absent)
+    title: str
+    clause: str | None
+    condition: str
+    parameters: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class FastGroup:
+    """A group: its members and its three possible results."""
+
+    id: str
+    members: tuple[str, ...]
+    results: dict[Any, GroupResult]
+
+
+@dataclass
+class FastScore:
+    """A score with integer weights: met/scale >= required_num/required_den, exactly."""
+
+    id: str
+    weights: tuple[tuple[str, int], ...]
+    scale: int
+    required_num: int
+    required_den: int
+    static: dict[str, Any]
+    numbers: dict[int, Decimal | int]
+
+
+@dataclass(frozen=True)
+class FastTier:
+    """A tier's requirements and title."""
+
+    label: str
+    title: str
+    requires: tuple[str, ...]
+
+
+class FastPlan:
+    """The per-version constants of :func:`ecei_rules.evaluate`."""
+
+    def __init__(self, plan: Plan) -> None:
+        from .compile import GroupPlan
+
+        doc = plan.doc
+        self.criteria = tuple(
+            FastCriterion(c.id, c.compiled.fn, _reader(c.reads),
+                          c.spec.title, c.spec.clause, c.spec.when, c.parameters)
+            for c in plan.criteria
+        )
+        composites: list[FastGroup | FastScore] = []
+        for comp in plan.composites:
+            if isinstance(comp, GroupPlan):
+                group = comp.spec
+                results = {
+                    value: build(GroupResult, {"id": comp.id, "title": group.title, "outcome": name,
+                                               "all_of": group.all_of})
+                    for value, name in ((True, "met"), (False, "not_met"), (UNKNOWN, "unknown"))
+                }
+                composites.append(FastGroup(comp.id, group.all_of, results))
+            else:
+                exact = {ref: Fraction(w) for ref, w in comp.spec.weights.items()}
+                scale = math.lcm(1, *(f.denominator for f in exact.values()))
+                required = comp.required
+                spec = comp.spec
+                static = {
+                    "id": comp.id, "title": spec.title, "clause": spec.clause,
+                    "total_weight": comp.total,
+                    "required_weight": _num(Fraction(required)),
+                    "threshold": comp.threshold_use,
+                    "weights_provenance": "sourced" if spec.source is not None else "assumed",
+                    "weights_source": spec.source if spec.source is not None else (spec.assumed or ""),
+                }
+                composites.append(FastScore(
+                    comp.id, tuple((ref, int(f * scale)) for ref, f in exact.items()), scale,
+                    required.numerator * scale, required.denominator, static, {}))
+        self.composites = tuple(composites)
+        self.scores_weights = {comp.id: comp.spec.weights for comp in plan.composites
+                               if not isinstance(comp, GroupPlan)}
+        self.tiers = tuple(FastTier(label, doc.tiers[label].title, doc.tiers[label].requires)
+                           for label in doc.labels)
+        self.tier_results: dict[tuple[str, str, tuple[str, ...]], TierResult] = {}
+        self.pointers: dict[str, tuple[str, ...]] = {}
+
+    def number(self, score: FastScore, scaled: int) -> Decimal | int:
+        """A scaled weight as the decision shows it (an int when whole, else a normalised Decimal)."""
+        found = score.numbers.get(scaled)
+        if found is None:
+            found = _num(Fraction(scaled, score.scale))
+            if len(score.numbers) < CACHE_LIMIT:
+                score.numbers[scaled] = found
+        return found
+
+    def tier(self, tier: FastTier, name: str, missing: tuple[str, ...]) -> TierResult:
+        """The (shared, immutable) result of a tier with this outcome and these missing inputs."""
+        key = (tier.label, name, missing)
+        found = self.tier_results.get(key)
+        if found is None:
+            found = build(TierResult, {"label": tier.label, "title": tier.title, "outcome": name,
+                                       "requires": tier.requires, "missing": missing})
+            if len(self.tier_results) < CACHE_LIMIT:
+                self.tier_results[key] = found
+        return found
+
+    def split(self, pointer: str) -> tuple[str, ...]:
+        """A pointer's keys, remembered."""
+        parts = self.pointers.get(pointer)
+        if parts is None:
+            parts = split_pointer(pointer)
+            if len(self.pointers) < CACHE_LIMIT:
+                self.pointers[pointer] = parts
+        return parts
+
+
+def _walker(parts: tuple[str, ...]) -> Any:
+    """env -> the value at these keys, or the missing marker."""
+    first, rest = parts[0], parts[1:]
+    missing = _MISSING
+    if not rest:
+        return lambda env: env.get(first, missing)
+    if len(rest) == 1:
+        second = rest[0]
+
+        def walk2(env: dict[str, Any]) -> Any:
+            v = env.get(first, missing)
+            return v.get(second, missing) if v.__class__ is dict else missing
+
+        return walk2
+
+    def walk(env: dict[str, Any]) -> Any:
+        v = env.get(first, missing)
+        for k in rest:
+            if v.__class__ is not dict:
+                return missing
+            v = v.get(k, missing)
+        return v
+
+    return walk
+
+
+def _reader(pointers: tuple[str, ...]) -> Any:
+    """env -> ({pointer: value} of the pointers present, the pointers absent), pointers in order."""
+    missing = _MISSING
+    if not pointers:
+        empty: tuple[str, ...] = ()
+        return lambda env: ({}, empty)
+    if len(pointers) == 1:
+        pointer = pointers[0]
+        get = _walker(split_pointer(pointer))
+        absent = (pointer,)
+
+        def read_one(env: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]:
+            v = get(env)
+            if v is missing:
+                return {}, absent
+            return {pointer: v}, ()
+
+        return read_one
+    walkers = tuple((p, _walker(split_pointer(p))) for p in pointers)
+
+    def read_many(env: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]:
+        found: dict[str, Any] = {}
+        gone: tuple[str, ...] = ()
+        for p, get in walkers:
+            v = get(env)
+            if v is missing:
+                gone += (p,)
+            else:
+                found[p] = v
+        return found, gone
+
+    return read_many
+
+
+def _num(value: Fraction) -> Decimal | int:
+    """An exact weight as the reference evaluator shows it: int when whole, else normalised."""
+    if value.denominator == 1:
+        return int(value)
+    return (Decimal(value.numerator) / Decimal(value.denominator)).normalize()
+
+
+def run(plan: Plan, fast: FastPlan, env: dict[str, Any], ruleset_sha256: str, resolution: Any) -> Decision:
+    """Evaluate a validated assessment (``env`` is a copy of it the engine may extend)."""
+    missing_sentinel = _MISSING
+    values: dict[str, Any] = {}
+    missing_of: dict[str, tuple[str, ...]] = {}
+    criteria: list[CriterionResult] = []
+    append = criteria.append
+    result_cls = CriterionResult
+    fields = _fields(CriterionResult)
+    for c in fast.criteria:
+        value = c.fn(env)
+        if value is True:
+            name = "met"
+        elif value is False:
+            name = "not_met"
+        else:
+            value = UNKNOWN
+            name = "unknown"
+        values[c.id] = value
+        read, missing = c.inputs(env)
+        missing_of[c.id] = missing
+        obj = _new(result_cls)
+        _set(obj, "__dict__", {
+            "id": c.id, "title": c.title, "clause": c.clause, "outcome": name, "condition": c.condition,
+            "inputs": read, "missing": missing, "parameters": c.parameters,
+        })
+        _set(obj, "__pydantic_fields_set__", fields)
+        _set(obj, "__pydantic_extra__", None)
+        _set(obj, "__pydantic_private__", None)
+        append(obj)
+
+    def missing_for(refs: tuple[str, ...]) -> tuple[str, ...]:
+        out: set[str] = set()
+        for ref in refs:
+            if values[ref] is UNKNOWN:
+                found = missing_of.get(ref)
+                if found is None:
+                    found = missing_of[ref] = missing_for(groups_members[ref])
+                out.update(found)
+        return tuple(sorted(out))
+
+    groups_members: dict[str, tuple[str, ...]] = {}
+    groups: list[GroupResult] = []
+    scores: list[ScoreResult] = []
+    for comp in fast.composites:
+        if isinstance(comp, FastGroup):
+            result: Any = True
+            for m in comp.members:
+                v = values[m]
+                if v is False:
+                    result = False
+                    break
+                if v is not True:
+                    result = UNKNOWN
+            values[comp.id] = result
+            groups_members[comp.id] = comp.members
+            groups.append(comp.results[result])
+        else:
+            met = unknown = 0
+            score_missing: set[str] = set()
+            for ref, weight in comp.weights:
+                v = values[ref]
+                if v is True:
+                    met += weight
+                elif v is UNKNOWN:
+                    unknown += weight
+                    score_missing.update(missing_of[ref])
+            need = comp.required_num
+            den = comp.required_den
+            if met * den >= need:
+                value = True
+            elif (met + unknown) * den < need:
+                value = False
+            else:
+                value = UNKNOWN
+            values[comp.id] = value
+            missing_of[comp.id] = tuple(sorted(score_missing))
+            data = dict(comp.static)
+            data["outcome"] = "met" if value is True else ("not_met" if value is False else "unknown")
+            data["met_weight"] = fast.number(comp, met)
+            data["unknown_weight"] = fast.number(comp, unknown)
+            data["weights"] = dict(fast.scores_weights[comp.id])
+            scores.append(build(ScoreResult, {k: data[k] for k in _SCORE_ORDER}))
+
+    tiers: list[TierResult] = []
+    label = "none"
+    for tier in fast.tiers:
+        result = True
+        for r in tier.requires:
+            v = values[r]
+            if v is False:
+                result = False
+                break
+            if v is not True:
+                result = UNKNOWN
+        if result is True:
+            label = tier.label
+            tiers.append(fast.tier(tier, "met", ()))
+        elif result is False:
+            tiers.append(fast.tier(tier, "not_met", ()))
+        else:
+            tiers.append(fast.tier(tier, "unknown", missing_for(tier.requires)))
+    tiers.reverse()
+
+    valid_from = valid_until = None
+    rule_id = None
+    validity_inputs: dict[str, Any] = {}
+    if label != "none":
+        env["label"] = label
+        reads: set[str] = set()
+        start = plan.valid_from.fn(env)
+        valid_from = start if start is not UNKNOWN else None
+        reads |= plan.valid_from.reads
+        for rule in plan.rules:
+            if label not in rule.spec.labels:
+                continue
+            applies = rule.when.fn(env) if rule.when is not None else True
+            if rule.when is not None:
+                reads |= rule.when.reads
+            if applies is False:
+                continue
+            if applies is True:
+                end = rule.valid_until.fn(env)
+                valid_until = end if end is not UNKNOWN else None
+                rule_id = rule.spec.id
+                reads |= rule.valid_until.reads
+            break
+        for pointer in sorted(reads):
+            node: Any = env
+            for part in fast.split(pointer):
+                node = node.get(part, missing_sentinel) if node.__class__ is dict else missing_sentinel
+            if node is not missing_sentinel:
+                validity_inputs[pointer] = node
+
+    org = env.get("organisation")
+    org_id = org.get("id") if org.__class__ is dict else None
+    doc = plan.doc
+    return build(Decision, {
+        "methodology": doc.methodology, "version": doc.version, "ruleset_sha256": ruleset_sha256,
+        "resolution": resolution, "organisation": org_id if org_id.__class__ is str else None,
+        "label": label, "valid_from": valid_from, "valid_until": valid_until, "validity_rule": rule_id,
+        "validity_inputs": validity_inputs, "tiers": tuple(tiers), "criteria": tuple(criteria),
+        "groups": tuple(groups), "scores": tuple(scores),
+    })
+
+
+_SCORE_ORDER = ("id", "title", "clause", "outcome", "met_weight", "unknown_weight", "total_weight",
+                "required_weight", "threshold", "weights", "weights_provenance", "weights_source")
+
+
+class _Missing:
+    __slots__ = ()
+
+
+_MISSING = _Missing()

@@ -1,0 +1,174 @@
+"""The reference evaluator: the engine's semantics written plainly, without the precomputed
+plan of :mod:`ecei_rules.engine.fast`.
+
+:func:`ecei_rules.evaluate` must give exactly the same :class:`Decision` (the same canonical
+bytes) for every ruleset and assessment; the property suite and the benchmark check that
+against this function, which is kept as simple as possible and is not tuned for speed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from ..logic import UNKNOWN, k_and, outcome
+from ..ruleset.load import Ruleset
+from ..ruleset.model import NONE_LABEL, RulesetDocument
+from .compile import GroupPlan, ScorePlan
+from .decision import CriterionResult, Decision, GroupResult, Resolution, ScoreResult, TierResult
+from .evaluate import _MISSING, Assessment, lookup, validate_assessment
+
+
+def evaluate_reference(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessment, *,
+             resolution: Resolution | None = None) -> Decision:
+    """The straightforward evaluator (one model per result, exact fractions): what :func:`evaluate` must equal.
+
+    Args:
+        ruleset: a loaded ruleset version.
+        assessment: raw assessment data (validated here) or an :class:`Assessment`.
+        resolution: how the version was chosen, recorded in the decision (default: given).
+
+    Raises:
+        AssessmentError: the assessment does not match the version's declared inputs.
+    """
+    if isinstance(assessment, Assessment):
+        if assessment.ruleset_sha256 != ruleset.sha256:
+            validated = validate_assessment(ruleset, dict(assessment.data)).data
+        else:
+            validated = assessment.data
+    else:
+        validated = validate_assessment(ruleset, assessment).data
+    plan = ruleset.plan
+    doc: RulesetDocument = plan.doc
+    env: dict[str, Any] = dict(validated)
+    values: dict[str, Any] = {}
+    missing_of: dict[str, tuple[str, ...]] = {}
+
+    criteria: list[CriterionResult] = []
+    for c in plan.criteria:
+        value = c.compiled.fn(env)
+        value = value if value is True or value is False else UNKNOWN
+        values[c.id] = value
+        read: dict[str, Any] = {}
+        missing: list[str] = []
+        for pointer in c.reads:
+            found = lookup(env, pointer)
+            if found is _MISSING:
+                missing.append(pointer)
+            else:
+                read[pointer] = found
+        missing_of[c.id] = tuple(missing)
+        criteria.append(CriterionResult.model_construct(
+            id=c.id, title=c.spec.title, clause=c.spec.clause, outcome=outcome(value), condition=c.spec.when,
+            inputs=read, missing=tuple(missing),
+            parameters=c.parameters,
+        ))
+
+    def missing_for(refs: tuple[str, ...]) -> tuple[str, ...]:
+        out: set[str] = set()
+        for ref in refs:
+            if values.get(ref) is not UNKNOWN:
+                continue
+            if ref in missing_of:
+                out.update(missing_of[ref])
+        return tuple(sorted(out))
+
+    groups: list[GroupResult] = []
+    scores: list[ScoreResult] = []
+    for comp in plan.composites:
+        if isinstance(comp, GroupPlan):
+            value = k_and([values[m] for m in comp.spec.all_of])
+            values[comp.id] = value
+            missing_of[comp.id] = missing_for(comp.spec.all_of)
+            groups.append(GroupResult.model_construct(id=comp.id, title=comp.spec.title, outcome=outcome(value),
+                                                      all_of=comp.spec.all_of))
+        else:
+            scores.append(_score(comp, values, missing_of))
+
+    tiers: list[TierResult] = []
+    label = NONE_LABEL
+    for tier_label in doc.labels:
+        tier = doc.tiers[tier_label]
+        value = k_and([values[r] for r in tier.requires])
+        if value is True:
+            label = tier_label
+        tiers.append(TierResult.model_construct(
+            label=tier_label, title=tier.title, outcome=outcome(value), requires=tier.requires,
+            missing=missing_for(tier.requires) if value is UNKNOWN else (),
+        ))
+
+    valid_from = valid_until = None
+    rule_id = None
+    validity_reads: set[str] = set()
+    if label != NONE_LABEL:
+        env["label"] = label
+        start = plan.valid_from.fn(env)
+        valid_from = start if start is not UNKNOWN else None
+        validity_reads |= plan.valid_from.reads
+        for rule in plan.rules:
+            if label not in rule.spec.labels:
+                continue
+            applies = rule.when.fn(env) if rule.when is not None else True
+            if rule.when is not None:
+                validity_reads |= rule.when.reads
+            if applies is False:
+                continue
+            if applies is True:
+                end = rule.valid_until.fn(env)
+                valid_until = end if end is not UNKNOWN else None
+                rule_id = rule.spec.id
+                validity_reads |= rule.valid_until.reads
+            break
+    validity_inputs = {}
+    for pointer in sorted(validity_reads):
+        found = lookup(validated, pointer)
+        if found is not _MISSING:
+            validity_inputs[pointer] = found
+
+    org = validated.get("organisation")
+    org_id = org.get("id") if isinstance(org, dict) else None
+    return Decision.model_construct(
+        methodology=doc.methodology, version=doc.version, ruleset_sha256=ruleset.sha256,
+        resolution=resolution or Resolution.model_construct(method="given", reason="the caller chose this ruleset"),
+        organisation=org_id if isinstance(org_id, str) else None,
+        label=label, valid_from=valid_from, valid_until=valid_until, validity_rule=rule_id,
+        validity_inputs=validity_inputs,
+        tiers=tuple(reversed(tiers)), criteria=tuple(criteria), groups=tuple(groups), scores=tuple(scores),
+    )
+
+
+def _score(comp: ScorePlan, values: dict[str, Any], missing_of: dict[str, tuple[str, ...]]) -> ScoreResult:
+    met = unknown = Decimal(0)
+    missing: set[str] = set()
+    for ref, weight in comp.spec.weights.items():
+        v = values[ref]
+        if v is True:
+            met += weight
+        elif v is UNKNOWN:
+            unknown += weight
+            missing.update(missing_of.get(ref, ()))
+    total = comp.total
+    required = Fraction(comp.threshold) * Fraction(total)
+    if Fraction(met) >= required:
+        value: Any = True
+    elif Fraction(met + unknown) < required:
+        value = False
+    else:
+        value = UNKNOWN
+    values[comp.id] = value
+    missing_of[comp.id] = tuple(sorted(missing))
+    spec = comp.spec
+    return ScoreResult.model_construct(
+        id=comp.id, title=spec.title, clause=spec.clause, outcome=outcome(value),
+        met_weight=_num(met), unknown_weight=_num(unknown), total_weight=total,
+        required_weight=_num(Decimal(required.numerator) / Decimal(required.denominator)),
+        threshold=comp.threshold_use, weights=dict(spec.weights),
+        weights_provenance="sourced" if spec.source is not None else "assumed",
+        weights_source=spec.source if spec.source is not None else (spec.assumed or ""),
+    )
+
+
+def _num(value: Decimal) -> Decimal | int:
+    return int(value) if value == value.to_integral_value() else value.normalize()

@@ -1,0 +1,132 @@
+"""The optimised paths give exactly what the plain ones give.
+
+* ``evaluate`` (the precomputed plan of engine/fast.py) against ``evaluate_reference`` (the
+  engine written plainly, one model per result, exact fractions);
+* ``decide_label`` (no trace) against the label and validity of the reference decision;
+* ``Decision.to_json`` (built field by field) against ``to_json(model_dump())``;
+* ``canonical_json`` (the standard library's encoder where it is safe) and
+  ``Decision.canonical_text`` (remembered text for the constant parts) against ``rfc8785``.
+
+Assessments come from the threshold-aware strategy for every shipped version and for the
+every-construct ruleset (counts over unknown filters, decimal weights, nested groups).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import rfc8785
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ecei_rules._canonical import canonical_bytes, canonical_json, to_json
+from ecei_rules.engine.evaluate import decide_label, evaluate, validate_assessment
+from ecei_rules.engine.reference import evaluate_reference
+from ecei_rules.registry import Registry
+from ecei_rules.ruleset.load import Ruleset, load_ruleset
+from ecei_rules.testing.strategies import assessments
+
+REGISTRY = Registry.shipped()
+EVERY = Path(__file__).resolve().parent.parent / "data" / "every" / "1.0.0.yaml"
+RULESETS: dict[str, Ruleset] = {f"ecei-labels {v}": REGISTRY.get("ecei-labels", v)
+                                for v in REGISTRY.versions("ecei-labels")}
+RULESETS["every-construct"] = load_ruleset(EVERY)
+
+
+def strict_equal(a: Any, b: Any) -> bool:
+    """JSON equality that also tells true from 1 and 1 from 1.0 (same types everywhere)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(strict_equal(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(strict_equal(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
+
+
+@pytest.mark.parametrize("name", list(RULESETS))
+def test_fast_evaluate_equals_the_reference_evaluator_and_serialises_alike(name: str) -> None:
+    """For every assessment: the same Decision (model equality), the same canonical bytes, the
+    same label and validity from decide_label, and to_json equal to to_json(model_dump()) type
+    for type and key for key."""
+    ruleset = RULESETS[name]
+
+    @settings(max_examples=max(settings.default.max_examples, 60))
+    @given(assessments(ruleset))
+    def check(raw: dict[str, Any]) -> None:
+        validated = validate_assessment(ruleset, raw)
+        fast = evaluate(ruleset, validated)
+        reference = evaluate_reference(ruleset, validated)
+        assert fast == reference
+        assert evaluate(ruleset, raw) == reference  # raw input: validated on the way in
+        fast_json = fast.to_json()
+        assert strict_equal(fast_json, to_json(reference.model_dump(mode="python")))
+        expected = rfc8785.dumps(to_json(reference.model_dump(mode="python")))
+        assert canonical_bytes(fast_json) == expected
+        assert fast.canonical_text().encode("utf-8") == expected
+        assert decide_label(ruleset, validated) == (reference.label, reference.valid_from, reference.valid_until)
+        assert decide_label(ruleset, raw) == (reference.label, reference.valid_from, reference.valid_until)
+
+    check()
+
+
+def test_fast_evaluate_covers_every_outcome_of_the_every_construct_ruleset() -> None:
+    """The differential test above is only as good as its inputs: on the every-construct ruleset
+    the strategy reaches met, not met and unknown for every tier and score, so each branch of
+    the fast path (cached tier results, integer score arithmetic) is compared."""
+    ruleset = RULESETS["every-construct"]
+    seen: dict[str, set[str]] = {}
+
+    @settings(max_examples=200, derandomize=True, database=None)
+    @given(assessments(ruleset))
+    def collect(raw: dict[str, Any]) -> None:
+        d = evaluate(ruleset, raw)
+        for item in (*d.tiers, *d.scores):
+            key = item.label if hasattr(item, "label") else item.id
+            seen.setdefault(key, set()).add(item.outcome)
+
+    collect()
+    tiers = set(ruleset.document.labels)
+    scores = set(ruleset.document.scores)
+    assert set(seen) == tiers | scores
+    assert all(outcomes == {"met", "not_met", "unknown"} for outcomes in seen.values()), seen
+
+
+_json_scalars = (st.none() | st.booleans() | st.integers(-(2**60), 2**60)
+                 | st.floats(allow_nan=False, allow_infinity=False)
+                 | st.text(alphabet=st.characters(codec="utf-8"), max_size=12))
+_json_values = st.recursive(
+    _json_scalars,
+    lambda inner: st.lists(inner, max_size=4)
+    | st.dictionaries(st.text(alphabet=st.characters(codec="utf-8"), max_size=6), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+def _either(fn: Any, value: Any) -> tuple[str, Any]:
+    try:
+        return "ok", fn(value)
+    except Exception as exc:  # the comparison is of which error is raised
+        return "error", type(exc).__name__
+
+
+@settings(max_examples=max(settings.default.max_examples, 300))
+@given(_json_values)
+def test_canonical_json_is_byte_for_byte_rfc8785(value: Any) -> None:
+    """canonical_json gives exactly rfc8785.dumps's bytes (or the same error) for any JSON value:
+    floats in every range, integers beyond 2**53, keys outside the Basic Multilingual Plane,
+    control characters."""
+    assert _either(canonical_json, value) == _either(rfc8785.dumps, value)
+
+
+@pytest.mark.parametrize("value", [
+    {"a": 1e-05}, {"a": [2.0]}, {"a": -0.0}, {"a": 1e16}, {"a": 1e21}, {"a": 2**53 + 1}, {"a": 10**15},
+    {"\U0001f600": 1, "\ue000": 2}, ["\x00\x1f\x7f\u2028\"\\"], {"a": 123456789012345.6}, {"a": 0.1 + 0.2},
+])
+def test_canonical_json_where_the_standard_encoder_would_differ(value: Any) -> None:
+    """Each value here is written differently by json.dumps (exponents, 2.0, 17-digit integers,
+    key order by code point) or sits at an edge (escapes, 15 and 17 significant digits):
+    canonical_json still gives rfc8785's bytes."""
+    assert _either(canonical_json, value) == _either(rfc8785.dumps, value)
