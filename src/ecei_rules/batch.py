@@ -7,8 +7,12 @@ that names its JSON path, in input order.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
+import os
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -77,6 +81,14 @@ def _lone_surrogate(value: Any) -> bool:
     return False
 
 
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def parse_json(text: str) -> Any:
     """Parse JSON exactly: numbers as int or Decimal, duplicate keys and NaN rejected.
 
@@ -86,7 +98,8 @@ def parse_json(text: str) -> Any:
     try:
         data = json.loads(text, parse_float=_float, parse_int=_int, parse_constant=_constant,
                           object_pairs_hook=_pairs)
-        if _lone_surrogate(data):
+        # a lone surrogate can only come from a \u escape, or be in the text itself
+        if ("\\u" in text or not _encodable(text)) and _lone_surrogate(data):
             raise _ParseError("a string holds a lone surrogate (\\ud800-\\udfff), which is not text")
         return data
     except json.JSONDecodeError as exc:
@@ -239,6 +252,12 @@ class Outcome:
             return self.decision.to_json()
         return {"error": error_json(self.error, self.index)}
 
+    def to_line(self) -> str:
+        """The item's JSON line: a decision as canonical JSON (RFC 8785), or the error object."""
+        if self.decision is not None:
+            return self.decision.canonical_text()
+        return json.dumps(self.to_json(), ensure_ascii=False, separators=(",", ":"))
+
 
 def error_json(error: EceiRulesError | None, index: int | None = None) -> dict[str, Any]:
     """``{"code", "message", "path", ...}`` for an error (the first problem, and all of them)."""
@@ -270,3 +289,68 @@ def decide_many(items: Iterable[Item], resolve: Resolver) -> Iterator[Outcome]:
             yield Outcome(item.index, decision=evaluate(ruleset, item.data, resolution=resolution))
         except (AssessmentError, ResolutionError) as exc:
             yield Outcome(item.index, error=exc)
+
+
+@dataclass(frozen=True)
+class ResolverSpec:
+    """What a worker process needs to rebuild a resolver: one ruleset file, or a rulesets
+    directory (None: the shipped rulesets) with the methodology, a pinned version and whether
+    drafts may be used."""
+
+    ruleset_file: str | None = None
+    rulesets: str | None = None
+    methodology: str = DEFAULT_METHODOLOGY
+    version: str | None = None
+    allow_unpublished: bool = False
+
+    def build(self) -> Resolver:
+        """The resolver this describes."""
+        if self.ruleset_file is not None:
+            from .ruleset.load import load_ruleset
+
+            return fixed_resolver(load_ruleset(self.ruleset_file))
+        registry = Registry(Path(self.rulesets)) if self.rulesets is not None else Registry.shipped()
+        return registry_resolver(registry, self.methodology, self.version, allow_unpublished=self.allow_unpublished)
+
+
+_WORKER: dict[str, Resolver] = {}
+
+
+def _init_worker(spec: ResolverSpec) -> None:
+    _WORKER["resolve"] = spec.build()
+
+
+def _decide_chunk(items: list[Item]) -> list[tuple[str, bool]]:
+    return [(o.to_line(), o.error is not None) for o in decide_many(items, _WORKER["resolve"])]
+
+
+def decide_lines(items: Iterable[Item], spec: ResolverSpec, *, jobs: int | None = None,
+                 chunk_size: int = 200, resolve: Resolver | None = None) -> Iterator[tuple[str, bool]]:
+    """Each item's JSON line (see :meth:`Outcome.to_line`) and whether it is an error, in input
+    order, decided by ``jobs`` worker processes (None: one per core; 1: in this process).
+    ``resolve``, when given, is ``spec``'s resolver already built, for deciding in this process.
+
+    The input is streamed: at most a few chunks per worker are in flight, so memory does not
+    grow with the batch. A bad item gives its error line and the batch goes on.
+    """
+    workers = (os.cpu_count() or 1) if jobs is None else max(1, jobs)
+    stream = iter(items)
+    head = list(itertools.islice(stream, 2 * chunk_size)) if workers > 1 else []
+    if workers == 1 or len(head) < 2 * chunk_size:  # a small batch: starting workers would cost more
+        for outcome in decide_many(itertools.chain(head, stream), resolve or spec.build()):
+            yield outcome.to_line(), outcome.error is not None
+        return
+    pending: deque[Future[list[tuple[str, bool]]]] = deque()
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(spec,)) as pool:
+        chunk: list[Item] = []
+        for item in itertools.chain(head, stream):
+            chunk.append(item)
+            if len(chunk) >= chunk_size:
+                pending.append(pool.submit(_decide_chunk, chunk))
+                chunk = []
+                while len(pending) > 3 * workers:
+                    yield from pending.popleft().result()
+        if chunk:
+            pending.append(pool.submit(_decide_chunk, chunk))
+        while pending:
+            yield from pending.popleft().result()

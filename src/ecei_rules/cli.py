@@ -20,7 +20,18 @@ from rich.table import Table
 
 from . import __version__
 from ._canonical import to_json
-from .batch import Item, Outcome, Resolver, decide_many, error_json, fixed_resolver, read_assessments, registry_resolver
+from .batch import (
+    Item,
+    Outcome,
+    Resolver,
+    ResolverSpec,
+    decide_lines,
+    decide_many,
+    error_json,
+    fixed_resolver,
+    read_assessments,
+    registry_resolver,
+)
 from .errors import AssessmentError, Diagnostic, ResolutionError, RulesetError
 from .registry import DEFAULT_METHODOLOGY, Registry
 from .render import print_assessment_error, print_decision, print_diagnostics
@@ -137,11 +148,16 @@ def evaluate(
     format: FormatOption = Format.text,
     engine: Annotated[Engine, typer.Option("--engine", help="core, or durable: the independent durable-rules "
                                            "engine (needs ecei-rules[durable]).")] = Engine.core,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Worker processes for a .jsonl batch "
+                                             "with --format json (default: one per core).")] = None,
 ) -> None:
     """Decide the label of each assessment and explain it (JSON Lines with --format json)."""
     if not assessment.exists():
         _err().print(f"[red]error:[/red] no such file: {assessment}")
         raise typer.Exit(2)
+    spec = ResolverSpec(ruleset_file=str(ruleset)) if ruleset is not None else ResolverSpec(
+        rulesets=None if rulesets is None else str(rulesets), methodology=methodology, version=version,
+        allow_unpublished=simulate)
     if ruleset is not None:
         with _exit_on_load_errors():
             resolve = fixed_resolver(load_ruleset(ruleset))
@@ -160,14 +176,18 @@ def evaluate(
         raise typer.Exit(evaluate_durable(assessment, resolve, format))
     console = _console()
     failures = 0
-    outcomes = decide_many(read_assessments(assessment), resolve)
     batch = assessment.suffix == ".jsonl"
-    for outcome in outcomes:
+    if format is Format.json:
+        write = sys.stdout.write
+        for line, failed in decide_lines(read_assessments(assessment), spec, jobs=jobs if batch else 1,
+                                         resolve=resolve):
+            failures += failed
+            write(line + "\n")
+        sys.stdout.flush()
+        raise typer.Exit(1 if failures else 0)
+    for outcome in decide_many(read_assessments(assessment), resolve):
         if outcome.error is not None:
             failures += 1
-        if format is Format.json:
-            sys.stdout.write(json.dumps(outcome.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n")
-            continue
         prefix = f"line {outcome.index}: " if batch else ""
         if outcome.decision is not None:
             if batch:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 Severity = Literal["error", "warning"]
 
@@ -128,6 +128,9 @@ class RulesetError(EceiRulesError, ValueError):
         head = f"{len(errors)} problem(s) in ruleset"
         super().__init__(head + ":\n" + "\n".join(str(d) for d in errors))
 
+    def __reduce__(self) -> tuple[Any, tuple[tuple[Diagnostic, ...]]]:
+        return (type(self), (self.diagnostics,))
+
 
 class AssessmentError(EceiRulesError, ValueError):
     """An assessment does not match the inputs a ruleset version declares."""
@@ -135,6 +138,9 @@ class AssessmentError(EceiRulesError, ValueError):
     def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
         self.diagnostics: tuple[Diagnostic, ...] = tuple(diagnostics)
         super().__init__("invalid assessment:\n" + "\n".join(_assessment_line(d) for d in diagnostics))
+
+    def __reduce__(self) -> tuple[Any, tuple[tuple[Diagnostic, ...]]]:
+        return (type(self), (self.diagnostics,))  # pickled with its diagnostics (to and from worker processes)
 
 
 class ResolutionError(EceiRulesError, LookupError):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from importlib import resources
@@ -82,6 +83,8 @@ class Registry:
 
     root: Path
     _cache: dict[tuple[str, str], Ruleset] = field(default_factory=dict, repr=False)
+    # versions by methodology, with the folder's entries they were listed from
+    _listed: dict[str, tuple[tuple[str, ...], list[str]]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def shipped(cls) -> Registry:
@@ -99,14 +102,24 @@ class Registry:
         return [p for p in folder.glob("*.yaml") if _is_semver(p.stem)]
 
     def versions(self, methodology: str) -> list[str]:
-        """The versions of a methodology, in semver order."""
+        """The versions of a methodology, in semver order (listed again when a file is added or removed)."""
+        try:
+            stamp: tuple[str, ...] | None = tuple(sorted(os.listdir(self.root / methodology)))
+        except (OSError, TypeError):
+            stamp = None
+        listed = self._listed.get(methodology)
+        if listed is not None and stamp is not None and listed[0] == stamp:
+            return list(listed[1])
         files = self._files(methodology)
         if not files:
             raise ResolutionError(
                 f"no methodology '{methodology}' in {self.root}"
                 + (f" ({hint})" if (hint := did_you_mean(methodology, self._all_names())) else "")
             )
-        return [str(v) for v in sorted(semver.Version.parse(p.stem) for p in files)]
+        versions = [str(v) for v in sorted(semver.Version.parse(p.stem) for p in files)]
+        if stamp is not None:
+            self._listed[methodology] = (stamp, versions)
+        return list(versions)
 
     def _all_names(self) -> list[str]:
         return [p.name for p in self.root.iterdir() if p.is_dir()] if self.root.is_dir() else []

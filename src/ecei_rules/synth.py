@@ -71,7 +71,6 @@ from .logic import month_end, months_between
 from .registry import DEFAULT_METHODOLOGY, Registry
 from .ruleset.inputs import Field
 from .ruleset.load import Ruleset
-from .testing.strategies import criterion_targets, relations, targets
 
 WINDOW_MONTHS = 12
 QUALITY_BETA = (5.0, 2.0)
@@ -146,12 +145,12 @@ def _goals(rulesets: Sequence[Ruleset]) -> dict[str, list[Goal]]:
     for ruleset in rulesets:
         weighted = {c for s in ruleset.document.scores.values() for c in s.weights}
         roles: dict[tuple[str, str, Decimal], str] = {}
-        for cid, (pointer, op, threshold) in criterion_targets(ruleset).items():
+        for cid, (pointer, op, threshold) in _strategies().criterion_targets(ruleset).items():
             if isinstance(threshold, Decimal):
                 role = "score" if cid in weighted else "gate"
                 if roles.get((pointer, op, threshold)) != "gate":
                     roles[(pointer, op, threshold)] = role
-        for pointer, goals in targets(ruleset).items():
+        for pointer, goals in _strategies().targets(ruleset).items():
             for op, threshold in goals:
                 if isinstance(threshold, bool) or op not in (">=", ">", "<=", "<"):
                     continue
@@ -166,11 +165,11 @@ def _booleans(rulesets: Sequence[Ruleset]) -> dict[str, str]:
     out: dict[str, str] = {}
     for ruleset in rulesets:
         weighted = {c for s in ruleset.document.scores.values() for c in s.weights}
-        for cid, (pointer, op, threshold) in criterion_targets(ruleset).items():
+        for cid, (pointer, op, threshold) in _strategies().criterion_targets(ruleset).items():
             if op == "==" and threshold is True:
                 role = "score" if cid in weighted else "gate"
                 out[pointer] = "gate" if "gate" in (role, out.get(pointer)) else role
-        for pointer, goals in targets(ruleset).items():
+        for pointer, goals in _strategies().targets(ruleset).items():
             if ("==", True) in goals and pointer not in out:
                 out[pointer] = "gate"
     return out
@@ -184,6 +183,14 @@ def _param(rulesets: Sequence[Ruleset], name: str, default: Any) -> Any:
     return default
 
 
+
+def _strategies() -> Any:
+    """testing.strategies, imported on first use (it brings in hypothesis)."""
+    from .testing import strategies
+
+    return strategies
+
+
 class _Generator:
     """Assessments for one set of versions (one version, or several for a comparison)."""
 
@@ -193,7 +200,7 @@ class _Generator:
         self.root = _merge([r.plan.inputs for r in self.rulesets])
         self.goals = _goals(self.rulesets)
         self.flags = _booleans(self.rulesets)
-        self.relations = list(dict.fromkeys(rel for r in self.rulesets for rel in relations(r)))
+        self.relations = list(dict.fromkeys(rel for r in self.rulesets for rel in _strategies().relations(r)))
         self.scope = tuple(str(i) for i in _param(self.rulesets, "silver_scope", ()) or ())
         self.window = (int(_param(self.rulesets, "silver_min_months_since_bronze", 18)),
                        int(_param(self.rulesets, "silver_max_months_since_bronze", 24)))

@@ -15,6 +15,7 @@ inputs, whose decision differs. Hypothesis shrinks what it finds to a small exam
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
@@ -26,8 +27,7 @@ from hypothesis.errors import NoSuchExample, Unsatisfiable
 from .._canonical import to_json
 from ..engine.decision import Decision, Resolution
 from ..engine.evaluate import evaluate
-from ..errors import pointer_join
-from ..ruleset.inputs import Field
+from ..ruleset.inputs import Field, pointer_of
 from ..ruleset.load import Ruleset, test_assessment
 from ..testing.strategies import _passes, assessments, criterion_targets, field_at, set_at, value_for
 from .diff import Diff, semantic_diff
@@ -51,25 +51,27 @@ def declared_bump(old: str, new: str) -> Literal["patch", "minor", "major", "non
 def project(data: Any, f: Field, pointer: str = "") -> tuple[Any, list[str]]:
     """Keep only what ``f`` declares; return the projection and the JSON pointers dropped."""
     ignored: list[str] = []
-    if isinstance(data, dict) and f.kind in ("object", "map"):
-        members = f.fields if f.kind == "object" else f.entries
+    return _project(data, f, pointer, ignored), ignored
+
+
+_IMMUTABLE = frozenset({str, int, float, bool, Decimal, dt.date, type(None)})
+
+
+def _project(data: Any, f: Field, path: Any, ignored: list[str]) -> Any:
+    kind = f.kind
+    if (kind == "object" or kind == "map") and isinstance(data, dict):
+        members = f.fields if kind == "object" else f.entries
         out = {}
         for key, value in data.items():
-            child = pointer_join(pointer, key)
-            if key not in members:
-                ignored.append(child)
+            member = members.get(key)
+            if member is None:
+                ignored.append(pointer_of((path, key)))  # the pointer is built only when needed
                 continue
-            out[key], sub = project(value, members[key], child)
-            ignored.extend(sub)
-        return out, ignored
-    if isinstance(data, list) and f.kind == "list" and f.items is not None:
-        items = []
-        for i, value in enumerate(data):
-            item, sub = project(value, f.items, pointer_join(pointer, i))
-            items.append(item)
-            ignored.extend(sub)
-        return items, ignored
-    return copy.deepcopy(data), ignored
+            out[key] = _project(value, member, (path, key), ignored)
+        return out
+    if kind == "list" and isinstance(data, list) and f.items is not None:
+        return [_project(value, f.items, (path, i), ignored) for i, value in enumerate(data)]
+    return data if data.__class__ in _IMMUTABLE else copy.deepcopy(data)
 
 
 @dataclass(frozen=True)

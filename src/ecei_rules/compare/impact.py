@@ -93,7 +93,7 @@ from rich.text import Text
 
 from .._canonical import to_json
 from ..engine.decision import Decision, Resolution, ScoreResult
-from ..engine.evaluate import Assessment, evaluate
+from ..engine.evaluate import Assessment, evaluate, outline
 from ..errors import AssessmentError
 from ..registry import Registry
 from ..ruleset.load import Ruleset, load_ruleset
@@ -698,7 +698,7 @@ class _Job:
         self.old, self.new = old, new
         self.attributor = _Attributor(old, new, changed, labels)
 
-    def side(self, ruleset: Ruleset, data: Any, index: int) -> tuple[Decision | None, tuple[str, ...],
+    def side(self, ruleset: Ruleset, data: Any, index: int) -> tuple[dict[str, Any] | None, tuple[str, ...],
                                                                         ItemError | None]:
         projected, ignored = project(data, ruleset.plan.inputs)
         normal, problems = ruleset.plan.validator.validate(projected)
@@ -706,17 +706,25 @@ class _Job:
         if problems:
             first = problems[0]
             return None, shown, ItemError(index, ruleset.version, first.code, first.message, first.pointer)
-        # validated once: the engine takes the normalised data as is
-        return evaluate(ruleset, Assessment(normal, ruleset.sha256), resolution=_PIN), shown, None
+        return normal, shown, None
 
     def one(self, index: int, data: Any) -> _Result:
-        a, ignored_a, err_a = self.side(self.old, data, index)
-        b, ignored_b, err_b = self.side(self.new, data, index)
+        va, ignored_a, err_a = self.side(self.old, data, index)
+        vb, ignored_b, err_b = self.side(self.new, data, index)
         errors = tuple(e for e in (err_a, err_b) if e is not None)
         org = data.get("organisation") if isinstance(data, dict) else None
         org_id = org.get("id") if isinstance(org, dict) and isinstance(org.get("id"), str) else None
-        if a is None or b is None:
+        if va is None or vb is None:
             return _Result(index, org_id, errors=errors, ignored=(ignored_a, ignored_b))
+        # label and validity first, without the trace; the trace only where it is read: for a
+        # transition's causes, or for the inputs missing from an unknown tier
+        *first, unknown_a = outline(self.old, dict(va))
+        *second, unknown_b = outline(self.new, dict(vb))
+        if first == second and not unknown_a and not unknown_b:
+            return _Result(index, org_id, first[0], second[0], None, False, (), (ignored_a, ignored_b), ((), ()))
+        # validated once: the engine takes the normalised data as is
+        a = evaluate(self.old, Assessment(va, self.old.sha256), resolution=_PIN)
+        b = evaluate(self.new, Assessment(vb, self.new.sha256), resolution=_PIN)
         transition = None
         unexplained = False
         if (a.label, a.valid_from, a.valid_until) != (b.label, b.valid_from, b.valid_until):

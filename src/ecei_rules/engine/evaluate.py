@@ -94,6 +94,13 @@ def decide_label(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessment) -
     else:
         raw = dict(assessment.data) if isinstance(assessment, Assessment) else assessment
         env = dict(validate_assessment(ruleset, raw).data)
+    label, valid_from, valid_until, _ = outline(ruleset, env)
+    return label, valid_from, valid_until
+
+
+def outline(ruleset: Ruleset, env: dict[str, Any]) -> tuple[str, Any, Any, bool]:
+    """(label, valid_from, valid_until, whether a tier is unknown) of validated data, without the
+    trace; ``env`` is a copy of the data that this may extend."""
     plan = ruleset.plan
     fast = plan.fast
     values: dict[str, Any] = {}
@@ -122,16 +129,25 @@ def decide_label(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessment) -
             need, den = comp.required_num, comp.required_den
             values[comp.id] = True if met * den >= need else (False if (met + unknown) * den < need else UNKNOWN)
     label = NONE_LABEL
+    undecided = False
     for tier in fast.tiers:
+        result = True
         for r in tier.requires:
-            if values[r] is not True:
+            v = values[r]
+            if v is False:
+                result = False
                 break
-        else:
+            if v is not True:
+                result = UNKNOWN
+        if result is True:
             label = tier.label
+        elif result is UNKNOWN:
+            undecided = True
     if label == NONE_LABEL:
-        return label, None, None
+        return label, None, None, undecided
     env["label"] = label
     start = plan.valid_from.fn(env)
+    start = None if start is UNKNOWN else start
     for rule in plan.rules:
         if label not in rule.spec.labels:
             continue
@@ -139,5 +155,5 @@ def decide_label(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessment) -
         if applies is False:
             continue
         end = rule.valid_until.fn(env) if applies is True else UNKNOWN
-        return label, None if start is UNKNOWN else start, None if end is UNKNOWN else end
-    return label, None if start is UNKNOWN else start, None
+        return label, start, None if end is UNKNOWN else end, undecided
+    return label, start, None, undecided

@@ -30,6 +30,9 @@ _strings: dict[str, str] = {}
 _shared: dict[int, tuple[object, str]] = {}
 _criteria: dict[tuple[str, str, str | None, str], tuple[object, str, str]] = {}
 _weights: dict[tuple[tuple[str, Any], ...], str] = {}
+_fragments: dict[tuple[Any, ...], str] = {}
+# values whose text depends only on their class and value (equal values, equal text)
+_SCALARS = frozenset({str, bool, int, Decimal, dt.date})
 
 
 def _string(value: str) -> str:
@@ -129,13 +132,21 @@ def decision_text(d: Decision) -> str:
                 _criteria.clear()
             _criteria[key] = entry
         inputs = c.inputs
+        middle = None
         if len(inputs) == 1:
             ((k, v),) = inputs.items()
-            read = f"{{{_string(k)}:{_value(v)}}}" if k.isascii() else _keyed(inputs, _value)
-        else:
-            read = _keyed(inputs, _value)
-        missing = _strings_list(c.missing) if c.missing else "[]"
-        add(f'{entry[1]}{read},"missing":{missing},"outcome":"{c.outcome}"{entry[2]}')
+            cls = v.__class__
+            if cls in _SCALARS:  # the text of one input read, its absence list and the outcome, remembered
+                fragment_key = (c.outcome, c.missing, k, cls, v)
+                middle = _fragments.get(fragment_key)
+                if middle is None:
+                    middle = _middle(c)
+                    if len(_fragments) >= _LIMIT:
+                        _fragments.clear()
+                    _fragments[fragment_key] = middle
+        add(entry[1])
+        add(middle if middle is not None else _middle(c))
+        add(entry[2])
     add('],"groups":[')
     add(",".join(_group(g) for g in d.groups))
     r = d.resolution
@@ -167,6 +178,18 @@ def decision_text(d: Decision) -> str:
     add(_string(d.version))
     add("}")
     return "".join(out)
+
+
+def _middle(c: Any) -> str:
+    """``{inputs},"missing":[...],"outcome":"..."`` of a criterion result."""
+    inputs = c.inputs
+    if len(inputs) == 1:
+        ((k, v),) = inputs.items()
+        read = f"{{{_string(k)}:{_value(v)}}}" if k.isascii() else _keyed(inputs, _value)
+    else:
+        read = _keyed(inputs, _value)
+    missing = _strings_list(c.missing) if c.missing else "[]"
+    return f'{read},"missing":{missing},"outcome":"{c.outcome}"'
 
 
 def _group(g: Any) -> str:

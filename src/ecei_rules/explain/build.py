@@ -27,7 +27,6 @@ from ..ruleset.expr import parse
 from ..ruleset.inputs import Field
 from ..ruleset.load import Ruleset
 from ..ruleset.model import NONE_LABEL
-from ..testing.strategies import criterion_targets, field_at, relations, set_at, value_for
 from . import model as m
 from . import paths
 from .messages import DEFAULT_LANGUAGE, Messages
@@ -68,6 +67,14 @@ class _Analysis:
 _ANALYSES: dict[str, _Analysis] = {}
 
 
+def _strategies() -> Any:
+    """The input helpers of testing.strategies, imported on first use (they bring in hypothesis,
+    which deciding a label does not need)."""
+    from ..testing import strategies
+
+    return strategies
+
+
 def _holds_date(f: Field) -> bool:
     if f.kind == "date":
         return True
@@ -93,7 +100,7 @@ def criterion_checks(ruleset: Ruleset) -> dict[str, tuple[Check, ...]]:
     ``EC5: a >= 5 and b >= 2`` gives two checks; a criterion with any other part (a count, a
     generator over a list, a chained comparison) is left out: it is explained as a condition.
     """
-    simple = criterion_targets(ruleset)
+    simple = _strategies().criterion_targets(ruleset)
     out: dict[str, tuple[Check, ...]] = {cid: (Check(*t),) for cid, t in simple.items()}
     doc = ruleset.document
 
@@ -101,14 +108,15 @@ def criterion_checks(ruleset: Ruleset) -> dict[str, tuple[Check, ...]]:
         key = f"{cid}\x00{i}"
         shim = dataclasses.replace(ruleset, document=doc.model_copy(
             update={"criteria": {key: crit.model_copy(update={"when": ast.unparse(tree)})}}))
-        found = criterion_targets(shim).get(key)
+        found = _strategies().criterion_targets(shim).get(key)
         if found is not None:
             return Check(*found)
         if isinstance(tree, ast.Compare) and len(tree.ops) == 1:
-            rels = relations(shim)
+            rels = _strategies().relations(shim)
             if len(rels) == 1:
                 a, ka, op, b, kb = rels[0]
                 fields = ruleset.plan.inputs
+                field_at = _strategies().field_at
                 if ka > 0 and kb > 0 and field_at(fields, a) is not None and field_at(fields, b) is not None:
                     return Check(a, op, None, ka, b, kb)
         return None
@@ -185,7 +193,7 @@ def _tidy(value: Fraction) -> Decimal | int | Fraction:
 def _passing(f: Field, op: str, threshold: Any) -> Any:
     """A value of ``f`` that passes ``value op threshold`` (the threshold itself when it passes), or None."""
     if isinstance(threshold, bool):
-        return value_for(f, op, threshold, True)
+        return _strategies().value_for(f, op, threshold, True)
     t = Fraction(threshold)
     if f.kind == "integer":
         if op == "==" and t.denominator != 1:
@@ -194,9 +202,9 @@ def _passing(f: Field, op: str, threshold: Any) -> Any:
         lo, hi = f.spec.minimum, f.spec.maximum
         return v if (lo is None or v >= lo) and (hi is None or v <= hi) else None
     if not isinstance(threshold, Fraction):
-        return value_for(f, op, Decimal(threshold), True)  # keeps the threshold's own digits (0.30)
+        return _strategies().value_for(f, op, Decimal(threshold), True)  # keeps the threshold's own digits (0.30)
     exact = _tidy(t)
-    return value_for(f, op, Decimal(exact), True) if not isinstance(exact, Fraction) else None
+    return _strategies().value_for(f, op, Decimal(exact), True) if not isinstance(exact, Fraction) else None
 
 
 @dataclass(frozen=True)
@@ -237,7 +245,7 @@ class _Builder:
     def input_name(self, pointer: str) -> str:
         """``/indicators/3.2`` -> ``3.2 (Share of private funds ...)``; ``/a/b`` -> ``a.b``."""
         parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]]
-        parent = field_at(self.ruleset.plan.inputs, pointer.rsplit("/", 1)[0]) if len(parts) > 1 else None
+        parent = _strategies().field_at(self.ruleset.plan.inputs, pointer.rsplit("/", 1)[0]) if len(parts) > 1 else None
         if parent is not None and parent.kind == "map":
             entry = parent.entries.get(parts[-1])
             if entry is not None and entry.spec.description:
@@ -280,7 +288,7 @@ class _Builder:
                 other = plan[chk.other] if planned and chk.other in plan else lookup(self.data, chk.other)
                 valid = other is not _MISSING and not isinstance(other, bool)
                 threshold = _tidy(Fraction(chk.other_factor * other) / chk.factor) if valid else None
-            f = field_at(self.ruleset.plan.inputs, chk.pointer)
+            f = _strategies().field_at(self.ruleset.plan.inputs, chk.pointer)
             target = _passing(f, chk.op, threshold) if f is not None and threshold is not None else None
             passes = present and threshold is not None and _passes(chk.op, found, threshold)
             if planned and not passes and target is not None:
@@ -476,7 +484,7 @@ class _Builder:
         """The first problem the validator finds once the steps' targets are set, or None."""
         trial = copy.deepcopy(dict(self.data))
         for st in steps:
-            set_at(trial, st.check.pointer, st.target)
+            _strategies().set_at(trial, st.check.pointer, st.target)
         _, problems = self.ruleset.plan.validator.validate(trial)
         return problems[0].message if problems else None
 
@@ -497,7 +505,7 @@ class _Builder:
         if concrete and feasible:
             trial = copy.deepcopy(dict(self.data))
             for change in merged.values():
-                set_at(trial, change.pointer, change.target)
+                _strategies().set_at(trial, change.pointer, change.target)
             try:
                 verified = evaluate(self.ruleset, trial).outcome_of(label) == "met"
             except AssessmentError:  # the changes break a consistency check of the inputs

@@ -155,7 +155,7 @@ _ABSENT = object()
 Path = str | tuple[Any, str | int]
 
 
-def _pointer(path: Path) -> str:
+def pointer_of(path: Path) -> str:
     """The JSON pointer of a path."""
     keys: list[str | int] = []
     while not isinstance(path, str):
@@ -182,7 +182,7 @@ class AssessmentValidator:
 
     def _err(self, diags: list[Diagnostic], code: str, pointer: Path, message: str,
              suggestion: str | None = None) -> object:
-        diags.append(Diagnostic(code, message, pointer=_pointer(pointer), suggestion=suggestion))
+        diags.append(Diagnostic(code, message, pointer=pointer_of(pointer), suggestion=suggestion))
         return _ABSENT
 
     def _value(self, f: Field, v: Any, p: Path, diags: list[Diagnostic]) -> Any:

@@ -203,14 +203,41 @@ def _resolve_extends(path: Path | None, raw: _Raw, chain: tuple[str, ...]) -> _R
     return _Raw(merged, where, base.diagnostics + raw.diagnostics)
 
 
+#: Parsed and resolved files, by resolved path, with the text they were parsed from: a registry
+#: loading six versions that extend each other parses each file once (a file whose text
+#: changed is parsed again). Bounded; the entries are never modified after they are made.
+_RAW_CACHE: dict[str, tuple[str, tuple[tuple[str, list[str]], ...], _Raw]] = {}
+_RAW_CACHE_LIMIT = 256
+
+
+def _bases_unchanged(bases: tuple[tuple[str, list[str]], ...]) -> bool:
+    for name, lines in bases:
+        text, _ = _read(Path(name))
+        if text is None or text.splitlines() != lines:
+            return False
+    return True
+
+
 def _load_raw(path: Path, chain: tuple[str, ...] = ()) -> _Raw:
     text, diags = _read(path)
     if text is None:
         return _Raw(None, Where(), diags)
+    key = str(path.resolve())
+    cached = _RAW_CACHE.get(key)
+    if cached is not None and cached[0] == text and _bases_unchanged(cached[1]):
+        hit = cached[2]
+        return _Raw(hit.data, hit.where, list(hit.diagnostics))
     raw = _parse(text, str(path))
     if raw.data is None:
         return raw
-    return _resolve_extends(path, raw, chain or (str(path.resolve()),))
+    raw = _resolve_extends(path, raw, chain or (key,))
+    if not raw.diagnostics:  # only clean files are remembered, with the text of every base they extend
+        bases = tuple((name, lines) for name, lines in raw.where.texts.items()
+                      if name is not None and name != str(path))
+        if len(_RAW_CACHE) >= _RAW_CACHE_LIMIT:
+            _RAW_CACHE.clear()
+        _RAW_CACHE[key] = (text, bases, raw)
+    return raw
 
 
 def _unwrap(annotation: Any) -> Any:
