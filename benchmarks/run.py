@@ -162,6 +162,9 @@ def main() -> int:
     p99 = sorted(latencies)[int(len(latencies) * 0.99)] * 1e6
 
     def load_all() -> None:
+        from ecei_rules.ruleset import load
+
+        load._RAW_CACHE.clear()  # cold: every file read, parsed and compiled
         fresh = Registry.shipped()
         for ver in fresh.versions("ecei-labels"):
             fresh.get("ecei-labels", ver).plan.fast  # noqa: B018  (compiled for evaluate too)

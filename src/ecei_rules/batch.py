@@ -123,6 +123,17 @@ def parse_assessment_text(text: str, *, yaml: bool = False, file: str | None = N
 
 
 @dataclass(frozen=True)
+class RawLine:
+    """A JSON Lines line read but not parsed yet (parsed where it is decided, e.g. in a worker)."""
+
+    text: str
+
+    def parse(self) -> Any:
+        """The assessment (raises AssessmentError like :func:`parse_json`)."""
+        return parse_json(self.text)
+
+
+@dataclass(frozen=True)
 class Item:
     """One assessment of a batch: where it came from and its data, or why it cannot be read."""
 
@@ -131,8 +142,12 @@ class Item:
     error: AssessmentError | None = None
 
 
-def read_assessments(path: Path | str, stream: TextIO | None = None) -> Iterator[Item]:
-    """Read a ``.json``, ``.yaml``/``.yml`` or ``.jsonl`` file (streamed, line by line)."""
+def read_assessments(path: Path | str, stream: TextIO | None = None, *, raw: bool = False) -> Iterator[Item]:
+    """Read a ``.json``, ``.yaml``/``.yml`` or ``.jsonl`` file (streamed, line by line).
+
+    With ``raw``, the lines of a ``.jsonl`` file come as :class:`RawLine` data, parsed later by
+    :func:`decide_many` (or by the worker process that decides them).
+    """
     p = Path(path)
     if p.suffix == ".jsonl":
         # a file is read as bytes and decoded line by line, so that one bad byte costs one line
@@ -165,6 +180,9 @@ def read_assessments(path: Path | str, stream: TextIO | None = None) -> Iterator
                             line=1, column=len(line[:exc.start].decode("utf-8", "replace")) + 1)]))
                         continue
                 if not line.strip():
+                    continue
+                if raw:
+                    yield Item(number, data=RawLine(line))
                     continue
                 try:
                     yield Item(number, data=parse_json(line))
@@ -285,8 +303,9 @@ def decide_many(items: Iterable[Item], resolve: Resolver) -> Iterator[Outcome]:
             yield Outcome(item.index, error=item.error)
             continue
         try:
-            ruleset, resolution = resolve(item.data)
-            yield Outcome(item.index, decision=evaluate(ruleset, item.data, resolution=resolution))
+            data = item.data.parse() if isinstance(item.data, RawLine) else item.data
+            ruleset, resolution = resolve(data)
+            yield Outcome(item.index, decision=evaluate(ruleset, data, resolution=resolution))
         except (AssessmentError, ResolutionError) as exc:
             yield Outcome(item.index, error=exc)
 

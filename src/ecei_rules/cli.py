@@ -179,7 +179,7 @@ def evaluate(
     batch = assessment.suffix == ".jsonl"
     if format is Format.json:
         write = sys.stdout.write
-        for line, failed in decide_lines(read_assessments(assessment), spec, jobs=jobs if batch else 1,
+        for line, failed in decide_lines(read_assessments(assessment, raw=True), spec, jobs=jobs if batch else 1,
                                          resolve=resolve):
             failures += failed
             write(line + "\n")

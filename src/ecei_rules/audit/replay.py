@@ -252,7 +252,8 @@ def reproduced(text: str, rulesets: _Rulesets) -> bool:
         decision = evaluate(ruleset, record.input, resolution=Resolution.model_validate(record.resolution))
     except (ValueError, ValidationError, AssessmentError):
         return False
-    return decision.canonical_text() == text[start:stop]
+    expected = decision.canonical_text()
+    return start + len(expected) == stop and text.startswith(expected, start)
 
 
 def replay(rows: Iterable[StoredRecord], registry: Registry, *, progress: Progress | None = None) -> AuditReport:

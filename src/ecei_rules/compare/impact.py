@@ -92,6 +92,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .._canonical import to_json
+from ..batch import RawLine
 from ..engine.decision import Decision, Resolution, ScoreResult
 from ..engine.evaluate import Assessment, evaluate, outline
 from ..errors import AssessmentError
@@ -709,6 +710,13 @@ class _Job:
         return normal, shown, None
 
     def one(self, index: int, data: Any) -> _Result:
+        if isinstance(data, RawLine):
+            try:
+                data = data.parse()
+            except AssessmentError as exc:
+                problem = exc.diagnostics[0] if exc.diagnostics else None
+                return _Result(index, errors=(ItemError(index, None, problem.code if problem else "A006",
+                                                        problem.message if problem else str(exc)),))
         va, ignored_a, err_a = self.side(self.old, data, index)
         vb, ignored_b, err_b = self.side(self.new, data, index)
         errors = tuple(e for e in (err_a, err_b) if e is not None)
@@ -769,11 +777,14 @@ def _run_chunk(chunk: list[tuple[int, Any]]) -> list[_Result]:
 # -- the population -------------------------------------------------------------------------------
 
 
-def _items(population: Path | str | Iterable[Any]) -> Iterator[tuple[int, Any, ItemError | None]]:
+def _items(population: Path | str | Iterable[Any], *, raw: bool = False) -> Iterator[tuple[int, Any,
+                                                                                           ItemError | None]]:
+    """(index, data, error) of each assessment; with ``raw``, the lines of a JSON Lines file are
+    left for the worker to parse (:class:`~ecei_rules.batch.RawLine`)."""
     if isinstance(population, (str, Path)):
         from ..batch import read_assessments
 
-        for item in read_assessments(population):
+        for item in read_assessments(population, raw=raw):
             if item.error is not None:
                 first = item.error.diagnostics[0] if isinstance(item.error, AssessmentError) and \
                     item.error.diagnostics else None
@@ -835,7 +846,7 @@ def impact(old: Ruleset, new: Ruleset, population: Path | str | Iterable[Any], *
         job = _Job(old, new, changed, labels)
         results = _serial(job, _items(population))
     else:
-        results = _parallel(old, new, changed, labels, _items(population), workers, chunk_size)
+        results = _parallel(old, new, changed, labels, _items(population, raw=True), workers, chunk_size)
     done = 0
     for result in results:
         _add(report, result)
