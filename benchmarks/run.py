@@ -67,16 +67,23 @@ def in_child(fn: Callable[[], Any], repeat: int = 1) -> tuple[float, int]:
     return best, peak
 
 
-def command(args: list[str], stdout: Any = subprocess.DEVNULL) -> tuple[float, int, int]:
+# A small launcher runs the command and reports the largest resident set among the processes it
+# waited for (the command and its workers). Measured from the harness itself, a child's peak would
+# include the harness's own memory, copied into it by fork before the command starts.
+_LAUNCHER = """
+import resource, subprocess, sys, time
+start = time.perf_counter()
+status = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+seconds = time.perf_counter() - start
+print(seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024, status)
+"""
+
+
+def command(args: list[str]) -> tuple[float, int, int]:
     """Seconds, peak resident set (bytes) and exit status of a command in a fresh process."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(args, stdout=stdout, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.stderr is not None:
-        proc.stderr.close()
-    return seconds, usage.ru_maxrss * 1024, proc.returncode
+    done = subprocess.run([sys.executable, "-c", _LAUNCHER, *args], capture_output=True, text=True, check=True)
+    seconds, peak, status = done.stdout.split()
+    return float(seconds), int(peak), int(status)
 
 
 def main() -> int:
@@ -98,6 +105,10 @@ def main() -> int:
     raw = list(synthesize(n, seed=2026, start=dt.date(2021, 1, 1), end=dt.date(2025, 12, 31), registry=registry))
     validated = [validate_assessment(ruleset, a) for a in raw]
     plain = [dict(v.data) for v in validated]
+    # the population is the harness's, not the engine's: keep the garbage collector from walking
+    # it again and again while the measures allocate (a streaming process never holds it)
+    gc.collect()
+    gc.freeze()
 
     # correctness first: the baseline, the fast path and the full decision agree on every assessment
     labels: dict[str, int] = {}
@@ -131,13 +142,21 @@ def main() -> int:
         rows.append((name, rate, rate / base_rate if ratio else None, peak))
         return rate
 
+    # the baseline is timed before and after the engine's rows, and its best is the reference, so a
+    # busy moment of the machine does not flatter the engine
     base_s, base_peak = in_child(each(baseline.decide, plain), repeat=2)
     base_rate = n / base_s
+    base_row = len(rows)
     rows.append(("hand-written baseline (label + validity)", base_rate, 1.0, base_peak))
     fast_rate = measure("engine: label-only fast path", lambda v: decide_label(ruleset, v), validated)
     full_rate = measure("engine: full explained decision", lambda v: evaluate(ruleset, v), validated)
     measure("engine: full decision + list of met criteria",
             lambda v: [c.id for c in evaluate(ruleset, v).criteria if c.outcome == "met"], validated)
+    again_s, again_peak = in_child(each(baseline.decide, plain), repeat=2)
+    if again_s < base_s:
+        base_s, base_rate = again_s, n / again_s
+        rows[base_row] = ("hand-written baseline (label + validity)", base_rate, 1.0, max(base_peak, again_peak))
+        rows[base_row + 1:] = [(name, rate, rate / base_rate, peak) for name, rate, _, peak in rows[base_row + 1:]]
     measure("engine: validate raw input + full decision", lambda a: evaluate(ruleset, a), raw)
     measure("engine: full decision as canonical JSON", lambda v: evaluate(ruleset, v).canonical_text(), validated)
     m = min(n, 5_000)
@@ -173,7 +192,6 @@ def main() -> int:
 
     from ecei_rules.audit.log import DecisionLog, open_rows
     from ecei_rules.audit.replay import replay, verify
-    from ecei_rules.compare.impact import impact
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -206,7 +224,10 @@ def main() -> int:
             for a in synthesize(n, seed=2027, start=dt.date(2021, 1, 1), end=dt.date(2025, 12, 31),
                                 registry=registry, versions=(old, new)):
                 handle.write(json.dumps(to_json(a)) + "\n")
-        impact_s, impact_peak = in_child(lambda: impact(old, new, impact_file, jobs=None))
+        impact_s, impact_peak, status = command([str(CLI), "impact", "--from", str(old.path), "--to", str(new.path),
+                                                 "--format", "json", str(impact_file)])
+        if status not in (0, 1):
+            raise SystemExit(f"the CLI impact failed (exit {status})")
 
         # a log of decisions, then verify and replay it
         log_path = folder / "log.db"
@@ -234,17 +255,18 @@ def main() -> int:
     print(f"{'verify the log (records)':52} {log_records / verify_s:12,.0f} {'':>10} {verify_peak / MiB:9.1f}")
     print(f"{'replay the log byte for byte, one core (records)':52} {log_records / replay_s:12,.0f} {'':>10} "
           f"{replay_peak / MiB:9.1f}")
-    print(f"{f'impact 2.0.0 -> 3.0.1 of {n:,}, every core (assessments)':52} {n / impact_s:12,.0f} {'':>10} "
+    print(f"{f'CLI impact 2.0.0 -> 3.0.1 of {n:,}, every core':52} {n / impact_s:12,.0f} {'':>10} "
           f"{impact_peak / MiB:9.1f}")
     print()
     print(f"single decision latency (full, validated input): p50 {p50:.0f} us, p99 {p99:.0f} us")
     print(f"load and compile all six shipped versions: {load_s * 1000:.0f} ms (peak {load_peak / MiB:.0f} MiB)")
     print(f"CLI start-up to first decision (best of 3): {cli_s * 1000:.0f} ms (peak {cli_peak / MiB:.0f} MiB)")
-    print(f"impact of {n:,} assessments across two versions on {cores} cores: {impact_s:.1f} s")
+    print(f"impact of {n:,} assessments across two versions on {cores} cores (CLI, start-up included): "
+          f"{impact_s:.1f} s")
     print("peak MiB: in-process measures run in a forked child that starts with the population in memory; "
-          "the CLI rows are fresh processes (the batch's peak is the largest process, the coordinator or a worker)")
+          "the CLI rows are fresh processes (the peak is the largest of the process and its workers)")
 
-    scale = 100_000 / n
+    full_size = n == 100_000
     batch_peak = max(peak for _, _, peak in batch_rows)
     print()
     print("targets (issue 11)")
@@ -253,12 +275,15 @@ def main() -> int:
         ("full explained decisions >= 0.2x baseline", f"{full_rate / base_rate:.2f}x", full_rate / base_rate >= 0.2),
         ("replay >= 10,000 records/s per core", f"{log_records / replay_s:,.0f}/s", log_records / replay_s >= 10_000),
         ("impact of 100,000 across two versions < 20 s on 2 cores",
-         f"{impact_s * scale:.1f} s" + (" (scaled from n)" if n != 100_000 else ""), impact_s * scale < 20),
+         f"{impact_s:.1f} s for {n:,}", impact_s < 20 if full_size else None),
         ("peak memory of a 100,000-assessment batch < 300 MB (streamed)",
-         f"{batch_peak / 1e6:.0f} MB" + (" (at n)" if n != 100_000 else ""), batch_peak < 300e6),
+         f"{batch_peak / 1e6:.0f} MB for {n:,}", batch_peak < 300e6 if full_size else None),
     ]
     for name, value, met in targets:
-        print(f"  {'met ' if met else 'GAP '} {name:62} {value}")
+        verdict = "met " if met else ("GAP " if met is not None else "n/a ")
+        print(f"  {verdict} {name:62} {value}")
+    if not full_size:
+        print("  (n/a: judged at 100,000 assessments only; run without --quick)")
     print(f"(the whole run took {time.perf_counter() - started:.0f} s)")
     return 0
 

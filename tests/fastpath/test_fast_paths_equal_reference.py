@@ -2,7 +2,8 @@
 
 * ``evaluate`` (the precomputed plan of engine/fast.py) against ``evaluate_reference`` (the
   engine written plainly, one model per result, exact fractions);
-* ``decide_label`` (no trace) against the label and validity of the reference decision;
+* ``decide_label`` and ``outline`` (no trace) against the label, validity and unknown tiers'
+  missing inputs of the reference decision;
 * ``Decision.to_json`` (built field by field) against ``to_json(model_dump())``;
 * ``canonical_json`` (the standard library's encoder where it is safe) and
   ``Decision.canonical_text`` (remembered text for the constant parts) against ``rfc8785``.
@@ -22,7 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ecei_rules._canonical import canonical_bytes, canonical_json, to_json
-from ecei_rules.engine.evaluate import decide_label, evaluate, validate_assessment
+from ecei_rules.engine.evaluate import decide_label, evaluate, outline, validate_assessment
 from ecei_rules.engine.reference import evaluate_reference
 from ecei_rules.registry import Registry
 from ecei_rules.ruleset.load import Ruleset, load_ruleset
@@ -68,6 +69,11 @@ def test_fast_evaluate_equals_the_reference_evaluator_and_serialises_alike(name:
         assert fast.canonical_text().encode("utf-8") == expected
         assert decide_label(ruleset, validated) == (reference.label, reference.valid_from, reference.valid_until)
         assert decide_label(ruleset, raw) == (reference.label, reference.valid_from, reference.valid_until)
+        label, valid_from, valid_until, undecided, absent = outline(ruleset, dict(validated.data), missing=True)
+        assert (label, valid_from, valid_until) == (reference.label, reference.valid_from, reference.valid_until)
+        unknown_tiers = [t for t in reference.tiers if t.outcome == "unknown"]
+        assert undecided is bool(unknown_tiers)
+        assert list(absent) == [t.missing for t in unknown_tiers]
 
     check()
 
@@ -130,3 +136,32 @@ def test_canonical_json_where_the_standard_encoder_would_differ(value: Any) -> N
     key order by code point) or sits at an edge (escapes, 15 and 17 significant digits):
     canonical_json still gives rfc8785's bytes."""
     assert _either(canonical_json, value) == _either(rfc8785.dumps, value)
+
+
+PAIRS = [("1.2.0", "2.0.0"), ("2.0.0", "3.0.1"), ("1.0.0", "3.0.1")]
+
+
+@pytest.mark.parametrize(("old", "new"), PAIRS)
+def test_validating_with_ignore_unknown_equals_projecting_then_validating(old: str, new: str) -> None:
+    """Impact validates an assessment that carries two versions' inputs in one pass, leaving out
+    what a version does not declare: the same normalised data, problems and ignored pointers (in
+    the same order) as bump.project followed by validation."""
+    from ecei_rules.compare.bump import project
+
+    a, b = REGISTRY.get("ecei-labels", old), REGISTRY.get("ecei-labels", new)
+    left_out = 0
+
+    @settings(max_examples=max(settings.default.max_examples, 60))
+    @given(st.one_of(assessments(a, also=(b,)), assessments(b, also=(a,))))
+    def check(raw: dict[str, Any]) -> None:
+        nonlocal left_out
+        for ruleset in (a, b):
+            projected, expected_ignored = project(raw, ruleset.plan.inputs)
+            ignored: list[str] = []
+            assert ruleset.plan.validator.validate(raw, ignore_unknown=ignored) == \
+                ruleset.plan.validator.validate(projected)
+            assert ignored == expected_ignored
+            left_out += bool(ignored)
+
+    check()
+    assert left_out > 0  # the versions' inputs differ, so something was left out

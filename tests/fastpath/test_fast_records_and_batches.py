@@ -110,7 +110,8 @@ def test_reproduced_refuses_other_layouts_which_replay_still_checks(log: Path, t
     target = tmp_path / "pretty.jsonl"
     target.write_text(json.dumps(json.loads(rows[0].text), separators=(", ", ": ")) + "\n")
     report = replay(open_rows(target), REGISTRY)
-    assert report.records == 1 and report.findings == []
+    assert report.records == 1
+    assert report.findings == []
 
 
 @pytest.fixture(scope="module")

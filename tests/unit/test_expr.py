@@ -466,3 +466,24 @@ def test_no_eval_exec_or_compile_in_the_source() -> None:
             if isinstance(node, ast.Name) and node.id in {"eval", "exec"}:
                 offenders.append(f"{path.name}:{node.lineno} reference to {node.id}")
     assert offenders == []
+
+
+_KLEENE_AND = {(True, True): True, (True, False): False, (True, U): U, (False, True): False, (False, False): False,
+               (False, U): False, (U, True): U, (U, False): False, (U, U): U}
+_KLEENE_OR = {(True, True): True, (True, False): True, (True, U): True, (False, True): True, (False, False): False,
+              (False, U): U, (U, True): True, (U, False): U, (U, U): U}
+
+
+@pytest.mark.parametrize("op", ["and", "or"])
+@pytest.mark.parametrize("first", [True, False, U])
+@pytest.mark.parametrize("second", [True, False, U])
+@pytest.mark.parametrize("third", [True, False, U])
+def test_and_or_follow_the_kleene_table_for_every_combination(op: str, first: Any, second: Any, third: Any) -> None:
+    """Compiled 'and' and 'or' of two and of three operands give Kleene's table (written out
+    above, not computed), whatever the order in which the deciding operand comes; an absent
+    input is unknown."""
+    table = _KLEENE_AND if op == "and" else _KLEENE_OR
+    env = {k: v for k, v in (("flag", first), ("other", second)) if v is not U}
+    assert run(f"flag {op} other", **env) is table[(first, second)]
+    three = {**env, **({"x": 1 if third is True else 0} if third is not U else {})}
+    assert run(f"flag {op} other {op} x == 1", **three) is table[(table[(first, second)], third)]

@@ -74,7 +74,7 @@ def _problem(row: StoredRecord, position: int, expected_prev: str) -> tuple[str,
         return f"record {seq} stands where record {position} should", seq
     if row.seq > 0 and row.seq != seq:
         return f"record {seq} is stored at position {row.seq}", seq
-    fast = _stored_hash_ok(row.text, json.loads(row.text))
+    fast = _stored_hash_ok(row.text, record)
     intact = fast if fast is not None else record.compute_hash() == record.hash
     if not intact or (row.hash and row.hash != record.hash):
         return f"record {seq} does not match its hash (altered after it was written)", seq

@@ -67,12 +67,10 @@ class AuditReport:
                 "findings": [f.to_json() for f in self.sorted()]}
 
 
-def _stored_hash_ok(text: str, data: dict[str, Any]) -> bool | None:
+def _stored_hash_ok(text: str, record: DecisionRecord) -> bool | None:
     """Check the hash over the stored canonical bytes directly: the text without its top-level
     ``hash`` member must hash to it. None when the text is not in the canonical layout."""
-    digest, fmt = data.get("hash"), data.get("format")
-    if not isinstance(digest, str) or type(fmt) is not int:
-        return None
+    digest, fmt = record.hash, record.format
     needle = f'"format":{fmt},"hash":"{digest}",'
     if text.count(needle) != 1:
         return None
@@ -131,7 +129,7 @@ def verify(rows: Iterable[StoredRecord], *, progress: Progress | None = None) ->
         order.append(seq)
         hashes[seq] = record.hash
         prevs[seq] = record.prev_hash
-        fast = _stored_hash_ok(row.text, json.loads(row.text))
+        fast = _stored_hash_ok(row.text, record)
         intact = fast if fast is not None else record.compute_hash() == record.hash
         if not intact or (row.hash and row.hash != record.hash):
             computed = record.compute_hash()

@@ -98,7 +98,7 @@ from ..engine.evaluate import Assessment, evaluate, outline
 from ..errors import AssessmentError
 from ..registry import Registry
 from ..ruleset.load import Ruleset, load_ruleset
-from .bump import _changed_criteria, project
+from .bump import _changed_criteria
 from .diff import Diff, semantic_diff
 
 _RANK = {"not_met": 0, "unknown": 1, "met": 2}
@@ -701,8 +701,8 @@ class _Job:
 
     def side(self, ruleset: Ruleset, data: Any, index: int) -> tuple[dict[str, Any] | None, tuple[str, ...],
                                                                         ItemError | None]:
-        projected, ignored = project(data, ruleset.plan.inputs)
-        normal, problems = ruleset.plan.validator.validate(projected)
+        ignored: list[str] = []  # validated as projected onto the version's inputs, in one pass
+        normal, problems = ruleset.plan.validator.validate(data, ignore_unknown=ignored)
         shown = tuple(dict.fromkeys(_INDEX.sub("/-", p) for p in ignored))
         if problems:
             first = problems[0]
@@ -724,12 +724,13 @@ class _Job:
         org_id = org.get("id") if isinstance(org, dict) and isinstance(org.get("id"), str) else None
         if va is None or vb is None:
             return _Result(index, org_id, errors=errors, ignored=(ignored_a, ignored_b))
-        # label and validity first, without the trace; the trace only where it is read: for a
-        # transition's causes, or for the inputs missing from an unknown tier
-        *first, unknown_a = outline(self.old, dict(va))
-        *second, unknown_b = outline(self.new, dict(vb))
-        if first == second and not unknown_a and not unknown_b:
-            return _Result(index, org_id, first[0], second[0], None, False, (), (ignored_a, ignored_b), ((), ()))
+        # label, validity and the inputs missing from unknown tiers first, without the trace; the
+        # trace only where it is read: for a transition's causes
+        *first, _, absent_a = outline(self.old, dict(va), missing=True)
+        *second, _, absent_b = outline(self.new, dict(vb), missing=True)
+        if first == second:
+            return _Result(index, org_id, first[0], second[0], None, False, (), (ignored_a, ignored_b),
+                           (_shown(absent_a), _shown(absent_b)))
         # validated once: the engine takes the normalised data as is
         a = evaluate(self.old, Assessment(va, self.old.sha256), resolution=_PIN)
         b = evaluate(self.new, Assessment(vb, self.new.sha256), resolution=_PIN)
@@ -741,6 +742,11 @@ class _Job:
                                     b.valid_until, causes)
         return _Result(index, org_id, a.label, b.label, transition, unexplained, (), (ignored_a, ignored_b),
                        (_missing(a), _missing(b)))
+
+
+def _shown(absent: tuple[tuple[str, ...], ...]) -> tuple[str, ...]:
+    """What :func:`_missing` gives, from the missing inputs of each unknown tier (highest first)."""
+    return tuple(dict.fromkeys(_INDEX.sub("/-", m) for missing in absent for m in missing))
 
 
 def _missing(d: Decision) -> tuple[str, ...]:

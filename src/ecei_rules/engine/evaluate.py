@@ -15,7 +15,7 @@ from ..logic import UNKNOWN
 from ..ruleset.load import Ruleset
 from ..ruleset.model import NONE_LABEL
 from .decision import Decision, Resolution
-from .fast import FastGroup, run
+from .fast import FastGroup, absent_inputs, run
 
 _MISSING = object()
 
@@ -94,13 +94,18 @@ def decide_label(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessment) -
     else:
         raw = dict(assessment.data) if isinstance(assessment, Assessment) else assessment
         env = dict(validate_assessment(ruleset, raw).data)
-    label, valid_from, valid_until, _ = outline(ruleset, env)
+    label, valid_from, valid_until, _, _ = outline(ruleset, env)
     return label, valid_from, valid_until
 
 
-def outline(ruleset: Ruleset, env: dict[str, Any]) -> tuple[str, Any, Any, bool]:
-    """(label, valid_from, valid_until, whether a tier is unknown) of validated data, without the
-    trace; ``env`` is a copy of the data that this may extend."""
+def outline(ruleset: Ruleset, env: dict[str, Any], *,
+            missing: bool = False) -> tuple[str, Any, Any, bool, tuple[tuple[str, ...], ...]]:
+    """(label, valid_from, valid_until, whether a tier is unknown, missing) of validated data,
+    without the trace; ``env`` is a copy of the data that this may extend.
+
+    With ``missing``, the last member holds, for each unknown tier (highest first), the absent
+    inputs that left it unknown: the ``missing`` of the decision's unknown tiers.
+    """
     plan = ruleset.plan
     fast = plan.fast
     values: dict[str, Any] = {}
@@ -130,6 +135,8 @@ def outline(ruleset: Ruleset, env: dict[str, Any]) -> tuple[str, Any, Any, bool]
             values[comp.id] = True if met * den >= need else (False if (met + unknown) * den < need else UNKNOWN)
     label = NONE_LABEL
     undecided = False
+    absent: list[tuple[str, ...]] = []
+    memo: dict[str, tuple[str, ...]] = {}
     for tier in fast.tiers:
         result = True
         for r in tier.requires:
@@ -143,8 +150,11 @@ def outline(ruleset: Ruleset, env: dict[str, Any]) -> tuple[str, Any, Any, bool]
             label = tier.label
         elif result is UNKNOWN:
             undecided = True
+            if missing:
+                absent.append(absent_inputs(fast, values, env, tier.requires, memo))
+    gone = tuple(reversed(absent))
     if label == NONE_LABEL:
-        return label, None, None, undecided
+        return label, None, None, undecided, gone
     env["label"] = label
     start = plan.valid_from.fn(env)
     start = None if start is UNKNOWN else start
@@ -155,5 +165,5 @@ def outline(ruleset: Ruleset, env: dict[str, Any]) -> tuple[str, Any, Any, bool]
         if applies is False:
             continue
         end = rule.valid_until.fn(env) if applies is True else UNKNOWN
-        return label, start, None if end is UNKNOWN else end, undecided
-    return label, start, None, undecided
+        return label, start, None if end is UNKNOWN else end, undecided, gone
+    return label, start, None, undecided, gone

@@ -151,6 +151,8 @@ class FastPlan:
                                if not isinstance(comp, GroupPlan)}
         self.tiers = tuple(FastTier(label, doc.tiers[label].title, doc.tiers[label].requires)
                            for label in doc.labels)
+        self.by_id: dict[str, FastCriterion | FastGroup | FastScore] = {
+            **{c.id: c for c in self.criteria}, **{c.id: c for c in self.composites}}
         self.tier_results: dict[tuple[str, str, tuple[str, ...]], TierResult] = {}
         self.pointers: dict[str, tuple[str, ...]] = {}
 
@@ -182,6 +184,28 @@ class FastPlan:
             if len(self.pointers) < CACHE_LIMIT:
                 self.pointers[pointer] = parts
         return parts
+
+
+def absent_inputs(fast: FastPlan, values: dict[str, Any], env: dict[str, Any], refs: tuple[str, ...],
+                  memo: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    """The absent inputs behind the unknown ones of ``refs`` (sorted), as :func:`run` finds them
+    for an unknown tier: a criterion's absent reads, a group's or score's unknown members'."""
+    out: set[str] = set()
+    for ref in refs:
+        if values[ref] is not UNKNOWN:
+            continue
+        found = memo.get(ref)
+        if found is None:
+            item = fast.by_id[ref]
+            if isinstance(item, FastCriterion):
+                found = item.inputs(env)[1]
+            elif isinstance(item, FastGroup):
+                found = absent_inputs(fast, values, env, item.members, memo)
+            else:
+                found = absent_inputs(fast, values, env, tuple(r for r, _ in item.weights), memo)
+            memo[ref] = found
+        out.update(found)
+    return tuple(sorted(out))
 
 
 def _walker(parts: tuple[str, ...]) -> Any:

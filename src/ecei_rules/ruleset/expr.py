@@ -363,11 +363,20 @@ class _Compiler:
         parts = [self.value(v) for v in node.values]
         for p, v in zip(parts, node.values, strict=True):
             self.expect_bool(v, p)
-        fns = [p.fn for p in parts]
-        combine = k_and if isinstance(node.op, ast.And) else k_or
+        fns = tuple(p.fn for p in parts)
+        # Kleene: for 'and', false wins, then unknown, else true ('or' likewise with true); the
+        # operands have no effects, so the first deciding one ends the evaluation
+        decides, passes = (False, True) if isinstance(node.op, ast.And) else (True, False)
 
         def fn(env: Env) -> Any:
-            return combine([f(env) for f in fns])
+            unknown = False
+            for f in fns:
+                v = f(env)
+                if v is decides:
+                    return decides
+                if v is not passes:
+                    unknown = True
+            return UNKNOWN if unknown else passes
 
         return Compiled(BOOL, fn, _union(p.reads for p in parts), _union(p.params for p in parts))
 

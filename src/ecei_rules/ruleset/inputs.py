@@ -172,10 +172,16 @@ class AssessmentValidator:
     def __init__(self, root: Field) -> None:
         self.root = root
 
-    def validate(self, data: Any) -> tuple[dict[str, Any], list[Diagnostic]]:
-        """Return the normalised assessment and the list of problems (empty when valid)."""
+    def validate(self, data: Any, *, ignore_unknown: list[str] | None = None) -> tuple[dict[str, Any],
+                                                                                        list[Diagnostic]]:
+        """Return the normalised assessment and the list of problems (empty when valid).
+
+        With ``ignore_unknown`` (a list), fields the version does not declare are left out and
+        their JSON pointers appended to it, instead of being reported (A002): the same as
+        validating the data projected onto the declared inputs.
+        """
         diags: list[Diagnostic] = []
-        value = self._value(self.root, data, "", diags)
+        value = self._value(self.root, data, "", diags, ignore_unknown)
         if not isinstance(value, dict):
             return {}, diags
         return value, diags
@@ -185,7 +191,7 @@ class AssessmentValidator:
         diags.append(Diagnostic(code, message, pointer=pointer_of(pointer), suggestion=suggestion))
         return _ABSENT
 
-    def _value(self, f: Field, v: Any, p: Path, diags: list[Diagnostic]) -> Any:
+    def _value(self, f: Field, v: Any, p: Path, diags: list[Diagnostic], ignored: list[str] | None = None) -> Any:
         kind = f.kind
         if kind == "boolean":
             if type(v) is not bool:
@@ -252,7 +258,7 @@ class AssessmentValidator:
             ok = True
             assert f.items is not None
             for i, item in enumerate(v):
-                r = self._value(f.items, item, (p, i), diags) if item is not None else self._err(
+                r = self._value(f.items, item, (p, i), diags, ignored) if item is not None else self._err(
                     diags, "A003", (p, i), "a list item cannot be null")
                 ok = ok and r is not _ABSENT
                 out.append(r)
@@ -266,6 +272,9 @@ class AssessmentValidator:
             for key, item in v.items():
                 child = (p, key)
                 if key not in members:
+                    if ignored is not None:
+                        ignored.append(pointer_of(child))
+                        continue
                     what = "unknown field" if kind == "object" else f"not an id of the catalogue '{f.spec.catalogue}'"
                     self._err(diags, "A002", child, f"{_show(key)}: {what}", did_you_mean(key, members))
                     ok = False
@@ -276,7 +285,7 @@ class AssessmentValidator:
                         self._err(diags, "A001", child, "a required field cannot be null")
                         ok = False
                     continue
-                r = self._value(members[key], item, child, diags)
+                r = self._value(members[key], item, child, diags, ignored)
                 if r is _ABSENT:
                     ok = False
                 else:
