@@ -15,7 +15,7 @@ from ..logic import UNKNOWN
 from ..ruleset.load import Ruleset
 from ..ruleset.model import NONE_LABEL
 from .decision import Decision, Resolution
-from .fast import FastGroup, absent_inputs, run
+from .fast import FastGroup, absent_inputs, conjunction, run, score_value
 
 _MISSING = object()
 
@@ -70,15 +70,18 @@ def evaluate(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessment, *,
     Raises:
         AssessmentError: the assessment does not match the version's declared inputs.
     """
-    if isinstance(assessment, Assessment):
-        if assessment.ruleset_sha256 != ruleset.sha256:
-            validated = validate_assessment(ruleset, dict(assessment.data)).data
-        else:
-            validated = assessment.data
-    else:
-        validated = validate_assessment(ruleset, assessment).data
     plan = ruleset.plan
-    return run(plan, plan.fast, dict(validated), ruleset.sha256, resolution or _GIVEN)
+    return run(plan, plan.fast, dict(validated_data(ruleset, assessment)), ruleset.sha256, resolution or _GIVEN)
+
+
+def validated_data(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessment) -> Mapping[str, Any]:
+    """The normalised data of an assessment for this version: an :class:`Assessment` of this very
+    version as it is, anything else validated (raises AssessmentError)."""
+    if isinstance(assessment, Assessment):
+        if assessment.ruleset_sha256 == ruleset.sha256:
+            return assessment.data
+        return validate_assessment(ruleset, dict(assessment.data)).data
+    return validate_assessment(ruleset, assessment).data
 
 
 _GIVEN = Resolution.model_construct(method="given", reason="the caller chose this ruleset")
@@ -89,12 +92,7 @@ def decide_label(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessment) -
     without building the trace. Validates raw data like :func:`evaluate`; pass an
     :class:`Assessment` to skip validation.
     """
-    if isinstance(assessment, Assessment) and assessment.ruleset_sha256 == ruleset.sha256:
-        env: dict[str, Any] = dict(assessment.data)
-    else:
-        raw = dict(assessment.data) if isinstance(assessment, Assessment) else assessment
-        env = dict(validate_assessment(ruleset, raw).data)
-    label, valid_from, valid_until, _, _ = outline(ruleset, env)
+    label, valid_from, valid_until, _, _ = outline(ruleset, dict(validated_data(ruleset, assessment)))
     return label, valid_from, valid_until
 
 
@@ -114,38 +112,15 @@ def outline(ruleset: Ruleset, env: dict[str, Any], *,
         values[c.id] = v if v is True or v is False else UNKNOWN
     for comp in fast.composites:
         if isinstance(comp, FastGroup):
-            result: Any = True
-            for m in comp.members:
-                v = values[m]
-                if v is False:
-                    result = False
-                    break
-                if v is not True:
-                    result = UNKNOWN
-            values[comp.id] = result
+            values[comp.id] = conjunction(values, comp.members)
         else:
-            met = unknown = 0
-            for ref, weight in comp.weights:
-                v = values[ref]
-                if v is True:
-                    met += weight
-                elif v is UNKNOWN:
-                    unknown += weight
-            need, den = comp.required_num, comp.required_den
-            values[comp.id] = True if met * den >= need else (False if (met + unknown) * den < need else UNKNOWN)
+            values[comp.id] = score_value(comp, values)[0]
     label = NONE_LABEL
     undecided = False
     absent: list[tuple[str, ...]] = []
     memo: dict[str, tuple[str, ...]] = {}
     for tier in fast.tiers:
-        result = True
-        for r in tier.requires:
-            v = values[r]
-            if v is False:
-                result = False
-                break
-            if v is not True:
-                result = UNKNOWN
+        result = conjunction(values, tier.requires)
         if result is True:
             label = tier.label
         elif result is UNKNOWN:

@@ -186,6 +186,58 @@ class FastPlan:
         return parts
 
 
+def validity(plan: Plan, env: dict[str, Any], label: str) -> tuple[Any, Any, str | None, set[str]]:
+    """(valid_from, valid_until, the rule applied, the inputs read) for an awarded label; ``env``
+    holds the validated data and ``label``. The first rule for the label whose ``when`` is not
+    false decides: when it is true, its ``valid_until``; when unknown, no end date."""
+    reads: set[str] = set(plan.valid_from.reads)
+    start = plan.valid_from.fn(env)
+    valid_from = start if start is not UNKNOWN else None
+    for rule in plan.rules:
+        if label not in rule.spec.labels:
+            continue
+        applies = rule.when.fn(env) if rule.when is not None else True
+        if rule.when is not None:
+            reads |= rule.when.reads
+        if applies is False:
+            continue
+        if applies is True:
+            end = rule.valid_until.fn(env)
+            reads |= rule.valid_until.reads
+            return valid_from, end if end is not UNKNOWN else None, rule.spec.id, reads
+        break
+    return valid_from, None, None, reads
+
+
+def conjunction(values: dict[str, Any], refs: tuple[str, ...]) -> Any:
+    """Kleene conjunction of the values of ``refs``: false wins, then unknown, else true."""
+    result: Any = True
+    for ref in refs:
+        v = values[ref]
+        if v is False:
+            return False
+        if v is not True:
+            result = UNKNOWN
+    return result
+
+
+def score_value(score: FastScore, values: dict[str, Any]) -> tuple[Any, int, int]:
+    """(met, not met or unknown; met weight; unknown weight), the weights scaled to integers."""
+    met = unknown = 0
+    for ref, weight in score.weights:
+        v = values[ref]
+        if v is True:
+            met += weight
+        elif v is UNKNOWN:
+            unknown += weight
+    need, den = score.required_num, score.required_den
+    if met * den >= need:
+        return True, met, unknown
+    if (met + unknown) * den < need:
+        return False, met, unknown
+    return UNKNOWN, met, unknown
+
+
 def absent_inputs(fast: FastPlan, values: dict[str, Any], env: dict[str, Any], refs: tuple[str, ...],
                   memo: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
     """The absent inputs behind the unknown ones of ``refs`` (sorted), as :func:`run` finds them
@@ -306,52 +358,15 @@ def run(plan: Plan, fast: FastPlan, env: dict[str, Any], ruleset_sha256: str, re
         _set(obj, "__pydantic_private__", None)
         append(obj)
 
-    def missing_for(refs: tuple[str, ...]) -> tuple[str, ...]:
-        out: set[str] = set()
-        for ref in refs:
-            if values[ref] is UNKNOWN:
-                found = missing_of.get(ref)
-                if found is None:
-                    found = missing_of[ref] = missing_for(groups_members[ref])
-                out.update(found)
-        return tuple(sorted(out))
-
-    groups_members: dict[str, tuple[str, ...]] = {}
     groups: list[GroupResult] = []
     scores: list[ScoreResult] = []
     for comp in fast.composites:
         if isinstance(comp, FastGroup):
-            result: Any = True
-            for m in comp.members:
-                v = values[m]
-                if v is False:
-                    result = False
-                    break
-                if v is not True:
-                    result = UNKNOWN
-            values[comp.id] = result
-            groups_members[comp.id] = comp.members
+            result = values[comp.id] = conjunction(values, comp.members)
             groups.append(comp.results[result])
         else:
-            met = unknown = 0
-            score_missing: set[str] = set()
-            for ref, weight in comp.weights:
-                v = values[ref]
-                if v is True:
-                    met += weight
-                elif v is UNKNOWN:
-                    unknown += weight
-                    score_missing.update(missing_of[ref])
-            need = comp.required_num
-            den = comp.required_den
-            if met * den >= need:
-                value = True
-            elif (met + unknown) * den < need:
-                value = False
-            else:
-                value = UNKNOWN
+            value, met, unknown = score_value(comp, values)
             values[comp.id] = value
-            missing_of[comp.id] = tuple(sorted(score_missing))
             data = dict(comp.static)
             data["outcome"] = "met" if value is True else ("not_met" if value is False else "unknown")
             data["met_weight"] = fast.number(comp, met)
@@ -362,46 +377,21 @@ def run(plan: Plan, fast: FastPlan, env: dict[str, Any], ruleset_sha256: str, re
     tiers: list[TierResult] = []
     label = "none"
     for tier in fast.tiers:
-        result = True
-        for r in tier.requires:
-            v = values[r]
-            if v is False:
-                result = False
-                break
-            if v is not True:
-                result = UNKNOWN
+        result = conjunction(values, tier.requires)
         if result is True:
             label = tier.label
             tiers.append(fast.tier(tier, "met", ()))
         elif result is False:
             tiers.append(fast.tier(tier, "not_met", ()))
-        else:
-            tiers.append(fast.tier(tier, "unknown", missing_for(tier.requires)))
+        else:  # the criteria's absent reads are known: groups and scores are worked out from them
+            tiers.append(fast.tier(tier, "unknown", absent_inputs(fast, values, env, tier.requires, missing_of)))
     tiers.reverse()
 
-    valid_from = valid_until = None
-    rule_id = None
+    valid_from = valid_until = rule_id = None
     validity_inputs: dict[str, Any] = {}
     if label != "none":
         env["label"] = label
-        reads: set[str] = set()
-        start = plan.valid_from.fn(env)
-        valid_from = start if start is not UNKNOWN else None
-        reads |= plan.valid_from.reads
-        for rule in plan.rules:
-            if label not in rule.spec.labels:
-                continue
-            applies = rule.when.fn(env) if rule.when is not None else True
-            if rule.when is not None:
-                reads |= rule.when.reads
-            if applies is False:
-                continue
-            if applies is True:
-                end = rule.valid_until.fn(env)
-                valid_until = end if end is not UNKNOWN else None
-                rule_id = rule.spec.id
-                reads |= rule.valid_until.reads
-            break
+        valid_from, valid_until, rule_id, reads = validity(plan, env, label)
         for pointer in sorted(reads):
             node: Any = env
             for part in fast.split(pointer):

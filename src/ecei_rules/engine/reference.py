@@ -18,28 +18,15 @@ from ..ruleset.load import Ruleset
 from ..ruleset.model import NONE_LABEL, RulesetDocument
 from .compile import GroupPlan, ScorePlan
 from .decision import CriterionResult, Decision, GroupResult, Resolution, ScoreResult, TierResult
-from .evaluate import _MISSING, Assessment, lookup, validate_assessment
+from .evaluate import _MISSING, Assessment, lookup, validated_data
+from .fast import validity
 
 
 def evaluate_reference(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessment, *,
-             resolution: Resolution | None = None) -> Decision:
-    """The straightforward evaluator (one model per result, exact fractions): what :func:`evaluate` must equal.
-
-    Args:
-        ruleset: a loaded ruleset version.
-        assessment: raw assessment data (validated here) or an :class:`Assessment`.
-        resolution: how the version was chosen, recorded in the decision (default: given).
-
-    Raises:
-        AssessmentError: the assessment does not match the version's declared inputs.
-    """
-    if isinstance(assessment, Assessment):
-        if assessment.ruleset_sha256 != ruleset.sha256:
-            validated = validate_assessment(ruleset, dict(assessment.data)).data
-        else:
-            validated = assessment.data
-    else:
-        validated = validate_assessment(ruleset, assessment).data
+                       resolution: Resolution | None = None) -> Decision:
+    """The straightforward evaluator (one model per result, exact fractions): what
+    :func:`~ecei_rules.engine.evaluate.evaluate` must equal, with the same arguments."""
+    validated = validated_data(ruleset, assessment)
     plan = ruleset.plan
     doc: RulesetDocument = plan.doc
     env: dict[str, Any] = dict(validated)
@@ -99,28 +86,11 @@ def evaluate_reference(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessm
             missing=missing_for(tier.requires) if value is UNKNOWN else (),
         ))
 
-    valid_from = valid_until = None
-    rule_id = None
+    valid_from = valid_until = rule_id = None
     validity_reads: set[str] = set()
     if label != NONE_LABEL:
         env["label"] = label
-        start = plan.valid_from.fn(env)
-        valid_from = start if start is not UNKNOWN else None
-        validity_reads |= plan.valid_from.reads
-        for rule in plan.rules:
-            if label not in rule.spec.labels:
-                continue
-            applies = rule.when.fn(env) if rule.when is not None else True
-            if rule.when is not None:
-                validity_reads |= rule.when.reads
-            if applies is False:
-                continue
-            if applies is True:
-                end = rule.valid_until.fn(env)
-                valid_until = end if end is not UNKNOWN else None
-                rule_id = rule.spec.id
-                validity_reads |= rule.valid_until.reads
-            break
+        valid_from, valid_until, rule_id, validity_reads = validity(plan, env, label)
     validity_inputs = {}
     for pointer in sorted(validity_reads):
         found = lookup(validated, pointer)
