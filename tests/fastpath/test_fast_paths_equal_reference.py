@@ -14,6 +14,7 @@ every-construct ruleset (counts over unknown filters, decimal weights, nested gr
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from ecei_rules._canonical import canonical_bytes, canonical_json, to_json
 from ecei_rules.engine.evaluate import decide_label, evaluate, outline, validate_assessment
 from ecei_rules.engine.reference import evaluate_reference
 from ecei_rules.registry import Registry
+from ecei_rules.ruleset.inputs import _FAIL
 from ecei_rules.ruleset.load import Ruleset, load_ruleset
 from ecei_rules.testing.strategies import assessments
 
@@ -165,3 +167,65 @@ def test_validating_with_ignore_unknown_equals_projecting_then_validating(old: s
 
     check()
     assert left_out > 0  # the versions' inputs differ, so something was left out
+
+
+def _places(data: Any, path: tuple = ()) -> list[tuple]:
+    """Every position in a JSON value (as key paths), the root included."""
+    out = [path]
+    if isinstance(data, dict):
+        for key, value in data.items():
+            out.extend(_places(value, (*path, key)))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            out.extend(_places(value, (*path, i)))
+    return out
+
+
+# edges of the validator: out of range, too precise, too long, null items, and plain junk
+_edges = st.sampled_from([-1, -1000, 10**9, 2**53, 2**53 - 1, Decimal("-1"), Decimal("1000000"), Decimal("1.5"),
+                          Decimal("0.1234567890123456"), Decimal("1E+16"), 1.5, -0.5, "x" * 10_001, [None], {}, ""])
+_junk = st.one_of(_edges, _edges, st.none(), st.booleans(), st.integers(-(2**60), 2**60), st.floats(allow_nan=True),
+                  st.text(max_size=5), st.dates().map(str), st.just("2021-02-30"), st.lists(st.integers(), max_size=2),
+                  st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
+
+
+@pytest.mark.parametrize("name", list(RULESETS))
+def test_compiled_validation_equals_plain_validation_on_valid_and_broken_assessments(name: str) -> None:
+    """validate (compiled closures for the success path, the plain validator otherwise) gives
+    exactly what validate_plain gives: the normalised data and every diagnostic, with and without
+    ignore_unknown, on valid assessments and on assessments with one value replaced by junk, one
+    key removed or one unknown key added; and the compiled path does accept the valid ones."""
+    import copy
+
+    ruleset = RULESETS[name]
+    validator = ruleset.plan.validator
+
+    @settings(max_examples=max(settings.default.max_examples, 150))
+    @given(assessments(ruleset), st.data())
+    def check(raw: dict[str, Any], data: st.DataObject) -> None:
+        validator.validate(raw)  # compiles the closures on first use
+        assert validator._check is not None
+        accepted = validator._check(raw, "", None)
+        assert accepted is not _FAIL  # the compiled path takes every valid assessment
+        assert accepted == validator.validate_plain(raw)[0]
+        broken = copy.deepcopy(raw)
+        place = data.draw(st.sampled_from(_places(broken)[1:]))
+        parent = broken
+        for key in place[:-1]:
+            parent = parent[key]
+        action = data.draw(st.sampled_from(["replace", "remove", "add"]))
+        if action == "replace":
+            parent[place[-1]] = data.draw(_junk)
+        elif action == "remove":
+            parent.pop(place[-1])
+        elif isinstance(parent, dict):
+            parent["zz_unknown"] = 1
+        for target in (raw, broken):
+            assert validator.validate(target) == validator.validate_plain(target)
+            fast_ignored: list[str] = []
+            plain_ignored: list[str] = []
+            assert validator.validate(target, ignore_unknown=fast_ignored) == \
+                validator.validate_plain(target, ignore_unknown=plain_ignored)
+            assert fast_ignored == plain_ignored
+
+    check()

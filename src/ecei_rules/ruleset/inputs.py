@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -171,6 +171,7 @@ class AssessmentValidator:
 
     def __init__(self, root: Field) -> None:
         self.root = root
+        self._check: Checker | None = None
 
     def validate(self, data: Any, *, ignore_unknown: list[str] | None = None) -> tuple[dict[str, Any],
                                                                                         list[Diagnostic]]:
@@ -179,7 +180,24 @@ class AssessmentValidator:
         With ``ignore_unknown`` (a list), fields the version does not declare are left out and
         their JSON pointers appended to it, instead of being reported (A002): the same as
         validating the data projected onto the declared inputs.
+
+        A valid assessment is checked by closures compiled from the declared inputs on first
+        use; anything they do not accept is validated again by :meth:`validate_plain`, which
+        names every problem. Both give the same result (the property suite checks it).
         """
+        if self._check is None:
+            self._check = _checker(self.root)
+        ignored: list[str] | None = [] if ignore_unknown is not None else None
+        value = self._check(data, "", ignored)
+        if value is not _FAIL and isinstance(value, dict):
+            if ignore_unknown is not None and ignored:
+                ignore_unknown.extend(ignored)
+            return value, []
+        return self.validate_plain(data, ignore_unknown=ignore_unknown)
+
+    def validate_plain(self, data: Any, *, ignore_unknown: list[str] | None = None) -> tuple[dict[str, Any],
+                                                                                              list[Diagnostic]]:
+        """:meth:`validate`, value by value, collecting every problem with its JSON pointer."""
         diags: list[Diagnostic] = []
         value = self._value(self.root, data, "", diags, ignore_unknown)
         if not isinstance(value, dict):
@@ -314,6 +332,130 @@ class AssessmentValidator:
         if hi is not None and v > hi:
             return self._err(diags, "A004", p, f"{_show(v)} is above the maximum {hi}")
         return v
+
+
+_FAIL: Any = object()
+#: (value, where it sits, the list of ignored pointers or None) -> the normalised value, or _FAIL
+Checker = Callable[[Any, Path, "list[str] | None"], Any]
+_INFINITIES = (float("inf"), float("-inf"))
+
+
+def _ranged(f: Field) -> Callable[[Any], Any]:
+    lo, hi = f.spec.minimum, f.spec.maximum
+    if lo is None and hi is None:
+        return lambda v: v
+    return lambda v: _FAIL if (lo is not None and v < lo) or (hi is not None and v > hi) else v
+
+
+def _checker(f: Field) -> Checker:
+    """The success path of :meth:`AssessmentValidator.validate_plain` for one declared input,
+    compiled: the same normalised value when it accepts, _FAIL on anything it would report."""
+    kind = f.kind
+    ranged = _ranged(f)
+    if kind == "boolean":
+        return lambda v, p, ig: v if type(v) is bool else _FAIL
+    if kind == "integer":
+        return lambda v, p, ig: ranged(v) if type(v) is int and abs(v) <= MAX_INTEGER else _FAIL
+    if kind == "decimal":
+        def decimal(v: Any, p: Path, ig: list[str] | None) -> Any:
+            cls = type(v)
+            if cls is int:
+                return ranged(v) if abs(v) <= MAX_INTEGER else _FAIL
+            if cls is float:
+                if v != v or v in _INFINITIES:
+                    return _FAIL
+                v = Decimal(repr(v))
+            elif not isinstance(v, Decimal):
+                return _FAIL
+            if not v.is_finite() or abs(v.adjusted()) > 15 or significant_digits(v) > MAX_SIGNIFICANT_DIGITS:
+                return _FAIL
+            return ranged(v)
+
+        return decimal
+    if kind == "date":
+        def date(v: Any, p: Path, ig: list[str] | None) -> Any:
+            if isinstance(v, dt.datetime):
+                return _FAIL
+            if isinstance(v, dt.date):
+                return v
+            if not isinstance(v, str) or not _DATE.match(v):
+                return _FAIL
+            try:
+                return dt.date.fromisoformat(v)
+            except ValueError:
+                return _FAIL
+
+        return date
+    if kind in ("string", "enum"):
+        values = f.spec.values or ()
+        enum = kind == "enum"
+        pattern = f.pattern
+        ids = f.catalogue_ids if f.spec.catalogue else None
+
+        def string(v: Any, p: Path, ig: list[str] | None) -> Any:
+            if not isinstance(v, str) or len(v) > MAX_STRING or (enum and v not in values):
+                return _FAIL
+            if (pattern is not None and not pattern.fullmatch(v)) or (ids is not None and v not in ids):
+                return _FAIL
+            return v
+
+        return string
+    if kind == "list":
+        assert f.items is not None
+        item = _checker(f.items)
+
+        def items(v: Any, p: Path, ig: list[str] | None) -> Any:
+            if not isinstance(v, list) or len(v) > MAX_ITEMS:
+                return _FAIL
+            out = []
+            for i, x in enumerate(v):
+                r = item(x, (p, i), ig) if x is not None else _FAIL
+                if r is _FAIL:
+                    return _FAIL
+                out.append(r)
+            return out
+
+        return items
+    if kind in ("object", "map"):
+        members = f.fields if kind == "object" else f.entries
+        checkers = {key: _checker(sub) for key, sub in members.items()}
+        required = tuple(key for key, sub in members.items() if sub.required)
+        defaults = tuple(key for key, sub in members.items()
+                         if not sub.required and sub.kind == "list" and sub.spec.default == [])
+        checks = f.checks
+
+        def obj(v: Any, p: Path, ig: list[str] | None) -> Any:
+            if not isinstance(v, dict):
+                return _FAIL
+            result: dict[str, Any] = {}
+            for key, x in v.items():
+                check = checkers.get(key)
+                if check is None:
+                    if ig is None:
+                        return _FAIL
+                    ig.append(pointer_of((p, key)))
+                    continue
+                if x is None:  # null is "not known", like an absent field
+                    if key in required:
+                        return _FAIL
+                    continue
+                r = check(x, (p, key), ig)
+                if r is _FAIL:
+                    return _FAIL
+                result[key] = r
+            for key in required:
+                if key not in result:
+                    return _FAIL
+            for key in defaults:
+                if key not in result:
+                    result[key] = []
+            for compiled, _, _ in checks:
+                if compiled.fn(result) is False:
+                    return _FAIL
+            return result
+
+        return obj
+    return lambda v, p, ig: v
 
 
 def _show(v: Any) -> str:
