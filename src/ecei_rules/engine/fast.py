@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pydantic import BaseModel
 
 from ..logic import UNKNOWN
+from ..ruleset.expr import walk_keys
 from .decision import CriterionResult, Decision, GroupResult, ScoreResult, TierResult
 
 if TYPE_CHECKING:
@@ -260,32 +261,6 @@ def absent_inputs(fast: FastPlan, values: dict[str, Any], env: dict[str, Any], r
     return tuple(sorted(out))
 
 
-def _walker(parts: tuple[str, ...]) -> Any:
-    """env -> the value at these keys, or the missing marker."""
-    first, rest = parts[0], parts[1:]
-    missing = _MISSING
-    if not rest:
-        return lambda env: env.get(first, missing)
-    if len(rest) == 1:
-        second = rest[0]
-
-        def walk2(env: dict[str, Any]) -> Any:
-            v = env.get(first, missing)
-            return v.get(second, missing) if v.__class__ is dict else missing
-
-        return walk2
-
-    def walk(env: dict[str, Any]) -> Any:
-        v = env.get(first, missing)
-        for k in rest:
-            if v.__class__ is not dict:
-                return missing
-            v = v.get(k, missing)
-        return v
-
-    return walk
-
-
 def _reader(pointers: tuple[str, ...]) -> Any:
     """env -> ({pointer: value} of the pointers present, the pointers absent), pointers in order."""
     missing = _MISSING
@@ -294,7 +269,7 @@ def _reader(pointers: tuple[str, ...]) -> Any:
         return lambda env: ({}, empty)
     if len(pointers) == 1:
         pointer = pointers[0]
-        get = _walker(split_pointer(pointer))
+        get = walk_keys(split_pointer(pointer), _MISSING)
         absent = (pointer,)
 
         def read_one(env: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]:
@@ -304,7 +279,7 @@ def _reader(pointers: tuple[str, ...]) -> Any:
             return {pointer: v}, ()
 
         return read_one
-    walkers = tuple((p, _walker(split_pointer(p))) for p in pointers)
+    walkers = tuple((p, walk_keys(split_pointer(p), _MISSING)) for p in pointers)
 
     def read_many(env: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]:
         found: dict[str, Any] = {}

@@ -136,36 +136,28 @@ def _const(value: Any) -> Fn:
     return lambda env: value
 
 
-def _walk(keys: tuple[str, ...]) -> Fn:
-    """Read ``env[k0][k1]...``: UNKNOWN as soon as a key is absent or a value is not an object
-    (what a chain of one-key reads gives, in one call)."""
+def walk_keys(keys: tuple[str, ...], absent: Any = UNKNOWN) -> Fn:
+    """Read ``env[k0][k1]...``: ``absent`` as soon as a key is missing or a value is not an
+    object (what a chain of one-key reads gives, in one call)."""
+    if len(keys) == 1:
+        (k0,) = keys
+        return lambda env: env.get(k0, absent)
     if len(keys) == 2:
         k0, k1 = keys
 
         def walk2(env: Env) -> Any:
-            v = env.get(k0, UNKNOWN)
-            return v.get(k1, UNKNOWN) if type(v) is dict else UNKNOWN
+            v = env.get(k0, absent)
+            return v.get(k1, absent) if type(v) is dict else absent
 
         return walk2
-    if len(keys) == 3:
-        k0, k1, k2 = keys
-
-        def walk3(env: Env) -> Any:
-            v = env.get(k0, UNKNOWN)
-            if type(v) is not dict:
-                return UNKNOWN
-            v = v.get(k1, UNKNOWN)
-            return v.get(k2, UNKNOWN) if type(v) is dict else UNKNOWN
-
-        return walk3
     first, rest = keys[0], keys[1:]
 
     def walk(env: Env) -> Any:
-        v = env.get(first, UNKNOWN)
+        v = env.get(first, absent)
         for k in rest:
             if type(v) is not dict:
-                return UNKNOWN
-            v = v.get(k, UNKNOWN)
+                return absent
+            v = v.get(k, absent)
         return v
 
     return walk
@@ -176,34 +168,29 @@ _OPS: dict[str, Callable[[Any, Any], Any]] = {
 }
 
 
+_SWAPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
+
+
 def _compare_fn(symbol: str, af: Fn, bf: Fn, a_const: bool, b_const: bool) -> Fn:
-    """``compare(symbol, af(env), bf(env))``, with a constant side read once at compile time."""
+    """``compare(symbol, af(env), bf(env))``, with a constant side read once at compile time
+    (a constant on the left is moved to the right: ``k < x`` is ``x > k``)."""
+    if a_const and not b_const:
+        symbol, af, bf = _SWAPPED[symbol], bf, af
+        b_const = True
     op = _OPS[symbol]
-    if b_const:
-        k = bf({})
-        if k is not UNKNOWN and not isinstance(k, Interval):
-            def vs_const(env: Env) -> Any:
-                x = af(env)
-                if x is UNKNOWN:
-                    return UNKNOWN
-                if x.__class__ is Interval:
-                    return compare(symbol, x, k)
-                return op(x, k)
+    k = bf({}) if b_const else UNKNOWN
+    if k is UNKNOWN or isinstance(k, Interval):
+        return lambda env: compare(symbol, af(env), bf(env))
 
-            return vs_const
-    if a_const:
-        k = af({})
-        if k is not UNKNOWN and not isinstance(k, Interval):
-            def const_vs(env: Env) -> Any:
-                y = bf(env)
-                if y is UNKNOWN:
-                    return UNKNOWN
-                if y.__class__ is Interval:
-                    return compare(symbol, k, y)
-                return op(k, y)
+    def vs_const(env: Env) -> Any:
+        x = af(env)
+        if x is UNKNOWN:
+            return UNKNOWN
+        if x.__class__ is Interval:
+            return compare(symbol, x, k)
+        return op(x, k)
 
-            return const_vs
-    return lambda env: compare(symbol, af(env), bf(env))
+    return vs_const
 
 
 _UNKNOWN_FN: Fn = _const(UNKNOWN)
@@ -340,7 +327,7 @@ class _Compiler:
         path = None if base.path is None else base.path + "/" + key.replace("~", "~0").replace("/", "~1")
         if base.keys is not None:  # a path from an input: walk all its keys in one closure
             keys = (*base.keys, key)
-            return Compiled(fty, _walk(keys), base.reads, base.params, path, keys=keys)
+            return Compiled(fty, walk_keys(keys), base.reads, base.params, path, keys=keys)
         get = base.fn
 
         def fn(env: Env) -> Any:
