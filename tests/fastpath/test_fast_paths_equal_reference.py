@@ -5,8 +5,10 @@
 * ``decide_label`` and ``outline`` (no trace) against the label, validity and unknown tiers'
   missing inputs of the reference decision;
 * ``Decision.to_json`` (built field by field) against ``to_json(model_dump())``;
-* ``canonical_json`` (the standard library's encoder where it is safe) and
-  ``Decision.canonical_text`` (remembered text for the constant parts) against ``rfc8785``.
+* ``canonical_json`` (the standard library's encoder where it is safe),
+  ``Decision.canonical_text`` (remembered text for the constant parts) and ``decision_text``
+  (decided and written in one pass by generated code, criteria remembered by the values they
+  read) against ``rfc8785``.
 
 Assessments come from the threshold-aware strategy for every shipped version and for the
 every-construct ruleset (counts over unknown filters, decimal weights, nested groups).
@@ -24,7 +26,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ecei_rules._canonical import canonical_bytes, canonical_json, to_json
-from ecei_rules.engine.evaluate import decide_label, evaluate, outline, validate_assessment
+from ecei_rules.engine.evaluate import decide_label, decision_text, evaluate, outline, validate_assessment
 from ecei_rules.engine.reference import evaluate_reference
 from ecei_rules.registry import Registry
 from ecei_rules.ruleset.inputs import _FAIL
@@ -69,6 +71,8 @@ def test_fast_evaluate_equals_the_reference_evaluator_and_serialises_alike(name:
         expected = rfc8785.dumps(to_json(reference.model_dump(mode="python")))
         assert canonical_bytes(fast_json) == expected
         assert fast.canonical_text().encode("utf-8") == expected
+        assert decision_text(ruleset, validated).encode("utf-8") == expected  # decided and written in one pass
+        assert decision_text(ruleset, raw).encode("utf-8") == expected
         assert decide_label(ruleset, validated) == (reference.label, reference.valid_from, reference.valid_until)
         assert decide_label(ruleset, raw) == (reference.label, reference.valid_from, reference.valid_until)
         label, valid_from, valid_until, undecided, absent = outline(ruleset, dict(validated.data), missing=True)
@@ -194,7 +198,9 @@ def test_compiled_validation_equals_plain_validation_on_valid_and_broken_assessm
     """validate (compiled closures for the success path, the plain validator otherwise) gives
     exactly what validate_plain gives: the normalised data and every diagnostic, with and without
     ignore_unknown, on valid assessments and on assessments with one value replaced by junk, one
-    key removed or one unknown key added; and the compiled path does accept the valid ones."""
+    key removed or one unknown key added; and the compiled path does accept the valid ones.
+    validate_unordered (generated code) gives the same values for valid data and None for
+    invalid data, and accepts every valid assessment."""
     import copy
 
     ruleset = RULESETS[name]
@@ -227,5 +233,14 @@ def test_compiled_validation_equals_plain_validation_on_valid_and_broken_assessm
             assert validator.validate(target, ignore_unknown=fast_ignored) == \
                 validator.validate_plain(target, ignore_unknown=plain_ignored)
             assert fast_ignored == plain_ignored
+            # the generated, unordered path: the same values when the data is valid with no
+            # undeclared field, None otherwise
+            normalised, problems = validator.validate_plain(target)
+            unordered = validator.validate_unordered(target)
+            if problems:
+                assert unordered is None
+            else:
+                assert unordered == normalised
+        assert validator.validate_unordered(raw) is not None  # the generated path takes every valid assessment
 
     check()

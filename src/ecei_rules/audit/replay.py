@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from .._canonical import canonical_bytes, to_json
 from ..compare.bump import project
 from ..engine.decision import Resolution
-from ..engine.evaluate import evaluate
+from ..engine.evaluate import decision_text, evaluate
 from ..errors import AssessmentError, ResolutionError, RulesetError
 from ..registry import Registry
 from ..ruleset.load import Ruleset
@@ -168,6 +168,17 @@ class _Rulesets:
         self.registry = registry
         self.by_hash: dict[str, Ruleset] = {}
         self.scanned: set[str] = set()
+        self.resolutions: dict[tuple[str, str], Resolution] = {}
+
+    def resolution(self, method: str, reason: str) -> Resolution:
+        """A record's resolution as a model, remembered (raises ValidationError for wrong values)."""
+        key = (method, reason)
+        found = self.resolutions.get(key)
+        if found is None:
+            found = Resolution.model_validate({"method": method, "reason": reason})
+            if len(self.resolutions) < 256:
+                self.resolutions[key] = found
+        return found
 
     def find(self, methodology: str, version: str, sha256: str) -> tuple[Ruleset | None, str]:
         if sha256 in self.by_hash:
@@ -209,11 +220,21 @@ def _differences(recorded: dict[str, Any], replayed: dict[str, Any]) -> dict[str
     return out
 
 
-_DECODER = json.JSONDecoder()
-_STRING = r'"(?:[^"\\]|\\.)*"'
-_MIDDLE = re.compile(rf',"engine_version":({_STRING}),"format":(-?(?:0|[1-9]\d*)),"hash":({_STRING}),"input":')
-_TAIL_KEYS = {"input_sha256", "methodology", "prev_hash", "record_id", "resolution", "ruleset_sha256", "seq",
-              "version"}
+# The canonical layout of a record whose strings need no escapes (anything else is replayed the
+# slow way): the members before the decision, between it and the input, and after the input.
+_PLAIN = r'"([^"\\\x00-\x1f]*)"'
+_HEAD = re.compile(rf'\{{"decided_at":{_PLAIN},"decision":')
+_MIDDLE = re.compile(rf',"engine_version":{_PLAIN},"format":(-?(?:0|[1-9]\d*)),"hash":{_PLAIN},"input":')
+_TAIL = re.compile(rf',"input_sha256":{_PLAIN},"methodology":{_PLAIN},"prev_hash":{_PLAIN},"record_id":{_PLAIN},'
+                   rf'"resolution":\{{"method":{_PLAIN},"reason":{_PLAIN}\}},"ruleset_sha256":{_PLAIN},'
+                   rf'"seq":([1-9]\d*),"version":{_PLAIN}\}}')
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+_STRICT = json.JSONDecoder(parse_constant=_no_constant)
 
 
 def reproduced(text: str, rulesets: _Rulesets) -> bool:
@@ -221,36 +242,36 @@ def reproduced(text: str, rulesets: _Rulesets) -> bool:
     version it names, gives its decision byte for byte.
 
     The record's own layout is used to find its parts without parsing the decision: the
-    recorded decision text is compared with the canonical text of the new decision. False
-    means "not shown here" (another layout, an unknown version, any difference): the caller
-    then replays the record the slow way, which says what differs.
+    recorded decision text is compared with the canonical text of the new decision, written
+    directly (:func:`ecei_rules.engine.evaluate.decision_text`). False means "not shown
+    here" (another layout, a string with escapes outside the input and decision, an unknown
+    version, any difference): the caller then replays the record the slow way, which says
+    what differs.
     """
-    if not text.startswith('{"decided_at":"'):
+    head = _HEAD.match(text)
+    if head is None:
+        return False
+    start = head.end()
+    # no string in the tail holds a quote, so the last '","input_sha256":"' begins the tail
+    tail_at = text.rfind(',"input_sha256":"', start)
+    tail = _TAIL.fullmatch(text, tail_at) if tail_at > 0 else None
+    if tail is None:
+        return False
+    # searched backwards over the input only; wherever it is found, the decision is accepted only
+    # when the text is exactly these parts, each a complete JSON value (so it parses to them)
+    stop = text.rfind(',"engine_version":"', start, tail_at)
+    middle = _MIDDLE.match(text, stop) if stop > 0 else None
+    if middle is None:
         return False
     try:
-        decided_at, end = _DECODER.raw_decode(text, 14)
-        if not text.startswith(',"decision":', end):
-            return False
-        start = end + 12
-        stop = text.find(',"engine_version":"', start)
-        middle = _MIDDLE.match(text, stop) if stop > 0 else None
-        tail_at = text.rfind(',"input_sha256":"')
-        if middle is None or tail_at < middle.end():
-            return False
-        tail = json.loads("{" + text[tail_at + 1:])
-        if not isinstance(tail, dict) or tail.keys() != _TAIL_KEYS:
-            return False
-        record = DecisionRecord.model_validate({
-            "decided_at": decided_at, "decision": {}, "engine_version": json.loads(middle.group(1)),
-            "format": int(middle.group(2)), "hash": json.loads(middle.group(3)),
-            "input": json.loads(text[middle.end():tail_at]), **tail})
-        ruleset, _ = rulesets.find(record.methodology, record.version, record.ruleset_sha256)
+        resolution = rulesets.resolution(tail.group(5), tail.group(6))
+        ruleset, _ = rulesets.find(tail.group(2), tail.group(9), tail.group(7))
         if ruleset is None:
             return False
-        decision = evaluate(ruleset, record.input, resolution=Resolution.model_validate(record.resolution))
+        data = _STRICT.decode(text[middle.end():tail_at])
+        expected = decision_text(ruleset, data, resolution=resolution)
     except (ValueError, ValidationError, AssessmentError):
         return False
-    expected = decision.canonical_text()
     return start + len(expected) == stop and text.startswith(expected, start)
 
 

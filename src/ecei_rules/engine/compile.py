@@ -21,6 +21,7 @@ from ..ruleset.inputs import AssessmentValidator, Field, InputResolver
 from ..ruleset.model import NONE_LABEL, Criterion, Group, InputSpec, Parameter, RulesetDocument, Score, ValidityRule
 from .decision import ParameterUse
 from .fast import FastPlan
+from .text import TextPlan
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,11 @@ class Plan:
     def fast(self) -> FastPlan:
         """The constants :func:`ecei_rules.evaluate` runs with, worked out on first use."""
         return FastPlan(self)
+
+    @functools.cached_property
+    def text(self) -> TextPlan:
+        """The constants and memo tables of :func:`ecei_rules.engine.evaluate.decision_text`."""
+        return TextPlan(self)
 
 
 def param_type(p: Parameter) -> Ty:

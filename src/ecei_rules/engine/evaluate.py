@@ -16,6 +16,7 @@ from ..ruleset.load import Ruleset
 from ..ruleset.model import NONE_LABEL
 from .decision import Decision, Resolution
 from .fast import FastGroup, absent_inputs, conjunction, run, score_value
+from .text import write
 
 _MISSING = object()
 
@@ -72,6 +73,20 @@ def evaluate(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessment, *,
     """
     plan = ruleset.plan
     return run(plan, plan.fast, dict(validated_data(ruleset, assessment)), ruleset.sha256, resolution or _GIVEN)
+
+
+def decision_text(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessment, *,
+                  resolution: Resolution | None = None) -> str:
+    """``evaluate(ruleset, assessment, resolution=resolution).canonical_text()``, byte for byte,
+    written directly without building the decision (see :mod:`ecei_rules.engine.text`).
+
+    Raises:
+        AssessmentError: the assessment does not match the version's declared inputs.
+    """
+    plan = ruleset.plan
+    data = None if isinstance(assessment, Assessment) else plan.validator.validate_unordered(assessment)
+    env = dict(validated_data(ruleset, assessment)) if data is None else data
+    return write(plan.text, env, ruleset.sha256, resolution or _GIVEN)
 
 
 def validated_data(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessment) -> Mapping[str, Any]:

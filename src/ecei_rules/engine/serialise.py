@@ -31,6 +31,7 @@ _shared: dict[int, tuple[object, str]] = {}
 _criteria: dict[tuple[str, str, str | None, str], tuple[object, str, str]] = {}
 _weights: dict[tuple[tuple[str, Any], ...], str] = {}
 _fragments: dict[tuple[Any, ...], str] = {}
+_layouts: dict[tuple[Any, ...], tuple[tuple[str, str], ...]] = {}
 # values whose text depends only on their class and value (equal values, equal text)
 _SCALARS = frozenset({str, bool, int, Decimal, dt.date})
 
@@ -81,14 +82,24 @@ def _value(value: Any) -> str:
         return f'"{value.isoformat()}"'
     if value is None:
         return "null"
+    if cls is list or cls is tuple:
+        return "[" + ",".join([_value(v) for v in value]) + "]"
+    if cls is dict:
+        return _keyed(value, _value)
     return canonical_json([to_json(value)])[1:-1].decode("utf-8")
 
 
 def _keyed(mapping: dict[str, Any], write: Any) -> str:
-    keys = sorted(mapping)
-    if not all(k.isascii() for k in keys):
-        return canonical_json({str(k): to_json(v) for k, v in mapping.items()}).decode("utf-8")
-    return "{" + ",".join(_string(k) + ":" + write(mapping[k]) for k in keys) + "}"
+    keys = tuple(mapping)
+    layout = _layouts.get(keys)
+    if layout is None:  # the members in canonical order with their '"key":', per set of keys
+        if not all(k.__class__ is str and k.isascii() for k in keys):
+            return canonical_json({str(k): to_json(v) for k, v in mapping.items()}).decode("utf-8")
+        layout = tuple((k, _string(k) + ":") for k in sorted(keys))
+        if len(_layouts) >= _LIMIT:
+            _layouts.clear()
+        _layouts[keys] = layout
+    return "{" + ",".join([key + write(mapping[k]) for k, key in layout]) + "}"
 
 
 def _strings_list(values: tuple[str, ...]) -> str:
@@ -182,14 +193,19 @@ def decision_text(d: Decision) -> str:
 
 def _middle(c: Any) -> str:
     """``{inputs},"missing":[...],"outcome":"..."`` of a criterion result."""
-    inputs = c.inputs
+    return middle(c.inputs, c.missing, c.outcome)
+
+
+def middle(inputs: dict[str, Any], missing: tuple[str, ...], outcome: str) -> str:
+    """``{inputs},"missing":[...],"outcome":"..."``: the part of a criterion's text that
+    depends on the assessment."""
     if len(inputs) == 1:
         ((k, v),) = inputs.items()
         read = f"{{{_string(k)}:{_value(v)}}}" if k.isascii() else _keyed(inputs, _value)
     else:
         read = _keyed(inputs, _value)
-    missing = _strings_list(c.missing) if c.missing else "[]"
-    return f'{read},"missing":{missing},"outcome":"{c.outcome}"'
+    gone = _strings_list(missing) if missing else "[]"
+    return f'{read},"missing":{gone},"outcome":"{outcome}"'
 
 
 def _group(g: Any) -> str:

@@ -172,6 +172,7 @@ class AssessmentValidator:
     def __init__(self, root: Field) -> None:
         self.root = root
         self._check: Checker | None = None
+        self._unordered: Callable[[Any], Any] | None = None
 
     def validate(self, data: Any, *, ignore_unknown: list[str] | None = None) -> tuple[dict[str, Any],
                                                                                         list[Diagnostic]]:
@@ -194,6 +195,18 @@ class AssessmentValidator:
                 ignore_unknown.extend(ignored)
             return value, []
         return self.validate_plain(data, ignore_unknown=ignore_unknown)
+
+    def validate_unordered(self, data: Any) -> dict[str, Any] | None:
+        """The normalised assessment when it is valid and has no field the version does not
+        declare, else None (then :meth:`validate` names the problems). For a caller that reads
+        the data by key only, such as the decision writer: the values are those of
+        :meth:`validate`, but an object's members come in declared order, not the input's.
+        Straight-line code generated from the declared inputs does the checking.
+        """
+        if self._unordered is None:
+            self._unordered = _generate(self.root)
+        value = self._unordered(data)
+        return None if value is _FAIL else value
 
     def validate_plain(self, data: Any, *, ignore_unknown: list[str] | None = None) -> tuple[dict[str, Any],
                                                                                               list[Diagnostic]]:
@@ -338,6 +351,17 @@ _FAIL: Any = object()
 #: (value, where it sits, the list of ignored pointers or None) -> the normalised value, or _FAIL
 Checker = Callable[[Any, Path, "list[str] | None"], Any]
 _INFINITIES = (float("inf"), float("-inf"))
+#: Results remembered per decimal or date input (floats and strings seen before).
+MEMO_LIMIT = 4096
+
+
+def _date(v: Any) -> Any:
+    if not isinstance(v, str) or not _DATE.match(v):
+        return _FAIL
+    try:
+        return dt.date.fromisoformat(v)
+    except ValueError:
+        return _FAIL
 
 
 def _ranged(f: Field) -> Callable[[Any], Any]:
@@ -357,33 +381,48 @@ def _checker(f: Field) -> Checker:
     if kind == "integer":
         return lambda v, p, ig: ranged(v) if type(v) is int and abs(v) <= MAX_INTEGER else _FAIL
     if kind == "decimal":
+        floats: dict[float, Any] = {}  # a float's result, remembered (not zero: -0.0 == 0.0)
+
         def decimal(v: Any, p: Path, ig: list[str] | None) -> Any:
             cls = type(v)
             if cls is int:
                 return ranged(v) if abs(v) <= MAX_INTEGER else _FAIL
             if cls is float:
+                found = floats.get(v)
+                if found is not None:
+                    return found
                 if v != v or v in _INFINITIES:
                     return _FAIL
-                v = Decimal(repr(v))
-            elif not isinstance(v, Decimal):
+                r = _decimal(Decimal(repr(v)))
+                if v and len(floats) < MEMO_LIMIT:
+                    floats[v] = r
+                return r
+            if not isinstance(v, Decimal):
                 return _FAIL
+            return _decimal(v)
+
+        def _decimal(v: Decimal) -> Any:
             if not v.is_finite() or abs(v.adjusted()) > 15 or significant_digits(v) > MAX_SIGNIFICANT_DIGITS:
                 return _FAIL
             return ranged(v)
 
         return decimal
     if kind == "date":
+        dates: dict[str, Any] = {}  # a string's result, remembered
+
         def date(v: Any, p: Path, ig: list[str] | None) -> Any:
+            if v.__class__ is str:
+                found = dates.get(v)
+                if found is None:
+                    found = _date(v)
+                    if len(dates) < MEMO_LIMIT:
+                        dates[v] = found
+                return found
             if isinstance(v, dt.datetime):
                 return _FAIL
             if isinstance(v, dt.date):
                 return v
-            if not isinstance(v, str) or not _DATE.match(v):
-                return _FAIL
-            try:
-                return dt.date.fromisoformat(v)
-            except ValueError:
-                return _FAIL
+            return _date(v)
 
         return date
     if kind in ("string", "enum"):
@@ -456,6 +495,74 @@ def _checker(f: Field) -> Checker:
 
         return obj
     return lambda v, p, ig: v
+
+
+def _generate(root: Field) -> Callable[[Any], Any]:
+    """The success path of :func:`_checker` (without ignored fields) as straight-line code: one
+    function per object or map, each declared member read by key and its value checked in
+    place (booleans and integers) or by its compiled checker. Members come out in declared
+    order, not the input's. Only generated names and numbers go into the source: keys,
+    bounds and checkers are bound in its namespace.
+    """
+    ns: dict[str, Any] = {"F": _FAIL, "M": _MISSING, "MAXI": MAX_INTEGER}
+    functions: list[str] = []
+
+    def const(prefix: str, value: Any) -> str:
+        name = f"{prefix}{len(ns)}"
+        ns[name] = value
+        return name
+
+    def obj(f: Field) -> str:
+        name = f"o{len(functions)}"
+        functions.append("")  # this function's place, filled below (nested ones come after it)
+        index = len(functions) - 1
+        members = f.fields if f.kind == "object" else f.entries
+        lines = [f"def {name}(v):", "    if v.__class__ is not dict:", "        return F", "    r = {}", "    n = 0"]
+        for key, sub in members.items():
+            k = const("K", key)
+            lines += [f"    x = v.get({k}, M)", "    if x is not M:", "        n += 1", "        if x is not None:"]
+            lines += ["            " + line for line in leaf(sub)]
+            lines.append(f"            r[{k}] = x")
+            if sub.required:
+                lines += ["        else:", "            return F", "    else:", "        return F"]
+            elif sub.kind == "list" and sub.spec.default == []:
+                lines += [f"    if {k} not in r:", f"        r[{k}] = []"]
+        lines += ["    if n != len(v):", "        return F"]  # a key that is not declared
+        for compiled, _, _ in f.checks:
+            lines += [f"    if {const('C', compiled.fn)}(r) is False:", "        return F"]
+        lines.append("    return r")
+        functions[index] = "\n".join(lines)
+        return name
+
+    def leaf(sub: Field) -> list[str]:
+        kind = sub.kind
+        if kind == "boolean":
+            return ["if x.__class__ is not bool:", "    return F"]
+        if kind == "integer":
+            out = ["if x.__class__ is not int or not -MAXI <= x <= MAXI:", "    return F"]
+            lo, hi = sub.spec.minimum, sub.spec.maximum
+            if lo is not None:
+                out += [f"if x < {const('L', lo)}:", "    return F"]
+            if hi is not None:
+                out += [f"if x > {const('H', hi)}:", "    return F"]
+            return out
+        if kind in ("object", "map"):
+            call = obj(sub)
+        else:  # decimals, dates, strings, lists: their compiled checker (with its memo)
+            return [f"x = {const('X', _checker(sub))}(x, '', None)", "if x is F:", "    return F"]
+        return [f"x = {call}(x)", "if x is F:", "    return F"]
+
+    root_name = obj(root)
+    exec(compile("\n\n".join(functions), "<ecei-rules: validate>", "exec"), ns)  # names only, see above
+    function: Callable[[Any], Any] = ns[root_name]
+    return function
+
+
+class _Absent:
+    __slots__ = ()
+
+
+_MISSING = _Absent()
 
 
 def _show(v: Any) -> str:

@@ -1,0 +1,323 @@
+"""A decision's canonical JSON text, decided and written in one pass, without the models.
+
+:func:`ecei_rules.engine.evaluate.decision_text` gives ``evaluate(...).canonical_text()``
+byte for byte; replay and the batch's JSON output need the text, not the models.
+
+Most of a decision's text does not depend on the assessment, and what does is a function
+of few values. A criterion's outcome and its part of the trace (the inputs it read, the
+absent ones, the outcome) depend only on the values at the pointers it reads: its
+condition reads nothing else (parameters are constants and the language has no clock).
+So each criterion remembers, for the values it has seen, its outcome, its absent inputs
+and its text; an assessment whose values it has seen costs a key walk and a dictionary
+look-up per criterion, and its condition is not run again. Values are told apart by class
+and value (``true`` is not ``1``); lists and objects are not remembered, their criteria
+are decided every time. Each table holds at most :data:`MEMO_LIMIT` entries.
+
+The property suite checks the text against :meth:`Decision.canonical_text` of
+:func:`ecei_rules.evaluate` and of the reference evaluator, on generated assessments of
+every shipped version and of the every-construct ruleset.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import suppress
+from typing import TYPE_CHECKING, Any
+
+from ..logic import UNKNOWN
+from .fast import _MISSING, FastCriterion, FastGroup, absent_inputs, split_pointer, validity
+from .serialise import (
+    _group,
+    _keyed,
+    _nullable,
+    _number,
+    _parameter,
+    _parameters,
+    _string,
+    _tier,
+    _value,
+    _weights_text,
+    middle,
+)
+
+if TYPE_CHECKING:
+    from .compile import Plan
+    from .decision import Resolution
+    from .fast import FastPlan, FastScore, FastTier
+
+#: Values remembered per criterion (and (met, unknown) weights per score).
+MEMO_LIMIT = 2048
+
+# (value, the criterion's inputs/missing/outcome text)
+Entry = tuple[Any, str]
+#: env, add -> (label, the groups' texts, the scores' texts, the tiers' texts), the criteria's
+#: texts added in order
+Decide = Callable[[dict[str, Any], Callable[[str], None]], tuple[str, str, str, str]]
+
+
+def _decider(c: FastCriterion, memo: dict[Any, Entry]) -> Callable[[dict[str, Any], Any], Entry]:
+    """Decide a criterion and write its text; remember it under ``key`` (the classes and values
+    it read) unless the key cannot be hashed or the table is full."""
+    fn, reader = c.fn, c.inputs
+
+    def decide(env: dict[str, Any], key: Any) -> Entry:
+        try:
+            hash(key)
+        except TypeError:  # a list or an object was read: looked up by its frozen form
+            key = tuple([_frozen(v) if v.__class__ is list or v.__class__ is dict else v for v in key])
+            found = memo.get(key)
+            if found is not None:
+                return found
+        value = fn(env)
+        if value is True:
+            name = "met"
+        elif value is False:
+            name = "not_met"
+        else:
+            value, name = UNKNOWN, "unknown"
+        read, missing = reader(env)
+        entry = (value, middle(read, missing, name))
+        if len(memo) < MEMO_LIMIT:
+            with suppress(TypeError):  # a value beyond lists, objects and plain values: not remembered
+                memo[key] = entry
+        return entry
+
+    return decide
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable form of a JSON value that tells classes apart (``true`` from ``1``) at every level."""
+    cls = value.__class__
+    if cls is list:
+        return (list, tuple([_frozen(v) for v in value]))
+    if cls is dict:
+        return (dict, tuple([(k, _frozen(v)) for k, v in value.items()]))
+    return (cls, value)
+
+
+class _Source:
+    """The source of the generated function and the namespace its names refer to."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.ns: dict[str, Any] = {"M": _MISSING, "U": UNKNOWN}
+        self.walked: dict[tuple[str, ...], str] = {}
+
+    def const(self, prefix: str, value: Any) -> str:
+        name = f"{prefix}{len(self.ns)}"
+        self.ns[name] = value
+        return name
+
+    def walk(self, keys: tuple[str, ...]) -> str:
+        """The variable holding the value at ``keys`` (or M), walked once from its parent."""
+        name = self.walked.get(keys)
+        if name is None:
+            key = self.const("K", keys[-1])
+            name = self.walked[keys] = f"w{len(self.walked)}"
+            if len(keys) == 1:
+                self.lines.append(f"    {name} = env.get({key}, M)")
+            else:
+                parent = self.walk(keys[:-1])
+                self.lines.append(f"    {name} = {parent}.get({key}, M) if {parent}.__class__ is dict else M")
+        return name
+
+    def conjunction(self, target: str, refs: list[str]) -> None:
+        """``target`` = Kleene conjunction of the variables ``refs``."""
+        if not refs:
+            self.lines.append(f"    {target} = True")
+            return
+        self.lines += [f"    if {' or '.join(f'{r} is False' for r in refs)}:",
+                       f"        {target} = False",
+                       f"    elif {' and '.join(f'{r} is True' for r in refs)}:",
+                       f"        {target} = True",
+                       "    else:",
+                       f"        {target} = U"]
+
+
+def _generate(text_plan: TextPlan, reads: list[tuple[str, ...]]) -> Decide:
+    """One straight-line function deciding a version's criteria, groups, scores and tiers, and
+    writing their texts.
+
+    Only names made here and whole numbers go into the source: every key, id and text of the
+    ruleset is bound in the function's namespace, so nothing a ruleset holds can become code.
+    """
+    fast = text_plan.fast
+    src = _Source()
+    lines = src.lines
+    lines.append("def decide(env, add):")
+    var: dict[str, str] = {}  # criterion, group or score id -> its variable
+    for i, (c, pointers) in enumerate(zip(fast.criteria, reads, strict=True)):
+        memo: dict[Any, Entry] = {}
+        table, decider = src.const("T", memo), src.const("D", _decider(c, memo))
+        joint = src.const("J", text_plan.joints[i])
+        walked = [src.walk(split_pointer(p)) for p in pointers]
+        key = ", ".join(f"{w}.__class__, {w}" for w in walked)
+        var[c.id] = f"c{i}"
+        lines += [f"    k = ({key}{',' if len(walked) == 1 else ''})" if walked else "    k = ()",
+                  "    try:",
+                  f"        e = {table}.get(k)",
+                  "    except TypeError:",
+                  "        e = None",
+                  "    if e is None:",
+                  f"        e = {decider}(env, k)",
+                  f"    c{i} = e[0]",
+                  f"    add({joint})",
+                  "    add(e[1])"]
+    lines.append(f"    add({src.const('J', text_plan.joints[-1])})")
+    groups: list[str] = []
+    scores: list[str] = []
+    for j, comp in enumerate(fast.composites):
+        if isinstance(comp, FastGroup):
+            target = var[comp.id] = f"g{j}"
+            src.conjunction(target, [var[m] for m in comp.members])
+            texts = {value: _group(result) for value, result in comp.results.items()}
+            groups.append(f"{src.const('G', texts)}[{target}]")
+        else:
+            target = var[comp.id] = f"s{j}"
+            lines.append("    met = unknown = 0")
+            for ref, weight in comp.weights:
+                lines += [f"    if {var[ref]} is True:", f"        met += {int(weight)}",
+                          f"    elif {var[ref]} is U:", f"        unknown += {int(weight)}"]
+            need, den = int(comp.required_num), int(comp.required_den)
+            lines += [f"    if met * {den} >= {need}:", f"        {target} = True",
+                      f"    elif (met + unknown) * {den} < {need}:", f"        {target} = False",
+                      "    else:", f"        {target} = U",
+                      f"    t{j} = {src.const('S', _ScoreText(text_plan, comp))}({target}, met, unknown)"]
+            scores.append(f"t{j}")
+    lines.append('    label = "none"')
+    tiers: list[str] = []
+    for j, tier in enumerate(fast.tiers):
+        target = f"r{j}"
+        src.conjunction(target, [var[r] for r in tier.requires])
+        lines += [f"    if {target} is True:", f"        label = {src.const('L', tier.label)}"]
+        known = src.const("R", {True: _tier(fast.tier(tier, "met", ())), False: _tier(fast.tier(tier, "not_met", ()))})
+        unknown = src.const("Q", _UnknownTier(fast, tier))
+        tiers.append(f"({known}[{target}] if {target} is not U else {unknown}(env, values, absent))")
+    values = ", ".join(f"{src.const('I', ref)}: {name}" for ref, name in var.items())
+    any_unknown = " or ".join(f"r{j} is U" for j in range(len(fast.tiers))) or "False"
+    lines += [f"    if {any_unknown}:",  # the absent inputs behind an unknown tier need every value
+              f"        values = {{{values}}}",
+              "        absent = {}",
+              "    else:",
+              "        values = absent = None"]
+    lines.append(f"    return (label, {_joined(groups)}, {_joined(scores)}, {_joined(list(reversed(tiers)))})")
+    text_plan.source = "\n".join(lines)
+    exec(compile(text_plan.source, "<ecei-rules: decide>", "exec"), src.ns)  # names only, see above
+    decide: Decide = src.ns["decide"]
+    return decide
+
+
+def _joined(parts: list[str]) -> str:
+    return f'",".join(({", ".join(parts)}{"," if len(parts) == 1 else ""}))' if parts else '""'
+
+
+class _ScoreText:
+    """A score's text for its value and met and unknown weights (scaled), remembered."""
+
+    def __init__(self, text_plan: TextPlan, score: FastScore) -> None:
+        self.fast = text_plan.fast
+        self.score = score
+        self.memo: dict[tuple[int, int], str] = {}
+
+    def __call__(self, value: Any, met: int, unknown: int) -> str:
+        found = self.memo.get((met, unknown))
+        if found is None:
+            fast, score = self.fast, self.score
+            s = score.static
+            outcome = "met" if value is True else ("not_met" if value is False else "unknown")
+            found = (f'{{"clause":{_nullable(s["clause"])},"id":{_string(s["id"])},'
+                     f'"met_weight":{_number(fast.number(score, met))},"outcome":"{outcome}",'
+                     f'"required_weight":{_number(s["required_weight"])},"threshold":{_parameter(s["threshold"])},'
+                     f'"title":{_string(s["title"])},"total_weight":{_number(s["total_weight"])},'
+                     f'"unknown_weight":{_number(fast.number(score, unknown))},'
+                     f'"weights":{_weights_text(fast.scores_weights[score.id])},'
+                     f'"weights_provenance":{_string(s["weights_provenance"])},'
+                     f'"weights_source":{_string(s["weights_source"])}}}')
+            if len(self.memo) < MEMO_LIMIT:
+                self.memo[(met, unknown)] = found
+        return found
+
+
+class _UnknownTier:
+    """An unknown tier's text: the absent inputs behind it are worked out from every value."""
+
+    def __init__(self, fast: FastPlan, tier: FastTier) -> None:
+        self.fast = fast
+        self.tier = tier
+
+    def __call__(self, env: dict[str, Any], values: dict[str, Any], memo: dict[str, tuple[str, ...]]) -> str:
+        fast, tier = self.fast, self.tier
+        return _tier(fast.tier(tier, "unknown", absent_inputs(fast, values, env, tier.requires, memo)))
+
+
+class TextPlan:
+    """The per-version constants and generated function of :func:`write`."""
+
+    def __init__(self, plan: Plan) -> None:
+        fast = plan.fast
+        self.plan = plan
+        self.fast = fast
+        # the constant text between one criterion's inputs/missing/outcome and the next one's
+        heads = [f'{{"clause":{_nullable(c.clause)},"condition":{_string(c.condition)},"id":{_string(c.id)},'
+                 '"inputs":' for c in fast.criteria]
+        tails = [f',"parameters":{_parameters(c.parameters)},"title":{_string(c.title)}}}'
+                 for c in fast.criteria]
+        joints = ['{"criteria":[' + heads[0]] if heads else ['{"criteria":[']
+        joints += [tails[i] + "," + heads[i + 1] for i in range(len(heads) - 1)]
+        joints.append((tails[-1] if tails else "") + '],"groups":[')
+        self.joints = tuple(joints)
+        self.source = ""  # the generated function's source, for reading and for the tests
+        self.decide = _generate(self, [c.reads for c in plan.criteria])
+        doc = plan.doc
+        self.methodology = _string(doc.methodology)
+        self.version = _string(doc.version)
+
+
+def write(text_plan: TextPlan, env: dict[str, Any], ruleset_sha256: str, resolution: Resolution) -> str:
+    """The canonical JSON text of the decision on validated data (``env``, a copy this may extend)."""
+    out: list[str] = []
+    add = out.append
+    label, groups, scores, tiers = text_plan.decide(env, add)
+    add(groups)
+    valid_from = valid_until = rule_id = None
+    validity_inputs: dict[str, Any] = {}
+    if label != "none":
+        plan, fast = text_plan.plan, text_plan.fast
+        env["label"] = label
+        valid_from, valid_until, rule_id, reads = validity(plan, env, label)
+        for pointer in sorted(reads):
+            node: Any = env
+            for part in fast.split(pointer):
+                node = node.get(part, _MISSING) if node.__class__ is dict else _MISSING
+            if node is not _MISSING:
+                validity_inputs[pointer] = node
+    org = env.get("organisation")
+    org_id = org.get("id") if org.__class__ is dict else None
+    add('],"label":')
+    add(_string(label))
+    add(',"methodology":')
+    add(text_plan.methodology)
+    add(',"organisation":')
+    add(_string(org_id) if org_id.__class__ is str else "null")
+    add(',"resolution":{"method":')
+    add(_string(resolution.method))
+    add(',"reason":')
+    add(_string(resolution.reason))
+    add('},"ruleset_sha256":')
+    add(_string(ruleset_sha256))
+    add(',"scores":[')
+    add(scores)
+    add('],"tiers":[')
+    add(tiers)
+    add('],"valid_from":')
+    add("null" if valid_from is None else '"' + valid_from.isoformat() + '"')
+    add(',"valid_until":')
+    add("null" if valid_until is None else '"' + valid_until.isoformat() + '"')
+    add(',"validity_inputs":')
+    add(_keyed(validity_inputs, _value))
+    add(',"validity_rule":')
+    add(_nullable(rule_id))
+    add(',"version":')
+    add(text_plan.version)
+    add("}")
+    return "".join(out)
