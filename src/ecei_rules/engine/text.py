@@ -11,7 +11,8 @@ So each criterion remembers, for the values it has seen, its outcome, its absent
 and its text; an assessment whose values it has seen costs a key walk and a dictionary
 look-up per criterion, and its condition is not run again. Values are told apart by class
 and value (``true`` is not ``1``); lists and objects are not remembered, their criteria
-are decided every time. Each table holds at most :data:`MEMO_LIMIT` entries.
+are decided every time. Each table holds at most :data:`MEMO_LIMIT` entries, and a version's
+tables :data:`MEMO_BUDGET` in all (some tens of megabytes at most).
 
 The property suite checks the text against :meth:`Decision.canonical_text` of
 :func:`ecei_rules.evaluate` and of the reference evaluator, on generated assessments of
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import suppress
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from ..logic import UNKNOWN
@@ -41,45 +43,60 @@ from .serialise import (
 )
 
 if TYPE_CHECKING:
+    from ..ruleset.inputs import Field
     from .compile import Plan
     from .decision import Resolution
     from .fast import FastPlan, FastScore, FastTier
 
-#: Values remembered per criterion (and (met, unknown) weights per score).
-MEMO_LIMIT = 2048
+#: Values remembered per criterion (and (met, unknown) weights per score), and per version in all.
+MEMO_LIMIT = 8192
+MEMO_BUDGET = 65_536
+#: Lookups by frozen key (a list or an object read) after which a criterion that found less than
+#: a quarter of them stops remembering and is decided every time.
+FROZEN_TRIAL = 512
 
-# (value, the criterion's inputs/missing/outcome text)
-Entry = tuple[Any, str]
-#: env, add -> (label, the groups' texts, the scores' texts, the tiers' texts), the criteria's
-#: texts added in order
-Decide = Callable[[dict[str, Any], Callable[[str], None]], tuple[str, str, str, str]]
+# (value, inputs/missing/outcome text) of each criterion that reads the same inputs, in order
+Entry = tuple[Any, ...]
+#: env -> (the criteria's text, the label, the groups' texts, the scores' texts, the tiers' texts)
+Decide = Callable[[dict[str, Any]], tuple[str, str, str, str, str]]
 
 
-def _decider(c: FastCriterion, memo: dict[Any, Entry]) -> Callable[[dict[str, Any], Any], Entry]:
-    """Decide a criterion and write its text; remember it under ``key`` (the classes and values
-    it read) unless the key cannot be hashed or the table is full."""
-    fn, reader = c.fn, c.inputs
+def _decider(cs: list[FastCriterion], memo: dict[Any, Entry],
+             budget: list[int]) -> Callable[[dict[str, Any], Any], Entry]:
+    """Decide criteria that read the same inputs and write their texts: ``(value, text)`` for
+    each, in one tuple. Remembered under ``key`` (the classes and values they read) unless the
+    key cannot be hashed or a table is full."""
+    fns, reader = [c.fn for c in cs], cs[0].inputs
+    tries = [0, 0]  # lookups by frozen key, and how many found something
 
     def decide(env: dict[str, Any], key: Any) -> Entry:
         try:
             hash(key)
-        except TypeError:  # a list or an object was read: looked up by its frozen form
-            key = tuple([_frozen(v) if v.__class__ is list or v.__class__ is dict else v for v in key])
-            found = memo.get(key)
-            if found is not None:
-                return found
-        value = fn(env)
-        if value is True:
-            name = "met"
-        elif value is False:
-            name = "not_met"
-        else:
-            value, name = UNKNOWN, "unknown"
+        except TypeError:  # a list or an object was read: looked up by its frozen form, while that pays
+            if tries[0] >= FROZEN_TRIAL and tries[1] * 4 < tries[0]:
+                key = None  # rarely found again: decided every time
+            else:
+                tries[0] += 1
+                key = tuple([_frozen(v) if v.__class__ is list or v.__class__ is dict else v for v in key])
+                found = memo.get(key)
+                if found is not None:
+                    tries[1] += 1
+                    return found
         read, missing = reader(env)
-        entry = (value, middle(read, missing, name))
-        if len(memo) < MEMO_LIMIT:
+        entry: tuple[Any, ...] = ()
+        for fn in fns:
+            value = fn(env)
+            if value is True:
+                name = "met"
+            elif value is False:
+                name = "not_met"
+            else:
+                value, name = UNKNOWN, "unknown"
+            entry += (value, middle(read, missing, name))
+        if key is not None and len(memo) < MEMO_LIMIT and budget[0] > 0:
             with suppress(TypeError):  # a value beyond lists, objects and plain values: not remembered
                 memo[key] = entry
+                budget[0] -= 1
         return entry
 
     return decide
@@ -100,8 +117,9 @@ class _Source:
 
     def __init__(self) -> None:
         self.lines: list[str] = []
-        self.ns: dict[str, Any] = {"M": _MISSING, "U": UNKNOWN}
+        self.ns: dict[str, Any] = {"M": _MISSING, "U": UNKNOWN, "EMPTY": MappingProxyType({})}
         self.walked: dict[tuple[str, ...], str] = {}
+        self.parents: dict[tuple[str, ...], str] = {}
 
     def const(self, prefix: str, value: Any) -> str:
         name = f"{prefix}{len(self.ns)}"
@@ -114,11 +132,18 @@ class _Source:
         if name is None:
             key = self.const("K", keys[-1])
             name = self.walked[keys] = f"w{len(self.walked)}"
-            if len(keys) == 1:
-                self.lines.append(f"    {name} = env.get({key}, M)")
-            else:
-                parent = self.walk(keys[:-1])
-                self.lines.append(f"    {name} = {parent}.get({key}, M) if {parent}.__class__ is dict else M")
+            parent = "env" if len(keys) == 1 else self.parent(keys[:-1])
+            self.lines.append(f"    {name} = {parent}.get({key}, M)")
+        return name
+
+    def parent(self, keys: tuple[str, ...]) -> str:
+        """The variable holding the object at ``keys``, or an empty one when it is absent or not
+        an object (its members are then absent), worked out once."""
+        name = self.parents.get(keys)
+        if name is None:
+            value = self.walk(keys)
+            name = self.parents[keys] = f"d{value[1:]}"
+            self.lines.append(f"    {name} = {value} if {value}.__class__ is dict else EMPTY")
         return name
 
     def conjunction(self, target: str, refs: list[str]) -> None:
@@ -134,6 +159,17 @@ class _Source:
                        f"        {target} = U"]
 
 
+def _scalar(root: Field, keys: tuple[str, ...]) -> bool:
+    """Whether the declared input at ``keys`` is a boolean, number, date or string (validated
+    values of one such input with equal values have the same text and decide alike)."""
+    f: Field | None = root
+    for key in keys:
+        if f is None:
+            return False
+        f = f.fields.get(key) if f.kind == "object" else f.entries.get(key) if f.kind == "map" else None
+    return f is not None and f.kind in ("boolean", "integer", "decimal", "date", "string", "enum")
+
+
 def _generate(text_plan: TextPlan, reads: list[tuple[str, ...]]) -> Decide:
     """One straight-line function deciding a version's criteria, groups, scores and tiers, and
     writing their texts.
@@ -144,26 +180,41 @@ def _generate(text_plan: TextPlan, reads: list[tuple[str, ...]]) -> Decide:
     fast = text_plan.fast
     src = _Source()
     lines = src.lines
-    lines.append("def decide(env, add):")
+    lines.append("def decide(env):")
     var: dict[str, str] = {}  # criterion, group or score id -> its variable
+    budget = [MEMO_BUDGET]  # entries the criteria of this version may still remember
+    # criteria that read the same inputs (a criterion and its variant for another tier) share
+    # one look-up, made where the first of them stands
+    sharing: dict[tuple[str, ...], list[int]] = {}
+    for i, pointers in enumerate(reads):
+        sharing.setdefault(pointers, []).append(i)
+    pieces: list[str] = []
     for i, (c, pointers) in enumerate(zip(fast.criteria, reads, strict=True)):
-        memo: dict[Any, Entry] = {}
-        table, decider = src.const("T", memo), src.const("D", _decider(c, memo))
-        joint = src.const("J", text_plan.joints[i])
-        walked = [src.walk(split_pointer(p)) for p in pointers]
-        key = ", ".join(f"{w}.__class__, {w}" for w in walked)
+        same = sharing[pointers]
+        entry, place = f"e{same[0]}", 2 * same.index(i)
+        if i == same[0]:
+            memo: dict[Any, Entry] = {}
+            decider = _decider([fast.criteria[m] for m in same], memo, budget)
+            table, call = src.const("T", memo), src.const("D", decider)
+            walked = [src.walk(split_pointer(p)) for p in pointers]
+            if len(walked) == 1 and _scalar(text_plan.plan.inputs, split_pointer(pointers[0])):
+                key = walked[0]  # a plain typed value: equal values have equal classes or equal texts
+                lines.append(f"    {entry} = {table}.get({key})")
+            else:
+                key = f"({', '.join(f'{w}.__class__, {w}' for w in walked)}{',' if len(walked) == 1 else ''})"
+                lines += ["    try:",
+                          f"        {entry} = {table}.get({key})",
+                          "    except TypeError:",
+                          f"        {entry} = None"]
+            lines += [f"    if {entry} is None:",
+                      f"        {entry} = {call}(env, {key})"]
         var[c.id] = f"c{i}"
-        lines += [f"    k = ({key}{',' if len(walked) == 1 else ''})" if walked else "    k = ()",
-                  "    try:",
-                  f"        e = {table}.get(k)",
-                  "    except TypeError:",
-                  "        e = None",
-                  "    if e is None:",
-                  f"        e = {decider}(env, k)",
-                  f"    c{i} = e[0]",
-                  f"    add({joint})",
-                  "    add(e[1])"]
-    lines.append(f"    add({src.const('J', text_plan.joints[-1])})")
+        lines.append(f"    c{i} = {entry}[{place}]")
+        pieces.append(f"{entry}[{place + 1}]")
+    # the criteria's texts between their constant parts, joined at once
+    joints = [src.const("J", joint) for joint in text_plan.joints]
+    parts = [part for pair in zip(joints, pieces, strict=False) for part in pair] + [joints[-1]]
+    lines.append(f"    criteria = ''.join(({', '.join(parts)},))")
     groups: list[str] = []
     scores: list[str] = []
     for j, comp in enumerate(fast.composites):
@@ -200,7 +251,8 @@ def _generate(text_plan: TextPlan, reads: list[tuple[str, ...]]) -> Decide:
               "        absent = {}",
               "    else:",
               "        values = absent = None"]
-    lines.append(f"    return (label, {_joined(groups)}, {_joined(scores)}, {_joined(list(reversed(tiers)))})")
+    tiers.reverse()
+    lines.append(f"    return (criteria, label, {_joined(groups)}, {_joined(scores)}, {_joined(tiers)})")
     text_plan.source = "\n".join(lines)
     exec(compile(text_plan.source, "<ecei-rules: decide>", "exec"), src.ns)  # names only, see above
     decide: Decide = src.ns["decide"]
@@ -275,10 +327,9 @@ class TextPlan:
 
 def write(text_plan: TextPlan, env: dict[str, Any], ruleset_sha256: str, resolution: Resolution) -> str:
     """The canonical JSON text of the decision on validated data (``env``, a copy this may extend)."""
-    out: list[str] = []
+    criteria, label, groups, scores, tiers = text_plan.decide(env)
+    out = [criteria, groups]
     add = out.append
-    label, groups, scores, tiers = text_plan.decide(env, add)
-    add(groups)
     valid_from = valid_until = rule_id = None
     validity_inputs: dict[str, Any] = {}
     if label != "none":

@@ -521,7 +521,7 @@ def _generate(root: Field) -> Callable[[Any], Any]:
         for key, sub in members.items():
             k = const("K", key)
             lines += [f"    x = v.get({k}, M)", "    if x is not M:", "        n += 1", "        if x is not None:"]
-            lines += ["            " + line for line in leaf(sub)]
+            lines += ["            " + line for line in leaf(sub, "x")]
             lines.append(f"            r[{k}] = x")
             if sub.required:
                 lines += ["        else:", "            return F", "    else:", "        return F"]
@@ -534,23 +534,29 @@ def _generate(root: Field) -> Callable[[Any], Any]:
         functions[index] = "\n".join(lines)
         return name
 
-    def leaf(sub: Field) -> list[str]:
+    def leaf(sub: Field, x: str) -> list[str]:
+        """Check and normalise the value in variable ``x`` in place (``return F`` when it fails)."""
         kind = sub.kind
         if kind == "boolean":
-            return ["if x.__class__ is not bool:", "    return F"]
+            return [f"if {x}.__class__ is not bool:", "    return F"]
         if kind == "integer":
-            out = ["if x.__class__ is not int or not -MAXI <= x <= MAXI:", "    return F"]
+            out = [f"if {x}.__class__ is not int or not -MAXI <= {x} <= MAXI:", "    return F"]
             lo, hi = sub.spec.minimum, sub.spec.maximum
             if lo is not None:
-                out += [f"if x < {const('L', lo)}:", "    return F"]
+                out += [f"if {x} < {const('L', lo)}:", "    return F"]
             if hi is not None:
-                out += [f"if x > {const('H', hi)}:", "    return F"]
+                out += [f"if {x} > {const('H', hi)}:", "    return F"]
             return out
         if kind in ("object", "map"):
-            call = obj(sub)
-        else:  # decimals, dates, strings, lists: their compiled checker (with its memo)
-            return [f"x = {const('X', _checker(sub))}(x, '', None)", "if x is F:", "    return F"]
-        return [f"x = {call}(x)", "if x is F:", "    return F"]
+            return [f"{x} = {obj(sub)}({x})", f"if {x} is F:", "    return F"]
+        if kind == "list" and sub.items is not None:
+            item, done = f"{x}i", f"{x}o"
+            lines = [f"if {x}.__class__ is not list or len({x}) > {MAX_ITEMS}:", "    return F",
+                     f"{done} = []", f"for {item} in {x}:", f"    if {item} is None:", "        return F"]
+            lines += ["    " + line for line in leaf(sub.items, item)]
+            return [*lines, f"    {done}.append({item})", f"{x} = {done}"]
+        # decimals, dates, strings: their compiled checker (with its memo)
+        return [f"{x} = {const('X', _checker(sub))}({x}, '', None)", f"if {x} is F:", "    return F"]
 
     root_name = obj(root)
     exec(compile("\n\n".join(functions), "<ecei-rules: validate>", "exec"), ns)  # names only, see above
