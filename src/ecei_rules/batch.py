@@ -20,7 +20,7 @@ from typing import Any, TextIO
 
 from ._yaml import parse_yaml
 from .engine.decision import Decision, Resolution
-from .engine.evaluate import evaluate
+from .engine.evaluate import decision_text, evaluate
 from .errors import AssessmentError, Diagnostic, EceiRulesError, ResolutionError, json_path
 from .registry import DEFAULT_METHODOLOGY, Registry
 from .ruleset.load import Ruleset
@@ -342,7 +342,23 @@ def _init_worker(spec: ResolverSpec) -> None:
 
 
 def _decide_chunk(items: list[Item]) -> list[tuple[str, bool]]:
-    return [(o.to_line(), o.error is not None) for o in decide_many(items, _WORKER["resolve"])]
+    return list(decide_texts(items, _WORKER["resolve"]))
+
+
+def decide_texts(items: Iterable[Item], resolve: Resolver) -> Iterator[tuple[str, bool]]:
+    """Each item's JSON line and whether it is an error, in order: what
+    ``decide_many`` gives as lines, with each decision written directly as canonical JSON
+    (:func:`ecei_rules.engine.evaluate.decision_text`), without building its models."""
+    for item in items:
+        if item.error is not None:
+            yield Outcome(item.index, error=item.error).to_line(), True
+            continue
+        try:
+            data = item.data.parse() if isinstance(item.data, RawLine) else item.data
+            ruleset, resolution = resolve(data)
+            yield decision_text(ruleset, data, resolution=resolution), False
+        except (AssessmentError, ResolutionError) as exc:
+            yield Outcome(item.index, error=exc).to_line(), True
 
 
 def decide_lines(items: Iterable[Item], spec: ResolverSpec, *, jobs: int | None = None,
@@ -358,8 +374,7 @@ def decide_lines(items: Iterable[Item], spec: ResolverSpec, *, jobs: int | None 
     stream = iter(items)
     head = list(itertools.islice(stream, 2 * chunk_size)) if workers > 1 else []
     if workers == 1 or len(head) < 2 * chunk_size:  # a small batch: starting workers would cost more
-        for outcome in decide_many(itertools.chain(head, stream), resolve or spec.build()):
-            yield outcome.to_line(), outcome.error is not None
+        yield from decide_texts(itertools.chain(head, stream), resolve or spec.build())
         return
     pending: deque[Future[list[tuple[str, bool]]]] = deque()
     with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(spec,)) as pool:

@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import json
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from ecei_rules.audit import replay as replay_module
 from ecei_rules.engine import text as text_module
-from ecei_rules.engine.evaluate import decision_text, evaluate
+from ecei_rules.engine.evaluate import decision_text
 from ecei_rules.engine.reference import evaluate_reference
 from ecei_rules.registry import Registry
 from ecei_rules.ruleset import inputs as inputs_module
@@ -93,3 +96,33 @@ def test_generated_source_holds_no_text_from_the_ruleset() -> None:
                     for n in ast.walk(tree) if isinstance(n, ast.Constant)}
         assert literals <= {int, bool, type(None), "none", "", ","}, literals
         assert [n.name for n in tree.body if isinstance(n, ast.FunctionDef)] == ["decide"]
+
+
+_scalars = (st.none() | st.booleans() | st.integers() | st.integers(-(2**70), 2**70)
+            | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=8)
+            | st.text(alphabet=st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF), max_size=2))
+_documents = st.recursive(_scalars, lambda inner: st.lists(inner, max_size=4)
+                          | st.dictionaries(st.text(max_size=4), inner, max_size=4), max_leaves=12)
+
+
+def _same_json(a: Any, b: Any) -> bool:
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(_same_json(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_same_json(x, y) for x, y in zip(a, b, strict=True))
+    return a == b or (a != a and b != b)
+
+
+@settings(max_examples=300)
+@given(_documents, st.booleans())
+def test_replay_parses_a_record_input_exactly_as_the_standard_library(value: Any, ascii_only: bool) -> None:
+    """What replay reads from a record's input text (orjson where it agrees) is the standard
+    library's value, class for class: integers beyond 64 bits stay integers, lone surrogates
+    stay, and NaN or Infinity are refused by both."""
+    text = json.dumps(value, ensure_ascii=ascii_only)
+    assert _same_json(replay_module._input(text), json.loads(text))
+    for constant in ("NaN", "Infinity", "-Infinity"):
+        with pytest.raises(ValueError, match="is not JSON"):
+            replay_module._input(f'{{"a":[{constant}]}}')

@@ -244,3 +244,38 @@ def test_compiled_validation_equals_plain_validation_on_valid_and_broken_assessm
         assert validator.validate_unordered(raw) is not None  # the generated path takes every valid assessment
 
     check()
+
+
+# one value of each kind a declared input can refuse: wrong class, out of range, too precise,
+# too long, not a member of an enum, not a catalogue id, not a date, an empty container
+_EVERY_JUNK = [None, True, 0, -1, 2**53, 1.5, 1e300, Decimal("1.5"), "", "not-a-member", "x" * 10_001,
+               "2021-02-30", "2021-02-03", [], [None], {}, {"zz": 1}]
+
+
+@pytest.mark.parametrize("name", list(RULESETS))
+def test_generated_validation_refuses_every_junk_value_at_every_place(name: str) -> None:
+    """For each position of a valid assessment and each junk value put there, the generated
+    validation refuses exactly what the plain validator reports, and otherwise gives its data:
+    every check (type, range, enum, pattern, catalogue, date) is tried at every place."""
+    import copy
+
+    ruleset = RULESETS[name]
+    validator = ruleset.plan.validator
+
+    @settings(max_examples=8, derandomize=True, database=None)
+    @given(assessments(ruleset))
+    def check(raw: dict[str, Any]) -> None:
+        for place in _places(raw)[1:]:
+            for junk in _EVERY_JUNK:
+                broken = copy.deepcopy(raw)
+                parent = broken
+                for key in place[:-1]:
+                    parent = parent[key]
+                parent[place[-1]] = junk
+                normalised, problems = validator.validate_plain(broken)
+                unordered = validator.validate_unordered(broken)
+                assert (unordered is None) == bool(problems), (place, junk, problems)
+                if unordered is not None:
+                    assert unordered == normalised
+
+    check()

@@ -1,22 +1,35 @@
 """A decision's canonical JSON text, decided and written in one pass, without the models.
 
 :func:`ecei_rules.engine.evaluate.decision_text` gives ``evaluate(...).canonical_text()``
-byte for byte; replay and the batch's JSON output need the text, not the models.
+byte for byte; replay needs the text, not the models.
 
 Most of a decision's text does not depend on the assessment, and what does is a function
 of few values. A criterion's outcome and its part of the trace (the inputs it read, the
 absent ones, the outcome) depend only on the values at the pointers it reads: its
 condition reads nothing else (parameters are constants and the language has no clock).
-So each criterion remembers, for the values it has seen, its outcome, its absent inputs
-and its text; an assessment whose values it has seen costs a key walk and a dictionary
-look-up per criterion, and its condition is not run again. Values are told apart by class
-and value (``true`` is not ``1``); lists and objects are not remembered, their criteria
-are decided every time. Each table holds at most :data:`MEMO_LIMIT` entries, and a version's
-tables :data:`MEMO_BUDGET` in all (some tens of megabytes at most).
+So each criterion remembers, for the values it has seen, its outcome and its text; an
+assessment whose values it has seen costs a key walk and a dictionary look-up, and its
+condition is not run again. Criteria that read the same inputs (a criterion and its variant
+for another tier) share one look-up.
+
+* The key of a declared boolean, number, date or string is its value: validated values of
+  one input that are equal have the same text and decide alike (``2`` and ``2.0`` both
+  write ``2``). Any other key holds each value's class with it (``true`` is not ``1``).
+* A list or an object read is looked up by a frozen copy while that finds something often
+  enough (a quarter of the first :data:`FROZEN_TRIAL` look-ups); else the criterion is
+  decided every time.
+* Each table holds at most :data:`MEMO_LIMIT` entries, and a version's tables
+  :data:`MEMO_BUDGET` in all (some tens of megabytes at most).
+
+Per version, one straight-line function is generated: it walks each input once, looks up
+or decides each criterion, works out groups, scores and tiers in local variables and joins
+the criteria's texts with their constant parts at once. Only generated names and whole
+numbers go into its source (the tests parse it to check); every key, id and text of the
+ruleset is bound in its namespace.
 
 The property suite checks the text against :meth:`Decision.canonical_text` of
 :func:`ecei_rules.evaluate` and of the reference evaluator, on generated assessments of
-every shipped version and of the every-construct ruleset.
+every shipped version and of the every-construct ruleset, and with nothing remembered.
 """
 
 from __future__ import annotations

@@ -406,6 +406,7 @@ def _checker(f: Field) -> Checker:
                 return _FAIL
             return ranged(v)
 
+        decimal.memo = floats  # type: ignore[attr-defined]  # read by the generated validation
         return decimal
     if kind == "date":
         dates: dict[str, Any] = {}  # a string's result, remembered
@@ -424,6 +425,7 @@ def _checker(f: Field) -> Checker:
                 return v
             return _date(v)
 
+        date.memo = dates  # type: ignore[attr-defined]
         return date
     if kind in ("string", "enum"):
         values = f.spec.values or ()
@@ -555,8 +557,25 @@ def _generate(root: Field) -> Callable[[Any], Any]:
                      f"{done} = []", f"for {item} in {x}:", f"    if {item} is None:", "        return F"]
             lines += ["    " + line for line in leaf(sub.items, item)]
             return [*lines, f"    {done}.append({item})", f"{x} = {done}"]
-        # decimals, dates, strings: their compiled checker (with its memo)
-        return [f"{x} = {const('X', _checker(sub))}({x}, '', None)", f"if {x} is F:", "    return F"]
+        if kind in ("string", "enum"):
+            out = [f"if {x}.__class__ is not str or len({x}) > {MAX_STRING}:", "    return F"]
+            if kind == "enum":
+                out += [f"if {x} not in {const('V', frozenset(sub.spec.values or ()))}:", "    return F"]
+            if sub.pattern is not None:
+                out += [f"if {const('P', sub.pattern)}.fullmatch({x}) is None:", "    return F"]
+            if sub.spec.catalogue:
+                out += [f"if {x} not in {const('I', frozenset(sub.catalogue_ids))}:", "    return F"]
+            return out
+        # decimals and dates: their compiled checker, after a look in its memo (floats, strings)
+        checker = _checker(sub)
+        memo = getattr(checker, "memo", None)
+        call = f"{x} = {const('X', checker)}({x}, '', None)"
+        if memo is None:
+            return [call, f"if {x} is F:", "    return F"]
+        remembered = "float" if kind == "decimal" else "str"
+        return [f"if {x}.__class__ is {remembered}:", f"    y = {const('R', memo)}.get({x})",
+                "    if y is None:", f"        {call}", "    else:", f"        {x} = y",
+                "else:", f"    {call}", f"if {x} is F:", "    return F"]
 
     root_name = obj(root)
     exec(compile("\n\n".join(functions), "<ecei-rules: validate>", "exec"), ns)  # names only, see above
