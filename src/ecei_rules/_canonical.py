@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -81,15 +81,43 @@ def canonical_bytes(value: Any) -> bytes:
     return canonical_json(to_json(value))
 
 
-_ENCODE = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False,
-                           check_circular=False).encode
+def compact_encoder(default: Callable[[Any], Any] | None = None) -> Callable[[Any], str]:
+    """The standard library's JSON text with sorted keys, no spaces, raw non-ASCII characters and
+    no NaN (raising TypeError or ValueError where it cannot), by its C encoder called directly:
+    ``JSONEncoder.encode`` builds that encoder again on every call."""
+    encoder = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False,
+                               check_circular=False, default=default)
+    fallback = encoder.encode
+    make = getattr(json.encoder, "c_make_encoder", None)
+    write = getattr(json.encoder, "c_encode_basestring", None)
+    if make is None or write is None:  # pragma: no cover - a Python without the C accelerator
+        return fallback
+    encode = make(None, encoder.default, write, None, ":", ",", True, False, False)
+
+    def run(value: Any) -> str:
+        if value.__class__ is not dict and value.__class__ is not list and value.__class__ is not tuple:
+            return fallback(value)
+        return "".join(encode(value, 0))
+
+    return run
+
+
+_ENCODE = compact_encoder()
 
 #: Where the standard library's JSON text may differ from RFC 8785: a number in exponent form
 #: (Python writes 1e-05, RFC 8785 0.00001), an integral float (2.0 against 2), an integer of 16
 #: or more digits (RFC 8785 refuses those beyond 2**53), and characters beyond the Basic
 #: Multilingual Plane (RFC 8785 sorts keys by UTF-16 code units, Python by code points).
 #: Everything else (escapes, key order, shortest round-trip floats) is the same.
-_UNSAFE = re.compile(r"[:,\[]-?\d+(?:\.\d+)?[eE]|[:,\[]-?\d+\.0[,}\]]|[:,\[]-?\d{16}|[\U00010000-\U0010FFFF]")
+_UNSAFE_NUMBER = re.compile(r"\d(?:[eE]|\.0[,}\]]|\d{15})")
+
+
+def unsafe(text: str) -> bool:
+    """Whether the standard library's text of a JSON object or array may differ from RFC 8785
+    (a digit before an exponent, an integral float, 16 digits in a row, or a character beyond the
+    Basic Multilingual Plane). It may say so of a string that only looks like a number (then
+    ``rfc8785`` writes the text: the same text, more slowly); never the other way round."""
+    return _UNSAFE_NUMBER.search(text) is not None or (not text.isascii() and max(text) > "\uffff")
 
 
 def canonical_json(value: Any) -> bytes:
@@ -97,7 +125,7 @@ def canonical_json(value: Any) -> bytes:
     numbers, booleans, None), byte for byte what ``rfc8785.dumps`` gives.
 
     The standard library's C encoder writes the text; when it holds anything where the two
-    could differ (see ``_UNSAFE``), or is not a JSON object or array, ``rfc8785`` writes it
+    could differ (see :func:`unsafe`), or is not a JSON object or array, ``rfc8785`` writes it
     instead. The property suite checks the equality on generated values.
     """
     if value.__class__ is dict or value.__class__ is list:
@@ -105,7 +133,7 @@ def canonical_json(value: Any) -> bytes:
             text = _ENCODE(value)
         except (TypeError, ValueError):
             return rfc8785.dumps(value)
-        if _UNSAFE.search(text) is None:
+        if not unsafe(text):
             try:
                 return text.encode("utf-8")
             except UnicodeEncodeError:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import rfc8785
 
-from .._canonical import canonical_json, number_to_json, to_json
+from .._canonical import canonical_json, compact_encoder, number_to_json, to_json, unsafe
 
 if TYPE_CHECKING:
     from .decision import Decision, ParameterUse
@@ -82,11 +82,29 @@ def _value(value: Any) -> str:
         return f'"{value.isoformat()}"'
     if value is None:
         return "null"
-    if cls is list or cls is tuple:
+    if cls is list or cls is tuple or cls is dict:
+        try:  # the standard library's C encoder, where its text is the canonical text
+            text = _encode(value)
+        except (TypeError, ValueError):
+            text = None
+        if text is not None and not unsafe(text):
+            return text
+        if cls is dict:
+            return _keyed(value, _value)
         return "[" + ",".join([_value(v) for v in value]) + "]"
-    if cls is dict:
-        return _keyed(value, _value)
     return canonical_json([to_json(value)])[1:-1].decode("utf-8")
+
+
+def _engine_value(value: Any) -> Any:
+    """The JSON value of a date or a decimal inside a list or an object read (else TypeError)."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if value.__class__ is Decimal:
+        return number_to_json(value)
+    raise TypeError(f"no JSON form for {type(value).__name__} here")
+
+
+_encode = compact_encoder(_engine_value)
 
 
 def _keyed(mapping: dict[str, Any], write: Any) -> str:
