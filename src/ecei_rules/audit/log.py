@@ -13,9 +13,8 @@ import datetime as dt
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..engine.decision import Decision
 from ..errors import EceiRulesError
@@ -39,9 +38,9 @@ class LogError(EceiRulesError):
     """The log cannot be opened or written."""
 
 
-@dataclass(frozen=True)
-class StoredRecord:
-    """A row as stored: its position, the hash column, and the raw body text."""
+class StoredRecord(NamedTuple):
+    """A row as stored: its position, the hash column, and the raw body text (a named tuple:
+    made for every row a verify or a replay reads)."""
 
     seq: int
     hash: str
@@ -107,8 +106,8 @@ class DecisionLog:
         """Every stored row in seq order, as stored (nothing is checked here); read through a
         memory map, which spares a copy of each page (records are tens of kilobytes)."""
         self._db.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
-        for seq, digest, prev, body in self._db.execute("SELECT seq, hash, prev_hash, body FROM records ORDER BY seq"):
-            yield StoredRecord(seq, digest, prev, body)
+        yield from map(StoredRecord._make,
+                       self._db.execute("SELECT seq, hash, prev_hash, body FROM records ORDER BY seq"))
 
     def __len__(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM records").fetchone()[0])

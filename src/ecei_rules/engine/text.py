@@ -65,8 +65,8 @@ if TYPE_CHECKING:
 MEMO_LIMIT = 8192
 MEMO_BUDGET = 65_536
 #: Lookups by frozen key (a list or an object read) after which a criterion that found less than
-#: a quarter of them stops remembering and is decided every time.
-FROZEN_TRIAL = 512
+#: an eighth of them stops remembering and is decided every time.
+FROZEN_TRIAL = 4096
 
 # (value, inputs/missing/outcome text) of each criterion that reads the same inputs, in order
 Entry = tuple[Any, ...]
@@ -74,24 +74,40 @@ Entry = tuple[Any, ...]
 Decide = Callable[[dict[str, Any]], tuple[str, str, str, str, str]]
 
 
-def _decider(cs: list[FastCriterion], memo: dict[Any, Entry],
-             budget: list[int]) -> Callable[[dict[str, Any], Any], Entry]:
+def _decider(cs: list[FastCriterion], memo: dict[Any, Entry], budget: list[int],
+             containers: bool, typed: bool) -> Callable[[dict[str, Any], Any], Entry]:
     """Decide criteria that read the same inputs and write their texts: ``(value, text)`` for
-    each, in one tuple. Remembered under ``key`` (the classes and values they read) unless the
-    key cannot be hashed or a table is full."""
+    each, in one tuple, remembered under ``key`` unless a table is full.
+
+    With ``containers`` (an input read may be a list or an object), the generated code calls
+    this without looking in the table: a key holding a list or an object is looked up here by
+    its frozen form, while that finds something often enough; with ``typed`` (every input read
+    is declared, with no untyped part), frozen by value alone."""
     fns, reader = [c.fn for c in cs], cs[0].inputs
     tries = [0, 0]  # lookups by frozen key, and how many found something
+    freeze = _frozen_typed if typed else _frozen
 
     def decide(env: dict[str, Any], key: Any) -> Entry:
-        try:
-            hash(key)
-        except TypeError:  # a list or an object was read: looked up by its frozen form, while that pays
-            if tries[0] >= FROZEN_TRIAL and tries[1] * 4 < tries[0]:
+        if containers:
+            frozen = False
+            for v in key:
+                if v.__class__ is list or v.__class__ is dict:
+                    frozen = True
+                    break
+            if not frozen:
+                found = memo.get(key)
+                if found is not None:
+                    return found
+            elif tries[0] >= FROZEN_TRIAL and tries[1] * 8 < tries[0]:
                 key = None  # rarely found again: decided every time
             else:
                 tries[0] += 1
-                key = tuple([_frozen(v) if v.__class__ is list or v.__class__ is dict else v for v in key])
-                found = memo.get(key)
+                try:
+                    key = tuple([freeze(v) if v.__class__ is list or v.__class__ is dict else v for v in key])
+                    found = memo.get(key)
+                except TypeError:  # a list inside an object (by value alone): frozen fully
+                    key = tuple([_frozen(v) if v.__class__ is list or v.__class__ is dict else v for v in key])
+                    found = memo.get(key)
                 if found is not None:
                     tries[1] += 1
                     return found
@@ -113,6 +129,14 @@ def _decider(cs: list[FastCriterion], memo: dict[Any, Entry],
         return entry
 
     return decide
+
+
+def _frozen_typed(value: Any) -> Any:
+    """A list of objects or an object as nested tuples of its values (hashable when they are
+    plain): enough to tell apart values of one declared input, whose classes are fixed."""
+    if value.__class__ is dict:
+        return (dict, tuple(value.items()))
+    return tuple([tuple(v.items()) if v.__class__ is dict else v for v in value])
 
 
 def _frozen(value: Any) -> Any:
@@ -183,6 +207,24 @@ def _scalar(root: Field, keys: tuple[str, ...]) -> bool:
     return f is not None and f.kind in ("boolean", "integer", "decimal", "date", "string", "enum")
 
 
+def _declared(root: Field, keys: tuple[str, ...]) -> bool:
+    """Whether the input at ``keys`` is declared with a type all the way down (no untyped part)."""
+    f: Field | None = root
+    for key in keys:
+        if f is None:
+            return False
+        f = f.fields.get(key) if f.kind == "object" else f.entries.get(key) if f.kind == "map" else None
+    return f is not None and _typed_all(f)
+
+
+def _typed_all(f: Field) -> bool:
+    if f.kind == "any":
+        return False
+    if f.kind == "list":
+        return f.items is not None and _typed_all(f.items)
+    return all(_typed_all(sub) for sub in (*f.fields.values(), *f.entries.values()))
+
+
 def _generate(text_plan: TextPlan, reads: list[tuple[str, ...]]) -> Decide:
     """One straight-line function deciding a version's criteria, groups, scores and tiers, and
     writing their texts.
@@ -207,20 +249,20 @@ def _generate(text_plan: TextPlan, reads: list[tuple[str, ...]]) -> Decide:
         entry, place = f"e{same[0]}", 2 * same.index(i)
         if i == same[0]:
             memo: dict[Any, Entry] = {}
-            decider = _decider([fast.criteria[m] for m in same], memo, budget)
+            root = text_plan.plan.inputs
+            scalars = all(_scalar(root, split_pointer(p)) for p in pointers)
+            typed = all(_declared(root, split_pointer(p)) for p in pointers)
+            decider = _decider([fast.criteria[m] for m in same], memo, budget, not scalars, typed)
             table, call = src.const("T", memo), src.const("D", decider)
             walked = [src.walk(split_pointer(p)) for p in pointers]
-            if len(walked) == 1 and _scalar(text_plan.plan.inputs, split_pointer(pointers[0])):
-                key = walked[0]  # a plain typed value: equal values have equal classes or equal texts
-                lines.append(f"    {entry} = {table}.get({key})")
-            else:
-                key = f"({', '.join(f'{w}.__class__, {w}' for w in walked)}{',' if len(walked) == 1 else ''})"
-                lines += ["    try:",
-                          f"        {entry} = {table}.get({key})",
-                          "    except TypeError:",
-                          f"        {entry} = None"]
-            lines += [f"    if {entry} is None:",
-                      f"        {entry} = {call}(env, {key})"]
+            if scalars:  # plain typed values: equal values have equal classes or equal texts
+                key = walked[0] if len(walked) == 1 else f"({', '.join(walked)}{',' if len(walked) == 1 else ''})"
+                lines += [f"    {entry} = {table}.get({key})",
+                          f"    if {entry} is None:",
+                          f"        {entry} = {call}(env, {key})"]
+            else:  # a list or an object may be read: the decider looks up its frozen form
+                key = f"({', '.join(f'{w}.__class__, {w}' for w in walked)},)"
+                lines.append(f"    {entry} = {call}(env, {key})")
         var[c.id] = f"c{i}"
         lines.append(f"    c{i} = {entry}[{place}]")
         pieces.append(f"{entry}[{place + 1}]")
@@ -334,54 +376,44 @@ class TextPlan:
         self.source = ""  # the generated function's source, for reading and for the tests
         self.decide = _generate(self, [c.reads for c in plan.criteria])
         doc = plan.doc
-        self.methodology = _string(doc.methodology)
-        self.version = _string(doc.version)
+        self.methodology = f',"methodology":{_string(doc.methodology)},"organisation":'
+        self.version = f',"version":{_string(doc.version)}}}'
+        self.middles: dict[tuple[str, str, str], str] = {}
 
 
 def write(text_plan: TextPlan, env: dict[str, Any], ruleset_sha256: str, resolution: Resolution) -> str:
     """The canonical JSON text of the decision on validated data (``env``, a copy this may extend)."""
     criteria, label, groups, scores, tiers = text_plan.decide(env)
-    out = [criteria, groups]
-    add = out.append
-    valid_from = valid_until = rule_id = None
-    validity_inputs: dict[str, Any] = {}
-    if label != "none":
+    if label == "none":
+        validity_text = _NO_VALIDITY
+    else:
         plan, fast = text_plan.plan, text_plan.fast
         env["label"] = label
         valid_from, valid_until, rule_id, reads = validity(plan, env, label)
+        validity_inputs: dict[str, Any] = {}
         for pointer in sorted(reads):
             node: Any = env
             for part in fast.split(pointer):
                 node = node.get(part, _MISSING) if node.__class__ is dict else _MISSING
             if node is not _MISSING:
                 validity_inputs[pointer] = node
+        validity_text = (f'"valid_from":{_date(valid_from)},"valid_until":{_date(valid_until)},'
+                         f'"validity_inputs":{_keyed(validity_inputs, _value)},"validity_rule":{_nullable(rule_id)}')
     org = env.get("organisation")
     org_id = org.get("id") if org.__class__ is dict else None
-    add('],"label":')
-    add(_string(label))
-    add(',"methodology":')
-    add(text_plan.methodology)
-    add(',"organisation":')
-    add(_string(org_id) if org_id.__class__ is str else "null")
-    add(',"resolution":{"method":')
-    add(_string(resolution.method))
-    add(',"reason":')
-    add(_string(resolution.reason))
-    add('},"ruleset_sha256":')
-    add(_string(ruleset_sha256))
-    add(',"scores":[')
-    add(scores)
-    add('],"tiers":[')
-    add(tiers)
-    add('],"valid_from":')
-    add("null" if valid_from is None else '"' + valid_from.isoformat() + '"')
-    add(',"valid_until":')
-    add("null" if valid_until is None else '"' + valid_until.isoformat() + '"')
-    add(',"validity_inputs":')
-    add(_keyed(validity_inputs, _value))
-    add(',"validity_rule":')
-    add(_nullable(rule_id))
-    add(',"version":')
-    add(text_plan.version)
-    add("}")
-    return "".join(out)
+    middle = text_plan.middles.get((resolution.method, resolution.reason, ruleset_sha256))
+    if middle is None:  # resolution and content hash, the same for a whole log or batch
+        middle = (f',"resolution":{{"method":{_string(resolution.method)},"reason":{_string(resolution.reason)}}},'
+                  f'"ruleset_sha256":{_string(ruleset_sha256)},"scores":[')
+        if len(text_plan.middles) < MEMO_LIMIT:
+            text_plan.middles[(resolution.method, resolution.reason, ruleset_sha256)] = middle
+    return "".join((criteria, groups, '],"label":', _string(label), text_plan.methodology,
+                    _string(org_id) if org_id.__class__ is str else "null", middle, scores, '],"tiers":[', tiers,
+                    "],", validity_text, text_plan.version))
+
+
+def _date(value: Any) -> str:
+    return "null" if value is None else f'"{value.isoformat()}"'
+
+
+_NO_VALIDITY = '"valid_from":null,"valid_until":null,"validity_inputs":{},"validity_rule":null'
