@@ -6,6 +6,7 @@ full memo, keys that must stay apart, and the safety of the generated source."""
 from __future__ import annotations
 
 import ast
+import copy
 import datetime as dt
 import json
 from decimal import Decimal
@@ -115,14 +116,68 @@ def _same_json(a: Any, b: Any) -> bool:
     return a == b or (a != a and b != b)
 
 
+def _same_but_big_integers(exact: Any, fast: Any) -> bool:
+    """Equal class for class, except that an integer beyond 64 bits may have become a float."""
+    if type(exact) is int and abs(exact) >= 2**63 and type(fast) is float:
+        return fast == float(exact)
+    if type(exact) is not type(fast):
+        return False
+    if isinstance(exact, dict):
+        return list(exact) == list(fast) and all(_same_but_big_integers(exact[k], fast[k]) for k in exact)
+    if isinstance(exact, list):
+        return len(exact) == len(fast) and all(_same_but_big_integers(x, y) for x, y in zip(exact, fast, strict=True))
+    return _same_json(exact, fast)
+
+
 @settings(max_examples=300)
 @given(_documents, st.booleans())
-def test_replay_parses_a_record_input_exactly_as_the_standard_library(value: Any, ascii_only: bool) -> None:
-    """What replay reads from a record's input text (orjson where it agrees) is the standard
-    library's value, class for class: integers beyond 64 bits stay integers, lone surrogates
-    stay, and NaN or Infinity are refused by both."""
+def test_replay_parses_a_record_input_as_the_standard_library_but_for_huge_integers(value: Any,
+                                                                                    ascii_only: bool) -> None:
+    """What replay reads from a record's input text is the standard library's value, class for
+    class (lone surrogates kept, NaN and Infinity refused); for a version whose inputs all have
+    a type, an integer beyond 64 bits may come as a float (see the next test for why that
+    decides the same)."""
     text = json.dumps(value, ensure_ascii=ascii_only)
-    assert _same_json(replay_module._input(text), json.loads(text))
+    assert _same_json(replay_module._input(text, False), json.loads(text))
+    assert _same_but_big_integers(json.loads(text), replay_module._input(text, True))
     for constant in ("NaN", "Infinity", "-Infinity"):
-        with pytest.raises(ValueError, match="is not JSON"):
-            replay_module._input(f'{{"a":[{constant}]}}')
+        for typed in (False, True):
+            with pytest.raises(ValueError, match="is not JSON"):
+                replay_module._input(f'{{"a":[{constant}]}}', typed)
+
+
+def test_no_typed_input_takes_a_huge_integer_or_the_float_orjson_reads_for_it() -> None:
+    """At every place of valid assessments of every shipped version and of the every-construct
+    ruleset, an integer beyond 64 bits and the float orjson reads for it are both refused: so
+    replay decides the same whichever of the two it parsed."""
+    rulesets = [load_ruleset(EVERY), *(Registry.shipped().get("ecei-labels", v)
+                                       for v in Registry.shipped().versions("ecei-labels"))]
+    for ruleset in rulesets:
+        assert ruleset.plan.validator.typed
+        _refuses_huge_numbers_everywhere(ruleset)
+
+
+def _refuses_huge_numbers_everywhere(ruleset: Any) -> None:
+    validator = ruleset.plan.validator
+
+    @settings(max_examples=5, derandomize=True, database=None)
+    @given(assessments(ruleset))
+    def check(raw: dict[str, Any]) -> None:
+        for place in _leaves(raw):
+            for huge in (2**70, float(2**70), -(2**64), float(-(2**64))):
+                broken = copy.deepcopy(raw)
+                parent = broken
+                for key in place[:-1]:
+                    parent = parent[key]
+                parent[place[-1]] = huge
+                assert validator.validate_plain(broken)[1], (place, huge)
+
+    check()
+
+
+def _leaves(data: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    if isinstance(data, dict):
+        return [leaf for key, value in data.items() for leaf in _leaves(value, (*path, key))]
+    if isinstance(data, list):
+        return [leaf for i, value in enumerate(data) for leaf in _leaves(value, (*path, i))]
+    return [path] if path else []

@@ -240,18 +240,21 @@ def _no_constant(name: str) -> Any:
 
 
 _STRICT = json.JSONDecoder(parse_constant=_no_constant)
-_LONG_NUMBER = re.compile(r"\d{16}")
+def _input(text: str, typed: bool) -> Any:
+    """A record's input text parsed as the standard library parses it (NaN and Infinity refused).
 
-
-def _input(text: str) -> Any:
-    """A record's input text parsed as the standard library parses it (NaN and Infinity
-    refused). orjson is used where it gives the same values: it reads an integer of more than
-    64 bits as a float, so a text with 16 digits in a row goes to the standard library."""
-    if _orjson is not None and _LONG_NUMBER.search(text) is None:
+    For a version whose inputs all have a type (``typed``), orjson parses it, three times
+    faster: the two give the same values except for an integer beyond 64 bits, which orjson
+    reads as a float, and no typed input takes either (an integer beyond 2**53 is refused, and
+    so are a float where an integer is declared and a decimal of more than 15 digits). Where
+    orjson refuses a text (a lone surrogate, a number beyond the double range), the standard
+    library reads it.
+    """
+    if typed and _orjson is not None:
         try:
             return _orjson.loads(text)
         except _orjson.JSONDecodeError:
-            pass  # the standard library decides (and names) what orjson refuses
+            pass
     return _STRICT.decode(text)
 
 
@@ -286,9 +289,9 @@ def reproduced(text: str, rulesets: _Rulesets) -> bool:
         ruleset, _ = rulesets.find(tail.group(2), tail.group(9), tail.group(7))
         if ruleset is None:
             return False
-        data = _input(text[middle.end():tail_at])
+        data = _input(text[middle.end():tail_at], ruleset.plan.validator.typed)
         expected = decision_text(ruleset, data, resolution=resolution)
-    except (ValueError, ValidationError, AssessmentError):
+    except (ValueError, ValidationError, AssessmentError, RecursionError):
         return False
     return start + len(expected) == stop and text.startswith(expected, start)
 

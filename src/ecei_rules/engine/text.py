@@ -40,6 +40,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from ..logic import UNKNOWN
+from ..ruleset.inputs import _typed_all
 from .fast import _MISSING, FastCriterion, FastGroup, absent_inputs, split_pointer, validity
 from .serialise import (
     _group,
@@ -215,14 +216,6 @@ def _declared(root: Field, keys: tuple[str, ...]) -> bool:
             return False
         f = f.fields.get(key) if f.kind == "object" else f.entries.get(key) if f.kind == "map" else None
     return f is not None and _typed_all(f)
-
-
-def _typed_all(f: Field) -> bool:
-    if f.kind == "any":
-        return False
-    if f.kind == "list":
-        return f.items is not None and _typed_all(f.items)
-    return all(_typed_all(sub) for sub in (*f.fields.values(), *f.entries.values()))
 
 
 def _generate(text_plan: TextPlan, reads: list[tuple[str, ...]]) -> Decide:

@@ -9,6 +9,7 @@ assessment JSON Schema.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -195,6 +196,11 @@ class AssessmentValidator:
                 ignore_unknown.extend(ignored)
             return value, []
         return self.validate_plain(data, ignore_unknown=ignore_unknown)
+
+    @functools.cached_property
+    def typed(self) -> bool:
+        """Whether every declared input has a type all the way down (no untyped part)."""
+        return _typed_all(self.root)
 
     def validate_unordered(self, data: Any) -> dict[str, Any] | None:
         """The normalised assessment when it is valid and has no field the version does not
@@ -497,6 +503,14 @@ def _checker(f: Field) -> Checker:
 
         return obj
     return lambda v, p, ig: v
+
+
+def _typed_all(f: Field) -> bool:
+    if f.kind == "any":
+        return False
+    if f.kind == "list":
+        return f.items is not None and _typed_all(f.items)
+    return all(_typed_all(sub) for sub in (*f.fields.values(), *f.entries.values()))
 
 
 def _generate(root: Field) -> Callable[[Any], Any]:
