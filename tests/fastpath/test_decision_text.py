@@ -87,9 +87,10 @@ def test_frozen_keys_tell_classes_apart_at_every_level() -> None:
 
 
 def test_generated_source_holds_no_text_from_the_ruleset() -> None:
-    """Only names and whole numbers are written into the generated code: its only literals are
-    integers, True, False, None, the label "none", "" and the "," that joins texts, so no id, key or
-    title of a ruleset can become code."""
+    """Only names and whole numbers are written into the generated code of the decision writer
+    and of the validation: their only literals are integers, True, False, None, "" (and the
+    writer's label "none" and the "," that joins texts), so no id, key or title of a ruleset
+    can become code."""
     for ruleset in [load_ruleset(EVERY), *(Registry.shipped().get("ecei-labels", v)
                                            for v in Registry.shipped().versions("ecei-labels"))]:
         tree = ast.parse(ruleset.plan.text.source)
@@ -97,6 +98,13 @@ def test_generated_source_holds_no_text_from_the_ruleset() -> None:
                     for n in ast.walk(tree) if isinstance(n, ast.Constant)}
         assert literals <= {int, bool, type(None), "none", "", ","}, literals
         assert [n.name for n in tree.body if isinstance(n, ast.FunctionDef)] == ["decide"]
+        validator = ruleset.plan.validator
+        validator.validate_unordered({})  # generated on first use
+        tree = ast.parse(validator.unordered_source)
+        literals = {type(n.value) if not isinstance(n.value, str) else n.value
+                    for n in ast.walk(tree) if isinstance(n, ast.Constant)}
+        assert literals <= {int, bool, type(None), ""}, literals
+        assert all(isinstance(n, ast.FunctionDef) for n in tree.body)
 
 
 _scalars = (st.none() | st.booleans() | st.integers() | st.integers(-(2**70), 2**70)

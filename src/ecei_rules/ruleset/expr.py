@@ -1,5 +1,6 @@
 """The condition language: parsed by Python's ``ast``, checked against a strict whitelist and
-the declared types, and compiled once into closures. Nothing is ever passed to eval or exec.
+the declared types, and compiled once into closures. No condition's text is ever passed to
+eval or exec.
 
 Grammar (a subset of Python expression syntax)::
 

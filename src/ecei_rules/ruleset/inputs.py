@@ -174,6 +174,7 @@ class AssessmentValidator:
         self.root = root
         self._check: Checker | None = None
         self._unordered: Callable[[Any], Any] | None = None
+        self.unordered_source = ""  # the generated validation's source, for reading and for the tests
 
     def validate(self, data: Any, *, ignore_unknown: list[str] | None = None) -> tuple[dict[str, Any],
                                                                                         list[Diagnostic]]:
@@ -210,7 +211,7 @@ class AssessmentValidator:
         Straight-line code generated from the declared inputs does the checking.
         """
         if self._unordered is None:
-            self._unordered = _generate(self.root)
+            self._unordered, self.unordered_source = _generate(self.root)
         value = self._unordered(data)
         return None if value is _FAIL else value
 
@@ -513,7 +514,7 @@ def _typed_all(f: Field) -> bool:
     return all(_typed_all(sub) for sub in (*f.fields.values(), *f.entries.values()))
 
 
-def _generate(root: Field) -> Callable[[Any], Any]:
+def _generate(root: Field) -> tuple[Callable[[Any], Any], str]:
     """The success path of :func:`_checker` (without ignored fields) as straight-line code: one
     function per object or map, each declared member read by key and its value checked in
     place (booleans and integers) or by its compiled checker. Members come out in declared
@@ -592,9 +593,10 @@ def _generate(root: Field) -> Callable[[Any], Any]:
                 "else:", f"    {call}", f"if {x} is F:", "    return F"]
 
     root_name = obj(root)
-    exec(compile("\n\n".join(functions), "<ecei-rules: validate>", "exec"), ns)  # names only, see above
+    source = "\n\n".join(functions)
+    exec(compile(source, "<ecei-rules: validate>", "exec"), ns)  # names only, see above
     function: Callable[[Any], Any] = ns[root_name]
-    return function
+    return function, source
 
 
 class _Absent:
