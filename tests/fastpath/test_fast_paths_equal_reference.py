@@ -24,6 +24,7 @@ import pytest
 import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from json_equality import same_json
 
 from ecei_rules._canonical import canonical_bytes, canonical_json, to_json
 from ecei_rules.engine.evaluate import decide_label, decision_text, evaluate, outline, validate_assessment
@@ -38,17 +39,6 @@ EVERY = Path(__file__).resolve().parent.parent / "data" / "every" / "1.0.0.yaml"
 RULESETS: dict[str, Ruleset] = {f"ecei-labels {v}": REGISTRY.get("ecei-labels", v)
                                 for v in REGISTRY.versions("ecei-labels")}
 RULESETS["every-construct"] = load_ruleset(EVERY)
-
-
-def strict_equal(a: Any, b: Any) -> bool:
-    """JSON equality that also tells true from 1 and 1 from 1.0 (same types everywhere)."""
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, dict):
-        return list(a) == list(b) and all(strict_equal(a[k], b[k]) for k in a)
-    if isinstance(a, list):
-        return len(a) == len(b) and all(strict_equal(x, y) for x, y in zip(a, b, strict=True))
-    return bool(a == b)
 
 
 @pytest.mark.parametrize("name", list(RULESETS))
@@ -67,7 +57,7 @@ def test_fast_evaluate_equals_the_reference_evaluator_and_serialises_alike(name:
         assert fast == reference
         assert evaluate(ruleset, raw) == reference  # raw input: validated on the way in
         fast_json = fast.to_json()
-        assert strict_equal(fast_json, to_json(reference.model_dump(mode="python")))
+        assert same_json(fast_json, to_json(reference.model_dump(mode="python")))
         expected = rfc8785.dumps(to_json(reference.model_dump(mode="python")))
         assert canonical_bytes(fast_json) == expected
         assert fast.canonical_text().encode("utf-8") == expected

@@ -210,6 +210,22 @@ def validity(plan: Plan, env: dict[str, Any], label: str) -> tuple[Any, Any, str
     return valid_from, None, None, reads
 
 
+def awarded(plan: Plan, fast: FastPlan, env: dict[str, Any],
+            label: str) -> tuple[Any, Any, str | None, dict[str, Any]]:
+    """(valid_from, valid_until, the rule applied, {pointer: value} of the inputs read that have
+    a value, in pointer order) for an awarded label; sets ``env["label"]``."""
+    env["label"] = label
+    valid_from, valid_until, rule_id, reads = validity(plan, env, label)
+    inputs: dict[str, Any] = {}
+    for pointer in sorted(reads):
+        node: Any = env
+        for part in fast.split(pointer):
+            node = node.get(part, _MISSING) if node.__class__ is dict else _MISSING
+        if node is not _MISSING:
+            inputs[pointer] = node
+    return valid_from, valid_until, rule_id, inputs
+
+
 def conjunction(values: dict[str, Any], refs: tuple[str, ...]) -> Any:
     """Kleene conjunction of the values of ``refs``: false wins, then unknown, else true."""
     result: Any = True
@@ -304,7 +320,6 @@ def _num(value: Fraction) -> Decimal | int:
 
 def run(plan: Plan, fast: FastPlan, env: dict[str, Any], ruleset_sha256: str, resolution: Any) -> Decision:
     """Evaluate a validated assessment (``env`` is a copy of it the engine may extend)."""
-    missing_sentinel = _MISSING
     values: dict[str, Any] = {}
     missing_of: dict[str, tuple[str, ...]] = {}
     criteria: list[CriterionResult] = []
@@ -365,14 +380,7 @@ def run(plan: Plan, fast: FastPlan, env: dict[str, Any], ruleset_sha256: str, re
     valid_from = valid_until = rule_id = None
     validity_inputs: dict[str, Any] = {}
     if label != "none":
-        env["label"] = label
-        valid_from, valid_until, rule_id, reads = validity(plan, env, label)
-        for pointer in sorted(reads):
-            node: Any = env
-            for part in fast.split(pointer):
-                node = node.get(part, missing_sentinel) if node.__class__ is dict else missing_sentinel
-            if node is not missing_sentinel:
-                validity_inputs[pointer] = node
+        valid_from, valid_until, rule_id, validity_inputs = awarded(plan, fast, env, label)
 
     org = env.get("organisation")
     org_id = org.get("id") if org.__class__ is dict else None

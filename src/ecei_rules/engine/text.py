@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..logic import UNKNOWN
 from ..ruleset.inputs import _typed_all
-from .fast import _MISSING, FastCriterion, FastGroup, absent_inputs, split_pointer, validity
+from .fast import _MISSING, FastCriterion, FastGroup, absent_inputs, awarded, split_pointer
 from .serialise import (
     _group,
     _keyed,
@@ -380,16 +380,7 @@ def write(text_plan: TextPlan, env: dict[str, Any], ruleset_sha256: str, resolut
     if label == "none":
         validity_text = _NO_VALIDITY
     else:
-        plan, fast = text_plan.plan, text_plan.fast
-        env["label"] = label
-        valid_from, valid_until, rule_id, reads = validity(plan, env, label)
-        validity_inputs: dict[str, Any] = {}
-        for pointer in sorted(reads):
-            node: Any = env
-            for part in fast.split(pointer):
-                node = node.get(part, _MISSING) if node.__class__ is dict else _MISSING
-            if node is not _MISSING:
-                validity_inputs[pointer] = node
+        valid_from, valid_until, rule_id, validity_inputs = awarded(text_plan.plan, text_plan.fast, env, label)
         validity_text = (f'"valid_from":{_date(valid_from)},"valid_until":{_date(valid_until)},'
                          f'"validity_inputs":{_keyed(validity_inputs, _value)},"validity_rule":{_nullable(rule_id)}')
     org = env.get("organisation")
