@@ -178,35 +178,28 @@ def decision_text(d: Decision) -> str:
         add(entry[2])
     add('],"groups":[')
     add(",".join(_group(g) for g in d.groups))
-    r = d.resolution
-    add('],"label":')
-    add(_string(d.label))
-    add(',"methodology":')
-    add(_string(d.methodology))
-    add(',"organisation":')
-    add(_nullable(d.organisation))
-    add(',"resolution":{"method":')
-    add(_string(r.method))
-    add(',"reason":')
-    add(_string(r.reason))
-    add('},"ruleset_sha256":')
-    add(_string(d.ruleset_sha256))
-    add(',"scores":[')
-    add(",".join(_score(s) for s in d.scores))
-    add('],"tiers":[')
-    add(",".join(_tier(t) for t in d.tiers))
-    add('],"valid_from":')
-    add("null" if d.valid_from is None else '"' + d.valid_from.isoformat() + '"')
-    add(',"valid_until":')
-    add("null" if d.valid_until is None else '"' + d.valid_until.isoformat() + '"')
-    add(',"validity_inputs":')
-    add(_keyed(d.validity_inputs, _value))
-    add(',"validity_rule":')
-    add(_nullable(d.validity_rule))
-    add(',"version":')
-    add(_string(d.version))
-    add("}")
+    add(tail(d.label, d.methodology, d.organisation, d.resolution, d.ruleset_sha256,
+             ",".join(_score(s) for s in d.scores), ",".join(_tier(t) for t in d.tiers),
+             d.valid_from, d.valid_until, d.validity_inputs, d.validity_rule, d.version))
     return "".join(out)
+
+
+def tail(label: str, methodology: str, organisation: str | None, resolution: Any, ruleset_sha256: str,
+         scores: str, tiers: str, valid_from: dt.date | None, valid_until: dt.date | None,
+         validity_inputs: dict[str, Any], validity_rule: str | None, version: str) -> str:
+    """A decision's text after its groups (``],"label":...}``), the scores' and tiers' texts given."""
+    return "".join((
+        '],"label":', _string(label), ',"methodology":', _string(methodology),
+        ',"organisation":', _nullable(organisation),
+        ',"resolution":{"method":', _string(resolution.method), ',"reason":', _string(resolution.reason),
+        '},"ruleset_sha256":', _string(ruleset_sha256), ',"scores":[', scores, '],"tiers":[', tiers,
+        '],"valid_from":', _date(valid_from), ',"valid_until":', _date(valid_until),
+        ',"validity_inputs":', _keyed(validity_inputs, _value) if validity_inputs else "{}",
+        ',"validity_rule":', _nullable(validity_rule), ',"version":', _string(version), "}"))
+
+
+def _date(value: dt.date | None) -> str:
+    return "null" if value is None else f'"{value.isoformat()}"'
 
 
 def _middle(c: Any) -> str:

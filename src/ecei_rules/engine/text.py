@@ -44,16 +44,15 @@ from ..ruleset.inputs import _typed_all
 from .fast import _MISSING, FastCriterion, FastGroup, absent_inputs, awarded, split_pointer
 from .serialise import (
     _group,
-    _keyed,
     _nullable,
     _number,
     _parameter,
     _parameters,
     _string,
     _tier,
-    _value,
     _weights_text,
     middle,
+    tail,
 )
 
 if TYPE_CHECKING:
@@ -368,36 +367,19 @@ class TextPlan:
         self.joints = tuple(joints)
         self.source = ""  # the generated function's source, for reading and for the tests
         self.decide = _generate(self, [c.reads for c in plan.criteria])
-        doc = plan.doc
-        self.methodology = f',"methodology":{_string(doc.methodology)},"organisation":'
-        self.version = f',"version":{_string(doc.version)}}}'
-        self.middles: dict[tuple[str, str, str], str] = {}
+
 
 
 def write(text_plan: TextPlan, env: dict[str, Any], ruleset_sha256: str, resolution: Resolution) -> str:
     """The canonical JSON text of the decision on validated data (``env``, a copy this may extend)."""
     criteria, label, groups, scores, tiers = text_plan.decide(env)
-    if label == "none":
-        validity_text = _NO_VALIDITY
-    else:
+    valid_from = valid_until = rule_id = None
+    validity_inputs: dict[str, Any] = {}
+    if label != "none":
         valid_from, valid_until, rule_id, validity_inputs = awarded(text_plan.plan, text_plan.fast, env, label)
-        validity_text = (f'"valid_from":{_date(valid_from)},"valid_until":{_date(valid_until)},'
-                         f'"validity_inputs":{_keyed(validity_inputs, _value)},"validity_rule":{_nullable(rule_id)}')
     org = env.get("organisation")
     org_id = org.get("id") if org.__class__ is dict else None
-    middle = text_plan.middles.get((resolution.method, resolution.reason, ruleset_sha256))
-    if middle is None:  # resolution and content hash, the same for a whole log or batch
-        middle = (f',"resolution":{{"method":{_string(resolution.method)},"reason":{_string(resolution.reason)}}},'
-                  f'"ruleset_sha256":{_string(ruleset_sha256)},"scores":[')
-        if len(text_plan.middles) < MEMO_LIMIT:
-            text_plan.middles[(resolution.method, resolution.reason, ruleset_sha256)] = middle
-    return "".join((criteria, groups, '],"label":', _string(label), text_plan.methodology,
-                    _string(org_id) if org_id.__class__ is str else "null", middle, scores, '],"tiers":[', tiers,
-                    "],", validity_text, text_plan.version))
-
-
-def _date(value: Any) -> str:
-    return "null" if value is None else f'"{value.isoformat()}"'
-
-
-_NO_VALIDITY = '"valid_from":null,"valid_until":null,"validity_inputs":{},"validity_rule":null'
+    doc = text_plan.plan.doc
+    return "".join((criteria, groups, tail(label, doc.methodology, org_id if org_id.__class__ is str else None,
+                                           resolution, ruleset_sha256, scores, tiers, valid_from, valid_until,
+                                           validity_inputs, rule_id, doc.version)))
