@@ -101,6 +101,23 @@ def test_reproduced_refuses_a_changed_decision_and_replay_reports_it(log: Path, 
     assert [(f.seq, f.kind) for f in report.findings] == [(7, "decision_differs")], name
 
 
+def test_reproduced_refuses_a_member_added_after_the_decision_and_replay_reports_it(log: Path,
+                                                                                   tmp_path: Path) -> None:
+    """A record with a member added between the decision and the engine version (in canonical
+    order, "decision_note" sorts there) holds the reproduced decision's bytes followed by more:
+    the fast path must refuse it, and the full replay reports the record as not a decision record."""
+    rows = list(open_rows(log))
+    record = json.loads(rows[6].text)
+    record["decision_note"] = "approved by hand"
+    text = rfc8785.dumps(record).decode()
+    assert text.index('"decision_note"') < text.index('"engine_version"'), "the member lies where intended"
+    assert not reproduced(text, _Rulesets(REGISTRY))
+    target = tmp_path / "added.jsonl"
+    target.write_text("\n".join([*(r.text for r in rows[:6]), text, *(r.text for r in rows[7:])]) + "\n")
+    report = replay(open_rows(target), REGISTRY)
+    assert [(f.seq, f.kind) for f in report.findings] == [(7, "corrupt")], report.findings
+
+
 def test_reproduced_refuses_other_layouts_which_replay_still_checks(log: Path, tmp_path: Path) -> None:
     """A record written with other whitespace or key order is not the canonical layout: the fast
     path declines, and the slow path still finds the decision reproduced."""

@@ -16,7 +16,7 @@ for another tier) share one look-up.
   one input that are equal have the same text and decide alike (``2`` and ``2.0`` both
   write ``2``). Any other key holds each value's class with it (``true`` is not ``1``).
 * A list or an object read is looked up by a frozen copy while that finds something often
-  enough (a quarter of the first :data:`FROZEN_TRIAL` look-ups); else the criterion is
+  enough (one in eight of the first :data:`FROZEN_TRIAL` look-ups); else the criterion is
   decided every time.
 * Each table holds at most :data:`MEMO_LIMIT` entries, and a version's tables
   :data:`MEMO_BUDGET` in all (some tens of megabytes at most).
