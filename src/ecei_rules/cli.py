@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import sys
 from collections.abc import Callable, Iterator
 from enum import StrEnum
@@ -51,6 +52,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+_HASH = re.compile("[0-9a-f]{64}")  # a record's SHA-256, as records write it
 
 
 class Format(StrEnum):
@@ -407,7 +410,11 @@ def record(
                     continue
                 store.append(outcome.decision, item.data, decided_at=decided_at)
                 recorded += 1
-        console.print(f"recorded {recorded} decision(s) in {log} (now {len(store)}); {failures} not recorded")
+        last, head = store.head()
+        console.print(f"recorded {recorded} decision(s) in {log} (now {len(store)}); {failures} not recorded",
+                      highlight=False)
+        if last:
+            console.print(f"head: {head}", highlight=False, soft_wrap=True)
     raise typer.Exit(1 if failures else 0)
 
 
@@ -461,6 +468,11 @@ def _print_report(report: AuditReport, what: str, format: Format) -> None:
         console.print(f"... and {len(findings) - 50} more finding(s)")
     if report.ok:
         console.print(f"[green]{what}: {report.records} record(s), no findings[/green]")
+        if report.head is not None and report.records:
+            console.print(f"head: {report.head}", highlight=False, soft_wrap=True)
+            console.print("keep the head and the count outside the log: 'verify --expect-head HEAD "
+                          f"--expect-count {report.records}' then shows a tail cut at a record boundary",
+                          highlight=False)
     else:
         console.print(f"[red]{what}: {report.records} record(s), {len(findings)} finding(s); the first bad record is "
                       f"{abs(findings[0].seq)}[/red]")
@@ -473,21 +485,37 @@ def verify_command(
     = 100,
     out: Annotated[Path | None, typer.Option("--out", help="Rulesets: write each counterexample here as an "
                                              "assessment file.")] = None,
+    expect_head: Annotated[str | None, typer.Option(
+        "--expect-head", help="Log: the hash of the last acknowledged record, kept outside the log (verify prints "
+        "it): a finding if the log does not end there (a tail cut at a record boundary shows only this way).")]
+    = None,
+    expect_count: Annotated[int | None, typer.Option(
+        "--expect-count", min=0, help="Log: the number of acknowledged records, kept outside the log: a finding if "
+        "the log holds a different number.")] = None,
     format: FormatOption = Format.text,
 ) -> None:
-    """Verify a decision log (hashes, chain, order), or check every property of a rulesets directory.
+    """Verify a decision log (hashes, chain, order, and its end against --expect-head/--expect-count),
+    or check every property of a rulesets directory.
 
-    Exit 1 on findings or counterexamples.
+    Exit 1 on findings or counterexamples, 2 on usage errors.
     """
     if target.is_dir():
+        if expect_head is not None or expect_count is not None:
+            _err().print("[red]error:[/red] --expect-head and --expect-count apply to a decision log, not to a "
+                         "rulesets directory")
+            raise typer.Exit(2)
         _verify_rulesets(target, examples, out, format)
         return
+    if expect_head is not None and _HASH.fullmatch(expect_head) is None:
+        _err().print(f"[red]error:[/red] --expect-head must be a record's hash: 64 lowercase hexadecimal "
+                     f"digits, not {expect_head!r}")
+        raise typer.Exit(2)
     from .audit.replay import verify
 
     rows, total = _log_rows(target)
     tick, done = _progress(total, "verifying")
     try:
-        report = verify(rows, progress=tick)
+        report = verify(rows, progress=tick, expect_head=expect_head, expect_count=expect_count)
     finally:
         done()
     _print_report(report, "verify", format)
@@ -590,7 +618,10 @@ def export_command(
 
     with DecisionLog(log) as store:
         count = store.export_jsonl(out)
-    _console().print(f"exported {count} record(s) to {out}")
+        last, head = store.head()
+    _console().print(f"exported {count} record(s) to {out}", highlight=False)
+    if last:
+        _console().print(f"head: {head}", highlight=False, soft_wrap=True)
 
 
 @app.command("import")

@@ -402,6 +402,50 @@ def test_repair_expect_head_catches_a_clean_tail_cut(tmp_path: Path, smp: tuple[
     assert result.exit_code == 0, result.output
 
 
+def test_verify_expect_head_and_count_catch_a_clean_tail_cut(tmp_path: Path, smp: tuple[Decision, Any]) -> None:
+    """A log cut at a record boundary verifies on its own; against the head and count printed when it
+    was whole, verify reports where its end went wrong and exits 1."""
+    export = _export(tmp_path, smp, 5)
+    rows = list(read_jsonl(export))
+    whole = CliRunner().invoke(app, ["verify", str(export)])
+    assert whole.exit_code == 0
+    assert f"head: {rows[-1].hash}" in whole.output  # printed whole, to be kept outside the log
+    assert CliRunner().invoke(app, ["verify", str(export), "--expect-head", rows[-1].hash,
+                                    "--expect-count", "5"]).exit_code == 0
+    export.write_text("".join(row.text + "\n" for row in rows[:3]))  # records 4 and 5 cut
+    cut = CliRunner().invoke(app, ["verify", str(export), "--expect-head", rows[-1].hash, "--expect-count", "5",
+                                   "--format", "json"])
+    assert cut.exit_code == 1
+    report = json.loads(cut.output)
+    assert report["head"] == rows[2].hash
+    assert [(f["seq"], f["kind"]) for f in report["findings"]] == [(4, "unexpected_end"), (4, "unexpected_end")]
+    messages = " ".join(f["message"] for f in report["findings"])
+    assert "3 record(s), 5 expected: 2 record(s) were removed from its tail" in messages
+    assert "which no record in it has" in messages
+
+
+def test_verify_expect_head_names_records_after_the_acknowledged_one(tmp_path: Path,
+                                                                    smp: tuple[Decision, Any]) -> None:
+    """A log that goes on after the acknowledged head (record 2 of 5) is not the acknowledged log: verify
+    names the head's record and how many follow it; a count that is too small says how many more."""
+    export = _export(tmp_path, smp, 5)
+    rows = list(read_jsonl(export))
+    result = CliRunner().invoke(app, ["verify", str(export), "--expect-head", rows[1].hash, "--expect-count", "2"])
+    assert result.exit_code == 1
+    assert "goes on after the expected head (record 2): it ends at record 5, 3 record(s) later" in _out(result)
+    assert "5 record(s), 2 expected: 3 record(s) more than were acknowledged" in _out(result)
+    assert "the first bad record is 3" in _out(result)
+
+
+def test_verify_expectations_are_checked_as_arguments(tmp_path: Path, smp: tuple[Decision, Any]) -> None:
+    """A head that is not a SHA-256 in hex, or expectations given for a rulesets directory, are usage errors."""
+    export = _export(tmp_path, smp, 2)
+    assert CliRunner().invoke(app, ["verify", str(export), "--expect-head", "abc"]).exit_code == 2
+    assert CliRunner().invoke(app, ["verify", str(export), "--expect-head", "A" * 64]).exit_code == 2
+    assert CliRunner().invoke(app, ["verify", str(export), "--expect-count", "-1"]).exit_code == 2
+    assert CliRunner().invoke(app, ["verify", str(tmp_path), "--expect-count", "2"]).exit_code == 2
+
+
 def test_repair_not_a_log(tmp_path: Path) -> None:
     bad = tmp_path / "x.db"
     bad.write_text("not sqlite at all, just some text " * 100)

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from .log import BUSY_TIMEOUT_MS, LogError, StoredRecord, read_jsonl
 from .record import GENESIS
-from .replay import _parse, _stored_hash_ok
+from .replay import _parse, _stored_hash_ok, tail_problems
 
 
 @dataclass(frozen=True)
@@ -199,14 +199,7 @@ def check_head(rows: Iterable[StoredRecord], *, head: str | None = None, count: 
         record = _parse(row)
         if record is not None and record.seq > last_seq:
             last_seq, last_hash = record.seq, record.hash
-    problems = []
-    if count is not None and total != count:
-        problems.append(f"the log holds {total} record(s), {count} expected"
-                        + (": records were removed from its tail" if total < count else ""))
-    if head is not None and last_hash != head:
-        problems.append(f"the log ends at record {last_seq} hashed {last_hash[:16]}…, not at the expected head "
-                        f"{head[:16]}…")
-    return problems
+    return [message for _, message in tail_problems(total, last_seq, last_hash, head=head, count=count)]
 
 
 def ranges(numbers: Sequence[int]) -> str:

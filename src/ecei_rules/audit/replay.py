@@ -2,6 +2,9 @@
 
 ``verify`` needs nothing but the log: every record's content must match its hash, every
 record must name the hash of the one before it, and the positions must run 1, 2, 3, ...
+A log cut exactly at a record boundary is still such a log; only what was kept outside it
+(the head hash of the last acknowledged record, the record count) shows the cut, so
+``verify`` checks them when given (:func:`tail_problems`).
 ``replay`` re-reads the exact ruleset version each record names (found by content hash),
 re-evaluates the recorded input and compares the canonical bytes of the decisions.
 """
@@ -55,6 +58,7 @@ class AuditReport:
 
     records: int = 0
     findings: list[Finding] = field(default_factory=list)
+    head: str | None = None  # verify: the hash of the log's last record (its highest seq), to keep outside it
 
     @property
     def ok(self) -> bool:
@@ -68,8 +72,11 @@ class AuditReport:
     def to_json(self) -> dict[str, Any]:
         """The report as JSON."""
         first = self.sorted()[0].to_json() if self.findings else None
-        return {"records": self.records, "ok": self.ok, "first": first,
-                "findings": [f.to_json() for f in self.sorted()]}
+        out: dict[str, Any] = {"records": self.records, "ok": self.ok, "first": first,
+                               "findings": [f.to_json() for f in self.sorted()]}
+        if self.head is not None:  # verify's
+            out["head"] = self.head
+        return out
 
 
 def _stored_hash_ok(text: str, record: DecisionRecord) -> bool | None:
@@ -120,8 +127,36 @@ def records(rows: Iterable[StoredRecord], report: AuditReport,
         yield row, record
 
 
-def verify(rows: Iterable[StoredRecord], *, progress: Progress | None = None) -> AuditReport:
-    """Check content hashes, the chain and the order of a log's records."""
+def tail_problems(total: int, last_seq: int, last_hash: str, hashes: dict[int, str] | None = None, *,
+                  head: str | None = None, count: int | None = None) -> list[tuple[int, str]]:
+    """What is wrong with a log's end against what was kept outside it: the hash of the last
+    acknowledged record (``head``) and the number of records (``count``). ``total`` is the
+    number of rows, ``last_seq`` and ``last_hash`` the last record's; with ``hashes`` (every
+    record's hash by seq) an expected head found earlier in the log is named. Each problem
+    comes with the seq of the first record it concerns; an empty list means the log ends
+    where it should."""
+    problems: list[tuple[int, str]] = []
+    if count is not None and total != count:
+        what = f": {count - total} record(s) were removed from its tail" if total < count else \
+            f": {total - count} record(s) more than were acknowledged"
+        problems.append((min(total, count) + 1, f"the log holds {total} record(s), {count} expected{what}"))
+    if head is not None and last_hash != head:
+        at = next((seq for seq, digest in (hashes or {}).items() if digest == head), None)
+        if at is not None:
+            problems.append((at + 1, f"the log goes on after the expected head (record {at}): it ends at record "
+                                     f"{last_seq}, {last_seq - at} record(s) later"))
+        else:
+            problems.append((last_seq + 1, f"the log ends at record {last_seq} hashed {last_hash[:16]}…, not at the "
+                                           f"expected head {head[:16]}…" + ("" if hashes is None else
+                                           ", which no record in it has: its tail was removed or rewritten")))
+    return problems
+
+
+def verify(rows: Iterable[StoredRecord], *, progress: Progress | None = None, expect_head: str | None = None,
+           expect_count: int | None = None) -> AuditReport:
+    """Check content hashes, the chain and the order of a log's records; with ``expect_head`` or
+    ``expect_count`` (kept outside the log), also that the log ends there (a cut at a record
+    boundary shows only this way). The report's ``head`` is the last record's hash."""
     report = AuditReport()
     hashes: dict[int, str] = {}
     prevs: dict[int, str] = {}
@@ -163,6 +198,10 @@ def verify(rows: Iterable[StoredRecord], *, progress: Progress | None = None) ->
                                            "its prev_hash is not that record's hash",
                                            {"prev_hash": prevs[seq], "expected": expected}))
         before, expected = seq, hashes[seq]
+    report.head = hashes[last] if present else GENESIS
+    for seq, message in tail_problems(report.records, last, report.head, hashes, head=expect_head,
+                                      count=expect_count):
+        report.findings.append(Finding(seq, "unexpected_end", message))
     return report
 
 
