@@ -164,7 +164,9 @@ def parse_yaml(text: str, file: str | None = None) -> YamlDocument:
         if isinstance(n, yaml.MappingNode):
             out: dict[str, Any] = {}
             for key_node, value_node in n.value:
-                if key_node.tag == _CORE + "merge":
+                if key_node.tag == _CORE + "merge" or (isinstance(key_node, yaml.ScalarNode)
+                                                       and key_node.value == "<<" and not key_node.style):
+                    # YAML 1.1 merges a plain '<<' key; the core schema would keep it as a key: neither is wanted
                     diag("E004", "merge keys ('<<') are not allowed", key_node.start_mark, pointer,
                          "write the keys out, or use 'extends' to build on another version")
                     continue

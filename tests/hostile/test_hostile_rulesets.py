@@ -162,12 +162,20 @@ def test_custom_tags_are_refused_and_never_run(tmp_path: Path, text: str, line: 
     assert marker.exists() == existed
 
 
-def test_merge_keys_do_not_merge(tmp_path: Path) -> None:
-    """'<<' is an ordinary key under the core schema: nothing is merged, a ruleset calls it unknown."""
-    doc = parse_yaml("a: {x: 1}\nb:\n  <<: {y: 2}\n")
-    assert doc.diagnostics == []
-    assert doc.data == {"a": {"x": 1}, "b": {"<<": {"y": 2}}}
+def test_merge_keys_are_refused_and_do_not_merge(tmp_path: Path) -> None:
+    """A plain '<<' key (a merge key in YAML 1.1) is refused with E004 where it stands, and nothing
+    is merged; a quoted '<<' is an ordinary key, which a ruleset then calls unknown (E101)."""
+    doc = parse_yaml("a: {x: 1}\nb:\n  <<: {y: 2}\n  z: 3\n")
+    assert [(d.code, d.line, d.column, d.pointer) for d in doc.diagnostics] == [("E004", 3, 3, "/b")]
+    assert "merge keys ('<<') are not allowed" in doc.diagnostics[0].message
+    assert doc.data == {"a": {"x": 1}, "b": {"z": 3}}
+    quoted = parse_yaml('b:\n  "<<": {y: 2}\n')
+    assert quoted.diagnostics == []
+    assert quoted.data == {"b": {"<<": {"y": 2}}}
     text = MINIMAL.read_text(encoding="utf-8") + "<<: {title: Merged}\n"
+    diags = check_text(tmp_path, text)
+    assert [(d.code, d.line) for d in diags] == [("E004", len(text.splitlines()))]
+    text = MINIMAL.read_text(encoding="utf-8") + "'<<': {title: Merged}\n"
     diags = check_text(tmp_path, text)
     assert [(d.code, d.line, d.pointer) for d in diags] == [("E101", len(text.splitlines()), "/<<")]
 
