@@ -11,6 +11,8 @@ Nothing generated is committed. While ``mkdocs build`` (or ``serve``) runs:
   (the README's quick start, a decision of an example, the bump policy, schema URLs, whether
   a command exists and its usage, a module's docstring) and points links to repository files
   at their generated pages;
+* ``on_page_content`` stops the build when a page shows a raw reStructuredText role (a
+  docstring written for Sphinx on the API page);
 * ``on_serve`` rebuilds when a ruleset, an example or the README changes.
 
 An unknown marker, a broken ruleset or a generated path that collides with a written page
@@ -214,6 +216,22 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
         return f"[{match['label']}]({_relative(generated, page)}{match['anchor'] or ''})"
 
     return LINK.sub(relink, markdown) if links else markdown
+
+
+#: A reStructuredText role left in a docstring shows raw on the API page (mkdocstrings reads Markdown).
+RST_ROLE = re.compile(r":(?:class|meth|func|data|mod|attr|exc|obj):\s*`?[A-Za-z_]")
+
+
+def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    """Stop the build when a page shows a raw reStructuredText role (a docstring on the API page that
+    says :class:`X` where Markdown wants `X`)."""
+    text = re.sub(r"<[^>]+>", "", html)
+    found = RST_ROLE.search(text)
+    if found is not None:
+        context = " ".join(text[max(0, found.start() - 60):found.end() + 40].split())
+        raise PluginError(f"docs/{page.file.src_uri}: a raw reStructuredText role shows on the page "
+                          f"(write `name` in the docstring instead): ...{context}...")
+    return html
 
 
 def on_serve(server: Any, config: MkDocsConfig, builder: Any) -> Any:

@@ -917,10 +917,16 @@ def markdown_section(document: str, heading: str) -> str:
     return "\n".join(out).strip() + "\n"
 
 
+#: A Sphinx cross-reference role (``:func:`name```, ``:class:`~pkg.Name```), which Markdown would show raw.
+_ROLE = re.compile(r":(?:class|meth|func|data|mod|attr|exc|obj):`(~?)([^`]+)`")
+
+
 def docstring_body(doc: str | None) -> str:
-    """A module docstring without its first paragraph (the summary), as Markdown."""
+    """A module docstring without its first paragraph (the summary), as Markdown: each Sphinx role
+    becomes inline code of its target (``~`` keeps the last part, as Sphinx shows it)."""
     paragraphs = (doc or "").strip().split("\n\n")
-    return "\n\n".join(p.strip() for p in paragraphs[1:]) + "\n"
+    body = "\n\n".join(p.strip() for p in paragraphs[1:]) + "\n"
+    return _ROLE.sub(lambda m: f"`{m[2].rsplit('.', 1)[-1] if m[1] else m[2]}`", body)
 
 
 def decision_text(decision: Decision, *, width: int = 80) -> str:

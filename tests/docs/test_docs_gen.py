@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ecei_rules import load_ruleset
 from ecei_rules.compare.diff import semantic_diff
-from ecei_rules.docs_gen import changes_page, errors_page, provenance_page, version_page
+from ecei_rules.docs_gen import changes_page, docstring_body, errors_page, provenance_page, version_page
 from ecei_rules.errors import CODES, Diagnostic
 from ecei_rules.registry import Registry
 
@@ -66,3 +66,15 @@ def test_provenance_page_lists_assumed_parameters() -> None:
     assert assumed
     for name in assumed:
         assert name in page
+
+
+def test_docstring_body_drops_the_summary_and_turns_sphinx_roles_into_code() -> None:
+    """A module docstring shown on a page loses its first paragraph, and its Sphinx roles become inline
+    code (Markdown would show ':class:' raw); '~' keeps the last part of the name, as Sphinx does."""
+    doc = """Summary line.
+
+    Returns None, or a :class:`Violation`; see :func:`~ecei_rules.engine.evaluate.evaluate` and
+    :meth:`Decision.to_json`. ``literal`` stays as it is.
+    """
+    assert docstring_body(doc) == ("Returns None, or a `Violation`; see `evaluate` and\n"
+                                   "    `Decision.to_json`. ``literal`` stays as it is.\n")

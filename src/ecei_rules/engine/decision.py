@@ -147,7 +147,7 @@ class Decision(_Frozen):
         }
 
     def canonical_text(self) -> str:
-        """RFC 8785 canonical JSON of :meth:`to_json`, as text (the bytes records and replays compare)."""
+        """RFC 8785 canonical JSON of `to_json`, as text (the bytes records and replays compare)."""
         from .serialise import decision_text
 
         return decision_text(self)

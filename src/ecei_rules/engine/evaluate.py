@@ -65,7 +65,7 @@ def evaluate(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessment, *,
 
     Args:
         ruleset: a loaded ruleset version.
-        assessment: raw assessment data (validated here) or an :class:`Assessment`.
+        assessment: raw assessment data (validated here) or an `Assessment`.
         resolution: how the version was chosen, recorded in the decision (default: given).
 
     Raises:

@@ -638,7 +638,7 @@ def explain(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessment, *, res
 
     Args:
         ruleset: the version to apply.
-        assessment: raw assessment data (validated here) or an :class:`Assessment`.
+        assessment: raw assessment data (validated here) or an `Assessment`.
         resolution: how the version was chosen, recorded in the decision (default: given).
         language: the language of the sentences (a file under ``ecei_rules/messages``).
         near_margin: a value within this share of its threshold is a near miss.
