@@ -166,13 +166,15 @@ def evaluate(
             resolve = fixed_resolver(load_ruleset(ruleset))
     else:
         registry = _registry(rulesets)
+        resolve = registry_resolver(registry, methodology, version, allow_unpublished=simulate)
         with _exit_on_load_errors():
             if version is not None:
                 registry.lookup(f"{methodology}@{version}", allow_unpublished=simulate)
-            else:  # load every version now: a broken one stops here with its diagnostics
+            elif assessment.suffix == ".jsonl":  # load every version now: a broken one stops here
                 for v in registry.versions(methodology):
                     registry.get(methodology, v)
-        resolve = registry_resolver(registry, methodology, version, allow_unpublished=simulate)
+            else:  # one assessment: only the version it is decided under is built (a broken one stops here)
+                _resolve_first(assessment, resolve)
     if engine is Engine.durable:
         from .cli_durable import evaluate_durable
 
@@ -202,6 +204,16 @@ def evaluate(
             console.print(prefix + str(error_json(outcome.error)["message"]))
     sys.stdout.flush()
     raise typer.Exit(1 if failures else 0)
+
+
+def _resolve_first(path: Path, resolve: Resolver) -> None:
+    """Choose (and so load) the version of a file's first assessment, letting a RulesetError out;
+    any other problem (unreadable file, no date, no version in force) is reported by the caller
+    when it decides the assessment, as for a batch."""
+    with contextlib.suppress(AssessmentError, ResolutionError, OSError):
+        item = next(iter(read_assessments(path)), None)
+        if item is not None and item.error is None:
+            resolve(item.data)
 
 
 @app.command()

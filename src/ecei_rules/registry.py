@@ -23,11 +23,12 @@ import semver
 
 from .engine.decision import Resolution
 from .errors import Diagnostic, ResolutionError, did_you_mean
-from .ruleset.load import Ruleset, load_ruleset
+from .ruleset.load import Ruleset, _load_raw, load_ruleset
 
 DEFAULT_METHODOLOGY = "ecei-labels"
 LOCK_FILE = "published.lock.json"
 OFFICIAL = frozenset({"published"})
+STATUSES = frozenset({"draft", "published", "withdrawn"})
 _REF = re.compile(r"^(?P<methodology>[a-z][a-z0-9-]*)(?:@(?P<spec>[^@\s]+))?$")
 
 
@@ -85,6 +86,8 @@ class Registry:
     _cache: dict[tuple[str, str], Ruleset] = field(default_factory=dict, repr=False)
     # versions by methodology, with the folder's entries they were listed from
     _listed: dict[str, tuple[tuple[str, ...], list[str]]] = field(default_factory=dict, repr=False)
+    # (status, effective_from) of versions read but not built (to find the version in force)
+    _headers: dict[tuple[str, str], tuple[str, dt.date]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def shipped(cls) -> Registry:
@@ -169,29 +172,51 @@ class Registry:
             self._cache[key] = load_ruleset(self.path(methodology, version))
         return self._cache[key]
 
+    def header(self, methodology: str, version: str) -> tuple[str, dt.date]:
+        """A version's status and effective_from, without building it when its file is not loaded yet:
+        read from the document with its ``extends`` resolved. A file whose header cannot be read
+        that way is loaded, so that its problems are reported (RulesetError)."""
+        key = (methodology, version)
+        loaded = self._cache.get(key)
+        if loaded is not None:
+            return loaded.document.status, loaded.document.effective_from
+        found = self._headers.get(key)
+        if found is None:
+            if version not in self.versions(methodology):
+                self.get(methodology, version)  # raises, naming the versions there are
+            raw = _load_raw(self.path(methodology, version))
+            status = raw.data.get("status") if isinstance(raw.data, dict) else None
+            starts = raw.data.get("effective_from") if isinstance(raw.data, dict) else None
+            if raw.diagnostics or status not in STATUSES or type(starts) is not dt.date:
+                document = self.get(methodology, version).document
+                return document.status, document.effective_from
+            found = self._headers[key] = (status, starts)
+        return found
+
     def in_force(self, methodology: str, on: dt.date, *, allow_unpublished: bool = False) -> Ruleset:
         """The version in force on a date: the published version with the greatest effective_from on or
-        before it (drafts and withdrawn versions count only when ``allow_unpublished``)."""
-        best: Ruleset | None = None
+        before it (drafts and withdrawn versions count only when ``allow_unpublished``).
+
+        Only that version is built: the others' status and date are read from their files
+        (:meth:`header`), so a version with broken rules does not stop deciding under another."""
+        best: tuple[str, dt.date] | None = None
+        eligible: list[dt.date] = []
         for version in self.versions(methodology):
-            ruleset = self.get(methodology, version)
-            if ruleset.document.status not in OFFICIAL and not allow_unpublished:
+            status, starts = self.header(methodology, version)
+            if status not in OFFICIAL and not allow_unpublished:
                 continue
-            starts = ruleset.document.effective_from
-            if starts <= on and (best is None or starts >= best.document.effective_from):
-                best = ruleset
+            eligible.append(starts)
+            if starts <= on and (best is None or starts >= best[1]):
+                best = (version, starts)
         if best is None:
-            eligible = [self.get(methodology, v) for v in self.versions(methodology)]
-            eligible = [r for r in eligible if allow_unpublished or r.document.status in OFFICIAL]
             if not eligible:
                 raise ResolutionError(f"{methodology} has no published version (only drafts or withdrawn ones); "
                                       "to simulate with them: --simulate, or allow_unpublished=True")
-            first = min(r.document.effective_from for r in eligible)
             raise ResolutionError(
                 f"no version of {methodology} is in force on {on.isoformat()}: the first took effect on "
-                f"{first.isoformat()}"
+                f"{min(eligible).isoformat()}"
             )
-        return best
+        return self.get(methodology, best[0])
 
     def resolve(self, methodology: str, *, version: str | None = None, on: dt.date | None = None,
                 allow_unpublished: bool = False) -> tuple[Ruleset, Resolution]:

@@ -192,3 +192,30 @@ def test_versions_lists_effective_dates(runner: CliRunner) -> None:
         ("1.0.0", "2010-11-01"), ("1.1.0", "2012-04-18"), ("1.2.0", "2013-01-01"),
         ("2.0.0", "2019-11-15"), ("3.0.0", "2020-07-01"), ("3.0.1", "2021-01-01"),
     ]
+
+
+def test_evaluate_builds_only_the_version_in_force_and_stops_on_it_when_broken(runner: CliRunner,
+                                                                             tmp_path: Path) -> None:
+    """With 3.0.1 broken (an unknown top-level key): an assessment of 2011 is decided under 1.0.0 (exit 0),
+    since only the version in force is built; one of 2021 stops with the located diagnostic (exit 2); a
+    batch loads every version first, so it stops on the broken one (exit 2) before deciding anything."""
+    import shutil
+
+    root = tmp_path / "rulesets"
+    shutil.copytree(Path(__file__).parents[2] / "rulesets", root)
+    broken = root / "ecei-labels" / "3.0.1.yaml"
+    text = broken.read_text(encoding="utf-8") + "\nbogus_key: 1\n"
+    broken.write_text(text, encoding="utf-8")
+    line = len(text.splitlines())
+    early = _write(tmp_path, "bronze.json", json.dumps(BRONZE_2011))
+    result = runner.invoke(app, ["evaluate", str(early), "--rulesets", str(root), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["version"] == "1.0.0"
+    late = _write(tmp_path, "late.json", json.dumps({**BRONZE_2011, "assessed_on": "2021-06-01"}))
+    result = runner.invoke(app, ["evaluate", str(late), "--rulesets", str(root)])
+    assert result.exit_code == 2
+    assert f"3.0.1.yaml:{line}:1: E101 unknown key 'bogus_key'" in " ".join(result.output.split())
+    batch = _write(tmp_path, "batch.jsonl", json.dumps(BRONZE_2011) + "\n")
+    result = runner.invoke(app, ["evaluate", str(batch), "--rulesets", str(root), "--format", "json"])
+    assert result.exit_code == 2
+    assert "bogus_key" in result.output

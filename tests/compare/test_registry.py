@@ -175,6 +175,59 @@ def test_range_and_date_skip_a_withdrawn_version(with_withdrawn: Registry) -> No
     assert with_withdrawn.in_force(M, on, allow_unpublished=True).version == "3.0.1"
 
 
+# -- the version in force is the only one built ------------------------------------------------------
+
+
+def test_in_force_builds_only_the_version_it_returns() -> None:
+    """Finding the version in force reads the others' status and date from their files without
+    building them: a date of 2016 lies between 1.2.0 (2013-01-01) and 2.0.0 (2019-11-15) in
+    spec section 1's table, so only 1.2.0 is loaded; and the header of every version equals what
+    its full load says."""
+    registry = Registry(SHIPPED)
+    assert registry.in_force(M, dt.date(2016, 3, 1)).version == "1.2.0"
+    assert list(registry._cache) == [(M, "1.2.0")]
+    for version, starts, _ in SPEC_VERSIONS:
+        assert registry.header(M, version) == ("published", starts)
+    for version in VERSIONS:
+        document = Registry(SHIPPED).get(M, version).document
+        assert registry.header(M, version) == (document.status, document.effective_from)
+
+
+def test_a_broken_version_stops_only_the_decisions_it_would_make(tmp_path: Path) -> None:
+    """3.0.1 with an unknown top-level key: assessments of 2011 are still decided under 1.0.0; one of
+    2021, which 3.0.1 would decide, raises the RulesetError that names the key."""
+    from ecei_rules import RulesetError
+
+    root = copy_rulesets(tmp_path)
+    path = version_file(root, "3.0.1")
+    path.write_text(path.read_text(encoding="utf-8") + "\nbogus_key: 1\n", encoding="utf-8")
+    registry = Registry(root)
+    assert registry.in_force(M, dt.date(2011, 6, 1)).version == "1.0.0"
+    with pytest.raises(RulesetError) as caught:
+        registry.in_force(M, dt.date(2021, 6, 1))
+    assert [d.code for d in caught.value.diagnostics] == ["E101"]
+    assert "bogus_key" in caught.value.diagnostics[0].message
+
+
+def test_a_version_whose_header_cannot_be_read_is_loaded_to_report_it(tmp_path: Path) -> None:
+    """A version without a date (or not YAML at all) cannot be placed in time: resolving any date
+    loads it, and its diagnostics are raised, whichever version would have been chosen."""
+    from ecei_rules import RulesetError
+
+    root = copy_rulesets(tmp_path)
+    path = version_file(root, "3.0.1")
+    text = path.read_text(encoding="utf-8")
+    assert "effective_from: 2021-01-01\n" in text
+    path.write_text(text.replace("effective_from: 2021-01-01\n", ""), encoding="utf-8")
+    with pytest.raises(RulesetError) as caught:
+        Registry(root).in_force(M, dt.date(2011, 6, 1))
+    assert "effective_from" in " ".join(d.message for d in caught.value.diagnostics)
+    path.write_text("version: [3.0.1\n", encoding="utf-8")
+    with pytest.raises(RulesetError) as caught:
+        Registry(root).in_force(M, dt.date(2011, 6, 1))
+    assert [d.code for d in caught.value.diagnostics] == ["E002"]
+
+
 # -- lineage --------------------------------------------------------------------------------------------
 
 
