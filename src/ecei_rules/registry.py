@@ -198,7 +198,7 @@ class Registry:
         before it (drafts and withdrawn versions count only when ``allow_unpublished``).
 
         Only that version is built: the others' status and date are read from their files
-        (:meth:`header`), so a version with broken rules does not stop deciding under another."""
+        (`header`), so a version with broken rules does not stop deciding under another."""
         best: tuple[str, dt.date] | None = None
         eligible: list[dt.date] = []
         for version in self.versions(methodology):
