@@ -15,6 +15,7 @@ import datetime as dt
 import json
 import os
 import re
+import typing
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -24,11 +25,13 @@ import semver
 from .engine.decision import Resolution
 from .errors import Diagnostic, ResolutionError, did_you_mean
 from .ruleset.load import Ruleset, _load_raw, load_ruleset
+from .ruleset.model import RulesetDocument
 
 DEFAULT_METHODOLOGY = "ecei-labels"
 LOCK_FILE = "published.lock.json"
 OFFICIAL = frozenset({"published"})
-STATUSES = frozenset({"draft", "published", "withdrawn"})
+#: the statuses a version may have, as the document model declares them
+STATUSES: frozenset[str] = frozenset(typing.get_args(RulesetDocument.model_fields["status"].annotation))
 _REF = re.compile(r"^(?P<methodology>[a-z][a-z0-9-]*)(?:@(?P<spec>[^@\s]+))?$")
 
 
@@ -187,7 +190,7 @@ class Registry:
             raw = _load_raw(self.path(methodology, version))
             status = raw.data.get("status") if isinstance(raw.data, dict) else None
             starts = raw.data.get("effective_from") if isinstance(raw.data, dict) else None
-            if raw.diagnostics or status not in STATUSES or type(starts) is not dt.date:
+            if raw.diagnostics or not isinstance(status, str) or status not in STATUSES or type(starts) is not dt.date:
                 document = self.get(methodology, version).document
                 return document.status, document.effective_from
             found = self._headers[key] = (status, starts)
