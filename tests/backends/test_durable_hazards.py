@@ -377,3 +377,18 @@ def test_the_cli_exits_2_with_the_install_hint_when_the_extra_is_missing(monkeyp
         result = runner.invoke(app, args)
         assert result.exit_code == 2, result.output
         assert "ecei-rules[durable]" in result.output.replace("\n", "")
+
+
+def test_facts_of_equal_content_stay_apart(durable_runtime: Runtime) -> None:
+    """Raw durable-rules knows a fact without an id by a hash of its content, so a second fact equal to
+    (or colliding with) one already in the session is refused as "observed". Through the runtime every
+    fact has an id of its own: two equal posted facts, and the two equal facts their rule asserts, all
+    stay in the session, and none of them is read back with the id."""
+    name = _register(durable_runtime, [Rule("r0", (("m", {"t": "x"}),), _emit({"t": "same", "v": 1}))])
+    result = durable_runtime.run(name, [{"t": "x", "v": 0}, {"t": "x", "v": 0}])
+    assert result.fired == ["r0", "r0"]
+    assert sorted((f["t"], f["v"]) for f in result.facts) == [("same", 1), ("same", 1), ("x", 0), ("x", 0)]
+    assert all("id" not in f for f in result.facts)
+    assert durable_runtime.open_sessions() == 0
+    with pytest.raises(DurableError, match="no 'sid' or 'id'"):
+        durable_runtime.run(name, [{"t": "x", "id": "mine"}])
