@@ -19,15 +19,7 @@ from rich.console import Console
 from .batch import Resolver, error_json, fixed_resolver, read_assessments, registry_resolver
 from .cli import app
 from .errors import AssessmentError, ResolutionError, RulesetError
-from .explain import (
-    DEFAULT_MAX_CHANGE_SETS,
-    DEFAULT_NEAR_MARGIN,
-    explain,
-    explanation_json_schema,
-    languages,
-    render_markdown,
-    render_text,
-)
+from .explain import DEFAULT_MAX_CHANGE_SETS, DEFAULT_NEAR_MARGIN
 from .registry import DEFAULT_METHODOLOGY, Registry
 from .render import print_assessment_error, print_diagnostics
 from .ruleset.load import load_ruleset
@@ -90,6 +82,8 @@ def explain_command(
                                               "format and exit.")] = False,
 ) -> None:
     """Explain each decision: clause-cited reasons per tier, near misses, and what it takes to reach higher tiers."""
+    from .explain import explain, explanation_json_schema, languages, render_markdown, render_text
+
     if json_schema:
         print(json.dumps(explanation_json_schema(), indent=2))
         return

@@ -10,10 +10,43 @@
 * the change sets are exact (see :mod:`ecei_rules.explain.paths`).
 """
 
-from .build import DEFAULT_MAX_CHANGE_SETS, DEFAULT_NEAR_MARGIN, explain, explain_assessment, fixed_inputs
-from .messages import Messages, MessagesError, languages
-from .model import SCHEMA, Explanation, explanation_json_schema
-from .render import render_markdown, render_text
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+#: A numeric value within this share of its threshold is a near miss (or narrowly met).
+DEFAULT_NEAR_MARGIN = Decimal("0.1")
+#: Change sets listed per tier; the count, the options and the compact form stay exact.
+DEFAULT_MAX_CHANGE_SETS = 10
+
+if TYPE_CHECKING:
+    from .build import explain, explain_assessment, fixed_inputs
+    from .messages import Messages, MessagesError, languages
+    from .model import SCHEMA, Explanation, explanation_json_schema
+    from .render import render_markdown, render_text
+
+#: name -> the module that defines it, imported on first use (deciding a label never needs them)
+_LAZY = {"explain": "build", "explain_assessment": "build", "fixed_inputs": "build",
+         "Messages": "messages", "MessagesError": "messages", "languages": "messages",
+         "SCHEMA": "model", "Explanation": "model", "explanation_json_schema": "model",
+         "render_markdown": "render", "render_text": "render"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "DEFAULT_MAX_CHANGE_SETS",

@@ -27,15 +27,10 @@ from ..ruleset.expr import parse
 from ..ruleset.inputs import Field
 from ..ruleset.load import Ruleset
 from ..ruleset.model import NONE_LABEL
+from . import DEFAULT_MAX_CHANGE_SETS, DEFAULT_NEAR_MARGIN, paths
 from . import model as m
-from . import paths
 from .messages import DEFAULT_LANGUAGE, Messages
 from .paths import Structure, TierSolution, flatten, solve
-
-#: A numeric value within this share of its threshold is a near miss (or narrowly met).
-DEFAULT_NEAR_MARGIN = Decimal("0.1")
-#: Change sets listed per tier; the count, the options and the compact form stay exact.
-DEFAULT_MAX_CHANGE_SETS = 10
 
 _MISSING = lookup({}, "/absent")  # the marker the engine's lookup returns for an absent value
 
