@@ -31,3 +31,19 @@ def test_explain_is_the_function_whichever_import_comes_first() -> None:
                    "print(explain is built, Explanation is model, ecei_rules.explain is built, "
                    "'explain' in dir(ecei_rules))")
         assert out == "True True True True", first
+
+
+def test_every_public_name_of_the_explain_package_resolves_to_its_definition() -> None:
+    """Each name in ecei_rules.explain.__all__ is, on first use, the object its module defines (a name
+    missing from the lazy table would raise AttributeError here)."""
+    out = _run("import importlib\n"
+               "package = importlib.import_module('ecei_rules.explain')\n"
+               "wrong = []\n"
+               "for name in package.__all__:\n"
+               "    if name.startswith('DEFAULT_'):\n"
+               "        continue\n"
+               "    defined = importlib.import_module('ecei_rules.explain.' + package._LAZY[name])\n"
+               "    if getattr(package, name) is not getattr(defined, name):\n"
+               "        wrong.append(name)\n"
+               "print(wrong, len(package.__all__))")
+    assert out == "[] 13"
