@@ -290,7 +290,9 @@ def main() -> int:
     targets = [
         ("label-only fast path >= 0.5x baseline", f"{fast_rate / base_rate:.2f}x", fast_rate / base_rate >= 0.5),
         ("full explained decisions >= 0.2x baseline", f"{full_rate / base_rate:.2f}x", full_rate / base_rate >= 0.2),
-        ("replay >= 10,000 records/s per core", f"{log_records / replay_s:,.0f}/s", log_records / replay_s >= 10_000),
+        # judged on the 100,000-record log: the first ten thousand records cost more (tables fill)
+        ("replay >= 10,000 records/s per core", f"{log_records / replay_s:,.0f}/s for {log_records:,}",
+         log_records / replay_s >= 10_000 if log_records >= 100_000 else None),
         ("impact of 100,000 across two versions < 20 s on 2 cores",
          f"{impact_s:.1f} s for {n:,}", impact_s < 20 if full_size else None),
         ("peak memory of a 100,000-assessment batch < 300 MB (streamed)",
@@ -299,8 +301,8 @@ def main() -> int:
     for name, value, met in targets:
         verdict = "met " if met else ("GAP " if met is not None else "n/a ")
         print(f"  {verdict} {name:62} {value}")
-    if not full_size:
-        print("  (n/a: judged at 100,000 assessments only; run without --quick)")
+    if not full_size or log_records < 100_000:
+        print("  (n/a: judged at 100,000 assessments and a 100,000-record log only; run without --quick)")
     print(f"(the whole run took {time.perf_counter() - started:.0f} s)")
     return 0
 
