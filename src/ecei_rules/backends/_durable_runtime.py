@@ -249,7 +249,7 @@ class Runtime:
             sid = c.s.sid
             if sid != ctx.sid:
                 raise DurableError(f"the action of rule {name} ran for session {sid} during session {ctx.sid}")
-            frames = {alias: {k: v for k, v in getattr(c, alias)._d.items() if k != "id"} for alias in aliases}
+            frames = {alias: _without_id(getattr(c, alias)._d) for alias in aliases}
             for fact in emit(frames):
                 c.assert_fact({**fact, "id": str(next(ctx.ids))})
             ctx.fired.append(name)
@@ -361,7 +361,7 @@ class Runtime:
             raise DurableError(f"durable-rules recorded an exception: {str(state['exception'])[:500]}")
         if ctx.fired.count(_END) != 1:
             raise DurableError(f"the end of session {ctx.sid} was not reached once (the derivation is incomplete)")
-        found = [{k: v for k, v in f.items() if k != "id"} for f in ruleset.get_facts(ctx.sid) if f.get("t") != _END]
+        found = [_without_id(f) for f in ruleset.get_facts(ctx.sid) if f.get("t") != _END]
         return SessionResult(found, [name for name in ctx.fired if name != _END])
 
     def _delete(self, ruleset: Any, ctx: _Context) -> None:
@@ -382,6 +382,11 @@ class Runtime:
 _END = "__end__"
 _CATCH_ALL = "__catch_all__"
 _NEVER = "__never__"
+
+
+def _without_id(fact: Mapping[str, Any]) -> dict[str, Any]:
+    """A fact as its rules and callers see it: without the ``id`` the runtime gave it."""
+    return {k: v for k, v in fact.items() if k != "id"}
 
 
 def _nothing(frames: Frames) -> list[Fact]:
