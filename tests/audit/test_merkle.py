@@ -30,38 +30,38 @@ def k_of(n: int) -> int:
     return k
 
 
-def MTH(D: list[bytes]) -> bytes:
-    n = len(D)
+def MTH(ds: list[bytes]) -> bytes:
+    n = len(ds)
     if n == 0:
         return H(b"")
     if n == 1:
-        return H(b"\x00" + D[0])
+        return H(b"\x00" + ds[0])
     k = k_of(n)
-    return H(b"\x01" + MTH(D[:k]) + MTH(D[k:]))
+    return H(b"\x01" + MTH(ds[:k]) + MTH(ds[k:]))
 
 
-def PATH(m: int, D: list[bytes]) -> list[bytes]:
-    n = len(D)
+def PATH(m: int, ds: list[bytes]) -> list[bytes]:
+    n = len(ds)
     if n == 1:
         return []
     k = k_of(n)
     if m < k:
-        return [*PATH(m, D[:k]), MTH(D[k:])]
-    return [*PATH(m - k, D[k:]), MTH(D[:k])]
+        return [*PATH(m, ds[:k]), MTH(ds[k:])]
+    return [*PATH(m - k, ds[k:]), MTH(ds[:k])]
 
 
-def SUBPROOF(m: int, D: list[bytes], b: bool) -> list[bytes]:
-    n = len(D)
+def SUBPROOF(m: int, ds: list[bytes], b: bool) -> list[bytes]:
+    n = len(ds)
     if m == n:
-        return [] if b else [MTH(D)]
+        return [] if b else [MTH(ds)]
     k = k_of(n)
     if m <= k:
-        return [*SUBPROOF(m, D[:k], b), MTH(D[k:])]
-    return [*SUBPROOF(m - k, D[k:], False), MTH(D[:k])]
+        return [*SUBPROOF(m, ds[:k], b), MTH(ds[k:])]
+    return [*SUBPROOF(m - k, ds[k:], False), MTH(ds[:k])]
 
 
-def PROOF(m: int, D: list[bytes]) -> list[bytes]:
-    return SUBPROOF(m, D, True)
+def PROOF(m: int, ds: list[bytes]) -> list[bytes]:
+    return SUBPROOF(m, ds, True)
 
 
 def shape(m: int, n: int) -> list[str]:
@@ -80,8 +80,8 @@ def data(n: int, seed: int = 0) -> list[bytes]:
     return [hashlib.sha256(f"{seed}:{i}".encode()).digest() for i in range(n)]
 
 
-def leaves(D: list[bytes]) -> list[bytes]:
-    return [merkle.leaf_hash(d) for d in D]
+def leaves(ds: list[bytes]) -> list[bytes]:
+    return [merkle.leaf_hash(d) for d in ds]
 
 
 def flip(h: bytes, bit: int = 0) -> bytes:
@@ -102,38 +102,38 @@ def test_empty_tree_root_is_sha256_of_the_empty_string() -> None:
 def test_root_equals_the_reference_mth_for_every_size_1_to_64() -> None:
     """The module's root of n leaves equals the reference MTH for every n from 1 to 64, and so does
     the frontier's root after each append."""
-    D = data(64)
+    ds = data(64)
     frontier = merkle.Frontier()
     for n in SMALL:
-        frontier.append(merkle.leaf_hash(D[n - 1]))
-        assert merkle.root(leaves(D[:n])) == MTH(D[:n])
-        assert frontier.root() == MTH(D[:n])
+        frontier.append(merkle.leaf_hash(ds[n - 1]))
+        assert merkle.root(leaves(ds[:n])) == MTH(ds[:n])
+        assert frontier.root() == MTH(ds[:n])
         assert frontier.size == n
 
 
 def test_inclusion_proofs_equal_the_reference_path_and_verify_for_every_index_of_sizes_1_to_64() -> None:
     """For every tree size n <= 64 and every index, the module's proof is the reference PATH, and the
     module's verifier accepts it against the reference MTH."""
-    D = data(64, seed=1)
-    L = leaves(D)
+    ds = data(64, seed=1)
+    lv = leaves(ds)
     for n in SMALL:
-        top = MTH(D[:n])
+        top = MTH(ds[:n])
         for i in range(n):
-            expected = PATH(i, D[:n])
-            assert merkle.inclusion_proof(i, L, n) == expected
-            assert merkle.verify_inclusion(L[i], i, n, expected, top)
+            expected = PATH(i, ds[:n])
+            assert merkle.inclusion_proof(i, lv, n) == expected
+            assert merkle.verify_inclusion(lv[i], i, n, expected, top)
 
 
 def test_consistency_proofs_equal_the_reference_proof_and_verify_for_every_pair_of_sizes_1_to_64() -> None:
     """For every 0 < m <= n <= 64, the module's consistency proof is the reference PROOF, and the
     module's verifier accepts it against the two reference roots."""
-    D = data(64, seed=2)
-    L = leaves(D)
-    roots = {n: MTH(D[:n]) for n in SMALL}
+    ds = data(64, seed=2)
+    lv = leaves(ds)
+    roots = {n: MTH(ds[:n]) for n in SMALL}
     for n in SMALL:
         for m in range(1, n + 1):
-            expected = PROOF(m, D[:n])
-            assert merkle.consistency_proof(m, L, n) == expected
+            expected = PROOF(m, ds[:n])
+            assert merkle.consistency_proof(m, lv, n) == expected
             assert merkle.verify_consistency(m, n, roots[m], roots[n], expected)
 
 
@@ -143,28 +143,28 @@ def test_random_sizes_up_to_100000_agree_with_the_reference(seed: int) -> None:
     consistency proof from a random earlier size agree with the reference and verify."""
     rng = random.Random(seed)
     n = rng.randint(65, 100_000) if seed != 3 else 100_000
-    D = data(n, seed=seed)
-    L = leaves(D)
-    top = MTH(D)
-    assert merkle.root(L) == top
+    ds = data(n, seed=seed)
+    lv = leaves(ds)
+    top = MTH(ds)
+    assert merkle.root(lv) == top
     for i in (0, n - 1, rng.randrange(n)):
-        proof = merkle.inclusion_proof(i, L)
-        assert proof == PATH(i, D)
-        assert merkle.verify_inclusion(L[i], i, n, proof, top)
+        proof = merkle.inclusion_proof(i, lv)
+        assert proof == PATH(i, ds)
+        assert merkle.verify_inclusion(lv[i], i, n, proof, top)
     m = rng.randint(1, n - 1) if seed != 3 else 1_000
-    proof = merkle.consistency_proof(m, L)
-    assert proof == PROOF(m, D)
-    assert merkle.verify_consistency(m, n, MTH(D[:m]), top, proof)
+    proof = merkle.consistency_proof(m, lv)
+    assert proof == PROOF(m, ds)
+    assert merkle.verify_consistency(m, n, MTH(ds[:m]), top, proof)
 
 
 def test_frontier_survives_a_copy_and_rejects_a_wrong_shape() -> None:
     """A frontier of n leaves holds one node per set bit of n; any other shape is refused."""
-    D = data(13)
+    ds = data(13)
     frontier = merkle.Frontier()
-    frontier.extend(leaves(D))
+    frontier.extend(leaves(ds))
     assert len(frontier.nodes) == bin(13).count("1")
     again = merkle.Frontier(frontier.size, frontier.nodes)
-    assert again.root() == MTH(D)
+    assert again.root() == MTH(ds)
     with pytest.raises(ValueError, match="frontier"):
         merkle.Frontier(13, frontier.nodes[:-1])
     with pytest.raises(ValueError, match="frontier"):
@@ -173,13 +173,13 @@ def test_frontier_survives_a_copy_and_rejects_a_wrong_shape() -> None:
 
 def test_generators_refuse_arguments_outside_the_tree() -> None:
     """An index >= size, a size beyond the leaves, or m outside 1..n raise ValueError."""
-    L = leaves(data(5))
+    lv = leaves(data(5))
     for bad in [(5,), (-1,), (0, 6)]:
-        with pytest.raises(ValueError, match="index|size"):
-            merkle.inclusion_proof(*bad[:1], L, *bad[1:])
+        with pytest.raises(ValueError, match=r"index|size"):
+            merkle.inclusion_proof(*bad[:1], lv, *bad[1:])
     for m in (0, 6, -1):
         with pytest.raises(ValueError, match="size"):
-            merkle.consistency_proof(m, L)
+            merkle.consistency_proof(m, lv)
 
 
 # --- tampering: every change to a proof is rejected -------------------------------------------
@@ -195,45 +195,45 @@ def test_every_tampered_inclusion_proof_is_rejected() -> None:
     A wrong size is refused whenever it changes the proof's left/right pattern; where it does not,
     RFC 9162's algorithm cannot tell the sizes apart, which is why a receipt takes its size from the
     signed checkpoint (the signature binds size and root)."""
-    D = data(33, seed=4)
-    L = leaves(D)
+    ds = data(33, seed=4)
+    lv = leaves(ds)
     for n, i in _inclusion_cases():
-        top = MTH(D[:n])
-        proof = PATH(i, D[:n])
+        top = MTH(ds[:n])
+        proof = PATH(i, ds[:n])
         ok = merkle.verify_inclusion
-        assert ok(L[i], i, n, proof, top)
+        assert ok(lv[i], i, n, proof, top)
         for j in range(len(proof)):
             for bit in (0, 7, 130, 255):
-                assert not ok(L[i], i, n, [*proof[:j], flip(proof[j], bit), *proof[j + 1:]], top)
-            assert not ok(L[i], i, n, proof[:j] + proof[j + 1:], top)  # dropped
+                assert not ok(lv[i], i, n, [*proof[:j], flip(proof[j], bit), *proof[j + 1:]], top)
+            assert not ok(lv[i], i, n, proof[:j] + proof[j + 1:], top)  # dropped
         for extra in (proof[0] if proof else top, H(b"x")):
             for at in range(len(proof) + 1):
-                assert not ok(L[i], i, n, [*proof[:at], extra, *proof[at:]], top)  # added
+                assert not ok(lv[i], i, n, [*proof[:at], extra, *proof[at:]], top)  # added
         for a in range(len(proof)):
             for b in range(a + 1, len(proof)):
                 swapped = list(proof)
                 swapped[a], swapped[b] = swapped[b], swapped[a]
                 if swapped != proof:
-                    assert not ok(L[i], i, n, swapped, top)
+                    assert not ok(lv[i], i, n, swapped, top)
         for other in range(n + 2):
             if other != i:
-                assert not ok(L[i], other, n, proof, top)
+                assert not ok(lv[i], other, n, proof, top)
         for size in range(40):
             if size != n:  # rejected unless the RFC algorithm cannot tell the sizes apart (bound by the signature)
-                assert ok(L[i], i, size, proof, top) == (i < size and shape(i, size) == shape(i, n))
-        assert not ok(flip(L[i]), i, n, proof, top)
-        assert not ok(L[i], i, n, proof, flip(top))
+                assert ok(lv[i], i, size, proof, top) == (i < size and shape(i, size) == shape(i, n))
+        assert not ok(flip(lv[i]), i, n, proof, top)
+        assert not ok(lv[i], i, n, proof, flip(top))
 
 
 def test_every_tampered_consistency_proof_is_rejected() -> None:
     """For every 0 < m < n <= 20: flipping a bit of any element, dropping, adding or swapping
     elements, another m or n, or a wrong root on either side: the verifier says False."""
-    D = data(21, seed=5)
-    roots = {n: MTH(D[:n]) for n in range(1, 22)}
+    ds = data(21, seed=5)
+    roots = {n: MTH(ds[:n]) for n in range(1, 22)}
     ok = merkle.verify_consistency
     for n in range(2, 21):
         for m in range(1, n):
-            proof = PROOF(m, D[:n])
+            proof = PROOF(m, ds[:n])
             first, second = roots[m], roots[n]
             assert ok(m, n, first, second, proof)
             for j in range(len(proof)):
@@ -252,28 +252,28 @@ def test_every_tampered_consistency_proof_is_rejected() -> None:
             assert not ok(m, n, first, flip(second), proof)
             for other in range(1, 22):
                 if other != m:
-                    assert not ok(other, n, roots[other], second, proof) or PROOF(other, D[:n]) == proof
+                    assert not ok(other, n, roots[other], second, proof) or PROOF(other, ds[:n]) == proof
                 if other != n and other >= m:
-                    assert not ok(m, other, first, roots[other], proof) or PROOF(m, D[:other]) == proof
+                    assert not ok(m, other, first, roots[other], proof) or PROOF(m, ds[:other]) == proof
 
 
 def test_verifiers_return_false_for_malformed_input_and_never_raise() -> None:
     """Wrong types, hashes of the wrong length, negative or boolean numbers, an index >= size,
     m > n, m == 0, a proof that is not a list of 32-byte hashes: False, no exception."""
-    D = data(6)
-    L = leaves(D)
-    top = MTH(D)
-    proof = PATH(2, D)
+    ds = data(6)
+    lv = leaves(ds)
+    top = MTH(ds)
+    proof = PATH(2, ds)
     bad_inclusion = [
-        (L[2][:31], 2, 6, proof, top), (L[2], 2, 6, proof, top[:31]), (L[2], 2, 6, [*proof[:-1], b"\x00" * 33], top),
-        (L[2], -1, 6, proof, top), (L[2], 6, 6, proof, top), (L[2], 2, 0, proof, top), (L[2], True, 6, proof, top),
-        (L[2], 2, 6.0, proof, top), ("ab" * 32, 2, 6, proof, top), (L[2], 2, 6, None, top),
-        (L[2], 2, 6, [p.hex() for p in proof], top), (L[2], 2, 6, proof[0], top), (None, None, None, None, None),
+        (lv[2][:31], 2, 6, proof, top), (lv[2], 2, 6, proof, top[:31]), (lv[2], 2, 6, [*proof[:-1], b"\x00" * 33], top),
+        (lv[2], -1, 6, proof, top), (lv[2], 6, 6, proof, top), (lv[2], 2, 0, proof, top), (lv[2], True, 6, proof, top),
+        (lv[2], 2, 6.0, proof, top), ("ab" * 32, 2, 6, proof, top), (lv[2], 2, 6, None, top),
+        (lv[2], 2, 6, [p.hex() for p in proof], top), (lv[2], 2, 6, proof[0], top), (None, None, None, None, None),
     ]
     for args in bad_inclusion:
         assert merkle.verify_inclusion(*args) is False  # type: ignore[arg-type]
-    cproof = PROOF(3, D)
-    first = MTH(D[:3])
+    cproof = PROOF(3, ds)
+    first = MTH(ds[:3])
     bad_consistency = [
         (3, 6, first[:31], top, cproof), (3, 6, first, top + b"\x00", cproof), (7, 6, first, top, cproof),
         (0, 6, merkle.EMPTY_ROOT, top, []), (-3, 6, first, top, cproof), (3, 6, first, top, []),
