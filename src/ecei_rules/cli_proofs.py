@@ -133,7 +133,6 @@ class ProofChecks:
             findings.extend(found)
             if not found:
                 latest = latest_checkpoint(state)
-                assert latest is not None or not state.hashes
                 self.summary.append(f"checkpoints: {len(state.checkpoints)}, each signed by key "
                                     f"{key_id(self.public_key)[:16]}… and equal to the log's Merkle root at its size"
                                     + (f"; the latest covers all {latest.size} record(s) ({latest.time})"

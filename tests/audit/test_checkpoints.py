@@ -353,3 +353,15 @@ def test_a_tail_cut_with_its_checkpoints_shows_only_against_a_kept_checkpoint(lo
     assert check_checkpoints(state, signed_log.signer.public_key) == []
     findings = check_since(state, Checkpoint.from_json(signed_log.kept), signed_log.signer.public_key)
     assert [(f.kind, f.seq) for f in findings] == [("since_shrunk", 751)]
+
+
+def test_a_signed_append_refuses_to_sign_over_a_log_with_a_gap(log_copy: Path, signed_log: SignedLog) -> None:
+    """A record removed from the middle (and the stored tree lost): the next signed append raises LogError
+    rather than sign a tree of the wrong records, and adds nothing."""
+    with sqlite3.connect(log_copy) as db:
+        db.execute("DELETE FROM records WHERE seq = 700")
+        db.execute("DELETE FROM meta WHERE key = 'merkle_frontier'")
+    before = len(list(open_rows(log_copy)))
+    with pytest.raises(LogError, match="run verify"):
+        append(log_copy, decided_examples(Registry.shipped()), 1, signer=signed_log.signer, chunk=1)
+    assert len(list(open_rows(log_copy))) == before

@@ -121,7 +121,12 @@ def _frontier(db: sqlite3.Connection, size: int, head: str) -> merkle.Frontier:
             pass  # not usable: computed again below
     frontier = merkle.Frontier()
     for (digest,) in db.execute("SELECT hash FROM records WHERE seq <= ? ORDER BY seq", (size,)):
-        frontier.append(merkle.record_leaf(digest))
+        try:
+            frontier.append(merkle.record_leaf(str(digest)))
+        except ValueError:
+            raise LogError(f"a stored record hash is not a hash ({str(digest)[:20]!r}): run verify") from None
+    if frontier.size != size:
+        raise LogError(f"the log holds {frontier.size} record(s) up to record {size}: run verify")
     return frontier
 
 
