@@ -69,14 +69,20 @@ class CheckpointWriter:
 
     def __init__(self, signer: Signer) -> None:
         self.signer = signer
+        self._bound = False  # seen committed: the log was bound to this key (and has its table) before
 
     def __call__(self, db: sqlite3.Connection, records: list[DecisionRecord]) -> None:
-        db.execute(_TABLE)
-        bound = _meta(db, KEY_META)
-        if bound is None:
-            db.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (KEY_META, self.signer.key_id))
-        elif bound != self.signer.key_id:
-            raise LogError(f"the log is bound to key {bound[:16]}…, not to this key ({self.signer.key_id[:16]}…)")
+        if not self._bound:
+            bound = _meta(db, KEY_META)
+            if bound is None:  # bind in this transaction (undone with it if it rolls back)
+                db.execute(_TABLE)
+                db.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (KEY_META, self.signer.key_id))
+            elif bound != self.signer.key_id:
+                raise LogError(f"the log is bound to key {bound[:16]}…, not to this key "
+                               f"({self.signer.key_id[:16]}…)")
+            else:
+                db.execute(_TABLE)
+                self._bound = True
         first = records[0]
         frontier = _frontier(db, first.seq - 1, first.prev_hash)
         for record in records:
