@@ -187,6 +187,10 @@ def _tamper(receipt: dict, how: str, signer_key: Signer | None = None) -> dict:
         body.pop("hash")
         body["hash"] = hashlib.sha256(rfc8785.dumps(body)).hexdigest()
         r["record"] = rfc8785.dumps(body).decode()
+    elif how == "surrogate":  # a lone surrogate in the record text: not even encodable
+        body = json.loads(r["record"])
+        body["decision"]["organisation"] = "\udcff"
+        r["record"] = json.dumps(body, ensure_ascii=False)
     elif how.startswith("flip_"):
         i = int(how.split("_")[1])
         r["inclusion_proof"][i] = _flip_hex(r["inclusion_proof"][i])
@@ -226,6 +230,7 @@ def _tamper(receipt: dict, how: str, signer_key: Signer | None = None) -> dict:
 @pytest.mark.parametrize(("how", "cause"), [
     ("label", "does not match its hash"),
     ("label_rehashed", "inclusion proof does not lead"),
+    ("surrogate", "does not match its hash"),
     ("flip_0", "inclusion proof does not lead"),
     ("flip_1", "inclusion proof does not lead"),
     ("flip_2", "inclusion proof does not lead"),
