@@ -12,6 +12,8 @@ import hashlib
 import random
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from rfc9162_reference import MTH, PATH, PROOF, H, shape
 
 from ecei_rules.audit import merkle
@@ -236,3 +238,36 @@ def test_record_leaf_is_the_leaf_hash_of_the_raw_record_hash() -> None:
     for bad in ("", digest[:-2], digest + "00", "zz" * 32):
         with pytest.raises(ValueError, match="hex"):
             merkle.record_leaf(bad)
+
+
+_anything = st.one_of(st.none(), st.booleans(), st.integers(-3, 2**70), st.binary(max_size=40), st.text(max_size=5),
+                      st.lists(st.binary(min_size=31, max_size=33), max_size=4))
+
+
+@given(leaf=_anything, index=_anything, size=_anything, proof=st.one_of(_anything, st.lists(_anything, max_size=4)),
+       top=_anything)
+def test_verify_inclusion_returns_a_bool_and_never_raises_for_any_input(leaf, index, size, proof, top) -> None:
+    """Property: whatever values of whatever types reach verify_inclusion, it answers True or False."""
+    assert merkle.verify_inclusion(leaf, index, size, proof, top) in (True, False)
+
+
+@given(m=_anything, n=_anything, first=_anything, second=_anything,
+       proof=st.one_of(_anything, st.lists(_anything, max_size=4)))
+def test_verify_consistency_returns_a_bool_and_never_raises_for_any_input(m, n, first, second, proof) -> None:
+    """Property: whatever values of whatever types reach verify_consistency, it answers True or False."""
+    assert merkle.verify_consistency(m, n, first, second, proof) in (True, False)
+
+
+@given(n=st.integers(1, 300), data=st.data())
+def test_proofs_of_any_tree_up_to_300_leaves_verify_and_equal_the_reference(n: int, data: st.DataObject) -> None:
+    """Property: for any tree size n <= 300, any index and any earlier size m, the module's proofs are the
+    reference's and verify."""
+    ds = [hashlib.sha256(i.to_bytes(4, "big")).digest() for i in range(n)]
+    lv = leaves(ds)
+    i = data.draw(st.integers(0, n - 1))
+    m = data.draw(st.integers(1, n))
+    top = MTH(ds)
+    assert merkle.inclusion_proof(i, lv) == PATH(i, ds)
+    assert merkle.verify_inclusion(lv[i], i, n, PATH(i, ds), top)
+    assert merkle.consistency_proof(m, lv) == PROOF(m, ds)
+    assert merkle.verify_consistency(m, n, MTH(ds[:m]), top, PROOF(m, ds))

@@ -360,3 +360,20 @@ def test_verify_with_unreadable_key_or_checkpoint_files_exits_2(signed_log: Sign
         result = run("verify", signed_log.path, *args)
         assert result.exit_code == 2, (args, result.output)
     assert run("verify", ROOT / "rulesets", "--key", signed_log.public_pem).exit_code == 2
+
+
+def test_check_receipt_json_output_says_ok_or_the_cause(small_log: Path, keys: Path, tmp_path: Path) -> None:
+    """--format json: {"ok": true, "cause": null} and exit 0 for a good receipt; ok false with the cause and
+    exit 1 for a tampered one."""
+    receipt = _receipt(small_log, 4, tmp_path)
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(receipt))
+    good = run("check-receipt", path, "--key", keys / "public.pem", "--format", "json")
+    assert good.exit_code == 0
+    assert json.loads(good.output)["ok"] is True
+    assert json.loads(good.output)["cause"] is None
+    path.write_text(json.dumps(_tamper(receipt, "index")))
+    bad = run("check-receipt", path, "--key", keys / "public.pem", "--format", "json")
+    assert bad.exit_code == 1
+    assert json.loads(bad.output)["ok"] is False
+    assert "places it at leaf" in json.loads(bad.output)["cause"]
