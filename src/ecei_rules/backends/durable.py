@@ -620,7 +620,7 @@ def _tests(pattern: Any) -> list[list[str]]:
                 paths = [p + q for p in paths for q in _tests(part)]
                 if len(paths) > MAX_EQUALITY_BRANCHES:
                     raise DurableLimitError(f"a durable-rules pattern has more than {MAX_EQUALITY_BRANCHES} "
-                                            "alternatives")
+                                            "alternatives (an 'in' over more values, or 'or' inside 'and')")
             return paths
         if key == "$or":
             return [p for part in value for p in _tests(part)]
@@ -646,7 +646,12 @@ def check_limits(plan: DurablePlan) -> None:
     children: dict[tuple[str, ...], tuple[set[str], set[str]]] = {}
     for rule in plan.rules:
         for _, pattern in rule.frames:
-            for path in _tests(pattern):
+            try:
+                paths = _tests(pattern)
+            except DurableLimitError as exc:
+                raise DurableLimitError(f"{name}: {plan.notes.get(rule.name, rule.name)}: {exc}; the durable "
+                                        f"backend allows at most {MAX_EQUALITY_BRANCHES}") from None
+            for path in paths:
                 for depth, test in enumerate(path):
                     equal, other = children.setdefault(tuple(path[:depth]), (set(), set()))
                     (equal if _is_equality(test) else other).add(test)
