@@ -189,6 +189,7 @@ def _durable(criteria: int, width: int, inputs: int) -> list[str]:
 
 
 AREA = {"kpi": "k1", "validated": False}
+NEAR_MISS = {"org": {"id": "T1", "country": "a" * 9_999 + "!"}, "assessed_on": "2021-03-15"}
 THREE_ANY = ("any(any(any(a.validated and b.validated and c.validated for c in areas) for b in areas) "
              "for a in areas)")
 
@@ -247,9 +248,9 @@ CASES: dict[str, Callable[[Path], list[str]]] = {
     "ruleset: pattern `(a+)+$`, embedded test of 41 characters": lambda t: _ruleset_text(
         t, _pattern("(a+)+$", "a" * 40 + "!")),
     "assessment: `(a+)+$` against 10,000 characters": lambda t: _evaluate(
-        _pattern("(a+)+$", "a" * 20), {"org": {"id": "T1", "country": "a" * 9_999 + "!"}, "assessed_on": "2021-03-15"}),
+        _pattern("(a+)+$", "a" * 20), NEAR_MISS),
     "assessment: `(.*a){20}` against 10,000 characters": lambda t: _evaluate(
-        _pattern("(.*a){20}", "a" * 20), {"org": {"id": "T1", "country": "a" * 9_999 + "!"}, "assessed_on": "2021-03-15"}),
+        _pattern("(.*a){20}", "a" * 20), NEAR_MISS),
     "ruleset: pattern `a{4294967295}`": lambda t: _ruleset_text(t, _pattern("a{4294967295}")),
     "ruleset: pattern with a backreference": lambda t: _ruleset_text(t, _pattern("(a)\\1")),
     # issue 20: numbers and dates
