@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import ecei_rules
 from typer.testing import CliRunner
 
+import ecei_rules
 from ecei_rules.cli import run
 
 SRC = Path(ecei_rules.__file__).resolve().parent.parent

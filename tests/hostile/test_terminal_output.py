@@ -37,7 +37,7 @@ MARKUP = {"[bold]x[/bold]", "[/]", "[link=http://x]y[/link]", ":skull:"}
 
 
 def assert_safe(text: str, hostile: str) -> None:
-    assert not unsafe(text), [c for c in unsafe(text)][:5]
+    assert not unsafe(text), list(unsafe(text))[:5]
     if hostile in MARKUP:  # printed as written: rich did not read it
         assert hostile in text.replace("\n", "")
     assert "\U0001f480" not in text  # no skull emoji
@@ -57,27 +57,31 @@ def every_payload() -> str:
 
 
 @pytest.mark.parametrize("hostile", HOSTILE, ids=IDS)
-def test_evaluate_and_explain_text_show_hostile_names_as_escapes(tmp_path: Path, hostile: str) -> None:
+def test_evaluate_shows_hostile_names_as_escapes_and_json_is_unchanged(tmp_path: Path, hostile: str) -> None:
     path = tmp_path / "a.json"
     data = gold(hostile, hostile)
     path.write_text(json.dumps(data), encoding="utf-8")
-    for args in (["evaluate", str(path)], ["explain", str(path)], ["explain", str(path), "--format", "markdown"]):
+    ran = cli(["evaluate", str(path)])
+    assert ran.code == 0, ran.both
+    assert_safe(ran.both, hostile)
+    assert "GOLD" in ran.stdout
+    if hostile not in MARKUP:
+        assert clean(data["organisation"]["id"]) in ran.stdout  # shown, escaped, not dropped
+    assert cli(["evaluate", str(path), "--format", "json"]).stdout == decide(data).canonical_text() + "\n"
+
+
+@pytest.mark.parametrize("hostile", ["every", "[bold]x[/bold]", "[/]", ":skull:", "\n"])
+def test_explain_text_and_markdown_show_hostile_names_as_escapes(tmp_path: Path, hostile: str,
+                                                                 every_payload: str) -> None:
+    hostile = every_payload if hostile == "every" else hostile
+    path = tmp_path / "a.json"
+    data = gold(hostile, hostile)
+    path.write_text(json.dumps(data), encoding="utf-8")
+    for args in (["explain", str(path)], ["explain", str(path), "--format", "markdown"]):
         ran = cli(args)
         assert ran.code == 0, ran.both
         assert_safe(ran.both, hostile)
-        if hostile not in MARKUP:
-            assert clean(data["organisation"]["id"]) in ran.stdout.replace("\n", "")  # shown, escaped, not dropped
-    ran = cli(["evaluate", str(path)])
-    assert "GOLD" in ran.stdout
-
-
-@pytest.mark.parametrize("hostile", HOSTILE, ids=IDS)
-def test_json_output_is_byte_for_byte_what_the_library_writes(tmp_path: Path, hostile: str) -> None:
-    data = gold(hostile, hostile)
-    path = tmp_path / "a.json"
-    path.write_text(json.dumps(data), encoding="utf-8")
-    expected = decide(data).canonical_text() + "\n"
-    assert cli(["evaluate", str(path), "--format", "json"]).stdout == expected
+        assert clean(data["organisation"]["id"]) in ran.stdout
     explained = cli(["explain", str(path), "--format", "json"])
     assert explained.code == 0
     assert json.loads(explained.stdout)["organisation"] == data["organisation"]["id"]
@@ -92,8 +96,10 @@ def test_assessment_errors_with_hostile_keys_and_values(tmp_path: Path, hostile:
     single.write_text(json.dumps(data), encoding="utf-8")
     batch = tmp_path / "b.jsonl"
     batch.write_text(json.dumps(data) + "\n" + json.dumps({hostile: 1}) + "\n" + hostile + "\n", encoding="utf-8")
-    for args in (["evaluate", str(single)], ["evaluate", str(batch)], ["explain", str(single)],
-                 ["explain", str(batch)]):
+    commands = [["evaluate", str(batch)]]
+    if hostile == HOSTILE[0]:  # the other commands once
+        commands += [["evaluate", str(single)], ["explain", str(single)], ["explain", str(batch)]]
+    for args in commands:
         ran = cli(args)
         assert ran.code == 1, ran.both
         assert "A002" in ran.both
