@@ -1,11 +1,24 @@
 """The command line: a thin typer face over the library. No logic lives only here.
 
-Exit codes (``EXIT_*`` below; the README's "Exit codes"): 0 success; 1 findings (invalid
-rulesets, invalid assessments, failed tests); 2 usage errors (unknown version, unreadable file)
-and internal errors (one located line, no traceback unless ``ECEI_RULES_DEBUG=1``); 3 the disk
-is full; 130 interrupted (SIGINT, Ctrl-C); 141 the reader of the output went away (a broken
-pipe, as in ``| head -1``); 143 terminated (SIGTERM).
-"""
+Exit codes (the ``EXIT_*`` constants of ``ecei_rules.cli``):
+
+- 0: success.
+- 1: findings: an invalid ruleset or assessment, a failed embedded test, a log that does not verify.
+- 2: a usage error (unknown version, missing file, a directory where a file is expected, a bad
+  option), or an internal error: one line ``error: internal error (Type: message) while running
+  'ecei-rules COMMAND'; please report it with the input`` on stderr, never a traceback (set
+  ``ECEI_RULES_DEBUG=1`` to see it).
+- 3: the disk is full (ENOSPC, SQLite's "database or disk is full"); ``record`` says on stderr how
+  many records the log holds and its head hash, to keep outside it.
+- 130: interrupted (SIGINT, Ctrl-C); 143: terminated (SIGTERM). ``record`` stops between two
+  appends, each append being one whole transaction, and says what the log holds as above.
+- 141: the reader of the output went away (a broken pipe, as in ``ecei-rules evaluate
+  batch.jsonl --format json | head -1``), without a word, as a program killed by SIGPIPE.
+
+Text output for people shows every control, format and bidi character of names, ids, file
+names and rulesets as a visible escape (``\\x1b``, ``\\u202e``) and never reads them as rich
+markup; JSON output is written as the library writes it. ``-`` as an assessment file reads
+JSON Lines from standard input."""
 
 from __future__ import annotations
 
