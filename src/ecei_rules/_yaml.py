@@ -102,6 +102,13 @@ def parse_yaml(text: str, file: str | None = None) -> YamlDocument:
     if len(text) > MAX_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
         diag("E005", f"the file is larger than {MAX_BYTES // (1024 * 1024)} MiB")
         return YamlDocument(None, positions, diags)
+    if not text.isascii():  # a str from a caller may hold a lone surrogate, which the YAML reader cannot take
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            diag("E001", f"the text holds a lone surrogate (U+{ord(text[exc.start]):04X}) at character "
+                 f"{exc.start + 1}: it is not UTF-8 text")
+            return YamlDocument(None, positions, diags)
     if "\t" in text:
         for number, line_text in enumerate(text.splitlines(), 1):
             stripped = line_text.lstrip(" ")

@@ -57,7 +57,10 @@ def _int(text: str) -> int:
 def _float(text: str) -> Decimal:
     if len(text) > MAX_DIGITS:
         raise _ParseError(f"a number with {len(text)} characters is too long")
-    value = Decimal(text)
+    try:
+        value = Decimal(text)
+    except ArithmeticError:  # an exponent beyond what Decimal can hold (decimal.InvalidOperation)
+        raise _ParseError(f"the number {text[:40]} is too large or too small") from None
     if value and abs(value.adjusted()) > MAX_DIGITS:
         # an exponent like 1e99999999 would overflow every later Decimal operation
         raise _ParseError(f"the number {text} is too large or too small")

@@ -1,19 +1,40 @@
 """The command line: a thin typer face over the library. No logic lives only here.
 
-Exit codes: 0 success; 1 findings (invalid rulesets, invalid assessments, failed tests);
-2 usage errors (unknown version, unreadable file).
-"""
+Exit codes (the ``EXIT_*`` constants of ``ecei_rules.cli``):
+
+- 0: success.
+- 1: findings: an invalid ruleset or assessment, a failed embedded test, a log that does not verify.
+- 2: a usage error (unknown version, missing file, a directory where a file is expected, a bad
+  option), or an internal error: one line ``error: internal error (Type: message) while running
+  'ecei-rules COMMAND'; please report it with the input`` on stderr, never a traceback (set
+  ``ECEI_RULES_DEBUG=1`` to see it).
+- 3: the disk is full (ENOSPC, SQLite's "database or disk is full"); ``record`` says on stderr how
+  many records the log holds and its head hash, to keep outside it.
+- 130: interrupted (SIGINT, Ctrl-C); 143: terminated (SIGTERM). ``record`` stops between two
+  appends, each append being one whole transaction, and says what the log holds as above.
+- 141: the reader of the output went away (a broken pipe, as in ``ecei-rules evaluate
+  batch.jsonl --format json | head -1``), without a word, as a program killed by SIGPIPE.
+
+Text output for people shows every control, format and bidi character of names, ids, file
+names and rulesets as a visible escape (``\\x1b``, ``\\u202e``) and never reads them as rich
+markup; JSON output is written as the library writes it. ``-`` as an assessment file reads
+JSON Lines from standard input."""
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import io
 import json
+import os
 import re
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 from rich.console import Console
@@ -21,6 +42,7 @@ from rich.table import Table
 
 from . import __version__
 from ._canonical import to_json
+from ._terminal import SafeConsole, clean, markup, path_text, show_path, text
 from .batch import (
     Item,
     Outcome,
@@ -42,18 +64,50 @@ from .ruleset.model import ruleset_json_schema
 from .testing.embedded import run_embedded
 
 if TYPE_CHECKING:
-    from .audit.log import StoredRecord
+    from .audit.log import DecisionLog, StoredRecord
     from .audit.replay import AuditReport
 
+class _PipeClosedError(Exception):
+    """A BrokenPipeError, carried past click (which would exit 1 on it) to :func:`run`."""
+
+
+#: click's base of usage errors (typer may carry its own copy of click).
+_CLICK_ERROR: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
+
+class _Group(typer.core.TyperGroup):
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except OSError as exc:
+            if _broken_pipe(exc):
+                raise _PipeClosedError() from exc
+            raise
+
+
 app = typer.Typer(
+    cls=_Group,
     name="ecei-rules",
     help="Decide, explain and check labels with versioned, declarative rulesets.",
     no_args_is_help=True,
     add_completion=False,
-    pretty_exceptions_enable=False,
+    pretty_exceptions_enable=False,  # never a traceback for a user: run() turns an error into one line
 )
 
 _HASH = re.compile("[0-9a-f]{64}")  # a record's SHA-256, as records write it
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2  #: also an internal error (a bug: one line on stderr, no traceback)
+EXIT_DISK_FULL = 3
+EXIT_SIGINT = 130  # 128 + SIGINT, as a shell reports a process killed by the signal
+EXIT_SIGPIPE = 141  # 128 + SIGPIPE
+EXIT_SIGTERM = 143  # 128 + SIGTERM
+#: Every exit code the command line uses.
+EXIT_CODES = frozenset({EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_DISK_FULL, EXIT_SIGINT, EXIT_SIGPIPE,
+                        EXIT_SIGTERM})
+#: Set to 1 to see the traceback of an internal error instead of its one line.
+DEBUG_ENV = "ECEI_RULES_DEBUG"
 
 
 class Format(StrEnum):
@@ -78,11 +132,38 @@ RulesetsOption = Annotated[
 
 
 def _console() -> Console:
-    return Console(soft_wrap=False, highlight=False)
+    return SafeConsole(soft_wrap=False)
 
 
 def _err() -> Console:
-    return Console(stderr=True, highlight=False)
+    return SafeConsole(stderr=True)
+
+
+STDIN = Path("-")
+
+
+def _check_input(path: Path) -> None:
+    """Exit 2 with a clear message unless ``path`` is a readable file (or ``-``, standard input)."""
+    if path == STDIN:
+        return
+    if not path.exists():
+        _err().print(f"[red]error:[/red] no such file: {markup(show_path(path))}")
+        raise typer.Exit(EXIT_USAGE)
+    if path.is_dir():
+        _err().print(f"[red]error:[/red] {markup(show_path(path))} is a directory; give an assessment file "
+                     "(.json, .yaml) or a batch (.jsonl)")
+        raise typer.Exit(EXIT_USAGE)
+
+
+def _read(path: Path, *, raw: bool = False) -> Iterator[Item]:
+    """The assessments of a file, or of standard input for ``-`` (read as JSON Lines: one assessment a line)."""
+    if path == STDIN:
+        return read_assessments(Path("<stdin>.jsonl"), cast(Any, sys.stdin.buffer), raw=raw)  # bytes, line by line
+    return read_assessments(path, raw=raw)
+
+
+def _is_batch(path: Path) -> bool:
+    return path == STDIN or path.suffix == ".jsonl"
 
 
 @contextlib.contextmanager
@@ -92,7 +173,7 @@ def _exit_on_load_errors(*, resolution: int = 2, ruleset: int = 2) -> Iterator[N
     try:
         yield
     except ResolutionError as exc:
-        _err().print(f"[red]error:[/red] {exc}")
+        _err().print(f"[red]error:[/red] {markup(exc)}")
         raise typer.Exit(resolution) from None
     except RulesetError as exc:
         print_diagnostics(exc.diagnostics, _err())
@@ -125,8 +206,10 @@ def validate(
         all_diags.extend(check_ruleset(f))
     errors = [d for d in all_diags if d.severity == "error"]
     if format is Format.json:
-        print(json.dumps({"files": [str(f) for f in files], "diagnostics": [d.to_dict() for d in all_diags],
-                          "errors": len(errors)}, indent=2))
+        # a file name that is not UTF-8 is written with its bytes as \\xff (never as a lone surrogate)
+        print(json.dumps({"files": [path_text(f) for f in files],
+                          "diagnostics": [{**d.to_dict(), "file": None if d.file is None else path_text(d.file)}
+                                          for d in all_diags], "errors": len(errors)}, indent=2))
     else:
         console = _console()
         print_diagnostics(all_diags, console)
@@ -154,10 +237,10 @@ def evaluate(
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Worker processes for a .jsonl batch "
                                              "with --format json (default: one per core).")] = None,
 ) -> None:
-    """Decide the label of each assessment and explain it (JSON Lines with --format json)."""
-    if not assessment.exists():
-        _err().print(f"[red]error:[/red] no such file: {assessment}")
-        raise typer.Exit(2)
+    """Decide the label of each assessment and explain it (JSON Lines with --format json; - reads JSON Lines
+    from standard input)."""
+    _check_input(assessment)
+    batch = _is_batch(assessment)
     spec = ResolverSpec(ruleset_file=str(ruleset)) if ruleset is not None else ResolverSpec(
         rulesets=None if rulesets is None else str(rulesets), methodology=methodology, version=version,
         allow_unpublished=simulate)
@@ -170,7 +253,7 @@ def evaluate(
         with _exit_on_load_errors():
             if version is not None:
                 registry.lookup(f"{methodology}@{version}", allow_unpublished=simulate)
-            elif assessment.suffix == ".jsonl":  # load every version now: a broken one stops here
+            elif batch:  # load every version now: a broken one stops here
                 for v in registry.versions(methodology):
                     registry.get(methodology, v)
             else:  # one assessment: only the version it is decided under is built (a broken one stops here)
@@ -178,19 +261,22 @@ def evaluate(
     if engine is Engine.durable:
         from .cli_durable import evaluate_durable
 
+        if assessment == STDIN:
+            _err().print("[red]error:[/red] --engine durable reads a file, not standard input")
+            raise typer.Exit(EXIT_USAGE)
+
         raise typer.Exit(evaluate_durable(assessment, resolve, format))
     console = _console()
     failures = 0
-    batch = assessment.suffix == ".jsonl"
     if format is Format.json:
         write = sys.stdout.write
-        for line, failed in decide_lines(read_assessments(assessment, raw=True), spec, jobs=jobs if batch else 1,
+        for line, failed in decide_lines(_read(assessment, raw=True), spec, jobs=jobs if batch else 1,
                                          resolve=resolve):
             failures += failed
             write(line + "\n")
         sys.stdout.flush()
         raise typer.Exit(1 if failures else 0)
-    for outcome in decide_many(read_assessments(assessment), resolve):
+    for outcome in decide_many(_read(assessment), resolve):
         if outcome.error is not None:
             failures += 1
         prefix = f"line {outcome.index}: " if batch else ""
@@ -201,7 +287,7 @@ def evaluate(
         elif isinstance(outcome.error, AssessmentError):
             print_assessment_error(outcome.error.diagnostics, console, prefix)
         else:
-            console.print(prefix + str(error_json(outcome.error)["message"]))
+            console.print(text(prefix + str(error_json(outcome.error)["message"])))
     sys.stdout.flush()
     raise typer.Exit(1 if failures else 0)
 
@@ -233,13 +319,13 @@ def versions(
             "approval": r.document.approval.body if r.document.approval else None, "sha256": r.sha256,
         } for r in rows], indent=2))
         return
-    table = Table(title=f"{methodology}")
+    table = Table(title=text(methodology))
     for col in ("version", "effective from", "status", "approved by", "labels", "sha256"):
         table.add_column(col)
     for r in rows:
         d = r.document
-        table.add_row(d.version, d.effective_from.isoformat(), d.status, d.approval.body if d.approval else "",
-                      ", ".join(d.labels), r.sha256[:16])
+        table.add_row(text(d.version), d.effective_from.isoformat(), text(d.status),
+                      text(d.approval.body if d.approval else ""), text(", ".join(d.labels)), r.sha256[:16])
     _console().print(table)
 
 
@@ -264,7 +350,7 @@ def run_tests(
                 passed += 1
             else:
                 failed += 1
-                console.print(result.report())
+                console.print(text(result.report()))
     console.print(f"embedded tests: {passed} passed, {failed} failed in {len(files)} ruleset(s)")
     raise typer.Exit(1 if failed else 0)
 
@@ -355,8 +441,8 @@ def lint_command(
         print_diagnostics(report.diagnostics, console)
         for b in report.bumps:
             mark = "[green]ok[/green]" if b.ok else "[red]too small[/red]"
-            console.print(f"bump {b.old.version} -> {b.new.version}: declared {b.declared}, required "
-                          f"{b.required} {mark}")
+            console.print(f"bump {markup(b.old.version)} -> {markup(b.new.version)}: declared {b.declared}, "
+                          f"required {b.required} {mark}")
         console.print(f"{len(report.errors)} error(s), {len(report.diagnostics) - len(report.errors)} warning(s)")
     raise typer.Exit(1 if report.errors else 0)
 
@@ -371,7 +457,8 @@ def lock_command(
     console = _console()
     for m in [methodology] if methodology else registry.methodologies():
         added = registry.lock(m)
-        console.print(f"{m}: locked {', '.join(added) if added else 'nothing new'} in {registry.lock_path(m)}")
+        console.print(text(f"{m}: locked {', '.join(added) if added else 'nothing new'} in "
+                           f"{show_path(registry.lock_path(m))}"))
 
 
 @app.command()
@@ -390,6 +477,7 @@ def record(
 ) -> None:
     """Decide each assessment and append its record to the log (one transaction per record)."""
     import datetime as dt
+    import sqlite3
 
     from .audit.log import DecisionLog, LogError
 
@@ -397,7 +485,7 @@ def record(
     try:
         dt.datetime.fromisoformat(decided_at)
     except ValueError:
-        _err().print(f"[red]error:[/red] --at {decided_at!r} is not an ISO 8601 date and time")
+        _err().print(f"[red]error:[/red] --at {markup(repr(decided_at))} is not an ISO 8601 date and time")
         raise typer.Exit(2) from None
     registry = _registry(rulesets)
     with _exit_on_load_errors():
@@ -409,32 +497,114 @@ def record(
     try:
         store = DecisionLog(log)
     except LogError as exc:
-        _err().print(f"[red]error:[/red] {exc}")
+        _err().print(f"[red]error:[/red] {markup(exc)}")
         raise typer.Exit(2) from None
-    with store:
+    with store, _stop_signals() as stopped:
         from .cli_proofs import attach_key
 
         attach_key(store, key)
-        for path in assessments:
-            if not path.exists():
-                _err().print(f"[red]error:[/red] no such file: {path}")
-                failures += 1
-                continue
-            for item, outcome in _decided(path, resolve):
-                if outcome.decision is None:
+        try:
+            for path in assessments:
+                if stopped:
+                    break
+                if not path.exists() or path.is_dir():
+                    _err().print(f"[red]error:[/red] {'not a file' if path.exists() else 'no such file'}: "
+                                 f"{markup(show_path(path))}")
                     failures += 1
-                    message = error_json(outcome.error)
-                    console.print(f"{path}:{outcome.index}: {message['code']} {message['message']} "
-                                  f"at {message['path']}", highlight=False)
                     continue
-                store.append(outcome.decision, item.data, decided_at=decided_at)
-                recorded += 1
+                for item, outcome in _decided(path, resolve):
+                    if stopped:  # a signal stops the run between two appends: each append is whole
+                        break
+                    if outcome.decision is None:
+                        failures += 1
+                        message = error_json(outcome.error)
+                        console.print(text(f"{show_path(path)}:{outcome.index}: {message['code']} "
+                                           f"{message['message']} at {message['path']}"))
+                        continue
+                    store.append(outcome.decision, item.data, decided_at=decided_at)
+                    recorded += 1
+        except (OSError, sqlite3.Error) as exc:
+            code = EXIT_DISK_FULL if _disk_full(exc) else EXIT_SIGPIPE if _broken_pipe(exc) else None
+            if code is None:
+                raise
+            what = "the disk is full" if code == EXIT_DISK_FULL else "the output was closed (broken pipe)"
+            _committed(store, recorded, f"stopped: {what} ({type(exc).__name__}: {exc})")
+            if code == EXIT_SIGPIPE:
+                raise
+            raise typer.Exit(code) from None
+        if stopped:
+            number = stopped[0]
+            _committed(store, recorded, f"interrupted by {signal.Signals(number).name}")
+            raise typer.Exit(128 + number)
         last, head = store.head()
-        console.print(f"recorded {recorded} decision(s) in {log} (now {len(store)}); {failures} not recorded",
-                      highlight=False)
+        console.print(text(f"recorded {recorded} decision(s) in {show_path(log)} (now {len(store)}); {failures} "
+                           "not recorded"))
         if last:
             console.print(f"head: {head}", highlight=False, soft_wrap=True)
     raise typer.Exit(1 if failures else 0)
+
+
+@contextlib.contextmanager
+def _stop_signals() -> Iterator[list[int]]:
+    """While the block runs, SIGINT and SIGTERM only note themselves in the list it yields (the caller
+    stops at its next safe point); a second one acts as usual (KeyboardInterrupt, termination)."""
+    caught: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield caught
+        return
+    numbers = (signal.SIGINT, signal.SIGTERM)
+    previous = {n: signal.getsignal(n) for n in numbers}
+
+    def note(number: int, frame: object) -> None:
+        caught.append(number)
+        for n, handler in previous.items():  # a second signal is not held
+            signal.signal(n, handler)
+
+    for n in numbers:
+        signal.signal(n, note)
+    try:
+        yield caught
+    finally:
+        for n, handler in previous.items():
+            signal.signal(n, handler)
+
+
+def _committed(store: DecisionLog, recorded: int, why: str) -> None:
+    """Say on stderr what the log holds now (count and head), to anchor it outside the log."""
+    import sqlite3
+
+    err = _err()
+    try:
+        count = len(store)
+        last, head = store.head()
+    except sqlite3.Error as exc:  # the log cannot be read back now: say what this run appended
+        last_append = store.last_append
+        err.print(text(f"error: {why}; {recorded} decision(s) recorded by this run before it stopped; the log "
+                       f"cannot be read back now ({exc})"))
+        if last_append:
+            err.print(text(f"head: {last_append[-1].hash} (the last record this run appended, seq "
+                           f"{last_append[-1].seq})"))
+        return
+    err.print(text(f"error: {why}; {recorded} decision(s) recorded by this run before it stopped"))
+    err.print(text(f"log: {show_path(store.path)} holds {count} record(s); head: {head if last else 'none'}"),
+              soft_wrap=True)
+    if last:
+        err.print(text(f"check it later with: ecei-rules verify {show_path(store.path)} --expect-head {head} "
+                       f"--expect-count {count}"), soft_wrap=True)
+
+
+def _disk_full(exc: BaseException) -> bool:
+    """True for 'no space left on device' (OSError ENOSPC, SQLite's SQLITE_FULL or 'disk is full')."""
+    if isinstance(exc, OSError):
+        return exc.errno == errno.ENOSPC
+    sqlite3 = sys.modules.get("sqlite3")  # imported by whatever raised a SQLite error
+    if sqlite3 is not None and isinstance(exc, sqlite3.Error):
+        return getattr(exc, "sqlite_errorcode", None) == 13 or "disk is full" in str(exc)  # 13: SQLITE_FULL
+    return False
+
+
+def _broken_pipe(exc: BaseException) -> bool:
+    return isinstance(exc, BrokenPipeError) or (isinstance(exc, OSError) and exc.errno == errno.EPIPE)
 
 
 def _decided(path: Path, resolve: Resolver) -> Iterator[tuple[Item, Outcome]]:
@@ -460,7 +630,7 @@ def _log_rows(path: Path) -> tuple[list[StoredRecord] | Iterator[StoredRecord], 
     from .audit.log import DecisionLog, LogError, open_rows
 
     if not path.exists():
-        _err().print(f"[red]error:[/red] no such log: {path}")
+        _err().print(f"[red]error:[/red] no such log: {markup(show_path(path))}")
         raise typer.Exit(2)
     total = None
     if path.suffix != ".jsonl":
@@ -468,7 +638,7 @@ def _log_rows(path: Path) -> tuple[list[StoredRecord] | Iterator[StoredRecord], 
             with DecisionLog(path) as store:
                 total = len(store)
         except LogError as exc:
-            _err().print(f"[red]error:[/red] {exc}")
+            _err().print(f"[red]error:[/red] {markup(exc)}")
             raise typer.Exit(2) from None
     return open_rows(path), total
 
@@ -480,15 +650,15 @@ def _print_report(report: AuditReport, what: str, format: Format) -> None:
     console = _console()
     findings = report.sorted()
     for finding in findings[:50]:
-        console.print(f"[red]{finding.kind}[/red] {finding.message}", highlight=False)
+        console.print(f"[red]{markup(finding.kind)}[/red] {markup(finding.message)}", highlight=False)
         for key, value in list(finding.details.items())[:6]:
-            console.print(f"    {key}: {json.dumps(to_json(value), ensure_ascii=False)[:200]}", highlight=False)
+            console.print(text(f"    {key}: {json.dumps(to_json(value), ensure_ascii=False)[:200]}"))
     if len(findings) > 50:
         console.print(f"... and {len(findings) - 50} more finding(s)")
     if report.ok:
         console.print(f"[green]{what}: {report.records} record(s), no findings[/green]")
         if report.head is not None and report.records:
-            console.print(f"head: {report.head}", highlight=False, soft_wrap=True)
+            console.print(text(f"head: {report.head}"), soft_wrap=True)
             console.print("keep the head and the count outside the log: 'verify --expect-head HEAD "
                           f"--expect-count {report.records}' then shows a tail cut at a record boundary",
                           highlight=False)
@@ -533,7 +703,7 @@ def verify_command(
         return
     if expect_head is not None and _HASH.fullmatch(expect_head) is None:
         _err().print(f"[red]error:[/red] --expect-head must be a record's hash: 64 lowercase hexadecimal "
-                     f"digits, not {expect_head!r}")
+                     f"digits, not {markup(repr(expect_head))}")
         raise typer.Exit(2)
     from .audit.replay import verify
 
@@ -563,10 +733,10 @@ def _verify_rulesets(root: Path, examples: int, out: Path | None, format: Format
     def show(result: VerifyResult) -> None:
         if format is Format.text:
             mark = "[green]ok[/green]" if result.violation is None else "[red]COUNTEREXAMPLE[/red]"
-            console.print(f"{result.methodology} {result.target}: {result.property} {mark} "
+            console.print(f"{markup(result.methodology)} {markup(result.target)}: {markup(result.property)} {mark} "
                           f"({result.seconds:.1f} s)", highlight=False)
             if result.violation is not None:
-                console.print(f"    {result.violation.message}", highlight=False)
+                console.print(text(f"    {result.violation.message}"))
 
     with _exit_on_load_errors():
         results = verify_registry(Registry(root), max_examples=examples, progress=show)
@@ -587,7 +757,8 @@ def _verify_rulesets(root: Path, examples: int, out: Path | None, format: Format
                                       for r in results], "saved": saved}, indent=2))
     else:
         for path in saved:
-            console.print(f"counterexample saved: {path} (re-run: ecei-rules evaluate {path} --version ...)")
+            console.print(text(f"counterexample saved: {show_path(path)} (re-run: ecei-rules evaluate "
+                               f"{show_path(path)} --version ...)"))
         console.print(f"{len(results) - len(failed)} of {len(results)} property checks hold")
     raise typer.Exit(1 if failed else 0)
 
@@ -630,10 +801,11 @@ def replay_command(
                     was, now = change["recorded"], change["under"]
                     now_text = (f"{now['label']} until {now['valid_until']}" if now
                                 else f"invalid ({change.get('problem')})")
-                    console.print(f"record {change['seq']} ({change['organisation']}): {was['label']} until "
-                                  f"{was['valid_until']} under {was['version']} -> {now_text} under "
-                                  f"{target.version}", highlight=False)
-                console.print(f"{len(changes)} of {report.records} decision(s) would differ under {target.version}")
+                    console.print(text(f"record {change['seq']} ({change['organisation']}): {was['label']} until "
+                                       f"{was['valid_until']} under {was['version']} -> {now_text} under "
+                                       f"{target.version}"))
+                console.print(text(f"{len(changes)} of {report.records} decision(s) would differ under "
+                                   f"{target.version}"))
             raise typer.Exit(0)
     finally:
         done()
@@ -652,7 +824,7 @@ def export_command(
     with DecisionLog(log) as store:
         count = store.export_jsonl(out)
         last, head = store.head()
-    _console().print(f"exported {count} record(s) to {out}", highlight=False)
+    _console().print(text(f"exported {count} record(s) to {show_path(out)}"))
     if last:
         _console().print(f"head: {head}", highlight=False, soft_wrap=True)
 
@@ -674,9 +846,9 @@ def import_command(
         with DecisionLog(log) as store:
             count = store.import_rows(read_jsonl(jsonl))
     except LogError as exc:
-        _err().print(f"[red]error:[/red] {exc}")
+        _err().print(f"[red]error:[/red] {markup(exc)}")
         raise typer.Exit(2) from None
-    _console().print(f"imported {count} record(s) into {log}")
+    _console().print(text(f"imported {count} record(s) into {show_path(log)}"))
 
 
 @app.command()
@@ -714,8 +886,76 @@ def _main(
 
 
 def main() -> None:
-    """Console entry point."""
-    app()
+    """Console entry point: :func:`run` with the process's arguments, then exit with its code."""
+    sys.exit(run())
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the command line on ``argv`` (default: the process's arguments) and return the exit code.
+
+    Nothing escapes as a traceback: an error the program did not expect becomes one located line
+    on stderr and exit code 2 (``ECEI_RULES_DEBUG=1`` shows the traceback instead); a full disk
+    exits 3, an interrupt 130, a closed output (broken pipe) 141 without a word, as ``head`` expects.
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        try:
+            code = app(args=args, prog_name="ecei-rules", standalone_mode=False)
+        except typer.Abort:  # end of input at a prompt
+            code = EXIT_SIGINT
+        except _CLICK_ERROR as exc:  # a usage error: click's message (cleaned), exit 2
+            shown = io.StringIO()
+            exc.show(file=shown)  # type: ignore[attr-defined]
+            with contextlib.suppress(OSError, ValueError):
+                sys.stderr.write(clean(shown.getvalue(), newlines=True))
+            code = exc.exit_code  # type: ignore[attr-defined]
+        _flush_stdout()
+        return code if isinstance(code, int) else EXIT_OK
+    except _PipeClosedError:
+        return _pipe_closed()
+    except BrokenPipeError:
+        return _pipe_closed()
+    except KeyboardInterrupt:
+        _stderr_line("error: interrupted")
+        return EXIT_SIGINT
+    except Exception as exc:
+        if _broken_pipe(exc):
+            return _pipe_closed()
+        if os.environ.get(DEBUG_ENV, "") not in ("", "0"):
+            raise
+        where = _command_of(args)
+        if _disk_full(exc):
+            _stderr_line(f"error: the disk is full ({type(exc).__name__}: {exc}) while running {where}")
+            return EXIT_DISK_FULL
+        _stderr_line(f"error: internal error ({type(exc).__name__}: {exc}) while running {where}; please report "
+                     "it with the input")
+        return EXIT_USAGE
+
+
+def _flush_stdout() -> None:
+    with contextlib.suppress(ValueError):  # a closed stdout
+        sys.stdout.flush()
+
+
+def _pipe_closed() -> int:
+    """The Python documentation's way: point stdout at /dev/null, so that the flush at exit does not fail again."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_SIGPIPE
+
+
+def _stderr_line(message: str) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.write(clean(message) + "\n")
+        sys.stderr.flush()
+
+
+def _command_of(args: list[str]) -> str:
+    group = typer.main.get_command(app)
+    names = set(group.commands) if isinstance(group, typer.core.TyperGroup) else set()
+    chosen = next((a for a in args if not a.startswith("-")), None)
+    return f"'ecei-rules {chosen}'" if chosen in names else "'ecei-rules'"
 
 
 def _register_plugins() -> None:

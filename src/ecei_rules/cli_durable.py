@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from ._canonical import to_json
+from ._terminal import SafeConsole
 from .batch import Resolver, error_json, fixed_resolver, read_assessments, registry_resolver
 from .cli import Format, FormatOption, RulesetsOption, _exit_on_load_errors, app
 from .errors import AssessmentError
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 
 
 def _err() -> Console:
-    return Console(stderr=True, highlight=False)
+    return SafeConsole(stderr=True)
 
 
 def _usage(message: str) -> typer.Exit:
@@ -92,7 +93,7 @@ def evaluate_durable(assessment: Path, resolve: Resolver, format: Format, *, che
     from .backends.durable import decide_many
 
     require_durable()
-    console = Console(soft_wrap=False, highlight=False)
+    console = SafeConsole(soft_wrap=False)
     batch = assessment.suffix == ".jsonl"
     failures = 0
     for outcome in decide_many(read_assessments(assessment), resolve, check=check):
@@ -133,7 +134,7 @@ def cross_check_log_command(log: Path, registry: Registry, format: Format) -> in
     if format is Format.json:
         print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
     else:
-        console = Console(soft_wrap=False, highlight=False)
+        console = SafeConsole(soft_wrap=False)
         findings = report.sorted()
         for finding in findings[:50]:
             console.print(f"[red]{finding.kind}[/red] {escape(finding.message)}", highlight=False)

@@ -16,8 +16,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from .batch import Resolver, error_json, fixed_resolver, read_assessments, registry_resolver
-from .cli import app
+from ._terminal import SafeConsole, markup
+from .batch import Resolver, error_json, fixed_resolver, registry_resolver
+from .cli import _check_input, _is_batch, _read, app
 from .errors import AssessmentError, ResolutionError, RulesetError
 from .explain import DEFAULT_MAX_CHANGE_SETS, DEFAULT_NEAR_MARGIN
 from .registry import DEFAULT_METHODOLOGY, Registry
@@ -34,11 +35,11 @@ class ExplainFormat(StrEnum):
 
 
 def _err() -> Console:
-    return Console(stderr=True, highlight=False)
+    return SafeConsole(stderr=True)
 
 
 def _usage(message: str) -> typer.Exit:
-    _err().print(f"[red]error:[/red] {message}", highlight=False)
+    _err().print(f"[red]error:[/red] {markup(message)}", highlight=False)
     return typer.Exit(2)
 
 
@@ -89,8 +90,7 @@ def explain_command(
         return
     if assessment is None:
         raise _usage("give an assessment file (or --json-schema)")
-    if not assessment.exists():
-        raise _usage(f"no such file: {assessment}")
+    _check_input(assessment)
     if language not in languages():
         raise _usage(f"no messages for the language '{language}'; available: {', '.join(languages())}")
     try:
@@ -100,10 +100,10 @@ def explain_command(
     if not margin.is_finite() or margin < 0:
         raise _usage("--near-margin must be a number of at least 0 (e.g. 0.1)")
     resolve = _resolver(ruleset, rulesets, methodology, version)
-    batch = assessment.suffix == ".jsonl"
+    batch = _is_batch(assessment)
     failures = broken = 0
-    console = Console(highlight=False, soft_wrap=True)
-    for item in read_assessments(assessment):
+    console = SafeConsole(soft_wrap=True)
+    for item in _read(assessment):
         prefix = f"line {item.index}: " if batch else ""
         try:
             if item.error is not None:
@@ -118,7 +118,7 @@ def explain_command(
             elif isinstance(exc, AssessmentError):
                 print_assessment_error(exc.diagnostics, _err(), prefix)
             else:
-                _err().print(f"{prefix}[red]error:[/red] {exc}", highlight=False)
+                _err().print(f"{markup(prefix)}[red]error:[/red] {markup(exc)}", highlight=False)
             continue
         except RulesetError as exc:  # the version that would decide is broken, or edited after publication
             broken += 1

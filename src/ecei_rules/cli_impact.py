@@ -21,6 +21,7 @@ import typer
 from rich.console import Console
 
 from ._canonical import to_json
+from ._terminal import SafeConsole, clean, markup, show_path
 from .cli import app
 from .errors import ResolutionError, RulesetError
 from .registry import DEFAULT_METHODOLOGY, Registry, parse_reference
@@ -34,7 +35,7 @@ RulesetsOption = Annotated[
 
 
 def _err() -> Console:
-    return Console(stderr=True, highlight=False)
+    return SafeConsole(stderr=True)
 
 
 def _registry(rulesets: Path | None) -> Registry:
@@ -42,7 +43,7 @@ def _registry(rulesets: Path | None) -> Registry:
 
 
 def _fail(message: str) -> typer.Exit:
-    _err().print(f"[red]error:[/red] {message}")
+    _err().print(f"[red]error:[/red] {markup(message)}")
     return typer.Exit(2)
 
 
@@ -106,7 +107,7 @@ def synth_command(
     what = ("the union of the inputs of " + ", ".join(r.version for r in chosen)) if chosen \
         else "the inputs of the version in force on each date"
     _err().print(f"{n:,} assessments (seed {seed}) dated {start.isoformat()} to {end.isoformat()}, with {what}"
-                 + (f", written to {out}" if out is not None else ""))
+                 + (f", written to {markup(show_path(out))}" if out is not None else ""))
 
 
 class ImpactFormat(StrEnum):
@@ -169,7 +170,7 @@ def impact_command(
     from .compare.impact import count_lines, impact
 
     if not population.exists():
-        raise _fail(f"no such file: {population}")
+        raise _fail(f"no such file: {show_path(population)}")
     registry = _registry(rulesets)
     try:
         a, b = _version(old, registry, methodology), _version(new, registry, methodology)
@@ -190,14 +191,15 @@ def impact_command(
         if format is ImpactFormat.json:
             handle.write(json.dumps(report.to_json(limit=limit), indent=2, ensure_ascii=False) + "\n")
         elif format is ImpactFormat.markdown:
-            handle.write(report.to_markdown(limit=50 if limit is None else limit))
+            markdown = report.to_markdown(limit=50 if limit is None else limit)
+            handle.write(clean(markdown, newlines=True) if out is None else markdown)
         else:
-            console = Console(file=handle, soft_wrap=False, highlight=False,
+            console = SafeConsole(file=handle, soft_wrap=False,
                               width=160 if out is not None or not handle.isatty() else None)
             console.print(report.renderable(limit=20 if limit is None else limit))
     finally:
         if out is not None:
             handle.close()
     if chart is not None:
-        _err().print(f"chart written to {chart}")
+        _err().print(f"chart written to {markup(show_path(chart))}")
     raise typer.Exit(1 if report.errors else 0)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from ._terminal import markup, path_text, show_path
 from .cli import Format, _console, _err, app
 
 if TYPE_CHECKING:
@@ -37,28 +38,29 @@ def repair_command(
     from .audit.repair import check_head, ranges, repair
 
     if not log.exists():
-        _err().print(f"[red]error:[/red] no such log: {log}")
+        _err().print(f"[red]error:[/red] no such log: {markup(show_path(log))}")
         raise typer.Exit(2)
     try:
         plan = repair(log, dry_run=dry_run)
         short = check_head(open_rows(log) if not dry_run else _prefix(log, plan.kept),
                            head=expect_head, count=expect_count) if expect_head or expect_count is not None else []
     except LogError as exc:
-        _err().print(f"[red]error:[/red] {exc}")
+        _err().print(f"[red]error:[/red] {markup(exc)}")
         raise typer.Exit(2) from None
     seqs, lines = plan.removed_seqs, plan.removed_lines
     if format is Format.json:
-        print(json.dumps({"log": str(log), "dry_run": dry_run, "kept": plan.kept, "head": plan.head,
+        print(json.dumps({"log": path_text(log), "dry_run": dry_run, "kept": plan.kept, "head": plan.head,
                           "removed": len(plan.removed), "removed_seqs": seqs, "removed_lines": lines,
                           "first_bad": plan.first_bad or None, "tail_problems": short}, indent=2))
     else:
         console = _console()
         verb = "would remove" if dry_run else "removed"
         if plan.clean:
-            console.print(f"[green]repair {log}: {plan.kept} record(s), all verify; nothing removed[/green]",
-                          highlight=False)
+            console.print(f"[green]repair {markup(show_path(log))}: {plan.kept} record(s), all verify; nothing "
+                          "removed[/green]", highlight=False)
         else:
-            console.print(f"[red]repair {log}: the first bad record is at {plan.first_bad}[/red]", highlight=False)
+            console.print(f"[red]repair {markup(show_path(log))}: the first bad record is at "
+                          f"{plan.first_bad}[/red]", highlight=False)
             console.print(f"kept records 1-{plan.kept} ({plan.kept} record(s), head {plan.head})"
                           if plan.kept else "kept no records (the first record is bad)", highlight=False)
             console.print(f"{verb} {len(plan.removed)} row(s): everything from the first bad record on, "
@@ -68,7 +70,7 @@ def repair_command(
             if lines:
                 console.print(f"  {verb} unreadable line(s) (line number): {ranges(lines)}", highlight=False)
         for problem in short:
-            console.print(f"[red]tail:[/red] {problem}", highlight=False)
+            console.print(f"[red]tail:[/red] {markup(problem)}", highlight=False)
     raise typer.Exit(0 if plan.clean and not short else 1)
 
 

@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ._canonical import to_json
+from ._terminal import clean, text
 from .engine.decision import CriterionResult, Decision, ParameterUse
 from .errors import Diagnostic, json_path
 
@@ -46,18 +47,18 @@ def _outcome(outcome: str) -> Text:
 def decision_renderable(decision: Decision) -> Group:
     """A rich renderable that explains one decision."""
     head = Text()
-    head.append(f"{decision.methodology} {decision.version}", style="bold")
+    head.append(clean(f"{decision.methodology} {decision.version}"), style="bold")
     head.append(f"  sha256 {decision.ruleset_sha256[:16]}…\n", style="dim")
-    head.append(decision.resolution.reason + "\n", style="italic")
+    head.append(clean(decision.resolution.reason) + "\n", style="italic")
     if decision.organisation:
-        head.append(f"organisation {decision.organisation}\n")
+        head.append(f"organisation {clean(decision.organisation)}\n")
     head.append("label: ")
     head.append(decision.label.upper(), style=_LABEL_STYLE.get(decision.label, "bold"))
     if decision.valid_from is not None:
         head.append(f"   valid {decision.valid_from.isoformat()} to "
                     f"{decision.valid_until.isoformat() if decision.valid_until else '(undecided)'}")
         if decision.validity_rule:
-            head.append(f"  (rule {decision.validity_rule})", style="dim")
+            head.append(f"  (rule {clean(decision.validity_rule)})", style="dim")
 
     tiers = Table(title="Tiers (highest first)", title_justify="left", expand=False)
     tiers.add_column("label")
@@ -70,23 +71,23 @@ def decision_renderable(decision: Decision) -> Group:
             because += ("; " if because else "") + "missing " + ", ".join(json_path(m) for m in tier.missing[:6])
             if len(tier.missing) > 6:
                 because += f" and {len(tier.missing) - 6} more"
-        tiers.add_row(tier.label, _outcome(tier.outcome), ", ".join(tier.requires), because)
+        tiers.add_row(text(tier.label), _outcome(tier.outcome), text(", ".join(tier.requires)), text(because))
 
     parts: list[Any] = [Panel(head, title="decision", expand=False), tiers]
     for score in decision.scores:
         line = Text()
-        line.append(f"{score.title} ({score.id}): ")
+        line.append(clean(f"{score.title} ({score.id}): "))
         line.append_text(_outcome(score.outcome))
         t = score.threshold
-        line.append(f" — met weight {_value(score.met_weight)} of {_value(score.total_weight)} "
+        line.append(clean(f" — met weight {_value(score.met_weight)} of {_value(score.total_weight)} "
                     f"(unknown {_value(score.unknown_weight)}); needs {_value(score.required_weight)} = "
                     f"{t.name} {_value(t.value)} x {_value(score.total_weight)} ({t.provenance}); "
-                    f"weights {score.weights_provenance}")
+                    f"weights {score.weights_provenance}"))
         parts.append(line)
     for group in decision.groups:
-        line = Text(f"{group.title} ({group.id}): ")
+        line = text(f"{group.title} ({group.id}): ")
         line.append_text(_outcome(group.outcome))
-        line.append(" — all of " + ", ".join(group.all_of), style="dim")
+        line.append(clean(" — all of " + ", ".join(group.all_of)), style="dim")
         parts.append(line)
 
     crit = Table(title="Criteria", title_justify="left")
@@ -96,16 +97,17 @@ def decision_renderable(decision: Decision) -> Group:
     crit.add_column("read")
     crit.add_column("threshold (provenance)")
     for c in decision.criteria:
-        crit.add_row(c.id, c.title, _outcome(c.outcome), _reads(c), "; ".join(_param(p) for p in c.parameters))
+        crit.add_row(text(c.id), text(c.title), _outcome(c.outcome), Text(_reads(c)),
+                     text("; ".join(_param(p) for p in c.parameters)))
     parts.append(crit)
     return Group(*parts)
 
 
 def _reads(c: CriterionResult) -> str:
     if len(c.inputs) + len(c.missing) == 1:  # the common case: one input, shown by its value
-        return next((_value(v) for v in c.inputs.values()), "missing")
-    items = [f"{json_path(k)} = {_value(v)}" for k, v in c.inputs.items()]
-    items += [f"{json_path(m)} missing" for m in c.missing]
+        return next((clean(_value(v)) for v in c.inputs.values()), "missing")
+    items = [clean(f"{json_path(k)} = {_value(v)}") for k, v in c.inputs.items()]
+    items += [clean(f"{json_path(m)} missing") for m in c.missing]
     return "\n".join(items)
 
 
@@ -128,27 +130,27 @@ def print_diagnostics(diagnostics: Iterable[Diagnostic], console: Console) -> No
     for d in diagnostics:
         style = "red" if d.severity == "error" else "yellow"
         line = Text()
-        line.append(d.location(), style="bold")
+        line.append(clean(d.location()), style="bold")
         line.append(": ")
-        line.append(f"{d.code}", style=f"bold {style}")
-        line.append(f" {d.message}")
+        line.append(clean(d.code), style=f"bold {style}")
+        line.append(clean(f" {d.message}"))
         if d.pointer:
-            line.append(f" in {d.pointer}", style="dim")
+            line.append(clean(f" in {d.pointer}"), style="dim")
         if d.suggestion:
-            line.append(f" ({d.suggestion})", style="cyan")
+            line.append(clean(f" ({d.suggestion})"), style="cyan")
         console.print(line, soft_wrap=True, highlight=False)
 
 
 def print_assessment_error(diagnostics: Iterable[Diagnostic], console: Console, prefix: str = "") -> None:
     """Print assessment problems with their JSON paths."""
     for d in diagnostics:
-        line = Text(prefix)
-        line.append(json_path(d.pointer), style="bold")
+        line = text(prefix)
+        line.append(clean(json_path(d.pointer)), style="bold")
         line.append(": ")
-        line.append(d.code, style="bold red")
-        line.append(f" {d.message}")
+        line.append(clean(d.code), style="bold red")
+        line.append(clean(f" {d.message}"))
         if d.suggestion:
-            line.append(f" ({d.suggestion})", style="cyan")
+            line.append(clean(f" ({d.suggestion})"), style="cyan")
         console.print(line, soft_wrap=True, highlight=False)
 
 
@@ -159,9 +161,9 @@ _KIND = {"added": "+", "removed": "-", "changed": "~"}
 
 def _md(value: object) -> str:
     shown = to_json(value)
-    text = shown if isinstance(shown, str) else json.dumps(shown, ensure_ascii=False)
-    text = text.replace("|", "\\|").replace("\n", " ")
-    return text if len(text) <= 120 else text[:117] + "..."
+    out = shown if isinstance(shown, str) else json.dumps(shown, ensure_ascii=False)
+    out = clean(out.replace("|", "\\|").replace("\n", " "))
+    return out if len(out) <= 120 else out[:117] + "..."
 
 
 def diff_markdown(diff: Diff) -> str:
@@ -184,14 +186,14 @@ def diff_markdown(diff: Diff) -> str:
             lines.append(f"| {c.kind} | `{c.id}` | {c.attribute or ''} | {_md(c.old) if c.old is not None else ''} "
                          f"| {_md(c.new) if c.new is not None else ''} | {'yes' if c.decides else 'no'} |")
         lines.append("")
-    return "\n".join(lines)
+    return "\n".join(clean(line) for line in lines)
 
 
 def print_diff(diff: Diff, console: Console) -> None:
     """The semantic diff as rich tables."""
-    console.print(Text(f"{diff.new.methodology}: {diff.old.version} → {diff.new.version}", style="bold"))
-    console.print(f"input schema: {diff.schema_effect}; {len(diff.decision_changes)} of {len(diff.changes)} "
-                  "changes can alter decisions")
+    console.print(text(f"{diff.new.methodology}: {diff.old.version} → {diff.new.version}", style="bold"))
+    console.print(text(f"input schema: {diff.schema_effect}; {len(diff.decision_changes)} of {len(diff.changes)} "
+                       "changes can alter decisions"))
     from .compare.diff import SECTIONS
 
     for section in SECTIONS:
@@ -202,30 +204,31 @@ def print_diff(diff: Diff, console: Console) -> None:
         for col in ("", "item", "what", "old", "new", "decides"):
             table.add_column(col)
         for c in changes:
-            table.add_row(_KIND[c.kind], c.id, c.attribute or "", _md(c.old) if c.old is not None else "",
-                          _md(c.new) if c.new is not None else "", "yes" if c.decides else "no")
+            table.add_row(_KIND[c.kind], text(c.id), text(c.attribute or ""),
+                          Text(_md(c.old) if c.old is not None else ""), Text(_md(c.new) if c.new is not None else ""),
+                          "yes" if c.decides else "no")
         console.print(table)
 
 
 def print_bump(report: BumpReport, console: Console) -> None:
     """A bump check: declared and required bump, reasons and the counterexample."""
     verdict = Text("OK", style="bold green") if report.ok else Text("TOO SMALL", style="bold red")
-    head = Text(f"{report.old.methodology} {report.old.version} → {report.new.version}: declared "
+    head = text(f"{report.old.methodology} {report.old.version} → {report.new.version}: declared "
                 f"{report.declared}, required {report.required}  ")
     head.append_text(verdict)
     console.print(head)
     for reason in report.reasons:
-        console.print(f"  - {reason}", highlight=False)
+        console.print(text(f"  - {reason}"))
     example = report.counterexample
     if example is not None:
         console.print("counterexample assessment:")
         console.print_json(json.dumps(to_json(example.assessment)))
         if example.ignored:
-            console.print(f"  ignored by {report.new.version}: {', '.join(example.ignored)}")
+            console.print(text(f"  ignored by {report.new.version}: {', '.join(example.ignored)}"))
         for d in (example.old, example.new):
             if d is not None:
                 validity = (f", valid {to_json(d.valid_from)} to {to_json(d.valid_until)}"
                             if d.valid_from is not None else " (no validity)")
-                console.print(f"  {d.version}: label {d.label}{validity}", highlight=False)
+                console.print(text(f"  {d.version}: label {d.label}{validity}"))
         if example.new is None:
-            console.print(f"  {report.new.version} rejects it: " + "; ".join(example.new_problems))
+            console.print(text(f"  {report.new.version} rejects it: " + "; ".join(example.new_problems)))

@@ -9,8 +9,10 @@ JSON Lines (one canonical record per line) is the export and interchange format.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import signal
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -55,7 +57,14 @@ class StoredRecord(NamedTuple):
 
 
 class DecisionLog:
-    """An append-only, hash-chained log of decision records in a SQLite file."""
+    """An append-only, hash-chained log of decision records in a SQLite file.
+
+    An append is acknowledged exactly when it is committed: ``append_many`` returns the records,
+    or, when an exception (an interrupt) arrives after the COMMIT, ``last_append`` holds them.
+    """
+
+    #: The records of the last append that committed (empty while one is under way or when it failed).
+    last_append: tuple[DecisionRecord, ...] = ()
 
     before_commit: AppendHook | None = None
 
@@ -93,6 +102,7 @@ class DecisionLog:
                     decided_at: dt.datetime | str) -> list[DecisionRecord]:
         """Append several decisions in one transaction (all or none)."""
         db = self._db
+        self.last_append = ()
         db.execute("BEGIN IMMEDIATE")
         try:
             seq, prev = self.head()
@@ -106,9 +116,19 @@ class DecisionLog:
                 out.append(record)
             if self.before_commit is not None and out:
                 self.before_commit(db, out)
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
+            # A signal (SIGINT, SIGTERM) is held while COMMIT runs and until last_append says so, so it
+            # lands either before (rolled back: not stored) or after (stored, and last_append holds it).
+            with _signals_held():
+                db.execute("COMMIT")
+                self.last_append = tuple(out)
+        except BaseException as exc:
+            if db.in_transaction:  # after a COMMIT, there is nothing to roll back: the records are stored
+                try:
+                    db.execute("ROLLBACK")
+                except sqlite3.Error as failed:  # never mask the original error (a full disk, an interrupt)
+                    exc.add_note(f"(the rollback failed too: {failed})")
+            elif self.last_append and self.last_append[-1] is out[-1]:
+                exc.add_note(f"the append was committed: {len(out)} record(s), head {out[-1].hash}")
             raise
         return out
 
@@ -148,6 +168,19 @@ class DecisionLog:
             db.execute("ROLLBACK")
             raise
         return count
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM (POSIX) for the block; they are delivered when it ends."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def read_jsonl(path: Path) -> Iterator[StoredRecord]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from .._terminal import clean
 from .messages import Messages
 from .model import CriterionExplanation, Explanation, ScoreExplanation, TierPath
 
@@ -124,7 +125,7 @@ def render_text(expl: Explanation) -> str:
     add(0, v.head("criteria"))
     for c in expl.criteria:
         add(1, f"- {c.sentence}")
-    return "\n".join(out) + "\n"
+    return "\n".join(clean(line) for line in out) + "\n"  # a value cannot start a line or move the cursor
 
 
 def _cell(text: object) -> str:
@@ -193,7 +194,7 @@ def render_markdown(expl: Explanation) -> str:
         thresholds = "; ".join(f"{p.name} = {v.msg.value(p.value)} ({p.provenance})" for p in c.parameters)
         out.append(f"| {_cell(c.id)} | {_cell(c.title)} | {_cell(v.msg.template('outcome.' + c.outcome))} | "
                    f"{_cell(reads)} | {_cell(thresholds)} | {_cell(c.clause or '')} |")
-    text = "\n".join(out).rstrip("\n") + "\n"
+    text = "\n".join(clean(line) for line in out).rstrip("\n") + "\n"
     while "\n\n\n" in text:  # one blank line between blocks
         text = text.replace("\n\n\n", "\n\n")
     return text

@@ -23,6 +23,7 @@ import ast
 import dataclasses
 import datetime as dt
 import operator
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -218,10 +219,7 @@ class _Compiler:
         self.errors: list[ExprError] = []
         self.locals: dict[str, Ty] = {}
         self.costs: list[list[Any]] = []  # per node being compiled: [cost of its parts, costliest loops]
-        self.line_starts = [0]
-        for i, ch in enumerate(text):
-            if ch == "\n":
-                self.line_starts.append(i + 1)
+        self.line_starts = _line_starts(text)
 
     # -- helpers ---------------------------------------------------------------------------
     def offset(self, node: ast.AST) -> int:
@@ -229,7 +227,7 @@ class _Compiler:
         col = getattr(node, "col_offset", 0)
         start = self.line_starts[min(lineno, len(self.line_starts)) - 1]
         # ast offsets are UTF-8 byte offsets within the line
-        line = self.text[start:].split("\n", 1)[0]
+        line = _NEWLINE.split(self.text[start:], maxsplit=1)[0]
         return start + len(line.encode("utf-8")[:col].decode("utf-8", "ignore"))
 
     def error(self, node: ast.AST, code: str, message: str, suggestion: str | None = None) -> Compiled:
@@ -849,6 +847,15 @@ def _brackets(text: str) -> ExprError | None:
     return None
 
 
+#: What Python's tokenizer takes for the end of a line (a lone carriage return too).
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+
+
+def _line_starts(text: str) -> list[int]:
+    """The offset of each line's first character, lines ending as Python's tokenizer ends them."""
+    return [0, *(m.end() for m in _NEWLINE.finditer(text))]
+
+
 def _parse_wrapped(text: str) -> tuple[ast.expr | None, list[ExprError]]:
     """Parse ``text`` (already stripped) inside brackets; offsets are relative to ``text``."""
     if len(text) > MAX_EXPRESSION_LENGTH:
@@ -860,9 +867,9 @@ def _parse_wrapped(text: str) -> tuple[ast.expr | None, list[ExprError]]:
     try:
         tree = ast.parse(wrapped, mode="eval")
     except SyntaxError as exc:
-        lines = wrapped.split("\n")
-        lineno = min(max(exc.lineno or 1, 1), len(lines))
-        offset = sum(len(line) + 1 for line in lines[: lineno - 1]) + max((exc.offset or 1) - 1, 0) - len(WRAP)
+        starts = _line_starts(wrapped)
+        lineno = min(max(exc.lineno or 1, 1), len(starts))
+        offset = starts[lineno - 1] + max((exc.offset or 1) - 1, 0) - len(WRAP)
         message = exc.msg.replace("invalid syntax. ", "")
         return None, [ExprError("E201", message, min(max(offset, 0), len(text)))]
     except (ValueError, RecursionError, MemoryError):
