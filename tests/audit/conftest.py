@@ -4,24 +4,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from proof_helpers import append, checkpoints, decided_examples
+from proof_helpers import SignedLog, append, checkpoints, decided_examples
 
 from ecei_rules.audit.checkpoint import Signer
 from ecei_rules.registry import Registry
-
-
-@dataclass(frozen=True)
-class SignedLog:
-    path: Path
-    signer: Signer
-    public_pem: Path
-    private_pem: Path
-    kept: dict  # the checkpoint of 1,000 records, as an auditor keeps it
-    kept_file: Path
 
 
 @pytest.fixture(scope="session")

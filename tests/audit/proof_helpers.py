@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -97,3 +98,13 @@ def resign_all(path: Path, signer: Signer) -> None:
             root = merkle.root([merkle.record_leaf(h) for h in hashes[:size]])
             db.execute("UPDATE checkpoints SET body = ? WHERE size = ?", (signer.sign(size, root, AT).text(), size))
         db.execute("DELETE FROM meta WHERE key = 'merkle_frontier'")
+
+
+@dataclass(frozen=True)
+class SignedLog:
+    path: Path
+    signer: Signer
+    public_pem: Path
+    private_pem: Path
+    kept: dict  # the checkpoint of 1,000 records, as an auditor keeps it
+    kept_file: Path

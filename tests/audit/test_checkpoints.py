@@ -18,10 +18,9 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from proof_helpers import AT, append, checkpoints, decided_examples, reference_root, rehash_from, resign_all
+from proof_helpers import AT, SignedLog, append, checkpoints, decided_examples, reference_root, rehash_from, resign_all
 from rfc9162_reference import MTH, PROOF
 
-from conftest import SignedLog
 from ecei_rules.audit import merkle
 from ecei_rules.audit.checkpoint import (
     Checkpoint,

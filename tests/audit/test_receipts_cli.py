@@ -18,11 +18,10 @@ import rfc8785
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from proof_helpers import AT, ROOT, rehash_from
+from proof_helpers import AT, ROOT, SignedLog, rehash_from
 from rfc9162_reference import MTH, PATH
 from typer.testing import CliRunner
 
-from conftest import SignedLog
 from ecei_rules.audit.checkpoint import Signer
 from ecei_rules.cli import app
 
