@@ -216,6 +216,45 @@ def _damaged(path: Path, exc: sqlite3.Error) -> LogError:
     return LogError(f"{path} is a damaged or unreadable SQLite database ({exc}); {_EXPECTED}")
 
 
+def check_sqlite_file(path: Path) -> None:
+    """Refuse (LogError), before SQLite opens it, a file that is not a regular, non-empty file
+    beginning as a SQLite database."""
+    fd = _open_regular(path)
+    try:
+        magic = os.read(fd, len(_SQLITE_MAGIC))
+    finally:
+        os.close(fd)
+    if magic != _SQLITE_MAGIC:
+        what = "a JSON Lines file (name it .jsonl)" if magic[:1] in (b"{", b"[") else "not a SQLite database"
+        raise LogError(f"{path} is {what}; {_EXPECTED}")
+
+
+def connect_writable(path: Path) -> sqlite3.Connection:
+    """Open an existing log to change it (repair): checked as :func:`connect_received` checks, and
+    refused when it carries a trigger (a DELETE would run it)."""
+    check_sqlite_file(path)
+    try:
+        db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        db.execute("PRAGMA trusted_schema = 0")
+    except sqlite3.Error as exc:
+        raise _damaged(path, exc) from None
+    try:
+        _check_schema(db, path, writing=True)
+    except sqlite3.Error as exc:
+        db.close()
+        raise _damaged(path, exc) from None
+    except LogError:
+        db.close()
+        raise
+    return db
+
+
+def sqlite_rows(db: sqlite3.Connection, path: Path) -> Iterator[StoredRecord]:
+    """The rows of an open log's ``records`` (see :meth:`DecisionLog.rows`)."""
+    return _sqlite_rows(db, path)
+
+
 def connect_received(path: Path) -> sqlite3.Connection:
     """Open a received SQLite log read-only, checked before SQLite reads it: a regular, non-empty
     file that begins as a SQLite database, whose ``records`` is a plain table.
@@ -226,14 +265,7 @@ def connect_received(path: Path) -> sqlite3.Connection:
     beside it; never the log). ``query_only`` and ``trusted_schema=0`` stop anything the file
     carries from writing or calling functions.
     """
-    fd = _open_regular(path)
-    try:
-        magic = os.read(fd, len(_SQLITE_MAGIC))
-    finally:
-        os.close(fd)
-    if magic != _SQLITE_MAGIC:
-        what = "a JSON Lines file (name it .jsonl)" if magic[:1] in (b"{", b"[") else "not a SQLite database"
-        raise LogError(f"{path} is {what}; {_EXPECTED}")
+    check_sqlite_file(path)
     wal = Path(f"{path}-wal")
     live = wal.is_file() and wal.stat().st_size > 0
     try:
