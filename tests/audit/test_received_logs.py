@@ -17,11 +17,13 @@ from typing import Any
 
 import pytest
 import rfc8785
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
 
 from ecei_rules._canonical import sha256_hex
 from ecei_rules.audit.log import DecisionLog, StoredRecord, open_rows, read_jsonl
-from ecei_rules.audit.replay import replay, verify
+from ecei_rules.audit.replay import canonical, is_canonical, replay, verify
 from ecei_rules.batch import decide
 from ecei_rules.cli import app
 from ecei_rules.registry import Registry
@@ -610,3 +612,34 @@ def test_rotated_chain_of_200000_records_is_ordered_in_one_pass() -> None:
     _, half = _rotated_chain(100_000)
     assert peak < 2.3 * half, (half, peak)
     assert peak < 1000 * 200_000, peak  # bytes per record, its finding included
+
+
+# --- the canonical-form check agrees with RFC 8785 -------------------------------------------------------------
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(2**63), max_value=2**63)
+    | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4),
+    max_leaves=20)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_json_values)
+def test_fast_canonical_text_is_rfc8785_text(value: Any) -> None:
+    """The fast canonical text verify uses (orjson, where it is surely the same) is byte for byte
+    rfc8785.dumps, and refuses what RFC 8785 refuses (integers beyond 2**53)."""
+    try:
+        expected = rfc8785.dumps(value)
+    except (ValueError, TypeError):
+        with pytest.raises((ValueError, TypeError)):
+            canonical(value)
+        return
+    assert canonical(value) == expected
+    text = expected.decode("utf-8", "surrogatepass")
+    assert is_canonical(text, json.loads(text))
+
+
+@pytest.mark.parametrize("text", ['{"a":2.0}', '{"a":0.0000001}', '{"a":1.5e+16}', '2.0', '{"b":1,"a":1}', '{"a": 1}',
+                                  '{"a":1,"a":1}', '{"a":9007199254740993}', '{"a":"\\u0041"}', '[1.50]'])
+def test_non_canonical_texts_are_told(text: str) -> None:
+    assert not is_canonical(text, json.loads(text))

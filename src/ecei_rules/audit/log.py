@@ -46,13 +46,15 @@ class StoredRecord(NamedTuple):
     """A row as stored: its position, the hash column, and the raw body text (a named tuple:
     made for every row a verify or a replay reads). A row whose columns hold other types than
     expected (a NULL, a blob, text for seq, text that is not UTF-8) keeps what could be read
-    and says what is wrong in ``problem``."""
+    and says what is wrong in ``problem``. ``raw`` is the body's bytes as stored, when the reader
+    had them (replay hashes them without encoding the text again)."""
 
     seq: int
     hash: str
     prev_hash: str
     text: str
     problem: str = ""
+    raw: bytes | None = None
 
 
 class DecisionLog:
@@ -310,7 +312,8 @@ def _sqlite_rows(db: sqlite3.Connection, path: Path | None = None) -> Iterator[S
             if type(seq) is int and type(digest) is bytes and type(prev) is bytes and type(body) is bytes \
                     and not blob:
                 try:
-                    yield StoredRecord(seq, digest.decode("ascii"), prev.decode("ascii"), body.decode("utf-8"))
+                    yield StoredRecord(seq, digest.decode("ascii"), prev.decode("ascii"), body.decode("utf-8"), "",
+                                       body)
                     continue
                 except UnicodeDecodeError:
                     pass

@@ -29,7 +29,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import semver
 from pydantic import ValidationError
@@ -157,23 +157,23 @@ def records(rows: Iterable[StoredRecord], report: AuditReport,
 
 # -- canonical form ------------------------------------------------------------------------------
 
-#: Where orjson's text of a value may differ from RFC 8785's: a number in exponent form, an
-#: integral float (2.0 against 2), an integer of 16 or more digits (RFC 8785 refuses those beyond
-#: 2**53). Strings are escaped alike, and keys sorted alike but for characters beyond the Basic
-#: Multilingual Plane (checked apart); the tests check both claims on generated values. The text
-#: is first mapped to a few classes of bytes (a C loop), then searched for short needles: a regular
-#: expression over a 34 KB record would cost ten times more. A string that merely looks like such
-#: a number sends the text to ``canonical_json``, which decides exactly, more slowly.
+#: Where orjson's text of a value may differ from RFC 8785's: a number in exponent form or an
+#: integral float (2.0 against 2); an integer beyond 2**53 (which RFC 8785 refuses) makes orjson
+#: raise (OPT_STRICT_INTEGER). Strings are escaped alike, and keys sorted alike but for characters
+#: beyond the Basic Multilingual Plane (checked apart); the tests check these claims on generated
+#: values. The text is first mapped to a few classes of bytes (one C loop), then searched for
+#: three short needles: a regular expression over a 34 KB record costs ten times more. A string
+#: that merely looks like such a number sends the value to ``canonical_json``, which decides
+#: exactly, more slowly.
 _CLASSES = bytes.maketrans(b"0123456789eE+-.,}]", b"0dddddddddee++.,,,")
 _CLASSES = bytes(c if c in b"0de+.," else 32 for c in _CLASSES)
-_DIGITS = bytes(100 if chr(c).isdigit() and c < 128 else 32 for c in range(256))
-_LONG = b"d" * 16
+_ORJSON_OPTIONS = 0 if _orjson is None else _orjson.OPT_SORT_KEYS | _orjson.OPT_STRICT_INTEGER
 
 
 def _risky_numbers(raw: bytes) -> bool:
     """Whether orjson's text ``raw`` may write a number otherwise than RFC 8785 (see above)."""
     classes = raw.translate(_CLASSES)
-    return b"de+" in classes or b"0e+" in classes or b".0," in classes or _LONG in raw.translate(_DIGITS)
+    return b"de+" in classes or b"0e+" in classes or b".0," in classes or classes.endswith(b".0")
 
 
 def _load(text: str) -> Any:
@@ -187,24 +187,49 @@ def _load(text: str) -> Any:
     return _STRICT.decode(text)
 
 
+def _fast_text(value: Any) -> bytes | None:
+    """orjson's text of a value when it is surely its RFC 8785 text, else None."""
+    if _orjson is None:
+        return None
+    try:
+        text = _orjson.dumps(value, option=_ORJSON_OPTIONS)
+    except (TypeError, ValueError):
+        return None
+    if _risky_numbers(text) or (not text.isascii() and max(text.decode("utf-8")) > "\uffff"):
+        return None
+    return text
+
+
+def canonical(value: Any) -> bytes:
+    """RFC 8785 canonical JSON of JSON values (orjson's text when it is surely the same, else
+    ``canonical_json``); raises ValueError or TypeError where there is none."""
+    fast = _fast_text(value)
+    return fast if fast is not None else canonical_json(value)
+
+
 def is_canonical(text: str, value: Any) -> bool:
     """Whether ``text`` is exactly the RFC 8785 canonical JSON of ``value`` (which was parsed from
-    it): then no member is there twice, keys are sorted, numbers and strings written one way.
-
-    orjson writes the value again, fast; when its text equals ``text`` and holds nothing where it
-    may differ from RFC 8785, that settles it; otherwise ``canonical_json`` decides."""
+    it): then no member is there twice, keys are sorted, numbers and strings written one way."""
     raw = text.encode("utf-8", "surrogatepass")
-    if _orjson is not None:
-        try:
-            again = _orjson.dumps(value, option=_orjson.OPT_SORT_KEYS)
-        except (TypeError, ValueError):
-            again = b""
-        if again == raw and not _risky_numbers(raw) and (text.isascii() or max(text) <= "\uffff"):
-            return True
     try:
-        return canonical_json(value) == raw
+        return canonical(value) == raw
+    except (TypeError, ValueError, RecursionError):
+        pass
+    try:  # an integer beyond 2**53 in the text is a double written whole (1e16 is "10000000000000000")
+        return canonical_json(_as_doubles(value)) == raw
     except (TypeError, ValueError, RecursionError):
         return False
+
+
+def _as_doubles(value: Any) -> Any:
+    """JSON values with every integer beyond 2**53 read as the double RFC 8785 takes it for."""
+    if type(value) is int and abs(value) > _SAFE_INTEGER:
+        return float(value)
+    if isinstance(value, dict):
+        return {k: _as_doubles(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_as_doubles(v) for v in value]
+    return value
 
 
 def _duplicate_member(text: str) -> str | None:
@@ -228,9 +253,8 @@ def _duplicate_member(text: str) -> str | None:
 
 # -- the checks of one row -----------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class _Link:
-    """What the order and chain checks keep of a record."""
+class _Link(NamedTuple):
+    """What the order and chain checks keep of a record (a named tuple: one is made per record)."""
 
     seq: int
     hash: str
@@ -267,8 +291,8 @@ def check_record(row: StoredRecord, position: int, findings: list[Finding]) -> t
                                 f"{'; '.join(problems)}", {"text": row.text[:200]}))
         return ({}, _Link(at, "", None, False)) if at >= 1 else None
     seq = int(data["seq"])
-    canonical = is_canonical(row.text, data)
-    if not canonical:
+    in_form = is_canonical(row.text, data)
+    if not in_form:
         twice = _duplicate_member(row.text)
         if twice is not None:
             findings.append(Finding(seq, "duplicate_member", f"record {seq} holds the member '{twice}' twice: "
@@ -278,17 +302,17 @@ def check_record(row: StoredRecord, position: int, findings: list[Finding]) -> t
                                     "JSON (RFC 8785) of its content: other spacing, member order, escapes or "
                                     "number forms"))
     record_hash: str = data["hash"]
-    fast = _canonical_hash_ok(row.text, record_hash, RECORD_FORMAT) if canonical else None
+    fast = _canonical_hash_ok(row.text, record_hash, RECORD_FORMAT) if in_form else None
     if fast is True:
         computed = record_hash
     else:
         try:
-            computed = hashlib.sha256(canonical_json({k: v for k, v in data.items() if k != "hash"})).hexdigest()
+            computed = hashlib.sha256(canonical({k: v for k, v in data.items() if k != "hash"})).hexdigest()
         except (TypeError, ValueError, RecursionError):
             computed = ""
     intact = computed == record_hash
     try:
-        input_ok = hashlib.sha256(canonical_json(data["input"])).hexdigest() == data["input_sha256"]
+        input_ok = hashlib.sha256(canonical(data["input"])).hexdigest() == data["input_sha256"]
     except (TypeError, ValueError, RecursionError):
         input_ok = False
     if not intact:
@@ -591,7 +615,7 @@ def reproduced(text: str, rulesets: _Rulesets) -> bool:
     return _reproduced(text, rulesets) is not None
 
 
-def _reproduced(text: str, rulesets: _Rulesets) -> _Link | None:
+def _reproduced(text: str, rulesets: _Rulesets, raw: bytes | None = None) -> _Link | None:
     """The link of a stored record that is well formed, canonical, intact (its content matches its
     hash), whose fields are what they claim, and whose decision is reproduced byte for byte; None
     otherwise ("not shown here": the caller then checks and replays it the slow way, which says
@@ -601,7 +625,8 @@ def _reproduced(text: str, rulesets: _Rulesets) -> _Link | None:
     members are matched by anchored patterns that admit only their canonical form, the recorded
     decision text is compared with the canonical text of the new decision, written directly
     (:func:`ecei_rules.engine.evaluate.decision_text`), and the input, the one part written by
-    neither, is checked to be canonical and to hash to input_sha256.
+    neither, is checked to be canonical and to hash to input_sha256. ``raw``, the text's bytes
+    when the reader has them, spares encoding it again for the hash.
     """
     head = _HEAD.match(text)
     if head is None:
@@ -642,7 +667,7 @@ def _reproduced(text: str, rulesets: _Rulesets) -> _Link | None:
     # the hash covers the text without its hash member
     cut, resume = middle.start(3) - len('"hash":"'), middle.end(3) + 2
     if text.isascii():
-        whole = memoryview(text.encode("ascii"))
+        whole = memoryview(raw if raw is not None else text.encode("ascii"))
         body = hashlib.sha256(whole[:cut])
         body.update(whole[resume:])
     else:
@@ -671,7 +696,7 @@ def replay(rows: Iterable[StoredRecord], registry: Registry, *, progress: Progre
         if progress is not None:
             progress(report.records)
         if not row.problem:
-            link = _reproduced(row.text, rulesets)
+            link = _reproduced(row.text, rulesets, row.raw)
             if link is not None and (row.seq < 0 or (row.seq == link.seq and row.hash == link.hash
                                                      and row.prev_hash == link.prev_hash)):
                 chain.add(link)
