@@ -642,30 +642,24 @@ def export_command(
                                         "the log itself.")],
 ) -> None:
     """Export a decision log as JSON Lines, atomically (a temporary file renamed over OUT)."""
-    from .audit.log import LogError, ReadOnlyLog
+    from .audit.log import LogError, ReadOnlyLog, write_jsonl
+
+    head = ""
+
+    def remembered(rows: Iterator[StoredRecord]) -> Iterator[StoredRecord]:
+        nonlocal head
+        for row in rows:
+            head = row.hash
+            yield row
 
     try:
         with ReadOnlyLog(log) as store:
-            count = store.export_jsonl(out)
-        report_head = _export_head(out)
+            count = write_jsonl(remembered(store.rows()), out, source=log)
     except LogError as exc:
         _log_error(exc)
     _console().print(f"exported {count} record(s) to {out}", highlight=False)
-    if report_head:
-        _console().print(f"head: {report_head}", highlight=False, soft_wrap=True)
-
-
-def _export_head(out: Path) -> str:
-    """The hash of an export's last line ('' when it has none)."""
-    last = ""
-    with out.open("rb") as handle:
-        for line in handle:
-            last = line.decode("utf-8", "replace") if line.strip() else last
-    try:
-        value = json.loads(last).get("hash", "") if last else ""
-    except (ValueError, AttributeError):
-        return ""
-    return value if isinstance(value, str) else ""
+    if head:
+        _console().print(f"head: {head}", highlight=False, soft_wrap=True)
 
 
 @app.command("import")

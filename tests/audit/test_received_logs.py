@@ -285,6 +285,7 @@ def test_export_writes_atomically_and_leaves_no_temporary_file(db: Path, tmp_pat
     out.write_text("old\n")
     result = _run("export", db, out)
     assert result.exit_code == 0
+    assert f"head: {_bodies(db)[-1]['hash']}" in result.output
     assert len(out.read_text().splitlines()) == 14
     assert [p.name for p in tmp_path.iterdir() if ".export" in p.name] == []
     assert _run("verify", out).exit_code == 0
@@ -316,6 +317,15 @@ def test_verify_works_on_a_read_only_file_in_a_read_only_folder(db: Path, tmp_pa
     finally:
         folder.chmod(0o755)
     assert {k: v[0] for k, v in _snapshot(folder).items()} == {k: v[0] for k, v in before.items()}
+
+
+def test_reading_rows_leaves_the_writers_connection_as_it_was(db: Path) -> None:
+    """Reading every row through the writer's connection (values fetched as bytes, to report text
+    that is not UTF-8) leaves its text values text: the head is still a str, and appending goes on."""
+    with DecisionLog(db) as log:
+        assert len(list(log.rows())) == 14
+        seq, head = log.head()
+        assert (seq, type(head)) == (14, str)
 
 
 def test_received_log_connection_is_read_only_and_runs_nothing(db: Path) -> None:

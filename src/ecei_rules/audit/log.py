@@ -287,58 +287,49 @@ def connect_received(path: Path) -> sqlite3.Connection:
     return db
 
 
-def _text(value: object, column: str) -> tuple[str, str]:
-    """A column's text, or '' and what is wrong with it."""
-    if type(value) is bytes:
-        try:
-            return value.decode("utf-8"), ""
-        except UnicodeDecodeError:
-            return "", f"its {column} column is not UTF-8 text"
-    return "", f"its {column} column holds {_sql_type(value)}, not text"
-
-
-def _sql_type(value: object) -> str:
-    return "NULL" if value is None else {int: "an integer", float: "a real", str: "text"}.get(type(value), "a blob")
+_TYPES = {"null": "NULL", "integer": "an integer", "real": "a real", "blob": "a blob", "text": "text"}
+#: Every value as bytes with its type (whatever the connection's text_factory): text that is not
+#: UTF-8 is then a finding, not an exception in the middle of the rows.
+_ROWS = ("SELECT CASE WHEN typeof(seq) = 'integer' THEN seq ELSE CAST(seq AS BLOB) END, typeof(seq), "
+         "typeof(hash), CAST(hash AS BLOB), typeof(prev_hash), CAST(prev_hash AS BLOB), "
+         "typeof(body), CAST(body AS BLOB) FROM records ORDER BY seq")
 
 
 def _sqlite_rows(db: sqlite3.Connection, path: Path | None = None) -> Iterator[StoredRecord]:
-    """The rows of ``records`` in seq order; a value of another type (NULL, a blob, text for seq,
-    text that is not UTF-8) is reported in the row's ``problem``, never raised."""
-    db.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
-    db.text_factory = bytes
-    cursor = db.execute("SELECT seq, hash, prev_hash, typeof(body) = 'blob', body FROM records ORDER BY seq")
+    """The rows of ``records`` in seq order; a value of another type (NULL, a blob, a number, text
+    for seq, text that is not UTF-8) is reported in the row's ``problem``, never raised."""
     try:
-        for seq, digest, prev, blob, body in cursor:
-            if type(seq) is int and type(digest) is bytes and type(prev) is bytes and type(body) is bytes \
-                    and not blob:
+        db.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
+        for seq, seq_type, hash_type, digest, prev_type, prev, body_type, body in db.execute(_ROWS):
+            if seq_type == "integer" and hash_type == prev_type == body_type == "text":
                 try:
-                    yield StoredRecord(seq, digest.decode("ascii"), prev.decode("ascii"), body.decode("utf-8"), "",
+                    yield StoredRecord(seq, digest.decode("utf-8"), prev.decode("utf-8"), body.decode("utf-8"), "",
                                        body)
                     continue
                 except UnicodeDecodeError:
                     pass
-            yield _odd_row(seq, digest, prev, bytes(body) if blob else body, bool(blob))
+            yield _odd_row(seq, seq_type, (hash_type, digest), (prev_type, prev), (body_type, body))
     except sqlite3.Error as exc:
         raise _damaged(path or Path("the log"), exc) from None
 
 
-def _odd_row(seq: object, digest: object, prev: object, body: object, blob: bool) -> StoredRecord:
+def _odd_row(seq: object, seq_type: str, *columns: tuple[str, bytes | None]) -> StoredRecord:
+    """A row with a value of another type than expected, each problem said."""
     problems = []
-    if type(seq) is not int:
-        problems.append(f"its seq column holds {_sql_type(seq) if type(seq) is not bytes else 'text'}, "
-                        "not a whole number")
-    if blob:
-        problems.append("its body column holds a blob, not text")
-        text = ""
-    else:
-        text, why = _text(body, "body")
-        problems += [why] if why else []
+    if seq_type != "integer":
+        problems.append(f"its seq column holds {_TYPES.get(seq_type, seq_type)}, not a whole number")
     values = []
-    for value, column in ((digest, "hash"), (prev, "prev_hash")):
-        got, why = _text(value, column)
-        problems += [why] if why else []
-        values.append(got)
-    return StoredRecord(seq if type(seq) is int else 0, values[0], values[1], text, "; ".join(problems))
+    for (kind, value), column in zip(columns, ("hash", "prev_hash", "body"), strict=True):
+        text = ""
+        if kind != "text":
+            problems.append(f"its {column} column holds {_TYPES.get(kind, kind)}, not text")
+        else:
+            try:
+                text = (value or b"").decode("utf-8")
+            except UnicodeDecodeError:
+                problems.append(f"its {column} column is not UTF-8 text")
+        values.append(text)
+    return StoredRecord(seq if type(seq) is int else 0, values[0], values[1], values[2], "; ".join(problems))
 
 
 class ReadOnlyLog:
