@@ -290,12 +290,14 @@ def test_export_writes_atomically_and_leaves_no_temporary_file(db: Path, tmp_pat
     assert _run("verify", out).exit_code == 0
 
 
-def test_verify_and_replay_never_change_a_byte_of_the_log(db: Path) -> None:
-    """verify, replay, export and repair --dry-run on a received log: the file's bytes and mtime and the
-    folder's listing are the same after (no WAL switch, no -wal or -shm file)."""
+def test_verify_and_replay_never_change_a_byte_of_the_log(db: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """verify, replay, export, repair --dry-run and the head check on a received log: the file's bytes
+    and mtime and the folder's listing are the same after (no WAL switch, no -wal or -shm file)."""
     folder = db.parent
     before = _snapshot(folder)
-    for args in (["verify", db], ["replay", db], ["repair", db, "--dry-run"], ["verify", db, "--expect-count", "14"]):
+    elsewhere = tmp_path_factory.mktemp("out") / "out.jsonl"
+    for args in (["verify", db], ["replay", db], ["repair", db, "--dry-run"], ["verify", db, "--expect-count", "14"],
+                 ["repair", db, "--dry-run", "--expect-count", "14"], ["export", db, elsewhere]):
         assert _run(*args).exit_code == 0
     assert _snapshot(folder) == before
 
