@@ -18,14 +18,12 @@ acknowledged head hash, or the record count): see :func:`check_head`.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .log import LogError, StoredRecord, connect_received, connect_writable, read_jsonl, sqlite_rows
+from .log import LogError, StoredRecord, connect_received, connect_writable, read_jsonl, sqlite_rows, write_jsonl
 from .record import GENESIS
 from .replay import _parse, _stored_hash_ok, tail_problems
 
@@ -152,34 +150,8 @@ def _repair_jsonl(path: Path, *, dry_run: bool) -> RepairPlan:
     plan = plan_repair(rows)
     if plan.clean or dry_run:
         return plan
-    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, before the rename
-        "w", encoding="utf-8", newline="\n", dir=path.parent, prefix=f".{path.name}.", suffix=".repair",
-        delete=False)
-    try:
-        with handle:
-            for row in rows[:plan.kept]:
-                handle.write(row.text + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(handle.name, path)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
+    write_jsonl(rows[:plan.kept], path)  # atomic: a temporary file renamed over the log
     return plan
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:  # not possible on every platform
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def check_head(rows: Iterable[StoredRecord], *, head: str | None = None, count: int | None = None) -> list[str]:
