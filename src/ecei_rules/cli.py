@@ -34,7 +34,7 @@ import threading
 from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, cast
 
 import typer
 from rich.console import Console
@@ -480,11 +480,10 @@ def record(
     import sqlite3
 
     from .audit.log import DecisionLog, LogError
+    from .audit.record import valid_time
 
     decided_at = at or dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
-    try:
-        dt.datetime.fromisoformat(decided_at)
-    except ValueError:
+    if not valid_time(decided_at):
         _err().print(f"[red]error:[/red] --at {markup(repr(decided_at))} is not an ISO 8601 date and time")
         raise typer.Exit(2) from None
     registry = _registry(rulesets)
@@ -626,21 +625,26 @@ def _progress(total: int | None, label: str) -> tuple[Callable[[int], None] | No
     return (lambda n: bar.update(task, completed=n)), bar.stop
 
 
-def _log_rows(path: Path) -> tuple[list[StoredRecord] | Iterator[StoredRecord], int | None]:
-    from .audit.log import DecisionLog, LogError, open_rows
+def _log_rows(path: Path) -> tuple[Iterator[StoredRecord], int | None]:
+    """The rows of a received log (opened read-only and immutable), and their number when a progress
+    bar will show it; a file that is not a log ends the command with one line and exit 2."""
+    from .audit.log import LogError, ReadOnlyLog, open_rows
 
-    if not path.exists():
-        _err().print(f"[red]error:[/red] no such log: {markup(show_path(path))}")
-        raise typer.Exit(2)
-    total = None
-    if path.suffix != ".jsonl":
-        try:
-            with DecisionLog(path) as store:
-                total = len(store)
-        except LogError as exc:
-            _err().print(f"[red]error:[/red] {markup(exc)}")
-            raise typer.Exit(2) from None
-    return open_rows(path), total
+    try:
+        if path.suffix != ".jsonl" and sys.stderr.isatty():
+            with ReadOnlyLog(path) as store:
+                total: int | None = len(store)
+        else:
+            total = None
+        return open_rows(path), total
+    except LogError as exc:
+        _log_error(exc)
+
+
+def _log_error(exc: Exception) -> NoReturn:
+    """End a log command with its one-line error and exit 2."""
+    _err().print(f"[red]error:[/red] {markup(exc)}", highlight=False, soft_wrap=True)
+    raise typer.Exit(2) from None
 
 
 def _print_report(report: AuditReport, what: str, format: Format) -> None:
@@ -663,8 +667,11 @@ def _print_report(report: AuditReport, what: str, format: Format) -> None:
                           f"--expect-count {report.records}' then shows a tail cut at a record boundary",
                           highlight=False)
     else:
-        console.print(f"[red]{what}: {report.records} record(s), {len(findings)} finding(s); the first bad record is "
-                      f"{abs(findings[0].seq)}[/red]")
+        seq = findings[0].seq
+        first = f"the first bad record is {seq}" if seq > 0 else f"the first bad line is {-seq}" if seq < 0 else \
+            "the first bad row names no record"
+        console.print(f"[red]{what}: {report.records} record(s), {len(findings)} finding(s); {first}[/red]",
+                      highlight=False)
 
 
 @app.command("verify")
@@ -705,6 +712,7 @@ def verify_command(
         _err().print(f"[red]error:[/red] --expect-head must be a record's hash: 64 lowercase hexadecimal "
                      f"digits, not {markup(repr(expect_head))}")
         raise typer.Exit(2)
+    from .audit.log import LogError
     from .audit.replay import verify
 
     rows, total = _log_rows(target)
@@ -716,6 +724,8 @@ def verify_command(
     tick, done = _progress(total, "verifying")
     try:
         report = verify(rows, progress=tick, expect_head=expect_head, expect_count=expect_count)
+    except LogError as exc:
+        _log_error(exc)
     finally:
         done()
     if proofs is not None:
@@ -775,6 +785,7 @@ def replay_command(
     format: FormatOption = Format.text,
 ) -> None:
     """Re-decide every record under the exact version it names and compare byte for byte. Exit 1 on findings."""
+    from .audit.log import LogError
     from .audit.replay import replay, replay_under
 
     registry = _registry(rulesets)
@@ -807,6 +818,8 @@ def replay_command(
                 console.print(text(f"{len(changes)} of {report.records} decision(s) would differ under "
                                    f"{target.version}"))
             raise typer.Exit(0)
+    except LogError as exc:
+        _log_error(exc)
     finally:
         done()
     _print_report(report, "replay", format)
@@ -815,39 +828,58 @@ def replay_command(
 
 @app.command("export")
 def export_command(
-    log: Annotated[Path, typer.Argument(help="A decision log (SQLite).")],
-    out: Annotated[Path, typer.Argument(help="The JSONL file to write (one canonical record per line).")],
+    log: Annotated[Path, typer.Argument(help="A decision log (SQLite), read read-only.")],
+    out: Annotated[Path, typer.Argument(help="The JSONL file to write (one canonical record per line); never "
+                                        "the log itself.")],
 ) -> None:
-    """Export a decision log as JSON Lines."""
-    from .audit.log import DecisionLog
+    """Export a decision log as JSON Lines, atomically (a temporary file renamed over OUT)."""
+    from .audit.log import LogError, ReadOnlyLog, write_jsonl
 
-    with DecisionLog(log) as store:
-        count = store.export_jsonl(out)
-        last, head = store.head()
+    head = ""
+
+    def remembered(rows: Iterator[StoredRecord]) -> Iterator[StoredRecord]:
+        nonlocal head
+        for row in rows:
+            head = row.hash
+            yield row
+
+    try:
+        with ReadOnlyLog(log) as store:
+            count = write_jsonl(remembered(store.rows()), out, source=log)
+    except LogError as exc:
+        _log_error(exc)
     _console().print(text(f"exported {count} record(s) to {show_path(out)}"))
-    if last:
+    if head:
         _console().print(f"head: {head}", highlight=False, soft_wrap=True)
 
 
 @app.command("import")
 def import_command(
-    jsonl: Annotated[Path, typer.Argument(help="A JSONL export.")],
+    jsonl: Annotated[Path, typer.Argument(help="A JSONL export (a regular file, at most 1 GiB, read once).")],
     log: Annotated[Path, typer.Argument(help="A new decision log (SQLite) to fill.")],
 ) -> None:
-    """Import a JSONL export into a new log after verifying it. Exit 1 (and import nothing) on findings."""
-    from .audit.log import DecisionLog, LogError, read_jsonl
+    """Import a JSONL export into a new log after verifying it. Exit 1 (and import nothing) on findings.
+
+    The file is read once, into memory (at most 1 GiB): the bytes verified are the bytes imported.
+    """
+    from .audit.log import DecisionLog, LogError, jsonl_rows, read_once, same_file
     from .audit.replay import verify
 
-    report = verify(read_jsonl(jsonl))
+    try:
+        if same_file(jsonl, log):
+            raise LogError(f"{log} is the export being imported; import into a new log")
+        data = read_once(jsonl)
+    except LogError as exc:
+        _log_error(exc)
+    report = verify(jsonl_rows(data))
     if not report.ok:
         _print_report(report, "import refused", Format.text)
         raise typer.Exit(1)
     try:
         with DecisionLog(log) as store:
-            count = store.import_rows(read_jsonl(jsonl))
+            count = store.import_rows(jsonl_rows(data))
     except LogError as exc:
-        _err().print(f"[red]error:[/red] {markup(exc)}")
-        raise typer.Exit(2) from None
+        _log_error(exc)
     _console().print(text(f"imported {count} record(s) into {show_path(log)}"))
 
 

@@ -100,8 +100,10 @@ def test_edited_label_is_pinpointed(copy: Path, registry: Registry) -> None:
     body["decision"]["label"] = "silver" if old != "silver" else "gold"
     _write(copy, 500, body)
     assert _kinds(verify(open_rows(copy))) == {(500, "hash_mismatch")}
-    (finding,) = replay(open_rows(copy), registry).findings
-    assert finding.seq == 500
+    report = replay(open_rows(copy), registry)
+    assert _kinds(report) == {(500, "hash_mismatch"), (500, "altered")}
+    (finding,) = [f for f in report.findings if f.kind == "altered"]
+    assert "the record was altered after it was written (its content does not match its hash)" in finding.message
     assert finding.details["label"] == {"recorded": body["decision"]["label"], "replayed": old}
 
 
@@ -153,7 +155,7 @@ def test_swapped_lines_of_an_export_are_pinpointed(clean_log: Path, tmp_path: Pa
 
 
 def test_ruleset_edited_without_version_bump_is_caught_by_replay(clean_log: Path, tmp_path: Path) -> None:
-    """Editing 3.0.1's file in place makes every 3.0.1 record name a hash no ruleset has any more."""
+    """Editing 3.0.1's file in place makes every 3.0.1 record name a hash its version no longer has."""
     rulesets = tmp_path / "rulesets"
     shutil.copytree(ROOT / "rulesets", rulesets)
     path = rulesets / "ecei-labels" / "3.0.1.yaml"
@@ -164,7 +166,7 @@ def test_ruleset_edited_without_version_bump_is_caught_by_replay(clean_log: Path
     assert under_301, "the population has decisions under 3.0.1"
     report = replay(open_rows(clean_log), Registry(rulesets))
     assert {f.seq for f in report.findings} == under_301
-    assert {f.kind for f in report.findings} == {"unknown_ruleset"}
+    assert {f.kind for f in report.findings} == {"ruleset_changed"}
     assert "edited without a new version" in report.sorted()[0].message
 
 

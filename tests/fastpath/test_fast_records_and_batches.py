@@ -87,7 +87,7 @@ def test_reproduced_accepts_every_intact_record(log: Path) -> None:
 ])
 def test_reproduced_refuses_a_changed_decision_and_replay_reports_it(log: Path, tmp_path: Path, edit: tuple) -> None:
     """Any change to the recorded decision (even true for 1, which plain equality would miss) leaves
-    the fast path, and the full replay then reports the record as differing."""
+    the fast path, and the full replay then reports the record as altered (and, as verify, its hash)."""
     name, change = edit
     rows = list(open_rows(log))
     record = json.loads(rows[6].text)
@@ -98,14 +98,15 @@ def test_reproduced_refuses_a_changed_decision_and_replay_reports_it(log: Path, 
     target.write_text("\n".join([*(r.text for r in rows[:6]), text, *(r.text for r in rows[7:])]) + "\n")
     report = replay(open_rows(target), REGISTRY)
     assert report.records == 120
-    assert [(f.seq, f.kind) for f in report.findings] == [(7, "decision_differs")], name
+    assert [(f.seq, f.kind) for f in report.sorted()] == [(7, "altered"), (7, "hash_mismatch")], name
 
 
 def test_reproduced_refuses_a_member_added_after_the_decision_and_replay_reports_it(log: Path,
                                                                                    tmp_path: Path) -> None:
     """A record with a member added between the decision and the engine version (in canonical
     order, "decision_note" sorts there) holds the reproduced decision's bytes followed by more:
-    the fast path must refuse it, and the full replay reports the record as not a decision record."""
+    the fast path must refuse it, and the full replay reports the record as not a decision record
+    (holding its place: record 7 is not reported missing, nor record 8 out of chain)."""
     rows = list(open_rows(log))
     record = json.loads(rows[6].text)
     record["decision_note"] = "approved by hand"
@@ -120,7 +121,7 @@ def test_reproduced_refuses_a_member_added_after_the_decision_and_replay_reports
 
 def test_reproduced_refuses_other_layouts_which_replay_still_checks(log: Path, tmp_path: Path) -> None:
     """A record written with other whitespace or key order is not the canonical layout: the fast
-    path declines, and the slow path still finds the decision reproduced."""
+    path declines, and the slow path reports it as not canonical (its decision is still reproduced)."""
     rows = list(open_rows(log))
     pretty = json.dumps(json.loads(rows[0].text), indent=1)
     assert not reproduced(pretty, _Rulesets(REGISTRY))
@@ -128,7 +129,7 @@ def test_reproduced_refuses_other_layouts_which_replay_still_checks(log: Path, t
     target.write_text(json.dumps(json.loads(rows[0].text), separators=(", ", ": ")) + "\n")
     report = replay(open_rows(target), REGISTRY)
     assert report.records == 1
-    assert report.findings == []
+    assert [(f.seq, f.kind) for f in report.findings] == [(1, "not_canonical")]
 
 
 @pytest.fixture(scope="module")

@@ -12,11 +12,15 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import os
 import signal
 import sqlite3
+import stat
+import tempfile
+import urllib.parse
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TextIO
 
 from ..engine.decision import Decision
 from ..errors import EceiRulesError
@@ -48,12 +52,17 @@ class LogError(EceiRulesError):
 
 class StoredRecord(NamedTuple):
     """A row as stored: its position, the hash column, and the raw body text (a named tuple:
-    made for every row a verify or a replay reads)."""
+    made for every row a verify or a replay reads). A row whose columns hold other types than
+    expected (a NULL, a blob, text for seq, text that is not UTF-8) keeps what could be read
+    and says what is wrong in ``problem``. ``raw`` is the body's bytes as stored, when the reader
+    had them (replay hashes them without encoding the text again)."""
 
     seq: int
     hash: str
     prev_hash: str
     text: str
+    problem: str = ""
+    raw: bytes | None = None
 
 
 class DecisionLog:
@@ -133,23 +142,17 @@ class DecisionLog:
         return out
 
     def rows(self) -> Iterator[StoredRecord]:
-        """Every stored row in seq order, as stored (nothing is checked here); read through a
-        memory map, which spares a copy of each page (records are tens of kilobytes)."""
-        self._db.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
-        yield from map(StoredRecord._make,
-                       self._db.execute("SELECT seq, hash, prev_hash, body FROM records ORDER BY seq"))
+        """Every stored row in seq order, as stored (nothing is checked here; a value of another
+        type than expected comes with its ``problem``); read through a memory map, which spares a
+        copy of each page (records are tens of kilobytes)."""
+        return _sqlite_rows(self._db)
 
     def __len__(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM records").fetchone()[0])
 
     def export_jsonl(self, out: Path) -> int:
-        """Write every record as one canonical JSON line; return how many."""
-        count = 0
-        with out.open("w", encoding="utf-8", newline="\n") as handle:
-            for row in self.rows():
-                handle.write(row.text + "\n")
-                count += 1
-        return count
+        """Write every record as one canonical JSON line, atomically; return how many."""
+        return write_jsonl(self.rows(), Path(out), source=self.path)
 
     def import_rows(self, rows: Iterable[StoredRecord]) -> int:
         """Copy rows as they are (for importing a JSONL export into an empty log)."""
@@ -165,9 +168,246 @@ class DecisionLog:
                 count += 1
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:  # a COMMIT that went through leaves nothing to roll back
+                db.execute("ROLLBACK")
             raise
         return count
+
+
+#: The largest JSON Lines export ``import`` reads (it holds the file in memory, once).
+IMPORT_LIMIT = 1 << 30
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_EXPECTED = "a decision log (a SQLite file, or a .jsonl export of one) was expected"
+_COLUMNS = ("seq", "hash", "prev_hash", "body")
+
+
+def _kind(mode: int) -> str:
+    """What a file that is not a regular file is."""
+    for test, what in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return what
+    return "not a regular file"
+
+
+def _open_regular(path: Path, *, allow_empty: bool = False) -> int:
+    """A read-only descriptor of a regular, non-empty file (``allow_empty``: or empty), checked
+    before anything is read: a FIFO, a device or a directory is refused without reading it (the
+    stat comes first, and the descriptor is opened non-blocking and checked again, so a file
+    swapped in between is caught)."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise LogError(f"{path}: no such log") from None
+    except OSError as exc:
+        raise LogError(f"{path}: cannot be read ({exc.strerror})") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise LogError(f"{path} is {_kind(info.st_mode)}; {_EXPECTED}")
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise LogError(f"{path}: cannot be read ({exc.strerror})") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode) or (info.st_size == 0 and not allow_empty):
+        os.close(fd)
+        what = _kind(info.st_mode) if not stat.S_ISREG(info.st_mode) else "empty (0 bytes)"
+        raise LogError(f"{path} is {what}; {_EXPECTED}")
+    return fd
+
+
+def _uri(path: Path, *, immutable: bool) -> str:
+    flags = "mode=ro&immutable=1" if immutable else "mode=ro"
+    return f"file:{urllib.parse.quote(str(Path(path).absolute()))}?{flags}"
+
+
+def _check_schema(db: sqlite3.Connection, path: Path, *, writing: bool = False) -> None:
+    """``records`` must be a plain table with the four expected columns (no view, no virtual table,
+    no generated column: reading it runs nothing the file carries). Other tables, views and
+    triggers are ignored when reading (a SELECT from a table fires no trigger); ``writing`` (repair)
+    refuses a log that carries a trigger, which a DELETE would fire."""
+    objects = db.execute("SELECT type, name, sql FROM sqlite_master").fetchall()
+    found = [(kind, sql or "") for kind, name, sql in objects if isinstance(name, str) and name.lower() == "records"]
+    if not found:
+        raise LogError(f"{path} is a SQLite database without a 'records' table; {_EXPECTED}")
+    kind, sql = found[0]
+    if kind != "table" or sql.lstrip().upper().startswith("CREATE VIRTUAL"):
+        raise LogError(f"{path}: its 'records' is a {'virtual table' if kind == 'table' else kind}, not a plain "
+                       f"table; {_EXPECTED} (nothing in it was run)")
+    columns = db.execute("PRAGMA table_xinfo(records)").fetchall()
+    names = tuple(str(c[1]).lower() for c in columns)
+    if sorted(names) != sorted(_COLUMNS) or any(c[6] for c in columns):
+        raise LogError(f"{path}: its 'records' table has the columns {', '.join(names)}, not seq, hash, "
+                       f"prev_hash, body; {_EXPECTED}")
+    triggers = [str(name) for kind, name, _ in objects if kind == "trigger"]
+    if writing and triggers:
+        raise LogError(f"{path} carries trigger(s) ({', '.join(triggers[:5])}) that a repair would run; a "
+                       "decision log has none: refused, nothing was changed")
+
+
+def _damaged(path: Path, exc: sqlite3.Error) -> LogError:
+    return LogError(f"{path} is a damaged or unreadable SQLite database ({exc}); {_EXPECTED}")
+
+
+def check_sqlite_file(path: Path) -> None:
+    """Refuse (LogError), before SQLite opens it, a file that is not a regular, non-empty file
+    beginning as a SQLite database."""
+    fd = _open_regular(path)
+    try:
+        magic = os.read(fd, len(_SQLITE_MAGIC))
+    finally:
+        os.close(fd)
+    if magic != _SQLITE_MAGIC:
+        what = "a JSON Lines file (name it .jsonl)" if magic[:1] in (b"{", b"[") else "not a SQLite database"
+        raise LogError(f"{path} is {what}; {_EXPECTED}")
+
+
+def connect_writable(path: Path) -> sqlite3.Connection:
+    """Open an existing log to change it (repair): checked as :func:`connect_received` checks, and
+    refused when it carries a trigger (a DELETE would run it)."""
+    check_sqlite_file(path)
+    try:
+        db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        db.execute("PRAGMA trusted_schema = 0")
+    except sqlite3.Error as exc:
+        raise _damaged(path, exc) from None
+    try:
+        _check_schema(db, path, writing=True)
+    except sqlite3.Error as exc:
+        db.close()
+        raise _damaged(path, exc) from None
+    except LogError:
+        db.close()
+        raise
+    return db
+
+
+def sqlite_rows(db: sqlite3.Connection, path: Path) -> Iterator[StoredRecord]:
+    """The rows of an open log's ``records`` (see :meth:`DecisionLog.rows`)."""
+    return _sqlite_rows(db, path)
+
+
+def connect_received(path: Path) -> sqlite3.Connection:
+    """Open a received SQLite log read-only, checked before SQLite reads it: a regular, non-empty
+    file that begins as a SQLite database, whose ``records`` is a plain table.
+
+    It is opened ``immutable``: nothing is written, no -wal or -shm file is made, and a log on
+    read-only media can be read. A log with a non-empty write-ahead file beside it (a live log, or
+    one whose writer was killed) is read with it, still read-only (SQLite may update the -shm index
+    beside it; never the log). ``query_only`` and ``trusted_schema=0`` stop anything the file
+    carries from writing or calling functions.
+    """
+    check_sqlite_file(path)
+    wal = Path(f"{path}-wal")
+    live = wal.is_file() and wal.stat().st_size > 0
+    try:
+        db = sqlite3.connect(_uri(path, immutable=not live), uri=True, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise _damaged(path, exc) from None
+    try:
+        db.execute("PRAGMA query_only = 1")
+        db.execute("PRAGMA trusted_schema = 0")
+        _check_schema(db, path)
+    except sqlite3.Error as exc:
+        db.close()
+        raise _damaged(path, exc) from None
+    except LogError:
+        db.close()
+        raise
+    return db
+
+
+_TYPES = {"null": "NULL", "integer": "an integer", "real": "a real", "blob": "a blob", "text": "text"}
+#: Every value as bytes with its type (whatever the connection's text_factory): text that is not
+#: UTF-8 is then a finding, not an exception in the middle of the rows.
+_ROWS = ("SELECT CASE WHEN typeof(seq) = 'integer' THEN seq ELSE CAST(seq AS BLOB) END, typeof(seq), "
+         "typeof(hash), CAST(hash AS BLOB), typeof(prev_hash), CAST(prev_hash AS BLOB), "
+         "typeof(body), CAST(body AS BLOB) FROM records ORDER BY seq")
+
+
+def _sqlite_rows(db: sqlite3.Connection, path: Path | None = None) -> Iterator[StoredRecord]:
+    """The rows of ``records`` in seq order; a value of another type (NULL, a blob, a number, text
+    for seq, text that is not UTF-8) is reported in the row's ``problem``, never raised."""
+    try:
+        db.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
+        for seq, seq_type, hash_type, digest, prev_type, prev, body_type, body in db.execute(_ROWS):
+            if seq_type == "integer" and hash_type == prev_type == body_type == "text":
+                try:
+                    yield StoredRecord(seq, digest.decode("utf-8"), prev.decode("utf-8"), body.decode("utf-8"), "",
+                                       body)
+                    continue
+                except UnicodeDecodeError:
+                    pass
+            yield _odd_row(seq, seq_type, (hash_type, digest), (prev_type, prev), (body_type, body))
+    except sqlite3.Error as exc:
+        raise _damaged(path or Path("the log"), exc) from None
+
+
+def _odd_row(seq: object, seq_type: str, *columns: tuple[str, bytes | None]) -> StoredRecord:
+    """A row with a value of another type than expected, each problem said."""
+    problems = []
+    if seq_type != "integer":
+        problems.append(f"its seq column holds {_TYPES.get(seq_type, seq_type)}, not a whole number")
+    values = []
+    for (kind, value), column in zip(columns, ("hash", "prev_hash", "body"), strict=True):
+        text = ""
+        if kind != "text":
+            problems.append(f"its {column} column holds {_TYPES.get(kind, kind)}, not text")
+        else:
+            try:
+                text = (value or b"").decode("utf-8")
+            except UnicodeDecodeError:
+                problems.append(f"its {column} column is not UTF-8 text")
+        values.append(text)
+    return StoredRecord(seq if type(seq) is int else 0, values[0], values[1], values[2], "; ".join(problems))
+
+
+class ReadOnlyLog:
+    """A received SQLite log, opened read-only and immutable (see :func:`connect_received`)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._db = connect_received(self.path)
+
+    def close(self) -> None:
+        """Close the database."""
+        self._db.close()
+
+    def __enter__(self) -> ReadOnlyLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def rows(self) -> Iterator[StoredRecord]:
+        """Every row in seq order (see :class:`DecisionLog.rows`)."""
+        return _sqlite_rows(self._db, self.path)
+
+    def __len__(self) -> int:
+        try:
+            return int(self._db.execute("SELECT COUNT(*) FROM records").fetchone()[0])
+        except sqlite3.Error as exc:
+            raise _damaged(self.path, exc) from None
+
+    def export_jsonl(self, out: Path) -> int:
+        """Write every record as one JSON line, atomically; return how many."""
+        return write_jsonl(self.rows(), Path(out), source=self.path)
+
+
+def _jsonl_row(number: int, text: str) -> StoredRecord | None:
+    """A JSONL line as a row: its seq when it names one, else minus its line number."""
+    if not text.strip():
+        return None
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
+        return StoredRecord(-number, "", "", text)
+    if not isinstance(data, dict):
+        return StoredRecord(-number, "", "", text)
+    seq = data.get("seq")
+    return StoredRecord(seq if type(seq) is int else -number, str(data.get("hash", "")),
+                        str(data.get("prev_hash", "")), text)
 
 
 @contextlib.contextmanager
@@ -183,32 +423,122 @@ def _signals_held() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
-def read_jsonl(path: Path) -> Iterator[StoredRecord]:
-    """Rows of a JSONL export, in file order; a line that is not a record keeps its text for verify."""
-    with path.open("r", encoding="utf-8", errors="replace") as handle:
+def read_jsonl(path: Path, *, allow_empty: bool = True) -> Iterator[StoredRecord]:
+    """Rows of a JSONL export, in file order, streamed; a line that is not a record keeps its text
+    for verify. The file is checked (and opened) at once: a missing file, a FIFO, a device or a
+    directory is refused unread (LogError), and an empty one unless ``allow_empty`` (a writer's
+    new file)."""
+    handle = open(_open_regular(Path(path), allow_empty=allow_empty), encoding="utf-8", errors="replace", newline="\n")  # noqa: SIM115
+    return _jsonl_lines(handle)
+
+
+def _jsonl_lines(handle: TextIO) -> Iterator[StoredRecord]:
+    with handle:
         for number, line in enumerate(handle, 1):
-            text = line.rstrip("\n")
-            if not text.strip():
-                continue
-            try:
-                data = json.loads(text)
-            except json.JSONDecodeError:
-                yield StoredRecord(-number, "", "", text)
-                continue
-            if not isinstance(data, dict):
-                yield StoredRecord(-number, "", "", text)
-                continue
-            seq = data.get("seq")
-            yield StoredRecord(seq if isinstance(seq, int) else -number, str(data.get("hash", "")),
-                               str(data.get("prev_hash", "")), text)
+            row = _jsonl_row(number, line.rstrip("\n"))
+            if row is not None:
+                yield row
+
+
+def read_once(path: Path, limit: int = IMPORT_LIMIT) -> bytes:
+    """The whole of a regular file, read once through one descriptor, at most ``limit`` bytes (a
+    FIFO, a device or a larger file is refused): what ``import`` verifies and then imports."""
+    fd = _open_regular(path)
+    try:
+        size = os.fstat(fd).st_size
+        if size > limit:
+            raise LogError(f"{path} holds {size:,} bytes, more than import reads ({limit:,}); split it")
+        chunks, total = [], 0
+        while total <= limit:
+            chunk = os.read(fd, min(1 << 24, limit + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+        if total > limit:
+            raise LogError(f"{path} holds more than {limit:,} bytes, more than import reads; split it")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def jsonl_rows(data: bytes) -> Iterator[StoredRecord]:
+    """Rows of a JSONL export held in memory (as :func:`read_jsonl` reads them from a file)."""
+    for number, line in enumerate(data.decode("utf-8", errors="replace").split("\n"), 1):
+        row = _jsonl_row(number, line)
+        if row is not None:
+            yield row
 
 
 def open_rows(path: Path) -> Iterator[StoredRecord]:
-    """The rows of a log file: SQLite (.db, .sqlite) or a JSONL export (.jsonl)."""
+    """The rows of a received log file: SQLite, opened read-only and immutable, or a JSONL export
+    (.jsonl). Raises LogError, before anything is read, for a file that is not a log (missing,
+    empty, a directory, a FIFO, not SQLite, a damaged database, a ``records`` that is not a plain table)."""
+    path = Path(path)
     if path.suffix == ".jsonl":
-        yield from read_jsonl(path)
-        return
-    if not path.exists():
-        raise LogError(f"{path}: no such log")
-    with DecisionLog(path) as log:
+        return read_jsonl(path, allow_empty=False)
+    log = ReadOnlyLog(path)
+    return _closing(log)
+
+
+def _closing(log: ReadOnlyLog) -> Iterator[StoredRecord]:
+    with log:
         yield from log.rows()
+
+
+def same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name one file (through a symlink or a hard link too)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def write_jsonl(rows: Iterable[StoredRecord], out: Path, *, source: Path | None = None) -> int:
+    """Write rows as JSON Lines to ``out`` atomically (a temporary file in the same folder, flushed
+    to disk, then renamed over ``out``); refuses to write over ``source`` (the same file under
+    another name, a symlink or a hard link included) and rows that are not one line of text."""
+    out = Path(out)
+    if source is not None and same_file(source, out):
+        raise LogError(f"{out} is the log being exported ({source}); write the export to another file")
+    if out.is_dir():
+        raise LogError(f"{out} is a directory; give the export's file name")
+    try:
+        handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, before the rename
+            "w", encoding="utf-8", newline="\n", dir=out.absolute().parent, prefix=f".{out.name}.",
+            suffix=".export", delete=False)
+    except OSError as exc:
+        raise LogError(f"{out}: cannot write there ({exc.strerror})") from None
+    count = 0
+    try:
+        with handle:
+            for row in rows:
+                if row.problem or "\n" in row.text or "\r" in row.text:
+                    raise LogError(f"{source or 'the log'}: the row of record {row.seq} is not one line of text "
+                                   f"({row.problem or 'it holds a line break'}); verify the log; nothing exported")
+                handle.write(row.text + "\n")
+                count += 1
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(handle.name, out)
+    except BaseException as exc:
+        Path(handle.name).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise LogError(f"{out}: cannot write there ({exc.strerror})") from None
+        raise
+    fsync_dir(out.absolute().parent)
+    return count
+
+
+def fsync_dir(directory: Path) -> None:
+    """Flush a folder's entries to disk (where the platform allows it)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -21,6 +21,10 @@ from ..engine.decision import Decision
 
 GENESIS = "0" * 64
 RECORD_FORMAT = 1
+#: A methodology id as a record names it: never a path (the registry the auditor chose resolves it).
+METHODOLOGY_ID = r"^[a-z][a-z0-9-]*$"
+#: A SHA-256 as a record writes it.
+SHA256_HEX = r"^[0-9a-f]{64}$"
 
 
 class DecisionRecord(BaseModel):
@@ -31,7 +35,7 @@ class DecisionRecord(BaseModel):
     format: int = Field(default=RECORD_FORMAT, description="The record format version.")
     seq: int = Field(ge=1, description="Position in the log, from 1.")
     record_id: str = Field(description="A stable id: '<methodology>@<version>#<seq>'.")
-    methodology: str = Field(description="The methodology id.")
+    methodology: str = Field(pattern=METHODOLOGY_ID, description="The methodology id (never a path).")
     version: str = Field(description="The ruleset version applied.")
     ruleset_sha256: str = Field(description="The content hash of the ruleset version applied.")
     engine_version: str = Field(description="The ecei-rules version that decided.")
@@ -58,6 +62,17 @@ class DecisionRecord(BaseModel):
         return canonical_bytes(self.model_dump(mode="python"))
 
 
+def valid_time(text: str) -> bool:
+    """Whether a text is an ISO 8601 date and time (as ``decided_at`` must be)."""
+    if "T" not in text and " " not in text:
+        return False
+    try:
+        dt.datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
 def input_hash(data: Any) -> str:
     """SHA-256 of an input's canonical JSON."""
     return sha256_hex(canonical_bytes(data))
@@ -79,6 +94,8 @@ def record_and_text(decision: Decision, input_data: Any, *, seq: int, prev_hash:
     if type(seq) is not int or seq < 1:
         raise ValueError(f"a record's seq is a whole number from 1, not {seq!r}")
     at = decided_at if isinstance(decided_at, str) else decided_at.isoformat()
+    if not valid_time(at):
+        raise ValueError(f"a record's decided_at is an ISO 8601 date and time, not {at!r}")
     data = to_json(input_data)
     input_text = canonical_json(data).decode("utf-8")
     small: dict[str, Any] = {

@@ -18,14 +18,12 @@ acknowledged head hash, or the record count): see :func:`check_head`.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .log import BUSY_TIMEOUT_MS, LogError, StoredRecord, read_jsonl
+from .log import LogError, StoredRecord, connect_received, connect_writable, read_jsonl, sqlite_rows, write_jsonl
 from .record import GENESIS
 from .replay import _parse, _stored_hash_ok, tail_problems
 
@@ -111,21 +109,8 @@ def _removed(row: StoredRecord, seq: int | None, why: str) -> Removed:
     return Removed(seq, -row.seq if seq is None and row.seq < 0 else None, why)
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    if not path.exists():
-        raise LogError(f"{path}: no such log")
-    try:
-        db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        db.execute("SELECT seq, hash, prev_hash, body FROM records LIMIT 0")
-    except sqlite3.DatabaseError as exc:
-        raise LogError(f"{path}: not a decision log ({exc})") from None
-    return db
-
-
-def _sqlite_rows(db: sqlite3.Connection) -> list[StoredRecord]:
-    return [StoredRecord(seq, digest, prev, body)
-            for seq, digest, prev, body in db.execute("SELECT seq, hash, prev_hash, body FROM records ORDER BY seq")]
+def _sqlite_rows(db: sqlite3.Connection, path: Path) -> list[StoredRecord]:
+    return list(sqlite_rows(db, path))
 
 
 def repair(path: Path, *, dry_run: bool = False) -> RepairPlan:
@@ -135,13 +120,19 @@ def repair(path: Path, *, dry_run: bool = False) -> RepairPlan:
     """
     if path.suffix == ".jsonl":
         return _repair_jsonl(path, dry_run=dry_run)
-    db = _connect(path)
+    if dry_run:  # a received log: read-only and immutable, nothing written
+        db = connect_received(path)
+        try:
+            return plan_repair(sqlite_rows(db, path))
+        finally:
+            db.close()
+    db = connect_writable(path)
     try:
         # read and delete under one write lock, so no append can slip in between
-        db.execute("BEGIN" if dry_run else "BEGIN IMMEDIATE")
+        db.execute("BEGIN IMMEDIATE")
         try:
-            plan = plan_repair(_sqlite_rows(db))
-            if not plan.clean and not dry_run:
+            plan = plan_repair(_sqlite_rows(db, path))
+            if not plan.clean:
                 db.execute("DELETE FROM records WHERE seq > ?", (plan.kept,))
             db.execute("COMMIT")
         except BaseException:
@@ -159,34 +150,8 @@ def _repair_jsonl(path: Path, *, dry_run: bool) -> RepairPlan:
     plan = plan_repair(rows)
     if plan.clean or dry_run:
         return plan
-    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, before the rename
-        "w", encoding="utf-8", newline="\n", dir=path.parent, prefix=f".{path.name}.", suffix=".repair",
-        delete=False)
-    try:
-        with handle:
-            for row in rows[:plan.kept]:
-                handle.write(row.text + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(handle.name, path)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
+    write_jsonl(rows[:plan.kept], path)  # atomic: a temporary file renamed over the log
     return plan
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:  # not possible on every platform
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def check_head(rows: Iterable[StoredRecord], *, head: str | None = None, count: int | None = None) -> list[str]:

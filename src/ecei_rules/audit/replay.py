@@ -1,12 +1,25 @@
 """Verify a decision log's chain, replay it byte for byte, or replay it under another version.
 
-``verify`` needs nothing but the log: every record's content must match its hash, every
-record must name the hash of the one before it, and the positions must run 1, 2, 3, ...
-A log cut exactly at a record boundary is still such a log; only what was kept outside it
-(the head hash of the last acknowledged record, the record count) shows the cut, so
-``verify`` checks them when given (:func:`tail_problems`).
-``replay`` re-reads the exact ruleset version each record names (found by content hash),
-re-evaluates the recorded input and compares the canonical bytes of the decisions.
+``verify`` needs nothing but the log. Every row is checked on its own, in one pass: its columns
+hold the expected types; its text is the RFC 8785 canonical JSON of a record (so no member is
+there twice and the text is read one way only); the record's content matches its hash, and the
+hash and prev_hash columns match the record; every field is what it claims to be (the
+methodology an id, never a path; the version a semver; the record id
+``<methodology>@<version>#<seq>``; the input's hash; the decision's methodology, version and
+ruleset hash the record's; the decision time an ISO 8601 date and time). Then, over what one
+pass kept (seq, hash and prev_hash of each record: memory linear in the rows, time n log n
+whatever the seq numbers claim), the order: gaps, duplicates, records out of place, and the chain.
+A log cut exactly at a record boundary is still such a log; only what was kept outside it (the
+head hash of the last acknowledged record, the record count) shows the cut, so ``verify``
+checks them when given (:func:`tail_problems`).
+
+``replay`` runs every check of ``verify`` first, in the same pass, then decides each record's
+input again under the ruleset its methodology id and version name, found only in the registry
+the auditor chose and only when its content hash is the recorded one, and compares the
+canonical bytes of the decisions. A decision that differs is ``altered`` (the record no longer
+matches its hash, or the engine and ruleset are the same and the record's own input gives
+another decision: it was edited and its hashes recomputed) or ``engine_changed`` (another
+engine version decided it); a version whose file now hashes differently is ``ruleset_changed``.
 """
 
 from __future__ import annotations
@@ -16,8 +29,9 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
+import semver
 from pydantic import ValidationError
 
 try:  # parses a record's input three times faster than the standard library
@@ -25,7 +39,8 @@ try:  # parses a record's input three times faster than the standard library
 except ImportError:  # pragma: no cover - a platform without its wheel
     _orjson = None  # type: ignore[assignment]
 
-from .._canonical import canonical_bytes, to_json
+from .. import __version__
+from .._canonical import canonical_bytes, canonical_json, to_json
 from ..compare.bump import project
 from ..engine.decision import Resolution
 from ..engine.evaluate import decision_text, evaluate
@@ -33,14 +48,24 @@ from ..errors import AssessmentError, ResolutionError, RulesetError
 from ..registry import Registry
 from ..ruleset.load import Ruleset
 from .log import StoredRecord
-from .record import GENESIS, DecisionRecord, input_hash
+from .record import GENESIS, METHODOLOGY_ID, RECORD_FORMAT, DecisionRecord, valid_time
 
 Progress = Callable[[int], None]
+
+_ID = re.compile(METHODOLOGY_ID)
+_HEX = re.compile(r"[0-9a-f]{64}")
+#: The members of a record, as the record format writes them.
+_MEMBERS = frozenset(DecisionRecord.model_fields)
+_STRINGS = ("record_id", "methodology", "version", "ruleset_sha256", "engine_version", "input_sha256",
+            "decided_at", "prev_hash", "hash")
+#: RFC 8785 writes integers up to 2**53 - 1 only.
+_SAFE_INTEGER = 2**53 - 1
 
 
 @dataclass(frozen=True)
 class Finding:
-    """One problem in a log, at a record (its seq; a negative number is a JSONL line)."""
+    """One problem in a log, at a record (its seq; a negative number is a JSONL line; 0, a row
+    that names no record)."""
 
     seq: int
     kind: str
@@ -82,7 +107,10 @@ class AuditReport:
 def _stored_hash_ok(text: str, record: DecisionRecord) -> bool | None:
     """Check the hash over the stored canonical bytes directly: the text without its top-level
     ``hash`` member must hash to it. None when the text is not in the canonical layout."""
-    digest, fmt = record.hash, record.format
+    return _canonical_hash_ok(text, record.hash, record.format)
+
+
+def _canonical_hash_ok(text: str, digest: str, fmt: int) -> bool | None:
     needle = f'"format":{fmt},"hash":"{digest}",'
     if text.count(needle) != 1:
         return None
@@ -127,91 +155,371 @@ def records(rows: Iterable[StoredRecord], report: AuditReport,
         yield row, record
 
 
-def tail_problems(total: int, last_seq: int, last_hash: str, hashes: dict[int, str] | None = None, *,
-                  head: str | None = None, count: int | None = None) -> list[tuple[int, str]]:
+# -- canonical form ------------------------------------------------------------------------------
+
+#: Where orjson's text of a value may differ from RFC 8785's: a number in exponent form or an
+#: integral float (2.0 against 2); an integer beyond 2**53 (which RFC 8785 refuses) makes orjson
+#: raise (OPT_STRICT_INTEGER). Strings are escaped alike, and keys sorted alike but for characters
+#: beyond the Basic Multilingual Plane (checked apart); the tests check these claims on generated
+#: values. The text is first mapped to a few classes of bytes (one C loop), then searched for
+#: three short needles: a regular expression over a 34 KB record costs ten times more. A string
+#: that merely looks like such a number sends the value to ``canonical_json``, which decides
+#: exactly, more slowly.
+_CLASSES = bytes.maketrans(b"0123456789eE+-.,}]", b"0dddddddddee++.,,,")
+_CLASSES = bytes(c if c in b"0de+.," else 32 for c in _CLASSES)
+_ORJSON_OPTIONS = 0 if _orjson is None else _orjson.OPT_SORT_KEYS | _orjson.OPT_STRICT_INTEGER
+
+
+def _risky_numbers(raw: bytes) -> bool:
+    """Whether orjson's text ``raw`` may write a number otherwise than RFC 8785 (see above)."""
+    classes = raw.translate(_CLASSES)
+    return b"de+" in classes or b"0e+" in classes or b".0," in classes or classes.endswith(b".0")
+
+
+def _load(text: str) -> Any:
+    """JSON text to values (orjson; the standard library where orjson refuses: NaN and Infinity
+    are refused by both). Raises ValueError for text that is not JSON."""
+    if _orjson is not None:
+        try:
+            return _orjson.loads(text)
+        except _orjson.JSONDecodeError:
+            pass
+    return _STRICT.decode(text)
+
+
+def _fast_text(value: Any) -> bytes | None:
+    """orjson's text of a value when it is surely its RFC 8785 text, else None."""
+    if _orjson is None:
+        return None
+    try:
+        text = _orjson.dumps(value, option=_ORJSON_OPTIONS)
+    except (TypeError, ValueError):
+        return None
+    if _risky_numbers(text) or (not text.isascii() and max(text.decode("utf-8")) > "\uffff"):
+        return None
+    return text
+
+
+def canonical(value: Any) -> bytes:
+    """RFC 8785 canonical JSON of JSON values (orjson's text when it is surely the same, else
+    ``canonical_json``); raises ValueError or TypeError where there is none."""
+    fast = _fast_text(value)
+    return fast if fast is not None else canonical_json(value)
+
+
+def is_canonical(text: str, value: Any) -> bool:
+    """Whether ``text`` is exactly the RFC 8785 canonical JSON of ``value`` (which was parsed from
+    it): then no member is there twice, keys are sorted, numbers and strings written one way."""
+    raw = text.encode("utf-8", "surrogatepass")
+    try:
+        return canonical(value) == raw
+    except (TypeError, ValueError, RecursionError):
+        pass
+    try:  # an integer beyond 2**53 in the text is a double written whole (1e16 is "10000000000000000")
+        return canonical_json(_as_doubles(value)) == raw
+    except (TypeError, ValueError, RecursionError):
+        return False
+
+
+def _as_doubles(value: Any) -> Any:
+    """JSON values with every integer beyond 2**53 read as the double RFC 8785 takes it for."""
+    if type(value) is int and abs(value) > _SAFE_INTEGER:
+        return float(value)
+    if isinstance(value, dict):
+        return {k: _as_doubles(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_as_doubles(v) for v in value]
+    return value
+
+
+def _duplicate_member(text: str) -> str | None:
+    """The JSON pointer of the first member that an object of the text holds twice, if any."""
+    found: list[str] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: set[str] = set()
+        for key, _ in items:
+            if key in seen and not found:
+                found.append(key)
+            seen.add(key)
+        return dict(items)
+
+    try:
+        json.loads(text, object_pairs_hook=pairs)
+    except (ValueError, RecursionError):
+        return None
+    return found[0] if found else None
+
+
+# -- the checks of one row -----------------------------------------------------------------------
+
+class _Link(NamedTuple):
+    """What the order and chain checks keep of a record (a named tuple: one is made per record)."""
+
+    seq: int
+    hash: str
+    prev_hash: str | None  # None: a row that claims this seq but is not a readable record
+    intact: bool  # its content matches its hash
+
+
+def _where(row: StoredRecord, position: int) -> str:
+    return f"line {-row.seq}" if row.seq < 0 else f"the row at position {position}"
+
+
+def check_record(row: StoredRecord, position: int, findings: list[Finding]) -> tuple[dict[str, Any], _Link] | None:
+    """Every check of one stored row on its own (types, canonical form, hashes, fields); appends
+    what it finds to ``findings``. Returns the record and its link; for a row that is not a record
+    but claims a seq, an empty record and a link that holds its place (no prev_hash); None for a
+    row that claims none. Its finding is then ``bad_row`` or ``corrupt``."""
+    if row.problem:
+        findings.append(Finding(row.seq, "bad_row", f"{_where(row, position)} is not a stored record: "
+                                f"{row.problem}"))
+        return None
+    try:
+        data = _load(row.text)
+    except (ValueError, RecursionError):
+        data = None
+    if not isinstance(data, dict):
+        findings.append(Finding(row.seq, "corrupt", f"{_where(row, position)}: not a decision record (unreadable "
+                                "or incomplete)", {"text": row.text[:200]}))
+        return None
+    problems = _shape(data)
+    if problems:
+        claimed = data.get("seq")
+        at = claimed if type(claimed) is int and claimed >= 1 else row.seq
+        findings.append(Finding(at, "corrupt", f"{_where(row, position)}: not a decision record: "
+                                f"{'; '.join(problems)}", {"text": row.text[:200]}))
+        return ({}, _Link(at, "", None, False)) if at >= 1 else None
+    seq = int(data["seq"])
+    in_form = is_canonical(row.text, data)
+    if not in_form:
+        twice = _duplicate_member(row.text)
+        if twice is not None:
+            findings.append(Finding(seq, "duplicate_member", f"record {seq} holds the member '{twice}' twice: "
+                                    "a record is read one way only"))
+        else:
+            findings.append(Finding(seq, "not_canonical", f"record {seq}: its stored text is not the canonical "
+                                    "JSON (RFC 8785) of its content: other spacing, member order, escapes or "
+                                    "number forms"))
+    record_hash: str = data["hash"]
+    fast = _canonical_hash_ok(row.text, record_hash, RECORD_FORMAT) if in_form else None
+    if fast is True:
+        computed = record_hash
+    else:
+        try:
+            computed = hashlib.sha256(canonical({k: v for k, v in data.items() if k != "hash"})).hexdigest()
+        except (TypeError, ValueError, RecursionError):
+            computed = ""
+    intact = computed == record_hash
+    try:
+        input_ok = hashlib.sha256(canonical(data["input"])).hexdigest() == data["input_sha256"]
+    except (TypeError, ValueError, RecursionError):
+        input_ok = False
+    if not intact:
+        what = " (its input no longer matches input_sha256)" if not input_ok else ""
+        findings.append(Finding(seq, "hash_mismatch", f"record {seq} was altered after it was written: its "
+                                f"content does not match its hash{what}",
+                                {"stored_hash": record_hash, "computed_hash": computed,
+                                 "input_edited": not input_ok}))
+    if row.seq > 0 and row.hash != record_hash:
+        findings.append(Finding(seq, "hash_mismatch", f"record {seq}: its hash column ({row.hash[:16]}…) is not "
+                                f"the record's hash ({record_hash[:16]}…): the column was edited",
+                                {"column_hash": row.hash, "record_hash": record_hash, "computed_hash": computed}))
+    if row.seq > 0 and row.prev_hash != data["prev_hash"]:
+        findings.append(Finding(seq, "hash_mismatch", f"record {seq}: its prev_hash column "
+                                f"({row.prev_hash[:16]}…) is not the record's prev_hash "
+                                f"({data['prev_hash'][:16]}…): the column was edited",
+                                {"column_prev_hash": row.prev_hash, "record_prev_hash": data["prev_hash"]}))
+    if row.seq > 0 and row.seq != seq:
+        findings.append(Finding(seq, "misplaced", f"record {seq} is stored at position {row.seq}"))
+    findings.extend(_fields(data, input_ok or not intact))
+    return data, _Link(seq, record_hash, data["prev_hash"], intact)
+
+
+def _shape(data: dict[str, Any]) -> list[str]:
+    """What keeps a JSON object from being a record: members missing or unknown, a value of the
+    wrong type."""
+    problems = []
+    missing = sorted(_MEMBERS - data.keys())
+    extra = sorted(data.keys() - _MEMBERS)
+    if missing:
+        problems.append(f"member(s) missing: {', '.join(missing)}")
+    if extra:
+        problems.append(f"member(s) a record does not have: {', '.join(repr(k) for k in extra[:5])}")
+    seq = data.get("seq")
+    if "seq" in data and (type(seq) is not int or seq < 1):
+        problems.append(f"its seq is {json.dumps(seq)[:40]}, not a whole number from 1")
+    if "format" in data and (type(data["format"]) is not int or data["format"] != RECORD_FORMAT):
+        problems.append(f"its format is {json.dumps(data['format'])[:40]}, not {RECORD_FORMAT}")
+    problems += [f"its {key} is not a string" for key in _STRINGS if key in data and type(data[key]) is not str]
+    problems += [f"its {key} is not an object" for key in ("decision", "resolution")
+                 if key in data and type(data[key]) is not dict]
+    return problems
+
+
+def _fields(data: dict[str, Any], input_ok: bool) -> list[Finding]:
+    """Each field of a well-shaped record against what it claims (``input_ok``: its input matches
+    input_sha256, or its whole content does not match its hash, which says it already)."""
+    seq, methodology, version = data["seq"], data["methodology"], data["version"]
+    out: list[Finding] = []
+    if _ID.fullmatch(methodology) is None:
+        out.append(Finding(seq, "bad_reference", f"record {seq} names its methodology {methodology[:80]!r}, which is "
+                           "not a methodology id (lowercase letters, digits and '-'): a record names its ruleset "
+                           "by id, version and content hash, never by path"))
+    if not semver.Version.is_valid(version):
+        out.append(Finding(seq, "bad_reference", f"record {seq} names the version {version[:40]!r}, which is not "
+                           "a semantic version (e.g. 3.0.1)"))
+    if _HEX.fullmatch(data["ruleset_sha256"]) is None:
+        out.append(Finding(seq, "bad_reference", f"record {seq}: its ruleset_sha256 is not a SHA-256 (64 lowercase "
+                           "hexadecimal digits)"))
+    expected_id = f"{methodology}@{version}#{seq}"
+    if data["record_id"] != expected_id:
+        out.append(Finding(seq, "bad_field", f"record {seq}: its record_id {data['record_id'][:80]!r} is not "
+                           f"'<methodology>@<version>#<seq>' ({expected_id[:80]!r})"))
+    decision = data["decision"]
+    for key in ("methodology", "version", "ruleset_sha256"):
+        if decision.get(key) != data[key]:
+            out.append(Finding(seq, "bad_field", f"record {seq}: its {key} is {data[key][:80]!r} but its decision's "
+                               f"is {json.dumps(decision.get(key))[:80]}"))
+    if not input_ok:
+        out.append(Finding(seq, "bad_field", f"record {seq}: its input_sha256 is not the hash of its input (the "
+                           "input was changed and the record's hash recomputed)"))
+    if not valid_time(data["decided_at"]):
+        out.append(Finding(seq, "bad_field", f"record {seq}: its decided_at {data['decided_at'][:40]!r} is not an "
+                           "ISO 8601 date and time"))
+    if not data["engine_version"]:
+        out.append(Finding(seq, "bad_field", f"record {seq}: its engine_version is empty"))
+    resolution = data["resolution"]
+    try:
+        if resolution.keys() != {"method", "reason"}:
+            raise ValueError
+        Resolution.model_validate(resolution, strict=True)
+    except (ValueError, ValidationError):
+        out.append(Finding(seq, "bad_field", f"record {seq}: its resolution is not a method ('in_force' or "
+                           "'pinned') and a reason"))
+    if seq > _SAFE_INTEGER:
+        out.append(Finding(seq, "bad_field", f"record {seq}: its seq is beyond 2**53 - 1, which canonical JSON "
+                           "cannot write exactly"))
+    return out
+
+
+# -- order and chain, over one pass --------------------------------------------------------------
+
+class _Chain:
+    """Order and chain checks over what one pass keeps of each record: memory linear in the rows,
+    time n log n, whatever the seq numbers claim."""
+
+    def __init__(self, report: AuditReport) -> None:
+        self.report = report
+        self.arrival: list[int] = []  # seqs, first occurrences, in the order the rows came
+        self.links: dict[int, _Link] = {}
+
+    def add(self, link: _Link) -> None:
+        if link.seq in self.links:
+            self.report.findings.append(Finding(link.seq, "duplicate", f"record {link.seq} appears twice"))
+            return
+        self.links[link.seq] = link
+        self.arrival.append(link.seq)
+
+    def finish(self, *, expect_head: str | None = None, expect_count: int | None = None) -> None:
+        report, links = self.report, self.links
+        ordered = sorted(links)
+        rank = {seq: i for i, seq in enumerate(ordered, 1)}
+        for position, seq in enumerate(self.arrival, 1):
+            if rank[seq] != position:
+                report.findings.append(Finding(seq, "reordered", f"record {seq} stands at position {position}: "
+                                               "records were reordered"))
+        before, missing = 0, 0
+        expected: str | None = GENESIS
+        for seq in ordered:
+            if seq > before + 1:
+                first, last = before + 1, seq - 1
+                missing += last - first + 1
+                report.findings.append(Finding(first, "missing", f"record {first} is missing (removed from the log)"
+                                               if first == last else f"records {first} to {last} are missing "
+                                               f"({last - first + 1:,} records removed from the log)"))
+            link = links[seq]
+            if link.prev_hash is not None and expected is not None and link.prev_hash != expected:
+                gap = f" (record {seq - 1} is missing)" if before != seq - 1 and seq - 1 == before + 1 else \
+                    f" (records {before + 1} to {seq - 1} are missing)" if before != seq - 1 else ""
+                after = f"record {before}" if before else "the start of the log"
+                report.findings.append(Finding(seq, "chain_break", f"record {seq} does not follow {after}{gap}: its "
+                                               "prev_hash is not that record's hash" if before else
+                                               f"record {seq} does not follow {after}{gap}: its prev_hash is not 64 "
+                                               "zeros", {"prev_hash": link.prev_hash, "expected": expected}))
+            before, expected = seq, (link.hash if link.prev_hash is not None else None)
+        last_seq = ordered[-1] if ordered else 0
+        report.head = links[last_seq].hash if ordered else GENESIS
+        hashes = {link.hash: seq for seq, link in links.items()} if expect_head is not None else None
+        for seq, message in tail_problems(report.records, last_seq, report.head, hashes, head=expect_head,
+                                          count=expect_count, missing=missing):
+            report.findings.append(Finding(seq, "unexpected_end", message))
+
+
+def tail_problems(total: int, last_seq: int, last_hash: str, hashes: dict[str, int] | None = None, *,
+                  head: str | None = None, count: int | None = None, missing: int = 0) -> list[tuple[int, str]]:
     """What is wrong with a log's end against what was kept outside it: the hash of the last
     acknowledged record (``head``) and the number of records (``count``). ``total`` is the
     number of rows, ``last_seq`` and ``last_hash`` the last record's; with ``hashes`` (every
-    record's hash by seq) an expected head found earlier in the log is named. Each problem
-    comes with the seq of the first record it concerns; an empty list means the log ends
-    where it should."""
+    record's seq by hash) an expected head found earlier in the log is named; ``missing``
+    is how many seq numbers below ``last_seq`` no record has (removed from the middle, not the
+    tail). Each problem comes with the seq of the last record it concerns, inside the log (0 for
+    a log with no record); an empty list means the log ends where it should."""
     problems: list[tuple[int, str]] = []
     if count is not None and total != count:
-        what = f": {count - total} record(s) were removed from its tail" if total < count else \
-            f": {total - count} record(s) more than were acknowledged"
-        problems.append((min(total, count) + 1, f"the log holds {total} record(s), {count} expected{what}"))
+        if total < count:
+            tail = max(0, count - last_seq)
+            where = []
+            if missing:
+                where.append(f"{missing} from the middle (see the missing records)")
+            if tail:
+                where.append(f"{tail} from its tail" + (f" (after record {last_seq})" if missing else ""))
+            what = f": {count - total} record(s) were removed" + (f", {' and '.join(where)}" if missing else
+                                                                   " from its tail" if tail else "")
+        else:
+            what = f": {total - count} record(s) more than were acknowledged"
+        problems.append((min(last_seq, count + 1) if total > count else last_seq,
+                         f"the log holds {total} record(s), {count} expected{what}"))
     if head is not None and last_hash != head:
-        at = next((seq for seq, digest in (hashes or {}).items() if digest == head), None)
+        at = (hashes or {}).get(head)
         if at is not None:
             problems.append((at + 1, f"the log goes on after the expected head (record {at}): it ends at record "
                                      f"{last_seq}, {last_seq - at} record(s) later"))
         else:
-            problems.append((last_seq + 1, f"the log ends at record {last_seq} hashed {last_hash[:16]}…, not at the "
-                                           f"expected head {head[:16]}…" + ("" if hashes is None else
-                                           ", which no record in it has: its tail was removed or rewritten")))
+            problems.append((last_seq, f"the log ends at record {last_seq} hashed {last_hash[:16]}…, not at the "
+                                       f"expected head {head[:16]}…" + ("" if hashes is None else
+                                       ", which no record in it has: its tail was removed or rewritten")))
     return problems
 
 
 def verify(rows: Iterable[StoredRecord], *, progress: Progress | None = None, expect_head: str | None = None,
            expect_count: int | None = None) -> AuditReport:
-    """Check content hashes, the chain and the order of a log's records; with ``expect_head`` or
-    ``expect_count`` (kept outside the log), also that the log ends there (a cut at a record
-    boundary shows only this way). The report's ``head`` is the last record's hash."""
+    """Check every row on its own (types, canonical form, hashes, every field), then the order and
+    the chain of the records; with ``expect_head`` or ``expect_count`` (kept outside the log), also
+    that the log ends there (a cut at a record boundary shows only this way). One pass over the
+    rows. The report's ``head`` is the last record's hash."""
     report = AuditReport()
-    hashes: dict[int, str] = {}
-    prevs: dict[int, str] = {}
-    order: list[int] = []
-    for row, record in records(rows, report, progress):
-        seq = record.seq
-        if seq in hashes:
-            report.findings.append(Finding(seq, "duplicate", f"record {seq} appears twice"))
-            continue
-        order.append(seq)
-        hashes[seq] = record.hash
-        prevs[seq] = record.prev_hash
-        fast = _stored_hash_ok(row.text, record)
-        intact = fast if fast is not None else record.compute_hash() == record.hash
-        if not intact or (row.hash and row.hash != record.hash):
-            computed = record.compute_hash()
-            details: dict[str, Any] = {"stored_hash": record.hash, "computed_hash": computed}
-            input_edited = input_hash(record.input) != record.input_sha256
-            details["input_edited"] = input_edited
-            what = " (its input no longer matches input_sha256)" if input_edited else ""
-            report.findings.append(Finding(seq, "hash_mismatch", f"record {seq} was altered after it was written: "
-                                           f"its content does not match its hash{what}", details))
-        if row.seq > 0 and row.seq != seq:
-            report.findings.append(Finding(seq, "misplaced", f"record {seq} is stored at position {row.seq}"))
-    # order, gaps and the chain, once every record is known
-    present = set(order)
-    last = max(present) if present else 0
-    for missing in sorted(set(range(1, last + 1)) - present):
-        report.findings.append(Finding(missing, "missing", f"record {missing} is missing (removed from the log)"))
-    for position, seq in enumerate(order, 1):
-        if seq != position and present == set(range(1, last + 1)):
-            report.findings.append(Finding(seq, "reordered", f"record {seq} stands at position {position}: "
-                                           "records were reordered"))
-    before, expected = 0, GENESIS
-    for seq in sorted(present):
-        if prevs[seq] != expected:
-            gap = f" (record {seq - 1} is missing)" if before != seq - 1 else ""
-            report.findings.append(Finding(seq, "chain_break", f"record {seq} does not follow record {before}{gap}: "
-                                           "its prev_hash is not that record's hash",
-                                           {"prev_hash": prevs[seq], "expected": expected}))
-        before, expected = seq, hashes[seq]
-    report.head = hashes[last] if present else GENESIS
-    for seq, message in tail_problems(report.records, last, report.head, hashes, head=expect_head,
-                                      count=expect_count):
-        report.findings.append(Finding(seq, "unexpected_end", message))
+    chain = _Chain(report)
+    for row in rows:
+        report.records += 1
+        if progress is not None:
+            progress(report.records)
+        checked = check_record(row, report.records, report.findings)
+        if checked is not None:
+            chain.add(checked[1])
+    chain.finish(expect_head=expect_head, expect_count=expect_count)
     return report
 
 
+# -- replay --------------------------------------------------------------------------------------
+
 class _Rulesets:
-    """Finds the exact ruleset version a record names, by content hash."""
+    """Finds the ruleset a record names: by methodology id and version, in the auditor's registry
+    only, and only when its content hash is the recorded one."""
 
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
-        self.by_hash: dict[str, Ruleset] = {}
-        self.scanned: set[str] = set()
+        self.found: dict[tuple[str, str], Ruleset | str] = {}
         self.resolutions: dict[tuple[str, str], Resolution] = {}
 
     def resolution(self, method: str, reason: str) -> Resolution:
@@ -224,28 +532,31 @@ class _Rulesets:
                 self.resolutions[key] = found
         return found
 
-    def find(self, methodology: str, version: str, sha256: str) -> tuple[Ruleset | None, str]:
-        if sha256 in self.by_hash:
-            return self.by_hash[sha256], ""
-        note = ""
-        try:
-            ruleset = self.registry.load(methodology, version)
-            self.by_hash.setdefault(ruleset.sha256, ruleset)
-            if ruleset.sha256 == sha256:
-                return ruleset, ""
-            note = (f"{methodology} {version} now hashes to {ruleset.sha256[:16]}…, not {sha256[:16]}…: "
-                    "its file was edited without a new version")
-        except (ResolutionError, RulesetError) as exc:
-            note = str(exc).splitlines()[0]
-        if methodology not in self.scanned:
-            self.scanned.add(methodology)
+    def version(self, methodology: str, version: str) -> Ruleset | str:
+        """The registry's ruleset of a version, or why there is none. A methodology that is not an id
+        or a version that is not a semver is never looked up (a record cannot name a path)."""
+        key = (methodology, version)
+        found = self.found.get(key)
+        if found is None:
+            if _ID.fullmatch(methodology) is None or not semver.Version.is_valid(version):
+                return f"{methodology[:80]!r} {version[:40]!r} is not a methodology id and a version"
             try:
-                for other in self.registry.versions(methodology):
-                    r = self.registry.load(methodology, other)
-                    self.by_hash.setdefault(r.sha256, r)
-            except (ResolutionError, RulesetError):
-                pass
-        return self.by_hash.get(sha256), note
+                found = self.registry.load(methodology, version)
+            except (ResolutionError, RulesetError) as exc:
+                found = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            if len(self.found) < 4096:
+                self.found[key] = found
+        return found
+
+    def find(self, methodology: str, version: str, sha256: str) -> tuple[Ruleset | None, str]:
+        """The ruleset when the registry's version hashes to ``sha256``; else None and why."""
+        found = self.version(methodology, version)
+        if isinstance(found, str):
+            return None, found
+        if found.sha256 != sha256:
+            return None, (f"{methodology} {version} now hashes to {found.sha256[:16]}…, not {sha256[:16]}…: "
+                          "its file was edited without a new version")
+        return found, ""
 
 
 def _differences(recorded: dict[str, Any], replayed: dict[str, Any]) -> dict[str, Any]:
@@ -298,90 +609,155 @@ def _input(text: str, typed: bool) -> Any:
 
 
 def reproduced(text: str, rulesets: _Rulesets) -> bool:
-    """True when a stored record is well formed and deciding its input again, under the exact
-    version it names, gives its decision byte for byte.
+    """True when a stored record passes every check of ``verify`` on its own and deciding its
+    input again, under the exact version it names, gives its decision byte for byte
+    (:func:`_reproduced`)."""
+    return _reproduced(text, rulesets) is not None
 
-    The record's own layout is used to find its parts without parsing the decision: the
-    recorded decision text is compared with the canonical text of the new decision, written
-    directly (:func:`ecei_rules.engine.evaluate.decision_text`). False means "not shown
-    here" (another layout, a string with escapes outside the input and decision, an unknown
-    version, any difference): the caller then replays the record the slow way, which says
-    what differs.
+
+def _reproduced(text: str, rulesets: _Rulesets, raw: bytes | None = None) -> _Link | None:
+    """The link of a stored record that is well formed, canonical, intact (its content matches its
+    hash), whose fields are what they claim, and whose decision is reproduced byte for byte; None
+    otherwise ("not shown here": the caller then checks and replays it the slow way, which says
+    what is wrong).
+
+    The record's own layout is used to find its parts without parsing the decision: the small
+    members are matched by anchored patterns that admit only their canonical form, the recorded
+    decision text is compared with the canonical text of the new decision, written directly
+    (:func:`ecei_rules.engine.evaluate.decision_text`), and the input, the one part written by
+    neither, is checked to be canonical and to hash to input_sha256. ``raw``, the text's bytes
+    when the reader has them, spares encoding it again for the hash.
     """
     head = _HEAD.match(text)
     if head is None:
-        return False
+        return None
     start = head.end()
     # no string in the tail holds a quote, so the last '","input_sha256":"' begins the tail
     tail_at = text.rfind(',"input_sha256":"', start)
     tail = _TAIL.fullmatch(text, tail_at) if tail_at > 0 else None
     if tail is None:
-        return False
+        return None
     # searched backwards over the input only; wherever it is found, the decision is accepted only
     # when the text is exactly these parts, each a complete JSON value (so it parses to them)
     stop = text.rfind(',"engine_version":"', start, tail_at)
     middle = _MIDDLE.match(text, stop) if stop > 0 else None
     if middle is None:
-        return False
+        return None
+    input_sha256, methodology, prev_hash, record_id, _, _, ruleset_sha256, seq_text, version = tail.groups()
+    digest = middle.group(3)
+    if middle.group(2) != "1" or _HEX.fullmatch(digest) is None or _HEX.fullmatch(prev_hash) is None \
+            or not middle.group(1) or not valid_time(head.group(1)) \
+            or record_id != f"{methodology}@{version}#{seq_text}" or len(seq_text) > 15:
+        return None
     try:
         resolution = rulesets.resolution(tail.group(5), tail.group(6))
-        ruleset, _ = rulesets.find(tail.group(2), tail.group(9), tail.group(7))
-        if ruleset is None:
-            return False
-        data = _input(text[middle.end():tail_at], ruleset.plan.validator.typed)
+        ruleset, _ = rulesets.find(methodology, version, ruleset_sha256)
+        if ruleset is None or ruleset.methodology != methodology or ruleset.version != version:
+            return None
+        input_text = text[middle.end():tail_at]
+        data = _input(input_text, ruleset.plan.validator.typed)
+        raw_input = input_text.encode("utf-8")
+        if hashlib.sha256(raw_input).hexdigest() != input_sha256 or not is_canonical(input_text, data):
+            return None
         expected = decision_text(ruleset, data, resolution=resolution)
     except (ValueError, ValidationError, AssessmentError, RecursionError):
-        return False
-    return start + len(expected) == stop and text.startswith(expected, start)
+        return None
+    if start + len(expected) != stop or not text.startswith(expected, start):
+        return None
+    # the hash covers the text without its hash member
+    cut, resume = middle.start(3) - len('"hash":"'), middle.end(3) + 2
+    if text.isascii():
+        whole = memoryview(raw if raw is not None else text.encode("ascii"))
+        body = hashlib.sha256(whole[:cut])
+        body.update(whole[resume:])
+    else:
+        body = hashlib.sha256(text[:cut].encode("utf-8"))
+        body.update(text[resume:].encode("utf-8"))
+    if body.hexdigest() != digest:
+        return None
+    return _Link(int(seq_text), digest, prev_hash, True)
 
 
-def replay(rows: Iterable[StoredRecord], registry: Registry, *, progress: Progress | None = None) -> AuditReport:
-    """Re-evaluate every record under the exact version it names and compare byte for byte.
+def replay(rows: Iterable[StoredRecord], registry: Registry, *, progress: Progress | None = None,
+           expect_head: str | None = None, expect_count: int | None = None) -> AuditReport:
+    """Check every record as ``verify`` does, in the same pass, and decide each again under the
+    exact version it names, comparing byte for byte.
 
-    A record whose decision is reproduced exactly (:func:`reproduced`) needs nothing more;
-    any other is parsed in full and compared member by member, to report what differs.
+    A record that passes every check and whose decision is reproduced exactly (:func:`reproduced`)
+    needs nothing more; any other is checked in full (its findings are verify's) and, when it names
+    a ruleset the registry has with its hash, decided again and compared member by member, to
+    report what differs and why.
     """
     report = AuditReport()
+    chain = _Chain(report)
     rulesets = _Rulesets(registry)
-
-    def not_reproduced() -> Iterator[StoredRecord]:
-        for row in rows:
-            if reproduced(row.text, rulesets):
-                report.records += 1
-                if progress is not None:
-                    progress(report.records)
+    for row in rows:
+        report.records += 1
+        if progress is not None:
+            progress(report.records)
+        if not row.problem:
+            link = _reproduced(row.text, rulesets, row.raw)
+            if link is not None and (row.seq < 0 or (row.seq == link.seq and row.hash == link.hash
+                                                     and row.prev_hash == link.prev_hash)):
+                chain.add(link)
                 continue
-            yield row
-
-    for _row, record in records(not_reproduced(), report, progress):
-        seq = record.seq
-        ruleset, note = rulesets.find(record.methodology, record.version, record.ruleset_sha256)
-        if ruleset is None:
-            report.findings.append(Finding(seq, "unknown_ruleset", f"record {seq}: no ruleset hashes to "
-                                           f"{record.ruleset_sha256[:16]}… ({note})",
-                                           {"methodology": record.methodology, "version": record.version,
-                                            "ruleset_sha256": record.ruleset_sha256}))
+        before = len(report.findings)
+        checked = check_record(row, report.records, report.findings)
+        if checked is None:
             continue
-        try:
-            resolution = Resolution.model_validate(record.resolution)
-        except ValidationError as exc:
-            report.findings.append(Finding(seq, "replay_failed", f"record {seq}: its resolution is not valid: "
-                                           f"{exc.errors()[0]['msg']}"))
-            continue
-        try:
-            replayed = evaluate(ruleset, record.input, resolution=resolution).to_json()
-        except AssessmentError as exc:
-            report.findings.append(Finding(seq, "replay_failed", f"record {seq}: the recorded input is not valid "
-                                           f"for {record.version}: {exc.diagnostics[0].message}"))
-            continue
-        if not _same(replayed, record.decision) and canonical_bytes(replayed) != canonical_bytes(record.decision):
-            intact = record.compute_hash() == record.hash
-            kind = "replay_differs" if intact else "decision_differs"
-            why = (f"the engine ({record.engine_version} then) decides differently now" if intact
-                   else "the record was altered (see verify)")
-            report.findings.append(Finding(seq, kind, f"record {seq}: replay gives a different decision: {why}",
-                                           _differences(record.decision, replayed)))
+        data, link = checked
+        chain.add(link)
+        if link.prev_hash is None or any(f.kind == "bad_reference" for f in report.findings[before:]):
+            continue  # never looked up: a record names its ruleset by id and version, never by path
+        _replay_one(data, link, rulesets, report)
+    chain.finish(expect_head=expect_head, expect_count=expect_count)
     return report
+
+
+def _replay_one(data: dict[str, Any], link: _Link, rulesets: _Rulesets, report: AuditReport) -> None:
+    """Decide one checked record again and report a difference with its cause."""
+    seq, methodology, version = link.seq, data["methodology"], data["version"]
+    found = rulesets.version(methodology, version)
+    if isinstance(found, str):
+        report.findings.append(Finding(seq, "unknown_ruleset", f"record {seq}: the registry ({rulesets.registry.root}) "
+                                       f"has no {methodology} {version}: {found}",
+                                       {"methodology": methodology, "version": version,
+                                        "ruleset_sha256": data["ruleset_sha256"]}))
+        return
+    if found.sha256 != data["ruleset_sha256"]:
+        report.findings.append(Finding(seq, "ruleset_changed", f"record {seq}: {methodology} {version} in the "
+                                       f"registry now hashes to {found.sha256[:16]}…, not "
+                                       f"{data['ruleset_sha256'][:16]}… as recorded: its file was edited without "
+                                       "a new version", {"methodology": methodology, "version": version,
+                                                         "recorded": data["ruleset_sha256"],
+                                                         "registry": found.sha256}))
+        return
+    try:
+        resolution = Resolution.model_validate(data["resolution"])
+    except ValidationError as exc:
+        report.findings.append(Finding(seq, "replay_failed", f"record {seq}: its resolution is not valid: "
+                                       f"{exc.errors()[0]['msg']}"))
+        return
+    try:
+        replayed = evaluate(found, data["input"], resolution=resolution).to_json()
+    except AssessmentError as exc:
+        report.findings.append(Finding(seq, "replay_failed", f"record {seq}: the recorded input is not valid "
+                                       f"for {version}: {exc.diagnostics[0].message}"))
+        return
+    recorded = data["decision"]
+    if _same(replayed, recorded) or canonical_bytes(replayed) == canonical_bytes(recorded):
+        return
+    engine = data["engine_version"]
+    if not link.intact:
+        kind, why = "altered", "the record was altered after it was written (its content does not match its hash)"
+    elif engine != __version__:
+        kind, why = "engine_changed", f"the engine changed ({engine[:40]} decided it, {__version__} replays it)"
+    else:
+        kind, why = "altered", (f"under the same engine ({__version__}) and ruleset ({methodology} {version}), its "
+                                "own input gives another decision: the record was altered and its hashes "
+                                "recomputed")
+    report.findings.append(Finding(seq, kind, f"record {seq}: replay gives a different decision: {why}",
+                                   _differences(recorded, replayed)))
 
 
 def replay_under(rows: Iterable[StoredRecord], ruleset: Ruleset, *,
