@@ -131,7 +131,7 @@ def test_forged_version_named_in_the_record_is_resolved_only_in_the_chosen_regis
     shutil.copytree(ROOT / "rulesets", rulesets)
     edited = rulesets / "ecei-labels" / "3.0.1.yaml"
     edited.write_text(edited.read_text() + "\nparameters:\n  gold_1_1_0: {value: 0.8}\n")
-    theirs = Registry(rulesets).get("ecei-labels", "3.0.1")
+    theirs = Registry(rulesets).load("ecei-labels", "3.0.1")
     bodies = _bodies(db)
     for body in bodies:
         body["ruleset_sha256"] = body["decision"]["ruleset_sha256"] = theirs.sha256
@@ -140,8 +140,19 @@ def test_forged_version_named_in_the_record_is_resolved_only_in_the_chosen_regis
     assert result.exit_code == 1
     assert "ecei-labels 3.0.1 in the registry now hashes to" in _out(result)
     assert "its file was edited without a new version" in _out(result)
-    chosen = _run("replay", db, "--rulesets", rulesets)  # the auditor's choice, knowingly
+    chosen = _run("replay", db, "--rulesets", rulesets)  # the auditor's choice: its lock still says what was published
+    assert chosen.exit_code == 1
     assert "now hashes to" not in _out(chosen)
+    assert "unpublished_ruleset" in _out(chosen)
+    assert "under an edit of a published version" in " ".join(_out(chosen).split())
+    with_their_lock = tmp_path / "their-lock"
+    shutil.copytree(rulesets, with_their_lock)
+    lock = with_their_lock / "ecei-labels" / "published.lock.json"
+    data = json.loads(lock.read_text())
+    data["versions"]["3.0.1"]["sha256"] = theirs.sha256
+    lock.write_text(json.dumps(data))
+    relocked = _run("replay", db, "--rulesets", with_their_lock)  # a registry whose own lock says so: its word
+    assert "unpublished_ruleset" not in _out(relocked)
 
 
 # --- record fields ------------------------------------------------------------------------------------------

@@ -556,7 +556,17 @@ class _Rulesets:
         if found.sha256 != sha256:
             return None, (f"{methodology} {version} now hashes to {found.sha256[:16]}…, not {sha256[:16]}…: "
                           "its file was edited without a new version")
+        if self.locked(methodology, version) not in (None, sha256):
+            return None, "decided under an edit of a published version"
         return found, ""
+
+    def locked(self, methodology: str, version: str) -> str | None:
+        """The hash the registry's lock records for a published version (None when it records none);
+        a lock that cannot be used is a RulesetError's first line."""
+        try:
+            return self.registry.read_lock(methodology).get(version)
+        except RulesetError as exc:
+            return exc.diagnostics[0].message if exc.diagnostics else str(exc)
 
 
 def _differences(recorded: dict[str, Any], replayed: dict[str, Any]) -> dict[str, Any]:
@@ -731,6 +741,14 @@ def _replay_one(data: dict[str, Any], link: _Link, rulesets: _Rulesets, report: 
                                        "a new version", {"methodology": methodology, "version": version,
                                                          "recorded": data["ruleset_sha256"],
                                                          "registry": found.sha256}))
+        return
+    locked = rulesets.locked(methodology, version)
+    if locked is not None and locked != found.sha256:
+        report.findings.append(Finding(
+            seq, "unpublished_ruleset", f"record {seq}: it was decided under a {methodology} {version} that hashes "
+            f"to {found.sha256[:16]}…, but the registry's lock records {version} as published with "
+            f"{locked[:16]}…: the decision was made under an edit of a published version, not the published rules",
+            {"methodology": methodology, "version": version, "recorded": data["ruleset_sha256"], "locked": locked}))
         return
     try:
         resolution = Resolution.model_validate(data["resolution"])
