@@ -21,6 +21,7 @@ from rich.table import Table
 
 from . import __version__
 from ._canonical import to_json
+from ._workers import worker_count
 from .batch import (
     Item,
     Outcome,
@@ -183,6 +184,10 @@ def evaluate(
     failures = 0
     batch = assessment.suffix == ".jsonl"
     if format is Format.json:
+        if batch and jobs != 1:  # never more workers than the cores and the memory allow
+            jobs, note = worker_count(jobs)
+            if note:
+                _err().print(f"note: {note}", highlight=False)
         write = sys.stdout.write
         for line, failed in decide_lines(read_assessments(assessment, raw=True), spec, jobs=jobs if batch else 1,
                                          resolve=resolve):
@@ -370,7 +375,8 @@ def lock_command(
     registry = _registry(rulesets)
     console = _console()
     for m in [methodology] if methodology else registry.methodologies():
-        added = registry.lock(m)
+        with _exit_on_load_errors(ruleset=1):
+            added = registry.lock(m)
         console.print(f"{m}: locked {', '.join(added) if added else 'nothing new'} in {registry.lock_path(m)}")
 
 
@@ -547,8 +553,13 @@ def _verify_rulesets(root: Path, examples: int, out: Path | None, format: Format
             if result.violation is not None:
                 console.print(f"    {result.violation.message}", highlight=False)
 
+    registry = Registry(root)
+    if not registry.methodologies():  # nothing checked is no success
+        _err().print(f"[red]error:[/red] no rulesets found in {root} (expected {root}/<methodology>/<version>.yaml)",
+                     highlight=False, soft_wrap=True)
+        raise typer.Exit(2)
     with _exit_on_load_errors():
-        results = verify_registry(Registry(root), max_examples=examples, progress=show)
+        results = verify_registry(registry, max_examples=examples, progress=show)
     failed = [r for r in results if r.violation is not None]
     saved: list[str] = []
     if out is not None and failed:

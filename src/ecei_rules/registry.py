@@ -22,8 +22,10 @@ from pathlib import Path
 
 import semver
 
+from ._files import FileReadError, read_limited
+from ._yaml import MAX_BYTES
 from .engine.decision import Resolution
-from .errors import Diagnostic, ResolutionError, did_you_mean
+from .errors import Diagnostic, ResolutionError, RulesetError, did_you_mean
 from .ruleset.load import Ruleset, _load_raw, load_ruleset
 from .ruleset.model import RulesetDocument
 
@@ -307,14 +309,17 @@ class Registry:
         path = self.lock_path(methodology)
         if not path.exists():
             return {}
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = _lock_data(path)
         versions = data.get("versions", {}) if isinstance(data, dict) else {}
         return {str(k): str(v["sha256"]) for k, v in versions.items() if isinstance(v, dict) and "sha256" in v}
 
     def check_locks(self, methodology: str) -> list[Diagnostic]:
         """Errors where a published version's content no longer matches its recorded hash."""
         out: list[Diagnostic] = []
-        locked = self.read_lock(methodology)
+        try:
+            locked = self.read_lock(methodology)
+        except RulesetError as exc:
+            return list(exc.diagnostics)
         lock_file = str(self.lock_path(methodology))
         for version in self.versions(methodology):
             ruleset = self.get(methodology, version)
@@ -339,7 +344,9 @@ class Registry:
         """Record the hash of every published version not yet locked; never rewrite a recorded one."""
         locked = self.read_lock(methodology)
         path = self.lock_path(methodology)
-        data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        data = _lock_data(path) if path.exists() else {}
+        if not isinstance(data, dict):
+            raise RulesetError([Diagnostic("E103", "the lock file must hold a JSON object", str(path))])
         versions = data.setdefault("versions", {})
         added = []
         for version in self.versions(methodology):
@@ -356,3 +363,13 @@ class Registry:
             data["versions"] = ordered
             path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
         return added
+
+
+def _lock_data(path: Path) -> typing.Any:
+    """The JSON of a lock file, read once with the rulesets' size limit (RulesetError: E001, E005)."""
+    try:
+        return json.loads(read_limited(path, MAX_BYTES, "lock file").decode("utf-8"))
+    except FileReadError as exc:
+        raise RulesetError([Diagnostic("E005" if exc.too_large else "E001", exc.message, str(path))]) from None
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise RulesetError([Diagnostic("E001", f"the lock file is not valid JSON: {exc}"[:200], str(path))]) from None
