@@ -18,8 +18,13 @@ for another tier) share one look-up.
 * A list or an object read is looked up by a frozen copy while that finds something often
   enough (one in eight of the first :data:`FROZEN_TRIAL` look-ups); else the criterion is
   decided every time.
-* Each table holds at most :data:`MEMO_LIMIT` entries, and a version's tables
-  :data:`MEMO_BUDGET` in all (some tens of megabytes at most).
+* The tables are bounded in bytes, not only in entries: each holds at most
+  :data:`MEMO_LIMIT` entries, and a version's tables (criteria and scores together) at most
+  :data:`MEMO_BYTES` of estimated memory (:func:`_cost`: the texts, and the key with the
+  values it keeps alive). An entry estimated above :data:`MEMO_ENTRY_BYTES` is never stored,
+  and a list or an object of more than :data:`MEMO_ITEMS` items is never frozen nor looked up:
+  an assessment with 100,000 improvement areas is decided, not remembered. ``memo_bytes`` of a
+  :class:`TextPlan` is what its tables hold by that estimate.
 
 Per version, one straight-line function is generated: it walks each input once, looks up
 or decides each criterion, works out groups, scores and tiers in local variables and joins
@@ -61,9 +66,14 @@ if TYPE_CHECKING:
     from .decision import Resolution
     from .fast import FastPlan, FastScore, FastTier
 
-#: Values remembered per criterion (and (met, unknown) weights per score), and per version in all.
+#: Values remembered per criterion (and (met, unknown) weights per score).
 MEMO_LIMIT = 8192
-MEMO_BUDGET = 65_536
+#: Estimated bytes a version's tables may hold in all (criteria and scores together).
+MEMO_BYTES = 64 * 1024 * 1024
+#: An entry (its key and texts) estimated above this many bytes is decided every time, not stored.
+MEMO_ENTRY_BYTES = 64 * 1024
+#: A list or an object read with more items than this is not frozen, looked up nor stored.
+MEMO_ITEMS = 1000
 #: Lookups by frozen key (a list or an object read) after which a criterion that found less than
 #: an eighth of them stops remembering and is decided every time.
 FROZEN_TRIAL = 4096
@@ -89,17 +99,18 @@ def _decider(cs: list[FastCriterion], memo: dict[Any, Entry], budget: list[int],
 
     def decide(env: dict[str, Any], key: Any) -> Entry:
         if containers:
-            frozen = False
+            frozen = large = False
             for v in key:
                 if v.__class__ is list or v.__class__ is dict:
                     frozen = True
-                    break
+                    if len(v) > MEMO_ITEMS:
+                        large = True
             if not frozen:
                 found = memo.get(key)
                 if found is not None:
                     return found
-            elif tries[0] >= FROZEN_TRIAL and tries[1] * 8 < tries[0]:
-                key = None  # rarely found again: decided every time
+            elif large or (tries[0] >= FROZEN_TRIAL and tries[1] * 8 < tries[0]):
+                key = None  # too large to remember, or rarely found again: decided every time
             else:
                 tries[0] += 1
                 try:
@@ -123,12 +134,46 @@ def _decider(cs: list[FastCriterion], memo: dict[Any, Entry], budget: list[int],
                 value, name = UNKNOWN, "unknown"
             entry += (value, middle(read, missing, name))
         if key is not None and len(memo) < MEMO_LIMIT and budget[0] > 0:
-            with suppress(TypeError):  # a value beyond lists, objects and plain values: not remembered
-                memo[key] = entry
-                budget[0] -= 1
+            cost = _cost(key, entry)
+            if cost <= MEMO_ENTRY_BYTES and cost <= budget[0]:
+                with suppress(TypeError):  # a value beyond lists, objects and plain values: not remembered
+                    memo[key] = entry
+                    budget[0] -= cost
         return entry
 
     return decide
+
+
+def _text_cost(text: str) -> int:
+    # a str object: its header and one byte a character (up to four beyond Latin-1)
+    return 64 + (len(text) if text.isascii() else 4 * len(text))
+
+
+def _cost(key: Any, entry: Entry) -> int:
+    """Estimated bytes of a table entry: the dictionary slot, the entry tuple with its texts, and
+    the key with every value it keeps alive (walked until it exceeds :data:`MEMO_ENTRY_BYTES`)."""
+    total = 120 + 8 * len(entry)
+    for part in entry:
+        if part.__class__ is str:
+            total += _text_cost(part)
+    stack = [key]
+    while stack:
+        item = stack.pop()
+        cls = item.__class__
+        if cls is str:
+            total += _text_cost(item)
+        elif cls is tuple or cls is list:
+            total += 64 + 8 * len(item)
+            stack.extend(item)
+        elif cls is dict:
+            total += 100 + 100 * len(item)
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        else:
+            total += 32 if (item is None or cls is bool or cls is type) else 104
+        if total > MEMO_ENTRY_BYTES:
+            break
+    return total
 
 
 def _frozen_typed(value: Any) -> Any:
@@ -229,7 +274,7 @@ def _generate(text_plan: TextPlan, reads: list[tuple[str, ...]]) -> Decide:
     lines = src.lines
     lines.append("def decide(env):")
     var: dict[str, str] = {}  # criterion, group or score id -> its variable
-    budget = [MEMO_BUDGET]  # entries the criteria of this version may still remember
+    budget = text_plan.budget  # estimated bytes the tables of this version may still take
     # criteria that read the same inputs (a criterion and its variant for another tier) share
     # one look-up, made where the first of them stands
     sharing: dict[tuple[str, ...], list[int]] = {}
@@ -280,7 +325,7 @@ def _generate(text_plan: TextPlan, reads: list[tuple[str, ...]]) -> Decide:
             lines += [f"    if met * {den} >= {need}:", f"        {target} = True",
                       f"    elif (met + unknown) * {den} < {need}:", f"        {target} = False",
                       "    else:", f"        {target} = U",
-                      f"    t{j} = {src.const('S', _ScoreText(text_plan, comp))}({target}, met, unknown)"]
+                      f"    t{j} = {src.const('S', _ScoreText(text_plan, comp, budget))}({target}, met, unknown)"]
             scores.append(f"t{j}")
     lines.append('    label = "none"')
     tiers: list[str] = []
@@ -313,10 +358,11 @@ def _joined(parts: list[str]) -> str:
 class _ScoreText:
     """A score's text for its value and met and unknown weights (scaled), remembered."""
 
-    def __init__(self, text_plan: TextPlan, score: FastScore) -> None:
+    def __init__(self, text_plan: TextPlan, score: FastScore, budget: list[int]) -> None:
         self.fast = text_plan.fast
         self.score = score
         self.memo: dict[tuple[int, int], str] = {}
+        self.budget = budget  # shared with the version's criteria
 
     def __call__(self, value: Any, met: int, unknown: int) -> str:
         found = self.memo.get((met, unknown))
@@ -332,8 +378,10 @@ class _ScoreText:
                      f'"weights":{_weights_text(fast.scores_weights[score.id])},'
                      f'"weights_provenance":{_string(s["weights_provenance"])},'
                      f'"weights_source":{_string(s["weights_source"])}}}')
-            if len(self.memo) < MEMO_LIMIT:
+            cost = 200 + _text_cost(found)
+            if len(self.memo) < MEMO_LIMIT and cost <= MEMO_ENTRY_BYTES and cost <= self.budget[0]:
                 self.memo[(met, unknown)] = found
+                self.budget[0] -= cost
         return found
 
 
@@ -366,7 +414,13 @@ class TextPlan:
         joints.append((tails[-1] if tails else "") + '],"groups":[')
         self.joints = tuple(joints)
         self.source = ""  # the generated function's source, for reading and for the tests
+        self.budget = [MEMO_BYTES]  # estimated bytes this version's tables may still take
         self.decide = _generate(self, [c.reads for c in plan.criteria])
+
+    @property
+    def memo_bytes(self) -> int:
+        """Estimated bytes held by this version's memo tables (at most :data:`MEMO_BYTES`)."""
+        return MEMO_BYTES - self.budget[0]
 
 
 

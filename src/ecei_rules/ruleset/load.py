@@ -218,9 +218,13 @@ def _resolve_extends(path: Path | None, raw: _Raw, chain: tuple[str, ...]) -> _R
 
 #: Parsed and resolved files, by resolved path, with the text they were parsed from: a registry
 #: loading six versions that extend each other parses each file once (a file whose text
-#: changed is parsed again). Bounded; the entries are never modified after they are made.
+#: changed is parsed again). Bounded in entries and in estimated bytes (a file's parsed form,
+#: positions and lines at :data:`_RAW_CACHE_FACTOR` times its text); emptied when full. The
+#: entries are never modified after they are made.
 _RAW_CACHE: dict[str, tuple[str, tuple[tuple[str, list[str]], ...], _Raw]] = {}
 _RAW_CACHE_LIMIT = 256
+_RAW_CACHE_BYTES = 128 * 1024 * 1024
+_RAW_CACHE_FACTOR = 16
 
 
 def _bases_unchanged(bases: tuple[tuple[str, list[str]], ...]) -> bool:
@@ -247,9 +251,12 @@ def _load_raw(path: Path, chain: tuple[str, ...] = ()) -> _Raw:
     if not raw.diagnostics:  # only clean files are remembered, with the text of every base they extend
         bases = tuple((name, lines) for name, lines in raw.where.texts.items()
                       if name is not None and name != str(path))
-        if len(_RAW_CACHE) >= _RAW_CACHE_LIMIT:
+        used = _RAW_CACHE_FACTOR * sum(len(entry[0]) for entry in _RAW_CACHE.values())
+        cost = _RAW_CACHE_FACTOR * len(text)
+        if len(_RAW_CACHE) >= _RAW_CACHE_LIMIT or used + cost > _RAW_CACHE_BYTES:
             _RAW_CACHE.clear()
-        _RAW_CACHE[key] = (text, bases, raw)
+        if cost <= _RAW_CACHE_BYTES:
+            _RAW_CACHE[key] = (text, bases, raw)
     return raw
 
 
