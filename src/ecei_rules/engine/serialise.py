@@ -10,9 +10,10 @@ written by :func:`ecei_rules._canonical.canonical_json`. The property suite chec
 equality on generated decisions of every shipped version.
 
 The memo tables hold JSON text of immutable values only, and are bounded in entries
-(:data:`_LIMIT`) and in estimated bytes (:data:`TABLE_BYTES` each, 48 MiB for the six); an
-entry estimated above :data:`ENTRY_BYTES` (a long string an assessment holds, an object
-with many keys) is written every time, never stored.
+(:data:`_LIMIT`) and in estimated bytes (:data:`TABLE_BYTES` each, 48 MiB for the six: an
+entry's text at four bytes a character, eight where its key is a value it shows); an entry
+estimated above :data:`ENTRY_BYTES` (a long string an assessment holds, an object with many
+keys) is written every time, never stored.
 """
 
 from __future__ import annotations
@@ -61,11 +62,6 @@ class _Table(dict[K, V]):
         self.used += cost
 
 
-def _text_cost(text: str) -> int:
-    # a str object: its header and one byte a character (up to four beyond Latin-1)
-    return 64 + (len(text) if text.isascii() else 4 * len(text))
-
-
 _strings: _Table[str, str] = _Table(keep=True)
 _shared: _Table[int, tuple[object, str]] = _Table()
 _criteria: _Table[tuple[str, str, str | None, str], tuple[object, str, str]] = _Table()
@@ -80,13 +76,13 @@ def _string(value: str) -> str:
     found = _strings.get(value)
     if found is None:
         found = canonical_json([value])[1:-1].decode("utf-8")
-        _strings.put(value, found, 100 + _text_cost(value) + _text_cost(found))
+        _strings.put(value, found, 200 + 8 * len(found))  # the value and its text
     return found
 
 
 def _remember(obj: object, text: str) -> str:
     # the object is kept, so its id is not reused while remembered (it is the ruleset's or shared)
-    _shared.put(id(obj), (obj, text), 200 + _text_cost(text))
+    _shared.put(id(obj), (obj, text), 200 + 4 * len(text))
     return text
 
 
@@ -153,7 +149,7 @@ def _keyed(mapping: dict[str, Any], write: Any) -> str:
             return canonical_json({str(k): to_json(v) for k, v in mapping.items()}).decode("utf-8")
         layout = tuple((k, _string(k) + ":") for k in sorted(keys))
         if len(keys) <= 256:
-            _layouts.put(keys, layout, 200 + sum(100 + 2 * _text_cost(k) for k in keys))
+            _layouts.put(keys, layout, 200 + sum([200 + 8 * len(k) for k in keys]))
     return "{" + ",".join([key + write(mapping[k]) for k, key in layout]) + "}"
 
 
@@ -194,7 +190,7 @@ def decision_text(d: Decision) -> str:
                      f'{{"clause":{_nullable(c.clause)},"condition":{_string(c.condition)},"id":{_string(c.id)},'
                      '"inputs":',
                      f',"parameters":{_parameters(c.parameters)},"title":{_string(c.title)}}}')
-            _criteria.put(key, entry, 300 + _text_cost(entry[1]) + _text_cost(entry[2]))
+            _criteria.put(key, entry, 300 + 4 * (len(entry[1]) + len(entry[2])))
         inputs = c.inputs
         middle = None
         if len(inputs) == 1:
@@ -205,8 +201,7 @@ def decision_text(d: Decision) -> str:
                 middle = _fragments.get(fragment_key)
                 if middle is None:
                     middle = _middle(c)
-                    _fragments.put(fragment_key, middle, 300 + 8 * len(c.missing) + _text_cost(middle)
-                                   + (_text_cost(v) if cls is str else 0))
+                    _fragments.put(fragment_key, middle, 300 + 8 * len(middle))  # it shows the value
         add(entry[1])
         add(middle if middle is not None else _middle(c))
         add(entry[2])
@@ -284,5 +279,5 @@ def _weights_text(weights: dict[str, Any]) -> str:
     found = _weights.get(key)
     if found is None:
         found = _keyed(weights, _number)
-        _weights.put(key, found, 200 + 100 * len(key) + _text_cost(found))
+        _weights.put(key, found, 200 + 100 * len(key) + 4 * len(found))
     return found

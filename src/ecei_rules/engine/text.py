@@ -20,11 +20,12 @@ for another tier) share one look-up.
   decided every time.
 * The tables are bounded in bytes, not only in entries: each holds at most
   :data:`MEMO_LIMIT` entries, and a version's tables (criteria and scores together) at most
-  :data:`MEMO_BYTES` of estimated memory (:func:`_cost`: the texts, and the key with the
-  values it keeps alive). An entry estimated above :data:`MEMO_ENTRY_BYTES` is never stored,
-  and a list or an object of more than :data:`MEMO_ITEMS` items is never frozen nor looked up:
-  an assessment with 100,000 improvement areas is decided, not remembered. ``memo_bytes`` of a
-  :class:`TextPlan` is what its tables hold by that estimate.
+  :data:`MEMO_BYTES` of estimated memory (:data:`BYTES_PER_CHAR` bytes a character of an
+  entry's texts, which show every value its key keeps alive). An entry estimated above
+  :data:`MEMO_ENTRY_BYTES` is never stored, and a list or an object of more than
+  :data:`MEMO_ITEMS` items is never frozen nor looked up: an assessment with 100,000
+  improvement areas is decided, not remembered. ``memo_bytes`` of a :class:`TextPlan` is what
+  its tables hold by that estimate.
 
 Per version, one straight-line function is generated: it walks each input once, looks up
 or decides each criterion, works out groups, scores and tiers in local variables and joins
@@ -74,6 +75,10 @@ MEMO_BYTES = 64 * 1024 * 1024
 MEMO_ENTRY_BYTES = 64 * 1024
 #: A list or an object read with more items than this is not frozen, looked up nor stored.
 MEMO_ITEMS = 1000
+#: An entry's estimated bytes per character of its texts. The texts show every value of the key
+#: (the inputs read, as JSON), so this covers the texts themselves (one byte a character, four
+#: beyond Latin-1), the key's strings (likewise) and the tuples of a frozen list or object.
+BYTES_PER_CHAR = 8
 #: Lookups by frozen key (a list or an object read) after which a criterion that found less than
 #: an eighth of them stops remembering and is decided every time.
 FROZEN_TRIAL = 4096
@@ -134,7 +139,8 @@ def _decider(cs: list[FastCriterion], memo: dict[Any, Entry], budget: list[int],
                 value, name = UNKNOWN, "unknown"
             entry += (value, middle(read, missing, name))
         if key is not None and len(memo) < MEMO_LIMIT and budget[0] > 0:
-            cost = _cost(key, entry)
+            # estimated: the texts show every value of the key, as JSON (see BYTES_PER_CHAR)
+            cost = 256 + BYTES_PER_CHAR * sum(map(len, entry[1::2]))
             if cost <= MEMO_ENTRY_BYTES and cost <= budget[0]:
                 with suppress(TypeError):  # a value beyond lists, objects and plain values: not remembered
                     memo[key] = entry
@@ -142,38 +148,6 @@ def _decider(cs: list[FastCriterion], memo: dict[Any, Entry], budget: list[int],
         return entry
 
     return decide
-
-
-def _text_cost(text: str) -> int:
-    # a str object: its header and one byte a character (up to four beyond Latin-1)
-    return 64 + (len(text) if text.isascii() else 4 * len(text))
-
-
-def _cost(key: Any, entry: Entry) -> int:
-    """Estimated bytes of a table entry: the dictionary slot, the entry tuple with its texts, and
-    the key with every value it keeps alive (walked until it exceeds :data:`MEMO_ENTRY_BYTES`)."""
-    total = 120 + 8 * len(entry)
-    for part in entry:
-        if part.__class__ is str:
-            total += _text_cost(part)
-    stack = [key]
-    while stack:
-        item = stack.pop()
-        cls = item.__class__
-        if cls is str:
-            total += _text_cost(item)
-        elif cls is tuple or cls is list:
-            total += 64 + 8 * len(item)
-            stack.extend(item)
-        elif cls is dict:
-            total += 100 + 100 * len(item)
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        else:
-            total += 32 if (item is None or cls is bool or cls is type) else 104
-        if total > MEMO_ENTRY_BYTES:
-            break
-    return total
 
 
 def _frozen_typed(value: Any) -> Any:
@@ -378,7 +352,7 @@ class _ScoreText:
                      f'"weights":{_weights_text(fast.scores_weights[score.id])},'
                      f'"weights_provenance":{_string(s["weights_provenance"])},'
                      f'"weights_source":{_string(s["weights_source"])}}}')
-            cost = 200 + _text_cost(found)
+            cost = 256 + BYTES_PER_CHAR * len(found)
             if len(self.memo) < MEMO_LIMIT and cost <= MEMO_ENTRY_BYTES and cost <= self.budget[0]:
                 self.memo[(met, unknown)] = found
                 self.budget[0] -= cost
