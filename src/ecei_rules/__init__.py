@@ -33,7 +33,7 @@ def __dir__() -> list[str]:
     return sorted({*globals(), "explain", "Explanation"})
 
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "Assessment",

@@ -22,7 +22,7 @@ from ._workers import worker_count
 from ._yaml import parse_yaml
 from .engine.decision import Decision, Resolution
 from .engine.evaluate import decision_text, evaluate
-from .errors import AssessmentError, Diagnostic, EceiRulesError, ResolutionError, json_path
+from .errors import AssessmentError, Diagnostic, EceiRulesError, ResolutionError, RulesetError, json_path
 from .registry import DEFAULT_METHODOLOGY, Registry
 from .ruleset.load import Ruleset
 
@@ -261,7 +261,9 @@ def registry_resolver(registry: Registry, methodology: str = DEFAULT_METHODOLOGY
 def fixed_resolver(ruleset: Ruleset) -> Resolver:
     """Always the given ruleset (a file the caller named)."""
     where = f"the ruleset file {ruleset.path}" if ruleset.path else f"the ruleset {ruleset}"
-    resolution = Resolution(method="given", reason=f"{where} was given")
+    resolution = Resolution(method="given", reason=f"{where} was given" + (
+        "" if ruleset.published else ": an unpublished ruleset (not resolved through a registry and its lock), "
+        "so this is not an official label"))
     return lambda data: (ruleset, resolution)
 
 
@@ -310,6 +312,9 @@ def error_json(error: EceiRulesError | None, index: int | None = None) -> dict[s
                                for d in error.diagnostics]
     elif isinstance(error, ResolutionError):
         out = {"code": "R001", "message": str(error), "path": "$.assessed_on"}
+    elif isinstance(error, RulesetError) and error.diagnostics:  # the version that would decide is unusable
+        first = error.diagnostics[0]
+        out = {"code": first.code, "message": first.message, "path": "$.assessed_on", "file": first.file}
     else:
         out = {"code": "E000", "message": str(error), "path": "$"}
     if index is not None:

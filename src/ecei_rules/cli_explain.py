@@ -101,7 +101,7 @@ def explain_command(
         raise _usage("--near-margin must be a number of at least 0 (e.g. 0.1)")
     resolve = _resolver(ruleset, rulesets, methodology, version)
     batch = assessment.suffix == ".jsonl"
-    failures = 0
+    failures = broken = 0
     console = Console(highlight=False, soft_wrap=True)
     for item in read_assessments(assessment):
         prefix = f"line {item.index}: " if batch else ""
@@ -120,6 +120,13 @@ def explain_command(
             else:
                 _err().print(f"{prefix}[red]error:[/red] {exc}", highlight=False)
             continue
+        except RulesetError as exc:  # the version that would decide is broken, or edited after publication
+            broken += 1
+            if format is ExplainFormat.json:
+                sys.stdout.write(json.dumps({"error": error_json(exc, item.index)}, ensure_ascii=False) + "\n")
+            else:
+                print_diagnostics(exc.diagnostics, _err())
+            continue
         if format is ExplainFormat.json:
             text = json.dumps(expl.to_json(), ensure_ascii=False, indent=None if batch else 2)
             sys.stdout.write(text + "\n")
@@ -128,4 +135,4 @@ def explain_command(
                 console.rule(f"line {item.index}")
             sys.stdout.write(render_markdown(expl) if format is ExplainFormat.markdown else render_text(expl))
             sys.stdout.flush()
-    raise typer.Exit(1 if failures else 0)
+    raise typer.Exit(2 if broken else 1 if failures else 0)

@@ -44,7 +44,7 @@ def lint(registry: Registry, *, notice_days: int = 30, examples: int = 500,
         report.diagnostics.extend(registry.check_locks(methodology))
         versions = registry.versions(methodology)
         for old_v, new_v in itertools.pairwise(versions):
-            bump = bump_check(registry.get(methodology, old_v), registry.get(methodology, new_v),
+            bump = bump_check(registry.load(methodology, old_v), registry.load(methodology, new_v),
                               max_examples=examples)
             report.bumps.append(bump)
             if not bump.ok:

@@ -11,6 +11,7 @@ The shipped rulesets travel inside the installed package (see :func:`shipped_rul
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -23,10 +24,9 @@ from pathlib import Path
 import semver
 
 from ._files import FileReadError, read_limited
-from ._yaml import MAX_BYTES
 from .engine.decision import Resolution
 from .errors import Diagnostic, ResolutionError, RulesetError, did_you_mean
-from .ruleset.load import Ruleset, _load_raw, load_ruleset
+from .ruleset.load import HASH_SCHEME, Ruleset, _load_raw, load_ruleset
 from .ruleset.model import RulesetDocument
 
 DEFAULT_METHODOLOGY = "ecei-labels"
@@ -35,6 +35,25 @@ OFFICIAL = frozenset({"published"})
 #: the statuses a version may have, as the document model declares them
 STATUSES: frozenset[str] = frozenset(typing.get_args(RulesetDocument.model_fields["status"].annotation))
 _REF = re.compile(r"^(?P<methodology>[a-z][a-z0-9-]*)(?:@(?P<spec>[^@\s]+))?$")
+#: A methodology id: the name of its folder, never a path.
+METHODOLOGY_ID = re.compile(r"[a-z][a-z0-9-]{0,63}")
+
+
+def check_methodology_id(methodology: str) -> str:
+    """``methodology`` when it is a plain id (``ecei-labels``); a ResolutionError for anything else
+    (a path, ``..``, an absolute name): a registry only ever looks inside its own folders."""
+    if not isinstance(methodology, str) or METHODOLOGY_ID.fullmatch(methodology) is None:
+        shown = repr(methodology)[:80]
+        raise ResolutionError(f"{shown} is not a methodology id (lower-case letters, digits and '-', starting "
+                              "with a letter, e.g. ecei-labels)")
+    return methodology
+
+
+def check_version(version: str) -> str:
+    """``version`` when it is a semantic version (``3.0.1``); a ResolutionError for anything else."""
+    if not isinstance(version, str) or len(version) > 64 or not semver.Version.is_valid(version):
+        raise ResolutionError(f"{repr(version)[:80]} is not a version (a semantic version such as 3.0.1)")
+    return version
 
 
 def parse_reference(ref: str) -> tuple[str, str | None]:
@@ -93,6 +112,10 @@ class Registry:
     _listed: dict[str, tuple[tuple[str, ...], list[str]]] = field(default_factory=dict, repr=False)
     # (status, effective_from) of versions read but not built (to find the version in force)
     _headers: dict[tuple[str, str], tuple[str, dt.date]] = field(default_factory=dict, repr=False)
+    # the versions that matched their lock entry, marked published (what get hands out)
+    _published: dict[tuple[str, str], Ruleset] = field(default_factory=dict, repr=False)
+    # each methodology's lock as read (version -> sha256), with the stamp of the file it was read from
+    _locks: dict[str, tuple[tuple[int, int] | None, dict[str, str]]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def shipped(cls) -> Registry:
@@ -104,13 +127,14 @@ class Registry:
         return sorted(p.name for p in self.root.iterdir() if p.is_dir() and any(self._files(p.name)))
 
     def _files(self, methodology: str) -> list[Path]:
-        folder = self.root / methodology
+        folder = self.root / check_methodology_id(methodology)
         if not folder.is_dir():
             return []
         return [p for p in folder.glob("*.yaml") if _is_semver(p.stem)]
 
     def versions(self, methodology: str) -> list[str]:
         """The versions of a methodology, in semver order (listed again when a file is added or removed)."""
+        check_methodology_id(methodology)
         try:
             stamp: tuple[str, ...] | None = tuple(sorted(os.listdir(self.root / methodology)))
         except (OSError, TypeError):
@@ -133,8 +157,8 @@ class Registry:
         return [p.name for p in self.root.iterdir() if p.is_dir()] if self.root.is_dir() else []
 
     def path(self, methodology: str, version: str) -> Path:
-        """The file of one version."""
-        return self.root / methodology / f"{version}.yaml"
+        """The file of one version (the id and the version are checked: never a path outside the root)."""
+        return self.root / check_methodology_id(methodology) / f"{check_version(version)}.yaml"
 
     def lookup(self, ref: str, *, allow_unpublished: bool = False) -> Ruleset:
         """The version a reference names: exact (``m@2.0.0``) or the highest match of a range (``m@^2``).
@@ -166,7 +190,27 @@ class Registry:
                                   "official labels (to simulate with it: --simulate, or allow_unpublished=True)")
 
     def get(self, methodology: str, version: str) -> Ruleset:
-        """Load one version (cached in this registry)."""
+        """One version, ready to decide (cached in this registry).
+
+        A version recorded in the methodology's lock must still hash to the locked value: a
+        published version edited in place is refused (RulesetError, L009, naming both hashes), so
+        no decision is ever made under rules that are not the published ones.
+        """
+        ruleset = self.load(methodology, version)
+        locked = self.read_lock(methodology).get(version)
+        if locked is None:
+            return ruleset
+        if locked != ruleset.sha256:
+            raise RulesetError([self._l009(methodology, version, locked, ruleset.sha256)])
+        key = (methodology, version)
+        published = self._published.get(key)
+        if published is None or published.sha256 != ruleset.sha256:
+            published = self._published[key] = dataclasses.replace(ruleset, published=True)
+        return published
+
+    def load(self, methodology: str, version: str) -> Ruleset:
+        """Load one version as its file stands, without checking it against the lock (for lint and
+        diff, which report an edited version; deciding goes through :meth:`get`)."""
         key = (methodology, version)
         if key not in self._cache:
             versions = self.versions(methodology)
@@ -176,6 +220,13 @@ class Registry:
                 )
             self._cache[key] = load_ruleset(self.path(methodology, version))
         return self._cache[key]
+
+    def _l009(self, methodology: str, version: str, locked: str, now: str) -> Diagnostic:
+        return Diagnostic(
+            "L009", f"{methodology} {version} was published with sha256 {locked} but its content now hashes to "
+            f"{now}: a published version cannot change, and nothing is decided under it",
+            str(self.path(methodology, version)),
+            suggestion=f"undo the edit, or publish the change as a new version after {version}")
 
     def header(self, methodology: str, version: str) -> tuple[str, dt.date]:
         """A version's status and effective_from, without building it when its file is not loaded yet:
@@ -249,7 +300,7 @@ class Registry:
         previous: Ruleset | None = None
         starts: dict[dt.date, str] = {}
         for version in self.versions(methodology):
-            ruleset = self.get(methodology, version)
+            ruleset = self.load(methodology, version)
             doc = ruleset.document
             file = str(self.path(methodology, version))
             if doc.methodology != methodology:
@@ -288,7 +339,7 @@ class Registry:
         """Warn where a version was announced less than ``days`` days before it took effect."""
         out: list[Diagnostic] = []
         for version in self.versions(methodology):
-            doc = self.get(methodology, version).document
+            doc = self.load(methodology, version).document
             if doc.announced_on is None:
                 continue
             given = (doc.effective_from - doc.announced_on).days
@@ -305,13 +356,44 @@ class Registry:
         return self.root / methodology / LOCK_FILE
 
     def read_lock(self, methodology: str) -> dict[str, str]:
-        """version -> sha256 of the published versions recorded so far."""
+        """version -> sha256 of the published versions recorded so far (read again when the file changes).
+
+        Raises RulesetError (L012) when the lock cannot be read or was written with another
+        content-hash scheme: its hashes could not be compared, so nothing is decided against it.
+        """
         path = self.lock_path(methodology)
-        if not path.exists():
-            return {}
-        data = _lock_data(path)
-        versions = data.get("versions", {}) if isinstance(data, dict) else {}
-        return {str(k): str(v["sha256"]) for k, v in versions.items() if isinstance(v, dict) and "sha256" in v}
+        try:
+            st = path.stat()
+            stamp: tuple[int, int] | None = (st.st_mtime_ns, st.st_size)
+        except OSError:
+            stamp = None
+        cached = self._locks.get(methodology)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        if stamp is None:
+            found: dict[str, str] = {}
+        else:
+            found = self._parse_lock(path)
+        self._locks[methodology] = (stamp, found)
+        return found
+
+    def _parse_lock(self, path: Path) -> dict[str, str]:
+        def bad(why: str) -> RulesetError:
+            return _lock_error(path, why)
+        data = _lock_json(path)
+        if not isinstance(data, dict) or not isinstance(data.get("versions", {}), dict):
+            raise bad("not a lock (an object with 'versions')")
+        scheme = data.get("hash_scheme", 1)
+        if scheme != HASH_SCHEME:
+            raise bad(f"it records content hashes of scheme {scheme!r}, and this ecei-rules computes scheme "
+                      f"{HASH_SCHEME}, so they cannot be compared")
+        out: dict[str, str] = {}
+        for k, v in data.get("versions", {}).items():
+            digest = v.get("sha256") if isinstance(v, dict) else None
+            if not isinstance(digest, str) or re.fullmatch(r"[0-9a-f]{64}", digest) is None:
+                raise bad(f"the entry of {str(k)[:40]!r} has no sha256 of 64 hex digits")
+            out[str(k)] = digest
+        return out
 
     def check_locks(self, methodology: str) -> list[Diagnostic]:
         """Errors where a published version's content no longer matches its recorded hash."""
@@ -322,7 +404,7 @@ class Registry:
             return list(exc.diagnostics)
         lock_file = str(self.lock_path(methodology))
         for version in self.versions(methodology):
-            ruleset = self.get(methodology, version)
+            ruleset = self.load(methodology, version)
             file = str(self.path(methodology, version))
             recorded = locked.get(version)
             if recorded is None:
@@ -330,10 +412,7 @@ class Registry:
                     out.append(Diagnostic("L008", f"{version} is published but its hash is not locked", file,
                                           suggestion="run 'ecei-rules lock' to record it", severity="warning"))
             elif recorded != ruleset.sha256:
-                out.append(Diagnostic(
-                    "L009", f"{version} was published with sha256 {recorded[:16]}… but its content now hashes to "
-                    f"{ruleset.sha256[:16]}…: a published version cannot change", file,
-                    suggestion=f"undo the edit, or publish it as a new version after {version}"))
+                out.append(self._l009(methodology, version, recorded, ruleset.sha256))
         for version in locked:
             if version not in self.versions(methodology):
                 out.append(Diagnostic("L010", f"the published version {version} is locked but its file is gone",
@@ -344,32 +423,40 @@ class Registry:
         """Record the hash of every published version not yet locked; never rewrite a recorded one."""
         locked = self.read_lock(methodology)
         path = self.lock_path(methodology)
-        data = _lock_data(path) if path.exists() else {}
+        data = _lock_json(path) if path.exists() else {}
         if not isinstance(data, dict):
-            raise RulesetError([Diagnostic("E103", "the lock file must hold a JSON object", str(path))])
+            raise _lock_error(path, "not a lock (an object with 'versions')")
         versions = data.setdefault("versions", {})
         added = []
         for version in self.versions(methodology):
-            ruleset = self.get(methodology, version)
+            ruleset = self.load(methodology, version)
             if ruleset.document.status == "published" and version not in locked:
                 versions[version] = {"sha256": ruleset.sha256,
                                      "effective_from": ruleset.document.effective_from.isoformat()}
                 added.append(version)
         if added:
             data["methodology"] = methodology
-            data["note"] = ("Content hashes of published versions. A published version never changes: "
-                            "publish a new version instead. Written by 'ecei-rules lock'.")
+            data["note"] = ("Content hashes (scheme 2: everything a decision depends on, key order and expressions "
+                            "as written) of published versions. A published version never changes: publish a new "
+                            "version instead. Written by 'ecei-rules lock'.")
             ordered = dict(sorted(versions.items(), key=lambda kv: semver.Version.parse(kv[0])))
             data["versions"] = ordered
+            data["hash_scheme"] = HASH_SCHEME
             path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+            self._locks.pop(methodology, None)
         return added
 
 
-def _lock_data(path: Path) -> typing.Any:
-    """The JSON of a lock file, read once with the rulesets' size limit (RulesetError: E001, E005)."""
+def _lock_error(path: Path, why: str) -> RulesetError:
+    return RulesetError([Diagnostic("L012", f"the lock file cannot be used: {why}", str(path),
+                                    suggestion="restore it from version control")])
+
+
+def _lock_json(path: Path) -> typing.Any:
+    """The JSON of a lock file: opened once, a regular file of at most 1 MiB (RulesetError, L012)."""
     try:
-        return json.loads(read_limited(path, MAX_BYTES, "lock file").decode("utf-8"))
+        return json.loads(read_limited(path, 1 << 20, "lock file").decode("utf-8"))
     except FileReadError as exc:
-        raise RulesetError([Diagnostic("E005" if exc.too_large else "E001", exc.message, str(path))]) from None
+        raise _lock_error(path, exc.message) from None
     except (UnicodeDecodeError, ValueError) as exc:
-        raise RulesetError([Diagnostic("E001", f"the lock file is not valid JSON: {exc}"[:200], str(path))]) from None
+        raise _lock_error(path, f"not readable JSON ({exc})"[:300]) from None

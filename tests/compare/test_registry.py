@@ -414,3 +414,22 @@ def test_locked_version_whose_file_is_gone_is_L010(tmp_path: Path) -> None:
     diags = Registry(root).check_locks(M)
     assert codes(diags) == ["L010"]
     assert "3.0.1" in diags[0].message
+
+
+@pytest.mark.parametrize("methodology", ["../ecei-labels", "/proc/self/cwd/rulesets/ecei-labels", "ecei-labels/..",
+                                         "", "Ecei", "a" * 65, "ecei labels", "ecei-labels\x00"])
+def test_a_registry_refuses_a_methodology_that_is_not_an_id(shipped: Registry, methodology: str) -> None:
+    """A methodology is a folder name, never a path: anything else is a ResolutionError before any file is read."""
+    with pytest.raises(ResolutionError, match="is not a methodology id"):
+        shipped.get(methodology, "3.0.1")
+    with pytest.raises(ResolutionError, match="is not a methodology id"):
+        shipped.versions(methodology)
+
+
+@pytest.mark.parametrize("version", ["../3.0.1", "3.0.1/../../x", "3.0", "/etc/passwd", "3.0.1.yaml"])
+def test_a_registry_refuses_a_version_that_is_not_semver(shipped: Registry, version: str) -> None:
+    """A version is a semantic version: a path in its place never reaches the file system."""
+    with pytest.raises(ResolutionError):
+        shipped.get(M, version)
+    with pytest.raises(ResolutionError, match="is not a version"):
+        shipped.path(M, version)

@@ -227,12 +227,12 @@ def test_a_lock_file_linked_to_a_device(tmp_path: Path) -> None:
     (folder / "published.lock.json").symlink_to("/dev/zero")
     registry = Registry(tmp_path)
     diags, peak = peak_of(lambda: registry.check_locks("minimal"))
-    assert [d.code for d in diags] == ["E001"]
+    assert [d.code for d in diags] == ["L012"]
     assert "character device" in diags[0].message
     assert peak < 2 * MiB
     result = CliRunner().invoke(app, ["lock", "--rulesets", str(tmp_path)])
     assert result.exit_code == 1
-    assert "E001" in result.stderr
+    assert "L012" in result.stderr
     assert "Traceback" not in result.output
 
 
@@ -242,8 +242,8 @@ def test_a_lock_file_that_is_not_json(tmp_path: Path) -> None:
     shutil.copy(MINIMAL, folder / "1.0.0.yaml")
     (folder / "published.lock.json").write_text("{not json", encoding="utf-8")
     diags = Registry(tmp_path).check_locks("minimal")
-    assert [d.code for d in diags] == ["E001"]
-    assert "not valid JSON" in diags[0].message
+    assert [d.code for d in diags] == ["L012"]
+    assert "not readable JSON" in diags[0].message
 
 
 # -- assessments ---------------------------------------------------------------------------------

@@ -58,8 +58,9 @@ def test_replay_a_recorded_decision_replays_identically(version: str) -> None:
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_content_hash_ignores_layout_and_sees_every_parameter(version: str) -> None:
-    """Reordered keys, flow or block style and comments keep the hash; changing a parameter changes it."""
+def test_content_hash_ignores_layout_and_sees_every_parameter_criteria_order_and_condition_text(version: str) -> None:
+    """Reordered fields of an object, flow or block style and comments keep the hash; changing a
+    parameter, swapping two criteria or bracketing a condition (edits a decision shows) changes it."""
     _ok(props.check_hash_invariance(props.flatten(_ruleset(version)), props.search_settings(12)))
 
 

@@ -145,6 +145,29 @@ def test_attribution_catches_a_diff_that_forgets_new_criteria() -> None:
     assert "does not report" in violation.message
 
 
+def test_content_hash_check_catches_a_hash_blind_to_criteria_order_and_condition_text() -> None:
+    """The scheme-1 hash (sorted keys, conditions normalised) misses edits a decision shows: the check says so."""
+    import ast
+    import hashlib
+
+
+    def scheme_1(text: str) -> str:
+        def norm(value: object, key: str | None = None) -> object:
+            if isinstance(value, dict):
+                return {k: norm(v, k) for k, v in value.items()}
+            if isinstance(value, list):
+                return [norm(v) for v in value]
+            if key == "when" and isinstance(value, str):
+                return ast.unparse(ast.parse(value, mode="eval"))
+            return value
+        return hashlib.sha256(json.dumps(norm(yaml.safe_load(text)), sort_keys=True, default=str).encode()).hexdigest()
+
+    violation = props.check_hash_invariance(props.flatten(_v("3.0.1")), props.search_settings(10, shrink=False),
+                                            hash_fn=scheme_1)
+    assert violation is not None
+    assert "changes a decision's bytes but not the hash" in violation.message
+
+
 def test_content_hash_check_catches_a_hash_of_the_raw_text() -> None:
     """A 'content hash' of the raw YAML text changes with layout, which the check reports."""
     import hashlib

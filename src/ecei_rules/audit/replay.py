@@ -229,7 +229,7 @@ class _Rulesets:
             return self.by_hash[sha256], ""
         note = ""
         try:
-            ruleset = self.registry.get(methodology, version)
+            ruleset = self.registry.load(methodology, version)
             self.by_hash.setdefault(ruleset.sha256, ruleset)
             if ruleset.sha256 == sha256:
                 return ruleset, ""
@@ -241,7 +241,7 @@ class _Rulesets:
             self.scanned.add(methodology)
             try:
                 for other in self.registry.versions(methodology):
-                    r = self.registry.get(methodology, other)
+                    r = self.registry.load(methodology, other)
                     self.by_hash.setdefault(r.sha256, r)
             except (ResolutionError, RulesetError):
                 pass

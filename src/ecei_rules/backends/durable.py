@@ -53,7 +53,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Literal
 
-from ..engine.decision import Decision, Resolution
+from ..engine.decision import Decision, Resolution, given
 from ..engine.evaluate import evaluate as core_evaluate
 from ..engine.evaluate import validate_assessment
 from ..errors import AssessmentError, EceiRulesError, ResolutionError, RulesetError
@@ -814,7 +814,7 @@ def evaluate(ruleset: Ruleset, assessment: Any, *, resolution: Resolution | None
     facts.extend({"t": "acc", "n": s.node, "i": 0, "met": 0, "hi": 0} for s in plan.scores.values())
     result = runtime().run(plan.name, facts)
     return _assemble(plan, data, result.facts, result.fired,
-                     resolution or Resolution(method="given", reason="the caller chose this ruleset"))
+                     resolution or given(ruleset.published))
 
 
 def _assemble(plan: DurablePlan, data: Mapping[str, Any], facts: list[Fact], fired: list[str],
@@ -1044,7 +1044,7 @@ def cross_check_log(rows: Iterable[StoredRecord], registry: Registry, *,
             scanned.add(record.methodology)
             try:
                 for version in registry.versions(record.methodology):
-                    r = registry.get(record.methodology, version)
+                    r = registry.load(record.methodology, version)
                     by_hash.setdefault(r.sha256, r)
             except (ResolutionError, RulesetError):
                 pass

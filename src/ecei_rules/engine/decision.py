@@ -91,6 +91,19 @@ class Resolution(_Frozen):
     reason: str = Field(description="The reason in words.")
 
 
+#: The resolution of a decision whose caller passed the ruleset: checked against its methodology's
+#: published lock by a registry, or not (a file loaded by path, a draft): then the decision says so.
+GIVEN_PUBLISHED = Resolution.model_construct(method="given", reason="the caller chose this ruleset")
+GIVEN_UNPUBLISHED = Resolution.model_construct(
+    method="given", reason="the caller chose this ruleset, not a version checked against a published lock: "
+    "an unpublished decision, not an official label")
+
+
+def given(published: bool) -> Resolution:
+    """The default resolution of a decision under a ruleset the caller passed."""
+    return GIVEN_PUBLISHED if published else GIVEN_UNPUBLISHED
+
+
 class Decision(_Frozen):
     """The result of evaluating one assessment under one ruleset version."""
 

@@ -14,7 +14,7 @@ from ..errors import AssessmentError
 from ..logic import UNKNOWN
 from ..ruleset.load import Ruleset
 from ..ruleset.model import NONE_LABEL
-from .decision import Decision, Resolution
+from .decision import Decision, Resolution, given
 from .fast import FastGroup, absent_inputs, conjunction, run, score_value
 from .text import write
 
@@ -72,7 +72,8 @@ def evaluate(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessment, *,
         AssessmentError: the assessment does not match the version's declared inputs.
     """
     plan = ruleset.plan
-    return run(plan, plan.fast, dict(validated_data(ruleset, assessment)), ruleset.sha256, resolution or _GIVEN)
+    return run(plan, plan.fast, dict(validated_data(ruleset, assessment)), ruleset.sha256,
+               resolution or given(ruleset.published))
 
 
 def decision_text(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessment, *,
@@ -86,7 +87,7 @@ def decision_text(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessment, 
     plan = ruleset.plan
     data = None if isinstance(assessment, Assessment) else plan.validator.validate_unordered(assessment)
     env = dict(validated_data(ruleset, assessment)) if data is None else data
-    return write(plan.text, env, ruleset.sha256, resolution or _GIVEN)
+    return write(plan.text, env, ruleset.sha256, resolution or given(ruleset.published))
 
 
 def validated_data(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessment) -> Mapping[str, Any]:
@@ -97,9 +98,6 @@ def validated_data(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessment)
             return assessment.data
         return validate_assessment(ruleset, dict(assessment.data)).data
     return validate_assessment(ruleset, assessment).data
-
-
-_GIVEN = Resolution.model_construct(method="given", reason="the caller chose this ruleset")
 
 
 def decide_label(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessment) -> tuple[str, Any, Any]:

@@ -17,7 +17,7 @@ from ..logic import UNKNOWN, k_and, outcome
 from ..ruleset.load import Ruleset
 from ..ruleset.model import NONE_LABEL, RulesetDocument
 from .compile import GroupPlan, ScorePlan
-from .decision import CriterionResult, Decision, GroupResult, Resolution, ScoreResult, TierResult
+from .decision import CriterionResult, Decision, GroupResult, Resolution, ScoreResult, TierResult, given
 from .evaluate import _MISSING, Assessment, lookup, validated_data
 from .fast import validity
 
@@ -101,7 +101,7 @@ def evaluate_reference(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessm
     org_id = org.get("id") if isinstance(org, dict) else None
     return Decision.model_construct(
         methodology=doc.methodology, version=doc.version, ruleset_sha256=ruleset.sha256,
-        resolution=resolution or Resolution.model_construct(method="given", reason="the caller chose this ruleset"),
+        resolution=resolution or given(ruleset.published),
         organisation=org_id if isinstance(org_id, str) else None,
         label=label, valid_from=valid_from, valid_until=valid_until, validity_rule=rule_id,
         validity_inputs=validity_inputs,

@@ -23,7 +23,6 @@ from .._files import FileReadError, read_limited
 from .._yaml import MAX_BYTES, parse_yaml
 from ..engine.compile import Plan, build_plan
 from ..errors import Diagnostic, RulesetError, did_you_mean, pointer_join
-from .expr import normalize
 from .model import RulesetDocument
 
 #: Keys a version never inherits through ``extends``: they describe the version itself.
@@ -33,7 +32,6 @@ NOT_INHERITED = frozenset(
 )
 #: Keys that do not take part in the content hash (they decide nothing).
 NOT_HASHED = frozenset({"tests", "fixtures", "status", "extends"})
-_EXPRESSION_KEYS = frozenset({"when", "valid_from", "valid_until", "rule"})
 MAX_EXTENDS_DEPTH = 16
 #: What ``extends`` may name: a semantic version (the base is ``<version>.yaml`` beside the file).
 _VERSION = re.compile(r"(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)"
@@ -85,6 +83,9 @@ class Ruleset:
     path: Path | None
     plan: Plan = field(repr=False, compare=False)
     warnings: tuple[Diagnostic, ...] = ()
+    #: True for a version a registry handed out after checking it against its published lock;
+    #: a decision under any other (a file loaded by path, a draft) says it is unpublished.
+    published: bool = field(default=False, compare=False)
 
     @property
     def methodology(self) -> str:
@@ -378,19 +379,36 @@ class _Located:
         return loc.line, loc.column
 
 
-def _content_hash(doc: RulesetDocument) -> str:
+#: The content-hash scheme (recorded in lock files): 2 covers the order of every mapping and every
+#: expression as written, so that any edit that can change a decision's bytes changes the hash.
+HASH_SCHEME = 2
+_HASH_DOMAIN = b"ecei-rules ruleset content, scheme 2\n"
+
+
+def content_hash(doc: RulesetDocument) -> str:
+    """The content hash of a ruleset version: SHA-256 over everything a decision can depend on.
+
+    Hashed: the document as the model holds it (defaults left out; ``tests``, ``fixtures``,
+    ``status`` and ``extends`` left out, since they decide nothing), with every expression as
+    written (a decision carries its conditions as written) and, beside it, the order of the keys
+    of every mapping (a decision lists criteria, groups, scores and tiers in file order). Two
+    documents with the same hash therefore give the same decision bytes for every assessment.
+    """
     dumped = doc.model_dump(mode="python", exclude=set(NOT_HASHED), exclude_defaults=True)
+    orders: list[list[Any]] = []
 
-    def norm(value: Any, key: str | None = None) -> Any:
+    def walk(value: Any, pointer: str) -> None:
         if isinstance(value, dict):
-            return {k: norm(v, k) for k, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return [norm(v) for v in value]
-        if key in _EXPRESSION_KEYS and isinstance(value, str):
-            return normalize(value)
-        return value
+            if len(value) > 1:
+                orders.append([pointer, [str(k) for k in value]])
+            for k, v in value.items():
+                walk(v, pointer_join(pointer, str(k)))
+        elif isinstance(value, (list, tuple)):
+            for i, v in enumerate(value):
+                walk(v, pointer_join(pointer, i))
 
-    return sha256_hex(canonical_bytes(norm(dumped)))
+    walk(dumped, "")
+    return sha256_hex(_HASH_DOMAIN + canonical_bytes({"document": dumped, "order": orders}))
 
 
 def _build(raw: _Raw, path: Path | None) -> tuple[Ruleset | None, list[Diagnostic]]:
@@ -446,7 +464,7 @@ def _build(raw: _Raw, path: Path | None) -> tuple[Ruleset | None, list[Diagnosti
     diags.extend(_check_tests(doc, plan, raw.data, located))
     if any(d.severity == "error" for d in diags):
         return None, diags
-    ruleset = Ruleset(doc, _content_hash(doc), path, plan, tuple(d for d in diags if d.severity == "warning"))
+    ruleset = Ruleset(doc, content_hash(doc), path, plan, tuple(d for d in diags if d.severity == "warning"))
     return ruleset, diags
 
 

@@ -27,6 +27,7 @@ import json
 import random
 import subprocess
 import sys
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -38,6 +39,7 @@ import yaml
 from hypothesis import HealthCheck, Phase, Verbosity, find, settings
 from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample, Unsatisfiable
+from pydantic import BaseModel
 
 from .._canonical import canonical_bytes, to_json
 from ..engine.decision import Decision, Resolution
@@ -46,7 +48,7 @@ from ..engine.evaluate import lookup
 from ..errors import RulesetError
 from ..logic import UNKNOWN, k_and
 from ..ruleset.load import Ruleset, load_ruleset_text
-from ..ruleset.model import NONE_LABEL
+from ..ruleset.model import NONE_LABEL, RulesetDocument
 from .strategies import assessments, criterion_targets, field_at, set_at, value_for
 
 Evaluator = Callable[..., Decision]
@@ -146,6 +148,9 @@ def check_replay(ruleset: Ruleset, config: settings, evaluate: Evaluator = core_
         def get(self, methodology: str, version: str) -> Ruleset:
             return ruleset
 
+        def load(self, methodology: str, version: str) -> Ruleset:
+            return ruleset
+
     registry = _One(Path("."))
 
     def bad(data: dict[str, Any]) -> str | None:
@@ -160,14 +165,35 @@ def check_replay(ruleset: Ruleset, config: settings, evaluate: Evaluator = core_
 
 # -- content hash -------------------------------------------------------------------------------
 
-def _reformat(data: Any, rng: Any) -> Any:
+def _reformat(data: Any, rng: Any, annotation: Any = RulesetDocument) -> Any:
+    """A copy of a ruleset's data with the fields of every object (an approval, a criterion, an
+    input's spec) in a random order. The entries of a collection (criteria by id, parameters by
+    name) keep theirs: a decision lists them in file order, so the hash covers that order."""
     if isinstance(data, dict):
-        keys = list(data)
-        rng.shuffle(keys)
-        return {k: _reformat(data[k], rng) for k in keys}
+        model, entries = _shape(annotation)
+        if model is not None:
+            keys = list(data)
+            rng.shuffle(keys)
+            fields = model.model_fields
+            return {k: _reformat(data[k], rng, fields[k].annotation if k in fields else None) for k in keys}
+        return {k: _reformat(v, rng, entries) for k, v in data.items()}
     if isinstance(data, list):
-        return [_reformat(v, rng) for v in data]
+        _, items = _shape(annotation)
+        return [_reformat(v, rng, items) for v in data]
     return data
+
+
+def _shape(annotation: Any) -> tuple[Any, Any]:
+    """(the pydantic model an annotation names, or None; the annotation of its entries or items)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation, None
+    args = [a for a in typing.get_args(annotation) if a is not Ellipsis and a is not type(None)]
+    if typing.get_origin(annotation) in (dict, tuple, list):
+        return None, args[-1] if args else None
+    for arg in args:  # X | None, Annotated[X, ...]: the model among its members
+        if isinstance(arg, type) and issubclass(arg, BaseModel):
+            return arg, None
+    return None, None
 
 
 def _dump(data: Any, flow: bool | None, comments: bool) -> str:
@@ -196,7 +222,8 @@ def _hash_of(text: str) -> str:
 
 
 def check_hash_invariance(flat_text: str, config: settings, hash_fn: HashFn = _hash_of) -> Violation | None:
-    """Reformatting a (self-contained) ruleset keeps its hash; changing any parameter value changes it.
+    """Reformatting a (self-contained) ruleset keeps its hash; changing any parameter value changes it,
+    and so does any edit a decision shows: criteria in another order, a condition written otherwise.
 
     ``flat_text`` is a ruleset without ``extends`` (see :func:`flatten`).
     """
@@ -227,6 +254,9 @@ def check_hash_invariance(flat_text: str, config: settings, hash_fn: HashFn = _h
                 if digest == base:
                     return f"changing parameter {param} from {value} to {changed} does not change the hash"
                 break
+        for what, edited_text in _shown_edits(data, flow, comments):
+            if hash_fn(edited_text) == base:
+                return f"{what} changes a decision's bytes but not the hash"
         return None
 
     class _Named:
@@ -235,6 +265,25 @@ def check_hash_invariance(flat_text: str, config: settings, hash_fn: HashFn = _h
 
     return _search(strategy, bad, config, "content hash", _Named(),  # type: ignore[arg-type]
                    example=lambda d: {"seed": d[0], "flow_style": d[1], "comments": d[2], "parameter": d[3]})
+
+
+def _shown_edits(data: dict[str, Any], flow: bool | None, comments: bool) -> list[tuple[str, str]]:
+    """Edits that change what a decision shows without changing what it decides: the first two
+    criteria swapped (a decision lists criteria in file order), the first condition in brackets
+    (a decision carries each condition as written)."""
+    out: list[tuple[str, str]] = []
+    criteria = data.get("criteria", {})
+    ids = list(criteria)
+    if len(ids) >= 2:
+        swapped = copy.deepcopy(data)
+        order = [ids[1], ids[0], *ids[2:]]
+        swapped["criteria"] = {k: criteria[k] for k in order}
+        out.append((f"swapping criteria {ids[0]} and {ids[1]}", _dump(swapped, flow, comments)))
+    if ids and isinstance(criteria[ids[0]].get("when"), str):
+        bracketed = copy.deepcopy(data)
+        bracketed["criteria"][ids[0]]["when"] = f"({criteria[ids[0]]['when']})"
+        out.append((f"writing the condition of {ids[0]} in brackets", _dump(bracketed, flow, comments)))
+    return out
 
 
 def flatten(ruleset: Ruleset) -> str:
@@ -509,7 +558,7 @@ def verify_registry(registry: Any, *, max_examples: int = 100,
         versions = registry.versions(methodology)
         hash_config = search_settings(min(max_examples, 12))
         for version in versions:
-            r = registry.get(methodology, version)
+            r = registry.load(methodology, version)
             checks: list[tuple[str, Callable[[], Violation | None]]] = [
                 ("determinism", functools.partial(check_determinism, r, config)),
                 ("replay", functools.partial(check_replay, r, config)),
@@ -521,7 +570,7 @@ def verify_registry(registry: Any, *, max_examples: int = 100,
             for name, check in checks:
                 run(methodology, version, name, check)
         for old_v, new_v in itertools.pairwise(versions):
-            old, new = registry.get(methodology, old_v), registry.get(methodology, new_v)
+            old, new = registry.load(methodology, old_v), registry.load(methodology, new_v)
             pair = f"{old_v} -> {new_v}"
             run(methodology, pair, "bump honesty", functools.partial(check_bump_honesty, old, new, config))
             run(methodology, pair, "attribution", functools.partial(check_attribution, old, new, config))
