@@ -153,7 +153,8 @@ def evaluate(
     engine: Annotated[Engine, typer.Option("--engine", help="core, or durable: the independent durable-rules "
                                            "engine (needs ecei-rules[durable]).")] = Engine.core,
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Worker processes for a .jsonl batch "
-                                             "with --format json (default: one per core).")] = None,
+                                             "with --format json (default: one per core; capped by the "
+                                             "cores and the memory).")] = None,
 ) -> None:
     """Decide the label of each assessment and explain it (JSON Lines with --format json)."""
     if not assessment.exists():
