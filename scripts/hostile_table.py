@@ -223,7 +223,9 @@ def _areas_batch(tmp: Path) -> list[str]:
     _STATE["cpu"] = time.process_time()
     lines = list(decide_lines(read_assessments(path, raw=True), ResolverSpec(version="1.2.0"), jobs=1))
     memo = ruleset.plan.text.memo_bytes if hasattr(ruleset.plan.text, "memo_bytes") else None
-    return [f"{sum(not failed for _, failed in lines)}/40 decided", f"memo tables {memo} bytes"]
+    refused = sorted({json.loads(text)["error"]["code"] for text, failed in lines if failed})
+    return [f"{sum(not failed for _, failed in lines)}/40 decided", *(f"refused {c}" for c in refused),
+            f"memo tables {memo} bytes"]
 
 
 def _workers_for(requested: int) -> list[str]:
@@ -232,6 +234,87 @@ def _workers_for(requested: int) -> list[str]:
     workers, note = worker_count(requested)
     return [f"{workers} worker(s)" + (f": {note}" if note else "")]
 
+
+def _costly(condition: str, areas: str = "") -> str:
+    """The every-construct ruleset with criterion K3 replaced by ``condition`` (``areas``: extra
+    keys of the list's declaration, e.g. ``max_items: 2000``)."""
+    text = EVERY.read_text(encoding="utf-8").replace('    when: kpi["k3"]\n', f"    when: {json.dumps(condition)}\n")
+    return text.replace("  areas:\n    type: list\n", f"  areas:\n    type: list\n    {areas}\n" if areas else
+                        "  areas:\n    type: list\n")
+
+
+def _pattern(pattern: str, test_value: str | None = None) -> str:
+    text = EVERY.read_text(encoding="utf-8").replace('pattern: "[A-Z]{2}"', f"pattern: {json.dumps(pattern)}")
+    if test_value is not None:
+        text = text.replace("org: {id: T1, country: DE}", f"org: {{id: T1, country: {json.dumps(test_value)}}}")
+    return text
+
+
+def _evaluate(text: str, data: dict[str, Any]) -> list[str]:
+    from ecei_rules import evaluate
+    from ecei_rules.errors import AssessmentError
+    from ecei_rules.ruleset.load import load_ruleset_text
+
+    ruleset = load_ruleset_text(text)
+    _STATE["start"] = time.perf_counter()
+    _STATE["cpu"] = time.process_time()
+    try:
+        decision = evaluate(ruleset, data)
+    except AssessmentError as exc:
+        return _codes(exc.diagnostics)
+    return [f"decided: {decision.label}"]
+
+
+def _shipped_date(day: str) -> list[str]:
+    from ecei_rules import evaluate, load_ruleset
+    from ecei_rules.errors import AssessmentError
+
+    ruleset = load_ruleset(ROOT / "rulesets" / "ecei-labels" / "3.0.1.yaml")
+    data = json.loads((ROOT / "examples" / "gold-2021.json").read_text(encoding="utf-8"))
+    data.update(assessed_on=day, history=[])
+    _STATE["start"] = time.perf_counter()
+    _STATE["cpu"] = time.process_time()
+    try:
+        decision = evaluate(ruleset, data)
+    except AssessmentError as exc:
+        return _codes(exc.diagnostics)
+    return [f"decided: {decision.label}, valid until {decision.valid_until}"]
+
+
+def _wide(criteria: int, width: int, inputs: int) -> str:
+    lines = ["methodology: wide", "version: 1.0.0", "title: Wide", "status: draft", "effective_from: 2020-01-01",
+             "inputs:", "  assessed_on: {type: date, required: true}"]
+    lines += [f"  x{i}: {{type: integer}}" for i in range(inputs)]
+    lines.append("criteria:")
+    for c in range(criteria):
+        parts = [f"x{(c * width + j) % inputs} >= {j}" for j in range(width)]
+        lines += [f"  c{c}:", f"    title: C{c}", f"    when: {json.dumps(' and '.join(parts))}"]
+    lines += ["labels: [basic]", "tiers:", "  basic:", "    title: Basic",
+              "    requires: [" + ", ".join(f"c{c}" for c in range(criteria)) + "]",
+              "validity:", "  valid_from: assessed_on", "  rules:",
+              '    - {id: always, title: Two years, labels: [basic], valid_until: "month_end(assessed_on, 24)"}']
+    return "\n".join(lines) + "\n"
+
+
+def _durable(criteria: int, width: int, inputs: int) -> list[str]:
+    from ecei_rules.backends import durable
+    from ecei_rules.ruleset.load import load_ruleset_text
+
+    ruleset = load_ruleset_text(_wide(criteria, width, inputs))
+    data = {"assessed_on": "2021-01-01", **{f"x{i}": 100 for i in range(inputs)}}
+    _STATE["start"] = time.perf_counter()
+    _STATE["cpu"] = time.process_time()
+    try:
+        decision = durable.evaluate(ruleset, data)
+    except durable.DurableError as exc:
+        return [f"{type(exc).__name__}: {str(exc)[:70]}"]
+    return [f"decided: {decision.label} ({len(durable.compile_ruleset(ruleset).rules)} durable rules)"]
+
+
+AREA = {"kpi": "k1", "validated": False}
+NEAR_MISS = {"org": {"id": "T1", "country": "a" * 9_999 + "!"}, "assessed_on": "2021-03-15"}
+THREE_ANY = ("any(any(any(a.validated and b.validated and c.validated for c in areas) for b in areas) "
+             "for a in areas)")
 
 CASES: dict[str, Callable[[Path], list[str]]] = {
     "ruleset: billion laughs (alias bomb)": lambda t: _ruleset_text(t, _billion_laughs()),
@@ -292,6 +375,44 @@ CASES: dict[str, Callable[[Path], list[str]]] = {
     "batch: .jsonl link to /dev/urandom": lambda t: _assessment_file(_linked(t, "b.jsonl", "/dev/urandom")),
     "batch: 40 lines x 100,000 improvement areas": _areas_batch,
     "batch: --jobs 64 (workers started here)": lambda t: _workers_for(64),
+    # issue 20: the cost model
+    "cost: three nested any() over a 2,000-item list": lambda t: _ruleset_text(
+        t, _costly(THREE_ANY, "max_items: 2000")),
+    "cost: two nested loops over an undeclared (10,000) list": lambda t: _ruleset_text(
+        t, _costly("any(any(b.validated for b in areas) for a in areas)")),
+    "cost: exact sum of 10,000 quotients": lambda t: _ruleset_text(
+        t, _costly("sum(1 / months_between(assessed_on, h.valid_until) for h in history) > 1")),
+    "cost: two loops over 300 items (accepted), 300 items given": lambda t: _evaluate(
+        _costly("any(any(a.validated and b.validated for b in areas) for a in areas)", "max_items: 300"),
+        {"org": {"id": "T1", "country": "DE"}, "assessed_on": "2021-03-15", "areas": [AREA] * 300}),
+    "assessment: 10,001 items in a list (default bound)": lambda t: _evaluate(
+        EVERY.read_text(encoding="utf-8"),
+        {"org": {"id": "T1", "country": "DE"}, "assessed_on": "2021-03-15", "areas": [AREA] * 10_001}),
+    "assessment: 10,001-character string (default bound)": lambda t: _evaluate(
+        EVERY.read_text(encoding="utf-8"), {"org": {"id": "T" * 10_001, "country": "DE"}, "assessed_on": "2021-03-15"}),
+    # issue 20: patterns on RE2
+    "ruleset: pattern `(a+)+$`, embedded test of 41 characters": lambda t: _ruleset_text(
+        t, _pattern("(a+)+$", "a" * 40 + "!")),
+    "assessment: `(a+)+$` against 10,000 characters": lambda t: _evaluate(
+        _pattern("(a+)+$", "a" * 20), NEAR_MISS),
+    "assessment: `(.*a){20}` against 10,000 characters": lambda t: _evaluate(
+        _pattern("(.*a){20}", "a" * 20), NEAR_MISS),
+    "ruleset: pattern `a{4294967295}`": lambda t: _ruleset_text(t, _pattern("a{4294967295}")),
+    "ruleset: pattern with a backreference": lambda t: _ruleset_text(t, _pattern("(a)\\1")),
+    # issue 20: numbers and dates
+    "ruleset: parameter 2^53 + 1": lambda t: _ruleset_text(t, EVERY.read_text(encoding="utf-8").replace(
+        "k2_min: {value: 3,", "k2_min: {value: 9007199254740993,")),
+    "ruleset: `maximum: 1e300`": lambda t: _ruleset_text(t, EVERY.read_text(encoding="utf-8").replace(
+        "maximum: 4}", "maximum: 1e300}")),
+    "ruleset: parameter `1e999999999`": lambda t: _ruleset_text(t, EVERY.read_text(encoding="utf-8").replace(
+        "k2_min: {value: 3,", "k2_min: {value: 1e999999999,")),
+    "assessment: assessed_on 9998-01-15 (3.0.1, Gold otherwise)": lambda t: _shipped_date("9998-01-15"),
+    "assessment: assessed_on 9997-12-31 (3.0.1, the last that fits)": lambda t: _shipped_date("9997-12-31"),
+    # issue 20: the durable backend
+    "durable: 30 criteria, each a ten-way `and`": lambda t: _durable(30, 10, 20),
+    "durable: 300 criteria over 300 inputs": lambda t: _durable(300, 1, 300),
+    "durable: 100 criteria over 300 inputs (within limits)": lambda t: _durable(100, 1, 300),
+    "durable: 23 criteria, each a ten-way `and` (within limits)": lambda t: _durable(23, 10, 20),
 }
 
 _STATE: dict[str, Any] = {}

@@ -390,6 +390,10 @@ def record(
     methodology: Annotated[str, typer.Option("--methodology", "-m")] = DEFAULT_METHODOLOGY,
     version: Annotated[str | None, typer.Option("--version", "-v", help="Pin a version.")] = None,
     rulesets: RulesetsOption = None,
+    key: Annotated[Path | None, typer.Option("--key", help="Sign a checkpoint of the log (size, Merkle root, "
+                                             "time = the decision time) in each append's transaction with this "
+                                             "Ed25519 private key (PKCS#8 PEM); the first binds the log to it.")]
+    = None,
 ) -> None:
     """Decide each assessment and append its record to the log (one transaction per record)."""
     import datetime as dt
@@ -415,6 +419,9 @@ def record(
         _err().print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
     with store:
+        from .cli_proofs import attach_key
+
+        attach_key(store, key)
         for path in assessments:
             if not path.exists():
                 _err().print(f"[red]error:[/red] no such file: {path}")
@@ -511,6 +518,12 @@ def verify_command(
     expect_count: Annotated[int | None, typer.Option(
         "--expect-count", min=0, help="Log: the number of acknowledged records, kept outside the log: a finding if "
         "the log holds a different number.")] = None,
+    key: Annotated[Path | None, typer.Option(
+        "--key", help="Log: the signer's public key (PEM): every checkpoint must be signed by it and equal the log's "
+        "Merkle root at its size, and every record be covered by one (a re-hashed chain shows).")] = None,
+    since: Annotated[Path | None, typer.Option(
+        "--since", help="Log: a checkpoint kept outside the log ('ecei-rules checkpoint'): a finding unless the "
+        "log only grew since (its first records still have that checkpoint's Merkle root).")] = None,
     format: FormatOption = Format.text,
 ) -> None:
     """Verify a decision log (hashes, chain, order, and its end against --expect-head/--expect-count),
@@ -519,9 +532,9 @@ def verify_command(
     Exit 1 on findings or counterexamples, 2 on usage errors.
     """
     if target.is_dir():
-        if expect_head is not None or expect_count is not None:
-            _err().print("[red]error:[/red] --expect-head and --expect-count apply to a decision log, not to a "
-                         "rulesets directory")
+        if expect_head is not None or expect_count is not None or key is not None or since is not None:
+            _err().print("[red]error:[/red] --expect-head, --expect-count, --key and --since apply to a decision "
+                         "log, not to a rulesets directory")
             raise typer.Exit(2)
         _verify_rulesets(target, examples, out, format)
         return
@@ -532,11 +545,19 @@ def verify_command(
     from .audit.replay import verify
 
     rows, total = _log_rows(target)
+    proofs = None
+    if key is not None or since is not None:
+        from .cli_proofs import ProofChecks
+
+        proofs = ProofChecks(target, key, since)
     tick, done = _progress(total, "verifying")
     try:
         report = verify(rows, progress=tick, expect_head=expect_head, expect_count=expect_count)
     finally:
         done()
+    if proofs is not None:
+        proofs.run(report)
+        proofs.print_summary(format)
     _print_report(report, "verify", format)
     raise typer.Exit(0 if report.ok else 1)
 
@@ -713,7 +734,7 @@ def _register_plugins() -> None:
     """Commands that live in their own modules register themselves on ``app`` when imported."""
     import importlib
 
-    for name in ("cli_explain", "cli_impact", "cli_durable", "cli_repair"):
+    for name in ("cli_explain", "cli_impact", "cli_durable", "cli_repair", "cli_proofs"):
         try:
             importlib.import_module(f"{__package__}.{name}")
         except ModuleNotFoundError as exc:

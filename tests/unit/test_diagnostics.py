@@ -422,6 +422,16 @@ def test_e205_literal_out_of_range() -> None:
     assert where(d) == (str(BAD / "e205_literal_range.yaml"), 18, 20, "/criteria/score_ok/when")
 
 
+def test_e206_over_the_cost_budget() -> None:
+    """Three nested any() over a 2,000-item list: E206 at the outermost any(), naming the loops."""
+    # line 22 is "    when: any(any(any(...": column 11
+    d = single(BAD / "e206_cost_budget.yaml", "E206")
+    assert where(d) == (str(BAD / "e206_cost_budget.yaml"), 22, 11, "/criteria/score_ok/when")
+    assert "3 nested loops" in d.message
+    assert "(up to 2,000 items)" in d.message
+    assert "the budget is 10,000,000 (10^7)" in d.message
+
+
 # --------------------------------------------------------------------------------------------
 # E3xx: coverage and embedded tests
 # --------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -34,6 +34,12 @@ BUSY_TIMEOUT_MS = 60_000
 MMAP_BYTES = 1 << 31
 
 
+#: Called in each append's transaction, after its records are inserted and before COMMIT, with the
+#: connection and the new records; raising rolls the append back. Signed checkpoints use it
+#: (:func:`ecei_rules.audit.proofs.enable_checkpoints`), so records and their checkpoint commit together.
+AppendHook = Callable[[sqlite3.Connection, list[DecisionRecord]], None]
+
+
 class LogError(EceiRulesError):
     """The log cannot be opened or written."""
 
@@ -50,6 +56,8 @@ class StoredRecord(NamedTuple):
 
 class DecisionLog:
     """An append-only, hash-chained log of decision records in a SQLite file."""
+
+    before_commit: AppendHook | None = None
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -96,6 +104,8 @@ class DecisionLog:
                            (record.seq, record.hash, record.prev_hash, text))
                 prev = record.hash
                 out.append(record)
+            if self.before_commit is not None and out:
+                self.before_commit(db, out)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")

@@ -81,6 +81,7 @@ __all__ = [
     "CrossCheck",
     "DurableDecision",
     "DurableError",
+    "DurableLimitError",
     "DurableOutcome",
     "DurablePlan",
     "DurableUnavailableError",
@@ -103,7 +104,19 @@ _OPS = {">=": "$gte", ">": "$gt", "<=": "$lte", "<": "$lt", "!=": "$neq"}
 _NEGATED_OP = {">=": "<", ">": "<=", "<=": ">", "<": ">=", "==": "!=", "!=": "=="}
 _FLIPPED_OP = {">=": "<=", ">": "<", "<=": ">=", "<": ">", "==": "==", "!=": "!="}
 _AST_OPS = {ast.GtE: ">=", ast.Gt: ">", ast.LtE: "<=", ast.Lt: "<", ast.Eq: "==", ast.NotEq: "!="}
-_MAX_FIELDS = 240  # durable-rules allows 255 properties per fact
+#: At most this many inputs are read by durable-rules patterns (one property each of the input
+#: fact); a condition on a further input is decided by the interpreter. durable-rules 2.0.28
+#: fails to take a fact with about 65 such properties (error 303) and fails to create a
+#: ruleset testing some 200 (error 107).
+_MAX_FIELDS = 48
+#: The limits of what durable-rules 2.0.28 builds in bounded time, checked on the compiled rules
+#: before durable-rules sees them (:func:`check_limits`). Its alpha network keeps the equality
+#: tests under one test in a table of 512 buckets and loops forever when the table fills (a
+#: ruleset of 26 criteria with ten-way ``and`` needs 519 outcome nodes: it never returns), and
+#: the other tests under one test in a list of 128 (beyond it: error 107).
+MAX_EQUALITY_BRANCHES = 480
+MAX_OTHER_BRANCHES = 100
+MAX_RULES = 20_000
 
 
 def available() -> bool:
@@ -591,6 +604,73 @@ class _Compiler:
         )
 
 
+class DurableLimitError(DurableError):
+    """A ruleset is beyond what durable-rules can build in bounded time (see :func:`check_limits`);
+    raised before durable-rules is touched."""
+
+
+def _tests(pattern: Any) -> list[list[str]]:
+    """The alternatives of a pattern, each the list of its tests in order (``$and`` flattened,
+    ``$or`` one alternative per branch), every test as canonical JSON text."""
+    if isinstance(pattern, dict) and len(pattern) == 1:
+        (key, value), = pattern.items()
+        if key == "$and":
+            paths: list[list[str]] = [[]]
+            for part in value:
+                paths = [p + q for p in paths for q in _tests(part)]
+                if len(paths) > MAX_EQUALITY_BRANCHES:
+                    raise DurableLimitError(f"a durable-rules pattern has more than {MAX_EQUALITY_BRANCHES} "
+                                            "alternatives (an 'in' over more values, or 'or' inside 'and')")
+            return paths
+        if key == "$or":
+            return [p for part in value for p in _tests(part)]
+    return [[json.dumps(pattern, sort_keys=True, default=str)]]
+
+
+def _is_equality(test: str) -> bool:
+    value = json.loads(test)
+    return isinstance(value, dict) and len(value) == 1 and not next(iter(value)).startswith("$")
+
+
+def check_limits(plan: DurablePlan) -> None:
+    """Refuse (:class:`DurableLimitError`, naming what exceeded which limit) a compiled ruleset that
+    durable-rules 2.0.28 could not build or run in bounded time: more than :data:`MAX_RULES` rules,
+    or, in the network its patterns make (one branch per test, alternatives of an ``$or``
+    apart), a test followed by more than :data:`MAX_EQUALITY_BRANCHES` distinct equality tests or
+    :data:`MAX_OTHER_BRANCHES` other tests. Pure Python over the compiled rules: durable-rules
+    is not touched, and the work is linear in the size of the rules."""
+    name = f"{plan.ruleset.methodology} {plan.ruleset.version}"
+    if len(plan.rules) > MAX_RULES:
+        raise DurableLimitError(f"{name} compiles to {len(plan.rules):,} durable rules; the durable backend "
+                                f"builds at most {MAX_RULES:,}")
+    children: dict[tuple[str, ...], tuple[set[str], set[str]]] = {}
+    for rule in plan.rules:
+        for _, pattern in rule.frames:
+            try:
+                paths = _tests(pattern)
+            except DurableLimitError as exc:
+                raise DurableLimitError(f"{name}: {plan.notes.get(rule.name, rule.name)}: {exc}; the durable "
+                                        f"backend allows at most {MAX_EQUALITY_BRANCHES}") from None
+            for path in paths:
+                for depth, test in enumerate(path):
+                    equal, other = children.setdefault(tuple(path[:depth]), (set(), set()))
+                    (equal if _is_equality(test) else other).add(test)
+    for prefix, (equal, other) in children.items():
+        after = " and ".join(prefix) or "the start"
+        if len(equal) > MAX_EQUALITY_BRANCHES:
+            key = next(iter(json.loads(next(iter(equal)))))
+            what = ("outcome nodes (criteria, groups, scores, tiers and the parts of their conditions: each "
+                    "'and'/'or' operand and step is one)" if key == "n" else f"distinct values of '{key}'")
+            raise DurableLimitError(
+                f"{name} needs {len(equal):,} {what} tested after {after}; durable-rules 2.0.28 hangs beyond "
+                f"512, so the durable backend allows at most {MAX_EQUALITY_BRANCHES} (the core engine decides "
+                "this ruleset; split long 'and'/'or' chains into groups, or use fewer criteria)")
+        if len(other) > MAX_OTHER_BRANCHES:
+            raise DurableLimitError(
+                f"{name} needs {len(other):,} different comparisons or presence tests after {after}; "
+                f"durable-rules 2.0.28 fails beyond 128, so the durable backend allows at most {MAX_OTHER_BRANCHES}")
+
+
 def _constant_facts(fact: Fact) -> Callable[[Frames], list[Fact]]:
     def emit(frames: Frames) -> list[Fact]:
         return [dict(fact)]
@@ -647,12 +727,15 @@ def compile_ruleset(ruleset: Ruleset, *, overrides: Mapping[str, str] | None = N
 
     Raises:
         DurableUnavailableError: durable-rules is not installed.
+        DurableLimitError: the ruleset is beyond what durable-rules builds in bounded time
+            (:func:`check_limits`); checked before durable-rules is touched.
     """
     key = (ruleset.sha256, tuple(sorted((overrides or {}).items())))
     with _PLANS_LOCK:
         plan = _PLANS.get(key)
         if plan is None:
             plan = _Compiler(ruleset, dict(overrides or {})).compile()
+            check_limits(plan)  # before durable-rules sees the rules: what it cannot build is refused
             runtime().register(plan.name, plan.digest, plan.rules)
             _PLANS[key] = plan
     return plan

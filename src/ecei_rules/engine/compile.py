@@ -16,9 +16,12 @@ from fractions import Fraction
 from typing import Any
 
 from ..errors import did_you_mean, pointer_join
+from ..ruleset.cost import Costed, check_costs
+from ..ruleset.dates import DateBounds
 from ..ruleset.expr import BOOL, DATE, DEC, INT, STR, Compiled, Scope, Ty, compile_expression
 from ..ruleset.inputs import AssessmentValidator, Field, InputResolver
 from ..ruleset.model import NONE_LABEL, Criterion, Group, InputSpec, Parameter, RulesetDocument, Score, ValidityRule
+from ..ruleset.numbers import add_number_problems
 from .decision import ParameterUse
 from .fast import FastPlan
 from .text import TextPlan
@@ -123,8 +126,34 @@ def param_type(p: Parameter) -> Ty:
     if isinstance(v, dt.date):
         return DATE
     if isinstance(v, tuple):
-        return Ty("list", item=STR)
+        return Ty("list", item=STR, size=len(v))
     return STR
+
+
+def _date_bounds(doc: RulesetDocument, root: Field, add: Any) -> None:
+    """Bound every date input that month_end shifts (see :mod:`ecei_rules.ruleset.dates`)."""
+    bounds = DateBounds(root, {name: p.value for name, p in doc.parameters.items()}, add)
+    for cid, crit in doc.criteria.items():
+        bounds.expression(crit.when, pointer_join("/criteria", cid, "when"))
+    bounds.expression(doc.validity.valid_from, "/validity/valid_from")
+    for i, rule in enumerate(doc.validity.rules):
+        base = pointer_join("/validity/rules", i)
+        if rule.when is not None:
+            bounds.expression(rule.when, pointer_join(base, "when"))
+        bounds.expression(rule.valid_until, pointer_join(base, "valid_until"))
+
+    def checks(f: Field, pointer: str) -> None:
+        if f.kind == "object":
+            for i, check in enumerate(f.spec.checks):
+                bounds.expression(check.rule, pointer_join(pointer, "checks", i, "rule"), f.fields)
+            for name, sub in f.fields.items():
+                checks(sub, pointer_join(pointer, "fields", name))
+        elif f.kind == "list" and f.items is not None:
+            checks(f.items, pointer_join(pointer, "items"))
+
+    for name, f in root.fields.items():
+        checks(f, pointer_join("/inputs", name))
+    bounds.apply()
 
 
 def build_plan(doc: RulesetDocument) -> tuple[Plan | None, list[Problem]]:
@@ -166,21 +195,28 @@ def build_plan(doc: RulesetDocument) -> tuple[Plan | None, list[Problem]]:
             pointer, 0, "compare it, e.g. x >= params.minimum" if want.kind == "boolean" else None)
         return None
 
-    # consistency checks of object inputs, compiled in the object's own scope
-    def object_checks(f: Field, pointer: str) -> None:
+    costed: list[Costed] = []  # every compiled condition with how often a decision may run it
+
+    # consistency checks of object inputs, compiled in the object's own scope; a check of an
+    # object inside lists runs once per item
+    def object_checks(f: Field, pointer: str, runs: int = 1, why: str = "") -> None:
         if f.kind == "object":
             for i, check in enumerate(f.spec.checks):
                 sc = Scope(inputs={k: sub.ty() for k, sub in f.fields.items()}, params=params)
-                c = compile_at(check.rule, pointer_join(pointer, "checks", i, "rule"), BOOL, sc)
+                where = pointer_join(pointer, "checks", i, "rule")
+                c = compile_at(check.rule, where, BOOL, sc)
                 if check.field is not None and check.field not in f.fields:
                     add("E104", f"unknown field '{check.field}'", pointer_join(pointer, "checks", i, "field"),
                         None, did_you_mean(check.field, f.fields))
                 if c is not None:
                     f.checks.append((c, check.message, check.field))
+                    costed.append(Costed(where, c, runs, why))
             for name, sub in f.fields.items():
-                object_checks(sub, pointer_join(pointer, "fields", name))
+                object_checks(sub, pointer_join(pointer, "fields", name), runs, why)
         elif f.kind == "list" and f.items is not None:
-            object_checks(f.items, pointer_join(pointer, "items"))
+            step = f"once per item of {pointer} (up to {f.max_items:,})"
+            object_checks(f.items, pointer_join(pointer, "items"), runs * max(f.max_items, 1),
+                          f"{why} and {step}" if why else step)
 
     for name, f in root.fields.items():
         object_checks(f, pointer_join("/inputs", name))
@@ -199,6 +235,7 @@ def build_plan(doc: RulesetDocument) -> tuple[Plan | None, list[Problem]]:
     for cid, crit in doc.criteria.items():
         c = compile_at(crit.when, pointer_join("/criteria", cid, "when"), BOOL)
         if c is not None:
+            costed.append(Costed(pointer_join("/criteria", cid, "when"), c))
             uses = tuple(parameter_use(n, doc.parameters[n]) for n in sorted(c.params))
             criteria.append(CriterionPlan(cid, crit, c, tuple(sorted(c.reads)), uses))
 
@@ -299,6 +336,8 @@ def build_plan(doc: RulesetDocument) -> tuple[Plan | None, list[Problem]]:
         until = compile_at(rule.valid_until, pointer_join(base, "valid_until"), DATE, label_scope)
         if until is not None and (rule.when is None or when is not None):
             rules.append(RulePlan(rule, when, until))
+        costed.extend(Costed(pointer_join(base, key), c) for key, c in (("when", when), ("valid_until", until))
+                      if c is not None)
         if rule.when is None:
             covered.update(rule.labels)
     for label in labels:
@@ -306,6 +345,12 @@ def build_plan(doc: RulesetDocument) -> tuple[Plan | None, list[Problem]]:
             add("E301", f"no validity rule without 'when' covers the label '{label}', so its validity could "
                 "be undecided", "/validity/rules", None, "end the list with a rule that has no 'when'")
 
+    if valid_from is not None:
+        costed.append(Costed("/validity/valid_from", valid_from))
+    for cp in check_costs(costed):
+        add("E206", cp.message, cp.pointer, cp.offset, cp.suggestion)
+    add_number_problems(doc, add)
+    _date_bounds(doc, root, add)
     if problems or valid_from is None:
         return None, problems
     plan = Plan(doc, root, AssessmentValidator(root), criteria, composites, valid_from, rules, kinds)

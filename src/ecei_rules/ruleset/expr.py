@@ -20,6 +20,7 @@ validity rules ``label`` (the decided label). See :data:`FUNCTIONS` for the func
 from __future__ import annotations
 
 import ast
+import dataclasses
 import datetime as dt
 import operator
 from collections.abc import Callable, Mapping
@@ -78,6 +79,7 @@ class Ty:
     item: Ty | None = None  # list item type
     fields: Mapping[str, Ty] | None = None  # object fields (also catalogue maps: key -> type)
     catalogue: str | None = None  # string: an id of this catalogue; map: keyed by its ids
+    size: int | None = None  # list: the most items it can hold (declared, or the language default)
 
     def describe(self) -> str:
         """Human name of the type."""
@@ -121,6 +123,18 @@ class Compiled:
     path: str | None = None  # when the expression is a pure path from a root input
     const: bool = False
     keys: tuple[str, ...] | None = None  # the keys of that path, to read it in one step
+    cost: int = 1  # the worst-case steps of one evaluation (see ecei_rules.ruleset.cost)
+    loops: tuple[Loop, ...] = ()  # the nested loops that make up the largest part of that cost
+
+
+@dataclass(frozen=True)
+class Loop:
+    """A loop of a condition (an aggregate over a list), for the cost model's messages."""
+
+    function: str  # any, all, count, ...
+    source: str  # the text of the list looped over
+    size: int  # the most items of that list
+    offset: int  # where the call starts in the condition text
 
 
 @dataclass
@@ -203,6 +217,7 @@ class _Compiler:
         self.scope = scope
         self.errors: list[ExprError] = []
         self.locals: dict[str, Ty] = {}
+        self.costs: list[list[Any]] = []  # per node being compiled: [cost of its parts, costliest loops]
         self.line_starts = [0]
         for i, ch in enumerate(text):
             if ch == "\n":
@@ -236,14 +251,31 @@ class _Compiler:
         method = getattr(self, "c_" + type(node).__name__, None)
         if method is None:
             return self.error(node, "E202", _forbidden_message(node))
-        result: Compiled = method(node)
+        # the cost of a node: one step, plus what its parts cost (an aggregate multiplies its
+        # body by the size of its list, see aggregate)
+        self.costs.append([0, ()])
+        try:
+            result: Compiled = method(node)
+        finally:
+            inner, loops = self.costs.pop()
+        result.cost = 1 + inner
+        result.loops = loops
+        self.charge(result.cost, loops)
         return result
+
+    def charge(self, cost: int, loops: tuple[Loop, ...]) -> None:
+        """Add ``cost`` to the node being compiled; keep the costliest chain of loops."""
+        if self.costs:
+            frame = self.costs[-1]
+            frame[0] += cost
+            if loops and (not frame[1] or _chain_cost(loops) > _chain_cost(frame[1])):
+                frame[1] = loops
 
     def value(self, node: ast.AST) -> Compiled:
         """Compile a node used as a value: a pure path becomes a read."""
         c = self.compile(node)
         if c.path is not None:
-            return Compiled(c.ty, c.fn, c.reads | {c.path}, c.params, None, c.const)
+            return Compiled(c.ty, c.fn, c.reads | {c.path}, c.params, None, c.const, cost=c.cost, loops=c.loops)
         return c
 
     # -- leaves ----------------------------------------------------------------------------
@@ -423,6 +455,7 @@ class _Compiler:
                 return _UNKNOWN_FN
             if b.ty.item is not None and not _comparable(a.ty, b.ty.item, equality=True):
                 self.error(an, "E204", f"'{self.source(an)}' ({a.ty.describe()}) cannot be in a {b.ty.describe()}")
+            self.charge(b.ty.size if b.ty.size is not None else 1, ())  # a look through the list
             if isinstance(op, ast.In):
                 return lambda env: contains(af(env), bf(env))
             return lambda env: k_not(contains(af(env), bf(env)))
@@ -467,12 +500,14 @@ class _Compiler:
             return x if x is not UNKNOWN and compare("==", x, y) is True else UNKNOWN
 
         ty = body.ty if body.ty.kind != "any" else orelse.ty
+        if ty.kind == "list":
+            ty = dataclasses.replace(ty, size=max(body.ty.size or 0, orelse.ty.size or 0))
         return Compiled(ty, fn, test.reads | body.reads | orelse.reads, test.params | body.params | orelse.params)
 
     def c_List(self, node: ast.List | ast.Tuple) -> Compiled:
         elts = [self.value(e) for e in node.elts]
         if not elts:
-            return Compiled(Ty("list", item=ANY), _const(()), frozenset(), frozenset(), const=True)
+            return Compiled(Ty("list", item=ANY, size=0), _const(()), frozenset(), frozenset(), const=True)
         for e, en in zip(elts, node.elts, strict=True):
             if not e.const:
                 return self.error(en, "E202", "a list literal may hold only literal values")
@@ -480,7 +515,8 @@ class _Compiler:
         if len(kinds) > 1:
             return self.error(node, "E204", "a list literal must hold values of one type")
         values = tuple(e.fn({}) for e in elts)
-        return Compiled(Ty("list", item=elts[0].ty), _const(values), frozenset(), frozenset(), const=True)
+        return Compiled(Ty("list", item=elts[0].ty, size=len(values)), _const(values), frozenset(), frozenset(),
+                        const=True)
 
     def c_Tuple(self, node: ast.Tuple) -> Compiled:
         return self.c_List(node)
@@ -589,6 +625,7 @@ class _Compiler:
                               "not a list to loop over")
         item_ty = source.ty.item or ANY
         self.locals[var] = item_ty
+        self.costs.append([0, ()])  # the body, run once per item: costed apart, then multiplied
         try:
             filters = [self.value(c) for c in comp.ifs]
             for f, fnode in zip(filters, comp.ifs, strict=True):
@@ -596,6 +633,15 @@ class _Compiler:
             elt = self.value(gen.elt)
         finally:
             del self.locals[var]
+            body, inner = self.costs.pop()
+        size = source.ty.size if source.ty.size is not None else 1
+        per_item = 2 + body  # the item's row and its share of the fold, and the body
+        if name == "sum" and any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.Div) for n in ast.walk(gen.elt)):
+            # an exact sum of quotients: each term may widen the denominator, so adding one
+            # costs in proportion to the terms before it
+            per_item *= max(size, 1)
+        loop = Loop(name, self.source(comp.iter), size, self.offset(node))
+        self.charge(size * per_item, (loop, *inner))
         reads = source.reads | elt.reads | _union(f.reads for f in filters)
         params = source.params | elt.params | _union(f.params for f in filters)
         src, efn = source.fn, elt.fn
@@ -690,6 +736,14 @@ def _safe_month_end(d: dt.date, n: int) -> Any:
         return month_end(d, n)
     except OverflowError:
         return UNKNOWN
+
+
+def _chain_cost(loops: tuple[Loop, ...]) -> int:
+    """The product of the sizes of a chain of nested loops."""
+    product = 1
+    for loop in loops:
+        product *= max(loop.size, 1)
+    return product
 
 
 def _union(sets: Any) -> frozenset[str]:
@@ -838,6 +892,7 @@ def compile_expression(text: str, scope: Scope) -> tuple[Compiled | None, list[E
     compiled = compiler.value(tree)
     shift = lead - len(WRAP)
     errs = [ExprError(e.code, e.message, max(e.offset + shift, 0), e.suggestion) for e in compiler.errors]
+    compiled.loops = tuple(dataclasses.replace(loop, offset=max(loop.offset + shift, 0)) for loop in compiled.loops)
     return (None if errs else compiled), errs
 
 

@@ -20,10 +20,12 @@ from .._canonical import MAX_SIGNIFICANT_DIGITS, significant_digits
 from ..errors import Diagnostic, did_you_mean, pointer_join
 from .expr import ANY, BOOL, DATE, DEC, INT, STR, Compiled, Ty
 from .model import BASE_TYPES, Catalogue, InputSpec
+from .patterns import Pattern, compile_pattern
 
 MAX_INTEGER = 2**53 - 1
+#: The language defaults for strings and lists that declare no ``max_length`` / ``max_items``.
 MAX_STRING = 10_000
-MAX_ITEMS = 100_000
+MAX_ITEMS = 10_000
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -37,13 +39,26 @@ class Field:
     fields: dict[str, Field] = field(default_factory=dict)
     items: Field | None = None
     entries: dict[str, Field] = field(default_factory=dict)  # map: key -> value field
-    pattern: re.Pattern[str] | None = None
+    pattern: Pattern | None = None
     catalogue_ids: tuple[str, ...] = ()
     checks: list[tuple[Compiled, str, str | None]] = field(default_factory=list)
+    #: dates: the earliest and latest a value may be, when the ruleset's month_end calls shift it
+    date_range: tuple[dt.date, dt.date] | None = None
+    date_shift: tuple[int, int] = (0, 0)  # the fewest and the most months month_end adds to it
 
     @property
     def required(self) -> bool:
         return self.spec.required
+
+    @property
+    def max_items(self) -> int:
+        """The most items a list may hold: declared, or the language default."""
+        return self.spec.max_items if self.spec.max_items is not None else MAX_ITEMS
+
+    @property
+    def max_length(self) -> int:
+        """The most characters a string may hold: declared, or the language default."""
+        return self.spec.max_length if self.spec.max_length is not None else MAX_STRING
 
     def ty(self) -> Ty:
         """The static type of this field in conditions."""
@@ -61,7 +76,7 @@ class Field:
         if self.kind == "enum":
             return Ty("string", values=tuple(self.spec.values or ()))
         if self.kind == "list":
-            return Ty("list", item=self.items.ty() if self.items else ANY)
+            return Ty("list", item=self.items.ty() if self.items else ANY, size=self.max_items)
         if self.kind == "object":
             return Ty("object", fields={k: f.ty() for k, f in self.fields.items()})
         if self.kind == "map":
@@ -106,7 +121,7 @@ class InputResolver:
         if kind == "enum" and not base.values:
             self.problem("E102", "an enum needs 'values'", pointer)
         if base.pattern is not None:
-            out.pattern = re.compile(base.pattern)
+            out.pattern = compile_pattern(base.pattern)  # checked by the model: RE2 compiles it
         if base.catalogue is not None:
             if base.catalogue not in self.catalogues:
                 self.problem("E107", f"unknown catalogue '{base.catalogue}'", pointer_join(pointer, "catalogue"),
@@ -142,6 +157,10 @@ class InputResolver:
             self.problem("E103", "only lists may declare a default ([])", pointer_join(pointer, "default"))
         if kind not in ("integer", "decimal") and (base.minimum is not None or base.maximum is not None):
             self.problem("E103", f"minimum and maximum apply to numbers, not to {kind}", pointer)
+        if kind != "list" and base.max_items is not None:
+            self.problem("E103", f"max_items applies to lists, not to {kind}", pointer_join(pointer, "max_items"))
+        if kind not in ("string", "enum") and base.max_length is not None:
+            self.problem("E103", f"max_length applies to strings, not to {kind}", pointer_join(pointer, "max_length"))
         return out
 
 
@@ -266,18 +285,19 @@ class AssessmentValidator:
             if isinstance(v, dt.datetime):
                 return self._err(diags, "A003", p, "expected a date (YYYY-MM-DD), got a date and time")
             if isinstance(v, dt.date):
-                return v
+                return self._in_calendar(f, v, p, diags)
             if not isinstance(v, str) or not _DATE.match(v):
                 return self._err(diags, "A003", p, f"expected a date (YYYY-MM-DD), got {_show(v)}")
             try:
-                return dt.date.fromisoformat(v)
+                day = dt.date.fromisoformat(v)
             except ValueError:
                 return self._err(diags, "A004", p, f"{_show(v)} is not a calendar date")
+            return self._in_calendar(f, day, p, diags)
         if kind in ("string", "enum"):
             if not isinstance(v, str):
                 return self._err(diags, "A003", p, f"expected a string, got {_show(v)}")
-            if len(v) > MAX_STRING:
-                return self._err(diags, "A004", p, f"the string is longer than {MAX_STRING} characters")
+            if len(v) > f.max_length:
+                return self._err(diags, "A004", p, f"the string is longer than {f.max_length} characters")
             if kind == "enum" and v not in (f.spec.values or ()):
                 return self._err(diags, "A004", p, f"{_show(v)} is not one of: {', '.join(f.spec.values or ())}",
                                  did_you_mean(v, f.spec.values or ()))
@@ -290,8 +310,8 @@ class AssessmentValidator:
         if kind == "list":
             if not isinstance(v, list):
                 return self._err(diags, "A003", p, f"expected a list, got {_show(v)}")
-            if len(v) > MAX_ITEMS:
-                return self._err(diags, "A004", p, f"the list has more than {MAX_ITEMS} items")
+            if len(v) > f.max_items:
+                return self._err(diags, "A004", p, f"the list has more than {f.max_items} items")
             out = []
             ok = True
             assert f.items is not None
@@ -344,6 +364,18 @@ class AssessmentValidator:
                     ok = False
             return result if ok else _ABSENT
         return v
+
+    def _in_calendar(self, f: Field, day: dt.date, p: Path, diags: list[Diagnostic]) -> Any:
+        if f.date_range is None or f.date_range[0] <= day <= f.date_range[1]:
+            return day
+        low, high = f.date_shift
+        if day > f.date_range[1]:
+            return self._err(diags, "A004", p, f"the date {day.isoformat()} is too late for this version: its "
+                             f"rules count up to {high} months after it (month_end), past 9999-12-31; "
+                             f"the latest date they can take is {f.date_range[1].isoformat()}")
+        return self._err(diags, "A004", p, f"the date {day.isoformat()} is too early for this version: its "
+                         f"rules count back {-low} months from it (month_end), before 0001-01-01; "
+                         f"the earliest date they can take is {f.date_range[0].isoformat()}")
 
     def _range(self, f: Field, v: int | Decimal, p: Path, diags: list[Diagnostic]) -> Any:
         lo, hi = f.spec.minimum, f.spec.maximum
@@ -420,20 +452,27 @@ def _checker(f: Field) -> Checker:
         return decimal
     if kind == "date":
         dates: dict[str, Any] = {}  # a string's result, remembered
+        bounds = f.date_range
+
+        def parsed(v: Any) -> Any:
+            day = _date(v)
+            if bounds is not None and day is not _FAIL and not bounds[0] <= day <= bounds[1]:
+                return _FAIL
+            return day
 
         def date(v: Any, p: Path, ig: list[str] | None) -> Any:
             if v.__class__ is str:
                 found = dates.get(v)
                 if found is None:
-                    found = _date(v)
+                    found = parsed(v)
                     if len(dates) < MEMO_LIMIT and len(v) <= MEMO_DATE_CHARS:
                         dates[v] = found
                 return found
             if isinstance(v, dt.datetime):
                 return _FAIL
             if isinstance(v, dt.date):
-                return v
-            return _date(v)
+                return v if bounds is None or bounds[0] <= v <= bounds[1] else _FAIL
+            return parsed(v)
 
         date.memo = dates  # type: ignore[attr-defined]
         return date
@@ -442,9 +481,10 @@ def _checker(f: Field) -> Checker:
         enum = kind == "enum"
         pattern = f.pattern
         ids = f.catalogue_ids if f.spec.catalogue else None
+        longest = f.max_length
 
         def string(v: Any, p: Path, ig: list[str] | None) -> Any:
-            if not isinstance(v, str) or len(v) > MAX_STRING or (enum and v not in values):
+            if not isinstance(v, str) or len(v) > longest or (enum and v not in values):
                 return _FAIL
             if (pattern is not None and not pattern.fullmatch(v)) or (ids is not None and v not in ids):
                 return _FAIL
@@ -454,9 +494,10 @@ def _checker(f: Field) -> Checker:
     if kind == "list":
         assert f.items is not None
         item = _checker(f.items)
+        most = f.max_items
 
         def items(v: Any, p: Path, ig: list[str] | None) -> Any:
-            if not isinstance(v, list) or len(v) > MAX_ITEMS:
+            if not isinstance(v, list) or len(v) > most:
                 return _FAIL
             out = []
             for i, x in enumerate(v):
@@ -571,16 +612,16 @@ def _generate(root: Field) -> tuple[Callable[[Any], Any], str]:
             return [f"{x} = {obj(sub)}({x})", f"if {x} is F:", "    return F"]
         if kind == "list" and sub.items is not None:
             item, done = f"{x}i", f"{x}o"
-            lines = [f"if {x}.__class__ is not list or len({x}) > {MAX_ITEMS}:", "    return F",
+            lines = [f"if {x}.__class__ is not list or len({x}) > {int(sub.max_items)}:", "    return F",
                      f"{done} = []", f"for {item} in {x}:", f"    if {item} is None:", "        return F"]
             lines += ["    " + line for line in leaf(sub.items, item)]
             return [*lines, f"    {done}.append({item})", f"{x} = {done}"]
         if kind in ("string", "enum"):
-            out = [f"if {x}.__class__ is not str or len({x}) > {MAX_STRING}:", "    return F"]
+            out = [f"if {x}.__class__ is not str or len({x}) > {int(sub.max_length)}:", "    return F"]
             if kind == "enum":
                 out += [f"if {x} not in {const('V', frozenset(sub.spec.values or ()))}:", "    return F"]
             if sub.pattern is not None:
-                out += [f"if {const('P', sub.pattern)}.fullmatch({x}) is None:", "    return F"]
+                out += [f"if not {const('P', sub.pattern)}.fullmatch({x}):", "    return F"]
             if sub.spec.catalogue:
                 out += [f"if {x} not in {const('I', frozenset(sub.catalogue_ids))}:", "    return F"]
             return out
@@ -659,8 +700,10 @@ def _schema(f: Field) -> dict[str, Any]:
             out["enum"] = list(f.catalogue_ids)
         if spec.pattern:
             out["pattern"] = f"^(?:{spec.pattern})$"
+        out["maxLength"] = f.max_length
     elif kind == "list":
         out["type"] = "array"
+        out["maxItems"] = f.max_items
         if f.items is not None:
             out["items"] = _schema(f.items)
         if spec.default == []:

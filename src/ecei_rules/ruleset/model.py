@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import re
 from decimal import Decimal
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints, field_validator, model_validator
+
+from .patterns import pattern_problem
 
 Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 MethodologyId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")]
@@ -70,7 +71,18 @@ class InputSpec(_Model):
     minimum: Decimal | int | None = Field(default=None, description="Smallest allowed value (numbers).")
     maximum: Decimal | int | None = Field(default=None, description="Largest allowed value (numbers).")
     values: Seq[str] | None = Field(default=None, description="The allowed values of an enum.")
-    pattern: str | None = Field(default=None, description="A regular expression a string must match entirely.")
+    pattern: str | None = Field(
+        default=None, description="A regular expression (RE2 syntax) a string must match entirely."
+    )
+    max_length: int | None = Field(
+        default=None, ge=0, le=100_000,
+        description="Strings: the most characters a value may have (default 10,000; at most 100,000).",
+    )
+    max_items: int | None = Field(
+        default=None, ge=0, le=100_000,
+        description="Lists: the most items a value may have (default 10,000; at most 100,000). Conditions "
+        "that loop over the list are costed with this bound.",
+    )
     catalogue: str | None = Field(
         default=None,
         description="For strings: the value must be an item id of this catalogue. For maps: keys are its item ids.",
@@ -83,10 +95,9 @@ class InputSpec(_Model):
     @classmethod
     def _pattern_compiles(cls, value: str | None) -> str | None:
         if value is not None:
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"the pattern does not compile: {exc}") from None
+            problem = pattern_problem(value)
+            if problem is not None:
+                raise ValueError(problem)
         return value
 
 

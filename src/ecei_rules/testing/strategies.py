@@ -242,7 +242,9 @@ class _Builder:
             if f.catalogue_ids:
                 return st.sampled_from(list(f.catalogue_ids))
             if f.pattern is not None:
-                return st.from_regex(f.pattern, fullmatch=True).filter(lambda s: len(s) <= 40)
+                pattern = f.pattern  # RE2 decides; hypothesis draws from the same text read as Python's re
+                return st.from_regex(pattern.text, fullmatch=True).filter(
+                    lambda s: len(s) <= 40 and pattern.fullmatch(s))
             return st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-", min_size=1, max_size=12)
         if kind == "list":
             assert f.items is not None

@@ -1,0 +1,253 @@
+"""``ecei-rules keygen``, ``checkpoint``, ``receipt`` and ``check-receipt``; the helpers behind
+``record --key`` and ``verify --key/--since``.
+
+Exit codes: 0 success; 1 a finding (a receipt that does not check, no checkpoint to give), with a
+one-line cause; 2 usage errors and unreadable files (a missing or wrong key file, a file that is
+not JSON or not a receipt or checkpoint). No bad file ends in a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+
+from .cli import Format, _console, _err, app
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    from .audit.log import DecisionLog
+    from .audit.replay import AuditReport
+
+
+def _usage(message: str) -> NoReturn:
+    _err().print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def _finding(message: str) -> NoReturn:
+    _console().print(f"[red]FAIL[/red] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(1)
+
+
+def _public_key(path: Path) -> Ed25519PublicKey:
+    from .audit.checkpoint import KeyFileError, load_public_key
+
+    try:
+        return load_public_key(path)
+    except KeyFileError as exc:
+        _usage(str(exc))
+
+
+def _json_file(path: Path, what: str) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        _usage(f"{path}: cannot read the {what} ({getattr(exc, 'strerror', None) or exc})")
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        _usage(f"{path}: the {what} is not JSON ({str(exc)[:120]})")
+
+
+def _write(document: dict[str, Any], out: Path | None) -> None:
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    if out is None:
+        print(text, end="")
+        return
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        _usage(f"{out}: cannot write ({exc.strerror or exc})")
+
+
+def _state(log: Path) -> Any:
+    from .audit.log import LogError
+    from .audit.proofs import read_state
+
+    if not log.exists():
+        _usage(f"no such log: {log}")
+    try:
+        return read_state(log)
+    except LogError as exc:
+        _usage(str(exc))
+
+
+# --- record --key -----------------------------------------------------------------------------
+
+
+def attach_key(store: DecisionLog, key: Path | None) -> None:
+    """For ``record --key``: sign a checkpoint in every append's transaction. Without a key, a log
+    bound to one is refused (its records would have no checkpoint). Exits 2 on problems."""
+    from .audit.checkpoint import KeyFileError, Signer
+    from .audit.log import LogError
+    from .audit.proofs import bound_key_id, enable_checkpoints
+
+    try:
+        if key is None:
+            bound = bound_key_id(store.path)
+            if bound is not None:
+                _usage(f"{store.path} is bound to signing key {bound[:16]}…: record with --key PRIVATE.pem, so "
+                       "each append is signed (records without a checkpoint show in verify --key)")
+            return
+        enable_checkpoints(store, Signer.from_file(key))
+    except (KeyFileError, LogError) as exc:
+        _usage(str(exc))
+
+
+# --- verify --key / --since -------------------------------------------------------------------
+
+
+class ProofChecks:
+    """What ``verify --key/--since`` checks besides the chain, loaded before the chain is read."""
+
+    def __init__(self, target: Path, key: Path | None, since: Path | None) -> None:
+        from .audit.checkpoint import Checkpoint, CheckpointError
+
+        if target.suffix == ".jsonl" and key is not None:
+            _usage("--key checks the checkpoints stored in a SQLite log; a JSONL export holds none "
+                   "(verify the export with --since, or the log itself with --key)")
+        self.public_key = _public_key(key) if key is not None else None
+        self.kept: Checkpoint | None = None
+        if since is not None:
+            try:
+                self.kept = Checkpoint.from_json(_json_file(since, "checkpoint"))
+            except CheckpointError as exc:
+                _usage(f"{since}: not a checkpoint ({exc})")
+        self.target = target
+        self.summary: list[str] = []
+
+    def run(self, report: AuditReport) -> None:
+        """Add the findings to a verify report; note what held in ``summary``."""
+        from .audit.checkpoint import key_id
+        from .audit.proofs import check_checkpoints, check_since, latest_checkpoint
+        from .audit.replay import Finding
+
+        state = _state(self.target)
+        findings = []
+        if self.public_key is not None:
+            found = check_checkpoints(state, self.public_key)
+            findings.extend(found)
+            if not found:
+                latest = latest_checkpoint(state)
+                self.summary.append(f"checkpoints: {len(state.checkpoints)}, each signed by key "
+                                    f"{key_id(self.public_key)[:16]}… and equal to the log's Merkle root at its size"
+                                    + (f"; the latest covers all {latest.size} record(s) ({latest.time})"
+                                       if latest else ""))
+        if self.kept is not None:
+            found = check_since(state, self.kept, self.public_key)
+            findings.extend(found)
+            if not found:
+                self.summary.append(f"since: the log begins with the {self.kept.size} record(s) of the checkpoint "
+                                    f"kept from {self.kept.time} and grew to {len(state.hashes)}")
+        report.findings.extend(Finding(f.seq, f.kind, f.message) for f in findings)
+
+    def print_summary(self, format: Format) -> None:
+        if format is Format.text:
+            for line in self.summary:
+                _console().print(line, highlight=False, soft_wrap=True)
+
+
+# --- commands ---------------------------------------------------------------------------------
+
+
+@app.command("keygen")
+def keygen_command(
+    out: Annotated[Path, typer.Option("--out", help="The directory to write private.pem (mode 0600) and "
+                                      "public.pem to (created if absent).")],
+) -> None:
+    """Create an Ed25519 key pair for signing checkpoints. Never overwrites a key (exit 2 if one exists)."""
+    from .audit.checkpoint import KeyFileError, write_keypair
+
+    try:
+        signer = write_keypair(out)
+    except KeyFileError as exc:
+        _usage(str(exc))
+    console = _console()
+    console.print(f"wrote {out / 'private.pem'} (keep it secret) and {out / 'public.pem'} (give it to auditors)",
+                  highlight=False, soft_wrap=True)
+    console.print(f"key id: {signer.key_id}", highlight=False, soft_wrap=True)
+
+
+@app.command("checkpoint")
+def checkpoint_command(
+    log: Annotated[Path, typer.Argument(help="A decision log (SQLite) bound to a key.")],
+    out: Annotated[Path | None, typer.Option("--out", help="Write the checkpoint here (default: print it).")]
+    = None,
+) -> None:
+    """Print the log's latest signed checkpoint (size, Merkle root, time, key id, signature), for an auditor
+    to keep: 'verify LOG --since' it later shows whether the log only grew. Exit 1 if there is none."""
+    from .audit.checkpoint import CheckpointError
+    from .audit.proofs import latest_checkpoint
+
+    state = _state(log)
+    try:
+        latest = latest_checkpoint(state)
+    except CheckpointError as exc:
+        _finding(f"the log's latest checkpoint is not well formed ({exc})")
+    if latest is None:
+        _finding(f"{log} holds no checkpoint (record with --key PRIVATE.pem to sign one with each append)")
+    _write(latest.to_json(), out)
+    if out is not None:
+        _console().print(f"checkpoint of {latest.size} record(s) ({latest.time}) written to {out}",
+                         highlight=False, soft_wrap=True)
+
+
+@app.command("receipt")
+def receipt_command(
+    log: Annotated[Path, typer.Argument(help="A decision log (SQLite) bound to a key.")],
+    record: Annotated[int, typer.Option("--record", min=1, help="The record's seq.")],
+    out: Annotated[Path | None, typer.Option("--out", help="Write the receipt here (default: print it).")]
+    = None,
+) -> None:
+    """The receipt of one record: its stored text, its leaf index, and its inclusion proof against the latest
+    signed checkpoint. 'check-receipt' checks it offline with the public key alone. Exit 1 if none can be made."""
+    from .audit.log import LogError
+    from .audit.proofs import ReceiptError, make_receipt
+
+    if not log.exists():
+        _usage(f"no such log: {log}")
+    try:
+        receipt = make_receipt(log, record)
+    except LogError as exc:
+        _usage(str(exc))
+    except ReceiptError as exc:
+        _finding(str(exc))
+    _write(receipt, out)
+    if out is not None:
+        _console().print(f"receipt of record {record} against the checkpoint of {receipt['tree_size']} record(s) "
+                         f"written to {out}", highlight=False, soft_wrap=True)
+
+
+@app.command("check-receipt")
+def check_receipt_command(
+    receipt: Annotated[Path, typer.Argument(help="A receipt (JSON), as 'ecei-rules receipt' writes it.")],
+    key: Annotated[Path, typer.Option("--key", help="The log keeper's public key (SubjectPublicKeyInfo PEM).")],
+    format: Annotated[Format, typer.Option("--format", "-f", help="text for people, json for machines.")]
+    = Format.text,
+) -> None:
+    """Check a receipt offline, without the log: the record's hash recomputed from its text, its inclusion
+    proof against the checkpoint's root, and the checkpoint's signature by the key.
+    Exit 0 when it holds, 1 with the cause when not, 2 for an unreadable receipt or key."""
+    from .audit.proofs import Receipt, ReceiptError, check_receipt
+
+    public_key = _public_key(key)
+    try:
+        parsed = Receipt.from_json(_json_file(receipt, "receipt"))
+    except ReceiptError as exc:
+        _usage(f"{receipt}: not a receipt ({exc})")
+    cause = check_receipt(parsed, public_key)
+    if format is Format.json:
+        print(json.dumps({"receipt": str(receipt), "ok": cause is None, "cause": cause,
+                          "tree_size": parsed.tree_size, "leaf_index": parsed.leaf_index,
+                          "checkpoint_time": parsed.checkpoint.time, "key_id": parsed.checkpoint.key_id}, indent=2))
+        raise typer.Exit(0 if cause is None else 1)
+    if cause is not None:
+        _finding(f"{receipt}: {cause}")
+    _console().print(f"[green]ok[/green] {receipt}: record {parsed.leaf_index + 1} is in the log as of the "
+                     f"checkpoint of {parsed.tree_size} record(s) signed at {parsed.checkpoint.time} by key "
+                     f"{parsed.checkpoint.key_id[:16]}…", highlight=False, soft_wrap=True)
+

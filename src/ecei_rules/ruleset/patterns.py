@@ -1,0 +1,74 @@
+"""Declared string patterns, compiled and matched by RE2 (``google-re2``): time linear in the
+length of the value, whatever the pattern, so no pattern can make validation hang.
+
+A pattern is refused when the ruleset is loaded (E103 at the pattern) if RE2 cannot compile
+it (backreferences and lookaround are not RE2 syntax), if it is longer than
+:data:`MAX_PATTERN_LENGTH` characters, or if it asks for a repetition beyond
+:data:`MAX_REPEAT` (``a{4294967295}``: RE2 would otherwise read a count it cannot hold as
+literal text).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Any
+
+import re2  # type: ignore[import-untyped]  # google-re2 ships no type information
+
+#: The longest pattern accepted, in characters.
+MAX_PATTERN_LENGTH = 1_000
+#: The largest count in ``{n}``, ``{n,}`` or ``{n,m}`` (RE2's own limit).
+MAX_REPEAT = 1_000
+_REPEAT = re.compile(r"(?<!\\)\{\s*(\d+)\s*(?:,\s*(\d*)\s*)?\}")
+
+
+def _options() -> Any:
+    options = re2.Options()
+    options.log_errors = False  # RE2 would print its own message on stderr
+    return options
+
+
+def pattern_problem(text: str) -> str | None:
+    """Why ``text`` is not an acceptable pattern, or None when it is."""
+    if len(text) > MAX_PATTERN_LENGTH:
+        return f"the pattern is longer than {MAX_PATTERN_LENGTH} characters"
+    for match in _REPEAT.finditer(text):
+        for count in match.groups():
+            if count and (len(count) > 6 or int(count) > MAX_REPEAT):
+                return (f"the pattern repeats something {count[:12]} times ('{match.group(0)[:24]}'); "
+                        f"at most {MAX_REPEAT} is allowed")
+    try:
+        compile_pattern(text)
+    except Exception as exc:  # re2.error, or anything its binding raises for a strange pattern
+        message = exc.args[0] if exc.args else exc
+        if isinstance(message, bytes):
+            message = message.decode("utf-8", "replace")
+        return f"the pattern does not compile as RE2 syntax: {message}"
+    return None
+
+
+class Pattern:
+    """A compiled pattern: :meth:`fullmatch` is true when the whole value matches."""
+
+    __slots__ = ("_regex", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._regex = re2.compile(text, _options())
+
+    def fullmatch(self, value: str) -> bool:
+        """Whether the whole of ``value`` matches (a value RE2 cannot encode does not)."""
+        try:
+            return self._regex.fullmatch(value) is not None
+        except (UnicodeError, TypeError):
+            return False  # a lone surrogate has no UTF-8 form
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        return (compile_pattern, (self.text,))
+
+
+@functools.lru_cache(maxsize=256)
+def compile_pattern(text: str) -> Pattern:
+    """The compiled form of a pattern (remembered: each ruleset version compiles its own once)."""
+    return Pattern(text)
