@@ -228,6 +228,37 @@ def _areas_batch(tmp: Path) -> list[str]:
             f"memo tables {memo} bytes"]
 
 
+def _areas_allowed(tmp: Path) -> list[str]:
+    """The same 40 lines of 100,000 areas under a version that allows them (every-construct, max_items
+    100,000): decided, and nothing of them remembered."""
+    from ecei_rules.batch import ResolverSpec, decide_lines, read_assessments
+    from ecei_rules.ruleset.load import load_ruleset
+
+    ruleset_path = tmp / "every.yaml"
+    ruleset_path.write_text(EVERY.read_text(encoding="utf-8").replace(
+        "  areas:\n    type: list\n", "  areas:\n    type: list\n    max_items: 100000\n"), encoding="utf-8")
+    path = tmp / "areas.jsonl"
+    with path.open("w", encoding="utf-8") as handle:
+        for i in range(40):
+            areas = [{"kpi": ("k1", "k2", "k3")[(i + j) % 3], "validated": (j * 7 + i) % 41 != 0}
+                     for j in range(100_000)]
+            handle.write(json.dumps({"org": {"id": "T1", "country": "DE"}, "assessed_on": "2021-03-15",
+                                     "areas": areas}) + "\n")
+    ruleset = load_ruleset(ruleset_path)
+    _STATE["rss0"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    _STATE["start"] = time.perf_counter()
+    _STATE["cpu"] = time.process_time()
+    lines = list(decide_lines(read_assessments(path, raw=True), ResolverSpec(ruleset_file=str(ruleset_path)),
+                              jobs=1, resolve=fixed_resolver_of(ruleset)))
+    return [f"{sum(not failed for _, failed in lines)}/40 decided", f"memo tables {ruleset.plan.text.memo_bytes} bytes"]
+
+
+def fixed_resolver_of(ruleset: Any) -> Any:
+    from ecei_rules.batch import fixed_resolver
+
+    return fixed_resolver(ruleset)
+
+
 def _workers_for(requested: int) -> list[str]:
     from ecei_rules._workers import worker_count
 
@@ -374,6 +405,7 @@ CASES: dict[str, Callable[[Path], list[str]]] = {
     "assessment: YAML 5,000-digit octal integer": lambda t: _yaml_integer(t, "0o" + "7" * 5000),
     "batch: .jsonl link to /dev/urandom": lambda t: _assessment_file(_linked(t, "b.jsonl", "/dev/urandom")),
     "batch: 40 lines x 100,000 improvement areas": _areas_batch,
+    "batch: 40 lines x 100,000 areas, allowed (max_items 100,000)": _areas_allowed,
     "batch: --jobs 64 (workers started here)": lambda t: _workers_for(64),
     # issue 20: the cost model
     "cost: three nested any() over a 2,000-item list": lambda t: _ruleset_text(
