@@ -3,19 +3,23 @@
 Usage: ``python scripts/hostile_table.py`` (from the project root, in its virtual environment).
 
 Every row is one child process: it builds the input (in a temporary directory), runs the
-reader on it, and reports the diagnostic codes, the seconds the reader took and the child's
-peak resident memory (``ru_maxrss``, which includes the interpreter and the input itself).
+reader on it, and reports the diagnostic codes, the seconds the reader took (wall clock, and
+the CPU seconds of the child, which a loaded machine does not inflate) and the child's peak
+resident memory (``ru_maxrss``, which includes the interpreter and the input itself). A row
+over 20 CPU seconds or 1 GB is marked OVER LIMIT and makes the script exit 1.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import resource
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -69,8 +73,10 @@ def _huge_file(tmp: Path) -> list[str]:
         for i in range(50 * 1024 * 1024 // len(chunk % 0) + 1):
             handle.write(chunk % i)
     start = time.perf_counter()
+    cpu = time.process_time()
     codes = _codes(check_ruleset(path))
     _STATE["start"] = start  # time only the check, not the writing
+    _STATE["cpu"] = cpu
     return codes
 
 
@@ -81,13 +87,16 @@ def _json(text: str) -> list[str]:
 
     ruleset = load_ruleset(EVERY)
     start = time.perf_counter()
+    cpu = time.process_time()
     try:
         data = parse_json(text)
     except AssessmentError as exc:
         _STATE["start"] = start
+        _STATE["cpu"] = cpu
         return _codes(exc.diagnostics)
     codes = _codes(check_assessment(ruleset, data))
     _STATE["start"] = start
+    _STATE["cpu"] = cpu
     return codes or ["accepted"]
 
 
@@ -106,6 +115,7 @@ def _big_batch(tmp: Path) -> list[str]:
     ruleset = load_ruleset(EVERY)
     _STATE["rss0"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     _STATE["start"] = time.perf_counter()
+    _STATE["cpu"] = time.process_time()
     decided, errors = 0, []
     for outcome in decide_many(read_assessments(path), fixed_resolver(ruleset)):
         if outcome.error is None:
@@ -113,6 +123,147 @@ def _big_batch(tmp: Path) -> list[str]:
         else:
             errors.append(f"{outcome.to_json()['error']['code']}@line {outcome.index}")
     return [f"{decided}/{count} decided", *errors]
+
+
+def _linked(tmp: Path, name: str, target: str) -> Path:
+    path = tmp / name
+    path.symlink_to(target)
+    return path
+
+
+def _fifo(tmp: Path, name: str) -> Path:
+    path = tmp / name
+    os.mkfifo(path)
+    return path
+
+
+def _sparse(tmp: Path, name: str) -> Path:
+    path = tmp / name
+    with path.open("wb") as handle:
+        handle.truncate(50 * 1024 ** 3)
+    return path
+
+
+def _ruleset_file(path: Path) -> list[str]:
+    from ecei_rules.ruleset.load import check_ruleset
+
+    return [f"{c} ({m})" for c, m in zip(_codes(check_ruleset(path)), _messages(check_ruleset(path)), strict=False)]
+
+
+def _messages(diags: Any) -> list[str]:
+    return [d.message[:40] for d in diags if getattr(d, "severity", "error") == "error"]
+
+
+def _extends(tmp: Path, target: str, link: str | None = None) -> list[str]:
+    from ecei_rules.ruleset.load import check_ruleset
+
+    folder = tmp / "rulesets" / "minimal"
+    folder.mkdir(parents=True)
+    (folder / "1.0.0.yaml").write_text(MINIMAL.read_text(encoding="utf-8"), encoding="utf-8")
+    outside = tmp / "outside"
+    outside.mkdir()
+    (outside / "secret.yaml").write_text("secret_key: hunter2\n", encoding="utf-8")
+    (outside / "1.0.0.yaml").write_text(MINIMAL.read_text(encoding="utf-8"), encoding="utf-8")
+    if link is not None:
+        (folder / "0.9.0.yaml").symlink_to(tmp / link)
+    version = folder / "1.1.0.yaml"
+    version.write_text(f"extends: {json.dumps(target)}\nversion: 1.1.0\n", encoding="utf-8")
+    diags = [d for d in check_ruleset(version) if d.code == "E109"]
+    leaked = any("hunter2" in d.message for d in check_ruleset(version))
+    return _codes(diags) + (["LEAKED the other file"] if leaked else [])
+
+
+def _lock(tmp: Path) -> list[str]:
+    from ecei_rules.registry import Registry
+
+    folder = tmp / "minimal"
+    folder.mkdir()
+    (folder / "1.0.0.yaml").write_text(MINIMAL.read_text(encoding="utf-8"), encoding="utf-8")
+    (folder / "published.lock.json").symlink_to("/dev/zero")
+    return _codes(Registry(tmp).check_locks("minimal"))
+
+
+def _assessment_file(path: Path) -> list[str]:
+    from ecei_rules.batch import read_assessments
+
+    out = []
+    for item in read_assessments(path):
+        if item.error is None:
+            out.append("accepted")
+        else:
+            out += [f"{c} ({d.message[:40]})" for c, d in zip(_codes(item.error.diagnostics),
+                                                               item.error.diagnostics, strict=False)]
+    return out
+
+
+def _yaml_integer(tmp: Path, value: str) -> list[str]:
+    gold = json.loads((ROOT / "examples" / "gold-2021.json").read_text(encoding="utf-8"))
+    path = tmp / "a.yaml"
+    path.write_text(json.dumps(gold).replace('"success_stories": 8', f'"success_stories": {value}'), encoding="utf-8")
+    return _assessment_file(path)
+
+
+def _areas_batch(tmp: Path) -> list[str]:
+    """The issue's example: 40 batch lines with 100,000 improvement areas each (1.2.0)."""
+    from ecei_rules.batch import ResolverSpec, decide_lines, read_assessments
+    from ecei_rules.registry import Registry
+
+    ruleset = Registry.shipped().get("ecei-labels", "1.2.0")
+    base = json.loads(json.dumps(ruleset.document.fixtures["silver"],
+                                 default=lambda v: float(v) if isinstance(v, Decimal) else str(v)))
+    indicators = ["2.5", "4.1.6", "4.6.1", "3.2", "4.1.1", "2.1"]
+    path = tmp / "areas.jsonl"
+    with path.open("w", encoding="utf-8") as handle:
+        for i in range(40):
+            areas = [{"indicator": indicators[(i + j) % 6], "validated": (j * 7 + i) % 41 != 0}
+                     for j in range(100_000)]
+            handle.write(json.dumps({**base, "improvement_areas": areas}) + "\n")
+    _STATE["rss0"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    _STATE["start"] = time.perf_counter()
+    _STATE["cpu"] = time.process_time()
+    lines = list(decide_lines(read_assessments(path, raw=True), ResolverSpec(version="1.2.0"), jobs=1))
+    memo = ruleset.plan.text.memo_bytes if hasattr(ruleset.plan.text, "memo_bytes") else None
+    refused = sorted({json.loads(text)["error"]["code"] for text, failed in lines if failed})
+    return [f"{sum(not failed for _, failed in lines)}/40 decided", *(f"refused {c}" for c in refused),
+            f"memo tables {memo} bytes"]
+
+
+def _areas_allowed(tmp: Path) -> list[str]:
+    """The same 40 lines of 100,000 areas under a version that allows them (every-construct, max_items
+    100,000): decided, and nothing of them remembered."""
+    from ecei_rules.batch import ResolverSpec, decide_lines, read_assessments
+    from ecei_rules.ruleset.load import load_ruleset
+
+    ruleset_path = tmp / "every.yaml"
+    ruleset_path.write_text(EVERY.read_text(encoding="utf-8").replace(
+        "  areas:\n    type: list\n", "  areas:\n    type: list\n    max_items: 100000\n"), encoding="utf-8")
+    path = tmp / "areas.jsonl"
+    with path.open("w", encoding="utf-8") as handle:
+        for i in range(40):
+            areas = [{"kpi": ("k1", "k2", "k3")[(i + j) % 3], "validated": (j * 7 + i) % 41 != 0}
+                     for j in range(100_000)]
+            handle.write(json.dumps({"org": {"id": "T1", "country": "DE"}, "assessed_on": "2021-03-15",
+                                     "areas": areas}) + "\n")
+    ruleset = load_ruleset(ruleset_path)
+    _STATE["rss0"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    _STATE["start"] = time.perf_counter()
+    _STATE["cpu"] = time.process_time()
+    lines = list(decide_lines(read_assessments(path, raw=True), ResolverSpec(ruleset_file=str(ruleset_path)),
+                              jobs=1, resolve=fixed_resolver_of(ruleset)))
+    return [f"{sum(not failed for _, failed in lines)}/40 decided", f"memo tables {ruleset.plan.text.memo_bytes} bytes"]
+
+
+def fixed_resolver_of(ruleset: Any) -> Any:
+    from ecei_rules.batch import fixed_resolver
+
+    return fixed_resolver(ruleset)
+
+
+def _workers_for(requested: int) -> list[str]:
+    from ecei_rules._workers import worker_count
+
+    workers, note = worker_count(requested)
+    return [f"{workers} worker(s)" + (f": {note}" if note else "")]
 
 
 def _costly(condition: str, areas: str = "") -> str:
@@ -137,6 +288,7 @@ def _evaluate(text: str, data: dict[str, Any]) -> list[str]:
 
     ruleset = load_ruleset_text(text)
     _STATE["start"] = time.perf_counter()
+    _STATE["cpu"] = time.process_time()
     try:
         decision = evaluate(ruleset, data)
     except AssessmentError as exc:
@@ -152,6 +304,7 @@ def _shipped_date(day: str) -> list[str]:
     data = json.loads((ROOT / "examples" / "gold-2021.json").read_text(encoding="utf-8"))
     data.update(assessed_on=day, history=[])
     _STATE["start"] = time.perf_counter()
+    _STATE["cpu"] = time.process_time()
     try:
         decision = evaluate(ruleset, data)
     except AssessmentError as exc:
@@ -181,6 +334,7 @@ def _durable(criteria: int, width: int, inputs: int) -> list[str]:
     ruleset = load_ruleset_text(_wide(criteria, width, inputs))
     data = {"assessed_on": "2021-01-01", **{f"x{i}": 100 for i in range(inputs)}}
     _STATE["start"] = time.perf_counter()
+    _STATE["cpu"] = time.process_time()
     try:
         decision = durable.evaluate(ruleset, data)
     except durable.DurableError as exc:
@@ -229,6 +383,30 @@ CASES: dict[str, Callable[[Path], list[str]]] = {
     "assessment: RTL mark in a string (accepted)": lambda t: _json(BASE.replace('"T1"', '"T\\u200f"') + "}"),
     "assessment: duplicate key": lambda t: _json(BASE + ', "assessed_on": "2021-03-16"}'),
     "batch: 20 MB .jsonl with 3 bad lines": _big_batch,
+    # issue 20: files that are not regular, extends confined, bounded resources at run time
+    "ruleset: /dev/zero": lambda t: _ruleset_file(Path("/dev/zero")),
+    "ruleset: link to /dev/urandom": lambda t: _ruleset_file(_linked(t, "r.yaml", "/dev/urandom")),
+    "ruleset: FIFO (no writer)": lambda t: _ruleset_file(_fifo(t, "r.yaml")),
+    "ruleset: a directory": lambda t: _ruleset_file(Path(tempfile.mkdtemp(suffix=".yaml", dir=t))),
+    "ruleset: 50 GiB sparse file": lambda t: _ruleset_file(_sparse(t, "r.yaml")),
+    "lock file: link to /dev/zero": _lock,
+    "extends: `../../outside/secret`": lambda t: _extends(t, "../../outside/secret"),
+    "extends: `/etc/passwd`": lambda t: _extends(t, "/etc/passwd"),
+    "extends: `~/1.0.0`": lambda t: _extends(t, "~/1.0.0"),
+    "extends: `https://example.com/1.0.0.yaml`": lambda t: _extends(t, "https://example.com/1.0.0.yaml"),
+    "extends: `1.0.0.yaml` (a file name)": lambda t: _extends(t, "1.0.0.yaml"),
+    "extends: a version that does not exist (9.9.9)": lambda t: _extends(t, "9.9.9"),
+    "extends: 0.9.0, linked to ../../outside/1.0.0.yaml": lambda t: _extends(t, "0.9.0", "outside/1.0.0.yaml"),
+    "assessment: .json link to /dev/zero": lambda t: _assessment_file(_linked(t, "a.json", "/dev/zero")),
+    "assessment: .yaml link to /dev/urandom": lambda t: _assessment_file(_linked(t, "a.yaml", "/dev/urandom")),
+    "assessment: .json FIFO (no writer)": lambda t: _assessment_file(_fifo(t, "a.json")),
+    "assessment: .json 50 GiB sparse file": lambda t: _assessment_file(_sparse(t, "a.json")),
+    "assessment: YAML 5,000-digit hex integer": lambda t: _yaml_integer(t, "0x" + "f" * 5000),
+    "assessment: YAML 5,000-digit octal integer": lambda t: _yaml_integer(t, "0o" + "7" * 5000),
+    "batch: .jsonl link to /dev/urandom": lambda t: _assessment_file(_linked(t, "b.jsonl", "/dev/urandom")),
+    "batch: 40 lines x 100,000 improvement areas": _areas_batch,
+    "batch: 40 lines x 100,000 areas, allowed (max_items 100,000)": _areas_allowed,
+    "batch: --jobs 64 (workers started here)": lambda t: _workers_for(64),
     # issue 20: the cost model
     "cost: three nested any() over a 2,000-item list": lambda t: _ruleset_text(
         t, _costly(THREE_ANY, "max_items: 2000")),
@@ -278,14 +456,16 @@ def _child(name: str) -> None:
 
         _STATE["rss0"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         start = time.perf_counter()
+        cpu = time.process_time()
         try:
             codes = CASES[name](Path(tmp))
             crashed = False
         except BaseException as exc:  # the point of the table: report, never hide, a crash
             codes, crashed = [f"CRASH {type(exc).__name__}: {exc}"[:120]], True
         seconds = time.perf_counter() - _STATE.get("start", start)
+        cpu_seconds = time.process_time() - _STATE.get("cpu", cpu)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"codes": codes, "seconds": seconds, "peak_kib": peak,
+    print(json.dumps({"codes": codes, "seconds": seconds, "cpu": cpu_seconds, "peak_kib": peak,
                       "growth_kib": peak - _STATE["rss0"], "crashed": crashed}))
 
 
@@ -293,8 +473,8 @@ def main() -> int:
     if len(sys.argv) == 3 and sys.argv[1] == "--one":
         _child(sys.argv[2])
         return 0
-    print("| input | result (code@line:column pointer) | seconds | peak RSS MB (growth) |")
-    print("|---|---|---:|---:|")
+    print("| input | result (code@line:column pointer) | seconds | CPU s | peak RSS MB (growth) |")
+    print("|---|---|---:|---:|---:|")
     failures = 0
     for name in CASES:
         proc = subprocess.run([sys.executable, __file__, "--one", name], capture_output=True, text=True,
@@ -306,8 +486,11 @@ def main() -> int:
         row = json.loads(proc.stdout.strip().splitlines()[-1])
         failures += row["crashed"]
         codes = ", ".join(row["codes"][:4]) + (" ..." if len(row["codes"]) > 4 else "")
-        print(f"| {name} | {codes.replace('|', '/')} | {row['seconds']:.3f} | "
-              f"{row['peak_kib'] / 1024:.0f} (+{row['growth_kib'] / 1024:.0f}) |")
+        # every input within 20 s of CPU (the wall clock also counts a loaded machine) and 1 GB
+        over = row["cpu"] >= 20 or row["peak_kib"] >= 1024 * 1024
+        failures += over
+        print(f"| {name} | {codes.replace('|', '/')}{' OVER LIMIT' if over else ''} | {row['seconds']:.3f} | "
+              f"{row['cpu']:.3f} | {row['peak_kib'] / 1024:.0f} (+{row['growth_kib'] / 1024:.0f}) |")
     return 1 if failures else 0
 
 

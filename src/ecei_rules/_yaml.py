@@ -248,11 +248,12 @@ def _scalar(n: Any) -> Any:
         return text.lower() == "true"
     if tag == _CORE + "int":
         cleaned = text.replace("_", "")
-        if cleaned.startswith(("0o", "0x")):
-            return int(cleaned, 0)
-        if len(cleaned) > 40:
+        based = cleaned.startswith(("0o", "0x"))
+        # bounded before conversion, in every base: a longer integer is no value a ruleset or an
+        # assessment needs, and its decimal text could not even be shown (Python's 4,300 digits)
+        if len(cleaned) - 2 * based > 40:
             raise ValueError(f"the integer {text[:20]}... has more than 40 digits")
-        return int(cleaned, 10)
+        return int(cleaned, 0 if based else 10)
     if tag == _CORE + "float":
         if text.lower().lstrip("+-") in (".inf", ".nan"):
             raise ValueError(f"'{text}' is not a finite number")

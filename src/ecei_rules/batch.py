@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
-import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -18,6 +17,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
 
+from ._files import FileReadError, open_stream, read_limited
+from ._workers import worker_count
 from ._yaml import parse_yaml
 from .engine.decision import Decision, Resolution
 from .engine.evaluate import decision_text, evaluate
@@ -26,6 +27,10 @@ from .registry import DEFAULT_METHODOLOGY, Registry
 from .ruleset.load import Ruleset
 
 MAX_LINE_BYTES = 8 * 1024 * 1024
+#: The largest single assessment file (.json, .yaml) read: as a batch line.
+MAX_DOCUMENT_BYTES = MAX_LINE_BYTES
+#: A chunk sent to a worker ends after this many characters of JSON text (or its line count).
+CHUNK_CHARS = 4 * 1024 * 1024
 MAX_DIGITS = 400
 
 
@@ -155,8 +160,16 @@ def read_assessments(path: Path | str, stream: TextIO | None = None, *, raw: boo
     """
     p = Path(path)
     if p.suffix == ".jsonl":
-        # a file is read as bytes and decoded line by line, so that one bad byte costs one line
-        handle: Any = stream or p.open("rb")
+        # a file is read as bytes and decoded line by line, so that one bad byte costs one line;
+        # a regular file or a named pipe (streamed, 8 MiB per line at most), never a device
+        if stream is None:
+            try:
+                handle: Any = open_stream(p, "batch")
+            except FileReadError as exc:
+                yield Item(1, error=AssessmentError([Diagnostic("A006", exc.message, str(p))]))
+                return
+        else:
+            handle = stream
         try:
             number = 0
             while True:
@@ -197,8 +210,14 @@ def read_assessments(path: Path | str, stream: TextIO | None = None, *, raw: boo
             if stream is None:
                 handle.close()
         return
-    try:
-        text = stream.read() if stream is not None else p.read_text(encoding="utf-8")
+    try:  # one document: a regular file, opened once, at most MAX_DOCUMENT_BYTES read
+        text = stream.read(MAX_DOCUMENT_BYTES + 1) if stream is not None else \
+            read_limited(p, MAX_DOCUMENT_BYTES, "assessment file").decode("utf-8")
+        if len(text) > MAX_DOCUMENT_BYTES:
+            raise FileReadError(f"the assessment is larger than {MAX_DOCUMENT_BYTES // (1024 * 1024)} MiB")
+    except FileReadError as exc:
+        yield Item(1, error=AssessmentError([Diagnostic("A006", exc.message, str(p))]))
+        return
     except UnicodeDecodeError:
         yield Item(1, error=AssessmentError([Diagnostic("A006", "the file is not UTF-8 text", str(p))]))
         return
@@ -375,10 +394,14 @@ def decide_lines(items: Iterable[Item], spec: ResolverSpec, *, jobs: int | None 
     order, decided by ``jobs`` worker processes (None: one per core; 1: in this process).
     ``resolve``, when given, is ``spec``'s resolver already built, for deciding in this process.
 
-    The input is streamed: at most a few chunks per worker are in flight, so memory does not
-    grow with the batch. A bad item gives its error line and the batch goes on.
+    The input is streamed: at most a few chunks per worker are in flight, each of at most
+    ``chunk_size`` lines and about :data:`CHUNK_CHARS` characters, so memory does not grow with
+    the batch, nor with the length of its lines. The workers are capped by the usable cores and
+    the available memory (:func:`ecei_rules._workers.worker_count`). A bad item gives its
+    error line and the batch goes on.
     """
-    workers = (os.cpu_count() or 1) if jobs is None else max(1, jobs)
+    # never more workers than usable cores, nor than the available memory holds
+    workers, _ = worker_count(None if jobs is None else max(1, jobs))
     stream = iter(items)
     head = list(itertools.islice(stream, 2 * chunk_size)) if workers > 1 else []
     if workers == 1 or len(head) < 2 * chunk_size:  # a small batch: starting workers would cost more
@@ -387,11 +410,14 @@ def decide_lines(items: Iterable[Item], spec: ResolverSpec, *, jobs: int | None 
     pending: deque[Future[list[tuple[str, bool]]]] = deque()
     with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(spec,)) as pool:
         chunk: list[Item] = []
+        size = 0  # the chunk's text, in characters: long lines make shorter chunks
         for item in itertools.chain(head, stream):
             chunk.append(item)
-            if len(chunk) >= chunk_size:
+            if item.data.__class__ is RawLine:
+                size += len(item.data.text)
+            if len(chunk) >= chunk_size or size > CHUNK_CHARS:
                 pending.append(pool.submit(_decide_chunk, chunk))
-                chunk = []
+                chunk, size = [], 0
                 while len(pending) > 3 * workers:
                     yield from pending.popleft().result()
         if chunk:

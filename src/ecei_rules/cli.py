@@ -43,6 +43,7 @@ from rich.table import Table
 from . import __version__
 from ._canonical import to_json
 from ._terminal import SafeConsole, clean, markup, path_text, show_path, text
+from ._workers import worker_count
 from .batch import (
     Item,
     Outcome,
@@ -235,7 +236,8 @@ def evaluate(
     engine: Annotated[Engine, typer.Option("--engine", help="core, or durable: the independent durable-rules "
                                            "engine (needs ecei-rules[durable]).")] = Engine.core,
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Worker processes for a .jsonl batch "
-                                             "with --format json (default: one per core).")] = None,
+                                             "with --format json (default: one per core; capped by the "
+                                             "cores and the memory).")] = None,
 ) -> None:
     """Decide the label of each assessment and explain it (JSON Lines with --format json; - reads JSON Lines
     from standard input)."""
@@ -269,6 +271,10 @@ def evaluate(
     console = _console()
     failures = 0
     if format is Format.json:
+        if batch and jobs != 1:  # never more workers than the cores and the memory allow
+            jobs, note = worker_count(jobs)
+            if note:
+                _err().print(f"note: {note}", highlight=False)
         write = sys.stdout.write
         for line, failed in decide_lines(_read(assessment, raw=True), spec, jobs=jobs if batch else 1,
                                          resolve=resolve):
@@ -456,7 +462,8 @@ def lock_command(
     registry = _registry(rulesets)
     console = _console()
     for m in [methodology] if methodology else registry.methodologies():
-        added = registry.lock(m)
+        with _exit_on_load_errors(ruleset=1):
+            added = registry.lock(m)
         console.print(text(f"{m}: locked {', '.join(added) if added else 'nothing new'} in "
                            f"{show_path(registry.lock_path(m))}"))
 
@@ -748,8 +755,13 @@ def _verify_rulesets(root: Path, examples: int, out: Path | None, format: Format
             if result.violation is not None:
                 console.print(text(f"    {result.violation.message}"))
 
+    registry = Registry(root)
+    if not registry.methodologies():  # nothing checked is no success
+        _err().print(f"[red]error:[/red] no rulesets found in {root} (expected {root}/<methodology>/<version>.yaml)",
+                     highlight=False, soft_wrap=True)
+        raise typer.Exit(2)
     with _exit_on_load_errors():
-        results = verify_registry(Registry(root), max_examples=examples, progress=show)
+        results = verify_registry(registry, max_examples=examples, progress=show)
     failed = [r for r in results if r.violation is not None]
     saved: list[str] = []
     if out is not None and failed:

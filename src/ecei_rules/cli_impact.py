@@ -22,6 +22,7 @@ from rich.console import Console
 
 from ._canonical import to_json
 from ._terminal import SafeConsole, clean, markup, show_path
+from ._workers import worker_count
 from .cli import app
 from .errors import ResolutionError, RulesetError
 from .registry import DEFAULT_METHODOLOGY, Registry, parse_reference
@@ -179,6 +180,10 @@ def impact_command(
     except RulesetError as exc:
         print_diagnostics(exc.diagnostics, _err())
         raise typer.Exit(2) from None
+    if jobs != 1:  # never more workers than the cores and the memory allow
+        jobs, note = worker_count(jobs)
+        if note:
+            _err().print(f"note: {note}", highlight=False)
     tick, done = _progress_bar(count_lines(population), progress)
     try:
         report = impact(a, b, population, jobs=jobs, progress=tick)

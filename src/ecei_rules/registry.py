@@ -23,6 +23,7 @@ from pathlib import Path
 
 import semver
 
+from ._files import FileReadError, read_limited
 from .engine.decision import Resolution
 from .errors import Diagnostic, ResolutionError, RulesetError, did_you_mean
 from .ruleset.load import HASH_SCHEME, Ruleset, _load_raw, load_ruleset
@@ -378,14 +379,8 @@ class Registry:
 
     def _parse_lock(self, path: Path) -> dict[str, str]:
         def bad(why: str) -> RulesetError:
-            return RulesetError([Diagnostic("L012", f"the lock file cannot be used: {why}", str(path),
-                                            suggestion="restore it from version control")])
-        try:
-            if not path.is_file() or path.stat().st_size > 1 << 20:
-                raise bad("not a regular file of at most 1 MiB")
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
-            raise bad(f"not readable JSON ({exc})") from None
+            return _lock_error(path, why)
+        data = _lock_json(path)
         if not isinstance(data, dict) or not isinstance(data.get("versions", {}), dict):
             raise bad("not a lock (an object with 'versions')")
         scheme = data.get("hash_scheme", 1)
@@ -428,7 +423,9 @@ class Registry:
         """Record the hash of every published version not yet locked; never rewrite a recorded one."""
         locked = self.read_lock(methodology)
         path = self.lock_path(methodology)
-        data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        data = _lock_json(path) if path.exists() else {}
+        if not isinstance(data, dict):
+            raise _lock_error(path, "not a lock (an object with 'versions')")
         versions = data.setdefault("versions", {})
         added = []
         for version in self.versions(methodology):
@@ -448,3 +445,18 @@ class Registry:
             path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
             self._locks.pop(methodology, None)
         return added
+
+
+def _lock_error(path: Path, why: str) -> RulesetError:
+    return RulesetError([Diagnostic("L012", f"the lock file cannot be used: {why}", str(path),
+                                    suggestion="restore it from version control")])
+
+
+def _lock_json(path: Path) -> typing.Any:
+    """The JSON of a lock file: opened once, a regular file of at most 1 MiB (RulesetError, L012)."""
+    try:
+        return json.loads(read_limited(path, 1 << 20, "lock file").decode("utf-8"))
+    except FileReadError as exc:
+        raise _lock_error(path, exc.message) from None
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise _lock_error(path, f"not readable JSON ({exc})"[:300]) from None

@@ -74,7 +74,6 @@ Usage::
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import time
 from collections import Counter, deque
@@ -92,6 +91,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .._canonical import to_json
+from .._workers import worker_count
 from ..batch import RawLine
 from ..engine.decision import Decision, Resolution, ScoreResult
 from ..engine.evaluate import Assessment, evaluate, outline
@@ -843,7 +843,7 @@ def impact(old: Ruleset, new: Ruleset, population: Path | str | Iterable[Any], *
     labels = _labels(old, new)
     report = ImpactReport(VersionInfo.of(old), VersionInfo.of(new), labels, changed)
     _describe(report, diff)
-    workers = (os.cpu_count() or 1) if jobs is None else max(1, jobs)
+    workers, _ = worker_count(None if jobs is None else max(1, jobs))  # capped by cores and memory
     if old.path is None or new.path is None:
         workers = 1
     report.jobs = workers

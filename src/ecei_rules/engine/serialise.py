@@ -9,14 +9,18 @@ a key outside the Basic Multilingual Plane, a list or object among the inputs re
 written by :func:`ecei_rules._canonical.canonical_json`. The property suite checks the
 equality on generated decisions of every shipped version.
 
-The memo tables are bounded; they hold JSON text of immutable values only.
+The memo tables hold JSON text of immutable values only, and are bounded in entries
+(:data:`_LIMIT`) and in estimated bytes (:data:`TABLE_BYTES` each, 48 MiB for the six: an
+entry's text at four bytes a character, eight where its key is a value it shows); an entry
+estimated above :data:`ENTRY_BYTES` (a long string an assessment holds, an object with many
+keys) is written every time, never stored.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import rfc8785
 
@@ -26,12 +30,44 @@ if TYPE_CHECKING:
     from .decision import Decision, ParameterUse
 
 _LIMIT = 20_000
-_strings: dict[str, str] = {}
-_shared: dict[int, tuple[object, str]] = {}
-_criteria: dict[tuple[str, str, str | None, str], tuple[object, str, str]] = {}
-_weights: dict[tuple[tuple[str, Any], ...], str] = {}
-_fragments: dict[tuple[Any, ...], str] = {}
-_layouts: dict[tuple[Any, ...], tuple[tuple[str, str], ...]] = {}
+#: Estimated bytes each table may hold, and the largest entry stored.
+TABLE_BYTES = 8 * 1024 * 1024
+ENTRY_BYTES = 16 * 1024
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class _Table(dict[K, V]):
+    """A memo table bounded in entries and in estimated bytes: when full it is emptied (or, with
+    ``keep``, stops growing: the values met first, the ruleset's own texts, stay)."""
+
+    __slots__ = ("keep", "used")
+
+    def __init__(self, *, keep: bool = False) -> None:
+        super().__init__()
+        self.keep = keep
+        self.used = 0
+
+    def put(self, key: K, value: V, cost: int) -> None:
+        if cost > ENTRY_BYTES:
+            return
+        if len(self) >= _LIMIT or self.used + cost > TABLE_BYTES:
+            if self.keep:
+                return
+            self.clear()
+            self.used = 0
+        self[key] = value
+        self.used += cost
+
+
+_strings: _Table[str, str] = _Table(keep=True)
+_shared: _Table[int, tuple[object, str]] = _Table()
+_criteria: _Table[tuple[str, str, str | None, str], tuple[object, str, str]] = _Table()
+_weights: _Table[tuple[tuple[str, Any], ...], str] = _Table()
+_fragments: _Table[tuple[Any, ...], str] = _Table()
+_layouts: _Table[tuple[Any, ...], tuple[tuple[str, str], ...]] = _Table()
 # values whose text depends only on their class and value (equal values, equal text)
 _SCALARS = frozenset({str, bool, int, Decimal, dt.date})
 
@@ -40,15 +76,13 @@ def _string(value: str) -> str:
     found = _strings.get(value)
     if found is None:
         found = canonical_json([value])[1:-1].decode("utf-8")
-        if len(_strings) < _LIMIT:
-            _strings[value] = found
+        _strings.put(value, found, 200 + 8 * len(found))  # the value and its text
     return found
 
 
 def _remember(obj: object, text: str) -> str:
-    if len(_shared) >= _LIMIT:
-        _shared.clear()
-    _shared[id(obj)] = (obj, text)  # the object is kept, so its id is not reused while remembered
+    # the object is kept, so its id is not reused while remembered (it is the ruleset's or shared)
+    _shared.put(id(obj), (obj, text), 200 + 4 * len(text))
     return text
 
 
@@ -114,9 +148,8 @@ def _keyed(mapping: dict[str, Any], write: Any) -> str:
         if not all(k.__class__ is str and k.isascii() for k in keys):
             return canonical_json({str(k): to_json(v) for k, v in mapping.items()}).decode("utf-8")
         layout = tuple((k, _string(k) + ":") for k in sorted(keys))
-        if len(_layouts) >= _LIMIT:
-            _layouts.clear()
-        _layouts[keys] = layout
+        if len(keys) <= 256:
+            _layouts.put(keys, layout, 200 + sum([200 + 8 * len(k) for k in keys]))
     return "{" + ",".join([key + write(mapping[k]) for k, key in layout]) + "}"
 
 
@@ -157,9 +190,7 @@ def decision_text(d: Decision) -> str:
                      f'{{"clause":{_nullable(c.clause)},"condition":{_string(c.condition)},"id":{_string(c.id)},'
                      '"inputs":',
                      f',"parameters":{_parameters(c.parameters)},"title":{_string(c.title)}}}')
-            if len(_criteria) >= _LIMIT:
-                _criteria.clear()
-            _criteria[key] = entry
+            _criteria.put(key, entry, 300 + 4 * (len(entry[1]) + len(entry[2])))
         inputs = c.inputs
         middle = None
         if len(inputs) == 1:
@@ -170,9 +201,7 @@ def decision_text(d: Decision) -> str:
                 middle = _fragments.get(fragment_key)
                 if middle is None:
                     middle = _middle(c)
-                    if len(_fragments) >= _LIMIT:
-                        _fragments.clear()
-                    _fragments[fragment_key] = middle
+                    _fragments.put(fragment_key, middle, 300 + 8 * len(middle))  # it shows the value
         add(entry[1])
         add(middle if middle is not None else _middle(c))
         add(entry[2])
@@ -250,7 +279,5 @@ def _weights_text(weights: dict[str, Any]) -> str:
     found = _weights.get(key)
     if found is None:
         found = _keyed(weights, _number)
-        if len(_weights) >= _LIMIT:
-            _weights.clear()
-        _weights[key] = found
+        _weights.put(key, found, 200 + 100 * len(key) + 4 * len(found))
     return found

@@ -18,8 +18,14 @@ for another tier) share one look-up.
 * A list or an object read is looked up by a frozen copy while that finds something often
   enough (one in eight of the first :data:`FROZEN_TRIAL` look-ups); else the criterion is
   decided every time.
-* Each table holds at most :data:`MEMO_LIMIT` entries, and a version's tables
-  :data:`MEMO_BUDGET` in all (some tens of megabytes at most).
+* The tables are bounded in bytes, not only in entries: each holds at most
+  :data:`MEMO_LIMIT` entries, and a version's tables (criteria and scores together) at most
+  :data:`MEMO_BYTES` of estimated memory (:data:`BYTES_PER_CHAR` bytes a character of an
+  entry's texts, which show every value its key keeps alive). An entry estimated above
+  :data:`MEMO_ENTRY_BYTES` is never stored, and a list or an object of more than
+  :data:`MEMO_ITEMS` items is never frozen nor looked up: an assessment with 100,000
+  improvement areas is decided, not remembered. ``memo_bytes`` of a :class:`TextPlan` is what
+  its tables hold by that estimate.
 
 Per version, one straight-line function is generated: it walks each input once, looks up
 or decides each criterion, works out groups, scores and tiers in local variables and joins
@@ -61,9 +67,18 @@ if TYPE_CHECKING:
     from .decision import Resolution
     from .fast import FastPlan, FastScore, FastTier
 
-#: Values remembered per criterion (and (met, unknown) weights per score), and per version in all.
+#: Values remembered per criterion (and (met, unknown) weights per score).
 MEMO_LIMIT = 8192
-MEMO_BUDGET = 65_536
+#: Estimated bytes a version's tables may hold in all (criteria and scores together).
+MEMO_BYTES = 64 * 1024 * 1024
+#: An entry (its key and texts) estimated above this many bytes is decided every time, not stored.
+MEMO_ENTRY_BYTES = 64 * 1024
+#: A list or an object read with more items than this is not frozen, looked up nor stored.
+MEMO_ITEMS = 1000
+#: An entry's estimated bytes per character of its texts. The texts show every value of the key
+#: (the inputs read, as JSON), so this covers the texts themselves (one byte a character, four
+#: beyond Latin-1), the key's strings (likewise) and the tuples of a frozen list or object.
+BYTES_PER_CHAR = 8
 #: Lookups by frozen key (a list or an object read) after which a criterion that found less than
 #: an eighth of them stops remembering and is decided every time.
 FROZEN_TRIAL = 4096
@@ -89,17 +104,18 @@ def _decider(cs: list[FastCriterion], memo: dict[Any, Entry], budget: list[int],
 
     def decide(env: dict[str, Any], key: Any) -> Entry:
         if containers:
-            frozen = False
+            frozen = large = False
             for v in key:
                 if v.__class__ is list or v.__class__ is dict:
                     frozen = True
-                    break
+                    if len(v) > MEMO_ITEMS:
+                        large = True
             if not frozen:
                 found = memo.get(key)
                 if found is not None:
                     return found
-            elif tries[0] >= FROZEN_TRIAL and tries[1] * 8 < tries[0]:
-                key = None  # rarely found again: decided every time
+            elif large or (tries[0] >= FROZEN_TRIAL and tries[1] * 8 < tries[0]):
+                key = None  # too large to remember, or rarely found again: decided every time
             else:
                 tries[0] += 1
                 try:
@@ -123,9 +139,12 @@ def _decider(cs: list[FastCriterion], memo: dict[Any, Entry], budget: list[int],
                 value, name = UNKNOWN, "unknown"
             entry += (value, middle(read, missing, name))
         if key is not None and len(memo) < MEMO_LIMIT and budget[0] > 0:
-            with suppress(TypeError):  # a value beyond lists, objects and plain values: not remembered
-                memo[key] = entry
-                budget[0] -= 1
+            # estimated: the texts show every value of the key, as JSON (see BYTES_PER_CHAR)
+            cost = 256 + BYTES_PER_CHAR * sum(map(len, entry[1::2]))
+            if cost <= MEMO_ENTRY_BYTES and cost <= budget[0]:
+                with suppress(TypeError):  # a value beyond lists, objects and plain values: not remembered
+                    memo[key] = entry
+                    budget[0] -= cost
         return entry
 
     return decide
@@ -229,7 +248,7 @@ def _generate(text_plan: TextPlan, reads: list[tuple[str, ...]]) -> Decide:
     lines = src.lines
     lines.append("def decide(env):")
     var: dict[str, str] = {}  # criterion, group or score id -> its variable
-    budget = [MEMO_BUDGET]  # entries the criteria of this version may still remember
+    budget = text_plan.budget  # estimated bytes the tables of this version may still take
     # criteria that read the same inputs (a criterion and its variant for another tier) share
     # one look-up, made where the first of them stands
     sharing: dict[tuple[str, ...], list[int]] = {}
@@ -280,7 +299,7 @@ def _generate(text_plan: TextPlan, reads: list[tuple[str, ...]]) -> Decide:
             lines += [f"    if met * {den} >= {need}:", f"        {target} = True",
                       f"    elif (met + unknown) * {den} < {need}:", f"        {target} = False",
                       "    else:", f"        {target} = U",
-                      f"    t{j} = {src.const('S', _ScoreText(text_plan, comp))}({target}, met, unknown)"]
+                      f"    t{j} = {src.const('S', _ScoreText(text_plan, comp, budget))}({target}, met, unknown)"]
             scores.append(f"t{j}")
     lines.append('    label = "none"')
     tiers: list[str] = []
@@ -313,10 +332,11 @@ def _joined(parts: list[str]) -> str:
 class _ScoreText:
     """A score's text for its value and met and unknown weights (scaled), remembered."""
 
-    def __init__(self, text_plan: TextPlan, score: FastScore) -> None:
+    def __init__(self, text_plan: TextPlan, score: FastScore, budget: list[int]) -> None:
         self.fast = text_plan.fast
         self.score = score
         self.memo: dict[tuple[int, int], str] = {}
+        self.budget = budget  # shared with the version's criteria
 
     def __call__(self, value: Any, met: int, unknown: int) -> str:
         found = self.memo.get((met, unknown))
@@ -332,8 +352,10 @@ class _ScoreText:
                      f'"weights":{_weights_text(fast.scores_weights[score.id])},'
                      f'"weights_provenance":{_string(s["weights_provenance"])},'
                      f'"weights_source":{_string(s["weights_source"])}}}')
-            if len(self.memo) < MEMO_LIMIT:
+            cost = 256 + BYTES_PER_CHAR * len(found)
+            if len(self.memo) < MEMO_LIMIT and cost <= MEMO_ENTRY_BYTES and cost <= self.budget[0]:
                 self.memo[(met, unknown)] = found
+                self.budget[0] -= cost
         return found
 
 
@@ -366,7 +388,13 @@ class TextPlan:
         joints.append((tails[-1] if tails else "") + '],"groups":[')
         self.joints = tuple(joints)
         self.source = ""  # the generated function's source, for reading and for the tests
+        self.budget = [MEMO_BYTES]  # estimated bytes this version's tables may still take
         self.decide = _generate(self, [c.reads for c in plan.criteria])
+
+    @property
+    def memo_bytes(self) -> int:
+        """Estimated bytes held by this version's memo tables (at most :data:`MEMO_BYTES`)."""
+        return MEMO_BYTES - self.budget[0]
 
 
 

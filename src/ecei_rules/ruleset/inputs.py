@@ -390,8 +390,11 @@ _FAIL: Any = object()
 #: (value, where it sits, the list of ignored pointers or None) -> the normalised value, or _FAIL
 Checker = Callable[[Any, Path, "list[str] | None"], Any]
 _INFINITIES = (float("inf"), float("-inf"))
-#: Results remembered per decimal or date input (floats and strings seen before).
+#: Results remembered per decimal or date input (floats and strings seen before). Bounded in
+#: bytes as well: a float key and its Decimal are some 200 bytes, and only a string of a date's
+#: length is remembered (:data:`MEMO_DATE_CHARS`), so a table holds at most about 1 MiB.
 MEMO_LIMIT = 4096
+MEMO_DATE_CHARS = 10
 
 
 def _date(v: Any) -> Any:
@@ -462,7 +465,7 @@ def _checker(f: Field) -> Checker:
                 found = dates.get(v)
                 if found is None:
                     found = parsed(v)
-                    if len(dates) < MEMO_LIMIT:
+                    if len(dates) < MEMO_LIMIT and len(v) <= MEMO_DATE_CHARS:
                         dates[v] = found
                 return found
             if isinstance(v, dt.datetime):

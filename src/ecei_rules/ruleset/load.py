@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from .._canonical import canonical_bytes, sha256_hex
+from .._files import FileReadError, read_limited
 from .._yaml import MAX_BYTES, parse_yaml
 from ..engine.compile import Plan, build_plan
 from ..errors import Diagnostic, RulesetError, did_you_mean, pointer_join
@@ -32,6 +33,9 @@ NOT_INHERITED = frozenset(
 #: Keys that do not take part in the content hash (they decide nothing).
 NOT_HASHED = frozenset({"tests", "fixtures", "status", "extends"})
 MAX_EXTENDS_DEPTH = 16
+#: What ``extends`` may name: a semantic version (the base is ``<version>.yaml`` beside the file).
+_VERSION = re.compile(r"(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)"
+                      r"(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?")
 
 
 @dataclass(frozen=True)
@@ -104,15 +108,13 @@ class _Raw:
 
 def _read(path: Path) -> tuple[str | None, list[Diagnostic]]:
     name = str(path)
-    try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:  # refuse before reading: memory stays bounded whatever the file
-            return None, [Diagnostic("E005", f"the file is larger than {MAX_BYTES // (1024 * 1024)} MiB "
-                                     f"({size} bytes)", name, suggestion="split the methodology, or check "
+    try:  # opened once, a regular file only, at most MAX_BYTES read whatever its size says
+        raw = read_limited(path, MAX_BYTES, "file")
+    except FileReadError as exc:
+        if exc.too_large:
+            return None, [Diagnostic("E005", exc.message, name, suggestion="split the methodology, or check "
                                      "that this is the ruleset you meant")]
-        raw = path.read_bytes()
-    except OSError as exc:
-        return None, [Diagnostic("E001", f"cannot read the file: {exc.strerror or exc}", name)]
+        return None, [Diagnostic("E001", exc.message, name)]
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -173,16 +175,27 @@ def _resolve_extends(path: Path | None, raw: _Raw, chain: tuple[str, ...]) -> _R
         raw.diagnostics.append(Diagnostic("E109", "'extends' needs a file on disk to find its base", file, line, col,
                                           "/extends"))
         return raw
-    base_path = path.parent / (target if target.endswith((".yaml", ".yml")) else f"{target}.yaml")
+    if not _VERSION.fullmatch(target):
+        # a version of this methodology, never a path: nothing outside the file's own folder is read
+        shown = repr(target[:60] + ("..." if len(target) > 60 else ""))
+        raw.diagnostics.append(Diagnostic("E109", f"'extends' names a version of this methodology (its file in "
+                                          f"the same folder), not a path: got {shown}", file, line, col,
+                                          "/extends", "write the version, e.g. extends: 1.2.0"))
+        return raw
+    base_path = path.parent / f"{target}.yaml"
     key = str(base_path.resolve())
     if key in chain or len(chain) > MAX_EXTENDS_DEPTH:
         raw.diagnostics.append(Diagnostic("E109", f"'extends: {target}' loops back to a file already on the chain",
                                           file, line, col, "/extends"))
         return raw
-    if not base_path.is_file():
+    if not base_path.exists():
         siblings = [p.stem for p in path.parent.glob("*.yaml") if p != path]
         raw.diagnostics.append(Diagnostic("E109", f"the base version '{target}' was not found ({base_path})", file,
                                           line, col, "/extends", did_you_mean(target, siblings)))
+        return raw
+    if Path(key).parent != path.resolve().parent:  # a link out of the folder is not one of its versions
+        raw.diagnostics.append(Diagnostic("E109", f"the base version '{target}' ({base_path}) links outside the "
+                                          "methodology's folder", file, line, col, "/extends"))
         return raw
     base = _load_raw(base_path, (*chain, key))
     if base.data is None:
@@ -206,9 +219,13 @@ def _resolve_extends(path: Path | None, raw: _Raw, chain: tuple[str, ...]) -> _R
 
 #: Parsed and resolved files, by resolved path, with the text they were parsed from: a registry
 #: loading six versions that extend each other parses each file once (a file whose text
-#: changed is parsed again). Bounded; the entries are never modified after they are made.
+#: changed is parsed again). Bounded in entries and in estimated bytes (a file's parsed form,
+#: positions and lines at :data:`_RAW_CACHE_FACTOR` times its text); emptied when full. The
+#: entries are never modified after they are made.
 _RAW_CACHE: dict[str, tuple[str, tuple[tuple[str, list[str]], ...], _Raw]] = {}
 _RAW_CACHE_LIMIT = 256
+_RAW_CACHE_BYTES = 128 * 1024 * 1024
+_RAW_CACHE_FACTOR = 16
 
 
 def _bases_unchanged(bases: tuple[tuple[str, list[str]], ...]) -> bool:
@@ -235,9 +252,12 @@ def _load_raw(path: Path, chain: tuple[str, ...] = ()) -> _Raw:
     if not raw.diagnostics:  # only clean files are remembered, with the text of every base they extend
         bases = tuple((name, lines) for name, lines in raw.where.texts.items()
                       if name is not None and name != str(path))
-        if len(_RAW_CACHE) >= _RAW_CACHE_LIMIT:
+        used = _RAW_CACHE_FACTOR * sum(len(entry[0]) for entry in _RAW_CACHE.values())
+        cost = _RAW_CACHE_FACTOR * len(text)
+        if len(_RAW_CACHE) >= _RAW_CACHE_LIMIT or used + cost > _RAW_CACHE_BYTES:
             _RAW_CACHE.clear()
-        _RAW_CACHE[key] = (text, bases, raw)
+        if cost <= _RAW_CACHE_BYTES:
+            _RAW_CACHE[key] = (text, bases, raw)
     return raw
 
 

@@ -1,0 +1,98 @@
+"""Opening the files a user names: once, only what they are meant to be, never beyond a limit.
+
+A path is opened once and the open file is examined (``fstat`` of its descriptor, so a
+symbolic link is judged by what it points to, and nothing can be swapped in between a
+check and the read). Only a regular file is read, at most ``limit + 1`` bytes, so neither
+``/dev/zero`` nor ``/dev/urandom`` (whose size reads 0), nor a huge sparse file, costs more
+than the limit; a directory, a device or a socket is refused, naming what it is. The open
+does not wait for a named pipe (FIFO) to get a writer: a pipe is refused, except where a
+caller streams line by line with a bound per line (:func:`open_stream`, the ``.jsonl``
+batches).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+from typing import BinaryIO
+
+
+class FileReadError(Exception):
+    """A file that cannot be read as asked: ``message`` says why; ``too_large`` when only its size is wrong."""
+
+    def __init__(self, message: str, *, too_large: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.too_large = too_large
+
+
+def kind_of(mode: int) -> str:
+    """What a file is, in words (for a refusal)."""
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def _open(path: Path | str, what: str, *, allow_fifo: bool) -> tuple[int, os.stat_result]:
+    # O_NONBLOCK: opening a FIFO without a writer would otherwise wait forever
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise FileReadError(f"cannot read the {what}: {exc.strerror or exc}") from None
+    try:
+        info = os.fstat(fd)
+        if not (stat.S_ISREG(info.st_mode) or (allow_fifo and stat.S_ISFIFO(info.st_mode))):
+            raise FileReadError(f"the {what} is {kind_of(info.st_mode)}, not a regular file")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, info
+
+
+def read_limited(path: Path | str, limit: int, what: str) -> bytes:
+    """The bytes of the regular file at ``path``, at most ``limit`` of them.
+
+    Raises:
+        FileReadError: the file cannot be opened, is not a regular file (the message names what
+            it is: a directory, a FIFO, a character device...), or holds more than ``limit``
+            bytes (``too_large``; its size is checked before reading, and the read stops at
+            ``limit + 1`` bytes whatever the size says).
+    """
+    fd, info = _open(path, what, allow_fifo=False)
+    with os.fdopen(fd, "rb") as handle:
+        if info.st_size > limit:
+            raise FileReadError(f"the {what} is larger than {_size(limit)} ({info.st_size} bytes)", too_large=True)
+        try:
+            data = handle.read(limit + 1)
+        except OSError as exc:
+            raise FileReadError(f"cannot read the {what}: {exc.strerror or exc}") from None
+    if len(data) > limit:
+        raise FileReadError(f"the {what} is larger than {_size(limit)}", too_large=True)
+    return data
+
+
+def open_stream(path: Path | str, what: str) -> BinaryIO:
+    """A regular file or a named pipe, opened for reading in binary (the caller reads it line by
+    line with a bound per line, and closes it).
+
+    Raises:
+        FileReadError: as :func:`read_limited`, but a FIFO is allowed.
+    """
+    fd, _ = _open(path, what, allow_fifo=True)
+    return os.fdopen(fd, "rb")
+
+
+def _size(limit: int) -> str:
+    return f"{limit // (1024 * 1024)} MiB" if limit % (1024 * 1024) == 0 else f"{limit} bytes"
