@@ -168,10 +168,10 @@ def test_a_full_disk_in_any_command_exits_3(tmp_path: Path, monkeypatch: pytest.
     log = tmp_path / "decisions.db"
     assert cli(["record", str(EXAMPLES / "gold-2021.json"), "--log", str(log), "--at", AT]).code == 0
 
-    def full(self: DecisionLog, out: Path) -> int:
+    def full(*args: Any, **kwargs: Any) -> int:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(DecisionLog, "export_jsonl", full)
+    monkeypatch.setattr("ecei_rules.audit.log.write_jsonl", full)
     ran = cli(["export", str(log), str(tmp_path / "out.jsonl")])
     assert ran.code == EXIT_DISK_FULL
     assert ran.stderr.startswith("error: the disk is full (OSError: [Errno 28] No space left on device) while "
@@ -224,6 +224,32 @@ def test_an_interrupt_just_after_commit_is_not_masked_and_the_records_are_acknow
         assert log.head() == (3, log.last_append[-1].hash)
         assert verify(log.rows()).ok
         assert first.seq == 1
+
+
+def test_an_interrupt_received_by_another_thread_just_after_commit_is_acknowledged(tmp_path: Path) -> None:
+    """With a second thread in the process (as under pytest-xdist or a server), SIGINT held by the
+    appending thread goes to the other one and is raised in the main thread right after COMMIT
+    returns: the append is still acknowledged (last_append and the note), not reported as failed."""
+    import threading
+
+    decision, data = _decision()
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    other.start()
+    try:
+        with DecisionLog(tmp_path / "log.db") as log:
+            db = log._db
+            log._db = _Connection(db, {}, {"COMMIT": lambda: os.kill(os.getpid(), signal.SIGINT)})  # type: ignore[assignment]
+            with pytest.raises(KeyboardInterrupt) as caught:
+                log.append_many([(decision, data), (decision, data)], decided_at=AT)
+            log._db = db
+            assert [r.seq for r in log.last_append] == [1, 2]
+            assert any("the append was committed: 2 record(s)" in note for note in caught.value.__notes__)
+            assert len(log) == 2
+            assert verify(log.rows()).ok
+    finally:
+        stop.set()
+        other.join()
 
 
 def test_an_interrupt_before_commit_rolls_back(tmp_path: Path) -> None:

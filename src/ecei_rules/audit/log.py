@@ -112,6 +112,7 @@ class DecisionLog:
         """Append several decisions in one transaction (all or none)."""
         db = self._db
         self.last_append = ()
+        committing = False
         db.execute("BEGIN IMMEDIATE")
         try:
             seq, prev = self.head()
@@ -125,18 +126,23 @@ class DecisionLog:
                 out.append(record)
             if self.before_commit is not None and out:
                 self.before_commit(db, out)
-            # A signal (SIGINT, SIGTERM) is held while COMMIT runs and until last_append says so, so it
-            # lands either before (rolled back: not stored) or after (stored, and last_append holds it).
+            # A signal (SIGINT, SIGTERM) is held while COMMIT runs, where this thread alone receives
+            # signals; in a process with other threads it may land just after COMMIT returns, which the
+            # handler below tells from a failed COMMIT.
             with _signals_held():
+                committing = True
                 db.execute("COMMIT")
                 self.last_append = tuple(out)
         except BaseException as exc:
-            if db.in_transaction:  # after a COMMIT, there is nothing to roll back: the records are stored
+            if db.in_transaction:  # not committed: roll back (never masking the original error)
                 try:
                     db.execute("ROLLBACK")
-                except sqlite3.Error as failed:  # never mask the original error (a full disk, an interrupt)
+                except sqlite3.Error as failed:
                     exc.add_note(f"(the rollback failed too: {failed})")
-            elif self.last_append and self.last_append[-1] is out[-1]:
+            elif committing and not isinstance(exc, sqlite3.Error):
+                # COMMIT returned (a failed one raises sqlite3.Error) and the error came after it: the
+                # records are stored, and acknowledged through last_append
+                self.last_append = tuple(out)
                 exc.add_note(f"the append was committed: {len(out)} record(s), head {out[-1].hash}")
             raise
         return out
