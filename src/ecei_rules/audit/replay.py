@@ -520,6 +520,7 @@ class _Rulesets:
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
         self.found: dict[tuple[str, str], Ruleset | str] = {}
+        self.locks: dict[tuple[str, str], str | None] = {}
         self.resolutions: dict[tuple[str, str], Resolution] = {}
 
     def resolution(self, method: str, reason: str) -> Resolution:
@@ -562,11 +563,18 @@ class _Rulesets:
 
     def locked(self, methodology: str, version: str) -> str | None:
         """The hash the registry's lock records for a published version (None when it records none);
-        a lock that cannot be used is a RulesetError's first line."""
+        a lock that cannot be used is a RulesetError's first line. Read once per replay: the lock
+        is part of the registry the auditor chose."""
+        key = (methodology, version)
+        if key in self.locks:
+            return self.locks[key]
         try:
-            return self.registry.read_lock(methodology).get(version)
+            found = self.registry.read_lock(methodology).get(version)
         except RulesetError as exc:
-            return exc.diagnostics[0].message if exc.diagnostics else str(exc)
+            found = exc.diagnostics[0].message if exc.diagnostics else str(exc)
+        if len(self.locks) < 4096:
+            self.locks[key] = found
+        return found
 
 
 def _differences(recorded: dict[str, Any], replayed: dict[str, Any]) -> dict[str, Any]:

@@ -48,21 +48,35 @@ def pattern_problem(text: str) -> str | None:
     return None
 
 
+_MEMO_CHARS = 64
+_MEMO_VALUES = 4096
+
+
 class Pattern:
     """A compiled pattern: :meth:`fullmatch` is true when the whole value matches."""
 
-    __slots__ = ("_regex", "text")
+    __slots__ = ("_regex", "_seen", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
         self._regex = re2.compile(text, _options())
+        self._seen: dict[str, bool] = {}  # short values already matched (a country code recurs)
 
     def fullmatch(self, value: str) -> bool:
-        """Whether the whole of ``value`` matches (a value RE2 cannot encode does not)."""
+        """Whether the whole of ``value`` matches (a value RE2 cannot encode does not). The answer for
+        a value of at most 64 characters is remembered, up to 4,096 values."""
+        if value.__class__ is not str:
+            return False
+        found = self._seen.get(value)
+        if found is not None:
+            return found
         try:
-            return self._regex.fullmatch(value) is not None
+            found = self._regex.fullmatch(value) is not None
         except (UnicodeError, TypeError):
-            return False  # a lone surrogate has no UTF-8 form
+            found = False  # a lone surrogate has no UTF-8 form
+        if len(value) <= _MEMO_CHARS and len(self._seen) < _MEMO_VALUES:
+            self._seen[value] = found
+        return found
 
     def __reduce__(self) -> tuple[Any, tuple[str]]:
         return (compile_pattern, (self.text,))
