@@ -280,6 +280,18 @@ def test_a_removed_tail_shows_as_checkpoints_beyond_the_log(log_copy: Path, sign
     assert sorted((f.kind, f.seq) for f in findings) == [("checkpoint_beyond", 1451), ("unsigned", 1401)]
 
 
+def test_a_record_deleted_from_the_middle_is_not_named_as_a_removed_tail(log_copy: Path, signed_log: SignedLog) -> None:
+    """One record deleted from the middle leaves the last checkpoint counting one record more than the
+    log: the finding says how many were removed, not that the records at the end were."""
+    with sqlite3.connect(log_copy) as db:
+        db.execute("DELETE FROM records WHERE seq = 700")
+    findings = check_checkpoints(read_state(log_copy), signed_log.signer.public_key)
+    beyond = [f for f in findings if f.kind == "checkpoint_beyond"]
+    assert len(beyond) == 1
+    assert "1 record(s) were removed since" in beyond[0].message
+    assert "1500-1500" not in beyond[0].message
+
+
 def test_records_after_the_last_checkpoint_are_reported(log_copy: Path, signed_log: SignedLog) -> None:
     """Records appended to a bound log without the key (or whose checkpoints were deleted) are covered by
     no signature, and say so."""

@@ -283,8 +283,8 @@ def check_checkpoints(state: LogState, public_key: Ed25519PublicKey) -> list[Pro
         size, checkpoint = beyond[-1]
         findings.append(ProofFinding(total + 1, "checkpoint_beyond",
                                      f"{len(beyond)} checkpoint(s) count more records than the log's {total}, up "
-                                     f"to {size} (signed at {checkpoint.time}): records {total + 1}-{size} were "
-                                     "removed"))
+                                     f"to {size} (signed at {checkpoint.time}): {size - total} record(s) were "
+                                     "removed since (the chain's findings say where)"))
     wrong: list[tuple[int, int, Checkpoint]] = []
     for size, checkpoint in parsed:
         if size > total:
