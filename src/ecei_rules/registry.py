@@ -210,7 +210,7 @@ class Registry:
 
     def load(self, methodology: str, version: str) -> Ruleset:
         """Load one version as its file stands, without checking it against the lock (for lint and
-        diff, which report an edited version; deciding goes through :meth:`get`)."""
+        diff, which report an edited version; deciding goes through `get`)."""
         key = (methodology, version)
         if key not in self._cache:
             versions = self.versions(methodology)
