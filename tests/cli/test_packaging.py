@@ -50,3 +50,14 @@ def test_installed_wheel_decides_outside_the_repository(wheel: Path, tmp_path: P
     where, version, label, until = json.loads(done.stdout)
     assert Path(where).is_relative_to(target)
     assert (version, label, until) == ("1.0.0", "bronze", "2013-05-31")
+
+
+def test_the_readmes_test_command_is_exactly_what_ci_runs() -> None:
+    """The quick start's second command (set up and run the whole suite) is .ci/run's command, to the letter."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    quick = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    blocks = [block.split("```", 1)[0].strip() for block in quick.split("```sh\n")[1:]]
+    assert len(blocks) == 2, blocks  # two commands: decide an example, run the suite
+    ci = [line for line in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+          if line.startswith("python3.11 ")]
+    assert ci == [blocks[1]]
