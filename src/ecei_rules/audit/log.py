@@ -20,7 +20,7 @@ import tempfile
 import urllib.parse
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, NamedTuple, TextIO
+from typing import Any, NamedTuple, Self, TextIO
 
 from ..engine.decision import Decision
 from ..errors import EceiRulesError
@@ -65,7 +65,24 @@ class StoredRecord(NamedTuple):
     raw: bytes | None = None
 
 
-class DecisionLog:
+class _Connected:
+    """A log file and its SQLite connection, closed by ``close`` or at the end of a ``with`` block."""
+
+    path: Path
+    _db: sqlite3.Connection
+
+    def close(self) -> None:
+        """Close the database."""
+        self._db.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class DecisionLog(_Connected):
     """An append-only, hash-chained log of decision records in a SQLite file.
 
     An append is acknowledged exactly when it is committed: ``append_many`` returns the records,
@@ -87,16 +104,6 @@ class DecisionLog:
             self._db.executescript(_SCHEMA)
         except sqlite3.DatabaseError as exc:
             raise LogError(f"{self.path}: not a decision log ({exc})") from None
-
-    def close(self) -> None:
-        """Close the database."""
-        self._db.close()
-
-    def __enter__(self) -> DecisionLog:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def head(self) -> tuple[int, str]:
         """(last seq, its hash), or (0, GENESIS) for an empty log."""
@@ -369,22 +376,12 @@ def _odd_row(seq: object, seq_type: str, *columns: tuple[str, bytes | None]) -> 
     return StoredRecord(seq if type(seq) is int else 0, values[0], values[1], values[2], "; ".join(problems))
 
 
-class ReadOnlyLog:
+class ReadOnlyLog(_Connected):
     """A received SQLite log, opened read-only and immutable (see :func:`connect_received`)."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._db = connect_received(self.path)
-
-    def close(self) -> None:
-        """Close the database."""
-        self._db.close()
-
-    def __enter__(self) -> ReadOnlyLog:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def rows(self) -> Iterator[StoredRecord]:
         """Every row in seq order (see :class:`DecisionLog.rows`)."""
