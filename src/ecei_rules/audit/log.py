@@ -281,19 +281,10 @@ def connect_writable(path: Path) -> sqlite3.Connection:
     check_sqlite_file(path)
     try:
         db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        db.execute("PRAGMA trusted_schema = 0")
     except sqlite3.Error as exc:
         raise _damaged(path, exc) from None
-    try:
-        _check_schema(db, path, writing=True)
-    except sqlite3.Error as exc:
-        db.close()
-        raise _damaged(path, exc) from None
-    except LogError:
-        db.close()
-        raise
-    return db
+    return _checked(db, path, (f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}", "PRAGMA trusted_schema = 0"),
+                    writing=True)
 
 
 def sqlite_rows(db: sqlite3.Connection, path: Path) -> Iterator[StoredRecord]:
@@ -318,10 +309,17 @@ def connect_received(path: Path) -> sqlite3.Connection:
         db = sqlite3.connect(_uri(path, immutable=not live), uri=True, isolation_level=None)
     except sqlite3.Error as exc:
         raise _damaged(path, exc) from None
+    return _checked(db, path, ("PRAGMA query_only = 1", "PRAGMA trusted_schema = 0"))
+
+
+def _checked(db: sqlite3.Connection, path: Path, pragmas: tuple[str, ...], *,
+             writing: bool = False) -> sqlite3.Connection:
+    """``db`` after its pragmas and the schema check (see :func:`_check_schema`); closed, and the
+    problem raised as a LogError, when either fails."""
     try:
-        db.execute("PRAGMA query_only = 1")
-        db.execute("PRAGMA trusted_schema = 0")
-        _check_schema(db, path)
+        for pragma in pragmas:
+            db.execute(pragma)
+        _check_schema(db, path, writing=writing)
     except sqlite3.Error as exc:
         db.close()
         raise _damaged(path, exc) from None
