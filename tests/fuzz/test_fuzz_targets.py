@@ -30,7 +30,8 @@ from fuzz_targets import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ecei_rules.audit.log import DecisionLog
+from ecei_rules.audit.log import DecisionLog, LogError, open_rows
+from ecei_rules.audit.replay import verify
 from ecei_rules.batch import decide
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -150,3 +151,16 @@ def test_fuzz_command_line(workdir: Path, argv: list[str], stdin: bytes) -> None
     if argv[0] in ("lock",):  # never write into the shipped rulesets
         return
     fuzz_cli(argv, stdin)
+
+
+def test_a_byte_inserted_into_the_schema_page_is_a_log_error_not_a_decode_error() -> None:
+    """Found by the deep log fuzzer: one 0x80 byte inserted at 3,952 in a real log left text in its schema
+    that Python could not decode (UnicodeDecodeError out of the schema check); it is a damaged log now."""
+    seed = log_seeds()[0]
+    mutated = seed[:3952] + b"\x80" + seed[3952:]
+    fuzz_log(mutated)
+    with tempfile.TemporaryDirectory() as name:
+        path = Path(name) / "log.db"
+        path.write_bytes(mutated)
+        with pytest.raises(LogError, match="damaged or unreadable"):
+            verify(open_rows(path))

@@ -258,7 +258,7 @@ def _check_schema(db: sqlite3.Connection, path: Path, *, writing: bool = False) 
                        "decision log has none: refused, nothing was changed")
 
 
-def _damaged(path: Path, exc: sqlite3.Error) -> LogError:
+def _damaged(path: Path, exc: sqlite3.Error | UnicodeDecodeError) -> LogError:
     return LogError(f"{path} is a damaged or unreadable SQLite database ({exc}); {_EXPECTED}")
 
 
@@ -320,7 +320,7 @@ def _checked(db: sqlite3.Connection, path: Path, pragmas: tuple[str, ...], *,
         for pragma in pragmas:
             db.execute(pragma)
         _check_schema(db, path, writing=writing)
-    except sqlite3.Error as exc:
+    except (sqlite3.Error, UnicodeDecodeError) as exc:  # a schema whose text is not UTF-8: damaged too
         db.close()
         raise _damaged(path, exc) from None
     except LogError:
