@@ -31,7 +31,7 @@ sys.path.insert(0, str(HERE))
 
 import baseline  # noqa: E402  (the harness's own module, beside it)
 
-from ecei_rules._canonical import to_json  # noqa: E402
+from ecei_rules.core.canonical import to_json  # noqa: E402
 from ecei_rules.audit import merkle  # noqa: E402
 from ecei_rules.audit.checkpoint import Checkpoint, Signer  # noqa: E402
 from ecei_rules.audit.log import DecisionLog  # noqa: E402
@@ -47,7 +47,7 @@ from ecei_rules.audit.proofs import (  # noqa: E402
 from ecei_rules.engine.evaluate import decide_label, decision_text, evaluate, validate_assessment  # noqa: E402
 from ecei_rules.engine.reference import evaluate_reference  # noqa: E402
 from ecei_rules.registry import Registry  # noqa: E402
-from ecei_rules.synth import synthesize  # noqa: E402
+from ecei_rules.testing.synth import synthesize  # noqa: E402
 
 MiB = 2**20
 CLI = Path(sys.executable).parent / "ecei-rules"

@@ -3,7 +3,7 @@
 Nothing generated is committed. While ``mkdocs build`` (or ``serve``) runs:
 
 * ``on_config`` loads every version under ``rulesets/`` (the repository's, not an installed
-  copy), renders the generated pages with :mod:`ecei_rules.docs_gen` and fills the
+  copy), renders the generated pages with :mod:`ecei_rules.render.docs` and fills the
   ``Methodologies`` section of the navigation;
 * ``on_files`` adds those pages, the JSON Schemas (``schema/...``) and a page for each
   repository file a hand-written page links to (``../tests/data/every/1.0.0.yaml``);
@@ -34,9 +34,9 @@ from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
-from ecei_rules import docs_gen
 from ecei_rules.errors import CODES, RulesetError
 from ecei_rules.registry import Registry
+from ecei_rules.render import docs as docs_gen
 from ecei_rules.ruleset.load import Ruleset
 
 log = logging.getLogger("mkdocs.hooks.ecei_rules")
@@ -68,7 +68,7 @@ def _root(config: MkDocsConfig) -> Path:
 
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
     """Load the rulesets, render the generated pages and fill the Methodologies navigation."""
-    from ecei_rules import cli
+    from ecei_rules.cli import app as cli
 
     state.root = _root(config)
     state.registry = Registry(state.root / "rulesets")
@@ -170,13 +170,13 @@ def _fragments(page: Page, config: MkDocsConfig) -> dict[str, Callable[[list[str
         return docs_gen.schema_list(state.methodologies, page=page.file.src_uri, site_url=config.site_url)
 
     def command_status(args: list[str]) -> str:
-        from ecei_rules.cli import app
+        from ecei_rules.cli.app import app
 
         return docs_gen.command_status(docs_gen.command_names(app), args,
                                        reference=_relative("reference/cli.md", page))
 
     def command_help(args: list[str]) -> str:
-        from ecei_rules.cli import app
+        from ecei_rules.cli.app import app
 
         return docs_gen.command_help(app, args[0], reference=_relative("reference/cli.md", page))
 

@@ -54,7 +54,7 @@ def main() -> int:
     with atheris.instrument_imports():
         from fuzz_targets import TARGETS
 
-        import ecei_rules.cli  # noqa: F401  (instrumented: coverage guides the search)
+        import ecei_rules.cli.app  # noqa: F401  (instrumented: coverage guides the search)
     names = [*TARGETS, "cli"]
     if len(sys.argv) < 2 or sys.argv[1] in ("-h", "--help", "--list") or sys.argv[1] not in names:
         print(__doc__.split("\n\n")[1] if len(sys.argv) > 1 and sys.argv[1] != "--list" else "\n".join(names))

@@ -260,7 +260,7 @@ def fixed_resolver_of(ruleset: Any) -> Any:
 
 
 def _workers_for(requested: int) -> list[str]:
-    from ecei_rules._workers import worker_count
+    from ecei_rules.core.workers import worker_count
 
     workers, note = worker_count(requested)
     return [f"{workers} worker(s)" + (f": {note}" if note else "")]

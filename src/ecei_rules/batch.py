@@ -17,14 +17,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
 
-from ._files import FileReadError, open_stream, read_limited
-from ._workers import worker_count
-from ._yaml import parse_yaml
-from .engine.decision import Decision, Resolution
-from .engine.evaluate import decision_text, evaluate
-from .errors import AssessmentError, Diagnostic, EceiRulesError, ResolutionError, RulesetError, json_path
-from .registry import DEFAULT_METHODOLOGY, Registry
-from .ruleset.load import Ruleset
+from ecei_rules.core.files import FileReadError, open_stream, read_limited
+from ecei_rules.core.safe_yaml import parse_yaml
+from ecei_rules.core.workers import worker_count
+from ecei_rules.engine.decision import Decision, Resolution
+from ecei_rules.engine.evaluate import decision_text, evaluate
+from ecei_rules.errors import AssessmentError, Diagnostic, EceiRulesError, ResolutionError, RulesetError, json_path
+from ecei_rules.registry import DEFAULT_METHODOLOGY, Registry
+from ecei_rules.ruleset.load import Ruleset
 
 MAX_LINE_BYTES = 8 * 1024 * 1024
 #: The largest single assessment file (.json, .yaml) read: as a batch line.
@@ -354,7 +354,7 @@ class ResolverSpec:
     def build(self) -> Resolver:
         """The resolver this describes."""
         if self.ruleset_file is not None:
-            from .ruleset.load import load_ruleset
+            from ecei_rules.ruleset.load import load_ruleset
 
             return fixed_resolver(load_ruleset(self.ruleset_file))
         registry = Registry(Path(self.rulesets)) if self.rulesets is not None else Registry.shipped()
@@ -397,7 +397,7 @@ def decide_lines(items: Iterable[Item], spec: ResolverSpec, *, jobs: int | None 
     The input is streamed: at most a few chunks per worker are in flight, each of at most
     ``chunk_size`` lines and about :data:`CHUNK_CHARS` characters, so memory does not grow with
     the batch, nor with the length of its lines. The workers are capped by the usable cores and
-    the available memory (:func:`ecei_rules._workers.worker_count`). A bad item gives its
+    the available memory (:func:`ecei_rules.core.workers.worker_count`). A bad item gives its
     error line and the batch goes on.
     """
     # never more workers than usable cores, nor than the available memory holds

@@ -23,11 +23,11 @@ from pathlib import Path
 
 import semver
 
-from ._files import FileReadError, read_limited
-from .engine.decision import Resolution
-from .errors import Diagnostic, ResolutionError, RulesetError, did_you_mean
-from .ruleset.load import HASH_SCHEME, Ruleset, _load_raw, load_ruleset
-from .ruleset.model import RulesetDocument
+from ecei_rules.core.files import FileReadError, read_limited
+from ecei_rules.engine.decision import Resolution
+from ecei_rules.errors import Diagnostic, ResolutionError, RulesetError, did_you_mean
+from ecei_rules.ruleset.load import HASH_SCHEME, Ruleset, _load_raw, load_ruleset
+from ecei_rules.ruleset.model import RulesetDocument
 
 DEFAULT_METHODOLOGY = "ecei-labels"
 LOCK_FILE = "published.lock.json"

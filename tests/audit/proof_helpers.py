@@ -11,11 +11,11 @@ from typing import Any
 
 from rfc9162_reference import MTH
 
-from ecei_rules._canonical import canonical_json, sha256_hex
 from ecei_rules.audit.checkpoint import Signer
 from ecei_rules.audit.log import DecisionLog
 from ecei_rules.audit.proofs import enable_checkpoints
 from ecei_rules.batch import decide
+from ecei_rules.core.canonical import canonical_json, sha256_hex
 from ecei_rules.registry import Registry
 
 ROOT = Path(__file__).parents[2]

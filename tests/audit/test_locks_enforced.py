@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from ecei_rules import RulesetError, evaluate, load_ruleset
 from ecei_rules.batch import decide
-from ecei_rules.cli import app
+from ecei_rules.cli.app import app
 from ecei_rules.registry import Registry
 
 ROOT = Path(__file__).resolve().parents[2]

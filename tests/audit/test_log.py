@@ -14,14 +14,14 @@ import pytest
 import rfc8785
 from typer.testing import CliRunner
 
-from ecei_rules._canonical import canonical_bytes, sha256_hex
 from ecei_rules.audit.log import DecisionLog, open_rows, read_jsonl
 from ecei_rules.audit.record import GENESIS, DecisionRecord
 from ecei_rules.audit.replay import replay, replay_under, verify
 from ecei_rules.batch import decide
-from ecei_rules.cli import app
+from ecei_rules.cli.app import app
+from ecei_rules.core.canonical import canonical_bytes, sha256_hex
 from ecei_rules.registry import Registry
-from ecei_rules.synth import synthesize
+from ecei_rules.testing.synth import synthesize
 
 ROOT = Path(__file__).parents[2]
 N = 1000
@@ -204,7 +204,7 @@ import sys, datetime as dt
 from ecei_rules.audit.log import DecisionLog
 from ecei_rules.batch import decide
 from ecei_rules.registry import Registry
-from ecei_rules.synth import synthesize
+from ecei_rules.testing.synth import synthesize
 reg = Registry.shipped()
 worker = int(sys.argv[2])
 items = list(synthesize(250, seed=worker, start=dt.date(2015, 1, 1), end=dt.date(2024, 1, 1), registry=reg))

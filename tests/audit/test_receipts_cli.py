@@ -23,7 +23,7 @@ from rfc9162_reference import MTH, PATH
 from typer.testing import CliRunner
 
 from ecei_rules.audit.checkpoint import Signer
-from ecei_rules.cli import app
+from ecei_rules.cli.app import app
 
 EXAMPLES = sorted((ROOT / "examples").glob("*.json"))
 runner = CliRunner()

@@ -21,11 +21,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
 
-from ecei_rules._canonical import sha256_hex
 from ecei_rules.audit.log import DecisionLog, StoredRecord, open_rows, read_jsonl
 from ecei_rules.audit.replay import canonical, is_canonical, replay, verify
 from ecei_rules.batch import decide
-from ecei_rules.cli import app
+from ecei_rules.cli.app import app
+from ecei_rules.core.canonical import sha256_hex
 from ecei_rules.registry import Registry
 
 ROOT = Path(__file__).parents[2]

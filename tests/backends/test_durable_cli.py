@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ecei_rules.cli import app
+from ecei_rules.cli.app import app
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 

@@ -364,7 +364,7 @@ def test_the_cli_exits_2_with_the_install_hint_when_the_extra_is_missing(monkeyp
     """``evaluate-durable`` and ``cross-check`` exit 2 and print the install hint without the extra."""
     from typer.testing import CliRunner
 
-    from ecei_rules.cli import app
+    from ecei_rules.cli.app import app
 
     def unavailable() -> Runtime:
         raise rt.DurableUnavailableError("durable-rules is not installed: pip install 'ecei-rules[durable]'")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ecei_rules.cli import app
+from ecei_rules.cli.app import app
 
 EVERY = Path(__file__).parents[1] / "data" / "every" / "1.0.0.yaml"
 CONTRACT_KEYS = {"methodology", "version", "ruleset_sha256", "label", "valid_from", "valid_until", "tiers",

@@ -26,7 +26,8 @@ from typing import Any
 from hypothesis import Phase, settings
 
 from ecei_rules import AssessmentError, Decision, evaluate
-from ecei_rules.compare.bump import BumpReport, bump_check, project
+from ecei_rules.compare.bump import BumpReport, bump_check
+from ecei_rules.ruleset.inputs import project
 from ecei_rules.ruleset.load import Ruleset
 
 M = "ecei-labels"

@@ -31,8 +31,9 @@ from compare_helpers import (
 )
 
 from ecei_rules import evaluate
-from ecei_rules.compare.bump import BumpReport, bump_check, declared_bump, find_counterexample, project
+from ecei_rules.compare.bump import BumpReport, bump_check, declared_bump, find_counterexample
 from ecei_rules.registry import Registry
+from ecei_rules.ruleset.inputs import project
 
 SPEC_BUMP = {v: bump for v, _, bump in SPEC_VERSIONS}
 

@@ -27,7 +27,7 @@ from compare_helpers import (
 )
 from typer.testing import CliRunner
 
-from ecei_rules.cli import app
+from ecei_rules.cli.app import app
 from ecei_rules.registry import Registry
 
 WIDE = {"COLUMNS": "240"}  # rich wraps at the terminal width; keep every line whole

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 import ecei_rules
 from ecei_rules import evaluate, load_ruleset
-from ecei_rules._canonical import canonical_bytes
+from ecei_rules.core.canonical import canonical_bytes
 from ecei_rules.engine import decision as decision_module
 from ecei_rules.ruleset import model as model_module
 from ecei_rules.ruleset.model import ruleset_json_schema

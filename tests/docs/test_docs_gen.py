@@ -8,9 +8,9 @@ from pathlib import Path
 
 from ecei_rules import load_ruleset
 from ecei_rules.compare.diff import semantic_diff
-from ecei_rules.docs_gen import changes_page, docstring_body, errors_page, provenance_page, version_page
 from ecei_rules.errors import CODES, Diagnostic
 from ecei_rules.registry import Registry
+from ecei_rules.render.docs import changes_page, docstring_body, errors_page, provenance_page, version_page
 
 ROOT = Path(__file__).parents[2]
 REGISTRY = Registry.shipped()

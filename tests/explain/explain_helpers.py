@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from ecei_rules._canonical import to_json
+from ecei_rules.core.canonical import to_json
 from ecei_rules.engine.evaluate import evaluate
 from ecei_rules.registry import Registry
 from ecei_rules.ruleset.load import Ruleset

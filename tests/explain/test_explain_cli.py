@@ -11,9 +11,9 @@ import pytest
 from explain_helpers import fixture_data
 from typer.testing import CliRunner
 
-from ecei_rules._canonical import to_json
-from ecei_rules.cli import app
-from ecei_rules.explain import SCHEMA, explain_assessment, explanation_json_schema
+from ecei_rules.cli.app import app
+from ecei_rules.core.canonical import to_json
+from ecei_rules.explanation import SCHEMA, explain_assessment, explanation_json_schema
 from ecei_rules.ruleset.load import Ruleset
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ecei_rules import load_ruleset_text
-from ecei_rules.explain import explain, render_markdown, render_text
+from ecei_rules.explanation import explain, render_markdown, render_text
 
 RULESET = """
 methodology: edges

@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 from explain_helpers import fixture_data, tier_outcome, with_changes
 
-from ecei_rules.explain import explain, render_markdown, render_text
-from ecei_rules.explain.model import Explanation
+from ecei_rules.explanation import explain, render_markdown, render_text
+from ecei_rules.explanation.model import Explanation
 from ecei_rules.ruleset.load import Ruleset
 
 W1 = ("2.2.3", "2.3", "3.2", "5.2", "5.3")

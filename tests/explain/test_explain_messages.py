@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from explain_helpers import fixture_data
 
-from ecei_rules.explain import MessagesError, explain, languages, render_text
-from ecei_rules.explain import messages as messages_module
-from ecei_rules.explain.messages import Messages
+from ecei_rules.explanation import MessagesError, explain, languages, render_text
+from ecei_rules.explanation import messages as messages_module
+from ecei_rules.explanation.messages import Messages
 from ecei_rules.ruleset.load import Ruleset
 
 SHIPPED = Path(messages_module.__file__).parents[1] / "messages"

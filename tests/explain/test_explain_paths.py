@@ -8,7 +8,7 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ecei_rules.explain.paths import Structure, score_options, solve
+from ecei_rules.explanation.paths import Structure, score_options, solve
 
 F = Fraction
 

@@ -11,7 +11,7 @@ from explain_helpers import tier_outcome, version, with_changes
 from hypothesis import HealthCheck, given, settings
 
 from ecei_rules import load_ruleset
-from ecei_rules.explain import explain
+from ecei_rules.explanation import explain
 from ecei_rules.testing.strategies import assessments
 
 EVERY = Path(__file__).parents[1] / "data" / "every" / "1.0.0.yaml"  # every construct of the language

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from explain_helpers import fixture_data, tier_outcome, version, with_changes
 
-from ecei_rules.explain import explain, render_markdown, render_text
+from ecei_rules.explanation import explain, render_markdown, render_text
 from ecei_rules.ruleset.load import Ruleset
 
 S1_CLAUSE = "cluster-analysis.org/silver-label: a second Bronze benchmarking 1.5 to 2 years after the first"

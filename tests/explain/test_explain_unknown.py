@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from explain_helpers import fixture_data, tier_outcome, with_changes
 
-from ecei_rules.explain import explain, render_text
+from ecei_rules.explanation import explain, render_text
 from ecei_rules.ruleset.load import Ruleset
 
 ELIGIBILITY = ["/eligibility/activities_last_year", "/eligibility/business_support", "/eligibility/cluster_initiative",

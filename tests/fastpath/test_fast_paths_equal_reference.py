@@ -26,7 +26,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from json_equality import same_json
 
-from ecei_rules._canonical import canonical_bytes, canonical_json, to_json
+from ecei_rules.core.canonical import canonical_bytes, canonical_json, to_json
 from ecei_rules.engine.evaluate import decide_label, decision_text, evaluate, outline, validate_assessment
 from ecei_rules.engine.reference import evaluate_reference
 from ecei_rules.registry import Registry
@@ -141,8 +141,8 @@ PAIRS = [("1.2.0", "2.0.0"), ("2.0.0", "3.0.1"), ("1.0.0", "3.0.1")]
 def test_validating_with_ignore_unknown_equals_projecting_then_validating(old: str, new: str) -> None:
     """Impact validates an assessment that carries two versions' inputs in one pass, leaving out
     what a version does not declare: the same normalised data, problems and ignored pointers (in
-    the same order) as bump.project followed by validation."""
-    from ecei_rules.compare.bump import project
+    the same order) as inputs.project followed by validation."""
+    from ecei_rules.ruleset.inputs import project
 
     a, b = REGISTRY.get("ecei-labels", old), REGISTRY.get("ecei-labels", new)
     left_out = 0

@@ -19,14 +19,14 @@ import pytest
 import rfc8785
 from typer.testing import CliRunner
 
-from ecei_rules._canonical import sha256_hex, to_json
 from ecei_rules.audit.log import DecisionLog, open_rows
 from ecei_rules.audit.record import record_and_text
 from ecei_rules.audit.replay import _Rulesets, replay, reproduced
 from ecei_rules.batch import ResolverSpec, decide, decide_lines, read_assessments
-from ecei_rules.cli import app
+from ecei_rules.cli.app import app
+from ecei_rules.core.canonical import sha256_hex, to_json
 from ecei_rules.registry import Registry
-from ecei_rules.synth import synthesize
+from ecei_rules.testing.synth import synthesize
 
 REGISTRY = Registry.shipped()
 AT = "2026-11-26T12:00:00+00:00"

@@ -17,14 +17,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ecei_rules._yaml import parse_yaml
 from ecei_rules.audit.log import LogError, open_rows, read_jsonl
 from ecei_rules.audit.replay import verify
 from ecei_rules.batch import parse_json, read_assessments
+from ecei_rules.core.safe_yaml import parse_yaml
 from ecei_rules.engine.evaluate import evaluate
 from ecei_rules.errors import CODES, EceiRulesError
+from ecei_rules.language.expr import Scope, Ty, compile_expression
 from ecei_rules.registry import Registry
-from ecei_rules.ruleset.expr import Scope, Ty, compile_expression
 from ecei_rules.ruleset.load import Ruleset, load_ruleset_text
 
 EVERY = Path(__file__).resolve().parent.parent / "data" / "every" / "1.0.0.yaml"
@@ -116,7 +116,7 @@ def fuzz_cli(argv: list[str], stdin: bytes = b"") -> None:
     """The command line on arbitrary arguments: an exit code it documents, never a traceback."""
     from typer.testing import CliRunner
 
-    from ecei_rules.cli import EXIT_CODES, run
+    from ecei_rules.cli.app import EXIT_CODES, run
 
     with CliRunner().isolation(input=stdin, env={"NO_COLOR": "1", "ECEI_RULES_DEBUG": ""}) as (out, err, _):
         code = run(argv)

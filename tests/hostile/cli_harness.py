@@ -1,4 +1,4 @@
-"""Running the command line as a user does, through :func:`ecei_rules.cli.run` (the top-level handler
+"""Running the command line as a user does, through :func:`ecei_rules.cli.app.run` (the top-level handler
 included), in this process or as a real subprocess; and the check that output is safe for a terminal."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 import ecei_rules
-from ecei_rules.cli import run
+from ecei_rules.cli.app import run
 
 SRC = Path(ecei_rules.__file__).resolve().parent.parent
 ROOT = SRC.parent
@@ -54,7 +54,7 @@ def subprocess_env(**extra: str) -> dict[str, str]:
 
 def command(*args: str) -> list[str]:
     """The argv of ``ecei-rules ARGS`` in a new interpreter on this source tree."""
-    return [sys.executable, "-c", "from ecei_rules.cli import main; main()", *args]
+    return [sys.executable, "-c", "from ecei_rules.cli.app import main; main()", *args]
 
 
 def run_subprocess(*args: str, input: bytes | None = None) -> subprocess.CompletedProcess[bytes]:

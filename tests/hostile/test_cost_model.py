@@ -19,7 +19,7 @@ import pytest
 
 from ecei_rules import evaluate, load_ruleset
 from ecei_rules.errors import Diagnostic
-from ecei_rules.ruleset.cost import BUDGET, amount
+from ecei_rules.language.cost import BUDGET, amount
 from ecei_rules.ruleset.inputs import MAX_ITEMS, MAX_STRING
 from ecei_rules.ruleset.load import check_ruleset, load_ruleset_text
 

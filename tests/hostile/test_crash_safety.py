@@ -35,16 +35,16 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from ecei_rules._canonical import canonical_bytes, sha256_hex
 from ecei_rules.audit.log import DecisionLog, open_rows, read_jsonl
 from ecei_rules.audit.record import GENESIS, make_record
 from ecei_rules.audit.repair import check_head, plan_repair, repair
 from ecei_rules.audit.replay import verify
 from ecei_rules.batch import decide
-from ecei_rules.cli import app
+from ecei_rules.cli.app import app
+from ecei_rules.core.canonical import canonical_bytes, sha256_hex
 from ecei_rules.engine.decision import Decision
 from ecei_rules.registry import Registry
-from ecei_rules.synth import synthesize
+from ecei_rules.testing.synth import synthesize
 
 CHUNK = 4096
 

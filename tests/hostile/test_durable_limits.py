@@ -26,7 +26,7 @@ from ecei_rules.backends.durable import (
     DurableLimitError,
     check_limits,
 )
-from ecei_rules.cli import app
+from ecei_rules.cli.app import app
 from ecei_rules.ruleset.load import load_ruleset_text
 
 SHIPPED = Path(__file__).resolve().parents[2] / "rulesets" / "ecei-labels"

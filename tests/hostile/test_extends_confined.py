@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ecei_rules.cli import app
+from ecei_rules.cli.app import app
 from ecei_rules.errors import RulesetError
 from ecei_rules.ruleset import load as load_module
 from ecei_rules.ruleset.load import check_ruleset, load_ruleset, load_ruleset_text

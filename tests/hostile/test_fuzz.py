@@ -15,10 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ecei_rules import Ruleset, load_ruleset
-from ecei_rules._yaml import parse_yaml
 from ecei_rules.batch import parse_json
+from ecei_rules.core.safe_yaml import parse_yaml
 from ecei_rules.errors import CODES, AssessmentError
-from ecei_rules.ruleset.expr import FUNCTIONS, Scope, Ty, compile_expression, parse
+from ecei_rules.language.expr import FUNCTIONS, Scope, Ty, compile_expression, parse
 
 EVERY = Path(__file__).resolve().parent.parent / "data" / "every" / "1.0.0.yaml"
 _RULESET: list[Ruleset] = []

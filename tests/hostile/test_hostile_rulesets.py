@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from ecei_rules._yaml import MAX_BYTES, parse_yaml
+from ecei_rules.core.safe_yaml import MAX_BYTES, parse_yaml
 from ecei_rules.errors import Diagnostic
 from ecei_rules.ruleset.load import check_ruleset
 

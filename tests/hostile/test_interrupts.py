@@ -25,7 +25,7 @@ from cli_harness import EXAMPLES, cli, command, subprocess_env
 from ecei_rules.audit.log import DecisionLog
 from ecei_rules.audit.replay import verify
 from ecei_rules.batch import decide
-from ecei_rules.cli import EXIT_DISK_FULL, EXIT_SIGINT, EXIT_SIGPIPE, EXIT_SIGTERM
+from ecei_rules.cli.app import EXIT_DISK_FULL, EXIT_SIGINT, EXIT_SIGPIPE, EXIT_SIGTERM
 
 AT = "2026-01-01T00:00:00+00:00"
 COMMITTED = re.compile(r"holds (\d+) record\(s\); head: ([0-9a-f]{64}|none)")

@@ -8,7 +8,7 @@ import pytest
 from cli_harness import EXAMPLES, cli, run_subprocess
 
 from ecei_rules.batch import decide
-from ecei_rules.cli import DEBUG_ENV, EXIT_CODES, EXIT_SIGINT, EXIT_USAGE, app
+from ecei_rules.cli.app import DEBUG_ENV, EXIT_CODES, EXIT_SIGINT, EXIT_USAGE, app
 from ecei_rules.registry import Registry
 
 

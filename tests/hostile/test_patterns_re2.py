@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 
 from ecei_rules import check_assessment, evaluate
+from ecei_rules.core.patterns import MAX_PATTERN_LENGTH, compile_pattern, pattern_problem
 from ecei_rules.errors import AssessmentError, Diagnostic
 from ecei_rules.ruleset.inputs import json_schema
 from ecei_rules.ruleset.load import check_ruleset, load_ruleset_text
-from ecei_rules.ruleset.patterns import MAX_PATTERN_LENGTH, compile_pattern, pattern_problem
 
 MINIMAL = Path(__file__).resolve().parent.parent / "data" / "minimal.yaml"
 

@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from ecei_rules import _workers
 from ecei_rules import batch as batch_module
 from ecei_rules.batch import Item, ResolverSpec, decide_lines, decide_texts, fixed_resolver, read_assessments
-from ecei_rules.cli import app
+from ecei_rules.cli.app import app
+from ecei_rules.core import workers as _workers
 from ecei_rules.engine import serialise
 from ecei_rules.engine import text as text_module
 from ecei_rules.engine.evaluate import decision_text

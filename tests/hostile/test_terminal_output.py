@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 from cli_harness import EXAMPLES, cli, unsafe
 
-from ecei_rules._terminal import clean, show_path
 from ecei_rules.audit.log import DecisionLog
 from ecei_rules.batch import decide
-from ecei_rules.cli import run
+from ecei_rules.cli.app import run
+from ecei_rules.core.terminal import clean, show_path
 from ecei_rules.registry import Registry
 
 EVERY = Path(__file__).resolve().parent.parent / "data" / "every" / "1.0.0.yaml"

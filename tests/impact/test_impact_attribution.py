@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
-from ecei_rules.compare.bump import project
 from ecei_rules.compare.diff import Diff, semantic_diff
 from ecei_rules.compare.impact import ImpactReport, Transition, impact
 from ecei_rules.engine.evaluate import evaluate
 from ecei_rules.registry import Registry
-from ecei_rules.synth import synthesize
+from ecei_rules.ruleset.inputs import project
+from ecei_rules.testing.synth import synthesize
 
 
 @pytest.fixture(scope="module")

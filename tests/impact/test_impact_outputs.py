@@ -13,11 +13,11 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from ecei_rules._canonical import to_json
-from ecei_rules.cli import app
+from ecei_rules.cli.app import app
 from ecei_rules.compare.impact import ImpactReport, count_lines, impact, impact_refs
+from ecei_rules.core.canonical import to_json
 from ecei_rules.registry import Registry
-from ecei_rules.synth import synthesize
+from ecei_rules.testing.synth import synthesize
 
 SVG = "{http://www.w3.org/2000/svg}"
 

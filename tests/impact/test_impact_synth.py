@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from ecei_rules.compare.bump import project
+from ecei_rules.core.logic import months_between
 from ecei_rules.engine.evaluate import evaluate
-from ecei_rules.logic import months_between
 from ecei_rules.registry import Registry
-from ecei_rules.synth import synthesize, window
+from ecei_rules.ruleset.inputs import project
+from ecei_rules.testing.synth import synthesize, window
 
 AS_OF = dt.date(2020, 6, 30)
 

@@ -9,7 +9,7 @@ import yaml
 from typer.testing import CliRunner
 
 from ecei_rules import evaluate, load_ruleset
-from ecei_rules.cli import app
+from ecei_rules.cli.app import app
 
 EVERY = Path(__file__).parents[1] / "data" / "every" / "1.0.0.yaml"
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from ecei_rules.logic import UNKNOWN, Interval
-from ecei_rules.ruleset.expr import (
+from ecei_rules.core.logic import UNKNOWN, Interval
+from ecei_rules.language.expr import (
     BOOL,
     DATE,
     DEC,

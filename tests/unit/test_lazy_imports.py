@@ -14,35 +14,35 @@ def _run(code: str) -> str:
 
 
 def test_import_and_cli_start_without_the_explanation_modules() -> None:
-    """``import ecei_rules`` and the command line's import leave ecei_rules.explain.build unloaded."""
-    out = _run("import sys, ecei_rules, ecei_rules.cli; "
-               "print(sorted(m for m in sys.modules if m.startswith('ecei_rules.explain')))")
-    assert out == "['ecei_rules.explain']"
+    """``import ecei_rules`` and the command line's import leave ecei_rules.explanation.build unloaded."""
+    out = _run("import sys, ecei_rules, ecei_rules.cli.app; "
+               "print(sorted(m for m in sys.modules if m.startswith('ecei_rules.explanation')))")
+    assert out == "['ecei_rules.explanation']"
 
 
 def test_explain_is_the_function_whichever_import_comes_first() -> None:
     """``from ecei_rules import explain`` gives the function (and ``Explanation`` the model), also after
     a submodule of the explain package was imported first, and after the command line's import."""
-    for first in ("import ecei_rules.explain.build", "from ecei_rules.explain import render_text",
-                  "import ecei_rules.cli", "pass"):
+    for first in ("import ecei_rules.explanation.build", "from ecei_rules.explanation import render_text",
+                  "import ecei_rules.cli.app", "pass"):
         out = _run(f"{first}\nimport ecei_rules\nfrom ecei_rules import explain, Explanation\n"
-                   "from ecei_rules.explain.build import explain as built\n"
-                   "from ecei_rules.explain.model import Explanation as model\n"
+                   "from ecei_rules.explanation.build import explain as built\n"
+                   "from ecei_rules.explanation.model import Explanation as model\n"
                    "print(explain is built, Explanation is model, ecei_rules.explain is built, "
                    "'explain' in dir(ecei_rules))")
         assert out == "True True True True", first
 
 
 def test_every_public_name_of_the_explain_package_resolves_to_its_definition() -> None:
-    """Each name in ecei_rules.explain.__all__ is, on first use, the object its module defines (a name
+    """Each name in ecei_rules.explanation.__all__ is, on first use, the object its module defines (a name
     missing from the lazy table would raise AttributeError here)."""
     out = _run("import importlib\n"
-               "package = importlib.import_module('ecei_rules.explain')\n"
+               "package = importlib.import_module('ecei_rules.explanation')\n"
                "wrong = []\n"
                "for name in package.__all__:\n"
                "    if name.startswith('DEFAULT_'):\n"
                "        continue\n"
-               "    defined = importlib.import_module('ecei_rules.explain.' + package._LAZY[name])\n"
+               "    defined = importlib.import_module('ecei_rules.explanation.' + package._LAZY[name])\n"
                "    if getattr(package, name) is not getattr(defined, name):\n"
                "        wrong.append(name)\n"
                "print(wrong, len(package.__all__))")

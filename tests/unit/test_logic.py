@@ -9,7 +9,7 @@ from fractions import Fraction
 
 import pytest
 
-from ecei_rules.logic import (
+from ecei_rules.core.logic import (
     UNKNOWN,
     Interval,
     arithmetic,

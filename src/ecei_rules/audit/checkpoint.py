@@ -32,8 +32,8 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from .._canonical import canonical_bytes
-from ..errors import EceiRulesError
+from ecei_rules.core.canonical import canonical_bytes
+from ecei_rules.errors import EceiRulesError
 
 CHECKPOINT_FORMAT = 1
 DOMAIN = b"ecei-rules checkpoint v1\n"

@@ -22,9 +22,9 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple, Self, TextIO
 
-from ..engine.decision import Decision
-from ..errors import EceiRulesError
-from .record import GENESIS, DecisionRecord, record_and_text
+from ecei_rules.audit.record import GENESIS, DecisionRecord, record_and_text
+from ecei_rules.engine.decision import Decision
+from ecei_rules.errors import EceiRulesError
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (

@@ -36,11 +36,11 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import ValidationError
 
-from ..errors import EceiRulesError
-from . import merkle
-from .checkpoint import Checkpoint, CheckpointError, Signer, checkpoint_problem, key_id
-from .log import BUSY_TIMEOUT_MS, DecisionLog, LogError
-from .record import DecisionRecord, parse_record
+from ecei_rules.audit import merkle
+from ecei_rules.audit.checkpoint import Checkpoint, CheckpointError, Signer, checkpoint_problem, key_id
+from ecei_rules.audit.log import BUSY_TIMEOUT_MS, DecisionLog, LogError
+from ecei_rules.audit.record import DecisionRecord, parse_record
+from ecei_rules.errors import EceiRulesError
 
 KEY_META = "signing_key_id"
 FRONTIER_META = "merkle_frontier"
@@ -191,7 +191,7 @@ def read_state(path: Path) -> LogState:
     """The record hashes (the ``hash`` column, in seq order), checkpoints and binding of a SQLite log;
     for a JSONL export, the ``hash`` of each record line and no checkpoints."""
     if path.suffix == ".jsonl":
-        from .log import read_jsonl
+        from ecei_rules.audit.log import read_jsonl
 
         if not path.exists():
             raise LogError(f"{path}: no such log")

@@ -15,9 +15,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .. import __version__
-from .._canonical import canonical_bytes, canonical_json, sha256_hex, to_json
-from ..engine.decision import Decision
+from ecei_rules.core.canonical import canonical_bytes, canonical_json, sha256_hex, to_json
+from ecei_rules.core.version import __version__
+from ecei_rules.engine.decision import Decision
 
 GENESIS = "0" * 64
 RECORD_FORMAT = 1

@@ -23,9 +23,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .log import LogError, StoredRecord, connect_received, connect_writable, read_jsonl, sqlite_rows, write_jsonl
-from .record import GENESIS
-from .replay import _parse, _stored_hash_ok, tail_problems
+from ecei_rules.audit.log import (
+    LogError,
+    StoredRecord,
+    connect_received,
+    connect_writable,
+    read_jsonl,
+    sqlite_rows,
+    write_jsonl,
+)
+from ecei_rules.audit.record import GENESIS
+from ecei_rules.audit.replay import _parse, _stored_hash_ok, tail_problems
 
 
 @dataclass(frozen=True)

@@ -39,16 +39,16 @@ try:  # parses a record's input three times faster than the standard library
 except ImportError:  # pragma: no cover - a platform without its wheel
     _orjson = None  # type: ignore[assignment]
 
-from .. import __version__
-from .._canonical import canonical_bytes, canonical_json, to_json
-from ..compare.bump import project
-from ..engine.decision import Resolution
-from ..engine.evaluate import decision_text, evaluate
-from ..errors import AssessmentError, ResolutionError, RulesetError
-from ..registry import Registry
-from ..ruleset.load import Ruleset
-from .log import StoredRecord
-from .record import GENESIS, METHODOLOGY_ID, RECORD_FORMAT, DecisionRecord, valid_time
+from ecei_rules.audit.log import StoredRecord
+from ecei_rules.audit.record import GENESIS, METHODOLOGY_ID, RECORD_FORMAT, DecisionRecord, valid_time
+from ecei_rules.core.canonical import canonical_bytes, canonical_json, to_json
+from ecei_rules.core.version import __version__
+from ecei_rules.engine.decision import Resolution
+from ecei_rules.engine.evaluate import decision_text, evaluate
+from ecei_rules.errors import AssessmentError, ResolutionError, RulesetError
+from ecei_rules.registry import Registry
+from ecei_rules.ruleset.inputs import project
+from ecei_rules.ruleset.load import Ruleset
 
 Progress = Callable[[int], None]
 

@@ -72,7 +72,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any
 
-from ..errors import EceiRulesError
+from ecei_rules.errors import EceiRulesError
 
 #: The durable-rules release this wrapper was written against (it uses its internals).
 DURABLE_RULES_VERSION = "2.0.28"

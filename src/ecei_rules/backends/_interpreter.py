@@ -2,8 +2,8 @@
 
 The durable backend uses it only where durable-rules patterns cannot express a condition
 (aggregates over lists such as ``any(...)`` and ``count_distinct(...)``, calendar functions)
-and for the validity dates. It shares nothing with :mod:`ecei_rules.ruleset.expr` or
-:mod:`ecei_rules.logic` but the language reference (docs/language.md): it walks Python's
+and for the validity dates. It shares nothing with :mod:`ecei_rules.language.expr` or
+:mod:`ecei_rules.core.logic` but the language reference (docs/language.md): it walks Python's
 ``ast`` directly, computes with :class:`~fractions.Fraction`, and has its own unknown value,
 three-valued operators, count ranges and calendar arithmetic. That is the point: where it
 and the core agree, two implementations of the language agree.

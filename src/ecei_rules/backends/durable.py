@@ -53,15 +53,8 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Literal
 
-from ..engine.decision import Decision, Resolution, given
-from ..engine.evaluate import evaluate as core_evaluate
-from ..engine.evaluate import validate_assessment
-from ..errors import AssessmentError, EceiRulesError, ResolutionError, RulesetError
-from ..ruleset.inputs import Field
-from ..ruleset.load import Ruleset
-from ..ruleset.model import NONE_LABEL
-from . import _interpreter as interp
-from ._durable_runtime import (
+from ecei_rules.backends import _interpreter as interp
+from ecei_rules.backends._durable_runtime import (
     DURABLE_RULES_VERSION,
     DurableError,
     DurableUnavailableError,
@@ -70,11 +63,18 @@ from ._durable_runtime import (
     Rule,
     runtime,
 )
+from ecei_rules.engine.decision import Decision, Resolution, given
+from ecei_rules.engine.evaluate import evaluate as core_evaluate
+from ecei_rules.engine.evaluate import validate_assessment
+from ecei_rules.errors import AssessmentError, EceiRulesError, ResolutionError, RulesetError
+from ecei_rules.ruleset.inputs import Field
+from ecei_rules.ruleset.load import Ruleset
+from ecei_rules.ruleset.model import NONE_LABEL
 
 if TYPE_CHECKING:
-    from ..audit.log import StoredRecord
-    from ..audit.replay import AuditReport
-    from ..registry import Registry
+    from ecei_rules.audit.log import StoredRecord
+    from ecei_rules.audit.replay import AuditReport
+    from ecei_rules.registry import Registry
 
 __all__ = [
     "DURABLE_RULES_VERSION",
@@ -1082,7 +1082,7 @@ class DurableOutcome:
 
     def to_json(self) -> dict[str, Any]:
         """The JSON object printed for this item."""
-        from ..batch import error_json
+        from ecei_rules.batch import error_json
 
         if self.decision is None:
             return {"error": error_json(self.error, self.index)}
@@ -1115,7 +1115,7 @@ def cross_check_log(rows: Iterable[StoredRecord], registry: Registry, *,
                     progress: Callable[[int], None] | None = None) -> AuditReport:
     """Re-decide every record of a decision log with durable-rules under the exact version it
     names, and report every record whose recorded decision durable-rules does not reach."""
-    from ..audit.replay import AuditReport, Finding, records
+    from ecei_rules.audit.replay import AuditReport, Finding, records
 
     report = AuditReport()
     by_hash: dict[str, Ruleset] = {}

@@ -15,7 +15,6 @@ inputs, whose decision differs. Hypothesis shrinks what it finds to a small exam
 from __future__ import annotations
 
 import copy
-import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
@@ -24,13 +23,13 @@ import semver
 from hypothesis import HealthCheck, Verbosity, find, settings
 from hypothesis.errors import NoSuchExample, Unsatisfiable
 
-from .._canonical import to_json
-from ..engine.decision import Decision, Resolution
-from ..engine.evaluate import evaluate
-from ..ruleset.inputs import Field, pointer_of
-from ..ruleset.load import Ruleset, test_assessment
-from ..testing.strategies import _passes, assessments, criterion_targets, field_at, set_at, value_for
-from .diff import Diff, semantic_diff
+from ecei_rules.compare.diff import Diff, semantic_diff
+from ecei_rules.core.canonical import to_json
+from ecei_rules.engine.decision import Decision, Resolution
+from ecei_rules.engine.evaluate import evaluate
+from ecei_rules.ruleset.inputs import project
+from ecei_rules.ruleset.load import Ruleset, test_assessment
+from ecei_rules.testing.strategies import _passes, assessments, criterion_targets, field_at, set_at, value_for
 
 Bump = Literal["patch", "minor", "major"]
 _ORDER: dict[str, int] = {"none": 0, "patch": 1, "minor": 2, "major": 3}
@@ -46,32 +45,6 @@ def declared_bump(old: str, new: str) -> Literal["patch", "minor", "major", "non
     if b.minor != a.minor:
         return "minor"
     return "patch"
-
-
-def project(data: Any, f: Field, pointer: str = "") -> tuple[Any, list[str]]:
-    """Keep only what ``f`` declares; return the projection and the JSON pointers dropped."""
-    ignored: list[str] = []
-    return _project(data, f, pointer, ignored), ignored
-
-
-_IMMUTABLE = frozenset({str, int, float, bool, Decimal, dt.date, type(None)})
-
-
-def _project(data: Any, f: Field, path: Any, ignored: list[str]) -> Any:
-    kind = f.kind
-    if (kind == "object" or kind == "map") and isinstance(data, dict):
-        members = f.fields if kind == "object" else f.entries
-        out = {}
-        for key, value in data.items():
-            member = members.get(key)
-            if member is None:
-                ignored.append(pointer_of((path, key)))  # the pointer is built only when needed
-                continue
-            out[key] = _project(value, member, (path, key), ignored)
-        return out
-    if kind == "list" and isinstance(data, list) and f.items is not None:
-        return [_project(value, f.items, (path, i), ignored) for i, value in enumerate(data)]
-    return data if data.__class__ in _IMMUTABLE else copy.deepcopy(data)
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .._canonical import to_json
-from ..errors import pointer_join
-from ..ruleset.expr import normalize
-from ..ruleset.inputs import Field
-from ..ruleset.load import Ruleset
+from ecei_rules.core.canonical import to_json
+from ecei_rules.errors import pointer_join
+from ecei_rules.language.expr import normalize
+from ecei_rules.ruleset.inputs import Field
+from ecei_rules.ruleset.load import Ruleset
 
 Kind = Literal["added", "removed", "changed"]
 Effect = Literal["none", "compatible", "breaking"]

@@ -90,16 +90,16 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from .._canonical import to_json
-from .._workers import worker_count
-from ..batch import RawLine
-from ..engine.decision import Decision, Resolution, ScoreResult
-from ..engine.evaluate import Assessment, evaluate, outline
-from ..errors import AssessmentError
-from ..registry import Registry
-from ..ruleset.load import Ruleset, load_ruleset
-from .bump import _changed_criteria
-from .diff import Diff, semantic_diff
+from ecei_rules.batch import RawLine
+from ecei_rules.compare.bump import _changed_criteria
+from ecei_rules.compare.diff import Diff, semantic_diff
+from ecei_rules.core.canonical import to_json
+from ecei_rules.core.workers import worker_count
+from ecei_rules.engine.decision import Decision, Resolution, ScoreResult
+from ecei_rules.engine.evaluate import Assessment, evaluate, outline
+from ecei_rules.errors import AssessmentError
+from ecei_rules.registry import Registry
+from ecei_rules.ruleset.load import Ruleset, load_ruleset
 
 _RANK = {"not_met": 0, "unknown": 1, "met": 2}
 _PIN = Resolution(method="pinned", reason="impact analysis")
@@ -788,7 +788,7 @@ def _items(population: Path | str | Iterable[Any], *, raw: bool = False) -> Iter
     """(index, data, error) of each assessment; with ``raw``, the lines of a JSON Lines file are
     left for the worker to parse (:class:`~ecei_rules.batch.RawLine`)."""
     if isinstance(population, (str, Path)):
-        from ..batch import read_assessments
+        from ecei_rules.batch import read_assessments
 
         for item in read_assessments(population, raw=raw):
             if item.error is not None:
@@ -831,7 +831,7 @@ def impact(old: Ruleset, new: Ruleset, population: Path | str | Iterable[Any], *
     Args:
         old, new: the two versions (both are pinned for every assessment).
         population: a ``.jsonl`` (streamed), ``.json`` or ``.yaml`` file, or an iterable of raw
-            assessments (e.g. :func:`ecei_rules.synth.synthesize`).
+            assessments (e.g. :func:`ecei_rules.testing.synth.synthesize`).
         jobs: worker processes (None: every core; 1: in this process). Workers load both
             versions from their files, so rulesets without a file run in process.
         chunk_size: assessments per task sent to a worker.

@@ -15,16 +15,25 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from ..errors import did_you_mean, pointer_join
-from ..ruleset.cost import Costed, check_costs
-from ..ruleset.dates import DateBounds
-from ..ruleset.expr import BOOL, DATE, DEC, INT, STR, Compiled, Scope, Ty, compile_expression
-from ..ruleset.inputs import AssessmentValidator, Field, InputResolver
-from ..ruleset.model import NONE_LABEL, Criterion, Group, InputSpec, Parameter, RulesetDocument, Score, ValidityRule
-from ..ruleset.numbers import add_number_problems
-from .decision import ParameterUse
-from .fast import FastPlan
-from .text import TextPlan
+from ecei_rules.engine.decision import ParameterUse
+from ecei_rules.engine.fast import FastPlan
+from ecei_rules.engine.text import TextPlan
+from ecei_rules.errors import did_you_mean, pointer_join
+from ecei_rules.language.cost import Costed, check_costs
+from ecei_rules.language.expr import BOOL, DATE, DEC, INT, STR, Compiled, Scope, Ty, compile_expression
+from ecei_rules.ruleset.dates import DateBounds
+from ecei_rules.ruleset.inputs import AssessmentValidator, Field, InputResolver
+from ecei_rules.ruleset.model import (
+    NONE_LABEL,
+    Criterion,
+    Group,
+    InputSpec,
+    Parameter,
+    RulesetDocument,
+    Score,
+    ValidityRule,
+)
+from ecei_rules.ruleset.numbers import add_number_problems
 
 
 @dataclass(frozen=True)

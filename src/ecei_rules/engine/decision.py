@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .._canonical import number_to_json, to_json
+from ecei_rules.core.canonical import number_to_json, to_json
 
 Outcome = Literal["met", "not_met", "unknown"]
 
@@ -161,7 +161,7 @@ class Decision(_Frozen):
 
     def canonical_text(self) -> str:
         """RFC 8785 canonical JSON of `to_json`, as text (the bytes records and replays compare)."""
-        from .serialise import decision_text
+        from ecei_rules.engine.serialise import decision_text
 
         return decision_text(self)
 

@@ -10,13 +10,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import AssessmentError
-from ..logic import UNKNOWN
-from ..ruleset.load import Ruleset
-from ..ruleset.model import NONE_LABEL
-from .decision import Decision, Resolution, given
-from .fast import FastGroup, absent_inputs, conjunction, run, score_value
-from .text import write
+from ecei_rules.core.logic import UNKNOWN
+from ecei_rules.engine.decision import Decision, Resolution, given
+from ecei_rules.engine.fast import FastGroup, absent_inputs, conjunction, run, score_value
+from ecei_rules.engine.text import write
+from ecei_rules.errors import AssessmentError
+from ecei_rules.ruleset.load import Ruleset
+from ecei_rules.ruleset.model import NONE_LABEL
 
 _MISSING = object()
 

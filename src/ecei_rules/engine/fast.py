@@ -24,12 +24,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
 
-from ..logic import UNKNOWN
-from ..ruleset.expr import walk_keys
-from .decision import CriterionResult, Decision, GroupResult, ScoreResult, TierResult
+from ecei_rules.core.logic import UNKNOWN
+from ecei_rules.engine.decision import CriterionResult, Decision, GroupResult, ScoreResult, TierResult
+from ecei_rules.language.expr import walk_keys
 
 if TYPE_CHECKING:
-    from .compile import Plan
+    from ecei_rules.engine.compile import Plan
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -113,7 +113,7 @@ class FastPlan:
     """The per-version constants of :func:`ecei_rules.evaluate`."""
 
     def __init__(self, plan: Plan) -> None:
-        from .compile import GroupPlan
+        from ecei_rules.engine.compile import GroupPlan
 
         doc = plan.doc
         self.criteria = tuple(

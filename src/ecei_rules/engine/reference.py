@@ -13,13 +13,21 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from ..logic import UNKNOWN, k_and, outcome
-from ..ruleset.load import Ruleset
-from ..ruleset.model import NONE_LABEL, RulesetDocument
-from .compile import GroupPlan, ScorePlan
-from .decision import CriterionResult, Decision, GroupResult, Resolution, ScoreResult, TierResult, given
-from .evaluate import _MISSING, Assessment, lookup, validated_data
-from .fast import validity
+from ecei_rules.core.logic import UNKNOWN, k_and, outcome
+from ecei_rules.engine.compile import GroupPlan, ScorePlan
+from ecei_rules.engine.decision import (
+    CriterionResult,
+    Decision,
+    GroupResult,
+    Resolution,
+    ScoreResult,
+    TierResult,
+    given,
+)
+from ecei_rules.engine.evaluate import _MISSING, Assessment, lookup, validated_data
+from ecei_rules.engine.fast import validity
+from ecei_rules.ruleset.load import Ruleset
+from ecei_rules.ruleset.model import NONE_LABEL, RulesetDocument
 
 
 def evaluate_reference(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessment, *,

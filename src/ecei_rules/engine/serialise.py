@@ -6,7 +6,7 @@ about ten times faster, because most of a decision is the same from one decision
 those parts is remembered, and only the outcomes, the inputs read and the numbers are
 written each time. Anything unusual (a number beyond 15 digits, a float in exponent form,
 a key outside the Basic Multilingual Plane, a list or object among the inputs read) is
-written by :func:`ecei_rules._canonical.canonical_json`. The property suite checks the
+written by :func:`ecei_rules.core.canonical.canonical_json`. The property suite checks the
 equality on generated decisions of every shipped version.
 
 The memo tables hold JSON text of immutable values only, and are bounded in entries
@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import rfc8785
 
-from .._canonical import canonical_json, compact_encoder, number_to_json, to_json, unsafe
+from ecei_rules.core.canonical import canonical_json, compact_encoder, number_to_json, to_json, unsafe
 
 if TYPE_CHECKING:
-    from .decision import Decision, ParameterUse
+    from ecei_rules.engine.decision import Decision, ParameterUse
 
 _LIMIT = 20_000
 #: Estimated bytes each table may hold, and the largest entry stored.

@@ -45,10 +45,9 @@ from contextlib import suppress
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from ..logic import UNKNOWN
-from ..ruleset.inputs import _typed_all
-from .fast import _MISSING, FastCriterion, FastGroup, absent_inputs, awarded, split_pointer
-from .serialise import (
+from ecei_rules.core.logic import UNKNOWN
+from ecei_rules.engine.fast import _MISSING, FastCriterion, FastGroup, absent_inputs, awarded, split_pointer
+from ecei_rules.engine.serialise import (
     _group,
     _nullable,
     _number,
@@ -60,12 +59,13 @@ from .serialise import (
     middle,
     tail,
 )
+from ecei_rules.ruleset.inputs import _typed_all
 
 if TYPE_CHECKING:
-    from ..ruleset.inputs import Field
-    from .compile import Plan
-    from .decision import Resolution
-    from .fast import FastPlan, FastScore, FastTier
+    from ecei_rules.engine.compile import Plan
+    from ecei_rules.engine.decision import Resolution
+    from ecei_rules.engine.fast import FastPlan, FastScore, FastTier
+    from ecei_rules.ruleset.inputs import Field
 
 #: Values remembered per criterion (and (met, unknown) weights per score).
 MEMO_LIMIT = 8192

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from .expr import parse
-from .inputs import Field
+from ecei_rules.language.expr import parse
+from ecei_rules.ruleset.inputs import Field
 
 #: month indexes (year * 12 + month - 1) of the first and the last month of the calendar
 FIRST_MONTH = 1 * 12

@@ -8,6 +8,7 @@ assessment JSON Schema.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import functools
 import re
@@ -16,11 +17,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from .._canonical import MAX_SIGNIFICANT_DIGITS, significant_digits
-from ..errors import Diagnostic, did_you_mean, pointer_join
-from .expr import ANY, BOOL, DATE, DEC, INT, STR, Compiled, Ty
-from .model import BASE_TYPES, Catalogue, InputSpec
-from .patterns import Pattern, compile_pattern
+from ecei_rules.core.canonical import MAX_SIGNIFICANT_DIGITS, significant_digits
+from ecei_rules.core.patterns import Pattern, compile_pattern
+from ecei_rules.errors import Diagnostic, did_you_mean, pointer_join
+from ecei_rules.language.expr import ANY, BOOL, DATE, DEC, INT, STR, Compiled, Ty
+from ecei_rules.ruleset.model import BASE_TYPES, Catalogue, InputSpec
 
 MAX_INTEGER = 2**53 - 1
 #: The language defaults for strings and lists that declare no ``max_length`` / ``max_items``.
@@ -720,3 +721,29 @@ def _schema(f: Field) -> dict[str, Any]:
 
 def _num(value: Decimal | int) -> int | float:
     return value if isinstance(value, int) else (int(value) if value == value.to_integral_value() else float(value))
+
+
+def project(data: Any, f: Field, pointer: str = "") -> tuple[Any, list[str]]:
+    """Keep only what ``f`` declares; return the projection and the JSON pointers dropped."""
+    ignored: list[str] = []
+    return _project(data, f, pointer, ignored), ignored
+
+
+_IMMUTABLE = frozenset({str, int, float, bool, Decimal, dt.date, type(None)})
+
+
+def _project(data: Any, f: Field, path: Any, ignored: list[str]) -> Any:
+    kind = f.kind
+    if (kind == "object" or kind == "map") and isinstance(data, dict):
+        members = f.fields if kind == "object" else f.entries
+        out = {}
+        for key, value in data.items():
+            member = members.get(key)
+            if member is None:
+                ignored.append(pointer_of((path, key)))  # the pointer is built only when needed
+                continue
+            out[key] = _project(value, member, (path, key), ignored)
+        return out
+    if kind == "list" and isinstance(data, list) and f.items is not None:
+        return [_project(value, f.items, (path, i), ignored) for i, value in enumerate(data)]
+    return data if data.__class__ in _IMMUTABLE else copy.deepcopy(data)

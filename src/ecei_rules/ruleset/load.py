@@ -18,12 +18,12 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from .._canonical import canonical_bytes, sha256_hex
-from .._files import FileReadError, read_limited
-from .._yaml import MAX_BYTES, parse_yaml
-from ..engine.compile import Plan, build_plan
-from ..errors import Diagnostic, RulesetError, did_you_mean, pointer_join
-from .model import RulesetDocument
+from ecei_rules.core.canonical import canonical_bytes, sha256_hex
+from ecei_rules.core.files import FileReadError, read_limited
+from ecei_rules.core.safe_yaml import MAX_BYTES, parse_yaml
+from ecei_rules.engine.compile import Plan, build_plan
+from ecei_rules.errors import Diagnostic, RulesetError, did_you_mean, pointer_join
+from ecei_rules.ruleset.model import RulesetDocument
 
 #: Keys a version never inherits through ``extends``: they describe the version itself.
 NOT_INHERITED = frozenset(

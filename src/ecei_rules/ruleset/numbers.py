@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
-from ..errors import pointer_join
-from .model import InputSpec, RulesetDocument
+from ecei_rules.errors import pointer_join
+from ecei_rules.ruleset.model import InputSpec, RulesetDocument
 
 #: The largest magnitude of a whole number in a ruleset (the largest integer a double holds exactly).
 MAX_WHOLE = 2**53 - 1

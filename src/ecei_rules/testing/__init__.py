@@ -1,5 +1,5 @@
 """Testing helpers: run the tests embedded in rulesets (hypothesis strategies come later)."""
 
-from .embedded import EmbeddedResult, run_embedded, run_test
+from ecei_rules.testing.embedded import EmbeddedResult, run_embedded, run_test
 
 __all__ = ["EmbeddedResult", "run_embedded", "run_test"]

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..engine.decision import Decision, Resolution
-from ..engine.evaluate import evaluate
-from ..errors import AssessmentError
-from ..ruleset.load import Ruleset, test_assessment
+from ecei_rules.engine.decision import Decision, Resolution
+from ecei_rules.engine.evaluate import evaluate
+from ecei_rules.errors import AssessmentError
+from ecei_rules.ruleset.load import Ruleset, test_assessment
 
 
 @dataclass(frozen=True)

@@ -41,15 +41,15 @@ from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample, Unsatisfiable
 from pydantic import BaseModel
 
-from .._canonical import canonical_bytes, to_json
-from ..engine.decision import Decision, Resolution
-from ..engine.evaluate import evaluate as core_evaluate
-from ..engine.evaluate import lookup
-from ..errors import RulesetError
-from ..logic import UNKNOWN, k_and
-from ..ruleset.load import Ruleset, load_ruleset_text
-from ..ruleset.model import NONE_LABEL, RulesetDocument
-from .strategies import assessments, criterion_targets, field_at, set_at, value_for
+from ecei_rules.core.canonical import canonical_bytes, to_json
+from ecei_rules.core.logic import UNKNOWN, k_and
+from ecei_rules.engine.decision import Decision, Resolution
+from ecei_rules.engine.evaluate import evaluate as core_evaluate
+from ecei_rules.engine.evaluate import lookup
+from ecei_rules.errors import RulesetError
+from ecei_rules.ruleset.load import Ruleset, load_ruleset_text
+from ecei_rules.ruleset.model import NONE_LABEL, RulesetDocument
+from ecei_rules.testing.strategies import assessments, criterion_targets, field_at, set_at, value_for
 
 Evaluator = Callable[..., Decision]
 _PIN = Resolution(method="pinned", reason="property check")
@@ -110,7 +110,7 @@ def check_determinism(ruleset: Ruleset, config: settings, evaluate: Evaluator = 
 _FRESH = """
 import json, sys
 from ecei_rules import load_ruleset
-from ecei_rules._canonical import canonical_bytes
+from ecei_rules.core.canonical import canonical_bytes
 from ecei_rules.engine.decision import Resolution
 from ecei_rules.engine.evaluate import evaluate
 ruleset = load_ruleset(sys.argv[1])
@@ -139,10 +139,10 @@ def check_fresh_interpreter(ruleset: Ruleset, examples: list[dict[str, Any]],
 
 def check_replay(ruleset: Ruleset, config: settings, evaluate: Evaluator = core_evaluate) -> Violation | None:
     """A recorded decision replays identically (record, then replay from the stored record)."""
-    from ..audit.log import StoredRecord
-    from ..audit.record import GENESIS, make_record
-    from ..audit.replay import replay
-    from ..registry import Registry
+    from ecei_rules.audit.log import StoredRecord
+    from ecei_rules.audit.record import GENESIS, make_record
+    from ecei_rules.audit.replay import replay
+    from ecei_rules.registry import Registry
 
     class _One(Registry):
         def get(self, methodology: str, version: str) -> Ruleset:
@@ -488,7 +488,7 @@ def check_threshold_monotonicity(ruleset: Ruleset, config: settings,
 
 def check_bump_honesty(old: Ruleset, new: Ruleset, config: settings) -> Violation | None:
     """For a minor or patch bump, no input valid under the old version is decided differently."""
-    from ..compare.bump import declared_bump, find_counterexample
+    from ecei_rules.compare.bump import declared_bump, find_counterexample
 
     if declared_bump(old.version, new.version) in ("major", "none"):
         return None
@@ -504,8 +504,9 @@ def check_bump_honesty(old: Ruleset, new: Ruleset, config: settings) -> Violatio
 def check_attribution(old: Ruleset, new: Ruleset, config: settings, evaluate: Evaluator = core_evaluate,
                       diff_fn: Callable[[Ruleset, Ruleset], Any] | None = None) -> Violation | None:
     """Where two versions decide differently, every criterion whose outcome differs is changed or new."""
-    from ..compare.bump import _changed_criteria, project
-    from ..compare.diff import semantic_diff
+    from ecei_rules.compare.bump import _changed_criteria
+    from ecei_rules.compare.diff import semantic_diff
+    from ecei_rules.ruleset.inputs import project
 
     changed = _changed_criteria((diff_fn or semantic_diff)(old, new))
 

@@ -22,9 +22,9 @@ from typing import Any
 import pytest
 import semver
 
-from ..errors import RulesetError
-from ..ruleset.load import Ruleset, load_ruleset
-from .embedded import EmbeddedResult, run_test
+from ecei_rules.errors import RulesetError
+from ecei_rules.ruleset.load import Ruleset, load_ruleset
+from ecei_rules.testing.embedded import EmbeddedResult, run_test
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -24,11 +24,11 @@ from typing import Any
 from hypothesis import assume
 from hypothesis import strategies as st
 
-from .._canonical import MAX_SIGNIFICANT_DIGITS, significant_digits
-from ..logic import month_end
-from ..ruleset.expr import parse
-from ..ruleset.inputs import Field
-from ..ruleset.load import Ruleset
+from ecei_rules.core.canonical import MAX_SIGNIFICANT_DIGITS, significant_digits
+from ecei_rules.core.logic import month_end
+from ecei_rules.language.expr import parse
+from ecei_rules.ruleset.inputs import Field
+from ecei_rules.ruleset.load import Ruleset
 
 FIRST_PIVOT = dt.date(2010, 1, 1)
 LAST_PIVOT = dt.date(2026, 12, 31)

@@ -67,10 +67,10 @@ from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
 
-from .logic import month_end, months_between
-from .registry import DEFAULT_METHODOLOGY, Registry
-from .ruleset.inputs import Field
-from .ruleset.load import Ruleset
+from ecei_rules.core.logic import month_end, months_between
+from ecei_rules.registry import DEFAULT_METHODOLOGY, Registry
+from ecei_rules.ruleset.inputs import Field
+from ecei_rules.ruleset.load import Ruleset
 
 WINDOW_MONTHS = 12
 QUALITY_BETA = (5.0, 2.0)
@@ -186,7 +186,7 @@ def _param(rulesets: Sequence[Ruleset], name: str, default: Any) -> Any:
 
 def _strategies() -> Any:
     """testing.strategies, imported on first use (it brings in hypothesis)."""
-    from .testing import strategies
+    from ecei_rules.testing import strategies
 
     return strategies
 
@@ -249,7 +249,7 @@ class _Generator:
 
     def repair(self, data: dict[str, Any]) -> None:
         """Drop whatever a version rejects (the union of inputs must fit every version)."""
-        from .compare.bump import project
+        from ecei_rules.ruleset.inputs import project
 
         for _ in range(40):
             for ruleset in self.rulesets:

@@ -29,8 +29,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ..errors import did_you_mean
-from ..logic import (
+from ecei_rules.core.logic import (
     UNKNOWN,
     Interval,
     arithmetic,
@@ -43,6 +42,7 @@ from ..logic import (
     month_end,
     months_between,
 )
+from ecei_rules.errors import did_you_mean
 
 Env = dict[str, Any]
 Fn = Callable[[Env], Any]
@@ -124,7 +124,7 @@ class Compiled:
     path: str | None = None  # when the expression is a pure path from a root input
     const: bool = False
     keys: tuple[str, ...] | None = None  # the keys of that path, to read it in one step
-    cost: int = 1  # the worst-case steps of one evaluation (see ecei_rules.ruleset.cost)
+    cost: int = 1  # the worst-case steps of one evaluation (see ecei_rules.language.cost)
     loops: tuple[Loop, ...] = ()  # the nested loops that make up the largest part of that cost
 
 

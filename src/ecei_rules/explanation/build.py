@@ -1,4 +1,4 @@
-"""Build an :class:`~ecei_rules.explain.model.Explanation` from a ruleset version and an assessment.
+"""Build an :class:`~ecei_rules.explanation.model.Explanation` from a ruleset version and an assessment.
 
 Everything is read from the decision's trace and the ruleset: outcomes, values read,
 thresholds with their provenance, clauses, weights. The sentences come from the message
@@ -17,20 +17,20 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from ..batch import registry_resolver
-from ..engine.compile import ScorePlan
-from ..engine.decision import CriterionResult, Decision, Resolution
-from ..engine.evaluate import Assessment, evaluate, lookup, validate_assessment
-from ..errors import AssessmentError
-from ..registry import DEFAULT_METHODOLOGY, Registry
-from ..ruleset.expr import parse
-from ..ruleset.inputs import Field
-from ..ruleset.load import Ruleset
-from ..ruleset.model import NONE_LABEL
-from . import DEFAULT_MAX_CHANGE_SETS, DEFAULT_NEAR_MARGIN, paths
-from . import model as m
-from .messages import DEFAULT_LANGUAGE, Messages
-from .paths import Structure, TierSolution, flatten, solve
+from ecei_rules.batch import registry_resolver
+from ecei_rules.engine.compile import ScorePlan
+from ecei_rules.engine.decision import CriterionResult, Decision, Resolution
+from ecei_rules.engine.evaluate import Assessment, evaluate, lookup, validate_assessment
+from ecei_rules.errors import AssessmentError
+from ecei_rules.explanation import DEFAULT_MAX_CHANGE_SETS, DEFAULT_NEAR_MARGIN, paths
+from ecei_rules.explanation import model as m
+from ecei_rules.explanation.messages import DEFAULT_LANGUAGE, Messages
+from ecei_rules.explanation.paths import Structure, TierSolution, flatten, solve
+from ecei_rules.language.expr import parse
+from ecei_rules.registry import DEFAULT_METHODOLOGY, Registry
+from ecei_rules.ruleset.inputs import Field
+from ecei_rules.ruleset.load import Ruleset
+from ecei_rules.ruleset.model import NONE_LABEL
 
 _MISSING = lookup({}, "/absent")  # the marker the engine's lookup returns for an absent value
 
@@ -65,7 +65,7 @@ _ANALYSES: dict[str, _Analysis] = {}
 def _strategies() -> Any:
     """The input helpers of testing.strategies, imported on first use (they bring in hypothesis,
     which deciding a label does not need)."""
-    from ..testing import strategies
+    from ecei_rules.testing import strategies
 
     return strategies
 

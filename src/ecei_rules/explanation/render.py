@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .._terminal import clean
-from .messages import Messages
-from .model import CriterionExplanation, Explanation, ScoreExplanation, TierPath
+from ecei_rules.core.terminal import clean
+from ecei_rules.explanation.messages import Messages
+from ecei_rules.explanation.model import CriterionExplanation, Explanation, ScoreExplanation, TierPath
 
 #: Change sets with more criteria than this are listed by criterion id (each change is listed once below them).
 LONG_SET = 5

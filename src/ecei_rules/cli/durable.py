@@ -1,7 +1,7 @@
 """``ecei-rules evaluate-durable`` and ``ecei-rules cross-check``: the durable-rules backend on the
 command line (the optional extra ``ecei-rules[durable]``).
 
-Registered on the app when :mod:`ecei_rules.cli` is imported. :func:`evaluate_durable` and
+Registered on the app when :mod:`ecei_rules.cli.app` is imported. :func:`evaluate_durable` and
 :func:`cross_check_log_command` hold the logic, so ``evaluate --engine durable`` and
 ``replay LOG --cross-check durable`` can call them too. Exit codes: 0 success (and the engines
 agree); 1 an assessment is invalid, durable-rules failed, or the engines disagree; 2 usage
@@ -19,17 +19,17 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from ._canonical import to_json
-from ._terminal import SafeConsole
-from .batch import Resolver, error_json, fixed_resolver, read_assessments, registry_resolver
-from .cli import Format, FormatOption, RulesetsOption, _exit_on_load_errors, app
-from .errors import AssessmentError
-from .registry import DEFAULT_METHODOLOGY, Registry
-from .render import print_assessment_error
-from .ruleset.load import load_ruleset
+from ecei_rules.batch import Resolver, error_json, fixed_resolver, read_assessments, registry_resolver
+from ecei_rules.cli.app import Format, FormatOption, RulesetsOption, _exit_on_load_errors, app
+from ecei_rules.core.canonical import to_json
+from ecei_rules.core.terminal import SafeConsole
+from ecei_rules.errors import AssessmentError
+from ecei_rules.registry import DEFAULT_METHODOLOGY, Registry
+from ecei_rules.render.console import print_assessment_error
+from ecei_rules.ruleset.load import load_ruleset
 
 if TYPE_CHECKING:
-    from .audit.replay import AuditReport
+    from ecei_rules.audit.replay import AuditReport
 
 
 def _err() -> Console:
@@ -43,7 +43,7 @@ def _usage(message: str) -> typer.Exit:
 
 def require_durable() -> None:
     """Exit 2 with the install hint when durable-rules cannot be used."""
-    from .backends._durable_runtime import DurableUnavailableError, runtime
+    from ecei_rules.backends._durable_runtime import DurableUnavailableError, runtime
 
     try:
         runtime()
@@ -90,7 +90,7 @@ def _num(value: Any) -> str:
 def evaluate_durable(assessment: Path, resolve: Resolver, format: Format, *, check: bool = False) -> int:
     """Decide every assessment of a file with durable-rules (and, with ``check``, compare with the
     core engine); print; return the exit code."""
-    from .backends.durable import decide_many
+    from ecei_rules.backends.durable import decide_many
 
     require_durable()
     console = SafeConsole(soft_wrap=False)
@@ -119,8 +119,8 @@ def cross_check_report(log: Path, registry: Registry) -> AuditReport:
     """Re-decide every record of a log with durable-rules (exit 2 without the extra or the log).
 
     ``replay LOG --cross-check durable`` adds the findings of this report to the replay's."""
-    from .audit.log import open_rows
-    from .backends.durable import cross_check_log
+    from ecei_rules.audit.log import open_rows
+    from ecei_rules.backends.durable import cross_check_log
 
     require_durable()
     if not log.exists():

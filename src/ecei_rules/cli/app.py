@@ -1,6 +1,6 @@
 """The command line: a thin typer face over the library. No logic lives only here.
 
-Exit codes (the ``EXIT_*`` constants of ``ecei_rules.cli``):
+Exit codes (the ``EXIT_*`` constants of ``ecei_rules.cli.app``):
 
 - 0: success.
 - 1: findings: an invalid ruleset or assessment, a failed embedded test, a log that does not verify.
@@ -40,11 +40,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from . import __version__
-from ._canonical import to_json
-from ._terminal import SafeConsole, clean, markup, path_text, show_path, text
-from ._workers import worker_count
-from .batch import (
+from ecei_rules.batch import (
     Item,
     Outcome,
     Resolver,
@@ -56,17 +52,21 @@ from .batch import (
     read_assessments,
     registry_resolver,
 )
-from .errors import AssessmentError, Diagnostic, ResolutionError, RulesetError
-from .registry import DEFAULT_METHODOLOGY, Registry
-from .render import print_assessment_error, print_decision, print_diagnostics
-from .ruleset.inputs import json_schema
-from .ruleset.load import Ruleset, check_ruleset, load_ruleset
-from .ruleset.model import ruleset_json_schema
-from .testing.embedded import run_embedded
+from ecei_rules.core.canonical import to_json
+from ecei_rules.core.terminal import SafeConsole, clean, markup, path_text, show_path, text
+from ecei_rules.core.version import __version__
+from ecei_rules.core.workers import worker_count
+from ecei_rules.errors import AssessmentError, Diagnostic, ResolutionError, RulesetError
+from ecei_rules.registry import DEFAULT_METHODOLOGY, Registry
+from ecei_rules.render.console import print_assessment_error, print_decision, print_diagnostics
+from ecei_rules.ruleset.inputs import json_schema
+from ecei_rules.ruleset.load import Ruleset, check_ruleset, load_ruleset
+from ecei_rules.ruleset.model import ruleset_json_schema
+from ecei_rules.testing.embedded import run_embedded
 
 if TYPE_CHECKING:
-    from .audit.log import DecisionLog, StoredRecord
-    from .audit.replay import AuditReport
+    from ecei_rules.audit.log import DecisionLog, StoredRecord
+    from ecei_rules.audit.replay import AuditReport
 
 class _PipeClosedError(Exception):
     """A BrokenPipeError, carried past click (which would exit 1 on it) to :func:`run`."""
@@ -261,7 +261,7 @@ def evaluate(
             else:  # one assessment: only the version it is decided under is built (a broken one stops here)
                 _resolve_first(assessment, resolve)
     if engine is Engine.durable:
-        from .cli_durable import evaluate_durable
+        from ecei_rules.cli.durable import evaluate_durable
 
         if assessment == STDIN:
             _err().print("[red]error:[/red] --engine durable reads a file, not standard input")
@@ -392,8 +392,8 @@ def diff(
 ) -> None:
     """The semantic diff of two versions: inputs, parameters, criteria, scores, tiers, validity, metadata."""
 
-    from .compare.diff import semantic_diff
-    from .render import diff_markdown, print_diff
+    from ecei_rules.compare.diff import semantic_diff
+    from ecei_rules.render.console import diff_markdown, print_diff
 
     a, b = _two(old, new, rulesets)
     result = semantic_diff(a, b)
@@ -415,8 +415,8 @@ def bump_check_command(
 ) -> None:
     """Check that NEW's declared semver bump over OLD matches what its changes do to decisions. Exit 1 if too small."""
 
-    from .compare.bump import bump_check
-    from .render import print_bump
+    from ecei_rules.compare.bump import bump_check
+    from ecei_rules.render.console import print_bump
 
     a, b = _two(old, new, rulesets)
     report = bump_check(a, b, max_examples=examples)
@@ -436,7 +436,7 @@ def lint_command(
     format: FormatOption = Format.text,
 ) -> None:
     """Check a rulesets directory: files, lineage, published locks, notice, and every bump. Exit 1 on errors."""
-    from .lint import lint
+    from ecei_rules.compare.lint import lint
 
     report = lint(_registry(rulesets), notice_days=notice_days, examples=examples)
     if format is Format.json:
@@ -486,8 +486,8 @@ def record(
     import datetime as dt
     import sqlite3
 
-    from .audit.log import DecisionLog, LogError
-    from .audit.record import valid_time
+    from ecei_rules.audit.log import DecisionLog, LogError
+    from ecei_rules.audit.record import valid_time
 
     decided_at = at or dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     if not valid_time(decided_at):
@@ -506,7 +506,7 @@ def record(
         _err().print(f"[red]error:[/red] {markup(exc)}")
         raise typer.Exit(2) from None
     with store, _stop_signals() as stopped:
-        from .cli_proofs import attach_key
+        from ecei_rules.cli.proofs import attach_key
 
         attach_key(store, key)
         try:
@@ -635,7 +635,7 @@ def _progress(total: int | None, label: str) -> tuple[Callable[[int], None] | No
 def _log_rows(path: Path) -> tuple[Iterator[StoredRecord], int | None]:
     """The rows of a received log (opened read-only and immutable), and their number when a progress
     bar will show it; a file that is not a log ends the command with one line and exit 2."""
-    from .audit.log import LogError, ReadOnlyLog, open_rows
+    from ecei_rules.audit.log import LogError, ReadOnlyLog, open_rows
 
     try:
         if path.suffix != ".jsonl" and sys.stderr.isatty():
@@ -719,13 +719,13 @@ def verify_command(
         _err().print(f"[red]error:[/red] --expect-head must be a record's hash: 64 lowercase hexadecimal "
                      f"digits, not {markup(repr(expect_head))}")
         raise typer.Exit(2)
-    from .audit.log import LogError
-    from .audit.replay import verify
+    from ecei_rules.audit.log import LogError
+    from ecei_rules.audit.replay import verify
 
     rows, total = _log_rows(target)
     proofs = None
     if key is not None or since is not None:
-        from .cli_proofs import ProofChecks
+        from ecei_rules.cli.proofs import ProofChecks
 
         proofs = ProofChecks(target, key, since)
     tick, done = _progress(total, "verifying")
@@ -743,7 +743,7 @@ def verify_command(
 
 
 def _verify_rulesets(root: Path, examples: int, out: Path | None, format: Format) -> None:
-    from .testing.properties import VerifyResult, verify_registry
+    from ecei_rules.testing.properties import VerifyResult, verify_registry
 
     console = _console()
 
@@ -797,8 +797,8 @@ def replay_command(
     format: FormatOption = Format.text,
 ) -> None:
     """Re-decide every record under the exact version it names and compare byte for byte. Exit 1 on findings."""
-    from .audit.log import LogError
-    from .audit.replay import replay, replay_under
+    from ecei_rules.audit.log import LogError
+    from ecei_rules.audit.replay import replay, replay_under
 
     registry = _registry(rulesets)
     rows, total = _log_rows(log)
@@ -807,7 +807,7 @@ def replay_command(
         if under is None:
             report = replay(rows, registry, progress=tick)
             if cross_check is Engine.durable:
-                from .cli_durable import cross_check_report
+                from ecei_rules.cli.durable import cross_check_report
 
                 report.findings.extend(cross_check_report(log, registry).findings)
         else:
@@ -845,7 +845,7 @@ def export_command(
                                         "the log itself.")],
 ) -> None:
     """Export a decision log as JSON Lines, atomically (a temporary file renamed over OUT)."""
-    from .audit.log import LogError, ReadOnlyLog, write_jsonl
+    from ecei_rules.audit.log import LogError, ReadOnlyLog, write_jsonl
 
     head = ""
 
@@ -874,8 +874,8 @@ def import_command(
 
     The file is read once, into memory (at most 1 GiB): the bytes verified are the bytes imported.
     """
-    from .audit.log import DecisionLog, LogError, jsonl_rows, read_once, same_file
-    from .audit.replay import verify
+    from ecei_rules.audit.log import DecisionLog, LogError, jsonl_rows, read_once, same_file
+    from ecei_rules.audit.replay import verify
 
     try:
         if same_file(jsonl, log):
@@ -1006,7 +1006,7 @@ def _register_plugins() -> None:
     """Commands that live in their own modules register themselves on ``app`` when imported."""
     import importlib
 
-    for name in ("cli_explain", "cli_impact", "cli_durable", "cli_repair", "cli_proofs"):
+    for name in ("explain", "impact", "durable", "repair", "proofs"):
         try:
             importlib.import_module(f"{__package__}.{name}")
         except ModuleNotFoundError as exc:

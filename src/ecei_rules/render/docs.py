@@ -26,12 +26,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from .compare.bump import declared_bump
-from .compare.diff import SECTIONS, Change, Diff, semantic_diff
-from .engine.decision import Decision
-from .ruleset.inputs import Field, json_schema
-from .ruleset.load import Ruleset
-from .ruleset.model import RulesetDocument, ruleset_json_schema
+from ecei_rules.compare.bump import declared_bump
+from ecei_rules.compare.diff import SECTIONS, Change, Diff, semantic_diff
+from ecei_rules.engine.decision import Decision
+from ecei_rules.ruleset.inputs import Field, json_schema
+from ecei_rules.ruleset.load import Ruleset
+from ecei_rules.ruleset.model import RulesetDocument, ruleset_json_schema
 
 #: Where generated pages live in the site (relative to the docs directory).
 ROOT = "methodologies"
@@ -933,7 +933,7 @@ def decision_text(decision: Decision, *, width: int = 80) -> str:
     """The text explanation ``ecei-rules evaluate`` prints for a decision, without colour."""
     from rich.console import Console
 
-    from .render import print_decision
+    from ecei_rules.render.console import print_decision
 
     buffer = io.StringIO()
     console = Console(file=buffer, width=width, color_system=None, force_terminal=False, highlight=False,

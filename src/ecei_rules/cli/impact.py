@@ -20,14 +20,14 @@ from typing import Annotated, TextIO
 import typer
 from rich.console import Console
 
-from ._canonical import to_json
-from ._terminal import SafeConsole, clean, markup, show_path
-from ._workers import worker_count
-from .cli import app
-from .errors import ResolutionError, RulesetError
-from .registry import DEFAULT_METHODOLOGY, Registry, parse_reference
-from .render import print_diagnostics
-from .ruleset.load import Ruleset, load_ruleset
+from ecei_rules.cli.app import app
+from ecei_rules.core.canonical import to_json
+from ecei_rules.core.terminal import SafeConsole, clean, markup, show_path
+from ecei_rules.core.workers import worker_count
+from ecei_rules.errors import ResolutionError, RulesetError
+from ecei_rules.registry import DEFAULT_METHODOLOGY, Registry, parse_reference
+from ecei_rules.render.console import print_diagnostics
+from ecei_rules.ruleset.load import Ruleset, load_ruleset
 
 RulesetsOption = Annotated[
     Path | None,
@@ -76,9 +76,9 @@ def synth_command(
 ) -> None:
     """Write a synthetic population of realistic assessments as JSON Lines, reproducible by seed.
 
-    The distributions are documented assumptions: see the ecei_rules.synth module.
+    The distributions are documented assumptions: see the ecei_rules.testing.synth module.
     """
-    from .synth import synthesize, window
+    from ecei_rules.testing.synth import synthesize, window
 
     try:
         day = dt.date.fromisoformat(as_of)
@@ -168,7 +168,7 @@ def impact_command(
 ) -> None:
     """What moving a population from one version to another does: who gains or loses which label, and which
     changed criterion causes it. Exit 1 when some assessment could not be evaluated."""
-    from .compare.impact import count_lines, impact
+    from ecei_rules.compare.impact import count_lines, impact
 
     if not population.exists():
         raise _fail(f"no such file: {show_path(population)}")

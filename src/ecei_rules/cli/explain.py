@@ -1,6 +1,6 @@
 """``ecei-rules explain``: why a decision came out as it did, and what it takes to reach the next label.
 
-Registered on the app when :mod:`ecei_rules.cli` is imported. Exit codes as for ``evaluate``:
+Registered on the app when :mod:`ecei_rules.cli.app` is imported. Exit codes as for ``evaluate``:
 0 success; 1 an assessment is invalid; 2 usage errors (unknown version or language, no file).
 """
 
@@ -16,14 +16,14 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from ._terminal import SafeConsole, markup
-from .batch import Resolver, error_json, fixed_resolver, registry_resolver
-from .cli import _check_input, _is_batch, _read, app
-from .errors import AssessmentError, ResolutionError, RulesetError
-from .explain import DEFAULT_MAX_CHANGE_SETS, DEFAULT_NEAR_MARGIN
-from .registry import DEFAULT_METHODOLOGY, Registry
-from .render import print_assessment_error, print_diagnostics
-from .ruleset.load import load_ruleset
+from ecei_rules.batch import Resolver, error_json, fixed_resolver, registry_resolver
+from ecei_rules.cli.app import _check_input, _is_batch, _read, app
+from ecei_rules.core.terminal import SafeConsole, markup
+from ecei_rules.errors import AssessmentError, ResolutionError, RulesetError
+from ecei_rules.explanation import DEFAULT_MAX_CHANGE_SETS, DEFAULT_NEAR_MARGIN
+from ecei_rules.registry import DEFAULT_METHODOLOGY, Registry
+from ecei_rules.render.console import print_assessment_error, print_diagnostics
+from ecei_rules.ruleset.load import load_ruleset
 
 
 class ExplainFormat(StrEnum):
@@ -83,7 +83,7 @@ def explain_command(
                                               "format and exit.")] = False,
 ) -> None:
     """Explain each decision: clause-cited reasons per tier, near misses, and what it takes to reach higher tiers."""
-    from .explain import explain, explanation_json_schema, languages, render_markdown, render_text
+    from ecei_rules.explanation import explain, explanation_json_schema, languages, render_markdown, render_text
 
     if json_schema:
         print(json.dumps(explanation_json_schema(), indent=2))

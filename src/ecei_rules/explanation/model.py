@@ -15,8 +15,8 @@ from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .._canonical import to_json
-from ..engine.decision import Outcome, ParameterUse
+from ecei_rules.core.canonical import to_json
+from ecei_rules.engine.decision import Outcome, ParameterUse
 
 SCHEMA: Final = "ecei-rules/explanation/1"
 

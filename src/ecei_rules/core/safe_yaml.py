@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 import yaml
 
-from .errors import Diagnostic, pointer_join
+from ecei_rules.errors import Diagnostic, pointer_join
 
 MAX_BYTES = 4 * 1024 * 1024
 MAX_DEPTH = 64

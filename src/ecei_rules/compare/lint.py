@@ -10,10 +10,10 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
-from .compare.bump import BumpReport, bump_check
-from .errors import Diagnostic
-from .registry import Registry
-from .ruleset.load import check_ruleset
+from ecei_rules.compare.bump import BumpReport, bump_check
+from ecei_rules.errors import Diagnostic
+from ecei_rules.registry import Registry
+from ecei_rules.ruleset.load import check_ruleset
 
 
 @dataclass

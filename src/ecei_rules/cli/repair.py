@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ._terminal import markup, path_text, show_path
-from .cli import Format, _console, _err, app
+from ecei_rules.cli.app import Format, _console, _err, app
+from ecei_rules.core.terminal import markup, path_text, show_path
 
 if TYPE_CHECKING:
-    from .audit.log import StoredRecord
+    from ecei_rules.audit.log import StoredRecord
 
 
 @app.command("repair")
@@ -34,8 +34,8 @@ def repair_command(
     from a record that cannot be trusted). Exit 0 when nothing needed removing, 1 when something was
     removed (or would be, with --dry-run) or the log does not end at the expected head, 2 on usage errors.
     """
-    from .audit.log import LogError, open_rows
-    from .audit.repair import check_head, ranges, repair
+    from ecei_rules.audit.log import LogError, open_rows
+    from ecei_rules.audit.repair import check_head, ranges, repair
 
     if not log.exists():
         _err().print(f"[red]error:[/red] no such log: {markup(show_path(log))}")
@@ -75,6 +75,6 @@ def repair_command(
 
 
 def _prefix(log: Path, kept: int) -> list[StoredRecord]:
-    from .audit.log import open_rows
+    from ecei_rules.audit.log import open_rows
 
     return list(open_rows(log))[:kept]

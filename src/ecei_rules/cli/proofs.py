@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
-from .cli import Format, _console, _err, app
+from ecei_rules.cli.app import Format, _console, _err, app
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-    from .audit.log import DecisionLog
-    from .audit.replay import AuditReport
+    from ecei_rules.audit.log import DecisionLog
+    from ecei_rules.audit.replay import AuditReport
 
 
 def _usage(message: str) -> NoReturn:
@@ -34,7 +34,7 @@ def _finding(message: str) -> NoReturn:
 
 
 def _public_key(path: Path) -> Ed25519PublicKey:
-    from .audit.checkpoint import KeyFileError, load_public_key
+    from ecei_rules.audit.checkpoint import KeyFileError, load_public_key
 
     try:
         return load_public_key(path)
@@ -65,8 +65,8 @@ def _write(document: dict[str, Any], out: Path | None) -> None:
 
 
 def _state(log: Path) -> Any:
-    from .audit.log import LogError
-    from .audit.proofs import read_state
+    from ecei_rules.audit.log import LogError
+    from ecei_rules.audit.proofs import read_state
 
     if not log.exists():
         _usage(f"no such log: {log}")
@@ -82,9 +82,9 @@ def _state(log: Path) -> Any:
 def attach_key(store: DecisionLog, key: Path | None) -> None:
     """For ``record --key``: sign a checkpoint in every append's transaction. Without a key, a log
     bound to one is refused (its records would have no checkpoint). Exits 2 on problems."""
-    from .audit.checkpoint import KeyFileError, Signer
-    from .audit.log import LogError
-    from .audit.proofs import bound_key_id, enable_checkpoints
+    from ecei_rules.audit.checkpoint import KeyFileError, Signer
+    from ecei_rules.audit.log import LogError
+    from ecei_rules.audit.proofs import bound_key_id, enable_checkpoints
 
     try:
         if key is None:
@@ -105,7 +105,7 @@ class ProofChecks:
     """What ``verify --key/--since`` checks besides the chain, loaded before the chain is read."""
 
     def __init__(self, target: Path, key: Path | None, since: Path | None) -> None:
-        from .audit.checkpoint import Checkpoint, CheckpointError
+        from ecei_rules.audit.checkpoint import Checkpoint, CheckpointError
 
         if target.suffix == ".jsonl" and key is not None:
             _usage("--key checks the checkpoints stored in a SQLite log; a JSONL export holds none "
@@ -122,9 +122,9 @@ class ProofChecks:
 
     def run(self, report: AuditReport) -> None:
         """Add the findings to a verify report; note what held in ``summary``."""
-        from .audit.checkpoint import key_id
-        from .audit.proofs import check_checkpoints, check_since, latest_checkpoint
-        from .audit.replay import Finding
+        from ecei_rules.audit.checkpoint import key_id
+        from ecei_rules.audit.proofs import check_checkpoints, check_since, latest_checkpoint
+        from ecei_rules.audit.replay import Finding
 
         state = _state(self.target)
         findings = []
@@ -160,7 +160,7 @@ def keygen_command(
                                       "public.pem to (created if absent).")],
 ) -> None:
     """Create an Ed25519 key pair for signing checkpoints. Never overwrites a key (exit 2 if one exists)."""
-    from .audit.checkpoint import KeyFileError, write_keypair
+    from ecei_rules.audit.checkpoint import KeyFileError, write_keypair
 
     try:
         signer = write_keypair(out)
@@ -180,8 +180,8 @@ def checkpoint_command(
 ) -> None:
     """Print the log's latest signed checkpoint (size, Merkle root, time, key id, signature), for an auditor
     to keep: 'verify LOG --since' it later shows whether the log only grew. Exit 1 if there is none."""
-    from .audit.checkpoint import CheckpointError
-    from .audit.proofs import latest_checkpoint
+    from ecei_rules.audit.checkpoint import CheckpointError
+    from ecei_rules.audit.proofs import latest_checkpoint
 
     state = _state(log)
     try:
@@ -205,8 +205,8 @@ def receipt_command(
 ) -> None:
     """The receipt of one record: its stored text, its leaf index, and its inclusion proof against the latest
     signed checkpoint. 'check-receipt' checks it offline with the public key alone. Exit 1 if none can be made."""
-    from .audit.log import LogError
-    from .audit.proofs import ReceiptError, make_receipt
+    from ecei_rules.audit.log import LogError
+    from ecei_rules.audit.proofs import ReceiptError, make_receipt
 
     if not log.exists():
         _usage(f"no such log: {log}")
@@ -232,7 +232,7 @@ def check_receipt_command(
     """Check a receipt offline, without the log: the record's hash recomputed from its text, its inclusion
     proof against the checkpoint's root, and the checkpoint's signature by the key.
     Exit 0 when it holds, 1 with the cause when not, 2 for an unreadable receipt or key."""
-    from .audit.proofs import Receipt, ReceiptError, check_receipt
+    from ecei_rules.audit.proofs import Receipt, ReceiptError, check_receipt
 
     public_key = _public_key(key)
     try:

@@ -1,13 +1,13 @@
 """Explanations people can act on: clause-cited reasons and what it takes to reach the next label.
 
->>> from ecei_rules.explain import explain_assessment, render_text  # doctest: +SKIP
+>>> from ecei_rules.explanation import explain_assessment, render_text  # doctest: +SKIP
 >>> print(render_text(explain_assessment(data)))  # doctest: +SKIP
 
 * :func:`explain` / :func:`explain_assessment` build an :class:`Explanation` (the stable JSON
   form, schema :data:`SCHEMA`, see :func:`explanation_json_schema`);
 * :func:`render_text` and :func:`render_markdown` show it in its language;
 * the sentences come from ``ecei_rules/messages/<language>.yaml`` (:func:`languages`);
-* the change sets are exact (see :mod:`ecei_rules.explain.paths`).
+* the change sets are exact (see :mod:`ecei_rules.explanation.paths`).
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ DEFAULT_NEAR_MARGIN = Decimal("0.1")
 DEFAULT_MAX_CHANGE_SETS = 10
 
 if TYPE_CHECKING:
-    from .build import explain, explain_assessment, fixed_inputs
-    from .messages import Messages, MessagesError, languages
-    from .model import SCHEMA, Explanation, explanation_json_schema
-    from .render import render_markdown, render_text
+    from ecei_rules.explanation.build import explain, explain_assessment, fixed_inputs
+    from ecei_rules.explanation.messages import Messages, MessagesError, languages
+    from ecei_rules.explanation.model import SCHEMA, Explanation, explanation_json_schema
+    from ecei_rules.explanation.render import render_markdown, render_text
 
 #: name -> the module that defines it, imported on first use (deciding a label never needs them)
 _LAZY = {"explain": "build", "explain_assessment": "build", "fixed_inputs": "build",

@@ -11,14 +11,14 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from ._canonical import to_json
-from ._terminal import clean, text
-from .engine.decision import CriterionResult, Decision, ParameterUse
-from .errors import Diagnostic, json_path
+from ecei_rules.core.canonical import to_json
+from ecei_rules.core.terminal import clean, text
+from ecei_rules.engine.decision import CriterionResult, Decision, ParameterUse
+from ecei_rules.errors import Diagnostic, json_path
 
 if TYPE_CHECKING:
-    from .compare.bump import BumpReport
-    from .compare.diff import Diff
+    from ecei_rules.compare.bump import BumpReport
+    from ecei_rules.compare.diff import Diff
 
 _STYLE = {"met": "bold green", "not_met": "bold red", "unknown": "bold yellow"}
 _WORD = {"met": "met", "not_met": "not met", "unknown": "unknown"}
@@ -174,7 +174,7 @@ def diff_markdown(diff: Diff) -> str:
              f"- new: `{new.version}` (sha256 `{new.sha256[:16]}`), effective {new.document.effective_from}",
              f"- input schema: **{diff.schema_effect}**; {len(diff.decision_changes)} of {len(diff.changes)} "
              "changes can alter decisions", ""]
-    from .compare.diff import SECTIONS
+    from ecei_rules.compare.diff import SECTIONS
 
     for section in SECTIONS:
         changes = diff.section(section)
@@ -194,7 +194,7 @@ def print_diff(diff: Diff, console: Console) -> None:
     console.print(text(f"{diff.new.methodology}: {diff.old.version} → {diff.new.version}", style="bold"))
     console.print(text(f"input schema: {diff.schema_effect}; {len(diff.decision_changes)} of {len(diff.changes)} "
                        "changes can alter decisions"))
-    from .compare.diff import SECTIONS
+    from ecei_rules.compare.diff import SECTIONS
 
     for section in SECTIONS:
         changes = diff.section(section)

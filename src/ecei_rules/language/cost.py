@@ -1,6 +1,6 @@
 """The cost model: every condition's worst-case work per decision, checked when a ruleset loads.
 
-A condition's cost is counted in *steps* while it is compiled (:mod:`ecei_rules.ruleset.expr`):
+A condition's cost is counted in *steps* while it is compiled (:mod:`ecei_rules.language.expr`):
 every node of the condition is one step plus what its parts cost; an aggregate (``any``,
 ``all``, ``count``, ``count_distinct``, ``min``, ``max``, ``sum``) over a list costs the most
 items that list can hold times (2 + its body), so nested aggregates multiply; ``x in L`` costs
@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .expr import Compiled, Loop
+from ecei_rules.language.expr import Compiled, Loop
 
 #: The most steps the conditions of a ruleset may cost for one decision (10^7).
 BUDGET = 10_000_000

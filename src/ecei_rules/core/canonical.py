@@ -13,7 +13,7 @@ from typing import Any
 
 import rfc8785
 
-from .logic import UNKNOWN, Interval
+from ecei_rules.core.logic import UNKNOWN, Interval
 
 #: Decimal values keep at most this many significant digits, so that the IEEE double of
 #: RFC 8785 canonical JSON represents exactly the same decimal text.

@@ -1,0 +1,1 @@
+"""The condition language: parse, type-check, compile, cost and analyse an expression."""

@@ -1,0 +1,1 @@
+"""How results look to people: terminal tables, Markdown, the docs pages."""
