@@ -18,13 +18,14 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ecei_rules.core.files import FileReadError, open_stream, read_limited
-from ecei_rules.core.safe_yaml import parse_yaml
+from ecei_rules.core.pointers import json_path
 from ecei_rules.core.workers import worker_count
 from ecei_rules.engine.decision import Decision, Resolution
 from ecei_rules.engine.evaluate import decision_text, evaluate
-from ecei_rules.errors import AssessmentError, Diagnostic, EceiRulesError, ResolutionError, RulesetError, json_path
+from ecei_rules.errors import AssessmentError, Diagnostic, EceiRulesError, ResolutionError, RulesetError
 from ecei_rules.registry import DEFAULT_METHODOLOGY, Registry
 from ecei_rules.ruleset.load import Ruleset
+from ecei_rules.ruleset.safe_yaml import parse_yaml
 
 MAX_LINE_BYTES = 8 * 1024 * 1024
 #: The largest single assessment file (.json, .yaml) read: as a batch line.

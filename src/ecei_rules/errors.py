@@ -18,6 +18,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from ecei_rules.core.pointers import json_path
+
 Severity = Literal["error", "warning"]
 
 #: Where each code is explained in the documentation site (``docs/reference/errors.md`` when built).
@@ -150,33 +152,6 @@ class ResolutionError(EceiRulesError, LookupError):
 
 def _assessment_line(d: Diagnostic) -> str:
     return f"{json_path(d.pointer)}: {d.code} {d.message}"
-
-
-def json_path(pointer: str) -> str:
-    """Turn a JSON pointer (``/a/0/b``) into a JSON path (``$.a[0].b``)."""
-    out = "$"
-    if not pointer:
-        return out
-    for raw in pointer.split("/")[1:]:
-        part = raw.replace("~1", "/").replace("~0", "~")
-        if part.isdigit():
-            out += f"[{part}]"
-        elif part.isidentifier():
-            out += f".{part}"
-        else:
-            out += "[" + _quote(part) + "]"
-    return out
-
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-def pointer_join(pointer: str, *parts: str | int) -> str:
-    """Append parts to a JSON pointer, escaping ``~`` and ``/``."""
-    for part in parts:
-        pointer += "/" + str(part).replace("~", "~0").replace("/", "~1")
-    return pointer
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:

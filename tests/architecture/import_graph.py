@@ -16,8 +16,8 @@ from pathlib import Path
 #: never a higher layer, and never another package of its own layer. The package root
 #: (``ecei_rules/__init__.py``, the public face) sits above everything and nothing imports it.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors",),
     ("core",),
+    ("errors",),
     ("language",),
     ("ruleset",),
     ("engine",),

@@ -20,12 +20,12 @@ from typing import Any
 from ecei_rules.audit.log import LogError, open_rows, read_jsonl
 from ecei_rules.audit.replay import verify
 from ecei_rules.batch import parse_json, read_assessments
-from ecei_rules.core.safe_yaml import parse_yaml
 from ecei_rules.engine.evaluate import evaluate
 from ecei_rules.errors import CODES, EceiRulesError
 from ecei_rules.language.expr import Scope, Ty, compile_expression
 from ecei_rules.registry import Registry
 from ecei_rules.ruleset.load import Ruleset, load_ruleset_text
+from ecei_rules.ruleset.safe_yaml import parse_yaml
 
 EVERY = Path(__file__).resolve().parent.parent / "data" / "every" / "1.0.0.yaml"
 _CACHE: dict[str, Any] = {}

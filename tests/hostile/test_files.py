@@ -25,9 +25,9 @@ from typer.testing import CliRunner
 from ecei_rules.batch import read_assessments
 from ecei_rules.cli.app import app
 from ecei_rules.core.files import FileReadError, open_stream, read_limited
-from ecei_rules.core.safe_yaml import MAX_BYTES
 from ecei_rules.registry import Registry
 from ecei_rules.ruleset.load import check_ruleset
+from ecei_rules.ruleset.safe_yaml import MAX_BYTES
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 MINIMAL = ROOT / "tests" / "data" / "minimal.yaml"

@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 
 from ecei_rules import Ruleset, load_ruleset
 from ecei_rules.batch import parse_json
-from ecei_rules.core.safe_yaml import parse_yaml
 from ecei_rules.errors import CODES, AssessmentError
 from ecei_rules.language.expr import FUNCTIONS, Scope, Ty, compile_expression, parse
+from ecei_rules.ruleset.safe_yaml import parse_yaml
 
 EVERY = Path(__file__).resolve().parent.parent / "data" / "every" / "1.0.0.yaml"
 _RULESET: list[Ruleset] = []

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from ecei_rules.core.safe_yaml import MAX_BYTES, parse_yaml
 from ecei_rules.errors import Diagnostic
 from ecei_rules.ruleset.load import check_ruleset
+from ecei_rules.ruleset.safe_yaml import MAX_BYTES, parse_yaml
 
 MINIMAL = Path(__file__).resolve().parent.parent / "data" / "minimal.yaml"
 WHEN = "    when: score >= params.min_score\n"

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from ecei_rules import Diagnostic, RulesetError, check_ruleset, load_ruleset
-from ecei_rules.errors import CODES, did_you_mean, json_path, pointer_join
+from ecei_rules.core.pointers import json_path, pointer_join
+from ecei_rules.errors import CODES, did_you_mean
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 BAD = DATA / "bad"

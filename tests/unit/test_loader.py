@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from ecei_rules import RulesetError, check_ruleset, load_ruleset, load_ruleset_text
-from ecei_rules.core.safe_yaml import parse_yaml
 from ecei_rules.language.expr import normalize
+from ecei_rules.ruleset.safe_yaml import parse_yaml
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 EVERY_PATH = DATA / "every" / "1.0.0.yaml"

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ecei_rules.core.canonical import to_json
-from ecei_rules.errors import pointer_join
+from ecei_rules.core.pointers import pointer_join
 from ecei_rules.language.expr import normalize
 from ecei_rules.ruleset.inputs import Field
 from ecei_rules.ruleset.load import Ruleset

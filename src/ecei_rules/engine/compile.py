@@ -15,10 +15,11 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from ecei_rules.core.pointers import pointer_join
 from ecei_rules.engine.decision import ParameterUse
 from ecei_rules.engine.fast import FastPlan
 from ecei_rules.engine.text import TextPlan
-from ecei_rules.errors import did_you_mean, pointer_join
+from ecei_rules.errors import did_you_mean
 from ecei_rules.language.cost import Costed, check_costs
 from ecei_rules.language.expr import BOOL, DATE, DEC, INT, STR, Compiled, Scope, Ty, compile_expression
 from ecei_rules.ruleset.dates import DateBounds

@@ -18,8 +18,6 @@ from ecei_rules.errors import AssessmentError
 from ecei_rules.ruleset.load import Ruleset
 from ecei_rules.ruleset.model import NONE_LABEL
 
-_MISSING = object()
-
 
 @dataclass(frozen=True)
 class Assessment:
@@ -45,18 +43,6 @@ def check_assessment(ruleset: Ruleset, data: Any) -> list[Any]:
     """Return the problems of an assessment (empty when it is valid); never raises."""
     _, problems = ruleset.plan.validator.validate(data)
     return problems
-
-
-def lookup(data: Mapping[str, Any], pointer: str) -> Any:
-    """The value at a JSON pointer, or ``_MISSING``."""
-    node: Any = data
-    for raw in pointer.split("/")[1:]:
-        part = raw.replace("~1", "/").replace("~0", "~")
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        else:
-            return _MISSING
-    return node
 
 
 def evaluate(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessment, *,

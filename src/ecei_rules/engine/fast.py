@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pydantic import BaseModel
 
 from ecei_rules.core.logic import UNKNOWN
+from ecei_rules.core.pointers import MISSING, split_pointer
 from ecei_rules.engine.decision import CriterionResult, Decision, GroupResult, ScoreResult, TierResult
 from ecei_rules.language.expr import walk_keys
 
@@ -58,11 +59,6 @@ def build(cls: type[M], values: dict[str, Any]) -> M:
     _set(obj, "__pydantic_extra__", None)
     _set(obj, "__pydantic_private__", None)
     return obj
-
-
-def split_pointer(pointer: str) -> tuple[str, ...]:
-    """The keys of a JSON pointer (``/a/b~1c`` -> ``("a", "b/c")``)."""
-    return tuple(raw.replace("~1", "/").replace("~0", "~") for raw in pointer.split("/")[1:])
 
 
 @dataclass(frozen=True)
@@ -220,8 +216,8 @@ def awarded(plan: Plan, fast: FastPlan, env: dict[str, Any],
     for pointer in sorted(reads):
         node: Any = env
         for part in fast.split(pointer):
-            node = node.get(part, _MISSING) if node.__class__ is dict else _MISSING
-        if node is not _MISSING:
+            node = node.get(part, MISSING) if node.__class__ is dict else MISSING
+        if node is not MISSING:
             inputs[pointer] = node
     return valid_from, valid_until, rule_id, inputs
 
@@ -279,13 +275,13 @@ def absent_inputs(fast: FastPlan, values: dict[str, Any], env: dict[str, Any], r
 
 def _reader(pointers: tuple[str, ...]) -> Any:
     """env -> ({pointer: value} of the pointers present, the pointers absent), pointers in order."""
-    missing = _MISSING
+    missing = MISSING
     if not pointers:
         empty: tuple[str, ...] = ()
         return lambda env: ({}, empty)
     if len(pointers) == 1:
         pointer = pointers[0]
-        get = walk_keys(split_pointer(pointer), _MISSING)
+        get = walk_keys(split_pointer(pointer), MISSING)
         absent = (pointer,)
 
         def read_one(env: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]:
@@ -295,7 +291,7 @@ def _reader(pointers: tuple[str, ...]) -> Any:
             return {pointer: v}, ()
 
         return read_one
-    walkers = tuple((p, walk_keys(split_pointer(p), _MISSING)) for p in pointers)
+    walkers = tuple((p, walk_keys(split_pointer(p), MISSING)) for p in pointers)
 
     def read_many(env: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]:
         found: dict[str, Any] = {}
@@ -398,8 +394,3 @@ _SCORE_ORDER = ("id", "title", "clause", "outcome", "met_weight", "unknown_weigh
                 "required_weight", "threshold", "weights", "weights_provenance", "weights_source")
 
 
-class _Missing:
-    __slots__ = ()
-
-
-_MISSING = _Missing()

@@ -14,6 +14,7 @@ from fractions import Fraction
 from typing import Any
 
 from ecei_rules.core.logic import UNKNOWN, k_and, outcome
+from ecei_rules.core.pointers import MISSING, lookup
 from ecei_rules.engine.compile import GroupPlan, ScorePlan
 from ecei_rules.engine.decision import (
     CriterionResult,
@@ -24,7 +25,7 @@ from ecei_rules.engine.decision import (
     TierResult,
     given,
 )
-from ecei_rules.engine.evaluate import _MISSING, Assessment, lookup, validated_data
+from ecei_rules.engine.evaluate import Assessment, validated_data
 from ecei_rules.engine.fast import validity
 from ecei_rules.ruleset.load import Ruleset
 from ecei_rules.ruleset.model import NONE_LABEL, RulesetDocument
@@ -50,7 +51,7 @@ def evaluate_reference(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessm
         missing: list[str] = []
         for pointer in c.reads:
             found = lookup(env, pointer)
-            if found is _MISSING:
+            if found is MISSING:
                 missing.append(pointer)
             else:
                 read[pointer] = found
@@ -102,7 +103,7 @@ def evaluate_reference(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessm
     validity_inputs = {}
     for pointer in sorted(validity_reads):
         found = lookup(validated, pointer)
-        if found is not _MISSING:
+        if found is not MISSING:
             validity_inputs[pointer] = found
 
     org = validated.get("organisation")

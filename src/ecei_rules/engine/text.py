@@ -46,7 +46,8 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from ecei_rules.core.logic import UNKNOWN
-from ecei_rules.engine.fast import _MISSING, FastCriterion, FastGroup, absent_inputs, awarded, split_pointer
+from ecei_rules.core.pointers import MISSING, split_pointer
+from ecei_rules.engine.fast import FastCriterion, FastGroup, absent_inputs, awarded
 from ecei_rules.engine.serialise import (
     _group,
     _nullable,
@@ -173,7 +174,7 @@ class _Source:
 
     def __init__(self) -> None:
         self.lines: list[str] = []
-        self.ns: dict[str, Any] = {"M": _MISSING, "U": UNKNOWN, "EMPTY": MappingProxyType({})}
+        self.ns: dict[str, Any] = {"M": MISSING, "U": UNKNOWN, "EMPTY": MappingProxyType({})}
         self.walked: dict[tuple[str, ...], str] = {}
         self.parents: dict[tuple[str, ...], str] = {}
 

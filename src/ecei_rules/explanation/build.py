@@ -18,9 +18,10 @@ from fractions import Fraction
 from typing import Any
 
 from ecei_rules.batch import registry_resolver
+from ecei_rules.core.pointers import MISSING, lookup
 from ecei_rules.engine.compile import ScorePlan
 from ecei_rules.engine.decision import CriterionResult, Decision, Resolution
-from ecei_rules.engine.evaluate import Assessment, evaluate, lookup, validate_assessment
+from ecei_rules.engine.evaluate import Assessment, evaluate, validate_assessment
 from ecei_rules.errors import AssessmentError
 from ecei_rules.explanation import DEFAULT_MAX_CHANGE_SETS, DEFAULT_NEAR_MARGIN, paths
 from ecei_rules.explanation import model as m
@@ -31,8 +32,6 @@ from ecei_rules.registry import DEFAULT_METHODOLOGY, Registry
 from ecei_rules.ruleset.inputs import Field
 from ecei_rules.ruleset.load import Ruleset
 from ecei_rules.ruleset.model import NONE_LABEL
-
-_MISSING = lookup({}, "/absent")  # the marker the engine's lookup returns for an absent value
 
 
 @dataclass(frozen=True)
@@ -277,11 +276,11 @@ class _Builder:
         out: list[_Step] = []
         for chk in self.a.checks.get(cid, ()):
             found = lookup(self.data, chk.pointer)
-            present = found is not _MISSING
+            present = found is not MISSING
             threshold: Any = chk.threshold
             if chk.other is not None:
                 other = plan[chk.other] if planned and chk.other in plan else lookup(self.data, chk.other)
-                valid = other is not _MISSING and not isinstance(other, bool)
+                valid = other is not MISSING and not isinstance(other, bool)
                 threshold = _tidy(Fraction(chk.other_factor * other) / chk.factor) if valid else None
             f = _strategies().field_at(self.ruleset.plan.inputs, chk.pointer)
             target = _passing(f, chk.op, threshold) if f is not None and threshold is not None else None

@@ -14,7 +14,7 @@ from fractions import Fraction
 from importlib import resources
 from typing import Any
 
-from ecei_rules.core.safe_yaml import parse_yaml
+from ecei_rules.ruleset.safe_yaml import parse_yaml
 
 DEFAULT_LANGUAGE = "en"
 

@@ -12,9 +12,10 @@ from rich.table import Table
 from rich.text import Text
 
 from ecei_rules.core.canonical import to_json
+from ecei_rules.core.pointers import json_path
 from ecei_rules.core.terminal import clean, text
 from ecei_rules.engine.decision import CriterionResult, Decision, ParameterUse
-from ecei_rules.errors import Diagnostic, json_path
+from ecei_rules.errors import Diagnostic
 
 if TYPE_CHECKING:
     from ecei_rules.compare.bump import BumpReport

@@ -19,7 +19,8 @@ from typing import Any
 
 from ecei_rules.core.canonical import MAX_SIGNIFICANT_DIGITS, significant_digits
 from ecei_rules.core.patterns import Pattern, compile_pattern
-from ecei_rules.errors import Diagnostic, did_you_mean, pointer_join
+from ecei_rules.core.pointers import MISSING, Path, pointer_join, pointer_of
+from ecei_rules.errors import Diagnostic, did_you_mean
 from ecei_rules.language.expr import ANY, BOOL, DATE, DEC, INT, STR, Compiled, Ty
 from ecei_rules.ruleset.model import BASE_TYPES, Catalogue, InputSpec
 
@@ -170,21 +171,6 @@ class InputResolver:
 # --------------------------------------------------------------------------------------------
 
 _ABSENT = object()
-
-
-#: Where a value sits, built only when a problem is reported: a JSON pointer, or (parent, key).
-Path = str | tuple[Any, str | int]
-
-
-def pointer_of(path: Path) -> str:
-    """The JSON pointer of a path."""
-    keys: list[str | int] = []
-    while not isinstance(path, str):
-        path, key = path
-        keys.append(key)
-    for key in reversed(keys):
-        path = pointer_join(path, key)
-    return path
 
 
 class AssessmentValidator:
@@ -566,7 +552,7 @@ def _generate(root: Field) -> tuple[Callable[[Any], Any], str]:
     order, not the input's. Only generated names and numbers go into the source: keys,
     bounds and checkers are bound in its namespace.
     """
-    ns: dict[str, Any] = {"F": _FAIL, "M": _MISSING, "MAXI": MAX_INTEGER}
+    ns: dict[str, Any] = {"F": _FAIL, "M": MISSING, "MAXI": MAX_INTEGER}
     functions: list[str] = []
 
     def const(prefix: str, value: Any) -> str:
@@ -644,11 +630,6 @@ def _generate(root: Field) -> tuple[Callable[[Any], Any], str]:
     return function, source
 
 
-class _Absent:
-    __slots__ = ()
-
-
-_MISSING = _Absent()
 
 
 def _show(v: Any) -> str:

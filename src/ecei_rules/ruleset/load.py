@@ -20,10 +20,11 @@ from pydantic import BaseModel, ValidationError
 
 from ecei_rules.core.canonical import canonical_bytes, sha256_hex
 from ecei_rules.core.files import FileReadError, read_limited
-from ecei_rules.core.safe_yaml import MAX_BYTES, parse_yaml
+from ecei_rules.core.pointers import pointer_join
 from ecei_rules.engine.compile import Plan, build_plan
-from ecei_rules.errors import Diagnostic, RulesetError, did_you_mean, pointer_join
+from ecei_rules.errors import Diagnostic, RulesetError, did_you_mean
 from ecei_rules.ruleset.model import RulesetDocument
+from ecei_rules.ruleset.safe_yaml import MAX_BYTES, parse_yaml
 
 #: Keys a version never inherits through ``extends``: they describe the version itself.
 NOT_INHERITED = frozenset(

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
-from ecei_rules.errors import pointer_join
+from ecei_rules.core.pointers import pointer_join
 from ecei_rules.ruleset.model import InputSpec, RulesetDocument
 
 #: The largest magnitude of a whole number in a ruleset (the largest integer a double holds exactly).

@@ -43,9 +43,9 @@ from pydantic import BaseModel
 
 from ecei_rules.core.canonical import canonical_bytes, to_json
 from ecei_rules.core.logic import UNKNOWN, k_and
+from ecei_rules.core.pointers import lookup
 from ecei_rules.engine.decision import Decision, Resolution
 from ecei_rules.engine.evaluate import evaluate as core_evaluate
-from ecei_rules.engine.evaluate import lookup
 from ecei_rules.errors import RulesetError
 from ecei_rules.ruleset.load import Ruleset, load_ruleset_text
 from ecei_rules.ruleset.model import NONE_LABEL, RulesetDocument

@@ -19,7 +19,8 @@ from typing import Any, ClassVar
 
 import yaml
 
-from ecei_rules.errors import Diagnostic, pointer_join
+from ecei_rules.core.pointers import pointer_join
+from ecei_rules.errors import Diagnostic
 
 MAX_BYTES = 4 * 1024 * 1024
 MAX_DEPTH = 64
