@@ -9,10 +9,10 @@ from decimal import Decimal
 from typing import Any
 
 from ecei_rules.core.canonical import to_json
+from ecei_rules.core.pointers import set_at
 from ecei_rules.engine.evaluate import evaluate
 from ecei_rules.registry import Registry
 from ecei_rules.ruleset.load import Ruleset
-from ecei_rules.testing.strategies import set_at
 
 REGISTRY = Registry.shipped()
 

@@ -25,11 +25,13 @@ from hypothesis.errors import NoSuchExample, Unsatisfiable
 
 from ecei_rules.compare.diff import Diff, semantic_diff
 from ecei_rules.core.canonical import to_json
+from ecei_rules.core.pointers import set_at
 from ecei_rules.engine.decision import Decision, Resolution
 from ecei_rules.engine.evaluate import evaluate
+from ecei_rules.ruleset.analysis import criterion_targets, field_at, passes, value_for
 from ecei_rules.ruleset.inputs import project
 from ecei_rules.ruleset.load import Ruleset, test_assessment
-from ecei_rules.testing.strategies import _passes, assessments, criterion_targets, field_at, set_at, value_for
+from ecei_rules.testing.strategies import assessments
 
 Bump = Literal["patch", "minor", "major"]
 _ORDER: dict[str, int] = {"none": 0, "patch": 1, "minor": 2, "major": 3}
@@ -165,7 +167,7 @@ class _Walk:
                     if value is None:
                         continue
                     v = Decimal(value)
-                    if _passes(a[1], v, a[2]) != _passes(b[1], v, b[2]):
+                    if passes(a[1], v, a[2]) != passes(b[1], v, b[2]):
                         trial = copy.deepcopy(data)
                         set_at(trial, a[0], value)
                         if not self.old.plan.validator.validate(trial)[1]:

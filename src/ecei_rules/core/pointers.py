@@ -99,3 +99,16 @@ def json_path(pointer: str) -> str:
 
 def _quote(text: str) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def set_at(data: dict[str, Any], pointer: str, value: Any) -> None:
+    """Set the value at a JSON pointer, creating objects on the way."""
+    parts = split_pointer(pointer)
+    node = data
+    for part in parts[:-1]:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = {}
+            node[part] = child
+        node = child
+    node[parts[-1]] = value

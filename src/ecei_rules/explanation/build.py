@@ -18,7 +18,7 @@ from fractions import Fraction
 from typing import Any
 
 from ecei_rules.batch import registry_resolver
-from ecei_rules.core.pointers import MISSING, lookup
+from ecei_rules.core.pointers import MISSING, lookup, set_at
 from ecei_rules.engine.compile import ScorePlan
 from ecei_rules.engine.decision import CriterionResult, Decision, Resolution
 from ecei_rules.engine.evaluate import Assessment, evaluate, validate_assessment
@@ -29,6 +29,8 @@ from ecei_rules.explanation.messages import DEFAULT_LANGUAGE, Messages
 from ecei_rules.explanation.paths import Structure, TierSolution, flatten, solve
 from ecei_rules.language.expr import parse
 from ecei_rules.registry import DEFAULT_METHODOLOGY, Registry
+from ecei_rules.ruleset import analysis
+from ecei_rules.ruleset.analysis import criterion_targets, relations, value_for
 from ecei_rules.ruleset.inputs import Field
 from ecei_rules.ruleset.load import Ruleset
 from ecei_rules.ruleset.model import NONE_LABEL
@@ -61,14 +63,6 @@ class _Analysis:
 _ANALYSES: dict[str, _Analysis] = {}
 
 
-def _strategies() -> Any:
-    """The input helpers of testing.strategies, imported on first use (they bring in hypothesis,
-    which deciding a label does not need)."""
-    from ecei_rules.testing import strategies
-
-    return strategies
-
-
 def _holds_date(f: Field) -> bool:
     if f.kind == "date":
         return True
@@ -88,13 +82,13 @@ def fixed_inputs(ruleset: Ruleset) -> tuple[str, ...]:
 
 def criterion_checks(ruleset: Ruleset) -> dict[str, tuple[Check, ...]]:
     """Criteria made of comparisons: one, or a conjunction of them, each of an input with a threshold
-    (:func:`~ecei_rules.testing.strategies.criterion_targets`) or with another input
-    (:func:`~ecei_rules.testing.strategies.relations`, e.g. ``2 * private > committed``).
+    (:func:`~ecei_rules.ruleset.analysis.criterion_targets`) or with another input
+    (:func:`~ecei_rules.ruleset.analysis.relations`, e.g. ``2 * private > committed``).
 
     ``EC5: a >= 5 and b >= 2`` gives two checks; a criterion with any other part (a count, a
     generator over a list, a chained comparison) is left out: it is explained as a condition.
     """
-    simple = _strategies().criterion_targets(ruleset)
+    simple = criterion_targets(ruleset)
     out: dict[str, tuple[Check, ...]] = {cid: (Check(*t),) for cid, t in simple.items()}
     doc = ruleset.document
 
@@ -102,15 +96,15 @@ def criterion_checks(ruleset: Ruleset) -> dict[str, tuple[Check, ...]]:
         key = f"{cid}\x00{i}"
         shim = dataclasses.replace(ruleset, document=doc.model_copy(
             update={"criteria": {key: crit.model_copy(update={"when": ast.unparse(tree)})}}))
-        found = _strategies().criterion_targets(shim).get(key)
+        found = criterion_targets(shim).get(key)
         if found is not None:
             return Check(*found)
         if isinstance(tree, ast.Compare) and len(tree.ops) == 1:
-            rels = _strategies().relations(shim)
+            rels = relations(shim)
             if len(rels) == 1:
                 a, ka, op, b, kb = rels[0]
                 fields = ruleset.plan.inputs
-                field_at = _strategies().field_at
+                field_at = analysis.field_at
                 if ka > 0 and kb > 0 and field_at(fields, a) is not None and field_at(fields, b) is not None:
                     return Check(a, op, None, ka, b, kb)
         return None
@@ -168,13 +162,6 @@ def _exact(value: Fraction | Decimal | int) -> Decimal | int:
     return value
 
 
-def _passes(op: str, value: Any, threshold: Any) -> bool:
-    if isinstance(threshold, bool) or isinstance(value, bool):
-        return value is threshold if op == "==" else False
-    v, t = Fraction(value), Fraction(threshold)
-    return {">=": v >= t, "<=": v <= t, ">": v > t, "<": v < t, "==": v == t}[op]
-
-
 def _tidy(value: Fraction) -> Decimal | int | Fraction:
     """An exact fraction as int or Decimal when it has a finite decimal form."""
     den = value.denominator
@@ -187,7 +174,7 @@ def _tidy(value: Fraction) -> Decimal | int | Fraction:
 def _passing(f: Field, op: str, threshold: Any) -> Any:
     """A value of ``f`` that passes ``value op threshold`` (the threshold itself when it passes), or None."""
     if isinstance(threshold, bool):
-        return _strategies().value_for(f, op, threshold, True)
+        return value_for(f, op, threshold, True)
     t = Fraction(threshold)
     if f.kind == "integer":
         if op == "==" and t.denominator != 1:
@@ -196,9 +183,9 @@ def _passing(f: Field, op: str, threshold: Any) -> Any:
         lo, hi = f.spec.minimum, f.spec.maximum
         return v if (lo is None or v >= lo) and (hi is None or v <= hi) else None
     if not isinstance(threshold, Fraction):
-        return _strategies().value_for(f, op, Decimal(threshold), True)  # keeps the threshold's own digits (0.30)
+        return value_for(f, op, Decimal(threshold), True)  # keeps the threshold's own digits (0.30)
     exact = _tidy(t)
-    return _strategies().value_for(f, op, Decimal(exact), True) if not isinstance(exact, Fraction) else None
+    return value_for(f, op, Decimal(exact), True) if not isinstance(exact, Fraction) else None
 
 
 @dataclass(frozen=True)
@@ -239,7 +226,7 @@ class _Builder:
     def input_name(self, pointer: str) -> str:
         """``/indicators/3.2`` -> ``3.2 (Share of private funds ...)``; ``/a/b`` -> ``a.b``."""
         parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]]
-        parent = _strategies().field_at(self.ruleset.plan.inputs, pointer.rsplit("/", 1)[0]) if len(parts) > 1 else None
+        parent = analysis.field_at(self.ruleset.plan.inputs, pointer.rsplit("/", 1)[0]) if len(parts) > 1 else None
         if parent is not None and parent.kind == "map":
             entry = parent.entries.get(parts[-1])
             if entry is not None and entry.spec.description:
@@ -282,9 +269,9 @@ class _Builder:
                 other = plan[chk.other] if planned and chk.other in plan else lookup(self.data, chk.other)
                 valid = other is not MISSING and not isinstance(other, bool)
                 threshold = _tidy(Fraction(chk.other_factor * other) / chk.factor) if valid else None
-            f = _strategies().field_at(self.ruleset.plan.inputs, chk.pointer)
+            f = analysis.field_at(self.ruleset.plan.inputs, chk.pointer)
             target = _passing(f, chk.op, threshold) if f is not None and threshold is not None else None
-            passes = present and threshold is not None and _passes(chk.op, found, threshold)
+            passes = present and threshold is not None and analysis.passes(chk.op, found, threshold)
             if planned and not passes and target is not None:
                 plan[chk.pointer] = target
             out.append(_Step(chk, threshold, found if present else None, present, passes, target))
@@ -413,7 +400,7 @@ class _Builder:
                 distance = abs(Fraction(value) - Fraction(threshold))
                 if threshold == 0 or distance > Fraction(self.margin) * abs(Fraction(threshold)):
                     continue
-                met = _passes(comp.op, value, threshold)
+                met = analysis.passes(comp.op, value, threshold)
                 item = m.NearMiss(
                     criterion=c.id, title=c.title, outcome="met" if met else "not_met", pointer=comp.pointer,
                     input=comp.input, value=value, op=comp.op, threshold=_exact(threshold),
@@ -478,7 +465,7 @@ class _Builder:
         """The first problem the validator finds once the steps' targets are set, or None."""
         trial = copy.deepcopy(dict(self.data))
         for st in steps:
-            _strategies().set_at(trial, st.check.pointer, st.target)
+            set_at(trial, st.check.pointer, st.target)
         _, problems = self.ruleset.plan.validator.validate(trial)
         return problems[0].message if problems else None
 
@@ -489,9 +476,9 @@ class _Builder:
         merged: dict[str, m.InputChange] = {}
         for change in (one for ch in changes for one in ch.changes):
             prev = merged.get(change.pointer)
-            if prev is None or _passes(change.op, prev.target, change.threshold):
+            if prev is None or analysis.passes(change.op, prev.target, change.threshold):
                 merged.setdefault(change.pointer, change)
-            elif _passes(prev.op, change.target, prev.threshold):
+            elif analysis.passes(prev.op, change.target, prev.threshold):
                 merged[change.pointer] = change
             else:
                 concrete = False  # two criteria need values of one input that no single value meets
@@ -499,7 +486,7 @@ class _Builder:
         if concrete and feasible:
             trial = copy.deepcopy(dict(self.data))
             for change in merged.values():
-                _strategies().set_at(trial, change.pointer, change.target)
+                set_at(trial, change.pointer, change.target)
             try:
                 verified = evaluate(self.ruleset, trial).outcome_of(label) == "met"
             except AssessmentError:  # the changes break a consistency check of the inputs

@@ -43,13 +43,14 @@ from pydantic import BaseModel
 
 from ecei_rules.core.canonical import canonical_bytes, to_json
 from ecei_rules.core.logic import UNKNOWN, k_and
-from ecei_rules.core.pointers import lookup
+from ecei_rules.core.pointers import lookup, set_at
 from ecei_rules.engine.decision import Decision, Resolution
 from ecei_rules.engine.evaluate import evaluate as core_evaluate
 from ecei_rules.errors import RulesetError
+from ecei_rules.ruleset.analysis import criterion_targets, field_at, value_for
 from ecei_rules.ruleset.load import Ruleset, load_ruleset_text
 from ecei_rules.ruleset.model import NONE_LABEL, RulesetDocument
-from ecei_rules.testing.strategies import assessments, criterion_targets, field_at, set_at, value_for
+from ecei_rules.testing.strategies import assessments
 
 Evaluator = Callable[..., Decision]
 _PIN = Resolution(method="pinned", reason="property check")

@@ -13,7 +13,6 @@ names (a list item, an optional field) and validated again; every example is val
 
 from __future__ import annotations
 
-import ast
 import datetime as dt
 import functools
 import math
@@ -26,7 +25,7 @@ from hypothesis import strategies as st
 
 from ecei_rules.core.canonical import MAX_SIGNIFICANT_DIGITS, significant_digits
 from ecei_rules.core.logic import month_end
-from ecei_rules.language.expr import parse
+from ecei_rules.ruleset.analysis import Relation, _child, _in_range, passes, relations, targets, thresholds
 from ecei_rules.ruleset.inputs import Field
 from ecei_rules.ruleset.load import Ruleset
 
@@ -35,122 +34,10 @@ LAST_PIVOT = dt.date(2026, 12, 31)
 MAX_LIST = 5
 
 
-def _thresholds(ruleset: Ruleset) -> list[Decimal]:
-    values: set[Decimal] = set()
-    for p in ruleset.document.parameters.values():
-        v = p.value
-        if isinstance(v, bool) or not isinstance(v, (int, Decimal)):
-            continue
-        values.add(Decimal(v))
-    return sorted(values)
-
-
-_FLIP = {">=": "<=", "<=": ">=", ">": "<", "<": ">", "==": "==", "!=": "!="}
-
-
-def _path(node: ast.AST) -> str | None:
-    """The JSON pointer of a pure input path (a.b["c"]), or None."""
-    parts: list[str] = []
-    while True:
-        if isinstance(node, ast.Attribute):
-            parts.append(node.attr)
-            node = node.value
-        elif isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) \
-                and isinstance(node.slice.value, str):
-            parts.append(node.slice.value)
-            node = node.value
-        elif isinstance(node, ast.Name) and node.id not in ("params", "true", "false"):
-            parts.append(node.id)
-            return "/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in reversed(parts))
-        else:
-            return None
-
-
-def _number(node: ast.AST, ruleset: Ruleset) -> Decimal | None:
-    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "params":
-        p = ruleset.document.parameters.get(node.attr)
-        v = p.value if p is not None else None
-        return Decimal(v) if isinstance(v, (int, Decimal)) and not isinstance(v, bool) else None
-    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
-        return Decimal(repr(node.value))
-    return None
-
-
-def targets(ruleset: Ruleset) -> dict[str, list[tuple[str, Decimal | bool]]]:
-    """What each input path is compared with in the criteria: pointer -> [(op, value)].
-
-    ``indicators["4.1.5"] <= params.gold_4_1_5`` gives ``/indicators/4.1.5 -> [("<=", 24)]``; a
-    criterion that is a bare boolean path gives ``[("==", True)]``.
-    """
-    out: dict[str, list[tuple[str, Decimal | bool]]] = {}
-    symbols = {ast.GtE: ">=", ast.LtE: "<=", ast.Gt: ">", ast.Lt: "<", ast.Eq: "==", ast.NotEq: "!="}
-    for crit in ruleset.document.criteria.values():
-        tree, _ = parse(crit.when)
-        if tree is None:
-            continue
-        bare = _path(tree)
-        if bare is not None:
-            out.setdefault(bare, []).append(("==", True))
-        for node in ast.walk(tree):
-            if not isinstance(node, ast.Compare) or len(node.ops) != 1:
-                continue
-            op = symbols.get(type(node.ops[0]))
-            if op is None:
-                continue
-            left, right = node.left, node.comparators[0]
-            lp, rp = _path(left), _path(right)
-            if lp is not None and (value := _number(right, ruleset)) is not None:
-                out.setdefault(lp, []).append((op, value))
-            elif rp is not None and (value := _number(left, ruleset)) is not None:
-                out.setdefault(rp, []).append((_FLIP[op], value))
-    return out
-
-
-Relation = tuple[str, int, str, str, int]  # (pointer a, factor a, op, pointer b, factor b): ka*a op kb*b
-
-
-def _linear(node: ast.AST) -> tuple[str, int] | None:
-    """``path`` -> (pointer, 1); ``k * path`` or ``path * k`` -> (pointer, k) for a whole number k."""
-    p = _path(node)
-    if p is not None:
-        return p, 1
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
-        for k, other in ((node.left, node.right), (node.right, node.left)):
-            if isinstance(k, ast.Constant) and type(k.value) is int and (q := _path(other)) is not None:
-                return q, k.value
-    return None
-
-
-def relations(ruleset: Ruleset) -> list[Relation]:
-    """Comparisons between two input paths in the criteria, e.g. ``2 * a.x > a.y``."""
-    out: list[Relation] = []
-    symbols = {ast.GtE: ">=", ast.LtE: "<=", ast.Gt: ">", ast.Lt: "<"}
-    for crit in ruleset.document.criteria.values():
-        tree, _ = parse(crit.when)
-        if tree is None:
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in symbols:
-                left, right = _linear(node.left), _linear(node.comparators[0])
-                if left is not None and right is not None and left[0] != right[0]:
-                    out.append((left[0], left[1], symbols[type(node.ops[0])], right[0], right[1]))
-    return out
-
-
-def _passes(op: str, value: Decimal, threshold: Decimal) -> bool:
-    return {">=": value >= threshold, "<=": value <= threshold, ">": value > threshold, "<": value < threshold,
-            "==": value == threshold, "!=": value != threshold}[op]
-
-
-def _in_range(f: Field, v: Decimal) -> bool:
-    lo, hi = f.spec.minimum, f.spec.maximum
-    return (lo is None or v >= lo) and (hi is None or v <= hi)
-
-
 class _Builder:
     def __init__(self, ruleset: Ruleset, pivot: st.SearchStrategy[dt.date], optional_absent: float,
                  also: tuple[Ruleset, ...] = ()) -> None:
-        self.thresholds = sorted({t for r in (ruleset, *also) for t in _thresholds(r)})
+        self.thresholds = sorted({t for r in (ruleset, *also) for t in thresholds(r)})
         self.relations = [rel for r in (ruleset, *also) for rel in relations(r)]
         self.targets: dict[str, list[tuple[str, Decimal | bool]]] = {}
         for r in (ruleset, *also):
@@ -171,8 +58,8 @@ class _Builder:
         for op, threshold in goals:
             near = [threshold + d for d in (-2 * step, -step, Decimal(0), step, 2 * step)]
             near = [v for v in near if _in_range(f, v)]
-            good = [v for v in near if _passes(op, v, threshold)]
-            bad = [v for v in near if not _passes(op, v, threshold)]
+            good = [v for v in near if passes(op, v, threshold)]
+            bad = [v for v in near if not passes(op, v, threshold)]
             if good and bad:
                 sides.append((good, bad))
         if not sides:
@@ -307,7 +194,7 @@ def _relate(drawn: tuple[dict[str, Any], int, list[int]], f: Field, rels: list[R
         want = roll < quality
         x = Fraction(kb * other, ka)
         for c in (math.floor(x) - 1, math.floor(x), math.floor(x) + 1, math.ceil(x) + 1, 0, other):
-            if not _in_range(sub, Decimal(c)) or _passes(op, Decimal(ka * c), Decimal(kb * other)) != want:
+            if not _in_range(sub, Decimal(c)) or passes(op, Decimal(ka * c), Decimal(kb * other)) != want:
                 continue
             trial = {**data, name_a: c}
             if all(check.fn(trial) is not False for check, _, _ in f.checks):
@@ -337,18 +224,6 @@ def _remove(data: Any, pointer: str, root: Field) -> bool:
             return True
         parts = parts[:-1]
     return False
-
-
-def _child(f: Field | None, part: str) -> Field | None:
-    if f is None:
-        return None
-    if f.kind == "list":
-        return f.items
-    if f.kind == "object":
-        return f.fields.get(part)
-    if f.kind == "map":
-        return f.entries.get(part)
-    return None
 
 
 def _repair(ruleset: Ruleset, data: dict[str, Any]) -> dict[str, Any]:
@@ -388,64 +263,3 @@ def assessments(ruleset: Ruleset, *, pivot: st.SearchStrategy[dt.date] | None = 
     builder = _Builder(ruleset, shared, optional_absent, also)
     drawn = builder.members(ruleset.plan.inputs.fields, "", optional_absent)
     return drawn.map(lambda d: _repair(ruleset, d)).filter(_fits_json)
-
-
-def criterion_targets(ruleset: Ruleset) -> dict[str, tuple[str, str, Decimal | bool]]:
-    """Criteria that compare one input with a threshold: id -> (pointer, op, threshold).
-
-    A bare boolean path gives ``(pointer, "==", True)``. Criteria of any other shape are left out.
-    """
-    out: dict[str, tuple[str, str, Decimal | bool]] = {}
-    symbols = {ast.GtE: ">=", ast.LtE: "<=", ast.Gt: ">", ast.Lt: "<", ast.Eq: "=="}
-    for cid, crit in ruleset.document.criteria.items():
-        tree, _ = parse(crit.when)
-        if tree is None:
-            continue
-        bare = _path(tree)
-        if bare is not None:
-            out[cid] = (bare, "==", True)
-            continue
-        if isinstance(tree, ast.Compare) and len(tree.ops) == 1 and type(tree.ops[0]) in symbols:
-            op = symbols[type(tree.ops[0])]
-            lp, rp = _path(tree.left), _path(tree.comparators[0])
-            if lp is not None and (value := _number(tree.comparators[0], ruleset)) is not None:
-                out[cid] = (lp, op, value)
-            elif rp is not None and (value := _number(tree.left, ruleset)) is not None:
-                out[cid] = (rp, _FLIP[op], value)
-    return out
-
-
-def value_for(f: Field, op: str, threshold: Decimal | bool, passing: bool) -> Any:
-    """A value of field ``f`` that passes (or fails) ``value op threshold``, or None if there is none."""
-    if isinstance(threshold, bool):
-        return threshold if passing else not threshold
-    step = Decimal(1) if f.kind == "integer" else Decimal("0.01")
-    for candidate in (threshold, threshold + step, threshold - step, threshold + 2 * step, threshold - 2 * step):
-        if _in_range(f, candidate) and _passes(op, candidate, threshold) == passing:
-            if f.kind == "integer":
-                return int(candidate)
-            return candidate.normalize() if candidate == candidate.to_integral_value() else candidate
-    return None
-
-
-def set_at(data: dict[str, Any], pointer: str, value: Any) -> None:
-    """Set the value at a JSON pointer, creating objects on the way."""
-    parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]]
-    node = data
-    for part in parts[:-1]:
-        child = node.get(part)
-        if not isinstance(child, dict):
-            child = {}
-            node[part] = child
-        node = child
-    node[parts[-1]] = value
-
-
-def field_at(root: Field, pointer: str) -> Field | None:
-    """The declared field at a JSON pointer of an assessment."""
-    node: Field | None = root
-    for part in pointer.split("/")[1:]:
-        node = _child(node, part.replace("~1", "/").replace("~0", "~"))
-        if node is None:
-            return None
-    return node

@@ -69,6 +69,7 @@ from typing import Any
 
 from ecei_rules.core.logic import month_end, months_between
 from ecei_rules.registry import DEFAULT_METHODOLOGY, Registry
+from ecei_rules.ruleset.analysis import criterion_targets, passes, relations, targets
 from ecei_rules.ruleset.inputs import Field
 from ecei_rules.ruleset.load import Ruleset
 
@@ -145,12 +146,12 @@ def _goals(rulesets: Sequence[Ruleset]) -> dict[str, list[Goal]]:
     for ruleset in rulesets:
         weighted = {c for s in ruleset.document.scores.values() for c in s.weights}
         roles: dict[tuple[str, str, Decimal], str] = {}
-        for cid, (pointer, op, threshold) in _strategies().criterion_targets(ruleset).items():
+        for cid, (pointer, op, threshold) in criterion_targets(ruleset).items():
             if isinstance(threshold, Decimal):
                 role = "score" if cid in weighted else "gate"
                 if roles.get((pointer, op, threshold)) != "gate":
                     roles[(pointer, op, threshold)] = role
-        for pointer, goals in _strategies().targets(ruleset).items():
+        for pointer, goals in targets(ruleset).items():
             for op, threshold in goals:
                 if isinstance(threshold, bool) or op not in (">=", ">", "<=", "<"):
                     continue
@@ -165,11 +166,11 @@ def _booleans(rulesets: Sequence[Ruleset]) -> dict[str, str]:
     out: dict[str, str] = {}
     for ruleset in rulesets:
         weighted = {c for s in ruleset.document.scores.values() for c in s.weights}
-        for cid, (pointer, op, threshold) in _strategies().criterion_targets(ruleset).items():
+        for cid, (pointer, op, threshold) in criterion_targets(ruleset).items():
             if op == "==" and threshold is True:
                 role = "score" if cid in weighted else "gate"
                 out[pointer] = "gate" if "gate" in (role, out.get(pointer)) else role
-        for pointer, goals in _strategies().targets(ruleset).items():
+        for pointer, goals in targets(ruleset).items():
             if ("==", True) in goals and pointer not in out:
                 out[pointer] = "gate"
     return out
@@ -184,13 +185,6 @@ def _param(rulesets: Sequence[Ruleset], name: str, default: Any) -> Any:
 
 
 
-def _strategies() -> Any:
-    """testing.strategies, imported on first use (it brings in hypothesis)."""
-    from ecei_rules.testing import strategies
-
-    return strategies
-
-
 class _Generator:
     """Assessments for one set of versions (one version, or several for a comparison)."""
 
@@ -200,7 +194,7 @@ class _Generator:
         self.root = _merge([r.plan.inputs for r in self.rulesets])
         self.goals = _goals(self.rulesets)
         self.flags = _booleans(self.rulesets)
-        self.relations = list(dict.fromkeys(rel for r in self.rulesets for rel in _strategies().relations(r)))
+        self.relations = list(dict.fromkeys(rel for r in self.rulesets for rel in relations(r)))
         self.scope = tuple(str(i) for i in _param(self.rulesets, "silver_scope", ()) or ())
         self.window = (int(_param(self.rulesets, "silver_min_months_since_bronze", 18)),
                        int(_param(self.rulesets, "silver_max_months_since_bronze", 24)))
@@ -310,7 +304,7 @@ class _Generator:
     def related(self, ka: int, op: str, kb: int, other: int) -> int:
         """A value c in [0, other] with ``ka * c op kb * other`` holding with the gate probability."""
         want = self.rng.random() < self.chance("gate")
-        good = [c for c in range(other + 1) if _passes(op, Decimal(ka * c), Decimal(kb * other)) == want]
+        good = [c for c in range(other + 1) if passes(op, Decimal(ka * c), Decimal(kb * other)) == want]
         if not good:
             return other if want else 0
         edge = good[0] if want else good[-1]
@@ -457,11 +451,6 @@ class _Generator:
                 area["validated"] = rng.random() < chance
             out.append(area)
         return out
-
-
-def _passes(op: str, value: Decimal, threshold: Decimal) -> bool:
-    return {">=": value >= threshold, "<=": value <= threshold, ">": value > threshold,
-            "<": value < threshold}[op]
 
 
 def _grid(value: Decimal, step: Decimal, *, up: bool) -> Decimal:
