@@ -91,122 +91,136 @@ class _AbortError(Exception):
 
 def parse_yaml(text: str, file: str | None = None) -> YamlDocument:
     """Parse one YAML document safely; never raises for bad input."""
-    positions = Positions(file)
-    diags: list[Diagnostic] = []
+    builder = _Builder(file)
+    if not builder.acceptable(text):
+        return YamlDocument(None, builder.positions, builder.diags)
+    node = builder.compose(text)
+    if node is None:
+        return YamlDocument(None, builder.positions, builder.diags)
+    try:
+        data = builder.build(node, "", 0)
+    except _AbortError:
+        return YamlDocument(None, builder.positions, builder.diags)
+    return YamlDocument(data, builder.positions, builder.diags)
 
-    def diag(code: str, message: str, mark: Any = None, pointer: str = "", suggestion: str | None = None) -> None:
+
+class _Builder:
+    """Checks a text, composes it (never an alias bomb: events are scanned first) and builds plain
+    values from the nodes, noting the position of every key and value and every problem found."""
+
+    def __init__(self, file: str | None) -> None:
+        self.file = file
+        self.positions = Positions(file)
+        self.diags: list[Diagnostic] = []
+        self.count = 0
+
+    def diag(self, code: str, message: str, mark: Any = None, pointer: str = "",
+             suggestion: str | None = None) -> None:
         line = mark.line + 1 if mark is not None else None
         col = mark.column + 1 if mark is not None else None
-        diags.append(Diagnostic(code, message, file, line, col, pointer, suggestion))
+        self.diags.append(Diagnostic(code, message, self.file, line, col, pointer, suggestion))
 
-    # every character is at least one byte: a long text is refused before it is encoded
-    if len(text) > MAX_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
-        diag("E005", f"the file is larger than {MAX_BYTES // (1024 * 1024)} MiB")
-        return YamlDocument(None, positions, diags)
-    if not text.isascii():  # a str from a caller may hold a lone surrogate, which the YAML reader cannot take
+    def acceptable(self, text: str) -> bool:
+        """The checks made on the text itself: size, lone surrogates, tab indentation."""
+        # every character is at least one byte: a long text is refused before it is encoded
+        if len(text) > MAX_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
+            self.diag("E005", f"the file is larger than {MAX_BYTES // (1024 * 1024)} MiB")
+            return False
+        if not text.isascii():  # a str from a caller may hold a lone surrogate, which the YAML reader cannot take
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                self.diag("E001", f"the text holds a lone surrogate (U+{ord(text[exc.start]):04X}) at character "
+                          f"{exc.start + 1}: it is not UTF-8 text")
+                return False
+        if "\t" in text:
+            for number, line_text in enumerate(text.splitlines(), 1):
+                stripped = line_text.lstrip(" ")
+                if stripped.startswith("\t"):
+                    self.diags.append(Diagnostic("E002", "a tab indents this line; YAML indentation must use spaces",
+                                                 self.file, number, len(line_text) - len(stripped) + 1, "",
+                                                 "replace the tab with spaces"))
+                    return False
+        return True
+
+    def compose(self, text: str) -> Any:
+        """The document's root node, or None (with a diagnostic, unless the document is empty)."""
         try:
-            text.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            diag("E001", f"the text holds a lone surrogate (U+{ord(text[exc.start]):04X}) at character "
-                 f"{exc.start + 1}: it is not UTF-8 text")
-            return YamlDocument(None, positions, diags)
-    if "\t" in text:
-        for number, line_text in enumerate(text.splitlines(), 1):
-            stripped = line_text.lstrip(" ")
-            if stripped.startswith("\t"):
-                diags.append(
-                    Diagnostic(
-                        "E002",
-                        "a tab indents this line; YAML indentation must use spaces",
-                        file,
-                        number,
-                        len(line_text) - len(stripped) + 1,
-                        "",
-                        "replace the tab with spaces",
-                    )
-                )
-                return YamlDocument(None, positions, diags)
-    try:
-        problem = _scan_events(text)
-        if problem is not None:
-            code, message, mark = problem
-            diag(code, message, mark, "",
-                 "write values out, or use 'extends' to build on another version" if code == "E004" else None)
-            return YamlDocument(None, positions, diags)
-        loader = _CoreLoader(text)
-        try:
-            node = loader.get_single_node()
-        finally:
-            loader.dispose()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        message = " ".join(str(p) for p in (exc.context, exc.problem) if p)
-        code = "E005" if "nesting depth" in message else "E002"
-        diag(code, message or "invalid YAML", mark)
-        return YamlDocument(None, positions, diags)
-    except yaml.YAMLError as exc:
-        diag("E002", str(exc).splitlines()[0] if str(exc) else "invalid YAML")
-        return YamlDocument(None, positions, diags)
-    except RecursionError:
-        diag("E005", f"the document is nested too deeply (at most {MAX_DEPTH} levels)")
-        return YamlDocument(None, positions, diags)
-    if node is None:
-        return YamlDocument(None, positions, diags)
+            problem = _scan_events(text)
+            if problem is not None:
+                code, message, mark = problem
+                self.diag(code, message, mark, "",
+                          "write values out, or use 'extends' to build on another version" if code == "E004" else None)
+                return None
+            loader = _CoreLoader(text)
+            try:
+                return loader.get_single_node()
+            finally:
+                loader.dispose()
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            message = " ".join(str(p) for p in (exc.context, exc.problem) if p)
+            self.diag("E005" if "nesting depth" in message else "E002", message or "invalid YAML", mark)
+        except yaml.YAMLError as exc:
+            self.diag("E002", str(exc).splitlines()[0] if str(exc) else "invalid YAML")
+        except RecursionError:
+            self.diag("E005", f"the document is nested too deeply (at most {MAX_DEPTH} levels)")
+        return None
 
-    count = 0
-
-    def build(n: Any, pointer: str, depth: int) -> Any:
-        nonlocal count
-        count += 1
-        if count > MAX_NODES:
-            diag("E005", f"the document has more than {MAX_NODES} values", n.start_mark, pointer)
+    def build(self, n: Any, pointer: str, depth: int) -> Any:
+        """The plain value of node ``n``; raises _AbortError past the node or depth limit."""
+        self.count += 1
+        if self.count > MAX_NODES:
+            self.diag("E005", f"the document has more than {MAX_NODES} values", n.start_mark, pointer)
             raise _AbortError
         if depth > MAX_DEPTH:
-            diag("E005", f"the document is nested more than {MAX_DEPTH} levels deep", n.start_mark, pointer)
+            self.diag("E005", f"the document is nested more than {MAX_DEPTH} levels deep", n.start_mark, pointer)
             raise _AbortError
-        positions.values[pointer] = (n.start_mark.line + 1, n.start_mark.column + 1)
+        self.positions.values[pointer] = (n.start_mark.line + 1, n.start_mark.column + 1)
         if n.tag not in _ALLOWED_TAGS:
-            diag("E004", f"the YAML tag '{n.tag}' is not allowed in rulesets", n.start_mark, pointer,
-                 "remove the tag; rulesets use plain YAML values")
+            self.diag("E004", f"the YAML tag '{n.tag}' is not allowed in rulesets", n.start_mark, pointer,
+                      "remove the tag; rulesets use plain YAML values")
             return None
         if isinstance(n, yaml.MappingNode):
-            out: dict[str, Any] = {}
-            for key_node, value_node in n.value:
-                if key_node.tag == _CORE + "merge" or (isinstance(key_node, yaml.ScalarNode)
-                                                       and key_node.value == "<<" and not key_node.style):
-                    # YAML 1.1 merges a plain '<<' key; the core schema would keep it as a key: neither is wanted
-                    diag("E004", "merge keys ('<<') are not allowed", key_node.start_mark, pointer,
-                         "write the keys out, or use 'extends' to build on another version")
-                    continue
-                if not isinstance(key_node, yaml.ScalarNode):
-                    diag("E103", "a mapping key must be a plain value", key_node.start_mark, pointer)
-                    continue
-                # a key is its text as written: 01 stays "01", 1.10 stays "1.10"
-                key = str(key_node.value)
-                child = pointer_join(pointer, key)
-                if key in out:
-                    first = positions.keys.get(child)
-                    where = f" (first defined on line {first[0]})" if first else ""
-                    diag("E003", f"duplicate key '{key}'{where}", key_node.start_mark, child,
-                         "remove one of the two; YAML would silently keep only the last")
-                    continue
-                positions.keys[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-                out[key] = build(value_node, child, depth + 1)
-            return out
+            return self.mapping(n, pointer, depth)
         if isinstance(n, yaml.SequenceNode):
-            return [build(item, pointer_join(pointer, i), depth + 1) for i, item in enumerate(n.value)]
-        positions.styles[pointer] = n.style
+            return [self.build(item, pointer_join(pointer, i), depth + 1) for i, item in enumerate(n.value)]
+        self.positions.styles[pointer] = n.style
         try:
             return _scalar(n)
         except ValueError as exc:
-            diag("E103", str(exc), n.start_mark, pointer)
+            self.diag("E103", str(exc), n.start_mark, pointer)
             return None
 
-    try:
-        data = build(node, "", 0)
-    except _AbortError:
-        return YamlDocument(None, positions, diags)
-    return YamlDocument(data, positions, diags)
+    def mapping(self, n: Any, pointer: str, depth: int) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key_node, value_node in n.value:
+            key = self.key(key_node, pointer, out)
+            if key is not None:
+                out[key] = self.build(value_node, pointer_join(pointer, key), depth + 1)
+        return out
+
+    def key(self, key_node: Any, pointer: str, seen: dict[str, Any]) -> str | None:
+        """The text of a mapping key as written (01 stays "01"), or None for a key that is refused."""
+        if key_node.tag == _CORE + "merge" or (isinstance(key_node, yaml.ScalarNode)
+                                               and key_node.value == "<<" and not key_node.style):
+            # YAML 1.1 merges a plain '<<' key; the core schema would keep it as a key: neither is wanted
+            self.diag("E004", "merge keys ('<<') are not allowed", key_node.start_mark, pointer,
+                      "write the keys out, or use 'extends' to build on another version")
+            return None
+        if not isinstance(key_node, yaml.ScalarNode):
+            self.diag("E103", "a mapping key must be a plain value", key_node.start_mark, pointer)
+            return None
+        key = str(key_node.value)
+        child = pointer_join(pointer, key)
+        if key in seen:
+            first = self.positions.keys.get(child)
+            where = f" (first defined on line {first[0]})" if first else ""
+            self.diag("E003", f"duplicate key '{key}'{where}", key_node.start_mark, child,
+                      "remove one of the two; YAML would silently keep only the last")
+            return None
+        self.positions.keys[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+        return key
 
 
 def _scan_events(text: str) -> tuple[str, str, Any] | None:
