@@ -60,7 +60,32 @@ class _Analysis:
     fixed_inputs: tuple[str, ...]
 
 
-_ANALYSES: dict[str, _Analysis] = {}
+class ExplanationCache:
+    """What explaining needs of ruleset versions and languages, computed once and kept by its owner.
+
+    `explain` builds a fresh one when it is not given one; a caller that explains many assessments
+    (a batch) creates one and passes it to every call, so each version is analysed once and each
+    language's messages read once. It holds what it computed for as long as it lives (one entry
+    per version and per language); not shared between threads unless the caller locks it.
+    """
+
+    def __init__(self) -> None:
+        self._analyses: dict[str, _Analysis] = {}
+        self._messages: dict[str, Messages] = {}
+
+    def analysis(self, ruleset: Ruleset) -> _Analysis:
+        """The analysis of a ruleset version (by its content hash)."""
+        found = self._analyses.get(ruleset.sha256)
+        if found is None:
+            found = self._analyses[ruleset.sha256] = _analysis(ruleset)
+        return found
+
+    def messages(self, language: str) -> Messages:
+        """The messages of a language."""
+        found = self._messages.get(language)
+        if found is None:
+            found = self._messages[language] = Messages(language)
+        return found
 
 
 def _holds_date(f: Field) -> bool:
@@ -123,9 +148,6 @@ def criterion_checks(ruleset: Ruleset) -> dict[str, tuple[Check, ...]]:
 
 
 def _analysis(ruleset: Ruleset) -> _Analysis:
-    cached = _ANALYSES.get(ruleset.sha256)
-    if cached is not None:
-        return cached
     plan = ruleset.plan
     doc = plan.doc
     order = {c.id: i for i, c in enumerate(plan.criteria)}
@@ -143,12 +165,8 @@ def _analysis(ruleset: Ruleset) -> _Analysis:
     for sid, score in doc.scores.items():
         for cid, w in score.weights.items():
             weights_of.setdefault(cid, {})[sid] = w
-    analysis = _Analysis(structure, criterion_checks(ruleset), {c.id: c.reads for c in plan.criteria},
-                         {k: tuple(v) for k, v in tiers_of.items()}, weights_of, fixed_inputs(ruleset))
-    if len(_ANALYSES) > 64:
-        _ANALYSES.clear()
-    _ANALYSES[ruleset.sha256] = analysis
-    return analysis
+    return _Analysis(structure, criterion_checks(ruleset), {c.id: c.reads for c in plan.criteria},
+                     {k: tuple(v) for k, v in tiers_of.items()}, weights_of, fixed_inputs(ruleset))
 
 
 def _exact(value: Fraction | Decimal | int) -> Decimal | int:
@@ -201,16 +219,16 @@ class _Step:
 
 
 class _Builder:
-    def __init__(self, ruleset: Ruleset, data: Mapping[str, Any], decision: Decision, messages: Messages,
-                 margin: Decimal, cap: int, fixed: Sequence[str] | None) -> None:
+    def __init__(self, ruleset: Ruleset, data: Mapping[str, Any], decision: Decision, cache: ExplanationCache,
+                 language: str, margin: Decimal, cap: int, fixed: Sequence[str] | None) -> None:
         self.ruleset = ruleset
         self.doc = ruleset.plan.doc
         self.data = data
         self.decision = decision
-        self.msg = messages
+        self.msg = cache.messages(language)
         self.margin = margin
         self.cap = cap
-        self.a = _analysis(ruleset)
+        self.a = cache.analysis(ruleset)
         self.fixed = tuple(fixed) if fixed is not None else self.a.fixed_inputs
         self.crit: dict[str, CriterionResult] = {c.id: c for c in decision.criteria}
         self.outcomes: dict[str, str] = {c.id: c.outcome for c in decision.criteria}
@@ -614,7 +632,8 @@ class _Builder:
 
 def explain(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessment, *, resolution: Resolution | None = None,
             language: str = DEFAULT_LANGUAGE, near_margin: Decimal = DEFAULT_NEAR_MARGIN,
-            max_change_sets: int = DEFAULT_MAX_CHANGE_SETS, fixed: Sequence[str] | None = None) -> m.Explanation:
+            max_change_sets: int = DEFAULT_MAX_CHANGE_SETS, fixed: Sequence[str] | None = None,
+            cache: ExplanationCache | None = None) -> m.Explanation:
     """Decide an assessment under one ruleset version and explain the decision.
 
     Args:
@@ -625,26 +644,31 @@ def explain(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessment, *, res
         near_margin: a value within this share of its threshold is a near miss.
         max_change_sets: change sets listed per tier (counts and options stay exact).
         fixed: JSON pointers of inputs that cannot change (default: :func:`fixed_inputs`).
+        cache: what earlier calls computed of the version and the language (`ExplanationCache`);
+            default: a fresh one.
 
     Raises:
         AssessmentError: the assessment does not match the version's inputs.
         MessagesError: no messages for ``language``.
     """
-    messages = Messages.of(language)
+    cache = cache if cache is not None else ExplanationCache()
+    cache.messages(language)  # an unknown language fails before the assessment is read
     if isinstance(assessment, Assessment) and assessment.ruleset_sha256 == ruleset.sha256:
         validated = assessment
     else:
         raw = assessment.data if isinstance(assessment, Assessment) else assessment
         validated = validate_assessment(ruleset, dict(raw))
     decision = evaluate(ruleset, validated, resolution=resolution)
-    return _Builder(ruleset, validated.data, decision, messages, near_margin, max_change_sets, fixed).build()
+    return _Builder(ruleset, validated.data, decision, cache, language, near_margin, max_change_sets, fixed).build()
 
 
 def explain_assessment(data: Any, *, registry: Registry | None = None, methodology: str = DEFAULT_METHODOLOGY,
                        version: str | None = None, language: str = DEFAULT_LANGUAGE,
                        near_margin: Decimal = DEFAULT_NEAR_MARGIN, max_change_sets: int = DEFAULT_MAX_CHANGE_SETS,
-                       fixed: Sequence[str] | None = None) -> m.Explanation:
+                       fixed: Sequence[str] | None = None, cache: ExplanationCache | None = None) -> m.Explanation:
     """Explain raw assessment data under the pinned version, or the one in force on its ``assessed_on``.
+
+    The arguments are those of `explain`; ``registry`` defaults to the shipped rulesets.
 
     Raises:
         AssessmentError: the assessment is invalid for the version.
@@ -653,5 +677,5 @@ def explain_assessment(data: Any, *, registry: Registry | None = None, methodolo
     """
     ruleset, resolution = registry_resolver(registry or Registry.shipped(), methodology, version)(data)
     return explain(ruleset, data, resolution=resolution, language=language, near_margin=near_margin,
-                   max_change_sets=max_change_sets, fixed=fixed)
+                   max_change_sets=max_change_sets, fixed=fixed, cache=cache)
 

@@ -29,6 +29,7 @@ from typing import Any
 from ecei_rules.compare.bump import declared_bump
 from ecei_rules.compare.diff import SECTIONS, Change, Diff, semantic_diff
 from ecei_rules.engine.decision import Decision
+from ecei_rules.explanation.citations import citation_links
 from ecei_rules.ruleset.inputs import Field, json_schema
 from ecei_rules.ruleset.load import Ruleset
 from ecei_rules.ruleset.model import RulesetDocument, ruleset_json_schema
@@ -37,6 +38,8 @@ from ecei_rules.ruleset.model import RulesetDocument, ruleset_json_schema
 ROOT = "methodologies"
 #: Where the JSON Schemas are written in the built site.
 SCHEMA_ROOT = "schema"
+#: Where a methodology's written specification lives (``docs/specification/<methodology>.md``).
+SPEC_ROOT = "specification"
 _TRUNCATE = 160
 
 
@@ -139,6 +142,11 @@ def schema_path(methodology: str | None = None, version: str | None = None) -> s
     if methodology is None or version is None:
         return f"{SCHEMA_ROOT}/ruleset.json"
     return f"{SCHEMA_ROOT}/{methodology}/{version}/assessment.json"
+
+
+def spec_path(methodology: str) -> str:
+    """The docs path of a methodology's written specification (a hand-written page, not generated)."""
+    return f"{SPEC_ROOT}/{methodology}.md"
 
 
 def _relative(target: str, start: str) -> str:
@@ -709,35 +717,46 @@ def methodologies_index(methodologies: Mapping[str, Sequence[Ruleset]]) -> str:
 # -- the whole generated set ----------------------------------------------------------------
 
 
-def site_pages(methodologies: Mapping[str, Sequence[Ruleset]],
-               sources: Mapping[tuple[str, str], str] | None = None) -> dict[str, str]:
-    """Every generated methodology page: docs path -> Markdown.
-
-    ``methodologies`` maps a methodology id to its versions in semver order; ``sources`` maps
-    (methodology, version) to the text of the version's file.
-    """
-    pages = {f"{ROOT}/index.md": methodologies_index(methodologies)}
-    for m, rulesets in methodologies.items():
-        pages[f"{ROOT}/{m}/index.md"] = methodology_page(rulesets)
-        pages[provenance_path(m)] = provenance_page(rulesets)
-        for i, r in enumerate(rulesets):
-            previous = rulesets[i - 1] if i else None
-            following = rulesets[i + 1] if i + 1 < len(rulesets) else None
-            pages[page_path(m, r.version)] = version_page(
-                r, previous=previous, following=following, source=(sources or {}).get((m, r.version)))
-            if previous is not None:
-                pages[changes_path(m, previous.version, r.version)] = changes_page(semantic_diff(previous, r))
+def _methodology_pages(m: str, rulesets: Sequence[Ruleset], sources: Mapping[tuple[str, str], str]) -> dict[str, str]:
+    """The pages of one methodology: its index, provenance, each version and each change."""
+    pages = {f"{ROOT}/{m}/index.md": methodology_page(rulesets), provenance_path(m): provenance_page(rulesets)}
+    for i, r in enumerate(rulesets):
+        previous = rulesets[i - 1] if i else None
+        following = rulesets[i + 1] if i + 1 < len(rulesets) else None
+        pages[page_path(m, r.version)] = version_page(
+            r, previous=previous, following=following, source=sources.get((m, r.version)))
+        if previous is not None:
+            pages[changes_path(m, previous.version, r.version)] = changes_page(semantic_diff(previous, r))
     return pages
 
 
-def site_nav(methodologies: Mapping[str, Sequence[Ruleset]]) -> list[Any]:
-    """The navigation of the generated pages, in mkdocs' ``nav`` form."""
+def site_pages(methodologies: Mapping[str, Sequence[Ruleset]],
+               sources: Mapping[tuple[str, str], str] | None = None, *,
+               specs: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Every generated methodology page: docs path -> Markdown.
+
+    ``methodologies`` maps a methodology id to its versions in semver order; ``sources`` maps
+    (methodology, version) to the text of the version's file; ``specs`` maps a methodology id
+    to the docs path of its written specification (`spec_path`), whose sections the citations
+    "spec section N" of its pages then link to.
+    """
+    pages = {f"{ROOT}/index.md": methodologies_index(methodologies)}
+    for m, rulesets in methodologies.items():
+        spec = (specs or {}).get(m)
+        for path, markdown in _methodology_pages(m, rulesets, sources or {}).items():
+            pages[path] = markdown if spec is None else citation_links(markdown, _relative(spec, path))
+    return pages
+
+
+def site_nav(methodologies: Mapping[str, Sequence[Ruleset]], specs: Mapping[str, str] | None = None) -> list[Any]:
+    """The navigation of the generated pages, in mkdocs' ``nav`` form (with each written specification of ``specs``)."""
     nav: list[Any] = [f"{ROOT}/index.md"]
     for m, rulesets in methodologies.items():
         versions = [{r.version: page_path(m, r.version)} for r in rulesets]
         changes = [{f"{a.version} → {b.version}": changes_path(m, a.version, b.version)}
                    for a, b in itertools.pairwise(rulesets)]
-        nav.append({m: [f"{ROOT}/{m}/index.md", {"Versions": versions}, {"Changes": changes},
+        spec = [{"Specification": (specs or {})[m]}] if m in (specs or {}) else []
+        nav.append({m: [f"{ROOT}/{m}/index.md", *spec, {"Versions": versions}, {"Changes": changes},
                         {"Provenance": provenance_path(m)}]})
     return nav
 
