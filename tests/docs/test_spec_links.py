@@ -159,3 +159,14 @@ def test_every_citation_of_the_shipped_rulesets_names_a_section_the_spec_has() -
 def test_citation_links_link_text_and_leave_code_attributes_and_links(markdown: str, expected: str) -> None:
     """Citations in text become links; in code, fenced blocks, attributes and link texts they stay as written."""
     assert citation_links(markdown, "s.md") == expected
+
+
+def test_examples_readme_cites_the_spec_page_of_the_docs_by_its_anchors() -> None:
+    """examples/README.md derives its labels from the specification in the docs (not a file outside the
+    repository), and each of its links to a section names a pinned anchor."""
+    readme = (ROOT / "examples" / "README.md").read_text(encoding="utf-8")
+    assert "shared/methodology" not in readme
+    links = re.findall(r"\]\(\.\./docs/specification/ecei-labels\.md(?:#([^)]+))?\)", readme)
+    assert links
+    assert {a for a in links if a} <= set(PINNED_ANCHORS)
+    assert (ROOT / "docs" / "specification" / "ecei-labels.md").is_file()
