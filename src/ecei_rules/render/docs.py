@@ -332,33 +332,27 @@ def _source_block(name: str, source: str) -> list[str]:
     return admonition("abstract", f"The file {name}", body, collapsible=True)
 
 
-def version_page(ruleset: Ruleset, *, previous: Ruleset | None = None, following: Ruleset | None = None,
-                 source: str | None = None) -> str:
-    """The page of one version: metadata, tiers, criteria, groups, scores, validity, parameters, inputs.
-
-    ``previous`` and ``following`` are the neighbouring versions (for links and the period in
-    force); ``source`` is the text of the version's file, shown collapsed at the end.
-    """
-    doc = ruleset.document
-    m, v = doc.methodology, doc.version
-    here = page_path(m, v)
-    lines = ["---", f"title: {json.dumps(f'{m} {v}')}", "---", "", f"# {text(m)} {text(v)}", ""]
-    if doc.description:
-        lines += [text(doc.description), ""]
+def _in_force(doc: RulesetDocument, following: Ruleset | None, here: str) -> str:
+    """When a version is in force: from its date to the day before the next one's, or as the latest."""
     in_force = f"from {doc.effective_from.isoformat()}"
     if following is not None and following.document.effective_from > doc.effective_from:
         last = following.document.effective_from - dt.timedelta(days=1)
-        link = _relative(page_path(m, following.version), here)
-        in_force += f" to {last.isoformat()} (then [{following.version}]({link}))"
-    else:
-        in_force += ", the latest version"
+        link = _relative(page_path(doc.methodology, following.version), here)
+        return in_force + f" to {last.isoformat()} (then [{following.version}]({link}))"
+    return in_force + ", the latest version"
+
+
+def _metadata(ruleset: Ruleset, previous: Ruleset | None, following: Ruleset | None, here: str) -> list[str]:
+    """The table of a version's metadata: methodology, version, status, dates, approval, hash, links."""
+    doc = ruleset.document
+    m, v = doc.methodology, doc.version
     meta = [
         ["methodology", f"{code(m)}: {text(doc.title)}"],
         ["version", code(v) + (f" ({declared_bump(previous.version, v)} over [{previous.version}]"
                                 f"({_relative(page_path(m, previous.version), here)}))" if previous else "")],
         ["status", text(doc.status)],
         ["effective from", text(doc.effective_from.isoformat())],
-        ["in force", in_force],
+        ["in force", _in_force(doc, following, here)],
     ]
     if doc.announced_on is not None:
         meta.append(["announced on", doc.announced_on.isoformat()])
@@ -366,11 +360,9 @@ def version_page(ruleset: Ruleset, *, previous: Ruleset | None = None, following
         meta.append(["supersedes", f"[{doc.supersedes}]({_relative(page_path(m, doc.supersedes), here)})"])
     if doc.extends is not None:
         meta.append(["extends", f"{code(doc.extends)} (the file is a merge patch over it)"])
-    if doc.approval is not None:
-        a = doc.approval
-        meta.append(["approval", f"{text(a.body)}, {a.date.isoformat()}" + small(text(a.reference or ""))])
-    else:
-        meta.append(["approval", "none recorded"])
+    a = doc.approval
+    meta.append(["approval", f"{text(a.body)}, {a.date.isoformat()}" + small(text(a.reference or ""))
+                 if a is not None else "none recorded"])
     meta += [
         ["content sha256", code(ruleset.sha256)],
         ["labels", " &lt; ".join(["none", *(text(label) for label in doc.labels)])],
@@ -378,56 +370,65 @@ def version_page(ruleset: Ruleset, *, previous: Ruleset | None = None, following
     if previous is not None:
         meta.append(["changes", f"[from {previous.version}]({_relative(changes_path(m, previous.version, v), here)})"])
     meta.append(["assessment schema", f"[{schema_path(m, v)}]({_relative(schema_path(m, v), here)})"])
-    lines += table(["", ""], meta)
+    return table(["", ""], meta)
 
-    lines += ["## Tiers", "", "The label is the highest tier that is met; tiers are independent.", ""]
+
+def _tiers_section(doc: RulesetDocument) -> list[str]:
+    """The tiers, highest first, with what each requires."""
+    lines = ["## Tiers", "", "The label is the highest tier that is met; tiers are independent.", ""]
     tier_rows = []
     for label in reversed(doc.labels):
         tier = doc.tiers[label]
         tier_rows.append([f'<span id="{anchor("tier", label)}"></span>{code(label)}', text(tier.title),
                           ", ".join(_ref_link(doc, r) for r in tier.requires) + small(text(tier.description or ""))])
     lines += table(["label", "title", "requires (all of)"], tier_rows)
+    return lines
 
-    lines += ["## Criteria", "",
-              f"{len(doc.criteria)} criteria, each met, not met or unknown. Thresholds are parameters, with their "
-              "provenance: **sourced** (a citation) or **assumed** (why).", ""]
-    lines += _criteria_sections(ruleset)
 
-    if doc.groups:
-        lines += ["## Groups", "", "A group is met when all its members are met (Kleene conjunction).", ""]
-        rows = []
-        for gid, g in doc.groups.items():
-            rows.append([f'<span id="{anchor("group", gid)}"></span>{code(gid)}',
-                         f"**{text(g.title)}**" + small(text(g.clause or "")),
-                         ", ".join(_ref_link(doc, r) for r in g.all_of)])
-        lines += table(["id", "group and clause", "all of"], rows)
+def _groups_section(doc: RulesetDocument) -> list[str]:
+    """The groups (Kleene conjunctions) with their members."""
+    if not doc.groups:
+        return []
+    lines = ["## Groups", "", "A group is met when all its members are met (Kleene conjunction).", ""]
+    rows = []
+    for gid, g in doc.groups.items():
+        rows.append([f'<span id="{anchor("group", gid)}"></span>{code(gid)}',
+                     f"**{text(g.title)}**" + small(text(g.clause or "")),
+                     ", ".join(_ref_link(doc, r) for r in g.all_of)])
+    lines += table(["id", "group and clause", "all of"], rows)
+    return lines
 
-    if doc.scores:
-        lines += ["## Scores", ""]
-        for sid, s in doc.scores.items():
-            p = doc.parameters[s.threshold]
-            total = sum(s.weights.values())
-            needed = Decimal(str(p.value)) * total if isinstance(p.value, (int, Decimal)) else None
-            unit = f" {text(p.unit)}" if p.unit else ""
-            need = (f"; the met weight must reach **{show(needed.normalize() if needed % 1 else int(needed))}**"
-                    if needed is not None else "")
-            lines += [f'### {text(s.title)} {{#{anchor("score", sid)}}}', "",
-                      f"- id {code(sid)}: {len(s.weights)} criteria, total weight **{show(total)}**",
-                      f"- threshold: [{code(s.threshold)}](#{anchor('parameter', s.threshold)}) = "
-                      f"**{text(show(p.value))}**{unit}{need}",
-                      f"- threshold provenance: {_provenance(p.source, p.assumed)}",
-                      f"- weights provenance: {_provenance(s.source, s.assumed)}",
-                      *([f"- clause: {text(s.clause)}"] if s.clause else []), ""]
-            by_weight: dict[Decimal | int, list[str]] = {}
-            for cid, w in s.weights.items():
-                by_weight.setdefault(w, []).append(cid)
-            rows = [[f"**{show(w)}**", str(len(ids)), show(w * len(ids)),
-                     ", ".join(_ref_link(doc, cid) for cid in ids)]
-                    for w, ids in sorted(by_weight.items(), key=lambda kv: -kv[0])]
-            lines += table(["weight", "count", "subtotal", "criteria"], rows)
 
-    lines += ["## Validity", "", f"Valid from {code(doc.validity.valid_from)}. The first rule that applies to the "
-              "decided label gives `valid_until` (`label` is the decided label).", ""]
+def _score_section(doc: RulesetDocument, sid: str) -> list[str]:
+    """One score: its total weight, threshold and provenance, and its criteria by weight."""
+    s = doc.scores[sid]
+    p = doc.parameters[s.threshold]
+    total = sum(s.weights.values())
+    needed = Decimal(str(p.value)) * total if isinstance(p.value, (int, Decimal)) else None
+    unit = f" {text(p.unit)}" if p.unit else ""
+    need = (f"; the met weight must reach **{show(needed.normalize() if needed % 1 else int(needed))}**"
+            if needed is not None else "")
+    lines = [f'### {text(s.title)} {{#{anchor("score", sid)}}}', "",
+             f"- id {code(sid)}: {len(s.weights)} criteria, total weight **{show(total)}**",
+             f"- threshold: [{code(s.threshold)}](#{anchor('parameter', s.threshold)}) = "
+             f"**{text(show(p.value))}**{unit}{need}",
+             f"- threshold provenance: {_provenance(p.source, p.assumed)}",
+             f"- weights provenance: {_provenance(s.source, s.assumed)}",
+             *([f"- clause: {text(s.clause)}"] if s.clause else []), ""]
+    by_weight: dict[Decimal | int, list[str]] = {}
+    for cid, w in s.weights.items():
+        by_weight.setdefault(w, []).append(cid)
+    rows = [[f"**{show(w)}**", str(len(ids)), show(w * len(ids)),
+             ", ".join(_ref_link(doc, cid) for cid in ids)]
+            for w, ids in sorted(by_weight.items(), key=lambda kv: -kv[0])]
+    lines += table(["weight", "count", "subtotal", "criteria"], rows)
+    return lines
+
+
+def _validity_section(doc: RulesetDocument) -> list[str]:
+    """The validity rules, in the order they are tried."""
+    lines = ["## Validity", "", f"Valid from {code(doc.validity.valid_from)}. The first rule that applies to the "
+             "decided label gives `valid_until` (`label` is the decided label).", ""]
     rows = []
     for i, r in enumerate(doc.validity.rules, 1):
         rows.append([str(i), f'<span id="{anchor("rule", r.id)}"></span>{code(r.id)} {text(r.title)}'
@@ -435,19 +436,29 @@ def version_page(ruleset: Ruleset, *, previous: Ruleset | None = None, following
                      ", ".join(code(label) for label in r.labels), code(r.when) if r.when else "always",
                      code(r.valid_until)])
     lines += fixed_table("rules", ["#", "rule", "labels", "applies when", "valid until"], rows)
+    return lines
 
-    lines += ["## Parameters", "", f"{sum(p.source is not None for p in doc.parameters.values())} sourced, "
-              f"{sum(p.assumed is not None for p in doc.parameters.values())} assumed.", ""]
+
+def _parameters_section(doc: RulesetDocument) -> list[str]:
+    """Every parameter with its value, unit and provenance."""
+    lines = ["## Parameters", "", f"{sum(p.source is not None for p in doc.parameters.values())} sourced, "
+             f"{sum(p.assumed is not None for p in doc.parameters.values())} assumed.", ""]
     rows = []
     for name, p in doc.parameters.items():
         value = show(p.value)
         rows.append([f'<span id="{anchor("parameter", name)}"></span>{code(name)}' + small(text(p.title or "")),
                      f"**{text(value)}**", text(p.unit or ""), _provenance(p.source, p.assumed)])
     lines += fixed_table("parameters", ["parameter", "value", "unit", "provenance"], rows)
+    return lines
 
-    lines += ["## Inputs", "", "The assessment fields this version reads. An absent optional field is *unknown*, "
-              "never a default; a nested field's `required` applies when its parent is present. "
-              f"JSON Schema: [{schema_path(m, v)}]({_relative(schema_path(m, v), here)}).", ""]
+
+def _inputs_section(ruleset: Ruleset, here: str) -> list[str]:
+    """The assessment fields the version reads, its named types and its catalogues."""
+    doc = ruleset.document
+    m, v = doc.methodology, doc.version
+    lines = ["## Inputs", "", "The assessment fields this version reads. An absent optional field is *unknown*, "
+             "never a default; a nested field's `required` applies when its parent is present. "
+             f"JSON Schema: [{schema_path(m, v)}]({_relative(schema_path(m, v), here)}).", ""]
     rows = []
     _input_rows(ruleset.plan.inputs, "", rows, doc)
     lines += fixed_table("inputs", ["field", "type", "required", "allowed", "description"], rows)
@@ -467,13 +478,49 @@ def version_page(ruleset: Ruleset, *, previous: Ruleset | None = None, following
         rows = [[code(iid), text(item.title), code(item.type), text(item.category or ""), _item_provenance(item)]
                 for iid, item in cat.items.items()]
         lines += table(["id", "title", "type", "category", "provenance"], rows)
+    return lines
 
-    if doc.tests:
-        lines += ["## Embedded tests", "", f"{len(doc.tests)} tests embedded in this version, each an assessment "
-                  "and the decision the methodology requires for it (`ecei-rules test` runs them).", ""]
-        rows = [[text(t.name), code(t.expect.label)] for t in doc.tests]
-        lines += admonition("example", f"The {len(doc.tests)} embedded tests",
-                            "\n".join(table(["test", "label"], rows)), collapsible=True)
+
+def _tests_section(doc: RulesetDocument) -> list[str]:
+    """The embedded tests, folded away."""
+    if not doc.tests:
+        return []
+    lines = ["## Embedded tests", "", f"{len(doc.tests)} tests embedded in this version, each an assessment "
+             "and the decision the methodology requires for it (`ecei-rules test` runs them).", ""]
+    rows = [[text(t.name), code(t.expect.label)] for t in doc.tests]
+    lines += admonition("example", f"The {len(doc.tests)} embedded tests",
+                        "\n".join(table(["test", "label"], rows)), collapsible=True)
+    return lines
+
+
+def version_page(ruleset: Ruleset, *, previous: Ruleset | None = None, following: Ruleset | None = None,
+                 source: str | None = None) -> str:
+    """The page of one version: metadata, tiers, criteria, groups, scores, validity, parameters, inputs.
+
+    ``previous`` and ``following`` are the neighbouring versions (for links and the period in
+    force); ``source`` is the text of the version's file, shown collapsed at the end.
+    """
+    doc = ruleset.document
+    m, v = doc.methodology, doc.version
+    here = page_path(m, v)
+    lines = ["---", f"title: {json.dumps(f'{m} {v}')}", "---", "", f"# {text(m)} {text(v)}", ""]
+    if doc.description:
+        lines += [text(doc.description), ""]
+    lines += _metadata(ruleset, previous, following, here)
+    lines += _tiers_section(doc)
+    lines += ["## Criteria", "",
+              f"{len(doc.criteria)} criteria, each met, not met or unknown. Thresholds are parameters, with their "
+              "provenance: **sourced** (a citation) or **assumed** (why).", ""]
+    lines += _criteria_sections(ruleset)
+    lines += _groups_section(doc)
+    if doc.scores:
+        lines += ["## Scores", ""]
+        for sid in doc.scores:
+            lines += _score_section(doc, sid)
+    lines += _validity_section(doc)
+    lines += _parameters_section(doc)
+    lines += _inputs_section(ruleset, here)
+    lines += _tests_section(doc)
     if source is not None:
         lines += ["## Source", ""]
         lines += _source_block(f"{v}.yaml", source)
