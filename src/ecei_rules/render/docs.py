@@ -22,7 +22,7 @@ import io
 import itertools
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -543,38 +543,60 @@ _KEYS = {
 _EXPRESSIONS = frozenset({"when", "valid_until", "expression", "checks"})
 
 
+def _long_list_cell(value: Sequence[Any], other: Sequence[Any]) -> str:
+    """A long list, told by its length and the items only this side has."""
+    gone = [str(v) for v in value if v not in other]
+    word = "only here" if gone else "nothing else"
+    return f"{len(value)} items; {word}" + (": " + ", ".join(code(g) for g in gone) if gone else "")
+
+
+def _input_cell(value: Mapping[str, Any]) -> str:
+    head = ("required " if value.get("required") else "optional ") + str(value.get("type", ""))
+    bounds = _range(value.get("minimum"), value.get("maximum"))
+    head += f", {bounds}" if bounds else ""
+    return text(head) + (small(text(cut(str(value["description"]), 80))) if value.get("description") else "")
+
+
+def _parameter_cell(value: Mapping[str, Any]) -> str:
+    shown_value = value["value"]
+    head = f"{len(shown_value)} items" if isinstance(shown_value, (list, tuple)) else show(shown_value)
+    unit = f" {text(value['unit'])}" if value.get("unit") else ""
+    why = "sourced" if "source" in value else "assumed" if "assumed" in value else ""
+    return f"**{text(head)}**{unit}" + small(why)
+
+
+def _mapping_cell(section: str, value: Mapping[str, Any]) -> str:
+    """Any other item as ``key: value`` for the keys that matter in its section."""
+    keys = [k for k in _KEYS.get(section, ()) if k in value] or list(value)
+    parts = []
+    for k in keys:
+        shown_text = cut(show(value[k]), 80)
+        parts.append(f"{text(k)}: " + (code(shown_text) if k in _EXPRESSIONS else text(shown_text)))
+    if section == "parameters":
+        parts.append("sourced" if "source" in value else "**assumed**" if "assumed" in value else "")
+    return "; ".join(p for p in parts if p)
+
+
+def _item_cell(section: str, value: Mapping[str, Any]) -> str:
+    """A whole item (a criterion, a parameter, an input...) as one cell, in the form of its section."""
+    if section == "inputs":
+        return _input_cell(value)
+    if section == "parameters" and "value" in value:
+        return _parameter_cell(value)
+    if section == "criteria" and "when" in value:
+        return text(value.get("title", "")) + "<br>" + code(value["when"])
+    if section == "catalogues" and "title" in value:
+        return text(cut(str(value["title"]), 80)) + (f" ({code(value['type'])})" if "type" in value else "")
+    return _mapping_cell(section, value)
+
+
 def _cell(change: Change, value: Any, other: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, (list, tuple)) and isinstance(other, (list, tuple)) and len(value) + len(other) > 6:
-        gone = [str(v) for v in value if v not in other]
-        word = "only here" if gone else "nothing else"
-        return f"{len(value)} items; {word}" + (": " + ", ".join(code(g) for g in gone) if gone else "")
-    if isinstance(value, Mapping) and change.section == "inputs":
-        head = ("required " if value.get("required") else "optional ") + str(value.get("type", ""))
-        bounds = _range(value.get("minimum"), value.get("maximum"))
-        head += f", {bounds}" if bounds else ""
-        return text(head) + (small(text(cut(str(value["description"]), 80))) if value.get("description") else "")
-    if isinstance(value, Mapping) and change.section == "parameters" and "value" in value:
-        shown_value = value["value"]
-        head = f"{len(shown_value)} items" if isinstance(shown_value, (list, tuple)) else show(shown_value)
-        unit = f" {text(value['unit'])}" if value.get("unit") else ""
-        why = "sourced" if "source" in value else "assumed" if "assumed" in value else ""
-        return f"**{text(head)}**{unit}" + small(why)
-    if isinstance(value, Mapping) and change.section == "criteria" and "when" in value:
-        return text(value.get("title", "")) + "<br>" + code(value["when"])
-    if isinstance(value, Mapping) and change.section == "catalogues" and "title" in value:
-        return text(cut(str(value["title"]), 80)) + (f" ({code(value['type'])})" if "type" in value else "")
+        return _long_list_cell(value, other)
     if isinstance(value, Mapping):
-        keys = [k for k in _KEYS.get(change.section, ()) if k in value] or list(value)
-        parts = []
-        for k in keys:
-            shown = value[k]
-            shown_text = cut(show(shown), 80)
-            parts.append(f"{text(k)}: " + (code(shown_text) if k in _EXPRESSIONS else text(shown_text)))
-        if change.section == "parameters":
-            parts.append("sourced" if "source" in value else "**assumed**" if "assumed" in value else "")
-        return "; ".join(p for p in parts if p)
+        return _item_cell(change.section, value)
     if change.attribute in _EXPRESSIONS:
         return code(show(value))
     return text(cut(show(value), 120))
@@ -642,11 +664,78 @@ def changes_page(diff: Diff) -> str:
 # -- provenance across versions ---------------------------------------------------------------
 
 
+def _provenance_counts(rulesets: Sequence[Ruleset], link: Callable[[str], str]) -> list[str]:
+    """Per version: how many parameters are sourced and assumed, assumed catalogue items and weights."""
+    rows = []
+    for r in rulesets:
+        ps = r.document.parameters.values()
+        items = [i for cat in r.document.catalogues.values() for i in cat.items.values()]
+        rows.append([link(r.version), str(sum(p.source is not None for p in ps)),
+                     str(sum(p.assumed is not None for p in ps)), str(sum(i.assumed is not None for i in items)),
+                     ", ".join(code(s) for s, score in r.document.scores.items() if score.assumed) or "—"])
+    return table(["version", "sourced parameters", "assumed parameters", "assumed catalogue items",
+                  "scores with assumed weights"], rows)
+
+
+def _parameters_by_provenance(rulesets: Sequence[Ruleset], kind: str, heading: str, here: str) -> list[str]:
+    """The parameters that are ``kind`` (assumed or sourced), each distinct value once with its versions."""
+    m = rulesets[0].methodology
+    order = [r.version for r in rulesets]
+    found: dict[tuple[str, str, str, str, str], list[str]] = {}
+    for r in rulesets:
+        for name, p in r.document.parameters.items():
+            why = p.assumed if kind == "assumed" else p.source
+            if why is not None:
+                key = (name, show(p.value), p.unit or "", p.title or "", why)
+                found.setdefault(key, []).append(r.version)
+    lines = [f"## {heading}", "", f"{len({k[0] for k in found})} parameters.", ""]
+    rows = [[f"[{code(name)}]({_relative(page_path(m, versions[-1]), here)}#{anchor('parameter', name)})"
+             + small(text(title)), f"**{text(value)}**", text(unit),
+             version_ranges(versions, order), text(why)]
+            for (name, value, unit, title, why), versions in sorted(found.items(), key=lambda kv: (
+                order.index(kv[1][0]), kv[0][0]))]
+    lines += table(["parameter", "value", "unit", "versions", "why assumed" if kind == "assumed" else "citation"],
+                   rows)
+    return lines
+
+
+def _assumed_weights(rulesets: Sequence[Ruleset]) -> list[str]:
+    """The scores whose weights are assumed, each distinct set of weights once with its versions."""
+    order = [r.version for r in rulesets]
+    weights: dict[tuple[str, str, str], list[str]] = {}
+    for r in rulesets:
+        for sid, s in r.document.scores.items():
+            if s.assumed is not None:
+                summary = ", ".join(f"{n} x {show(w)}" for w, n in sorted(
+                    _count(s.weights.values()).items(), key=lambda kv: -kv[0]))
+                weights.setdefault((sid, summary, s.assumed), []).append(r.version)
+    if not weights:
+        return []
+    return ["## Assumed weights", "", *table(["score", "weights (criteria x weight)", "versions", "why assumed"],
+                                             [[code(sid), text(summary), version_ranges(vs, order), text(why)]
+                                              for (sid, summary, why), vs in weights.items()])]
+
+
+def _assumed_items(rulesets: Sequence[Ruleset]) -> list[str]:
+    """The catalogue items that are assumed, each once with its versions."""
+    order = [r.version for r in rulesets]
+    assumed_items: dict[tuple[str, str, str, str], list[str]] = {}
+    for r in rulesets:
+        for cname, cat in r.document.catalogues.items():
+            for iid, item in cat.items.items():
+                if item.assumed is not None:
+                    assumed_items.setdefault((cname, iid, item.title, item.assumed), []).append(r.version)
+    if not assumed_items:
+        return []
+    return ["## Assumed catalogue items", "", *table(["catalogue", "item", "versions", "why assumed"],
+                                                     [[code(c), code(i) + small(text(t)), version_ranges(vs, order),
+                                                       text(why)] for (c, i, t, why), vs in assumed_items.items()])]
+
+
 def provenance_page(rulesets: Sequence[Ruleset]) -> str:
     """Every assumed value of a methodology across its versions (and, after them, the sourced ones)."""
     m = rulesets[0].methodology
     here = provenance_path(m)
-    order = [r.version for r in rulesets]
 
     def link(version: str) -> str:
         return f"[{version}]({_relative(page_path(m, version), here)})"
@@ -656,60 +745,11 @@ def provenance_page(rulesets: Sequence[Ruleset]) -> str:
              "Every parameter states its provenance: **sourced** with a citation, or **assumed** with the reason "
              "(no public source gives the value). This page collects them across all versions; a value that "
              "stayed the same in several versions is listed once, with the versions that carry it.", ""]
-    rows = []
-    for r in rulesets:
-        ps = r.document.parameters.values()
-        items = [i for cat in r.document.catalogues.values() for i in cat.items.values()]
-        rows.append([link(r.version), str(sum(p.source is not None for p in ps)),
-                     str(sum(p.assumed is not None for p in ps)), str(sum(i.assumed is not None for i in items)),
-                     ", ".join(code(s) for s, score in r.document.scores.items() if score.assumed) or "—"])
-    lines += table(["version", "sourced parameters", "assumed parameters", "assumed catalogue items",
-                    "scores with assumed weights"], rows)
-
-    def collect(kind: str) -> dict[tuple[str, str, str, str, str], list[str]]:
-        found: dict[tuple[str, str, str, str, str], list[str]] = {}
-        for r in rulesets:
-            for name, p in r.document.parameters.items():
-                why = p.assumed if kind == "assumed" else p.source
-                if why is not None:
-                    key = (name, show(p.value), p.unit or "", p.title or "", why)
-                    found.setdefault(key, []).append(r.version)
-        return found
-
-    for kind, heading in (("assumed", "Assumed parameters"), ("sourced", "Sourced parameters")):
-        found = collect(kind)
-        lines += [f"## {heading}", "", f"{len({k[0] for k in found})} parameters.", ""]
-        rows = [[f"[{code(name)}]({_relative(page_path(m, versions[-1]), here)}#{anchor('parameter', name)})"
-                 + small(text(title)), f"**{text(value)}**", text(unit),
-                 version_ranges(versions, order), text(why)]
-                for (name, value, unit, title, why), versions in sorted(found.items(), key=lambda kv: (
-                    order.index(kv[1][0]), kv[0][0]))]
-        lines += table(["parameter", "value", "unit", "versions", "why assumed" if kind == "assumed" else "citation"],
-                       rows)
-        if kind == "assumed":
-            weights: dict[tuple[str, str, str], list[str]] = {}
-            for r in rulesets:
-                for sid, s in r.document.scores.items():
-                    if s.assumed is not None:
-                        summary = ", ".join(f"{n} x {show(w)}" for w, n in sorted(
-                            _count(s.weights.values()).items(), key=lambda kv: -kv[0]))
-                        weights.setdefault((sid, summary, s.assumed), []).append(r.version)
-            if weights:
-                lines += ["## Assumed weights", ""]
-                lines += table(["score", "weights (criteria x weight)", "versions", "why assumed"],
-                               [[code(sid), text(summary), version_ranges(vs, order), text(why)]
-                                for (sid, summary, why), vs in weights.items()])
-            assumed_items: dict[tuple[str, str, str, str], list[str]] = {}
-            for r in rulesets:
-                for cname, cat in r.document.catalogues.items():
-                    for iid, item in cat.items.items():
-                        if item.assumed is not None:
-                            assumed_items.setdefault((cname, iid, item.title, item.assumed), []).append(r.version)
-            if assumed_items:
-                lines += ["## Assumed catalogue items", ""]
-                lines += table(["catalogue", "item", "versions", "why assumed"],
-                               [[code(c), code(i) + small(text(t)), version_ranges(vs, order), text(why)]
-                                for (c, i, t, why), vs in assumed_items.items()])
+    lines += _provenance_counts(rulesets, link)
+    lines += _parameters_by_provenance(rulesets, "assumed", "Assumed parameters", here)
+    lines += _assumed_weights(rulesets)
+    lines += _assumed_items(rulesets)
+    lines += _parameters_by_provenance(rulesets, "sourced", "Sourced parameters", here)
     return "\n".join(lines)
 
 
