@@ -283,26 +283,31 @@ def _criteria_sections(ruleset: Ruleset) -> list[str]:
     return out
 
 
+def _allowed(f: Field) -> list[str]:
+    """What an input field allows: its range, values, pattern, catalogue, default and checks."""
+    spec = f.spec
+    allowed: list[str] = []
+    if spec.minimum is not None or spec.maximum is not None:
+        allowed.append(_range(spec.minimum, spec.maximum))
+    if f.kind == "enum":
+        allowed.append(", ".join(code(v) for v in spec.values or ()))
+    if spec.pattern:
+        allowed.append("matches " + code(spec.pattern))
+    if spec.catalogue:
+        target = f"[{text(spec.catalogue)}](#{anchor('catalogue', spec.catalogue)})"
+        allowed.append(f"keys: the ids of catalogue {target}" if f.kind == "map"
+                       else f"an id of catalogue {target}")
+    if spec.default is not None:
+        allowed.append("default " + code(json.dumps(spec.default)))
+    allowed += ["check " + code(check.rule) for check in spec.checks]
+    return allowed
+
+
 def _input_rows(f: Field, path: str, rows: list[list[str]], doc: RulesetDocument) -> None:
     spec = f.spec
     if path:
         kind = f.kind + (f" ({code(f.type_name)})" if f.type_name else "")
-        allowed: list[str] = []
-        if spec.minimum is not None or spec.maximum is not None:
-            allowed.append(_range(spec.minimum, spec.maximum))
-        if f.kind == "enum":
-            allowed.append(", ".join(code(v) for v in spec.values or ()))
-        if spec.pattern:
-            allowed.append("matches " + code(spec.pattern))
-        if spec.catalogue:
-            target = f"[{text(spec.catalogue)}](#{anchor('catalogue', spec.catalogue)})"
-            allowed.append(f"keys: the ids of catalogue {target}" if f.kind == "map"
-                           else f"an id of catalogue {target}")
-        if spec.default is not None:
-            allowed.append("default " + code(json.dumps(spec.default)))
-        for check in spec.checks:
-            allowed.append("check " + code(check.rule))
-        rows.append([code(path), kind, "yes" if spec.required else "no", "; ".join(allowed) or "—",
+        rows.append([code(path), kind, "yes" if spec.required else "no", "; ".join(_allowed(f)) or "—",
                      text(spec.description or "")])
     if f.kind == "object":
         for name, sub in f.fields.items():
@@ -951,21 +956,27 @@ def cli_page(app: Any, *, program: str = "ecei-rules", intro: str | None = None)
     lines += table(["command", "what it does"], [
         [f"[{code(n)}](#{n})", text(c.get_short_help_str(120))] for n, c in commands])
     for name, command in commands:
-        sub = command.context_class(command, info_name=name, parent=ctx)
-        params = command.get_params(sub)
-        args = [p for p in params if getattr(p, "param_type_name", "") == "argument"]
-        usage = " ".join([program, name, "[OPTIONS]", *(
-            (p.name.upper() + ("..." if p.nargs == -1 else "")) if p.required
-            else f"[{p.name.upper()}{'...' if p.nargs == -1 else ''}]" for p in args)])
-        lines += [f"## {name} {{#{name}}}", "", text(command.help or ""), "", "```", usage, "```", ""]
-        rows = [_param_row(p, sub) for p in params]
-        arguments = [r for k, r in rows if k == "argument"]
-        options = [r for k, r in rows if k != "argument"]
-        if arguments:
-            lines += table(["argument", "meaning", "required", "default"], arguments)
-        if options:
-            lines += table(["option", "meaning", "required", "default"], options)
+        lines += _command_section(program, name, command, ctx)
     return "\n".join(lines)
+
+
+def _command_section(program: str, name: str, command: Any, ctx: Any) -> list[str]:
+    """One command of the reference: its help, usage, arguments and options."""
+    sub = command.context_class(command, info_name=name, parent=ctx)
+    params = command.get_params(sub)
+    args = [p for p in params if getattr(p, "param_type_name", "") == "argument"]
+    usage = " ".join([program, name, "[OPTIONS]", *(
+        (p.name.upper() + ("..." if p.nargs == -1 else "")) if p.required
+        else f"[{p.name.upper()}{'...' if p.nargs == -1 else ''}]" for p in args)])
+    lines = [f"## {name} {{#{name}}}", "", text(command.help or ""), "", "```", usage, "```", ""]
+    rows = [_param_row(p, sub) for p in params]
+    arguments = [r for k, r in rows if k == "argument"]
+    options = [r for k, r in rows if k != "argument"]
+    if arguments:
+        lines += table(["argument", "meaning", "required", "default"], arguments)
+    if options:
+        lines += table(["option", "meaning", "required", "default"], options)
+    return lines
 
 
 def _commands(group: Any, ctx: Any) -> list[tuple[str, Any]]:
