@@ -432,52 +432,54 @@ class _Builder:
     # -- what it takes ----------------------------------------------------------------------
 
     def change(self, cid: str) -> m.CriterionChange:
+        """What it takes to make one criterion met: input changes, a condition, or nothing possible."""
         if cid in self._changes:
             return self._changes[cid]
         c = self.crit[cid]
-        fixed_reads = self.fixed_reads(cid)
         base: dict[str, Any] = {"criterion": cid, "title": c.title, "clause": c.clause, "outcome": c.outcome,
-                                "fixed_inputs": fixed_reads}
+                                "fixed_inputs": self.fixed_reads(cid)}
         steps = self.steps(cid, planned=True)
         todo = [st for st in steps if not st.passes]
         concrete = bool(todo) and all(st.threshold is not None and st.target is not None for st in todo)
         if not self.changeable(cid):
-            impossible = next((st for st in steps if st.threshold is not None and st.target is None), None)
-            if impossible is not None:
-                sentence = self.msg("change.impossible", title=c.title, id=cid,
-                                    input=self.input_name(impossible.check.pointer),
-                                    requirement=self.requirement(impossible.check.op, impossible.threshold))
-            else:
-                names = [self.input_name(p) for p in fixed_reads] or [self.msg.template("list.none")]
-                sentence = self.msg("change.fixed", title=c.title, id=cid, inputs=self.msg.join(names))
-            out = m.CriterionChange(kind="fixed", sentence=sentence, **base)
+            out = m.CriterionChange(kind="fixed", sentence=self.fixed_sentence(c, steps), **base)
         elif concrete and (problem := self.inconsistency(todo)) is not None:
             # the values each comparison needs would break a consistency check of the inputs
             sentence = self.msg("change.inconsistent", title=c.title, id=cid, problem=problem, reads=self.reads(c))
             out = m.CriterionChange(kind="condition", sentence=sentence, **base)
         elif concrete:
-            changes: list[m.InputChange] = []
-            words: list[str] = []
-            for st in todo:
-                change = m.InputChange(pointer=st.check.pointer, input=self.input_name(st.check.pointer),
-                                       present=st.present, current=st.value, target=st.target, op=st.check.op,
-                                       threshold=st.threshold, relative_to=st.check.other)
-                changes.append(change)
-                if not st.present:
-                    words.append(self.msg("change.provide", input=change.input,
-                                          requirement=self.requirement(st.check.op, st.threshold)))
-                else:
-                    verb = {">=": "raise", ">": "raise", "<=": "lower", "<": "lower"}.get(st.check.op, "set")
-                    words.append(self.msg(f"change.{verb}", input=change.input, current=st.value, target=st.target))
-            out = m.CriterionChange(kind="input", changes=tuple(changes), sentence=self.msg.join(words), **base)
+            changes = tuple(self.input_change(st) for st in todo)
+            words = [self.input_change_words(st, change) for st, change in zip(todo, changes, strict=True)]
+            out = m.CriterionChange(kind="input", changes=changes, sentence=self.msg.join(words), **base)
         else:
-            if c.inputs or c.missing:
-                sentence = self.msg("change.condition", title=c.title, id=cid, reads=self.reads(c))
-            else:
-                sentence = self.msg("change.condition_nothing", title=c.title, id=cid)
-            out = m.CriterionChange(kind="condition", sentence=sentence, **base)
+            key = "change.condition" if c.inputs or c.missing else "change.condition_nothing"
+            out = m.CriterionChange(kind="condition", sentence=self.msg(key, title=c.title, id=cid,
+                                                                        reads=self.reads(c)), **base)
         self._changes[cid] = out
         return out
+
+    def fixed_sentence(self, c: CriterionResult, steps: Sequence[_Step]) -> str:
+        """Why no change can make a criterion met: no allowed value passes, or it reads only fixed inputs."""
+        impossible = next((st for st in steps if st.threshold is not None and st.target is None), None)
+        if impossible is not None:
+            return self.msg("change.impossible", title=c.title, id=c.id,
+                            input=self.input_name(impossible.check.pointer),
+                            requirement=self.requirement(impossible.check.op, impossible.threshold))
+        names = [self.input_name(p) for p in self.fixed_reads(c.id)] or [self.msg.template("list.none")]
+        return self.msg("change.fixed", title=c.title, id=c.id, inputs=self.msg.join(names))
+
+    def input_change(self, st: _Step) -> m.InputChange:
+        return m.InputChange(pointer=st.check.pointer, input=self.input_name(st.check.pointer), present=st.present,
+                             current=st.value, target=st.target, op=st.check.op, threshold=st.threshold,
+                             relative_to=st.check.other)
+
+    def input_change_words(self, st: _Step, change: m.InputChange) -> str:
+        """``provide X (at least 3)``, ``raise X from 2 to 3``, ``lower ...``, ``set ...``."""
+        if not st.present:
+            return self.msg("change.provide", input=change.input, requirement=self.requirement(st.check.op,
+                                                                                                st.threshold))
+        verb = {">=": "raise", ">": "raise", "<=": "lower", "<": "lower"}.get(st.check.op, "set")
+        return self.msg(f"change.{verb}", input=change.input, current=st.value, target=st.target)
 
     def inconsistency(self, steps: Sequence[_Step]) -> str | None:
         """The first problem the validator finds once the steps' targets are set, or None."""
@@ -577,9 +579,8 @@ class _Builder:
 
     # -- the whole --------------------------------------------------------------------------
 
-    def build(self) -> m.Explanation:
-        d = self.decision
-        doc = self.doc
+    def organisation(self) -> tuple[str | None, str | None, str]:
+        """The organisation's id and name (when they are strings) and how the summary names it."""
         org = self.data.get("organisation")
         org_id = org.get("id") if isinstance(org, dict) else None
         org_name = org.get("name") if isinstance(org, dict) else None
@@ -587,40 +588,57 @@ class _Builder:
             who = self.msg("decision.named", name=org_name, id=org_id)
         else:
             who = org_name or org_id or self.msg.template("decision.unnamed")
-        label_title = doc.tiers[d.label].title if d.label != NONE_LABEL else None
+        return (org_id if isinstance(org_id, str) else None, org_name if isinstance(org_name, str) else None, who)
+
+    def awarded(self, who: str, label_title: str | None) -> str:
+        """The first sentence of the summary: the label awarded and until when, or none."""
+        d = self.decision
         head: dict[str, Any] = {"methodology": d.methodology, "version": d.version, "organisation": who,
                                 "label": label_title or ""}
         if label_title is None:
-            summary = [self.msg("decision.none", **head)]
-        elif d.valid_until is None:
-            summary = [self.msg("decision.awarded_open", **head)]
-        else:
-            summary = [self.msg("decision.awarded", valid_from=d.valid_from, valid_until=d.valid_until, **head)]
+            return self.msg("decision.none", **head)
+        if d.valid_until is None:
+            return self.msg("decision.awarded_open", **head)
+        return self.msg("decision.awarded", valid_from=d.valid_from, valid_until=d.valid_until, **head)
+
+    def version_choice(self) -> m.VersionChoice:
+        """Which version was applied and why."""
+        d = self.decision
         assessed_on = self.data.get("assessed_on")
-        version = m.VersionChoice(
-            method=d.resolution.method, reason=d.resolution.reason, effective_from=doc.effective_from,
+        return m.VersionChoice(
+            method=d.resolution.method, reason=d.resolution.reason, effective_from=self.doc.effective_from,
             assessed_on=assessed_on, sentence=self.msg(f"version.{d.resolution.method}", version=d.version,
-                                                       date=assessed_on, effective_from=doc.effective_from,
+                                                       date=assessed_on, effective_from=self.doc.effective_from,
                                                        reason=d.resolution.reason),
         )
+
+    def path_summary(self, p: m.TierPath) -> str | None:
+        """The summary's sentence on a tier above the label: its first change set, or why it cannot be reached."""
+        if p.reachable and p.change_sets:
+            return self.msg("path.summary_reachable", title=p.title, changes=p.change_sets[0].sentence)
+        if p.fixed:
+            return self.msg("path.summary_fixed", title=p.title,
+                            criteria=self.msg.join([self.ref_name(c) for c in p.fixed]))
+        if not p.reachable:
+            return self.msg("path.summary_unreachable", title=p.title)
+        return None
+
+    def build(self) -> m.Explanation:
+        d = self.decision
+        doc = self.doc
+        org_id, org_name, who = self.organisation()
+        label_title = doc.tiers[d.label].title if d.label != NONE_LABEL else None
+        summary = [self.awarded(who, label_title)]
+        version = self.version_choice()
         summary.append(version.sentence)
         above = list(doc.labels)[list(doc.labels).index(d.label) + 1:] if d.label != NONE_LABEL else list(doc.labels)
         routes = tuple(self.path(label) for label in above)
-        for p in routes:
-            if p.reachable and p.change_sets:
-                summary.append(self.msg("path.summary_reachable", title=p.title, changes=p.change_sets[0].sentence))
-            elif p.fixed:
-                summary.append(self.msg("path.summary_fixed", title=p.title,
-                                        criteria=self.msg.join([self.ref_name(c) for c in p.fixed])))
-            elif not p.reachable:
-                summary.append(self.msg("path.summary_unreachable", title=p.title))
+        summary += [line for line in map(self.path_summary, routes) if line is not None]
         misses, passes = self.near()
         return m.Explanation(
             language=self.msg.language, methodology=d.methodology, version=d.version,
-            ruleset_sha256=d.ruleset_sha256, resolution=version,
-            organisation=org_id if isinstance(org_id, str) else None,
-            organisation_name=org_name if isinstance(org_name, str) else None, label=d.label,
-            label_title=label_title, valid_from=d.valid_from, valid_until=d.valid_until,
+            ruleset_sha256=d.ruleset_sha256, resolution=version, organisation=org_id, organisation_name=org_name,
+            label=d.label, label_title=label_title, valid_from=d.valid_from, valid_until=d.valid_until,
             validity_rule=d.validity_rule, summary=tuple(summary),
             tiers=tuple(self.tier(t.label, t.label == d.label) for t in d.tiers),
             groups=tuple(self.group(g.id) for g in d.groups), scores=tuple(self.score(s.id) for s in d.scores),

@@ -464,7 +464,7 @@ def _inputs_section(ruleset: Ruleset, here: str) -> list[str]:
     lines = ["## Inputs", "", "The assessment fields this version reads. An absent optional field is *unknown*, "
              "never a default; a nested field's `required` applies when its parent is present. "
              f"JSON Schema: [{schema_path(m, v)}]({_relative(schema_path(m, v), here)}).", ""]
-    rows = []
+    rows: list[list[str]] = []
     _input_rows(ruleset.plan.inputs, "", rows, doc)
     lines += fixed_table("inputs", ["field", "type", "required", "allowed", "description"], rows)
 
