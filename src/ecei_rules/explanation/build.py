@@ -329,8 +329,7 @@ class _Builder:
         else:
             sentence = self.msg("criterion.other_nothing", **common)
         return m.CriterionExplanation(
-            id=c.id, title=c.title, clause=c.clause, outcome=c.outcome, condition=c.condition, inputs=c.inputs,
-            missing=c.missing, parameters=c.parameters, comparisons=comps, fixed=not self.changeable(c.id),
+            **dict(c), comparisons=comps, fixed=not self.changeable(c.id),
             fixed_inputs=self.fixed_reads(c.id), tiers=self.a.tiers_of.get(c.id, ()),
             weights=dict(self.a.weights_of.get(c.id, {})), sentence=sentence,
         )
