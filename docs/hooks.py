@@ -11,8 +11,9 @@ Nothing generated is committed. While ``mkdocs build`` (or ``serve``) runs:
   repository file a hand-written page links to (``../tests/data/every/1.0.0.yaml``);
 * ``on_page_markdown`` expands ``<!-- gen: NAME ARGS -->`` markers in hand-written pages
   (the README's quick start, a decision of an example, the bump policy, schema URLs, whether
-  a command exists and its usage, a module's docstring) and points links to repository files
-  at their generated pages;
+  a command exists and its usage, a module's docstring), links each "spec section N" to its
+  section of the shipped methodology's specification, and points links to repository files at
+  their generated pages;
 * ``on_page_content`` stops the build when a page shows a raw reStructuredText role (a
   docstring written for Sphinx on the API page);
 * ``on_serve`` rebuilds when a ruleset, an example or the README changes.
@@ -37,7 +38,8 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 from ecei_rules.errors import CODES, RulesetError
-from ecei_rules.registry import Registry
+from ecei_rules.explanation.citations import citation_links
+from ecei_rules.registry import DEFAULT_METHODOLOGY, Registry
 from ecei_rules.render import docs as docs_gen
 from ecei_rules.ruleset.load import Ruleset
 
@@ -212,6 +214,9 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
         return fragments[name](args)
 
     markdown = MARKER.sub(expand, markdown)
+    spec = state.specs.get(DEFAULT_METHODOLOGY)
+    if spec is not None:  # a written page that cites "spec section N" means the shipped methodology's
+        markdown = citation_links(markdown, _relative(spec, page))
     links = state.repo_links.get(page.file.src_uri, {})
 
     def relink(match: re.Match[str]) -> str:
