@@ -4,13 +4,16 @@ Nothing generated is committed. While ``mkdocs build`` (or ``serve``) runs:
 
 * ``on_config`` loads every version under ``rulesets/`` (the repository's, not an installed
   copy), renders the generated pages with :mod:`ecei_rules.render.docs` and fills the
-  ``Methodologies`` section of the navigation;
+  ``Methodologies`` section of the navigation (with each methodology's written specification,
+  ``docs/specification/<methodology>.md``, whose sections every "spec section N" of the generated
+  pages links to);
 * ``on_files`` adds those pages, the JSON Schemas (``schema/...``) and a page for each
   repository file a hand-written page links to (``../tests/data/every/1.0.0.yaml``);
 * ``on_page_markdown`` expands ``<!-- gen: NAME ARGS -->`` markers in hand-written pages
   (the README's quick start, a decision of an example, the bump policy, schema URLs, whether
-  a command exists and its usage, a module's docstring) and points links to repository files
-  at their generated pages;
+  a command exists and its usage, a module's docstring), links each "spec section N" to its
+  section of the shipped methodology's specification, and points links to repository files at
+  their generated pages;
 * ``on_page_content`` stops the build when a page shows a raw reStructuredText role (a
   docstring written for Sphinx on the API page);
 * ``on_serve`` rebuilds when a ruleset, an example or the README changes.
@@ -35,7 +38,8 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 from ecei_rules.errors import CODES, RulesetError
-from ecei_rules.registry import Registry
+from ecei_rules.explanation.citations import citation_links
+from ecei_rules.registry import DEFAULT_METHODOLOGY, Registry
 from ecei_rules.render import docs as docs_gen
 from ecei_rules.ruleset.load import Ruleset
 
@@ -54,6 +58,7 @@ class _State:
     root: Path
     registry: Registry
     methodologies: dict[str, list[Ruleset]]
+    specs: dict[str, str]  # methodology -> docs path of its written specification
     pages: dict[str, str]
     schemas: dict[str, str]
     repo_links: dict[str, dict[str, str]]  # docs page -> {link target as written: generated docs path}
@@ -80,7 +85,9 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
                           + "\n".join(str(d) for d in exc.diagnostics)) from None
     sources = {(m, r.version): state.registry.path(m, r.version).read_text(encoding="utf-8")
                for m, rulesets in state.methodologies.items() for r in rulesets}
-    state.pages = docs_gen.site_pages(state.methodologies, sources)
+    state.specs = {m: docs_gen.spec_path(m) for m in state.methodologies
+                   if (state.root / "docs" / docs_gen.spec_path(m)).is_file()}
+    state.pages = docs_gen.site_pages(state.methodologies, sources, specs=state.specs)
     state.pages["reference/cli.md"] = docs_gen.cli_page(cli.app, intro=docs_gen.docstring_body(cli.__doc__))
     state.pages["reference/errors.md"] = docs_gen.errors_page(CODES)
     state.schemas = docs_gen.schema_files(state.methodologies)
@@ -89,7 +96,7 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     nav = config.nav or []
     for entry in nav:
         if isinstance(entry, dict) and NAV_SECTION in entry:
-            entry[NAV_SECTION] = docs_gen.site_nav(state.methodologies)
+            entry[NAV_SECTION] = docs_gen.site_nav(state.methodologies, state.specs)
             break
     else:
         raise PluginError(f"mkdocs.yml: the nav needs a '{NAV_SECTION}' entry for the generated pages")
@@ -207,6 +214,9 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
         return fragments[name](args)
 
     markdown = MARKER.sub(expand, markdown)
+    spec = state.specs.get(DEFAULT_METHODOLOGY)
+    if spec is not None:  # a written page that cites "spec section N" means the shipped methodology's
+        markdown = citation_links(markdown, _relative(spec, page))
     links = state.repo_links.get(page.file.src_uri, {})
 
     def relink(match: re.Match[str]) -> str:

@@ -64,7 +64,6 @@ def test_a_new_language_file_is_picked_up_and_falls_back_to_english(v301: Rulese
         'criterion:\n  part: "{input} ist {value}, verlangt {requirement}"\n',
         encoding="utf-8")
     monkeypatch.setattr(messages_module, "_directory", lambda: tmp_path)
-    monkeypatch.setattr(messages_module, "_CACHE", {})
     assert languages() == ["de", "en"]
     data = fixture_data(v301, "gold")
     data["indicators"]["3.2"] = Decimal("0.22")

@@ -21,13 +21,13 @@ DEFAULT_NEAR_MARGIN = Decimal("0.1")
 DEFAULT_MAX_CHANGE_SETS = 10
 
 if TYPE_CHECKING:
-    from ecei_rules.explanation.build import explain, explain_assessment, fixed_inputs
+    from ecei_rules.explanation.build import ExplanationCache, explain, explain_assessment, fixed_inputs
     from ecei_rules.explanation.messages import Messages, MessagesError, languages
     from ecei_rules.explanation.model import SCHEMA, Explanation, explanation_json_schema
     from ecei_rules.explanation.render import render_markdown, render_text
 
 #: name -> the module that defines it, imported on first use (deciding a label never needs them)
-_LAZY = {"explain": "build", "explain_assessment": "build", "fixed_inputs": "build",
+_LAZY = {"ExplanationCache": "build", "explain": "build", "explain_assessment": "build", "fixed_inputs": "build",
          "Messages": "messages", "MessagesError": "messages", "languages": "messages",
          "SCHEMA": "model", "Explanation": "model", "explanation_json_schema": "model",
          "render_markdown": "render", "render_text": "render"}
@@ -53,6 +53,7 @@ __all__ = [
     "DEFAULT_NEAR_MARGIN",
     "SCHEMA",
     "Explanation",
+    "ExplanationCache",
     "Messages",
     "MessagesError",
     "explain",

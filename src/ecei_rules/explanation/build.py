@@ -60,7 +60,32 @@ class _Analysis:
     fixed_inputs: tuple[str, ...]
 
 
-_ANALYSES: dict[str, _Analysis] = {}
+class ExplanationCache:
+    """What explaining needs of ruleset versions and languages, computed once and kept by its owner.
+
+    `explain` builds a fresh one when it is not given one; a caller that explains many assessments
+    (a batch) creates one and passes it to every call, so each version is analysed once and each
+    language's messages read once. It holds what it computed for as long as it lives (one entry
+    per version and per language); not shared between threads unless the caller locks it.
+    """
+
+    def __init__(self) -> None:
+        self._analyses: dict[str, _Analysis] = {}
+        self._messages: dict[str, Messages] = {}
+
+    def analysis(self, ruleset: Ruleset) -> _Analysis:
+        """The analysis of a ruleset version (by its content hash)."""
+        found = self._analyses.get(ruleset.sha256)
+        if found is None:
+            found = self._analyses[ruleset.sha256] = _analysis(ruleset)
+        return found
+
+    def messages(self, language: str) -> Messages:
+        """The messages of a language."""
+        found = self._messages.get(language)
+        if found is None:
+            found = self._messages[language] = Messages(language)
+        return found
 
 
 def _holds_date(f: Field) -> bool:
@@ -123,9 +148,6 @@ def criterion_checks(ruleset: Ruleset) -> dict[str, tuple[Check, ...]]:
 
 
 def _analysis(ruleset: Ruleset) -> _Analysis:
-    cached = _ANALYSES.get(ruleset.sha256)
-    if cached is not None:
-        return cached
     plan = ruleset.plan
     doc = plan.doc
     order = {c.id: i for i, c in enumerate(plan.criteria)}
@@ -143,12 +165,8 @@ def _analysis(ruleset: Ruleset) -> _Analysis:
     for sid, score in doc.scores.items():
         for cid, w in score.weights.items():
             weights_of.setdefault(cid, {})[sid] = w
-    analysis = _Analysis(structure, criterion_checks(ruleset), {c.id: c.reads for c in plan.criteria},
-                         {k: tuple(v) for k, v in tiers_of.items()}, weights_of, fixed_inputs(ruleset))
-    if len(_ANALYSES) > 64:
-        _ANALYSES.clear()
-    _ANALYSES[ruleset.sha256] = analysis
-    return analysis
+    return _Analysis(structure, criterion_checks(ruleset), {c.id: c.reads for c in plan.criteria},
+                     {k: tuple(v) for k, v in tiers_of.items()}, weights_of, fixed_inputs(ruleset))
 
 
 def _exact(value: Fraction | Decimal | int) -> Decimal | int:
@@ -201,16 +219,16 @@ class _Step:
 
 
 class _Builder:
-    def __init__(self, ruleset: Ruleset, data: Mapping[str, Any], decision: Decision, messages: Messages,
-                 margin: Decimal, cap: int, fixed: Sequence[str] | None) -> None:
+    def __init__(self, ruleset: Ruleset, data: Mapping[str, Any], decision: Decision, cache: ExplanationCache,
+                 language: str, margin: Decimal, cap: int, fixed: Sequence[str] | None) -> None:
         self.ruleset = ruleset
         self.doc = ruleset.plan.doc
         self.data = data
         self.decision = decision
-        self.msg = messages
+        self.msg = cache.messages(language)
         self.margin = margin
         self.cap = cap
-        self.a = _analysis(ruleset)
+        self.a = cache.analysis(ruleset)
         self.fixed = tuple(fixed) if fixed is not None else self.a.fixed_inputs
         self.crit: dict[str, CriterionResult] = {c.id: c for c in decision.criteria}
         self.outcomes: dict[str, str] = {c.id: c.outcome for c in decision.criteria}
@@ -311,8 +329,7 @@ class _Builder:
         else:
             sentence = self.msg("criterion.other_nothing", **common)
         return m.CriterionExplanation(
-            id=c.id, title=c.title, clause=c.clause, outcome=c.outcome, condition=c.condition, inputs=c.inputs,
-            missing=c.missing, parameters=c.parameters, comparisons=comps, fixed=not self.changeable(c.id),
+            **dict(c), comparisons=comps, fixed=not self.changeable(c.id),
             fixed_inputs=self.fixed_reads(c.id), tiers=self.a.tiers_of.get(c.id, ()),
             weights=dict(self.a.weights_of.get(c.id, {})), sentence=sentence,
         )
@@ -414,52 +431,54 @@ class _Builder:
     # -- what it takes ----------------------------------------------------------------------
 
     def change(self, cid: str) -> m.CriterionChange:
+        """What it takes to make one criterion met: input changes, a condition, or nothing possible."""
         if cid in self._changes:
             return self._changes[cid]
         c = self.crit[cid]
-        fixed_reads = self.fixed_reads(cid)
         base: dict[str, Any] = {"criterion": cid, "title": c.title, "clause": c.clause, "outcome": c.outcome,
-                                "fixed_inputs": fixed_reads}
+                                "fixed_inputs": self.fixed_reads(cid)}
         steps = self.steps(cid, planned=True)
         todo = [st for st in steps if not st.passes]
         concrete = bool(todo) and all(st.threshold is not None and st.target is not None for st in todo)
         if not self.changeable(cid):
-            impossible = next((st for st in steps if st.threshold is not None and st.target is None), None)
-            if impossible is not None:
-                sentence = self.msg("change.impossible", title=c.title, id=cid,
-                                    input=self.input_name(impossible.check.pointer),
-                                    requirement=self.requirement(impossible.check.op, impossible.threshold))
-            else:
-                names = [self.input_name(p) for p in fixed_reads] or [self.msg.template("list.none")]
-                sentence = self.msg("change.fixed", title=c.title, id=cid, inputs=self.msg.join(names))
-            out = m.CriterionChange(kind="fixed", sentence=sentence, **base)
+            out = m.CriterionChange(kind="fixed", sentence=self.fixed_sentence(c, steps), **base)
         elif concrete and (problem := self.inconsistency(todo)) is not None:
             # the values each comparison needs would break a consistency check of the inputs
             sentence = self.msg("change.inconsistent", title=c.title, id=cid, problem=problem, reads=self.reads(c))
             out = m.CriterionChange(kind="condition", sentence=sentence, **base)
         elif concrete:
-            changes: list[m.InputChange] = []
-            words: list[str] = []
-            for st in todo:
-                change = m.InputChange(pointer=st.check.pointer, input=self.input_name(st.check.pointer),
-                                       present=st.present, current=st.value, target=st.target, op=st.check.op,
-                                       threshold=st.threshold, relative_to=st.check.other)
-                changes.append(change)
-                if not st.present:
-                    words.append(self.msg("change.provide", input=change.input,
-                                          requirement=self.requirement(st.check.op, st.threshold)))
-                else:
-                    verb = {">=": "raise", ">": "raise", "<=": "lower", "<": "lower"}.get(st.check.op, "set")
-                    words.append(self.msg(f"change.{verb}", input=change.input, current=st.value, target=st.target))
-            out = m.CriterionChange(kind="input", changes=tuple(changes), sentence=self.msg.join(words), **base)
+            changes = tuple(self.input_change(st) for st in todo)
+            words = [self.input_change_words(st, change) for st, change in zip(todo, changes, strict=True)]
+            out = m.CriterionChange(kind="input", changes=changes, sentence=self.msg.join(words), **base)
         else:
-            if c.inputs or c.missing:
-                sentence = self.msg("change.condition", title=c.title, id=cid, reads=self.reads(c))
-            else:
-                sentence = self.msg("change.condition_nothing", title=c.title, id=cid)
-            out = m.CriterionChange(kind="condition", sentence=sentence, **base)
+            key = "change.condition" if c.inputs or c.missing else "change.condition_nothing"
+            out = m.CriterionChange(kind="condition", sentence=self.msg(key, title=c.title, id=cid,
+                                                                        reads=self.reads(c)), **base)
         self._changes[cid] = out
         return out
+
+    def fixed_sentence(self, c: CriterionResult, steps: Sequence[_Step]) -> str:
+        """Why no change can make a criterion met: no allowed value passes, or it reads only fixed inputs."""
+        impossible = next((st for st in steps if st.threshold is not None and st.target is None), None)
+        if impossible is not None:
+            return self.msg("change.impossible", title=c.title, id=c.id,
+                            input=self.input_name(impossible.check.pointer),
+                            requirement=self.requirement(impossible.check.op, impossible.threshold))
+        names = [self.input_name(p) for p in self.fixed_reads(c.id)] or [self.msg.template("list.none")]
+        return self.msg("change.fixed", title=c.title, id=c.id, inputs=self.msg.join(names))
+
+    def input_change(self, st: _Step) -> m.InputChange:
+        return m.InputChange(pointer=st.check.pointer, input=self.input_name(st.check.pointer), present=st.present,
+                             current=st.value, target=st.target, op=st.check.op, threshold=st.threshold,
+                             relative_to=st.check.other)
+
+    def input_change_words(self, st: _Step, change: m.InputChange) -> str:
+        """``provide X (at least 3)``, ``raise X from 2 to 3``, ``lower ...``, ``set ...``."""
+        if not st.present:
+            return self.msg("change.provide", input=change.input, requirement=self.requirement(st.check.op,
+                                                                                                st.threshold))
+        verb = {">=": "raise", ">": "raise", "<=": "lower", "<": "lower"}.get(st.check.op, "set")
+        return self.msg(f"change.{verb}", input=change.input, current=st.value, target=st.target)
 
     def inconsistency(self, steps: Sequence[_Step]) -> str | None:
         """The first problem the validator finds once the steps' targets are set, or None."""
@@ -559,9 +578,8 @@ class _Builder:
 
     # -- the whole --------------------------------------------------------------------------
 
-    def build(self) -> m.Explanation:
-        d = self.decision
-        doc = self.doc
+    def organisation(self) -> tuple[str | None, str | None, str]:
+        """The organisation's id and name (when they are strings) and how the summary names it."""
         org = self.data.get("organisation")
         org_id = org.get("id") if isinstance(org, dict) else None
         org_name = org.get("name") if isinstance(org, dict) else None
@@ -569,40 +587,57 @@ class _Builder:
             who = self.msg("decision.named", name=org_name, id=org_id)
         else:
             who = org_name or org_id or self.msg.template("decision.unnamed")
-        label_title = doc.tiers[d.label].title if d.label != NONE_LABEL else None
+        return (org_id if isinstance(org_id, str) else None, org_name if isinstance(org_name, str) else None, who)
+
+    def awarded(self, who: str, label_title: str | None) -> str:
+        """The first sentence of the summary: the label awarded and until when, or none."""
+        d = self.decision
         head: dict[str, Any] = {"methodology": d.methodology, "version": d.version, "organisation": who,
                                 "label": label_title or ""}
         if label_title is None:
-            summary = [self.msg("decision.none", **head)]
-        elif d.valid_until is None:
-            summary = [self.msg("decision.awarded_open", **head)]
-        else:
-            summary = [self.msg("decision.awarded", valid_from=d.valid_from, valid_until=d.valid_until, **head)]
+            return self.msg("decision.none", **head)
+        if d.valid_until is None:
+            return self.msg("decision.awarded_open", **head)
+        return self.msg("decision.awarded", valid_from=d.valid_from, valid_until=d.valid_until, **head)
+
+    def version_choice(self) -> m.VersionChoice:
+        """Which version was applied and why."""
+        d = self.decision
         assessed_on = self.data.get("assessed_on")
-        version = m.VersionChoice(
-            method=d.resolution.method, reason=d.resolution.reason, effective_from=doc.effective_from,
+        return m.VersionChoice(
+            method=d.resolution.method, reason=d.resolution.reason, effective_from=self.doc.effective_from,
             assessed_on=assessed_on, sentence=self.msg(f"version.{d.resolution.method}", version=d.version,
-                                                       date=assessed_on, effective_from=doc.effective_from,
+                                                       date=assessed_on, effective_from=self.doc.effective_from,
                                                        reason=d.resolution.reason),
         )
+
+    def path_summary(self, p: m.TierPath) -> str | None:
+        """The summary's sentence on a tier above the label: its first change set, or why it cannot be reached."""
+        if p.reachable and p.change_sets:
+            return self.msg("path.summary_reachable", title=p.title, changes=p.change_sets[0].sentence)
+        if p.fixed:
+            return self.msg("path.summary_fixed", title=p.title,
+                            criteria=self.msg.join([self.ref_name(c) for c in p.fixed]))
+        if not p.reachable:
+            return self.msg("path.summary_unreachable", title=p.title)
+        return None
+
+    def build(self) -> m.Explanation:
+        d = self.decision
+        doc = self.doc
+        org_id, org_name, who = self.organisation()
+        label_title = doc.tiers[d.label].title if d.label != NONE_LABEL else None
+        summary = [self.awarded(who, label_title)]
+        version = self.version_choice()
         summary.append(version.sentence)
         above = list(doc.labels)[list(doc.labels).index(d.label) + 1:] if d.label != NONE_LABEL else list(doc.labels)
         routes = tuple(self.path(label) for label in above)
-        for p in routes:
-            if p.reachable and p.change_sets:
-                summary.append(self.msg("path.summary_reachable", title=p.title, changes=p.change_sets[0].sentence))
-            elif p.fixed:
-                summary.append(self.msg("path.summary_fixed", title=p.title,
-                                        criteria=self.msg.join([self.ref_name(c) for c in p.fixed])))
-            elif not p.reachable:
-                summary.append(self.msg("path.summary_unreachable", title=p.title))
+        summary += [line for line in map(self.path_summary, routes) if line is not None]
         misses, passes = self.near()
         return m.Explanation(
             language=self.msg.language, methodology=d.methodology, version=d.version,
-            ruleset_sha256=d.ruleset_sha256, resolution=version,
-            organisation=org_id if isinstance(org_id, str) else None,
-            organisation_name=org_name if isinstance(org_name, str) else None, label=d.label,
-            label_title=label_title, valid_from=d.valid_from, valid_until=d.valid_until,
+            ruleset_sha256=d.ruleset_sha256, resolution=version, organisation=org_id, organisation_name=org_name,
+            label=d.label, label_title=label_title, valid_from=d.valid_from, valid_until=d.valid_until,
             validity_rule=d.validity_rule, summary=tuple(summary),
             tiers=tuple(self.tier(t.label, t.label == d.label) for t in d.tiers),
             groups=tuple(self.group(g.id) for g in d.groups), scores=tuple(self.score(s.id) for s in d.scores),
@@ -614,7 +649,8 @@ class _Builder:
 
 def explain(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessment, *, resolution: Resolution | None = None,
             language: str = DEFAULT_LANGUAGE, near_margin: Decimal = DEFAULT_NEAR_MARGIN,
-            max_change_sets: int = DEFAULT_MAX_CHANGE_SETS, fixed: Sequence[str] | None = None) -> m.Explanation:
+            max_change_sets: int = DEFAULT_MAX_CHANGE_SETS, fixed: Sequence[str] | None = None,
+            cache: ExplanationCache | None = None) -> m.Explanation:
     """Decide an assessment under one ruleset version and explain the decision.
 
     Args:
@@ -625,26 +661,31 @@ def explain(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessment, *, res
         near_margin: a value within this share of its threshold is a near miss.
         max_change_sets: change sets listed per tier (counts and options stay exact).
         fixed: JSON pointers of inputs that cannot change (default: :func:`fixed_inputs`).
+        cache: what earlier calls computed of the version and the language (`ExplanationCache`);
+            default: a fresh one.
 
     Raises:
         AssessmentError: the assessment does not match the version's inputs.
         MessagesError: no messages for ``language``.
     """
-    messages = Messages.of(language)
+    cache = cache if cache is not None else ExplanationCache()
+    cache.messages(language)  # an unknown language fails before the assessment is read
     if isinstance(assessment, Assessment) and assessment.ruleset_sha256 == ruleset.sha256:
         validated = assessment
     else:
         raw = assessment.data if isinstance(assessment, Assessment) else assessment
         validated = validate_assessment(ruleset, dict(raw))
     decision = evaluate(ruleset, validated, resolution=resolution)
-    return _Builder(ruleset, validated.data, decision, messages, near_margin, max_change_sets, fixed).build()
+    return _Builder(ruleset, validated.data, decision, cache, language, near_margin, max_change_sets, fixed).build()
 
 
 def explain_assessment(data: Any, *, registry: Registry | None = None, methodology: str = DEFAULT_METHODOLOGY,
                        version: str | None = None, language: str = DEFAULT_LANGUAGE,
                        near_margin: Decimal = DEFAULT_NEAR_MARGIN, max_change_sets: int = DEFAULT_MAX_CHANGE_SETS,
-                       fixed: Sequence[str] | None = None) -> m.Explanation:
+                       fixed: Sequence[str] | None = None, cache: ExplanationCache | None = None) -> m.Explanation:
     """Explain raw assessment data under the pinned version, or the one in force on its ``assessed_on``.
+
+    The arguments are those of `explain`; ``registry`` defaults to the shipped rulesets.
 
     Raises:
         AssessmentError: the assessment is invalid for the version.
@@ -653,5 +694,5 @@ def explain_assessment(data: Any, *, registry: Registry | None = None, methodolo
     """
     ruleset, resolution = registry_resolver(registry or Registry.shipped(), methodology, version)(data)
     return explain(ruleset, data, resolution=resolution, language=language, near_margin=near_margin,
-                   max_change_sets=max_change_sets, fixed=fixed)
+                   max_change_sets=max_change_sets, fixed=fixed, cache=cache)
 

@@ -53,9 +53,6 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-_CACHE: dict[str, Messages] = {}
-
-
 class Messages:
     """The templates of one language (English where it has none) and value formatting."""
 
@@ -67,13 +64,6 @@ class Messages:
         self.data = data
         self.plural_one = {int(n) for n in data.get("plural_one", [1])}
         self.decimal_separator = str(data.get("decimal_separator", "."))
-
-    @classmethod
-    def of(cls, language: str = DEFAULT_LANGUAGE) -> Messages:
-        """The (cached) messages of a language."""
-        if language not in _CACHE:
-            _CACHE[language] = cls(language)
-        return _CACHE[language]
 
     def template(self, key: str, count: int | None = None) -> str:
         """The raw template at a dotted key; with ``count``, its ``one`` or ``other`` form."""

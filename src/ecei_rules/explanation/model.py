@@ -16,7 +16,7 @@ from typing import Any, Final, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ecei_rules.core.canonical import to_json
-from ecei_rules.engine.decision import Outcome, ParameterUse
+from ecei_rules.engine.decision import CriterionResult, Outcome, ParameterUse
 
 SCHEMA: Final = "ecei-rules/explanation/1"
 
@@ -58,17 +58,11 @@ class Comparison(_Model):
     present: bool = Field(description="Whether the input has a value in the assessment.")
 
 
-class CriterionExplanation(_Model):
+# The fields of the decision's CriterionResult (id, title, clause, outcome, condition, inputs, missing,
+# parameters) come first, in its order and with its descriptions; then what the explanation adds.
+class CriterionExplanation(CriterionResult):
     """One criterion: its outcome, what it read, its threshold with provenance, and its clause."""
 
-    id: str = Field(description="The criterion id.")
-    title: str = Field(description="The criterion's title (from the ruleset).")
-    clause: str | None = Field(default=None, description="The methodology clause or source it implements.")
-    outcome: Outcome = Field(description="met, not_met or unknown.")
-    condition: str = Field(description="The condition as written in the ruleset.")
-    inputs: dict[str, Any] = Field(description="JSON pointer -> value of every input read that has a value.")
-    missing: tuple[str, ...] = Field(description="JSON pointers of inputs it reads that are absent.")
-    parameters: tuple[ParameterUse, ...] = Field(description="Thresholds it reads, each sourced or assumed.")
     comparisons: tuple[Comparison, ...] = Field(
         description="When the criterion compares inputs with thresholds (one comparison, or an 'and' of them): "
         "each comparison with the value read; empty for other shapes (relations, counts, lists)."

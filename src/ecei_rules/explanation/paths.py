@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -208,6 +208,75 @@ def _top_sets(need: ScoreNeed, cap: int, key: Callable[[tuple[str, ...]], tuple[
     return pool[:cap]
 
 
+def _score_need(structure: Structure, sid: str, outcomes: Mapping[str, str], in_mandatory: set[str],
+                changeable: Callable[[str], bool]) -> ScoreNeed | None:
+    """What a score still needs once the mandatory criteria are met, or None when it needs nothing."""
+    weights = structure.weights[sid]
+    met = sum((w for c, w in weights.items() if outcomes.get(c) == "met"), Fraction(0))
+    added = sum((w for c, w in weights.items() if c in in_mandatory), Fraction(0))
+    deficit = structure.required[sid] - met - added
+    if deficit <= 0:
+        return None
+    open_ = sorted((c for c in weights if outcomes.get(c) != "met" and c not in in_mandatory),
+                   key=lambda c: structure.order.get(c, 0))
+    candidates = tuple(c for c in open_ if changeable(c))
+    excluded = tuple(c for c in open_ if not changeable(c))
+    options, complete = score_options([(c, weights[c]) for c in candidates], deficit)
+    return ScoreNeed(sid, met, structure.required[sid], added, deficit, candidates, excluded, options, complete)
+
+
+class _Ranking:
+    """How change sets are completed with the mandatory criteria and ordered: fewest criteria, then least
+    weight, then the criteria's order in the ruleset."""
+
+    def __init__(self, structure: Structure, scores: Sequence[str], mandatory: Sequence[str]) -> None:
+        self.structure = structure
+        self.scores = scores
+        self.mandatory = mandatory
+
+    def ordered(self, members: Iterable[str]) -> tuple[str, ...]:
+        return tuple(sorted(members, key=lambda c: self.structure.order.get(c, 0)))
+
+    def weight_of(self, s: Sequence[str]) -> Fraction:
+        weights = self.structure.weights
+        return sum((weights[sid].get(c, Fraction(0)) for sid in self.scores for c in s), Fraction(0))
+
+    def key(self, s: tuple[str, ...]) -> tuple[object, ...]:
+        return (len(s), self.weight_of(s), tuple(sorted(self.structure.order.get(c, 0) for c in s)))
+
+    def with_mandatory(self, parts: Sequence[tuple[str, ...]]) -> tuple[str, ...]:
+        return self.ordered(set(self.mandatory).union(*parts))
+
+
+def _disjoint(needs: Sequence[ScoreNeed]) -> bool:
+    """Whether no two scores share a candidate."""
+    seen: set[str] = set()
+    for n in needs:
+        if seen & set(n.candidates):
+            return False
+        seen |= set(n.candidates)
+    return True
+
+
+def _overlapping_sets(needs: Sequence[ScoreNeed], rank: _Ranking) -> tuple[list[tuple[str, ...]], bool]:
+    """Scores that share candidates: the unions of one minimal subset each that are minimal, ranked, and
+    whether the enumeration was exhaustive."""
+    exhaustive = True
+    per_need: list[list[tuple[str, ...]]] = []
+    for n in needs:
+        subsets = list(itertools.islice((s for o in n.options for s in o.sets()), MAX_OVERLAP_ENUMERATION + 1))
+        if len(subsets) > MAX_OVERLAP_ENUMERATION:
+            exhaustive = False
+            subsets = subsets[:MAX_OVERLAP_ENUMERATION]
+        per_need.append(subsets)
+    if math.prod(len(s) for s in per_need) > MAX_OVERLAP_ENUMERATION:
+        exhaustive = False
+    unions = {frozenset(rank.with_mandatory(parts))
+              for parts in itertools.islice(itertools.product(*per_need), MAX_OVERLAP_ENUMERATION)}
+    minimal = [u for u in unions if not any(v < u for v in unions)]
+    return sorted((rank.ordered(u) for u in minimal), key=rank.key), exhaustive
+
+
 def solve(structure: Structure, requires: Sequence[str], outcomes: Mapping[str, str],
           changeable: Callable[[str], bool], *, cap: int = 10) -> TierSolution:
     """The minimal change sets for a tier that requires ``requires`` (see the module docstring).
@@ -219,63 +288,20 @@ def solve(structure: Structure, requires: Sequence[str], outcomes: Mapping[str, 
         changeable: whether some change of the assessment can make a criterion met.
         cap: how many change sets to list (the count and the options stay exact).
     """
-    order = structure.order
     direct, scores = flatten(structure, requires)
     mandatory = tuple(c for c in direct if outcomes.get(c) != "met")
     in_mandatory = set(mandatory)
     fixed = tuple(c for c in mandatory if not changeable(c))
-    needs: list[ScoreNeed] = []
-    for sid in scores:
-        weights = structure.weights[sid]
-        met = sum((w for c, w in weights.items() if outcomes.get(c) == "met"), Fraction(0))
-        added = sum((w for c, w in weights.items() if c in in_mandatory), Fraction(0))
-        deficit = structure.required[sid] - met - added
-        if deficit <= 0:
-            continue
-        open_ = sorted((c for c in weights if outcomes.get(c) != "met" and c not in in_mandatory),
-                       key=lambda c: order.get(c, 0))
-        candidates = tuple(c for c in open_ if changeable(c))
-        excluded = tuple(c for c in open_ if not changeable(c))
-        options, complete = score_options([(c, weights[c]) for c in candidates], deficit)
-        needs.append(ScoreNeed(sid, met, structure.required[sid], added, deficit, candidates, excluded,
-                               options, complete))
-
-    def weight_of(s: Sequence[str]) -> Fraction:
-        return sum((structure.weights[sid].get(c, Fraction(0)) for sid in scores for c in s), Fraction(0))
-
-    def key(s: tuple[str, ...]) -> tuple[object, ...]:
-        return (len(s), weight_of(s), tuple(sorted(order.get(c, 0) for c in s)))
-
-    def with_mandatory(parts: Sequence[tuple[str, ...]]) -> tuple[str, ...]:
-        members = set(mandatory).union(*parts)
-        return tuple(sorted(members, key=lambda c: order.get(c, 0)))
-
+    found = (_score_need(structure, sid, outcomes, in_mandatory, changeable) for sid in scores)
+    needs = tuple(n for n in found if n is not None)
     exhaustive = all(n.complete for n in needs)
     if any(not n.reachable for n in needs):
-        return TierSolution(mandatory, fixed, tuple(needs), 0, exhaustive, ())
-    seen: set[str] = set()
-    disjoint = True
-    for n in needs:
-        if seen & set(n.candidates):
-            disjoint = False
-        seen |= set(n.candidates)
-    if disjoint:
+        return TierSolution(mandatory, fixed, needs, 0, exhaustive, ())
+    rank = _Ranking(structure, scores, mandatory)
+    if _disjoint(needs):
         total = math.prod(n.combinations for n in needs)
-        tops = [_top_sets(n, cap, key) for n in needs]
-        sets = sorted({with_mandatory(parts) for parts in itertools.product(*tops)}, key=key)[:cap]
-        return TierSolution(mandatory, fixed, tuple(needs), total, exhaustive, tuple(sets))
-    # scores that share candidates: unions of one minimal subset each, kept when minimal
-    per_need: list[list[tuple[str, ...]]] = []
-    for n in needs:
-        subsets = list(itertools.islice((s for o in n.options for s in o.sets()), MAX_OVERLAP_ENUMERATION + 1))
-        if len(subsets) > MAX_OVERLAP_ENUMERATION:
-            exhaustive = False
-            subsets = subsets[:MAX_OVERLAP_ENUMERATION]
-        per_need.append(subsets)
-    if math.prod(len(s) for s in per_need) > MAX_OVERLAP_ENUMERATION:
-        exhaustive = False
-    unions = {frozenset(with_mandatory(parts))
-              for parts in itertools.islice(itertools.product(*per_need), MAX_OVERLAP_ENUMERATION)}
-    minimal = [u for u in unions if not any(v < u for v in unions)]
-    ranked = sorted((tuple(sorted(u, key=lambda c: order.get(c, 0))) for u in minimal), key=key)
-    return TierSolution(mandatory, fixed, tuple(needs), len(ranked), exhaustive, tuple(ranked[:cap]))
+        tops = [_top_sets(n, cap, rank.key) for n in needs]
+        sets = sorted({rank.with_mandatory(parts) for parts in itertools.product(*tops)}, key=rank.key)[:cap]
+        return TierSolution(mandatory, fixed, needs, total, exhaustive, tuple(sets))
+    ranked, complete = _overlapping_sets(needs, rank)
+    return TierSolution(mandatory, fixed, needs, len(ranked), exhaustive and complete, tuple(ranked[:cap]))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ecei_rules.core.terminal import clean
+from ecei_rules.explanation.citations import citation_links
 from ecei_rules.explanation.messages import Messages
 from ecei_rules.explanation.model import CriterionExplanation, Explanation, ScoreExplanation, TierPath
 
@@ -18,9 +19,9 @@ LONG_SET = 5
 
 
 class _View:
-    def __init__(self, expl: Explanation) -> None:
+    def __init__(self, expl: Explanation, messages: Messages | None) -> None:
         self.e = expl
-        self.msg = Messages.of(expl.language)
+        self.msg = messages if messages is not None and messages.language == expl.language else Messages(expl.language)
         self.criteria = {c.id: c for c in expl.criteria}
         self.scores = {s.id: s for s in expl.scores}
 
@@ -72,9 +73,13 @@ class _View:
                 yield "item", f"{ch.criterion}: {ch.sentence}"
 
 
-def render_text(expl: Explanation) -> str:
-    """The explanation as plain text (for terminals and e-mails)."""
-    v = _View(expl)
+def render_text(expl: Explanation, *, messages: Messages | None = None) -> str:
+    """The explanation as plain text (for terminals and e-mails).
+
+    ``messages`` are the explanation language's messages when the caller already holds them
+    (e.g. from an `ExplanationCache`); by default they are read again.
+    """
+    v = _View(expl, messages)
     out: list[str] = [*expl.summary, ""]
 
     def add(depth: int, text: str) -> None:
@@ -132,20 +137,16 @@ def _cell(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def render_markdown(expl: Explanation) -> str:
-    """The explanation as Markdown (for reports and the docs)."""
-    v = _View(expl)
-    who = expl.organisation_name or expl.organisation or ""
-    out: list[str] = [f"# {expl.methodology} {expl.version}" + (f": {who}" if who else ""), ""]
-    out += [*(f"{s}  " for s in expl.summary), ""]
+def _markdown_tiers(v: _View) -> list[str]:
+    """Each tier with the scores and criteria that decide it."""
+    out = [f"## {v.head('tiers')}", ""]
 
     def criterion(c: CriterionExplanation, indent: str) -> None:
         out.append(f"{indent}- {c.sentence}")
         for line in v.details(c):
             out.append(f"{indent}  - {line}")
 
-    out += [f"## {v.head('tiers')}", ""]
-    for tier in expl.tiers:
+    for tier in v.e.tiers:
         out += [f"### {tier.title}", "", tier.sentence, ""]
         for ref in (*tier.not_met, *tier.unknown):
             if ref in v.scores:
@@ -158,7 +159,13 @@ def render_markdown(expl: Explanation) -> str:
                 criterion(v.criteria[ref], "")
         if tier.not_met or tier.unknown:
             out.append("")
-    out += [f"## {v.head('near_misses')}", ""]
+    return out
+
+
+def _markdown_near(v: _View) -> list[str]:
+    """The near misses and the narrow passes."""
+    expl = v.e
+    out = [f"## {v.head('near_misses')}", ""]
     if expl.near_misses or expl.narrow_passes:
         out += [v.msg("near.margin", percent=v.percent()), ""]
         out += [f"- {n.sentence}" for n in expl.near_misses]
@@ -167,34 +174,64 @@ def render_markdown(expl: Explanation) -> str:
             out += [f"- {n.sentence}" for n in expl.narrow_passes]
     else:
         out.append(v.msg("near.none", percent=v.percent()))
-    out.append("")
-    if expl.what_it_takes:
-        out += [f"## {v.head('what_it_takes')}", ""]
-        for p in expl.what_it_takes:
-            number = 0
-            previous = "para"
-            for kind, line in v.path_lines(p):
-                if kind in ("heading", "para") or previous in ("heading", "para"):
-                    out.append("")  # a blank line around headings and paragraphs, and before a list
-                if kind == "heading":
-                    out.append(f"### {line}")
-                elif kind == "numbered":
-                    number += 1
-                    out.append(f"{number}. {line}")
-                else:
-                    out.append(f"- {line}" if kind == "item" else line)
-                previous = kind
-            out.append("")
-    out += [f"## {v.head('criteria')}", "",
-            f"| id | {v.head('criterion')} | {v.head('outcome')} | {v.head('reads')} | {v.head('threshold')} | "
-            f"{v.head('clause')} |", "|---|---|---|---|---|---|"]
-    for c in expl.criteria:
+    return [*out, ""]
+
+
+def _markdown_path(v: _View, p: TierPath) -> list[str]:
+    """What it takes to reach one tier: headings, paragraphs, numbered change sets, listed changes."""
+    out: list[str] = []
+    number = 0
+    previous = "para"
+    for kind, line in v.path_lines(p):
+        if kind in ("heading", "para") or previous in ("heading", "para"):
+            out.append("")  # a blank line around headings and paragraphs, and before a list
+        if kind == "heading":
+            out.append(f"### {line}")
+        elif kind == "numbered":
+            number += 1
+            out.append(f"{number}. {line}")
+        else:
+            out.append(f"- {line}" if kind == "item" else line)
+        previous = kind
+    return [*out, ""]
+
+
+def _markdown_criteria(v: _View) -> list[str]:
+    """The table of every criterion: outcome, values read, thresholds, clause."""
+    out = [f"## {v.head('criteria')}", "",
+           f"| id | {v.head('criterion')} | {v.head('outcome')} | {v.head('reads')} | {v.head('threshold')} | "
+           f"{v.head('clause')} |", "|---|---|---|---|---|---|"]
+    for c in v.e.criteria:
         reads = "; ".join([f"{k} = {v.msg.value(val)}" for k, val in c.inputs.items()]
                           + [f"{k}: {v.msg.template('value.missing')}" for k in c.missing])
         thresholds = "; ".join(f"{p.name} = {v.msg.value(p.value)} ({p.provenance})" for p in c.parameters)
         out.append(f"| {_cell(c.id)} | {_cell(c.title)} | {_cell(v.msg.template('outcome.' + c.outcome))} | "
                    f"{_cell(reads)} | {_cell(thresholds)} | {_cell(c.clause or '')} |")
+    return out
+
+
+def render_markdown(expl: Explanation, *, spec: str | None = None, messages: Messages | None = None) -> str:
+    """The explanation as Markdown (for reports and the docs).
+
+    Args:
+        expl: the explanation.
+        spec: the address of the methodology's specification page (in the docs,
+            ``specification/<methodology>/``); when given, each citation "spec section N" of a
+            clause or a provenance links to the anchor of its section there.
+        messages: as for `render_text`.
+    """
+    v = _View(expl, messages)
+    who = expl.organisation_name or expl.organisation or ""
+    out: list[str] = [f"# {expl.methodology} {expl.version}" + (f": {who}" if who else ""), ""]
+    out += [*(f"{s}  " for s in expl.summary), ""]
+    out += _markdown_tiers(v)
+    out += _markdown_near(v)
+    if expl.what_it_takes:
+        out += [f"## {v.head('what_it_takes')}", ""]
+        for p in expl.what_it_takes:
+            out += _markdown_path(v, p)
+    out += _markdown_criteria(v)
     text = "\n".join(clean(line) for line in out).rstrip("\n") + "\n"
     while "\n\n\n" in text:  # one blank line between blocks
         text = text.replace("\n\n\n", "\n\n")
-    return text
+    return text if spec is None else citation_links(text, spec)

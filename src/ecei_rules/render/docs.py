@@ -22,13 +22,14 @@ import io
 import itertools
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
 from ecei_rules.compare.bump import declared_bump
 from ecei_rules.compare.diff import SECTIONS, Change, Diff, semantic_diff
 from ecei_rules.engine.decision import Decision
+from ecei_rules.explanation.citations import citation_links
 from ecei_rules.ruleset.inputs import Field, json_schema
 from ecei_rules.ruleset.load import Ruleset
 from ecei_rules.ruleset.model import RulesetDocument, ruleset_json_schema
@@ -37,6 +38,8 @@ from ecei_rules.ruleset.model import RulesetDocument, ruleset_json_schema
 ROOT = "methodologies"
 #: Where the JSON Schemas are written in the built site.
 SCHEMA_ROOT = "schema"
+#: Where a methodology's written specification lives (``docs/specification/<methodology>.md``).
+SPEC_ROOT = "specification"
 _TRUNCATE = 160
 
 
@@ -139,6 +142,11 @@ def schema_path(methodology: str | None = None, version: str | None = None) -> s
     if methodology is None or version is None:
         return f"{SCHEMA_ROOT}/ruleset.json"
     return f"{SCHEMA_ROOT}/{methodology}/{version}/assessment.json"
+
+
+def spec_path(methodology: str) -> str:
+    """The docs path of a methodology's written specification (a hand-written page, not generated)."""
+    return f"{SPEC_ROOT}/{methodology}.md"
 
 
 def _relative(target: str, start: str) -> str:
@@ -275,26 +283,31 @@ def _criteria_sections(ruleset: Ruleset) -> list[str]:
     return out
 
 
+def _allowed(f: Field) -> list[str]:
+    """What an input field allows: its range, values, pattern, catalogue, default and checks."""
+    spec = f.spec
+    allowed: list[str] = []
+    if spec.minimum is not None or spec.maximum is not None:
+        allowed.append(_range(spec.minimum, spec.maximum))
+    if f.kind == "enum":
+        allowed.append(", ".join(code(v) for v in spec.values or ()))
+    if spec.pattern:
+        allowed.append("matches " + code(spec.pattern))
+    if spec.catalogue:
+        target = f"[{text(spec.catalogue)}](#{anchor('catalogue', spec.catalogue)})"
+        allowed.append(f"keys: the ids of catalogue {target}" if f.kind == "map"
+                       else f"an id of catalogue {target}")
+    if spec.default is not None:
+        allowed.append("default " + code(json.dumps(spec.default)))
+    allowed += ["check " + code(check.rule) for check in spec.checks]
+    return allowed
+
+
 def _input_rows(f: Field, path: str, rows: list[list[str]], doc: RulesetDocument) -> None:
     spec = f.spec
     if path:
         kind = f.kind + (f" ({code(f.type_name)})" if f.type_name else "")
-        allowed: list[str] = []
-        if spec.minimum is not None or spec.maximum is not None:
-            allowed.append(_range(spec.minimum, spec.maximum))
-        if f.kind == "enum":
-            allowed.append(", ".join(code(v) for v in spec.values or ()))
-        if spec.pattern:
-            allowed.append("matches " + code(spec.pattern))
-        if spec.catalogue:
-            target = f"[{text(spec.catalogue)}](#{anchor('catalogue', spec.catalogue)})"
-            allowed.append(f"keys: the ids of catalogue {target}" if f.kind == "map"
-                           else f"an id of catalogue {target}")
-        if spec.default is not None:
-            allowed.append("default " + code(json.dumps(spec.default)))
-        for check in spec.checks:
-            allowed.append("check " + code(check.rule))
-        rows.append([code(path), kind, "yes" if spec.required else "no", "; ".join(allowed) or "—",
+        rows.append([code(path), kind, "yes" if spec.required else "no", "; ".join(_allowed(f)) or "—",
                      text(spec.description or "")])
     if f.kind == "object":
         for name, sub in f.fields.items():
@@ -324,33 +337,27 @@ def _source_block(name: str, source: str) -> list[str]:
     return admonition("abstract", f"The file {name}", body, collapsible=True)
 
 
-def version_page(ruleset: Ruleset, *, previous: Ruleset | None = None, following: Ruleset | None = None,
-                 source: str | None = None) -> str:
-    """The page of one version: metadata, tiers, criteria, groups, scores, validity, parameters, inputs.
-
-    ``previous`` and ``following`` are the neighbouring versions (for links and the period in
-    force); ``source`` is the text of the version's file, shown collapsed at the end.
-    """
-    doc = ruleset.document
-    m, v = doc.methodology, doc.version
-    here = page_path(m, v)
-    lines = ["---", f"title: {json.dumps(f'{m} {v}')}", "---", "", f"# {text(m)} {text(v)}", ""]
-    if doc.description:
-        lines += [text(doc.description), ""]
+def _in_force(doc: RulesetDocument, following: Ruleset | None, here: str) -> str:
+    """When a version is in force: from its date to the day before the next one's, or as the latest."""
     in_force = f"from {doc.effective_from.isoformat()}"
     if following is not None and following.document.effective_from > doc.effective_from:
         last = following.document.effective_from - dt.timedelta(days=1)
-        link = _relative(page_path(m, following.version), here)
-        in_force += f" to {last.isoformat()} (then [{following.version}]({link}))"
-    else:
-        in_force += ", the latest version"
+        link = _relative(page_path(doc.methodology, following.version), here)
+        return in_force + f" to {last.isoformat()} (then [{following.version}]({link}))"
+    return in_force + ", the latest version"
+
+
+def _metadata(ruleset: Ruleset, previous: Ruleset | None, following: Ruleset | None, here: str) -> list[str]:
+    """The table of a version's metadata: methodology, version, status, dates, approval, hash, links."""
+    doc = ruleset.document
+    m, v = doc.methodology, doc.version
     meta = [
         ["methodology", f"{code(m)}: {text(doc.title)}"],
         ["version", code(v) + (f" ({declared_bump(previous.version, v)} over [{previous.version}]"
                                 f"({_relative(page_path(m, previous.version), here)}))" if previous else "")],
         ["status", text(doc.status)],
         ["effective from", text(doc.effective_from.isoformat())],
-        ["in force", in_force],
+        ["in force", _in_force(doc, following, here)],
     ]
     if doc.announced_on is not None:
         meta.append(["announced on", doc.announced_on.isoformat()])
@@ -358,11 +365,9 @@ def version_page(ruleset: Ruleset, *, previous: Ruleset | None = None, following
         meta.append(["supersedes", f"[{doc.supersedes}]({_relative(page_path(m, doc.supersedes), here)})"])
     if doc.extends is not None:
         meta.append(["extends", f"{code(doc.extends)} (the file is a merge patch over it)"])
-    if doc.approval is not None:
-        a = doc.approval
-        meta.append(["approval", f"{text(a.body)}, {a.date.isoformat()}" + small(text(a.reference or ""))])
-    else:
-        meta.append(["approval", "none recorded"])
+    a = doc.approval
+    meta.append(["approval", f"{text(a.body)}, {a.date.isoformat()}" + small(text(a.reference or ""))
+                 if a is not None else "none recorded"])
     meta += [
         ["content sha256", code(ruleset.sha256)],
         ["labels", " &lt; ".join(["none", *(text(label) for label in doc.labels)])],
@@ -370,56 +375,65 @@ def version_page(ruleset: Ruleset, *, previous: Ruleset | None = None, following
     if previous is not None:
         meta.append(["changes", f"[from {previous.version}]({_relative(changes_path(m, previous.version, v), here)})"])
     meta.append(["assessment schema", f"[{schema_path(m, v)}]({_relative(schema_path(m, v), here)})"])
-    lines += table(["", ""], meta)
+    return table(["", ""], meta)
 
-    lines += ["## Tiers", "", "The label is the highest tier that is met; tiers are independent.", ""]
+
+def _tiers_section(doc: RulesetDocument) -> list[str]:
+    """The tiers, highest first, with what each requires."""
+    lines = ["## Tiers", "", "The label is the highest tier that is met; tiers are independent.", ""]
     tier_rows = []
     for label in reversed(doc.labels):
         tier = doc.tiers[label]
         tier_rows.append([f'<span id="{anchor("tier", label)}"></span>{code(label)}', text(tier.title),
                           ", ".join(_ref_link(doc, r) for r in tier.requires) + small(text(tier.description or ""))])
     lines += table(["label", "title", "requires (all of)"], tier_rows)
+    return lines
 
-    lines += ["## Criteria", "",
-              f"{len(doc.criteria)} criteria, each met, not met or unknown. Thresholds are parameters, with their "
-              "provenance: **sourced** (a citation) or **assumed** (why).", ""]
-    lines += _criteria_sections(ruleset)
 
-    if doc.groups:
-        lines += ["## Groups", "", "A group is met when all its members are met (Kleene conjunction).", ""]
-        rows = []
-        for gid, g in doc.groups.items():
-            rows.append([f'<span id="{anchor("group", gid)}"></span>{code(gid)}',
-                         f"**{text(g.title)}**" + small(text(g.clause or "")),
-                         ", ".join(_ref_link(doc, r) for r in g.all_of)])
-        lines += table(["id", "group and clause", "all of"], rows)
+def _groups_section(doc: RulesetDocument) -> list[str]:
+    """The groups (Kleene conjunctions) with their members."""
+    if not doc.groups:
+        return []
+    lines = ["## Groups", "", "A group is met when all its members are met (Kleene conjunction).", ""]
+    rows = []
+    for gid, g in doc.groups.items():
+        rows.append([f'<span id="{anchor("group", gid)}"></span>{code(gid)}',
+                     f"**{text(g.title)}**" + small(text(g.clause or "")),
+                     ", ".join(_ref_link(doc, r) for r in g.all_of)])
+    lines += table(["id", "group and clause", "all of"], rows)
+    return lines
 
-    if doc.scores:
-        lines += ["## Scores", ""]
-        for sid, s in doc.scores.items():
-            p = doc.parameters[s.threshold]
-            total = sum(s.weights.values())
-            needed = Decimal(str(p.value)) * total if isinstance(p.value, (int, Decimal)) else None
-            unit = f" {text(p.unit)}" if p.unit else ""
-            need = (f"; the met weight must reach **{show(needed.normalize() if needed % 1 else int(needed))}**"
-                    if needed is not None else "")
-            lines += [f'### {text(s.title)} {{#{anchor("score", sid)}}}', "",
-                      f"- id {code(sid)}: {len(s.weights)} criteria, total weight **{show(total)}**",
-                      f"- threshold: [{code(s.threshold)}](#{anchor('parameter', s.threshold)}) = "
-                      f"**{text(show(p.value))}**{unit}{need}",
-                      f"- threshold provenance: {_provenance(p.source, p.assumed)}",
-                      f"- weights provenance: {_provenance(s.source, s.assumed)}",
-                      *([f"- clause: {text(s.clause)}"] if s.clause else []), ""]
-            by_weight: dict[Decimal | int, list[str]] = {}
-            for cid, w in s.weights.items():
-                by_weight.setdefault(w, []).append(cid)
-            rows = [[f"**{show(w)}**", str(len(ids)), show(w * len(ids)),
-                     ", ".join(_ref_link(doc, cid) for cid in ids)]
-                    for w, ids in sorted(by_weight.items(), key=lambda kv: -kv[0])]
-            lines += table(["weight", "count", "subtotal", "criteria"], rows)
 
-    lines += ["## Validity", "", f"Valid from {code(doc.validity.valid_from)}. The first rule that applies to the "
-              "decided label gives `valid_until` (`label` is the decided label).", ""]
+def _score_section(doc: RulesetDocument, sid: str) -> list[str]:
+    """One score: its total weight, threshold and provenance, and its criteria by weight."""
+    s = doc.scores[sid]
+    p = doc.parameters[s.threshold]
+    total = sum(s.weights.values())
+    needed = Decimal(str(p.value)) * total if isinstance(p.value, (int, Decimal)) else None
+    unit = f" {text(p.unit)}" if p.unit else ""
+    need = (f"; the met weight must reach **{show(needed.normalize() if needed % 1 else int(needed))}**"
+            if needed is not None else "")
+    lines = [f'### {text(s.title)} {{#{anchor("score", sid)}}}', "",
+             f"- id {code(sid)}: {len(s.weights)} criteria, total weight **{show(total)}**",
+             f"- threshold: [{code(s.threshold)}](#{anchor('parameter', s.threshold)}) = "
+             f"**{text(show(p.value))}**{unit}{need}",
+             f"- threshold provenance: {_provenance(p.source, p.assumed)}",
+             f"- weights provenance: {_provenance(s.source, s.assumed)}",
+             *([f"- clause: {text(s.clause)}"] if s.clause else []), ""]
+    by_weight: dict[Decimal | int, list[str]] = {}
+    for cid, w in s.weights.items():
+        by_weight.setdefault(w, []).append(cid)
+    rows = [[f"**{show(w)}**", str(len(ids)), show(w * len(ids)),
+             ", ".join(_ref_link(doc, cid) for cid in ids)]
+            for w, ids in sorted(by_weight.items(), key=lambda kv: -kv[0])]
+    lines += table(["weight", "count", "subtotal", "criteria"], rows)
+    return lines
+
+
+def _validity_section(doc: RulesetDocument) -> list[str]:
+    """The validity rules, in the order they are tried."""
+    lines = ["## Validity", "", f"Valid from {code(doc.validity.valid_from)}. The first rule that applies to the "
+             "decided label gives `valid_until` (`label` is the decided label).", ""]
     rows = []
     for i, r in enumerate(doc.validity.rules, 1):
         rows.append([str(i), f'<span id="{anchor("rule", r.id)}"></span>{code(r.id)} {text(r.title)}'
@@ -427,20 +441,30 @@ def version_page(ruleset: Ruleset, *, previous: Ruleset | None = None, following
                      ", ".join(code(label) for label in r.labels), code(r.when) if r.when else "always",
                      code(r.valid_until)])
     lines += fixed_table("rules", ["#", "rule", "labels", "applies when", "valid until"], rows)
+    return lines
 
-    lines += ["## Parameters", "", f"{sum(p.source is not None for p in doc.parameters.values())} sourced, "
-              f"{sum(p.assumed is not None for p in doc.parameters.values())} assumed.", ""]
+
+def _parameters_section(doc: RulesetDocument) -> list[str]:
+    """Every parameter with its value, unit and provenance."""
+    lines = ["## Parameters", "", f"{sum(p.source is not None for p in doc.parameters.values())} sourced, "
+             f"{sum(p.assumed is not None for p in doc.parameters.values())} assumed.", ""]
     rows = []
     for name, p in doc.parameters.items():
         value = show(p.value)
         rows.append([f'<span id="{anchor("parameter", name)}"></span>{code(name)}' + small(text(p.title or "")),
                      f"**{text(value)}**", text(p.unit or ""), _provenance(p.source, p.assumed)])
     lines += fixed_table("parameters", ["parameter", "value", "unit", "provenance"], rows)
+    return lines
 
-    lines += ["## Inputs", "", "The assessment fields this version reads. An absent optional field is *unknown*, "
-              "never a default; a nested field's `required` applies when its parent is present. "
-              f"JSON Schema: [{schema_path(m, v)}]({_relative(schema_path(m, v), here)}).", ""]
-    rows = []
+
+def _inputs_section(ruleset: Ruleset, here: str) -> list[str]:
+    """The assessment fields the version reads, its named types and its catalogues."""
+    doc = ruleset.document
+    m, v = doc.methodology, doc.version
+    lines = ["## Inputs", "", "The assessment fields this version reads. An absent optional field is *unknown*, "
+             "never a default; a nested field's `required` applies when its parent is present. "
+             f"JSON Schema: [{schema_path(m, v)}]({_relative(schema_path(m, v), here)}).", ""]
+    rows: list[list[str]] = []
     _input_rows(ruleset.plan.inputs, "", rows, doc)
     lines += fixed_table("inputs", ["field", "type", "required", "allowed", "description"], rows)
 
@@ -459,13 +483,49 @@ def version_page(ruleset: Ruleset, *, previous: Ruleset | None = None, following
         rows = [[code(iid), text(item.title), code(item.type), text(item.category or ""), _item_provenance(item)]
                 for iid, item in cat.items.items()]
         lines += table(["id", "title", "type", "category", "provenance"], rows)
+    return lines
 
-    if doc.tests:
-        lines += ["## Embedded tests", "", f"{len(doc.tests)} tests embedded in this version, each an assessment "
-                  "and the decision the methodology requires for it (`ecei-rules test` runs them).", ""]
-        rows = [[text(t.name), code(t.expect.label)] for t in doc.tests]
-        lines += admonition("example", f"The {len(doc.tests)} embedded tests",
-                            "\n".join(table(["test", "label"], rows)), collapsible=True)
+
+def _tests_section(doc: RulesetDocument) -> list[str]:
+    """The embedded tests, folded away."""
+    if not doc.tests:
+        return []
+    lines = ["## Embedded tests", "", f"{len(doc.tests)} tests embedded in this version, each an assessment "
+             "and the decision the methodology requires for it (`ecei-rules test` runs them).", ""]
+    rows = [[text(t.name), code(t.expect.label)] for t in doc.tests]
+    lines += admonition("example", f"The {len(doc.tests)} embedded tests",
+                        "\n".join(table(["test", "label"], rows)), collapsible=True)
+    return lines
+
+
+def version_page(ruleset: Ruleset, *, previous: Ruleset | None = None, following: Ruleset | None = None,
+                 source: str | None = None) -> str:
+    """The page of one version: metadata, tiers, criteria, groups, scores, validity, parameters, inputs.
+
+    ``previous`` and ``following`` are the neighbouring versions (for links and the period in
+    force); ``source`` is the text of the version's file, shown collapsed at the end.
+    """
+    doc = ruleset.document
+    m, v = doc.methodology, doc.version
+    here = page_path(m, v)
+    lines = ["---", f"title: {json.dumps(f'{m} {v}')}", "---", "", f"# {text(m)} {text(v)}", ""]
+    if doc.description:
+        lines += [text(doc.description), ""]
+    lines += _metadata(ruleset, previous, following, here)
+    lines += _tiers_section(doc)
+    lines += ["## Criteria", "",
+              f"{len(doc.criteria)} criteria, each met, not met or unknown. Thresholds are parameters, with their "
+              "provenance: **sourced** (a citation) or **assumed** (why).", ""]
+    lines += _criteria_sections(ruleset)
+    lines += _groups_section(doc)
+    if doc.scores:
+        lines += ["## Scores", ""]
+        for sid in doc.scores:
+            lines += _score_section(doc, sid)
+    lines += _validity_section(doc)
+    lines += _parameters_section(doc)
+    lines += _inputs_section(ruleset, here)
+    lines += _tests_section(doc)
     if source is not None:
         lines += ["## Source", ""]
         lines += _source_block(f"{v}.yaml", source)
@@ -488,38 +548,60 @@ _KEYS = {
 _EXPRESSIONS = frozenset({"when", "valid_until", "expression", "checks"})
 
 
+def _long_list_cell(value: Sequence[Any], other: Sequence[Any]) -> str:
+    """A long list, told by its length and the items only this side has."""
+    gone = [str(v) for v in value if v not in other]
+    word = "only here" if gone else "nothing else"
+    return f"{len(value)} items; {word}" + (": " + ", ".join(code(g) for g in gone) if gone else "")
+
+
+def _input_cell(value: Mapping[str, Any]) -> str:
+    head = ("required " if value.get("required") else "optional ") + str(value.get("type", ""))
+    bounds = _range(value.get("minimum"), value.get("maximum"))
+    head += f", {bounds}" if bounds else ""
+    return text(head) + (small(text(cut(str(value["description"]), 80))) if value.get("description") else "")
+
+
+def _parameter_cell(value: Mapping[str, Any]) -> str:
+    shown_value = value["value"]
+    head = f"{len(shown_value)} items" if isinstance(shown_value, (list, tuple)) else show(shown_value)
+    unit = f" {text(value['unit'])}" if value.get("unit") else ""
+    why = "sourced" if "source" in value else "assumed" if "assumed" in value else ""
+    return f"**{text(head)}**{unit}" + small(why)
+
+
+def _mapping_cell(section: str, value: Mapping[str, Any]) -> str:
+    """Any other item as ``key: value`` for the keys that matter in its section."""
+    keys = [k for k in _KEYS.get(section, ()) if k in value] or list(value)
+    parts = []
+    for k in keys:
+        shown_text = cut(show(value[k]), 80)
+        parts.append(f"{text(k)}: " + (code(shown_text) if k in _EXPRESSIONS else text(shown_text)))
+    if section == "parameters":
+        parts.append("sourced" if "source" in value else "**assumed**" if "assumed" in value else "")
+    return "; ".join(p for p in parts if p)
+
+
+def _item_cell(section: str, value: Mapping[str, Any]) -> str:
+    """A whole item (a criterion, a parameter, an input...) as one cell, in the form of its section."""
+    if section == "inputs":
+        return _input_cell(value)
+    if section == "parameters" and "value" in value:
+        return _parameter_cell(value)
+    if section == "criteria" and "when" in value:
+        return text(value.get("title", "")) + "<br>" + code(value["when"])
+    if section == "catalogues" and "title" in value:
+        return text(cut(str(value["title"]), 80)) + (f" ({code(value['type'])})" if "type" in value else "")
+    return _mapping_cell(section, value)
+
+
 def _cell(change: Change, value: Any, other: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, (list, tuple)) and isinstance(other, (list, tuple)) and len(value) + len(other) > 6:
-        gone = [str(v) for v in value if v not in other]
-        word = "only here" if gone else "nothing else"
-        return f"{len(value)} items; {word}" + (": " + ", ".join(code(g) for g in gone) if gone else "")
-    if isinstance(value, Mapping) and change.section == "inputs":
-        head = ("required " if value.get("required") else "optional ") + str(value.get("type", ""))
-        bounds = _range(value.get("minimum"), value.get("maximum"))
-        head += f", {bounds}" if bounds else ""
-        return text(head) + (small(text(cut(str(value["description"]), 80))) if value.get("description") else "")
-    if isinstance(value, Mapping) and change.section == "parameters" and "value" in value:
-        shown_value = value["value"]
-        head = f"{len(shown_value)} items" if isinstance(shown_value, (list, tuple)) else show(shown_value)
-        unit = f" {text(value['unit'])}" if value.get("unit") else ""
-        why = "sourced" if "source" in value else "assumed" if "assumed" in value else ""
-        return f"**{text(head)}**{unit}" + small(why)
-    if isinstance(value, Mapping) and change.section == "criteria" and "when" in value:
-        return text(value.get("title", "")) + "<br>" + code(value["when"])
-    if isinstance(value, Mapping) and change.section == "catalogues" and "title" in value:
-        return text(cut(str(value["title"]), 80)) + (f" ({code(value['type'])})" if "type" in value else "")
+        return _long_list_cell(value, other)
     if isinstance(value, Mapping):
-        keys = [k for k in _KEYS.get(change.section, ()) if k in value] or list(value)
-        parts = []
-        for k in keys:
-            shown = value[k]
-            shown_text = cut(show(shown), 80)
-            parts.append(f"{text(k)}: " + (code(shown_text) if k in _EXPRESSIONS else text(shown_text)))
-        if change.section == "parameters":
-            parts.append("sourced" if "source" in value else "**assumed**" if "assumed" in value else "")
-        return "; ".join(p for p in parts if p)
+        return _item_cell(change.section, value)
     if change.attribute in _EXPRESSIONS:
         return code(show(value))
     return text(cut(show(value), 120))
@@ -587,11 +669,78 @@ def changes_page(diff: Diff) -> str:
 # -- provenance across versions ---------------------------------------------------------------
 
 
+def _provenance_counts(rulesets: Sequence[Ruleset], link: Callable[[str], str]) -> list[str]:
+    """Per version: how many parameters are sourced and assumed, assumed catalogue items and weights."""
+    rows = []
+    for r in rulesets:
+        ps = r.document.parameters.values()
+        items = [i for cat in r.document.catalogues.values() for i in cat.items.values()]
+        rows.append([link(r.version), str(sum(p.source is not None for p in ps)),
+                     str(sum(p.assumed is not None for p in ps)), str(sum(i.assumed is not None for i in items)),
+                     ", ".join(code(s) for s, score in r.document.scores.items() if score.assumed) or "—"])
+    return table(["version", "sourced parameters", "assumed parameters", "assumed catalogue items",
+                  "scores with assumed weights"], rows)
+
+
+def _parameters_by_provenance(rulesets: Sequence[Ruleset], kind: str, heading: str, here: str) -> list[str]:
+    """The parameters that are ``kind`` (assumed or sourced), each distinct value once with its versions."""
+    m = rulesets[0].methodology
+    order = [r.version for r in rulesets]
+    found: dict[tuple[str, str, str, str, str], list[str]] = {}
+    for r in rulesets:
+        for name, p in r.document.parameters.items():
+            why = p.assumed if kind == "assumed" else p.source
+            if why is not None:
+                key = (name, show(p.value), p.unit or "", p.title or "", why)
+                found.setdefault(key, []).append(r.version)
+    lines = [f"## {heading}", "", f"{len({k[0] for k in found})} parameters.", ""]
+    rows = [[f"[{code(name)}]({_relative(page_path(m, versions[-1]), here)}#{anchor('parameter', name)})"
+             + small(text(title)), f"**{text(value)}**", text(unit),
+             version_ranges(versions, order), text(why)]
+            for (name, value, unit, title, why), versions in sorted(found.items(), key=lambda kv: (
+                order.index(kv[1][0]), kv[0][0]))]
+    lines += table(["parameter", "value", "unit", "versions", "why assumed" if kind == "assumed" else "citation"],
+                   rows)
+    return lines
+
+
+def _assumed_weights(rulesets: Sequence[Ruleset]) -> list[str]:
+    """The scores whose weights are assumed, each distinct set of weights once with its versions."""
+    order = [r.version for r in rulesets]
+    weights: dict[tuple[str, str, str], list[str]] = {}
+    for r in rulesets:
+        for sid, s in r.document.scores.items():
+            if s.assumed is not None:
+                summary = ", ".join(f"{n} x {show(w)}" for w, n in sorted(
+                    _count(s.weights.values()).items(), key=lambda kv: -kv[0]))
+                weights.setdefault((sid, summary, s.assumed), []).append(r.version)
+    if not weights:
+        return []
+    return ["## Assumed weights", "", *table(["score", "weights (criteria x weight)", "versions", "why assumed"],
+                                             [[code(sid), text(summary), version_ranges(vs, order), text(why)]
+                                              for (sid, summary, why), vs in weights.items()])]
+
+
+def _assumed_items(rulesets: Sequence[Ruleset]) -> list[str]:
+    """The catalogue items that are assumed, each once with its versions."""
+    order = [r.version for r in rulesets]
+    assumed_items: dict[tuple[str, str, str, str], list[str]] = {}
+    for r in rulesets:
+        for cname, cat in r.document.catalogues.items():
+            for iid, item in cat.items.items():
+                if item.assumed is not None:
+                    assumed_items.setdefault((cname, iid, item.title, item.assumed), []).append(r.version)
+    if not assumed_items:
+        return []
+    return ["## Assumed catalogue items", "", *table(["catalogue", "item", "versions", "why assumed"],
+                                                     [[code(c), code(i) + small(text(t)), version_ranges(vs, order),
+                                                       text(why)] for (c, i, t, why), vs in assumed_items.items()])]
+
+
 def provenance_page(rulesets: Sequence[Ruleset]) -> str:
     """Every assumed value of a methodology across its versions (and, after them, the sourced ones)."""
     m = rulesets[0].methodology
     here = provenance_path(m)
-    order = [r.version for r in rulesets]
 
     def link(version: str) -> str:
         return f"[{version}]({_relative(page_path(m, version), here)})"
@@ -601,60 +750,11 @@ def provenance_page(rulesets: Sequence[Ruleset]) -> str:
              "Every parameter states its provenance: **sourced** with a citation, or **assumed** with the reason "
              "(no public source gives the value). This page collects them across all versions; a value that "
              "stayed the same in several versions is listed once, with the versions that carry it.", ""]
-    rows = []
-    for r in rulesets:
-        ps = r.document.parameters.values()
-        items = [i for cat in r.document.catalogues.values() for i in cat.items.values()]
-        rows.append([link(r.version), str(sum(p.source is not None for p in ps)),
-                     str(sum(p.assumed is not None for p in ps)), str(sum(i.assumed is not None for i in items)),
-                     ", ".join(code(s) for s, score in r.document.scores.items() if score.assumed) or "—"])
-    lines += table(["version", "sourced parameters", "assumed parameters", "assumed catalogue items",
-                    "scores with assumed weights"], rows)
-
-    def collect(kind: str) -> dict[tuple[str, str, str, str, str], list[str]]:
-        found: dict[tuple[str, str, str, str, str], list[str]] = {}
-        for r in rulesets:
-            for name, p in r.document.parameters.items():
-                why = p.assumed if kind == "assumed" else p.source
-                if why is not None:
-                    key = (name, show(p.value), p.unit or "", p.title or "", why)
-                    found.setdefault(key, []).append(r.version)
-        return found
-
-    for kind, heading in (("assumed", "Assumed parameters"), ("sourced", "Sourced parameters")):
-        found = collect(kind)
-        lines += [f"## {heading}", "", f"{len({k[0] for k in found})} parameters.", ""]
-        rows = [[f"[{code(name)}]({_relative(page_path(m, versions[-1]), here)}#{anchor('parameter', name)})"
-                 + small(text(title)), f"**{text(value)}**", text(unit),
-                 version_ranges(versions, order), text(why)]
-                for (name, value, unit, title, why), versions in sorted(found.items(), key=lambda kv: (
-                    order.index(kv[1][0]), kv[0][0]))]
-        lines += table(["parameter", "value", "unit", "versions", "why assumed" if kind == "assumed" else "citation"],
-                       rows)
-        if kind == "assumed":
-            weights: dict[tuple[str, str, str], list[str]] = {}
-            for r in rulesets:
-                for sid, s in r.document.scores.items():
-                    if s.assumed is not None:
-                        summary = ", ".join(f"{n} x {show(w)}" for w, n in sorted(
-                            _count(s.weights.values()).items(), key=lambda kv: -kv[0]))
-                        weights.setdefault((sid, summary, s.assumed), []).append(r.version)
-            if weights:
-                lines += ["## Assumed weights", ""]
-                lines += table(["score", "weights (criteria x weight)", "versions", "why assumed"],
-                               [[code(sid), text(summary), version_ranges(vs, order), text(why)]
-                                for (sid, summary, why), vs in weights.items()])
-            assumed_items: dict[tuple[str, str, str, str], list[str]] = {}
-            for r in rulesets:
-                for cname, cat in r.document.catalogues.items():
-                    for iid, item in cat.items.items():
-                        if item.assumed is not None:
-                            assumed_items.setdefault((cname, iid, item.title, item.assumed), []).append(r.version)
-            if assumed_items:
-                lines += ["## Assumed catalogue items", ""]
-                lines += table(["catalogue", "item", "versions", "why assumed"],
-                               [[code(c), code(i) + small(text(t)), version_ranges(vs, order), text(why)]
-                                for (c, i, t, why), vs in assumed_items.items()])
+    lines += _provenance_counts(rulesets, link)
+    lines += _parameters_by_provenance(rulesets, "assumed", "Assumed parameters", here)
+    lines += _assumed_weights(rulesets)
+    lines += _assumed_items(rulesets)
+    lines += _parameters_by_provenance(rulesets, "sourced", "Sourced parameters", here)
     return "\n".join(lines)
 
 
@@ -709,35 +809,46 @@ def methodologies_index(methodologies: Mapping[str, Sequence[Ruleset]]) -> str:
 # -- the whole generated set ----------------------------------------------------------------
 
 
-def site_pages(methodologies: Mapping[str, Sequence[Ruleset]],
-               sources: Mapping[tuple[str, str], str] | None = None) -> dict[str, str]:
-    """Every generated methodology page: docs path -> Markdown.
-
-    ``methodologies`` maps a methodology id to its versions in semver order; ``sources`` maps
-    (methodology, version) to the text of the version's file.
-    """
-    pages = {f"{ROOT}/index.md": methodologies_index(methodologies)}
-    for m, rulesets in methodologies.items():
-        pages[f"{ROOT}/{m}/index.md"] = methodology_page(rulesets)
-        pages[provenance_path(m)] = provenance_page(rulesets)
-        for i, r in enumerate(rulesets):
-            previous = rulesets[i - 1] if i else None
-            following = rulesets[i + 1] if i + 1 < len(rulesets) else None
-            pages[page_path(m, r.version)] = version_page(
-                r, previous=previous, following=following, source=(sources or {}).get((m, r.version)))
-            if previous is not None:
-                pages[changes_path(m, previous.version, r.version)] = changes_page(semantic_diff(previous, r))
+def _methodology_pages(m: str, rulesets: Sequence[Ruleset], sources: Mapping[tuple[str, str], str]) -> dict[str, str]:
+    """The pages of one methodology: its index, provenance, each version and each change."""
+    pages = {f"{ROOT}/{m}/index.md": methodology_page(rulesets), provenance_path(m): provenance_page(rulesets)}
+    for i, r in enumerate(rulesets):
+        previous = rulesets[i - 1] if i else None
+        following = rulesets[i + 1] if i + 1 < len(rulesets) else None
+        pages[page_path(m, r.version)] = version_page(
+            r, previous=previous, following=following, source=sources.get((m, r.version)))
+        if previous is not None:
+            pages[changes_path(m, previous.version, r.version)] = changes_page(semantic_diff(previous, r))
     return pages
 
 
-def site_nav(methodologies: Mapping[str, Sequence[Ruleset]]) -> list[Any]:
-    """The navigation of the generated pages, in mkdocs' ``nav`` form."""
+def site_pages(methodologies: Mapping[str, Sequence[Ruleset]],
+               sources: Mapping[tuple[str, str], str] | None = None, *,
+               specs: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Every generated methodology page: docs path -> Markdown.
+
+    ``methodologies`` maps a methodology id to its versions in semver order; ``sources`` maps
+    (methodology, version) to the text of the version's file; ``specs`` maps a methodology id
+    to the docs path of its written specification (`spec_path`), whose sections the citations
+    "spec section N" of its pages then link to.
+    """
+    pages = {f"{ROOT}/index.md": methodologies_index(methodologies)}
+    for m, rulesets in methodologies.items():
+        spec = (specs or {}).get(m)
+        for path, markdown in _methodology_pages(m, rulesets, sources or {}).items():
+            pages[path] = markdown if spec is None else citation_links(markdown, _relative(spec, path))
+    return pages
+
+
+def site_nav(methodologies: Mapping[str, Sequence[Ruleset]], specs: Mapping[str, str] | None = None) -> list[Any]:
+    """The navigation of the generated pages, in mkdocs' ``nav`` form (with each written specification of ``specs``)."""
     nav: list[Any] = [f"{ROOT}/index.md"]
     for m, rulesets in methodologies.items():
         versions = [{r.version: page_path(m, r.version)} for r in rulesets]
         changes = [{f"{a.version} → {b.version}": changes_path(m, a.version, b.version)}
                    for a, b in itertools.pairwise(rulesets)]
-        nav.append({m: [f"{ROOT}/{m}/index.md", {"Versions": versions}, {"Changes": changes},
+        spec = [{"Specification": (specs or {})[m]}] if m in (specs or {}) else []
+        nav.append({m: [f"{ROOT}/{m}/index.md", *spec, {"Versions": versions}, {"Changes": changes},
                         {"Provenance": provenance_path(m)}]})
     return nav
 
@@ -845,21 +956,27 @@ def cli_page(app: Any, *, program: str = "ecei-rules", intro: str | None = None)
     lines += table(["command", "what it does"], [
         [f"[{code(n)}](#{n})", text(c.get_short_help_str(120))] for n, c in commands])
     for name, command in commands:
-        sub = command.context_class(command, info_name=name, parent=ctx)
-        params = command.get_params(sub)
-        args = [p for p in params if getattr(p, "param_type_name", "") == "argument"]
-        usage = " ".join([program, name, "[OPTIONS]", *(
-            (p.name.upper() + ("..." if p.nargs == -1 else "")) if p.required
-            else f"[{p.name.upper()}{'...' if p.nargs == -1 else ''}]" for p in args)])
-        lines += [f"## {name} {{#{name}}}", "", text(command.help or ""), "", "```", usage, "```", ""]
-        rows = [_param_row(p, sub) for p in params]
-        arguments = [r for k, r in rows if k == "argument"]
-        options = [r for k, r in rows if k != "argument"]
-        if arguments:
-            lines += table(["argument", "meaning", "required", "default"], arguments)
-        if options:
-            lines += table(["option", "meaning", "required", "default"], options)
+        lines += _command_section(program, name, command, ctx)
     return "\n".join(lines)
+
+
+def _command_section(program: str, name: str, command: Any, ctx: Any) -> list[str]:
+    """One command of the reference: its help, usage, arguments and options."""
+    sub = command.context_class(command, info_name=name, parent=ctx)
+    params = command.get_params(sub)
+    args = [p for p in params if getattr(p, "param_type_name", "") == "argument"]
+    usage = " ".join([program, name, "[OPTIONS]", *(
+        (p.name.upper() + ("..." if p.nargs == -1 else "")) if p.required
+        else f"[{p.name.upper()}{'...' if p.nargs == -1 else ''}]" for p in args)])
+    lines = [f"## {name} {{#{name}}}", "", text(command.help or ""), "", "```", usage, "```", ""]
+    rows = [_param_row(p, sub) for p in params]
+    arguments = [r for k, r in rows if k == "argument"]
+    options = [r for k, r in rows if k != "argument"]
+    if arguments:
+        lines += table(["argument", "meaning", "required", "default"], arguments)
+    if options:
+        lines += table(["option", "meaning", "required", "default"], options)
+    return lines
 
 
 def _commands(group: Any, ctx: Any) -> list[tuple[str, Any]]:
