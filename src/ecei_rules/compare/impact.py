@@ -91,7 +91,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ecei_rules.batch import RawLine
-from ecei_rules.compare.bump import _changed_criteria
+from ecei_rules.compare.bump import changed_criteria
 from ecei_rules.compare.diff import Diff, semantic_diff
 from ecei_rules.core.canonical import to_json
 from ecei_rules.core.workers import worker_count
@@ -130,7 +130,7 @@ def attributable(diff: Diff) -> dict[str, frozenset[str]]:
             reads = set(rule.valid_until.params) | (set(rule.when.params) if rule.when is not None else set())
             if reads & params:
                 validity.add(rule.spec.id)
-    return {"criteria": frozenset(_changed_criteria(diff)), "groups": frozenset(diff.changed_ids("groups")),
+    return {"criteria": frozenset(changed_criteria(diff)), "groups": frozenset(diff.changed_ids("groups")),
             "scores": frozenset(scores), "tiers": frozenset(diff.changed_ids("tiers")),
             "validity": frozenset(validity)}
 
