@@ -12,8 +12,10 @@ from __future__ import annotations
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -78,6 +80,8 @@ def ordered_map(work: Callable[[list[T]], list[R]], items: Iterable[T], *, worke
     make shorter chunks). ``initializer(*initargs)`` runs once in each worker; ``work`` must be a
     module-level function (it is pickled by name) that returns one result per item of its chunk.
     """
+    from concurrent.futures import ProcessPoolExecutor  # only a batch over several cores starts processes
+
     pending: deque[Future[list[R]]] = deque()
     with ProcessPoolExecutor(max_workers=workers, initializer=initializer, initargs=initargs) as pool:
         chunk: list[T] = []
