@@ -9,9 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -19,7 +17,7 @@ from typing import Any, TextIO
 
 from ecei_rules.core.files import FileReadError, open_stream, read_limited
 from ecei_rules.core.pointers import json_path
-from ecei_rules.core.workers import worker_count
+from ecei_rules.core.workers import ordered_map, worker_count
 from ecei_rules.engine.decision import Decision, Resolution
 from ecei_rules.engine.evaluate import decision_text, evaluate
 from ecei_rules.errors import AssessmentError, Diagnostic, EceiRulesError, ResolutionError, RulesetError
@@ -408,20 +406,10 @@ def decide_lines(items: Iterable[Item], spec: ResolverSpec, *, jobs: int | None 
     if workers == 1 or len(head) < 2 * chunk_size:  # a small batch: starting workers would cost more
         yield from decide_texts(itertools.chain(head, stream), resolve or spec.build())
         return
-    pending: deque[Future[list[tuple[str, bool]]]] = deque()
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(spec,)) as pool:
-        chunk: list[Item] = []
-        size = 0  # the chunk's text, in characters: long lines make shorter chunks
-        for item in itertools.chain(head, stream):
-            chunk.append(item)
-            if item.data.__class__ is RawLine:
-                size += len(item.data.text)
-            if len(chunk) >= chunk_size or size > CHUNK_CHARS:
-                pending.append(pool.submit(_decide_chunk, chunk))
-                chunk, size = [], 0
-                while len(pending) > 3 * workers:
-                    yield from pending.popleft().result()
-        if chunk:
-            pending.append(pool.submit(_decide_chunk, chunk))
-        while pending:
-            yield from pending.popleft().result()
+    yield from ordered_map(_decide_chunk, itertools.chain(head, stream), workers=workers, chunk_size=chunk_size,
+                           initializer=_init_worker, initargs=(spec,), size=_text_size, max_size=CHUNK_CHARS)
+
+
+def _text_size(item: Item) -> int:
+    """The characters of an item's line, for sizing chunks (0 for an item already parsed)."""
+    return len(item.data.text) if item.data.__class__ is RawLine else 0

@@ -26,9 +26,10 @@ from typing import Any
 from hypothesis import Phase, settings
 
 from ecei_rules import AssessmentError, Decision, evaluate
-from ecei_rules.compare.bump import BumpReport, bump_check
+from ecei_rules.compare.bump import BumpReport
 from ecei_rules.ruleset.inputs import project
 from ecei_rules.ruleset.load import Ruleset
+from ecei_rules.testing.counterexample import bump_check
 
 M = "ecei-labels"
 REPO = Path(__file__).resolve().parents[2]

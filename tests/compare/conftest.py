@@ -12,7 +12,7 @@ from ecei_rules.registry import Registry
 @pytest.fixture
 def memo_bumps(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make lint (and the lint command) use the memoised bump check."""
-    import ecei_rules.compare.lint as lint_module
+    import ecei_rules.testing.lint as lint_module
 
     monkeypatch.setattr(lint_module, "bump_check", cached_bump_check)
 

@@ -31,9 +31,10 @@ from compare_helpers import (
 )
 
 from ecei_rules import evaluate
-from ecei_rules.compare.bump import BumpReport, bump_check, declared_bump, find_counterexample
+from ecei_rules.compare.bump import BumpReport, declared_bump
 from ecei_rules.registry import Registry
 from ecei_rules.ruleset.inputs import project
+from ecei_rules.testing.counterexample import bump_check, find_counterexample
 
 SPEC_BUMP = {v: bump for v, _, bump in SPEC_VERSIONS}
 

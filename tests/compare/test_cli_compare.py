@@ -147,7 +147,7 @@ def test_bump_check_text_prints_counterexample_and_both_decisions(runner: CliRun
 def test_bump_check_json_counterexample_re_evaluates(runner: CliRunner, gold_edit_root: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """bump-check --format json gives required major, ok false and a counterexample that really differs."""
-    import ecei_rules.compare.bump as bump_module
+    import ecei_rules.testing.counterexample as bump_module
 
     monkeypatch.setattr(bump_module, "bump_check", cached_bump_check)
     result = run(runner, "bump-check", f"{M}@3.0.1", f"{M}@3.0.2", "--rulesets", str(gold_edit_root),
@@ -167,7 +167,7 @@ def test_bump_check_json_counterexample_re_evaluates(runner: CliRunner, gold_edi
 def test_bump_check_of_the_shipped_patch_passes(runner: CliRunner, monkeypatch: pytest.MonkeyPatch,
                                                 shipped_bumps: dict) -> None:
     """bump-check 3.0.0 -> 3.0.1 exits 0: declared patch, required patch (spec section 1: no decision changes)."""
-    import ecei_rules.compare.bump as bump_module
+    import ecei_rules.testing.counterexample as bump_module
 
     monkeypatch.setattr(bump_module, "bump_check", cached_bump_check)
     result = run(runner, "bump-check", f"{M}@3.0.0", f"{M}@3.0.1", "--rulesets", str(SHIPPED),

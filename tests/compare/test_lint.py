@@ -24,8 +24,8 @@ from compare_helpers import (
     write_version,
 )
 
-from ecei_rules.compare.lint import LintReport, lint
 from ecei_rules.registry import Registry
+from ecei_rules.testing.lint import LintReport, lint
 
 SPEC_BUMP = {v: bump for v, _, bump in SPEC_VERSIONS}
 
@@ -43,7 +43,7 @@ def by_code(report: LintReport) -> dict[str, list[str]]:
 @pytest.fixture(scope="module")
 def shipped_lint(shipped: Registry, shipped_bumps: dict) -> LintReport:
     """lint of the shipped rulesets (default notice of 30 days)."""
-    import ecei_rules.compare.lint as lint_module
+    import ecei_rules.testing.lint as lint_module
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(lint_module, "bump_check", cached_bump_check)
@@ -79,7 +79,7 @@ def in_place(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def in_place_lint(in_place: Path, shipped_bumps: dict) -> LintReport:
     """lint of the in-place edit."""
-    import ecei_rules.compare.lint as lint_module
+    import ecei_rules.testing.lint as lint_module
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(lint_module, "bump_check", cached_bump_check)

@@ -8,6 +8,7 @@ accounting), never with a clock.
 
 from __future__ import annotations
 
+import concurrent.futures
 import gc
 import json
 import tracemalloc
@@ -243,7 +244,7 @@ def test_cli_never_starts_more_workers_than_cores(tmp_path: Path, monkeypatch: p
     """``--jobs 64`` on two usable cores starts a pool of two, and says so on stderr."""
     monkeypatch.setattr(_workers, "usable_cores", lambda: 2)
     monkeypatch.setattr(_workers, "available_memory", lambda: None)
-    started = _spy_pool(monkeypatch, batch_module)
+    started = _spy_pool(monkeypatch, concurrent.futures)
     result = CliRunner().invoke(app, ["evaluate", str(_batch(tmp_path)), "--format", "json", "--jobs", "64"])
     assert result.exit_code == 0, result.output
     assert started == [2]
@@ -255,7 +256,7 @@ def test_cli_workers_capped_by_memory(tmp_path: Path, monkeypatch: pytest.Monkey
     """With memory for one worker only, a batch is decided in this process, whatever --jobs says."""
     monkeypatch.setattr(_workers, "usable_cores", lambda: 8)
     monkeypatch.setattr(_workers, "available_memory", lambda: _workers.WORKER_BYTES + 1)
-    started = _spy_pool(monkeypatch, batch_module)
+    started = _spy_pool(monkeypatch, concurrent.futures)
     result = CliRunner().invoke(app, ["evaluate", str(_batch(tmp_path)), "--format", "json", "--jobs", "8"])
     assert result.exit_code == 0, result.output
     assert started == []
@@ -265,18 +266,16 @@ def test_cli_workers_capped_by_memory(tmp_path: Path, monkeypatch: pytest.Monkey
 def test_library_batches_are_capped_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_workers, "usable_cores", lambda: 2)
     monkeypatch.setattr(_workers, "available_memory", lambda: None)
-    started = _spy_pool(monkeypatch, batch_module)
+    started = _spy_pool(monkeypatch, concurrent.futures)
     lines = list(decide_lines(read_assessments(_batch(tmp_path), raw=True), ResolverSpec(), jobs=64))
     assert started == [2]
     assert len(lines) == 450
 
 
 def test_impact_workers_are_capped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from ecei_rules.compare import impact as impact_module
-
     monkeypatch.setattr(_workers, "usable_cores", lambda: 2)
     monkeypatch.setattr(_workers, "available_memory", lambda: None)
-    started = _spy_pool(monkeypatch, impact_module)
+    started = _spy_pool(monkeypatch, concurrent.futures)
     result = CliRunner().invoke(app, ["impact", "--from", "2.0.0", "--to", "3.0.1", str(_batch(tmp_path, 600)),
                                       "--format", "json", "--jobs", "64"])
     assert result.exit_code in (0, 1), result.output

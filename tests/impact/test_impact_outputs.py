@@ -17,6 +17,7 @@ from ecei_rules.cli.app import app
 from ecei_rules.compare.impact import ImpactReport, count_lines, impact, impact_refs
 from ecei_rules.core.canonical import to_json
 from ecei_rules.registry import Registry
+from ecei_rules.render.impact import impact_markdown, impact_renderable, transition_chart
 from ecei_rules.testing.synth import synthesize
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -96,20 +97,20 @@ def test_json_markdown_rich(serial: ImpactReport) -> None:
     assert items
     assert all(i.startswith("criteria:") for i in items)
     assert serial.to_json(limit=3)["transitions_shown"] == min(3, len(serial.transitions))
-    md = serial.to_markdown(limit=5)
+    md = impact_markdown(serial, limit=5)
     row = serial.matrix["gold"]
     assert f"| gold | {row['none']} | {row['bronze']} | {row['silver']} | **{row['gold']}** |" in md
     assert "## Attribution" in md
     assert "| `criteria:" in md
     console = Console(record=True, width=200)
-    console.print(serial.renderable(limit=5))
+    console.print(impact_renderable(serial, limit=5))
     text = console.export_text()
     assert "Transitions (rows 2.0.0, columns 3.0.0)" in text
     assert "SYN-" in text
 
 
 def test_svg_chart(serial: ImpactReport) -> None:
-    root = ET.fromstring(serial.to_svg())
+    root = ET.fromstring(transition_chart(serial))
     assert root.tag == f"{SVG}svg"
     texts = [t.text or "" for t in root.iter(f"{SVG}text")]
     # one cell per (old, new) pair, each showing its count

@@ -415,8 +415,8 @@ def bump_check_command(
 ) -> None:
     """Check that NEW's declared semver bump over OLD matches what its changes do to decisions. Exit 1 if too small."""
 
-    from ecei_rules.compare.bump import bump_check
     from ecei_rules.render.console import print_bump
+    from ecei_rules.testing.counterexample import bump_check
 
     a, b = _two(old, new, rulesets)
     report = bump_check(a, b, max_examples=examples)
@@ -436,7 +436,7 @@ def lint_command(
     format: FormatOption = Format.text,
 ) -> None:
     """Check a rulesets directory: files, lineage, published locks, notice, and every bump. Exit 1 on errors."""
-    from ecei_rules.compare.lint import lint
+    from ecei_rules.testing.lint import lint
 
     report = lint(_registry(rulesets), notice_days=notice_days, examples=examples)
     if format is Format.json:

@@ -169,6 +169,7 @@ def impact_command(
     """What moving a population from one version to another does: who gains or loses which label, and which
     changed criterion causes it. Exit 1 when some assessment could not be evaluated."""
     from ecei_rules.compare.impact import count_lines, impact
+    from ecei_rules.render.impact import impact_markdown, impact_renderable, transition_chart
 
     if not population.exists():
         raise _fail(f"no such file: {show_path(population)}")
@@ -190,18 +191,18 @@ def impact_command(
     finally:
         done()
     if chart is not None:
-        _write_chart(report.to_svg(), chart)
+        _write_chart(transition_chart(report), chart)
     handle: TextIO = out.open("w", encoding="utf-8", newline="\n") if out is not None else sys.stdout
     try:
         if format is ImpactFormat.json:
             handle.write(json.dumps(report.to_json(limit=limit), indent=2, ensure_ascii=False) + "\n")
         elif format is ImpactFormat.markdown:
-            markdown = report.to_markdown(limit=50 if limit is None else limit)
+            markdown = impact_markdown(report, limit=50 if limit is None else limit)
             handle.write(clean(markdown, newlines=True) if out is None else markdown)
         else:
             console = SafeConsole(file=handle, soft_wrap=False,
                               width=160 if out is not None or not handle.isatty() else None)
-            console.print(report.renderable(limit=20 if limit is None else limit))
+            console.print(impact_renderable(report, limit=20 if limit is None else limit))
     finally:
         if out is not None:
             handle.close()

@@ -192,45 +192,65 @@ def semantic_diff(old: Ruleset, new: Ruleset) -> Diff:
     """Compare two versions section by section."""
     diff = Diff(old, new)
     od, nd = old.document, new.document
+    _diff_metadata(diff, od, nd)
+    old_inputs: dict[str, dict[str, Any]] = {}
+    new_inputs: dict[str, dict[str, Any]] = {}
+    _input_leaves(old.plan.inputs, "", old_inputs)
+    _input_leaves(new.plan.inputs, "", new_inputs)
+    _compare_items(diff, "inputs", old_inputs, new_inputs, explanatory=frozenset({"description"}), schema=True)
+    _diff_catalogues(diff, od, nd)
+    _compare_items(diff, "parameters", {k: _dump(v) for k, v in od.parameters.items()},
+                   {k: _dump(v) for k, v in nd.parameters.items()},
+                   explanatory=frozenset({"title", "source", "assumed"}))
+    _compare_items(diff, "criteria", _criteria(od), _criteria(nd),
+                   explanatory=frozenset({"title", "clause", "description"}))
+    _compare_items(diff, "groups", {k: _dump(v) for k, v in od.groups.items()},
+                   {k: _dump(v) for k, v in nd.groups.items()}, explanatory=frozenset({"title", "clause"}))
+    _diff_scores(diff, od, nd)
+    if od.labels != nd.labels:
+        diff.changes.append(Change("labels", "changed", "labels", "order", od.labels, nd.labels, True))
+    _compare_items(diff, "tiers", {k: _dump(v) for k, v in od.tiers.items()},
+                   {k: _dump(v) for k, v in nd.tiers.items()},
+                   explanatory=frozenset({"title", "description"}))
+    if normalize(od.validity.valid_from) != normalize(nd.validity.valid_from):
+        diff.changes.append(Change("validity", "changed", "valid_from", "expression", od.validity.valid_from,
+                                   nd.validity.valid_from, True))
+    _compare_items(diff, "validity", _rules(od), _rules(nd), explanatory=frozenset({"title", "clause"}))
+    return diff
 
-    # metadata: nothing here decides (resolution by date is the registry's business)
-    meta_keys = ("methodology", "title", "description", "status", "effective_from", "announced_on", "supersedes",
-                 "approval")
-    for key in meta_keys:
+
+_META_KEYS = ("methodology", "title", "description", "status", "effective_from", "announced_on", "supersedes",
+              "approval")
+
+
+def _diff_metadata(diff: Diff, od: Any, nd: Any) -> None:
+    """Metadata: nothing here decides (resolution by date is the registry's business), but the methodology."""
+    for key in _META_KEYS:
         a, b = getattr(od, key), getattr(nd, key)
         if a != b:
             diff.changes.append(Change("metadata", "changed", key, key,
                                        _dump(a) if hasattr(a, "model_dump") else a,
                                        _dump(b) if hasattr(b, "model_dump") else b, key == "methodology"))
 
-    old_inputs: dict[str, dict[str, Any]] = {}
-    new_inputs: dict[str, dict[str, Any]] = {}
-    _input_leaves(old.plan.inputs, "", old_inputs)
-    _input_leaves(new.plan.inputs, "", new_inputs)
-    _compare_items(diff, "inputs", old_inputs, new_inputs, explanatory=frozenset({"description"}), schema=True)
 
+def _diff_catalogues(diff: Diff, od: Any, nd: Any) -> None:
+    """Catalogue items: a type already shows in the inputs; a title and provenance explain, and an item
+    added or removed decides nothing by itself."""
     old_items = {f"{c}/{i}": _dump(item) for c, cat in od.catalogues.items() for i, item in cat.items.items()}
     new_items = {f"{c}/{i}": _dump(item) for c, cat in nd.catalogues.items() for i, item in cat.items.items()}
-    # a catalogue item's type already shows in the inputs; its title and provenance explain
     _compare_items(diff, "catalogues", old_items, new_items,
                    explanatory=frozenset({"title", "description", "source", "assumed", "category"}))
     for i, c in enumerate(diff.changes):
         if c.section == "catalogues" and c.kind != "changed":
             diff.changes[i] = Change(c.section, c.kind, c.id, c.attribute, c.old, c.new, False, "none")
 
-    _compare_items(diff, "parameters", {k: _dump(v) for k, v in od.parameters.items()},
-                   {k: _dump(v) for k, v in nd.parameters.items()},
-                   explanatory=frozenset({"title", "source", "assumed"}))
 
-    def criteria(doc: Any) -> dict[str, Any]:
-        return {k: {**_dump(v), "when": normalize(v.when)} for k, v in doc.criteria.items()}
+def _criteria(doc: Any) -> dict[str, Any]:
+    return {k: {**_dump(v), "when": normalize(v.when)} for k, v in doc.criteria.items()}
 
-    _compare_items(diff, "criteria", criteria(od), criteria(nd),
-                   explanatory=frozenset({"title", "clause", "description"}))
-    _compare_items(diff, "groups", {k: _dump(v) for k, v in od.groups.items()},
-                   {k: _dump(v) for k, v in nd.groups.items()}, explanatory=frozenset({"title", "clause"}))
 
-    # scores: the weights one by one
+def _diff_scores(diff: Diff, od: Any, nd: Any) -> None:
+    """Scores: added or removed whole, else the weights one by one, then threshold and explanations."""
     for sid in sorted(set(od.scores) | set(nd.scores)):
         a, b = od.scores.get(sid), nd.scores.get(sid)
         if a is None or b is None:
@@ -246,25 +266,13 @@ def semantic_diff(old: Ruleset, new: Ruleset) -> Diff:
             if va != vb:
                 diff.changes.append(Change("scores", "changed", sid, attr, va, vb, attr == "threshold"))
 
-    if od.labels != nd.labels:
-        diff.changes.append(Change("labels", "changed", "labels", "order", od.labels, nd.labels, True))
-    _compare_items(diff, "tiers", {k: _dump(v) for k, v in od.tiers.items()},
-                   {k: _dump(v) for k, v in nd.tiers.items()},
-                   explanatory=frozenset({"title", "description"}))
 
-    if normalize(od.validity.valid_from) != normalize(nd.validity.valid_from):
-        diff.changes.append(Change("validity", "changed", "valid_from", "expression", od.validity.valid_from,
-                                   nd.validity.valid_from, True))
-
-    def rules(doc: Any) -> dict[str, Any]:
-        out = {}
-        for position, r in enumerate(doc.validity.rules):
-            d = _dump(r)
-            d["when"] = normalize(r.when) if r.when else None
-            d["valid_until"] = normalize(r.valid_until)
-            d["position"] = position
-            out[r.id] = d
-        return out
-
-    _compare_items(diff, "validity", rules(od), rules(nd), explanatory=frozenset({"title", "clause"}))
-    return diff
+def _rules(doc: Any) -> dict[str, Any]:
+    out = {}
+    for position, r in enumerate(doc.validity.rules):
+        d = _dump(r)
+        d["when"] = normalize(r.when) if r.when else None
+        d["valid_until"] = normalize(r.valid_until)
+        d["position"] = position
+        out[r.id] = d
+    return out

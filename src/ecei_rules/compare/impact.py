@@ -68,7 +68,7 @@ Usage::
     report = impact(registry.lookup("ecei-labels@1.2.0"), registry.lookup("ecei-labels@2.0.0"),
                     "population.jsonl", jobs=None)          # None: every core
     report.matrix["bronze"]["none"]; report.attribution()    # counts, items most often named
-    report.to_json(); report.to_markdown(); report.to_svg()  # rich: Console().print(report.renderable())
+    report.to_json()  # renderings (Markdown, rich, SVG chart): ecei_rules.render.impact
 """
 
 from __future__ import annotations
@@ -76,25 +76,18 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from fractions import Fraction
-from html import escape
 from pathlib import Path
 from typing import Any
 
-from rich.console import Group
-from rich.panel import Panel
-from rich.table import Table
-from rich.text import Text
-
 from ecei_rules.batch import RawLine
-from ecei_rules.compare.bump import _changed_criteria
+from ecei_rules.compare.bump import changed_criteria
 from ecei_rules.compare.diff import Diff, semantic_diff
 from ecei_rules.core.canonical import to_json
-from ecei_rules.core.workers import worker_count
+from ecei_rules.core.workers import ordered_map, worker_count
 from ecei_rules.engine.decision import Decision, Resolution, ScoreResult
 from ecei_rules.engine.evaluate import Assessment, evaluate, outline
 from ecei_rules.errors import AssessmentError
@@ -130,7 +123,7 @@ def attributable(diff: Diff) -> dict[str, frozenset[str]]:
             reads = set(rule.valid_until.params) | (set(rule.when.params) if rule.when is not None else set())
             if reads & params:
                 validity.add(rule.spec.id)
-    return {"criteria": frozenset(_changed_criteria(diff)), "groups": frozenset(diff.changed_ids("groups")),
+    return {"criteria": frozenset(changed_criteria(diff)), "groups": frozenset(diff.changed_ids("groups")),
             "scores": frozenset(scores), "tiers": frozenset(diff.changed_ids("tiers")),
             "validity": frozenset(validity)}
 
@@ -342,189 +335,6 @@ class ImpactReport:
             "error_details": [e.to_json() for e in self.errors[:1000]],
             "seconds": round(self.seconds, 3), "jobs": self.jobs,
         }
-
-    def to_markdown(self, *, limit: int = 50) -> str:
-        """The report as Markdown: summary, matrix, attribution, projection, changed organisations."""
-        o, n = self.old.version, self.new.version
-        lines = [f"# Impact of {self.new.methodology} {o} → {n}", "",
-                 f"- population: {self.assessments} assessments, {self.decided} decided under both versions, "
-                 f"{len(self.errors)} in error",
-                 f"- changed: {len(self.transitions)} organisations ({self.count('loss')} lose a label tier, "
-                 f"{self.count('gain')} gain one, {self.count('validity')} keep the label with another validity)"
-                 + (f"; {self.unexplained} unexplained" if self.unexplained else ""), "",
-                 f"## Transitions (rows: {o}, columns: {n})", "",
-                 "| " + f"{o} \\ {n}" + " | " + " | ".join(self.labels) + " | total |",
-                 "|---|" + "---:|" * (len(self.labels) + 1)]
-        for a in self.labels:
-            row = self.matrix[a]
-            cells = [f"**{row[b]}**" if a == b else str(row[b]) for b in self.labels]
-            lines.append(f"| {a} | " + " | ".join(cells) + f" | {sum(row.values())} |")
-        new_totals = self.totals(1)
-        lines += ["| total | " + " | ".join(str(new_totals[b]) for b in self.labels) + f" | {self.decided} |", "",
-                  "## Attribution", "",
-                  "Organisations whose changed decision names each item (one organisation can name several).", "",
-                  "| item | title | in the diff | organisations | losses | gains |", "|---|---|---|---:|---:|---:|"]
-        for key, count, lo, ga in self.attribution():
-            lines.append(f"| `{key}` | {_md(self.titles.get(key, ''))} | {self.diff_kinds.get(key, '')} | {count} "
-                         f"| {lo} | {ga} |")
-        lines += ["", "## Projection", "", "| version | ignored (not declared) | missing (left a tier unknown) |",
-                  "|---|---|---|"]
-        for i, version in enumerate((o, n)):
-            lines.append(f"| {version} | {_counts(self.ignored[i])} | {_counts(self.missing[i])} |")
-        lines += ["", f"## Changed organisations (first {min(limit, len(self.transitions))} of "
-                      f"{len(self.transitions)})", "",
-                  f"| line | organisation | {o} | {n} | valid until ({o} → {n}) | attribution |",
-                  "|---:|---|---|---|---|---|"]
-        for t in self.transitions[:limit]:
-            lines.append(f"| {t.index} | {t.organisation or ''} | {t.old_label} | {t.new_label} | "
-                         f"{_date(t.old_valid_until)} → {_date(t.new_valid_until)} | "
-                         f"{_md(describe_causes(t.causes))} |")
-        if self.errors:
-            lines += ["", f"## Errors ({len(self.errors)})", ""]
-            lines += [f"- line {e.index}" + (f" under {e.version}" if e.version else "")
-                      + f": {e.code} {_md(e.message)}" + (f" at `{e.pointer}`" if e.pointer else "")
-                      for e in self.errors[:50]]
-        return "\n".join(lines) + "\n"
-
-    def to_svg(self, *, top: int = 20) -> str:
-        """A chart for reports: the transition heatmap and the items most often responsible."""
-        return transition_chart(self, top=top)
-
-    def renderable(self, *, limit: int = 20, top: int = 15) -> Group:
-        """The report for a terminal (rich): summary, matrix, attribution, projection, changed organisations."""
-        return impact_renderable(self, limit=limit, top=top)
-
-
-def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def _date(d: dt.date | None) -> str:
-    return d.isoformat() if d is not None else "—"
-
-
-def _counts(counter: Counter[str], top: int = 8) -> str:
-    if not counter:
-        return "—"
-    shown = ", ".join(f"`{k}` ({v})" for k, v in counter.most_common(top))
-    return shown + (f" and {len(counter) - top} more" if len(counter) > top else "")
-
-
-def describe_causes(causes: Iterable[Cause]) -> str:
-    """Causes in one line, grouped by the tiers and the group or score they act through, e.g.
-    ``bronze, silver via eligibility: EC1 absent → not_met; gold via gold_score: 4.7 absent → met, 4.1.1 met
-    (weight 1 → 2)``."""
-    tiers_of: dict[tuple[str, str, str | None], list[str]] = {}
-    first: dict[tuple[str, str, str | None], Cause] = {}
-    for c in causes:
-        key = (c.section, c.id, c.via)
-        tiers_of.setdefault(key, [])
-        if c.tier not in tiers_of[key]:
-            tiers_of[key].append(c.tier)
-        first.setdefault(key, c)
-    groups: dict[tuple[tuple[str, ...], str | None], list[str]] = {}
-    for key, c in first.items():
-        groups.setdefault((tuple(tiers_of[key]), c.via if c.section == "criteria" else None), []).append(_one(c))
-    parts = []
-    for (tiers, via), items in groups.items():
-        head = ", ".join(tiers) + (f" via {via}" if via else "")
-        parts.append(f"{head}: {', '.join(items)}")
-    return "; ".join(parts)
-
-
-def _one(c: Cause) -> str:
-    if c.section == "validity":
-        return f"rule {c.id} ({c.old} → {c.new})"
-    name = c.id if c.section == "criteria" else f"{c.section[:-1]} {c.id}"
-    if c.section != "criteria" and c.via:
-        name += f" (requirement {c.via})"
-    if c.weight is not None and c.old == c.new:
-        return f"{name} {c.old} (weight {c.weight[0]} → {c.weight[1]})"
-    return f"{name} {c.old} → {c.new}"
-
-
-_LABEL_STYLE = {"gold": "bold yellow", "silver": "bold white", "bronze": "bold dark_orange3", "none": "bold red"}
-
-
-def impact_renderable(report: ImpactReport, *, limit: int = 20, top: int = 15) -> Group:
-    """A rich renderable of an impact report."""
-    o, n = report.old.version, report.new.version
-    order = report.order
-    head = Text()
-    head.append(f"{report.new.methodology} {o} → {n}", style="bold")
-    head.append(f"  ({report.old.sha256[:12]} → {report.new.sha256[:12]})\n", style="dim")
-    head.append(f"{report.assessments:,} assessments, {report.decided:,} decided under both versions, "
-                f"{len(report.errors):,} in error; {report.seconds:.1f} s with {report.jobs} job(s)\n")
-    head.append(f"{len(report.transitions):,} decisions change: ")
-    head.append(f"{report.count('loss'):,} lose", style="red")
-    head.append(", ")
-    head.append(f"{report.count('gain'):,} gain", style="green")
-    head.append(f", {report.count('validity'):,} keep the label with another validity")
-    if report.unexplained:
-        head.append(f"; {report.unexplained:,} unexplained", style="bold red")
-    parts: list[Any] = [Panel(head, title="impact", expand=False)]
-
-    matrix = Table(title=f"Transitions (rows {o}, columns {n})", title_justify="left")
-    matrix.add_column(f"{o} \\ {n}", style="bold")
-    for b in report.labels:
-        matrix.add_column(b, justify="right", style=_LABEL_STYLE.get(b, ""))
-    matrix.add_column("total", justify="right")
-    for a in report.labels:
-        row = report.matrix[a]
-        cells: list[Text | str] = []
-        for b in report.labels:
-            value = f"{row[b]:,}"
-            style = "bold" if a == b else ("red" if order[b] < order[a] else "green") if row[b] else "dim"
-            cells.append(Text(value, style=style))
-        matrix.add_row(Text(a, style=_LABEL_STYLE.get(a, "")), *cells, f"{sum(row.values()):,}")
-    totals = report.totals(1)
-    matrix.add_row("total", *[f"{totals[b]:,}" for b in report.labels], f"{report.decided:,}", style="dim")
-    parts.append(matrix)
-
-    attribution = Table(title="Attribution: items named by changed decisions", title_justify="left")
-    for col, justify in (("item", "left"), ("title", "left"), ("in the diff", "left"), ("organisations", "right"),
-                         ("losses", "right"), ("gains", "right")):
-        attribution.add_column(col, justify=justify)  # type: ignore[arg-type]
-    rows = report.attribution()
-    for key, count, lo, ga in rows[:top]:
-        attribution.add_row(key, report.titles.get(key, ""), report.diff_kinds.get(key, ""), f"{count:,}",
-                            f"{lo:,}", f"{ga:,}")
-    if len(rows) > top:
-        attribution.caption = f"and {len(rows) - top} more item(s)"
-    parts.append(attribution if rows else Text("no decision changes", style="green"))
-
-    projection = Table(title="Projection onto each version's inputs", title_justify="left")
-    projection.add_column("version")
-    projection.add_column("ignored (not declared): assessments")
-    projection.add_column("missing (left a tier unknown): assessments")
-    for i, version in enumerate((o, n)):
-        projection.add_row(version, _plain_counts(report.ignored[i]), _plain_counts(report.missing[i]))
-    parts.append(projection)
-
-    if report.transitions and limit > 0:
-        changes = Table(title=f"Changed organisations (first {min(limit, len(report.transitions))} of "
-                              f"{len(report.transitions):,})", title_justify="left")
-        for col in ("line", "organisation", o, n, "valid until", "attribution"):
-            changes.add_column(col, overflow="fold")
-        for t in report.transitions[:limit]:
-            changes.add_row(str(t.index), t.organisation or "", Text(t.old_label, _LABEL_STYLE.get(t.old_label, "")),
-                            Text(t.new_label, _LABEL_STYLE.get(t.new_label, "")),
-                            f"{_date(t.old_valid_until)} → {_date(t.new_valid_until)}", describe_causes(t.causes))
-        parts.append(changes)
-    for e in report.errors[:10]:
-        parts.append(Text(f"line {e.index}" + (f" under {e.version}" if e.version else "") + f": {e.code} "
-                          f"{e.message}" + (f" at {e.pointer}" if e.pointer else ""), style="red"))
-    if len(report.errors) > 10:
-        parts.append(Text(f"... and {len(report.errors) - 10} more error(s)", style="red"))
-    return Group(*parts)
-
-
-def _plain_counts(counter: Counter[str], top: int = 6) -> str:
-    if not counter:
-        return "—"
-    shown = "\n".join(f"{k}: {v:,}" for k, v in counter.most_common(top))
-    return shown + (f"\nand {len(counter) - top} more" if len(counter) > top else "")
-
 
 # -- the attribution of one decision pair ---------------------------------------------------------
 
@@ -775,9 +585,8 @@ def _init_worker(old_path: str, new_path: str, shas: tuple[str, str], changed: d
     _WORKER["job"] = _Job(_load(old_path, shas[0]), _load(new_path, shas[1]), changed, labels)
 
 
-def _run_chunk(chunk: list[tuple[int, Any]]) -> list[_Result]:
-    job = _WORKER["job"]
-    return [job.one(index, data) for index, data in chunk]
+def _run_chunk(chunk: list[tuple[int, Any, ItemError | None]]) -> list[_Result]:
+    return list(_serial(_WORKER["job"], iter(chunk)))
 
 
 # -- the population -------------------------------------------------------------------------------
@@ -875,57 +684,18 @@ def _serial(job: _Job, items: Iterator[tuple[int, Any, ItemError | None]]) -> It
 
 def _parallel(old: Ruleset, new: Ruleset, changed: dict[str, frozenset[str]], labels: tuple[str, ...],
               items: Iterator[tuple[int, Any, ItemError | None]], workers: int, chunk_size: int) -> Iterator[_Result]:
-    """Chunks over a process pool, at most a few chunks per worker in flight, results in input order."""
+    """Chunks over a process pool (:func:`ecei_rules.core.workers.ordered_map`, the batch's), results in
+    input order."""
     assert old.path is not None
     assert new.path is not None
     keys = ((str(old.path), old.sha256), (str(new.path), new.sha256))
     _LOADED.update({keys[0]: old, keys[1]: new})
     try:
-        yield from _pool(keys, changed, labels, items, workers, chunk_size)
+        yield from ordered_map(_run_chunk, items, workers=workers, chunk_size=chunk_size, initializer=_init_worker,
+                               initargs=(keys[0][0], keys[1][0], (keys[0][1], keys[1][1]), changed, labels))
     finally:
         for key in keys:
             _LOADED.pop(key, None)
-
-
-def _pool(keys: tuple[tuple[str, str], tuple[str, str]], changed: dict[str, frozenset[str]],
-          labels: tuple[str, ...], items: Iterator[tuple[int, Any, ItemError | None]], workers: int,
-          chunk_size: int) -> Iterator[_Result]:
-    pending: deque[Future[list[_Result]] | list[_Result]] = deque()
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
-                             initargs=(keys[0][0], keys[1][0], (keys[0][1], keys[1][1]), changed,
-                                       labels)) as pool:
-        chunk: list[tuple[int, Any]] = []
-        bad: list[_Result] = []
-
-        def flush() -> None:
-            nonlocal chunk, bad
-            if chunk:
-                pending.append(pool.submit(_run_chunk, chunk))
-            if bad:
-                pending.append(bad)
-            chunk, bad = [], []
-
-        for index, data, error in items:
-            if error is not None:
-                # keep input order: what was queued before goes first
-                if chunk:
-                    flush()
-                bad.append(_Result(index, errors=(error,)))
-                continue
-            if bad:
-                flush()
-            chunk.append((index, data))
-            if len(chunk) >= chunk_size:
-                flush()
-            while len(pending) > 3 * workers:
-                yield from _take(pending.popleft())
-        flush()
-        while pending:
-            yield from _take(pending.popleft())
-
-
-def _take(entry: Future[list[_Result]] | list[_Result]) -> list[_Result]:
-    return entry if isinstance(entry, list) else entry.result()
 
 
 def _add(report: ImpactReport, result: _Result) -> None:
@@ -976,119 +746,3 @@ def impact_refs(old: str, new: str, population: Path | str | Iterable[Any], *, r
     reg = registry or Registry.shipped()
     return impact(reg.lookup(old, allow_unpublished=True), reg.lookup(new, allow_unpublished=True), population,
                   jobs=jobs, progress=progress)
-
-
-# -- the chart ------------------------------------------------------------------------------------
-
-_SECTION_SHORT = {"criteria": "", "groups": "group ", "scores": "score ", "tiers": "tier ", "validity": "rule "}
-
-
-def transition_chart(report: ImpactReport, *, top: int = 20) -> str:
-    """An SVG: the transition heatmap (rows old, columns new, colour by row share) and the items most
-    often responsible for a changed decision (bars split into losses, gains and validity-only)."""
-    labels = report.labels
-    k = len(labels)
-    cell = 74.0
-    left, head = 118.0, 126.0
-    grid_w = k * cell
-    bars_x = left + grid_w + 150
-    bar_w = 330
-    attribution = report.attribution()[:top]
-    rows = max(len(attribution), 1)
-    bar_h = 24
-    height = max(head + k * cell + 130, head + rows * bar_h + 60)
-    width = bars_x + bar_w + 310
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-           f'viewBox="0 0 {width} {height}" font-family="DejaVu Sans, Arial, Helvetica, sans-serif">',
-           f'<rect width="{width}" height="{height}" fill="#ffffff"/>']
-    title = (f"{report.new.methodology}: impact of {report.old.version} → {report.new.version} on "
-             f"{report.decided:,} organisations")
-    out.append(_text(24, 34, title, size=20, weight="bold"))
-    sub = (f"{len(report.transitions):,} decisions change: {report.count('loss'):,} lose a tier, "
-           f"{report.count('gain'):,} gain one, {report.count('validity'):,} keep the label with another validity")
-    out.append(_text(24, 58, sub, size=13, fill="#444444"))
-    # heatmap
-    out.append(_text(left + grid_w / 2, head - 34, f"new label ({report.new.version})", size=13, anchor="middle",
-                     weight="bold"))
-    out.append(f'<text x="{left - 92}" y="{head + grid_w / 2}" font-size="13" font-weight="bold" '
-               f'text-anchor="middle" transform="rotate(-90 {left - 92} {head + grid_w / 2})">'
-               f'old label ({escape(report.old.version)})</text>')
-    totals = report.totals(0)
-    for j, b in enumerate(labels):
-        out.append(_text(left + j * cell + cell / 2, head - 10, b, size=12, anchor="middle"))
-    for i, a in enumerate(labels):
-        y = head + i * cell
-        out.append(_text(left - 8, y + cell / 2 + 4, a, size=12, anchor="end"))
-        for j, b in enumerate(labels):
-            x = left + j * cell
-            n = report.matrix.get(a, {}).get(b, 0)
-            share = n / totals[a] if totals.get(a) else 0.0
-            colour = _blend(share, i == j, report.order, a, b)
-            stroke = ' stroke="#222222" stroke-width="2"' if i == j else ' stroke="#ffffff" stroke-width="1"'
-            out.append(f'<rect class="cell" data-old="{escape(a)}" data-new="{escape(b)}" data-count="{n}" x="{x}" '
-                       f'y="{y}" width="{cell}" height="{cell}" fill="{colour}"{stroke}/>')
-            ink = "#ffffff" if share > 0.55 else "#111111" if n else "#9a9a9a"
-            out.append(_text(x + cell / 2, y + cell / 2 - 2, f"{n:,}", size=15, anchor="middle", weight="bold",
-                             fill=ink))
-            if n:
-                shown = f"{share:.1%}" if share < 0.01 else f"{share:.0%}"
-                out.append(_text(x + cell / 2, y + cell / 2 + 16, shown, size=11, anchor="middle", fill=ink))
-    legend_y = head + k * cell + 26
-    out.append(_text(left - 92, legend_y, "colour: share of the row (the old label's organisations);", size=11,
-                     fill="#444444"))
-    out.append(_text(left - 92, legend_y + 16, "outlined: unchanged; red: a lower label; green: a higher one",
-                     size=11, fill="#444444"))
-    for s, share in enumerate((0.0, 0.25, 0.5, 0.75, 1.0)):
-        x = left - 92 + s * 44
-        swatch = _blend(share, False, {}, "", "")
-        out.append(f'<rect x="{x}" y="{legend_y + 26}" width="44" height="12" fill="{swatch}" stroke="#cccccc"/>')
-        out.append(_text(x + 22, legend_y + 52, f"{share:.0%}", size=10, anchor="middle", fill="#444444"))
-    # bars
-    out.append(_text(bars_x, head - 40, "items responsible for changed decisions (organisations)", size=13,
-                     weight="bold"))
-    for i, (name, colour) in enumerate((("loss", "#c0392b"), ("gain", "#27ae60"), ("validity only", "#7f8c8d"))):
-        x = bars_x + i * 110
-        out.append(f'<rect x="{x}" y="{head - 28}" width="14" height="14" fill="{colour}"/>')
-        out.append(_text(x + 20, head - 16, name, size=11, fill="#333333"))
-    peak = max((n for _, n, _, _ in attribution), default=1)
-    for r, (key, n, lo, ga) in enumerate(attribution):
-        y = head + r * bar_h
-        section, ident = key.split(":", 1)
-        label = f"{_SECTION_SHORT.get(section, '')}{ident}"
-        out.append(_text(bars_x - 8, y + 16, label, size=12, anchor="end", weight="bold"))
-        x = float(bars_x)
-        for part, colour in ((lo, "#c0392b"), (ga, "#27ae60"), (n - lo - ga, "#7f8c8d")):
-            w = bar_w * part / peak
-            if w > 0:
-                out.append(f'<rect x="{x:.1f}" y="{y + 3}" width="{w:.1f}" height="{bar_h - 6}" fill="{colour}"/>')
-                x += w
-        caption = f"{n:,}  {report.titles.get(key, '')}"
-        out.append(_text(x + 6, y + 16, caption[:62] + ("…" if len(caption) > 62 else ""), size=11,
-                         fill="#333333"))
-    if not attribution:
-        out.append(_text(bars_x, head + 16, "no decision changes", size=12, fill="#444444"))
-    out.append(_text(24, height - 14, f"{report.old.ref} sha256 {report.old.sha256[:12]} · {report.new.ref} sha256 "
-                     f"{report.new.sha256[:12]} · {len(report.errors)} assessment(s) in error", size=10,
-                     fill="#777777"))
-    out.append("</svg>")
-    return "\n".join(out) + "\n"
-
-
-def _text(x: float, y: float, text: str, *, size: int = 12, anchor: str = "start", weight: str = "normal",
-          fill: str = "#111111") -> str:
-    return (f'<text x="{x:g}" y="{y:g}" font-size="{size}" text-anchor="{anchor}" font-weight="{weight}" '
-            f'fill="{fill}">{escape(text)}</text>')
-
-
-def _blend(share: float, diagonal: bool, order: Mapping[str, int], a: str, b: str) -> str:
-    """White to a hue by share: blue on the diagonal (and the legend), red for losses, green for gains."""
-    if diagonal or not order:
-        hue = (31, 84, 153)
-    elif order[b] < order[a]:
-        hue = (192, 57, 43)
-    else:
-        hue = (39, 174, 96)
-    share = max(0.0, min(1.0, share))
-    weight = 0.08 + 0.92 * share if share > 0 else 0.0
-    r, g, bl = (round(255 + (c - 255) * weight) for c in hue)
-    return f"#{r:02x}{g:02x}{bl:02x}"

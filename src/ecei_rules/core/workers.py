@@ -10,6 +10,15 @@ note saying so.
 from __future__ import annotations
 
 import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 #: The resident memory one worker is assumed to need (interpreter, library, compiled versions,
 #: memo tables, chunks in flight), for the cap by available memory.
@@ -59,3 +68,34 @@ def worker_count(requested: int | None, *, cores: int | None = None, memory: int
         reasons.append(f"{(memory or 0) // (1024 * 1024):,} MiB of memory available at about "
                        f"{WORKER_BYTES // (1024 * 1024)} MiB per worker")
     return workers, f"using {workers} worker process(es), not {wanted}: {' and '.join(reasons)}"
+
+
+def ordered_map(work: Callable[[list[T]], list[R]], items: Iterable[T], *, workers: int, chunk_size: int,
+                initializer: Callable[..., None] | None = None, initargs: tuple[Any, ...] = (),
+                size: Callable[[T], int] | None = None, max_size: int | None = None) -> Iterator[R]:
+    """``work`` over the items in chunks, on a pool of ``workers`` processes, the results in input order.
+
+    The input is streamed: at most a few chunks per worker are in flight, each of at most
+    ``chunk_size`` items and, with ``size``, about ``max_size`` of what it measures (so long items
+    make shorter chunks). ``initializer(*initargs)`` runs once in each worker; ``work`` must be a
+    module-level function (it is pickled by name) that returns one result per item of its chunk.
+    """
+    from concurrent.futures import ProcessPoolExecutor  # only a batch over several cores starts processes
+
+    pending: deque[Future[list[R]]] = deque()
+    with ProcessPoolExecutor(max_workers=workers, initializer=initializer, initargs=initargs) as pool:
+        chunk: list[T] = []
+        weight = 0
+        for item in items:
+            chunk.append(item)
+            if size is not None:
+                weight += size(item)
+            if len(chunk) >= chunk_size or (max_size is not None and weight > max_size):
+                pending.append(pool.submit(work, chunk))
+                chunk, weight = [], 0
+                while len(pending) > 3 * workers:
+                    yield from pending.popleft().result()
+        if chunk:
+            pending.append(pool.submit(work, chunk))
+        while pending:
+            yield from pending.popleft().result()

@@ -1,4 +1,9 @@
-"""Testing helpers: run the tests embedded in rulesets (hypothesis strategies come later)."""
+"""The test tools: the tests embedded in rulesets (``embedded``), hypothesis strategies
+(``strategies``), property checks (``properties``), synthetic populations (``synth``), the
+counterexample search of a bump check (``counterexample``) and ``lint``, which runs it.
+
+Only this package imports hypothesis, and only its modules that search; the rest of the library
+reaches them from inside a function, so importing the library never imports hypothesis."""
 
 from ecei_rules.testing.embedded import EmbeddedResult, run_embedded, run_test
 

@@ -489,7 +489,8 @@ def check_threshold_monotonicity(ruleset: Ruleset, config: settings,
 
 def check_bump_honesty(old: Ruleset, new: Ruleset, config: settings) -> Violation | None:
     """For a minor or patch bump, no input valid under the old version is decided differently."""
-    from ecei_rules.compare.bump import declared_bump, find_counterexample
+    from ecei_rules.compare.bump import declared_bump
+    from ecei_rules.testing.counterexample import find_counterexample
 
     if declared_bump(old.version, new.version) in ("major", "none"):
         return None
@@ -505,11 +506,11 @@ def check_bump_honesty(old: Ruleset, new: Ruleset, config: settings) -> Violatio
 def check_attribution(old: Ruleset, new: Ruleset, config: settings, evaluate: Evaluator = core_evaluate,
                       diff_fn: Callable[[Ruleset, Ruleset], Any] | None = None) -> Violation | None:
     """Where two versions decide differently, every criterion whose outcome differs is changed or new."""
-    from ecei_rules.compare.bump import _changed_criteria
+    from ecei_rules.compare.bump import changed_criteria
     from ecei_rules.compare.diff import semantic_diff
     from ecei_rules.ruleset.inputs import project
 
-    changed = _changed_criteria((diff_fn or semantic_diff)(old, new))
+    changed = changed_criteria((diff_fn or semantic_diff)(old, new))
 
     def bad(data: dict[str, Any]) -> str | None:
         projected, _ = project(data, new.plan.inputs)

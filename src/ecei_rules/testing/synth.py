@@ -117,27 +117,47 @@ class _Node:
 
 
 def _merge(fields: list[Field]) -> _Node:
+    """One node for the same input declared by several versions: the tightest bounds, the values and
+    catalogue ids every version allows, and the members and items merged the same way."""
     first = fields[0]
     same = [f for f in fields if f.kind == first.kind]
-    mins = [m for f in same if (m := _dec(f.spec.minimum)) is not None]
-    maxs = [m for f in same if (m := _dec(f.spec.maximum)) is not None]
-    node = _Node(first.kind, any(f.required for f in fields), max(mins) if mins else None,
-                 min(maxs) if maxs else None, pattern=first.spec.pattern)
+    lo, hi = _tightest(same)
+    node = _Node(first.kind, any(f.required for f in fields), lo, hi, pattern=first.spec.pattern)
     if first.kind == "enum":
         allowed = set.intersection(*(set(f.spec.values or ()) for f in same))
         node.values = tuple(v for v in first.spec.values or () if v in allowed)
-    with_ids = [f for f in same if f.catalogue_ids]
-    if with_ids:
-        common = set.intersection(*(set(f.catalogue_ids) for f in with_ids))
-        node.ids = tuple(i for i in with_ids[0].catalogue_ids if i in common)
+    node.ids = _common_ids(same)
     names: dict[str, list[Field]] = {}
     for f in same:
-        for name, sub in (f.fields if f.kind == "object" else f.entries if f.kind == "map" else {}).items():
+        for name, sub in _children(f).items():
             names.setdefault(name, []).append(sub)
     node.members = {name: _merge(subs) for name, subs in names.items()}
     items = [f.items for f in same if f.kind == "list" and f.items is not None]
     node.items = _merge(items) if items else None
     return node
+
+
+def _tightest(fields: list[Field]) -> tuple[Decimal | None, Decimal | None]:
+    """The highest minimum and the lowest maximum the fields declare."""
+    mins = [m for m in (_dec(f.spec.minimum) for f in fields) if m is not None]
+    maxs = [m for m in (_dec(f.spec.maximum) for f in fields) if m is not None]
+    return (max(mins) if mins else None), (min(maxs) if maxs else None)
+
+
+def _common_ids(fields: list[Field]) -> tuple[str, ...]:
+    """The catalogue ids every field with ids allows, in the first one's order."""
+    with_ids = [f for f in fields if f.catalogue_ids]
+    if not with_ids:
+        return ()
+    common = set.intersection(*(set(f.catalogue_ids) for f in with_ids))
+    return tuple(i for i in with_ids[0].catalogue_ids if i in common)
+
+
+def _children(f: Field) -> dict[str, Field]:
+    """The named members of an object or the entries of a map (none for other kinds)."""
+    if f.kind == "object":
+        return dict(f.fields)
+    return dict(f.entries) if f.kind == "map" else {}
 
 
 def _goals(rulesets: Sequence[Ruleset]) -> dict[str, list[Goal]]:
@@ -366,27 +386,18 @@ class _Generator:
 
     def pick(self, lo: Decimal | None, hi: Decimal | None, bounds: tuple[Decimal | None, Decimal | None],
              step: Decimal) -> Decimal:
+        """A value in [lo, hi]: often at a threshold edge of the interval (``bounds``), else drawn near it."""
         rng = self.rng
-        edges = [e for e in bounds if e is not None]
-        anchor = edges[0] if edges else Decimal(0)
         roll = rng.random()
         if roll < 0.4:
             # at the threshold edge of the interval, or one or two steps inside it
-            inside = [bounds[0] + k * step for k in range(3)] if bounds[0] is not None else []
-            inside += [bounds[1] - k * step for k in range(3)] if bounds[1] is not None else []
-            inside = [v for v in inside if (lo is None or v >= lo) and (hi is None or v <= hi)]
+            inside = _near_edges(lo, hi, bounds, step)
             if inside:
                 return rng.choice(inside)
-        share = Decimal("0.3") if roll < 0.85 else Decimal("1.5")
-        spread = max(abs(anchor) * share, 2 * step)
-        low = lo if lo is not None else (hi if hi is not None else anchor) - spread
-        high = hi if hi is not None else (lo if lo is not None else anchor) + spread
-        if lo is not None and hi is not None:
-            # a bounded interval: stay within the spread of its threshold edges
-            if bounds[0] is not None and bounds[1] is None:
-                high = min(hi, lo + spread)
-            elif bounds[1] is not None and bounds[0] is None:
-                low = max(lo, hi - spread)
+        edges = [e for e in bounds if e is not None]
+        anchor = edges[0] if edges else Decimal(0)
+        spread = max(abs(anchor) * (Decimal("0.3") if roll < 0.85 else Decimal("1.5")), 2 * step)
+        low, high = _spread(lo, hi, bounds, anchor, spread)
         return _uniform(rng, low, max(low, high), step)
 
     # -- history and improvement areas -----------------------------------------------------------
@@ -424,26 +435,15 @@ class _Generator:
         scope = [i for i in self.scope if i in ids] or list(ids)
         if not ids:
             return []
-        candidate = False
-        for entry in self.past or []:
-            if entry["label"] == "bronze":
-                months = months_between(dt.date.fromisoformat(entry["awarded_on"]), self.on)
-                candidate = candidate or 12 <= months <= 30
-        if candidate and rng.random() < 0.9:
-            k = rng.choice([2, 3, 3, 4, 4, 5])
-            picked = [rng.choice(scope) if rng.random() < 0.9 else rng.choice(ids) for _ in range(k)]
-            picked = list(dict.fromkeys(picked))
-            if rng.random() < 0.1 and picked:
-                picked.append(picked[0])
-            chance = self.chance("gate")
+        if self.renewal_candidate() and rng.random() < 0.9:
+            picked, chance = self.gate_areas(scope, ids), self.chance("gate")
         else:
             roll = rng.random()
             if roll < 0.5:
                 return []
             if roll < 0.7:
                 return None
-            picked = [rng.choice(ids) for _ in range(rng.randint(1, 3))]
-            chance = 0.7
+            picked, chance = [rng.choice(ids) for _ in range(rng.randint(1, 3))], 0.7
         out: list[dict[str, Any]] = []
         for indicator in picked:
             area: dict[str, Any] = {"indicator": indicator}
@@ -451,6 +451,43 @@ class _Generator:
                 area["validated"] = rng.random() < chance
             out.append(area)
         return out
+
+    def renewal_candidate(self) -> bool:
+        """Whether the history has a Bronze award 12 to 30 months before the assessment (a renewal)."""
+        return any(12 <= months_between(dt.date.fromisoformat(entry["awarded_on"]), self.on) <= 30
+                   for entry in self.past or [] if entry["label"] == "bronze")
+
+    def gate_areas(self, scope: list[str], ids: tuple[str, ...]) -> list[str]:
+        """Two to five improvement areas, mostly in scope, sometimes one repeated."""
+        rng = self.rng
+        k = rng.choice([2, 3, 3, 4, 4, 5])
+        picked = [rng.choice(scope) if rng.random() < 0.9 else rng.choice(ids) for _ in range(k)]
+        picked = list(dict.fromkeys(picked))
+        if rng.random() < 0.1 and picked:
+            picked.append(picked[0])
+        return picked
+
+
+def _near_edges(lo: Decimal | None, hi: Decimal | None, bounds: tuple[Decimal | None, Decimal | None],
+                step: Decimal) -> list[Decimal]:
+    """The threshold edges of an interval and the values one and two steps inside, within [lo, hi]."""
+    inside = [bounds[0] + k * step for k in range(3)] if bounds[0] is not None else []
+    inside += [bounds[1] - k * step for k in range(3)] if bounds[1] is not None else []
+    return [v for v in inside if (lo is None or v >= lo) and (hi is None or v <= hi)]
+
+
+def _spread(lo: Decimal | None, hi: Decimal | None, bounds: tuple[Decimal | None, Decimal | None],
+            anchor: Decimal, spread: Decimal) -> tuple[Decimal, Decimal]:
+    """Where to draw from: [lo, hi], an open side ``spread`` away from the other (or from ``anchor``); a
+    bounded interval with one threshold edge stays within ``spread`` of it."""
+    low = lo if lo is not None else (hi if hi is not None else anchor) - spread
+    high = hi if hi is not None else (lo if lo is not None else anchor) + spread
+    if lo is not None and hi is not None:
+        if bounds[0] is not None and bounds[1] is None:
+            high = min(hi, lo + spread)
+        elif bounds[1] is not None and bounds[0] is None:
+            low = max(lo, hi - spread)
+    return low, high
 
 
 def _grid(value: Decimal, step: Decimal, *, up: bool) -> Decimal:

@@ -2,7 +2,9 @@
 
 For each methodology: every file checks clean; the versions form one lineage; published
 versions still hash to their locked values; notice periods are respected (a warning); and
-every consecutive pair declares at least the semver bump its changes require.
+every consecutive pair declares at least the semver bump its changes require. The bump checks
+search for counterexamples (``ecei_rules.testing.counterexample``), which is why lint sits with the
+test tools, above ``compare``.
 """
 
 from __future__ import annotations
@@ -10,10 +12,11 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
-from ecei_rules.compare.bump import BumpReport, bump_check
+from ecei_rules.compare.bump import BumpReport
 from ecei_rules.errors import Diagnostic
 from ecei_rules.registry import Registry
 from ecei_rules.ruleset.load import check_ruleset
+from ecei_rules.testing.counterexample import bump_check
 
 
 @dataclass
