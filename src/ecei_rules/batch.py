@@ -425,3 +425,73 @@ def decide_lines(items: Iterable[Item], spec: ResolverSpec, *, jobs: int | None 
             pending.append(pool.submit(_decide_chunk, chunk))
         while pending:
             yield from pending.popleft().result()
+
+
+# --- what the command line asks of the library: one reference syntax, resolvers ready to decide ---
+
+
+def split_version(version: str | None, methodology: str | None = None) -> tuple[str, str | None]:
+    """The methodology and the version spec meant by a version as a person writes it: ``3.0.1`` or
+    ``^3`` (of ``methodology``, default :data:`DEFAULT_METHODOLOGY`), or a whole reference
+    ``ecei-labels@3.0.1`` (its methodology, which must then be ``methodology`` when one is given).
+
+    >>> split_version("ecei-labels@3.0.1"), split_version("3.0.1", "ecei-labels")
+    (('ecei-labels', '3.0.1'), ('ecei-labels', '3.0.1'))
+
+    Raises ResolutionError for a reference that is not one, or that names another methodology.
+    """
+    if version is None or "@" not in version:
+        return methodology or DEFAULT_METHODOLOGY, version
+    from ecei_rules.registry import parse_reference
+
+    named, spec = parse_reference(version)
+    if methodology is not None and named != methodology:
+        raise ResolutionError(f"the version '{version}' names the methodology {named}, not {methodology}")
+    return named, spec
+
+
+def named_ruleset(name: str, registry: Registry, methodology: str = DEFAULT_METHODOLOGY) -> Ruleset:
+    """The ruleset a person names: a ruleset file (``.yaml``, or any path that exists), a reference
+    (``ecei-labels@2.0.0``, ``ecei-labels@^2``) or a version of ``methodology`` (``2.0.0``). Drafts and
+    withdrawn versions are allowed (a comparison, not a decision). Raises ResolutionError or RulesetError."""
+    path = Path(name)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        from ecei_rules.ruleset.load import load_ruleset
+
+        return load_ruleset(path)
+    chosen, spec = split_version(name if "@" in name else f"{methodology}@{name}")
+    return registry.lookup(f"{chosen}@{spec or '>=0.0.0'}", allow_unpublished=True)
+
+
+def ready_resolver(spec: ResolverSpec, *, sample: Path | None = None, build: bool = True) -> Resolver:
+    """The resolver ``spec`` describes, with what it will decide under loaded now, so that an unknown
+    methodology or version (ResolutionError) or a broken ruleset (RulesetError) stops the caller once,
+    before the first assessment: the ruleset file; else the pinned version; else, given ``sample`` (a
+    file of one assessment), the version its assessment is decided under (another broken version does
+    not stop it); else, with ``build``, every version of the methodology (a batch); else none is built,
+    and only the methodology is checked."""
+    if spec.ruleset_file is not None:
+        return spec.build()
+    registry = Registry(Path(spec.rulesets)) if spec.rulesets is not None else Registry.shipped()
+    resolve = registry_resolver(registry, spec.methodology, spec.version, allow_unpublished=spec.allow_unpublished)
+    versions = registry.versions(spec.methodology)  # an unknown methodology stops here
+    if spec.version is not None:
+        registry.lookup(f"{spec.methodology}@{spec.version}", allow_unpublished=spec.allow_unpublished)
+    elif sample is not None:
+        _resolve_first(sample, resolve)
+    elif build:
+        for version in versions:
+            registry.get(spec.methodology, version)
+    return resolve
+
+
+def _resolve_first(path: Path, resolve: Resolver) -> None:
+    """Choose (and so load) the version of a file's first assessment, letting a RulesetError out; any
+    other problem (unreadable file, no date, no version in force) is reported where the assessment is
+    decided, as in a batch."""
+    import contextlib
+
+    with contextlib.suppress(AssessmentError, ResolutionError, OSError):
+        item = next(iter(read_assessments(path)), None)
+        if item is not None and item.error is None:
+            resolve(item.data)
