@@ -19,24 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 
-from ecei_rules.cli.common import (
-    EXIT_FINDINGS,
-    AssessmentArgument,
-    Format,
-    FormatOption,
-    MethodologyOption,
-    RulesetFileOption,
-    RulesetsOption,
-    VersionOption,
-    check_input,
-    console,
-    fail,
-    is_batch,
-    print_findings,
-    print_json,
-    read,
-    registry,
-)
+from ecei_rules.cli import common
 from ecei_rules.cli.decide import print_outcome_error, ready, resolver_spec
 from ecei_rules.core.canonical import to_json
 from ecei_rules.registry import Registry
@@ -52,7 +35,7 @@ def require_durable() -> None:
     try:
         runtime()
     except DurableUnavailableError as exc:
-        fail(exc)
+        common.fail(exc)
 
 
 def print_durable_decision(decision: Any, out: Console, differences: dict[str, Any] | None = None) -> None:
@@ -100,27 +83,27 @@ def _num(value: Any) -> str:
 
 
 def evaluate_durable(
-    assessment: AssessmentArgument,
-    ruleset: RulesetFileOption = None,
-    methodology: MethodologyOption = None,
-    version: VersionOption = None,
-    rulesets: RulesetsOption = None,
+    assessment: common.AssessmentArgument,
+    ruleset: common.RulesetFileOption = None,
+    methodology: common.MethodologyOption = None,
+    version: common.VersionOption = None,
+    rulesets: common.RulesetsOption = None,
     check: Annotated[bool, typer.Option("--cross-check", help="Also decide with the core engine and report "
                                         "every disagreement (exit 1 if any).")] = False,
-    format: FormatOption = Format.text,
+    format: common.FormatOption = common.Format.text,
 ) -> None:
     """Decide each assessment with the independent durable-rules engine (needs ecei-rules[durable])."""
     from ecei_rules.backends.durable import decide_many
 
-    check_input(assessment)
+    common.check_input(assessment)
     resolve = ready(resolver_spec(ruleset, rulesets, methodology, version), None)
     require_durable()
-    out = console()
-    batch = is_batch(assessment)
+    out = common.console()
+    batch = common.is_batch(assessment)
     failures = 0
-    for outcome in decide_many(read(assessment), resolve, check=check):
+    for outcome in decide_many(common.read(assessment), resolve, check=check):
         failures += outcome.error is not None or bool(outcome.differences)
-        if format is Format.json:
+        if format is common.Format.json:
             sys.stdout.write(json.dumps(outcome.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n")
         elif outcome.decision is not None:
             if batch:
@@ -129,7 +112,7 @@ def evaluate_durable(
         else:
             print_outcome_error(outcome.error, out, f"line {outcome.index}: " if batch else "")
     sys.stdout.flush()
-    raise typer.Exit(EXIT_FINDINGS if failures else 0)
+    raise typer.Exit(common.EXIT_FINDINGS if failures else 0)
 
 
 def cross_check_report(log: Path, found: Registry) -> AuditReport:
@@ -141,28 +124,28 @@ def cross_check_report(log: Path, found: Registry) -> AuditReport:
 
     require_durable()
     if not log.exists():
-        fail(f"no such log: {log}")
+        common.fail(f"no such log: {log}")
     return cross_check_log(open_rows(log), found)
 
 
 def cross_check(
     log: Annotated[Path, typer.Argument(metavar="LOG", help="A decision log (SQLite) or its JSONL export.")],
-    rulesets: RulesetsOption = None,
-    format: FormatOption = Format.text,
+    rulesets: common.RulesetsOption = None,
+    format: common.FormatOption = common.Format.text,
 ) -> None:
     """Re-decide every logged record with durable-rules under the version it names; exit 1 on any disagreement."""
-    report = cross_check_report(log, registry(rulesets))
-    if format is Format.json:
-        print_json(report.to_json())
-        raise typer.Exit(0 if report.ok else EXIT_FINDINGS)
-    findings = print_findings(report, cut=300)
-    out = console()
+    report = cross_check_report(log, common.registry(rulesets))
+    if format is common.Format.json:
+        common.print_json(report.to_json())
+        raise typer.Exit(0 if report.ok else common.EXIT_FINDINGS)
+    findings = common.print_findings(report, cut=300)
+    out = common.console()
     if report.ok:
         out.print(f"[green]cross-check: durable-rules reaches all {report.records} recorded decision(s)[/green]")
     else:
         out.print(f"[red]cross-check: {report.records} record(s), {len(findings)} finding(s); the first is record "
                   f"{abs(findings[0].seq)}[/red]")
-    raise typer.Exit(0 if report.ok else EXIT_FINDINGS)
+    raise typer.Exit(0 if report.ok else common.EXIT_FINDINGS)
 
 
 #: The commands of this module, by name.

@@ -18,13 +18,13 @@ from ecei_rules.cli.common import (
     EXIT_DISK_FULL,
     EXIT_FINDINGS,
     EXIT_SIGPIPE,
-    STDIN,
     Format,
     FormatOption,
     MethodologyOption,
     RulesetsOption,
     VersionOption,
     broken_pipe,
+    check_input,
     console,
     disk_full,
     err_console,
@@ -39,7 +39,7 @@ from ecei_rules.cli.common import (
 )
 from ecei_rules.cli.decide import ready, resolver_spec
 from ecei_rules.cli.proofs import ProofChecks, attach_key
-from ecei_rules.core.terminal import markup, show_path, text
+from ecei_rules.core.terminal import show_path, text
 from ecei_rules.registry import Registry
 
 if TYPE_CHECKING:
@@ -77,6 +77,8 @@ def record(
     from ecei_rules.audit.log import DecisionLog, LogError
 
     decided_at = _decision_time(at)
+    for path in assessments:  # a missing file or a directory is a usage error: nothing is recorded
+        check_input(path)
     resolve = ready(resolver_spec(None, rulesets, methodology, version), None)
     try:
         store = DecisionLog(log)
@@ -138,11 +140,6 @@ def _append_all(store: DecisionLog, paths: list[Path], resolve: Resolver, decide
 def _append_file(store: DecisionLog, path: Path, resolve: Resolver, decided_at: str, stopped: list[int],
                  counts: list[int]) -> None:
     """Append the decisions of one file (``-``: standard input), counting in ``counts`` [recorded, failed]."""
-    if path != STDIN and (not path.exists() or path.is_dir()):
-        err_console().print(f"[red]error:[/red] {'not a file' if path.exists() else 'no such file'}: "
-                            f"{markup(show_path(path))}")
-        counts[1] += 1
-        return
     out = console()
     for item, outcome in _decided(path, resolve):
         if stopped:  # a signal stops the run between two appends: each append is whole
