@@ -495,3 +495,54 @@ def _resolve_first(path: Path, resolve: Resolver) -> None:
         item = next(iter(read_assessments(path)), None)
         if item is not None and item.error is None:
             resolve(item.data)
+
+
+def read_standard_input(stream: Any, *, raw: bool = False) -> Iterator[Item]:
+    """The assessments of a byte stream such as standard input: JSON Lines (streamed, one assessment a
+    line, as :func:`read_assessments` reads a ``.jsonl`` file), or one JSON document written over several
+    lines (a pretty-printed ``.json`` file), told apart by a first line that is an unfinished JSON value."""
+    head, document = peek_stream(stream)
+    if document:
+        import io
+
+        data = b"".join(head) + stream.read(MAX_DOCUMENT_BYTES + 1)
+        yield from read_assessments(Path("<stdin>.json"), io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
+        return
+    lines: Any = _Replayed(head, stream)  # what read_assessments asks of a stream: readline
+    yield from read_assessments(Path("<stdin>.jsonl"), lines, raw=raw)
+
+
+def peek_stream(stream: Any) -> tuple[list[bytes], bool]:
+    """The lines read from a byte stream up to its first that is not blank, and whether that line begins
+    one JSON document written over several lines (it is an unfinished JSON object or array)."""
+    head: list[bytes] = []
+    while True:
+        line = stream.readline(MAX_LINE_BYTES + 1)
+        if not line:
+            return head, False
+        head.append(line)
+        text = line.decode("utf-8", "replace").strip()
+        if text:
+            break
+    if not text.startswith(("{", "[")):
+        return head, False
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        return head, exc.pos >= len(text)  # the text ran out before the value ended
+    except RecursionError:
+        return head, False
+    return head, False
+
+
+class _Replayed:
+    """A byte stream that gives back the lines already read from it before reading on."""
+
+    def __init__(self, head: list[bytes], stream: Any) -> None:
+        self.head, self.stream = list(head), stream
+
+    def readline(self, limit: int = -1) -> bytes:
+        if self.head:
+            return self.head.pop(0)
+        line: bytes = self.stream.readline(limit)
+        return line

@@ -62,7 +62,7 @@ def _broken_registry(tmp_path: Path) -> Path:
 def test_ready_resolver_stops_at_an_unknown_methodology_or_version_before_any_assessment() -> None:
     with pytest.raises(ResolutionError, match="no methodology 'nope'"):
         ready_resolver(ResolverSpec(methodology="nope"))
-    with pytest.raises(ResolutionError, match="no version 9.9.9"):
+    with pytest.raises(ResolutionError, match=r"no version 9\.9\.9"):
         ready_resolver(ResolverSpec(version="9.9.9"))
 
 

@@ -138,6 +138,23 @@ def test_dash_reads_standard_input_in_every_command_that_reads_assessments(tmp_p
         assert "no such file" not in ran.stdout + ran.stderr
 
 
+def test_dash_reads_one_json_document_written_over_several_lines_as_a_file_holds_it(tmp_path: Path) -> None:
+    """``cat gold-2021.json | ecei-rules evaluate -`` decides what the file decides: a first line that is an
+    unfinished JSON value starts one document; a first line that is bad JSON stays one bad line of a batch,
+    and the lines after it are still decided."""
+    pretty = GOLD.read_text(encoding="utf-8")
+    assert pretty.startswith("{\n")
+    by_stdin = cli(["evaluate", "-", "--format", "json"], input=pretty)
+    by_file = cli(["evaluate", GOLD, "--format", "json"])
+    assert (by_stdin.code, by_stdin.stdout) == (by_file.code, by_file.stdout)
+    recorded = cli(["record", "-", "--log", tmp_path / "log.db"], input=pretty)
+    assert "recorded 1 decision(s)" in recorded.stdout, recorded
+    one = json.dumps(json.loads(pretty))
+    lines = cli(["evaluate", "-", "--format", "json"], input="\n{not json\n" + one + "\n").stdout.splitlines()
+    assert json.loads(lines[0])["error"]["line"] == 2
+    assert json.loads(lines[1])["label"] == "gold"
+
+
 # --- help showed `<bool>`, `<list[Path]>` (plain-language metavars and option help) ------------------------
 
 #: What a Python type or click's notation looks like in help text.

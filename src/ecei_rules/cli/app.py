@@ -21,7 +21,8 @@ Exit codes (the ``EXIT_*`` constants of ``ecei_rules.cli.common``, also named in
 
 A version is written the same way everywhere: ``3.0.1``, a range (``^3``) or a whole reference
 (``ecei-labels@3.0.1``). ``-`` as an assessment file (``evaluate``, ``evaluate-durable``,
-``explain``, ``record``, ``impact``) reads JSON Lines from standard input. A directory given where an
+``explain``, ``record``, ``impact``) reads standard input: JSON Lines, or one JSON document written
+over several lines (a first line that is an unfinished JSON value starts it). A directory given where an
 assessment file is expected is a usage error (exit 2): give its files, or a ``.jsonl`` batch.
 
 Text output for people shows every control, format and bidi character of names, ids, file

@@ -11,12 +11,12 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn, cast
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 
-from ecei_rules.batch import Item, read_assessments
+from ecei_rules.batch import Item, peek_stream, read_assessments, read_standard_input
 from ecei_rules.core.canonical import to_json
 from ecei_rules.core.terminal import SafeConsole, markup, show_path, text
 from ecei_rules.errors import Diagnostic, ResolutionError, RulesetError
@@ -69,8 +69,8 @@ VersionOption = Annotated[str | None, typer.Option(
     "--version", "-v", metavar="VERSION", help="Pin a version: 3.0.1, a range (^3) or a whole reference "
     "(ecei-labels@3.0.1). Default: the version in force on each assessment's assessed_on.")]
 AssessmentArgument = Annotated[Path, typer.Argument(
-    metavar="ASSESSMENTS", help="An assessment (.json, .yaml), a batch (.jsonl), or - for JSON Lines on "
-    "standard input.")]
+    metavar="ASSESSMENTS", help="An assessment (.json, .yaml), a batch (.jsonl), or - for standard input "
+    "(JSON Lines, or one JSON document).")]
 
 
 # --- consoles and errors ------------------------------------------------------------------------
@@ -142,25 +142,28 @@ def check_input(path: Path) -> None:
 
 
 def read(path: Path, *, raw: bool = False) -> Iterator[Item]:
-    """The assessments of a file, or of standard input for ``-`` (read as JSON Lines: one assessment a line)."""
+    """The assessments of a file, or of standard input for ``-`` (JSON Lines, or one JSON document)."""
     if path == STDIN:
-        return read_assessments(Path("<stdin>.jsonl"), cast(Any, sys.stdin.buffer), raw=raw)  # bytes, line by line
+        return read_standard_input(sys.stdin.buffer, raw=raw)  # bytes, line by line
     return read_assessments(path, raw=raw)
 
 
 @contextlib.contextmanager
 def stdin_as_file(path: Path) -> Iterator[Path]:
-    """``path`` itself, or for ``-`` a temporary ``.jsonl`` file holding standard input (copied in blocks,
-    removed afterwards), for a library function that reads a file by name more than once."""
+    """``path`` itself, or for ``-`` a temporary file holding standard input (``.jsonl``, or ``.json`` for
+    one document over several lines; copied in blocks, removed afterwards), for a library function that
+    reads a file by name more than once."""
     if path != STDIN:
         yield path
         return
     import shutil
     import tempfile
 
+    head, document = peek_stream(sys.stdin.buffer)
     with tempfile.TemporaryDirectory(prefix="ecei-rules-") as folder:
-        copy = Path(folder) / "stdin.jsonl"
+        copy = Path(folder) / ("stdin.json" if document else "stdin.jsonl")
         with copy.open("wb") as handle:
+            handle.writelines(head)
             shutil.copyfileobj(sys.stdin.buffer, handle)
         yield copy
 

@@ -67,8 +67,8 @@ def evaluate(
                                              ".jsonl batch with --format json (default: one per core; capped by "
                                              "the cores and the memory).")] = None,
 ) -> None:
-    """Decide the label of each assessment and explain it (JSON Lines with --format json; - reads JSON Lines
-    from standard input). The durable-rules engine decides with 'evaluate-durable'."""
+    """Decide the label of each assessment and explain it (JSON Lines with --format json; - reads standard
+    input). The durable-rules engine decides with 'evaluate-durable'."""
     check_input(assessment)
     spec = resolver_spec(ruleset, rulesets, methodology, version, simulate=simulate)
     resolve = ready(spec, assessment)

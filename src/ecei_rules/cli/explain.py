@@ -49,7 +49,7 @@ class ExplainFormat(StrEnum):
 
 def explain(
     assessment: Annotated[Path | None, typer.Argument(metavar="ASSESSMENTS", help="An assessment (.json, .yaml), "
-                                                      "a batch (.jsonl), or - for JSON Lines on standard input.")]
+                                                      "a batch (.jsonl), or - for standard input.")]
     = None,
     version: VersionOption = None,
     format: Annotated[ExplainFormat, typer.Option("--format", "-f", metavar="text|markdown|json", help="text, "

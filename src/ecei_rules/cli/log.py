@@ -60,7 +60,7 @@ class Engine(StrEnum):
 
 def record(
     assessments: Annotated[list[Path], typer.Argument(metavar="ASSESSMENTS", help="Assessments (.json, .yaml), "
-                                                      "batches (.jsonl), or - for JSON Lines on standard input.")],
+                                                      "batches (.jsonl), or - for standard input.")],
     log: Annotated[Path, typer.Option("--log", "-l", metavar="LOG", help="The decision log (SQLite file; "
                                       "created if absent).")],
     at: Annotated[str | None, typer.Option("--at", metavar="TIME", help="The decision time (ISO 8601; default: "
