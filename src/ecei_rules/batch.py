@@ -413,3 +413,124 @@ def decide_lines(items: Iterable[Item], spec: ResolverSpec, *, jobs: int | None 
 def _text_size(item: Item) -> int:
     """The characters of an item's line, for sizing chunks (0 for an item already parsed)."""
     return len(item.data.text) if item.data.__class__ is RawLine else 0
+
+
+# --- what the command line asks of the library: one reference syntax, resolvers ready to decide ---
+
+
+def split_version(version: str | None, methodology: str | None = None) -> tuple[str, str | None]:
+    """The methodology and the version spec meant by a version as a person writes it: ``3.0.1`` or
+    ``^3`` (of ``methodology``, default :data:`DEFAULT_METHODOLOGY`), or a whole reference
+    ``ecei-labels@3.0.1`` (its methodology, which must then be ``methodology`` when one is given).
+
+    >>> split_version("ecei-labels@3.0.1"), split_version("3.0.1", "ecei-labels")
+    (('ecei-labels', '3.0.1'), ('ecei-labels', '3.0.1'))
+
+    Raises ResolutionError for a reference that is not one, or that names another methodology.
+    """
+    if version is None or "@" not in version:
+        return methodology or DEFAULT_METHODOLOGY, version
+    from ecei_rules.registry import parse_reference
+
+    named, spec = parse_reference(version)
+    if methodology is not None and named != methodology:
+        raise ResolutionError(f"the version '{version}' names the methodology {named}, not {methodology}")
+    return named, spec
+
+
+def named_ruleset(name: str, registry: Registry, methodology: str = DEFAULT_METHODOLOGY) -> Ruleset:
+    """The ruleset a person names: a ruleset file (``.yaml``, or any path that exists), a reference
+    (``ecei-labels@2.0.0``, ``ecei-labels@^2``) or a version of ``methodology`` (``2.0.0``). Drafts and
+    withdrawn versions are allowed (a comparison, not a decision). Raises ResolutionError or RulesetError."""
+    path = Path(name)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        from ecei_rules.ruleset.load import load_ruleset
+
+        return load_ruleset(path)
+    chosen, spec = split_version(name if "@" in name else f"{methodology}@{name}")
+    return registry.lookup(f"{chosen}@{spec or '>=0.0.0'}", allow_unpublished=True)
+
+
+def ready_resolver(spec: ResolverSpec, *, sample: Path | None = None, build: bool = True) -> Resolver:
+    """The resolver ``spec`` describes, with what it will decide under loaded now, so that an unknown
+    methodology or version (ResolutionError) or a broken ruleset (RulesetError) stops the caller once,
+    before the first assessment: the ruleset file; else the pinned version; else, given ``sample`` (a
+    file of one assessment), the version its assessment is decided under (another broken version does
+    not stop it); else, with ``build``, every version of the methodology (a batch); else none is built,
+    and only the methodology is checked."""
+    if spec.ruleset_file is not None:
+        return spec.build()
+    registry = Registry(Path(spec.rulesets)) if spec.rulesets is not None else Registry.shipped()
+    resolve = registry_resolver(registry, spec.methodology, spec.version, allow_unpublished=spec.allow_unpublished)
+    versions = registry.versions(spec.methodology)  # an unknown methodology stops here
+    if spec.version is not None:
+        registry.lookup(f"{spec.methodology}@{spec.version}", allow_unpublished=spec.allow_unpublished)
+    elif sample is not None:
+        _resolve_first(sample, resolve)
+    elif build:
+        for version in versions:
+            registry.get(spec.methodology, version)
+    return resolve
+
+
+def _resolve_first(path: Path, resolve: Resolver) -> None:
+    """Choose (and so load) the version of a file's first assessment, letting a RulesetError out; any
+    other problem (unreadable file, no date, no version in force) is reported where the assessment is
+    decided, as in a batch."""
+    import contextlib
+
+    with contextlib.suppress(AssessmentError, ResolutionError, OSError):
+        item = next(iter(read_assessments(path)), None)
+        if item is not None and item.error is None:
+            resolve(item.data)
+
+
+def read_standard_input(stream: Any, *, raw: bool = False) -> Iterator[Item]:
+    """The assessments of a byte stream such as standard input: JSON Lines (streamed, one assessment a
+    line, as :func:`read_assessments` reads a ``.jsonl`` file), or one JSON document written over several
+    lines (a pretty-printed ``.json`` file), told apart by a first line that is an unfinished JSON value."""
+    head, document = peek_stream(stream)
+    if document:
+        import io
+
+        data = b"".join(head) + stream.read(MAX_DOCUMENT_BYTES + 1)
+        yield from read_assessments(Path("<stdin>.json"), io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
+        return
+    lines: Any = _Replayed(head, stream)  # what read_assessments asks of a stream: readline
+    yield from read_assessments(Path("<stdin>.jsonl"), lines, raw=raw)
+
+
+def peek_stream(stream: Any) -> tuple[list[bytes], bool]:
+    """The lines read from a byte stream up to its first that is not blank, and whether that line begins
+    one JSON document written over several lines (it is an unfinished JSON object or array)."""
+    head: list[bytes] = []
+    while True:
+        line = stream.readline(MAX_LINE_BYTES + 1)
+        if not line:
+            return head, False
+        head.append(line)
+        text = line.decode("utf-8", "replace").strip()
+        if text:
+            break
+    if not text.startswith(("{", "[")):
+        return head, False
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        return head, exc.pos >= len(text)  # the text ran out before the value ended
+    except RecursionError:
+        return head, False
+    return head, False
+
+
+class _Replayed:
+    """A byte stream that gives back the lines already read from it before reading on."""
+
+    def __init__(self, head: list[bytes], stream: Any) -> None:
+        self.head, self.stream = list(head), stream
+
+    def readline(self, limit: int = -1) -> bytes:
+        if self.head:
+            return self.head.pop(0)
+        line: bytes = self.stream.readline(limit)
+        return line

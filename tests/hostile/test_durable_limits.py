@@ -140,8 +140,7 @@ def test_the_cli_prints_the_limit_and_exits_1(tmp_path: Path, untouchable: None)
     assessment = tmp_path / "a.json"
     assessment.write_text('{"assessed_on": "2021-01-01", "x1": 3}', encoding="utf-8")
     runner = CliRunner()
-    for args in (["evaluate-durable", str(assessment), "-r", str(rules)],
-                 ["evaluate", "--engine", "durable", str(assessment), "-r", str(rules)]):
+    for args in (["evaluate-durable", str(assessment), "-r", str(rules)],):
         result = runner.invoke(app, args)
         assert result.exit_code == 1, result.output
         assert "599 outcome nodes" in " ".join(result.output.split())

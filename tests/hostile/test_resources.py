@@ -333,7 +333,7 @@ def test_verify_a_folder_with_no_rulesets_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("hello\n", encoding="utf-8")
     (tmp_path / "m").mkdir()
     (tmp_path / "m" / "draft.yaml").write_text("x: 1\n", encoding="utf-8")
-    result = CliRunner().invoke(app, ["verify", str(tmp_path)])
+    result = CliRunner().invoke(app, ["check-properties", str(tmp_path)])
     assert result.exit_code == 2
     assert f"no rulesets found in {tmp_path}" in result.stderr.replace("\n", "")
     assert "property checks hold" not in result.output

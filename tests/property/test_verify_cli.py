@@ -1,4 +1,4 @@
-"""`ecei-rules verify RULESETS_DIR`: the property checks for authors' own rulesets."""
+"""`ecei-rules check-properties RULESETS_DIR`: the property checks for authors' own rulesets."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def _directory(tmp_path: Path, *, broken: bool) -> Path:
 
 def test_verify_a_sound_rulesets_directory_exits_0(tmp_path: Path) -> None:
     """Every property holds for the every-construct ruleset: six checks, exit 0."""
-    result = CliRunner().invoke(app, ["verify", str(_directory(tmp_path, broken=False)), "--examples", "30",
+    result = CliRunner().invoke(app, ["check-properties", str(_directory(tmp_path, broken=False)), "--examples", "30",
                                       "--format", "json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
@@ -42,7 +42,7 @@ def test_verify_saves_a_counterexample_that_reproduces(tmp_path: Path) -> None:
     """A ruleset that breaks threshold monotonicity exits 1 and saves an assessment showing a label."""
     root = _directory(tmp_path, broken=True)
     out = tmp_path / "counterexamples"
-    result = CliRunner().invoke(app, ["verify", str(root), "--examples", "100", "--out", str(out)])
+    result = CliRunner().invoke(app, ["check-properties", str(root), "--examples", "100", "--out", str(out)])
     assert result.exit_code == 1
     assert "threshold monotonicity" in result.output
     (saved,) = out.glob("*threshold-monotonicity.json")

@@ -1,7 +1,7 @@
 """``ecei-rules explain``: why a decision came out as it did, and what it takes to reach the next label.
 
-Registered on the app when :mod:`ecei_rules.cli.app` is imported. Exit codes as for ``evaluate``:
-0 success; 1 an assessment is invalid; 2 usage errors (unknown version or language, no file).
+Exit codes as for ``evaluate``: 0 success; 1 an assessment is invalid; 2 usage errors (unknown version
+or language, no file) and a version that does not load.
 """
 
 from __future__ import annotations
@@ -11,19 +11,32 @@ import sys
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
-from ecei_rules.batch import Resolver, error_json, fixed_resolver, registry_resolver
-from ecei_rules.cli.app import _check_input, _is_batch, _read, app
+from ecei_rules.batch import Item, Resolver, error_json
+from ecei_rules.cli.common import (
+    EXIT_FINDINGS,
+    EXIT_USAGE,
+    MethodologyOption,
+    RulesetFileOption,
+    RulesetsOption,
+    VersionOption,
+    check_input,
+    err_console,
+    fail,
+    is_batch,
+    read,
+)
+from ecei_rules.cli.decide import ready, resolver_spec
 from ecei_rules.core.terminal import SafeConsole, markup
 from ecei_rules.errors import AssessmentError, ResolutionError, RulesetError
 from ecei_rules.explanation import DEFAULT_MAX_CHANGE_SETS, DEFAULT_NEAR_MARGIN
-from ecei_rules.registry import DEFAULT_METHODOLOGY, Registry
 from ecei_rules.render.console import print_assessment_error, print_diagnostics
-from ecei_rules.ruleset.load import load_ruleset
+
+if TYPE_CHECKING:
+    from ecei_rules.explanation.model import Explanation
 
 
 class ExplainFormat(StrEnum):
@@ -34,105 +47,103 @@ class ExplainFormat(StrEnum):
     json = "json"
 
 
-def _err() -> Console:
-    return SafeConsole(stderr=True)
-
-
-def _usage(message: str) -> typer.Exit:
-    _err().print(f"[red]error:[/red] {markup(message)}", highlight=False)
-    return typer.Exit(2)
-
-
-def _resolver(ruleset: Path | None, rulesets: Path | None, methodology: str, version: str | None) -> Resolver:
-    try:
-        if ruleset is not None:
-            return fixed_resolver(load_ruleset(ruleset))
-        registry = Registry(rulesets) if rulesets is not None else Registry.shipped()
-        if version is not None:
-            registry.get(methodology, version)
-        else:
-            registry.versions(methodology)
-        return registry_resolver(registry, methodology, version)
-    except ResolutionError as exc:
-        raise _usage(str(exc)) from None
-    except RulesetError as exc:
-        print_diagnostics(exc.diagnostics, _err())
-        raise typer.Exit(2) from None
-
-
-@app.command("explain")
-def explain_command(
-    assessment: Annotated[Path | None, typer.Argument(help="An assessment (.json, .yaml) or a batch (.jsonl).")]
+def explain(
+    assessment: Annotated[Path | None, typer.Argument(metavar="ASSESSMENTS", help="An assessment (.json, .yaml), "
+                                                      "a batch (.jsonl), or - for standard input.")]
     = None,
-    version: Annotated[str | None, typer.Option("--version", "-v", help="Pin a version (default: the one in "
-                                                "force on the assessment's assessed_on).")] = None,
-    format: Annotated[ExplainFormat, typer.Option("--format", "-f", help="text, markdown, or json (the "
-                                                  "stable explanation schema; JSON Lines for a batch).")]
-    = ExplainFormat.text,
-    language: Annotated[str, typer.Option("--language", "-l", help="Language of the sentences.")] = "en",
-    methodology: Annotated[str, typer.Option("--methodology", "-m", help="Methodology id.")] = DEFAULT_METHODOLOGY,
-    ruleset: Annotated[Path | None, typer.Option("--ruleset", "-r", help="Explain with this ruleset file.")]
-    = None,
-    rulesets: Annotated[Path | None, typer.Option("--rulesets", help="A rulesets directory (default: the "
-                                                  "rulesets shipped with the package).")] = None,
-    max_sets: Annotated[int, typer.Option("--max-sets", min=1, help="Change sets listed per tier (the count "
-                                          "and the compact form stay exact).")] = DEFAULT_MAX_CHANGE_SETS,
-    near_margin: Annotated[str, typer.Option("--near-margin", help="A value within this share of its "
-                                             "threshold is a near miss.")] = str(DEFAULT_NEAR_MARGIN),
+    version: VersionOption = None,
+    format: Annotated[ExplainFormat, typer.Option("--format", "-f", metavar="text|markdown|json", help="text, "
+                                                  "markdown, or json (the stable explanation schema; JSON Lines "
+                                                  "for a batch).")] = ExplainFormat.text,
+    language: Annotated[str, typer.Option("--language", "-l", metavar="LANG", help="Language of the "
+                                          "sentences.")] = "en",
+    methodology: MethodologyOption = None,
+    ruleset: RulesetFileOption = None,
+    rulesets: RulesetsOption = None,
+    max_sets: Annotated[int, typer.Option("--max-sets", min=1, metavar="N", help="Change sets listed per tier (the "
+                                          "count and the compact form stay exact).")] = DEFAULT_MAX_CHANGE_SETS,
+    near_margin: Annotated[str, typer.Option("--near-margin", metavar="SHARE", help="A value within this share of "
+                                             "its threshold is a near miss.")] = str(DEFAULT_NEAR_MARGIN),
     json_schema: Annotated[bool, typer.Option("--json-schema", help="Print the JSON Schema of the json "
                                               "format and exit.")] = False,
 ) -> None:
     """Explain each decision: clause-cited reasons per tier, near misses, and what it takes to reach higher tiers."""
-    from ecei_rules.explanation import explain, explanation_json_schema, languages, render_markdown, render_text
+    from ecei_rules.explanation import explanation_json_schema
 
     if json_schema:
         print(json.dumps(explanation_json_schema(), indent=2))
         return
     if assessment is None:
-        raise _usage("give an assessment file (or --json-schema)")
-    _check_input(assessment)
+        fail("give an assessment file (or --json-schema)")
+    check_input(assessment)
+    margin = _options(language, near_margin)
+    resolve = ready(resolver_spec(ruleset, rulesets, methodology, version), assessment, build=False)
+    batch = is_batch(assessment)
+    failures = broken = 0
+    for item in read(assessment):
+        outcome = _explain_one(item, resolve, language=language, margin=margin, max_sets=max_sets)
+        if isinstance(outcome, RulesetError):  # the version that would decide is broken, or edited after publication
+            broken += 1
+        elif isinstance(outcome, (AssessmentError, ResolutionError)):
+            failures += 1
+        _print(item, outcome, format, batch)
+    raise typer.Exit(EXIT_USAGE if broken else EXIT_FINDINGS if failures else 0)
+
+
+def _options(language: str, near_margin: str) -> Decimal:
+    """Check --language (exit 2 when no messages are written in it); the margin --near-margin gives."""
+    from ecei_rules.explanation import languages
+
     if language not in languages():
-        raise _usage(f"no messages for the language '{language}'; available: {', '.join(languages())}")
+        fail(f"no messages for the language '{language}'; available: {', '.join(languages())}")
     try:
         margin = Decimal(near_margin)
     except InvalidOperation:
-        raise _usage(f"--near-margin {near_margin!r} is not a number (e.g. 0.1)") from None
+        fail(f"--near-margin {near_margin!r} is not a number (e.g. 0.1)")
     if not margin.is_finite() or margin < 0:
-        raise _usage("--near-margin must be a number of at least 0 (e.g. 0.1)")
-    resolve = _resolver(ruleset, rulesets, methodology, version)
-    batch = _is_batch(assessment)
-    failures = broken = 0
-    console = SafeConsole(soft_wrap=True)
-    for item in _read(assessment):
-        prefix = f"line {item.index}: " if batch else ""
-        try:
-            if item.error is not None:
-                raise item.error
-            chosen, resolution = resolve(item.data)
-            expl = explain(chosen, item.data, resolution=resolution, language=language, near_margin=margin,
-                           max_change_sets=max_sets)
-        except (AssessmentError, ResolutionError) as exc:
-            failures += 1
-            if format is ExplainFormat.json:
-                sys.stdout.write(json.dumps({"error": error_json(exc, item.index)}, ensure_ascii=False) + "\n")
-            elif isinstance(exc, AssessmentError):
-                print_assessment_error(exc.diagnostics, _err(), prefix)
-            else:
-                _err().print(f"{markup(prefix)}[red]error:[/red] {markup(exc)}", highlight=False)
-            continue
-        except RulesetError as exc:  # the version that would decide is broken, or edited after publication
-            broken += 1
-            if format is ExplainFormat.json:
-                sys.stdout.write(json.dumps({"error": error_json(exc, item.index)}, ensure_ascii=False) + "\n")
-            else:
-                print_diagnostics(exc.diagnostics, _err())
-            continue
+        fail("--near-margin must be a number of at least 0 (e.g. 0.1)")
+    return margin
+
+
+def _explain_one(item: Item, resolve: Resolver, *, language: str, margin: Decimal,
+                 max_sets: int) -> Explanation | AssessmentError | ResolutionError | RulesetError:
+    """The explanation of one assessment, or why there is none."""
+    from ecei_rules.explanation import explain as explain_decision
+
+    try:
+        if item.error is not None:
+            raise item.error
+        chosen, resolution = resolve(item.data)
+        return explain_decision(chosen, item.data, resolution=resolution, language=language, near_margin=margin,
+                                max_change_sets=max_sets)
+    except (AssessmentError, ResolutionError, RulesetError) as exc:
+        return exc
+
+
+def _print(item: Item, outcome: Explanation | AssessmentError | ResolutionError | RulesetError,
+           format: ExplainFormat, batch: bool) -> None:
+    """One explanation (or its error) in the format asked for."""
+    from ecei_rules.explanation import render_markdown, render_text
+
+    if isinstance(outcome, (AssessmentError, ResolutionError, RulesetError)):
         if format is ExplainFormat.json:
-            text = json.dumps(expl.to_json(), ensure_ascii=False, indent=None if batch else 2)
-            sys.stdout.write(text + "\n")
+            sys.stdout.write(json.dumps({"error": error_json(outcome, item.index)}, ensure_ascii=False) + "\n")
+        elif isinstance(outcome, AssessmentError):
+            print_assessment_error(outcome.diagnostics, err_console(), f"line {item.index}: " if batch else "")
+        elif isinstance(outcome, RulesetError):
+            print_diagnostics(outcome.diagnostics, err_console())
         else:
-            if batch:
-                console.rule(f"line {item.index}")
-            sys.stdout.write(render_markdown(expl) if format is ExplainFormat.markdown else render_text(expl))
-            sys.stdout.flush()
-    raise typer.Exit(2 if broken else 1 if failures else 0)
+            prefix = f"line {item.index}: " if batch else ""
+            err_console().print(f"{markup(prefix)}[red]error:[/red] {markup(outcome)}", highlight=False)
+        return
+    if format is ExplainFormat.json:
+        sys.stdout.write(json.dumps(outcome.to_json(), ensure_ascii=False, indent=None if batch else 2) + "\n")
+        return
+    if batch:
+        SafeConsole(soft_wrap=True).rule(f"line {item.index}")
+    sys.stdout.write(render_markdown(outcome) if format is ExplainFormat.markdown else render_text(outcome))
+    sys.stdout.flush()
+
+
+#: The commands of this module, by name.
+COMMANDS = (("explain", explain),)

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ecei_rules.cli.app import Format, _console, _err, app
+from ecei_rules.cli.common import Format, FormatOption, console, fail, finding
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -23,34 +23,24 @@ if TYPE_CHECKING:
     from ecei_rules.audit.replay import AuditReport
 
 
-def _usage(message: str) -> NoReturn:
-    _err().print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(2)
-
-
-def _finding(message: str) -> NoReturn:
-    _console().print(f"[red]FAIL[/red] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(1)
-
-
 def _public_key(path: Path) -> Ed25519PublicKey:
     from ecei_rules.audit.checkpoint import KeyFileError, load_public_key
 
     try:
         return load_public_key(path)
     except KeyFileError as exc:
-        _usage(str(exc))
+        fail(str(exc))
 
 
 def _json_file(path: Path, what: str) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        _usage(f"{path}: cannot read the {what} ({getattr(exc, 'strerror', None) or exc})")
+        fail(f"{path}: cannot read the {what} ({getattr(exc, 'strerror', None) or exc})")
     try:
         return json.loads(text)
     except (ValueError, RecursionError) as exc:
-        _usage(f"{path}: the {what} is not JSON ({str(exc)[:120]})")
+        fail(f"{path}: the {what} is not JSON ({str(exc)[:120]})")
 
 
 def _write(document: dict[str, Any], out: Path | None) -> None:
@@ -61,7 +51,7 @@ def _write(document: dict[str, Any], out: Path | None) -> None:
     try:
         out.write_text(text, encoding="utf-8")
     except OSError as exc:
-        _usage(f"{out}: cannot write ({exc.strerror or exc})")
+        fail(f"{out}: cannot write ({exc.strerror or exc})")
 
 
 def _state(log: Path) -> Any:
@@ -69,11 +59,11 @@ def _state(log: Path) -> Any:
     from ecei_rules.audit.proofs import read_state
 
     if not log.exists():
-        _usage(f"no such log: {log}")
+        fail(f"no such log: {log}")
     try:
         return read_state(log)
     except LogError as exc:
-        _usage(str(exc))
+        fail(str(exc))
 
 
 # --- record --key -----------------------------------------------------------------------------
@@ -90,12 +80,12 @@ def attach_key(store: DecisionLog, key: Path | None) -> None:
         if key is None:
             bound = bound_key_id(store.path)
             if bound is not None:
-                _usage(f"{store.path} is bound to signing key {bound[:16]}…: record with --key PRIVATE.pem, so "
+                fail(f"{store.path} is bound to signing key {bound[:16]}…: record with --key PRIVATE.pem, so "
                        "each append is signed (records without a checkpoint show in verify --key)")
             return
         enable_checkpoints(store, Signer.from_file(key))
     except (KeyFileError, LogError) as exc:
-        _usage(str(exc))
+        fail(str(exc))
 
 
 # --- verify --key / --since -------------------------------------------------------------------
@@ -108,7 +98,7 @@ class ProofChecks:
         from ecei_rules.audit.checkpoint import Checkpoint, CheckpointError
 
         if target.suffix == ".jsonl" and key is not None:
-            _usage("--key checks the checkpoints stored in a SQLite log; a JSONL export holds none "
+            fail("--key checks the checkpoints stored in a SQLite log; a JSONL export holds none "
                    "(verify the export with --since, or the log itself with --key)")
         self.public_key = _public_key(key) if key is not None else None
         self.kept: Checkpoint | None = None
@@ -116,7 +106,7 @@ class ProofChecks:
             try:
                 self.kept = Checkpoint.from_json(_json_file(since, "checkpoint"))
             except CheckpointError as exc:
-                _usage(f"{since}: not a checkpoint ({exc})")
+                fail(f"{since}: not a checkpoint ({exc})")
         self.target = target
         self.summary: list[str] = []
 
@@ -148,16 +138,15 @@ class ProofChecks:
     def print_summary(self, format: Format) -> None:
         if format is Format.text:
             for line in self.summary:
-                _console().print(line, highlight=False, soft_wrap=True)
+                console().print(line, highlight=False, soft_wrap=True)
 
 
 # --- commands ---------------------------------------------------------------------------------
 
 
-@app.command("keygen")
-def keygen_command(
-    out: Annotated[Path, typer.Option("--out", help="The directory to write private.pem (mode 0600) and "
-                                      "public.pem to (created if absent).")],
+def keygen(
+    out: Annotated[Path, typer.Option("--out", metavar="DIR", help="The directory to write private.pem (mode 0600) "
+                                      "and public.pem to (created if absent).")],
 ) -> None:
     """Create an Ed25519 key pair for signing checkpoints. Never overwrites a key (exit 2 if one exists)."""
     from ecei_rules.audit.checkpoint import KeyFileError, write_keypair
@@ -165,17 +154,17 @@ def keygen_command(
     try:
         signer = write_keypair(out)
     except KeyFileError as exc:
-        _usage(str(exc))
-    console = _console()
-    console.print(f"wrote {out / 'private.pem'} (keep it secret) and {out / 'public.pem'} (give it to auditors)",
-                  highlight=False, soft_wrap=True)
-    console.print(f"key id: {signer.key_id}", highlight=False, soft_wrap=True)
+        fail(str(exc))
+    shown = console()
+    shown.print(f"wrote {out / 'private.pem'} (keep it secret) and {out / 'public.pem'} (give it to auditors)",
+                highlight=False, soft_wrap=True)
+    shown.print(f"key id: {signer.key_id}", highlight=False, soft_wrap=True)
 
 
-@app.command("checkpoint")
-def checkpoint_command(
-    log: Annotated[Path, typer.Argument(help="A decision log (SQLite) bound to a key.")],
-    out: Annotated[Path | None, typer.Option("--out", help="Write the checkpoint here (default: print it).")]
+def checkpoint(
+    log: Annotated[Path, typer.Argument(metavar="LOG", help="A decision log (SQLite) bound to a key.")],
+    out: Annotated[Path | None, typer.Option("--out", metavar="FILE", help="Write the checkpoint here (default: "
+                                             "print it).")]
     = None,
 ) -> None:
     """Print the log's latest signed checkpoint (size, Merkle root, time, key id, signature), for an auditor
@@ -187,20 +176,20 @@ def checkpoint_command(
     try:
         latest = latest_checkpoint(state)
     except CheckpointError as exc:
-        _finding(f"the log's latest checkpoint is not well formed ({exc})")
+        finding(f"the log's latest checkpoint is not well formed ({exc})")
     if latest is None:
-        _finding(f"{log} holds no checkpoint (record with --key PRIVATE.pem to sign one with each append)")
+        finding(f"{log} holds no checkpoint (record with --key PRIVATE.pem to sign one with each append)")
     _write(latest.to_json(), out)
     if out is not None:
-        _console().print(f"checkpoint of {latest.size} record(s) ({latest.time}) written to {out}",
+        console().print(f"checkpoint of {latest.size} record(s) ({latest.time}) written to {out}",
                          highlight=False, soft_wrap=True)
 
 
-@app.command("receipt")
-def receipt_command(
-    log: Annotated[Path, typer.Argument(help="A decision log (SQLite) bound to a key.")],
-    record: Annotated[int, typer.Option("--record", min=1, help="The record's seq.")],
-    out: Annotated[Path | None, typer.Option("--out", help="Write the receipt here (default: print it).")]
+def receipt(
+    log: Annotated[Path, typer.Argument(metavar="LOG", help="A decision log (SQLite) bound to a key.")],
+    record: Annotated[int, typer.Option("--record", min=1, metavar="SEQ", help="The record's seq.")],
+    out: Annotated[Path | None, typer.Option("--out", metavar="FILE", help="Write the receipt here (default: "
+                                             "print it).")]
     = None,
 ) -> None:
     """The receipt of one record: its stored text, its leaf index, and its inclusion proof against the latest
@@ -209,25 +198,25 @@ def receipt_command(
     from ecei_rules.audit.proofs import ReceiptError, make_receipt
 
     if not log.exists():
-        _usage(f"no such log: {log}")
+        fail(f"no such log: {log}")
     try:
         receipt = make_receipt(log, record)
     except LogError as exc:
-        _usage(str(exc))
+        fail(str(exc))
     except ReceiptError as exc:
-        _finding(str(exc))
+        finding(str(exc))
     _write(receipt, out)
     if out is not None:
-        _console().print(f"receipt of record {record} against the checkpoint of {receipt['tree_size']} record(s) "
+        console().print(f"receipt of record {record} against the checkpoint of {receipt['tree_size']} record(s) "
                          f"written to {out}", highlight=False, soft_wrap=True)
 
 
-@app.command("check-receipt")
-def check_receipt_command(
-    receipt: Annotated[Path, typer.Argument(help="A receipt (JSON), as 'ecei-rules receipt' writes it.")],
-    key: Annotated[Path, typer.Option("--key", help="The log keeper's public key (SubjectPublicKeyInfo PEM).")],
-    format: Annotated[Format, typer.Option("--format", "-f", help="text for people, json for machines.")]
-    = Format.text,
+def check_receipt(
+    receipt: Annotated[Path, typer.Argument(metavar="RECEIPT", help="A receipt (JSON), as 'ecei-rules receipt' "
+                                            "writes it.")],
+    key: Annotated[Path, typer.Option("--key", metavar="PUBLIC.pem", help="The log keeper's public key "
+                                      "(SubjectPublicKeyInfo PEM).")],
+    format: FormatOption = Format.text,
 ) -> None:
     """Check a receipt offline, without the log: the record's hash recomputed from its text, its inclusion
     proof against the checkpoint's root, and the checkpoint's signature by the key.
@@ -238,7 +227,7 @@ def check_receipt_command(
     try:
         parsed = Receipt.from_json(_json_file(receipt, "receipt"))
     except ReceiptError as exc:
-        _usage(f"{receipt}: not a receipt ({exc})")
+        fail(f"{receipt}: not a receipt ({exc})")
     cause = check_receipt(parsed, public_key)
     if format is Format.json:
         print(json.dumps({"receipt": str(receipt), "ok": cause is None, "cause": cause,
@@ -246,8 +235,12 @@ def check_receipt_command(
                           "checkpoint_time": parsed.checkpoint.time, "key_id": parsed.checkpoint.key_id}, indent=2))
         raise typer.Exit(0 if cause is None else 1)
     if cause is not None:
-        _finding(f"{receipt}: {cause}")
-    _console().print(f"[green]ok[/green] {receipt}: record {parsed.leaf_index + 1} is in the log as of the "
+        finding(f"{receipt}: {cause}")
+    console().print(f"[green]ok[/green] {receipt}: record {parsed.leaf_index + 1} is in the log as of the "
                      f"checkpoint of {parsed.tree_size} record(s) signed at {parsed.checkpoint.time} by key "
                      f"{parsed.checkpoint.key_id[:16]}…", highlight=False, soft_wrap=True)
 
+
+
+#: The commands of this module, by name.
+COMMANDS = (("keygen", keygen), ("checkpoint", checkpoint), ("receipt", receipt), ("check-receipt", check_receipt))

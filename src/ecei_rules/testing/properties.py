@@ -28,7 +28,7 @@ import random
 import subprocess
 import sys
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -578,3 +578,27 @@ def verify_registry(registry: Any, *, max_examples: int = 100,
             run(methodology, pair, "bump honesty", functools.partial(check_bump_honesty, old, new, config))
             run(methodology, pair, "attribution", functools.partial(check_attribution, old, new, config))
     return results
+
+
+# --- saving what a check found, each counterexample as an assessment file to re-run ---
+
+
+def counterexample_name(number: int, result: VerifyResult) -> str:
+    """The file name of a counterexample: ``NN-methodology-target-property.json``."""
+    target = result.target.replace(" -> ", "-to-")
+    return f"{number:02d}-{result.methodology}-{target}-{result.property.replace(' ', '-')}.json"
+
+
+def save_counterexamples(results: Iterable[VerifyResult], out: Path) -> list[Path]:
+    """Write the assessment of each result that has a counterexample to ``out`` (created if absent),
+    one indented JSON file each, numbered in order; return their paths (none written: an empty list)."""
+    failed = [r for r in results if r.violation is not None]
+    saved: list[Path] = []
+    if failed:
+        out.mkdir(parents=True, exist_ok=True)
+    for number, result in enumerate(failed, 1):
+        assert result.violation is not None
+        path = out / counterexample_name(number, result)
+        path.write_text(json.dumps(result.violation.to_json()["assessment"], indent=2) + "\n", encoding="utf-8")
+        saved.append(path)
+    return saved

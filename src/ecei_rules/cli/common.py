@@ -1,0 +1,271 @@
+"""What every command shares, written once: the exit codes, the options several commands take, the
+consoles, the one way to end a command with an error, reading assessments (``-`` is standard input)
+and the progress bar. The command modules import this; nothing here imports them."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+
+from ecei_rules.batch import Item, peek_stream, read_assessments, read_standard_input
+from ecei_rules.core.canonical import to_json
+from ecei_rules.core.terminal import SafeConsole, markup, show_path, text
+from ecei_rules.errors import Diagnostic, ResolutionError, RulesetError
+from ecei_rules.registry import DEFAULT_METHODOLOGY, Registry
+from ecei_rules.render.console import print_diagnostics
+
+if TYPE_CHECKING:
+    from ecei_rules.audit.log import StoredRecord
+    from ecei_rules.audit.replay import AuditReport
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2  #: also an internal error (a bug: one line on stderr, no traceback)
+EXIT_DISK_FULL = 3
+EXIT_SIGINT = 130  # 128 + SIGINT, as a shell reports a process killed by the signal
+EXIT_SIGPIPE = 141  # 128 + SIGPIPE
+EXIT_SIGTERM = 143  # 128 + SIGTERM
+#: Every exit code the command line uses.
+EXIT_CODES = frozenset({EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_DISK_FULL, EXIT_SIGINT, EXIT_SIGPIPE,
+                        EXIT_SIGTERM})
+
+
+class Format(StrEnum):
+    """Output formats."""
+
+    text = "text"
+    json = "json"
+
+
+class ReportFormat(StrEnum):
+    """Output formats of reports that also read well as Markdown (diff, impact)."""
+
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
+# --- options several commands take (each with a plain-language metavar) ---------------------------
+
+FormatOption = Annotated[Format, typer.Option("--format", "-f", metavar="text|json",
+                                              help="text for people, json for machines.")]
+RulesetsOption = Annotated[Path | None, typer.Option(
+    "--rulesets", metavar="DIR", help="A rulesets directory (default: the rulesets shipped with the package).")]
+RulesetFileOption = Annotated[Path | None, typer.Option(
+    "--ruleset", "-r", metavar="FILE", help="Use this ruleset file instead of a rulesets directory.")]
+MethodologyOption = Annotated[str | None, typer.Option(
+    "--methodology", "-m", metavar="ID", help=f"The methodology (default: {DEFAULT_METHODOLOGY}, or the one "
+    "--version names).")]
+VersionOption = Annotated[str | None, typer.Option(
+    "--version", "-v", metavar="VERSION", help="Pin a version: 3.0.1, a range (^3) or a whole reference "
+    "(ecei-labels@3.0.1). Default: the version in force on each assessment's assessed_on.")]
+AssessmentArgument = Annotated[Path, typer.Argument(
+    metavar="ASSESSMENTS", help="An assessment (.json, .yaml), a batch (.jsonl), or - for standard input "
+    "(JSON Lines, or one JSON document).")]
+
+
+# --- consoles and errors ------------------------------------------------------------------------
+
+def console() -> Console:
+    """Standard output, for people (controls in content shown as escapes)."""
+    return SafeConsole(soft_wrap=False)
+
+
+def err_console() -> Console:
+    """Standard error."""
+    return SafeConsole(stderr=True)
+
+
+def fail(message: object, code: int = EXIT_USAGE) -> NoReturn:
+    """End the command: ``error: MESSAGE`` on one line of stderr, then exit ``code`` (a usage error: 2)."""
+    err_console().print(f"[red]error:[/red] {markup(message)}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def fail_diagnostics(diagnostics: Sequence[Diagnostic], code: int = EXIT_USAGE) -> NoReturn:
+    """End the command with located diagnostics on stderr (a ruleset that does not load)."""
+    print_diagnostics(diagnostics, err_console())
+    raise typer.Exit(code)
+
+
+def finding(message: str) -> NoReturn:
+    """End the command with a finding (``FAIL MESSAGE`` on stdout, exit 1)."""
+    console().print(f"[red]FAIL[/red] {markup(message)}", highlight=False, soft_wrap=True)
+    raise typer.Exit(EXIT_FINDINGS)
+
+
+@contextlib.contextmanager
+def exit_on_load_errors(*, resolution: int = EXIT_USAGE, ruleset: int = EXIT_USAGE) -> Iterator[None]:
+    """A version that does not resolve, or a ruleset that does not load, ends the command with a
+    clear message (located diagnostics for a ruleset) and the given exit code."""
+    try:
+        yield
+    except ResolutionError as exc:
+        fail(exc, resolution)
+    except RulesetError as exc:
+        fail_diagnostics(exc.diagnostics, ruleset)
+
+
+def registry(rulesets: Path | None) -> Registry:
+    """The registry of ``--rulesets`` (default: the shipped rulesets)."""
+    return Registry(rulesets) if rulesets is not None else Registry.shipped()
+
+
+def print_json(document: Any) -> None:
+    """A JSON document on stdout, indented, as the library wrote it."""
+    print(json.dumps(document, indent=2, ensure_ascii=False))
+
+
+# --- reading assessments: a file, or - for standard input ---------------------------------------
+
+STDIN = Path("-")
+
+
+def check_input(path: Path) -> None:
+    """Exit 2 with a clear message unless ``path`` is a file (or ``-``, standard input)."""
+    if path == STDIN:
+        return
+    if not path.exists():
+        fail(f"no such file: {show_path(path)}")
+    if path.is_dir():
+        fail(f"{show_path(path)} is a directory; give an assessment file (.json, .yaml) or a batch (.jsonl), "
+             "or - to read JSON Lines from standard input")
+
+
+def read(path: Path, *, raw: bool = False) -> Iterator[Item]:
+    """The assessments of a file, or of standard input for ``-`` (JSON Lines, or one JSON document)."""
+    if path == STDIN:
+        return read_standard_input(sys.stdin.buffer, raw=raw)  # bytes, line by line
+    return read_assessments(path, raw=raw)
+
+
+@contextlib.contextmanager
+def stdin_as_file(path: Path) -> Iterator[Path]:
+    """``path`` itself, or for ``-`` a temporary file holding standard input (``.jsonl``, or ``.json`` for
+    one document over several lines; copied in blocks, removed afterwards), for a library function that
+    reads a file by name more than once."""
+    if path != STDIN:
+        yield path
+        return
+    import shutil
+    import tempfile
+
+    head, document = peek_stream(sys.stdin.buffer)
+    with tempfile.TemporaryDirectory(prefix="ecei-rules-") as folder:
+        copy = Path(folder) / ("stdin.json" if document else "stdin.jsonl")
+        with copy.open("wb") as handle:
+            handle.writelines(head)
+            shutil.copyfileobj(sys.stdin.buffer, handle)
+        yield copy
+
+
+def is_batch(path: Path) -> bool:
+    """Whether a path is read as JSON Lines (a ``.jsonl`` file or standard input)."""
+    return path == STDIN or path.suffix == ".jsonl"
+
+
+def yaml_files(paths: list[Path]) -> list[Path]:
+    """The ruleset files named, each directory standing for the YAML files below it."""
+    files: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            files.extend(sorted(q for q in p.rglob("*.y*ml") if q.suffix in (".yaml", ".yml")))
+        else:
+            files.append(p)
+    return files
+
+
+# --- failures of the system, not of the input ---------------------------------------------------
+
+def disk_full(exc: BaseException) -> bool:
+    """True for 'no space left on device' (OSError ENOSPC, SQLite's SQLITE_FULL or 'disk is full')."""
+    if isinstance(exc, OSError):
+        return exc.errno == errno.ENOSPC
+    sqlite3 = sys.modules.get("sqlite3")  # imported by whatever raised a SQLite error
+    if sqlite3 is not None and isinstance(exc, sqlite3.Error):
+        return getattr(exc, "sqlite_errorcode", None) == 13 or "disk is full" in str(exc)  # 13: SQLITE_FULL
+    return False
+
+
+def broken_pipe(exc: BaseException) -> bool:
+    """True for a closed output (EPIPE)."""
+    return isinstance(exc, BrokenPipeError) or (isinstance(exc, OSError) and exc.errno == errno.EPIPE)
+
+
+# --- progress and log reports -------------------------------------------------------------------
+
+def progress(total: int | None, label: str, *, enabled: bool | None = None,
+             minimum: int = 2000) -> tuple[Callable[[int], None] | None, Callable[[], None]]:
+    """A progress bar on stderr: ``(tick, done)``. Shown when ``enabled``, or (None) on a terminal for a
+    run of at least ``minimum`` items."""
+    show = enabled if enabled is not None else total is not None and total >= minimum and sys.stderr.isatty()
+    if not show:
+        return None, lambda: None
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                   console=err_console(), transient=True)
+    task = bar.add_task(label, total=total)
+    bar.start()
+    return (lambda done: bar.update(task, completed=done)), bar.stop
+
+
+def log_rows(path: Path) -> tuple[Iterator[StoredRecord], int | None]:
+    """The rows of a received log (opened read-only and immutable), and their number when a progress
+    bar will show it; a file that is not a log ends the command with one line and exit 2."""
+    from ecei_rules.audit.log import LogError, ReadOnlyLog, open_rows
+
+    try:
+        if path.suffix != ".jsonl" and sys.stderr.isatty():
+            with ReadOnlyLog(path) as store:
+                total: int | None = len(store)
+        else:
+            total = None
+        return open_rows(path), total
+    except LogError as exc:
+        fail(exc)
+
+
+def print_findings(report: AuditReport, *, cut: int = 200) -> list[Any]:
+    """The findings of an audit report for people (the first 50, each with six details cut at ``cut``
+    characters); return them all, in order."""
+    out = console()
+    findings = report.sorted()
+    for found in findings[:50]:
+        out.print(f"[red]{markup(found.kind)}[/red] {markup(found.message)}", highlight=False)
+        for key, value in list(found.details.items())[:6]:
+            out.print(text(f"    {key}: {json.dumps(to_json(value), ensure_ascii=False)[:cut]}"))
+    if len(findings) > 50:
+        out.print(f"... and {len(findings) - 50} more finding(s)")
+    return findings
+
+
+def print_report(report: AuditReport, what: str, format: Format) -> None:
+    """An audit report: JSON, or its findings and a verdict for people."""
+    if format is Format.json:
+        print_json(report.to_json())
+        return
+    findings = print_findings(report)
+    out = console()
+    if report.ok:
+        out.print(f"[green]{what}: {report.records} record(s), no findings[/green]")
+        if report.head is not None and report.records:
+            out.print(text(f"head: {report.head}"), soft_wrap=True)
+            out.print("keep the head and the count outside the log: 'verify --expect-head HEAD "
+                      f"--expect-count {report.records}' then shows a tail cut at a record boundary",
+                      highlight=False)
+        return
+    seq = findings[0].seq
+    first = f"the first bad record is {seq}" if seq > 0 else f"the first bad line is {-seq}" if seq < 0 else \
+        "the first bad row names no record"
+    out.print(f"[red]{what}: {report.records} record(s), {len(findings)} finding(s); {first}[/red]",
+              highlight=False)

@@ -1,0 +1,123 @@
+"""``ecei-rules evaluate``: decide the label of each assessment, and how a command turns its
+ruleset options into a resolver ready to decide."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from ecei_rules.batch import Resolver, ResolverSpec, decide_lines, decide_many, error_json, ready_resolver
+from ecei_rules.batch import split_version as split
+from ecei_rules.cli.common import (
+    EXIT_FINDINGS,
+    AssessmentArgument,
+    Format,
+    FormatOption,
+    MethodologyOption,
+    RulesetFileOption,
+    RulesetsOption,
+    VersionOption,
+    check_input,
+    console,
+    err_console,
+    exit_on_load_errors,
+    is_batch,
+    read,
+)
+from ecei_rules.core.terminal import text
+from ecei_rules.core.workers import worker_count
+from ecei_rules.errors import AssessmentError, EceiRulesError
+from ecei_rules.render.console import print_assessment_error, print_decision
+
+
+def resolver_spec(ruleset: Path | None, rulesets: Path | None, methodology: str | None, version: str | None, *,
+                  simulate: bool = False) -> ResolverSpec:
+    """What the ruleset options of a command name (a version written 3.0.1 or ecei-labels@3.0.1); exit 2
+    for a reference that is not one."""
+    if ruleset is not None:
+        return ResolverSpec(ruleset_file=str(ruleset))
+    with exit_on_load_errors():
+        chosen, spec = split(version, methodology)
+    return ResolverSpec(rulesets=None if rulesets is None else str(rulesets), methodology=chosen, version=spec,
+                        allow_unpublished=simulate)
+
+
+def ready(spec: ResolverSpec, assessment: Path | None, *, build: bool = True) -> Resolver:
+    """``spec``'s resolver with what it decides under loaded now (for one assessment file, only its version):
+    an unknown methodology or version, or a broken ruleset, ends the command with exit 2."""
+    with exit_on_load_errors():
+        return ready_resolver(spec, sample=None if assessment is None or is_batch(assessment) else assessment,
+                              build=build)
+
+
+def evaluate(
+    assessment: AssessmentArgument,
+    ruleset: RulesetFileOption = None,
+    methodology: MethodologyOption = None,
+    version: VersionOption = None,
+    rulesets: RulesetsOption = None,
+    simulate: Annotated[bool, typer.Option("--simulate", help="Allow draft and withdrawn versions (a simulation, "
+                                           "not an official decision).")] = False,
+    format: FormatOption = Format.text,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, metavar="N", help="Worker processes for a "
+                                             ".jsonl batch with --format json (default: one per core; capped by "
+                                             "the cores and the memory).")] = None,
+) -> None:
+    """Decide the label of each assessment and explain it (JSON Lines with --format json; - reads standard
+    input). The durable-rules engine decides with 'evaluate-durable'."""
+    check_input(assessment)
+    spec = resolver_spec(ruleset, rulesets, methodology, version, simulate=simulate)
+    resolve = ready(spec, assessment)
+    if format is Format.json:
+        failures = _json_lines(assessment, spec, resolve, jobs)
+    else:
+        failures = _for_people(assessment, resolve)
+    sys.stdout.flush()
+    raise typer.Exit(EXIT_FINDINGS if failures else 0)
+
+
+def _json_lines(assessment: Path, spec: ResolverSpec, resolve: Resolver, jobs: int | None) -> int:
+    """Write one JSON line per assessment (a batch decided by worker processes); return the failures."""
+    batch = is_batch(assessment)
+    if batch and jobs != 1:  # never more workers than the cores and the memory allow
+        jobs, note = worker_count(jobs)
+        if note:
+            err_console().print(f"note: {note}", highlight=False)
+    failures = 0
+    write = sys.stdout.write
+    for line, failed in decide_lines(read(assessment, raw=True), spec, jobs=jobs if batch else 1, resolve=resolve):
+        failures += failed
+        write(line + "\n")
+    return failures
+
+
+def _for_people(assessment: Path, resolve: Resolver) -> int:
+    """Print each decision explained (a rule between the lines of a batch); return the failures."""
+    out = console()
+    batch = is_batch(assessment)
+    failures = 0
+    for outcome in decide_many(read(assessment), resolve):
+        failures += outcome.error is not None
+        if outcome.decision is not None:
+            if batch:
+                out.rule(f"line {outcome.index}")
+            print_decision(outcome.decision, out)
+        else:
+            print_outcome_error(outcome.error, out, f"line {outcome.index}: " if batch else "")
+    return failures
+
+
+def print_outcome_error(error: EceiRulesError | None, out: Console, prefix: str) -> None:
+    """Why an assessment was not decided: its located diagnostics, or the resolution's message."""
+    if isinstance(error, AssessmentError):
+        print_assessment_error(error.diagnostics, out, prefix)
+    else:
+        out.print(text(prefix + str(error_json(error)["message"])))
+
+
+#: The commands of this module, by name.
+COMMANDS = (("evaluate", evaluate),)
