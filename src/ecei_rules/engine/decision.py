@@ -9,22 +9,15 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ecei_rules.core.canonical import number_to_json, to_json
+from ecei_rules.engine.serialise import decision_text
+from ecei_rules.ruleset.model import ParameterUse as ParameterUse
+from ecei_rules.ruleset.model import parameter_use as parameter_use
 
 Outcome = Literal["met", "not_met", "unknown"]
 
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
-
-
-class ParameterUse(_Frozen):
-    """A parameter a criterion or score read, with its provenance."""
-
-    name: str = Field(description="The parameter's name.")
-    value: Any = Field(description="Its value.")
-    unit: str | None = Field(default=None, description="Its unit.")
-    provenance: Literal["sourced", "assumed"] = Field(description="Sourced with a citation, or assumed.")
-    source: str = Field(description="The citation, or why the value is assumed.")
 
 
 def _parameter_json(p: ParameterUse) -> dict[str, Any]:
@@ -161,8 +154,6 @@ class Decision(_Frozen):
 
     def canonical_text(self) -> str:
         """RFC 8785 canonical JSON of `to_json`, as text (the bytes records and replays compare)."""
-        from ecei_rules.engine.serialise import decision_text
-
         return decision_text(self)
 
     def outcome_of(self, ref: str) -> Outcome:

@@ -20,14 +20,12 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import rfc8785
 
 from ecei_rules.core.canonical import canonical_json, compact_encoder, number_to_json, to_json, unsafe
-
-if TYPE_CHECKING:
-    from ecei_rules.engine.decision import Decision, ParameterUse
+from ecei_rules.ruleset.model import ParameterUse
 
 _LIMIT = 20_000
 #: Estimated bytes each table may hold, and the largest entry stored.
@@ -174,7 +172,7 @@ def _nullable(value: str | None) -> str:
     return "null" if value is None else _string(value)
 
 
-def decision_text(d: Decision) -> str:
+def decision_text(d: Any) -> str:
     """The RFC 8785 canonical JSON text of ``d.to_json()``."""
     out: list[str] = ['{"criteria":[']
     add = out.append

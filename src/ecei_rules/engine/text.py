@@ -43,11 +43,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import suppress
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ecei_rules.core.logic import UNKNOWN
 from ecei_rules.core.pointers import MISSING, split_pointer
-from ecei_rules.engine.fast import FastCriterion, FastGroup, absent_inputs, awarded
+from ecei_rules.engine.decision import Resolution
+from ecei_rules.engine.plan import (
+    FastCriterion,
+    FastGroup,
+    FastScore,
+    FastTier,
+    Plan,
+    absent_inputs,
+    awarded,
+    score_outcome,
+)
 from ecei_rules.engine.serialise import (
     _group,
     _nullable,
@@ -60,13 +70,7 @@ from ecei_rules.engine.serialise import (
     middle,
     tail,
 )
-from ecei_rules.ruleset.inputs import _typed_all
-
-if TYPE_CHECKING:
-    from ecei_rules.engine.compile import Plan
-    from ecei_rules.engine.decision import Resolution
-    from ecei_rules.engine.fast import FastPlan, FastScore, FastTier
-    from ecei_rules.ruleset.inputs import Field
+from ecei_rules.ruleset.inputs import Field
 
 #: Values remembered per criterion (and (met, unknown) weights per score).
 MEMO_LIMIT = 8192
@@ -174,7 +178,7 @@ class _Source:
 
     def __init__(self) -> None:
         self.lines: list[str] = []
-        self.ns: dict[str, Any] = {"M": MISSING, "U": UNKNOWN, "EMPTY": MappingProxyType({})}
+        self.ns: dict[str, Any] = {"M": MISSING, "U": UNKNOWN, "EMPTY": MappingProxyType({}), "SCORE": score_outcome}
         self.walked: dict[tuple[str, ...], str] = {}
         self.parents: dict[tuple[str, ...], str] = {}
 
@@ -237,6 +241,15 @@ def _declared(root: Field, keys: tuple[str, ...]) -> bool:
     return f is not None and _typed_all(f)
 
 
+def _typed_all(f: Field) -> bool:
+    """Whether ``f`` and everything inside it is declared with a type (no ``any``)."""
+    if f.kind == "any":
+        return False
+    if f.kind == "list":
+        return f.items is not None and _typed_all(f.items)
+    return all(_typed_all(sub) for sub in (*f.fields.values(), *f.entries.values()))
+
+
 def _generate(text_plan: TextPlan, reads: list[tuple[str, ...]]) -> Decide:
     """One straight-line function deciding a version's criteria, groups, scores and tiers, and
     writing their texts.
@@ -244,7 +257,7 @@ def _generate(text_plan: TextPlan, reads: list[tuple[str, ...]]) -> Decide:
     Only names made here and whole numbers go into the source: every key, id and text of the
     ruleset is bound in the function's namespace, so nothing a ruleset holds can become code.
     """
-    fast = text_plan.fast
+    fast = text_plan.plan
     src = _Source()
     lines = src.lines
     lines.append("def decide(env):")
@@ -261,7 +274,7 @@ def _generate(text_plan: TextPlan, reads: list[tuple[str, ...]]) -> Decide:
         entry, place = f"e{same[0]}", 2 * same.index(i)
         if i == same[0]:
             memo: dict[Any, Entry] = {}
-            root = text_plan.plan.inputs
+            root = text_plan.plan.checked.inputs
             scalars = all(_scalar(root, split_pointer(p)) for p in pointers)
             typed = all(_declared(root, split_pointer(p)) for p in pointers)
             decider = _decider([fast.criteria[m] for m in same], memo, budget, not scalars, typed)
@@ -297,9 +310,7 @@ def _generate(text_plan: TextPlan, reads: list[tuple[str, ...]]) -> Decide:
                 lines += [f"    if {var[ref]} is True:", f"        met += {int(weight)}",
                           f"    elif {var[ref]} is U:", f"        unknown += {int(weight)}"]
             need, den = int(comp.required_num), int(comp.required_den)
-            lines += [f"    if met * {den} >= {need}:", f"        {target} = True",
-                      f"    elif (met + unknown) * {den} < {need}:", f"        {target} = False",
-                      "    else:", f"        {target} = U",
+            lines += [f"    {target} = SCORE(met, unknown, {need}, {den})",
                       f"    t{j} = {src.const('S', _ScoreText(text_plan, comp, budget))}({target}, met, unknown)"]
             scores.append(f"t{j}")
     lines.append('    label = "none"')
@@ -334,7 +345,7 @@ class _ScoreText:
     """A score's text for its value and met and unknown weights (scaled), remembered."""
 
     def __init__(self, text_plan: TextPlan, score: FastScore, budget: list[int]) -> None:
-        self.fast = text_plan.fast
+        self.fast = text_plan.plan
         self.score = score
         self.memo: dict[tuple[int, int], str] = {}
         self.budget = budget  # shared with the version's criteria
@@ -363,7 +374,7 @@ class _ScoreText:
 class _UnknownTier:
     """An unknown tier's text: the absent inputs behind it are worked out from every value."""
 
-    def __init__(self, fast: FastPlan, tier: FastTier) -> None:
+    def __init__(self, fast: Plan, tier: FastTier) -> None:
         self.fast = fast
         self.tier = tier
 
@@ -376,9 +387,8 @@ class TextPlan:
     """The per-version constants and generated function of :func:`write`."""
 
     def __init__(self, plan: Plan) -> None:
-        fast = plan.fast
+        fast = plan
         self.plan = plan
-        self.fast = fast
         # the constant text between one criterion's inputs/missing/outcome and the next one's
         heads = [f'{{"clause":{_nullable(c.clause)},"condition":{_string(c.condition)},"id":{_string(c.id)},'
                  '"inputs":' for c in fast.criteria]
@@ -390,7 +400,7 @@ class TextPlan:
         self.joints = tuple(joints)
         self.source = ""  # the generated function's source, for reading and for the tests
         self.budget = [MEMO_BYTES]  # estimated bytes this version's tables may still take
-        self.decide = _generate(self, [c.reads for c in plan.criteria])
+        self.decide = _generate(self, [c.reads for c in plan.checked.criteria])
 
     @property
     def memo_bytes(self) -> int:
@@ -405,7 +415,7 @@ def write(text_plan: TextPlan, env: dict[str, Any], ruleset_sha256: str, resolut
     valid_from = valid_until = rule_id = None
     validity_inputs: dict[str, Any] = {}
     if label != "none":
-        valid_from, valid_until, rule_id, validity_inputs = awarded(text_plan.plan, text_plan.fast, env, label)
+        valid_from, valid_until, rule_id, validity_inputs = awarded(text_plan.plan, env, label)
     org = env.get("organisation")
     org_id = org.get("id") if org.__class__ is dict else None
     doc = text_plan.plan.doc

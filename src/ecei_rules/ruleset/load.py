@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import re
+import threading
 import types
 import typing
 from collections.abc import Iterable
@@ -21,8 +22,8 @@ from pydantic import BaseModel, ValidationError
 from ecei_rules.core.canonical import canonical_bytes, sha256_hex
 from ecei_rules.core.files import FileReadError, read_limited
 from ecei_rules.core.pointers import pointer_join
-from ecei_rules.engine.compile import Plan, build_plan
 from ecei_rules.errors import Diagnostic, RulesetError, did_you_mean
+from ecei_rules.ruleset.check import CheckedRuleset, check_document
 from ecei_rules.ruleset.model import RulesetDocument
 from ecei_rules.ruleset.safe_yaml import MAX_BYTES, parse_yaml
 
@@ -75,18 +76,34 @@ class Where:
             probe = probe.rsplit("/", 1)[0]
 
 
+class EngineSlot:
+    """The place a ruleset keeps what the engine builds for it (its runtime plan), built on first
+    use and owned by that one ruleset object. Nothing in ``ruleset/`` reads it; ``lock`` lets the
+    engine build it once when threads share the ruleset."""
+
+    __slots__ = ("lock", "value")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.value: Any = None
+
+
 @dataclass(frozen=True)
 class Ruleset:
-    """A loaded, checked and compiled ruleset version."""
+    """A loaded and checked ruleset version."""
 
     document: RulesetDocument
     sha256: str
     path: Path | None
-    plan: Plan = field(repr=False, compare=False)
+    #: what the checks compiled: the input tree and validator, each condition, composites in order
+    plan: CheckedRuleset = field(repr=False, compare=False)
     warnings: tuple[Diagnostic, ...] = ()
     #: True for a version a registry handed out after checking it against its published lock;
     #: a decision under any other (a file loaded by path, a draft) says it is unpublished.
     published: bool = field(default=False, compare=False)
+    #: the engine's runtime plan for this very object (a copy made with ``dataclasses.replace``
+    #: starts with an empty one)
+    engine: EngineSlot = field(init=False, default_factory=EngineSlot, repr=False, compare=False)
 
     @property
     def methodology(self) -> str:
@@ -452,11 +469,11 @@ def _build(raw: _Raw, path: Path | None) -> tuple[Ruleset | None, list[Diagnosti
         return None, diags
     if any(d.severity == "error" for d in diags):
         # the document is usable but had YAML-level errors: still report everything else
-        _, problems = build_plan(doc)
+        _, problems = check_document(doc)
         diags.extend(located.diag(p.code, p.message, p.pointer, offset=p.offset, suggestion=p.suggestion,
                                   text=_text_at(raw.data, p.pointer)) for p in problems)
         return None, diags
-    plan, problems = build_plan(doc)
+    plan, problems = check_document(doc)
     for p in problems:
         diags.append(located.diag(p.code, p.message, p.pointer, offset=p.offset, suggestion=p.suggestion,
                                   text=_text_at(raw.data, p.pointer)))
@@ -478,7 +495,8 @@ def test_assessment(doc: RulesetDocument, index: int) -> dict[str, Any]:
     return merged
 
 
-def _check_tests(doc: RulesetDocument, plan: Plan, data: dict[str, Any], located: _Located) -> list[Diagnostic]:
+def _check_tests(doc: RulesetDocument, plan: CheckedRuleset, data: dict[str, Any],
+                 located: _Located) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     names: set[str] = set()
     outcomes = set(plan.kinds)

@@ -143,6 +143,26 @@ class Parameter(_Model):
         return "sourced" if self.source is not None else "assumed"
 
 
+class ParameterUse(BaseModel):
+    """A parameter a criterion or score read, with its provenance (as a decision shows it)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(description="The parameter's name.")
+    value: Any = Field(description="Its value.")
+    unit: str | None = Field(default=None, description="Its unit.")
+    provenance: Literal["sourced", "assumed"] = Field(description="Sourced with a citation, or assumed.")
+    source: str = Field(description="The citation, or why the value is assumed.")
+
+
+def parameter_use(name: str, p: Parameter) -> ParameterUse:
+    """The record of a parameter as decisions show it (value, unit, provenance)."""
+    return ParameterUse.model_construct(
+        name=name, value=p.value, unit=p.unit, provenance=p.provenance,
+        source=p.source if p.source is not None else (p.assumed or ""),
+    )
+
+
 class Criterion(_Model):
     """A condition the methodology states, with the clause it implements."""
 
