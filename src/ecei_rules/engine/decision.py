@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ecei_rules.core.canonical import number_to_json, to_json
 from ecei_rules.engine.serialise import decision_text
+from ecei_rules.ruleset.model import EngineValue
 from ecei_rules.ruleset.model import ParameterUse as ParameterUse
 from ecei_rules.ruleset.model import parameter_use as parameter_use
 
@@ -33,7 +34,7 @@ class CriterionResult(_Frozen):
     clause: str | None = Field(default=None, description="The clause or source it implements.")
     outcome: Outcome = Field(description="met, not_met or unknown.")
     condition: str = Field(description="The condition as written in the ruleset.")
-    inputs: dict[str, Any] = Field(description="JSON pointer -> value of every input read that has a value.")
+    inputs: dict[str, EngineValue] = Field(description="JSON pointer -> value of every input read that has a value.")
     missing: tuple[str, ...] = Field(description="JSON pointers of inputs it reads that are absent.")
     parameters: tuple[ParameterUse, ...] = Field(description="The parameters (thresholds) it reads.")
 
@@ -109,7 +110,7 @@ class Decision(_Frozen):
     valid_from: dt.date | None = Field(description="First day of validity (null without a label).")
     valid_until: dt.date | None = Field(description="Last day of validity (null without a label).")
     validity_rule: str | None = Field(description="The id of the validity rule applied.")
-    validity_inputs: dict[str, Any] = Field(
+    validity_inputs: dict[str, EngineValue] = Field(
         default_factory=dict,
         description="JSON pointer -> value of every input the validity rules read (valid_from, the 'when' of "
         "each rule tried, and the valid_until of the rule applied).",
