@@ -257,11 +257,26 @@ def _generate(text_plan: TextPlan, reads: list[tuple[str, ...]]) -> Decide:
     Only names made here and whole numbers go into the source: every key, id and text of the
     ruleset is bound in the function's namespace, so nothing a ruleset holds can become code.
     """
-    fast = text_plan.plan
     src = _Source()
-    lines = src.lines
-    lines.append("def decide(env):")
+    src.lines.append("def decide(env):")
     var: dict[str, str] = {}  # criterion, group or score id -> its variable
+    pieces = _gen_criteria(text_plan, src, reads, var)
+    # the criteria's texts between their constant parts, joined at once
+    joints = [src.const("J", joint) for joint in text_plan.joints]
+    parts = [part for pair in zip(joints, pieces, strict=False) for part in pair] + [joints[-1]]
+    src.lines.append(f"    criteria = ''.join(({', '.join(parts)},))")
+    groups, scores = _gen_composites(text_plan, src, var)
+    tiers = _gen_tiers(text_plan, src, var)
+    src.lines.append(f"    return (criteria, label, {_joined(groups)}, {_joined(scores)}, {_joined(tiers)})")
+    text_plan.source = "\n".join(src.lines)
+    exec(compile(text_plan.source, "<ecei-rules: decide>", "exec"), src.ns)  # names only, see above
+    decide: Decide = src.ns["decide"]
+    return decide
+
+
+def _gen_criteria(text_plan: TextPlan, src: _Source, reads: list[tuple[str, ...]], var: dict[str, str]) -> list[str]:
+    """The lines that look up or decide each criterion; the expressions of their texts."""
+    plan, lines = text_plan.plan, src.lines
     budget = text_plan.budget  # estimated bytes the tables of this version may still take
     # criteria that read the same inputs (a criterion and its variant for another tier) share
     # one look-up, made where the first of them stands
@@ -269,35 +284,43 @@ def _generate(text_plan: TextPlan, reads: list[tuple[str, ...]]) -> Decide:
     for i, pointers in enumerate(reads):
         sharing.setdefault(pointers, []).append(i)
     pieces: list[str] = []
-    for i, (c, pointers) in enumerate(zip(fast.criteria, reads, strict=True)):
+    for i, (c, pointers) in enumerate(zip(plan.criteria, reads, strict=True)):
         same = sharing[pointers]
         entry, place = f"e{same[0]}", 2 * same.index(i)
         if i == same[0]:
-            memo: dict[Any, Entry] = {}
-            root = text_plan.plan.checked.inputs
-            scalars = all(_scalar(root, split_pointer(p)) for p in pointers)
-            typed = all(_declared(root, split_pointer(p)) for p in pointers)
-            decider = _decider([fast.criteria[m] for m in same], memo, budget, not scalars, typed)
-            table, call = src.const("T", memo), src.const("D", decider)
-            walked = [src.walk(split_pointer(p)) for p in pointers]
-            if scalars:  # plain typed values: equal values have equal classes or equal texts
-                key = walked[0] if len(walked) == 1 else f"({', '.join(walked)}{',' if len(walked) == 1 else ''})"
-                lines += [f"    {entry} = {table}.get({key})",
-                          f"    if {entry} is None:",
-                          f"        {entry} = {call}(env, {key})"]
-            else:  # a list or an object may be read: the decider looks up its frozen form
-                key = f"({', '.join(f'{w}.__class__, {w}' for w in walked)},)"
-                lines.append(f"    {entry} = {call}(env, {key})")
+            _gen_lookup(text_plan, src, [plan.criteria[m] for m in same], pointers, entry, budget)
         var[c.id] = f"c{i}"
         lines.append(f"    c{i} = {entry}[{place}]")
         pieces.append(f"{entry}[{place + 1}]")
-    # the criteria's texts between their constant parts, joined at once
-    joints = [src.const("J", joint) for joint in text_plan.joints]
-    parts = [part for pair in zip(joints, pieces, strict=False) for part in pair] + [joints[-1]]
-    lines.append(f"    criteria = ''.join(({', '.join(parts)},))")
+    return pieces
+
+
+def _gen_lookup(text_plan: TextPlan, src: _Source, same: list[FastCriterion], pointers: tuple[str, ...],
+                entry: str, budget: list[int]) -> None:
+    """The lines that set ``entry`` for criteria reading ``pointers``: from the table, or decided."""
+    memo: dict[Any, Entry] = {}
+    root = text_plan.plan.checked.inputs
+    scalars = all(_scalar(root, split_pointer(p)) for p in pointers)
+    typed = all(_declared(root, split_pointer(p)) for p in pointers)
+    decider = _decider(same, memo, budget, not scalars, typed)
+    table, call = src.const("T", memo), src.const("D", decider)
+    walked = [src.walk(split_pointer(p)) for p in pointers]
+    if scalars:  # plain typed values: equal values have equal classes or equal texts
+        key = walked[0] if len(walked) == 1 else f"({', '.join(walked)}{',' if len(walked) == 1 else ''})"
+        src.lines.extend([f"    {entry} = {table}.get({key})",
+                          f"    if {entry} is None:",
+                          f"        {entry} = {call}(env, {key})"])
+    else:  # a list or an object may be read: the decider looks up its frozen form
+        key = f"({', '.join(f'{w}.__class__, {w}' for w in walked)},)"
+        src.lines.append(f"    {entry} = {call}(env, {key})")
+
+
+def _gen_composites(text_plan: TextPlan, src: _Source, var: dict[str, str]) -> tuple[list[str], list[str]]:
+    """The lines that work out groups and scores; the expressions of their texts."""
+    lines = src.lines
     groups: list[str] = []
     scores: list[str] = []
-    for j, comp in enumerate(fast.composites):
+    for j, comp in enumerate(text_plan.plan.composites):
         if isinstance(comp, FastGroup):
             target = var[comp.id] = f"g{j}"
             src.conjunction(target, [var[m] for m in comp.members])
@@ -307,34 +330,37 @@ def _generate(text_plan: TextPlan, reads: list[tuple[str, ...]]) -> Decide:
             target = var[comp.id] = f"s{j}"
             lines.append("    met = unknown = 0")
             for ref, weight in comp.weights:
-                lines += [f"    if {var[ref]} is True:", f"        met += {int(weight)}",
-                          f"    elif {var[ref]} is U:", f"        unknown += {int(weight)}"]
+                lines.extend([f"    if {var[ref]} is True:", f"        met += {int(weight)}",
+                              f"    elif {var[ref]} is U:", f"        unknown += {int(weight)}"])
             need, den = int(comp.required_num), int(comp.required_den)
-            lines += [f"    {target} = SCORE(met, unknown, {need}, {den})",
-                      f"    t{j} = {src.const('S', _ScoreText(text_plan, comp, budget))}({target}, met, unknown)"]
+            writer = src.const("S", _ScoreText(text_plan, comp, text_plan.budget))
+            lines.extend([f"    {target} = SCORE(met, unknown, {need}, {den})",
+                          f"    t{j} = {writer}({target}, met, unknown)"])
             scores.append(f"t{j}")
+    return groups, scores
+
+
+def _gen_tiers(text_plan: TextPlan, src: _Source, var: dict[str, str]) -> list[str]:
+    """The lines that work out the tiers and the label; the expressions of the tiers' texts, highest first."""
+    plan, lines = text_plan.plan, src.lines
     lines.append('    label = "none"')
     tiers: list[str] = []
-    for j, tier in enumerate(fast.tiers):
+    for j, tier in enumerate(plan.tiers):
         target = f"r{j}"
         src.conjunction(target, [var[r] for r in tier.requires])
-        lines += [f"    if {target} is True:", f"        label = {src.const('L', tier.label)}"]
-        known = src.const("R", {True: _tier(fast.tier(tier, "met", ())), False: _tier(fast.tier(tier, "not_met", ()))})
-        unknown = src.const("Q", _UnknownTier(fast, tier))
+        lines.extend([f"    if {target} is True:", f"        label = {src.const('L', tier.label)}"])
+        known = src.const("R", {True: _tier(plan.tier(tier, "met", ())), False: _tier(plan.tier(tier, "not_met", ()))})
+        unknown = src.const("Q", _UnknownTier(plan, tier))
         tiers.append(f"({known}[{target}] if {target} is not U else {unknown}(env, values, absent))")
     values = ", ".join(f"{src.const('I', ref)}: {name}" for ref, name in var.items())
-    any_unknown = " or ".join(f"r{j} is U" for j in range(len(fast.tiers))) or "False"
-    lines += [f"    if {any_unknown}:",  # the absent inputs behind an unknown tier need every value
-              f"        values = {{{values}}}",
-              "        absent = {}",
-              "    else:",
-              "        values = absent = None"]
+    any_unknown = " or ".join(f"r{j} is U" for j in range(len(plan.tiers))) or "False"
+    lines.extend([f"    if {any_unknown}:",  # the absent inputs behind an unknown tier need every value
+                  f"        values = {{{values}}}",
+                  "        absent = {}",
+                  "    else:",
+                  "        values = absent = None"])
     tiers.reverse()
-    lines.append(f"    return (criteria, label, {_joined(groups)}, {_joined(scores)}, {_joined(tiers)})")
-    text_plan.source = "\n".join(lines)
-    exec(compile(text_plan.source, "<ecei-rules: decide>", "exec"), src.ns)  # names only, see above
-    decide: Decide = src.ns["decide"]
-    return decide
+    return tiers
 
 
 def _joined(parts: list[str]) -> str:
