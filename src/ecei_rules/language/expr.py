@@ -69,6 +69,15 @@ FUNCTIONS: dict[str, str] = {
     "sum": "sum(v for x in list if cond) -> number",
 }
 RESERVED = frozenset({"params", "label", "true", "false", *FUNCTIONS})
+#: The arithmetic operators of the language.
+BINARY_OPERATORS: dict[type[ast.operator], str] = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
+#: The comparisons of the language (``in`` and ``not in`` look through a list).
+COMPARISONS: dict[type[ast.cmpop], str] = {
+    ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=",
+    ast.In: "in", ast.NotIn: "not in"}
+#: The other operators: Kleene and, or, not, and the signs.
+LOGICAL_OPERATORS: dict[type[ast.AST], str] = {ast.And: "and", ast.Or: "or", ast.Not: "not", ast.USub: "-",
+                                               ast.UAdd: "+"}
 
 
 @dataclass(frozen=True)
@@ -401,20 +410,19 @@ class _Compiler:
     def c_UnaryOp(self, node: ast.UnaryOp) -> Compiled:
         operand = self.value(node.operand)
         inner = operand.fn
+        if type(node.op) not in LOGICAL_OPERATORS:
+            return self.error(node, "E202", "the operator '~' is not part of the language")
         if isinstance(node.op, ast.Not):
             self.expect_bool(node.operand, operand)
             return Compiled(BOOL, lambda env: k_not(inner(env)), operand.reads, operand.params)
-        if isinstance(node.op, (ast.USub, ast.UAdd)):
-            if not operand.ty.numeric:
-                return self.error(node, "E204", f"'{self.source(node)}': a {operand.ty.describe()} has no sign")
-            if isinstance(node.op, ast.UAdd):
-                return operand
-            return Compiled(operand.ty, lambda env: arithmetic("-", 0, inner(env)), operand.reads, operand.params)
-        return self.error(node, "E202", "the operator '~' is not part of the language")
+        if not operand.ty.numeric:  # a sign
+            return self.error(node, "E204", f"'{self.source(node)}': a {operand.ty.describe()} has no sign")
+        if isinstance(node.op, ast.UAdd):
+            return operand
+        return Compiled(operand.ty, lambda env: arithmetic("-", 0, inner(env)), operand.reads, operand.params)
 
     def c_BinOp(self, node: ast.BinOp) -> Compiled:
-        ops = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
-        op = ops.get(type(node.op))
+        op = BINARY_OPERATORS.get(type(node.op))
         if op is None:
             symbol = {ast.Pow: "**", ast.Mod: "%", ast.FloorDiv: "//"}.get(type(node.op), type(node.op).__name__)
             return self.error(node, "E202", f"the operator '{symbol}' is not part of the language",
@@ -457,8 +465,7 @@ class _Compiler:
             if isinstance(op, ast.In):
                 return lambda env: contains(af(env), bf(env))
             return lambda env: k_not(contains(af(env), bf(env)))
-        symbols = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
-        symbol = symbols.get(type(op))
+        symbol = COMPARISONS.get(type(op))
         if symbol is None:
             self.error(an, "E202", "'is' is not part of the language", "use == or known(x)")
             return _UNKNOWN_FN
@@ -843,6 +850,12 @@ def normalize(text: str) -> str:
     if tree is None:
         return text.strip()
     return ast.unparse(tree)
+
+
+def constructs() -> frozenset[str]:
+    """The kinds of syntax node the compiler gives a meaning (a ``c_<kind>`` method that is not
+    only an error: a generator is part of its aggregate call)."""
+    return frozenset(name[2:] for name in vars(_Compiler) if name.startswith("c_")) - {"GeneratorExp"}
 
 
 #: The functions that fold a generator (``count`` also takes a list).
