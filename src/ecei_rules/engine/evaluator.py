@@ -32,7 +32,8 @@ from ecei_rules.engine.plan import (
     model_fields,
     score_value,
 )
-from ecei_rules.engine.text import TextPlan, write
+from ecei_rules.engine.serialise import tail
+from ecei_rules.engine.text import TextPlan
 from ecei_rules.ruleset.load import Ruleset
 from ecei_rules.ruleset.model import NONE_LABEL
 
@@ -161,8 +162,17 @@ class Evaluator:
 
     def text(self, env: dict[str, Any], ruleset_sha256: str, resolution: Resolution) -> str:
         """The trace mode as canonical text (``decision(...).canonical_text()``, byte for byte),
-        written by the generated code without building the models."""
-        return write(self.text_plan, env, ruleset_sha256, resolution)
+        decided and written by the generated code without building the models; the serialiser
+        (:mod:`ecei_rules.engine.serialise`) writes what follows the groups."""
+        criteria, label, groups, scores, tiers = self.text_plan.decide(env)
+        valid_from = valid_until = rule_id = None
+        validity_inputs: dict[str, Any] = {}
+        if label != NONE_LABEL:
+            valid_from, valid_until, rule_id, validity_inputs = awarded(self.plan, env, label)
+        doc = self.plan.doc
+        return "".join((criteria, groups, tail(label, doc.methodology, _organisation(env), resolution,
+                                               ruleset_sha256, scores, tiers, valid_from, valid_until,
+                                               validity_inputs, rule_id, doc.version)))
 
 
 def _organisation(env: dict[str, Any]) -> str | None:

@@ -1,4 +1,5 @@
-"""A decision's canonical JSON text, decided and written in one pass, without the models.
+"""The fast path of the evaluator's text mode: a decision's canonical JSON text, decided and
+written in one pass by code generated per version, without the models.
 
 :func:`ecei_rules.engine.evaluate.decision_text` gives ``evaluate(...).canonical_text()``
 byte for byte; replay needs the text, not the models.
@@ -47,7 +48,6 @@ from typing import Any
 
 from ecei_rules.core.logic import UNKNOWN
 from ecei_rules.core.pointers import MISSING, split_pointer
-from ecei_rules.engine.decision import Resolution
 from ecei_rules.engine.plan import (
     FastCriterion,
     FastGroup,
@@ -55,7 +55,6 @@ from ecei_rules.engine.plan import (
     FastTier,
     Plan,
     absent_inputs,
-    awarded,
     score_outcome,
 )
 from ecei_rules.engine.serialise import (
@@ -68,7 +67,6 @@ from ecei_rules.engine.serialise import (
     _tier,
     _weights_text,
     middle,
-    tail,
 )
 from ecei_rules.ruleset.inputs import Field
 
@@ -410,7 +408,7 @@ class _UnknownTier:
 
 
 class TextPlan:
-    """The per-version constants and generated function of :func:`write`."""
+    """The per-version constants and generated function of the evaluator's text mode."""
 
     def __init__(self, plan: Plan) -> None:
         fast = plan
@@ -432,19 +430,3 @@ class TextPlan:
     def memo_bytes(self) -> int:
         """Estimated bytes held by this version's memo tables (at most :data:`MEMO_BYTES`)."""
         return MEMO_BYTES - self.budget[0]
-
-
-
-def write(text_plan: TextPlan, env: dict[str, Any], ruleset_sha256: str, resolution: Resolution) -> str:
-    """The canonical JSON text of the decision on validated data (``env``, a copy this may extend)."""
-    criteria, label, groups, scores, tiers = text_plan.decide(env)
-    valid_from = valid_until = rule_id = None
-    validity_inputs: dict[str, Any] = {}
-    if label != "none":
-        valid_from, valid_until, rule_id, validity_inputs = awarded(text_plan.plan, env, label)
-    org = env.get("organisation")
-    org_id = org.get("id") if org.__class__ is dict else None
-    doc = text_plan.plan.doc
-    return "".join((criteria, groups, tail(label, doc.methodology, org_id if org_id.__class__ is str else None,
-                                           resolution, ruleset_sha256, scores, tiers, valid_from, valid_until,
-                                           validity_inputs, rule_id, doc.version)))
