@@ -2,8 +2,9 @@
 
 :func:`evaluator` is the one entry point: it gives the :class:`Evaluator` of a ruleset, built
 on first use from the checked ruleset and kept on that ruleset object (never in a global
-table). Its modes share one way of deciding (:func:`criterion_values`, :func:`composite_values`,
-:func:`tier_values`, the score rule of :func:`ecei_rules.engine.plan.score_outcome`):
+table). Its modes share one way of deciding: the runtime plan's compiled conditions, Kleene
+conjunction and the score rule (:func:`ecei_rules.engine.plan.score_outcome`), with the trace
+built in the same pass in trace mode:
 
 * ``label``: the label, its validity, whether a tier is unknown and (on request) the absent
   inputs behind unknown tiers, without the trace;
@@ -18,10 +19,10 @@ oracle, byte for byte; the property and fast-path suites check it.
 from __future__ import annotations
 
 import threading
-from typing import Any, NamedTuple
+from typing import Any
 
 from ecei_rules.core.logic import UNKNOWN
-from ecei_rules.engine.decision import CriterionResult, Decision, Resolution, ScoreResult, TierResult
+from ecei_rules.engine.decision import CriterionResult, Decision, GroupResult, Resolution, ScoreResult, TierResult
 from ecei_rules.engine.plan import (
     FastGroup,
     Plan,
@@ -37,18 +38,11 @@ from ecei_rules.engine.text import TextPlan
 from ecei_rules.ruleset.load import Ruleset
 from ecei_rules.ruleset.model import NONE_LABEL
 
-
-class Outline(NamedTuple):
-    """What the label-only mode gives."""
-
-    label: str
-    valid_from: Any
-    valid_until: Any
-    undecided: bool  # whether a tier is unknown
-    missing: tuple[tuple[str, ...], ...]  # with missing=True: each unknown tier's absent inputs, highest first
+#: What the label-only mode gives: (label, valid_from, valid_until, whether a tier is unknown,
+#: with missing=True each unknown tier's absent inputs, highest first).
+Outline = tuple[str, Any, Any, bool, tuple[tuple[str, ...], ...]]
 
 
-_OUTCOME = {True: "met", False: "not_met"}
 _SCORE_ORDER = ("id", "title", "clause", "outcome", "met_weight", "unknown_weight", "total_weight",
                 "required_weight", "threshold", "weights", "weights_provenance", "weights_source")
 
@@ -62,29 +56,13 @@ def criterion_values(plan: Plan, env: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def composite_values(plan: Plan, values: dict[str, Any], scores: list[tuple[Any, int, int]] | None = None) -> None:
-    """Add each group's and score's value to ``values``, in dependency order; with ``scores``,
-    append each score's (value, met weight, unknown weight) to it."""
+def composite_values(plan: Plan, values: dict[str, Any]) -> None:
+    """Add each group's and score's value to ``values``, in dependency order."""
     for comp in plan.composites:
         if isinstance(comp, FastGroup):
             values[comp.id] = conjunction(values, comp.members)
         else:
-            found = score_value(comp, values)
-            values[comp.id] = found[0]
-            if scores is not None:
-                scores.append(found)
-
-
-def tier_values(plan: Plan, values: dict[str, Any]) -> tuple[str, list[Any]]:
-    """(the label awarded, each tier's value, lowest first)."""
-    label = NONE_LABEL
-    out: list[Any] = []
-    for tier in plan.tiers:
-        result = conjunction(values, tier.requires)
-        if result is True:
-            label = tier.label
-        out.append(result)
-    return label, out
+            values[comp.id] = score_value(comp, values)[0]
 
 
 class Evaluator:
@@ -114,38 +92,42 @@ class Evaluator:
         plan = self.plan
         values = criterion_values(plan, env)
         composite_values(plan, values)
-        label, tiers = tier_values(plan, values)
+        label = NONE_LABEL
         undecided = False
         absent: list[tuple[str, ...]] = []
         memo: dict[str, tuple[str, ...]] = {}
-        for tier, result in zip(plan.tiers, tiers, strict=True):
-            if result is UNKNOWN:
+        for tier in plan.tiers:
+            result = conjunction(values, tier.requires)
+            if result is True:
+                label = tier.label
+            elif result is UNKNOWN:
                 undecided = True
                 if missing:
                     absent.append(absent_inputs(plan, values, env, tier.requires, memo))
         gone = tuple(reversed(absent))
         if label == NONE_LABEL:
-            return Outline(label, None, None, undecided, gone)
+            return label, None, None, undecided, gone
         start, end = _validity_dates(plan, env, label)
-        return Outline(label, start, end, undecided, gone)
+        return label, start, end, undecided, gone
 
     def decision(self, env: dict[str, Any], ruleset_sha256: str, resolution: Resolution) -> Decision:
         """The trace mode on validated data (``env``, a copy this may extend)."""
         plan = self.plan
-        values = criterion_values(plan, env)
+        values: dict[str, Any] = {}
         missing_of: dict[str, tuple[str, ...]] = {}
         criteria = _criterion_results(plan, env, values, missing_of)
-        found: list[tuple[Any, int, int]] = []
-        composite_values(plan, values, found)
-        groups = tuple(comp.results[values[comp.id]] for comp in plan.composites if isinstance(comp, FastGroup))
-        scores = _score_results(plan, found)
-        label, results = tier_values(plan, values)
+        groups, scores = _composite_results(plan, values)
         tiers: list[TierResult] = []
-        for tier, result in zip(plan.tiers, results, strict=True):
-            if result is UNKNOWN:  # the criteria's absent reads are known: groups and scores follow from them
+        label = NONE_LABEL
+        for tier in plan.tiers:
+            result = conjunction(values, tier.requires)
+            if result is True:
+                label = tier.label
+                tiers.append(plan.tier(tier, "met", ()))
+            elif result is False:
+                tiers.append(plan.tier(tier, "not_met", ()))
+            else:  # the criteria's absent reads are known: groups and scores follow from them
                 tiers.append(plan.tier(tier, "unknown", absent_inputs(plan, values, env, tier.requires, missing_of)))
-            else:
-                tiers.append(plan.tier(tier, _OUTCOME[result], ()))
         tiers.reverse()
         valid_from = valid_until = rule_id = None
         validity_inputs: dict[str, Any] = {}
@@ -199,21 +181,28 @@ def _validity_dates(plan: Plan, env: dict[str, Any], label: str) -> tuple[Any, A
 
 def _criterion_results(plan: Plan, env: dict[str, Any], values: dict[str, Any],
                        missing_of: dict[str, tuple[str, ...]]) -> tuple[CriterionResult, ...]:
-    """Each criterion's result: its value, the inputs it read and the absent ones."""
+    """Each criterion's result: its value (added to ``values``, as :func:`criterion_values`
+    gives it, in the same pass), the inputs it read and the absent ones."""
     out: list[CriterionResult] = []
     append = out.append
     new, put = object.__new__, object.__setattr__
     cls = CriterionResult
     fields = model_fields(cls)
     for c in plan.criteria:
-        value = values[c.id]
+        value = c.fn(env)
+        if value is True:
+            name = "met"
+        elif value is False:
+            name = "not_met"
+        else:
+            value, name = UNKNOWN, "unknown"
+        values[c.id] = value
         read, missing = c.inputs(env)
         missing_of[c.id] = missing
         obj = new(cls)
         put(obj, "__dict__", {
-            "id": c.id, "title": c.title, "clause": c.clause,
-            "outcome": "met" if value is True else ("not_met" if value is False else "unknown"),
-            "condition": c.condition, "inputs": read, "missing": missing, "parameters": c.parameters,
+            "id": c.id, "title": c.title, "clause": c.clause, "outcome": name, "condition": c.condition,
+            "inputs": read, "missing": missing, "parameters": c.parameters,
         })
         put(obj, "__pydantic_fields_set__", fields)
         put(obj, "__pydantic_extra__", None)
@@ -222,21 +211,26 @@ def _criterion_results(plan: Plan, env: dict[str, Any], values: dict[str, Any],
     return tuple(out)
 
 
-def _score_results(plan: Plan, found: list[tuple[Any, int, int]]) -> tuple[ScoreResult, ...]:
-    """Each score's result from its (value, met weight, unknown weight), in plan order."""
-    out: list[ScoreResult] = []
-    scores = iter(found)
+def _composite_results(plan: Plan, values: dict[str, Any]) -> tuple[tuple[GroupResult, ...],
+                                                                       tuple[ScoreResult, ...]]:
+    """Each group's and score's value (added to ``values``, as :func:`composite_values` gives
+    it) and result."""
+    groups: list[GroupResult] = []
+    scores: list[ScoreResult] = []
     for comp in plan.composites:
         if isinstance(comp, FastGroup):
-            continue
-        value, met, unknown = next(scores)
-        data = dict(comp.static)
-        data["outcome"] = "met" if value is True else ("not_met" if value is False else "unknown")
-        data["met_weight"] = plan.number(comp, met)
-        data["unknown_weight"] = plan.number(comp, unknown)
-        data["weights"] = dict(plan.scores_weights[comp.id])
-        out.append(build(ScoreResult, {k: data[k] for k in _SCORE_ORDER}))
-    return tuple(out)
+            result = values[comp.id] = conjunction(values, comp.members)
+            groups.append(comp.results[result])
+        else:
+            value, met, unknown = score_value(comp, values)
+            values[comp.id] = value
+            data = dict(comp.static)
+            data["outcome"] = "met" if value is True else ("not_met" if value is False else "unknown")
+            data["met_weight"] = plan.number(comp, met)
+            data["unknown_weight"] = plan.number(comp, unknown)
+            data["weights"] = dict(plan.scores_weights[comp.id])
+            scores.append(build(ScoreResult, {k: data[k] for k in _SCORE_ORDER}))
+    return tuple(groups), tuple(scores)
 
 
 def evaluator(ruleset: Ruleset) -> Evaluator:
