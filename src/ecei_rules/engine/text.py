@@ -68,7 +68,7 @@ from ecei_rules.engine.serialise import (
     _weights_text,
     middle,
 )
-from ecei_rules.ruleset.inputs import Field
+from ecei_rules.ruleset.inputs import AssessmentValidator, Field
 
 #: Values remembered per criterion (and (met, unknown) weights per score).
 MEMO_LIMIT = 8192
@@ -236,16 +236,7 @@ def _declared(root: Field, keys: tuple[str, ...]) -> bool:
         if f is None:
             return False
         f = f.fields.get(key) if f.kind == "object" else f.entries.get(key) if f.kind == "map" else None
-    return f is not None and _typed_all(f)
-
-
-def _typed_all(f: Field) -> bool:
-    """Whether ``f`` and everything inside it is declared with a type (no ``any``)."""
-    if f.kind == "any":
-        return False
-    if f.kind == "list":
-        return f.items is not None and _typed_all(f.items)
-    return all(_typed_all(sub) for sub in (*f.fields.values(), *f.entries.values()))
+    return f is not None and AssessmentValidator(f).typed
 
 
 def _generate(text_plan: TextPlan, reads: list[tuple[str, ...]]) -> Decide:
