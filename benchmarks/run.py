@@ -31,7 +31,6 @@ sys.path.insert(0, str(HERE))
 
 import baseline  # noqa: E402  (the harness's own module, beside it)
 
-from ecei_rules.core.canonical import to_json  # noqa: E402
 from ecei_rules.audit import merkle  # noqa: E402
 from ecei_rules.audit.checkpoint import Checkpoint, Signer  # noqa: E402
 from ecei_rules.audit.log import DecisionLog  # noqa: E402
@@ -44,7 +43,9 @@ from ecei_rules.audit.proofs import (  # noqa: E402
     make_receipt,
     read_state,
 )
+from ecei_rules.core.canonical import to_json  # noqa: E402
 from ecei_rules.engine.evaluate import decide_label, decision_text, evaluate, validate_assessment  # noqa: E402
+from ecei_rules.engine.evaluator import evaluator  # noqa: E402
 from ecei_rules.engine.reference import evaluate_reference  # noqa: E402
 from ecei_rules.registry import Registry  # noqa: E402
 from ecei_rules.testing.synth import synthesize  # noqa: E402
@@ -289,7 +290,7 @@ def main() -> int:
         load._RAW_CACHE.clear()  # cold: every file read, parsed and compiled
         fresh = Registry.shipped()
         for ver in fresh.versions("ecei-labels"):
-            fresh.get("ecei-labels", ver).plan.fast  # noqa: B018  (compiled for evaluate too)
+            evaluator(fresh.get("ecei-labels", ver))  # compiled for evaluate too
 
     load_s, load_peak = in_child(load_all, repeat=3)
 

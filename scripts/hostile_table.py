@@ -206,6 +206,7 @@ def _yaml_integer(tmp: Path, value: str) -> list[str]:
 def _areas_batch(tmp: Path) -> list[str]:
     """The issue's example: 40 batch lines with 100,000 improvement areas each (1.2.0)."""
     from ecei_rules.batch import ResolverSpec, decide_lines, read_assessments
+    from ecei_rules.engine.evaluator import evaluator
     from ecei_rules.registry import Registry
 
     ruleset = Registry.shipped().get("ecei-labels", "1.2.0")
@@ -222,7 +223,7 @@ def _areas_batch(tmp: Path) -> list[str]:
     _STATE["start"] = time.perf_counter()
     _STATE["cpu"] = time.process_time()
     lines = list(decide_lines(read_assessments(path, raw=True), ResolverSpec(version="1.2.0"), jobs=1))
-    memo = ruleset.plan.text.memo_bytes if hasattr(ruleset.plan.text, "memo_bytes") else None
+    memo = evaluator(ruleset).text_plan.memo_bytes if hasattr(evaluator(ruleset).text_plan, "memo_bytes") else None
     refused = sorted({json.loads(text)["error"]["code"] for text, failed in lines if failed})
     return [f"{sum(not failed for _, failed in lines)}/40 decided", *(f"refused {c}" for c in refused),
             f"memo tables {memo} bytes"]
@@ -232,6 +233,7 @@ def _areas_allowed(tmp: Path) -> list[str]:
     """The same 40 lines of 100,000 areas under a version that allows them (every-construct, max_items
     100,000): decided, and nothing of them remembered."""
     from ecei_rules.batch import ResolverSpec, decide_lines, read_assessments
+    from ecei_rules.engine.evaluator import evaluator
     from ecei_rules.ruleset.load import load_ruleset
 
     ruleset_path = tmp / "every.yaml"
@@ -250,7 +252,8 @@ def _areas_allowed(tmp: Path) -> list[str]:
     _STATE["cpu"] = time.process_time()
     lines = list(decide_lines(read_assessments(path, raw=True), ResolverSpec(ruleset_file=str(ruleset_path)),
                               jobs=1, resolve=fixed_resolver_of(ruleset)))
-    return [f"{sum(not failed for _, failed in lines)}/40 decided", f"memo tables {ruleset.plan.text.memo_bytes} bytes"]
+    memo = evaluator(ruleset).text_plan.memo_bytes
+    return [f"{sum(not failed for _, failed in lines)}/40 decided", f"memo tables {memo} bytes"]
 
 
 def fixed_resolver_of(ruleset: Any) -> Any:

@@ -21,6 +21,7 @@ from json_equality import same_json
 from ecei_rules.audit import replay as replay_module
 from ecei_rules.engine import text as text_module
 from ecei_rules.engine.evaluate import decision_text
+from ecei_rules.engine.evaluator import evaluator
 from ecei_rules.engine.reference import evaluate_reference
 from ecei_rules.registry import Registry
 from ecei_rules.ruleset import inputs as inputs_module
@@ -43,7 +44,7 @@ def test_decision_text_with_nothing_remembered_equals_the_reference(monkeypatch:
         assert decision_text(ruleset, raw) == evaluate_reference(ruleset, raw_validated(ruleset, raw)).canonical_text()
 
     check()
-    ns = ruleset.plan.text.decide.__globals__
+    ns = evaluator(ruleset).text_plan.decide.__globals__
     assert all(len(v) == 0 for k, v in ns.items() if k.startswith("T")), "nothing is remembered at limit 0"
 
 
@@ -94,7 +95,7 @@ def test_generated_source_holds_no_text_from_the_ruleset() -> None:
     can become code."""
     for ruleset in [load_ruleset(EVERY), *(Registry.shipped().get("ecei-labels", v)
                                            for v in Registry.shipped().versions("ecei-labels"))]:
-        tree = ast.parse(ruleset.plan.text.source)
+        tree = ast.parse(evaluator(ruleset).text_plan.source)
         literals = {type(n.value) if not isinstance(n.value, str) else n.value
                     for n in ast.walk(tree) if isinstance(n, ast.Constant)}
         assert literals <= {int, bool, type(None), "none", "", ","}, literals

@@ -1,6 +1,6 @@
 """The optimised paths give exactly what the plain ones give.
 
-* ``evaluate`` (the precomputed plan of engine/fast.py) against ``evaluate_reference`` (the
+* ``evaluate`` (the runtime plan of engine/plan.py) against ``evaluate_reference`` (the
   engine written plainly, one model per result, exact fractions);
 * ``decide_label`` and ``outline`` (no trace) against the label, validity and unknown tiers'
   missing inputs of the reference decision;

@@ -26,6 +26,7 @@ from ecei_rules.core import workers as _workers
 from ecei_rules.engine import serialise
 from ecei_rules.engine import text as text_module
 from ecei_rules.engine.evaluate import decision_text
+from ecei_rules.engine.evaluator import evaluator
 from ecei_rules.ruleset.load import Ruleset, load_ruleset
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -102,7 +103,7 @@ def test_a_version_s_tables_stay_within_their_byte_budget(notes: Ruleset, monkey
             decision_text(ruleset, data)
 
     left, _ = retained(run)
-    plan = ruleset.plan.text
+    plan = evaluator(ruleset).text_plan
     assert 0 < plan.memo_bytes <= 2 * MiB
     assert all(t.used <= 1 * MiB for t in (serialise._strings, serialise._fragments, serialise._layouts))
     # the writer's 2 MiB, 1 MiB for each serialiser table that can hold them, and some slack
@@ -120,8 +121,9 @@ def test_the_byte_estimate_is_not_an_underestimate(notes: Ruleset, monkeypatch: 
             decision_text(ruleset, data)
 
     left, _ = retained(run)
-    assert ruleset.plan.text.memo_bytes > 3 * MiB  # the strings were remembered
-    assert left < 1.5 * ruleset.plan.text.memo_bytes + 1 * MiB, (left, ruleset.plan.text.memo_bytes)
+    memo = evaluator(ruleset).text_plan.memo_bytes
+    assert memo > 3 * MiB  # the strings were remembered
+    assert left < 1.5 * memo + 1 * MiB, (left, memo)
 
 
 def test_a_list_of_100000_items_is_decided_not_remembered(tmp_path: Path) -> None:
@@ -145,9 +147,9 @@ def test_a_list_of_100000_items_is_decided_not_remembered(tmp_path: Path) -> Non
         for text, failed in decide_texts(lines(), fixed_resolver(ruleset)):
             assert not failed, text[:300]
 
-    before = ruleset.plan.text.memo_bytes
+    before = evaluator(ruleset).text_plan.memo_bytes
     left, peak = retained(run)
-    assert ruleset.plan.text.memo_bytes - before < 64 * 1024
+    assert evaluator(ruleset).text_plan.memo_bytes - before < 64 * 1024
     assert left < 4 * MiB, f"{left / MiB:.1f} MiB left behind"
     assert peak < 400 * MiB, f"peak {peak / MiB:.0f} MiB"
 
@@ -158,10 +160,10 @@ def test_lists_over_the_item_limit_are_not_frozen(monkeypatch: pytest.MonkeyPatc
     big = {"assessed_on": "2021-03-15", "score": 1, "note": "x", "seen": "2021-03-16",
            "tags": [f"t{i}" for i in range(text_module.MEMO_ITEMS + 1)]}
     decision_text(ruleset, big)
-    after_big = ruleset.plan.text.memo_bytes
+    after_big = evaluator(ruleset).text_plan.memo_bytes
     decision_text(ruleset, {**big, "tags": ["a", "b"]})
-    assert ruleset.plan.text.memo_bytes > after_big
-    tables = [v for k, v in ruleset.plan.text.decide.__globals__.items() if k.startswith("T")]
+    assert evaluator(ruleset).text_plan.memo_bytes > after_big
+    tables = [v for k, v in evaluator(ruleset).text_plan.decide.__globals__.items() if k.startswith("T")]
     assert not any(len(key[1]) > text_module.MEMO_ITEMS for table in tables for key in table
                    if isinstance(key, tuple) and len(key) > 1 and isinstance(key[1], (list, tuple)))
 

@@ -9,22 +9,16 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ecei_rules.core.canonical import number_to_json, to_json
+from ecei_rules.engine.serialise import decision_text
+from ecei_rules.ruleset.model import EngineValue
+from ecei_rules.ruleset.model import ParameterUse as ParameterUse
+from ecei_rules.ruleset.model import parameter_use as parameter_use
 
 Outcome = Literal["met", "not_met", "unknown"]
 
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
-
-
-class ParameterUse(_Frozen):
-    """A parameter a criterion or score read, with its provenance."""
-
-    name: str = Field(description="The parameter's name.")
-    value: Any = Field(description="Its value.")
-    unit: str | None = Field(default=None, description="Its unit.")
-    provenance: Literal["sourced", "assumed"] = Field(description="Sourced with a citation, or assumed.")
-    source: str = Field(description="The citation, or why the value is assumed.")
 
 
 def _parameter_json(p: ParameterUse) -> dict[str, Any]:
@@ -40,7 +34,7 @@ class CriterionResult(_Frozen):
     clause: str | None = Field(default=None, description="The clause or source it implements.")
     outcome: Outcome = Field(description="met, not_met or unknown.")
     condition: str = Field(description="The condition as written in the ruleset.")
-    inputs: dict[str, Any] = Field(description="JSON pointer -> value of every input read that has a value.")
+    inputs: dict[str, EngineValue] = Field(description="JSON pointer -> value of every input read that has a value.")
     missing: tuple[str, ...] = Field(description="JSON pointers of inputs it reads that are absent.")
     parameters: tuple[ParameterUse, ...] = Field(description="The parameters (thresholds) it reads.")
 
@@ -116,7 +110,7 @@ class Decision(_Frozen):
     valid_from: dt.date | None = Field(description="First day of validity (null without a label).")
     valid_until: dt.date | None = Field(description="Last day of validity (null without a label).")
     validity_rule: str | None = Field(description="The id of the validity rule applied.")
-    validity_inputs: dict[str, Any] = Field(
+    validity_inputs: dict[str, EngineValue] = Field(
         default_factory=dict,
         description="JSON pointer -> value of every input the validity rules read (valid_from, the 'when' of "
         "each rule tried, and the valid_until of the rule applied).",
@@ -161,8 +155,6 @@ class Decision(_Frozen):
 
     def canonical_text(self) -> str:
         """RFC 8785 canonical JSON of `to_json`, as text (the bytes records and replays compare)."""
-        from ecei_rules.engine.serialise import decision_text
-
         return decision_text(self)
 
     def outcome_of(self, ref: str) -> Outcome:

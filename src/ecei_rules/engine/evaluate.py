@@ -1,4 +1,6 @@
-"""The engine: a pure function of (ruleset version, assessment) to a :class:`Decision`.
+"""The engine's public functions: a pure function of (ruleset version, assessment) to a
+:class:`Decision`, its label alone, or its canonical text, all through the one evaluator of
+:mod:`ecei_rules.engine.evaluator`.
 
 No clock, no I/O, no global state: the same inputs give the same decision, byte for byte.
 Criteria, groups, scores and tiers are three-valued (Kleene); numbers compare exactly.
@@ -10,13 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ecei_rules.core.logic import UNKNOWN
 from ecei_rules.engine.decision import Decision, Resolution, given
-from ecei_rules.engine.fast import FastGroup, absent_inputs, conjunction, run, score_value
-from ecei_rules.engine.text import write
+from ecei_rules.engine.evaluator import Outline, evaluator
 from ecei_rules.errors import AssessmentError
 from ecei_rules.ruleset.load import Ruleset
-from ecei_rules.ruleset.model import NONE_LABEL
 
 
 @dataclass(frozen=True)
@@ -57,9 +56,8 @@ def evaluate(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessment, *,
     Raises:
         AssessmentError: the assessment does not match the version's declared inputs.
     """
-    plan = ruleset.plan
-    return run(plan, plan.fast, dict(validated_data(ruleset, assessment)), ruleset.sha256,
-               resolution or given(ruleset.published))
+    return evaluator(ruleset).decision(dict(validated_data(ruleset, assessment)), ruleset.sha256,
+                                       resolution or given(ruleset.published))
 
 
 def decision_text(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessment, *,
@@ -70,10 +68,10 @@ def decision_text(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessment, 
     Raises:
         AssessmentError: the assessment does not match the version's declared inputs.
     """
-    plan = ruleset.plan
-    data = None if isinstance(assessment, Assessment) else plan.validator.validate_unordered(assessment)
+    validator = ruleset.plan.validator
+    data = None if isinstance(assessment, Assessment) else validator.validate_unordered(assessment)
     env = dict(validated_data(ruleset, assessment)) if data is None else data
-    return write(plan.text, env, ruleset.sha256, resolution or given(ruleset.published))
+    return evaluator(ruleset).text(env, ruleset.sha256, resolution or given(ruleset.published))
 
 
 def validated_data(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessment) -> Mapping[str, Any]:
@@ -91,53 +89,15 @@ def decide_label(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessment) -
     without building the trace. Validates raw data like :func:`evaluate`; pass an
     :class:`Assessment` to skip validation.
     """
-    label, valid_from, valid_until, _, _ = outline(ruleset, dict(validated_data(ruleset, assessment)))
+    label, valid_from, valid_until, _, _ = evaluator(ruleset).label(dict(validated_data(ruleset, assessment)))
     return label, valid_from, valid_until
 
 
-def outline(ruleset: Ruleset, env: dict[str, Any], *,
-            missing: bool = False) -> tuple[str, Any, Any, bool, tuple[tuple[str, ...], ...]]:
+def outline(ruleset: Ruleset, env: dict[str, Any], *, missing: bool = False) -> Outline:
     """(label, valid_from, valid_until, whether a tier is unknown, missing) of validated data,
     without the trace; ``env`` is a copy of the data that this may extend.
 
     With ``missing``, the last member holds, for each unknown tier (highest first), the absent
     inputs that left it unknown: the ``missing`` of the decision's unknown tiers.
     """
-    plan = ruleset.plan
-    fast = plan.fast
-    values: dict[str, Any] = {}
-    for c in fast.criteria:
-        v = c.fn(env)
-        values[c.id] = v if v is True or v is False else UNKNOWN
-    for comp in fast.composites:
-        if isinstance(comp, FastGroup):
-            values[comp.id] = conjunction(values, comp.members)
-        else:
-            values[comp.id] = score_value(comp, values)[0]
-    label = NONE_LABEL
-    undecided = False
-    absent: list[tuple[str, ...]] = []
-    memo: dict[str, tuple[str, ...]] = {}
-    for tier in fast.tiers:
-        result = conjunction(values, tier.requires)
-        if result is True:
-            label = tier.label
-        elif result is UNKNOWN:
-            undecided = True
-            if missing:
-                absent.append(absent_inputs(fast, values, env, tier.requires, memo))
-    gone = tuple(reversed(absent))
-    if label == NONE_LABEL:
-        return label, None, None, undecided, gone
-    env["label"] = label
-    start = plan.valid_from.fn(env)
-    start = None if start is UNKNOWN else start
-    for rule in plan.rules:
-        if label not in rule.spec.labels:
-            continue
-        applies = rule.when.fn(env) if rule.when is not None else True
-        if applies is False:
-            continue
-        end = rule.valid_until.fn(env) if applies is True else UNKNOWN
-        return label, start, None if end is UNKNOWN else end, undecided, gone
-    return label, start, None, undecided, gone
+    return evaluator(ruleset).label(env, missing=missing)

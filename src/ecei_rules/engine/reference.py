@@ -1,5 +1,6 @@
-"""The reference evaluator: the engine's semantics written plainly, without the precomputed
-plan of :mod:`ecei_rules.engine.fast`.
+"""The reference evaluator: the engine's semantics written plainly, without the runtime plan
+of :mod:`ecei_rules.engine.plan` and independent of the production evaluator
+(:mod:`ecei_rules.engine.evaluator`): an oracle, like the durable-rules backend.
 
 :func:`ecei_rules.evaluate` must give exactly the same :class:`Decision` (the same canonical
 bytes) for every ruleset and assessment; the property suite and the benchmark check that
@@ -15,7 +16,6 @@ from typing import Any
 
 from ecei_rules.core.logic import UNKNOWN, k_and, outcome
 from ecei_rules.core.pointers import MISSING, lookup
-from ecei_rules.engine.compile import GroupPlan, ScorePlan
 from ecei_rules.engine.decision import (
     CriterionResult,
     Decision,
@@ -26,7 +26,7 @@ from ecei_rules.engine.decision import (
     given,
 )
 from ecei_rules.engine.evaluate import Assessment, validated_data
-from ecei_rules.engine.fast import validity
+from ecei_rules.ruleset.check import CheckedRuleset, GroupPlan, ScorePlan
 from ecei_rules.ruleset.load import Ruleset
 from ecei_rules.ruleset.model import NONE_LABEL, RulesetDocument
 
@@ -99,7 +99,7 @@ def evaluate_reference(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessm
     validity_reads: set[str] = set()
     if label != NONE_LABEL:
         env["label"] = label
-        valid_from, valid_until, rule_id, validity_reads = validity(plan, env, label)
+        valid_from, valid_until, rule_id, validity_reads = reference_validity(plan, env, label)
     validity_inputs = {}
     for pointer in sorted(validity_reads):
         found = lookup(validated, pointer)
@@ -118,24 +118,71 @@ def evaluate_reference(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessm
     )
 
 
-def _score(comp: ScorePlan, values: dict[str, Any], missing_of: dict[str, tuple[str, ...]]) -> ScoreResult:
+def _score_value(comp: ScorePlan, values: dict[str, Any]) -> tuple[Any, Decimal, Decimal, Fraction]:
+    """(value, met weight, unknown weight, required weight) of a score, in exact fractions."""
     met = unknown = Decimal(0)
-    missing: set[str] = set()
     for ref, weight in comp.spec.weights.items():
         v = values[ref]
         if v is True:
             met += weight
         elif v is UNKNOWN:
             unknown += weight
-            missing.update(missing_of.get(ref, ()))
-    total = comp.total
-    required = Fraction(comp.threshold) * Fraction(total)
+    required = Fraction(comp.threshold) * Fraction(comp.total)
     if Fraction(met) >= required:
         value: Any = True
     elif Fraction(met + unknown) < required:
         value = False
     else:
         value = UNKNOWN
+    return value, met, unknown, required
+
+
+def reference_label(ruleset: Ruleset, criteria: dict[str, Any]) -> str:
+    """The label that criterion values (True, False or UNKNOWN by id) give, worked out plainly:
+    groups and scores in dependency order, then the highest tier met."""
+    plan = ruleset.plan
+    values = dict(criteria)
+    for comp in plan.composites:
+        if isinstance(comp, GroupPlan):
+            values[comp.id] = k_and([values[m] for m in comp.spec.all_of])
+        else:
+            values[comp.id] = _score_value(comp, values)[0]
+    label = NONE_LABEL
+    for tier_label in plan.doc.labels:
+        if k_and([values[r] for r in plan.doc.tiers[tier_label].requires]) is True:
+            label = tier_label
+    return label
+
+
+def reference_validity(plan: CheckedRuleset, env: dict[str, Any],
+                       label: str) -> tuple[Any, Any, str | None, set[str]]:
+    """(valid_from, valid_until, the rule applied, the inputs read) of an awarded label; ``env``
+    holds the validated data and ``label``. The first rule for the label whose ``when`` is not
+    false decides: when it is true, its ``valid_until``; when unknown, no end date."""
+    reads: set[str] = set(plan.valid_from.reads)
+    start = plan.valid_from.fn(env)
+    for rule in plan.rules:
+        if label not in rule.spec.labels:
+            continue
+        applies = True if rule.when is None else rule.when.fn(env)
+        if rule.when is not None:
+            reads |= rule.when.reads
+        if applies is True:
+            end = rule.valid_until.fn(env)
+            reads |= rule.valid_until.reads
+            return (None if start is UNKNOWN else start, None if end is UNKNOWN else end, rule.spec.id, reads)
+        if applies is not False:
+            break
+    return None if start is UNKNOWN else start, None, None, reads
+
+
+def _score(comp: ScorePlan, values: dict[str, Any], missing_of: dict[str, tuple[str, ...]]) -> ScoreResult:
+    value, met, unknown, required = _score_value(comp, values)
+    missing: set[str] = set()
+    for ref in comp.spec.weights:
+        if values[ref] is UNKNOWN:
+            missing.update(missing_of.get(ref, ()))
+    total = comp.total
     values[comp.id] = value
     missing_of[comp.id] = tuple(sorted(missing))
     spec = comp.spec

@@ -1,4 +1,5 @@
-"""A decision's canonical JSON text, decided and written in one pass, without the models.
+"""The fast path of the evaluator's text mode: a decision's canonical JSON text, decided and
+written in one pass by code generated per version, without the models.
 
 :func:`ecei_rules.engine.evaluate.decision_text` gives ``evaluate(...).canonical_text()``
 byte for byte; replay needs the text, not the models.
@@ -43,11 +44,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import suppress
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ecei_rules.core.logic import UNKNOWN
 from ecei_rules.core.pointers import MISSING, split_pointer
-from ecei_rules.engine.fast import FastCriterion, FastGroup, absent_inputs, awarded
+from ecei_rules.engine.plan import (
+    FastCriterion,
+    FastGroup,
+    FastScore,
+    FastTier,
+    Plan,
+    absent_inputs,
+    score_outcome,
+)
 from ecei_rules.engine.serialise import (
     _group,
     _nullable,
@@ -58,15 +67,8 @@ from ecei_rules.engine.serialise import (
     _tier,
     _weights_text,
     middle,
-    tail,
 )
-from ecei_rules.ruleset.inputs import _typed_all
-
-if TYPE_CHECKING:
-    from ecei_rules.engine.compile import Plan
-    from ecei_rules.engine.decision import Resolution
-    from ecei_rules.engine.fast import FastPlan, FastScore, FastTier
-    from ecei_rules.ruleset.inputs import Field
+from ecei_rules.ruleset.inputs import AssessmentValidator, Field
 
 #: Values remembered per criterion (and (met, unknown) weights per score).
 MEMO_LIMIT = 8192
@@ -174,7 +176,7 @@ class _Source:
 
     def __init__(self) -> None:
         self.lines: list[str] = []
-        self.ns: dict[str, Any] = {"M": MISSING, "U": UNKNOWN, "EMPTY": MappingProxyType({})}
+        self.ns: dict[str, Any] = {"M": MISSING, "U": UNKNOWN, "EMPTY": MappingProxyType({}), "SCORE": score_outcome}
         self.walked: dict[tuple[str, ...], str] = {}
         self.parents: dict[tuple[str, ...], str] = {}
 
@@ -234,7 +236,7 @@ def _declared(root: Field, keys: tuple[str, ...]) -> bool:
         if f is None:
             return False
         f = f.fields.get(key) if f.kind == "object" else f.entries.get(key) if f.kind == "map" else None
-    return f is not None and _typed_all(f)
+    return f is not None and AssessmentValidator(f).typed
 
 
 def _generate(text_plan: TextPlan, reads: list[tuple[str, ...]]) -> Decide:
@@ -244,11 +246,26 @@ def _generate(text_plan: TextPlan, reads: list[tuple[str, ...]]) -> Decide:
     Only names made here and whole numbers go into the source: every key, id and text of the
     ruleset is bound in the function's namespace, so nothing a ruleset holds can become code.
     """
-    fast = text_plan.fast
     src = _Source()
-    lines = src.lines
-    lines.append("def decide(env):")
+    src.lines.append("def decide(env):")
     var: dict[str, str] = {}  # criterion, group or score id -> its variable
+    pieces = _gen_criteria(text_plan, src, reads, var)
+    # the criteria's texts between their constant parts, joined at once
+    joints = [src.const("J", joint) for joint in text_plan.joints]
+    parts = [part for pair in zip(joints, pieces, strict=False) for part in pair] + [joints[-1]]
+    src.lines.append(f"    criteria = ''.join(({', '.join(parts)},))")
+    groups, scores = _gen_composites(text_plan, src, var)
+    tiers = _gen_tiers(text_plan, src, var)
+    src.lines.append(f"    return (criteria, label, {_joined(groups)}, {_joined(scores)}, {_joined(tiers)})")
+    text_plan.source = "\n".join(src.lines)
+    exec(compile(text_plan.source, "<ecei-rules: decide>", "exec"), src.ns)  # names only, see above
+    decide: Decide = src.ns["decide"]
+    return decide
+
+
+def _gen_criteria(text_plan: TextPlan, src: _Source, reads: list[tuple[str, ...]], var: dict[str, str]) -> list[str]:
+    """The lines that look up or decide each criterion; the expressions of their texts."""
+    plan, lines = text_plan.plan, src.lines
     budget = text_plan.budget  # estimated bytes the tables of this version may still take
     # criteria that read the same inputs (a criterion and its variant for another tier) share
     # one look-up, made where the first of them stands
@@ -256,35 +273,43 @@ def _generate(text_plan: TextPlan, reads: list[tuple[str, ...]]) -> Decide:
     for i, pointers in enumerate(reads):
         sharing.setdefault(pointers, []).append(i)
     pieces: list[str] = []
-    for i, (c, pointers) in enumerate(zip(fast.criteria, reads, strict=True)):
+    for i, (c, pointers) in enumerate(zip(plan.criteria, reads, strict=True)):
         same = sharing[pointers]
         entry, place = f"e{same[0]}", 2 * same.index(i)
         if i == same[0]:
-            memo: dict[Any, Entry] = {}
-            root = text_plan.plan.inputs
-            scalars = all(_scalar(root, split_pointer(p)) for p in pointers)
-            typed = all(_declared(root, split_pointer(p)) for p in pointers)
-            decider = _decider([fast.criteria[m] for m in same], memo, budget, not scalars, typed)
-            table, call = src.const("T", memo), src.const("D", decider)
-            walked = [src.walk(split_pointer(p)) for p in pointers]
-            if scalars:  # plain typed values: equal values have equal classes or equal texts
-                key = walked[0] if len(walked) == 1 else f"({', '.join(walked)}{',' if len(walked) == 1 else ''})"
-                lines += [f"    {entry} = {table}.get({key})",
-                          f"    if {entry} is None:",
-                          f"        {entry} = {call}(env, {key})"]
-            else:  # a list or an object may be read: the decider looks up its frozen form
-                key = f"({', '.join(f'{w}.__class__, {w}' for w in walked)},)"
-                lines.append(f"    {entry} = {call}(env, {key})")
+            _gen_lookup(text_plan, src, [plan.criteria[m] for m in same], pointers, entry, budget)
         var[c.id] = f"c{i}"
         lines.append(f"    c{i} = {entry}[{place}]")
         pieces.append(f"{entry}[{place + 1}]")
-    # the criteria's texts between their constant parts, joined at once
-    joints = [src.const("J", joint) for joint in text_plan.joints]
-    parts = [part for pair in zip(joints, pieces, strict=False) for part in pair] + [joints[-1]]
-    lines.append(f"    criteria = ''.join(({', '.join(parts)},))")
+    return pieces
+
+
+def _gen_lookup(text_plan: TextPlan, src: _Source, same: list[FastCriterion], pointers: tuple[str, ...],
+                entry: str, budget: list[int]) -> None:
+    """The lines that set ``entry`` for criteria reading ``pointers``: from the table, or decided."""
+    memo: dict[Any, Entry] = {}
+    root = text_plan.plan.checked.inputs
+    scalars = all(_scalar(root, split_pointer(p)) for p in pointers)
+    typed = all(_declared(root, split_pointer(p)) for p in pointers)
+    decider = _decider(same, memo, budget, not scalars, typed)
+    table, call = src.const("T", memo), src.const("D", decider)
+    walked = [src.walk(split_pointer(p)) for p in pointers]
+    if scalars:  # plain typed values: equal values have equal classes or equal texts
+        key = walked[0] if len(walked) == 1 else f"({', '.join(walked)}{',' if len(walked) == 1 else ''})"
+        src.lines.extend([f"    {entry} = {table}.get({key})",
+                          f"    if {entry} is None:",
+                          f"        {entry} = {call}(env, {key})"])
+    else:  # a list or an object may be read: the decider looks up its frozen form
+        key = f"({', '.join(f'{w}.__class__, {w}' for w in walked)},)"
+        src.lines.append(f"    {entry} = {call}(env, {key})")
+
+
+def _gen_composites(text_plan: TextPlan, src: _Source, var: dict[str, str]) -> tuple[list[str], list[str]]:
+    """The lines that work out groups and scores; the expressions of their texts."""
+    lines = src.lines
     groups: list[str] = []
     scores: list[str] = []
-    for j, comp in enumerate(fast.composites):
+    for j, comp in enumerate(text_plan.plan.composites):
         if isinstance(comp, FastGroup):
             target = var[comp.id] = f"g{j}"
             src.conjunction(target, [var[m] for m in comp.members])
@@ -294,36 +319,37 @@ def _generate(text_plan: TextPlan, reads: list[tuple[str, ...]]) -> Decide:
             target = var[comp.id] = f"s{j}"
             lines.append("    met = unknown = 0")
             for ref, weight in comp.weights:
-                lines += [f"    if {var[ref]} is True:", f"        met += {int(weight)}",
-                          f"    elif {var[ref]} is U:", f"        unknown += {int(weight)}"]
+                lines.extend([f"    if {var[ref]} is True:", f"        met += {int(weight)}",
+                              f"    elif {var[ref]} is U:", f"        unknown += {int(weight)}"])
             need, den = int(comp.required_num), int(comp.required_den)
-            lines += [f"    if met * {den} >= {need}:", f"        {target} = True",
-                      f"    elif (met + unknown) * {den} < {need}:", f"        {target} = False",
-                      "    else:", f"        {target} = U",
-                      f"    t{j} = {src.const('S', _ScoreText(text_plan, comp, budget))}({target}, met, unknown)"]
+            writer = src.const("S", _ScoreText(text_plan, comp, text_plan.budget))
+            lines.extend([f"    {target} = SCORE(met, unknown, {need}, {den})",
+                          f"    t{j} = {writer}({target}, met, unknown)"])
             scores.append(f"t{j}")
+    return groups, scores
+
+
+def _gen_tiers(text_plan: TextPlan, src: _Source, var: dict[str, str]) -> list[str]:
+    """The lines that work out the tiers and the label; the expressions of the tiers' texts, highest first."""
+    plan, lines = text_plan.plan, src.lines
     lines.append('    label = "none"')
     tiers: list[str] = []
-    for j, tier in enumerate(fast.tiers):
+    for j, tier in enumerate(plan.tiers):
         target = f"r{j}"
         src.conjunction(target, [var[r] for r in tier.requires])
-        lines += [f"    if {target} is True:", f"        label = {src.const('L', tier.label)}"]
-        known = src.const("R", {True: _tier(fast.tier(tier, "met", ())), False: _tier(fast.tier(tier, "not_met", ()))})
-        unknown = src.const("Q", _UnknownTier(fast, tier))
+        lines.extend([f"    if {target} is True:", f"        label = {src.const('L', tier.label)}"])
+        known = src.const("R", {True: _tier(plan.tier(tier, "met", ())), False: _tier(plan.tier(tier, "not_met", ()))})
+        unknown = src.const("Q", _UnknownTier(plan, tier))
         tiers.append(f"({known}[{target}] if {target} is not U else {unknown}(env, values, absent))")
     values = ", ".join(f"{src.const('I', ref)}: {name}" for ref, name in var.items())
-    any_unknown = " or ".join(f"r{j} is U" for j in range(len(fast.tiers))) or "False"
-    lines += [f"    if {any_unknown}:",  # the absent inputs behind an unknown tier need every value
-              f"        values = {{{values}}}",
-              "        absent = {}",
-              "    else:",
-              "        values = absent = None"]
+    any_unknown = " or ".join(f"r{j} is U" for j in range(len(plan.tiers))) or "False"
+    lines.extend([f"    if {any_unknown}:",  # the absent inputs behind an unknown tier need every value
+                  f"        values = {{{values}}}",
+                  "        absent = {}",
+                  "    else:",
+                  "        values = absent = None"])
     tiers.reverse()
-    lines.append(f"    return (criteria, label, {_joined(groups)}, {_joined(scores)}, {_joined(tiers)})")
-    text_plan.source = "\n".join(lines)
-    exec(compile(text_plan.source, "<ecei-rules: decide>", "exec"), src.ns)  # names only, see above
-    decide: Decide = src.ns["decide"]
-    return decide
+    return tiers
 
 
 def _joined(parts: list[str]) -> str:
@@ -334,7 +360,7 @@ class _ScoreText:
     """A score's text for its value and met and unknown weights (scaled), remembered."""
 
     def __init__(self, text_plan: TextPlan, score: FastScore, budget: list[int]) -> None:
-        self.fast = text_plan.fast
+        self.fast = text_plan.plan
         self.score = score
         self.memo: dict[tuple[int, int], str] = {}
         self.budget = budget  # shared with the version's criteria
@@ -363,7 +389,7 @@ class _ScoreText:
 class _UnknownTier:
     """An unknown tier's text: the absent inputs behind it are worked out from every value."""
 
-    def __init__(self, fast: FastPlan, tier: FastTier) -> None:
+    def __init__(self, fast: Plan, tier: FastTier) -> None:
         self.fast = fast
         self.tier = tier
 
@@ -373,12 +399,11 @@ class _UnknownTier:
 
 
 class TextPlan:
-    """The per-version constants and generated function of :func:`write`."""
+    """The per-version constants and generated function of the evaluator's text mode."""
 
     def __init__(self, plan: Plan) -> None:
-        fast = plan.fast
+        fast = plan
         self.plan = plan
-        self.fast = fast
         # the constant text between one criterion's inputs/missing/outcome and the next one's
         heads = [f'{{"clause":{_nullable(c.clause)},"condition":{_string(c.condition)},"id":{_string(c.id)},'
                  '"inputs":' for c in fast.criteria]
@@ -390,25 +415,9 @@ class TextPlan:
         self.joints = tuple(joints)
         self.source = ""  # the generated function's source, for reading and for the tests
         self.budget = [MEMO_BYTES]  # estimated bytes this version's tables may still take
-        self.decide = _generate(self, [c.reads for c in plan.criteria])
+        self.decide = _generate(self, [c.reads for c in plan.checked.criteria])
 
     @property
     def memo_bytes(self) -> int:
         """Estimated bytes held by this version's memo tables (at most :data:`MEMO_BYTES`)."""
         return MEMO_BYTES - self.budget[0]
-
-
-
-def write(text_plan: TextPlan, env: dict[str, Any], ruleset_sha256: str, resolution: Resolution) -> str:
-    """The canonical JSON text of the decision on validated data (``env``, a copy this may extend)."""
-    criteria, label, groups, scores, tiers = text_plan.decide(env)
-    valid_from = valid_until = rule_id = None
-    validity_inputs: dict[str, Any] = {}
-    if label != "none":
-        valid_from, valid_until, rule_id, validity_inputs = awarded(text_plan.plan, text_plan.fast, env, label)
-    org = env.get("organisation")
-    org_id = org.get("id") if org.__class__ is dict else None
-    doc = text_plan.plan.doc
-    return "".join((criteria, groups, tail(label, doc.methodology, org_id if org_id.__class__ is str else None,
-                                           resolution, ruleset_sha256, scores, tiers, valid_from, valid_until,
-                                           validity_inputs, rule_id, doc.version)))

@@ -19,7 +19,6 @@ from typing import Any
 
 from ecei_rules.batch import registry_resolver
 from ecei_rules.core.pointers import MISSING, lookup, set_at
-from ecei_rules.engine.compile import ScorePlan
 from ecei_rules.engine.decision import CriterionResult, Decision, Resolution
 from ecei_rules.engine.evaluate import Assessment, evaluate, validate_assessment
 from ecei_rules.errors import AssessmentError
@@ -31,6 +30,7 @@ from ecei_rules.language.expr import parse
 from ecei_rules.registry import DEFAULT_METHODOLOGY, Registry
 from ecei_rules.ruleset import analysis
 from ecei_rules.ruleset.analysis import criterion_targets, relations, value_for
+from ecei_rules.ruleset.check import ScorePlan
 from ecei_rules.ruleset.inputs import Field
 from ecei_rules.ruleset.load import Ruleset
 from ecei_rules.ruleset.model import NONE_LABEL

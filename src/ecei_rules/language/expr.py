@@ -69,6 +69,15 @@ FUNCTIONS: dict[str, str] = {
     "sum": "sum(v for x in list if cond) -> number",
 }
 RESERVED = frozenset({"params", "label", "true", "false", *FUNCTIONS})
+#: The arithmetic operators of the language.
+BINARY_OPERATORS: dict[type[ast.operator], str] = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
+#: The comparisons of the language (``in`` and ``not in`` look through a list).
+COMPARISONS: dict[type[ast.cmpop], str] = {
+    ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=",
+    ast.In: "in", ast.NotIn: "not in"}
+#: The other operators: Kleene and, or, not, and the signs.
+LOGICAL_OPERATORS: dict[type[ast.AST], str] = {ast.And: "and", ast.Or: "or", ast.Not: "not", ast.USub: "-",
+                                               ast.UAdd: "+"}
 
 
 @dataclass(frozen=True)
@@ -401,20 +410,19 @@ class _Compiler:
     def c_UnaryOp(self, node: ast.UnaryOp) -> Compiled:
         operand = self.value(node.operand)
         inner = operand.fn
+        if type(node.op) not in LOGICAL_OPERATORS:
+            return self.error(node, "E202", "the operator '~' is not part of the language")
         if isinstance(node.op, ast.Not):
             self.expect_bool(node.operand, operand)
             return Compiled(BOOL, lambda env: k_not(inner(env)), operand.reads, operand.params)
-        if isinstance(node.op, (ast.USub, ast.UAdd)):
-            if not operand.ty.numeric:
-                return self.error(node, "E204", f"'{self.source(node)}': a {operand.ty.describe()} has no sign")
-            if isinstance(node.op, ast.UAdd):
-                return operand
-            return Compiled(operand.ty, lambda env: arithmetic("-", 0, inner(env)), operand.reads, operand.params)
-        return self.error(node, "E202", "the operator '~' is not part of the language")
+        if not operand.ty.numeric:  # a sign
+            return self.error(node, "E204", f"'{self.source(node)}': a {operand.ty.describe()} has no sign")
+        if isinstance(node.op, ast.UAdd):
+            return operand
+        return Compiled(operand.ty, lambda env: arithmetic("-", 0, inner(env)), operand.reads, operand.params)
 
     def c_BinOp(self, node: ast.BinOp) -> Compiled:
-        ops = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
-        op = ops.get(type(node.op))
+        op = BINARY_OPERATORS.get(type(node.op))
         if op is None:
             symbol = {ast.Pow: "**", ast.Mod: "%", ast.FloorDiv: "//"}.get(type(node.op), type(node.op).__name__)
             return self.error(node, "E202", f"the operator '{symbol}' is not part of the language",
@@ -457,8 +465,7 @@ class _Compiler:
             if isinstance(op, ast.In):
                 return lambda env: contains(af(env), bf(env))
             return lambda env: k_not(contains(af(env), bf(env)))
-        symbols = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
-        symbol = symbols.get(type(op))
+        symbol = COMPARISONS.get(type(op))
         if symbol is None:
             self.error(an, "E202", "'is' is not part of the language", "use == or known(x)")
             return _UNKNOWN_FN
@@ -521,6 +528,25 @@ class _Compiler:
 
     # -- calls -----------------------------------------------------------------------------
     def c_Call(self, node: ast.Call) -> Compiled:
+        refused = self.call_refused(node)
+        if refused is not None:
+            return refused
+        assert isinstance(node.func, ast.Name)  # call_refused saw to it
+        name = node.func.id
+        if name in AGGREGATES:
+            if len(node.args) != 1 or not isinstance(node.args[0], ast.GeneratorExp):
+                if name == "count" and len(node.args) == 1:
+                    return self.call_len(node, "count")
+                return self.error(node, "E203", f"{name}() takes one generator: {FUNCTIONS[name]}")
+            return self.aggregate(node, name, node.args[0])
+        if name == "len":
+            return self.call_len(node, "len")
+        if name == "date":
+            return self.call_date(node)
+        return self.call_function(node, name)
+
+    def call_refused(self, node: ast.Call) -> Compiled | None:
+        """The error of a call that is not one of the language's functions, or passes keywords."""
         if not isinstance(node.func, ast.Name):
             return self.error(node, "E202", "only the language's functions can be called",
                               "functions: " + ", ".join(sorted(FUNCTIONS)))
@@ -530,69 +556,34 @@ class _Compiler:
                               did_you_mean(name, FUNCTIONS) or "functions: " + ", ".join(sorted(FUNCTIONS)))
         if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
             return self.error(node, "E203", f"{name}() takes positional arguments only: {FUNCTIONS[name]}")
-        if name in ("count", "count_distinct", "any", "all", "min", "max", "sum"):
-            if len(node.args) != 1 or not isinstance(node.args[0], ast.GeneratorExp):
-                if name == "count" and len(node.args) == 1:
-                    return self.call_len(node, "count")
-                return self.error(node, "E203", f"{name}() takes one generator: {FUNCTIONS[name]}")
-            return self.aggregate(node, name, node.args[0])
-        if name == "len":
-            return self.call_len(node, "len")
-        if name == "date":
-            arg0 = node.args[0] if len(node.args) == 1 else None
-            if not (isinstance(arg0, ast.Constant) and isinstance(arg0.value, str)):
-                return self.error(node, "E203", FUNCTIONS["date"])
-            try:
-                d = dt.date.fromisoformat(arg0.value)
-            except ValueError:
-                return self.error(arg0, "E205", f"'{arg0.value}' is not a date (YYYY-MM-DD)")
-            return Compiled(DATE, _const(d), frozenset(), frozenset(), const=True)
+        return None
+
+    def call_date(self, node: ast.Call) -> Compiled:
+        """``date("YYYY-MM-DD")``: a constant."""
+        arg0 = node.args[0] if len(node.args) == 1 else None
+        if not (isinstance(arg0, ast.Constant) and isinstance(arg0.value, str)):
+            return self.error(node, "E203", FUNCTIONS["date"])
+        try:
+            d = dt.date.fromisoformat(arg0.value)
+        except ValueError:
+            return self.error(arg0, "E205", f"'{arg0.value}' is not a date (YYYY-MM-DD)")
+        return Compiled(DATE, _const(d), frozenset(), frozenset(), const=True)
+
+    def call_function(self, node: ast.Call, name: str) -> Compiled:
+        """A call of one of the functions of :data:`SIGNATURES`, its arguments type-checked."""
         args = [self.value(a) for a in node.args]
         reads = _union(a.reads for a in args)
         params = _union(a.params for a in args)
-        signatures: dict[str, tuple[tuple[str, ...], Ty]] = {
-            "months_between": (("date", "date"), INT),
-            "days_between": (("date", "date"), INT),
-            "month_end": (("date", "integer"), DATE),
-            "abs": (("number",), DEC),
-            "known": (("any",), BOOL),
-        }
-        expected, result = signatures[name]
+        expected, result = SIGNATURES[name]
         if len(args) != len(expected):
             return self.error(node, "E203", f"{name}() takes {len(expected)} argument(s): {FUNCTIONS[name]}")
         for arg, want, an in zip(args, expected, node.args, strict=True):
             if not _fits(arg.ty, want):
                 return self.error(an, "E204", f"{name}(): '{self.source(an)}' is a {arg.ty.describe()}, "
                                   f"expected {want}: {FUNCTIONS[name]}")
-        fns = [a.fn for a in args]
-        if name == "known":
-            f0 = fns[0]
-            return Compiled(BOOL, lambda env: f0(env) is not UNKNOWN, reads, params)
-        if name == "abs":
-            f0 = fns[0]
-            ty = args[0].ty if args[0].ty.kind != "any" else DEC
-
-            def fn_abs(env: Env) -> Any:
-                v = f0(env)
-                if v is UNKNOWN or isinstance(v, Interval):
-                    return UNKNOWN
-                return abs(v)
-
-            return Compiled(ty, fn_abs, reads, params)
-        impl: Callable[..., Any] = {
-            "months_between": months_between,
-            "days_between": lambda a, b: (b - a).days,
-            "month_end": _safe_month_end,
-        }[name]
-        f0, f1 = fns
-
-        def fn(env: Env) -> Any:
-            x, y = f0(env), f1(env)
-            if x is UNKNOWN or y is UNKNOWN or isinstance(y, Interval):
-                return UNKNOWN
-            return impl(x, y)
-
-        return Compiled(result, fn, reads, params)
+        if name == "abs" and args[0].ty.kind != "any":
+            result = args[0].ty
+        return Compiled(result, _function(name, [a.fn for a in args]), reads, params)
 
     def call_len(self, node: ast.Call, name: str) -> Compiled:
         if len(node.args) != 1:
@@ -609,6 +600,33 @@ class _Compiler:
         return Compiled(INT, fn, arg.reads, arg.params)
 
     def aggregate(self, node: ast.Call, name: str, gen: ast.GeneratorExp) -> Compiled:
+        """count, count_distinct, any, all, min, max or sum over a generator with one ``for``."""
+        loop = self.loop(node, name, gen)
+        if isinstance(loop, Compiled):
+            return loop
+        rows, elt, reads, params = loop
+        if name == "count":
+            return Compiled(INT, _count(rows), reads, params)
+        if name == "count_distinct":
+            if elt.ty.kind in ("list", "object", "map"):
+                return self.error(gen.elt, "E204", "count_distinct() counts plain values, not a "
+                                  + elt.ty.describe())
+            return Compiled(INT, _count_distinct(rows), reads, params)
+        if name in ("any", "all"):
+            self.expect_bool(gen.elt, elt)
+            return Compiled(BOOL, _quantifier(rows, name == "any"), reads, params)
+        # min, max, sum
+        if name == "sum" and not elt.ty.numeric:
+            return self.error(gen.elt, "E204", f"sum() needs numbers, not a {elt.ty.describe()}")
+        if name in ("min", "max") and not (elt.ty.numeric or elt.ty.kind == "date"):
+            return self.error(gen.elt, "E204", f"{name}() needs numbers or dates, not a {elt.ty.describe()}")
+        result_ty = elt.ty if name != "sum" else (INT if elt.ty.kind == "integer" else DEC)
+        return Compiled(result_ty, _pick(rows, name), reads, params)
+
+    def loop(self, node: ast.Call, name: str,
+             gen: ast.GeneratorExp) -> Compiled | tuple[Callable[[Env], Any], Compiled, frozenset[str], frozenset[str]]:
+        """The rows of a generator (env -> [(filters' value, element)] or UNKNOWN), its element,
+        reads and parameters, with its cost charged; or the error."""
         if len(gen.generators) != 1:
             return self.error(gen, "E202", "a generator may have one 'for' only")
         comp = gen.generators[0]
@@ -621,8 +639,7 @@ class _Compiler:
         if source.ty.kind not in ("list", "any"):
             return self.error(comp.iter, "E204", f"'{self.source(comp.iter)}' is a {source.ty.describe()}, "
                               "not a list to loop over")
-        item_ty = source.ty.item or ANY
-        self.locals[var] = item_ty
+        self.locals[var] = source.ty.item or ANY
         self.costs.append([0, ()])  # the body, run once per item: costed apart, then multiplied
         try:
             filters = [self.value(c) for c in comp.ifs]
@@ -638,86 +655,10 @@ class _Compiler:
             # an exact sum of quotients: each term may widen the denominator, so adding one
             # costs in proportion to the terms before it
             per_item *= max(size, 1)
-        loop = Loop(name, self.source(comp.iter), size, self.offset(node))
-        self.charge(size * per_item, (loop, *inner))
+        self.charge(size * per_item, (Loop(name, self.source(comp.iter), size, self.offset(node)), *inner))
         reads = source.reads | elt.reads | _union(f.reads for f in filters)
         params = source.params | elt.params | _union(f.params for f in filters)
-        src, efn = source.fn, elt.fn
-        ffns = [f.fn for f in filters]
-
-        def rows(env: Env) -> Any:
-            seq = src(env)
-            if seq is UNKNOWN:
-                return UNKNOWN
-            out = []
-            local = dict(env)
-            for item in seq:
-                local[var] = item
-                keep = k_and([f(local) for f in ffns]) if ffns else True
-                if keep is not False:
-                    out.append((keep, efn(local)))
-            return out
-
-        if name == "count":
-            def fn_count(env: Env) -> Any:
-                r = rows(env)
-                if r is UNKNOWN:
-                    return UNKNOWN
-                lo = sum(1 for keep, _ in r if keep is True)
-                return count_value(lo, len(r))
-
-            return Compiled(INT, fn_count, reads, params)
-        if name == "count_distinct":
-            if elt.ty.kind in ("list", "object", "map"):
-                return self.error(gen.elt, "E204", "count_distinct() counts plain values, not a "
-                                  + elt.ty.describe())
-
-            def fn_distinct(env: Env) -> Any:
-                r = rows(env)
-                if r is UNKNOWN:
-                    return UNKNOWN
-                sure = {v for keep, v in r if keep is True and v is not UNKNOWN}
-                maybe = {v for keep, v in r if keep is not True and v is not UNKNOWN} - sure
-                # an unknown value may be a new one: each counts once more at most
-                unknown_values = sum(1 for _, v in r if v is UNKNOWN)
-                return count_value(len(sure), len(sure) + len(maybe) + unknown_values)
-
-            return Compiled(INT, fn_distinct, reads, params)
-        if name in ("any", "all"):
-            self.expect_bool(gen.elt, elt)
-            is_any = name == "any"
-
-            def fn_quantifier(env: Env) -> Any:
-                r = rows(env)
-                if r is UNKNOWN:
-                    return UNKNOWN
-                if is_any:  # some item passes the filters and the condition
-                    return k_or([k_and([keep, v]) for keep, v in r])
-                # every item that passes the filters meets the condition
-                return k_and([k_or([k_not(keep), v]) for keep, v in r])
-
-            return Compiled(BOOL, fn_quantifier, reads, params)
-        # min, max, sum
-        if name == "sum" and not elt.ty.numeric:
-            return self.error(gen.elt, "E204", f"sum() needs numbers, not a {elt.ty.describe()}")
-        if name in ("min", "max") and not (elt.ty.numeric or elt.ty.kind == "date"):
-            return self.error(gen.elt, "E204", f"{name}() needs numbers or dates, not a {elt.ty.describe()}")
-        pick = min if name == "min" else max
-
-        def fn_pick(env: Env) -> Any:
-            r = rows(env)
-            if r is UNKNOWN or any(keep is not True or v is UNKNOWN or isinstance(v, Interval) for keep, v in r):
-                return UNKNOWN
-            values = [v for _, v in r]
-            if name == "sum":
-                total: Any = 0
-                for v in values:
-                    total = arithmetic("+", total, v)
-                return total
-            return pick(values) if values else UNKNOWN
-
-        result_ty = elt.ty if name != "sum" else (INT if elt.ty.kind == "integer" else DEC)
-        return Compiled(result_ty, fn_pick, reads, params)
+        return _rows(source.fn, elt.fn, [f.fn for f in filters], var), elt, reads, params
 
     def c_GeneratorExp(self, node: ast.GeneratorExp) -> Compiled:
         return self.error(node, "E202", "a generator must be the argument of count, count_distinct, any, all, "
@@ -909,3 +850,129 @@ def normalize(text: str) -> str:
     if tree is None:
         return text.strip()
     return ast.unparse(tree)
+
+
+def constructs() -> frozenset[str]:
+    """The kinds of syntax node the compiler gives a meaning (a ``c_<kind>`` method that is not
+    only an error: a generator is part of its aggregate call)."""
+    return frozenset(name[2:] for name in vars(_Compiler) if name.startswith("c_")) - {"GeneratorExp"}
+
+
+#: The functions that fold a generator (``count`` also takes a list).
+AGGREGATES = ("count", "count_distinct", "any", "all", "min", "max", "sum")
+#: The argument kinds and result type of the other functions (``abs`` keeps its argument's type).
+SIGNATURES: dict[str, tuple[tuple[str, ...], Ty]] = {
+    "months_between": (("date", "date"), INT),
+    "days_between": (("date", "date"), INT),
+    "month_end": (("date", "integer"), DATE),
+    "abs": (("number",), DEC),
+    "known": (("any",), BOOL),
+}
+
+
+def _function(name: str, fns: list[Callable[[Env], Any]]) -> Callable[[Env], Any]:
+    """The closure of a call of ``name`` (one of :data:`SIGNATURES`) on compiled arguments."""
+    if name == "known":
+        f0 = fns[0]
+        return lambda env: f0(env) is not UNKNOWN
+    if name == "abs":
+        f0 = fns[0]
+
+        def fn_abs(env: Env) -> Any:
+            v = f0(env)
+            if v is UNKNOWN or isinstance(v, Interval):
+                return UNKNOWN
+            return abs(v)
+
+        return fn_abs
+    impl: Callable[..., Any] = {
+        "months_between": months_between,
+        "days_between": lambda a, b: (b - a).days,
+        "month_end": _safe_month_end,
+    }[name]
+    f0, f1 = fns
+
+    def fn(env: Env) -> Any:
+        x, y = f0(env), f1(env)
+        if x is UNKNOWN or y is UNKNOWN or isinstance(y, Interval):
+            return UNKNOWN
+        return impl(x, y)
+
+    return fn
+
+
+def _rows(src: Callable[[Env], Any], efn: Callable[[Env], Any], ffns: list[Callable[[Env], Any]],
+          var: str) -> Callable[[Env], Any]:
+    """env -> [(the filters' value, the element)] of the items the filters do not exclude, or UNKNOWN."""
+
+    def rows(env: Env) -> Any:
+        seq = src(env)
+        if seq is UNKNOWN:
+            return UNKNOWN
+        out = []
+        local = dict(env)
+        for item in seq:
+            local[var] = item
+            keep = k_and([f(local) for f in ffns]) if ffns else True
+            if keep is not False:
+                out.append((keep, efn(local)))
+        return out
+
+    return rows
+
+
+def _count(rows: Callable[[Env], Any]) -> Callable[[Env], Any]:
+    def fn_count(env: Env) -> Any:
+        r = rows(env)
+        if r is UNKNOWN:
+            return UNKNOWN
+        lo = sum(1 for keep, _ in r if keep is True)
+        return count_value(lo, len(r))
+
+    return fn_count
+
+
+def _count_distinct(rows: Callable[[Env], Any]) -> Callable[[Env], Any]:
+    def fn_distinct(env: Env) -> Any:
+        r = rows(env)
+        if r is UNKNOWN:
+            return UNKNOWN
+        sure = {v for keep, v in r if keep is True and v is not UNKNOWN}
+        maybe = {v for keep, v in r if keep is not True and v is not UNKNOWN} - sure
+        # an unknown value may be a new one: each counts once more at most
+        unknown_values = sum(1 for _, v in r if v is UNKNOWN)
+        return count_value(len(sure), len(sure) + len(maybe) + unknown_values)
+
+    return fn_distinct
+
+
+def _quantifier(rows: Callable[[Env], Any], is_any: bool) -> Callable[[Env], Any]:
+    def fn_quantifier(env: Env) -> Any:
+        r = rows(env)
+        if r is UNKNOWN:
+            return UNKNOWN
+        if is_any:  # some item passes the filters and the condition
+            return k_or([k_and([keep, v]) for keep, v in r])
+        # every item that passes the filters meets the condition
+        return k_and([k_or([k_not(keep), v]) for keep, v in r])
+
+    return fn_quantifier
+
+
+def _pick(rows: Callable[[Env], Any], name: str) -> Callable[[Env], Any]:
+    """min, max or sum of the elements: unknown when an item is unsure or a value unknown."""
+    pick = min if name == "min" else max
+
+    def fn_pick(env: Env) -> Any:
+        r = rows(env)
+        if r is UNKNOWN or any(keep is not True or v is UNKNOWN or isinstance(v, Interval) for keep, v in r):
+            return UNKNOWN
+        values = [v for _, v in r]
+        if name == "sum":
+            total: Any = 0
+            for v in values:
+                total = arithmetic("+", total, v)
+            return total
+        return pick(values) if values else UNKNOWN
+
+    return fn_pick

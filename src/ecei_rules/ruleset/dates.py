@@ -41,6 +41,15 @@ class _Source:
     high: int  # months added, at most
 
 
+def _whole(value: Any) -> tuple[int, int] | None:
+    """A parameter's value as months (least, most) when it is a whole number."""
+    if type(value) is int:
+        return value, value
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return int(value), int(value)
+    return None
+
+
 class DateBounds:
     """Collects, per date input, the months the ruleset's ``month_end`` calls add to it."""
 
@@ -123,28 +132,33 @@ class DateBounds:
             value = self.params.get(node.attr)
             return [_Source(None, value, 0, 0)] if isinstance(value, dt.date) else []
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-            name = node.func.id
-            if name == "date" and node.args and isinstance(node.args[0], ast.Constant):
-                try:
-                    return [_Source(None, dt.date.fromisoformat(str(node.args[0].value)), 0, 0)]
-                except ValueError:
-                    return []
-            if name == "month_end" and len(node.args) == 2:
-                months = self._months(node.args[1], names, local)
-                if months is None:
-                    return []  # reported where the call itself is analysed
-                return [_Source(s.field, s.constant, s.low + months[0], s.high + months[1])
-                        for s in self._sources(node.args[0], names, local)]
-            if name in ("min", "max") and len(node.args) == 1 and isinstance(node.args[0], ast.GeneratorExp):
-                gen = node.args[0]
-                comp = gen.generators[0]
-                inner = dict(local)
-                if isinstance(comp.target, ast.Name):
-                    source = self._field(comp.iter, names, local)
-                    inner[comp.target.id] = source.items if source is not None and source.kind == "list" else None
-                return self._sources(gen.elt, names, inner)
+            return self._call_sources(node, node.func.id, names, local)
         if isinstance(node, ast.IfExp):
             return self._sources(node.body, names, local) + self._sources(node.orelse, names, local)
+        return []
+
+    def _call_sources(self, node: ast.Call, name: str, names: dict[str, Field],
+                      local: dict[str, Field | None]) -> list[_Source]:
+        """The sources of a date a call gives: date("..."), month_end(...), min/max over a generator."""
+        if name == "date" and node.args and isinstance(node.args[0], ast.Constant):
+            try:
+                return [_Source(None, dt.date.fromisoformat(str(node.args[0].value)), 0, 0)]
+            except ValueError:
+                return []
+        if name == "month_end" and len(node.args) == 2:
+            months = self._months(node.args[1], names, local)
+            if months is None:
+                return []  # reported where the call itself is analysed
+            return [_Source(s.field, s.constant, s.low + months[0], s.high + months[1])
+                    for s in self._sources(node.args[0], names, local)]
+        if name in ("min", "max") and len(node.args) == 1 and isinstance(node.args[0], ast.GeneratorExp):
+            gen = node.args[0]
+            comp = gen.generators[0]
+            inner = dict(local)
+            if isinstance(comp.target, ast.Name):
+                source = self._field(comp.iter, names, local)
+                inner[comp.target.id] = source.items if source is not None and source.kind == "list" else None
+            return self._sources(gen.elt, names, inner)
         return []
 
     def _field(self, node: ast.AST, names: dict[str, Field], local: dict[str, Field | None]) -> Field | None:
@@ -179,12 +193,7 @@ class DateBounds:
             return -inner[1], -inner[0]
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "params" \
                 and "params" not in local:
-            value = self.params.get(node.attr)
-            if type(value) is int:
-                return value, value
-            if isinstance(value, Decimal) and value == value.to_integral_value():
-                return int(value), int(value)
-            return None
+            return _whole(self.params.get(node.attr))
         f = self._field(node, names, local)
         if f is not None and f.kind == "integer" and f.spec.minimum is not None and f.spec.maximum is not None:
             return math.floor(f.spec.minimum), math.ceil(f.spec.maximum)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import re
+import threading
 import types
 import typing
 from collections.abc import Iterable
@@ -21,8 +22,8 @@ from pydantic import BaseModel, ValidationError
 from ecei_rules.core.canonical import canonical_bytes, sha256_hex
 from ecei_rules.core.files import FileReadError, read_limited
 from ecei_rules.core.pointers import pointer_join
-from ecei_rules.engine.compile import Plan, build_plan
 from ecei_rules.errors import Diagnostic, RulesetError, did_you_mean
+from ecei_rules.ruleset.check import CheckedRuleset, check_document
 from ecei_rules.ruleset.model import RulesetDocument
 from ecei_rules.ruleset.safe_yaml import MAX_BYTES, parse_yaml
 
@@ -75,18 +76,34 @@ class Where:
             probe = probe.rsplit("/", 1)[0]
 
 
+class EngineSlot:
+    """The place a ruleset keeps what the engine builds for it (its runtime plan), built on first
+    use and owned by that one ruleset object. Nothing in ``ruleset/`` reads it; ``lock`` lets the
+    engine build it once when threads share the ruleset."""
+
+    __slots__ = ("lock", "value")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.value: Any = None
+
+
 @dataclass(frozen=True)
 class Ruleset:
-    """A loaded, checked and compiled ruleset version."""
+    """A loaded and checked ruleset version."""
 
     document: RulesetDocument
     sha256: str
     path: Path | None
-    plan: Plan = field(repr=False, compare=False)
+    #: what the checks compiled: the input tree and validator, each condition, composites in order
+    plan: CheckedRuleset = field(repr=False, compare=False)
     warnings: tuple[Diagnostic, ...] = ()
     #: True for a version a registry handed out after checking it against its published lock;
     #: a decision under any other (a file loaded by path, a draft) says it is unpublished.
     published: bool = field(default=False, compare=False)
+    #: the engine's runtime plan for this very object (a copy made with ``dataclasses.replace``
+    #: starts with an empty one)
+    engine: EngineSlot = field(init=False, default_factory=EngineSlot, repr=False, compare=False)
 
     @property
     def methodology(self) -> str:
@@ -160,6 +177,47 @@ def _merge(base: Any, patch: Any, pointer: str, where: Where) -> Any:
     return out
 
 
+def _base_of(path: Path | None, target: Any, chain: tuple[str, ...]) -> Path | tuple[str, str, str | None]:
+    """The file of the base version ``extends`` names, or why there is none: (code, message,
+    suggestion)."""
+    if not isinstance(target, str):
+        return "E103", "'extends' names a version, e.g. extends: 1.2.0", None
+    if path is None:
+        return "E109", "'extends' needs a file on disk to find its base", None
+    if not _VERSION.fullmatch(target):
+        # a version of this methodology, never a path: nothing outside the file's own folder is read
+        shown = repr(target[:60] + ("..." if len(target) > 60 else ""))
+        return ("E109", f"'extends' names a version of this methodology (its file in the same folder), not a "
+                f"path: got {shown}", "write the version, e.g. extends: 1.2.0")
+    base_path = path.parent / f"{target}.yaml"
+    key = str(base_path.resolve())
+    if key in chain or len(chain) > MAX_EXTENDS_DEPTH:
+        return "E109", f"'extends: {target}' loops back to a file already on the chain", None
+    if not base_path.exists():
+        siblings = [p.stem for p in path.parent.glob("*.yaml") if p != path]
+        return ("E109", f"the base version '{target}' was not found ({base_path})",
+                did_you_mean(target, siblings))
+    if Path(key).parent != path.resolve().parent:  # a link out of the folder is not one of its versions
+        return "E109", f"the base version '{target}' ({base_path}) links outside the methodology's folder", None
+    return base_path
+
+
+def _inherit(base: _Raw, raw: _Raw) -> _Raw:
+    """``raw`` merged as a patch over what it inherits of ``base``, with positions of both."""
+    inherited = {k: v for k, v in base.data.items() if k not in NOT_INHERITED}
+    where = Where(texts={**base.where.texts, **raw.where.texts})
+    for table_name in ("values", "keys"):
+        table = getattr(base.where, table_name)
+        getattr(where, table_name).update(
+            {p: v for p, v in table.items() if p == "" or p.split("/")[1] not in NOT_INHERITED}
+        )
+    merged = _merge(inherited, raw.data, "", where)
+    # positions of the version's own file win wherever it says something
+    where.values.update(raw.where.values)
+    where.keys.update(raw.where.keys)
+    return _Raw(merged, where, base.diagnostics + raw.diagnostics)
+
+
 def _resolve_extends(path: Path | None, raw: _Raw, chain: tuple[str, ...]) -> _Raw:
     data = raw.data
     if data is None or "extends" not in data:
@@ -168,54 +226,18 @@ def _resolve_extends(path: Path | None, raw: _Raw, chain: tuple[str, ...]) -> _R
     file = str(path) if path else None
     loc = raw.where.locate("/extends")
     line, col = (loc.line, loc.column) if loc else (None, None)
-    if not isinstance(target, str):
-        raw.diagnostics.append(Diagnostic("E103", "'extends' names a version, e.g. extends: 1.2.0", file, line, col,
-                                          "/extends"))
+    base_path = _base_of(path, target, chain)
+    if isinstance(base_path, tuple):
+        code, message, suggestion = base_path
+        raw.diagnostics.append(Diagnostic(code, message, file, line, col, "/extends", suggestion))
         return raw
-    if path is None:
-        raw.diagnostics.append(Diagnostic("E109", "'extends' needs a file on disk to find its base", file, line, col,
-                                          "/extends"))
-        return raw
-    if not _VERSION.fullmatch(target):
-        # a version of this methodology, never a path: nothing outside the file's own folder is read
-        shown = repr(target[:60] + ("..." if len(target) > 60 else ""))
-        raw.diagnostics.append(Diagnostic("E109", f"'extends' names a version of this methodology (its file in "
-                                          f"the same folder), not a path: got {shown}", file, line, col,
-                                          "/extends", "write the version, e.g. extends: 1.2.0"))
-        return raw
-    base_path = path.parent / f"{target}.yaml"
-    key = str(base_path.resolve())
-    if key in chain or len(chain) > MAX_EXTENDS_DEPTH:
-        raw.diagnostics.append(Diagnostic("E109", f"'extends: {target}' loops back to a file already on the chain",
-                                          file, line, col, "/extends"))
-        return raw
-    if not base_path.exists():
-        siblings = [p.stem for p in path.parent.glob("*.yaml") if p != path]
-        raw.diagnostics.append(Diagnostic("E109", f"the base version '{target}' was not found ({base_path})", file,
-                                          line, col, "/extends", did_you_mean(target, siblings)))
-        return raw
-    if Path(key).parent != path.resolve().parent:  # a link out of the folder is not one of its versions
-        raw.diagnostics.append(Diagnostic("E109", f"the base version '{target}' ({base_path}) links outside the "
-                                          "methodology's folder", file, line, col, "/extends"))
-        return raw
-    base = _load_raw(base_path, (*chain, key))
+    base = _load_raw(base_path, (*chain, str(base_path.resolve())))
     if base.data is None:
         raw.diagnostics.append(Diagnostic("E109", f"the base version '{target}' has errors (listed with its file)",
                                           file, line, col, "/extends"))
         raw.diagnostics.extend(base.diagnostics)
         return raw
-    inherited = {k: v for k, v in base.data.items() if k not in NOT_INHERITED}
-    where = Where(texts={**base.where.texts, **raw.where.texts})
-    for table_name in ("values", "keys"):
-        table = getattr(base.where, table_name)
-        getattr(where, table_name).update(
-            {p: v for p, v in table.items() if p == "" or p.split("/")[1] not in NOT_INHERITED}
-        )
-    merged = _merge(inherited, data, "", where)
-    # positions of the version's own file win wherever it says something
-    where.values.update(raw.where.values)
-    where.keys.update(raw.where.keys)
-    return _Raw(merged, where, base.diagnostics + raw.diagnostics)
+    return _inherit(base, raw)
 
 
 #: Parsed and resolved files, by resolved path, with the text they were parsed from: a registry
@@ -412,6 +434,41 @@ def content_hash(doc: RulesetDocument) -> str:
     return sha256_hex(_HASH_DOMAIN + canonical_bytes({"document": dumped, "order": orders}))
 
 
+def _model_diagnostics(exc: ValidationError, raw: _Raw, located: _Located,
+                       reported: set[str | None]) -> list[Diagnostic]:
+    """The document model's errors as located diagnostics (not twice for one place, nor where
+    the YAML stage already refused the value)."""
+    out: list[Diagnostic] = []
+    seen: set[tuple[str, str]] = set()
+    for err in exc.errors(include_url=False):
+        loc = tuple(err["loc"])
+        pointer, used = _data_pointer(raw.data, loc)
+        if pointer in reported:
+            continue
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            key = str(loc[-1])
+            allowed = _model_fields_at(loc[:-1])
+            d = located.diag("E101", f"unknown key '{key}'", pointer, key=True,
+                             suggestion=did_you_mean(key, allowed) or (
+                                 "allowed keys: " + ", ".join(allowed) if allowed else None))
+        elif kind == "missing":
+            key = str(loc[-1])
+            d = located.diag("E102", f"the required key '{key}' is missing", pointer,
+                             suggestion=f"add '{key}:' here")
+        else:
+            message = str(err["msg"]).removeprefix("Value error, ")
+            if used < len(loc) and kind.endswith("_type"):
+                value = err.get("input")
+                message = f"{message} (got {type(value).__name__} {value!r})"[:300]
+            d = located.diag("E103", message, pointer)
+        if (pointer, d.code) in seen:
+            continue
+        seen.add((pointer, d.code))
+        out.append(d)
+    return out
+
+
 def _build(raw: _Raw, path: Path | None) -> tuple[Ruleset | None, list[Diagnostic]]:
     file = str(path) if path else None
     diags = list(raw.diagnostics)
@@ -421,51 +478,19 @@ def _build(raw: _Raw, path: Path | None) -> tuple[Ruleset | None, list[Diagnosti
     try:
         doc = RulesetDocument.model_validate(raw.data)
     except ValidationError as exc:
-        seen: set[tuple[str, str]] = set()
-        reported = {d.pointer for d in diags}  # a value the YAML stage already refused
-        for err in exc.errors(include_url=False):
-            loc = tuple(err["loc"])
-            pointer, used = _data_pointer(raw.data, loc)
-            if pointer in reported:
-                continue
-            kind = err["type"]
-            if kind == "extra_forbidden":
-                key = str(loc[-1])
-                allowed = _model_fields_at(loc[:-1])
-                d = located.diag("E101", f"unknown key '{key}'", pointer, key=True,
-                                 suggestion=did_you_mean(key, allowed) or (
-                                     "allowed keys: " + ", ".join(allowed) if allowed else None))
-            elif kind == "missing":
-                key = str(loc[-1])
-                d = located.diag("E102", f"the required key '{key}' is missing", pointer,
-                                 suggestion=f"add '{key}:' here")
-            else:
-                message = str(err["msg"]).removeprefix("Value error, ")
-                if used < len(loc) and kind.endswith("_type"):
-                    value = err.get("input")
-                    message = f"{message} (got {type(value).__name__} {value!r})"[:300]
-                d = located.diag("E103", message, pointer)
-            if (pointer, d.code) in seen:
-                continue
-            seen.add((pointer, d.code))
-            diags.append(d)
+        diags.extend(_model_diagnostics(exc, raw, located, {d.pointer for d in diags}))
         return None, diags
-    if any(d.severity == "error" for d in diags):
-        # the document is usable but had YAML-level errors: still report everything else
-        _, problems = build_plan(doc)
-        diags.extend(located.diag(p.code, p.message, p.pointer, offset=p.offset, suggestion=p.suggestion,
-                                  text=_text_at(raw.data, p.pointer)) for p in problems)
+    yaml_errors = any(d.severity == "error" for d in diags)
+    # a document with YAML-level errors is still usable: everything else is reported too
+    checked, problems = check_document(doc)
+    diags.extend(located.diag(p.code, p.message, p.pointer, offset=p.offset, suggestion=p.suggestion,
+                              text=_text_at(raw.data, p.pointer)) for p in problems)
+    if yaml_errors or checked is None:
         return None, diags
-    plan, problems = build_plan(doc)
-    for p in problems:
-        diags.append(located.diag(p.code, p.message, p.pointer, offset=p.offset, suggestion=p.suggestion,
-                                  text=_text_at(raw.data, p.pointer)))
-    if plan is None:
-        return None, diags
-    diags.extend(_check_tests(doc, plan, raw.data, located))
+    diags.extend(_check_tests(doc, checked, raw.data, located))
     if any(d.severity == "error" for d in diags):
         return None, diags
-    ruleset = Ruleset(doc, content_hash(doc), path, plan, tuple(d for d in diags if d.severity == "warning"))
+    ruleset = Ruleset(doc, content_hash(doc), path, checked, tuple(d for d in diags if d.severity == "warning"))
     return ruleset, diags
 
 
@@ -478,7 +503,8 @@ def test_assessment(doc: RulesetDocument, index: int) -> dict[str, Any]:
     return merged
 
 
-def _check_tests(doc: RulesetDocument, plan: Plan, data: dict[str, Any], located: _Located) -> list[Diagnostic]:
+def _check_tests(doc: RulesetDocument, plan: CheckedRuleset, data: dict[str, Any],
+                 located: _Located) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     names: set[str] = set()
     outcomes = set(plan.kinds)

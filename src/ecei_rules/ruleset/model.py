@@ -11,7 +11,18 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    Strict,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from ecei_rules.core.patterns import pattern_problem
 
@@ -141,6 +152,78 @@ class Parameter(_Model):
     def provenance(self) -> Literal["sourced", "assumed"]:
         """Whether the value is sourced or assumed."""
         return "sourced" if self.source is not None else "assumed"
+
+
+#: Tags of the values a plain JSON value cannot tell apart, in the JSON pydantic writes of a
+#: decision (``model_dump_json``): a date is not its ISO text, a Decimal not a float, a tuple not
+#: a list. An object of the data with a key that starts with "$" is wrapped, so no tag is ambiguous.
+_TAGS = ("$date", "$decimal", "$tuple", "$object")
+
+
+def _tagged(value: Any) -> Any:
+    """An engine value as JSON that keeps its type (see :data:`_TAGS`)."""
+    cls = value.__class__
+    if cls is dt.date:
+        return {"$date": value.isoformat()}
+    if cls is Decimal:
+        return {"$decimal": str(value)}
+    if cls is tuple:
+        return {"$tuple": [_tagged(v) for v in value]}
+    if cls is list:
+        return [_tagged(v) for v in value]
+    if cls is dict:
+        out = {k: _tagged(v) for k, v in value.items()}
+        return {"$object": out} if any(str(k).startswith("$") for k in value) else out
+    return value
+
+
+def _untagged(value: Any) -> Any:
+    """The engine value :func:`_tagged` wrote."""
+    if value.__class__ is list:
+        return [_untagged(v) for v in value]
+    if value.__class__ is not dict:
+        return value
+    if len(value) == 1:
+        ((key, inner),) = value.items()
+        if key == "$date" and isinstance(inner, str):
+            return dt.date.fromisoformat(inner)
+        if key == "$decimal" and isinstance(inner, str):
+            return Decimal(inner)
+        if key == "$tuple" and isinstance(inner, list):
+            return tuple(_untagged(v) for v in inner)
+        if key == "$object" and isinstance(inner, dict):
+            return {k: _untagged(v) for k, v in inner.items()}
+    return {k: _untagged(v) for k, v in value.items()}
+
+
+def _from_json(value: Any, info: ValidationInfo) -> Any:
+    return _untagged(value) if info.mode == "json" else value
+
+
+#: A value a decision shows (read from an assessment, or a parameter's): JSON values, Decimals,
+#: dates and tuples. Its JSON form from ``model_dump_json`` keeps the type, so that a decision
+#: read back with ``model_validate_json`` is equal to the one written.
+EngineValue = Annotated[Any, PlainSerializer(_tagged, when_used="json"), BeforeValidator(_from_json)]
+
+
+class ParameterUse(BaseModel):
+    """A parameter a criterion or score read, with its provenance (as a decision shows it)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(description="The parameter's name.")
+    value: EngineValue = Field(description="Its value.")
+    unit: str | None = Field(default=None, description="Its unit.")
+    provenance: Literal["sourced", "assumed"] = Field(description="Sourced with a citation, or assumed.")
+    source: str = Field(description="The citation, or why the value is assumed.")
+
+
+def parameter_use(name: str, p: Parameter) -> ParameterUse:
+    """The record of a parameter as decisions show it (value, unit, provenance)."""
+    return ParameterUse.model_construct(
+        name=name, value=p.value, unit=p.unit, provenance=p.provenance,
+        source=p.source if p.source is not None else (p.assumed or ""),
+    )
 
 
 class Criterion(_Model):

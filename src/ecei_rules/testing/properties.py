@@ -31,7 +31,6 @@ import typing
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +41,11 @@ from hypothesis.errors import NoSuchExample, Unsatisfiable
 from pydantic import BaseModel
 
 from ecei_rules.core.canonical import canonical_bytes, to_json
-from ecei_rules.core.logic import UNKNOWN, k_and
+from ecei_rules.core.logic import UNKNOWN
 from ecei_rules.core.pointers import lookup, set_at
 from ecei_rules.engine.decision import Decision, Resolution
 from ecei_rules.engine.evaluate import evaluate as core_evaluate
+from ecei_rules.engine.reference import reference_label, reference_validity
 from ecei_rules.errors import RulesetError
 from ecei_rules.ruleset.analysis import criterion_targets, field_at, value_for
 from ecei_rules.ruleset.load import Ruleset, load_ruleset_text
@@ -298,48 +298,31 @@ def flatten(ruleset: Ruleset) -> str:
 def recompute(ruleset: Ruleset, decision: dict[str, Any]) -> tuple[str, Any, Any]:
     """Label, valid_from and valid_until recomputed from a decision's trace alone.
 
-    Criterion outcomes come from the trace; groups, scores and tiers are recomputed from them
-    with the ruleset's definitions; validity is recomputed by the ruleset's validity rules on an
-    environment built only from the trace's ``validity_inputs``.
+    Criterion outcomes come from the trace; the reference evaluator (the oracle, not the engine
+    under test) works out groups, scores, tiers and validity from them, the validity rules
+    running on an environment built only from the trace's ``validity_inputs``.
     """
-    doc = ruleset.document
     value = {"met": True, "not_met": False, "unknown": UNKNOWN}
-    outcomes: dict[str, Any] = {c["id"]: value[c["outcome"]] for c in decision["criteria"]}
-    for comp in ruleset.plan.composites:
-        if comp.id in doc.groups:
-            outcomes[comp.id] = k_and([outcomes[m] for m in doc.groups[comp.id].all_of])
-        else:
-            score = doc.scores[comp.id]
-            met = sum((Fraction(w) for c, w in score.weights.items() if outcomes[c] is True), Fraction(0))
-            unknown = sum((Fraction(w) for c, w in score.weights.items() if outcomes[c] is UNKNOWN), Fraction(0))
-            total = sum((Fraction(w) for w in score.weights.values()), Fraction(0))
-            need = Fraction(doc.parameters[score.threshold].value) * total  # type: ignore[arg-type]
-            outcomes[comp.id] = True if met >= need else False if met + unknown < need else UNKNOWN
-    label = NONE_LABEL
-    for tier_label in doc.labels:
-        if k_and([outcomes[r] for r in doc.tiers[tier_label].requires]) is True:
-            label = tier_label
+    label = reference_label(ruleset, {c["id"]: value[c["outcome"]] for c in decision["criteria"]})
     if label == NONE_LABEL:
         return label, None, None
+    normal = _trace_env(ruleset, decision.get("validity_inputs", {}))
+    normal["label"] = label
+    start, until, _, _ = reference_validity(ruleset.plan, normal, label)
+    return label, _iso(start), _iso(until)
+
+
+def _iso(value: Any) -> str | None:
+    return None if value is None else str(value.isoformat())
+
+
+def _trace_env(ruleset: Ruleset, validity_inputs: dict[str, Any]) -> dict[str, Any]:
+    """The validated values of a trace's ``validity_inputs`` (and nothing else)."""
     env: dict[str, Any] = {}
-    for pointer, raw in decision.get("validity_inputs", {}).items():
+    for pointer, raw in validity_inputs.items():
         set_at(env, pointer, raw)
     normal, _ = ruleset.plan.validator.validate(_complete(ruleset, env))
-    normal = {k: v for k, v in normal.items() if k in env}  # only what the trace holds
-    normal["label"] = label
-    start = ruleset.plan.valid_from.fn(normal)
-    until = None
-    for rule in ruleset.plan.rules:
-        if label not in rule.spec.labels:
-            continue
-        applies = rule.when.fn(normal) if rule.when is not None else True
-        if applies is False:
-            continue
-        if applies is True:
-            until = rule.valid_until.fn(normal)
-        break
-    as_text = [None if v is UNKNOWN or v is None else v.isoformat() for v in (start, until)]
-    return label, as_text[0], as_text[1]
+    return {k: v for k, v in normal.items() if k in env}  # only what the trace holds
 
 
 def _complete(ruleset: Ruleset, env: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,248 @@
+"""The production evaluator: one per ruleset version, with a label-only mode and a trace mode.
+
+:func:`evaluator` is the one entry point: it gives the :class:`Evaluator` of a ruleset, built
+on first use from the checked ruleset and kept on that ruleset object (never in a global
+table). Its modes share one way of deciding: the runtime plan's compiled conditions, Kleene
+conjunction and the score rule (:func:`ecei_rules.engine.plan.score_outcome`), with the trace
+built in the same pass in trace mode:
+
+* ``label``: the label, its validity, whether a tier is unknown and (on request) the absent
+  inputs behind unknown tiers, without the trace;
+* ``decision``: the whole :class:`~ecei_rules.engine.decision.Decision` with its trace;
+* ``text``: the decision's canonical text, written directly by code generated per version
+  (:mod:`ecei_rules.engine.text`), which remembers the texts of values it has seen.
+
+All three agree with :func:`ecei_rules.engine.reference.evaluate_reference`, the independent
+oracle, byte for byte; the property and fast-path suites check it.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from ecei_rules.core.logic import UNKNOWN
+from ecei_rules.engine.decision import CriterionResult, Decision, GroupResult, Resolution, ScoreResult, TierResult
+from ecei_rules.engine.plan import (
+    FastGroup,
+    Plan,
+    absent_inputs,
+    awarded,
+    build,
+    conjunction,
+    model_fields,
+    score_value,
+)
+from ecei_rules.engine.serialise import tail
+from ecei_rules.engine.text import TextPlan
+from ecei_rules.ruleset.load import Ruleset
+from ecei_rules.ruleset.model import NONE_LABEL
+
+#: What the label-only mode gives: (label, valid_from, valid_until, whether a tier is unknown,
+#: with missing=True each unknown tier's absent inputs, highest first).
+Outline = tuple[str, Any, Any, bool, tuple[tuple[str, ...], ...]]
+
+
+_SCORE_ORDER = ("id", "title", "clause", "outcome", "met_weight", "unknown_weight", "total_weight",
+                "required_weight", "threshold", "weights", "weights_provenance", "weights_source")
+
+
+def criterion_values(plan: Plan, env: dict[str, Any]) -> dict[str, Any]:
+    """Each criterion's value (True, False or UNKNOWN) on validated data, by id."""
+    values: dict[str, Any] = {}
+    for c in plan.criteria:
+        v = c.fn(env)
+        values[c.id] = v if v is True or v is False else UNKNOWN
+    return values
+
+
+def composite_values(plan: Plan, values: dict[str, Any]) -> None:
+    """Add each group's and score's value to ``values``, in dependency order."""
+    for comp in plan.composites:
+        if isinstance(comp, FastGroup):
+            values[comp.id] = conjunction(values, comp.members)
+        else:
+            values[comp.id] = score_value(comp, values)[0]
+
+
+class Evaluator:
+    """The evaluator of one ruleset version: its runtime plan and, built on first use, the
+    generated writer of canonical text."""
+
+    __slots__ = ("_lock", "_text", "plan")
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self._text: TextPlan | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def text_plan(self) -> TextPlan:
+        """The generated writer's constants, memo tables and source (built on first use)."""
+        found = self._text
+        if found is None:
+            with self._lock:
+                found = self._text
+                if found is None:
+                    found = self._text = TextPlan(self.plan)
+        return found
+
+    def label(self, env: dict[str, Any], *, missing: bool = False) -> Outline:
+        """The label-only mode on validated data (``env``, a copy this may extend)."""
+        plan = self.plan
+        values = criterion_values(plan, env)
+        composite_values(plan, values)
+        label = NONE_LABEL
+        undecided = False
+        absent: list[tuple[str, ...]] = []
+        memo: dict[str, tuple[str, ...]] = {}
+        for tier in plan.tiers:
+            result = conjunction(values, tier.requires)
+            if result is True:
+                label = tier.label
+            elif result is UNKNOWN:
+                undecided = True
+                if missing:
+                    absent.append(absent_inputs(plan, values, env, tier.requires, memo))
+        gone = tuple(reversed(absent))
+        if label == NONE_LABEL:
+            return label, None, None, undecided, gone
+        start, end = _validity_dates(plan, env, label)
+        return label, start, end, undecided, gone
+
+    def decision(self, env: dict[str, Any], ruleset_sha256: str, resolution: Resolution) -> Decision:
+        """The trace mode on validated data (``env``, a copy this may extend)."""
+        plan = self.plan
+        values: dict[str, Any] = {}
+        missing_of: dict[str, tuple[str, ...]] = {}
+        criteria = _criterion_results(plan, env, values, missing_of)
+        groups, scores = _composite_results(plan, values)
+        tiers: list[TierResult] = []
+        label = NONE_LABEL
+        for tier in plan.tiers:
+            result = conjunction(values, tier.requires)
+            if result is True:
+                label = tier.label
+                tiers.append(plan.tier(tier, "met", ()))
+            elif result is False:
+                tiers.append(plan.tier(tier, "not_met", ()))
+            else:  # the criteria's absent reads are known: groups and scores follow from them
+                tiers.append(plan.tier(tier, "unknown", absent_inputs(plan, values, env, tier.requires, missing_of)))
+        tiers.reverse()
+        valid_from = valid_until = rule_id = None
+        validity_inputs: dict[str, Any] = {}
+        if label != NONE_LABEL:
+            valid_from, valid_until, rule_id, validity_inputs = awarded(plan, env, label)
+        doc = plan.doc
+        return build(Decision, {
+            "methodology": doc.methodology, "version": doc.version, "ruleset_sha256": ruleset_sha256,
+            "resolution": resolution, "organisation": _organisation(env),
+            "label": label, "valid_from": valid_from, "valid_until": valid_until, "validity_rule": rule_id,
+            "validity_inputs": validity_inputs, "tiers": tuple(tiers), "criteria": criteria,
+            "groups": groups, "scores": scores,
+        })
+
+    def text(self, env: dict[str, Any], ruleset_sha256: str, resolution: Resolution) -> str:
+        """The trace mode as canonical text (``decision(...).canonical_text()``, byte for byte),
+        decided and written by the generated code without building the models; the serialiser
+        (:mod:`ecei_rules.engine.serialise`) writes what follows the groups."""
+        criteria, label, groups, scores, tiers = self.text_plan.decide(env)
+        valid_from = valid_until = rule_id = None
+        validity_inputs: dict[str, Any] = {}
+        if label != NONE_LABEL:
+            valid_from, valid_until, rule_id, validity_inputs = awarded(self.plan, env, label)
+        doc = self.plan.doc
+        return "".join((criteria, groups, tail(label, doc.methodology, _organisation(env), resolution,
+                                               ruleset_sha256, scores, tiers, valid_from, valid_until,
+                                               validity_inputs, rule_id, doc.version)))
+
+
+def _organisation(env: dict[str, Any]) -> str | None:
+    org = env.get("organisation")
+    org_id = org.get("id") if org.__class__ is dict else None
+    return org_id if org_id.__class__ is str else None
+
+
+def _validity_dates(plan: Plan, env: dict[str, Any], label: str) -> tuple[Any, Any]:
+    """valid_from and valid_until of an awarded label, without the inputs read."""
+    env["label"] = label
+    start = plan.valid_from.fn(env)
+    start = None if start is UNKNOWN else start
+    for rule in plan.rules:
+        if label not in rule.spec.labels:
+            continue
+        applies = rule.when.fn(env) if rule.when is not None else True
+        if applies is False:
+            continue
+        end = rule.valid_until.fn(env) if applies is True else UNKNOWN
+        return start, None if end is UNKNOWN else end
+    return start, None
+
+
+def _criterion_results(plan: Plan, env: dict[str, Any], values: dict[str, Any],
+                       missing_of: dict[str, tuple[str, ...]]) -> tuple[CriterionResult, ...]:
+    """Each criterion's result: its value (added to ``values``, as :func:`criterion_values`
+    gives it, in the same pass), the inputs it read and the absent ones."""
+    out: list[CriterionResult] = []
+    append = out.append
+    new, put = object.__new__, object.__setattr__
+    cls = CriterionResult
+    fields = model_fields(cls)
+    for c in plan.criteria:
+        value = c.fn(env)
+        if value is True:
+            name = "met"
+        elif value is False:
+            name = "not_met"
+        else:
+            value, name = UNKNOWN, "unknown"
+        values[c.id] = value
+        read, missing = c.inputs(env)
+        missing_of[c.id] = missing
+        obj = new(cls)
+        put(obj, "__dict__", {
+            "id": c.id, "title": c.title, "clause": c.clause, "outcome": name, "condition": c.condition,
+            "inputs": read, "missing": missing, "parameters": c.parameters,
+        })
+        put(obj, "__pydantic_fields_set__", fields)
+        put(obj, "__pydantic_extra__", None)
+        put(obj, "__pydantic_private__", None)
+        append(obj)
+    return tuple(out)
+
+
+def _composite_results(plan: Plan, values: dict[str, Any]) -> tuple[tuple[GroupResult, ...],
+                                                                       tuple[ScoreResult, ...]]:
+    """Each group's and score's value (added to ``values``, as :func:`composite_values` gives
+    it) and result."""
+    groups: list[GroupResult] = []
+    scores: list[ScoreResult] = []
+    for comp in plan.composites:
+        if isinstance(comp, FastGroup):
+            result = values[comp.id] = conjunction(values, comp.members)
+            groups.append(comp.results[result])
+        else:
+            value, met, unknown = score_value(comp, values)
+            values[comp.id] = value
+            data = dict(comp.static)
+            data["outcome"] = "met" if value is True else ("not_met" if value is False else "unknown")
+            data["met_weight"] = plan.number(comp, met)
+            data["unknown_weight"] = plan.number(comp, unknown)
+            data["weights"] = dict(plan.scores_weights[comp.id])
+            scores.append(build(ScoreResult, {k: data[k] for k in _SCORE_ORDER}))
+    return tuple(groups), tuple(scores)
+
+
+def evaluator(ruleset: Ruleset) -> Evaluator:
+    """The evaluator of ``ruleset``, built on first use and kept on the ruleset object itself
+    (built once when threads share the ruleset)."""
+    slot = ruleset.engine
+    found = slot.value
+    if found is None:
+        with slot.lock:
+            found = slot.value
+            if found is None:
+                found = slot.value = Evaluator(Plan(ruleset.plan))
+    result: Evaluator = found
+    return result
+

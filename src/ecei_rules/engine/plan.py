@@ -1,0 +1,341 @@
+"""The runtime plan: what the evaluator runs with, worked out once per checked ruleset.
+
+Built from a :class:`~ecei_rules.ruleset.check.CheckedRuleset` and never changing it:
+
+* each criterion keeps its compiled condition, the JSON pointers it reads already split
+  into keys, and the constant part of its result (id, title, clause, condition, parameters);
+* each score's weights are scaled to whole numbers, so that met, unknown and required
+  weight compare as integers (exactly what the fractions of the reference evaluator give);
+  :func:`score_outcome` is the one place the threshold rule is written;
+* group and tier results hold only immutable values, so one object per outcome (and, for a
+  tier, per list of missing inputs) is built once and shared by every decision;
+* results are built with :func:`build`, which sets a frozen model's fields directly, as
+  ``model_construct`` does, without its per-field bookkeeping.
+
+The plan's attributes are fixed once built; its memo tables (shared results, split pointers,
+score numbers) are bounded by :data:`CACHE_LIMIT` and belong to the plan.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from ecei_rules.core.logic import UNKNOWN
+from ecei_rules.core.pointers import MISSING, split_pointer
+from ecei_rules.engine.decision import CriterionResult, Decision, GroupResult, ParameterUse, ScoreResult, TierResult
+from ecei_rules.language.expr import Compiled, walk_keys
+from ecei_rules.ruleset.check import CheckedRuleset, GroupPlan, RulePlan, ScorePlan
+from ecei_rules.ruleset.model import RulesetDocument
+
+M = TypeVar("M", bound=BaseModel)
+
+_new = object.__new__
+_set = object.__setattr__
+
+#: Shared results are cached per plan up to this many (beyond it they are built per decision).
+CACHE_LIMIT = 4096
+
+
+#: The field names of each decision model, as the one set its instances built here share.
+_FIELDS: dict[type[BaseModel], set[str]] = {
+    cls: set(cls.model_fields) for cls in (CriterionResult, Decision, GroupResult, ScoreResult, TierResult)}
+
+
+def model_fields(cls: type[BaseModel]) -> set[str]:
+    """The field names of a decision model, as the set its instances share."""
+    return _FIELDS[cls]
+
+
+def build(cls: type[M], values: dict[str, Any]) -> M:
+    """A frozen model from trusted values holding every field (what ``model_construct`` does for
+    complete values; the field set is shared, which is safe because the models are frozen)."""
+    obj = _new(cls)
+    _set(obj, "__dict__", values)
+    _set(obj, "__pydantic_fields_set__", _FIELDS[cls])
+    _set(obj, "__pydantic_extra__", None)
+    _set(obj, "__pydantic_private__", None)
+    return obj
+
+
+def score_outcome(met: int, unknown: int, required_num: int, required_den: int) -> Any:
+    """The score rule, exactly: met when the met weight reaches threshold x total
+    (``met >= required_num / required_den``); not met when even the unknown weight added could
+    not reach it; else unknown. Weights are scaled to integers by the plan."""
+    if met * required_den >= required_num:
+        return True
+    if (met + unknown) * required_den < required_num:
+        return False
+    return UNKNOWN
+
+
+@dataclass(frozen=True)
+class FastCriterion:
+    """A criterion ready to run: its condition, reads and the constant part of its result."""
+
+    id: str
+    fn: Any
+    inputs: Any  # env -> (pointer -> value read, pointers absent)
+    title: str
+    clause: str | None
+    condition: str
+    parameters: tuple[ParameterUse, ...]
+
+
+@dataclass(frozen=True)
+class FastGroup:
+    """A group: its members and its three possible results."""
+
+    id: str
+    members: tuple[str, ...]
+    results: dict[Any, GroupResult]
+
+
+@dataclass(frozen=True)
+class FastScore:
+    """A score with integer weights: met/scale >= required_num/required_den, exactly."""
+
+    id: str
+    weights: tuple[tuple[str, int], ...]
+    scale: int
+    required_num: int
+    required_den: int
+    static: dict[str, Any]
+    numbers: dict[int, Decimal | int]  # memo: scaled weight -> its number
+
+
+@dataclass(frozen=True)
+class FastTier:
+    """A tier's requirements and title."""
+
+    label: str
+    title: str
+    requires: tuple[str, ...]
+
+
+def _group(comp: GroupPlan) -> FastGroup:
+    group = comp.spec
+    results = {
+        value: build(GroupResult, {"id": comp.id, "title": group.title, "outcome": name, "all_of": group.all_of})
+        for value, name in ((True, "met"), (False, "not_met"), (UNKNOWN, "unknown"))
+    }
+    return FastGroup(comp.id, group.all_of, results)
+
+
+def _score(comp: ScorePlan) -> FastScore:
+    exact = {ref: Fraction(w) for ref, w in comp.spec.weights.items()}
+    scale = math.lcm(1, *(f.denominator for f in exact.values()))
+    required = comp.required
+    spec = comp.spec
+    static = {
+        "id": comp.id, "title": spec.title, "clause": spec.clause,
+        "total_weight": comp.total,
+        "required_weight": exact_number(Fraction(required)),
+        "threshold": comp.threshold_use,
+        "weights_provenance": "sourced" if spec.source is not None else "assumed",
+        "weights_source": spec.source if spec.source is not None else (spec.assumed or ""),
+    }
+    return FastScore(comp.id, tuple((ref, int(f * scale)) for ref, f in exact.items()), scale,
+                     required.numerator * scale, required.denominator, static, {})
+
+
+class Plan:
+    """The per-version constants of the evaluator, built from a checked ruleset."""
+
+    __slots__ = ("by_id", "checked", "composites", "criteria", "doc", "pointers", "rules", "scores_weights",
+                 "tier_results", "tiers", "valid_from")
+
+    def __init__(self, checked: CheckedRuleset) -> None:
+        doc = checked.doc
+        s = object.__setattr__
+        s(self, "checked", checked)
+        s(self, "doc", doc)
+        s(self, "valid_from", checked.valid_from)
+        s(self, "rules", checked.rules)
+        s(self, "criteria", tuple(
+            FastCriterion(c.id, c.compiled.fn, _reader(c.reads), c.spec.title, c.spec.clause, c.spec.when,
+                          c.parameters)
+            for c in checked.criteria))
+        s(self, "composites", tuple(_group(comp) if isinstance(comp, GroupPlan) else _score(comp)
+                                    for comp in checked.composites))
+        s(self, "scores_weights", {comp.id: comp.spec.weights for comp in checked.composites
+                                   if isinstance(comp, ScorePlan)})
+        s(self, "tiers", tuple(FastTier(label, doc.tiers[label].title, doc.tiers[label].requires)
+                               for label in doc.labels))
+        s(self, "by_id", {**{c.id: c for c in self.criteria}, **{c.id: c for c in self.composites}})
+        s(self, "tier_results", {})
+        s(self, "pointers", {})
+
+    checked: CheckedRuleset
+    doc: RulesetDocument
+    valid_from: Compiled
+    rules: tuple[RulePlan, ...]
+    criteria: tuple[FastCriterion, ...]
+    composites: tuple[FastGroup | FastScore, ...]
+    scores_weights: dict[str, dict[str, Decimal | int]]
+    tiers: tuple[FastTier, ...]
+    by_id: dict[str, FastCriterion | FastGroup | FastScore]
+    tier_results: dict[tuple[str, str, tuple[str, ...]], TierResult]  # memo, bounded by CACHE_LIMIT
+    pointers: dict[str, tuple[str, ...]]  # memo, bounded by CACHE_LIMIT
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"a runtime plan is frozen: cannot set {name!r}")
+
+    def number(self, score: FastScore, scaled: int) -> Decimal | int:
+        """A scaled weight as the decision shows it (an int when whole, else a normalised Decimal)."""
+        found = score.numbers.get(scaled)
+        if found is None:
+            found = exact_number(Fraction(scaled, score.scale))
+            if len(score.numbers) < CACHE_LIMIT:
+                score.numbers[scaled] = found
+        return found
+
+    def tier(self, tier: FastTier, name: str, missing: tuple[str, ...]) -> TierResult:
+        """The (shared, immutable) result of a tier with this outcome and these missing inputs."""
+        key = (tier.label, name, missing)
+        found = self.tier_results.get(key)
+        if found is None:
+            found = build(TierResult, {"label": tier.label, "title": tier.title, "outcome": name,
+                                       "requires": tier.requires, "missing": missing})
+            if len(self.tier_results) < CACHE_LIMIT:
+                self.tier_results[key] = found
+        return found
+
+    def split(self, pointer: str) -> tuple[str, ...]:
+        """A pointer's keys, remembered."""
+        parts = self.pointers.get(pointer)
+        if parts is None:
+            parts = split_pointer(pointer)
+            if len(self.pointers) < CACHE_LIMIT:
+                self.pointers[pointer] = parts
+        return parts
+
+
+def validity(plan: Plan, env: dict[str, Any], label: str) -> tuple[Any, Any, str | None, set[str]]:
+    """(valid_from, valid_until, the rule applied, the inputs read) for an awarded label; ``env``
+    holds the validated data and ``label``. The first rule for the label whose ``when`` is not
+    false decides: when it is true, its ``valid_until``; when unknown, no end date."""
+    reads: set[str] = set(plan.valid_from.reads)
+    start = plan.valid_from.fn(env)
+    valid_from = start if start is not UNKNOWN else None
+    for rule in plan.rules:
+        if label not in rule.spec.labels:
+            continue
+        applies = rule.when.fn(env) if rule.when is not None else True
+        if rule.when is not None:
+            reads |= rule.when.reads
+        if applies is False:
+            continue
+        if applies is True:
+            end = rule.valid_until.fn(env)
+            reads |= rule.valid_until.reads
+            return valid_from, end if end is not UNKNOWN else None, rule.spec.id, reads
+        break
+    return valid_from, None, None, reads
+
+
+def awarded(plan: Plan, env: dict[str, Any], label: str) -> tuple[Any, Any, str | None, dict[str, Any]]:
+    """(valid_from, valid_until, the rule applied, {pointer: value} of the inputs read that have
+    a value, in pointer order) for an awarded label; sets ``env["label"]``."""
+    env["label"] = label
+    valid_from, valid_until, rule_id, reads = validity(plan, env, label)
+    inputs: dict[str, Any] = {}
+    for pointer in sorted(reads):
+        node: Any = env
+        for part in plan.split(pointer):
+            node = node.get(part, MISSING) if node.__class__ is dict else MISSING
+        if node is not MISSING:
+            inputs[pointer] = node
+    return valid_from, valid_until, rule_id, inputs
+
+
+def conjunction(values: dict[str, Any], refs: tuple[str, ...]) -> Any:
+    """Kleene conjunction of the values of ``refs``: false wins, then unknown, else true."""
+    result: Any = True
+    for ref in refs:
+        v = values[ref]
+        if v is False:
+            return False
+        if v is not True:
+            result = UNKNOWN
+    return result
+
+
+def score_value(score: FastScore, values: dict[str, Any]) -> tuple[Any, int, int]:
+    """(met, not met or unknown; met weight; unknown weight), the weights scaled to integers."""
+    met = unknown = 0
+    for ref, weight in score.weights:
+        v = values[ref]
+        if v is True:
+            met += weight
+        elif v is UNKNOWN:
+            unknown += weight
+    return score_outcome(met, unknown, score.required_num, score.required_den), met, unknown
+
+
+def absent_inputs(plan: Plan, values: dict[str, Any], env: dict[str, Any], refs: tuple[str, ...],
+                  memo: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    """The absent inputs behind the unknown ones of ``refs`` (sorted), as an unknown tier lists
+    them: a criterion's absent reads, a group's or score's unknown members'."""
+    out: set[str] = set()
+    for ref in refs:
+        if values[ref] is not UNKNOWN:
+            continue
+        found = memo.get(ref)
+        if found is None:
+            item = plan.by_id[ref]
+            if isinstance(item, FastCriterion):
+                found = item.inputs(env)[1]
+            elif isinstance(item, FastGroup):
+                found = absent_inputs(plan, values, env, item.members, memo)
+            else:
+                found = absent_inputs(plan, values, env, tuple(r for r, _ in item.weights), memo)
+            memo[ref] = found
+        out.update(found)
+    return tuple(sorted(out))
+
+
+def _reader(pointers: tuple[str, ...]) -> Any:
+    """env -> ({pointer: value} of the pointers present, the pointers absent), pointers in order."""
+    missing = MISSING
+    if not pointers:
+        empty: tuple[str, ...] = ()
+        return lambda env: ({}, empty)
+    if len(pointers) == 1:
+        pointer = pointers[0]
+        get = walk_keys(split_pointer(pointer), MISSING)
+        absent = (pointer,)
+
+        def read_one(env: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]:
+            v = get(env)
+            if v is missing:
+                return {}, absent
+            return {pointer: v}, ()
+
+        return read_one
+    walkers = tuple((p, walk_keys(split_pointer(p), MISSING)) for p in pointers)
+
+    def read_many(env: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]:
+        found: dict[str, Any] = {}
+        gone: tuple[str, ...] = ()
+        for p, get in walkers:
+            v = get(env)
+            if v is missing:
+                gone += (p,)
+            else:
+                found[p] = v
+        return found, gone
+
+    return read_many
+
+
+def exact_number(value: Fraction) -> Decimal | int:
+    """An exact weight as a decision shows it: int when whole, else normalised."""
+    if value.denominator == 1:
+        return int(value)
+    return (Decimal(value.numerator) / Decimal(value.denominator)).normalize()

@@ -1,0 +1,405 @@
+"""Check a validated ruleset document before any assessment arrives: names, types, references,
+cycles, labels, validity coverage, costs, numbers and date bounds.
+
+Every condition is compiled here once (that is how it is type-checked); what later stages need
+of those compilations is kept on the :class:`CheckedRuleset` this returns. The engine builds its
+runtime plan from a checked ruleset; nothing here knows about the engine.
+
+Problems are returned as :class:`Problem` (a code, a message, a JSON pointer into the
+document and, for conditions, a character offset); the loader turns them into located
+diagnostics.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+
+from ecei_rules.core.pointers import pointer_join
+from ecei_rules.errors import did_you_mean
+from ecei_rules.language.cost import Costed, check_costs
+from ecei_rules.language.expr import BOOL, DATE, DEC, INT, STR, Compiled, Scope, Ty, compile_expression
+from ecei_rules.ruleset.dates import DateBounds
+from ecei_rules.ruleset.inputs import AssessmentValidator, Field, InputResolver
+from ecei_rules.ruleset.model import (
+    NONE_LABEL,
+    Criterion,
+    Group,
+    InputSpec,
+    Parameter,
+    ParameterUse,
+    RulesetDocument,
+    Score,
+    ValidityRule,
+    parameter_use,
+)
+from ecei_rules.ruleset.numbers import add_number_problems
+
+#: The names a condition gives a meaning of its own: no input may take them.
+RESERVED_INPUTS = ("params", "label", "true", "false")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A problem found while checking, located by JSON pointer (and offset in a condition)."""
+
+    code: str
+    message: str
+    pointer: str
+    offset: int | None = None
+    suggestion: str | None = None
+
+
+@dataclass(frozen=True)
+class CriterionPlan:
+    """A compiled criterion, with what it reads (sorted) and the parameters it uses."""
+
+    id: str
+    spec: Criterion
+    compiled: Compiled
+    reads: tuple[str, ...]
+    parameters: tuple[ParameterUse, ...]
+
+
+@dataclass(frozen=True)
+class GroupPlan:
+    """A group: met when every member is met."""
+
+    id: str
+    spec: Group
+
+
+@dataclass(frozen=True)
+class ScorePlan:
+    """A weighted score over criteria with its threshold parameter."""
+
+    id: str
+    spec: Score
+    threshold: Decimal | int
+    total: Decimal | int
+    threshold_use: ParameterUse
+
+    @property
+    def required(self) -> Fraction:
+        """The met weight needed: threshold x total, exactly."""
+        return Fraction(self.threshold) * Fraction(self.total)
+
+
+@dataclass(frozen=True)
+class RulePlan:
+    """A compiled validity rule."""
+
+    spec: ValidityRule
+    when: Compiled | None
+    valid_until: Compiled
+
+
+@dataclass(frozen=True)
+class CheckedRuleset:
+    """A ruleset document that passed every check, with what the checks compiled: the input
+    tree and its validator, each condition, composites in dependency order, validity rules."""
+
+    doc: RulesetDocument
+    inputs: Field
+    validator: AssessmentValidator
+    criteria: tuple[CriterionPlan, ...]
+    composites: tuple[GroupPlan | ScorePlan, ...]  # in dependency order
+    valid_from: Compiled
+    rules: tuple[RulePlan, ...]
+    kinds: Mapping[str, str]  # id -> criterion | group | score
+
+
+def param_type(p: Parameter) -> Ty:
+    """The static type of a parameter's value."""
+    v = p.value
+    if isinstance(v, bool):
+        return BOOL
+    if isinstance(v, int):
+        return INT
+    if isinstance(v, Decimal):
+        return DEC
+    if isinstance(v, dt.date):
+        return DATE
+    if isinstance(v, tuple):
+        return Ty("list", item=STR, size=len(v))
+    return STR
+
+
+def _date_bounds(doc: RulesetDocument, root: Field, add: Callable[..., None]) -> None:
+    """Bound every date input that month_end shifts (see :mod:`ecei_rules.ruleset.dates`)."""
+    bounds = DateBounds(root, {name: p.value for name, p in doc.parameters.items()}, add)
+    for cid, crit in doc.criteria.items():
+        bounds.expression(crit.when, pointer_join("/criteria", cid, "when"))
+    bounds.expression(doc.validity.valid_from, "/validity/valid_from")
+    for i, rule in enumerate(doc.validity.rules):
+        base = pointer_join("/validity/rules", i)
+        if rule.when is not None:
+            bounds.expression(rule.when, pointer_join(base, "when"))
+        bounds.expression(rule.valid_until, pointer_join(base, "valid_until"))
+
+    def checks(f: Field, pointer: str) -> None:
+        if f.kind == "object":
+            for i, check in enumerate(f.spec.checks):
+                bounds.expression(check.rule, pointer_join(pointer, "checks", i, "rule"), f.fields)
+            for name, sub in f.fields.items():
+                checks(sub, pointer_join(pointer, "fields", name))
+        elif f.kind == "list" and f.items is not None:
+            checks(f.items, pointer_join(pointer, "items"))
+
+    for name, f in root.fields.items():
+        checks(f, pointer_join("/inputs", name))
+    bounds.apply()
+
+
+_SECTIONS = {"criteria": "criterion", "groups": "group", "scores": "score"}
+
+
+class _Checker:
+    """One pass over a document: each step adds its problems and keeps what it compiled."""
+
+    def __init__(self, doc: RulesetDocument) -> None:
+        self.doc = doc
+        self.problems: list[Problem] = []
+        self.costed: list[Costed] = []  # every compiled condition with how often a decision may run it
+        self.root = Field("object", InputSpec(type="object", required=True))
+        self.params = {name: (param_type(p), p.value) for name, p in doc.parameters.items()}
+        self.kinds: dict[str, str] = {}
+        self.scope = Scope(inputs={}, params=self.params)
+
+    def add(self, code: str, message: str, pointer: str, offset: int | None = None,
+            suggestion: str | None = None) -> None:
+        self.problems.append(Problem(code, message, pointer, offset, suggestion))
+
+    def compile_at(self, text: str, pointer: str, want: Ty, scope: Scope | None = None) -> Compiled | None:
+        """``text`` compiled in ``scope`` (the document's by default) if it has the type ``want``."""
+        compiled, errors = compile_expression(text, scope or self.scope)
+        for e in errors:
+            self.add(e.code, e.message, pointer, e.offset, e.suggestion)
+        if compiled is None or compiled.ty.kind in (want.kind, "any"):
+            return compiled
+        if want.kind == "decimal" and compiled.ty.numeric:
+            return compiled
+        self.add("E204", f"this must be a {want.describe()}, but it is a {compiled.ty.describe()}",
+                 pointer, 0, "compare it, e.g. x >= params.minimum" if want.kind == "boolean" else None)
+        return None
+
+    # -- inputs ------------------------------------------------------------------------------
+    def inputs(self) -> None:
+        """Resolve the declared inputs into the field tree the validator and conditions use."""
+        doc = self.doc
+        resolver = InputResolver(doc.types, doc.catalogues)
+        for name, spec in doc.inputs.items():
+            self.root.fields[name] = resolver.resolve(spec, pointer_join("/inputs", name))
+        for code, message, pointer, suggestion in resolver.problems:
+            self.add(code, message, pointer, None, suggestion)
+        for name in doc.inputs:
+            if name in RESERVED_INPUTS:
+                self.add("E108", f"the input name '{name}' is reserved in conditions", pointer_join("/inputs", name))
+        for cat_id, cat in doc.catalogues.items():
+            for item_id, item in cat.items.items():
+                if (item.source is None) == (item.assumed is None) and cat.source is None:
+                    self.add("E102", "give 'source' or 'assumed' for this catalogue item (or a 'source' for the "
+                             "catalogue)", pointer_join("/catalogues", cat_id, "items", item_id))
+        self.scope = Scope(inputs={name: f.ty() for name, f in self.root.fields.items()}, params=self.params)
+        for name, f in self.root.fields.items():
+            self.object_checks(f, pointer_join("/inputs", name))
+
+    def object_checks(self, f: Field, pointer: str, runs: int = 1, why: str = "") -> None:
+        """Compile the consistency checks of object inputs in the object's own scope, as the
+        tree is built (a check of an object inside lists runs once per item)."""
+        if f.kind == "object":
+            for i, check in enumerate(f.spec.checks):
+                sc = Scope(inputs={k: sub.ty() for k, sub in f.fields.items()}, params=self.params)
+                where = pointer_join(pointer, "checks", i, "rule")
+                c = self.compile_at(check.rule, where, BOOL, sc)
+                if check.field is not None and check.field not in f.fields:
+                    self.add("E104", f"unknown field '{check.field}'", pointer_join(pointer, "checks", i, "field"),
+                             None, did_you_mean(check.field, f.fields))
+                if c is not None:
+                    f.checks.append((c, check.message, check.field))
+                    self.costed.append(Costed(where, c, runs, why))
+            for name, sub in f.fields.items():
+                self.object_checks(sub, pointer_join(pointer, "fields", name), runs, why)
+        elif f.kind == "list" and f.items is not None:
+            step = f"once per item of {pointer} (up to {f.max_items:,})"
+            self.object_checks(f.items, pointer_join(pointer, "items"), runs * max(f.max_items, 1),
+                               f"{why} and {step}" if why else step)
+
+    # -- ids and criteria ----------------------------------------------------------------------
+    def ids(self) -> None:
+        """Every criterion, group and score id names one thing."""
+        for section, ids in (("criteria", self.doc.criteria), ("groups", self.doc.groups),
+                             ("scores", self.doc.scores)):
+            for item_id in ids:
+                if item_id in self.kinds:
+                    self.add("E108", f"the id '{item_id}' is used by both {self.kinds[item_id]} and {section}",
+                             pointer_join("/" + section, item_id))
+                self.kinds.setdefault(item_id, _SECTIONS[section])
+
+    def criteria(self) -> tuple[CriterionPlan, ...]:
+        doc = self.doc
+        out: list[CriterionPlan] = []
+        for cid, crit in doc.criteria.items():
+            where = pointer_join("/criteria", cid, "when")
+            c = self.compile_at(crit.when, where, BOOL)
+            if c is not None:
+                self.costed.append(Costed(where, c))
+                uses = tuple(parameter_use(n, doc.parameters[n]) for n in sorted(c.params))
+                out.append(CriterionPlan(cid, crit, c, tuple(sorted(c.reads)), uses))
+        return tuple(out)
+
+    def refs(self, refs: tuple[str, ...], pointer: str) -> None:
+        """Each of ``refs`` names a criterion, group or score."""
+        for i, ref in enumerate(refs):
+            if ref not in self.kinds:
+                self.add("E106", f"unknown criterion, group or score '{ref}'", pointer_join(pointer, i),
+                         None, did_you_mean(ref, self.kinds))
+
+    # -- groups and scores ---------------------------------------------------------------------
+    def threshold(self, name: str, pointer: str) -> Decimal | int | None:
+        """The value of a score's threshold parameter, if it is a number between 0 and 1."""
+        doc = self.doc
+        if name not in doc.parameters:
+            self.add("E105", f"unknown parameter '{name}'", pointer, None, did_you_mean(name, doc.parameters))
+            return None
+        value = doc.parameters[name].value
+        where = pointer_join("/parameters", name, "value")
+        if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+            self.add("E204", f"the threshold parameter '{name}' must be a number between 0 and 1, "
+                     f"not {param_type(doc.parameters[name]).describe()} {value!r}", where, None,
+                     'a number is written without quotes: 0.8, not "0.8"' if isinstance(value, str) else None)
+            return None
+        if not 0 <= value <= 1:
+            self.add("E103", f"the threshold parameter '{name}' must lie between 0 and 1 (a share of "
+                     f"the total weight), not {value}", where)
+            return None
+        return value
+
+    def scores(self) -> dict[str, ScorePlan]:
+        doc = self.doc
+        for gid, group in doc.groups.items():
+            self.refs(group.all_of, pointer_join("/groups", gid, "all_of"))
+        plans: dict[str, ScorePlan] = {}
+        for sid, score in doc.scores.items():
+            base = pointer_join("/scores", sid)
+            for ref in score.weights:
+                if self.kinds.get(ref) != "criterion":
+                    self.add("E106", f"'{ref}' is not a criterion", pointer_join(base, "weights", ref), None,
+                             did_you_mean(ref, doc.criteria))
+            threshold = self.threshold(score.threshold, pointer_join(base, "threshold"))
+            if threshold is not None:
+                total = sum(score.weights.values(), start=Decimal(0))
+                plans[sid] = ScorePlan(sid, score, threshold, int(total) if total == int(total) else total,
+                                       parameter_use(score.threshold, doc.parameters[score.threshold]))
+        return plans
+
+    def order(self) -> list[str]:
+        """Groups and scores in dependency order; a cycle is a problem."""
+        doc = self.doc
+        deps: dict[str, tuple[str, ...]] = {gid: g.all_of for gid, g in doc.groups.items()}
+        deps.update({sid: tuple(s.weights) for sid, s in doc.scores.items()})
+        order: list[str] = []
+        state: dict[str, int] = {}
+
+        def visit(node: str, trail: tuple[str, ...]) -> None:
+            if state.get(node) == 2 or node not in deps:
+                return
+            if state.get(node) == 1:
+                cycle = " -> ".join((*trail[trail.index(node):], node))
+                section = "groups" if node in doc.groups else "scores"
+                self.add("E108", f"groups refer to each other in a cycle: {cycle}", pointer_join("/" + section, node))
+                return
+            state[node] = 1
+            for dep in deps[node]:
+                visit(dep, (*trail, node))
+            state[node] = 2
+            order.append(node)
+
+        for node in deps:
+            visit(node, ())
+        return order
+
+    def composites(self) -> tuple[GroupPlan | ScorePlan, ...]:
+        scores = self.scores()
+        out: list[GroupPlan | ScorePlan] = []
+        for node in self.order():
+            if node in self.doc.groups:
+                out.append(GroupPlan(node, self.doc.groups[node]))
+            elif node in scores:
+                out.append(scores[node])
+        return tuple(out)
+
+    # -- labels, tiers and validity ------------------------------------------------------------
+    def labels(self) -> None:
+        doc = self.doc
+        labels = doc.labels
+        if len(set(labels)) != len(labels):
+            self.add("E108", "a label is listed twice", "/labels")
+        if NONE_LABEL in labels:
+            self.add("E108", "'none' is implied below every label; do not list it", "/labels")
+        for label in labels:
+            if label not in doc.tiers:
+                self.add("E102", f"the label '{label}' has no tier under 'tiers'", "/tiers")
+        for label, tier in doc.tiers.items():
+            if label not in labels:
+                self.add("E106", f"the tier '{label}' is not one of the labels", pointer_join("/tiers", label), None,
+                         did_you_mean(label, labels))
+            self.refs(tier.requires, pointer_join("/tiers", label, "requires"))
+
+    def rule(self, i: int, rule: ValidityRule, scope: Scope) -> RulePlan | None:
+        """One validity rule compiled in the scope that knows ``label``."""
+        labels = self.doc.labels
+        base = pointer_join("/validity/rules", i)
+        for j, label in enumerate(rule.labels):
+            if label not in labels:
+                self.add("E106", f"unknown label '{label}'", pointer_join(base, "labels", j), None,
+                         did_you_mean(label, labels))
+        when = self.compile_at(rule.when, pointer_join(base, "when"), BOOL, scope) if rule.when else None
+        until = self.compile_at(rule.valid_until, pointer_join(base, "valid_until"), DATE, scope)
+        self.costed.extend(Costed(pointer_join(base, key), c) for key, c in (("when", when), ("valid_until", until))
+                           if c is not None)
+        if until is not None and (rule.when is None or when is not None):
+            return RulePlan(rule, when, until)
+        return None
+
+    def validity(self) -> tuple[Compiled | None, tuple[RulePlan, ...]]:
+        doc = self.doc
+        scope = Scope(inputs=self.scope.inputs, params=self.params,
+                      variables={"label": Ty("string", values=tuple(doc.labels))})
+        valid_from = self.compile_at(doc.validity.valid_from, "/validity/valid_from", DATE, scope)
+        rules = [self.rule(i, rule, scope) for i, rule in enumerate(doc.validity.rules)]
+        covered = {label for rule in doc.validity.rules if rule.when is None for label in rule.labels}
+        for label in doc.labels:
+            if label not in covered:
+                self.add("E301", f"no validity rule without 'when' covers the label '{label}', so its validity "
+                         "could be undecided", "/validity/rules", None, "end the list with a rule that has no 'when'")
+        if valid_from is not None:
+            self.costed.append(Costed("/validity/valid_from", valid_from))
+        return valid_from, tuple(r for r in rules if r is not None)
+
+    def whole(self) -> None:
+        """Checks of the document as a whole: costs, numbers, date bounds."""
+        for cp in check_costs(self.costed):
+            self.add("E206", cp.message, cp.pointer, cp.offset, cp.suggestion)
+        add_number_problems(self.doc, self.add)
+        _date_bounds(self.doc, self.root, self.add)
+
+
+def check_document(doc: RulesetDocument) -> tuple[CheckedRuleset | None, list[Problem]]:
+    """Check ``doc``; return the checked ruleset (None if there were errors) and all problems."""
+    checker = _Checker(doc)
+    checker.inputs()
+    checker.ids()
+    criteria = checker.criteria()
+    composites = checker.composites()
+    checker.labels()
+    valid_from, rules = checker.validity()
+    checker.whole()
+    if checker.problems or valid_from is None:
+        return None, checker.problems
+    root = checker.root
+    return CheckedRuleset(doc, root, AssessmentValidator(root), criteria, composites, valid_from, rules,
+                          dict(checker.kinds)), checker.problems
