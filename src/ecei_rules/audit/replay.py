@@ -882,24 +882,46 @@ def _replay_one(data: dict[str, Any], link: _Link, rulesets: _Rulesets, report: 
 
 def replay_under(rows: Iterable[StoredRecord], ruleset: Ruleset, *,
                  progress: Progress | None = None) -> tuple[AuditReport, list[dict[str, Any]]]:
-    """What-if: decide every recorded input under another version; list the decisions that change."""
+    """What-if: decide every recorded input under another version; list the decisions that change.
+
+    Every row is first checked as ``verify`` checks it, in the same pass (each record on its own,
+    then the order and the chain): the report holds verify's findings, so a what-if over a log
+    that was cut, reordered or altered says so. Every readable record is still decided again.
+    """
     report = AuditReport()
+    chain = _Chain(report)
     changes: list[dict[str, Any]] = []
-    for _row, record in records(rows, report, progress):
-        projected, ignored = project(record.input, ruleset.plan.inputs)
-        try:
-            decision = evaluate(ruleset, projected, resolution=Resolution(
-                method="pinned", reason=f"what-if replay under {ruleset.version}")).to_json()
-        except AssessmentError as exc:
-            changes.append({"seq": record.seq, "organisation": record.decision.get("organisation"),
-                            "recorded": _brief(record.decision), "under": None,
-                            "problem": exc.diagnostics[0].message, "ignored": ignored})
+    for row in rows:
+        report.records += 1
+        if progress is not None:
+            progress(report.records)
+        checked = check_record(row, report.records, report.findings)
+        if checked is None:
             continue
-        if _outcome(decision) != _outcome(record.decision):
-            changes.append({"seq": record.seq, "organisation": record.decision.get("organisation"),
-                            "recorded": _brief(record.decision), "under": _brief(decision), "ignored": ignored,
-                            "criteria": _differences(record.decision, decision).get("criteria", {})})
+        chain.add(checked[1])
+        record = _parse(row) if checked[1].prev_hash is not None else None
+        change = None if record is None else _what_if(record, ruleset)
+        if change is not None:
+            changes.append(change)
+    chain.finish()
     return report, changes
+
+
+def _what_if(record: DecisionRecord, ruleset: Ruleset) -> dict[str, Any] | None:
+    """How a record's decision changes when its input is decided under ``ruleset`` (None: it does not)."""
+    projected, ignored = project(record.input, ruleset.plan.inputs)
+    try:
+        decision = evaluate(ruleset, projected, resolution=Resolution(
+            method="pinned", reason=f"what-if replay under {ruleset.version}")).to_json()
+    except AssessmentError as exc:
+        return {"seq": record.seq, "organisation": record.decision.get("organisation"),
+                "recorded": _brief(record.decision), "under": None,
+                "problem": exc.diagnostics[0].message, "ignored": ignored}
+    if _outcome(decision) == _outcome(record.decision):
+        return None
+    return {"seq": record.seq, "organisation": record.decision.get("organisation"),
+            "recorded": _brief(record.decision), "under": _brief(decision), "ignored": ignored,
+            "criteria": _differences(record.decision, decision).get("criteria", {})}
 
 
 def _outcome(decision: dict[str, Any]) -> tuple[Any, ...]:

@@ -829,7 +829,8 @@ def replay_command(
                                        f"{target.version}"))
                 console.print(text(f"{len(changes)} of {report.records} decision(s) would differ under "
                                    f"{target.version}"))
-            raise typer.Exit(0)
+            if report.ok or format is Format.json:  # else verify's findings are printed below
+                raise typer.Exit(0 if report.ok else 1)
     except LogError as exc:
         _log_error(exc)
     finally:
