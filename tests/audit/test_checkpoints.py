@@ -393,7 +393,7 @@ def _break(path: Path, seq: int) -> None:
 def test_repair_refuses_to_remove_records_a_checkpoint_signs(log_copy: Path) -> None:
     """A record signed by a checkpoint no longer matches its hash: repair (and its dry run) refuses with
     LogError, naming the signed records and the first bad one, and changes nothing (records and
-    checkpoints stay)."""
+    checkpoints stay); the command says so with "error:" and exits 2."""
     from ecei_rules.audit.repair import repair
 
     _break(log_copy, 700)
@@ -401,6 +401,14 @@ def test_repair_refuses_to_remove_records_a_checkpoint_signs(log_copy: Path) -> 
     for dry_run in (True, False):
         with pytest.raises(LogError, match=r"is signed: its checkpoints vouch for records 1-1500.*position 700"):
             repair(log_copy, dry_run=dry_run)
+    assert ([r.text for r in open_rows(log_copy)], checkpoints(log_copy)) == before
+    from typer.testing import CliRunner
+
+    from ecei_rules.cli.app import app
+
+    result = CliRunner().invoke(app, ["repair", str(log_copy)])
+    assert result.exit_code == 2, result.output
+    assert "error:" in result.output and "a repair never removes signed records" in " ".join(result.output.split())
     assert ([r.text for r in open_rows(log_copy)], checkpoints(log_copy)) == before
 
 
