@@ -408,7 +408,8 @@ def test_repair_refuses_to_remove_records_a_checkpoint_signs(log_copy: Path) -> 
 
     result = CliRunner().invoke(app, ["repair", str(log_copy)])
     assert result.exit_code == 2, result.output
-    assert "error:" in result.output and "a repair never removes signed records" in " ".join(result.output.split())
+    assert "error:" in result.output
+    assert "a repair never removes signed records" in " ".join(result.output.split())
     assert ([r.text for r in open_rows(log_copy)], checkpoints(log_copy)) == before
 
 
