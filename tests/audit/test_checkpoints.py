@@ -32,7 +32,7 @@ from ecei_rules.audit.checkpoint import (
     load_public_key,
     write_keypair,
 )
-from ecei_rules.audit.log import DecisionLog, LogError, open_rows
+from ecei_rules.audit.log import DecisionLog, LogError, open_rows, read_jsonl
 from ecei_rules.audit.proofs import (
     CheckpointWriter,
     check_checkpoints,
@@ -376,3 +376,69 @@ def test_a_signed_append_refuses_to_sign_over_a_log_with_a_gap(log_copy: Path, s
     with pytest.raises(LogError, match="run verify"):
         append(log_copy, decided_examples(Registry.shipped()), 1, signer=signed_log.signer, chunk=1)
     assert len(list(open_rows(log_copy))) == before
+
+
+# --- repair and import of a signed log ----------------------------------------------------------
+
+
+def _break(path: Path, seq: int) -> None:
+    """Edit record ``seq``'s label without recomputing its hash (it no longer matches its hash)."""
+    with sqlite3.connect(path) as db:
+        (body,) = db.execute("SELECT body FROM records WHERE seq = ?", (seq,)).fetchone()
+        data = json.loads(body)
+        data["decision"]["label"] = "gold" if data["decision"]["label"] != "gold" else "none"
+        db.execute("UPDATE records SET body = ? WHERE seq = ?", (rfc8785.dumps(data).decode(), seq))
+
+
+def test_repair_refuses_to_remove_records_a_checkpoint_signs(log_copy: Path) -> None:
+    """A record signed by a checkpoint no longer matches its hash: repair (and its dry run) refuses with
+    LogError, naming the signed records and the first bad one, and changes nothing (records and
+    checkpoints stay); the command says so with "error:" and exits 2."""
+    from ecei_rules.audit.repair import repair
+
+    _break(log_copy, 700)
+    before = ([r.text for r in open_rows(log_copy)], checkpoints(log_copy))
+    for dry_run in (True, False):
+        with pytest.raises(LogError, match=r"is signed: its checkpoints vouch for records 1-1500.*position 700"):
+            repair(log_copy, dry_run=dry_run)
+    assert ([r.text for r in open_rows(log_copy)], checkpoints(log_copy)) == before
+    from typer.testing import CliRunner
+
+    from ecei_rules.cli.app import app
+
+    result = CliRunner().invoke(app, ["repair", str(log_copy)])
+    assert result.exit_code == 2, result.output
+    assert "error:" in result.output
+    assert "a repair never removes signed records" in " ".join(result.output.split())
+    assert ([r.text for r in open_rows(log_copy)], checkpoints(log_copy)) == before
+
+
+def test_repair_removes_an_unsigned_tail_and_keeps_every_checkpoint(log_copy: Path, signed_log: SignedLog) -> None:
+    """Records appended without the key after the last checkpoint (1,500), one of them broken: repair
+    removes the broken one and those after it, keeps every checkpoint, and the checkpoints still hold."""
+    from ecei_rules.audit.repair import repair
+
+    append(log_copy, decided_examples(Registry.shipped()), 10, signer=None, chunk=10)
+    _break(log_copy, 1505)
+    stored = checkpoints(log_copy)
+    plan = repair(log_copy)
+    assert (plan.kept, plan.removed_seqs) == (1504, list(range(1505, 1511)))
+    assert checkpoints(log_copy) == stored
+    findings = check_checkpoints(read_state(log_copy), signed_log.signer.public_key)
+    assert [(f.kind, f.seq) for f in findings] == [("unsigned", 1501)]
+
+
+def test_import_refuses_a_log_that_holds_checkpoints(log_copy: Path, tmp_path: Path) -> None:
+    """Importing an export into a log emptied of its records but still holding its checkpoints is refused
+    (they sign other records); into a new log it works, and the imported log holds no checkpoint."""
+    out = tmp_path / "log.jsonl"
+    with DecisionLog(log_copy) as log:
+        log.export_jsonl(out)
+    with sqlite3.connect(log_copy) as db:
+        db.execute("DELETE FROM records")
+    with DecisionLog(log_copy) as log, pytest.raises(LogError, match="holds 9 signed checkpoint"):
+        log.import_rows(read_jsonl(out))
+    assert list(open_rows(log_copy)) == []
+    with DecisionLog(tmp_path / "new.db") as log:
+        assert log.import_rows(read_jsonl(out)) == 1500
+    assert read_state(tmp_path / "new.db").checkpoints == []

@@ -193,6 +193,37 @@ def test_what_if_replay_under_another_version(clean_log: Path, registry: Registr
     assert report.findings == []
 
 
+def test_what_if_replay_under_checks_the_chain_first(copy: Path, registry: Registry) -> None:
+    """A what-if over a cut and altered log reports verify's findings (a missing record, the chain
+    broken after it, an altered record), not just the decisions that would change."""
+    with sqlite3.connect(copy) as con:
+        con.execute("DELETE FROM records WHERE seq = 700")
+    body = _body(copy, 500)
+    body["decision"]["label"] = "none" if body["decision"]["label"] != "none" else "gold"
+    _write(copy, 500, body, rehash=True)
+    report, changes = replay_under(open_rows(copy), registry.get("ecei-labels", "1.0.0"))
+    assert _kinds(report) == _kinds(verify(open_rows(copy))) == {(700, "missing"), (701, "chain_break"),
+                                                                  (501, "chain_break")}
+    assert changes, "the readable records are still decided under the other version"
+
+
+def test_cli_what_if_replay_under_a_broken_log_exits_1_with_the_findings(copy: Path) -> None:
+    """``replay --under`` on a log with a record removed prints the finding and exits 1 (0 on a clean
+    log, as before)."""
+    runner = CliRunner()
+    clean = runner.invoke(app, ["replay", str(copy), "--under", "ecei-labels@1.0.0"])
+    assert clean.exit_code == 0, clean.output
+    with sqlite3.connect(copy) as con:
+        con.execute("DELETE FROM records WHERE seq = 700")
+    result = runner.invoke(app, ["replay", str(copy), "--under", "ecei-labels@1.0.0"])
+    assert result.exit_code == 1, result.output
+    assert "record 700 is missing" in result.output
+    as_json = runner.invoke(app, ["replay", str(copy), "--under", "ecei-labels@1.0.0", "--format", "json"])
+    assert as_json.exit_code == 1, as_json.output
+    assert {(f["seq"], f["kind"]) for f in json.loads(as_json.output)["findings"]} == {(700, "missing"),
+                                                                                     (701, "chain_break")}
+
+
 def test_record_is_canonical_json(clean_log: Path) -> None:
     """Every stored body is exactly the RFC 8785 canonical form of itself."""
     for row in list(open_rows(clean_log))[:50]:

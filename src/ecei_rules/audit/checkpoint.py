@@ -24,6 +24,7 @@ import datetime as dt
 import hashlib
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -209,17 +210,18 @@ def _read(path: Path, what: str) -> bytes:
 def load_private_key(path: Path) -> Ed25519PrivateKey:
     """The Ed25519 private key of a PKCS#8 PEM file (unencrypted); KeyFileError otherwise."""
     data = _read(path, "private key")
-    try:
-        key = serialization.load_pem_private_key(data, password=None)
-    except TypeError:
-        raise KeyFileError(f"{path}: the private key is encrypted; give an unencrypted PKCS#8 PEM file") from None
-    except ValueError as exc:
-        hint = " (it holds a public key: give the private key)" if b"PUBLIC KEY" in data else ""
-        raise KeyFileError(f"{path}: not a PEM private key{hint} ({str(exc).splitlines()[0][:120]})") from None
-    except UnsupportedAlgorithm as exc:  # a key type this build of cryptography does not know
-        raise KeyFileError(f"{path}: not a usable private key ({type(exc).__name__})") from None
+
+    def load(pem: bytes) -> object:
+        try:
+            return serialization.load_pem_private_key(pem, password=None)
+        except TypeError:
+            raise KeyFileError(f"{path}: the private key is encrypted; give an unencrypted PKCS#8 PEM "
+                               "file") from None
+
+    hint = " (it holds a public key: give the private key)" if b"PUBLIC KEY" in data else ""
+    key = _pem_key(path, data, "private", hint, load)
     if not isinstance(key, Ed25519PrivateKey):
-        raise KeyFileError(f"{path}: an {type(key).__name__.removeprefix('_')} key, not an Ed25519 key")
+        raise _not_ed25519(path, key)
     return key
 
 
@@ -228,15 +230,25 @@ def load_public_key(path: Path) -> Ed25519PublicKey:
     data = _read(path, "public key")
     if b"PRIVATE KEY" in data:
         raise KeyFileError(f"{path}: holds a private key; give the public key (public.pem)")
-    try:
-        key = serialization.load_pem_public_key(data)
-    except ValueError as exc:
-        raise KeyFileError(f"{path}: not a PEM public key ({str(exc).splitlines()[0][:120]})") from None
-    except UnsupportedAlgorithm as exc:  # a key type this build of cryptography does not know
-        raise KeyFileError(f"{path}: not a usable public key ({type(exc).__name__})") from None
+    key = _pem_key(path, data, "public", "", serialization.load_pem_public_key)
     if not isinstance(key, Ed25519PublicKey):
-        raise KeyFileError(f"{path}: an {type(key).__name__.removeprefix('_')} key, not an Ed25519 key")
+        raise _not_ed25519(path, key)
     return key
+
+
+def _pem_key(path: Path, data: bytes, which: str, hint: str, load: Callable[[bytes], object]) -> object:
+    """The ``which`` ("private" or "public") key ``load`` reads from the PEM ``data``; KeyFileError
+    naming ``path`` when there is none (``hint`` follows "not a PEM ... key")."""
+    try:
+        return load(data)
+    except ValueError as exc:
+        raise KeyFileError(f"{path}: not a PEM {which} key{hint} ({str(exc).splitlines()[0][:120]})") from None
+    except UnsupportedAlgorithm as exc:  # a key type this build of cryptography does not know
+        raise KeyFileError(f"{path}: not a usable {which} key ({type(exc).__name__})") from None
+
+
+def _not_ed25519(path: Path, key: object) -> KeyFileError:
+    return KeyFileError(f"{path}: an {type(key).__name__.removeprefix('_')} key, not an Ed25519 key")
 
 
 def write_keypair(directory: Path) -> Signer:

@@ -167,10 +167,25 @@ class DecisionLog(_Connected):
         """Write every record as one canonical JSON line, atomically; return how many."""
         return write_jsonl(self.rows(), Path(out), source=self.path)
 
+    def _checkpoints(self) -> int:
+        """How many signed checkpoints the log stores (the table :mod:`ecei_rules.audit.proofs` keeps)."""
+        if self._db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'checkpoints'").fetchone() \
+                is None:
+            return 0
+        return int(self._db.execute("SELECT COUNT(*) FROM checkpoints").fetchone()[0])
+
     def import_rows(self, rows: Iterable[StoredRecord]) -> int:
-        """Copy rows as they are (for importing a JSONL export into an empty log)."""
+        """Copy rows as they are (for importing a JSONL export into an empty log).
+
+        An export carries records only, never signed checkpoints: the imported log is unsigned. A log
+        that holds checkpoints (signed over records it held before) is refused like a log that holds
+        records: they would vouch for other records than the imported ones."""
         if len(self):
             raise LogError(f"{self.path} is not empty: import into a new log")
+        signed = self._checkpoints()
+        if signed:
+            raise LogError(f"{self.path} holds {signed} signed checkpoint(s) of records it held before: import "
+                           "into a new log")
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         count = 0

@@ -188,21 +188,8 @@ def verify_inclusion(leaf: bytes, index: int, size: int, proof: Sequence[bytes],
         return False
     if index >= size:
         return False
-    fn, sn, r = index, size - 1, leaf
-    for p in proof:
-        if sn == 0:
-            return False
-        if fn & 1 or fn == sn:
-            r = node_hash(p, r)
-            if not fn & 1:
-                while fn and not fn & 1:
-                    fn >>= 1
-                    sn >>= 1
-        else:
-            r = node_hash(r, p)
-        fn >>= 1
-        sn >>= 1
-    return sn == 0 and r == root_hash
+    climbed = _climb(index, size - 1, None, leaf, proof)
+    return climbed is not None and climbed[1] == root_hash
 
 
 def verify_consistency(m: int, n: int, first_root: bytes, second_root: bytes, proof: Sequence[bytes]) -> bool:
@@ -224,19 +211,29 @@ def verify_consistency(m: int, n: int, first_root: bytes, second_root: bytes, pr
     while fn & 1:
         fn >>= 1
         sn >>= 1
-    fr = sr = path[0]
-    for c in path[1:]:
+    climbed = _climb(fn, sn, path[0], path[0], path[1:])
+    return climbed is not None and climbed == (first_root, second_root)
+
+
+def _climb(fn: int, sn: int, first: bytes | None, second: bytes,
+           path: Sequence[bytes]) -> tuple[bytes | None, bytes] | None:
+    """The walk both RFC 9162 verifications share: from the node at ``fn`` (of last node ``sn``),
+    hash each node of ``path`` in on its side into ``second`` and, where it is on the left, into
+    ``first`` (None: not kept). The two hashes reached, or None when the path does not end at the
+    root (too long or too short)."""
+    for c in path:
         if sn == 0:
-            return False
+            return None
         if fn & 1 or fn == sn:
-            fr = node_hash(c, fr)
-            sr = node_hash(c, sr)
+            if first is not None:
+                first = node_hash(c, first)
+            second = node_hash(c, second)
             if not fn & 1:
                 while fn and not fn & 1:
                     fn >>= 1
                     sn >>= 1
         else:
-            sr = node_hash(sr, c)
+            second = node_hash(second, c)
         fn >>= 1
         sn >>= 1
-    return fr == first_root and sr == second_root and sn == 0
+    return (first, second) if sn == 0 else None

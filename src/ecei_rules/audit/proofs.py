@@ -167,6 +167,15 @@ def bound_key_id(path: Path) -> str | None:
         db.close()
 
 
+def signed_size(db: sqlite3.Connection) -> int:
+    """The largest number of records a checkpoint stored in an open SQLite log signs (0: it holds
+    none). Only a ``checkpoints`` table counts, and only whole-number sizes."""
+    if not _has_table(db, "checkpoints"):
+        return 0
+    (largest,) = db.execute("SELECT MAX(size) FROM checkpoints WHERE typeof(size) = 'integer'").fetchone()
+    return int(largest) if largest is not None else 0
+
+
 @dataclass
 class LogState:
     """What the checks read from a log: its record hashes in seq order, its stored checkpoints

@@ -6,7 +6,11 @@ of these (a torn last line of a JSONL export, an edited record, a gap) ends the 
 *everything from it on* is removed, including later records that are intact on their own: they
 chain from a record that can no longer be trusted, so keeping them would keep an unverifiable log.
 
-SQLite: the rows after the prefix are deleted in one transaction. JSONL: the file is rewritten
+SQLite: the rows after the prefix are deleted in one transaction. A signed log (one that keeps
+checkpoints, :mod:`ecei_rules.audit.proofs`) is never cut below the records its checkpoints sign:
+those records are vouched for by the key, and removing them would leave checkpoints that count
+records the log no longer holds (and sizes the key could not sign again). Such a repair is
+refused, nothing changed; ``verify --key`` says what happened to the signed records. JSONL: the file is rewritten
 with the kept lines through a temporary file in the same directory and ``os.replace`` (atomic:
 a crash during repair leaves either the old file or the repaired one).
 
@@ -32,6 +36,7 @@ from ecei_rules.audit.log import (
     sqlite_rows,
     write_jsonl,
 )
+from ecei_rules.audit.proofs import signed_size
 from ecei_rules.audit.record import GENESIS
 from ecei_rules.audit.replay import _parse, _stored_hash_ok, tail_problems
 
@@ -124,14 +129,15 @@ def _sqlite_rows(db: sqlite3.Connection, path: Path) -> list[StoredRecord]:
 def repair(path: Path, *, dry_run: bool = False) -> RepairPlan:
     """Truncate a log (SQLite, or a ``.jsonl`` export) to its last good record; return what was removed.
 
-    With ``dry_run`` nothing is written. Raises LogError when the file is not a log.
+    With ``dry_run`` nothing is written. Raises LogError when the file is not a log, or when the
+    repair would remove records that the log's signed checkpoints vouch for (see the module).
     """
     if path.suffix == ".jsonl":
         return _repair_jsonl(path, dry_run=dry_run)
     if dry_run:  # a received log: read-only and immutable, nothing written
         db = connect_received(path)
         try:
-            return plan_repair(sqlite_rows(db, path))
+            return _unsigned_only(plan_repair(sqlite_rows(db, path)), db, path)
         finally:
             db.close()
     db = connect_writable(path)
@@ -139,7 +145,7 @@ def repair(path: Path, *, dry_run: bool = False) -> RepairPlan:
         # read and delete under one write lock, so no append can slip in between
         db.execute("BEGIN IMMEDIATE")
         try:
-            plan = plan_repair(_sqlite_rows(db, path))
+            plan = _unsigned_only(plan_repair(_sqlite_rows(db, path)), db, path)
             if not plan.clean:
                 db.execute("DELETE FROM records WHERE seq > ?", (plan.kept,))
             db.execute("COMMIT")
@@ -148,6 +154,20 @@ def repair(path: Path, *, dry_run: bool = False) -> RepairPlan:
             raise
     finally:
         db.close()
+    return plan
+
+
+def _unsigned_only(plan: RepairPlan, db: sqlite3.Connection, path: Path) -> RepairPlan:
+    """The plan, when it removes no record a stored checkpoint signs; LogError otherwise."""
+    try:
+        signed = signed_size(db) if not plan.clean else 0
+    except sqlite3.Error as exc:
+        raise LogError(f"{path}: its checkpoints table cannot be read ({exc}); nothing was changed") from None
+    if plan.kept < signed:
+        raise LogError(f"{path} is signed: its checkpoints vouch for records 1-{signed}, and a repair would "
+                       f"remove every record from {plan.kept + 1} on (the first bad record is at "
+                       f"{plan.first_bad}); a repair never removes signed records: check the log with "
+                       "'verify --key'; nothing was changed")
     return plan
 
 

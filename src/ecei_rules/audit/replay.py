@@ -271,6 +271,38 @@ def check_record(row: StoredRecord, position: int, findings: list[Finding]) -> t
     what it finds to ``findings``. Returns the record and its link; for a row that is not a record
     but claims a seq, an empty record and a link that holds its place (no prev_hash); None for a
     row that claims none. Its finding is then ``bad_row`` or ``corrupt``."""
+    data = _readable(row, position, findings)
+    if data is None:
+        return None
+    problems = _shape(data)
+    if problems:
+        claimed = data.get("seq")
+        at = claimed if type(claimed) is int and claimed >= 1 else row.seq
+        findings.append(Finding(at, "corrupt", f"{_where(row, position)}: not a decision record: "
+                                f"{'; '.join(problems)}", {"text": row.text[:200]}))
+        return ({}, _Link(at, "", None, False)) if at >= 1 else None
+    seq = int(data["seq"])
+    in_form = is_canonical(row.text, data)
+    if not in_form:
+        findings.append(_form_finding(row.text, seq))
+    record_hash: str = data["hash"]
+    computed = _content_hash(row.text, data, in_form)
+    intact = computed == record_hash
+    input_ok = _input_hash_ok(data)
+    if not intact:
+        what = " (its input no longer matches input_sha256)" if not input_ok else ""
+        findings.append(Finding(seq, "hash_mismatch", f"record {seq} was altered after it was written: its "
+                                f"content does not match its hash{what}",
+                                {"stored_hash": record_hash, "computed_hash": computed,
+                                 "input_edited": not input_ok}))
+    if row.seq > 0:
+        findings.extend(_column_findings(row, data, seq, computed))
+    findings.extend(_fields(data, input_ok or not intact))
+    return data, _Link(seq, record_hash, data["prev_hash"], intact)
+
+
+def _readable(row: StoredRecord, position: int, findings: list[Finding]) -> dict[str, Any] | None:
+    """The row's JSON object; None (with its finding, ``bad_row`` or ``corrupt``) when it has none."""
     if row.problem:
         findings.append(Finding(row.seq, "bad_row", f"{_where(row, position)} is not a stored record: "
                                 f"{row.problem}"))
@@ -283,57 +315,56 @@ def check_record(row: StoredRecord, position: int, findings: list[Finding]) -> t
         findings.append(Finding(row.seq, "corrupt", f"{_where(row, position)}: not a decision record (unreadable "
                                 "or incomplete)", {"text": row.text[:200]}))
         return None
-    problems = _shape(data)
-    if problems:
-        claimed = data.get("seq")
-        at = claimed if type(claimed) is int and claimed >= 1 else row.seq
-        findings.append(Finding(at, "corrupt", f"{_where(row, position)}: not a decision record: "
-                                f"{'; '.join(problems)}", {"text": row.text[:200]}))
-        return ({}, _Link(at, "", None, False)) if at >= 1 else None
-    seq = int(data["seq"])
-    in_form = is_canonical(row.text, data)
-    if not in_form:
-        twice = _duplicate_member(row.text)
-        if twice is not None:
-            findings.append(Finding(seq, "duplicate_member", f"record {seq} holds the member '{twice}' twice: "
-                                    "a record is read one way only"))
-        else:
-            findings.append(Finding(seq, "not_canonical", f"record {seq}: its stored text is not the canonical "
-                                    "JSON (RFC 8785) of its content: other spacing, member order, escapes or "
-                                    "number forms"))
+    return data
+
+
+def _form_finding(text: str, seq: int) -> Finding:
+    """Why a record's text is not its canonical JSON: a member held twice, or another form."""
+    twice = _duplicate_member(text)
+    if twice is not None:
+        return Finding(seq, "duplicate_member", f"record {seq} holds the member '{twice}' twice: "
+                       "a record is read one way only")
+    return Finding(seq, "not_canonical", f"record {seq}: its stored text is not the canonical "
+                   "JSON (RFC 8785) of its content: other spacing, member order, escapes or "
+                   "number forms")
+
+
+def _content_hash(text: str, data: dict[str, Any], in_form: bool) -> str:
+    """The hash of a record's content without its hash member ('' when it has no canonical JSON);
+    a canonical text whose stored bytes hash to its hash member is not encoded again."""
     record_hash: str = data["hash"]
-    fast = _canonical_hash_ok(row.text, record_hash, RECORD_FORMAT) if in_form else None
-    if fast is True:
-        computed = record_hash
-    else:
-        try:
-            computed = hashlib.sha256(canonical({k: v for k, v in data.items() if k != "hash"})).hexdigest()
-        except (TypeError, ValueError, RecursionError):
-            computed = ""
-    intact = computed == record_hash
+    if in_form and _canonical_hash_ok(text, record_hash, RECORD_FORMAT) is True:
+        return record_hash
     try:
-        input_ok = hashlib.sha256(canonical(data["input"])).hexdigest() == data["input_sha256"]
+        return hashlib.sha256(canonical({k: v for k, v in data.items() if k != "hash"})).hexdigest()
     except (TypeError, ValueError, RecursionError):
-        input_ok = False
-    if not intact:
-        what = " (its input no longer matches input_sha256)" if not input_ok else ""
-        findings.append(Finding(seq, "hash_mismatch", f"record {seq} was altered after it was written: its "
-                                f"content does not match its hash{what}",
-                                {"stored_hash": record_hash, "computed_hash": computed,
-                                 "input_edited": not input_ok}))
-    if row.seq > 0 and row.hash != record_hash:
-        findings.append(Finding(seq, "hash_mismatch", f"record {seq}: its hash column ({row.hash[:16]}…) is not "
-                                f"the record's hash ({record_hash[:16]}…): the column was edited",
-                                {"column_hash": row.hash, "record_hash": record_hash, "computed_hash": computed}))
-    if row.seq > 0 and row.prev_hash != data["prev_hash"]:
-        findings.append(Finding(seq, "hash_mismatch", f"record {seq}: its prev_hash column "
-                                f"({row.prev_hash[:16]}…) is not the record's prev_hash "
-                                f"({data['prev_hash'][:16]}…): the column was edited",
-                                {"column_prev_hash": row.prev_hash, "record_prev_hash": data["prev_hash"]}))
-    if row.seq > 0 and row.seq != seq:
-        findings.append(Finding(seq, "misplaced", f"record {seq} is stored at position {row.seq}"))
-    findings.extend(_fields(data, input_ok or not intact))
-    return data, _Link(seq, record_hash, data["prev_hash"], intact)
+        return ""
+
+
+def _input_hash_ok(data: dict[str, Any]) -> bool:
+    """Whether a record's input hashes to its input_sha256."""
+    try:
+        return bool(hashlib.sha256(canonical(data["input"])).hexdigest() == data["input_sha256"])
+    except (TypeError, ValueError, RecursionError):
+        return False
+
+
+def _column_findings(row: StoredRecord, data: dict[str, Any], seq: int, computed: str) -> list[Finding]:
+    """A SQLite row's columns (seq, hash, prev_hash) against the record it stores."""
+    out: list[Finding] = []
+    record_hash = data["hash"]
+    if row.hash != record_hash:
+        out.append(Finding(seq, "hash_mismatch", f"record {seq}: its hash column ({row.hash[:16]}…) is not "
+                           f"the record's hash ({record_hash[:16]}…): the column was edited",
+                           {"column_hash": row.hash, "record_hash": record_hash, "computed_hash": computed}))
+    if row.prev_hash != data["prev_hash"]:
+        out.append(Finding(seq, "hash_mismatch", f"record {seq}: its prev_hash column "
+                           f"({row.prev_hash[:16]}…) is not the record's prev_hash "
+                           f"({data['prev_hash'][:16]}…): the column was edited",
+                           {"column_prev_hash": row.prev_hash, "record_prev_hash": data["prev_hash"]}))
+    if row.seq != seq:
+        out.append(Finding(seq, "misplaced", f"record {seq} is stored at position {row.seq}"))
+    return out
 
 
 def _shape(data: dict[str, Any]) -> list[str]:
@@ -424,36 +455,52 @@ class _Chain:
     def finish(self, *, expect_head: str | None = None, expect_count: int | None = None) -> None:
         report, links = self.report, self.links
         ordered = sorted(links)
-        rank = {seq: i for i, seq in enumerate(ordered, 1)}
-        for position, seq in enumerate(self.arrival, 1):
-            if rank[seq] != position:
-                report.findings.append(Finding(seq, "reordered", f"record {seq} stands at position {position}: "
-                                               "records were reordered"))
-        before, missing = 0, 0
-        expected: str | None = GENESIS
-        for seq in ordered:
-            if seq > before + 1:
-                first, last = before + 1, seq - 1
-                missing += last - first + 1
-                report.findings.append(Finding(first, "missing", f"record {first} is missing (removed from the log)"
-                                               if first == last else f"records {first} to {last} are missing "
-                                               f"({last - first + 1:,} records removed from the log)"))
-            link = links[seq]
-            if link.prev_hash is not None and expected is not None and link.prev_hash != expected:
-                gap = f" (record {seq - 1} is missing)" if before != seq - 1 and seq - 1 == before + 1 else \
-                    f" (records {before + 1} to {seq - 1} are missing)" if before != seq - 1 else ""
-                after = f"record {before}" if before else "the start of the log"
-                report.findings.append(Finding(seq, "chain_break", f"record {seq} does not follow {after}{gap}: its "
-                                               "prev_hash is not that record's hash" if before else
-                                               f"record {seq} does not follow {after}{gap}: its prev_hash is not 64 "
-                                               "zeros", {"prev_hash": link.prev_hash, "expected": expected}))
-            before, expected = seq, (link.hash if link.prev_hash is not None else None)
+        self._reordered(ordered)
+        missing = self._gaps_and_chain(ordered)
         last_seq = ordered[-1] if ordered else 0
         report.head = links[last_seq].hash if ordered else GENESIS
         hashes = {link.hash: seq for seq, link in links.items()} if expect_head is not None else None
         for seq, message in tail_problems(report.records, last_seq, report.head, hashes, head=expect_head,
                                           count=expect_count, missing=missing):
             report.findings.append(Finding(seq, "unexpected_end", message))
+
+    def _reordered(self, ordered: list[int]) -> None:
+        """A record that did not arrive at its rank among the seqs."""
+        rank = {seq: i for i, seq in enumerate(ordered, 1)}
+        for position, seq in enumerate(self.arrival, 1):
+            if rank[seq] != position:
+                self.report.findings.append(Finding(seq, "reordered", f"record {seq} stands at position "
+                                                    f"{position}: records were reordered"))
+
+    def _gaps_and_chain(self, ordered: list[int]) -> int:
+        """Gaps in the seqs and breaks of the chain, in seq order; returns how many seqs are missing."""
+        before, missing = 0, 0
+        expected: str | None = GENESIS
+        for seq in ordered:
+            if seq > before + 1:
+                first, last = before + 1, seq - 1
+                missing += last - first + 1
+                self.report.findings.append(Finding(first, "missing", f"record {first} is missing (removed from "
+                                                    "the log)" if first == last else f"records {first} to {last} "
+                                                    f"are missing ({last - first + 1:,} records removed from the "
+                                                    "log)"))
+            link = self.links[seq]
+            if link.prev_hash is not None and expected is not None and link.prev_hash != expected:
+                self.report.findings.append(_chain_break(link, before, expected))
+            before, expected = seq, (link.hash if link.prev_hash is not None else None)
+        return missing
+
+
+def _chain_break(link: _Link, before: int, expected: str) -> Finding:
+    """Record ``link.seq`` does not name the hash of ``before``, the record that precedes it (0: none)."""
+    seq = link.seq
+    gap = f" (record {seq - 1} is missing)" if before != seq - 1 and seq - 1 == before + 1 else \
+        f" (records {before + 1} to {seq - 1} are missing)" if before != seq - 1 else ""
+    after = f"record {before}" if before else "the start of the log"
+    return Finding(seq, "chain_break", f"record {seq} does not follow {after}{gap}: its "
+                   "prev_hash is not that record's hash" if before else
+                   f"record {seq} does not follow {after}{gap}: its prev_hash is not 64 "
+                   "zeros", {"prev_hash": link.prev_hash, "expected": expected})
 
 
 def tail_problems(total: int, last_seq: int, last_hash: str, hashes: dict[str, int] | None = None, *,
@@ -646,54 +693,101 @@ def _reproduced(text: str, rulesets: _Rulesets, raw: bytes | None = None) -> _Li
     neither, is checked to be canonical and to hash to input_sha256. ``raw``, the text's bytes
     when the reader has them, spares encoding it again for the hash.
     """
-    head = _HEAD.match(text)
-    if head is None:
-        return None
-    start = head.end()
-    # no string in the tail holds a quote, so the last '","input_sha256":"' begins the tail
-    tail_at = text.rfind(',"input_sha256":"', start)
-    tail = _TAIL.fullmatch(text, tail_at) if tail_at > 0 else None
-    if tail is None:
-        return None
-    # searched backwards over the input only; wherever it is found, the decision is accepted only
-    # when the text is exactly these parts, each a complete JSON value (so it parses to them)
-    stop = text.rfind(',"engine_version":"', start, tail_at)
-    middle = _MIDDLE.match(text, stop) if stop > 0 else None
-    if middle is None:
-        return None
-    input_sha256, methodology, prev_hash, record_id, _, _, ruleset_sha256, seq_text, version = tail.groups()
-    digest = middle.group(3)
-    if middle.group(2) != "1" or _HEX.fullmatch(digest) is None or _HEX.fullmatch(prev_hash) is None \
-            or not middle.group(1) or not valid_time(head.group(1)) \
-            or record_id != f"{methodology}@{version}#{seq_text}" or len(seq_text) > 15:
+    layout = _Layout.match(text)
+    if layout is None or not layout.plain_members_ok():
         return None
     try:
-        resolution = rulesets.resolution(tail.group(5), tail.group(6))
+        expected = layout.decision_text(rulesets)
+    except (ValueError, ValidationError, AssessmentError, RecursionError):
+        return None
+    if expected is None or layout.start + len(expected) != layout.stop or not text.startswith(expected, layout.start):
+        return None
+    if not layout.hash_ok(raw):
+        return None
+    return _Link(int(layout.tail.group(8)), layout.digest, layout.tail.group(3), True)
+
+
+class _Layout(NamedTuple):
+    """A record's text cut by its canonical layout: the members before the decision (``head``), the
+    decision from ``start`` to ``stop``, the members between it and the input (``middle``), the
+    input up to ``tail_at``, and the members after it (``tail``). A named tuple: one is made per
+    record replayed."""
+
+    text: str
+    head: re.Match[str]
+    middle: re.Match[str]
+    tail: re.Match[str]
+    tail_at: int
+
+    @property
+    def start(self) -> int:
+        return self.head.end()
+
+    @property
+    def stop(self) -> int:
+        return self.middle.start()
+
+    @property
+    def digest(self) -> str:
+        return self.middle.group(3)
+
+    @classmethod
+    def match(cls, text: str) -> _Layout | None:
+        """The parts of a text in the canonical layout of a record, or None."""
+        head = _HEAD.match(text)
+        if head is None:
+            return None
+        start = head.end()
+        # no string in the tail holds a quote, so the last '","input_sha256":"' begins the tail
+        tail_at = text.rfind(',"input_sha256":"', start)
+        tail = _TAIL.fullmatch(text, tail_at) if tail_at > 0 else None
+        if tail is None:
+            return None
+        # searched backwards over the input only; wherever it is found, the decision is accepted only
+        # when the text is exactly these parts, each a complete JSON value (so it parses to them)
+        stop = text.rfind(',"engine_version":"', start, tail_at)
+        middle = _MIDDLE.match(text, stop) if stop > 0 else None
+        if middle is None:
+            return None
+        return cls(text, head, middle, tail, tail_at)
+
+    def plain_members_ok(self) -> bool:
+        """The small members are what they claim: format 1, hashes, an engine version, the time,
+        the record id and a seq canonical JSON writes exactly."""
+        _, methodology, prev_hash, record_id, _, _, _, seq_text, version = self.tail.groups()
+        return self.middle.group(2) == "1" and _HEX.fullmatch(self.digest) is not None \
+            and _HEX.fullmatch(prev_hash) is not None and bool(self.middle.group(1)) \
+            and valid_time(self.head.group(1)) and record_id == f"{methodology}@{version}#{seq_text}" \
+            and len(seq_text) <= 15
+
+    def decision_text(self, rulesets: _Rulesets) -> str | None:
+        """The canonical text of the decision the record's input gets again under the exact version
+        it names; None when there is no such version or the input is not canonical or not its hash.
+        Raises what reading the resolution, the input or deciding raises."""
+        input_sha256, methodology, _, _, method, reason, ruleset_sha256, _, version = self.tail.groups()
+        resolution = rulesets.resolution(method, reason)
         ruleset, _ = rulesets.find(methodology, version, ruleset_sha256)
         if ruleset is None or ruleset.methodology != methodology or ruleset.version != version:
             return None
-        input_text = text[middle.end():tail_at]
+        input_text = self.text[self.middle.end():self.tail_at]
         data = _input(input_text, ruleset.plan.validator.typed)
-        raw_input = input_text.encode("utf-8")
-        if hashlib.sha256(raw_input).hexdigest() != input_sha256 or not is_canonical(input_text, data):
+        if hashlib.sha256(input_text.encode("utf-8")).hexdigest() != input_sha256 \
+                or not is_canonical(input_text, data):
             return None
-        expected = decision_text(ruleset, data, resolution=resolution)
-    except (ValueError, ValidationError, AssessmentError, RecursionError):
-        return None
-    if start + len(expected) != stop or not text.startswith(expected, start):
-        return None
-    # the hash covers the text without its hash member
-    cut, resume = middle.start(3) - len('"hash":"'), middle.end(3) + 2
-    if text.isascii():
-        whole = memoryview(raw if raw is not None else text.encode("ascii"))
-        body = hashlib.sha256(whole[:cut])
-        body.update(whole[resume:])
-    else:
-        body = hashlib.sha256(text[:cut].encode("utf-8"))
-        body.update(text[resume:].encode("utf-8"))
-    if body.hexdigest() != digest:
-        return None
-    return _Link(int(seq_text), digest, prev_hash, True)
+        return decision_text(ruleset, data, resolution=resolution)
+
+    def hash_ok(self, raw: bytes | None) -> bool:
+        """The text without its hash member hashes to it (``raw``: the text's bytes, when known)."""
+        text = self.text
+        cut, resume = self.middle.start(3) - len('"hash":"'), self.middle.end(3) + 2
+        if text.isascii():
+            whole = memoryview(raw if raw is not None else text.encode("ascii"))
+            body = hashlib.sha256(whole[:cut])
+            body.update(whole[resume:])
+        else:
+            body = hashlib.sha256(text[:cut].encode("utf-8"))
+            body.update(text[resume:].encode("utf-8"))
+        return body.hexdigest() == self.digest
 
 
 def replay(rows: Iterable[StoredRecord], registry: Registry, *, progress: Progress | None = None,
@@ -788,24 +882,46 @@ def _replay_one(data: dict[str, Any], link: _Link, rulesets: _Rulesets, report: 
 
 def replay_under(rows: Iterable[StoredRecord], ruleset: Ruleset, *,
                  progress: Progress | None = None) -> tuple[AuditReport, list[dict[str, Any]]]:
-    """What-if: decide every recorded input under another version; list the decisions that change."""
+    """What-if: decide every recorded input under another version; list the decisions that change.
+
+    Every row is first checked as ``verify`` checks it, in the same pass (each record on its own,
+    then the order and the chain): the report holds verify's findings, so a what-if over a log
+    that was cut, reordered or altered says so. Every readable record is still decided again.
+    """
     report = AuditReport()
+    chain = _Chain(report)
     changes: list[dict[str, Any]] = []
-    for _row, record in records(rows, report, progress):
-        projected, ignored = project(record.input, ruleset.plan.inputs)
-        try:
-            decision = evaluate(ruleset, projected, resolution=Resolution(
-                method="pinned", reason=f"what-if replay under {ruleset.version}")).to_json()
-        except AssessmentError as exc:
-            changes.append({"seq": record.seq, "organisation": record.decision.get("organisation"),
-                            "recorded": _brief(record.decision), "under": None,
-                            "problem": exc.diagnostics[0].message, "ignored": ignored})
+    for row in rows:
+        report.records += 1
+        if progress is not None:
+            progress(report.records)
+        checked = check_record(row, report.records, report.findings)
+        if checked is None:
             continue
-        if _outcome(decision) != _outcome(record.decision):
-            changes.append({"seq": record.seq, "organisation": record.decision.get("organisation"),
-                            "recorded": _brief(record.decision), "under": _brief(decision), "ignored": ignored,
-                            "criteria": _differences(record.decision, decision).get("criteria", {})})
+        chain.add(checked[1])
+        record = _parse(row) if checked[1].prev_hash is not None else None
+        change = None if record is None else _what_if(record, ruleset)
+        if change is not None:
+            changes.append(change)
+    chain.finish()
     return report, changes
+
+
+def _what_if(record: DecisionRecord, ruleset: Ruleset) -> dict[str, Any] | None:
+    """How a record's decision changes when its input is decided under ``ruleset`` (None: it does not)."""
+    projected, ignored = project(record.input, ruleset.plan.inputs)
+    try:
+        decision = evaluate(ruleset, projected, resolution=Resolution(
+            method="pinned", reason=f"what-if replay under {ruleset.version}")).to_json()
+    except AssessmentError as exc:
+        return {"seq": record.seq, "organisation": record.decision.get("organisation"),
+                "recorded": _brief(record.decision), "under": None,
+                "problem": exc.diagnostics[0].message, "ignored": ignored}
+    if _outcome(decision) == _outcome(record.decision):
+        return None
+    return {"seq": record.seq, "organisation": record.decision.get("organisation"),
+            "recorded": _brief(record.decision), "under": _brief(decision), "ignored": ignored,
+            "criteria": _differences(record.decision, decision).get("criteria", {})}
 
 
 def _outcome(decision: dict[str, Any]) -> tuple[Any, ...]:

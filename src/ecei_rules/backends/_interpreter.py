@@ -6,7 +6,10 @@ and for the validity dates. It shares nothing with :mod:`ecei_rules.language.exp
 :mod:`ecei_rules.core.logic` but the language reference (docs/language.md): it walks Python's
 ``ast`` directly, computes with :class:`~fractions.Fraction`, and has its own unknown value,
 three-valued operators, count ranges and calendar arithmetic. That is the point: where it
-and the core agree, two implementations of the language agree.
+and the core agree, two implementations of the language agree. Its Kleene operators, range
+arithmetic and calendar functions therefore repeat those of :mod:`ecei_rules.core.logic` on
+purpose (a duplicate finder pairs them): that repetition is the independent check, never to be
+factored into one.
 
 Values: ``True``/``False``/:data:`UNKNOWN` for truth; ``Fraction`` for every number; ``date``;
 ``str``; ``tuple`` for lists; ``dict`` for objects; :class:`Range` for a count known only to
@@ -69,26 +72,26 @@ def number(value: Any) -> Any:
 
 # -- three-valued operators --------------------------------------------------------------
 
-def both(values: Iterable[Any]) -> Any:
-    """Kleene 'and': any false gives false; else any unknown gives unknown; else true."""
+def _junction(values: Iterable[Any], absorbing: bool) -> Any:
+    """A Kleene fold: any ``absorbing`` value gives it; else any unknown gives unknown; else the other."""
+    neutral = not absorbing
     seen_unknown = False
     for v in values:
-        if v is False:
-            return False
-        if v is not True:
+        if v is absorbing:
+            return absorbing
+        if v is not neutral:
             seen_unknown = True
-    return UNKNOWN if seen_unknown else True
+    return UNKNOWN if seen_unknown else neutral
+
+
+def both(values: Iterable[Any]) -> Any:
+    """Kleene 'and': any false gives false; else any unknown gives unknown; else true."""
+    return _junction(values, False)
 
 
 def either(values: Iterable[Any]) -> Any:
     """Kleene 'or': any true gives true; else any unknown gives unknown; else false."""
-    seen_unknown = False
-    for v in values:
-        if v is True:
-            return True
-        if v is not False:
-            seen_unknown = True
-    return UNKNOWN if seen_unknown else False
+    return _junction(values, True)
 
 
 def negate(value: Any) -> Any:
@@ -116,14 +119,23 @@ def _holds(op: str, a: Any, b: Any) -> bool:
     raise InterpreterError(f"comparison {op}")
 
 
+def _ends(value: Any) -> tuple[Any, Any]:
+    """The least and greatest value a known value or a :class:`Range` can be."""
+    return (value.lo, value.hi) if isinstance(value, Range) else (value, value)
+
+
+def _count(lo: int, hi: int) -> Any:
+    """A count: exact when its ends meet, else a :class:`Range`."""
+    return Fraction(lo) if lo == hi else Range(int(lo), int(hi))
+
+
 def relate(op: str, a: Any, b: Any) -> Any:
     """``a op b`` over known values, ranges (decided only when every value in them agrees) or unknown."""
     if a is UNKNOWN or b is UNKNOWN:
         return UNKNOWN
     if isinstance(a, Range) or isinstance(b, Range):
         # the extremes decide every ordering; equality needs the ranges to overlap
-        a_lo, a_hi = (a.lo, a.hi) if isinstance(a, Range) else (a, a)
-        b_lo, b_hi = (b.lo, b.hi) if isinstance(b, Range) else (b, b)
+        (a_lo, a_hi), (b_lo, b_hi) = _ends(a), _ends(b)
         if op in ("==", "!="):
             if a_hi < b_lo or b_hi < a_lo:
                 return op == "!="
@@ -246,15 +258,12 @@ class Interpreter:
         if a is UNKNOWN or b is UNKNOWN:
             return UNKNOWN
         if isinstance(a, Range) or isinstance(b, Range):
-            a_lo, a_hi = (a.lo, a.hi) if isinstance(a, Range) else (a, a)
-            b_lo, b_hi = (b.lo, b.hi) if isinstance(b, Range) else (b, b)
+            (a_lo, a_hi), (b_lo, b_hi) = _ends(a), _ends(b)
             if op == "+":
-                lo, hi = a_lo + b_lo, a_hi + b_hi
-            elif op == "-":
-                lo, hi = a_lo - b_hi, a_hi - b_lo
-            else:
-                return UNKNOWN
-            return Fraction(lo) if lo == hi else Range(int(lo), int(hi))
+                return _count(a_lo + b_lo, a_hi + b_hi)
+            if op == "-":
+                return _count(a_lo - b_hi, a_hi - b_lo)
+            return UNKNOWN
         if op == "+":
             return a + b
         if op == "-":
@@ -312,34 +321,11 @@ class Interpreter:
         if not isinstance(node.func, ast.Name):
             raise InterpreterError("call of something that is not a function name")
         name = node.func.id
-        if name in ("any", "all", "count", "count_distinct", "min", "max", "sum") and len(node.args) == 1 \
-                and isinstance(node.args[0], ast.GeneratorExp):
+        if name in _AGGREGATES and len(node.args) == 1 and isinstance(node.args[0], ast.GeneratorExp):
             return self._aggregate(name, node.args[0], expr, inputs, local)
         if name == "date":
-            arg = node.args[0]
-            if not (isinstance(arg, ast.Constant) and isinstance(arg.value, str)):
-                raise InterpreterError("date() of something that is not a text literal")
-            return dt.date.fromisoformat(arg.value)
-        args = [self._eval(a, expr, inputs, local) for a in node.args]
-        if name == "known":
-            return args[0] is not UNKNOWN
-        if name in ("len", "count"):
-            return UNKNOWN if args[0] is UNKNOWN else Fraction(len(args[0]))
-        if name == "abs":
-            v = args[0]
-            return UNKNOWN if v is UNKNOWN or isinstance(v, Range) else abs(v)
-        if any(a is UNKNOWN or isinstance(a, Range) for a in args):
-            return UNKNOWN
-        if name == "months_between":
-            return Fraction(months_between(args[0], args[1]))
-        if name == "days_between":
-            return Fraction((args[1] - args[0]).days)
-        if name == "month_end":
-            n = args[1]
-            if n.denominator != 1:
-                raise InterpreterError("month_end with a fractional number of months")
-            return month_end(args[0], int(n))
-        raise InterpreterError(f"function {name}")
+            return _date_literal(node.args[0])
+        return _function(name, [self._eval(a, expr, inputs, local) for a in node.args])
 
     def _aggregate(self, name: str, gen: ast.GeneratorExp, expr: Expression, inputs: dict[str, Any],
                    local: dict[str, Any]) -> Any:
@@ -354,28 +340,92 @@ class Interpreter:
         for item in items:
             inner = {**local, var: item}
             passes = both(self._truth(self._eval(f, expr, inputs, inner)) for f in loop.ifs)
-            if passes is False:
-                continue
-            rows.append((passes, self._eval(gen.elt, expr, inputs, inner)))
-        if name == "any":
-            return either(both([p, self._truth(v)]) for p, v in rows)
-        if name == "all":
-            return both(either([negate(p), self._truth(v)]) for p, v in rows)
-        if name == "count":
-            sure = sum(1 for p, _ in rows if p is True)
-            return Fraction(sure) if sure == len(rows) else Range(sure, len(rows))
-        if name == "count_distinct":
-            certain = {v for p, v in rows if p is True and v is not UNKNOWN}
-            possible = {v for p, v in rows if v is not UNKNOWN} | certain
-            unknown_values = sum(1 for _, v in rows if v is UNKNOWN)
-            lo, hi = len(certain), len(possible) + unknown_values
-            return Fraction(lo) if lo == hi else Range(lo, hi)
-        # min, max, sum need every row decided
-        if any(p is not True or v is UNKNOWN or isinstance(v, Range) for p, v in rows):
-            return UNKNOWN
-        values = [v for _, v in rows]
-        if name == "sum":
-            return sum(values, Fraction(0))
-        if not values:
-            return UNKNOWN
-        return min(values) if name == "min" else max(values)
+            if passes is not False:
+                rows.append((passes, self._eval(gen.elt, expr, inputs, inner)))
+        return _AGGREGATES[name](rows)
+
+
+def _date_literal(arg: ast.expr) -> dt.date:
+    """``date("...")``: only a text literal."""
+    if not (isinstance(arg, ast.Constant) and isinstance(arg.value, str)):
+        raise InterpreterError("date() of something that is not a text literal")
+    return dt.date.fromisoformat(arg.value)
+
+
+def _function(name: str, args: list[Any]) -> Any:
+    """A function of already evaluated arguments (every function but the aggregates and ``date``)."""
+    if name == "known":
+        return args[0] is not UNKNOWN
+    if name in ("len", "count"):
+        return UNKNOWN if args[0] is UNKNOWN else Fraction(len(args[0]))
+    if name == "abs":
+        v = args[0]
+        return UNKNOWN if v is UNKNOWN or isinstance(v, Range) else abs(v)
+    if any(a is UNKNOWN or isinstance(a, Range) for a in args):
+        return UNKNOWN
+    return _calendar(name, args)
+
+
+def _calendar(name: str, args: list[Any]) -> Any:
+    """The calendar functions, over known arguments."""
+    if name == "months_between":
+        return Fraction(months_between(args[0], args[1]))
+    if name == "days_between":
+        return Fraction((args[1] - args[0]).days)
+    if name == "month_end":
+        n = args[1]
+        if n.denominator != 1:
+            raise InterpreterError("month_end with a fractional number of months")
+        return month_end(args[0], int(n))
+    raise InterpreterError(f"function {name}")
+
+
+# aggregates over the rows of a generator: (passes its filters: True or unknown, the element's value)
+Rows = list[tuple[Any, Any]]
+
+
+def _any(rows: Rows) -> Any:
+    return either(both([p, Interpreter._truth(v)]) for p, v in rows)
+
+
+def _all(rows: Rows) -> Any:
+    return both(either([negate(p), Interpreter._truth(v)]) for p, v in rows)
+
+
+def _count_rows(rows: Rows) -> Any:
+    return _count(sum(1 for p, _ in rows if p is True), len(rows))
+
+
+def _count_distinct(rows: Rows) -> Any:
+    certain = {v for p, v in rows if p is True and v is not UNKNOWN}
+    possible = {v for p, v in rows if v is not UNKNOWN} | certain
+    unknown_values = sum(1 for _, v in rows if v is UNKNOWN)
+    return _count(len(certain), len(possible) + unknown_values)
+
+
+def _decided(rows: Rows) -> list[Any] | None:
+    """The values of the rows when every row is decided (min, max and sum need that), else None."""
+    if any(p is not True or v is UNKNOWN or isinstance(v, Range) for p, v in rows):
+        return None
+    return [v for _, v in rows]
+
+
+def _sum(rows: Rows) -> Any:
+    values = _decided(rows)
+    return UNKNOWN if values is None else sum(values, Fraction(0))
+
+
+def _min(rows: Rows) -> Any:
+    values = _decided(rows)
+    return min(values) if values else UNKNOWN
+
+
+def _max(rows: Rows) -> Any:
+    values = _decided(rows)
+    return max(values) if values else UNKNOWN
+
+
+_AGGREGATES: dict[str, Callable[[Rows], Any]] = {
+    "any": _any, "all": _all, "count": _count_rows, "count_distinct": _count_distinct,
+    "sum": _sum, "min": _min, "max": _max,
+}

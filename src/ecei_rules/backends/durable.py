@@ -32,6 +32,10 @@ What durable-rules decides, and what it does not
   by the version's own validator (both engines must read the same inputs), and the static
   metadata of a decision (titles, which inputs a criterion reads) comes from the loaded
   ruleset. No compiled condition of the core engine is ever called.
+* **Written again here, on purpose:** reading a condition (the input paths it names), the
+  Kleene folds and the mapping of truth values to outcomes repeat what
+  :mod:`ecei_rules.core.logic` and :mod:`ecei_rules.ruleset.analysis` do (a duplicate finder
+  pairs them); this repetition is the independent check, and must not be factored into the core.
 
 Numbers reach durable-rules as IEEE doubles. Inputs carry at most 15 significant digits, so
 every decimal maps to a distinct double in the same order; each value and each threshold is
@@ -215,6 +219,21 @@ def _emit_step(score: int, step: int, met: int, possible: int) -> Callable[[Fram
     return emit
 
 
+def _chained(tree: ast.AST) -> bool:
+    """A comparison of more than two operands (``a < b <= c``)."""
+    return isinstance(tree, ast.Compare) and len(tree.ops) > 1
+
+
+def _pairs(tree: ast.Compare) -> list[ast.Compare]:
+    """A chained comparison as its comparisons of two operands (``a < b``, ``b <= c``)."""
+    operands = [tree.left, *tree.comparators]
+    pairs = [ast.Compare(left=operands[i], ops=[op], comparators=[operands[i + 1]])
+             for i, op in enumerate(tree.ops)]
+    for p in pairs:
+        ast.copy_location(p, tree)
+    return pairs
+
+
 class _UnsupportedError(Exception):
     """This part of a condition is not a durable pattern (the interpreter decides it)."""
 
@@ -342,8 +361,14 @@ class _Compiler:
             return
         except _UnsupportedError:
             pass
-        if isinstance(tree, (ast.BoolOp, ast.UnaryOp)) or (isinstance(tree, ast.Compare) and len(tree.ops) > 1):
+        if isinstance(tree, (ast.BoolOp, ast.UnaryOp)) or _chained(tree):
             self.used_durable = True  # the three-valued combination is durable rules
+        if not self.combination(tree, expr, target, label):
+            self.leaf(tree, expr, target)
+
+    def combination(self, tree: ast.AST, expr: interp.Expression, target: int, label: str) -> bool:
+        """``and``, ``or``, ``not`` or a chained comparison as durable rules over its parts' outcomes;
+        False for anything else."""
         if isinstance(tree, ast.BoolOp):
             parts = [self.part(v, expr, label, i) for i, v in enumerate(tree.values)]
             self.fold("and" if isinstance(tree.op, ast.And) else "or", parts, target, label)
@@ -352,22 +377,22 @@ class _Compiler:
             for outcome in OUTCOMES:
                 self.rule(f"{label}: not -> {_NEGATE[outcome]}", [("a", _o(inner, [outcome]))],
                           _emit_outcome(target, _NEGATE[outcome]))
-        elif isinstance(tree, ast.Compare) and len(tree.ops) > 1:
-            operands = [tree.left, *tree.comparators]
-            pairs = [ast.Compare(left=operands[i], ops=[op], comparators=[operands[i + 1]])
-                     for i, op in enumerate(tree.ops)]
-            for p in pairs:
-                ast.copy_location(p, tree)
-            parts = [self.part(p, expr, label, i) for i, p in enumerate(pairs)]
+        elif isinstance(tree, ast.Compare) and _chained(tree):
+            parts = [self.part(p, expr, label, i) for i, p in enumerate(_pairs(tree))]
             self.fold("and", parts, target, label)
-        elif (isinstance(tree, ast.Constant) and isinstance(tree.value, bool)) or \
-                (isinstance(tree, ast.Name) and tree.id in ("true", "false")):
-            value = tree.value if isinstance(tree, ast.Constant) else tree.id == "true"
-            self.constants.append((target, "met" if value else "not_met"))
-            self.used_interpreter = True
+        else:
+            return False
+        return True
+
+    def leaf(self, tree: ast.AST, expr: interp.Expression, target: int) -> None:
+        """A condition durable patterns do not decide: a constant outcome, or one the interpreter posts."""
+        self.used_interpreter = True
+        if isinstance(tree, ast.Constant) and isinstance(tree.value, bool):
+            self.constants.append((target, "met" if tree.value else "not_met"))
+        elif isinstance(tree, ast.Name) and tree.id in ("true", "false"):
+            self.constants.append((target, "met" if tree.id == "true" else "not_met"))
         else:
             self.interpreted.append((target, interp.Expression(expr.text, expr.wrapped, tree)))  # type: ignore[arg-type]
-            self.used_interpreter = True
 
     def part(self, tree: ast.AST, expr: interp.Expression, label: str, index: int) -> int:
         node = self.node("part", f"{label}#{index}")
@@ -862,11 +887,8 @@ def _input_value(f: InputField, value: Any) -> Any:
 
 
 def _truth(value: Any) -> Outcome:
-    if value is True:
-        return "met"
-    if value is False:
-        return "not_met"
-    return "unknown"
+    """The outcome of a truth value the interpreter computed (anything but true or false: unknown)."""
+    return "met" if value is True else "not_met" if value is False else "unknown"
 
 
 def evaluate(ruleset: Ruleset, assessment: Any, *, resolution: Resolution | None = None,
@@ -903,62 +925,13 @@ def evaluate(ruleset: Ruleset, assessment: Any, *, resolution: Resolution | None
 def _assemble(plan: DurablePlan, data: Mapping[str, Any], facts: list[Fact], fired: list[str],
               resolution: Resolution) -> DurableDecision:
     doc = plan.ruleset.document
-    outcomes: dict[int, Outcome] = {}
-    labels: list[int] = []
-    finals: dict[int, Fact] = {}
-    for f in facts:
-        t = f.get("t")
-        if t == "o":
-            node, outcome = int(f["n"]), f["o"]
-            if node in outcomes:
-                raise DurableError(f"durable-rules derived two outcomes for {plan.nodes[node].name}")
-            outcomes[node] = outcome
-        elif t == "label":
-            labels.append(int(f["v"]))
-        elif t == "acc":
-            node = int(f["n"])
-            if node not in finals or int(f["i"]) > int(finals[node]["i"]):
-                finals[node] = f
-    if len(labels) > 1:
-        raise DurableError(f"durable-rules derived {len(labels)} labels")
-    label = doc.labels[labels[0]] if labels else NONE_LABEL
-
-    def get(node: int, what: str) -> Outcome:
-        if node not in outcomes:
-            raise DurableError(f"durable-rules derived no outcome for the {what} {plan.nodes[node].name}")
-        return outcomes[node]
-
-    criteria = {cid: get(n, "criterion") for cid, n in plan.criteria.items()}
-    groups = {gid: get(n, "group") for gid, n in plan.groups.items()}
-    tier_outcomes = {lab: get(n, "tier") for lab, n in plan.tiers.items()}
-    scores: dict[str, ScoreOutcome] = {}
-    for sid, s in plan.scores.items():
-        acc = finals.get(s.node)
-        if acc is None or int(acc["i"]) != len(s.members):
-            raise DurableError(f"durable-rules did not finish the score {sid}")
-        met, hi = Fraction(int(acc["met"]), s.scale), Fraction(int(acc["hi"]), s.scale)
-        scores[sid] = ScoreOutcome(get(s.node, "score"), met, hi - met, s.total, Fraction(s.required, s.scale))
-
-    # which absent inputs left each unknown thing unknown (the core's static reads, durable's outcomes)
-    missing_of: dict[str, tuple[str, ...]] = {}
-    for c in plan.ruleset.plan.criteria:
-        missing_of[c.id] = tuple(p for p in c.reads if _lookup(data, p) is _MISSING)
-    value_of: dict[str, Outcome] = {**criteria, **groups, **{k: v.outcome for k, v in scores.items()}}
-
-    def missing_for(refs: Iterable[str]) -> tuple[str, ...]:
-        out: set[str] = set()
-        for ref in refs:
-            if value_of.get(ref) == "unknown":
-                out.update(missing_of.get(ref, ()))
-        return tuple(sorted(out))
-
-    for comp in plan.ruleset.plan.composites:  # dependency order
-        refs = doc.groups[comp.id].all_of if comp.id in doc.groups else tuple(doc.scores[comp.id].weights)
-        missing_of[comp.id] = missing_for(refs)
-    tiers = tuple(TierOutcome(lab, tier_outcomes[lab], missing_for(doc.tiers[lab].requires)
-                              if tier_outcomes[lab] == "unknown" else ())
-                  for lab in reversed(doc.labels) if lab in tier_outcomes)
-
+    derived = _Derived.read(plan, facts)
+    label = doc.labels[derived.labels[0]] if derived.labels else NONE_LABEL
+    criteria = {cid: derived.outcome(n, "criterion") for cid, n in plan.criteria.items()}
+    groups = {gid: derived.outcome(n, "group") for gid, n in plan.groups.items()}
+    tier_outcomes = {lab: derived.outcome(n, "tier") for lab, n in plan.tiers.items()}
+    scores = {sid: derived.score(sid, s) for sid, s in plan.scores.items()}
+    tiers = _tiers(plan, data, tier_outcomes, {**criteria, **groups, **{k: v.outcome for k, v in scores.items()}})
     try:
         valid_from, valid_until, rule_id = _validity(plan, data, label)
     except interp.InterpreterError as exc:
@@ -972,6 +945,77 @@ def _assemble(plan: DurablePlan, data: Mapping[str, Any], facts: list[Fact], fir
         criteria=criteria, groups=groups, scores=scores, evaluated_by=dict(plan.evaluated_by),
         trace=tuple(plan.notes.get(name, name) for name in fired),
     )
+
+
+@dataclass
+class _Derived:
+    """What durable-rules derived: one outcome per node, the labels, each score's last accumulator."""
+
+    plan: DurablePlan
+    outcomes: dict[int, Outcome] = field(default_factory=dict)
+    labels: list[int] = field(default_factory=list)
+    finals: dict[int, Fact] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, plan: DurablePlan, facts: list[Fact]) -> _Derived:
+        """Sort the facts; raises DurableError for two outcomes of one node or more than one label."""
+        derived = cls(plan)
+        for f in facts:
+            t = f.get("t")
+            if t == "o":
+                derived.add_outcome(int(f["n"]), f["o"])
+            elif t == "label":
+                derived.labels.append(int(f["v"]))
+            elif t == "acc":
+                derived.add_step(f)
+        if len(derived.labels) > 1:
+            raise DurableError(f"durable-rules derived {len(derived.labels)} labels")
+        return derived
+
+    def add_outcome(self, node: int, outcome: Outcome) -> None:
+        if node in self.outcomes:
+            raise DurableError(f"durable-rules derived two outcomes for {self.plan.nodes[node].name}")
+        self.outcomes[node] = outcome
+
+    def add_step(self, f: Fact) -> None:
+        node = int(f["n"])
+        if node not in self.finals or int(f["i"]) > int(self.finals[node]["i"]):
+            self.finals[node] = f
+
+    def outcome(self, node: int, what: str) -> Outcome:
+        if node not in self.outcomes:
+            raise DurableError(f"durable-rules derived no outcome for the {what} {self.plan.nodes[node].name}")
+        return self.outcomes[node]
+
+    def score(self, sid: str, s: ScoreScale) -> ScoreOutcome:
+        acc = self.finals.get(s.node)
+        if acc is None or int(acc["i"]) != len(s.members):
+            raise DurableError(f"durable-rules did not finish the score {sid}")
+        met, hi = Fraction(int(acc["met"]), s.scale), Fraction(int(acc["hi"]), s.scale)
+        return ScoreOutcome(self.outcome(s.node, "score"), met, hi - met, s.total, Fraction(s.required, s.scale))
+
+
+def _tiers(plan: DurablePlan, data: Mapping[str, Any], tier_outcomes: Mapping[str, Outcome],
+           value_of: Mapping[str, Outcome]) -> tuple[TierOutcome, ...]:
+    """The tiers, highest first, each unknown one with the absent inputs that left it unknown (the
+    core's static reads, durable's outcomes)."""
+    doc = plan.ruleset.document
+    missing_of: dict[str, tuple[str, ...]] = {
+        c.id: tuple(p for p in c.reads if _lookup(data, p) is _MISSING) for c in plan.ruleset.plan.criteria}
+
+    def missing_for(refs: Iterable[str]) -> tuple[str, ...]:
+        out: set[str] = set()
+        for ref in refs:
+            if value_of.get(ref) == "unknown":
+                out.update(missing_of.get(ref, ()))
+        return tuple(sorted(out))
+
+    for comp in plan.ruleset.plan.composites:  # dependency order
+        refs = doc.groups[comp.id].all_of if comp.id in doc.groups else tuple(doc.scores[comp.id].weights)
+        missing_of[comp.id] = missing_for(refs)
+    return tuple(TierOutcome(lab, tier_outcomes[lab], missing_for(doc.tiers[lab].requires)
+                             if tier_outcomes[lab] == "unknown" else ())
+                 for lab in reversed(doc.labels) if lab in tier_outcomes)
 
 
 def _validity(plan: DurablePlan, data: Mapping[str, Any],

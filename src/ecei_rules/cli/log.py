@@ -295,7 +295,9 @@ def replay(
 
 
 def _replay_under(log: Path, under: str, found: Registry, format: Format) -> None:
-    """What-if: every recorded input decided under the version ``under`` names; print what would change; exit 0."""
+    """What-if: every recorded input decided under the version ``under`` names; print what would change.
+    The log's records and chain are checked first, as replay checks them: exit 0 on a clean log, else 1
+    with verify's findings."""
     from ecei_rules.audit.log import LogError
     from ecei_rules.audit.replay import replay_under
 
@@ -312,7 +314,7 @@ def _replay_under(log: Path, under: str, found: Registry, format: Format) -> Non
     if format is Format.json:
         print_json({"under": target.version, "records": report.records, "changed": changes,
                     "findings": [f.to_json() for f in report.sorted()]})
-        raise typer.Exit(0)
+        raise typer.Exit(0 if report.ok else EXIT_FINDINGS)
     out = console()
     for change in changes[:200]:
         was, now = change["recorded"], change["under"]
@@ -320,7 +322,9 @@ def _replay_under(log: Path, under: str, found: Registry, format: Format) -> Non
         out.print(text(f"record {change['seq']} ({change['organisation']}): {was['label']} until "
                        f"{was['valid_until']} under {was['version']} -> {now_text} under {target.version}"))
     out.print(text(f"{len(changes)} of {report.records} decision(s) would differ under {target.version}"))
-    raise typer.Exit(0)
+    if not report.ok:  # verify's findings: the what-if stands on a log that is not intact
+        print_report(report, "replay", format)
+    raise typer.Exit(0 if report.ok else EXIT_FINDINGS)
 
 
 # --- export, import ------------------------------------------------------------------------------

@@ -52,26 +52,26 @@ def outcome(value: object) -> Outcome:
     return "unknown"
 
 
-def k_and(values: list[object]) -> object:
-    """Kleene conjunction: false wins, then unknown, else true."""
+def _junction(values: list[object], absorbing: bool) -> object:
+    """A Kleene fold: ``absorbing`` wins, then unknown, else the other truth value."""
+    neutral = not absorbing
     unknown = False
     for v in values:
-        if v is False:
-            return False
-        if v is not True:
+        if v is absorbing:
+            return absorbing
+        if v is not neutral:
             unknown = True
-    return UNKNOWN if unknown else True
+    return UNKNOWN if unknown else neutral
+
+
+def k_and(values: list[object]) -> object:
+    """Kleene conjunction: false wins, then unknown, else true."""
+    return _junction(values, False)
 
 
 def k_or(values: list[object]) -> object:
     """Kleene disjunction: true wins, then unknown, else false."""
-    unknown = False
-    for v in values:
-        if v is True:
-            return True
-        if v is not False:
-            unknown = True
-    return UNKNOWN if unknown else False
+    return _junction(values, True)
 
 
 def k_not(value: object) -> object:
@@ -170,11 +170,11 @@ def arithmetic(op: str, left: object, right: object) -> object:
     if isinstance(left, Interval) or isinstance(right, Interval):
         if op not in ("+", "-"):
             return UNKNOWN
-        lo_l, hi_l = (left.lo, left.hi) if isinstance(left, Interval) else (left, left)
-        lo_r, hi_r = (right.lo, right.hi) if isinstance(right, Interval) else (right, right)
+        lo_l, hi_l = _bounds(left)
+        lo_r, hi_r = _bounds(right)
         if op == "+":
-            return count_value(lo_l + lo_r, hi_l + hi_r)  # type: ignore[operator]
-        return count_value(lo_l - hi_r, hi_l - lo_r)  # type: ignore[operator]
+            return count_value(lo_l + lo_r, hi_l + hi_r)
+        return count_value(lo_l - hi_r, hi_l - lo_r)
     a, b = _exact(left), _exact(right)
     if op == "+":
         result: Fraction | int = a + b
