@@ -7,6 +7,7 @@ that names its JSON path, in input order.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import itertools
 import json
 from collections import deque
@@ -235,11 +236,21 @@ def assessed_on(data: Any) -> dt.date:
         return value
     if value is None:
         raise AssessmentError([Diagnostic("A001", "the required field 'assessed_on' is missing (it decides "
-                                          "which version is in force)", pointer="/assessed_on")])
+                                          "which version is in force)", pointer="/assessed_on",
+                                          suggestion=_misspelt(data, "assessed_on"))])
     try:
         return dt.date.fromisoformat(str(value)) if len(str(value)) == 10 else _bad_date(value)
     except ValueError:
         return _bad_date(value)
+
+
+def _misspelt(data: Any, key: str) -> str | None:
+    """``did you mean 'assessed_on'?`` when the data holds a key close to the missing ``key``
+    (``assesed_on``), naming the key found; None otherwise."""
+    if not isinstance(data, dict):
+        return None
+    found = difflib.get_close_matches(key, [k for k in data if isinstance(k, str)], n=1, cutoff=0.6)
+    return f"'{found[0]}' is given: did you mean '{key}'?" if found else None
 
 
 def _bad_date(value: Any) -> dt.date:
