@@ -59,7 +59,7 @@ from ecei_rules.core.workers import worker_count
 from ecei_rules.errors import AssessmentError, Diagnostic, ResolutionError, RulesetError
 from ecei_rules.registry import DEFAULT_METHODOLOGY, Registry
 from ecei_rules.render.console import print_assessment_error, print_decision, print_diagnostics
-from ecei_rules.ruleset.inputs import json_schema
+from ecei_rules.ruleset.inputs import assessment_schema
 from ecei_rules.ruleset.load import Ruleset, check_ruleset, load_ruleset
 from ecei_rules.ruleset.model import ruleset_json_schema
 from ecei_rules.testing.embedded import run_embedded
@@ -911,8 +911,7 @@ def schema(
     registry = _registry(rulesets)
     with _exit_on_load_errors():
         chosen = registry.get(methodology, version or registry.versions(methodology)[-1])
-    title = f"{chosen.methodology} {chosen.version} assessment"
-    print(json.dumps(json_schema(chosen.plan.inputs, title=title), indent=2))
+    print(json.dumps(assessment_schema(chosen), indent=2))
 
 
 def _version_callback(value: bool) -> None:

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from ecei_rules.core.canonical import MAX_SIGNIFICANT_DIGITS, significant_digits
 from ecei_rules.core.patterns import Pattern, compile_pattern
@@ -650,54 +650,207 @@ def _show(v: Any) -> str:
     return type(v).__name__
 
 
+#: What the assessment JSON Schema cannot say, and where the engine alone decides (a document the
+#: schema accepts may still be refused for these; none of them lets the schema refuse a document
+#: the engine accepts, except the decimals written as integers above 2^53 - 1).
+SCHEMA_RESIDUE = (
+    "JSON Schema compares numbers by value, so it cannot tell 124.0 from 124: an integer input "
+    "written with a decimal point or an exponent is refused by the engine (A003) and accepted by the "
+    "schema; a decimal input accepts up to 15 significant digits (A004), which the schema does not "
+    "state, because multipleOf with a decimal fraction is computed in binary floating point by common "
+    "validators (0.3 / 0.1 is 2.9999999999999996 there, so they would refuse valid numbers): "
+    "0.30000000000000004 passes the schema; a zero written with an exponent beyond 15 "
+    "(0E-20) is refused by the engine; the schema bounds decimals by 2^53 - 1, like integers, "
+    "though the engine accepts a decimal up to 10^16 written with a point or an exponent; "
+    "consistency checks across fields (A005) are the engine's; a pattern is RE2 syntax, "
+    "and a validator whose '$' also matches before a final newline (Python's re) lets 'AB\\n' "
+    "through '^(?:[A-Z]{2})$'."
+)
+_MAGNITUDE = 10**16  # a decimal's adjusted exponent is at most 15: |v| < 10^16
+_TINY = 1e-15  # and at least -15: a nonzero |v| is at least 10^-15 (exact in binary: 1e-15 >= 10^-15)
+
+
+class _Inputs(Protocol):
+    @property
+    def inputs(self) -> Field: ...
+
+
+class _Version(Protocol):
+    """What `assessment_schema` reads of a loaded version (a `Ruleset`)."""
+
+    @property
+    def methodology(self) -> str: ...
+
+    @property
+    def version(self) -> str: ...
+
+    @property
+    def plan(self) -> _Inputs: ...
+
+
+def assessment_schema(ruleset: _Version) -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of the assessments one version accepts, for forms,
+    editors and platforms that check a document before sending it.
+
+    It states every type, range, enumeration, pattern, catalogue id, length and list size the
+    version declares; a date must be a real calendar date (``2021-02-30`` fails its pattern); an
+    optional member may be null ("not known"), a required one may not. What JSON Schema cannot
+    say is the residue below, also recorded in the schema's ``$comment``: a document the schema
+    accepts can still be refused by `validate_assessment` for it, never the other way round
+    (except a decimal above 2^53 - 1 written with a point):
+
+    - an integer written with a decimal point or exponent (``124.0``): refused by the engine (A003);
+      JSON Schema compares numbers by value, so ``124.0`` is an integer to it;
+    - a decimal with more than 15 significant digits (``0.30000000000000004``, A004): stating it
+      needs ``multipleOf`` with decimal fractions, which common validators compute in binary
+      floating point and would then refuse valid numbers (0.3 / 0.1 is 2.9999999999999996);
+    - a zero written with an exponent beyond 15 (``0E-20``, A004);
+    - consistency checks across fields (A005);
+    - a pattern is RE2 syntax; a validator whose ``$`` also matches before a final newline
+      (Python's ``re``) lets ``"AB\\n"`` through ``^(?:[A-Z]{2})$``, which the engine refuses.
+
+    Example:
+        >>> from ecei_rules import assessment_schema
+        >>> from ecei_rules.registry import Registry
+        >>> schema = assessment_schema(Registry.shipped().get("ecei-labels", "3.0.1"))
+        >>> schema["title"], schema["required"]
+        ('ecei-labels 3.0.1 assessment', ['organisation', 'assessed_on'])
+    """
+    return json_schema(ruleset.plan.inputs, title=f"{ruleset.methodology} {ruleset.version} assessment")
+
+
 def json_schema(f: Field, *, title: str | None = None) -> dict[str, Any]:
-    """The JSON Schema (draft 2020-12) of the assessments a resolved input tree accepts."""
+    """The JSON Schema (draft 2020-12) of the assessments a resolved input tree accepts (for
+    what it cannot say, see :data:`SCHEMA_RESIDUE`)."""
     schema = _schema(f)
     if title is not None:
-        schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": title, **schema}
+        schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": title,
+                  "$comment": "The engine also refuses: " + SCHEMA_RESIDUE, **schema}
     return schema
 
 
-def _schema(f: Field) -> dict[str, Any]:
-    spec = f.spec
+def _schema(f: Field, *, nullable: bool = False) -> dict[str, Any]:
+    """One declared input's schema; ``nullable`` for an optional member of an object or map
+    (null is "not known", like an absent member)."""
     out: dict[str, Any] = {}
-    if spec.description:
-        out["description"] = spec.description
-    kind = f.kind
-    if kind == "boolean":
-        out["type"] = "boolean"
-    elif kind in ("integer", "decimal"):
-        out["type"] = "integer" if kind == "integer" else "number"
-        if spec.minimum is not None:
-            out["minimum"] = _num(spec.minimum)
-        if spec.maximum is not None:
-            out["maximum"] = _num(spec.maximum)
-    elif kind == "date":
-        out.update(type="string", format="date")
-    elif kind == "enum":
-        out.update(type="string", enum=list(spec.values or ()))
-    elif kind == "string":
-        out["type"] = "string"
-        if f.catalogue_ids:
-            out["enum"] = list(f.catalogue_ids)
-        if spec.pattern:
-            out["pattern"] = f"^(?:{spec.pattern})$"
-        out["maxLength"] = f.max_length
-    elif kind == "list":
-        out["type"] = "array"
-        out["maxItems"] = f.max_items
-        if f.items is not None:
-            out["items"] = _schema(f.items)
-        if spec.default == []:
-            out["default"] = []
-    elif kind in ("object", "map"):
-        members = f.fields if kind == "object" else f.entries
-        out.update(type="object", additionalProperties=False,
-                   properties={k: _schema(sub) for k, sub in members.items()})
-        required = [k for k, sub in members.items() if sub.required]
-        if required:
-            out["required"] = required
+    if f.spec.description:
+        out["description"] = f.spec.description
+    out.update(_KIND_SCHEMAS.get(f.kind, _any_schema)(f))
+    if nullable and "type" in out:
+        out["type"] = [out["type"], "null"]
+        if "enum" in out:
+            out["enum"] = [*out["enum"], None]
     return out
+
+
+def _any_schema(f: Field) -> dict[str, Any]:
+    return {}
+
+
+def _boolean_schema(f: Field) -> dict[str, Any]:
+    return {"type": "boolean"}
+
+
+def _integer_schema(f: Field) -> dict[str, Any]:
+    return {"type": "integer", **_bounds(f)}
+
+
+def _decimal_schema(f: Field) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": "number", **_bounds(f)}
+    lo, hi = f.spec.minimum, f.spec.maximum
+    if (lo is None or lo < _TINY) and (hi is None or hi > -_TINY):
+        # a nonzero number nearer zero than 10^-15 has too small a magnitude
+        out["not"] = {"exclusiveMinimum": -_TINY, "exclusiveMaximum": _TINY, "not": {"const": 0}}
+    return out
+
+
+def _bounds(f: Field) -> dict[str, Any]:
+    """minimum and maximum: the declared ones within the engine's +-(2^53 - 1)."""
+    lo, hi = f.spec.minimum, f.spec.maximum
+    return {"minimum": _num(lo) if lo is not None and lo > -MAX_INTEGER else -MAX_INTEGER,
+            "maximum": _num(hi) if hi is not None and hi < MAX_INTEGER else MAX_INTEGER}
+
+
+def _date_schema(f: Field) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": "string", "format": "date", "pattern": CALENDAR_DATE}
+    if f.date_range is not None:  # the month_end calls of the rules shift the date: it must stay in the calendar
+        low, high = (day.isoformat() for day in f.date_range)
+        bounds = ([{"pattern": f"^{_at_least(low)}$"}] if low > "0001-01-01" else []) + \
+            ([{"pattern": f"^{_at_most(high)}$"}] if high < "9999-12-31" else [])
+        if bounds:
+            out["allOf"] = bounds
+    return out
+
+
+def _enum_schema(f: Field) -> dict[str, Any]:
+    return {"type": "string", "enum": list(f.spec.values or ())}
+
+
+def _string_schema(f: Field) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": "string"}
+    if f.catalogue_ids:
+        out["enum"] = list(f.catalogue_ids)
+    if f.spec.pattern:
+        out["pattern"] = f"^(?:{f.spec.pattern})$"
+    out["maxLength"] = f.max_length
+    return out
+
+
+def _list_schema(f: Field) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": "array", "maxItems": f.max_items}
+    if f.items is not None:
+        out["items"] = _schema(f.items)  # an item is never null
+    if f.spec.default == []:
+        out["default"] = []
+    return out
+
+
+def _object_schema(f: Field) -> dict[str, Any]:
+    members = f.fields if f.kind == "object" else f.entries
+    out: dict[str, Any] = {"type": "object", "additionalProperties": False,
+                           "properties": {k: _schema(sub, nullable=not sub.required) for k, sub in members.items()}}
+    required = [k for k, sub in members.items() if sub.required]
+    if required:
+        out["required"] = required
+    return out
+
+
+_KIND_SCHEMAS: dict[str, Callable[[Field], dict[str, Any]]] = {
+    "boolean": _boolean_schema, "integer": _integer_schema, "decimal": _decimal_schema, "date": _date_schema,
+    "enum": _enum_schema, "string": _string_schema, "list": _list_schema, "object": _object_schema,
+    "map": _object_schema,
+}
+
+# A calendar date YYYY-MM-DD from 0001-01-01 to 9999-12-31, leap years included, as a regular
+# expression (ASCII digits only): what date.fromisoformat accepts for a ten-character date.
+_YEAR = "(?:[0-9]{3}[1-9]|[0-9]{2}[1-9][0-9]|[0-9][1-9][0-9]{2}|[1-9][0-9]{3})"
+_LEAP_YEAR = "(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)"
+_MONTH_DAY = ("(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)"
+              "|02-(?:0[1-9]|1[0-9]|2[0-8]))")
+#: The pattern of a date input: every calendar date, and nothing else (``2021-02-30`` fails it).
+CALENDAR_DATE = f"^(?:{_YEAR}-{_MONTH_DAY}|{_LEAP_YEAR}-02-29)$"
+
+
+def _at_most(bound: str) -> str:
+    """A regular expression for the strings of ``bound``'s shape (digits, and '-' where it has
+    one) that are at most ``bound``: with digits of the same width, the order of their values
+    (dates as YYYY-MM-DD)."""
+    return _compare(bound, lambda d: f"[0-{chr(ord(d) - 1)}]" if d > "0" else None)
+
+
+def _at_least(bound: str) -> str:
+    """As `_at_most`, the strings at least ``bound``."""
+    return _compare(bound, lambda d: f"[{chr(ord(d) + 1)}-9]" if d < "9" else None)
+
+
+def _compare(bound: str, beyond: Callable[[str], str | None]) -> str:
+    """``bound`` itself, or its first i characters then a digit beyond its (i+1)th, then anything."""
+    options = [bound]
+    for i, c in enumerate(bound):
+        step = beyond(c) if c.isdigit() else None
+        if step is not None:
+            options.append(bound[:i] + step + "".join("[0-9]" if d.isdigit() else d for d in bound[i + 1:]))
+    return "(?:" + "|".join(options) + ")"
 
 
 def _num(value: Decimal | int) -> int | float:
