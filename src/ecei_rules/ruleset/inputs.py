@@ -760,7 +760,7 @@ def _decimal_schema(f: Field) -> dict[str, Any]:
     lo, hi = f.spec.minimum, f.spec.maximum
     if (lo is None or lo < _TINY) and (hi is None or hi > -_TINY):
         # a nonzero number nearer zero than 10^-15 has too small a magnitude
-        out["not"] = {"exclusiveMinimum": -_TINY, "exclusiveMaximum": _TINY, "not": {"const": 0}}
+        out["not"] = {"type": "number", "exclusiveMinimum": -_TINY, "exclusiveMaximum": _TINY, "not": {"const": 0}}
     return out
 
 
@@ -775,8 +775,8 @@ def _date_schema(f: Field) -> dict[str, Any]:
     out: dict[str, Any] = {"type": "string", "format": "date", "pattern": CALENDAR_DATE}
     if f.date_range is not None:  # the month_end calls of the rules shift the date: it must stay in the calendar
         low, high = (day.isoformat() for day in f.date_range)
-        bounds = ([{"pattern": f"^{_at_least(low)}$"}] if low > "0001-01-01" else []) + \
-            ([{"pattern": f"^{_at_most(high)}$"}] if high < "9999-12-31" else [])
+        bounds = ([{"type": "string", "pattern": f"^{_at_least(low)}$"}] if low > "0001-01-01" else []) + \
+            ([{"type": "string", "pattern": f"^{_at_most(high)}$"}] if high < "9999-12-31" else [])
         if bounds:
             out["allOf"] = bounds
     return out
