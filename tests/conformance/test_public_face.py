@@ -11,6 +11,7 @@ import io
 import os
 import re
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -178,9 +179,9 @@ def _decided(data: Any, registry: Registry) -> str:
 
 def test_many_threads_deciding_on_one_shared_registry_give_the_bytes_of_one_thread(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    """Eight threads start together on one new registry (so they also race to load its versions)
-    and decide the same assessments: every thread's decisions are, byte for byte, those of one
-    thread, and each version is loaded once."""
+    """Eight threads start together on one new registry (so they also race to load its versions,
+    and loading is made slow for them to meet in it) and decide the same assessments: every
+    thread's decisions are, byte for byte, those of one thread, and each version is loaded once."""
     population = _population() * 3
     one = Registry(shipped_rulesets())
     alone = [_decided(a, one) for a in population]
@@ -188,7 +189,13 @@ def test_many_threads_deciding_on_one_shared_registry_give_the_bytes_of_one_thre
     assert any(text.startswith("{") for text in alone)
     loads: list[str] = []
     real_load = registry_module.load_ruleset
-    monkeypatch.setattr(registry_module, "load_ruleset", lambda path: (loads.append(str(path)), real_load(path))[1])
+
+    def slow_load(path: Any) -> Any:  # slow, so threads would meet in it were loading not serialised
+        loads.append(str(path))
+        time.sleep(0.02)
+        return real_load(path)
+
+    monkeypatch.setattr(registry_module, "load_ruleset", slow_load)
     shared = Registry(shipped_rulesets())
     start = threading.Barrier(8)
     results: list[list[str]] = [[] for _ in range(8)]
