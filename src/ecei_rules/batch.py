@@ -143,7 +143,7 @@ class RawLine:
     text: str
 
     def parse(self) -> Any:
-        """The assessment (raises AssessmentError like :func:`parse_json`)."""
+        """The assessment (raises AssessmentError like `parse_json`)."""
         return parse_json(self.text)
 
 
@@ -159,8 +159,8 @@ class Item:
 def read_assessments(path: Path | str, stream: TextIO | None = None, *, raw: bool = False) -> Iterator[Item]:
     """Read a ``.json``, ``.yaml``/``.yml`` or ``.jsonl`` file (streamed, line by line).
 
-    With ``raw``, the lines of a ``.jsonl`` file come as :class:`RawLine` data, parsed later by
-    :func:`decide_many` (or by the worker process that decides them).
+    With ``raw``, the lines of a ``.jsonl`` file come as `RawLine` data, parsed later by
+    `decide_many` (or by the worker process that decides them).
     """
     p = Path(path)
     if p.suffix == ".jsonl":
@@ -389,7 +389,7 @@ def _decide_chunk(items: list[Item]) -> list[tuple[str, bool]]:
 def decide_texts(items: Iterable[Item], resolve: Resolver) -> Iterator[tuple[str, bool]]:
     """Each item's JSON line and whether it is an error, in order: what
     ``decide_many`` gives as lines, with each decision written directly as canonical JSON
-    (:func:`ecei_rules.engine.evaluate.decision_text`), without building its models."""
+    (`ecei_rules.engine.evaluate.decision_text`), without building its models."""
     for item in items:
         if item.error is not None:
             yield Outcome(item.index, error=item.error).to_line(), True
@@ -404,14 +404,14 @@ def decide_texts(items: Iterable[Item], resolve: Resolver) -> Iterator[tuple[str
 
 def decide_lines(items: Iterable[Item], spec: ResolverSpec, *, jobs: int | None = None,
                  chunk_size: int = 200, resolve: Resolver | None = None) -> Iterator[tuple[str, bool]]:
-    """Each item's JSON line (see :meth:`Outcome.to_line`) and whether it is an error, in input
+    """Each item's JSON line (see `Outcome.to_line`) and whether it is an error, in input
     order, decided by ``jobs`` worker processes (None: one per core; 1: in this process).
     ``resolve``, when given, is ``spec``'s resolver already built, for deciding in this process.
 
     The input is streamed: at most a few chunks per worker are in flight, each of at most
-    ``chunk_size`` lines and about :data:`CHUNK_CHARS` characters, so memory does not grow with
+    ``chunk_size`` lines and about `CHUNK_CHARS` characters, so memory does not grow with
     the batch, nor with the length of its lines. The workers are capped by the usable cores and
-    the available memory (:func:`ecei_rules.core.workers.worker_count`). A bad item gives its
+    the available memory (`ecei_rules.core.workers.worker_count`). A bad item gives its
     error line and the batch goes on.
     """
     # never more workers than usable cores, nor than the available memory holds

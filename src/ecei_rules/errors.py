@@ -26,7 +26,7 @@ every caller turns it into one of the errors above), the backends' internal
 ``InterpreterError`` (a construct outside the language: a bug, never data) and the pytest
 plugin's ``EmbeddedFailureError`` (a failing embedded test, reported by pytest).
 
-A :class:`Diagnostic` names the problem (a stable code, see ``CODES``), the place (file,
+A `Diagnostic` names the problem (a stable code, see ``CODES``), the place (file,
 line, column and JSON pointer) and, where one exists, a suggestion.
 """
 

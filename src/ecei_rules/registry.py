@@ -6,7 +6,7 @@ A rulesets directory holds one folder per methodology and one file per version::
 
     rulesets/ecei-labels/1.0.0.yaml ... 3.0.1.yaml
 
-The shipped rulesets travel inside the installed package (see :func:`shipped_rulesets`).
+The shipped rulesets travel inside the installed package (see `shipped_rulesets`).
 """
 
 from __future__ import annotations

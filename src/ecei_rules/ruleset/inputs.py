@@ -1,7 +1,7 @@
 """Declared inputs: resolved field types, their static types, and assessment validation.
 
 A ruleset's ``inputs`` (with its named ``types`` and ``catalogues``) is resolved once into a
-tree of :class:`Field`. That tree types the condition language, validates assessments
+tree of `Field`. That tree types the condition language, validates assessments
 (every error names its JSON path; nothing is defaulted silently) and yields the
 assessment JSON Schema.
 """
@@ -98,7 +98,7 @@ class InputResolver:
         self.problems.append((code, message, pointer, suggestion))
 
     def resolve(self, spec: InputSpec, pointer: str, seen: tuple[str, ...] = ()) -> Field:
-        """Resolve one declaration (following named types) into a :class:`Field`."""
+        """Resolve one declaration (following named types) into a `Field`."""
         type_name: str | None = None
         base = spec
         while base.type not in BASE_TYPES:
@@ -191,7 +191,7 @@ class AssessmentValidator:
         validating the data projected onto the declared inputs.
 
         A valid assessment is checked by closures compiled from the declared inputs on first
-        use; anything they do not accept is validated again by :meth:`validate_plain`, which
+        use; anything they do not accept is validated again by `validate_plain`, which
         names every problem. Both give the same result (the property suite checks it).
         """
         if self._check is None:
@@ -211,9 +211,9 @@ class AssessmentValidator:
 
     def validate_unordered(self, data: Any) -> dict[str, Any] | None:
         """The normalised assessment when it is valid and has no field the version does not
-        declare, else None (then :meth:`validate` names the problems). For a caller that reads
+        declare, else None (then `validate` names the problems). For a caller that reads
         the data by key only, such as the decision writer: the values are those of
-        :meth:`validate`, but an object's members come in declared order, not the input's.
+        `validate`, but an object's members come in declared order, not the input's.
         Straight-line code generated from the declared inputs does the checking.
         """
         if self._unordered is None:
@@ -223,7 +223,7 @@ class AssessmentValidator:
 
     def validate_plain(self, data: Any, *, ignore_unknown: list[str] | None = None) -> tuple[dict[str, Any],
                                                                                               list[Diagnostic]]:
-        """:meth:`validate`, value by value, collecting every problem with its JSON pointer."""
+        """`validate`, value by value, collecting every problem with its JSON pointer."""
         diags: list[Diagnostic] = []
         value = self._value(self.root, data, "", diags, ignore_unknown)
         if not isinstance(value, dict):
@@ -379,7 +379,7 @@ Checker = Callable[[Any, Path, "list[str] | None"], Any]
 _INFINITIES = (float("inf"), float("-inf"))
 #: Results remembered per decimal or date input (floats and strings seen before). Bounded in
 #: bytes as well: a float key and its Decimal are some 200 bytes, and only a string of a date's
-#: length is remembered (:data:`MEMO_DATE_CHARS`), so a table holds at most about 1 MiB.
+#: length is remembered (`MEMO_DATE_CHARS`), so a table holds at most about 1 MiB.
 MEMO_LIMIT = 4096
 MEMO_DATE_CHARS = 10
 
@@ -401,7 +401,7 @@ def _ranged(f: Field) -> Callable[[Any], Any]:
 
 
 def _checker(f: Field) -> Checker:
-    """The success path of :meth:`AssessmentValidator.validate_plain` for one declared input,
+    """The success path of `AssessmentValidator.validate_plain` for one declared input,
     compiled: the same normalised value when it accepts, _FAIL on anything it would report."""
     kind = f.kind
     ranged = _ranged(f)
@@ -546,7 +546,7 @@ def _typed_all(f: Field) -> bool:
 
 
 def _generate(root: Field) -> tuple[Callable[[Any], Any], str]:
-    """The success path of :func:`_checker` (without ignored fields) as straight-line code: one
+    """The success path of `_checker` (without ignored fields) as straight-line code: one
     function per object or map, each declared member read by key and its value checked in
     place (booleans and integers) or by its compiled checker. Members come out in declared
     order, not the input's. Only generated names and numbers go into the source: keys,
@@ -721,7 +721,7 @@ def assessment_schema(ruleset: _Version) -> dict[str, Any]:
 
 def json_schema(f: Field, *, title: str | None = None) -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of the assessments a resolved input tree accepts (for
-    what it cannot say, see :data:`SCHEMA_RESIDUE`)."""
+    what it cannot say, see `SCHEMA_RESIDUE`)."""
     schema = _schema(f)
     if title is not None:
         schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": title,
