@@ -12,10 +12,11 @@ import itertools
 import json
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO
 
 from ecei_rules.core.files import FileReadError, open_stream, read_limited
 from ecei_rules.core.pointers import json_path
@@ -26,9 +27,6 @@ from ecei_rules.errors import AssessmentError, Diagnostic, EceiRulesError, Resol
 from ecei_rules.registry import DEFAULT_METHODOLOGY, Registry
 from ecei_rules.ruleset.load import Ruleset
 from ecei_rules.ruleset.safe_yaml import parse_yaml
-
-if TYPE_CHECKING:
-    from concurrent.futures import Future
 
 MAX_LINE_BYTES = 8 * 1024 * 1024
 #: The largest single assessment file (.json, .yaml) read: as a batch line.
@@ -421,8 +419,6 @@ def decide_lines(items: Iterable[Item], spec: ResolverSpec, *, jobs: int | None 
     if workers == 1 or len(head) < 2 * chunk_size:  # a small batch: starting workers would cost more
         yield from decide_texts(itertools.chain(head, stream), resolve or spec.build())
         return
-    from concurrent.futures import ProcessPoolExecutor  # only a batch over several cores starts processes
-
     pending: deque[Future[list[tuple[str, bool]]]] = deque()
     with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(spec,)) as pool:
         chunk: list[Item] = []
