@@ -236,121 +236,143 @@ class AssessmentValidator:
         return _ABSENT
 
     def _value(self, f: Field, v: Any, p: Path, diags: list[Diagnostic], ignored: list[str] | None = None) -> Any:
-        kind = f.kind
-        if kind == "boolean":
-            if type(v) is not bool:
-                return self._err(diags, "A003", p, f"expected true or false, got {_show(v)}")
-            return v
-        if kind == "integer":
-            if type(v) is not int:
-                if isinstance(v, Decimal) and v == v.to_integral_value() and v.is_finite():
-                    return self._err(diags, "A003", p, f"expected a whole number, got {_show(v)}",
-                                     f"write {int(v)} without a decimal point")
-                return self._err(diags, "A003", p, f"expected a whole number, got {_show(v)}")
-            if abs(v) > MAX_INTEGER:
-                return self._err(diags, "A004", p, "the integer is too large (at most 2^53 - 1)")
-            return self._range(f, v, p, diags)
-        if kind == "decimal":
-            if type(v) is int:
-                if abs(v) > MAX_INTEGER:
-                    return self._err(diags, "A004", p, "the number is too large (at most 2^53 - 1)")
-                return self._range(f, v, p, diags)
-            if type(v) is float:
-                # a Python float stands for its shortest decimal text, as JSON would write it
-                if v != v or v in (float("inf"), float("-inf")):
-                    return self._err(diags, "A003", p, "expected a finite number")
-                v = Decimal(repr(v))
-            if not isinstance(v, Decimal):
-                return self._err(diags, "A003", p, f"expected a number, got {_show(v)}")
-            if not v.is_finite():
-                return self._err(diags, "A003", p, "expected a finite number")
-            if abs(v.adjusted()) > 15 or significant_digits(v) > MAX_SIGNIFICANT_DIGITS:  # magnitude first: no overflow
-                return self._err(diags, "A004", p, f"the number {_show(v)} has more precision or magnitude "
-                                 f"than allowed (at most {MAX_SIGNIFICANT_DIGITS} significant digits)")
-            return self._range(f, v, p, diags)
-        if kind == "date":
-            if isinstance(v, dt.datetime):
-                return self._err(diags, "A003", p, "expected a date (YYYY-MM-DD), got a date and time")
-            if isinstance(v, dt.date):
-                return self._in_calendar(f, v, p, diags)
-            if not isinstance(v, str) or not _DATE.match(v):
-                return self._err(diags, "A003", p, f"expected a date (YYYY-MM-DD), got {_show(v)}")
-            try:
-                day = dt.date.fromisoformat(v)
-            except ValueError:
-                return self._err(diags, "A004", p, f"{_show(v)} is not a calendar date")
-            return self._in_calendar(f, day, p, diags)
-        if kind in ("string", "enum"):
-            if not isinstance(v, str):
-                return self._err(diags, "A003", p, f"expected a string, got {_show(v)}")
-            if len(v) > f.max_length:
-                return self._err(diags, "A004", p, f"the string is longer than {f.max_length} characters")
-            if kind == "enum" and v not in (f.spec.values or ()):
-                return self._err(diags, "A004", p, f"{_show(v)} is not one of: {', '.join(f.spec.values or ())}",
-                                 did_you_mean(v, f.spec.values or ()))
-            if f.pattern is not None and not f.pattern.fullmatch(v):
-                return self._err(diags, "A004", p, f"{_show(v)} does not match the pattern {f.spec.pattern}")
-            if f.spec.catalogue and v not in f.catalogue_ids:
-                return self._err(diags, "A004", p, f"{_show(v)} is not an id of the catalogue "
-                                 f"'{f.spec.catalogue}'", did_you_mean(v, f.catalogue_ids))
-            return v
-        if kind == "list":
-            if not isinstance(v, list):
-                return self._err(diags, "A003", p, f"expected a list, got {_show(v)}")
-            if len(v) > f.max_items:
-                return self._err(diags, "A004", p, f"the list has more than {f.max_items} items")
-            out = []
-            ok = True
-            assert f.items is not None
-            for i, item in enumerate(v):
-                r = self._value(f.items, item, (p, i), diags, ignored) if item is not None else self._err(
-                    diags, "A003", (p, i), "a list item cannot be null")
-                ok = ok and r is not _ABSENT
-                out.append(r)
-            return out if ok else _ABSENT
-        if kind in ("object", "map"):
-            if not isinstance(v, dict):
-                return self._err(diags, "A003", p, f"expected an object, got {_show(v)}")
-            members = f.fields if kind == "object" else f.entries
-            result: dict[str, Any] = {}
-            ok = True
-            for key, item in v.items():
-                child = (p, key)
-                if key not in members:
-                    if ignored is not None:
-                        ignored.append(pointer_of(child))
-                        continue
-                    what = "unknown field" if kind == "object" else f"not an id of the catalogue '{f.spec.catalogue}'"
-                    self._err(diags, "A002", child, f"{_show(key)}: {what}", did_you_mean(key, members))
-                    ok = False
-                    continue
-                if item is None:
-                    # null is "not known", like an absent field (a declared default still applies)
-                    if members[key].required:
-                        self._err(diags, "A001", child, "a required field cannot be null")
-                        ok = False
-                    continue
-                r = self._value(members[key], item, child, diags, ignored)
-                if r is _ABSENT:
-                    ok = False
-                else:
-                    result[key] = r
-            for key, sub in members.items():
-                if key in result or (key in v and (v[key] is not None or sub.required)):
-                    continue  # present, or a required null already reported
-                if sub.required:
-                    self._err(diags, "A001", (p, key), f"the required field '{key}' is missing")
-                    ok = False
-                elif sub.kind == "list" and sub.spec.default == []:
-                    result[key] = []
-            if not ok:
-                return _ABSENT
-            for compiled, message, target in f.checks:
-                if compiled.fn(result) is False:
-                    self._err(diags, "A005", (p, target) if target else p, message)
-                    ok = False
-            return result if ok else _ABSENT
+        """One value against its declaration: the normalised value, or _ABSENT with its problems
+        appended to ``diags`` (each with its JSON pointer)."""
+        check = _PLAIN.get(f.kind)
+        return v if check is None else check(self, f, v, p, diags, ignored)
+
+    def _boolean(self, f: Field, v: Any, p: Path, diags: list[Diagnostic], ignored: list[str] | None) -> Any:
+        if type(v) is not bool:
+            return self._err(diags, "A003", p, f"expected true or false, got {_show(v)}")
         return v
+
+    def _integer(self, f: Field, v: Any, p: Path, diags: list[Diagnostic], ignored: list[str] | None) -> Any:
+        if type(v) is not int:
+            if isinstance(v, Decimal) and v == v.to_integral_value() and v.is_finite():
+                return self._err(diags, "A003", p, f"expected a whole number, got {_show(v)}",
+                                 f"write {int(v)} without a decimal point")
+            return self._err(diags, "A003", p, f"expected a whole number, got {_show(v)}")
+        if abs(v) > MAX_INTEGER:
+            return self._err(diags, "A004", p, "the integer is too large (at most 2^53 - 1)")
+        return self._range(f, v, p, diags)
+
+    def _decimal(self, f: Field, v: Any, p: Path, diags: list[Diagnostic], ignored: list[str] | None) -> Any:
+        if type(v) is int:
+            if abs(v) > MAX_INTEGER:
+                return self._err(diags, "A004", p, "the number is too large (at most 2^53 - 1)")
+            return self._range(f, v, p, diags)
+        if type(v) is float:
+            # a Python float stands for its shortest decimal text, as JSON would write it
+            if v != v or v in _INFINITIES:
+                return self._err(diags, "A003", p, "expected a finite number")
+            v = Decimal(repr(v))
+        if not isinstance(v, Decimal):
+            return self._err(diags, "A003", p, f"expected a number, got {_show(v)}")
+        if not v.is_finite():
+            return self._err(diags, "A003", p, "expected a finite number")
+        if abs(v.adjusted()) > 15 or significant_digits(v) > MAX_SIGNIFICANT_DIGITS:  # magnitude first: no overflow
+            return self._err(diags, "A004", p, f"the number {_show(v)} has more precision or magnitude "
+                             f"than allowed (at most {MAX_SIGNIFICANT_DIGITS} significant digits)")
+        return self._range(f, v, p, diags)
+
+    def _date(self, f: Field, v: Any, p: Path, diags: list[Diagnostic], ignored: list[str] | None) -> Any:
+        if isinstance(v, dt.datetime):
+            return self._err(diags, "A003", p, "expected a date (YYYY-MM-DD), got a date and time")
+        if isinstance(v, dt.date):
+            return self._in_calendar(f, v, p, diags)
+        if not isinstance(v, str) or not _DATE.match(v):
+            return self._err(diags, "A003", p, f"expected a date (YYYY-MM-DD), got {_show(v)}")
+        try:
+            day = dt.date.fromisoformat(v)
+        except ValueError:
+            return self._err(diags, "A004", p, f"{_show(v)} is not a calendar date")
+        return self._in_calendar(f, day, p, diags)
+
+    def _string(self, f: Field, v: Any, p: Path, diags: list[Diagnostic], ignored: list[str] | None) -> Any:
+        if not isinstance(v, str):
+            return self._err(diags, "A003", p, f"expected a string, got {_show(v)}")
+        if len(v) > f.max_length:
+            return self._err(diags, "A004", p, f"the string is longer than {f.max_length} characters")
+        if f.kind == "enum" and v not in (f.spec.values or ()):
+            return self._err(diags, "A004", p, f"{_show(v)} is not one of: {', '.join(f.spec.values or ())}",
+                             did_you_mean(v, f.spec.values or ()))
+        if f.pattern is not None and not f.pattern.fullmatch(v):
+            return self._err(diags, "A004", p, f"{_show(v)} does not match the pattern {f.spec.pattern}")
+        if f.spec.catalogue and v not in f.catalogue_ids:
+            return self._err(diags, "A004", p, f"{_show(v)} is not an id of the catalogue "
+                             f"'{f.spec.catalogue}'", did_you_mean(v, f.catalogue_ids))
+        return v
+
+    def _list(self, f: Field, v: Any, p: Path, diags: list[Diagnostic], ignored: list[str] | None) -> Any:
+        if not isinstance(v, list):
+            return self._err(diags, "A003", p, f"expected a list, got {_show(v)}")
+        if len(v) > f.max_items:
+            return self._err(diags, "A004", p, f"the list has more than {f.max_items} items")
+        out = []
+        ok = True
+        assert f.items is not None
+        for i, item in enumerate(v):
+            r = self._value(f.items, item, (p, i), diags, ignored) if item is not None else self._err(
+                diags, "A003", (p, i), "a list item cannot be null")
+            ok = ok and r is not _ABSENT
+            out.append(r)
+        return out if ok else _ABSENT
+
+    def _object(self, f: Field, v: Any, p: Path, diags: list[Diagnostic], ignored: list[str] | None) -> Any:
+        if not isinstance(v, dict):
+            return self._err(diags, "A003", p, f"expected an object, got {_show(v)}")
+        members = f.fields if f.kind == "object" else f.entries
+        result: dict[str, Any] = {}
+        ok = self._members(f, members, v, p, diags, ignored, result)
+        ok = self._absent_members(members, v, p, diags, result) and ok
+        if not ok:
+            return _ABSENT
+        for compiled, message, target in f.checks:
+            if compiled.fn(result) is False:
+                self._err(diags, "A005", (p, target) if target else p, message)
+                ok = False
+        return result if ok else _ABSENT
+
+    def _members(self, f: Field, members: dict[str, Field], v: dict[str, Any], p: Path, diags: list[Diagnostic],
+                 ignored: list[str] | None, result: dict[str, Any]) -> bool:
+        """The members present, in the input's order, into ``result``; False when one is wrong."""
+        ok = True
+        for key, item in v.items():
+            child = (p, key)
+            if key not in members:
+                if ignored is not None:
+                    ignored.append(pointer_of(child))
+                    continue
+                what = "unknown field" if f.kind == "object" else f"not an id of the catalogue '{f.spec.catalogue}'"
+                self._err(diags, "A002", child, f"{_show(key)}: {what}", did_you_mean(key, members))
+                ok = False
+                continue
+            if item is None:
+                # null is "not known", like an absent field (a declared default still applies)
+                if members[key].required:
+                    self._err(diags, "A001", child, "a required field cannot be null")
+                    ok = False
+                continue
+            r = self._value(members[key], item, child, diags, ignored)
+            if r is _ABSENT:
+                ok = False
+            else:
+                result[key] = r
+        return ok
+
+    def _absent_members(self, members: dict[str, Field], v: dict[str, Any], p: Path, diags: list[Diagnostic],
+                        result: dict[str, Any]) -> bool:
+        """A required member absent is reported; a list with a default absent (or null) is []."""
+        ok = True
+        for key, sub in members.items():
+            if key in result or (key in v and (v[key] is not None or sub.required)):
+                continue  # present, or a required null already reported
+            if sub.required:
+                self._err(diags, "A001", (p, key), f"the required field '{key}' is missing")
+                ok = False
+            elif sub.kind == "list" and sub.spec.default == []:
+                result[key] = []
+        return ok
 
     def _in_calendar(self, f: Field, day: dt.date, p: Path, diags: list[Diagnostic]) -> Any:
         if f.date_range is None or f.date_range[0] <= day <= f.date_range[1]:
@@ -372,6 +394,14 @@ class AssessmentValidator:
             return self._err(diags, "A004", p, f"{_show(v)} is above the maximum {hi}")
         return v
 
+
+#: The plain validation of each kind of input (AssessmentValidator._value dispatches on it).
+_PLAIN: dict[str, Callable[..., Any]] = {
+    "boolean": AssessmentValidator._boolean, "integer": AssessmentValidator._integer,
+    "decimal": AssessmentValidator._decimal, "date": AssessmentValidator._date,
+    "string": AssessmentValidator._string, "enum": AssessmentValidator._string,
+    "list": AssessmentValidator._list, "object": AssessmentValidator._object, "map": AssessmentValidator._object,
+}
 
 _FAIL: Any = object()
 #: (value, where it sits, the list of ignored pointers or None) -> the normalised value, or _FAIL
