@@ -99,28 +99,55 @@ class InputResolver:
 
     def resolve(self, spec: InputSpec, pointer: str, seen: tuple[str, ...] = ()) -> Field:
         """Resolve one declaration (following named types) into a `Field`."""
+        followed = self._follow(spec, pointer, seen)
+        if followed is None:
+            return Field("any", spec)
+        base, type_name, seen = followed
+        kind = base.type
+        out = Field(kind, base, type_name)
+        self._settings(out, pointer)
+        if kind == "object":
+            if base.fields is None:
+                self.problem("E102", "an object needs 'fields'", pointer)
+            for name, sub in (base.fields or {}).items():
+                out.fields[name] = self.resolve(sub, pointer_join(pointer, "fields", name), seen)
+        elif kind == "list":
+            self._list(out, pointer, seen)
+        elif kind == "map":
+            self._map(out, pointer, seen)
+        elif base.default is not None:
+            self.problem("E103", "only lists may declare a default ([])", pointer_join(pointer, "default"))
+        self._misplaced(base, pointer)
+        return out
+
+    def _follow(self, spec: InputSpec, pointer: str,
+                seen: tuple[str, ...]) -> tuple[InputSpec, str | None, tuple[str, ...]] | None:
+        """The declaration with its named types followed (the use overriding what it sets), the first
+        type name, and the names followed; None (with a problem) for an unknown or looping type."""
         type_name: str | None = None
         base = spec
         while base.type not in BASE_TYPES:
             name = base.type
             if name in seen:
                 self.problem("E107", f"the type '{name}' refers to itself", pointer_join(pointer, "type"))
-                return Field("any", spec)
+                return None
             if name not in self.types:
                 self.problem("E107", f"unknown type '{name}'", pointer_join(pointer, "type"),
                              did_you_mean(name, [*BASE_TYPES, *self.types]))
-                return Field("any", spec)
+                return None
             seen = (*seen, name)
             type_name = type_name or name
-            named = self.types[name]
             # the use overrides the named type's settings that it sets explicitly
             overrides = {k: getattr(base, k) for k in base.model_fields_set if k != "type"}
-            base = named.model_copy(update=overrides)
-        kind = base.type
-        out = Field(kind, base, type_name)
+            base = self.types[name].model_copy(update=overrides)
+        return base, type_name, seen
+
+    def _settings(self, out: Field, pointer: str) -> None:
+        """Range, enum values, pattern and catalogue of a resolved declaration."""
+        base = out.spec
         if base.minimum is not None and base.maximum is not None and base.minimum > base.maximum:
             self.problem("E103", "minimum is greater than maximum", pointer_join(pointer, "minimum"))
-        if kind == "enum" and not base.values:
+        if out.kind == "enum" and not base.values:
             self.problem("E102", "an enum needs 'values'", pointer)
         if base.pattern is not None:
             out.pattern = compile_pattern(base.pattern)  # checked by the model: RE2 compiles it
@@ -130,40 +157,37 @@ class InputResolver:
                              did_you_mean(base.catalogue, self.catalogues))
             else:
                 out.catalogue_ids = tuple(self.catalogues[base.catalogue].items)
-        if kind == "object":
-            if base.fields is None:
-                self.problem("E102", "an object needs 'fields'", pointer)
-            for name, sub in (base.fields or {}).items():
-                out.fields[name] = self.resolve(sub, pointer_join(pointer, "fields", name), seen)
-        elif kind == "list":
-            if base.items is None:
-                self.problem("E102", "a list needs 'items'", pointer)
-            else:
-                out.items = self.resolve(base.items, pointer_join(pointer, "items"), seen)
-            if base.default is not None and base.default != []:
-                self.problem("E103", "a list's default can only be []", pointer_join(pointer, "default"))
-        elif kind == "map":
-            if base.catalogue is None:
-                self.problem("E102", "a map needs 'catalogue' (its keys are the catalogue's item ids)", pointer)
-            elif base.catalogue in self.catalogues:
-                cat = self.catalogues[base.catalogue]
-                for item_id, item in cat.items.items():
-                    if base.items is not None:
-                        item_spec = base.items
-                    else:
-                        item_spec = InputSpec(type=item.type, description=item.title)
-                    out.entries[item_id] = self.resolve(
-                        item_spec, f"/catalogues/{base.catalogue}/items/{pointer_join('', item_id)[1:]}", seen
-                    )
-        elif base.default is not None:
-            self.problem("E103", "only lists may declare a default ([])", pointer_join(pointer, "default"))
+
+    def _list(self, out: Field, pointer: str, seen: tuple[str, ...]) -> None:
+        base = out.spec
+        if base.items is None:
+            self.problem("E102", "a list needs 'items'", pointer)
+        else:
+            out.items = self.resolve(base.items, pointer_join(pointer, "items"), seen)
+        if base.default is not None and base.default != []:
+            self.problem("E103", "a list's default can only be []", pointer_join(pointer, "default"))
+
+    def _map(self, out: Field, pointer: str, seen: tuple[str, ...]) -> None:
+        base = out.spec
+        if base.catalogue is None:
+            self.problem("E102", "a map needs 'catalogue' (its keys are the catalogue's item ids)", pointer)
+        elif base.catalogue in self.catalogues:
+            cat = self.catalogues[base.catalogue]
+            for item_id, item in cat.items.items():
+                item_spec = base.items if base.items is not None else InputSpec(type=item.type, description=item.title)
+                out.entries[item_id] = self.resolve(
+                    item_spec, f"/catalogues/{base.catalogue}/items/{pointer_join('', item_id)[1:]}", seen
+                )
+
+    def _misplaced(self, base: InputSpec, pointer: str) -> None:
+        """Settings that do not apply to the declaration's kind."""
+        kind = base.type
         if kind not in ("integer", "decimal") and (base.minimum is not None or base.maximum is not None):
             self.problem("E103", f"minimum and maximum apply to numbers, not to {kind}", pointer)
         if kind != "list" and base.max_items is not None:
             self.problem("E103", f"max_items applies to lists, not to {kind}", pointer_join(pointer, "max_items"))
         if kind not in ("string", "enum") and base.max_length is not None:
             self.problem("E103", f"max_length applies to strings, not to {kind}", pointer_join(pointer, "max_length"))
-        return out
 
 
 # --------------------------------------------------------------------------------------------
