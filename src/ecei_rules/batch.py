@@ -161,72 +161,86 @@ def read_assessments(path: Path | str, stream: TextIO | None = None, *, raw: boo
     `decide_many` (or by the worker process that decides them).
     """
     p = Path(path)
-    if p.suffix == ".jsonl":
-        # a file is read as bytes and decoded line by line, so that one bad byte costs one line;
-        # a regular file or a named pipe (streamed, 8 MiB per line at most), never a device
-        if stream is None:
-            try:
-                handle: Any = open_stream(p, "batch")
-            except FileReadError as exc:
-                yield Item(1, error=AssessmentError([Diagnostic("A006", exc.message, str(p))]))
-                return
-        else:
-            handle = stream
-        try:
-            number = 0
-            while True:
-                try:
-                    line = handle.readline(MAX_LINE_BYTES + 1)
-                except UnicodeDecodeError:  # only a text stream: it cannot resynchronise
-                    number += 1
-                    yield Item(number, error=AssessmentError([Diagnostic("A006", "the line is not UTF-8 text")]))
-                    break
-                if not line:
-                    break
-                number += 1
-                newline = b"\n" if isinstance(line, bytes) else "\n"
-                if len(line) > MAX_LINE_BYTES:
-                    rest = line
-                    while rest and not rest.endswith(newline):
-                        rest = handle.readline(MAX_LINE_BYTES)
-                    yield Item(number, error=AssessmentError([Diagnostic("A006", "the line is longer than 8 MiB")]))
-                    continue
-                if isinstance(line, bytes):
-                    try:
-                        line = line.decode("utf-8")
-                    except UnicodeDecodeError as exc:
-                        yield Item(number, error=AssessmentError([Diagnostic(
-                            "A006", f"the line is not UTF-8 text (byte 0x{line[exc.start]:02x})",
-                            line=1, column=len(line[:exc.start].decode("utf-8", "replace")) + 1)]))
-                        continue
-                if not line.strip():
-                    continue
-                if raw:
-                    yield Item(number, data=RawLine(line))
-                    continue
-                try:
-                    yield Item(number, data=parse_json(line))
-                except AssessmentError as exc:
-                    yield Item(number, error=exc)
-        finally:
-            if stream is None:
-                handle.close()
+    if p.suffix != ".jsonl":
+        yield _read_document(p, stream)
         return
-    try:  # one document: a regular file, opened once, at most MAX_DOCUMENT_BYTES read
+    # a file is read as bytes and decoded line by line, so that one bad byte costs one line;
+    # a regular file or a named pipe (streamed, 8 MiB per line at most), never a device
+    if stream is None:
+        try:
+            handle: Any = open_stream(p, "batch")
+        except FileReadError as exc:
+            yield Item(1, error=AssessmentError([Diagnostic("A006", exc.message, str(p))]))
+            return
+    else:
+        handle = stream
+    try:
+        yield from _read_lines(handle, raw)
+    finally:
+        if stream is None:
+            handle.close()
+
+
+def _read_lines(handle: Any, raw: bool) -> Iterator[Item]:
+    """The items of a JSON Lines stream (bytes or text), a bad line costing that line only."""
+    number = 0
+    while True:
+        try:
+            line = handle.readline(MAX_LINE_BYTES + 1)
+        except UnicodeDecodeError:  # only a text stream: it cannot resynchronise
+            number += 1
+            yield Item(number, error=AssessmentError([Diagnostic("A006", "the line is not UTF-8 text")]))
+            break
+        if not line:
+            break
+        number += 1
+        newline = b"\n" if isinstance(line, bytes) else "\n"
+        if len(line) > MAX_LINE_BYTES:
+            rest = line
+            while rest and not rest.endswith(newline):
+                rest = handle.readline(MAX_LINE_BYTES)
+            yield Item(number, error=AssessmentError([Diagnostic("A006", "the line is longer than 8 MiB")]))
+            continue
+        item = _line_item(number, line, raw)
+        if item is not None:
+            yield item
+
+
+def _line_item(number: int, line: str | bytes, raw: bool) -> Item | None:
+    """One line's item: its data (parsed, or a `RawLine` with ``raw``) or its error; None for a blank line."""
+    if isinstance(line, bytes):
+        read = line
+        try:
+            line = read.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return Item(number, error=AssessmentError([Diagnostic(
+                "A006", f"the line is not UTF-8 text (byte 0x{read[exc.start]:02x})",
+                line=1, column=len(read[:exc.start].decode("utf-8", "replace")) + 1)]))
+    if not line.strip():
+        return None
+    if raw:
+        return Item(number, data=RawLine(line))
+    try:
+        return Item(number, data=parse_json(line))
+    except AssessmentError as exc:
+        return Item(number, error=exc)
+
+
+def _read_document(p: Path, stream: TextIO | None) -> Item:
+    """One document: a regular file, opened once, at most MAX_DOCUMENT_BYTES read."""
+    try:
         text = stream.read(MAX_DOCUMENT_BYTES + 1) if stream is not None else \
             read_limited(p, MAX_DOCUMENT_BYTES, "assessment file").decode("utf-8")
         if len(text) > MAX_DOCUMENT_BYTES:
             raise FileReadError(f"the assessment is larger than {MAX_DOCUMENT_BYTES // (1024 * 1024)} MiB")
     except FileReadError as exc:
-        yield Item(1, error=AssessmentError([Diagnostic("A006", exc.message, str(p))]))
-        return
+        return Item(1, error=AssessmentError([Diagnostic("A006", exc.message, str(p))]))
     except UnicodeDecodeError:
-        yield Item(1, error=AssessmentError([Diagnostic("A006", "the file is not UTF-8 text", str(p))]))
-        return
+        return Item(1, error=AssessmentError([Diagnostic("A006", "the file is not UTF-8 text", str(p))]))
     try:
-        yield Item(1, data=parse_assessment_text(text, yaml=p.suffix in (".yaml", ".yml"), file=str(p)))
+        return Item(1, data=parse_assessment_text(text, yaml=p.suffix in (".yaml", ".yml"), file=str(p)))
     except AssessmentError as exc:
-        yield Item(1, error=exc)
+        return Item(1, error=exc)
 
 
 def assessed_on(data: Any) -> dt.date:

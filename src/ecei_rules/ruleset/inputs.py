@@ -457,138 +457,164 @@ def _ranged(f: Field) -> Callable[[Any], Any]:
 def _checker(f: Field) -> Checker:
     """The success path of `AssessmentValidator.validate_plain` for one declared input,
     compiled: the same normalised value when it accepts, _FAIL on anything it would report."""
-    kind = f.kind
+    make = _CHECKERS.get(f.kind)
+    return (lambda v, p, ig: v) if make is None else make(f)
+
+
+def _boolean_checker(f: Field) -> Checker:
+    return lambda v, p, ig: v if type(v) is bool else _FAIL
+
+
+def _integer_checker(f: Field) -> Checker:
     ranged = _ranged(f)
-    if kind == "boolean":
-        return lambda v, p, ig: v if type(v) is bool else _FAIL
-    if kind == "integer":
-        return lambda v, p, ig: ranged(v) if type(v) is int and abs(v) <= MAX_INTEGER else _FAIL
-    if kind == "decimal":
-        floats: dict[float, Any] = {}  # a float's result, remembered (not zero: -0.0 == 0.0)
+    return lambda v, p, ig: ranged(v) if type(v) is int and abs(v) <= MAX_INTEGER else _FAIL
 
-        def decimal(v: Any, p: Path, ig: list[str] | None) -> Any:
-            cls = type(v)
-            if cls is int:
-                return ranged(v) if abs(v) <= MAX_INTEGER else _FAIL
-            if cls is float:
-                found = floats.get(v)
-                if found is not None:
-                    return found
-                if v != v or v in _INFINITIES:
-                    return _FAIL
-                r = _decimal(Decimal(repr(v)))
-                if v and len(floats) < MEMO_LIMIT:
-                    floats[v] = r
-                return r
-            if not isinstance(v, Decimal):
-                return _FAIL
-            return _decimal(v)
 
-        def _decimal(v: Decimal) -> Any:
-            if not v.is_finite() or abs(v.adjusted()) > 15 or significant_digits(v) > MAX_SIGNIFICANT_DIGITS:
-                return _FAIL
-            return ranged(v)
+def _decimal_checker(f: Field) -> Checker:
+    ranged = _ranged(f)
+    floats: dict[float, Any] = {}  # a float's result, remembered (not zero: -0.0 == 0.0)
 
-        decimal.memo = floats  # type: ignore[attr-defined]  # read by the generated validation
-        return decimal
-    if kind == "date":
-        dates: dict[str, Any] = {}  # a string's result, remembered
-        bounds = f.date_range
-
-        def parsed(v: Any) -> Any:
-            day = _date(v)
-            if bounds is not None and day is not _FAIL and not bounds[0] <= day <= bounds[1]:
-                return _FAIL
-            return day
-
-        def date(v: Any, p: Path, ig: list[str] | None) -> Any:
-            if v.__class__ is str:
-                found = dates.get(v)
-                if found is None:
-                    found = parsed(v)
-                    if len(dates) < MEMO_LIMIT and len(v) <= MEMO_DATE_CHARS:
-                        dates[v] = found
+    def decimal(v: Any, p: Path, ig: list[str] | None) -> Any:
+        cls = type(v)
+        if cls is int:
+            return ranged(v) if abs(v) <= MAX_INTEGER else _FAIL
+        if cls is float:
+            found = floats.get(v)
+            if found is not None:
                 return found
-            if isinstance(v, dt.datetime):
+            if v != v or v in _INFINITIES:
                 return _FAIL
-            if isinstance(v, dt.date):
-                return v if bounds is None or bounds[0] <= v <= bounds[1] else _FAIL
-            return parsed(v)
+            r = _decimal(Decimal(repr(v)))
+            if v and len(floats) < MEMO_LIMIT:
+                floats[v] = r
+            return r
+        if not isinstance(v, Decimal):
+            return _FAIL
+        return _decimal(v)
 
-        date.memo = dates  # type: ignore[attr-defined]
-        return date
-    if kind in ("string", "enum"):
-        values = f.spec.values or ()
-        enum = kind == "enum"
-        pattern = f.pattern
-        ids = f.catalogue_ids if f.spec.catalogue else None
-        longest = f.max_length
+    def _decimal(v: Decimal) -> Any:
+        if not v.is_finite() or abs(v.adjusted()) > 15 or significant_digits(v) > MAX_SIGNIFICANT_DIGITS:
+            return _FAIL
+        return ranged(v)
 
-        def string(v: Any, p: Path, ig: list[str] | None) -> Any:
-            if not isinstance(v, str) or len(v) > longest or (enum and v not in values):
+    decimal.memo = floats  # type: ignore[attr-defined]  # read by the generated validation
+    return decimal
+
+
+def _date_checker(f: Field) -> Checker:
+    dates: dict[str, Any] = {}  # a string's result, remembered
+    bounds = f.date_range
+
+    def parsed(v: Any) -> Any:
+        day = _date(v)
+        if bounds is not None and day is not _FAIL and not bounds[0] <= day <= bounds[1]:
+            return _FAIL
+        return day
+
+    def date(v: Any, p: Path, ig: list[str] | None) -> Any:
+        if v.__class__ is str:
+            found = dates.get(v)
+            if found is None:
+                found = parsed(v)
+                if len(dates) < MEMO_LIMIT and len(v) <= MEMO_DATE_CHARS:
+                    dates[v] = found
+            return found
+        if isinstance(v, dt.datetime):
+            return _FAIL
+        if isinstance(v, dt.date):
+            return v if bounds is None or bounds[0] <= v <= bounds[1] else _FAIL
+        return parsed(v)
+
+    date.memo = dates  # type: ignore[attr-defined]
+    return date
+
+
+def _string_checker(f: Field) -> Checker:
+    values = f.spec.values or ()
+    enum = f.kind == "enum"
+    pattern = f.pattern
+    ids = f.catalogue_ids if f.spec.catalogue else None
+    longest = f.max_length
+
+    def string(v: Any, p: Path, ig: list[str] | None) -> Any:
+        if not isinstance(v, str) or len(v) > longest or (enum and v not in values):
+            return _FAIL
+        if (pattern is not None and not pattern.fullmatch(v)) or (ids is not None and v not in ids):
+            return _FAIL
+        return v
+
+    return string
+
+
+def _list_checker(f: Field) -> Checker:
+    assert f.items is not None
+    item = _checker(f.items)
+    most = f.max_items
+
+    def items(v: Any, p: Path, ig: list[str] | None) -> Any:
+        if not isinstance(v, list) or len(v) > most:
+            return _FAIL
+        out = []
+        for i, x in enumerate(v):
+            r = item(x, (p, i), ig) if x is not None else _FAIL
+            if r is _FAIL:
                 return _FAIL
-            if (pattern is not None and not pattern.fullmatch(v)) or (ids is not None and v not in ids):
-                return _FAIL
-            return v
+            out.append(r)
+        return out
 
-        return string
-    if kind == "list":
-        assert f.items is not None
-        item = _checker(f.items)
-        most = f.max_items
+    return items
 
-        def items(v: Any, p: Path, ig: list[str] | None) -> Any:
-            if not isinstance(v, list) or len(v) > most:
-                return _FAIL
-            out = []
-            for i, x in enumerate(v):
-                r = item(x, (p, i), ig) if x is not None else _FAIL
-                if r is _FAIL:
+
+def _object_checker(f: Field) -> Checker:
+    members = f.fields if f.kind == "object" else f.entries
+    checkers = {key: _checker(sub) for key, sub in members.items()}
+    required = tuple(key for key, sub in members.items() if sub.required)
+    defaults = tuple(key for key, sub in members.items()
+                     if not sub.required and sub.kind == "list" and sub.spec.default == [])
+    checks = f.checks
+
+    def present(v: dict[str, Any], p: Path, ig: list[str] | None) -> Any:
+        """The members present, checked, in the input's order (_FAIL at the first wrong one)."""
+        result: dict[str, Any] = {}
+        for key, x in v.items():
+            check = checkers.get(key)
+            if check is None:
+                if ig is None:
                     return _FAIL
-                out.append(r)
-            return out
-
-        return items
-    if kind in ("object", "map"):
-        members = f.fields if kind == "object" else f.entries
-        checkers = {key: _checker(sub) for key, sub in members.items()}
-        required = tuple(key for key, sub in members.items() if sub.required)
-        defaults = tuple(key for key, sub in members.items()
-                         if not sub.required and sub.kind == "list" and sub.spec.default == [])
-        checks = f.checks
-
-        def obj(v: Any, p: Path, ig: list[str] | None) -> Any:
-            if not isinstance(v, dict):
+                ig.append(pointer_of((p, key)))
+                continue
+            if x is None:  # null is "not known", like an absent field
+                if key in required:
+                    return _FAIL
+                continue
+            r = check(x, (p, key), ig)
+            if r is _FAIL:
                 return _FAIL
-            result: dict[str, Any] = {}
-            for key, x in v.items():
-                check = checkers.get(key)
-                if check is None:
-                    if ig is None:
-                        return _FAIL
-                    ig.append(pointer_of((p, key)))
-                    continue
-                if x is None:  # null is "not known", like an absent field
-                    if key in required:
-                        return _FAIL
-                    continue
-                r = check(x, (p, key), ig)
-                if r is _FAIL:
-                    return _FAIL
-                result[key] = r
-            for key in required:
-                if key not in result:
-                    return _FAIL
-            for key in defaults:
-                if key not in result:
-                    result[key] = []
-            for compiled, _, _ in checks:
-                if compiled.fn(result) is False:
-                    return _FAIL
-            return result
+            result[key] = r
+        return result
 
-        return obj
-    return lambda v, p, ig: v
+    def obj(v: Any, p: Path, ig: list[str] | None) -> Any:
+        if not isinstance(v, dict):
+            return _FAIL
+        result = present(v, p, ig)
+        if result is _FAIL or any(key not in result for key in required):
+            return _FAIL
+        for key in defaults:
+            if key not in result:
+                result[key] = []
+        for compiled, _, _ in checks:
+            if compiled.fn(result) is False:
+                return _FAIL
+        return result
+
+    return obj
+
+
+_CHECKERS: dict[str, Callable[[Field], Checker]] = {
+    "boolean": _boolean_checker, "integer": _integer_checker, "decimal": _decimal_checker, "date": _date_checker,
+    "string": _string_checker, "enum": _string_checker, "list": _list_checker, "object": _object_checker,
+    "map": _object_checker,
+}
 
 
 def _typed_all(f: Field) -> bool:
