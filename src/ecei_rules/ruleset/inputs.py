@@ -202,9 +202,11 @@ class AssessmentValidator:
 
     def __init__(self, root: Field) -> None:
         self.root = root
-        self._check: Checker | None = None
+        self._check: Callable[[Any, Any, list[None] | None], Any] | None = None
         self._unordered: Callable[[Any], Any] | None = None
-        self.unordered_source = ""  # the generated validation's source, for reading and for the tests
+        # the generated validations' sources, for reading and for the tests
+        self.ordered_source = ""
+        self.unordered_source = ""
 
     def validate(self, data: Any, *, ignore_unknown: list[str] | None = None) -> tuple[dict[str, Any],
                                                                                         list[Diagnostic]]:
@@ -214,17 +216,19 @@ class AssessmentValidator:
         their JSON pointers appended to it, instead of being reported (A002): the same as
         validating the data projected onto the declared inputs.
 
-        A valid assessment is checked by closures compiled from the declared inputs on first
-        use; anything they do not accept is validated again by `validate_plain`, which
-        names every problem. Both give the same result (the property suite checks it).
+        One validator, two paths: a valid assessment is checked by straight-line code generated
+        from the declared inputs on first use (the fast path, see `_generate`); anything it does
+        not accept is validated again value by value (`validate_plain`), which names every
+        problem. Both give the same result (the property suite checks it).
         """
         if self._check is None:
-            self._check = _checker(self.root)
-        ignored: list[str] | None = [] if ignore_unknown is not None else None
-        value = self._check(data, "", ignored)
-        if value is not _FAIL and isinstance(value, dict):
-            if ignore_unknown is not None and ignored:
-                ignore_unknown.extend(ignored)
+            self._check, self.ordered_source = _generate(self.root, ordered=True)
+        skipped: list[None] | None = [] if ignore_unknown is not None else None
+        value = self._check(data, "", skipped)
+        if value is not _FAIL:
+            if skipped:  # fields were left out: name them, in the order validate_plain does
+                assert ignore_unknown is not None
+                _undeclared(data, self.root, "", ignore_unknown)
             return value, []
         return self.validate_plain(data, ignore_unknown=ignore_unknown)
 
@@ -241,7 +245,7 @@ class AssessmentValidator:
         Straight-line code generated from the declared inputs does the checking.
         """
         if self._unordered is None:
-            self._unordered, self.unordered_source = _generate(self.root)
+            self._unordered, self.unordered_source = _generate(self.root, ordered=False)
         value = self._unordered(data)
         return None if value is _FAIL else value
 
@@ -455,19 +459,14 @@ def _ranged(f: Field) -> Callable[[Any], Any]:
 
 
 def _checker(f: Field) -> Checker:
-    """The success path of `AssessmentValidator.validate_plain` for one declared input,
-    compiled: the same normalised value when it accepts, _FAIL on anything it would report."""
-    make = _CHECKERS.get(f.kind)
-    return (lambda v, p, ig: v) if make is None else make(f)
-
-
-def _boolean_checker(f: Field) -> Checker:
-    return lambda v, p, ig: v if type(v) is bool else _FAIL
-
-
-def _integer_checker(f: Field) -> Checker:
-    ranged = _ranged(f)
-    return lambda v, p, ig: ranged(v) if type(v) is int and abs(v) <= MAX_INTEGER else _FAIL
+    """The compiled check of a decimal or a date input, which the generated validation calls
+    (after a look in its memo): the normalised value when it accepts, _FAIL on anything
+    `AssessmentValidator.validate_plain` would report. Any other kind is checked in place."""
+    if f.kind == "decimal":
+        return _decimal_checker(f)
+    if f.kind == "date":
+        return _date_checker(f)
+    return lambda v, p, ig: v
 
 
 def _decimal_checker(f: Field) -> Checker:
@@ -529,94 +528,6 @@ def _date_checker(f: Field) -> Checker:
     return date
 
 
-def _string_checker(f: Field) -> Checker:
-    values = f.spec.values or ()
-    enum = f.kind == "enum"
-    pattern = f.pattern
-    ids = f.catalogue_ids if f.spec.catalogue else None
-    longest = f.max_length
-
-    def string(v: Any, p: Path, ig: list[str] | None) -> Any:
-        if not isinstance(v, str) or len(v) > longest or (enum and v not in values):
-            return _FAIL
-        if (pattern is not None and not pattern.fullmatch(v)) or (ids is not None and v not in ids):
-            return _FAIL
-        return v
-
-    return string
-
-
-def _list_checker(f: Field) -> Checker:
-    assert f.items is not None
-    item = _checker(f.items)
-    most = f.max_items
-
-    def items(v: Any, p: Path, ig: list[str] | None) -> Any:
-        if not isinstance(v, list) or len(v) > most:
-            return _FAIL
-        out = []
-        for i, x in enumerate(v):
-            r = item(x, (p, i), ig) if x is not None else _FAIL
-            if r is _FAIL:
-                return _FAIL
-            out.append(r)
-        return out
-
-    return items
-
-
-def _object_checker(f: Field) -> Checker:
-    members = f.fields if f.kind == "object" else f.entries
-    checkers = {key: _checker(sub) for key, sub in members.items()}
-    required = tuple(key for key, sub in members.items() if sub.required)
-    defaults = tuple(key for key, sub in members.items()
-                     if not sub.required and sub.kind == "list" and sub.spec.default == [])
-    checks = f.checks
-
-    def present(v: dict[str, Any], p: Path, ig: list[str] | None) -> Any:
-        """The members present, checked, in the input's order (_FAIL at the first wrong one)."""
-        result: dict[str, Any] = {}
-        for key, x in v.items():
-            check = checkers.get(key)
-            if check is None:
-                if ig is None:
-                    return _FAIL
-                ig.append(pointer_of((p, key)))
-                continue
-            if x is None:  # null is "not known", like an absent field
-                if key in required:
-                    return _FAIL
-                continue
-            r = check(x, (p, key), ig)
-            if r is _FAIL:
-                return _FAIL
-            result[key] = r
-        return result
-
-    def obj(v: Any, p: Path, ig: list[str] | None) -> Any:
-        if not isinstance(v, dict):
-            return _FAIL
-        result = present(v, p, ig)
-        if result is _FAIL or any(key not in result for key in required):
-            return _FAIL
-        for key in defaults:
-            if key not in result:
-                result[key] = []
-        for compiled, _, _ in checks:
-            if compiled.fn(result) is False:
-                return _FAIL
-        return result
-
-    return obj
-
-
-_CHECKERS: dict[str, Callable[[Field], Checker]] = {
-    "boolean": _boolean_checker, "integer": _integer_checker, "decimal": _decimal_checker, "date": _date_checker,
-    "string": _string_checker, "enum": _string_checker, "list": _list_checker, "object": _object_checker,
-    "map": _object_checker,
-}
-
-
 def _typed_all(f: Field) -> bool:
     if f.kind == "any":
         return False
@@ -625,15 +536,33 @@ def _typed_all(f: Field) -> bool:
     return all(_typed_all(sub) for sub in (*f.fields.values(), *f.entries.values()))
 
 
-def _generate(root: Field) -> tuple[Callable[[Any], Any], str]:
-    """The success path of `_checker` (without ignored fields) as straight-line code: one
-    function per object or map, each declared member read by key and its value checked in
-    place (booleans and integers) or by its compiled checker. Members come out in declared
-    order, not the input's. Only generated names and numbers go into the source: keys,
-    bounds and checkers are bound in its namespace.
+def _in_input_order(v: dict[str, Any], r: dict[str, Any], defaults: tuple[str, ...]) -> dict[str, Any]:
+    """An object's normalised members in the input's order, then the defaults ([]) of lists
+    absent or null, in declared order: the order `validate_plain` gives them."""
+    out = {k: r[k] for k, x in v.items() if x is not None and k in r}
+    if len(out) != len(r):
+        for k in defaults:
+            if k not in out:
+                out[k] = []
+    return out
+
+
+def _generate(root: Field, *, ordered: bool) -> tuple[Callable[..., Any], str]:
+    """The fast path of the validator: the success path of `AssessmentValidator.validate_plain`
+    as straight-line code, one function per object or map, each declared member read by key and
+    its value checked in place (decimals and dates by their compiled check, after a look in its
+    memo). Only generated names and numbers go into the source: keys, bounds and checks are
+    bound in its namespace.
+
+    ``ordered`` (for `AssessmentValidator.validate`): each function takes ``(v, p, ig)`` and
+    gives an object's members in the input's order; a field that is not declared is _FAIL, or,
+    when ``ig`` is a list, left out with a mark (None) appended to ``ig`` (the caller then names
+    the fields left out, `_undeclared`). Otherwise (for `AssessmentValidator.validate_unordered`):
+    ``(v)``, members in declared order, and a field not declared is _FAIL.
     """
-    ns: dict[str, Any] = {"F": _FAIL, "M": MISSING, "MAXI": MAX_INTEGER}
+    ns: dict[str, Any] = {"F": _FAIL, "M": MISSING, "MAXI": MAX_INTEGER, "O": _in_input_order}
     functions: list[str] = []
+    args, call_args = ("(v, p, ig)", "({x}, p, ig)") if ordered else ("(v)", "({x})")
 
     def const(prefix: str, value: Any) -> str:
         name = f"{prefix}{len(ns)}"
@@ -645,7 +574,8 @@ def _generate(root: Field) -> tuple[Callable[[Any], Any], str]:
         functions.append("")  # this function's place, filled below (nested ones come after it)
         index = len(functions) - 1
         members = f.fields if f.kind == "object" else f.entries
-        lines = [f"def {name}(v):", "    if v.__class__ is not dict:", "        return F", "    r = {}", "    n = 0"]
+        lines = [f"def {name}{args}:", "    if v.__class__ is not dict:", "        return F", "    r = {}", "    n = 0"]
+        defaults = []
         for key, sub in members.items():
             k = const("K", key)
             lines += [f"    x = v.get({k}, M)", "    if x is not M:", "        n += 1", "        if x is not None:"]
@@ -655,10 +585,13 @@ def _generate(root: Field) -> tuple[Callable[[Any], Any], str]:
                 lines += ["        else:", "            return F", "    else:", "        return F"]
             elif sub.kind == "list" and sub.spec.default == []:
                 lines += [f"    if {k} not in r:", f"        r[{k}] = []"]
-        lines += ["    if n != len(v):", "        return F"]  # a key that is not declared
+                defaults.append(key)
+        lines += ["    if n != len(v):"]  # a key that is not declared: refused, or left out and marked in ig
+        lines += ["        if ig is None:", "            return F", "        ig.append(None)"] if ordered else \
+            ["        return F"]
         for compiled, _, _ in f.checks:
             lines += [f"    if {const('C', compiled.fn)}(r) is False:", "        return F"]
-        lines.append("    return r")
+        lines.append(f"    return O(v, r, {const('D', tuple(defaults))})" if ordered else "    return r")
         functions[index] = "\n".join(lines)
         return name
 
@@ -676,7 +609,7 @@ def _generate(root: Field) -> tuple[Callable[[Any], Any], str]:
                 out += [f"if {x} > {const('H', hi)}:", "    return F"]
             return out
         if kind in ("object", "map"):
-            return [f"{x} = {obj(sub)}({x})", f"if {x} is F:", "    return F"]
+            return [f"{x} = {obj(sub)}{call_args.format(x=x)}", f"if {x} is F:", "    return F"]
         if kind == "list" and sub.items is not None:
             item, done = f"{x}i", f"{x}o"
             lines = [f"if {x}.__class__ is not list or len({x}) > {int(sub.max_items)}:", "    return F",
@@ -935,6 +868,23 @@ def _compare(bound: str, beyond: Callable[[str], str | None]) -> str:
 
 def _num(value: Decimal | int) -> int | float:
     return value if isinstance(value, int) else (int(value) if value == value.to_integral_value() else float(value))
+
+
+def _undeclared(data: Any, f: Field, path: Any, out: list[str]) -> None:
+    """Append the JSON pointers of the fields ``f`` does not declare, depth first in the input's
+    order (as `AssessmentValidator.validate_plain` meets them), to ``out``."""
+    kind = f.kind
+    if (kind == "object" or kind == "map") and isinstance(data, dict):
+        members = f.fields if kind == "object" else f.entries
+        for key, value in data.items():
+            member = members.get(key)
+            if member is None:
+                out.append(pointer_of((path, key)))
+            elif value is not None:
+                _undeclared(value, member, (path, key), out)
+    elif kind == "list" and isinstance(data, list) and f.items is not None:
+        for i, value in enumerate(data):
+            _undeclared(value, f.items, (path, i), out)
 
 
 def project(data: Any, f: Field, pointer: str = "") -> tuple[Any, list[str]]:
