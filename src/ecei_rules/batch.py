@@ -7,6 +7,7 @@ that names its JSON path, in input order.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator
@@ -138,7 +139,7 @@ class RawLine:
     text: str
 
     def parse(self) -> Any:
-        """The assessment (raises AssessmentError like :func:`parse_json`)."""
+        """The assessment (raises AssessmentError like `parse_json`)."""
         return parse_json(self.text)
 
 
@@ -154,76 +155,90 @@ class Item:
 def read_assessments(path: Path | str, stream: TextIO | None = None, *, raw: bool = False) -> Iterator[Item]:
     """Read a ``.json``, ``.yaml``/``.yml`` or ``.jsonl`` file (streamed, line by line).
 
-    With ``raw``, the lines of a ``.jsonl`` file come as :class:`RawLine` data, parsed later by
-    :func:`decide_many` (or by the worker process that decides them).
+    With ``raw``, the lines of a ``.jsonl`` file come as `RawLine` data, parsed later by
+    `decide_many` (or by the worker process that decides them).
     """
     p = Path(path)
-    if p.suffix == ".jsonl":
-        # a file is read as bytes and decoded line by line, so that one bad byte costs one line;
-        # a regular file or a named pipe (streamed, 8 MiB per line at most), never a device
-        if stream is None:
-            try:
-                handle: Any = open_stream(p, "batch")
-            except FileReadError as exc:
-                yield Item(1, error=AssessmentError([Diagnostic("A006", exc.message, str(p))]))
-                return
-        else:
-            handle = stream
-        try:
-            number = 0
-            while True:
-                try:
-                    line = handle.readline(MAX_LINE_BYTES + 1)
-                except UnicodeDecodeError:  # only a text stream: it cannot resynchronise
-                    number += 1
-                    yield Item(number, error=AssessmentError([Diagnostic("A006", "the line is not UTF-8 text")]))
-                    break
-                if not line:
-                    break
-                number += 1
-                newline = b"\n" if isinstance(line, bytes) else "\n"
-                if len(line) > MAX_LINE_BYTES:
-                    rest = line
-                    while rest and not rest.endswith(newline):
-                        rest = handle.readline(MAX_LINE_BYTES)
-                    yield Item(number, error=AssessmentError([Diagnostic("A006", "the line is longer than 8 MiB")]))
-                    continue
-                if isinstance(line, bytes):
-                    try:
-                        line = line.decode("utf-8")
-                    except UnicodeDecodeError as exc:
-                        yield Item(number, error=AssessmentError([Diagnostic(
-                            "A006", f"the line is not UTF-8 text (byte 0x{line[exc.start]:02x})",
-                            line=1, column=len(line[:exc.start].decode("utf-8", "replace")) + 1)]))
-                        continue
-                if not line.strip():
-                    continue
-                if raw:
-                    yield Item(number, data=RawLine(line))
-                    continue
-                try:
-                    yield Item(number, data=parse_json(line))
-                except AssessmentError as exc:
-                    yield Item(number, error=exc)
-        finally:
-            if stream is None:
-                handle.close()
+    if p.suffix != ".jsonl":
+        yield _read_document(p, stream)
         return
-    try:  # one document: a regular file, opened once, at most MAX_DOCUMENT_BYTES read
+    # a file is read as bytes and decoded line by line, so that one bad byte costs one line;
+    # a regular file or a named pipe (streamed, 8 MiB per line at most), never a device
+    if stream is None:
+        try:
+            handle: Any = open_stream(p, "batch")
+        except FileReadError as exc:
+            yield Item(1, error=AssessmentError([Diagnostic("A006", exc.message, str(p))]))
+            return
+    else:
+        handle = stream
+    try:
+        yield from _read_lines(handle, raw)
+    finally:
+        if stream is None:
+            handle.close()
+
+
+def _read_lines(handle: Any, raw: bool) -> Iterator[Item]:
+    """The items of a JSON Lines stream (bytes or text), a bad line costing that line only."""
+    number = 0
+    while True:
+        try:
+            line = handle.readline(MAX_LINE_BYTES + 1)
+        except UnicodeDecodeError:  # only a text stream: it cannot resynchronise
+            number += 1
+            yield Item(number, error=AssessmentError([Diagnostic("A006", "the line is not UTF-8 text")]))
+            break
+        if not line:
+            break
+        number += 1
+        newline = b"\n" if isinstance(line, bytes) else "\n"
+        if len(line) > MAX_LINE_BYTES:
+            rest = line
+            while rest and not rest.endswith(newline):
+                rest = handle.readline(MAX_LINE_BYTES)
+            yield Item(number, error=AssessmentError([Diagnostic("A006", "the line is longer than 8 MiB")]))
+            continue
+        item = _line_item(number, line, raw)
+        if item is not None:
+            yield item
+
+
+def _line_item(number: int, line: str | bytes, raw: bool) -> Item | None:
+    """One line's item: its data (parsed, or a `RawLine` with ``raw``) or its error; None for a blank line."""
+    if isinstance(line, bytes):
+        read = line
+        try:
+            line = read.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return Item(number, error=AssessmentError([Diagnostic(
+                "A006", f"the line is not UTF-8 text (byte 0x{read[exc.start]:02x})",
+                line=1, column=len(read[:exc.start].decode("utf-8", "replace")) + 1)]))
+    if not line.strip():
+        return None
+    if raw:
+        return Item(number, data=RawLine(line))
+    try:
+        return Item(number, data=parse_json(line))
+    except AssessmentError as exc:
+        return Item(number, error=exc)
+
+
+def _read_document(p: Path, stream: TextIO | None) -> Item:
+    """One document: a regular file, opened once, at most MAX_DOCUMENT_BYTES read."""
+    try:
         text = stream.read(MAX_DOCUMENT_BYTES + 1) if stream is not None else \
             read_limited(p, MAX_DOCUMENT_BYTES, "assessment file").decode("utf-8")
         if len(text) > MAX_DOCUMENT_BYTES:
             raise FileReadError(f"the assessment is larger than {MAX_DOCUMENT_BYTES // (1024 * 1024)} MiB")
     except FileReadError as exc:
-        yield Item(1, error=AssessmentError([Diagnostic("A006", exc.message, str(p))]))
-        return
+        return Item(1, error=AssessmentError([Diagnostic("A006", exc.message, str(p))]))
     except UnicodeDecodeError:
-        yield Item(1, error=AssessmentError([Diagnostic("A006", "the file is not UTF-8 text", str(p))]))
-        return
+        return Item(1, error=AssessmentError([Diagnostic("A006", "the file is not UTF-8 text", str(p))]))
     try:
-        yield Item(1, data=parse_assessment_text(text, yaml=p.suffix in (".yaml", ".yml"), file=str(p)))
+        return Item(1, data=parse_assessment_text(text, yaml=p.suffix in (".yaml", ".yml"), file=str(p)))
     except AssessmentError as exc:
-        yield Item(1, error=exc)
+        return Item(1, error=exc)
 
 
 def assessed_on(data: Any) -> dt.date:
@@ -233,11 +248,21 @@ def assessed_on(data: Any) -> dt.date:
         return value
     if value is None:
         raise AssessmentError([Diagnostic("A001", "the required field 'assessed_on' is missing (it decides "
-                                          "which version is in force)", pointer="/assessed_on")])
+                                          "which version is in force)", pointer="/assessed_on",
+                                          suggestion=_misspelt(data, "assessed_on"))])
     try:
         return dt.date.fromisoformat(str(value)) if len(str(value)) == 10 else _bad_date(value)
     except ValueError:
         return _bad_date(value)
+
+
+def _misspelt(data: Any, key: str) -> str | None:
+    """``did you mean 'assessed_on'?`` when the data holds a key close to the missing ``key``
+    (``assesed_on``), naming the key found; None otherwise."""
+    if not isinstance(data, dict):
+        return None
+    found = difflib.get_close_matches(key, [k for k in data if isinstance(k, str)], n=1, cutoff=0.6)
+    return f"'{found[0]}' is given: did you mean '{key}'?" if found else None
 
 
 def _bad_date(value: Any) -> dt.date:
@@ -374,7 +399,7 @@ def _decide_chunk(items: list[Item]) -> list[tuple[str, bool]]:
 def decide_texts(items: Iterable[Item], resolve: Resolver) -> Iterator[tuple[str, bool]]:
     """Each item's JSON line and whether it is an error, in order: what
     ``decide_many`` gives as lines, with each decision written directly as canonical JSON
-    (:func:`ecei_rules.engine.evaluate.decision_text`), without building its models."""
+    (`ecei_rules.engine.evaluate.decision_text`), without building its models."""
     for item in items:
         if item.error is not None:
             yield Outcome(item.index, error=item.error).to_line(), True
@@ -389,14 +414,14 @@ def decide_texts(items: Iterable[Item], resolve: Resolver) -> Iterator[tuple[str
 
 def decide_lines(items: Iterable[Item], spec: ResolverSpec, *, jobs: int | None = None,
                  chunk_size: int = 200, resolve: Resolver | None = None) -> Iterator[tuple[str, bool]]:
-    """Each item's JSON line (see :meth:`Outcome.to_line`) and whether it is an error, in input
+    """Each item's JSON line (see `Outcome.to_line`) and whether it is an error, in input
     order, decided by ``jobs`` worker processes (None: one per core; 1: in this process).
     ``resolve``, when given, is ``spec``'s resolver already built, for deciding in this process.
 
     The input is streamed: at most a few chunks per worker are in flight, each of at most
-    ``chunk_size`` lines and about :data:`CHUNK_CHARS` characters, so memory does not grow with
+    ``chunk_size`` lines and about `CHUNK_CHARS` characters, so memory does not grow with
     the batch, nor with the length of its lines. The workers are capped by the usable cores and
-    the available memory (:func:`ecei_rules.core.workers.worker_count`). A bad item gives its
+    the available memory (`ecei_rules.core.workers.worker_count`). A bad item gives its
     error line and the batch goes on.
     """
     # never more workers than usable cores, nor than the available memory holds

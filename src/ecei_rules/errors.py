@@ -1,13 +1,32 @@
 """Errors and diagnostics.
 
-The exception tree::
+The exception tree: every error the library raises on purpose is an ``EceiRulesError``, and
+every error caused by what a caller passed in (an assessment, a date, a version) is an
+``InputError``, so ``except InputError`` catches every bad input and nothing else::
 
-    EceiRulesError                 every error this library raises on purpose
-    ├── RulesetError (ValueError)  a ruleset has problems; holds all diagnostics
-    ├── AssessmentError (ValueError) an assessment does not match the declared inputs
-    └── ResolutionError (LookupError) no ruleset version answers a request
+    EceiRulesError                        every error this library raises on purpose
+    ├── InputError                        the caller's input is refused (catch this for bad input)
+    │   ├── AssessmentError (ValueError)  an assessment does not match the declared inputs,
+    │   │                                 or cannot be parsed
+    │   └── ResolutionError (LookupError) no ruleset version answers the request: a date before
+    │                                     the first version, an unknown methodology or version
+    ├── RulesetError (ValueError)         a ruleset has problems; holds all diagnostics
+    ├── LogError                          audit.log: the decision log cannot be opened or written
+    ├── ReceiptError (ValueError)         audit.proofs: a receipt cannot be read or checked
+    ├── KeyFileError                      audit.checkpoint: a signing key file cannot be used
+    ├── CheckpointError (ValueError)      audit.checkpoint: a checkpoint cannot be read or checked
+    ├── MessagesError (ValueError)        explanation.messages: no message file for a language,
+    │                                     or one that cannot be read
+    ├── DurableUnavailableError (ImportError)  backends: durable-rules is not installed
+    └── DurableError (RuntimeError)       backends: the durable-rules backend failed
+        └── DurableLimitError             a ruleset beyond what durable-rules builds in bounded time
 
-A :class:`Diagnostic` names the problem (a stable code, see ``CODES``), the place (file,
+Outside the tree, by design: ``core.files.FileReadError`` (``core`` imports nothing of ours;
+every caller turns it into one of the errors above), the backends' internal
+``InterpreterError`` (a construct outside the language: a bug, never data) and the pytest
+plugin's ``EmbeddedFailureError`` (a failing embedded test, reported by pytest).
+
+A `Diagnostic` names the problem (a stable code, see ``CODES``), the place (file,
 line, column and JSON pointer) and, where one exists, a suggestion.
 """
 
@@ -135,7 +154,13 @@ class RulesetError(EceiRulesError, ValueError):
         return (type(self), (self.diagnostics,))
 
 
-class AssessmentError(EceiRulesError, ValueError):
+class InputError(EceiRulesError):
+    """Base class of every error caused by the caller's input: an assessment the version refuses
+    (`AssessmentError`) or a request no version answers (`ResolutionError`, e.g. an assessment
+    dated before the first version took effect). Catch this to catch every bad input."""
+
+
+class AssessmentError(InputError, ValueError):
     """An assessment does not match the inputs a ruleset version declares."""
 
     def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
@@ -146,7 +171,7 @@ class AssessmentError(EceiRulesError, ValueError):
         return (type(self), (self.diagnostics,))  # pickled with its diagnostics (to and from worker processes)
 
 
-class ResolutionError(EceiRulesError, LookupError):
+class ResolutionError(InputError, LookupError):
     """No ruleset version answers the request (a date before the first version, ...)."""
 
 

@@ -6,7 +6,7 @@ A rulesets directory holds one folder per methodology and one file per version::
 
     rulesets/ecei-labels/1.0.0.yaml ... 3.0.1.yaml
 
-The shipped rulesets travel inside the installed package (see :func:`shipped_rulesets`).
+The shipped rulesets travel inside the installed package (see `shipped_rulesets`).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import datetime as dt
 import json
 import os
 import re
+import threading
 import typing
 from dataclasses import dataclass, field
 from importlib import resources
@@ -102,11 +103,21 @@ def _is_semver(text: str) -> bool:
     return semver.Version.is_valid(text)
 
 
-@dataclass
+@dataclass(eq=False)
 class Registry:
-    """Versions of methodologies under one directory; loads each version once, on demand."""
+    """Versions of methodologies under one directory; loads each version once, on demand.
+
+    A registry may be shared by threads: loading is serialised by the registry's own lock, and
+    a version, once loaded, is an immutable plan that any number of threads may decide with.
+    `Registry.shipped` hands out one registry of the shipped rulesets, shared by every caller,
+    so each shipped version is read and compiled once per process.
+    """
 
     root: Path
+    #: the one registry of the shipped rulesets (see `shipped`), owned by the class
+    _shipped: typing.ClassVar[Registry | None] = None
+    _shipped_lock: typing.ClassVar[threading.Lock] = threading.Lock()
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _cache: dict[tuple[str, str], Ruleset] = field(default_factory=dict, repr=False)
     # versions by methodology, with the folder's entries they were listed from
     _listed: dict[str, tuple[tuple[str, ...], list[str]]] = field(default_factory=dict, repr=False)
@@ -119,8 +130,16 @@ class Registry:
 
     @classmethod
     def shipped(cls) -> Registry:
-        """The registry of the rulesets shipped with the package."""
-        return cls(shipped_rulesets())
+        """The registry of the rulesets shipped with the package: one registry, shared by every
+        caller (``Registry.shipped() is Registry.shipped()``), so a version is loaded once and
+        every later decision costs what `evaluate` costs."""
+        shared = Registry._shipped
+        if shared is None or type(shared) is not cls:
+            with Registry._shipped_lock:
+                shared = Registry._shipped
+                if shared is None or type(shared) is not cls:
+                    shared = Registry._shipped = cls(shipped_rulesets())
+        return shared
 
     def methodologies(self) -> list[str]:
         """The methodology ids (folder names) in this registry."""
@@ -196,30 +215,35 @@ class Registry:
         published version edited in place is refused (RulesetError, L009, naming both hashes), so
         no decision is ever made under rules that are not the published ones.
         """
-        ruleset = self.load(methodology, version)
-        locked = self.read_lock(methodology).get(version)
-        if locked is None:
-            return ruleset
-        if locked != ruleset.sha256:
-            raise RulesetError([self._l009(methodology, version, locked, ruleset.sha256)])
-        key = (methodology, version)
-        published = self._published.get(key)
-        if published is None or published.sha256 != ruleset.sha256:
-            published = self._published[key] = dataclasses.replace(ruleset, published=True)
-        return published
+        with self._lock:
+            ruleset = self.load(methodology, version)
+            locked = self.read_lock(methodology).get(version)
+            if locked is None:
+                return ruleset
+            if locked != ruleset.sha256:
+                raise RulesetError([self._l009(methodology, version, locked, ruleset.sha256)])
+            key = (methodology, version)
+            published = self._published.get(key)
+            if published is None or published.sha256 != ruleset.sha256:
+                published = self._published[key] = dataclasses.replace(ruleset, published=True)
+            return published
 
     def load(self, methodology: str, version: str) -> Ruleset:
         """Load one version as its file stands, without checking it against the lock (for lint and
         diff, which report an edited version; deciding goes through `get`)."""
         key = (methodology, version)
-        if key not in self._cache:
-            versions = self.versions(methodology)
-            if version not in versions:
-                raise ResolutionError(
-                    f"{methodology} has no version {version}; versions: {', '.join(versions)}"
-                )
-            self._cache[key] = load_ruleset(self.path(methodology, version))
-        return self._cache[key]
+        found = self._cache.get(key)
+        if found is not None:
+            return found
+        with self._lock:
+            if key not in self._cache:
+                versions = self.versions(methodology)
+                if version not in versions:
+                    raise ResolutionError(
+                        f"{methodology} has no version {version}; versions: {', '.join(versions)}"
+                    )
+                self._cache[key] = load_ruleset(self.path(methodology, version))
+            return self._cache[key]
 
     def _l009(self, methodology: str, version: str, locked: str, now: str) -> Diagnostic:
         return Diagnostic(

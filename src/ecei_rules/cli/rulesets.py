@@ -28,7 +28,7 @@ from ecei_rules.core.terminal import markup, path_text, show_path, text
 from ecei_rules.errors import Diagnostic, RulesetError
 from ecei_rules.registry import Registry
 from ecei_rules.render.console import print_diagnostics
-from ecei_rules.ruleset.inputs import json_schema
+from ecei_rules.ruleset.inputs import assessment_schema
 from ecei_rules.ruleset.load import Ruleset, check_ruleset, load_ruleset
 from ecei_rules.ruleset.model import ruleset_json_schema
 from ecei_rules.testing.embedded import run_embedded
@@ -127,8 +127,7 @@ def schema(
     with exit_on_load_errors():
         chosen, spec = split_version(version, methodology)
         ruleset = found.lookup(f"{chosen}@{spec or found.versions(chosen)[-1]}", allow_unpublished=True)
-    title = f"{ruleset.methodology} {ruleset.version} assessment"
-    print(json.dumps(json_schema(ruleset.plan.inputs, title=title), indent=2))
+    print(json.dumps(assessment_schema(ruleset), indent=2))
 
 
 def _two(old: str, new: str, rulesets: Path | None) -> tuple[Ruleset, Ruleset]:

@@ -660,7 +660,7 @@ def explain(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessment, *, res
         language: the language of the sentences (a file under ``ecei_rules/messages``).
         near_margin: a value within this share of its threshold is a near miss.
         max_change_sets: change sets listed per tier (counts and options stay exact).
-        fixed: JSON pointers of inputs that cannot change (default: :func:`fixed_inputs`).
+        fixed: JSON pointers of inputs that cannot change (default: `fixed_inputs`).
         cache: what earlier calls computed of the version and the language (`ExplanationCache`);
             default: a fresh one.
 

@@ -14,12 +14,13 @@ from fractions import Fraction
 from importlib import resources
 from typing import Any
 
+from ecei_rules.errors import EceiRulesError
 from ecei_rules.ruleset.safe_yaml import parse_yaml
 
 DEFAULT_LANGUAGE = "en"
 
 
-class MessagesError(ValueError):
+class MessagesError(EceiRulesError, ValueError):
     """A language that has no message file, or a message file that cannot be read."""
 
 

@@ -30,7 +30,7 @@ from ecei_rules.compare.bump import declared_bump
 from ecei_rules.compare.diff import SECTIONS, Change, Diff, semantic_diff
 from ecei_rules.engine.decision import Decision
 from ecei_rules.explanation.citations import citation_links
-from ecei_rules.ruleset.inputs import Field, json_schema
+from ecei_rules.ruleset.inputs import Field, assessment_schema
 from ecei_rules.ruleset.load import Ruleset
 from ecei_rules.ruleset.model import RulesetDocument, ruleset_json_schema
 
@@ -858,7 +858,7 @@ def schema_files(methodologies: Mapping[str, Sequence[Ruleset]]) -> dict[str, st
     files = {schema_path(): json.dumps(ruleset_json_schema(), indent=2) + "\n"}
     for m, rulesets in methodologies.items():
         for r in rulesets:
-            schema = json_schema(r.plan.inputs, title=f"{m} {r.version} assessment")
+            schema = assessment_schema(r)
             files[schema_path(m, r.version)] = json.dumps(schema, indent=2) + "\n"
     return files
 

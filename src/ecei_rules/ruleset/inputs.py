@@ -1,7 +1,7 @@
 """Declared inputs: resolved field types, their static types, and assessment validation.
 
 A ruleset's ``inputs`` (with its named ``types`` and ``catalogues``) is resolved once into a
-tree of :class:`Field`. That tree types the condition language, validates assessments
+tree of `Field`. That tree types the condition language, validates assessments
 (every error names its JSON path; nothing is defaulted silently) and yields the
 assessment JSON Schema.
 """
@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from ecei_rules.core.canonical import MAX_SIGNIFICANT_DIGITS, significant_digits
 from ecei_rules.core.patterns import Pattern, compile_pattern
@@ -98,29 +98,56 @@ class InputResolver:
         self.problems.append((code, message, pointer, suggestion))
 
     def resolve(self, spec: InputSpec, pointer: str, seen: tuple[str, ...] = ()) -> Field:
-        """Resolve one declaration (following named types) into a :class:`Field`."""
+        """Resolve one declaration (following named types) into a `Field`."""
+        followed = self._follow(spec, pointer, seen)
+        if followed is None:
+            return Field("any", spec)
+        base, type_name, seen = followed
+        kind = base.type
+        out = Field(kind, base, type_name)
+        self._settings(out, pointer)
+        if kind == "object":
+            if base.fields is None:
+                self.problem("E102", "an object needs 'fields'", pointer)
+            for name, sub in (base.fields or {}).items():
+                out.fields[name] = self.resolve(sub, pointer_join(pointer, "fields", name), seen)
+        elif kind == "list":
+            self._list(out, pointer, seen)
+        elif kind == "map":
+            self._map(out, pointer, seen)
+        elif base.default is not None:
+            self.problem("E103", "only lists may declare a default ([])", pointer_join(pointer, "default"))
+        self._misplaced(base, pointer)
+        return out
+
+    def _follow(self, spec: InputSpec, pointer: str,
+                seen: tuple[str, ...]) -> tuple[InputSpec, str | None, tuple[str, ...]] | None:
+        """The declaration with its named types followed (the use overriding what it sets), the first
+        type name, and the names followed; None (with a problem) for an unknown or looping type."""
         type_name: str | None = None
         base = spec
         while base.type not in BASE_TYPES:
             name = base.type
             if name in seen:
                 self.problem("E107", f"the type '{name}' refers to itself", pointer_join(pointer, "type"))
-                return Field("any", spec)
+                return None
             if name not in self.types:
                 self.problem("E107", f"unknown type '{name}'", pointer_join(pointer, "type"),
                              did_you_mean(name, [*BASE_TYPES, *self.types]))
-                return Field("any", spec)
+                return None
             seen = (*seen, name)
             type_name = type_name or name
-            named = self.types[name]
             # the use overrides the named type's settings that it sets explicitly
             overrides = {k: getattr(base, k) for k in base.model_fields_set if k != "type"}
-            base = named.model_copy(update=overrides)
-        kind = base.type
-        out = Field(kind, base, type_name)
+            base = self.types[name].model_copy(update=overrides)
+        return base, type_name, seen
+
+    def _settings(self, out: Field, pointer: str) -> None:
+        """Range, enum values, pattern and catalogue of a resolved declaration."""
+        base = out.spec
         if base.minimum is not None and base.maximum is not None and base.minimum > base.maximum:
             self.problem("E103", "minimum is greater than maximum", pointer_join(pointer, "minimum"))
-        if kind == "enum" and not base.values:
+        if out.kind == "enum" and not base.values:
             self.problem("E102", "an enum needs 'values'", pointer)
         if base.pattern is not None:
             out.pattern = compile_pattern(base.pattern)  # checked by the model: RE2 compiles it
@@ -130,40 +157,37 @@ class InputResolver:
                              did_you_mean(base.catalogue, self.catalogues))
             else:
                 out.catalogue_ids = tuple(self.catalogues[base.catalogue].items)
-        if kind == "object":
-            if base.fields is None:
-                self.problem("E102", "an object needs 'fields'", pointer)
-            for name, sub in (base.fields or {}).items():
-                out.fields[name] = self.resolve(sub, pointer_join(pointer, "fields", name), seen)
-        elif kind == "list":
-            if base.items is None:
-                self.problem("E102", "a list needs 'items'", pointer)
-            else:
-                out.items = self.resolve(base.items, pointer_join(pointer, "items"), seen)
-            if base.default is not None and base.default != []:
-                self.problem("E103", "a list's default can only be []", pointer_join(pointer, "default"))
-        elif kind == "map":
-            if base.catalogue is None:
-                self.problem("E102", "a map needs 'catalogue' (its keys are the catalogue's item ids)", pointer)
-            elif base.catalogue in self.catalogues:
-                cat = self.catalogues[base.catalogue]
-                for item_id, item in cat.items.items():
-                    if base.items is not None:
-                        item_spec = base.items
-                    else:
-                        item_spec = InputSpec(type=item.type, description=item.title)
-                    out.entries[item_id] = self.resolve(
-                        item_spec, f"/catalogues/{base.catalogue}/items/{pointer_join('', item_id)[1:]}", seen
-                    )
-        elif base.default is not None:
-            self.problem("E103", "only lists may declare a default ([])", pointer_join(pointer, "default"))
+
+    def _list(self, out: Field, pointer: str, seen: tuple[str, ...]) -> None:
+        base = out.spec
+        if base.items is None:
+            self.problem("E102", "a list needs 'items'", pointer)
+        else:
+            out.items = self.resolve(base.items, pointer_join(pointer, "items"), seen)
+        if base.default is not None and base.default != []:
+            self.problem("E103", "a list's default can only be []", pointer_join(pointer, "default"))
+
+    def _map(self, out: Field, pointer: str, seen: tuple[str, ...]) -> None:
+        base = out.spec
+        if base.catalogue is None:
+            self.problem("E102", "a map needs 'catalogue' (its keys are the catalogue's item ids)", pointer)
+        elif base.catalogue in self.catalogues:
+            cat = self.catalogues[base.catalogue]
+            for item_id, item in cat.items.items():
+                item_spec = base.items if base.items is not None else InputSpec(type=item.type, description=item.title)
+                out.entries[item_id] = self.resolve(
+                    item_spec, f"/catalogues/{base.catalogue}/items/{pointer_join('', item_id)[1:]}", seen
+                )
+
+    def _misplaced(self, base: InputSpec, pointer: str) -> None:
+        """Settings that do not apply to the declaration's kind."""
+        kind = base.type
         if kind not in ("integer", "decimal") and (base.minimum is not None or base.maximum is not None):
             self.problem("E103", f"minimum and maximum apply to numbers, not to {kind}", pointer)
         if kind != "list" and base.max_items is not None:
             self.problem("E103", f"max_items applies to lists, not to {kind}", pointer_join(pointer, "max_items"))
         if kind not in ("string", "enum") and base.max_length is not None:
             self.problem("E103", f"max_length applies to strings, not to {kind}", pointer_join(pointer, "max_length"))
-        return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -178,9 +202,11 @@ class AssessmentValidator:
 
     def __init__(self, root: Field) -> None:
         self.root = root
-        self._check: Checker | None = None
+        self._check: Callable[[Any, Any, list[None] | None], Any] | None = None
         self._unordered: Callable[[Any], Any] | None = None
-        self.unordered_source = ""  # the generated validation's source, for reading and for the tests
+        # the generated validations' sources, for reading and for the tests
+        self.ordered_source = ""
+        self.unordered_source = ""
 
     def validate(self, data: Any, *, ignore_unknown: list[str] | None = None) -> tuple[dict[str, Any],
                                                                                         list[Diagnostic]]:
@@ -190,17 +216,19 @@ class AssessmentValidator:
         their JSON pointers appended to it, instead of being reported (A002): the same as
         validating the data projected onto the declared inputs.
 
-        A valid assessment is checked by closures compiled from the declared inputs on first
-        use; anything they do not accept is validated again by :meth:`validate_plain`, which
-        names every problem. Both give the same result (the property suite checks it).
+        One validator, two paths: a valid assessment is checked by straight-line code generated
+        from the declared inputs on first use (the fast path, see `_generate`); anything it does
+        not accept is validated again value by value (`validate_plain`), which names every
+        problem. Both give the same result (the property suite checks it).
         """
         if self._check is None:
-            self._check = _checker(self.root)
-        ignored: list[str] | None = [] if ignore_unknown is not None else None
-        value = self._check(data, "", ignored)
-        if value is not _FAIL and isinstance(value, dict):
-            if ignore_unknown is not None and ignored:
-                ignore_unknown.extend(ignored)
+            self._check, self.ordered_source = _generate(self.root, ordered=True)
+        skipped: list[None] | None = [] if ignore_unknown is not None else None
+        value = self._check(data, "", skipped)
+        if value is not _FAIL:
+            if skipped:  # fields were left out: name them, in the order validate_plain does
+                assert ignore_unknown is not None
+                _undeclared(data, self.root, "", ignore_unknown)
             return value, []
         return self.validate_plain(data, ignore_unknown=ignore_unknown)
 
@@ -211,19 +239,19 @@ class AssessmentValidator:
 
     def validate_unordered(self, data: Any) -> dict[str, Any] | None:
         """The normalised assessment when it is valid and has no field the version does not
-        declare, else None (then :meth:`validate` names the problems). For a caller that reads
+        declare, else None (then `validate` names the problems). For a caller that reads
         the data by key only, such as the decision writer: the values are those of
-        :meth:`validate`, but an object's members come in declared order, not the input's.
+        `validate`, but an object's members come in declared order, not the input's.
         Straight-line code generated from the declared inputs does the checking.
         """
         if self._unordered is None:
-            self._unordered, self.unordered_source = _generate(self.root)
+            self._unordered, self.unordered_source = _generate(self.root, ordered=False)
         value = self._unordered(data)
         return None if value is _FAIL else value
 
     def validate_plain(self, data: Any, *, ignore_unknown: list[str] | None = None) -> tuple[dict[str, Any],
                                                                                               list[Diagnostic]]:
-        """:meth:`validate`, value by value, collecting every problem with its JSON pointer."""
+        """`validate`, value by value, collecting every problem with its JSON pointer."""
         diags: list[Diagnostic] = []
         value = self._value(self.root, data, "", diags, ignore_unknown)
         if not isinstance(value, dict):
@@ -236,121 +264,143 @@ class AssessmentValidator:
         return _ABSENT
 
     def _value(self, f: Field, v: Any, p: Path, diags: list[Diagnostic], ignored: list[str] | None = None) -> Any:
-        kind = f.kind
-        if kind == "boolean":
-            if type(v) is not bool:
-                return self._err(diags, "A003", p, f"expected true or false, got {_show(v)}")
-            return v
-        if kind == "integer":
-            if type(v) is not int:
-                if isinstance(v, Decimal) and v == v.to_integral_value() and v.is_finite():
-                    return self._err(diags, "A003", p, f"expected a whole number, got {_show(v)}",
-                                     f"write {int(v)} without a decimal point")
-                return self._err(diags, "A003", p, f"expected a whole number, got {_show(v)}")
-            if abs(v) > MAX_INTEGER:
-                return self._err(diags, "A004", p, "the integer is too large (at most 2^53 - 1)")
-            return self._range(f, v, p, diags)
-        if kind == "decimal":
-            if type(v) is int:
-                if abs(v) > MAX_INTEGER:
-                    return self._err(diags, "A004", p, "the number is too large (at most 2^53 - 1)")
-                return self._range(f, v, p, diags)
-            if type(v) is float:
-                # a Python float stands for its shortest decimal text, as JSON would write it
-                if v != v or v in (float("inf"), float("-inf")):
-                    return self._err(diags, "A003", p, "expected a finite number")
-                v = Decimal(repr(v))
-            if not isinstance(v, Decimal):
-                return self._err(diags, "A003", p, f"expected a number, got {_show(v)}")
-            if not v.is_finite():
-                return self._err(diags, "A003", p, "expected a finite number")
-            if abs(v.adjusted()) > 15 or significant_digits(v) > MAX_SIGNIFICANT_DIGITS:  # magnitude first: no overflow
-                return self._err(diags, "A004", p, f"the number {_show(v)} has more precision or magnitude "
-                                 f"than allowed (at most {MAX_SIGNIFICANT_DIGITS} significant digits)")
-            return self._range(f, v, p, diags)
-        if kind == "date":
-            if isinstance(v, dt.datetime):
-                return self._err(diags, "A003", p, "expected a date (YYYY-MM-DD), got a date and time")
-            if isinstance(v, dt.date):
-                return self._in_calendar(f, v, p, diags)
-            if not isinstance(v, str) or not _DATE.match(v):
-                return self._err(diags, "A003", p, f"expected a date (YYYY-MM-DD), got {_show(v)}")
-            try:
-                day = dt.date.fromisoformat(v)
-            except ValueError:
-                return self._err(diags, "A004", p, f"{_show(v)} is not a calendar date")
-            return self._in_calendar(f, day, p, diags)
-        if kind in ("string", "enum"):
-            if not isinstance(v, str):
-                return self._err(diags, "A003", p, f"expected a string, got {_show(v)}")
-            if len(v) > f.max_length:
-                return self._err(diags, "A004", p, f"the string is longer than {f.max_length} characters")
-            if kind == "enum" and v not in (f.spec.values or ()):
-                return self._err(diags, "A004", p, f"{_show(v)} is not one of: {', '.join(f.spec.values or ())}",
-                                 did_you_mean(v, f.spec.values or ()))
-            if f.pattern is not None and not f.pattern.fullmatch(v):
-                return self._err(diags, "A004", p, f"{_show(v)} does not match the pattern {f.spec.pattern}")
-            if f.spec.catalogue and v not in f.catalogue_ids:
-                return self._err(diags, "A004", p, f"{_show(v)} is not an id of the catalogue "
-                                 f"'{f.spec.catalogue}'", did_you_mean(v, f.catalogue_ids))
-            return v
-        if kind == "list":
-            if not isinstance(v, list):
-                return self._err(diags, "A003", p, f"expected a list, got {_show(v)}")
-            if len(v) > f.max_items:
-                return self._err(diags, "A004", p, f"the list has more than {f.max_items} items")
-            out = []
-            ok = True
-            assert f.items is not None
-            for i, item in enumerate(v):
-                r = self._value(f.items, item, (p, i), diags, ignored) if item is not None else self._err(
-                    diags, "A003", (p, i), "a list item cannot be null")
-                ok = ok and r is not _ABSENT
-                out.append(r)
-            return out if ok else _ABSENT
-        if kind in ("object", "map"):
-            if not isinstance(v, dict):
-                return self._err(diags, "A003", p, f"expected an object, got {_show(v)}")
-            members = f.fields if kind == "object" else f.entries
-            result: dict[str, Any] = {}
-            ok = True
-            for key, item in v.items():
-                child = (p, key)
-                if key not in members:
-                    if ignored is not None:
-                        ignored.append(pointer_of(child))
-                        continue
-                    what = "unknown field" if kind == "object" else f"not an id of the catalogue '{f.spec.catalogue}'"
-                    self._err(diags, "A002", child, f"{_show(key)}: {what}", did_you_mean(key, members))
-                    ok = False
-                    continue
-                if item is None:
-                    # null is "not known", like an absent field (a declared default still applies)
-                    if members[key].required:
-                        self._err(diags, "A001", child, "a required field cannot be null")
-                        ok = False
-                    continue
-                r = self._value(members[key], item, child, diags, ignored)
-                if r is _ABSENT:
-                    ok = False
-                else:
-                    result[key] = r
-            for key, sub in members.items():
-                if key in result or (key in v and (v[key] is not None or sub.required)):
-                    continue  # present, or a required null already reported
-                if sub.required:
-                    self._err(diags, "A001", (p, key), f"the required field '{key}' is missing")
-                    ok = False
-                elif sub.kind == "list" and sub.spec.default == []:
-                    result[key] = []
-            if not ok:
-                return _ABSENT
-            for compiled, message, target in f.checks:
-                if compiled.fn(result) is False:
-                    self._err(diags, "A005", (p, target) if target else p, message)
-                    ok = False
-            return result if ok else _ABSENT
+        """One value against its declaration: the normalised value, or _ABSENT with its problems
+        appended to ``diags`` (each with its JSON pointer)."""
+        check = _PLAIN.get(f.kind)
+        return v if check is None else check(self, f, v, p, diags, ignored)
+
+    def _boolean(self, f: Field, v: Any, p: Path, diags: list[Diagnostic], ignored: list[str] | None) -> Any:
+        if type(v) is not bool:
+            return self._err(diags, "A003", p, f"expected true or false, got {_show(v)}")
         return v
+
+    def _integer(self, f: Field, v: Any, p: Path, diags: list[Diagnostic], ignored: list[str] | None) -> Any:
+        if type(v) is not int:
+            if isinstance(v, Decimal) and v == v.to_integral_value() and v.is_finite():
+                return self._err(diags, "A003", p, f"expected a whole number, got {_show(v)}",
+                                 f"write {int(v)} without a decimal point")
+            return self._err(diags, "A003", p, f"expected a whole number, got {_show(v)}")
+        if abs(v) > MAX_INTEGER:
+            return self._err(diags, "A004", p, "the integer is too large (at most 2^53 - 1)")
+        return self._range(f, v, p, diags)
+
+    def _decimal(self, f: Field, v: Any, p: Path, diags: list[Diagnostic], ignored: list[str] | None) -> Any:
+        if type(v) is int:
+            if abs(v) > MAX_INTEGER:
+                return self._err(diags, "A004", p, "the number is too large (at most 2^53 - 1)")
+            return self._range(f, v, p, diags)
+        if type(v) is float:
+            # a Python float stands for its shortest decimal text, as JSON would write it
+            if v != v or v in _INFINITIES:
+                return self._err(diags, "A003", p, "expected a finite number")
+            v = Decimal(repr(v))
+        if not isinstance(v, Decimal):
+            return self._err(diags, "A003", p, f"expected a number, got {_show(v)}")
+        if not v.is_finite():
+            return self._err(diags, "A003", p, "expected a finite number")
+        if abs(v.adjusted()) > 15 or significant_digits(v) > MAX_SIGNIFICANT_DIGITS:  # magnitude first: no overflow
+            return self._err(diags, "A004", p, f"the number {_show(v)} has more precision or magnitude "
+                             f"than allowed (at most {MAX_SIGNIFICANT_DIGITS} significant digits)")
+        return self._range(f, v, p, diags)
+
+    def _date(self, f: Field, v: Any, p: Path, diags: list[Diagnostic], ignored: list[str] | None) -> Any:
+        if isinstance(v, dt.datetime):
+            return self._err(diags, "A003", p, "expected a date (YYYY-MM-DD), got a date and time")
+        if isinstance(v, dt.date):
+            return self._in_calendar(f, v, p, diags)
+        if not isinstance(v, str) or not _DATE.match(v):
+            return self._err(diags, "A003", p, f"expected a date (YYYY-MM-DD), got {_show(v)}")
+        try:
+            day = dt.date.fromisoformat(v)
+        except ValueError:
+            return self._err(diags, "A004", p, f"{_show(v)} is not a calendar date")
+        return self._in_calendar(f, day, p, diags)
+
+    def _string(self, f: Field, v: Any, p: Path, diags: list[Diagnostic], ignored: list[str] | None) -> Any:
+        if not isinstance(v, str):
+            return self._err(diags, "A003", p, f"expected a string, got {_show(v)}")
+        if len(v) > f.max_length:
+            return self._err(diags, "A004", p, f"the string is longer than {f.max_length} characters")
+        if f.kind == "enum" and v not in (f.spec.values or ()):
+            return self._err(diags, "A004", p, f"{_show(v)} is not one of: {', '.join(f.spec.values or ())}",
+                             did_you_mean(v, f.spec.values or ()))
+        if f.pattern is not None and not f.pattern.fullmatch(v):
+            return self._err(diags, "A004", p, f"{_show(v)} does not match the pattern {f.spec.pattern}")
+        if f.spec.catalogue and v not in f.catalogue_ids:
+            return self._err(diags, "A004", p, f"{_show(v)} is not an id of the catalogue "
+                             f"'{f.spec.catalogue}'", did_you_mean(v, f.catalogue_ids))
+        return v
+
+    def _list(self, f: Field, v: Any, p: Path, diags: list[Diagnostic], ignored: list[str] | None) -> Any:
+        if not isinstance(v, list):
+            return self._err(diags, "A003", p, f"expected a list, got {_show(v)}")
+        if len(v) > f.max_items:
+            return self._err(diags, "A004", p, f"the list has more than {f.max_items} items")
+        out = []
+        ok = True
+        assert f.items is not None
+        for i, item in enumerate(v):
+            r = self._value(f.items, item, (p, i), diags, ignored) if item is not None else self._err(
+                diags, "A003", (p, i), "a list item cannot be null")
+            ok = ok and r is not _ABSENT
+            out.append(r)
+        return out if ok else _ABSENT
+
+    def _object(self, f: Field, v: Any, p: Path, diags: list[Diagnostic], ignored: list[str] | None) -> Any:
+        if not isinstance(v, dict):
+            return self._err(diags, "A003", p, f"expected an object, got {_show(v)}")
+        members = f.fields if f.kind == "object" else f.entries
+        result: dict[str, Any] = {}
+        ok = self._members(f, members, v, p, diags, ignored, result)
+        ok = self._absent_members(members, v, p, diags, result) and ok
+        if not ok:
+            return _ABSENT
+        for compiled, message, target in f.checks:
+            if compiled.fn(result) is False:
+                self._err(diags, "A005", (p, target) if target else p, message)
+                ok = False
+        return result if ok else _ABSENT
+
+    def _members(self, f: Field, members: dict[str, Field], v: dict[str, Any], p: Path, diags: list[Diagnostic],
+                 ignored: list[str] | None, result: dict[str, Any]) -> bool:
+        """The members present, in the input's order, into ``result``; False when one is wrong."""
+        ok = True
+        for key, item in v.items():
+            child = (p, key)
+            if key not in members:
+                if ignored is not None:
+                    ignored.append(pointer_of(child))
+                    continue
+                what = "unknown field" if f.kind == "object" else f"not an id of the catalogue '{f.spec.catalogue}'"
+                self._err(diags, "A002", child, f"{_show(key)}: {what}", did_you_mean(key, members))
+                ok = False
+                continue
+            if item is None:
+                # null is "not known", like an absent field (a declared default still applies)
+                if members[key].required:
+                    self._err(diags, "A001", child, "a required field cannot be null")
+                    ok = False
+                continue
+            r = self._value(members[key], item, child, diags, ignored)
+            if r is _ABSENT:
+                ok = False
+            else:
+                result[key] = r
+        return ok
+
+    def _absent_members(self, members: dict[str, Field], v: dict[str, Any], p: Path, diags: list[Diagnostic],
+                        result: dict[str, Any]) -> bool:
+        """A required member absent is reported; a list with a default absent (or null) is []."""
+        ok = True
+        for key, sub in members.items():
+            if key in result or (key in v and (v[key] is not None or sub.required)):
+                continue  # present, or a required null already reported
+            if sub.required:
+                self._err(diags, "A001", (p, key), f"the required field '{key}' is missing")
+                ok = False
+            elif sub.kind == "list" and sub.spec.default == []:
+                result[key] = []
+        return ok
 
     def _in_calendar(self, f: Field, day: dt.date, p: Path, diags: list[Diagnostic]) -> Any:
         if f.date_range is None or f.date_range[0] <= day <= f.date_range[1]:
@@ -373,13 +423,21 @@ class AssessmentValidator:
         return v
 
 
+#: The plain validation of each kind of input (AssessmentValidator._value dispatches on it).
+_PLAIN: dict[str, Callable[..., Any]] = {
+    "boolean": AssessmentValidator._boolean, "integer": AssessmentValidator._integer,
+    "decimal": AssessmentValidator._decimal, "date": AssessmentValidator._date,
+    "string": AssessmentValidator._string, "enum": AssessmentValidator._string,
+    "list": AssessmentValidator._list, "object": AssessmentValidator._object, "map": AssessmentValidator._object,
+}
+
 _FAIL: Any = object()
 #: (value, where it sits, the list of ignored pointers or None) -> the normalised value, or _FAIL
 Checker = Callable[[Any, Path, "list[str] | None"], Any]
 _INFINITIES = (float("inf"), float("-inf"))
 #: Results remembered per decimal or date input (floats and strings seen before). Bounded in
 #: bytes as well: a float key and its Decimal are some 200 bytes, and only a string of a date's
-#: length is remembered (:data:`MEMO_DATE_CHARS`), so a table holds at most about 1 MiB.
+#: length is remembered (`MEMO_DATE_CHARS`), so a table holds at most about 1 MiB.
 MEMO_LIMIT = 4096
 MEMO_DATE_CHARS = 10
 
@@ -401,140 +459,73 @@ def _ranged(f: Field) -> Callable[[Any], Any]:
 
 
 def _checker(f: Field) -> Checker:
-    """The success path of :meth:`AssessmentValidator.validate_plain` for one declared input,
-    compiled: the same normalised value when it accepts, _FAIL on anything it would report."""
-    kind = f.kind
-    ranged = _ranged(f)
-    if kind == "boolean":
-        return lambda v, p, ig: v if type(v) is bool else _FAIL
-    if kind == "integer":
-        return lambda v, p, ig: ranged(v) if type(v) is int and abs(v) <= MAX_INTEGER else _FAIL
-    if kind == "decimal":
-        floats: dict[float, Any] = {}  # a float's result, remembered (not zero: -0.0 == 0.0)
-
-        def decimal(v: Any, p: Path, ig: list[str] | None) -> Any:
-            cls = type(v)
-            if cls is int:
-                return ranged(v) if abs(v) <= MAX_INTEGER else _FAIL
-            if cls is float:
-                found = floats.get(v)
-                if found is not None:
-                    return found
-                if v != v or v in _INFINITIES:
-                    return _FAIL
-                r = _decimal(Decimal(repr(v)))
-                if v and len(floats) < MEMO_LIMIT:
-                    floats[v] = r
-                return r
-            if not isinstance(v, Decimal):
-                return _FAIL
-            return _decimal(v)
-
-        def _decimal(v: Decimal) -> Any:
-            if not v.is_finite() or abs(v.adjusted()) > 15 or significant_digits(v) > MAX_SIGNIFICANT_DIGITS:
-                return _FAIL
-            return ranged(v)
-
-        decimal.memo = floats  # type: ignore[attr-defined]  # read by the generated validation
-        return decimal
-    if kind == "date":
-        dates: dict[str, Any] = {}  # a string's result, remembered
-        bounds = f.date_range
-
-        def parsed(v: Any) -> Any:
-            day = _date(v)
-            if bounds is not None and day is not _FAIL and not bounds[0] <= day <= bounds[1]:
-                return _FAIL
-            return day
-
-        def date(v: Any, p: Path, ig: list[str] | None) -> Any:
-            if v.__class__ is str:
-                found = dates.get(v)
-                if found is None:
-                    found = parsed(v)
-                    if len(dates) < MEMO_LIMIT and len(v) <= MEMO_DATE_CHARS:
-                        dates[v] = found
-                return found
-            if isinstance(v, dt.datetime):
-                return _FAIL
-            if isinstance(v, dt.date):
-                return v if bounds is None or bounds[0] <= v <= bounds[1] else _FAIL
-            return parsed(v)
-
-        date.memo = dates  # type: ignore[attr-defined]
-        return date
-    if kind in ("string", "enum"):
-        values = f.spec.values or ()
-        enum = kind == "enum"
-        pattern = f.pattern
-        ids = f.catalogue_ids if f.spec.catalogue else None
-        longest = f.max_length
-
-        def string(v: Any, p: Path, ig: list[str] | None) -> Any:
-            if not isinstance(v, str) or len(v) > longest or (enum and v not in values):
-                return _FAIL
-            if (pattern is not None and not pattern.fullmatch(v)) or (ids is not None and v not in ids):
-                return _FAIL
-            return v
-
-        return string
-    if kind == "list":
-        assert f.items is not None
-        item = _checker(f.items)
-        most = f.max_items
-
-        def items(v: Any, p: Path, ig: list[str] | None) -> Any:
-            if not isinstance(v, list) or len(v) > most:
-                return _FAIL
-            out = []
-            for i, x in enumerate(v):
-                r = item(x, (p, i), ig) if x is not None else _FAIL
-                if r is _FAIL:
-                    return _FAIL
-                out.append(r)
-            return out
-
-        return items
-    if kind in ("object", "map"):
-        members = f.fields if kind == "object" else f.entries
-        checkers = {key: _checker(sub) for key, sub in members.items()}
-        required = tuple(key for key, sub in members.items() if sub.required)
-        defaults = tuple(key for key, sub in members.items()
-                         if not sub.required and sub.kind == "list" and sub.spec.default == [])
-        checks = f.checks
-
-        def obj(v: Any, p: Path, ig: list[str] | None) -> Any:
-            if not isinstance(v, dict):
-                return _FAIL
-            result: dict[str, Any] = {}
-            for key, x in v.items():
-                check = checkers.get(key)
-                if check is None:
-                    if ig is None:
-                        return _FAIL
-                    ig.append(pointer_of((p, key)))
-                    continue
-                if x is None:  # null is "not known", like an absent field
-                    if key in required:
-                        return _FAIL
-                    continue
-                r = check(x, (p, key), ig)
-                if r is _FAIL:
-                    return _FAIL
-                result[key] = r
-            for key in required:
-                if key not in result:
-                    return _FAIL
-            for key in defaults:
-                if key not in result:
-                    result[key] = []
-            for compiled, _, _ in checks:
-                if compiled.fn(result) is False:
-                    return _FAIL
-            return result
-
-        return obj
+    """The compiled check of a decimal or a date input, which the generated validation calls
+    (after a look in its memo): the normalised value when it accepts, _FAIL on anything
+    `AssessmentValidator.validate_plain` would report. Any other kind is checked in place."""
+    if f.kind == "decimal":
+        return _decimal_checker(f)
+    if f.kind == "date":
+        return _date_checker(f)
     return lambda v, p, ig: v
+
+
+def _decimal_checker(f: Field) -> Checker:
+    ranged = _ranged(f)
+    floats: dict[float, Any] = {}  # a float's result, remembered (not zero: -0.0 == 0.0)
+
+    def decimal(v: Any, p: Path, ig: list[str] | None) -> Any:
+        cls = type(v)
+        if cls is int:
+            return ranged(v) if abs(v) <= MAX_INTEGER else _FAIL
+        if cls is float:
+            found = floats.get(v)
+            if found is not None:
+                return found
+            if v != v or v in _INFINITIES:
+                return _FAIL
+            r = _decimal(Decimal(repr(v)))
+            if v and len(floats) < MEMO_LIMIT:
+                floats[v] = r
+            return r
+        if not isinstance(v, Decimal):
+            return _FAIL
+        return _decimal(v)
+
+    def _decimal(v: Decimal) -> Any:
+        if not v.is_finite() or abs(v.adjusted()) > 15 or significant_digits(v) > MAX_SIGNIFICANT_DIGITS:
+            return _FAIL
+        return ranged(v)
+
+    decimal.memo = floats  # type: ignore[attr-defined]  # read by the generated validation
+    return decimal
+
+
+def _date_checker(f: Field) -> Checker:
+    dates: dict[str, Any] = {}  # a string's result, remembered
+    bounds = f.date_range
+
+    def parsed(v: Any) -> Any:
+        day = _date(v)
+        if bounds is not None and day is not _FAIL and not bounds[0] <= day <= bounds[1]:
+            return _FAIL
+        return day
+
+    def date(v: Any, p: Path, ig: list[str] | None) -> Any:
+        if v.__class__ is str:
+            found = dates.get(v)
+            if found is None:
+                found = parsed(v)
+                if len(dates) < MEMO_LIMIT and len(v) <= MEMO_DATE_CHARS:
+                    dates[v] = found
+            return found
+        if isinstance(v, dt.datetime):
+            return _FAIL
+        if isinstance(v, dt.date):
+            return v if bounds is None or bounds[0] <= v <= bounds[1] else _FAIL
+        return parsed(v)
+
+    date.memo = dates  # type: ignore[attr-defined]
+    return date
 
 
 def _typed_all(f: Field) -> bool:
@@ -545,15 +536,33 @@ def _typed_all(f: Field) -> bool:
     return all(_typed_all(sub) for sub in (*f.fields.values(), *f.entries.values()))
 
 
-def _generate(root: Field) -> tuple[Callable[[Any], Any], str]:
-    """The success path of :func:`_checker` (without ignored fields) as straight-line code: one
-    function per object or map, each declared member read by key and its value checked in
-    place (booleans and integers) or by its compiled checker. Members come out in declared
-    order, not the input's. Only generated names and numbers go into the source: keys,
-    bounds and checkers are bound in its namespace.
+def _in_input_order(v: dict[str, Any], r: dict[str, Any], defaults: tuple[str, ...]) -> dict[str, Any]:
+    """An object's normalised members in the input's order, then the defaults ([]) of lists
+    absent or null, in declared order: the order `validate_plain` gives them."""
+    out = {k: r[k] for k, x in v.items() if x is not None and k in r}
+    if len(out) != len(r):
+        for k in defaults:
+            if k not in out:
+                out[k] = []
+    return out
+
+
+def _generate(root: Field, *, ordered: bool) -> tuple[Callable[..., Any], str]:
+    """The fast path of the validator: the success path of `AssessmentValidator.validate_plain`
+    as straight-line code, one function per object or map, each declared member read by key and
+    its value checked in place (decimals and dates by their compiled check, after a look in its
+    memo). Only generated names and numbers go into the source: keys, bounds and checks are
+    bound in its namespace.
+
+    ``ordered`` (for `AssessmentValidator.validate`): each function takes ``(v, p, ig)`` and
+    gives an object's members in the input's order; a field that is not declared is _FAIL, or,
+    when ``ig`` is a list, left out with a mark (None) appended to ``ig`` (the caller then names
+    the fields left out, `_undeclared`). Otherwise (for `AssessmentValidator.validate_unordered`):
+    ``(v)``, members in declared order, and a field not declared is _FAIL.
     """
-    ns: dict[str, Any] = {"F": _FAIL, "M": MISSING, "MAXI": MAX_INTEGER}
+    ns: dict[str, Any] = {"F": _FAIL, "M": MISSING, "MAXI": MAX_INTEGER, "O": _in_input_order}
     functions: list[str] = []
+    args, call_args = ("(v, p, ig)", "({x}, p, ig)") if ordered else ("(v)", "({x})")
 
     def const(prefix: str, value: Any) -> str:
         name = f"{prefix}{len(ns)}"
@@ -565,7 +574,8 @@ def _generate(root: Field) -> tuple[Callable[[Any], Any], str]:
         functions.append("")  # this function's place, filled below (nested ones come after it)
         index = len(functions) - 1
         members = f.fields if f.kind == "object" else f.entries
-        lines = [f"def {name}(v):", "    if v.__class__ is not dict:", "        return F", "    r = {}", "    n = 0"]
+        lines = [f"def {name}{args}:", "    if v.__class__ is not dict:", "        return F", "    r = {}", "    n = 0"]
+        defaults = []
         for key, sub in members.items():
             k = const("K", key)
             lines += [f"    x = v.get({k}, M)", "    if x is not M:", "        n += 1", "        if x is not None:"]
@@ -575,10 +585,13 @@ def _generate(root: Field) -> tuple[Callable[[Any], Any], str]:
                 lines += ["        else:", "            return F", "    else:", "        return F"]
             elif sub.kind == "list" and sub.spec.default == []:
                 lines += [f"    if {k} not in r:", f"        r[{k}] = []"]
-        lines += ["    if n != len(v):", "        return F"]  # a key that is not declared
+                defaults.append(key)
+        lines += ["    if n != len(v):"]  # a key that is not declared: refused, or left out and marked in ig
+        lines += ["        if ig is None:", "            return F", "        ig.append(None)"] if ordered else \
+            ["        return F"]
         for compiled, _, _ in f.checks:
             lines += [f"    if {const('C', compiled.fn)}(r) is False:", "        return F"]
-        lines.append("    return r")
+        lines.append(f"    return O(v, r, {const('D', tuple(defaults))})" if ordered else "    return r")
         functions[index] = "\n".join(lines)
         return name
 
@@ -596,7 +609,7 @@ def _generate(root: Field) -> tuple[Callable[[Any], Any], str]:
                 out += [f"if {x} > {const('H', hi)}:", "    return F"]
             return out
         if kind in ("object", "map"):
-            return [f"{x} = {obj(sub)}({x})", f"if {x} is F:", "    return F"]
+            return [f"{x} = {obj(sub)}{call_args.format(x=x)}", f"if {x} is F:", "    return F"]
         if kind == "list" and sub.items is not None:
             item, done = f"{x}i", f"{x}o"
             lines = [f"if {x}.__class__ is not list or len({x}) > {int(sub.max_items)}:", "    return F",
@@ -650,58 +663,228 @@ def _show(v: Any) -> str:
     return type(v).__name__
 
 
+#: What the assessment JSON Schema cannot say, and where the engine alone decides (a document the
+#: schema accepts may still be refused for these; none of them lets the schema refuse a document
+#: the engine accepts, except the decimals written as integers above 2^53 - 1).
+SCHEMA_RESIDUE = (
+    "JSON Schema compares numbers by value, so it cannot tell 124.0 from 124: an integer input "
+    "written with a decimal point or an exponent is refused by the engine (A003) and accepted by the "
+    "schema; a decimal input accepts up to 15 significant digits (A004), which the schema does not "
+    "state, because multipleOf with a decimal fraction is computed in binary floating point by common "
+    "validators (0.3 / 0.1 is 2.9999999999999996 there, so they would refuse valid numbers): "
+    "0.30000000000000004 passes the schema; a zero written with an exponent beyond 15 "
+    "(0E-20) is refused by the engine; the schema bounds decimals by 2^53 - 1, like integers, "
+    "though the engine accepts a decimal up to 10^16 written with a point or an exponent; "
+    "consistency checks across fields (A005) are the engine's; a pattern is RE2 syntax, "
+    "and a validator whose '$' also matches before a final newline (Python's re) lets 'AB\\n' "
+    "through '^(?:[A-Z]{2})$'."
+)
+_MAGNITUDE = 10**16  # a decimal's adjusted exponent is at most 15: |v| < 10^16
+_TINY = 1e-15  # and at least -15: a nonzero |v| is at least 10^-15 (exact in binary: 1e-15 >= 10^-15)
+
+
+class _Inputs(Protocol):
+    @property
+    def inputs(self) -> Field: ...
+
+
+class _Version(Protocol):
+    """What `assessment_schema` reads of a loaded version (a `Ruleset`)."""
+
+    @property
+    def methodology(self) -> str: ...
+
+    @property
+    def version(self) -> str: ...
+
+    @property
+    def plan(self) -> _Inputs: ...
+
+
+def assessment_schema(ruleset: _Version) -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of the assessments one version accepts, for forms,
+    editors and platforms that check a document before sending it.
+
+    It states every type, range, enumeration, pattern, catalogue id, length and list size the
+    version declares; a date must be a real calendar date (``2021-02-30`` fails its pattern); an
+    optional member may be null ("not known"), a required one may not. What JSON Schema cannot
+    say is the residue below, also recorded in the schema's ``$comment``: a document the schema
+    accepts can still be refused by `validate_assessment` for it, never the other way round
+    (except a decimal above 2^53 - 1 written with a point):
+
+    - an integer written with a decimal point or exponent (``124.0``): refused by the engine (A003);
+      JSON Schema compares numbers by value, so ``124.0`` is an integer to it;
+    - a decimal with more than 15 significant digits (``0.30000000000000004``, A004): stating it
+      needs ``multipleOf`` with decimal fractions, which common validators compute in binary
+      floating point and would then refuse valid numbers (0.3 / 0.1 is 2.9999999999999996);
+    - a zero written with an exponent beyond 15 (``0E-20``, A004);
+    - consistency checks across fields (A005);
+    - a pattern is RE2 syntax; a validator whose ``$`` also matches before a final newline
+      (Python's ``re``) lets ``"AB\\n"`` through ``^(?:[A-Z]{2})$``, which the engine refuses.
+
+    Example:
+        >>> from ecei_rules import assessment_schema
+        >>> from ecei_rules.registry import Registry
+        >>> schema = assessment_schema(Registry.shipped().get("ecei-labels", "3.0.1"))
+        >>> schema["title"], schema["required"]
+        ('ecei-labels 3.0.1 assessment', ['organisation', 'assessed_on'])
+    """
+    return json_schema(ruleset.plan.inputs, title=f"{ruleset.methodology} {ruleset.version} assessment")
+
+
 def json_schema(f: Field, *, title: str | None = None) -> dict[str, Any]:
-    """The JSON Schema (draft 2020-12) of the assessments a resolved input tree accepts."""
+    """The JSON Schema (draft 2020-12) of the assessments a resolved input tree accepts (for
+    what it cannot say, see `SCHEMA_RESIDUE`)."""
     schema = _schema(f)
     if title is not None:
-        schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": title, **schema}
+        schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": title,
+                  "$comment": "The engine also refuses: " + SCHEMA_RESIDUE, **schema}
     return schema
 
 
-def _schema(f: Field) -> dict[str, Any]:
-    spec = f.spec
+def _schema(f: Field, *, nullable: bool = False) -> dict[str, Any]:
+    """One declared input's schema; ``nullable`` for an optional member of an object or map
+    (null is "not known", like an absent member)."""
     out: dict[str, Any] = {}
-    if spec.description:
-        out["description"] = spec.description
-    kind = f.kind
-    if kind == "boolean":
-        out["type"] = "boolean"
-    elif kind in ("integer", "decimal"):
-        out["type"] = "integer" if kind == "integer" else "number"
-        if spec.minimum is not None:
-            out["minimum"] = _num(spec.minimum)
-        if spec.maximum is not None:
-            out["maximum"] = _num(spec.maximum)
-    elif kind == "date":
-        out.update(type="string", format="date")
-    elif kind == "enum":
-        out.update(type="string", enum=list(spec.values or ()))
-    elif kind == "string":
-        out["type"] = "string"
-        if f.catalogue_ids:
-            out["enum"] = list(f.catalogue_ids)
-        if spec.pattern:
-            out["pattern"] = f"^(?:{spec.pattern})$"
-        out["maxLength"] = f.max_length
-    elif kind == "list":
-        out["type"] = "array"
-        out["maxItems"] = f.max_items
-        if f.items is not None:
-            out["items"] = _schema(f.items)
-        if spec.default == []:
-            out["default"] = []
-    elif kind in ("object", "map"):
-        members = f.fields if kind == "object" else f.entries
-        out.update(type="object", additionalProperties=False,
-                   properties={k: _schema(sub) for k, sub in members.items()})
-        required = [k for k, sub in members.items() if sub.required]
-        if required:
-            out["required"] = required
+    if f.spec.description:
+        out["description"] = f.spec.description
+    out.update(_KIND_SCHEMAS.get(f.kind, _any_schema)(f))
+    if nullable and "type" in out:
+        out["type"] = [out["type"], "null"]
+        if "enum" in out:
+            out["enum"] = [*out["enum"], None]
     return out
+
+
+def _any_schema(f: Field) -> dict[str, Any]:
+    return {}
+
+
+def _boolean_schema(f: Field) -> dict[str, Any]:
+    return {"type": "boolean"}
+
+
+def _integer_schema(f: Field) -> dict[str, Any]:
+    return {"type": "integer", **_bounds(f)}
+
+
+def _decimal_schema(f: Field) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": "number", **_bounds(f)}
+    lo, hi = f.spec.minimum, f.spec.maximum
+    if (lo is None or lo < _TINY) and (hi is None or hi > -_TINY):
+        # a nonzero number nearer zero than 10^-15 has too small a magnitude
+        out["not"] = {"type": "number", "exclusiveMinimum": -_TINY, "exclusiveMaximum": _TINY, "not": {"const": 0}}
+    return out
+
+
+def _bounds(f: Field) -> dict[str, Any]:
+    """minimum and maximum: the declared ones within the engine's +-(2^53 - 1)."""
+    lo, hi = f.spec.minimum, f.spec.maximum
+    return {"minimum": _num(lo) if lo is not None and lo > -MAX_INTEGER else -MAX_INTEGER,
+            "maximum": _num(hi) if hi is not None and hi < MAX_INTEGER else MAX_INTEGER}
+
+
+def _date_schema(f: Field) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": "string", "format": "date", "pattern": CALENDAR_DATE}
+    if f.date_range is not None:  # the month_end calls of the rules shift the date: it must stay in the calendar
+        low, high = (day.isoformat() for day in f.date_range)
+        bounds = ([{"type": "string", "pattern": f"^{_at_least(low)}$"}] if low > "0001-01-01" else []) + \
+            ([{"type": "string", "pattern": f"^{_at_most(high)}$"}] if high < "9999-12-31" else [])
+        if bounds:
+            out["allOf"] = bounds
+    return out
+
+
+def _enum_schema(f: Field) -> dict[str, Any]:
+    return {"type": "string", "enum": list(f.spec.values or ())}
+
+
+def _string_schema(f: Field) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": "string"}
+    if f.catalogue_ids:
+        out["enum"] = list(f.catalogue_ids)
+    if f.spec.pattern:
+        out["pattern"] = f"^(?:{f.spec.pattern})$"
+    out["maxLength"] = f.max_length
+    return out
+
+
+def _list_schema(f: Field) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": "array", "maxItems": f.max_items}
+    if f.items is not None:
+        out["items"] = _schema(f.items)  # an item is never null
+    if f.spec.default == []:
+        out["default"] = []
+    return out
+
+
+def _object_schema(f: Field) -> dict[str, Any]:
+    members = f.fields if f.kind == "object" else f.entries
+    out: dict[str, Any] = {"type": "object", "additionalProperties": False,
+                           "properties": {k: _schema(sub, nullable=not sub.required) for k, sub in members.items()}}
+    required = [k for k, sub in members.items() if sub.required]
+    if required:
+        out["required"] = required
+    return out
+
+
+_KIND_SCHEMAS: dict[str, Callable[[Field], dict[str, Any]]] = {
+    "boolean": _boolean_schema, "integer": _integer_schema, "decimal": _decimal_schema, "date": _date_schema,
+    "enum": _enum_schema, "string": _string_schema, "list": _list_schema, "object": _object_schema,
+    "map": _object_schema,
+}
+
+# A calendar date YYYY-MM-DD from 0001-01-01 to 9999-12-31, leap years included, as a regular
+# expression (ASCII digits only): what date.fromisoformat accepts for a ten-character date.
+_YEAR = "(?:[0-9]{3}[1-9]|[0-9]{2}[1-9][0-9]|[0-9][1-9][0-9]{2}|[1-9][0-9]{3})"
+_LEAP_YEAR = "(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)"
+_MONTH_DAY = ("(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)"
+              "|02-(?:0[1-9]|1[0-9]|2[0-8]))")
+#: The pattern of a date input: every calendar date, and nothing else (``2021-02-30`` fails it).
+CALENDAR_DATE = f"^(?:{_YEAR}-{_MONTH_DAY}|{_LEAP_YEAR}-02-29)$"
+
+
+def _at_most(bound: str) -> str:
+    """A regular expression for the strings of ``bound``'s shape (digits, and '-' where it has
+    one) that are at most ``bound``: with digits of the same width, the order of their values
+    (dates as YYYY-MM-DD)."""
+    return _compare(bound, lambda d: f"[0-{chr(ord(d) - 1)}]" if d > "0" else None)
+
+
+def _at_least(bound: str) -> str:
+    """As `_at_most`, the strings at least ``bound``."""
+    return _compare(bound, lambda d: f"[{chr(ord(d) + 1)}-9]" if d < "9" else None)
+
+
+def _compare(bound: str, beyond: Callable[[str], str | None]) -> str:
+    """``bound`` itself, or its first i characters then a digit beyond its (i+1)th, then anything."""
+    options = [bound]
+    for i, c in enumerate(bound):
+        step = beyond(c) if c.isdigit() else None
+        if step is not None:
+            options.append(bound[:i] + step + "".join("[0-9]" if d.isdigit() else d for d in bound[i + 1:]))
+    return "(?:" + "|".join(options) + ")"
 
 
 def _num(value: Decimal | int) -> int | float:
     return value if isinstance(value, int) else (int(value) if value == value.to_integral_value() else float(value))
+
+
+def _undeclared(data: Any, f: Field, path: Any, out: list[str]) -> None:
+    """Append the JSON pointers of the fields ``f`` does not declare, depth first in the input's
+    order (as `AssessmentValidator.validate_plain` meets them), to ``out``."""
+    kind = f.kind
+    if (kind == "object" or kind == "map") and isinstance(data, dict):
+        members = f.fields if kind == "object" else f.entries
+        for key, value in data.items():
+            member = members.get(key)
+            if member is None:
+                out.append(pointer_of((path, key)))
+            elif value is not None:
+                _undeclared(value, member, (path, key), out)
+    elif kind == "list" and isinstance(data, list) and f.items is not None:
+        for i, value in enumerate(data):
+            _undeclared(value, f.items, (path, i), out)
 
 
 def project(data: Any, f: Field, pointer: str = "") -> tuple[Any, list[str]]:
