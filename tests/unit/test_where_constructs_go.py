@@ -52,8 +52,11 @@ def interpreter_vocabulary() -> dict[str, set[str]]:
     cls = _interpreter.Interpreter
     nodes = {name[1:] for name in vars(cls) if name.startswith("_") and isinstance(getattr(ast, name[1:], None), type)
              and issubclass(getattr(ast, name[1:]), ast.AST)}
-    functions = _names_tested(_method_source(cls, "_Call"), "name") | _names_tested(
-        _method_source(cls, "_aggregate"), "name")
+    # the call dispatch: date literals and aggregates in Interpreter._Call, the rest in the module's
+    # _function and _calendar, the aggregates by their table
+    functions = _names_tested(_method_source(cls, "_Call"), "name") | set(_interpreter._AGGREGATES)
+    for helper in (_interpreter._function, _interpreter._calendar):
+        functions |= _names_tested(ast.parse(inspect.getsource(helper)), "name")
     binary_symbols = {leaf.value for node in ast.walk(_method_source(cls, "_BinOp")) if isinstance(node, ast.Dict)
                       for leaf in node.values if isinstance(leaf, ast.Constant)}
     compare = {type_.__name__ for type_ in _ast_classes(_method_source(cls, "_Compare"))
