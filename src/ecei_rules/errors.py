@@ -100,6 +100,9 @@ class Diagnostic:
     pointer: str = ""
     suggestion: str | None = None
     severity: Severity = "error"
+    #: The character offset inside a condition, while the problem is not yet located in its file
+    #: (the loader turns pointer and offset into line and column).
+    offset: int | None = None
 
     def location(self) -> str:
         """Return ``file:line:column`` (as much of it as is known)."""

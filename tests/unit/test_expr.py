@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from ecei_rules.core.logic import UNKNOWN, Interval
+from ecei_rules.errors import Diagnostic
 from ecei_rules.language.expr import (
     BOOL,
     DATE,
@@ -18,7 +19,6 @@ from ecei_rules.language.expr import (
     INT,
     STR,
     Compiled,
-    ExprError,
     Scope,
     Ty,
     compile_expression,
@@ -61,7 +61,7 @@ def run(text: str, **env: Any) -> Any:
     return ok(text).fn(env)
 
 
-def fail(text: str) -> list[ExprError]:
+def fail(text: str) -> list[Diagnostic]:
     compiled, errors = compile_expression(text, SCOPE)
     assert compiled is None
     assert errors

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ecei_rules.errors import Diagnostic
 from ecei_rules.language.expr import Compiled, Loop
 
 #: The most steps the conditions of a ruleset may cost for one decision (10^7).
@@ -33,16 +34,6 @@ class Costed:
     compiled: Compiled
     runs: int = 1
     why_runs: str = ""  # e.g. "once per item of /inputs/areas (up to 10,000)"
-
-
-@dataclass(frozen=True)
-class CostProblem:
-    """A condition (or the whole ruleset) over the budget: E206 at ``pointer``, ``offset``."""
-
-    message: str
-    pointer: str
-    offset: int | None
-    suggestion: str
 
 
 def amount(n: int) -> str:
@@ -65,9 +56,9 @@ _SUGGESTION = ("declare a smaller 'max_items' on the lists looped over, or nest 
                "documented in the language reference (the cost model)")
 
 
-def check_costs(items: Iterable[Costed], budget: int = BUDGET) -> list[CostProblem]:
+def check_costs(items: Iterable[Costed], budget: int = BUDGET) -> list[Diagnostic]:
     """The conditions over the budget, or the costliest one when only their sum is."""
-    problems: list[CostProblem] = []
+    problems: list[Diagnostic] = []
     total = 0
     costliest: Costed | None = None
     for item in items:
@@ -80,15 +71,15 @@ def check_costs(items: Iterable[Costed], budget: int = BUDGET) -> list[CostProbl
         loops = item.compiled.loops
         what = _chain(loops) if loops else f"this condition ({item.compiled.cost:,} steps)"
         runs = f", run {item.why_runs}," if item.runs > 1 else ""
-        problems.append(CostProblem(
-            f"{what}{runs} can cost up to {amount(cost)} steps per decision; the budget is "
+        problems.append(Diagnostic(
+            "E206", f"{what}{runs} can cost up to {amount(cost)} steps per decision; the budget is "
             f"{amount(budget)} (10^{len(str(budget)) - 1})",
-            item.pointer, loops[0].offset if loops else 0, _SUGGESTION))
+            pointer=item.pointer, offset=loops[0].offset if loops else 0, suggestion=_SUGGESTION))
     if not problems and total > budget and costliest is not None:
         loops = costliest.compiled.loops
-        problems.append(CostProblem(
-            f"the conditions of this ruleset together can cost up to {amount(total)} steps per decision "
+        problems.append(Diagnostic(
+            "E206", f"the conditions of this ruleset together can cost up to {amount(total)} steps per decision "
             f"(this one up to {amount(costliest.compiled.cost * max(costliest.runs, 1))}); the budget is "
             f"{amount(budget)} (10^{len(str(budget)) - 1})",
-            costliest.pointer, loops[0].offset if loops else 0, _SUGGESTION))
+            pointer=costliest.pointer, offset=loops[0].offset if loops else 0, suggestion=_SUGGESTION))
     return problems

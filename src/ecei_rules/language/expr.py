@@ -42,7 +42,7 @@ from ecei_rules.core.logic import (
     month_end,
     months_between,
 )
-from ecei_rules.errors import did_you_mean
+from ecei_rules.errors import Diagnostic, did_you_mean
 
 Env = dict[str, Any]
 Fn = Callable[[Env], Any]
@@ -110,16 +110,6 @@ DEC = Ty("decimal")
 DATE = Ty("date")
 STR = Ty("string")
 ANY = Ty("any")
-
-
-@dataclass(frozen=True)
-class ExprError:
-    """A problem in one expression; ``offset`` is the character offset in the text."""
-
-    code: str
-    message: str
-    offset: int
-    suggestion: str | None = None
 
 
 @dataclass
@@ -225,7 +215,7 @@ class _Compiler:
     def __init__(self, text: str, scope: Scope) -> None:
         self.text = text
         self.scope = scope
-        self.errors: list[ExprError] = []
+        self.errors: list[Diagnostic] = []
         self.locals: dict[str, Ty] = {}
         self.costs: list[list[Any]] = []  # per node being compiled: [cost of its parts, costliest loops]
         self.line_starts = _line_starts(text)
@@ -247,7 +237,7 @@ class _Compiler:
             if end is not None and node.lineno == node.end_lineno:
                 key = node.attr if isinstance(node, ast.Attribute) else self.source(node.slice) + "]"
                 offset = self.offset(node) + (end - node.col_offset) - len(key.encode("utf-8"))
-        self.errors.append(ExprError(code, message, offset, suggestion))
+        self.errors.append(Diagnostic(code, message, suggestion=suggestion, offset=offset))
         return Compiled(ANY, _UNKNOWN_FN, frozenset(), frozenset())
 
     def source(self, node: ast.AST) -> str:
@@ -759,7 +749,7 @@ _OPEN, _CLOSE = "([{", ")]}"
 WRAP = "(\n"  # conditions are parsed inside brackets, so that they may span lines freely
 
 
-def _brackets(text: str) -> ExprError | None:
+def _brackets(text: str) -> Diagnostic | None:
     """Check bracket nesting outside string literals: balanced, and at most MAX_DEPTH deep."""
     opened: list[int] = []
     quote: str | None = None
@@ -778,13 +768,13 @@ def _brackets(text: str) -> ExprError | None:
         elif ch in _OPEN:
             opened.append(i)
             if len(opened) > MAX_DEPTH:
-                return ExprError("E201", f"the condition nests brackets more than {MAX_DEPTH} deep", i)
+                return Diagnostic("E201", f"the condition nests brackets more than {MAX_DEPTH} deep", offset=i)
         elif ch in _CLOSE:
             if not opened:
-                return ExprError("E201", f"unmatched '{ch}'", i)
+                return Diagnostic("E201", f"unmatched '{ch}'", offset=i)
             opened.pop()
     if opened:
-        return ExprError("E201", f"'{text[opened[-1]]}' was never closed", opened[-1])
+        return Diagnostic("E201", f"'{text[opened[-1]]}' was never closed", offset=opened[-1])
     return None
 
 
@@ -797,10 +787,10 @@ def _line_starts(text: str) -> list[int]:
     return [0, *(m.end() for m in _NEWLINE.finditer(text))]
 
 
-def _parse_wrapped(text: str) -> tuple[ast.expr | None, list[ExprError]]:
+def _parse_wrapped(text: str) -> tuple[ast.expr | None, list[Diagnostic]]:
     """Parse ``text`` (already stripped) inside brackets; offsets are relative to ``text``."""
     if len(text) > MAX_EXPRESSION_LENGTH:
-        return None, [ExprError("E201", f"the condition is longer than {MAX_EXPRESSION_LENGTH} characters", 0)]
+        return None, [Diagnostic("E201", f"the condition is longer than {MAX_EXPRESSION_LENGTH} characters", offset=0)]
     problem = _brackets(text)
     if problem is not None:
         return None, [problem]
@@ -812,34 +802,39 @@ def _parse_wrapped(text: str) -> tuple[ast.expr | None, list[ExprError]]:
         lineno = min(max(exc.lineno or 1, 1), len(starts))
         offset = starts[lineno - 1] + max((exc.offset or 1) - 1, 0) - len(WRAP)
         message = exc.msg.replace("invalid syntax. ", "")
-        return None, [ExprError("E201", message, min(max(offset, 0), len(text)))]
+        return None, [Diagnostic("E201", message, offset=min(max(offset, 0), len(text)))]
     except (ValueError, RecursionError, MemoryError):
-        return None, [ExprError("E201", "the condition cannot be parsed", 0)]
+        return None, [Diagnostic("E201", "the condition cannot be parsed", offset=0)]
     count = sum(1 for _ in ast.walk(tree))
     if count > MAX_NODES or _depth(tree, MAX_DEPTH):
-        return None, [ExprError("E201", f"the condition is too large (at most {MAX_NODES} parts, "
-                                f"{MAX_DEPTH} levels)", 0)]
+        return None, [Diagnostic("E201", f"the condition is too large (at most {MAX_NODES} parts, "
+                                f"{MAX_DEPTH} levels)", offset=0)]
     return tree.body, []
 
 
-def parse(text: str) -> tuple[ast.expr | None, list[ExprError]]:
+def _shift(problem: Diagnostic, by: int) -> Diagnostic:
+    """The problem with its offset moved ``by`` characters (never before the start)."""
+    return dataclasses.replace(problem, offset=max((problem.offset or 0) + by, 0))
+
+
+def parse(text: str) -> tuple[ast.expr | None, list[Diagnostic]]:
     """Parse an expression; return its tree or the syntax errors (offsets into ``text``)."""
     lead = len(text) - len(text.lstrip())
     tree, errors = _parse_wrapped(text.strip())
-    return tree, [ExprError(e.code, e.message, e.offset + lead, e.suggestion) for e in errors]
+    return tree, [_shift(e, lead) for e in errors]
 
 
-def compile_expression(text: str, scope: Scope) -> tuple[Compiled | None, list[ExprError]]:
+def compile_expression(text: str, scope: Scope) -> tuple[Compiled | None, list[Diagnostic]]:
     """Parse, check and compile one expression. Returns (compiled, errors)."""
     lead = len(text) - len(text.lstrip())
     stripped = text.strip()
     tree, errors = _parse_wrapped(stripped)
     if tree is None:
-        return None, [ExprError(e.code, e.message, e.offset + lead, e.suggestion) for e in errors]
+        return None, [_shift(e, lead) for e in errors]
     compiler = _Compiler(WRAP + stripped + "\n)", scope)
     compiled = compiler.value(tree)
     shift = lead - len(WRAP)
-    errs = [ExprError(e.code, e.message, max(e.offset + shift, 0), e.suggestion) for e in compiler.errors]
+    errs = [_shift(e, shift) for e in compiler.errors]
     compiled.loops = tuple(dataclasses.replace(loop, offset=max(loop.offset + shift, 0)) for loop in compiled.loops)
     return (None if errs else compiled), errs
 

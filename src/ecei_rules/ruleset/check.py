@@ -5,7 +5,7 @@ Every condition is compiled here once (that is how it is type-checked); what lat
 of those compilations is kept on the :class:`CheckedRuleset` this returns. The engine builds its
 runtime plan from a checked ruleset; nothing here knows about the engine.
 
-Problems are returned as :class:`Problem` (a code, a message, a JSON pointer into the
+Problems are returned as `Diagnostic` (a code, a message, a JSON pointer into the
 document and, for conditions, a character offset); the loader turns them into located
 diagnostics.
 """
@@ -19,7 +19,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from ecei_rules.core.pointers import pointer_join
-from ecei_rules.errors import did_you_mean
+from ecei_rules.errors import Diagnostic, did_you_mean
 from ecei_rules.language.cost import Costed, check_costs
 from ecei_rules.language.expr import BOOL, DATE, DEC, INT, STR, Compiled, Scope, Ty, compile_expression
 from ecei_rules.ruleset.dates import DateBounds
@@ -40,17 +40,6 @@ from ecei_rules.ruleset.numbers import add_number_problems
 
 #: The names a condition gives a meaning of its own: no input may take them.
 RESERVED_INPUTS = ("params", "label", "true", "false")
-
-
-@dataclass(frozen=True)
-class Problem:
-    """A problem found while checking, located by JSON pointer (and offset in a condition)."""
-
-    code: str
-    message: str
-    pointer: str
-    offset: int | None = None
-    suggestion: str | None = None
 
 
 @dataclass(frozen=True)
@@ -162,7 +151,7 @@ class _Checker:
 
     def __init__(self, doc: RulesetDocument) -> None:
         self.doc = doc
-        self.problems: list[Problem] = []
+        self.problems: list[Diagnostic] = []
         self.costed: list[Costed] = []  # every compiled condition with how often a decision may run it
         self.root = Field("object", InputSpec(type="object", required=True))
         self.params = {name: (param_type(p), p.value) for name, p in doc.parameters.items()}
@@ -171,7 +160,7 @@ class _Checker:
 
     def add(self, code: str, message: str, pointer: str, offset: int | None = None,
             suggestion: str | None = None) -> None:
-        self.problems.append(Problem(code, message, pointer, offset, suggestion))
+        self.problems.append(Diagnostic(code, message, pointer=pointer, suggestion=suggestion, offset=offset))
 
     def compile_at(self, text: str, pointer: str, want: Ty, scope: Scope | None = None) -> Compiled | None:
         """``text`` compiled in ``scope`` (the document's by default) if it has the type ``want``."""
@@ -383,12 +372,12 @@ class _Checker:
     def whole(self) -> None:
         """Checks of the document as a whole: costs, numbers, date bounds."""
         for cp in check_costs(self.costed):
-            self.add("E206", cp.message, cp.pointer, cp.offset, cp.suggestion)
+            self.problems.append(cp)
         add_number_problems(self.doc, self.add)
         _date_bounds(self.doc, self.root, self.add)
 
 
-def check_document(doc: RulesetDocument) -> tuple[CheckedRuleset | None, list[Problem]]:
+def check_document(doc: RulesetDocument) -> tuple[CheckedRuleset | None, list[Diagnostic]]:
     """Check ``doc``; return the checked ruleset (None if there were errors) and all problems."""
     checker = _Checker(doc)
     checker.inputs()
