@@ -11,15 +11,10 @@ from typing import Any, Final
 
 
 class Missing:
-    """The type of :data:`MISSING`: no value at a pointer (not ``None``, which is a value)."""
+    """The type of :data:`MISSING`: no value at a pointer (not ``None``, which is a value). Compare
+    with ``is MISSING``; the one instance is the module's, and it pickles as itself."""
 
     __slots__ = ()
-    _instance: Missing | None = None
-
-    def __new__(cls) -> Missing:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
 
     def __repr__(self) -> str:
         return "MISSING"
