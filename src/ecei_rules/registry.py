@@ -27,7 +27,7 @@ import semver
 from ecei_rules.core.files import FileReadError, read_limited
 from ecei_rules.engine.decision import Resolution
 from ecei_rules.errors import Diagnostic, ResolutionError, RulesetError, did_you_mean
-from ecei_rules.ruleset.load import HASH_SCHEME, Ruleset, _load_raw, load_ruleset
+from ecei_rules.ruleset.load import HASH_SCHEME, ParseCache, Ruleset, _load_raw, load_ruleset
 from ecei_rules.ruleset.model import RulesetDocument
 
 DEFAULT_METHODOLOGY = "ecei-labels"
@@ -119,6 +119,7 @@ class Registry:
     _shipped_lock: typing.ClassVar[threading.Lock] = threading.Lock()
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _cache: dict[tuple[str, str], Ruleset] = field(default_factory=dict, repr=False)
+    _parses: ParseCache = field(default_factory=ParseCache, repr=False)
     # versions by methodology, with the folder's entries they were listed from
     _listed: dict[str, tuple[tuple[str, ...], list[str]]] = field(default_factory=dict, repr=False)
     # (status, effective_from) of versions read but not built (to find the version in force)
@@ -242,7 +243,7 @@ class Registry:
                     raise ResolutionError(
                         f"{methodology} has no version {version}; versions: {', '.join(versions)}"
                     )
-                self._cache[key] = load_ruleset(self.path(methodology, version))
+                self._cache[key] = load_ruleset(self.path(methodology, version), cache=self._parses)
             return self._cache[key]
 
     def _l009(self, methodology: str, version: str, locked: str, now: str) -> Diagnostic:
@@ -264,7 +265,7 @@ class Registry:
         if found is None:
             if version not in self.versions(methodology):
                 self.get(methodology, version)  # raises, naming the versions there are
-            raw = _load_raw(self.path(methodology, version))
+            raw = _load_raw(self.path(methodology, version), cache=self._parses)
             status = raw.data.get("status") if isinstance(raw.data, dict) else None
             starts = raw.data.get("effective_from") if isinstance(raw.data, dict) else None
             if raw.diagnostics or not isinstance(status, str) or status not in STATUSES or type(starts) is not dt.date:

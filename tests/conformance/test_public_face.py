@@ -61,8 +61,8 @@ def _yaml_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     monkeypatch.setattr(builtins, "open", opened)
     monkeypatch.setattr(os, "open", os_opened)
     monkeypatch.setattr(io, "open", io_opened)
-    monkeypatch.setattr(registry_module, "load_ruleset", lambda path: (note(path), real_load(path))[1])
-    monkeypatch.setattr(registry_module, "_load_raw", lambda path: (note(path), real_raw(path))[1])
+    monkeypatch.setattr(registry_module, "load_ruleset", lambda path, **kw: (note(path), real_load(path, **kw))[1])
+    monkeypatch.setattr(registry_module, "_load_raw", lambda path, **kw: (note(path), real_raw(path, **kw))[1])
     return seen
 
 
@@ -190,10 +190,10 @@ def test_many_threads_deciding_on_one_shared_registry_give_the_bytes_of_one_thre
     loads: list[str] = []
     real_load = registry_module.load_ruleset
 
-    def slow_load(path: Any) -> Any:  # slow, so threads would meet in it were loading not serialised
+    def slow_load(path: Any, **options: Any) -> Any:  # slow, so threads would meet in it were loading not serialised
         loads.append(str(path))
         time.sleep(0.02)
-        return real_load(path)
+        return real_load(path, **options)
 
     monkeypatch.setattr(registry_module, "load_ruleset", slow_load)
     shared = Registry(shipped_rulesets())

@@ -53,7 +53,6 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         return real(path, limit, what)
 
     monkeypatch.setattr(load_module, "read_limited", spy)
-    load_module._RAW_CACHE.clear()
     return seen
 
 

@@ -29,7 +29,7 @@ from ecei_rules.errors import Diagnostic, RulesetError
 from ecei_rules.registry import Registry
 from ecei_rules.render.console import print_diagnostics
 from ecei_rules.ruleset.inputs import assessment_schema
-from ecei_rules.ruleset.load import Ruleset, check_ruleset, load_ruleset
+from ecei_rules.ruleset.load import ParseCache, Ruleset, check_ruleset, load_ruleset
 from ecei_rules.ruleset.model import ruleset_json_schema
 from ecei_rules.testing.embedded import run_embedded
 
@@ -43,8 +43,9 @@ def validate(paths: RulesetPaths, format: FormatOption = Format.text) -> None:
     """Check rulesets; print every problem with file:line:column. Exit 1 on any error."""
     files = yaml_files(paths)
     all_diags: list[Diagnostic] = []
+    parses = ParseCache()  # versions that extend each other: each file parsed once
     for f in files:
-        all_diags.extend(check_ruleset(f))
+        all_diags.extend(check_ruleset(f, cache=parses))
     errors = [d for d in all_diags if d.severity == "error"]
     if format is Format.json:
         # a file name that is not UTF-8 is written with its bytes as \\xff (never as a lone surrogate)
@@ -70,9 +71,10 @@ def run_tests(
     files = yaml_files(paths or [Registry.shipped().root])
     out = console()
     passed = failed = 0
+    parses = ParseCache()
     for f in files:
         try:
-            loaded = load_ruleset(f)
+            loaded = load_ruleset(f, cache=parses)
         except RulesetError as exc:
             print_diagnostics(exc.diagnostics, out)
             failed += 1

@@ -218,7 +218,7 @@ def _inherit(base: _Raw, raw: _Raw) -> _Raw:
     return _Raw(merged, where, base.diagnostics + raw.diagnostics)
 
 
-def _resolve_extends(path: Path | None, raw: _Raw, chain: tuple[str, ...]) -> _Raw:
+def _resolve_extends(path: Path | None, raw: _Raw, chain: tuple[str, ...], cache: ParseCache | None = None) -> _Raw:
     data = raw.data
     if data is None or "extends" not in data:
         return raw
@@ -231,7 +231,7 @@ def _resolve_extends(path: Path | None, raw: _Raw, chain: tuple[str, ...]) -> _R
         code, message, suggestion = base_path
         raw.diagnostics.append(Diagnostic(code, message, file, line, col, "/extends", suggestion))
         return raw
-    base = _load_raw(base_path, (*chain, str(base_path.resolve())))
+    base = _load_raw(base_path, (*chain, str(base_path.resolve())), cache)
     if base.data is None:
         raw.diagnostics.append(Diagnostic("E109", f"the base version '{target}' has errors (listed with its file)",
                                           file, line, col, "/extends"))
@@ -240,15 +240,48 @@ def _resolve_extends(path: Path | None, raw: _Raw, chain: tuple[str, ...]) -> _R
     return _inherit(base, raw)
 
 
-#: Parsed and resolved files, by resolved path, with the text they were parsed from: a registry
-#: loading six versions that extend each other parses each file once (a file whose text
-#: changed is parsed again). Bounded in entries and in estimated bytes (a file's parsed form,
-#: positions and lines at :data:`_RAW_CACHE_FACTOR` times its text); emptied when full. The
-#: entries are never modified after they are made.
-_RAW_CACHE: dict[str, tuple[str, tuple[tuple[str, list[str]], ...], _Raw]] = {}
-_RAW_CACHE_LIMIT = 256
-_RAW_CACHE_BYTES = 128 * 1024 * 1024
-_RAW_CACHE_FACTOR = 16
+class ParseCache:
+    """Parsed and resolved files, by resolved path, with the text they were parsed from.
+
+    A registry owns one, so that loading six versions that extend each other parses each file
+    once (a file whose text changed, or one of whose bases changed, is parsed again); a file
+    loaded on its own is parsed afresh. Bounded in entries and in estimated bytes (a file's
+    parsed form, positions and lines at ``FACTOR`` times its text); emptied when full. Entries
+    are never modified after they are made; a lock keeps it whole when threads share it.
+    """
+
+    LIMIT = 256
+    BYTES = 128 * 1024 * 1024
+    FACTOR = 16
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[str, tuple[tuple[str, list[str]], ...], _Raw]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str, text: str) -> _Raw | None:
+        """A copy of the parse of ``text`` at ``key``, if its text and its bases' are unchanged."""
+        with self._lock:
+            cached = self._entries.get(key)
+        if cached is None or cached[0] != text or not _bases_unchanged(cached[1]):
+            return None
+        hit = cached[2]
+        return _Raw(hit.data, hit.where, list(hit.diagnostics))
+
+    def put(self, key: str, text: str, path: Path, raw: _Raw) -> None:
+        """Remember a clean parse, with the text of every base it extends."""
+        bases = tuple((name, lines) for name, lines in raw.where.texts.items()
+                      if name is not None and name != str(path))
+        cost = self.FACTOR * len(text)
+        with self._lock:
+            used = self.FACTOR * sum(len(entry[0]) for entry in self._entries.values())
+            if len(self._entries) >= self.LIMIT or used + cost > self.BYTES:
+                self._entries.clear()
+            if cost <= self.BYTES:
+                self._entries[key] = (text, bases, raw)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
 
 
 def _bases_unchanged(bases: tuple[tuple[str, list[str]], ...]) -> bool:
@@ -259,28 +292,19 @@ def _bases_unchanged(bases: tuple[tuple[str, list[str]], ...]) -> bool:
     return True
 
 
-def _load_raw(path: Path, chain: tuple[str, ...] = ()) -> _Raw:
+def _load_raw(path: Path, chain: tuple[str, ...] = (), cache: ParseCache | None = None) -> _Raw:
     text, diags = _read(path)
     if text is None:
         return _Raw(None, Where(), diags)
     key = str(path.resolve())
-    cached = _RAW_CACHE.get(key)
-    if cached is not None and cached[0] == text and _bases_unchanged(cached[1]):
-        hit = cached[2]
-        return _Raw(hit.data, hit.where, list(hit.diagnostics))
+    if cache is not None and (hit := cache.get(key, text)) is not None:
+        return hit
     raw = _parse(text, str(path))
     if raw.data is None:
         return raw
-    raw = _resolve_extends(path, raw, chain or (key,))
-    if not raw.diagnostics:  # only clean files are remembered, with the text of every base they extend
-        bases = tuple((name, lines) for name, lines in raw.where.texts.items()
-                      if name is not None and name != str(path))
-        used = _RAW_CACHE_FACTOR * sum(len(entry[0]) for entry in _RAW_CACHE.values())
-        cost = _RAW_CACHE_FACTOR * len(text)
-        if len(_RAW_CACHE) >= _RAW_CACHE_LIMIT or used + cost > _RAW_CACHE_BYTES:
-            _RAW_CACHE.clear()
-        if cost <= _RAW_CACHE_BYTES:
-            _RAW_CACHE[key] = (text, bases, raw)
+    raw = _resolve_extends(path, raw, chain or (key,), cache)
+    if not raw.diagnostics and cache is not None:  # only clean files are remembered
+        cache.put(key, text, path, raw)
     return raw
 
 
@@ -551,17 +575,19 @@ def _split(pointer: str) -> list[str | int]:
     return parts
 
 
-def check_ruleset(path: str | Path) -> list[Diagnostic]:
-    """Check a ruleset file; return every diagnostic (errors and warnings), never raise."""
+def check_ruleset(path: str | Path, *, cache: ParseCache | None = None) -> list[Diagnostic]:
+    """Check a ruleset file; return every diagnostic (errors and warnings), never raise.
+    ``cache``: parses to reuse and keep (a registry passes its own)."""
     p = Path(path)
-    _, diags = _build(_load_raw(p), p)
+    _, diags = _build(_load_raw(p, cache=cache), p)
     return diags
 
 
-def load_ruleset(path: str | Path) -> Ruleset:
-    """Load, check and compile a ruleset file; raise RulesetError with every problem."""
+def load_ruleset(path: str | Path, *, cache: ParseCache | None = None) -> Ruleset:
+    """Load, check and compile a ruleset file; raise RulesetError with every problem.
+    ``cache``: parses to reuse and keep (a registry passes its own)."""
     p = Path(path)
-    ruleset, diags = _build(_load_raw(p), p)
+    ruleset, diags = _build(_load_raw(p, cache=cache), p)
     if ruleset is None:
         raise RulesetError(diags)
     return ruleset

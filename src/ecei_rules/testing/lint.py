@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from ecei_rules.compare.bump import BumpReport
 from ecei_rules.errors import Diagnostic
 from ecei_rules.registry import Registry
-from ecei_rules.ruleset.load import check_ruleset
+from ecei_rules.ruleset.load import ParseCache, check_ruleset
 from ecei_rules.testing.counterexample import bump_check
 
 
@@ -38,7 +38,8 @@ def lint(registry: Registry, *, notice_days: int = 30, examples: int = 500,
     report = LintReport()
     for methodology in methodologies or registry.methodologies():
         files = [registry.path(methodology, v) for v in registry.versions(methodology)]
-        file_diags = [d for f in files for d in check_ruleset(f)]
+        parses = ParseCache()
+        file_diags = [d for f in files for d in check_ruleset(f, cache=parses)]
         report.diagnostics.extend(file_diags)
         if any(d.severity == "error" for d in file_diags):
             continue
