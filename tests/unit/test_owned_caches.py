@@ -68,3 +68,20 @@ def test_a_cached_parse_of_a_changed_file_is_not_reused(tmp_path: Path, parsed: 
                     encoding="utf-8")
     load_ruleset(path, cache=cache)
     assert parsed == ["1.0.0.yaml", "1.0.0.yaml"]
+
+
+def _patterns(field: Any) -> list[Any]:
+    found = [field.pattern] if field.pattern is not None else []
+    children = [*field.fields.values(), *field.entries.values(), *([field.items] if field.items is not None else [])]
+    return found + [p for child in children for p in _patterns(child)]
+
+
+def test_each_loaded_version_owns_its_compiled_patterns() -> None:
+    """A pattern remembers the values it matched; two loads of one file share no pattern object,
+    so what one version's validation remembered is never another's (nor the process's)."""
+    every = Path(__file__).resolve().parents[1] / "data" / "every" / "1.0.0.yaml"
+    first, second = load_ruleset(every), load_ruleset(every)
+    mine, theirs = _patterns(first.plan.inputs), _patterns(second.plan.inputs)
+    assert mine, "the every-construct ruleset declares a pattern"
+    assert [p.text for p in mine] == [p.text for p in theirs]
+    assert not {id(p) for p in mine} & {id(p) for p in theirs}

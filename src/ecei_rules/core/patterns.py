@@ -10,7 +10,6 @@ literal text).
 
 from __future__ import annotations
 
-import functools
 import re
 from typing import Any
 
@@ -82,7 +81,7 @@ class Pattern:
         return (compile_pattern, (self.text,))
 
 
-@functools.lru_cache(maxsize=256)
 def compile_pattern(text: str) -> Pattern:
-    """The compiled form of a pattern (remembered: each ruleset version compiles its own once)."""
+    """The compiled form of a pattern. Each declared input compiles its own, once, when its version
+    is loaded, and keeps it (with the values it has matched): nothing is shared by the process."""
     return Pattern(text)
