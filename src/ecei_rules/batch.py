@@ -22,8 +22,8 @@ from ecei_rules.core.workers import ordered_map, worker_count
 from ecei_rules.engine.decision import Decision, Resolution
 from ecei_rules.engine.evaluate import decision_text, evaluate
 from ecei_rules.errors import AssessmentError, Diagnostic, EceiRulesError, ResolutionError, RulesetError
-from ecei_rules.registry import DEFAULT_METHODOLOGY, Registry
-from ecei_rules.ruleset.load import Ruleset
+from ecei_rules.registry import DEFAULT_METHODOLOGY, Registry, parse_reference
+from ecei_rules.ruleset.load import Ruleset, load_ruleset
 from ecei_rules.ruleset.safe_yaml import parse_yaml
 
 MAX_LINE_BYTES = 8 * 1024 * 1024
@@ -378,8 +378,6 @@ class ResolverSpec:
     def build(self) -> Resolver:
         """The resolver this describes."""
         if self.ruleset_file is not None:
-            from ecei_rules.ruleset.load import load_ruleset
-
             return fixed_resolver(load_ruleset(self.ruleset_file))
         registry = Registry(Path(self.rulesets)) if self.rulesets is not None else Registry.shipped()
         return registry_resolver(registry, self.methodology, self.version, allow_unpublished=self.allow_unpublished)
@@ -455,8 +453,6 @@ def split_version(version: str | None, methodology: str | None = None) -> tuple[
     """
     if version is None or "@" not in version:
         return methodology or DEFAULT_METHODOLOGY, version
-    from ecei_rules.registry import parse_reference
-
     named, spec = parse_reference(version)
     if methodology is not None and named != methodology:
         raise ResolutionError(f"the version '{version}' names the methodology {named}, not {methodology}")
@@ -469,8 +465,6 @@ def named_ruleset(name: str, registry: Registry, methodology: str = DEFAULT_METH
     withdrawn versions are allowed (a comparison, not a decision). Raises ResolutionError or RulesetError."""
     path = Path(name)
     if path.suffix in (".yaml", ".yml") or path.exists():
-        from ecei_rules.ruleset.load import load_ruleset
-
         return load_ruleset(path)
     chosen, spec = split_version(name if "@" in name else f"{methodology}@{name}")
     return registry.lookup(f"{chosen}@{spec or '>=0.0.0'}", allow_unpublished=True)

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from ecei_rules import check_assessment, evaluate
-from ecei_rules.core.patterns import MAX_PATTERN_LENGTH, compile_pattern, pattern_problem
+from ecei_rules.core.patterns import MAX_PATTERN_LENGTH, Pattern, pattern_problem
 from ecei_rules.errors import AssessmentError, Diagnostic
 from ecei_rules.ruleset.inputs import json_schema
 from ecei_rules.ruleset.load import check_ruleset, load_ruleset_text
@@ -61,7 +61,7 @@ def test_catastrophic_patterns_match_in_linear_time(pattern: str, length: int) -
     _, diags = validator.validate(data)
     _, plain = validator.validate_plain(data)
     unordered = validator.validate_unordered(data)
-    matches = compile_pattern(pattern).fullmatch(value)
+    matches = Pattern(pattern).fullmatch(value)
     assert [d.code for d in diags] == [d.code for d in plain] == ([] if matches else ["A004"])
     assert (unordered is None) == (not matches)
     if not matches:
@@ -126,7 +126,7 @@ def test_the_assessment_schema_keeps_the_pattern_text() -> None:
 def test_compiled_patterns_survive_pickling_for_worker_processes() -> None:
     import pickle
 
-    pattern = compile_pattern("[A-Z]{2}")
+    pattern = Pattern("[A-Z]{2}")
     again = pickle.loads(pickle.dumps(pattern))
     assert again.fullmatch("DE")
     assert not again.fullmatch("D")

@@ -38,7 +38,7 @@ def pattern_problem(text: str) -> str | None:
                 return (f"the pattern repeats something {count[:12]} times ('{match.group(0)[:24]}'); "
                         f"at most {MAX_REPEAT} is allowed")
     try:
-        compile_pattern(text)
+        Pattern(text)
     except Exception as exc:  # re2.error, or anything its binding raises for a strange pattern
         message = exc.args[0] if exc.args else exc
         if isinstance(message, bytes):
@@ -78,10 +78,4 @@ class Pattern:
         return found
 
     def __reduce__(self) -> tuple[Any, tuple[str]]:
-        return (compile_pattern, (self.text,))
-
-
-def compile_pattern(text: str) -> Pattern:
-    """The compiled form of a pattern. Each declared input compiles its own, once, when its version
-    is loaded, and keeps it (with the values it has matched): nothing is shared by the process."""
-    return Pattern(text)
+        return (Pattern, (self.text,))

@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from ecei_rules.core.canonical import MAX_SIGNIFICANT_DIGITS, significant_digits
-from ecei_rules.core.patterns import Pattern, compile_pattern
+from ecei_rules.core.patterns import Pattern
 from ecei_rules.core.pointers import MISSING, Path, pointer_join, pointer_of
 from ecei_rules.errors import Diagnostic, did_you_mean
 from ecei_rules.language.expr import ANY, BOOL, DATE, DEC, INT, STR, Compiled, Ty
@@ -150,7 +150,7 @@ class InputResolver:
         if out.kind == "enum" and not base.values:
             self.problem("E102", "an enum needs 'values'", pointer)
         if base.pattern is not None:
-            out.pattern = compile_pattern(base.pattern)  # checked by the model: RE2 compiles it
+            out.pattern = Pattern(base.pattern)  # checked by the model: RE2 compiles it; each field owns its own
         if base.catalogue is not None:
             if base.catalogue not in self.catalogues:
                 self.problem("E107", f"unknown catalogue '{base.catalogue}'", pointer_join(pointer, "catalogue"),
