@@ -94,9 +94,11 @@ def _main_line(section: str, value: Mapping[str, Any]) -> tuple[str, set[str]]:
     return _fields(value, keys), set(keys)
 
 
-def _item_cell(section: str, value: Mapping[str, Any]) -> str:
-    """A whole item as one cell: its main line, then every other field in small print."""
+def _item_cell(section: str, ident: str, value: Mapping[str, Any]) -> str:
+    """A whole item as one cell: its main line, then every other field in small print (but its id, the row's)."""
     main, shown = _main_line(section, value)
+    if value.get("id") == ident:
+        shown.add("id")
     return main + small(_fields(value, [k for k in value if k not in shown]))
 
 
@@ -114,7 +116,7 @@ def _cell(change: Change, value: Any, other: Any) -> str:
     if isinstance(value, (list, tuple)) and isinstance(other, (list, tuple)) and len(value) + len(other) > 6:
         return _long_list_cell(value, other)
     if isinstance(value, Mapping):
-        return _item_cell(change.section, value)
+        return _item_cell(change.section, change.id, value)
     if change.attribute in _EXPRESSIONS:
         return code(show(value))
     return text(cut(show(value), _PROSE))
