@@ -133,6 +133,30 @@ def test_diff_markdown_and_the_site_changes_page_have_the_same_section_tables(ru
         assert rows == site_tables[section], section
 
 
+def _summary(text: str) -> list[str]:
+    """The rows of the table before the first section (the header row ``|  |  |`` left out)."""
+    head = text.split("\n## ", 1)[0].splitlines()
+    return [line for line in head if line.startswith("| ") and line != "|  |  |"]
+
+
+@pytest.mark.parametrize(("old", "new"), PAIRS, ids=[f"{a}-{b}" for a, b in PAIRS])
+def test_diff_markdown_has_the_site_pages_summary_and_description_without_its_links(runner: CliRunner, old: str,
+                                                                                  new: str) -> None:
+    """The header of ``diff --format markdown`` is the changes page's summary (versions, effective dates, short
+    sha256, declared bump, schema effect, counts by section), the version names plain instead of links to the
+    site's version pages, and the new version's description that the page shows in a note."""
+    result = run(runner, "diff", f"{M}@{old}", f"{M}@{new}", "--rulesets", str(SHIPPED), "--format", "markdown")
+    assert result.exit_code == 0, result.output
+    registry = Registry(SHIPPED)
+    page = changes_page(semantic_diff(registry.get(M, old), registry.get(M, new)))
+    unlinked = [re.sub(r"\[([0-9.]+)\]\(\.\./[0-9.]+\.md\)", r"\1", row) for row in _summary(page)]
+    assert unlinked != _summary(page)  # the page links both versions
+    assert _summary(result.output) == unlinked
+    assert len(unlinked) == 5
+    note = page.split(f'!!! note "What {new} says about itself"\n\n    ', 1)[1].split("\n", 1)[0]
+    assert f"> **What {new} says about itself:** {note}" in result.output.splitlines()
+
+
 def test_diff_text_says_the_schema_breaks(runner: CliRunner) -> None:
     """diff as text of 2.0.0 -> 3.0.0 says the input schema is breaking and shows the criteria section."""
     result = run(runner, "diff", f"{M}@2.0.0", f"{M}@3.0.0", "--rulesets", str(SHIPPED))
