@@ -1,15 +1,15 @@
 """The semantic diff as Markdown, written once.
 
-:func:`change_sections` renders each section that changed as one table, a row per change: what
+``change_sections`` renders each section that changed as one table, a row per change: what
 changed, the old and the new value, and whether it can alter a decision (with its effect on the
-assessment schema). :func:`summary_rows` says which versions are compared and what the diff amounts
-to. ``ecei-rules diff --format markdown`` prints both as a standalone document (:func:`diff_markdown`);
+assessment schema). ``summary_rows`` says which versions are compared and what the diff amounts
+to. ``ecei-rules diff --format markdown`` prints both as a standalone document (``diff_markdown``);
 the docs site's changes pages (``render.docs.changes_page``) wrap the same rows with links to the
 version pages and the site's navigation.
 
 A cell shows an item (a criterion, a parameter, an input...) in the form of its section first (a
 parameter's value and unit, a criterion's title and condition) and every other field of the item
-after it in small print, so nothing the diff holds is left out; prose is cut at 120 characters,
+after it in small print, so no field of it is left out; prose is cut at 120 characters,
 conditions, lists and mappings are shown whole. Every value goes through ``render.markdown``'s
 escaping, which is safe in a terminal and in a browser alike.
 """
@@ -154,7 +154,7 @@ def change_rows(changes: Sequence[Change]) -> list[list[str]]:
 
 def change_sections(diff: Diff, *, anchors: bool = False, frame: Frame = table) -> list[str]:
     """Each section that changed, in the order of ``SECTIONS``: a heading (with an explicit ``{#section}`` id
-    if ``anchors``) and its table, laid out by ``frame``; :data:`NO_CHANGE` if nothing changed."""
+    if ``anchors``) and its table, laid out by ``frame``; ``NO_CHANGE`` if nothing changed."""
     if not diff.changes:
         return [NO_CHANGE, ""]
     lines: list[str] = []

@@ -1,7 +1,7 @@
 """Markdown written once: the escaping and the small pieces every Markdown rendering is made of.
 
-Text from a ruleset (titles, clauses, descriptions, ids) is hostile until escaped: :func:`text`
-and :func:`code` make a value safe in a paragraph or a table cell, in a terminal and in a browser.
+Text from a ruleset (titles, clauses, descriptions, ids) is hostile until escaped: ``text``
+and ``code`` make a value safe in a paragraph or a table cell, in a terminal and in a browser.
 Both show every control, format or separator character as a visible escape (the terminal's one
 sanitiser, ``core.terminal.clean``), collapse whitespace (a newline cannot end a table row),
 escape HTML, and keep ``|`` from splitting a table cell.
@@ -23,7 +23,7 @@ from typing import Any
 
 from ecei_rules.core.terminal import clean
 
-#: How long a text may be before :func:`cut` shortens it (characters).
+#: How long a text may be before ``cut`` shortens it (characters).
 TRUNCATE = 160
 
 
