@@ -7,6 +7,7 @@ printed by bump-check are evaluated again here.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from compare_helpers import (
     EXAMPLES,
     GOLD_EDIT_3_0_2,
     GOLD_EDIT_IN_PLACE,
+    PAIRS,
     SHIPPED,
     M,
     cached_bump_check,
@@ -28,7 +30,9 @@ from compare_helpers import (
 from typer.testing import CliRunner
 
 from ecei_rules.cli.app import app
+from ecei_rules.compare.diff import semantic_diff
 from ecei_rules.registry import Registry
+from ecei_rules.render.docs import changes_page
 
 WIDE = {"COLUMNS": "240"}  # rich wraps at the terminal width; keep every line whole
 
@@ -61,19 +65,96 @@ def test_diff_json_lists_the_spec_changes(runner: CliRunner) -> None:
                         ("added", "4.7"), ("added", "4.8"), ("added", "4.9")}
 
 
+def _markdown_sections(text: str) -> dict[str, list[list[str]]]:
+    """The rows of each ``## Section`` table of a Markdown diff (the site's ``{#id}`` dropped), cells split on the
+    pipes that are not escaped; the header and rule lines are left out."""
+    sections: dict[str, list[list[str]]] = {}
+    current: list[list[str]] | None = None
+    for line in text.splitlines():
+        if line.startswith("## "):
+            current = sections.setdefault(line[3:].split(" {#")[0], [])
+        elif current is not None and line.startswith("| ") and not line.startswith("| change | old |"):
+            current.append([cell.strip() for cell in re.split(r"(?<!\\)\|", line)[1:-1]])
+    return sections
+
+
 def test_diff_markdown_has_a_criteria_section(runner: CliRunner) -> None:
-    """diff --format markdown of 2.0.0 -> 3.0.0 has a '## Criteria' table with a row per added or removed criterion."""
+    """diff --format markdown of 2.0.0 -> 3.0.0: a header naming both versions (effective dates, short sha256),
+    the declared major bump and the breaking schema; a '## Criteria' table with a row per added or removed
+    criterion and its condition (spec section 4), and the '## Scores' rows of section 5's weights."""
     result = run(runner, "diff", f"{M}@2.0.0", f"{M}@3.0.0", "--rulesets", str(SHIPPED), "--format", "markdown")
     assert result.exit_code == 0, result.output
+    lock = json.loads((SHIPPED / M / "published.lock.json").read_text(encoding="utf-8"))["versions"]
     lines = result.output.splitlines()
+    assert lines[0] == "# ecei-labels: 2.0.0 → 3.0.0"
+    assert f"| old | 2.0.0, effective 2019-11-15, sha256 <code>{lock['2.0.0']['sha256'][:16]}</code> |" in lines
+    assert f"| new | 3.0.0, effective 2020-07-01, sha256 <code>{lock['3.0.0']['sha256'][:16]}</code> |" in lines
+    assert "| declared bump | **major** |" in lines
+    assert any(line.startswith("| input schema | **breaking**<br>") for line in lines)
     assert "## Criteria" in lines
     assert "## Scores" in lines  # section 5: the strategy weights change
-    start = lines.index("## Criteria")
-    end = next(i for i in range(start + 1, len(lines)) if lines[i].startswith("## "))
-    rows = [line for line in lines[start:end] if line.startswith("| ") and "`" in line]
-    for kind, cid in [("removed", "1.2"), ("removed", "2.2.4"), ("removed", "5.1"), ("added", "4.7"),
-                      ("added", "4.8"), ("added", "4.9")]:
-        assert any(row.startswith(f"| {kind} | `{cid}` |") for row in rows), cid
+    sections = _markdown_sections(result.output)
+    criteria = {row[0]: row[1:] for row in sections["Criteria"]}
+    for cid, gold in [("1.2", "gold_1_2"), ("2.2.4", "gold_2_2_4"), ("5.1", "gold_5_1")]:
+        old, new, decides = criteria[f"**removed** <code>{cid}</code>"]
+        assert f"<code>indicators['{cid}'] &gt;= params.<wbr>{gold}</code>" in old
+        assert (new, decides) == ("", "**yes**")
+    for cid, condition in [("4.7", "indicators['4.7'] &gt;= params.<wbr>gold_4_7"), ("4.8", "indicators['4.8']"),
+                           ("4.9", "indicators['4.9'] &gt;= params.<wbr>gold_4_9")]:
+        old, new, decides = criteria[f"**added** <code>{cid}</code>"]
+        assert (old, decides) == ("", "**yes**")
+        assert f"<code>{condition}</code>" in new
+    assert len(criteria) == 6
+    weights = [row for row in sections["Scores"] if " weight of " in row[0]]
+    assert weights == [
+        ["**changed** <code>gold_<wbr>score</code> weight of 3 criteria<br><small>1.2, 2.2.4, 5.1</small>",
+         "1", "—", "**yes**"],
+        ["**changed** <code>gold_<wbr>score</code> weight of 12 criteria<br><small>4.1.1, 4.1.2, 4.1.3, 4.1.4, "
+         "4.1.5, 4.1.6, 4.2, 4.3, 4.4, 4.5, 4.6.1, 4.6.2</small>", "1", "2", "**yes**"],
+        ["**changed** <code>gold_<wbr>score</code> weight of 3 criteria<br><small>4.7, 4.8, 4.9</small>",
+         "—", "2", "**yes**"],
+    ]
+
+
+@pytest.mark.parametrize(("old", "new"), PAIRS, ids=[f"{a}-{b}" for a, b in PAIRS])
+def test_diff_markdown_and_the_site_changes_page_have_the_same_section_tables(runner: CliRunner, old: str,
+                                                                              new: str) -> None:
+    """For each consecutive shipped pair, ``diff --format markdown`` and the site's changes page carry the same
+    sections, in the same order, with the same rows, cell for cell: one renderer, two wrappings."""
+    result = run(runner, "diff", f"{M}@{old}", f"{M}@{new}", "--rulesets", str(SHIPPED), "--format", "markdown")
+    assert result.exit_code == 0, result.output
+    registry = Registry(SHIPPED)
+    page = changes_page(semantic_diff(registry.get(M, old), registry.get(M, new)))
+    cli_tables, site_tables = _markdown_sections(result.output), _markdown_sections(page)
+    assert list(cli_tables) == list(site_tables)
+    assert "Metadata" in cli_tables  # every shipped version changes its description and effective date
+    for section, rows in cli_tables.items():
+        assert rows, section
+        assert rows == site_tables[section], section
+
+
+def _summary(text: str) -> list[str]:
+    """The rows of the table before the first section (the header row ``|  |  |`` left out)."""
+    head = text.split("\n## ", 1)[0].splitlines()
+    return [line for line in head if line.startswith("| ") and line != "|  |  |"]
+
+
+@pytest.mark.parametrize(("old", "new"), PAIRS, ids=[f"{a}-{b}" for a, b in PAIRS])
+def test_diff_markdown_has_the_site_pages_summary_and_description_without_its_links(runner: CliRunner, old: str,
+                                                                                  new: str) -> None:
+    """The header of ``diff --format markdown`` is the changes page's summary (versions, effective dates, short
+    sha256, declared bump, schema effect, counts by section), the version names plain instead of links to the
+    site's version pages, and the new version's description that the page shows in a note."""
+    result = run(runner, "diff", f"{M}@{old}", f"{M}@{new}", "--rulesets", str(SHIPPED), "--format", "markdown")
+    assert result.exit_code == 0, result.output
+    registry = Registry(SHIPPED)
+    page = changes_page(semantic_diff(registry.get(M, old), registry.get(M, new)))
+    unlinked = [re.sub(r"\[([0-9.]+)\]\(\.\./[0-9.]+\.md\)", r"\1", row) for row in _summary(page)]
+    assert unlinked != _summary(page)  # the page links both versions
+    assert _summary(result.output) == unlinked
+    assert len(unlinked) == 5
+    note = page.split(f'!!! note "What {new} says about itself"\n\n    ', 1)[1].split("\n", 1)[0]
+    assert f"> **What {new} says about itself:** {note}" in result.output.splitlines()
 
 
 def test_diff_text_says_the_schema_breaks(runner: CliRunner) -> None:

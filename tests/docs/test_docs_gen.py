@@ -6,7 +6,10 @@ import re
 import shutil
 from pathlib import Path
 
+from typer.testing import CliRunner
+
 from ecei_rules import load_ruleset
+from ecei_rules.cli.app import app
 from ecei_rules.compare.diff import semantic_diff
 from ecei_rules.errors import CODES, Diagnostic
 from ecei_rules.registry import Registry
@@ -56,6 +59,18 @@ def test_changes_page_shows_the_indicators_replaced_in_3_0_0() -> None:
     page = changes_page(semantic_diff(REGISTRY.get("ecei-labels", "2.0.0"), REGISTRY.get("ecei-labels", "3.0.0")))
     for indicator in ("1.2", "2.2.4", "5.1", "4.7", "4.8", "4.9"):  # spec section 4, "in versions"
         assert indicator in page
+
+
+def test_the_markdown_sample_on_the_diff_how_to_is_what_diff_prints() -> None:
+    """docs/how-to/diff-versions.md shows the start of the criteria of ``diff --format markdown`` 2.0.0 -> 3.0.0:
+    the sample is a run of lines the command prints, as they are."""
+    page = (ROOT / "docs" / "how-to" / "diff-versions.md").read_text(encoding="utf-8")
+    samples = re.findall(r"```markdown\n(.*?)```", page, flags=re.DOTALL)
+    assert len(samples) == 1
+    printed = CliRunner().invoke(app, ["diff", "ecei-labels@2.0.0", "ecei-labels@3.0.0", "--format", "markdown"])
+    assert printed.exit_code == 0, printed.output
+    assert samples[0].startswith("## Criteria\n")
+    assert samples[0] in printed.output
 
 
 def test_provenance_page_lists_assumed_parameters() -> None:

@@ -9,6 +9,7 @@ is compared byte for byte with what the library writes.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -16,11 +17,14 @@ from typing import Any
 import pytest
 from cli_harness import EXAMPLES, cli, unsafe
 
+from ecei_rules import load_ruleset
 from ecei_rules.audit.log import DecisionLog
 from ecei_rules.batch import decide
 from ecei_rules.cli.app import run
+from ecei_rules.compare.diff import semantic_diff
 from ecei_rules.core.terminal import clean, show_path
 from ecei_rules.registry import Registry
+from ecei_rules.render.docs import changes_page
 
 EVERY = Path(__file__).resolve().parent.parent / "data" / "every" / "1.0.0.yaml"
 
@@ -166,17 +170,41 @@ def hostile_ruleset(tmp_path: Path, payload: str) -> Path:
 
 def test_rulesets_with_hostile_titles_in_diff_and_test(tmp_path: Path, every_payload: str) -> None:
     new = hostile_ruleset(tmp_path, "[bold]x[/bold] " + every_payload)
-    for fmt in ("text", "markdown"):
+    # the markup is printed as written: literally in the terminal's tables; in Markdown with its brackets
+    # escaped, so a Markdown viewer shows "[bold]x[/bold]" too (and rich reads neither)
+    for fmt, shown in (("text", "[bold]x[/bold]"), ("markdown", "\\[bold\\]x\\[/bold\\]")):
         ran = cli(["diff", str(EVERY), str(new), "--format", fmt])
         assert ran.code == 0, ran.both
         assert "Evil" in ran.stdout
         assert_safe(ran.both, "")
-        assert "[bold]x[/bold]" in ran.stdout.replace("\n", "")
+        assert shown in ran.stdout.replace("\n", "")
+    page = changes_page(semantic_diff(load_ruleset(EVERY), load_ruleset(new)))  # the site's page of the same diff
+    assert_safe(page, "")
+    assert "\\[bold\\]x\\[/bold\\]" in page
     ran = cli(["diff", str(EVERY), str(new), "--format", "json"])
     changes = json.loads(ran.stdout)["changes"]  # JSON keeps the text as it is
     assert any(c.get("new") == f"Evil [bold]x[/bold] {every_payload} criterion" for c in changes)
     tested = cli(["test", str(new)])
     assert_safe(tested.both, "")
+
+
+def test_diff_markdown_and_the_changes_page_escape_pipes_newlines_and_html(tmp_path: Path) -> None:
+    """A criterion title with a pipe, a newline and HTML stays one cell of one table row, as text, in both
+    renderings of the diff as Markdown: the CLI's ``--format markdown`` and the site's changes page."""
+    new = hostile_ruleset(tmp_path, "a | b <script>alert(1)</script>\nsecond line")
+    ran = cli(["diff", str(EVERY), str(new), "--format", "markdown"])
+    assert ran.code == 0, ran.both
+    assert_safe(ran.both, "")
+    page = changes_page(semantic_diff(load_ruleset(EVERY), load_ruleset(new)))
+    escaped = "Evil a \\| b &lt;script&gt;alert(1)&lt;/script&gt; second line criterion"
+    for shown in (ran.stdout, page):
+        assert "<script>" not in shown
+        rows = [line for line in shown.splitlines() if "Evil" in line]
+        assert len(rows) == 1  # the newline did not start a line of its own
+        assert rows[0].startswith("| **changed** <code>")
+        cells = re.split(r"(?<!\\)\|", rows[0])[1:-1]
+        assert len(cells) == 4  # change, old, new, decides: the pipe did not make a fifth
+        assert cells[2].strip() == escaped
 
 
 def test_record_verify_replay_and_impact_with_a_hostile_organisation(tmp_path: Path, every_payload: str) -> None:

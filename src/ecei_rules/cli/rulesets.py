@@ -148,7 +148,8 @@ def diff(
 ) -> None:
     """The semantic diff of two versions: inputs, parameters, criteria, scores, tiers, validity, metadata."""
     from ecei_rules.compare.diff import semantic_diff
-    from ecei_rules.render.console import diff_markdown, print_diff
+    from ecei_rules.render.console import print_diff
+    from ecei_rules.render.diff import diff_markdown
 
     a, b = _two(old, new, rulesets)
     result = semantic_diff(a, b)

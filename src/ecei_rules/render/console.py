@@ -167,29 +167,6 @@ def _md(value: object) -> str:
     return out if len(out) <= 120 else out[:117] + "..."
 
 
-def diff_markdown(diff: Diff) -> str:
-    """The semantic diff as Markdown: one table per section that changed."""
-    old, new = diff.old, diff.new
-    lines = [f"# {new.methodology}: {old.version} → {new.version}", "",
-             f"- old: `{old.version}` (sha256 `{old.sha256[:16]}`), effective {old.document.effective_from}",
-             f"- new: `{new.version}` (sha256 `{new.sha256[:16]}`), effective {new.document.effective_from}",
-             f"- input schema: **{diff.schema_effect}**; {len(diff.decision_changes)} of {len(diff.changes)} "
-             "changes can alter decisions", ""]
-    from ecei_rules.compare.diff import SECTIONS
-
-    for section in SECTIONS:
-        changes = diff.section(section)
-        if not changes:
-            continue
-        lines += [f"## {section.capitalize()}", "", "| change | item | what | old | new | decides |",
-                  "|---|---|---|---|---|---|"]
-        for c in changes:
-            lines.append(f"| {c.kind} | `{c.id}` | {c.attribute or ''} | {_md(c.old) if c.old is not None else ''} "
-                         f"| {_md(c.new) if c.new is not None else ''} | {'yes' if c.decides else 'no'} |")
-        lines.append("")
-    return "\n".join(clean(line) for line in lines)
-
-
 def print_diff(diff: Diff, console: Console) -> None:
     """The semantic diff as rich tables."""
     console.print(text(f"{diff.new.methodology}: {diff.old.version} → {diff.new.version}", style="bold"))

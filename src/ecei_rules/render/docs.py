@@ -27,9 +27,11 @@ from decimal import Decimal
 from typing import Any
 
 from ecei_rules.compare.bump import declared_bump
-from ecei_rules.compare.diff import SECTIONS, Change, Diff, semantic_diff
+from ecei_rules.compare.diff import Diff, semantic_diff
 from ecei_rules.engine.decision import Decision
 from ecei_rules.explanation.citations import citation_links
+from ecei_rules.render.diff import about, change_sections, diff_title, summary_rows
+from ecei_rules.render.markdown import code, cut, show, small, table, text, value_range
 from ecei_rules.ruleset.inputs import Field, assessment_schema
 from ecei_rules.ruleset.load import Ruleset
 from ecei_rules.ruleset.model import RulesetDocument, ruleset_json_schema
@@ -40,63 +42,14 @@ ROOT = "methodologies"
 SCHEMA_ROOT = "schema"
 #: Where a methodology's written specification lives (``docs/specification/<methodology>.md``).
 SPEC_ROOT = "specification"
-_TRUNCATE = 160
 
 
 # -- Markdown helpers -------------------------------------------------------------------------
 
 
-def text(value: object) -> str:
-    """Escape plain text for a Markdown table cell or paragraph (no markup survives)."""
-    shown = html.escape(" ".join(str(value).split()), quote=False)
-    return re.sub(r"([\\`*_\[\]|#])", r"\\\1", shown)
-
-
-def code(value: object) -> str:
-    """Inline code that is safe inside a table cell (HTML, so ``|`` and backticks cannot break it).
-
-    Long names may break after ``_`` and ``.`` before a letter (``<wbr>``), so a narrow column wraps them cleanly.
-    """
-    shown = html.escape(" ".join(str(value).split()), quote=False).replace("|", "&#124;")
-    return "<code>" + re.sub(r"(?<=[A-Za-z0-9])([._])(?=[A-Za-z])", r"\1<wbr>", shown) + "</code>"
-
-
-def small(value: str) -> str:
-    """Secondary text under a cell's main line (``value`` is already Markdown)."""
-    return f"<br><small>{value}</small>" if value else ""
-
-
-def cut(value: str, limit: int = _TRUNCATE) -> str:
-    """Shorten a long text with an ellipsis."""
-    flat = " ".join(value.split())
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
-
-
 def anchor(kind: str, ident: str) -> str:
     """A stable HTML id for an item of a version page, e.g. ``criterion-SB-4.1.5``."""
     return f"{kind}-" + re.sub(r"[^A-Za-z0-9._-]", "-", ident)
-
-
-def show(value: Any) -> str:
-    """A value as written in a ruleset: decimals keep their digits, booleans are lower case."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, (list, tuple)):
-        return ", ".join(show(v) for v in value)
-    if isinstance(value, Mapping):
-        return "; ".join(f"{k}: {show(v)}" for k, v in value.items())
-    return str(value)
-
-
-def table(head: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
-    """A Markdown table (cells are Markdown already)."""
-    lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
-    lines += ["| " + " | ".join(cell.replace("\n", " ") for cell in row) + " |" for row in rows]
-    return [*lines, ""]
 
 
 def fixed_table(kind: str, head: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
@@ -288,7 +241,7 @@ def _allowed(f: Field) -> list[str]:
     spec = f.spec
     allowed: list[str] = []
     if spec.minimum is not None or spec.maximum is not None:
-        allowed.append(_range(spec.minimum, spec.maximum))
+        allowed.append(value_range(spec.minimum, spec.maximum))
     if f.kind == "enum":
         allowed.append(", ".join(code(v) for v in spec.values or ()))
     if spec.pattern:
@@ -321,14 +274,6 @@ def _item_provenance(item: Any) -> str:
     if item.source is not None:
         return f'<span title="{html.escape(" ".join(item.source.split()), quote=True)}">sourced</span>'
     return "**assumed**: " + text(item.assumed) if item.assumed is not None else "—"
-
-
-def _range(minimum: Any, maximum: Any) -> str:
-    if minimum is not None and maximum is not None:
-        return f"{show(minimum)} to {show(maximum)}"
-    if minimum is not None:
-        return f"≥ {show(minimum)}"
-    return f"≤ {show(maximum)}" if maximum is not None else ""
 
 
 def _source_block(name: str, source: str) -> list[str]:
@@ -472,7 +417,7 @@ def _inputs_section(ruleset: Ruleset, here: str) -> list[str]:
         lines += ["### Named types", ""]
         rows = []
         for name, t in doc.types.items():
-            rows.append([code(name), text(t.type), _range(t.minimum, t.maximum) or "—", text(t.description or "")])
+            rows.append([code(name), text(t.type), value_range(t.minimum, t.maximum) or "—", text(t.description or "")])
         lines += table(["type", "base", "range", "description"], rows)
 
     for cname, cat in doc.catalogues.items():
@@ -534,135 +479,27 @@ def version_page(ruleset: Ruleset, *, previous: Ruleset | None = None, following
 
 # -- changes between two versions -------------------------------------------------------------
 
-_KEYS = {
-    "criteria": ("title", "when"),
-    "parameters": ("value", "unit"),
-    "catalogues": ("title", "type"),
-    "inputs": ("type", "required", "description"),
-    "metadata": ("body", "date"),
-    "tiers": ("title", "requires"),
-    "groups": ("title", "all_of"),
-    "validity": ("title", "labels", "when", "valid_until"),
-    "scores": ("title", "threshold"),
-}
-_EXPRESSIONS = frozenset({"when", "valid_until", "expression", "checks"})
-
-
-def _long_list_cell(value: Sequence[Any], other: Sequence[Any]) -> str:
-    """A long list, told by its length and the items only this side has."""
-    gone = [str(v) for v in value if v not in other]
-    word = "only here" if gone else "nothing else"
-    return f"{len(value)} items; {word}" + (": " + ", ".join(code(g) for g in gone) if gone else "")
-
-
-def _input_cell(value: Mapping[str, Any]) -> str:
-    head = ("required " if value.get("required") else "optional ") + str(value.get("type", ""))
-    bounds = _range(value.get("minimum"), value.get("maximum"))
-    head += f", {bounds}" if bounds else ""
-    return text(head) + (small(text(cut(str(value["description"]), 80))) if value.get("description") else "")
-
-
-def _parameter_cell(value: Mapping[str, Any]) -> str:
-    shown_value = value["value"]
-    head = f"{len(shown_value)} items" if isinstance(shown_value, (list, tuple)) else show(shown_value)
-    unit = f" {text(value['unit'])}" if value.get("unit") else ""
-    why = "sourced" if "source" in value else "assumed" if "assumed" in value else ""
-    return f"**{text(head)}**{unit}" + small(why)
-
-
-def _mapping_cell(section: str, value: Mapping[str, Any]) -> str:
-    """Any other item as ``key: value`` for the keys that matter in its section."""
-    keys = [k for k in _KEYS.get(section, ()) if k in value] or list(value)
-    parts = []
-    for k in keys:
-        shown_text = cut(show(value[k]), 80)
-        parts.append(f"{text(k)}: " + (code(shown_text) if k in _EXPRESSIONS else text(shown_text)))
-    if section == "parameters":
-        parts.append("sourced" if "source" in value else "**assumed**" if "assumed" in value else "")
-    return "; ".join(p for p in parts if p)
-
-
-def _item_cell(section: str, value: Mapping[str, Any]) -> str:
-    """A whole item (a criterion, a parameter, an input...) as one cell, in the form of its section."""
-    if section == "inputs":
-        return _input_cell(value)
-    if section == "parameters" and "value" in value:
-        return _parameter_cell(value)
-    if section == "criteria" and "when" in value:
-        return text(value.get("title", "")) + "<br>" + code(value["when"])
-    if section == "catalogues" and "title" in value:
-        return text(cut(str(value["title"]), 80)) + (f" ({code(value['type'])})" if "type" in value else "")
-    return _mapping_cell(section, value)
-
-
-def _cell(change: Change, value: Any, other: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, (list, tuple)) and isinstance(other, (list, tuple)) and len(value) + len(other) > 6:
-        return _long_list_cell(value, other)
-    if isinstance(value, Mapping):
-        return _item_cell(change.section, value)
-    if change.attribute in _EXPRESSIONS:
-        return code(show(value))
-    return text(cut(show(value), 120))
-
-
-def _change_rows(changes: Sequence[Change]) -> list[list[str]]:
-    rows: list[list[str]] = []
-    weights: dict[tuple[str, str, str], list[str]] = {}
-    for c in changes:
-        if c.section == "scores" and c.attribute and c.attribute.startswith("weight of "):
-            key = (c.id, show(c.old) if c.old is not None else "—", show(c.new) if c.new is not None else "—")
-            weights.setdefault(key, []).append(c.attribute.removeprefix("weight of "))
-            continue
-        what = f"**{c.kind}** {code(c.id)}"
-        if c.attribute and c.attribute != c.id:
-            what += f" {text(c.attribute)}"
-        decides = "**yes**" if c.decides else "no"
-        if c.schema != "none":
-            decides += small(c.schema)
-        rows.append([what, _cell(c, c.old, c.new), _cell(c, c.new, c.old), decides])
-    grouped = [[f"**changed** {code(sid)} weight of {len(ids)} criteria" + small(", ".join(text(i) for i in ids)),
-                text(old), text(new), "**yes**"] for (sid, old, new), ids in weights.items()]
-    return grouped + rows
-
-
 def changes_page(diff: Diff) -> str:
-    """The changes from one version to the next, section by section, from the semantic diff."""
+    """The changes from one version to the next: the semantic diff's summary and section tables
+    (``render.diff``, the tables ``ecei-rules diff --format markdown`` prints), with links to both
+    version pages and an anchor on each section."""
     old, new = diff.old, diff.new
     m = new.methodology
     here = changes_path(m, old.version, new.version)
-    deciding = len(diff.decision_changes)
-    title = json.dumps(f"{m} {old.version} → {new.version}", ensure_ascii=False)
-    lines = ["---", f"title: {title}", "---", "", f"# {text(m)}: {old.version} → {new.version}", ""]
-    counts = ", ".join(f"[{section}](#{section}) {len(diff.section(section))}" for section in SECTIONS
-                       if diff.section(section))
-    rows = [
-        ["old", f"[{old.version}]({_relative(page_path(m, old.version), here)}), effective "
-                f"{old.document.effective_from.isoformat()}, sha256 {code(old.sha256[:16])}"],
-        ["new", f"[{new.version}]({_relative(page_path(m, new.version), here)}), effective "
-                f"{new.document.effective_from.isoformat()}, sha256 {code(new.sha256[:16])}"],
-        ["declared bump", f"**{declared_bump(old.version, new.version)}**"],
-        ["input schema", f"**{diff.schema_effect}**" + small(
-            "none: identical; compatible: only optional fields added or ranges widened; breaking: an assessment "
-            "valid before may be rejected")],
-        ["changes", f"{len(diff.changes)}, of which **{deciding}** can alter a decision"
-                    + (small(counts) if counts else "")],
-    ]
-    lines += table(["", ""], rows)
-    lines += [f"`ecei-rules diff {m}@{old.version} {m}@{new.version}` prints the same diff; "
-              f"`ecei-rules bump-check {m}@{old.version} {m}@{new.version}` checks the declared bump by searching "
-              "for an assessment the two versions decide differently.", ""]
-    if new.document.description:
-        lines += admonition("note", f"What {new.version} says about itself", text(new.document.description))
-    if not diff.changes:
-        lines += ["No semantic change.", ""]
-    for section in SECTIONS:
-        changes = diff.section(section)
-        if not changes:
-            continue
-        lines += [f"## {section.capitalize()} {{#{section}}}", ""]
-        lines += fixed_table("changes", ["change", "old", "new", "decides"], _change_rows(changes))
+
+    def version(v: str) -> str:
+        return f"[{v}]({_relative(page_path(m, v), here)})"
+
+    front = json.dumps(f"{m} {old.version} → {new.version}", ensure_ascii=False)
+    lines = ["---", f"title: {front}", "---", "", f"# {diff_title(diff)}", ""]
+    lines += table(["", ""], summary_rows(diff, version=version))
+    lines += [f"`ecei-rules diff {m}@{old.version} {m}@{new.version}` prints the same diff (with `--format markdown`, "
+              f"these tables); `ecei-rules bump-check {m}@{old.version} {m}@{new.version}` checks the declared bump "
+              "by searching for an assessment the two versions decide differently.", ""]
+    said = about(diff)
+    if said is not None:
+        lines += admonition("note", *said)
+    lines += change_sections(diff, anchors=True, frame=lambda head, rows: fixed_table("changes", head, rows))
     return "\n".join(lines)
 
 
