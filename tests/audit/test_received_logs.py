@@ -624,6 +624,7 @@ def _rotated_chain(n: int) -> tuple[Any, int]:
     return report, peak
 
 
+@pytest.mark.no_cover  # repetition at scale: what it runs is covered by smaller tests (docs/contributing.md)
 def test_rotated_chain_of_200000_records_is_ordered_in_one_pass() -> None:
     """The order and chain checks over 200,000 records rotated by one: one finding per displaced
     record, and memory that doubles with the records (the former check rebuilt a set of every seq at

@@ -54,6 +54,7 @@ def test_six_versions_are_shipped() -> None:
     assert VERSIONS == ["1.0.0", "1.1.0", "1.2.0", "2.0.0", "3.0.0", "3.0.1"]
 
 
+@pytest.mark.no_cover  # repetition at scale: what it runs is covered by smaller tests (docs/contributing.md)
 @pytest.mark.parametrize("version", VERSIONS)
 def test_engines_agree_on_generated_assessments(version: str) -> None:
     """500 generated assessments per version: the same label, validity and every outcome from both engines."""
@@ -116,6 +117,7 @@ def _bases(ruleset: Ruleset) -> list[dict[str, Any]]:
     return [b for b in bases if not check_assessment(ruleset, b)]
 
 
+@pytest.mark.no_cover  # repetition at scale: what it runs is covered by smaller tests (docs/contributing.md)
 @pytest.mark.parametrize("version", VERSIONS)
 def test_engines_agree_near_the_fixtures(version: str) -> None:
     """120 assessments per version mixed from the version's fixtures and embedded tests with generated
@@ -187,6 +189,7 @@ WRONG = [
 ]
 
 
+@pytest.mark.no_cover  # repetition at scale: what it runs is covered by smaller tests (docs/contributing.md)
 @pytest.mark.parametrize(("version", "criterion", "condition", "what"), WRONG)
 def test_a_wrong_compilation_of_one_criterion_is_caught(version: str, criterion: str, condition: str,
                                                         what: str) -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
+
 from ecei_rules.backends import durable
 from ecei_rules.backends._durable_runtime import Runtime
 
@@ -18,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import memory_check
 
 
+@pytest.mark.no_cover  # repetition at scale: what it runs is covered by smaller tests (docs/contributing.md)
 def test_resident_memory_is_flat_over_1200_evaluations(durable_runtime: Runtime) -> None:
     """VmRSS after 1,500 evaluations is within 1 MiB of VmRSS after the first 300, and no session is left open."""
     work = [case for case in memory_check.cases() if case[0].version == "2.0.0"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from fractions import Fraction
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -145,6 +146,7 @@ def _problems(draw: st.DrawFn) -> tuple[Structure, list[str], dict[str, str], se
     return _structure(groups, weights, required, names), refs, outcomes, fixed
 
 
+@pytest.mark.no_cover  # repetition at scale: what it runs is covered by smaller tests (docs/contributing.md)
 @settings(max_examples=500, derandomize=True, deadline=None, database=None)
 @given(_problems())
 def test_solver_matches_brute_force(problem: tuple[Structure, list[str], dict[str, str], set[str]]) -> None:

@@ -21,6 +21,7 @@ EVERY = Path(__file__).parents[1] / "data" / "every" / "1.0.0.yaml"  # every con
 CASES = [("1.2.0", 40, 20, 5), ("2.0.0", 40, 20, 5), ("3.0.1", 40, 20, 5), ("every", 150, 20, 0)]
 
 
+@pytest.mark.no_cover  # repetition at scale: what it runs is covered by smaller tests (docs/contributing.md)
 @pytest.mark.parametrize(("v", "examples", "min_sets", "min_multi"), CASES)
 def test_change_sets_reach_their_tier_and_are_minimal(v: str, examples: int, min_sets: int, min_multi: int) -> None:
     ruleset = load_ruleset(EVERY) if v == "every" else version(v)

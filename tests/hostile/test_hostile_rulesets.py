@@ -192,6 +192,7 @@ def test_merge_keys_are_refused_and_do_not_merge(tmp_path: Path) -> None:
     assert [(d.code, d.line, d.pointer) for d in diags] == [("E101", len(text.splitlines()), "/<<")]
 
 
+@pytest.mark.no_cover  # repetition at scale: what it runs is covered by smaller tests (docs/contributing.md)
 def test_many_values_hit_the_node_limit() -> None:
     text = "[" + "1," * 600_000 + "1]"
     assert len(text.encode()) < MAX_BYTES

@@ -126,6 +126,7 @@ def test_the_byte_estimate_is_not_an_underestimate(notes: Ruleset, monkeypatch: 
     assert left < 1.5 * memo + 1 * MiB, (left, memo)
 
 
+@pytest.mark.no_cover  # repetition at scale: what it runs is covered by smaller tests (docs/contributing.md)
 def test_a_list_of_100000_items_is_decided_not_remembered(tmp_path: Path) -> None:
     """The issue's example: batch lines with 100,000 areas each (three here: tracemalloc is
     slow), under a version that allows that many. Nothing of them stays in a table; what the

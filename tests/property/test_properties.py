@@ -34,6 +34,7 @@ def _ok(violation: props.Violation | None) -> None:
                               f"counterexample: {violation.to_json()['assessment']}"
 
 
+@pytest.mark.no_cover  # repetition at scale: what it runs is covered by smaller tests (docs/contributing.md)
 @pytest.mark.parametrize("version", VERSIONS)
 def test_determinism_evaluating_twice_gives_identical_bytes(version: str) -> None:
     """Evaluating the same assessment twice gives identical canonical bytes."""
@@ -51,12 +52,14 @@ def test_determinism_a_fresh_interpreter_gives_identical_bytes(version: str) -> 
     _ok(props.check_fresh_interpreter(ruleset, examples))
 
 
+@pytest.mark.no_cover  # repetition at scale: what it runs is covered by smaller tests (docs/contributing.md)
 @pytest.mark.parametrize("version", VERSIONS)
 def test_replay_a_recorded_decision_replays_identically(version: str) -> None:
     """A decision recorded as a log record re-evaluates to the same canonical bytes."""
     _ok(props.check_replay(_ruleset(version), _config()))
 
 
+@pytest.mark.no_cover  # repetition at scale: what it runs is covered by smaller tests (docs/contributing.md)
 @pytest.mark.parametrize("version", VERSIONS)
 def test_content_hash_ignores_layout_and_sees_every_parameter_criteria_order_and_condition_text(version: str) -> None:
     """Reordered fields of an object, flow or block style and comments keep the hash; changing a
@@ -64,18 +67,21 @@ def test_content_hash_ignores_layout_and_sees_every_parameter_criteria_order_and
     _ok(props.check_hash_invariance(props.flatten(_ruleset(version)), props.search_settings(12)))
 
 
+@pytest.mark.no_cover  # repetition at scale: what it runs is covered by smaller tests (docs/contributing.md)
 @pytest.mark.parametrize("version", VERSIONS)
 def test_sufficiency_label_and_validity_follow_from_the_trace(version: str) -> None:
     """The label and validity can be recomputed from the decision's trace alone."""
     _ok(props.check_sufficiency(_ruleset(version), _config()))
 
 
+@pytest.mark.no_cover  # repetition at scale: what it runs is covered by smaller tests (docs/contributing.md)
 @pytest.mark.parametrize("version", VERSIONS)
 def test_information_monotonicity_more_inputs_never_undo_an_outcome(version: str) -> None:
     """Supplying missing inputs never changes a met or not_met outcome and never lowers the label."""
     _ok(props.check_information_monotonicity(_ruleset(version), _config()))
 
 
+@pytest.mark.no_cover  # repetition at scale: what it runs is covered by smaller tests (docs/contributing.md)
 @pytest.mark.parametrize("version", VERSIONS)
 def test_threshold_monotonicity_passing_further_never_lowers_the_label(version: str) -> None:
     """Moving one Gold indicator further past its threshold never lowers the label."""

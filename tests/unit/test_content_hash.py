@@ -108,6 +108,7 @@ def test_every_edit_that_changes_a_decisions_bytes_changes_the_hash_every_constr
     assert shown >= 50, (shown, loaded)  # the edits reach the decisions: the check is not vacuous
 
 
+@pytest.mark.no_cover  # repetition at scale: what it runs is covered by smaller tests (docs/contributing.md)
 @pytest.mark.parametrize("version", ["1.2.0", "3.0.1"])
 def test_every_edit_that_changes_a_decisions_bytes_changes_the_hash_shipped(version: str) -> None:
     """The same on shipped versions, at one node in eleven (their documents have thousands)."""
