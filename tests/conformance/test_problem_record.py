@@ -160,3 +160,17 @@ def test_every_log_finding_code_is_listed_with_its_summary() -> None:
     assert len(given) > 20
     assert given <= FINDINGS.keys(), f"finding codes not in errors.FINDINGS: {sorted(given - FINDINGS.keys())}"
     assert FINDINGS.keys() <= literals, f"listed but never given: {sorted(FINDINGS.keys() - literals)}"
+
+
+def test_every_log_finding_code_has_its_anchor_on_the_errors_page() -> None:
+    """The errors page of the docs site (as the docs hook builds it) lists every finding code with its
+    summary under its own anchor (``#finding-chain_break``), after the diagnostic codes."""
+    from ecei_rules.errors import CODES
+    from ecei_rules.render.docs import errors_page, text
+
+    page = errors_page(CODES, FINDINGS)
+    assert page.index("{#e001}") < page.index("## Decision log findings")
+    for code, summary in FINDINGS.items():
+        assert f"### `{code}` {{#finding-{code}}}\n\n{text(summary[0].upper() + summary[1:])}." in page
+    hook = (SRC.parents[1] / "docs" / "hooks.py").read_text(encoding="utf-8")
+    assert "errors_page(CODES, FINDINGS)" in hook
