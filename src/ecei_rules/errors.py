@@ -219,8 +219,9 @@ class Diagnostic(Problem):
         return ":".join(parts)
 
     def _in_assessment(self) -> bool:
-        """An assessment's problem (an ``A`` code, in no file) is placed by its JSON path."""
-        return self.code.startswith("A") and self.file is None and self.line is None
+        """An assessment's problem (an ``A`` code) is placed by its JSON path, unless it names the file
+        that could not be read (then ``file:line:column``)."""
+        return self.code.startswith("A") and self.file is None
 
     def where(self) -> str:
         """``file:line:column``; for an assessment's problem, the JSON path (``$.staff.fte``)."""
