@@ -1,4 +1,4 @@
-"""Errors and diagnostics.
+"""Errors and problems: the exception tree, and the one record of a problem the library reports.
 
 The exception tree: every error the library raises on purpose is an ``EceiRulesError``, and
 every error caused by what a caller passed in (an assessment, a date, a version) is an
