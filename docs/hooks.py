@@ -37,7 +37,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
-from ecei_rules.errors import CODES, RulesetError
+from ecei_rules.errors import CODES, FINDINGS, RulesetError
 from ecei_rules.explanation.citations import citation_links
 from ecei_rules.registry import DEFAULT_METHODOLOGY, Registry
 from ecei_rules.render import docs as docs_gen
@@ -89,7 +89,7 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
                    if (state.root / "docs" / docs_gen.spec_path(m)).is_file()}
     state.pages = docs_gen.site_pages(state.methodologies, sources, specs=state.specs)
     state.pages["reference/cli.md"] = docs_gen.cli_page(cli.app, intro=docs_gen.docstring_body(cli.__doc__))
-    state.pages["reference/errors.md"] = docs_gen.errors_page(CODES)
+    state.pages["reference/errors.md"] = docs_gen.errors_page(CODES, FINDINGS)
     state.schemas = docs_gen.schema_files(state.methodologies)
     state.repo_links = {}
 

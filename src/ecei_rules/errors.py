@@ -1,4 +1,4 @@
-"""Errors and diagnostics.
+"""Errors and problems: the exception tree, and the one record of a problem the library reports.
 
 The exception tree: every error the library raises on purpose is an ``EceiRulesError``, and
 every error caused by what a caller passed in (an assessment, a date, a version) is an
@@ -23,20 +23,45 @@ every error caused by what a caller passed in (an assessment, a date, a version)
 
 Outside the tree, by design: ``core.files.FileReadError`` (``core`` imports nothing of ours;
 every caller turns it into one of the errors above), the backends' internal
-``InterpreterError`` (a construct outside the language: a bug, never data) and the pytest
-plugin's ``EmbeddedFailureError`` (a failing embedded test, reported by pytest).
+``InterpreterError`` (a construct outside the language: a bug, never data), the pytest
+plugin's ``EmbeddedFailureError`` (a failing embedded test, reported by pytest), and four
+private exceptions that never leave their module: ``ruleset.safe_yaml._AbortError`` (a YAML
+document past its limits, turned into a diagnostic), ``batch._ParseError`` (a JSON line that
+does not parse, turned into an ``AssessmentError``), ``backends.durable._UnsupportedError`` (a
+condition durable-rules cannot express natively, handed to the interpreter) and
+``cli.app._PipeClosedError`` (standard output was closed: the command ends quietly).
 
-A `Diagnostic` names the problem (a stable code, see ``CODES``), the place (file,
-line, column and JSON pointer) and, where one exists, a suggestion.
+Beside the errors that end a call, the library reports problems it found and goes on (a log
+with findings is still read to its end). Every such problem is one record, a `Problem`: a
+stable code, a message, details, and where it is (``where()``, which renders the place as
+text), with one JSON layout (``to_json()``: the members its kind lists, in order). Each kind
+adds only the fields that say where::
+
+    Problem                 code, message, details; where(), to_json()
+    ├── Diagnostic          file, line, column, pointer    a ruleset or an assessment (codes:
+    │                       (and suggestion, severity)     ``CODES``); held by RulesetError and
+    │                                                      AssessmentError
+    ├── Finding             seq (a record; < 0: a line     a decision log: verify, replay, its
+    │                       of a JSONL export)             checkpoints, the durable cross-check
+    │                                                      (codes: ``FINDINGS``)
+    ├── ItemProblem         index, version, pointer        an assessment of an impact study's
+    │                                                      population (codes: ``CODES``)
+    └── Violation           ruleset, assessment            a counterexample of a property check
+                                                           (codes: the property's name)
+
+Printed, every problem is one line, ``WHERE: CODE message in POINTER (suggestion)`` (``str()``;
+a message that already begins with its place, as a log finding's "record 7 ..." does, is not
+given it twice).
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
 
+from ecei_rules.core.canonical import to_json
 from ecei_rules.core.pointers import json_path
 
 Severity = Literal["error", "warning"]
@@ -88,12 +113,88 @@ CODES: dict[str, str] = {
 }
 
 
+#: Every code of a log finding (a `Finding`) with a one-line summary. Codes are stable: never reuse one.
+FINDINGS: dict[str, str] = {
+    "bad_row": "a row is not a stored record (its columns do not hold the expected types)",
+    "corrupt": "a row is not a decision record (unreadable, incomplete, or not its format)",
+    "not_canonical": "a record's stored text is not its canonical JSON",
+    "duplicate_member": "a record holds a member twice",
+    "hash_mismatch": "a record's content, or its hash column, does not match its hash",
+    "misplaced": "a record is stored at another position than its seq",
+    "bad_reference": "a record names a methodology, version or ruleset hash that is not one",
+    "bad_field": "a record's field is not what it claims to be",
+    "duplicate": "a record appears twice",
+    "reordered": "records were reordered",
+    "missing": "records are missing (removed from the log)",
+    "chain_break": "a record's prev_hash is not the hash of the record before it",
+    "unexpected_end": "the log does not end where the head or count kept outside it says",
+    "unknown_ruleset": "no ruleset of the registry is the one a record names",
+    "ruleset_changed": "the version a record names now hashes differently",
+    "unpublished_ruleset": "a record was decided under an edit of a published version (its lock differs)",
+    "replay_failed": "a record's input or resolution cannot be decided again",
+    "altered": "replay gives a different decision: the record was altered",
+    "engine_changed": "replay gives a different decision: another engine version decided it",
+    "checkpoint_key": "the log is bound to another signing key",
+    "unsigned": "records that no checkpoint covers",
+    "checkpoint_corrupt": "a stored checkpoint cannot be read",
+    "checkpoint_signature": "a checkpoint's signature does not check",
+    "checkpoint_beyond": "a checkpoint covers more records than the log holds",
+    "checkpoint_root": "a checkpoint's root is not the log's Merkle root at its size",
+    "since_signature": "the checkpoint kept does not check",
+    "since_shrunk": "the log holds fewer records than the checkpoint kept",
+    "since_rewritten": "the log's first records are not those of the checkpoint kept",
+    "since_inconsistent": "the log is not an extension of the checkpoint kept",
+    "durable_failed": "durable-rules failed on a record",
+    "engines_disagree": "durable-rules does not reach a recorded decision",
+}
+
+
 @dataclass(frozen=True, slots=True)
-class Diagnostic:
-    """One problem found in a ruleset or an assessment, with where it is."""
+class Problem:
+    """One problem the library reports: a stable code, a message, details, and where it is.
+
+    A kind of problem adds only the fields that say where (see the module); `where` renders
+    them as text, ``str()`` is the one line every problem is printed as, and `to_json` its JSON,
+    the members its kind lists in ``MEMBERS`` (JSON name, attribute), in order."""
 
     code: str
     message: str
+    #: What else is known (values shown to people, one per line, and in the JSON of a log finding).
+    details: Mapping[str, Any] = field(default_factory=dict, kw_only=True, hash=False)
+
+    MEMBERS: ClassVar[tuple[tuple[str, str], ...]] = (("code", "code"), ("message", "message"))
+
+    def where(self) -> str:
+        """Where the problem is, as text ("" when nothing more is known)."""
+        return ""
+
+    def at(self) -> str:
+        """A place inside `where` (a JSON pointer), shown after the message ("" for none)."""
+        return ""
+
+    def hint(self) -> str:
+        """A suggestion, shown last ("" for none)."""
+        return ""
+
+    def head(self) -> str:
+        """What the printed line begins with: `where`, unless the message already begins with it."""
+        where = self.where()
+        return "" if not where or self.message.startswith(where) else where
+
+    def __str__(self) -> str:
+        head, at, hint = self.head(), self.at(), self.hint()
+        return (f"{head}: " if head else "") + f"{self.code} {self.message}" + (f" in {at}" if at else "") + \
+            (f" ({hint})" if hint else "")
+
+    def to_json(self) -> dict[str, Any]:
+        """The problem as JSON: the members its kind lists, in order."""
+        return {name: to_json(getattr(self, attribute)) for name, attribute in self.MEMBERS}
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic(Problem):
+    """A problem in a ruleset or an assessment, at a file, line, column and JSON pointer."""
+
     file: str | None = None
     line: int | None = None
     column: int | None = None
@@ -104,6 +205,10 @@ class Diagnostic:
     #: (the loader turns pointer and offset into line and column).
     offset: int | None = None
 
+    MEMBERS: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("code", "code"), ("severity", "severity"), ("message", "message"), ("file", "file"), ("line", "line"),
+        ("column", "column"), ("pointer", "pointer"), ("suggestion", "suggestion"))
+
     def location(self) -> str:
         """Return ``file:line:column`` (as much of it as is known)."""
         parts = [self.file or "<input>"]
@@ -113,31 +218,80 @@ class Diagnostic:
                 parts.append(str(self.column))
         return ":".join(parts)
 
-    def __str__(self) -> str:
-        text = f"{self.location()}: {self.code} {self.message}"
-        if self.pointer:
-            text += f" in {self.pointer}"
-        if self.suggestion:
-            text += f" ({self.suggestion})"
-        return text
+    def _in_assessment(self) -> bool:
+        """An assessment's problem (an ``A`` code) is placed by its JSON path, unless it names the file
+        that could not be read (then ``file:line:column``)."""
+        return self.code.startswith("A") and self.file is None
 
-    def to_dict(self) -> dict[str, object]:
-        """Return the diagnostic as a JSON-ready mapping."""
-        return {
-            "code": self.code,
-            "severity": self.severity,
-            "message": self.message,
-            "file": self.file,
-            "line": self.line,
-            "column": self.column,
-            "pointer": self.pointer,
-            "suggestion": self.suggestion,
-            "docs": self.docs(),
-        }
+    def where(self) -> str:
+        """``file:line:column``; for an assessment's problem, the JSON path (``$.staff.fte``)."""
+        return json_path(self.pointer) if self._in_assessment() else self.location()
+
+    def at(self) -> str:
+        return "" if self._in_assessment() else self.pointer
+
+    def hint(self) -> str:
+        return self.suggestion or ""
+
+    def to_json(self) -> dict[str, Any]:
+        """The diagnostic as JSON, with the code's anchor on the documentation site last."""
+        return {**Problem.to_json(self), "docs": self.docs()}
 
     def docs(self) -> str:
         """The code's anchor on the documentation site, relative to the site root."""
         return f"{DOCS_PAGE}#{self.code.lower()}"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding(Problem):
+    """A problem in a decision log (a code of ``FINDINGS``), at a record: its seq; a negative
+    number is a line of a JSONL export, and 0 a row that names no record."""
+
+    seq: int = field(kw_only=True)
+
+    MEMBERS: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("seq", "seq"), ("kind", "code"), ("message", "message"), ("details", "details"))
+
+    def where(self) -> str:
+        """``record N``, ``line N`` or "" (a row that names no record)."""
+        return f"record {self.seq}" if self.seq > 0 else f"line {-self.seq}" if self.seq < 0 else ""
+
+
+@dataclass(frozen=True, slots=True)
+class ItemProblem(Problem):
+    """An assessment of an impact study's population that cannot be read (``version`` None), or
+    that a version rejects (at ``pointer``), at its line (``index``) in the population."""
+
+    index: int = field(kw_only=True)
+    version: str | None = field(default=None, kw_only=True)
+    pointer: str | None = field(default=None, kw_only=True)
+
+    MEMBERS: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("line", "index"), ("version", "version"), ("code", "code"), ("message", "message"),
+        ("pointer", "pointer"))
+
+    def where(self) -> str:
+        """``line N under VERSION`` (``line N`` for one that cannot be read)."""
+        return f"line {self.index}" + (f" under {self.version}" if self.version else "")
+
+    def at(self) -> str:
+        return self.pointer or ""
+
+
+@dataclass(frozen=True, slots=True)
+class Violation(Problem):
+    """A counterexample of a property check (the code is the property's name): the ruleset it
+    breaks (a version, or ``old -> new``) and the assessment that breaks it (saved to re-run)."""
+
+    ruleset: str = field(kw_only=True)
+    assessment: Any = field(kw_only=True, hash=False)
+
+    MEMBERS: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("property", "code"), ("ruleset", "ruleset"), ("assessment", "assessment"), ("message", "message"))
+
+    def where(self) -> str:
+        """The ruleset (``methodology@version``, or ``old -> new``)."""
+        return self.ruleset
 
 
 class EceiRulesError(Exception):
@@ -168,7 +322,7 @@ class AssessmentError(InputError, ValueError):
 
     def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
         self.diagnostics: tuple[Diagnostic, ...] = tuple(diagnostics)
-        super().__init__("invalid assessment:\n" + "\n".join(_assessment_line(d) for d in diagnostics))
+        super().__init__("invalid assessment:\n" + "\n".join(str(d) for d in diagnostics))
 
     def __reduce__(self) -> tuple[Any, tuple[tuple[Diagnostic, ...]]]:
         return (type(self), (self.diagnostics,))  # pickled with its diagnostics (to and from worker processes)
@@ -176,10 +330,6 @@ class AssessmentError(InputError, ValueError):
 
 class ResolutionError(InputError, LookupError):
     """No ruleset version answers the request (a date before the first version, ...)."""
-
-
-def _assessment_line(d: Diagnostic) -> str:
-    return f"{json_path(d.pointer)}: {d.code} {d.message}"
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:

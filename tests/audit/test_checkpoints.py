@@ -49,7 +49,7 @@ ROOT_HEX = hashlib.sha256(b"root").hexdigest()
 
 
 def _kinds(findings) -> set[str]:
-    return {f.kind for f in findings}
+    return {f.code for f in findings}
 
 
 # --- the checkpoint itself --------------------------------------------------------------------
@@ -277,7 +277,7 @@ def test_a_removed_tail_shows_as_checkpoints_beyond_the_log(log_copy: Path, sign
     with sqlite3.connect(log_copy) as db:
         db.execute("DELETE FROM records WHERE seq > 1450")
     findings = check_checkpoints(read_state(log_copy), signed_log.signer.public_key)
-    assert sorted((f.kind, f.seq) for f in findings) == [("checkpoint_beyond", 1451), ("unsigned", 1401)]
+    assert sorted((f.code, f.seq) for f in findings) == [("checkpoint_beyond", 1451), ("unsigned", 1401)]
 
 
 def test_a_record_deleted_from_the_middle_is_not_named_as_a_removed_tail(log_copy: Path, signed_log: SignedLog) -> None:
@@ -286,7 +286,7 @@ def test_a_record_deleted_from_the_middle_is_not_named_as_a_removed_tail(log_cop
     with sqlite3.connect(log_copy) as db:
         db.execute("DELETE FROM records WHERE seq = 700")
     findings = check_checkpoints(read_state(log_copy), signed_log.signer.public_key)
-    beyond = [f for f in findings if f.kind == "checkpoint_beyond"]
+    beyond = [f for f in findings if f.code == "checkpoint_beyond"]
     assert len(beyond) == 1
     assert "1 record(s) were removed since" in beyond[0].message
     assert "1500-1500" not in beyond[0].message
@@ -297,11 +297,11 @@ def test_records_after_the_last_checkpoint_are_reported(log_copy: Path, signed_l
     no signature, and say so."""
     append(log_copy, decided_examples(Registry.shipped()), 3, signer=None, chunk=3)
     findings = check_checkpoints(read_state(log_copy), signed_log.signer.public_key)
-    assert [(f.kind, f.seq) for f in findings] == [("unsigned", 1501)]
+    assert [(f.code, f.seq) for f in findings] == [("unsigned", 1501)]
     with sqlite3.connect(log_copy) as db:
         db.execute("DELETE FROM checkpoints WHERE size > 1000")
     findings = check_checkpoints(read_state(log_copy), signed_log.signer.public_key)
-    assert [(f.kind, f.seq) for f in findings] == [("unsigned", 1001)]
+    assert [(f.code, f.seq) for f in findings] == [("unsigned", 1001)]
 
 
 def test_a_checkpoint_signed_by_another_key_or_with_a_changed_root_is_reported(
@@ -315,7 +315,7 @@ def test_a_checkpoint_signed_by_another_key_or_with_a_changed_root_is_reported(
         body["root"] = hashlib.sha256(b"x").hexdigest()
         db.execute("UPDATE checkpoints SET body = ? WHERE size = 750", (json.dumps(body),))
     findings = check_checkpoints(read_state(log_copy), signed_log.signer.public_key)
-    assert [(f.kind, f.seq) for f in findings] == [("checkpoint_signature", 500), ("checkpoint_signature", 750)]
+    assert [(f.code, f.seq) for f in findings] == [("checkpoint_signature", 500), ("checkpoint_signature", 750)]
     assert check_checkpoints(read_state(log_copy), other.public_key)  # and the other key vouches for nothing else
 
 
@@ -363,7 +363,7 @@ def test_a_tail_cut_with_its_checkpoints_shows_only_against_a_kept_checkpoint(lo
     state = read_state(log_copy)
     assert check_checkpoints(state, signed_log.signer.public_key) == []
     findings = check_since(state, Checkpoint.from_json(signed_log.kept), signed_log.signer.public_key)
-    assert [(f.kind, f.seq) for f in findings] == [("since_shrunk", 751)]
+    assert [(f.code, f.seq) for f in findings] == [("since_shrunk", 751)]
 
 
 def test_a_signed_append_refuses_to_sign_over_a_log_with_a_gap(log_copy: Path, signed_log: SignedLog) -> None:
@@ -425,7 +425,7 @@ def test_repair_removes_an_unsigned_tail_and_keeps_every_checkpoint(log_copy: Pa
     assert (plan.kept, plan.removed_seqs) == (1504, list(range(1505, 1511)))
     assert checkpoints(log_copy) == stored
     findings = check_checkpoints(read_state(log_copy), signed_log.signer.public_key)
-    assert [(f.kind, f.seq) for f in findings] == [("unsigned", 1501)]
+    assert [(f.code, f.seq) for f in findings] == [("unsigned", 1501)]
 
 
 def test_import_refuses_a_log_that_holds_checkpoints(log_copy: Path, tmp_path: Path) -> None:

@@ -69,7 +69,7 @@ def _write(db: Path, seq: int, body: dict, *, rehash: bool = False) -> None:
 
 
 def _kinds(report) -> set[tuple[int, str]]:
-    return {(f.seq, f.kind) for f in report.findings}
+    return {(f.seq, f.code) for f in report.findings}
 
 
 def test_clean_log_verifies_and_replays(clean_log: Path, registry: Registry) -> None:
@@ -102,7 +102,7 @@ def test_edited_label_is_pinpointed(copy: Path, registry: Registry) -> None:
     assert _kinds(verify(open_rows(copy))) == {(500, "hash_mismatch")}
     report = replay(open_rows(copy), registry)
     assert _kinds(report) == {(500, "hash_mismatch"), (500, "altered")}
-    (finding,) = [f for f in report.findings if f.kind == "altered"]
+    (finding,) = [f for f in report.findings if f.code == "altered"]
     assert "the record was altered after it was written (its content does not match its hash)" in finding.message
     assert finding.details["label"] == {"recorded": body["decision"]["label"], "replayed": old}
 
@@ -121,7 +121,7 @@ def test_edited_input_is_pinpointed(copy: Path) -> None:
     body["input"]["assessed_on"] = "2099-01-01"
     _write(copy, 321, body)
     (finding,) = verify(open_rows(copy)).findings
-    assert (finding.seq, finding.kind) == (321, "hash_mismatch")
+    assert (finding.seq, finding.code) == (321, "hash_mismatch")
     assert finding.details["input_edited"] is True
 
 
@@ -166,7 +166,7 @@ def test_ruleset_edited_without_version_bump_is_caught_by_replay(clean_log: Path
     assert under_301, "the population has decisions under 3.0.1"
     report = replay(open_rows(clean_log), Registry(rulesets))
     assert {f.seq for f in report.findings} == under_301
-    assert {f.kind for f in report.findings} == {"ruleset_changed"}
+    assert {f.code for f in report.findings} == {"ruleset_changed"}
     assert "edited without a new version" in report.sorted()[0].message
 
 

@@ -91,7 +91,7 @@ def _store(path: Path, bodies: list[dict[str, Any]], *, texts: list[str] | None 
 
 
 def _kinds(report: Any) -> set[tuple[int, str]]:
-    return {(f.seq, f.kind) for f in report.findings}
+    return {(f.seq, f.code) for f in report.findings}
 
 
 def _snapshot(folder: Path) -> dict[str, tuple[str, int]]:
@@ -529,7 +529,7 @@ def test_hash_mismatch_on_an_edited_hash_column_shows_both_hashes(db: Path) -> N
         con.execute("UPDATE records SET hash = ? WHERE seq = 4", ("ee" * 32,))
     con.close()
     report = verify(open_rows(db))
-    (finding,) = [f for f in report.findings if f.kind == "hash_mismatch"]
+    (finding,) = [f for f in report.findings if f.code == "hash_mismatch"]
     assert finding.details["column_hash"] == "ee" * 32
     assert finding.details["computed_hash"] != "ee" * 32
     assert finding.details["computed_hash"] == finding.details["record_hash"]
@@ -576,7 +576,7 @@ def test_record_numbered_ten_to_the_twelve_costs_no_memory(source: Path, tmp_pat
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert peak < 20 * 2**20, peak
-    missing = [f for f in report.findings if f.kind == "missing"]
+    missing = [f for f in report.findings if f.code == "missing"]
     assert [f.message for f in missing] == ["records 1 to 999999999999 are missing (999,999,999,999 records removed "
                                             "from the log)"]
 
@@ -630,7 +630,7 @@ def test_rotated_chain_of_200000_records_is_ordered_in_one_pass() -> None:
     record, and memory that doubles with the records (the former check rebuilt a set of every seq at
     each position, 4 * 10**10 steps here, and would not finish)."""
     report, peak = _rotated_chain(200_000)
-    assert {f.kind for f in report.findings} == {"reordered"}
+    assert {f.code for f in report.findings} == {"reordered"}
     assert len(report.findings) == 200_000
     _, half = _rotated_chain(100_000)
     assert peak < 2.3 * half, (half, peak)

@@ -81,9 +81,10 @@ def test_ready_resolver_builds_every_version_for_a_batch_and_only_the_sample_s_f
 
 
 def test_save_counterexamples_writes_each_assessment_numbered_and_nothing_without_one(tmp_path: Path) -> None:
-    from ecei_rules.testing.properties import VerifyResult, Violation, save_counterexamples
+    from ecei_rules.errors import Violation
+    from ecei_rules.testing.properties import VerifyResult, save_counterexamples
 
-    violation = Violation(property="threshold monotonicity", ruleset="every-construct@1.0.0",
+    violation = Violation(code="threshold monotonicity", ruleset="every-construct@1.0.0",
                           assessment={"assessed_on": "2021-01-01", "k1": 1}, message="label lost")
     results = [VerifyResult("m", "1.0.0", "determinism", None, 0.1),
                VerifyResult("m", "1.0.0 -> 1.1.0", "threshold monotonicity", violation, 0.2)]

@@ -98,7 +98,7 @@ def test_reproduced_refuses_a_changed_decision_and_replay_reports_it(log: Path, 
     target.write_text("\n".join([*(r.text for r in rows[:6]), text, *(r.text for r in rows[7:])]) + "\n")
     report = replay(open_rows(target), REGISTRY)
     assert report.records == 120
-    assert [(f.seq, f.kind) for f in report.sorted()] == [(7, "altered"), (7, "hash_mismatch")], name
+    assert [(f.seq, f.code) for f in report.sorted()] == [(7, "altered"), (7, "hash_mismatch")], name
 
 
 def test_reproduced_refuses_a_member_added_after_the_decision_and_replay_reports_it(log: Path,
@@ -116,7 +116,7 @@ def test_reproduced_refuses_a_member_added_after_the_decision_and_replay_reports
     target = tmp_path / "added.jsonl"
     target.write_text("\n".join([*(r.text for r in rows[:6]), text, *(r.text for r in rows[7:])]) + "\n")
     report = replay(open_rows(target), REGISTRY)
-    assert [(f.seq, f.kind) for f in report.findings] == [(7, "corrupt")], report.findings
+    assert [(f.seq, f.code) for f in report.findings] == [(7, "corrupt")], report.findings
 
 
 def test_reproduced_refuses_other_layouts_which_replay_still_checks(log: Path, tmp_path: Path) -> None:
@@ -129,7 +129,7 @@ def test_reproduced_refuses_other_layouts_which_replay_still_checks(log: Path, t
     target.write_text(json.dumps(json.loads(rows[0].text), separators=(", ", ": ")) + "\n")
     report = replay(open_rows(target), REGISTRY)
     assert report.records == 1
-    assert [(f.seq, f.kind) for f in report.findings] == [(1, "not_canonical")]
+    assert [(f.seq, f.code) for f in report.findings] == [(1, "not_canonical")]
 
 
 @pytest.fixture(scope="module")

@@ -199,7 +199,7 @@ def jsonl_writer_trials(root: Path, trials: int, *, seed: int, per_log: int = 20
         if torn:
             tally.torn += 1
             last = len(raw.splitlines())
-            if (-last, "corrupt") in {(f.seq, f.kind) for f in report.findings}:
+            if (-last, "corrupt") in {(f.seq, f.code) for f in report.findings}:
                 tally.torn_detected += 1
             plan = repair(path)
             assert plan.removed_lines == [last], plan
@@ -253,7 +253,7 @@ def truncation_trials(root: Path, trials: int, *, seed: int, records: int = 12) 
                 tally.boundary_cuts_caught_by_head += 1  # nothing was cut off: nothing to catch
         else:
             tally.torn += 1
-            kinds = {f.kind for f in report.findings}
+            kinds = {f.code for f in report.findings}
             if "corrupt" in kinds and report.sorted()[-1].seq == -(complete + 1):
                 tally.torn_detected += 1
             plan = plan_repair(read_jsonl(cut))

@@ -30,7 +30,7 @@ def _config() -> settings:
 
 
 def _ok(violation: props.Violation | None) -> None:
-    assert violation is None, f"{violation.property} fails for {violation.ruleset}: {violation.message}\n" \
+    assert violation is None, f"{violation.code} fails for {violation.ruleset}: {violation.message}\n" \
                               f"counterexample: {violation.to_json()['assessment']}"
 
 

@@ -501,12 +501,12 @@ def test_three_mistakes_load_raises_one_error_holding_all() -> None:
 
 
 def test_diagnostic_text_and_json_form() -> None:
-    """str() shows file:line:column, code, message, pointer and suggestion; to_dict carries every field."""
+    """str() shows file:line:column, code, message, pointer and suggestion; to_json carries every field."""
     d = Diagnostic("E104", "unknown input 'scroe'", "r.yaml", 18, 11, "/criteria/c/when", "did you mean 'score'?")
     assert str(d) == "r.yaml:18:11: E104 unknown input 'scroe' in /criteria/c/when (did you mean 'score'?)"
     assert Diagnostic("E001", "m").location() == "<input>"
     assert Diagnostic("E001", "m", "f", 3).location() == "f:3"
-    assert d.to_dict() == {
+    assert d.to_json() == {
         "code": "E104", "severity": "error", "message": "unknown input 'scroe'", "file": "r.yaml",
         "line": 18, "column": 11, "pointer": "/criteria/c/when", "suggestion": "did you mean 'score'?",
         "docs": "reference/errors/#e104",  # the code's anchor on the documentation site

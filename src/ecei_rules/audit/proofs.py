@@ -40,7 +40,7 @@ from ecei_rules.audit import merkle
 from ecei_rules.audit.checkpoint import Checkpoint, CheckpointError, Signer, checkpoint_problem, key_id
 from ecei_rules.audit.log import BUSY_TIMEOUT_MS, DecisionLog, LogError
 from ecei_rules.audit.record import DecisionRecord, parse_record
-from ecei_rules.errors import EceiRulesError
+from ecei_rules.errors import EceiRulesError, Finding
 
 KEY_META = "signing_key_id"
 FRONTIER_META = "merkle_frontier"
@@ -51,15 +51,6 @@ _RECEIPT_FIELDS = ("checkpoint", "format", "inclusion_proof", "leaf_index", "rec
 
 class ReceiptError(EceiRulesError, ValueError):
     """A document is not a well-formed receipt, or a receipt cannot be made."""
-
-
-@dataclass(frozen=True)
-class ProofFinding:
-    """One problem found with checkpoints: the first record it concerns, a kind and a one-line message."""
-
-    seq: int
-    kind: str
-    message: str
 
 
 # --- writing ----------------------------------------------------------------------------------
@@ -253,36 +244,36 @@ def roots_at(leaves: Iterable[bytes], sizes: Iterable[int]) -> dict[int, bytes]:
     return out
 
 
-def check_checkpoints(state: LogState, public_key: Ed25519PublicKey) -> list[ProofFinding]:
+def check_checkpoints(state: LogState, public_key: Ed25519PublicKey) -> list[Finding]:
     """Problems with a log's checkpoints against a public key (an empty list: every record is
     covered by a checkpoint signed by the key whose root is the log's own)."""
-    findings: list[ProofFinding] = []
+    findings: list[Finding] = []
     total = len(state.hashes)
     kid = key_id(public_key)
     if state.bound is not None and state.bound != kid:
-        findings.append(ProofFinding(1, "checkpoint_key", f"the log is bound to key {state.bound[:16]}…, not to "
-                                                          f"the given key {kid[:16]}…"))
+        findings.append(Finding("checkpoint_key", f"the log is bound to key {state.bound[:16]}…, not to the given "
+                                f"key {kid[:16]}…", seq=1))
     if not state.checkpoints:
         if total:
-            findings.append(ProofFinding(1, "unsigned", f"the log holds no checkpoint: none of its {total} "
-                                                        "record(s) is vouched for by the key"))
+            findings.append(Finding("unsigned", f"the log holds no checkpoint: none of its {total} record(s) is "
+                                    "vouched for by the key", seq=1))
         return findings
     parsed: list[tuple[int, Checkpoint]] = []
     for size, body in state.checkpoints:
         try:
             checkpoint = _parse_checkpoint(body)
         except CheckpointError as exc:
-            findings.append(ProofFinding(max(size, 1), "checkpoint_corrupt",
-                                         f"the checkpoint stored at size {size} is not a checkpoint ({exc})"))
+            findings.append(Finding("checkpoint_corrupt", f"the checkpoint stored at size {size} is not a "
+                                    f"checkpoint ({exc})", seq=max(size, 1)))
             continue
         if checkpoint.size != size:
-            findings.append(ProofFinding(max(size, 1), "checkpoint_corrupt", f"the checkpoint stored at size {size} "
-                                                                             f"signs size {checkpoint.size}"))
+            findings.append(Finding("checkpoint_corrupt", f"the checkpoint stored at size {size} signs size "
+                                    f"{checkpoint.size}", seq=max(size, 1)))
             continue
         problem = checkpoint_problem(checkpoint, public_key)
         if problem is not None:
-            findings.append(ProofFinding(max(size, 1), "checkpoint_signature", f"checkpoint at size {size}: "
-                                                                               f"{problem}"))
+            findings.append(Finding("checkpoint_signature", f"checkpoint at size {size}: {problem}",
+                                    seq=max(size, 1)))
             continue
         parsed.append((size, checkpoint))
     roots = roots_at(state.leaves(), [size for size, _ in parsed])
@@ -290,10 +281,10 @@ def check_checkpoints(state: LogState, public_key: Ed25519PublicKey) -> list[Pro
     beyond = [(size, checkpoint) for size, checkpoint in parsed if size > total]
     if beyond:
         size, checkpoint = beyond[-1]
-        findings.append(ProofFinding(total + 1, "checkpoint_beyond",
-                                     f"{len(beyond)} checkpoint(s) count more records than the log's {total}, up "
-                                     f"to {size} (signed at {checkpoint.time}): {size - total} record(s) were "
-                                     "removed since (the chain's findings say where)"))
+        findings.append(Finding("checkpoint_beyond",
+                                f"{len(beyond)} checkpoint(s) count more records than the log's {total}, up "
+                                f"to {size} (signed at {checkpoint.time}): {size - total} record(s) were "
+                                "removed since (the chain's findings say where)", seq=total + 1))
     wrong: list[tuple[int, int, Checkpoint]] = []
     for size, checkpoint in parsed:
         if size > total:
@@ -305,41 +296,41 @@ def check_checkpoints(state: LogState, public_key: Ed25519PublicKey) -> list[Pro
     if wrong:
         before, size, checkpoint = wrong[0]
         more = f"; {len(wrong) - 1} later checkpoint(s) do not hold either" if len(wrong) > 1 else ""
-        findings.append(ProofFinding(before + 1, "checkpoint_root",
-                                     f"the log's first {size} record(s) do not have the Merkle root signed at "
-                                     f"{checkpoint.time}: a record among {before + 1}-{size} was changed, removed "
-                                     f"or inserted, even if the chain was re-hashed{more}"))
+        findings.append(Finding("checkpoint_root",
+                                f"the log's first {size} record(s) do not have the Merkle root signed at "
+                                f"{checkpoint.time}: a record among {before + 1}-{size} was changed, removed "
+                                f"or inserted, even if the chain was re-hashed{more}", seq=before + 1))
     if good < total:
-        findings.append(ProofFinding(good + 1, "unsigned",
-                                     f"records {good + 1}-{total} are after the last checkpoint that holds: no "
-                                     "signature vouches for them (appended without the key, or their checkpoints "
-                                     "were removed or do not hold)"))
+        findings.append(Finding("unsigned",
+                                f"records {good + 1}-{total} are after the last checkpoint that holds: no "
+                                "signature vouches for them (appended without the key, or their checkpoints "
+                                "were removed or do not hold)", seq=good + 1))
     return findings
 
 
-def check_since(state: LogState, kept: Checkpoint, public_key: Ed25519PublicKey | None) -> list[ProofFinding]:
+def check_since(state: LogState, kept: Checkpoint, public_key: Ed25519PublicKey | None) -> list[Finding]:
     """Problems with a log against a checkpoint kept outside it: the log must still begin with the
     tree the checkpoint signs (it only grew since), and the log's latest checkpoint must be
     consistent with it (RFC 9162 consistency proof). With a key, the kept checkpoint's signature
     is checked too."""
-    findings: list[ProofFinding] = []
+    findings: list[Finding] = []
     if public_key is not None:
         problem = checkpoint_problem(kept, public_key)
         if problem is not None:
-            findings.append(ProofFinding(1, "since_signature", f"the checkpoint kept: {problem}"))
+            findings.append(Finding("since_signature", f"the checkpoint kept: {problem}", seq=1))
     total = len(state.hashes)
     if kept.size > total:
-        findings.append(ProofFinding(total + 1, "since_shrunk",
-                                     f"the log holds {total} record(s), fewer than the {kept.size} of the "
-                                     f"checkpoint kept from {kept.time}: records were removed since"))
+        findings.append(Finding("since_shrunk",
+                                f"the log holds {total} record(s), fewer than the {kept.size} of the "
+                                f"checkpoint kept from {kept.time}: records were removed since", seq=total + 1))
         return findings
     leaves = state.leaves()
     if kept.size == 0:
         return findings
     if merkle.root(leaves[:kept.size]) != kept.root_bytes():
-        findings.append(ProofFinding(1, "since_rewritten",
-                                     f"the log's first {kept.size} record(s) no longer have the Merkle root of the "
-                                     f"checkpoint kept from {kept.time}: the log was rewritten since"))
+        findings.append(Finding("since_rewritten",
+                                f"the log's first {kept.size} record(s) no longer have the Merkle root of the "
+                                f"checkpoint kept from {kept.time}: the log was rewritten since", seq=1))
         return findings
     try:
         latest = latest_checkpoint(state)
@@ -348,9 +339,9 @@ def check_since(state: LogState, kept: Checkpoint, public_key: Ed25519PublicKey 
     if latest is not None and kept.size <= latest.size <= total:
         proof = merkle.consistency_proof(kept.size, leaves, latest.size)
         if not merkle.verify_consistency(kept.size, latest.size, kept.root_bytes(), latest.root_bytes(), proof):
-            findings.append(ProofFinding(kept.size + 1, "since_inconsistent",
-                                         f"the log's latest checkpoint ({latest.size} records, {latest.time}) is "
-                                         f"not an extension of the checkpoint kept from {kept.time}"))
+            findings.append(Finding("since_inconsistent",
+                                    f"the log's latest checkpoint ({latest.size} records, {latest.time}) is "
+                                    f"not an extension of the checkpoint kept from {kept.time}", seq=kept.size + 1))
     return findings
 
 

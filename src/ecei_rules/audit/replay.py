@@ -41,11 +41,11 @@ except ImportError:  # pragma: no cover - a platform without its wheel
 
 from ecei_rules.audit.log import StoredRecord
 from ecei_rules.audit.record import GENESIS, METHODOLOGY_ID, RECORD_FORMAT, DecisionRecord, valid_time
-from ecei_rules.core.canonical import canonical_bytes, canonical_json, to_json
+from ecei_rules.core.canonical import canonical_bytes, canonical_json
 from ecei_rules.core.version import __version__
 from ecei_rules.engine.decision import Resolution
 from ecei_rules.engine.evaluate import decision_text, evaluate
-from ecei_rules.errors import AssessmentError, ResolutionError, RulesetError
+from ecei_rules.errors import AssessmentError, Finding, ResolutionError, RulesetError
 from ecei_rules.registry import Registry
 from ecei_rules.ruleset.inputs import project
 from ecei_rules.ruleset.load import Ruleset
@@ -60,21 +60,6 @@ _STRINGS = ("record_id", "methodology", "version", "ruleset_sha256", "engine_ver
             "decided_at", "prev_hash", "hash")
 #: RFC 8785 writes integers up to 2**53 - 1 only.
 _SAFE_INTEGER = 2**53 - 1
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One problem in a log, at a record (its seq; a negative number is a JSONL line; 0, a row
-    that names no record)."""
-
-    seq: int
-    kind: str
-    message: str
-    details: dict[str, Any] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        """The finding as JSON."""
-        return {"seq": self.seq, "kind": self.kind, "message": self.message, "details": to_json(self.details)}
 
 
 @dataclass
@@ -92,7 +77,7 @@ class AuditReport:
 
     def sorted(self) -> list[Finding]:
         """Findings by position (the first bad record first)."""
-        return sorted(self.findings, key=lambda f: (abs(f.seq), f.kind))
+        return sorted(self.findings, key=lambda f: (abs(f.seq), f.code))
 
     def to_json(self) -> dict[str, Any]:
         """The report as JSON."""
@@ -149,8 +134,8 @@ def records(rows: Iterable[StoredRecord], report: AuditReport,
             progress(position)
         record = _parse(row)
         if record is None:
-            report.findings.append(Finding(row.seq, "corrupt", f"position {position}: not a decision record "
-                                           "(unreadable or incomplete)", {"text": row.text[:200]}))
+            report.findings.append(Finding("corrupt", f"position {position}: not a decision record "
+                                           "(unreadable or incomplete)", seq=row.seq, details={"text": row.text[:200]}))
             continue
         yield row, record
 
@@ -278,8 +263,8 @@ def check_record(row: StoredRecord, position: int, findings: list[Finding]) -> t
     if problems:
         claimed = data.get("seq")
         at = claimed if type(claimed) is int and claimed >= 1 else row.seq
-        findings.append(Finding(at, "corrupt", f"{_where(row, position)}: not a decision record: "
-                                f"{'; '.join(problems)}", {"text": row.text[:200]}))
+        findings.append(Finding("corrupt", f"{_where(row, position)}: not a decision record: "
+                                f"{'; '.join(problems)}", seq=at, details={"text": row.text[:200]}))
         return ({}, _Link(at, "", None, False)) if at >= 1 else None
     seq = int(data["seq"])
     in_form = is_canonical(row.text, data)
@@ -291,9 +276,9 @@ def check_record(row: StoredRecord, position: int, findings: list[Finding]) -> t
     input_ok = _input_hash_ok(data)
     if not intact:
         what = " (its input no longer matches input_sha256)" if not input_ok else ""
-        findings.append(Finding(seq, "hash_mismatch", f"record {seq} was altered after it was written: its "
+        findings.append(Finding("hash_mismatch", f"record {seq} was altered after it was written: its "
                                 f"content does not match its hash{what}",
-                                {"stored_hash": record_hash, "computed_hash": computed,
+                                seq=seq, details={"stored_hash": record_hash, "computed_hash": computed,
                                  "input_edited": not input_ok}))
     if row.seq > 0:
         findings.extend(_column_findings(row, data, seq, computed))
@@ -304,16 +289,16 @@ def check_record(row: StoredRecord, position: int, findings: list[Finding]) -> t
 def _readable(row: StoredRecord, position: int, findings: list[Finding]) -> dict[str, Any] | None:
     """The row's JSON object; None (with its finding, ``bad_row`` or ``corrupt``) when it has none."""
     if row.problem:
-        findings.append(Finding(row.seq, "bad_row", f"{_where(row, position)} is not a stored record: "
-                                f"{row.problem}"))
+        findings.append(Finding("bad_row", f"{_where(row, position)} is not a stored record: "
+                                f"{row.problem}", seq=row.seq))
         return None
     try:
         data = _load(row.text)
     except (ValueError, RecursionError):
         data = None
     if not isinstance(data, dict):
-        findings.append(Finding(row.seq, "corrupt", f"{_where(row, position)}: not a decision record (unreadable "
-                                "or incomplete)", {"text": row.text[:200]}))
+        findings.append(Finding("corrupt", f"{_where(row, position)}: not a decision record (unreadable "
+                                "or incomplete)", seq=row.seq, details={"text": row.text[:200]}))
         return None
     return data
 
@@ -322,11 +307,11 @@ def _form_finding(text: str, seq: int) -> Finding:
     """Why a record's text is not its canonical JSON: a member held twice, or another form."""
     twice = _duplicate_member(text)
     if twice is not None:
-        return Finding(seq, "duplicate_member", f"record {seq} holds the member '{twice}' twice: "
-                       "a record is read one way only")
-    return Finding(seq, "not_canonical", f"record {seq}: its stored text is not the canonical "
+        return Finding("duplicate_member", f"record {seq} holds the member '{twice}' twice: "
+                       "a record is read one way only", seq=seq)
+    return Finding("not_canonical", f"record {seq}: its stored text is not the canonical "
                    "JSON (RFC 8785) of its content: other spacing, member order, escapes or "
-                   "number forms")
+                   "number forms", seq=seq)
 
 
 def _content_hash(text: str, data: dict[str, Any], in_form: bool) -> str:
@@ -354,16 +339,17 @@ def _column_findings(row: StoredRecord, data: dict[str, Any], seq: int, computed
     out: list[Finding] = []
     record_hash = data["hash"]
     if row.hash != record_hash:
-        out.append(Finding(seq, "hash_mismatch", f"record {seq}: its hash column ({row.hash[:16]}…) is not "
+        out.append(Finding("hash_mismatch", f"record {seq}: its hash column ({row.hash[:16]}…) is not "
                            f"the record's hash ({record_hash[:16]}…): the column was edited",
-                           {"column_hash": row.hash, "record_hash": record_hash, "computed_hash": computed}))
+                           seq=seq,
+                           details={"column_hash": row.hash, "record_hash": record_hash, "computed_hash": computed}))
     if row.prev_hash != data["prev_hash"]:
-        out.append(Finding(seq, "hash_mismatch", f"record {seq}: its prev_hash column "
+        out.append(Finding("hash_mismatch", f"record {seq}: its prev_hash column "
                            f"({row.prev_hash[:16]}…) is not the record's prev_hash "
                            f"({data['prev_hash'][:16]}…): the column was edited",
-                           {"column_prev_hash": row.prev_hash, "record_prev_hash": data["prev_hash"]}))
+                           seq=seq, details={"column_prev_hash": row.prev_hash, "record_prev_hash": data["prev_hash"]}))
     if row.seq != seq:
-        out.append(Finding(seq, "misplaced", f"record {seq} is stored at position {row.seq}"))
+        out.append(Finding("misplaced", f"record {seq} is stored at position {row.seq}", seq=seq))
     return out
 
 
@@ -394,43 +380,43 @@ def _fields(data: dict[str, Any], input_ok: bool) -> list[Finding]:
     seq, methodology, version = data["seq"], data["methodology"], data["version"]
     out: list[Finding] = []
     if _ID.fullmatch(methodology) is None:
-        out.append(Finding(seq, "bad_reference", f"record {seq} names its methodology {methodology[:80]!r}, which is "
+        out.append(Finding("bad_reference", f"record {seq} names its methodology {methodology[:80]!r}, which is "
                            "not a methodology id (lowercase letters, digits and '-'): a record names its ruleset "
-                           "by id, version and content hash, never by path"))
+                           "by id, version and content hash, never by path", seq=seq))
     if not semver.Version.is_valid(version):
-        out.append(Finding(seq, "bad_reference", f"record {seq} names the version {version[:40]!r}, which is not "
-                           "a semantic version (e.g. 3.0.1)"))
+        out.append(Finding("bad_reference", f"record {seq} names the version {version[:40]!r}, which is not "
+                           "a semantic version (e.g. 3.0.1)", seq=seq))
     if _HEX.fullmatch(data["ruleset_sha256"]) is None:
-        out.append(Finding(seq, "bad_reference", f"record {seq}: its ruleset_sha256 is not a SHA-256 (64 lowercase "
-                           "hexadecimal digits)"))
+        out.append(Finding("bad_reference", f"record {seq}: its ruleset_sha256 is not a SHA-256 (64 lowercase "
+                           "hexadecimal digits)", seq=seq))
     expected_id = f"{methodology}@{version}#{seq}"
     if data["record_id"] != expected_id:
-        out.append(Finding(seq, "bad_field", f"record {seq}: its record_id {data['record_id'][:80]!r} is not "
-                           f"'<methodology>@<version>#<seq>' ({expected_id[:80]!r})"))
+        out.append(Finding("bad_field", f"record {seq}: its record_id {data['record_id'][:80]!r} is not "
+                           f"'<methodology>@<version>#<seq>' ({expected_id[:80]!r})", seq=seq))
     decision = data["decision"]
     for key in ("methodology", "version", "ruleset_sha256"):
         if decision.get(key) != data[key]:
-            out.append(Finding(seq, "bad_field", f"record {seq}: its {key} is {data[key][:80]!r} but its decision's "
-                               f"is {json.dumps(decision.get(key))[:80]}"))
+            out.append(Finding("bad_field", f"record {seq}: its {key} is {data[key][:80]!r} but its decision's "
+                               f"is {json.dumps(decision.get(key))[:80]}", seq=seq))
     if not input_ok:
-        out.append(Finding(seq, "bad_field", f"record {seq}: its input_sha256 is not the hash of its input (the "
-                           "input was changed and the record's hash recomputed)"))
+        out.append(Finding("bad_field", f"record {seq}: its input_sha256 is not the hash of its input (the "
+                           "input was changed and the record's hash recomputed)", seq=seq))
     if not valid_time(data["decided_at"]):
-        out.append(Finding(seq, "bad_field", f"record {seq}: its decided_at {data['decided_at'][:40]!r} is not an "
-                           "ISO 8601 date and time"))
+        out.append(Finding("bad_field", f"record {seq}: its decided_at {data['decided_at'][:40]!r} is not an "
+                           "ISO 8601 date and time", seq=seq))
     if not data["engine_version"]:
-        out.append(Finding(seq, "bad_field", f"record {seq}: its engine_version is empty"))
+        out.append(Finding("bad_field", f"record {seq}: its engine_version is empty", seq=seq))
     resolution = data["resolution"]
     try:
         if resolution.keys() != {"method", "reason"}:
             raise ValueError
         Resolution.model_validate(resolution, strict=True)
     except (ValueError, ValidationError):
-        out.append(Finding(seq, "bad_field", f"record {seq}: its resolution is not a method ('in_force' or "
-                           "'pinned') and a reason"))
+        out.append(Finding("bad_field", f"record {seq}: its resolution is not a method ('in_force' or "
+                           "'pinned') and a reason", seq=seq))
     if seq > _SAFE_INTEGER:
-        out.append(Finding(seq, "bad_field", f"record {seq}: its seq is beyond 2**53 - 1, which canonical JSON "
-                           "cannot write exactly"))
+        out.append(Finding("bad_field", f"record {seq}: its seq is beyond 2**53 - 1, which canonical JSON "
+                           "cannot write exactly", seq=seq))
     return out
 
 
@@ -447,7 +433,7 @@ class _Chain:
 
     def add(self, link: _Link) -> None:
         if link.seq in self.links:
-            self.report.findings.append(Finding(link.seq, "duplicate", f"record {link.seq} appears twice"))
+            self.report.findings.append(Finding("duplicate", f"record {link.seq} appears twice", seq=link.seq))
             return
         self.links[link.seq] = link
         self.arrival.append(link.seq)
@@ -462,15 +448,15 @@ class _Chain:
         hashes = {link.hash: seq for seq, link in links.items()} if expect_head is not None else None
         for seq, message in tail_problems(report.records, last_seq, report.head, hashes, head=expect_head,
                                           count=expect_count, missing=missing):
-            report.findings.append(Finding(seq, "unexpected_end", message))
+            report.findings.append(Finding("unexpected_end", message, seq=seq))
 
     def _reordered(self, ordered: list[int]) -> None:
         """A record that did not arrive at its rank among the seqs."""
         rank = {seq: i for i, seq in enumerate(ordered, 1)}
         for position, seq in enumerate(self.arrival, 1):
             if rank[seq] != position:
-                self.report.findings.append(Finding(seq, "reordered", f"record {seq} stands at position "
-                                                    f"{position}: records were reordered"))
+                self.report.findings.append(Finding("reordered", f"record {seq} stands at position "
+                                                    f"{position}: records were reordered", seq=seq))
 
     def _gaps_and_chain(self, ordered: list[int]) -> int:
         """Gaps in the seqs and breaks of the chain, in seq order; returns how many seqs are missing."""
@@ -480,10 +466,10 @@ class _Chain:
             if seq > before + 1:
                 first, last = before + 1, seq - 1
                 missing += last - first + 1
-                self.report.findings.append(Finding(first, "missing", f"record {first} is missing (removed from "
+                self.report.findings.append(Finding("missing", f"record {first} is missing (removed from "
                                                     "the log)" if first == last else f"records {first} to {last} "
                                                     f"are missing ({last - first + 1:,} records removed from the "
-                                                    "log)"))
+                                                    "log)", seq=first))
             link = self.links[seq]
             if link.prev_hash is not None and expected is not None and link.prev_hash != expected:
                 self.report.findings.append(_chain_break(link, before, expected))
@@ -497,10 +483,10 @@ def _chain_break(link: _Link, before: int, expected: str) -> Finding:
     gap = f" (record {seq - 1} is missing)" if before != seq - 1 and seq - 1 == before + 1 else \
         f" (records {before + 1} to {seq - 1} are missing)" if before != seq - 1 else ""
     after = f"record {before}" if before else "the start of the log"
-    return Finding(seq, "chain_break", f"record {seq} does not follow {after}{gap}: its "
+    return Finding("chain_break", f"record {seq} does not follow {after}{gap}: its "
                    "prev_hash is not that record's hash" if before else
                    f"record {seq} does not follow {after}{gap}: its prev_hash is not 64 "
-                   "zeros", {"prev_hash": link.prev_hash, "expected": expected})
+                   "zeros", seq=seq, details={"prev_hash": link.prev_hash, "expected": expected})
 
 
 def tail_problems(total: int, last_seq: int, last_hash: str, hashes: dict[str, int] | None = None, *,
@@ -819,7 +805,7 @@ def replay(rows: Iterable[StoredRecord], registry: Registry, *, progress: Progre
             continue
         data, link = checked
         chain.add(link)
-        if link.prev_hash is None or any(f.kind == "bad_reference" for f in report.findings[before:]):
+        if link.prev_hash is None or any(f.code == "bad_reference" for f in report.findings[before:]):
             continue  # never looked up: a record names its ruleset by id and version, never by path
         _replay_one(data, link, rulesets, report)
     chain.finish(expect_head=expect_head, expect_count=expect_count)
@@ -831,38 +817,40 @@ def _replay_one(data: dict[str, Any], link: _Link, rulesets: _Rulesets, report: 
     seq, methodology, version = link.seq, data["methodology"], data["version"]
     found = rulesets.version(methodology, version)
     if isinstance(found, str):
-        report.findings.append(Finding(seq, "unknown_ruleset", f"record {seq}: the registry ({rulesets.registry.root}) "
+        report.findings.append(Finding("unknown_ruleset", f"record {seq}: the registry ({rulesets.registry.root}) "
                                        f"has no {methodology} {version}: {found}",
-                                       {"methodology": methodology, "version": version,
+                                       seq=seq, details={"methodology": methodology, "version": version,
                                         "ruleset_sha256": data["ruleset_sha256"]}))
         return
     if found.sha256 != data["ruleset_sha256"]:
-        report.findings.append(Finding(seq, "ruleset_changed", f"record {seq}: {methodology} {version} in the "
+        report.findings.append(Finding("ruleset_changed", f"record {seq}: {methodology} {version} in the "
                                        f"registry now hashes to {found.sha256[:16]}…, not "
                                        f"{data['ruleset_sha256'][:16]}… as recorded: its file was edited without "
-                                       "a new version", {"methodology": methodology, "version": version,
+                                       "a new version",
+                                       seq=seq, details={"methodology": methodology, "version": version,
                                                          "recorded": data["ruleset_sha256"],
                                                          "registry": found.sha256}))
         return
     locked = rulesets.locked(methodology, version)
     if locked is not None and locked != found.sha256:
         report.findings.append(Finding(
-            seq, "unpublished_ruleset", f"record {seq}: it was decided under a {methodology} {version} that hashes "
+            "unpublished_ruleset", f"record {seq}: it was decided under a {methodology} {version} that hashes "
             f"to {found.sha256[:16]}…, but the registry's lock records {version} as published with "
             f"{locked[:16]}…: the decision was made under an edit of a published version, not the published rules",
-            {"methodology": methodology, "version": version, "recorded": data["ruleset_sha256"], "locked": locked}))
+            seq=seq, details={"methodology": methodology, "version": version, "recorded": data["ruleset_sha256"],
+                              "locked": locked}))
         return
     try:
         resolution = Resolution.model_validate(data["resolution"])
     except ValidationError as exc:
-        report.findings.append(Finding(seq, "replay_failed", f"record {seq}: its resolution is not valid: "
-                                       f"{exc.errors()[0]['msg']}"))
+        report.findings.append(Finding("replay_failed", f"record {seq}: its resolution is not valid: "
+                                       f"{exc.errors()[0]['msg']}", seq=seq))
         return
     try:
         replayed = evaluate(found, data["input"], resolution=resolution).to_json()
     except AssessmentError as exc:
-        report.findings.append(Finding(seq, "replay_failed", f"record {seq}: the recorded input is not valid "
-                                       f"for {version}: {exc.diagnostics[0].message}"))
+        report.findings.append(Finding("replay_failed", f"record {seq}: the recorded input is not valid "
+                                       f"for {version}: {exc.diagnostics[0].message}", seq=seq))
         return
     recorded = data["decision"]
     if _same(replayed, recorded) or canonical_bytes(replayed) == canonical_bytes(recorded):
@@ -876,8 +864,8 @@ def _replay_one(data: dict[str, Any], link: _Link, rulesets: _Rulesets, report: 
         kind, why = "altered", (f"under the same engine ({__version__}) and ruleset ({methodology} {version}), its "
                                 "own input gives another decision: the record was altered and its hashes "
                                 "recomputed")
-    report.findings.append(Finding(seq, kind, f"record {seq}: replay gives a different decision: {why}",
-                                   _differences(recorded, replayed)))
+    report.findings.append(Finding(kind, f"record {seq}: replay gives a different decision: {why}",
+                                   seq=seq, details=_differences(recorded, replayed)))
 
 
 def replay_under(rows: Iterable[StoredRecord], ruleset: Ruleset, *,

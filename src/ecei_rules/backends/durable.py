@@ -1159,7 +1159,8 @@ def cross_check_log(rows: Iterable[StoredRecord], registry: Registry, *,
                     progress: Callable[[int], None] | None = None) -> AuditReport:
     """Re-decide every record of a decision log with durable-rules under the exact version it
     names, and report every record whose recorded decision durable-rules does not reach."""
-    from ecei_rules.audit.replay import AuditReport, Finding, records
+    from ecei_rules.audit.replay import AuditReport, records
+    from ecei_rules.errors import Finding
 
     report = AuditReport()
     by_hash: dict[str, Ruleset] = {}
@@ -1177,21 +1178,23 @@ def cross_check_log(rows: Iterable[StoredRecord], registry: Registry, *,
                 pass
             ruleset = by_hash.get(record.ruleset_sha256)
         if ruleset is None:
-            report.findings.append(Finding(seq, "unknown_ruleset", f"record {seq}: no ruleset hashes to "
+            report.findings.append(Finding("unknown_ruleset", f"record {seq}: no ruleset hashes to "
                                            f"{record.ruleset_sha256[:16]}…",
-                                           {"methodology": record.methodology, "version": record.version}))
+                                           seq=seq,
+                                           details={"methodology": record.methodology, "version": record.version}))
             continue
         try:
             durable = evaluate(ruleset, record.input, resolution=Resolution.model_validate(record.resolution))
         except AssessmentError as exc:
-            report.findings.append(Finding(seq, "replay_failed", f"record {seq}: the recorded input is not valid "
-                                           f"for {record.version}: {exc.diagnostics[0].message}"))
+            report.findings.append(Finding("replay_failed", f"record {seq}: the recorded input is not valid "
+                                           f"for {record.version}: {exc.diagnostics[0].message}", seq=seq))
             continue
         except DurableError as exc:
-            report.findings.append(Finding(seq, "durable_failed", f"record {seq}: durable-rules failed: {exc}"))
+            report.findings.append(Finding("durable_failed", f"record {seq}: durable-rules failed: {exc}", seq=seq))
             continue
         differences = disagreements(record.decision, durable)
         if differences:
-            report.findings.append(Finding(seq, "engines_disagree", f"record {seq}: durable-rules does not reach "
-                                           f"the recorded decision ({', '.join(differences)} differ)", differences))
+            report.findings.append(Finding("engines_disagree", f"record {seq}: durable-rules does not reach "
+                                           f"the recorded decision ({', '.join(differences)} differ)",
+                                           seq=seq, details=differences))
     return report

@@ -8,7 +8,7 @@ import contextlib
 import errno
 import json
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -18,14 +18,14 @@ from rich.console import Console
 
 from ecei_rules.batch import Item, peek_stream, read_assessments, read_standard_input
 from ecei_rules.core.canonical import to_json
-from ecei_rules.core.terminal import SafeConsole, markup, show_path, text
-from ecei_rules.errors import Diagnostic, ResolutionError, RulesetError
+from ecei_rules.core.terminal import SafeConsole, clean, markup, show_path, text
+from ecei_rules.errors import Diagnostic, Problem, ResolutionError, RulesetError
 from ecei_rules.registry import DEFAULT_METHODOLOGY, Registry
-from ecei_rules.render.console import print_diagnostics
 
 if TYPE_CHECKING:
     from ecei_rules.audit.log import StoredRecord
     from ecei_rules.audit.replay import AuditReport
+    from ecei_rules.errors import Finding
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -91,9 +91,32 @@ def fail(message: object, code: int = EXIT_USAGE) -> NoReturn:
     raise typer.Exit(code)
 
 
+def print_problems(problems: Iterable[Problem], out: Console, *, prefix: str = "", cut: int = 200) -> None:
+    """Every kind of problem the library reports (a diagnostic, a log finding, an impact study's
+    assessment in error, a counterexample), one line each as ``str()`` writes it:
+    ``PREFIX WHERE: CODE message in POINTER (suggestion)``, then up to six of its details, each
+    on its own indented line cut at ``cut`` characters."""
+    for problem in problems:
+        warning = isinstance(problem, Diagnostic) and problem.severity == "warning"
+        line = text(prefix)
+        head, at, hint = problem.head(), problem.at(), problem.hint()
+        if head:
+            line.append(clean(head), style="bold")
+            line.append(": ")
+        line.append(clean(problem.code), style="bold yellow" if warning else "bold red")
+        line.append(clean(f" {problem.message}"))
+        if at:
+            line.append(clean(f" in {at}"), style="dim")
+        if hint:
+            line.append(clean(f" ({hint})"), style="cyan")
+        out.print(line, soft_wrap=True, highlight=False)
+        for key, value in list(problem.details.items())[:6]:
+            out.print(text(f"    {key}: {json.dumps(to_json(value), ensure_ascii=False)[:cut]}"))
+
+
 def fail_diagnostics(diagnostics: Sequence[Diagnostic], code: int = EXIT_USAGE) -> NoReturn:
     """End the command with located diagnostics on stderr (a ruleset that does not load)."""
-    print_diagnostics(diagnostics, err_console())
+    print_problems(diagnostics, err_console())
     raise typer.Exit(code)
 
 
@@ -235,15 +258,12 @@ def log_rows(path: Path) -> tuple[Iterator[StoredRecord], int | None]:
         fail(exc)
 
 
-def print_findings(report: AuditReport, *, cut: int = 200) -> list[Any]:
+def print_findings(report: AuditReport, *, cut: int = 200) -> list[Finding]:
     """The findings of an audit report for people (the first 50, each with six details cut at ``cut``
     characters); return them all, in order."""
     out = console()
     findings = report.sorted()
-    for found in findings[:50]:
-        out.print(f"[red]{markup(found.kind)}[/red] {markup(found.message)}", highlight=False)
-        for key, value in list(found.details.items())[:6]:
-            out.print(text(f"    {key}: {json.dumps(to_json(value), ensure_ascii=False)[:cut]}"))
+    print_problems(findings[:50], out, cut=cut)
     if len(findings) > 50:
         out.print(f"... and {len(findings) - 50} more finding(s)")
     return findings

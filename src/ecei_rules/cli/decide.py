@@ -26,12 +26,13 @@ from ecei_rules.cli.common import (
     err_console,
     exit_on_load_errors,
     is_batch,
+    print_problems,
     read,
 )
 from ecei_rules.core.terminal import text
 from ecei_rules.core.workers import worker_count
 from ecei_rules.errors import AssessmentError, EceiRulesError
-from ecei_rules.render.console import print_assessment_error, print_decision
+from ecei_rules.render.console import print_decision
 
 
 def resolver_spec(ruleset: Path | None, rulesets: Path | None, methodology: str | None, version: str | None, *,
@@ -114,7 +115,7 @@ def _for_people(assessment: Path, resolve: Resolver) -> int:
 def print_outcome_error(error: EceiRulesError | None, out: Console, prefix: str) -> None:
     """Why an assessment was not decided: its located diagnostics, or the resolution's message."""
     if isinstance(error, AssessmentError):
-        print_assessment_error(error.diagnostics, out, prefix)
+        print_problems(error.diagnostics, out, prefix=prefix)
     else:
         out.print(text(prefix + str(error_json(error)["message"])))
 

@@ -27,13 +27,13 @@ from ecei_rules.cli.common import (
     err_console,
     fail,
     is_batch,
+    print_problems,
     read,
 )
 from ecei_rules.cli.decide import ready, resolver_spec
 from ecei_rules.core.terminal import SafeConsole, markup
 from ecei_rules.errors import AssessmentError, ResolutionError, RulesetError
 from ecei_rules.explanation import DEFAULT_MAX_CHANGE_SETS, DEFAULT_NEAR_MARGIN
-from ecei_rules.render.console import print_assessment_error, print_diagnostics
 
 if TYPE_CHECKING:
     from ecei_rules.explanation.model import Explanation
@@ -128,10 +128,8 @@ def _print(item: Item, outcome: Explanation | AssessmentError | ResolutionError 
     if isinstance(outcome, (AssessmentError, ResolutionError, RulesetError)):
         if format is ExplainFormat.json:
             sys.stdout.write(json.dumps({"error": error_json(outcome, item.index)}, ensure_ascii=False) + "\n")
-        elif isinstance(outcome, AssessmentError):
-            print_assessment_error(outcome.diagnostics, err_console(), f"line {item.index}: " if batch else "")
-        elif isinstance(outcome, RulesetError):
-            print_diagnostics(outcome.diagnostics, err_console())
+        elif isinstance(outcome, (AssessmentError, RulesetError)):
+            print_problems(outcome.diagnostics, err_console(), prefix=f"line {item.index}: " if batch else "")
         else:
             prefix = f"line {item.index}: " if batch else ""
             err_console().print(f"{markup(prefix)}[red]error:[/red] {markup(outcome)}", highlight=False)

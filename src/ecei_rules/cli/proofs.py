@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from ecei_rules.audit.log import DecisionLog
     from ecei_rules.audit.replay import AuditReport
+    from ecei_rules.errors import Finding
 
 
 def _public_key(path: Path) -> Ed25519PublicKey:
@@ -114,10 +115,9 @@ class ProofChecks:
         """Add the findings to a verify report; note what held in ``summary``."""
         from ecei_rules.audit.checkpoint import key_id
         from ecei_rules.audit.proofs import check_checkpoints, check_since, latest_checkpoint
-        from ecei_rules.audit.replay import Finding
 
         state = _state(self.target)
-        findings = []
+        findings: list[Finding] = []
         if self.public_key is not None:
             found = check_checkpoints(state, self.public_key)
             findings.extend(found)
@@ -133,7 +133,7 @@ class ProofChecks:
             if not found:
                 self.summary.append(f"since: the log begins with the {self.kept.size} record(s) of the checkpoint "
                                     f"kept from {self.kept.time} and grew to {len(state.hashes)}")
-        report.findings.extend(Finding(f.seq, f.kind, f.message) for f in findings)
+        report.findings.extend(findings)
 
     def print_summary(self, format: Format) -> None:
         if format is Format.text:

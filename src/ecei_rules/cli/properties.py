@@ -16,6 +16,7 @@ from ecei_rules.cli.common import (
     exit_on_load_errors,
     fail,
     print_json,
+    print_problems,
 )
 from ecei_rules.core.terminal import markup, show_path, text
 from ecei_rules.registry import Registry
@@ -67,7 +68,7 @@ def _show(result: VerifyResult) -> None:
     console().print(f"{markup(result.methodology)} {markup(result.target)}: {markup(result.property)} {mark} "
                     f"({result.seconds:.1f} s)", highlight=False)
     if result.violation is not None:
-        console().print(text(f"    {result.violation.message}"))
+        print_problems([result.violation], console(), prefix="    ")
 
 
 #: The commands of this module, by name.

@@ -21,13 +21,13 @@ from ecei_rules.cli.common import (
     console,
     exit_on_load_errors,
     print_json,
+    print_problems,
     registry,
     yaml_files,
 )
 from ecei_rules.core.terminal import markup, path_text, show_path, text
 from ecei_rules.errors import Diagnostic, RulesetError
 from ecei_rules.registry import Registry
-from ecei_rules.render.console import print_diagnostics
 from ecei_rules.ruleset.inputs import assessment_schema
 from ecei_rules.ruleset.load import ParseCache, Ruleset, check_ruleset, load_ruleset
 from ecei_rules.ruleset.model import ruleset_json_schema
@@ -50,11 +50,11 @@ def validate(paths: RulesetPaths, format: FormatOption = Format.text) -> None:
     if format is Format.json:
         # a file name that is not UTF-8 is written with its bytes as \\xff (never as a lone surrogate)
         print(json.dumps({"files": [path_text(f) for f in files],
-                          "diagnostics": [{**d.to_dict(), "file": None if d.file is None else path_text(d.file)}
+                          "diagnostics": [{**d.to_json(), "file": None if d.file is None else path_text(d.file)}
                                           for d in all_diags], "errors": len(errors)}, indent=2))
     else:
         out = console()
-        print_diagnostics(all_diags, out)
+        print_problems(all_diags, out)
         bad = len({d.file for d in errors})
         if errors:
             out.print(f"[red]{len(errors)} error(s) in {bad} of {len(files)} file(s)[/red]")
@@ -76,7 +76,7 @@ def run_tests(
         try:
             loaded = load_ruleset(f, cache=parses)
         except RulesetError as exc:
-            print_diagnostics(exc.diagnostics, out)
+            print_problems(exc.diagnostics, out)
             failed += 1
             continue
         for result in run_embedded(loaded):
@@ -195,11 +195,11 @@ def lint(
 
     report = run_lint(registry(rulesets), notice_days=notice_days, examples=examples)
     if format is Format.json:
-        print(json.dumps({"diagnostics": [d.to_dict() for d in report.diagnostics],
+        print(json.dumps({"diagnostics": [d.to_json() for d in report.diagnostics],
                           "bumps": [b.to_json() for b in report.bumps], "errors": len(report.errors)}, indent=2))
     else:
         out = console()
-        print_diagnostics(report.diagnostics, out)
+        print_problems(report.diagnostics, out)
         for b in report.bumps:
             mark = "[green]ok[/green]" if b.ok else "[red]too small[/red]"
             out.print(f"bump {markup(b.old.version)} -> {markup(b.new.version)}: declared {b.declared}, "

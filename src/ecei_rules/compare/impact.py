@@ -90,7 +90,7 @@ from ecei_rules.core.canonical import to_json
 from ecei_rules.core.workers import ordered_map, worker_count
 from ecei_rules.engine.decision import Decision, Resolution, ScoreResult
 from ecei_rules.engine.evaluate import Assessment, evaluate, outline
-from ecei_rules.errors import AssessmentError
+from ecei_rules.errors import AssessmentError, ItemProblem
 from ecei_rules.registry import Registry
 from ecei_rules.ruleset.load import Ruleset, load_ruleset
 
@@ -193,22 +193,6 @@ class Transition:
 
 
 @dataclass(frozen=True)
-class ItemError:
-    """An assessment that could not be read, or that a version rejects after projection."""
-
-    index: int
-    version: str | None  # None: unreadable
-    code: str
-    message: str
-    pointer: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """The error as JSON."""
-        return {"line": self.index, "version": self.version, "code": self.code, "message": self.message,
-                "pointer": self.pointer}
-
-
-@dataclass(frozen=True)
 class _Result:
     """What one assessment contributes to the report (small, picklable)."""
 
@@ -218,7 +202,7 @@ class _Result:
     new_label: str | None = None
     transition: Transition | None = None
     unexplained: bool = False
-    errors: tuple[ItemError, ...] = ()
+    errors: tuple[ItemProblem, ...] = ()
     ignored: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
     missing: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
 
@@ -259,7 +243,7 @@ class ImpactReport:
     matrix: dict[str, dict[str, int]] = field(default_factory=dict)
     transitions: list[Transition] = field(default_factory=list)
     unexplained: int = 0
-    errors: list[ItemError] = field(default_factory=list)
+    errors: list[ItemProblem] = field(default_factory=list)
     ignored: tuple[Counter[str], Counter[str]] = field(default_factory=lambda: (Counter(), Counter()))
     missing: tuple[Counter[str], Counter[str]] = field(default_factory=lambda: (Counter(), Counter()))
     seconds: float = 0.0
@@ -510,13 +494,14 @@ class _Job:
         self.attributor = _Attributor(old, new, changed, labels)
 
     def side(self, ruleset: Ruleset, data: Any, index: int) -> tuple[dict[str, Any] | None, tuple[str, ...],
-                                                                        ItemError | None]:
+                                                                        ItemProblem | None]:
         ignored: list[str] = []  # validated as projected onto the version's inputs, in one pass
         normal, problems = ruleset.plan.validator.validate(data, ignore_unknown=ignored)
         shown = tuple(dict.fromkeys(_INDEX.sub("/-", p) for p in ignored))
         if problems:
             first = problems[0]
-            return None, shown, ItemError(index, ruleset.version, first.code, first.message, first.pointer)
+            return None, shown, ItemProblem(first.code, first.message, index=index, version=ruleset.version,
+                                            pointer=first.pointer)
         return normal, shown, None
 
     def one(self, index: int, data: Any) -> _Result:
@@ -525,8 +510,8 @@ class _Job:
                 data = data.parse()
             except AssessmentError as exc:
                 problem = exc.diagnostics[0] if exc.diagnostics else None
-                return _Result(index, errors=(ItemError(index, None, problem.code if problem else "A006",
-                                                        problem.message if problem else str(exc)),))
+                return _Result(index, errors=(ItemProblem(problem.code if problem else "A006",
+                                                          problem.message if problem else str(exc), index=index),))
         va, ignored_a, err_a = self.side(self.old, data, index)
         vb, ignored_b, err_b = self.side(self.new, data, index)
         errors = tuple(e for e in (err_a, err_b) if e is not None)
@@ -585,7 +570,7 @@ def _init_worker(old_path: str, new_path: str, shas: tuple[str, str], changed: d
     _WORKER["job"] = _Job(_load(old_path, shas[0]), _load(new_path, shas[1]), changed, labels)
 
 
-def _run_chunk(chunk: list[tuple[int, Any, ItemError | None]]) -> list[_Result]:
+def _run_chunk(chunk: list[tuple[int, Any, ItemProblem | None]]) -> list[_Result]:
     return list(_serial(_WORKER["job"], iter(chunk)))
 
 
@@ -593,7 +578,7 @@ def _run_chunk(chunk: list[tuple[int, Any, ItemError | None]]) -> list[_Result]:
 
 
 def _items(population: Path | str | Iterable[Any], *, raw: bool = False) -> Iterator[tuple[int, Any,
-                                                                                           ItemError | None]]:
+                                                                                           ItemProblem | None]]:
     """(index, data, error) of each assessment; with ``raw``, the lines of a JSON Lines file are
     left for the worker to parse (:class:`~ecei_rules.batch.RawLine`)."""
     if isinstance(population, (str, Path)):
@@ -603,8 +588,8 @@ def _items(population: Path | str | Iterable[Any], *, raw: bool = False) -> Iter
             if item.error is not None:
                 first = item.error.diagnostics[0] if isinstance(item.error, AssessmentError) and \
                     item.error.diagnostics else None
-                yield item.index, None, ItemError(item.index, None, first.code if first else "A006",
-                                                  first.message if first else str(item.error))
+                yield item.index, None, ItemProblem(first.code if first else "A006",
+                                                    first.message if first else str(item.error), index=item.index)
             else:
                 yield item.index, item.data, None
         return
@@ -674,7 +659,7 @@ def impact(old: Ruleset, new: Ruleset, population: Path | str | Iterable[Any], *
     return report
 
 
-def _serial(job: _Job, items: Iterator[tuple[int, Any, ItemError | None]]) -> Iterator[_Result]:
+def _serial(job: _Job, items: Iterator[tuple[int, Any, ItemProblem | None]]) -> Iterator[_Result]:
     for index, data, error in items:
         if error is not None:
             yield _Result(index, errors=(error,))
@@ -683,7 +668,7 @@ def _serial(job: _Job, items: Iterator[tuple[int, Any, ItemError | None]]) -> It
 
 
 def _parallel(old: Ruleset, new: Ruleset, changed: dict[str, frozenset[str]], labels: tuple[str, ...],
-              items: Iterator[tuple[int, Any, ItemError | None]], workers: int, chunk_size: int) -> Iterator[_Result]:
+              items: Iterator[tuple[int, Any, ItemProblem | None]], workers: int, chunk_size: int) -> Iterator[_Result]:
     """Chunks over a process pool (:func:`ecei_rules.core.workers.ordered_map`, the batch's), results in
     input order."""
     assert old.path is not None

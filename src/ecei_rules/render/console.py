@@ -1,4 +1,4 @@
-"""Readable renderings of decisions and diagnostics for terminals (rich)."""
+"""Readable renderings of decisions for terminals (rich); problems are printed by ``cli.common.print_problems``."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from ecei_rules.core.canonical import to_json
 from ecei_rules.core.pointers import json_path
 from ecei_rules.core.terminal import clean, text
 from ecei_rules.engine.decision import CriterionResult, Decision, ParameterUse
-from ecei_rules.errors import Diagnostic
 
 if TYPE_CHECKING:
     from ecei_rules.compare.bump import BumpReport
@@ -124,35 +123,6 @@ def _because(decision: Decision, refs: Iterable[str], outcome: str) -> str:
 def print_decision(decision: Decision, console: Console) -> None:
     """Print a decision with its explanation."""
     console.print(decision_renderable(decision))
-
-
-def print_diagnostics(diagnostics: Iterable[Diagnostic], console: Console) -> None:
-    """Print diagnostics one per line: ``file:line:column: CODE message in /pointer (hint)``."""
-    for d in diagnostics:
-        style = "red" if d.severity == "error" else "yellow"
-        line = Text()
-        line.append(clean(d.location()), style="bold")
-        line.append(": ")
-        line.append(clean(d.code), style=f"bold {style}")
-        line.append(clean(f" {d.message}"))
-        if d.pointer:
-            line.append(clean(f" in {d.pointer}"), style="dim")
-        if d.suggestion:
-            line.append(clean(f" ({d.suggestion})"), style="cyan")
-        console.print(line, soft_wrap=True, highlight=False)
-
-
-def print_assessment_error(diagnostics: Iterable[Diagnostic], console: Console, prefix: str = "") -> None:
-    """Print assessment problems with their JSON paths."""
-    for d in diagnostics:
-        line = text(prefix)
-        line.append(clean(json_path(d.pointer)), style="bold")
-        line.append(": ")
-        line.append(clean(d.code), style="bold red")
-        line.append(clean(f" {d.message}"))
-        if d.suggestion:
-            line.append(clean(f" ({d.suggestion})"), style="cyan")
-        console.print(line, soft_wrap=True, highlight=False)
 
 
 # -- diffs ------------------------------------------------------------------------------------

@@ -728,8 +728,9 @@ _CODE_GROUPS = (
 )
 
 
-def errors_page(codes: Mapping[str, str]) -> str:
-    """Every diagnostic code with its summary, one anchor per code (``#e104``)."""
+def errors_page(codes: Mapping[str, str], findings: Mapping[str, str] | None = None) -> str:
+    """Every diagnostic code with its summary, one anchor per code (``#e104``); then every code of
+    a decision log's finding (``#finding-chain_break``)."""
     lines = ["# Error codes", "",
              "Every diagnostic has a stable code; a code is never reused. Ruleset diagnostics read "
              "`file:line:column: CODE message in /json/pointer (suggestion)`; assessment diagnostics name the "
@@ -749,6 +750,13 @@ def errors_page(codes: Mapping[str, str]) -> str:
         lines += ["## Other", ""]
         for c in rest:
             lines += [f"### {c} {{#{c.lower()}}}", "", text(codes[c]) + ".", ""]
+    if findings:
+        lines += ["## Decision log findings", "",
+                  "`verify`, `replay` and `cross-check` report what they find in a decision log with these "
+                  "stable codes (the `kind` of each finding in their JSON), each at a record (its `seq`; a "
+                  "negative number is a line of a JSONL export).", ""]
+        for c, summary in findings.items():
+            lines += [f"### `{c}` {{#finding-{c}}}", "", text(summary[0].upper() + summary[1:]) + ".", ""]
     return "\n".join(lines)
 
 

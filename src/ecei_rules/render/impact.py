@@ -60,9 +60,7 @@ def impact_markdown(report: ImpactReport, *, limit: int = 50) -> str:
                      f"{_md(describe_causes(t.causes))} |")
     if report.errors:
         lines += ["", f"## Errors ({len(report.errors)})", ""]
-        lines += [f"- line {e.index}" + (f" under {e.version}" if e.version else "")
-                  + f": {e.code} {_md(e.message)}" + (f" at `{e.pointer}`" if e.pointer else "")
-                  for e in report.errors[:50]]
+        lines += [f"- {_md(str(e))}" for e in report.errors[:50]]
     return "\n".join(lines) + "\n"
 
 
@@ -202,8 +200,7 @@ def _changes(report: ImpactReport, limit: int) -> Table:
 
 
 def _errors(report: ImpactReport) -> list[Text]:
-    parts = [Text(f"line {e.index}" + (f" under {e.version}" if e.version else "") + f": {e.code} "
-                  f"{e.message}" + (f" at {e.pointer}" if e.pointer else ""), style="red") for e in report.errors[:10]]
+    parts = [Text(str(e), style="red") for e in report.errors[:10]]
     if len(report.errors) > 10:
         parts.append(Text(f"... and {len(report.errors) - 10} more error(s)", style="red"))
     return parts

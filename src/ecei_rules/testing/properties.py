@@ -1,7 +1,7 @@
 """The guarantees, as checks that search for a counterexample with hypothesis.
 
 Each ``check_*`` returns ``None`` when no counterexample was found within the settings'
-budget, or a :class:`Violation` holding a (shrunk) assessment that breaks the property. The
+budget, or a `Violation` (an ``ecei_rules.errors.Problem``) holding a (shrunk) assessment that breaks the property. The
 checks take the evaluator (and, where relevant, the diff and hash functions) as arguments,
 so that the test suite can show that each one catches a deliberately broken implementation.
 
@@ -46,7 +46,7 @@ from ecei_rules.core.pointers import lookup, set_at
 from ecei_rules.engine.decision import Decision, Resolution
 from ecei_rules.engine.evaluate import evaluate as core_evaluate
 from ecei_rules.engine.reference import reference_label, reference_validity
-from ecei_rules.errors import RulesetError
+from ecei_rules.errors import RulesetError, Violation
 from ecei_rules.ruleset.analysis import criterion_targets, field_at, value_for
 from ecei_rules.ruleset.load import Ruleset, load_ruleset_text
 from ecei_rules.ruleset.model import NONE_LABEL, RulesetDocument
@@ -54,21 +54,6 @@ from ecei_rules.testing.strategies import assessments
 
 Evaluator = Callable[..., Decision]
 _PIN = Resolution(method="pinned", reason="property check")
-
-
-@dataclass(frozen=True)
-class Violation:
-    """A counterexample: the property, where, the assessment, and what went wrong."""
-
-    property: str
-    ruleset: str
-    assessment: Any
-    message: str
-
-    def to_json(self) -> dict[str, Any]:
-        """The violation as JSON (the assessment can be saved and re-run)."""
-        return {"property": self.property, "ruleset": self.ruleset, "assessment": to_json(self.assessment),
-                "message": self.message}
 
 
 def search_settings(max_examples: int = 100, *, shrink: bool = True) -> settings:
@@ -89,7 +74,7 @@ def _search(strategy: st.SearchStrategy[Any], bad: Callable[[Any], str | None], 
         found = find(strategy, violates, settings=config)
     except (NoSuchExample, Unsatisfiable):
         return None
-    return Violation(name, str(ruleset), example(found), bad(found) or "")
+    return Violation(name, bad(found) or "", ruleset=str(ruleset), assessment=example(found))
 
 
 def _order(ruleset: Ruleset, label: str) -> int:
@@ -133,8 +118,8 @@ def check_fresh_interpreter(ruleset: Ruleset, examples: list[dict[str, Any]],
         ours = canonical_bytes(evaluate(ruleset, json.loads(json.dumps(to_json(example))),
                                         resolution=_PIN).to_json()).decode()
         if ours != theirs:
-            return Violation("determinism (fresh interpreter)", str(ruleset), example,
-                             "a fresh interpreter decides this input differently")
+            return Violation("determinism (fresh interpreter)", "a fresh interpreter decides this input differently",
+                             ruleset=str(ruleset), assessment=example)
     return None
 
 
@@ -481,9 +466,9 @@ def check_bump_honesty(old: Ruleset, new: Ruleset, config: settings) -> Violatio
     if example is None:
         return None
     new_label = example.new.label if example.new else "invalid"
-    return Violation("bump honesty", f"{old} -> {new}", example.assessment,
-                     f"a {declared_bump(old.version, new.version)} bump, yet {old.version} decides "
-                     f"{example.old.label} and {new.version} {new_label}")
+    return Violation("bump honesty", f"a {declared_bump(old.version, new.version)} bump, yet {old.version} decides "
+                     f"{example.old.label} and {new.version} {new_label}", ruleset=f"{old} -> {new}",
+                     assessment=example.assessment)
 
 
 def check_attribution(old: Ruleset, new: Ruleset, config: settings, evaluate: Evaluator = core_evaluate,
