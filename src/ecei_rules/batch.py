@@ -343,7 +343,7 @@ def error_json(error: EceiRulesError | None, index: int | None = None) -> dict[s
         first = error.diagnostics[0]
         out = {"code": first.code, "message": first.message, "path": "$.assessed_on", "file": first.file}
     else:
-        out = {"code": "E000", "message": str(error), "path": "$"}
+        out = {"code": "B001", "message": str(error), "path": "$"}
     if index is not None:
         out["line"] = index
     return out

@@ -110,6 +110,9 @@ CODES: dict[str, str] = {
     "A004": "assessment: value out of range",
     "A005": "assessment: a consistency check failed",
     "A006": "assessment: the document cannot be parsed",
+    "R001": "no ruleset version answers the request: a date before the first version took effect, "
+            "an unknown methodology or version",
+    "B001": "a batch item failed for a reason no other code names (its message says what went wrong)",
 }
 
 

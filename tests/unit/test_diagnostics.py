@@ -14,8 +14,10 @@ from pathlib import Path
 import pytest
 
 from ecei_rules import Diagnostic, RulesetError, check_ruleset, load_ruleset
+from ecei_rules.audit.log import LogError
+from ecei_rules.batch import error_json
 from ecei_rules.core.pointers import json_path, pointer_join
-from ecei_rules.errors import CODES, did_you_mean
+from ecei_rules.errors import CODES, AssessmentError, ResolutionError, did_you_mean
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 BAD = DATA / "bad"
@@ -537,3 +539,15 @@ def test_did_you_mean() -> None:
     """did_you_mean proposes a close candidate and nothing for a distant word."""
     assert did_you_mean("scroe", ["score", "assessed_on"]) == "did you mean 'score'?"
     assert did_you_mean("zzzz", ["score", "assessed_on"]) is None
+
+
+def test_every_code_a_batch_error_object_carries_is_a_documented_code() -> None:
+    """A batch's error object (``batch.error_json``) carries only codes listed in CODES (each has its anchor on the
+    errors page): an assessment's, a resolution's, a broken version's, and the catch-all for anything else."""
+    errors = [AssessmentError([Diagnostic("A001", "organisation is missing", pointer="/organisation")]),
+              ResolutionError("no version of ecei-labels was in force on 2009-12-31"),
+              RulesetError([Diagnostic("E104", "unknown name 'x'", file="r.yaml", line=3)]),
+              LogError("the log cannot be opened")]
+    codes = [error_json(e)["code"] for e in errors]
+    assert codes == ["A001", "R001", "E104", "B001"]
+    assert set(codes) <= set(CODES)

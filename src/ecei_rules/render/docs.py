@@ -725,6 +725,9 @@ _CODE_GROUPS = (
     ("L", "Lineage, locks and bumps", "The history of a methodology, checked by `ecei-rules lint`."),
     ("A", "Assessments", "An assessment that does not match the inputs a version declares; the diagnostic "
                          "carries the JSON path of the field."),
+    ("R", "Requests", "A request no ruleset version answers; a batch's error object carries it with the path "
+                      "`$.assessed_on`."),
+    ("B", "Batches", "A batch item that failed for a reason no other code names."),
 )
 
 
@@ -738,7 +741,7 @@ def errors_page(codes: Mapping[str, str], findings: Mapping[str, str] | None = N
              "The [language reference](../language.md#diagnostics) explains the rules behind them.", ""]
     seen: set[str] = set()
     for prefix, title, intro in _CODE_GROUPS:
-        members = [c for c in codes if c.startswith(prefix)]
+        members = [c for c in codes if re.match(prefix, c)]
         if not members:
             continue
         lines += [f"## {title}", "", intro, ""]
