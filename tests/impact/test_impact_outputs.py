@@ -4,8 +4,10 @@ the same through the command line."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import xml.etree.ElementTree as ET
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -101,7 +103,7 @@ def test_json_markdown_rich(serial: ImpactReport) -> None:
     row = serial.matrix["gold"]
     assert f"| gold | {row['none']} | {row['bronze']} | {row['silver']} | **{row['gold']}** |" in md
     assert "## Attribution" in md
-    assert "| `criteria:" in md
+    assert "| <code>criteria:" in md
     console = Console(record=True, width=200)
     console.print(impact_renderable(serial, limit=5))
     text = console.export_text()
@@ -171,3 +173,21 @@ def test_cli_impact_clean_population_exits_0(tmp_path: Path) -> None:
                                  "--no-progress"])
     assert result.exit_code == 0, result.output
     assert "Transitions (rows 1.2.0, columns 2.0.0)" in result.stdout
+
+
+def test_markdown_escapes_what_the_assessments_bring(serial: ImpactReport) -> None:
+    """An organisation id and an undeclared field name come from the population: in the Markdown report they
+    cannot split a table row, inject HTML or carry rich markup; each row keeps its cells."""
+    hostile = "a | b <script>x</script>\n[bold]y"
+    first = dataclasses.replace(serial.transitions[0], organisation=hostile)
+    report = dataclasses.replace(serial, transitions=[first, *serial.transitions[1:]],
+                                 ignored=(Counter({hostile: 2}), serial.ignored[1]))
+    md = impact_markdown(report, limit=1)
+    assert "<script>" not in md
+    changed = [line for line in md.splitlines() if line.startswith(f"| {first.index} |")]
+    assert len(changed) == 1
+    row = changed[0]
+    assert "a \\| b &lt;script&gt;x&lt;/script&gt; \\[bold\\]y" in row
+    assert row.count(" | ") == 5  # six cells, the escaped pipe inside one of them
+    projection = next(line for line in md.splitlines() if line.startswith(f"| {report.old.version} |"))
+    assert "<code>a &#124; b &lt;script&gt;x&lt;/script&gt; [bold]y</code> (2)" in projection

@@ -20,31 +20,36 @@ from rich.table import Table
 from rich.text import Text
 
 from ecei_rules.compare.impact import Cause, ImpactReport
+from ecei_rules.render.markdown import code, text
 
 
 def impact_markdown(report: ImpactReport, *, limit: int = 50) -> str:
-    """The report as Markdown: summary, matrix, attribution, projection, changed organisations."""
-    o, n = report.old.version, report.new.version
-    lines = [f"# Impact of {report.new.methodology} {o} → {n}", "",
+    """The report as Markdown: summary, matrix, attribution, projection, changed organisations.
+
+    Whatever came from the rulesets or the assessments (ids, titles, field names, messages) is escaped by
+    ``render.markdown``: it cannot split a table row, inject HTML or drive a terminal."""
+    o, n = text(report.old.version), text(report.new.version)
+    lines = [f"# Impact of {text(report.new.methodology)} {o} → {n}", "",
              f"- population: {report.assessments} assessments, {report.decided} decided under both versions, "
              f"{len(report.errors)} in error",
              f"- changed: {len(report.transitions)} organisations ({report.count('loss')} lose a label tier, "
              f"{report.count('gain')} gain one, {report.count('validity')} keep the label with another validity)"
              + (f"; {report.unexplained} unexplained" if report.unexplained else ""), "",
              f"## Transitions (rows: {o}, columns: {n})", "",
-             "| " + f"{o} \\ {n}" + " | " + " | ".join(report.labels) + " | total |",
+             "| " + f"{o} \\ {n}" + " | " + " | ".join(text(b) for b in report.labels) + " | total |",
              "|---|" + "---:|" * (len(report.labels) + 1)]
     for a in report.labels:
         row = report.matrix[a]
         cells = [f"**{row[b]}**" if a == b else str(row[b]) for b in report.labels]
-        lines.append(f"| {a} | " + " | ".join(cells) + f" | {sum(row.values())} |")
+        lines.append(f"| {text(a)} | " + " | ".join(cells) + f" | {sum(row.values())} |")
     new_totals = report.totals(1)
     lines += ["| total | " + " | ".join(str(new_totals[b]) for b in report.labels) + f" | {report.decided} |", "",
               "## Attribution", "",
               "Organisations whose changed decision names each item (one organisation can name several).", "",
               "| item | title | in the diff | organisations | losses | gains |", "|---|---|---|---:|---:|---:|"]
     for key, count, lo, ga in report.attribution():
-        lines.append(f"| `{key}` | {_md(report.titles.get(key, ''))} | {report.diff_kinds.get(key, '')} | {count} "
+        lines.append(f"| {code(key)} | {text(report.titles.get(key, ''))} | {text(report.diff_kinds.get(key, ''))} "
+                     f"| {count} "
                      f"| {lo} | {ga} |")
     lines += ["", "## Projection", "", "| version | ignored (not declared) | missing (left a tier unknown) |",
               "|---|---|---|"]
@@ -55,17 +60,13 @@ def impact_markdown(report: ImpactReport, *, limit: int = 50) -> str:
               f"| line | organisation | {o} | {n} | valid until ({o} → {n}) | attribution |",
               "|---:|---|---|---|---|---|"]
     for t in report.transitions[:limit]:
-        lines.append(f"| {t.index} | {t.organisation or ''} | {t.old_label} | {t.new_label} | "
+        lines.append(f"| {t.index} | {text(t.organisation or '')} | {text(t.old_label)} | {text(t.new_label)} | "
                      f"{_date(t.old_valid_until)} → {_date(t.new_valid_until)} | "
-                     f"{_md(describe_causes(t.causes))} |")
+                     f"{text(describe_causes(t.causes))} |")
     if report.errors:
         lines += ["", f"## Errors ({len(report.errors)})", ""]
-        lines += [f"- {_md(str(e))}" for e in report.errors[:50]]
+        lines += [f"- {text(str(e))}" for e in report.errors[:50]]
     return "\n".join(lines) + "\n"
-
-
-def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def _date(d: dt.date | None) -> str:
@@ -75,7 +76,7 @@ def _date(d: dt.date | None) -> str:
 def _counts(counter: Counter[str], top: int = 8) -> str:
     if not counter:
         return "—"
-    shown = ", ".join(f"`{k}` ({v})" for k, v in counter.most_common(top))
+    shown = ", ".join(f"{code(k)} ({v})" for k, v in counter.most_common(top))
     return shown + (f" and {len(counter) - top} more" if len(counter) > top else "")
 
 
