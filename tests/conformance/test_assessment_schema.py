@@ -364,8 +364,8 @@ def test_x_ecei_checks_lists_every_consistency_check_of_the_version(which: tuple
     def walk(f: Any, s: dict[str, Any]) -> int:
         count = 0
         if f.kind == "object":
-            declared = [{"code": "A005", "rule": c.rule, "message": c.message, **({"field": c.field} if c.field else {})}
-                        for c in f.spec.checks]
+            declared = [{"code": "A005", "rule": c.rule, "message": c.message,
+                         **({"field": c.field} if c.field else {})} for c in f.spec.checks]
             assert s.get("x-ecei-checks", []) == declared
             count += len(declared)
         for name, sub in (f.fields if f.kind == "object" else f.entries).items():
@@ -395,7 +395,8 @@ def test_the_calendar_date_pattern_matches_exactly_the_calendar_dates() -> None:
               for m in range(20) for d in range(40)]
     wrong = [t for t in texts if bool(pattern.fullmatch(t)) != real(t)]
     assert wrong == []
-    assert pattern.search("2021-05-18") and not pattern.search("2021-05-18\n")
+    assert pattern.search("2021-05-18")
+    assert not pattern.search("2021-05-18\n")
 
 
 def test_the_schema_command_prints_assessment_schema() -> None:
