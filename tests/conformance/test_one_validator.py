@@ -5,8 +5,8 @@ same fields left out, in the same order."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
