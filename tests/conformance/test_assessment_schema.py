@@ -28,6 +28,7 @@ from ecei_rules.core.pointers import split_pointer
 from ecei_rules.errors import AssessmentError
 from ecei_rules.ruleset.inputs import CALENDAR_DATE, SCHEMA_RESIDUE
 from ecei_rules.ruleset.load import load_ruleset_text
+from ecei_rules.ruleset.portable_patterns import TEXT
 from ecei_rules.testing.strategies import assessments
 
 ROOT = Path(__file__).parents[2]
@@ -423,8 +424,9 @@ def _with_pattern(pattern: str) -> Ruleset:
 @pytest.mark.parametrize("pattern", ["(?i)[a-z]{2}", r"\bAB", r"\pL+", "[[:upper:]]{2}", r"\QA.B\E", "😀+"])
 def test_a_pattern_without_a_portable_form_is_left_to_the_engine_and_marked(pattern: str) -> None:
     """A pattern RE2 reads differently from ECMA-262 or Python's re (flags, word boundaries,
-    Unicode and POSIX classes, quoting, characters beyond the BMP) has no 'pattern' in the schema
-    (so the schema never refuses what the engine accepts) and keeps its RE2 text in x-ecei-pattern."""
+    Unicode and POSIX classes, quoting, characters beyond the BMP) is not in the schema's
+    'pattern', which then only refuses lone surrogates, as any text's (so the schema never refuses
+    what the engine accepts), and keeps its RE2 text in x-ecei-pattern."""
     code = assessment_schema(_with_pattern(pattern))["properties"]["code"]
-    assert "pattern" not in code
+    assert code["pattern"] == TEXT
     assert code["x-ecei-pattern"] == pattern

@@ -714,8 +714,9 @@ SCHEMA_RESIDUE = (
     "(0.07 / 0.01 is 7.000000000000001 there): 0.30000000000000004 passes the schema. "
     "A consistency check across fields (A005) is listed in 'x-ecei-checks' on its object. "
     "A pattern is RE2 syntax, in 'x-ecei-pattern'; 'pattern' is the same set of strings in the "
-    "syntax that ECMA-262 (u flag), Python's re and RE2 read alike, and is left out (the engine "
-    "alone checks) where the RE2 text has no such form (flags, \\b, \\pL, POSIX classes). "
+    "syntax that ECMA-262 (u flag), Python's re and RE2 read alike; where the RE2 text has no "
+    "such form (flags, \\b, \\pL, POSIX classes), 'pattern' only refuses lone surrogates and the "
+    "engine alone checks the RE2 pattern. "
     "A validator that reads numbers as IEEE doubles judges the nearest double: a number written "
     "with more digits than a double holds (1.0000000000000001, 1e-400) can pass where the "
     "engine, which reads the exact decimal, refuses it. The document itself must parse (A006): "
@@ -763,7 +764,8 @@ def assessment_schema(ruleset: _Version) -> dict[str, Any]:
       rule, its message and the field it names;
     - ``x-ecei-pattern`` on a string: the declared pattern (RE2 syntax, matched against the whole
       value); ``pattern`` says the same in the syntax ECMA-262, Python's ``re`` and RE2 read
-      alike, or is left out where the RE2 text has no such form (``(?i)``, ``\\b``, ``\\pL``).
+      alike; where the RE2 text has no such form (``(?i)``, ``\\b``, ``\\pL``), ``pattern`` only
+      refuses lone surrogates (as for any text) and the engine alone checks the RE2 pattern.
 
     A validator that reads numbers as IEEE doubles judges the nearest double (see the
     ``$comment``), and the document must parse (A006: no duplicate key).
@@ -856,13 +858,13 @@ def _string_schema(f: Field) -> dict[str, Any]:
     out: dict[str, Any] = {"type": "string"}
     if f.catalogue_ids:
         out["enum"] = list(f.catalogue_ids)
-    if f.spec.pattern:
-        portable = portable_pattern(f.spec.pattern)
-        if portable is not None:
-            out["pattern"] = portable
-        out["x-ecei-pattern"] = f.spec.pattern
+    portable = portable_pattern(f.spec.pattern) if f.spec.pattern else None
+    if portable is not None:
+        out["pattern"] = portable
     elif not f.catalogue_ids:
-        out["pattern"] = TEXT  # no lone surrogate: the engine reads text only
+        out["pattern"] = TEXT  # any text (no lone surrogate); a pattern without a portable form is the engine's
+    if f.spec.pattern:
+        out["x-ecei-pattern"] = f.spec.pattern
     out["maxLength"] = f.max_length
     return out
 
