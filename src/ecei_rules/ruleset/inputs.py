@@ -464,15 +464,14 @@ def decimal_problem(v: Decimal) -> str | None:
     written: ``0E-20`` is zero, ``2.50`` is 2.5): ``"large"`` beyond 2^53 - 1 in magnitude,
     ``"precision"`` for a number that is not whole with more than 15 significant digits or
     nearer zero than 10^-15; None when canonical JSON (IEEE doubles) carries it exactly."""
+    exponent = v.adjusted()
+    if -15 <= exponent < 15 and significant_digits(v) <= MAX_SIGNIFICANT_DIGITS:
+        return None  # the common case: below 10^15 with at most 15 digits
     if not v:
         return None
-    if v.adjusted() > 15 or abs(v) > MAX_INTEGER:  # the exponent first: no huge integer is built
+    if exponent > 15 or abs(v) > MAX_INTEGER:  # the exponent first: no huge integer is built
         return "large"
-    if v == v.to_integral_value():
-        return None
-    if v.adjusted() < -15 or significant_digits(v) > MAX_SIGNIFICANT_DIGITS:
-        return "precision"
-    return None
+    return None if v == v.to_integral_value() else "precision"
 
 #: Results remembered per decimal or date input (floats and strings seen before). Bounded in
 #: bytes as well: a float key and its Decimal are some 200 bytes, and only a string of a date's
