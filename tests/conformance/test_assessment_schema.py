@@ -247,7 +247,7 @@ def test_a_number_passes_the_schema_exactly_when_the_engine_takes_it_but_for_mar
     validator = _validator(schema)
     field = _schema_at(schema, pointer)
 
-    @settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+    @settings(max_examples=max(400, settings.default.max_examples), suppress_health_check=[HealthCheck.too_slow])
     @given(_number_texts())
     @example("124.0")
     @example("0E-20")

@@ -88,7 +88,8 @@ def test_the_fast_path_and_the_plain_path_judge_a_number_written_any_way_alike()
     ruleset = RULESETS["every"]  # staff: total (integer), fte (decimal)
     validator = ruleset.plan.validator
 
-    @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+    @settings(max_examples=max(300, settings.default.max_examples),
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
     @given(assessments(ruleset), _numbers(), _numbers())
     def check(raw: dict[str, Any], total: Any, fte: Any) -> None:
         data = {**raw, "staff": {"total": total, "fte": fte}}

@@ -48,7 +48,8 @@ def test_the_portable_pattern_matches_what_re2_fully_matches_in_pythons_re(patte
     assert portable is not None
     engine, compiled = Pattern(pattern), re.compile(portable)
 
-    @settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+    @settings(max_examples=max(150, settings.default.max_examples),
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
     @given(_texts(portable))
     def check(text: str) -> None:
         assert bool(compiled.search(text)) == engine.fullmatch(text), repr(text)
