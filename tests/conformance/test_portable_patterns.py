@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ecei_rules.core.patterns import Pattern
+from ecei_rules.core.patterns import Pattern, pattern_problem
 from ecei_rules.ruleset.portable_patterns import portable_pattern
 
 #: RE2 patterns with a portable form: every construct portable_pattern rewrites.
@@ -31,6 +31,18 @@ ALPHABET = "aAbBcdxyzZ09_-.:/\\$^#\n\r \t\v\f}]{[()é٣😀\u2028\u00a0\u00e0\u0
 CORNERS = ["", "a", "AB", "AB\n", "\n", "\r", "٣", "é", "😀", "\u2028", "\u00a0", "a{,3}", "a{,3", "}", "]",
            "{", "xb", "b", "aab", "a\n", "abcd", "ab\ncd", "color", "colour", "DE", "De", "0A:1B:2C:3D:4E:5F",
            "\t\n\r\f\v", "$()", "#x y", "a/b"]
+
+
+#: Pieces of RE2 syntax a drawn pattern is made of (valid or not: RE2 decides).
+TOKENS = ["a", "b", "0", "é", ".", "^", "$", r"\A", r"\z", "*", "+", "?", "*?", "{2}", "{1,3}", "{2,}", "{,2}",
+          "(", ")", "(?:", "(?P<g>", "|", "[", "]", "[^", "-", r"\d", r"\W", r"\s", r"\.", r"\-", r"\]", "{", "}",
+          r"\x41", r"\n", "/", " "]
+
+
+def _patterns() -> st.SearchStrategy[str]:
+    """Patterns drawn from pieces of RE2 syntax, kept when RE2 (the loader) accepts them."""
+    return st.lists(st.sampled_from(TOKENS), min_size=1, max_size=8).map("".join).filter(
+        lambda p: pattern_problem(p) is None)
 
 
 def _texts(portable: str) -> st.SearchStrategy[str]:
@@ -57,6 +69,22 @@ def test_the_portable_pattern_matches_what_re2_fully_matches_in_pythons_re(patte
     check()
 
 
+@settings(max_examples=max(300, settings.default.max_examples),
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(_patterns(), st.lists(st.one_of(st.text(alphabet=ALPHABET, max_size=6), st.sampled_from(CORNERS)),
+                             max_size=12))
+def test_every_pattern_re2_accepts_has_a_portable_form_python_compiles_and_matches_alike(
+        pattern: str, texts: list[str]) -> None:
+    """Property: for any pattern the loader accepts (RE2), the portable form, when there is one,
+    compiles in Python's re (a schema whose pattern does not compile breaks its validator) and
+    matches exactly the strings RE2 fully matches."""
+    portable = portable_pattern(pattern)
+    if portable is None:
+        return
+    compiled, engine = re.compile(portable), Pattern(pattern)
+    assert [bool(compiled.search(t)) for t in texts] == [engine.fullmatch(t) for t in texts]
+
+
 def test_no_portable_pattern_matches_a_lone_surrogate() -> None:
     """A negation (``.``, ``[^...]``, ``\\S``) leaves out the surrogates, which no accepted document
     holds (a lone ``\\ud800`` escape does not parse), so the schema refuses what the engine refuses."""
@@ -69,12 +97,15 @@ def test_no_portable_pattern_matches_a_lone_surrogate() -> None:
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node (ECMA-262) is not installed")
 def test_the_portable_pattern_matches_what_re2_fully_matches_in_ecma_262() -> None:
-    """For every pattern and a fixed set of strings (the corners and 60 drawn from the tricky
-    alphabet with a fixed seed), JavaScript's ``new RegExp(portable, "u").test`` (how Ajv checks a
+    """For every pattern (those above, and those RE2 accepts of 3,000 drawn from pieces of syntax
+    with a fixed seed) and a fixed set of strings (the corners and 60 drawn from the tricky
+    alphabet), the portable form compiles in JavaScript and its ``new RegExp(portable, "u").test`` (how Ajv checks a
     pattern) matches exactly when RE2 fully matches the declared pattern."""
     draw = random.Random(21)
     texts = CORNERS + ["".join(draw.choice(ALPHABET) for _ in range(draw.randint(0, 6))) for _ in range(60)]
-    cases = [(p, portable_pattern(p), t) for p in PORTABLE for t in texts]
+    drawn = ["".join(draw.choice(TOKENS) for _ in range(draw.randint(1, 8))) for _ in range(3000)]
+    patterns = PORTABLE + [p for p in drawn if pattern_problem(p) is None and portable_pattern(p) is not None]
+    cases = [(p, portable_pattern(p), t) for p in patterns for t in texts]
     script = ("const cases = JSON.parse(require('fs').readFileSync(0, 'utf8'));"
               "process.stdout.write(JSON.stringify(cases.map(([p, t]) => new RegExp(p, 'u').test(t))));")
     node = shutil.which("node")
@@ -87,10 +118,11 @@ def test_the_portable_pattern_matches_what_re2_fully_matches_in_ecma_262() -> No
 
 
 @pytest.mark.parametrize("pattern", ["(?i)[a-z]{2}", r"\bAB", r"\pL+", r"\PL", "[[:upper:]]{2}", r"\QA.B\E",
-                                     "😀+", r"\x{1F600}", r"[^\S]", r"\C", r"\1"])
+                                     "😀+", r"\x{1F600}", r"[^\S]", r"\C", r"\1", "^*", r"\A+", "a$?", r"\z{2}"])
 def test_a_pattern_read_differently_by_the_dialects_has_no_portable_form(pattern: str) -> None:
     """Flags (Unicode case folding differs), word boundaries (Unicode in Python's re), Unicode and
     POSIX classes, quoting, characters beyond the BMP (two code units without the u flag), a
-    negated category inside a class, any byte, back references: no portable form (None), so the
-    schema leaves the check to the engine."""
+    negated category inside a class, any byte, back references, a repeated anchor (a syntax error
+    in Python's re or ECMA-262 with the u flag): no portable form (None), so the schema leaves
+    the check to the engine."""
     assert portable_pattern(pattern) is None

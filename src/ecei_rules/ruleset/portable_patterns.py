@@ -16,10 +16,12 @@ the repetitions ``* + ? {n} {n,} {n,m}`` (lazy or not: the same strings match), 
 ``\\A`` (the start), ``$`` and ``\\z`` (the end, written ``(?![\\s\\S])``), and the escapes
 ``\\n \\t \\r \\f \\v \\xHH \\x{H...}``. Not rewritten: flags (``(?i)``), word boundaries
 (``\\b``: Unicode in Python), Unicode classes (``\\pL``), POSIX classes, ``\\Q...\\E``,
-``\\C``, and characters beyond the Basic Multilingual Plane.
+``\\C``, a repeated anchor (``^*``) and characters beyond the Basic Multilingual Plane.
 """
 
 from __future__ import annotations
+
+import re
 
 #: The end of the value, in every dialect (Python's ``$`` also matches before a final newline).
 END = "(?![\\s\\S])"
@@ -31,6 +33,8 @@ SURROGATES = "\\uD800-\\uDFFF"
 TEXT = "^[^" + SURROGATES + "]*$"
 _CATEGORIES = {"d": "0-9", "w": "0-9A-Za-z_", "s": "\\t\\n\\f\\r "}
 _CONTROL = {"n": "\\n", "t": "\\t", "r": "\\r", "f": "\\f", "v": "\\v"}
+#: A repetition, as RE2 reads one after an atom.
+_QUANTIFIER = re.compile(r"[*+?]|\{[0-9]+(?:,[0-9]*)?\}")
 #: Characters written with a backslash outside a class (each dialect reads them alike so).
 _SYNTAX = set("^$\\.*+?()[]{}|/")
 #: Characters written with a backslash inside a class.
@@ -90,7 +94,10 @@ class _Reader:
         which loaded the pattern, so it never comes here."""
         out = []
         while self.at < len(self.text):
-            out.append(self.atom())
+            atom = self.atom()
+            if atom in ("^", END) and _QUANTIFIER.match(self.text, self.at):
+                raise _UnportableError("a repeated anchor")  # Python's re and ECMA-262 (u flag) refuse it
+            out.append(atom)
         return "".join(out)
 
     def atom(self) -> str:
