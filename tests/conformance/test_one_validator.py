@@ -5,6 +5,7 @@ same fields left out, in the same order."""
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -64,5 +65,40 @@ def test_the_fast_path_gives_the_plain_paths_data_in_the_same_order(name: str) -
         plain, _ = validator.validate_plain(with_undeclared, ignore_unknown=plain_ignored)
         assert _ordered(fast) == _ordered(plain)
         assert fast_ignored == plain_ignored
+
+    check()
+
+
+def _numbers() -> st.SearchStrategy[Any]:
+    """Numbers as a caller may hand them over: ints, floats and Decimals written every way (124.0,
+    1.24E+2, 0E-20, trailing zeros, 16 digits, beyond 2^53), and a few values that are no number."""
+    decimals = st.builds(lambda digits, exp: Decimal(f"{digits}E{exp}"), st.integers(-(10**17), 10**17),
+                         st.integers(-25, 20))
+    floats = st.floats(allow_nan=True, allow_infinity=True)
+    edges = st.sampled_from([Decimal("124.0"), Decimal("0E-20"), Decimal("9007199254740991.0"), 2**53, 2**53 - 1,
+                             Decimal("9.1E+15"), 124.0, 1e16, True, "3", Decimal("NaN"), Decimal("-0.0")])
+    return st.one_of(edges, st.integers(-(2**54), 2**54), floats, decimals)
+
+
+def test_the_fast_path_and_the_plain_path_judge_a_number_written_any_way_alike() -> None:
+    """Property: a number written any way (a whole Decimal or float for an integer input, a zero
+    with an exponent, beyond 2^53 - 1, NaN, a bool) at the integer and the decimal inputs of a valid
+    assessment: validate (the generated fast path) and validate_plain accept the same ones, with
+    the same data (124.0 read as the int 124), and refuse the others with the same problems."""
+    ruleset = RULESETS["every"]  # staff: total (integer), fte (decimal)
+    validator = ruleset.plan.validator
+
+    @settings(max_examples=max(300, settings.default.max_examples),
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+    @given(assessments(ruleset), _numbers(), _numbers())
+    def check(raw: dict[str, Any], total: Any, fte: Any) -> None:
+        data = {**raw, "staff": {"total": total, "fte": fte}}
+        fast, fast_problems = validator.validate(data)
+        plain, plain_problems = validator.validate_plain(data)
+        assert fast_problems == plain_problems
+        assert _ordered(fast) == _ordered(plain)
+        assert (validator.validate_unordered(data) is None) == bool(plain_problems)
+        if not plain_problems:
+            assert type(fast["staff"]["total"]) is int
 
     check()

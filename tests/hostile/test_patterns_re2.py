@@ -119,8 +119,11 @@ def test_a_value_re2_cannot_encode_does_not_match_and_does_not_crash() -> None:
 
 
 def test_the_assessment_schema_keeps_the_pattern_text() -> None:
+    """The schema keeps the RE2 text (x-ecei-pattern) and its anchored portable form (pattern)."""
     ruleset = load_ruleset_text(with_pattern("[A-Z]{2}"))
-    assert json_schema(ruleset.plan.inputs)["properties"]["code"]["pattern"] == "^(?:[A-Z]{2})$"
+    code = json_schema(ruleset.plan.inputs)["properties"]["code"]
+    assert code["x-ecei-pattern"] == "[A-Z]{2}"
+    assert code["pattern"] == "^(?:[A-Z]{2})(?![\\s\\S])"
 
 
 def test_compiled_patterns_survive_pickling_for_worker_processes() -> None:

@@ -23,6 +23,7 @@ from ecei_rules.core.pointers import MISSING, Path, pointer_join, pointer_of
 from ecei_rules.errors import Diagnostic, did_you_mean
 from ecei_rules.language.expr import ANY, BOOL, DATE, DEC, INT, STR, Compiled, Ty
 from ecei_rules.ruleset.model import BASE_TYPES, Catalogue, InputSpec
+from ecei_rules.ruleset.portable_patterns import END, TEXT, portable_pattern
 
 MAX_INTEGER = 2**53 - 1
 #: The language defaults for strings and lists that declare no ``max_length`` / ``max_items``.
@@ -276,10 +277,12 @@ class AssessmentValidator:
 
     def _integer(self, f: Field, v: Any, p: Path, diags: list[Diagnostic], ignored: list[str] | None) -> Any:
         if type(v) is not int:
-            if isinstance(v, Decimal) and v == v.to_integral_value() and v.is_finite():
-                return self._err(diags, "A003", p, f"expected a whole number, got {_show(v)}",
-                                 f"write {int(v)} without a decimal point")
-            return self._err(diags, "A003", p, f"expected a whole number, got {_show(v)}")
+            whole = whole_number(v)
+            if whole is None:
+                return self._err(diags, "A003", p, f"expected a whole number, got {_show(v)}")
+            if whole is TOO_LARGE:
+                return self._err(diags, "A004", p, "the integer is too large (at most 2^53 - 1)")
+            v = whole  # 124.0 or 1.24e2 is the integer 124, as in JSON and JSON Schema
         if abs(v) > MAX_INTEGER:
             return self._err(diags, "A004", p, "the integer is too large (at most 2^53 - 1)")
         return self._range(f, v, p, diags)
@@ -298,7 +301,10 @@ class AssessmentValidator:
             return self._err(diags, "A003", p, f"expected a number, got {_show(v)}")
         if not v.is_finite():
             return self._err(diags, "A003", p, "expected a finite number")
-        if abs(v.adjusted()) > 15 or significant_digits(v) > MAX_SIGNIFICANT_DIGITS:  # magnitude first: no overflow
+        problem = decimal_problem(v)
+        if problem == "large":
+            return self._err(diags, "A004", p, "the number is too large (at most 2^53 - 1)")
+        if problem is not None:
             return self._err(diags, "A004", p, f"the number {_show(v)} has more precision or magnitude "
                              f"than allowed (at most {MAX_SIGNIFICANT_DIGITS} significant digits)")
         return self._range(f, v, p, diags)
@@ -435,6 +441,38 @@ _FAIL: Any = object()
 #: (value, where it sits, the list of ignored pointers or None) -> the normalised value, or _FAIL
 Checker = Callable[[Any, Path, "list[str] | None"], Any]
 _INFINITIES = (float("inf"), float("-inf"))
+#: What `whole_number` gives for a whole number beyond 2^53 - 1 in magnitude.
+TOO_LARGE: Any = object()
+
+
+def whole_number(v: Any) -> Any:
+    """The integer a float or Decimal stands for when it is a finite whole number (``124.0``,
+    ``1.24E+2``): an int, or `TOO_LARGE` beyond 2^53 - 1 in magnitude (never built then); None
+    for anything else (a bool, 1.5, NaN). JSON and JSON Schema compare numbers by value, so an
+    integer input takes 124.0 as 124."""
+    if type(v) is float:
+        if v != v or v in _INFINITIES or not v.is_integer():
+            return None
+        return int(v) if abs(v) <= MAX_INTEGER else TOO_LARGE
+    if isinstance(v, Decimal) and v.is_finite() and v == v.to_integral_value():
+        return int(v) if abs(v) <= MAX_INTEGER else TOO_LARGE
+    return None
+
+
+def decimal_problem(v: Decimal) -> str | None:
+    """Why a finite decimal input value is refused, decided by its value (never by how it is
+    written: ``0E-20`` is zero, ``2.50`` is 2.5): ``"large"`` beyond 2^53 - 1 in magnitude,
+    ``"precision"`` for a number that is not whole with more than 15 significant digits or
+    nearer zero than 10^-15; None when canonical JSON (IEEE doubles) carries it exactly."""
+    exponent = v.adjusted()
+    if -15 <= exponent < 15 and significant_digits(v) <= MAX_SIGNIFICANT_DIGITS:
+        return None  # the common case: below 10^15 with at most 15 digits
+    if not v:
+        return None
+    if exponent > 15 or abs(v) > MAX_INTEGER:  # the exponent first: no huge integer is built
+        return "large"
+    return None if v == v.to_integral_value() else "precision"
+
 #: Results remembered per decimal or date input (floats and strings seen before). Bounded in
 #: bytes as well: a float key and its Decimal are some 200 bytes, and only a string of a date's
 #: length is remembered (`MEMO_DATE_CHARS`), so a table holds at most about 1 MiB.
@@ -492,7 +530,7 @@ def _decimal_checker(f: Field) -> Checker:
         return _decimal(v)
 
     def _decimal(v: Decimal) -> Any:
-        if not v.is_finite() or abs(v.adjusted()) > 15 or significant_digits(v) > MAX_SIGNIFICANT_DIGITS:
+        if not v.is_finite() or decimal_problem(v) is not None:
             return _FAIL
         return ranged(v)
 
@@ -560,7 +598,7 @@ def _generate(root: Field, *, ordered: bool) -> tuple[Callable[..., Any], str]:
     the fields left out, `_undeclared`). Otherwise (for `AssessmentValidator.validate_unordered`):
     ``(v)``, members in declared order, and a field not declared is _FAIL.
     """
-    ns: dict[str, Any] = {"F": _FAIL, "M": MISSING, "MAXI": MAX_INTEGER, "O": _in_input_order}
+    ns: dict[str, Any] = {"F": _FAIL, "M": MISSING, "MAXI": MAX_INTEGER, "O": _in_input_order, "WHOLE": whole_number}
     functions: list[str] = []
     args, call_args = ("(v, p, ig)", "({x}, p, ig)") if ordered else ("(v)", "({x})")
 
@@ -601,7 +639,8 @@ def _generate(root: Field, *, ordered: bool) -> tuple[Callable[..., Any], str]:
         if kind == "boolean":
             return [f"if {x}.__class__ is not bool:", "    return F"]
         if kind == "integer":
-            out = [f"if {x}.__class__ is not int or not -MAXI <= {x} <= MAXI:", "    return F"]
+            out = [f"if {x}.__class__ is not int:", f"    {x} = WHOLE({x})", f"    if {x}.__class__ is not int:",
+                   "        return F", f"if not -MAXI <= {x} <= MAXI:", "    return F"]
             lo, hi = sub.spec.minimum, sub.spec.maximum
             if lo is not None:
                 out += [f"if {x} < {const('L', lo)}:", "    return F"]
@@ -663,24 +702,27 @@ def _show(v: Any) -> str:
     return type(v).__name__
 
 
-#: What the assessment JSON Schema cannot say, and where the engine alone decides (a document the
-#: schema accepts may still be refused for these; none of them lets the schema refuse a document
-#: the engine accepts, except the decimals written as integers above 2^53 - 1).
+#: What the assessment JSON Schema cannot say: the engine's checks that a document the schema
+#: accepts may still fail. Each is named in the schema where it applies, by a keyword of its own
+#: (validators ignore them); none lets the schema refuse a document the engine accepts.
 SCHEMA_RESIDUE = (
-    "JSON Schema compares numbers by value, so it cannot tell 124.0 from 124: an integer input "
-    "written with a decimal point or an exponent is refused by the engine (A003) and accepted by the "
-    "schema; a decimal input accepts up to 15 significant digits (A004), which the schema does not "
-    "state, because multipleOf with a decimal fraction is computed in binary floating point by common "
-    "validators (0.3 / 0.1 is 2.9999999999999996 there, so they would refuse valid numbers): "
-    "0.30000000000000004 passes the schema; a zero written with an exponent beyond 15 "
-    "(0E-20) is refused by the engine; the schema bounds decimals by 2^53 - 1, like integers, "
-    "though the engine accepts a decimal up to 10^16 written with a point or an exponent; "
-    "consistency checks across fields (A005) are the engine's; a pattern is RE2 syntax, "
-    "and a validator whose '$' also matches before a final newline (Python's re) lets 'AB\\n' "
-    "through '^(?:[A-Z]{2})$'."
+    "A decimal input that is not a whole number has at most 15 significant digits (A004): the "
+    "schema states it from 10^14 up (multipleOf 1) and marks every decimal input with "
+    "'x-ecei-significant-digits', because below that it needs multipleOf with a decimal fraction, "
+    "which common validators compute in binary floating point and so would refuse valid numbers "
+    "(0.07 / 0.01 is 7.000000000000001 there): 0.30000000000000004 passes the schema. "
+    "A consistency check across fields (A005) is listed in 'x-ecei-checks' on its object. "
+    "A pattern is RE2 syntax, in 'x-ecei-pattern'; 'pattern' is the same set of strings in the "
+    "syntax that ECMA-262 (u flag), Python's re and RE2 read alike; where the RE2 text has no "
+    "such form (flags, \\b, \\pL, POSIX classes), 'pattern' only refuses lone surrogates and the "
+    "engine alone checks the RE2 pattern. "
+    "A validator that reads numbers as IEEE doubles judges the nearest double: a number written "
+    "with more digits than a double holds (1.0000000000000001, 1e-400) can pass where the "
+    "engine, which reads the exact decimal, refuses it. The document itself must parse (A006): "
+    "no duplicate key, no lone surrogate escape, numbers of at most 400 characters."
 )
-_MAGNITUDE = 10**16  # a decimal's adjusted exponent is at most 15: |v| < 10^16
-_TINY = 1e-15  # and at least -15: a nonzero |v| is at least 10^-15 (exact in binary: 1e-15 >= 10^-15)
+_WHOLE_FROM = 10**14  # from here up, a decimal of at most 15 significant digits is a whole number
+_TINY = 1e-15  # a nonzero decimal is at least 10^-15 in magnitude (exact in binary: 1e-15 >= 10^-15)
 
 
 class _Inputs(Protocol):
@@ -707,20 +749,25 @@ def assessment_schema(ruleset: _Version) -> dict[str, Any]:
 
     It states every type, range, enumeration, pattern, catalogue id, length and list size the
     version declares; a date must be a real calendar date (``2021-02-30`` fails its pattern); an
-    optional member may be null ("not known"), a required one may not. What JSON Schema cannot
-    say is the residue below, also recorded in the schema's ``$comment``: a document the schema
-    accepts can still be refused by `validate_assessment` for it, never the other way round
-    (except a decimal above 2^53 - 1 written with a point):
+    optional member may be null ("not known"), a required one may not; an integer is a number of
+    value (``124.0`` and ``1e2`` are integers, to the engine too). A document the engine accepts
+    always passes the schema. What JSON Schema cannot say, the schema marks where it applies,
+    with keywords that validators ignore (and the ``$comment`` says in words):
 
-    - an integer written with a decimal point or exponent (``124.0``): refused by the engine (A003);
-      JSON Schema compares numbers by value, so ``124.0`` is an integer to it;
-    - a decimal with more than 15 significant digits (``0.30000000000000004``, A004): stating it
-      needs ``multipleOf`` with decimal fractions, which common validators compute in binary
-      floating point and would then refuse valid numbers (0.3 / 0.1 is 2.9999999999999996);
-    - a zero written with an exponent beyond 15 (``0E-20``, A004);
-    - consistency checks across fields (A005);
-    - a pattern is RE2 syntax; a validator whose ``$`` also matches before a final newline
-      (Python's ``re``) lets ``"AB\\n"`` through ``^(?:[A-Z]{2})$``, which the engine refuses.
+    - ``x-ecei-significant-digits`` (15) on a decimal input: a number that is not whole has at
+      most 15 significant digits (A004). From 10^14 up the schema states it (``multipleOf: 1``);
+      below, it would need ``multipleOf`` with a decimal fraction, which common validators
+      compute in binary floating point and then refuse valid numbers, so
+      ``0.30000000000000004`` passes the schema and is refused by the engine;
+    - ``x-ecei-checks`` on an object: its consistency checks across fields (A005), each with its
+      rule, its message and the field it names;
+    - ``x-ecei-pattern`` on a string: the declared pattern (RE2 syntax, matched against the whole
+      value); ``pattern`` says the same in the syntax ECMA-262, Python's ``re`` and RE2 read
+      alike; where the RE2 text has no such form (``(?i)``, ``\\b``, ``\\pL``), ``pattern`` only
+      refuses lone surrogates (as for any text) and the engine alone checks the RE2 pattern.
+
+    A validator that reads numbers as IEEE doubles judges the nearest double (see the
+    ``$comment``), and the document must parse (A006: no duplicate key).
 
     Example:
         >>> from ecei_rules import assessment_schema
@@ -728,6 +775,8 @@ def assessment_schema(ruleset: _Version) -> dict[str, Any]:
         >>> schema = assessment_schema(Registry.shipped().get("ecei-labels", "3.0.1"))
         >>> schema["title"], schema["required"]
         ('ecei-labels 3.0.1 assessment', ['organisation', 'assessed_on'])
+        >>> schema["properties"]["eligibility"]["x-ecei-checks"][0]["rule"]
+        'private_participants <= committed_participants'
     """
     return json_schema(ruleset.plan.inputs, title=f"{ruleset.methodology} {ruleset.version} assessment")
 
@@ -738,7 +787,7 @@ def json_schema(f: Field, *, title: str | None = None) -> dict[str, Any]:
     schema = _schema(f)
     if title is not None:
         schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": title,
-                  "$comment": "The engine also refuses: " + SCHEMA_RESIDUE, **schema}
+                  "$comment": "The engine also checks: " + SCHEMA_RESIDUE, **schema}
     return schema
 
 
@@ -774,6 +823,11 @@ def _decimal_schema(f: Field) -> dict[str, Any]:
     if (lo is None or lo < _TINY) and (hi is None or hi > -_TINY):
         # a nonzero number nearer zero than 10^-15 has too small a magnitude
         out["not"] = {"type": "number", "exclusiveMinimum": -_TINY, "exclusiveMaximum": _TINY, "not": {"const": 0}}
+    if (lo is None or lo <= -_WHOLE_FROM) or (hi is None or hi >= _WHOLE_FROM):
+        # from 10^14 up, 15 significant digits leave no fraction: a whole number (an integer
+        # divisor, which validators compute exactly)
+        out["anyOf"] = [{"exclusiveMinimum": -_WHOLE_FROM, "exclusiveMaximum": _WHOLE_FROM}, {"multipleOf": 1}]
+    out["x-ecei-significant-digits"] = MAX_SIGNIFICANT_DIGITS
     return out
 
 
@@ -788,8 +842,8 @@ def _date_schema(f: Field) -> dict[str, Any]:
     out: dict[str, Any] = {"type": "string", "format": "date", "pattern": CALENDAR_DATE}
     if f.date_range is not None:  # the month_end calls of the rules shift the date: it must stay in the calendar
         low, high = (day.isoformat() for day in f.date_range)
-        bounds = ([{"type": "string", "pattern": f"^{_at_least(low)}$"}] if low > "0001-01-01" else []) + \
-            ([{"type": "string", "pattern": f"^{_at_most(high)}$"}] if high < "9999-12-31" else [])
+        bounds = ([{"type": "string", "pattern": f"^{_at_least(low)}{END}"}] if low > "0001-01-01" else []) + \
+            ([{"type": "string", "pattern": f"^{_at_most(high)}{END}"}] if high < "9999-12-31" else [])
         if bounds:
             out["allOf"] = bounds
     return out
@@ -803,8 +857,13 @@ def _string_schema(f: Field) -> dict[str, Any]:
     out: dict[str, Any] = {"type": "string"}
     if f.catalogue_ids:
         out["enum"] = list(f.catalogue_ids)
+    portable = portable_pattern(f.spec.pattern) if f.spec.pattern else None
+    if portable is not None:
+        out["pattern"] = portable
+    elif not f.catalogue_ids:
+        out["pattern"] = TEXT  # any text (no lone surrogate); a pattern without a portable form is the engine's
     if f.spec.pattern:
-        out["pattern"] = f"^(?:{f.spec.pattern})$"
+        out["x-ecei-pattern"] = f.spec.pattern
     out["maxLength"] = f.max_length
     return out
 
@@ -825,6 +884,9 @@ def _object_schema(f: Field) -> dict[str, Any]:
     required = [k for k, sub in members.items() if sub.required]
     if required:
         out["required"] = required
+    if f.kind == "object" and f.spec.checks:
+        out["x-ecei-checks"] = [{"code": "A005", "rule": check.rule, "message": check.message,
+                                 **({"field": check.field} if check.field else {})} for check in f.spec.checks]
     return out
 
 
@@ -841,7 +903,7 @@ _LEAP_YEAR = "(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|
 _MONTH_DAY = ("(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)"
               "|02-(?:0[1-9]|1[0-9]|2[0-8]))")
 #: The pattern of a date input: every calendar date, and nothing else (``2021-02-30`` fails it).
-CALENDAR_DATE = f"^(?:{_YEAR}-{_MONTH_DAY}|{_LEAP_YEAR}-02-29)$"
+CALENDAR_DATE = f"^(?:{_YEAR}-{_MONTH_DAY}|{_LEAP_YEAR}-02-29){END}"
 
 
 def _at_most(bound: str) -> str:
