@@ -24,10 +24,12 @@ every error caused by what a caller passed in (an assessment, a date, a version)
 Outside the tree, by design: ``core.files.FileReadError`` (``core`` imports nothing of ours;
 every caller turns it into one of the errors above), the backends' internal
 ``InterpreterError`` (a construct outside the language: a bug, never data), the pytest
-plugin's ``EmbeddedFailureError`` (a failing embedded test, reported by pytest), and four
+plugin's ``EmbeddedFailureError`` (a failing embedded test, reported by pytest), and five
 private exceptions that never leave their module: ``ruleset.safe_yaml._AbortError`` (a YAML
-document past its limits, turned into a diagnostic), ``batch._ParseError`` (a JSON line that
-does not parse, turned into an ``AssessmentError``), ``backends.durable._UnsupportedError`` (a
+document past its limits, turned into a diagnostic),
+``ruleset.portable_patterns._UnportableError`` (a pattern with no portable form: the schema
+leaves it to the engine), ``batch._ParseError`` (a JSON line that does not parse, turned into
+an ``AssessmentError``), ``backends.durable._UnsupportedError`` (a
 condition durable-rules cannot express natively, handed to the interpreter) and
 ``cli.app._PipeClosedError`` (standard output was closed: the command ends quietly).
 
