@@ -77,9 +77,10 @@ class Where:
 
 
 class EngineSlot:
-    """The place a ruleset keeps what the engine builds for it (its runtime plan), built on first
-    use and owned by that one ruleset object. Nothing in ``ruleset/`` reads it; ``lock`` lets the
-    engine build it once when threads share the ruleset."""
+    """The place a ruleset keeps what the engine builds for it (its runtime plan; the reference
+    evaluator's parsed conditions), built on first use and owned by that one ruleset object.
+    Nothing in ``ruleset/`` reads it; ``lock`` lets the engine build it once when threads share
+    the ruleset."""
 
     __slots__ = ("lock", "value")
 
@@ -104,6 +105,8 @@ class Ruleset:
     #: the engine's runtime plan for this very object (a copy made with ``dataclasses.replace``
     #: starts with an empty one)
     engine: EngineSlot = field(init=False, default_factory=EngineSlot, repr=False, compare=False)
+    #: the reference evaluator's reading of this very object's conditions (the oracle's own parse)
+    reference: EngineSlot = field(init=False, default_factory=EngineSlot, repr=False, compare=False)
 
     @property
     def methodology(self) -> str:
