@@ -12,6 +12,7 @@ test and the operators its ``_BinOp``, ``_Compare``, ``_BoolOp`` and ``_UnaryOp`
 from __future__ import annotations
 
 import ast
+import datetime as dt
 import inspect
 import re
 from pathlib import Path
@@ -143,6 +144,39 @@ def test_the_interpreter_finds_the_inputs_and_parameters_the_compiler_says_each_
             assert _interpreter.parameters(parsed) == compiled.params, (name, text)
             compared += 1
     assert compared > 100, compared  # the reading reached every condition
+
+
+#: Conditions that read deeper paths than the rulesets do: nested objects, keys that JSON
+#: pointers escape, paths inside loops and filters, parameters beside inputs, ``label``.
+_SCOPE = expr.Scope(
+    inputs={"a": expr.Ty("object", fields={"b": expr.Ty("object", fields={"c/d~e": expr.INT, "n": expr.INT})}),
+            "xs": expr.Ty("list", item=expr.Ty("object", fields={"v": expr.INT, "w": expr.DATE}), size=10),
+            "flag": expr.BOOL, "d": expr.DATE},
+    params={"k": (expr.INT, 3), "since": (expr.DATE, dt.date(2020, 1, 1))},
+    variables={"label": expr.Ty("string", values=("x", "y"))})
+_DEEP = (
+    'a.b["c/d~e"] >= params.k',
+    "a.b.n + a.b['c/d~e'] > 2 and flag",
+    "any(x.v > a.b.n for x in xs if x.w < d and x.v < params.k)",
+    "count(x for x in xs) >= len(xs)",
+    "(a.b.n if flag else 0) > 1 or not flag",
+    "months_between(d, params.since) > 0 and -a.b.n < 0 and a.b.n in [1, 2]",
+    'known(a.b.n) and label == "x" and d > date("2020-01-01")',
+    "max(x.w for x in xs if x.v == a.b.n) <= month_end(d, 12)",
+)
+
+
+def test_the_interpreter_finds_what_the_compiler_finds_in_deeper_paths() -> None:
+    """The same agreement on conditions that reach further than the rulesets do: paths three
+    levels deep, keys with ``/`` and ``~`` (escaped in the pointer), reads in loop filters and
+    elements, a loop variable's fields (no read), parameters and ``label`` (no read)."""
+    for text in _DEEP:
+        compiled, errors = expr.compile_expression(text, _SCOPE)
+        assert compiled is not None, (text, errors)
+        parsed = _interpreter.parse(text)
+        assert _interpreter.reads(parsed, ("label",)) == compiled.reads, text
+        assert _interpreter.parameters(parsed) == compiled.params, text
+    assert _interpreter.reads(_interpreter.parse(_DEEP[0])) == {"/a/b/c~1d~0e"}
 
 
 def _broken(*_: Any) -> Any:

@@ -229,22 +229,9 @@ def _walk(node: ast.AST, bound: frozenset[str], inputs: set[str], params: set[st
     """Collect the input paths and parameter names under ``node``; ``bound`` holds the names
     that are not inputs there (loop variables, extra variables)."""
     if isinstance(node, (ast.Name, ast.Attribute, ast.Subscript)):
-        keys: list[str] = []
-        base: ast.AST = node
-        first: ast.AST | None = None  # the step from the name
-        while isinstance(base, (ast.Attribute, ast.Subscript)):
-            key = base.attr if isinstance(base, ast.Attribute) else _key(base)
-            if key is None:
-                break
-            keys.append(key)
-            first, base = base, base.value
+        base, keys = _steps(node)
         if isinstance(base, ast.Name) and base.id not in bound and base.id not in ("true", "false"):
-            if base.id == "params":
-                if isinstance(first, ast.Attribute):  # params.name, as the interpreter reads it
-                    params.add(first.attr)
-            else:
-                path = [base.id, *(k.replace("~", "~0").replace("/", "~1") for k in reversed(keys))]
-                inputs.add("/" + "/".join(path))
+            _record(base.id, keys, node, inputs, params)
             return
         if base is not node:  # a path from something else (a loop's variable, a call): what that reads
             _walk(base, bound, inputs, params)
@@ -262,6 +249,31 @@ def _walk(node: ast.AST, bound: frozenset[str], inputs: set[str], params: set[st
         return
     for child in ast.iter_child_nodes(node):
         _walk(child, bound, inputs, params)
+
+
+def _steps(node: ast.AST) -> tuple[ast.AST, list[str]]:
+    """Where a chain of fields and quoted keys starts, and its keys from the start on."""
+    keys: list[str] = []
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        key = node.attr if isinstance(node, ast.Attribute) else _key(node)
+        if key is None:
+            break
+        keys.append(key)
+        node = node.value
+    keys.reverse()
+    return node, keys
+
+
+def _record(name: str, keys: list[str], node: ast.AST, inputs: set[str], params: set[str]) -> None:
+    """A path from a name: ``params.name`` (as the interpreter reads it) a parameter, else an input."""
+    if name == "params":
+        first = node
+        while isinstance(first, (ast.Attribute, ast.Subscript)) and not isinstance(first.value, ast.Name):
+            first = first.value
+        if isinstance(first, ast.Attribute) and keys:
+            params.add(keys[0])
+        return
+    inputs.add("/" + "/".join([name, *(k.replace("~", "~0").replace("/", "~1") for k in keys)]))
 
 
 def _key(node: ast.Subscript) -> str | None:
