@@ -79,7 +79,7 @@ class Validity:
 
     def decide(self, inputs: dict[str, Any], label: str) -> tuple[dt.date | None, dt.date | None, str | None, set[str]]:
         """(valid_from, valid_until, the rule applied, the inputs read) of an awarded label, for
-        root inputs made interpreter values (:meth:`Interpreter.inputs`). The first rule for the
+        root inputs made interpreter values (``Interpreter.inputs``). The first rule for the
         label whose ``when`` is not false decides: when it is true, its ``valid_until``; when
         unknown, no end date."""
         variables = {"label": label}

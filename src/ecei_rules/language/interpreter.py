@@ -293,12 +293,12 @@ class Interpreter:
 
     @staticmethod
     def inputs(data: Mapping[str, Any]) -> dict[str, Any]:
-        """The root inputs of the data as interpreter values, for :meth:`evaluate_in` (made once
+        """The root inputs of the data as interpreter values, for ``evaluate_in`` (made once
         when many conditions read one assessment)."""
         return {k: number(v) for k, v in data.items()}
 
     def evaluate_in(self, expr: Expression, inputs: dict[str, Any], variables: Mapping[str, Any] | None = None) -> Any:
-        """The value of ``expr`` for root inputs already made interpreter values by :meth:`inputs`."""
+        """The value of ``expr`` for root inputs already made interpreter values by ``inputs``."""
         return self._eval(expr.tree, expr, inputs, dict(variables or {}))
 
     # the walk ------------------------------------------------------------------------------
