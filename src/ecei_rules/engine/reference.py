@@ -119,14 +119,7 @@ class Reference:
 def reference(ruleset: Ruleset) -> Reference:
     """The reference evaluator's reading of ``ruleset``, made on first use and kept on that
     ruleset object (made once when threads share the ruleset)."""
-    slot = ruleset.reference
-    found = slot.value
-    if found is None:
-        with slot.lock:
-            found = slot.value
-            if found is None:
-                found = slot.value = Reference(ruleset.plan)
-    result: Reference = found
+    result: Reference = ruleset.reference.built(lambda: Reference(ruleset.plan))
     return result
 
 

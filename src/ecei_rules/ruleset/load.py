@@ -12,7 +12,7 @@ import re
 import threading
 import types
 import typing
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,6 +87,16 @@ class EngineSlot:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.value: Any = None
+
+    def built(self, build: Callable[[], Any]) -> Any:
+        """The value kept here, made by ``build`` on first use (once, when threads share it)."""
+        found = self.value
+        if found is None:
+            with self.lock:
+                found = self.value
+                if found is None:
+                    found = self.value = build()
+        return found
 
 
 @dataclass(frozen=True)
