@@ -66,7 +66,7 @@ class CriterionReading:
     parameters: tuple[ParameterUse, ...]
 
 
-class Validity:
+class ValidityReading:
     """The validity conditions of a ruleset document, read by the interpreter: ``valid_from`` and
     each rule's ``when`` and ``valid_until`` (which may read the variable ``label``)."""
 
@@ -113,7 +113,7 @@ class Reference:
             names = sorted(interpreter.parameters(condition.expr))
             criteria.append(CriterionReading(cid, condition, tuple(parameter_use(n, doc.parameters[n]) for n in names)))
         self.criteria = tuple(criteria)
-        self.validity = Validity(doc, self.machine)
+        self.validity = ValidityReading(doc, self.machine)
 
 
 def reference(ruleset: Ruleset) -> Reference:
@@ -263,7 +263,7 @@ def reference_validity(plan: CheckedRuleset, env: Mapping[str, Any],
     The first rule for the label whose ``when`` is not false decides: when it is true, its
     ``valid_until``; when unknown, no end date. The validity conditions are read afresh by the
     interpreter (what :func:`evaluate_reference` keeps on the ruleset, this keeps nowhere)."""
-    validity = Validity(plan.doc)
+    validity = ValidityReading(plan.doc)
     return validity.decide(validity.machine.inputs(env), label)
 
 
