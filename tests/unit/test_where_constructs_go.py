@@ -202,6 +202,17 @@ def test_the_reference_evaluator_decides_alike_with_every_compiled_closure_broke
     check()
 
 
+def test_each_loaded_version_owns_the_reference_evaluators_reading_of_its_conditions() -> None:
+    """The parsed conditions are kept on the ruleset object that was read (made once, then
+    reused), never shared by the process: two loads of one file have a reading each."""
+    first, second = load_ruleset(EVERY), load_ruleset(EVERY)
+    assert first.reference.value is None  # nothing is read before the reference evaluator runs
+    mine = reference.reference(first)
+    assert reference.reference(first) is mine
+    assert first.reference.value is mine
+    assert reference.reference(second) is not mine
+
+
 def test_the_places_the_contributing_page_lists_exist_and_every_function_is_documented() -> None:
     """Every file the section names is in the repository, and the language page documents each
     function the compiler accepts."""
