@@ -17,11 +17,12 @@ What durable-rules decides, and what it does not
   (an absent input: the pattern ``$nex``); exactly one fires.
 * **Everything else in a condition** (aggregates over lists such as ``any(... for h in history)``
   and ``count_distinct(...)``, calendar functions, other arithmetic) is evaluated by the
-  backend's own small interpreter (:mod:`ecei_rules.backends._interpreter`, written apart
-  from the core engine) and posted as an outcome fact. :attr:`DurablePlan.evaluated_by`
-  says which criterion is decided how; for the shipped ``ecei-labels`` versions only S1
-  (a previous Bronze 18 to 24 months before) and S3 (distinct validated improvement areas)
-  are interpreted; every other criterion is decided by durable-rules patterns.
+  interpreter of the language (:mod:`ecei_rules.language.interpreter`, written apart from the
+  compiler; the reference evaluator runs it too) and posted as an outcome fact.
+  :attr:`DurablePlan.evaluated_by` says which criterion is decided how; for the shipped
+  ``ecei-labels`` versions only S1 (a previous Bronze 18 to 24 months before) and S3 (distinct
+  validated improvement areas) are interpreted; every other criterion is decided by
+  durable-rules patterns.
 * **Groups, scores, tiers and the label** are durable rules over the asserted outcome facts:
   a group or tier is a Kleene fold over its members, a score folds the met and the
   still-possible weight (whole numbers, scaled exactly) and compares them with the required
@@ -57,7 +58,6 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Literal
 
-from ecei_rules.backends import _interpreter as interp
 from ecei_rules.backends._durable_runtime import (
     DURABLE_RULES_VERSION,
     DurableError,
@@ -71,6 +71,7 @@ from ecei_rules.engine.decision import Decision, Resolution, given
 from ecei_rules.engine.evaluate import evaluate as core_evaluate
 from ecei_rules.engine.evaluate import validate_assessment
 from ecei_rules.errors import AssessmentError, EceiRulesError, ResolutionError, RulesetError
+from ecei_rules.language import interpreter as interp
 from ecei_rules.ruleset.inputs import Field
 from ecei_rules.ruleset.load import Ruleset
 from ecei_rules.ruleset.model import NONE_LABEL

@@ -236,13 +236,6 @@ def _composite_results(plan: Plan, values: dict[str, Any]) -> tuple[tuple[GroupR
 def evaluator(ruleset: Ruleset) -> Evaluator:
     """The evaluator of ``ruleset``, built on first use and kept on the ruleset object itself
     (built once when threads share the ruleset)."""
-    slot = ruleset.engine
-    found = slot.value
-    if found is None:
-        with slot.lock:
-            found = slot.value
-            if found is None:
-                found = slot.value = Evaluator(Plan(ruleset.plan))
-    result: Evaluator = found
+    result: Evaluator = ruleset.engine.built(lambda: Evaluator(Plan(ruleset.plan)))
     return result
 

@@ -2,14 +2,25 @@
 of :mod:`ecei_rules.engine.plan` and independent of the production evaluator
 (:mod:`ecei_rules.engine.evaluator`): an oracle, like the durable-rules backend.
 
+It reads every condition itself, with the language's interpreter
+(:mod:`ecei_rules.language.interpreter`, which walks the condition's syntax tree in exact
+fractions) and never with the compiler whose closures the production evaluator runs: each
+criterion's condition, ``valid_from``, and each validity rule's ``when`` and ``valid_until``,
+and the inputs and parameters each one reads, found in its tree. Of the checked ruleset it
+uses only what is not a condition: the document, the order of groups and scores, each score's
+threshold and total weight.
+
 :func:`ecei_rules.evaluate` must give exactly the same :class:`Decision` (the same canonical
 bytes) for every ruleset and assessment; the property suite and the benchmark check that
-against this function, which is kept as simple as possible and is not tuned for speed.
+against this function, which is kept as simple as possible and is not tuned for speed. A
+mistake in the compiler (or in the interpreter) shows there as a difference.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -20,55 +31,147 @@ from ecei_rules.engine.decision import (
     CriterionResult,
     Decision,
     GroupResult,
+    ParameterUse,
     Resolution,
     ScoreResult,
     TierResult,
     given,
 )
 from ecei_rules.engine.evaluate import Assessment, validated_data
+from ecei_rules.language import interpreter
 from ecei_rules.ruleset.check import CheckedRuleset, GroupPlan, ScorePlan
 from ecei_rules.ruleset.load import Ruleset
-from ecei_rules.ruleset.model import NONE_LABEL, RulesetDocument
+from ecei_rules.ruleset.model import NONE_LABEL, RulesetDocument, parameter_use
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A condition as the interpreter parsed it, with the inputs it reads (sorted JSON pointers)."""
+
+    expr: interpreter.Expression
+    reads: tuple[str, ...]
+
+    @classmethod
+    def parse(cls, text: str, variables: tuple[str, ...] = ()) -> Condition:
+        expr = interpreter.parse(text)
+        return cls(expr, tuple(sorted(interpreter.reads(expr, variables))))
+
+
+@dataclass(frozen=True)
+class CriterionReading:
+    """A criterion's condition, read by the interpreter, and the parameters it uses."""
+
+    id: str
+    condition: Condition
+    parameters: tuple[ParameterUse, ...]
+
+
+class ValidityReading:
+    """The validity conditions of a ruleset document, read by the interpreter: ``valid_from`` and
+    each rule's ``when`` and ``valid_until`` (which may read the variable ``label``)."""
+
+    def __init__(self, doc: RulesetDocument, machine: interpreter.Interpreter | None = None) -> None:
+        self.machine = machine or interpreter.Interpreter({n: p.value for n, p in doc.parameters.items()})
+        self.valid_from = Condition.parse(doc.validity.valid_from, ("label",))
+        self.rules = tuple((rule.id, frozenset(rule.labels),
+                            None if rule.when is None else Condition.parse(rule.when, ("label",)),
+                            Condition.parse(rule.valid_until, ("label",))) for rule in doc.validity.rules)
+
+    def decide(self, inputs: dict[str, Any], label: str) -> tuple[dt.date | None, dt.date | None, str | None, set[str]]:
+        """(valid_from, valid_until, the rule applied, the inputs read) of an awarded label, for
+        root inputs made interpreter values (``Interpreter.inputs``). The first rule for the
+        label whose ``when`` is not false decides: when it is true, its ``valid_until``; when
+        unknown, no end date."""
+        variables = {"label": label}
+        run = self.machine.evaluate_in
+        reads = set(self.valid_from.reads)
+        start = _date(run(self.valid_from.expr, inputs, variables))
+        for rule_id, labels, when, until in self.rules:
+            if label not in labels:
+                continue
+            applies = True if when is None else run(when.expr, inputs, variables)
+            if when is not None:
+                reads.update(when.reads)
+            if applies is True:
+                reads.update(until.reads)
+                return start, _date(run(until.expr, inputs, variables)), rule_id, reads
+            if applies is not False:
+                break
+        return start, None, None, reads
+
+
+class Reference:
+    """The reference evaluator's reading of one checked ruleset: every condition parsed once by
+    the interpreter. Kept on the :class:`Ruleset` it reads (see :func:`reference`)."""
+
+    def __init__(self, plan: CheckedRuleset) -> None:
+        doc = plan.doc
+        self.machine = interpreter.Interpreter({n: p.value for n, p in doc.parameters.items()})
+        criteria = []
+        for cid, crit in doc.criteria.items():
+            condition = Condition.parse(crit.when)
+            names = sorted(interpreter.parameters(condition.expr))
+            criteria.append(CriterionReading(cid, condition, tuple(parameter_use(n, doc.parameters[n]) for n in names)))
+        self.criteria = tuple(criteria)
+        self.validity = ValidityReading(doc, self.machine)
+
+
+def reference(ruleset: Ruleset) -> Reference:
+    """The reference evaluator's reading of ``ruleset``, made on first use and kept on that
+    ruleset object (made once when threads share the ruleset)."""
+    result: Reference = ruleset.reference.built(lambda: Reference(ruleset.plan))
+    return result
+
+
+def _truth(value: Any) -> Any:
+    """An interpreter value as a truth value of the decision: true, false or UNKNOWN."""
+    return value if value is True or value is False else UNKNOWN
+
+
+def _date(value: Any) -> dt.date | None:
+    """An interpreter value as a date of the decision (its unknown: no date)."""
+    return value if isinstance(value, dt.date) else None
 
 
 def evaluate_reference(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessment, *,
                        resolution: Resolution | None = None) -> Decision:
-    """The straightforward evaluator (one model per result, exact fractions): what
-    :func:`~ecei_rules.engine.evaluate.evaluate` must equal, with the same arguments."""
+    """The straightforward evaluator (one model per result, exact fractions, every condition
+    read by the interpreter): what :func:`~ecei_rules.engine.evaluate.evaluate` must equal,
+    with the same arguments."""
     validated = validated_data(ruleset, assessment)
     plan = ruleset.plan
     doc: RulesetDocument = plan.doc
-    env: dict[str, Any] = dict(validated)
+    ref = reference(ruleset)
+    inputs = ref.machine.inputs(validated)
     values: dict[str, Any] = {}
     missing_of: dict[str, tuple[str, ...]] = {}
 
     criteria: list[CriterionResult] = []
-    for c in plan.criteria:
-        value = c.compiled.fn(env)
-        value = value if value is True or value is False else UNKNOWN
-        values[c.id] = value
+    for reading in ref.criteria:
+        value = _truth(ref.machine.evaluate_in(reading.condition.expr, inputs))
+        values[reading.id] = value
         read: dict[str, Any] = {}
         missing: list[str] = []
-        for pointer in c.reads:
-            found = lookup(env, pointer)
+        for pointer in reading.condition.reads:
+            found = lookup(validated, pointer)
             if found is MISSING:
                 missing.append(pointer)
             else:
                 read[pointer] = found
-        missing_of[c.id] = tuple(missing)
+        missing_of[reading.id] = tuple(missing)
+        spec = doc.criteria[reading.id]
         criteria.append(CriterionResult.model_construct(
-            id=c.id, title=c.spec.title, clause=c.spec.clause, outcome=outcome(value), condition=c.spec.when,
-            inputs=read, missing=tuple(missing),
-            parameters=c.parameters,
+            id=reading.id, title=spec.title, clause=spec.clause, outcome=outcome(value), condition=spec.when,
+            inputs=read, missing=tuple(missing), parameters=reading.parameters,
         ))
 
     def missing_for(refs: tuple[str, ...]) -> tuple[str, ...]:
         out: set[str] = set()
-        for ref in refs:
-            if values.get(ref) is not UNKNOWN:
+        for ref_id in refs:
+            if values.get(ref_id) is not UNKNOWN:
                 continue
-            if ref in missing_of:
-                out.update(missing_of[ref])
+            if ref_id in missing_of:
+                out.update(missing_of[ref_id])
         return tuple(sorted(out))
 
     groups: list[GroupResult] = []
@@ -98,8 +201,7 @@ def evaluate_reference(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessm
     valid_from = valid_until = rule_id = None
     validity_reads: set[str] = set()
     if label != NONE_LABEL:
-        env["label"] = label
-        valid_from, valid_until, rule_id, validity_reads = reference_validity(plan, env, label)
+        valid_from, valid_until, rule_id, validity_reads = ref.validity.decide(inputs, label)
     validity_inputs = {}
     for pointer in sorted(validity_reads):
         found = lookup(validated, pointer)
@@ -154,26 +256,15 @@ def reference_label(ruleset: Ruleset, criteria: dict[str, Any]) -> str:
     return label
 
 
-def reference_validity(plan: CheckedRuleset, env: dict[str, Any],
-                       label: str) -> tuple[Any, Any, str | None, set[str]]:
+def reference_validity(plan: CheckedRuleset, env: Mapping[str, Any],
+                       label: str) -> tuple[dt.date | None, dt.date | None, str | None, set[str]]:
     """(valid_from, valid_until, the rule applied, the inputs read) of an awarded label; ``env``
-    holds the validated data and ``label``. The first rule for the label whose ``when`` is not
-    false decides: when it is true, its ``valid_until``; when unknown, no end date."""
-    reads: set[str] = set(plan.valid_from.reads)
-    start = plan.valid_from.fn(env)
-    for rule in plan.rules:
-        if label not in rule.spec.labels:
-            continue
-        applies = True if rule.when is None else rule.when.fn(env)
-        if rule.when is not None:
-            reads |= rule.when.reads
-        if applies is True:
-            end = rule.valid_until.fn(env)
-            reads |= rule.valid_until.reads
-            return (None if start is UNKNOWN else start, None if end is UNKNOWN else end, rule.spec.id, reads)
-        if applies is not False:
-            break
-    return None if start is UNKNOWN else start, None, None, reads
+    holds the validated data (a ``label`` in it is ignored: the label given is the variable).
+    The first rule for the label whose ``when`` is not false decides: when it is true, its
+    ``valid_until``; when unknown, no end date. The validity conditions are read afresh by the
+    interpreter (what :func:`evaluate_reference` keeps on the ruleset, this keeps nowhere)."""
+    validity = ValidityReading(plan.doc)
+    return validity.decide(validity.machine.inputs(env), label)
 
 
 def _score(comp: ScorePlan, values: dict[str, Any], missing_of: dict[str, tuple[str, ...]]) -> ScoreResult:

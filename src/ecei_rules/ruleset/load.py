@@ -12,7 +12,7 @@ import re
 import threading
 import types
 import typing
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,15 +77,26 @@ class Where:
 
 
 class EngineSlot:
-    """The place a ruleset keeps what the engine builds for it (its runtime plan), built on first
-    use and owned by that one ruleset object. Nothing in ``ruleset/`` reads it; ``lock`` lets the
-    engine build it once when threads share the ruleset."""
+    """The place a ruleset keeps what the engine builds for it (its runtime plan; the reference
+    evaluator's parsed conditions), built on first use and owned by that one ruleset object.
+    Nothing in ``ruleset/`` reads it; ``lock`` lets the engine build it once when threads share
+    the ruleset."""
 
     __slots__ = ("lock", "value")
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.value: Any = None
+
+    def built(self, build: Callable[[], Any]) -> Any:
+        """The value kept here, made by ``build`` on first use (once, when threads share it)."""
+        found = self.value
+        if found is None:
+            with self.lock:
+                found = self.value
+                if found is None:
+                    found = self.value = build()
+        return found
 
 
 @dataclass(frozen=True)
@@ -104,6 +115,8 @@ class Ruleset:
     #: the engine's runtime plan for this very object (a copy made with ``dataclasses.replace``
     #: starts with an empty one)
     engine: EngineSlot = field(init=False, default_factory=EngineSlot, repr=False, compare=False)
+    #: the reference evaluator's reading of this very object's conditions (the oracle's own parse)
+    reference: EngineSlot = field(init=False, default_factory=EngineSlot, repr=False, compare=False)
 
     @property
     def methodology(self) -> str:

@@ -1,19 +1,25 @@
-"""A small evaluator of the condition language, written apart from the core engine.
+"""A second reading of the condition language, written apart from its compiler: the interpreter
+both oracles run.
 
-The durable backend uses it only where durable-rules patterns cannot express a condition
-(aggregates over lists such as ``any(...)`` and ``count_distinct(...)``, calendar functions)
-and for the validity dates. It shares nothing with :mod:`ecei_rules.language.expr` or
+The reference evaluator (:mod:`ecei_rules.engine.reference`) evaluates every condition of a
+ruleset with it (criteria, ``valid_from``, each validity rule's ``when`` and ``valid_until``),
+and the durable backend (:mod:`ecei_rules.backends.durable`) hands it what durable-rules
+patterns cannot express (aggregates over lists such as ``any(...)`` and ``count_distinct(...)``,
+calendar functions) and the validity dates. It shares nothing with
+:mod:`ecei_rules.language.expr` (the compiler, whose closures the production evaluator runs) or
 :mod:`ecei_rules.core.logic` but the language reference (docs/language.md): it walks Python's
 ``ast`` directly, computes with :class:`~fractions.Fraction`, and has its own unknown value,
-three-valued operators, count ranges and calendar arithmetic. That is the point: where it
-and the core agree, two implementations of the language agree. Its Kleene operators, range
-arithmetic and calendar functions therefore repeat those of :mod:`ecei_rules.core.logic` on
-purpose (a duplicate finder pairs them): that repetition is the independent check, never to be
-factored into one.
+three-valued operators, count ranges and calendar arithmetic, and finds the inputs and
+parameters a condition reads in its tree (:func:`reads`, :func:`parameters`). That is the
+point: where it and the compiler agree, two implementations of the language agree, so a
+mistake in one of them shows as a difference between the production evaluator and its
+oracles. Its Kleene operators, range arithmetic and calendar functions therefore repeat those
+of :mod:`ecei_rules.core.logic` on purpose (a duplicate finder pairs them): that repetition is
+the independent check, never to be factored into one.
 
 Values: ``True``/``False``/:data:`UNKNOWN` for truth; ``Fraction`` for every number; ``date``;
 ``str``; ``tuple`` for lists; ``dict`` for objects; :class:`Range` for a count known only to
-lie between two whole numbers.
+lie between two whole numbers. Conditions reach it already checked by the ruleset loader.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ import ast
 import calendar
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Final
@@ -167,11 +173,30 @@ _COMPARE = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: "
 
 @dataclass
 class Expression:
-    """A parsed condition with its source text (number literals are read from the text)."""
+    """A parsed condition with its source text (number literals are read from the text, once)."""
 
     text: str
     wrapped: str
     tree: ast.expr
+    #: the value of each literal of the tree (numbers exact), read when the expression is made
+    literals: dict[ast.AST, Any] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.literals = {}
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, (bool, str, int, float)):
+                self.literals[node] = _literal(node, self.wrapped)
+
+
+def _literal(node: ast.Constant, wrapped: str) -> Any:
+    """A literal's value: text and truth as they are, numbers as exact fractions of their text."""
+    v = node.value
+    if isinstance(v, (bool, str)):
+        return v
+    if isinstance(v, int):
+        return Fraction(v)
+    text = ast.get_source_segment(wrapped, node) or repr(v)
+    return Fraction(Decimal(text.replace("_", "")))
 
 
 def parse(text: str) -> Expression:
@@ -179,6 +204,81 @@ def parse(text: str) -> Expression:
     wrapped = "(\n" + text.strip() + "\n)"
     tree = ast.parse(wrapped, mode="eval").body
     return Expression(text, wrapped, tree)
+
+
+# -- what a condition reads --------------------------------------------------------------------
+
+def reads(expr: Expression, variables: Iterable[str] = ()) -> frozenset[str]:
+    """The JSON pointers of the inputs ``expr`` reads: each path from an input (a name that is
+    not ``true``, ``false``, ``params``, a loop's variable or one of ``variables``) through fields
+    and quoted keys, taken whole where it is used as a value (``a.b.c`` reads ``/a/b/c``, not
+    ``/a`` or ``/a/b``); a path from a loop's variable reads nothing of its own."""
+    found: set[str] = set()
+    _walk(expr.tree, frozenset(variables), found, set())
+    return frozenset(found)
+
+
+def parameters(expr: Expression) -> frozenset[str]:
+    """The names of the parameters ``expr`` uses (``params.name``)."""
+    found: set[str] = set()
+    _walk(expr.tree, frozenset(), set(), found)
+    return frozenset(found)
+
+
+def _walk(node: ast.AST, bound: frozenset[str], inputs: set[str], params: set[str]) -> None:
+    """Collect the input paths and parameter names under ``node``; ``bound`` holds the names
+    that are not inputs there (loop variables, extra variables)."""
+    if isinstance(node, (ast.Name, ast.Attribute, ast.Subscript)):
+        base, keys = _steps(node)
+        if isinstance(base, ast.Name) and base.id not in bound and base.id not in ("true", "false"):
+            _record(base.id, keys, node, inputs, params)
+            return
+        if base is not node:  # a path from something else (a loop's variable, a call): what that reads
+            _walk(base, bound, inputs, params)
+            return
+    if isinstance(node, ast.Call):  # the function's name is no input
+        for arg in node.args:
+            _walk(arg, bound, inputs, params)
+        return
+    if isinstance(node, ast.GeneratorExp):  # the list is read outside the loop, the rest inside
+        loop = node.generators[0]
+        _walk(loop.iter, bound, inputs, params)
+        inner = bound | {loop.target.id} if isinstance(loop.target, ast.Name) else bound
+        for part in (*loop.ifs, node.elt):
+            _walk(part, inner, inputs, params)
+        return
+    for child in ast.iter_child_nodes(node):
+        _walk(child, bound, inputs, params)
+
+
+def _steps(node: ast.AST) -> tuple[ast.AST, list[str]]:
+    """Where a chain of fields and quoted keys starts, and its keys from the start on."""
+    keys: list[str] = []
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        key = node.attr if isinstance(node, ast.Attribute) else _key(node)
+        if key is None:
+            break
+        keys.append(key)
+        node = node.value
+    keys.reverse()
+    return node, keys
+
+
+def _record(name: str, keys: list[str], node: ast.AST, inputs: set[str], params: set[str]) -> None:
+    """A path from a name: ``params.name`` (as the interpreter reads it) a parameter, else an input."""
+    if name == "params":
+        first = node
+        while isinstance(first, (ast.Attribute, ast.Subscript)) and not isinstance(first.value, ast.Name):
+            first = first.value
+        if isinstance(first, ast.Attribute) and keys:
+            params.add(keys[0])
+        return
+    inputs.add("/" + "/".join([name, *(k.replace("~", "~0").replace("/", "~1") for k in keys)]))
+
+
+def _key(node: ast.Subscript) -> str | None:
+    key = node.slice
+    return key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else None
 
 
 class Interpreter:
@@ -189,27 +289,29 @@ class Interpreter:
 
     def evaluate(self, expr: Expression, data: Mapping[str, Any], variables: Mapping[str, Any] | None = None) -> Any:
         """The value of ``expr`` for the data (root inputs) and extra variables (``label``)."""
-        scope: dict[str, Any] = {k: number(v) for k, v in data.items()}
-        return self._eval(expr.tree, expr, scope, dict(variables or {}))
+        return self.evaluate_in(expr, self.inputs(data), variables)
+
+    @staticmethod
+    def inputs(data: Mapping[str, Any]) -> dict[str, Any]:
+        """The root inputs of the data as interpreter values, for ``evaluate_in`` (made once
+        when many conditions read one assessment)."""
+        return {k: number(v) for k, v in data.items()}
+
+    def evaluate_in(self, expr: Expression, inputs: dict[str, Any], variables: Mapping[str, Any] | None = None) -> Any:
+        """The value of ``expr`` for root inputs already made interpreter values by ``inputs``."""
+        return self._eval(expr.tree, expr, inputs, dict(variables or {}))
 
     # the walk ------------------------------------------------------------------------------
     def _eval(self, node: ast.AST, expr: Expression, inputs: dict[str, Any], local: dict[str, Any]) -> Any:
-        method: Callable[[Any, Expression, dict[str, Any], dict[str, Any]], Any] | None = getattr(
-            self, "_" + type(node).__name__, None)
+        method = _DISPATCH.get(type(node))
         if method is None:
             raise InterpreterError(f"{type(node).__name__} is not part of the language")
-        return method(node, expr, inputs, local)
+        return method(self, node, expr, inputs, local)
 
     def _Constant(self, node: ast.Constant, expr: Expression, inputs: dict[str, Any], local: dict[str, Any]) -> Any:
-        v = node.value
-        if isinstance(v, (bool, str)):
-            return v
-        if isinstance(v, int):
-            return Fraction(v)
-        if isinstance(v, float):
-            text = ast.get_source_segment(expr.wrapped, node) or repr(v)
-            return Fraction(Decimal(text.replace("_", "")))
-        raise InterpreterError(f"literal {v!r}")
+        if node not in expr.literals:
+            raise InterpreterError(f"literal {node.value!r}")
+        return expr.literals[node]
 
     def _Name(self, node: ast.Name, expr: Expression, inputs: dict[str, Any], local: dict[str, Any]) -> Any:
         if node.id == "true":
@@ -343,6 +445,12 @@ class Interpreter:
             if passes is not False:
                 rows.append((passes, self._eval(gen.elt, expr, inputs, inner)))
         return _AGGREGATES[name](rows)
+
+
+#: the walk's dispatch: each ``Interpreter._<node>`` method by the class of the node it evaluates
+_DISPATCH: dict[type[ast.AST], Callable[[Interpreter, Any, Expression, dict[str, Any], dict[str, Any]], Any]] = {
+    getattr(ast, name[1:]): method for name, method in vars(Interpreter).items()
+    if name.startswith("_") and isinstance(getattr(ast, name[1:], None), type)}
 
 
 def _date_literal(arg: ast.expr) -> dt.date:
