@@ -72,6 +72,7 @@ from ecei_rules.engine.evaluate import evaluate as core_evaluate
 from ecei_rules.engine.evaluate import validate_assessment
 from ecei_rules.errors import AssessmentError, EceiRulesError, ResolutionError, RulesetError
 from ecei_rules.language import interpreter as interp
+from ecei_rules.ruleset.analysis import input_pointer
 from ecei_rules.ruleset.inputs import Field
 from ecei_rules.ruleset.load import Ruleset
 from ecei_rules.ruleset.model import NONE_LABEL
@@ -278,20 +279,8 @@ class _Compiler:
 
     # -- inputs and constants ---------------------------------------------------------------------
     def path(self, node: ast.AST) -> str | None:
-        parts: list[str] = []
-        while True:
-            if isinstance(node, ast.Attribute):
-                parts.append(node.attr)
-                node = node.value
-            elif isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) \
-                    and isinstance(node.slice.value, str):
-                parts.append(node.slice.value)
-                node = node.value
-            elif isinstance(node, ast.Name) and node.id not in ("params", "true", "false", "label"):
-                parts.append(node.id)
-                return "/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in reversed(parts))
-            else:
-                return None
+        """The JSON pointer of a pure input path, as the one analysis of conditions reads it."""
+        return input_pointer(node)
 
     def input_field(self, pointer: str) -> InputField | None:
         f: Field | None = self.ruleset.plan.inputs

@@ -19,7 +19,8 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from ecei_rules.language.expr import parse
+from ecei_rules.core.pointers import pointer_join
+from ecei_rules.language.expr import RESERVED, parse
 from ecei_rules.ruleset.inputs import Field
 from ecei_rules.ruleset.load import Ruleset
 
@@ -53,8 +54,9 @@ def thresholds(ruleset: Ruleset) -> list[Decimal]:
 _FLIP = {">=": "<=", "<=": ">=", ">": "<", "<": ">", "==": "==", "!=": "!="}
 
 
-def _path(node: ast.AST) -> str | None:
-    """The JSON pointer of a pure input path (a.b["c"]), or None."""
+def input_pointer(node: ast.AST) -> str | None:
+    """The JSON pointer of a pure input path (``a.b["c"]`` is ``/a/b/c``), or None: a reserved name
+    of the language (``params``, ``label``, ``true``, ``false``, a function) is not an input."""
     parts: list[str] = []
     while True:
         if isinstance(node, ast.Attribute):
@@ -64,9 +66,9 @@ def _path(node: ast.AST) -> str | None:
                 and isinstance(node.slice.value, str):
             parts.append(node.slice.value)
             node = node.value
-        elif isinstance(node, ast.Name) and node.id not in ("params", "true", "false"):
+        elif isinstance(node, ast.Name) and node.id not in RESERVED:
             parts.append(node.id)
-            return "/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in reversed(parts))
+            return pointer_join("", *reversed(parts))
         else:
             return None
 
@@ -93,7 +95,7 @@ def targets(ruleset: Ruleset) -> dict[str, list[tuple[str, Decimal | bool]]]:
         tree, _ = parse(crit.when)
         if tree is None:
             continue
-        bare = _path(tree)
+        bare = input_pointer(tree)
         if bare is not None:
             out.setdefault(bare, []).append(("==", True))
         for node in ast.walk(tree):
@@ -103,7 +105,7 @@ def targets(ruleset: Ruleset) -> dict[str, list[tuple[str, Decimal | bool]]]:
             if op is None:
                 continue
             left, right = node.left, node.comparators[0]
-            lp, rp = _path(left), _path(right)
+            lp, rp = input_pointer(left), input_pointer(right)
             if lp is not None and (value := _number(right, ruleset)) is not None:
                 out.setdefault(lp, []).append((op, value))
             elif rp is not None and (value := _number(left, ruleset)) is not None:
@@ -116,12 +118,12 @@ Relation = tuple[str, int, str, str, int]  # (pointer a, factor a, op, pointer b
 
 def _linear(node: ast.AST) -> tuple[str, int] | None:
     """``path`` -> (pointer, 1); ``k * path`` or ``path * k`` -> (pointer, k) for a whole number k."""
-    p = _path(node)
+    p = input_pointer(node)
     if p is not None:
         return p, 1
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
         for k, other in ((node.left, node.right), (node.right, node.left)):
-            if isinstance(k, ast.Constant) and type(k.value) is int and (q := _path(other)) is not None:
+            if isinstance(k, ast.Constant) and type(k.value) is int and (q := input_pointer(other)) is not None:
                 return q, k.value
     return None
 
@@ -153,13 +155,13 @@ def criterion_targets(ruleset: Ruleset) -> dict[str, tuple[str, str, Decimal | b
         tree, _ = parse(crit.when)
         if tree is None:
             continue
-        bare = _path(tree)
+        bare = input_pointer(tree)
         if bare is not None:
             out[cid] = (bare, "==", True)
             continue
         if isinstance(tree, ast.Compare) and len(tree.ops) == 1 and type(tree.ops[0]) in symbols:
             op = symbols[type(tree.ops[0])]
-            lp, rp = _path(tree.left), _path(tree.comparators[0])
+            lp, rp = input_pointer(tree.left), input_pointer(tree.comparators[0])
             if lp is not None and (value := _number(tree.comparators[0], ruleset)) is not None:
                 out[cid] = (lp, op, value)
             elif rp is not None and (value := _number(tree.left, ruleset)) is not None:
