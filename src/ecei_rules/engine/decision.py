@@ -9,12 +9,16 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ecei_rules.core.canonical import number_to_json, to_json
-from ecei_rules.engine.serialise import decision_text
+from ecei_rules.core.logic import UNKNOWN
+from ecei_rules.engine.serialise import Serialiser
 from ecei_rules.ruleset.model import EngineValue
 from ecei_rules.ruleset.model import ParameterUse as ParameterUse
 from ecei_rules.ruleset.model import parameter_use as parameter_use
 
 Outcome = Literal["met", "not_met", "unknown"]
+#: The outcome a decision shows for a value of a criterion, group, score or tier (True, False or
+#: UNKNOWN): the one place an outcome is named.
+OUTCOME: dict[Any, Outcome] = {True: "met", False: "not_met", UNKNOWN: "unknown"}
 
 
 class _Frozen(BaseModel):
@@ -101,6 +105,10 @@ def given(published: bool) -> Resolution:
 class Decision(_Frozen):
     """The result of evaluating one assessment under one ruleset version."""
 
+    # the serialiser of the evaluator that made the decision (set by it, read by canonical_text):
+    # a slot, not a field, so never compared, dumped, copied nor pickled
+    __slots__ = ("_writer",)
+
     methodology: str = Field(description="The methodology id.")
     version: str = Field(description="The version applied.")
     ruleset_sha256: str = Field(description="The content hash of the version applied.")
@@ -154,8 +162,13 @@ class Decision(_Frozen):
         }
 
     def canonical_text(self) -> str:
-        """RFC 8785 canonical JSON of `to_json`, as text (the bytes records and replays compare)."""
-        return decision_text(self)
+        """RFC 8785 canonical JSON of `to_json`, as text (the bytes records and replays compare).
+
+        Written by the serialiser of the evaluator that made this decision, which remembers the
+        texts its version's decisions share; a decision made otherwise (parsed, copied, or by the
+        reference evaluator) is written by a serialiser of its own for this call."""
+        writer = getattr(self, "_writer", None)
+        return (writer if writer is not None else Serialiser()).decision_text(self)
 
     def outcome_of(self, ref: str) -> Outcome:
         """The outcome of a criterion, group, score or tier by id or label."""
