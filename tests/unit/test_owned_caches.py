@@ -24,7 +24,11 @@ from ecei_rules.batch import ResolverSpec, decide_lines, read_assessments
 from ecei_rules.compare import impact as impact_module
 from ecei_rules.compare.impact import impact
 from ecei_rules.core import workers as workers_module
-from ecei_rules.core.canonical import to_json
+from ecei_rules.core.canonical import canonical_json, to_json
+from ecei_rules.engine.decision import Decision
+from ecei_rules.engine.evaluate import evaluate
+from ecei_rules.engine.evaluator import evaluator
+from ecei_rules.engine.serialise import Serialiser
 from ecei_rules.registry import Registry
 from ecei_rules.ruleset import load as load_module
 from ecei_rules.ruleset.load import ParseCache, Ruleset, load_ruleset
@@ -425,3 +429,37 @@ def test_a_version_sent_to_a_spawned_worker_is_its_file_checked_by_hash(tmp_path
     path.write_text(source.replace("Score high enough", "Score high"), encoding="utf-8")
     with pytest.raises(RuntimeError, match="changed while the impact analysis ran"):
         pickle.loads(sent)
+
+
+# -- the serialiser's tables belong to an evaluator ------------------------------------------------
+
+
+def _held(serialiser: Serialiser) -> int:
+    return sum(len(table) for table in serialiser.tables)
+
+
+def test_each_evaluator_owns_the_serialiser_its_decisions_are_written_with() -> None:
+    """Two loads of one version share no serialiser. A decision of the evaluator is written by that
+    evaluator's serialiser (its tables fill, nobody else's); the same decision parsed back from
+    JSON, which came from no evaluator, gives the same bytes from a serialiser of its own for the
+    call, and leaves the evaluator's tables as they were; pickled, a decision carries no serialiser."""
+    every = Path(__file__).resolve().parents[1] / "data" / "every" / "1.0.0.yaml"
+    first, second = load_ruleset(every), load_ruleset(every)
+    mine, theirs = evaluator(first).serialiser, evaluator(second).serialiser
+    assert mine is not theirs
+    data = {"org": {"id": "A", "country": "DE"}, "assessed_on": "2024-05-01",
+            "staff": {"total": 10, "managers": 2, "fte": 0.75}, "kpi": {"k1": 0.8, "k2": 3, "k3": True},
+            "areas": [{"kpi": "k1", "validated": True}], "history": []}
+    decision = evaluate(first, data)
+    assert _held(mine) == 0
+    text = decision.canonical_text()
+    assert text == canonical_json(decision.to_json()).decode("utf-8")
+    held = _held(mine)
+    assert held > 0
+    assert _held(theirs) == 0
+    parsed = Decision.model_validate_json(decision.model_dump_json())
+    assert parsed == decision
+    assert parsed.canonical_text() == text
+    assert _held(mine) == held
+    assert b"Serialiser" not in pickle.dumps(decision)
+    assert pickle.loads(pickle.dumps(decision)).canonical_text() == text

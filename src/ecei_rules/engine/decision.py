@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ecei_rules.core.canonical import number_to_json, to_json
 from ecei_rules.core.logic import UNKNOWN
-from ecei_rules.engine.serialise import Serialiser
+from ecei_rules.engine.serialise import decision_text
 from ecei_rules.ruleset.model import EngineValue
 from ecei_rules.ruleset.model import ParameterUse as ParameterUse
 from ecei_rules.ruleset.model import parameter_use as parameter_use
@@ -167,8 +167,7 @@ class Decision(_Frozen):
         Written by the serialiser of the evaluator that made this decision, which remembers the
         texts its version's decisions share; a decision made otherwise (parsed, copied, or by the
         reference evaluator) is written by a serialiser of its own for this call."""
-        writer = getattr(self, "_writer", None)
-        return (writer if writer is not None else Serialiser()).decision_text(self)
+        return decision_text(self, getattr(self, "_writer", None))
 
     def outcome_of(self, ref: str) -> Outcome:
         """The outcome of a criterion, group, score or tier by id or label."""
