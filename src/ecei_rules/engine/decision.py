@@ -9,16 +9,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ecei_rules.core.canonical import number_to_json, to_json
-from ecei_rules.core.logic import UNKNOWN
 from ecei_rules.engine.serialise import decision_text
 from ecei_rules.ruleset.model import EngineValue
 from ecei_rules.ruleset.model import ParameterUse as ParameterUse
 from ecei_rules.ruleset.model import parameter_use as parameter_use
 
 Outcome = Literal["met", "not_met", "unknown"]
-#: The outcome a decision shows for a value of a criterion, group, score or tier (True, False or
-#: UNKNOWN): the one place an outcome is named.
-OUTCOME: dict[Any, Outcome] = {True: "met", False: "not_met", UNKNOWN: "unknown"}
 
 
 class _Frozen(BaseModel):

@@ -25,16 +25,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from ecei_rules.core.logic import UNKNOWN
-from ecei_rules.engine.decision import (
-    OUTCOME,
-    CriterionResult,
-    Decision,
-    GroupResult,
-    Resolution,
-    ScoreResult,
-    TierResult,
-)
+from ecei_rules.core.logic import OUTCOMES, UNKNOWN
+from ecei_rules.engine.decision import CriterionResult, Decision, GroupResult, Resolution, ScoreResult, TierResult
 from ecei_rules.engine.plan import (
     FastGroup,
     Plan,
@@ -213,7 +205,7 @@ def _criterion_results(plan: Plan, env: dict[str, Any], values: dict[str, Any],
         missing_of[c.id] = missing
         obj = new(cls)
         put(obj, "__dict__", {
-            "id": c.id, "title": c.title, "clause": c.clause, "outcome": OUTCOME[value], "condition": c.condition,
+            "id": c.id, "title": c.title, "clause": c.clause, "outcome": OUTCOMES[value], "condition": c.condition,
             "inputs": read, "missing": missing, "parameters": c.parameters,
         })
         put(obj, "__pydantic_fields_set__", fields)
@@ -237,7 +229,7 @@ def _composite_results(plan: Plan, values: dict[str, Any]) -> tuple[tuple[GroupR
             value, met, unknown = score_value(comp, values)
             values[comp.id] = value
             data = dict(comp.static)
-            data["outcome"] = OUTCOME[value]
+            data["outcome"] = OUTCOMES[value]
             data["met_weight"] = plan.number(comp, met)
             data["unknown_weight"] = plan.number(comp, unknown)
             data["weights"] = dict(plan.scores_weights[comp.id])

@@ -124,34 +124,6 @@ def date(value: dt.date | None) -> str:
     return "null" if value is None else f'"{value.isoformat()}"'
 
 
-def parameter(p: ParameterUse) -> str:
-    """The canonical text of a parameter read."""
-    unit = "null" if p.unit is None else string(p.unit)
-    return (f'{{"name":{string(p.name)},"provenance":{string(p.provenance)},"source":{string(p.source)},'
-            f'"unit":{unit},"value":{_plain(p.value)}}}')
-
-
-def parameters(params: tuple[ParameterUse, ...]) -> str:
-    """The text of a criterion's parameters (remembered with the criterion's constant parts)."""
-    return "[" + ",".join([parameter(p) for p in params]) + "]"
-
-
-def _plain(value: Any) -> str:
-    """The canonical text of a value that is not a list or an object (a parameter's)."""
-    cls = value.__class__
-    if cls is str:
-        return string(value)
-    if cls is bool:
-        return "true" if value else "false"
-    if cls is int or cls is Decimal:
-        return number(value)
-    if cls is dt.date:
-        return f'"{value.isoformat()}"'
-    if value is None:
-        return "null"
-    return canonical_json([to_json(value)])[1:-1].decode("utf-8")
-
-
 class Serialiser:
     """The writer of decisions' canonical text and the memo tables it fills (see the module).
 
@@ -210,6 +182,16 @@ class Serialiser:
                 self._layouts.put(keys, layout, 200 + sum([200 + 8 * len(k) for k in keys]))
         return "{" + ",".join([key + write(mapping[k]) for k, key in layout]) + "}"
 
+    def parameter(self, p: ParameterUse) -> str:
+        """The canonical text of a parameter read."""
+        unit = "null" if p.unit is None else string(p.unit)
+        return (f'{{"name":{string(p.name)},"provenance":{string(p.provenance)},"source":{string(p.source)},'
+                f'"unit":{unit},"value":{self.value(p.value)}}}')
+
+    def parameters(self, params: tuple[ParameterUse, ...]) -> str:
+        """The text of a criterion's parameters (remembered with the criterion's constant parts)."""
+        return "[" + ",".join([self.parameter(p) for p in params]) + "]"
+
     def decision_text(self, d: Any) -> str:
         """The RFC 8785 canonical JSON text of ``d.to_json()``."""
         out: list[str] = ['{"criteria":[']
@@ -226,7 +208,7 @@ class Serialiser:
                 entry = (c.parameters,
                          f'{{"clause":{nullable(c.clause)},"condition":{string(c.condition)},"id":{string(c.id)},'
                          '"inputs":',
-                         f',"parameters":{parameters(c.parameters)},"title":{string(c.title)}}}')
+                         f',"parameters":{self.parameters(c.parameters)},"title":{string(c.title)}}}')
                 criteria.put(key, entry, 300 + 4 * (len(entry[1]) + len(entry[2])))
             inputs = c.inputs
             text = None
@@ -298,7 +280,7 @@ class Serialiser:
         """A score result's text."""
         return (f'{{"clause":{nullable(s.clause)},"id":{string(s.id)},"met_weight":{number(s.met_weight)},'
                 f'"outcome":"{s.outcome}","required_weight":{number(s.required_weight)},'
-                f'"threshold":{parameter(s.threshold)},"title":{string(s.title)},'
+                f'"threshold":{self.parameter(s.threshold)},"title":{string(s.title)},'
                 f'"total_weight":{number(s.total_weight)},"unknown_weight":{number(s.unknown_weight)},'
                 f'"weights":{self.weights(s.weights)},"weights_provenance":{string(s.weights_provenance)},'
                 f'"weights_source":{string(s.weights_source)}}}')

@@ -46,9 +46,8 @@ from contextlib import suppress
 from types import MappingProxyType
 from typing import Any
 
-from ecei_rules.core.logic import UNKNOWN
+from ecei_rules.core.logic import OUTCOMES, UNKNOWN
 from ecei_rules.core.pointers import MISSING, split_pointer
-from ecei_rules.engine.decision import OUTCOME
 from ecei_rules.engine.plan import (
     FastCriterion,
     FastGroup,
@@ -58,7 +57,7 @@ from ecei_rules.engine.plan import (
     absent_inputs,
     score_outcome,
 )
-from ecei_rules.engine.serialise import Serialiser, nullable, number, parameter, parameters, string
+from ecei_rules.engine.serialise import Serialiser, nullable, number, string
 from ecei_rules.ruleset.inputs import AssessmentValidator, Field
 
 #: Values remembered per criterion (and (met, unknown) weights per score).
@@ -128,7 +127,7 @@ def _decider(cs: list[FastCriterion], memo: dict[Any, Entry], budget: list[int],
             value = fn(env)
             if value is not True and value is not False:
                 value = UNKNOWN
-            entry += (value, middle(read, missing, OUTCOME[value]))
+            entry += (value, middle(read, missing, OUTCOMES[value]))
         if key is not None and len(memo) < MEMO_LIMIT and budget[0] > 0:
             # estimated: the texts show every value of the key, as JSON (see BYTES_PER_CHAR)
             cost = 256 + BYTES_PER_CHAR * sum(map(len, entry[1::2]))
@@ -351,6 +350,7 @@ class _ScoreText:
     def __init__(self, text_plan: TextPlan, score: FastScore, budget: list[int]) -> None:
         self.fast = text_plan.plan
         self.weights = text_plan.serialiser.weights(text_plan.plan.scores_weights[score.id])
+        self.threshold = text_plan.serialiser.parameter(score.static["threshold"])
         self.score = score
         self.memo: dict[tuple[int, int], str] = {}
         self.budget = budget  # shared with the version's criteria
@@ -361,8 +361,8 @@ class _ScoreText:
             fast, score = self.fast, self.score
             s = score.static
             found = (f'{{"clause":{nullable(s["clause"])},"id":{string(s["id"])},'
-                     f'"met_weight":{number(fast.number(score, met))},"outcome":"{OUTCOME[value]}",'
-                     f'"required_weight":{number(s["required_weight"])},"threshold":{parameter(s["threshold"])},'
+                     f'"met_weight":{number(fast.number(score, met))},"outcome":"{OUTCOMES[value]}",'
+                     f'"required_weight":{number(s["required_weight"])},"threshold":{self.threshold},'
                      f'"title":{string(s["title"])},"total_weight":{number(s["total_weight"])},'
                      f'"unknown_weight":{number(fast.number(score, unknown))},'
                      f'"weights":{self.weights},'
@@ -398,7 +398,7 @@ class TextPlan:
         # the constant text between one criterion's inputs/missing/outcome and the next one's
         heads = [f'{{"clause":{nullable(c.clause)},"condition":{string(c.condition)},"id":{string(c.id)},'
                  '"inputs":' for c in fast.criteria]
-        tails = [f',"parameters":{parameters(c.parameters)},"title":{string(c.title)}}}'
+        tails = [f',"parameters":{serialiser.parameters(c.parameters)},"title":{string(c.title)}}}'
                  for c in fast.criteria]
         joints = ['{"criteria":[' + heads[0]] if heads else ['{"criteria":[']
         joints += [tails[i] + "," + heads[i + 1] for i in range(len(heads) - 1)]
