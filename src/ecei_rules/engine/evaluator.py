@@ -25,9 +25,10 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from ecei_rules.core.logic import OUTCOMES, UNKNOWN
+from ecei_rules.core.logic import OUTCOMES, UNKNOWN, outcome
 from ecei_rules.engine.decision import CriterionResult, Decision, GroupResult, Resolution, ScoreResult, TierResult
 from ecei_rules.engine.plan import (
+    FastCriterion,
     FastGroup,
     Plan,
     absent_inputs,
@@ -73,10 +74,11 @@ class Evaluator:
     """The evaluator of one ruleset version: its runtime plan, its serialiser and, built on first
     use, the generated writer of canonical text."""
 
-    __slots__ = ("_lock", "_text", "plan", "serialiser")
+    __slots__ = ("_lock", "_results", "_text", "plan", "serialiser")
 
     def __init__(self, plan: Plan) -> None:
         self.plan = plan
+        self._results = _result_fields(plan)
         #: the writer of this version's decisions and its memo tables (owned here, not by the process)
         self.serialiser = Serialiser()
         self._text: TextPlan | None = None
@@ -121,7 +123,7 @@ class Evaluator:
         plan = self.plan
         values: dict[str, Any] = {}
         missing_of: dict[str, tuple[str, ...]] = {}
-        criteria = _criterion_results(plan, env, values, missing_of)
+        criteria = _criterion_results(self._results, env, values, missing_of)
         groups, scores = _composite_results(plan, values)
         tiers: list[TierResult] = []
         label = NONE_LABEL
@@ -187,7 +189,19 @@ def _validity_dates(plan: Plan, env: dict[str, Any], label: str) -> tuple[Any, A
     return start, None
 
 
-def _criterion_results(plan: Plan, env: dict[str, Any], values: dict[str, Any],
+#: Each criterion with the fields of its result for each of its values, but the inputs read.
+Results = tuple[tuple[FastCriterion, dict[Any, dict[str, Any]]], ...]
+
+
+def _result_fields(plan: Plan) -> Results:
+    """Each criterion with its result's fields (in the model's order) for True, False and UNKNOWN,
+    the inputs read and absent left to fill: a decision copies them."""
+    return tuple((c, {value: {"id": c.id, "title": c.title, "clause": c.clause, "outcome": outcome(value),
+                              "condition": c.condition, "inputs": None, "missing": None, "parameters": c.parameters}
+                      for value in (True, False, UNKNOWN)}) for c in plan.criteria)
+
+
+def _criterion_results(results: Results, env: dict[str, Any], values: dict[str, Any],
                        missing_of: dict[str, tuple[str, ...]]) -> tuple[CriterionResult, ...]:
     """Each criterion's result: its value (added to ``values``, as :func:`criterion_values`
     gives it, in the same pass), the inputs it read and the absent ones."""
@@ -196,18 +210,18 @@ def _criterion_results(plan: Plan, env: dict[str, Any], values: dict[str, Any],
     new, put = object.__new__, object.__setattr__
     cls = CriterionResult
     fields = model_fields(cls)
-    for c in plan.criteria:
+    for c, result in results:
         value = c.fn(env)
         if value is not True and value is not False:
             value = UNKNOWN
         values[c.id] = value
         read, missing = c.inputs(env)
         missing_of[c.id] = missing
+        data = result[value].copy()
+        data["inputs"] = read
+        data["missing"] = missing
         obj = new(cls)
-        put(obj, "__dict__", {
-            "id": c.id, "title": c.title, "clause": c.clause, "outcome": OUTCOMES[value], "condition": c.condition,
-            "inputs": read, "missing": missing, "parameters": c.parameters,
-        })
+        put(obj, "__dict__", data)
         put(obj, "__pydantic_fields_set__", fields)
         put(obj, "__pydantic_extra__", None)
         put(obj, "__pydantic_private__", None)
