@@ -98,12 +98,14 @@ def given(published: bool) -> Resolution:
     return GIVEN_PUBLISHED if published else GIVEN_UNPUBLISHED
 
 
-class Decision(_Frozen):
-    """The result of evaluating one assessment under one ruleset version."""
-
+class _Written(_Frozen):
     # the serialiser of the evaluator that made the decision (set by it, read by canonical_text):
     # a slot, not a field, so never compared, dumped, copied nor pickled
     __slots__ = ("_writer",)
+
+
+class Decision(_Written):
+    """The result of evaluating one assessment under one ruleset version."""
 
     methodology: str = Field(description="The methodology id.")
     version: str = Field(description="The version applied.")
