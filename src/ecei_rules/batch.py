@@ -383,15 +383,14 @@ class ResolverSpec:
         return registry_resolver(registry, self.methodology, self.version, allow_unpublished=self.allow_unpublished)
 
 
-_WORKER: dict[str, Resolver] = {}
+def _build_resolver(spec: ResolverSpec) -> Resolver:
+    """A pool worker's setup: the resolver it decides with (built once in each worker)."""
+    return spec.build()
 
 
-def _init_worker(spec: ResolverSpec) -> None:
-    _WORKER["resolve"] = spec.build()
-
-
-def _decide_chunk(items: list[Item]) -> list[tuple[str, bool]]:
-    return list(decide_texts(items, _WORKER["resolve"]))
+def _decide_chunk(resolve: Resolver, items: list[Item]) -> list[tuple[str, bool]]:
+    """A pool worker's task: a chunk decided with the worker's resolver."""
+    return list(decide_texts(items, resolve))
 
 
 def decide_texts(items: Iterable[Item], resolve: Resolver) -> Iterator[tuple[str, bool]]:
@@ -430,7 +429,7 @@ def decide_lines(items: Iterable[Item], spec: ResolverSpec, *, jobs: int | None 
         yield from decide_texts(itertools.chain(head, stream), resolve or spec.build())
         return
     yield from ordered_map(_decide_chunk, itertools.chain(head, stream), workers=workers, chunk_size=chunk_size,
-                           initializer=_init_worker, initargs=(spec,), size=_text_size, max_size=CHUNK_CHARS)
+                           setup=_build_resolver, setup_args=(spec,), size=_text_size, max_size=CHUNK_CHARS)
 
 
 def _text_size(item: Item) -> int:

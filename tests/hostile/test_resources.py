@@ -25,7 +25,7 @@ from ecei_rules.cli.app import app
 from ecei_rules.core import workers as _workers
 from ecei_rules.engine import serialise
 from ecei_rules.engine import text as text_module
-from ecei_rules.engine.evaluate import decision_text
+from ecei_rules.engine.evaluate import decision_text, evaluate
 from ecei_rules.engine.evaluator import evaluator
 from ecei_rules.ruleset.load import Ruleset, load_ruleset
 
@@ -91,12 +91,7 @@ def test_a_version_s_tables_stay_within_their_byte_budget(notes: Ruleset, monkey
     behind (tables included) stays within the budgets of the writer and the serialiser."""
     monkeypatch.setattr(text_module, "MEMO_BYTES", 2 * MiB)
     monkeypatch.setattr(serialise, "TABLE_BYTES", 1 * MiB)
-    for table in (serialise._strings, serialise._fragments, serialise._layouts):
-        monkeypatch.setattr(table, "used", table.used)
     ruleset = fresh(notes.path) if notes.path else notes  # built after the patch: a 2 MiB budget
-    for table in (serialise._strings, serialise._fragments):
-        table.clear()
-        table.used = 0
 
     def run() -> None:
         for data in note_assessments(2000, 5000):
@@ -105,7 +100,7 @@ def test_a_version_s_tables_stay_within_their_byte_budget(notes: Ruleset, monkey
     left, _ = retained(run)
     plan = evaluator(ruleset).text_plan
     assert 0 < plan.memo_bytes <= 2 * MiB
-    assert all(t.used <= 1 * MiB for t in (serialise._strings, serialise._fragments, serialise._layouts))
+    assert all(t.used <= 1 * MiB for t in evaluator(ruleset).serialiser.tables)
     # the writer's 2 MiB, 1 MiB for each serialiser table that can hold them, and some slack
     assert left < 8 * MiB, f"{left / MiB:.1f} MiB left behind"
 
@@ -180,14 +175,22 @@ def test_long_date_strings_are_not_remembered(notes: Ruleset) -> None:
     assert list(check.memo) == ["2021-03-16"]  # type: ignore[attr-defined]
 
 
-def test_the_serialiser_does_not_store_long_strings() -> None:
-    """A string longer than an entry may be is written every time, never stored."""
-    long = "z" * (serialise.ENTRY_BYTES + 1)
-    serialise._string(long)
-    assert long not in serialise._strings
+def test_the_serialiser_does_not_store_long_strings(notes: Ruleset) -> None:
+    """A string longer than an entry may be is written every time, never stored (nor any text
+    that shows it); the text of a short one read alone by a criterion is remembered."""
+
+    def held(writer: serialise.Serialiser, text: str) -> bool:
+        return any(text in repr(entry) for table in writer.tables for entry in table.items())
+
+    long = "z" * (serialise.ENTRY_BYTES // 8 + 1)  # an entry showing it costs 8 bytes a character
     short = "a short distinct string 7f3a"
-    serialise._string(short)
-    assert short in serialise._strings
+    writer = serialise.Serialiser()
+    for note in (long, short):
+        decision = evaluate(notes, {"assessed_on": "2021-03-15", "score": 0.75, "note": note,
+                                    "seen": "2021-03-16", "tags": ["a", "b"]})
+        assert writer.decision_text(decision) == decision.canonical_text()
+    assert not held(writer, long)
+    assert held(writer, short)
 
 
 # -- worker processes ----------------------------------------------------------------------------

@@ -552,26 +552,39 @@ def _missing(d: Decision) -> tuple[str, ...]:
     return tuple(out)
 
 
-_WORKER: dict[str, _Job] = {}
-# Versions the parent loaded, by (path, sha256): a forked worker finds them here and skips loading;
-# a spawned one (macOS, Windows) starts empty and loads each version once from its file.
-_LOADED: dict[tuple[str, str], Ruleset] = {}
+class _Version:
+    """A version handed to the pool's workers: a forked worker gets the loaded object itself
+    (nothing is pickled under ``fork``); elsewhere (``spawn`` on macOS and Windows, ``forkserver``)
+    it is pickled as its file and content hash, and each worker loads it once from its file."""
+
+    __slots__ = ("ruleset",)
+
+    def __init__(self, ruleset: Ruleset) -> None:
+        self.ruleset = ruleset
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        path = self.ruleset.path
+        if path is None:
+            raise TypeError("a version without a file cannot be sent to a worker process")
+        return (_load, (str(path), self.ruleset.sha256))
 
 
-def _load(path: str, sha256: str) -> Ruleset:
-    ruleset = _LOADED.get((path, sha256)) or load_ruleset(Path(path))
+def _load(path: str, sha256: str) -> _Version:
+    """The version of ``path``, which must still be the one whose content hash is ``sha256``."""
+    ruleset = load_ruleset(Path(path))
     if ruleset.sha256 != sha256:
         raise RuntimeError(f"the ruleset file {path} changed while the impact analysis ran")
-    return ruleset
+    return _Version(ruleset)
 
 
-def _init_worker(old_path: str, new_path: str, shas: tuple[str, str], changed: dict[str, frozenset[str]],
-                 labels: tuple[str, ...]) -> None:
-    _WORKER["job"] = _Job(_load(old_path, shas[0]), _load(new_path, shas[1]), changed, labels)
+def _start_job(old: _Version, new: _Version, changed: dict[str, frozenset[str]], labels: tuple[str, ...]) -> _Job:
+    """A pool worker's setup: the job it runs every chunk with (built once in each worker)."""
+    return _Job(old.ruleset, new.ruleset, changed, labels)
 
 
-def _run_chunk(chunk: list[tuple[int, Any, ItemProblem | None]]) -> list[_Result]:
-    return list(_serial(_WORKER["job"], iter(chunk)))
+def _run_chunk(job: _Job, chunk: list[tuple[int, Any, ItemProblem | None]]) -> list[_Result]:
+    """A pool worker's task: a chunk of assessments under both versions."""
+    return list(_serial(job, iter(chunk)))
 
 
 # -- the population -------------------------------------------------------------------------------
@@ -673,14 +686,8 @@ def _parallel(old: Ruleset, new: Ruleset, changed: dict[str, frozenset[str]], la
     input order."""
     assert old.path is not None
     assert new.path is not None
-    keys = ((str(old.path), old.sha256), (str(new.path), new.sha256))
-    _LOADED.update({keys[0]: old, keys[1]: new})
-    try:
-        yield from ordered_map(_run_chunk, items, workers=workers, chunk_size=chunk_size, initializer=_init_worker,
-                               initargs=(keys[0][0], keys[1][0], (keys[0][1], keys[1][1]), changed, labels))
-    finally:
-        for key in keys:
-            _LOADED.pop(key, None)
+    yield from ordered_map(_run_chunk, items, workers=workers, chunk_size=chunk_size, setup=_start_job,
+                           setup_args=(_Version(old), _Version(new), changed, labels))
 
 
 def _add(report: ImpactReport, result: _Result) -> None:

@@ -52,6 +52,11 @@ def outcome(value: object) -> Outcome:
     return "unknown"
 
 
+#: :func:`outcome` of a value that is ``True``, ``False`` or :data:`UNKNOWN`, by look-up (for the
+#: evaluator's loops, where a call per criterion would cost).
+OUTCOMES: Final[dict[object, Outcome]] = {True: "met", False: "not_met", UNKNOWN: "unknown"}
+
+
 def _junction(values: list[object], absorbing: bool) -> object:
     """A Kleene fold: ``absorbing`` wins, then unknown, else the other truth value."""
     neutral = not absorbing

@@ -98,7 +98,13 @@ def given(published: bool) -> Resolution:
     return GIVEN_PUBLISHED if published else GIVEN_UNPUBLISHED
 
 
-class Decision(_Frozen):
+class _Written(_Frozen):
+    # the serialiser of the evaluator that made the decision (set by it, read by canonical_text):
+    # a slot, not a field, so never compared, dumped, copied nor pickled
+    __slots__ = ("_writer",)
+
+
+class Decision(_Written):
     """The result of evaluating one assessment under one ruleset version."""
 
     methodology: str = Field(description="The methodology id.")
@@ -154,8 +160,12 @@ class Decision(_Frozen):
         }
 
     def canonical_text(self) -> str:
-        """RFC 8785 canonical JSON of `to_json`, as text (the bytes records and replays compare)."""
-        return decision_text(self)
+        """RFC 8785 canonical JSON of `to_json`, as text (the bytes records and replays compare).
+
+        Written by the serialiser of the evaluator that made this decision, which remembers the
+        texts its version's decisions share; a decision made otherwise (parsed, copied, or by the
+        reference evaluator) is written by a serialiser of its own for this call."""
+        return decision_text(self, getattr(self, "_writer", None))
 
     def outcome_of(self, ref: str) -> Outcome:
         """The outcome of a criterion, group, score or tier by id or label."""

@@ -12,6 +12,10 @@ built in the same pass in trace mode:
 * ``text``: the decision's canonical text, written directly by code generated per version
   (:mod:`ecei_rules.engine.text`), which remembers the texts of values it has seen.
 
+Each evaluator owns a :class:`~ecei_rules.engine.serialise.Serialiser`: its text mode writes with
+it, and the decisions its trace mode builds keep it, so that their ``canonical_text`` finds the
+texts their version's decisions share (no table of the process holds them).
+
 All three agree with :func:`ecei_rules.engine.reference.evaluate_reference`, the independent
 oracle, byte for byte; the property and fast-path suites check it.
 """
@@ -21,9 +25,10 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from ecei_rules.core.logic import UNKNOWN
+from ecei_rules.core.logic import OUTCOMES, UNKNOWN, outcome
 from ecei_rules.engine.decision import CriterionResult, Decision, GroupResult, Resolution, ScoreResult, TierResult
 from ecei_rules.engine.plan import (
+    FastCriterion,
     FastGroup,
     Plan,
     absent_inputs,
@@ -33,7 +38,7 @@ from ecei_rules.engine.plan import (
     model_fields,
     score_value,
 )
-from ecei_rules.engine.serialise import tail
+from ecei_rules.engine.serialise import Serialiser
 from ecei_rules.engine.text import TextPlan
 from ecei_rules.ruleset.load import Ruleset
 from ecei_rules.ruleset.model import NONE_LABEL
@@ -66,13 +71,16 @@ def composite_values(plan: Plan, values: dict[str, Any]) -> None:
 
 
 class Evaluator:
-    """The evaluator of one ruleset version: its runtime plan and, built on first use, the
-    generated writer of canonical text."""
+    """The evaluator of one ruleset version: its runtime plan, its serialiser and, built on first
+    use, the generated writer of canonical text."""
 
-    __slots__ = ("_lock", "_text", "plan")
+    __slots__ = ("_lock", "_results", "_text", "plan", "serialiser")
 
     def __init__(self, plan: Plan) -> None:
         self.plan = plan
+        self._results = _result_fields(plan)
+        #: the writer of this version's decisions and its memo tables (owned here, not by the process)
+        self.serialiser = Serialiser()
         self._text: TextPlan | None = None
         self._lock = threading.Lock()
 
@@ -84,7 +92,7 @@ class Evaluator:
             with self._lock:
                 found = self._text
                 if found is None:
-                    found = self._text = TextPlan(self.plan)
+                    found = self._text = TextPlan(self.plan, self.serialiser)
         return found
 
     def label(self, env: dict[str, Any], *, missing: bool = False) -> Outline:
@@ -115,7 +123,7 @@ class Evaluator:
         plan = self.plan
         values: dict[str, Any] = {}
         missing_of: dict[str, tuple[str, ...]] = {}
-        criteria = _criterion_results(plan, env, values, missing_of)
+        criteria = _criterion_results(self._results, env, values, missing_of)
         groups, scores = _composite_results(plan, values)
         tiers: list[TierResult] = []
         label = NONE_LABEL
@@ -134,27 +142,29 @@ class Evaluator:
         if label != NONE_LABEL:
             valid_from, valid_until, rule_id, validity_inputs = awarded(plan, env, label)
         doc = plan.doc
-        return build(Decision, {
+        decision = build(Decision, {
             "methodology": doc.methodology, "version": doc.version, "ruleset_sha256": ruleset_sha256,
             "resolution": resolution, "organisation": _organisation(env),
             "label": label, "valid_from": valid_from, "valid_until": valid_until, "validity_rule": rule_id,
             "validity_inputs": validity_inputs, "tiers": tuple(tiers), "criteria": criteria,
             "groups": groups, "scores": scores,
         })
+        object.__setattr__(decision, "_writer", self.serialiser)  # canonical_text writes with it
+        return decision
 
     def text(self, env: dict[str, Any], ruleset_sha256: str, resolution: Resolution) -> str:
         """The trace mode as canonical text (``decision(...).canonical_text()``, byte for byte),
-        decided and written by the generated code without building the models; the serialiser
-        (:mod:`ecei_rules.engine.serialise`) writes what follows the groups."""
+        decided and written by the generated code without building the models; this evaluator's
+        serialiser writes what follows the groups."""
         criteria, label, groups, scores, tiers = self.text_plan.decide(env)
         valid_from = valid_until = rule_id = None
         validity_inputs: dict[str, Any] = {}
         if label != NONE_LABEL:
             valid_from, valid_until, rule_id, validity_inputs = awarded(self.plan, env, label)
         doc = self.plan.doc
-        return "".join((criteria, groups, tail(label, doc.methodology, _organisation(env), resolution,
-                                               ruleset_sha256, scores, tiers, valid_from, valid_until,
-                                               validity_inputs, rule_id, doc.version)))
+        return "".join((criteria, groups, self.serialiser.tail(
+            label, doc.methodology, _organisation(env), resolution, ruleset_sha256, scores, tiers, valid_from,
+            valid_until, validity_inputs, rule_id, doc.version)))
 
 
 def _organisation(env: dict[str, Any]) -> str | None:
@@ -179,7 +189,19 @@ def _validity_dates(plan: Plan, env: dict[str, Any], label: str) -> tuple[Any, A
     return start, None
 
 
-def _criterion_results(plan: Plan, env: dict[str, Any], values: dict[str, Any],
+#: Each criterion with the fields of its result for each of its values, but the inputs read.
+Results = tuple[tuple[FastCriterion, dict[Any, dict[str, Any]]], ...]
+
+
+def _result_fields(plan: Plan) -> Results:
+    """Each criterion with its result's fields (in the model's order) for True, False and UNKNOWN,
+    the inputs read and absent left to fill: a decision copies them."""
+    return tuple((c, {value: {"id": c.id, "title": c.title, "clause": c.clause, "outcome": outcome(value),
+                              "condition": c.condition, "inputs": None, "missing": None, "parameters": c.parameters}
+                      for value in (True, False, UNKNOWN)}) for c in plan.criteria)
+
+
+def _criterion_results(results: Results, env: dict[str, Any], values: dict[str, Any],
                        missing_of: dict[str, tuple[str, ...]]) -> tuple[CriterionResult, ...]:
     """Each criterion's result: its value (added to ``values``, as :func:`criterion_values`
     gives it, in the same pass), the inputs it read and the absent ones."""
@@ -188,22 +210,18 @@ def _criterion_results(plan: Plan, env: dict[str, Any], values: dict[str, Any],
     new, put = object.__new__, object.__setattr__
     cls = CriterionResult
     fields = model_fields(cls)
-    for c in plan.criteria:
+    for c, result in results:
         value = c.fn(env)
-        if value is True:
-            name = "met"
-        elif value is False:
-            name = "not_met"
-        else:
-            value, name = UNKNOWN, "unknown"
+        if value is not True and value is not False:
+            value = UNKNOWN
         values[c.id] = value
         read, missing = c.inputs(env)
         missing_of[c.id] = missing
+        data = result[value].copy()
+        data["inputs"] = read
+        data["missing"] = missing
         obj = new(cls)
-        put(obj, "__dict__", {
-            "id": c.id, "title": c.title, "clause": c.clause, "outcome": name, "condition": c.condition,
-            "inputs": read, "missing": missing, "parameters": c.parameters,
-        })
+        put(obj, "__dict__", data)
         put(obj, "__pydantic_fields_set__", fields)
         put(obj, "__pydantic_extra__", None)
         put(obj, "__pydantic_private__", None)
@@ -225,7 +243,7 @@ def _composite_results(plan: Plan, values: dict[str, Any]) -> tuple[tuple[GroupR
             value, met, unknown = score_value(comp, values)
             values[comp.id] = value
             data = dict(comp.static)
-            data["outcome"] = "met" if value is True else ("not_met" if value is False else "unknown")
+            data["outcome"] = OUTCOMES[value]
             data["met_weight"] = plan.number(comp, met)
             data["unknown_weight"] = plan.number(comp, unknown)
             data["weights"] = dict(plan.scores_weights[comp.id])

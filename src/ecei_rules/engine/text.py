@@ -46,7 +46,7 @@ from contextlib import suppress
 from types import MappingProxyType
 from typing import Any
 
-from ecei_rules.core.logic import UNKNOWN
+from ecei_rules.core.logic import OUTCOMES, UNKNOWN
 from ecei_rules.core.pointers import MISSING, split_pointer
 from ecei_rules.engine.plan import (
     FastCriterion,
@@ -57,17 +57,7 @@ from ecei_rules.engine.plan import (
     absent_inputs,
     score_outcome,
 )
-from ecei_rules.engine.serialise import (
-    _group,
-    _nullable,
-    _number,
-    _parameter,
-    _parameters,
-    _string,
-    _tier,
-    _weights_text,
-    middle,
-)
+from ecei_rules.engine.serialise import Serialiser, nullable, number, string
 from ecei_rules.ruleset.inputs import AssessmentValidator, Field
 
 #: Values remembered per criterion (and (met, unknown) weights per score).
@@ -93,14 +83,15 @@ Decide = Callable[[dict[str, Any]], tuple[str, str, str, str, str]]
 
 
 def _decider(cs: list[FastCriterion], memo: dict[Any, Entry], budget: list[int],
-             containers: bool, typed: bool) -> Callable[[dict[str, Any], Any], Entry]:
+             containers: bool, typed: bool, middle: Callable[..., str]) -> Callable[[dict[str, Any], Any], Entry]:
     """Decide criteria that read the same inputs and write their texts: ``(value, text)`` for
     each, in one tuple, remembered under ``key`` unless a table is full.
 
     With ``containers`` (an input read may be a list or an object), the generated code calls
     this without looking in the table: a key holding a list or an object is looked up here by
     its frozen form, while that finds something often enough; with ``typed`` (every input read
-    is declared, with no untyped part), frozen by value alone."""
+    is declared, with no untyped part), frozen by value alone. ``middle`` is the version's
+    serialiser's writer of a criterion's inputs, absent inputs and outcome."""
     fns, reader = [c.fn for c in cs], cs[0].inputs
     tries = [0, 0]  # lookups by frozen key, and how many found something
     freeze = _frozen_typed if typed else _frozen
@@ -134,13 +125,9 @@ def _decider(cs: list[FastCriterion], memo: dict[Any, Entry], budget: list[int],
         entry: tuple[Any, ...] = ()
         for fn in fns:
             value = fn(env)
-            if value is True:
-                name = "met"
-            elif value is False:
-                name = "not_met"
-            else:
-                value, name = UNKNOWN, "unknown"
-            entry += (value, middle(read, missing, name))
+            if value is not True and value is not False:
+                value = UNKNOWN
+            entry += (value, middle(read, missing, OUTCOMES[value]))
         if key is not None and len(memo) < MEMO_LIMIT and budget[0] > 0:
             # estimated: the texts show every value of the key, as JSON (see BYTES_PER_CHAR)
             cost = 256 + BYTES_PER_CHAR * sum(map(len, entry[1::2]))
@@ -291,7 +278,7 @@ def _gen_lookup(text_plan: TextPlan, src: _Source, same: list[FastCriterion], po
     root = text_plan.plan.checked.inputs
     scalars = all(_scalar(root, split_pointer(p)) for p in pointers)
     typed = all(_declared(root, split_pointer(p)) for p in pointers)
-    decider = _decider(same, memo, budget, not scalars, typed)
+    decider = _decider(same, memo, budget, not scalars, typed, text_plan.serialiser.middle)
     table, call = src.const("T", memo), src.const("D", decider)
     walked = [src.walk(split_pointer(p)) for p in pointers]
     if scalars:  # plain typed values: equal values have equal classes or equal texts
@@ -313,7 +300,7 @@ def _gen_composites(text_plan: TextPlan, src: _Source, var: dict[str, str]) -> t
         if isinstance(comp, FastGroup):
             target = var[comp.id] = f"g{j}"
             src.conjunction(target, [var[m] for m in comp.members])
-            texts = {value: _group(result) for value, result in comp.results.items()}
+            texts = {value: text_plan.serialiser.group(result) for value, result in comp.results.items()}
             groups.append(f"{src.const('G', texts)}[{target}]")
         else:
             target = var[comp.id] = f"s{j}"
@@ -331,15 +318,16 @@ def _gen_composites(text_plan: TextPlan, src: _Source, var: dict[str, str]) -> t
 
 def _gen_tiers(text_plan: TextPlan, src: _Source, var: dict[str, str]) -> list[str]:
     """The lines that work out the tiers and the label; the expressions of the tiers' texts, highest first."""
-    plan, lines = text_plan.plan, src.lines
+    plan, lines, tier_text = text_plan.plan, src.lines, text_plan.serialiser.tier
     lines.append('    label = "none"')
     tiers: list[str] = []
     for j, tier in enumerate(plan.tiers):
         target = f"r{j}"
         src.conjunction(target, [var[r] for r in tier.requires])
         lines.extend([f"    if {target} is True:", f"        label = {src.const('L', tier.label)}"])
-        known = src.const("R", {True: _tier(plan.tier(tier, "met", ())), False: _tier(plan.tier(tier, "not_met", ()))})
-        unknown = src.const("Q", _UnknownTier(plan, tier))
+        known = src.const("R", {True: tier_text(plan.tier(tier, "met", ())),
+                                False: tier_text(plan.tier(tier, "not_met", ()))})
+        unknown = src.const("Q", _UnknownTier(plan, tier, tier_text))
         tiers.append(f"({known}[{target}] if {target} is not U else {unknown}(env, values, absent))")
     values = ", ".join(f"{src.const('I', ref)}: {name}" for ref, name in var.items())
     any_unknown = " or ".join(f"r{j} is U" for j in range(len(plan.tiers))) or "False"
@@ -361,6 +349,8 @@ class _ScoreText:
 
     def __init__(self, text_plan: TextPlan, score: FastScore, budget: list[int]) -> None:
         self.fast = text_plan.plan
+        self.weights = text_plan.serialiser.weights(text_plan.plan.scores_weights[score.id])
+        self.threshold = text_plan.serialiser.parameter(score.static["threshold"])
         self.score = score
         self.memo: dict[tuple[int, int], str] = {}
         self.budget = budget  # shared with the version's criteria
@@ -370,15 +360,14 @@ class _ScoreText:
         if found is None:
             fast, score = self.fast, self.score
             s = score.static
-            outcome = "met" if value is True else ("not_met" if value is False else "unknown")
-            found = (f'{{"clause":{_nullable(s["clause"])},"id":{_string(s["id"])},'
-                     f'"met_weight":{_number(fast.number(score, met))},"outcome":"{outcome}",'
-                     f'"required_weight":{_number(s["required_weight"])},"threshold":{_parameter(s["threshold"])},'
-                     f'"title":{_string(s["title"])},"total_weight":{_number(s["total_weight"])},'
-                     f'"unknown_weight":{_number(fast.number(score, unknown))},'
-                     f'"weights":{_weights_text(fast.scores_weights[score.id])},'
-                     f'"weights_provenance":{_string(s["weights_provenance"])},'
-                     f'"weights_source":{_string(s["weights_source"])}}}')
+            found = (f'{{"clause":{nullable(s["clause"])},"id":{string(s["id"])},'
+                     f'"met_weight":{number(fast.number(score, met))},"outcome":"{OUTCOMES[value]}",'
+                     f'"required_weight":{number(s["required_weight"])},"threshold":{self.threshold},'
+                     f'"title":{string(s["title"])},"total_weight":{number(s["total_weight"])},'
+                     f'"unknown_weight":{number(fast.number(score, unknown))},'
+                     f'"weights":{self.weights},'
+                     f'"weights_provenance":{string(s["weights_provenance"])},'
+                     f'"weights_source":{string(s["weights_source"])}}}')
             cost = 256 + BYTES_PER_CHAR * len(found)
             if len(self.memo) < MEMO_LIMIT and cost <= MEMO_ENTRY_BYTES and cost <= self.budget[0]:
                 self.memo[(met, unknown)] = found
@@ -389,25 +378,27 @@ class _ScoreText:
 class _UnknownTier:
     """An unknown tier's text: the absent inputs behind it are worked out from every value."""
 
-    def __init__(self, fast: Plan, tier: FastTier) -> None:
+    def __init__(self, fast: Plan, tier: FastTier, write: Callable[[Any], str]) -> None:
         self.fast = fast
         self.tier = tier
+        self.write = write  # the version's serialiser's writer of a tier
 
     def __call__(self, env: dict[str, Any], values: dict[str, Any], memo: dict[str, tuple[str, ...]]) -> str:
         fast, tier = self.fast, self.tier
-        return _tier(fast.tier(tier, "unknown", absent_inputs(fast, values, env, tier.requires, memo)))
+        return self.write(fast.tier(tier, "unknown", absent_inputs(fast, values, env, tier.requires, memo)))
 
 
 class TextPlan:
     """The per-version constants and generated function of the evaluator's text mode."""
 
-    def __init__(self, plan: Plan) -> None:
+    def __init__(self, plan: Plan, serialiser: Serialiser) -> None:
         fast = plan
         self.plan = plan
+        self.serialiser = serialiser  # the evaluator's: it writes the parts the tables do not hold
         # the constant text between one criterion's inputs/missing/outcome and the next one's
-        heads = [f'{{"clause":{_nullable(c.clause)},"condition":{_string(c.condition)},"id":{_string(c.id)},'
+        heads = [f'{{"clause":{nullable(c.clause)},"condition":{string(c.condition)},"id":{string(c.id)},'
                  '"inputs":' for c in fast.criteria]
-        tails = [f',"parameters":{_parameters(c.parameters)},"title":{_string(c.title)}}}'
+        tails = [f',"parameters":{serialiser.parameters(c.parameters)},"title":{string(c.title)}}}'
                  for c in fast.criteria]
         joints = ['{"criteria":[' + heads[0]] if heads else ['{"criteria":[']
         joints += [tails[i] + "," + heads[i + 1] for i in range(len(heads) - 1)]
