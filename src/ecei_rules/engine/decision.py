@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -101,7 +101,8 @@ def given(published: bool) -> Resolution:
 class _Written(_Frozen):
     # the serialiser of the evaluator that made the decision (set by it, read by canonical_text):
     # a slot, not a field, so never compared, dumped, copied nor pickled
-    __slots__ = ("_writer",)
+    # ClassVar: the docs site's model reader (griffe-pydantic) skips it instead of taking it for a field
+    __slots__: ClassVar[tuple[str, ...]] = ("_writer",)  # type: ignore[misc]
 
 
 class Decision(_Written):
