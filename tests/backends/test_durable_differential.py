@@ -23,13 +23,18 @@ from hypothesis import strategies as st
 from ecei_rules.backends import durable
 from ecei_rules.engine.evaluate import check_assessment
 from ecei_rules.registry import Registry
-from ecei_rules.ruleset.load import Ruleset
+from ecei_rules.ruleset.load import Ruleset, load_ruleset
 from ecei_rules.ruleset.load import test_assessment as embedded_assessment
 from ecei_rules.testing.strategies import assessments
 
 REGISTRY = Registry.shipped()
 VERSIONS = REGISTRY.versions("ecei-labels")
 EXAMPLES = Path(__file__).parents[2] / "examples"
+#: The every-construct rulesets: together they use every construct of the condition language
+#: (tests/unit/test_where_constructs_go.py).
+EVERY_CONSTRUCT = sorted((Path(__file__).parents[1] / "data" / "every").glob("*.yaml"))
+EVERY_DIFFERENTIAL = settings(max_examples=100, derandomize=True, deadline=None, database=None,
+                              suppress_health_check=list(HealthCheck))
 DIFFERENTIAL = settings(max_examples=500, derandomize=True, deadline=None, database=None,
                         suppress_health_check=list(HealthCheck))
 NEAR = settings(max_examples=120, derandomize=True, deadline=None, database=None,
@@ -81,6 +86,32 @@ def test_engines_agree_on_generated_assessments(version: str) -> None:
     assert sum(v for k, v in seen.items() if k.startswith("label ") and k != "label none") > 0
     b1 = [seen[f"B1 {o}"] for o in ("met", "not_met", "unknown")]
     assert all(n > 0 for n in b1), b1
+
+
+@pytest.mark.parametrize("path", EVERY_CONSTRUCT, ids=lambda p: p.stem)
+def test_engines_agree_on_the_every_construct_rulesets(path: Path) -> None:
+    """100 generated assessments per every-construct ruleset: the same label, validity and every
+    outcome from both engines, so each construct of the language (the native durable patterns,
+    membership and negative constants included, and the interpreter's reading of the rest) is
+    compared with the core engine; every criterion is decided every way (but H, whose list
+    defaults to empty and so is never unknown)."""
+    ruleset = load_ruleset(path)
+    plan = durable.compile_ruleset(ruleset)
+    seen: dict[str, set[str]] = {cid: set() for cid in ruleset.document.criteria}
+
+    @EVERY_DIFFERENTIAL
+    @given(assessments(ruleset))
+    def agree(assessment: dict[str, Any]) -> None:
+        check = durable.cross_check(ruleset, assessment, plan=plan)
+        assert check.agree, _fail(ruleset, assessment, check)
+        for cid, outcome in check.durable.criteria.items():
+            seen[cid].add(outcome)
+
+    agree()
+    assert len(EVERY_CONSTRUCT) >= 2
+    not_every_way = {cid: sorted(o) for cid, o in seen.items() if o != {"met", "not_met", "unknown"}}
+    assert set(not_every_way) <= {"H"}, not_every_way
+    assert seen["H"] == {"met", "not_met"}, seen["H"]
 
 
 def _mix(base: dict[str, Any], drawn: dict[str, Any], picks: list[bool]) -> dict[str, Any]:

@@ -11,7 +11,8 @@
   read) against ``rfc8785``.
 
 Assessments come from the threshold-aware strategy for every shipped version and for the
-every-construct ruleset (counts over unknown filters, decimal weights, nested groups).
+every-construct rulesets (counts over unknown filters, decimal weights, nested groups; in 1.1.0
+division by zero, signs, membership, sums and minimums, days across month ends).
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ EVERY = Path(__file__).resolve().parent.parent / "data" / "every" / "1.0.0.yaml"
 RULESETS: dict[str, Ruleset] = {f"ecei-labels {v}": REGISTRY.get("ecei-labels", v)
                                 for v in REGISTRY.versions("ecei-labels")}
 RULESETS["every-construct"] = load_ruleset(EVERY)
+# the rest of the condition language (division, signs, membership, sum, min, days_between, ...):
+# with 1.0.0 it uses every construct (tests/unit/test_where_constructs_go.py)
+RULESETS["every-construct 1.1.0"] = load_ruleset(EVERY.with_name("1.1.0.yaml"))
 
 
 @pytest.mark.parametrize("name", list(RULESETS))

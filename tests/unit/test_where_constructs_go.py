@@ -226,3 +226,55 @@ def test_the_places_the_contributing_page_lists_exist_and_every_function_is_docu
     language = (ROOT / "docs" / "language.md").read_text(encoding="utf-8")
     undocumented = sorted(f for f in expr.FUNCTIONS if f"`{f}(" not in language)
     assert not undocumented, undocumented
+
+
+#: The every-construct rulesets the differential tests run (tests/fastpath/test_fast_paths_equal_reference.py,
+#: tests/backends/test_durable_differential.py): every construct of the language is used in one of them.
+EVERY_CONSTRUCT_FILES = sorted((ROOT / "tests" / "data" / "every").glob("*.yaml"))
+
+
+def _conditions(ruleset: Ruleset) -> list[str]:
+    """Every condition of a loaded ruleset: criteria, valid_from, each validity rule's when and valid_until."""
+    doc = ruleset.document
+    found = [c.when for c in doc.criteria.values()] + [doc.validity.valid_from]
+    for rule in doc.validity.rules:
+        found += [text for text in (rule.when, rule.valid_until) if text is not None]
+    return found
+
+
+def used_vocabulary(texts: list[str]) -> dict[str, set[str]]:
+    """What a set of conditions uses, read with Python's ``ast`` as the language reads them: the
+    node kinds, the functions called, the arithmetic symbols and the comparison and logical
+    operator classes."""
+    used: dict[str, set[str]] = {"nodes": set(), "functions": set(), "binary": set(), "comparisons": set(),
+                                 "logical": set()}
+    for text in texts:
+        tree, errors = expr.parse(text)
+        assert tree is not None, (text, errors)
+        for node in ast.walk(tree):
+            used["nodes"].add(type(node).__name__)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                used["functions"].add(node.func.id)
+            elif isinstance(node, ast.BinOp) and type(node.op) in expr.BINARY_OPERATORS:
+                used["binary"].add(expr.BINARY_OPERATORS[type(node.op)])
+            elif isinstance(node, ast.Compare):
+                used["comparisons"] |= {type(op).__name__ for op in node.ops}
+            elif isinstance(node, (ast.BoolOp, ast.UnaryOp)):
+                used["logical"].add(type(node.op).__name__)
+    return used
+
+
+def test_every_construct_of_the_compiler_is_used_by_the_every_construct_rulesets() -> None:
+    """docs/contributing.md says each construct is used in the every-construct ruleset(s) that the
+    differential tests run through the production evaluator, the reference evaluator and the
+    durable backend: every node kind the compiler accepts, every function (``FUNCTIONS``, its
+    ``AGGREGATES`` and ``SIGNATURES``), arithmetic operator, comparison and logical operator
+    (signs included) occurs in some condition of tests/data/every/*.yaml."""
+    assert len(EVERY_CONSTRUCT_FILES) >= 2, EVERY_CONSTRUCT_FILES
+    texts = [text for path in EVERY_CONSTRUCT_FILES for text in _conditions(load_ruleset(path))]
+    used = used_vocabulary(texts)
+    vocabulary = compiler_vocabulary()
+    vocabulary["functions"] |= set(expr.AGGREGATES) | set(expr.SIGNATURES)
+    assert set(expr.SIGNATURES) | set(expr.AGGREGATES) <= set(expr.FUNCTIONS)
+    missing = {part: sorted(vocabulary[part] - used[part]) for part in vocabulary if vocabulary[part] - used[part]}
+    assert not missing, f"constructs no every-construct ruleset uses: {missing}"

@@ -453,8 +453,8 @@ class _Compiler:
                 self.error(an, "E204", f"'{self.source(an)}' ({a.ty.describe()}) cannot be in a {b.ty.describe()}")
             self.charge(b.ty.size if b.ty.size is not None else 1, ())  # a look through the list
             if isinstance(op, ast.In):
-                return lambda env: contains(af(env), bf(env))
-            return lambda env: k_not(contains(af(env), bf(env)))
+                return lambda env: _member(af(env), bf(env))
+            return lambda env: k_not(_member(af(env), bf(env)))
         symbol = COMPARISONS.get(type(op))
         if symbol is None:
             self.error(an, "E202", "'is' is not part of the language", "use == or known(x)")
@@ -658,6 +658,20 @@ class _Compiler:
         if c.ty.kind not in ("boolean", "any"):
             self.error(node, "E204", f"'{self.source(node)}' is a {c.ty.describe()}, not a condition",
                        "compare it, e.g. x >= params.minimum")
+
+
+def _member(item: Any, collection: Any) -> Any:
+    """``item in collection``, three-valued. A count known only to lie in ``[lo, hi]`` (an
+    :class:`Interval`) is in the collection when every whole number of that range is, not in it
+    when none is, and unknown otherwise (as ``count(...) >= 3`` is decided by the range's ends)."""
+    if item.__class__ is not Interval or collection is UNKNOWN:
+        return contains(item, collection)
+    lo, hi = item.lo, item.hi
+    hits = {int(v) for v in collection
+            if isinstance(v, (int, Decimal)) and not isinstance(v, bool) and v % 1 == 0 and lo <= v <= hi}
+    if not hits:
+        return False
+    return True if len(hits) == hi - lo + 1 else UNKNOWN
 
 
 def _safe_month_end(d: dt.date, n: int) -> Any:

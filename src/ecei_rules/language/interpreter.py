@@ -153,6 +153,19 @@ def relate(op: str, a: Any, b: Any) -> Any:
     return _holds(op, a, b)
 
 
+def _inside(item: Any, values: Any) -> Any:
+    """``item in values``: unknown in, unknown out; a :class:`Range` is inside when each whole
+    number from its low to its high end is one of the values, outside when none is, else unknown."""
+    if item is UNKNOWN or values is UNKNOWN:
+        return UNKNOWN
+    if not isinstance(item, Range):
+        return item in values
+    found = {v for v in values if isinstance(v, Fraction) and v.denominator == 1 and item.lo <= v <= item.hi}
+    if len(found) == item.hi - item.lo + 1:
+        return True
+    return UNKNOWN if found else False
+
+
 def months_between(a: dt.date, b: dt.date) -> int:
     """Whole calendar months from a to b, minus one when b's day of month is before a's."""
     whole = (b.year - a.year) * 12 + b.month - a.month
@@ -389,10 +402,7 @@ class Interpreter:
         for i, op in enumerate(node.ops):
             a, b = operands[i], operands[i + 1]
             if isinstance(op, (ast.In, ast.NotIn)):
-                if a is UNKNOWN or b is UNKNOWN:
-                    inside: Any = UNKNOWN
-                else:
-                    inside = a in b
+                inside = _inside(a, b)
                 results.append(inside if isinstance(op, ast.In) else negate(inside))
             else:
                 symbol = _COMPARE.get(type(op))
