@@ -442,3 +442,37 @@ def test_import_refuses_a_log_that_holds_checkpoints(log_copy: Path, tmp_path: P
     with DecisionLog(tmp_path / "new.db") as log:
         assert log.import_rows(read_jsonl(out)) == 1500
     assert read_state(tmp_path / "new.db").checkpoints == []
+
+
+def test_an_append_rolled_back_after_signing_leaves_the_next_checkpoint_right(tmp_path: Path,
+                                                                              signed_log: SignedLog) -> None:
+    """The writer keeps the frontier it signed for its next append; when that append's COMMIT fails after
+    the checkpoint was made (the records and the checkpoint roll back), the next append starts from the
+    log's real head, and every stored checkpoint's root is the reference MTH of the records at its size."""
+    items = decided_examples(Registry.shipped())
+    path = tmp_path / "log.db"
+    with DecisionLog(path) as log:
+        enable_checkpoints(log, signed_log.signer)
+        log.append_many(items[:3], decided_at=AT)
+        db = log._db
+
+        class _FailingCommit:
+            in_transaction = property(lambda self: db.in_transaction)
+
+            def execute(self, sql: str, *args: object) -> object:
+                if sql.split()[0] == "COMMIT":
+                    raise sqlite3.OperationalError("disk I/O error")
+                return db.execute(sql, *args)
+
+        log._db = _FailingCommit()  # type: ignore[assignment]
+        with pytest.raises(sqlite3.OperationalError):
+            log.append_many(items[:2], decided_at=AT)
+        log._db = db
+        assert len(log) == 3
+        log.append_many(items[:4], decided_at=AT)
+        log.append_many(items[:1], decided_at=AT)
+    stored = checkpoints(path)
+    assert [c["size"] for c in stored] == [3, 7, 8]
+    for cp in stored:
+        assert cp["root"] == reference_root(path, cp["size"])
+    assert check_checkpoints(read_state(path), signed_log.signer.public_key) == []

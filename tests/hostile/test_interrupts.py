@@ -209,12 +209,21 @@ def _decision() -> tuple[Any, dict[str, Any]]:
 
 def test_an_interrupt_just_after_commit_is_not_masked_and_the_records_are_acknowledged(tmp_path: Path) -> None:
     """Ctrl-C lands right after COMMIT (a real SIGINT, raised by the COMMIT itself): before the fix, the
-    rollback failed ('no transaction is active') and hid both the interrupt and the stored record."""
+    rollback failed ('no transaction is active') and hid both the interrupt and the stored record.
+
+    The signal is sent to this thread, which holds it while COMMIT runs, so it is delivered as the append
+    lets it go. Sent to the process, it could go to another thread of the test runner (pytest-xdist's
+    worker has some) and reach this one at any later moment, even after the append has returned: a
+    race of the test, not of the log (an append that returned is acknowledged)."""
     decision, data = _decision()
+
+    def interrupt() -> None:
+        signal.pthread_kill(threading.get_ident(), signal.SIGINT)
+
     with DecisionLog(tmp_path / "log.db") as log:
         first = log.append(decision, data, decided_at=AT)
         db = log._db
-        log._db = _Connection(db, {}, {"COMMIT": lambda: os.kill(os.getpid(), signal.SIGINT)})  # type: ignore[assignment]
+        log._db = _Connection(db, {}, {"COMMIT": interrupt})  # type: ignore[assignment]
         with pytest.raises(KeyboardInterrupt) as caught:
             log.append_many([(decision, data), (decision, data)], decided_at=AT)
         log._db = db

@@ -62,6 +62,9 @@ class CheckpointWriter:
     def __init__(self, signer: Signer) -> None:
         self.signer = signer
         self._bound = False  # seen committed: the log was bound to this key (and has its table) before
+        # the frontier this writer last stored, with the head it belongs to: used again only when the
+        # next append starts from exactly that head (a rolled-back append leaves the log at an older one)
+        self._last: tuple[str, merkle.Frontier] | None = None
 
     def __call__(self, db: sqlite3.Connection, records: list[DecisionRecord]) -> None:
         if not self._bound:
@@ -76,7 +79,12 @@ class CheckpointWriter:
                 db.execute(_TABLE)
                 self._bound = True
         first = records[0]
-        frontier = _frontier(db, first.seq - 1, first.prev_hash)
+        last_stored = self._last
+        if last_stored is not None and last_stored[0] == first.prev_hash \
+                and last_stored[1].size == first.seq - 1:
+            frontier = last_stored[1].copy()
+        else:
+            frontier = _frontier(db, first.seq - 1, first.prev_hash)
         for record in records:
             frontier.append(merkle.record_leaf(record.hash))
         last = records[-1]
@@ -84,6 +92,7 @@ class CheckpointWriter:
                    (FRONTIER_META, json.dumps({"size": frontier.size, "head": last.hash,
                                                "nodes": [n.hex() for n in frontier.nodes]})))
         checkpoint = self.signer.sign(frontier.size, frontier.root(), last.decided_at)
+        self._last = (last.hash, frontier)
         try:
             db.execute("INSERT INTO checkpoints (size, body) VALUES (?, ?)", (checkpoint.size, checkpoint.text()))
         except sqlite3.IntegrityError:
