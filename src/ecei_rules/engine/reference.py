@@ -70,8 +70,8 @@ class ValidityReading:
     """The validity conditions of a ruleset document, read by the interpreter: ``valid_from`` and
     each rule's ``when`` and ``valid_until`` (which may read the variable ``label``)."""
 
-    def __init__(self, doc: RulesetDocument, machine: interpreter.Interpreter | None = None) -> None:
-        self.machine = machine or interpreter.Interpreter({n: p.value for n, p in doc.parameters.items()})
+    def __init__(self, doc: RulesetDocument, machine: interpreter.Interpreter) -> None:
+        self.machine = machine
         self.valid_from = Condition.parse(doc.validity.valid_from, ("label",))
         self.rules = tuple((rule.id, frozenset(rule.labels),
                             None if rule.when is None else Condition.parse(rule.when, ("label",)),
@@ -256,14 +256,14 @@ def reference_label(ruleset: Ruleset, criteria: dict[str, Any]) -> str:
     return label
 
 
-def reference_validity(plan: CheckedRuleset, env: Mapping[str, Any],
+def reference_validity(ruleset: Ruleset, env: Mapping[str, Any],
                        label: str) -> tuple[dt.date | None, dt.date | None, str | None, set[str]]:
     """(valid_from, valid_until, the rule applied, the inputs read) of an awarded label; ``env``
     holds the validated data (a ``label`` in it is ignored: the label given is the variable).
     The first rule for the label whose ``when`` is not false decides: when it is true, its
-    ``valid_until``; when unknown, no end date. The validity conditions are read afresh by the
-    interpreter (what :func:`evaluate_reference` keeps on the ruleset, this keeps nowhere)."""
-    validity = ValidityReading(plan.doc)
+    ``valid_until``; when unknown, no end date. The validity conditions are those the reference
+    evaluator's reading of ``ruleset`` keeps (:func:`reference`)."""
+    validity = reference(ruleset).validity
     return validity.decide(validity.machine.inputs(env), label)
 
 

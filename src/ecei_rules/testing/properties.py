@@ -293,7 +293,7 @@ def recompute(ruleset: Ruleset, decision: dict[str, Any]) -> tuple[str, Any, Any
         return label, None, None
     normal = _trace_env(ruleset, decision.get("validity_inputs", {}))
     normal["label"] = label
-    start, until, _, _ = reference_validity(ruleset.plan, normal, label)
+    start, until, _, _ = reference_validity(ruleset, normal, label)
     return label, _iso(start), _iso(until)
 
 
