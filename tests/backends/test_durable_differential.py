@@ -114,6 +114,30 @@ def test_engines_agree_on_the_every_construct_rulesets(path: Path) -> None:
     assert seen["H"] == {"met", "not_met"}, seen["H"]
 
 
+POINTS = Path(__file__).parents[1] / "data" / "points" / "1.0.0.yaml"
+
+
+def test_engines_agree_on_points_and_levels() -> None:
+    """100 generated assessments of the points-and-levels scheme (a minimum in points, levels over
+    one set of weights, a level by share): the same label, validity and every outcome from both
+    engines, and each level is met, not met and unknown in some of them."""
+    ruleset = load_ruleset(POINTS)
+    plan = durable.compile_ruleset(ruleset)
+    seen: dict[str, set[str]] = {}
+
+    @EVERY_DIFFERENTIAL
+    @given(assessments(ruleset))
+    def agree(assessment: dict[str, Any]) -> None:
+        check = durable.cross_check(ruleset, assessment, plan=plan)
+        assert check.agree, _fail(ruleset, assessment, check)
+        for score in check.core.scores:
+            seen.setdefault(score.id, set()).add(score.outcome)
+
+    agree()
+    assert sorted(seen) == ["points.certified", "points.gold", "points.platinum", "points.silver"]
+    assert all(outcomes == {"met", "not_met", "unknown"} for outcomes in seen.values()), seen
+
+
 def _mix(base: dict[str, Any], drawn: dict[str, Any], picks: list[bool]) -> dict[str, Any]:
     """Each top-level input, and each member of an object input, from the base (a pick of False) or the
     drawn assessment (True), the picks taken in turn."""

@@ -43,6 +43,8 @@ RULESETS["every-construct"] = load_ruleset(EVERY)
 # the rest of the condition language (division, signs, membership, sum, min, days_between, ...):
 # with 1.0.0 it uses every construct (tests/unit/test_where_constructs_go.py)
 RULESETS["every-construct 1.1.0"] = load_ruleset(EVERY.with_name("1.1.0.yaml"))
+# scores with a minimum (points) and levels over one set of weights
+RULESETS["points and levels"] = load_ruleset(EVERY.parent.parent / "points" / "1.0.0.yaml")
 
 
 @pytest.mark.parametrize("name", list(RULESETS))

@@ -75,7 +75,7 @@ from ecei_rules.language import interpreter as interp
 from ecei_rules.ruleset.analysis import input_pointer
 from ecei_rules.ruleset.inputs import Field
 from ecei_rules.ruleset.load import Ruleset
-from ecei_rules.ruleset.model import NONE_LABEL
+from ecei_rules.ruleset.model import NONE_LABEL, score_outcomes
 
 if TYPE_CHECKING:
     from ecei_rules.audit.log import StoredRecord
@@ -551,11 +551,12 @@ class _Compiler:
             acc = step
 
     def score(self, sid: str, node: int, members: Mapping[str, int]) -> ScoreScale:
-        spec = self.doc.scores[sid]
-        threshold = Fraction(self.doc.parameters[spec.threshold].value)  # type: ignore[arg-type]
+        spec, _ = score_outcomes(self.doc)[sid]
+        name = spec.threshold if spec.threshold is not None else spec.minimum
+        threshold = Fraction(self.doc.parameters[name].value)  # type: ignore[arg-type,index]
         weights = {cid: Fraction(w) for cid, w in spec.weights.items()}
         total = sum(weights.values(), Fraction(0))
-        required = threshold * total
+        required = threshold * total if spec.threshold is not None else threshold
         scale = math.lcm(*(w.denominator for w in weights.values()), required.denominator)
         scaled = tuple((cid, int(w * scale)) for cid, w in weights.items())
         need = int(required * scale)
@@ -579,7 +580,7 @@ class _Compiler:
         doc = self.doc
         criteria = {cid: self.node("criterion", cid) for cid in doc.criteria}
         groups = {gid: self.node("group", gid) for gid in doc.groups}
-        score_nodes = {sid: self.node("score", sid) for sid in doc.scores}
+        score_nodes = {sid: self.node("score", sid) for sid in score_outcomes(doc)}
         tiers = {label: self.node("tier", label) for label in doc.labels}
         refs = {**criteria, **groups, **score_nodes}
         evaluated_by: dict[str, str] = {}
@@ -593,7 +594,7 @@ class _Compiler:
                 or "durable"
         for gid, group in doc.groups.items():
             self.fold("and", [refs[r] for r in group.all_of], groups[gid], gid)
-        scores = {sid: self.score(sid, score_nodes[sid], criteria) for sid in doc.scores}
+        scores = {sid: self.score(sid, score_nodes[sid], criteria) for sid in score_nodes}
         for label in doc.labels:
             self.fold("and", [refs[r] for r in doc.tiers[label].requires], tiers[label], f"tier {label}")
         for j, label in enumerate(doc.labels):
@@ -1000,8 +1001,9 @@ def _tiers(plan: DurablePlan, data: Mapping[str, Any], tier_outcomes: Mapping[st
                 out.update(missing_of.get(ref, ()))
         return tuple(sorted(out))
 
+    scores = score_outcomes(doc)
     for comp in plan.ruleset.plan.composites:  # dependency order
-        refs = doc.groups[comp.id].all_of if comp.id in doc.groups else tuple(doc.scores[comp.id].weights)
+        refs = doc.groups[comp.id].all_of if comp.id in doc.groups else tuple(scores[comp.id][0].weights)
         missing_of[comp.id] = missing_for(refs)
     return tuple(TierOutcome(lab, tier_outcomes[lab], missing_for(doc.tiers[lab].requires)
                              if tier_outcomes[lab] == "unknown" else ())

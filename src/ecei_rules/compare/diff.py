@@ -16,6 +16,7 @@ from ecei_rules.core.pointers import pointer_join
 from ecei_rules.language.expr import normalize
 from ecei_rules.ruleset.inputs import Field
 from ecei_rules.ruleset.load import Ruleset
+from ecei_rules.ruleset.model import score_outcomes
 
 Kind = Literal["added", "removed", "changed"]
 Effect = Literal["none", "compatible", "breaking"]
@@ -251,8 +252,9 @@ def _criteria(doc: Any) -> dict[str, Any]:
 
 def _diff_scores(diff: Diff, od: Any, nd: Any) -> None:
     """Scores: added or removed whole, else the weights one by one, then threshold and explanations."""
-    for sid in sorted(set(od.scores) | set(nd.scores)):
-        a, b = od.scores.get(sid), nd.scores.get(sid)
+    old, new = score_outcomes(od), score_outcomes(nd)
+    for sid in sorted(set(old) | set(new)):
+        a, b = old[sid][0] if sid in old else None, new[sid][0] if sid in new else None
         if a is None or b is None:
             diff.changes.append(Change("scores", "added" if a is None else "removed", sid, None,
                                        None if a is None else _dump(a), None if b is None else _dump(b), True))
@@ -261,10 +263,10 @@ def _diff_scores(diff: Diff, od: Any, nd: Any) -> None:
             wa, wb = a.weights.get(crit), b.weights.get(crit)
             if wa != wb:
                 diff.changes.append(Change("scores", "changed", sid, f"weight of {crit}", wa, wb, True))
-        for attr in ("threshold", "title", "clause", "source", "assumed"):
+        for attr in ("threshold", "minimum", "title", "clause", "source", "assumed"):
             va, vb = getattr(a, attr), getattr(b, attr)
             if va != vb:
-                diff.changes.append(Change("scores", "changed", sid, attr, va, vb, attr == "threshold"))
+                diff.changes.append(Change("scores", "changed", sid, attr, va, vb, attr in ("threshold", "minimum")))
 
 
 def _rules(doc: Any) -> dict[str, Any]:

@@ -93,6 +93,7 @@ from ecei_rules.engine.evaluate import Assessment, evaluate, outline
 from ecei_rules.errors import AssessmentError, ItemProblem
 from ecei_rules.registry import Registry
 from ecei_rules.ruleset.load import Ruleset, load_ruleset
+from ecei_rules.ruleset.model import score_outcomes
 
 _RANK = {"not_met": 0, "unknown": 1, "met": 2}
 _PIN = Resolution(method="pinned", reason="impact analysis")
@@ -116,8 +117,8 @@ def attributable(diff: Diff) -> dict[str, frozenset[str]]:
     scores = set(diff.changed_ids("scores"))
     validity = set(diff.changed_ids("validity"))
     for ruleset in (diff.old, diff.new):
-        for sid, score in ruleset.document.scores.items():
-            if score.threshold in params:
+        for sid, (score, _) in score_outcomes(ruleset.document).items():
+            if score.threshold in params or score.minimum in params:
                 scores.add(sid)
         for rule in ruleset.plan.rules:
             reads = set(rule.valid_until.params) | (set(rule.when.params) if rule.when is not None else set())
@@ -710,7 +711,8 @@ def _describe(report: ImpactReport, diff: Diff) -> None:
     """Titles of the items that may be named, and how the diff changed each."""
     for ruleset in (diff.new, diff.old):
         doc = ruleset.document
-        for section, items in (("criteria", doc.criteria), ("groups", doc.groups), ("scores", doc.scores),
+        score_specs = {sid: s for sid, (s, _) in score_outcomes(doc).items()}
+        for section, items in (("criteria", doc.criteria), ("groups", doc.groups), ("scores", score_specs),
                                ("tiers", doc.tiers)):
             for key, item in items.items():
                 title = getattr(item, "title", None)

@@ -229,7 +229,8 @@ def _score_value(comp: ScorePlan, values: dict[str, Any]) -> tuple[Any, Decimal,
             met += weight
         elif v is UNKNOWN:
             unknown += weight
-    required = Fraction(comp.threshold) * Fraction(comp.total)
+    # a share of the total weight, or (a minimum) the met weight itself
+    required = Fraction(comp.threshold) if comp.absolute else Fraction(comp.threshold) * Fraction(comp.total)
     if Fraction(met) >= required:
         value: Any = True
     elif Fraction(met + unknown) < required:

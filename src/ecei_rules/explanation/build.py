@@ -33,7 +33,7 @@ from ecei_rules.ruleset.analysis import criterion_targets, relations, value_for
 from ecei_rules.ruleset.check import ScorePlan
 from ecei_rules.ruleset.inputs import Field
 from ecei_rules.ruleset.load import Ruleset
-from ecei_rules.ruleset.model import NONE_LABEL
+from ecei_rules.ruleset.model import NONE_LABEL, score_outcomes
 
 
 @dataclass(frozen=True)
@@ -151,18 +151,18 @@ def _analysis(ruleset: Ruleset) -> _Analysis:
     plan = ruleset.plan
     doc = plan.doc
     order = {c.id: i for i, c in enumerate(plan.criteria)}
-    weights = {sid: {c: Fraction(w) for c, w in s.weights.items()} for sid, s in doc.scores.items()}
-    required = {sp.id: Fraction(sp.threshold) * Fraction(sp.total)
-                for sp in plan.composites if isinstance(sp, ScorePlan)}
+    specs = {sid: s for sid, (s, _) in score_outcomes(doc).items()}
+    weights = {sid: {c: Fraction(w) for c, w in s.weights.items()} for sid, s in specs.items()}
+    required = {sp.id: sp.required for sp in plan.composites if isinstance(sp, ScorePlan)}
     structure = Structure({gid: g.all_of for gid, g in doc.groups.items()}, weights, required, order)
     tiers_of: dict[str, list[str]] = {}
     for label in doc.labels:
         direct, scores = flatten(structure, doc.tiers[label].requires)
-        for ref in [*direct, *scores, *(c for s in scores for c in doc.scores[s].weights)]:
+        for ref in [*direct, *scores, *(c for s in scores for c in specs[s].weights)]:
             if label not in tiers_of.setdefault(ref, []):
                 tiers_of[ref].append(label)
     weights_of: dict[str, dict[str, Decimal | int]] = {}
-    for sid, score in doc.scores.items():
+    for sid, score in specs.items():
         for cid, w in score.weights.items():
             weights_of.setdefault(cid, {})[sid] = w
     return _Analysis(structure, criterion_checks(ruleset), {c.id: c.reads for c in plan.criteria},
@@ -347,9 +347,11 @@ class _Builder:
     def score(self, sid: str) -> m.ScoreExplanation:
         s = self.scores[sid]
         short = max(Fraction(s.required_weight) - Fraction(s.met_weight), Fraction(0))
-        sentence = self.msg("score.sentence", title=s.title, id=sid, outcome=self.outcome(s.outcome),
-                            met=s.met_weight, total=s.total_weight, unknown=s.unknown_weight,
-                            required=s.required_weight, share=s.threshold.value)
+        points = any(sp.id == sid and sp.absolute for sp in self.ruleset.plan.composites if isinstance(sp, ScorePlan))
+        sentence = self.msg("score.sentence_points" if points else "score.sentence", title=s.title, id=sid,
+                            outcome=self.outcome(s.outcome), met=s.met_weight, total=s.total_weight,
+                            unknown=s.unknown_weight, required=s.required_weight, share=s.threshold.value,
+                            name=s.threshold.name)
         if short > 0:
             sentence += " " + self.msg("score.short", short=short)
         return m.ScoreExplanation(
@@ -510,7 +512,7 @@ class _Builder:
                 verified = evaluate(self.ruleset, trial).outcome_of(label) == "met"
             except AssessmentError:  # the changes break a consistency check of the inputs
                 verified = False
-        weight = sum((Fraction(self.doc.scores[s].weights.get(c, 0)) for s in scores for c in members), Fraction(0))
+        weight = sum((Fraction(self.scores[s].weights.get(c, 0)) for s in scores for c in members), Fraction(0))
         sentence = self.msg("path.set", changes=self.msg.join([ch.sentence for ch in changes]))
         if verified is not None:
             sentence += " (" + self.msg("path.verified" if verified else "path.unverified", title=title) + ")"
@@ -528,7 +530,7 @@ class _Builder:
     def need(self, n: paths.ScoreNeed) -> m.ScoreNeed:
         title = self.scores[n.score].title
         options = tuple(self.option(o) for o in n.options)
-        weights = self.doc.scores[n.score].weights
+        weights = self.scores[n.score].weights
         if n.reachable:
             key = "path.need_after" if n.mandatory_weight else "path.need"
             sentence = self.msg(key, score=title, deficit=n.deficit, met=n.met_weight, added=n.mandatory_weight,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console, Group
@@ -79,10 +80,12 @@ def decision_renderable(decision: Decision) -> Group:
         line.append(clean(f"{score.title} ({score.id}): "))
         line.append_text(_outcome(score.outcome))
         t = score.threshold
+        # a share of the total weight shows its product; a minimum (points) is the weight needed itself
+        share = Fraction(str(t.value)) * Fraction(str(score.total_weight)) == Fraction(str(score.required_weight))
+        need = f"{t.name} {_value(t.value)} x {_value(score.total_weight)}" if share else t.name
         line.append(clean(f" — met weight {_value(score.met_weight)} of {_value(score.total_weight)} "
                     f"(unknown {_value(score.unknown_weight)}); needs {_value(score.required_weight)} = "
-                    f"{t.name} {_value(t.value)} x {_value(score.total_weight)} ({t.provenance}); "
-                    f"weights {score.weights_provenance}"))
+                    f"{need} ({t.provenance}); weights {score.weights_provenance}"))
         parts.append(line)
     for group in decision.groups:
         line = text(f"{group.title} ({group.id}): ")

@@ -34,7 +34,7 @@ from ecei_rules.render.diff import about, change_sections, diff_title, summary_r
 from ecei_rules.render.markdown import code, cut, show, small, table, text, value_range
 from ecei_rules.ruleset.inputs import Field, assessment_schema
 from ecei_rules.ruleset.load import Ruleset
-from ecei_rules.ruleset.model import RulesetDocument, ruleset_json_schema
+from ecei_rules.ruleset.model import RulesetDocument, ruleset_json_schema, score_outcomes
 
 #: Where generated pages live in the site (relative to the docs directory).
 ROOT = "methodologies"
@@ -128,8 +128,8 @@ def _reach(doc: RulesetDocument) -> dict[str, set[str]]:
         elif ref in doc.groups:
             for member in doc.groups[ref].all_of:
                 walk(member, label, seen)
-        elif ref in doc.scores:
-            for member in doc.scores[ref].weights:
+        elif _score_of(doc, ref) is not None:
+            for member in doc.scores[_score_of(doc, ref) or ""].weights:
                 walk(member, label, seen)
 
     for label, tier in doc.tiers.items():
@@ -143,9 +143,20 @@ def _ref_link(doc: RulesetDocument, ref: str) -> str:
         return f"[{text(ref)}](#{anchor('criterion', ref)})"
     if ref in doc.groups:
         return f"[{text(ref)}](#{anchor('group', ref)})"
-    if ref in doc.scores:
-        return f"[{text(ref)}](#{anchor('score', ref)})"
+    owner = _score_of(doc, ref)
+    if owner is not None:
+        return f"[{text(ref)}](#{anchor('score', owner)})"
     return code(ref)
+
+
+def _score_of(doc: RulesetDocument, ref: str) -> str | None:
+    """The score an outcome id belongs to: the score itself, or the score of a level ``<score>.<level>``."""
+    if ref in doc.scores:
+        return ref
+    for sid, score in doc.scores.items():
+        if ref.startswith(sid + ".") and ref[len(sid) + 1:] in score.levels:
+            return sid
+    return None
 
 
 def _labels_words(labels: Sequence[str]) -> str:
@@ -350,21 +361,30 @@ def _groups_section(doc: RulesetDocument) -> list[str]:
 
 
 def _score_section(doc: RulesetDocument, sid: str) -> list[str]:
-    """One score: its total weight, threshold and provenance, and its criteria by weight."""
+    """One score: its total weight, threshold (or minimum, or levels) and provenance, and its criteria by weight."""
     s = doc.scores[sid]
-    p = doc.parameters[s.threshold]
     total = sum(s.weights.values())
-    needed = Decimal(str(p.value)) * total if isinstance(p.value, (int, Decimal)) else None
-    unit = f" {text(p.unit)}" if p.unit else ""
-    need = (f"; the met weight must reach **{show(needed.normalize() if needed % 1 else int(needed))}**"
-            if needed is not None else "")
     lines = [f'### {text(s.title)} {{#{anchor("score", sid)}}}', "",
-             f"- id {code(sid)}: {len(s.weights)} criteria, total weight **{show(total)}**",
-             f"- threshold: [{code(s.threshold)}](#{anchor('parameter', s.threshold)}) = "
-             f"**{text(show(p.value))}**{unit}{need}",
-             f"- threshold provenance: {_provenance(p.source, p.assumed)}",
-             f"- weights provenance: {_provenance(s.source, s.assumed)}",
-             *([f"- clause: {text(s.clause)}"] if s.clause else []), ""]
+             f"- id {code(sid)}: {len(s.weights)} criteria, total weight **{show(total)}**"]
+    for oid, (flat, _) in score_outcomes(doc).items():
+        if oid != sid and not (oid.startswith(sid + ".") and oid[len(sid) + 1:] in s.levels):
+            continue
+        name = flat.threshold if flat.threshold is not None else flat.minimum
+        assert name is not None  # the model requires one
+        p = doc.parameters[name]
+        value = p.value if isinstance(p.value, (int, Decimal)) and not isinstance(p.value, bool) else None
+        needed = None if value is None else (Decimal(str(value)) * total if flat.threshold is not None
+                                             else Decimal(str(value)))
+        unit = f" {text(p.unit)}" if p.unit else ""
+        need = (f"; the met weight must reach **{show(needed.normalize() if needed % 1 else int(needed))}**"
+                if needed is not None else "")
+        what = "threshold" if flat.threshold is not None else "minimum"
+        head = f"- {what}" if oid == sid else f"- level {code(oid)} ({text(flat.title)}), {what}"
+        lines += [f"{head}: [{code(name)}](#{anchor('parameter', name)}) = **{text(show(p.value))}**{unit}{need}",
+                  f"- {what} provenance: {_provenance(p.source, p.assumed)}" if oid == sid
+                  else f"    - provenance: {_provenance(p.source, p.assumed)}"]
+    lines += [f"- weights provenance: {_provenance(s.source, s.assumed)}",
+              *([f"- clause: {text(s.clause)}"] if s.clause else []), ""]
     by_weight: dict[Decimal | int, list[str]] = {}
     for cid, w in s.weights.items():
         by_weight.setdefault(w, []).append(cid)

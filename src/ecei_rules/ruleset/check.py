@@ -35,6 +35,7 @@ from ecei_rules.ruleset.model import (
     Score,
     ValidityRule,
     parameter_use,
+    score_outcomes,
 )
 from ecei_rules.ruleset.numbers import add_number_problems
 
@@ -63,17 +64,22 @@ class GroupPlan:
 
 @dataclass(frozen=True)
 class ScorePlan:
-    """A weighted score over criteria with its threshold parameter."""
+    """A weighted score over criteria with its threshold parameter: a share of the total weight,
+    or (``absolute``) the met weight itself. A level of a score is a plan of its own, whose
+    ``spec`` holds the score's weights and the level's threshold (see ``score_outcomes``)."""
 
     id: str
     spec: Score
     threshold: Decimal | int
     total: Decimal | int
     threshold_use: ParameterUse
+    absolute: bool = False
 
     @property
     def required(self) -> Fraction:
-        """The met weight needed: threshold x total, exactly."""
+        """The met weight needed: threshold x total (or the minimum itself), exactly."""
+        if self.absolute:
+            return Fraction(self.threshold)
         return Fraction(self.threshold) * Fraction(self.total)
 
 
@@ -141,6 +147,11 @@ def _date_bounds(doc: RulesetDocument, root: Field, add: Callable[..., None]) ->
     for name, f in root.fields.items():
         checks(f, pointer_join("/inputs", name))
     bounds.apply()
+
+
+def _plain(number: Decimal) -> str:
+    """A number as an author writes it (110, not 110.0 or 1.1E+2)."""
+    return format(number.normalize(), "f")
 
 
 _SECTIONS = {"criteria": "criterion", "groups": "group", "scores": "score"}
@@ -221,7 +232,7 @@ class _Checker:
     def ids(self) -> None:
         """Every criterion, group and score id names one thing."""
         for section, ids in (("criteria", self.doc.criteria), ("groups", self.doc.groups),
-                             ("scores", self.doc.scores)):
+                             ("scores", score_outcomes(self.doc))):
             for item_id in ids:
                 if item_id in self.kinds:
                     self.add("E108", f"the id '{item_id}' is used by both {self.kinds[item_id]} and {section}",
@@ -248,22 +259,28 @@ class _Checker:
                          None, did_you_mean(ref, self.kinds))
 
     # -- groups and scores ---------------------------------------------------------------------
-    def threshold(self, name: str, pointer: str) -> Decimal | int | None:
-        """The value of a score's threshold parameter, if it is a number between 0 and 1."""
+    def threshold(self, name: str, pointer: str, total: Decimal | None = None) -> Decimal | int | None:
+        """The value of a score's threshold parameter, if it is a number between 0 and 1; with
+        ``total`` (a ``minimum``), a number of points between 0 and the total weight."""
         doc = self.doc
         if name not in doc.parameters:
             self.add("E105", f"unknown parameter '{name}'", pointer, None, did_you_mean(name, doc.parameters))
             return None
         value = doc.parameters[name].value
         where = pointer_join("/parameters", name, "value")
+        what = "a number between 0 and 1" if total is None else "a number of points"
         if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
-            self.add("E204", f"the threshold parameter '{name}' must be a number between 0 and 1, "
+            self.add("E204", f"the threshold parameter '{name}' must be {what}, "
                      f"not {param_type(doc.parameters[name]).describe()} {value!r}", where, None,
                      'a number is written without quotes: 0.8, not "0.8"' if isinstance(value, str) else None)
             return None
-        if not 0 <= value <= 1:
+        if total is None and not 0 <= value <= 1:
             self.add("E103", f"the threshold parameter '{name}' must lie between 0 and 1 (a share of "
                      f"the total weight), not {value}", where)
+            return None
+        if total is not None and not 0 <= value <= total:
+            self.add("E103", f"the minimum parameter '{name}' must lie between 0 and the total weight "
+                     f"{_plain(total)} (points that can be reached), not {value}", pointer)
             return None
         return value
 
@@ -271,25 +288,28 @@ class _Checker:
         doc = self.doc
         for gid, group in doc.groups.items():
             self.refs(group.all_of, pointer_join("/groups", gid, "all_of"))
-        plans: dict[str, ScorePlan] = {}
         for sid, score in doc.scores.items():
-            base = pointer_join("/scores", sid)
             for ref in score.weights:
                 if self.kinds.get(ref) != "criterion":
-                    self.add("E106", f"'{ref}' is not a criterion", pointer_join(base, "weights", ref), None,
-                             did_you_mean(ref, doc.criteria))
-            threshold = self.threshold(score.threshold, pointer_join(base, "threshold"))
+                    self.add("E106", f"'{ref}' is not a criterion", pointer_join("/scores", sid, "weights", ref),
+                             None, did_you_mean(ref, doc.criteria))
+        plans: dict[str, ScorePlan] = {}
+        for sid, (score, where) in score_outcomes(doc).items():
+            total = sum(score.weights.values(), start=Decimal(0))
+            name = score.threshold if score.threshold is not None else score.minimum
+            assert name is not None  # the model requires one of them
+            absolute = score.threshold is None
+            threshold = self.threshold(name, where, Decimal(total) if absolute else None)
             if threshold is not None:
-                total = sum(score.weights.values(), start=Decimal(0))
                 plans[sid] = ScorePlan(sid, score, threshold, int(total) if total == int(total) else total,
-                                       parameter_use(score.threshold, doc.parameters[score.threshold]))
+                                       parameter_use(name, doc.parameters[name]), absolute)
         return plans
 
     def order(self) -> list[str]:
         """Groups and scores in dependency order; a cycle is a problem."""
         doc = self.doc
         deps: dict[str, tuple[str, ...]] = {gid: g.all_of for gid, g in doc.groups.items()}
-        deps.update({sid: tuple(s.weights) for sid, s in doc.scores.items()})
+        deps.update({sid: tuple(s.weights) for sid, (s, _) in score_outcomes(doc).items()})
         order: list[str] = []
         state: dict[str, int] = {}
 
@@ -298,8 +318,9 @@ class _Checker:
                 return
             if state.get(node) == 1:
                 cycle = " -> ".join((*trail[trail.index(node):], node))
-                section = "groups" if node in doc.groups else "scores"
-                self.add("E108", f"groups refer to each other in a cycle: {cycle}", pointer_join("/" + section, node))
+                where = (pointer_join("/groups", node) if node in doc.groups
+                         else score_outcomes(doc)[node][1].rsplit("/", 1)[0])
+                self.add("E108", f"groups refer to each other in a cycle: {cycle}", where)
                 return
             state[node] = 1
             for dep in deps[node]:

@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from ecei_rules.core.patterns import pattern_problem
+from ecei_rules.core.pointers import pointer_join
 
 Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 MethodologyId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")]
@@ -243,14 +244,42 @@ class Group(_Model):
     all_of: Seq[str] = Field(min_length=1, description="Criterion, group or score ids, all required.")
 
 
+class ScoreLevel(_Model):
+    """One level of a score: its own threshold over the score's weights (the weights are written once)."""
+
+    title: str | None = Field(
+        default=None, description="The level's name (default: the score's title and the level id).")
+    threshold: str | None = Field(
+        default=None, description="Name of a parameter holding the share of the total weight that must be met (0..1).")
+    minimum: str | None = Field(
+        default=None, description="Name of a parameter holding the met weight (points) that must be reached.")
+
+    @model_validator(mode="after")
+    def _one_threshold(self) -> ScoreLevel:
+        if (self.threshold is None) == (self.minimum is None):
+            raise ValueError("give exactly one of 'threshold' (a share of the total weight) or 'minimum' (points)")
+        return self
+
+
 class Score(_Model):
-    """A weighted score over criteria with a threshold on the share of met weight."""
+    """A weighted score over criteria, met when the met weight reaches a share of the total
+    (``threshold``) or a number of points (``minimum``); or several levels over the same weights."""
 
     title: str = Field(description="The score's name.")
     clause: str | None = Field(default=None, description="The clause or source the score implements.")
     weights: dict[str, Decimal | int] = Field(min_length=1, description="Criterion id -> weight (> 0).")
-    threshold: str = Field(
-        description="Name of a parameter holding the share of the total weight that must be met (0..1)."
+    threshold: str | None = Field(
+        default=None,
+        description="Name of a parameter holding the share of the total weight that must be met (0..1).",
+    )
+    minimum: str | None = Field(
+        default=None,
+        description="Name of a parameter holding the met weight (points) that must be reached, instead of a share.",
+    )
+    levels: dict[ItemId, ScoreLevel] = Field(
+        default_factory=dict,
+        description="Several thresholds over these weights, each an outcome of its own named '<score>.<level>' "
+        "(instead of one 'threshold' or 'minimum').",
     )
     source: str | None = Field(default=None, description="Citation for the weights, when sourced.")
     assumed: str | None = Field(default=None, description="Why the weights are assumed.")
@@ -262,7 +291,31 @@ class Score(_Model):
                 raise ValueError(f"the weight of '{key}' must be greater than 0")
         if (self.source is None) == (self.assumed is None):
             raise ValueError("give exactly one of 'source' (a citation) or 'assumed' (why) for the weights")
+        given = (self.threshold is not None) + (self.minimum is not None) + bool(self.levels)
+        if given != 1:
+            raise ValueError("give exactly one of 'threshold' (a share of the total weight), 'minimum' (points) "
+                             "or 'levels' (several thresholds over these weights)")
         return self
+
+
+def score_outcomes(doc: RulesetDocument) -> dict[str, tuple[Score, str]]:
+    """Every score outcome of a document by id, with its weights and one threshold or minimum,
+    and the JSON pointer of that threshold: a score without levels as written (under its id), a
+    score with levels once per level (under ``<score>.<level>``, titled after both)."""
+    out: dict[str, tuple[Score, str]] = {}
+    for sid, score in doc.scores.items():
+        if not score.levels:
+            name = "threshold" if score.threshold is not None else "minimum"
+            out[sid] = (score, pointer_join("/scores", sid, name))
+            continue
+        for lid, level in score.levels.items():
+            flat = Score.model_construct(
+                title=level.title if level.title is not None else f"{score.title}: {lid}", clause=score.clause,
+                weights=score.weights, threshold=level.threshold, minimum=level.minimum, levels={},
+                source=score.source, assumed=score.assumed)
+            name = "threshold" if level.threshold is not None else "minimum"
+            out[f"{sid}.{lid}"] = (flat, pointer_join("/scores", sid, "levels", lid, name))
+    return out
 
 
 class Tier(_Model):
