@@ -138,6 +138,27 @@ def test_engines_agree_on_points_and_levels() -> None:
     assert all(outcomes == {"met", "not_met", "unknown"} for outcomes in seen.values()), seen
 
 
+BANDS = Path(__file__).parents[1] / "data" / "bands" / "1.0.0.yaml"
+
+
+def test_engines_agree_on_bands_of_a_computed_index() -> None:
+    """100 generated assessments of the energy label by bands (an index computed from two inputs and
+    two parameters, ten classes): the same label, validity and every outcome from both engines."""
+    ruleset = load_ruleset(BANDS)
+    plan = durable.compile_ruleset(ruleset)
+    labels: set[str] = set()
+
+    @EVERY_DIFFERENTIAL
+    @given(assessments(ruleset))
+    def agree(assessment: dict[str, Any]) -> None:
+        check = durable.cross_check(ruleset, assessment, plan=plan)
+        assert check.agree, _fail(ruleset, assessment, check)
+        labels.add(check.core.label)
+
+    agree()
+    assert len(labels) >= 3, labels  # not a vacuous agreement: several classes are awarded
+
+
 def _mix(base: dict[str, Any], drawn: dict[str, Any], picks: list[bool]) -> dict[str, Any]:
     """Each top-level input, and each member of an object input, from the base (a pick of False) or the
     drawn assessment (True), the picks taken in turn."""

@@ -34,6 +34,7 @@ from ecei_rules.ruleset.model import (
     RulesetDocument,
     Score,
     ValidityRule,
+    band_criteria,
     parameter_use,
     score_outcomes,
 )
@@ -239,11 +240,34 @@ class _Checker:
                              pointer_join("/" + section, item_id))
                 self.kinds.setdefault(item_id, _SECTIONS[section])
 
+    def bands(self) -> dict[str, str]:
+        """Each band's value is a number; the criteria of its classes are those generated from it
+        (an id written under 'criteria' too is a clash). Returns class criterion id -> the pointer
+        its problems are reported at (the band's 'of'), without the bands whose value fails."""
+        doc = self.doc
+        out: dict[str, str] = {}
+        generated = band_criteria(doc.bands)
+        for bid, band in doc.bands.items():
+            where = pointer_join("/bands", bid, "of")
+            ok = self.compile_at(band.of, where, DEC) is not None
+            for name in band.classes:
+                cid = f"{bid}.{name}"
+                if doc.criteria.get(cid) != generated.get(cid):
+                    self.add("E108", f"the id '{cid}' is used by both a criterion and the band '{bid}'",
+                             pointer_join("/bands", bid, "classes", name))
+                elif ok:
+                    out[cid] = where
+        return out
+
     def criteria(self) -> tuple[CriterionPlan, ...]:
         doc = self.doc
         out: list[CriterionPlan] = []
+        classes = self.bands()
+        band_ids = {f"{bid}.{name}" for bid, band in doc.bands.items() for name in band.classes}
         for cid, crit in doc.criteria.items():
-            where = pointer_join("/criteria", cid, "when")
+            if cid in band_ids and cid not in classes:
+                continue  # the band's own problem is reported once, at the band
+            where = classes.get(cid) or pointer_join("/criteria", cid, "when")
             c = self.compile_at(crit.when, where, BOOL)
             if c is not None:
                 self.costed.append(Costed(where, c))

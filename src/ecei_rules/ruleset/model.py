@@ -26,6 +26,7 @@ from pydantic import (
 
 from ecei_rules.core.patterns import pattern_problem
 from ecei_rules.core.pointers import pointer_join
+from ecei_rules.ruleset.bands import class_condition, intervals
 
 Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 MethodologyId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")]
@@ -37,6 +38,8 @@ SemVer = Annotated[
 ]
 ItemId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=64)]
 Expression = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
+#: A band's class, as labels are named: letters, digits and ``_ . - +`` (``A+++``).
+ClassName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.+\-]*$", max_length=64)]
 T = TypeVar("T")
 #: YAML gives lists; the frozen models keep tuples. Strict mode would refuse the conversion.
 Seq = Annotated[tuple[T, ...], Strict(False)]
@@ -236,6 +239,48 @@ class Criterion(_Model):
     description: str | None = Field(default=None, description="Longer explanation.")
 
 
+class Band(_Model):
+    """A value placed into ordered classes by a table of bounds; each class is an outcome of its
+    own, ``<band>.<class>``, met when the value lies in the class's interval."""
+
+    title: str = Field(description="The band's name, e.g. 'Energy efficiency class'.")
+    clause: str | None = Field(default=None, description="The clause or table the bounds come from.")
+    of: Expression = Field(description="The value placed into a class: a number input, a derived value or an "
+                           "expression in the condition language.")
+    unit: str | None = Field(default=None, description="The unit of the value.")
+    classes: dict[ClassName, str] = Field(
+        min_length=1,
+        description='Class -> its interval, each end open or closed: "<= 41", "(41..51]", "> 125", "[22..33)". '
+        "Taken in order, each class starts where the one before ends: gaps and overlaps are errors.",
+    )
+    source: str | None = Field(default=None, description="Citation of the bounds, when sourced.")
+    assumed: str | None = Field(default=None, description="Why the bounds are assumed.")
+
+    @field_validator("classes")
+    @classmethod
+    def _contiguous(cls, value: dict[str, str]) -> dict[str, str]:
+        intervals(value)  # raises ValueError naming every malformed interval, overlap and gap
+        return value
+
+    @model_validator(mode="after")
+    def _one_provenance(self) -> Band:
+        if (self.source is None) == (self.assumed is None):
+            raise ValueError("give exactly one of 'source' (a citation) or 'assumed' (why) for the bounds")
+        return self
+
+
+def band_criteria(bands: dict[str, Band]) -> dict[str, Criterion]:
+    """The criterion each class of each band is met by (``<band>.<class>``), in the order written."""
+    out: dict[str, Criterion] = {}
+    for bid, band in bands.items():
+        for interval in sorted(intervals(band.classes), key=lambda i: list(band.classes).index(i.name)):
+            unit = f" {band.unit}" if band.unit else ""
+            out[f"{bid}.{interval.name}"] = Criterion.model_construct(
+                title=f"{band.title}: {interval.name}", clause=band.clause, when=class_condition(band.of, interval),
+                description=f"{band.title} is {interval.name} when {interval.text().replace('x', band.of, 1)}{unit}")
+    return out
+
+
 class Group(_Model):
     """A named set of criteria that is met when all of them are met (Kleene and)."""
 
@@ -395,6 +440,11 @@ class RulesetDocument(_Model):
     criteria: dict[ItemId, Criterion] = Field(description="The criteria by id.")
     groups: dict[ItemId, Group] = Field(default_factory=dict, description="Named sets of criteria.")
     scores: dict[ItemId, Score] = Field(default_factory=dict, description="Weighted scores.")
+    bands: dict[ItemId, Band] = Field(
+        default_factory=dict,
+        description="Values placed into classes by tables of bounds; each class '<band>.<class>' is met like a "
+        "criterion (the criteria of a decision list them after those written under 'criteria').",
+    )
     labels: Seq[str] = Field(min_length=1, description="The labels from lowest to highest ('none' is implied).")
     tiers: dict[str, Tier] = Field(description="Each label's requirement.")
     validity: Validity = Field(description="How long an awarded label is valid.")
@@ -402,6 +452,16 @@ class RulesetDocument(_Model):
         default_factory=dict, description="Named assessments that embedded tests can start from."
     )
     tests: Seq[RulesetTest] = Field(default=(), description="Embedded tests of this version.")
+
+    @model_validator(mode="after")
+    def _bands_are_criteria(self) -> RulesetDocument:
+        # each class of a band is decided as a criterion, by every evaluator alike: the criteria
+        # of the document are those written, then those of the bands (an id written under
+        # 'criteria' is kept, and the check reports the clash)
+        if self.bands:
+            generated = {k: v for k, v in band_criteria(self.bands).items() if k not in self.criteria}
+            object.__setattr__(self, "criteria", {**self.criteria, **generated})
+        return self
 
 
 def ruleset_json_schema() -> dict[str, Any]:
