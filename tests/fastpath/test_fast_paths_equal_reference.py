@@ -43,6 +43,9 @@ RULESETS["every-construct"] = load_ruleset(EVERY)
 # the rest of the condition language (division, signs, membership, sum, min, days_between, ...):
 # with 1.0.0 it uses every construct (tests/unit/test_where_constructs_go.py)
 RULESETS["every-construct 1.1.0"] = load_ruleset(EVERY.with_name("1.1.0.yaml"))
+# derived values (known, unknown and undefined), round, floor, ceil, min/max of values, values(map)
+RULESETS["every-construct 1.2.0"] = load_ruleset(EVERY.with_name("1.2.0.yaml"))
+RULESETS["derived values"] = load_ruleset(EVERY.parent.parent / "derived" / "1.0.0.yaml")
 
 
 @pytest.mark.parametrize("name", list(RULESETS))

@@ -242,7 +242,7 @@ def absolute(value: object) -> object:
         if hi <= 0:
             return Interval(-hi, -lo, value.whole)
         return Interval(0, max(-lo, hi), value.whole)
-    return abs(value)  # type: ignore[call-overload]
+    return abs(value)  # type: ignore[arg-type]
 
 
 def months_between(a: dt.date, b: dt.date) -> int:

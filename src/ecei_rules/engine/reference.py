@@ -37,7 +37,7 @@ from ecei_rules.engine.decision import (
     TierResult,
     given,
 )
-from ecei_rules.engine.derived import DerivedResult, shown
+from ecei_rules.engine.derived import DerivedOutcome, DerivedResult, shown
 from ecei_rules.engine.evaluate import Assessment, validated_data
 from ecei_rules.language import interpreter
 from ecei_rules.ruleset.check import CheckedRuleset, GroupPlan, ScorePlan
@@ -171,7 +171,8 @@ class Reference:
             value = self.machine.evaluate_in(reading.condition.expr, inputs, {interpreter.UNDEFINED: reasons})
             inputs[reading.id] = value
             read, missing = _read(validated, reading.condition.reads)
-            outcome, reason = "known", None
+            outcome: DerivedOutcome = "known"
+            reason = None
             if value is interpreter.UNKNOWN or isinstance(value, interpreter.Range):
                 reason = None if missing else _why(reasons, reading.names, seen)
                 outcome = "unknown" if reason is None else "undefined"

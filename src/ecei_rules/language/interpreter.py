@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import ast
 import calendar
-import math
 import datetime as dt
+import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
