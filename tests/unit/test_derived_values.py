@@ -45,7 +45,7 @@ def _load(name: str) -> Ruleset:
 
 
 def _fridge(**changes: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {"annual_energy": 80, "volume": 200, "credit_points": {"c1": 3, "c2": 2},
+    data: dict[str, Any] = {"annual_energy": 80, "volume": 200, "credit_points": {"c1": 3, "c2": 2, "c3": 0},
                             "assessed_on": "2021-05-03"}
     data.update(changes)
     return {k: v for k, v in data.items() if v is not None}
@@ -168,7 +168,8 @@ criteria:
 
 def test_every_decision_shows_the_derived_index_and_the_points_total() -> None:
     """80 kWh in 200 l: standard 100, index 80.0 (shown 80); points 3 + 2 = 5. The decision's JSON
-    (and its canonical bytes, in every mode) lists each derived value with what it read."""
+    (and its canonical bytes, in every mode) lists each derived value with what it read; the
+    points total reads each entry of the map of credits."""
     decision = _all_ways(_load("derived/1.0.0.yaml"), _fridge())
     out = json.loads(decision.canonical_text())
     shown = {d["id"]: d for d in out["derived"]}
@@ -182,6 +183,7 @@ def test_every_decision_shows_the_derived_index_and_the_points_total() -> None:
     assert (shown["energy_index"]["value"], shown["energy_index"]["derived"]) == (80, ["standard_energy"])
     assert shown["energy_index"]["inputs"] == {"/annual_energy": 80, "/volume": 200}
     assert (shown["total_points"]["value"], shown["total_points"]["unit"]) == (5, "points")
+    assert shown["total_points"]["inputs"] == {"/credit_points/c1": 3, "/credit_points/c2": 2, "/credit_points/c3": 0}
     assert out["criteria"][2]["derived"] == {"total_points": 5}
     assert decision.to_json()["derived"] == out["derived"]
 
@@ -262,10 +264,11 @@ def test_an_absent_input_makes_the_values_that_need_it_unknown_and_the_criteria_
     assert (d["standard_energy"].outcome, d["standard_energy"].value) == ("known", 100)
     assert (d["energy_index"].outcome, d["energy_index"].reason, d["energy_index"].missing) == (
         "unknown", None, ("/annual_energy",))
-    assert (d["total_points"].outcome, d["total_points"].missing) == ("unknown", ("/credit_points",))
+    entries = ("/credit_points/c1", "/credit_points/c2", "/credit_points/c3")
+    assert (d["total_points"].outcome, d["total_points"].missing) == ("unknown", entries)
     a = next(c for c in decision.criteria if c.id == "A")
     assert (a.outcome, a.missing, a.inputs) == ("unknown", ("/annual_energy",), {"/volume": 200})
-    assert {t.label: t.missing for t in decision.tiers} == {"a": ("/annual_energy", "/credit_points"),
+    assert {t.label: t.missing for t in decision.tiers} == {"a": ("/annual_energy", *entries),
                                                             "b": ("/annual_energy",)}
 
 
@@ -382,10 +385,23 @@ def test_min_and_max_of_two_or_more_values() -> None:
     assert [e.code for e in errors] == ["E204"]
 
 
-def test_values_of_a_map_are_the_entries_present() -> None:
-    decision = _all_ways(_load("derived/1.0.0.yaml"), _fridge(credit_points={"c3": 1}))
-    assert _derived(decision)["total_points"].value == 1
-    assert _derived(_all_ways(_load("derived/1.0.0.yaml"), _fridge(credit_points={})))["total_points"].value == 0
+def test_values_of_a_map_are_one_per_catalogue_item_and_an_absent_entry_is_unknown() -> None:
+    """The total over the credits is known when every credit's entry is there (0 + 0 + 1 = 1);
+    an absent entry makes it unknown and is listed missing (so supplying it cannot flip a decided
+    outcome: information monotonicity)."""
+    ruleset = _load("derived/1.0.0.yaml")
+    total = _derived(_all_ways(ruleset, _fridge(credit_points={"c1": 0, "c2": 0, "c3": 1})))["total_points"]
+    assert (total.outcome, total.value) == ("known", 1)
+    decision = _all_ways(ruleset, _fridge(credit_points={"c3": 1}))
+    total = _derived(decision)["total_points"]
+    assert (total.outcome, total.missing, total.inputs) == (
+        "unknown", ("/credit_points/c1", "/credit_points/c2"), {"/credit_points/c3": 1})
+    assert next(c for c in decision.criteria if c.id == "P").outcome == "unknown"
+    scope = Scope(inputs={"n": DEC, "xs": Ty("list", item=DEC, size=3)}, params={})
+    for bad in ("sum(v for v in values(n))", "sum(v for v in values(xs))"):
+        compiled, errors = compile_expression(bad, scope)
+        assert compiled is None, bad
+        assert [e.code for e in errors] == ["E204"], bad
 
 
 def test_a_count_range_goes_through_abs_times_and_division() -> None:

@@ -75,7 +75,7 @@ from ecei_rules.engine.reference import reference_derived
 from ecei_rules.errors import AssessmentError, EceiRulesError, ResolutionError, RulesetError
 from ecei_rules.language import interpreter as interp
 from ecei_rules.ruleset.analysis import input_pointer
-from ecei_rules.ruleset.inputs import Field
+from ecei_rules.ruleset.inputs import Field, map_keys
 from ecei_rules.ruleset.load import Ruleset
 from ecei_rules.ruleset.model import NONE_LABEL
 
@@ -254,7 +254,7 @@ class _Compiler:
         self.interpreted: list[tuple[int, interp.Expression]] = []
         self.constants: list[tuple[int, Outcome]] = []
         self.params = {name: p.value for name, p in self.doc.parameters.items()}
-        self.interpreter = interp.Interpreter(self.params)
+        self.interpreter = interp.Interpreter(self.params, map_keys(ruleset.plan.inputs))
         self.used_interpreter = False
         self.used_durable = False
 

@@ -41,6 +41,7 @@ from ecei_rules.engine.derived import DerivedOutcome, DerivedResult, shown
 from ecei_rules.engine.evaluate import Assessment, validated_data
 from ecei_rules.language import interpreter
 from ecei_rules.ruleset.check import CheckedRuleset, GroupPlan, ScorePlan
+from ecei_rules.ruleset.inputs import map_keys
 from ecei_rules.ruleset.load import Ruleset
 from ecei_rules.ruleset.model import NONE_LABEL, RulesetDocument, parameter_use
 
@@ -53,12 +54,13 @@ class Condition:
     reads: tuple[str, ...]
 
     @classmethod
-    def parse(cls, text: str, variables: tuple[str, ...] = (), derived: Mapping[str, DerivedReading] | None = None
-              ) -> Condition:
-        """``text`` parsed; its reads are the inputs it names and, for each derived value (of
-        ``derived``) it names, the inputs that value reads."""
+    def parse(cls, text: str, variables: tuple[str, ...] = (), derived: Mapping[str, DerivedReading] | None = None,
+              maps: Mapping[str, tuple[str, ...]] | None = None) -> Condition:
+        """``text`` parsed; its reads are the inputs it names (each entry of a map it takes the
+        ``values`` of, by ``maps``) and, for each derived value (of ``derived``) it names, the
+        inputs that value reads."""
         expr = interpreter.parse(text)
-        found = set(interpreter.reads(expr, (*variables, *(derived or {}))))
+        found = set(interpreter.reads(expr, (*variables, *(derived or {})), maps))
         for name in _derived_named(expr, derived):
             found.update(derived[name].condition.reads)  # type: ignore[index]
         return cls(expr, tuple(sorted(found)))
@@ -107,10 +109,12 @@ class ValidityReading:
     def __init__(self, doc: RulesetDocument, machine: interpreter.Interpreter,
                  derived: Mapping[str, DerivedReading] | None = None) -> None:
         self.machine = machine
-        self.valid_from = Condition.parse(doc.validity.valid_from, ("label",), derived)
+        maps = machine.maps
+        self.valid_from = Condition.parse(doc.validity.valid_from, ("label",), derived, maps)
         self.rules = tuple((rule.id, frozenset(rule.labels),
-                            None if rule.when is None else Condition.parse(rule.when, ("label",), derived),
-                            Condition.parse(rule.valid_until, ("label",), derived)) for rule in doc.validity.rules)
+                            None if rule.when is None else Condition.parse(rule.when, ("label",), derived, maps),
+                            Condition.parse(rule.valid_until, ("label",), derived, maps))
+                           for rule in doc.validity.rules)
 
     def decide(self, inputs: dict[str, Any], label: str) -> tuple[dt.date | None, dt.date | None, str | None, set[str]]:
         """(valid_from, valid_until, the rule applied, the inputs read) of an awarded label, for
@@ -141,18 +145,19 @@ class Reference:
 
     def __init__(self, plan: CheckedRuleset) -> None:
         doc = plan.doc
-        self.machine = interpreter.Interpreter({n: p.value for n, p in doc.parameters.items()})
+        maps = map_keys(plan.inputs)  # the entries values(m) reads: the document's catalogues, not a condition
+        self.machine = interpreter.Interpreter({n: p.value for n, p in doc.parameters.items()}, maps)
         # derived values in the dependency order the checks found (an order, not a condition)
         derived: dict[str, DerivedReading] = {}
         for d in plan.derived:
             expr = interpreter.parse(doc.derived[d.id].value)
             named = tuple(sorted(p[1:] for p in interpreter.reads(expr) if p[1:] in doc.derived))
-            derived[d.id] = DerivedReading(d.id, Condition.parse(doc.derived[d.id].value, (), derived), named,
+            derived[d.id] = DerivedReading(d.id, Condition.parse(doc.derived[d.id].value, (), derived, maps), named,
                                            _parameters(expr, derived))
         self.derived = derived
         criteria = []
         for cid, crit in doc.criteria.items():
-            condition = Condition.parse(crit.when, (), derived)
+            condition = Condition.parse(crit.when, (), derived, maps)
             names = sorted(_parameters(condition.expr, derived))
             criteria.append(CriterionReading(cid, condition, tuple(parameter_use(n, doc.parameters[n]) for n in names),
                                              _derived_named(condition.expr, derived)))
@@ -377,8 +382,11 @@ def reference_validity(ruleset: Ruleset, env: Mapping[str, Any],
     The first rule for the label whose ``when`` is not false decides: when it is true, its
     ``valid_until``; when unknown, no end date. The validity conditions are those the reference
     evaluator's reading of ``ruleset`` keeps (:func:`reference`)."""
-    validity = reference(ruleset).validity
-    return validity.decide(validity.machine.inputs(env), label)
+    ref = reference(ruleset)
+    inputs = ref.machine.inputs(env)
+    if ref.derived:  # the validity rules may read derived values
+        ref.derive(ruleset.plan.doc, inputs, env)
+    return ref.validity.decide(inputs, label)
 
 
 def _score(comp: ScorePlan, values: dict[str, Any], missing_of: dict[str, tuple[str, ...]]) -> ScoreResult:

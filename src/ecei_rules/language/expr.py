@@ -73,7 +73,8 @@ FUNCTIONS: dict[str, str] = {
     "round": "round(x) or round(x, n) -> x rounded half up (away from zero) to n decimal places (n a literal 0..15)",
     "floor": "floor(x) -> integer: the largest whole number not above x",
     "ceil": "ceil(x) -> integer: the smallest whole number not below x",
-    "values": "values(map) -> list: the values of the map's entries present in the assessment",
+    "values": "values(map) -> list: the value of each entry of a map input (one per item of its catalogue; "
+              "an absent entry is unknown)",
 }
 #: The key under which a derived value's evaluation collects why it has no value (a division by
 #: zero, min or max over no items); not an identifier, so no input can take it.
@@ -601,13 +602,16 @@ class _Compiler:
         return Compiled(INT if places == 0 else DEC, _rounding(arg.fn, places), arg.reads, arg.params)
 
     def call_values(self, node: ast.Call) -> Compiled:
-        """``values(map)``: the values of the entries present, as a list (as long as its catalogue)."""
+        """``values(map)`` of a map input: the value of each entry of its catalogue, in catalogue
+        order, an absent one unknown; it reads each entry (``/map/key``)."""
         if len(node.args) != 1:
             return self.error(node, "E203", f"values() takes one map: {FUNCTIONS['values']}")
-        arg = self.value(node.args[0])
-        if arg.ty.kind not in ("map", "any"):
-            return self.error(node.args[0], "E204", f"values() needs a map, not a {arg.ty.describe()}")
-        entries = list((arg.ty.fields or {}).values())
+        arg = self.compile(node.args[0])
+        if arg.ty.kind != "map" or arg.path is None or arg.ty.fields is None:
+            return self.error(node.args[0], "E204", f"values() needs a map input (such as credit_points), not "
+                              f"'{self.source(node.args[0])}' ({arg.ty.describe()})")
+        keys = tuple(arg.ty.fields)
+        entries = list(arg.ty.fields.values())
         item = entries[0] if entries and all(e == entries[0] for e in entries) else (
             (INT if all(e.kind == "integer" for e in entries) else DEC)
             if entries and all(e.numeric for e in entries) else ANY)
@@ -615,9 +619,10 @@ class _Compiler:
 
         def fn(env: Env) -> Any:
             v = f0(env)
-            return tuple(v.values()) if type(v) is dict else UNKNOWN
+            return tuple([v.get(k, UNKNOWN) for k in keys]) if type(v) is dict else UNKNOWN
 
-        return Compiled(Ty("list", item=item, size=len(entries)), fn, arg.reads, arg.params)
+        reads = arg.reads | {arg.path + "/" + k.replace("~", "~0").replace("/", "~1") for k in keys}
+        return Compiled(Ty("list", item=item, size=len(entries)), fn, frozenset(reads), arg.params)
 
     def call_refused(self, node: ast.Call) -> Compiled | None:
         """The error of a call that is not one of the language's functions, or passes keywords."""

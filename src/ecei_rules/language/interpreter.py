@@ -238,14 +238,39 @@ def parse(text: str) -> Expression:
 
 # -- what a condition reads --------------------------------------------------------------------
 
-def reads(expr: Expression, variables: Iterable[str] = ()) -> frozenset[str]:
+def reads(expr: Expression, variables: Iterable[str] = (),
+          maps: Mapping[str, tuple[str, ...]] | None = None) -> frozenset[str]:
     """The JSON pointers of the inputs ``expr`` reads: each path from an input (a name that is
     not ``true``, ``false``, ``params``, a loop's variable or one of ``variables``) through fields
     and quoted keys, taken whole where it is used as a value (``a.b.c`` reads ``/a/b/c``, not
-    ``/a`` or ``/a/b``); a path from a loop's variable reads nothing of its own."""
+    ``/a`` or ``/a/b``); a path from a loop's variable reads nothing of its own. ``values(m)`` of
+    a map input reads each of its entries (``/m/key``, the keys in ``maps`` by the map's pointer)."""
     found: set[str] = set()
     _walk(expr.tree, frozenset(variables), found, set())
+    for pointer, keys in _maps_read(expr.tree, maps or {}):
+        found.discard(pointer)
+        found.update(f"{pointer}/{k.replace('~', '~0').replace('/', '~1')}" for k in keys)
     return frozenset(found)
+
+
+def _maps_read(tree: ast.AST, maps: Mapping[str, tuple[str, ...]]) -> list[tuple[str, tuple[str, ...]]]:
+    """(pointer, keys) of each map input ``values(...)`` reads in ``tree``."""
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "values" \
+                and len(node.args) == 1:
+            pointer = _pointer(node.args[0])
+            if pointer in maps:
+                out.append((pointer, maps[pointer]))
+    return out
+
+
+def _pointer(node: ast.AST) -> str | None:
+    """The JSON pointer of a path from a name (``a.b["c"]`` -> ``/a/b/c``), or None."""
+    base, keys = _steps(node)
+    if not isinstance(base, ast.Name):
+        return None
+    return "/" + "/".join([base.id, *(k.replace("~", "~0").replace("/", "~1") for k in keys)])
 
 
 def parameters(expr: Expression) -> frozenset[str]:
@@ -314,8 +339,10 @@ def _key(node: ast.Subscript) -> str | None:
 class Interpreter:
     """Evaluates parsed conditions against validated assessment data."""
 
-    def __init__(self, params: Mapping[str, Any]) -> None:
+    def __init__(self, params: Mapping[str, Any], maps: Mapping[str, tuple[str, ...]] | None = None) -> None:
         self.params = {name: number(value) for name, value in params.items()}
+        #: the keys of each map input by its pointer (its catalogue's item ids), for ``values(m)``
+        self.maps = dict(maps or {})
 
     def evaluate(self, expr: Expression, data: Mapping[str, Any], variables: Mapping[str, Any] | None = None) -> Any:
         """The value of ``expr`` for the data (root inputs) and extra variables (``label``)."""
@@ -471,6 +498,10 @@ class Interpreter:
             return found
         if name == "date":
             return _date_literal(node.args[0])
+        if name == "values":  # every entry of the map's catalogue, an absent one unknown
+            found = self._eval(node.args[0], expr, inputs, local)
+            keys = self.maps.get(_pointer(node.args[0]) or "", ())
+            return tuple(found.get(k, UNKNOWN) for k in keys) if isinstance(found, dict) else UNKNOWN
         if name == "round":
             places = 0 if len(node.args) == 1 else int(self._eval(node.args[1], expr, inputs, local))
             return _rounded(self._eval(node.args[0], expr, inputs, local), places)
@@ -518,8 +549,6 @@ def _function(name: str, args: list[Any]) -> Any:
         return args[0] is not UNKNOWN
     if name in ("len", "count"):
         return UNKNOWN if args[0] is UNKNOWN else Fraction(len(args[0]))
-    if name == "values":
-        return tuple(args[0].values()) if isinstance(args[0], dict) else UNKNOWN
     if name in ("abs", "floor", "ceil"):
         return _numeric(name, args[0])
     if name in ("min", "max"):  # of two or more values
