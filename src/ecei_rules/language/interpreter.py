@@ -260,7 +260,7 @@ def _maps_read(tree: ast.AST, maps: Mapping[str, tuple[str, ...]]) -> list[tuple
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "values" \
                 and len(node.args) == 1:
             pointer = _pointer(node.args[0])
-            if pointer in maps:
+            if pointer is not None and pointer in maps:
                 out.append((pointer, maps[pointer]))
     return out
 
