@@ -130,12 +130,15 @@ def render_text(expl: Explanation, *, messages: Messages | None = None) -> str:
     add(0, v.head("criteria"))
     for c in expl.criteria:
         add(1, f"- {c.sentence}")
-    if expl.derived:
-        out.append("")
-        add(0, v.head("derived"))
-        for d in expl.derived:
-            add(1, f"- {d.sentence}")
+    out += _derived_lines(v)
     return "\n".join(clean(line) for line in out) + "\n"  # a value cannot start a line or move the cursor
+
+
+def _derived_lines(v: _View) -> list[str]:
+    """The derived values of the explanation, one sentence each (nothing without them)."""
+    if not v.e.derived:
+        return []
+    return ["", v.head("derived"), *(f"  - {d.sentence}" for d in v.e.derived)]
 
 
 def _cell(text: object) -> str:

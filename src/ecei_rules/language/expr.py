@@ -555,15 +555,9 @@ class _Compiler:
                     return self.call_len(node, "count")
                 return self.error(node, "E203", f"{name}() takes one generator: {FUNCTIONS[name]}")
             return self.aggregate(node, name, node.args[0])
-        if name == "len":
-            return self.call_len(node, "len")
-        if name == "date":
-            return self.call_date(node)
-        if name == "round":
-            return self.call_round(node)
-        if name == "values":
-            return self.call_values(node)
-        return self.call_function(node, name)
+        special = {"len": lambda n: self.call_len(n, "len"), "date": self.call_date, "round": self.call_round,
+                   "values": self.call_values}.get(name)
+        return special(node) if special is not None else self.call_function(node, name)
 
     def call_extreme(self, node: ast.Call, name: str) -> Compiled:
         """``min(a, b, ...)`` or ``max(a, b, ...)``: numbers or dates, all of one kind."""
@@ -574,13 +568,9 @@ class _Compiler:
             if not (arg.ty.numeric or arg.ty.kind == "date"):
                 return self.error(an, "E204", f"{name}(): '{self.source(an)}' is a {arg.ty.describe()}, "
                                   "not a number or a date")
-        kinds = {"date" if a.ty.kind == "date" else "number" for a in args if a.ty.kind != "any"}
-        if len(kinds) > 1:
+        ty = _extreme_type([a.ty for a in args])
+        if ty is None:
             return self.error(node, "E204", f"{name}() compares numbers with numbers or dates with dates, not both")
-        if kinds == {"date"}:
-            ty = DATE
-        else:
-            ty = INT if all(a.ty.kind == "integer" for a in args) else DEC
         return Compiled(ty, _extreme(name, [a.fn for a in args]), _union(a.reads for a in args),
                         _union(a.params for a in args))
 
@@ -612,9 +602,7 @@ class _Compiler:
                               f"'{self.source(node.args[0])}' ({arg.ty.describe()})")
         keys = tuple(arg.ty.fields)
         entries = list(arg.ty.fields.values())
-        item = entries[0] if entries and all(e == entries[0] for e in entries) else (
-            (INT if all(e.kind == "integer" for e in entries) else DEC)
-            if entries and all(e.numeric for e in entries) else ANY)
+        item = _common_type(entries)
         f0 = arg.fn
 
         def fn(env: Env) -> Any:
@@ -700,7 +688,7 @@ class _Compiler:
         if name in ("min", "max") and not (elt.ty.numeric or elt.ty.kind == "date"):
             return self.error(gen.elt, "E204", f"{name}() needs numbers or dates, not a {elt.ty.describe()}")
         result_ty = elt.ty if name != "sum" else (INT if elt.ty.kind == "integer" else DEC)
-        why = f"{name}() over no items: {self.source(node)}" if self.scope.strict and name != "sum" else None
+        why = f"{name}() over no items: {self.source(node)}" if self.scope.strict else None
         return Compiled(result_ty, _pick(rows, name, why), reads, params)
 
     def loop(self, node: ast.Call, name: str,
@@ -713,8 +701,7 @@ class _Compiler:
         if comp.is_async or not isinstance(comp.target, ast.Name):
             return self.error(comp.target, "E202", "the loop variable must be a single name")
         var = comp.target.id
-        if var in self.scope.inputs or var in self.scope.derived or var in RESERVED or var in self.locals \
-                or var.startswith("_"):
+        if self.taken(var):
             return self.error(comp.target, "E108", f"the loop variable '{var}' hides another name; choose another")
         source = self.value(comp.iter)
         if source.ty.kind not in ("list", "any"):
@@ -741,6 +728,12 @@ class _Compiler:
         params = source.params | elt.params | _union(f.params for f in filters)
         return _rows(source.fn, elt.fn, [f.fn for f in filters], var), elt, reads, params
 
+    def taken(self, var: str) -> bool:
+        """Whether a loop variable would hide another name (an input, a derived value, a reserved
+        name, an outer loop's variable) or starts with '_'."""
+        return any(var in names for names in (self.scope.inputs, self.scope.derived, RESERVED, self.locals)) \
+            or var.startswith("_")
+
     def c_GeneratorExp(self, node: ast.GeneratorExp) -> Compiled:
         return self.error(node, "E202", "a generator must be the argument of count, count_distinct, any, all, "
                           "min, max or sum")
@@ -758,14 +751,20 @@ def _member(item: Any, collection: Any) -> Any:
     if item.__class__ is not Interval or collection is UNKNOWN:
         return contains(item, collection)
     lo, hi = item.lo, item.hi
-    if not item.whole:  # a scaled count: in it when some value of the collection lies in its range
-        near = any(isinstance(v, (int, Decimal)) and not isinstance(v, bool) and lo <= v <= hi for v in collection)
-        return UNKNOWN if near else False
+    if not item.whole:
+        return _near(item, collection)
     hits = {int(v) for v in collection
             if isinstance(v, (int, Decimal)) and not isinstance(v, bool) and v % 1 == 0 and lo <= v <= hi}
     if not hits:
         return False
     return True if len(hits) == hi - lo + 1 else UNKNOWN
+
+
+def _near(item: Interval, collection: Any) -> Any:
+    """A scaled count (not whole numbers only) is in the collection when some value of it lies
+    between the range's ends: unknown then, else false."""
+    return UNKNOWN if any(isinstance(v, (int, Decimal)) and not isinstance(v, bool) and item.lo <= v <= item.hi
+                          for v in collection) else False
 
 
 def _safe_month_end(d: dt.date, n: int) -> Any:
@@ -1082,6 +1081,26 @@ def _pick(rows: Callable[[Env], Any], name: str, why: str | None = None) -> Call
         return UNKNOWN
 
     return fn_pick
+
+
+def _extreme_type(types: list[Ty]) -> Ty | None:
+    """The type of min or max of values of these types: a date, an integer, a number; None when
+    dates and numbers are mixed."""
+    kinds = {"date" if t.kind == "date" else "number" for t in types if t.kind != "any"}
+    if len(kinds) > 1:
+        return None
+    if kinds == {"date"}:
+        return DATE
+    return INT if all(t.kind == "integer" for t in types) else DEC
+
+
+def _common_type(types: list[Ty]) -> Ty:
+    """The type of the items of a list of values of these types (the entries of a map)."""
+    if types and all(t == types[0] for t in types):
+        return types[0]
+    if types and all(t.numeric for t in types):
+        return INT if all(t.kind == "integer" for t in types) else DEC
+    return ANY
 
 
 def _undefined(env: Env, why: str) -> None:

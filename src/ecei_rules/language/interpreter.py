@@ -167,6 +167,24 @@ def relate(op: str, a: Any, b: Any) -> Any:
     return _holds(op, a, b)
 
 
+def _range_arith(op: str, a: Any, b: Any) -> Any:
+    """``a op b`` where one side (at least) is a :class:`Range`: sums and differences of ranges,
+    a range times or divided by a known number; anything else unknown."""
+    (a_lo, a_hi), (b_lo, b_hi) = _ends(a), _ends(b)
+    whole = _is_whole(a) and _is_whole(b)
+    if op == "+":
+        return _count(a_lo + b_lo, a_hi + b_hi, whole)
+    if op == "-":
+        return _count(a_lo - b_hi, a_hi - b_lo, whole)
+    if op == "*" and not (isinstance(a, Range) and isinstance(b, Range)):
+        ends = sorted(x * y for x in (a_lo, a_hi) for y in (b_lo, b_hi))
+        return _count(ends[0], ends[-1], whole)
+    if op == "/" and isinstance(a, Range) and not isinstance(b, Range) and b != 0:
+        ends = sorted((Fraction(a_lo) / b, Fraction(a_hi) / b))
+        return _count(ends[0], ends[1], a.whole and (1 / b).denominator == 1)
+    return UNKNOWN
+
+
 def _inside(item: Any, values: Any) -> Any:
     """``item in values``: unknown in, unknown out; a :class:`Range` is inside when each whole
     number from its low to its high end is one of the values, outside when none is, else unknown."""
@@ -174,13 +192,18 @@ def _inside(item: Any, values: Any) -> Any:
         return UNKNOWN
     if not isinstance(item, Range):
         return item in values
-    if not item.whole:  # not a count: outside when no value lies between its ends, else unknown
-        between = [v for v in values if isinstance(v, Fraction) and item.lo <= v <= item.hi]
-        return UNKNOWN if between else False
+    if not item.whole:
+        return _near(item, values)
     found = {v for v in values if isinstance(v, Fraction) and v.denominator == 1 and item.lo <= v <= item.hi}
     if len(found) == item.hi - item.lo + 1:
         return True
     return UNKNOWN if found else False
+
+
+def _near(item: Range, values: Any) -> Any:
+    """A range that is not whole numbers only is outside the values when none lies between its
+    ends, else unknown."""
+    return UNKNOWN if any(isinstance(v, Fraction) and item.lo <= v <= item.hi for v in values) else False
 
 
 def months_between(a: dt.date, b: dt.date) -> int:
@@ -419,19 +442,7 @@ class Interpreter:
         if a is UNKNOWN or b is UNKNOWN:
             return UNKNOWN
         if isinstance(a, Range) or isinstance(b, Range):
-            (a_lo, a_hi), (b_lo, b_hi) = _ends(a), _ends(b)
-            whole = _is_whole(a) and _is_whole(b)
-            if op == "+":
-                return _count(a_lo + b_lo, a_hi + b_hi, whole)
-            if op == "-":
-                return _count(a_lo - b_hi, a_hi - b_lo, whole)
-            if op == "*" and not (isinstance(a, Range) and isinstance(b, Range)):
-                ends = sorted(x * y for x in (a_lo, a_hi) for y in (b_lo, b_hi))
-                return _count(ends[0], ends[-1], whole)
-            if op == "/" and isinstance(a, Range) and not isinstance(b, Range) and b != 0:
-                ends = sorted((Fraction(a_lo) / b, Fraction(a_hi) / b))
-                return _count(ends[0], ends[1], a.whole and (1 / b).denominator == 1)
-            return UNKNOWN
+            return _range_arith(op, a, b)
         if op == "+":
             return a + b
         if op == "-":
@@ -498,14 +509,19 @@ class Interpreter:
             return found
         if name == "date":
             return _date_literal(node.args[0])
-        if name == "values":  # every entry of the map's catalogue, an absent one unknown
-            found = self._eval(node.args[0], expr, inputs, local)
-            keys = self.maps.get(_pointer(node.args[0]) or "", ())
-            return tuple(found.get(k, UNKNOWN) for k in keys) if isinstance(found, dict) else UNKNOWN
-        if name == "round":
-            places = 0 if len(node.args) == 1 else int(self._eval(node.args[1], expr, inputs, local))
-            return _rounded(self._eval(node.args[0], expr, inputs, local), places)
+        if name in ("values", "round"):
+            return self._read_or_round(name, node, expr, inputs, local)
         return _function(name, [self._eval(a, expr, inputs, local) for a in node.args])
+
+    def _read_or_round(self, name: str, node: ast.Call, expr: Expression, inputs: dict[str, Any],
+                       local: dict[str, Any]) -> Any:
+        """``values(m)``: every entry of the map's catalogue, an absent one unknown; ``round(x, n)``."""
+        first = self._eval(node.args[0], expr, inputs, local)
+        if name == "values":
+            keys = self.maps.get(_pointer(node.args[0]) or "", ())
+            return tuple(first.get(k, UNKNOWN) for k in keys) if isinstance(first, dict) else UNKNOWN
+        places = 0 if len(node.args) == 1 else int(self._eval(node.args[1], expr, inputs, local))
+        return _rounded(first, places)
 
     def _aggregate(self, name: str, gen: ast.GeneratorExp, expr: Expression, inputs: dict[str, Any],
                    local: dict[str, Any]) -> Any:
