@@ -6,9 +6,10 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from ecei_rules.core.canonical import number_to_json, to_json
+from ecei_rules.engine.derived import DerivedResult, derived_json
 from ecei_rules.engine.serialise import decision_text
 from ecei_rules.ruleset.model import EngineValue
 from ecei_rules.ruleset.model import ParameterUse as ParameterUse
@@ -37,6 +38,20 @@ class CriterionResult(_Frozen):
     inputs: dict[str, EngineValue] = Field(description="JSON pointer -> value of every input read that has a value.")
     missing: tuple[str, ...] = Field(description="JSON pointers of inputs it reads that are absent.")
     parameters: tuple[ParameterUse, ...] = Field(description="The parameters (thresholds) it reads.")
+    derived: dict[str, EngineValue] = Field(
+        default_factory=dict, description="Derived value id -> its value (null unless known) of each derived value "
+        "its condition reads; written only when it reads one.")
+
+    @model_serializer(mode="wrap")
+    def _derived_when_read(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return _without_empty(handler(self), "derived")
+
+
+def _without_empty(data: dict[str, Any], key: str) -> dict[str, Any]:
+    """A model's dump without ``key`` when it is empty (a key written only when there is something)."""
+    if not data.get(key):
+        data.pop(key, None)
+    return data
 
 
 class GroupResult(_Frozen):
@@ -126,6 +141,13 @@ class Decision(_Written):
     criteria: tuple[CriterionResult, ...] = Field(description="Every criterion's outcome and what it read.")
     groups: tuple[GroupResult, ...] = Field(description="Every group's outcome.")
     scores: tuple[ScoreResult, ...] = Field(description="Every score with its weights and threshold.")
+    derived: tuple[DerivedResult, ...] = Field(
+        default=(), description="Every derived value of the ruleset, in dependency order: its outcome, value and "
+        "what it read; written only when the ruleset declares derived values.")
+
+    @model_serializer(mode="wrap")
+    def _derived_when_declared(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return _without_empty(handler(self), "derived")
 
     def to_json(self) -> dict[str, Any]:
         """The decision as plain JSON values (numbers as JSON numbers, dates as ISO strings).
@@ -134,7 +156,7 @@ class Decision(_Written):
         field (the property suite checks that they are equal, type for type).
         """
         r = self.resolution
-        return {
+        data: dict[str, Any] = {
             "methodology": self.methodology, "version": self.version, "ruleset_sha256": self.ruleset_sha256,
             "resolution": {"method": r.method, "reason": r.reason},
             "organisation": self.organisation, "label": self.label,
@@ -159,6 +181,12 @@ class Decision(_Written):
                         "weights_provenance": s.weights_provenance, "weights_source": s.weights_source}
                        for s in self.scores],
         }
+        if self.derived:  # a ruleset with derived values: the values, and what each criterion read of them
+            data["derived"] = [derived_json(d) for d in self.derived]
+            for c, out in zip(self.criteria, data["criteria"], strict=True):
+                if c.derived:
+                    out["derived"] = {str(k): to_json(v) for k, v in c.derived.items()}
+        return data
 
     def canonical_text(self) -> str:
         """RFC 8785 canonical JSON of `to_json`, as text (the bytes records and replays compare).

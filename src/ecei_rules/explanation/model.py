@@ -13,10 +13,11 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from ecei_rules.core.canonical import to_json
 from ecei_rules.engine.decision import CriterionResult, Outcome, ParameterUse
+from ecei_rules.engine.derived import DerivedResult
 
 SCHEMA: Final = "ecei-rules/explanation/1"
 
@@ -263,6 +264,12 @@ class Settings(_Model):
     fixed_inputs: tuple[str, ...] = Field(description="Inputs treated as unchangeable facts (JSON pointers).")
 
 
+class DerivedExplanation(DerivedResult):
+    """A derived value: its outcome, value (or why it has none) and what it read, in a sentence."""
+
+    sentence: str = Field(description="The value and what it read, in words.")
+
+
 class Explanation(_Model):
     """A decision explained: why this version and label, each tier and criterion, near misses, what it takes."""
 
@@ -290,6 +297,15 @@ class Explanation(_Model):
     narrow_passes: tuple[NearMiss, ...] = Field(description="Criteria met within the margin of their threshold.")
     what_it_takes: tuple[TierPath, ...] = Field(description="For each tier above the awarded one, lowest first.")
     settings: Settings = Field(description="How the explanation was made.")
+    derived: tuple[DerivedExplanation, ...] = Field(
+        default=(), description="Every derived value of the ruleset (only when it declares some).")
+
+    @model_serializer(mode="wrap")
+    def _derived_when_declared(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if not data.get("derived"):
+            data.pop("derived", None)
+        return data
 
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True, populate_by_name=True)
 
