@@ -60,7 +60,7 @@ from ecei_rules.testing.synth_goals import Computed, derived_expressions, goals_
 
 WINDOW_MONTHS = 12
 TRIES = 8
-GIVE_UP = 25
+GIVE_UP = 40
 SOLVE_SHARE = 0.6
 REPAIRS = 40
 

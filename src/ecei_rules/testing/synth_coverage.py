@@ -11,6 +11,7 @@ from ecei_rules.engine.decision import Decision
 
 OUTCOMES = ("met", "not_met", "unknown")
 KINDS = ("tier", "criterion", "group", "score")
+PLURAL = {"tier": "tiers", "criterion": "criteria", "group": "groups", "score": "scores"}
 
 
 @dataclass
@@ -50,7 +51,7 @@ class VersionCoverage:
         return {
             "methodology": self.methodology, "version": self.version, "decided": self.decided,
             "labels": {label: self.labels[label] for label in self.labels_in_order},
-            **{kind + "s": {key: {o: counts[o] for o in OUTCOMES} for (k, key), counts in self.outcomes.items()
+            **{PLURAL[kind]: {key: {o: counts[o] for o in OUTCOMES} for (k, key), counts in self.outcomes.items()
                             if k == kind} for kind in KINDS},
         }
 

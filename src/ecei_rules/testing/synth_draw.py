@@ -48,7 +48,7 @@ from ecei_rules.testing.synth_goals import Goal, Goals
 
 QUALITY_BETA = (5.0, 2.0)
 SCORE_EXPONENT = 2.5
-GATE_EXPONENT = 4
+GATE_EXPONENT = 3
 ITEM_PASS = 0.7
 SPARSE_SHARE = 0.08
 SPARSE_DROP = 0.3
