@@ -14,6 +14,7 @@ from collections import Counter
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -25,6 +26,7 @@ from ecei_rules.core.patterns import Pattern
 from ecei_rules.engine.evaluate import evaluate
 from ecei_rules.ruleset.load import Ruleset, load_ruleset
 from ecei_rules.testing.synth import Coverage, load_profile, synthesize
+from ecei_rules.testing.synth_goals import goals_of
 
 ROOT = Path(__file__).parents[2]
 SRC = ROOT / "src" / "ecei_rules"
@@ -93,7 +95,8 @@ def test_synth_exercises_every_threshold_of_an_energy_label(fridge: Ruleset,
     for label, bound in BANDS.items():
         below = [i for i in indices if bound - Fraction(1, 2) <= i < bound]
         above = [i for i in indices if bound <= i <= bound + Fraction(1, 2)]
-        assert below and above, (label, bound)
+        assert below, (label, bound)
+        assert above, (label, bound)
     for data in population:  # the index decides the class, as the engine says
         index = _index(data)
         if index is not None:
@@ -114,14 +117,14 @@ def test_synth_draws_values_on_both_sides_and_at_each_threshold(sites: list[dict
     relation between two numbers), strings that RE2 matches, the listed enum values more often than others."""
     site = [a["site"] for a in sites]
     staff = Counter(s.get("staff") for s in site)
-    assert staff[11] and staff[12] and staff[13], staff  # staff > 12
+    assert all(staff[v] for v in (11, 12, 13)), staff  # staff > 12
     share = Counter(s.get("share") for s in site)
-    assert share[Decimal("0.34")] and share[Decimal("0.35")] and share[Decimal("0.36")]  # share <= 0.35
+    assert all(share[Decimal(v)] for v in ("0.34", "0.35", "0.36")), share  # share <= 0.35
     months = Counter(months_between(dt.date.fromisoformat(s["audited_on"]), dt.date.fromisoformat(a["assessed_on"]))
                      for a, s in zip(sites, site, strict=True) if "audited_on" in s)
-    assert months[17] and months[18] and months[19], months  # >= 18 months before
+    assert all(months[v] for v in (17, 18, 19)), months  # >= 18 months before
     closed = Counter(len({f["kind"] for f in a.get("findings", []) if f["closed"]}) for a in sites)
-    assert closed[1] and closed[2] and closed[3], closed  # at least 2 distinct closed kinds
+    assert all(closed[v] for v in (1, 2, 3)), closed  # at least 2 distinct closed kinds
     ties = [s for s in site if isinstance(s.get("trained"), int) and isinstance(s.get("staff"), int)]
     assert any(2 * s["trained"] == s["staff"] for s in ties)  # 2 * trained > staff: the tie fails
     assert any(2 * s["trained"] == s["staff"] + 1 for s in ties)
@@ -149,7 +152,7 @@ def test_synth_is_deterministic_for_a_seed(fridge: Ruleset) -> None:
         done = subprocess.run(args, capture_output=True, text=True, env=env, check=True, timeout=300)
         outputs.add(done.stdout)
     assert len(outputs) == 1
-    assert [json.loads(line) for line in outputs.pop().splitlines()][0]["appliance"]["model"]
+    assert json.loads(next(iter(outputs)).splitlines()[0])["appliance"]["model"]
     ecei = list(synthesize(20, seed=9, as_of=AS_OF, profile=profile))
     assert ecei == list(synthesize(20, seed=9, as_of=AS_OF, profile=profile))
 
@@ -184,7 +187,8 @@ def test_synth_reports_coverage_per_criterion(fridge: Ruleset, fridges: tuple[li
     assert re.search(r"criterion\s+measured\s+\d+\s+0\s+\d+\s+<- never not met", result.stderr), result.stderr
     short = CliRunner().invoke(app, ["synth", "--as-of", "2020-06-30", "--n", "50", "--rulesets", str(APPLIANCES),
                                      "-m", "fridge-energy-label", "--out", str(tmp_path / "p.jsonl")])
-    assert "outcomes never reached" in short.stderr and "criterion eei_below_a3" not in short.stderr
+    assert "outcomes never reached" in short.stderr
+    assert "criterion eei_below_a3" not in short.stderr
 
 
 def test_a_profile_replaces_draws_and_a_bad_one_is_refused(tmp_path: Path) -> None:
@@ -205,3 +209,23 @@ def test_a_profile_replaces_draws_and_a_bad_one_is_refused(tmp_path: Path) -> No
     bad.write_text("templates: [1]\n", encoding="utf-8")
     with pytest.raises(ValueError, match="'templates' maps JSON pointers"):
         load_profile(bad)
+
+
+def test_a_threshold_on_a_derived_value_is_solved_through_its_expression(fridge: Ruleset) -> None:
+    """The hook for derived values: a version whose criteria compare a derived value (``index < 22``, the index
+    declared once in a ``derived`` section) gives synth the same computed goal as the formula written out,
+    reading the same inputs; without the section nothing is aimed at (a stand-in document carries it)."""
+    doc = fridge.document
+    formula = "100 * appliance.energy / (0.233 * appliance.volume + 245)"
+
+    def stand_in(derived: dict[str, str] | None) -> Any:
+        document = SimpleNamespace(criteria={"a3": SimpleNamespace(when="index < params.eei_a3")},
+                                   parameters=doc.parameters, scores={}, validity=doc.validity, derived=derived)
+        return SimpleNamespace(document=document, plan=fridge.plan)
+
+    (goal,) = goals_of([stand_in({"index": formula})]).computed
+    assert (goal.op, goal.threshold) == ("<", 22)
+    assert set(goal.reads) == {"/appliance/energy", "/appliance/volume"}
+    written_out = [g for g in goals_of([fridge]).computed if g.threshold == 22]
+    assert [(g.text, g.op) for g in written_out] == [(goal.text, goal.op)]
+    assert goals_of([stand_in(None)]).computed == []

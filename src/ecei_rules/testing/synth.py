@@ -15,25 +15,26 @@ its docstring states every distribution). A comparison of a computed value with 
 :data:`SOLVE_SHARE` of the assessments one such comparison is chosen and that input set by
 bisection to the grid value just below, at or just above the threshold.
 
-Dates (``assessed_on``)
-    Uniform over ``[start, end]``; with ``as_of=D`` over the ``window_months`` (default 12) months
-    up to and including D: from the day after the same day ``window_months`` months earlier (the
-    12 months up to 2020-06-30 are 2019-07-01 .. 2020-06-30).
+**Dates.** ``assessed_on`` is uniform over ``[start, end]``; with ``as_of=D`` over the
+``window_months`` (default 12) months up to and including D: from the day after the same day
+``window_months`` months earlier (the 12 months up to 2020-06-30 are 2019-07-01 .. 2020-06-30).
 
-Coverage-guided drawing
-    Every assessment kept is decided (by each version it is for) and counted in a
-    :class:`~ecei_rules.testing.synth_coverage.Coverage`: per label, and per criterion, group,
-    score and tier how many came out met, not met and unknown. While some label has less than
-    half its fair share (``1 / (2 * labels)``, ``none`` included) or some outcome has not occurred
-    at all, each assessment is drawn up to :data:`TRIES` times and the first candidate that adds
-    such a label or outcome is kept (else the first candidate). A wish that :data:`GIVE_UP`
-    assessments in a row could not meet is dropped (an outcome no input can reach), so the cost
-    stays bounded; candidates set aside are counted in ``Coverage.drawn``.
+**Coverage-guided drawing.** Every assessment kept is decided (by each version it is for) and
+counted in a :class:`~ecei_rules.testing.synth_coverage.Coverage`: per label, and per criterion,
+group, score and tier how many came out met, not met and unknown. While some label has less than
+half its fair share (``1 / (2 * labels)``, ``none`` included) or some outcome has not occurred at
+all, each assessment is drawn up to :data:`TRIES` times and the first candidate that adds such a
+label or outcome is kept (else the first candidate). A wish that :data:`GIVE_UP` assessments
+could not meet is dropped (an outcome no input can reach), so the cost stays bounded; candidates
+set aside are counted in ``Coverage.drawn``.
 
-Profile
-    Realism specific to one methodology (names, country codes, how many earlier awards) is data,
-    not code: a profile file (:func:`load_profile`; see ``examples/synth/``) gives templates,
-    choices and list lengths by JSON pointer, and replaces synth's own draws there.
+**Derived values.** A comparison of a derived value (a ``derived:`` section, once the language
+has one) is solved like any computed comparison: ``synth_goals.derived_expressions`` is the hook
+that gives each derived name its expression.
+
+**Profile.** Realism specific to one methodology (names, country codes, how many earlier awards)
+is data, not code: a profile file (:func:`load_profile`; see ``examples/synth/``) gives
+templates, choices and list lengths by JSON pointer, and replaces synth's own draws there.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ from ecei_rules.ruleset.load import Ruleset
 from ecei_rules.ruleset.safe_yaml import parse_yaml
 from ecei_rules.testing.synth_coverage import OUTCOMES, Coverage, VersionCoverage
 from ecei_rules.testing.synth_draw import Drawer, Node, Profile, grid, merge, out_number, step_of
-from ecei_rules.testing.synth_goals import Computed, derived_expressions, goals_of
+from ecei_rules.testing.synth_goals import Computed, goals_of
 
 WINDOW_MONTHS = 12
 TRIES = 8
@@ -119,7 +120,6 @@ class _Population:
                     r.methodology, r.version, ("none", *r.document.labels))
             self.counts.append(found)
         self.misses: Counter[tuple[int, str, str, str]] = Counter()
-        self.derived = [derived_expressions(r) for r in self.rulesets]  # the hook: not read until the language has them
 
     # -- the wishes ------------------------------------------------------------------------------
 

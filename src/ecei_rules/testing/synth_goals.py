@@ -23,11 +23,13 @@ or ``must`` (a check of the inputs: always kept, a draw that breaks it is invali
 from __future__ import annotations
 
 import ast
+import copy
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
+from ecei_rules.language.expr import parse
 from ecei_rules.ruleset.analysis import Comparison, comparisons, field_at
 from ecei_rules.ruleset.inputs import Field
 from ecei_rules.ruleset.load import Ruleset
@@ -75,7 +77,10 @@ def goals_of(rulesets: Sequence[Ruleset]) -> Goals:
     for ruleset in rulesets:
         weighted = {c for s in ruleset.document.scores.values() for c in s.weights}
         params = {name: p.value for name, p in ruleset.document.parameters.items()}
+        derived = derived_expressions(ruleset)
         for c in comparisons(ruleset):
+            if derived:
+                c = replace(c, left=_expand(c.left, derived), right=_expand(c.right, derived))
             _read(c, _role(c, weighted), params, ruleset.plan.inputs, out)
     return out
 
@@ -96,6 +101,21 @@ def derived_expressions(ruleset: Ruleset) -> dict[str, str]:
         if text is not None:
             out[str(name)] = text
     return out
+
+
+def _expand(node: ast.expr, derived: dict[str, str], depth: int = 0) -> ast.expr:
+    """``node`` with each derived value's name replaced by its expression (derived values of derived
+    values too, at most eight deep), so that a threshold on a derived value is a computed one."""
+    if depth >= 8:
+        return node
+
+    class _Inline(ast.NodeTransformer):
+        def visit_Name(self, name: ast.Name) -> ast.expr:
+            text = derived.get(name.id)
+            tree = parse(text)[0] if text is not None else None
+            return _expand(tree, derived, depth + 1) if tree is not None else name
+
+    return _Inline().visit(copy.deepcopy(node))  # type: ignore[no-any-return]
 
 
 def _role(c: Comparison, weighted: set[str]) -> str:
