@@ -42,7 +42,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -245,21 +245,31 @@ class _Population:
             return (value > threshold) - (value < threshold)
 
         top = int((hi - lo) / step)
-        first, last = side(0), side(top)
-        if first is None or last is None or first == last:
-            return
-        a, b = 0, top  # side(a) != side(b): the first grid point on b's side lies in (a, b]
-        while b - a > 1:
-            mid = (a + b) // 2
-            s = side(mid)
-            if s is None:
-                return
-            if s == first:
-                a = mid
-            else:
-                b = mid
-        k = rng.choice([a, b, b + 1 if b < top else b, a - 1 if a > 0 else a])
-        _set(data, pointer, out_number(lo + k * step, node.kind == "integer"))
+        crossing = _crossing(side, top)
+        if crossing is not None:
+            a, b = crossing
+            k = rng.choice([a, b, min(b + 1, top), max(a - 1, 0)])
+            _set(data, pointer, out_number(lo + k * step, node.kind == "integer"))
+
+
+def _crossing(side: Callable[[int], int | None], top: int) -> tuple[int, int] | None:
+    """Two neighbouring grid points in [0, top] on either side of the threshold (``side`` is the sign
+    of value - threshold at a grid point), found by bisection; None when the ends are on one side
+    or a value is unknown."""
+    a, b = 0, top
+    first, last = side(a), side(b)
+    if first is None or last is None or first == last:
+        return None
+    while b - a > 1:
+        mid = (a + b) // 2
+        s = side(mid)
+        if s is None:
+            return None
+        if s == first:
+            a = mid
+        else:
+            b = mid
+    return a, b
 
 
 def _get(data: Any, pointer: str) -> Any:

@@ -89,26 +89,40 @@ def merge(fields: list[Field]) -> Node:
     catalogue ids every version allows, and the members and items merged the same way."""
     first = fields[0]
     same = [f for f in fields if f.kind == first.kind]
-    mins = [m for m in (dec(f.spec.minimum) for f in same) if m is not None]
-    maxs = [m for m in (dec(f.spec.maximum) for f in same) if m is not None]
-    node = Node(first.kind, any(f.required for f in fields), max(mins) if mins else None,
-                min(maxs) if maxs else None, declared=first, max_items=min(f.max_items for f in same),
-                has_default=all(f.spec.default is not None for f in same))
-    if first.kind == "enum":
-        allowed = set.intersection(*(set(f.spec.values or ()) for f in same))
-        node.values = tuple(v for v in first.spec.values or () if v in allowed)
-    with_ids = [f for f in same if f.catalogue_ids]
-    if with_ids:
-        common = set.intersection(*(set(f.catalogue_ids) for f in with_ids))
-        node.ids = tuple(i for i in with_ids[0].catalogue_ids if i in common)
+    node = Node(first.kind, any(f.required for f in fields), *_bounds(same), declared=first,
+                max_items=min(f.max_items for f in same), has_default=all(f.spec.default is not None for f in same))
+    node.values = _common([tuple(f.spec.values or ()) for f in same]) if first.kind == "enum" else ()
+    node.ids = _common([f.catalogue_ids for f in same if f.catalogue_ids])
     names: dict[str, list[Field]] = {}
     for f in same:
-        for name, sub in (f.fields if f.kind == "object" else f.entries if f.kind == "map" else {}).items():
+        for name, sub in _members(f).items():
             names.setdefault(name, []).append(sub)
     node.members = {name: merge(subs) for name, subs in names.items()}
     items = [f.items for f in same if f.kind == "list" and f.items is not None]
     node.items = merge(items) if items else None
     return node
+
+
+def _bounds(fields: list[Field]) -> tuple[Decimal | None, Decimal | None]:
+    """The highest minimum and the lowest maximum the fields declare."""
+    mins = [m for m in (dec(f.spec.minimum) for f in fields) if m is not None]
+    maxs = [m for m in (dec(f.spec.maximum) for f in fields) if m is not None]
+    return max(mins, default=None), min(maxs, default=None)
+
+
+def _common(lists: list[tuple[str, ...]]) -> tuple[str, ...]:
+    """The values every list has, in the first one's order (none without lists)."""
+    if not lists:
+        return ()
+    common = set.intersection(*(set(values) for values in lists))
+    return tuple(v for v in lists[0] if v in common)
+
+
+def _members(f: Field) -> dict[str, Field]:
+    """The named members of an object or the entries of a map (none for other kinds)."""
+    if f.kind == "object":
+        return f.fields
+    return f.entries if f.kind == "map" else {}
 
 
 @dataclass
@@ -206,6 +220,29 @@ def _decides(goal: Goal, step: Decimal, lo: Decimal | None, hi: Decimal | None) 
         b = b if hi is None else hi if b is None else min(b, hi)
         sides.append(a is None or b is None or a <= b)
     return all(sides)
+
+
+def _feasible(wanted: list[tuple[str, Decimal, bool, str]], step: Decimal, lo: Decimal | None,
+              hi: Decimal | None) -> tuple[Decimal | None, Decimal | None]:
+    """The values within [lo, hi] on each side asked of each goal; if there are none, those on the
+    passing side of the must goals alone; if none either, [lo, hi]."""
+    for keep in (wanted, [w for w in wanted if w[3] == "must"]):
+        a, b = interval([(op, t, ok) for op, t, ok, _ in keep], step)
+        a = a if lo is None else lo if a is None else max(a, lo)
+        b = b if hi is None else hi if b is None else min(b, hi)
+        if a is None or b is None or a <= b:
+            return a, b
+    return lo, hi
+
+
+def _closed(bounds: tuple[Decimal | None, Decimal | None], edges: list[Decimal],
+            span: Decimal) -> tuple[Decimal, Decimal]:
+    """An interval with its open sides closed ``span`` away from the other side (or from the lowest edge)."""
+    a, b = bounds
+    if b is not None:
+        return (b - span if a is None else a), b
+    start = a if a is not None else (edges[0] - span) if edges else Decimal(0)
+    return start, start + span
 
 
 class Drawer:
@@ -394,21 +431,8 @@ class Drawer:
         says (the must goals always pass; a choice that leaves nothing drops the other goals)."""
         rng = self.rng
         wanted = [(op, t, self.wants(role, pointer), role) for op, t, role in goals]
-        for keep in (wanted, [w for w in wanted if w[3] == "must"]):
-            a, b = interval([(op, t, ok) for op, t, ok, _ in keep], step)
-            a = a if lo is None else lo if a is None else max(a, lo)
-            b = b if hi is None else hi if b is None else min(b, hi)
-            if a is None or b is None or a <= b:
-                break
-        else:
-            a, b = lo, hi
         edges = sorted({t for _, t, _ in goals} | set(cuts))
-        if a is None and b is None:
-            a = (edges[0] if edges else Decimal(0)) - (span if edges else 0)
-        if a is None:
-            a = b - span  # type: ignore[operator]
-        if b is None:
-            b = a + span
+        a, b = _closed(_feasible(wanted, step, lo, hi), edges, span)
         if rng.random() < AT_EDGE:
             near = [v for t in edges for k in (-2, -1, 0, 1, 2) if a <= (v := grid(t, step, up=True) + k * step) <= b]
             if near:

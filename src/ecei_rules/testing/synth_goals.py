@@ -170,42 +170,53 @@ def _read_side(c: Comparison, a: ast.expr, b: ast.expr, op: str, role: str, para
     value = _constant(b, params)
     if pointer is not None:
         kind = _kind(root, pointer)
-        if isinstance(value, bool):
-            if kind == "boolean" and (op, value) in (("==", True), ("!=", False)):
-                known = out.flags.get(pointer)
-                out.flags[pointer] = role if known is None else min(known, role, key=PRIORITY.index)
+        if _read_constant(pointer, kind, op, value, role, out) or _read_dates(c, pointer, kind, b, op, role, params,
+                                                                               root, out):
             return True
-        if isinstance(value, Decimal) and op in ORDERED and kind in ("integer", "decimal"):
-            out.add(out.numbers, pointer, (op, value, role))
-            return True
-        if isinstance(value, str) or (isinstance(value, list) and op in ("in", "not in")):
-            strings = [value] if isinstance(value, str) else [v for v in value if isinstance(v, str)]
-            listed = out.values.setdefault(pointer, [])
-            listed += [s for s in strings if s not in listed]
-            return True
-        other = c.pointer(b)
-        if other is not None and kind == "date" and _kind(root, other) == "date" and op in ORDERED:
-            out.add(out.dates.setdefault(pointer, {}), other, (op, Decimal(0), role))
-            out.add(out.dates.setdefault(other, {}), pointer, (FLIP[op], Decimal(0), role))
-            return True
-        shifted = _month_end(c, b, params)
-        if shifted is not None and kind == "date" and op in ORDERED:
-            other, months = shifted
-            out.add(out.dates.setdefault(pointer, {}), other, (op, months, role))
-            out.add(out.dates.setdefault(other, {}), pointer, (FLIP[op], -months, role))
-            return True
-        linear_a, linear_b = _linear(c, a), _linear(c, b)
-        if linear_a and linear_b and op in ORDERED and kind in ("integer", "decimal"):
-            out.relations.append((linear_a[0], linear_a[1], op, linear_b[0], linear_b[1], role))
-            return True
-        return False
-    if isinstance(value, Decimal) and op in ORDERED:
+    elif isinstance(value, Decimal) and op in ORDERED:
         return _read_call(c, a, op, value, role, out)
     linear_a, linear_b = _linear(c, a), _linear(c, b)
-    if linear_a and linear_b and op in ORDERED and linear_a[0] != linear_b[0]:
+    if linear_a and linear_b and op in ORDERED and linear_a[0] != linear_b[0] \
+            and {_kind(root, linear_a[0]), _kind(root, linear_b[0])} <= {"integer", "decimal"}:
         out.relations.append((linear_a[0], linear_a[1], op, linear_b[0], linear_b[1], role))
         return True
     return False
+
+
+def _read_constant(pointer: str, kind: str | None, op: str, value: Any, role: str, out: Goals) -> bool:
+    """A path compared with a truth value, a number, a string or a list of strings."""
+    if isinstance(value, bool):
+        if kind == "boolean" and (op, value) in (("==", True), ("!=", False)):
+            known = out.flags.get(pointer)
+            out.flags[pointer] = role if known is None else min(known, role, key=PRIORITY.index)
+        return True
+    if isinstance(value, Decimal) and op in ORDERED and kind in ("integer", "decimal"):
+        out.add(out.numbers, pointer, (op, value, role))
+        return True
+    if isinstance(value, str) or (isinstance(value, list) and op in ("in", "not in")):
+        strings = [value] if isinstance(value, str) else [v for v in value if isinstance(v, str)]
+        listed = out.values.setdefault(pointer, [])
+        listed += [s for s in strings if s not in listed]
+        return True
+    return False
+
+
+def _read_dates(c: Comparison, pointer: str, kind: str | None, b: ast.expr, op: str, role: str,
+                params: dict[str, Any], root: Field, out: Goals) -> bool:
+    """A date compared with another date, directly or through ``month_end(date, k)``."""
+    if kind != "date" or op not in ORDERED:
+        return False
+    other = c.pointer(b)
+    if other is not None and _kind(root, other) == "date":
+        months = Decimal(0)
+    else:
+        shifted = _month_end(c, b, params)
+        if shifted is None:
+            return False
+        other, months = shifted
+    out.add(out.dates.setdefault(pointer, {}), other, (op, months, role))
+    out.add(out.dates.setdefault(other, {}), pointer, (FLIP[op], -months, role))
+    return True
 
 
 def _read_call(c: Comparison, a: ast.expr, op: str, value: Decimal, role: str, out: Goals) -> bool:
