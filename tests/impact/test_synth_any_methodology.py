@@ -204,6 +204,15 @@ def test_a_profile_replaces_draws_and_a_bad_one_is_refused(tmp_path: Path) -> No
     result = CliRunner().invoke(app, ["synth", "--as-of", "2020-06-30", "--n", "2", "--profile", str(bad)])
     assert result.exit_code == 2
     assert "choices for /a" in result.output
+    bad.write_text("templates: {/organisation/name: 'Cluster {name}'}\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["synth", "--as-of", "2020-06-30", "--n", "2", "--profile", str(bad)])
+    assert result.exit_code == 2
+    assert "{index} is the only name" in result.output
+    bad.write_text("choices: {/organisation/country: [12]}\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["synth", "--as-of", "2020-06-30", "--n", "2", "--profile", str(bad)])
+    assert result.exit_code == 2
+    assert "at /organisation/country" in result.output
+    assert "Traceback" not in result.output
     with pytest.raises(ValueError, match="cannot read"):
         load_profile(tmp_path / "missing.yaml")
     bad.write_text("templates: [1]\n", encoding="utf-8")

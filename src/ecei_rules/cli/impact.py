@@ -94,6 +94,8 @@ def synth(
         for data in synthesize(n, seed=seed, as_of=day, window_months=months, registry=found,
                                methodology=methodology, versions=chosen, profile=hints, coverage=seen):
             handle.write(json.dumps(to_json(data), ensure_ascii=False, separators=(",", ":")) + "\n")
+    except ValueError as error:
+        fail(str(error))
     finally:
         if out is not None:
             handle.close()
@@ -106,7 +108,10 @@ def synth(
     for line in (seen.text() if coverage else seen.labels_text()).splitlines():
         err_console().print(markup(line), highlight=False, soft_wrap=True)
     if report is not None:
-        report.write_text(json.dumps(seen.to_json(), indent=2) + "\n", encoding="utf-8")
+        try:
+            report.write_text(json.dumps(seen.to_json(), indent=2) + "\n", encoding="utf-8")
+        except OSError as error:
+            fail(f"cannot write the report {show_path(report)}: {error.strerror or error}")
 
 
 def _write_chart(svg: str, path: Path) -> None:

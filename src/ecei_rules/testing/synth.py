@@ -50,6 +50,7 @@ from typing import Any
 
 from ecei_rules.core.logic import month_end
 from ecei_rules.engine.evaluate import evaluate
+from ecei_rules.errors import AssessmentError
 from ecei_rules.language.interpreter import Interpreter, parse
 from ecei_rules.registry import DEFAULT_METHODOLOGY, Registry
 from ecei_rules.ruleset.inputs import project
@@ -174,9 +175,15 @@ class _Population:
         return data
 
     def decide(self, data: dict[str, Any]) -> list[Any]:
-        if len(self.rulesets) == 1:
-            return [evaluate(self.rulesets[0], data)]
-        return [evaluate(r, project(data, r.plan.inputs)[0]) for r in self.rulesets]
+        """Each version's decision; ValueError when a version does not accept the assessment (a value
+        the profile gives that does not fit its declaration: nothing else survives the repair)."""
+        try:
+            return [evaluate(r, self.view(data, i)) for i, r in enumerate(self.rulesets)]
+        except AssessmentError as error:
+            first = error.diagnostics[0] if error.diagnostics else None
+            where = f" at {first.pointer}: {first.message}" if first is not None else ""
+            raise ValueError(f"synth drew an assessment that a version does not accept{where} (does the profile "
+                             "give a value that does not fit the input's declaration?)") from error
 
     def view(self, data: dict[str, Any], i: int) -> Any:
         return project(data, self.rulesets[i].plan.inputs)[0] if len(self.rulesets) > 1 else data

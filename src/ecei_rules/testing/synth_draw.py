@@ -143,6 +143,11 @@ class Profile:
                              "'description')")
         out = cls()
         for pointer, template in _mapping(data, "templates").items():
+            try:
+                str(template).format(index=1)
+            except (KeyError, IndexError, ValueError, AttributeError) as error:
+                raise ValueError(f"templates for {pointer}: {{index}} is the only name a template may use "
+                                 f"({error!r})") from error
             out.templates[pointer] = str(template)
         for pointer, spec in _mapping(data, "choices").items():
             if isinstance(spec, dict):
