@@ -4,6 +4,7 @@ every threshold, is a function of its seed, and reports how each criterion came 
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import json
 import os
@@ -24,7 +25,8 @@ from ecei_rules.cli.app import app
 from ecei_rules.core.logic import months_between
 from ecei_rules.core.patterns import Pattern
 from ecei_rules.engine.evaluate import evaluate
-from ecei_rules.ruleset.load import Ruleset, load_ruleset
+from ecei_rules.ruleset.analysis import comparisons
+from ecei_rules.ruleset.load import Ruleset, load_ruleset, load_ruleset_text
 from ecei_rules.testing.synth import Coverage, load_profile, synthesize
 from ecei_rules.testing.synth_goals import goals_of
 
@@ -40,7 +42,7 @@ ECEI_NAMES = ("cluster", "organisation", "organization", "bronze", "silver", "go
               "improvement", "eligib", "benchmark", "success_stor", "history", "renewal", "ecei-labels", "eccp",
               "syn-")
 SYNTH_MODULES = ("testing/synth.py", "testing/synth_goals.py", "testing/synth_draw.py", "testing/synth_coverage.py",
-                 "testing/regex_draw.py")
+                 "testing/regex_draw.py", "ruleset/analysis.py")
 
 
 def _mentions(text: str) -> list[str]:
@@ -238,3 +240,20 @@ def test_a_threshold_on_a_derived_value_is_solved_through_its_expression(fridge:
     written_out = [g for g in goals_of([fridge]).computed if g.threshold == 22]
     assert [(g.text, g.op) for g in written_out] == [(goal.text, goal.op)]
     assert goals_of([stand_in(None)]).computed == []
+
+
+def test_comparisons_resolve_loop_variables_checks_and_chains() -> None:
+    """Every comparison of every condition, as synth reads them: a filter's bare flag under its loop is
+    ``/findings/-/closed == true``, a check's names start at its object, a chain gives its two comparisons,
+    and a date expression (``valid_until``) is not read as a truth value."""
+    ruleset = load_ruleset(THRESHOLDS)
+    found = {(c.source, c.owner, c.pointer(c.left) or ast.unparse(c.left), c.op, ast.unparse(c.right))
+             for c in comparisons(ruleset)}
+    assert ("criterion", "closed", "/findings/-/closed", "==", "True") in found
+    assert ("criterion", "staffed", "/site/staff", ">", "params.min_staff") in found
+    assert ("check", "/site", "/site/trained", "<=", "staff") in found
+    assert not any(source == "validity" for source, *_ in found)
+    chain = load_ruleset_text(THRESHOLDS.read_text(encoding="utf-8").replace(
+        "site.share <= params.max_share", "0.1 <= site.share <= params.max_share"))
+    shares = {(c.op, ast.unparse(c.left), ast.unparse(c.right)) for c in comparisons(chain) if c.owner == "share"}
+    assert shares == {("<=", "0.1", "site.share"), ("<=", "site.share", "params.max_share")}

@@ -57,7 +57,7 @@ def synth(
                                              "(default: stdout).")] = None,
     profile: Annotated[Path | None, typer.Option("--profile", metavar="FILE", help="A profile (YAML): templates, "
                                                  "choices and list lengths by JSON pointer that replace synth's "
-                                                 "own draws (realistic names, codes, histories).")] = None,
+                                                 "own draws (realistic names, codes, list lengths).")] = None,
     coverage: Annotated[bool, typer.Option("--coverage/--no-coverage", help="Print, on stderr, how many "
                                            "assessments met, did not meet and left unknown each tier, criterion, "
                                            "group and score (default: the labels only).")] = False,

@@ -89,7 +89,7 @@ def _number(node: ast.AST, ruleset: Ruleset) -> Decimal | None:
 def targets(ruleset: Ruleset) -> dict[str, list[tuple[str, Decimal | bool]]]:
     """What each input path is compared with in the criteria: pointer -> [(op, value)].
 
-    ``indicators["4.1.5"] <= params.gold_4_1_5`` gives ``/indicators/4.1.5 -> [("<=", 24)]``; a
+    ``readings["4.1"] <= params.max_reading`` gives ``/readings/4.1 -> [("<=", 24)]``; a
     criterion that is a bare boolean path gives ``[("==", True)]``.
     """
     out: dict[str, list[tuple[str, Decimal | bool]]] = {}
@@ -220,7 +220,7 @@ class Comparison:
     validity rule id (``"valid_from"`` for the start) or the pointer of the object a check is on.
     A bare boolean path (``a.flag``, a filter ``if a.ok``) is read as ``path == true``; a chain
     ``a <= b <= c`` as its two comparisons. ``loops`` maps each loop variable in scope to the
-    pointer of the items it runs over (``h`` in ``for h in history`` is ``/history/-``), and
+    pointer of the items it runs over (``r`` in ``for r in repairs`` is ``/repairs/-``), and
     ``base`` is the pointer the names of a check start from.
     """
 
@@ -242,7 +242,7 @@ _OPS = {ast.GtE: ">=", ast.LtE: "<=", ast.Gt: ">", ast.Lt: "<", ast.Eq: "==", as
 
 
 def scoped_pointer(node: ast.AST, loops: dict[str, str], base: str = "") -> str | None:
-    """:func:`input_pointer` with loop variables (``h.label`` -> ``/history/-/label``) and a base."""
+    """:func:`input_pointer` with loop variables (``r.cost`` -> ``/repairs/-/cost``) and a base."""
     parts: list[str] = []
     while isinstance(node, (ast.Attribute, ast.Subscript)):
         if isinstance(node, ast.Attribute):
