@@ -115,8 +115,8 @@ def sites() -> list[dict[str, Any]]:
 
 def test_synth_draws_values_on_both_sides_and_at_each_threshold(sites: list[dict[str, Any]]) -> None:
     """Each threshold of tests/data/synth/thresholds: values exactly at it and one step either side (an integer
-    compared strictly, a bounded decimal, whole months between two dates, the length of a filtered list, a
-    relation between two numbers), strings that RE2 matches, the listed enum values more often than others."""
+    compared strictly, a bounded decimal, whole months between two dates, a date and a date literal, the length
+    of a filtered list, a relation between two numbers), strings that RE2 matches, the listed enum values more often than others."""
     site = [a["site"] for a in sites]
     staff = Counter(s.get("staff") for s in site)
     assert all(staff[v] for v in (11, 12, 13)), staff  # staff > 12
@@ -125,6 +125,8 @@ def test_synth_draws_values_on_both_sides_and_at_each_threshold(sites: list[dict
     months = Counter(months_between(dt.date.fromisoformat(s["audited_on"]), dt.date.fromisoformat(a["assessed_on"]))
                      for a, s in zip(sites, site, strict=True) if "audited_on" in s)
     assert all(months[v] for v in (17, 18, 19)), months  # >= 18 months before
+    opened = Counter(s.get("opened_on") for s in site)
+    assert all(opened[v] for v in ("2014-12-31", "2015-01-01", "2015-01-02")), opened  # < 2015-01-01
     closed = Counter(len({f["kind"] for f in a.get("findings", []) if f["closed"]}) for a in sites)
     assert all(closed[v] for v in (1, 2, 3)), closed  # at least 2 distinct closed kinds
     ties = [s for s in site if isinstance(s.get("trained"), int) and isinstance(s.get("staff"), int)]

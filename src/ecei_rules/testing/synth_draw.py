@@ -18,7 +18,9 @@ How a value is drawn (every choice from the one seeded random source):
   ``month_end`` or ``months_between``) is drawn a whole number of months from it, that number
   drawn like an integer with the comparisons' thresholds in months (and 0: before or after the
   other date); 60 % fall on the same day of the month, the rest within ten days of it. A date
-  compared with nothing lies 36 months before to 12 months after ``assessed_on``.
+  compared with a date literal is drawn like an integer (its day number) around that day, within a
+  year of it (half the time, when it is also compared with another date). A date compared with
+  nothing lies 36 months before to 12 months after ``assessed_on``.
 * **Lists** have 0 to 4 items unless a count of them is compared with a constant (then drawn like
   an integer around it); **strings** are a value they are compared with (half the time, when
   there is one), a catalogue id, a string matching their pattern (RE2), or ``<name>-<index>``;
@@ -58,6 +60,7 @@ SAME_DAY = 0.6
 MAX_DRAWN_ITEMS = 4
 DEFAULT_SPAN = Decimal(100)
 DATE_SPAN = (-36, 12)
+DAYS_SPAN = 365
 _NEGATE = {">=": "<", ">": "<=", "<=": ">", "<": ">="}
 
 
@@ -451,6 +454,10 @@ class Drawer:
         """A date a whole number of months from a date already drawn that it is compared with."""
         rng = self.rng
         anchors = [(other, goals) for other, goals in self.goals.dates.get(pointer, {}).items() if other in known]
+        moments = self.goals.moments.get(pointer)
+        if moments and (not anchors or rng.random() < 0.5):
+            days = int(self.pick(moments, [], Decimal(1), None, None, Decimal(DAYS_SPAN), pointer))
+            return self.calendar(node, dt.date.fromordinal(min(max(days, 1), dt.date.max.toordinal())))
         if anchors:
             other, goals = rng.choice(anchors)
             thresholds = [t for _, t, _ in goals]
@@ -470,7 +477,12 @@ class Drawer:
             for op, months_, role in musts:
                 if role == "must" and other in known and months_ == 0 and not passes(op, drawn, known[other]):
                     drawn = known[other]
+        return self.calendar(node, drawn)
+
+    @staticmethod
+    def calendar(node: Node, day: dt.date) -> dt.date:
+        """The day, within the dates the input may hold (the calendar the ruleset's month_end calls allow)."""
         f = node.declared
         if f is not None and f.date_range is not None:
-            drawn = min(max(drawn, f.date_range[0]), f.date_range[1])
-        return drawn
+            return min(max(day, f.date_range[0]), f.date_range[1])
+        return day

@@ -7,7 +7,8 @@ JSON pointer (list items as ``-``):
 * ``numbers``: an input compared with a constant (``x >= params.t``);
 * ``flags``: a boolean path read as a truth value;
 * ``dates``: a date placed relative to another date, in whole months (``months_between(a, b) >= 18``,
-  ``a <= b``, ``b <= month_end(a, 12)``);
+  ``a <= b``, ``b <= month_end(a, 12)``); ``moments``: a date compared with a date literal
+  (``a > date("2019-12-31")``), as day numbers;
 * ``sizes``: the length of a list compared with a constant (``count(...)``, ``count_distinct(...)``,
   ``len(...)``);
 * ``values``: the strings a string or enum is compared with or looked up in (``x in params.scope``);
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -59,6 +61,7 @@ class Goals:
     numbers: dict[str, list[Goal]] = field(default_factory=dict)
     flags: dict[str, str] = field(default_factory=dict)
     dates: dict[str, dict[str, list[Goal]]] = field(default_factory=dict)
+    moments: dict[str, list[Goal]] = field(default_factory=dict)  # a date compared with a date literal (ordinals)
     sizes: dict[str, list[Goal]] = field(default_factory=dict)
     values: dict[str, list[str]] = field(default_factory=dict)
     relations: list[tuple[str, int, str, str, int, str]] = field(default_factory=list)
@@ -137,6 +140,12 @@ def _constant(node: ast.AST, params: dict[str, Any]) -> Any:
     elif isinstance(node, (ast.List, ast.Tuple)):
         items = [_constant(e, params) for e in node.elts]
         return None if any(i is None for i in items) else items
+    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "date" \
+            and len(node.args) == 1 and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+        try:
+            return dt.date.fromisoformat(node.args[0].value)
+        except ValueError:
+            return None
     elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
         inner = _constant(node.operand, params)
         return -inner if isinstance(inner, Decimal) else None
@@ -192,6 +201,9 @@ def _read_constant(pointer: str, kind: str | None, op: str, value: Any, role: st
         return True
     if isinstance(value, Decimal) and op in ORDERED and kind in ("integer", "decimal"):
         out.add(out.numbers, pointer, (op, value, role))
+        return True
+    if isinstance(value, dt.date) and op in ORDERED and kind == "date":
+        out.add(out.moments, pointer, (op, Decimal(value.toordinal()), role))
         return True
     if isinstance(value, str) or (isinstance(value, list) and op in ("in", "not in")):
         strings = [value] if isinstance(value, str) else [v for v in value if isinstance(v, str)]
