@@ -116,7 +116,8 @@ def sites() -> list[dict[str, Any]]:
 def test_synth_draws_values_on_both_sides_and_at_each_threshold(sites: list[dict[str, Any]]) -> None:
     """Each threshold of tests/data/synth/thresholds: values exactly at it and one step either side (an integer
     compared strictly, a bounded decimal, whole months between two dates, a date and a date literal, the length
-    of a filtered list, a relation between two numbers), strings that RE2 matches, the listed enum values more often than others."""
+    of a filtered list, a relation between two numbers), strings that RE2 matches, the listed enum values more
+    often than others."""
     site = [a["site"] for a in sites]
     staff = Counter(s.get("staff") for s in site)
     assert all(staff[v] for v in (11, 12, 13)), staff  # staff > 12
