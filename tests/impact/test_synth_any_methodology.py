@@ -8,6 +8,7 @@ import ast
 import datetime as dt
 import json
 import os
+import random
 import re
 import subprocess
 import sys
@@ -27,6 +28,7 @@ from ecei_rules.core.patterns import Pattern
 from ecei_rules.engine.evaluate import evaluate
 from ecei_rules.ruleset.analysis import comparisons
 from ecei_rules.ruleset.load import Ruleset, load_ruleset, load_ruleset_text
+from ecei_rules.testing.regex_draw import draw_matching
 from ecei_rules.testing.synth import Coverage, load_profile, synthesize
 from ecei_rules.testing.synth_goals import goals_of
 
@@ -260,3 +262,26 @@ def test_comparisons_resolve_loop_variables_checks_and_chains() -> None:
         "site.share <= params.max_share", "0.1 <= site.share <= params.max_share"))
     shares = {(c.op, ast.unparse(c.left), ast.unparse(c.right)) for c in comparisons(chain) if c.owner == "share"}
     assert shares == {("<=", "0.1", "site.share"), ("<=", "site.share", "params.max_share")}
+
+
+PATTERNS = ["[A-Z]{2}", "(ab|cd)+x?", "[^0-9]{3}-\\d{2,4}", "a.c", "[[:digit:]]?z", "\\w+@\\w+\\.org"]
+
+
+@pytest.mark.parametrize("text", PATTERNS)
+def test_strings_drawn_for_a_pattern_match_it_under_re2(text: str) -> None:
+    """Every string drawn for a pattern is matched entirely by the RE2 pattern, is bounded, and the draws are
+    a function of the seed."""
+    pattern = Pattern(text)
+    drawn = [draw_matching(pattern, random.Random(seed), 40) for seed in range(50)]
+    assert all(s is not None and pattern.fullmatch(s) and len(s) <= 40 for s in drawn), drawn
+    assert drawn == [draw_matching(pattern, random.Random(seed), 40) for seed in range(50)]
+    assert len(set(drawn)) > 1
+
+
+def test_a_pattern_only_re2_reads_gives_no_string() -> None:
+    """A pattern Python's reader does not know (RE2's script classes) gives None, never a string RE2 would
+    refuse; RE2's letter class is spelt the Python way and drawn."""
+    assert draw_matching(Pattern("\\p{Greek}+"), random.Random(1), 40) is None
+    drawn = draw_matching(Pattern("\\pL{3}"), random.Random(1), 40)
+    assert drawn is not None
+    assert Pattern("\\pL{3}").fullmatch(drawn)

@@ -2,7 +2,8 @@
 
 The language's patterns are RE2 (:mod:`ecei_rules.core.patterns`). Python's own regular expression
 parser reads the common syntax they share (literals, classes, ranges, alternation, groups and
-bounded or open repetition); each string drawn from that reading is then checked by the RE2
+bounded or open repetition; RE2's POSIX classes ``[[:digit:]]``, ``\\pL``, ``\\pN`` and ``\\z`` are
+spelt the Python way first); each string drawn from that reading is then checked by the RE2
 pattern itself, so a string is only ever returned when RE2 accepts it entirely. Repetition is
 bounded (an open ``*`` or ``+`` repeats at most :data:`OPEN_REPEAT` times beyond its minimum) and
 a draw is a function of the random source alone: the same seed gives the same strings.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import random
 import re
+import warnings
 from re import _constants as sre_constants  # type: ignore[attr-defined]
 from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any
@@ -19,6 +21,8 @@ from typing import Any
 from ecei_rules.core.patterns import Pattern
 
 OPEN_REPEAT = 4
+_POSIX = {"alpha": "A-Za-z", "digit": "0-9", "alnum": "A-Za-z0-9", "upper": "A-Z", "lower": "a-z", "space": " \\t",
+          "xdigit": "0-9A-Fa-f", "word": "A-Za-z0-9_", "punct": "!-/:-@", "blank": " \\t"}
 TRIES = 20
 _PRINTABLE = [chr(c) for c in range(0x20, 0x7F)]
 _CATEGORIES = {
@@ -38,7 +42,9 @@ def draw_matching(pattern: Pattern, rng: random.Random, max_length: int) -> str 
     """A string of at most ``max_length`` characters that ``pattern`` matches entirely, or None
     when none was found in :data:`TRIES` draws (a syntax only RE2 reads, or a pattern too long)."""
     try:
-        parsed = sre_parse.parse(pattern.text)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a nested set's FutureWarning: RE2 decides anyway
+            parsed = sre_parse.parse(_python(pattern.text))
     except (re.error, RecursionError, OverflowError, ValueError):
         return None
     for _ in range(TRIES):
@@ -48,6 +54,16 @@ def draw_matching(pattern: Pattern, rng: random.Random, max_length: int) -> str 
         if len(text) <= max_length and pattern.fullmatch(text):
             return text
     return None
+
+
+def _python(text: str) -> str:
+    """The RE2 spellings Python reads otherwise: POSIX classes, the letter and digit classes, the end of text."""
+    for posix, python in _POSIX.items():
+        text = text.replace(f"[:{posix}:]", python)
+    for re2, python in (("\\p{L}", "[A-Za-z]"), ("\\pL", "[A-Za-z]"), ("\\p{N}", "[0-9]"), ("\\pN", "[0-9]"),
+                        ("\\p{Nd}", "[0-9]"), ("\\z", "\\Z")):
+        text = text.replace(re2, python)
+    return text
 
 
 def _emit(items: list[tuple[Any, Any]], rng: random.Random, out: list[str]) -> None:

@@ -176,14 +176,15 @@ class _Population:
 
     def decide(self, data: dict[str, Any]) -> list[Any]:
         """Each version's decision; ValueError when a version does not accept the assessment (a value
-        the profile gives that does not fit its declaration: nothing else survives the repair)."""
+        the profile gives that does not fit its declaration, or a required string whose pattern synth
+        could not draw from: nothing else survives the repair)."""
         try:
             return [evaluate(r, self.view(data, i)) for i, r in enumerate(self.rulesets)]
         except AssessmentError as error:
             first = error.diagnostics[0] if error.diagnostics else None
             where = f" at {first.pointer}: {first.message}" if first is not None else ""
-            raise ValueError(f"synth drew an assessment that a version does not accept{where} (does the profile "
-                             "give a value that does not fit the input's declaration?)") from error
+            raise ValueError(f"synth drew an assessment that a version does not accept{where} (a value the "
+                             "profile gives that does not fit the input, or a pattern only RE2 reads)") from error
 
     def view(self, data: dict[str, Any], i: int) -> Any:
         return project(data, self.rulesets[i].plan.inputs)[0] if len(self.rulesets) > 1 else data
