@@ -130,28 +130,36 @@ def _role(c: Comparison, weighted: set[str]) -> str:
 
 
 def _constant(node: ast.AST, params: dict[str, Any]) -> Any:
-    """A number (Decimal), truth value, string or list the node stands for, or None."""
+    """A number (Decimal), truth value, string, date or list the node stands for, or None."""
     if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "params":
-        value = params.get(node.attr)
-    elif isinstance(node, ast.Constant):
-        value = node.value
-    elif isinstance(node, ast.Name) and node.id in ("true", "false"):
-        value = node.id == "true"
-    elif isinstance(node, (ast.List, ast.Tuple)):
+        return _plain(params.get(node.attr))
+    if isinstance(node, ast.Constant):
+        return _plain(node.value)
+    if isinstance(node, ast.Name) and node.id in ("true", "false"):
+        return node.id == "true"
+    if isinstance(node, (ast.List, ast.Tuple)):
         items = [_constant(e, params) for e in node.elts]
         return None if any(i is None for i in items) else items
-    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "date" \
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        inner = _constant(node.operand, params)
+        return -inner if isinstance(inner, Decimal) else None
+    return _date_literal(node)
+
+
+def _date_literal(node: ast.AST) -> dt.date | None:
+    """``date("2019-12-31")``: the day, else None."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "date" \
             and len(node.args) == 1 and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
         try:
             return dt.date.fromisoformat(node.args[0].value)
         except ValueError:
             return None
-    elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        inner = _constant(node.operand, params)
-        return -inner if isinstance(inner, Decimal) else None
-    else:
-        return None
-    if isinstance(value, (bool, str)) or value is None:
+    return None
+
+
+def _plain(value: Any) -> Any:
+    """A parameter's or literal's value: truth values, strings and dates as they are, numbers as Decimal."""
+    if isinstance(value, (bool, str, dt.date)) or value is None:
         return value
     if isinstance(value, (int, float, Decimal)):
         return Decimal(str(value))
