@@ -20,7 +20,7 @@ from ecei_rules.compare.impact import ImpactReport, count_lines, impact, impact_
 from ecei_rules.core.canonical import to_json
 from ecei_rules.registry import Registry
 from ecei_rules.render.impact import impact_markdown, impact_renderable, transition_chart
-from ecei_rules.testing.synth import synthesize
+from ecei_rules.testing.synth import load_profile, synthesize
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -36,8 +36,10 @@ def population(tmp_path_factory: pytest.TempPathFactory, registry: Registry) -> 
     improvement area (1.2) that 3.0.0's catalogue no longer has, line 13 is blank (skipped)."""
     import datetime as dt
 
+    profile = load_profile(Path(__file__).parents[2] / "examples" / "synth" / "ecei-labels.yaml")  # SYN- ids
     lines = [json.dumps(to_json(d)) for d in synthesize(240, seed=31, as_of=dt.date(2020, 12, 31),
-                                                       registry=registry, versions=["2.0.0", "3.0.0"])]
+                                                       registry=registry, versions=["2.0.0", "3.0.0"],
+                                                       profile=profile)]
     lines[4] = '{"organisation": '
     rejected = json.loads(lines[8])
     rejected["improvement_areas"] = [{"indicator": "1.2", "validated": True}]
