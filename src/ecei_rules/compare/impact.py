@@ -1,7 +1,9 @@
 """Impact analysis: what a revised version does to a population of assessments, and why.
 
 Each assessment is projected onto each version's declared inputs (what a version does not
-declare is ignored and reported), evaluated under both versions (pinned), and compared:
+declare is ignored and reported; so is a list entry that names a catalogue item the other
+version has and this one does not, e.g. an improvement area of an indicator the new version
+removed), evaluated under both versions (pinned), and compared:
 
 * the **transition matrix** counts organisations by (old label, new label);
 * a **transition** is an organisation whose label, ``valid_from`` or ``valid_until`` differs;
@@ -92,6 +94,7 @@ from ecei_rules.engine.decision import Decision, Resolution, ScoreResult
 from ecei_rules.engine.evaluate import Assessment, evaluate, outline
 from ecei_rules.errors import AssessmentError, ItemProblem
 from ecei_rules.registry import Registry
+from ecei_rules.ruleset.inputs import Field
 from ecei_rules.ruleset.load import Ruleset, load_ruleset
 
 _RANK = {"not_met": 0, "unknown": 1, "met": 2}
@@ -205,6 +208,7 @@ class _Result:
     errors: tuple[ItemProblem, ...] = ()
     ignored: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
     missing: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+    projected: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())  # catalogue:id of each entry left out, per side
 
 
 @dataclass(frozen=True)
@@ -246,6 +250,10 @@ class ImpactReport:
     errors: list[ItemProblem] = field(default_factory=list)
     ignored: tuple[Counter[str], Counter[str]] = field(default_factory=lambda: (Counter(), Counter()))
     missing: tuple[Counter[str], Counter[str]] = field(default_factory=lambda: (Counter(), Counter()))
+    #: per side: catalogue:id -> list entries left out because they name an item the version does not have
+    projected: tuple[Counter[str], Counter[str]] = field(default_factory=lambda: (Counter(), Counter()))
+    #: per side: catalogue:id -> the lines (1-based) whose entries were left out
+    projected_lines: tuple[dict[str, list[int]], dict[str, list[int]]] = field(default_factory=lambda: ({}, {}))
     seconds: float = 0.0
     jobs: int = 1
 
@@ -311,7 +319,10 @@ class ImpactReport:
                              "organisations": n, "losses": lo, "gains": ga}
                             for key, n, lo, ga in self.attribution()],
             "projection": {side: {"ignored": dict(self.ignored[i].most_common()),
-                                  "missing": dict(self.missing[i].most_common())}
+                                  "missing": dict(self.missing[i].most_common()),
+                                  "entries_left_out": {key: {"entries": n, "lines": self.projected_lines[i][key][:1000],
+                                                             "assessments": len(self.projected_lines[i][key])}
+                                                       for key, n in self.projected[i].most_common()}}
                            for i, side in enumerate(("old", "new"))},
             "diff_items": {s: sorted(ids) for s, ids in self.changed_items.items()},
             "transitions": [dict(t.to_json(), kind=t.kind(order)) for t in shown],
@@ -492,10 +503,17 @@ class _Job:
                  labels: tuple[str, ...]) -> None:
         self.old, self.new = old, new
         self.attributor = _Attributor(old, new, changed, labels)
+        self.foreign = (foreign_ids(old, new), foreign_ids(new, old))
 
-    def side(self, ruleset: Ruleset, data: Any, index: int) -> tuple[dict[str, Any] | None, tuple[str, ...],
-                                                                        ItemProblem | None]:
-        ignored: list[str] = []  # validated as projected onto the version's inputs, in one pass
+    def side(self, ruleset: Ruleset, data: Any, index: int, foreign: Mapping[str, frozenset[str]] | None = None,
+             left_out: list[tuple[str, str]] | None = None) -> tuple[dict[str, Any] | None, tuple[str, ...],
+                                                                     ItemProblem | None]:
+        found: list[tuple[str, str]] = []
+        if foreign:
+            data = project_entries(ruleset.plan.inputs, data, foreign, "", found)
+            if left_out is not None:
+                left_out.extend(found)
+        ignored: list[str] = [p for p, _ in found]  # validated as projected onto the version's inputs, in one pass
         normal, problems = ruleset.plan.validator.validate(data, ignore_unknown=ignored)
         shown = tuple(dict.fromkeys(_INDEX.sub("/-", p) for p in ignored))
         if problems:
@@ -512,20 +530,23 @@ class _Job:
                 problem = exc.diagnostics[0] if exc.diagnostics else None
                 return _Result(index, errors=(ItemProblem(problem.code if problem else "A006",
                                                           problem.message if problem else str(exc), index=index),))
-        va, ignored_a, err_a = self.side(self.old, data, index)
-        vb, ignored_b, err_b = self.side(self.new, data, index)
+        out_a: list[tuple[str, str]] = []
+        out_b: list[tuple[str, str]] = []
+        va, ignored_a, err_a = self.side(self.old, data, index, self.foreign[0], out_a)
+        vb, ignored_b, err_b = self.side(self.new, data, index, self.foreign[1], out_b)
+        projected = (tuple(key for _, key in out_a), tuple(key for _, key in out_b))
         errors = tuple(e for e in (err_a, err_b) if e is not None)
         org = data.get("organisation") if isinstance(data, dict) else None
         org_id = org.get("id") if isinstance(org, dict) and isinstance(org.get("id"), str) else None
         if va is None or vb is None:
-            return _Result(index, org_id, errors=errors, ignored=(ignored_a, ignored_b))
+            return _Result(index, org_id, errors=errors, ignored=(ignored_a, ignored_b), projected=projected)
         # label, validity and the inputs missing from unknown tiers first, without the trace; the
         # trace only where it is read: for a transition's causes
         *first, _, absent_a = outline(self.old, dict(va), missing=True)
         *second, _, absent_b = outline(self.new, dict(vb), missing=True)
         if first == second:
             return _Result(index, org_id, first[0], second[0], None, False, (), (ignored_a, ignored_b),
-                           (_shown(absent_a), _shown(absent_b)))
+                           (_shown(absent_a), _shown(absent_b)), projected)
         # validated once: the engine takes the normalised data as is
         a = evaluate(self.old, Assessment(va, self.old.sha256), resolution=_PIN)
         b = evaluate(self.new, Assessment(vb, self.new.sha256), resolution=_PIN)
@@ -536,7 +557,60 @@ class _Job:
             transition = Transition(index, org_id, a.label, b.label, a.valid_from, b.valid_from, a.valid_until,
                                     b.valid_until, causes)
         return _Result(index, org_id, a.label, b.label, transition, unexplained, (), (ignored_a, ignored_b),
-                       (_missing(a), _missing(b)))
+                       (_missing(a), _missing(b)), projected)
+
+
+def foreign_ids(this: Ruleset, other: Ruleset) -> dict[str, frozenset[str]]:
+    """Catalogue -> the item ids ``other`` has and ``this`` does not (its removed or not yet added items)."""
+    out: dict[str, frozenset[str]] = {}
+    for name, catalogue in other.document.catalogues.items():
+        mine = this.document.catalogues.get(name)
+        ids = frozenset(catalogue.items) - frozenset(mine.items if mine is not None else ())
+        if ids:
+            out[name] = ids
+    return out
+
+
+def _names_foreign(f: Field, item: Any, foreign: Mapping[str, frozenset[str]]) -> tuple[str, str] | None:
+    """(the field's pointer suffix, ``catalogue:id``) when a list item names a foreign catalogue item, else None."""
+    cat = f.spec.catalogue
+    if f.kind == "string" and cat in foreign and isinstance(item, str) and item in foreign[cat]:
+        return "", f"{cat}:{item}"
+    if f.kind == "object" and isinstance(item, dict):
+        for key, sub in f.fields.items():
+            found = _names_foreign(sub, item.get(key), foreign) if sub.kind == "string" else None
+            if found is not None:
+                return "/" + key.replace("~", "~0").replace("/", "~1"), found[1]
+    return None
+
+
+def project_entries(f: Field, data: Any, foreign: Mapping[str, frozenset[str]], pointer: str,
+                    found: list[tuple[str, str]]) -> Any:
+    """``data`` without the list entries that name a catalogue item this version does not have (a copy
+    where something is left out; ``data`` itself otherwise). Each entry left out is added to ``found`` as
+    (``/list/-/field = id``, ``catalogue:id``). Maps keyed by a catalogue are left to the validator, which
+    ignores (and reports) keys a version does not declare."""
+    if isinstance(data, dict) and f.kind in ("object", "map"):
+        members = f.fields if f.kind == "object" else f.entries
+        out = None
+        for key, sub in members.items():
+            if key in data:
+                value = project_entries(sub, data[key], foreign, f"{pointer}/{key}", found)
+                if value is not data[key]:
+                    out = dict(data) if out is None else out
+                    out[key] = value
+        return data if out is None else out
+    if isinstance(data, list) and f.kind == "list" and f.items is not None:
+        kept: list[Any] = []
+        for item in data:
+            hit = _names_foreign(f.items, item, foreign)
+            if hit is not None:
+                found.append((f"{pointer}/-{hit[0]} = {hit[1].split(':', 1)[1]}", hit[1]))
+                continue
+            kept.append(project_entries(f.items, item, foreign, f"{pointer}/-", found))
+        changed = len(kept) != len(data) or any(a is not b for a, b in zip(kept, data, strict=False))
+        return kept if changed else data
+    return data
 
 
 def _shown(absent: tuple[tuple[str, ...], ...]) -> tuple[str, ...]:
@@ -696,6 +770,9 @@ def _add(report: ImpactReport, result: _Result) -> None:
     for i in (0, 1):
         report.ignored[i].update(result.ignored[i])
         report.missing[i].update(result.missing[i])
+        report.projected[i].update(result.projected[i])
+        for key in dict.fromkeys(result.projected[i]):
+            report.projected_lines[i].setdefault(key, []).append(result.index)
     if result.old_label is None or result.new_label is None:
         return
     row = report.matrix.setdefault(result.old_label, dict.fromkeys(report.labels, 0))
