@@ -36,7 +36,8 @@ def test_impact_projects_out_list_entries_naming_removed_catalogue_items() -> No
     removed = _silver()
     removed["improvement_areas"] = [*plain["improvement_areas"], {"indicator": "5.1", **area}]
     both = _silver()
-    both["improvement_areas"] = [{"indicator": "4.7", **area}, *plain["improvement_areas"], {"indicator": "1.2", **area}]
+    both["improvement_areas"] = [{"indicator": "4.7", **area}, *plain["improvement_areas"],
+                                 {"indicator": "1.2", **area}]
     unknown = _silver()
     unknown["improvement_areas"] = [{"indicator": "9.9", **area}]
 

@@ -574,7 +574,7 @@ def foreign_ids(this: Ruleset, other: Ruleset) -> dict[str, frozenset[str]]:
 def _names_foreign(f: Field, item: Any, foreign: Mapping[str, frozenset[str]]) -> tuple[str, str] | None:
     """(the field's pointer suffix, ``catalogue:id``) when a list item names a foreign catalogue item, else None."""
     cat = f.spec.catalogue
-    if f.kind == "string" and cat in foreign and isinstance(item, str) and item in foreign[cat]:
+    if f.kind == "string" and cat is not None and isinstance(item, str) and item in foreign.get(cat, ()):
         return "", f"{cat}:{item}"
     if f.kind == "object" and isinstance(item, dict):
         for key, sub in f.fields.items():
