@@ -57,6 +57,18 @@ requirement (a conjunction without it), weight 0 for a score.
 Every changed decision therefore names at least one item unless it is unexplained, and every
 name is an item the semantic diff reports.
 
+Labels across versions
+----------------------
+
+A gain or a loss compares the ranks of two labels (`LabelScale`). When the new version keeps
+every label of the old one (it may add some: Gold in 1.1.0, Silver in 1.2.0), both are ranked on
+one scale, each added label where its version places it. When a label set is rescaled (A+++ to
+G becomes A to G), a label of one version is not a label of the other: the newer version declares
+how the older labels map onto its own (``labels_from: {version, map}``), and a transition is a
+gain, a loss or the *same* label by the mapped ranks. Without a mapping, nothing is called a gain
+or a loss: such a transition is *not comparable* ("the label sets differ and no mapping is
+declared"), and is attributed to the tiers that the diff reports as added or removed.
+
 Batch evaluation streams the input, in chunks, over a process pool (``jobs`` workers, each
 loading both versions once from their files); results come back in input order and only
 what the report needs is kept (labels, validity and causes of changed decisions, counts).
@@ -160,6 +172,59 @@ class Cause:
         return out
 
 
+#: Why labels of the two versions compare (or not), for the report.
+ONE_SCALE = "one label set (labels only added)"
+NOT_COMPARABLE = "not comparable: the label sets differ and no mapping is declared"
+
+
+@dataclass(frozen=True)
+class LabelScale:
+    """How a label of the old version compares with a label of the new one."""
+
+    old_rank: Mapping[str, int]
+    new_rank: Mapping[str, int]
+    basis: str  # ONE_SCALE, NOT_COMPARABLE, or which version's labels_from maps the labels
+    mapping: Mapping[str, str] | None = None  # old label -> new label, when labels_from applies
+
+    @property
+    def comparable(self) -> bool:
+        return self.basis != NOT_COMPARABLE
+
+    def direction(self, old: str, new: str) -> int | None:
+        """1 for a gain, -1 for a loss, 0 for the same label (or one mapped onto it), None when not comparable."""
+        if old == new:
+            return 0
+        if not self.comparable:
+            return None
+        return _sign(self.new_rank[new] - self.old_rank[old])
+
+    def kind(self, old: str, new: str) -> str:
+        """gain, loss, same (mapped onto the same label), validity (the same label) or not comparable."""
+        if old == new:
+            return "validity"
+        return {1: "gain", -1: "loss", 0: "same", None: "not comparable"}[self.direction(old, new)]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"basis": self.basis, "comparable": self.comparable,
+                "mapping": dict(self.mapping) if self.mapping is not None else None}
+
+
+def label_scale(old: Ruleset, new: Ruleset) -> LabelScale:
+    """How the labels of ``old`` and ``new`` compare: by a declared mapping (``labels_from`` of either version,
+    naming the other's labels), on one scale when the new version keeps every old label, else not at all."""
+    a, b = old.document.labels, new.document.labels
+    for mapper, mapped, forward in ((new, old, True), (old, new, False)):
+        declared = mapper.document.labels_from
+        if declared is not None and set(mapped.document.labels) <= set(declared.map) and set(a) != set(b):
+            own = {NONE: -1, **{label: i for i, label in enumerate(mapper.document.labels)}}
+            by_map = {NONE: -1, **{label: own.get(declared.map[label], -1) for label in mapped.document.labels}}
+            basis = f"{mapped.version}'s labels mapped onto {mapper.version}'s (its labels_from)"
+            mapping = dict(declared.map) if forward else {v: k for k, v in declared.map.items()}
+            return LabelScale(by_map, own, basis, mapping) if forward else LabelScale(own, by_map, basis, mapping)
+    order = {label: i for i, label in enumerate(_labels(old, new))}
+    return LabelScale(order, order, ONE_SCALE if set(a) <= set(b) else NOT_COMPARABLE)
+
+
 @dataclass(frozen=True)
 class Transition:
     """An organisation whose label or validity differs between the two versions."""
@@ -256,14 +321,31 @@ class ImpactReport:
     projected_lines: tuple[dict[str, list[int]], dict[str, list[int]]] = field(default_factory=lambda: ({}, {}))
     seconds: float = 0.0
     jobs: int = 1
+    scale: LabelScale | None = None  # None: one scale, the order of ``labels``
 
     def __post_init__(self) -> None:
         if not self.matrix:
             self.matrix = {a: dict.fromkeys(self.labels, 0) for a in self.labels}
+        if self.scale is None:
+            self.scale = LabelScale(self.order, self.order, ONE_SCALE)
 
     @property
     def order(self) -> dict[str, int]:
         return {label: i for i, label in enumerate(self.labels)}
+
+    @property
+    def labels_scale(self) -> LabelScale:
+        """How the labels compare (`label_scale`)."""
+        assert self.scale is not None
+        return self.scale
+
+    def kind_of(self, t: Transition) -> str:
+        """gain, loss, same, validity or not comparable (`LabelScale.kind`)."""
+        return self.labels_scale.kind(t.old_label, t.new_label)
+
+    def direction(self, old: str, new: str) -> int | None:
+        """From the old label to the new one: 1 a gain, -1 a loss, 0 the same, None not comparable."""
+        return self.labels_scale.direction(old, new)
 
     @property
     def decided(self) -> int:
@@ -271,9 +353,9 @@ class ImpactReport:
         return sum(sum(row.values()) for row in self.matrix.values())
 
     def count(self, kind: str) -> int:
-        """How many transitions are gains, losses or validity-only changes."""
-        order = self.order
-        return sum(1 for t in self.transitions if t.kind(order) == kind)
+        """How many transitions are gains, losses, validity-only changes, the same label mapped, or not
+        comparable."""
+        return sum(1 for t in self.transitions if self.kind_of(t) == kind)
 
     @property
     def label_changes(self) -> int:
@@ -281,12 +363,11 @@ class ImpactReport:
 
     def attribution(self) -> list[tuple[str, int, int, int]]:
         """(section:id, organisations, of which losses, of which gains), most frequent first."""
-        order = self.order
         total: Counter[str] = Counter()
         loss: Counter[str] = Counter()
         gain: Counter[str] = Counter()
         for t in self.transitions:
-            kind = t.kind(order)
+            kind = self.kind_of(t)
             for key in t.items:
                 total[key] += 1
                 if kind == "loss":
@@ -305,14 +386,16 @@ class ImpactReport:
 
     def to_json(self, *, limit: int | None = None) -> dict[str, Any]:
         """The report as JSON (every transition unless ``limit``)."""
-        order = self.order
         shown = self.transitions if limit is None else self.transitions[:limit]
         return {
             "old": self.old.to_json(), "new": self.new.to_json(), "labels": list(self.labels),
             "assessments": self.assessments, "decided": self.decided, "errors": len(self.errors),
             "changed": {"label": self.label_changes, "gain": self.count("gain"), "loss": self.count("loss"),
                         "validity_only": self.count("validity"), "total": len(self.transitions),
-                        "unexplained": self.unexplained},
+                        "unexplained": self.unexplained,
+                        **({"same": self.count("same"), "not_comparable": self.count("not comparable")}
+                           if self.labels_scale.basis != ONE_SCALE else {})},
+            "scale": self.labels_scale.to_json(),
             "matrix": self.matrix,
             "totals": {"old": self.totals(0), "new": self.totals(1)},
             "attribution": [{"item": key, "title": self.titles.get(key, ""), "diff": self.diff_kinds.get(key, ""),
@@ -325,7 +408,7 @@ class ImpactReport:
                                                        for key, n in self.projected[i].most_common()}}
                            for i, side in enumerate(("old", "new"))},
             "diff_items": {s: sorted(ids) for s, ids in self.changed_items.items()},
-            "transitions": [dict(t.to_json(), kind=t.kind(order)) for t in shown],
+            "transitions": [dict(t.to_json(), kind=self.kind_of(t)) for t in shown],
             "transitions_shown": len(shown),
             "error_details": [e.to_json() for e in self.errors[:1000]],
             "seconds": round(self.seconds, 3), "jobs": self.jobs,
@@ -341,6 +424,7 @@ class _Attributor:
         self.changed = changed
         self.order = {label: i for i, label in enumerate(labels)}
         self.labels = labels
+        self.scale = label_scale(old, new)
         self.a: dict[str, str] = {}
         self.b: dict[str, str] = {}
         self.sa: dict[str, ScoreResult] = {}
@@ -354,7 +438,9 @@ class _Attributor:
         self.sb = {s.id: s for s in b.scores}
         self.causes = {}
         self.unexplained = False
-        if a.label != b.label:
+        if a.label != b.label and self.scale.basis != ONE_SCALE:
+            self.rescaled(a.label, b.label)
+        elif a.label != b.label:
             up = self.order[b.label] > self.order[a.label]
             lo, hi = sorted((self.order[a.label], self.order[b.label]))
             for tier in self.labels[lo + 1:hi + 1]:
@@ -366,6 +452,28 @@ class _Attributor:
         if not self.causes:
             self.unexplained = True
         return tuple(self.causes.values()), self.unexplained
+
+    def rescaled(self, old: str, new: str) -> None:
+        """Across a rescale: a gain or loss by the mapped ranks walks the new version's tiers between the mapped
+        old label and the new one; any transition also names the tiers of its two labels that the diff reports
+        (a label of one version only)."""
+        direction = self.scale.direction(old, new)
+        mapped = self.scale.mapping.get(old) if self.scale.mapping else None
+        walk: list[tuple[str, int]] = []
+        if direction and mapped is not None and mapped in self.order and new in self.order:
+            lo, hi = sorted((self.order[mapped], self.order[new]))
+            walk = [(tier, direction) for tier in self.labels[lo + 1:hi + 1]]
+        elif not direction:  # the same label mapped, or not comparable: the old label's tier lost, the new one's won
+            walk = [(tier, way) for tier, way in ((old, -1), (new, 1)) if tier != NONE
+                    and tier in self.old.document.tiers and tier in self.new.document.tiers]
+        for tier, way in walk:
+            before, after = self.a.get(f"tier:{tier}", "absent"), self.b.get(f"tier:{tier}", "absent")
+            if (after == "met" and before != "met") if way > 0 else (before == "met" and after != "met"):
+                self.tier(tier, way, before, after)
+        for label in (old, new):
+            if label != NONE and label in self.changed.get("tiers", frozenset()):
+                self.add(Cause("tiers", label, label, self.outcome("old", f"tier:{label}"),
+                               self.outcome("new", f"tier:{label}")))
 
     def add(self, cause: Cause) -> None:
         self.causes.setdefault((cause.section, cause.id, cause.tier, cause.via), cause)
@@ -722,7 +830,7 @@ def impact(old: Ruleset, new: Ruleset, population: Path | str | Iterable[Any], *
     diff = semantic_diff(old, new)
     changed = attributable(diff)
     labels = _labels(old, new)
-    report = ImpactReport(VersionInfo.of(old), VersionInfo.of(new), labels, changed)
+    report = ImpactReport(VersionInfo.of(old), VersionInfo.of(new), labels, changed, scale=label_scale(old, new))
     _describe(report, diff)
     workers, _ = worker_count(None if jobs is None else max(1, jobs))  # capped by cores and memory
     if old.path is None or new.path is None:
