@@ -333,7 +333,7 @@ class LabelsFrom(_Model):
 class RulesetDocument(_Model):
     """A whole ruleset version after 'extends' is resolved."""
 
-    methodology: MethodologyId = Field(description="The methodology id, e.g. 'ecei-labels'.")
+    methodology: MethodologyId = Field(description="The methodology id, e.g. 'energy-label'.")
     version: SemVer = Field(description="The semantic version of this ruleset.")
     title: str = Field(description="The methodology's title as published.")
     description: str | None = Field(default=None, description="What this version is and what changed.")
