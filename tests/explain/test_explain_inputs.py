@@ -86,6 +86,11 @@ def test_minimal_change_sets_are_few_and_distinct(points: Ruleset) -> None:
                                                             ("/water_saving", Decimal("0.20"))}
     keys = [tuple(sorted((c.pointer, str(c.target)) for c in s.inputs)) for s in path.input_sets]
     assert len(keys) == len(set(keys))
+    # minimal: the set reaches Gold, and without either of its inputs it does not
+    changes = [(c.pointer, c.target) for c in only.inputs]
+    assert tier_outcome(points, with_changes(data, changes), "gold") == "met"
+    for dropped in changes:
+        assert tier_outcome(points, with_changes(data, [c for c in changes if c != dropped]), "gold") == "not_met"
     # ecei-labels 2.0.0 on examples/silver-2016.json: Gold needs any 9 of 15 indicators, 5005 ways
     import json
 

@@ -30,11 +30,7 @@ def docs(
     from ecei_rules.errors import CODES, FINDINGS
     from ecei_rules.render.docs import errors_page, standalone_site
 
-    if not rulesets.is_dir():
-        fail(f"{show_path(rulesets)} is not a directory (expected DIR/<methodology>/<version>.yaml)")
-    registry = Registry(rulesets)
-    if not registry.methodologies():
-        fail(f"no rulesets found in {show_path(rulesets)} (expected DIR/<methodology>/<version>.yaml)")
+    registry = _registry(rulesets)
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not force)):
         fail(f"{show_path(out)} is not an empty folder; give another one, or --force to write into it")
     with exit_on_load_errors(ruleset=EXIT_FINDINGS):
@@ -50,6 +46,16 @@ def docs(
     pages = sum(1 for relative in files if relative.endswith(".md"))
     console().print(text(f"{pages} pages for {len(methodologies)} methodologies written to {show_path(out)}; "
                          f"build the site with: cd {show_path(out)} && mkdocs build"))
+
+
+def _registry(rulesets: Path) -> Registry:
+    """The registry of a rulesets directory that holds at least one methodology (else a usage error)."""
+    if not rulesets.is_dir():
+        fail(f"{show_path(rulesets)} is not a directory (expected DIR/<methodology>/<version>.yaml)")
+    registry = Registry(rulesets)
+    if not registry.methodologies():
+        fail(f"no rulesets found in {show_path(rulesets)} (expected DIR/<methodology>/<version>.yaml)")
+    return registry
 
 
 #: The commands of this module, by name.

@@ -55,11 +55,7 @@ def check_properties(
     failed = sum(1 for r in results if r.violation is not None)
     vacuous = sum(1 for r in results if r.vacuous is not None)
     if format is Format.json:
-        print_json({"results": [{"methodology": r.methodology, "target": r.target, "property": r.property,
-                                 "ok": r.violation is None, "vacuous": r.vacuous, "seconds": round(r.seconds, 3),
-                                 "counterexample": r.violation.to_json() if r.violation else None}
-                                for r in results], "saved": [str(path) for path in saved],
-                    "vacuous": vacuous, "strict": strict})
+        print_json(_report(results, saved, strict))
     else:
         for path in saved:
             console().print(text(f"counterexample saved: {show_path(path)} (re-run: ecei-rules evaluate "
@@ -67,6 +63,15 @@ def check_properties(
         tail = f" ({vacuous} of them vacuous: they tested nothing)" if vacuous else ""
         console().print(f"{len(results) - failed} of {len(results)} property checks hold{tail}")
     raise typer.Exit(EXIT_FINDINGS if failed or (strict and vacuous) else 0)
+
+
+def _report(results: list[VerifyResult], saved: list[Path], strict: bool) -> dict[str, object]:
+    """The JSON report: each check's result (with ``vacuous`` when it tested nothing), the files saved."""
+    return {"results": [{"methodology": r.methodology, "target": r.target, "property": r.property,
+                         "ok": r.violation is None, "vacuous": r.vacuous, "seconds": round(r.seconds, 3),
+                         "counterexample": r.violation.to_json() if r.violation else None} for r in results],
+            "saved": [str(path) for path in saved], "vacuous": sum(1 for r in results if r.vacuous is not None),
+            "strict": strict}
 
 
 def _show(result: VerifyResult) -> None:

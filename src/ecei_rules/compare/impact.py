@@ -457,16 +457,7 @@ class _Attributor:
         """Across a rescale: a gain or loss by the mapped ranks walks the new version's tiers between the mapped
         old label and the new one; any transition also names the tiers of its two labels that the diff reports
         (a label of one version only)."""
-        direction = self.scale.direction(old, new)
-        mapped = self.scale.mapping.get(old) if self.scale.mapping else None
-        walk: list[tuple[str, int]] = []
-        if direction and mapped is not None and mapped in self.order and new in self.order:
-            lo, hi = sorted((self.order[mapped], self.order[new]))
-            walk = [(tier, direction) for tier in self.labels[lo + 1:hi + 1]]
-        elif not direction:  # the same label mapped, or not comparable: the old label's tier lost, the new one's won
-            walk = [(tier, way) for tier, way in ((old, -1), (new, 1)) if tier != NONE
-                    and tier in self.old.document.tiers and tier in self.new.document.tiers]
-        for tier, way in walk:
+        for tier, way in self.rescaled_tiers(old, new):
             before, after = self.a.get(f"tier:{tier}", "absent"), self.b.get(f"tier:{tier}", "absent")
             if (after == "met" and before != "met") if way > 0 else (before == "met" and after != "met"):
                 self.tier(tier, way, before, after)
@@ -474,6 +465,20 @@ class _Attributor:
             if label != NONE and label in self.changed.get("tiers", frozenset()):
                 self.add(Cause("tiers", label, label, self.outcome("old", f"tier:{label}"),
                                self.outcome("new", f"tier:{label}")))
+
+    def rescaled_tiers(self, old: str, new: str) -> list[tuple[str, int]]:
+        """(tier, direction) to walk across a rescale: for a gain or a loss the new version's tiers between the
+        mapped old label and the new one; otherwise the old label's tier (lost) and the new one's (won), where
+        both versions have them."""
+        direction = self.scale.direction(old, new)
+        mapped = self.scale.mapping.get(old) if self.scale.mapping else None
+        if direction and mapped in self.order and new in self.order:
+            lo, hi = sorted((self.order[str(mapped)], self.order[new]))
+            return [(tier, direction) for tier in self.labels[lo + 1:hi + 1]]
+        if direction:
+            return []
+        return [(tier, way) for tier, way in ((old, -1), (new, 1))
+                if tier != NONE and tier in self.old.document.tiers and tier in self.new.document.tiers]
 
     def add(self, cause: Cause) -> None:
         self.causes.setdefault((cause.section, cause.id, cause.tier, cause.via), cause)

@@ -632,6 +632,17 @@ class _Builder:
             return self.msg.join([self.short_name(u, changes) for u in unit.split(JOIN)])
         return unit.removeprefix("criterion:")
 
+    def turned_met(self, changes: list[m.InputChange] | None, units: set[str],
+                   units_of: Mapping[str, tuple[str, ...] | None]) -> tuple[str, ...]:
+        """The criteria of the tier a set turns met: decided again with ``changes`` (when they reach the tier),
+        else the criteria whose units are all in the set."""
+        after = self.decide_with(changes) if changes is not None else None
+        if after is not None:
+            now = {c.id: c.outcome for c in after.criteria}
+            return tuple(c.id for c in self.decision.criteria
+                         if c.id in units_of and c.outcome != "met" and now.get(c.id) == "met")
+        return tuple(c.id for c in self.decision.criteria if set(units_of.get(c.id) or ("",)) <= units)
+
     def input_set(self, label: str, units: tuple[str, ...], units_of: Mapping[str, tuple[str, ...] | None],
                   changes: Mapping[str, m.InputChange], asked: Mapping[str, list[m.InputChange]]) -> m.InputSet:
         chosen = {u: changes[u] for u in units if u in changes}
@@ -641,14 +652,7 @@ class _Builder:
             verified = self.reaches(label, list(chosen.values()))
             if verified:
                 chosen = self.least(label, chosen, asked)
-        done = set(units)
-        after = self.decide_with(list(chosen.values())) if verified else None
-        if after is not None:  # the criteria the values chosen turn met
-            now = {c.id: c.outcome for c in after.criteria}
-            criteria = tuple(c.id for c in self.decision.criteria if c.outcome != "met" and now.get(c.id) == "met")
-        else:
-            criteria = tuple(c.id for c in self.decision.criteria
-                             if units_of.get(c.id) and set(units_of[c.id] or ()) <= done)
+        criteria = self.turned_met(list(chosen.values()) if verified else None, set(units), units_of)
         words = [self.input_change_words(ch) for ch in chosen.values()] + [self.change(c).sentence for c in conditions]
         sentence = self.msg("path.set", changes=self.msg.join(words))
         if verified is not None:
