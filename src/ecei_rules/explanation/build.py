@@ -682,7 +682,7 @@ class _Builder:
         """The TierPath fields of the path counted in inputs."""
         tier = self.doc.tiers[label]
         direct, scores = flatten(self.a.structure, tier.requires)
-        weighted = (c for sid in scores for c in self.doc.scores[sid].weights)
+        weighted = (c for sid in scores for c in self.a.structure.weights[sid])
         involved = [c for c in dict.fromkeys([*direct, *weighted]) if self.outcomes.get(c) != "met"]
         units_of, changes, asked = self.units(involved)
         sol, structure = solve_units(self.a.structure, tier.requires, self.outcomes, units_of, cap=self.cap)
