@@ -48,7 +48,7 @@ from ecei_rules.engine.evaluate import decide_label, decision_text, evaluate, va
 from ecei_rules.engine.evaluator import evaluator  # noqa: E402
 from ecei_rules.engine.reference import evaluate_reference  # noqa: E402
 from ecei_rules.registry import Registry  # noqa: E402
-from ecei_rules.testing.synth import synthesize  # noqa: E402
+from ecei_rules.testing.synth import load_profile, synthesize  # noqa: E402
 
 MiB = 2**20
 CLI = Path(sys.executable).parent / "ecei-rules"
@@ -204,7 +204,9 @@ def main() -> int:
     ruleset = registry.get("ecei-labels", "3.0.1")
     started = time.perf_counter()
     print(f"population: {n:,} synthetic assessments under ecei-labels 3.0.1 (seed 2026); {cores} cores")
-    raw = list(synthesize(n, seed=2026, start=dt.date(2021, 1, 1), end=dt.date(2025, 12, 31), registry=registry))
+    profile = load_profile(HERE.parent / "examples" / "synth" / "ecei-labels.yaml")  # names, countries, histories
+    raw = list(synthesize(n, seed=2026, start=dt.date(2021, 1, 1), end=dt.date(2025, 12, 31), registry=registry,
+                          profile=profile))
     validated = [validate_assessment(ruleset, a) for a in raw]
     plain = [dict(v.data) for v in validated]
     # the population is the harness's, not the engine's: keep the garbage collector from walking
@@ -332,7 +334,7 @@ def main() -> int:
         impact_file = folder / "impact.jsonl"
         with impact_file.open("w") as handle:
             for a in synthesize(n, seed=2027, start=dt.date(2021, 1, 1), end=dt.date(2025, 12, 31),
-                                registry=registry, versions=(old, new)):
+                                registry=registry, versions=(old, new), profile=profile):
                 handle.write(json.dumps(to_json(a)) + "\n")
         impact_s, impact_peak, status = command([str(CLI), "impact", "--from", str(old.path), "--to", str(new.path),
                                                  "--format", "json", str(impact_file)])

@@ -222,9 +222,9 @@ def test_the_app_is_assembled_from_each_module_s_commands_without_registration_o
     """The commands of the app are exactly those the modules of ecei_rules.cli list, each once, and no
     module of the package holds an app to register on (the old ``_register_plugins``)."""
     from ecei_rules.cli import app as app_module
-    from ecei_rules.cli import decide, durable, explain, impact, log, proofs, properties, repair, rulesets
+    from ecei_rules.cli import decide, docs, durable, explain, impact, log, proofs, properties, repair, rulesets
 
-    modules = (decide, durable, explain, impact, log, proofs, properties, repair, rulesets)
+    modules = (decide, docs, durable, explain, impact, log, proofs, properties, repair, rulesets)
     listed = [name for module in modules for name, _ in module.COMMANDS]
     group = typer.main.get_command(app)
     assert isinstance(group, typer.core.TyperGroup)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,9 +15,10 @@ from ecei_rules.core.logic import months_between
 from ecei_rules.engine.evaluate import evaluate
 from ecei_rules.registry import Registry
 from ecei_rules.ruleset.inputs import project
-from ecei_rules.testing.synth import synthesize, window
+from ecei_rules.testing.synth import load_profile, synthesize, window
 
 AS_OF = dt.date(2020, 6, 30)
+PROFILE = Path(__file__).parents[2] / "examples" / "synth" / "ecei-labels.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -25,10 +27,11 @@ def registry() -> Registry:
 
 
 def test_same_seed_same_population_other_seed_other_population(registry: Registry) -> None:
-    """The population is a function of the arguments and the seed."""
-    first = list(synthesize(60, seed=42, as_of=AS_OF, registry=registry))
-    again = list(synthesize(60, seed=42, as_of=AS_OF, registry=registry))
-    other = list(synthesize(60, seed=43, as_of=AS_OF, registry=registry))
+    """The population is a function of the arguments and the seed (the ids come from the profile)."""
+    profile = load_profile(PROFILE)
+    first = list(synthesize(60, seed=42, as_of=AS_OF, registry=registry, profile=profile))
+    again = list(synthesize(60, seed=42, as_of=AS_OF, registry=registry, profile=profile))
+    other = list(synthesize(60, seed=43, as_of=AS_OF, registry=registry, profile=profile))
     assert first == again
     assert first != other
     assert [a["organisation"]["id"] for a in first] == [f"SYN-{i:06d}" for i in range(1, 61)]

@@ -39,7 +39,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ecei_rules.cli import decide, durable, explain, impact, log, proofs, properties, repair, rulesets
+from ecei_rules.cli import decide, docs, durable, explain, impact, log, proofs, properties, repair, rulesets
 from ecei_rules.cli.common import (
     EXIT_CODES,
     EXIT_DISK_FULL,
@@ -142,7 +142,7 @@ def build_app() -> typer.Typer:
         pretty_exceptions_enable=False,  # never a traceback for a user: run() turns an error into one line
     )
     built.callback()(_main)
-    for module in (rulesets, decide, explain, durable, log, repair, proofs, properties, impact):
+    for module in (rulesets, decide, explain, durable, log, repair, proofs, properties, impact, docs):
         for name, command in module.COMMANDS:
             built.command(name, cls=_Command)(command)
     return built

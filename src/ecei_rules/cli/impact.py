@@ -55,28 +55,47 @@ def synth(
     rulesets: RulesetsOption = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", metavar="FILE", help="Write the JSON Lines here "
                                              "(default: stdout).")] = None,
+    profile: Annotated[Path | None, typer.Option("--profile", metavar="FILE", help="A profile (YAML): templates, "
+                                                 "choices and list lengths by JSON pointer that replace synth's "
+                                                 "own draws (realistic names, codes, list lengths).")] = None,
+    coverage: Annotated[bool, typer.Option("--coverage/--no-coverage", help="Print, on stderr, how many "
+                                           "assessments met, did not meet and left unknown each tier, criterion, "
+                                           "group and score (default: the labels only).")] = False,
+    report: Annotated[Path | None, typer.Option("--report", metavar="FILE", help="Write that coverage as JSON to "
+                                                "FILE.")] = None,
 ) -> None:
-    """Write a synthetic population of realistic assessments as JSON Lines, reproducible by seed.
+    """Write a synthetic population of assessments as JSON Lines, reproducible by seed.
 
-    The distributions are documented assumptions: see the ecei_rules.testing.synth module.
+    Every value is drawn from its declaration and aimed at the thresholds the version's conditions
+    compare it with (both sides and exactly at each); stderr shows how often each label came out.
+    The distributions are stated in the ecei_rules.testing.synth modules.
     """
-    from ecei_rules.testing.synth import synthesize, window
+    from ecei_rules.testing.synth import Coverage, load_profile, synthesize, window
 
     try:
         day = dt.date.fromisoformat(as_of)
     except ValueError:
         fail(f"--as-of {as_of!r} is not a date (YYYY-MM-DD)")
+    hints = None
+    if profile is not None:
+        try:
+            hints = load_profile(profile)
+        except ValueError as error:
+            fail(str(error))
     found = registry(rulesets)
     with exit_on_load_errors():
         chosen = [named_ruleset(v, found, methodology) for v in version] if version else None
         start, end = window(day, months)
         if chosen is None:
             found.in_force(methodology, start)
+    seen = Coverage()
     handle: TextIO = out.open("w", encoding="utf-8", newline="\n") if out is not None else sys.stdout
     try:
         for data in synthesize(n, seed=seed, as_of=day, window_months=months, registry=found,
-                               methodology=methodology, versions=chosen):
+                               methodology=methodology, versions=chosen, profile=hints, coverage=seen):
             handle.write(json.dumps(to_json(data), ensure_ascii=False, separators=(",", ":")) + "\n")
+    except ValueError as error:
+        fail(str(error))
     finally:
         if out is not None:
             handle.close()
@@ -86,6 +105,13 @@ def synth(
         else "the inputs of the version in force on each date"
     err_console().print(f"{n:,} assessments (seed {seed}) dated {start.isoformat()} to {end.isoformat()}, with "
                         f"{what}" + (f", written to {markup(show_path(out))}" if out is not None else ""))
+    for line in (seen.text() if coverage else seen.labels_text()).splitlines():
+        err_console().print(markup(line), highlight=False, soft_wrap=True)
+    if report is not None:
+        try:
+            report.write_text(json.dumps(seen.to_json(), indent=2) + "\n", encoding="utf-8")
+        except OSError as error:
+            fail(f"cannot write the report {show_path(report)}: {error.strerror or error}")
 
 
 def _write_chart(svg: str, path: Path) -> None:

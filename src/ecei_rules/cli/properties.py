@@ -32,10 +32,14 @@ def check_properties(
                                           "property.")] = 100,
     out: Annotated[Path | None, typer.Option("--out", metavar="DIR", help="Write each counterexample here as an "
                                              "assessment file.")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Count a vacuous check (one that tested nothing) as a "
+                                         "failure.")] = False,
     format: FormatOption = Format.text,
 ) -> None:
     """Check every property of a rulesets directory: determinism, replay, content hash, sufficiency and the
-    monotonicities. Exit 1 on counterexamples, 2 on usage errors."""
+    monotonicities. A check that tested nothing (no criterion it applies to, or no example that reached it) is
+    reported as vacuous: not a failure unless --strict. Exit 1 on counterexamples (and, with --strict, on vacuous
+    checks), 2 on usage errors."""
     from ecei_rules.testing.properties import save_counterexamples, verify_registry
 
     if not rulesets.is_dir():
@@ -49,22 +53,31 @@ def check_properties(
                                   progress=_show if format is Format.text else None)
     saved = save_counterexamples(results, out) if out is not None else []
     failed = sum(1 for r in results if r.violation is not None)
+    vacuous = sum(1 for r in results if r.vacuous is not None)
     if format is Format.json:
-        print_json({"results": [{"methodology": r.methodology, "target": r.target, "property": r.property,
-                                 "ok": r.violation is None, "seconds": round(r.seconds, 3),
-                                 "counterexample": r.violation.to_json() if r.violation else None}
-                                for r in results], "saved": [str(path) for path in saved]})
+        print_json(_report(results, saved, strict))
     else:
         for path in saved:
             console().print(text(f"counterexample saved: {show_path(path)} (re-run: ecei-rules evaluate "
                                  f"{show_path(path)} --version ...)"))
-        console().print(f"{len(results) - failed} of {len(results)} property checks hold")
-    raise typer.Exit(EXIT_FINDINGS if failed else 0)
+        tail = f" ({vacuous} of them vacuous: they tested nothing)" if vacuous else ""
+        console().print(f"{len(results) - failed} of {len(results)} property checks hold{tail}")
+    raise typer.Exit(EXIT_FINDINGS if failed or (strict and vacuous) else 0)
+
+
+def _report(results: list[VerifyResult], saved: list[Path], strict: bool) -> dict[str, object]:
+    """The JSON report: each check's result (with ``vacuous`` when it tested nothing), the files saved."""
+    return {"results": [{"methodology": r.methodology, "target": r.target, "property": r.property,
+                         "ok": r.violation is None, "vacuous": r.vacuous, "seconds": round(r.seconds, 3),
+                         "counterexample": r.violation.to_json() if r.violation else None} for r in results],
+            "saved": [str(path) for path in saved], "vacuous": sum(1 for r in results if r.vacuous is not None),
+            "strict": strict}
 
 
 def _show(result: VerifyResult) -> None:
     """One property check's result as it completes."""
-    mark = "[green]ok[/green]" if result.violation is None else "[red]COUNTEREXAMPLE[/red]"
+    mark = ("[red]COUNTEREXAMPLE[/red]" if result.violation is not None
+            else f"[yellow]{markup(result.vacuous)}[/yellow]" if result.vacuous is not None else "[green]ok[/green]")
     console().print(f"{markup(result.methodology)} {markup(result.target)}: {markup(result.property)} {mark} "
                     f"({result.seconds:.1f} s)", highlight=False)
     if result.violation is not None:

@@ -1,7 +1,9 @@
 """Impact analysis: what a revised version does to a population of assessments, and why.
 
 Each assessment is projected onto each version's declared inputs (what a version does not
-declare is ignored and reported), evaluated under both versions (pinned), and compared:
+declare is ignored and reported; so is a list entry that names a catalogue item the other
+version has and this one does not, e.g. an improvement area of an indicator the new version
+removed), evaluated under both versions (pinned), and compared:
 
 * the **transition matrix** counts organisations by (old label, new label);
 * a **transition** is an organisation whose label, ``valid_from`` or ``valid_until`` differs;
@@ -55,6 +57,18 @@ requirement (a conjunction without it), weight 0 for a score.
 Every changed decision therefore names at least one item unless it is unexplained, and every
 name is an item the semantic diff reports.
 
+Labels across versions
+----------------------
+
+A gain or a loss compares the ranks of two labels (`LabelScale`). When the new version keeps
+every label of the old one (it may add some: Gold in 1.1.0, Silver in 1.2.0), both are ranked on
+one scale, each added label where its version places it. When a label set is rescaled (A+++ to
+G becomes A to G), a label of one version is not a label of the other: the newer version declares
+how the older labels map onto its own (``labels_from: {version, map}``), and a transition is a
+gain, a loss or the *same* label by the mapped ranks. Without a mapping, nothing is called a gain
+or a loss: such a transition is *not comparable* ("the label sets differ and no mapping is
+declared"), and is attributed to the tiers that the diff reports as added or removed.
+
 Batch evaluation streams the input, in chunks, over a process pool (``jobs`` workers, each
 loading both versions once from their files); results come back in input order and only
 what the report needs is kept (labels, validity and causes of changed decisions, counts).
@@ -92,6 +106,7 @@ from ecei_rules.engine.decision import Decision, Resolution, ScoreResult
 from ecei_rules.engine.evaluate import Assessment, evaluate, outline
 from ecei_rules.errors import AssessmentError, ItemProblem
 from ecei_rules.registry import Registry
+from ecei_rules.ruleset.inputs import Field
 from ecei_rules.ruleset.load import Ruleset, load_ruleset
 from ecei_rules.ruleset.model import score_outcomes
 
@@ -158,6 +173,59 @@ class Cause:
         return out
 
 
+#: Why labels of the two versions compare (or not), for the report.
+ONE_SCALE = "one label set (labels only added)"
+NOT_COMPARABLE = "not comparable: the label sets differ and no mapping is declared"
+
+
+@dataclass(frozen=True)
+class LabelScale:
+    """How a label of the old version compares with a label of the new one."""
+
+    old_rank: Mapping[str, int]
+    new_rank: Mapping[str, int]
+    basis: str  # ONE_SCALE, NOT_COMPARABLE, or which version's labels_from maps the labels
+    mapping: Mapping[str, str] | None = None  # old label -> new label, when labels_from applies
+
+    @property
+    def comparable(self) -> bool:
+        return self.basis != NOT_COMPARABLE
+
+    def direction(self, old: str, new: str) -> int | None:
+        """1 for a gain, -1 for a loss, 0 for the same label (or one mapped onto it), None when not comparable."""
+        if old == new:
+            return 0
+        if not self.comparable:
+            return None
+        return _sign(self.new_rank[new] - self.old_rank[old])
+
+    def kind(self, old: str, new: str) -> str:
+        """gain, loss, same (mapped onto the same label), validity (the same label) or not comparable."""
+        if old == new:
+            return "validity"
+        return {1: "gain", -1: "loss", 0: "same", None: "not comparable"}[self.direction(old, new)]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"basis": self.basis, "comparable": self.comparable,
+                "mapping": dict(self.mapping) if self.mapping is not None else None}
+
+
+def label_scale(old: Ruleset, new: Ruleset) -> LabelScale:
+    """How the labels of ``old`` and ``new`` compare: by a declared mapping (``labels_from`` of either version,
+    naming the other's labels), on one scale when the new version keeps every old label, else not at all."""
+    a, b = old.document.labels, new.document.labels
+    for mapper, mapped, forward in ((new, old, True), (old, new, False)):
+        declared = mapper.document.labels_from
+        if declared is not None and set(mapped.document.labels) <= set(declared.map) and set(a) != set(b):
+            own = {NONE: -1, **{label: i for i, label in enumerate(mapper.document.labels)}}
+            by_map = {NONE: -1, **{label: own.get(declared.map[label], -1) for label in mapped.document.labels}}
+            basis = f"{mapped.version}'s labels mapped onto {mapper.version}'s (its labels_from)"
+            mapping = dict(declared.map) if forward else {v: k for k, v in declared.map.items()}
+            return LabelScale(by_map, own, basis, mapping) if forward else LabelScale(own, by_map, basis, mapping)
+    order = {label: i for i, label in enumerate(_labels(old, new))}
+    return LabelScale(order, order, ONE_SCALE if set(a) <= set(b) else NOT_COMPARABLE)
+
+
 @dataclass(frozen=True)
 class Transition:
     """An organisation whose label or validity differs between the two versions."""
@@ -206,6 +274,7 @@ class _Result:
     errors: tuple[ItemProblem, ...] = ()
     ignored: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
     missing: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+    projected: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())  # catalogue:id of each entry left out, per side
 
 
 @dataclass(frozen=True)
@@ -247,16 +316,37 @@ class ImpactReport:
     errors: list[ItemProblem] = field(default_factory=list)
     ignored: tuple[Counter[str], Counter[str]] = field(default_factory=lambda: (Counter(), Counter()))
     missing: tuple[Counter[str], Counter[str]] = field(default_factory=lambda: (Counter(), Counter()))
+    #: per side: catalogue:id -> list entries left out because they name an item the version does not have
+    projected: tuple[Counter[str], Counter[str]] = field(default_factory=lambda: (Counter(), Counter()))
+    #: per side: catalogue:id -> the lines (1-based) whose entries were left out
+    projected_lines: tuple[dict[str, list[int]], dict[str, list[int]]] = field(default_factory=lambda: ({}, {}))
     seconds: float = 0.0
     jobs: int = 1
+    scale: LabelScale | None = None  # None: one scale, the order of ``labels``
 
     def __post_init__(self) -> None:
         if not self.matrix:
             self.matrix = {a: dict.fromkeys(self.labels, 0) for a in self.labels}
+        if self.scale is None:
+            self.scale = LabelScale(self.order, self.order, ONE_SCALE)
 
     @property
     def order(self) -> dict[str, int]:
         return {label: i for i, label in enumerate(self.labels)}
+
+    @property
+    def labels_scale(self) -> LabelScale:
+        """How the labels compare (`label_scale`)."""
+        assert self.scale is not None
+        return self.scale
+
+    def kind_of(self, t: Transition) -> str:
+        """gain, loss, same, validity or not comparable (`LabelScale.kind`)."""
+        return self.labels_scale.kind(t.old_label, t.new_label)
+
+    def direction(self, old: str, new: str) -> int | None:
+        """From the old label to the new one: 1 a gain, -1 a loss, 0 the same, None not comparable."""
+        return self.labels_scale.direction(old, new)
 
     @property
     def decided(self) -> int:
@@ -264,9 +354,9 @@ class ImpactReport:
         return sum(sum(row.values()) for row in self.matrix.values())
 
     def count(self, kind: str) -> int:
-        """How many transitions are gains, losses or validity-only changes."""
-        order = self.order
-        return sum(1 for t in self.transitions if t.kind(order) == kind)
+        """How many transitions are gains, losses, validity-only changes, the same label mapped, or not
+        comparable."""
+        return sum(1 for t in self.transitions if self.kind_of(t) == kind)
 
     @property
     def label_changes(self) -> int:
@@ -274,12 +364,11 @@ class ImpactReport:
 
     def attribution(self) -> list[tuple[str, int, int, int]]:
         """(section:id, organisations, of which losses, of which gains), most frequent first."""
-        order = self.order
         total: Counter[str] = Counter()
         loss: Counter[str] = Counter()
         gain: Counter[str] = Counter()
         for t in self.transitions:
-            kind = t.kind(order)
+            kind = self.kind_of(t)
             for key in t.items:
                 total[key] += 1
                 if kind == "loss":
@@ -298,24 +387,29 @@ class ImpactReport:
 
     def to_json(self, *, limit: int | None = None) -> dict[str, Any]:
         """The report as JSON (every transition unless ``limit``)."""
-        order = self.order
         shown = self.transitions if limit is None else self.transitions[:limit]
         return {
             "old": self.old.to_json(), "new": self.new.to_json(), "labels": list(self.labels),
             "assessments": self.assessments, "decided": self.decided, "errors": len(self.errors),
             "changed": {"label": self.label_changes, "gain": self.count("gain"), "loss": self.count("loss"),
                         "validity_only": self.count("validity"), "total": len(self.transitions),
-                        "unexplained": self.unexplained},
+                        "unexplained": self.unexplained,
+                        **({"same": self.count("same"), "not_comparable": self.count("not comparable")}
+                           if self.labels_scale.basis != ONE_SCALE else {})},
+            "scale": self.labels_scale.to_json(),
             "matrix": self.matrix,
             "totals": {"old": self.totals(0), "new": self.totals(1)},
             "attribution": [{"item": key, "title": self.titles.get(key, ""), "diff": self.diff_kinds.get(key, ""),
                              "organisations": n, "losses": lo, "gains": ga}
                             for key, n, lo, ga in self.attribution()],
             "projection": {side: {"ignored": dict(self.ignored[i].most_common()),
-                                  "missing": dict(self.missing[i].most_common())}
+                                  "missing": dict(self.missing[i].most_common()),
+                                  "entries_left_out": {key: {"entries": n, "lines": self.projected_lines[i][key][:1000],
+                                                             "assessments": len(self.projected_lines[i][key])}
+                                                       for key, n in self.projected[i].most_common()}}
                            for i, side in enumerate(("old", "new"))},
             "diff_items": {s: sorted(ids) for s, ids in self.changed_items.items()},
-            "transitions": [dict(t.to_json(), kind=t.kind(order)) for t in shown],
+            "transitions": [dict(t.to_json(), kind=self.kind_of(t)) for t in shown],
             "transitions_shown": len(shown),
             "error_details": [e.to_json() for e in self.errors[:1000]],
             "seconds": round(self.seconds, 3), "jobs": self.jobs,
@@ -331,6 +425,7 @@ class _Attributor:
         self.changed = changed
         self.order = {label: i for i, label in enumerate(labels)}
         self.labels = labels
+        self.scale = label_scale(old, new)
         self.a: dict[str, str] = {}
         self.b: dict[str, str] = {}
         self.sa: dict[str, ScoreResult] = {}
@@ -344,7 +439,9 @@ class _Attributor:
         self.sb = {s.id: s for s in b.scores}
         self.causes = {}
         self.unexplained = False
-        if a.label != b.label:
+        if a.label != b.label and self.scale.basis != ONE_SCALE:
+            self.rescaled(a.label, b.label)
+        elif a.label != b.label:
             up = self.order[b.label] > self.order[a.label]
             lo, hi = sorted((self.order[a.label], self.order[b.label]))
             for tier in self.labels[lo + 1:hi + 1]:
@@ -356,6 +453,33 @@ class _Attributor:
         if not self.causes:
             self.unexplained = True
         return tuple(self.causes.values()), self.unexplained
+
+    def rescaled(self, old: str, new: str) -> None:
+        """Across a rescale: a gain or loss by the mapped ranks walks the new version's tiers between the mapped
+        old label and the new one; any transition also names the tiers of its two labels that the diff reports
+        (a label of one version only)."""
+        for tier, way in self.rescaled_tiers(old, new):
+            before, after = self.a.get(f"tier:{tier}", "absent"), self.b.get(f"tier:{tier}", "absent")
+            if (after == "met" and before != "met") if way > 0 else (before == "met" and after != "met"):
+                self.tier(tier, way, before, after)
+        for label in (old, new):
+            if label != NONE and label in self.changed.get("tiers", frozenset()):
+                self.add(Cause("tiers", label, label, self.outcome("old", f"tier:{label}"),
+                               self.outcome("new", f"tier:{label}")))
+
+    def rescaled_tiers(self, old: str, new: str) -> list[tuple[str, int]]:
+        """(tier, direction) to walk across a rescale: for a gain or a loss the new version's tiers between the
+        mapped old label and the new one; otherwise the old label's tier (lost) and the new one's (won), where
+        both versions have them."""
+        direction = self.scale.direction(old, new)
+        mapped = self.scale.mapping.get(old) if self.scale.mapping else None
+        if direction and mapped in self.order and new in self.order:
+            lo, hi = sorted((self.order[str(mapped)], self.order[new]))
+            return [(tier, direction) for tier in self.labels[lo + 1:hi + 1]]
+        if direction:
+            return []
+        return [(tier, way) for tier, way in ((old, -1), (new, 1))
+                if tier != NONE and tier in self.old.document.tiers and tier in self.new.document.tiers]
 
     def add(self, cause: Cause) -> None:
         self.causes.setdefault((cause.section, cause.id, cause.tier, cause.via), cause)
@@ -493,10 +617,17 @@ class _Job:
                  labels: tuple[str, ...]) -> None:
         self.old, self.new = old, new
         self.attributor = _Attributor(old, new, changed, labels)
+        self.foreign = (foreign_ids(old, new), foreign_ids(new, old))
 
-    def side(self, ruleset: Ruleset, data: Any, index: int) -> tuple[dict[str, Any] | None, tuple[str, ...],
-                                                                        ItemProblem | None]:
-        ignored: list[str] = []  # validated as projected onto the version's inputs, in one pass
+    def side(self, ruleset: Ruleset, data: Any, index: int, foreign: Mapping[str, frozenset[str]] | None = None,
+             left_out: list[tuple[str, str]] | None = None) -> tuple[dict[str, Any] | None, tuple[str, ...],
+                                                                     ItemProblem | None]:
+        found: list[tuple[str, str]] = []
+        if foreign:
+            data = project_entries(ruleset.plan.inputs, data, foreign, "", found)
+            if left_out is not None:
+                left_out.extend(found)
+        ignored: list[str] = [p for p, _ in found]  # validated as projected onto the version's inputs, in one pass
         normal, problems = ruleset.plan.validator.validate(data, ignore_unknown=ignored)
         shown = tuple(dict.fromkeys(_INDEX.sub("/-", p) for p in ignored))
         if problems:
@@ -513,20 +644,23 @@ class _Job:
                 problem = exc.diagnostics[0] if exc.diagnostics else None
                 return _Result(index, errors=(ItemProblem(problem.code if problem else "A006",
                                                           problem.message if problem else str(exc), index=index),))
-        va, ignored_a, err_a = self.side(self.old, data, index)
-        vb, ignored_b, err_b = self.side(self.new, data, index)
+        out_a: list[tuple[str, str]] = []
+        out_b: list[tuple[str, str]] = []
+        va, ignored_a, err_a = self.side(self.old, data, index, self.foreign[0], out_a)
+        vb, ignored_b, err_b = self.side(self.new, data, index, self.foreign[1], out_b)
+        projected = (tuple(key for _, key in out_a), tuple(key for _, key in out_b))
         errors = tuple(e for e in (err_a, err_b) if e is not None)
         org = data.get("organisation") if isinstance(data, dict) else None
         org_id = org.get("id") if isinstance(org, dict) and isinstance(org.get("id"), str) else None
         if va is None or vb is None:
-            return _Result(index, org_id, errors=errors, ignored=(ignored_a, ignored_b))
+            return _Result(index, org_id, errors=errors, ignored=(ignored_a, ignored_b), projected=projected)
         # label, validity and the inputs missing from unknown tiers first, without the trace; the
         # trace only where it is read: for a transition's causes
         *first, _, absent_a = outline(self.old, dict(va), missing=True)
         *second, _, absent_b = outline(self.new, dict(vb), missing=True)
         if first == second:
             return _Result(index, org_id, first[0], second[0], None, False, (), (ignored_a, ignored_b),
-                           (_shown(absent_a), _shown(absent_b)))
+                           (_shown(absent_a), _shown(absent_b)), projected)
         # validated once: the engine takes the normalised data as is
         a = evaluate(self.old, Assessment(va, self.old.sha256), resolution=_PIN)
         b = evaluate(self.new, Assessment(vb, self.new.sha256), resolution=_PIN)
@@ -537,7 +671,60 @@ class _Job:
             transition = Transition(index, org_id, a.label, b.label, a.valid_from, b.valid_from, a.valid_until,
                                     b.valid_until, causes)
         return _Result(index, org_id, a.label, b.label, transition, unexplained, (), (ignored_a, ignored_b),
-                       (_missing(a), _missing(b)))
+                       (_missing(a), _missing(b)), projected)
+
+
+def foreign_ids(this: Ruleset, other: Ruleset) -> dict[str, frozenset[str]]:
+    """Catalogue -> the item ids ``other`` has and ``this`` does not (its removed or not yet added items)."""
+    out: dict[str, frozenset[str]] = {}
+    for name, catalogue in other.document.catalogues.items():
+        mine = this.document.catalogues.get(name)
+        ids = frozenset(catalogue.items) - frozenset(mine.items if mine is not None else ())
+        if ids:
+            out[name] = ids
+    return out
+
+
+def _names_foreign(f: Field, item: Any, foreign: Mapping[str, frozenset[str]]) -> tuple[str, str] | None:
+    """(the field's pointer suffix, ``catalogue:id``) when a list item names a foreign catalogue item, else None."""
+    cat = f.spec.catalogue
+    if f.kind == "string" and cat is not None and isinstance(item, str) and item in foreign.get(cat, ()):
+        return "", f"{cat}:{item}"
+    if f.kind == "object" and isinstance(item, dict):
+        for key, sub in f.fields.items():
+            found = _names_foreign(sub, item.get(key), foreign) if sub.kind == "string" else None
+            if found is not None:
+                return "/" + key.replace("~", "~0").replace("/", "~1"), found[1]
+    return None
+
+
+def project_entries(f: Field, data: Any, foreign: Mapping[str, frozenset[str]], pointer: str,
+                    found: list[tuple[str, str]]) -> Any:
+    """``data`` without the list entries that name a catalogue item this version does not have (a copy
+    where something is left out; ``data`` itself otherwise). Each entry left out is added to ``found`` as
+    (``/list/-/field = id``, ``catalogue:id``). Maps keyed by a catalogue are left to the validator, which
+    ignores (and reports) keys a version does not declare."""
+    if isinstance(data, dict) and f.kind in ("object", "map"):
+        members = f.fields if f.kind == "object" else f.entries
+        out = None
+        for key, sub in members.items():
+            if key in data:
+                value = project_entries(sub, data[key], foreign, f"{pointer}/{key}", found)
+                if value is not data[key]:
+                    out = dict(data) if out is None else out
+                    out[key] = value
+        return data if out is None else out
+    if isinstance(data, list) and f.kind == "list" and f.items is not None:
+        kept: list[Any] = []
+        for item in data:
+            hit = _names_foreign(f.items, item, foreign)
+            if hit is not None:
+                found.append((f"{pointer}/-{hit[0]} = {hit[1].split(':', 1)[1]}", hit[1]))
+                continue
+            kept.append(project_entries(f.items, item, foreign, f"{pointer}/-", found))
+        changed = len(kept) != len(data) or any(a is not b for a, b in zip(kept, data, strict=False))
+        return kept if changed else data
+    return data
 
 
 def _shown(absent: tuple[tuple[str, ...], ...]) -> tuple[str, ...]:
@@ -649,7 +836,7 @@ def impact(old: Ruleset, new: Ruleset, population: Path | str | Iterable[Any], *
     diff = semantic_diff(old, new)
     changed = attributable(diff)
     labels = _labels(old, new)
-    report = ImpactReport(VersionInfo.of(old), VersionInfo.of(new), labels, changed)
+    report = ImpactReport(VersionInfo.of(old), VersionInfo.of(new), labels, changed, scale=label_scale(old, new))
     _describe(report, diff)
     workers, _ = worker_count(None if jobs is None else max(1, jobs))  # capped by cores and memory
     if old.path is None or new.path is None:
@@ -697,6 +884,9 @@ def _add(report: ImpactReport, result: _Result) -> None:
     for i in (0, 1):
         report.ignored[i].update(result.ignored[i])
         report.missing[i].update(result.missing[i])
+        report.projected[i].update(result.projected[i])
+        for key in dict.fromkeys(result.projected[i]):
+            report.projected_lines[i].setdefault(key, []).append(result.index)
     if result.old_label is None or result.new_label is None:
         return
     row = report.matrix.setdefault(result.old_label, dict.fromkeys(report.labels, 0))

@@ -26,7 +26,7 @@ from ecei_rules.errors import AssessmentError
 from ecei_rules.explanation import DEFAULT_MAX_CHANGE_SETS, DEFAULT_NEAR_MARGIN, paths
 from ecei_rules.explanation import model as m
 from ecei_rules.explanation.messages import DEFAULT_LANGUAGE, Messages
-from ecei_rules.explanation.paths import Structure, TierSolution, flatten, solve
+from ecei_rules.explanation.paths import JOIN, Structure, TierSolution, flatten, solve, solve_units
 from ecei_rules.language.expr import parse
 from ecei_rules.registry import DEFAULT_METHODOLOGY, Registry
 from ecei_rules.ruleset import analysis
@@ -188,6 +188,15 @@ def _tidy(value: Fraction) -> Decimal | int | Fraction:
         while den % p == 0:
             den //= p
     return _exact(value) if den == 1 else value
+
+
+def _distance(current: Any, target: Any) -> Fraction:
+    """How far a target lies from the current value (0 when either is not a number)."""
+    numbers = (int, Decimal)
+    if isinstance(current, numbers) and isinstance(target, numbers) and not isinstance(current, bool) \
+            and not isinstance(target, bool):
+        return abs(Fraction(target) - Fraction(current))
+    return Fraction(0)
 
 
 def _passing(f: Field, op: str, threshold: Any) -> Any:
@@ -475,7 +484,7 @@ class _Builder:
             out = m.CriterionChange(kind="condition", sentence=sentence, **base)
         elif concrete:
             changes = tuple(self.input_change(st) for st in todo)
-            words = [self.input_change_words(st, change) for st, change in zip(todo, changes, strict=True)]
+            words = [self.input_change_words(change) for change in changes]
             out = m.CriterionChange(kind="input", changes=changes, sentence=self.msg.join(words), **base)
         else:
             key = "change.condition" if c.inputs or c.missing else "change.condition_nothing"
@@ -499,13 +508,13 @@ class _Builder:
                              current=st.value, target=st.target, op=st.check.op, threshold=st.threshold,
                              relative_to=st.check.other)
 
-    def input_change_words(self, st: _Step, change: m.InputChange) -> str:
+    def input_change_words(self, change: m.InputChange) -> str:
         """``provide X (at least 3)``, ``raise X from 2 to 3``, ``lower ...``, ``set ...``."""
-        if not st.present:
-            return self.msg("change.provide", input=change.input, requirement=self.requirement(st.check.op,
-                                                                                                st.threshold))
-        verb = {">=": "raise", ">": "raise", "<=": "lower", "<": "lower"}.get(st.check.op, "set")
-        return self.msg(f"change.{verb}", input=change.input, current=st.value, target=st.target)
+        if not change.present:
+            return self.msg("change.provide", input=change.input, requirement=self.requirement(change.op,
+                                                                                                change.threshold))
+        verb = {">=": "raise", ">": "raise", "<=": "lower", "<": "lower"}.get(change.op, "set")
+        return self.msg(f"change.{verb}", input=change.input, current=change.current, target=change.target)
 
     def inconsistency(self, steps: Sequence[_Step]) -> str | None:
         """The first problem the validator finds once the steps' targets are set, or None."""
@@ -575,6 +584,149 @@ class _Builder:
             reachable=n.reachable, sentence=sentence,
         )
 
+    # -- what it takes, counted in inputs -------------------------------------------------------
+
+    def units(self, involved: Sequence[str]) -> tuple[dict[str, tuple[str, ...] | None], dict[str, m.InputChange],
+                                                      dict[str, list[m.InputChange]]]:
+        """(each criterion's units, each input unit's change, every change asked of each input).
+
+        An input unit is an input set to the strongest value the criteria of the tier ask of it
+        (raising an input to 30 meets ``>= 10``, ``>= 20`` and ``>= 30`` at once); values that no
+        single value meets (``>= 30`` and ``<= 24``) are separate units (``/x#2``). A criterion
+        whose condition is described, not given as values, is one unit ``criterion:<id>``; one that
+        cannot change has none (None).
+        """
+        units_of: dict[str, tuple[str, ...] | None] = {}
+        changes: dict[str, m.InputChange] = {}
+        asked: dict[str, list[m.InputChange]] = {}
+        for cid in involved:
+            ch = self.change(cid)
+            if ch.kind != "input":
+                units_of[cid] = None if ch.kind == "fixed" else (f"criterion:{cid}",)
+                continue
+            ids: list[str] = []
+            for change in ch.changes:
+                asked.setdefault(change.pointer, []).append(change)
+                key, n = change.pointer, 1
+                while (prev := changes.get(key)) is not None and prev.target != change.target:
+                    if analysis.passes(change.op, prev.target, change.threshold):
+                        break
+                    if analysis.passes(prev.op, change.target, prev.threshold):
+                        changes[key] = change
+                        break
+                    n += 1
+                    key = f"{change.pointer}#{n}"
+                changes.setdefault(key, change)
+                ids.append(key)
+            units_of[cid] = tuple(ids)
+        return units_of, changes, asked
+
+    def decide_with(self, changes: Sequence[m.InputChange]) -> Decision | None:
+        """The decision with ``changes`` applied, or None when they break a consistency check of the inputs."""
+        trial = copy.deepcopy(dict(self.data))
+        for change in changes:
+            set_at(trial, change.pointer, change.target)
+        try:
+            return evaluate(self.ruleset, trial)
+        except AssessmentError:
+            return None
+
+    def reaches(self, label: str, changes: Sequence[m.InputChange]) -> bool:
+        """Whether deciding again with ``changes`` applied gives the tier met."""
+        decision = self.decide_with(changes)
+        return decision is not None and decision.outcome_of(label) == "met"
+
+    def least(self, label: str, chosen: dict[str, m.InputChange],
+              asked: Mapping[str, list[m.InputChange]]) -> dict[str, m.InputChange]:
+        """Each input of a set that reaches the tier lowered, in turn, to the nearest value asked of it that
+        still reaches it (a credit raised to its second step when the first two steps suffice)."""
+        for key, change in list(chosen.items()):
+            weaker = [a for a in asked.get(change.pointer, ()) if a.target != change.target
+                      and analysis.passes(a.op, change.target, a.threshold)]
+            weaker.sort(key=lambda a: _distance(a.current, a.target))
+            for candidate in dict.fromkeys(weaker):
+                trial = {**chosen, key: candidate}
+                if self.reaches(label, list(trial.values())):
+                    chosen = trial
+                    break
+        return chosen
+
+    def short_name(self, unit: str, changes: Mapping[str, m.InputChange]) -> str:
+        """A unit as a list shows it: ``4.5``, ``eligibility.management_fte``, or a criterion id."""
+        if unit in changes:
+            return self.input_name(changes[unit].pointer).split(" (", 1)[0]
+        if JOIN in unit:
+            return self.msg.join([self.short_name(u, changes) for u in unit.split(JOIN)])
+        return unit.removeprefix("criterion:")
+
+    def turned_met(self, changes: list[m.InputChange] | None, units: set[str],
+                   units_of: Mapping[str, tuple[str, ...] | None]) -> tuple[str, ...]:
+        """The criteria of the tier a set turns met: decided again with ``changes`` (when they reach the tier),
+        else the criteria whose units are all in the set."""
+        after = self.decide_with(changes) if changes is not None else None
+        if after is not None:
+            now = {c.id: c.outcome for c in after.criteria}
+            return tuple(c.id for c in self.decision.criteria
+                         if c.id in units_of and c.outcome != "met" and now.get(c.id) == "met")
+        return tuple(c.id for c in self.decision.criteria if set(units_of.get(c.id) or ("",)) <= units)
+
+    def input_set(self, label: str, units: tuple[str, ...], units_of: Mapping[str, tuple[str, ...] | None],
+                  changes: Mapping[str, m.InputChange], asked: Mapping[str, list[m.InputChange]]) -> m.InputSet:
+        chosen = {u: changes[u] for u in units if u in changes}
+        conditions = tuple(u.removeprefix("criterion:") for u in units if u not in changes)
+        verified: bool | None = None
+        if not conditions:
+            verified = self.reaches(label, list(chosen.values()))
+            if verified:
+                chosen = self.least(label, chosen, asked)
+        criteria = self.turned_met(list(chosen.values()) if verified else None, set(units), units_of)
+        words = [self.input_change_words(ch) for ch in chosen.values()] + [self.change(c).sentence for c in conditions]
+        sentence = self.msg("path.set", changes=self.msg.join(words))
+        if verified is not None:
+            sentence += " (" + self.msg("path.verified" if verified else "path.unverified",
+                                        title=self.doc.tiers[label].title) + ")"
+        return m.InputSet(inputs=tuple(chosen.values()), conditions=conditions, size=len(units), criteria=criteria,
+                          verified=verified, sentence=sentence)
+
+    def input_need(self, n: paths.ScoreNeed, changes: Mapping[str, m.InputChange], units: Structure) -> str:
+        title = self.scores[n.score].title
+        sep = self.msg.template("list.separator")
+        if not n.reachable:
+            most = sum((units.weights[n.score][u] for u in n.candidates), Fraction(0))
+            return self.msg("path.unreachable_score", score=title, required=n.required_weight,
+                            ids=self.msg.join([self.short_name(u, changes) for u in n.candidates]),
+                            deficit=n.deficit - most)
+        options = []
+        for o in n.options:
+            words = [self.msg("path.pick_all" if p.count == len(p.ids) else "path.pick", p.count, count=p.count,
+                              ids=sep.join(self.short_name(u, changes) for u in p.ids), weight=p.weight)
+                     for p in o.picks]
+            options.append(self.msg.join(words))
+        return self.msg("path.need", score=title, deficit=n.deficit, met=n.met_weight, required=n.required_weight,
+                        options=self.msg.template("path.option_or").join(options))
+
+    def input_path(self, label: str, fallback: str) -> dict[str, Any]:
+        """The TierPath fields of the path counted in inputs."""
+        tier = self.doc.tiers[label]
+        direct, scores = flatten(self.a.structure, tier.requires)
+        weighted = (c for sid in scores for c in self.a.structure.weights[sid])
+        involved = [c for c in dict.fromkeys([*direct, *weighted]) if self.outcomes.get(c) != "met"]
+        units_of, changes, asked = self.units(involved)
+        sol, structure = solve_units(self.a.structure, tier.requires, self.outcomes, units_of, cap=self.cap)
+        if sol.fixed:
+            return {"input_sets": (), "input_sets_total": 0, "input_sets_exhaustive": True, "input_sentence": fallback}
+        sets = tuple(self.input_set(label, s, units_of, changes, asked) for s in sol.sets)
+        parts: list[str] = []
+        if sol.mandatory:
+            words = [self.input_change_words(changes[u]) if u in changes
+                     else self.change(u.removeprefix("criterion:")).sentence for u in sol.mandatory]
+            parts.append(self.msg("path.every", changes=self.msg.join(words)))
+        parts.extend(self.input_need(n, changes, structure) for n in sol.needs)
+        if not sol.exhaustive:
+            parts.append(self.msg.template("path.not_exhaustive"))
+        return {"input_sets": sets, "input_sets_total": sol.total, "input_sets_exhaustive": sol.exhaustive,
+                "input_sentence": " ".join(parts)}
+
     def path(self, label: str) -> m.TierPath:
         tier = self.doc.tiers[label]
         t = next(t for t in self.decision.tiers if t.label == label)
@@ -601,6 +753,7 @@ class _Builder:
             label=label, title=tier.title, outcome=t.outcome, reachable=sol.feasible, mandatory=sol.mandatory,
             fixed=sol.fixed, needs=needs, total_sets=sol.total, exhaustive=sol.exhaustive, change_sets=sets,
             truncated=sol.total > len(sets), changes=changes, sentence=" ".join(parts),
+            **self.input_path(label, " ".join(parts)),
         )
 
     # -- the whole --------------------------------------------------------------------------
@@ -639,9 +792,10 @@ class _Builder:
         )
 
     def path_summary(self, p: m.TierPath) -> str | None:
-        """The summary's sentence on a tier above the label: its first change set, or why it cannot be reached."""
-        if p.reachable and p.change_sets:
-            return self.msg("path.summary_reachable", title=p.title, changes=p.change_sets[0].sentence)
+        """The summary's sentence on a tier above the label: its first set of input changes, or why it cannot be
+        reached."""
+        if p.reachable and p.input_sets:
+            return self.msg("path.summary_reachable", title=p.title, changes=p.input_sets[0].sentence)
         if p.fixed:
             return self.msg("path.summary_fixed", title=p.title,
                             criteria=self.msg.join([self.ref_name(c) for c in p.fixed]))

@@ -234,6 +234,20 @@ class ChangeSet(_Model):
     sentence: str = Field(description="The change set in words.")
 
 
+class InputSet(_Model):
+    """A minimal set of inputs to change (and conditions to meet) so that the tier is met, counted in inputs."""
+
+    inputs: tuple[InputChange, ...] = Field(description="The inputs to change, one each, with the value it needs.")
+    conditions: tuple[str, ...] = Field(
+        default=(), description="Criteria to meet whose condition is described rather than given as values.")
+    size: int = Field(description="How many changes: inputs plus conditions.")
+    criteria: tuple[str, ...] = Field(description="The criteria these changes turn met (ruleset order).")
+    verified: bool | None = Field(
+        description="Whether deciding again with the changes applied gives the tier met; null when a condition "
+        "is part of the set.")
+    sentence: str = Field(description="The set in words.")
+
+
 class TierPath(_Model):
     """What it takes to reach one tier above the awarded label."""
 
@@ -254,6 +268,13 @@ class TierPath(_Model):
         description="For every criterion that appears in a change set or option: what turning it met takes."
     )
     sentence: str = Field(description="The path in words (the compact, exact form).")
+    input_sets: tuple[InputSet, ...] = Field(
+        default=(), description="The first minimal sets counted in inputs: fewest changes first (one input that "
+        "feeds several criteria is one change), at most max_change_sets.")
+    input_sets_total: int = Field(default=0, description="The number of minimal sets counted in inputs (exact "
+                                  "when input_sets_exhaustive).")
+    input_sets_exhaustive: bool = Field(default=True, description="False only when an enumeration limit was hit.")
+    input_sentence: str = Field(default="", description="The path counted in inputs, in words (the compact form).")
 
 
 class Settings(_Model):

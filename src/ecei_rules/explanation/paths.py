@@ -305,3 +305,70 @@ def solve(structure: Structure, requires: Sequence[str], outcomes: Mapping[str, 
         return TierSolution(mandatory, fixed, needs, total, exhaustive, tuple(sets))
     ranked, complete = _overlapping_sets(needs, rank)
     return TierSolution(mandatory, fixed, needs, len(ranked), exhaustive and complete, tuple(ranked[:cap]))
+
+
+# -- counted in inputs --------------------------------------------------------------------------
+#
+# A change of the assessment is a change of an *input*, and one input may feed several criteria (a
+# Gold threshold and a Silver baseline on one indicator; the steps of a credit worth 1 to 3 points;
+# one computed index read by every band). So what it takes is counted in inputs: each criterion to
+# turn met names the *units* it needs (an input set to a value, or a condition to meet when its
+# condition is described rather than given as values); a unit turns every criterion met whose
+# units it completes. The tier's requirement over units has the shape of the requirement over
+# criteria: a criterion required directly makes its units mandatory; a score gets, per unit, the
+# weight of the criteria that unit completes on its own (beside the mandatory units), and the
+# criteria the mandatory units complete count as met. `solve` on that structure gives the
+# minimal sets of units, exactly as it gives them for criteria.
+
+#: The pseudo criterion of a unit structure that holds a score's weight already met.
+MET = "\x00met"
+#: Joins the units of a criterion that needs several of them beside the mandatory ones.
+JOIN = "\x00"
+
+
+def unit_structure(structure: Structure, requires: Sequence[str], outcomes: Mapping[str, str],
+                   units_of: Mapping[str, tuple[str, ...] | None]
+                   ) -> tuple[Structure, tuple[str, ...], tuple[str, ...]]:
+    """The tier's requirement over units: (the structure, the mandatory units, the fixed mandatory criteria).
+
+    ``units_of`` gives, for each criterion not met, the units it needs (None: no change can make it met).
+    """
+    direct, scores = flatten(structure, requires)
+    mandatory_criteria = [c for c in direct if outcomes.get(c) != "met"]
+    fixed = tuple(c for c in mandatory_criteria if units_of.get(c) is None)
+    mandatory = tuple(dict.fromkeys(u for c in mandatory_criteria for u in (units_of.get(c) or ())))
+    in_mandatory = set(mandatory)
+    order: dict[str, int] = {u: i for i, u in enumerate(mandatory)}
+    weights: dict[str, dict[str, Fraction]] = {}
+    for sid in scores:
+        met = Fraction(0)
+        per_unit: dict[str, Fraction] = {}
+        for cid in sorted(structure.weights[sid], key=lambda c: structure.order.get(c, 0)):
+            weight = structure.weights[sid][cid]
+            units = units_of.get(cid, ()) if outcomes.get(cid) != "met" else ()
+            if units is None:  # cannot change: left out
+                continue
+            rest = [u for u in units if u not in in_mandatory]
+            if not rest:  # met already, or met by the mandatory units
+                met += weight
+                continue
+            key = JOIN.join(rest)
+            per_unit[key] = per_unit.get(key, Fraction(0)) + weight
+            order.setdefault(key, len(order))
+        weights[sid] = {MET: met, **per_unit}
+    required = {sid: structure.required[sid] for sid in scores}
+    return Structure({}, weights, required, order), mandatory, fixed
+
+
+def solve_units(structure: Structure, requires: Sequence[str], outcomes: Mapping[str, str],
+                units_of: Mapping[str, tuple[str, ...] | None], *, cap: int = 10) -> tuple[TierSolution, Structure]:
+    """The minimal sets of units (fewest first) that make a tier met: `solve` over
+    `unit_structure`, and that structure. The sets list units (a unit that stands for several is split);
+    ``mandatory`` lists the mandatory units, ``fixed`` the mandatory criteria that no change can make met."""
+    units, mandatory, fixed = unit_structure(structure, requires, outcomes, units_of)
+    _, scores = flatten(structure, requires)
+    if fixed:
+        return TierSolution(mandatory, fixed, (), 0, True, ()), units
+    sol = solve(units, [*mandatory, *scores], {MET: "met"}, lambda unit: True, cap=cap)
+    sets = tuple(tuple(dict.fromkeys(u for key in s for u in key.split(JOIN))) for s in sol.sets)
+    return TierSolution(mandatory, (), sol.needs, sol.total, sol.exhaustive, sets), units

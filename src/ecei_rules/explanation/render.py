@@ -14,8 +14,10 @@ from ecei_rules.explanation.citations import citation_links
 from ecei_rules.explanation.messages import Messages
 from ecei_rules.explanation.model import CriterionExplanation, Explanation, ScoreExplanation, TierPath
 
-#: Change sets with more criteria than this are listed by criterion id (each change is listed once below them).
+#: Change sets of more changes than this are listed by the criteria they meet (each change is listed once below).
 LONG_SET = 5
+#: A number of minimal change sets above this is not printed (the options state them compactly).
+MAX_COUNTED = 1000
 
 
 class _View:
@@ -53,13 +55,16 @@ class _View:
     def path_lines(self, p: TierPath) -> Iterator[tuple[str, str]]:
         """(kind, text) of one tier's path: kind is heading, para, numbered (a change set) or item (a change)."""
         yield "heading", self.msg("path.heading", title=p.title, outcome=self.msg.template(f"outcome.{p.outcome}"))
-        yield "para", p.sentence
-        if p.change_sets and p.reachable:
-            if p.truncated:
-                yield "para", self.msg("path.shown", count=p.total_sets, shown=len(p.change_sets))
+        yield "para", p.input_sentence or p.sentence
+        if p.input_sets and p.reachable:
+            shown = len(p.input_sets)
+            if p.input_sets_total > MAX_COUNTED:  # an exponential count says nothing: the options above say it all
+                yield "para", self.msg("path.shown_many", shown=shown)
+            elif p.input_sets_total > shown:
+                yield "para", self.msg("path.shown", count=p.input_sets_total, shown=shown)
             else:
-                yield "para", self.msg("path.one_way", p.total_sets)
-            for s in p.change_sets:
+                yield "para", self.msg("path.one_way", p.input_sets_total)
+            for s in p.input_sets:
                 if s.size > LONG_SET:
                     text = self.msg("path.set_long", count=s.size, ids=self.msg.template("list.separator").join(
                         s.criteria))
@@ -67,7 +72,7 @@ class _View:
                 else:
                     text = s.sentence
                 yield "numbered", text
-        if p.reachable and (p.needs or any(s.size > LONG_SET for s in p.change_sets)):
+        if p.reachable and (p.needs or any(s.size > LONG_SET for s in p.input_sets)):
             yield "para", self.head("changes") + ":"
             for ch in p.changes:
                 yield "item", f"{ch.criterion}: {ch.sentence}"

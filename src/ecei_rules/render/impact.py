@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from html import escape
 from typing import Any
 
@@ -19,7 +19,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from ecei_rules.compare.impact import Cause, ImpactReport
+from ecei_rules.compare.impact import ONE_SCALE, Cause, ImpactReport
 from ecei_rules.render.markdown import code, text
 
 
@@ -34,7 +34,8 @@ def impact_markdown(report: ImpactReport, *, limit: int = 50) -> str:
              f"{len(report.errors)} in error",
              f"- changed: {len(report.transitions)} organisations ({report.count('loss')} lose a label tier, "
              f"{report.count('gain')} gain one, {report.count('validity')} keep the label with another validity)"
-             + (f"; {report.unexplained} unexplained" if report.unexplained else ""), "",
+             + (f"; {report.unexplained} unexplained" if report.unexplained else "")
+             + _rescale_words(report), "",
              f"## Transitions (rows: {o}, columns: {n})", "",
              "| " + f"{o} \\ {n}" + " | " + " | ".join(text(b) for b in report.labels) + " | total |",
              "|---|" + "---:|" * (len(report.labels) + 1)]
@@ -67,6 +68,15 @@ def impact_markdown(report: ImpactReport, *, limit: int = 50) -> str:
         lines += ["", f"## Errors ({len(report.errors)})", ""]
         lines += [f"- {text(str(e))}" for e in report.errors[:50]]
     return "\n".join(lines) + "\n"
+
+
+def _rescale_words(report: ImpactReport) -> str:
+    """Across a rescale: how the labels compare, and the transitions that are neither gains nor losses."""
+    scale = report.labels_scale
+    if scale.basis == ONE_SCALE:
+        return ""
+    return (f"\n- labels: {scale.basis}; {report.count('same')} keep the corresponding label, "
+            f"{report.count('not comparable')} not comparable")
 
 
 def _date(d: dt.date | None) -> str:
@@ -139,12 +149,12 @@ def _summary(report: ImpactReport) -> Panel:
     head.append(f", {report.count('validity'):,} keep the label with another validity")
     if report.unexplained:
         head.append(f"; {report.unexplained:,} unexplained", style="bold red")
+    head.append(_rescale_words(report))
     return Panel(head, title="impact", expand=False)
 
 
 def _matrix(report: ImpactReport) -> Table:
     o, n = report.old.version, report.new.version
-    order = report.order
     matrix = Table(title=f"Transitions (rows {o}, columns {n})", title_justify="left")
     matrix.add_column(f"{o} \\ {n}", style="bold")
     for b in report.labels:
@@ -154,7 +164,8 @@ def _matrix(report: ImpactReport) -> Table:
         row = report.matrix[a]
         cells: list[Text | str] = []
         for b in report.labels:
-            style = "bold" if a == b else ("red" if order[b] < order[a] else "green") if row[b] else "dim"
+            way = report.direction(a, b)
+            style = "bold" if a == b else ("red" if way == -1 else "green" if way == 1 else "") if row[b] else "dim"
             cells.append(Text(f"{row[b]:,}", style=style))
         matrix.add_row(Text(a, style=_LABEL_STYLE.get(a, "")), *cells, f"{sum(row.values()):,}")
     totals = report.totals(1)
@@ -259,7 +270,7 @@ def transition_chart(report: ImpactReport, *, top: int = 20) -> str:
             x = left + j * cell
             n = report.matrix.get(a, {}).get(b, 0)
             share = n / totals[a] if totals.get(a) else 0.0
-            colour = _blend(share, i == j, report.order, a, b)
+            colour = _blend(share, i == j, report.direction(a, b))
             stroke = ' stroke="#222222" stroke-width="2"' if i == j else ' stroke="#ffffff" stroke-width="1"'
             out.append(f'<rect class="cell" data-old="{escape(a)}" data-new="{escape(b)}" data-count="{n}" x="{x}" '
                        f'y="{y}" width="{cell}" height="{cell}" fill="{colour}"{stroke}/>')
@@ -276,7 +287,7 @@ def transition_chart(report: ImpactReport, *, top: int = 20) -> str:
                      size=11, fill="#444444"))
     for s, share in enumerate((0.0, 0.25, 0.5, 0.75, 1.0)):
         x = left - 92 + s * 44
-        swatch = _blend(share, False, {}, "", "")
+        swatch = _blend(share, False, None)
         out.append(f'<rect x="{x}" y="{legend_y + 26}" width="44" height="12" fill="{swatch}" stroke="#cccccc"/>')
         out.append(_text(x + 22, legend_y + 52, f"{share:.0%}", size=10, anchor="middle", fill="#444444"))
     # bars
@@ -316,11 +327,12 @@ def _text(x: float, y: float, text: str, *, size: int = 12, anchor: str = "start
             f'fill="{fill}">{escape(text)}</text>')
 
 
-def _blend(share: float, diagonal: bool, order: Mapping[str, int], a: str, b: str) -> str:
-    """White to a hue by share: blue on the diagonal (and the legend), red for losses, green for gains."""
-    if diagonal or not order:
+def _blend(share: float, diagonal: bool, direction: int | None) -> str:
+    """White to a hue by share: blue on the diagonal, the legend and what does not compare (the same label
+    mapped, or labels across a rescale without a mapping), red for losses, green for gains."""
+    if diagonal or not direction:
         hue = (31, 84, 153)
-    elif order[b] < order[a]:
+    elif direction < 0:
         hue = (192, 57, 43)
     else:
         hue = (39, 174, 96)

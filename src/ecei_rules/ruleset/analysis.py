@@ -8,7 +8,9 @@ one. All of them read the same answers from here:
 * :func:`criterion_targets`: the criteria that are one comparison of one input with a threshold;
 * :func:`relations`: comparisons between two input paths (``2 * a > b``);
 * :func:`passes`: the one comparison rule (exact, booleans only equal or unequal);
-* :func:`value_for`: a value of a field on the passing (or failing) side of a threshold.
+* :func:`value_for`: a value of a field on the passing (or failing) side of a threshold;
+* :func:`comparisons`: every comparison of every condition (criteria, validity, checks), with
+  the loop variables it is under resolved to item pointers (synth reads its thresholds here).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import ast
 import operator
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -86,7 +89,7 @@ def _number(node: ast.AST, ruleset: Ruleset) -> Decimal | None:
 def targets(ruleset: Ruleset) -> dict[str, list[tuple[str, Decimal | bool]]]:
     """What each input path is compared with in the criteria: pointer -> [(op, value)].
 
-    ``indicators["4.1.5"] <= params.gold_4_1_5`` gives ``/indicators/4.1.5 -> [("<=", 24)]``; a
+    ``readings["4.1"] <= params.max_reading`` gives ``/readings/4.1 -> [("<=", 24)]``; a
     criterion that is a bare boolean path gives ``[("==", True)]``.
     """
     out: dict[str, list[tuple[str, Decimal | bool]]] = {}
@@ -207,3 +210,119 @@ def _child(f: Field | None, part: str) -> Field | None:
     if f.kind == "map":
         return f.entries.get(part)
     return None
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One comparison of one condition of a version, with its loop variables resolved.
+
+    ``source`` is ``"criterion"``, ``"validity"`` or ``"check"``; ``owner`` the criterion id, the
+    validity rule id (``"valid_from"`` for the start) or the pointer of the object a check is on.
+    A bare boolean path (``a.flag``, a filter ``if a.ok``) is read as ``path == true``; a chain
+    ``a <= b <= c`` as its two comparisons. ``loops`` maps each loop variable in scope to the
+    pointer of the items it runs over (``r`` in ``for r in repairs`` is ``/repairs/-``), and
+    ``base`` is the pointer the names of a check start from.
+    """
+
+    source: str
+    owner: str
+    op: str
+    left: ast.expr
+    right: ast.expr
+    loops: tuple[tuple[str, str], ...] = ()
+    base: str = ""
+
+    def pointer(self, node: ast.AST) -> str | None:
+        """The JSON pointer a side reads when it is a pure path (items of a list as ``-``), or None."""
+        return scoped_pointer(node, dict(self.loops), self.base)
+
+
+_OPS = {ast.GtE: ">=", ast.LtE: "<=", ast.Gt: ">", ast.Lt: "<", ast.Eq: "==", ast.NotEq: "!=", ast.In: "in",
+        ast.NotIn: "not in"}
+
+
+def scoped_pointer(node: ast.AST, loops: dict[str, str], base: str = "") -> str | None:
+    """:func:`input_pointer` with loop variables (``r.cost`` -> ``/repairs/-/cost``) and a base."""
+    parts: list[str] = []
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        if isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+        elif isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
+            parts.append(node.slice.value)
+        else:
+            return None
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    if node.id in loops:
+        return pointer_join(loops[node.id], *reversed(parts))
+    if node.id in RESERVED:
+        return None
+    return pointer_join(base, node.id, *reversed(parts))
+
+
+def conditions(ruleset: Ruleset) -> list[tuple[str, str, str, str, bool]]:
+    """Every expression of a version: (source, owner, text, base, whether it is a truth value) for
+    each criterion, ``valid_from``, each validity rule's ``when`` and ``valid_until`` (dates, not
+    truth values), and each check of an object of the inputs."""
+    doc = ruleset.document
+    out = [("criterion", cid, c.when, "", True) for cid, c in doc.criteria.items()]
+    out.append(("validity", "valid_from", doc.validity.valid_from, "", False))
+    for rule in doc.validity.rules:
+        if rule.when is not None:
+            out.append(("validity", rule.id, rule.when, "", True))
+        out.append(("validity", rule.id, rule.valid_until, "", False))
+    stack: list[tuple[Field, str]] = [(ruleset.plan.inputs, "")]
+    while stack:
+        f, pointer = stack.pop()
+        out += [("check", pointer, check.rule, pointer, True) for check in f.spec.checks]
+        stack += [(sub, pointer_join(pointer, name)) for name, sub in (*f.fields.items(), *f.entries.items())]
+        if f.items is not None:
+            stack.append((f.items, pointer + "/-"))
+    return out
+
+
+def comparisons(ruleset: Ruleset) -> list[Comparison]:
+    """Every comparison in every condition of a version (see :class:`Comparison`)."""
+    out: list[Comparison] = []
+    for source, owner, text, base, truth in conditions(ruleset):
+        tree, _ = parse(text)
+        if tree is not None:
+            _comparisons(tree, (), Comparison(source, owner, "==", tree, tree, (), base), out, truth=truth)
+    return out
+
+
+def _comparisons(node: ast.AST, loops: tuple[tuple[str, str], ...], where: Comparison, out: list[Comparison],
+                 truth: bool) -> None:
+    """Walk ``node`` keeping the loop variables in scope; ``truth``: the node stands where a truth
+    value is read (a condition, an operand of and/or/not, a filter), so a bare path is a flag."""
+    def add(op: str, left: ast.expr, right: ast.expr) -> None:
+        out.append(Comparison(where.source, where.owner, op, left, right, loops, where.base))
+
+    if truth and isinstance(node, ast.expr) and scoped_pointer(node, dict(loops), where.base) is not None:
+        add("==", node, ast.Constant(True))
+        return
+    if isinstance(node, ast.Compare):
+        sides = [node.left, *node.comparators]
+        for op, left, right in zip(node.ops, sides, sides[1:], strict=False):
+            if type(op) in _OPS:
+                add(_OPS[type(op)], left, right)
+    if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.GeneratorExp):
+        gen = node.args[0]
+        inner = loops
+        for comp in gen.generators:
+            source = scoped_pointer(comp.iter, dict(inner), where.base)
+            if isinstance(comp.target, ast.Name) and source is not None:
+                inner = (*inner, (comp.target.id, source + "/-"))
+            _comparisons(comp.iter, inner, where, out, truth=False)
+            for cond in comp.ifs:
+                _comparisons(cond, inner, where, out, truth=True)
+        quantifier = isinstance(node.func, ast.Name) and node.func.id in ("any", "all")
+        _comparisons(gen.elt, inner, where, out, truth=quantifier)
+        return
+    flags = isinstance(node, ast.BoolOp) or (isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not))
+    for child in ast.iter_child_nodes(node):
+        if isinstance(node, ast.IfExp):
+            _comparisons(child, loops, where, out, truth=child is node.test)
+        else:
+            _comparisons(child, loops, where, out, truth=flags and isinstance(child, ast.expr))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -457,6 +457,11 @@ class _Checker:
                 self.add("E106", f"the tier '{label}' is not one of the labels", pointer_join("/tiers", label), None,
                          did_you_mean(label, labels))
             self.refs(tier.requires, pointer_join("/tiers", label, "requires"))
+        mapping = doc.labels_from
+        for old, label in (mapping.map.items() if mapping is not None else ()):
+            if label not in (*labels, NONE_LABEL) or (old == NONE_LABEL and label != NONE_LABEL):
+                self.add("E106", f"labels_from maps '{old}' to '{label}', which is not one of this version's labels",
+                         pointer_join("/labels_from/map", old), None, did_you_mean(label, labels))
 
     def rule(self, i: int, rule: ValidityRule, scope: Scope) -> RulePlan | None:
         """One validity rule compiled in the scope that knows ``label``."""
@@ -495,6 +500,26 @@ class _Checker:
             self.problems.append(cp)
         add_number_problems(self.doc, self.add)
         _date_bounds(self.doc, self.root, self.add)
+
+
+def labels_from_problems(doc: RulesetDocument, earlier: Sequence[str] | None) -> list[Diagnostic]:
+    """The problems of ``labels_from`` against the labels of the version it names (None: that version cannot
+    be read): each of its labels mapped, and nothing else."""
+    mapping = doc.labels_from
+    if mapping is None:
+        return []
+    base = "/labels_from"
+    if earlier is None:
+        return [Diagnostic("E106", f"labels_from names version {mapping.version}, which is not beside this file",
+                           pointer=f"{base}/version")]
+    out = [Diagnostic("E106", f"'{old}' is not a label of version {mapping.version}", pointer=pointer_join(
+        f"{base}/map", old), suggestion=did_you_mean(old, earlier)) for old in mapping.map
+        if old not in (*earlier, NONE_LABEL)]
+    missing = [label for label in earlier if label not in mapping.map]
+    if missing:
+        out.append(Diagnostic("E102", f"labels_from does not map {', '.join(repr(m) for m in missing)} of version "
+                              f"{mapping.version}", pointer=f"{base}/map"))
+    return out
 
 
 def check_document(doc: RulesetDocument) -> tuple[CheckedRuleset | None, list[Diagnostic]]:

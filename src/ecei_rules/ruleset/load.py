@@ -23,7 +23,7 @@ from ecei_rules.core.canonical import canonical_bytes, sha256_hex
 from ecei_rules.core.files import FileReadError, read_limited
 from ecei_rules.core.pointers import pointer_join
 from ecei_rules.errors import Diagnostic, RulesetError, did_you_mean
-from ecei_rules.ruleset.check import CheckedRuleset, check_document
+from ecei_rules.ruleset.check import CheckedRuleset, check_document, labels_from_problems
 from ecei_rules.ruleset.model import RulesetDocument
 from ecei_rules.ruleset.safe_yaml import MAX_BYTES, parse_yaml
 
@@ -506,6 +506,16 @@ def _model_diagnostics(exc: ValidationError, raw: _Raw, located: _Located,
     return out
 
 
+def _labels_of(path: Path | None, version: str) -> list[str] | None:
+    """The labels of the version ``version`` beside ``path`` (for labels_from), or None when it cannot be read."""
+    sibling = path.parent / f"{version}.yaml" if path is not None and _VERSION.fullmatch(version) else None
+    if sibling is None or sibling == path or not sibling.is_file():
+        return None
+    data = _load_raw(sibling).data
+    labels = data.get("labels") if isinstance(data, dict) else None
+    return [str(label) for label in labels] if isinstance(labels, list) else None
+
+
 def _build(raw: _Raw, path: Path | None) -> tuple[Ruleset | None, list[Diagnostic]]:
     file = str(path) if path else None
     diags = list(raw.diagnostics)
@@ -520,6 +530,8 @@ def _build(raw: _Raw, path: Path | None) -> tuple[Ruleset | None, list[Diagnosti
     yaml_errors = any(d.severity == "error" for d in diags)
     # a document with YAML-level errors is still usable: everything else is reported too
     checked, problems = check_document(doc)
+    if doc.labels_from is not None and path is not None:  # the earlier label set is read beside the file
+        problems += labels_from_problems(doc, _labels_of(path, doc.labels_from.version))
     diags.extend(located.diag(p.code, p.message, p.pointer, offset=p.offset, suggestion=p.suggestion,
                               text=_text_at(raw.data, p.pointer)) for p in problems)
     if yaml_errors or checked is None:

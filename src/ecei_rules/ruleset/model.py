@@ -436,10 +436,18 @@ class RulesetTest(_Model):
     expect: TestExpect = Field(description="The expected decision.")
 
 
+class LabelsFrom(_Model):
+    """How the labels of an earlier version with another label set map onto this version's (a rescale)."""
+
+    version: SemVer = Field(description="The earlier version whose labels are mapped.")
+    map: dict[str, str] = Field(min_length=1, description="Each label of that version -> the label of this "
+                                "version it corresponds to ('none' stays 'none').")
+
+
 class RulesetDocument(_Model):
     """A whole ruleset version after 'extends' is resolved."""
 
-    methodology: MethodologyId = Field(description="The methodology id, e.g. 'ecei-labels'.")
+    methodology: MethodologyId = Field(description="The methodology id, e.g. 'energy-label'.")
     version: SemVer = Field(description="The semantic version of this ruleset.")
     title: str = Field(description="The methodology's title as published.")
     description: str | None = Field(default=None, description="What this version is and what changed.")
@@ -464,6 +472,9 @@ class RulesetDocument(_Model):
         "criterion (the criteria of a decision list them after those written under 'criteria').",
     )
     labels: Seq[str] = Field(min_length=1, description="The labels from lowest to highest ('none' is implied).")
+    labels_from: LabelsFrom | None = Field(
+        default=None, description="For a version whose label set differs from an earlier one's: how that "
+        "version's labels map onto these, so that impact can tell gains from losses across the rescale.")
     tiers: dict[str, Tier] = Field(description="Each label's requirement.")
     validity: Validity = Field(description="How long an awarded label is valid.")
     fixtures: dict[str, dict[str, Any]] = Field(

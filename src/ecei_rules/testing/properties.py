@@ -18,6 +18,12 @@ Properties:
 * bump honesty: consecutive versions decide differently only as their semver bump allows;
 * attribution: where two versions decide differently, every criterion whose outcome differs
   is one the semantic diff reports as changed or new.
+
+A check that finds no counterexample may still have tested nothing: no criterion of a score
+compares an input with a number, no example had an optional input to remove, a major bump
+allows any change, the two versions never decided differently. `verify_registry` counts the
+examples that reached what each check tests (`Exercise`) and marks such a result *vacuous*
+("vacuous: 0 of 100 examples exercised ..."), which ``ecei-rules check-properties`` prints.
 """
 
 from __future__ import annotations
@@ -54,6 +60,39 @@ from ecei_rules.testing.strategies import assessments
 
 Evaluator = Callable[..., Decision]
 _PIN = Resolution(method="pinned", reason="property check")
+
+
+@dataclass
+class Exercise:
+    """How many of the examples a check drew reached what it tests.
+
+    A check that found no counterexample proved nothing when it had nothing to check (``nothing``
+    says why: no scored criterion compares an input with a number, a major bump allows any change)
+    or when none of its examples reached the condition it tests (``what``): it is *vacuous*.
+    """
+
+    what: str
+    drawn: int = 0
+    exercised: int = 0
+    nothing: str | None = None
+
+    def vacuous(self) -> str | None:
+        """``vacuous: ...`` when the check tested nothing, else None."""
+        if self.nothing is not None:
+            return f"vacuous: {self.nothing}"
+        if not self.exercised:
+            return f"vacuous: 0 of {self.drawn} examples exercised {self.what}"
+        return None
+
+
+def _drawn(exercise: Exercise | None) -> None:
+    if exercise is not None:
+        exercise.drawn += 1
+
+
+def _exercised(exercise: Exercise | None) -> None:
+    if exercise is not None:
+        exercise.exercised += 1
 
 
 def search_settings(max_examples: int = 100, *, shrink: bool = True) -> settings:
@@ -378,9 +417,11 @@ def _remove(data: dict[str, Any], pointer: str) -> None:
         node.pop(parts[-1], None)
 
 
-def check_information_monotonicity(ruleset: Ruleset, config: settings,
-                                   evaluate: Evaluator = core_evaluate) -> Violation | None:
-    """Supplying missing inputs never changes a met or not_met outcome and never lowers the label."""
+def check_information_monotonicity(ruleset: Ruleset, config: settings, evaluate: Evaluator = core_evaluate, *,
+                                   exercise: Exercise | None = None) -> Violation | None:
+    """Supplying missing inputs never changes a met or not_met outcome and never lowers the label.
+
+    ``exercise`` counts the examples with an optional input to remove (the ones that test something)."""
     def strategy() -> st.SearchStrategy[tuple[dict[str, Any], list[str]]]:
         def with_removals(data: dict[str, Any]) -> st.SearchStrategy[tuple[dict[str, Any], list[str]]]:
             paths = _optional_paths(ruleset, data)
@@ -392,11 +433,13 @@ def check_information_monotonicity(ruleset: Ruleset, config: settings,
 
     def bad(drawn: tuple[dict[str, Any], list[str]]) -> str | None:
         full, removed = drawn
+        _drawn(exercise)
         partial = copy.deepcopy(full)
         for pointer in removed:
             _remove(partial, pointer)
-        if ruleset.plan.validator.validate(partial)[1]:
-            return None  # removing made it invalid (a required field inside an optional object)
+        if not removed or ruleset.plan.validator.validate(partial)[1]:
+            return None  # nothing removed, or removing made it invalid (a required field inside an optional object)
+        _exercised(exercise)
         more, less = evaluate(ruleset, full, resolution=_PIN), evaluate(ruleset, partial, resolution=_PIN)
         known = {c.id: c.outcome for c in less.criteria if c.outcome != "unknown"}
         known.update({t.label: t.outcome for t in less.tiers if t.outcome != "unknown"})
@@ -410,18 +453,24 @@ def check_information_monotonicity(ruleset: Ruleset, config: settings,
     return _search(strategy(), bad, config, "information monotonicity", ruleset, example=lambda drawn: drawn[0])
 
 
-def check_threshold_monotonicity(ruleset: Ruleset, config: settings,
-                                 evaluate: Evaluator = core_evaluate) -> Violation | None:
-    """Moving one scored input (a Gold indicator) further past its threshold never lowers the label."""
+def check_threshold_monotonicity(ruleset: Ruleset, config: settings, evaluate: Evaluator = core_evaluate, *,
+                                 exercise: Exercise | None = None) -> Violation | None:
+    """Moving one scored input (a Gold indicator) further past its threshold never lowers the label.
+
+    ``exercise`` counts the examples where an input was moved and both assessments decided; when no
+    scored criterion compares an input with a numeric threshold, there is nothing to check."""
     scored = {c for score in ruleset.document.scores.values() for c in score.weights}
     targets = {cid: t for cid, t in criterion_targets(ruleset).items()
                if not isinstance(t[2], bool) and cid in scored}
     if not targets:
+        if exercise is not None:
+            exercise.nothing = "no criterion of a score compares one input with a numeric threshold"
         return None
     ids = sorted(targets)
 
     def bad(drawn: tuple[dict[str, Any], str, int]) -> str | None:
         data, cid, steps = drawn
+        _drawn(exercise)
         pointer, op, threshold = targets[cid]
         f = field_at(ruleset.plan.inputs, pointer)
         current = lookup(data, pointer)
@@ -443,6 +492,7 @@ def check_threshold_monotonicity(ruleset: Ruleset, config: settings,
         set_at(after, pointer, int(moved) if f.kind == "integer" else moved)
         if ruleset.plan.validator.validate(before)[1] or ruleset.plan.validator.validate(after)[1]:
             return None
+        _exercised(exercise)
         a, b = evaluate(ruleset, before, resolution=_PIN), evaluate(ruleset, after, resolution=_PIN)
         if _order(ruleset, b.label) < _order(ruleset, a.label):
             return (f"moving {pointer} from {start} to {moved} (further past {cid}'s threshold) lowers "
@@ -455,13 +505,22 @@ def check_threshold_monotonicity(ruleset: Ruleset, config: settings,
 
 # -- between versions ---------------------------------------------------------------------------
 
-def check_bump_honesty(old: Ruleset, new: Ruleset, config: settings) -> Violation | None:
-    """For a minor or patch bump, no input valid under the old version is decided differently."""
+def check_bump_honesty(old: Ruleset, new: Ruleset, config: settings, *,
+                       exercise: Exercise | None = None) -> Violation | None:
+    """For a minor or patch bump, no input valid under the old version is decided differently.
+
+    ``exercise`` is told when there is nothing to check (a major bump allows any change)."""
     from ecei_rules.compare.bump import declared_bump
     from ecei_rules.testing.counterexample import find_counterexample
 
-    if declared_bump(old.version, new.version) in ("major", "none"):
+    bump = declared_bump(old.version, new.version)
+    if bump in ("major", "none"):
+        if exercise is not None:
+            exercise.nothing = (f"{old.version} -> {new.version} is a major bump, which allows any change"
+                                if bump == "major" else f"{old.version} -> {new.version} is not a bump")
         return None
+    if exercise is not None:
+        exercise.drawn = exercise.exercised = config.max_examples or 0
     example, _ = find_counterexample(old, new, max_examples=config.max_examples)
     if example is None:
         return None
@@ -472,8 +531,11 @@ def check_bump_honesty(old: Ruleset, new: Ruleset, config: settings) -> Violatio
 
 
 def check_attribution(old: Ruleset, new: Ruleset, config: settings, evaluate: Evaluator = core_evaluate,
-                      diff_fn: Callable[[Ruleset, Ruleset], Any] | None = None) -> Violation | None:
-    """Where two versions decide differently, every criterion whose outcome differs is changed or new."""
+                      diff_fn: Callable[[Ruleset, Ruleset], Any] | None = None, *,
+                      exercise: Exercise | None = None) -> Violation | None:
+    """Where two versions decide differently, every criterion whose outcome differs is changed or new.
+
+    ``exercise`` counts the examples the two versions decide differently (the ones that test something)."""
     from ecei_rules.compare.bump import changed_criteria
     from ecei_rules.compare.diff import semantic_diff
     from ecei_rules.ruleset.inputs import project
@@ -481,6 +543,7 @@ def check_attribution(old: Ruleset, new: Ruleset, config: settings, evaluate: Ev
     changed = changed_criteria((diff_fn or semantic_diff)(old, new))
 
     def bad(data: dict[str, Any]) -> str | None:
+        _drawn(exercise)
         projected, _ = project(data, new.plan.inputs)
         normal, problems = new.plan.validator.validate(projected)
         if problems:
@@ -488,6 +551,7 @@ def check_attribution(old: Ruleset, new: Ruleset, config: settings, evaluate: Ev
         a, b = evaluate(old, data, resolution=_PIN), evaluate(new, normal, resolution=_PIN)
         if (a.label, a.valid_from, a.valid_until) == (b.label, b.valid_from, b.valid_until):
             return None
+        _exercised(exercise)
         outcomes_a = {c.id: c.outcome for c in a.criteria}
         outcomes_b = {c.id: c.outcome for c in b.criteria}
         differing = {c for c in outcomes_a.keys() | outcomes_b.keys() if outcomes_a.get(c) != outcomes_b.get(c)}
@@ -495,6 +559,15 @@ def check_attribution(old: Ruleset, new: Ruleset, config: settings, evaluate: Ev
         return f"criteria {unexplained} decide differently but the diff does not report them" if unexplained else None
 
     return _search(assessments(old, also=(new,)), bad, config, "attribution", old)
+
+
+#: The checks that can test nothing, and what an example must reach to test something.
+_EXERCISES = {
+    "information monotonicity": "an optional input to remove",
+    "threshold monotonicity": "an input moved past a score criterion's threshold",
+    "bump honesty": "a minor or patch bump",
+    "attribution": "a decision the two versions make differently",
+}
 
 
 @dataclass
@@ -506,6 +579,7 @@ class VerifyResult:
     property: str
     violation: Violation | None
     seconds: float
+    vacuous: str | None = None  # "vacuous: ..." when the check tested nothing (see Exercise)
 
 
 def verify_registry(registry: Any, *, max_examples: int = 100,
@@ -518,9 +592,13 @@ def verify_registry(registry: Any, *, max_examples: int = 100,
     results: list[VerifyResult] = []
     config = search_settings(max_examples)
 
-    def run(methodology: str, target: str, name: str, check: Callable[[], Violation | None]) -> None:
+    def run(methodology: str, target: str, name: str, check: Callable[..., Violation | None]) -> None:
         start = time.perf_counter()
-        result = VerifyResult(methodology, target, name, check(), time.perf_counter() - start)
+        what = _EXERCISES.get(name)
+        exercise = Exercise(what) if what is not None else None
+        violation = check(exercise=exercise) if exercise is not None else check()
+        vacuous = exercise.vacuous() if exercise is not None and violation is None else None
+        result = VerifyResult(methodology, target, name, violation, time.perf_counter() - start, vacuous)
         results.append(result)
         if progress is not None:
             progress(result)
@@ -530,7 +608,7 @@ def verify_registry(registry: Any, *, max_examples: int = 100,
         hash_config = search_settings(min(max_examples, 12))
         for version in versions:
             r = registry.load(methodology, version)
-            checks: list[tuple[str, Callable[[], Violation | None]]] = [
+            checks: list[tuple[str, Callable[..., Violation | None]]] = [
                 ("determinism", functools.partial(check_determinism, r, config)),
                 ("replay", functools.partial(check_replay, r, config)),
                 ("content hash", functools.partial(check_hash_invariance, flatten(r), hash_config)),
