@@ -55,7 +55,7 @@ from ecei_rules.engine.reference import reference_label, reference_validity
 from ecei_rules.errors import RulesetError, Violation
 from ecei_rules.ruleset.analysis import criterion_targets, field_at, value_for
 from ecei_rules.ruleset.load import Ruleset, load_ruleset_text
-from ecei_rules.ruleset.model import NONE_LABEL, RulesetDocument
+from ecei_rules.ruleset.model import NONE_LABEL, RulesetDocument, band_criteria
 from ecei_rules.testing.strategies import assessments
 
 Evaluator = Callable[..., Decision]
@@ -314,6 +314,9 @@ def _shown_edits(data: dict[str, Any], flow: bool | None, comments: bool) -> lis
 def flatten(ruleset: Ruleset) -> str:
     """The ruleset as one self-contained YAML document (``extends`` resolved), for hash checks."""
     doc = ruleset.document.model_dump(mode="python", exclude={"extends", "tests", "fixtures"}, exclude_defaults=True)
+    if ruleset.document.bands:  # the criteria a band's classes generate are the band's, not written ones
+        generated = band_criteria(ruleset.document.bands)
+        doc["criteria"] = {k: v for k, v in doc.get("criteria", {}).items() if k not in generated}
     return _dump(doc, None, False)
 
 
@@ -370,6 +373,10 @@ def _placeholder(f: Any) -> Any:
         return f.catalogue_ids[0]
     if f.kind == "string" and f.pattern is not None:
         return "XX" if f.pattern.fullmatch("XX") else "x"
+    if f.kind in ("integer", "decimal"):  # 0, or the declared bound nearest to it
+        value = max(Decimal(0), Decimal(f.spec.minimum)) if f.spec.minimum is not None else Decimal(0)
+        value = min(value, Decimal(f.spec.maximum)) if f.spec.maximum is not None else value
+        return int(value) if value == value.to_integral_value() else float(value)
     return kinds.get(f.kind)
 
 
