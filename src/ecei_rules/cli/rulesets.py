@@ -90,7 +90,7 @@ def run_tests(
             else:
                 failed += 1
                 for line in result.report().splitlines():
-                    out.print(text(line))
+                    out.print(text(line), soft_wrap=True)
     out.print(f"embedded tests: {passed} passed, {failed} failed in {len(files)} ruleset(s)")
     raise typer.Exit(EXIT_FINDINGS if failed else 0)
 

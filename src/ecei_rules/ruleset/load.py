@@ -537,8 +537,12 @@ def _model_diagnostics(exc: ValidationError, raw: _Raw, located: _Located,
                                  "allowed keys: " + ", ".join(allowed) if allowed else None))
         elif kind == "missing":
             key = str(loc[-1])
-            d = located.diag("E102", f"the required key '{key}' is missing", pointer,
-                             suggestion=f"add '{key}:' here")
+            if pointer_join(pointer, key) in raw.where.keys:  # deleted (key: null), here or by a patch
+                d = located.diag("E102", f"the required key '{key}' is deleted", pointer_join(pointer, key),
+                                 key=True, suggestion="give it a value; only optional keys can be deleted")
+            else:
+                d = located.diag("E102", f"the required key '{key}' is missing", pointer,
+                                 suggestion=f"add '{key}:' here")
         else:
             message = str(err["msg"]).removeprefix("Value error, ")
             kinds = list(dict.fromkeys(alternatives.get(pointer, ())))

@@ -80,6 +80,8 @@ def _set_aside(data: dict[str, Any], loc: tuple[Any, ...], kind: str, aside: Sal
         return
     if section in _NAMED:
         entries = data.get(section)
+        if len(loc) > 1 and (section, str(loc[1])) in aside.names:
+            return  # set aside already (the model found several problems in it)
         if len(loc) > 1 and isinstance(entries, dict) and str(loc[1]) in entries:
             del entries[str(loc[1])]
             aside.names.add((section, str(loc[1])))
