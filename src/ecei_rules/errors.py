@@ -88,7 +88,7 @@ CODES: dict[str, str] = {
     "E106": "unknown criterion, group or score",
     "E107": "unknown type or catalogue",
     "E108": "conflicting or duplicate definitions",
-    "E109": "extends: the base version cannot be found, or the chain loops",
+    "E109": "extends: the base version cannot be found or read, or the chain loops",
     "E201": "condition syntax error",
     "E202": "construct not allowed in a condition",
     "E203": "unknown function, or a function called with the wrong arguments",
