@@ -134,6 +134,22 @@ def test_a_patch_that_deletes_what_many_places_use_is_one_error_at_the_deletion(
     assert validate(path) == expected
 
 
+def test_a_patch_that_breaks_a_whole_section_is_one_error(tmp_path: Path) -> None:
+    """A patch that makes 'parameters' a number (line 5, value at column 13) is one error, with no
+    "unknown parameter" in the base's conditions; a patch that adds a label (line 5, the list at
+    column 9) that has neither a tier (the base's 'tiers' mapping starts at line 24, column 3) nor
+    a validity rule (the base's rules start at line 31, column 5) is one error naming both."""
+    write(tmp_path, "1.0.0.yaml", BASE)
+    section = write(tmp_path, "1.1.0.yaml", patch("1.1.0", "1.0.0", "parameters: 5\n"))
+    label = write(tmp_path, "1.2.0.yaml", patch("1.2.0", "1.0.0", "labels: [basic, gold]\n"))
+    expected = [f"{section}:5:13: E103 Input should be a valid dictionary (got 5) in /parameters",
+                f"{label}:5:9: E102 this change breaks 2 places: 1.0.0.yaml:24:3 (/tiers): the label 'gold' has no "
+                "tier under 'tiers'; 1.0.0.yaml:31:5 (/validity/rules): no validity rule without 'when' covers the "
+                "label 'gold', so its validity could be undecided in /labels"]
+    assert library(section) + library(label) == expected
+    assert validate(section, label) == expected
+
+
 def test_a_missing_base_is_one_error_with_a_suggestion_not_a_cascade(tmp_path: Path) -> None:
     """A patch naming a version that is not there gives one E109 at its 'extends' value (line 1,
     column 10) with the versions the folder holds and the closest one; nothing about the keys the

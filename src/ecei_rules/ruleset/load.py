@@ -548,7 +548,7 @@ def _model_diagnostics(exc: ValidationError, raw: _Raw, located: _Located,
             kinds = list(dict.fromkeys(alternatives.get(pointer, ())))
             if len(kinds) > 1:
                 message = f"expected {', '.join(kinds[:-1])} or {kinds[-1]}, got {as_written(err.get('input'))}"[:300]
-            elif used < len(loc) and kind.endswith("_type"):
+            elif kind.endswith("_type"):
                 message = f"{message} (got {as_written(err.get('input'))})"[:300]
             d = located.diag("E103", message, pointer)
         if (pointer, d.code) in seen:
@@ -650,7 +650,10 @@ def _leaves(base: Any, patch: dict[str, Any], pointer: str) -> Iterable[tuple[st
 
 class _Changes:
     """The changes a version's patch makes to what it inherits, and what stays broken with the
-    first ``k`` of them undone (checked once per ``k``, only when a problem needs its cause)."""
+    first ``k`` of them undone (checked once per ``k``, only when a problem needs its cause, at
+    most ``CHECKS`` times: past that, a problem stays where it is located)."""
+
+    CHECKS = 24
 
     def __init__(self, origin: _Origin) -> None:
         self.origin = origin
@@ -659,9 +662,11 @@ class _Changes:
         self.leaves = list(_leaves(self.inherited, patch, ""))
         self.broken: dict[int, set[tuple[str, str]]] = {}
 
-    def still_broken(self, undone: int) -> set[tuple[str, str]]:
-        """(code, pointer) of each error with the first ``undone`` changes undone."""
+    def still_broken(self, undone: int) -> set[tuple[str, str]] | None:
+        """(code, pointer) of each error with the first ``undone`` changes undone (None: no checks left)."""
         if undone not in self.broken:
+            if len(self.broken) >= self.CHECKS:
+                return None
             patch = copy.deepcopy(self.origin.patch.data)
             for pointer, _ in self.leaves[:undone]:
                 remove_key(patch, _split(pointer))
@@ -673,11 +678,15 @@ class _Changes:
         """The index of the change that causes ``d`` (None when undoing them all leaves it)."""
         found = (d.code, d.pointer)
         low, high = 1, len(self.leaves)
-        if not high or found in self.still_broken(high):
+        every = self.still_broken(high) if high else None
+        if every is None or found in every:
             return None
         while low < high:
             middle = (low + high) // 2
-            if found in self.still_broken(middle):
+            broken = self.still_broken(middle)
+            if broken is None:
+                return None
+            if found in broken:
                 low = middle + 1
             else:
                 high = middle
