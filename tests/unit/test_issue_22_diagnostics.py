@@ -142,7 +142,7 @@ def test_a_patch_that_breaks_a_whole_section_is_one_error(tmp_path: Path) -> Non
     write(tmp_path, "1.0.0.yaml", BASE)
     section = write(tmp_path, "1.1.0.yaml", patch("1.1.0", "1.0.0", "parameters: 5\n"))
     label = write(tmp_path, "1.2.0.yaml", patch("1.2.0", "1.0.0", "labels: [basic, gold]\n"))
-    expected = [f"{section}:5:13: E103 Input should be a valid dictionary (got 5) in /parameters",
+    expected = [f"{section}:5:13: E103 expected a mapping, got 5 in /parameters",
                 f"{label}:5:9: E102 this change breaks 2 places: 1.0.0.yaml:24:3 (/tiers): the label 'gold' has no "
                 "tier under 'tiers'; 1.0.0.yaml:31:5 (/validity/rules): no validity rule without 'when' covers the "
                 "label 'gold', so its validity could be undecided in /labels"]
@@ -326,3 +326,30 @@ def test_embedded_test_failures_show_values_as_authors_write_them(tmp_path: Path
     assert "datetime" not in output
     assert "None" not in output
     assert "\\n" not in output
+
+
+def test_a_refused_test_rule_or_label_list_hides_nothing_else(tmp_path: Path) -> None:
+    """A validity rule whose labels are a number (line 33, column 15), a test without 'expect'
+    (the item at line 36, column 5), a misspelt input (line 20, column 11) and another test's value
+    of the wrong type (line 39, column 50) are all reported, and nothing else: not the rule list as
+    "too short", not the label the refused rule covered as uncovered. Labels given as text (line 22,
+    column 9) do not hide the misspelt input either."""
+    text = (BASE.replace("      labels: [basic]\n", "      labels: 5\n")
+            .replace("when: score >= 0.1", "when: scor >= 0.1")
+            + "tests:\n  - name: no expect\n    assessment: {assessed_on: 2021-01-01}\n  - name: fine\n"
+              "    assessment: {assessed_on: 2021-01-01, score: x}\n    expect: {label: basic}\n")
+    path = write(tmp_path, "1.0.0.yaml", text)
+    expected = [
+        f"{path}:33:15: E103 expected a list, got 5 in /validity/rules/0/labels",
+        f"{path}:36:5: E102 the required key 'expect' is missing in /tests/0 (add 'expect:' here)",
+        f"{path}:20:11: E104 unknown input 'scor' in /criteria/old_one/when (did you mean 'score'?)",
+        f"{path}:39:50: E302 the test's assessment is invalid: expected a number, got 'x' in /tests/1/assessment/score",
+    ]
+    assert library(path) == expected
+    assert validate(path) == expected
+    labels = write(tmp_path, "1.1.0.yaml", BASE.replace("labels: [basic]", "labels: basic", 1).replace(
+        "when: score >= 0.1", "when: scor >= 0.1"))
+    assert library(labels) == [
+        f"{labels}:22:9: E103 expected a list, got 'basic' in /labels",
+        f"{labels}:20:11: E104 unknown input 'scor' in /criteria/old_one/when (did you mean 'score'?)",
+    ]

@@ -506,7 +506,7 @@ def content_hash(doc: RulesetDocument) -> str:
 
 #: What each member of a union in the document model takes, in words (for a value that is none of them).
 _KINDS = {"decimal": "a number", "int": "an integer", "bool": "true or false", "str": "text", "date": "a date",
-          "tuple": "a list", "list": "a list", "dict": "a mapping"}
+          "tuple": "a list", "list": "a list", "dict": "a mapping", "model": "a mapping", "string": "text"}
 
 
 def _model_diagnostics(exc: ValidationError, raw: _Raw, located: _Located,
@@ -523,12 +523,14 @@ def _model_diagnostics(exc: ValidationError, raw: _Raw, located: _Located,
         member = err["loc"][used] if used < len(err["loc"]) else None
         if isinstance(member, str) and err["type"] != "missing":
             alternatives.setdefault(pointer, []).append(_KINDS.get(member.split("[")[0], "a mapping"))
+    # a list whose items were all refused is "too short" as well: not a problem of its own
+    inner = {tuple(err["loc"])[:n] for err in errors for n in range(len(err["loc"]))}
     for err in errors:
         loc = tuple(err["loc"])
         pointer, used = _data_pointer(raw.data, loc)
-        if pointer in reported:
-            continue
         kind = err["type"]
+        if pointer in reported or (kind == "too_short" and loc in inner):
+            continue
         if kind == "extra_forbidden":
             key = str(loc[-1])
             allowed = _model_fields_at(loc[:-1])
@@ -549,7 +551,9 @@ def _model_diagnostics(exc: ValidationError, raw: _Raw, located: _Located,
             if len(kinds) > 1:
                 message = f"expected {', '.join(kinds[:-1])} or {kinds[-1]}, got {as_written(err.get('input'))}"[:300]
             elif kind.endswith("_type"):
-                message = f"{message} (got {as_written(err.get('input'))})"[:300]
+                expected = _KINDS.get(kind.removesuffix("_type"))
+                message = (f"expected {expected}, got " if expected else f"{message} (got ") + \
+                    as_written(err.get("input"))[:200] + ("" if expected else ")")
             d = located.diag("E103", message, pointer)
         if (pointer, d.code) in seen:
             continue

@@ -49,15 +49,19 @@ class Salvage:
     names: set[tuple[str, str]] = field(default_factory=set)  # (section, name); name "*": the whole section
 
     def cascades(self, problem: Diagnostic) -> bool:
-        """Whether ``problem`` only follows from something set aside."""
-        if any(problem.pointer == p or problem.pointer.startswith(p + "/") for p in self.pointers):
+        """Whether ``problem`` only follows from something set aside: it lies inside it, or it is
+        of a code by which a missing entry of its section shows, and names it."""
+        inside = problem.pointer + "/"
+        if any(inside.startswith(p + "/") for p in self.pointers):
             return True
-        for section, name in self.names:
-            codes = _NAMED.get(section) or _WHOLE.get(section, ())
-            if problem.code in codes and (name == "*" or f"'{name}'" in problem.message or (
-                    problem.code == "E302" and f"/{name}/" in problem.pointer + "/")):
-                return True
-        return False
+        return any(problem.code in (_NAMED.get(section) or _WHOLE.get(section, ())) and _names(problem, name)
+                   for section, name in self.names)
+
+
+def _names(problem: Diagnostic, name: str) -> bool:
+    """Whether ``problem`` names ``name`` ("*": any), in its message or (a test's) in its pointer."""
+    return name == "*" or f"'{name}'" in problem.message or (
+        problem.code == "E302" and f"/{name}/" in problem.pointer + "/")
 
 
 def salvage(data: dict[str, Any], error: ValidationError, aside: Salvage) -> tuple[RulesetDocument | None, Salvage]:
@@ -78,28 +82,8 @@ def _set_aside(data: dict[str, Any], loc: tuple[Any, ...], kind: str, aside: Sal
     section = str(loc[0]) if loc else ""
     if kind == "extra_forbidden" and remove_key(data, loc):  # an unknown key alone
         return
-    if section in _NAMED:
-        entries = data.get(section)
-        if len(loc) > 1 and (section, str(loc[1])) in aside.names:
-            return  # set aside already (the model found several problems in it)
-        if len(loc) > 1 and isinstance(entries, dict) and str(loc[1]) in entries:
-            del entries[str(loc[1])]
-            aside.names.add((section, str(loc[1])))
-            aside.pointers.add(pointer_join("/" + section, str(loc[1])))
-        else:
-            data[section] = {}
-            aside.names.add((section, "*"))
-    elif section in ("tests", "validity"):
-        _placeholder(data, section, loc, aside)
-    elif section == "labels":
-        tiers = data.get("tiers")
-        data["labels"] = [str(k) for k in tiers] if isinstance(tiers, dict) and tiers else ["\0"]
-        aside.names.add(("labels", "*"))
-        aside.pointers.add("/labels")
-    elif section in _PLACEHOLDERS:
-        data[section] = _PLACEHOLDERS[section]
-    else:
-        data.pop(section, None)
+    handler = _entry if section in _NAMED else _HANDLERS.get(section, _value)
+    handler(data, section, loc, aside)
 
 
 def remove_key(data: Any, loc: Iterable[Any]) -> bool:
@@ -108,7 +92,7 @@ def remove_key(data: Any, loc: Iterable[Any]) -> bool:
     for part in path:
         if isinstance(data, dict) and str(part) in data:
             data = data[str(part)]
-        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+        elif _index(data, part) is not None:
             data = data[part]
         else:
             return False
@@ -118,23 +102,46 @@ def remove_key(data: Any, loc: Iterable[Any]) -> bool:
     return False
 
 
-def _placeholder(data: dict[str, Any], section: str, loc: tuple[Any, ...], aside: Salvage) -> None:
-    """A test or a validity rule is replaced in place (the entries after it keep their pointers)."""
-    if section == "tests":
-        tests = data.get("tests")
-        if len(loc) > 1 and isinstance(tests, list) and isinstance(loc[1], int) and loc[1] < len(tests):
-            tests[loc[1]] = {**_TEST, "name": f"\0{loc[1]}"}
-            aside.pointers.add(pointer_join("/tests", loc[1]))
-        else:
-            data["tests"] = []
-            aside.pointers.add("/tests")
-        return
+def _index(items: Any, part: Any) -> int | None:
+    """``part`` when it is an index of the list ``items``."""
+    return part if isinstance(items, list) and isinstance(part, int) and 0 <= part < len(items) else None
+
+
+def _entry(data: dict[str, Any], section: str, loc: tuple[Any, ...], aside: Salvage) -> None:
+    """An entry of a named section is removed (the whole section, when it is not a mapping)."""
+    name = str(loc[1]) if len(loc) > 1 else None
+    entries = data.get(section)
+    if (section, name) in aside.names:
+        return  # set aside already (the model found several problems in it)
+    if name is not None and isinstance(entries, dict) and name in entries:
+        del entries[name]
+        aside.names.add((section, name))
+        aside.pointers.add(pointer_join("/" + section, name))
+    else:
+        data[section] = {}
+        aside.names.add((section, "*"))
+
+
+def _test(data: dict[str, Any], section: str, loc: tuple[Any, ...], aside: Salvage) -> None:
+    """A test is replaced in place (the tests after it keep their pointers)."""
+    tests = data.get("tests")
+    index = _index(tests, loc[1] if len(loc) > 1 else None)
+    if index is None:
+        data["tests"] = []
+        aside.pointers.add("/tests")
+    else:
+        data["tests"][index] = {**_TEST, "name": f"\0{index}"}
+        aside.pointers.add(pointer_join("/tests", index))
+
+
+def _rule(data: dict[str, Any], section: str, loc: tuple[Any, ...], aside: Salvage) -> None:
+    """A validity rule is replaced in place; so is a refused 'valid_from' or the whole section."""
     validity = data.get("validity")
     rules = validity.get("rules") if isinstance(validity, dict) else None
-    if len(loc) > 2 and loc[1] == "rules" and isinstance(rules, list) and isinstance(loc[2], int) \
-            and loc[2] < len(rules):
-        rules[loc[2]] = dict(_RULE)
-        aside.pointers.add(pointer_join("/validity/rules", loc[2]))
+    index = _index(rules, loc[2]) if len(loc) > 2 and loc[1] == "rules" else None
+    if index is not None:
+        data["validity"]["rules"][index] = dict(_RULE)
+        aside.pointers.add(pointer_join("/validity/rules", index))
         aside.names.add(("validity", "*"))
     elif len(loc) > 1 and loc[1] == "valid_from" and isinstance(validity, dict):
         validity["valid_from"] = "\0"
@@ -143,3 +150,22 @@ def _placeholder(data: dict[str, Any], section: str, loc: tuple[Any, ...], aside
         data["validity"] = {"valid_from": "\0", "rules": [dict(_RULE)]}
         aside.pointers.add("/validity")
         aside.names.add(("validity", "*"))
+
+
+def _labels(data: dict[str, Any], section: str, loc: tuple[Any, ...], aside: Salvage) -> None:
+    """Refused labels become the tiers' names (the checks of tiers and rules still run)."""
+    tiers = data.get("tiers")
+    data["labels"] = [str(k) for k in tiers] if isinstance(tiers, dict) and tiers else ["\0"]
+    aside.names.add(("labels", "*"))
+    aside.pointers.add("/labels")
+
+
+def _value(data: dict[str, Any], section: str, loc: tuple[Any, ...], aside: Salvage) -> None:
+    """A required value gets a placeholder; an optional one is removed."""
+    if section in _PLACEHOLDERS:
+        data[section] = _PLACEHOLDERS[section]
+    else:
+        data.pop(section, None)
+
+
+_HANDLERS = {"tests": _test, "validity": _rule, "labels": _labels}
