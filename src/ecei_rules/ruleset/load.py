@@ -265,26 +265,35 @@ def _resolve_extends(path: Path | None, raw: _Raw, chain: tuple[str, ...], cache
         return raw
     loc = raw.where.locate("/extends")
 
-    def refused(code: str, message: str, suggestion: str | None) -> _Raw:
-        return _Raw(None, raw.where, [*raw.diagnostics, Diagnostic(
-            code, message, str(path) if path else None, loc.line if loc else None, loc.column if loc else None,
-            "/extends", suggestion)])
-
     base_path = _base_of(path, data["extends"], chain)
     if isinstance(base_path, tuple):
-        return refused(*base_path)
-    key = str(base_path.resolve())
-    base = _Raw(None, Where(), [], loop=(*chain[chain.index(key):], key)) if key in chain else \
-        _load_raw(base_path, (*chain, key), cache)
-    if base.loop is not None and base.loop[0] == chain[-1]:  # the loop starts here: reported here
-        return refused("E109", "'extends' loops back to this version: " + " -> ".join(Path(k).stem for k in base.loop),
-                       "a version extends one that came before it")
-    if base.data is None and base.loop is None and all(d.line is None for d in base.diagnostics):
-        return refused("E109", f"the base version '{data['extends']}' cannot be read: "
-                       + "; ".join(d.message for d in base.diagnostics), None)
-    if base.data is None:  # the base's own problems, in its file; nothing that follows from them here
-        return _Raw(None, raw.where, raw.diagnostics + base.diagnostics, loop=base.loop)
-    return _inherit(base, base_path, raw)
+        refusal: tuple[str, str, str | None] = base_path
+    else:
+        key = str(base_path.resolve())
+        base = _Raw(None, Where(), [], loop=(*chain[chain.index(key):], key)) if key in chain else \
+            _load_raw(base_path, (*chain, key), cache)
+        if base.data is not None:
+            return _inherit(base, base_path, raw)
+        unusable = _unusable(base, data["extends"], chain)
+        if unusable is None:  # the base's own problems, in its file; nothing that follows from them here
+            return _Raw(None, raw.where, raw.diagnostics + base.diagnostics, loop=base.loop)
+        refusal = unusable
+    code, message, suggestion = refusal
+    return _Raw(None, raw.where, [*raw.diagnostics, Diagnostic(
+        code, message, str(path) if path else None, loc.line if loc else None, loc.column if loc else None,
+        "/extends", suggestion)])
+
+
+def _unusable(base: _Raw, target: str, chain: tuple[str, ...]) -> tuple[str, str, str | None] | None:
+    """Why a base without data is this version's one problem (a loop that starts here, a file that
+    cannot be read); None when the base's own problems say it, in its file."""
+    if base.loop is not None:
+        return ("E109", "'extends' loops back to this version: " + " -> ".join(Path(k).stem for k in base.loop),
+                "a version extends one that came before it") if base.loop[0] == chain[-1] else None
+    if all(d.line is None for d in base.diagnostics):
+        return "E109", f"the base version '{target}' cannot be read: " + "; ".join(
+            d.message for d in base.diagnostics), None
+    return None
 
 
 class ParseCache:
@@ -527,39 +536,51 @@ def _model_diagnostics(exc: ValidationError, raw: _Raw, located: _Located,
     inner = {tuple(err["loc"])[:n] for err in errors for n in range(len(err["loc"]))}
     for err in errors:
         loc = tuple(err["loc"])
-        pointer, used = _data_pointer(raw.data, loc)
-        kind = err["type"]
-        if pointer in reported or (kind == "too_short" and loc in inner):
+        pointer, _ = _data_pointer(raw.data, loc)
+        if pointer in reported or (err["type"] == "too_short" and loc in inner):
             continue
-        if kind == "extra_forbidden":
-            key = str(loc[-1])
-            allowed = _model_fields_at(loc[:-1])
-            d = located.diag("E101", f"unknown key '{key}'", pointer, key=True,
-                             suggestion=did_you_mean(key, allowed) or (
-                                 "allowed keys: " + ", ".join(allowed) if allowed else None))
-        elif kind == "missing":
-            key = str(loc[-1])
-            if pointer_join(pointer, key) in raw.where.keys:  # deleted (key: null), here or by a patch
-                d = located.diag("E102", f"the required key '{key}' is deleted", pointer_join(pointer, key),
-                                 key=True, suggestion="give it a value; only optional keys can be deleted")
-            else:
-                d = located.diag("E102", f"the required key '{key}' is missing", pointer,
-                                 suggestion=f"add '{key}:' here")
-        else:
-            message = str(err["msg"]).removeprefix("Value error, ")
-            kinds = list(dict.fromkeys(alternatives.get(pointer, ())))
-            if len(kinds) > 1:
-                message = f"expected {', '.join(kinds[:-1])} or {kinds[-1]}, got {as_written(err.get('input'))}"[:300]
-            elif kind.endswith("_type"):
-                expected = _KINDS.get(kind.removesuffix("_type"))
-                message = (f"expected {expected}, got " if expected else f"{message} (got ") + \
-                    as_written(err.get("input"))[:200] + ("" if expected else ")")
-            d = located.diag("E103", message, pointer)
-        if (pointer, d.code) in seen:
-            continue
-        seen.add((pointer, d.code))
-        out.append(d)
+        d = _model_diagnostic(err, loc, pointer, raw, located, list(dict.fromkeys(alternatives.get(pointer, ()))))
+        if (pointer, d.code) not in seen:
+            seen.add((pointer, d.code))
+            out.append(d)
     return out
+
+
+def _model_diagnostic(err: Any, loc: tuple[Any, ...], pointer: str, raw: _Raw, located: _Located,
+                      kinds: list[str]) -> Diagnostic:
+    """One error of the document model, located, in the words of a ruleset's author."""
+    kind = err["type"]
+    key = str(loc[-1]) if loc else ""
+    if kind == "extra_forbidden":
+        allowed = _model_fields_at(loc[:-1])
+        return located.diag("E101", f"unknown key '{key}'", pointer, key=True,
+                            suggestion=did_you_mean(key, allowed) or (
+                                "allowed keys: " + ", ".join(allowed) if allowed else None))
+    if kind == "missing" and pointer_join(pointer, key) in raw.where.keys:  # deleted (key: null), here or by a patch
+        return located.diag("E102", f"the required key '{key}' is deleted", pointer_join(pointer, key), key=True,
+                            suggestion="give it a value; only optional keys can be deleted")
+    if kind == "missing":
+        return located.diag("E102", f"the required key '{key}' is missing", pointer, suggestion=f"add '{key}:' here")
+    got = as_written(err.get("input"))[:200]
+    expected = _KINDS.get(kind.removesuffix("_type")) if kind.endswith("_type") else None
+    if len(kinds) > 1:
+        message = f"expected {', '.join(kinds[:-1])} or {kinds[-1]}, got {got}"
+    elif expected:
+        message = f"expected {expected}, got {got}"
+    else:
+        message = str(err["msg"]).removeprefix("Value error, ") + (f" (got {got})" if kind.endswith("_type") else "")
+    return located.diag("E103", message, pointer)
+
+
+def _validated(raw: _Raw, located: _Located, diags: list[Diagnostic]) -> tuple[RulesetDocument | None, Salvage]:
+    """The document the model makes of ``raw``; when it refuses some of it, its errors (added to
+    ``diags``) and the document without what it refused, with what was set aside."""
+    aside = Salvage(pointers={d.pointer for d in diags if d.pointer and d.severity == "error"})
+    try:
+        return RulesetDocument.model_validate(raw.data), aside
+    except ValidationError as exc:
+        diags.extend(_model_diagnostics(exc, raw, located, {d.pointer for d in diags}))
+        return salvage(raw.data, exc, aside)
 
 
 def _diagnose(raw: _Raw, path: Path | None) -> tuple[RulesetDocument | None, CheckedRuleset | None,
@@ -570,20 +591,15 @@ def _diagnose(raw: _Raw, path: Path | None) -> tuple[RulesetDocument | None, Che
     if raw.data is None:
         return None, None, diags
     located = _Located(raw.where, str(path) if path else None)
-    aside = Salvage(pointers={d.pointer for d in diags if d.pointer and d.severity == "error"})
-    try:
-        doc: RulesetDocument | None = RulesetDocument.model_validate(raw.data)
-    except ValidationError as exc:
-        diags.extend(_model_diagnostics(exc, raw, located, {d.pointer for d in diags}))
-        doc, aside = salvage(raw.data, exc, aside)
+    doc, aside = _validated(raw, located, diags)
     if doc is None:
         return None, None, diags
     checked, problems = check_document(doc)
     diags.extend(located.diag(p.code, p.message, p.pointer, offset=p.offset, suggestion=p.suggestion,
                               text=_text_at(raw.data, p.pointer)) for p in problems if not aside.cascades(p))
     inputs = (checked.validator, checked.kinds) if checked is not None else check_inputs(doc)
-    if inputs is not None:  # the tests' checks need only the inputs and the ids to be sound
-        diags.extend(d for d in _check_tests(doc, *inputs, raw.data, located) if not aside.cascades(d))
+    tests = _check_tests(doc, *inputs, raw.data, located) if inputs is not None else []
+    diags.extend(d for d in tests if not aside.cascades(d))  # they need only the inputs and the ids sound
     return doc, checked, diags
 
 
@@ -603,6 +619,11 @@ def _key(d: Diagnostic) -> _Key:
     return d.code, d.file, d.line, d.column, d.pointer, d.message
 
 
+def _elsewhere(d: Diagnostic, own: str | None) -> bool:
+    """An error located in another file than ``own`` (a base's)."""
+    return d.severity == "error" and bool(d.pointer) and d.file not in (None, own)
+
+
 def _blamed(raw: _Raw, path: Path | None, diags: list[Diagnostic]) -> tuple[list[Diagnostic], dict[_Key, Diagnostic]]:
     """``diags`` with every problem located in a base but caused by this version's patch moved to the
     change that caused it (the base's place named in the message); and each one moved, by its key.
@@ -612,20 +633,18 @@ def _blamed(raw: _Raw, path: Path | None, diags: list[Diagnostic]) -> tuple[list
     the first whose undoing, with the changes before it, makes it go away."""
     own = str(path) if path else None
     origin = raw.origin
-    suspects = [d for d in diags if d.severity == "error" and d.pointer and d.file not in (None, own)]
+    suspects = [d for d in diags if _elsewhere(d, own)]
     if origin is None or not suspects:
         return diags, {}
     base_diags = _diagnose(origin.base, origin.base_path)[2]
     _, base_moved = _blamed(origin.base, origin.base_path, base_diags)
-    base_keys = {_key(d) for d in base_diags}
+    base_keys = set(map(_key, base_diags))
     changes = _Changes(origin)
-    moved: dict[_Key, Diagnostic] = {}
+    moved = {key: base_moved[key] for key in map(_key, suspects) if key in base_moved}
     caused: dict[int, list[Diagnostic]] = {}
     for d in suspects:
-        if _key(d) in base_keys:
-            if _key(d) in base_moved:
-                moved[_key(d)] = base_moved[_key(d)]
-        elif (index := changes.culprit(d)) is not None:
+        index = None if _key(d) in base_keys else changes.culprit(d)
+        if index is not None:
             caused.setdefault(index, []).append(d)
     for index, dependents in caused.items():
         blamed = changes.diagnostic(index, dependents)
