@@ -60,6 +60,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -346,20 +347,25 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
 
 
 def as_written(value: Any) -> str:
-    """A value as a ruleset's author writes it in YAML (flow style), never a Python repr:
-    ``2021-03-15``, ``0.5``, ``true``, ``null``, ``'text'``, ``[a, b]``, ``{k: v}``."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, Decimal, float)):
-        return str(value)
+    """A value as a ruleset's author writes it, never a Python repr: a date as ``2021-03-15``,
+    text as ``'text'``, anything else as its JSON (``0.5``, ``true``, ``null``, ``["/a", 1]``)."""
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, str):
         return "'" + value.replace("'", "''") + "'"
+    return _json_text(value)
+
+
+def _json_text(value: Any) -> str:
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
+    if isinstance(value, (int, Decimal, float)):
+        return str(value)
+    if isinstance(value, (str, dt.date)):
+        return json.dumps(value.isoformat() if isinstance(value, dt.date) else value, ensure_ascii=False)
     if isinstance(value, Mapping):
-        return "{" + ", ".join(f"{k}: {as_written(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{json.dumps(str(k), ensure_ascii=False)}: {_json_text(v)}"
+                               for k, v in value.items()) + "}"
     if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(as_written(v) for v in value) + "]"
-    return str(value)
+        return "[" + ", ".join(_json_text(v) for v in value) + "]"
+    return json.dumps(str(value), ensure_ascii=False)

@@ -300,21 +300,21 @@ def test_embedded_tests_check_validity_only_when_they_state_it(tmp_path: Path) -
         ("states only the label", True, ()),
         ("states a wrong end", False, ("valid_until: expected 2023-03-30, got 2023-03-31",)),
         ("states that there is no end", False, ("valid_until: expected null, got 2023-03-31",
-                                                "missing: expected ['/score'], got []")),
+                                                "missing: expected [\"/score\"], got []")),
     ]
     assert _run_tests(path) == [
         f"{path}: test 'states a wrong end': FAILED",
         "  valid_until: expected 2023-03-30, got 2023-03-31",
         f"{path}: test 'states that there is no end': FAILED",
         "  valid_until: expected null, got 2023-03-31",
-        "  missing: expected ['/score'], got []",
+        '  missing: expected ["/score"], got []',
         "embedded tests: 1 passed, 2 failed in 1 ruleset(s)",
     ]
 
 
 def test_embedded_test_failures_show_values_as_authors_write_them(tmp_path: Path) -> None:
     """A failing expectation shows dates as ISO dates, an absent value as null, text quoted as in
-    YAML and lists as flow lists: never a Python repr."""
+    YAML and lists as JSON: never a Python repr."""
     path = write(tmp_path, "1.0.0.yaml", EMBEDDED.replace(
         "expect: {label: basic}", "expect: {label: none, valid_from: 2021-03-16, tiers: {basic: not_met}}"))
     (first, *_) = run_embedded(load_ruleset(path))
@@ -353,3 +353,15 @@ def test_a_refused_test_rule_or_label_list_hides_nothing_else(tmp_path: Path) ->
         f"{labels}:22:9: E103 expected a list, got 'basic' in /labels",
         f"{labels}:20:11: E104 unknown input 'scor' in /criteria/old_one/when (did you mean 'score'?)",
     ]
+
+
+def test_a_refused_catalogue_item_is_one_error(tmp_path: Path) -> None:
+    """An item of a catalogue whose title is a list (line 21, the list at column 19) is one error:
+    the conditions that name the item are not reported as naming an unknown item, and the rest of
+    the catalogue still serves the others."""
+    every = Path(__file__).resolve().parents[1] / "data" / "every" / "1.0.0.yaml"
+    text = every.read_text(encoding="utf-8").replace("k3: {title: Has a plan,", "k3: {title: [Has, a, plan],")
+    path = write(tmp_path, "1.0.0.yaml", text)
+    expected = [f'{path}:21:19: E103 expected text, got ["Has", "a", "plan"] in /catalogues/kpis/items/k3/title']
+    assert library(path) == expected
+    assert validate(path) == expected

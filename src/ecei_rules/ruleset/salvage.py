@@ -25,7 +25,7 @@ from ecei_rules.ruleset.model import RulesetDocument
 
 #: Sections that map names to entries, and the codes by which a missing entry shows elsewhere.
 _NAMED = {
-    "types": ("E107", "E302"), "catalogues": ("E107", "E302"), "inputs": ("E104", "E302"),
+    "types": ("E107", "E302"), "catalogues": ("E104", "E107", "E302"), "inputs": ("E104", "E302"),
     "parameters": ("E105",), "criteria": ("E106", "E302"), "groups": ("E106", "E302"),
     "scores": ("E106", "E302"), "tiers": ("E102", "E302"), "fixtures": ("E302",),
 }
@@ -108,15 +108,21 @@ def _index(items: Any, part: Any) -> int | None:
 
 
 def _entry(data: dict[str, Any], section: str, loc: tuple[Any, ...], aside: Salvage) -> None:
-    """An entry of a named section is removed (the whole section, when it is not a mapping)."""
-    name = str(loc[1]) if len(loc) > 1 else None
-    entries = data.get(section)
+    """An entry of a named section is removed (one item, of a catalogue; the whole section, when it
+    is not a mapping)."""
+    entries, pointer = data.get(section), "/" + section
+    depth = 3 if section == "catalogues" and len(loc) > 3 and loc[2] == "items" else 1
+    if depth == 3:  # one item of a catalogue
+        catalogue = entries.get(str(loc[1])) if isinstance(entries, dict) else None
+        entries = catalogue.get("items") if isinstance(catalogue, dict) else None
+        pointer = pointer_join(pointer, str(loc[1]), "items")
+    name = str(loc[depth]) if len(loc) > depth else None
     if (section, name) in aside.names:
         return  # set aside already (the model found several problems in it)
     if name is not None and isinstance(entries, dict) and name in entries:
         del entries[name]
         aside.names.add((section, name))
-        aside.pointers.add(pointer_join("/" + section, name))
+        aside.pointers.add(pointer_join(pointer, name))
     else:
         data[section] = {}
         aside.names.add((section, "*"))
