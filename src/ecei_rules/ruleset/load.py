@@ -402,8 +402,11 @@ def _model_fields_at(loc: Iterable[Any]) -> list[str]:
     return list(annotation.model_fields) if _is_model(annotation) else []
 
 
-def _text_at(data: Any, pointer: str) -> str | None:
-    """The string at a JSON pointer of the raw document, if there is one."""
+_ABSENT = object()
+
+
+def _value_at(data: Any, pointer: str) -> Any:
+    """The value at a JSON pointer of the raw document (``_ABSENT`` when there is none)."""
     node = data
     for part in _split(pointer):
         if isinstance(node, dict) and str(part) in node:
@@ -411,7 +414,13 @@ def _text_at(data: Any, pointer: str) -> str | None:
         elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
             node = node[part]
         else:
-            return None
+            return _ABSENT
+    return node
+
+
+def _text_at(data: Any, pointer: str) -> str | None:
+    """The string at a JSON pointer of the raw document, if there is one."""
+    node = _value_at(data, pointer)
     return node if isinstance(node, str) else None
 
 
@@ -575,7 +584,8 @@ def _model_diagnostic(err: Any, loc: tuple[Any, ...], pointer: str, raw: _Raw, l
 def _validated(raw: _Raw, located: _Located, diags: list[Diagnostic]) -> tuple[RulesetDocument | None, Salvage]:
     """The document the model makes of ``raw``; when it refuses some of it, its errors (added to
     ``diags``) and the document without what it refused, with what was set aside."""
-    aside = Salvage(pointers={d.pointer for d in diags if d.pointer and d.severity == "error"})
+    # a value the YAML stage refused is null: what follows from that is not reported again
+    aside = Salvage(pointers={d.pointer for d in diags if d.pointer and _value_at(raw.data, d.pointer) is None})
     try:
         return RulesetDocument.model_validate(raw.data), aside
     except ValidationError as exc:
@@ -651,8 +661,6 @@ def _blamed(raw: _Raw, path: Path | None, diags: list[Diagnostic]) -> tuple[list
         moved.update((_key(d), blamed) for d in dependents)
     return list(dict.fromkeys(moved.get(_key(d), d) for d in diags)), moved
 
-
-_ABSENT = object()
 
 
 def _leaves(base: Any, patch: dict[str, Any], pointer: str) -> Iterable[tuple[str, str]]:
