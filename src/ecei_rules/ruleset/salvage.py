@@ -34,6 +34,8 @@ _PLACEHOLDERS: dict[str, Any] = {
     "methodology": "placeholder", "version": "0.0.0", "title": "", "status": "draft",
     "effective_from": dt.date(2000, 1, 1),
 }
+#: Optional values no check reads: removed when refused.
+_UNREAD = ("description", "announced_on", "supersedes", "approval", "extends")
 _RULE = {"id": "placeholder", "title": "", "labels": ["\0"], "valid_until": "\0"}
 _TEST = {"name": "", "expect": {"label": "none"}}
 #: The codes by which a section replaced as a whole shows elsewhere.
@@ -47,6 +49,8 @@ class Salvage:
 
     pointers: set[str] = field(default_factory=set)
     names: set[tuple[str, str]] = field(default_factory=set)  # (section, name); name "*": the whole section
+    #: False when something was refused that cannot be set aside here (then nothing is salvaged)
+    whole: bool = True
 
     def cascades(self, problem: Diagnostic) -> bool:
         """Whether ``problem`` only follows from something set aside: it lies inside it, or it is
@@ -60,7 +64,7 @@ class Salvage:
 
 def _names(problem: Diagnostic, name: str) -> bool:
     """Whether ``problem`` names ``name`` ("*": any), in its message or (a test's) in its pointer."""
-    return name == "*" or f"'{name}'" in problem.message or (
+    return name == "*" or f"'{name}'" in problem.message or f"'{name}." in problem.message or (
         problem.code == "E302" and f"/{name}/" in problem.pointer + "/")
 
 
@@ -71,6 +75,8 @@ def salvage(data: dict[str, Any], error: ValidationError, aside: Salvage) -> tup
     for _ in range(ROUNDS):
         for err in error.errors(include_url=False):
             _set_aside(kept, tuple(err["loc"]), err["type"], aside)
+        if not aside.whole:
+            break
         try:
             return RulesetDocument.model_validate(kept), aside
         except ValidationError as again:
@@ -167,11 +173,14 @@ def _labels(data: dict[str, Any], section: str, loc: tuple[Any, ...], aside: Sal
 
 
 def _value(data: dict[str, Any], section: str, loc: tuple[Any, ...], aside: Salvage) -> None:
-    """A required value gets a placeholder; an optional one is removed."""
+    """A required value gets a placeholder, an optional one that nothing reads is removed; in a
+    section this module does not know, nothing is salvaged (what reads it is unknown here)."""
     if section in _PLACEHOLDERS:
         data[section] = _PLACEHOLDERS[section]
-    else:
+    elif section in _UNREAD:
         data.pop(section, None)
+    else:
+        aside.whole = False
 
 
 _HANDLERS = {"tests": _test, "validity": _rule, "labels": _labels}
