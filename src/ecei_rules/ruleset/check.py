@@ -462,3 +462,14 @@ def check_document(doc: RulesetDocument) -> tuple[CheckedRuleset | None, list[Di
     root = checker.root
     return CheckedRuleset(doc, root, AssessmentValidator(root), criteria, composites, valid_from, rules,
                           dict(checker.kinds)), checker.problems
+
+
+def check_inputs(doc: RulesetDocument) -> tuple[AssessmentValidator, Mapping[str, str]] | None:
+    """The assessment validator and the kinds of the ids, when the inputs are sound though other
+    checks failed (the embedded tests' assessments are still checked then); None otherwise."""
+    checker = _Checker(doc)
+    checker.inputs()
+    if checker.problems:
+        return None
+    checker.ids()
+    return AssessmentValidator(checker.root), dict(checker.kinds)
