@@ -58,9 +58,12 @@ given it twice).
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, ClassVar, Literal
 
 from ecei_rules.core.canonical import to_json
@@ -86,7 +89,7 @@ CODES: dict[str, str] = {
     "E106": "unknown criterion, group or score",
     "E107": "unknown type or catalogue",
     "E108": "conflicting or duplicate definitions",
-    "E109": "extends: the base version cannot be found, or the chain loops",
+    "E109": "extends: the base version cannot be found or read, or the chain loops",
     "E201": "condition syntax error",
     "E202": "construct not allowed in a condition",
     "E203": "unknown function, or a function called with the wrong arguments",
@@ -341,3 +344,28 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     """Return ``did you mean 'x'?`` for the closest candidate, or None."""
     matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
     return f"did you mean '{matches[0]}'?" if matches else None
+
+
+def as_written(value: Any) -> str:
+    """A value as a ruleset's author writes it, never a Python repr: a date as ``2021-03-15``,
+    text as ``'text'``, anything else as its JSON (``0.5``, ``true``, ``null``, ``["/a", 1]``)."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    return _json_text(value)
+
+
+def _json_text(value: Any) -> str:
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
+    if isinstance(value, (int, Decimal, float)):
+        return str(value)
+    if isinstance(value, (str, dt.date)):
+        return json.dumps(value.isoformat() if isinstance(value, dt.date) else value, ensure_ascii=False)
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{json.dumps(str(k), ensure_ascii=False)}: {_json_text(v)}"
+                               for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_json_text(v) for v in value) + "]"
+    return json.dumps(str(value), ensure_ascii=False)

@@ -42,10 +42,14 @@ ExamplesOption = Annotated[int, typer.Option("--examples", metavar="N", help="As
 def validate(paths: RulesetPaths, format: FormatOption = Format.text) -> None:
     """Check rulesets; print every problem with file:line:column. Exit 1 on any error."""
     files = yaml_files(paths)
-    all_diags: list[Diagnostic] = []
+    found: dict[Diagnostic, None] = {}  # a base's problem is one problem, however many versions extend it
     parses = ParseCache()  # versions that extend each other: each file parsed once
+    bad = 0
     for f in files:
-        all_diags.extend(check_ruleset(f, cache=parses))
+        diags = check_ruleset(f, cache=parses)
+        bad += any(d.severity == "error" for d in diags)
+        found.update(dict.fromkeys(diags))
+    all_diags = list(found)
     errors = [d for d in all_diags if d.severity == "error"]
     if format is Format.json:
         # a file name that is not UTF-8 is written with its bytes as \\xff (never as a lone surrogate)
@@ -55,7 +59,6 @@ def validate(paths: RulesetPaths, format: FormatOption = Format.text) -> None:
     else:
         out = console()
         print_problems(all_diags, out)
-        bad = len({d.file for d in errors})
         if errors:
             out.print(f"[red]{len(errors)} error(s) in {bad} of {len(files)} file(s)[/red]")
         else:
@@ -72,11 +75,13 @@ def run_tests(
     out = console()
     passed = failed = 0
     parses = ParseCache()
+    shown: set[Diagnostic] = set()  # a base's problem once, however many versions extend it
     for f in files:
         try:
             loaded = load_ruleset(f, cache=parses)
         except RulesetError as exc:
-            print_problems(exc.diagnostics, out)
+            print_problems([d for d in exc.diagnostics if d not in shown], out)
+            shown.update(exc.diagnostics)
             failed += 1
             continue
         for result in run_embedded(loaded):
@@ -84,7 +89,8 @@ def run_tests(
                 passed += 1
             else:
                 failed += 1
-                out.print(text(result.report()))
+                for line in result.report().splitlines():
+                    out.print(text(line), soft_wrap=True)
     out.print(f"embedded tests: {passed} passed, {failed} failed in {len(files)} ruleset(s)")
     raise typer.Exit(EXIT_FINDINGS if failed else 0)
 

@@ -570,3 +570,15 @@ def _dependency_order(uses: Mapping[str, set[str]], cycle: Callable[[tuple[str, 
     for node in uses:
         visit(node, ())
     return order
+
+
+
+def check_inputs(doc: RulesetDocument) -> tuple[AssessmentValidator, Mapping[str, str]] | None:
+    """The assessment validator and the kinds of the ids, when the inputs are sound though other
+    checks failed (the embedded tests' assessments are still checked then); None otherwise."""
+    checker = _Checker(doc)
+    checker.inputs()
+    if checker.problems:
+        return None
+    checker.ids()
+    return AssessmentValidator(checker.root), dict(checker.kinds)

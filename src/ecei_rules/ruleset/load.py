@@ -8,24 +8,28 @@ against the document model, compilation, located diagnostics and the content has
 from __future__ import annotations
 
 import copy
+import dataclasses
 import re
 import threading
 import types
 import typing
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import semver
 from pydantic import BaseModel, ValidationError
 
 from ecei_rules.core.canonical import canonical_bytes, sha256_hex
 from ecei_rules.core.files import FileReadError, read_limited
 from ecei_rules.core.pointers import pointer_join
-from ecei_rules.errors import Diagnostic, RulesetError, did_you_mean
-from ecei_rules.ruleset.check import CheckedRuleset, check_document, labels_from_problems
+from ecei_rules.errors import Diagnostic, RulesetError, as_written, did_you_mean
+from ecei_rules.ruleset.check import CheckedRuleset, check_document, check_inputs, labels_from_problems
+from ecei_rules.ruleset.inputs import AssessmentValidator
 from ecei_rules.ruleset.model import RulesetDocument
 from ecei_rules.ruleset.safe_yaml import MAX_BYTES, parse_yaml
+from ecei_rules.ruleset.salvage import Salvage, remove_key, salvage
 
 #: Keys a version never inherits through ``extends``: they describe the version itself.
 NOT_INHERITED = frozenset(
@@ -135,6 +139,20 @@ class _Raw:
     data: Any
     where: Where
     diagnostics: list[Diagnostic]
+    #: a version that extends another: what it was merged from
+    origin: _Origin | None = None
+    #: a chain of ``extends`` that loops (resolved paths, the first also last), passed back up to
+    #: the file it starts from, which reports it once
+    loop: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class _Origin:
+    """The resolved base of a version, the base's file, and the version's own parse (the patch)."""
+
+    base: _Raw
+    base_path: Path
+    patch: _Raw
 
 
 def _read(path: Path) -> tuple[str | None, list[Diagnostic]]:
@@ -204,18 +222,26 @@ def _base_of(path: Path | None, target: Any, chain: tuple[str, ...]) -> Path | t
                 f"path: got {shown}", "write the version, e.g. extends: 1.2.0")
     base_path = path.parent / f"{target}.yaml"
     key = str(base_path.resolve())
-    if key in chain or len(chain) > MAX_EXTENDS_DEPTH:
-        return "E109", f"'extends: {target}' loops back to a file already on the chain", None
+    if len(chain) > MAX_EXTENDS_DEPTH:
+        return "E109", f"the chain of 'extends' is more than {MAX_EXTENDS_DEPTH} versions deep", None
     if not base_path.exists():
-        siblings = [p.stem for p in path.parent.glob("*.yaml") if p != path]
-        return ("E109", f"the base version '{target}' was not found ({base_path})",
-                did_you_mean(target, siblings))
+        return ("E109", f"the base version '{target}' was not found ({base_path}); {_versions_here(path)}",
+                did_you_mean(target, (p.stem for p in path.parent.glob("*.yaml") if p != path)))
     if Path(key).parent != path.resolve().parent:  # a link out of the folder is not one of its versions
         return "E109", f"the base version '{target}' ({base_path}) links outside the methodology's folder", None
     return base_path
 
 
-def _inherit(base: _Raw, raw: _Raw) -> _Raw:
+def _versions_here(path: Path) -> str:
+    """The versions the folder holds, in words (for a base that is not there)."""
+    found = sorted((p.stem for p in path.parent.glob("*.yaml") if p != path and semver.Version.is_valid(p.stem)),
+                   key=semver.Version.parse)
+    if not found:
+        return "the folder holds no other version"
+    return "the versions in this folder: " + ", ".join(found[:12]) + (", ..." if len(found) > 12 else "")
+
+
+def _inherit(base: _Raw, base_path: Path, raw: _Raw) -> _Raw:
     """``raw`` merged as a patch over what it inherits of ``base``, with positions of both."""
     inherited = {k: v for k, v in base.data.items() if k not in NOT_INHERITED}
     where = Where(texts={**base.where.texts, **raw.where.texts})
@@ -228,29 +254,46 @@ def _inherit(base: _Raw, raw: _Raw) -> _Raw:
     # positions of the version's own file win wherever it says something
     where.values.update(raw.where.values)
     where.keys.update(raw.where.keys)
-    return _Raw(merged, where, base.diagnostics + raw.diagnostics)
+    return _Raw(merged, where, base.diagnostics + raw.diagnostics, _Origin(base, base_path, raw))
 
 
 def _resolve_extends(path: Path | None, raw: _Raw, chain: tuple[str, ...], cache: ParseCache | None = None) -> _Raw:
+    """``raw`` merged over its base. A base that cannot be had (missing, looping, unreadable) is one
+    problem, reported once where it is: nothing of the version is checked past it (no cascade)."""
     data = raw.data
     if data is None or "extends" not in data:
         return raw
-    target = data["extends"]
-    file = str(path) if path else None
     loc = raw.where.locate("/extends")
-    line, col = (loc.line, loc.column) if loc else (None, None)
-    base_path = _base_of(path, target, chain)
+
+    base_path = _base_of(path, data["extends"], chain)
     if isinstance(base_path, tuple):
-        code, message, suggestion = base_path
-        raw.diagnostics.append(Diagnostic(code, message, file, line, col, "/extends", suggestion))
-        return raw
-    base = _load_raw(base_path, (*chain, str(base_path.resolve())), cache)
-    if base.data is None:
-        raw.diagnostics.append(Diagnostic("E109", f"the base version '{target}' has errors (listed with its file)",
-                                          file, line, col, "/extends"))
-        raw.diagnostics.extend(base.diagnostics)
-        return raw
-    return _inherit(base, raw)
+        refusal: tuple[str, str, str | None] = base_path
+    else:
+        key = str(base_path.resolve())
+        base = _Raw(None, Where(), [], loop=(*chain[chain.index(key):], key)) if key in chain else \
+            _load_raw(base_path, (*chain, key), cache)
+        if base.data is not None:
+            return _inherit(base, base_path, raw)
+        unusable = _unusable(base, data["extends"], chain)
+        if unusable is None:  # the base's own problems, in its file; nothing that follows from them here
+            return _Raw(None, raw.where, raw.diagnostics + base.diagnostics, loop=base.loop)
+        refusal = unusable
+    code, message, suggestion = refusal
+    return _Raw(None, raw.where, [*raw.diagnostics, Diagnostic(
+        code, message, str(path) if path else None, loc.line if loc else None, loc.column if loc else None,
+        "/extends", suggestion)])
+
+
+def _unusable(base: _Raw, target: str, chain: tuple[str, ...]) -> tuple[str, str, str | None] | None:
+    """Why a base without data is this version's one problem (a loop that starts here, a file that
+    cannot be read); None when the base's own problems say it, in its file."""
+    if base.loop is not None:
+        return ("E109", "'extends' loops back to this version: " + " -> ".join(Path(k).stem for k in base.loop),
+                "a version extends one that came before it") if base.loop[0] == chain[-1] else None
+    if all(d.line is None for d in base.diagnostics):
+        return "E109", f"the base version '{target}' cannot be read: " + "; ".join(
+            d.message for d in base.diagnostics), None
+    return None
 
 
 class ParseCache:
@@ -277,8 +320,7 @@ class ParseCache:
             cached = self._entries.get(key)
         if cached is None or cached[0] != text or not _bases_unchanged(cached[1]):
             return None
-        hit = cached[2]
-        return _Raw(hit.data, hit.where, list(hit.diagnostics))
+        return dataclasses.replace(cached[2], diagnostics=list(cached[2].diagnostics))
 
     def put(self, key: str, text: str, path: Path, raw: _Raw) -> None:
         """Remember a clean parse, with the text of every base it extends."""
@@ -316,7 +358,7 @@ def _load_raw(path: Path, chain: tuple[str, ...] = (), cache: ParseCache | None 
     if raw.data is None:
         return raw
     raw = _resolve_extends(path, raw, chain or (key,), cache)
-    if not raw.diagnostics and cache is not None:  # only clean files are remembered
+    if not raw.diagnostics and raw.data is not None and cache is not None:  # only clean files are remembered
         cache.put(key, text, path, raw)
     return raw
 
@@ -360,8 +402,11 @@ def _model_fields_at(loc: Iterable[Any]) -> list[str]:
     return list(annotation.model_fields) if _is_model(annotation) else []
 
 
-def _text_at(data: Any, pointer: str) -> str | None:
-    """The string at a JSON pointer of the raw document, if there is one."""
+_ABSENT = object()
+
+
+def _value_at(data: Any, pointer: str) -> Any:
+    """The value at a JSON pointer of the raw document (``_ABSENT`` when there is none)."""
     node = data
     for part in _split(pointer):
         if isinstance(node, dict) and str(part) in node:
@@ -369,7 +414,13 @@ def _text_at(data: Any, pointer: str) -> str | None:
         elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
             node = node[part]
         else:
-            return None
+            return _ABSENT
+    return node
+
+
+def _text_at(data: Any, pointer: str) -> str | None:
+    """The string at a JSON pointer of the raw document, if there is one."""
+    node = _value_at(data, pointer)
     return node if isinstance(node, str) else None
 
 
@@ -471,38 +522,36 @@ def content_hash(doc: RulesetDocument) -> str:
     return sha256_hex(_HASH_DOMAIN + canonical_bytes({"document": dumped, "order": orders}))
 
 
+#: What each member of a union in the document model takes, in words (for a value that is none of them).
+_KINDS = {"decimal": "a number", "int": "an integer", "bool": "true or false", "str": "text", "date": "a date",
+          "tuple": "a list", "list": "a list", "dict": "a mapping", "model": "a mapping", "string": "text"}
+
+
 def _model_diagnostics(exc: ValidationError, raw: _Raw, located: _Located,
                        reported: set[str | None]) -> list[Diagnostic]:
     """The document model's errors as located diagnostics (not twice for one place, nor where
     the YAML stage already refused the value)."""
     out: list[Diagnostic] = []
     seen: set[tuple[str, str]] = set()
-    for err in exc.errors(include_url=False):
+    errors = exc.errors(include_url=False)
+    # a value that matches no member of a union (a parameter's value, say): one problem, naming them all
+    alternatives: dict[str, list[str]] = {}
+    for err in errors:
+        pointer, used = _data_pointer(raw.data, tuple(err["loc"]))
+        member = err["loc"][used] if used < len(err["loc"]) else None
+        if isinstance(member, str) and err["type"] != "missing":
+            alternatives.setdefault(pointer, []).append(_KINDS.get(member.split("[")[0], "a mapping"))
+    # a list whose items were all refused is "too short" as well: not a problem of its own
+    inner = {tuple(err["loc"])[:n] for err in errors for n in range(len(err["loc"]))}
+    for err in errors:
         loc = tuple(err["loc"])
-        pointer, used = _data_pointer(raw.data, loc)
-        if pointer in reported:
+        pointer, _ = _data_pointer(raw.data, loc)
+        if pointer in reported or (err["type"] == "too_short" and loc in inner):
             continue
-        kind = err["type"]
-        if kind == "extra_forbidden":
-            key = str(loc[-1])
-            allowed = _model_fields_at(loc[:-1])
-            d = located.diag("E101", f"unknown key '{key}'", pointer, key=True,
-                             suggestion=did_you_mean(key, allowed) or (
-                                 "allowed keys: " + ", ".join(allowed) if allowed else None))
-        elif kind == "missing":
-            key = str(loc[-1])
-            d = located.diag("E102", f"the required key '{key}' is missing", pointer,
-                             suggestion=f"add '{key}:' here")
-        else:
-            message = str(err["msg"]).removeprefix("Value error, ")
-            if used < len(loc) and kind.endswith("_type"):
-                value = err.get("input")
-                message = f"{message} (got {type(value).__name__} {value!r})"[:300]
-            d = located.diag("E103", message, pointer)
-        if (pointer, d.code) in seen:
-            continue
-        seen.add((pointer, d.code))
-        out.append(d)
+        d = _model_diagnostic(err, loc, pointer, raw, located, list(dict.fromkeys(alternatives.get(pointer, ()))))
+        if (pointer, d.code) not in seen:
+            seen.add((pointer, d.code))
+            out.append(d)
     return out
 
 
@@ -516,31 +565,191 @@ def _labels_of(path: Path | None, version: str) -> list[str] | None:
     return [str(label) for label in labels] if isinstance(labels, list) else None
 
 
-def _build(raw: _Raw, path: Path | None) -> tuple[Ruleset | None, list[Diagnostic]]:
-    file = str(path) if path else None
-    diags = list(raw.diagnostics)
-    if raw.data is None:
-        return None, diags
-    located = _Located(raw.where, file)
+def _model_diagnostic(err: Any, loc: tuple[Any, ...], pointer: str, raw: _Raw, located: _Located,
+                      kinds: list[str]) -> Diagnostic:
+    """One error of the document model, located, in the words of a ruleset's author."""
+    kind = err["type"]
+    key = str(loc[-1]) if loc else ""
+    if kind == "extra_forbidden":
+        allowed = _model_fields_at(loc[:-1])
+        return located.diag("E101", f"unknown key '{key}'", pointer, key=True,
+                            suggestion=did_you_mean(key, allowed) or (
+                                "allowed keys: " + ", ".join(allowed) if allowed else None))
+    if kind == "missing" and pointer_join(pointer, key) in raw.where.keys:  # deleted (key: null), here or by a patch
+        return located.diag("E102", f"the required key '{key}' is deleted", pointer_join(pointer, key), key=True,
+                            suggestion="give it a value; only optional keys can be deleted")
+    if kind == "missing":
+        return located.diag("E102", f"the required key '{key}' is missing", pointer, suggestion=f"add '{key}:' here")
+    got = as_written(err.get("input"))[:200]
+    expected = _KINDS.get(kind.removesuffix("_type")) if kind.endswith("_type") else None
+    if len(kinds) > 1:
+        message = f"expected {', '.join(kinds[:-1])} or {kinds[-1]}, got {got}"
+    elif expected:
+        message = f"expected {expected}, got {got}"
+    else:
+        message = str(err["msg"]).removeprefix("Value error, ") + (f" (got {got})" if kind.endswith("_type") else "")
+    return located.diag("E103", message, pointer)
+
+
+def _validated(raw: _Raw, located: _Located, diags: list[Diagnostic]) -> tuple[RulesetDocument | None, Salvage]:
+    """The document the model makes of ``raw``; when it refuses some of it, its errors (added to
+    ``diags``) and the document without what it refused, with what was set aside."""
+    # a value the YAML stage refused is null: what follows from that is not reported again
+    aside = Salvage(pointers={d.pointer for d in diags if d.pointer and _value_at(raw.data, d.pointer) is None})
     try:
-        doc = RulesetDocument.model_validate(raw.data)
+        return RulesetDocument.model_validate(raw.data), aside
     except ValidationError as exc:
         diags.extend(_model_diagnostics(exc, raw, located, {d.pointer for d in diags}))
-        return None, diags
-    yaml_errors = any(d.severity == "error" for d in diags)
-    # a document with YAML-level errors is still usable: everything else is reported too
+        return salvage(raw.data, exc, aside)
+
+
+def _diagnose(raw: _Raw, path: Path | None) -> tuple[RulesetDocument | None, CheckedRuleset | None,
+                                                       list[Diagnostic]]:
+    """Every problem of a resolved document, each once: what the model refuses is set aside (see
+    `salvage`) and the rest is still checked, without what only follows from what was set aside."""
+    diags = list(raw.diagnostics)
+    if raw.data is None:
+        return None, None, diags
+    located = _Located(raw.where, str(path) if path else None)
+    doc, aside = _validated(raw, located, diags)
+    if doc is None:
+        return None, None, diags
     checked, problems = check_document(doc)
     if doc.labels_from is not None and path is not None:  # the earlier label set is read beside the file
         problems += labels_from_problems(doc, _labels_of(path, doc.labels_from.version))
     diags.extend(located.diag(p.code, p.message, p.pointer, offset=p.offset, suggestion=p.suggestion,
-                              text=_text_at(raw.data, p.pointer)) for p in problems)
-    if yaml_errors or checked is None:
-        return None, diags
-    diags.extend(_check_tests(doc, checked, raw.data, located))
-    if any(d.severity == "error" for d in diags):
+                              text=_text_at(raw.data, p.pointer)) for p in problems if not aside.cascades(p))
+    inputs = (checked.validator, checked.kinds) if checked is not None else check_inputs(doc)
+    tests = _check_tests(doc, *inputs, raw.data, located) if inputs is not None else []
+    diags.extend(d for d in tests if not aside.cascades(d))  # they need only the inputs and the ids sound
+    return doc, checked, diags
+
+
+def _build(raw: _Raw, path: Path | None) -> tuple[Ruleset | None, list[Diagnostic]]:
+    doc, checked, diags = _diagnose(raw, path)
+    diags = _blamed(raw, path, diags)[0]
+    if doc is None or checked is None or any(d.severity == "error" for d in diags):
         return None, diags
     ruleset = Ruleset(doc, content_hash(doc), path, checked, tuple(d for d in diags if d.severity == "warning"))
     return ruleset, diags
+
+
+_Key = tuple[str, str | None, int | None, int | None, str, str]
+
+
+def _key(d: Diagnostic) -> _Key:
+    return d.code, d.file, d.line, d.column, d.pointer, d.message
+
+
+def _elsewhere(d: Diagnostic, own: str | None) -> bool:
+    """An error located in another file than ``own`` (a base's)."""
+    return d.severity == "error" and bool(d.pointer) and d.file not in (None, own)
+
+
+def _blamed(raw: _Raw, path: Path | None, diags: list[Diagnostic]) -> tuple[list[Diagnostic], dict[_Key, Diagnostic]]:
+    """``diags`` with every problem located in a base but caused by this version's patch moved to the
+    change that caused it (the base's place named in the message); and each one moved, by its key.
+
+    A problem located in a base is the base's own when the base alone has it too (it stays where it
+    is, or where the base's own patch put it); otherwise the change of this patch that causes it is
+    the first whose undoing, with the changes before it, makes it go away."""
+    own = str(path) if path else None
+    origin = raw.origin
+    suspects = [d for d in diags if _elsewhere(d, own)]
+    if origin is None or not suspects:
+        return diags, {}
+    base_diags = _diagnose(origin.base, origin.base_path)[2]
+    _, base_moved = _blamed(origin.base, origin.base_path, base_diags)
+    base_keys = set(map(_key, base_diags))
+    changes = _Changes(origin)
+    moved = {key: base_moved[key] for key in map(_key, suspects) if key in base_moved}
+    caused: dict[int, list[Diagnostic]] = {}
+    for d in suspects:
+        index = None if _key(d) in base_keys else changes.culprit(d)
+        if index is not None:
+            caused.setdefault(index, []).append(d)
+    for index, dependents in caused.items():
+        blamed = changes.diagnostic(index, dependents)
+        moved.update((_key(d), blamed) for d in dependents)
+    return list(dict.fromkeys(moved.get(_key(d), d) for d in diags)), moved
+
+
+
+def _leaves(base: Any, patch: dict[str, Any], pointer: str) -> Iterable[tuple[str, str]]:
+    """The changes a merge patch makes, in its order: (pointer, "delete" | "set" | "add")."""
+    for key, value in patch.items():
+        child = pointer_join(pointer, key)
+        old = base.get(key, _ABSENT) if isinstance(base, dict) else _ABSENT
+        if isinstance(value, dict) and isinstance(old, dict):
+            yield from _leaves(old, value, child)
+        elif value is None:
+            if old is not _ABSENT:
+                yield child, "delete"
+        elif old is _ABSENT:
+            yield child, "add"
+        elif value != old:
+            yield child, "set"
+
+
+class _Changes:
+    """The changes a version's patch makes to what it inherits, and what stays broken with the
+    first ``k`` of them undone (checked once per ``k``, only when a problem needs its cause, at
+    most ``CHECKS`` times: past that, a problem stays where it is located)."""
+
+    CHECKS = 24
+
+    def __init__(self, origin: _Origin) -> None:
+        self.origin = origin
+        self.inherited = {k: v for k, v in origin.base.data.items() if k not in NOT_INHERITED}
+        patch = {k: v for k, v in origin.patch.data.items() if k not in NOT_INHERITED}
+        self.leaves = list(_leaves(self.inherited, patch, ""))
+        self.broken: dict[int, set[tuple[str, str]]] = {}
+
+    def still_broken(self, undone: int) -> set[tuple[str, str]] | None:
+        """(code, pointer) of each error with the first ``undone`` changes undone (None: no checks left)."""
+        if undone not in self.broken:
+            if len(self.broken) >= self.CHECKS:
+                return None
+            patch = copy.deepcopy(self.origin.patch.data)
+            for pointer, _ in self.leaves[:undone]:
+                remove_key(patch, _split(pointer))
+            raw = _Raw(_merge(self.inherited, patch, "", Where()), Where(), [])
+            self.broken[undone] = {(d.code, d.pointer) for d in _diagnose(raw, None)[2] if d.severity == "error"}
+        return self.broken[undone]
+
+    def culprit(self, d: Diagnostic) -> int | None:
+        """The index of the change that causes ``d`` (None when undoing them all leaves it)."""
+        found = (d.code, d.pointer)
+        low, high = 1, len(self.leaves)
+        every = self.still_broken(high) if high else None
+        if every is None or found in every:
+            return None
+        while low < high:
+            middle = (low + high) // 2
+            broken = self.still_broken(middle)
+            if broken is None:
+                return None
+            if found in broken:
+                low = middle + 1
+            else:
+                high = middle
+        return low - 1
+
+    def diagnostic(self, index: int, dependents: list[Diagnostic]) -> Diagnostic:
+        """One diagnostic at change ``index`` of the patch, naming what in the base it breaks."""
+        pointer, kind = self.leaves[index]
+        where = self.origin.patch.where
+        loc = (where.keys.get(pointer) if kind == "delete" else None) or where.locate(pointer)
+        places = [f"{Path(d.file or '').name}:{d.line}:{d.column} ({d.pointer}): {d.message}" for d in dependents[:5]]
+        if len(dependents) > 5:
+            places.append(f"and {len(dependents) - 5} more")
+        what = {"delete": "deleting this", "add": "adding this", "set": "this change"}[kind]
+        count = f"{len(dependents)} places: " if len(dependents) > 1 else ""
+        suggestion = "keep it, or change what uses it in this version too" if kind == "delete" else \
+            dependents[0].suggestion
+        return Diagnostic(dependents[0].code, f"{what} breaks {count}" + "; ".join(places),
+                          loc.file if loc else None, loc.line if loc else None, loc.column if loc else None,
+                          pointer, suggestion)
 
 
 def test_assessment(doc: RulesetDocument, index: int) -> dict[str, Any]:
@@ -552,11 +761,11 @@ def test_assessment(doc: RulesetDocument, index: int) -> dict[str, Any]:
     return merged
 
 
-def _check_tests(doc: RulesetDocument, plan: CheckedRuleset, data: dict[str, Any],
-                 located: _Located) -> list[Diagnostic]:
+def _check_tests(doc: RulesetDocument, validator: AssessmentValidator, outcomes: Mapping[str, str],
+                 data: dict[str, Any], located: _Located) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     names: set[str] = set()
-    outcomes = set(plan.kinds)
+    shown: set[tuple[str, str]] = set()  # a fixture's problem is one problem, whichever tests use it
     for i, test in enumerate(doc.tests):
         base = pointer_join("/tests", i)
         if test.name in names:
@@ -579,16 +788,17 @@ def _check_tests(doc: RulesetDocument, plan: CheckedRuleset, data: dict[str, Any
                 out.append(located.diag("E302", f"unknown criterion, group or score '{ref}'",
                                         pointer_join(base, "expect", "criteria", ref), key=True,
                                         suggestion=did_you_mean(ref, outcomes)))
-        _, problems = plan.validator.validate(test_assessment(doc, i))
+        _, problems = validator.validate(test_assessment(doc, i))
         own = test.assessment
         for p in problems:
             inside, _ = _data_pointer(own, tuple(_split(p.pointer)))
             if test.base is not None and inside != p.pointer:
-                where = pointer_join("/fixtures", test.base) + p.pointer
+                where, what = pointer_join("/fixtures", test.base) + p.pointer, f"the fixture '{test.base}'"
             else:
-                where = pointer_join(base, "assessment") + p.pointer
-            out.append(located.diag("E302", f"the test's assessment is invalid: {p.message}", where,
-                                    suggestion=p.suggestion))
+                where, what = pointer_join(base, "assessment") + p.pointer, "the test's assessment"
+            if (where, p.message) not in shown:
+                shown.add((where, p.message))
+                out.append(located.diag("E302", f"{what} is invalid: {p.message}", where, suggestion=p.suggestion))
     return out
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from ecei_rules.engine.decision import Decision, Resolution
 from ecei_rules.engine.evaluate import evaluate
-from ecei_rules.errors import AssessmentError
+from ecei_rules.errors import AssessmentError, as_written
 from ecei_rules.ruleset.load import Ruleset, test_assessment
 
 
@@ -46,13 +46,13 @@ def run_test(ruleset: Ruleset, index: int) -> EmbeddedResult:
 
     def check(what: str, expected: object, actual: object) -> None:
         if expected != actual:
-            diffs.append(f"{what}: expected {expected!r}, got {actual!r}")
+            diffs.append(f"{what}: expected {as_written(expected)}, got {as_written(actual)}")
 
+    stated = expect.model_fields_set  # only what the test states is checked
     check("label", expect.label, decision.label)
-    if expect.label != "none" or expect.valid_from is not None:
-        check("valid_from", expect.valid_from, decision.valid_from)
-    if expect.label != "none" or expect.valid_until is not None:
-        check("valid_until", expect.valid_until, decision.valid_until)
+    for key in ("valid_from", "valid_until"):
+        if key in stated:
+            check(key, getattr(expect, key), getattr(decision, key))
     for label, outcome in expect.tiers.items():
         check(f"tier {label}", outcome, decision.outcome_of(label))
     for ref, outcome in expect.criteria.items():

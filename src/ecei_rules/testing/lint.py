@@ -39,7 +39,8 @@ def lint(registry: Registry, *, notice_days: int = 30, examples: int = 500,
     for methodology in methodologies or registry.methodologies():
         files = [registry.path(methodology, v) for v in registry.versions(methodology)]
         parses = ParseCache()
-        file_diags = [d for f in files for d in check_ruleset(f, cache=parses)]
+        # a base's problem once, however many versions extend it
+        file_diags = list(dict.fromkeys(d for f in files for d in check_ruleset(f, cache=parses)))
         report.diagnostics.extend(file_diags)
         if any(d.severity == "error" for d in file_diags):
             continue
