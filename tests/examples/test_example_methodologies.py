@@ -128,7 +128,8 @@ def test_the_locks_hold_the_content_hash_of_every_published_version() -> None:
         lock = json.loads((RULESETS / methodology / "published.lock.json").read_text(encoding="utf-8"))
         assert lock["hash_scheme"] == 2
         for version in ("1.0.0", "2.0.0"):
-            assert lock["versions"][version]["sha256"] == load_ruleset(RULESETS / methodology / f"{version}.yaml").sha256
+            ruleset = load_ruleset(RULESETS / methodology / f"{version}.yaml")
+            assert lock["versions"][version]["sha256"] == ruleset.sha256
 
 
 @pytest.mark.parametrize("methodology", METHODOLOGIES)
@@ -148,7 +149,8 @@ def test_every_parameter_and_band_carries_its_provenance() -> None:
         doc = load_ruleset(path).document
         for name, p in doc.parameters.items():
             why = p.source if p.source is not None else p.assumed
-            assert why and len(why) > 20, f"{path.name}: {name}"
+            assert why is not None, f"{path.name}: {name}"
+            assert len(why) > 20, f"{path.name}: {name}"
         for name, band in doc.bands.items():
             assert (band.source or band.assumed), f"{path.name}: {name}"
 
@@ -163,7 +165,8 @@ def test_a_band_table_with_the_uk_copys_gap_is_refused() -> None:
     with pytest.raises(RulesetError) as caught:
         load_ruleset_text(text.replace('B: "(41..51]"', 'B: "(42..51]"'), "uk-copy.yaml")
     messages = [d.message for d in caught.value.diagnostics]
-    assert any(d.code == "E103" and d.pointer.startswith("/bands/energy_class") for d in caught.value.diagnostics), messages
+    where = [(d.code, d.pointer) for d in caught.value.diagnostics]
+    assert any(code == "E103" and pointer.startswith("/bands/energy_class") for code, pointer in where), where
     assert any("'A' (x <= 41)" in m and "'B' (42 < x <= 51)" in m and "(41..42]" in m for m in messages), messages
 
 
@@ -237,10 +240,12 @@ def test_building_points_derive_each_credit_and_the_total(tmp_path: Path) -> Non
     (optimized, 0 % recycled), metering 1: WE 6, total 44 + 6 = 50 -> Silver (50 <= 50 < 60)."""
     decision = decide("building-points", P0, tmp_path)
     values = derived(decision)
-    assert [values[k] for k in ("outdoor_points", "indoor_points", "cooling_tower_points", "metering_points")] == [1, 3, 1, 1]
+    credits = ("outdoor_points", "indoor_points", "cooling_tower_points", "metering_points")
+    assert [values[k] for k in credits] == [1, 3, 1, 1]
     assert (values["water_points"], values["total_points"]) == (6, 50)
     assert decision["label"] == "silver"
-    assert outcome(decision, "level.silver") == "met" and outcome(decision, "level.certified") == "not_met"
+    assert outcome(decision, "level.silver") == "met"
+    assert outcome(decision, "level.certified") == "not_met"
 
 
 def test_building_points_2_0_0_takes_the_better_option_not_the_sum(tmp_path: Path) -> None:
@@ -253,7 +258,8 @@ def test_building_points_2_0_0_takes_the_better_option_not_the_sum(tmp_path: Pat
     decision = decide("building-points", data, tmp_path)
     values = derived(decision)
     assert decision["version"] == "2.0.0"
-    assert (values["cooling_tower_points"], values["process_water_points"], values["process_credit_points"]) == (1, 2, 2)
+    options = (values["cooling_tower_points"], values["process_water_points"], values["process_credit_points"])
+    assert options == (1, 2, 2)
     assert (values["total_points"], decision["label"]) == (60, "gold")
     del data["water"]["process_water"]
     old = decide("building-points", data, tmp_path, version="1.0.0")
@@ -267,7 +273,8 @@ def test_an_unknown_credit_input_leaves_the_total_and_every_level_unknown(tmp_pa
     del data["water"]["subsystem_meters"]
     decision = decide("building-points", data, tmp_path)
     total = next(d for d in decision["derived"] if d["id"] == "total_points")
-    assert total["outcome"] == "unknown" and "/water/subsystem_meters" in total["missing"]
+    assert total["outcome"] == "unknown"
+    assert "/water/subsystem_meters" in total["missing"]
     assert decision["label"] == "none"
     assert {t["label"]: t["outcome"] for t in decision["tiers"]} == dict.fromkeys(
         ("certified", "silver", "gold", "platinum"), "unknown")
@@ -349,7 +356,8 @@ def test_the_fridge_diff_lists_the_changed_formula_and_classes() -> None:
 def test_the_building_diff_lists_the_replaced_credit() -> None:
     changes = {(c["section"], c["kind"], c["id"], c["attribute"]): c for c in _diff("building-points")}
     water = changes[("derived", "changed", "water_points", "value")]
-    assert "cooling_tower_points" in water["old"] and "process_credit_points" in water["new"]
+    assert "cooling_tower_points" in water["old"]
+    assert "process_credit_points" in water["new"]
     assert ("derived", "added", "process_credit_points", None) in changes
     assert ("derived", "added", "process_water_points", None) in changes
     assert ("inputs", "added", "/water/process_water", None) in changes
@@ -375,7 +383,8 @@ def test_bump_check_requires_the_major_bump_each_methodology_declares(methodolog
 
 # -- synth and impact ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("methodology", "as_of"), [("eu-fridge-label", "2021-06-30"), ("building-points", "2020-06-30")])
+@pytest.mark.parametrize(("methodology", "as_of"),
+                         [("eu-fridge-label", "2021-06-30"), ("building-points", "2020-06-30")])
 def test_synth_and_impact_run_on_a_population_of_each_methodology(methodology: str, as_of: str, tmp_path: Path) -> None:
     population = tmp_path / "population.jsonl"
     drawn = cli("synth", "--rulesets", RULESETS, "-m", methodology, "-v", "1.0.0", "-v", "2.0.0", "--as-of", as_of,
@@ -478,7 +487,8 @@ def test_readmes_specify_every_version_bound_and_level() -> None:
     fridge = (FRIDGE / "README.md").read_text(encoding="utf-8")
     building = (BUILDING / "README.md").read_text(encoding="utf-8")
     for text in (fridge, building):
-        assert "1.0.0" in text and "2.0.0" in text
+        assert "1.0.0" in text
+        assert "2.0.0" in text
     for bound in ("EEI < 22", "41 < EEI <= 51", "42 < EEI <= 51", "EEI > 125"):
         assert bound in fridge
     for level in ("Certified", "Silver", "Gold", "Platinum"):
