@@ -497,3 +497,14 @@ def test_readmes_specify_every_version_bound_and_level() -> None:
         for name, p in load_ruleset(FRIDGE / f"{version}.yaml").document.parameters.items():
             assert f"{p.value}" in fridge or f"{p.value:.2f}" in fridge, (version, name, p.value)
     assert yaml.safe_load((PROFILES / "eu-fridge-label.yaml").read_text(encoding="utf-8"))["choices"]
+
+
+def test_the_flattened_copy_of_a_band_with_plus_classes_loads_with_the_same_hash() -> None:
+    """check-properties' content-hash check reloads a flattened copy of each version: the criteria a band
+    generates (energy_class.A+++, not a criterion id) are left to the band, so the copy loads and hashes
+    alike (before, the copy was refused with E103 at /criteria/energy_class.A+++)."""
+    from ecei_rules.testing.properties import flatten
+
+    ruleset = load_ruleset(FRIDGE / "1.0.0.yaml")
+    copy = load_ruleset_text(flatten(ruleset), "flat.yaml")
+    assert copy.sha256 == ruleset.sha256
