@@ -3,8 +3,8 @@
 Each assessment is projected onto each version's declared inputs (what a version does not
 declare is ignored and reported), evaluated under both versions (pinned), and compared:
 
-* the **transition matrix** counts organisations by (old label, new label);
-* a **transition** is an organisation whose label, ``valid_from`` or ``valid_until`` differs;
+* the **transition matrix** counts subjects (what the methodology labels) by (old label, new label);
+* a **transition** is a subject whose label, ``valid_from`` or ``valid_until`` differs;
 * its **attribution** names the changed items that cause the difference.
 
 Attribution semantics
@@ -93,6 +93,8 @@ from ecei_rules.engine.evaluate import Assessment, evaluate, outline
 from ecei_rules.errors import AssessmentError, ItemProblem
 from ecei_rules.registry import Registry
 from ecei_rules.ruleset.load import Ruleset, load_ruleset
+from ecei_rules.ruleset.subject import IMPLIED, ResolvedSubject
+from ecei_rules.ruleset.subject import resolve as resolve_subject
 
 _RANK = {"not_met": 0, "unknown": 1, "met": 2}
 _PIN = Resolution(method="pinned", reason="impact analysis")
@@ -120,7 +122,8 @@ def attributable(diff: Diff) -> dict[str, frozenset[str]]:
             if score.threshold in params:
                 scores.add(sid)
         for rule in ruleset.plan.rules:
-            reads = set(rule.valid_until.params) | (set(rule.when.params) if rule.when is not None else set())
+            reads = (set(rule.valid_until.params) if rule.valid_until is not None else set()) \
+                | (set(rule.when.params) if rule.when is not None else set())
             if reads & params:
                 validity.add(rule.spec.id)
     return {"criteria": frozenset(changed_criteria(diff)), "groups": frozenset(diff.changed_ids("groups")),
@@ -159,10 +162,10 @@ class Cause:
 
 @dataclass(frozen=True)
 class Transition:
-    """An organisation whose label or validity differs between the two versions."""
+    """A subject whose label or validity differs between the two versions."""
 
     index: int  # 1-based position in the population (the line of a JSON Lines file)
-    organisation: str | None
+    subject: str | None  # its id
     old_label: str
     new_label: str
     old_valid_from: dt.date | None
@@ -170,6 +173,7 @@ class Transition:
     old_valid_until: dt.date | None
     new_valid_until: dt.date | None
     causes: tuple[Cause, ...]
+    subject_key: str = IMPLIED.key  # the key its JSON names the subject's id by (as decisions do)
 
     def kind(self, order: Mapping[str, int]) -> str:
         """gain, loss, or validity (same label, other validity)."""
@@ -184,7 +188,7 @@ class Transition:
 
     def to_json(self) -> dict[str, Any]:
         """The transition as JSON."""
-        return {"line": self.index, "organisation": self.organisation,
+        return {"line": self.index, self.subject_key: self.subject,
                 "old": {"label": self.old_label, "valid_from": to_json(self.old_valid_from),
                         "valid_until": to_json(self.old_valid_until)},
                 "new": {"label": self.new_label, "valid_from": to_json(self.new_valid_from),
@@ -197,7 +201,7 @@ class _Result:
     """What one assessment contributes to the report (small, picklable)."""
 
     index: int
-    organisation: str | None = None
+    subject: str | None = None
     old_label: str | None = None
     new_label: str | None = None
     transition: Transition | None = None
@@ -248,10 +252,17 @@ class ImpactReport:
     missing: tuple[Counter[str], Counter[str]] = field(default_factory=lambda: (Counter(), Counter()))
     seconds: float = 0.0
     jobs: int = 1
+    subject: ResolvedSubject = IMPLIED  # what the new version labels: the report's nouns
 
     def __post_init__(self) -> None:
         if not self.matrix:
             self.matrix = {a: dict.fromkeys(self.labels, 0) for a in self.labels}
+
+    @property
+    def count_key(self) -> str:
+        """The key of an attribution row's count in the JSON: the implied subject's plural (as
+        before subjects were declared), "subjects" for a declared subject."""
+        return "subjects" if self.subject.declared else self.subject.plural
 
     @property
     def order(self) -> dict[str, int]:
@@ -272,7 +283,7 @@ class ImpactReport:
         return sum(n for a, row in self.matrix.items() for b, n in row.items() if a != b)
 
     def attribution(self) -> list[tuple[str, int, int, int]]:
-        """(section:id, organisations, of which losses, of which gains), most frequent first."""
+        """(section:id, subjects, of which losses, of which gains), most frequent first."""
         order = self.order
         total: Counter[str] = Counter()
         loss: Counter[str] = Counter()
@@ -308,7 +319,7 @@ class ImpactReport:
             "matrix": self.matrix,
             "totals": {"old": self.totals(0), "new": self.totals(1)},
             "attribution": [{"item": key, "title": self.titles.get(key, ""), "diff": self.diff_kinds.get(key, ""),
-                             "organisations": n, "losses": lo, "gains": ga}
+                             self.count_key: n, "losses": lo, "gains": ga}
                             for key, n, lo, ga in self.attribution()],
             "projection": {side: {"ignored": dict(self.ignored[i].most_common()),
                                   "missing": dict(self.missing[i].most_common())}
@@ -492,6 +503,7 @@ class _Job:
                  labels: tuple[str, ...]) -> None:
         self.old, self.new = old, new
         self.attributor = _Attributor(old, new, changed, labels)
+        self.subject = resolve_subject(new.document)
 
     def side(self, ruleset: Ruleset, data: Any, index: int) -> tuple[dict[str, Any] | None, tuple[str, ...],
                                                                         ItemProblem | None]:
@@ -515,14 +527,19 @@ class _Job:
         va, ignored_a, err_a = self.side(self.old, data, index)
         vb, ignored_b, err_b = self.side(self.new, data, index)
         errors = tuple(e for e in (err_a, err_b) if e is not None)
-        org = data.get("organisation") if isinstance(data, dict) else None
-        org_id = org.get("id") if isinstance(org, dict) and isinstance(org.get("id"), str) else None
+        org_id = self.subject.id_of(data) if isinstance(data, dict) else None
         if va is None or vb is None:
             return _Result(index, org_id, errors=errors, ignored=(ignored_a, ignored_b))
         # label, validity and the inputs missing from unknown tiers first, without the trace; the
         # trace only where it is read: for a transition's causes
-        *first, _, absent_a = outline(self.old, dict(va), missing=True)
-        *second, _, absent_b = outline(self.new, dict(vb), missing=True)
+        try:
+            *first, _, absent_a = outline(self.old, dict(va), missing=True)
+        except AssessmentError as exc:  # a validity ending before it starts (A007)
+            return _failed(index, org_id, exc, self.old, (ignored_a, ignored_b))
+        try:
+            *second, _, absent_b = outline(self.new, dict(vb), missing=True)
+        except AssessmentError as exc:
+            return _failed(index, org_id, exc, self.new, (ignored_a, ignored_b))
         if first == second:
             return _Result(index, org_id, first[0], second[0], None, False, (), (ignored_a, ignored_b),
                            (_shown(absent_a), _shown(absent_b)))
@@ -534,9 +551,17 @@ class _Job:
         if (a.label, a.valid_from, a.valid_until) != (b.label, b.valid_from, b.valid_until):
             causes, unexplained = self.attributor.explain(a, b)
             transition = Transition(index, org_id, a.label, b.label, a.valid_from, b.valid_from, a.valid_until,
-                                    b.valid_until, causes)
+                                    b.valid_until, causes, self.subject.key)
         return _Result(index, org_id, a.label, b.label, transition, unexplained, (), (ignored_a, ignored_b),
                        (_missing(a), _missing(b)))
+
+
+def _failed(index: int, subject: str | None, exc: AssessmentError, ruleset: Ruleset,
+            ignored: tuple[tuple[str, ...], tuple[str, ...]]) -> _Result:
+    """The result of an assessment that one version refuses to decide (its first problem)."""
+    d = exc.diagnostics[0]
+    return _Result(index, subject, errors=(ItemProblem(d.code, d.message, index=index, version=ruleset.version),),
+                   ignored=ignored)
 
 
 def _shown(absent: tuple[tuple[str, ...], ...]) -> tuple[str, ...]:
@@ -648,7 +673,8 @@ def impact(old: Ruleset, new: Ruleset, population: Path | str | Iterable[Any], *
     diff = semantic_diff(old, new)
     changed = attributable(diff)
     labels = _labels(old, new)
-    report = ImpactReport(VersionInfo.of(old), VersionInfo.of(new), labels, changed)
+    report = ImpactReport(VersionInfo.of(old), VersionInfo.of(new), labels, changed,
+                          subject=resolve_subject(new.document))
     _describe(report, diff)
     workers, _ = worker_count(None if jobs is None else max(1, jobs))  # capped by cores and memory
     if old.path is None or new.path is None:
