@@ -63,7 +63,8 @@ def test_impact_tables_name_the_subject() -> None:
     assert "items responsible for changed decisions (buildings)" in texts
 
     data = json.loads(json.dumps(report.to_json()))
-    assert data["transitions"][0]["subject"] == "B-1" and "organisation" not in data["transitions"][0]
+    assert data["transitions"][0]["subject"] == "B-1"
+    assert "organisation" not in data["transitions"][0]
     assert data["attribution"][0]["subjects"] == 1
 
     for out in (md, shown, texts, json.dumps(data)):

@@ -57,8 +57,10 @@ def test_the_subject_id_and_name_come_from_the_declared_inputs_not_organisation(
     "organisation" from organisation.id (ECEI, byte for byte: its decisions are unchanged)."""
     decision = evaluate(RULESET, {**TOWN_HALL, "energy_use": 40})
     as_json = _json(decision)
-    assert as_json["subject"] == "B-1" and "organisation" not in as_json
-    assert decision.to_json()["subject"] == "B-1" and "organisation" not in decision.to_json()
+    assert as_json["subject"] == "B-1"
+    assert "organisation" not in as_json
+    assert decision.to_json()["subject"] == "B-1"
+    assert "organisation" not in decision.to_json()
     assert evaluate_reference(RULESET, {**TOWN_HALL, "energy_use": 40}) == decision
     # no building: the subject is null, still under "subject"
     assert _json(evaluate(RULESET, {"assessed_on": "2022-01-10", "energy_use": 40}))["subject"] is None
@@ -67,11 +69,13 @@ def test_the_subject_id_and_name_come_from_the_declared_inputs_not_organisation(
                     "  assessed_on: {type: date, required: true}\n"
                     "  organisation: {type: object, fields: {id: {type: string}}}\n")
     decided = _json(evaluate(load_ruleset(both), {**TOWN_HALL, "organisation": {"id": "ORG-9"}, "energy_use": 40}))
-    assert decided["subject"] == "B-1" and "organisation" not in decided
+    assert decided["subject"] == "B-1"
+    assert "organisation" not in decided
     # the implied subject: ECEI decisions keep "organisation", from organisation.id
     ecei = Registry.shipped().get("ecei-labels", "3.0.1")
     org = {"organisation": {"id": "DE-1", "name": "N", "country": "DE"}, "assessed_on": "2023-03-01"}
-    assert _json(evaluate(ecei, org))["organisation"] == "DE-1" and "subject" not in _json(evaluate(ecei, org))
+    assert _json(evaluate(ecei, org))["organisation"] == "DE-1"
+    assert "subject" not in _json(evaluate(ecei, org))
     # read back from its JSON, a decision is equal to the one written (either key)
     for d in (decision, evaluate(ecei, org)):
         assert Decision.model_validate_json(d.model_dump_json()) == d
@@ -166,7 +170,8 @@ def test_a_validity_ending_before_it_starts_at_evaluation_is_an_error_not_a_deci
     outcomes = list(decide_many(read_assessments(batch), fixed_resolver(RULESET)))
     assert [o.error is not None for o in outcomes] == [True, False]
     assert outcomes[0].to_json()["error"]["code"] == "A007"
-    assert outcomes[1].decision is not None and outcomes[1].decision.label == "gold"
+    assert outcomes[1].decision is not None
+    assert outcomes[1].decision.label == "gold"
 
 
 def test_a_ruleset_text_with_a_constant_validity_before_its_start_does_not_load() -> None:

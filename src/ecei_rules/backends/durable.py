@@ -73,7 +73,7 @@ from ecei_rules.engine.evaluate import validate_assessment
 from ecei_rules.errors import AssessmentError, EceiRulesError, ResolutionError, RulesetError
 from ecei_rules.language import interpreter as interp
 from ecei_rules.ruleset.analysis import input_pointer
-from ecei_rules.ruleset.dates import validity_span_error
+from ecei_rules.ruleset.dates import check_validity_span
 from ecei_rules.ruleset.inputs import Field
 from ecei_rules.ruleset.load import Ruleset
 from ecei_rules.ruleset.model import NONE_LABEL
@@ -198,6 +198,12 @@ class DurablePlan:
     validity: tuple[_ValidityRule, ...]
     interpreter: interp.Interpreter
     overrides: Mapping[str, str]
+
+
+def _validity_rules(doc: Any) -> tuple[_ValidityRule, ...]:
+    """The validity rules, their conditions read by the interpreter (no end: valid_until: never)."""
+    return tuple(_ValidityRule(r.id, tuple(r.labels), interp.parse(r.when) if r.when else None,
+                               interp.parse(r.valid_until) if r.expires else None) for r in doc.validity.rules)
 
 
 def _o(node: int, outcomes: Sequence[Outcome]) -> dict[str, Any]:
@@ -610,9 +616,7 @@ class _Compiler:
         digest = _digest(self.ruleset.sha256, self.overrides, rules, self.notes, self.constants,
                          [(n, e.wrapped, ast.dump(e.tree)) for n, e in self.interpreted], self.fields)
         name = f"{doc.methodology}-{doc.version}-{digest[:20]}"
-        validity = tuple(_ValidityRule(r.id, tuple(r.labels), interp.parse(r.when) if r.when else None,
-                                       interp.parse(r.valid_until) if r.expires else None)
-                         for r in doc.validity.rules)
+        validity = _validity_rules(doc)
         return DurablePlan(
             ruleset=self.ruleset, name=name, digest=digest, rules=rules, notes=dict(self.notes),
             nodes=tuple(self.nodes), criteria=criteria, groups=groups, scores=scores, tiers=tiers,
@@ -1038,8 +1042,7 @@ def _validity(plan: DurablePlan, data: Mapping[str, Any],
             if rule.valid_until is not None:
                 end = plan.interpreter.evaluate(rule.valid_until, data, {"label": label})
                 valid_until = end if isinstance(end, dt.date) else None
-                if valid_from is not None and valid_until is not None and valid_until < valid_from:
-                    raise validity_span_error(valid_from, valid_until, rule_id)
+                check_validity_span(valid_from, valid_until, rule_id)
         break
     return valid_from, valid_until, rule_id
 

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import Any, Literal
 
 from ecei_rules.core.logic import UNKNOWN, k_and, outcome
 from ecei_rules.core.pointers import MISSING, lookup
@@ -218,15 +218,22 @@ def evaluate_reference(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessm
             validity_inputs[pointer] = found
 
     subject = resolve_subject(doc)
-    never = rule_id is not None and any(r.id == rule_id and not r.expires for r in doc.validity.rules)
     return Decision.model_construct(
         methodology=doc.methodology, version=doc.version, ruleset_sha256=ruleset.sha256,
         resolution=resolution or given(ruleset.published),
         subject=subject.id_of(validated), subject_key=subject.key,
         label=label, valid_from=valid_from, valid_until=valid_until, validity_rule=rule_id,
-        validity_expires=False if never else None, validity_inputs=validity_inputs,
+        validity_expires=_expires(doc, rule_id), validity_inputs=validity_inputs,
         tiers=tuple(reversed(tiers)), criteria=tuple(criteria), groups=tuple(groups), scores=tuple(scores),
     )
+
+
+def _expires(doc: RulesetDocument, rule_id: str | None) -> Literal[False] | None:
+    """False when the validity rule applied states ``valid_until: never``; else None (no member)."""
+    for rule in doc.validity.rules:
+        if rule.id == rule_id and not rule.expires:
+            return False
+    return None
 
 
 def _score_value(comp: ScorePlan, values: dict[str, Any]) -> tuple[Any, Decimal, Decimal, Fraction]:

@@ -365,14 +365,24 @@ class _Checker:
         when = self.compile_at(rule.when, pointer_join(base, "when"), BOOL, scope) if rule.when else None
         until = self.compile_at(rule.valid_until, pointer_join(base, "valid_until"), DATE, scope) \
             if rule.expires else None
-        if not rule.expires and "never" in self.doc.inputs:
-            self.add("E108", "'valid_until: never' means no expiry, but an input is named 'never' too",
-                     pointer_join(base, "valid_until"), None, "rename the input")
+        self.never(i, rule)
         self.costed.extend(Costed(pointer_join(base, key), c) for key, c in (("when", when), ("valid_until", until))
                            if c is not None)
         if (until is not None or not rule.expires) and (rule.when is None or when is not None):
             return RulePlan(rule, when, until)
         return None
+
+    def never(self, i: int, rule: ValidityRule) -> None:
+        """A rule with ``valid_until: never``: the word must not also name an input, and its id (by which
+        decisions name the rule applied, and whether it expires) must be its own."""
+        if rule.expires:
+            return
+        if "never" in self.doc.inputs:
+            self.add("E108", "'valid_until: never' means no expiry, but an input is named 'never' too",
+                     pointer_join("/validity/rules", i, "valid_until"), None, "rename the input")
+        if [r.id for r in self.doc.validity.rules].count(rule.id) > 1:
+            self.add("E108", f"the validity rule id '{rule.id}' is used twice, and this rule has no expiry",
+                     pointer_join("/validity/rules", i, "id"))
 
     def validity(self) -> tuple[Compiled | None, tuple[RulePlan, ...]]:
         doc = self.doc

@@ -274,16 +274,20 @@ class ValiditySpans:
         if isinstance(node, ast.IfExp):
             body, orelse = self._spans(node.body, names, local), self._spans(node.orelse, names, local)
             return None if body is None or orelse is None else body + orelse
-        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
-            return None
-        name = node.func.id
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            return self._call_spans(node, node.func.id, names, local)
+        return None
+
+    def _call_spans(self, node: ast.Call, name: str, names: Mapping[str, Field],
+                    local: dict[str, Field | None]) -> list[_Span] | None:
+        """The spans of date("..."), month_end(d, n) and min/max over a generator; else None."""
         if name == "date" and len(node.args) == 1 and isinstance(node.args[0], ast.Constant):
             try:
                 return [_Span(None, dt.date.fromisoformat(str(node.args[0].value)), True, False, 0, 0)]
             except ValueError:
                 return None
         if name == "month_end" and len(node.args) == 2:
-            months = b._months(node.args[1], dict(names), local)
+            months = self.bounds._months(node.args[1], dict(names), local)
             inner = self._spans(node.args[0], names, local)
             if months is None or inner is None:
                 return None
@@ -293,7 +297,7 @@ class ValiditySpans:
             comp = gen.generators[0]
             inner_local = dict(local)
             if isinstance(comp.target, ast.Name):
-                source = b._field(comp.iter, dict(names), local)
+                source = self.bounds._field(comp.iter, dict(names), local)
                 inner_local[comp.target.id] = source.items if source is not None and source.kind == "list" else None
             return self._spans(gen.elt, names, inner_local)
         return None
