@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import rfc8785
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from json_equality import same_json
 
 from ecei_rules.backends import durable
@@ -22,6 +22,12 @@ from ecei_rules.ruleset.load import load_ruleset
 from ecei_rules.testing.strategies import assessments
 
 RULESET = load_ruleset(Path(__file__).resolve().parent.parent / "data" / "subject" / "1.0.0.yaml")
+#: hand-picked cases the generated ones are added to: a validity ending before it starts (refused),
+#: Gold with no expiry, Silver to a certificate's end
+REFUSED = {"building": {"id": "B-1"}, "assessed_on": "2022-01-10", "energy_use": 80, "certified": True,
+           "certificate_until": "2021-03-18"}
+GOLD = {"building": {"id": "B-2", "name": "Library"}, "assessed_on": "2022-01-10", "energy_use": 50}
+SILVER = {"assessed_on": "2022-01-10", "energy_use": 100, "certified": True, "certificate_until": "2022-01-10"}
 
 
 def _either(call: Any) -> tuple[str, Any]:
@@ -42,6 +48,9 @@ def test_fast_modes_equal_the_reference_evaluator_on_a_declared_subject_and_no_e
     @settings(max_examples=200, derandomize=True, database=None, deadline=None,
               suppress_health_check=list(HealthCheck))
     @given(assessments(RULESET))
+    @example(REFUSED)
+    @example(GOLD)
+    @example(SILVER)
     def check(raw: dict[str, Any]) -> None:
         validated = validate_assessment(RULESET, raw)
         reference = _either(lambda: evaluate_reference(RULESET, validated))
@@ -78,6 +87,9 @@ def test_the_durable_backend_agrees_on_a_declared_subject_and_no_expiry() -> Non
     @settings(max_examples=300, derandomize=True, database=None, deadline=None,
               suppress_health_check=list(HealthCheck))
     @given(assessments(RULESET))
+    @example(REFUSED)
+    @example(GOLD)
+    @example(SILVER)
     def agree(raw: dict[str, Any]) -> None:
         core = _either(lambda: evaluate(RULESET, raw))
         other = _either(lambda: durable.evaluate(RULESET, raw, plan=plan))
