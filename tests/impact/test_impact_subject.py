@@ -1,10 +1,10 @@
 """Impact tables name what the methodology labels (its declared subject), not organisations.
 
-tests/data/subject/1.0.0.yaml -> 1.1.0.yaml: Gold's bound rises from 50 to 60 kWh/m2. Derived by
+tests/data/subject/1.0.0.yaml -> 2.0.0.yaml: Gold's bound rises from 50 to 60 kWh/m2. Derived by
 hand for the four buildings below (assessed 2022-01-10):
 
 * B-1, 55, not certified: Silver to 2025-01-31 under 1.0.0 (55 > 50), Gold with no expiry under
-  1.1.0 (55 <= 60): a gain, attributed to the changed parameter gold_max (through G1);
+  2.0.0 (55 <= 60): a gain, attributed to the changed parameter gold_max (through G1);
 * B-2, 40: Gold under both; B-3, 80, not certified: Silver to 2025-01-31 under both;
 * B-4, 80, certified to 2021-03-18: a validity ending before it starts under 1.0.0 (A007), an
   error of its line, not a decision.
@@ -37,7 +37,7 @@ def test_impact_tables_name_the_subject() -> None:
     """Markdown, console and SVG say "buildings" where they counted organisations; the JSON names a
     transition's subject by "subject", as decisions do; the building whose validity would end
     before it starts is an error of its line (A007), and the others are still decided."""
-    report = impact(load_ruleset(DATA / "1.0.0.yaml"), load_ruleset(DATA / "1.1.0.yaml"), POPULATION)
+    report = impact(load_ruleset(DATA / "1.0.0.yaml"), load_ruleset(DATA / "2.0.0.yaml"), POPULATION)
     assert report.decided == 3
     assert [(e.code, e.index, e.version) for e in report.errors] == [("A007", 4, "1.0.0")]
     assert [(t.subject, t.old_label, t.new_label) for t in report.transitions] == [("B-1", "silver", "gold")]
@@ -48,7 +48,7 @@ def test_impact_tables_name_the_subject() -> None:
     assert "Buildings whose changed decision names each item (one building can name several)." in md
     assert "| item | title | in the diff | buildings | losses | gains |" in md
     assert "## Changed buildings (first 1 of 1)" in md
-    assert "| line | building | 1.0.0 | 1.1.0 |" in md
+    assert "| line | building | 1.0.0 | 2.0.0 |" in md
     assert "| 1 | B-1 | silver | gold | 2025-01-31 → " in md
 
     console = Console(record=True, width=200)
