@@ -40,12 +40,6 @@ class ResolvedSubject:
         """The subject's display name in validated data, when it is a string."""
         return _string_at(data, self.name) if self.name is not None else None
 
-    @property
-    def pointers(self) -> tuple[str, ...]:
-        """The JSON pointers of the inputs holding the id and the name."""
-        keys = (self.id,) if self.name is None else (self.id, self.name)
-        return tuple("/" + "/".join(k.replace("~", "~0").replace("/", "~1") for k in path) for path in keys)
-
 
 #: The implied subject of a ruleset that declares none (the first methodology's): its decisions
 #: keep the key "organisation", read from organisation.id, and organisation.name names it.
