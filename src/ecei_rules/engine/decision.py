@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer, model_validator
 
@@ -187,6 +188,13 @@ class Decision(_Written):
         data: dict[str, Any] = handler(self)
         key, keep = self.subject_key, self.validity_expires is not None
         return {(key if k == "subject" else k): v for k, v in data.items() if keep or k != "validity_expires"}
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy, as pydantic makes it; ``update`` may also name the subject's id by its JSON member
+        (``subject_key``, the implied subject's key for a ruleset that declares none)."""
+        if update and self.subject_key in update:
+            update = {("subject" if k == self.subject_key else k): v for k, v in update.items()}
+        return super().model_copy(update=update, deep=deep)
 
     def canonical_text(self) -> str:
         """RFC 8785 canonical JSON of `to_json`, as text (the bytes records and replays compare).
