@@ -98,6 +98,7 @@ CODES: dict[str, str] = {
     "E206": "a condition, or all of them together, can cost more steps per decision than the budget",
     "E301": "validity rules do not cover every label",
     "E302": "an embedded test is invalid",
+    "E303": "a validity rule ends before it starts, whatever the assessment",
     "L001": "lineage: the file's methodology differs from its folder",
     "L002": "lineage: the file's version differs from its file name",
     "L003": "lineage: a version does not supersede its predecessor",
@@ -115,6 +116,7 @@ CODES: dict[str, str] = {
     "A004": "assessment: value out of range",
     "A005": "assessment: a consistency check failed",
     "A006": "assessment: the document cannot be parsed",
+    "A007": "assessment: the validity the ruleset gives it would end before it starts",
     "R001": "no ruleset version answers the request: a date before the first version took effect, "
             "an unknown methodology or version",
     "B001": "a batch item failed for a reason no other code names (its message says what went wrong)",

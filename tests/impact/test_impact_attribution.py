@@ -53,7 +53,7 @@ def org(n: int, **rest: Any) -> dict[str, Any]:
 
 
 def by_org(report: ImpactReport) -> dict[str, Transition]:
-    return {t.organisation or "": t for t in report.transitions}
+    return {t.subject or "": t for t in report.transitions}
 
 
 def test_eligibility_and_success_stories_1_2_0_to_2_0_0(registry: Registry) -> None:

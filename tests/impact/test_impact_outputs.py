@@ -182,7 +182,7 @@ def test_markdown_escapes_what_the_assessments_bring(serial: ImpactReport) -> No
     """An organisation id and an undeclared field name come from the population: in the Markdown report they
     cannot split a table row, inject HTML or carry rich markup; each row keeps its cells."""
     hostile = "a | b <script>x</script>\n[bold]y"
-    first = dataclasses.replace(serial.transitions[0], organisation=hostile)
+    first = dataclasses.replace(serial.transitions[0], subject=hostile)
     report = dataclasses.replace(serial, transitions=[first, *serial.transitions[1:]],
                                  ignored=(Counter({hostile: 2}), serial.ignored[1]))
     md = impact_markdown(report, limit=1)

@@ -49,6 +49,7 @@ from ecei_rules.errors import AssessmentError, Finding, ResolutionError, Ruleset
 from ecei_rules.registry import Registry
 from ecei_rules.ruleset.inputs import project
 from ecei_rules.ruleset.load import Ruleset
+from ecei_rules.ruleset.subject import DECLARED_KEY, IMPLIED
 
 Progress = Callable[[int], None]
 
@@ -902,14 +903,19 @@ def _what_if(record: DecisionRecord, ruleset: Ruleset) -> dict[str, Any] | None:
         decision = evaluate(ruleset, projected, resolution=Resolution(
             method="pinned", reason=f"what-if replay under {ruleset.version}")).to_json()
     except AssessmentError as exc:
-        return {"seq": record.seq, "organisation": record.decision.get("organisation"),
+        return {"seq": record.seq, IMPLIED.key: _subject(record.decision),
                 "recorded": _brief(record.decision), "under": None,
                 "problem": exc.diagnostics[0].message, "ignored": ignored}
     if _outcome(decision) == _outcome(record.decision):
         return None
-    return {"seq": record.seq, "organisation": record.decision.get("organisation"),
+    return {"seq": record.seq, IMPLIED.key: _subject(record.decision),
             "recorded": _brief(record.decision), "under": _brief(decision), "ignored": ignored,
             "criteria": _differences(record.decision, decision).get("criteria", {})}
+
+
+def _subject(decision: dict[str, Any]) -> Any:
+    """A recorded decision's subject id, under the implied subject's key or a declared subject's."""
+    return decision[IMPLIED.key] if IMPLIED.key in decision else decision.get(DECLARED_KEY)
 
 
 def _outcome(decision: dict[str, Any]) -> tuple[Any, ...]:

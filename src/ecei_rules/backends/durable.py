@@ -75,9 +75,12 @@ from ecei_rules.engine.reference import reference_derived
 from ecei_rules.errors import AssessmentError, EceiRulesError, ResolutionError, RulesetError
 from ecei_rules.language import interpreter as interp
 from ecei_rules.ruleset.analysis import input_pointer
+from ecei_rules.ruleset.dates import check_validity_span
 from ecei_rules.ruleset.inputs import Field, map_keys
 from ecei_rules.ruleset.load import Ruleset
 from ecei_rules.ruleset.model import NONE_LABEL, score_outcomes
+from ecei_rules.ruleset.subject import IMPLIED
+from ecei_rules.ruleset.subject import resolve as resolve_subject
 
 if TYPE_CHECKING:
     from ecei_rules.audit.log import StoredRecord
@@ -172,7 +175,7 @@ class _ValidityRule:
     id: str
     labels: tuple[str, ...]
     when: interp.Expression | None
-    valid_until: interp.Expression
+    valid_until: interp.Expression | None  # None: valid_until: never
 
 
 @dataclass(frozen=True)
@@ -197,6 +200,12 @@ class DurablePlan:
     validity: tuple[_ValidityRule, ...]
     interpreter: interp.Interpreter
     overrides: Mapping[str, str]
+
+
+def _validity_rules(doc: Any) -> tuple[_ValidityRule, ...]:
+    """The validity rules, their conditions read by the interpreter (no end: valid_until: never)."""
+    return tuple(_ValidityRule(r.id, tuple(r.labels), interp.parse(r.when) if r.when else None,
+                               interp.parse(r.valid_until) if r.expires else None) for r in doc.validity.rules)
 
 
 def _o(node: int, outcomes: Sequence[Outcome]) -> dict[str, Any]:
@@ -610,8 +619,7 @@ class _Compiler:
         digest = _digest(self.ruleset.sha256, self.overrides, rules, self.notes, self.constants,
                          [(n, e.wrapped, ast.dump(e.tree)) for n, e in self.interpreted], self.fields)
         name = f"{doc.methodology}-{doc.version}-{digest[:20]}"
-        validity = tuple(_ValidityRule(r.id, tuple(r.labels), interp.parse(r.when) if r.when else None,
-                                       interp.parse(r.valid_until)) for r in doc.validity.rules)
+        validity = _validity_rules(doc)
         return DurablePlan(
             ruleset=self.ruleset, name=name, digest=digest, rules=rules, notes=dict(self.notes),
             nodes=tuple(self.nodes), criteria=criteria, groups=groups, scores=scores, tiers=tiers,
@@ -790,7 +798,7 @@ class DurableDecision:
     ruleset_sha256: str
     durable_ruleset: str
     resolution: Resolution
-    organisation: str | None
+    subject: str | None  # the subject's id, named by subject_key in the JSON
     label: str
     valid_from: dt.date | None
     valid_until: dt.date | None
@@ -802,6 +810,8 @@ class DurableDecision:
     evaluated_by: Mapping[str, str]
     trace: tuple[str, ...]  # what each fired rule decided, in firing order
     derived: tuple[DerivedResult, ...] = ()  # the derived values (by the interpreter), when the ruleset has them
+    subject_key: str = IMPLIED.key
+    validity_expires: bool | None = None  # False: the rule applied states valid_until: never
 
     def outcome_of(self, ref: str) -> Outcome:
         """The outcome of a criterion, group, score or tier."""
@@ -825,10 +835,11 @@ class DurableDecision:
             "version": self.version,
             "ruleset_sha256": self.ruleset_sha256,
             "resolution": {"method": self.resolution.method, "reason": self.resolution.reason},
-            "organisation": self.organisation,
+            self.subject_key: self.subject,
             "label": self.label,
             "valid_from": self.valid_from.isoformat() if self.valid_from else None,
             "valid_until": self.valid_until.isoformat() if self.valid_until else None,
+            **({} if self.validity_expires is None else {"validity_expires": self.validity_expires}),
             "validity_rule": self.validity_rule,
             "tiers": [{"label": t.label, "outcome": t.outcome, "missing": list(t.missing)} for t in self.tiers],
             "criteria": [{"id": cid, "outcome": o, "evaluated_by": self.evaluated_by.get(cid)}
@@ -935,12 +946,13 @@ def _assemble(plan: DurablePlan, data: Mapping[str, Any], facts: list[Fact], fir
         valid_from, valid_until, rule_id = _validity(plan, data, label)
     except interp.InterpreterError as exc:
         raise DurableError(f"the backend's interpreter cannot evaluate a validity rule: {exc}") from exc
-    org = data.get("organisation")
-    org_id = org.get("id") if isinstance(org, dict) else None
+    subject = resolve_subject(doc)
+    never = any(r.id == rule_id and r.valid_until is None for r in plan.validity)
     return DurableDecision(
         methodology=doc.methodology, version=doc.version, ruleset_sha256=plan.ruleset.sha256,
-        durable_ruleset=plan.name, resolution=resolution, organisation=org_id if isinstance(org_id, str) else None,
-        label=label, valid_from=valid_from, valid_until=valid_until, validity_rule=rule_id, tiers=tiers,
+        durable_ruleset=plan.name, resolution=resolution, subject=subject.id_of(data), subject_key=subject.key,
+        validity_expires=False if never else None, label=label, valid_from=valid_from, valid_until=valid_until,
+        validity_rule=rule_id, tiers=tiers,
         criteria=criteria, groups=groups, scores=scores, evaluated_by=dict(plan.evaluated_by),
         trace=tuple(plan.notes.get(name, name) for name in fired),
     )
@@ -1036,9 +1048,11 @@ def _validity(plan: DurablePlan, data: Mapping[str, Any],
         if applies is False:
             continue
         if applies is True:
-            end = plan.interpreter.evaluate(rule.valid_until, data, {"label": label})
-            valid_until = end if isinstance(end, dt.date) else None
             rule_id = rule.id
+            if rule.valid_until is not None:
+                end = plan.interpreter.evaluate(rule.valid_until, data, {"label": label})
+                valid_until = end if isinstance(end, dt.date) else None
+                check_validity_span(valid_from, valid_until, rule_id)
         break
     return valid_from, valid_until, rule_id
 
@@ -1065,7 +1079,8 @@ def disagreements(core: Decision | Mapping[str, Any], durable: DurableDecision) 
     c = core.to_json() if isinstance(core, Decision) else dict(core)
     d = durable.to_json()
     out: dict[str, Any] = {}
-    for key in ("version", "ruleset_sha256", "label", "valid_from", "valid_until", "validity_rule"):
+    for key in ("version", "ruleset_sha256", "label", "valid_from", "valid_until", "validity_rule",
+                "validity_expires"):
         if c.get(key) != d.get(key):
             out[key] = {"core": c.get(key), "durable": d.get(key)}
 

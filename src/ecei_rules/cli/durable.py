@@ -40,7 +40,8 @@ def require_durable() -> None:
 
 def print_durable_decision(decision: Any, out: Console, differences: dict[str, Any] | None = None) -> None:
     """A durable decision for people: label and validity, tiers, how criteria were decided, scores."""
-    until = (f", valid {decision.valid_from} to {decision.valid_until} ({decision.validity_rule})"
+    end = "(no expiry)" if decision.validity_expires is False else decision.valid_until
+    until = (f", valid {decision.valid_from} to {end} ({decision.validity_rule})"
              if decision.label != "none" else "")
     out.print(f"{decision.methodology} {decision.version} decided by durable-rules "
               f"({decision.durable_ruleset}): label {decision.label}{until}", highlight=False, markup=False)

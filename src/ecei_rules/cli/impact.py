@@ -140,7 +140,7 @@ def impact(
                                              "(default: stdout).")] = None,
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, metavar="N", help="Worker processes "
                                              "(default: every core).")] = None,
-    limit: Annotated[int | None, typer.Option("--limit", min=0, metavar="N", help="Changed organisations listed "
+    limit: Annotated[int | None, typer.Option("--limit", min=0, metavar="N", help="Changed subjects listed "
                                               "(default: 20 in text, 50 in Markdown, all in JSON).")] = None,
     show_progress: Annotated[bool | None, typer.Option("--progress/--no-progress", help="A progress bar on stderr "
                                                        "(default: on a terminal).")] = None,

@@ -41,6 +41,7 @@ from ecei_rules.cli.decide import ready, resolver_spec
 from ecei_rules.cli.proofs import ProofChecks, attach_key
 from ecei_rules.core.terminal import show_path, text
 from ecei_rules.registry import Registry
+from ecei_rules.ruleset.subject import IMPLIED
 
 if TYPE_CHECKING:
     from ecei_rules.audit.log import DecisionLog, StoredRecord
@@ -319,7 +320,7 @@ def _replay_under(log: Path, under: str, found: Registry, format: Format) -> Non
     for change in changes[:200]:
         was, now = change["recorded"], change["under"]
         now_text = f"{now['label']} until {now['valid_until']}" if now else f"invalid ({change.get('problem')})"
-        out.print(text(f"record {change['seq']} ({change['organisation']}): {was['label']} until "
+        out.print(text(f"record {change['seq']} ({change[IMPLIED.key]}): {was['label']} until "
                        f"{was['valid_until']} under {was['version']} -> {now_text} under {target.version}"))
     out.print(text(f"{len(changes)} of {report.records} decision(s) would differ under {target.version}"))
     if not report.ok:  # verify's findings: the what-if stands on a log that is not intact

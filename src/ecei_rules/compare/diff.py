@@ -224,7 +224,7 @@ def semantic_diff(old: Ruleset, new: Ruleset) -> Diff:
 
 
 _META_KEYS = ("methodology", "title", "description", "status", "effective_from", "announced_on", "supersedes",
-              "approval")
+              "approval", "subject")
 
 
 def _diff_metadata(diff: Diff, od: Any, nd: Any) -> None:

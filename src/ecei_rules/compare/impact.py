@@ -5,8 +5,8 @@ declare is ignored and reported; so is a list entry that names a catalogue item 
 version has and this one does not, e.g. an improvement area of an indicator the new version
 removed), evaluated under both versions (pinned), and compared:
 
-* the **transition matrix** counts organisations by (old label, new label);
-* a **transition** is an organisation whose label, ``valid_from`` or ``valid_until`` differs;
+* the **transition matrix** counts subjects (what the methodology labels) by (old label, new label);
+* a **transition** is a subject whose label, ``valid_from`` or ``valid_until`` differs;
 * its **attribution** names the changed items that cause the difference.
 
 Attribution semantics
@@ -109,6 +109,8 @@ from ecei_rules.registry import Registry
 from ecei_rules.ruleset.inputs import Field
 from ecei_rules.ruleset.load import Ruleset, load_ruleset
 from ecei_rules.ruleset.model import score_outcomes
+from ecei_rules.ruleset.subject import IMPLIED, ResolvedSubject
+from ecei_rules.ruleset.subject import resolve as resolve_subject
 
 _RANK = {"not_met": 0, "unknown": 1, "met": 2}
 _PIN = Resolution(method="pinned", reason="impact analysis")
@@ -136,7 +138,8 @@ def attributable(diff: Diff) -> dict[str, frozenset[str]]:
             if score.threshold in params or score.minimum in params:
                 scores.add(sid)
         for rule in ruleset.plan.rules:
-            reads = set(rule.valid_until.params) | (set(rule.when.params) if rule.when is not None else set())
+            reads = (set(rule.valid_until.params) if rule.valid_until is not None else set()) \
+                | (set(rule.when.params) if rule.when is not None else set())
             if reads & params:
                 validity.add(rule.spec.id)
     return {"criteria": frozenset(changed_criteria(diff)), "groups": frozenset(diff.changed_ids("groups")),
@@ -228,10 +231,10 @@ def label_scale(old: Ruleset, new: Ruleset) -> LabelScale:
 
 @dataclass(frozen=True)
 class Transition:
-    """An organisation whose label or validity differs between the two versions."""
+    """A subject whose label or validity differs between the two versions."""
 
     index: int  # 1-based position in the population (the line of a JSON Lines file)
-    organisation: str | None
+    subject: str | None  # its id
     old_label: str
     new_label: str
     old_valid_from: dt.date | None
@@ -239,6 +242,7 @@ class Transition:
     old_valid_until: dt.date | None
     new_valid_until: dt.date | None
     causes: tuple[Cause, ...]
+    subject_key: str = IMPLIED.key  # the key its JSON names the subject's id by (as decisions do)
 
     def kind(self, order: Mapping[str, int]) -> str:
         """gain, loss, or validity (same label, other validity)."""
@@ -253,7 +257,7 @@ class Transition:
 
     def to_json(self) -> dict[str, Any]:
         """The transition as JSON."""
-        return {"line": self.index, "organisation": self.organisation,
+        return {"line": self.index, self.subject_key: self.subject,
                 "old": {"label": self.old_label, "valid_from": to_json(self.old_valid_from),
                         "valid_until": to_json(self.old_valid_until)},
                 "new": {"label": self.new_label, "valid_from": to_json(self.new_valid_from),
@@ -266,7 +270,7 @@ class _Result:
     """What one assessment contributes to the report (small, picklable)."""
 
     index: int
-    organisation: str | None = None
+    subject: str | None = None
     old_label: str | None = None
     new_label: str | None = None
     transition: Transition | None = None
@@ -323,12 +327,19 @@ class ImpactReport:
     seconds: float = 0.0
     jobs: int = 1
     scale: LabelScale | None = None  # None: one scale, the order of ``labels``
+    subject: ResolvedSubject = IMPLIED  # what the new version labels: the report's nouns
 
     def __post_init__(self) -> None:
         if not self.matrix:
             self.matrix = {a: dict.fromkeys(self.labels, 0) for a in self.labels}
         if self.scale is None:
             self.scale = LabelScale(self.order, self.order, ONE_SCALE)
+
+    @property
+    def count_key(self) -> str:
+        """The key of an attribution row's count in the JSON: the implied subject's plural (as
+        before subjects were declared), "subjects" for a declared subject."""
+        return "subjects" if self.subject.declared else self.subject.plural
 
     @property
     def order(self) -> dict[str, int]:
@@ -363,7 +374,7 @@ class ImpactReport:
         return sum(n for a, row in self.matrix.items() for b, n in row.items() if a != b)
 
     def attribution(self) -> list[tuple[str, int, int, int]]:
-        """(section:id, organisations, of which losses, of which gains), most frequent first."""
+        """(section:id, subjects, of which losses, of which gains), most frequent first."""
         total: Counter[str] = Counter()
         loss: Counter[str] = Counter()
         gain: Counter[str] = Counter()
@@ -400,7 +411,7 @@ class ImpactReport:
             "matrix": self.matrix,
             "totals": {"old": self.totals(0), "new": self.totals(1)},
             "attribution": [{"item": key, "title": self.titles.get(key, ""), "diff": self.diff_kinds.get(key, ""),
-                             "organisations": n, "losses": lo, "gains": ga}
+                             self.count_key: n, "losses": lo, "gains": ga}
                             for key, n, lo, ga in self.attribution()],
             "projection": {side: {"ignored": dict(self.ignored[i].most_common()),
                                   "missing": dict(self.missing[i].most_common()),
@@ -618,6 +629,7 @@ class _Job:
         self.old, self.new = old, new
         self.attributor = _Attributor(old, new, changed, labels)
         self.foreign = (foreign_ids(old, new), foreign_ids(new, old))
+        self.subject = resolve_subject(new.document)
 
     def side(self, ruleset: Ruleset, data: Any, index: int, foreign: Mapping[str, frozenset[str]] | None = None,
              left_out: list[tuple[str, str]] | None = None) -> tuple[dict[str, Any] | None, tuple[str, ...],
@@ -650,14 +662,19 @@ class _Job:
         vb, ignored_b, err_b = self.side(self.new, data, index, self.foreign[1], out_b)
         projected = (tuple(key for _, key in out_a), tuple(key for _, key in out_b))
         errors = tuple(e for e in (err_a, err_b) if e is not None)
-        org = data.get("organisation") if isinstance(data, dict) else None
-        org_id = org.get("id") if isinstance(org, dict) and isinstance(org.get("id"), str) else None
+        org_id = self.subject.id_of(data) if isinstance(data, dict) else None
         if va is None or vb is None:
             return _Result(index, org_id, errors=errors, ignored=(ignored_a, ignored_b), projected=projected)
         # label, validity and the inputs missing from unknown tiers first, without the trace; the
         # trace only where it is read: for a transition's causes
-        *first, _, absent_a = outline(self.old, dict(va), missing=True)
-        *second, _, absent_b = outline(self.new, dict(vb), missing=True)
+        try:
+            *first, _, absent_a = outline(self.old, dict(va), missing=True)
+        except AssessmentError as exc:  # a validity ending before it starts (A007)
+            return _failed(index, org_id, exc, self.old, (ignored_a, ignored_b))
+        try:
+            *second, _, absent_b = outline(self.new, dict(vb), missing=True)
+        except AssessmentError as exc:
+            return _failed(index, org_id, exc, self.new, (ignored_a, ignored_b))
         if first == second:
             return _Result(index, org_id, first[0], second[0], None, False, (), (ignored_a, ignored_b),
                            (_shown(absent_a), _shown(absent_b)), projected)
@@ -669,7 +686,7 @@ class _Job:
         if (a.label, a.valid_from, a.valid_until) != (b.label, b.valid_from, b.valid_until):
             causes, unexplained = self.attributor.explain(a, b)
             transition = Transition(index, org_id, a.label, b.label, a.valid_from, b.valid_from, a.valid_until,
-                                    b.valid_until, causes)
+                                    b.valid_until, causes, self.subject.key)
         return _Result(index, org_id, a.label, b.label, transition, unexplained, (), (ignored_a, ignored_b),
                        (_missing(a), _missing(b)), projected)
 
@@ -725,6 +742,14 @@ def project_entries(f: Field, data: Any, foreign: Mapping[str, frozenset[str]], 
         changed = len(kept) != len(data) or any(a is not b for a, b in zip(kept, data, strict=False))
         return kept if changed else data
     return data
+
+
+def _failed(index: int, subject: str | None, exc: AssessmentError, ruleset: Ruleset,
+            ignored: tuple[tuple[str, ...], tuple[str, ...]]) -> _Result:
+    """The result of an assessment that one version refuses to decide (its first problem)."""
+    d = exc.diagnostics[0]
+    return _Result(index, subject, errors=(ItemProblem(d.code, d.message, index=index, version=ruleset.version),),
+                   ignored=ignored)
 
 
 def _shown(absent: tuple[tuple[str, ...], ...]) -> tuple[str, ...]:
@@ -836,7 +861,8 @@ def impact(old: Ruleset, new: Ruleset, population: Path | str | Iterable[Any], *
     diff = semantic_diff(old, new)
     changed = attributable(diff)
     labels = _labels(old, new)
-    report = ImpactReport(VersionInfo.of(old), VersionInfo.of(new), labels, changed, scale=label_scale(old, new))
+    report = ImpactReport(VersionInfo.of(old), VersionInfo.of(new), labels, changed, scale=label_scale(old, new),
+                          subject=resolve_subject(new.document))
     _describe(report, diff)
     workers, _ = worker_count(None if jobs is None else max(1, jobs))  # capped by cores and memory
     if old.path is None or new.path is None:

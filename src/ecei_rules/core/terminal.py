@@ -1,6 +1,6 @@
 """Safe terminal output: the one sanitiser every string shown to a person goes through.
 
-Organisation names and ids, input values, ruleset ids and titles, file names and the messages
+Subject names and ids, input values, ruleset ids and titles, file names and the messages
 built from them can hold escape sequences (``\\x1b[2J``, an OSC title ``\\x1b]0;x\\x07``, cursor
 movement, ``\\r``, C1 controls like ``\\x9b``) or bidi overrides (U+202E) that would rewrite what
 a terminal shows, such as the printed label. :func:`clean` makes every such character visible

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer, model_validator
 
 from ecei_rules.core.canonical import number_to_json, to_json
 from ecei_rules.engine.derived import DerivedResult, derived_json
@@ -14,6 +15,7 @@ from ecei_rules.engine.serialise import decision_text
 from ecei_rules.ruleset.model import EngineValue
 from ecei_rules.ruleset.model import ParameterUse as ParameterUse
 from ecei_rules.ruleset.model import parameter_use as parameter_use
+from ecei_rules.ruleset.subject import DECLARED_KEY, IMPLIED
 
 Outcome = Literal["met", "not_met", "unknown"]
 
@@ -127,11 +129,19 @@ class Decision(_Written):
     version: str = Field(description="The version applied.")
     ruleset_sha256: str = Field(description="The content hash of the version applied.")
     resolution: Resolution = Field(description="How the version was chosen.")
-    organisation: str | None = Field(default=None, description="organisation.id when the inputs have one.")
+    subject: str | None = Field(
+        default=None, description="The subject's id (the input the ruleset's subject names) when the inputs have "
+        "one. The JSON names it by subject_key: 'subject' when the ruleset declares its subject, else the key of "
+        "the implied subject (see ecei_rules.ruleset.subject).")
+    subject_key: str = Field(default=IMPLIED.key, exclude=True,
+                             description="The key the JSON names the subject's id by (not a member itself).")
     label: str = Field(description="The awarded label, or 'none'.")
     valid_from: dt.date | None = Field(description="First day of validity (null without a label).")
     valid_until: dt.date | None = Field(description="Last day of validity (null without a label).")
     validity_rule: str | None = Field(description="The id of the validity rule applied.")
+    validity_expires: Literal[False] | None = Field(
+        default=None, description="false when the validity rule applied states 'valid_until: never' (the label "
+        "does not expire; valid_until is then null); absent from the JSON otherwise.")
     validity_inputs: dict[str, EngineValue] = Field(
         default_factory=dict,
         description="JSON pointer -> value of every input the validity rules read (valid_from, the 'when' of "
@@ -145,10 +155,6 @@ class Decision(_Written):
         default=(), description="Every derived value of the ruleset, in dependency order: its outcome, value and "
         "what it read; written only when the ruleset declares derived values.")
 
-    @model_serializer(mode="wrap")
-    def _derived_when_declared(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        return _without_empty(handler(self), "derived")
-
     def to_json(self) -> dict[str, Any]:
         """The decision as plain JSON values (numbers as JSON numbers, dates as ISO strings).
 
@@ -159,10 +165,11 @@ class Decision(_Written):
         data: dict[str, Any] = {
             "methodology": self.methodology, "version": self.version, "ruleset_sha256": self.ruleset_sha256,
             "resolution": {"method": r.method, "reason": r.reason},
-            "organisation": self.organisation, "label": self.label,
+            self.subject_key: self.subject, "label": self.label,
             "valid_from": None if self.valid_from is None else self.valid_from.isoformat(),
             "valid_until": None if self.valid_until is None else self.valid_until.isoformat(),
             "validity_rule": self.validity_rule,
+            **({} if self.validity_expires is None else {"validity_expires": False}),
             "validity_inputs": {str(k): to_json(v) for k, v in self.validity_inputs.items()},
             "tiers": [{"label": t.label, "title": t.title, "outcome": t.outcome, "requires": list(t.requires),
                        "missing": list(t.missing)} for t in self.tiers],
@@ -187,6 +194,31 @@ class Decision(_Written):
                 if c.derived:
                     out["derived"] = {str(k): to_json(v) for k, v in c.derived.items()}
         return data
+
+    # -- the members a ruleset's constructs add (the dumps hold exactly the JSON's members) -----
+    @model_validator(mode="before")
+    @classmethod
+    def _read_subject(cls, data: Any) -> Any:
+        """JSON read back: the subject's id under the implied subject's key, or under "subject"."""
+        if isinstance(data, dict) and "subject_key" not in data:
+            if IMPLIED.key in data:
+                data = {("subject" if k == IMPLIED.key else k): v for k, v in data.items()}
+            elif DECLARED_KEY in data:
+                data = {**data, "subject_key": DECLARED_KEY}
+        return data
+
+    @model_serializer(mode="wrap")
+    def _members(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = _without_empty(handler(self), "derived")  # only when declared
+        key, keep = self.subject_key, self.validity_expires is not None
+        return {(key if k == "subject" else k): v for k, v in data.items() if keep or k != "validity_expires"}
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy, as pydantic makes it; ``update`` may also name the subject's id by its JSON member
+        (``subject_key``, the implied subject's key for a ruleset that declares none)."""
+        if update and self.subject_key in update:
+            update = {("subject" if k == self.subject_key else k): v for k, v in update.items()}
+        return super().model_copy(update=update, deep=deep)
 
     def canonical_text(self) -> str:
         """RFC 8785 canonical JSON of `to_json`, as text (the bytes records and replays compare).

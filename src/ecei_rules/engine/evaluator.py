@@ -39,10 +39,13 @@ from ecei_rules.engine.plan import (
     derive_values,
     derived_read,
     model_fields,
+    never_expires,
     score_value,
+    subject_id,
 )
 from ecei_rules.engine.serialise import Serialiser
 from ecei_rules.engine.text import TextPlan
+from ecei_rules.ruleset.dates import check_validity_span
 from ecei_rules.ruleset.load import Ruleset
 from ecei_rules.ruleset.model import NONE_LABEL
 
@@ -150,8 +153,9 @@ class Evaluator:
         doc = plan.doc
         decision = build(Decision, {
             "methodology": doc.methodology, "version": doc.version, "ruleset_sha256": ruleset_sha256,
-            "resolution": resolution, "organisation": _organisation(env),
+            "resolution": resolution, "subject": subject_id(plan, env), "subject_key": plan.subject.key,
             "label": label, "valid_from": valid_from, "valid_until": valid_until, "validity_rule": rule_id,
+            "validity_expires": False if never_expires(plan, rule_id) else None,
             "validity_inputs": validity_inputs, "tiers": tuple(tiers), "criteria": criteria,
             "groups": groups, "scores": scores, "derived": derived,
         })
@@ -168,16 +172,12 @@ class Evaluator:
         validity_inputs: dict[str, Any] = {}
         if label != NONE_LABEL:
             valid_from, valid_until, rule_id, validity_inputs = awarded(self.plan, env, label)
-        doc = self.plan.doc
+        plan = self.plan
+        doc = plan.doc
         return "".join((criteria, derived + ',"groups":[' if derived else "", groups, self.serialiser.tail(
-            label, doc.methodology, _organisation(env), resolution, ruleset_sha256, scores, tiers, valid_from,
-            valid_until, validity_inputs, rule_id, doc.version)))
-
-
-def _organisation(env: dict[str, Any]) -> str | None:
-    org = env.get("organisation")
-    org_id = org.get("id") if org.__class__ is dict else None
-    return org_id if org_id.__class__ is str else None
+            label, doc.methodology, subject_id(plan, env), resolution, ruleset_sha256, scores, tiers, valid_from,
+            valid_until, validity_inputs, rule_id, doc.version, plan.subject.key,
+            False if never_expires(plan, rule_id) else None)))
 
 
 def _validity_dates(plan: Plan, env: dict[str, Any], label: str) -> tuple[Any, Any]:
@@ -191,8 +191,11 @@ def _validity_dates(plan: Plan, env: dict[str, Any], label: str) -> tuple[Any, A
         applies = rule.when.fn(env) if rule.when is not None else True
         if applies is False:
             continue
-        end = rule.valid_until.fn(env) if applies is True else UNKNOWN
-        return start, None if end is UNKNOWN else end
+        until = rule.valid_until
+        end = until.fn(env) if applies is True and until is not None else UNKNOWN
+        end = None if end is UNKNOWN else end
+        check_validity_span(start, end, rule.spec.id)
+        return start, end
     return start, None
 
 

@@ -32,7 +32,9 @@ from ecei_rules.engine.decision import CriterionResult, Decision, GroupResult, P
 from ecei_rules.engine.derived import DerivedResult, shown
 from ecei_rules.language.expr import UNDEFINED, Compiled, walk_keys
 from ecei_rules.ruleset.check import CheckedRuleset, DerivedPlan, GroupPlan, RulePlan, ScorePlan
+from ecei_rules.ruleset.dates import check_validity_span
 from ecei_rules.ruleset.model import RulesetDocument
+from ecei_rules.ruleset.subject import ResolvedSubject, resolve
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -226,8 +228,8 @@ def _score(comp: ScorePlan) -> FastScore:
 class Plan:
     """The per-version constants of the evaluator, built from a checked ruleset."""
 
-    __slots__ = ("by_id", "checked", "composites", "criteria", "derived", "doc", "pointers", "rules",
-                 "scores_weights", "tier_results", "tiers", "valid_from")
+    __slots__ = ("by_id", "checked", "composites", "criteria", "derived", "doc", "never", "pointers", "rules",
+                 "scores_weights", "subject", "tier_results", "tiers", "valid_from")
 
     def __init__(self, checked: CheckedRuleset) -> None:
         doc = checked.doc
@@ -236,6 +238,8 @@ class Plan:
         s(self, "doc", doc)
         s(self, "valid_from", checked.valid_from)
         s(self, "rules", checked.rules)
+        s(self, "never", frozenset(r.spec.id for r in checked.rules if r.valid_until is None))
+        s(self, "subject", resolve(doc))
         s(self, "criteria", tuple(
             FastCriterion(c.id, c.compiled.fn, _reader(c.reads), c.spec.title, c.spec.clause, c.spec.when,
                           c.parameters, c.derived)
@@ -255,6 +259,8 @@ class Plan:
     doc: RulesetDocument
     valid_from: Compiled
     rules: tuple[RulePlan, ...]
+    never: frozenset[str]  # ids of the validity rules that state valid_until: never
+    subject: ResolvedSubject
     criteria: tuple[FastCriterion, ...]
     derived: tuple[FastDerived, ...]
     composites: tuple[FastGroup | FastScore, ...]
@@ -313,11 +319,26 @@ def validity(plan: Plan, env: dict[str, Any], label: str) -> tuple[Any, Any, str
         if applies is False:
             continue
         if applies is True:
-            end = rule.valid_until.fn(env)
-            reads |= rule.valid_until.reads
-            return valid_from, end if end is not UNKNOWN else None, rule.spec.id, reads
+            until = rule.valid_until
+            if until is None:  # valid_until: never
+                return valid_from, None, rule.spec.id, reads
+            end = until.fn(env)
+            reads |= until.reads
+            end = end if end is not UNKNOWN else None
+            check_validity_span(valid_from, end, rule.spec.id)
+            return valid_from, end, rule.spec.id, reads
         break
     return valid_from, None, None, reads
+
+
+def never_expires(plan: Plan, rule_id: str | None) -> bool:
+    """Whether the validity rule applied (by id) states ``valid_until: never``."""
+    return rule_id is not None and rule_id in plan.never
+
+
+def subject_id(plan: Plan, env: dict[str, Any]) -> str | None:
+    """The subject's id in validated data (the input the ruleset's subject names), when a string."""
+    return plan.subject.id_of(env)
 
 
 def awarded(plan: Plan, env: dict[str, Any], label: str) -> tuple[Any, Any, str | None, dict[str, Any]]:

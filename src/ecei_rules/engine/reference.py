@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import Any, Literal
 
 from ecei_rules.core.logic import UNKNOWN, k_and, outcome
 from ecei_rules.core.pointers import MISSING, lookup
@@ -41,9 +41,11 @@ from ecei_rules.engine.derived import DerivedOutcome, DerivedResult, shown
 from ecei_rules.engine.evaluate import Assessment, validated_data
 from ecei_rules.language import interpreter
 from ecei_rules.ruleset.check import CheckedRuleset, GroupPlan, ScorePlan
+from ecei_rules.ruleset.dates import validity_span_error
 from ecei_rules.ruleset.inputs import map_keys
 from ecei_rules.ruleset.load import Ruleset
 from ecei_rules.ruleset.model import NONE_LABEL, RulesetDocument, parameter_use
+from ecei_rules.ruleset.subject import resolve as resolve_subject
 
 
 @dataclass(frozen=True)
@@ -113,14 +115,15 @@ class ValidityReading:
         self.valid_from = Condition.parse(doc.validity.valid_from, ("label",), derived, maps)
         self.rules = tuple((rule.id, frozenset(rule.labels),
                             None if rule.when is None else Condition.parse(rule.when, ("label",), derived, maps),
-                            Condition.parse(rule.valid_until, ("label",), derived, maps))
+                            Condition.parse(rule.valid_until, ("label",), derived, maps) if rule.expires else None)
                            for rule in doc.validity.rules)
 
     def decide(self, inputs: dict[str, Any], label: str) -> tuple[dt.date | None, dt.date | None, str | None, set[str]]:
         """(valid_from, valid_until, the rule applied, the inputs read) of an awarded label, for
         root inputs made interpreter values (``Interpreter.inputs``). The first rule for the
-        label whose ``when`` is not false decides: when it is true, its ``valid_until``; when
-        unknown, no end date."""
+        label whose ``when`` is not false decides: when it is true, its ``valid_until`` (none for
+        ``valid_until: never``); when unknown, no end date. An end before the start is an error
+        of the assessment (A007), never a decision."""
         variables = {"label": label}
         run = self.machine.evaluate_in
         reads = set(self.valid_from.reads)
@@ -132,8 +135,13 @@ class ValidityReading:
             if when is not None:
                 reads.update(when.reads)
             if applies is True:
+                if until is None:
+                    return start, None, rule_id, reads
                 reads.update(until.reads)
-                return start, _date(run(until.expr, inputs, variables)), rule_id, reads
+                end = _date(run(until.expr, inputs, variables))
+                if start is not None and end is not None and end < start:
+                    raise validity_span_error(start, end, rule_id)
+                return start, end, rule_id, reads
             if applies is not False:
                 break
         return start, None, None, reads
@@ -312,14 +320,13 @@ def evaluate_reference(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessm
         if found is not MISSING:
             validity_inputs[pointer] = found
 
-    org = validated.get("organisation")
-    org_id = org.get("id") if isinstance(org, dict) else None
+    subject = resolve_subject(doc)
     return Decision.model_construct(
         methodology=doc.methodology, version=doc.version, ruleset_sha256=ruleset.sha256,
         resolution=resolution or given(ruleset.published),
-        organisation=org_id if isinstance(org_id, str) else None,
+        subject=subject.id_of(validated), subject_key=subject.key,
         label=label, valid_from=valid_from, valid_until=valid_until, validity_rule=rule_id,
-        validity_inputs=validity_inputs,
+        validity_expires=_expires(doc, rule_id), validity_inputs=validity_inputs,
         tiers=tuple(reversed(tiers)), criteria=tuple(criteria), groups=tuple(groups), scores=tuple(scores),
         derived=derived,
     )
@@ -337,6 +344,14 @@ def reference_derived(ruleset: Ruleset, data: Mapping[str, Any]) -> tuple[tuple[
     inputs = ref.machine.inputs(data)
     results = ref.derive(ruleset.plan.doc, inputs, data)
     return results, {name: inputs[name] for name in ref.derived}
+
+
+def _expires(doc: RulesetDocument, rule_id: str | None) -> Literal[False] | None:
+    """False when the validity rule applied states ``valid_until: never``; else None (no member)."""
+    for rule in doc.validity.rules:
+        if rule.id == rule_id and not rule.expires:
+            return False
+    return None
 
 
 def _score_value(comp: ScorePlan, values: dict[str, Any]) -> tuple[Any, Decimal, Decimal, Fraction]:

@@ -39,6 +39,7 @@ import rfc8785
 
 from ecei_rules.core.canonical import canonical_json, compact_encoder, number_to_json, to_json, unsafe
 from ecei_rules.ruleset.model import ParameterUse
+from ecei_rules.ruleset.subject import IMPLIED
 
 _LIMIT = 20_000
 #: Estimated bytes each table may hold, and the largest entry stored.
@@ -226,21 +227,28 @@ class Serialiser:
             add(entry[2])
         add('],"groups":[' if not d.derived else self.derived_results(d.derived) + ',"groups":[')
         add(",".join([self.group(g) for g in d.groups]))
-        add(self.tail(d.label, d.methodology, d.organisation, d.resolution, d.ruleset_sha256,
+        add(self.tail(d.label, d.methodology, d.subject, d.resolution, d.ruleset_sha256,
                       ",".join([self.score(s) for s in d.scores]), ",".join([self.tier(t) for t in d.tiers]),
-                      d.valid_from, d.valid_until, d.validity_inputs, d.validity_rule, d.version))
+                      d.valid_from, d.valid_until, d.validity_inputs, d.validity_rule, d.version,
+                      d.subject_key, d.validity_expires))
         return "".join(out)
 
-    def tail(self, label: str, methodology: str, organisation: str | None, resolution: Any, ruleset_sha256: str,
+    def tail(self, label: str, methodology: str, subject: str | None, resolution: Any, ruleset_sha256: str,
              scores: str, tiers: str, valid_from: dt.date | None, valid_until: dt.date | None,
-             validity_inputs: dict[str, Any], validity_rule: str | None, version: str) -> str:
-        """A decision's text after its groups (``],"label":...}``), the scores' and tiers' texts given."""
+             validity_inputs: dict[str, Any], validity_rule: str | None, version: str,
+             subject_key: str = IMPLIED.key, validity_expires: bool | None = None) -> str:
+        """A decision's text after its groups (``],"label":...}``), the scores' and tiers' texts given.
+        The subject's id is written under ``subject_key`` (the implied subject's key sorts between
+        "methodology" and "resolution", a declared subject's between "scores" and "tiers");
+        ``"validity_expires":false`` only for a label that does not expire."""
+        member = f',{string(subject_key)}:{nullable(subject)}'
+        early = subject_key < "resolution"
         return "".join((
-            '],"label":', string(label), ',"methodology":', string(methodology),
-            ',"organisation":', nullable(organisation),
+            '],"label":', string(label), ',"methodology":', string(methodology), member if early else "",
             ',"resolution":{"method":', string(resolution.method), ',"reason":', string(resolution.reason),
-            '},"ruleset_sha256":', string(ruleset_sha256), ',"scores":[', scores, '],"tiers":[', tiers,
-            '],"valid_from":', date(valid_from), ',"valid_until":', date(valid_until),
+            '},"ruleset_sha256":', string(ruleset_sha256), ',"scores":[', scores, "]", "" if early else member,
+            ',"tiers":[', tiers, '],"valid_from":', date(valid_from), ',"valid_until":', date(valid_until),
+            "" if validity_expires is None else ',"validity_expires":false',
             ',"validity_inputs":', self.keyed(validity_inputs, self.value) if validity_inputs else "{}",
             ',"validity_rule":', nullable(validity_rule), ',"version":', string(version), "}"))
 

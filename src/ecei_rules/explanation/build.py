@@ -35,6 +35,7 @@ from ecei_rules.ruleset.check import ScorePlan
 from ecei_rules.ruleset.inputs import Field
 from ecei_rules.ruleset.load import Ruleset
 from ecei_rules.ruleset.model import NONE_LABEL, score_outcomes
+from ecei_rules.ruleset.subject import resolve as resolve_subject
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ def _holds_date(f: Field) -> bool:
 
 
 def fixed_inputs(ruleset: Ruleset) -> tuple[str, ...]:
-    """The inputs no change of the organisation can alter: root inputs that are or hold dates.
+    """The inputs no change of the subject can alter: root inputs that are or hold dates.
 
     A date records when something happened (``assessed_on``; the ``history`` of earlier labels
     with their award dates), so a criterion that reads only such inputs cannot be met by
@@ -758,24 +759,26 @@ class _Builder:
 
     # -- the whole --------------------------------------------------------------------------
 
-    def organisation(self) -> tuple[str | None, str | None, str]:
-        """The organisation's id and name (when they are strings) and how the summary names it."""
-        org = self.data.get("organisation")
-        org_id = org.get("id") if isinstance(org, dict) else None
-        org_name = org.get("name") if isinstance(org, dict) else None
-        if isinstance(org_id, str) and isinstance(org_name, str):
-            who = self.msg("decision.named", name=org_name, id=org_id)
+    def subject(self) -> tuple[str | None, str | None, str]:
+        """The subject's id and name (when they are strings: the inputs the ruleset's subject names)
+        and how the summary names it ("the building" when it has neither)."""
+        subject = resolve_subject(self.doc)
+        sid, name = subject.id_of(self.data), subject.name_of(self.data)
+        if sid is not None and name is not None:
+            who = self.msg("decision.named", name=name, id=sid)
         else:
-            who = org_name or org_id or self.msg.template("decision.unnamed")
-        return (org_id if isinstance(org_id, str) else None, org_name if isinstance(org_name, str) else None, who)
+            who = name or sid or self.msg("decision.unnamed", noun=subject.noun)
+        return sid, name, who
 
     def awarded(self, who: str, label_title: str | None) -> str:
         """The first sentence of the summary: the label awarded and until when, or none."""
         d = self.decision
-        head: dict[str, Any] = {"methodology": d.methodology, "version": d.version, "organisation": who,
+        head: dict[str, Any] = {"methodology": d.methodology, "version": d.version, "subject": who,
                                 "label": label_title or ""}
         if label_title is None:
             return self.msg("decision.none", **head)
+        if d.valid_until is None and d.validity_expires is False:
+            return self.msg("decision.awarded_no_expiry", valid_from=d.valid_from, **head)
         if d.valid_until is None:
             return self.msg("decision.awarded_open", **head)
         return self.msg("decision.awarded", valid_from=d.valid_from, valid_until=d.valid_until, **head)
@@ -806,7 +809,7 @@ class _Builder:
     def build(self) -> m.Explanation:
         d = self.decision
         doc = self.doc
-        org_id, org_name, who = self.organisation()
+        subject_id, subject_name, who = self.subject()
         label_title = doc.tiers[d.label].title if d.label != NONE_LABEL else None
         summary = [self.awarded(who, label_title)]
         version = self.version_choice()
@@ -817,8 +820,10 @@ class _Builder:
         misses, passes = self.near()
         return m.Explanation(
             language=self.msg.language, methodology=d.methodology, version=d.version,
-            ruleset_sha256=d.ruleset_sha256, resolution=version, organisation=org_id, organisation_name=org_name,
+            ruleset_sha256=d.ruleset_sha256, resolution=version, subject=subject_id, subject_name=subject_name,
+            subject_noun=resolve_subject(self.doc).noun, organisation=subject_id, organisation_name=subject_name,
             label=d.label, label_title=label_title, valid_from=d.valid_from, valid_until=d.valid_until,
+            validity_expires=d.validity_expires,
             validity_rule=d.validity_rule, summary=tuple(summary),
             tiers=tuple(self.tier(t.label, t.label == d.label) for t in d.tiers),
             groups=tuple(self.group(g.id) for g in d.groups), scores=tuple(self.score(s.id) for s in d.scores),

@@ -234,7 +234,7 @@ def render_markdown(expl: Explanation, *, spec: str | None = None, messages: Mes
         messages: as for `render_text`.
     """
     v = _View(expl, messages)
-    who = expl.organisation_name or expl.organisation or ""
+    who = expl.subject_name or expl.subject or ""
     out: list[str] = [f"# {expl.methodology} {expl.version}" + (f": {who}" if who else ""), ""]
     out += [*(f"{s}  " for s in expl.summary), ""]
     out += _markdown_tiers(v)

@@ -51,13 +51,14 @@ def decision_renderable(decision: Decision) -> Group:
     head.append(clean(f"{decision.methodology} {decision.version}"), style="bold")
     head.append(f"  sha256 {decision.ruleset_sha256[:16]}…\n", style="dim")
     head.append(clean(decision.resolution.reason) + "\n", style="italic")
-    if decision.organisation:
-        head.append(f"organisation {clean(decision.organisation)}\n")
+    if decision.subject:
+        head.append(f"{clean(decision.subject_key)} {clean(decision.subject)}\n")
     head.append("label: ")
     head.append(decision.label.upper(), style=_LABEL_STYLE.get(decision.label, "bold"))
     if decision.valid_from is not None:
-        head.append(f"   valid {decision.valid_from.isoformat()} to "
-                    f"{decision.valid_until.isoformat() if decision.valid_until else '(undecided)'}")
+        end = decision.valid_until.isoformat() if decision.valid_until else \
+            "(no expiry)" if decision.validity_expires is False else "(undecided)"
+        head.append(f"   valid {decision.valid_from.isoformat()} to {end}")
         if decision.validity_rule:
             head.append(f"  (rule {clean(decision.validity_rule)})", style="dim")
 

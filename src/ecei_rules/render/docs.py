@@ -35,6 +35,7 @@ from ecei_rules.render.markdown import code, cut, show, small, table, text, valu
 from ecei_rules.ruleset.inputs import Field, assessment_schema
 from ecei_rules.ruleset.load import Ruleset
 from ecei_rules.ruleset.model import RulesetDocument, ruleset_json_schema, score_outcomes
+from ecei_rules.ruleset.subject import resolve as resolve_subject
 
 #: Where generated pages live in the site (relative to the docs directory).
 ROOT = "methodologies"
@@ -328,6 +329,11 @@ def _metadata(ruleset: Ruleset, previous: Ruleset | None, following: Ruleset | N
         ["content sha256", code(ruleset.sha256)],
         ["labels", " &lt; ".join(["none", *(text(label) for label in doc.labels)])],
     ]
+    subject = resolve_subject(doc)
+    meta.append(["subject", f"each decision labels one {text(subject.noun)} (plural: {text(subject.plural)}), its id "
+                 f"read from {code('.'.join(subject.id))}" + (f", its name from {code('.'.join(subject.name))}"
+                                                            if subject.name is not None else "")
+                 + ("" if subject.declared else " (the implied subject: the ruleset declares none)")])
     if previous is not None:
         meta.append(["changes", f"[from {previous.version}]({_relative(changes_path(m, previous.version, v), here)})"])
     meta.append(["assessment schema", f"[{schema_path(m, v)}]({_relative(schema_path(m, v), here)})"])
@@ -404,7 +410,7 @@ def _validity_section(doc: RulesetDocument) -> list[str]:
         rows.append([str(i), f'<span id="{anchor("rule", r.id)}"></span>{code(r.id)} {text(r.title)}'
                      + small(text(r.clause or "")),
                      ", ".join(code(label) for label in r.labels), code(r.when) if r.when else "always",
-                     code(r.valid_until)])
+                     code(r.valid_until) if r.expires else "never (no expiry)"])
     lines += fixed_table("rules", ["#", "rule", "labels", "applies when", "valid until"], rows)
     return lines
 
@@ -631,7 +637,8 @@ def methodology_page(rulesets: Sequence[Ruleset]) -> str:
     here = f"{ROOT}/{m}/index.md"
     latest = rulesets[-1].document
     lines = ["---", f"title: {json.dumps(m)}", "---", "", f"# {text(latest.title)}", "",
-             f"The methodology {code(m)}: {len(rulesets)} versions. Each page below is generated from the "
+             f"The methodology {code(m)} labels {text(resolve_subject(latest).plural)}: {len(rulesets)} versions. "
+             "Each page below is generated from the "
              "version's ruleset when the site is built.", ""]
     rows = []
     previous: Ruleset | None = None

@@ -24,15 +24,17 @@ from ecei_rules.render.markdown import code, text
 
 
 def impact_markdown(report: ImpactReport, *, limit: int = 50) -> str:
-    """The report as Markdown: summary, matrix, attribution, projection, changed organisations.
+    """The report as Markdown: summary, matrix, attribution, projection, changed subjects (named by the
+    new version's subject noun: "Changed buildings").
 
     Whatever came from the rulesets or the assessments (ids, titles, field names, messages) is escaped by
     ``render.markdown``: it cannot split a table row, inject HTML or drive a terminal."""
     o, n = text(report.old.version), text(report.new.version)
+    one, many = text(report.subject.noun), text(report.subject.plural)
     lines = [f"# Impact of {text(report.new.methodology)} {o} → {n}", "",
              f"- population: {report.assessments} assessments, {report.decided} decided under both versions, "
              f"{len(report.errors)} in error",
-             f"- changed: {len(report.transitions)} organisations ({report.count('loss')} lose a label tier, "
+             f"- changed: {len(report.transitions)} {many} ({report.count('loss')} lose a label tier, "
              f"{report.count('gain')} gain one, {report.count('validity')} keep the label with another validity)"
              + (f"; {report.unexplained} unexplained" if report.unexplained else "")
              + _rescale_words(report), "",
@@ -46,8 +48,8 @@ def impact_markdown(report: ImpactReport, *, limit: int = 50) -> str:
     new_totals = report.totals(1)
     lines += ["| total | " + " | ".join(str(new_totals[b]) for b in report.labels) + f" | {report.decided} |", "",
               "## Attribution", "",
-              "Organisations whose changed decision names each item (one organisation can name several).", "",
-              "| item | title | in the diff | organisations | losses | gains |", "|---|---|---|---:|---:|---:|"]
+              f"{many[:1].upper() + many[1:]} whose changed decision names each item (one {one} can name several).",
+              "", f"| item | title | in the diff | {many} | losses | gains |", "|---|---|---|---:|---:|---:|"]
     for key, count, lo, ga in report.attribution():
         lines.append(f"| {code(key)} | {text(report.titles.get(key, ''))} | {text(report.diff_kinds.get(key, ''))} "
                      f"| {count} "
@@ -56,12 +58,12 @@ def impact_markdown(report: ImpactReport, *, limit: int = 50) -> str:
               "|---|---|---|"]
     for i, version in enumerate((o, n)):
         lines.append(f"| {version} | {_counts(report.ignored[i])} | {_counts(report.missing[i])} |")
-    lines += ["", f"## Changed organisations (first {min(limit, len(report.transitions))} of "
+    lines += ["", f"## Changed {many} (first {min(limit, len(report.transitions))} of "
                   f"{len(report.transitions)})", "",
-              f"| line | organisation | {o} | {n} | valid until ({o} → {n}) | attribution |",
+              f"| line | {one} | {o} | {n} | valid until ({o} → {n}) | attribution |",
               "|---:|---|---|---|---|---|"]
     for t in report.transitions[:limit]:
-        lines.append(f"| {t.index} | {text(t.organisation or '')} | {text(t.old_label)} | {text(t.new_label)} | "
+        lines.append(f"| {t.index} | {text(t.subject or '')} | {text(t.old_label)} | {text(t.new_label)} | "
                      f"{_date(t.old_valid_until)} → {_date(t.new_valid_until)} | "
                      f"{text(describe_causes(t.causes))} |")
     if report.errors:
@@ -127,7 +129,7 @@ _LABEL_STYLE = {"gold": "bold yellow", "silver": "bold white", "bronze": "bold d
 
 
 def impact_renderable(report: ImpactReport, *, limit: int = 20, top: int = 15) -> Group:
-    """A rich renderable of an impact report: summary, matrix, attribution, projection, changed organisations."""
+    """A rich renderable of an impact report: summary, matrix, attribution, projection, changed subjects."""
     parts: list[Any] = [_summary(report), _matrix(report), _attribution(report, top), _projection(report)]
     if report.transitions and limit > 0:
         parts.append(_changes(report, limit))
@@ -178,7 +180,7 @@ def _attribution(report: ImpactReport, top: int) -> Table | Text:
     if not rows:
         return Text("no decision changes", style="green")
     attribution = Table(title="Attribution: items named by changed decisions", title_justify="left")
-    for col, justify in (("item", "left"), ("title", "left"), ("in the diff", "left"), ("organisations", "right"),
+    for col, justify in (("item", "left"), ("title", "left"), ("in the diff", "left"), (report.subject.plural, "right"),
                          ("losses", "right"), ("gains", "right")):
         attribution.add_column(col, justify=justify)  # type: ignore[arg-type]
     for key, count, lo, ga in rows[:top]:
@@ -200,12 +202,12 @@ def _projection(report: ImpactReport) -> Table:
 
 
 def _changes(report: ImpactReport, limit: int) -> Table:
-    changes = Table(title=f"Changed organisations (first {min(limit, len(report.transitions))} of "
+    changes = Table(title=f"Changed {report.subject.plural} (first {min(limit, len(report.transitions))} of "
                           f"{len(report.transitions):,})", title_justify="left")
-    for col in ("line", "organisation", report.old.version, report.new.version, "valid until", "attribution"):
+    for col in ("line", report.subject.noun, report.old.version, report.new.version, "valid until", "attribution"):
         changes.add_column(col, overflow="fold")
     for t in report.transitions[:limit]:
-        changes.add_row(str(t.index), t.organisation or "", Text(t.old_label, _LABEL_STYLE.get(t.old_label, "")),
+        changes.add_row(str(t.index), t.subject or "", Text(t.old_label, _LABEL_STYLE.get(t.old_label, "")),
                         Text(t.new_label, _LABEL_STYLE.get(t.new_label, "")),
                         f"{_date(t.old_valid_until)} → {_date(t.new_valid_until)}", describe_causes(t.causes))
     return changes
@@ -249,7 +251,7 @@ def transition_chart(report: ImpactReport, *, top: int = 20) -> str:
            f'viewBox="0 0 {width} {height}" font-family="DejaVu Sans, Arial, Helvetica, sans-serif">',
            f'<rect width="{width}" height="{height}" fill="#ffffff"/>']
     title = (f"{report.new.methodology}: impact of {report.old.version} → {report.new.version} on "
-             f"{report.decided:,} organisations")
+             f"{report.decided:,} {report.subject.plural}")
     out.append(_text(24, 34, title, size=20, weight="bold"))
     sub = (f"{len(report.transitions):,} decisions change: {report.count('loss'):,} lose a tier, "
            f"{report.count('gain'):,} gain one, {report.count('validity'):,} keep the label with another validity")
@@ -281,8 +283,8 @@ def transition_chart(report: ImpactReport, *, top: int = 20) -> str:
                 shown = f"{share:.1%}" if share < 0.01 else f"{share:.0%}"
                 out.append(_text(x + cell / 2, y + cell / 2 + 16, shown, size=11, anchor="middle", fill=ink))
     legend_y = head + k * cell + 26
-    out.append(_text(left - 92, legend_y, "colour: share of the row (the old label's organisations);", size=11,
-                     fill="#444444"))
+    out.append(_text(left - 92, legend_y, f"colour: share of the row (the old label's {report.subject.plural});",
+                     size=11, fill="#444444"))
     out.append(_text(left - 92, legend_y + 16, "outlined: unchanged; red: a lower label; green: a higher one",
                      size=11, fill="#444444"))
     for s, share in enumerate((0.0, 0.25, 0.5, 0.75, 1.0)):
@@ -291,7 +293,7 @@ def transition_chart(report: ImpactReport, *, top: int = 20) -> str:
         out.append(f'<rect x="{x}" y="{legend_y + 26}" width="44" height="12" fill="{swatch}" stroke="#cccccc"/>')
         out.append(_text(x + 22, legend_y + 52, f"{share:.0%}", size=10, anchor="middle", fill="#444444"))
     # bars
-    out.append(_text(bars_x, head - 40, "items responsible for changed decisions (organisations)", size=13,
+    out.append(_text(bars_x, head - 40, f"items responsible for changed decisions ({report.subject.plural})", size=13,
                      weight="bold"))
     for i, (name, colour) in enumerate((("loss", "#c0392b"), ("gain", "#27ae60"), ("validity only", "#7f8c8d"))):
         x = bars_x + i * 110

@@ -35,7 +35,7 @@ from ecei_rules.language.expr import (
     compile_expression,
     parse,
 )
-from ecei_rules.ruleset.dates import DateBounds
+from ecei_rules.ruleset.dates import DateBounds, ValiditySpans
 from ecei_rules.ruleset.inputs import AssessmentValidator, Field, InputResolver
 from ecei_rules.ruleset.model import (
     NONE_LABEL,
@@ -53,6 +53,7 @@ from ecei_rules.ruleset.model import (
     score_outcomes,
 )
 from ecei_rules.ruleset.numbers import add_number_problems
+from ecei_rules.ruleset.subject import path_keys
 
 #: The names a condition gives a meaning of its own: no input may take them.
 RESERVED_INPUTS = ("params", "label", "true", "false")
@@ -118,7 +119,7 @@ class RulePlan:
 
     spec: ValidityRule
     when: Compiled | None
-    valid_until: Compiled
+    valid_until: Compiled | None  # None: valid_until: never (the label does not expire)
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,8 @@ def _date_bounds(doc: RulesetDocument, root: Field, add: Callable[..., None]) ->
         base = pointer_join("/validity/rules", i)
         if rule.when is not None:
             bounds.expression(rule.when, pointer_join(base, "when"))
-        bounds.expression(rule.valid_until, pointer_join(base, "valid_until"))
+        if rule.expires:
+            bounds.expression(rule.valid_until, pointer_join(base, "valid_until"))
 
     def checks(f: Field, pointer: str) -> None:
         if f.kind == "object":
@@ -179,6 +181,20 @@ def _date_bounds(doc: RulesetDocument, root: Field, add: Callable[..., None]) ->
     for name, f in root.fields.items():
         checks(f, pointer_join("/inputs", name))
     bounds.apply()
+    _validity_spans(doc, bounds, add)
+
+
+def _validity_spans(doc: RulesetDocument, bounds: DateBounds, add: Callable[..., None]) -> None:
+    """A validity rule that ends before it starts whatever the assessment is E303 (where it
+    depends on the assessment, the evaluators refuse that assessment: A007)."""
+    spans = ValiditySpans(bounds)
+    for i, rule in enumerate(doc.validity.rules):
+        found = spans.always_before(rule.valid_until, doc.validity.valid_from) if rule.expires else None
+        if found is not None:
+            end, start = found
+            add("E303", f"the validity rule '{rule.id}' ends before it starts, whatever the assessment: its "
+                f"valid_until is at the latest {end.isoformat()}, valid_from at the earliest {start.isoformat()}",
+                pointer_join("/validity/rules", i, "valid_until"), None)
 
 
 def _plain(number: Decimal) -> str:
@@ -472,12 +488,26 @@ class _Checker:
                 self.add("E106", f"unknown label '{label}'", pointer_join(base, "labels", j), None,
                          did_you_mean(label, labels))
         when = self.compile_at(rule.when, pointer_join(base, "when"), BOOL, scope) if rule.when else None
-        until = self.compile_at(rule.valid_until, pointer_join(base, "valid_until"), DATE, scope)
+        until = self.compile_at(rule.valid_until, pointer_join(base, "valid_until"), DATE, scope) \
+            if rule.expires else None
+        self.never(i, rule)
         self.costed.extend(Costed(pointer_join(base, key), c) for key, c in (("when", when), ("valid_until", until))
                            if c is not None)
-        if until is not None and (rule.when is None or when is not None):
+        if (until is not None or not rule.expires) and (rule.when is None or when is not None):
             return RulePlan(rule, when, until)
         return None
+
+    def never(self, i: int, rule: ValidityRule) -> None:
+        """A rule with ``valid_until: never``: the word must not also name an input, and its id (by which
+        decisions name the rule applied, and whether it expires) must be its own."""
+        if rule.expires:
+            return
+        if "never" in self.doc.inputs:
+            self.add("E108", "'valid_until: never' means no expiry, but an input is named 'never' too",
+                     pointer_join("/validity/rules", i, "valid_until"), None, "rename the input")
+        if [r.id for r in self.doc.validity.rules].count(rule.id) > 1:
+            self.add("E108", f"the validity rule id '{rule.id}' is used twice, and this rule has no expiry",
+                     pointer_join("/validity/rules", i, "id"))
 
     def validity(self) -> tuple[Compiled | None, tuple[RulePlan, ...]]:
         doc = self.doc
@@ -493,6 +523,30 @@ class _Checker:
         if valid_from is not None:
             self.costed.append(Costed("/validity/valid_from", valid_from))
         return valid_from, tuple(r for r in rules if r is not None)
+
+    def subject(self) -> None:
+        """The declared subject's id and name name declared string inputs."""
+        subject = self.doc.subject
+        if subject is None:
+            return
+        for key, path in (("id", subject.id), ("name", subject.name)):
+            if path is None:
+                continue
+            where = pointer_join("/subject", key)
+            f: Field | None = self.root
+            seen: list[str] = []
+            for part in path_keys(path):
+                members = f.fields if f is not None and f.kind == "object" else {}
+                if part not in members:
+                    self.add("E104", f"the subject's {key} '{path}' is not a declared input: "
+                             f"{'.'.join([*seen, part])} is unknown", where, None, did_you_mean(part, members))
+                    f = None
+                    break
+                f = members[part]
+                seen.append(part)
+            if f is not None and f.kind not in ("string", "enum"):
+                self.add("E103", f"the subject's {key} '{path}' must be a string input, not {f.ty().describe()}",
+                         where)
 
     def whole(self) -> None:
         """Checks of the document as a whole: costs, numbers, date bounds."""
@@ -532,6 +586,7 @@ def check_document(doc: RulesetDocument) -> tuple[CheckedRuleset | None, list[Di
     composites = checker.composites()
     checker.labels()
     valid_from, rules = checker.validity()
+    checker.subject()
     checker.whole()
     if checker.problems or valid_from is None:
         return None, checker.problems

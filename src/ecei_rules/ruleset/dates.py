@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from ecei_rules.errors import AssessmentError, Diagnostic
 from ecei_rules.language.expr import parse
 from ecei_rules.ruleset.inputs import Field
 
@@ -219,3 +220,139 @@ class DateBounds:
             year, month0 = divmod(first, 12)
             f.date_range = (dt.date(year, month0 + 1, 1), latest)
             f.date_shift = (low, high)
+
+
+# -- validity spans ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Span:
+    """One way a validity date may be made: a constant, or a date input (a root one, the same value
+    wherever it is named, or one of a list's items) shifted by month_end between low and high months
+    (``shifted`` False: the input's own date)."""
+
+    field: Field | None
+    constant: dt.date | None
+    root: bool
+    shifted: bool
+    low: int
+    high: int
+
+
+def _month_index(day: dt.date) -> int:
+    return day.year * 12 + day.month - 1
+
+
+def _month_end_of(index: int) -> dt.date:
+    index = min(max(index, FIRST_MONTH), LAST_MONTH)
+    year, month0 = divmod(index, 12)
+    return dt.date(year, month0 + 1, calendar.monthrange(year, month0 + 1)[1])
+
+
+class ValiditySpans:
+    """Which validity rules end before they start whatever the assessment (E303): each rule's
+    ``valid_until`` against ``valid_from``, when both are made only of date literals, date
+    parameters, date inputs and ``month_end`` over them (any other part: decided per assessment).
+    Run after :meth:`DateBounds.apply`, whose ranges bound the inputs."""
+
+    def __init__(self, bounds: DateBounds) -> None:
+        self.bounds = bounds
+
+    def spans(self, text: str) -> list[_Span] | None:
+        """Every way the date ``text`` may be made, or None when some part is not analysed."""
+        tree, errors = parse(text)
+        if tree is None or errors:
+            return None
+        return self._spans(tree, self.bounds.root.fields, {})
+
+    def _spans(self, node: ast.AST, names: Mapping[str, Field], local: dict[str, Field | None]) -> list[_Span] | None:
+        b = self.bounds
+        f = b._field(node, dict(names), local)
+        if f is not None:
+            return [_Span(f, None, _rooted(node, local), False, 0, 0)] if f.kind == "date" else None
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "params":
+            value = b.params.get(node.attr)
+            return [_Span(None, value, True, False, 0, 0)] if isinstance(value, dt.date) else None
+        if isinstance(node, ast.IfExp):
+            body, orelse = self._spans(node.body, names, local), self._spans(node.orelse, names, local)
+            return None if body is None or orelse is None else body + orelse
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            return self._call_spans(node, node.func.id, names, local)
+        return None
+
+    def _call_spans(self, node: ast.Call, name: str, names: Mapping[str, Field],
+                    local: dict[str, Field | None]) -> list[_Span] | None:
+        """The spans of date("..."), month_end(d, n) and min/max over a generator; else None."""
+        if name == "date" and len(node.args) == 1 and isinstance(node.args[0], ast.Constant):
+            try:
+                return [_Span(None, dt.date.fromisoformat(str(node.args[0].value)), True, False, 0, 0)]
+            except ValueError:
+                return None
+        if name == "month_end" and len(node.args) == 2:
+            months = self.bounds._months(node.args[1], dict(names), local)
+            inner = self._spans(node.args[0], names, local)
+            if months is None or inner is None:
+                return None
+            return [_Span(s.field, s.constant, s.root, True, s.low + months[0], s.high + months[1]) for s in inner]
+        if name in ("min", "max") and len(node.args) == 1 and isinstance(node.args[0], ast.GeneratorExp):
+            gen = node.args[0]
+            comp = gen.generators[0]
+            inner_local = dict(local)
+            if isinstance(comp.target, ast.Name):
+                source = self.bounds._field(comp.iter, dict(names), local)
+                inner_local[comp.target.id] = source.items if source is not None and source.kind == "list" else None
+            return self._spans(gen.elt, names, inner_local)
+        return None
+
+    @staticmethod
+    def _range(s: _Span) -> tuple[dt.date, dt.date]:
+        """The earliest and the latest date ``s`` may be."""
+        if s.constant is not None:
+            first = last = s.constant
+        else:
+            assert s.field is not None
+            first, last = s.field.date_range or (dt.date.min, dt.date.max)
+        if not s.shifted:
+            return first, last
+        return _month_end_of(_month_index(first) + s.low), _month_end_of(_month_index(last) + s.high)
+
+    def _before(self, end: _Span, start: _Span) -> bool:
+        """Whether ``end`` is certainly before ``start``."""
+        if end.field is not None and end.field is start.field and end.root and start.root:
+            if not start.shifted:  # month_end(d, n) < d exactly when n <= -1; d itself is never before d
+                return end.shifted and end.high <= -1
+            if not end.shifted:  # d < month_end(d, n) whenever n >= 1
+                return start.low >= 1
+            return end.high < start.low
+        return self._range(end)[1] < self._range(start)[0]
+
+    def always_before(self, end: str, start: str) -> tuple[dt.date, dt.date] | None:
+        """When the date ``end`` is before the date ``start`` whatever the assessment: the latest
+        end and the earliest start (to show); else None."""
+        ends, starts = self.spans(end), self.spans(start)
+        if not ends or not starts:
+            return None
+        if all(self._before(e, s) for e in ends for s in starts):
+            return max(self._range(e)[1] for e in ends), min(self._range(s)[0] for s in starts)
+        return None
+
+
+def _rooted(node: ast.AST, local: Mapping[str, Field | None]) -> bool:
+    """Whether an input path starts at a root input (one value per assessment), not at an item of a list."""
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        node = node.value
+    return isinstance(node, ast.Name) and node.id not in local
+
+
+def validity_span_error(valid_from: dt.date, valid_until: dt.date, rule: str | None) -> AssessmentError:
+    """The error of an assessment whose validity would end before it starts (A007): no evaluator
+    decides it (the rule's dates depend on the assessment; where they do not, the ruleset does not
+    load: E303)."""
+    return AssessmentError([Diagnostic(
+        "A007", f"the validity would end {valid_until.isoformat()} before it starts {valid_from.isoformat()}"
+        + (f" (validity rule '{rule}')" if rule is not None else ""),
+        suggestion="the ruleset's validity rule gives an end date before the start date for this assessment")])
+
+
+def check_validity_span(valid_from: Any, valid_until: Any, rule: str | None) -> None:
+    """Raise :func:`validity_span_error` when both dates are known and the end is before the start."""
+    if valid_until.__class__ is dt.date and valid_from.__class__ is dt.date and valid_until < valid_from:
+        raise validity_span_error(valid_from, valid_until, rule)

@@ -387,6 +387,11 @@ class Tier(_Model):
     description: str | None = Field(default=None, description="Longer explanation.")
 
 
+#: The ``valid_until`` of a validity rule under which the label does not expire (no end date);
+#: unlike an end that is unknown, it is written ``"validity_expires": false`` in the decision.
+NEVER = "never"
+
+
 class ValidityRule(_Model):
     """How long an awarded label is valid; the first rule that applies decides."""
 
@@ -395,7 +400,14 @@ class ValidityRule(_Model):
     clause: str | None = Field(default=None, description="The clause or source the rule implements.")
     labels: Seq[str] = Field(min_length=1, description="The labels this rule applies to.")
     when: Expression | None = Field(default=None, description="Condition for the rule to apply (default: always).")
-    valid_until: Expression = Field(description="A date expression; may use 'label', the decided label.")
+    valid_until: Expression = Field(
+        description="A date expression (may use 'label', the decided label), or 'never': the label does not expire."
+    )
+
+    @property
+    def expires(self) -> bool:
+        """False when the rule states ``valid_until: never``."""
+        return self.valid_until.strip() != NEVER
 
 
 class Validity(_Model):
@@ -403,6 +415,18 @@ class Validity(_Model):
 
     valid_from: Expression = Field(description="A date expression for the first day of validity.")
     rules: Seq[ValidityRule] = Field(min_length=1, description="Ordered rules; the first that applies wins.")
+
+
+class Subject(_Model):
+    """What the methodology labels: its noun and the inputs that hold its id and display name."""
+
+    noun: str = Field(min_length=1, max_length=64, description="What is labelled, singular, e.g. 'building'.")
+    plural: str | None = Field(default=None, min_length=1, max_length=64,
+                               description="The plural (default: the noun with 's').")
+    id: str = Field(description="The input holding the subject's id, a dotted path to a declared string input, "
+                    "e.g. 'building.id'.")
+    name: str | None = Field(default=None, description="The input holding its display name (a dotted path to a "
+                             "declared string input), if any.")
 
 
 class TestExpect(_Model):
@@ -477,6 +501,9 @@ class RulesetDocument(_Model):
         "version's labels map onto these, so that impact can tell gains from losses across the rescale.")
     tiers: dict[str, Tier] = Field(description="Each label's requirement.")
     validity: Validity = Field(description="How long an awarded label is valid.")
+    subject: Subject | None = Field(
+        default=None, description="What is labelled, its id and name; decisions then name it 'subject'."
+    )
     fixtures: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Named assessments that embedded tests can start from."
     )

@@ -52,7 +52,7 @@ from ecei_rules.core.pointers import lookup, set_at
 from ecei_rules.engine.decision import Decision, Resolution
 from ecei_rules.engine.evaluate import evaluate as core_evaluate
 from ecei_rules.engine.reference import reference_label, reference_validity
-from ecei_rules.errors import RulesetError, Violation
+from ecei_rules.errors import AssessmentError, RulesetError, Violation
 from ecei_rules.ruleset.analysis import criterion_targets, field_at, value_for
 from ecei_rules.ruleset.load import Ruleset, load_ruleset_text
 from ecei_rules.ruleset.model import NONE_LABEL, RulesetDocument, band_criteria
@@ -107,7 +107,12 @@ def _search(strategy: st.SearchStrategy[Any], bad: Callable[[Any], str | None], 
     """Find (and shrink) an example for which ``bad`` returns a message; ``example`` picks the assessment
     out of what was drawn, for the report."""
     def violates(drawn: Any) -> bool:
-        return bad(drawn) is not None
+        try:
+            return bad(drawn) is not None
+        except AssessmentError as exc:  # refused, not decided: a validity that would end before it starts
+            if all(d.code == "A007" for d in exc.diagnostics):
+                return False
+            raise
 
     try:
         found = find(strategy, violates, settings=config)
