@@ -281,6 +281,31 @@ def test_an_unknown_credit_input_leaves_the_total_and_every_level_unknown(tmp_pa
     assert outcome(decision, "prerequisites") == "met"
 
 
+# -- subject and validity ------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("methodology", "data", "subject", "valid_from"), [
+    ("eu-fridge-label", R2, "R2-300", "2015-03-10"), ("eu-fridge-label", R3, "R3-300", "2021-06-01"),
+    ("building-points", P0, "P0", "2016-05-02")])
+def test_decisions_name_their_subject_and_have_no_expiry(
+        methodology: str, data: dict[str, Any], subject: str, valid_from: str, tmp_path: Path) -> None:
+    """README 5 (fridge) and 5.2 (building): a class or level is valid from the declaration or review with
+    no end date; the decision names the subject by its declared id (no 'organisation' member)."""
+    decision = decide(methodology, data, tmp_path)
+    assert decision["subject"] == subject
+    assert "organisation" not in decision
+    assert (decision["valid_from"], decision["valid_until"], decision["validity_expires"]) == (valid_from, None, False)
+
+
+def test_the_subject_gives_the_nouns_of_the_impact_report(tmp_path: Path) -> None:
+    path = tmp_path / "both.json"
+    path.write_text(json.dumps(both_methods()), encoding="utf-8")
+    result = cli("impact", "--rulesets", RULESETS, "-m", "eu-fridge-label", "--from", "1.0.0", "--to", "2.0.0",
+                 path, "-j", "1")
+    assert result.exit_code == 0, result.output
+    assert "Changed appliance models" in result.output
+    assert "organisation" not in result.output
+
+
 # -- evaluate and explain the example assessments ------------------------------------------------
 
 @pytest.mark.parametrize(("methodology", "name", "version", "label", "index"), [
@@ -309,6 +334,8 @@ def test_explain_shows_the_version_the_index_and_the_near_miss() -> None:
     result = cli("explain", "--rulesets", RULESETS, "-m", "eu-fridge-label", path)
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())
+    assert text.startswith("Under eu-fridge-label 2.0.0, Example R3 fridge-freezer (R3-300) is awarded the label B, "
+                           "valid from 2021-06-01, with no expiry.")
     assert "Version 2.0.0 applies because it is the version in force on the assessment date 2021-06-01" in text
     assert "energy_index is 41.1, needs at most 41" in text
     assert "short by 0.1" in text
@@ -417,7 +444,9 @@ def test_impact_across_the_rescale_does_not_call_a_plus_to_b_a_loss(tmp_path: Pa
     report = json.loads(result.output)
     assert report["matrix"]["A+"]["B"] == 1
     assert (report["changed"]["gain"], report["changed"]["loss"], report["changed"]["label"]) == (0, 0, 1)
-    assert report["transitions"][0]["kind"] not in ("gain", "loss")
+    assert report["changed"]["not_comparable"] == 1
+    assert report["transitions"][0]["kind"] == "not comparable"
+    assert report["transitions"][0]["subject"] == "R2-300"
     assert report["projection"]["old"]["ignored"]["/edaily_kwh_24h"] == 1
     assert report["projection"]["new"]["ignored"]["/aec_kwh_per_year"] == 1
 
@@ -464,6 +493,8 @@ def test_docs_builds_a_site_for_the_examples(tmp_path: Path) -> None:
     fridge = (docs / "eu-fridge-label" / "2.0.0.md").read_text(encoding="utf-8")
     assert "41 &lt; energy_<wbr>index &lt;= 51" in fridge
     assert "02019R2016-20230930" in fridge
+    assert "organisation" not in fridge
+    assert "appliance model" in fridge
     if shutil.which("mkdocs") or (Path(sys.executable).parent / "mkdocs").exists():
         mkdocs = shutil.which("mkdocs") or str(Path(sys.executable).parent / "mkdocs")
         built = subprocess.run([mkdocs, "build", "--strict", "--quiet"], cwd=site, capture_output=True, text=True,
