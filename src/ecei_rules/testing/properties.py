@@ -378,11 +378,16 @@ def _placeholder(f: Any) -> Any:
         return f.catalogue_ids[0]
     if f.kind == "string" and f.pattern is not None:
         return "XX" if f.pattern.fullmatch("XX") else "x"
-    if f.kind in ("integer", "decimal"):  # 0, or the declared bound nearest to it
-        value = max(Decimal(0), Decimal(f.spec.minimum)) if f.spec.minimum is not None else Decimal(0)
-        value = min(value, Decimal(f.spec.maximum)) if f.spec.maximum is not None else value
-        return int(value) if value == value.to_integral_value() else float(value)
+    if f.kind in ("integer", "decimal"):
+        return _number_placeholder(f.spec.minimum, f.spec.maximum)
     return kinds.get(f.kind)
+
+
+def _number_placeholder(minimum: Any, maximum: Any) -> int | float:
+    """0, or the declared bound nearest to it (a width of at least 1 cm gets 1)."""
+    value = max(Decimal(0), Decimal(minimum)) if minimum is not None else Decimal(0)
+    value = min(value, Decimal(maximum)) if maximum is not None else value
+    return int(value) if value == value.to_integral_value() else float(value)
 
 
 def check_sufficiency(ruleset: Ruleset, config: settings, evaluate: Evaluator = core_evaluate) -> Violation | None:
