@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import BaseModel, ConfigDict, Field, model_serializer
 
 from ecei_rules.core.canonical import number_to_json, to_json
 from ecei_rules.engine.derived import DerivedResult, derived_json
@@ -16,6 +16,18 @@ from ecei_rules.ruleset.model import ParameterUse as ParameterUse
 from ecei_rules.ruleset.model import parameter_use as parameter_use
 
 Outcome = Literal["met", "not_met", "unknown"]
+
+
+def omit_empty(key: str) -> Any:
+    """A model serializer that leaves ``key`` out of a dump when it is empty (a key written only
+    when there is something). A lambda, unannotated: the model's JSON Schema stays its own."""
+
+    def drop(data: dict[str, Any]) -> dict[str, Any]:
+        if not data.get(key):
+            data.pop(key, None)
+        return data
+
+    return model_serializer(mode="wrap")(lambda self, handler: drop(handler(self)))
 
 
 class _Frozen(BaseModel):
@@ -41,17 +53,7 @@ class CriterionResult(_Frozen):
     derived: dict[str, EngineValue] = Field(
         default_factory=dict, description="Derived value id -> its value (null unless known) of each derived value "
         "its condition reads; written only when it reads one.")
-
-    @model_serializer(mode="wrap")
-    def _derived_when_read(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        return _without_empty(handler(self), "derived")
-
-
-def _without_empty(data: dict[str, Any], key: str) -> dict[str, Any]:
-    """A model's dump without ``key`` when it is empty (a key written only when there is something)."""
-    if not data.get(key):
-        data.pop(key, None)
-    return data
+    _derived_when_read = omit_empty("derived")
 
 
 class GroupResult(_Frozen):
@@ -144,10 +146,7 @@ class Decision(_Written):
     derived: tuple[DerivedResult, ...] = Field(
         default=(), description="Every derived value of the ruleset, in dependency order: its outcome, value and "
         "what it read; written only when the ruleset declares derived values.")
-
-    @model_serializer(mode="wrap")
-    def _derived_when_declared(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        return _without_empty(handler(self), "derived")
+    _derived_when_declared = omit_empty("derived")
 
     def to_json(self) -> dict[str, Any]:
         """The decision as plain JSON values (numbers as JSON numbers, dates as ISO strings).

@@ -13,10 +13,10 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import BaseModel, ConfigDict, Field
 
 from ecei_rules.core.canonical import to_json
-from ecei_rules.engine.decision import CriterionResult, Outcome, ParameterUse
+from ecei_rules.engine.decision import CriterionResult, Outcome, ParameterUse, omit_empty
 from ecei_rules.engine.derived import DerivedResult
 
 SCHEMA: Final = "ecei-rules/explanation/1"
@@ -299,13 +299,7 @@ class Explanation(_Model):
     settings: Settings = Field(description="How the explanation was made.")
     derived: tuple[DerivedExplanation, ...] = Field(
         default=(), description="Every derived value of the ruleset (only when it declares some).")
-
-    @model_serializer(mode="wrap")
-    def _derived_when_declared(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        data: dict[str, Any] = handler(self)
-        if not data.get("derived"):
-            data.pop("derived", None)
-        return data
+    _derived_when_declared = omit_empty("derived")
 
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True, populate_by_name=True)
 
