@@ -53,7 +53,8 @@ class CriterionResult(_Frozen):
     derived: dict[str, EngineValue] = Field(
         default_factory=dict, description="Derived value id -> its value (null unless known) of each derived value "
         "its condition reads; written only when it reads one.")
-    _derived_when_read = omit_empty("derived")
+    # ClassVar: the docs site's model reader (griffe-pydantic) skips it instead of taking it for a field
+    _derived_when_read: ClassVar[Any] = omit_empty("derived")
 
 
 class GroupResult(_Frozen):
@@ -146,7 +147,7 @@ class Decision(_Written):
     derived: tuple[DerivedResult, ...] = Field(
         default=(), description="Every derived value of the ruleset, in dependency order: its outcome, value and "
         "what it read; written only when the ruleset declares derived values.")
-    _derived_when_declared = omit_empty("derived")
+    _derived_when_declared: ClassVar[Any] = omit_empty("derived")  # ClassVar: not a field for the docs
 
     def to_json(self) -> dict[str, Any]:
         """The decision as plain JSON values (numbers as JSON numbers, dates as ISO strings).

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any, Final, Literal
+from typing import Any, ClassVar, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -299,7 +299,7 @@ class Explanation(_Model):
     settings: Settings = Field(description="How the explanation was made.")
     derived: tuple[DerivedExplanation, ...] = Field(
         default=(), description="Every derived value of the ruleset (only when it declares some).")
-    _derived_when_declared = omit_empty("derived")
+    _derived_when_declared: ClassVar[Any] = omit_empty("derived")  # ClassVar: not a field for the docs
 
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True, populate_by_name=True)
 
