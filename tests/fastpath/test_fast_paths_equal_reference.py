@@ -47,6 +47,9 @@ RULESETS["every-construct 1.1.0"] = load_ruleset(EVERY.with_name("1.1.0.yaml"))
 RULESETS["points and levels"] = load_ruleset(EVERY.parent.parent / "points" / "1.0.0.yaml")
 # bands of a computed index (a class per interval, both ends of each written)
 RULESETS["bands"] = load_ruleset(EVERY.parent.parent / "bands" / "1.0.0.yaml")
+# derived values (known, unknown and undefined), round, floor, ceil, min/max of values, values(map)
+RULESETS["every-construct 1.2.0"] = load_ruleset(EVERY.with_name("1.2.0.yaml"))
+RULESETS["derived values"] = load_ruleset(EVERY.parent.parent / "derived" / "1.0.0.yaml")
 
 
 @pytest.mark.parametrize("name", list(RULESETS))

@@ -53,7 +53,7 @@ import json
 import math
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Literal
@@ -68,13 +68,15 @@ from ecei_rules.backends._durable_runtime import (
     runtime,
 )
 from ecei_rules.engine.decision import Decision, Resolution, given
+from ecei_rules.engine.derived import DerivedResult, derived_json
 from ecei_rules.engine.evaluate import evaluate as core_evaluate
 from ecei_rules.engine.evaluate import validate_assessment
+from ecei_rules.engine.reference import reference_derived
 from ecei_rules.errors import AssessmentError, EceiRulesError, ResolutionError, RulesetError
 from ecei_rules.language import interpreter as interp
 from ecei_rules.ruleset.analysis import input_pointer
 from ecei_rules.ruleset.dates import check_validity_span
-from ecei_rules.ruleset.inputs import Field
+from ecei_rules.ruleset.inputs import Field, map_keys
 from ecei_rules.ruleset.load import Ruleset
 from ecei_rules.ruleset.model import NONE_LABEL, score_outcomes
 from ecei_rules.ruleset.subject import IMPLIED
@@ -261,7 +263,7 @@ class _Compiler:
         self.interpreted: list[tuple[int, interp.Expression]] = []
         self.constants: list[tuple[int, Outcome]] = []
         self.params = {name: p.value for name, p in self.doc.parameters.items()}
-        self.interpreter = interp.Interpreter(self.params)
+        self.interpreter = interp.Interpreter(self.params, map_keys(ruleset.plan.inputs))
         self.used_interpreter = False
         self.used_durable = False
 
@@ -809,6 +811,7 @@ class DurableDecision:
     trace: tuple[str, ...]  # what each fired rule decided, in firing order
     subject_key: str = IMPLIED.key
     validity_expires: bool | None = None  # False: the rule applied states valid_until: never
+    derived: tuple[DerivedResult, ...] = ()  # the derived values (by the interpreter), when the ruleset has them
 
     def outcome_of(self, ref: str) -> Outcome:
         """The outcome of a criterion, group, score or tier."""
@@ -847,6 +850,7 @@ class DurableDecision:
                         "total_weight": _json_number(s.total_weight),
                         "required_weight": _json_number(s.required_weight)} for sid, s in self.scores.items()],
             "trace": list(self.trace),
+            **({"derived": [derived_json(r) for r in self.derived]} if self.derived else {}),
         }
 
 
@@ -912,6 +916,10 @@ def evaluate(ruleset: Ruleset, assessment: Any, *, resolution: Resolution | None
         if found is not _MISSING:
             fact[f.name] = _input_value(f, found)
     facts: list[Fact] = [fact]
+    derived: tuple[DerivedResult, ...] = ()
+    if ruleset.plan.derived:  # computed by the interpreter; the conditions it decides read them by name
+        derived, values = reference_derived(ruleset, data)
+        data = {**data, **values}
     try:
         for node, expr in plan.interpreted:
             facts.append({"t": "o", "n": node, "o": _truth(plan.interpreter.evaluate(expr, data))})
@@ -920,8 +928,8 @@ def evaluate(ruleset: Ruleset, assessment: Any, *, resolution: Resolution | None
     facts.extend({"t": "o", "n": node, "o": outcome} for node, outcome in plan.constants)
     facts.extend({"t": "acc", "n": s.node, "i": 0, "met": 0, "hi": 0} for s in plan.scores.values())
     result = runtime().run(plan.name, facts)
-    return _assemble(plan, data, result.facts, result.fired,
-                     resolution or given(ruleset.published))
+    decision = _assemble(plan, data, result.facts, result.fired, resolution or given(ruleset.published))
+    return replace(decision, derived=derived) if derived else decision
 
 
 def _assemble(plan: DurablePlan, data: Mapping[str, Any], facts: list[Fact], fired: list[str],
@@ -1084,6 +1092,7 @@ def disagreements(core: Decision | Mapping[str, Any], durable: DurableDecision) 
         ("criteria", "id", ("outcome",)),
         ("groups", "id", ("outcome",)),
         ("scores", "id", ("outcome", "met_weight", "unknown_weight", "total_weight", "required_weight")),
+        ("derived", "id", ("outcome", "value", "reason")),
     )
     for section, key, fields in sections:
         ct, dt_ = table(c.get(section), key, fields), table(d.get(section), key, fields)

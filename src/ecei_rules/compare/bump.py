@@ -103,18 +103,29 @@ PIN = Resolution(method="pinned", reason="bump check")
 
 
 def changed_criteria(diff: Diff) -> set[str]:
-    """Criteria whose outcome may differ: changed, added or removed, reading a changed parameter,
-    or weighed differently."""
+    """Criteria whose outcome may differ: changed, added or removed, reading a changed parameter
+    or a changed derived value (or one that reads such a value or parameter), or weighed differently."""
     out = diff.changed_ids("criteria")
     params = diff.changed_ids("parameters")
     for ruleset in (diff.old, diff.new):
+        derived = _changed_derived(diff, ruleset, params)
         for c in ruleset.plan.criteria:
-            if c.compiled.params & params:
+            if c.compiled.params & params or derived.intersection(c.derived):
                 out.add(c.id)
     for change in diff.section("scores"):
         if change.attribute and change.attribute.startswith("weight of "):
             out.add(change.attribute.removeprefix("weight of "))
     return out
+
+
+def _changed_derived(diff: Diff, ruleset: Ruleset, params: set[str]) -> set[str]:
+    """The derived values of ``ruleset`` that may differ: changed, or reading a changed parameter
+    or a changed derived value."""
+    derived = diff.changed_ids("derived")
+    for d in ruleset.plan.derived:  # in dependency order: what a changed value reads is seen first
+        if d.compiled.params & params or derived.intersection(d.derived):
+            derived.add(d.id)
+    return derived
 
 
 def outcome(decision: Decision, ref: str) -> str:

@@ -20,8 +20,8 @@ from ecei_rules.ruleset.model import score_outcomes
 
 Kind = Literal["added", "removed", "changed"]
 Effect = Literal["none", "compatible", "breaking"]
-SECTIONS = ("metadata", "inputs", "catalogues", "parameters", "criteria", "groups", "scores", "labels", "tiers",
-            "validity")
+SECTIONS = ("metadata", "inputs", "catalogues", "parameters", "derived", "criteria", "groups", "scores", "labels",
+            "tiers", "validity")
 
 
 @dataclass(frozen=True)
@@ -203,6 +203,9 @@ def semantic_diff(old: Ruleset, new: Ruleset) -> Diff:
     _compare_items(diff, "parameters", {k: _dump(v) for k, v in od.parameters.items()},
                    {k: _dump(v) for k, v in nd.parameters.items()},
                    explanatory=frozenset({"title", "source", "assumed"}))
+    # derived values: the expression (normalised) and the type decide; title, unit, clause explain
+    _compare_items(diff, "derived", _derived(od), _derived(nd),
+                   explanatory=frozenset({"title", "unit", "clause", "description"}))
     _compare_items(diff, "criteria", _criteria(od), _criteria(nd),
                    explanatory=frozenset({"title", "clause", "description"}))
     _compare_items(diff, "groups", {k: _dump(v) for k, v in od.groups.items()},
@@ -244,6 +247,10 @@ def _diff_catalogues(diff: Diff, od: Any, nd: Any) -> None:
     for i, c in enumerate(diff.changes):
         if c.section == "catalogues" and c.kind != "changed":
             diff.changes[i] = Change(c.section, c.kind, c.id, c.attribute, c.old, c.new, False, "none")
+
+
+def _derived(doc: Any) -> dict[str, Any]:
+    return {k: {**_dump(v), "value": normalize(v.value)} for k, v in doc.derived.items()}
 
 
 def _criteria(doc: Any) -> dict[str, Any]:

@@ -72,7 +72,7 @@ def to_json(value: Any) -> Any:
     if value is UNKNOWN:
         return None
     if isinstance(value, Interval):
-        return {"at_least": value.lo, "at_most": value.hi}
+        return {"at_least": to_json(value.lo), "at_most": to_json(value.hi)}
     raise TypeError(f"no JSON form for {type(value).__name__}")
 
 

@@ -89,27 +89,31 @@ def k_not(value: object) -> object:
 
 
 class Interval:
-    """A whole number known only to lie in ``[lo, hi]`` (a count over unknown filters)."""
+    """A number known only to lie in ``[lo, hi]``: a count over unknown filters, or such a count
+    shifted or scaled by a known number. ``whole`` says that every value it can be is a whole
+    number (a count, a count plus or times a whole number); a scaled count (``count(...) / 2``)
+    is not whole."""
 
-    __slots__ = ("hi", "lo")
+    __slots__ = ("hi", "lo", "whole")
 
-    def __init__(self, lo: int, hi: int) -> None:
+    def __init__(self, lo: Any, hi: Any, whole: bool = True) -> None:
         self.lo = lo
         self.hi = hi
+        self.whole = whole
 
     def __repr__(self) -> str:
-        return f"Interval({self.lo}, {self.hi})"
+        return f"Interval({self.lo}, {self.hi})" if self.whole else f"Interval({self.lo}, {self.hi}, whole=False)"
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Interval) and (self.lo, self.hi) == (other.lo, other.hi)
+        return isinstance(other, Interval) and (self.lo, self.hi, self.whole) == (other.lo, other.hi, other.whole)
 
     def __hash__(self) -> int:
-        return hash((self.lo, self.hi))
+        return hash((self.lo, self.hi, self.whole))
 
 
-def count_value(lo: int, hi: int) -> int | Interval:
+def count_value(lo: Any, hi: Any, whole: bool = True) -> Any:
     """Return ``lo`` when the count is exact, else an :class:`Interval`."""
-    return lo if lo == hi else Interval(lo, hi)
+    return lo if lo == hi else Interval(lo, hi, whole)
 
 
 _ORDER: dict[str, Callable[[Any, Any], bool]] = {
@@ -168,18 +172,49 @@ def _exact(value: object) -> Fraction | int:
     return Fraction(value)
 
 
+def _integral(value: Any) -> bool:
+    return value.whole if isinstance(value, Interval) else value % 1 == 0
+
+
+def _whole_number(value: Fraction | int) -> Fraction | int:
+    return int(value) if isinstance(value, Fraction) and value.denominator == 1 else value
+
+
+def _range_arithmetic(op: str, left: object, right: object) -> object:
+    """``+ -`` of ranges and numbers, ``* /`` of a range by a known number (else unknown)."""
+    if op in ("+", "-"):
+        lo_l, hi_l = _bounds(left)
+        lo_r, hi_r = _bounds(right)
+        whole = _integral(left) and _integral(right)
+        if op == "+":
+            return count_value(_whole_number(_exact(lo_l) + _exact(lo_r)), _whole_number(_exact(hi_l) + _exact(hi_r)),
+                               whole)
+        return count_value(_whole_number(_exact(lo_l) - _exact(hi_r)), _whole_number(_exact(hi_l) - _exact(lo_r)),
+                           whole)
+    if isinstance(left, Interval) and isinstance(right, Interval):
+        return UNKNOWN
+    if op == "/" and isinstance(right, Interval):
+        return UNKNOWN
+    interval, k = (left, right) if isinstance(left, Interval) else (right, left)
+    assert isinstance(interval, Interval)
+    factor = _exact(k)
+    if op == "/":
+        if factor == 0:
+            return UNKNOWN
+        factor = Fraction(1) / Fraction(factor)
+    whole = interval.whole and factor % 1 == 0
+    ends = sorted((_whole_number(_exact(interval.lo) * factor), _whole_number(_exact(interval.hi) * factor)))
+    return count_value(ends[0], ends[1], whole)
+
+
 def arithmetic(op: str, left: object, right: object) -> object:
-    """Exact ``+ - * /``; unknown in, unknown out; division by zero is unknown."""
+    """Exact ``+ - * /``; unknown in, unknown out; division by zero is unknown. A range (a count
+    over unknown filters) plus or minus a range or a number is a range, and so is a range times
+    or divided by a known number."""
     if left is UNKNOWN or right is UNKNOWN:
         return UNKNOWN
     if isinstance(left, Interval) or isinstance(right, Interval):
-        if op not in ("+", "-"):
-            return UNKNOWN
-        lo_l, hi_l = _bounds(left)
-        lo_r, hi_r = _bounds(right)
-        if op == "+":
-            return count_value(lo_l + lo_r, hi_l + hi_r)
-        return count_value(lo_l - hi_r, hi_l - lo_r)
+        return _range_arithmetic(op, left, right)
     a, b = _exact(left), _exact(right)
     if op == "+":
         result: Fraction | int = a + b
@@ -194,6 +229,20 @@ def arithmetic(op: str, left: object, right: object) -> object:
     if isinstance(result, Fraction) and result.denominator == 1:
         return int(result)
     return result
+
+
+def absolute(value: object) -> object:
+    """``abs(x)``, three-valued; the absolute value of a range is a range."""
+    if value is UNKNOWN:
+        return UNKNOWN
+    if isinstance(value, Interval):
+        lo, hi = value.lo, value.hi
+        if lo >= 0:
+            return value
+        if hi <= 0:
+            return Interval(-hi, -lo, value.whole)
+        return Interval(0, max(-lo, hi), value.whole)
+    return abs(value)  # type: ignore[arg-type]
 
 
 def months_between(a: dt.date, b: dt.date) -> int:

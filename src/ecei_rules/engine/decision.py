@@ -10,6 +10,7 @@ from typing import Any, ClassVar, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer, model_validator
 
 from ecei_rules.core.canonical import number_to_json, to_json
+from ecei_rules.engine.derived import DerivedResult, derived_json
 from ecei_rules.engine.serialise import decision_text
 from ecei_rules.ruleset.model import EngineValue
 from ecei_rules.ruleset.model import ParameterUse as ParameterUse
@@ -17,6 +18,18 @@ from ecei_rules.ruleset.model import parameter_use as parameter_use
 from ecei_rules.ruleset.subject import DECLARED_KEY, IMPLIED
 
 Outcome = Literal["met", "not_met", "unknown"]
+
+
+def omit_empty(key: str) -> Any:
+    """A model serializer that leaves ``key`` out of a dump when it is empty (a key written only
+    when there is something). A lambda, unannotated: the model's JSON Schema stays its own."""
+
+    def drop(data: dict[str, Any]) -> dict[str, Any]:
+        if not data.get(key):
+            data.pop(key, None)
+        return data
+
+    return model_serializer(mode="wrap")(lambda self, handler: drop(handler(self)))
 
 
 class _Frozen(BaseModel):
@@ -39,6 +52,11 @@ class CriterionResult(_Frozen):
     inputs: dict[str, EngineValue] = Field(description="JSON pointer -> value of every input read that has a value.")
     missing: tuple[str, ...] = Field(description="JSON pointers of inputs it reads that are absent.")
     parameters: tuple[ParameterUse, ...] = Field(description="The parameters (thresholds) it reads.")
+    derived: dict[str, EngineValue] = Field(
+        default_factory=dict, description="Derived value id -> its value (null unless known) of each derived value "
+        "its condition reads; written only when it reads one.")
+    # ClassVar: the docs site's model reader (griffe-pydantic) skips it instead of taking it for a field
+    _derived_when_read: ClassVar[Any] = omit_empty("derived")
 
 
 class GroupResult(_Frozen):
@@ -136,6 +154,9 @@ class Decision(_Written):
     criteria: tuple[CriterionResult, ...] = Field(description="Every criterion's outcome and what it read.")
     groups: tuple[GroupResult, ...] = Field(description="Every group's outcome.")
     scores: tuple[ScoreResult, ...] = Field(description="Every score with its weights and threshold.")
+    derived: tuple[DerivedResult, ...] = Field(
+        default=(), description="Every derived value of the ruleset, in dependency order: its outcome, value and "
+        "what it read; written only when the ruleset declares derived values.")
 
     def to_json(self) -> dict[str, Any]:
         """The decision as plain JSON values (numbers as JSON numbers, dates as ISO strings).
@@ -144,7 +165,7 @@ class Decision(_Written):
         field (the property suite checks that they are equal, type for type).
         """
         r = self.resolution
-        return {
+        data: dict[str, Any] = {
             "methodology": self.methodology, "version": self.version, "ruleset_sha256": self.ruleset_sha256,
             "resolution": {"method": r.method, "reason": r.reason},
             self.subject_key: self.subject, "label": self.label,
@@ -170,6 +191,12 @@ class Decision(_Written):
                         "weights_provenance": s.weights_provenance, "weights_source": s.weights_source}
                        for s in self.scores],
         }
+        if self.derived:  # a ruleset with derived values: the values, and what each criterion read of them
+            data["derived"] = [derived_json(d) for d in self.derived]
+            for c, out in zip(self.criteria, data["criteria"], strict=True):
+                if c.derived:
+                    out["derived"] = {str(k): to_json(v) for k, v in c.derived.items()}
+        return data
 
     # -- the members a ruleset's constructs add (the dumps hold exactly the JSON's members) -----
     @model_validator(mode="before")
@@ -187,7 +214,8 @@ class Decision(_Written):
     def _members(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         data: dict[str, Any] = handler(self)
         key, keep = self.subject_key, self.validity_expires is not None
-        return {(key if k == "subject" else k): v for k, v in data.items() if keep or k != "validity_expires"}
+        return {(key if k == "subject" else k): v for k, v in data.items()
+                if (keep or k != "validity_expires") and (self.derived or k != "derived")}
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
         """A copy, as pydantic makes it; ``update`` may also name the subject's id by its JSON member

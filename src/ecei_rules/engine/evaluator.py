@@ -35,6 +35,9 @@ from ecei_rules.engine.plan import (
     awarded,
     build,
     conjunction,
+    derive,
+    derive_values,
+    derived_read,
     model_fields,
     never_expires,
     score_value,
@@ -101,6 +104,8 @@ class Evaluator:
     def label(self, env: dict[str, Any], *, missing: bool = False) -> Outline:
         """The label-only mode on validated data (``env``, a copy this may extend)."""
         plan = self.plan
+        if plan.derived:
+            derive_values(plan, env)
         values = criterion_values(plan, env)
         composite_values(plan, values)
         label = NONE_LABEL
@@ -126,6 +131,7 @@ class Evaluator:
         plan = self.plan
         values: dict[str, Any] = {}
         missing_of: dict[str, tuple[str, ...]] = {}
+        derived = derive(plan, env) if plan.derived else ()
         criteria = _criterion_results(self._results, env, values, missing_of)
         groups, scores = _composite_results(plan, values)
         tiers: list[TierResult] = []
@@ -151,7 +157,7 @@ class Evaluator:
             "label": label, "valid_from": valid_from, "valid_until": valid_until, "validity_rule": rule_id,
             "validity_expires": False if never_expires(plan, rule_id) else None,
             "validity_inputs": validity_inputs, "tiers": tuple(tiers), "criteria": criteria,
-            "groups": groups, "scores": scores,
+            "groups": groups, "scores": scores, "derived": derived,
         })
         object.__setattr__(decision, "_writer", self.serialiser)  # canonical_text writes with it
         return decision
@@ -160,6 +166,7 @@ class Evaluator:
         """The trace mode as canonical text (``decision(...).canonical_text()``, byte for byte),
         decided and written by the generated code without building the models; this evaluator's
         serialiser writes what follows the groups."""
+        derived = self.serialiser.derived_results(derive(self.plan, env)) if self.plan.derived else ""
         criteria, label, groups, scores, tiers = self.text_plan.decide(env)
         valid_from = valid_until = rule_id = None
         validity_inputs: dict[str, Any] = {}
@@ -167,7 +174,7 @@ class Evaluator:
             valid_from, valid_until, rule_id, validity_inputs = awarded(self.plan, env, label)
         plan = self.plan
         doc = plan.doc
-        return "".join((criteria, groups, self.serialiser.tail(
+        return "".join((criteria, derived + ',"groups":[' if derived else "", groups, self.serialiser.tail(
             label, doc.methodology, subject_id(plan, env), resolution, ruleset_sha256, scores, tiers, valid_from,
             valid_until, validity_inputs, rule_id, doc.version, plan.subject.key,
             False if never_expires(plan, rule_id) else None)))
@@ -192,6 +199,9 @@ def _validity_dates(plan: Plan, env: dict[str, Any], label: str) -> tuple[Any, A
     return start, None
 
 
+#: The derived values a criterion reads that reads none (shared: a frozen result never changes it).
+_NOTHING_READ: dict[str, Any] = {}
+
 #: Each criterion with the fields of its result for each of its values, but the inputs read.
 Results = tuple[tuple[FastCriterion, dict[Any, dict[str, Any]]], ...]
 
@@ -200,7 +210,8 @@ def _result_fields(plan: Plan) -> Results:
     """Each criterion with its result's fields (in the model's order) for True, False and UNKNOWN,
     the inputs read and absent left to fill: a decision copies them."""
     return tuple((c, {value: {"id": c.id, "title": c.title, "clause": c.clause, "outcome": outcome(value),
-                              "condition": c.condition, "inputs": None, "missing": None, "parameters": c.parameters}
+                              "condition": c.condition, "inputs": None, "missing": None, "parameters": c.parameters,
+                              "derived": _NOTHING_READ}
                       for value in (True, False, UNKNOWN)}) for c in plan.criteria)
 
 
@@ -223,6 +234,8 @@ def _criterion_results(results: Results, env: dict[str, Any], values: dict[str, 
         data = result[value].copy()
         data["inputs"] = read
         data["missing"] = missing
+        if c.derived:
+            data["derived"] = derived_read(c.derived, env)
         obj = new(cls)
         put(obj, "__dict__", data)
         put(obj, "__pydantic_fields_set__", fields)

@@ -26,11 +26,12 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from ecei_rules.core.logic import UNKNOWN
+from ecei_rules.core.logic import UNKNOWN, Interval
 from ecei_rules.core.pointers import MISSING, split_pointer
 from ecei_rules.engine.decision import CriterionResult, Decision, GroupResult, ParameterUse, ScoreResult, TierResult
-from ecei_rules.language.expr import Compiled, walk_keys
-from ecei_rules.ruleset.check import CheckedRuleset, GroupPlan, RulePlan, ScorePlan
+from ecei_rules.engine.derived import DerivedResult, shown
+from ecei_rules.language.expr import UNDEFINED, Compiled, walk_keys
+from ecei_rules.ruleset.check import CheckedRuleset, DerivedPlan, GroupPlan, RulePlan, ScorePlan
 from ecei_rules.ruleset.dates import check_validity_span
 from ecei_rules.ruleset.model import RulesetDocument
 from ecei_rules.ruleset.subject import ResolvedSubject, resolve
@@ -46,7 +47,8 @@ CACHE_LIMIT = 4096
 
 #: The field names of each decision model, as the one set its instances built here share.
 _FIELDS: dict[type[BaseModel], set[str]] = {
-    cls: set(cls.model_fields) for cls in (CriterionResult, Decision, GroupResult, ScoreResult, TierResult)}
+    cls: set(cls.model_fields) for cls in (CriterionResult, Decision, DerivedResult, GroupResult, ScoreResult,
+                                           TierResult)}
 
 
 def model_fields(cls: type[BaseModel]) -> set[str]:
@@ -87,6 +89,83 @@ class FastCriterion:
     clause: str | None
     condition: str
     parameters: tuple[ParameterUse, ...]
+    derived: tuple[str, ...] = ()  # the derived values its condition reads
+
+
+@dataclass(frozen=True)
+class FastDerived:
+    """A derived value ready to run: its expression, its (transitive) reads, the derived values it
+    reads, and the constant part of its result."""
+
+    id: str
+    fn: Any
+    inputs: Any  # env -> (pointer -> value read, pointers absent)
+    derived: tuple[str, ...]
+    static: dict[str, Any]
+
+
+def _derived(d: DerivedPlan) -> FastDerived:
+    spec = d.spec
+    return FastDerived(d.id, d.compiled.fn, _reader(d.reads), d.derived, {
+        "id": d.id, "title": spec.title, "unit": spec.unit, "expression": spec.value, "derived": d.derived,
+        "parameters": d.parameters})
+
+
+def derive_values(plan: Plan, env: dict[str, Any]) -> None:
+    """Put each derived value into ``env`` under its name, in dependency order (label mode)."""
+    for d in plan.derived:
+        env[d.id] = d.fn(env)
+
+
+def derive(plan: Plan, env: dict[str, Any]) -> tuple[DerivedResult, ...]:
+    """Put each derived value into ``env`` under its name, in dependency order, and give their
+    results: known, unknown or undefined (see :mod:`ecei_rules.engine.derived`)."""
+    out: list[DerivedResult] = []
+    seen: dict[str, tuple[str, str | None]] = {}  # id -> (outcome, reason)
+    for d in plan.derived:
+        sink: list[str] = []
+        env[UNDEFINED] = sink
+        try:
+            value = env[d.id] = d.fn(env)
+        finally:
+            del env[UNDEFINED]
+        read, missing = d.inputs(env)
+        reason = None
+        if value is not UNKNOWN and value.__class__ is not Interval:
+            outcome, value = "known", shown(value)
+        else:
+            reason = _undefined_reason(sink, missing, d.derived, seen)
+            outcome, value = ("unknown" if reason is None else "undefined"), None
+        seen[d.id] = (outcome, reason)
+        data = dict(d.static)
+        data.update(outcome=outcome, value=value, reason=reason, inputs=read, missing=missing)
+        out.append(build(DerivedResult, data))
+    return tuple(out)
+
+
+def _undefined_reason(sink: list[str], missing: tuple[str, ...], reads: tuple[str, ...],
+                      seen: dict[str, tuple[str, str | None]]) -> str | None:
+    """Why a value without a value is undefined, or None when it is unknown: nothing it reads is
+    absent or unknown, and a reason was met (its own first, else the first undefined value it reads)."""
+    if missing:
+        return None
+    reason = sink[0] if sink else None
+    for name in reads:
+        outcome, why = seen[name]
+        if outcome == "unknown":
+            return None
+        if outcome == "undefined" and reason is None:
+            reason = f"{name} is undefined: {why}"
+    return reason
+
+
+def derived_read(names: tuple[str, ...], env: dict[str, Any]) -> dict[str, Any]:
+    """{id: value shown, or None unless known} of the derived values ``names`` (a criterion's)."""
+    out: dict[str, Any] = {}
+    for name in names:
+        v = env[name]
+        out[name] = None if v is UNKNOWN or v.__class__ is Interval else shown(v)
+    return out
 
 
 @dataclass(frozen=True)
@@ -149,7 +228,7 @@ def _score(comp: ScorePlan) -> FastScore:
 class Plan:
     """The per-version constants of the evaluator, built from a checked ruleset."""
 
-    __slots__ = ("by_id", "checked", "composites", "criteria", "doc", "never", "pointers", "rules",
+    __slots__ = ("by_id", "checked", "composites", "criteria", "derived", "doc", "never", "pointers", "rules",
                  "scores_weights", "subject", "tier_results", "tiers", "valid_from")
 
     def __init__(self, checked: CheckedRuleset) -> None:
@@ -163,8 +242,9 @@ class Plan:
         s(self, "subject", resolve(doc))
         s(self, "criteria", tuple(
             FastCriterion(c.id, c.compiled.fn, _reader(c.reads), c.spec.title, c.spec.clause, c.spec.when,
-                          c.parameters)
+                          c.parameters, c.derived)
             for c in checked.criteria))
+        s(self, "derived", tuple(_derived(d) for d in checked.derived))
         s(self, "composites", tuple(_group(comp) if isinstance(comp, GroupPlan) else _score(comp)
                                     for comp in checked.composites))
         s(self, "scores_weights", {comp.id: comp.spec.weights for comp in checked.composites
@@ -182,6 +262,7 @@ class Plan:
     never: frozenset[str]  # ids of the validity rules that state valid_until: never
     subject: ResolvedSubject
     criteria: tuple[FastCriterion, ...]
+    derived: tuple[FastDerived, ...]
     composites: tuple[FastGroup | FastScore, ...]
     scores_weights: dict[str, dict[str, Decimal | int]]
     tiers: tuple[FastTier, ...]

@@ -37,10 +37,12 @@ from ecei_rules.engine.decision import (
     TierResult,
     given,
 )
+from ecei_rules.engine.derived import DerivedOutcome, DerivedResult, shown
 from ecei_rules.engine.evaluate import Assessment, validated_data
 from ecei_rules.language import interpreter
 from ecei_rules.ruleset.check import CheckedRuleset, GroupPlan, ScorePlan
 from ecei_rules.ruleset.dates import validity_span_error
+from ecei_rules.ruleset.inputs import map_keys
 from ecei_rules.ruleset.load import Ruleset
 from ecei_rules.ruleset.model import NONE_LABEL, RulesetDocument, parameter_use
 from ecei_rules.ruleset.subject import resolve as resolve_subject
@@ -54,9 +56,42 @@ class Condition:
     reads: tuple[str, ...]
 
     @classmethod
-    def parse(cls, text: str, variables: tuple[str, ...] = ()) -> Condition:
+    def parse(cls, text: str, variables: tuple[str, ...] = (), derived: Mapping[str, DerivedReading] | None = None,
+              maps: Mapping[str, tuple[str, ...]] | None = None) -> Condition:
+        """``text`` parsed; its reads are the inputs it names (each entry of a map it takes the
+        ``values`` of, by ``maps``) and, for each derived value (of ``derived``) it names, the
+        inputs that value reads."""
         expr = interpreter.parse(text)
-        return cls(expr, tuple(sorted(interpreter.reads(expr, variables))))
+        found = set(interpreter.reads(expr, (*variables, *(derived or {})), maps))
+        for name in _derived_named(expr, derived):
+            found.update(derived[name].condition.reads)  # type: ignore[index]
+        return cls(expr, tuple(sorted(found)))
+
+
+def _derived_named(expr: interpreter.Expression, derived: Mapping[str, DerivedReading] | None) -> tuple[str, ...]:
+    """The derived values (of ``derived``) an expression names, sorted."""
+    if not derived:
+        return ()
+    return tuple(sorted(p[1:] for p in interpreter.reads(expr) if p[1:] in derived))
+
+
+@dataclass(frozen=True)
+class DerivedReading:
+    """A derived value's expression read by the interpreter, with what it reads transitively
+    (inputs in its condition's reads, parameter names) and the derived values it names."""
+
+    id: str
+    condition: Condition
+    names: tuple[str, ...]
+    parameters: frozenset[str]
+
+
+def _parameters(expr: interpreter.Expression, derived: Mapping[str, DerivedReading]) -> frozenset[str]:
+    """The parameters an expression uses, through the derived values it names too."""
+    found = set(interpreter.parameters(expr))
+    for name in _derived_named(expr, derived):
+        found |= derived[name].parameters
+    return frozenset(found)
 
 
 @dataclass(frozen=True)
@@ -66,18 +101,21 @@ class CriterionReading:
     id: str
     condition: Condition
     parameters: tuple[ParameterUse, ...]
+    derived: tuple[str, ...] = ()  # the derived values it names
 
 
 class ValidityReading:
     """The validity conditions of a ruleset document, read by the interpreter: ``valid_from`` and
     each rule's ``when`` and ``valid_until`` (which may read the variable ``label``)."""
 
-    def __init__(self, doc: RulesetDocument, machine: interpreter.Interpreter) -> None:
+    def __init__(self, doc: RulesetDocument, machine: interpreter.Interpreter,
+                 derived: Mapping[str, DerivedReading] | None = None) -> None:
         self.machine = machine
-        self.valid_from = Condition.parse(doc.validity.valid_from, ("label",))
+        maps = machine.maps
+        self.valid_from = Condition.parse(doc.validity.valid_from, ("label",), derived, maps)
         self.rules = tuple((rule.id, frozenset(rule.labels),
-                            None if rule.when is None else Condition.parse(rule.when, ("label",)),
-                            Condition.parse(rule.valid_until, ("label",)) if rule.expires else None)
+                            None if rule.when is None else Condition.parse(rule.when, ("label",), derived, maps),
+                            Condition.parse(rule.valid_until, ("label",), derived, maps) if rule.expires else None)
                            for rule in doc.validity.rules)
 
     def decide(self, inputs: dict[str, Any], label: str) -> tuple[dt.date | None, dt.date | None, str | None, set[str]]:
@@ -115,14 +153,77 @@ class Reference:
 
     def __init__(self, plan: CheckedRuleset) -> None:
         doc = plan.doc
-        self.machine = interpreter.Interpreter({n: p.value for n, p in doc.parameters.items()})
+        maps = map_keys(plan.inputs)  # the entries values(m) reads: the document's catalogues, not a condition
+        self.machine = interpreter.Interpreter({n: p.value for n, p in doc.parameters.items()}, maps)
+        # derived values in the dependency order the checks found (an order, not a condition)
+        derived: dict[str, DerivedReading] = {}
+        for d in plan.derived:
+            expr = interpreter.parse(doc.derived[d.id].value)
+            named = tuple(sorted(p[1:] for p in interpreter.reads(expr) if p[1:] in doc.derived))
+            derived[d.id] = DerivedReading(d.id, Condition.parse(doc.derived[d.id].value, (), derived, maps), named,
+                                           _parameters(expr, derived))
+        self.derived = derived
         criteria = []
         for cid, crit in doc.criteria.items():
-            condition = Condition.parse(crit.when)
-            names = sorted(interpreter.parameters(condition.expr))
-            criteria.append(CriterionReading(cid, condition, tuple(parameter_use(n, doc.parameters[n]) for n in names)))
+            condition = Condition.parse(crit.when, (), derived, maps)
+            names = sorted(_parameters(condition.expr, derived))
+            criteria.append(CriterionReading(cid, condition, tuple(parameter_use(n, doc.parameters[n]) for n in names),
+                                             _derived_named(condition.expr, derived)))
         self.criteria = tuple(criteria)
-        self.validity = ValidityReading(doc, self.machine)
+        self.validity = ValidityReading(doc, self.machine, derived)
+
+    def derive(self, doc: RulesetDocument, inputs: dict[str, Any],
+               validated: Mapping[str, Any]) -> tuple[DerivedResult, ...]:
+        """Each derived value, in dependency order, added to ``inputs`` (interpreter values) under
+        its name; and their results (known, unknown or undefined, as the engine's derived module
+        says)."""
+        out: list[DerivedResult] = []
+        seen: dict[str, tuple[str, str | None]] = {}
+        for reading in self.derived.values():
+            reasons: list[str] = []
+            value = self.machine.evaluate_in(reading.condition.expr, inputs, {interpreter.UNDEFINED: reasons})
+            inputs[reading.id] = value
+            read, missing = _read(validated, reading.condition.reads)
+            outcome: DerivedOutcome = "known"
+            reason = None
+            if value is interpreter.UNKNOWN or isinstance(value, interpreter.Range):
+                reason = None if missing else _why(reasons, reading.names, seen)
+                outcome = "unknown" if reason is None else "undefined"
+            seen[reading.id] = (outcome, reason)
+            spec = doc.derived[reading.id]
+            out.append(DerivedResult.model_construct(
+                id=reading.id, title=spec.title, unit=spec.unit, outcome=outcome,
+                value=shown(value) if outcome == "known" else None, reason=reason, expression=spec.value,
+                inputs=read, missing=missing, derived=reading.names,
+                parameters=tuple(parameter_use(n, doc.parameters[n]) for n in sorted(reading.parameters))))
+        return tuple(out)
+
+
+def _why(reasons: list[str], names: tuple[str, ...], seen: dict[str, tuple[str, str | None]]) -> str | None:
+    """Why a derived value with no value although no input it reads is absent is undefined (its
+    own first reason, else the first undefined value it names), or None (unknown) when a value it
+    names is unknown or nothing gave a reason."""
+    if any(seen[n][0] == "unknown" for n in names):
+        return None
+    if reasons:
+        return reasons[0]
+    for n in names:
+        if seen[n][0] == "undefined":
+            return f"{n} is undefined: {seen[n][1]}"
+    return None
+
+
+def _read(validated: Mapping[str, Any], pointers: tuple[str, ...]) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """({pointer: value} of the pointers present, the pointers absent)."""
+    read: dict[str, Any] = {}
+    missing: list[str] = []
+    for pointer in pointers:
+        found = lookup(validated, pointer)
+        if found is MISSING:
+            missing.append(pointer)
+        else:
+            read[pointer] = found
+    return read, tuple(missing)
 
 
 def reference(ruleset: Ruleset) -> Reference:
@@ -152,6 +253,7 @@ def evaluate_reference(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessm
     doc: RulesetDocument = plan.doc
     ref = reference(ruleset)
     inputs = ref.machine.inputs(validated)
+    derived = ref.derive(doc, inputs, validated)
     values: dict[str, Any] = {}
     missing_of: dict[str, tuple[str, ...]] = {}
 
@@ -172,6 +274,7 @@ def evaluate_reference(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessm
         criteria.append(CriterionResult.model_construct(
             id=reading.id, title=spec.title, clause=spec.clause, outcome=outcome(value), condition=spec.when,
             inputs=read, missing=tuple(missing), parameters=reading.parameters,
+            derived={n: _shown(inputs[n]) for n in reading.derived},
         ))
 
     def missing_for(refs: tuple[str, ...]) -> tuple[str, ...]:
@@ -225,6 +328,7 @@ def evaluate_reference(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessm
         label=label, valid_from=valid_from, valid_until=valid_until, validity_rule=rule_id,
         validity_expires=_expires(doc, rule_id), validity_inputs=validity_inputs,
         tiers=tuple(reversed(tiers)), criteria=tuple(criteria), groups=tuple(groups), scores=tuple(scores),
+        derived=derived,
     )
 
 
@@ -234,6 +338,20 @@ def _expires(doc: RulesetDocument, rule_id: str | None) -> Literal[False] | None
         if rule.id == rule_id and not rule.expires:
             return False
     return None
+
+
+def _shown(value: Any) -> Any:
+    """An interpreter value of a derived value as a criterion's result shows it (null unless known)."""
+    return None if value is interpreter.UNKNOWN or isinstance(value, interpreter.Range) else shown(value)
+
+
+def reference_derived(ruleset: Ruleset, data: Mapping[str, Any]) -> tuple[tuple[DerivedResult, ...], dict[str, Any]]:
+    """The derived values of validated ``data`` as the reference evaluator decides them, and their
+    interpreter values by name (for a backend that hands conditions to the interpreter)."""
+    ref = reference(ruleset)
+    inputs = ref.machine.inputs(data)
+    results = ref.derive(ruleset.plan.doc, inputs, data)
+    return results, {name: inputs[name] for name in ref.derived}
 
 
 def _score_value(comp: ScorePlan, values: dict[str, Any]) -> tuple[Any, Decimal, Decimal, Fraction]:
@@ -280,8 +398,11 @@ def reference_validity(ruleset: Ruleset, env: Mapping[str, Any],
     The first rule for the label whose ``when`` is not false decides: when it is true, its
     ``valid_until``; when unknown, no end date. The validity conditions are those the reference
     evaluator's reading of ``ruleset`` keeps (:func:`reference`)."""
-    validity = reference(ruleset).validity
-    return validity.decide(validity.machine.inputs(env), label)
+    ref = reference(ruleset)
+    inputs = ref.machine.inputs(env)
+    if ref.derived:  # the validity rules may read derived values
+        ref.derive(ruleset.plan.doc, inputs, env)
+    return ref.validity.decide(inputs, label)
 
 
 def _score(comp: ScorePlan, values: dict[str, Any], missing_of: dict[str, tuple[str, ...]]) -> ScoreResult:

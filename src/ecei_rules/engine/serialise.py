@@ -222,10 +222,10 @@ class Serialiser:
                     if text is None:
                         text = middle(inputs, c.missing, c.outcome)
                         fragments.put(fragment_key, text, 300 + 8 * len(text))  # it shows the value
-            add(entry[1])
+            add(entry[1] if not c.derived else self.with_derived(entry[1], c.derived))
             add(text if text is not None else middle(inputs, c.missing, c.outcome))
             add(entry[2])
-        add('],"groups":[')
+        add('],"groups":[' if not d.derived else self.derived_results(d.derived) + ',"groups":[')
         add(",".join([self.group(g) for g in d.groups]))
         add(self.tail(d.label, d.methodology, d.subject, d.resolution, d.ruleset_sha256,
                       ",".join([self.score(s) for s in d.scores]), ",".join([self.tier(t) for t in d.tiers]),
@@ -262,6 +262,29 @@ class Serialiser:
             read = self.keyed(inputs, self.value)
         gone = strings_list(missing) if missing else "[]"
         return f'{read},"missing":{gone},"outcome":"{outcome}"'
+
+    # -- derived values (written only for a ruleset that declares them) ------------------------------
+    def with_derived(self, head: str, values: dict[str, Any]) -> str:
+        """A criterion's text up to its inputs (``{"clause":...,"id":...,"inputs":``) with the
+        derived values it read (``"derived":{...}``) in their place, before its id."""
+        at = head.index(',"id":') + 1  # a JSON string escapes its quotes: the first one is the key
+        return head[:at] + self.derived_read(values) + head[at:]
+
+    def derived_read(self, values: dict[str, Any]) -> str:
+        """``"derived":{id: value},``: the derived values a criterion read."""
+        return '"derived":' + self.keyed(values, self.value) + ","
+
+    def derived_results(self, results: tuple[Any, ...]) -> str:
+        """``],"derived":[...]``: the text of a decision's derived values after its criteria."""
+        return '],"derived":[' + ",".join([self.derived_result(r) for r in results]) + "]"
+
+    def derived_result(self, r: Any) -> str:
+        """A derived value's text."""
+        return (f'{{"derived":{strings_list(r.derived)},"expression":{string(r.expression)},"id":{string(r.id)},'
+                f'"inputs":{self.keyed(r.inputs, self.value) if r.inputs else "{}"},'
+                f'"missing":{strings_list(r.missing)},"outcome":"{r.outcome}",'
+                f'"parameters":{self.parameters(r.parameters)},"reason":{nullable(r.reason)},'
+                f'"title":{string(r.title)},"unit":{nullable(r.unit)},"value":{self.value(r.value)}}}')
 
     def group(self, g: Any) -> str:
         """A group result's text."""

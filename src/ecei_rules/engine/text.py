@@ -55,6 +55,7 @@ from ecei_rules.engine.plan import (
     FastTier,
     Plan,
     absent_inputs,
+    derived_read,
     score_outcome,
 )
 from ecei_rules.engine.serialise import Serialiser, nullable, number, string
@@ -83,7 +84,8 @@ Decide = Callable[[dict[str, Any]], tuple[str, str, str, str, str]]
 
 
 def _decider(cs: list[FastCriterion], memo: dict[Any, Entry], budget: list[int],
-             containers: bool, typed: bool, middle: Callable[..., str]) -> Callable[[dict[str, Any], Any], Entry]:
+             containers: bool, typed: bool, middle: Callable[..., str],
+             serialiser_read: Callable[[dict[str, Any]], str]) -> Callable[[dict[str, Any], Any], Entry]:
     """Decide criteria that read the same inputs and write their texts: ``(value, text)`` for
     each, in one tuple, remembered under ``key`` unless a table is full.
 
@@ -91,8 +93,11 @@ def _decider(cs: list[FastCriterion], memo: dict[Any, Entry], budget: list[int],
     this without looking in the table: a key holding a list or an object is looked up here by
     its frozen form, while that finds something often enough; with ``typed`` (every input read
     is declared, with no untyped part), frozen by value alone. ``middle`` is the version's
-    serialiser's writer of a criterion's inputs, absent inputs and outcome."""
+    serialiser's writer of a criterion's inputs, absent inputs and outcome; ``serialiser_read``
+    its writer of the derived values a criterion read (which its inputs decide)."""
     fns, reader = [c.fn for c in cs], cs[0].inputs
+    # a criterion that reads derived values: its text from them on (its head stops before them)
+    heads = [(c.derived, f'"id":{string(c.id)},"inputs":') if c.derived else None for c in cs]
     tries = [0, 0]  # lookups by frozen key, and how many found something
     freeze = _frozen_typed if typed else _frozen
 
@@ -123,11 +128,14 @@ def _decider(cs: list[FastCriterion], memo: dict[Any, Entry], budget: list[int],
                     return found
         read, missing = reader(env)
         entry: tuple[Any, ...] = ()
-        for fn in fns:
+        for fn, head in zip(fns, heads, strict=True):
             value = fn(env)
             if value is not True and value is not False:
                 value = UNKNOWN
-            entry += (value, middle(read, missing, OUTCOMES[value]))
+            text = middle(read, missing, OUTCOMES[value])
+            if head is not None:
+                text = serialiser_read(derived_read(head[0], env)) + head[1] + text
+            entry += (value, text)
         if key is not None and len(memo) < MEMO_LIMIT and budget[0] > 0:
             # estimated: the texts show every value of the key, as JSON (see BYTES_PER_CHAR)
             cost = 256 + BYTES_PER_CHAR * sum(map(len, entry[1::2]))
@@ -278,7 +286,8 @@ def _gen_lookup(text_plan: TextPlan, src: _Source, same: list[FastCriterion], po
     root = text_plan.plan.checked.inputs
     scalars = all(_scalar(root, split_pointer(p)) for p in pointers)
     typed = all(_declared(root, split_pointer(p)) for p in pointers)
-    decider = _decider(same, memo, budget, not scalars, typed, text_plan.serialiser.middle)
+    decider = _decider(same, memo, budget, not scalars, typed, text_plan.serialiser.middle,
+                       text_plan.serialiser.derived_read)
     table, call = src.const("T", memo), src.const("D", decider)
     walked = [src.walk(split_pointer(p)) for p in pointers]
     if scalars:  # plain typed values: equal values have equal classes or equal texts
@@ -396,13 +405,14 @@ class TextPlan:
         self.plan = plan
         self.serialiser = serialiser  # the evaluator's: it writes the parts the tables do not hold
         # the constant text between one criterion's inputs/missing/outcome and the next one's
-        heads = [f'{{"clause":{nullable(c.clause)},"condition":{string(c.condition)},"id":{string(c.id)},'
-                 '"inputs":' for c in fast.criteria]
+        heads = [f'{{"clause":{nullable(c.clause)},"condition":{string(c.condition)},'
+                 + ("" if c.derived else f'"id":{string(c.id)},"inputs":') for c in fast.criteria]
         tails = [f',"parameters":{serialiser.parameters(c.parameters)},"title":{string(c.title)}}}'
                  for c in fast.criteria]
         joints = ['{"criteria":[' + heads[0]] if heads else ['{"criteria":[']
         joints += [tails[i] + "," + heads[i + 1] for i in range(len(heads) - 1)]
-        joints.append((tails[-1] if tails else "") + '],"groups":[')
+        # with derived values, the evaluator writes them and the groups' opening after the criteria
+        joints.append((tails[-1] if tails else "") + ('],"groups":[' if not plan.derived else ""))
         self.joints = tuple(joints)
         self.source = ""  # the generated function's source, for reading and for the tests
         self.budget = [MEMO_BYTES]  # estimated bytes this version's tables may still take

@@ -20,6 +20,7 @@ from typing import Any
 from ecei_rules.batch import registry_resolver
 from ecei_rules.core.pointers import MISSING, lookup, set_at
 from ecei_rules.engine.decision import CriterionResult, Decision, Resolution
+from ecei_rules.engine.derived import DerivedResult
 from ecei_rules.engine.evaluate import Assessment, evaluate, validate_assessment
 from ecei_rules.errors import AssessmentError
 from ecei_rules.explanation import DEFAULT_MAX_CHANGE_SETS, DEFAULT_NEAR_MARGIN, paths
@@ -234,6 +235,9 @@ class _Builder:
         self.ruleset = ruleset
         self.doc = ruleset.plan.doc
         self.data = data
+        # what the comparisons read: the inputs, and the derived values that are known, by name
+        self.values: Mapping[str, Any] = {**data, **{r.id: r.value for r in decision.derived
+                                                     if r.outcome == "known"}} if decision.derived else data
         self.decision = decision
         self.msg = cache.messages(language)
         self.margin = margin
@@ -252,7 +256,10 @@ class _Builder:
         return self.msg.template(f"outcome.{outcome}")
 
     def input_name(self, pointer: str) -> str:
-        """``/indicators/3.2`` -> ``3.2 (Share of private funds ...)``; ``/a/b`` -> ``a.b``."""
+        """``/indicators/3.2`` -> ``3.2 (Share of private funds ...)``; ``/a/b`` -> ``a.b``; a derived
+        value (``/energy_index``) -> its name."""
+        if pointer[1:] in self.doc.derived:
+            return pointer[1:]
         parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]]
         parent = analysis.field_at(self.ruleset.plan.inputs, pointer.rsplit("/", 1)[0]) if len(parts) > 1 else None
         if parent is not None and parent.kind == "map":
@@ -290,7 +297,7 @@ class _Builder:
         plan: dict[str, Any] = {}
         out: list[_Step] = []
         for chk in self.a.checks.get(cid, ()):
-            found = lookup(self.data, chk.pointer)
+            found = lookup(self.values, chk.pointer)
             present = found is not MISSING
             threshold: Any = chk.threshold
             if chk.other is not None:
@@ -309,6 +316,8 @@ class _Builder:
         reads = self.a.reads.get(cid, ())
         if not reads or len(self.fixed_reads(cid)) == len(reads):
             return False
+        if self.crit[cid].derived:  # met through derived values: a condition on the inputs they read
+            return True
         return all(st.target is not None for st in self.steps(cid, planned=True) if st.threshold is not None)
 
     # -- the trace in words -----------------------------------------------------------------
@@ -326,8 +335,10 @@ class _Builder:
         if comp.relative_to is not None:
             other = lookup(self.data, comp.relative_to)
             requirement += " " + self.msg("criterion.relative", other=self.input_name(comp.relative_to), value=other)
-        return self.msg("criterion.part" if comp.present else "criterion.part_missing", input=comp.input,
-                        value=comp.value, requirement=requirement)
+        key = "criterion.part" if comp.present else "criterion.part_missing"
+        if not comp.present and comp.pointer[1:] in self.doc.derived:  # a derived value without a value
+            key = "criterion.part_" + next(r.outcome for r in self.decision.derived if r.id == comp.pointer[1:])
+        return self.msg(key, input=comp.input, value=comp.value, requirement=requirement)
 
     def criterion(self, c: CriterionResult) -> m.CriterionExplanation:
         comps = self.comparisons(c.id)
@@ -439,6 +450,20 @@ class _Builder:
                 )
                 (passes if met else misses).append((distance / abs(Fraction(threshold)), i, item))
         return [x[2] for x in sorted(misses, key=lambda x: x[:2])], [x[2] for x in sorted(passes, key=lambda x: x[:2])]
+
+    # -- derived values -----------------------------------------------------------------------
+
+    def derived(self, r: DerivedResult) -> m.DerivedExplanation:
+        """A derived value in words: its value (or why it has none) and what it read."""
+        items = [self.msg("criterion.read", input=self.input_name(p), value=v) for p, v in r.inputs.items()]
+        items += [self.msg("criterion.read_missing", input=self.input_name(p)) for p in r.missing]
+        known = {d.id: d for d in self.decision.derived}
+        items += [self.msg("criterion.read", input=n, value=known[n].value) if known[n].outcome == "known"
+                  else self.msg(f"derived.read_{known[n].outcome}", input=n) for n in r.derived]
+        reads = self.msg.join(items) if items else self.msg.template("list.none")
+        sentence = self.msg(f"derived.{r.outcome}", title=r.title, id=r.id, value=r.value,
+                            unit=f" {r.unit}" if r.unit else "", reason=r.reason, reads=reads)
+        return m.DerivedExplanation(**dict(r), sentence=sentence)
 
     # -- what it takes ----------------------------------------------------------------------
 
@@ -803,6 +828,7 @@ class _Builder:
             tiers=tuple(self.tier(t.label, t.label == d.label) for t in d.tiers),
             groups=tuple(self.group(g.id) for g in d.groups), scores=tuple(self.score(s.id) for s in d.scores),
             criteria=tuple(self.criterion(c) for c in d.criteria), near_misses=tuple(misses),
+            derived=tuple(self.derived(r) for r in d.derived),
             narrow_passes=tuple(passes), what_it_takes=routes,
             settings=m.Settings(near_margin=self.margin, max_change_sets=self.cap, fixed_inputs=self.fixed),
         )

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any, Final, Literal
+from typing import Any, ClassVar, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ecei_rules.core.canonical import to_json
-from ecei_rules.engine.decision import CriterionResult, Outcome, ParameterUse
+from ecei_rules.engine.decision import CriterionResult, Outcome, ParameterUse, omit_empty
+from ecei_rules.engine.derived import DerivedResult
 
 SCHEMA: Final = "ecei-rules/explanation/1"
 
@@ -284,6 +285,12 @@ class Settings(_Model):
     fixed_inputs: tuple[str, ...] = Field(description="Inputs treated as unchangeable facts (JSON pointers).")
 
 
+class DerivedExplanation(DerivedResult):
+    """A derived value: its outcome, value (or why it has none) and what it read, in a sentence."""
+
+    sentence: str = Field(description="The value and what it read, in words.")
+
+
 class Explanation(_Model):
     """A decision explained: why this version and label, each tier and criterion, near misses, what it takes."""
 
@@ -317,6 +324,9 @@ class Explanation(_Model):
     narrow_passes: tuple[NearMiss, ...] = Field(description="Criteria met within the margin of their threshold.")
     what_it_takes: tuple[TierPath, ...] = Field(description="For each tier above the awarded one, lowest first.")
     settings: Settings = Field(description="How the explanation was made.")
+    derived: tuple[DerivedExplanation, ...] = Field(
+        default=(), description="Every derived value of the ruleset (only when it declares some).")
+    _derived_when_declared: ClassVar[Any] = omit_empty("derived")  # ClassVar: not a field for the docs
 
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True, populate_by_name=True)
 

@@ -135,7 +135,15 @@ def render_text(expl: Explanation, *, messages: Messages | None = None) -> str:
     add(0, v.head("criteria"))
     for c in expl.criteria:
         add(1, f"- {c.sentence}")
+    out += _derived_lines(v)
     return "\n".join(clean(line) for line in out) + "\n"  # a value cannot start a line or move the cursor
+
+
+def _derived_lines(v: _View) -> list[str]:
+    """The derived values of the explanation, one sentence each (nothing without them)."""
+    if not v.e.derived:
+        return []
+    return ["", v.head("derived"), *(f"  - {d.sentence}" for d in v.e.derived)]
 
 
 def _cell(text: object) -> str:
@@ -236,6 +244,8 @@ def render_markdown(expl: Explanation, *, spec: str | None = None, messages: Mes
         for p in expl.what_it_takes:
             out += _markdown_path(v, p)
     out += _markdown_criteria(v)
+    if expl.derived:
+        out += ["", f"## {v.head('derived')}", "", *(f"- {d.sentence}" for d in expl.derived)]
     text = "\n".join(clean(line) for line in out).rstrip("\n") + "\n"
     while "\n\n\n" in text:  # one blank line between blocks
         text = text.replace("\n\n\n", "\n\n")

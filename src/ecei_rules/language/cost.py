@@ -11,7 +11,8 @@ undeclared), a parameter's or a literal's length.
 
 A ruleset is refused (E206, at the costliest loop) when one condition, or all of them
 together, can cost more than :data:`BUDGET` steps for one decision. A consistency check of an
-object that sits in lists runs once per item, so its cost is multiplied by their sizes.
+object that sits in lists runs once per item, so its cost is multiplied by their sizes; a derived
+value runs once per decision, however many conditions read it.
 """
 
 from __future__ import annotations

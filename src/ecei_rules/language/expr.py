@@ -22,16 +22,19 @@ from __future__ import annotations
 import ast
 import dataclasses
 import datetime as dt
+import math
 import operator
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 from typing import Any
 
 from ecei_rules.core.logic import (
     UNKNOWN,
     Interval,
+    absolute,
     arithmetic,
     compare,
     contains,
@@ -64,10 +67,20 @@ FUNCTIONS: dict[str, str] = {
     "count_distinct": "count_distinct(v for x in list if cond) -> integer: how many distinct values v",
     "any": "any(cond for x in list if filter) -> boolean: some item passes (Kleene or)",
     "all": "all(cond for x in list if filter) -> boolean: every item passes (Kleene and)",
-    "min": "min(v for x in list if cond) -> the smallest v (unknown when there is none)",
-    "max": "max(v for x in list if cond) -> the largest v (unknown when there is none)",
+    "min": "min(v for x in list if cond) or min(a, b, ...) -> the smallest (unknown when there is none)",
+    "max": "max(v for x in list if cond) or max(a, b, ...) -> the largest (unknown when there is none)",
     "sum": "sum(v for x in list if cond) -> number",
+    "round": "round(x) or round(x, n) -> x rounded half up (away from zero) to n decimal places (n a literal 0..15)",
+    "floor": "floor(x) -> integer: the largest whole number not above x",
+    "ceil": "ceil(x) -> integer: the smallest whole number not below x",
+    "values": "values(map) -> list: the value of each entry of a map input (one per item of its catalogue; "
+              "an absent entry is unknown)",
 }
+#: The key under which a derived value's evaluation collects why it has no value (a division by
+#: zero, min or max over no items); not an identifier, so no input can take it.
+UNDEFINED = "\x00undefined"
+#: The most decimal places round() takes.
+MAX_ROUND_PLACES = 15
 RESERVED = frozenset({"params", "label", "true", "false", *FUNCTIONS})
 #: The arithmetic operators of the language.
 BINARY_OPERATORS: dict[type[ast.operator], str] = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
@@ -145,6 +158,10 @@ class Scope:
     params: Mapping[str, tuple[Ty, Any]]
     variables: Mapping[str, Ty] = field(default_factory=dict)
     catalogues: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    #: derived values by name: (type, the inputs and parameters they read, transitively)
+    derived: Mapping[str, tuple[Ty, frozenset[str], frozenset[str]]] = field(default_factory=dict)
+    #: compiling a derived value: a division by zero and min/max over no items say why (see UNDEFINED)
+    strict: bool = False
 
 
 def _const(value: Any) -> Fn:
@@ -313,6 +330,9 @@ class _Compiler:
         if name in self.scope.variables:
             ty = self.scope.variables[name]
             return Compiled(ty, lambda env: env.get(name, UNKNOWN), frozenset(), frozenset())
+        if name in self.scope.derived:
+            ty, reads, params = self.scope.derived[name]
+            return Compiled(ty, lambda env: env.get(name, UNKNOWN), reads, params)
         if name in self.scope.inputs:
             ty = self.scope.inputs[name]
             return Compiled(ty, lambda env: env.get(name, UNKNOWN), frozenset(), frozenset(), path="/" + name,
@@ -321,7 +341,7 @@ class _Compiler:
             return self.error(node, "E104", "'params' must be followed by a parameter name, e.g. params.min_fte")
         if name in FUNCTIONS:
             return self.error(node, "E202", f"'{name}' is a function; call it: {FUNCTIONS[name]}")
-        candidates = [*self.scope.inputs, *self.scope.variables, *self.locals, "params"]
+        candidates = [*self.scope.inputs, *self.scope.derived, *self.scope.variables, *self.locals, "params"]
         return self.error(node, "E104", f"unknown input '{name}'", did_you_mean(name, candidates))
 
     # -- paths -----------------------------------------------------------------------------
@@ -423,6 +443,10 @@ class _Compiler:
                 return self.error(sub, "E204", f"'{self.source(sub)}' is a {side.ty.describe()}, not a number")
         ty = INT if left.ty.kind == right.ty.kind == "integer" and op != "/" else DEC
         lf, rf = left.fn, right.fn
+        if op == "/" and self.scope.strict:
+            why = f"division by zero: {self.source(node)} with {self.source(node.right)} = 0"
+            return Compiled(ty, _recording_division(lf, rf, why), left.reads | right.reads,
+                            left.params | right.params)
         return Compiled(ty, lambda env: arithmetic(op, lf(env), rf(env)),
                         left.reads | right.reads, left.params | right.params)
 
@@ -523,17 +547,70 @@ class _Compiler:
             return refused
         assert isinstance(node.func, ast.Name)  # call_refused saw to it
         name = node.func.id
+        if name in ("min", "max") and len(node.args) >= 2:
+            return self.call_extreme(node, name)
         if name in AGGREGATES:
             if len(node.args) != 1 or not isinstance(node.args[0], ast.GeneratorExp):
                 if name == "count" and len(node.args) == 1:
                     return self.call_len(node, "count")
                 return self.error(node, "E203", f"{name}() takes one generator: {FUNCTIONS[name]}")
             return self.aggregate(node, name, node.args[0])
-        if name == "len":
-            return self.call_len(node, "len")
-        if name == "date":
-            return self.call_date(node)
-        return self.call_function(node, name)
+        special = {"len": lambda n: self.call_len(n, "len"), "date": self.call_date, "round": self.call_round,
+                   "values": self.call_values}.get(name)
+        return special(node) if special is not None else self.call_function(node, name)
+
+    def call_extreme(self, node: ast.Call, name: str) -> Compiled:
+        """``min(a, b, ...)`` or ``max(a, b, ...)``: numbers or dates, all of one kind."""
+        args = [self.value(a) for a in node.args]
+        for arg, an in zip(args, node.args, strict=True):
+            if isinstance(an, ast.GeneratorExp):
+                return self.error(an, "E203", f"{name}() takes one generator or two or more values: {FUNCTIONS[name]}")
+            if not (arg.ty.numeric or arg.ty.kind == "date"):
+                return self.error(an, "E204", f"{name}(): '{self.source(an)}' is a {arg.ty.describe()}, "
+                                  "not a number or a date")
+        ty = _extreme_type([a.ty for a in args])
+        if ty is None:
+            return self.error(node, "E204", f"{name}() compares numbers with numbers or dates with dates, not both")
+        return Compiled(ty, _extreme(name, [a.fn for a in args]), _union(a.reads for a in args),
+                        _union(a.params for a in args))
+
+    def call_round(self, node: ast.Call) -> Compiled:
+        """``round(x)`` or ``round(x, n)``, ``n`` a whole number literal from 0 to 15."""
+        if len(node.args) not in (1, 2):
+            return self.error(node, "E203", f"round() takes one or two arguments: {FUNCTIONS['round']}")
+        places = 0
+        if len(node.args) == 2:
+            n = node.args[1]
+            if not (isinstance(n, ast.Constant) and type(n.value) is int and 0 <= n.value <= MAX_ROUND_PLACES):
+                return self.error(n, "E203", "round(x, n): n must be a whole number literal from 0 to "
+                                  f"{MAX_ROUND_PLACES}")
+            places = n.value
+        arg = self.value(node.args[0])
+        if not arg.ty.numeric:
+            return self.error(node.args[0], "E204", f"round(): '{self.source(node.args[0])}' is a "
+                              f"{arg.ty.describe()}, expected number: {FUNCTIONS['round']}")
+        return Compiled(INT if places == 0 else DEC, _rounding(arg.fn, places), arg.reads, arg.params)
+
+    def call_values(self, node: ast.Call) -> Compiled:
+        """``values(map)`` of a map input: the value of each entry of its catalogue, in catalogue
+        order, an absent one unknown; it reads each entry (``/map/key``)."""
+        if len(node.args) != 1:
+            return self.error(node, "E203", f"values() takes one map: {FUNCTIONS['values']}")
+        arg = self.compile(node.args[0])
+        if arg.ty.kind != "map" or arg.path is None or arg.ty.fields is None:
+            return self.error(node.args[0], "E204", f"values() needs a map input (such as credit_points), not "
+                              f"'{self.source(node.args[0])}' ({arg.ty.describe()})")
+        keys = tuple(arg.ty.fields)
+        entries = list(arg.ty.fields.values())
+        item = _common_type(entries)
+        f0 = arg.fn
+
+        def fn(env: Env) -> Any:
+            v = f0(env)
+            return tuple([v.get(k, UNKNOWN) for k in keys]) if type(v) is dict else UNKNOWN
+
+        reads = arg.reads | {arg.path + "/" + k.replace("~", "~0").replace("/", "~1") for k in keys}
+        return Compiled(Ty("list", item=item, size=len(entries)), fn, frozenset(reads), arg.params)
 
     def call_refused(self, node: ast.Call) -> Compiled | None:
         """The error of a call that is not one of the language's functions, or passes keywords."""
@@ -611,7 +688,8 @@ class _Compiler:
         if name in ("min", "max") and not (elt.ty.numeric or elt.ty.kind == "date"):
             return self.error(gen.elt, "E204", f"{name}() needs numbers or dates, not a {elt.ty.describe()}")
         result_ty = elt.ty if name != "sum" else (INT if elt.ty.kind == "integer" else DEC)
-        return Compiled(result_ty, _pick(rows, name), reads, params)
+        why = f"{name}() over no items: {self.source(node)}" if self.scope.strict else None
+        return Compiled(result_ty, _pick(rows, name, why), reads, params)
 
     def loop(self, node: ast.Call, name: str,
              gen: ast.GeneratorExp) -> Compiled | tuple[Callable[[Env], Any], Compiled, frozenset[str], frozenset[str]]:
@@ -623,7 +701,7 @@ class _Compiler:
         if comp.is_async or not isinstance(comp.target, ast.Name):
             return self.error(comp.target, "E202", "the loop variable must be a single name")
         var = comp.target.id
-        if var in self.scope.inputs or var in RESERVED or var in self.locals or var.startswith("_"):
+        if self.taken(var):
             return self.error(comp.target, "E108", f"the loop variable '{var}' hides another name; choose another")
         source = self.value(comp.iter)
         if source.ty.kind not in ("list", "any"):
@@ -650,6 +728,12 @@ class _Compiler:
         params = source.params | elt.params | _union(f.params for f in filters)
         return _rows(source.fn, elt.fn, [f.fn for f in filters], var), elt, reads, params
 
+    def taken(self, var: str) -> bool:
+        """Whether a loop variable would hide another name (an input, a derived value, a reserved
+        name, an outer loop's variable) or starts with '_'."""
+        return any(var in names for names in (self.scope.inputs, self.scope.derived, RESERVED, self.locals)) \
+            or var.startswith("_")
+
     def c_GeneratorExp(self, node: ast.GeneratorExp) -> Compiled:
         return self.error(node, "E202", "a generator must be the argument of count, count_distinct, any, all, "
                           "min, max or sum")
@@ -667,11 +751,20 @@ def _member(item: Any, collection: Any) -> Any:
     if item.__class__ is not Interval or collection is UNKNOWN:
         return contains(item, collection)
     lo, hi = item.lo, item.hi
+    if not item.whole:
+        return _near(item, collection)
     hits = {int(v) for v in collection
             if isinstance(v, (int, Decimal)) and not isinstance(v, bool) and v % 1 == 0 and lo <= v <= hi}
     if not hits:
         return False
     return True if len(hits) == hi - lo + 1 else UNKNOWN
+
+
+def _near(item: Interval, collection: Any) -> Any:
+    """A scaled count (not whole numbers only) is in the collection when some value of it lies
+    between the range's ends: unknown then, else false."""
+    return UNKNOWN if any(isinstance(v, (int, Decimal)) and not isinstance(v, bool) and item.lo <= v <= item.hi
+                          for v in collection) else False
 
 
 def _safe_month_end(d: dt.date, n: int) -> Any:
@@ -876,6 +969,8 @@ SIGNATURES: dict[str, tuple[tuple[str, ...], Ty]] = {
     "month_end": (("date", "integer"), DATE),
     "abs": (("number",), DEC),
     "known": (("any",), BOOL),
+    "floor": (("number",), INT),
+    "ceil": (("number",), INT),
 }
 
 
@@ -886,14 +981,10 @@ def _function(name: str, fns: list[Callable[[Env], Any]]) -> Callable[[Env], Any
         return lambda env: f0(env) is not UNKNOWN
     if name == "abs":
         f0 = fns[0]
-
-        def fn_abs(env: Env) -> Any:
-            v = f0(env)
-            if v is UNKNOWN or isinstance(v, Interval):
-                return UNKNOWN
-            return abs(v)
-
-        return fn_abs
+        return lambda env: absolute(f0(env))
+    if name in ("floor", "ceil"):
+        whole = math.floor if name == "floor" else math.ceil
+        return _monotone(fns[0], whole, True)
     impl: Callable[..., Any] = {
         "months_between": months_between,
         "days_between": lambda a, b: (b - a).days,
@@ -968,8 +1059,9 @@ def _quantifier(rows: Callable[[Env], Any], is_any: bool) -> Callable[[Env], Any
     return fn_quantifier
 
 
-def _pick(rows: Callable[[Env], Any], name: str) -> Callable[[Env], Any]:
-    """min, max or sum of the elements: unknown when an item is unsure or a value unknown."""
+def _pick(rows: Callable[[Env], Any], name: str, why: str | None = None) -> Callable[[Env], Any]:
+    """min, max or sum of the elements: unknown when an item is unsure or a value unknown (and
+    min or max of no items, which says ``why`` when given: see UNDEFINED)."""
     pick = min if name == "min" else max
 
     def fn_pick(env: Env) -> Any:
@@ -982,6 +1074,99 @@ def _pick(rows: Callable[[Env], Any], name: str) -> Callable[[Env], Any]:
             for v in values:
                 total = arithmetic("+", total, v)
             return total
-        return pick(values) if values else UNKNOWN
+        if values:
+            return pick(values)
+        if why is not None:
+            _undefined(env, why)
+        return UNKNOWN
 
     return fn_pick
+
+
+def _extreme_type(types: list[Ty]) -> Ty | None:
+    """The type of min or max of values of these types: a date, an integer, a number; None when
+    dates and numbers are mixed."""
+    kinds = {"date" if t.kind == "date" else "number" for t in types if t.kind != "any"}
+    if len(kinds) > 1:
+        return None
+    if kinds == {"date"}:
+        return DATE
+    return INT if all(t.kind == "integer" for t in types) else DEC
+
+
+def _common_type(types: list[Ty]) -> Ty:
+    """The type of the items of a list of values of these types (the entries of a map)."""
+    if types and all(t == types[0] for t in types):
+        return types[0]
+    if types and all(t.numeric for t in types):
+        return INT if all(t.kind == "integer" for t in types) else DEC
+    return ANY
+
+
+def _undefined(env: Env, why: str) -> None:
+    """Say why a derived value being evaluated has no value (when it is being collected)."""
+    sink = env.get(UNDEFINED)
+    if sink is not None:
+        sink.append(why)
+
+
+def _recording_division(lf: Fn, rf: Fn, why: str) -> Fn:
+    """``a / b`` in a derived value: a division by zero of known numbers says ``why``."""
+
+    def divide(env: Env) -> Any:
+        a, b = lf(env), rf(env)
+        if b is not UNKNOWN and a is not UNKNOWN and b.__class__ is not Interval and a.__class__ is not Interval \
+                and b == 0:
+            _undefined(env, why)
+            return UNKNOWN
+        return arithmetic("/", a, b)
+
+    return divide
+
+
+def _monotone(f0: Fn, whole: Callable[[Any], Any], integral: bool) -> Fn:
+    """A rising function of a number, three-valued; of a range, the range of its ends."""
+
+    def fn(env: Env) -> Any:
+        v = f0(env)
+        if v is UNKNOWN:
+            return UNKNOWN
+        if v.__class__ is Interval:
+            return count_value(whole(v.lo), whole(v.hi), v.whole or integral)
+        return whole(v)
+
+    return fn
+
+
+def round_half_up(value: Any, places: int) -> Any:
+    """``value`` rounded half up (away from zero) to ``places`` decimal places: an int for 0
+    places, else an exact Decimal."""
+    exact = Fraction(value)
+    scaled = abs(exact) * 10**places
+    whole = math.floor(scaled + Fraction(1, 2))
+    signed = -whole if exact < 0 else whole
+    if places == 0:
+        return signed
+    return Decimal(signed).scaleb(-places)
+
+
+def _rounding(f0: Fn, places: int) -> Fn:
+    return _monotone(f0, lambda v: round_half_up(v, places), places == 0)
+
+
+def _extreme(name: str, fns: list[Fn]) -> Fn:
+    """min or max of two or more values; of ranges, the range of the extremes of their ends."""
+    pick = min if name == "min" else max
+
+    def fn(env: Env) -> Any:
+        vs = [f(env) for f in fns]
+        if any(v is UNKNOWN for v in vs):
+            return UNKNOWN
+        if any(v.__class__ is Interval for v in vs):
+            los = [v.lo if v.__class__ is Interval else v for v in vs]
+            his = [v.hi if v.__class__ is Interval else v for v in vs]
+            whole = all(v.whole if v.__class__ is Interval else v % 1 == 0 for v in vs)
+            return count_value(pick(los), pick(his), whole)
+        return pick(vs)
+
+    return fn

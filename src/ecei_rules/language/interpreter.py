@@ -27,6 +27,7 @@ from __future__ import annotations
 import ast
 import calendar
 import datetime as dt
+import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -51,10 +52,17 @@ UNKNOWN: Final = _Unknown()
 
 @dataclass(frozen=True)
 class Range:
-    """A whole number known only to lie in ``[lo, hi]``."""
+    """A number known only to lie in ``[lo, hi]``: a count over unknown filters, shifted or scaled
+    by known numbers; ``whole`` when every value it may be is a whole number."""
 
-    lo: int
-    hi: int
+    lo: Any
+    hi: Any
+    whole: bool = True
+
+
+#: Where a derived value's evaluation collects why it has no value: a key of the variables that
+#: is not a name (so no condition can read it); see :meth:`Interpreter.evaluate_in`.
+UNDEFINED: Final = "\x00undefined"
 
 
 class InterpreterError(Exception):
@@ -130,9 +138,15 @@ def _ends(value: Any) -> tuple[Any, Any]:
     return (value.lo, value.hi) if isinstance(value, Range) else (value, value)
 
 
-def _count(lo: int, hi: int) -> Any:
+def _count(lo: Any, hi: Any, whole: bool = True) -> Any:
     """A count: exact when its ends meet, else a :class:`Range`."""
-    return Fraction(lo) if lo == hi else Range(int(lo), int(hi))
+    if lo == hi:
+        return Fraction(lo)
+    return Range(int(lo), int(hi)) if whole else Range(Fraction(lo), Fraction(hi), False)
+
+
+def _is_whole(value: Any) -> bool:
+    return value.whole if isinstance(value, Range) else Fraction(value).denominator == 1
 
 
 def relate(op: str, a: Any, b: Any) -> Any:
@@ -153,6 +167,24 @@ def relate(op: str, a: Any, b: Any) -> Any:
     return _holds(op, a, b)
 
 
+def _range_arith(op: str, a: Any, b: Any) -> Any:
+    """``a op b`` where one side (at least) is a :class:`Range`: sums and differences of ranges,
+    a range times or divided by a known number; anything else unknown."""
+    (a_lo, a_hi), (b_lo, b_hi) = _ends(a), _ends(b)
+    whole = _is_whole(a) and _is_whole(b)
+    if op == "+":
+        return _count(a_lo + b_lo, a_hi + b_hi, whole)
+    if op == "-":
+        return _count(a_lo - b_hi, a_hi - b_lo, whole)
+    if op == "*" and not (isinstance(a, Range) and isinstance(b, Range)):
+        ends = sorted(x * y for x in (a_lo, a_hi) for y in (b_lo, b_hi))
+        return _count(ends[0], ends[-1], whole)
+    if op == "/" and isinstance(a, Range) and not isinstance(b, Range) and b != 0:
+        ends = sorted((Fraction(a_lo) / b, Fraction(a_hi) / b))
+        return _count(ends[0], ends[1], a.whole and (1 / b).denominator == 1)
+    return UNKNOWN
+
+
 def _inside(item: Any, values: Any) -> Any:
     """``item in values``: unknown in, unknown out; a :class:`Range` is inside when each whole
     number from its low to its high end is one of the values, outside when none is, else unknown."""
@@ -160,10 +192,18 @@ def _inside(item: Any, values: Any) -> Any:
         return UNKNOWN
     if not isinstance(item, Range):
         return item in values
+    if not item.whole:
+        return _near(item, values)
     found = {v for v in values if isinstance(v, Fraction) and v.denominator == 1 and item.lo <= v <= item.hi}
     if len(found) == item.hi - item.lo + 1:
         return True
     return UNKNOWN if found else False
+
+
+def _near(item: Range, values: Any) -> Any:
+    """A range that is not whole numbers only is outside the values when none lies between its
+    ends, else unknown."""
+    return UNKNOWN if any(isinstance(v, Fraction) and item.lo <= v <= item.hi for v in values) else False
 
 
 def months_between(a: dt.date, b: dt.date) -> int:
@@ -221,14 +261,39 @@ def parse(text: str) -> Expression:
 
 # -- what a condition reads --------------------------------------------------------------------
 
-def reads(expr: Expression, variables: Iterable[str] = ()) -> frozenset[str]:
+def reads(expr: Expression, variables: Iterable[str] = (),
+          maps: Mapping[str, tuple[str, ...]] | None = None) -> frozenset[str]:
     """The JSON pointers of the inputs ``expr`` reads: each path from an input (a name that is
     not ``true``, ``false``, ``params``, a loop's variable or one of ``variables``) through fields
     and quoted keys, taken whole where it is used as a value (``a.b.c`` reads ``/a/b/c``, not
-    ``/a`` or ``/a/b``); a path from a loop's variable reads nothing of its own."""
+    ``/a`` or ``/a/b``); a path from a loop's variable reads nothing of its own. ``values(m)`` of
+    a map input reads each of its entries (``/m/key``, the keys in ``maps`` by the map's pointer)."""
     found: set[str] = set()
     _walk(expr.tree, frozenset(variables), found, set())
+    for pointer, keys in _maps_read(expr.tree, maps or {}):
+        found.discard(pointer)
+        found.update(f"{pointer}/{k.replace('~', '~0').replace('/', '~1')}" for k in keys)
     return frozenset(found)
+
+
+def _maps_read(tree: ast.AST, maps: Mapping[str, tuple[str, ...]]) -> list[tuple[str, tuple[str, ...]]]:
+    """(pointer, keys) of each map input ``values(...)`` reads in ``tree``."""
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "values" \
+                and len(node.args) == 1:
+            pointer = _pointer(node.args[0])
+            if pointer is not None and pointer in maps:
+                out.append((pointer, maps[pointer]))
+    return out
+
+
+def _pointer(node: ast.AST) -> str | None:
+    """The JSON pointer of a path from a name (``a.b["c"]`` -> ``/a/b/c``), or None."""
+    base, keys = _steps(node)
+    if not isinstance(base, ast.Name):
+        return None
+    return "/" + "/".join([base.id, *(k.replace("~", "~0").replace("/", "~1") for k in keys)])
 
 
 def parameters(expr: Expression) -> frozenset[str]:
@@ -297,8 +362,10 @@ def _key(node: ast.Subscript) -> str | None:
 class Interpreter:
     """Evaluates parsed conditions against validated assessment data."""
 
-    def __init__(self, params: Mapping[str, Any]) -> None:
+    def __init__(self, params: Mapping[str, Any], maps: Mapping[str, tuple[str, ...]] | None = None) -> None:
         self.params = {name: number(value) for name, value in params.items()}
+        #: the keys of each map input by its pointer (its catalogue's item ids), for ``values(m)``
+        self.maps = dict(maps or {})
 
     def evaluate(self, expr: Expression, data: Mapping[str, Any], variables: Mapping[str, Any] | None = None) -> Any:
         """The value of ``expr`` for the data (root inputs) and extra variables (``label``)."""
@@ -352,7 +419,9 @@ class Interpreter:
         return self._field(self._eval(node.value, expr, inputs, local), key.value)
 
     def _BoolOp(self, node: ast.BoolOp, expr: Expression, inputs: dict[str, Any], local: dict[str, Any]) -> Any:
-        values = [self._truth(self._eval(v, expr, inputs, local)) for v in node.values]
+        # read one operand after the other, up to the first that decides (as a derived value's
+        # reasons for having no value are those of the operands read)
+        values = (self._truth(self._eval(v, expr, inputs, local)) for v in node.values)
         return both(values) if isinstance(node.op, ast.And) else either(values)
 
     @staticmethod
@@ -373,12 +442,7 @@ class Interpreter:
         if a is UNKNOWN or b is UNKNOWN:
             return UNKNOWN
         if isinstance(a, Range) or isinstance(b, Range):
-            (a_lo, a_hi), (b_lo, b_hi) = _ends(a), _ends(b)
-            if op == "+":
-                return _count(a_lo + b_lo, a_hi + b_hi)
-            if op == "-":
-                return _count(a_lo - b_hi, a_hi - b_lo)
-            return UNKNOWN
+            return _range_arith(op, a, b)
         if op == "+":
             return a + b
         if op == "-":
@@ -393,8 +457,11 @@ class Interpreter:
         symbol = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}.get(type(node.op))
         if symbol is None:
             raise InterpreterError(f"operator {type(node.op).__name__}")
-        return self._arith(symbol, self._eval(node.left, expr, inputs, local),
-                           self._eval(node.right, expr, inputs, local))
+        a = self._eval(node.left, expr, inputs, local)
+        b = self._eval(node.right, expr, inputs, local)
+        if symbol == "/" and UNDEFINED in local and isinstance(a, Fraction) and isinstance(b, Fraction) and b == 0:
+            local[UNDEFINED].append(f"division by zero: {_text(expr, node)} with {_text(expr, node.right)} = 0")
+        return self._arith(symbol, a, b)
 
     def _Compare(self, node: ast.Compare, expr: Expression, inputs: dict[str, Any], local: dict[str, Any]) -> Any:
         operands = [self._eval(n, expr, inputs, local) for n in (node.left, *node.comparators)]
@@ -434,10 +501,27 @@ class Interpreter:
             raise InterpreterError("call of something that is not a function name")
         name = node.func.id
         if name in _AGGREGATES and len(node.args) == 1 and isinstance(node.args[0], ast.GeneratorExp):
-            return self._aggregate(name, node.args[0], expr, inputs, local)
+            found = self._aggregate(name, node.args[0], expr, inputs, local)
+            if found is _NOTHING:  # min or max over no items
+                if UNDEFINED in local:
+                    local[UNDEFINED].append(f"{name}() over no items: {_text(expr, node)}")
+                return UNKNOWN
+            return found
         if name == "date":
             return _date_literal(node.args[0])
+        if name in ("values", "round"):
+            return self._read_or_round(name, node, expr, inputs, local)
         return _function(name, [self._eval(a, expr, inputs, local) for a in node.args])
+
+    def _read_or_round(self, name: str, node: ast.Call, expr: Expression, inputs: dict[str, Any],
+                       local: dict[str, Any]) -> Any:
+        """``values(m)``: every entry of the map's catalogue, an absent one unknown; ``round(x, n)``."""
+        first = self._eval(node.args[0], expr, inputs, local)
+        if name == "values":
+            keys = self.maps.get(_pointer(node.args[0]) or "", ())
+            return tuple(first.get(k, UNKNOWN) for k in keys) if isinstance(first, dict) else UNKNOWN
+        places = 0 if len(node.args) == 1 else int(self._eval(node.args[1], expr, inputs, local))
+        return _rounded(first, places)
 
     def _aggregate(self, name: str, gen: ast.GeneratorExp, expr: Expression, inputs: dict[str, Any],
                    local: dict[str, Any]) -> Any:
@@ -451,7 +535,7 @@ class Interpreter:
         rows: list[tuple[Any, Any]] = []  # (passes the filters: True or unknown, the element's value)
         for item in items:
             inner = {**local, var: item}
-            passes = both(self._truth(self._eval(f, expr, inputs, inner)) for f in loop.ifs)
+            passes = both([self._truth(self._eval(f, expr, inputs, inner)) for f in loop.ifs])
             if passes is not False:
                 rows.append((passes, self._eval(gen.elt, expr, inputs, inner)))
         return _AGGREGATES[name](rows)
@@ -470,18 +554,73 @@ def _date_literal(arg: ast.expr) -> dt.date:
     return dt.date.fromisoformat(arg.value)
 
 
+def _text(expr: Expression, node: ast.AST) -> str:
+    """The text of a part of a condition, as written."""
+    return ast.get_source_segment(expr.wrapped, node) or ""
+
+
 def _function(name: str, args: list[Any]) -> Any:
-    """A function of already evaluated arguments (every function but the aggregates and ``date``)."""
+    """A function of already evaluated arguments (every function but the aggregates, ``date`` and ``round``)."""
     if name == "known":
         return args[0] is not UNKNOWN
     if name in ("len", "count"):
         return UNKNOWN if args[0] is UNKNOWN else Fraction(len(args[0]))
-    if name == "abs":
-        v = args[0]
-        return UNKNOWN if v is UNKNOWN or isinstance(v, Range) else abs(v)
+    if name in ("abs", "floor", "ceil"):
+        return _numeric(name, args[0])
+    if name in ("min", "max"):  # of two or more values
+        return _extremes(name, args)
     if any(a is UNKNOWN or isinstance(a, Range) for a in args):
         return UNKNOWN
     return _calendar(name, args)
+
+
+def _numeric(name: str, v: Any) -> Any:
+    """abs, floor or ceil of a number; of a range, the range of what its values give."""
+    if v is UNKNOWN:
+        return UNKNOWN
+    if name == "abs":
+        if not isinstance(v, Range):
+            return abs(v)
+        if v.lo >= 0:
+            return v
+        if v.hi <= 0:
+            return _count(-v.hi, -v.lo, v.whole)
+        return _count(0, max(-v.lo, v.hi), v.whole)
+    step = math.floor if name == "floor" else math.ceil
+    if isinstance(v, Range):
+        return _count(step(v.lo), step(v.hi))
+    return Fraction(step(v))
+
+
+def _half_up(v: Fraction, places: int) -> Fraction:
+    """v to ``places`` decimal places, a half rounded away from zero."""
+    unit = Fraction(1, 10**places)
+    below = math.floor(v / unit)
+    rest = v / unit - below
+    if v >= 0:
+        return (below + (1 if rest >= Fraction(1, 2) else 0)) * unit
+    return (below + (1 if rest > Fraction(1, 2) else 0)) * unit
+
+
+def _rounded(v: Any, places: int) -> Any:
+    """round(v, places), half up; of a range, the range of its rounded ends."""
+    if v is UNKNOWN:
+        return UNKNOWN
+    if isinstance(v, Range):
+        return _count(_half_up(Fraction(v.lo), places), _half_up(Fraction(v.hi), places), v.whole or places == 0)
+    return _half_up(v, places)
+
+
+def _extremes(name: str, args: list[Any]) -> Any:
+    """min or max of two or more values; with ranges among them, the range of the extreme ends."""
+    if any(a is UNKNOWN for a in args):
+        return UNKNOWN
+    pick = min if name == "min" else max
+    if not any(isinstance(a, Range) for a in args):
+        return pick(args)
+    low = pick(_ends(a)[0] for a in args)
+    high = pick(_ends(a)[1] for a in args)
+    return _count(low, high, all(_is_whole(a) for a in args))
 
 
 def _calendar(name: str, args: list[Any]) -> Any:
@@ -533,14 +672,22 @@ def _sum(rows: Rows) -> Any:
     return UNKNOWN if values is None else sum(values, Fraction(0))
 
 
+#: what min and max give over no items (unknown, and in a derived value a reason to say so)
+_NOTHING: Final = object()
+
+
 def _min(rows: Rows) -> Any:
     values = _decided(rows)
-    return min(values) if values else UNKNOWN
+    if values is None:
+        return UNKNOWN
+    return min(values) if values else _NOTHING
 
 
 def _max(rows: Rows) -> Any:
     values = _decided(rows)
-    return max(values) if values else UNKNOWN
+    if values is None:
+        return UNKNOWN
+    return max(values) if values else _NOTHING
 
 
 _AGGREGATES: dict[str, Callable[[Rows], Any]] = {

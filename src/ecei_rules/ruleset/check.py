@@ -12,6 +12,7 @@ diagnostics.
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -21,12 +22,25 @@ from fractions import Fraction
 from ecei_rules.core.pointers import pointer_join
 from ecei_rules.errors import Diagnostic, did_you_mean
 from ecei_rules.language.cost import Costed, check_costs
-from ecei_rules.language.expr import BOOL, DATE, DEC, INT, STR, Compiled, Scope, Ty, compile_expression
+from ecei_rules.language.expr import (
+    BOOL,
+    DATE,
+    DEC,
+    FUNCTIONS,
+    INT,
+    STR,
+    Compiled,
+    Scope,
+    Ty,
+    compile_expression,
+    parse,
+)
 from ecei_rules.ruleset.dates import DateBounds, ValiditySpans
 from ecei_rules.ruleset.inputs import AssessmentValidator, Field, InputResolver
 from ecei_rules.ruleset.model import (
     NONE_LABEL,
     Criterion,
+    Derived,
     Group,
     InputSpec,
     Parameter,
@@ -54,6 +68,7 @@ class CriterionPlan:
     compiled: Compiled
     reads: tuple[str, ...]
     parameters: tuple[ParameterUse, ...]
+    derived: tuple[str, ...] = ()  # the derived values its condition reads (sorted)
 
 
 @dataclass(frozen=True)
@@ -86,6 +101,19 @@ class ScorePlan:
 
 
 @dataclass(frozen=True)
+class DerivedPlan:
+    """A compiled derived value: what it reads transitively (inputs sorted, parameters by name)
+    and the derived values it reads itself (sorted)."""
+
+    id: str
+    spec: Derived
+    compiled: Compiled
+    reads: tuple[str, ...]
+    derived: tuple[str, ...]
+    parameters: tuple[ParameterUse, ...]
+
+
+@dataclass(frozen=True)
 class RulePlan:
     """A compiled validity rule."""
 
@@ -107,6 +135,7 @@ class CheckedRuleset:
     valid_from: Compiled
     rules: tuple[RulePlan, ...]
     kinds: Mapping[str, str]  # id -> criterion | group | score
+    derived: tuple[DerivedPlan, ...] = ()  # in dependency order
 
 
 def param_type(p: Parameter) -> Ty:
@@ -128,6 +157,8 @@ def param_type(p: Parameter) -> Ty:
 def _date_bounds(doc: RulesetDocument, root: Field, add: Callable[..., None]) -> None:
     """Bound every date input that month_end shifts (see :mod:`ecei_rules.ruleset.dates`)."""
     bounds = DateBounds(root, {name: p.value for name, p in doc.parameters.items()}, add)
+    for name, value in doc.derived.items():
+        bounds.expression(value.value, pointer_join("/derived", name, "value"))
     for cid, crit in doc.criteria.items():
         bounds.expression(crit.when, pointer_join("/criteria", cid, "when"))
     bounds.expression(doc.validity.valid_from, "/validity/valid_from")
@@ -288,8 +319,57 @@ class _Checker:
             if c is not None:
                 self.costed.append(Costed(where, c))
                 uses = tuple(parameter_use(n, doc.parameters[n]) for n in sorted(c.params))
-                out.append(CriterionPlan(cid, crit, c, tuple(sorted(c.reads)), uses))
+                out.append(CriterionPlan(cid, crit, c, tuple(sorted(c.reads)), uses,
+                                         tuple(sorted(_names_used(crit.when) & set(doc.derived)))))
         return tuple(out)
+
+    # -- derived values ----------------------------------------------------------------------------
+    def derived(self) -> tuple[DerivedPlan, ...]:
+        """Check the derived values' names, order them by what they read (a cycle is a problem,
+        reported once), and compile each, type-checked against its declared type, in a scope
+        where every derived value is a name; the criteria and validity rules then see them too."""
+        doc = self.doc
+        for name in doc.derived:
+            clash = ("an input" if name in doc.inputs else "a reserved name" if name in RESERVED_INPUTS
+                     else "a function" if name in FUNCTIONS else None)
+            if clash is not None:
+                self.add("E108", f"the derived value '{name}' has the name of {clash}; choose another",
+                         pointer_join("/derived", name))
+        uses = {name: _names_used(d.value) & set(doc.derived) for name, d in doc.derived.items()}
+        # every derived value is a name from the start (no cascade of unknown names after an error)
+        known = {name: (_DERIVED_TYPES[d.type], frozenset[str](), frozenset[str]()) for name, d in doc.derived.items()}
+        out: list[DerivedPlan] = []
+        for name in _dependency_order(uses, lambda cycle: self.add(
+                "E108", "derived values refer to each other in a cycle: " + " -> ".join(cycle),
+                pointer_join("/derived", cycle[0], "value"))):
+            plan = self.derived_value(name, tuple(sorted(uses[name])), known)
+            if plan is not None:
+                known[name] = (known[name][0], plan.compiled.reads, plan.compiled.params)
+                out.append(plan)
+        self.scope = Scope(self.scope.inputs, self.params, derived=known)
+        return tuple(out)
+
+    def derived_value(self, name: str, uses: tuple[str, ...],
+                      known: Mapping[str, tuple[Ty, frozenset[str], frozenset[str]]]) -> DerivedPlan | None:
+        """One derived value compiled (in a scope where those it reads are names) and checked
+        against its declared type; None after a problem."""
+        spec = self.doc.derived[name]
+        where = pointer_join("/derived", name, "value")
+        compiled, errors = compile_expression(spec.value, Scope(self.scope.inputs, self.params, derived=known,
+                                                                strict=True))
+        for e in errors:
+            self.add(e.code, e.message, where, e.offset, e.suggestion)
+        if compiled is None:
+            return None
+        want, got = known[name][0], compiled.ty
+        if got.kind != "any" and got.kind != want.kind and not (want.kind == "decimal" and got.numeric):
+            self.add("E204", f"the derived value '{name}' is declared {spec.type}, but its value is a "
+                     f"{got.describe()}", pointer_join("/derived", name, "type"), None,
+                     "round it with round(x), floor(x) or ceil(x)" if want.kind == "integer" and got.numeric else None)
+            return None
+        self.costed.append(Costed(where, compiled))
+        return DerivedPlan(name, spec, compiled, tuple(sorted(compiled.reads)), uses,
+                           tuple(parameter_use(n, self.doc.parameters[n]) for n in sorted(compiled.params)))
 
     def refs(self, refs: tuple[str, ...], pointer: str) -> None:
         """Each of ``refs`` names a criterion, group or score."""
@@ -437,7 +517,7 @@ class _Checker:
     def validity(self) -> tuple[Compiled | None, tuple[RulePlan, ...]]:
         doc = self.doc
         scope = Scope(inputs=self.scope.inputs, params=self.params,
-                      variables={"label": Ty("string", values=tuple(doc.labels))})
+                      variables={"label": Ty("string", values=tuple(doc.labels))}, derived=self.scope.derived)
         valid_from = self.compile_at(doc.validity.valid_from, "/validity/valid_from", DATE, scope)
         rules = [self.rule(i, rule, scope) for i, rule in enumerate(doc.validity.rules)]
         covered = {label for rule in doc.validity.rules if rule.when is None for label in rule.labels}
@@ -506,6 +586,7 @@ def check_document(doc: RulesetDocument) -> tuple[CheckedRuleset | None, list[Di
     checker = _Checker(doc)
     checker.inputs()
     checker.ids()
+    derived = checker.derived()
     criteria = checker.criteria()
     composites = checker.composites()
     checker.labels()
@@ -516,8 +597,7 @@ def check_document(doc: RulesetDocument) -> tuple[CheckedRuleset | None, list[Di
         return None, checker.problems
     root = checker.root
     return CheckedRuleset(doc, root, AssessmentValidator(root), criteria, composites, valid_from, rules,
-                          dict(checker.kinds)), checker.problems
-
+                          dict(checker.kinds), derived), checker.problems
 
 def check_inputs(doc: RulesetDocument) -> tuple[AssessmentValidator, Mapping[str, str]] | None:
     """The assessment validator and the kinds of the ids, when the inputs are sound though other
@@ -528,3 +608,35 @@ def check_inputs(doc: RulesetDocument) -> tuple[AssessmentValidator, Mapping[str
         return None
     checker.ids()
     return AssessmentValidator(checker.root), dict(checker.kinds)
+
+
+_DERIVED_TYPES = {"boolean": BOOL, "integer": INT, "decimal": DEC, "date": DATE, "string": STR}
+
+
+def _names_used(text: str) -> set[str]:
+    """The bare names an expression uses (inputs, derived values, loop variables)."""
+    tree, _ = parse(text)
+    return set() if tree is None else {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+
+
+def _dependency_order(uses: Mapping[str, set[str]], cycle: Callable[[tuple[str, ...]], None]) -> list[str]:
+    """The names, each after those it uses (in declaration order otherwise); ``cycle`` is told each
+    cycle once, as the names along it from where it was entered back to that name."""
+    order: list[str] = []
+    state: dict[str, int] = {}
+
+    def visit(node: str, trail: tuple[str, ...]) -> None:
+        if state.get(node) == 2:
+            return
+        if state.get(node) == 1:
+            cycle((*trail[trail.index(node):], node))
+            return
+        state[node] = 1
+        for dep in sorted(uses[node]):
+            visit(dep, (*trail, node))
+        state[node] = 2
+        order.append(node)
+
+    for node in uses:
+        visit(node, ())
+    return order

@@ -87,6 +87,23 @@ class Field:
         return ANY
 
 
+def map_keys(root: Field) -> dict[str, tuple[str, ...]]:
+    """The keys of each map input (its catalogue's item ids, in order) by the map's JSON pointer,
+    through objects (what ``values(m)`` of a map input reads)."""
+    out: dict[str, tuple[str, ...]] = {}
+
+    def walk(f: Field, pointer: str) -> None:
+        if f.kind == "map":
+            out[pointer] = tuple(f.entries)
+        elif f.kind == "object":
+            for name, sub in f.fields.items():
+                walk(sub, pointer + "/" + name.replace("~", "~0").replace("/", "~1"))
+
+    for name, f in root.fields.items():
+        walk(f, "/" + name.replace("~", "~0").replace("/", "~1"))
+    return out
+
+
 class InputResolver:
     """Resolves declared inputs against named types and catalogues, collecting diagnostics."""
 

@@ -230,6 +230,22 @@ def parameter_use(name: str, p: Parameter) -> ParameterUse:
     )
 
 
+#: The types a derived value may have.
+DERIVED_TYPES = ("boolean", "integer", "decimal", "date", "string")
+
+
+class Derived(_Model):
+    """A named value computed from inputs, parameters and other derived values, once per decision."""
+
+    title: str = Field(description="The value's name, e.g. 'Energy efficiency index'.")
+    type: Literal["boolean", "integer", "decimal", "date", "string"] = Field(
+        description="The type of the value, checked against its expression when the ruleset loads.")
+    value: Expression = Field(description="The expression that computes it, in the condition language.")
+    unit: str | None = Field(default=None, description="Its unit, e.g. '%' or 'points'.")
+    description: str | None = Field(default=None, description="Longer explanation.")
+    clause: str | None = Field(default=None, description="The clause or source text that defines it.")
+
+
 class Criterion(_Model):
     """A condition the methodology states, with the clause it implements."""
 
@@ -469,6 +485,8 @@ class RulesetDocument(_Model):
     catalogues: dict[Identifier, Catalogue] = Field(default_factory=dict, description="Named catalogues.")
     inputs: dict[Identifier, InputSpec] = Field(description="The assessment fields this version reads.")
     parameters: dict[Identifier, Parameter] = Field(default_factory=dict, description="Named parameters.")
+    derived: dict[Identifier, Derived] = Field(
+        default_factory=dict, description="Named values computed once per decision, read by conditions by name.")
     criteria: dict[ItemId, Criterion] = Field(description="The criteria by id.")
     groups: dict[ItemId, Group] = Field(default_factory=dict, description="Named sets of criteria.")
     scores: dict[ItemId, Score] = Field(default_factory=dict, description="Weighted scores.")
