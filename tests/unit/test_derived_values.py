@@ -233,28 +233,28 @@ def test_a_division_by_zero_is_an_undefined_value_with_its_reason_and_its_criter
 
 
 def test_a_value_reading_an_undefined_one_is_undefined_and_says_which() -> None:
-    """every-construct 1.2.0: ratio = round(balance / delta, 1), doubled = 2 x ratio; a delta of 0."""
-    data = {"org": {"id": "o", "country": "NO"}, "assessed_on": "2022-03-01", "ledger": {"balance": 1, "delta": 0}}
+    """every-construct 1.2.0: ratio = round(balance / managers, 1), doubled = 2 x ratio; no managers."""
+    data = {"org": {"id": "o", "country": "NO"}, "assessed_on": "2022-03-01", "ledger": {"balance": 1},
+            "staff": {"total": 3, "managers": 0}}
     d = _derived(_all_ways(_load("every/1.2.0.yaml"), data))
-    assert d["ratio"].reason == "division by zero: ledger.balance / ledger.delta with ledger.delta = 0"
+    assert d["ratio"].reason == "division by zero: ledger.balance / staff.managers with staff.managers = 0"
     assert (d["doubled"].outcome, d["doubled"].reason) == (
-        "undefined", "ratio is undefined: division by zero: ledger.balance / ledger.delta with ledger.delta = 0")
-    data["ledger"] = {"balance": 1, "delta": 4}  # 1 / 4 = 0.25 -> 0.3 (half up), doubled 0.6
+        "undefined", "ratio is undefined: division by zero: ledger.balance / staff.managers with staff.managers = 0")
+    data["staff"] = {"total": 4, "managers": 4}  # 1 / 4 = 0.25 -> 0.3 (half up), doubled 0.6
     d = _derived(_all_ways(_load("every/1.2.0.yaml"), data))
     assert (d["ratio"].value, d["doubled"].value) == (Decimal("0.3"), Decimal("0.6"))
 
 
-def test_min_over_no_items_is_undefined_and_over_unknown_filters_unknown() -> None:
-    """earliest = min of the dates of the positive entries: no positive entry -> undefined."""
+def test_min_over_no_items_is_undefined_and_over_an_absent_list_unknown() -> None:
+    """earliest = min of the dates of the entries that have one: none has -> undefined."""
     base = {"org": {"id": "o", "country": "NO"}, "assessed_on": "2022-03-01"}
-    d = _derived(_all_ways(_load("every/1.2.0.yaml"), {**base, "entries": [{"amount": -1, "on": "2021-01-01"}]}))
+    d = _derived(_all_ways(_load("every/1.2.0.yaml"), {**base, "entries": [{"amount": -1}]}))
     assert (d["earliest"].outcome, d["earliest"].reason) == (
-        "undefined", 'min() over no items: min(e["on"] for e in entries if e.amount > 0)')
-    entries = [{"amount": 2}, {"amount": 1, "on": "2021-01-05"}]
+        "undefined", 'min() over no items: min(e["on"] for e in entries if known(e["on"]))')
+    d = _derived(_all_ways(_load("every/1.2.0.yaml"), base))
+    assert (d["earliest"].outcome, d["earliest"].reason, d["earliest"].missing) == ("unknown", None, ("/entries",))
+    entries = [{"amount": 2, "on": "2021-02-05"}, {"amount": -1, "on": "2021-01-05"}, {"amount": 1}]
     d = _derived(_all_ways(_load("every/1.2.0.yaml"), {**base, "entries": entries}))
-    assert (d["earliest"].outcome, d["earliest"].reason) == ("unknown", None)  # a positive entry without a date
-    d = _derived(_all_ways(_load("every/1.2.0.yaml"), {**base, "entries": [{"amount": 2, "on": "2021-02-05"},
-                                                          {"amount": 1, "on": "2021-01-05"}]}))
     assert d["earliest"].value == dt.date(2021, 1, 5)
 
 

@@ -809,9 +809,9 @@ class DurableDecision:
     scores: Mapping[str, ScoreOutcome]
     evaluated_by: Mapping[str, str]
     trace: tuple[str, ...]  # what each fired rule decided, in firing order
-    derived: tuple[DerivedResult, ...] = ()  # the derived values (by the interpreter), when the ruleset has them
     subject_key: str = IMPLIED.key
     validity_expires: bool | None = None  # False: the rule applied states valid_until: never
+    derived: tuple[DerivedResult, ...] = ()  # the derived values (by the interpreter), when the ruleset has them
 
     def outcome_of(self, ref: str) -> Outcome:
         """The outcome of a criterion, group, score or tier."""

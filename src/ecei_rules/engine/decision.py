@@ -20,6 +20,18 @@ from ecei_rules.ruleset.subject import DECLARED_KEY, IMPLIED
 Outcome = Literal["met", "not_met", "unknown"]
 
 
+def omit_empty(key: str) -> Any:
+    """A model serializer that leaves ``key`` out of a dump when it is empty (a key written only
+    when there is something). A lambda, unannotated: the model's JSON Schema stays its own."""
+
+    def drop(data: dict[str, Any]) -> dict[str, Any]:
+        if not data.get(key):
+            data.pop(key, None)
+        return data
+
+    return model_serializer(mode="wrap")(lambda self, handler: drop(handler(self)))
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
@@ -43,17 +55,8 @@ class CriterionResult(_Frozen):
     derived: dict[str, EngineValue] = Field(
         default_factory=dict, description="Derived value id -> its value (null unless known) of each derived value "
         "its condition reads; written only when it reads one.")
-
-    @model_serializer(mode="wrap")
-    def _derived_when_read(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        return _without_empty(handler(self), "derived")
-
-
-def _without_empty(data: dict[str, Any], key: str) -> dict[str, Any]:
-    """A model's dump without ``key`` when it is empty (a key written only when there is something)."""
-    if not data.get(key):
-        data.pop(key, None)
-    return data
+    # ClassVar: the docs site's model reader (griffe-pydantic) skips it instead of taking it for a field
+    _derived_when_read: ClassVar[Any] = omit_empty("derived")
 
 
 class GroupResult(_Frozen):
@@ -209,9 +212,10 @@ class Decision(_Written):
 
     @model_serializer(mode="wrap")
     def _members(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        data: dict[str, Any] = _without_empty(handler(self), "derived")  # only when declared
+        data: dict[str, Any] = handler(self)
         key, keep = self.subject_key, self.validity_expires is not None
-        return {(key if k == "subject" else k): v for k, v in data.items() if keep or k != "validity_expires"}
+        return {(key if k == "subject" else k): v for k, v in data.items()
+                if (keep or k != "validity_expires") and (self.derived or k != "derived")}
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
         """A copy, as pydantic makes it; ``update`` may also name the subject's id by its JSON member

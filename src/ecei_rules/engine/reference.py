@@ -332,6 +332,14 @@ def evaluate_reference(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessm
     )
 
 
+def _expires(doc: RulesetDocument, rule_id: str | None) -> Literal[False] | None:
+    """False when the validity rule applied states ``valid_until: never``; else None (no member)."""
+    for rule in doc.validity.rules:
+        if rule.id == rule_id and not rule.expires:
+            return False
+    return None
+
+
 def _shown(value: Any) -> Any:
     """An interpreter value of a derived value as a criterion's result shows it (null unless known)."""
     return None if value is interpreter.UNKNOWN or isinstance(value, interpreter.Range) else shown(value)
@@ -344,14 +352,6 @@ def reference_derived(ruleset: Ruleset, data: Mapping[str, Any]) -> tuple[tuple[
     inputs = ref.machine.inputs(data)
     results = ref.derive(ruleset.plan.doc, inputs, data)
     return results, {name: inputs[name] for name in ref.derived}
-
-
-def _expires(doc: RulesetDocument, rule_id: str | None) -> Literal[False] | None:
-    """False when the validity rule applied states ``valid_until: never``; else None (no member)."""
-    for rule in doc.validity.rules:
-        if rule.id == rule_id and not rule.expires:
-            return False
-    return None
 
 
 def _score_value(comp: ScorePlan, values: dict[str, Any]) -> tuple[Any, Decimal, Decimal, Fraction]:

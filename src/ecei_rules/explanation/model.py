@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any, Final, Literal
+from typing import Any, ClassVar, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import BaseModel, ConfigDict, Field
 
 from ecei_rules.core.canonical import to_json
-from ecei_rules.engine.decision import CriterionResult, Outcome, ParameterUse
+from ecei_rules.engine.decision import CriterionResult, Outcome, ParameterUse, omit_empty
 from ecei_rules.engine.derived import DerivedResult
 
 SCHEMA: Final = "ecei-rules/explanation/1"
@@ -326,13 +326,7 @@ class Explanation(_Model):
     settings: Settings = Field(description="How the explanation was made.")
     derived: tuple[DerivedExplanation, ...] = Field(
         default=(), description="Every derived value of the ruleset (only when it declares some).")
-
-    @model_serializer(mode="wrap")
-    def _derived_when_declared(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        data: dict[str, Any] = handler(self)
-        if not data.get("derived"):
-            data.pop("derived", None)
-        return data
+    _derived_when_declared: ClassVar[Any] = omit_empty("derived")  # ClassVar: not a field for the docs
 
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True, populate_by_name=True)
 

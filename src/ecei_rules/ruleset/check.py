@@ -329,7 +329,6 @@ class _Checker:
         reported once), and compile each, type-checked against its declared type, in a scope
         where every derived value is a name; the criteria and validity rules then see them too."""
         doc = self.doc
-        declared = {name: _DERIVED_TYPES[d.type] for name, d in doc.derived.items()}
         for name in doc.derived:
             clash = ("an input" if name in doc.inputs else "a reserved name" if name in RESERVED_INPUTS
                      else "a function" if name in FUNCTIONS else None)
@@ -337,34 +336,40 @@ class _Checker:
                 self.add("E108", f"the derived value '{name}' has the name of {clash}; choose another",
                          pointer_join("/derived", name))
         uses = {name: _names_used(d.value) & set(doc.derived) for name, d in doc.derived.items()}
-        known: dict[str, tuple[Ty, frozenset[str], frozenset[str]]] = {
-            name: (ty, frozenset(), frozenset()) for name, ty in declared.items()}
+        # every derived value is a name from the start (no cascade of unknown names after an error)
+        known = {name: (_DERIVED_TYPES[d.type], frozenset[str](), frozenset[str]()) for name, d in doc.derived.items()}
         out: list[DerivedPlan] = []
         for name in _dependency_order(uses, lambda cycle: self.add(
                 "E108", "derived values refer to each other in a cycle: " + " -> ".join(cycle),
                 pointer_join("/derived", cycle[0], "value"))):
-            spec = doc.derived[name]
-            where = pointer_join("/derived", name, "value")
-            compiled, errors = compile_expression(spec.value, Scope(self.scope.inputs, self.params, derived=known,
-                                                                    strict=True))
-            for e in errors:
-                self.add(e.code, e.message, where, e.offset, e.suggestion)
-            if compiled is None:
-                continue
-            want = declared[name]
-            got = compiled.ty
-            if got.kind != "any" and got.kind != want.kind and not (want.kind == "decimal" and got.numeric):
-                self.add("E204", f"the derived value '{name}' is declared {spec.type}, but its value is a "
-                         f"{got.describe()}", pointer_join("/derived", name, "type"), None,
-                         "round it with round(x), floor(x) or ceil(x)" if want.kind == "integer" and got.numeric
-                         else None)
-                continue
-            known[name] = (want, compiled.reads, compiled.params)
-            self.costed.append(Costed(where, compiled))
-            out.append(DerivedPlan(name, spec, compiled, tuple(sorted(compiled.reads)), tuple(sorted(uses[name])),
-                                   tuple(parameter_use(n, doc.parameters[n]) for n in sorted(compiled.params))))
+            plan = self.derived_value(name, tuple(sorted(uses[name])), known)
+            if plan is not None:
+                known[name] = (known[name][0], plan.compiled.reads, plan.compiled.params)
+                out.append(plan)
         self.scope = Scope(self.scope.inputs, self.params, derived=known)
         return tuple(out)
+
+    def derived_value(self, name: str, uses: tuple[str, ...],
+                      known: Mapping[str, tuple[Ty, frozenset[str], frozenset[str]]]) -> DerivedPlan | None:
+        """One derived value compiled (in a scope where those it reads are names) and checked
+        against its declared type; None after a problem."""
+        spec = self.doc.derived[name]
+        where = pointer_join("/derived", name, "value")
+        compiled, errors = compile_expression(spec.value, Scope(self.scope.inputs, self.params, derived=known,
+                                                                strict=True))
+        for e in errors:
+            self.add(e.code, e.message, where, e.offset, e.suggestion)
+        if compiled is None:
+            return None
+        want, got = known[name][0], compiled.ty
+        if got.kind != "any" and got.kind != want.kind and not (want.kind == "decimal" and got.numeric):
+            self.add("E204", f"the derived value '{name}' is declared {spec.type}, but its value is a "
+                     f"{got.describe()}", pointer_join("/derived", name, "type"), None,
+                     "round it with round(x), floor(x) or ceil(x)" if want.kind == "integer" and got.numeric else None)
+            return None
+        self.costed.append(Costed(where, compiled))
+        return DerivedPlan(name, spec, compiled, tuple(sorted(compiled.reads)), uses,
+                           tuple(parameter_use(n, self.doc.parameters[n]) for n in sorted(compiled.params)))
 
     def refs(self, refs: tuple[str, ...], pointer: str) -> None:
         """Each of ``refs`` names a criterion, group or score."""
@@ -594,6 +599,16 @@ def check_document(doc: RulesetDocument) -> tuple[CheckedRuleset | None, list[Di
     return CheckedRuleset(doc, root, AssessmentValidator(root), criteria, composites, valid_from, rules,
                           dict(checker.kinds), derived), checker.problems
 
+def check_inputs(doc: RulesetDocument) -> tuple[AssessmentValidator, Mapping[str, str]] | None:
+    """The assessment validator and the kinds of the ids, when the inputs are sound though other
+    checks failed (the embedded tests' assessments are still checked then); None otherwise."""
+    checker = _Checker(doc)
+    checker.inputs()
+    if checker.problems:
+        return None
+    checker.ids()
+    return AssessmentValidator(checker.root), dict(checker.kinds)
+
 
 _DERIVED_TYPES = {"boolean": BOOL, "integer": INT, "decimal": DEC, "date": DATE, "string": STR}
 
@@ -625,15 +640,3 @@ def _dependency_order(uses: Mapping[str, set[str]], cycle: Callable[[tuple[str, 
     for node in uses:
         visit(node, ())
     return order
-
-
-
-def check_inputs(doc: RulesetDocument) -> tuple[AssessmentValidator, Mapping[str, str]] | None:
-    """The assessment validator and the kinds of the ids, when the inputs are sound though other
-    checks failed (the embedded tests' assessments are still checked then); None otherwise."""
-    checker = _Checker(doc)
-    checker.inputs()
-    if checker.problems:
-        return None
-    checker.ids()
-    return AssessmentValidator(checker.root), dict(checker.kinds)
