@@ -39,7 +39,7 @@ from mkdocs.structure.pages import Page
 
 from ecei_rules.errors import CODES, FINDINGS, RulesetError
 from ecei_rules.explanation.citations import citation_links
-from ecei_rules.registry import DEFAULT_METHODOLOGY, Registry
+from ecei_rules.registry import Registry
 from ecei_rules.render import docs as docs_gen
 from ecei_rules.ruleset.load import Ruleset
 
@@ -214,7 +214,7 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
         return fragments[name](args)
 
     markdown = MARKER.sub(expand, markdown)
-    spec = state.specs.get(DEFAULT_METHODOLOGY)
+    spec = state.specs.get(Registry.shipped().default_methodology())
     if spec is not None:  # a written page that cites "spec section N" means the shipped methodology's
         markdown = citation_links(markdown, _relative(spec, page))
     links = state.repo_links.get(page.file.src_uri, {})

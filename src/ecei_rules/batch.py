@@ -22,7 +22,7 @@ from ecei_rules.core.workers import ordered_map, worker_count
 from ecei_rules.engine.decision import Decision, Resolution
 from ecei_rules.engine.evaluate import decision_text, evaluate
 from ecei_rules.errors import AssessmentError, Diagnostic, EceiRulesError, ResolutionError, RulesetError
-from ecei_rules.registry import DEFAULT_METHODOLOGY, Registry, parse_reference
+from ecei_rules.registry import Registry, parse_reference
 from ecei_rules.ruleset.load import Ruleset, load_ruleset
 from ecei_rules.ruleset.safe_yaml import parse_yaml
 
@@ -273,14 +273,16 @@ def _bad_date(value: Any) -> dt.date:
 Resolver = Callable[[Any], tuple[Ruleset, Resolution]]
 
 
-def registry_resolver(registry: Registry, methodology: str = DEFAULT_METHODOLOGY,
+def registry_resolver(registry: Registry, methodology: str | None = None,
                       version: str | None = None, *, allow_unpublished: bool = False) -> Resolver:
     """Choose, for raw assessment data, the pinned version or the one in force on assessed_on
-    (drafts and withdrawn versions only with ``allow_unpublished``, for simulations)."""
+    (drafts and withdrawn versions only with ``allow_unpublished``, for simulations); ``methodology``
+    None: the registry's only one."""
+    chosen = methodology or registry.default_methodology()
 
     def resolve(data: Any) -> tuple[Ruleset, Resolution]:
         on = None if version is not None else assessed_on(data)
-        return registry.resolve(methodology, version=version, on=on, allow_unpublished=allow_unpublished)
+        return registry.resolve(chosen, version=version, on=on, allow_unpublished=allow_unpublished)
 
     return resolve
 
@@ -294,7 +296,7 @@ def fixed_resolver(ruleset: Ruleset) -> Resolver:
     return lambda data: (ruleset, resolution)
 
 
-def decide(data: Any, *, registry: Registry | None = None, methodology: str = DEFAULT_METHODOLOGY,
+def decide(data: Any, *, registry: Registry | None = None, methodology: str | None = None,
            version: str | None = None) -> Decision:
     """Decide one raw assessment: pick the version (pinned, or in force on assessed_on), evaluate.
 
@@ -371,7 +373,7 @@ class ResolverSpec:
 
     ruleset_file: str | None = None
     rulesets: str | None = None
-    methodology: str = DEFAULT_METHODOLOGY
+    methodology: str | None = None  # None: the registry's only one
     version: str | None = None
     allow_unpublished: bool = False
 
@@ -440,32 +442,34 @@ def _text_size(item: Item) -> int:
 # --- what the command line asks of the library: one reference syntax, resolvers ready to decide ---
 
 
-def split_version(version: str | None, methodology: str | None = None) -> tuple[str, str | None]:
+def split_version(version: str | None, methodology: str | None = None) -> tuple[str | None, str | None]:
     """The methodology and the version spec meant by a version as a person writes it: ``3.0.1`` or
-    ``^3`` (of ``methodology``, default :data:`DEFAULT_METHODOLOGY`), or a whole reference
-    ``ecei-labels@3.0.1`` (its methodology, which must then be ``methodology`` when one is given).
+    ``^3`` (of ``methodology``; None when none is named: the registry's only one), or a whole
+    reference ``energy-label@3.0.1`` (its methodology, which must then be ``methodology`` when one
+    is given).
 
-    >>> split_version("ecei-labels@3.0.1"), split_version("3.0.1", "ecei-labels")
-    (('ecei-labels', '3.0.1'), ('ecei-labels', '3.0.1'))
+    >>> split_version("energy-label@3.0.1"), split_version("3.0.1", "energy-label"), split_version("3.0.1")
+    (('energy-label', '3.0.1'), ('energy-label', '3.0.1'), (None, '3.0.1'))
 
     Raises ResolutionError for a reference that is not one, or that names another methodology.
     """
     if version is None or "@" not in version:
-        return methodology or DEFAULT_METHODOLOGY, version
+        return methodology, version
     named, spec = parse_reference(version)
     if methodology is not None and named != methodology:
         raise ResolutionError(f"the version '{version}' names the methodology {named}, not {methodology}")
     return named, spec
 
 
-def named_ruleset(name: str, registry: Registry, methodology: str = DEFAULT_METHODOLOGY) -> Ruleset:
+def named_ruleset(name: str, registry: Registry, methodology: str | None = None) -> Ruleset:
     """The ruleset a person names: a ruleset file (``.yaml``, or any path that exists), a reference
-    (``ecei-labels@2.0.0``, ``ecei-labels@^2``) or a version of ``methodology`` (``2.0.0``). Drafts and
+    (``energy-label@2.0.0``, ``energy-label@^2``) or a version of ``methodology`` (``2.0.0``; None:
+    the registry's only methodology). Drafts and
     withdrawn versions are allowed (a comparison, not a decision). Raises ResolutionError or RulesetError."""
     path = Path(name)
     if path.suffix in (".yaml", ".yml") or path.exists():
         return load_ruleset(path)
-    chosen, spec = split_version(name if "@" in name else f"{methodology}@{name}")
+    chosen, spec = split_version(name if "@" in name else f"{methodology or registry.default_methodology()}@{name}")
     return registry.lookup(f"{chosen}@{spec or '>=0.0.0'}", allow_unpublished=True)
 
 
@@ -479,15 +483,16 @@ def ready_resolver(spec: ResolverSpec, *, sample: Path | None = None, build: boo
     if spec.ruleset_file is not None:
         return spec.build()
     registry = Registry(Path(spec.rulesets)) if spec.rulesets is not None else Registry.shipped()
-    resolve = registry_resolver(registry, spec.methodology, spec.version, allow_unpublished=spec.allow_unpublished)
-    versions = registry.versions(spec.methodology)  # an unknown methodology stops here
+    methodology = spec.methodology or registry.default_methodology()
+    resolve = registry_resolver(registry, methodology, spec.version, allow_unpublished=spec.allow_unpublished)
+    versions = registry.versions(methodology)  # an unknown methodology stops here
     if spec.version is not None:
-        registry.lookup(f"{spec.methodology}@{spec.version}", allow_unpublished=spec.allow_unpublished)
+        registry.lookup(f"{methodology}@{spec.version}", allow_unpublished=spec.allow_unpublished)
     elif sample is not None:
         _resolve_first(sample, resolve)
     elif build:
         for version in versions:
-            registry.get(spec.methodology, version)
+            registry.get(methodology, version)
     return resolve
 
 

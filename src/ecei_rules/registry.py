@@ -30,7 +30,6 @@ from ecei_rules.errors import Diagnostic, ResolutionError, RulesetError, did_you
 from ecei_rules.ruleset.load import HASH_SCHEME, ParseCache, Ruleset, _load_raw, load_ruleset
 from ecei_rules.ruleset.model import RulesetDocument
 
-DEFAULT_METHODOLOGY = "ecei-labels"
 LOCK_FILE = "published.lock.json"
 OFFICIAL = frozenset({"published"})
 #: the statuses a version may have, as the document model declares them
@@ -46,7 +45,7 @@ def check_methodology_id(methodology: str) -> str:
     if not isinstance(methodology, str) or METHODOLOGY_ID.fullmatch(methodology) is None:
         shown = repr(methodology)[:80]
         raise ResolutionError(f"{shown} is not a methodology id (lower-case letters, digits and '-', starting "
-                              "with a letter, e.g. ecei-labels)")
+                              "with a letter, e.g. energy-label)")
     return methodology
 
 
@@ -62,7 +61,7 @@ def parse_reference(ref: str) -> tuple[str, str | None]:
     m = _REF.match(ref.strip())
     if not m:
         raise ResolutionError(f"'{ref}' is not a ruleset reference; write methodology@version, e.g. "
-                              "ecei-labels@2.0.0, ecei-labels@^2 or ecei-labels@>=1.1.0,<2.0.0")
+                              "energy-label@2.0.0, energy-label@^2 or energy-label@>=1.1.0,<2.0.0")
     return m["methodology"], m["spec"]
 
 
@@ -151,6 +150,17 @@ class Registry:
         if not folder.is_dir():
             return []
         return [p for p in folder.glob("*.yaml") if _is_semver(p.stem)]
+
+    def default_methodology(self) -> str:
+        """The methodology a caller that names none means: the only one of this registry (the
+        shipped rulesets hold one). A ResolutionError, listing them, when there are several or none."""
+        found = self.methodologies()
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            raise ResolutionError(f"the rulesets directory {self.root} holds no methodology")
+        raise ResolutionError(f"the rulesets directory {self.root} holds several methodologies "
+                              f"({', '.join(found)}): name one with --methodology or methodology@version")
 
     def versions(self, methodology: str) -> list[str]:
         """The versions of a methodology, in semver order (listed again when a file is added or removed)."""

@@ -20,12 +20,27 @@ SILVER = ROOT / "examples" / "silver-2016.json"
 
 
 def test_split_version_reads_a_bare_version_and_a_whole_reference_alike() -> None:
-    """``3.0.1`` of the methodology given (or the default) and ``ecei-labels@3.0.1`` mean the same pin."""
-    assert split_version("3.0.1") == split_version("ecei-labels@3.0.1") == ("ecei-labels", "3.0.1")
+    """``3.0.1`` of the methodology given and ``ecei-labels@3.0.1`` mean the same pin; a bare version
+    of no methodology names none (the registry's only one is meant: see the next test)."""
+    assert split_version("3.0.1", "ecei-labels") == split_version("ecei-labels@3.0.1") == ("ecei-labels", "3.0.1")
     assert split_version("ecei-labels@3.0.1", "ecei-labels") == ("ecei-labels", "3.0.1")
     assert split_version("^3", "other") == ("other", "^3")
-    assert split_version(None, None) == ("ecei-labels", None)
+    assert split_version("3.0.1") == (None, "3.0.1")
+    assert split_version(None, None) == (None, None)
     assert split_version("other@1.0.0") == ("other", "1.0.0")
+
+
+def test_a_registry_of_one_methodology_means_it_and_one_of_several_asks_which(tmp_path: Path) -> None:
+    """No methodology is the default by name: a rulesets directory's only methodology is meant when
+    none is named (the shipped rulesets hold one), and one of several asks which, listing them."""
+    assert Registry.shipped().default_methodology() == "ecei-labels"
+    for name in ("b-label", "a-label"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "1.0.0.yaml").write_text("methodology: x\n", encoding="utf-8")
+    with pytest.raises(ResolutionError, match=r"several methodologies \(a-label, b-label\): name one"):
+        Registry(tmp_path).default_methodology()
+    (tmp_path / "b-label" / "1.0.0.yaml").unlink()
+    assert Registry(tmp_path).default_methodology() == "a-label"
 
 
 def test_split_version_refuses_a_reference_to_another_methodology_or_none() -> None:

@@ -20,7 +20,7 @@ from ecei_rules.batch import Item, peek_stream, read_assessments, read_standard_
 from ecei_rules.core.canonical import to_json
 from ecei_rules.core.terminal import SafeConsole, clean, markup, show_path, text
 from ecei_rules.errors import Diagnostic, Problem, ResolutionError, RulesetError
-from ecei_rules.registry import DEFAULT_METHODOLOGY, Registry
+from ecei_rules.registry import Registry
 
 if TYPE_CHECKING:
     from ecei_rules.audit.log import StoredRecord
@@ -63,11 +63,11 @@ RulesetsOption = Annotated[Path | None, typer.Option(
 RulesetFileOption = Annotated[Path | None, typer.Option(
     "--ruleset", "-r", metavar="FILE", help="Use this ruleset file instead of a rulesets directory.")]
 MethodologyOption = Annotated[str | None, typer.Option(
-    "--methodology", "-m", metavar="ID", help=f"The methodology (default: {DEFAULT_METHODOLOGY}, or the one "
-    "--version names).")]
+    "--methodology", "-m", metavar="ID", help="The methodology (default: the one --version names, or "
+    "the only one of the rulesets directory).")]
 VersionOption = Annotated[str | None, typer.Option(
     "--version", "-v", metavar="VERSION", help="Pin a version: 3.0.1, a range (^3) or a whole reference "
-    "(ecei-labels@3.0.1). Default: the version in force on each assessment's assessed_on.")]
+    "(energy-label@3.0.1). Default: the version in force on each assessment's assessed_on.")]
 AssessmentArgument = Annotated[Path, typer.Argument(
     metavar="ASSESSMENTS", help="An assessment (.json, .yaml), a batch (.jsonl), or - for standard input "
     "(JSON Lines, or one JSON document).")]

@@ -33,9 +33,8 @@ from ecei_rules.cli.common import (
 from ecei_rules.core.canonical import to_json
 from ecei_rules.core.terminal import SafeConsole, clean, markup, show_path
 from ecei_rules.core.workers import worker_count
-from ecei_rules.registry import DEFAULT_METHODOLOGY
 
-MethodologyOption = Annotated[str, typer.Option("--methodology", "-m", metavar="ID", help="The methodology of "
+MethodologyOption = Annotated[str | None, typer.Option("--methodology", "-m", metavar="ID", help="The methodology of "
                                                 "bare versions (3.0.0).")]
 
 
@@ -51,7 +50,7 @@ def synth(
         "--version", "-v", metavar="VERSION", help="Give every assessment the union of these versions' inputs, so "
         "that each accepts it once projected (repeat: -v 1.2.0 -v 2.0.0). Default: the version in force on each "
         "date.")] = None,
-    methodology: MethodologyOption = DEFAULT_METHODOLOGY,
+    methodology: MethodologyOption = None,
     rulesets: RulesetsOption = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", metavar="FILE", help="Write the JSON Lines here "
                                              "(default: stdout).")] = None,
@@ -87,7 +86,7 @@ def synth(
         chosen = [named_ruleset(v, found, methodology) for v in version] if version else None
         start, end = window(day, months)
         if chosen is None:
-            found.in_force(methodology, start)
+            found.in_force(methodology or found.default_methodology(), start)
     seen = Coverage()
     handle: TextIO = out.open("w", encoding="utf-8", newline="\n") if out is not None else sys.stdout
     try:
@@ -129,9 +128,9 @@ def impact(
                                                "Lines (streamed; - reads standard input), or one .json / .yaml "
                                                "assessment.")],
     old: Annotated[str, typer.Option("--from", metavar="VERSION", help="The version in use: a reference "
-                                     "(ecei-labels@1.2.0), a version (1.2.0) or a ruleset file.")],
+                                     "(energy-label@1.2.0), a version (1.2.0) or a ruleset file.")],
     new: Annotated[str, typer.Option("--to", metavar="VERSION", help="The revised version, likewise "
-                                     "(ecei-labels@2.0.0).")],
+                                     "(energy-label@2.0.0).")],
     format: Annotated[ReportFormat, typer.Option("--format", "-f", metavar="text|json|markdown", help="text "
                                                  "(rich tables), json or markdown.")] = ReportFormat.text,
     chart: Annotated[Path | None, typer.Option("--chart", metavar="FILE", help="Also write the transition chart: "
@@ -144,7 +143,7 @@ def impact(
                                               "(default: 20 in text, 50 in Markdown, all in JSON).")] = None,
     show_progress: Annotated[bool | None, typer.Option("--progress/--no-progress", help="A progress bar on stderr "
                                                        "(default: on a terminal).")] = None,
-    methodology: MethodologyOption = DEFAULT_METHODOLOGY,
+    methodology: MethodologyOption = None,
     rulesets: RulesetsOption = None,
 ) -> None:
     """What moving a population from one version to another does: who gains or loses which label, and which

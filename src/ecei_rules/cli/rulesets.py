@@ -98,9 +98,9 @@ def run_tests(
 def versions(methodology: MethodologyOption = None, rulesets: RulesetsOption = None,
              format: FormatOption = Format.text) -> None:
     """List the versions of a methodology with their effective dates and content hashes."""
-    chosen, _ = split_version(None, methodology)
     found = registry(rulesets)
     with exit_on_load_errors(ruleset=EXIT_FINDINGS):
+        chosen = split_version(None, methodology)[0] or found.default_methodology()
         rows = [found.get(chosen, v) for v in found.versions(chosen)]
     if format is Format.json:
         print(json.dumps([{
@@ -124,7 +124,7 @@ def schema(
                                              "of the ruleset schema.")] = False,
     methodology: MethodologyOption = None,
     version: Annotated[str | None, typer.Option("--version", "-v", metavar="VERSION", help="The version: 3.0.1 "
-                                                "or ecei-labels@3.0.1 (default: the latest).")] = None,
+                                                "or energy-label@3.0.1 (default: the latest).")] = None,
     rulesets: RulesetsOption = None,
 ) -> None:
     """Print a JSON Schema: of ruleset files (for editors), or of one version's assessments (for forms)."""
@@ -133,7 +133,8 @@ def schema(
         return
     found = registry(rulesets)
     with exit_on_load_errors():
-        chosen, spec = split_version(version, methodology)
+        named, spec = split_version(version, methodology)
+        chosen = named or found.default_methodology()
         ruleset = found.lookup(f"{chosen}@{spec or found.versions(chosen)[-1]}", allow_unpublished=True)
     print(json.dumps(assessment_schema(ruleset), indent=2))
 
@@ -146,8 +147,8 @@ def _two(old: str, new: str, rulesets: Path | None) -> tuple[Ruleset, Ruleset]:
 
 def diff(
     old: Annotated[str, typer.Argument(metavar="OLD", help="A ruleset file, a version (2.0.0) or a reference "
-                                       "(ecei-labels@2.0.0).")],
-    new: Annotated[str, typer.Argument(metavar="NEW", help="Likewise, e.g. ecei-labels@3.0.0.")],
+                                       "(energy-label@2.0.0).")],
+    new: Annotated[str, typer.Argument(metavar="NEW", help="Likewise, e.g. energy-label@3.0.0.")],
     rulesets: RulesetsOption = None,
     format: Annotated[ReportFormat, typer.Option("--format", "-f", metavar="text|json|markdown",
                                                  help="text, json or markdown.")] = ReportFormat.text,

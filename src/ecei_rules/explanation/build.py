@@ -28,7 +28,7 @@ from ecei_rules.explanation import model as m
 from ecei_rules.explanation.messages import DEFAULT_LANGUAGE, Messages
 from ecei_rules.explanation.paths import JOIN, Structure, TierSolution, flatten, solve, solve_units
 from ecei_rules.language.expr import parse
-from ecei_rules.registry import DEFAULT_METHODOLOGY, Registry
+from ecei_rules.registry import Registry
 from ecei_rules.ruleset import analysis
 from ecei_rules.ruleset.analysis import criterion_targets, relations, value_for
 from ecei_rules.ruleset.check import ScorePlan
@@ -821,7 +821,7 @@ class _Builder:
         return m.Explanation(
             language=self.msg.language, methodology=d.methodology, version=d.version,
             ruleset_sha256=d.ruleset_sha256, resolution=version, subject=subject_id, subject_name=subject_name,
-            subject_noun=resolve_subject(self.doc).noun, organisation=subject_id, organisation_name=subject_name,
+            subject_noun=resolve_subject(self.doc).noun,
             label=d.label, label_title=label_title, valid_from=d.valid_from, valid_until=d.valid_until,
             validity_expires=d.validity_expires,
             validity_rule=d.validity_rule, summary=tuple(summary),
@@ -866,7 +866,7 @@ def explain(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessment, *, res
     return _Builder(ruleset, validated.data, decision, cache, language, near_margin, max_change_sets, fixed).build()
 
 
-def explain_assessment(data: Any, *, registry: Registry | None = None, methodology: str = DEFAULT_METHODOLOGY,
+def explain_assessment(data: Any, *, registry: Registry | None = None, methodology: str | None = None,
                        version: str | None = None, language: str = DEFAULT_LANGUAGE,
                        near_margin: Decimal = DEFAULT_NEAR_MARGIN, max_change_sets: int = DEFAULT_MAX_CHANGE_SETS,
                        fixed: Sequence[str] | None = None, cache: ExplanationCache | None = None) -> m.Explanation:

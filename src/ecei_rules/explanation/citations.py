@@ -12,9 +12,11 @@ import re
 
 __all__ = ["CITATION", "citation_links", "spec_anchor"]
 
-#: A citation of the specification as rulesets word it: ``spec section 5``, ``Spec section 5, Bronze``.
+#: A citation of the specification as rulesets word it: ``spec section 5``, or a part of a section
+#: named by one capitalised word, ``Spec section 5, Eligibility`` (the specification page gives each
+#: part it names an anchor: a citation of one it does not have is a broken link the docs build refuses).
 CITATION = re.compile(r"\b[Ss]pec\s+section\s+(?P<section>[1-9][0-9]*)"
-                      r"(?:,\s+(?P<part>Eligibility|Bronze|Silver|Gold)\b)?")
+                      r"(?:,\s+(?P<part>[A-Z][a-z]+)\b)?")
 #: What a citation inside must stay as written: code, an HTML tag (its attributes), a Markdown link.
 _UNLINKABLE = re.compile(r"<code>.*?</code>|<[^<>\n]*>|(?<!\\)`[^`\n]*(?<!\\)`|\[[^\]\n]*\]\([^)\n]*\)")
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})")

@@ -13,7 +13,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any, ClassVar, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ecei_rules.core.canonical import to_json
 from ecei_rules.engine.decision import CriterionResult, Outcome, ParameterUse, omit_empty
@@ -327,6 +327,15 @@ class Explanation(_Model):
     derived: tuple[DerivedExplanation, ...] = Field(
         default=(), description="Every derived value of the ruleset (only when it declares some).")
     _derived_when_declared: ClassVar[Any] = omit_empty("derived")  # ClassVar: not a field for the docs
+
+    @model_validator(mode="before")
+    @classmethod
+    def _first_names(cls, data: Any) -> Any:
+        """Schema 1's first members for the subject's id and name are always equal to ``subject``
+        and ``subject_name`` (the builder gives only those)."""
+        if isinstance(data, dict) and "organisation" not in data and "organisation_name" not in data:
+            data = {**data, "organisation": data.get("subject"), "organisation_name": data.get("subject_name")}
+        return data
 
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True, populate_by_name=True)
 

@@ -391,7 +391,7 @@ class _Compiler:
     def c_Subscript(self, node: ast.Subscript) -> Compiled:
         key_node = node.slice
         if not (isinstance(key_node, ast.Constant) and isinstance(key_node.value, str)):
-            return self.error(node, "E202", 'only a quoted key can be used in [...], e.g. indicators["4.1.5"]')
+            return self.error(node, "E202", 'only a quoted key can be used in [...], e.g. scores["4.1.5"]')
         base = self.compile(node.value)
         return self.member(node, base, key_node.value)
 

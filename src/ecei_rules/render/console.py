@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 
 _STYLE = {"met": "bold green", "not_met": "bold red", "unknown": "bold yellow"}
 _WORD = {"met": "met", "not_met": "not met", "unknown": "unknown"}
-_LABEL_STYLE = {"gold": "bold yellow", "silver": "bold white", "bronze": "bold dark_orange3", "none": "bold red"}
+def _label_style(label: str) -> str:
+    """No label in red, any label awarded in green: the styles know no methodology's label names."""
+    return "bold red" if label == "none" else "bold green"
 
 
 def _value(value: Any) -> str:
@@ -54,7 +56,7 @@ def decision_renderable(decision: Decision) -> Group:
     if decision.subject:
         head.append(f"{clean(decision.subject_key)} {clean(decision.subject)}\n")
     head.append("label: ")
-    head.append(decision.label.upper(), style=_LABEL_STYLE.get(decision.label, "bold"))
+    head.append(decision.label.upper(), style=_label_style(decision.label))
     if decision.valid_from is not None:
         end = decision.valid_until.isoformat() if decision.valid_until else \
             "(no expiry)" if decision.validity_expires is False else "(undecided)"

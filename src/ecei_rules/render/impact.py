@@ -125,7 +125,9 @@ def _one(c: Cause) -> str:
     return f"{name} {c.old} → {c.new}"
 
 
-_LABEL_STYLE = {"gold": "bold yellow", "silver": "bold white", "bronze": "bold dark_orange3", "none": "bold red"}
+def _style(label: str) -> str:
+    """No label in red, a label in green (the styles know no methodology's label names)."""
+    return "bold red" if label == "none" else "bold green"
 
 
 def impact_renderable(report: ImpactReport, *, limit: int = 20, top: int = 15) -> Group:
@@ -160,7 +162,7 @@ def _matrix(report: ImpactReport) -> Table:
     matrix = Table(title=f"Transitions (rows {o}, columns {n})", title_justify="left")
     matrix.add_column(f"{o} \\ {n}", style="bold")
     for b in report.labels:
-        matrix.add_column(b, justify="right", style=_LABEL_STYLE.get(b, ""))
+        matrix.add_column(b, justify="right", style=_style(b))
     matrix.add_column("total", justify="right")
     for a in report.labels:
         row = report.matrix[a]
@@ -169,7 +171,7 @@ def _matrix(report: ImpactReport) -> Table:
             way = report.direction(a, b)
             style = "bold" if a == b else ("red" if way == -1 else "green" if way == 1 else "") if row[b] else "dim"
             cells.append(Text(f"{row[b]:,}", style=style))
-        matrix.add_row(Text(a, style=_LABEL_STYLE.get(a, "")), *cells, f"{sum(row.values()):,}")
+        matrix.add_row(Text(a, style=_style(a)), *cells, f"{sum(row.values()):,}")
     totals = report.totals(1)
     matrix.add_row("total", *[f"{totals[b]:,}" for b in report.labels], f"{report.decided:,}", style="dim")
     return matrix
@@ -207,8 +209,8 @@ def _changes(report: ImpactReport, limit: int) -> Table:
     for col in ("line", report.subject.noun, report.old.version, report.new.version, "valid until", "attribution"):
         changes.add_column(col, overflow="fold")
     for t in report.transitions[:limit]:
-        changes.add_row(str(t.index), t.subject or "", Text(t.old_label, _LABEL_STYLE.get(t.old_label, "")),
-                        Text(t.new_label, _LABEL_STYLE.get(t.new_label, "")),
+        changes.add_row(str(t.index), t.subject or "", Text(t.old_label, _style(t.old_label)),
+                        Text(t.new_label, _style(t.new_label)),
                         f"{_date(t.old_valid_until)} → {_date(t.new_valid_until)}", describe_causes(t.causes))
     return changes
 

@@ -55,7 +55,7 @@ class _Model(BaseModel):
 class Approval(_Model):
     """Who approved a version, when, and under which reference."""
 
-    body: str = Field(description="The body that approved this version, e.g. 'ESCA' or 'EUCLES board'.")
+    body: str = Field(description="The body that approved this version, e.g. 'the scheme owner's board'.")
     date: dt.date = Field(description="The date of the approval (YYYY-MM-DD).")
     reference: str | None = Field(default=None, description="A decision number, minutes or URL.")
 
@@ -121,7 +121,7 @@ class CatalogueItem(_Model):
 
     title: str = Field(description="The item's name as the methodology states it.")
     type: str = Field(description="The type of the item's value in an assessment (a declared or base type).")
-    category: str | None = Field(default=None, description="A grouping label, e.g. '4' for strategy indicators.")
+    category: str | None = Field(default=None, description="A grouping label, e.g. '4' for the items of chapter 4.")
     description: str | None = Field(default=None, description="Longer explanation for assessors.")
     source: str | None = Field(default=None, description="Citation stating that this item exists.")
     assumed: str | None = Field(default=None, description="Why this item is assumed where no source states it.")

@@ -27,7 +27,8 @@ from ecei_rules.ruleset.model import RulesetDocument
 _NAMED = {
     "types": ("E107", "E302"), "catalogues": ("E104", "E107", "E302"), "inputs": ("E104", "E302"),
     "parameters": ("E105",), "criteria": ("E106", "E302"), "groups": ("E106", "E302"),
-    "scores": ("E106", "E302"), "bands": ("E106", "E302"), "tiers": ("E102", "E302"), "fixtures": ("E302",),
+    "scores": ("E106", "E302"), "bands": ("E106", "E302"), "derived": ("E104", "E302"), "tiers": ("E102", "E302"),
+    "fixtures": ("E302",),
 }
 #: Values that stand in for a required one the model refused (no check reads them).
 _PLACEHOLDERS: dict[str, Any] = {

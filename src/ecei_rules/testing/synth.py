@@ -52,7 +52,7 @@ from ecei_rules.core.logic import month_end
 from ecei_rules.engine.evaluate import evaluate
 from ecei_rules.errors import AssessmentError
 from ecei_rules.language.interpreter import Interpreter, parse
-from ecei_rules.registry import DEFAULT_METHODOLOGY, Registry
+from ecei_rules.registry import Registry
 from ecei_rules.ruleset.inputs import project
 from ecei_rules.ruleset.load import Ruleset
 from ecei_rules.ruleset.safe_yaml import parse_yaml
@@ -307,7 +307,7 @@ def _node(root: Node, pointer: str) -> Node | None:
 
 
 def synthesize(n: int, *, seed: int, start: dt.date | None = None, end: dt.date | None = None,
-               registry: Registry | None = None, methodology: str = DEFAULT_METHODOLOGY,
+               registry: Registry | None = None, methodology: str | None = None,
                as_of: dt.date | None = None, window_months: int = WINDOW_MONTHS,
                versions: Sequence[str | Ruleset] | None = None, profile: Profile | None = None,
                coverage: Coverage | None = None) -> Iterator[dict[str, Any]]:
@@ -319,7 +319,7 @@ def synthesize(n: int, *, seed: int, start: dt.date | None = None, end: dt.date 
         start, end: assessment dates are uniform in [start, end] ...
         as_of: ... or in the ``window_months`` months up to and including ``as_of``.
         registry: where the versions come from (default: the shipped rulesets).
-        methodology: the methodology id.
+        methodology: the methodology id (None: the registry's only one).
         versions: None: each assessment follows the version in force on its date. Otherwise
             versions (``"2.0.0"`` or loaded rulesets): every assessment carries the union of their
             inputs and each of them accepts it once projected onto its own inputs.
@@ -334,6 +334,7 @@ def synthesize(n: int, *, seed: int, start: dt.date | None = None, end: dt.date 
     if end < start:
         raise ValueError(f"the period ends ({end.isoformat()}) before it starts ({start.isoformat()})")
     reg = registry or Registry.shipped()
+    methodology = methodology or reg.default_methodology()
     rng = random.Random(seed)
     seen = coverage if coverage is not None else Coverage()
     chosen_profile = profile or Profile()
