@@ -115,6 +115,7 @@ def test_validate_accepts_every_example_version() -> None:
     assert "4 file(s) valid" in result.output
 
 
+@pytest.mark.no_cover  # a whole command over a directory: smaller tests cover what it runs (docs/contributing.md)
 def test_lint_finds_no_problem_in_the_examples_directory() -> None:
     """Files, lineage, the published locks (each version's content hash) and every declared bump."""
     result = cli("lint", "--rulesets", RULESETS, "--examples", "20")
@@ -392,6 +393,7 @@ def test_the_building_diff_lists_the_replaced_credit() -> None:
     assert not any(section == "criteria" and kind != "changed" for section, kind, *_ in changes)  # bounds unchanged
 
 
+@pytest.mark.no_cover  # a whole command over a directory: smaller tests cover what it runs (docs/contributing.md)
 @pytest.mark.parametrize(("methodology", "reason"), [
     ("eu-fridge-label", "the input schema changes incompatibly ("),
     ("building-points", "the input schema gains optional fields"),
@@ -410,6 +412,7 @@ def test_bump_check_requires_the_major_bump_each_methodology_declares(methodolog
 
 # -- synth and impact ----------------------------------------------------------------------------
 
+@pytest.mark.no_cover  # a whole command over a directory: smaller tests cover what it runs (docs/contributing.md)
 @pytest.mark.parametrize(("methodology", "as_of"),
                          [("eu-fridge-label", "2021-06-30"), ("building-points", "2020-06-30")])
 def test_synth_and_impact_run_on_a_population_of_each_methodology(methodology: str, as_of: str, tmp_path: Path) -> None:
@@ -467,6 +470,7 @@ def test_impact_of_the_revised_credit_is_a_gain_from_silver_to_gold() -> None:
 
 # -- check-properties and docs -------------------------------------------------------------------
 
+@pytest.mark.no_cover  # a whole command over a directory: smaller tests cover what it runs (docs/contributing.md)
 def test_check_properties_hold_on_the_examples() -> None:
     """Determinism, replay, content hash (a class named A+++ included), sufficiency and information
     monotonicity hold on every version; the checks that cannot apply say they are vacuous."""
