@@ -92,6 +92,7 @@ def test_engines_agree_on_generated_assessments(version: str) -> None:
     assert all(n > 0 for n in b1), b1
 
 
+@pytest.mark.no_cover  # repetition at scale: what it runs is covered by smaller tests (docs/contributing.md)
 @pytest.mark.parametrize("path", EVERY_CONSTRUCT, ids=lambda p: p.stem)
 def test_engines_agree_on_the_every_construct_rulesets(path: Path) -> None:
     """300 generated assessments per every-construct ruleset: the same label, validity and every

@@ -418,15 +418,15 @@ def test_bump_check_requires_the_major_bump_each_methodology_declares(methodolog
 def test_synth_and_impact_run_on_a_population_of_each_methodology(methodology: str, as_of: str, tmp_path: Path) -> None:
     population = tmp_path / "population.jsonl"
     drawn = cli("synth", "--rulesets", RULESETS, "-m", methodology, "-v", "1.0.0", "-v", "2.0.0", "--as-of", as_of,
-                "-n", "120", "--profile", PROFILES / f"{methodology}.yaml", "-o", population)
+                "-n", "40", "--profile", PROFILES / f"{methodology}.yaml", "-o", population)
     assert drawn.exit_code == 0, drawn.output
     lines = population.read_text(encoding="utf-8").splitlines()
-    assert len(lines) == 120
+    assert len(lines) == 40
     result = cli("impact", "--rulesets", RULESETS, "-m", methodology, "--from", "1.0.0", "--to", "2.0.0",
                  population, "-f", "json", "-j", "1")
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
-    assert (report["assessments"], report["decided"], report["errors"]) == (120, 120, 0)
+    assert (report["assessments"], report["decided"], report["errors"]) == (40, 40, 0)
     if methodology == "eu-fridge-label":
         # a rescale without a declared mapping: no change is a gain or a loss (README 4.4)
         assert report["scale"]["comparable"] is False
@@ -474,7 +474,7 @@ def test_impact_of_the_revised_credit_is_a_gain_from_silver_to_gold() -> None:
 def test_check_properties_hold_on_the_examples() -> None:
     """Determinism, replay, content hash (a class named A+++ included), sufficiency and information
     monotonicity hold on every version; the checks that cannot apply say they are vacuous."""
-    result = cli("check-properties", RULESETS, "--examples", "15", "-f", "json")
+    result = cli("check-properties", RULESETS, "--examples", "8", "-f", "json")
     assert result.exit_code == 0, result.output
     rows = json.loads(result.output)["results"]
     assert all(r["ok"] and r["counterexample"] is None for r in rows), [r for r in rows if not r["ok"]]
