@@ -127,6 +127,8 @@ class Registry:
     _published: dict[tuple[str, str], Ruleset] = field(default_factory=dict, repr=False)
     # each methodology's lock as read (version -> sha256), with the stamp of the file it was read from
     _locks: dict[str, tuple[tuple[int, int] | None, dict[str, str]]] = field(default_factory=dict, repr=False)
+    # the only methodology, with the root's entries it was found among (see default_methodology)
+    _only: tuple[tuple[str, ...], str] | None = field(default=None, repr=False)
 
     @classmethod
     def shipped(cls) -> Registry:
@@ -154,8 +156,17 @@ class Registry:
     def default_methodology(self) -> str:
         """The methodology a caller that names none means: the only one of this registry (the
         shipped rulesets hold one). A ResolutionError, listing them, when there are several or none."""
+        try:
+            stamp: tuple[str, ...] | None = tuple(sorted(os.listdir(self.root)))
+        except (OSError, TypeError):
+            stamp = None
+        known = self._only
+        if known is not None and stamp is not None and known[0] == stamp:
+            return known[1]  # the root lists what it listed when that one was the only methodology
         found = self.methodologies()
         if len(found) == 1:
+            if stamp is not None:
+                self._only = (stamp, found[0])
             return found[0]
         if not found:
             raise ResolutionError(f"the rulesets directory {self.root} holds no methodology")
