@@ -175,6 +175,7 @@ def test_every_document_drawn_from_the_schema_is_accepted_by_the_engine_but_for_
     check()
 
 
+@pytest.mark.no_cover  # repetition at scale: what it runs is covered by smaller tests (docs/contributing.md)
 @pytest.mark.parametrize("which", _rulesets())
 def test_every_assessment_the_engines_strategies_draw_validates_against_the_assessment_schema(
         which: tuple[str, str, str]) -> None:

@@ -41,6 +41,7 @@ def _ordered(value: Any) -> str:
     return json.dumps(to_json(value))  # keeps the order of every object's keys
 
 
+@pytest.mark.no_cover  # repetition at scale: what it runs is covered by smaller tests (docs/contributing.md)
 @pytest.mark.parametrize("name", list(RULESETS))
 def test_the_fast_path_gives_the_plain_paths_data_in_the_same_order(name: str) -> None:
     """Property: for a valid assessment with its keys in any order, and undeclared keys here and

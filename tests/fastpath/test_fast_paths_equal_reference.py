@@ -52,6 +52,7 @@ RULESETS["every-construct 1.2.0"] = load_ruleset(EVERY.with_name("1.2.0.yaml"))
 RULESETS["derived values"] = load_ruleset(EVERY.parent.parent / "derived" / "1.0.0.yaml")
 
 
+@pytest.mark.no_cover  # repetition at scale: what it runs is covered by smaller tests (docs/contributing.md)
 @pytest.mark.parametrize("name", list(RULESETS))
 def test_fast_evaluate_equals_the_reference_evaluator_and_serialises_alike(name: str) -> None:
     """For every assessment: the same Decision (model equality), the same canonical bytes, the
@@ -194,6 +195,7 @@ _junk = st.one_of(_edges, _edges, st.none(), st.booleans(), st.integers(-(2**60)
                   st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
 
 
+@pytest.mark.no_cover  # repetition at scale: what it runs is covered by smaller tests (docs/contributing.md)
 @pytest.mark.parametrize("name", list(RULESETS))
 def test_compiled_validation_equals_plain_validation_on_valid_and_broken_assessments(name: str) -> None:
     """validate (compiled closures for the success path, the plain validator otherwise) gives
