@@ -42,13 +42,13 @@ class Interval:
     def text(self) -> str:
         """The interval as a range of ``x``, e.g. ``41 < x <= 51``."""
         if self.high is None and self.low is not None:
-            return f"x {'>=' if self.low_closed else '>'} {_plain(self.low)}"
+            return f"x {'>=' if self.low_closed else '>'} {plain(self.low)}"
         parts = []
         if self.low is not None:
-            parts.append(f"{_plain(self.low)} {'<=' if self.low_closed else '<'} ")
+            parts.append(f"{plain(self.low)} {'<=' if self.low_closed else '<'} ")
         parts.append("x")
         if self.high is not None:
-            parts.append(f" {'<=' if self.high_closed else '<'} {_plain(self.high)}")
+            parts.append(f" {'<=' if self.high_closed else '<'} {plain(self.high)}")
         return "".join(parts)
 
 
@@ -92,14 +92,14 @@ def _between(below: Interval, above: Interval) -> str | None:
         return f"the classes {pair} overlap: both reach beyond every bound of the other"
     if below.high > above.low or (below.high == above.low and below.high_closed and above.low_closed):
         low, high = above.low, below.high
-        shared = f"[{_plain(low)}..{_plain(high)}]" if low == high else f"{'[' if above.low_closed else '('}" \
-            f"{_plain(low)}..{_plain(high)}{']' if below.high_closed else ')'}"
+        shared = f"[{plain(low)}..{plain(high)}]" if low == high else f"{'[' if above.low_closed else '('}" \
+            f"{plain(low)}..{plain(high)}{']' if below.high_closed else ')'}"
         return f"the classes {pair} overlap: a value in {shared} would be in both"
     if below.high < above.low or not (below.high_closed or above.low_closed):
-        gap = f"{'(' if below.high_closed else '['}{_plain(below.high)}..{_plain(above.low)}" \
+        gap = f"{'(' if below.high_closed else '['}{plain(below.high)}..{plain(above.low)}" \
               f"{')' if above.low_closed else ']'}"
         if below.high == above.low:
-            gap = f"[{_plain(below.high)}..{_plain(below.high)}]"
+            gap = f"[{plain(below.high)}..{plain(below.high)}]"
         return f"a gap between the classes {pair}: a value in {gap} would be in none"
     return None
 
@@ -119,5 +119,6 @@ def _number(text: str) -> Decimal:
         raise ValueError(f"not a number: {text!r}") from None
 
 
-def _plain(number: Decimal) -> str:
+def plain(number: Decimal) -> str:
+    """A number as an author writes it (110, not 110.0 or 1.1E+2)."""
     return format(number.normalize(), "f") if number != 0 else "0"

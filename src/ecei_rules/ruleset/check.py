@@ -35,6 +35,7 @@ from ecei_rules.language.expr import (
     compile_expression,
     parse,
 )
+from ecei_rules.ruleset.bands import plain
 from ecei_rules.ruleset.dates import DateBounds, ValiditySpans
 from ecei_rules.ruleset.inputs import AssessmentValidator, Field, InputResolver
 from ecei_rules.ruleset.model import (
@@ -195,11 +196,6 @@ def _validity_spans(doc: RulesetDocument, bounds: DateBounds, add: Callable[...,
             add("E303", f"the validity rule '{rule.id}' ends before it starts, whatever the assessment: its "
                 f"valid_until is at the latest {end.isoformat()}, valid_from at the earliest {start.isoformat()}",
                 pointer_join("/validity/rules", i, "valid_until"), None)
-
-
-def _plain(number: Decimal) -> str:
-    """A number as an author writes it (110, not 110.0 or 1.1E+2)."""
-    return format(number.normalize(), "f")
 
 
 _SECTIONS = {"criteria": "criterion", "groups": "group", "scores": "score"}
@@ -400,7 +396,7 @@ class _Checker:
             return None
         if total is not None and not 0 <= value <= total:
             self.add("E103", f"the minimum parameter '{name}' must lie between 0 and the total weight "
-                     f"{_plain(total)} (points that can be reached), not {value}", pointer)
+                     f"{plain(total)} (points that can be reached), not {value}", pointer)
             return None
         return value
 
