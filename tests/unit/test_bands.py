@@ -138,8 +138,9 @@ def test_a_class_condition_is_written_in_the_condition_language() -> None:
     assert class_condition("x.y", parse_interval("C", "[-5..0.5)")) == "-5 <= x.y < 0.5"
 
 
-def test_band_changes_keep_the_published_files_as_they_are() -> None:
-    """Bands are an addition: a copy of the band file without bands has no generated criteria."""
+def test_the_classes_of_a_band_are_criteria_in_the_order_written() -> None:
+    """A band adds one criterion per class, named ``<band>.<class>``, in the order the classes are
+    written, and the document with them stays a plain value (a deep copy is equal to it)."""
     doc = load_ruleset(BANDS).document
     assert [c for c in doc.criteria if c.startswith("eei_class.")] == [
         f"eei_class.{c}" for c in ("A+++", "A++", "A+", "A", "B", "C", "D", "E", "F", "G")]
