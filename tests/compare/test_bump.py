@@ -99,6 +99,39 @@ def test_minor_and_patch_pairs_have_no_counterexample(shipped_bumps: dict, old: 
     assert report.searched > 0
 
 
+@pytest.mark.parametrize(("old", "new"), [p for p in PAIRS if SPEC_BUMP[p[1]] == "major"])
+def test_a_major_pairs_counterexample_is_found_before_any_generated_search(shipped_bumps: dict, old: str,
+                                                                          new: str) -> None:
+    """bump-check in seconds (issue 23): the embedded tests and the walk towards the changed thresholds
+    find each shipped major's counterexample, within the third of the budget they may spend, before
+    any assessment is generated (the work counted in assessments decided, not in seconds)."""
+    report = shipped_bumps[(old, new)]
+    assert report.counterexample is not None
+    assert report.searched <= EXAMPLES // 3, report.searched
+
+
+@pytest.mark.parametrize(("old", "new"), [p for p in PAIRS if SPEC_BUMP[p[1]] == "major"])
+def test_a_shrunk_counterexample_still_differs_and_nothing_more_can_be_dropped(shipped: Registry,
+                                                                              shipped_bumps: dict,
+                                                                              old: str, new: str) -> None:
+    """The counterexample is made smaller by dropping members and list items: it still decides
+    differently, and dropping any one more member or item makes it decide the same (or invalid)."""
+    from ecei_rules.testing.counterexample import _removable, _without
+
+    a, b = shipped.get(M, old), shipped.get(M, new)
+    example = shipped_bumps[(old, new)].counterexample
+    assert example is not None
+    assert decisions_differ(*decide_both(a, b, example.assessment))
+    paths = _removable(example.assessment)
+    assert paths
+    for path in paths:
+        smaller = _without(example.assessment, path)
+        if a.plan.validator.validate(smaller)[1]:
+            continue  # not an assessment of the old version: the shrinker may not keep it
+        old_decision, new_decision = decide_both(a, b, smaller)
+        assert new_decision is None or not decisions_differ(old_decision, new_decision), path
+
+
 # -- independent witnesses (no search) ------------------------------------------------------------------
 
 
@@ -282,8 +315,8 @@ def test_bug_bump_check_misses_silver_baseline_change(tmp_path: Any) -> None:
     """A minor release that raises a Silver baseline changes decisions, so bump-check must require major."""
     # The witness (derived by hand, no search) is Silver under 3.0.1 and Bronze under 3.1.0: an input
     # valid under the old version whose decision changes, so by the semver policy the bump is MAJOR.
-    # The search misses it at 200 examples here, and also at lint's default 500 and bump-check's 2000
-    # (checked by hand), so lint passes this minor release without L011.
+    # A random search missed it (at 200, 500 and 2000 generated assessments, checked by hand); the
+    # directed walk from the embedded tests towards the changed threshold finds it.
     root = copy_rulesets(tmp_path)
     write_version(root, "3.1.0", SILVER_EDIT_3_1_0)
     registry = Registry(root)

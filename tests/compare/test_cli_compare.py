@@ -221,8 +221,10 @@ def test_bump_check_text_prints_counterexample_and_both_decisions(runner: CliRun
     old, new = decide_both(registry.get(M, "3.0.1"), registry.get(M, "3.0.2"), assessment)
     assert decisions_differ(old, new)
     assert new is not None
-    assert f"3.0.1: label {old.label}," in result.output
-    assert f"3.0.2: label {new.label}," in result.output
+    for version, decision in (("3.0.1", old), ("3.0.2", new)):  # each decision with its validity, or none
+        validity = (f", valid {decision.valid_from} to {decision.valid_until}" if decision.label != "none"
+                    else " (no validity)")
+        assert f"  {version}: label {decision.label}{validity}" in result.output.splitlines()
 
 
 def test_bump_check_json_counterexample_re_evaluates(runner: CliRunner, gold_edit_root: Path,

@@ -35,8 +35,9 @@ from ecei_rules.testing.embedded import run_embedded
 
 RulesetPaths = Annotated[list[Path], typer.Argument(metavar="PATHS", help="Ruleset files or directories of "
                                                     "rulesets.")]
-ExamplesOption = Annotated[int, typer.Option("--examples", metavar="N", help="Assessments to generate in the "
-                                             "search.")]
+ExamplesOption = Annotated[int, typer.Option("--examples", metavar="N", help="The search's budget: assessments "
+                                             "decided at most (authored, directed, generated) to confirm "
+                                             "the static verdict.")]
 
 
 def validate(paths: RulesetPaths, format: FormatOption = Format.text) -> None:
@@ -172,7 +173,7 @@ def bump_check(
     old: Annotated[str, typer.Argument(metavar="OLD", help="The earlier version: a ruleset file, a version or a "
                                        "reference.")],
     new: Annotated[str, typer.Argument(metavar="NEW", help="The later version, likewise.")],
-    examples: ExamplesOption = 2000,
+    examples: ExamplesOption = 500,
     rulesets: RulesetsOption = None,
     format: FormatOption = Format.text,
 ) -> None:

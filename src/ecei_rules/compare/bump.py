@@ -9,7 +9,9 @@
 The required bump comes first from the semantic diff (a breaking schema change is major;
 no decision-relevant change is a patch) and is then confirmed by a search for a
 counterexample: an assessment valid under the old version, projected onto the new one's
-inputs, whose decision differs. Hypothesis shrinks what it finds to a small example.
+inputs, whose decision differs. The search tries the cheapest ways first (the embedded tests, a
+walk towards the thresholds that changed, then generated assessments), within a budget of
+assessments the user sets, and makes what it finds smaller.
 
 This module is the static part (the declared bump, the semantic diff and what its changes
 require) and the reports; the search is a test tool (it needs hypothesis) and lives in
@@ -183,7 +185,7 @@ def required_bump(old: Ruleset, new: Ruleset) -> BumpReport:
     return report
 
 
-def confirm(report: BumpReport, search: CounterexampleSearch, *, max_examples: int = 2000) -> BumpReport:
+def confirm(report: BumpReport, search: CounterexampleSearch, *, max_examples: int = 500) -> BumpReport:
     """Confirm a static report by a search for a counterexample: a full search where decisions may
     change, a short one otherwise, and one that counts rejected assessments too where the schema breaks.
     A counterexample makes the bump major. Returns the report, completed."""
@@ -200,7 +202,7 @@ def confirm(report: BumpReport, search: CounterexampleSearch, *, max_examples: i
         shown = example.new.label if example.new else "rejects it (" + "; ".join(example.new_problems[:2]) + ")"
         report.reasons.append(f"counterexample: {old.version} decides {example.old.label}, {new.version} {shown}")
     else:
-        report.reasons.append(f"no counterexample in {tried} generated assessments")
+        report.reasons.append(f"no counterexample in {tried} assessments searched")
     return report
 
 

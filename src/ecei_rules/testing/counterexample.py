@@ -1,9 +1,10 @@
 """The counterexample search of a bump check (a test tool: it needs hypothesis and the strategies).
 
 ``find_counterexample`` searches an assessment valid under the old version that the new one
-decides differently: first a shrinking hypothesis search over assessments drawn at and around
-both versions' thresholds, then, if that found nothing, a directed walk from seeds where a
-changed criterion decided differently. ``bump_check`` composes the static part of the check
+decides differently, the cheapest ways first: the old version's embedded tests, a directed walk
+from them towards the thresholds that changed, a hypothesis search over assessments
+drawn at and around both versions' thresholds, and a walk from what it saw; what it finds is
+made smaller by dropping what the difference does not need. ``bump_check`` composes the static part of the check
 (``ecei_rules.compare.bump``) with this search. The library reaches this module only from
 inside a function (the command line's ``bump-check`` and ``lint``), so importing the library
 never imports hypothesis.
@@ -15,7 +16,7 @@ import copy
 from decimal import Decimal
 from typing import Any
 
-from hypothesis import HealthCheck, Verbosity, find, settings
+from hypothesis import HealthCheck, Phase, Verbosity, find, settings
 from hypothesis.errors import NoSuchExample, Unsatisfiable
 
 from ecei_rules.compare.bump import (
@@ -30,19 +31,22 @@ from ecei_rules.compare.bump import (
     required_bump,
 )
 from ecei_rules.compare.diff import semantic_diff
+from ecei_rules.core.logic import UNKNOWN
 from ecei_rules.core.pointers import set_at
 from ecei_rules.engine.decision import Decision
 from ecei_rules.engine.evaluate import evaluate
+from ecei_rules.engine.evaluator import criterion_values, evaluator
+from ecei_rules.engine.plan import Plan, derive_values
 from ecei_rules.ruleset.analysis import criterion_targets, field_at, passes, value_for
 from ecei_rules.ruleset.inputs import project
 from ecei_rules.ruleset.load import Ruleset, test_assessment
 from ecei_rules.testing.strategies import assessments
 
 
-def bump_check(old: Ruleset, new: Ruleset, *, max_examples: int = 2000) -> BumpReport:
+def bump_check(old: Ruleset, new: Ruleset, *, max_examples: int = 500) -> BumpReport:
     """Work out the bump ``old`` -> ``new`` requires and compare it with the declared one: the static
     analysis of the semantic diff (``ecei_rules.compare.bump.required_bump``), confirmed by a search for
-    a counterexample of at most ``max_examples`` generated assessments."""
+    a counterexample within a budget of ``max_examples`` assessments."""
     return confirm(required_bump(old, new), find_counterexample, max_examples=max_examples)
 
 
@@ -53,6 +57,7 @@ class _Walk:
     def __init__(self, old: Ruleset, new: Ruleset, changed: set[str]) -> None:
         self.old, self.new, self.changed = old, new, changed
         self.targets = {**criterion_targets(new), **criterion_targets(old)}
+        self.steps = 0
 
     def decide(self, data: dict[str, Any]) -> tuple[Decision, Decision | None]:
         projected, _ = project(data, self.new.plan.inputs)
@@ -107,9 +112,12 @@ class _Walk:
                 break
 
     def run(self, seed: dict[str, Any], steps: int = 80) -> dict[str, Any] | None:
+        """Walk from ``seed`` for at most ``steps`` decisions (``self.steps`` says how many it took)."""
         data = copy.deepcopy(seed)
         self.aim(data)
+        self.steps = 0
         for _ in range(steps):
+            self.steps += 1
             old, new = self.decide(data)
             if new is None:
                 return None
@@ -177,54 +185,157 @@ class _Walk:
         return weights
 
 
-def find_counterexample(old: Ruleset, new: Ruleset, *, max_examples: int = 2000,
+#: assessments the shrinker may decide, at most, to make a counterexample smaller
+SHRINK_BUDGET = 300
+#: seeds the generated phase keeps for the directed walk (where a changed criterion decided differently)
+MORE_SEEDS = 40
+
+
+class _Search:
+    """Both versions' decisions of an assessment, by the label path (no trace), within a budget.
+
+    ``differs`` is the test of a counterexample; while seeds are wanted, it also keeps assessments
+    where a changed criterion decided differently, for the directed walk."""
+
+    def __init__(self, old: Ruleset, new: Ruleset, changed: set[str], budget: int, require_valid: bool) -> None:
+        self.old, self.new, self.changed = old, new, changed
+        self.budget, self.require_valid = budget, require_valid
+        self.old_eval, self.new_eval = evaluator(old), evaluator(new)
+        self.tried = 0
+        self.seeds: list[dict[str, Any]] = []
+        self.wanted = 0  # seeds still kept by ``differs``
+
+    @property
+    def spent(self) -> bool:
+        return self.tried >= self.budget
+
+    def differs(self, data: dict[str, Any], *, count: bool = True) -> bool:
+        if count:
+            self.tried += 1
+        normal_old, problems = self.old.plan.validator.validate(data)
+        if problems:
+            return False  # not an input of the old version (the shrinker may make such ones)
+        projected, _ = project(data, self.new.plan.inputs)
+        normal_new, problems = self.new.plan.validator.validate(projected)
+        if problems:
+            return not self.require_valid
+        a, b = self.old_eval.label(dict(normal_old)), self.new_eval.label(dict(normal_new))
+        if a[:3] != b[:3]:
+            return True
+        if self.wanted and self.changed:
+            va, vb = _values(self.old_eval.plan, normal_old), _values(self.new_eval.plan, normal_new)
+            if any(va.get(c, UNKNOWN) != vb.get(c, UNKNOWN) for c in self.changed):
+                self.seeds.append(copy.deepcopy(data))
+                self.wanted -= 1
+        return False
+
+    def walk(self, seeds: list[dict[str, Any]], until: int) -> dict[str, Any] | None:
+        """The directed walk from each seed, each step counted in the budget, until ``until``
+        assessments have been tried in all."""
+        walk = _Walk(self.old, self.new, self.changed)
+        for seed in seeds:
+            if self.tried >= min(until, self.budget):
+                return None
+            found = walk.run(seed, steps=min(80, min(until, self.budget) - self.tried))
+            self.tried += walk.steps
+            if found is not None:
+                return found
+        return None
+
+    def generated(self, max_examples: int) -> dict[str, Any] | None:
+        """A search over generated assessments at and around both versions' thresholds, not shrunk
+        (``shrink`` makes what it finds smaller, within its own budget)."""
+        if max_examples <= 0:
+            return None
+        config = settings(max_examples=max_examples, database=None, derandomize=True, deadline=None,
+                          phases=[Phase.generate], suppress_health_check=list(HealthCheck),
+                          verbosity=Verbosity.quiet)
+        try:
+            return find(assessments(self.old, also=(self.new,)), self.differs, settings=config)
+        except (NoSuchExample, Unsatisfiable):
+            return None
+
+    def shrink(self, found: dict[str, Any], budget: int = SHRINK_BUDGET) -> dict[str, Any]:
+        """A smaller counterexample: greedily drop optional members and list items (deepest first)
+        while the two versions still decide it differently, deciding at most ``budget`` assessments."""
+        best = copy.deepcopy(found)
+        progress = True
+        while progress and budget > 0:
+            progress = False
+            for path in _removable(best):
+                if budget <= 0:
+                    break
+                trial = _without(best, path)
+                budget -= 1
+                if self.differs(trial, count=False):
+                    best, progress = trial, True
+                    break
+        return best
+
+
+def _values(plan: Plan, normal: Any) -> dict[str, Any]:
+    """Each criterion's value on validated data (derived values computed first)."""
+    env = dict(normal)
+    if plan.derived:
+        derive_values(plan, env)
+    return criterion_values(plan, env)
+
+
+def _removable(data: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Paths of the members and list items of ``data``, deepest first (the validator says which
+    may go: removing a required one makes the assessment invalid, which ``differs`` refuses)."""
+    out: list[tuple[Any, ...]] = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            out.extend(_removable(value, (*path, key)))
+            out.append((*path, key))
+    elif isinstance(data, list):
+        for index in reversed(range(len(data))):
+            out.extend(_removable(data[index], (*path, index)))
+            out.append((*path, index))
+    return out
+
+
+def _without(data: dict[str, Any], path: tuple[Any, ...]) -> dict[str, Any]:
+    out = copy.deepcopy(data)
+    node: Any = out
+    for part in path[:-1]:
+        node = node[part]
+    del node[path[-1]]
+    return out
+
+
+def find_counterexample(old: Ruleset, new: Ruleset, *, max_examples: int = 500,
                         require_valid: bool = True) -> tuple[Counterexample | None, int]:
     """Search an assessment valid under ``old`` that ``new`` decides differently.
 
-    First a shrinking hypothesis search (values straddling both versions' thresholds); then, if
-    that found nothing, a directed walk from the seeds where a changed criterion decided
-    differently. With ``require_valid`` False, an assessment the new version rejects also counts.
-    Returns the counterexample (or None) and the number of examples tried.
+    The cheapest ways first, all within a budget of ``max_examples`` assessments decided: the old
+    version's embedded tests (authored cases of every tier); a directed walk from each of them,
+    aimed first at the thresholds that changed (a third of the budget at most); generated
+    assessments straddling both versions' thresholds (three quarters of what is left); a walk from
+    the generated ones where a changed criterion decided differently (the rest). What is found is
+    made smaller by dropping what it does not need (at most ``SHRINK_BUDGET`` more decisions), and
+    still decides differently. With ``require_valid`` False, an assessment the new version rejects
+    also counts. Returns the
+    counterexample (or None) and the number of assessments tried.
     """
-    tried = 0
-    diff = semantic_diff(old, new)
-    changed = changed_criteria(diff)
-    # the old version's own embedded tests are the first seeds: authored cases of every tier
-    seeds: list[dict[str, Any]] = []
+    changed = changed_criteria(semantic_diff(old, new))
+    search = _Search(old, new, changed, max(max_examples, 1), require_valid)
+    authored: list[dict[str, Any]] = []
     for index in range(len(old.document.tests)):
         example = test_assessment(old.document, index)
         if not old.plan.validator.validate(example)[1]:
-            seeds.append(example)
-    authored = len(seeds)
-
-    def differs(data: dict[str, Any]) -> bool:
-        nonlocal tried
-        tried += 1
-        projected, _ = project(data, new.plan.inputs)
-        normal, problems = new.plan.validator.validate(projected)
-        if problems:
-            return not require_valid
-        a, b = evaluate(old, data, resolution=PIN), evaluate(new, normal, resolution=PIN)
-        if decision_key(a) != decision_key(b):
-            return True
-        if len(seeds) < authored + 40 and any(outcome(a, c) != outcome(b, c) for c in changed):
-            seeds.append(copy.deepcopy(data))
-        return False
-
-    config = settings(max_examples=max_examples, database=None, derandomize=True, deadline=None,
-                      suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet)
-    found: dict[str, Any] | None
-    try:
-        found = find(assessments(old, also=(new,)), differs, settings=config)
-    except (NoSuchExample, Unsatisfiable):
-        found = None
-    if found is None and require_valid:
-        walk = _Walk(old, new, changed)
-        for seed in seeds:
-            tried += 1
-            found = walk.run(seed)
-            if found is not None:
-                break
+            authored.append(example)
+    found = next((a for a in authored if not search.spent and search.differs(a)), None)
+    walking = require_valid and bool(changed)  # a walk moves towards the criteria that changed
+    if found is None and walking:  # aimed at the thresholds that changed, any authored case may do
+        found = search.walk(authored, until=search.budget // 3)
     if found is None:
-        return None, tried
-    return counterexample_of(old, new, found), tried
+        search.wanted = MORE_SEEDS if walking else 0
+        rest = search.budget - search.tried
+        found = search.generated(rest * 3 // 4 if walking else rest)
+    if found is None and walking:
+        found = search.walk(search.seeds, until=search.budget)
+    if found is None:
+        return None, search.tried
+    return counterexample_of(old, new, search.shrink(found)), search.tried
