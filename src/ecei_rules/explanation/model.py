@@ -13,7 +13,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any, ClassVar, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_serializer, model_validator
 
 from ecei_rules.core.canonical import to_json
 from ecei_rules.engine.decision import CriterionResult, Outcome, ParameterUse, omit_empty
@@ -27,6 +27,20 @@ Op = Literal[">=", "<=", ">", "<", "=="]
 
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+
+def _omit_empty(*keys: str) -> Any:
+    """A model serializer that leaves each of ``keys`` out of a dump when it is empty (members an
+    explanation has only when its ruleset uses derived values or bands, so that the explanations of
+    rulesets without them keep their bytes). A lambda, unannotated: the JSON Schema stays the model's."""
+
+    def drop(data: dict[str, Any]) -> dict[str, Any]:
+        for key in keys:
+            if not data.get(key):
+                data.pop(key, None)
+        return data
+
+    return model_serializer(mode="wrap")(lambda self, handler: drop(handler(self)))
 
 
 class VersionChoice(_Model):
@@ -151,6 +165,11 @@ class InputChange(_Model):
     op: Op = Field(description="The comparison the target must pass.")
     threshold: Any = Field(description="The threshold (for a comparison with another input: after its change).")
     relative_to: str | None = Field(default=None, description="For a comparison with another input: its pointer.")
+    derived: dict[str, Any] = Field(
+        default_factory=dict, description="For a change found through derived values (a band class, a threshold "
+        "on a derived value): the derived values the criterion reads, as deciding again with the change gives "
+        "them (present only then).")
+    _derived_when_found: ClassVar[Any] = _omit_empty("derived")
 
 
 class CriterionChange(_Model):
@@ -170,6 +189,11 @@ class CriterionChange(_Model):
     )
     fixed_inputs: tuple[str, ...] = Field(description="Inputs it reads that cannot change.")
     sentence: str = Field(description="The change in words.")
+    alternatives: tuple[InputChange, ...] = Field(
+        default=(), description="For a criterion on a computed value (a band class, a threshold on a derived "
+        "value): each single input change that meets it, any one of them (numbers first; each confirmed by "
+        "deciding again); changes holds the first. Present only for such criteria.")
+    _alternatives_when_found: ClassVar[Any] = _omit_empty("alternatives")
 
 
 class Pick(_Model):

@@ -1,0 +1,264 @@
+"""What it takes through a computed value: the single input changes that meet a band class or a
+threshold on a derived value, each found by deciding again.
+
+A criterion that places a computed value into a region (a band class ``energy_class.A``: the
+band's value in its interval; a threshold on a derived value ``energy_index <= 41``) names no
+input directly: the inputs it depends on are those the derived value reads. For each such input
+that can change, with every other input as it is, the least change that meets the criterion is
+searched:
+
+* a number is searched on the grid of its own precision (an integer by whole numbers; a decimal
+  in steps of its last written digit, so 0.274 in thousandths), within its declared bounds:
+  steps of doubling length outward from the current value, in both directions, find where the
+  computed value first reaches the region's near bound, and an exact bisection between the
+  last step short of it and the first beyond it finds the nearest grid value that reaches it.
+  When the computed value is monotone in the input (an index in the energy consumed, a total in
+  the points of one credit) that value is the least change that reaches the bound;
+* a truth value is flipped, a choice tries each other allowed value.
+
+Every value is decided by the engine with the change applied, and a change is kept only when
+the criterion is then met: nothing is claimed that deciding again does not confirm. An input
+whose change does not move the value into the region (it does not depend on it, or not enough
+within its bounds) is not listed. Inputs that hold dates, lists or text, and absent numbers, are
+not searched (the criterion is then a condition to meet, as before).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from ecei_rules.core.pointers import MISSING, lookup
+from ecei_rules.engine.decision import Decision
+from ecei_rules.ruleset import analysis
+from ecei_rules.ruleset.bands import Interval, intervals
+from ecei_rules.ruleset.inputs import Field
+from ecei_rules.ruleset.load import Ruleset
+
+#: The most grid steps a number is searched over, outward from its value (2^40: beyond any bound a
+#: ruleset declares for a value people write).
+MAX_STEPS = 2**40
+
+_BOUND = {"<=": (None, False, "h", True), "<": (None, False, "h", False), ">=": ("l", True, None, False),
+          ">": ("l", False, None, False)}
+
+
+@dataclass(frozen=True)
+class Region:
+    """Where a criterion needs a computed value: ``source`` (a derived value's name, or an input's JSON
+    pointer) within ``interval``."""
+
+    source: str
+    interval: Interval
+
+
+@dataclass(frozen=True)
+class Found:
+    """One input change that meets the criterion, confirmed by deciding again."""
+
+    pointer: str
+    present: bool
+    current: Any
+    target: Any
+    derived: dict[str, Any]  # the criterion's derived values with the change applied
+
+
+def regions(ruleset: Ruleset, checks: Mapping[str, tuple[Any, ...]]) -> dict[str, Region]:
+    """The criteria that place a derived value (or, for a band, any value) into a region: each class of a
+    band whose value is a derived value or an input, and each criterion that is one comparison of a
+    derived value with a number (``checks``: the comparisons of `build.criterion_checks`)."""
+    doc = ruleset.plan.doc
+    out: dict[str, Region] = {}
+    for bid, band in doc.bands.items():
+        of = band.of.strip()
+        source = of if of in doc.derived else "/" + of.replace(".", "/")
+        if source.startswith("/") and analysis.field_at(ruleset.plan.inputs, source) is None:
+            continue  # a band of an expression: its classes are conditions
+        for interval in intervals(band.classes):
+            out[f"{bid}.{interval.name}"] = Region(source, interval)
+    for cid, found in checks.items():
+        if cid in out or len(found) != 1:
+            continue
+        (chk,) = found
+        bound = _BOUND.get(chk.op)
+        name = chk.pointer[1:]
+        if bound is None or name not in doc.derived or chk.other is not None \
+                or not isinstance(chk.threshold, (int, Decimal)) or isinstance(chk.threshold, bool):
+            continue
+        low_side, low_closed, high_side, high_closed = bound
+        t = Decimal(chk.threshold)
+        out[cid] = Region(name, Interval(cid, t if low_side else None, low_closed, t if high_side else None,
+                                         high_closed))
+    return out
+
+
+def _number(value: Any) -> Fraction | None:
+    if value is None or value.__class__ is bool or not isinstance(value, (int, Decimal, Fraction)):
+        return None
+    return Fraction(value)
+
+
+def _below(i: Interval, v: Fraction) -> bool:
+    """The value lies below the interval."""
+    return i.low is not None and (v < i.low or (v == i.low and not i.low_closed))
+
+
+def _above(i: Interval, v: Fraction) -> bool:
+    """The value lies above the interval."""
+    return i.high is not None and (v > i.high or (v == i.high and not i.high_closed))
+
+
+def _step(f: Field, value: Any) -> Decimal | None:
+    """The grid a number is searched on: whole numbers, or the last digit the value is written with."""
+    if f.kind == "integer":
+        return Decimal(1)
+    exponent = Decimal(value).as_tuple().exponent if isinstance(value, (int, Decimal)) else None
+    if not isinstance(exponent, int):
+        return None
+    return Decimal(1).scaleb(min(exponent, 0))
+
+
+class Search:
+    """The single input changes that meet criteria with a region, for one assessment.
+
+    ``decide(pointer, value)`` is the decision with one input set (None when the value breaks a
+    consistency check of the inputs); its answers are remembered, so criteria of several tiers that
+    probe the same values decide each once.
+    """
+
+    def __init__(self, ruleset: Ruleset, data: Mapping[str, Any], decision: Decision,
+                 decide: Callable[[str, Any], Decision | None], is_fixed: Callable[[str], bool]) -> None:
+        self.ruleset = ruleset
+        self.data = data
+        self.decision = decision
+        self._decide = decide
+        self.is_fixed = is_fixed
+        self._memo: dict[tuple[str, Any], Decision | None] = {}
+
+    def decide(self, pointer: str, value: Any) -> Decision | None:
+        key = (pointer, value if value.__class__ is not Decimal else ("d", value))
+        if key not in self._memo:
+            self._memo[key] = self._decide(pointer, value)
+        return self._memo[key]
+
+    def value_of(self, decision: Decision | None, source: str, pointer: str, x: Any) -> Fraction | None:
+        """The region's value in a decision made with ``pointer`` set to ``x``."""
+        if decision is None:
+            return None
+        if source.startswith("/"):
+            return _number(x if source == pointer else lookup(self.data, source))
+        for r in decision.derived:
+            if r.id == source:
+                return _number(r.value) if r.outcome == "known" else None
+        return None
+
+    def met(self, decision: Decision | None, cid: str) -> bool:
+        return decision is not None and decision.outcome_of(cid) == "met"
+
+    def changes(self, cid: str, region: Region, pointers: tuple[str, ...]) -> tuple[Found, ...]:
+        """The changes of single inputs among ``pointers`` that meet ``cid``: numbers first, then the others,
+        each in the order given."""
+        numbers: list[Found] = []
+        others: list[Found] = []
+        for pointer in pointers:
+            f = analysis.field_at(self.ruleset.plan.inputs, pointer)
+            if f is None or self.is_fixed(pointer):
+                continue
+            current = lookup(self.data, pointer)
+            if f.kind in ("integer", "decimal"):
+                found = self.number(cid, region, pointer, f, current)
+                numbers.extend([found] if found is not None else [])
+            elif f.kind in ("boolean", "enum"):
+                found = self.choice(cid, pointer, f, current)
+                others.extend([found] if found is not None else [])
+        return (*numbers, *others)
+
+    def found(self, cid: str, pointer: str, current: Any, target: Any) -> Found | None:
+        decision = self.decide(pointer, target)
+        if not self.met(decision, cid):
+            return None
+        assert decision is not None
+        derived = next((c.derived for c in decision.criteria if c.id == cid), {})
+        return Found(pointer, current is not MISSING, None if current is MISSING else current, target, dict(derived))
+
+    def choice(self, cid: str, pointer: str, f: Field, current: Any) -> Found | None:
+        """A truth value flipped (both tried when absent), or each other allowed value of a choice."""
+        options: list[Any] = [True, False] if f.kind == "boolean" else list(f.spec.values or ())
+        for option in options:
+            if current is MISSING or option != current:
+                found = self.found(cid, pointer, current, option)
+                if found is not None:
+                    return found
+        return None
+
+    def number(self, cid: str, region: Region, pointer: str, f: Field, current: Any) -> Found | None:
+        """The nearest value on the input's grid, up or down, at which the region's value reaches the near
+        bound of the region, when the criterion is then met."""
+        v = _number(current)
+        step = _step(f, current) if v is not None else None
+        now = self.value_of(self.decision, region.source, pointer, current)
+        if v is None or step is None or now is None:
+            return None
+        interval = region.interval
+        if _below(interval, now):
+            def reached(x: Fraction) -> bool:
+                return not _below(interval, x)
+        elif _above(interval, now):
+            def reached(x: Fraction) -> bool:
+                return not _above(interval, x)
+        else:
+            return None
+        best: Found | None = None
+        best_steps = 0
+        for direction in (1, -1):
+            n = self.nearest(region, pointer, f, current, step, direction, reached)
+            if n is None or (best is not None and n >= best_steps):
+                continue
+            found = self.found(cid, pointer, current, self.at(f, current, step, direction * n))
+            if found is not None:
+                best, best_steps = found, n
+        return best
+
+    def at(self, f: Field, current: Any, step: Decimal, n: int) -> Any:
+        """The grid value ``n`` steps from the current value."""
+        if f.kind == "integer":
+            return int(current) + n
+        return Decimal(current) + n * step
+
+    def room(self, f: Field, current: Any, step: Decimal, direction: int) -> int:
+        """How many grid steps the declared bounds leave in a direction."""
+        bound = f.spec.maximum if direction > 0 else f.spec.minimum
+        if bound is None:
+            return MAX_STEPS
+        return max(0, min(MAX_STEPS, math.floor(Fraction(abs(Decimal(bound) - Decimal(current))) / Fraction(step))))
+
+    def nearest(self, region: Region, pointer: str, f: Field, current: Any, step: Decimal, direction: int,
+                reached: Callable[[Fraction], bool]) -> int | None:
+        """The fewest steps in a direction at which the value has reached the bound: steps of doubling length,
+        then an exact bisection between the last short of it and the first beyond it."""
+        room = self.room(f, current, step, direction)
+
+        def ok(n: int) -> bool:
+            x = self.at(f, current, step, direction * n)
+            value = self.value_of(self.decide(pointer, x), region.source, pointer, x)
+            return value is not None and reached(value)
+
+        short, n = 0, 1
+        while True:
+            n = min(n, room)
+            if n <= short:
+                return None
+            if ok(n):
+                break
+            short, n = n, n * 2
+        while n - short > 1:  # ok(n), not ok(short)
+            middle = (short + n) // 2
+            if ok(middle):
+                n = middle
+            else:
+                short = middle
+        return n
