@@ -32,6 +32,7 @@ from ecei_rules.language.expr import parse
 from ecei_rules.registry import Registry
 from ecei_rules.ruleset import analysis
 from ecei_rules.ruleset.analysis import criterion_targets, relations, value_for
+from ecei_rules.ruleset.bands import intervals
 from ecei_rules.ruleset.check import ScorePlan
 from ecei_rules.ruleset.inputs import Field
 from ecei_rules.ruleset.load import Ruleset
@@ -354,11 +355,34 @@ class _Builder:
             sentence = self.msg("criterion.other", reads=self.reads(c), **common)
         else:
             sentence = self.msg("criterion.other_nothing", **common)
+        through = self.through_parameters(tuple(c.derived))
         return m.CriterionExplanation(
             **dict(c), comparisons=comps, fixed=not self.changeable(c.id),
             fixed_inputs=self.fixed_reads(c.id), tiers=self.a.tiers_of.get(c.id, ()),
-            weights=dict(self.a.weights_of.get(c.id, {})), sentence=sentence,
+            weights=dict(self.a.weights_of.get(c.id, {})), sentence=sentence, band=self.band(c),
+            own_parameters=tuple(p.name for p in c.parameters if p.name not in through) if c.derived else (),
         )
+
+    def through_parameters(self, names: Sequence[str]) -> set[str]:
+        """The parameters the derived values ``names`` read (through the values they read too)."""
+        known = {r.id: r for r in self.decision.derived}
+        return {p.name for n in names if n in known for p in known[n].parameters}
+
+    def band(self, c: CriterionResult) -> m.BandPlacement | None:
+        """A band class's value and interval, or None for any other criterion."""
+        bid, _, name = c.id.partition(".")
+        band = self.doc.bands.get(bid) if name else None
+        if band is None or name not in band.classes:
+            return None
+        region = self.a.regions.get(c.id)
+        interval = region.interval if region is not None else next(i for i in intervals(band.classes)
+                                                                    if i.name == name)
+        of = band.of.strip()
+        value = c.derived.get(of) if of in c.derived else c.inputs.get("/" + of.replace(".", "/"))
+        return m.BandPlacement(band=bid, title=band.title, name=name, of=of, value=value,
+                               interval=interval.text().replace("x", of, 1), unit=band.unit,
+                               provenance="sourced" if band.source is not None else "assumed",
+                               source=band.source if band.source is not None else band.assumed or "")
 
     def group(self, gid: str) -> m.GroupExplanation:
         g = self.groups[gid]
@@ -468,7 +492,9 @@ class _Builder:
         reads = self.msg.join(items) if items else self.msg.template("list.none")
         sentence = self.msg(f"derived.{r.outcome}", title=r.title, id=r.id, value=r.value,
                             unit=f" {r.unit}" if r.unit else "", reason=r.reason, reads=reads)
-        return m.DerivedExplanation(**dict(r), sentence=sentence)
+        through = self.through_parameters(r.derived)
+        return m.DerivedExplanation(**dict(r), sentence=sentence,
+                                    own_parameters=tuple(p.name for p in r.parameters if p.name not in through))
 
     # -- what it takes ----------------------------------------------------------------------
 

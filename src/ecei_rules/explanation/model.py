@@ -73,6 +73,20 @@ class Comparison(_Model):
     present: bool = Field(description="Whether the input has a value in the assessment.")
 
 
+class BandPlacement(_Model):
+    """A band class as one criterion compares it: the band's value and the class's interval."""
+
+    band: str = Field(description="The band id.")
+    title: str = Field(description="The band's title.")
+    name: str = Field(description="The class.")
+    of: str = Field(description="The value placed, as the band writes it (a derived value, an input).")
+    value: Any = Field(default=None, description="Its value, when known.")
+    interval: str = Field(description="The class's interval, e.g. '41 < energy_index <= 51'.")
+    unit: str | None = Field(default=None, description="The value's unit.")
+    provenance: Literal["sourced", "assumed"] = Field(description="Whether the bounds are sourced or assumed.")
+    source: str = Field(description="The bounds' citation, or why they are assumed.")
+
+
 # The fields of the decision's CriterionResult (id, title, clause, outcome, condition, inputs, missing,
 # parameters) come first, in its order and with its descriptions; then what the explanation adds.
 class CriterionExplanation(CriterionResult):
@@ -87,6 +101,12 @@ class CriterionExplanation(CriterionResult):
     tiers: tuple[str, ...] = Field(description="The labels whose requirement includes it (directly or not).")
     weights: dict[str, Number] = Field(description="Score id -> its weight in that score.")
     sentence: str = Field(description="The criterion in words.")
+    band: BandPlacement | None = Field(default=None, description="For a band class: the value placed and the "
+                                       "class's interval (present only then).")
+    own_parameters: tuple[str, ...] = Field(
+        default=(), description="For a criterion that reads derived values: the parameters its own condition "
+        "reads (the others are read by the derived values, listed with them; present only when it has some).")
+    _derived_when_read: ClassVar[Any] = _omit_empty("derived", "band", "own_parameters")
 
 
 class GroupExplanation(_Model):
@@ -313,6 +333,9 @@ class DerivedExplanation(DerivedResult):
     """A derived value: its outcome, value (or why it has none) and what it read, in a sentence."""
 
     sentence: str = Field(description="The value and what it read, in words.")
+    own_parameters: tuple[str, ...] = Field(
+        default=(), description="The parameters its own expression reads (the others in parameters come through "
+        "the derived values it reads).")
 
 
 class Explanation(_Model):
