@@ -923,7 +923,7 @@ class _Builder:
         return m.Explanation(
             language=self.msg.language, methodology=d.methodology, version=d.version,
             ruleset_sha256=d.ruleset_sha256, resolution=version, subject=subject_id, subject_name=subject_name,
-            subject_noun=resolve_subject(self.doc).noun,
+            subject_noun=resolve_subject(self.doc).noun, subject_key=resolve_subject(self.doc).key,
             label=d.label, label_title=label_title, valid_from=d.valid_from, valid_until=d.valid_until,
             validity_expires=d.validity_expires,
             validity_rule=d.validity_rule, summary=tuple(summary),

@@ -2,7 +2,12 @@
 
 Every model is frozen and its fields carry descriptions, which flow into the JSON Schema
 (:func:`explanation_json_schema`). The schema is versioned by :data:`SCHEMA`: fields may be
-added in a compatible release; renaming or removing one changes the schema version.
+added in a compatible release; renaming or removing one changes the schema version. Members a
+document has only when its ruleset uses a construct are optional in the schema: ``derived``,
+a criterion's ``band`` and ``own_parameters``, a change's ``derived`` and ``alternatives``
+(derived values and bands), and ``organisation`` / ``organisation_name``, the subject's first
+names, which only the explanations of a ruleset that declares no subject have (one that declares
+its subject is named by ``subject``, ``subject_name`` and ``subject_noun`` alone).
 Numbers are exact (JSON numbers; a fraction without a finite decimal form is the string
 ``"a/b"``), dates are ``YYYY-MM-DD``, inputs are named by JSON pointers.
 """
@@ -16,8 +21,9 @@ from typing import Any, ClassVar, Final, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_serializer, model_validator
 
 from ecei_rules.core.canonical import to_json
-from ecei_rules.engine.decision import CriterionResult, Outcome, ParameterUse, omit_empty
+from ecei_rules.engine.decision import CriterionResult, Outcome, ParameterUse
 from ecei_rules.engine.derived import DerivedResult
+from ecei_rules.ruleset.subject import DECLARED_KEY, IMPLIED
 
 SCHEMA: Final = "ecei-rules/explanation/1"
 
@@ -352,9 +358,12 @@ class Explanation(_Model):
     subject: str | None = Field(default=None, description="The subject's id (the input the ruleset's subject names).")
     subject_name: str | None = Field(default=None, description="The subject's display name, if the ruleset names one.")
     subject_noun: str = Field(default="", description="What the methodology labels, e.g. 'building'.")
-    organisation: str | None = Field(default=None, description="The subject's id (this schema's first name for it).")
+    organisation: str | None = Field(default=None, description="The subject's id (this schema's first name for it; "
+                                     "only for a ruleset that declares no subject).")
     organisation_name: str | None = Field(default=None, description="The subject's name (this schema's first "
-                                          "name for it).")
+                                          "name for it; only for a ruleset that declares no subject).")
+    subject_key: str = Field(default=IMPLIED.key, exclude=True, description="'subject' when the ruleset declares "
+                             "its subject: the JSON then names it by subject members only (not a member itself).")
     label: str = Field(description="The awarded label, or 'none'.")
     label_title: str | None = Field(description="The awarded label's name, or null.")
     valid_from: dt.date | None = Field(description="First day of validity.")
@@ -373,7 +382,9 @@ class Explanation(_Model):
     settings: Settings = Field(description="How the explanation was made.")
     derived: tuple[DerivedExplanation, ...] = Field(
         default=(), description="Every derived value of the ruleset (only when it declares some).")
-    _derived_when_declared: ClassVar[Any] = omit_empty("derived")  # ClassVar: not a field for the docs
+    # ClassVar: not a field for the docs
+    _derived_when_declared: ClassVar[Any] = model_serializer(mode="wrap")(
+        lambda self, handler: _members(self, handler(self)))
 
     @model_validator(mode="before")
     @classmethod
@@ -411,6 +422,17 @@ class Explanation(_Model):
             if t.label == label:
                 return t
         raise KeyError(label)
+
+
+def _members(expl: Explanation, data: dict[str, Any]) -> dict[str, Any]:
+    """The members of an explanation's dump: ``derived`` only when the ruleset declares derived values; the
+    first names of the subject (``organisation``, ``organisation_name``) only when it declares no subject."""
+    if not data.get("derived"):
+        data.pop("derived", None)
+    if expl.subject_key == DECLARED_KEY:
+        data.pop("organisation", None)
+        data.pop("organisation_name", None)
+    return data
 
 
 def explanation_json_schema() -> dict[str, Any]:

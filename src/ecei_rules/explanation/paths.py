@@ -399,8 +399,8 @@ def solve_choices(structure: Structure, requires: Sequence[str], outcomes: Mappi
     found: set[frozenset[str]] = set()
     first: TierSolution | None = None
     for choice in chosen[:MAX_CHOICES]:
-        sol, _ = solve_units(structure, requires, outcomes, {**units_of, **{c: (u,) for c, u in zip(ids, choice)}},
-                             cap=MAX_OVERLAP_ENUMERATION)
+        picked = {c: (u,) for c, u in zip(ids, choice, strict=True)}
+        sol, _ = solve_units(structure, requires, outcomes, {**units_of, **picked}, cap=MAX_OVERLAP_ENUMERATION)
         if sol.fixed:
             return sol
         first = first or sol

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ecei_rules.core.terminal import clean
+from ecei_rules.engine.decision import ParameterUse
 from ecei_rules.explanation.citations import citation_links
 from ecei_rules.explanation.messages import Messages
-from ecei_rules.engine.decision import ParameterUse
 from ecei_rules.explanation.model import (
     CriterionExplanation,
     DerivedExplanation,
