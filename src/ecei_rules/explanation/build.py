@@ -26,6 +26,7 @@ from ecei_rules.errors import AssessmentError
 from ecei_rules.explanation import DEFAULT_MAX_CHANGE_SETS, DEFAULT_NEAR_MARGIN, paths
 from ecei_rules.explanation import model as m
 from ecei_rules.explanation.messages import DEFAULT_LANGUAGE, Messages
+from ecei_rules.explanation.needed import Needed
 from ecei_rules.explanation.paths import JOIN, Structure, TierSolution, flatten, solve, solve_choices, solve_units
 from ecei_rules.explanation.through import Found, Region, Search, regions
 from ecei_rules.language.expr import parse
@@ -255,6 +256,7 @@ class _Builder:
         self.scores = {s.id: s for s in decision.scores}
         self._changes: dict[str, m.CriterionChange] = {}
         self._search: Search | None = None
+        self._needed: Needed | None = None
 
     # -- names and values -------------------------------------------------------------------
 
@@ -282,9 +284,22 @@ class _Builder:
     def requirement(self, op: str, threshold: Any) -> str:
         return self.msg(f"requirement.{op}", threshold=threshold)
 
+    def needed(self) -> Needed:
+        if self._needed is None:
+            self._needed = Needed(self.ruleset, self.data)
+        return self._needed
+
+    def missing_of(self, c: CriterionResult) -> tuple[str, ...]:
+        """The absent inputs a criterion needs: for one that reads derived values, those read where the evaluation
+        went (`needed`); for any other, every absent input it reads, as its decision lists them."""
+        if not c.derived or not c.missing:
+            return c.missing
+        needed = self.needed().criterion(c.id)
+        return tuple(p for p in c.missing if p in needed)
+
     def reads(self, c: CriterionResult) -> str:
         items = [self.msg("criterion.read", input=self.input_name(p), value=v) for p, v in c.inputs.items()]
-        items += [self.msg("criterion.read_missing", input=self.input_name(p)) for p in c.missing]
+        items += [self.msg("criterion.read_missing", input=self.input_name(p)) for p in self.missing_of(c)]
         return self.msg.join(items)
 
     def is_fixed(self, pointer: str) -> bool:
@@ -357,7 +372,7 @@ class _Builder:
             sentence = self.msg("criterion.other_nothing", **common)
         through = self.through_parameters(tuple(c.derived))
         return m.CriterionExplanation(
-            **dict(c), comparisons=comps, fixed=not self.changeable(c.id),
+            **{**dict(c), "missing": self.missing_of(c)}, comparisons=comps, fixed=not self.changeable(c.id),
             fixed_inputs=self.fixed_reads(c.id), tiers=self.a.tiers_of.get(c.id, ()),
             weights=dict(self.a.weights_of.get(c.id, {})), sentence=sentence, band=self.band(c),
             own_parameters=tuple(p.name for p in c.parameters if p.name not in through) if c.derived else (),
@@ -433,11 +448,11 @@ class _Builder:
         missing: set[str] = set()
         for ref in unknown:
             if ref in self.crit:
-                missing.update(self.crit[ref].missing)
+                missing.update(self.missing_of(self.crit[ref]))
             elif ref in self.scores:
                 for c in self.scores[ref].weights:
                     if self.outcomes.get(c) == "unknown":
-                        missing.update(self.crit[c].missing)
+                        missing.update(self.missing_of(self.crit[c]))
         names: dict[str, Any] = {
             "failing": self.msg.join([self.ref_name(r) for r in not_met]),
             "unknown": self.msg.join([self.ref_name(r) for r in unknown]),
@@ -484,8 +499,10 @@ class _Builder:
 
     def derived(self, r: DerivedResult) -> m.DerivedExplanation:
         """A derived value in words: its value (or why it has none) and what it read."""
+        needed = self.needed().derived.get(r.id, frozenset()) if r.missing else frozenset()
+        missing = tuple(p for p in r.missing if p in needed)
         items = [self.msg("criterion.read", input=self.input_name(p), value=v) for p, v in r.inputs.items()]
-        items += [self.msg("criterion.read_missing", input=self.input_name(p)) for p in r.missing]
+        items += [self.msg("criterion.read_missing", input=self.input_name(p)) for p in missing]
         known = {d.id: d for d in self.decision.derived}
         items += [self.msg("criterion.read", input=n, value=known[n].value) if known[n].outcome == "known"
                   else self.msg(f"derived.read_{known[n].outcome}", input=n) for n in r.derived]
@@ -493,7 +510,7 @@ class _Builder:
         sentence = self.msg(f"derived.{r.outcome}", title=r.title, id=r.id, value=r.value,
                             unit=f" {r.unit}" if r.unit else "", reason=r.reason, reads=reads)
         through = self.through_parameters(r.derived)
-        return m.DerivedExplanation(**dict(r), sentence=sentence,
+        return m.DerivedExplanation(**{**dict(r), "missing": missing}, sentence=sentence,
                                     own_parameters=tuple(p.name for p in r.parameters if p.name not in through))
 
     # -- what it takes ----------------------------------------------------------------------
