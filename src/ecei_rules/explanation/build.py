@@ -560,7 +560,7 @@ class _Builder:
         """A change found through a computed value: raise or lower a number, set a truth value or a choice."""
         numeric = f.present and all(isinstance(v, (int, Decimal)) and v.__class__ is not bool
                                     for v in (f.current, f.target))
-        op = "==" if not numeric else ">=" if f.target > f.current else "<="
+        op = f.op or ("==" if not numeric else ">=" if f.target > f.current else "<=")
         return m.InputChange(pointer=f.pointer, input=self.input_name(f.pointer), present=f.present,
                              current=f.current, target=f.target, op=op, threshold=f.target, derived=f.derived)
 

@@ -65,6 +65,7 @@ class Found:
     current: Any
     target: Any
     derived: dict[str, Any]  # the criterion's derived values with the change applied
+    op: str | None = None  # for an absent number: the side of target its values may lie on (<= or >=)
 
 
 def regions(ruleset: Ruleset, checks: Mapping[str, tuple[Any, ...]]) -> dict[str, Region]:
@@ -177,13 +178,14 @@ class Search:
                 others.extend([found] if found is not None else [])
         return (*numbers, *others)
 
-    def found(self, cid: str, pointer: str, current: Any, target: Any) -> Found | None:
+    def found(self, cid: str, pointer: str, current: Any, target: Any, op: str | None = None) -> Found | None:
         decision = self.decide(pointer, target)
         if not self.met(decision, cid):
             return None
         assert decision is not None
         derived = next((c.derived for c in decision.criteria if c.id == cid), {})
-        return Found(pointer, current is not MISSING, None if current is MISSING else current, target, dict(derived))
+        return Found(pointer, current is not MISSING, None if current is MISSING else current, target, dict(derived),
+                     op)
 
     def choice(self, cid: str, pointer: str, f: Field, current: Any) -> Found | None:
         """A truth value flipped (both tried when absent), or each other allowed value of a choice."""
@@ -198,6 +200,8 @@ class Search:
     def number(self, cid: str, region: Region, pointer: str, f: Field, current: Any) -> Found | None:
         """The nearest value on the input's grid, up or down, at which the region's value reaches the near
         bound of the region, when the criterion is then met."""
+        if current is MISSING:
+            return self.absent(cid, pointer, f)
         v = _number(current)
         step = _step(f, current) if v is not None else None
         now = self.value_of(self.decision, region.source, pointer, current)
@@ -222,6 +226,44 @@ class Search:
             if found is not None:
                 best, best_steps = found, n
         return best
+
+    def absent(self, cid: str, pointer: str, f: Field) -> Found | None:
+        """An absent number: from a declared bound at which the criterion is met, the farthest value on the grid
+        of the bounds at which it still is (``at most`` it from the lower bound, ``at least`` from the upper)."""
+        for bound, direction, op in ((f.spec.minimum, 1, "<="), (f.spec.maximum, -1, ">=")):
+            if bound is None:
+                continue
+            start = int(bound) if f.kind == "integer" else Decimal(bound)
+            if not self.met(self.decide(pointer, start), cid):
+                continue
+            step = _step(f, start) or Decimal(1)
+            n = self.farthest(cid, pointer, f, start, step, direction)
+            return self.found(cid, pointer, MISSING, self.at(f, start, step, direction * n), op)
+        return None
+
+    def farthest(self, cid: str, pointer: str, f: Field, start: Any, step: Decimal, direction: int) -> int:
+        """The most steps from ``start`` (where the criterion is met) that it is still met, as far as the bounds
+        allow: steps of doubling length, then an exact bisection."""
+        room = self.room(f, start, step, direction)
+
+        def ok(n: int) -> bool:
+            return self.met(self.decide(pointer, self.at(f, start, step, direction * n)), cid)
+
+        good, n = 0, 1
+        while True:
+            n = min(n, room)
+            if n <= good:
+                return good
+            if not ok(n):
+                break
+            good, n = n, n * 2
+        while n - good > 1:  # ok(good), not ok(n)
+            middle = (good + n) // 2
+            if ok(middle):
+                good = middle
+            else:
+                n = middle
+        return good
 
     def at(self, f: Field, current: Any, step: Decimal, n: int) -> Any:
         """The grid value ``n`` steps from the current value."""
