@@ -24,6 +24,7 @@ from typing import Any
 from ecei_rules.core.pointers import MISSING, lookup
 from ecei_rules.engine.reference import reference
 from ecei_rules.language import interpreter
+from ecei_rules.ruleset import analysis
 from ecei_rules.ruleset.load import Ruleset
 
 _LOOPS = (ast.GeneratorExp, ast.ListComp, ast.SetComp, ast.DictComp, ast.Lambda)
@@ -81,7 +82,7 @@ class Needed:
             if test is False:
                 return self._walk(expr, node.orelse, reads)
         if isinstance(node, _PATHS):
-            pointer = _pointer(node)
+            pointer = analysis.scoped_pointer(node, {})
             found = self._path(pointer, reads) if pointer is not None else None
             if found is not None:
                 return found
@@ -96,18 +97,3 @@ class Needed:
             out |= self._walk(expr, child, reads)
         return out
 
-
-def _pointer(node: ast.expr) -> str | None:
-    """The JSON pointer of a path from a name (``a.b["c"]`` -> ``/a/b/c``), or None."""
-    keys: list[str] = []
-    while isinstance(node, (ast.Attribute, ast.Subscript)):
-        if isinstance(node, ast.Attribute):
-            keys.append(node.attr)
-        elif isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
-            keys.append(node.slice.value)
-        else:
-            return None
-        node = node.value
-    if not isinstance(node, ast.Name):
-        return None
-    return "/" + "/".join([node.id, *(k.replace("~", "~0").replace("/", "~1") for k in reversed(keys))])

@@ -245,25 +245,8 @@ class Search:
         """The most steps from ``start`` (where the criterion is met) that it is still met, as far as the bounds
         allow: steps of doubling length, then an exact bisection."""
         room = self.room(f, start, step, direction)
-
-        def ok(n: int) -> bool:
-            return self.met(self.decide(pointer, self.at(f, start, step, direction * n)), cid)
-
-        good, n = 0, 1
-        while True:
-            n = min(n, room)
-            if n <= good:
-                return good
-            if not ok(n):
-                break
-            good, n = n, n * 2
-        while n - good > 1:  # ok(good), not ok(n)
-            middle = (good + n) // 2
-            if ok(middle):
-                good = middle
-            else:
-                n = middle
-        return good
+        first = _first(lambda n: not self.met(self.decide(pointer, self.at(f, start, step, direction * n)), cid), room)
+        return room if first is None else first - 1
 
     def at(self, f: Field, current: Any, step: Decimal, n: int) -> Any:
         """The grid value ``n`` steps from the current value."""
@@ -289,18 +272,25 @@ class Search:
             value = self.value_of(self.decide(pointer, x), region.source, pointer, x)
             return value is not None and reached(value)
 
-        short, n = 0, 1
-        while True:
-            n = min(n, room)
-            if n <= short:
-                return None
-            if ok(n):
-                break
-            short, n = n, n * 2
-        while n - short > 1:  # ok(n), not ok(short)
-            middle = (short + n) // 2
-            if ok(middle):
-                n = middle
-            else:
-                short = middle
-        return n
+        return _first(ok, room)
+
+
+def _first(test: Callable[[int], bool], room: int) -> int | None:
+    """The fewest steps ``n`` in ``1..room`` with ``test(n)``, for a test false at 0 that stays true once true:
+    steps of doubling length, then an exact bisection between the last false and the first true; None when it
+    is false as far as ``room``."""
+    short, n = 0, 1
+    while True:
+        n = min(n, room)
+        if n <= short:
+            return None
+        if test(n):
+            break
+        short, n = n, n * 2
+    while n - short > 1:  # test(n), not test(short)
+        middle = (short + n) // 2
+        if test(middle):
+            n = middle
+        else:
+            short = middle
+    return n
