@@ -192,3 +192,24 @@ def test_missing_lists_only_inputs_read_in_the_branch_taken(branches: Ruleset, e
     tower = next(d for d in p2.derived if d.id == "cooling_tower_points")
     assert (tower.outcome, tower.missing) == ("known", ())
     assert p2.tier("gold").missing == ("/water/subsystem_meters",)
+
+
+def test_what_it_takes_gives_an_absent_truth_value_then_the_number_when_no_single_input_does(
+        examples: Registry) -> None:
+    """P2 (1.0.0) has 43 other points and no subsystem_meters: the total is unknown. Subsystem meters alone
+    decide it (4 WE points with them: 47, Certified); Silver ([50..60)) takes them and other_points 46 together
+    (43 + 3 = 46, 46 + 4 = 50), and that set is said to be one of possibly several (the meters could be no)."""
+    data = _assessment("building-points", "p2-meters-unknown-2016")
+    expl = explain_assessment(data, registry=examples, methodology="building-points")
+    certified = expl.path("certified")
+    assert [(c.pointer, c.present, c.target) for c in certified.input_sets[0].inputs] == [
+        ("/water/subsystem_meters", False, True)]
+    silver = expl.path("silver")
+    (only,) = silver.input_sets
+    assert [(c.pointer, c.target) for c in only.inputs] == [("/water/subsystem_meters", True), ("/other_points", 46)]
+    assert (only.verified, only.conditions) == (True, ())
+    assert silver.input_sets_exhaustive is False
+    assert "other values may do as well" in silver.input_sentence
+    ruleset = examples.get("building-points", expl.version)
+    changes = [("/water/subsystem_meters", True), ("/other_points", 45)]
+    assert evaluate(ruleset, with_changes(data, changes)).label == "certified"  # 46 is the least

@@ -257,6 +257,7 @@ class _Builder:
         self._changes: dict[str, m.CriterionChange] = {}
         self._search: Search | None = None
         self._needed: Needed | None = None
+        self._completed: set[str] = set()  # criteria met by a completion: their sets are not all listed
 
     # -- names and values -------------------------------------------------------------------
 
@@ -526,6 +527,7 @@ class _Builder:
         todo = [st for st in steps if not st.passes]
         concrete = bool(todo) and all(st.threshold is not None and st.target is not None for st in todo)
         found = self.through(cid) if cid in self.a.regions and self.changeable(cid) else ()
+        together = self.completed(cid) if cid in self.a.regions and not found and self.changeable(cid) else ()
         if not self.changeable(cid):
             out = m.CriterionChange(kind="fixed", sentence=self.fixed_sentence(c, steps), **base)
         elif found:
@@ -533,6 +535,10 @@ class _Builder:
             words = [self.input_change_words(change) for change in alternatives]
             out = m.CriterionChange(kind="input", changes=alternatives[:1], alternatives=alternatives,
                                     sentence=self.msg.join(words, "or"), **base)
+        elif together:
+            changes = tuple(self.found_change(f) for f in together)
+            out = m.CriterionChange(kind="input", changes=changes, sentence=self.msg.join(
+                [self.input_change_words(change) for change in changes]), **base)
         elif concrete and (problem := self.inconsistency(todo)) is not None:
             # the values each comparison needs would break a consistency check of the inputs
             sentence = self.msg("change.inconsistent", title=c.title, id=cid, problem=problem, reads=self.reads(c))
@@ -551,10 +557,20 @@ class _Builder:
     def through(self, cid: str) -> tuple[Found, ...]:
         """The single input changes that meet a criterion on a computed value (see `through`)."""
         if self._search is None:
-            self._search = Search(self.ruleset, self.data, self.decision,
-                                  lambda pointer, value: self.decide_set([(pointer, value)]), self.is_fixed)
+            self._search = Search(self.ruleset, self.data, self.decision, self.decide_set, self.is_fixed)
         c = self.crit[cid]
-        return self._search.changes(cid, self.a.regions[cid], (*c.inputs, *c.missing))
+        pointers = (*c.inputs, *c.missing)
+        return self._search.changes(cid, self.a.regions[cid], pointers)
+
+    def completed(self, cid: str) -> tuple[Found, ...]:
+        """Changes that meet a criterion on a computed value together, when no single one does (see `through`)."""
+        if self._search is None or cid not in self.a.regions:
+            return ()
+        c = self.crit[cid]
+        found = self._search.completed(cid, self.a.regions[cid], (*c.inputs, *self.missing_of(c)))
+        if found:
+            self._completed.add(cid)
+        return found
 
     def found_change(self, f: Found) -> m.InputChange:
         """A change found through a computed value: raise or lower a number, set a truth value or a choice."""
@@ -817,9 +833,13 @@ class _Builder:
                 parts.append(self.msg("path.every", changes=self.msg.join(
                     [self.unit_words(u, changes) for u in sol.mandatory])))
             parts.extend(self.input_need(n, changes, structure) for n in sol.needs)
+        completed = bool(self._completed.intersection(involved))
         if not sol.exhaustive:
             parts.append(self.msg.template("path.not_exhaustive"))
-        return {"input_sets": sets, "input_sets_total": sol.total, "input_sets_exhaustive": sol.exhaustive,
+        elif completed:
+            parts.append(self.msg.template("path.completed"))
+        exhaustive = sol.exhaustive and not completed
+        return {"input_sets": sets, "input_sets_total": sol.total, "input_sets_exhaustive": exhaustive,
                 "input_sentence": " ".join(parts)}
 
     def unit_words(self, unit: str, changes: Mapping[str, m.InputChange]) -> str:

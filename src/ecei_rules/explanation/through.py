@@ -19,14 +19,17 @@ searched:
 Every value is decided by the engine with the change applied, and a change is kept only when
 the criterion is then met: nothing is claimed that deciding again does not confirm. An input
 whose change does not move the value into the region (it does not depend on it, or not enough
-within its bounds) is not listed. Inputs that hold dates, lists or text, and absent numbers, are
-not searched (the criterion is then a condition to meet, as before).
+within its bounds) is not listed. Inputs that hold dates, lists or text are not searched; an absent
+number is searched from a declared bound at which the criterion is met. When the value is unknown and no
+single change meets the criterion, the absent truth values and choices it needs are given values
+first (`Search.completed`), and a number is searched with them.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -39,6 +42,8 @@ from ecei_rules.ruleset.bands import Interval, intervals
 from ecei_rules.ruleset.inputs import Field
 from ecei_rules.ruleset.load import Ruleset
 
+#: Ways of giving the absent truth values and choices a criterion reads tried by `Search.completed`.
+MAX_COMPLETIONS = 8
 #: The most grid steps a number is searched over, outward from its value (2^40: beyond any bound a
 #: ruleset declares for a value people write).
 MAX_STEPS = 2**40
@@ -97,6 +102,11 @@ def regions(ruleset: Ruleset, checks: Mapping[str, tuple[Any, ...]]) -> dict[str
     return out
 
 
+def _derived(decision: Decision, cid: str) -> dict[str, Any]:
+    """The derived values a criterion read in a decision."""
+    return dict(next((c.derived for c in decision.criteria if c.id == cid), {}))
+
+
 def _number(value: Any) -> Fraction | None:
     if value is None or value.__class__ is bool or not isinstance(value, (int, Decimal, Fraction)):
         return None
@@ -126,24 +136,31 @@ def _step(f: Field, value: Any) -> Decimal | None:
 class Search:
     """The single input changes that meet criteria with a region, for one assessment.
 
-    ``decide(pointer, value)`` is the decision with one input set (None when the value breaks a
+    ``decide(changes)`` is the decision with each (pointer, value) set (None when the values break a
     consistency check of the inputs); its answers are remembered, so criteria of several tiers that
-    probe the same values decide each once.
+    probe the same values decide each once. ``base`` holds the absent truth values and choices a
+    completion (`completed`) gives while it searches.
     """
 
     def __init__(self, ruleset: Ruleset, data: Mapping[str, Any], decision: Decision,
-                 decide: Callable[[str, Any], Decision | None], is_fixed: Callable[[str], bool]) -> None:
+                 decide: Callable[[Sequence[tuple[str, Any]]], Decision | None],
+                 is_fixed: Callable[[str], bool]) -> None:
         self.ruleset = ruleset
         self.data = data
         self.decision = decision
         self._decide = decide
         self.is_fixed = is_fixed
-        self._memo: dict[tuple[str, Any], Decision | None] = {}
+        self.base: tuple[tuple[str, Any], ...] = ()
+        self._memo: dict[tuple[Any, ...], Decision | None] = {}
 
-    def decide(self, pointer: str, value: Any) -> Decision | None:
-        key = (pointer, value if value.__class__ is not Decimal else ("d", value))
+    def decide(self, pointer: str | None, value: Any = None) -> Decision | None:
+        """The decision with the base and ``pointer`` set to ``value`` (the base alone when ``pointer`` is None)."""
+        changes = (*self.base, *([(pointer, value)] if pointer is not None else []))
+        if not changes:
+            return self.decision
+        key = tuple((p, v.__class__.__name__, v) for p, v in changes)
         if key not in self._memo:
-            self._memo[key] = self._decide(pointer, value)
+            self._memo[key] = self._decide(changes)
         return self._memo[key]
 
     def value_of(self, decision: Decision | None, source: str, pointer: str, x: Any) -> Fraction | None:
@@ -151,7 +168,7 @@ class Search:
         if decision is None:
             return None
         if source.startswith("/"):
-            return _number(x if source == pointer else lookup(self.data, source))
+            return _number(x if source == pointer else dict(self.base).get(source, lookup(self.data, source)))
         for r in decision.derived:
             if r.id == source:
                 return _number(r.value) if r.outcome == "known" else None
@@ -178,14 +195,43 @@ class Search:
                 others.extend([found] if found is not None else [])
         return (*numbers, *others)
 
+    def completed(self, cid: str, region: Region, pointers: tuple[str, ...]) -> tuple[Found, ...]:
+        """When the value is unknown and no single change meets the criterion: the absent truth values and choices
+        it reads given values (each way in turn, the first allowed values first, at most `MAX_COMPLETIONS`) with
+        which the value is known, and then, if they do not meet it alone, the first single change of a number
+        that does; those changes together (empty when no way is found)."""
+        if self.value_of(self.decision, region.source, "", None) is not None:
+            return ()
+        absent: list[tuple[str, list[Any]]] = []
+        for pointer in pointers:
+            f = analysis.field_at(self.ruleset.plan.inputs, pointer)
+            if f is not None and f.kind in ("boolean", "enum") and not self.is_fixed(pointer) \
+                    and lookup(self.data, pointer) is MISSING:
+                absent.append((pointer, [True, False] if f.kind == "boolean" else list(f.spec.values or ())))
+        ways = itertools.islice(itertools.product(*(options for _, options in absent)), MAX_COMPLETIONS)
+        for way in ways if absent else ():
+            self.base = tuple(zip((p for p, _ in absent), way, strict=True))
+            try:
+                then = self.decide(None)
+                if self.value_of(then, region.source, "", None) is None:
+                    continue
+                base = [Found(p, False, None, v, {}) for p, v in self.base]
+                if then is not None and self.met(then, cid):
+                    return (*base[:-1], Found(base[-1].pointer, False, None, base[-1].target, _derived(then, cid)))
+                number = next((n for n in self.changes(cid, region, pointers) if n.present), None)
+                if number is not None:
+                    return (*base, number)
+            finally:
+                self.base = ()
+        return ()
+
     def found(self, cid: str, pointer: str, current: Any, target: Any, op: str | None = None) -> Found | None:
         decision = self.decide(pointer, target)
         if not self.met(decision, cid):
             return None
         assert decision is not None
-        derived = next((c.derived for c in decision.criteria if c.id == cid), {})
-        return Found(pointer, current is not MISSING, None if current is MISSING else current, target, dict(derived),
-                     op)
+        return Found(pointer, current is not MISSING, None if current is MISSING else current, target,
+                     _derived(decision, cid), op)
 
     def choice(self, cid: str, pointer: str, f: Field, current: Any) -> Found | None:
         """A truth value flipped (both tried when absent), or each other allowed value of a choice."""
@@ -204,7 +250,7 @@ class Search:
             return self.absent(cid, pointer, f)
         v = _number(current)
         step = _step(f, current) if v is not None else None
-        now = self.value_of(self.decision, region.source, pointer, current)
+        now = self.value_of(self.decide(None), region.source, pointer, current)
         if v is None or step is None or now is None:
             return None
         interval = region.interval
