@@ -526,19 +526,10 @@ class _Builder:
         steps = self.steps(cid, planned=True)
         todo = [st for st in steps if not st.passes]
         concrete = bool(todo) and all(st.threshold is not None and st.target is not None for st in todo)
-        found = self.through(cid) if cid in self.a.regions and self.changeable(cid) else ()
-        together = self.completed(cid) if cid in self.a.regions and not found and self.changeable(cid) else ()
         if not self.changeable(cid):
             out = m.CriterionChange(kind="fixed", sentence=self.fixed_sentence(c, steps), **base)
-        elif found:
-            alternatives = tuple(self.found_change(f) for f in found)
-            words = [self.input_change_words(change) for change in alternatives]
-            out = m.CriterionChange(kind="input", changes=alternatives[:1], alternatives=alternatives,
-                                    sentence=self.msg.join(words, "or"), **base)
-        elif together:
-            changes = tuple(self.found_change(f) for f in together)
-            out = m.CriterionChange(kind="input", changes=changes, sentence=self.msg.join(
-                [self.input_change_words(change) for change in changes]), **base)
+        elif (computed := self.computed_change(cid, base)) is not None:
+            out = computed
         elif concrete and (problem := self.inconsistency(todo)) is not None:
             # the values each comparison needs would break a consistency check of the inputs
             sentence = self.msg("change.inconsistent", title=c.title, id=cid, problem=problem, reads=self.reads(c))
@@ -553,6 +544,24 @@ class _Builder:
                                                                         reads=self.reads(c)), **base)
         self._changes[cid] = out
         return out
+
+    def computed_change(self, cid: str, base: Mapping[str, Any]) -> m.CriterionChange | None:
+        """What meets a criterion on a computed value: any one of the single input changes that do (`through`),
+        else changes together (`completed`); None for another criterion, or when none is found."""
+        if cid not in self.a.regions:
+            return None
+        found = self.through(cid)
+        if found:
+            alternatives = tuple(self.found_change(f) for f in found)
+            words = [self.input_change_words(change) for change in alternatives]
+            return m.CriterionChange(kind="input", changes=alternatives[:1], alternatives=alternatives,
+                                     sentence=self.msg.join(words, "or"), **base)
+        together = self.completed(cid)
+        if together:
+            changes = tuple(self.found_change(f) for f in together)
+            return m.CriterionChange(kind="input", changes=changes, sentence=self.msg.join(
+                [self.input_change_words(change) for change in changes]), **base)
+        return None
 
     def through(self, cid: str) -> tuple[Found, ...]:
         """The single input changes that meet a criterion on a computed value (see `through`)."""
