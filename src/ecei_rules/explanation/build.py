@@ -26,11 +26,14 @@ from ecei_rules.errors import AssessmentError
 from ecei_rules.explanation import DEFAULT_MAX_CHANGE_SETS, DEFAULT_NEAR_MARGIN, paths
 from ecei_rules.explanation import model as m
 from ecei_rules.explanation.messages import DEFAULT_LANGUAGE, Messages
-from ecei_rules.explanation.paths import JOIN, Structure, TierSolution, flatten, solve, solve_units
+from ecei_rules.explanation.needed import Needed
+from ecei_rules.explanation.paths import JOIN, Structure, TierSolution, flatten, solve, solve_choices, solve_units
+from ecei_rules.explanation.through import Found, Region, Search, regions
 from ecei_rules.language.expr import parse
 from ecei_rules.registry import Registry
 from ecei_rules.ruleset import analysis
 from ecei_rules.ruleset.analysis import criterion_targets, relations, value_for
+from ecei_rules.ruleset.bands import intervals
 from ecei_rules.ruleset.check import ScorePlan
 from ecei_rules.ruleset.inputs import Field
 from ecei_rules.ruleset.load import Ruleset
@@ -60,6 +63,7 @@ class _Analysis:
     tiers_of: dict[str, tuple[str, ...]]
     weights_of: dict[str, dict[str, Decimal | int]]
     fixed_inputs: tuple[str, ...]
+    regions: dict[str, Region]  # criteria on a computed value: band classes, thresholds on derived values
 
 
 class ExplanationCache:
@@ -167,8 +171,10 @@ def _analysis(ruleset: Ruleset) -> _Analysis:
     for sid, score in specs.items():
         for cid, w in score.weights.items():
             weights_of.setdefault(cid, {})[sid] = w
-    return _Analysis(structure, criterion_checks(ruleset), {c.id: c.reads for c in plan.criteria},
-                     {k: tuple(v) for k, v in tiers_of.items()}, weights_of, fixed_inputs(ruleset))
+    checks = criterion_checks(ruleset)
+    return _Analysis(structure, checks, {c.id: c.reads for c in plan.criteria},
+                     {k: tuple(v) for k, v in tiers_of.items()}, weights_of, fixed_inputs(ruleset),
+                     regions(ruleset, checks))
 
 
 def _exact(value: Fraction | Decimal | int) -> Decimal | int:
@@ -249,6 +255,9 @@ class _Builder:
         self.groups = {g.id: g for g in decision.groups}
         self.scores = {s.id: s for s in decision.scores}
         self._changes: dict[str, m.CriterionChange] = {}
+        self._search: Search | None = None
+        self._needed: Needed | None = None
+        self._completed: set[str] = set()  # criteria met by a completion: their sets are not all listed
 
     # -- names and values -------------------------------------------------------------------
 
@@ -276,9 +285,22 @@ class _Builder:
     def requirement(self, op: str, threshold: Any) -> str:
         return self.msg(f"requirement.{op}", threshold=threshold)
 
+    def needed(self) -> Needed:
+        if self._needed is None:
+            self._needed = Needed(self.ruleset, self.data)
+        return self._needed
+
+    def missing_of(self, c: CriterionResult) -> tuple[str, ...]:
+        """The absent inputs a criterion needs: for one that reads derived values, those read where the evaluation
+        went (`needed`); for any other, every absent input it reads, as its decision lists them."""
+        if not c.derived or not c.missing:
+            return c.missing
+        needed = self.needed().criterion(c.id)
+        return tuple(p for p in c.missing if p in needed)
+
     def reads(self, c: CriterionResult) -> str:
         items = [self.msg("criterion.read", input=self.input_name(p), value=v) for p, v in c.inputs.items()]
-        items += [self.msg("criterion.read_missing", input=self.input_name(p)) for p in c.missing]
+        items += [self.msg("criterion.read_missing", input=self.input_name(p)) for p in self.missing_of(c)]
         return self.msg.join(items)
 
     def is_fixed(self, pointer: str) -> bool:
@@ -349,11 +371,34 @@ class _Builder:
             sentence = self.msg("criterion.other", reads=self.reads(c), **common)
         else:
             sentence = self.msg("criterion.other_nothing", **common)
+        through = self.through_parameters(tuple(c.derived))
         return m.CriterionExplanation(
-            **dict(c), comparisons=comps, fixed=not self.changeable(c.id),
+            **{**dict(c), "missing": self.missing_of(c)}, comparisons=comps, fixed=not self.changeable(c.id),
             fixed_inputs=self.fixed_reads(c.id), tiers=self.a.tiers_of.get(c.id, ()),
-            weights=dict(self.a.weights_of.get(c.id, {})), sentence=sentence,
+            weights=dict(self.a.weights_of.get(c.id, {})), sentence=sentence, band=self.band(c),
+            own_parameters=tuple(p.name for p in c.parameters if p.name not in through) if c.derived else (),
         )
+
+    def through_parameters(self, names: Sequence[str]) -> set[str]:
+        """The parameters the derived values ``names`` read (through the values they read too)."""
+        known = {r.id: r for r in self.decision.derived}
+        return {p.name for n in names if n in known for p in known[n].parameters}
+
+    def band(self, c: CriterionResult) -> m.BandPlacement | None:
+        """A band class's value and interval, or None for any other criterion."""
+        bid, _, name = c.id.partition(".")
+        band = self.doc.bands.get(bid) if name else None
+        if band is None or name not in band.classes:
+            return None
+        region = self.a.regions.get(c.id)
+        interval = region.interval if region is not None else next(i for i in intervals(band.classes)
+                                                                    if i.name == name)
+        of = band.of.strip()
+        value = c.derived.get(of) if of in c.derived else c.inputs.get("/" + of.replace(".", "/"))
+        return m.BandPlacement(band=bid, title=band.title, name=name, of=of, value=value,
+                               interval=interval.text().replace("x", of, 1), unit=band.unit,
+                               provenance="sourced" if band.source is not None else "assumed",
+                               source=band.source if band.source is not None else band.assumed or "")
 
     def group(self, gid: str) -> m.GroupExplanation:
         g = self.groups[gid]
@@ -404,11 +449,11 @@ class _Builder:
         missing: set[str] = set()
         for ref in unknown:
             if ref in self.crit:
-                missing.update(self.crit[ref].missing)
+                missing.update(self.missing_of(self.crit[ref]))
             elif ref in self.scores:
                 for c in self.scores[ref].weights:
                     if self.outcomes.get(c) == "unknown":
-                        missing.update(self.crit[c].missing)
+                        missing.update(self.missing_of(self.crit[c]))
         names: dict[str, Any] = {
             "failing": self.msg.join([self.ref_name(r) for r in not_met]),
             "unknown": self.msg.join([self.ref_name(r) for r in unknown]),
@@ -455,15 +500,19 @@ class _Builder:
 
     def derived(self, r: DerivedResult) -> m.DerivedExplanation:
         """A derived value in words: its value (or why it has none) and what it read."""
+        needed = self.needed().derived.get(r.id, frozenset()) if r.missing else frozenset()
+        missing = tuple(p for p in r.missing if p in needed)
         items = [self.msg("criterion.read", input=self.input_name(p), value=v) for p, v in r.inputs.items()]
-        items += [self.msg("criterion.read_missing", input=self.input_name(p)) for p in r.missing]
+        items += [self.msg("criterion.read_missing", input=self.input_name(p)) for p in missing]
         known = {d.id: d for d in self.decision.derived}
         items += [self.msg("criterion.read", input=n, value=known[n].value) if known[n].outcome == "known"
                   else self.msg(f"derived.read_{known[n].outcome}", input=n) for n in r.derived]
         reads = self.msg.join(items) if items else self.msg.template("list.none")
         sentence = self.msg(f"derived.{r.outcome}", title=r.title, id=r.id, value=r.value,
                             unit=f" {r.unit}" if r.unit else "", reason=r.reason, reads=reads)
-        return m.DerivedExplanation(**dict(r), sentence=sentence)
+        through = self.through_parameters(r.derived)
+        return m.DerivedExplanation(**{**dict(r), "missing": missing}, sentence=sentence,
+                                    own_parameters=tuple(p.name for p in r.parameters if p.name not in through))
 
     # -- what it takes ----------------------------------------------------------------------
 
@@ -479,6 +528,8 @@ class _Builder:
         concrete = bool(todo) and all(st.threshold is not None and st.target is not None for st in todo)
         if not self.changeable(cid):
             out = m.CriterionChange(kind="fixed", sentence=self.fixed_sentence(c, steps), **base)
+        elif (computed := self.computed_change(cid, base)) is not None:
+            out = computed
         elif concrete and (problem := self.inconsistency(todo)) is not None:
             # the values each comparison needs would break a consistency check of the inputs
             sentence = self.msg("change.inconsistent", title=c.title, id=cid, problem=problem, reads=self.reads(c))
@@ -493,6 +544,50 @@ class _Builder:
                                                                         reads=self.reads(c)), **base)
         self._changes[cid] = out
         return out
+
+    def computed_change(self, cid: str, base: Mapping[str, Any]) -> m.CriterionChange | None:
+        """What meets a criterion on a computed value: any one of the single input changes that do (`through`),
+        else changes together (`completed`); None for another criterion, or when none is found."""
+        if cid not in self.a.regions:
+            return None
+        found = self.through(cid)
+        if found:
+            alternatives = tuple(self.found_change(f) for f in found)
+            words = [self.input_change_words(change) for change in alternatives]
+            return m.CriterionChange(kind="input", changes=alternatives[:1], alternatives=alternatives,
+                                     sentence=self.msg.join(words, "or"), **base)
+        together = self.completed(cid)
+        if together:
+            changes = tuple(self.found_change(f) for f in together)
+            return m.CriterionChange(kind="input", changes=changes, sentence=self.msg.join(
+                [self.input_change_words(change) for change in changes]), **base)
+        return None
+
+    def through(self, cid: str) -> tuple[Found, ...]:
+        """The single input changes that meet a criterion on a computed value (see `through`)."""
+        if self._search is None:
+            self._search = Search(self.ruleset, self.data, self.decision, self.decide_set, self.is_fixed)
+        c = self.crit[cid]
+        pointers = (*c.inputs, *c.missing)
+        return self._search.changes(cid, self.a.regions[cid], pointers)
+
+    def completed(self, cid: str) -> tuple[Found, ...]:
+        """Changes that meet a criterion on a computed value together, when no single one does (see `through`)."""
+        if self._search is None or cid not in self.a.regions:
+            return ()
+        c = self.crit[cid]
+        found = self._search.completed(cid, self.a.regions[cid], (*c.inputs, *self.missing_of(c)))
+        if found:
+            self._completed.add(cid)
+        return found
+
+    def found_change(self, f: Found) -> m.InputChange:
+        """A change found through a computed value: raise or lower a number, set a truth value or a choice."""
+        numeric = f.present and all(isinstance(v, (int, Decimal)) and v.__class__ is not bool
+                                    for v in (f.current, f.target))
+        op = f.op or ("==" if not numeric else ">=" if f.target > f.current else "<=")
+        return m.InputChange(pointer=f.pointer, input=self.input_name(f.pointer), present=f.present,
+                             current=f.current, target=f.target, op=op, threshold=f.target, derived=f.derived)
 
     def fixed_sentence(self, c: CriterionResult, steps: Sequence[_Step]) -> str:
         """Why no change can make a criterion met: no allowed value passes, or it reads only fixed inputs."""
@@ -512,10 +607,15 @@ class _Builder:
     def input_change_words(self, change: m.InputChange) -> str:
         """``provide X (at least 3)``, ``raise X from 2 to 3``, ``lower ...``, ``set ...``."""
         if not change.present:
-            return self.msg("change.provide", input=change.input, requirement=self.requirement(change.op,
-                                                                                                change.threshold))
-        verb = {">=": "raise", ">": "raise", "<=": "lower", "<": "lower"}.get(change.op, "set")
-        return self.msg(f"change.{verb}", input=change.input, current=change.current, target=change.target)
+            words = self.msg("change.provide", input=change.input,
+                             requirement=self.requirement(change.op, change.threshold))
+        else:
+            verb = {">=": "raise", ">": "raise", "<=": "lower", "<": "lower"}.get(change.op, "set")
+            words = self.msg(f"change.{verb}", input=change.input, current=change.current, target=change.target)
+        if change.derived:
+            values = self.msg.join([self.msg("change.then", name=k, value=v) for k, v in change.derived.items()])
+            words = self.msg("change.through", change=words, values=values)
+        return words
 
     def inconsistency(self, steps: Sequence[_Step]) -> str | None:
         """The first problem the validator finds once the steps' targets are set, or None."""
@@ -588,45 +688,58 @@ class _Builder:
     # -- what it takes, counted in inputs -------------------------------------------------------
 
     def units(self, involved: Sequence[str]) -> tuple[dict[str, tuple[str, ...] | None], dict[str, m.InputChange],
-                                                      dict[str, list[m.InputChange]]]:
-        """(each criterion's units, each input unit's change, every change asked of each input).
+                                                      dict[str, list[m.InputChange]], dict[str, tuple[str, ...]]]:
+        """(each criterion's units, each input unit's change, every change asked of each input, the criteria
+        met by any one of several units: those units).
 
         An input unit is an input set to the strongest value the criteria of the tier ask of it
         (raising an input to 30 meets ``>= 10``, ``>= 20`` and ``>= 30`` at once); values that no
         single value meets (``>= 30`` and ``<= 24``) are separate units (``/x#2``). A criterion
         whose condition is described, not given as values, is one unit ``criterion:<id>``; one that
-        cannot change has none (None).
+        cannot change has none (None). A criterion on a computed value that several single input changes
+        meet (`through`) has each as a unit, any one of which meets it (its units are the first).
         """
         units_of: dict[str, tuple[str, ...] | None] = {}
         changes: dict[str, m.InputChange] = {}
         asked: dict[str, list[m.InputChange]] = {}
+        either: dict[str, tuple[str, ...]] = {}
         for cid in involved:
             ch = self.change(cid)
             if ch.kind != "input":
                 units_of[cid] = None if ch.kind == "fixed" else (f"criterion:{cid}",)
                 continue
-            ids: list[str] = []
-            for change in ch.changes:
-                asked.setdefault(change.pointer, []).append(change)
-                key, n = change.pointer, 1
-                while (prev := changes.get(key)) is not None and prev.target != change.target:
-                    if analysis.passes(change.op, prev.target, change.threshold):
-                        break
-                    if analysis.passes(prev.op, change.target, prev.threshold):
-                        changes[key] = change
-                        break
-                    n += 1
-                    key = f"{change.pointer}#{n}"
-                changes.setdefault(key, change)
-                ids.append(key)
-            units_of[cid] = tuple(ids)
-        return units_of, changes, asked
+            if len(ch.alternatives) > 1:
+                either[cid] = tuple(self.unit(change, changes, asked) for change in ch.alternatives)
+                units_of[cid] = either[cid][:1]
+                continue
+            units_of[cid] = tuple(self.unit(change, changes, asked) for change in ch.changes)
+        return units_of, changes, asked, either
+
+    @staticmethod
+    def unit(change: m.InputChange, changes: dict[str, m.InputChange], asked: dict[str, list[m.InputChange]]) -> str:
+        """The unit of one input change: the input's, raised to the stronger value when one meets the other."""
+        asked.setdefault(change.pointer, []).append(change)
+        key, n = change.pointer, 1
+        while (prev := changes.get(key)) is not None and prev.target != change.target:
+            if analysis.passes(change.op, prev.target, change.threshold):
+                break
+            if analysis.passes(prev.op, change.target, prev.threshold):
+                changes[key] = change
+                break
+            n += 1
+            key = f"{change.pointer}#{n}"
+        changes.setdefault(key, change)
+        return key
 
     def decide_with(self, changes: Sequence[m.InputChange]) -> Decision | None:
         """The decision with ``changes`` applied, or None when they break a consistency check of the inputs."""
+        return self.decide_set([(change.pointer, change.target) for change in changes])
+
+    def decide_set(self, changes: Sequence[tuple[str, Any]]) -> Decision | None:
+        """The decision with each (pointer, value) set, or None when they break a consistency check of the inputs."""
         trial = copy.deepcopy(dict(self.data))
-        for change in changes:
-            set_at(trial, change.pointer, change.target)
+        for pointer, value in changes:
+            set_at(trial, pointer, value)
         try:
             return evaluate(self.ruleset, trial)
         except AssessmentError:
@@ -645,7 +758,7 @@ class _Builder:
             weaker = [a for a in asked.get(change.pointer, ()) if a.target != change.target
                       and analysis.passes(a.op, change.target, a.threshold)]
             weaker.sort(key=lambda a: _distance(a.current, a.target))
-            for candidate in dict.fromkeys(weaker):
+            for candidate in [a for i, a in enumerate(weaker) if a not in weaker[:i]]:  # once each, in order
                 trial = {**chosen, key: candidate}
                 if self.reaches(label, list(trial.values())):
                     chosen = trial
@@ -712,21 +825,56 @@ class _Builder:
         direct, scores = flatten(self.a.structure, tier.requires)
         weighted = (c for sid in scores for c in self.a.structure.weights[sid])
         involved = [c for c in dict.fromkeys([*direct, *weighted]) if self.outcomes.get(c) != "met"]
-        units_of, changes, asked = self.units(involved)
-        sol, structure = solve_units(self.a.structure, tier.requires, self.outcomes, units_of, cap=self.cap)
+        units_of, changes, asked, either = self.units(involved)
+        if either:
+            sol = solve_choices(self.a.structure, tier.requires, self.outcomes, units_of, either, cap=self.cap)
+            structure = None
+        else:
+            sol, structure = solve_units(self.a.structure, tier.requires, self.outcomes, units_of, cap=self.cap)
         if sol.fixed:
             return {"input_sets": (), "input_sets_total": 0, "input_sets_exhaustive": True, "input_sentence": fallback}
         sets = tuple(self.input_set(label, s, units_of, changes, asked) for s in sol.sets)
         parts: list[str] = []
-        if sol.mandatory:
-            words = [self.input_change_words(changes[u]) if u in changes
-                     else self.change(u.removeprefix("criterion:")).sentence for u in sol.mandatory]
-            parts.append(self.msg("path.every", changes=self.msg.join(words)))
-        parts.extend(self.input_need(n, changes, structure) for n in sol.needs)
+        if structure is None:
+            parts.extend(self.either_words(direct, units_of, changes, either, bool(sol.needs)))
+        else:
+            if sol.mandatory:
+                parts.append(self.msg("path.every", changes=self.msg.join(
+                    [self.unit_words(u, changes) for u in sol.mandatory])))
+            parts.extend(self.input_need(n, changes, structure) for n in sol.needs)
+        completed = bool(self._completed.intersection(involved))
         if not sol.exhaustive:
             parts.append(self.msg.template("path.not_exhaustive"))
-        return {"input_sets": sets, "input_sets_total": sol.total, "input_sets_exhaustive": sol.exhaustive,
+        elif completed:
+            parts.append(self.msg.template("path.completed"))
+        exhaustive = sol.exhaustive and not completed
+        return {"input_sets": sets, "input_sets_total": sol.total, "input_sets_exhaustive": exhaustive,
                 "input_sentence": " ".join(parts)}
+
+    def unit_words(self, unit: str, changes: Mapping[str, m.InputChange]) -> str:
+        """One unit in words: its input change, or the criterion to meet."""
+        if unit in changes:
+            return self.input_change_words(changes[unit])
+        return self.change(unit.removeprefix("criterion:")).sentence
+
+    def either_words(self, direct: Sequence[str], units_of: Mapping[str, tuple[str, ...] | None],
+                     changes: Mapping[str, m.InputChange], either: Mapping[str, tuple[str, ...]],
+                     needs: bool) -> list[str]:
+        """The compact form when some criteria are met by any one of several changes: what every set does, each
+        such criterion's changes joined by "or", and a pointer to the sets when scores need more."""
+        words: list[str] = []
+        for cid in direct:
+            if self.outcomes.get(cid) == "met":
+                continue
+            if cid in either:
+                options = [self.unit_words(u, changes) for u in either[cid]]
+                words.append(self.msg("path.either", options=self.msg.join(options, "or")))
+            else:
+                words.extend(self.unit_words(u, changes) for u in dict.fromkeys(units_of.get(cid) or ()))
+        parts = [self.msg("path.every", changes=self.msg.join(words))] if words else []
+        if needs:
+            parts.append(self.msg.template("path.need_sets"))
+        return parts
 
     def path(self, label: str) -> m.TierPath:
         tier = self.doc.tiers[label]
@@ -821,7 +969,7 @@ class _Builder:
         return m.Explanation(
             language=self.msg.language, methodology=d.methodology, version=d.version,
             ruleset_sha256=d.ruleset_sha256, resolution=version, subject=subject_id, subject_name=subject_name,
-            subject_noun=resolve_subject(self.doc).noun,
+            subject_noun=resolve_subject(self.doc).noun, subject_key=resolve_subject(self.doc).key,
             label=d.label, label_title=label_title, valid_from=d.valid_from, valid_until=d.valid_until,
             validity_expires=d.validity_expires,
             validity_rule=d.validity_rule, summary=tuple(summary),

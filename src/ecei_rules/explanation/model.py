@@ -2,7 +2,12 @@
 
 Every model is frozen and its fields carry descriptions, which flow into the JSON Schema
 (:func:`explanation_json_schema`). The schema is versioned by :data:`SCHEMA`: fields may be
-added in a compatible release; renaming or removing one changes the schema version.
+added in a compatible release; renaming or removing one changes the schema version. Members a
+document has only when its ruleset uses a construct are optional in the schema: ``derived``,
+a criterion's ``band`` and ``own_parameters``, a change's ``derived`` and ``alternatives``
+(derived values and bands), and ``organisation`` / ``organisation_name``, the subject's first
+names, which only the explanations of a ruleset that declares no subject have (one that declares
+its subject is named by ``subject``, ``subject_name`` and ``subject_noun`` alone).
 Numbers are exact (JSON numbers; a fraction without a finite decimal form is the string
 ``"a/b"``), dates are ``YYYY-MM-DD``, inputs are named by JSON pointers.
 """
@@ -13,11 +18,12 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any, ClassVar, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_serializer, model_validator
 
 from ecei_rules.core.canonical import to_json
-from ecei_rules.engine.decision import CriterionResult, Outcome, ParameterUse, omit_empty
+from ecei_rules.engine.decision import CriterionResult, Outcome, ParameterUse
 from ecei_rules.engine.derived import DerivedResult
+from ecei_rules.ruleset.subject import DECLARED_KEY, IMPLIED
 
 SCHEMA: Final = "ecei-rules/explanation/1"
 
@@ -27,6 +33,20 @@ Op = Literal[">=", "<=", ">", "<", "=="]
 
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+
+def _omit_empty(*keys: str) -> Any:
+    """A model serializer that leaves each of ``keys`` out of a dump when it is empty (members an
+    explanation has only when its ruleset uses derived values or bands, so that the explanations of
+    rulesets without them keep their bytes). A lambda, unannotated: the JSON Schema stays the model's."""
+
+    def drop(data: dict[str, Any]) -> dict[str, Any]:
+        for key in keys:
+            if not data.get(key):
+                data.pop(key, None)
+        return data
+
+    return model_serializer(mode="wrap")(lambda self, handler: drop(handler(self)))
 
 
 class VersionChoice(_Model):
@@ -59,6 +79,20 @@ class Comparison(_Model):
     present: bool = Field(description="Whether the input has a value in the assessment.")
 
 
+class BandPlacement(_Model):
+    """A band class as one criterion compares it: the band's value and the class's interval."""
+
+    band: str = Field(description="The band id.")
+    title: str = Field(description="The band's title.")
+    name: str = Field(description="The class.")
+    of: str = Field(description="The value placed, as the band writes it (a derived value, an input).")
+    value: Any = Field(default=None, description="Its value, when known.")
+    interval: str = Field(description="The class's interval, e.g. '41 < energy_index <= 51'.")
+    unit: str | None = Field(default=None, description="The value's unit.")
+    provenance: Literal["sourced", "assumed"] = Field(description="Whether the bounds are sourced or assumed.")
+    source: str = Field(description="The bounds' citation, or why they are assumed.")
+
+
 # The fields of the decision's CriterionResult (id, title, clause, outcome, condition, inputs, missing,
 # parameters) come first, in its order and with its descriptions; then what the explanation adds.
 class CriterionExplanation(CriterionResult):
@@ -73,6 +107,12 @@ class CriterionExplanation(CriterionResult):
     tiers: tuple[str, ...] = Field(description="The labels whose requirement includes it (directly or not).")
     weights: dict[str, Number] = Field(description="Score id -> its weight in that score.")
     sentence: str = Field(description="The criterion in words.")
+    band: BandPlacement | None = Field(default=None, description="For a band class: the value placed and the "
+                                       "class's interval (present only then).")
+    own_parameters: tuple[str, ...] = Field(
+        default=(), description="For a criterion that reads derived values: the parameters its own condition "
+        "reads (the others are read by the derived values, listed with them; present only when it has some).")
+    _derived_when_read: ClassVar[Any] = _omit_empty("derived", "band", "own_parameters")
 
 
 class GroupExplanation(_Model):
@@ -151,6 +191,11 @@ class InputChange(_Model):
     op: Op = Field(description="The comparison the target must pass.")
     threshold: Any = Field(description="The threshold (for a comparison with another input: after its change).")
     relative_to: str | None = Field(default=None, description="For a comparison with another input: its pointer.")
+    derived: dict[str, Any] = Field(
+        default_factory=dict, description="For a change found through derived values (a band class, a threshold "
+        "on a derived value): the derived values the criterion reads, as deciding again with the change gives "
+        "them (present only then).")
+    _derived_when_found: ClassVar[Any] = _omit_empty("derived")
 
 
 class CriterionChange(_Model):
@@ -170,6 +215,11 @@ class CriterionChange(_Model):
     )
     fixed_inputs: tuple[str, ...] = Field(description="Inputs it reads that cannot change.")
     sentence: str = Field(description="The change in words.")
+    alternatives: tuple[InputChange, ...] = Field(
+        default=(), description="For a criterion on a computed value (a band class, a threshold on a derived "
+        "value): each single input change that meets it, any one of them (numbers first; each confirmed by "
+        "deciding again); changes holds the first. Present only for such criteria.")
+    _alternatives_when_found: ClassVar[Any] = _omit_empty("alternatives")
 
 
 class Pick(_Model):
@@ -289,6 +339,9 @@ class DerivedExplanation(DerivedResult):
     """A derived value: its outcome, value (or why it has none) and what it read, in a sentence."""
 
     sentence: str = Field(description="The value and what it read, in words.")
+    own_parameters: tuple[str, ...] = Field(
+        default=(), description="The parameters its own expression reads (the others in parameters come through "
+        "the derived values it reads).")
 
 
 class Explanation(_Model):
@@ -305,9 +358,12 @@ class Explanation(_Model):
     subject: str | None = Field(default=None, description="The subject's id (the input the ruleset's subject names).")
     subject_name: str | None = Field(default=None, description="The subject's display name, if the ruleset names one.")
     subject_noun: str = Field(default="", description="What the methodology labels, e.g. 'building'.")
-    organisation: str | None = Field(default=None, description="The subject's id (this schema's first name for it).")
+    organisation: str | None = Field(default=None, description="The subject's id (this schema's first name for it; "
+                                     "only for a ruleset that declares no subject).")
     organisation_name: str | None = Field(default=None, description="The subject's name (this schema's first "
-                                          "name for it).")
+                                          "name for it; only for a ruleset that declares no subject).")
+    subject_key: str = Field(default=IMPLIED.key, exclude=True, description="'subject' when the ruleset declares "
+                             "its subject: the JSON then names it by subject members only (not a member itself).")
     label: str = Field(description="The awarded label, or 'none'.")
     label_title: str | None = Field(description="The awarded label's name, or null.")
     valid_from: dt.date | None = Field(description="First day of validity.")
@@ -326,7 +382,9 @@ class Explanation(_Model):
     settings: Settings = Field(description="How the explanation was made.")
     derived: tuple[DerivedExplanation, ...] = Field(
         default=(), description="Every derived value of the ruleset (only when it declares some).")
-    _derived_when_declared: ClassVar[Any] = omit_empty("derived")  # ClassVar: not a field for the docs
+    # ClassVar: not a field for the docs
+    _derived_when_declared: ClassVar[Any] = model_serializer(mode="wrap")(
+        lambda self, handler: _members(self, handler(self)))
 
     @model_validator(mode="before")
     @classmethod
@@ -364,6 +422,17 @@ class Explanation(_Model):
             if t.label == label:
                 return t
         raise KeyError(label)
+
+
+def _members(expl: Explanation, data: dict[str, Any]) -> dict[str, Any]:
+    """The members of an explanation's dump: ``derived`` only when the ruleset declares derived values; the
+    first names of the subject (``organisation``, ``organisation_name``) only when it declares no subject."""
+    if not data.get("derived"):
+        data.pop("derived", None)
+    if expl.subject_key == DECLARED_KEY:
+        data.pop("organisation", None)
+        data.pop("organisation_name", None)
+    return data
 
 
 def explanation_json_schema() -> dict[str, Any]:

@@ -372,3 +372,46 @@ def solve_units(structure: Structure, requires: Sequence[str], outcomes: Mapping
     sol = solve(units, [*mandatory, *scores], {MET: "met"}, lambda unit: True, cap=cap)
     sets = tuple(tuple(dict.fromkeys(u for key in s for u in key.split(JOIN))) for s in sol.sets)
     return TierSolution(mandatory, (), sol.needs, sol.total, sol.exhaustive, sets), units
+
+
+#: Choices among the units of criteria met by any one of several (`solve_choices`) tried before the result says
+#: it is not exhaustive.
+MAX_CHOICES = 64
+
+
+def solve_choices(structure: Structure, requires: Sequence[str], outcomes: Mapping[str, str],
+                  units_of: Mapping[str, tuple[str, ...] | None], either: Mapping[str, tuple[str, ...]], *,
+                  cap: int = 10) -> TierSolution:
+    """The minimal sets of units when some criteria are met by any one of several units (``either``: a band
+    class that one of several inputs can move the value into).
+
+    Exact: every minimal set meets each such criterion by one of its units, so it is a minimal set of
+    `solve_units` for that choice; the sets of every choice that are minimal by inclusion among all of them
+    are therefore exactly the minimal sets. Each choice is enumerated up to `MAX_OVERLAP_ENUMERATION` sets and
+    at most `MAX_CHOICES` choices are tried (beyond either, the result says it is not exhaustive). ``needs``
+    are the score needs of the first choice (the others may differ); ``mandatory`` the units every set has.
+    """
+    ids = list(either)
+    combos = itertools.product(*(either[c] for c in ids))
+    chosen = list(itertools.islice(combos, MAX_CHOICES + 1))
+    exhaustive = len(chosen) <= MAX_CHOICES
+    order: dict[str, int] = {}
+    found: set[frozenset[str]] = set()
+    first: TierSolution | None = None
+    for choice in chosen[:MAX_CHOICES]:
+        picked = {c: (u,) for c, u in zip(ids, choice, strict=True)}
+        sol, _ = solve_units(structure, requires, outcomes, {**units_of, **picked}, cap=MAX_OVERLAP_ENUMERATION)
+        if sol.fixed:
+            return sol
+        first = first or sol
+        exhaustive = exhaustive and sol.exhaustive and sol.total <= len(sol.sets)
+        for s in sol.sets:
+            for u in s:
+                order.setdefault(u, len(order))
+            found.add(frozenset(s))
+    minimal = [s for s in found if not any(t < s for t in found)]
+    ranked = sorted((tuple(sorted(s, key=order.__getitem__)) for s in minimal),
+                    key=lambda s: (len(s), [order[u] for u in s]))
+    common = tuple(u for u in order if all(u in s for s in minimal)) if minimal else ()
+    needs = first.needs if first is not None else ()
+    return TierSolution(common, (), needs, len(ranked), exhaustive, tuple(ranked[:cap]))

@@ -10,9 +10,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ecei_rules.core.terminal import clean
+from ecei_rules.engine.decision import ParameterUse
 from ecei_rules.explanation.citations import citation_links
 from ecei_rules.explanation.messages import Messages
-from ecei_rules.explanation.model import CriterionExplanation, Explanation, ScoreExplanation, TierPath
+from ecei_rules.explanation.model import (
+    CriterionExplanation,
+    DerivedExplanation,
+    Explanation,
+    ScoreExplanation,
+    TierPath,
+)
 
 #: Change sets of more changes than this are listed by the criteria they meet (each change is listed once below).
 LONG_SET = 5
@@ -26,6 +33,7 @@ class _View:
         self.msg = messages if messages is not None and messages.language == expl.language else Messages(expl.language)
         self.criteria = {c.id: c for c in expl.criteria}
         self.scores = {s.id: s for s in expl.scores}
+        self.derived = {d.id: d for d in expl.derived}
 
     def head(self, key: str) -> str:
         return self.msg.template(f"heading.{key}")
@@ -34,14 +42,39 @@ class _View:
         return self.msg.number(self.e.settings.near_margin * 100)
 
     def details(self, c: CriterionExplanation) -> Iterator[str]:
-        """The lines under a criterion: its clause, then each threshold with its provenance."""
+        """The lines under a criterion: its clause, the derived values it compared and its band class, then each
+        threshold it reads itself with its provenance (a derived value's parameters are listed with it, once)."""
         if c.clause:
             yield f"{self.head('clause')}: {c.clause}"
-        for p in c.parameters:
-            unit = f" {p.unit}" if p.unit else ""
-            provenance = self.msg(f"provenance.{p.provenance}", source=p.source)
-            yield f"{self.head('threshold')}: " + self.msg("criterion.parameter", name=p.name, value=p.value,
-                                                           unit=unit, provenance=provenance)
+        for name, value in c.derived.items():
+            yield f"{self.head('value')}: " + self.value_words(name, value)
+        if c.band is not None:
+            b = c.band
+            yield f"{self.head('band')}: " + self.msg("criterion.band", title=b.title, name=b.name, interval=b.interval,
+                                                      unit=f" {b.unit}" if b.unit else "")
+        own = c.parameters if not c.derived else [p for p in c.parameters if p.name in c.own_parameters]
+        for p in own:
+            yield f"{self.head('threshold')}: " + self.parameter(p)
+
+    def value_words(self, name: str, value: object) -> str:
+        """A derived value as a criterion compared it: ``energy_index = 41.1 %``."""
+        d = self.derived.get(name)
+        if value is None and d is not None:
+            return self.msg(f"criterion.value_{d.outcome}", name=name)
+        unit = f" {d.unit}" if d is not None and d.unit else ""
+        return self.msg("criterion.value", name=name, value=value, unit=unit)
+
+    def parameter(self, p: ParameterUse) -> str:
+        """A parameter with its value and provenance."""
+        unit = f" {p.unit}" if p.unit else ""
+        provenance = self.msg(f"provenance.{p.provenance}", source=p.source)
+        return self.msg("criterion.parameter", name=p.name, value=p.value, unit=unit, provenance=provenance)
+
+    def derived_lines(self, d: DerivedExplanation) -> Iterator[str]:
+        """The lines under a derived value: the parameters its own expression reads, with their provenance."""
+        for p in d.parameters:
+            if p.name in d.own_parameters:
+                yield f"{self.head('parameter')}: " + self.parameter(p)
 
     def score_details(self, s: ScoreExplanation) -> Iterator[str]:
         if s.clause:
@@ -143,7 +176,10 @@ def _derived_lines(v: _View) -> list[str]:
     """The derived values of the explanation, one sentence each (nothing without them)."""
     if not v.e.derived:
         return []
-    return ["", v.head("derived"), *(f"  - {d.sentence}" for d in v.e.derived)]
+    out = ["", v.head("derived")]
+    for d in v.e.derived:
+        out += [f"  - {d.sentence}", *(f"      {line}" for line in v.derived_lines(d))]
+    return out
 
 
 def _cell(text: object) -> str:
@@ -217,7 +253,10 @@ def _markdown_criteria(v: _View) -> list[str]:
     for c in v.e.criteria:
         reads = "; ".join([f"{k} = {v.msg.value(val)}" for k, val in c.inputs.items()]
                           + [f"{k}: {v.msg.template('value.missing')}" for k in c.missing])
-        thresholds = "; ".join(f"{p.name} = {v.msg.value(p.value)} ({p.provenance})" for p in c.parameters)
+        own = c.parameters if not c.derived else [p for p in c.parameters if p.name in c.own_parameters]
+        thresholds = "; ".join([v.value_words(name, value) for name, value in c.derived.items()]
+                               + ([c.band.interval] if c.band is not None else [])
+                               + [f"{p.name} = {v.msg.value(p.value)} ({p.provenance})" for p in own])
         out.append(f"| {_cell(c.id)} | {_cell(c.title)} | {_cell(v.msg.template('outcome.' + c.outcome))} | "
                    f"{_cell(reads)} | {_cell(thresholds)} | {_cell(c.clause or '')} |")
     return out
@@ -245,7 +284,9 @@ def render_markdown(expl: Explanation, *, spec: str | None = None, messages: Mes
             out += _markdown_path(v, p)
     out += _markdown_criteria(v)
     if expl.derived:
-        out += ["", f"## {v.head('derived')}", "", *(f"- {d.sentence}" for d in expl.derived)]
+        out += ["", f"## {v.head('derived')}", ""]
+        for d in expl.derived:
+            out += [f"- {d.sentence}", *(f"  - {line}" for line in v.derived_lines(d))]
     text = "\n".join(clean(line) for line in out).rstrip("\n") + "\n"
     while "\n\n\n" in text:  # one blank line between blocks
         text = text.replace("\n\n\n", "\n\n")
