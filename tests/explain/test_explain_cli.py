@@ -117,3 +117,29 @@ def test_batch_is_json_lines(runner: CliRunner, bronze33: tuple[Path, dict[str, 
     assert result.exit_code == 0
     docs = [json.loads(line) for line in result.stdout.splitlines()]
     assert [d["label"] for d in docs] == ["bronze", "bronze"]
+
+
+def _assessment_files() -> list[tuple[list[str], Path]]:
+    root = Path(__file__).resolve().parents[2] / "examples"
+    shipped = [([], path) for path in sorted(root.glob("*.json"))]
+    others = [(["--rulesets", str(root / "methodologies"), "--methodology", path.parents[1].name], path)
+              for path in sorted((root / "methodologies").glob("*/assessments/*.json"))]
+    return shipped + others
+
+
+def test_every_example_explanation_is_valid_under_the_published_json_schema(runner: CliRunner) -> None:
+    """The JSON of the explanation of every example assessment (ECEI and the other methodologies)
+    is valid under the schema `explain --json-schema` prints: exact numbers are JSON numbers there
+    as in the documents, not strings."""
+    import jsonschema
+
+    schema = json.loads(runner.invoke(app, ["explain", "--json-schema"]).stdout)
+    validator = jsonschema.Draft202012Validator(schema)
+    files = _assessment_files()
+    assert len(files) >= 8
+    for options, path in files:
+        result = runner.invoke(app, ["explain", *options, str(path), "--format", "json"])
+        assert result.exit_code == 0, (path, result.output)
+        document = json.loads(result.stdout)
+        problems = [f"{list(e.absolute_path)}: {e.message[:120]}" for e in validator.iter_errors(document)]
+        assert problems == [], (path.name, problems[:5])

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any, ClassVar, Final, Literal
+from typing import Annotated, Any, ClassVar, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_serializer, model_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_serializer, model_validator
 
 from ecei_rules.core.canonical import to_json
 from ecei_rules.engine.decision import CriterionResult, Outcome, ParameterUse
@@ -27,7 +27,8 @@ from ecei_rules.ruleset.subject import DECLARED_KEY, IMPLIED
 
 SCHEMA: Final = "ecei-rules/explanation/1"
 
-Number = Decimal | int
+#: an exact number, written as a JSON number (never a string) by the explanation's JSON
+Number = Annotated[Decimal | int, WithJsonSchema({"type": "number"})]
 Op = Literal[">=", "<=", ">", "<", "=="]
 
 
