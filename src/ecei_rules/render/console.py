@@ -47,14 +47,15 @@ def _outcome(outcome: str) -> Text:
     return Text(_WORD[outcome], style=_STYLE[outcome])
 
 
-def decision_renderable(decision: Decision) -> Group:
-    """A rich renderable that explains one decision."""
+def decision_renderable(decision: Decision, *, noun: str | None = None) -> Group:
+    """A rich renderable that explains one decision; ``noun`` names its subject (the ruleset's declared
+    subject noun, e.g. "appliance model"; without it, the key its JSON names the subject by)."""
     head = Text()
     head.append(clean(f"{decision.methodology} {decision.version}"), style="bold")
     head.append(f"  sha256 {decision.ruleset_sha256[:16]}…\n", style="dim")
     head.append(clean(decision.resolution.reason) + "\n", style="italic")
     if decision.subject:
-        head.append(f"{clean(decision.subject_key)} {clean(decision.subject)}\n")
+        head.append(f"{clean(noun or decision.subject_key)} {clean(decision.subject)}\n")
     head.append("label: ")
     head.append(decision.label.upper(), style=_label_style(decision.label))
     if decision.valid_from is not None:
@@ -126,9 +127,9 @@ def _because(decision: Decision, refs: Iterable[str], outcome: str) -> str:
     return f"{word}: " + ", ".join(failing) if failing else ""
 
 
-def print_decision(decision: Decision, console: Console) -> None:
-    """Print a decision with its explanation."""
-    console.print(decision_renderable(decision))
+def print_decision(decision: Decision, console: Console, *, noun: str | None = None) -> None:
+    """Print a decision with its explanation (``noun``: see `decision_renderable`)."""
+    console.print(decision_renderable(decision, noun=noun))
 
 
 # -- diffs ------------------------------------------------------------------------------------
