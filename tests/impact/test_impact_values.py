@@ -56,7 +56,8 @@ def test_a_class_moved_by_new_bounds_and_a_new_formula_names_both() -> None:
     r2, r3 = _read(FRIDGE / "assessments" / "r2-fridge-freezer-2015.json"), \
         _read(FRIDGE / "assessments" / "r3-fridge-freezer-2021.json")
     a2, a3 = r2["appliance"], r3["appliance"]
-    assert isinstance(a2, dict) and isinstance(a3, dict)
+    assert isinstance(a2, dict)
+    assert isinstance(a3, dict)
     compartments = [{**c2, **c3} for c2, c3 in zip(a2["compartments"], a3["compartments"], strict=True)]
     both = {**r2, **r3, "appliance": {**a2, **a3, "compartments": compartments}}
     report = impact(load_ruleset(FRIDGE / "1.0.0.yaml"), load_ruleset(FRIDGE / "2.0.0.yaml"), [both])
@@ -78,8 +79,8 @@ def _revision(tmp_path: Path, patch: dict[str, object]) -> tuple[object, object]
     folder = tmp_path / "eu-fridge-label"
     folder.mkdir()
     (folder / "1.0.0.yaml").write_text((FRIDGE / "1.0.0.yaml").read_text(encoding="utf-8"), encoding="utf-8")
-    doc = {"extends": "1.0.0", "version": "1.0.1", "status": "draft", "effective_from": dt.date(2015, 1, 1), "tests": [],
-           **patch}
+    doc = {"extends": "1.0.0", "version": "1.0.1", "status": "draft", "effective_from": dt.date(2015, 1, 1),
+           "tests": [], **patch}
     (folder / "1.0.1.yaml").write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
     registry = Registry(tmp_path)
     return registry.get("eu-fridge-label", "1.0.0"), load_ruleset(folder / "1.0.1.yaml")

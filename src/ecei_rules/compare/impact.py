@@ -122,7 +122,6 @@ from ecei_rules.language.interpreter import parameters as parameter_reads
 from ecei_rules.language.interpreter import parse as parse_expression
 from ecei_rules.registry import Registry
 from ecei_rules.ruleset.bands import class_condition, parse_interval
-from ecei_rules.ruleset.check import DerivedPlan
 from ecei_rules.ruleset.inputs import Field
 from ecei_rules.ruleset.load import Ruleset, load_ruleset
 from ecei_rules.ruleset.model import RulesetDocument, score_outcomes
@@ -227,10 +226,11 @@ def _own_reads(old: Ruleset, new: Ruleset) -> dict[str, tuple[frozenset[str], fr
     through the derived values it reads), in either version."""
     reads: dict[str, tuple[set[str], set[str]]] = {}
     for ruleset in (old, new):
-        for item in (*ruleset.plan.derived, *ruleset.plan.criteria):
-            text = item.spec.value if isinstance(item, DerivedPlan) else item.spec.when
-            own = reads.setdefault(item.id, (set(), set()))
-            own[0].update(item.derived)
+        items = [(d.id, d.spec.value, d.derived) for d in ruleset.plan.derived]
+        items += [(c.id, c.spec.when, c.derived) for c in ruleset.plan.criteria]
+        for ident, text, derived in items:
+            own = reads.setdefault(ident, (set(), set()))
+            own[0].update(derived)
             own[1].update(parameter_reads(parse_expression(text)))
     return {k: (frozenset(d), frozenset(p)) for k, (d, p) in reads.items()}
 
