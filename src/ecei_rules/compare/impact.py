@@ -200,13 +200,24 @@ class ValueChanges:
                            if _interval(a, bid, name) != _interval(b, bid, name))
         placed = frozenset(bid for bid in set(a.bands) & set(b.bands)
                            if _flat(a.bands[bid].of) != _flat(b.bands[bid].of))
-        parameters = frozenset(name for name in set(a.parameters) | set(b.parameters)
-                               if (a.parameters[name].value if name in a.parameters else None)
-                               != (b.parameters[name].value if name in b.parameters else None))
-        conditions = frozenset(cid for cid in set(a.criteria) | set(b.criteria)
-                               if cid not in a.criteria or cid not in b.criteria
-                               or _flat(a.criteria[cid].when) != _flat(b.criteria[cid].when))
-        return cls(classes, bounds, placed, _formulas(a, b), parameters, _own_reads(old, new), conditions)
+        return cls(classes, bounds, placed, _formulas(a, b), _parameters(a, b), _own_reads(old, new),
+                   _conditions(a, b))
+
+
+def _parameters(a: RulesetDocument, b: RulesetDocument) -> frozenset[str]:
+    """The parameters whose value differs (or that one version lacks)."""
+    def value(doc: RulesetDocument, name: str) -> object:
+        return doc.parameters[name].value if name in doc.parameters else None
+
+    return frozenset(name for name in set(a.parameters) | set(b.parameters) if value(a, name) != value(b, name))
+
+
+def _conditions(a: RulesetDocument, b: RulesetDocument) -> frozenset[str]:
+    """The criteria whose condition is written differently (or that one version lacks)."""
+    def when(doc: RulesetDocument, cid: str) -> str | None:
+        return _flat(doc.criteria[cid].when) if cid in doc.criteria else None
+
+    return frozenset(cid for cid in set(a.criteria) | set(b.criteria) if when(a, cid) != when(b, cid))
 
 
 def _formulas(a: RulesetDocument, b: RulesetDocument) -> dict[str, str]:
@@ -546,7 +557,7 @@ class _Attributor:
 
     def explain(self, a: Decision, b: Decision) -> tuple[tuple[Cause, ...], bool]:
         self.a, self.b = _outcomes(a), _outcomes(b)
-        self.da, self.db = {d.id: d for d in a.derived}, {d.id: d for d in b.derived}
+        self.da, self.db = _derived_by_id(a), _derived_by_id(b)
         self.sa = {s.id: s for s in a.scores}
         self.sb = {s.id: s for s in b.scores}
         self.causes = {}
@@ -752,6 +763,10 @@ class _Attributor:
             self.add(Cause(fallback[0], fallback[1], tier, old, new, cid))
         else:
             self.unexplained = True
+
+
+def _derived_by_id(d: Decision) -> dict[str, DerivedResult]:
+    return {r.id: r for r in d.derived}
 
 
 def _class_text(ruleset: Ruleset, band: str, name: str) -> str:

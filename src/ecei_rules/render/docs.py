@@ -534,9 +534,7 @@ def _score_section(doc: RulesetDocument, sid: str) -> list[str]:
                 if needed is not None else "")
         what = "threshold" if flat.threshold is not None else "minimum"
         head = f"- {what}" if oid == sid else f"- level {code(oid)} ({text(flat.title)}), {what}"
-        tiers = [f"[{code(t)}](#{anchor('tier', t)})" for t in doc.labels if oid in doc.tiers[t].requires]
-        if oid != sid and tiers:
-            need += "; required by the tier of " + ", ".join(tiers)
+        need += _level_tiers(doc, oid, sid)
         lines += [f"{head}: [{code(name)}](#{anchor('parameter', name)}) = **{text(show(p.value))}**{unit}{need}",
                   f"- {what} provenance: {_provenance(p.source, p.assumed)}" if oid == sid
                   else f"    - provenance: {_provenance(p.source, p.assumed)}"]
@@ -550,6 +548,12 @@ def _score_section(doc: RulesetDocument, sid: str) -> list[str]:
             for w, ids in sorted(by_weight.items(), key=lambda kv: -kv[0])]
     lines += table(["weight", "count", "subtotal", "criteria"], rows)
     return lines
+
+
+def _level_tiers(doc: RulesetDocument, oid: str, sid: str) -> str:
+    """``; required by the tier of gold`` for a level ``oid`` of the score ``sid`` that tiers require."""
+    tiers = [f"[{code(t)}](#{anchor('tier', t)})" for t in doc.labels if oid != sid and oid in doc.tiers[t].requires]
+    return "; required by the tier of " + ", ".join(tiers) if tiers else ""
 
 
 def _validity_section(doc: RulesetDocument) -> list[str]:
