@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 
 from ecei_rules.cli.app import app
 from ecei_rules.render.docs import provenance_page, readable, version_page
-from ecei_rules.ruleset.load import Ruleset, load_ruleset
+from ecei_rules.ruleset.load import Ruleset, load_ruleset, load_ruleset_text
+from ecei_rules.testing.embedded import run_embedded
 
 ROOT = Path(__file__).parents[2]
 EXAMPLES = ROOT / "examples" / "methodologies"
@@ -158,3 +159,15 @@ def test_the_decision_card_names_the_declared_subject_noun() -> None:
     assert "subject F1-250" not in fridge.stdout
     ecei = runner.invoke(app, ["evaluate", str(ROOT / "examples" / "gold-2021.json")], env={"COLUMNS": "120"})
     assert "organisation NO-0131" in ecei.stdout
+
+
+def test_the_how_to_example_of_another_shape_loads_and_passes_its_embedded_tests() -> None:
+    """docs/how-to/write-a-ruleset.md, section 6: the fridge label written with subject, derived values, a band
+    and no expiry is a whole version that loads and whose hand-derived tests pass."""
+    page = (ROOT / "docs" / "how-to" / "write-a-ruleset.md").read_text(encoding="utf-8")
+    example = page.split("\n## 6. ", 1)[1].split("```yaml\n", 1)[1].split("\n```", 1)[0]
+    ruleset = load_ruleset_text(example, "write-a-ruleset.md")
+    assert set(ruleset.document.derived) == {"standard_energy", "energy_index"}
+    results = run_embedded(ruleset)
+    assert len(results) == 4
+    assert all(r.passed for r in results), [r for r in results if not r.passed]
