@@ -7,13 +7,18 @@ The example methodologies (examples/methodologies) and the test data of the new 
 
 from __future__ import annotations
 
+import json
 import re
 from functools import cache
 from pathlib import Path
 
+from rich.console import Console
 from typer.testing import CliRunner
 
 from ecei_rules.cli.app import app
+from ecei_rules.engine.evaluate import evaluate
+from ecei_rules.registry import Registry
+from ecei_rules.render.console import decision_renderable
 from ecei_rules.render.docs import provenance_page, readable, version_page
 from ecei_rules.ruleset.load import Ruleset, load_ruleset, load_ruleset_text
 from ecei_rules.testing.embedded import run_embedded
@@ -171,3 +176,24 @@ def test_the_how_to_example_of_another_shape_loads_and_passes_its_embedded_tests
     results = run_embedded(ruleset)
     assert len(results) == 4
     assert all(r.passed for r in results), [r for r in results if not r.passed]
+
+
+def test_the_decision_card_shows_each_derived_value_once_not_every_parameter_per_class() -> None:
+    """R3 (eu-fridge-label README 6.2) under 2.0.0: the card lists the 17 derived values once, in a table of
+    their own (EEI 41.1 %), and each class row shows its condition on the index and the index's value; the
+    27 parameters the index reads are not repeated as the "threshold" of each of the seven classes."""
+    rulesets = Registry(EXAMPLES)
+    data = json.loads((EXAMPLES / "eu-fridge-label" / "assessments" / "r3-fridge-freezer-2021.json").read_text())
+    decision = evaluate(rulesets.get("eu-fridge-label", "2.0.0"), data)
+    console = Console(record=True, width=200, color_system=None)
+    console.print(decision_renderable(decision, noun="appliance model"))
+    shown = console.export_text()
+    derived = shown.split("Derived values", 1)[1].split("Criteria", 1)[0]
+    assert sum(1 for line in derived.splitlines() if line.startswith("│ ")) == 17
+    assert "│ energy_index                │ 41.1 %" in derived
+    criteria = shown.split("Criteria", 1)[1]
+    b = next(line for line in criteria.splitlines() if line.startswith("│ energy_class.B "))
+    assert "energy_index = 41.1" in b
+    assert "41 < energy_index <= 51" in b
+    assert "c_low_base" not in criteria
+    assert "appliance model R3-300" in shown
