@@ -191,8 +191,9 @@ def _param_cell(doc: RulesetDocument, name: str, note: str | None = None) -> str
 class _Notes:
     """Numbered provenance notes under a table: one per distinct citation or reason."""
 
-    def __init__(self, prefix: str) -> None:
+    def __init__(self, prefix: str, what: str = "thresholds") -> None:
         self.prefix = prefix
+        self.what = what
         self.texts: dict[str, int] = {}
 
     def ref(self, doc: RulesetDocument, name: str) -> str:
@@ -204,7 +205,7 @@ class _Notes:
     def render(self) -> list[str]:
         if not self.texts:
             return []
-        lines = ["<small>Provenance of the thresholds above:</small>", ""]
+        lines = [f"<small>Provenance of the {self.what} above:</small>", ""]
         lines += [f'{n}. <small id="{self.prefix}-{n}">{body}</small>' for body, n in self.texts.items()]
         return [*lines, ""]
 
@@ -448,7 +449,7 @@ def _derived_section(ruleset: Ruleset) -> list[str]:
              "and the values above them; conditions read them by name. A value is *known*, *unknown* (an input it "
              "needs is unknown) or *undefined* (a division by zero, `min` or `max` over no items), and every decision "
              "shows each value with what it read.", ""]
-    notes = _Notes("note-derived")
+    notes = _Notes("note-derived", "parameters")
     readers = _readers(ruleset)
     rows = []
     for d in ruleset.plan.derived:
@@ -935,7 +936,8 @@ SITE_EXTENSIONS: list[Any] = ["abbr", "admonition", "attr_list", "def_list", "fo
 def site_home(methodologies: Mapping[str, Sequence[Ruleset]], title: str) -> str:
     """The home page of a standalone site: its methodologies, each with its versions."""
     lines = [f"# {text(title)}", "", "Generated from the rulesets by `ecei-rules docs`: one page per version "
-             "(criteria, parameters with their provenance, tiers, validity, inputs, embedded tests), one per "
+             "(tiers, criteria, bands, scores, derived values, validity, parameters with their provenance, inputs, "
+             "embedded tests), one per "
              "pair of consecutive versions (the semantic diff) and one on provenance per methodology.", ""]
     rows = [[f"[{code(m)}]({ROOT}/{m}/index.md)", text(rs[-1].document.title),
              ", ".join(f"[{r.version}]({page_path(m, r.version)})" for r in rs)] for m, rs in methodologies.items()]
