@@ -143,3 +143,18 @@ def test_a_criterion_written_the_same_is_attributed_to_the_derived_value_it_read
     assert (t.old_label, t.new_label) == ("none", "b")
     assert t.items == ["derived:energy_index"]
     assert [(c.old, c.new) for c in t.causes] == [("75.4", "75")]
+
+
+def test_every_item_named_is_listed_among_the_items_the_diff_lets_an_attribution_name() -> None:
+    """The JSON report's diff_items lists the bands, derived values and parameters that changed, so every
+    item a transition names is one of them (building-points P1: water_points)."""
+    report = impact(load_ruleset(BUILDING / "1.0.0.yaml"), load_ruleset(BUILDING / "2.0.0.yaml"),
+                    [_read(BUILDING / "assessments" / "p1-laboratory-2020.json")])
+    items = report.to_json()["diff_items"]
+    assert items["derived"] == ["process_credit_points", "process_water_points", "water_points"]
+    assert items["bands"] == []
+    assert items["parameters"] == ["process_step_1", "process_step_2"]
+    for t in report.transitions:
+        for key in t.items:
+            section, ident = key.split(":", 1)
+            assert ident in items[section], key

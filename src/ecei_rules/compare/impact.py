@@ -1173,11 +1173,16 @@ def _describe_values(report: ImpactReport, diff: Diff) -> None:
             report.titles.setdefault(f"derived:{name}", d.title)
         for name, p in doc.parameters.items():
             report.titles.setdefault(f"parameters:{name}", p.title or "")
+    if not values.empty:  # what may be named beyond the diff's own sections (JSON: diff_items)
+        report.changed_items.update({
+            "bands": frozenset(values.classes[c][0] for c in values.bounds) | values.placed,
+            "derived": frozenset(values.formulas), "parameters": values.parameters})
     for name, kind in values.formulas.items():
         report.diff_kinds[f"derived:{name}"] = kind
     for name in values.parameters:
         report.diff_kinds[f"parameters:{name}"] = "value changed"
     if mapped is not None:
+        report.changed_items["labels"] = frozenset({"labels_from"})
         onto = diff.new.version if mapped is diff.new.document.labels_from else diff.old.version
         report.titles["labels:labels_from"] = f"the labels of {mapped.version} mapped onto {onto}'s"
         report.diff_kinds["labels:labels_from"] = "rescaled (labels_from)"
