@@ -778,22 +778,24 @@ def _class_text(ruleset: Ruleset, band: str, name: str) -> str:
 
 
 def _parameter_text(ruleset: Ruleset, name: str) -> str:
+    """A parameter's value as written (``absent`` where the version has none)."""
     p = ruleset.document.parameters.get(name)
-    if p is None:
-        return "absent"
-    shown = to_json(p.value)
-    return ", ".join(map(str, shown)) if isinstance(shown, list) else str(shown).lower() \
-        if isinstance(shown, bool) else str(shown)
+    return "absent" if p is None else _text(p.value)
 
 
 def _derived_text(r: DerivedResult | None) -> str:
     """A derived value of a decision: its value when known, else unknown or undefined (absent: no such value)."""
     if r is None:
         return "absent"
-    if r.outcome != "known":
-        return r.outcome
-    shown = to_json(r.value)
-    return str(shown).lower() if isinstance(shown, bool) else str(shown)
+    return _text(r.value) if r.outcome == "known" else r.outcome
+
+
+def _text(value: Any) -> str:
+    """A value as an author writes it: ``0.3``, ``true``, ``a, b``."""
+    shown = to_json(value)
+    if isinstance(shown, bool):
+        return "true" if shown else "false"
+    return ", ".join(map(str, shown)) if isinstance(shown, list) else str(shown)
 
 
 def _num(value: Fraction) -> str:
@@ -1174,15 +1176,15 @@ def _describe_values(report: ImpactReport, diff: Diff) -> None:
         for name, p in doc.parameters.items():
             report.titles.setdefault(f"parameters:{name}", p.title or "")
     if not values.empty:  # what may be named beyond the diff's own sections (JSON: diff_items)
-        report.changed_items.update({
-            "bands": frozenset(values.classes[c][0] for c in values.bounds) | values.placed,
-            "derived": frozenset(values.formulas), "parameters": values.parameters})
+        report.changed_items = {**report.changed_items,
+                                "bands": frozenset(values.classes[c][0] for c in values.bounds) | values.placed,
+                                "derived": frozenset(values.formulas), "parameters": values.parameters}
     for name, kind in values.formulas.items():
         report.diff_kinds[f"derived:{name}"] = kind
     for name in values.parameters:
         report.diff_kinds[f"parameters:{name}"] = "value changed"
     if mapped is not None:
-        report.changed_items["labels"] = frozenset({"labels_from"})
+        report.changed_items = {**report.changed_items, "labels": frozenset({"labels_from"})}
         onto = diff.new.version if mapped is diff.new.document.labels_from else diff.old.version
         report.titles["labels:labels_from"] = f"the labels of {mapped.version} mapped onto {onto}'s"
         report.diff_kinds["labels:labels_from"] = "rescaled (labels_from)"
