@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from functools import cache
 from pathlib import Path
 
 import yaml
@@ -16,7 +17,7 @@ import yaml
 from ecei_rules.compare.impact import impact
 from ecei_rules.registry import Registry
 from ecei_rules.render.impact import describe_causes, impact_markdown
-from ecei_rules.ruleset.load import load_ruleset
+from ecei_rules.ruleset.load import Ruleset, load_ruleset
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "methodologies"
@@ -60,7 +61,7 @@ def test_a_class_moved_by_new_bounds_and_a_new_formula_names_both() -> None:
     assert isinstance(a3, dict)
     compartments = [{**c2, **c3} for c2, c3 in zip(a2["compartments"], a3["compartments"], strict=True)]
     both = {**r2, **r3, "appliance": {**a2, **a3, "compartments": compartments}}
-    report = impact(load_ruleset(FRIDGE / "1.0.0.yaml"), load_ruleset(FRIDGE / "2.0.0.yaml"), [both])
+    report = impact(_fridge_1_0_0(), load_ruleset(FRIDGE / "2.0.0.yaml"), [both])
     [t] = report.transitions
     assert (t.old_label, t.new_label) == ("A+", "B")
     assert set(t.items) == {"bands:energy_class", "derived:energy_index", "tiers:A+"}
@@ -74,7 +75,7 @@ def test_a_class_moved_by_new_bounds_and_a_new_formula_names_both() -> None:
     assert "parameter changed" not in impact_markdown(report)
 
 
-def _revision(tmp_path: Path, patch: dict[str, object]) -> tuple[object, object]:
+def _revision(tmp_path: Path, patch: dict[str, object]) -> tuple[Ruleset, Ruleset]:
     """eu-fridge-label 1.0.0 and a 1.0.1 that extends it with ``patch``."""
     folder = tmp_path / "eu-fridge-label"
     folder.mkdir()
@@ -82,8 +83,12 @@ def _revision(tmp_path: Path, patch: dict[str, object]) -> tuple[object, object]
     doc = {"extends": "1.0.0", "version": "1.0.1", "status": "draft", "effective_from": dt.date(2015, 1, 1),
            "tests": [], **patch}
     (folder / "1.0.1.yaml").write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
-    registry = Registry(tmp_path)
-    return registry.get("eu-fridge-label", "1.0.0"), load_ruleset(folder / "1.0.1.yaml")
+    return _fridge_1_0_0(), load_ruleset(folder / "1.0.1.yaml")
+
+
+@cache
+def _fridge_1_0_0() -> Ruleset:
+    return load_ruleset(FRIDGE / "1.0.0.yaml")
 
 
 def _r1(aec: float) -> dict[str, object]:
@@ -96,7 +101,7 @@ def test_a_parameter_under_an_unchanged_formula_is_named_as_the_parameter(tmp_pa
     With M of category 1 raised from 0.233 to 0.3, SAEc = 250 x 0.3 + 245 = 320 and EEI 21.3, A+++.
     The formulas are the same: the parameter is what changed."""
     old, new = _revision(tmp_path, {"parameters": {"m_refrigerator": {"value": 0.3}}})
-    report = impact(old, new, [_r1(68.00)])  # type: ignore[arg-type]
+    report = impact(old, new, [_r1(68.00)])
     [t] = report.transitions
     assert (t.old_label, t.new_label) == ("A++", "A+++")
     assert t.items == ["parameters:m_refrigerator"]
@@ -110,7 +115,7 @@ def test_a_moved_bound_alone_names_the_band_and_no_derived_value(tmp_path: Path)
     classes = yaml.safe_load((FRIDGE / "1.0.0.yaml").read_text(encoding="utf-8"))["bands"]["energy_class"]["classes"]
     classes.update({"A+++": "< 23", "A++": "[23..33)"})
     old, new = _revision(tmp_path, {"bands": {"energy_class": {"classes": classes}}})
-    report = impact(old, new, [_r1(68.00)])  # type: ignore[arg-type]
+    report = impact(old, new, [_r1(68.00)])
     [t] = report.transitions
     assert (t.old_label, t.new_label) == ("A++", "A+++")
     assert t.items == ["bands:energy_class"]
