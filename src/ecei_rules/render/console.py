@@ -16,9 +16,6 @@ from ecei_rules.core.canonical import to_json
 from ecei_rules.core.pointers import json_path
 from ecei_rules.core.terminal import clean, text
 from ecei_rules.engine.decision import CriterionResult, Decision, ParameterUse
-from ecei_rules.language.interpreter import parameters as parameter_reads
-from ecei_rules.language.interpreter import parse as parse_expression
-from ecei_rules.language.interpreter import reads as input_reads
 
 if TYPE_CHECKING:
     from ecei_rules.compare.bump import BumpReport
@@ -134,6 +131,11 @@ def _derived_table(decision: Decision) -> Table:
 def _own(c: CriterionResult) -> tuple[frozenset[str], tuple[ParameterUse, ...]]:
     """The input pointers and the parameters a criterion's condition reads itself, not through the
     derived values it reads (which the decision shows once, in its own table)."""
+    # imported here: a decision without derived values never needs it, and the command line starts faster
+    from ecei_rules.language.interpreter import parameters as parameter_reads
+    from ecei_rules.language.interpreter import parse as parse_expression
+    from ecei_rules.language.interpreter import reads as input_reads
+
     parsed = parse_expression(c.condition)
     names = parameter_reads(parsed)
     return input_reads(parsed, tuple(c.derived)), tuple(p for p in c.parameters if p.name in names)
