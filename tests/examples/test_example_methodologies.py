@@ -464,7 +464,8 @@ def test_impact_of_the_revised_credit_is_a_gain_from_silver_to_gold() -> None:
     report = json.loads(result.output)
     assert report["matrix"]["silver"]["gold"] == 1
     assert (report["changed"]["gain"], report["changed"]["loss"]) == (1, 0)
-    assert report["transitions"][0]["causes"][0]["id"] == "level.gold"
+    cause = report["transitions"][0]["causes"][0]  # the total's formula changed, not the level band's bounds
+    assert (cause["section"], cause["id"], cause["old"], cause["new"]) == ("derived", "water_points", "5", "7")
     assert report["projection"]["old"]["ignored"] == {"/water/process_water": 1}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -31,8 +31,11 @@ from ecei_rules.cli.common import (
 )
 from ecei_rules.core.terminal import text
 from ecei_rules.core.workers import worker_count
+from ecei_rules.engine.decision import Resolution
 from ecei_rules.errors import AssessmentError, EceiRulesError
 from ecei_rules.render.console import print_decision
+from ecei_rules.ruleset.load import Ruleset
+from ecei_rules.ruleset.subject import resolve as resolve_subject
 
 
 def resolver_spec(ruleset: Path | None, rulesets: Path | None, methodology: str | None, version: str | None, *,
@@ -101,12 +104,19 @@ def _for_people(assessment: Path, resolve: Resolver) -> int:
     out = console()
     batch = is_batch(assessment)
     failures = 0
-    for outcome in decide_many(read(assessment), resolve):
+    nouns: dict[str, str] = {}  # ruleset sha256 -> its subject's noun, for the decision card
+
+    def noting(data: Any) -> tuple[Ruleset, Resolution]:
+        ruleset, resolution = resolve(data)
+        nouns[ruleset.sha256] = resolve_subject(ruleset.document).noun
+        return ruleset, resolution
+
+    for outcome in decide_many(read(assessment), noting):
         failures += outcome.error is not None
         if outcome.decision is not None:
             if batch:
                 out.rule(f"line {outcome.index}")
-            print_decision(outcome.decision, out)
+            print_decision(outcome.decision, out, noun=nouns.get(outcome.decision.ruleset_sha256))
         else:
             print_outcome_error(outcome.error, out, f"line {outcome.index}: " if batch else "")
     return failures

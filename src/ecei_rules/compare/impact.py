@@ -54,8 +54,20 @@ requirement (a conjunction without it), weight 0 for a score.
    reports as changed). A difference found nowhere in the diff (only possible when projection
    changed what a criterion reads) is counted as **unexplained**, never attributed.
 
+6. **Bands and derived values** (`ValueChanges`). A class of a band that moved is attributed to
+   what moved it: the band, when the class's interval (or the value the band places) is written
+   differently ("band energy_class: bounds changed"); each parameter the band's value reads whose
+   value changed; and each derived value it reads whose value differs for this subject, followed
+   down: a derived value whose formula changed (or that one version lacks) is named ("derived
+   energy_index: formula changed"), else the changed parameters and derived values it reads are. A
+   criterion written the same in both versions that reads derived values is attributed to them
+   likewise. Only when none of these is found is the class (or criterion) named itself.
+7. **A rescale.** When a declared mapping (``labels_from``) maps the old label onto another label,
+   the rescale itself is named (``labels:labels_from``), beside what the tiers walked name.
+
 Every changed decision therefore names at least one item unless it is unexplained, and every
-name is an item the semantic diff reports.
+name is an item the semantic diff reports (a band through its classes, the criteria the diff
+reports changed).
 
 Labels across versions
 ----------------------
@@ -103,12 +115,16 @@ from ecei_rules.compare.diff import Diff, semantic_diff
 from ecei_rules.core.canonical import to_json
 from ecei_rules.core.workers import ordered_map, worker_count
 from ecei_rules.engine.decision import Decision, Resolution, ScoreResult
+from ecei_rules.engine.derived import DerivedResult
 from ecei_rules.engine.evaluate import Assessment, evaluate, outline
 from ecei_rules.errors import AssessmentError, ItemProblem
+from ecei_rules.language.interpreter import parameters as parameter_reads
+from ecei_rules.language.interpreter import parse as parse_expression
 from ecei_rules.registry import Registry
+from ecei_rules.ruleset.bands import class_condition, parse_interval
 from ecei_rules.ruleset.inputs import Field
 from ecei_rules.ruleset.load import Ruleset, load_ruleset
-from ecei_rules.ruleset.model import score_outcomes
+from ecei_rules.ruleset.model import RulesetDocument, score_outcomes
 from ecei_rules.ruleset.subject import IMPLIED, ResolvedSubject
 from ecei_rules.ruleset.subject import resolve as resolve_subject
 
@@ -145,6 +161,98 @@ def attributable(diff: Diff) -> dict[str, frozenset[str]]:
     return {"criteria": frozenset(changed_criteria(diff)), "groups": frozenset(diff.changed_ids("groups")),
             "scores": frozenset(scores), "tiers": frozenset(diff.changed_ids("tiers")),
             "validity": frozenset(validity)}
+
+
+# -- what changed of the values a band or a criterion places or compares -------------------------
+
+
+def _flat(expression: str | None) -> str:
+    return " ".join((expression or "").split())
+
+
+@dataclass(frozen=True)
+class ValueChanges:
+    """What changed between two versions in the values conditions compare, beyond the conditions
+    themselves: each band's bounds (by class) and the value it places, the formula of each derived
+    value, the value of each parameter. Empty for versions without bands and derived values."""
+
+    classes: Mapping[str, tuple[str, str]]  # criterion id of a band class (either version) -> (band, class)
+    bounds: frozenset[str]  # band classes (``<band>.<class>``) whose interval differs or that one version lacks
+    placed: frozenset[str]  # bands whose value placed (``of``) is written differently
+    formulas: Mapping[str, str]  # derived value -> formula changed | added | removed
+    parameters: frozenset[str]  # parameters whose value differs (or that one version lacks)
+    reads: Mapping[str, tuple[frozenset[str], frozenset[str]]]  # derived value or criterion -> (derived, parameters)
+    # it reads itself, in either version
+    conditions: frozenset[str] = frozenset()  # criteria whose condition is written differently or one version lacks
+
+    @property
+    def empty(self) -> bool:
+        return not (self.classes or self.formulas)
+
+    @classmethod
+    def of(cls, old: Ruleset, new: Ruleset) -> ValueChanges:
+        a, b = old.document, new.document
+        if not (a.bands or b.bands or a.derived or b.derived):
+            return cls({}, frozenset(), frozenset(), {}, frozenset(), {})
+        classes = {f"{bid}.{name}": (bid, name) for doc in (a, b) for bid, band in doc.bands.items()
+                   for name in band.classes}
+        bounds = frozenset(cid for cid, (bid, name) in classes.items()
+                           if _interval(a, bid, name) != _interval(b, bid, name))
+        placed = frozenset(bid for bid in set(a.bands) & set(b.bands)
+                           if _flat(a.bands[bid].of) != _flat(b.bands[bid].of))
+        return cls(classes, bounds, placed, _formulas(a, b), _parameters(a, b), _own_reads(old, new),
+                   _conditions(a, b))
+
+
+def _parameters(a: RulesetDocument, b: RulesetDocument) -> frozenset[str]:
+    """The parameters whose value differs (or that one version lacks)."""
+    def value(doc: RulesetDocument, name: str) -> object:
+        return doc.parameters[name].value if name in doc.parameters else None
+
+    return frozenset(name for name in set(a.parameters) | set(b.parameters) if value(a, name) != value(b, name))
+
+
+def _conditions(a: RulesetDocument, b: RulesetDocument) -> frozenset[str]:
+    """The criteria whose condition is written differently (or that one version lacks)."""
+    def when(doc: RulesetDocument, cid: str) -> str | None:
+        return _flat(doc.criteria[cid].when) if cid in doc.criteria else None
+
+    return frozenset(cid for cid in set(a.criteria) | set(b.criteria) if when(a, cid) != when(b, cid))
+
+
+def _formulas(a: RulesetDocument, b: RulesetDocument) -> dict[str, str]:
+    """Derived value -> added, removed or formula changed (its expression or type), for those that changed."""
+    out = {}
+    for name in sorted(set(a.derived) | set(b.derived)):
+        if name not in a.derived or name not in b.derived:
+            out[name] = "added" if name not in a.derived else "removed"
+        elif (_flat(a.derived[name].value), a.derived[name].type) != (_flat(b.derived[name].value),
+                                                                     b.derived[name].type):
+            out[name] = "formula changed"
+    return out
+
+
+def _own_reads(old: Ruleset, new: Ruleset) -> dict[str, tuple[frozenset[str], frozenset[str]]]:
+    """Derived value or criterion -> the derived values and parameters its expression reads itself (not
+    through the derived values it reads), in either version."""
+    reads: dict[str, tuple[set[str], set[str]]] = {}
+    for ruleset in (old, new):
+        items = [(d.id, d.spec.value, d.derived) for d in ruleset.plan.derived]
+        items += [(c.id, c.spec.when, c.derived) for c in ruleset.plan.criteria]
+        for ident, text, derived in items:
+            own = reads.setdefault(ident, (set(), set()))
+            own[0].update(derived)
+            own[1].update(parameter_reads(parse_expression(text)))
+    return {k: (frozenset(d), frozenset(p)) for k, (d, p) in reads.items()}
+
+
+def _interval(doc: RulesetDocument, band: str, name: str) -> tuple[object, ...] | None:
+    """A class's interval as a comparable value (None where the version has no such class)."""
+    found = doc.bands.get(band)
+    if found is None or name not in found.classes:
+        return None
+    i = parse_interval(name, found.classes[name])
+    return (i.low, i.low_closed, i.high, i.high_closed)
 
 
 # -- results --------------------------------------------------------------------------------------
@@ -443,9 +551,13 @@ class _Attributor:
         self.sb: dict[str, ScoreResult] = {}
         self.causes: dict[tuple[str, str, str, str | None], Cause] = {}
         self.unexplained = False
+        self.values = ValueChanges.of(old, new)
+        self.da: dict[str, DerivedResult] = {}
+        self.db: dict[str, DerivedResult] = {}
 
     def explain(self, a: Decision, b: Decision) -> tuple[tuple[Cause, ...], bool]:
         self.a, self.b = _outcomes(a), _outcomes(b)
+        self.da, self.db = _derived_by_id(a), _derived_by_id(b)
         self.sa = {s.id: s for s in a.scores}
         self.sb = {s.id: s for s in b.scores}
         self.causes = {}
@@ -473,6 +585,9 @@ class _Attributor:
             before, after = self.a.get(f"tier:{tier}", "absent"), self.b.get(f"tier:{tier}", "absent")
             if (after == "met" and before != "met") if way > 0 else (before == "met" and after != "met"):
                 self.tier(tier, way, before, after)
+        mapped = self.scale.mapping.get(old) if self.scale.mapping else None
+        if mapped is not None and mapped != old:  # the rescale itself: the old label is now another one
+            self.add(Cause("labels", "labels_from", new, old, mapped))
         for label in (old, new):
             if label != NONE and label in self.changed.get("tiers", frozenset()):
                 self.add(Cause("tiers", label, label, self.outcome("old", f"tier:{label}"),
@@ -535,7 +650,7 @@ class _Attributor:
         elif ka == "score":
             self.score(ref, direction, tier)
         else:
-            self.name("criteria", ref, tier, oa, ob, via, None)
+            self.criterion(ref, tier, oa, ob, via, None)
 
     def whole(self, ref: str, side: str, fallback: tuple[str, str], tier: str, via: str | None) -> None:
         """A requirement only ``side`` has: name it, or the members of a group that are not met."""
@@ -546,8 +661,65 @@ class _Attributor:
                 if _RANK.get(self.outcome(side, member), 2) < 2:
                     self.whole(member, side, fallback, tier, ref)
             return
-        section = "scores" if kind == "score" else "criteria"
-        self.name(section, ref, tier, self.outcome("old", ref), self.outcome("new", ref), via, fallback)
+        if kind == "score":
+            self.name("scores", ref, tier, self.outcome("old", ref), self.outcome("new", ref), via, fallback)
+        else:
+            self.criterion(ref, tier, self.outcome("old", ref), self.outcome("new", ref), via, fallback)
+
+    def criterion(self, cid: str, tier: str, old: str, new: str, via: str | None,
+                  fallback: tuple[str, str] | None) -> None:
+        """A criterion that moved: a band class is attributed to its changed bounds, the changed parameters
+        its value reads and the derived values whose value differs for this subject (each followed down to a
+        changed formula or parameter); a criterion written the same in both versions that reads derived
+        values, to those derived values. Otherwise (or when none of these is found) the criterion itself."""
+        v = self.values
+        own_derived, own_params = v.reads.get(cid, (frozenset(), frozenset()))
+        band = cid in v.classes
+        if v.empty or not (band or own_derived) or \
+                (not band and (cid in v.conditions or own_params & v.parameters)):
+            self.name("criteria", cid, tier, old, new, via, fallback)
+            return
+        found = self.band(cid, tier, own_params) if band else False
+        seen: set[str] = set()
+        for name in sorted(own_derived):
+            found = self.derived(name, tier, seen) or found
+        if not found:
+            self.name("criteria", cid, tier, old, new, via, fallback)
+
+    def band(self, cid: str, tier: str, params: frozenset[str]) -> bool:
+        """Name a band whose class ``cid`` is bounded or placed differently, and the changed parameters its
+        value reads; whether any was named."""
+        bid, name = self.values.classes[cid]
+        found = False
+        if cid in self.values.bounds or bid in self.values.placed:
+            self.add(Cause("bands", bid, tier, _class_text(self.old, bid, name), _class_text(self.new, bid, name),
+                           name))
+            found = True
+        for p in sorted(params & self.values.parameters):
+            self.add(Cause("parameters", p, tier, _parameter_text(self.old, p), _parameter_text(self.new, p)))
+            found = True
+        return found
+
+    def derived(self, name: str, tier: str, seen: set[str]) -> bool:
+        """Name the derived value ``name`` when its formula changed and its value differs for this subject,
+        else what it reads that did (changed parameters, derived values); whether any was named."""
+        if name in seen:
+            return False
+        seen.add(name)
+        ra, rb = self.da.get(name), self.db.get(name)
+        if ra is not None and rb is not None and (ra.outcome, ra.value) == (rb.outcome, rb.value):
+            return False  # the same for this subject: not why anything moved
+        if name in self.values.formulas:
+            self.add(Cause("derived", name, tier, _derived_text(ra), _derived_text(rb)))
+            return True
+        own_derived, own_params = self.values.reads.get(name, (frozenset(), frozenset()))
+        found = False
+        for p in sorted(own_params & self.values.parameters):
+            self.add(Cause("parameters", p, tier, _parameter_text(self.old, p), _parameter_text(self.new, p)))
+            found = True
+        for d in sorted(own_derived):
+            found = self.derived(d, tier, seen) or found
+        return found
 
     def score(self, sid: str, direction: int, tier: str) -> None:
         sa, sb = self.sa.get(sid), self.sb.get(sid)
@@ -591,6 +763,39 @@ class _Attributor:
             self.add(Cause(fallback[0], fallback[1], tier, old, new, cid))
         else:
             self.unexplained = True
+
+
+def _derived_by_id(d: Decision) -> dict[str, DerivedResult]:
+    return {r.id: r for r in d.derived}
+
+
+def _class_text(ruleset: Ruleset, band: str, name: str) -> str:
+    """A band class as the condition on the value it places (``44 <= energy_index < 55``), or ``absent``."""
+    found = ruleset.document.bands.get(band)
+    if found is None or name not in found.classes:
+        return "absent"
+    return class_condition(found.of, parse_interval(name, found.classes[name]))
+
+
+def _parameter_text(ruleset: Ruleset, name: str) -> str:
+    """A parameter's value as written (``absent`` where the version has none)."""
+    p = ruleset.document.parameters.get(name)
+    return "absent" if p is None else _text(p.value)
+
+
+def _derived_text(r: DerivedResult | None) -> str:
+    """A derived value of a decision: its value when known, else unknown or undefined (absent: no such value)."""
+    if r is None:
+        return "absent"
+    return _text(r.value) if r.outcome == "known" else r.outcome
+
+
+def _text(value: Any) -> str:
+    """A value as an author writes it: ``0.3``, ``true``, ``a, b``."""
+    shown = to_json(value)
+    if isinstance(shown, bool):
+        return "true" if shown else "false"
+    return ", ".join(map(str, shown)) if isinstance(shown, list) else str(shown)
 
 
 def _num(value: Fraction) -> str:
@@ -948,6 +1153,41 @@ def _describe(report: ImpactReport, diff: Diff) -> None:
         for c in ruleset.plan.criteria:
             if c.compiled.params & params:
                 report.diff_kinds.setdefault(f"criteria:{c.id}", "parameter changed")
+    _describe_values(report, diff)
+
+
+def _describe_values(report: ImpactReport, diff: Diff) -> None:
+    """Titles and kinds of change of the bands, derived values, parameters and the rescale an attribution
+    may name (`ValueChanges`)."""
+    values = ValueChanges.of(diff.old, diff.new)
+    mapped = diff.new.document.labels_from or diff.old.document.labels_from
+    if values.empty and mapped is None:
+        return
+    for ruleset in (diff.new, diff.old):
+        doc = ruleset.document
+        for bid, band in doc.bands.items():
+            report.titles.setdefault(f"bands:{bid}", band.title)
+            kinds = [kind for kind, changed in (("bounds changed", any(values.classes[c][0] == bid
+                                                                        for c in values.bounds)),
+                                                ("value placed changed", bid in values.placed)) if changed]
+            report.diff_kinds.setdefault(f"bands:{bid}", ", ".join(kinds))
+        for name, d in doc.derived.items():
+            report.titles.setdefault(f"derived:{name}", d.title)
+        for name, p in doc.parameters.items():
+            report.titles.setdefault(f"parameters:{name}", p.title or "")
+    if not values.empty:  # what may be named beyond the diff's own sections (JSON: diff_items)
+        report.changed_items = {**report.changed_items,
+                                "bands": frozenset(values.classes[c][0] for c in values.bounds) | values.placed,
+                                "derived": frozenset(values.formulas), "parameters": values.parameters}
+    for name, kind in values.formulas.items():
+        report.diff_kinds[f"derived:{name}"] = kind
+    for name in values.parameters:
+        report.diff_kinds[f"parameters:{name}"] = "value changed"
+    if mapped is not None:
+        report.changed_items = {**report.changed_items, "labels": frozenset({"labels_from"})}
+        onto = diff.new.version if mapped is diff.new.document.labels_from else diff.old.version
+        report.titles["labels:labels_from"] = f"the labels of {mapped.version} mapped onto {onto}'s"
+        report.diff_kinds["labels:labels_from"] = "rescaled (labels_from)"
 
 
 def impact_refs(old: str, new: str, population: Path | str | Iterable[Any], *, registry: Registry | None = None,

@@ -47,14 +47,15 @@ def _outcome(outcome: str) -> Text:
     return Text(_WORD[outcome], style=_STYLE[outcome])
 
 
-def decision_renderable(decision: Decision) -> Group:
-    """A rich renderable that explains one decision."""
+def decision_renderable(decision: Decision, *, noun: str | None = None) -> Group:
+    """A rich renderable that explains one decision; ``noun`` names its subject (the ruleset's declared
+    subject noun, e.g. "appliance model"; without it, the key its JSON names the subject by)."""
     head = Text()
     head.append(clean(f"{decision.methodology} {decision.version}"), style="bold")
     head.append(f"  sha256 {decision.ruleset_sha256[:16]}…\n", style="dim")
     head.append(clean(decision.resolution.reason) + "\n", style="italic")
     if decision.subject:
-        head.append(f"{clean(decision.subject_key)} {clean(decision.subject)}\n")
+        head.append(f"{clean(noun or decision.subject_key)} {clean(decision.subject)}\n")
     head.append("label: ")
     head.append(decision.label.upper(), style=_label_style(decision.label))
     if decision.valid_from is not None:
@@ -96,6 +97,8 @@ def decision_renderable(decision: Decision) -> Group:
         line.append(clean(" — all of " + ", ".join(group.all_of)), style="dim")
         parts.append(line)
 
+    if decision.derived:
+        parts.append(_derived_table(decision))
     crit = Table(title="Criteria", title_justify="left")
     crit.add_column("id", no_wrap=True)
     crit.add_column("criterion")
@@ -103,17 +106,53 @@ def decision_renderable(decision: Decision) -> Group:
     crit.add_column("read")
     crit.add_column("threshold (provenance)")
     for c in decision.criteria:
-        crit.add_row(text(c.id), text(c.title), _outcome(c.outcome), Text(_reads(c)),
-                     text("; ".join(_param(p) for p in c.parameters)))
+        # a criterion reading derived values: its condition on them, and only the parameters it reads itself
+        shown = [_param(p) for p in c.parameters] if not c.derived else [c.condition, *map(_param, _own(c)[1])]
+        crit.add_row(text(c.id), text(c.title), _outcome(c.outcome), Text(_reads(c)), text("; ".join(shown)))
     parts.append(crit)
     return Group(*parts)
 
 
+def _derived_table(decision: Decision) -> Table:
+    """The derived values of a decision, once: each value (or why it has none) with its unit."""
+    table = Table(title="Derived values", title_justify="left")
+    table.add_column("id", no_wrap=True)
+    table.add_column("value")
+    table.add_column("title")
+    for d in decision.derived:
+        if d.outcome == "known":
+            shown = Text(clean(_value(d.value) + (f" {d.unit}" if d.unit else "")))
+        else:
+            shown = Text(clean(d.outcome + (f": {d.reason}" if d.reason else "")), style=_STYLE["unknown"])
+        table.add_row(text(d.id), shown, text(d.title))
+    return table
+
+
+def _own(c: CriterionResult) -> tuple[frozenset[str], tuple[ParameterUse, ...]]:
+    """The input pointers and the parameters a criterion's condition reads itself, not through the
+    derived values it reads (which the decision shows once, in its own table)."""
+    # imported here: a decision without derived values never needs it, and the command line starts faster
+    from ecei_rules.language.interpreter import parameters as parameter_reads
+    from ecei_rules.language.interpreter import parse as parse_expression
+    from ecei_rules.language.interpreter import reads as input_reads
+
+    parsed = parse_expression(c.condition)
+    names = parameter_reads(parsed)
+    return input_reads(parsed, tuple(c.derived)), tuple(p for p in c.parameters if p.name in names)
+
+
 def _reads(c: CriterionResult) -> str:
-    if len(c.inputs) + len(c.missing) == 1:  # the common case: one input, shown by its value
-        return next((clean(_value(v)) for v in c.inputs.values()), "missing")
-    items = [clean(f"{json_path(k)} = {_value(v)}") for k, v in c.inputs.items()]
-    items += [clean(f"{json_path(m)} missing") for m in c.missing]
+    inputs, missing = c.inputs, c.missing
+    if c.derived:  # the derived values it reads, the inputs it reads itself, every input missing
+        own = _own(c)[0]
+        inputs = {k: v for k, v in c.inputs.items() if k in own}
+        read = [clean(f"{k} = {_value(v)}" if v is not None else f"{k} has no value") for k, v in c.derived.items()]
+        read += [clean(f"{json_path(k)} = {_value(v)}") for k, v in inputs.items()]
+        return "\n".join(read + [clean(f"{json_path(m)} missing") for m in missing])
+    if len(inputs) + len(missing) == 1:  # the common case: one input, shown by its value
+        return next((clean(_value(v)) for v in inputs.values()), "missing")
+    items = [clean(f"{json_path(k)} = {_value(v)}") for k, v in inputs.items()]
+    items += [clean(f"{json_path(m)} missing") for m in missing]
     return "\n".join(items)
 
 
@@ -126,9 +165,9 @@ def _because(decision: Decision, refs: Iterable[str], outcome: str) -> str:
     return f"{word}: " + ", ".join(failing) if failing else ""
 
 
-def print_decision(decision: Decision, console: Console) -> None:
-    """Print a decision with its explanation."""
-    console.print(decision_renderable(decision))
+def print_decision(decision: Decision, console: Console, *, noun: str | None = None) -> None:
+    """Print a decision with its explanation (``noun``: see `decision_renderable`)."""
+    console.print(decision_renderable(decision, noun=noun))
 
 
 # -- diffs ------------------------------------------------------------------------------------

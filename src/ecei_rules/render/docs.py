@@ -16,6 +16,7 @@ nothing generated is ever committed.
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import html
 import io
@@ -30,11 +31,15 @@ from ecei_rules.compare.bump import declared_bump
 from ecei_rules.compare.diff import Diff, semantic_diff
 from ecei_rules.engine.decision import Decision
 from ecei_rules.explanation.citations import citation_links
+from ecei_rules.language.interpreter import parameters as parameter_reads
+from ecei_rules.language.interpreter import parse as parse_expression
+from ecei_rules.language.interpreter import reads as input_reads
 from ecei_rules.render.diff import about, change_sections, diff_title, summary_rows
 from ecei_rules.render.markdown import code, cut, show, small, table, text, value_range
+from ecei_rules.ruleset.bands import class_condition, intervals
 from ecei_rules.ruleset.inputs import Field, assessment_schema
 from ecei_rules.ruleset.load import Ruleset
-from ecei_rules.ruleset.model import RulesetDocument, ruleset_json_schema, score_outcomes
+from ecei_rules.ruleset.model import ParameterUse, RulesetDocument, band_criteria, ruleset_json_schema, score_outcomes
 from ecei_rules.ruleset.subject import resolve as resolve_subject
 
 #: Where generated pages live in the site (relative to the docs directory).
@@ -186,8 +191,9 @@ def _param_cell(doc: RulesetDocument, name: str, note: str | None = None) -> str
 class _Notes:
     """Numbered provenance notes under a table: one per distinct citation or reason."""
 
-    def __init__(self, prefix: str) -> None:
+    def __init__(self, prefix: str, what: str = "thresholds") -> None:
         self.prefix = prefix
+        self.what = what
         self.texts: dict[str, int] = {}
 
     def ref(self, doc: RulesetDocument, name: str) -> str:
@@ -199,7 +205,7 @@ class _Notes:
     def render(self) -> list[str]:
         if not self.texts:
             return []
-        lines = ["<small>Provenance of the thresholds above:</small>", ""]
+        lines = [f"<small>Provenance of the {self.what} above:</small>", ""]
         lines += [f'{n}. <small id="{self.prefix}-{n}">{body}</small>' for body, n in self.texts.items()]
         return [*lines, ""]
 
@@ -207,11 +213,15 @@ class _Notes:
 def _criteria_sections(ruleset: Ruleset) -> list[str]:
     doc = ruleset.document
     reached = _reach(doc)
-    uses = {c.id: [p.name for p in c.parameters] for c in ruleset.plan.criteria}
+    uses = {c.id: _own_parameters(c.spec.when, c.parameters, doc) if c.derived else [p.name for p in c.parameters]
+            for c in ruleset.plan.criteria}
+    reads = {c.id: c.derived for c in ruleset.plan.criteria}
+    classes = set(band_criteria(doc.bands))
     order = list(doc.labels)
     buckets: dict[tuple[str, ...], list[str]] = {}
     for cid, labels in reached.items():
-        buckets.setdefault(tuple(sorted(labels, key=order.index)), []).append(cid)
+        if cid not in classes:  # a band's classes are shown with its table of bounds
+            buckets.setdefault(tuple(sorted(labels, key=order.index)), []).append(cid)
 
     def rank(key: tuple[str, ...]) -> tuple[int, int, list[int]]:
         if not key:
@@ -240,12 +250,58 @@ def _criteria_sections(ruleset: Ruleset) -> list[str]:
             detail = text(c.clause) if c.clause else ""
             if c.description:
                 detail += (" " if detail else "") + text(c.description)
-            thresholds = "<br>".join(_param_cell(doc, name, notes.ref(doc, name)) for name in uses.get(cid, []))
+            thresholds = "<br>".join([*(_param_cell(doc, name, notes.ref(doc, name)) for name in uses.get(cid, [])),
+                                      *(_derived_link(d) for d in reads.get(cid, ()))])
             rows.append([code(cid), title + small(detail), code(c.when), thresholds or "—"])
         out += [f"### {heading}", "", intro, "", *fixed_table("criteria", ["id", "criterion and clause", "condition",
                                                                         "threshold: value, unit, provenance"], rows)]
         out += notes.render()
     return out
+
+
+def _own_parameters(expression: str, used: Iterable[ParameterUse], doc: RulesetDocument) -> list[str]:
+    """The parameters an expression reads itself, not through the derived values it reads (in the order of
+    ``used``, every parameter it reads)."""
+    own = _reads(expression, doc)[1]
+    return [p.name for p in used if p.name in own]
+
+
+def _reads(expression: str, doc: RulesetDocument, variables: tuple[str, ...] = ()) -> tuple[list[str], list[str],
+                                                                                             list[str]]:
+    """What an expression reads itself: input paths (dotted), parameter names and derived value names
+    (``variables``: names that are neither, such as a validity rule's ``label``)."""
+    parsed = parse_expression(expression)
+    inputs: list[str] = []
+    derived: list[str] = []
+    for pointer in sorted(input_reads(parsed, variables)):
+        path = ".".join(part.replace("~1", "/").replace("~0", "~") for part in pointer[1:].split("/"))
+        (derived if path in doc.derived else inputs).append(path)
+    return inputs, sorted(parameter_reads(parsed)), derived
+
+
+def _derived_link(name: str) -> str:
+    return f"derived value [{code(name)}](#{anchor('derived', name)})"
+
+
+def readable(expression: str) -> list[str]:
+    """An expression as lines to read: a chain of conditional choices one branch a line
+    (``a if c else b if d else e`` as ``a if c``, ``else b if d``, ``else e``), whitespace as one space."""
+    parsed = parse_expression(expression)
+
+    def segment(node: ast.AST) -> str:
+        return " ".join((ast.get_source_segment(parsed.wrapped, node) or "").split())
+
+    node: ast.AST = parsed.tree
+    if not isinstance(node, ast.IfExp):
+        return [" ".join(expression.split())]
+    lines: list[str] = []
+    while isinstance(node, ast.IfExp):
+        body = segment(node.body)
+        if isinstance(node.body, ast.IfExp):
+            body = f"({body})"
+        lines.append(("else " if lines else "") + f"{body} if {segment(node.test)}")
+        node = node.orelse
+    return [*lines, f"else {segment(node)}"]
 
 
 def _allowed(f: Field) -> list[str]:
@@ -320,6 +376,11 @@ def _metadata(ruleset: Ruleset, previous: Ruleset | None, following: Ruleset | N
         meta.append(["announced on", doc.announced_on.isoformat()])
     if doc.supersedes is not None:
         meta.append(["supersedes", f"[{doc.supersedes}]({_relative(page_path(m, doc.supersedes), here)})"])
+    if doc.labels_from is not None:
+        mapped = doc.labels_from
+        meta.append(["labels mapped from", f"[{mapped.version}]({_relative(page_path(m, mapped.version), here)}) "
+                     "(a rescale: impact compares labels of the two versions by this mapping): "
+                     + ", ".join(f"{text(a)} → {text(b)}" for a, b in mapped.map.items())])
     if doc.extends is not None:
         meta.append(["extends", f"{code(doc.extends)} (the file is a merge patch over it)"])
     a = doc.approval
@@ -349,6 +410,94 @@ def _tiers_section(doc: RulesetDocument) -> list[str]:
         tier_rows.append([f'<span id="{anchor("tier", label)}"></span>{code(label)}', text(tier.title),
                           ", ".join(_ref_link(doc, r) for r in tier.requires) + small(text(tier.description or ""))])
     lines += table(["label", "title", "requires (all of)"], tier_rows)
+    return lines
+
+
+def _readers(ruleset: Ruleset) -> dict[str, list[str]]:
+    """Derived value -> links to what reads it directly: criteria, bands, other derived values, validity."""
+    doc = ruleset.document
+    out: dict[str, list[str]] = {name: [] for name in doc.derived}
+    classes = set(band_criteria(doc.bands))
+    for c in ruleset.plan.criteria:
+        if c.id not in classes:
+            for name in c.derived:
+                out[name].append(f"criterion {_ref_link(doc, c.id)}")
+    for bid, band in doc.bands.items():
+        for name in _reads(band.of, doc)[2]:
+            out[name].append(f"band [{code(bid)}](#{anchor('band', bid)})")
+    for d in ruleset.plan.derived:
+        for name in d.derived:
+            out[name].append(_derived_link(d.id))
+    for name in _reads(doc.validity.valid_from, doc, ("label",))[2]:
+        out[name].append(code("valid_from"))
+    for rule in doc.validity.rules:
+        texts = [rule.when or "", rule.valid_until if rule.expires else ""]
+        for name in dict.fromkeys(n for t in texts if t for n in _reads(t, doc, ("label",))[2]):
+            out[name].append(f"validity rule [{code(rule.id)}](#{anchor('rule', rule.id)})")
+    return out
+
+
+def _derived_section(ruleset: Ruleset) -> list[str]:
+    """The derived values in the order they are computed: type and unit, documentation, the expression
+    one branch a line, what each reads itself (inputs, parameters with their provenance, derived
+    values) and what reads it."""
+    doc = ruleset.document
+    if not doc.derived:
+        return []
+    lines = ["## Derived values", "",
+             f"{len(doc.derived)} values computed once per decision, in this order, from the inputs, the parameters "
+             "and the values above them; conditions read them by name. A value is *known*, *unknown* (an input it "
+             "needs is unknown) or *undefined* (a division by zero, `min` or `max` over no items), and every decision "
+             "shows each value with what it read.", ""]
+    notes = _Notes("note-derived", "parameters")
+    readers = _readers(ruleset)
+    rows = []
+    for d in ruleset.plan.derived:
+        spec = d.spec
+        kind = spec.type + (f", {text(spec.unit)}" if spec.unit else "")
+        about = " ".join(text(t) for t in (spec.clause, spec.description) if t)
+        head = (f'<span id="{anchor("derived", d.id)}"></span>{code(d.id)}<br>**{text(spec.title)}**'
+                + small(f"{kind}" + (f". {about}" if about else "")))
+        inputs, params, derived = _reads(spec.value, doc)
+        reads = [*(_derived_link(name) for name in derived),
+                 *(_param_cell(doc, name, notes.ref(doc, name)) for name in params if name in doc.parameters),
+                 *(f"input {code(path)}" for path in inputs)]
+        rows.append([head, "<br>".join(code(line) for line in readable(spec.value)), "<br>".join(reads) or "—",
+                     "<br>".join(readers[d.id]) or "—"])
+    lines += fixed_table("derived", ["derived value", "value", "reads", "read by"], rows)
+    lines += notes.render()
+    return lines
+
+
+def _bands_section(ruleset: Ruleset) -> list[str]:
+    """Each band: the value it places, its clause and provenance, and its table of classes with each interval
+    as written and the labels whose tier requires the class."""
+    doc = ruleset.document
+    if not doc.bands:
+        return []
+    reached = _reach(doc)
+    order = list(doc.labels)
+    lines = ["## Bands", "", "A band places a value into one class by a table of bounds; each class "
+             "`<band>.<class>` is met when the value lies in its interval, and is required by tiers like a criterion. "
+             "A parenthesis leaves an end out, a bracket takes it in; the classes leave no gap and do not overlap.", ""]
+    for bid, band in doc.bands.items():
+        unit = f" {text(band.unit)}" if band.unit else ""
+        derived = _reads(band.of, doc)[2]
+        reading = " (reads " + ", ".join(_derived_link(n) for n in derived) + ")" if derived else ""
+        value = _derived_link(band.of.strip()) if band.of.strip() in doc.derived else code(band.of) + reading
+        lines += [f'### {text(band.title)} {{#{anchor("band", bid)}}}', "",
+                  f"- id {code(bid)}: places {value}{unit} into {len(band.classes)} classes",
+                  *([f"- clause: {text(band.clause)}"] if band.clause else []),
+                  *(f"- reads {_param_cell(doc, name)}" for name in _reads(band.of, doc)[1] if name in doc.parameters),
+                  f"- bounds provenance: {_provenance(band.source, band.assumed)}", ""]
+        rows = []
+        for interval in sorted(intervals(band.classes), key=lambda i: list(band.classes).index(i.name)):
+            cid = f"{bid}.{interval.name}"
+            labels = sorted(reached.get(cid, ()), key=order.index)
+            rows.append([f'<span id="{anchor("criterion", cid)}"></span>{code(interval.name)}',
+                         code(band.classes[interval.name]), code(class_condition(band.of, interval)) + unit,
+                         ", ".join(f"[{code(label)}](#{anchor('tier', label)})" for label in labels) or "no tier"])
+        lines += table(["class", "interval as written", "the value placed", "required by the tier of"], rows)
     return lines
 
 
@@ -386,6 +535,7 @@ def _score_section(doc: RulesetDocument, sid: str) -> list[str]:
                 if needed is not None else "")
         what = "threshold" if flat.threshold is not None else "minimum"
         head = f"- {what}" if oid == sid else f"- level {code(oid)} ({text(flat.title)}), {what}"
+        need += _level_tiers(doc, oid, sid)
         lines += [f"{head}: [{code(name)}](#{anchor('parameter', name)}) = **{text(show(p.value))}**{unit}{need}",
                   f"- {what} provenance: {_provenance(p.source, p.assumed)}" if oid == sid
                   else f"    - provenance: {_provenance(p.source, p.assumed)}"]
@@ -399,6 +549,12 @@ def _score_section(doc: RulesetDocument, sid: str) -> list[str]:
             for w, ids in sorted(by_weight.items(), key=lambda kv: -kv[0])]
     lines += table(["weight", "count", "subtotal", "criteria"], rows)
     return lines
+
+
+def _level_tiers(doc: RulesetDocument, oid: str, sid: str) -> str:
+    """``; required by the tier of gold`` for a level ``oid`` of the score ``sid`` that tiers require."""
+    tiers = [f"[{code(t)}](#{anchor('tier', t)})" for t in doc.labels if oid != sid and oid in doc.tiers[t].requires]
+    return "; required by the tier of " + ", ".join(tiers) if tiers else ""
 
 
 def _validity_section(doc: RulesetDocument) -> list[str]:
@@ -484,15 +640,20 @@ def version_page(ruleset: Ruleset, *, previous: Ruleset | None = None, following
         lines += [text(doc.description), ""]
     lines += _metadata(ruleset, previous, following, here)
     lines += _tiers_section(doc)
+    classes = len(band_criteria(doc.bands))
+    count = f"{len(doc.criteria)} criteria" if not classes else \
+        f"{len(doc.criteria) - classes} criteria and {classes} classes of [bands](#bands)"
     lines += ["## Criteria", "",
-              f"{len(doc.criteria)} criteria, each met, not met or unknown. Thresholds are parameters, with their "
+              f"{count}, each met, not met or unknown. Thresholds are parameters, with their "
               "provenance: **sourced** (a citation) or **assumed** (why).", ""]
     lines += _criteria_sections(ruleset)
+    lines += _bands_section(ruleset)
     lines += _groups_section(doc)
     if doc.scores:
         lines += ["## Scores", ""]
         for sid in doc.scores:
             lines += _score_section(doc, sid)
+    lines += _derived_section(ruleset)
     lines += _validity_section(doc)
     lines += _parameters_section(doc)
     lines += _inputs_section(ruleset, here)
@@ -584,6 +745,22 @@ def _assumed_weights(rulesets: Sequence[Ruleset]) -> list[str]:
                                               for (sid, summary, why), vs in weights.items()])]
 
 
+def _assumed_bands(rulesets: Sequence[Ruleset]) -> list[str]:
+    """The bands whose bounds are assumed, each distinct table once with its versions."""
+    order = [r.version for r in rulesets]
+    bands: dict[tuple[str, str, str], list[str]] = {}
+    for r in rulesets:
+        for bid, band in r.document.bands.items():
+            if band.assumed is not None:
+                classes = ", ".join(f"{name} {interval}" for name, interval in band.classes.items())
+                bands.setdefault((bid, classes, band.assumed), []).append(r.version)
+    if not bands:
+        return []
+    return ["## Assumed band bounds", "", *table(["band", "classes", "versions", "why assumed"],
+                                                 [[code(bid), text(classes), version_ranges(vs, order), text(why)]
+                                                  for (bid, classes, why), vs in bands.items()])]
+
+
 def _assumed_items(rulesets: Sequence[Ruleset]) -> list[str]:
     """The catalogue items that are assumed, each once with its versions."""
     order = [r.version for r in rulesets]
@@ -616,6 +793,7 @@ def provenance_page(rulesets: Sequence[Ruleset]) -> str:
     lines += _provenance_counts(rulesets, link)
     lines += _parameters_by_provenance(rulesets, "assumed", "Assumed parameters", here)
     lines += _assumed_weights(rulesets)
+    lines += _assumed_bands(rulesets)
     lines += _assumed_items(rulesets)
     lines += _parameters_by_provenance(rulesets, "sourced", "Sourced parameters", here)
     return "\n".join(lines)
@@ -758,7 +936,8 @@ SITE_EXTENSIONS: list[Any] = ["abbr", "admonition", "attr_list", "def_list", "fo
 def site_home(methodologies: Mapping[str, Sequence[Ruleset]], title: str) -> str:
     """The home page of a standalone site: its methodologies, each with its versions."""
     lines = [f"# {text(title)}", "", "Generated from the rulesets by `ecei-rules docs`: one page per version "
-             "(criteria, parameters with their provenance, tiers, validity, inputs, embedded tests), one per "
+             "(tiers, criteria, bands, scores, derived values, validity, parameters with their provenance, inputs, "
+             "embedded tests), one per "
              "pair of consecutive versions (the semantic diff) and one on provenance per methodology.", ""]
     rows = [[f"[{code(m)}]({ROOT}/{m}/index.md)", text(rs[-1].document.title),
              ", ".join(f"[{r.version}]({page_path(m, r.version)})" for r in rs)] for m, rs in methodologies.items()]

@@ -114,9 +114,19 @@ def describe_causes(causes: Iterable[Cause]) -> str:
     return "; ".join(parts)
 
 
+#: How a cause of these sections reads (the others: below, in `_one`).
+_WORDS = {
+    "validity": "rule {c.id} ({c.old} → {c.new})",
+    "bands": "band {c.id} class {c.via}: bounds {c.old} → {c.new}",
+    "derived": "derived {c.id} (formula changed) {c.old} → {c.new}",
+    "parameters": "parameter {c.id} {c.old} → {c.new}",
+    "labels": "rescale {c.old} → {c.new} (labels_from)",
+}
+
+
 def _one(c: Cause) -> str:
-    if c.section == "validity":
-        return f"rule {c.id} ({c.old} → {c.new})"
+    if c.section in _WORDS:
+        return _WORDS[c.section].format(c=c)
     name = c.id if c.section == "criteria" else f"{c.section[:-1]} {c.id}"
     if c.section != "criteria" and c.via:
         name += f" (requirement {c.via})"
