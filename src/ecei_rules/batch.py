@@ -437,13 +437,13 @@ def selected_text(ruleset: Ruleset, data: Any, fields: Fields, *, resolution: Re
     member's text as in ``evaluate(...).canonical_text()``, in the same order. A selection of members
     written without the trace (`ecei_rules.engine.serialise.UNTRACED`: the label, its validity, what
     identifies the version and the subject) is decided in label mode, without the trace; any other
-    builds the whole decision.
+    is cut from the whole decision's text (`decision_text`, parsed).
 
     Raises:
         AssessmentError: the assessment does not match the version's declared inputs.
     """
-    if not fields.untraced:
-        return fields.text(evaluate(ruleset, data, resolution=resolution).to_json())
+    if not fields.untraced:  # canonical text parses to the values it was written from
+        return fields.text(json.loads(decision_text(ruleset, data, resolution=resolution)))
     env = ruleset.plan.validator.validate_unordered(data) if isinstance(data, dict) else None
     if env is None:
         env = dict(validated_data(ruleset, data))
