@@ -9,18 +9,20 @@ building label of tests/data/subject (a declared subject, a label that never exp
 from __future__ import annotations
 
 import json
+import pickle
 from pathlib import Path
 from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
+from ecei_rules.batch import ResolverSpec, _build_selecting, _decide_selected_chunk, decide_texts, read_assessments
 from ecei_rules.cli.app import app
 from ecei_rules.core.canonical import canonical_json
 from ecei_rules.engine.decision import CriterionResult, Decision, GroupResult, Resolution, ScoreResult, TierResult
 from ecei_rules.engine.derived import DerivedResult
 from ecei_rules.engine.evaluator import Evaluator
-from ecei_rules.engine.serialise import DECISION_FIELDS, PROFILES
+from ecei_rules.engine.serialise import DECISION_FIELDS, PROFILES, parse_fields
 
 ROOT = Path(__file__).parents[2]
 EXAMPLES = ROOT / "examples"
@@ -119,7 +121,9 @@ def test_an_unknown_field_is_a_usage_error_with_the_fields_and_the_nearest(field
     assert result.stdout == ""
     message = " ".join(result.stderr.split())
     assert f"did you mean {nearest}" in message
-    assert "valid_until" in message and "validity_rule" in message and "tiers.{label,missing,outcome" in message
+    assert "valid_until" in message
+    assert "validity_rule" in message
+    assert "tiers.{label,missing,outcome" in message
 
 
 def test_fields_without_json_output_is_a_usage_error() -> None:
@@ -160,3 +164,17 @@ def test_the_field_names_are_the_members_of_the_decision_models() -> None:
                         ("tiers", TierResult), ("resolution", Resolution), ("derived", DerivedResult)):
         assert set(DECISION_FIELDS[name]) == set(model.model_fields), name
     assert set(PROFILES) == {"label", "summary", "full"}
+
+
+def test_a_batch_s_workers_write_the_selected_members(tmp_path: Path) -> None:
+    """The selection reaches a worker process as it is (pickled under spawn) and its chunks are written
+    as in one process: the worker's setup and task, called here without starting a pool."""
+    fields = parse_fields("label,valid_until,tiers.outcome")
+    assert fields is not None
+    assert pickle.loads(pickle.dumps(fields)) == fields
+    spec = ResolverSpec()
+    items = list(read_assessments(_ecei_batch(tmp_path), raw=True))
+    worker = _build_selecting(*pickle.loads(pickle.dumps((spec, fields))))
+    chunk = _decide_selected_chunk(worker, items)
+    assert chunk == list(decide_texts(items, spec.build(), fields=fields))
+    assert [line for line, _ in chunk] == _lines(_ecei_batch(tmp_path), "--fields", "label,valid_until,tiers.outcome")
