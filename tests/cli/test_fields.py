@@ -22,7 +22,7 @@ from ecei_rules.core.canonical import canonical_json
 from ecei_rules.engine.decision import CriterionResult, Decision, GroupResult, Resolution, ScoreResult, TierResult
 from ecei_rules.engine.derived import DerivedResult
 from ecei_rules.engine.evaluator import Evaluator
-from ecei_rules.engine.serialise import DECISION_FIELDS, PROFILES, parse_fields
+from ecei_rules.engine.serialise import DECISION_FIELDS, PROFILES, FieldsError, parse_fields
 
 ROOT = Path(__file__).parents[2]
 EXAMPLES = ROOT / "examples"
@@ -72,7 +72,7 @@ def _members_of(full_line: str, selected: dict[str, Any]) -> str:
     return "{" + ",".join(pieces) + "}"
 
 
-@pytest.mark.parametrize("fields", ["label", "summary", "label,valid_until", "label,subject,scores",
+@pytest.mark.parametrize("fields", ["label", "summary", "label,valid_until", "label,subject.id,scores",
                                     "validity_rule,validity_expires,version,organisation"])
 def test_selected_members_are_the_full_outputs_bytes_in_its_order(tmp_path: Path, fields: str) -> None:
     """Each selected line is the full line's own ``"key":value`` texts of the members selected, in the
@@ -124,6 +124,20 @@ def test_an_unknown_field_is_a_usage_error_with_the_fields_and_the_nearest(field
     assert "valid_until" in message
     assert "validity_rule" in message
     assert "tiers.{label,missing,outcome" in message
+
+
+@pytest.mark.parametrize(("fields", "said"), [
+    ("label,valid_from.day", "'valid_from' is a value, not an object: select it whole ('valid_from', not "
+                             "'valid_from.day')"),
+    ("label,summary", "'summary' is a profile: give it alone (--fields summary)"),
+    (" , ", "no field named"),
+])
+def test_a_misused_name_says_how_to_write_it(fields: str, said: str) -> None:
+    """A dotted name under a plain value, a profile inside a list, an empty list: each says what to write."""
+    with pytest.raises(FieldsError) as raised:
+        parse_fields(fields)
+    assert said in str(raised.value)
+    assert "the fields are criteria, derived, groups, label" in str(raised.value)
 
 
 def test_fields_without_json_output_is_a_usage_error() -> None:

@@ -338,7 +338,8 @@ def decision_text(d: Any, serialiser: Serialiser | None = None) -> str:
 #: The members of a decision's JSON that a selection names, each with the members of its object (or of
 #: each object of its list) that a dotted name selects (``tiers.outcome``); () for a value selected
 #: whole only. ``subject`` is the subject's id, written under the key the whole decision uses
-#: (``subject``, or the implied subject's key for a ruleset that declares none; that key names it too).
+#: (``subject``, or the implied subject's key for a ruleset that declares none; that key, and either
+#: key with ``.id``, name it too).
 DECISION_FIELDS: dict[str, tuple[str, ...]] = {
     "criteria": ("clause", "condition", "derived", "id", "inputs", "missing", "outcome", "parameters", "title"),
     "derived": ("derived", "expression", "id", "inputs", "missing", "outcome", "parameters", "reason", "title",
@@ -447,8 +448,8 @@ def parse_fields(spec: str) -> Fields | None:
         if not name:
             continue
         member, _, sub = name.partition(".")
-        if member == IMPLIED.key:
-            member = "subject"
+        if member in ("subject", IMPLIED.key):  # the subject's id, whatever key it is written under
+            member, sub = "subject", "" if sub == "id" else sub
         if member not in DECISION_FIELDS or (sub and sub not in DECISION_FIELDS[member]):
             raise FieldsError(_unknown(name, member))
         if not sub or chosen.get(member, ()) is None:
@@ -462,7 +463,9 @@ def _unknown(name: str, member: str) -> str:
     import difflib
 
     if member in DECISION_FIELDS and not DECISION_FIELDS[member]:
-        return f"the field '{member}' has no members to select ('{name}'); {_allowed()}"
+        return f"'{member}' is a value, not an object: select it whole ('{member}', not '{name}'); {_allowed()}"
+    if name in PROFILES:
+        return f"'{name}' is a profile: give it alone (--fields {name}), not in a list of fields; {_allowed()}"
     near = difflib.get_close_matches(name, list(dict.fromkeys(field_names() + list(PROFILES))), n=3, cutoff=0.6)
     hint = f" (did you mean {' or '.join(repr(n) for n in near)}?)" if near else ""
     return f"unknown field '{name}'{hint}; {_allowed()}"
