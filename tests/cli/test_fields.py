@@ -50,6 +50,13 @@ def _building_batch(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.fixture(scope="module")
+def batches(tmp_path_factory: pytest.TempPathFactory) -> dict[Path, list[str]]:
+    """Each batch and its whole output (no --fields), written once for the module."""
+    folder = tmp_path_factory.mktemp("fields")
+    return {batch: _lines(batch) for batch in (_ecei_batch(folder), _building_batch(folder))}
+
+
 def _lines(batch: Path, *options: str) -> list[str]:
     args = ["evaluate", str(batch), "--format", "json", "--jobs", "1", *options]
     if batch.name.startswith("building"):
@@ -74,12 +81,13 @@ def _members_of(full_line: str, selected: dict[str, Any]) -> str:
 
 @pytest.mark.parametrize("fields", ["label", "summary", "label,valid_until", "label,subject.id,scores",
                                     "validity_rule,validity_expires,version,organisation"])
-def test_selected_members_are_the_full_outputs_bytes_in_its_order(tmp_path: Path, fields: str) -> None:
+def test_selected_members_are_the_full_outputs_bytes_in_its_order(batches: dict[Path, list[str]],
+                                                                   fields: str) -> None:
     """Each selected line is the full line's own ``"key":value`` texts of the members selected, in the
     full line's order (a label-mode selection and one that builds the trace alike); an error line is
     the same line either way."""
-    for batch in (_ecei_batch(tmp_path), _building_batch(tmp_path)):
-        full, selected = _lines(batch), _lines(batch, "--fields", fields)
+    for batch, full in batches.items():
+        selected = _lines(batch, "--fields", fields)
         assert len(full) == len(selected) > 3
         for whole, chosen in zip(full, selected, strict=True):
             if whole.startswith('{"error"'):
@@ -89,21 +97,21 @@ def test_selected_members_are_the_full_outputs_bytes_in_its_order(tmp_path: Path
             assert json.loads(chosen)  # never an empty selection of a decision
 
 
-def test_full_is_the_default_and_today_s_bytes(tmp_path: Path) -> None:
+def test_full_is_the_default_and_today_s_bytes(batches: dict[Path, list[str]]) -> None:
     """--fields full writes what no --fields writes, byte for byte."""
-    batch = _ecei_batch(tmp_path)
-    assert _lines(batch, "--fields", "full") == _lines(batch)
+    batch, full = next(iter(batches.items()))
+    assert _lines(batch, "--fields", "full") == full
 
 
-def test_the_profiles_hold_exactly_their_members(tmp_path: Path) -> None:
+def test_the_profiles_hold_exactly_their_members(batches: dict[Path, list[str]]) -> None:
     """label: the label and its validity (validity_expires only for a label that never expires);
     summary: every member of the whole decision but the trace; dotted fields select inside each item."""
-    building = _building_batch(tmp_path)
+    building = list(batches)[1]
     gold, silver = (json.loads(line) for line in _lines(building, "--fields", "label")[:2])
     assert gold == {"label": "gold", "valid_from": "2022-01-10", "valid_until": None, "validity_expires": False}
     assert silver == {"label": "silver", "valid_from": "2022-01-10", "valid_until": "2024-06-30"}
-    for batch in (_ecei_batch(tmp_path), building):
-        for whole, summary in zip(_lines(batch), _lines(batch, "--fields", "summary"), strict=True):
+    for batch, full in batches.items():
+        for whole, summary in zip(full, _lines(batch, "--fields", "summary"), strict=True):
             assert set(json.loads(summary)) == set(json.loads(whole)) - TRACE
     (line, *_) = _lines(building, "--fields", "label,tiers.outcome,resolution.method")
     assert json.loads(line) == {"label": "gold", "resolution": {"method": "given"},
@@ -146,7 +154,7 @@ def test_fields_without_json_output_is_a_usage_error() -> None:
     assert "--format json" in result.stderr
 
 
-def test_a_selection_without_the_trace_is_decided_in_label_mode(tmp_path: Path,
+def test_a_selection_without_the_trace_is_decided_in_label_mode(batches: dict[Path, list[str]],
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """--fields label,valid_until never builds a decision nor writes its trace (the trace and text modes
     are not called); a selection with a trace member writes the decision of each assessment once."""
@@ -159,10 +167,8 @@ def test_a_selection_without_the_trace_is_decided_in_label_mode(tmp_path: Path,
             return _original(self, *args, **kw)
 
         monkeypatch.setattr(Evaluator, mode, counted)
-    batch = _ecei_batch(tmp_path)
-    decided = sum(1 for line in _lines(batch) if not line.startswith('{"error"'))
-    assert calls == {"label": 0, "decision": 0, "text": decided}
-    calls.update(label=0, text=0)
+    batch, full = next(iter(batches.items()))
+    decided = sum(1 for line in full if not line.startswith('{"error"'))
     _lines(batch, "--fields", "label,valid_until")
     assert calls == {"label": decided, "decision": 0, "text": 0}
     calls.update(label=0)
@@ -180,15 +186,16 @@ def test_the_field_names_are_the_members_of_the_decision_models() -> None:
     assert set(PROFILES) == {"label", "summary", "full"}
 
 
-def test_a_batch_s_workers_write_the_selected_members(tmp_path: Path) -> None:
+def test_a_batch_s_workers_write_the_selected_members(batches: dict[Path, list[str]]) -> None:
     """The selection reaches a worker process as it is (pickled under spawn) and its chunks are written
     as in one process: the worker's setup and task, called here without starting a pool."""
     fields = parse_fields("label,valid_until,tiers.outcome")
     assert fields is not None
     assert pickle.loads(pickle.dumps(fields)) == fields
     spec = ResolverSpec()
-    items = list(read_assessments(_ecei_batch(tmp_path), raw=True))
+    batch = next(iter(batches))
+    items = list(read_assessments(batch, raw=True))
     worker = _build_selecting(*pickle.loads(pickle.dumps((spec, fields))))
     chunk = _decide_selected_chunk(worker, items)
     assert chunk == list(decide_texts(items, spec.build(), fields=fields))
-    assert [line for line, _ in chunk] == _lines(_ecei_batch(tmp_path), "--fields", "label,valid_until,tiers.outcome")
+    assert [line for line, _ in chunk] == _lines(batch, "--fields", "label,valid_until,tiers.outcome")
