@@ -60,20 +60,17 @@ def _month_end(month: int) -> str:
     return f"{year:04d}-{m:02d}-{day}"
 
 
-def plain_decide(a: dict[str, Any]) -> Answer:
-    """(label, met weight, met indicators, valid_until) of a raw assessment under 3.0.1."""
-    on: str = a["assessed_on"]
-    e = a.get("eligibility") or {}
+def _plain_eligible(e: dict[str, Any]) -> bool:
     committed, private, fte = e.get("committed_participants"), e.get("private_participants"), e.get("management_fte")
-    activities, areas_p = e.get("activities_last_year"), e.get("priority_areas")
-    eligible = (e.get("cluster_initiative") is True and fte is not None and fte >= 0.5
-                and committed is not None and committed >= 15 and private is not None and 2 * private > committed
-                and e.get("business_support") is True and activities is not None and activities >= 5
-                and areas_p is not None and areas_p >= 2 and e.get("listed_on_eccp") is True)
-    b = a.get("benchmarking") or {}
-    completed = b.get("completed") is True
-    stories = b.get("success_stories")
-    ind = a.get("indicators") or {}
+    activities, areas = e.get("activities_last_year"), e.get("priority_areas")
+    return (e.get("cluster_initiative") is True and fte is not None and fte >= 0.5
+            and committed is not None and committed >= 15 and private is not None and 2 * private > committed
+            and e.get("business_support") is True and activities is not None and activities >= 5
+            and areas is not None and areas >= 2 and e.get("listed_on_eccp") is True)
+
+
+def _plain_indicators(ind: dict[str, Any]) -> tuple[int, list[str], bool]:
+    """The Gold met weight, the indicators met and whether every Silver minimum is met."""
     met, listed, baseline = 0, [], True
     for key, op, gold, silver, weight in TABLE:
         value = ind.get(key)
@@ -82,33 +79,45 @@ def plain_decide(a: dict[str, Any]) -> Answer:
             listed.append(key)
         if silver is not None and not _passes(op, value, silver):
             baseline = False
-    label = "none"
-    if eligible:
-        if 100 * met >= NEEDED:
-            label = "gold"
-        else:
-            history = a.get("history", [])
-            day = on[8:]
-            month = _month(on)
-            previous = any(h["label"] == "bronze"
-                           and 18 <= month - _month(h["awarded_on"]) - (day < h["awarded_on"][8:]) <= 24
-                           for h in history)
-            improvement = a.get("improvement_areas")
-            enough = improvement is not None and len(
-                {x["indicator"] for x in improvement if x["validated"] and x["indicator"] in SILVER_SCOPE}) >= 3
-            if previous and completed and enough and baseline:
-                label = "silver"
-            elif completed and stories is not None and stories >= 3:
-                label = "bronze"
-    if label == "none":
-        return label, met, tuple(listed), None
+    return met, listed, baseline
+
+
+def _plain_silver(a: dict[str, Any], on: str) -> bool:
+    """A Bronze awarded 18 to 24 months before, and three validated improvement areas of Silver's scope."""
+    day, month = on[8:], _month(on)
+    if not any(h["label"] == "bronze" and 18 <= month - _month(h["awarded_on"]) - (day < h["awarded_on"][8:]) <= 24
+               for h in a.get("history", [])):
+        return False
+    areas = a.get("improvement_areas")
+    return areas is not None and len(
+        {x["indicator"] for x in areas if x["validated"] and x["indicator"] in SILVER_SCOPE}) >= 3
+
+
+def _plain_valid_until(a: dict[str, Any], on: str, label: str) -> str:
+    month = _month(on)
     if label != "gold":
-        month = _month(on)
         renewable = [_month(h["valid_until"]) for h in a.get("history", [])
                      if h["label"] == label and h["awarded_on"] <= on and month <= _month(h["valid_until"]) + 12]
         if renewable:
-            return label, met, tuple(listed), _month_end(max(renewable) + 36)
-    return label, met, tuple(listed), _month_end(_month(on) + 24)
+            return _month_end(max(renewable) + 36)
+    return _month_end(month + 24)
+
+
+def plain_decide(a: dict[str, Any]) -> Answer:
+    """(label, met weight, met indicators, valid_until) of a raw assessment under 3.0.1."""
+    on: str = a["assessed_on"]
+    met, listed, baseline = _plain_indicators(a.get("indicators") or {})
+    b = a.get("benchmarking") or {}
+    completed, stories = b.get("completed") is True, b.get("success_stories")
+    label = "none"
+    if _plain_eligible(a.get("eligibility") or {}):
+        if 100 * met >= NEEDED:
+            label = "gold"
+        elif completed and baseline and _plain_silver(a, on):
+            label = "silver"
+        elif completed and stories is not None and stories >= 3:
+            label = "bronze"
+    return label, met, tuple(listed), None if label == "none" else _plain_valid_until(a, on, label)
 
 
 # --- JSONLogic (datalogic-py) ------------------------------------------------------------------

@@ -176,6 +176,112 @@ def datalogic_run(logic: Logic, items: list[Any]) -> Callable[[], None]:
     return run
 
 
+def reference_check(logic: Logic | None, zen_decision: Any) -> tuple[dict[str, int],
+                                                                     Callable[[Any, Any, str], None]]:
+    """The mismatches of plain Python and of each peer installed, by name, and the check that counts
+    them for one assessment (the engine's decision, the parsed JSON, its text), printing the first
+    three of each."""
+    mismatches = dict.fromkeys(["plain Python", "datalogic-py", "zen-engine"], 0)
+
+    def check(d: Any, data: Any, text: str) -> None:
+        answer = engine_answer(d)
+        found = {"plain Python": peers.plain_decide(data)}
+        if logic is not None:
+            found["datalogic-py"] = peers.jsonlogic_answer(logic.evaluate(data))
+        if zen_decision is not None:
+            found["zen-engine"] = peers.zen_answer(zen_decision.evaluate(data))
+        for name, got in found.items():
+            if got != answer:
+                mismatches[name] += 1
+                if mismatches[name] <= 3:
+                    print(f"MISMATCH {name} {got} engine {answer} for {text[:300]}")
+
+    return mismatches, check
+
+
+def cli_against_script(folder: Path, batch_file: Path, n: int, logic: Logic | None,
+                       batch_rows: list[tuple[str, float, int]]) -> tuple[float, float | None]:
+    """The CLI with --fields label,valid_until and the datalogic-py script on the same file, one process
+    each (rows added to ``batch_rows``): their rates (the script's None without datalogic-py). Either
+    failing, or the two writing different lines, ends the run."""
+    fields_out, script_out = folder / "fields.jsonl", folder / "script.jsonl"
+    s, peak, status = command([str(CLI), "evaluate", str(batch_file), "--format", "json", "--jobs", "1",
+                               "--fields", "label,valid_until"], stdout=fields_out)
+    if status != 0:
+        raise SystemExit(f"the CLI batch with --fields failed (exit {status})")
+    batch_rows.append((f"CLI batch, {n:,} lines, --jobs 1, --fields label,valid_until", n / s, peak))
+    if logic is None:
+        return n / s, None
+    script = folder / "datalogic_script.py"
+    script.write_text(DATALOGIC_SCRIPT.format(rule=json.dumps(peers.jsonlogic_label_rule())), encoding="utf-8")
+    script_s, peak, status = command([sys.executable, str(script), str(batch_file)], stdout=script_out)
+    if status != 0:
+        raise SystemExit(f"the datalogic-py script failed (exit {status})")
+    batch_rows.append((f"datalogic-py script, {n:,} lines (label, valid_until)", n / script_s, peak))
+    differ = sum(a != b for a, b in zip(fields_out.read_text().splitlines(), script_out.read_text().splitlines(),
+                                        strict=True))
+    print(f"CLI --fields label,valid_until and the datalogic-py script: {differ} lines of {n:,} differ")
+    if differ:
+        raise SystemExit("the CLI with --fields and the datalogic-py script wrote different lines")
+    return n / s, n / script_s
+
+
+def each(fn: Callable[[Any], Any], items: list[Any]) -> Callable[[], None]:
+    """A run of ``fn`` over the items, the results dropped as they come (memory is what deciding needs)."""
+    def run() -> None:
+        for item in items:
+            fn(item)
+    return run
+
+
+def time_references(plain: list[Any], parsed: list[Any], logic: Logic | None,
+                    zen_decision: Any) -> dict[str, tuple[float, int]]:
+    """Rate and peak of each reference, by name: the baseline on validated data, plain Python and the
+    peers installed on the parsed JSON (zen-engine on at most 5,000)."""
+    n = len(parsed)
+    runs: dict[str, tuple[Callable[[], None], int]] = {
+        BASELINE: (each(baseline.decide, plain), n), PLAIN: (each(peers.plain_decide, parsed), n)}
+    if logic is not None:
+        runs[DATALOGIC] = (datalogic_run(logic, parsed), n)
+    if zen_decision is not None:
+        runs[ZEN] = (each(zen_decision.evaluate, parsed[:5_000]), min(n, 5_000))
+    rates = {}
+    for name, (run, count) in runs.items():
+        seconds, peak = in_child(run, repeat=2)
+        rates[name] = (count / seconds, peak)
+    return rates
+
+
+def print_rates(rows: list[tuple[str, float, bool, int]], reference: dict[str, tuple[float, int]]) -> None:
+    """The table: each row's rate, its ratio to each reference measured (when it has ratios), its peak."""
+    against = [(name, rate) for name, (rate, _) in reference.items()]
+    print("ratios: x each reference's rate measured in this run (" + "; ".join(
+        f"{COLUMNS[name]}: {name}" for name, _ in against) + ")")
+    print(f"{'measure':58} {'per second':>12} " + " ".join(f"{COLUMNS[name]:>10}" for name, _ in against)
+          + f" {'peak MiB':>9}")
+    for name, rate, ratio, peak in rows:
+        shown = " ".join(f"{rate / base:10.3f}" if ratio else f"{'':>10}" for _, base in against)
+        print(f"{name:58} {rate:12,.0f} {shown} {peak / MiB:9.1f}")
+    if DATALOGIC not in reference or ZEN not in reference:
+        print("(datalogic-py or zen-engine is not installed: pip install -e '.[bench]' to measure the peers)")
+
+
+def peer_targets(reference: dict[str, tuple[float, int]], fast_rate: float, full_rate: float,
+                 cli_fields_rate: float, script_rate: float | None) -> list[tuple[str, str, bool | None]]:
+    """Issue 23's targets, judged against datalogic-py (n/a without it)."""
+    if DATALOGIC not in reference or script_rate is None:
+        return [("issue 23's targets against datalogic-py", "not installed", None)]
+    datalogic_rate = reference[DATALOGIC][0]
+    return [
+        ("label-only path >= 1.2x datalogic-py (issue 23)", f"{fast_rate / datalogic_rate:.2f}x",
+         fast_rate / datalogic_rate >= 1.2),
+        ("full explained decision >= 0.5x datalogic-py", f"{full_rate / datalogic_rate:.2f}x",
+         full_rate / datalogic_rate >= 0.5),
+        ("CLI --fields label,valid_until >= 0.5x a datalogic-py script", f"{cli_fields_rate / script_rate:.2f}x",
+         cli_fields_rate / script_rate >= 0.5),
+    ]
+
+
 def engine_answer(d: Any) -> peers.Answer:
     """What the peers answer, read from the engine's decision: label, the Gold score's met weight, its
     criteria met (in its order) and valid_until."""
@@ -299,7 +405,7 @@ def main() -> int:
     # correctness first: the baseline, the fast path and the full decision agree on every assessment,
     # and so do the plain Python and the peers on label, met weight, met list and valid_until
     labels: dict[str, int] = {}
-    mismatches = dict.fromkeys(["plain Python", "datalogic-py", "zen-engine"], 0)
+    mismatches, peer_check = reference_check(logic, zen_decision)
     for v, p, text, data in zip(validated, plain, texts, parsed, strict=True):
         expected = baseline.decide(p)
         labels[expected[0]] = labels.get(expected[0], 0) + 1
@@ -310,17 +416,7 @@ def main() -> int:
         if (d.label, d.valid_from, d.valid_until) != expected:
             print(f"MISMATCH baseline {expected} evaluate {d.label} for {json.dumps(to_json(p))[:300]}")
             return 1
-        answer = engine_answer(d)
-        found = {"plain Python": peers.plain_decide(data)}
-        if logic is not None:
-            found["datalogic-py"] = peers.jsonlogic_answer(logic.evaluate(data))
-        if zen_decision is not None:
-            found["zen-engine"] = peers.zen_answer(zen_decision.evaluate(data))
-        for name, got in found.items():
-            if got != answer:
-                mismatches[name] += 1
-                if mismatches[name] <= 3:
-                    print(f"MISMATCH {name} {got} engine {answer} for {text[:300]}")
+        peer_check(d, data, text)
     if any(mismatches.values()):
         print(f"the peers disagree with the engine: {mismatches}")
         return 1
@@ -336,18 +432,9 @@ def main() -> int:
 
     rows: list[tuple[str, float, bool, int]] = []  # name, per second, whether ratios are shown, peak bytes
 
-    def each(fn: Callable[[Any], Any], items: list[Any]) -> Callable[[], None]:
-        def run() -> None:  # results are dropped as they come: memory is what deciding needs
-            for item in items:
-                fn(item)
-        return run
-
     def measure(name: str, fn: Callable[[Any], Any], items: list[Any], *, ratio: bool = True) -> float:
-        return timed(name, each(fn, items), len(items), ratio=ratio)
-
-    def timed(name: str, run: Callable[[], None], count: int, *, ratio: bool = True) -> float:
-        seconds, peak = in_child(run, repeat=2)
-        rate = count / seconds
+        seconds, peak = in_child(each(fn, items), repeat=2)
+        rate = len(items) / seconds
         rows.append((name, rate, ratio, peak))
         return rate
 
@@ -355,17 +442,7 @@ def main() -> int:
     # rows, and the best of each is the reference, so a busy moment of the machine does not flatter
     # the engine
     def references() -> dict[str, tuple[float, int]]:
-        runs: dict[str, tuple[Callable[[], None], int]] = {
-            BASELINE: (each(baseline.decide, plain), n), PLAIN: (each(peers.plain_decide, parsed), n)}
-        if logic is not None:
-            runs[DATALOGIC] = (datalogic_run(logic, parsed), n)
-        if zen_decision is not None:
-            runs[ZEN] = (each(zen_decision.evaluate, parsed[:min(n, 5_000)]), min(n, 5_000))
-        rates = {}
-        for name, (run, count) in runs.items():
-            seconds, peak = in_child(run, repeat=2)
-            rates[name] = (count / seconds, peak)
-        return rates
+        return time_references(plain, parsed, logic, zen_decision)
 
     reference = references()
     fast_rate = measure("engine: label-only fast path", lambda v: decide_label(ruleset, v), validated)
@@ -437,27 +514,7 @@ def main() -> int:
         # label and validity only: the CLI with --fields against a datalogic-py script doing the same
         # work (read JSON Lines, decide, write one JSON object a line), one process each; the two must
         # write the same bytes
-        fields_out, script_out = folder / "fields.jsonl", folder / "script.jsonl"
-        s, peak, status = command([str(CLI), "evaluate", str(batch_file), "--format", "json", "--jobs", "1",
-                                   "--fields", "label,valid_until"], stdout=fields_out)
-        if status != 0:
-            raise SystemExit(f"the CLI batch with --fields failed (exit {status})")
-        batch_rows.append((f"CLI batch, {n:,} lines, --jobs 1, --fields label,valid_until", n / s, peak))
-        cli_fields_rate = n / s
-        script_rate = None
-        if logic is not None:
-            script = folder / "datalogic_script.py"
-            script.write_text(DATALOGIC_SCRIPT.format(rule=json.dumps(peers.jsonlogic_label_rule())), encoding="utf-8")
-            s, peak, status = command([sys.executable, str(script), str(batch_file)], stdout=script_out)
-            if status != 0:
-                raise SystemExit(f"the datalogic-py script failed (exit {status})")
-            script_rate = n / s
-            batch_rows.append((f"datalogic-py script, {n:,} lines (label, valid_until)", script_rate, peak))
-            differ = sum(a != b for a, b in zip(fields_out.read_text().splitlines(),
-                                                script_out.read_text().splitlines(), strict=True))
-            print(f"CLI --fields label,valid_until and the datalogic-py script: {differ} lines of {n:,} differ")
-            if differ:
-                return 1
+        cli_fields_rate, script_rate = cli_against_script(folder, batch_file, n, logic, batch_rows)
 
         startup = []
         example = HERE.parent / "examples" / "gold-2021.json"
@@ -507,16 +564,7 @@ def main() -> int:
             return 1
 
     print()
-    against = [(name, rate) for name, (rate, _) in reference.items()]
-    print("ratios: x each reference's rate measured in this run (" + "; ".join(
-        f"{COLUMNS[name]}: {name}" for name, _ in against) + ")")
-    print(f"{'measure':58} {'per second':>12} " + " ".join(f"{COLUMNS[name]:>10}" for name, _ in against)
-          + f" {'peak MiB':>9}")
-    for name, rate, ratio, peak in [*rows, *((name, rate, True, peak) for name, rate, peak in batch_rows)]:
-        shown = " ".join(f"{rate / base:10.3f}" if ratio else f"{'':>10}" for _, base in against)
-        print(f"{name:58} {rate:12,.0f} {shown} {peak / MiB:9.1f}")
-    if logic is None or zen_decision is None:
-        print("(datalogic-py or zen-engine is not installed: pip install -e '.[bench]' to measure the peers)")
+    print_rates([*rows, *((name, rate, True, peak) for name, rate, peak in batch_rows)], reference)
     print(f"{f'write a log ({log_records:,} records, {log_mib:,.0f} MiB)':52} {write_rate:12,.0f}")
     print(f"{'verify the log (records)':52} {log_records / verify_s:12,.0f} {'':>10} {verify_peak / MiB:9.1f}")
     print(f"{'replay the log byte for byte, one core (records)':52} {log_records / replay_s:12,.0f} {'':>10} "
@@ -568,18 +616,7 @@ def main() -> int:
         ("peak memory of a 100,000-assessment batch < 300 MB (streamed)",
          f"{batch_peak / 1e6:.0f} MB for {n:,}", batch_peak < 300e6 if full_size else None),
     ]
-    datalogic_rate = reference[DATALOGIC][0] if DATALOGIC in reference else None
-    if datalogic_rate is not None and script_rate is not None:
-        targets += [
-            ("label-only path >= 1.2x datalogic-py (issue 23)", f"{fast_rate / datalogic_rate:.2f}x",
-             fast_rate / datalogic_rate >= 1.2),
-            ("full explained decision >= 0.5x datalogic-py", f"{full_rate / datalogic_rate:.2f}x",
-             full_rate / datalogic_rate >= 0.5),
-            ("CLI --fields label,valid_until >= 0.5x a datalogic-py script", f"{cli_fields_rate / script_rate:.2f}x",
-             cli_fields_rate / script_rate >= 0.5),
-        ]
-    else:
-        targets.append(("issue 23's targets against datalogic-py", "not installed", None))
+    targets += peer_targets(reference, fast_rate, full_rate, cli_fields_rate, script_rate)
     for name, value, met in targets:
         verdict = "met " if met else ("GAP " if met is not None else "n/a ")
         print(f"  {verdict} {name:62} {value}")
