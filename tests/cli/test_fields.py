@@ -135,13 +135,14 @@ def test_an_unknown_field_is_a_usage_error_with_the_fields_and_the_nearest(field
 
 
 @pytest.mark.parametrize(("fields", "said"), [
-    ("label,valid_from.day", "'valid_from' is a value, not an object: select it whole ('valid_from', not "
-                             "'valid_from.day')"),
+    ("label,validity_inputs./assessed_on", "'validity_inputs' is selected whole, not by its members: write "
+                                            "'validity_inputs', not 'validity_inputs./assessed_on'"),
     ("label,summary", "'summary' is a profile: give it alone (--fields summary)"),
     (" , ", "no field named"),
 ])
 def test_a_misused_name_says_how_to_write_it(fields: str, said: str) -> None:
-    """A dotted name under a plain value, a profile inside a list, an empty list: each says what to write."""
+    """A dotted name under a member selected whole only, a profile inside a list, an empty list: each says
+    what to write."""
     with pytest.raises(FieldsError) as raised:
         parse_fields(fields)
     assert said in str(raised.value)

@@ -463,7 +463,7 @@ def _unknown(name: str, member: str) -> str:
     import difflib
 
     if member in DECISION_FIELDS and not DECISION_FIELDS[member]:
-        return f"'{member}' is a value, not an object: select it whole ('{member}', not '{name}'); {_allowed()}"
+        return f"'{member}' is selected whole, not by its members: write '{member}', not '{name}'; {_allowed()}"
     if name in PROFILES:
         return f"'{name}' is a profile: give it alone (--fields {name}), not in a list of fields; {_allowed()}"
     near = difflib.get_close_matches(name, list(dict.fromkeys(field_names() + list(PROFILES))), n=3, cutoff=0.6)
