@@ -411,8 +411,8 @@ def _decide_selected_chunk(worker: tuple[Resolver, Fields], items: list[Item]) -
     return list(decide_texts(items, resolve, fields=fields))
 
 
-def decide_texts(items: Iterable[Item], resolve: Resolver, *, fields: Fields | None = None) -> Iterator[tuple[str,
-                                                                                                              bool]]:
+def decide_texts(items: Iterable[Item], resolve: Resolver, *,
+                 fields: Fields | None = None) -> Iterator[tuple[str, bool]]:
     """Each item's JSON line and whether it is an error, in order: what
     ``decide_many`` gives as lines, with each decision written directly as canonical JSON
     (`ecei_rules.engine.evaluate.decision_text`), without building its models; with ``fields``,

@@ -390,10 +390,6 @@ class Fields:
 
     members: tuple[tuple[str, tuple[str, ...] | None], ...]
 
-    def names(self) -> str:
-        """The selection written as ``--fields`` takes it."""
-        return ",".join(name if sub is None else ",".join(f"{name}.{s}" for s in sub) for name, sub in self.members)
-
     @property
     def untraced(self) -> bool:
         """Whether every member selected is written without the trace (see `UNTRACED`)."""
