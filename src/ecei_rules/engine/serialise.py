@@ -440,19 +440,23 @@ def parse_fields(spec: str) -> Fields | None:
     names = [name.strip() for name in spec.split(",")]
     if not any(names):
         raise FieldsError(f"no field named; {_allowed()}")
-    for name in names:
-        if not name:
-            continue
-        member, _, sub = name.partition(".")
-        if member in ("subject", IMPLIED.key):  # the subject's id, whatever key it is written under
-            member, sub = "subject", "" if sub == "id" else sub
-        if member not in DECISION_FIELDS or (sub and sub not in DECISION_FIELDS[member]):
-            raise FieldsError(_unknown(name, member))
+    for name in filter(None, names):
+        member, sub = _member(name)
         if not sub or chosen.get(member, ()) is None:
             chosen[member] = None
         else:
             chosen[member] = tuple(sorted({*(chosen.get(member) or ()), sub}))
     return Fields(tuple(sorted(chosen.items())))
+
+
+def _member(name: str) -> tuple[str, str]:
+    """The member a name selects and the dotted member of it ('' for the whole member)."""
+    member, _, sub = name.partition(".")
+    if member in ("subject", IMPLIED.key):  # the subject's id, whatever key it is written under
+        member, sub = "subject", "" if sub == "id" else sub
+    if member not in DECISION_FIELDS or (sub and sub not in DECISION_FIELDS[member]):
+        raise FieldsError(_unknown(name, member))
+    return member, sub
 
 
 def _unknown(name: str, member: str) -> str:
