@@ -39,6 +39,7 @@ from typing import Any, TypeVar
 import rfc8785
 
 from ecei_rules.core.canonical import canonical_json, compact_encoder, number_to_json, to_json, unsafe
+from ecei_rules.errors import InputError
 from ecei_rules.ruleset.model import ParameterUse
 from ecei_rules.ruleset.subject import IMPLIED
 
@@ -374,7 +375,7 @@ PROFILES: dict[str, tuple[str, ...] | None] = {
 }
 
 
-class FieldsError(ValueError):
+class FieldsError(InputError, ValueError):
     """A selection that names a member a decision does not have (the message lists those it has)."""
 
 
