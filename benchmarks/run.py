@@ -2,9 +2,11 @@
 
 Everything is measured in the same run, on the same seeded synthetic population (ecei-labels
 3.0.1), and reported as throughput, latency and peak memory with ratios to the hand-written
-baseline (benchmarks/baseline.py), which is first checked to agree with the engine on every
-assessment of the population. The end of the report lists the targets of issue 11, each
-with its measured value.
+baseline (benchmarks/baseline.py), to plain Python without Decimal (the limit) and to two peers,
+datalogic-py (a compiled JSONLogic rule) and GoRules zen-engine (a decision model), all written in
+benchmarks/peers.py and each first checked to agree with the engine on every assessment of the
+population. Without the peers (pip install -e '.[bench]') their rows and ratios are left out.
+The end of the report lists the targets of issues 11, 19, 21 and 23, each with its measured value.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import baseline  # noqa: E402  (the harness's own module, beside it)
+import peers  # noqa: E402  (the harness's own module, beside it)
 
 from ecei_rules.audit import merkle  # noqa: E402
 from ecei_rules.audit.checkpoint import Checkpoint, Signer  # noqa: E402
@@ -94,18 +97,198 @@ def in_child(fn: Callable[[], Any], repeat: int = 1) -> tuple[float, int]:
 # include the harness's own memory, copied into it by fork before the command starts.
 _LAUNCHER = """
 import resource, subprocess, sys, time
+out = subprocess.DEVNULL if sys.argv[1] == "-" else open(sys.argv[1], "wb")
 start = time.perf_counter()
-status = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+status = subprocess.run(sys.argv[2:], stdout=out, stderr=subprocess.DEVNULL).returncode
 seconds = time.perf_counter() - start
 print(seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024, status)
 """
 
 
-def command(args: list[str]) -> tuple[float, int, int]:
-    """Seconds, peak resident set (bytes) and exit status of a command in a fresh process."""
-    done = subprocess.run([sys.executable, "-c", _LAUNCHER, *args], capture_output=True, text=True, check=True)
+def command(args: list[str], stdout: Path | None = None) -> tuple[float, int, int]:
+    """Seconds, peak resident set (bytes) and exit status of a command in a fresh process (its
+    standard output written to ``stdout``, or dropped)."""
+    done = subprocess.run([sys.executable, "-c", _LAUNCHER, "-" if stdout is None else str(stdout), *args],
+                          capture_output=True, text=True, check=True)
     seconds, peak, status = done.stdout.split()
     return float(seconds), int(peak), int(status)
+
+
+# --- the references every figure is a ratio to ----------------------------------------------------
+
+BASELINE = "hand-written baseline (Decimal; label + validity)"
+PLAIN = "plain Python, no Decimal (the limit)"
+DATALOGIC = "datalogic-py: compiled JSONLogic rule, Session"
+ZEN = "zen-engine: decision model, create_decision().evaluate"
+COLUMNS = {BASELINE: "x baseline", PLAIN: "x plain", DATALOGIC: "x datalog", ZEN: "x zen"}
+
+#: The peer's side of "CLI --fields label,valid_until against a datalogic-py script": the rule compiled
+#: once, each line evaluated from its JSON text as datalogic-py's documentation recommends for data
+#: that is already JSON (Rule.evaluate_str), the result written as it comes.
+DATALOGIC_SCRIPT = """import sys
+from datalogic_py import Engine
+
+rule = Engine(templating=True).compile({rule!r})
+evaluate, write = rule.evaluate_str, sys.stdout.write
+with open(sys.argv[1], encoding="utf-8") as lines:
+    for line in lines:
+        write(evaluate(line) + "\\n")
+"""
+
+
+@dataclass
+class Logic:
+    """datalogic-py's engine and the rule compiled by it once."""
+
+    engine: Any
+    rule: Any
+
+    def evaluate(self, data: Any) -> Any:
+        return self.rule.evaluate(data)
+
+
+def load_peers() -> tuple[Logic | None, Any]:
+    """The compiled JSONLogic rule and the zen-engine decision, or None for a peer not installed."""
+    logic = zen_decision = None
+    try:
+        from datalogic_py import Engine
+    except ImportError:
+        print("(datalogic-py is not installed: its rows are skipped; pip install -e '.[bench]')")
+    else:
+        engine = Engine()
+        logic = Logic(engine, engine.compile(peers.jsonlogic_rule()))
+    try:
+        import zen
+    except ImportError:
+        print("(zen-engine is not installed: its rows are skipped; pip install -e '.[bench]')")
+    else:
+        zen_decision = zen.ZenEngine().create_decision(peers.zen_model())
+    return logic, zen_decision
+
+
+def datalogic_run(logic: Logic, items: list[Any]) -> Callable[[], None]:
+    """The hot loop datalogic-py's documentation recommends: one Session, the compiled rule, each item."""
+    def run() -> None:
+        with logic.engine.session() as session:
+            evaluate, rule = session.evaluate, logic.rule
+            for item in items:
+                evaluate(rule, item)
+    return run
+
+
+def reference_check(logic: Logic | None, zen_decision: Any) -> tuple[dict[str, int],
+                                                                     Callable[[Any, Any, str], None]]:
+    """The mismatches of plain Python and of each peer installed, by name, and the check that counts
+    them for one assessment (the engine's decision, the parsed JSON, its text), printing the first
+    three of each."""
+    mismatches = dict.fromkeys(["plain Python", "datalogic-py", "zen-engine"], 0)
+
+    def check(d: Any, data: Any, text: str) -> None:
+        answer = engine_answer(d)
+        found = {"plain Python": peers.plain_decide(data)}
+        if logic is not None:
+            found["datalogic-py"] = peers.jsonlogic_answer(logic.evaluate(data))
+        if zen_decision is not None:
+            found["zen-engine"] = peers.zen_answer(zen_decision.evaluate(data))
+        for name, got in found.items():
+            if got != answer:
+                mismatches[name] += 1
+                if mismatches[name] <= 3:
+                    print(f"MISMATCH {name} {got} engine {answer} for {text[:300]}")
+
+    return mismatches, check
+
+
+def cli_against_script(folder: Path, batch_file: Path, n: int, logic: Logic | None,
+                       batch_rows: list[tuple[str, float, int]]) -> tuple[float, float | None]:
+    """The CLI with --fields label,valid_until and the datalogic-py script on the same file, one process
+    each (rows added to ``batch_rows``): their rates (the script's None without datalogic-py). Either
+    failing, or the two writing different lines, ends the run."""
+    fields_out, script_out = folder / "fields.jsonl", folder / "script.jsonl"
+    s, peak, status = command([str(CLI), "evaluate", str(batch_file), "--format", "json", "--jobs", "1",
+                               "--fields", "label,valid_until"], stdout=fields_out)
+    if status != 0:
+        raise SystemExit(f"the CLI batch with --fields failed (exit {status})")
+    batch_rows.append((f"CLI batch, {n:,} lines, --jobs 1, --fields label,valid_until", n / s, peak))
+    if logic is None:
+        return n / s, None
+    script = folder / "datalogic_script.py"
+    script.write_text(DATALOGIC_SCRIPT.format(rule=json.dumps(peers.jsonlogic_label_rule())), encoding="utf-8")
+    script_s, peak, status = command([sys.executable, str(script), str(batch_file)], stdout=script_out)
+    if status != 0:
+        raise SystemExit(f"the datalogic-py script failed (exit {status})")
+    batch_rows.append((f"datalogic-py script, {n:,} lines (label, valid_until)", n / script_s, peak))
+    differ = sum(a != b for a, b in zip(fields_out.read_text().splitlines(), script_out.read_text().splitlines(),
+                                        strict=True))
+    print(f"CLI --fields label,valid_until and the datalogic-py script: {differ} lines of {n:,} differ")
+    if differ:
+        raise SystemExit("the CLI with --fields and the datalogic-py script wrote different lines")
+    return n / s, n / script_s
+
+
+def each(fn: Callable[[Any], Any], items: list[Any]) -> Callable[[], None]:
+    """A run of ``fn`` over the items, the results dropped as they come (memory is what deciding needs)."""
+    def run() -> None:
+        for item in items:
+            fn(item)
+    return run
+
+
+def time_references(plain: list[Any], parsed: list[Any], logic: Logic | None,
+                    zen_decision: Any) -> dict[str, tuple[float, int]]:
+    """Rate and peak of each reference, by name: the baseline on validated data, plain Python and the
+    peers installed on the parsed JSON (zen-engine on at most 5,000)."""
+    n = len(parsed)
+    runs: dict[str, tuple[Callable[[], None], int]] = {
+        BASELINE: (each(baseline.decide, plain), n), PLAIN: (each(peers.plain_decide, parsed), n)}
+    if logic is not None:
+        runs[DATALOGIC] = (datalogic_run(logic, parsed), n)
+    if zen_decision is not None:
+        runs[ZEN] = (each(zen_decision.evaluate, parsed[:5_000]), min(n, 5_000))
+    rates = {}
+    for name, (run, count) in runs.items():
+        seconds, peak = in_child(run, repeat=2)
+        rates[name] = (count / seconds, peak)
+    return rates
+
+
+def print_rates(rows: list[tuple[str, float, bool, int]], reference: dict[str, tuple[float, int]]) -> None:
+    """The table: each row's rate, its ratio to each reference measured (when it has ratios), its peak."""
+    against = [(name, rate) for name, (rate, _) in reference.items()]
+    print("ratios: x each reference's rate measured in this run (" + "; ".join(
+        f"{COLUMNS[name]}: {name}" for name, _ in against) + ")")
+    print(f"{'measure':58} {'per second':>12} " + " ".join(f"{COLUMNS[name]:>10}" for name, _ in against)
+          + f" {'peak MiB':>9}")
+    for name, rate, ratio, peak in rows:
+        shown = " ".join(f"{rate / base:10.3f}" if ratio else f"{'':>10}" for _, base in against)
+        print(f"{name:58} {rate:12,.0f} {shown} {peak / MiB:9.1f}")
+    if DATALOGIC not in reference or ZEN not in reference:
+        print("(datalogic-py or zen-engine is not installed: pip install -e '.[bench]' to measure the peers)")
+
+
+def peer_targets(reference: dict[str, tuple[float, int]], fast_rate: float, full_rate: float,
+                 cli_fields_rate: float, script_rate: float | None) -> list[tuple[str, str, bool | None]]:
+    """Issue 23's targets, judged against datalogic-py (n/a without it)."""
+    if DATALOGIC not in reference or script_rate is None:
+        return [("issue 23's targets against datalogic-py", "not installed", None)]
+    datalogic_rate = reference[DATALOGIC][0]
+    return [
+        ("label-only path >= 1.2x datalogic-py (issue 23)", f"{fast_rate / datalogic_rate:.2f}x",
+         fast_rate / datalogic_rate >= 1.2),
+        ("full explained decision >= 0.5x datalogic-py", f"{full_rate / datalogic_rate:.2f}x",
+         full_rate / datalogic_rate >= 0.5),
+        ("CLI --fields label,valid_until >= 0.5x a datalogic-py script", f"{cli_fields_rate / script_rate:.2f}x",
+         cli_fields_rate / script_rate >= 0.5),
+    ]
+
+
+def engine_answer(d: Any) -> peers.Answer:
+    """What the peers answer, read from the engine's decision: label, the Gold score's met weight, its
+    criteria met (in its order) and valid_until."""
+    (score,) = d.scores
+    outcomes = {c.id: c.outcome for c in d.criteria}
+    return (d.label, int(score.met_weight), tuple(c for c in score.weights if outcomes[c] == "met"),
+            None if d.valid_until is None else d.valid_until.isoformat())
 
 
 @dataclass
@@ -214,9 +397,16 @@ def main() -> int:
     gc.collect()
     gc.freeze()
 
-    # correctness first: the baseline, the fast path and the full decision agree on every assessment
+    # the peers read what a JSON Lines file holds: each assessment's JSON text, parsed by json.loads
+    texts = [json.dumps(to_json(a)) for a in raw]
+    parsed = [json.loads(t) for t in texts]
+    logic, zen_decision = load_peers()
+
+    # correctness first: the baseline, the fast path and the full decision agree on every assessment,
+    # and so do the plain Python and the peers on label, met weight, met list and valid_until
     labels: dict[str, int] = {}
-    for v, p in zip(validated, plain, strict=True):
+    mismatches, peer_check = reference_check(logic, zen_decision)
+    for v, p, text, data in zip(validated, plain, texts, parsed, strict=True):
         expected = baseline.decide(p)
         labels[expected[0]] = labels.get(expected[0], 0) + 1
         if decide_label(ruleset, v) != expected:
@@ -226,41 +416,44 @@ def main() -> int:
         if (d.label, d.valid_from, d.valid_until) != expected:
             print(f"MISMATCH baseline {expected} evaluate {d.label} for {json.dumps(to_json(p))[:300]}")
             return 1
+        peer_check(d, data, text)
+    if any(mismatches.values()):
+        print(f"the peers disagree with the engine: {mismatches}")
+        return 1
     for v in validated[:1000]:
         if evaluate(ruleset, v) != evaluate_reference(ruleset, v):
             print("MISMATCH between evaluate and the reference evaluator")
             return 1
     print(f"the baseline and the engine agree on all {n:,}; labels: {labels}")
+    checked = ["plain Python"] + [name for name, peer in (("datalogic-py", logic), ("zen-engine", zen_decision))
+                                  if peer is not None]
+    print(f"label, met weight, met list and valid_until agree with the engine's decisions on all {n:,}: "
+          + ", ".join(f"{name} {mismatches[name]} mismatches" for name in checked))
 
-    rows: list[tuple[str, float, float | None, int]] = []  # name, per second, ratio, peak bytes
-
-    def each(fn: Callable[[Any], Any], items: list[Any]) -> Callable[[], None]:
-        def run() -> None:  # results are dropped as they come: memory is what deciding needs
-            for item in items:
-                fn(item)
-        return run
+    rows: list[tuple[str, float, bool, int]] = []  # name, per second, whether ratios are shown, peak bytes
 
     def measure(name: str, fn: Callable[[Any], Any], items: list[Any], *, ratio: bool = True) -> float:
         seconds, peak = in_child(each(fn, items), repeat=2)
         rate = len(items) / seconds
-        rows.append((name, rate, rate / base_rate if ratio else None, peak))
+        rows.append((name, rate, ratio, peak))
         return rate
 
-    # the baseline is timed before and after the engine's rows, and its best is the reference, so a
-    # busy moment of the machine does not flatter the engine
-    base_s, base_peak = in_child(each(baseline.decide, plain), repeat=2)
-    base_rate = n / base_s
-    base_row = len(rows)
-    rows.append(("hand-written baseline (label + validity)", base_rate, 1.0, base_peak))
+    # the references (the baseline, plain Python, the peers) are timed before and after the engine's
+    # rows, and the best of each is the reference, so a busy moment of the machine does not flatter
+    # the engine
+    def references() -> dict[str, tuple[float, int]]:
+        return time_references(plain, parsed, logic, zen_decision)
+
+    reference = references()
     fast_rate = measure("engine: label-only fast path", lambda v: decide_label(ruleset, v), validated)
     full_rate = measure("engine: full explained decision", lambda v: evaluate(ruleset, v), validated)
     measure("engine: full decision + list of met criteria",
             lambda v: [c.id for c in evaluate(ruleset, v).criteria if c.outcome == "met"], validated)
-    again_s, again_peak = in_child(each(baseline.decide, plain), repeat=2)
-    if again_s < base_s:
-        base_s, base_rate = again_s, n / again_s
-        rows[base_row] = ("hand-written baseline (label + validity)", base_rate, 1.0, max(base_peak, again_peak))
-        rows[base_row + 1:] = [(name, rate, rate / base_rate, peak) for name, rate, _, peak in rows[base_row + 1:]]
+    for name, (rate, peak) in references().items():
+        if rate > reference[name][0]:
+            reference[name] = (rate, max(peak, reference[name][1]))
+    base_rate = reference[BASELINE][0]
+    rows[:0] = [(name, rate, True, peak) for name, (rate, peak) in reference.items()]
     measure("engine: validate raw input + full decision", lambda a: evaluate(ruleset, a), raw)
     measure("engine: full decision as canonical JSON", lambda v: evaluate(ruleset, v).canonical_text(), validated)
     # each run starts in a fresh child with nothing remembered: the rate includes warming up
@@ -317,7 +510,11 @@ def main() -> int:
             s, peak, status = command([str(CLI), "evaluate", str(batch_file), "--format", "json", "--jobs", str(jobs)])
             if status != 0:
                 raise SystemExit(f"the CLI batch failed (exit {status})")
-            batch_rows.append((jobs, n / s, peak))
+            batch_rows.append((f"CLI batch, {n:,} lines, --jobs {jobs} (JSON out)", n / s, peak))
+        # label and validity only: the CLI with --fields against a datalogic-py script doing the same
+        # work (read JSON Lines, decide, write one JSON object a line), one process each; the two must
+        # write the same bytes
+        cli_fields_rate, script_rate = cli_against_script(folder, batch_file, n, logic, batch_rows)
 
         startup = []
         example = HERE.parent / "examples" / "gold-2021.json"
@@ -367,13 +564,7 @@ def main() -> int:
             return 1
 
     print()
-    print(f"{'measure':52} {'per second':>12} {'x baseline':>10} {'peak MiB':>9}")
-    for name, rate, ratio, peak in rows:
-        shown = f"{ratio:10.3f}" if ratio is not None else f"{'':>10}"
-        print(f"{name:52} {rate:12,.0f} {shown} {peak / MiB:9.1f}")
-    for jobs, rate, peak in batch_rows:
-        name = f"CLI batch, {n:,} lines, --jobs {jobs} (JSON out)"
-        print(f"{name:52} {rate:12,.0f} {rate / base_rate:10.3f} {peak / MiB:9.1f}")
+    print_rates([*rows, *((name, rate, True, peak) for name, rate, peak in batch_rows)], reference)
     print(f"{f'write a log ({log_records:,} records, {log_mib:,.0f} MiB)':52} {write_rate:12,.0f}")
     print(f"{'verify the log (records)':52} {log_records / verify_s:12,.0f} {'':>10} {verify_peak / MiB:9.1f}")
     print(f"{'replay the log byte for byte, one core (records)':52} {log_records / replay_s:12,.0f} {'':>10} "
@@ -408,7 +599,7 @@ def main() -> int:
     full_size = n == 100_000
     batch_peak = max(peak for _, _, peak in batch_rows)
     print()
-    print("targets (issues 11, 19 and 21)")
+    print("targets (issues 11, 19, 21 and 23)")
     targets = [
         ("label-only fast path >= 0.5x baseline", f"{fast_rate / base_rate:.2f}x", fast_rate / base_rate >= 0.5),
         ("full explained decisions >= 0.2x baseline", f"{full_rate / base_rate:.2f}x", full_rate / base_rate >= 0.2),
@@ -425,6 +616,7 @@ def main() -> int:
         ("peak memory of a 100,000-assessment batch < 300 MB (streamed)",
          f"{batch_peak / 1e6:.0f} MB for {n:,}", batch_peak < 300e6 if full_size else None),
     ]
+    targets += peer_targets(reference, fast_rate, full_rate, cli_fields_rate, script_rate)
     for name, value, met in targets:
         verdict = "met " if met else ("GAP " if met is not None else "n/a ")
         print(f"  {verdict} {name:62} {value}")

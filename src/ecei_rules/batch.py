@@ -16,14 +16,19 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
 
+from ecei_rules.core.canonical import to_json
 from ecei_rules.core.files import FileReadError, open_stream, read_limited
 from ecei_rules.core.pointers import json_path
 from ecei_rules.core.workers import ordered_map, worker_count
-from ecei_rules.engine.decision import Decision, Resolution
-from ecei_rules.engine.evaluate import decision_text, evaluate
+from ecei_rules.engine.decision import Decision, Resolution, given
+from ecei_rules.engine.evaluate import decision_text, evaluate, outline, validated_data
+from ecei_rules.engine.evaluator import evaluator
+from ecei_rules.engine.plan import awarded, never_expires, subject_id
+from ecei_rules.engine.serialise import Fields
 from ecei_rules.errors import AssessmentError, Diagnostic, EceiRulesError, ResolutionError, RulesetError
 from ecei_rules.registry import Registry, parse_reference
 from ecei_rules.ruleset.load import Ruleset, load_ruleset
+from ecei_rules.ruleset.model import NONE_LABEL
 from ecei_rules.ruleset.safe_yaml import parse_yaml
 
 MAX_LINE_BYTES = 8 * 1024 * 1024
@@ -395,10 +400,23 @@ def _decide_chunk(resolve: Resolver, items: list[Item]) -> list[tuple[str, bool]
     return list(decide_texts(items, resolve))
 
 
-def decide_texts(items: Iterable[Item], resolve: Resolver) -> Iterator[tuple[str, bool]]:
+def _build_selecting(spec: ResolverSpec, fields: Fields) -> tuple[Resolver, Fields]:
+    """A pool worker's setup when the members written are selected: its resolver and the selection."""
+    return spec.build(), fields
+
+
+def _decide_selected_chunk(worker: tuple[Resolver, Fields], items: list[Item]) -> list[tuple[str, bool]]:
+    """A pool worker's task: a chunk decided with the worker's resolver, the selected members written."""
+    resolve, fields = worker
+    return list(decide_texts(items, resolve, fields=fields))
+
+
+def decide_texts(items: Iterable[Item], resolve: Resolver, *,
+                 fields: Fields | None = None) -> Iterator[tuple[str, bool]]:
     """Each item's JSON line and whether it is an error, in order: what
     ``decide_many`` gives as lines, with each decision written directly as canonical JSON
-    (`ecei_rules.engine.evaluate.decision_text`), without building its models."""
+    (`ecei_rules.engine.evaluate.decision_text`), without building its models; with ``fields``,
+    only the members selected (`selected_text`). An error's line is the same either way."""
     for item in items:
         if item.error is not None:
             yield Outcome(item.index, error=item.error).to_line(), True
@@ -406,16 +424,54 @@ def decide_texts(items: Iterable[Item], resolve: Resolver) -> Iterator[tuple[str
         try:
             data = item.data.parse() if isinstance(item.data, RawLine) else item.data
             ruleset, resolution = resolve(data)
-            yield decision_text(ruleset, data, resolution=resolution), False
+            if fields is None:
+                yield decision_text(ruleset, data, resolution=resolution), False
+            else:
+                yield selected_text(ruleset, data, fields, resolution=resolution), False
         except (AssessmentError, ResolutionError) as exc:
             yield Outcome(item.index, error=exc).to_line(), True
 
 
+def selected_text(ruleset: Ruleset, data: Any, fields: Fields, *, resolution: Resolution | None = None) -> str:
+    """The canonical JSON text of the members ``fields`` selects of the decision of raw ``data``: each
+    member's text as in ``evaluate(...).canonical_text()``, in the same order. A selection of members
+    written without the trace (`ecei_rules.engine.serialise.UNTRACED`: the label, its validity, what
+    identifies the version and the subject) is decided in label mode, without the trace; any other
+    is cut from the whole decision's text (`decision_text`, parsed).
+
+    Raises:
+        AssessmentError: the assessment does not match the version's declared inputs.
+    """
+    if not fields.untraced:  # canonical text parses to the values it was written from
+        return fields.text(json.loads(decision_text(ruleset, data, resolution=resolution)))
+    env = ruleset.plan.validator.validate_unordered(data) if isinstance(data, dict) else None
+    if env is None:
+        env = dict(validated_data(ruleset, data))
+    plan = evaluator(ruleset).plan
+    label, valid_from, valid_until, _, _ = outline(ruleset, env)
+    resolution = resolution or given(ruleset.published)
+    doc: dict[str, Any] = {
+        "label": label, "methodology": plan.doc.methodology, "version": plan.doc.version,
+        "ruleset_sha256": ruleset.sha256, "resolution": {"method": resolution.method, "reason": resolution.reason},
+        plan.subject.key: subject_id(plan, env), "validity_rule": None, "validity_inputs": {}}
+    wanted = {name for name, _ in fields.members}
+    if label != NONE_LABEL and (valid_until is None or wanted & {"validity_rule", "validity_inputs"}):
+        valid_from, valid_until, rule, inputs = awarded(plan, env, label)
+        doc["validity_rule"], doc["validity_inputs"] = rule, {str(k): to_json(v) for k, v in inputs.items()}
+        if never_expires(plan, rule):
+            doc["validity_expires"] = False
+    doc["valid_from"] = None if valid_from is None else valid_from.isoformat()
+    doc["valid_until"] = None if valid_until is None else valid_until.isoformat()
+    return fields.text(doc)
+
+
 def decide_lines(items: Iterable[Item], spec: ResolverSpec, *, jobs: int | None = None,
-                 chunk_size: int = 200, resolve: Resolver | None = None) -> Iterator[tuple[str, bool]]:
+                 chunk_size: int = 200, resolve: Resolver | None = None,
+                 fields: Fields | None = None) -> Iterator[tuple[str, bool]]:
     """Each item's JSON line (see `Outcome.to_line`) and whether it is an error, in input
     order, decided by ``jobs`` worker processes (None: one per core; 1: in this process).
     ``resolve``, when given, is ``spec``'s resolver already built, for deciding in this process.
+    ``fields``, when given, selects the members of each decision written (`selected_text`).
 
     The input is streamed: at most a few chunks per worker are in flight, each of at most
     ``chunk_size`` lines and about `CHUNK_CHARS` characters, so memory does not grow with
@@ -428,7 +484,12 @@ def decide_lines(items: Iterable[Item], spec: ResolverSpec, *, jobs: int | None 
     stream = iter(items)
     head = list(itertools.islice(stream, 2 * chunk_size)) if workers > 1 else []
     if workers == 1 or len(head) < 2 * chunk_size:  # a small batch: starting workers would cost more
-        yield from decide_texts(itertools.chain(head, stream), resolve or spec.build())
+        yield from decide_texts(itertools.chain(head, stream), resolve or spec.build(), fields=fields)
+        return
+    if fields is not None:
+        yield from ordered_map(_decide_selected_chunk, itertools.chain(head, stream), workers=workers,
+                               chunk_size=chunk_size, setup=_build_selecting, setup_args=(spec, fields),
+                               size=_text_size, max_size=CHUNK_CHARS)
         return
     yield from ordered_map(_decide_chunk, itertools.chain(head, stream), workers=workers, chunk_size=chunk_size,
                            setup=_build_resolver, setup_args=(spec,), size=_text_size, max_size=CHUNK_CHARS)

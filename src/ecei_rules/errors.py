@@ -8,6 +8,8 @@ every error caused by what a caller passed in (an assessment, a date, a version)
     ├── InputError                        the caller's input is refused (catch this for bad input)
     │   ├── AssessmentError (ValueError)  an assessment does not match the declared inputs,
     │   │                                 or cannot be parsed
+    │   ├── FieldsError (ValueError)      engine.serialise: a selection of a decision's members
+    │   │                                 (--fields) names one no decision has
     │   └── ResolutionError (LookupError) no ruleset version answers the request: a date before
     │                                     the first version, an unknown methodology or version
     ├── RulesetError (ValueError)         a ruleset has problems; holds all diagnostics

@@ -25,6 +25,7 @@ from ecei_rules.cli.common import (
     console,
     err_console,
     exit_on_load_errors,
+    fail,
     is_batch,
     print_problems,
     read,
@@ -32,6 +33,7 @@ from ecei_rules.cli.common import (
 from ecei_rules.core.terminal import text
 from ecei_rules.core.workers import worker_count
 from ecei_rules.engine.decision import Resolution
+from ecei_rules.engine.serialise import Fields, FieldsError, parse_fields
 from ecei_rules.errors import AssessmentError, EceiRulesError
 from ecei_rules.render.console import print_decision
 from ecei_rules.ruleset.load import Ruleset
@@ -70,21 +72,42 @@ def evaluate(
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, metavar="N", help="Worker processes for a "
                                              ".jsonl batch with --format json (default: one per core; capped by "
                                              "the cores and the memory).")] = None,
+    fields: Annotated[str | None, typer.Option("--fields", metavar="FIELDS|PROFILE", help="With --format json, "
+                                               "write only these members of each decision: a comma list "
+                                               "(label,valid_until; resolution.method; tiers.outcome) or a "
+                                               "profile: label (the label and its validity), summary (all but "
+                                               "the trace) or full (the default). A selection without the "
+                                               "trace is decided without building it.")] = None,
 ) -> None:
     """Decide the label of each assessment and explain it (JSON Lines with --format json; - reads standard
     input). The durable-rules engine decides with 'evaluate-durable'."""
+    selected = _selection(fields, format)
     check_input(assessment)
     spec = resolver_spec(ruleset, rulesets, methodology, version, simulate=simulate)
     resolve = ready(spec, assessment)
     if format is Format.json:
-        failures = _json_lines(assessment, spec, resolve, jobs)
+        failures = _json_lines(assessment, spec, resolve, jobs, selected)
     else:
         failures = _for_people(assessment, resolve)
     sys.stdout.flush()
     raise typer.Exit(EXIT_FINDINGS if failures else 0)
 
 
-def _json_lines(assessment: Path, spec: ResolverSpec, resolve: Resolver, jobs: int | None) -> int:
+def _selection(fields: str | None, format: Format) -> Fields | None:
+    """The members ``--fields`` selects (None: the whole decision); exit 2 for a name no decision has,
+    or without --format json."""
+    if fields is None:
+        return None
+    if format is not Format.json:
+        fail("--fields selects the members of JSON output: add --format json")
+    try:
+        return parse_fields(fields)
+    except FieldsError as exc:
+        fail(exc)
+
+
+def _json_lines(assessment: Path, spec: ResolverSpec, resolve: Resolver, jobs: int | None,
+                fields: Fields | None = None) -> int:
     """Write one JSON line per assessment (a batch decided by worker processes); return the failures."""
     batch = is_batch(assessment)
     if batch and jobs != 1:  # never more workers than the cores and the memory allow
@@ -93,7 +116,8 @@ def _json_lines(assessment: Path, spec: ResolverSpec, resolve: Resolver, jobs: i
             err_console().print(f"note: {note}", highlight=False)
     failures = 0
     write = sys.stdout.write
-    for line, failed in decide_lines(read(assessment, raw=True), spec, jobs=jobs if batch else 1, resolve=resolve):
+    for line, failed in decide_lines(read(assessment, raw=True), spec, jobs=jobs if batch else 1, resolve=resolve,
+                                     fields=fields):
         failures += failed
         write(line + "\n")
     return failures

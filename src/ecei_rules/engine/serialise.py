@@ -32,12 +32,14 @@ import datetime as dt
 import json
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVar
 
 import rfc8785
 
 from ecei_rules.core.canonical import canonical_json, compact_encoder, number_to_json, to_json, unsafe
+from ecei_rules.errors import InputError
 from ecei_rules.ruleset.model import ParameterUse
 from ecei_rules.ruleset.subject import IMPLIED
 
@@ -330,3 +332,148 @@ def decision_text(d: Any, serialiser: Serialiser | None = None) -> str:
     """The RFC 8785 canonical JSON text of ``d.to_json()``, written by ``serialiser`` (by default a
     new one, whose tables last for this one decision)."""
     return (serialiser or Serialiser()).decision_text(d)
+
+
+# -- output selection: the members of a decision's JSON a caller asks for (--fields) -----------------
+
+#: The members of a decision's JSON that a selection names, each with the members of its object (or of
+#: each object of its list) that a dotted name selects (``tiers.outcome``); () for a value selected
+#: whole only. ``subject`` is the subject's id, written under the key the whole decision uses
+#: (``subject``, or the implied subject's key for a ruleset that declares none; that key, and either
+#: key with ``.id``, name it too).
+DECISION_FIELDS: dict[str, tuple[str, ...]] = {
+    "criteria": ("clause", "condition", "derived", "id", "inputs", "missing", "outcome", "parameters", "title"),
+    "derived": ("derived", "expression", "id", "inputs", "missing", "outcome", "parameters", "reason", "title",
+                "unit", "value"),
+    "groups": ("all_of", "id", "outcome", "title"),
+    "label": (),
+    "methodology": (),
+    "resolution": ("method", "reason"),
+    "ruleset_sha256": (),
+    "scores": ("clause", "id", "met_weight", "outcome", "required_weight", "threshold", "title", "total_weight",
+               "unknown_weight", "weights", "weights_provenance", "weights_source"),
+    "subject": (),
+    "tiers": ("label", "missing", "outcome", "requires", "title"),
+    "valid_from": (),
+    "valid_until": (),
+    "validity_expires": (),
+    "validity_inputs": (),
+    "validity_rule": (),
+    "version": (),
+}
+#: The members written without the decision's trace: a selection of these alone is decided in label
+#: mode (no criterion, group, score or tier result is built).
+UNTRACED = frozenset({"label", "methodology", "resolution", "ruleset_sha256", "subject", "valid_from",
+                      "valid_until", "validity_expires", "validity_inputs", "validity_rule", "version"})
+#: The named selections: ``label`` is the label and its validity; ``summary`` every member but the
+#: trace (criteria, derived, groups, scores, tiers); ``full`` the whole decision (the default).
+PROFILES: dict[str, tuple[str, ...] | None] = {
+    "label": ("label", "valid_from", "valid_until", "validity_expires"),
+    "summary": ("label", "methodology", "resolution", "ruleset_sha256", "subject", "valid_from", "valid_until",
+                "validity_expires", "validity_inputs", "validity_rule", "version"),
+    "full": None,
+}
+
+
+class FieldsError(InputError, ValueError):
+    """A selection that names a member a decision does not have (the message lists those it has)."""
+
+
+@dataclass(frozen=True)
+class Fields:
+    """A selection of a decision's members: each member named (in key order) with None (the whole
+    member) or the members of it selected.
+
+    Its text is the canonical JSON of the selected members: each selected member's text is the text
+    it has in the whole decision, in the same order (RFC 8785 sorts members by key); a member the
+    decision does not have (``validity_expires`` of a label that expires, ``derived`` of a ruleset
+    without derived values) is left out, as in the whole decision."""
+
+    members: tuple[tuple[str, tuple[str, ...] | None], ...]
+
+    @property
+    def untraced(self) -> bool:
+        """Whether every member selected is written without the trace (see `UNTRACED`)."""
+        return all(name in UNTRACED for name, _ in self.members)
+
+    def select(self, doc: dict[str, Any]) -> dict[str, Any]:
+        """The selected members of a decision's JSON values (``Decision.to_json()``)."""
+        out: dict[str, Any] = {}
+        for name, sub in self.members:
+            key = name if name != "subject" or name in doc else IMPLIED.key
+            if key not in doc:
+                continue
+            value = doc[key]
+            if sub is not None:
+                value = [_pick(v, sub) for v in value] if isinstance(value, list) else _pick(value, sub)
+            out[key] = value
+        return out
+
+    def text(self, doc: dict[str, Any]) -> str:
+        """The canonical JSON text of the selected members of a decision's JSON values."""
+        return canonical_json(self.select(doc)).decode("utf-8")
+
+
+def _pick(value: dict[str, Any], sub: tuple[str, ...]) -> dict[str, Any]:
+    return {k: value[k] for k in sub if k in value}
+
+
+def field_names() -> list[str]:
+    """Every name a selection may use: the members, then the dotted members of each."""
+    names = [*DECISION_FIELDS, IMPLIED.key]
+    names += [f"{name}.{sub}" for name, subs in DECISION_FIELDS.items() for sub in subs]
+    return names
+
+
+def parse_fields(spec: str) -> Fields | None:
+    """The selection a person writes: a profile (``label``, ``summary``, ``full``: see `PROFILES`) or a
+    comma list of members and dotted members (``label,valid_until``, ``label,subject,tiers.outcome``);
+    None for the whole decision (``full``).
+
+    Raises:
+        FieldsError: a name no decision member has, with the nearest names and every name allowed.
+    """
+    spec = spec.strip()
+    if spec in PROFILES:
+        profile = PROFILES[spec]
+        return None if profile is None else Fields(tuple((name, None) for name in profile))
+    chosen: dict[str, tuple[str, ...] | None] = {}
+    names = [name.strip() for name in spec.split(",")]
+    if not any(names):
+        raise FieldsError(f"no field named; {_allowed()}")
+    for name in filter(None, names):
+        member, sub = _member(name)
+        if not sub or chosen.get(member, ()) is None:
+            chosen[member] = None
+        else:
+            chosen[member] = tuple(sorted({*(chosen.get(member) or ()), sub}))
+    return Fields(tuple(sorted(chosen.items())))
+
+
+def _member(name: str) -> tuple[str, str]:
+    """The member a name selects and the dotted member of it ('' for the whole member)."""
+    member, _, sub = name.partition(".")
+    if member in ("subject", IMPLIED.key):  # the subject's id, whatever key it is written under
+        member, sub = "subject", "" if sub == "id" else sub
+    if member not in DECISION_FIELDS or (sub and sub not in DECISION_FIELDS[member]):
+        raise FieldsError(_unknown(name, member))
+    return member, sub
+
+
+def _unknown(name: str, member: str) -> str:
+    import difflib
+
+    if member in DECISION_FIELDS and not DECISION_FIELDS[member]:
+        return f"'{member}' is selected whole, not by its members: write '{member}', not '{name}'; {_allowed()}"
+    if name in PROFILES:
+        return f"'{name}' is a profile: give it alone (--fields {name}), not in a list of fields; {_allowed()}"
+    near = difflib.get_close_matches(name, list(dict.fromkeys(field_names() + list(PROFILES))), n=3, cutoff=0.6)
+    hint = f" (did you mean {' or '.join(repr(n) for n in near)}?)" if near else ""
+    return f"unknown field '{name}'{hint}; {_allowed()}"
+
+
+def _allowed() -> str:
+    members = ", ".join(sorted([*DECISION_FIELDS, IMPLIED.key]))
+    dotted = "; ".join(f"{name}.{{{','.join(subs)}}}" for name, subs in DECISION_FIELDS.items() if subs)
+    return (f"the fields are {members}; the dotted fields {dotted}; or one profile: "
+            f"{', '.join(PROFILES)}")
