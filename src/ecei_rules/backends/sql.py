@@ -69,7 +69,7 @@ ROW = "ecei:row"
 _ALIAS = "_a"
 
 
-class SqlRefused(EceiRulesError):
+class SqlRefused(EceiRulesError):  # noqa: N818 (a refusal, as the diagnostics say)
     """The ruleset version uses constructs the SQL form does not express; ``diagnostics`` names each."""
 
     def __init__(self, diagnostics: Iterable[Diagnostic]) -> None:
@@ -78,7 +78,7 @@ class SqlRefused(EceiRulesError):
                          "\n".join(str(d) for d in self.diagnostics))
 
 
-class _Refuse(Exception):
+class _Refuse(Exception):  # noqa: N818
     def __init__(self, node: ast.AST | None, construct: str) -> None:
         super().__init__(construct)
         self.node = node
@@ -89,12 +89,12 @@ class _Refuse(Exception):
 class V:
     """A compiled value: its SQL, its kind, and what the compiler knows of it."""
 
-    sql: exp.Expression
+    sql: exp.Expr
     kind: str  # boolean number date string list object map
     digits: tuple[int, int] = (0, 0)  # numbers: (whole digits, scale)
     field: Field | None = None  # paths: the declared input (its members, items)
     nullable: bool = True
-    hi: exp.Expression | None = None  # a count over filters that may be unknown: its upper end
+    hi: exp.Expr | None = None  # a count over filters that may be unknown: its upper end
     const: Any = None  # a list literal or list parameter: its values
     is_const: bool = False
 
@@ -106,7 +106,7 @@ def _dec(digits: tuple[int, int]) -> exp.DataType:
     return exp.DataType.build(f"DECIMAL({max(whole + scale, 1)}, {scale})")
 
 
-def _cast(e: exp.Expression, to: exp.DataType) -> exp.Expression:
+def _cast(e: exp.Expr, to: exp.DataType) -> exp.Expr:
     return exp.Cast(this=e, to=to)
 
 
@@ -114,7 +114,7 @@ def _number_literal(value: int | Decimal) -> V:
     if isinstance(value, bool):
         raise _Refuse(None, "a boolean used as a number")
     d = Decimal(value)
-    sign, digits, exponent = d.as_tuple()
+    _, digits, exponent = d.as_tuple()
     assert isinstance(exponent, int)
     scale = max(0, -exponent)
     whole = max(1, len(digits) + exponent) if exponent < 0 else len(digits) + exponent
@@ -138,7 +138,7 @@ def _const(value: Any) -> V:
     raise _Refuse(None, f"the constant {value!r}")
 
 
-def _field_value(f: Field, sql: exp.Expression, nullable: bool) -> V:
+def _field_value(f: Field, sql: exp.Expr, nullable: bool) -> V:
     kind = f.kind
     if kind == "integer":
         return V(sql, "number", INTEGER_DIGITS, f, nullable)
@@ -151,42 +151,47 @@ def _field_value(f: Field, sql: exp.Expression, nullable: bool) -> V:
     raise _Refuse(None, f"an input of type {kind}")
 
 
-def _member(base: exp.Expression, key: str) -> exp.Expression:
+def _member(base: exp.Expr, key: str) -> exp.Expr:
     return exp.Dot(this=base, expression=exp.to_identifier(key, quoted=True))
 
 
-def _p(e: exp.Expression) -> exp.Expression:
+def _p(e: exp.Expr) -> exp.Expr:
     """``e`` in brackets when it is an operator (sqlglot writes a tree as built, adding none)."""
     if isinstance(e, (exp.Binary, exp.Not, exp.Neg)) and not isinstance(e, exp.Dot):
         return exp.Paren(this=e)
     return e
 
 
-def _bracketed(tree: exp.Expression) -> exp.Expression:
+def _bracketed(tree: exp.Expr) -> exp.Expr:
     """Every operand of an operator that is not atomic, in brackets: sqlglot writes a tree as it is
     built, without adding brackets, and ``a OR b AND c`` must never be read as another tree."""
     for node in list(tree.walk()):
         if isinstance(node, (exp.Binary, exp.Not, exp.Neg)) and not isinstance(node, exp.Dot):
             for key in ("this", "expression"):
                 child = node.args.get(key)
-                if isinstance(child, exp.Expression) and _p(child) is not child:
+                if isinstance(child, exp.Expr) and _p(child) is not child:
                     node.set(key, exp.Paren(this=child))
     return tree
 
 
-_LIST_FUNCTIONS: dict[type[exp.Expression], str] = {exp.Max: "list_max", exp.Min: "list_min", exp.Sum: "list_sum"}
+_LIST_FUNCTIONS: dict[type[exp.Expr], str] = {exp.Max: "list_max", exp.Min: "list_min", exp.Sum: "list_sum"}
 
 
-def _lambdas(tree: exp.Expression) -> exp.Expression:
+def _from(select: exp.Select) -> Any:
+    """What a select reads from (None when nothing)."""
+    found = select.args.get("from_") or select.args.get("from")
+    return found.this if isinstance(found, exp.From) else None
+
+
+def _lambdas(tree: exp.Expr) -> exp.Expr:
     """The tree with each loop over a list (a subquery over ``UNNEST``, the standard form) written with
     DuckDB's list functions and lambdas, which decide per row without a join: the same aggregate
     over the same items (``MAX`` is ``list_max``, ``COUNT(DISTINCT)`` is ``list_unique``)."""
     loops = [q for q in tree.find_all(exp.Subquery) if isinstance(q.this, exp.Select)
-             and isinstance(q.this.args.get("from_") or q.this.args.get("from"), exp.From)
-             and isinstance((q.this.args.get("from_") or q.this.args.get("from")).this, exp.Unnest)]
+             and isinstance(_from(q.this), exp.Unnest)]
     for sub in reversed(loops):  # the innermost first
         select = sub.this
-        unnest = (select.args.get("from_") or select.args.get("from")).this
+        unnest = _from(select)
         alias = unnest.args["alias"]
         table, column = alias.name, alias.columns[0].name
         param = "ecei_" + column.split(":")[-1]
@@ -196,7 +201,7 @@ def _lambdas(tree: exp.Expression) -> exp.Expression:
             if col.table == table and col.name == column:
                 col.replace(exp.column(param))
 
-        def over(e: exp.Expression, fn: str) -> exp.Expression:
+        def over(e: exp.Expr, fn: str, source: exp.Expr = source, param: str = param) -> exp.Expr:
             transform = exp.Anonymous(this="list_transform", expressions=[source.copy(), exp.Lambda(
                 this=e, expressions=[exp.to_identifier(param)])])
             return exp.Anonymous(this=fn, expressions=[transform])
@@ -212,29 +217,29 @@ def _lambdas(tree: exp.Expression) -> exp.Expression:
     return tree
 
 
-def _kleene_code(e: exp.Expression) -> exp.Expression:
+def _kleene_code(e: exp.Expr) -> exp.Expr:
     """1 for true, 0 for unknown, -1 for false (so that MAX is Kleene's or and MIN its and)."""
     return exp.Case(ifs=[exp.If(this=e, true=exp.Literal.number(1)),
                          exp.If(this=exp.Is(this=e, expression=exp.Null()), true=exp.Literal.number(0))],
                     default=exp.Literal.number(-1))
 
 
-def _from_code(e: exp.Expression, empty: bool) -> exp.Expression:
+def _from_code(e: exp.Expr, empty: bool) -> exp.Expr:
     return exp.Case(ifs=[exp.If(this=exp.EQ(this=e, expression=exp.Literal.number(1)), true=exp.true()),
                          exp.If(this=exp.EQ(this=e, expression=exp.Literal.number(0)), true=exp.Null()),
                          exp.If(this=exp.EQ(this=e, expression=exp.Literal.number(-1)), true=exp.false())],
                     default=exp.Boolean(this=empty))
 
 
-def _is_not_false(e: exp.Expression) -> exp.Expression:
+def _is_not_false(e: exp.Expr) -> exp.Expr:
     return exp.Or(this=exp.paren(e), expression=exp.Is(this=exp.paren(e), expression=exp.Null()))
 
 
-def _case(pairs: list[tuple[exp.Expression, exp.Expression]], default: exp.Expression | None = None) -> exp.Expression:
+def _case(pairs: list[tuple[exp.Expr, exp.Expr]], default: exp.Expr | None = None) -> exp.Expr:
     return exp.Case(ifs=[exp.If(this=c, true=t) for c, t in pairs], default=default)
 
 
-def _sum(e: exp.Expression) -> exp.Expression:
+def _sum(e: exp.Expr) -> exp.Expr:
     return exp.Coalesce(this=exp.Sum(this=e), expressions=[exp.Literal.number(0)])
 
 
@@ -296,7 +301,8 @@ class _Compiler:
 
     def c_Subscript(self, node: ast.Subscript) -> V:
         key = node.slice
-        assert isinstance(key, ast.Constant) and isinstance(key.value, str)  # the checker saw to it
+        assert isinstance(key, ast.Constant)  # the checker saw to it: a quoted key
+        assert isinstance(key.value, str)
         return self.member(node, self.compile(node.value), key.value)
 
     def member(self, node: ast.AST, base: V, key: str) -> V:
@@ -310,7 +316,7 @@ class _Compiler:
     def c_BoolOp(self, node: ast.BoolOp) -> V:
         parts = [self.boolean(v) for v in node.values]
         join = exp.And if isinstance(node.op, ast.And) else exp.Or
-        sql: exp.Expression = exp.paren(parts[0].sql)
+        sql: exp.Expr = exp.paren(parts[0].sql)
         for p in parts[1:]:
             sql = join(this=sql, expression=exp.paren(p.sql))
         return V(exp.paren(sql), "boolean", nullable=any(p.nullable for p in parts))
@@ -350,7 +356,7 @@ class _Compiler:
     def c_Compare(self, node: ast.Compare) -> V:
         items = [self.compile(node.left), *(self.compile(c) for c in node.comparators)]
         parts = [self.comparison(op, items[i], items[i + 1], node) for i, op in enumerate(node.ops)]
-        sql: exp.Expression = exp.paren(parts[0].sql)
+        sql: exp.Expr = exp.paren(parts[0].sql)
         for p in parts[1:]:
             sql = exp.And(this=sql, expression=exp.paren(p.sql))
         return V(exp.paren(sql), "boolean", nullable=any(p.nullable for p in parts))
@@ -363,7 +369,7 @@ class _Compiler:
                 raise _Refuse(node, "'in' with a count over items whose filter may be unknown (a range)")
             values = [_const(v) for v in b.const]
             if not values:
-                sql: exp.Expression = _case([(exp.Is(this=a.sql, expression=exp.Null()), exp.Null())], exp.false())
+                sql: exp.Expr = _case([(exp.Is(this=a.sql, expression=exp.Null()), exp.Null())], exp.false())
             else:
                 left = a.sql if a.kind != "number" else self.widen(a, *values)
                 sql = exp.In(this=left, expressions=[v.sql if v.kind != "number" else self.widen(v, a, *values)
@@ -384,7 +390,7 @@ class _Compiler:
                      nullable=a.nullable or b.nullable)
         return V(cls(this=a.sql, expression=b.sql), "boolean", nullable=a.nullable or b.nullable)
 
-    def widen(self, v: V, *others: V) -> exp.Expression:
+    def widen(self, v: V, *others: V) -> exp.Expr:
         """``v`` cast to the DECIMAL that holds it and ``others`` exactly."""
         whole = max(x.digits[0] for x in (v, *others))
         scale = max(x.digits[1] for x in (v, *others))
@@ -451,7 +457,7 @@ class _Compiler:
     def f_date(self, node: ast.Call) -> V:
         arg = node.args[0]
         assert isinstance(arg, ast.Constant)
-        return _const(dt.date.fromisoformat(arg.value))
+        return _const(dt.date.fromisoformat(str(arg.value)))
 
     def f_known(self, node: ast.Call) -> V:
         v = self.compile(node.args[0])
@@ -473,9 +479,15 @@ class _Compiler:
 
     def f_months_between(self, node: ast.Call) -> V:
         a, b = (self.compile(x) for x in node.args)
-        year, month, day = (lambda e: exp.Extract(this=exp.var("YEAR"), expression=e),
-                            lambda e: exp.Extract(this=exp.var("MONTH"), expression=e),
-                            lambda e: exp.Extract(this=exp.var("DAY"), expression=e))
+        def year(e: exp.Expr) -> exp.Expr:
+            return exp.Extract(this=exp.var("YEAR"), expression=e)
+
+        def month(e: exp.Expr) -> exp.Expr:
+            return exp.Extract(this=exp.var("MONTH"), expression=e)
+
+        def day(e: exp.Expr) -> exp.Expr:
+            return exp.Extract(this=exp.var("DAY"), expression=e)
+
         months = exp.Add(this=exp.Mul(this=exp.Literal.number(12), expression=exp.paren(
             exp.Sub(this=year(b.sql), expression=year(a.sql)))), expression=exp.paren(
             exp.Sub(this=month(b.sql), expression=month(a.sql))))
@@ -493,11 +505,12 @@ class _Compiler:
         d, n = self.compile(node.args[0]), self.number(node.args[1])
         if n.digits[1] != 0 and not n.is_const:
             raise _Refuse(node, "month_end() of a number of months that may not be whole")
-        first = _cast(exp.DateTrunc(this=d.sql, unit=exp.Literal.string("MONTH")), exp.DataType.build("DATE"))
+        first = _cast(exp.DateTrunc(this=d.sql, unit=exp.Literal.string("MONTH")),  # type: ignore[no-untyped-call]
+                      exp.DataType.build("DATE"))
         if n.is_const:  # a whole number of months: an interval literal
             months = ast.literal_eval(node.args[1]) if isinstance(node.args[1], ast.Constant) else None
             count = months if isinstance(months, int) else self.const_int(node.args[1])
-            shifted: exp.Expression = exp.Add(this=first, expression=exp.Interval(
+            shifted: exp.Expr = exp.Add(this=first, expression=exp.Interval(
                 this=exp.Literal.string(str(count)), unit=exp.var("MONTH")))
         else:
             shifted = exp.DateAdd(this=first, expression=_cast(n.sql, exp.DataType.build("BIGINT")),
@@ -551,12 +564,12 @@ class _Compiler:
             element = self.compile(gen.elt)
         finally:
             del self.locals[comp.target.id]
-        keep: exp.Expression = exp.true()
+        keep: exp.Expr = exp.true()
         for f in filters:
             keep = exp.And(this=exp.paren(keep), expression=exp.paren(f.sql))
         exact = not any(f.nullable for f in filters)
 
-        def over(agg: exp.Expression) -> exp.Expression:
+        def over(agg: exp.Expr) -> exp.Expr:
             unnest = exp.Unnest(expressions=[source.sql], alias=exp.TableAlias(
                 this=exp.to_identifier(table, quoted=True), columns=[exp.to_identifier(column, quoted=True)]))
             query = exp.select(agg).from_(unnest)
@@ -569,7 +582,8 @@ class _Compiler:
             if element.kind != "boolean":
                 raise _Refuse(gen.elt, f"{name}() of a value that is not a condition")
             if name == "any":
-                code = exp.Max(this=_kleene_code(exp.And(this=exp.paren(keep), expression=exp.paren(element.sql))))
+                both = exp.And(this=exp.paren(keep), expression=exp.paren(element.sql))
+                code: exp.Expr = exp.Max(this=_kleene_code(both))
                 return V(over(_from_code(code, False)), "boolean", nullable=True)
             code = exp.Min(this=_kleene_code(exp.Or(this=exp.Not(this=exp.paren(keep)),
                                                     expression=exp.paren(element.sql))))
@@ -590,16 +604,16 @@ class _Compiler:
             return self.counted(source, over, lo, None if exact and not element.nullable else hi)
         return self.pick(node, name, source, over, keep, element)
 
-    def counted(self, source: V, over: Callable[[exp.Expression], exp.Expression], lo: exp.Expression,
-                hi: exp.Expression | None) -> V:
+    def counted(self, source: V, over: Callable[[exp.Expr], exp.Expr], lo: exp.Expr,
+                hi: exp.Expr | None) -> V:
         size = source.field.max_items if source.field is not None else 0
         digits = (len(str(size)), 0)
         lo_sql = _cast(over(lo), _dec(digits))
         hi_sql = None if hi is None else _cast(over(hi), _dec(digits))
         return V(lo_sql, "number", digits, nullable=source.nullable, hi=hi_sql)
 
-    def pick(self, node: ast.Call, name: str, source: V, over: Callable[[exp.Expression], exp.Expression],
-             keep: exp.Expression, element: V) -> V:
+    def pick(self, node: ast.Call, name: str, source: V, over: Callable[[exp.Expr], exp.Expr],
+             keep: exp.Expr, element: V) -> V:
         if element.kind not in ("number", "date") or (name == "sum" and element.kind != "number") \
                 or element.hi is not None:
             raise _Refuse(node, f"{name}() of these values")
@@ -612,7 +626,7 @@ class _Compiler:
         if name == "sum":
             size = source.field.max_items if source.field is not None else 0
             digits = (element.digits[0] + len(str(size)), element.digits[1])
-            picked: exp.Expression = _cast(_sum(_case([(keep, value)], exp.Null())), _dec(digits))
+            picked: exp.Expr = _cast(_sum(_case([(keep, value)], exp.Null())), _dec(digits))
         else:
             fn = exp.Min if name == "min" else exp.Max
             picked = fn(this=_case([(keep, value)], exp.Null()))
@@ -639,18 +653,18 @@ class CompiledQuery:
     scales: dict[str, int] = field(default_factory=dict)  # score id -> what its weights are scaled by
     source: str = "assessments"
 
-    def sql(self, dialect: str = "duckdb", source: exp.Expression | str | None = None, *, pretty: bool = False,
+    def sql(self, dialect: str = "duckdb", source: exp.Expr | str | None = None, *, pretty: bool = False,
             standard: bool | None = None) -> str:
         """The query written for ``dialect`` (duckdb, postgres, spark or trino), reading ``source``
         (a table name or a table expression such as ``read_parquet('pop.parquet')``). Loops over lists
         are subqueries over ``UNNEST`` (the standard form), except for DuckDB, where they are its list
         functions with lambdas (``standard=True`` keeps the standard form there too)."""
-        tree = self.with_source(source)
+        tree: exp.Expr = self.with_source(source)
         if dialect == "duckdb" and not standard:
             tree = _lambdas(tree)
         return tree.sql(dialect=dialect, pretty=pretty)
 
-    def with_source(self, source: exp.Expression | str | None = None) -> exp.Select:
+    def with_source(self, source: exp.Expr | str | None = None) -> exp.Select:
         """The query tree reading ``source`` (default: the table named ``assessments``)."""
         if source is None or isinstance(source, str):
             text = self.source if source is None else source
@@ -674,7 +688,7 @@ def _where(ruleset: Ruleset, pointer: str, text: str, node: ast.AST | None, cons
                       pointer=pointer, suggestion="decide this version with the Python engine")
 
 
-def _outcome(e: exp.Expression) -> exp.Expression:
+def _outcome(e: exp.Expr) -> exp.Expr:
     return _case([(exp.paren(e), exp.Literal.string("met")),
                   (exp.Not(this=exp.paren(e)), exp.Literal.string("not_met"))], exp.Literal.string("unknown"))
 
@@ -706,11 +720,12 @@ class _Build:
         self.plan = Plan(ruleset.plan)
         self.params = {name: p.value for name, p in self.checked.doc.parameters.items()}
         self.problems: list[Diagnostic] = []
-        self.extra: list[tuple[str, exp.Expression]] = []  # columns of the first level: validity conditions
+        self.extra: list[tuple[str, exp.Expr]] = []  # columns of the first level: validity conditions
 
-    def condition(self, text: str, pointer: str, label: str | None = None) -> exp.Expression | None:
+    def condition(self, text: str, pointer: str, label: str | None = None) -> exp.Expr | None:
         tree, errors = parse(text)
-        assert tree is not None and not errors  # the ruleset was checked
+        assert tree is not None  # the ruleset was checked
+        assert not errors
         compiler = _Compiler(self.checked.inputs, self.params, label)
         compiler.text = "(\n" + text.strip() + "\n)"
         try:
@@ -720,7 +735,7 @@ class _Build:
             return None
 
     def build(self) -> CompiledQuery:
-        doc, checked = self.checked.doc, self.checked
+        checked = self.checked
         table: dict[str, str] = {ROW: "BIGINT"}
         for name, f in checked.inputs.fields.items():
             try:
@@ -742,11 +757,11 @@ class _Build:
                                          for cid, sql in criteria.items() if sql is not None),
                            *(exp.alias_(sql, name, quoted=True) for name, sql in self.extra)).from_(
             exp.Table(this=exp.to_identifier("ecei:source", quoted=True), alias=exp.TableAlias(this=a)))
-        ref: dict[str, exp.Expression] = {cid: exp.column(col, table=_ALIAS, quoted=True)
+        ref: dict[str, exp.Expr] = {cid: exp.column(col, table=_ALIAS, quoted=True)
                                           for cid, col in crit_cols.items()}
         composites, scales = self.composites(ref)
         tiers = {t.label: self.conjunction(ref, t.requires) for t in self.plan.tiers}
-        second_cols: list[exp.Expression] = [exp.Star()]
+        second_cols: list[exp.Expr] = [exp.Star()]
         for cid, (kind, sql, extra) in composites.items():
             second_cols.append(exp.alias_(sql, f"{kind}:{cid}", quoted=True))
             for name, e in extra.items():
@@ -758,23 +773,24 @@ class _Build:
         second = exp.select(*second_cols).from_(exp.Subquery(this=first, alias=exp.TableAlias(this=a)))
         third = exp.select(exp.Star(), exp.alias_(label_sql, "ecei:label", quoted=True)).from_(
             exp.Subquery(this=second, alias=exp.TableAlias(this=a)))
-        label = exp.column("ecei:label", table=_ALIAS, quoted=True)
-        awarded = exp.NEQ(this=label, expression=exp.Literal.string(NONE_LABEL))
-        fourth = exp.select(exp.Star(), exp.alias_(_case([(awarded, valid_from)], exp.Null()), "ecei:from", quoted=True),
+        decided = exp.column("ecei:label", table=_ALIAS, quoted=True)
+        awarded = exp.NEQ(this=decided, expression=exp.Literal.string(NONE_LABEL))
+        fourth = exp.select(exp.Star(), exp.alias_(_case([(awarded, valid_from)], exp.Null()), "ecei:from",
+                                                   quoted=True),
                             exp.alias_(valid_until, "ecei:until", quoted=True),
                             exp.alias_(rule, "ecei:rule", quoted=True)).from_(
             exp.Subquery(this=third, alias=exp.TableAlias(this=a)))
-        start, valid_until, rule = (exp.column(n, table=_ALIAS, quoted=True) for n in ("ecei:from", "ecei:until",
-                                                                                       "ecei:rule"))
-        error = _case([(exp.LT(this=valid_until, expression=start), exp.Literal.string("A007"))], exp.Null())
+        start, until, applied = (exp.column(n, table=_ALIAS, quoted=True) for n in ("ecei:from", "ecei:until",
+                                                                                    "ecei:rule"))
+        error = _case([(exp.LT(this=until, expression=start), exp.Literal.string("A007"))], exp.Null())
         columns: list[Column] = [Column("row", "row"), Column("subject", "subject"), Column("label", "label"),
                                  Column("valid_from", "valid_from"), Column("valid_until", "valid_until"),
                                  Column("validity_rule", "validity_rule"), Column("error", "error")]
-        out: list[exp.Expression] = [
+        out: list[exp.Expr] = [
             exp.alias_(exp.column(ROW, table=_ALIAS, quoted=True), "row", quoted=True),
-            exp.alias_(self.subject(), "subject", quoted=True), exp.alias_(label, "label", quoted=True),
-            exp.alias_(start, "valid_from", quoted=True), exp.alias_(valid_until, "valid_until", quoted=True),
-            exp.alias_(rule, "validity_rule", quoted=True), exp.alias_(error, "error", quoted=True)]
+            exp.alias_(self.subject(), "subject", quoted=True), exp.alias_(decided, "label", quoted=True),
+            exp.alias_(start, "valid_from", quoted=True), exp.alias_(until, "valid_until", quoted=True),
+            exp.alias_(applied, "validity_rule", quoted=True), exp.alias_(error, "error", quoted=True)]
         for t in self.plan.tiers:
             name = f"tier:{t.label}"
             out.append(exp.alias_(_outcome(exp.column(name, table=_ALIAS, quoted=True)), name, quoted=True))
@@ -792,20 +808,21 @@ class _Build:
             columns.append(Column(col, "criterion", cid))
         final = exp.select(*out).from_(exp.Subquery(this=fourth, alias=exp.TableAlias(this=a))).order_by(
             exp.column("row", quoted=True))
-        return CompiledQuery(self.ruleset, _bracketed(final), tuple(columns), table, scales)
+        _bracketed(final)
+        return CompiledQuery(self.ruleset, final, tuple(columns), table, scales)
 
-    def conjunction(self, ref: Mapping[str, exp.Expression], ids: Iterable[str]) -> exp.Expression:
-        sql: exp.Expression | None = None
+    def conjunction(self, ref: Mapping[str, exp.Expr], ids: Iterable[str]) -> exp.Expr:
+        sql: exp.Expr | None = None
         for i in ids:
             part = exp.paren(ref[i])
             sql = part if sql is None else exp.And(this=sql, expression=part)
         assert sql is not None
         return exp.paren(sql)
 
-    def composites(self, ref: dict[str, exp.Expression]) -> tuple[
-            dict[str, tuple[str, exp.Expression, dict[str, exp.Expression]]], dict[str, int]]:
+    def composites(self, ref: dict[str, exp.Expr]) -> tuple[
+            dict[str, tuple[str, exp.Expr, dict[str, exp.Expr]]], dict[str, int]]:
         """Each group's and score's SQL (in terms of the criteria's columns), in dependency order."""
-        out: dict[str, tuple[str, exp.Expression, dict[str, exp.Expression]]] = {}
+        out: dict[str, tuple[str, exp.Expr, dict[str, exp.Expr]]] = {}
         scales: dict[str, int] = {}
         for comp in self.plan.composites:
             if isinstance(comp, FastGroup):
@@ -825,9 +842,9 @@ class _Build:
             ref[comp.id] = sql
         return out, scales
 
-    def weight_sum(self, ref: Mapping[str, exp.Expression], comp: FastScore,
-                   test: Callable[[exp.Expression], exp.Expression]) -> exp.Expression:
-        total: exp.Expression | None = None
+    def weight_sum(self, ref: Mapping[str, exp.Expr], comp: FastScore,
+                   test: Callable[[exp.Expr], exp.Expr]) -> exp.Expr:
+        total: exp.Expr | None = None
         for rid, weight in comp.weights:
             term = _case([(test(ref[rid]), _cast(exp.Literal.number(weight), _dec((MAX_PRECISION, 0))))],
                          _cast(exp.Literal.number(0), _dec((MAX_PRECISION, 0))))
@@ -835,13 +852,13 @@ class _Build:
         assert total is not None
         return _cast(total, _dec((MAX_PRECISION, 0)))
 
-    def validity(self) -> tuple[exp.Expression, exp.Expression, exp.Expression]:
-        doc = self.checked.doc
-        self.extra.append(("ecei:start", self.condition(doc.validity.valid_from, "/validity/valid_from") or exp.Null()))
+    def validity(self) -> tuple[exp.Expr, exp.Expr, exp.Expr]:
+        found = self.condition(self.checked.doc.validity.valid_from, "/validity/valid_from")
+        self.extra.append(("ecei:start", found or exp.Null()))
         start = exp.column("ecei:start", table=_ALIAS, quoted=True)
         label = exp.column("ecei:label", table=_ALIAS, quoted=True)
-        until_cases: list[tuple[exp.Expression, exp.Expression]] = []
-        rule_cases: list[tuple[exp.Expression, exp.Expression]] = []
+        until_cases: list[tuple[exp.Expr, exp.Expr]] = []
+        rule_cases: list[tuple[exp.Expr, exp.Expr]] = []
         for tier in self.plan.tiers:
             until, rule = self.rules_for(tier.label)
             is_label = exp.EQ(this=label, expression=exp.Literal.string(tier.label))
@@ -849,13 +866,13 @@ class _Build:
             rule_cases.append((is_label, rule))
         return start, _case(until_cases, exp.Null()), _case(rule_cases, exp.Null())
 
-    def rules_for(self, label: str) -> tuple[exp.Expression, exp.Expression]:
-        until: list[tuple[exp.Expression, exp.Expression]] = []
-        rules: list[tuple[exp.Expression, exp.Expression]] = []
+    def rules_for(self, label: str) -> tuple[exp.Expr, exp.Expr]:
+        until: list[tuple[exp.Expr, exp.Expr]] = []
+        rules: list[tuple[exp.Expr, exp.Expr]] = []
         for i, rule in enumerate(self.checked.doc.validity.rules):
             if label not in rule.labels:
                 continue
-            end: exp.Expression = exp.Null()
+            end: exp.Expr = exp.Null()
             if rule.expires:
                 self.extra.append((f"until:{label}:{i}", self.condition(
                     rule.valid_until, f"/validity/rules/{i}/valid_until", label) or exp.Null()))
@@ -874,9 +891,9 @@ class _Build:
             rules += [(exp.paren(when), rid), (exp.Is(this=exp.paren(when), expression=exp.Null()), exp.Null())]
         return _case(until, exp.Null()), _case(rules, exp.Null())
 
-    def subject(self) -> exp.Expression:
+    def subject(self) -> exp.Expr:
         f: Field | None = self.checked.inputs
-        sql: exp.Expression | None = None
+        sql: exp.Expr | None = None
         for key in self.plan.subject.id:
             members = f.fields if f is not None and f.kind == "object" else {}
             f = members.get(key)
