@@ -1017,3 +1017,52 @@ def weight(value: Any, scale: int) -> Decimal | int:
     if exact.denominator == 1:
         return int(exact)
     return (Decimal(exact.numerator) / Decimal(exact.denominator)).normalize()
+
+
+def row_json(row: Mapping[str, Any], query: CompiledQuery) -> dict[str, Any]:
+    """A row of the query as the JSON line ``evaluate --engine sql`` prints (outcomes grouped by kind)."""
+    ruleset = query.ruleset
+    out: dict[str, Any] = {"line": row["row"], "methodology": ruleset.methodology, "version": ruleset.version,
+                           "subject": row["subject"], "label": row["label"]}
+    for key in ("valid_from", "valid_until"):
+        out[key] = row[key].isoformat() if row[key] is not None else None
+    out["validity_rule"] = row["validity_rule"]
+    for kind, key in (("tier", "tiers"), ("group", "groups"), ("criterion", "criteria")):
+        out[key] = {c.id: row[c.name] for c in query.columns if c.kind == kind}
+    scores: dict[str, Any] = {}
+    for c in query.columns:
+        if c.kind == "score" and c.id is not None:
+            scale = query.scales[c.id]
+            scores[c.id] = {"outcome": row[c.name], "met_weight": str(weight(row[c.name + ":met"], scale)),
+                            "unknown_weight": str(weight(row[c.name + ":unknown"], scale))}
+    out["scores"] = scores
+    return out
+
+
+def decide_items(items: Iterable[tuple[int, Any, Ruleset | Exception]]) -> Iterator[tuple[int, dict[str, Any] | None,
+                                                                                        Exception | None]]:
+    """Decide ``(line, raw assessment, its ruleset or why none)`` items with one query per version:
+    ``(line, the row's JSON, None)`` or ``(line, None, the error)``, in line order. Raises SqlRefused
+    when a version uses a construct the SQL form does not express (nothing is decided then)."""
+    import duckdb
+
+    groups: dict[int, tuple[Ruleset, list[tuple[int, Any]]]] = {}
+    out: dict[int, tuple[dict[str, Any] | None, Exception | None]] = {}
+    for line, data, ruleset in items:
+        if isinstance(ruleset, Exception):
+            out[line] = (None, ruleset)
+            continue
+        groups.setdefault(id(ruleset), (ruleset, []))[1].append((line, data))
+    connection = duckdb.connect()
+    for ruleset, rows in groups.values():
+        query = compile_ruleset(ruleset)
+        for refused in load_table(connection, query, rows):
+            out[refused.row] = (None, AssessmentError(refused.diagnostics))
+        for row in run(connection, query):
+            if row["error"] is not None:
+                out[row["row"]] = (None, AssessmentError([Diagnostic(
+                    "A007", "the validity the ruleset gives it would end before it starts", pointer="")]))
+            else:
+                out[row["row"]] = (row_json(row, query), None)
+    for line in sorted(out):
+        yield line, *out[line]

@@ -67,12 +67,23 @@ def evaluate(
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, metavar="N", help="Worker processes for a "
                                              ".jsonl batch with --format json (default: one per core; capped by "
                                              "the cores and the memory).")] = None,
+    engine: Annotated[str, typer.Option("--engine", metavar="ENGINE", help="python (default), or sql: a .jsonl "
+                                        "batch decided by one SQL query per version on DuckDB (the [sql] extra); "
+                                        "one JSON line of outcomes per assessment, not the explained "
+                                        "decision.")] = "python",
 ) -> None:
     """Decide the label of each assessment and explain it (JSON Lines with --format json; - reads standard
     input). The durable-rules engine decides with 'evaluate-durable'."""
     check_input(assessment)
     spec = resolver_spec(ruleset, rulesets, methodology, version, simulate=simulate)
     resolve = ready(spec, assessment)
+    if engine not in ("python", "sql"):
+        err_console().print(f"error: --engine is python or sql, not {engine!r}", highlight=False)
+        raise typer.Exit(2)
+    if engine == "sql":
+        from ecei_rules.cli.sql import evaluate_sql
+
+        raise typer.Exit(evaluate_sql(assessment, resolve))
     if format is Format.json:
         failures = _json_lines(assessment, spec, resolve, jobs)
     else:
