@@ -155,6 +155,15 @@ def _member(base: exp.Expr, key: str) -> exp.Expr:
     return exp.Dot(this=base, expression=exp.to_identifier(key, quoted=True))
 
 
+def _select(columns: Iterable[exp.Expr], source: exp.Expr) -> exp.Select:
+    """``SELECT columns FROM source``, built in place (sqlglot's builders copy their arguments)."""
+    return exp.Select(expressions=list(columns), from_=exp.From(this=source))
+
+
+def _paren(e: exp.Expr) -> exp.Expr:
+    return exp.Paren(this=e)
+
+
 def _p(e: exp.Expr) -> exp.Expr:
     """``e`` in brackets when it is an operator (sqlglot writes a tree as built, adding none)."""
     if isinstance(e, (exp.Binary, exp.Not, exp.Neg)) and not isinstance(e, exp.Dot):
@@ -232,7 +241,7 @@ def _from_code(e: exp.Expr, empty: bool) -> exp.Expr:
 
 
 def _is_not_false(e: exp.Expr) -> exp.Expr:
-    return exp.Or(this=exp.paren(e), expression=exp.Is(this=exp.paren(e), expression=exp.Null()))
+    return exp.Or(this=_paren(e), expression=exp.Is(this=_paren(e), expression=exp.Null()))
 
 
 def _case(pairs: list[tuple[exp.Expr, exp.Expr]], default: exp.Expr | None = None) -> exp.Expr:
@@ -316,19 +325,19 @@ class _Compiler:
     def c_BoolOp(self, node: ast.BoolOp) -> V:
         parts = [self.boolean(v) for v in node.values]
         join = exp.And if isinstance(node.op, ast.And) else exp.Or
-        sql: exp.Expr = exp.paren(parts[0].sql)
+        sql: exp.Expr = _paren(parts[0].sql)
         for p in parts[1:]:
-            sql = join(this=sql, expression=exp.paren(p.sql))
-        return V(exp.paren(sql), "boolean", nullable=any(p.nullable for p in parts))
+            sql = join(this=sql, expression=_paren(p.sql))
+        return V(_paren(sql), "boolean", nullable=any(p.nullable for p in parts))
 
     def c_UnaryOp(self, node: ast.UnaryOp) -> V:
         if isinstance(node.op, ast.Not):
             v = self.boolean(node.operand)
-            return V(exp.Not(this=exp.paren(v.sql)), "boolean", nullable=v.nullable)
+            return V(exp.Not(this=_paren(v.sql)), "boolean", nullable=v.nullable)
         v = self.number(node.operand)
         if isinstance(node.op, ast.UAdd):
             return v
-        return V(_cast(exp.Neg(this=exp.paren(v.sql)), _dec(v.digits)), "number", v.digits, nullable=v.nullable)
+        return V(_cast(exp.Neg(this=_paren(v.sql)), _dec(v.digits)), "number", v.digits, nullable=v.nullable)
 
     def number(self, node: ast.AST) -> V:
         v = self.compile(node)
@@ -356,10 +365,10 @@ class _Compiler:
     def c_Compare(self, node: ast.Compare) -> V:
         items = [self.compile(node.left), *(self.compile(c) for c in node.comparators)]
         parts = [self.comparison(op, items[i], items[i + 1], node) for i, op in enumerate(node.ops)]
-        sql: exp.Expr = exp.paren(parts[0].sql)
+        sql: exp.Expr = _paren(parts[0].sql)
         for p in parts[1:]:
-            sql = exp.And(this=sql, expression=exp.paren(p.sql))
-        return V(exp.paren(sql), "boolean", nullable=any(p.nullable for p in parts))
+            sql = exp.And(this=sql, expression=_paren(p.sql))
+        return V(_paren(sql), "boolean", nullable=any(p.nullable for p in parts))
 
     def comparison(self, op: ast.cmpop, a: V, b: V, node: ast.AST) -> V:
         if isinstance(op, (ast.In, ast.NotIn)):
@@ -375,7 +384,7 @@ class _Compiler:
                 sql = exp.In(this=left, expressions=[v.sql if v.kind != "number" else self.widen(v, a, *values)
                                                      for v in values])
             if isinstance(op, ast.NotIn):
-                sql = exp.Not(this=exp.paren(sql))
+                sql = exp.Not(this=_paren(sql))
             return V(sql, "boolean", nullable=a.nullable)
         cls = _OPS[type(op)]
         equality = cls in (exp.EQ, exp.NEQ)
@@ -425,7 +434,7 @@ class _Compiler:
             bs, os_ = _cast(body.sql, to), _cast(orelse.sql, to)
         else:
             digits, bs, os_ = (0, 0), body.sql, orelse.sql
-        sql = _case([(t.sql, bs), (exp.Not(this=exp.paren(t.sql)), os_), (exp.EQ(this=bs, expression=os_), bs)],
+        sql = _case([(t.sql, bs), (exp.Not(this=_paren(t.sql)), os_), (exp.EQ(this=bs, expression=os_), bs)],
                     exp.Null())
         return V(sql, body.kind, digits, nullable=True)
 
@@ -463,7 +472,7 @@ class _Compiler:
         v = self.compile(node.args[0])
         if v.is_const:
             return _const(True)
-        return V(exp.Not(this=exp.Is(this=exp.paren(v.sql), expression=exp.Null())), "boolean", nullable=False)
+        return V(exp.Not(this=exp.Is(this=_paren(v.sql), expression=exp.Null())), "boolean", nullable=False)
 
     def f_len(self, node: ast.Call) -> V:
         v = self.compile(node.args[0])
@@ -488,8 +497,8 @@ class _Compiler:
         def day(e: exp.Expr) -> exp.Expr:
             return exp.Extract(this=exp.var("DAY"), expression=e)
 
-        months = exp.Add(this=exp.Mul(this=exp.Literal.number(12), expression=exp.paren(
-            exp.Sub(this=year(b.sql), expression=year(a.sql)))), expression=exp.paren(
+        months = exp.Add(this=exp.Mul(this=exp.Literal.number(12), expression=_paren(
+            exp.Sub(this=year(b.sql), expression=year(a.sql)))), expression=_paren(
             exp.Sub(this=month(b.sql), expression=month(a.sql))))
         back = _case([(exp.LT(this=day(b.sql), expression=day(a.sql)), exp.Literal.number(1))],
                      exp.Literal.number(0))
@@ -544,7 +553,7 @@ class _Compiler:
             digits = (max(a.digits[0] for a in args), max(a.digits[1] for a in args))
         else:
             sqls, digits = [a.sql for a in args], (0, 0)
-        unknown = exp.or_(*(exp.Is(this=exp.paren(s), expression=exp.Null()) for s in sqls))
+        unknown = exp.or_(*(exp.Is(this=_paren(s), expression=exp.Null()) for s in sqls))
         sql = _case([(unknown, exp.Null())], fn(this=sqls[0], expressions=sqls[1:]))
         return V(sql, args[0].kind, digits, nullable=any(a.nullable for a in args))
 
@@ -566,13 +575,13 @@ class _Compiler:
             del self.locals[comp.target.id]
         keep: exp.Expr = exp.true()
         for f in filters:
-            keep = exp.And(this=exp.paren(keep), expression=exp.paren(f.sql))
+            keep = exp.And(this=_paren(keep), expression=_paren(f.sql))
         exact = not any(f.nullable for f in filters)
 
         def over(agg: exp.Expr) -> exp.Expr:
             unnest = exp.Unnest(expressions=[source.sql], alias=exp.TableAlias(
                 this=exp.to_identifier(table, quoted=True), columns=[exp.to_identifier(column, quoted=True)]))
-            query = exp.select(agg).from_(unnest)
+            query = _select([agg], unnest)
             sub = exp.Subquery(this=query)
             if not source.nullable:
                 return sub
@@ -582,11 +591,11 @@ class _Compiler:
             if element.kind != "boolean":
                 raise _Refuse(gen.elt, f"{name}() of a value that is not a condition")
             if name == "any":
-                both = exp.And(this=exp.paren(keep), expression=exp.paren(element.sql))
+                both = exp.And(this=_paren(keep), expression=_paren(element.sql))
                 code: exp.Expr = exp.Max(this=_kleene_code(both))
                 return V(over(_from_code(code, False)), "boolean", nullable=True)
-            code = exp.Min(this=_kleene_code(exp.Or(this=exp.Not(this=exp.paren(keep)),
-                                                    expression=exp.paren(element.sql))))
+            code = exp.Min(this=_kleene_code(exp.Or(this=exp.Not(this=_paren(keep)),
+                                                    expression=_paren(element.sql))))
             return V(over(_from_code(code, True)), "boolean", nullable=True)
         if name == "count":
             lo = _sum(_case([(keep, exp.Literal.number(1))], exp.Literal.number(0)))
@@ -599,7 +608,7 @@ class _Compiler:
             lo = exp.Count(this=exp.Distinct(expressions=[_case([(keep, value)], exp.Null())]))
             maybe = _case([(_is_not_false(keep), value)], exp.Null())
             nulls = _sum(_case([(exp.And(this=_is_not_false(keep), expression=exp.Is(
-                this=exp.paren(value), expression=exp.Null())), exp.Literal.number(1))], exp.Literal.number(0)))
+                this=_paren(value), expression=exp.Null())), exp.Literal.number(1))], exp.Literal.number(0)))
             hi = exp.Add(this=exp.Count(this=exp.Distinct(expressions=[maybe])), expression=nulls)
             return self.counted(source, over, lo, None if exact and not element.nullable else hi)
         return self.pick(node, name, source, over, keep, element)
@@ -619,8 +628,8 @@ class _Compiler:
             raise _Refuse(node, f"{name}() of these values")
         value = self.widen(element) if element.kind == "number" else element.sql
         unsure = exp.GT(this=_sum(_case([(exp.And(this=_is_not_false(keep), expression=exp.Or(
-            this=exp.Is(this=exp.paren(keep), expression=exp.Null()),
-            expression=exp.Is(this=exp.paren(value), expression=exp.Null()))), exp.Literal.number(1))],
+            this=exp.Is(this=_paren(keep), expression=exp.Null()),
+            expression=exp.Is(this=_paren(value), expression=exp.Null()))), exp.Literal.number(1))],
             exp.Literal.number(0))), expression=exp.Literal.number(0))
         digits = element.digits
         if name == "sum":
@@ -689,8 +698,8 @@ def _where(ruleset: Ruleset, pointer: str, text: str, node: ast.AST | None, cons
 
 
 def _outcome(e: exp.Expr) -> exp.Expr:
-    return _case([(exp.paren(e), exp.Literal.string("met")),
-                  (exp.Not(this=exp.paren(e)), exp.Literal.string("not_met"))], exp.Literal.string("unknown"))
+    return _case([(_paren(e), exp.Literal.string("met")),
+                  (exp.Not(this=_paren(e)), exp.Literal.string("not_met"))], exp.Literal.string("unknown"))
 
 
 def table_type(f: Field) -> str:
@@ -753,33 +762,32 @@ class _Build:
             raise SqlRefused(self.problems)
         a = exp.to_identifier(_ALIAS)
         crit_cols = {cid: f"criterion:{cid}" for cid in criteria}
-        first = exp.select(exp.Star(), *(exp.alias_(exp.paren(sql), crit_cols[cid], quoted=True)
-                                         for cid, sql in criteria.items() if sql is not None),
-                           *(exp.alias_(sql, name, quoted=True) for name, sql in self.extra)).from_(
-            exp.Table(this=exp.to_identifier("ecei:source", quoted=True), alias=exp.TableAlias(this=a)))
+        first = _select([exp.Star(), *(exp.alias_(_paren(sql), crit_cols[cid], quoted=True, copy=False)
+                                       for cid, sql in criteria.items() if sql is not None),
+                         *(exp.alias_(sql, name, quoted=True, copy=False) for name, sql in self.extra)],
+                        exp.Table(this=exp.to_identifier("ecei:source", quoted=True), alias=exp.TableAlias(this=a)))
         ref: dict[str, exp.Expr] = {cid: exp.column(col, table=_ALIAS, quoted=True)
                                           for cid, col in crit_cols.items()}
-        composites, scales = self.composites(ref)
+        levels, composites, scales = self.composites(ref)
+        for cols in levels:  # each group and score a level of its own, reading the columns before it
+            first = _select([exp.Star(), *(exp.alias_(sql, name, quoted=True, copy=False) for name, sql in cols)],
+                            exp.Subquery(this=first, alias=exp.TableAlias(this=a)))
         tiers = {t.label: self.conjunction(ref, t.requires) for t in self.plan.tiers}
         second_cols: list[exp.Expr] = [exp.Star()]
-        for cid, (kind, sql, extra) in composites.items():
-            second_cols.append(exp.alias_(sql, f"{kind}:{cid}", quoted=True))
-            for name, e in extra.items():
-                second_cols.append(exp.alias_(e, f"{kind}:{cid}:{name}", quoted=True))
         for label, sql in tiers.items():
-            second_cols.append(exp.alias_(sql, f"tier:{label}", quoted=True))
+            second_cols.append(exp.alias_(sql, f"tier:{label}", quoted=True, copy=False))
         label_sql = _case([(exp.column(f"tier:{t.label}", table=_ALIAS, quoted=True), exp.Literal.string(t.label))
                            for t in reversed(self.plan.tiers)], exp.Literal.string(NONE_LABEL))
-        second = exp.select(*second_cols).from_(exp.Subquery(this=first, alias=exp.TableAlias(this=a)))
-        third = exp.select(exp.Star(), exp.alias_(label_sql, "ecei:label", quoted=True)).from_(
-            exp.Subquery(this=second, alias=exp.TableAlias(this=a)))
+        second = _select(second_cols, exp.Subquery(this=first, alias=exp.TableAlias(this=a)))
+        third = _select([exp.Star(), exp.alias_(label_sql, "ecei:label", quoted=True, copy=False)],
+                        exp.Subquery(this=second, alias=exp.TableAlias(this=a)))
         decided = exp.column("ecei:label", table=_ALIAS, quoted=True)
         awarded = exp.NEQ(this=decided, expression=exp.Literal.string(NONE_LABEL))
-        fourth = exp.select(exp.Star(), exp.alias_(_case([(awarded, valid_from)], exp.Null()), "ecei:from",
-                                                   quoted=True),
-                            exp.alias_(valid_until, "ecei:until", quoted=True),
-                            exp.alias_(rule, "ecei:rule", quoted=True)).from_(
-            exp.Subquery(this=third, alias=exp.TableAlias(this=a)))
+        fourth = _select([exp.Star(), exp.alias_(_case([(awarded, valid_from)], exp.Null()), "ecei:from",
+                                                 quoted=True, copy=False),
+                          exp.alias_(valid_until, "ecei:until", quoted=True, copy=False),
+                          exp.alias_(rule, "ecei:rule", quoted=True, copy=False)],
+                         exp.Subquery(this=third, alias=exp.TableAlias(this=a)))
         start, until, applied = (exp.column(n, table=_ALIAS, quoted=True) for n in ("ecei:from", "ecei:until",
                                                                                     "ecei:rule"))
         error = _case([(exp.LT(this=until, expression=start), exp.Literal.string("A007"))], exp.Null())
@@ -795,7 +803,7 @@ class _Build:
             name = f"tier:{t.label}"
             out.append(exp.alias_(_outcome(exp.column(name, table=_ALIAS, quoted=True)), name, quoted=True))
             columns.append(Column(name, "tier", t.label))
-        for cid, (kind, _, extra) in composites.items():
+        for cid, (kind, extra) in composites.items():
             name = f"{kind}:{cid}"
             out.append(exp.alias_(_outcome(exp.column(name, table=_ALIAS, quoted=True)), name, quoted=True))
             columns.append(Column(name, kind, cid))
@@ -806,41 +814,51 @@ class _Build:
         for cid, col in crit_cols.items():
             out.append(exp.alias_(_outcome(exp.column(col, table=_ALIAS, quoted=True)), col, quoted=True))
             columns.append(Column(col, "criterion", cid))
-        final = exp.select(*out).from_(exp.Subquery(this=fourth, alias=exp.TableAlias(this=a))).order_by(
-            exp.column("row", quoted=True))
+        final = _select(out, exp.Subquery(this=fourth, alias=exp.TableAlias(this=a)))
+        final.set("order", exp.Order(expressions=[exp.Ordered(this=exp.column("row", quoted=True))]))
         _bracketed(final)
         return CompiledQuery(self.ruleset, final, tuple(columns), table, scales)
 
     def conjunction(self, ref: Mapping[str, exp.Expr], ids: Iterable[str]) -> exp.Expr:
         sql: exp.Expr | None = None
         for i in ids:
-            part = exp.paren(ref[i])
+            part = _paren(ref[i])
             sql = part if sql is None else exp.And(this=sql, expression=part)
         assert sql is not None
-        return exp.paren(sql)
+        return _paren(sql)
 
     def composites(self, ref: dict[str, exp.Expr]) -> tuple[
-            dict[str, tuple[str, exp.Expr, dict[str, exp.Expr]]], dict[str, int]]:
-        """Each group's and score's SQL (in terms of the criteria's columns), in dependency order."""
-        out: dict[str, tuple[str, exp.Expr, dict[str, exp.Expr]]] = {}
+            list[list[tuple[str, exp.Expr]]], dict[str, tuple[str, dict[str, None]]], dict[str, int]]:
+        """The levels of columns that decide each group and score (in dependency order, each reading the
+        columns before it), each composite's kind and extra columns, and each score's scale."""
+        levels: list[list[tuple[str, exp.Expr]]] = []
+        out: dict[str, tuple[str, dict[str, None]]] = {}
         scales: dict[str, int] = {}
+
+        def column(name: str) -> exp.Expr:
+            return exp.column(name, table=_ALIAS, quoted=True)
+
         for comp in self.plan.composites:
             if isinstance(comp, FastGroup):
-                sql = self.conjunction(ref, comp.members)
-                out[comp.id] = ("group", sql, {})
-                ref[comp.id] = sql
+                levels.append([(f"group:{comp.id}", self.conjunction(ref, comp.members))])
+                out[comp.id] = ("group", {})
+                ref[comp.id] = column(f"group:{comp.id}")
                 continue
             assert isinstance(comp, FastScore)
-            met = self.weight_sum(ref, comp, lambda e: exp.paren(e))
-            unknown = self.weight_sum(ref, comp, lambda e: exp.Is(this=exp.paren(e), expression=exp.Null()))
+            name = f"score:{comp.id}"
+            levels.append([(name + ":met", self.weight_sum(ref, comp, lambda e: _paren(e))),
+                           (name + ":unknown", self.weight_sum(ref, comp, lambda e: exp.Is(
+                               this=_paren(e), expression=exp.Null())))])
+            met, unknown = column(name + ":met"), column(name + ":unknown")
             num, den = exp.Literal.number(comp.required_num), exp.Literal.number(comp.required_den)
-            sql = _case([(exp.GTE(this=exp.Mul(this=exp.paren(met), expression=den), expression=num), exp.true()),
-                         (exp.LT(this=exp.Mul(this=exp.paren(exp.Add(this=exp.paren(met), expression=exp.paren(
+            sql = _case([(exp.GTE(this=exp.Mul(this=_paren(met), expression=den), expression=num), exp.true()),
+                         (exp.LT(this=exp.Mul(this=_paren(exp.Add(this=_paren(met), expression=_paren(
                              unknown))), expression=den), expression=num), exp.false())], exp.Null())
-            out[comp.id] = ("score", sql, {"met": met, "unknown": unknown})
+            levels.append([(name, sql)])
+            out[comp.id] = ("score", {"met": None, "unknown": None})
             scales[comp.id] = comp.scale
-            ref[comp.id] = sql
-        return out, scales
+            ref[comp.id] = column(name)
+        return levels, out, scales
 
     def weight_sum(self, ref: Mapping[str, exp.Expr], comp: FastScore,
                    test: Callable[[exp.Expr], exp.Expr]) -> exp.Expr:
@@ -887,8 +905,8 @@ class _Build:
                 continue
             self.extra.append((f"when:{label}:{i}", found))
             when = exp.column(f"when:{label}:{i}", table=_ALIAS, quoted=True)
-            until += [(exp.paren(when), end), (exp.Is(this=exp.paren(when), expression=exp.Null()), exp.Null())]
-            rules += [(exp.paren(when), rid), (exp.Is(this=exp.paren(when), expression=exp.Null()), exp.Null())]
+            until += [(_paren(when), end), (exp.Is(this=_paren(when), expression=exp.Null()), exp.Null())]
+            rules += [(_paren(when), rid), (exp.Is(this=_paren(when), expression=exp.Null()), exp.Null())]
         return _case(until, exp.Null()), _case(rules, exp.Null())
 
     def subject(self) -> exp.Expr:
