@@ -234,9 +234,11 @@ def _kleene_code(e: exp.Expr) -> exp.Expr:
 
 
 def _from_code(e: exp.Expr, empty: bool) -> exp.Expr:
-    return exp.Case(ifs=[exp.If(this=exp.EQ(this=e, expression=exp.Literal.number(1)), true=exp.true()),
-                         exp.If(this=exp.EQ(this=e, expression=exp.Literal.number(0)), true=exp.Null()),
-                         exp.If(this=exp.EQ(this=e, expression=exp.Literal.number(-1)), true=exp.false())],
+    """The truth value of a Kleene code (``empty``: the value over no items, when the code is NULL);
+    a simple CASE, so that the code is computed once."""
+    return exp.Case(this=e, ifs=[exp.If(this=exp.Literal.number(1), true=exp.true()),
+                                 exp.If(this=exp.Literal.number(0), true=exp.Null()),
+                                 exp.If(this=exp.Literal.number(-1), true=exp.false())],
                     default=exp.Boolean(this=empty))
 
 
@@ -814,8 +816,7 @@ class _Build:
         for cid, col in crit_cols.items():
             out.append(exp.alias_(_outcome(exp.column(col, table=_ALIAS, quoted=True)), col, quoted=True))
             columns.append(Column(col, "criterion", cid))
-        final = _select(out, exp.Subquery(this=fourth, alias=exp.TableAlias(this=a)))
-        final.set("order", exp.Order(expressions=[exp.Ordered(this=exp.column("row", quoted=True))]))
+        final = _select(out, exp.Subquery(this=fourth, alias=exp.TableAlias(this=a)))  # in no order: see run
         _bracketed(final)
         return CompiledQuery(self.ruleset, final, tuple(columns), table, scales)
 
@@ -1023,8 +1024,9 @@ def write_parquet(connection: Any, table: str, path: Path | str) -> None:
 
 
 def run(connection: Any, query: CompiledQuery, source: str = "assessments") -> list[dict[str, Any]]:
-    """The query's rows over ``source`` (a table, or ``read_parquet('file')``), each a dict by column name."""
-    cursor = connection.execute(query.sql("duckdb", source))
+    """The query's rows over ``source`` (a table, or ``read_parquet('file')``), each a dict by column name,
+    in row order (the query itself states no order: sorting a population is left to whoever needs it)."""
+    cursor = connection.execute(f'SELECT * FROM ({query.sql("duckdb", source)}) ORDER BY "row"')
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
