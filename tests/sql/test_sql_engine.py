@@ -234,3 +234,19 @@ def test_evaluate_with_the_sql_engine_prints_one_line_per_assessment(tmp_path: P
     assert [x.get("label") for x in lines[:4]] == [evaluate(ruleset, d).label for d in population]
     assert lines[4]["error"]["code"] == "A002"
     assert lines[4]["error"]["line"] == 5
+
+
+@pytest.mark.no_cover  # repetition at scale: what it runs is covered by the smaller tests above
+def test_the_every_construct_ruleset_it_compiles_is_decided_as_the_python_engine() -> None:
+    """Property: tests/data/every/1.0.0.yaml (aggregates any/all/count/count_distinct/min/max/sum, if-else,
+    known, len, abs, min/max of values, days_between, chained comparisons, in/not in) compiles whole, and
+    over 300 synth assessments both the DuckDB form and the standard form decide every row as the
+    Python engine, with unknown outcomes among them."""
+    ruleset = load_ruleset(EVERY[0])
+    population = list(synthesize(300, seed=5, start=dt.date(2015, 1, 1), end=dt.date(2025, 1, 1),
+                                 versions=[ruleset], methodology=ruleset.methodology))
+    query = sql.compile_ruleset(ruleset)
+    for standard in (False, True):
+        found, seen = differences(ruleset, population, query=query, standard=standard)
+        assert not found, found[:5]
+        assert seen["unknown"]
