@@ -372,22 +372,26 @@ class _Compiler:
             sql = exp.And(this=sql, expression=_paren(p.sql))
         return V(_paren(sql), "boolean", nullable=any(p.nullable for p in parts))
 
+    def membership(self, op: ast.cmpop, a: V, b: V, node: ast.AST) -> V:
+        """``a in b`` or ``a not in b``, ``b`` a list literal or parameter: SQL's IN, NULL for unknown."""
+        if not b.is_const or b.const is None:
+            raise _Refuse(node, "'in' with a list that is not a literal or a parameter")
+        if a.hi is not None:
+            raise _Refuse(node, "'in' with a count over items whose filter may be unknown (a range)")
+        values = [_const(v) for v in b.const]
+        if not values:
+            sql: exp.Expr = _case([(exp.Is(this=a.sql, expression=exp.Null()), exp.Null())], exp.false())
+        else:
+            left = a.sql if a.kind != "number" else self.widen(a, *values)
+            sql = exp.In(this=left, expressions=[v.sql if v.kind != "number" else self.widen(v, a, *values)
+                                                 for v in values])
+        if isinstance(op, ast.NotIn):
+            sql = exp.Not(this=_paren(sql))
+        return V(sql, "boolean", nullable=a.nullable)
+
     def comparison(self, op: ast.cmpop, a: V, b: V, node: ast.AST) -> V:
         if isinstance(op, (ast.In, ast.NotIn)):
-            if not b.is_const or b.const is None:
-                raise _Refuse(node, "'in' with a list that is not a literal or a parameter")
-            if a.hi is not None:
-                raise _Refuse(node, "'in' with a count over items whose filter may be unknown (a range)")
-            values = [_const(v) for v in b.const]
-            if not values:
-                sql: exp.Expr = _case([(exp.Is(this=a.sql, expression=exp.Null()), exp.Null())], exp.false())
-            else:
-                left = a.sql if a.kind != "number" else self.widen(a, *values)
-                sql = exp.In(this=left, expressions=[v.sql if v.kind != "number" else self.widen(v, a, *values)
-                                                     for v in values])
-            if isinstance(op, ast.NotIn):
-                sql = exp.Not(this=_paren(sql))
-            return V(sql, "boolean", nullable=a.nullable)
+            return self.membership(op, a, b, node)
         cls = _OPS[type(op)]
         equality = cls in (exp.EQ, exp.NEQ)
         if a.kind != b.kind:
@@ -745,7 +749,8 @@ class _Build:
             self.problems.append(_where(self.ruleset, pointer, compiler.text, refused.node, refused.construct))
             return None
 
-    def build(self) -> CompiledQuery:
+    def table(self) -> dict[str, str]:
+        """The source table's columns (each root input's DuckDB type); what it cannot hold is refused."""
         checked = self.checked
         table: dict[str, str] = {ROW: "BIGINT"}
         for name, f in checked.inputs.fields.items():
@@ -758,6 +763,11 @@ class _Build:
         for d in checked.derived:
             self.problems.append(Diagnostic(REFUSED, f"the SQL engine does not compile derived values ('{d.id}')",
                                             file=str(self.ruleset.path or self.ruleset), pointer=f"/derived/{d.id}"))
+        return table
+
+    def build(self) -> CompiledQuery:
+        checked = self.checked
+        table = self.table()
         criteria = {c.id: self.condition(c.spec.when, f"/criteria/{c.id}/when") for c in checked.criteria}
         valid_from, valid_until, rule = self.validity()
         if self.problems:
@@ -790,6 +800,15 @@ class _Build:
                           exp.alias_(valid_until, "ecei:until", quoted=True, copy=False),
                           exp.alias_(rule, "ecei:rule", quoted=True, copy=False)],
                          exp.Subquery(this=third, alias=exp.TableAlias(this=a)))
+        out, columns = self.outputs(composites, crit_cols)
+        final = _select(out, exp.Subquery(this=fourth, alias=exp.TableAlias(this=a)))  # in no order: see run
+        _bracketed(final)
+        return CompiledQuery(self.ruleset, final, tuple(columns), table, scales)
+
+    def outputs(self, composites: Mapping[str, tuple[str, dict[str, None]]],
+                crit_cols: Mapping[str, str]) -> tuple[list[exp.Expr], list[Column]]:
+        """The query's output columns, and what each holds."""
+        decided = exp.column("ecei:label", table=_ALIAS, quoted=True)
         start, until, applied = (exp.column(n, table=_ALIAS, quoted=True) for n in ("ecei:from", "ecei:until",
                                                                                     "ecei:rule"))
         error = _case([(exp.LT(this=until, expression=start), exp.Literal.string("A007"))], exp.Null())
@@ -816,9 +835,7 @@ class _Build:
         for cid, col in crit_cols.items():
             out.append(exp.alias_(_outcome(exp.column(col, table=_ALIAS, quoted=True)), col, quoted=True))
             columns.append(Column(col, "criterion", cid))
-        final = _select(out, exp.Subquery(this=fourth, alias=exp.TableAlias(this=a)))  # in no order: see run
-        _bracketed(final)
-        return CompiledQuery(self.ruleset, final, tuple(columns), table, scales)
+        return out, columns
 
     def conjunction(self, ref: Mapping[str, exp.Expr], ids: Iterable[str]) -> exp.Expr:
         sql: exp.Expr | None = None
