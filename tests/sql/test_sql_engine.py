@@ -250,3 +250,35 @@ def test_the_every_construct_ruleset_it_compiles_is_decided_as_the_python_engine
         found, seen = differences(ruleset, population, query=query, standard=standard)
         assert not found, found[:5]
         assert seen["unknown"]
+
+
+def test_sql_transitions_are_the_impact_studys() -> None:
+    """Moving the embedded tests of 2.0.0 and 3.0.0 (renewals, exact weights, Gold unknown) from 2.0.0 to
+    3.0.0: the SQL engine's transition matrix, changed lines and errors are the impact study's."""
+    from ecei_rules.compare.impact import impact
+
+    old, new = _ruleset("2.0.0"), _ruleset("3.0.0")
+    population = _embedded(old) + _embedded(new) + [{"bad": 1}]
+    report = impact(old, new, population, jobs=1)
+    found = sql.transitions(old, new, list(enumerate(population, 1)))
+    assert {a: row for a, row in found["matrix"].items() if any(row.values())} == report.matrix
+    assert [c["line"] for c in found["changed"]] == sorted(t.index for t in report.transitions)
+    assert found["changed"]
+    assert [e["line"] for e in found["errors"]] == [e.index for e in report.errors]
+
+
+def test_impact_with_the_sql_engine_writes_the_transitions_as_json(tmp_path: Path) -> None:
+    """``impact --engine sql`` writes the SQL transitions as JSON; exit 1 when a line is refused."""
+    from typer.testing import CliRunner
+
+    from ecei_rules.cli.app import app
+
+    path = tmp_path / "batch.jsonl"
+    path.write_text("".join(json.dumps(d, default=_json) + "\n" for d in _embedded(_ruleset("3.0.0"))[:3])
+                    + '{"bad": 1}\n')
+    result = CliRunner().invoke(app, ["impact", str(path), "--from", "2.0.0", "--to", "3.0.0", "--engine", "sql"])
+    report = json.loads(result.stdout)
+    assert result.exit_code == 1, result.output
+    assert report["engine"] == "sql"
+    assert report["assessments"] == 4
+    assert sum(sum(row.values()) for row in report["matrix"].values()) == 3

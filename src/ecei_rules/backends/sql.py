@@ -47,6 +47,7 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 
+from ecei_rules.compare.impact import foreign_ids, project_entries
 from ecei_rules.engine.plan import FastGroup, FastScore, Plan
 from ecei_rules.errors import AssessmentError, Diagnostic, EceiRulesError
 from ecei_rules.language.expr import parse
@@ -984,17 +985,25 @@ class Refused:
     diagnostics: tuple[Diagnostic, ...]
 
 
-def table_rows(ruleset: Ruleset, items: Iterable[tuple[int, Any]],
-               refused: list[Refused]) -> Iterator[str]:
+def table_rows(ruleset: Ruleset, items: Iterable[tuple[int, Any]], refused: list[Refused],
+               foreign: Mapping[str, frozenset[str]] | None = None) -> Iterator[str]:
     """The JSON lines of the table for ``(row, raw assessment)`` items: each validated by the project's
-    validator first; a row it refuses (or whose numbers the table cannot hold) goes to ``refused``."""
+    validator first; a row it refuses (or whose numbers the table cannot hold) goes to ``refused``.
+    With ``foreign`` (an impact study's other version), the row is first projected onto this version's
+    inputs as the impact study projects it (fields it does not declare and list entries naming catalogue
+    items it does not have are left out)."""
     root = ruleset.plan.inputs
     validator = ruleset.plan.validator
     for row, data in items:
         if isinstance(data, AssessmentError):
             refused.append(Refused(row, data.diagnostics))
             continue
-        normalised, problems = validator.validate(data)
+        if foreign is None:
+            normalised, problems = validator.validate(data)
+        else:
+            found: list[tuple[str, str]] = []
+            projected = project_entries(root, data, foreign, "", found)
+            normalised, problems = validator.validate(projected, ignore_unknown=[p for p, _ in found])
         if problems:
             refused.append(Refused(row, tuple(problems)))
             continue
@@ -1009,14 +1018,14 @@ def table_rows(ruleset: Ruleset, items: Iterable[tuple[int, Any]],
 
 
 def load_table(connection: Any, query: CompiledQuery, items: Iterable[tuple[int, Any]], name: str = "assessments",
-               ) -> list[Refused]:
+               foreign: Mapping[str, frozenset[str]] | None = None) -> list[Refused]:
     """Create the table ``name`` in a DuckDB connection from ``(row, raw assessment)`` items, validated
-    first; return the rows refused."""
+    first (projected first with ``foreign``, see `table_rows`); return the rows refused."""
     refused: list[Refused] = []
     handle, path = tempfile.mkstemp(suffix=".jsonl", prefix="ecei-sql-")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
-            for line in table_rows(query.ruleset, items, refused):
+            for line in table_rows(query.ruleset, items, refused, foreign):
                 out.write(line + "\n")
         columns = "{" + ", ".join(f"{_quote_string(k)}: {_quote_string(v)}"
                                   for k, v in query.table_columns.items()) + "}"
@@ -1103,3 +1112,48 @@ def decide_items(items: Iterable[tuple[int, Any, Ruleset | Exception]]) -> Itera
                 out[row["row"]] = (row_json(row, query), None)
     for line in sorted(out):
         yield line, *out[line]
+
+
+def transitions(old: Ruleset, new: Ruleset, items: Iterable[tuple[int, Any]]) -> dict[str, Any]:
+    """Label transitions of a population from ``old`` to ``new``, decided by SQL: each row projected and
+    validated for each version as the impact study does it, decided by each version's query, then
+    counted (``matrix``: old label -> new label -> rows) and listed where the label or its validity
+    changed. No attribution to causes: that is the impact study's (``ecei_rules.compare.impact``).
+    Raises SqlRefused when a version uses a construct the SQL form does not express."""
+    import duckdb
+
+    queries = compile_ruleset(old), compile_ruleset(new)
+    rows = list(items)
+    connection = duckdb.connect()
+    decided: list[dict[int, dict[str, Any]]] = []
+    errors: dict[int, list[dict[str, Any]]] = {}
+    for side, (query, other) in enumerate(((queries[0], new), (queries[1], old))):
+        table = f"side{side}"
+        for refused in load_table(connection, query, rows, table, foreign_ids(query.ruleset, other)):
+            first = refused.diagnostics[0]
+            errors.setdefault(refused.row, []).append({"version": query.ruleset.version, "code": first.code,
+                                                       "message": first.message, "pointer": first.pointer})
+        decided.append({r["row"]: r for r in run(connection, query, _quote(table))})
+    labels = [NONE_LABEL, *dict.fromkeys([*old.document.labels, *new.document.labels])]
+    matrix = {a: dict.fromkeys(labels, 0) for a in labels}
+    changed = []
+    for row in sorted(set(decided[0]) & set(decided[1])):
+        a, b = decided[0][row], decided[1][row]
+        for r, query in ((a, queries[0]), (b, queries[1])):
+            if r["error"] is not None:
+                errors.setdefault(row, []).append({"version": query.ruleset.version, "code": r["error"],
+                                                   "message": "the validity would end before it starts",
+                                                   "pointer": ""})
+        if a["error"] is not None or b["error"] is not None:
+            continue
+        matrix[a["label"]][b["label"]] += 1
+        if (a["label"], a["valid_from"], a["valid_until"]) != (b["label"], b["valid_from"], b["valid_until"]):
+            changed.append({"line": row, "subject": b["subject"], "from": a["label"], "to": b["label"],
+                            "valid_until": [_day(a["valid_until"]), _day(b["valid_until"])]})
+    return {"engine": "sql", "from": f"{old.methodology}@{old.version}", "to": f"{new.methodology}@{new.version}",
+            "assessments": len(rows), "matrix": matrix, "changed": changed,
+            "errors": [{"line": row, **e} for row in sorted(errors) for e in errors[row]]}
+
+
+def _day(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None

@@ -11,6 +11,7 @@ from typing import Any
 from ecei_rules.batch import Resolver, error_json
 from ecei_rules.cli.common import EXIT_FINDINGS, err_console, print_problems, read
 from ecei_rules.errors import EceiRulesError, InputError
+from ecei_rules.ruleset.load import Ruleset
 
 
 def _items(assessment: Path, resolve: Resolver) -> Iterator[tuple[int, Any, Any]]:
@@ -47,3 +48,29 @@ def evaluate_sql(assessment: Path, resolve: Resolver) -> int:
         return 2
     sys.stdout.flush()
     return EXIT_FINDINGS if failures else 0
+
+
+def impact_sql(population: Path, old: Ruleset, new: Ruleset, engine: str, out: Path | None) -> int:
+    """``impact --engine sql``: the label transitions as JSON (see ``ecei_rules.backends.sql.transitions``);
+    the exit code."""
+    if engine != "sql":
+        err_console().print(f"error: --engine is python or sql, not {engine!r}", highlight=False)
+        return 2
+    try:
+        from ecei_rules.backends import sql
+    except ImportError:
+        err_console().print("error: the SQL engine needs the [sql] extra: pip install 'ecei-rules[sql]'",
+                            highlight=False)
+        return 2
+    items = [(item.index, item.data if item.error is None else item.error) for item in read(population)]
+    try:
+        report = sql.transitions(old, new, items)
+    except sql.SqlRefused as exc:
+        print_problems(exc.diagnostics, err_console())
+        return 2
+    text = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+    if out is not None:
+        out.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return EXIT_FINDINGS if report["errors"] else 0
