@@ -1157,3 +1157,53 @@ def transitions(old: Ruleset, new: Ruleset, items: Iterable[tuple[int, Any]]) ->
 
 def _day(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+# -- PostgreSQL --------------------------------------------------------------------------------------
+
+_PG_SIMPLE = {"boolean": "boolean", "integer": "bigint", "date": "date", "string": "text", "enum": "text",
+              "decimal": f"numeric({sum(DECIMAL_DIGITS)}, {DECIMAL_DIGITS[1]})"}
+
+
+def postgres_schema(query: CompiledQuery, table: str = "assessments") -> list[str]:
+    """The statements creating, in PostgreSQL, the table the query reads: objects and maps as composite
+    types (named ``<table>_t1``, ...), lists as arrays, decimals as numeric(31, 15)."""
+    statements: list[str] = []
+
+    def pg(f: Field) -> str:
+        if f.kind in _PG_SIMPLE:
+            return _PG_SIMPLE[f.kind]
+        if f.kind == "list" and f.items is not None:
+            return pg(f.items) + "[]"
+        members = f.fields if f.kind == "object" else f.entries
+        inner = ", ".join(f"{_quote(k)} {pg(sub)}" for k, sub in members.items())
+        name = _quote(f"{table}_t{len(statements) + 1}")
+        statements.append(f"CREATE TYPE {name} AS ({inner})")
+        return name
+
+    root = query.ruleset.plan.inputs
+    columns = [f"{_quote(ROW)} bigint"] + [f"{_quote(k)} {pg(f)}" for k, f in root.fields.items()]
+    return [*statements, f"CREATE TABLE {_quote(table)} ({', '.join(columns)})"]
+
+
+def postgres_query(query: CompiledQuery, source: str = "assessments") -> str:
+    """The standard form of the query written for PostgreSQL, with what its dialect needs beyond
+    sqlglot's: a field of a composite value read as ``(value).field``, and a loop over an array of
+    composites naming each element by the loop's table alias (a whole-row value)."""
+    tree = query.with_source(source)
+    for unnest in list(tree.find_all(exp.Unnest)):
+        alias = unnest.args.get("alias")
+        if alias is None or not alias.columns:
+            continue
+        table, column = alias.name, alias.columns[0].name
+        select = unnest.find_ancestor(exp.Select)
+        uses = [c for c in select.find_all(exp.Column) if c.table == table and c.name == column] \
+            if select is not None else []
+        if any(isinstance(c.parent, exp.Dot) and c.parent.this is c for c in uses):  # an element with fields
+            unnest.set("alias", exp.TableAlias(this=exp.to_identifier(column, quoted=True)))
+            for c in uses:
+                c.replace(exp.column(column, quoted=True))
+    for dot in list(tree.find_all(exp.Dot)):
+        if not isinstance(dot.this, exp.Paren):
+            dot.set("this", exp.Paren(this=dot.this))
+    return tree.sql(dialect="postgres")
