@@ -1011,10 +1011,15 @@ def table_rows(ruleset: Ruleset, items: Iterable[tuple[int, Any]], refused: list
         out: dict[str, Any] = {ROW: row}
         for k, v in normalised.items():
             out[k] = _plain(v, root.fields[k], "/" + k, lost)
+        line = json.dumps(out, ensure_ascii=False, separators=(",", ":"))
+        try:
+            line.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: not text a table can hold
+            lost.append(Diagnostic(UNREPRESENTABLE, "a string is not UTF-8 text (a lone surrogate)", pointer=""))
         if lost:
             refused.append(Refused(row, tuple(lost)))
             continue
-        yield json.dumps(out, ensure_ascii=False, separators=(",", ":"))
+        yield line
 
 
 def load_table(connection: Any, query: CompiledQuery, items: Iterable[tuple[int, Any]], name: str = "assessments",
