@@ -770,7 +770,7 @@ class _Build:
         checked = self.checked
         table = self.table()
         criteria = {c.id: self.condition(c.spec.when, f"/criteria/{c.id}/when") for c in checked.criteria}
-        valid_from, valid_until, rule = self.validity()
+        valid_from, rule_index, valid_until, rule = self.validity()
         if self.problems:
             raise SqlRefused(self.problems)
         a = exp.to_identifier(_ALIAS)
@@ -798,9 +798,11 @@ class _Build:
         awarded = exp.NEQ(this=decided, expression=exp.Literal.string(NONE_LABEL))
         fourth = _select([exp.Star(), exp.alias_(_case([(awarded, valid_from)], exp.Null()), "ecei:from",
                                                  quoted=True, copy=False),
-                          exp.alias_(valid_until, "ecei:until", quoted=True, copy=False),
-                          exp.alias_(rule, "ecei:rule", quoted=True, copy=False)],
+                          exp.alias_(rule_index, "ecei:rulei", quoted=True, copy=False)],
                          exp.Subquery(this=third, alias=exp.TableAlias(this=a)))
+        fourth = _select([exp.Star(), exp.alias_(valid_until, "ecei:until", quoted=True, copy=False),
+                          exp.alias_(rule, "ecei:rule", quoted=True, copy=False)],
+                         exp.Subquery(this=fourth, alias=exp.TableAlias(this=a)))
         out, columns = self.outputs(composites, crit_cols)
         final = _select(out, exp.Subquery(this=fourth, alias=exp.TableAlias(this=a)))  # in no order: see run
         _bracketed(final)
@@ -889,44 +891,52 @@ class _Build:
         assert total is not None
         return _cast(total, _dec((MAX_PRECISION, 0)))
 
-    def validity(self) -> tuple[exp.Expr, exp.Expr, exp.Expr]:
+    def validity(self) -> tuple[exp.Expr, exp.Expr, exp.Expr, exp.Expr]:
+        """valid_from, the index of the validity rule applied (by the decided label), and valid_until
+        and the rule's id from that index: each rule's ``when`` and ``valid_until`` are computed only
+        for the rows of its label (CASE decides the branch first), ``when`` once (a simple CASE)."""
         found = self.condition(self.checked.doc.validity.valid_from, "/validity/valid_from")
         self.extra.append(("ecei:start", found or exp.Null()))
         start = exp.column("ecei:start", table=_ALIAS, quoted=True)
         label = exp.column("ecei:label", table=_ALIAS, quoted=True)
-        until_cases: list[tuple[exp.Expr, exp.Expr]] = []
-        rule_cases: list[tuple[exp.Expr, exp.Expr]] = []
-        for tier in self.plan.tiers:
-            until, rule = self.rules_for(tier.label)
-            is_label = exp.EQ(this=label, expression=exp.Literal.string(tier.label))
-            until_cases.append((is_label, until))
-            rule_cases.append((is_label, rule))
-        return start, _case(until_cases, exp.Null()), _case(rule_cases, exp.Null())
-
-    def rules_for(self, label: str) -> tuple[exp.Expr, exp.Expr]:
+        index = exp.column("ecei:rulei", table=_ALIAS, quoted=True)
+        chosen: list[tuple[exp.Expr, exp.Expr]] = []
         until: list[tuple[exp.Expr, exp.Expr]] = []
-        rules: list[tuple[exp.Expr, exp.Expr]] = []
+        for tier in self.plan.tiers:
+            is_label = exp.EQ(this=label, expression=exp.Literal.string(tier.label))
+            chain, ends = self.rules_for(tier.label)
+            chosen.append((is_label, chain))
+            for i, end in ends.items():
+                until.append((exp.And(this=_paren(is_label), expression=exp.EQ(
+                    this=index, expression=exp.Literal.number(i))), end))
+        rules = self.checked.doc.validity.rules
+        rule_id = _case([(exp.EQ(this=index, expression=exp.Literal.number(i)), exp.Literal.string(r.id))
+                         for i, r in enumerate(rules)], exp.Null())
+        return start, _case(chosen, exp.Null()), _case(until, exp.Null()), rule_id
+
+    def rules_for(self, label: str) -> tuple[exp.Expr, dict[int, exp.Expr]]:
+        """The index of the first rule for ``label`` whose ``when`` is not false (NULL when the first
+        that is not false is unknown, or none is), and each rule's ``valid_until`` by index."""
+        steps: list[tuple[exp.Expr | None, int]] = []
+        ends: dict[int, exp.Expr] = {}
         for i, rule in enumerate(self.checked.doc.validity.rules):
             if label not in rule.labels:
                 continue
-            end: exp.Expr = exp.Null()
             if rule.expires:
-                self.extra.append((f"until:{label}:{i}", self.condition(
-                    rule.valid_until, f"/validity/rules/{i}/valid_until", label) or exp.Null()))
-                end = exp.column(f"until:{label}:{i}", table=_ALIAS, quoted=True)
-            rid = exp.Literal.string(rule.id)
-            if rule.when is None:
-                until.append((exp.true(), end))
-                rules.append((exp.true(), rid))
-                break
-            found = self.condition(rule.when, f"/validity/rules/{i}/when", label)
-            if found is None:
+                ends[i] = self.condition(rule.valid_until, f"/validity/rules/{i}/valid_until", label) or exp.Null()
+            when = None if rule.when is None else self.condition(rule.when, f"/validity/rules/{i}/when", label)
+            if rule.when is not None and when is None:
                 continue
-            self.extra.append((f"when:{label}:{i}", found))
-            when = exp.column(f"when:{label}:{i}", table=_ALIAS, quoted=True)
-            until += [(_paren(when), end), (exp.Is(this=_paren(when), expression=exp.Null()), exp.Null())]
-            rules += [(_paren(when), rid), (exp.Is(this=_paren(when), expression=exp.Null()), exp.Null())]
-        return _case(until, exp.Null()), _case(rules, exp.Null())
+            steps.append((when, i))
+            if when is None:
+                break
+        chain: exp.Expr = exp.Null()
+        for when, i in reversed(steps):
+            number = exp.Literal.number(i)
+            chain = number if when is None else exp.Case(
+                this=_paren(when), ifs=[exp.If(this=exp.true(), true=number), exp.If(this=exp.false(), true=chain)],
+                default=exp.Null())
+        return chain, ends
 
     def subject(self) -> exp.Expr:
         f: Field | None = self.checked.inputs
