@@ -122,6 +122,8 @@ CODES: dict[str, str] = {
     "R001": "no ruleset version answers the request: a date before the first version took effect, "
             "an unknown methodology or version",
     "B001": "a batch item failed for a reason no other code names (its message says what went wrong)",
+    "Q001": "the SQL engine does not compile a construct of this version (decide it with the Python engine)",
+    "Q002": "the SQL engine's table cannot hold a value of this assessment exactly (decide it with the Python engine)",
 }
 
 

@@ -78,6 +78,10 @@ def evaluate(
                                                "profile: label (the label and its validity), summary (all but "
                                                "the trace) or full (the default). A selection without the "
                                                "trace is decided without building it.")] = None,
+    engine: Annotated[str, typer.Option("--engine", metavar="ENGINE", help="python (default), or sql: a .jsonl "
+                                        "batch decided by one SQL query per version on DuckDB (the [sql] extra); "
+                                        "one JSON line of outcomes per assessment, not the explained "
+                                        "decision.")] = "python",
 ) -> None:
     """Decide the label of each assessment and explain it (JSON Lines with --format json; - reads standard
     input). The durable-rules engine decides with 'evaluate-durable'."""
@@ -85,6 +89,15 @@ def evaluate(
     check_input(assessment)
     spec = resolver_spec(ruleset, rulesets, methodology, version, simulate=simulate)
     resolve = ready(spec, assessment)
+    if engine not in ("python", "sql"):
+        err_console().print(f"error: --engine is python or sql, not {engine!r}", highlight=False)
+        raise typer.Exit(2)
+    if engine == "sql":
+        if selected is not None:
+            fail("--fields selects members of the explained decision; --engine sql writes outcomes only")
+        from ecei_rules.cli.sql import evaluate_sql
+
+        raise typer.Exit(evaluate_sql(assessment, resolve))
     if format is Format.json:
         failures = _json_lines(assessment, spec, resolve, jobs, selected)
     else:

@@ -145,6 +145,9 @@ def impact(
                                                        "(default: on a terminal).")] = None,
     methodology: MethodologyOption = None,
     rulesets: RulesetsOption = None,
+    engine: Annotated[str, typer.Option("--engine", metavar="ENGINE", help="python (default), or sql: the label "
+                                        "transitions decided by one SQL query per version on DuckDB (the [sql] "
+                                        "extra), as JSON, without attribution to causes.")] = "python",
 ) -> None:
     """What moving a population from one version to another does: who gains or loses which label, and which
     changed criterion causes it. Exit 1 when some assessment could not be evaluated."""
@@ -156,6 +159,10 @@ def impact(
     found = registry(rulesets)
     with exit_on_load_errors():
         a, b = named_ruleset(old, found, methodology), named_ruleset(new, found, methodology)
+    if engine != "python":
+        from ecei_rules.cli.sql import impact_sql
+
+        raise typer.Exit(impact_sql(population, a, b, engine, out))
     if jobs != 1:  # never more workers than the cores and the memory allow
         jobs, note = worker_count(jobs)
         if note:

@@ -1,0 +1,1224 @@
+"""Populations compiled to SQL: one query per ruleset version, over a table of validated assessments.
+
+:func:`compile_ruleset` turns a checked ruleset version into one SQL query, built as a
+dialect-neutral tree (sqlglot) and written for DuckDB (the default embedded engine), PostgreSQL,
+Spark SQL or Trino by :meth:`CompiledQuery.sql`. Per row it returns the row number, the subject's id,
+the label, its validity (``valid_from``, ``valid_until``, the rule applied, ``error`` ``A007`` when the
+validity would end before it starts), each tier's, group's and criterion's outcome (``met``,
+``not_met``, ``unknown``) and each score's outcome with its met and unknown weights (scaled to whole
+numbers by ``scale``, exactly as the runtime plan scales them).
+
+How it decides as the Python engine does:
+
+* unknown is SQL NULL: ``AND``, ``OR`` and ``NOT`` on NULL are Kleene's strong logic, which is the
+  engine's; an absent input, an absent object or list read through, is NULL;
+* numbers are exact DECIMALs: every number carries its static digits (whole digits, scale) and each
+  operation casts to the DECIMAL that holds its result; beyond 38 digits the construct is refused;
+* a count over items whose filter may be unknown is a range ``[lo, hi]`` compared by its ends, as
+  :func:`ecei_rules.core.logic.compare` does;
+* ``months_between`` and ``month_end`` are written with the calendar exactly as
+  :mod:`ecei_rules.core.logic` computes them (``month_end`` from the first of the month, so no day
+  is clipped).
+
+What the SQL form cannot express (division, rounding, derived values, a range in arithmetic, ordering of
+strings, a list input on the right of ``in``...) is refused when compiling, with one
+:class:`~ecei_rules.errors.Diagnostic` (code ``Q001``) per construct naming it and where it is: never
+decided differently.
+
+Validation is not compiled: every row is validated by the project's one validator in Python first
+(:func:`prepare`), and only the normalised assessments it accepts are written to the table; a row
+whose numbers do not fit the table's DECIMAL(31,15) columns is refused too (``Q002``), never rounded.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import sqlglot
+from sqlglot import exp
+
+from ecei_rules.compare.impact import foreign_ids, project_entries
+from ecei_rules.engine.plan import FastGroup, FastScore, Plan
+from ecei_rules.errors import AssessmentError, Diagnostic, EceiRulesError
+from ecei_rules.language.expr import parse
+from ecei_rules.ruleset.inputs import Field
+from ecei_rules.ruleset.load import Ruleset
+from ecei_rules.ruleset.model import NONE_LABEL
+
+#: The code of a construct the SQL form does not express (refused when compiling).
+REFUSED = "Q001"
+#: The code of a validated value the table cannot hold exactly (the row is refused, not decided).
+UNREPRESENTABLE = "Q002"
+#: The dialects the query is written for (sqlglot's names).
+DIALECTS = ("duckdb", "postgres", "spark", "trino")
+#: Decimal inputs are DECIMAL(31, 15): 16 whole digits hold every validated number (at most 2^53 - 1),
+#: 15 decimal places every one the table accepts.
+DECIMAL_DIGITS = (16, 15)
+INTEGER_DIGITS = (16, 0)
+MAX_PRECISION = 38
+ROW = "ecei:row"
+_ALIAS = "_a"
+
+
+class SqlRefused(EceiRulesError):  # noqa: N818 (a refusal, as the diagnostics say)
+    """The ruleset version uses constructs the SQL form does not express; ``diagnostics`` names each."""
+
+    def __init__(self, diagnostics: Iterable[Diagnostic]) -> None:
+        self.diagnostics = tuple(diagnostics)
+        super().__init__("the SQL engine cannot decide this ruleset version:\n" +
+                         "\n".join(str(d) for d in self.diagnostics))
+
+
+class _Refuse(Exception):  # noqa: N818
+    def __init__(self, node: ast.AST | None, construct: str) -> None:
+        super().__init__(construct)
+        self.node = node
+        self.construct = construct
+
+
+@dataclass(frozen=True)
+class V:
+    """A compiled value: its SQL, its kind, and what the compiler knows of it."""
+
+    sql: exp.Expr
+    kind: str  # boolean number date string list object map
+    digits: tuple[int, int] = (0, 0)  # numbers: (whole digits, scale)
+    field: Field | None = None  # paths: the declared input (its members, items)
+    nullable: bool = True
+    hi: exp.Expr | None = None  # a count over filters that may be unknown: its upper end
+    const: Any = None  # a list literal or list parameter: its values
+    is_const: bool = False
+
+
+def _dec(digits: tuple[int, int]) -> exp.DataType:
+    whole, scale = digits
+    if whole + scale > MAX_PRECISION:
+        raise _Refuse(None, f"a number of more than {MAX_PRECISION} digits")
+    return exp.DataType.build(f"DECIMAL({max(whole + scale, 1)}, {scale})")
+
+
+def _cast(e: exp.Expr, to: exp.DataType) -> exp.Expr:
+    return exp.Cast(this=e, to=to)
+
+
+def _number_literal(value: int | Decimal) -> V:
+    if isinstance(value, bool):
+        raise _Refuse(None, "a boolean used as a number")
+    d = Decimal(value)
+    _, digits, exponent = d.as_tuple()
+    assert isinstance(exponent, int)
+    scale = max(0, -exponent)
+    whole = max(1, len(digits) + exponent) if exponent < 0 else len(digits) + exponent
+    text = format(d, "f")
+    return V(_cast(exp.Literal.string(text), _dec((whole, scale))), "number", (whole, scale), nullable=False,
+             is_const=True)
+
+
+def _const(value: Any) -> V:
+    if isinstance(value, bool):
+        return V(exp.Boolean(this=value), "boolean", nullable=False, is_const=True)
+    if isinstance(value, (int, Decimal)):
+        return _number_literal(value)
+    if isinstance(value, dt.date):
+        return V(_cast(exp.Literal.string(value.isoformat()), exp.DataType.build("DATE")), "date", nullable=False,
+                 is_const=True)
+    if isinstance(value, str):
+        return V(exp.Literal.string(value), "string", nullable=False, is_const=True)
+    if isinstance(value, (tuple, list)):
+        return V(exp.Null(), "list", nullable=False, const=tuple(value), is_const=True)
+    raise _Refuse(None, f"the constant {value!r}")
+
+
+def _field_value(f: Field, sql: exp.Expr, nullable: bool) -> V:
+    kind = f.kind
+    if kind == "integer":
+        return V(sql, "number", INTEGER_DIGITS, f, nullable)
+    if kind == "decimal":
+        return V(sql, "number", DECIMAL_DIGITS, f, nullable)
+    if kind in ("string", "enum"):
+        return V(sql, "string", field=f, nullable=nullable)
+    if kind in ("boolean", "date", "list", "object", "map"):
+        return V(sql, kind, field=f, nullable=nullable)
+    raise _Refuse(None, f"an input of type {kind}")
+
+
+def _member(base: exp.Expr, key: str) -> exp.Expr:
+    return exp.Dot(this=base, expression=exp.to_identifier(key, quoted=True))
+
+
+def _select(columns: Iterable[exp.Expr], source: exp.Expr) -> exp.Select:
+    """``SELECT columns FROM source``, built in place (sqlglot's builders copy their arguments)."""
+    return exp.Select(expressions=list(columns), from_=exp.From(this=source))
+
+
+def _paren(e: exp.Expr) -> exp.Expr:
+    return exp.Paren(this=e)
+
+
+def _p(e: exp.Expr) -> exp.Expr:
+    """``e`` in brackets when it is an operator (sqlglot writes a tree as built, adding none)."""
+    if isinstance(e, (exp.Binary, exp.Not, exp.Neg)) and not isinstance(e, exp.Dot):
+        return exp.Paren(this=e)
+    return e
+
+
+def _bracketed(tree: exp.Expr) -> exp.Expr:
+    """Every operand of an operator that is not atomic, in brackets: sqlglot writes a tree as it is
+    built, without adding brackets, and ``a OR b AND c`` must never be read as another tree."""
+    for node in list(tree.walk()):
+        if isinstance(node, (exp.Binary, exp.Not, exp.Neg)) and not isinstance(node, exp.Dot):
+            for key in ("this", "expression"):
+                child = node.args.get(key)
+                if isinstance(child, exp.Expr) and _p(child) is not child:
+                    node.set(key, exp.Paren(this=child))
+    return tree
+
+
+_LIST_FUNCTIONS: dict[type[exp.Expr], str] = {exp.Max: "list_max", exp.Min: "list_min", exp.Sum: "list_sum"}
+
+
+def _from(select: exp.Select) -> Any:
+    """What a select reads from (None when nothing)."""
+    found = select.args.get("from_") or select.args.get("from")
+    return found.this if isinstance(found, exp.From) else None
+
+
+def _lambdas(tree: exp.Expr) -> exp.Expr:
+    """The tree with each loop over a list (a subquery over ``UNNEST``, the standard form) written with
+    DuckDB's list functions and lambdas, which decide per row without a join: the same aggregate
+    over the same items (``MAX`` is ``list_max``, ``COUNT(DISTINCT)`` is ``list_unique``)."""
+    loops = [q for q in tree.find_all(exp.Subquery) if isinstance(q.this, exp.Select)
+             and isinstance(_from(q.this), exp.Unnest)]
+    for sub in reversed(loops):  # the innermost first
+        select = sub.this
+        unnest = _from(select)
+        alias = unnest.args["alias"]
+        table, column = alias.name, alias.columns[0].name
+        param = "ecei_" + column.split(":")[-1]
+        source = unnest.expressions[0]
+        body = exp.Paren(this=select.expressions[0].copy())  # a holder, so that the root can be replaced too
+        for col in list(body.find_all(exp.Column)):
+            if col.table == table and col.name == column:
+                col.replace(exp.column(param))
+
+        def over(e: exp.Expr, fn: str, source: exp.Expr = source, param: str = param) -> exp.Expr:
+            transform = exp.Anonymous(this="list_transform", expressions=[source.copy(), exp.Lambda(
+                this=e, expressions=[exp.to_identifier(param)])])
+            return exp.Anonymous(this=fn, expressions=[transform])
+
+        for agg in list(body.find_all(exp.Max, exp.Min, exp.Sum, exp.Count)):
+            if isinstance(agg, exp.Count):
+                distinct = agg.this
+                assert isinstance(distinct, exp.Distinct)
+                agg.replace(over(distinct.expressions[0], "list_unique"))
+            else:
+                agg.replace(over(agg.this, _LIST_FUNCTIONS[type(agg)]))
+        sub.replace(body)
+    return tree
+
+
+def _kleene_code(e: exp.Expr) -> exp.Expr:
+    """1 for true, 0 for unknown, -1 for false (so that MAX is Kleene's or and MIN its and)."""
+    return exp.Case(ifs=[exp.If(this=e, true=exp.Literal.number(1)),
+                         exp.If(this=exp.Is(this=e, expression=exp.Null()), true=exp.Literal.number(0))],
+                    default=exp.Literal.number(-1))
+
+
+def _from_code(e: exp.Expr, empty: bool) -> exp.Expr:
+    """The truth value of a Kleene code (``empty``: the value over no items, when the code is NULL);
+    a simple CASE, so that the code is computed once."""
+    return exp.Case(this=e, ifs=[exp.If(this=exp.Literal.number(1), true=exp.true()),
+                                 exp.If(this=exp.Literal.number(0), true=exp.Null()),
+                                 exp.If(this=exp.Literal.number(-1), true=exp.false())],
+                    default=exp.Boolean(this=empty))
+
+
+def _is_not_false(e: exp.Expr) -> exp.Expr:
+    return exp.Or(this=_paren(e), expression=exp.Is(this=_paren(e), expression=exp.Null()))
+
+
+def _case(pairs: list[tuple[exp.Expr, exp.Expr]], default: exp.Expr | None = None) -> exp.Expr:
+    return exp.Case(ifs=[exp.If(this=c, true=t) for c, t in pairs], default=default)
+
+
+def _sum(e: exp.Expr) -> exp.Expr:
+    return exp.Coalesce(this=exp.Sum(this=e), expressions=[exp.Literal.number(0)])
+
+
+_OPS: dict[type[ast.cmpop], type[exp.Binary]] = {
+    ast.Eq: exp.EQ, ast.NotEq: exp.NEQ, ast.Lt: exp.LT, ast.LtE: exp.LTE, ast.Gt: exp.GT, ast.GtE: exp.GTE}
+
+
+class _Compiler:
+    """One condition's SQL, in a scope of the inputs (a table alias), parameters and loop variables."""
+
+    def __init__(self, root: Field, params: Mapping[str, Any], label: str | None = None) -> None:
+        self.root = root
+        self.params = params
+        self.label = label
+        self.locals: dict[str, V] = {}
+        self.loops = 0
+
+    def compile(self, node: ast.AST) -> V:
+        method: Callable[[Any], V] | None = getattr(self, "c_" + type(node).__name__, None)
+        if method is None:
+            raise _Refuse(node, f"the construct {type(node).__name__}")
+        try:
+            return method(node)
+        except _Refuse as refused:
+            if refused.node is None:
+                refused.node = node
+            raise
+
+    def boolean(self, node: ast.AST) -> V:
+        v = self.compile(node)
+        if v.kind != "boolean":
+            raise _Refuse(node, f"a {v.kind} used as a condition")
+        return v
+
+    def c_Constant(self, node: ast.Constant) -> V:
+        if isinstance(node.value, float):
+            return _number_literal(Decimal(ast.get_source_segment(self.text, node) or repr(node.value)))
+        return _const(node.value)
+
+    text = ""
+
+    def c_Name(self, node: ast.Name) -> V:
+        name = node.id
+        if name in ("true", "false"):
+            return _const(name == "true")
+        if name in self.locals:
+            return self.locals[name]
+        if name == "label" and self.label is not None:
+            return _const(self.label)
+        f = self.root.fields.get(name)
+        if f is None:
+            raise _Refuse(node, f"the name '{name}' (a derived value or a variable)")
+        return _field_value(f, exp.column(name, table=_ALIAS, quoted=True), nullable=not f.required)
+
+    def c_Attribute(self, node: ast.Attribute) -> V:
+        if isinstance(node.value, ast.Name) and node.value.id == "params" and "params" not in self.locals:
+            return _const(self.params[node.attr])
+        return self.member(node, self.compile(node.value), node.attr)
+
+    def c_Subscript(self, node: ast.Subscript) -> V:
+        key = node.slice
+        assert isinstance(key, ast.Constant)  # the checker saw to it: a quoted key
+        assert isinstance(key.value, str)
+        return self.member(node, self.compile(node.value), key.value)
+
+    def member(self, node: ast.AST, base: V, key: str) -> V:
+        f = base.field
+        if f is None or f.kind not in ("object", "map"):
+            raise _Refuse(node, "a member of a value that is not an input object")
+        members = f.fields if f.kind == "object" else f.entries
+        sub = members[key]
+        return _field_value(sub, _member(base.sql, key), base.nullable or not sub.required or f.kind == "map")
+
+    def c_BoolOp(self, node: ast.BoolOp) -> V:
+        parts = [self.boolean(v) for v in node.values]
+        join = exp.And if isinstance(node.op, ast.And) else exp.Or
+        sql: exp.Expr = _paren(parts[0].sql)
+        for p in parts[1:]:
+            sql = join(this=sql, expression=_paren(p.sql))
+        return V(_paren(sql), "boolean", nullable=any(p.nullable for p in parts))
+
+    def c_UnaryOp(self, node: ast.UnaryOp) -> V:
+        if isinstance(node.op, ast.Not):
+            v = self.boolean(node.operand)
+            return V(exp.Not(this=_paren(v.sql)), "boolean", nullable=v.nullable)
+        v = self.number(node.operand)
+        if isinstance(node.op, ast.UAdd):
+            return v
+        return V(_cast(exp.Neg(this=_paren(v.sql)), _dec(v.digits)), "number", v.digits, nullable=v.nullable)
+
+    def number(self, node: ast.AST) -> V:
+        v = self.compile(node)
+        if v.kind != "number":
+            raise _Refuse(node, f"a {v.kind} used as a number")
+        if v.hi is not None:
+            raise _Refuse(node, "arithmetic on a count over items whose filter may be unknown (a range)")
+        return v
+
+    def c_BinOp(self, node: ast.BinOp) -> V:
+        if not isinstance(node.op, (ast.Add, ast.Sub, ast.Mult)):
+            raise _Refuse(node, "division (an exact quotient is not a SQL DECIMAL)")
+        a, b = self.number(node.left), self.number(node.right)
+        (wa, sa), (wb, sb) = a.digits, b.digits
+        if isinstance(node.op, ast.Mult):
+            digits = (wa + wb, sa + sb)
+            op: type[exp.Binary] = exp.Mul
+        else:
+            digits = (max(wa, wb) + 1, max(sa, sb))
+            op = exp.Add if isinstance(node.op, ast.Add) else exp.Sub
+        to = _dec(digits)
+        sql = op(this=_cast(a.sql, _dec(a.digits)), expression=_cast(b.sql, _dec(b.digits)))
+        return V(_cast(sql, to), "number", digits, nullable=a.nullable or b.nullable)
+
+    def c_Compare(self, node: ast.Compare) -> V:
+        items = [self.compile(node.left), *(self.compile(c) for c in node.comparators)]
+        parts = [self.comparison(op, items[i], items[i + 1], node) for i, op in enumerate(node.ops)]
+        sql: exp.Expr = _paren(parts[0].sql)
+        for p in parts[1:]:
+            sql = exp.And(this=sql, expression=_paren(p.sql))
+        return V(_paren(sql), "boolean", nullable=any(p.nullable for p in parts))
+
+    def membership(self, op: ast.cmpop, a: V, b: V, node: ast.AST) -> V:
+        """``a in b`` or ``a not in b``, ``b`` a list literal or parameter: SQL's IN, NULL for unknown."""
+        if not b.is_const or b.const is None:
+            raise _Refuse(node, "'in' with a list that is not a literal or a parameter")
+        if a.hi is not None:
+            raise _Refuse(node, "'in' with a count over items whose filter may be unknown (a range)")
+        values = [_const(v) for v in b.const]
+        if not values:
+            sql: exp.Expr = _case([(exp.Is(this=a.sql, expression=exp.Null()), exp.Null())], exp.false())
+        else:
+            left = a.sql if a.kind != "number" else self.widen(a, *values)
+            sql = exp.In(this=left, expressions=[v.sql if v.kind != "number" else self.widen(v, a, *values)
+                                                 for v in values])
+        if isinstance(op, ast.NotIn):
+            sql = exp.Not(this=_paren(sql))
+        return V(sql, "boolean", nullable=a.nullable)
+
+    def comparison(self, op: ast.cmpop, a: V, b: V, node: ast.AST) -> V:
+        if isinstance(op, (ast.In, ast.NotIn)):
+            return self.membership(op, a, b, node)
+        cls = _OPS[type(op)]
+        equality = cls in (exp.EQ, exp.NEQ)
+        if a.kind != b.kind:
+            raise _Refuse(node, f"a comparison of a {a.kind} with a {b.kind}")
+        if a.kind in ("list", "object", "map") or (a.kind in ("string", "boolean") and not equality):
+            raise _Refuse(node, f"an ordering of {a.kind}s" if not equality else f"a comparison of {a.kind}s")
+        if a.kind == "number":
+            if a.hi is not None or b.hi is not None:
+                return self.range_comparison(cls, a, b)
+            return V(cls(this=self.widen(a, b), expression=self.widen(b, a)), "boolean",
+                     nullable=a.nullable or b.nullable)
+        return V(cls(this=a.sql, expression=b.sql), "boolean", nullable=a.nullable or b.nullable)
+
+    def widen(self, v: V, *others: V) -> exp.Expr:
+        """``v`` cast to the DECIMAL that holds it and ``others`` exactly."""
+        whole = max(x.digits[0] for x in (v, *others))
+        scale = max(x.digits[1] for x in (v, *others))
+        return _cast(v.sql, _dec((whole, scale)))
+
+    def range_comparison(self, cls: type[exp.Binary], a: V, b: V) -> V:
+        """A comparison where a side is a count range: decided by its ends (logic.compare)."""
+        lo_a, hi_a = self.widen(a, b), self.widen(V(a.hi or a.sql, "number", a.digits), b)
+        lo_b, hi_b = self.widen(b, a), self.widen(V(b.hi or b.sql, "number", b.digits), a)
+        if cls in (exp.EQ, exp.NEQ):
+            exact = exp.And(this=exp.EQ(this=lo_a, expression=hi_a), expression=exp.EQ(this=lo_b, expression=hi_b))
+            apart = exp.Or(this=exp.LT(this=hi_a, expression=lo_b), expression=exp.LT(this=hi_b, expression=lo_a))
+            sql = _case([(exact, cls(this=lo_a, expression=lo_b)), (apart, exp.Boolean(this=cls is exp.NEQ))],
+                        exp.Null())
+        elif cls in (exp.LT, exp.LTE):
+            sql = _case([(cls(this=hi_a, expression=lo_b), exp.true()),
+                         (exp.Not(this=cls(this=lo_a, expression=hi_b)), exp.false())], exp.Null())
+        else:
+            sql = _case([(cls(this=lo_a, expression=hi_b), exp.true()),
+                         (exp.Not(this=cls(this=hi_a, expression=lo_b)), exp.false())], exp.Null())
+        return V(sql, "boolean")
+
+    def c_IfExp(self, node: ast.IfExp) -> V:
+        t = self.boolean(node.test)
+        body, orelse = self.compile(node.body), self.compile(node.orelse)
+        if body.kind != orelse.kind or body.kind in ("list", "object", "map") or body.hi is not None \
+                or orelse.hi is not None:
+            raise _Refuse(node, "a conditional expression of these branches")
+        if body.kind == "number":
+            digits = (max(body.digits[0], orelse.digits[0]), max(body.digits[1], orelse.digits[1]))
+            to = _dec(digits)
+            bs, os_ = _cast(body.sql, to), _cast(orelse.sql, to)
+        else:
+            digits, bs, os_ = (0, 0), body.sql, orelse.sql
+        sql = _case([(t.sql, bs), (exp.Not(this=_paren(t.sql)), os_), (exp.EQ(this=bs, expression=os_), bs)],
+                    exp.Null())
+        return V(sql, body.kind, digits, nullable=True)
+
+    def c_List(self, node: ast.List) -> V:
+        values = []
+        for e in node.elts:
+            v = self.compile(e)
+            if not v.is_const:
+                raise _Refuse(node, "a list literal of values that are not literals")
+            values.append(ast.literal_eval(e) if isinstance(e, ast.Constant) and not isinstance(e.value, float)
+                          else Decimal(ast.get_source_segment(self.text, e) or "0"))
+        return V(exp.Null(), "list", nullable=False, const=tuple(values), is_const=True)
+
+    def c_Tuple(self, node: ast.Tuple) -> V:
+        return self.c_List(ast.List(elts=node.elts))
+
+    # -- calls --------------------------------------------------------------------------
+    def c_Call(self, node: ast.Call) -> V:
+        assert isinstance(node.func, ast.Name)
+        name = node.func.id
+        if name in ("count", "count_distinct", "any", "all", "min", "max", "sum") and len(node.args) == 1 \
+                and isinstance(node.args[0], ast.GeneratorExp):
+            return self.aggregate(node, name, node.args[0])
+        method: Callable[[ast.Call], V] | None = getattr(self, "f_" + name, None)
+        if method is None or (name in ("min", "max") and len(node.args) < 2):
+            raise _Refuse(node, f"the function {name}()")
+        return method(node)
+
+    def f_date(self, node: ast.Call) -> V:
+        arg = node.args[0]
+        assert isinstance(arg, ast.Constant)
+        return _const(dt.date.fromisoformat(str(arg.value)))
+
+    def f_known(self, node: ast.Call) -> V:
+        v = self.compile(node.args[0])
+        if v.is_const:
+            return _const(True)
+        return V(exp.Not(this=exp.Is(this=_paren(v.sql), expression=exp.Null())), "boolean", nullable=False)
+
+    def f_len(self, node: ast.Call) -> V:
+        v = self.compile(node.args[0])
+        if v.kind != "list" or v.is_const:
+            raise _Refuse(node, "len() of a list that is not an input")
+        return V(exp.ArraySize(this=v.sql), "number", INTEGER_DIGITS, nullable=v.nullable)
+
+    f_count = f_len
+
+    def f_abs(self, node: ast.Call) -> V:
+        v = self.number(node.args[0])
+        return V(exp.Abs(this=v.sql), "number", v.digits, nullable=v.nullable)
+
+    def f_months_between(self, node: ast.Call) -> V:
+        a, b = (self.compile(x) for x in node.args)
+        def year(e: exp.Expr) -> exp.Expr:
+            return exp.Extract(this=exp.var("YEAR"), expression=e)
+
+        def month(e: exp.Expr) -> exp.Expr:
+            return exp.Extract(this=exp.var("MONTH"), expression=e)
+
+        def day(e: exp.Expr) -> exp.Expr:
+            return exp.Extract(this=exp.var("DAY"), expression=e)
+
+        months = exp.Add(this=exp.Mul(this=exp.Literal.number(12), expression=_paren(
+            exp.Sub(this=year(b.sql), expression=year(a.sql)))), expression=_paren(
+            exp.Sub(this=month(b.sql), expression=month(a.sql))))
+        back = _case([(exp.LT(this=day(b.sql), expression=day(a.sql)), exp.Literal.number(1))],
+                     exp.Literal.number(0))
+        sql = _cast(exp.Sub(this=months, expression=back), _dec(INTEGER_DIGITS))
+        return V(sql, "number", INTEGER_DIGITS, nullable=a.nullable or b.nullable)
+
+    def f_days_between(self, node: ast.Call) -> V:
+        a, b = (self.compile(x) for x in node.args)
+        sql = _cast(exp.DateDiff(this=b.sql, expression=a.sql, unit=exp.var("DAY")), _dec(INTEGER_DIGITS))
+        return V(sql, "number", INTEGER_DIGITS, nullable=a.nullable or b.nullable)
+
+    def f_month_end(self, node: ast.Call) -> V:
+        d, n = self.compile(node.args[0]), self.number(node.args[1])
+        if n.digits[1] != 0 and not n.is_const:
+            raise _Refuse(node, "month_end() of a number of months that may not be whole")
+        first = _cast(exp.DateTrunc(this=d.sql, unit=exp.Literal.string("MONTH")),  # type: ignore[no-untyped-call]
+                      exp.DataType.build("DATE"))
+        if n.is_const:  # a whole number of months: an interval literal
+            months = ast.literal_eval(node.args[1]) if isinstance(node.args[1], ast.Constant) else None
+            count = months if isinstance(months, int) else self.const_int(node.args[1])
+            shifted: exp.Expr = exp.Add(this=first, expression=exp.Interval(
+                this=exp.Literal.string(str(count)), unit=exp.var("MONTH")))
+        else:
+            shifted = exp.DateAdd(this=first, expression=_cast(n.sql, exp.DataType.build("BIGINT")),
+                                  unit=exp.var("MONTH"))
+        sql = _cast(exp.LastDay(this=_cast(shifted, exp.DataType.build("DATE"))), exp.DataType.build("DATE"))
+        return V(sql, "date", nullable=d.nullable or n.nullable)
+
+    def const_int(self, node: ast.AST) -> int:
+        """The whole number a constant expression of months stands for (a parameter)."""
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "params":
+            value = self.params[node.attr]
+            if isinstance(value, (int, Decimal)) and not isinstance(value, bool) and value == int(value):
+                return int(value)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return -self.const_int(node.operand)
+        raise _Refuse(node, "month_end() of a number of months that is not a whole constant or input")
+
+    def f_min(self, node: ast.Call) -> V:
+        return self.extreme(node, exp.Least)
+
+    def f_max(self, node: ast.Call) -> V:
+        return self.extreme(node, exp.Greatest)
+
+    def extreme(self, node: ast.Call, fn: type[exp.Func]) -> V:
+        args = [self.compile(a) for a in node.args]
+        kinds = {a.kind for a in args}
+        if len(kinds) != 1 or kinds - {"number", "date"} or any(a.hi is not None for a in args):
+            raise _Refuse(node, "min() or max() of these values")
+        if "number" in kinds:
+            sqls = [self.widen(a, *args) for a in args]
+            digits = (max(a.digits[0] for a in args), max(a.digits[1] for a in args))
+        else:
+            sqls, digits = [a.sql for a in args], (0, 0)
+        unknown = exp.or_(*(exp.Is(this=_paren(s), expression=exp.Null()) for s in sqls))
+        sql = _case([(unknown, exp.Null())], fn(this=sqls[0], expressions=sqls[1:]))
+        return V(sql, args[0].kind, digits, nullable=any(a.nullable for a in args))
+
+    # -- aggregates ---------------------------------------------------------------------
+    def aggregate(self, node: ast.Call, name: str, gen: ast.GeneratorExp) -> V:
+        comp = gen.generators[0]
+        assert isinstance(comp.target, ast.Name)
+        source = self.compile(comp.iter)
+        if source.kind != "list" or source.is_const or source.field is None or source.field.items is None:
+            raise _Refuse(comp.iter, "a loop over a list that is not an input")
+        self.loops += 1
+        table, column = f"ecei:u{self.loops}", f"ecei:i{self.loops}"
+        item = _field_value(source.field.items, exp.column(column, table=table, quoted=True), nullable=False)
+        self.locals[comp.target.id] = item
+        try:
+            filters = [self.boolean(c) for c in comp.ifs]
+            element = self.compile(gen.elt)
+        finally:
+            del self.locals[comp.target.id]
+        keep: exp.Expr = exp.true()
+        for f in filters:
+            keep = exp.And(this=_paren(keep), expression=_paren(f.sql))
+        exact = not any(f.nullable for f in filters)
+
+        def over(agg: exp.Expr) -> exp.Expr:
+            unnest = exp.Unnest(expressions=[source.sql], alias=exp.TableAlias(
+                this=exp.to_identifier(table, quoted=True), columns=[exp.to_identifier(column, quoted=True)]))
+            query = _select([agg], unnest)
+            sub = exp.Subquery(this=query)
+            if not source.nullable:
+                return sub
+            return _case([(exp.Is(this=source.sql, expression=exp.Null()), exp.Null())], sub)
+
+        if name in ("any", "all"):
+            if element.kind != "boolean":
+                raise _Refuse(gen.elt, f"{name}() of a value that is not a condition")
+            if name == "any":
+                both = exp.And(this=_paren(keep), expression=_paren(element.sql))
+                code: exp.Expr = exp.Max(this=_kleene_code(both))
+                return V(over(_from_code(code, False)), "boolean", nullable=True)
+            code = exp.Min(this=_kleene_code(exp.Or(this=exp.Not(this=_paren(keep)),
+                                                    expression=_paren(element.sql))))
+            return V(over(_from_code(code, True)), "boolean", nullable=True)
+        if name == "count":
+            lo = _sum(_case([(keep, exp.Literal.number(1))], exp.Literal.number(0)))
+            hi = _sum(_case([(_is_not_false(keep), exp.Literal.number(1))], exp.Literal.number(0)))
+            return self.counted(source, over, lo, None if exact else hi)
+        if name == "count_distinct":
+            if element.kind in ("list", "object", "map") or element.hi is not None:
+                raise _Refuse(gen.elt, "count_distinct() of these values")
+            value = element.sql if element.kind != "number" else self.widen(element)
+            lo = exp.Count(this=exp.Distinct(expressions=[_case([(keep, value)], exp.Null())]))
+            maybe = _case([(_is_not_false(keep), value)], exp.Null())
+            nulls = _sum(_case([(exp.And(this=_is_not_false(keep), expression=exp.Is(
+                this=_paren(value), expression=exp.Null())), exp.Literal.number(1))], exp.Literal.number(0)))
+            hi = exp.Add(this=exp.Count(this=exp.Distinct(expressions=[maybe])), expression=nulls)
+            return self.counted(source, over, lo, None if exact and not element.nullable else hi)
+        return self.pick(node, name, source, over, keep, element)
+
+    def counted(self, source: V, over: Callable[[exp.Expr], exp.Expr], lo: exp.Expr,
+                hi: exp.Expr | None) -> V:
+        size = source.field.max_items if source.field is not None else 0
+        digits = (len(str(size)), 0)
+        lo_sql = _cast(over(lo), _dec(digits))
+        hi_sql = None if hi is None else _cast(over(hi), _dec(digits))
+        return V(lo_sql, "number", digits, nullable=source.nullable, hi=hi_sql)
+
+    def pick(self, node: ast.Call, name: str, source: V, over: Callable[[exp.Expr], exp.Expr],
+             keep: exp.Expr, element: V) -> V:
+        if element.kind not in ("number", "date") or (name == "sum" and element.kind != "number") \
+                or element.hi is not None:
+            raise _Refuse(node, f"{name}() of these values")
+        value = self.widen(element) if element.kind == "number" else element.sql
+        unsure = exp.GT(this=_sum(_case([(exp.And(this=_is_not_false(keep), expression=exp.Or(
+            this=exp.Is(this=_paren(keep), expression=exp.Null()),
+            expression=exp.Is(this=_paren(value), expression=exp.Null()))), exp.Literal.number(1))],
+            exp.Literal.number(0))), expression=exp.Literal.number(0))
+        digits = element.digits
+        if name == "sum":
+            size = source.field.max_items if source.field is not None else 0
+            digits = (element.digits[0] + len(str(size)), element.digits[1])
+            picked: exp.Expr = _cast(_sum(_case([(keep, value)], exp.Null())), _dec(digits))
+        else:
+            fn = exp.Min if name == "min" else exp.Max
+            picked = fn(this=_case([(keep, value)], exp.Null()))
+        return V(over(_case([(unsure, exp.Null())], picked)), element.kind, digits, nullable=True)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One output column: its name and what it holds."""
+
+    name: str
+    kind: str  # row subject label valid_from valid_until validity_rule error tier group criterion score met unknown
+    id: str | None = None
+
+
+@dataclass
+class CompiledQuery:
+    """A ruleset version compiled to one SQL query over a table of validated assessments."""
+
+    ruleset: Ruleset
+    tree: exp.Select
+    columns: tuple[Column, ...]
+    table_columns: dict[str, str]  # the source table's columns and their DuckDB types
+    scales: dict[str, int] = field(default_factory=dict)  # score id -> what its weights are scaled by
+    source: str = "assessments"
+
+    def sql(self, dialect: str = "duckdb", source: exp.Expr | str | None = None, *, pretty: bool = False,
+            standard: bool | None = None) -> str:
+        """The query written for ``dialect`` (duckdb, postgres, spark or trino), reading ``source``
+        (a table name or a table expression such as ``read_parquet('pop.parquet')``). Loops over lists
+        are subqueries over ``UNNEST`` (the standard form), except for DuckDB, where they are its list
+        functions with lambdas (``standard=True`` keeps the standard form there too)."""
+        tree: exp.Expr = self.with_source(source)
+        if dialect == "duckdb" and not standard:
+            tree = _lambdas(tree)
+        return tree.sql(dialect=dialect, pretty=pretty)
+
+    def with_source(self, source: exp.Expr | str | None = None) -> exp.Select:
+        """The query tree reading ``source`` (default: the table named ``assessments``)."""
+        if source is None or isinstance(source, str):
+            text = self.source if source is None else source
+            found = sqlglot.parse_one(f"SELECT * FROM {text}", read="duckdb").find(exp.From)
+            assert found is not None
+            table = found.this
+        else:
+            table = source
+        table = table.copy()
+        table.set("alias", exp.TableAlias(this=exp.to_identifier(_ALIAS)))
+        tree = self.tree.copy()
+        inner = next(t for t in tree.find_all(exp.Table) if t.name == "ecei:source")
+        inner.replace(table)
+        return tree
+
+
+def _where(ruleset: Ruleset, pointer: str, text: str, node: ast.AST | None, construct: str) -> Diagnostic:
+    snippet = ast.get_source_segment(text, node) if node is not None and hasattr(node, "lineno") else None
+    what = f"{construct} ('{snippet}')" if snippet and snippet.strip() != text.strip() else construct
+    return Diagnostic(REFUSED, f"the SQL engine does not compile {what}", file=str(ruleset.path or ruleset),
+                      pointer=pointer, suggestion="decide this version with the Python engine")
+
+
+def _outcome(e: exp.Expr) -> exp.Expr:
+    return _case([(_paren(e), exp.Literal.string("met")),
+                  (exp.Not(this=_paren(e)), exp.Literal.string("not_met"))], exp.Literal.string("unknown"))
+
+
+def table_type(f: Field) -> str:
+    """The DuckDB type of an input (raises _Refuse for one the table cannot hold)."""
+    kind = f.kind
+    simple = {"boolean": "BOOLEAN", "integer": "BIGINT", "date": "DATE", "string": "VARCHAR", "enum": "VARCHAR",
+              "decimal": f"DECIMAL({sum(DECIMAL_DIGITS)}, {DECIMAL_DIGITS[1]})"}
+    if kind in simple:
+        return simple[kind]
+    if kind == "list" and f.items is not None:
+        return table_type(f.items) + "[]"
+    if kind in ("object", "map"):
+        members = f.fields if kind == "object" else f.entries
+        if not members:
+            raise _Refuse(None, f"an {kind} input with no members")
+        inner = ", ".join('"' + k.replace('"', '""') + '" ' + table_type(sub) for k, sub in members.items())
+        return f"STRUCT({inner})"
+    raise _Refuse(None, f"an input of type {kind}")
+
+
+class _Build:
+    """The query of one ruleset version (see :func:`compile_ruleset`)."""
+
+    def __init__(self, ruleset: Ruleset) -> None:
+        self.ruleset = ruleset
+        self.checked = ruleset.plan
+        self.plan = Plan(ruleset.plan)
+        self.params = {name: p.value for name, p in self.checked.doc.parameters.items()}
+        self.problems: list[Diagnostic] = []
+        self.extra: list[tuple[str, exp.Expr]] = []  # columns of the first level: validity conditions
+
+    def condition(self, text: str, pointer: str, label: str | None = None) -> exp.Expr | None:
+        tree, errors = parse(text)
+        assert tree is not None  # the ruleset was checked
+        assert not errors
+        compiler = _Compiler(self.checked.inputs, self.params, label)
+        compiler.text = "(\n" + text.strip() + "\n)"
+        try:
+            return compiler.compile(tree).sql
+        except _Refuse as refused:
+            self.problems.append(_where(self.ruleset, pointer, compiler.text, refused.node, refused.construct))
+            return None
+
+    def table(self) -> dict[str, str]:
+        """The source table's columns (each root input's DuckDB type); what it cannot hold is refused."""
+        checked = self.checked
+        table: dict[str, str] = {ROW: "BIGINT"}
+        for name, f in checked.inputs.fields.items():
+            try:
+                table[name] = table_type(f)
+            except _Refuse as refused:
+                self.problems.append(Diagnostic(REFUSED, f"the SQL engine does not compile {refused.construct}",
+                                                file=str(self.ruleset.path or self.ruleset),
+                                                pointer=f"/inputs/{name}"))
+        for d in checked.derived:
+            self.problems.append(Diagnostic(REFUSED, f"the SQL engine does not compile derived values ('{d.id}')",
+                                            file=str(self.ruleset.path or self.ruleset), pointer=f"/derived/{d.id}"))
+        return table
+
+    def build(self) -> CompiledQuery:
+        checked = self.checked
+        table = self.table()
+        criteria = {c.id: self.condition(c.spec.when, f"/criteria/{c.id}/when") for c in checked.criteria}
+        valid_from, rule_index, valid_until, rule = self.validity()
+        if self.problems:
+            raise SqlRefused(self.problems)
+        a = exp.to_identifier(_ALIAS)
+        crit_cols = {cid: f"criterion:{cid}" for cid in criteria}
+        first = _select([exp.Star(), *(exp.alias_(_paren(sql), crit_cols[cid], quoted=True, copy=False)
+                                       for cid, sql in criteria.items() if sql is not None),
+                         *(exp.alias_(sql, name, quoted=True, copy=False) for name, sql in self.extra)],
+                        exp.Table(this=exp.to_identifier("ecei:source", quoted=True), alias=exp.TableAlias(this=a)))
+        ref: dict[str, exp.Expr] = {cid: exp.column(col, table=_ALIAS, quoted=True)
+                                          for cid, col in crit_cols.items()}
+        levels, composites, scales = self.composites(ref)
+        for cols in levels:  # each group and score a level of its own, reading the columns before it
+            first = _select([exp.Star(), *(exp.alias_(sql, name, quoted=True, copy=False) for name, sql in cols)],
+                            exp.Subquery(this=first, alias=exp.TableAlias(this=a)))
+        tiers = {t.label: self.conjunction(ref, t.requires) for t in self.plan.tiers}
+        second_cols: list[exp.Expr] = [exp.Star()]
+        for label, sql in tiers.items():
+            second_cols.append(exp.alias_(sql, f"tier:{label}", quoted=True, copy=False))
+        label_sql = _case([(exp.column(f"tier:{t.label}", table=_ALIAS, quoted=True), exp.Literal.string(t.label))
+                           for t in reversed(self.plan.tiers)], exp.Literal.string(NONE_LABEL))
+        second = _select(second_cols, exp.Subquery(this=first, alias=exp.TableAlias(this=a)))
+        third = _select([exp.Star(), exp.alias_(label_sql, "ecei:label", quoted=True, copy=False)],
+                        exp.Subquery(this=second, alias=exp.TableAlias(this=a)))
+        decided = exp.column("ecei:label", table=_ALIAS, quoted=True)
+        awarded = exp.NEQ(this=decided, expression=exp.Literal.string(NONE_LABEL))
+        fourth = _select([exp.Star(), exp.alias_(_case([(awarded, valid_from)], exp.Null()), "ecei:from",
+                                                 quoted=True, copy=False),
+                          exp.alias_(rule_index, "ecei:rulei", quoted=True, copy=False)],
+                         exp.Subquery(this=third, alias=exp.TableAlias(this=a)))
+        fourth = _select([exp.Star(), exp.alias_(valid_until, "ecei:until", quoted=True, copy=False),
+                          exp.alias_(rule, "ecei:rule", quoted=True, copy=False)],
+                         exp.Subquery(this=fourth, alias=exp.TableAlias(this=a)))
+        out, columns = self.outputs(composites, crit_cols)
+        final = _select(out, exp.Subquery(this=fourth, alias=exp.TableAlias(this=a)))  # in no order: see run
+        _bracketed(final)
+        return CompiledQuery(self.ruleset, final, tuple(columns), table, scales)
+
+    def outputs(self, composites: Mapping[str, tuple[str, dict[str, None]]],
+                crit_cols: Mapping[str, str]) -> tuple[list[exp.Expr], list[Column]]:
+        """The query's output columns, and what each holds."""
+        decided = exp.column("ecei:label", table=_ALIAS, quoted=True)
+        start, until, applied = (exp.column(n, table=_ALIAS, quoted=True) for n in ("ecei:from", "ecei:until",
+                                                                                    "ecei:rule"))
+        error = _case([(exp.LT(this=until, expression=start), exp.Literal.string("A007"))], exp.Null())
+        columns: list[Column] = [Column("row", "row"), Column("subject", "subject"), Column("label", "label"),
+                                 Column("valid_from", "valid_from"), Column("valid_until", "valid_until"),
+                                 Column("validity_rule", "validity_rule"), Column("error", "error")]
+        out: list[exp.Expr] = [
+            exp.alias_(exp.column(ROW, table=_ALIAS, quoted=True), "row", quoted=True),
+            exp.alias_(self.subject(), "subject", quoted=True), exp.alias_(decided, "label", quoted=True),
+            exp.alias_(start, "valid_from", quoted=True), exp.alias_(until, "valid_until", quoted=True),
+            exp.alias_(applied, "validity_rule", quoted=True), exp.alias_(error, "error", quoted=True)]
+        for t in self.plan.tiers:
+            name = f"tier:{t.label}"
+            out.append(exp.alias_(_outcome(exp.column(name, table=_ALIAS, quoted=True)), name, quoted=True))
+            columns.append(Column(name, "tier", t.label))
+        for cid, (kind, extra) in composites.items():
+            name = f"{kind}:{cid}"
+            out.append(exp.alias_(_outcome(exp.column(name, table=_ALIAS, quoted=True)), name, quoted=True))
+            columns.append(Column(name, kind, cid))
+            for part in extra:
+                out.append(exp.alias_(exp.column(f"{name}:{part}", table=_ALIAS, quoted=True), f"{name}:{part}",
+                                      quoted=True))
+                columns.append(Column(f"{name}:{part}", part, cid))
+        for cid, col in crit_cols.items():
+            out.append(exp.alias_(_outcome(exp.column(col, table=_ALIAS, quoted=True)), col, quoted=True))
+            columns.append(Column(col, "criterion", cid))
+        return out, columns
+
+    def conjunction(self, ref: Mapping[str, exp.Expr], ids: Iterable[str]) -> exp.Expr:
+        sql: exp.Expr | None = None
+        for i in ids:
+            part = _paren(ref[i])
+            sql = part if sql is None else exp.And(this=sql, expression=part)
+        assert sql is not None
+        return _paren(sql)
+
+    def composites(self, ref: dict[str, exp.Expr]) -> tuple[
+            list[list[tuple[str, exp.Expr]]], dict[str, tuple[str, dict[str, None]]], dict[str, int]]:
+        """The levels of columns that decide each group and score (in dependency order, each reading the
+        columns before it), each composite's kind and extra columns, and each score's scale."""
+        levels: list[list[tuple[str, exp.Expr]]] = []
+        out: dict[str, tuple[str, dict[str, None]]] = {}
+        scales: dict[str, int] = {}
+
+        def column(name: str) -> exp.Expr:
+            return exp.column(name, table=_ALIAS, quoted=True)
+
+        for comp in self.plan.composites:
+            if isinstance(comp, FastGroup):
+                levels.append([(f"group:{comp.id}", self.conjunction(ref, comp.members))])
+                out[comp.id] = ("group", {})
+                ref[comp.id] = column(f"group:{comp.id}")
+                continue
+            assert isinstance(comp, FastScore)
+            name = f"score:{comp.id}"
+            levels.append([(name + ":met", self.weight_sum(ref, comp, lambda e: _paren(e))),
+                           (name + ":unknown", self.weight_sum(ref, comp, lambda e: exp.Is(
+                               this=_paren(e), expression=exp.Null())))])
+            met, unknown = column(name + ":met"), column(name + ":unknown")
+            num, den = exp.Literal.number(comp.required_num), exp.Literal.number(comp.required_den)
+            sql = _case([(exp.GTE(this=exp.Mul(this=_paren(met), expression=den), expression=num), exp.true()),
+                         (exp.LT(this=exp.Mul(this=_paren(exp.Add(this=_paren(met), expression=_paren(
+                             unknown))), expression=den), expression=num), exp.false())], exp.Null())
+            levels.append([(name, sql)])
+            out[comp.id] = ("score", {"met": None, "unknown": None})
+            scales[comp.id] = comp.scale
+            ref[comp.id] = column(name)
+        return levels, out, scales
+
+    def weight_sum(self, ref: Mapping[str, exp.Expr], comp: FastScore,
+                   test: Callable[[exp.Expr], exp.Expr]) -> exp.Expr:
+        total: exp.Expr | None = None
+        for rid, weight in comp.weights:
+            term = _case([(test(ref[rid]), _cast(exp.Literal.number(weight), _dec((MAX_PRECISION, 0))))],
+                         _cast(exp.Literal.number(0), _dec((MAX_PRECISION, 0))))
+            total = term if total is None else exp.Add(this=total, expression=term)
+        assert total is not None
+        return _cast(total, _dec((MAX_PRECISION, 0)))
+
+    def validity(self) -> tuple[exp.Expr, exp.Expr, exp.Expr, exp.Expr]:
+        """valid_from, the index of the validity rule applied (by the decided label), and valid_until
+        and the rule's id from that index: each rule's ``when`` and ``valid_until`` are computed only
+        for the rows of its label (CASE decides the branch first), ``when`` once (a simple CASE)."""
+        found = self.condition(self.checked.doc.validity.valid_from, "/validity/valid_from")
+        self.extra.append(("ecei:start", found or exp.Null()))
+        start = exp.column("ecei:start", table=_ALIAS, quoted=True)
+        label = exp.column("ecei:label", table=_ALIAS, quoted=True)
+        index = exp.column("ecei:rulei", table=_ALIAS, quoted=True)
+        chosen: list[tuple[exp.Expr, exp.Expr]] = []
+        until: list[tuple[exp.Expr, exp.Expr]] = []
+        for tier in self.plan.tiers:
+            is_label = exp.EQ(this=label, expression=exp.Literal.string(tier.label))
+            chain, ends = self.rules_for(tier.label)
+            chosen.append((is_label, chain))
+            for i, end in ends.items():
+                until.append((exp.And(this=_paren(is_label), expression=exp.EQ(
+                    this=index, expression=exp.Literal.number(i))), end))
+        rules = self.checked.doc.validity.rules
+        rule_id = _case([(exp.EQ(this=index, expression=exp.Literal.number(i)), exp.Literal.string(r.id))
+                         for i, r in enumerate(rules)], exp.Null())
+        return start, _case(chosen, exp.Null()), _case(until, exp.Null()), rule_id
+
+    def rules_for(self, label: str) -> tuple[exp.Expr, dict[int, exp.Expr]]:
+        """The index of the first rule for ``label`` whose ``when`` is not false (NULL when the first
+        that is not false is unknown, or none is), and each rule's ``valid_until`` by index."""
+        steps: list[tuple[exp.Expr | None, int]] = []
+        ends: dict[int, exp.Expr] = {}
+        for i, rule in enumerate(self.checked.doc.validity.rules):
+            if label not in rule.labels:
+                continue
+            if rule.expires:
+                ends[i] = self.condition(rule.valid_until, f"/validity/rules/{i}/valid_until", label) or exp.Null()
+            when = None if rule.when is None else self.condition(rule.when, f"/validity/rules/{i}/when", label)
+            if rule.when is not None and when is None:
+                continue
+            steps.append((when, i))
+            if when is None:
+                break
+        chain: exp.Expr = exp.Null()
+        for when, i in reversed(steps):
+            number = exp.Literal.number(i)
+            chain = number if when is None else exp.Case(
+                this=_paren(when), ifs=[exp.If(this=exp.true(), true=number), exp.If(this=exp.false(), true=chain)],
+                default=exp.Null())
+        return chain, ends
+
+    def subject(self) -> exp.Expr:
+        f: Field | None = self.checked.inputs
+        sql: exp.Expr | None = None
+        for key in self.plan.subject.id:
+            members = f.fields if f is not None and f.kind == "object" else {}
+            f = members.get(key)
+            if f is None:
+                return exp.Null()
+            sql = exp.column(key, table=_ALIAS, quoted=True) if sql is None else _member(sql, key)
+        if f is None or f.kind not in ("string", "enum") or sql is None:
+            return exp.Null()
+        return sql
+
+
+def compile_ruleset(ruleset: Ruleset) -> CompiledQuery:
+    """The SQL query deciding ``ruleset`` over a table of validated assessments.
+
+    Raises:
+        SqlRefused: a construct the SQL form does not express, one diagnostic per construct.
+    """
+    return _Build(ruleset).build()
+
+
+# -- the table of validated assessments ----------------------------------------------------------
+
+
+def _plain(value: Any, f: Field, pointer: str, refused: list[Diagnostic]) -> Any:
+    """A validated value as the JSON the table is loaded from (decimals as exact text)."""
+    kind = f.kind
+    if kind == "decimal":
+        d = Decimal(value)
+        exponent = d.as_tuple().exponent
+        assert isinstance(exponent, int)
+        if exponent < -DECIMAL_DIGITS[1] and d != d.quantize(Decimal(1).scaleb(-DECIMAL_DIGITS[1])):
+            refused.append(Diagnostic(UNREPRESENTABLE, f"the SQL table holds {DECIMAL_DIGITS[1]} decimal places; "
+                                      f"{d} has more (decide it with the Python engine)", pointer=pointer))
+            return None
+        return format(d, "f")
+    if kind == "date":
+        return value.isoformat()
+    if kind == "list":
+        assert f.items is not None
+        return [_plain(v, f.items, f"{pointer}/{i}", refused) for i, v in enumerate(value)]
+    if kind in ("object", "map"):
+        members = f.fields if kind == "object" else f.entries
+        return {k: _plain(v, members[k], f"{pointer}/{k}", refused) for k, v in value.items() if k in members}
+    return value
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A row not decided by SQL: its 1-based position and why (the validator's diagnostics)."""
+
+    row: int
+    diagnostics: tuple[Diagnostic, ...]
+
+
+def table_rows(ruleset: Ruleset, items: Iterable[tuple[int, Any]], refused: list[Refused],
+               foreign: Mapping[str, frozenset[str]] | None = None) -> Iterator[str]:
+    """The JSON lines of the table for ``(row, raw assessment)`` items: each validated by the project's
+    validator first; a row it refuses (or whose numbers the table cannot hold) goes to ``refused``.
+    With ``foreign`` (an impact study's other version), the row is first projected onto this version's
+    inputs as the impact study projects it (fields it does not declare and list entries naming catalogue
+    items it does not have are left out)."""
+    root = ruleset.plan.inputs
+    validator = ruleset.plan.validator
+    for row, data in items:
+        if isinstance(data, AssessmentError):
+            refused.append(Refused(row, data.diagnostics))
+            continue
+        if foreign is None:
+            normalised, problems = validator.validate(data)
+        else:
+            found: list[tuple[str, str]] = []
+            projected = project_entries(root, data, foreign, "", found)
+            normalised, problems = validator.validate(projected, ignore_unknown=[p for p, _ in found])
+        if problems:
+            refused.append(Refused(row, tuple(problems)))
+            continue
+        lost: list[Diagnostic] = []
+        out: dict[str, Any] = {ROW: row}
+        for k, v in normalised.items():
+            out[k] = _plain(v, root.fields[k], "/" + k, lost)
+        line = json.dumps(out, ensure_ascii=False, separators=(",", ":"))
+        try:
+            line.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: not text a table can hold
+            lost.append(Diagnostic(UNREPRESENTABLE, "a string is not UTF-8 text (a lone surrogate)", pointer=""))
+        if lost:
+            refused.append(Refused(row, tuple(lost)))
+            continue
+        yield line
+
+
+def load_table(connection: Any, query: CompiledQuery, items: Iterable[tuple[int, Any]], name: str = "assessments",
+               foreign: Mapping[str, frozenset[str]] | None = None) -> list[Refused]:
+    """Create the table ``name`` in a DuckDB connection from ``(row, raw assessment)`` items, validated
+    first (projected first with ``foreign``, see `table_rows`); return the rows refused."""
+    refused: list[Refused] = []
+    handle, path = tempfile.mkstemp(suffix=".jsonl", prefix="ecei-sql-")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            for line in table_rows(query.ruleset, items, refused, foreign):
+                out.write(line + "\n")
+        columns = "{" + ", ".join(f"{_quote_string(k)}: {_quote_string(v)}"
+                                  for k, v in query.table_columns.items()) + "}"
+        connection.execute(f"CREATE OR REPLACE TABLE {_quote(name)} AS SELECT * FROM read_json("
+                           f"{_quote_string(path)}, format='newline_delimited', columns={columns})")
+    finally:
+        Path(path).unlink(missing_ok=True)
+    return refused
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _quote_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def write_parquet(connection: Any, table: str, path: Path | str) -> None:
+    """Write a table of validated assessments (see :func:`load_table`) to a Parquet file."""
+    connection.execute(f"COPY {_quote(table)} TO {_quote_string(str(path))} (FORMAT parquet)")
+
+
+def run(connection: Any, query: CompiledQuery, source: str = "assessments") -> list[dict[str, Any]]:
+    """The query's rows over ``source`` (a table, or ``read_parquet('file')``), each a dict by column name,
+    in row order (the query itself states no order: sorting a population is left to whoever needs it)."""
+    cursor = connection.execute(f'SELECT * FROM ({query.sql("duckdb", source)}) ORDER BY "row"')
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def weight(value: Any, scale: int) -> Decimal | int:
+    """A scaled met or unknown weight of the query as the decision shows it (an int when whole)."""
+    exact = Fraction(int(value), scale)
+    if exact.denominator == 1:
+        return int(exact)
+    return (Decimal(exact.numerator) / Decimal(exact.denominator)).normalize()
+
+
+def row_json(row: Mapping[str, Any], query: CompiledQuery) -> dict[str, Any]:
+    """A row of the query as the JSON line ``evaluate --engine sql`` prints (outcomes grouped by kind)."""
+    ruleset = query.ruleset
+    out: dict[str, Any] = {"line": row["row"], "methodology": ruleset.methodology, "version": ruleset.version,
+                           "subject": row["subject"], "label": row["label"]}
+    for key in ("valid_from", "valid_until"):
+        out[key] = row[key].isoformat() if row[key] is not None else None
+    out["validity_rule"] = row["validity_rule"]
+    for kind, key in (("tier", "tiers"), ("group", "groups"), ("criterion", "criteria")):
+        out[key] = {c.id: row[c.name] for c in query.columns if c.kind == kind}
+    scores: dict[str, Any] = {}
+    for c in query.columns:
+        if c.kind == "score" and c.id is not None:
+            scale = query.scales[c.id]
+            scores[c.id] = {"outcome": row[c.name], "met_weight": str(weight(row[c.name + ":met"], scale)),
+                            "unknown_weight": str(weight(row[c.name + ":unknown"], scale))}
+    out["scores"] = scores
+    return out
+
+
+def decide_items(items: Iterable[tuple[int, Any, Ruleset | Exception]]) -> Iterator[tuple[int, dict[str, Any] | None,
+                                                                                        Exception | None]]:
+    """Decide ``(line, raw assessment, its ruleset or why none)`` items with one query per version:
+    ``(line, the row's JSON, None)`` or ``(line, None, the error)``, in line order. Raises SqlRefused
+    when a version uses a construct the SQL form does not express (nothing is decided then)."""
+    import duckdb
+
+    groups: dict[int, tuple[Ruleset, list[tuple[int, Any]]]] = {}
+    out: dict[int, tuple[dict[str, Any] | None, Exception | None]] = {}
+    for line, data, ruleset in items:
+        if isinstance(ruleset, Exception):
+            out[line] = (None, ruleset)
+            continue
+        groups.setdefault(id(ruleset), (ruleset, []))[1].append((line, data))
+    connection = duckdb.connect()
+    for ruleset, rows in groups.values():
+        query = compile_ruleset(ruleset)
+        for refused in load_table(connection, query, rows):
+            out[refused.row] = (None, AssessmentError(refused.diagnostics))
+        for row in run(connection, query):
+            if row["error"] is not None:
+                out[row["row"]] = (None, AssessmentError([Diagnostic(
+                    "A007", "the validity the ruleset gives it would end before it starts", pointer="")]))
+            else:
+                out[row["row"]] = (row_json(row, query), None)
+    for line in sorted(out):
+        yield line, *out[line]
+
+
+def transitions(old: Ruleset, new: Ruleset, items: Iterable[tuple[int, Any]]) -> dict[str, Any]:
+    """Label transitions of a population from ``old`` to ``new``, decided by SQL: each row projected and
+    validated for each version as the impact study does it, decided by each version's query, then
+    counted (``matrix``: old label -> new label -> rows) and listed where the label or its validity
+    changed. No attribution to causes: that is the impact study's (``ecei_rules.compare.impact``).
+    Raises SqlRefused when a version uses a construct the SQL form does not express."""
+    import duckdb
+
+    queries = compile_ruleset(old), compile_ruleset(new)
+    rows = list(items)
+    connection = duckdb.connect()
+    decided: list[dict[int, dict[str, Any]]] = []
+    errors: dict[int, list[dict[str, Any]]] = {}
+    for side, (query, other) in enumerate(((queries[0], new), (queries[1], old))):
+        table = f"side{side}"
+        for refused in load_table(connection, query, rows, table, foreign_ids(query.ruleset, other)):
+            first = refused.diagnostics[0]
+            errors.setdefault(refused.row, []).append({"version": query.ruleset.version, "code": first.code,
+                                                       "message": first.message, "pointer": first.pointer})
+        decided.append({r["row"]: r for r in run(connection, query, _quote(table))})
+    labels = [NONE_LABEL, *dict.fromkeys([*old.document.labels, *new.document.labels])]
+    matrix = {a: dict.fromkeys(labels, 0) for a in labels}
+    changed = []
+    for row in sorted(set(decided[0]) & set(decided[1])):
+        a, b = decided[0][row], decided[1][row]
+        for r, query in ((a, queries[0]), (b, queries[1])):
+            if r["error"] is not None:
+                errors.setdefault(row, []).append({"version": query.ruleset.version, "code": r["error"],
+                                                   "message": "the validity would end before it starts",
+                                                   "pointer": ""})
+        if a["error"] is not None or b["error"] is not None:
+            continue
+        matrix[a["label"]][b["label"]] += 1
+        if (a["label"], a["valid_from"], a["valid_until"]) != (b["label"], b["valid_from"], b["valid_until"]):
+            changed.append({"line": row, "subject": b["subject"], "from": a["label"], "to": b["label"],
+                            "valid_until": [_day(a["valid_until"]), _day(b["valid_until"])]})
+    return {"engine": "sql", "from": f"{old.methodology}@{old.version}", "to": f"{new.methodology}@{new.version}",
+            "assessments": len(rows), "matrix": matrix, "changed": changed,
+            "errors": [{"line": row, **e} for row in sorted(errors) for e in errors[row]]}
+
+
+def _day(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+# -- PostgreSQL --------------------------------------------------------------------------------------
+
+_PG_SIMPLE = {"boolean": "boolean", "integer": "bigint", "date": "date", "string": "text", "enum": "text",
+              "decimal": f"numeric({sum(DECIMAL_DIGITS)}, {DECIMAL_DIGITS[1]})"}
+
+
+def postgres_schema(query: CompiledQuery, table: str = "assessments") -> list[str]:
+    """The statements creating, in PostgreSQL, the table the query reads: objects and maps as composite
+    types (named ``<table>_t1``, ...), lists as arrays, decimals as numeric(31, 15)."""
+    statements: list[str] = []
+
+    def pg(f: Field) -> str:
+        if f.kind in _PG_SIMPLE:
+            return _PG_SIMPLE[f.kind]
+        if f.kind == "list" and f.items is not None:
+            return pg(f.items) + "[]"
+        members = f.fields if f.kind == "object" else f.entries
+        inner = ", ".join(f"{_quote(k)} {pg(sub)}" for k, sub in members.items())
+        name = _quote(f"{table}_t{len(statements) + 1}")
+        statements.append(f"CREATE TYPE {name} AS ({inner})")
+        return name
+
+    root = query.ruleset.plan.inputs
+    columns = [f"{_quote(ROW)} bigint"] + [f"{_quote(k)} {pg(f)}" for k, f in root.fields.items()]
+    return [*statements, f"CREATE TABLE {_quote(table)} ({', '.join(columns)})"]
+
+
+def postgres_query(query: CompiledQuery, source: str = "assessments") -> str:
+    """The standard form of the query written for PostgreSQL, with what its dialect needs beyond
+    sqlglot's: a field of a composite value read as ``(value).field``, and a loop over an array of
+    composites naming each element by the loop's table alias (a whole-row value)."""
+    tree = query.with_source(source)
+    for unnest in list(tree.find_all(exp.Unnest)):
+        alias = unnest.args.get("alias")
+        if alias is None or not alias.columns:
+            continue
+        table, column = alias.name, alias.columns[0].name
+        select = unnest.find_ancestor(exp.Select)
+        uses = [c for c in select.find_all(exp.Column) if c.table == table and c.name == column] \
+            if select is not None else []
+        if any(isinstance(c.parent, exp.Dot) and c.parent.this is c for c in uses):  # an element with fields
+            unnest.set("alias", exp.TableAlias(this=exp.to_identifier(column, quoted=True)))
+            for c in uses:
+                c.replace(exp.column(column, quoted=True))
+    for dot in list(tree.find_all(exp.Dot)):
+        if not isinstance(dot.this, exp.Paren):
+            dot.set("this", exp.Paren(this=dot.this))
+    return tree.sql(dialect="postgres")

@@ -1,0 +1,284 @@
+"""The SQL engine (``ecei_rules.backends.sql``) decides exactly as the Python engine.
+
+For every shipped version, one DuckDB query over a population (the version's embedded tests, which
+sit at, just below and just above its thresholds by hand, and a synth population, which aims at every
+threshold and leaves inputs absent) must give every row the Python engine's label, validity, tier,
+group, score (outcome, met and unknown weight) and criterion outcomes. What the SQL form cannot
+express is refused when compiling, naming the construct and where it is; rows the validator refuses
+are never decided.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+from collections import Counter
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+duckdb = pytest.importorskip("duckdb")
+sqlglot = pytest.importorskip("sqlglot")
+
+from ecei_rules.backends import sql  # noqa: E402
+from ecei_rules.engine.decision import Decision  # noqa: E402
+from ecei_rules.engine.evaluate import evaluate  # noqa: E402
+from ecei_rules.errors import AssessmentError  # noqa: E402
+from ecei_rules.registry import Registry  # noqa: E402
+from ecei_rules.ruleset.load import Ruleset, load_ruleset  # noqa: E402
+from ecei_rules.ruleset.load import test_assessment as embedded_assessment  # noqa: E402
+from ecei_rules.testing.synth import synthesize  # noqa: E402
+
+REGISTRY = Registry.shipped()
+VERSIONS = REGISTRY.versions("ecei-labels")
+EVERY = sorted((Path(__file__).parents[1] / "data" / "every").glob("*.yaml"))
+
+
+def _ruleset(version: str) -> Ruleset:
+    return REGISTRY.get("ecei-labels", version)
+
+
+@functools.cache
+def _query(version: str) -> sql.CompiledQuery:
+    """Each version compiled once for the module (compiling and writing the query cost more than running it)."""
+    return sql.compile_ruleset(_ruleset(version))
+
+
+def _embedded(ruleset: Ruleset) -> list[dict[str, Any]]:
+    doc = ruleset.document
+    return [embedded_assessment(doc, i) for i in range(len(doc.tests))]
+
+
+def _population(ruleset: Ruleset, n: int) -> list[dict[str, Any]]:
+    synth = list(synthesize(n, seed=7, start=dt.date(2010, 1, 1), end=dt.date(2026, 12, 31),
+                            versions=[ruleset.version]))
+    return _embedded(ruleset) + synth
+
+
+def _expected(decision: Decision, query: sql.CompiledQuery) -> dict[str, Any]:
+    """What the query must give for a decision of the Python engine (column -> value)."""
+    out: dict[str, Any] = {"label": decision.label, "valid_from": decision.valid_from,
+                           "valid_until": decision.valid_until, "validity_rule": decision.validity_rule,
+                           "error": None}
+    out.update({f"tier:{t.label}": t.outcome for t in decision.tiers})
+    out.update({f"group:{g.id}": g.outcome for g in decision.groups})
+    out.update({f"criterion:{c.id}": c.outcome for c in decision.criteria})
+    for s in decision.scores:
+        out[f"score:{s.id}"] = s.outcome
+        out[f"score:{s.id}:met"] = s.met_weight
+        out[f"score:{s.id}:unknown"] = s.unknown_weight
+    return out
+
+
+def _got(row: dict[str, Any], query: sql.CompiledQuery) -> dict[str, Any]:
+    out = {k: v for k, v in row.items() if k not in ("row", "subject")}
+    for k, v in row.items():
+        if k.endswith((":met", ":unknown")) and k.startswith("score:"):
+            out[k] = sql.weight(v, query.scales[k.split(":")[1]])
+    return out
+
+
+def differences(ruleset: Ruleset, population: list[dict[str, Any]], *, standard: bool = False,
+                query: sql.CompiledQuery | None = None) -> tuple[list[str], Counter[str]]:
+    """Rows where the SQL engine and the Python engine differ (described), and the outcomes seen."""
+    query = query or _query(ruleset.version)
+    con = duckdb.connect()
+    refused = sql.load_table(con, query, enumerate(population, 1))
+    assert not refused, refused[:3]
+    rows = con.execute(query.sql("duckdb", "assessments", standard=standard)).fetchall()
+    names = [c.name for c in query.columns]
+    seen: Counter[str] = Counter()
+    out: list[str] = []
+    for values in rows:
+        row = dict(zip(names, values, strict=True))
+        data = population[row["row"] - 1]
+        try:
+            want = _expected(evaluate(ruleset, data), query)
+        except AssessmentError as exc:  # A007: the validity would end before it starts
+            codes = [d.code for d in exc.diagnostics]
+            if codes != ["A007"] or row["error"] != "A007":
+                out.append(f"row {row['row']}: Python refuses it (A007), SQL decides it")
+            continue
+        got = _got(row, query)
+        seen.update(f"{k}={v}" for k, v in want.items() if k.startswith(("tier:", "label")))
+        seen.update(v for k, v in want.items() if k.startswith("criterion:"))
+        if got != want:
+            diff = {k: (want[k], got.get(k)) for k in want if want[k] != got.get(k)}
+            out.append(f"row {row['row']}: {diff}")
+    assert len(rows) == len(population)
+    return out, seen
+
+
+@pytest.mark.no_cover  # repetition at scale: what it runs is covered by the smaller tests below
+@pytest.mark.parametrize("version", VERSIONS)
+def test_the_sql_engine_decides_every_row_of_every_shipped_version_as_the_python_engine(version: str) -> None:
+    """Property: for every shipped version, over its embedded tests (exact thresholds, at, below and
+    above, by hand) and 300 synth assessments (every threshold aimed at, inputs left absent), one
+    DuckDB query gives every row the Python engine's label, validity, tier, group, score and criterion
+    outcomes; unknown outcomes occur (the three-valued cases are exercised, not vacuous)."""
+    ruleset = _ruleset(version)
+    found, seen = differences(ruleset, _population(ruleset, 300))
+    assert not found, found[:5]
+    assert seen["unknown"]
+    assert seen["met"]
+    assert seen["not_met"]
+    assert {f"label={label}" for label in ruleset.document.labels} <= set(seen)
+
+
+def test_the_embedded_tests_of_the_latest_version_agree() -> None:
+    """Every embedded test of 3.0.1 (the 37/36 of 46 weights, 24/25 months, 15/16 participants, the
+    leap-year renewal) gets the Python engine's decision from SQL, renewals and unknown Gold included."""
+    ruleset = _ruleset("3.0.1")
+    found, seen = differences(ruleset, _embedded(ruleset))
+    assert not found, found
+    assert seen["tier:gold=unknown"]
+    assert seen["label=silver"]
+
+
+def test_the_standard_form_decides_as_the_duckdb_form() -> None:
+    """The standard form (loops as subqueries over UNNEST, what PostgreSQL and Trino are given) run on
+    DuckDB decides the embedded tests of 2.0.0 (renewals, success stories) as the Python engine."""
+    ruleset = _ruleset("2.0.0")
+    found, _ = differences(ruleset, _embedded(ruleset), standard=True)
+    assert not found, found
+
+
+def test_a_flipped_comparison_is_caught_by_the_differential(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A deliberately wrong compilation (>= compiled as >) is found on the embedded tests of 3.0.1,
+    whose values sit exactly at the thresholds."""
+    import ast
+
+    from sqlglot import exp
+
+    monkeypatch.setitem(sql._OPS, ast.GtE, exp.GT)
+    ruleset = _ruleset("3.0.1")
+    found, _ = differences(ruleset, _embedded(ruleset), query=sql.compile_ruleset(ruleset))
+    assert found
+
+
+def test_a_construct_the_sql_form_cannot_express_is_refused_naming_it_and_where() -> None:
+    """The every-construct rulesets use division, rounding and derived values: compiling refuses them
+    with one Q001 diagnostic each, naming the construct and the JSON pointer of its condition."""
+    refusals = []
+    for path in EVERY:
+        try:
+            sql.compile_ruleset(load_ruleset(path))
+        except sql.SqlRefused as exc:
+            refusals += list(exc.diagnostics)
+    assert refusals
+    assert all(d.code == sql.REFUSED and d.pointer.startswith("/") for d in refusals)
+    assert any("division" in d.message and d.pointer.endswith("/when") for d in refusals), refusals
+
+
+def test_rows_the_validator_refuses_are_reported_and_not_decided() -> None:
+    """A row with a schema error gets the validator's diagnostics and no decision; a decimal the table
+    cannot hold exactly (16 decimal places) is refused (Q002), not rounded; the others are decided."""
+    ruleset = _ruleset("3.0.1")
+    good = _embedded(ruleset)[0]
+    wrong = dict(good, assessed_on="2021-02-30")
+    fine = dict(good, indicators={**good["indicators"], "1.1.0": Decimal("0.0000000000000015")})
+    query = _query("3.0.1")
+    con = duckdb.connect()
+    refused = sql.load_table(con, query, enumerate([good, wrong, fine], 1))
+    assert [(r.row, r.diagnostics[0].code) for r in refused] == [(2, "A004"), (3, sql.UNREPRESENTABLE)]
+    rows = sql.run(con, query)
+    assert [r["row"] for r in rows] == [1]
+    assert rows[0]["label"] == evaluate(ruleset, good).label
+
+
+@pytest.mark.parametrize("dialect", ["spark", "trino", "postgres"])
+def test_the_query_is_written_for_other_dialects_and_parses_back(dialect: str) -> None:
+    """The 3.0.1 query written for Spark SQL, Trino and PostgreSQL parses in that dialect and writes
+    back to the same text (a sqlglot round trip), reading the table named."""
+    text = _query("3.0.1").sql(dialect, "population")
+    again = sqlglot.parse_one(text, read=dialect).sql(dialect=dialect)
+    assert again == text
+    assert "population" in text
+    assert "UNNEST" in text.upper() or "EXPLODE" in text.upper()  # Spark's loops are EXPLODE
+
+
+def test_parquet_rows_are_decided_as_the_table(tmp_path: Path) -> None:
+    """A table written to Parquet and read back with read_parquet gives the same rows."""
+    ruleset = _ruleset("1.2.0")
+    query = _query("1.2.0")
+    con = duckdb.connect()
+    sql.load_table(con, query, enumerate(_embedded(ruleset), 1))
+    target = tmp_path / "population.parquet"
+    sql.write_parquet(con, "assessments", target)
+    rows = sql.run(con, query, f"read_parquet('{target}')")
+    assert rows == sql.run(con, query)
+    assert len(rows) == len(ruleset.document.tests)
+
+
+def _json(value: Any) -> Any:
+    return float(value) if isinstance(value, Decimal) else str(value)  # short decimals: their float is exact
+
+
+def test_evaluate_with_the_sql_engine_prints_one_line_per_assessment(tmp_path: Path) -> None:
+    """``evaluate --engine sql`` on a JSON Lines batch: one line per assessment, in order, the label the
+    Python engine gives, and an error object (exit 1) for a line the validator refuses."""
+    from typer.testing import CliRunner
+
+    from ecei_rules.cli.app import app
+
+    ruleset = _ruleset("3.0.1")
+    population = _embedded(ruleset)[:4]
+    path = tmp_path / "batch.jsonl"
+    path.write_text("".join(json.dumps(d, default=_json) + "\n" for d in population) + '{"bad": 1}\n')
+    result = CliRunner().invoke(app, ["evaluate", str(path), "--version", "3.0.1", "--engine", "sql"])
+    lines = [json.loads(x) for x in result.stdout.splitlines()]
+    assert result.exit_code == 1, result.output
+    assert [x.get("label") for x in lines[:4]] == [evaluate(ruleset, d).label for d in population]
+    assert lines[4]["error"]["code"] == "A002"
+    assert lines[4]["error"]["line"] == 5
+
+
+@pytest.mark.no_cover  # repetition at scale: what it runs is covered by the smaller tests above
+def test_the_every_construct_ruleset_it_compiles_is_decided_as_the_python_engine() -> None:
+    """Property: tests/data/every/1.0.0.yaml (aggregates any/all/count/count_distinct/min/max/sum, if-else,
+    known, len, abs, min/max of values, days_between, chained comparisons, in/not in) compiles whole, and
+    over 300 synth assessments both the DuckDB form and the standard form decide every row as the
+    Python engine, with unknown outcomes among them."""
+    ruleset = load_ruleset(EVERY[0])
+    population = list(synthesize(300, seed=5, start=dt.date(2015, 1, 1), end=dt.date(2025, 1, 1),
+                                 versions=[ruleset], methodology=ruleset.methodology))
+    query = sql.compile_ruleset(ruleset)
+    for standard in (False, True):
+        found, seen = differences(ruleset, population, query=query, standard=standard)
+        assert not found, found[:5]
+        assert seen["unknown"]
+
+
+def test_sql_transitions_are_the_impact_studys() -> None:
+    """Moving the embedded tests of 2.0.0 and 3.0.0 (renewals, exact weights, Gold unknown) from 2.0.0 to
+    3.0.0: the SQL engine's transition matrix, changed lines and errors are the impact study's."""
+    from ecei_rules.compare.impact import impact
+
+    old, new = _ruleset("2.0.0"), _ruleset("3.0.0")
+    population = _embedded(old) + _embedded(new) + [{"bad": 1}]
+    report = impact(old, new, population, jobs=1)
+    found = sql.transitions(old, new, list(enumerate(population, 1)))
+    assert {a: row for a, row in found["matrix"].items() if any(row.values())} == report.matrix
+    assert [c["line"] for c in found["changed"]] == sorted(t.index for t in report.transitions)
+    assert found["changed"]
+    assert [e["line"] for e in found["errors"]] == [e.index for e in report.errors]
+
+
+def test_impact_with_the_sql_engine_writes_the_transitions_as_json(tmp_path: Path) -> None:
+    """``impact --engine sql`` writes the SQL transitions as JSON; exit 1 when a line is refused."""
+    from typer.testing import CliRunner
+
+    from ecei_rules.cli.app import app
+
+    path = tmp_path / "batch.jsonl"
+    path.write_text("".join(json.dumps(d, default=_json) + "\n" for d in _embedded(_ruleset("3.0.0"))[:3])
+                    + '{"bad": 1}\n')
+    result = CliRunner().invoke(app, ["impact", str(path), "--from", "2.0.0", "--to", "3.0.0", "--engine", "sql"])
+    report = json.loads(result.stdout)
+    assert result.exit_code == 1, result.output
+    assert report["engine"] == "sql"
+    assert report["assessments"] == 4
+    assert sum(sum(row.values()) for row in report["matrix"].values()) == 3
