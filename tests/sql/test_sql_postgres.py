@@ -1,17 +1,14 @@
 """The PostgreSQL form of the query, run on a real server, decides as the Python engine.
 
-Runs only when ``ECEI_POSTGRES`` names a server for ``psql`` (its connection options, e.g.
-``-h /tmp/pg -p 54329 -U postgres``); the table is created in a schema of its own, dropped first.
-``.ci/run`` does not start one (see docs/how-to/sql.md for how it would).
+On the server the ``postgres`` fixture gives (conftest.py: one it starts itself, or the one
+``ECEI_POSTGRES`` names); the table is created in a schema of its own, dropped first.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import shlex
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -28,13 +25,9 @@ from ecei_rules.backends import sql
 from ecei_rules.engine.evaluate import evaluate
 from ecei_rules.testing.synth import synthesize
 
-SERVER = os.environ.get("ECEI_POSTGRES")
-pytestmark = pytest.mark.skipif(not SERVER or shutil.which("psql") is None,
-                                reason="no PostgreSQL server named by ECEI_POSTGRES (and psql)")
 
-
-def _psql(text: str) -> str:
-    command = ["psql", *shlex.split(SERVER or ""), "-v", "ON_ERROR_STOP=1", "-q", "-X"]
+def _psql(server: str, text: str) -> str:
+    command = ["psql", *shlex.split(server), "-v", "ON_ERROR_STOP=1", "-q", "-X"]
     done = subprocess.run(command, input=text, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     return done.stdout
@@ -42,7 +35,7 @@ def _psql(text: str) -> str:
 
 @pytest.mark.no_cover  # repetition at scale, on another engine
 @pytest.mark.parametrize("version", VERSIONS)
-def test_the_postgresql_form_decides_every_row_as_the_python_engine(version: str) -> None:
+def test_the_postgresql_form_decides_every_row_as_the_python_engine(postgres: str, version: str) -> None:
     """Property: the version's embedded tests and 200 synth assessments, loaded into PostgreSQL composite
     types with jsonb_populate_recordset and decided by the PostgreSQL form of the query, get the Python
     engine's label, validity, tier, group, score and criterion outcomes."""
@@ -54,12 +47,12 @@ def test_the_postgresql_form_decides_every_row_as_the_python_engine(version: str
     rows = "[" + ",".join(sql.table_rows(ruleset, enumerate(population, 1), refused)) + "]"
     assert not refused
     schema = "ecei_sql_test"
-    _psql(f"DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}; SET search_path = {schema};\n"
+    _psql(postgres, f"DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}; SET search_path = {schema};\n"
           + ";\n".join(sql.postgres_schema(query)) + ";\n"
           + "INSERT INTO assessments SELECT * FROM jsonb_populate_recordset(NULL::assessments, $ecei$"
           + rows + "$ecei$::jsonb);\n")
     text = sql.postgres_query(query, f"{schema}.assessments")
-    out = _psql(f"COPY (SELECT row_to_json(x) FROM ({text}) x) TO STDOUT;\n")
+    out = _psql(postgres, f"COPY (SELECT row_to_json(x) FROM ({text}) x) TO STDOUT;\n")
     decided = [json.loads(line) for line in out.splitlines()]
     assert len(decided) == len(population)
     for row in decided:
@@ -68,4 +61,4 @@ def test_the_postgresql_form_decides_every_row_as_the_python_engine(version: str
         got = {k: sql.weight(v, query.scales[k.split(":")[1]]) if k.startswith("score:") and k.endswith(
             (":met", ":unknown")) else v for k, v in row.items() if k not in ("row", "subject")}
         assert got == want, row["row"]
-    _psql(f"DROP SCHEMA {schema} CASCADE;\n")
+    _psql(postgres, f"DROP SCHEMA {schema} CASCADE;\n")
