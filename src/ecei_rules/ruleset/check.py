@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -335,7 +335,7 @@ class _Checker:
         # every derived value is a name from the start (no cascade of unknown names after an error)
         known = {name: (_DERIVED_TYPES[d.type], frozenset[str](), frozenset[str]()) for name, d in doc.derived.items()}
         out: list[DerivedPlan] = []
-        for name in _dependency_order(uses, lambda cycle: self.add(
+        for name in dependency_order({name: sorted(used) for name, used in uses.items()}, lambda cycle: self.add(
                 "E108", "derived values refer to each other in a cycle: " + " -> ".join(cycle),
                 pointer_join("/derived", cycle[0], "value"))):
             plan = self.derived_value(name, tuple(sorted(uses[name])), known)
@@ -426,27 +426,13 @@ class _Checker:
         doc = self.doc
         deps: dict[str, tuple[str, ...]] = {gid: g.all_of for gid, g in doc.groups.items()}
         deps.update({sid: tuple(s.weights) for sid, (s, _) in score_outcomes(doc).items()})
-        order: list[str] = []
-        state: dict[str, int] = {}
 
-        def visit(node: str, trail: tuple[str, ...]) -> None:
-            if state.get(node) == 2 or node not in deps:
-                return
-            if state.get(node) == 1:
-                cycle = " -> ".join((*trail[trail.index(node):], node))
-                where = (pointer_join("/groups", node) if node in doc.groups
-                         else score_outcomes(doc)[node][1].rsplit("/", 1)[0])
-                self.add("E108", f"groups refer to each other in a cycle: {cycle}", where)
-                return
-            state[node] = 1
-            for dep in deps[node]:
-                visit(dep, (*trail, node))
-            state[node] = 2
-            order.append(node)
+        def cycle(names: tuple[str, ...]) -> None:
+            where = (pointer_join("/groups", names[0]) if names[0] in doc.groups
+                     else score_outcomes(doc)[names[0]][1].rsplit("/", 1)[0])
+            self.add("E108", f"groups refer to each other in a cycle: {' -> '.join(names)}", where)
 
-        for node in deps:
-            visit(node, ())
-        return order
+        return dependency_order(deps, cycle)
 
     def composites(self) -> tuple[GroupPlan | ScorePlan, ...]:
         scores = self.scores()
@@ -615,20 +601,22 @@ def _names_used(text: str) -> set[str]:
     return set() if tree is None else {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
 
 
-def _dependency_order(uses: Mapping[str, set[str]], cycle: Callable[[tuple[str, ...]], None]) -> list[str]:
-    """The names, each after those it uses (in declaration order otherwise); ``cycle`` is told each
-    cycle once, as the names along it from where it was entered back to that name."""
+def dependency_order(uses: Mapping[str, Iterable[str]], cycle: Callable[[tuple[str, ...]], None]) -> list[str]:
+    """The names of ``uses``, each after the names it uses (visited in the order given; a name that
+    is not a key of ``uses`` is not ordered), in declaration order otherwise; ``cycle`` is told
+    each cycle once, as the names along it from where it was entered back to that name. The one
+    ordering of derived values, groups and scores."""
     order: list[str] = []
     state: dict[str, int] = {}
 
     def visit(node: str, trail: tuple[str, ...]) -> None:
-        if state.get(node) == 2:
+        if state.get(node) == 2 or node not in uses:
             return
         if state.get(node) == 1:
             cycle((*trail[trail.index(node):], node))
             return
         state[node] = 1
-        for dep in sorted(uses[node]):
+        for dep in uses[node]:
             visit(dep, (*trail, node))
         state[node] = 2
         order.append(node)

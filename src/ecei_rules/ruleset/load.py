@@ -288,12 +288,38 @@ def _unusable(base: _Raw, target: str, chain: tuple[str, ...]) -> tuple[str, str
     """Why a base without data is this version's one problem (a loop that starts here, a file that
     cannot be read); None when the base's own problems say it, in its file."""
     if base.loop is not None:
-        return ("E109", "'extends' loops back to this version: " + " -> ".join(Path(k).stem for k in base.loop),
+        return ("E109", _LOOPS + " -> ".join(Path(k).stem for k in base.loop),
                 "a version extends one that came before it") if base.loop[0] == chain[-1] else None
     if all(d.line is None for d in base.diagnostics):
         return "E109", f"the base version '{target}' cannot be read: " + "; ".join(
             d.message for d in base.diagnostics), None
     return None
+
+
+_LOOPS = "'extends' loops back to this version: "
+
+
+def _loop(d: Diagnostic) -> tuple[str, frozenset[str]] | None:
+    """The folder and the versions of the ``extends`` loop ``d`` reports, if it reports one."""
+    if d.code != "E109" or not d.message.startswith(_LOOPS) or d.file is None:
+        return None
+    return str(Path(d.file).resolve().parent), frozenset(d.message.removeprefix(_LOOPS).split(" -> "))
+
+
+def each_problem_once(diags: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """``diags`` of several files, each problem once: a diagnostic reported by several files (a
+    base's, for each version that extends it) once, and a loop of ``extends`` once, at the first
+    of its files reported, whichever version of the loop each file starts it from."""
+    out: dict[Diagnostic, None] = {}
+    loops: set[tuple[str, frozenset[str]]] = set()
+    for d in diags:
+        loop = _loop(d)
+        if loop is not None:
+            if loop in loops:
+                continue
+            loops.add(loop)
+        out[d] = None
+    return list(out)
 
 
 class ParseCache:
@@ -617,7 +643,7 @@ def _diagnose(raw: _Raw, path: Path | None) -> tuple[RulesetDocument | None, Che
     checked, problems = check_document(doc)
     if doc.labels_from is not None and path is not None:  # the earlier label set is read beside the file
         problems += labels_from_problems(doc, _labels_of(path, doc.labels_from.version))
-    diags.extend(located.diag(p.code, p.message, p.pointer, offset=p.offset, suggestion=p.suggestion,
+    diags.extend(located.diag(p.code, p.message, p.pointer, offset=p.offset, suggestion=aside.suggestion(p),
                               text=_text_at(raw.data, p.pointer)) for p in problems if not aside.cascades(p))
     inputs = (checked.validator, checked.kinds) if checked is not None else check_inputs(doc)
     tests = _check_tests(doc, *inputs, raw.data, located) if inputs is not None else []
