@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import datetime as dt
 import re
 import threading
 import types
 import typing
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -34,10 +36,10 @@ from ecei_rules.ruleset.salvage import Salvage, remove_key, salvage
 #: Keys a version never inherits through ``extends``: they describe the version itself.
 NOT_INHERITED = frozenset(
     {"version", "status", "effective_from", "announced_on", "supersedes", "approval", "description",
-     "extends", "tests"}
+     "extends", "tests", "tests_from"}
 )
 #: Keys that do not take part in the content hash (they decide nothing).
-NOT_HASHED = frozenset({"tests", "fixtures", "status", "extends"})
+NOT_HASHED = frozenset({"tests", "fixtures", "status", "extends", "tests_from"})
 MAX_EXTENDS_DEPTH = 16
 #: What ``extends`` may name: a semantic version (the base is ``<version>.yaml`` beside the file).
 _VERSION = re.compile(r"(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)"
@@ -144,6 +146,9 @@ class _Raw:
     #: a chain of ``extends`` that loops (resolved paths, the first also last), passed back up to
     #: the file it starts from, which reports it once
     loop: tuple[str, ...] | None = None
+    #: the pointers of the tests an earlier version lends this one (``tests_from``): their problems
+    #: are that version's, never caused by this version's patch of its ``extends`` base
+    lent: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -384,9 +389,96 @@ def _load_raw(path: Path, chain: tuple[str, ...] = (), cache: ParseCache | None 
     if raw.data is None:
         return raw
     raw = _resolve_extends(path, raw, chain or (key,), cache)
+    if raw.data is not None and "tests_from" in raw.data:
+        raw = _resolve_tests_from(path, raw, chain or (key,), cache)
     if not raw.diagnostics and raw.data is not None and cache is not None:  # only clean files are remembered
         cache.put(key, text, path, raw)
     return raw
+
+
+def _resolve_tests_from(path: Path, raw: _Raw, chain: tuple[str, ...], cache: ParseCache | None) -> _Raw:
+    """``raw`` with the embedded tests and fixtures of the earlier version ``tests_from`` names
+    (resolved the same way, so they pass down a line of versions) before its own: a test of its
+    own with the name of one of them replaces it, in its place; those ``drop`` names are left out.
+    A version that cannot lend its tests is one E302 at ``tests_from``, and nothing is lent."""
+    spec = raw.data["tests_from"]
+    target = spec.get("version") if isinstance(spec, dict) else spec
+    drop = spec.get("drop", ()) if isinstance(spec, dict) else ()
+    if not isinstance(target, str) or not _VERSION.fullmatch(target) or not isinstance(drop, (list, tuple)):
+        return raw  # the document model reports it
+    pointer = "/tests_from/version" if isinstance(spec, dict) else "/tests_from"
+    loc = raw.where.locate(pointer)
+
+    def refused(message: str, suggestion: str | None = None, at: str = pointer) -> _Raw:
+        here = raw.where.locate(at) or loc
+        return dataclasses.replace(raw, diagnostics=[*raw.diagnostics, Diagnostic(
+            "E302", message, str(path), here.line if here else None, here.column if here else None, at, suggestion)])
+
+    own_version = raw.data.get("version")
+    if isinstance(own_version, str) and semver.Version.is_valid(own_version) and \
+            semver.Version.parse(target) >= semver.Version.parse(own_version):
+        return refused(f"'tests_from' names {target}, which is not earlier than this version {own_version}",
+                       "name an earlier version of this methodology")
+    base_path = path.parent / f"{target}.yaml"
+    key = str(base_path.resolve())
+    if not base_path.is_file() or Path(key).parent != path.resolve().parent:
+        return refused(f"'tests_from' names the version '{target}', which is not in this folder; "
+                       f"{_versions_here(path)}")
+    if key in chain:
+        return refused("'tests_from' loops back to this version")
+    base = _load_raw(base_path, (*chain, key), cache)
+    if base.data is None or base.diagnostics:
+        return refused(f"the tests of {target} cannot be lent: that version has problems of its own "
+                       f"(ecei-rules validate {base_path})")
+    lent = [t for t in base.data.get("tests") or [] if isinstance(t, dict)]
+    names = [t.get("name") for t in lent]
+    for i, name in enumerate(drop):
+        if name not in names:
+            return refused(f"'tests_from' drops the test '{name}', which {target} does not have",
+                           did_you_mean(str(name), [str(n) for n in names]), pointer_join("/tests_from/drop", i))
+    return _lend(raw, base, lent, set(drop))
+
+
+def _lend(raw: _Raw, base: _Raw, lent: list[dict[str, Any]], drop: set[Any]) -> _Raw:
+    """``raw`` with the tests ``lent`` by ``base`` (but those in ``drop``) before its own, and
+    ``base``'s fixtures under its own; positions follow each test and fixture to its new place."""
+    own = [t for t in raw.data.get("tests") or [] if isinstance(t, dict)] if isinstance(raw.data.get("tests"), list) \
+        else None
+    if own is None and raw.data.get("tests") is not None:
+        return raw  # the document model reports it
+    own = own or []
+    by_name = {t.get("name"): i for i, t in enumerate(own)}
+    # (where the test comes from, its index there), in the order they are run
+    order: list[tuple[_Raw, int]] = [(raw, by_name[t.get("name")]) if t.get("name") in by_name else (base, i)
+                                     for i, t in enumerate(lent) if t.get("name") not in drop]
+    replaced = {i for source, i in order if source is raw}
+    order += [(raw, i) for i in range(len(own)) if i not in replaced]
+    data = dict(raw.data)
+    data["tests"] = [(own if source is raw else lent)[i] for source, i in order]
+    fixtures = base.data.get("fixtures")
+    mine = raw.data.get("fixtures")
+    if isinstance(fixtures, dict) and (mine is None or isinstance(mine, dict)):
+        data["fixtures"] = {**fixtures, **(mine or {})}
+    where = Where(values=dict(raw.where.values), keys=dict(raw.where.keys), texts={**base.where.texts,
+                                                                               **raw.where.texts})
+    where.purge("/tests")
+    for table in ("values", "keys"):
+        mine_table, theirs = getattr(where, table), getattr(base.where, table)
+        for new, (source, old) in enumerate(order):
+            prefix = pointer_join("/tests", old)
+            for pointer, loc in getattr(source.where, table).items():
+                if pointer == prefix or pointer.startswith(prefix + "/"):
+                    mine_table[pointer_join("/tests", new) + pointer[len(prefix):]] = loc
+        for pointer, loc in theirs.items():  # the fixtures lent, where this version has none of that name
+            if pointer.startswith("/fixtures/") and pointer.split("/")[2] not in (mine or {}):
+                mine_table[pointer] = loc
+    for table in ("values", "keys"):  # /tests itself (the list) stays where this version writes it
+        if "/tests" in getattr(raw.where, table):
+            getattr(where, table)["/tests"] = getattr(raw.where, table)["/tests"]
+    lent_fixtures = [pointer_join("/fixtures", name) for name in (fixtures if isinstance(fixtures, dict) else {})
+                     if name not in (mine or {})]
+    return _Raw(data, where, raw.diagnostics, raw.origin, raw.loop, lent=frozenset(
+        [*lent_fixtures, *(pointer_join("/tests", n) for n, (source, _) in enumerate(order) if source is base)]))
 
 
 def _unwrap(annotation: Any) -> Any:
@@ -647,6 +739,7 @@ def _diagnose(raw: _Raw, path: Path | None) -> tuple[RulesetDocument | None, Che
                               text=_text_at(raw.data, p.pointer)) for p in problems if not aside.cascades(p))
     inputs = (checked.validator, checked.kinds) if checked is not None else check_inputs(doc)
     tests = _check_tests(doc, *inputs, raw.data, located) if inputs is not None else []
+    tests = [_lent_problem(d, doc) if any(d.pointer.startswith(p + "/") for p in raw.lent) else d for d in tests]
     diags.extend(d for d in tests if not aside.cascades(d))  # they need only the inputs and the ids sound
     return doc, checked, diags
 
@@ -681,7 +774,8 @@ def _blamed(raw: _Raw, path: Path | None, diags: list[Diagnostic]) -> tuple[list
     the first whose undoing, with the changes before it, makes it go away."""
     own = str(path) if path else None
     origin = raw.origin
-    suspects = [d for d in diags if _elsewhere(d, own)]
+    suspects = [d for d in diags if _elsewhere(d, own) and not any(
+        d.pointer == p or d.pointer.startswith(p + "/") for p in raw.lent)]
     if origin is None or not suspects:
         return diags, {}
     base_diags = _diagnose(origin.base, origin.base_path)[2]
@@ -787,6 +881,14 @@ def test_assessment(doc: RulesetDocument, index: int) -> dict[str, Any]:
     return merged
 
 
+def _lent_problem(d: Diagnostic, doc: RulesetDocument) -> Diagnostic:
+    """A problem of a test an earlier version lends (``tests_from``), said to be one here."""
+    index = _split(d.pointer)[1]
+    name = doc.tests[index].name if isinstance(index, int) and index < len(doc.tests) else "?"
+    return dataclasses.replace(d, message=f"{d.message} (the test '{name}' lent by tests_from)", suggestion=(
+        d.suggestion or "replace it with a test of the same name here, or drop it: tests_from: {version, drop}"))
+
+
 def _check_tests(doc: RulesetDocument, validator: AssessmentValidator, outcomes: Mapping[str, str],
                  data: dict[str, Any], located: _Located) -> list[Diagnostic]:
     out: list[Diagnostic] = []
@@ -814,6 +916,7 @@ def _check_tests(doc: RulesetDocument, validator: AssessmentValidator, outcomes:
                 out.append(located.diag("E302", f"unknown criterion, group or score '{ref}'",
                                         pointer_join(base, "expect", "criteria", ref), key=True,
                                         suggestion=did_you_mean(ref, outcomes)))
+        out.extend(_expected_derived(doc, expect.derived, pointer_join(base, "expect", "derived"), located))
         _, problems = validator.validate(test_assessment(doc, i))
         own = test.assessment
         for p in problems:
@@ -825,6 +928,33 @@ def _check_tests(doc: RulesetDocument, validator: AssessmentValidator, outcomes:
             if (where, p.message) not in shown:
                 shown.add((where, p.message))
                 out.append(located.diag("E302", f"{what} is invalid: {p.message}", where, suggestion=p.suggestion))
+    return out
+
+
+#: What a test may expect of a derived value of each type (besides 'unknown' and 'undefined').
+_EXPECTED = {"boolean": (bool,), "integer": (int,), "decimal": (int, Decimal), "date": (dt.date,), "string": (str,)}
+
+
+def _expected_derived(doc: RulesetDocument, expected: Mapping[str, Any], pointer: str,
+                      located: _Located) -> list[Diagnostic]:
+    """The problems of a test's ``expect.derived``: a name that is no derived value, a value that
+    is not of its type."""
+    out: list[Diagnostic] = []
+    for name, value in expected.items():
+        at = pointer_join(pointer, name)
+        spec = doc.derived.get(name)
+        if spec is None:
+            out.append(located.diag("E302", f"unknown derived value '{name}'", at, key=True,
+                                    suggestion=did_you_mean(name, doc.derived) or (
+                                        "the derived values: " + ", ".join(doc.derived) if doc.derived
+                                        else "this version declares no derived values")))
+        elif value not in ("unknown", "undefined") or spec.type == "string":
+            kinds = _EXPECTED[spec.type]
+            if isinstance(value, bool) != (bool in kinds) or not isinstance(value, kinds) or (
+                    isinstance(value, Decimal) and spec.type == "integer"):
+                out.append(located.diag("E302", f"the derived value '{name}' is {spec.type}: {as_written(value)} is "
+                                        "not one of its values", at, suggestion="write a value of its type, or "
+                                        "'unknown' or 'undefined'"))
     return out
 
 

@@ -434,7 +434,8 @@ class TestExpect(_Model):
 
     label: str = Field(description="The expected label ('none' for no label).")
     valid_from: dt.date | None = Field(default=None, description="Expected first day of validity.")
-    valid_until: dt.date | None = Field(default=None, description="Expected last day of validity.")
+    valid_until: dt.date | Literal["never"] | None = Field(
+        default=None, description="Expected last day of validity; 'never' for a label that does not expire.")
     tiers: dict[str, Literal["met", "not_met", "unknown"]] = Field(
         default_factory=dict, description="Expected tier outcomes (only those listed are checked)."
     )
@@ -445,6 +446,9 @@ class TestExpect(_Model):
         default=None, description="Expected JSON pointers of missing inputs over all unknown tiers."
     )
     validity_rule: str | None = Field(default=None, description="Expected id of the validity rule applied.")
+    derived: dict[str, Any] = Field(
+        default_factory=dict, description="Expected derived values by name, checked exactly (only those listed): "
+        "a value as it is written in an assessment, or 'unknown' or 'undefined' for a value that has none.")
 
 
 class RulesetTest(_Model):
@@ -458,6 +462,14 @@ class RulesetTest(_Model):
         description="The assessment, or a JSON merge patch (RFC 7396) over the fixture named in 'base'.",
     )
     expect: TestExpect = Field(description="The expected decision.")
+
+
+class TestsFrom(_Model):
+    """The embedded tests an earlier version of the same methodology lends this one."""
+
+    version: SemVer = Field(description="The earlier version whose embedded tests (and fixtures) are run here too.")
+    drop: Seq[str] = Field(default=(), description="Names of its tests not run here (a test of this version with "
+                           "the name of one of its tests replaces it instead).")
 
 
 class LabelsFrom(_Model):
@@ -508,6 +520,10 @@ class RulesetDocument(_Model):
         default_factory=dict, description="Named assessments that embedded tests can start from."
     )
     tests: Seq[RulesetTest] = Field(default=(), description="Embedded tests of this version.")
+    tests_from: SemVer | TestsFrom | None = Field(
+        default=None, description="An earlier version of the methodology (its version, or {version, drop}) whose "
+        "embedded tests and fixtures this version runs too, before its own; a test of this version with the name "
+        "of one of them replaces it.")
 
     @model_validator(mode="after")
     def _bands_are_criteria(self) -> RulesetDocument:
