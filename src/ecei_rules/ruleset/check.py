@@ -520,20 +520,50 @@ class _Checker:
             if path is None:
                 continue
             where = pointer_join("/subject", key)
-            f: Field | None = self.root
-            seen: list[str] = []
-            for part in path_keys(path):
-                members = f.fields if f is not None and f.kind == "object" else {}
-                if part not in members:
-                    self.add("E104", f"the subject's {key} '{path}' is not a declared input: "
-                             f"{'.'.join([*seen, part])} is unknown", where, None, did_you_mean(part, members))
-                    f = None
-                    break
-                f = members[part]
-                seen.append(part)
+            f = self.input_at(path, f"the subject's {key}", where)
             if f is not None and f.kind not in ("string", "enum"):
                 self.add("E103", f"the subject's {key} '{path}' must be a string input, not {f.ty().describe()}",
                          where)
+
+    def input_at(self, path: str, what: str, where: str) -> Field | None:
+        """The declared input a dotted path names; None after a problem (E104, with a suggestion)."""
+        f: Field = self.root
+        seen: list[str] = []
+        for part in path_keys(path):
+            members = f.fields if f.kind == "object" else {}
+            if part not in members:
+                self.add("E104", f"{what} '{path}' is not a declared input: {'.'.join([*seen, part])} is unknown",
+                         where, None, did_you_mean(part, members))
+                return None
+            f = members[part]
+            seen.append(part)
+        return f
+
+    def selected_by(self) -> None:
+        """The inputs that choose the version exist: a date input, and a string or enum input whose
+        declared values (an enum's) include every value named."""
+        chosen = self.doc.selected_by
+        if chosen is None:
+            return
+        if chosen.date is not None:
+            f = self.input_at(chosen.date, "the date that chooses the version", "/selected_by/date")
+            if f is not None and f.kind != "date":
+                self.add("E103", f"the date that chooses the version, '{chosen.date}', must be a date input, not "
+                         f"{f.ty().describe()}", "/selected_by/date")
+        if chosen.input is not None:
+            f = self.input_at(chosen.input, "the input that chooses the version", "/selected_by/input")
+            if f is not None and f.kind not in ("string", "enum"):
+                self.add("E103", f"the input that chooses the version, '{chosen.input}', must be a string or enum "
+                         f"input, not {f.ty().describe()}", "/selected_by/input")
+            elif f is not None and f.kind == "enum":
+                allowed = [str(v) for v in f.spec.values or ()]
+                for i, value in enumerate(chosen.values):
+                    if value not in allowed:
+                        self.add("E103", f"'{value}' is not a value of the input '{chosen.input}' (its values: "
+                                 f"{', '.join(allowed)})", pointer_join("/selected_by/values", i), None,
+                                 did_you_mean(value, allowed))
+        if len(set(chosen.values)) != len(chosen.values):
+            self.add("E108", "a value is listed twice", "/selected_by/values")
 
     def whole(self) -> None:
         """Checks of the document as a whole: costs, numbers, date bounds."""
@@ -574,6 +604,7 @@ def check_document(doc: RulesetDocument) -> tuple[CheckedRuleset | None, list[Di
     checker.labels()
     valid_from, rules = checker.validity()
     checker.subject()
+    checker.selected_by()
     checker.whole()
     if checker.problems or valid_from is None:
         return None, checker.problems

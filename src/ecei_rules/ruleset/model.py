@@ -429,6 +429,27 @@ class Subject(_Model):
                              "declared string input), if any.")
 
 
+class SelectedBy(_Model):
+    """Which assessments this version decides when it is chosen by the registry (no pin): the date
+    compared with ``effective_from``, and, for a methodology whose versions run side by side, the
+    values of an input that name this version's line (a rating system, a scheme)."""
+
+    date: str | None = Field(default=None, description="The date input compared with effective_from, a dotted path "
+                             "to a declared date input (default: assessed_on), e.g. 'registered_on'.")
+    input: str | None = Field(default=None, description="An input whose value chooses the version, a dotted path "
+                              "to a declared string or enum input, e.g. 'rating_system'.")
+    values: Seq[str] = Field(default=(), description="With 'input': the values for which this version applies.")
+
+    @model_validator(mode="after")
+    def _input_with_values(self) -> SelectedBy:
+        if (self.input is None) != (not self.values):
+            raise ValueError("'input' and 'values' go together: the input whose value chooses the version, and "
+                             "the values for which this version applies")
+        if self.input is None and self.date is None:
+            raise ValueError("name the date input ('date'), or the input and its values ('input', 'values')")
+        return self
+
+
 class TestExpect(_Model):
     """What an embedded test expects."""
 
@@ -516,6 +537,10 @@ class RulesetDocument(_Model):
     subject: Subject | None = Field(
         default=None, description="What is labelled, its id and name; decisions then name it 'subject'."
     )
+    selected_by: SelectedBy | None = Field(
+        default=None, description="How the registry chooses this version for an assessment when no version is "
+        "pinned: by another date input than assessed_on, and/or by the value of an input (default: the "
+        "version in force on assessed_on).")
     fixtures: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Named assessments that embedded tests can start from."
     )
