@@ -93,6 +93,11 @@ def test_a_version_runs_the_tests_of_an_earlier_version_with_tests_from(folder: 
     result = CliRunner().invoke(app, ["test", str(folder)])
     assert result.exit_code == 0
     assert "embedded tests: 8 passed, 0 failed in 2 ruleset(s)" in result.output
+    # the short form lends every test
+    short = edit(folder / "1.1.0.yaml", "tests_from:\n  version: 1.0.0\n  drop: [no energy is unknown]\n",
+                 "tests_from: 1.0.0\n")
+    assert [t.name for t in load_ruleset(short).document.tests][3:] == ["no energy is unknown", "A at the new bound"]
+    edit(short, "tests_from: 1.0.0\n", "tests_from:\n  version: 1.0.0\n  drop: [no energy is unknown]\n")
     # the lent tests do not change the version's content hash: they decide nothing
     assert ruleset.sha256 == load_ruleset(edit(folder / "1.1.0.yaml", "tests_from:\n  version: 1.0.0\n  drop: "
                                                "[no energy is unknown]\n", "")).sha256
