@@ -369,24 +369,11 @@ class Registry:
             status, starts = self.header(methodology, version)
             if status not in OFFICIAL and not allow_unpublished:
                 continue
-            chosen = self.selector(methodology, version)
-            reasons = []
-            if chosen is not None and chosen.input is not None:
-                value = _at(data, chosen.input)
-                if value not in chosen.values:
-                    why_not.append(f"{version} is for {chosen.input} {' or '.join(chosen.values)}")
-                    continue
-                reasons.append(f"{chosen.input} is {value}")
-            date_input = chosen.date if chosen is not None and chosen.date is not None else "assessed_on"
-            on = _date_at(data, date_input)
-            if on is None:
-                why_not.append(f"{version} is chosen by {date_input}, which the assessment does not give as a date")
-                continue
-            if on < starts:
-                why_not.append(f"{version} takes effect on {starts.isoformat()}, after {date_input} {on.isoformat()}")
-                continue
-            reasons.append(f"{date_input} {on.isoformat()} is on or after its effective date {starts.isoformat()}")
-            applying.append((starts, version, " and ".join(reasons)))
+            applies, reason = _applies(self.selector(methodology, version), version, starts, data)
+            if applies:
+                applying.append((starts, version, reason))
+            else:
+                why_not.append(reason)
         if not applying:
             raise ResolutionError(f"no version of {methodology} applies to this assessment: " + (
                 "; ".join(why_not) if why_not else "it has no published version"))
@@ -572,6 +559,25 @@ class Registry:
             path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
             self._locks.pop(methodology, None)
         return added
+
+
+def _applies(chosen: SelectedBy | None, version: str, starts: dt.date, data: typing.Any) -> tuple[bool, str]:
+    """Whether a version applies to raw assessment data by its ``selected_by`` (None: by
+    assessed_on alone), with the reason, or why not, in words."""
+    reasons = []
+    if chosen is not None and chosen.input is not None:
+        value = _at(data, chosen.input)
+        if value not in chosen.values:
+            return False, f"{version} is for {chosen.input} {' or '.join(chosen.values)}"
+        reasons.append(f"{chosen.input} is {value}")
+    date_input = chosen.date if chosen is not None and chosen.date is not None else "assessed_on"
+    on = _date_at(data, date_input)
+    if on is None:
+        return False, f"{version} is chosen by {date_input}, which the assessment does not give as a date"
+    if on < starts:
+        return False, f"{version} takes effect on {starts.isoformat()}, after {date_input} {on.isoformat()}"
+    reasons.append(f"{date_input} {on.isoformat()} is on or after its effective date {starts.isoformat()}")
+    return True, " and ".join(reasons)
 
 
 def _selector(data: typing.Any) -> SelectedBy | bool:

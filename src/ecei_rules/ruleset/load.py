@@ -396,89 +396,123 @@ def _load_raw(path: Path, chain: tuple[str, ...] = (), cache: ParseCache | None 
     return raw
 
 
+def _tests_from(spec: Any) -> tuple[str, list[Any], str] | None:
+    """``tests_from``'s version, the names it drops and the pointer of its version; None when the
+    document model must report it."""
+    target = spec.get("version") if isinstance(spec, dict) else spec
+    drop = spec.get("drop", []) if isinstance(spec, dict) else []
+    if not isinstance(target, str) or not _VERSION.fullmatch(target) or not isinstance(drop, list):
+        return None
+    return target, drop, "/tests_from/version" if isinstance(spec, dict) else "/tests_from"
+
+
 def _resolve_tests_from(path: Path, raw: _Raw, chain: tuple[str, ...], cache: ParseCache | None) -> _Raw:
     """``raw`` with the embedded tests and fixtures of the earlier version ``tests_from`` names
     (resolved the same way, so they pass down a line of versions) before its own: a test of its
     own with the name of one of them replaces it, in its place; those ``drop`` names are left out.
     A version that cannot lend its tests is one E302 at ``tests_from``, and nothing is lent."""
-    spec = raw.data["tests_from"]
-    target = spec.get("version") if isinstance(spec, dict) else spec
-    drop = spec.get("drop", ()) if isinstance(spec, dict) else ()
-    if not isinstance(target, str) or not _VERSION.fullmatch(target) or not isinstance(drop, (list, tuple)):
-        return raw  # the document model reports it
-    pointer = "/tests_from/version" if isinstance(spec, dict) else "/tests_from"
-    loc = raw.where.locate(pointer)
+    found = _tests_from(raw.data["tests_from"])
+    if found is None:
+        return raw
+    target, drop, pointer = found
 
     def refused(message: str, suggestion: str | None = None, at: str = pointer) -> _Raw:
-        here = raw.where.locate(at) or loc
+        here = raw.where.locate(at)
         return dataclasses.replace(raw, diagnostics=[*raw.diagnostics, Diagnostic(
             "E302", message, str(path), here.line if here else None, here.column if here else None, at, suggestion)])
 
-    own_version = raw.data.get("version")
-    if isinstance(own_version, str) and semver.Version.is_valid(own_version) and \
-            semver.Version.parse(target) >= semver.Version.parse(own_version):
-        return refused(f"'tests_from' names {target}, which is not earlier than this version {own_version}",
-                       "name an earlier version of this methodology")
     base_path = path.parent / f"{target}.yaml"
-    key = str(base_path.resolve())
-    if not base_path.is_file() or Path(key).parent != path.resolve().parent:
-        return refused(f"'tests_from' names the version '{target}', which is not in this folder; "
-                       f"{_versions_here(path)}")
-    if key in chain:
-        return refused("'tests_from' loops back to this version")
-    base = _load_raw(base_path, (*chain, key), cache)
+    why = _not_a_lender(path, raw.data.get("version"), target, base_path, chain)
+    if why is not None:
+        return refused(*why)
+    base = _load_raw(base_path, (*chain, str(base_path.resolve())), cache)
     if base.data is None or base.diagnostics:
         return refused(f"the tests of {target} cannot be lent: that version has problems of its own "
                        f"(ecei-rules validate {base_path})")
     lent = [t for t in base.data.get("tests") or [] if isinstance(t, dict)]
-    names = [t.get("name") for t in lent]
+    names = [str(t.get("name")) for t in lent]
     for i, name in enumerate(drop):
         if name not in names:
             return refused(f"'tests_from' drops the test '{name}', which {target} does not have",
-                           did_you_mean(str(name), [str(n) for n in names]), pointer_join("/tests_from/drop", i))
+                           did_you_mean(str(name), names), pointer_join("/tests_from/drop", i))
+    own = raw.data.get("tests")
+    if own is not None and not isinstance(own, list):
+        return raw  # the document model reports it
     return _lend(raw, base, lent, set(drop))
+
+
+def _not_a_lender(path: Path, own: Any, target: str, base_path: Path,
+                  chain: tuple[str, ...]) -> tuple[str, str | None] | None:
+    """Why the version ``target`` cannot lend its tests to the version at ``path`` (message,
+    suggestion), or None: it must be an earlier version in the same folder."""
+    if isinstance(own, str) and semver.Version.is_valid(own) and \
+            semver.Version.parse(target) >= semver.Version.parse(own):
+        return (f"'tests_from' names {target}, which is not earlier than this version {own}",
+                "name an earlier version of this methodology")
+    key = str(base_path.resolve())
+    if not base_path.is_file() or Path(key).parent != path.resolve().parent:
+        return f"'tests_from' names the version '{target}', which is not in this folder; {_versions_here(path)}", None
+    if key in chain:
+        return "'tests_from' loops back to this version", None
+    return None
 
 
 def _lend(raw: _Raw, base: _Raw, lent: list[dict[str, Any]], drop: set[Any]) -> _Raw:
     """``raw`` with the tests ``lent`` by ``base`` (but those in ``drop``) before its own, and
     ``base``'s fixtures under its own; positions follow each test and fixture to its new place."""
-    own = [t for t in raw.data.get("tests") or [] if isinstance(t, dict)] if isinstance(raw.data.get("tests"), list) \
-        else None
-    if own is None and raw.data.get("tests") is not None:
-        return raw  # the document model reports it
-    own = own or []
-    by_name = {t.get("name"): i for i, t in enumerate(own)}
-    # (where the test comes from, its index there), in the order they are run
-    order: list[tuple[_Raw, int]] = [(raw, by_name[t.get("name")]) if t.get("name") in by_name else (base, i)
-                                     for i, t in enumerate(lent) if t.get("name") not in drop]
-    replaced = {i for source, i in order if source is raw}
-    order += [(raw, i) for i in range(len(own)) if i not in replaced]
+    own = [t for t in raw.data.get("tests") or [] if isinstance(t, dict)]
+    order = _run_order(raw, base, own, lent, drop)
     data = dict(raw.data)
     data["tests"] = [(own if source is raw else lent)[i] for source, i in order]
-    fixtures = base.data.get("fixtures")
-    mine = raw.data.get("fixtures")
-    if isinstance(fixtures, dict) and (mine is None or isinstance(mine, dict)):
-        data["fixtures"] = {**fixtures, **(mine or {})}
-    where = Where(values=dict(raw.where.values), keys=dict(raw.where.keys), texts={**base.where.texts,
-                                                                               **raw.where.texts})
+    theirs, mine = base.data.get("fixtures"), raw.data.get("fixtures")
+    fixtures = _lent_fixtures(theirs, mine)
+    if fixtures:
+        data["fixtures"] = {**{name: theirs[name] for name in fixtures}, **(mine or {})}
+    where = Where(values=dict(raw.where.values), keys=dict(raw.where.keys),
+                  texts={**base.where.texts, **raw.where.texts})
     where.purge("/tests")
     for table in ("values", "keys"):
-        mine_table, theirs = getattr(where, table), getattr(base.where, table)
-        for new, (source, old) in enumerate(order):
-            prefix = pointer_join("/tests", old)
-            for pointer, loc in getattr(source.where, table).items():
-                if pointer == prefix or pointer.startswith(prefix + "/"):
-                    mine_table[pointer_join("/tests", new) + pointer[len(prefix):]] = loc
-        for pointer, loc in theirs.items():  # the fixtures lent, where this version has none of that name
-            if pointer.startswith("/fixtures/") and pointer.split("/")[2] not in (mine or {}):
-                mine_table[pointer] = loc
-    for table in ("values", "keys"):  # /tests itself (the list) stays where this version writes it
-        if "/tests" in getattr(raw.where, table):
-            getattr(where, table)["/tests"] = getattr(raw.where, table)["/tests"]
-    lent_fixtures = [pointer_join("/fixtures", name) for name in (fixtures if isinstance(fixtures, dict) else {})
-                     if name not in (mine or {})]
-    return _Raw(data, where, raw.diagnostics, raw.origin, raw.loop, lent=frozenset(
-        [*lent_fixtures, *(pointer_join("/tests", n) for n, (source, _) in enumerate(order) if source is base)]))
+        _move(getattr(where, table), [(getattr(source.where, table), i) for source, i in order])
+        found = getattr(raw.where, table).get("/tests")  # the list itself stays where this version writes it
+        if found is not None:
+            getattr(where, table)["/tests"] = found
+        getattr(where, table).update((pointer, loc) for pointer, loc in getattr(base.where, table).items()
+                                     if pointer.startswith("/fixtures/") and pointer.split("/")[2] in fixtures)
+    borrowed = [pointer_join("/tests", n) for n, (source, _) in enumerate(order) if source is base]
+    return _Raw(data, where, raw.diagnostics, raw.origin, raw.loop,
+                lent=frozenset([*(pointer_join("/fixtures", name) for name in fixtures), *borrowed]))
+
+
+def _run_order(raw: _Raw, base: _Raw, own: list[dict[str, Any]], lent: list[dict[str, Any]],
+               drop: set[Any]) -> list[tuple[_Raw, int]]:
+    """The tests run, in order, each as (the document it comes from, its index there): those lent
+    but dropped ones, each replaced in place by this version's test of its name, then the rest of
+    this version's."""
+    by_name = {t.get("name"): i for i, t in enumerate(own)}
+    order: list[tuple[_Raw, int]] = []
+    for i, test in enumerate(lent):
+        name = test.get("name")
+        if name not in drop:
+            order.append((raw, by_name[name]) if name in by_name else (base, i))
+    replaced = {i for source, i in order if source is raw}
+    return order + [(raw, i) for i in range(len(own)) if i not in replaced]
+
+
+def _lent_fixtures(theirs: Any, mine: Any) -> list[str]:
+    """The names of the fixtures an earlier version lends: those this version has none of."""
+    if not isinstance(theirs, dict) or not isinstance(mine, (dict, type(None))):
+        return []
+    return [name for name in theirs if mine is None or name not in mine]
+
+
+def _move(table: dict[str, Loc], order: list[tuple[dict[str, Loc], int]]) -> None:
+    """Into ``table``, the positions of each test at its new index: test ``n`` of the run is test
+    ``old`` of the table it comes from."""
+    for new, (source, old) in enumerate(order):
+        prefix = pointer_join("/tests", old)
+        for pointer, loc in source.items():
+            if pointer == prefix or pointer.startswith(prefix + "/"):
+                table[pointer_join("/tests", new) + pointer[len(prefix):]] = loc
 
 
 def _unwrap(annotation: Any) -> Any:

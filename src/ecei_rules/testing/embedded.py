@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from ecei_rules.engine.decision import Decision, Resolution
@@ -53,27 +53,38 @@ def run_test(ruleset: Ruleset, index: int) -> EmbeddedResult:
     check("label", expect.label, decision.label)
     if "valid_from" in stated:
         check("valid_from", expect.valid_from, decision.valid_from)
-    if "valid_until" in stated:  # null: no end date (none, or none ever); never: a label that does not expire
-        never = decision.validity_expires is False
-        check("valid_until", expect.valid_until, "never" if never and expect.valid_until is not None else
-              decision.valid_until, _shown)
+    if "valid_until" in stated:
+        check("valid_until", expect.valid_until, _valid_until(expect.valid_until, decision), _shown)
     for label, outcome in expect.tiers.items():
         check(f"tier {label}", outcome, decision.outcome_of(label))
     for ref, outcome in expect.criteria.items():
         check(f"{ref}", outcome, decision.outcome_of(ref))
     if expect.validity_rule is not None:
         check("validity rule", expect.validity_rule, decision.validity_rule)
-    results = {r.id: r for r in decision.derived}
-    for name, expected in expect.derived.items():
-        found = results.get(name)
-        actual: object = None if found is None else found.value if found.outcome == "known" else found.outcome
-        if not _same(expected, actual):
-            why = f" ({found.reason})" if found is not None and found.reason else ""
-            diffs.append(f"derived {name}: expected {_shown(expected)}, got {_shown(actual)}{why}")
+    diffs.extend(_derived_differences(expect.derived, decision))
     if expect.missing is not None:
         actual = sorted({m for t in decision.tiers if t.outcome == "unknown" for m in t.missing})
         check("missing", sorted(expect.missing), actual)
     return EmbeddedResult(where, test.name, not diffs, tuple(diffs), decision)
+
+
+def _valid_until(expected: object, decision: Decision) -> object:
+    """The decision's end of validity as a test states it: ``never`` for a label that does not
+    expire, unless the test states ``null`` (no end date, which such a label has not either)."""
+    return "never" if decision.validity_expires is False and expected is not None else decision.valid_until
+
+
+def _derived_differences(expected: Mapping[str, object], decision: Decision) -> list[str]:
+    """What differs between the derived values a test states and the decision's."""
+    results = {r.id: r for r in decision.derived}
+    out = []
+    for name, value in expected.items():
+        found = results.get(name)
+        actual: object = None if found is None else found.value if found.outcome == "known" else found.outcome
+        if not _same(value, actual):
+            why = f" ({found.reason})" if found is not None and found.reason else ""
+            out.append(f"derived {name}: expected {_shown(value)}, got {_shown(actual)}{why}")
+    return out
 
 
 def _shown(value: object) -> str:
