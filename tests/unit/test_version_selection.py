@@ -1,7 +1,7 @@
 """Issue 22, "What remains" 5: the version is chosen by another date than assessed_on and by a
 declared input's value (``selected_by``), as LEED versions are chosen by the registered rating
 system. The registry is ``tests/data/selection`` (rating-points 1.0.0 for rating system v4 from
-2016-01-01; 2.0.0 for v4.1 from 2019-01-01; 2.0.1 for v4.1 from 2020-01-01; each chosen by
+2016-01-01; 2.0.0 for v4.1 from 2019-01-01; 3.0.0 for v4.1 from 2020-01-01; each chosen by
 registered_on). The versions expected below are read off those dates by hand."""
 
 from __future__ import annotations
@@ -37,12 +37,12 @@ def project(registered: str, system: str = "v4.1", points: int = 44, assessed: s
 
 
 def test_a_methodology_chooses_its_version_by_a_declared_date_input_not_assessed_on(registry: Registry) -> None:
-    """Assessed on 2021-06-15 (2.0.1 in force by that date), registered on 2019-06-01: 2.0.0, whose
-    45 points the 44 do not reach; registered on 2020-06-01: 2.0.1, whose 44 they do."""
+    """Assessed on 2021-06-15 (3.0.0 in force by that date), registered on 2019-06-01: 2.0.0, whose
+    45 points the 44 do not reach; registered on 2020-06-01: 3.0.0, whose 44 they do."""
     early = decide(project("2019-06-01"), registry=registry)
     assert (early.version, early.label) == ("2.0.0", "none")
     later = decide(project("2020-06-01"), registry=registry)
-    assert (later.version, later.label) == ("2.0.1", "certified")
+    assert (later.version, later.label) == ("3.0.0", "certified")
 
 
 def test_versions_are_chosen_by_the_registered_rating_system(registry: Registry) -> None:
@@ -58,16 +58,16 @@ def test_versions_are_chosen_by_the_registered_rating_system(registry: Registry)
 def test_the_explanation_says_which_input_chose_the_version(registry: Registry) -> None:
     expl = explain_assessment(project("2020-06-01"), registry=registry)
     assert expl.resolution.sentence == (
-        "Version 2.0.1 applies because rating_system is v4.1 and registered_on 2020-06-01 is on or after its "
+        "Version 3.0.0 applies because rating_system is v4.1 and registered_on 2020-06-01 is on or after its "
         "effective date 2020-01-01 (the latest that applies).")
 
 
 @pytest.mark.parametrize(("data", "message"), [
     (project("2018-06-01"), "no version of rating-points applies to this assessment: 1.0.0 is for rating_system v4; "
-     "2.0.0 takes effect on 2019-01-01, after registered_on 2018-06-01; 2.0.1 takes effect on 2020-01-01, after "
+     "2.0.0 takes effect on 2019-01-01, after registered_on 2018-06-01; 3.0.0 takes effect on 2020-01-01, after "
      "registered_on 2018-06-01"),
     (project("2019-06-01", system="v5"), "no version of rating-points applies to this assessment: 1.0.0 is for "
-     "rating_system v4; 2.0.0 is for rating_system v4.1; 2.0.1 is for rating_system v4.1"),
+     "rating_system v4; 2.0.0 is for rating_system v4.1; 3.0.0 is for rating_system v4.1"),
 ])
 def test_no_version_applying_is_an_error_saying_why(registry: Registry, data: dict[str, Any], message: str) -> None:
     with pytest.raises(ResolutionError) as info:
@@ -76,16 +76,16 @@ def test_no_version_applying_is_an_error_saying_why(registry: Registry, data: di
 
 
 def test_two_versions_applying_is_an_error_not_a_silent_pick(tmp_path: Path) -> None:
-    """A 2.1.0 for v4.1 that takes effect on 2.0.1's day: both apply to a project registered
+    """A 3.1.0 for v4.1 that takes effect on 3.0.0's day: both apply to a project registered
     after it, and neither is picked."""
     shutil.copytree(DATA, tmp_path / "rulesets")
     folder = tmp_path / "rulesets" / "rating-points"
-    text = (folder / "2.0.1.yaml").read_text(encoding="utf-8")
-    (folder / "2.1.0.yaml").write_text(text.replace("version: 2.0.1", "version: 2.1.0"), encoding="utf-8")
+    text = (folder / "3.0.0.yaml").read_text(encoding="utf-8")
+    (folder / "3.1.0.yaml").write_text(text.replace("version: 3.0.0", "version: 3.1.0"), encoding="utf-8")
     with pytest.raises(ResolutionError) as info:
         decide(project("2020-06-01"), registry=Registry(tmp_path / "rulesets"))
     assert str(info.value) == ("two versions of rating-points apply to this assessment and took effect on the same "
-                               "day (2020-01-01): 2.0.1, 2.1.0; pin one, or make their selected_by values distinct")
+                               "day (2020-01-01): 3.0.0, 3.1.0; pin one, or make their selected_by values distinct")
 
 
 def test_selected_by_names_declared_inputs_of_the_right_type(tmp_path: Path) -> None:
@@ -110,7 +110,7 @@ def test_selected_by_names_declared_inputs_of_the_right_type(tmp_path: Path) -> 
 
 def test_a_record_of_a_version_chosen_by_selected_by_replays_under_the_version_it_names(
         registry: Registry, tmp_path: Path) -> None:
-    """Recorded under 2.0.0 (registered 2019) though 2.0.1 was in force on the assessment date: the
+    """Recorded under 2.0.0 (registered 2019) though 3.0.0 was in force on the assessment date: the
     log replays byte for byte under the versions its records name; ``ecei-rules evaluate`` agrees."""
     items = [project("2019-06-01"), project("2020-06-01"), project("2020-06-01", system="v4")]
     with DecisionLog(tmp_path / "log.db") as log:
