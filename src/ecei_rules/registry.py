@@ -409,13 +409,19 @@ class Registry:
     # -- lineage and locks ----------------------------------------------------------------------
 
     def lineage(self, methodology: str) -> list[Diagnostic]:
-        """Check that the versions form one line: names, supersedes, dates and statuses agree."""
+        """Check that the versions form one line: names, supersedes, dates and statuses agree.
+
+        Versions chosen by an input's value (``selected_by: {input, values}``) run side by side,
+        one line per set of values: supersedes, dates and two versions in force on one day are
+        checked within each line, and the first of a line may supersede a version of another."""
         out: list[Diagnostic] = []
-        previous: Ruleset | None = None
-        starts: dict[dt.date, str] = {}
+        lines: dict[tuple[str, ...] | None, tuple[Ruleset | None, dict[dt.date, str]]] = {}
         for version in self.versions(methodology):
             ruleset = self.load(methodology, version)
             doc = ruleset.document
+            line = tuple(sorted(doc.selected_by.values)) if doc.selected_by and doc.selected_by.input else None
+            previous, starts = lines.get(line, (None, {}))
+            lines[line] = (ruleset, starts)
             file = str(self.path(methodology, version))
             if doc.methodology != methodology:
                 out.append(Diagnostic("L001", f"the file says methodology '{doc.methodology}' but lies in the "
@@ -433,7 +439,7 @@ class Registry:
                                           pointer="/effective_from"))
                 starts[doc.effective_from] = version
             if previous is None:
-                if doc.supersedes is not None:
+                if doc.supersedes is not None and (line is None or not self._earlier(methodology, doc)):
                     out.append(Diagnostic("L003", f"the first version cannot supersede {doc.supersedes}", file,
                                           pointer="/supersedes"))
             else:
@@ -446,8 +452,13 @@ class Registry:
                                           f"after {previous.version} ({previous.document.effective_from.isoformat()})"
                                           ": versions and effective dates must increase together", file,
                                           pointer="/effective_from"))
-            previous = ruleset
         return out
+
+    def _earlier(self, methodology: str, doc: RulesetDocument) -> bool:
+        """Whether the version ``doc`` supersedes is an earlier version of the methodology."""
+        found = doc.supersedes
+        return found is not None and found in self.versions(methodology) and \
+            semver.Version.parse(found) < semver.Version.parse(doc.version)
 
     def notice(self, methodology: str, days: int) -> list[Diagnostic]:
         """Warn where a version was announced less than ``days`` days before it took effect."""

@@ -137,3 +137,24 @@ def test_a_methodology_without_selected_by_is_resolved_by_assessed_on_as_before(
     assert decision.version == ruleset.version
     assert decision.resolution.reason == (f"version {ruleset.version} is in force on {on.isoformat()} (effective "
                                           f"from {ruleset.document.effective_from.isoformat()})")
+
+
+def test_versions_chosen_by_an_input_form_one_line_per_set_of_values(tmp_path: Path) -> None:
+    """A v4 revision 1.0.1 of 2020-06-01, after the v4.1 2.0.0 of 2019: each line's versions
+    supersede each other and take effect in order, so lineage finds nothing (one line for all would
+    say 2.0.0 must supersede 1.0.1 and take effect after it); two versions of one line on one day
+    are still L005."""
+    shutil.copytree(DATA, tmp_path / "rulesets")
+    folder = tmp_path / "rulesets" / "rating-points"
+    (folder / "1.0.1.yaml").write_text(
+        "extends: 1.0.0\nversion: 1.0.1\nstatus: published\neffective_from: 2020-06-01\nsupersedes: 1.0.0\n"
+        "approval: {body: Test board, date: 2020-03-01, reference: TB-R4}\n"
+        "description: The v4 handbook reprinted.\n", encoding="utf-8")
+    assert Registry(tmp_path / "rulesets").lineage("rating-points") == []
+    assert decide(project("2020-07-01", system="v4"), registry=Registry(tmp_path / "rulesets")).version == "1.0.1"
+    (folder / "1.0.1.yaml").write_text((folder / "1.0.1.yaml").read_text(encoding="utf-8").replace(
+        "2020-06-01", "2016-01-01"), encoding="utf-8")
+    assert [(d.code, d.message) for d in Registry(tmp_path / "rulesets").lineage("rating-points")] == [
+        ("L005", "1.0.1 and 1.0.0 would both be in force on 2016-01-01"),
+        ("L004", "1.0.1 takes effect on 2016-01-01, not after 1.0.0 (2016-01-01): versions and effective dates "
+                 "must increase together")]
