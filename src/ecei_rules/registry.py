@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 import json
 import os
 import re
@@ -452,6 +453,29 @@ class Registry:
                                           f"after {previous.version} ({previous.document.effective_from.isoformat()})"
                                           ": versions and effective dates must increase together", file,
                                           pointer="/effective_from"))
+        return out
+
+    def successions(self, methodology: str) -> list[tuple[str, str]]:
+        """Each version with the one it follows, (old, new), in semver order of the new: its
+        predecessor. For versions chosen by an input's value, the predecessor in its line (see
+        `lineage`), or, for the first of a line, the earlier version it supersedes."""
+        versions = self.versions(methodology)
+        line_of = {}
+        for version in versions:
+            chosen = self.load(methodology, version).document.selected_by
+            line_of[version] = tuple(sorted(chosen.values)) if chosen is not None and chosen.input else None
+        if all(line is None for line in line_of.values()):
+            return list(itertools.pairwise(versions))
+        out: list[tuple[str, str]] = []
+        last: dict[tuple[str, ...] | None, str] = {}
+        for version in versions:
+            doc = self.load(methodology, version).document
+            before = last.get(line_of[version])
+            if before is None and doc.supersedes is not None and self._earlier(methodology, doc):
+                before = doc.supersedes
+            if before is not None:
+                out.append((before, version))
+            last[line_of[version]] = version
         return out
 
     def _earlier(self, methodology: str, doc: RulesetDocument) -> bool:

@@ -8,8 +8,10 @@ from pathlib import Path
 
 from tests.unit.test_issue_22_diagnostics import BASE, library, patch, validate, write
 
+from ecei_rules.registry import Registry
 from ecei_rules.ruleset import check
 from ecei_rules.ruleset.load import load_ruleset_text
+from ecei_rules.testing.lint import lint
 
 
 def test_a_misspelt_name_close_to_an_entry_set_aside_keeps_its_did_you_mean(tmp_path: Path) -> None:
@@ -30,13 +32,17 @@ def test_a_misspelt_name_close_to_an_entry_set_aside_keeps_its_did_you_mean(tmp_
 
 def test_validating_a_folder_reports_a_loop_of_extends_once_not_once_per_file(tmp_path: Path) -> None:
     """1.1.0 extends 1.2.0, which extends 1.1.0: the folder (and the two files named) give one E109,
-    at the first file of the loop checked; a file on its own still reports the loop from itself."""
-    first = write(tmp_path, "1.1.0.yaml", patch("1.1.0", "1.2.0"))
-    second = write(tmp_path, "1.2.0.yaml", patch("1.2.0", "1.1.0"))
+    at the first file of the loop checked, and so does ``lint`` of the rulesets directory; a file on
+    its own still reports the loop from itself."""
+    folder = tmp_path / "m"
+    folder.mkdir()
+    first = write(folder, "1.1.0.yaml", patch("1.1.0", "1.2.0"))
+    second = write(folder, "1.2.0.yaml", patch("1.2.0", "1.1.0"))
     expected = [f"{first}:1:10: E109 'extends' loops back to this version: 1.1.0 -> 1.2.0 -> 1.1.0 in /extends "
                 "(a version extends one that came before it)"]
-    assert validate(tmp_path) == expected
+    assert validate(folder) == expected
     assert validate(first, second) == expected
+    assert [str(d) for d in lint(Registry(tmp_path), examples=1).diagnostics] == expected
     assert library(second) == [f"{second}:1:10: E109 'extends' loops back to this version: 1.2.0 -> 1.1.0 -> "
                                "1.2.0 in /extends (a version extends one that came before it)"]
 

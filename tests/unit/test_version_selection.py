@@ -151,6 +151,8 @@ def test_versions_chosen_by_an_input_form_one_line_per_set_of_values(tmp_path: P
         "approval: {body: Test board, date: 2020-03-01, reference: TB-R4}\n"
         "description: The v4 handbook reprinted.\n", encoding="utf-8")
     assert Registry(tmp_path / "rulesets").lineage("rating-points") == []
+    assert Registry(tmp_path / "rulesets").successions("rating-points") == [
+        ("1.0.0", "1.0.1"), ("1.0.0", "2.0.0"), ("2.0.0", "3.0.0")]  # what lint bump-checks
     assert decide(project("2020-07-01", system="v4"), registry=Registry(tmp_path / "rulesets")).version == "1.0.1"
     (folder / "1.0.1.yaml").write_text((folder / "1.0.1.yaml").read_text(encoding="utf-8").replace(
         "2020-06-01", "2016-01-01"), encoding="utf-8")
