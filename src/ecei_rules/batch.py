@@ -286,6 +286,8 @@ def registry_resolver(registry: Registry, methodology: str | None = None,
     chosen = methodology or registry.default_methodology()
 
     def resolve(data: Any) -> tuple[Ruleset, Resolution]:
+        if version is None and registry.selects(chosen, allow_unpublished=allow_unpublished):
+            return registry.select(chosen, data, allow_unpublished=allow_unpublished)
         on = None if version is not None else assessed_on(data)
         return registry.resolve(chosen, version=version, on=on, allow_unpublished=allow_unpublished)
 

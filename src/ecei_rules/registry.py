@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 import json
 import os
 import re
@@ -28,7 +29,7 @@ from ecei_rules.core.files import FileReadError, read_limited
 from ecei_rules.engine.decision import Resolution
 from ecei_rules.errors import Diagnostic, ResolutionError, RulesetError, did_you_mean
 from ecei_rules.ruleset.load import HASH_SCHEME, ParseCache, Ruleset, _load_raw, load_ruleset
-from ecei_rules.ruleset.model import RulesetDocument
+from ecei_rules.ruleset.model import RulesetDocument, SelectedBy
 
 LOCK_FILE = "published.lock.json"
 OFFICIAL = frozenset({"published"})
@@ -123,6 +124,10 @@ class Registry:
     _listed: dict[str, tuple[tuple[str, ...], list[str]]] = field(default_factory=dict, repr=False)
     # (status, effective_from) of versions read but not built (to find the version in force)
     _headers: dict[tuple[str, str], tuple[str, dt.date]] = field(default_factory=dict, repr=False)
+    # each version's selected_by (None: chosen by assessed_on alone), read with its header
+    _selectors: dict[tuple[str, str], SelectedBy | None] = field(default_factory=dict, repr=False)
+    # whether a methodology's versions choose by selected_by, with the listing it was found in
+    _selecting: dict[tuple[str, bool], tuple[object, bool]] = field(default_factory=dict, repr=False)
     # the versions that matched their lock entry, marked published (what get hands out)
     _published: dict[tuple[str, str], Ruleset] = field(default_factory=dict, repr=False)
     # each methodology's lock as read (version -> sha256), with the stamp of the file it was read from
@@ -289,10 +294,42 @@ class Registry:
             raw = _load_raw(self.path(methodology, version), cache=self._parses)
             status = raw.data.get("status") if isinstance(raw.data, dict) else None
             starts = raw.data.get("effective_from") if isinstance(raw.data, dict) else None
-            if raw.diagnostics or not isinstance(status, str) or status not in STATUSES or type(starts) is not dt.date:
+            selector = _selector(raw.data)
+            if raw.diagnostics or not isinstance(status, str) or status not in STATUSES or \
+                    type(starts) is not dt.date or selector is False:
                 document = self.get(methodology, version).document
+                self._selectors[key] = document.selected_by
                 return document.status, document.effective_from
+            self._selectors[key] = None if selector is True else selector
             found = self._headers[key] = (status, starts)
+        return found
+
+    def selector(self, methodology: str, version: str) -> SelectedBy | None:
+        """How a version is chosen when none is pinned (its ``selected_by``; None: by assessed_on)."""
+        key = (methodology, version)
+        loaded = self._cache.get(key)
+        if loaded is not None:
+            return loaded.document.selected_by
+        if key not in self._selectors:
+            self.header(methodology, version)
+        return self._selectors.get(key)
+
+    def selects(self, methodology: str, *, allow_unpublished: bool = False) -> bool:
+        """Whether a version of the methodology that may be chosen declares ``selected_by`` (then the
+        version for an assessment is chosen by `select`, from the assessment's data).
+
+        Asked once per decision, so the answer is remembered with the folder's listing it was
+        found in (the one the last `versions` call made; each resolution lists the folder again,
+        so a version added is seen from the next decision on), and costs a lookup."""
+        key = (methodology, allow_unpublished)
+        known = self._selecting.get(key)
+        listed = self._listed.get(methodology)
+        if known is not None and listed is not None and known[0] is listed:
+            return known[1]
+        found = any(self.selector(methodology, version) is not None
+                    for version in self.versions(methodology)
+                    if allow_unpublished or self.header(methodology, version)[0] in OFFICIAL)
+        self._selecting[key] = (self._listed.get(methodology), found)
         return found
 
     def in_force(self, methodology: str, on: dt.date, *, allow_unpublished: bool = False) -> Ruleset:
@@ -320,6 +357,38 @@ class Registry:
             )
         return self.get(methodology, best[0])
 
+    def select(self, methodology: str, data: typing.Any, *,
+               allow_unpublished: bool = False) -> tuple[Ruleset, Resolution]:
+        """The version that decides an assessment, for a methodology whose versions declare
+        ``selected_by``: of the versions that apply to it (its value of each version's input is
+        one of that version's values, and its date, ``assessed_on`` or the version's own date input,
+        is on or after the version's effective_from), the one that took effect last. None that
+        applies, or two that took effect on the same day, is a ResolutionError saying why."""
+        applying: list[tuple[dt.date, str, str]] = []
+        why_not: list[str] = []
+        for version in self.versions(methodology):
+            status, starts = self.header(methodology, version)
+            if status not in OFFICIAL and not allow_unpublished:
+                continue
+            applies, reason = _applies(self.selector(methodology, version), version, starts, data)
+            if applies:
+                applying.append((starts, version, reason))
+            else:
+                why_not.append(reason)
+        if not applying:
+            raise ResolutionError(f"no version of {methodology} applies to this assessment: " + (
+                "; ".join(why_not) if why_not else "it has no published version"))
+        latest = max(starts for starts, _, _ in applying)
+        best = [(version, reason) for starts, version, reason in applying if starts == latest]
+        if len(best) > 1:
+            raise ResolutionError(f"two versions of {methodology} apply to this assessment and took effect on the "
+                                  f"same day ({latest.isoformat()}): " + ", ".join(v for v, _ in best) +
+                                  "; pin one, or make their selected_by values distinct")
+        version, reason = best[0]
+        later = " (the latest that applies)" if len(applying) > 1 else ""
+        ruleset = self.get(methodology, version)
+        return ruleset, Resolution(method="in_force", reason=f"version {version} applies because {reason}{later}")
+
     def resolve(self, methodology: str, *, version: str | None = None, on: dt.date | None = None,
                 allow_unpublished: bool = False) -> tuple[Ruleset, Resolution]:
         """Choose the version: a pin (exact or a range) when given, else the one in force on ``on``."""
@@ -341,13 +410,19 @@ class Registry:
     # -- lineage and locks ----------------------------------------------------------------------
 
     def lineage(self, methodology: str) -> list[Diagnostic]:
-        """Check that the versions form one line: names, supersedes, dates and statuses agree."""
+        """Check that the versions form one line: names, supersedes, dates and statuses agree.
+
+        Versions chosen by an input's value (``selected_by: {input, values}``) run side by side,
+        one line per set of values: supersedes, dates and two versions in force on one day are
+        checked within each line, and the first of a line may supersede a version of another."""
         out: list[Diagnostic] = []
-        previous: Ruleset | None = None
-        starts: dict[dt.date, str] = {}
+        lines: dict[tuple[str, ...] | None, tuple[Ruleset | None, dict[dt.date, str]]] = {}
         for version in self.versions(methodology):
             ruleset = self.load(methodology, version)
             doc = ruleset.document
+            line = tuple(sorted(doc.selected_by.values)) if doc.selected_by and doc.selected_by.input else None
+            previous, starts = lines.get(line, (None, {}))
+            lines[line] = (ruleset, starts)
             file = str(self.path(methodology, version))
             if doc.methodology != methodology:
                 out.append(Diagnostic("L001", f"the file says methodology '{doc.methodology}' but lies in the "
@@ -365,7 +440,7 @@ class Registry:
                                           pointer="/effective_from"))
                 starts[doc.effective_from] = version
             if previous is None:
-                if doc.supersedes is not None:
+                if doc.supersedes is not None and (line is None or not self._earlier(methodology, doc)):
                     out.append(Diagnostic("L003", f"the first version cannot supersede {doc.supersedes}", file,
                                           pointer="/supersedes"))
             else:
@@ -378,8 +453,36 @@ class Registry:
                                           f"after {previous.version} ({previous.document.effective_from.isoformat()})"
                                           ": versions and effective dates must increase together", file,
                                           pointer="/effective_from"))
-            previous = ruleset
         return out
+
+    def successions(self, methodology: str) -> list[tuple[str, str]]:
+        """Each version with the one it follows, (old, new), in semver order of the new: its
+        predecessor. For versions chosen by an input's value, the predecessor in its line (see
+        `lineage`), or, for the first of a line, the earlier version it supersedes."""
+        versions = self.versions(methodology)
+        line_of = {}
+        for version in versions:
+            chosen = self.load(methodology, version).document.selected_by
+            line_of[version] = tuple(sorted(chosen.values)) if chosen is not None and chosen.input else None
+        if all(line is None for line in line_of.values()):
+            return list(itertools.pairwise(versions))
+        out: list[tuple[str, str]] = []
+        last: dict[tuple[str, ...] | None, str] = {}
+        for version in versions:
+            doc = self.load(methodology, version).document
+            before = last.get(line_of[version])
+            if before is None and doc.supersedes is not None and self._earlier(methodology, doc):
+                before = doc.supersedes
+            if before is not None:
+                out.append((before, version))
+            last[line_of[version]] = version
+        return out
+
+    def _earlier(self, methodology: str, doc: RulesetDocument) -> bool:
+        """Whether the version ``doc`` supersedes is an earlier version of the methodology."""
+        found = doc.supersedes
+        return found is not None and found in self.versions(methodology) and \
+            semver.Version.parse(found) < semver.Version.parse(doc.version)
 
     def notice(self, methodology: str, days: int) -> list[Diagnostic]:
         """Warn where a version was announced less than ``days`` days before it took effect."""
@@ -491,6 +594,58 @@ class Registry:
             path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
             self._locks.pop(methodology, None)
         return added
+
+
+def _applies(chosen: SelectedBy | None, version: str, starts: dt.date, data: typing.Any) -> tuple[bool, str]:
+    """Whether a version applies to raw assessment data by its ``selected_by`` (None: by
+    assessed_on alone), with the reason, or why not, in words."""
+    reasons = []
+    if chosen is not None and chosen.input is not None:
+        value = _at(data, chosen.input)
+        if value not in chosen.values:
+            return False, f"{version} is for {chosen.input} {' or '.join(chosen.values)}"
+        reasons.append(f"{chosen.input} is {value}")
+    date_input = chosen.date if chosen is not None and chosen.date is not None else "assessed_on"
+    on = _date_at(data, date_input)
+    if on is None:
+        return False, f"{version} is chosen by {date_input}, which the assessment does not give as a date"
+    if on < starts:
+        return False, f"{version} takes effect on {starts.isoformat()}, after {date_input} {on.isoformat()}"
+    reasons.append(f"{date_input} {on.isoformat()} is on or after its effective date {starts.isoformat()}")
+    return True, " and ".join(reasons)
+
+
+def _selector(data: typing.Any) -> SelectedBy | bool:
+    """A raw document's ``selected_by``: True when it has none, False when it cannot be read without
+    building the version (which then reports its problems)."""
+    found = data.get("selected_by") if isinstance(data, dict) else None
+    if found is None:
+        return True
+    try:
+        return SelectedBy.model_validate(found)
+    except ValueError:
+        return False
+
+
+def _at(data: typing.Any, path: str) -> typing.Any:
+    """The value at a dotted input path of raw assessment data (None where there is none)."""
+    node = data
+    for key in path.split("."):
+        node = node.get(key) if isinstance(node, dict) else None
+    return node
+
+
+def _date_at(data: typing.Any, path: str) -> dt.date | None:
+    """The date at a dotted input path of raw data (a date, or text YYYY-MM-DD), or None."""
+    value = _at(data, path)
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str) and len(value) == 10:
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
 
 
 def _lock_error(path: Path, why: str) -> RulesetError:

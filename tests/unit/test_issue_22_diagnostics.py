@@ -247,7 +247,7 @@ def test_a_parameter_of_the_wrong_type_does_not_hide_a_misspelt_input(tmp_path: 
 def test_every_independent_problem_is_reported_and_none_that_follows_from_another(tmp_path: Path) -> None:
     """Six mistakes of different stages in one file are all reported, each once: an input whose
     minimum is text (line 9, column 35), an unknown key in a criterion (line 20, column 5), a
-    misspelt input (line 21, column 11; no suggestion: the one input it is close to was refused),
+    misspelt input (line 21, column 11; its suggestion names the input it is close to, which was refused),
     a misspelt criterion in a tier (line 27, column 26), an unknown tier in a test's expectation
     (line 39, column 36) and an unknown field in a test's assessment (line 38: its value at column
     62). The criterion that reads the refused input is not reported."""
@@ -261,7 +261,8 @@ def test_every_independent_problem_is_reported_and_none_that_follows_from_anothe
     expected = [
         f"{path}:9:35: E103 expected a number or an integer, got 'low' in /inputs/score/minimum",
         f"{path}:20:5: E101 unknown key 'descripton' in /criteria/old_one/descripton (did you mean 'description'?)",
-        f"{path}:21:11: E104 unknown input 'scor' in /criteria/old_one/when",
+        f"{path}:21:11: E104 unknown input 'scor' in /criteria/old_one/when (did you mean 'score'? It was set "
+        "aside for an error of its own)",
         f"{path}:27:26: E106 unknown criterion, group or score 'old_on' in /tiers/basic/requires/1 (did you mean "
         "'old_one'?)",
         f"{path}:39:36: E302 unknown tier 'gold' in /tests/0/expect/tiers/gold",

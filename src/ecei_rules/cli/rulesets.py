@@ -29,7 +29,7 @@ from ecei_rules.core.terminal import markup, path_text, show_path, text
 from ecei_rules.errors import Diagnostic, RulesetError
 from ecei_rules.registry import Registry
 from ecei_rules.ruleset.inputs import assessment_schema
-from ecei_rules.ruleset.load import ParseCache, Ruleset, check_ruleset, load_ruleset
+from ecei_rules.ruleset.load import ParseCache, Ruleset, check_ruleset, each_problem_once, load_ruleset
 from ecei_rules.ruleset.model import ruleset_json_schema
 from ecei_rules.testing.embedded import run_embedded
 
@@ -43,14 +43,14 @@ ExamplesOption = Annotated[int, typer.Option("--examples", metavar="N", help="Th
 def validate(paths: RulesetPaths, format: FormatOption = Format.text) -> None:
     """Check rulesets; print every problem with file:line:column. Exit 1 on any error."""
     files = yaml_files(paths)
-    found: dict[Diagnostic, None] = {}  # a base's problem is one problem, however many versions extend it
+    found: list[Diagnostic] = []  # a base's problem, or a loop, is one problem, however many versions meet it
     parses = ParseCache()  # versions that extend each other: each file parsed once
     bad = 0
     for f in files:
         diags = check_ruleset(f, cache=parses)
         bad += any(d.severity == "error" for d in diags)
-        found.update(dict.fromkeys(diags))
-    all_diags = list(found)
+        found.extend(diags)
+    all_diags = each_problem_once(found)
     errors = [d for d in all_diags if d.severity == "error"]
     if format is Format.json:
         # a file name that is not UTF-8 is written with its bytes as \\xff (never as a lone surrogate)
@@ -76,13 +76,13 @@ def run_tests(
     out = console()
     passed = failed = 0
     parses = ParseCache()
-    shown: set[Diagnostic] = set()  # a base's problem once, however many versions extend it
+    shown: list[Diagnostic] = []  # a base's problem, or a loop, once, however many versions meet it
     for f in files:
         try:
             loaded = load_ruleset(f, cache=parses)
         except RulesetError as exc:
-            print_problems([d for d in exc.diagnostics if d not in shown], out)
-            shown.update(exc.diagnostics)
+            seen, shown = len(shown), each_problem_once([*shown, *exc.diagnostics])
+            print_problems(shown[seen:], out)
             failed += 1
             continue
         for result in run_embedded(loaded):

@@ -935,11 +935,16 @@ class _Builder:
         """Which version was applied and why."""
         d = self.decision
         assessed_on = self.data.get("assessed_on")
+        # a version chosen by its selected_by (another date, an input's value) says why in its reason
+        selected = f"version {d.version} applies because "
+        key = "selected" if d.resolution.method == "in_force" and d.resolution.reason.startswith(selected) else \
+            d.resolution.method
         return m.VersionChoice(
             method=d.resolution.method, reason=d.resolution.reason, effective_from=self.doc.effective_from,
-            assessed_on=assessed_on, sentence=self.msg(f"version.{d.resolution.method}", version=d.version,
+            assessed_on=assessed_on, sentence=self.msg(f"version.{key}", version=d.version,
                                                        date=assessed_on, effective_from=self.doc.effective_from,
-                                                       reason=d.resolution.reason),
+                                                       reason=d.resolution.reason,
+                                                       why=d.resolution.reason.removeprefix(selected)),
         )
 
     def path_summary(self, p: m.TierPath) -> str | None:

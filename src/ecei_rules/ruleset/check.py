@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -335,7 +335,7 @@ class _Checker:
         # every derived value is a name from the start (no cascade of unknown names after an error)
         known = {name: (_DERIVED_TYPES[d.type], frozenset[str](), frozenset[str]()) for name, d in doc.derived.items()}
         out: list[DerivedPlan] = []
-        for name in _dependency_order(uses, lambda cycle: self.add(
+        for name in dependency_order({name: sorted(used) for name, used in uses.items()}, lambda cycle: self.add(
                 "E108", "derived values refer to each other in a cycle: " + " -> ".join(cycle),
                 pointer_join("/derived", cycle[0], "value"))):
             plan = self.derived_value(name, tuple(sorted(uses[name])), known)
@@ -426,27 +426,13 @@ class _Checker:
         doc = self.doc
         deps: dict[str, tuple[str, ...]] = {gid: g.all_of for gid, g in doc.groups.items()}
         deps.update({sid: tuple(s.weights) for sid, (s, _) in score_outcomes(doc).items()})
-        order: list[str] = []
-        state: dict[str, int] = {}
 
-        def visit(node: str, trail: tuple[str, ...]) -> None:
-            if state.get(node) == 2 or node not in deps:
-                return
-            if state.get(node) == 1:
-                cycle = " -> ".join((*trail[trail.index(node):], node))
-                where = (pointer_join("/groups", node) if node in doc.groups
-                         else score_outcomes(doc)[node][1].rsplit("/", 1)[0])
-                self.add("E108", f"groups refer to each other in a cycle: {cycle}", where)
-                return
-            state[node] = 1
-            for dep in deps[node]:
-                visit(dep, (*trail, node))
-            state[node] = 2
-            order.append(node)
+        def cycle(names: tuple[str, ...]) -> None:
+            where = (pointer_join("/groups", names[0]) if names[0] in doc.groups
+                     else score_outcomes(doc)[names[0]][1].rsplit("/", 1)[0])
+            self.add("E108", f"groups refer to each other in a cycle: {' -> '.join(names)}", where)
 
-        for node in deps:
-            visit(node, ())
-        return order
+        return dependency_order(deps, cycle)
 
     def composites(self) -> tuple[GroupPlan | ScorePlan, ...]:
         scores = self.scores()
@@ -534,20 +520,50 @@ class _Checker:
             if path is None:
                 continue
             where = pointer_join("/subject", key)
-            f: Field | None = self.root
-            seen: list[str] = []
-            for part in path_keys(path):
-                members = f.fields if f is not None and f.kind == "object" else {}
-                if part not in members:
-                    self.add("E104", f"the subject's {key} '{path}' is not a declared input: "
-                             f"{'.'.join([*seen, part])} is unknown", where, None, did_you_mean(part, members))
-                    f = None
-                    break
-                f = members[part]
-                seen.append(part)
+            f = self.input_at(path, f"the subject's {key}", where)
             if f is not None and f.kind not in ("string", "enum"):
                 self.add("E103", f"the subject's {key} '{path}' must be a string input, not {f.ty().describe()}",
                          where)
+
+    def input_at(self, path: str, what: str, where: str) -> Field | None:
+        """The declared input a dotted path names; None after a problem (E104, with a suggestion)."""
+        f: Field = self.root
+        seen: list[str] = []
+        for part in path_keys(path):
+            members = f.fields if f.kind == "object" else {}
+            if part not in members:
+                self.add("E104", f"{what} '{path}' is not a declared input: {'.'.join([*seen, part])} is unknown",
+                         where, None, did_you_mean(part, members))
+                return None
+            f = members[part]
+            seen.append(part)
+        return f
+
+    def selected_by(self) -> None:
+        """The inputs that choose the version exist: a date input, and a string or enum input whose
+        declared values (an enum's) include every value named."""
+        chosen = self.doc.selected_by
+        if chosen is None:
+            return
+        if chosen.date is not None:
+            f = self.input_at(chosen.date, "the date that chooses the version", "/selected_by/date")
+            if f is not None and f.kind != "date":
+                self.add("E103", f"the date that chooses the version, '{chosen.date}', must be a date input, not "
+                         f"{f.ty().describe()}", "/selected_by/date")
+        if chosen.input is not None:
+            f = self.input_at(chosen.input, "the input that chooses the version", "/selected_by/input")
+            if f is not None and f.kind not in ("string", "enum"):
+                self.add("E103", f"the input that chooses the version, '{chosen.input}', must be a string or enum "
+                         f"input, not {f.ty().describe()}", "/selected_by/input")
+            elif f is not None and f.kind == "enum":
+                allowed = [str(v) for v in f.spec.values or ()]
+                for i, value in enumerate(chosen.values):
+                    if value not in allowed:
+                        self.add("E103", f"'{value}' is not a value of the input '{chosen.input}' (its values: "
+                                 f"{', '.join(allowed)})", pointer_join("/selected_by/values", i), None,
+                                 did_you_mean(value, allowed))
+        if len(set(chosen.values)) != len(chosen.values):
+            self.add("E108", "a value is listed twice", "/selected_by/values")
 
     def whole(self) -> None:
         """Checks of the document as a whole: costs, numbers, date bounds."""
@@ -588,6 +604,7 @@ def check_document(doc: RulesetDocument) -> tuple[CheckedRuleset | None, list[Di
     checker.labels()
     valid_from, rules = checker.validity()
     checker.subject()
+    checker.selected_by()
     checker.whole()
     if checker.problems or valid_from is None:
         return None, checker.problems
@@ -615,20 +632,22 @@ def _names_used(text: str) -> set[str]:
     return set() if tree is None else {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
 
 
-def _dependency_order(uses: Mapping[str, set[str]], cycle: Callable[[tuple[str, ...]], None]) -> list[str]:
-    """The names, each after those it uses (in declaration order otherwise); ``cycle`` is told each
-    cycle once, as the names along it from where it was entered back to that name."""
+def dependency_order(uses: Mapping[str, Iterable[str]], cycle: Callable[[tuple[str, ...]], None]) -> list[str]:
+    """The names of ``uses``, each after the names it uses (visited in the order given; a name that
+    is not a key of ``uses`` is not ordered), in declaration order otherwise; ``cycle`` is told
+    each cycle once, as the names along it from where it was entered back to that name. The one
+    ordering of derived values, groups and scores."""
     order: list[str] = []
     state: dict[str, int] = {}
 
     def visit(node: str, trail: tuple[str, ...]) -> None:
-        if state.get(node) == 2:
+        if state.get(node) == 2 or node not in uses:
             return
         if state.get(node) == 1:
             cycle((*trail[trail.index(node):], node))
             return
         state[node] = 1
-        for dep in sorted(uses[node]):
+        for dep in uses[node]:
             visit(dep, (*trail, node))
         state[node] = 2
         order.append(node)

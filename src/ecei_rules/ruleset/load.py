@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import datetime as dt
 import re
 import threading
 import types
 import typing
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -34,10 +36,10 @@ from ecei_rules.ruleset.salvage import Salvage, remove_key, salvage
 #: Keys a version never inherits through ``extends``: they describe the version itself.
 NOT_INHERITED = frozenset(
     {"version", "status", "effective_from", "announced_on", "supersedes", "approval", "description",
-     "extends", "tests"}
+     "extends", "tests", "tests_from"}
 )
 #: Keys that do not take part in the content hash (they decide nothing).
-NOT_HASHED = frozenset({"tests", "fixtures", "status", "extends"})
+NOT_HASHED = frozenset({"tests", "fixtures", "status", "extends", "tests_from"})
 MAX_EXTENDS_DEPTH = 16
 #: What ``extends`` may name: a semantic version (the base is ``<version>.yaml`` beside the file).
 _VERSION = re.compile(r"(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)"
@@ -144,6 +146,9 @@ class _Raw:
     #: a chain of ``extends`` that loops (resolved paths, the first also last), passed back up to
     #: the file it starts from, which reports it once
     loop: tuple[str, ...] | None = None
+    #: the pointers of the tests an earlier version lends this one (``tests_from``): their problems
+    #: are that version's, never caused by this version's patch of its ``extends`` base
+    lent: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -288,12 +293,38 @@ def _unusable(base: _Raw, target: str, chain: tuple[str, ...]) -> tuple[str, str
     """Why a base without data is this version's one problem (a loop that starts here, a file that
     cannot be read); None when the base's own problems say it, in its file."""
     if base.loop is not None:
-        return ("E109", "'extends' loops back to this version: " + " -> ".join(Path(k).stem for k in base.loop),
+        return ("E109", _LOOPS + " -> ".join(Path(k).stem for k in base.loop),
                 "a version extends one that came before it") if base.loop[0] == chain[-1] else None
     if all(d.line is None for d in base.diagnostics):
         return "E109", f"the base version '{target}' cannot be read: " + "; ".join(
             d.message for d in base.diagnostics), None
     return None
+
+
+_LOOPS = "'extends' loops back to this version: "
+
+
+def _loop(d: Diagnostic) -> tuple[str, frozenset[str]] | None:
+    """The folder and the versions of the ``extends`` loop ``d`` reports, if it reports one."""
+    if d.code != "E109" or not d.message.startswith(_LOOPS) or d.file is None:
+        return None
+    return str(Path(d.file).resolve().parent), frozenset(d.message.removeprefix(_LOOPS).split(" -> "))
+
+
+def each_problem_once(diags: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """``diags`` of several files, each problem once: a diagnostic reported by several files (a
+    base's, for each version that extends it) once, and a loop of ``extends`` once, at the first
+    of its files reported, whichever version of the loop each file starts it from."""
+    out: dict[Diagnostic, None] = {}
+    loops: set[tuple[str, frozenset[str]]] = set()
+    for d in diags:
+        loop = _loop(d)
+        if loop is not None:
+            if loop in loops:
+                continue
+            loops.add(loop)
+        out[d] = None
+    return list(out)
 
 
 class ParseCache:
@@ -358,9 +389,130 @@ def _load_raw(path: Path, chain: tuple[str, ...] = (), cache: ParseCache | None 
     if raw.data is None:
         return raw
     raw = _resolve_extends(path, raw, chain or (key,), cache)
+    if raw.data is not None and "tests_from" in raw.data:
+        raw = _resolve_tests_from(path, raw, chain or (key,), cache)
     if not raw.diagnostics and raw.data is not None and cache is not None:  # only clean files are remembered
         cache.put(key, text, path, raw)
     return raw
+
+
+def _tests_from(spec: Any) -> tuple[str, list[Any], str] | None:
+    """``tests_from``'s version, the names it drops and the pointer of its version; None when the
+    document model must report it."""
+    target = spec.get("version") if isinstance(spec, dict) else spec
+    drop = spec.get("drop", []) if isinstance(spec, dict) else []
+    if not isinstance(target, str) or not _VERSION.fullmatch(target) or not isinstance(drop, list):
+        return None
+    return target, drop, "/tests_from/version" if isinstance(spec, dict) else "/tests_from"
+
+
+def _resolve_tests_from(path: Path, raw: _Raw, chain: tuple[str, ...], cache: ParseCache | None) -> _Raw:
+    """``raw`` with the embedded tests and fixtures of the earlier version ``tests_from`` names
+    (resolved the same way, so they pass down a line of versions) before its own: a test of its
+    own with the name of one of them replaces it, in its place; those ``drop`` names are left out.
+    A version that cannot lend its tests is one E302 at ``tests_from``, and nothing is lent."""
+    found = _tests_from(raw.data["tests_from"])
+    if found is None:
+        return raw
+    target, drop, pointer = found
+
+    def refused(message: str, suggestion: str | None = None, at: str = pointer) -> _Raw:
+        here = raw.where.locate(at)
+        return dataclasses.replace(raw, diagnostics=[*raw.diagnostics, Diagnostic(
+            "E302", message, str(path), here.line if here else None, here.column if here else None, at, suggestion)])
+
+    base_path = path.parent / f"{target}.yaml"
+    why = _not_a_lender(path, raw.data.get("version"), target, base_path, chain)
+    if why is not None:
+        return refused(*why)
+    base = _load_raw(base_path, (*chain, str(base_path.resolve())), cache)
+    if base.data is None or base.diagnostics:
+        return refused(f"the tests of {target} cannot be lent: that version has problems of its own "
+                       f"(ecei-rules validate {base_path})")
+    lent = [t for t in base.data.get("tests") or [] if isinstance(t, dict)]
+    names = [str(t.get("name")) for t in lent]
+    for i, name in enumerate(drop):
+        if name not in names:
+            return refused(f"'tests_from' drops the test '{name}', which {target} does not have",
+                           did_you_mean(str(name), names), pointer_join("/tests_from/drop", i))
+    own = raw.data.get("tests")
+    if own is not None and not isinstance(own, list):
+        return raw  # the document model reports it
+    return _lend(raw, base, lent, set(drop))
+
+
+def _not_a_lender(path: Path, own: Any, target: str, base_path: Path,
+                  chain: tuple[str, ...]) -> tuple[str, str | None] | None:
+    """Why the version ``target`` cannot lend its tests to the version at ``path`` (message,
+    suggestion), or None: it must be an earlier version in the same folder."""
+    if isinstance(own, str) and semver.Version.is_valid(own) and \
+            semver.Version.parse(target) >= semver.Version.parse(own):
+        return (f"'tests_from' names {target}, which is not earlier than this version {own}",
+                "name an earlier version of this methodology")
+    key = str(base_path.resolve())
+    if not base_path.is_file() or Path(key).parent != path.resolve().parent:
+        return f"'tests_from' names the version '{target}', which is not in this folder; {_versions_here(path)}", None
+    if key in chain:
+        return "'tests_from' loops back to this version", None
+    return None
+
+
+def _lend(raw: _Raw, base: _Raw, lent: list[dict[str, Any]], drop: set[Any]) -> _Raw:
+    """``raw`` with the tests ``lent`` by ``base`` (but those in ``drop``) before its own, and
+    ``base``'s fixtures under its own; positions follow each test and fixture to its new place."""
+    own = [t for t in raw.data.get("tests") or [] if isinstance(t, dict)]
+    order = _run_order(raw, base, own, lent, drop)
+    data = dict(raw.data)
+    data["tests"] = [(own if source is raw else lent)[i] for source, i in order]
+    theirs, mine = base.data.get("fixtures"), raw.data.get("fixtures")
+    fixtures = _lent_fixtures(theirs, mine)
+    if fixtures:
+        data["fixtures"] = {**{name: theirs[name] for name in fixtures}, **(mine or {})}
+    where = Where(values=dict(raw.where.values), keys=dict(raw.where.keys),
+                  texts={**base.where.texts, **raw.where.texts})
+    where.purge("/tests")
+    for table in ("values", "keys"):
+        _move(getattr(where, table), [(getattr(source.where, table), i) for source, i in order])
+        found = getattr(raw.where, table).get("/tests")  # the list itself stays where this version writes it
+        if found is not None:
+            getattr(where, table)["/tests"] = found
+        getattr(where, table).update((pointer, loc) for pointer, loc in getattr(base.where, table).items()
+                                     if pointer.startswith("/fixtures/") and pointer.split("/")[2] in fixtures)
+    borrowed = [pointer_join("/tests", n) for n, (source, _) in enumerate(order) if source is base]
+    return _Raw(data, where, raw.diagnostics, raw.origin, raw.loop,
+                lent=frozenset([*(pointer_join("/fixtures", name) for name in fixtures), *borrowed]))
+
+
+def _run_order(raw: _Raw, base: _Raw, own: list[dict[str, Any]], lent: list[dict[str, Any]],
+               drop: set[Any]) -> list[tuple[_Raw, int]]:
+    """The tests run, in order, each as (the document it comes from, its index there): those lent
+    but dropped ones, each replaced in place by this version's test of its name, then the rest of
+    this version's."""
+    by_name = {t.get("name"): i for i, t in enumerate(own)}
+    order: list[tuple[_Raw, int]] = []
+    for i, test in enumerate(lent):
+        name = test.get("name")
+        if name not in drop:
+            order.append((raw, by_name[name]) if name in by_name else (base, i))
+    replaced = {i for source, i in order if source is raw}
+    return order + [(raw, i) for i in range(len(own)) if i not in replaced]
+
+
+def _lent_fixtures(theirs: Any, mine: Any) -> list[str]:
+    """The names of the fixtures an earlier version lends: those this version has none of."""
+    if not isinstance(theirs, dict) or not isinstance(mine, (dict, type(None))):
+        return []
+    return [name for name in theirs if mine is None or name not in mine]
+
+
+def _move(table: dict[str, Loc], order: list[tuple[dict[str, Loc], int]]) -> None:
+    """Into ``table``, the positions of each test at its new index: test ``n`` of the run is test
+    ``old`` of the table it comes from."""
+    for new, (source, old) in enumerate(order):
+        prefix = pointer_join("/tests", old)
+        for pointer, loc in source.items():
+            if pointer == prefix or pointer.startswith(prefix + "/"):
+                table[pointer_join("/tests", new) + pointer[len(prefix):]] = loc
 
 
 def _unwrap(annotation: Any) -> Any:
@@ -617,10 +769,11 @@ def _diagnose(raw: _Raw, path: Path | None) -> tuple[RulesetDocument | None, Che
     checked, problems = check_document(doc)
     if doc.labels_from is not None and path is not None:  # the earlier label set is read beside the file
         problems += labels_from_problems(doc, _labels_of(path, doc.labels_from.version))
-    diags.extend(located.diag(p.code, p.message, p.pointer, offset=p.offset, suggestion=p.suggestion,
+    diags.extend(located.diag(p.code, p.message, p.pointer, offset=p.offset, suggestion=aside.suggestion(p),
                               text=_text_at(raw.data, p.pointer)) for p in problems if not aside.cascades(p))
     inputs = (checked.validator, checked.kinds) if checked is not None else check_inputs(doc)
     tests = _check_tests(doc, *inputs, raw.data, located) if inputs is not None else []
+    tests = [_lent_problem(d, doc) if any(d.pointer.startswith(p + "/") for p in raw.lent) else d for d in tests]
     diags.extend(d for d in tests if not aside.cascades(d))  # they need only the inputs and the ids sound
     return doc, checked, diags
 
@@ -655,7 +808,8 @@ def _blamed(raw: _Raw, path: Path | None, diags: list[Diagnostic]) -> tuple[list
     the first whose undoing, with the changes before it, makes it go away."""
     own = str(path) if path else None
     origin = raw.origin
-    suspects = [d for d in diags if _elsewhere(d, own)]
+    suspects = [d for d in diags if _elsewhere(d, own) and not any(
+        d.pointer == p or d.pointer.startswith(p + "/") for p in raw.lent)]
     if origin is None or not suspects:
         return diags, {}
     base_diags = _diagnose(origin.base, origin.base_path)[2]
@@ -761,6 +915,14 @@ def test_assessment(doc: RulesetDocument, index: int) -> dict[str, Any]:
     return merged
 
 
+def _lent_problem(d: Diagnostic, doc: RulesetDocument) -> Diagnostic:
+    """A problem of a test an earlier version lends (``tests_from``), said to be one here."""
+    index = _split(d.pointer)[1]
+    name = doc.tests[index].name if isinstance(index, int) and index < len(doc.tests) else "?"
+    return dataclasses.replace(d, message=f"{d.message} (the test '{name}' lent by tests_from)", suggestion=(
+        d.suggestion or "replace it with a test of the same name here, or drop it: tests_from: {version, drop}"))
+
+
 def _check_tests(doc: RulesetDocument, validator: AssessmentValidator, outcomes: Mapping[str, str],
                  data: dict[str, Any], located: _Located) -> list[Diagnostic]:
     out: list[Diagnostic] = []
@@ -788,6 +950,7 @@ def _check_tests(doc: RulesetDocument, validator: AssessmentValidator, outcomes:
                 out.append(located.diag("E302", f"unknown criterion, group or score '{ref}'",
                                         pointer_join(base, "expect", "criteria", ref), key=True,
                                         suggestion=did_you_mean(ref, outcomes)))
+        out.extend(_expected_derived(doc, expect.derived, pointer_join(base, "expect", "derived"), located))
         _, problems = validator.validate(test_assessment(doc, i))
         own = test.assessment
         for p in problems:
@@ -799,6 +962,33 @@ def _check_tests(doc: RulesetDocument, validator: AssessmentValidator, outcomes:
             if (where, p.message) not in shown:
                 shown.add((where, p.message))
                 out.append(located.diag("E302", f"{what} is invalid: {p.message}", where, suggestion=p.suggestion))
+    return out
+
+
+#: What a test may expect of a derived value of each type (besides 'unknown' and 'undefined').
+_EXPECTED = {"boolean": (bool,), "integer": (int,), "decimal": (int, Decimal), "date": (dt.date,), "string": (str,)}
+
+
+def _expected_derived(doc: RulesetDocument, expected: Mapping[str, Any], pointer: str,
+                      located: _Located) -> list[Diagnostic]:
+    """The problems of a test's ``expect.derived``: a name that is no derived value, a value that
+    is not of its type."""
+    out: list[Diagnostic] = []
+    for name, value in expected.items():
+        at = pointer_join(pointer, name)
+        spec = doc.derived.get(name)
+        if spec is None:
+            out.append(located.diag("E302", f"unknown derived value '{name}'", at, key=True,
+                                    suggestion=did_you_mean(name, doc.derived) or (
+                                        "the derived values: " + ", ".join(doc.derived) if doc.derived
+                                        else "this version declares no derived values")))
+        elif value not in ("unknown", "undefined") or spec.type == "string":
+            kinds = _EXPECTED[spec.type]
+            if isinstance(value, bool) != (bool in kinds) or not isinstance(value, kinds) or (
+                    isinstance(value, Decimal) and spec.type == "integer"):
+                out.append(located.diag("E302", f"the derived value '{name}' is {spec.type}: {as_written(value)} is "
+                                        "not one of its values", at, suggestion="write a value of its type, or "
+                                        "'unknown' or 'undefined'"))
     return out
 
 

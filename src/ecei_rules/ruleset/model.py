@@ -429,12 +429,34 @@ class Subject(_Model):
                              "declared string input), if any.")
 
 
+class SelectedBy(_Model):
+    """Which assessments this version decides when it is chosen by the registry (no pin): the date
+    compared with ``effective_from``, and, for a methodology whose versions run side by side, the
+    values of an input that name this version's line (a rating system, a scheme)."""
+
+    date: str | None = Field(default=None, description="The date input compared with effective_from, a dotted path "
+                             "to a declared date input (default: assessed_on), e.g. 'registered_on'.")
+    input: str | None = Field(default=None, description="An input whose value chooses the version, a dotted path "
+                              "to a declared string or enum input, e.g. 'rating_system'.")
+    values: Seq[str] = Field(default=(), description="With 'input': the values for which this version applies.")
+
+    @model_validator(mode="after")
+    def _input_with_values(self) -> SelectedBy:
+        if (self.input is None) != (not self.values):
+            raise ValueError("'input' and 'values' go together: the input whose value chooses the version, and "
+                             "the values for which this version applies")
+        if self.input is None and self.date is None:
+            raise ValueError("name the date input ('date'), or the input and its values ('input', 'values')")
+        return self
+
+
 class TestExpect(_Model):
     """What an embedded test expects."""
 
     label: str = Field(description="The expected label ('none' for no label).")
     valid_from: dt.date | None = Field(default=None, description="Expected first day of validity.")
-    valid_until: dt.date | None = Field(default=None, description="Expected last day of validity.")
+    valid_until: dt.date | Literal["never"] | None = Field(
+        default=None, description="Expected last day of validity; 'never' for a label that does not expire.")
     tiers: dict[str, Literal["met", "not_met", "unknown"]] = Field(
         default_factory=dict, description="Expected tier outcomes (only those listed are checked)."
     )
@@ -445,6 +467,9 @@ class TestExpect(_Model):
         default=None, description="Expected JSON pointers of missing inputs over all unknown tiers."
     )
     validity_rule: str | None = Field(default=None, description="Expected id of the validity rule applied.")
+    derived: dict[str, Any] = Field(
+        default_factory=dict, description="Expected derived values by name, checked exactly (only those listed): "
+        "a value as it is written in an assessment, or 'unknown' or 'undefined' for a value that has none.")
 
 
 class RulesetTest(_Model):
@@ -458,6 +483,14 @@ class RulesetTest(_Model):
         description="The assessment, or a JSON merge patch (RFC 7396) over the fixture named in 'base'.",
     )
     expect: TestExpect = Field(description="The expected decision.")
+
+
+class TestsFrom(_Model):
+    """The embedded tests an earlier version of the same methodology lends this one."""
+
+    version: SemVer = Field(description="The earlier version whose embedded tests (and fixtures) are run here too.")
+    drop: Seq[str] = Field(default=(), description="Names of its tests not run here (a test of this version with "
+                           "the name of one of its tests replaces it instead).")
 
 
 class LabelsFrom(_Model):
@@ -504,10 +537,18 @@ class RulesetDocument(_Model):
     subject: Subject | None = Field(
         default=None, description="What is labelled, its id and name; decisions then name it 'subject'."
     )
+    selected_by: SelectedBy | None = Field(
+        default=None, description="How the registry chooses this version for an assessment when no version is "
+        "pinned: by another date input than assessed_on, and/or by the value of an input (default: the "
+        "version in force on assessed_on).")
     fixtures: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Named assessments that embedded tests can start from."
     )
     tests: Seq[RulesetTest] = Field(default=(), description="Embedded tests of this version.")
+    tests_from: SemVer | TestsFrom | None = Field(
+        default=None, description="An earlier version of the methodology (its version, or {version, drop}) whose "
+        "embedded tests and fixtures this version runs too, before its own; a test of this version with the name "
+        "of one of them replaces it.")
 
     @model_validator(mode="after")
     def _bands_are_criteria(self) -> RulesetDocument:

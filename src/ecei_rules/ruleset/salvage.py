@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +21,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ecei_rules.core.pointers import pointer_join
-from ecei_rules.errors import Diagnostic
+from ecei_rules.errors import Diagnostic, did_you_mean
 from ecei_rules.ruleset.model import RulesetDocument
 
 #: Sections that map names to entries, and the codes by which a missing entry shows elsewhere.
@@ -61,6 +62,19 @@ class Salvage:
             return True
         return any(problem.code in (_NAMED.get(section) or _WHOLE.get(section, ())) and _names(problem, name)
                    for section, name in self.names)
+
+    def suggestion(self, problem: Diagnostic) -> str | None:
+        """The problem's own suggestion; when it has none and names something unknown, "did you
+        mean" an entry that was set aside whose absence shows by the problem's code (a misspelt
+        name close to an entry the model refused still gets its suggestion)."""
+        if problem.suggestion is not None:
+            return problem.suggestion
+        named = re.search(r"'([^']+)'", problem.message)
+        if named is None or not problem.message.startswith("unknown "):
+            return None
+        close = did_you_mean(named.group(1), (name for section, name in self.names
+                                              if name != "*" and problem.code in _NAMED.get(section, ())))
+        return None if close is None else close + " It was set aside for an error of its own"
 
 
 def _names(problem: Diagnostic, name: str) -> bool:

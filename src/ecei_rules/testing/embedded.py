@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from ecei_rules.engine.decision import Decision, Resolution
@@ -44,25 +45,56 @@ def run_test(ruleset: Ruleset, index: int) -> EmbeddedResult:
                                                              for d in exc.diagnostics), None)
     diffs: list[str] = []
 
-    def check(what: str, expected: object, actual: object) -> None:
+    def check(what: str, expected: object, actual: object, shown: Callable[[object], str] = as_written) -> None:
         if expected != actual:
-            diffs.append(f"{what}: expected {as_written(expected)}, got {as_written(actual)}")
+            diffs.append(f"{what}: expected {shown(expected)}, got {shown(actual)}")
 
     stated = expect.model_fields_set  # only what the test states is checked
     check("label", expect.label, decision.label)
-    for key in ("valid_from", "valid_until"):
-        if key in stated:
-            check(key, getattr(expect, key), getattr(decision, key))
+    if "valid_from" in stated:
+        check("valid_from", expect.valid_from, decision.valid_from)
+    if "valid_until" in stated:
+        check("valid_until", expect.valid_until, _valid_until(expect.valid_until, decision), _shown)
     for label, outcome in expect.tiers.items():
         check(f"tier {label}", outcome, decision.outcome_of(label))
     for ref, outcome in expect.criteria.items():
         check(f"{ref}", outcome, decision.outcome_of(ref))
     if expect.validity_rule is not None:
         check("validity rule", expect.validity_rule, decision.validity_rule)
+    diffs.extend(_derived_differences(expect.derived, decision))
     if expect.missing is not None:
         actual = sorted({m for t in decision.tiers if t.outcome == "unknown" for m in t.missing})
         check("missing", sorted(expect.missing), actual)
     return EmbeddedResult(where, test.name, not diffs, tuple(diffs), decision)
+
+
+def _valid_until(expected: object, decision: Decision) -> object:
+    """The decision's end of validity as a test states it: ``never`` for a label that does not
+    expire, unless the test states ``null`` (no end date, which such a label has not either)."""
+    return "never" if decision.validity_expires is False and expected is not None else decision.valid_until
+
+
+def _derived_differences(expected: Mapping[str, object], decision: Decision) -> list[str]:
+    """What differs between the derived values a test states and the decision's."""
+    results = {r.id: r for r in decision.derived}
+    out = []
+    for name, value in expected.items():
+        found = results.get(name)
+        actual: object = None if found is None else found.value if found.outcome == "known" else found.outcome
+        if not _same(value, actual):
+            why = f" ({found.reason})" if found is not None and found.reason else ""
+            out.append(f"derived {name}: expected {_shown(value)}, got {_shown(actual)}{why}")
+    return out
+
+
+def _shown(value: object) -> str:
+    """A value as an author writes it in a test (the words never, unknown and undefined bare)."""
+    return value if value in ("never", "unknown", "undefined") and isinstance(value, str) else as_written(value)
+
+
+def _same(expected: object, actual: object) -> bool:
+    """Exactly equal: the same number (``12.5`` is ``12.50``), but never a truth value for a number."""
+    return (type(expected) is bool) == (type(actual) is bool) and expected == actual
 
 
 def run_embedded(ruleset: Ruleset) -> list[EmbeddedResult]:

@@ -2,20 +2,20 @@
 
 For each methodology: every file checks clean; the versions form one lineage; published
 versions still hash to their locked values; notice periods are respected (a warning); and
-every consecutive pair declares at least the semver bump its changes require. The bump checks
+every consecutive pair (of each line, for versions chosen by an input's value) declares at
+least the semver bump its changes require. The bump checks
 search for counterexamples (``ecei_rules.testing.counterexample``), which is why lint sits with the
 test tools, above ``compare``.
 """
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass, field
 
 from ecei_rules.compare.bump import BumpReport
 from ecei_rules.errors import Diagnostic
 from ecei_rules.registry import Registry
-from ecei_rules.ruleset.load import ParseCache, check_ruleset
+from ecei_rules.ruleset.load import ParseCache, check_ruleset, each_problem_once
 from ecei_rules.testing.counterexample import bump_check
 
 
@@ -39,16 +39,15 @@ def lint(registry: Registry, *, notice_days: int = 30, examples: int = 500,
     for methodology in methodologies or registry.methodologies():
         files = [registry.path(methodology, v) for v in registry.versions(methodology)]
         parses = ParseCache()
-        # a base's problem once, however many versions extend it
-        file_diags = list(dict.fromkeys(d for f in files for d in check_ruleset(f, cache=parses)))
+        # a base's problem, or a loop of extends, once, however many versions meet it
+        file_diags = each_problem_once(d for f in files for d in check_ruleset(f, cache=parses))
         report.diagnostics.extend(file_diags)
         if any(d.severity == "error" for d in file_diags):
             continue
         report.diagnostics.extend(registry.lineage(methodology))
         report.diagnostics.extend(registry.notice(methodology, notice_days))
         report.diagnostics.extend(registry.check_locks(methodology))
-        versions = registry.versions(methodology)
-        for old_v, new_v in itertools.pairwise(versions):
+        for old_v, new_v in registry.successions(methodology):
             bump = bump_check(registry.load(methodology, old_v), registry.load(methodology, new_v),
                               max_examples=examples)
             report.bumps.append(bump)
