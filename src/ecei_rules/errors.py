@@ -19,6 +19,8 @@ every error caused by what a caller passed in (an assessment, a date, a version)
     ├── CheckpointError (ValueError)      audit.checkpoint: a checkpoint cannot be read or checked
     ├── MessagesError (ValueError)        explanation.messages: no message file for a language,
     │                                     or one that cannot be read
+    ├── SqlRefused                        backends.sql: a version uses constructs the SQL form does not
+    │                                     express (one Q001 diagnostic per construct)
     ├── DurableUnavailableError (ImportError)  backends: durable-rules is not installed
     └── DurableError (RuntimeError)       backends: the durable-rules backend failed
         └── DurableLimitError             a ruleset beyond what durable-rules builds in bounded time
@@ -26,13 +28,14 @@ every error caused by what a caller passed in (an assessment, a date, a version)
 Outside the tree, by design: ``core.files.FileReadError`` (``core`` imports nothing of ours;
 every caller turns it into one of the errors above), the backends' internal
 ``InterpreterError`` (a construct outside the language: a bug, never data), the pytest
-plugin's ``EmbeddedFailureError`` (a failing embedded test, reported by pytest), and five
+plugin's ``EmbeddedFailureError`` (a failing embedded test, reported by pytest), and six
 private exceptions that never leave their module: ``ruleset.safe_yaml._AbortError`` (a YAML
 document past its limits, turned into a diagnostic),
 ``ruleset.portable_patterns._UnportableError`` (a pattern with no portable form: the schema
 leaves it to the engine), ``batch._ParseError`` (a JSON line that does not parse, turned into
 an ``AssessmentError``), ``backends.durable._UnsupportedError`` (a
-condition durable-rules cannot express natively, handed to the interpreter) and
+condition durable-rules cannot express natively, handed to the interpreter),
+``backends.sql._Refuse`` (a construct the SQL form cannot express, gathered into ``SqlRefused``) and
 ``cli.app._PipeClosedError`` (standard output was closed: the command ends quietly).
 
 Beside the errors that end a call, the library reports problems it found and goes on (a log
