@@ -263,7 +263,9 @@ class _Compiler:
         self.interpreted: list[tuple[int, interp.Expression]] = []
         self.constants: list[tuple[int, Outcome]] = []
         self.params = {name: p.value for name, p in self.doc.parameters.items()}
-        self.interpreter = interp.Interpreter(self.params, map_keys(ruleset.plan.inputs))
+        # a parameter table is read by the interpreter, as its value by key (keys resolved at load)
+        tables = {name: dict(t.values) for name, t in ruleset.plan.tables.items()}
+        self.interpreter = interp.Interpreter({**self.params, **tables}, map_keys(ruleset.plan.inputs))
         self.used_interpreter = False
         self.used_durable = False
 
