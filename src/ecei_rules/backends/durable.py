@@ -264,8 +264,8 @@ class _Compiler:
         self.constants: list[tuple[int, Outcome]] = []
         self.params = {name: p.value for name, p in self.doc.parameters.items()}
         # a parameter table is read by the interpreter, as its value by key (keys resolved at load)
-        tables = {name: dict(t.values) for name, t in ruleset.plan.tables.items()}
-        self.interpreter = interp.Interpreter({**self.params, **tables}, map_keys(ruleset.plan.inputs))
+        self.tables = {name: dict(t.values) for name, t in ruleset.plan.tables.items()}
+        self.interpreter = interp.Interpreter({**self.params, **self.tables}, map_keys(ruleset.plan.inputs))
         self.used_interpreter = False
         self.used_durable = False
 
@@ -321,6 +321,10 @@ class _Compiler:
             return "boolean", node.id == "true"
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "params":
             return self.value(self.params[node.attr])
+        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute) \
+                and isinstance(node.value.value, ast.Name) and node.value.value.id == "params" \
+                and isinstance(node.slice, ast.Constant) and node.value.attr in self.tables:
+            return self.value(self.tables[node.value.attr][node.slice.value])  # a table's entry by a quoted key
         if isinstance(node, ast.Constant):
             v = node.value
             if isinstance(v, float):

@@ -335,13 +335,15 @@ class _Checker:
                 self.add("E102", f"give 'source' or 'assumed' for this entry of the table '{name}' (or for the "
                          "table)", at)
             types[at] = value_type(p.value)
-        kinds = {("number" if t.numeric else t.kind) for t in types.values()}
-        if len(kinds) > 1:
-            first = next(iter(types.values()))
-            for at, t in types.items():
-                if ("number" if t.numeric else t.kind) != ("number" if first.numeric else first.kind):
+        kinds = [("number" if t.numeric else t.kind) for t in types.values()]
+        if len(set(kinds)) > 1:
+            most = max(kinds, key=kinds.count)  # the others are the odd ones out
+            plural = {"number": "numbers", "boolean": "booleans", "date": "dates", "string": "strings",
+                      "list": "lists"}
+            for (at, _), kind in zip(types.items(), kinds, strict=True):
+                if kind != most:
                     self.add("E204", f"the entries of the table '{name}' must have one type: this one is a "
-                             f"{t.describe()}, the first a {first.describe()}", at)
+                             f"{kind}, the others {plural.get(most, most)}", at)
             return None
         found = list(types.values())
         if found and found[0].numeric:
