@@ -44,8 +44,8 @@ def test_engines_agree_on_parameter_tables_and_bounds_from_parameters() -> None:
 def test_durable_decides_a_table_entry_by_a_quoted_key_as_a_pattern() -> None:
     """``x <= params.t["k"]`` is a durable pattern (the entry is a constant); ``x <= params.t[kind]``
     is posted by the interpreter; both agree with the core engine on each side and on an unknown key."""
-    small = (DATA / "tables-small" / "1.0.0.yaml").read_text(encoding="utf-8").replace("when: params.max_use[\"office\"] * 2 <= params.office_floor",
-                          "when: floor_area <= params.max_use[\"office\"]")
+    small = (DATA / "tables-small" / "1.0.0.yaml").read_text(encoding="utf-8").replace(
+        'when: params.max_use["office"] * 2 <= params.office_floor', 'when: floor_area <= params.max_use["office"]')
     ruleset = load_ruleset_text(small)
     plan = durable.compile_ruleset(ruleset)
     assert plan.evaluated_by == {"efficient": "interpreter", "office_floor": "durable"}

@@ -323,7 +323,8 @@ class _Compiler:
             return self.value(self.params[node.attr])
         if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute) \
                 and isinstance(node.value.value, ast.Name) and node.value.value.id == "params" \
-                and isinstance(node.slice, ast.Constant) and node.value.attr in self.tables:
+                and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str) \
+                and node.value.attr in self.tables:
             return self.value(self.tables[node.value.attr][node.slice.value])  # a table's entry by a quoted key
         if isinstance(node, ast.Constant):
             v = node.value

@@ -370,12 +370,12 @@ class _Compiler:
 
     def param(self, node: ast.AST, name: str) -> Compiled:
         if name in self.scope.tables:
+            key = next(iter(self.scope.tables[name].values), "")
             return self.error(node, "E204", f"the parameter table '{name}' is read by one of its keys, e.g. "
-                              f"params.{name}[x.type] or params.{name}[\"{next(iter(self.scope.tables[name].values), '')}\"]")
+                              f"params.{name}[x.type] or params.{name}[\"{key}\"]")
         if name not in self.scope.params:
-            return self.error(
-                node, "E105", f"unknown parameter '{name}'", did_you_mean(name, [*self.scope.params, *self.scope.tables])
-            )
+            known = [*self.scope.params, *self.scope.tables]
+            return self.error(node, "E105", f"unknown parameter '{name}'", did_you_mean(name, known))
         ty, value = self.scope.params[name]
         return Compiled(ty, _const(value), frozenset(), frozenset({name}), const=True)
 

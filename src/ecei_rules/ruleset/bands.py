@@ -132,7 +132,8 @@ def _between(below: Interval, above: Interval) -> str | None:
     end, start = below.high, above.low
     if end is None or start is None:
         return f"the classes {pair} overlap: both reach beyond every bound of the other"
-    assert isinstance(end, Decimal) and isinstance(start, Decimal)  # resolved: numbers only
+    assert isinstance(end, Decimal)  # resolved: numbers only
+    assert isinstance(start, Decimal)
     if end > start or (end == start and below.high_closed and above.low_closed):
         low, high = start, end
         shared = f"[{plain(low)}..{plain(high)}]" if low == high else f"{'[' if above.low_closed else '('}" \
