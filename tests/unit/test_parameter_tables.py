@@ -238,3 +238,17 @@ def test_a_changed_bound_parameter_is_that_parameters_change_in_the_diff() -> No
     assert diff.changed_ids("parameters") == {"a_max"}
     assert diff.changed_ids("criteria") == set()
     assert changed_criteria(diff) == {"energy_class.A", "energy_class.B"}
+
+
+def test_a_refused_table_is_one_error_and_a_misspelt_table_name_has_a_did_you_mean() -> None:
+    """A table the model refuses (two provenances) is one error at the table, not one more for each
+    condition that reads it; an entry beyond 15 significant digits is E103 at that entry; a misspelt
+    table name in a condition is E105 suggesting the table, a parameter read by a key E204."""
+    assert [(c, p) for c, p, *_ in problems(edited(SMALL, ('    source: "Scheme, Table 2"\n',
+                                                            '    source: "Scheme, Table 2"\n    assumed: both\n')))] \
+        == [("E103", "/tables/max_use")]
+    assert [(c, p) for c, p, *_ in problems(edited(SMALL, ("      flat: 90\n", "      flat: 90.12345678901234567\n")))] \
+        == [("E103", "/tables/max_use/values/flat")]
+    assert [(c, s) for c, _, _, _, s in problems(edited(SMALL, ("params.max_use[kind]", "params.max_us[kind]")))] \
+        == [("E105", "did you mean 'max_use'?")]
+    assert [c for c, *_ in problems(edited(SMALL, ("params.max_use[kind]", "params.office_floor[kind]")))] == ["E204"]

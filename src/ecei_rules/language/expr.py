@@ -411,6 +411,12 @@ class _Compiler:
         if isinstance(table, ast.Attribute) and isinstance(table.value, ast.Name) and table.value.id == "params" \
                 and "params" not in self.locals and table.attr in self.scope.tables:
             return self.lookup(node, table.attr, self.scope.tables[table.attr])
+        if isinstance(table, ast.Attribute) and isinstance(table.value, ast.Name) and table.value.id == "params" \
+                and "params" not in self.locals and not isinstance(key_node, ast.Constant):
+            if table.attr in self.scope.params:
+                return self.error(node, "E204", f"the parameter '{table.attr}' is not a table: it has no keys")
+            return self.error(table, "E105", f"unknown parameter table '{table.attr}'",
+                              did_you_mean(table.attr, self.scope.tables))
         if not (isinstance(key_node, ast.Constant) and isinstance(key_node.value, str)):
             return self.error(node, "E202", 'only a quoted key can be used in [...], e.g. scores["4.1.5"]')
         base = self.compile(node.value)
