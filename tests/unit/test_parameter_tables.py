@@ -252,3 +252,24 @@ def test_a_refused_table_is_one_error_and_a_misspelt_table_name_has_a_did_you_me
     assert [(c, s) for c, _, _, _, s in problems(edited(SMALL, ("params.max_use[kind]", "params.max_us[kind]")))] \
         == [("E105", "did you mean 'max_use'?")]
     assert [c for c, *_ in problems(edited(SMALL, ("params.max_use[kind]", "params.office_floor[kind]")))] == ["E204"]
+
+
+def test_the_interpreter_finds_the_table_entries_the_compiler_says_each_condition_reads() -> None:
+    """For every criterion and derived value of the table rulesets, the entries the interpreter finds in
+    the condition's tree (a quoted key: that entry; a key from the assessment: every entry) are those
+    the compiler lists; a table written nowhere in a condition is no parameter of it."""
+    from ecei_rules.language import interpreter
+
+    compared = 0
+    for ruleset in (load_ruleset(TABLES), load_ruleset_text(SMALL)):
+        plan = ruleset.plan
+        tables = {name: dict(t.entries) for name, t in plan.tables.items()}
+        conditions = [(c.spec.when, c.compiled) for c in plan.criteria]
+        conditions += [(d.spec.value, d.compiled) for d in plan.derived]
+        for text, compiled in conditions:
+            parsed = interpreter.parse(text)
+            named = {p[1:] for p in interpreter.reads(parsed) if p[1:] in plan.doc.derived}
+            through = set().union(*(d.compiled.params for d in plan.derived if d.id in named))
+            assert interpreter.parameters(parsed, tables) | through == compiled.params, text
+            compared += 1
+    assert compared > 20, compared
