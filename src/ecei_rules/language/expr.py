@@ -409,18 +409,26 @@ class _Compiler:
         key_node = node.slice
         table = node.value
         if isinstance(table, ast.Attribute) and isinstance(table.value, ast.Name) and table.value.id == "params" \
-                and "params" not in self.locals and table.attr in self.scope.tables:
-            return self.lookup(node, table.attr, self.scope.tables[table.attr])
-        if isinstance(table, ast.Attribute) and isinstance(table.value, ast.Name) and table.value.id == "params" \
-                and "params" not in self.locals and not isinstance(key_node, ast.Constant):
-            if table.attr in self.scope.params:
-                return self.error(node, "E204", f"the parameter '{table.attr}' is not a table: it has no keys")
-            return self.error(table, "E105", f"unknown parameter table '{table.attr}'",
-                              did_you_mean(table.attr, self.scope.tables))
+                and "params" not in self.locals:
+            found = self.table_read(node, table)
+            if found is not None:
+                return found
         if not (isinstance(key_node, ast.Constant) and isinstance(key_node.value, str)):
             return self.error(node, "E202", 'only a quoted key can be used in [...], e.g. scores["4.1.5"]')
         base = self.compile(node.value)
         return self.member(node, base, key_node.value)
+
+    def table_read(self, node: ast.Subscript, table: ast.Attribute) -> Compiled | None:
+        """``params.name[key]``: an entry of the table ``name``; None for a parameter's member by a quoted
+        key (compiled as any member)."""
+        if table.attr in self.scope.tables:
+            return self.lookup(node, table.attr, self.scope.tables[table.attr])
+        if isinstance(node.slice, ast.Constant):
+            return None
+        if table.attr in self.scope.params:
+            return self.error(node, "E204", f"the parameter '{table.attr}' is not a table: it has no keys")
+        return self.error(table, "E105", f"unknown parameter table '{table.attr}'",
+                          did_you_mean(table.attr, self.scope.tables))
 
     def lookup(self, node: ast.Subscript, name: str, table: Table) -> Compiled:
         """``params.name[key]``: the table's entry for a quoted key (a constant), or for the value of an

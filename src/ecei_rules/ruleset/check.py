@@ -364,24 +364,28 @@ class _Checker:
             return tuple(spec.values), f"the values of the type {keys}"
         if keys in doc.catalogues:
             return tuple(doc.catalogues[keys].items), f"the items of the catalogue {keys}"
+        return self.enum_input(keys, where)
+
+    def enum_input(self, path: str, where: str) -> tuple[tuple[str, ...], str] | None:
+        """The values of the enum (or catalogue) input at a dotted path through objects and list items."""
+        doc = self.doc
         f: Field | None = self.root
-        for part in keys.split("."):
+        for part in path.split("."):
             while f is not None and f.kind == "list":
                 f = f.items
             members = f.fields if f is not None and f.kind == "object" else {}
             if part not in members:
-                self.add("E104", f"the keys '{keys}' name no enum type, catalogue or enum input ('{part}' is "
-                         "unknown)", where, None,
-                         did_you_mean(part, [*members, *doc.catalogues, *(t for t, v in doc.types.items()
-                                                                           if v.type == "enum")]))
+                enums = [t for t, v in doc.types.items() if v.type == "enum"]
+                self.add("E104", f"the keys '{path}' name no enum type, catalogue or enum input ('{part}' is "
+                         "unknown)", where, None, did_you_mean(part, [*members, *doc.catalogues, *enums]))
                 return None
             f = members[part]
         ty = f.ty() if f is not None else None
         if ty is None or ty.kind != "string" or not ty.values:
-            self.add("E204", f"the keys '{keys}' must name an enum or catalogue input, not a "
+            self.add("E204", f"the keys '{path}' must name an enum or catalogue input, not a "
                      f"{ty.describe() if ty is not None else 'value'}", where)
             return None
-        return ty.values, f"the values of {keys}"
+        return ty.values, f"the values of {path}"
 
     # -- ids and criteria ----------------------------------------------------------------------
     def ids(self) -> None:
