@@ -273,3 +273,45 @@ def test_the_interpreter_finds_the_table_entries_the_compiler_says_each_conditio
             assert interpreter.parameters(parsed, tables) | through == compiled.params, text
             compared += 1
     assert compared > 20, compared
+
+
+CATALOGUE = """catalogues:
+  kinds:
+    title: Building kinds
+    source: "Scheme, Annex 1"
+    items:
+      flat: {title: Flat, type: boolean}
+      house: {title: House, type: boolean}
+      office: {title: Office, type: boolean}
+inputs:"""
+
+
+@pytest.mark.parametrize("form", ["list", "type", "catalogue"])
+def test_a_table_is_keyed_by_listed_keys_an_enum_type_or_a_catalogue(form: str) -> None:
+    """The keys may be listed, or be the values of a declared enum type, or the items of a catalogue
+    (read by a catalogue string input): each decides the house at its own entry."""
+    text = {
+        "list": edited(SMALL, ("    keys: kind\n", "    keys: [flat, house, office]\n")),
+        "type": edited(SMALL, ("inputs:", "types:\n  building_kind: {type: enum, values: [flat, house, office]}\n"
+                                          "inputs:"),
+                       ("  kind: {type: enum, values: [flat, house, office]}", "  kind: {type: building_kind}"),
+                       ("    keys: kind\n", "    keys: building_kind\n")),
+        "catalogue": edited(SMALL, ("inputs:", CATALOGUE),
+                            ("  kind: {type: enum, values: [flat, house, office]}",
+                             "  kind: {type: string, catalogue: kinds}"),
+                            ("    keys: kind\n", "    keys: kinds\n")),
+    }[form]
+    ruleset = load_ruleset_text(text)
+    assert all_agree(ruleset, {"assessed_on": "2021-01-01", "kind": "house", "floor_area": 110.5}).label == "pass"
+    assert all_agree(ruleset, {"assessed_on": "2021-01-01", "kind": "house", "floor_area": 111}).label == "none"
+
+
+def test_keys_that_name_nothing_or_no_enum_are_refused_at_the_keys() -> None:
+    """Keys naming no enum type, catalogue or input are E104 at the table's keys with a did-you-mean;
+    keys naming a number input E204; keys listed twice E108."""
+    found = problems(edited(SMALL, ("    keys: kind\n", "    keys: knd\n")))
+    assert [(c, p, s) for c, p, _, _, s in found] == [("E104", "/tables/max_use/keys", "did you mean 'kind'?")]
+    found = problems(edited(SMALL, ("    keys: kind\n", "    keys: floor_area\n")))
+    assert [(c, p) for c, p, *_ in found] == [("E204", "/tables/max_use/keys")]
+    found = problems(edited(SMALL, ("    keys: kind\n", "    keys: [flat, flat, house, office]\n")))
+    assert [(c, p) for c, p, *_ in found] == [("E108", "/tables/max_use/keys")]
