@@ -169,12 +169,12 @@ def test_the_fridge_written_with_tables_passes_the_published_versions_embedded_t
 
 @pytest.mark.no_cover
 def test_the_fridge_written_with_tables_decides_every_assessment_as_the_published_version() -> None:
-    """On 60 generated appliances: the same label, validity, outcome of every criterion and energy
+    """On 100 generated appliances: the same label, validity, outcome of every criterion and energy
     index as the published fridge 2.0.0, and the copy's own decision is the same from every evaluator."""
     tables, published = load_ruleset(TABLES), load_ruleset(FRIDGE)
     labels: set[str] = set()
 
-    @settings(max_examples=60, derandomize=True, database=None, deadline=None,
+    @settings(max_examples=100, derandomize=True, database=None, deadline=None,
               suppress_health_check=list(HealthCheck))
     @given(assessments(published))
     def same(raw: dict[str, Any]) -> None:
