@@ -165,7 +165,20 @@ ParameterValue = Decimal | int | bool | str | dt.date | Seq[str]
 TABLE_DEFAULT = "*"
 
 
-class TableEntry(_Model):
+class _OwnProvenance(_Model):
+    """A part with a provenance of its own, optional (the whole's is the default): not both kinds."""
+
+    source: str | None = None
+    assumed: str | None = None
+
+    @model_validator(mode="after")
+    def _at_most_one_provenance(self) -> _OwnProvenance:
+        if self.source is not None and self.assumed is not None:
+            raise ValueError("give one of 'source' (a citation) or 'assumed' (why), not both")
+        return self
+
+
+class TableEntry(_OwnProvenance):
     """One entry of a parameter table written with a provenance (or title) of its own."""
 
     value: ParameterValue = Field(description="The value: a number, boolean, string, date or list of strings.")
@@ -173,14 +186,8 @@ class TableEntry(_Model):
     source: str | None = Field(default=None, description="Citation of this entry (default: the table's).")
     assumed: str | None = Field(default=None, description="Why this entry is assumed (default: the table's).")
 
-    @model_validator(mode="after")
-    def _at_most_one_provenance(self) -> TableEntry:
-        if self.source is not None and self.assumed is not None:
-            raise ValueError("give one of 'source' (a citation) or 'assumed' (why), not both")
-        return self
 
-
-class ParameterTable(_Model):
+class ParameterTable(_OwnProvenance):
     """A parameter with one value per key of an enum (or of a catalogue), read in conditions as
     ``params.<table>[<key>]``, e.g. ``params.mc[c.type]``: each entry is a parameter of its own,
     named ``<table>[<key>]`` in decisions and diffs."""
@@ -200,11 +207,6 @@ class ParameterTable(_Model):
     source: str | None = Field(default=None, description="Citation of the entries that give none of their own.")
     assumed: str | None = Field(default=None, description="Why the entries that give no provenance are assumed.")
 
-    @model_validator(mode="after")
-    def _at_most_one_provenance(self) -> ParameterTable:
-        if self.source is not None and self.assumed is not None:
-            raise ValueError("give one of 'source' (a citation) or 'assumed' (why), not both")
-        return self
 
     def entries(self) -> dict[str, ParameterValue | TableEntry]:
         """Each entry written, the default under ``*``."""
@@ -337,19 +339,13 @@ class Criterion(_Model):
     description: str | None = Field(default=None, description="Longer explanation.")
 
 
-class BandClass(_Model):
+class BandClass(_OwnProvenance):
     """A class of a band written with a clause or provenance of its own."""
 
     bounds: str = Field(description='The interval, as a class is written: "<= 41", "(41..51]", "(a_max..b_max]".')
     clause: str | None = Field(default=None, description="The clause this class comes from (default: the band's).")
     source: str | None = Field(default=None, description="Citation of this class's bounds (default: the band's).")
     assumed: str | None = Field(default=None, description="Why this class's bounds are assumed (default: the band's).")
-
-    @model_validator(mode="after")
-    def _at_most_one_provenance(self) -> BandClass:
-        if self.source is not None and self.assumed is not None:
-            raise ValueError("give one of 'source' (a citation) or 'assumed' (why), not both")
-        return self
 
 
 class Band(_Model):
