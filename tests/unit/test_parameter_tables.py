@@ -319,3 +319,15 @@ def test_keys_that_name_nothing_or_no_enum_are_refused_at_the_keys() -> None:
     assert [(c, p) for c, p, *_ in found] == [("E204", "/tables/max_use/keys")]
     found = problems(edited(SMALL, ("    keys: kind\n", "    keys: [flat, flat, house, office]\n")))
     assert [(c, p) for c, p, *_ in found] == [("E108", "/tables/max_use/keys")]
+
+
+def test_the_docs_pages_list_each_table_entry_as_a_parameter_with_its_provenance() -> None:
+    """A version page lists each entry (``mc[chill]``) among the parameters, with its value, unit and
+    provenance, and the criteria that read it link to it; the provenance page counts the entries."""
+    from ecei_rules.render.docs import provenance_page, version_page
+
+    ruleset = load_ruleset(TABLES)
+    page = version_page(ruleset)
+    assert '<span id="parameter-mc-chill-"></span><code>mc[chill]</code>' in page
+    assert "(#parameter-ac_auto_defrost---) = **1**" in page  # the default entry, read by a criterion
+    assert "sourced" in provenance_page([ruleset])

@@ -34,7 +34,7 @@ from ecei_rules.render.diff import about, change_sections, diff_title, summary_r
 from ecei_rules.render.markdown import code, cut, show, small, table, text, value_range
 from ecei_rules.ruleset.inputs import Field, assessment_schema
 from ecei_rules.ruleset.load import Ruleset
-from ecei_rules.ruleset.model import RulesetDocument, ruleset_json_schema, score_outcomes
+from ecei_rules.ruleset.model import RulesetDocument, parameter_entries, ruleset_json_schema, score_outcomes
 from ecei_rules.ruleset.subject import resolve as resolve_subject
 
 #: Where generated pages live in the site (relative to the docs directory).
@@ -173,7 +173,7 @@ def _provenance(source: str | None, assumed: str | None) -> str:
 
 def _param_cell(doc: RulesetDocument, name: str, note: str | None = None) -> str:
     """A parameter as ``name = value unit``, then its provenance: in full, or as a link to a note."""
-    p = doc.parameters[name]
+    p = parameter_entries(doc)[name]
     unit = f" {text(p.unit)}" if p.unit else ""
     value = f"{len(p.value)} items" if isinstance(p.value, tuple) else show(p.value)
     head = f"[{code(name)}](#{anchor('parameter', name)}) = **{text(value)}**{unit}"
@@ -191,7 +191,7 @@ class _Notes:
         self.texts: dict[str, int] = {}
 
     def ref(self, doc: RulesetDocument, name: str) -> str:
-        p = doc.parameters[name]
+        p = parameter_entries(doc)[name]
         body = _provenance(p.source, p.assumed)
         number = self.texts.setdefault(body, len(self.texts) + 1)
         return f"[[{number}]](#{self.prefix}-{number})"
@@ -377,7 +377,7 @@ def _score_section(doc: RulesetDocument, sid: str) -> list[str]:
             continue
         name = flat.threshold if flat.threshold is not None else flat.minimum
         assert name is not None  # the model requires one
-        p = doc.parameters[name]
+        p = parameter_entries(doc)[name]
         value = p.value if isinstance(p.value, (int, Decimal)) and not isinstance(p.value, bool) else None
         needed = None if value is None else (Decimal(str(value)) * total if flat.threshold is not None
                                              else Decimal(str(value)))
@@ -417,10 +417,10 @@ def _validity_section(doc: RulesetDocument) -> list[str]:
 
 def _parameters_section(doc: RulesetDocument) -> list[str]:
     """Every parameter with its value, unit and provenance."""
-    lines = ["## Parameters", "", f"{sum(p.source is not None for p in doc.parameters.values())} sourced, "
-             f"{sum(p.assumed is not None for p in doc.parameters.values())} assumed.", ""]
+    lines = ["## Parameters", "", f"{sum(p.source is not None for p in parameter_entries(doc).values())} sourced, "
+             f"{sum(p.assumed is not None for p in parameter_entries(doc).values())} assumed.", ""]
     rows = []
-    for name, p in doc.parameters.items():
+    for name, p in parameter_entries(doc).items():
         value = show(p.value)
         rows.append([f'<span id="{anchor("parameter", name)}"></span>{code(name)}' + small(text(p.title or "")),
                      f"**{text(value)}**", text(p.unit or ""), _provenance(p.source, p.assumed)])
@@ -536,7 +536,7 @@ def _provenance_counts(rulesets: Sequence[Ruleset], link: Callable[[str], str]) 
     """Per version: how many parameters are sourced and assumed, assumed catalogue items and weights."""
     rows = []
     for r in rulesets:
-        ps = r.document.parameters.values()
+        ps = parameter_entries(r.document).values()
         items = [i for cat in r.document.catalogues.values() for i in cat.items.values()]
         rows.append([link(r.version), str(sum(p.source is not None for p in ps)),
                      str(sum(p.assumed is not None for p in ps)), str(sum(i.assumed is not None for i in items)),
@@ -551,7 +551,7 @@ def _parameters_by_provenance(rulesets: Sequence[Ruleset], kind: str, heading: s
     order = [r.version for r in rulesets]
     found: dict[tuple[str, str, str, str, str], list[str]] = {}
     for r in rulesets:
-        for name, p in r.document.parameters.items():
+        for name, p in parameter_entries(r.document).items():
             why = p.assumed if kind == "assumed" else p.source
             if why is not None:
                 key = (name, show(p.value), p.unit or "", p.title or "", why)
