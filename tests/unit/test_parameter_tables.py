@@ -331,3 +331,17 @@ def test_the_docs_pages_list_each_table_entry_as_a_parameter_with_its_provenance
     assert '<span id="parameter-mc-chill-"></span><code>mc[chill]</code>' in page
     assert "(#parameter-ac_auto_defrost---) = **1**" in page  # the default entry, read by a criterion
     assert "sourced" in provenance_page([ruleset])
+
+
+@pytest.mark.no_cover
+def test_synth_aims_through_table_entries_at_every_class_of_the_fridge_written_with_tables() -> None:
+    """Synth solves the class bounds through the derived values that read tables (``params.mc[c.type]``):
+    30 appliances of the copy reach at least five classes (not aiming through the tables: one or two)."""
+    import datetime as dt
+
+    from ecei_rules.testing.synth import synthesize
+
+    ruleset = load_ruleset(TABLES)
+    labels = {evaluate(ruleset, a).label for a in synthesize(
+        30, seed=0, start=dt.date(2021, 6, 1), end=dt.date(2021, 12, 31), versions=[ruleset])}
+    assert len(labels - {"none"}) >= 5, labels
