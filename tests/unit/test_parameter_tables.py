@@ -345,3 +345,12 @@ def test_synth_aims_through_table_entries_at_every_class_of_the_fridge_written_w
     labels = {evaluate(ruleset, a).label for a in synthesize(
         30, seed=0, start=dt.date(2021, 6, 1), end=dt.date(2021, 12, 31), versions=[ruleset])}
     assert len(labels - {"none"}) >= 5, labels
+
+
+def test_a_table_problem_does_not_hide_an_invalid_test_assessment() -> None:
+    """A table without an entry for a key leaves the inputs sound: an embedded test's invalid
+    assessment is still reported beside it (every problem, whatever else failed)."""
+    text = edited(SMALL, ("      office: 150\n", "")) + (
+        "tests:\n  - {name: castle, assessment: {assessed_on: 2021-01-01, kind: castle}, expect: {label: none}}\n")
+    assert [(c, p) for c, p, *_ in problems(text)] == [("E102", "/tables/max_use/values"),
+                                                       ("E302", "/tests/0/assessment/kind")]
