@@ -263,7 +263,9 @@ class _Compiler:
         self.interpreted: list[tuple[int, interp.Expression]] = []
         self.constants: list[tuple[int, Outcome]] = []
         self.params = {name: p.value for name, p in self.doc.parameters.items()}
-        self.interpreter = interp.Interpreter(self.params, map_keys(ruleset.plan.inputs))
+        # a parameter table is read by the interpreter, as its value by key (keys resolved at load)
+        self.tables = {name: dict(t.values) for name, t in ruleset.plan.tables.items()}
+        self.interpreter = interp.Interpreter({**self.params, **self.tables}, map_keys(ruleset.plan.inputs))
         self.used_interpreter = False
         self.used_durable = False
 
@@ -319,6 +321,9 @@ class _Compiler:
             return "boolean", node.id == "true"
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "params":
             return self.value(self.params[node.attr])
+        entry = self.table_entry(node)
+        if entry is not None:  # a table's entry by a quoted key
+            return self.value(entry[0])
         if isinstance(node, ast.Constant):
             v = node.value
             if isinstance(v, float):
@@ -334,6 +339,15 @@ class _Compiler:
                 and len(node.args) == 1 and isinstance(node.args[0], ast.Constant):
             return self.value(dt.date.fromisoformat(str(node.args[0].value)))
         raise _UnsupportedError
+
+    def table_entry(self, node: ast.AST) -> tuple[Any] | None:
+        """(the value,) of ``params.table["key"]``, a parameter table's entry by a quoted key; else None."""
+        if not (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute)
+                and isinstance(node.value.value, ast.Name) and node.value.value.id == "params"
+                and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str)):
+            return None
+        table = self.tables.get(node.value.attr)
+        return None if table is None or node.slice.value not in table else (table[node.slice.value],)
 
     @staticmethod
     def value(v: Any) -> tuple[str, Any]:

@@ -16,7 +16,7 @@ from ecei_rules.core.pointers import pointer_join
 from ecei_rules.language.expr import normalize
 from ecei_rules.ruleset.inputs import Field
 from ecei_rules.ruleset.load import Ruleset
-from ecei_rules.ruleset.model import score_outcomes
+from ecei_rules.ruleset.model import parameter_entries, score_outcomes
 
 Kind = Literal["added", "removed", "changed"]
 Effect = Literal["none", "compatible", "breaking"]
@@ -200,8 +200,9 @@ def semantic_diff(old: Ruleset, new: Ruleset) -> Diff:
     _input_leaves(new.plan.inputs, "", new_inputs)
     _compare_items(diff, "inputs", old_inputs, new_inputs, explanatory=frozenset({"description"}), schema=True)
     _diff_catalogues(diff, od, nd)
-    _compare_items(diff, "parameters", {k: _dump(v) for k, v in od.parameters.items()},
-                   {k: _dump(v) for k, v in nd.parameters.items()},
+    # a parameter table's entries are parameters of their own here (mc[chill]), as decisions name them
+    _compare_items(diff, "parameters", {k: _dump(v) for k, v in parameter_entries(od).items()},
+                   {k: _dump(v) for k, v in parameter_entries(nd).items()},
                    explanatory=frozenset({"title", "source", "assumed"}))
     # derived values: the expression (normalised) and the type decide; title, unit, clause explain
     _compare_items(diff, "derived", _derived(od), _derived(nd),

@@ -44,7 +44,7 @@ from ecei_rules.ruleset.check import CheckedRuleset, GroupPlan, ScorePlan
 from ecei_rules.ruleset.dates import validity_span_error
 from ecei_rules.ruleset.inputs import map_keys
 from ecei_rules.ruleset.load import Ruleset
-from ecei_rules.ruleset.model import NONE_LABEL, RulesetDocument, parameter_use
+from ecei_rules.ruleset.model import NONE_LABEL, RulesetDocument, parameter_entries, parameter_use
 from ecei_rules.ruleset.subject import resolve as resolve_subject
 
 
@@ -86,9 +86,11 @@ class DerivedReading:
     parameters: frozenset[str]
 
 
-def _parameters(expr: interpreter.Expression, derived: Mapping[str, DerivedReading]) -> frozenset[str]:
-    """The parameters an expression uses, through the derived values it names too."""
-    found = set(interpreter.parameters(expr))
+def _parameters(expr: interpreter.Expression, derived: Mapping[str, DerivedReading],
+                tables: Mapping[str, Mapping[str, str]] | None = None) -> frozenset[str]:
+    """The parameters an expression uses (a table's entries by ``tables``), through the derived
+    values it names too."""
+    found = set(interpreter.parameters(expr, tables))
     for name in _derived_named(expr, derived):
         found |= derived[name].parameters
     return frozenset(found)
@@ -154,23 +156,28 @@ class Reference:
     def __init__(self, plan: CheckedRuleset) -> None:
         doc = plan.doc
         maps = map_keys(plan.inputs)  # the entries values(m) reads: the document's catalogues, not a condition
-        self.machine = interpreter.Interpreter({n: p.value for n, p in doc.parameters.items()}, maps)
+        # a parameter table is read as its value by key (keys resolved when the ruleset loaded: data, not a condition)
+        tables = {name: dict(t.entries) for name, t in plan.tables.items()}
+        self.machine = interpreter.Interpreter({**{n: p.value for n, p in doc.parameters.items()},
+                                                **{name: dict(t.values) for name, t in plan.tables.items()}}, maps)
+        entries = parameter_entries(doc)
         # derived values in the dependency order the checks found (an order, not a condition)
         derived: dict[str, DerivedReading] = {}
         for d in plan.derived:
             expr = interpreter.parse(doc.derived[d.id].value)
             named = tuple(sorted(p[1:] for p in interpreter.reads(expr) if p[1:] in doc.derived))
             derived[d.id] = DerivedReading(d.id, Condition.parse(doc.derived[d.id].value, (), derived, maps), named,
-                                           _parameters(expr, derived))
+                                           _parameters(expr, derived, tables))
         self.derived = derived
         criteria = []
         for cid, crit in doc.criteria.items():
             condition = Condition.parse(crit.when, (), derived, maps)
-            names = sorted(_parameters(condition.expr, derived))
-            criteria.append(CriterionReading(cid, condition, tuple(parameter_use(n, doc.parameters[n]) for n in names),
+            names = sorted(_parameters(condition.expr, derived, tables))
+            criteria.append(CriterionReading(cid, condition, tuple(parameter_use(n, entries[n]) for n in names),
                                              _derived_named(condition.expr, derived)))
         self.criteria = tuple(criteria)
         self.validity = ValidityReading(doc, self.machine, derived)
+        self.entries = entries
 
     def derive(self, doc: RulesetDocument, inputs: dict[str, Any],
                validated: Mapping[str, Any]) -> tuple[DerivedResult, ...]:
@@ -195,7 +202,7 @@ class Reference:
                 id=reading.id, title=spec.title, unit=spec.unit, outcome=outcome,
                 value=shown(value) if outcome == "known" else None, reason=reason, expression=spec.value,
                 inputs=read, missing=missing, derived=reading.names,
-                parameters=tuple(parameter_use(n, doc.parameters[n]) for n in sorted(reading.parameters))))
+                parameters=tuple(parameter_use(n, self.entries[n]) for n in sorted(reading.parameters))))
         return tuple(out)
 
 

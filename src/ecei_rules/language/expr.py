@@ -150,6 +150,18 @@ class Loop:
     offset: int  # where the call starts in the condition text
 
 
+@dataclass(frozen=True)
+class Table:
+    """A parameter table as conditions read it (``params.name[key]``): the type of its entries,
+    the value of each key it is declared for, and the name of the entry each key reads (a key
+    the table does not list reads its default entry)."""
+
+    ty: Ty
+    values: Mapping[str, Any]
+    entries: Mapping[str, str]
+    keyed_by: str  # what its keys are, for messages: "the values of appliance.compartments.type"
+
+
 @dataclass
 class Scope:
     """What names mean while compiling: declared inputs, parameters, extra variables."""
@@ -162,6 +174,8 @@ class Scope:
     derived: Mapping[str, tuple[Ty, frozenset[str], frozenset[str]]] = field(default_factory=dict)
     #: compiling a derived value: a division by zero and min/max over no items say why (see UNDEFINED)
     strict: bool = False
+    #: parameter tables by name (read ``params.name[key]``)
+    tables: Mapping[str, Table] = field(default_factory=dict)
 
 
 def _const(value: Any) -> Fn:
@@ -355,10 +369,13 @@ class _Compiler:
         return self.member(node, base, attr)
 
     def param(self, node: ast.AST, name: str) -> Compiled:
+        if name in self.scope.tables:
+            key = next(iter(self.scope.tables[name].values), "")
+            return self.error(node, "E204", f"the parameter table '{name}' is read by one of its keys, e.g. "
+                              f"params.{name}[x.type] or params.{name}[\"{key}\"]")
         if name not in self.scope.params:
-            return self.error(
-                node, "E105", f"unknown parameter '{name}'", did_you_mean(name, self.scope.params)
-            )
+            known = [*self.scope.params, *self.scope.tables]
+            return self.error(node, "E105", f"unknown parameter '{name}'", did_you_mean(name, known))
         ty, value = self.scope.params[name]
         return Compiled(ty, _const(value), frozenset(), frozenset({name}), const=True)
 
@@ -390,10 +407,63 @@ class _Compiler:
 
     def c_Subscript(self, node: ast.Subscript) -> Compiled:
         key_node = node.slice
+        table = node.value
+        if isinstance(table, ast.Attribute) and isinstance(table.value, ast.Name) and table.value.id == "params" \
+                and "params" not in self.locals:
+            found = self.table_read(node, table)
+            if found is not None:
+                return found
         if not (isinstance(key_node, ast.Constant) and isinstance(key_node.value, str)):
             return self.error(node, "E202", 'only a quoted key can be used in [...], e.g. scores["4.1.5"]')
         base = self.compile(node.value)
         return self.member(node, base, key_node.value)
+
+    def table_read(self, node: ast.Subscript, table: ast.Attribute) -> Compiled | None:
+        """``params.name[key]``: an entry of the table ``name``; None for a parameter's member by a quoted
+        key (compiled as any member)."""
+        if table.attr in self.scope.tables:
+            return self.lookup(node, table.attr, self.scope.tables[table.attr])
+        if isinstance(node.slice, ast.Constant):
+            return None
+        if table.attr in self.scope.params:
+            return self.error(node, "E204", f"the parameter '{table.attr}' is not a table: it has no keys")
+        return self.error(table, "E105", f"unknown parameter table '{table.attr}'",
+                          did_you_mean(table.attr, self.scope.tables))
+
+    def lookup(self, node: ast.Subscript, name: str, table: Table) -> Compiled:
+        """``params.name[key]``: the table's entry for a quoted key (a constant), or for the value of an
+        enum or catalogue expression, each of whose values must be a key of the table (unknown key,
+        unknown entry); it reads every entry that key can reach."""
+        key_node = node.slice
+        if table.ty.kind == "any":  # a table refused when the ruleset loaded: its problem is reported there
+            k = self.value(key_node)
+            return Compiled(ANY, _UNKNOWN_FN, k.reads, k.params)
+        if isinstance(key_node, ast.Constant) and isinstance(key_node.value, str):
+            key = key_node.value
+            if key not in table.values:
+                return self.error(key_node, "E104", f"'{key}' is not a key of the table '{name}' ({table.keyed_by})",
+                                  did_you_mean(key, table.values))
+            return Compiled(table.ty, _const(table.values[key]), frozenset(), frozenset({table.entries[key]}),
+                            const=True)
+        k = self.value(key_node)
+        if k.ty.kind == "any":
+            return Compiled(table.ty, _UNKNOWN_FN, k.reads, k.params)
+        possible = k.ty.values  # an enum's values, a catalogue string's item ids
+        if k.ty.kind != "string" or not possible:
+            return self.error(key_node, "E204", f"a table is read by an enum or catalogue value or a quoted key, "
+                              f"not by '{self.source(key_node)}' ({k.ty.describe()})")
+        strange = [v for v in possible if v not in table.values]
+        if strange:
+            return self.error(key_node, "E104", f"{', '.join(repr(v) for v in strange)} (a value of "
+                              f"'{self.source(key_node)}') {'is' if len(strange) == 1 else 'are'} not a key of the "
+                              f"table '{name}' ({table.keyed_by})", "give the table those keys, or a default")
+        values, kf = dict(table.values), k.fn
+
+        def read(env: Env) -> Any:
+            key = kf(env)
+            return UNKNOWN if key is UNKNOWN else values.get(key, UNKNOWN)
+
+        return Compiled(table.ty, read, k.reads, k.params | frozenset(table.entries.values()))
 
     # -- operators -------------------------------------------------------------------------
     def c_BoolOp(self, node: ast.BoolOp) -> Compiled:

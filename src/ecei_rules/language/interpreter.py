@@ -296,10 +296,22 @@ def _pointer(node: ast.AST) -> str | None:
     return "/" + "/".join([base.id, *(k.replace("~", "~0").replace("/", "~1") for k in keys)])
 
 
-def parameters(expr: Expression) -> frozenset[str]:
-    """The names of the parameters ``expr`` uses (``params.name``)."""
+def parameters(expr: Expression, tables: Mapping[str, Mapping[str, str]] | None = None) -> frozenset[str]:
+    """The names of the parameters ``expr`` uses (``params.name``). A parameter table (of
+    ``tables``: each key's entry name by table) is read by entry: ``params.t["k"]`` uses the
+    entry of ``k``; ``params.t[x]`` every entry of the table."""
     found: set[str] = set()
     _walk(expr.tree, frozenset(), set(), found)
+    if not tables:
+        return frozenset(found)
+    found -= set(tables)
+    for node in ast.walk(expr.tree):
+        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute) \
+                and isinstance(node.value.value, ast.Name) and node.value.value.id == "params" \
+                and node.value.attr in tables:
+            entries = tables[node.value.attr]
+            key = _key(node)
+            found.update((entries[key],) if key is not None and key in entries else entries.values())
     return frozenset(found)
 
 
@@ -414,9 +426,14 @@ class Interpreter:
 
     def _Subscript(self, node: ast.Subscript, expr: Expression, inputs: dict[str, Any], local: dict[str, Any]) -> Any:
         key = node.slice
-        if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
+        if isinstance(key, ast.Constant) and isinstance(key.value, str):
+            return self._field(self._eval(node.value, expr, inputs, local), key.value)
+        # a parameter table read by a value: its entry for that key (an unknown key, unknown)
+        table = node.value
+        if not (isinstance(table, ast.Attribute) and isinstance(table.value, ast.Name) and table.value.id == "params"):
             raise InterpreterError("subscript with a non-string key")
-        return self._field(self._eval(node.value, expr, inputs, local), key.value)
+        found = self._eval(key, expr, inputs, local)
+        return UNKNOWN if not isinstance(found, str) else self._field(self.params[table.attr], found)
 
     def _BoolOp(self, node: ast.BoolOp, expr: Expression, inputs: dict[str, Any], local: dict[str, Any]) -> Any:
         # read one operand after the other, up to the first that decides (as a derived value's

@@ -39,7 +39,14 @@ from ecei_rules.render.markdown import code, cut, show, small, table, text, valu
 from ecei_rules.ruleset.bands import class_condition, intervals
 from ecei_rules.ruleset.inputs import Field, assessment_schema
 from ecei_rules.ruleset.load import Ruleset
-from ecei_rules.ruleset.model import ParameterUse, RulesetDocument, band_criteria, ruleset_json_schema, score_outcomes
+from ecei_rules.ruleset.model import (
+    ParameterUse,
+    RulesetDocument,
+    band_criteria,
+    parameter_entries,
+    ruleset_json_schema,
+    score_outcomes,
+)
 from ecei_rules.ruleset.subject import resolve as resolve_subject
 
 #: Where generated pages live in the site (relative to the docs directory).
@@ -178,7 +185,7 @@ def _provenance(source: str | None, assumed: str | None) -> str:
 
 def _param_cell(doc: RulesetDocument, name: str, note: str | None = None) -> str:
     """A parameter as ``name = value unit``, then its provenance: in full, or as a link to a note."""
-    p = doc.parameters[name]
+    p = parameter_entries(doc)[name]
     unit = f" {text(p.unit)}" if p.unit else ""
     value = f"{len(p.value)} items" if isinstance(p.value, tuple) else show(p.value)
     head = f"[{code(name)}](#{anchor('parameter', name)}) = **{text(value)}**{unit}"
@@ -197,7 +204,7 @@ class _Notes:
         self.texts: dict[str, int] = {}
 
     def ref(self, doc: RulesetDocument, name: str) -> str:
-        p = doc.parameters[name]
+        p = parameter_entries(doc)[name]
         body = _provenance(p.source, p.assumed)
         number = self.texts.setdefault(body, len(self.texts) + 1)
         return f"[[{number}]](#{self.prefix}-{number})"
@@ -460,7 +467,7 @@ def _derived_section(ruleset: Ruleset) -> list[str]:
                 + small(f"{kind}" + (f". {about}" if about else "")))
         inputs, params, derived = _reads(spec.value, doc)
         reads = [*(_derived_link(name) for name in derived),
-                 *(_param_cell(doc, name, notes.ref(doc, name)) for name in params if name in doc.parameters),
+                 *(_param_cell(doc, name, notes.ref(doc, name)) for name in params if name in parameter_entries(doc)),
                  *(f"input {code(path)}" for path in inputs)]
         rows.append([head, "<br>".join(code(line) for line in readable(spec.value)), "<br>".join(reads) or "—",
                      "<br>".join(readers[d.id]) or "—"])
@@ -480,6 +487,7 @@ def _bands_section(ruleset: Ruleset) -> list[str]:
     lines = ["## Bands", "", "A band places a value into one class by a table of bounds; each class "
              "`<band>.<class>` is met when the value lies in its interval, and is required by tiers like a criterion. "
              "A parenthesis leaves an end out, a bracket takes it in; the classes leave no gap and do not overlap.", ""]
+    entries = parameter_entries(doc)
     for bid, band in doc.bands.items():
         unit = f" {text(band.unit)}" if band.unit else ""
         derived = _reads(band.of, doc)[2]
@@ -488,7 +496,7 @@ def _bands_section(ruleset: Ruleset) -> list[str]:
         lines += [f'### {text(band.title)} {{#{anchor("band", bid)}}}', "",
                   f"- id {code(bid)}: places {value}{unit} into {len(band.classes)} classes",
                   *([f"- clause: {text(band.clause)}"] if band.clause else []),
-                  *(f"- reads {_param_cell(doc, name)}" for name in _reads(band.of, doc)[1] if name in doc.parameters),
+                  *(f"- reads {_param_cell(doc, name)}" for name in _reads(band.of, doc)[1] if name in entries),
                   f"- bounds provenance: {_provenance(band.source, band.assumed)}", ""]
         rows = []
         for interval in sorted(intervals(band.classes), key=lambda i: list(band.classes).index(i.name)):
@@ -526,7 +534,7 @@ def _score_section(doc: RulesetDocument, sid: str) -> list[str]:
             continue
         name = flat.threshold if flat.threshold is not None else flat.minimum
         assert name is not None  # the model requires one
-        p = doc.parameters[name]
+        p = parameter_entries(doc)[name]
         value = p.value if isinstance(p.value, (int, Decimal)) and not isinstance(p.value, bool) else None
         needed = None if value is None else (Decimal(str(value)) * total if flat.threshold is not None
                                              else Decimal(str(value)))
@@ -573,10 +581,10 @@ def _validity_section(doc: RulesetDocument) -> list[str]:
 
 def _parameters_section(doc: RulesetDocument) -> list[str]:
     """Every parameter with its value, unit and provenance."""
-    lines = ["## Parameters", "", f"{sum(p.source is not None for p in doc.parameters.values())} sourced, "
-             f"{sum(p.assumed is not None for p in doc.parameters.values())} assumed.", ""]
+    lines = ["## Parameters", "", f"{sum(p.source is not None for p in parameter_entries(doc).values())} sourced, "
+             f"{sum(p.assumed is not None for p in parameter_entries(doc).values())} assumed.", ""]
     rows = []
-    for name, p in doc.parameters.items():
+    for name, p in parameter_entries(doc).items():
         value = show(p.value)
         rows.append([f'<span id="{anchor("parameter", name)}"></span>{code(name)}' + small(text(p.title or "")),
                      f"**{text(value)}**", text(p.unit or ""), _provenance(p.source, p.assumed)])
@@ -697,7 +705,7 @@ def _provenance_counts(rulesets: Sequence[Ruleset], link: Callable[[str], str]) 
     """Per version: how many parameters are sourced and assumed, assumed catalogue items and weights."""
     rows = []
     for r in rulesets:
-        ps = r.document.parameters.values()
+        ps = parameter_entries(r.document).values()
         items = [i for cat in r.document.catalogues.values() for i in cat.items.values()]
         rows.append([link(r.version), str(sum(p.source is not None for p in ps)),
                      str(sum(p.assumed is not None for p in ps)), str(sum(i.assumed is not None for i in items)),
@@ -712,7 +720,7 @@ def _parameters_by_provenance(rulesets: Sequence[Ruleset], kind: str, heading: s
     order = [r.version for r in rulesets]
     found: dict[tuple[str, str, str, str, str], list[str]] = {}
     for r in rulesets:
-        for name, p in r.document.parameters.items():
+        for name, p in parameter_entries(r.document).items():
             why = p.assumed if kind == "assumed" else p.source
             if why is not None:
                 key = (name, show(p.value), p.unit or "", p.title or "", why)

@@ -26,6 +26,7 @@ from ecei_rules.core.pointers import pointer_join
 from ecei_rules.language.expr import RESERVED, parse
 from ecei_rules.ruleset.inputs import Field
 from ecei_rules.ruleset.load import Ruleset
+from ecei_rules.ruleset.model import parameter_entries
 
 _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     ">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt, "==": operator.eq, "!=": operator.ne,
@@ -46,7 +47,7 @@ def passes(op: str, value: Any, threshold: Any) -> bool:
 
 def thresholds(ruleset: Ruleset) -> list[Decimal]:
     values: set[Decimal] = set()
-    for p in ruleset.document.parameters.values():
+    for p in parameter_entries(ruleset.document).values():  # a table's entries too
         v = p.value
         if isinstance(v, bool) or not isinstance(v, (int, Decimal)):
             continue

@@ -13,6 +13,7 @@ diagnostics.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from ecei_rules.core.pointers import pointer_join
 from ecei_rules.errors import Diagnostic, did_you_mean
 from ecei_rules.language.cost import Costed, check_costs
 from ecei_rules.language.expr import (
+    ANY,
     BOOL,
     DATE,
     DEC,
@@ -31,11 +33,12 @@ from ecei_rules.language.expr import (
     STR,
     Compiled,
     Scope,
+    Table,
     Ty,
     compile_expression,
     parse,
 )
-from ecei_rules.ruleset.bands import plain
+from ecei_rules.ruleset.bands import intervals, parse_interval, plain
 from ecei_rules.ruleset.dates import DateBounds, ValiditySpans
 from ecei_rules.ruleset.inputs import AssessmentValidator, Field, InputResolver
 from ecei_rules.ruleset.model import (
@@ -45,13 +48,16 @@ from ecei_rules.ruleset.model import (
     Group,
     InputSpec,
     Parameter,
+    ParameterTable,
     ParameterUse,
     RulesetDocument,
     Score,
     ValidityRule,
     band_criteria,
+    parameter_entries,
     parameter_use,
     score_outcomes,
+    table_entry,
 )
 from ecei_rules.ruleset.numbers import add_number_problems
 from ecei_rules.ruleset.subject import path_keys
@@ -137,11 +143,16 @@ class CheckedRuleset:
     rules: tuple[RulePlan, ...]
     kinds: Mapping[str, str]  # id -> criterion | group | score
     derived: tuple[DerivedPlan, ...] = ()  # in dependency order
+    tables: Mapping[str, Table] = dataclasses.field(default_factory=dict)  # parameter tables, keys resolved
 
 
 def param_type(p: Parameter) -> Ty:
     """The static type of a parameter's value."""
-    v = p.value
+    return value_type(p.value)
+
+
+def value_type(v: object) -> Ty:
+    """The static type of a parameter's (or a table entry's) value."""
     if isinstance(v, bool):
         return BOOL
     if isinstance(v, int):
@@ -211,6 +222,8 @@ class _Checker:
         self.root = Field("object", InputSpec(type="object", required=True))
         self.params = {name: (param_type(p), p.value) for name, p in doc.parameters.items()}
         self.kinds: dict[str, str] = {}
+        self.tables: dict[str, Table] = {}
+        self.entries = parameter_entries(doc)  # parameters and table entries, by the names decisions give them
         self.scope = Scope(inputs={}, params=self.params)
 
     def add(self, code: str, message: str, pointer: str, offset: int | None = None,
@@ -247,7 +260,10 @@ class _Checker:
                 if (item.source is None) == (item.assumed is None) and cat.source is None:
                     self.add("E102", "give 'source' or 'assumed' for this catalogue item (or a 'source' for the "
                              "catalogue)", pointer_join("/catalogues", cat_id, "items", item_id))
-        self.scope = Scope(inputs={name: f.ty() for name, f in self.root.fields.items()}, params=self.params)
+        for name, table in doc.tables.items():
+            self.table(name, table)
+        self.scope = Scope(inputs={name: f.ty() for name, f in self.root.fields.items()}, params=self.params,
+                           tables=self.tables)
         for name, f in self.root.fields.items():
             self.object_checks(f, pointer_join("/inputs", name))
 
@@ -256,7 +272,7 @@ class _Checker:
         tree is built (a check of an object inside lists runs once per item)."""
         if f.kind == "object":
             for i, check in enumerate(f.spec.checks):
-                sc = Scope(inputs={k: sub.ty() for k, sub in f.fields.items()}, params=self.params)
+                sc = Scope(inputs={k: sub.ty() for k, sub in f.fields.items()}, params=self.params, tables=self.tables)
                 where = pointer_join(pointer, "checks", i, "rule")
                 c = self.compile_at(check.rule, where, BOOL, sc)
                 if check.field is not None and check.field not in f.fields:
@@ -271,6 +287,105 @@ class _Checker:
             step = f"once per item of {pointer} (up to {f.max_items:,})"
             self.object_checks(f.items, pointer_join(pointer, "items"), runs * max(f.max_items, 1),
                                f"{why} and {step}" if why else step)
+
+    # -- parameter tables ----------------------------------------------------------------------
+    def table(self, name: str, table: ParameterTable) -> None:
+        """A parameter table: its keys resolved, an entry (or the default) for every key and none
+        for any other, its entries of one type, each with a provenance; kept for the scope when sound."""
+        where = pointer_join("/tables", name)
+        if name in self.doc.parameters:
+            self.add("E108", f"'{name}' names both a parameter and a parameter table", where)
+            return
+        self.tables[name] = Table(ANY, {}, {}, "")  # conditions read it without a cascade of errors
+        resolved = self.table_keys(table.keys, pointer_join(where, "keys"))
+        if resolved is None:
+            return
+        keys, keyed_by = resolved
+        sound = True
+        for key in table.values:
+            if key not in keys:
+                self.add("E104", f"'{key}' is not a key of the table '{name}' ({keyed_by})",
+                         pointer_join(where, "values", key), None, did_you_mean(key, keys))
+                sound = False
+        missing = [k for k in keys if k not in table.values]
+        if missing and table.default is None:
+            self.add("E102", f"the table '{name}' has no entry for {', '.join(repr(m) for m in missing)} "
+                     f"({keyed_by}) and no default", pointer_join(where, "values"), None,
+                     "give each key an entry, or the table a 'default'")
+            sound = False
+        ty = self.table_type(name, table, where)
+        if not sound or ty is None:
+            return
+        values: dict[str, object] = {}
+        entries: dict[str, str] = {}
+        for key in keys:
+            entry_key = key if key in table.values else "*"
+            parameter = table.parameter(entry_key, table.entries()[entry_key])
+            values[key], entries[key] = parameter.value, table_entry(name, entry_key)
+        self.tables[name] = Table(ty, values, entries, keyed_by)
+
+    def table_type(self, name: str, table: ParameterTable, where: str) -> Ty | None:
+        """The one type of a table's entries (whole numbers and decimals: a number), each entry with a
+        provenance; None after a problem."""
+        types: dict[str, Ty] = {}
+        for key, entry in table.entries().items():
+            p = table.parameter(key, entry)
+            at = pointer_join(where, "default") if key == "*" else pointer_join(where, "values", key)
+            if p.source is None and p.assumed is None:
+                self.add("E102", f"give 'source' or 'assumed' for this entry of the table '{name}' (or for the "
+                         "table)", at)
+            types[at] = value_type(p.value)
+        kinds = [("number" if t.numeric else t.kind) for t in types.values()]
+        if len(set(kinds)) > 1:
+            most = max(kinds, key=kinds.count)  # the others are the odd ones out
+            plural = {"number": "numbers", "boolean": "booleans", "date": "dates", "string": "strings",
+                      "list": "lists"}
+            for (at, _), kind in zip(types.items(), kinds, strict=True):
+                if kind != most:
+                    self.add("E204", f"the entries of the table '{name}' must have one type: this one is a "
+                             f"{kind}, the others {plural.get(most, most)}", at)
+            return None
+        found = list(types.values())
+        if found and found[0].numeric:
+            return INT if all(t.kind == "integer" for t in found) else DEC
+        return found[0] if found else None
+
+    def table_keys(self, keys: tuple[str, ...] | str, where: str) -> tuple[tuple[str, ...], str] | None:
+        """A table's keys and what they are (for messages): a list, a declared enum type, a catalogue,
+        or the values of an enum or catalogue input (a dotted path through objects and list items)."""
+        doc = self.doc
+        if not isinstance(keys, str):
+            if len(set(keys)) != len(keys) or not keys:
+                self.add("E108", "the keys of a table must be listed once each, and at least one", where)
+                return None
+            return tuple(keys), "its listed keys"
+        spec = doc.types.get(keys)
+        if spec is not None and spec.type == "enum" and spec.values:
+            return tuple(spec.values), f"the values of the type {keys}"
+        if keys in doc.catalogues:
+            return tuple(doc.catalogues[keys].items), f"the items of the catalogue {keys}"
+        return self.enum_input(keys, where)
+
+    def enum_input(self, path: str, where: str) -> tuple[tuple[str, ...], str] | None:
+        """The values of the enum (or catalogue) input at a dotted path through objects and list items."""
+        doc = self.doc
+        f: Field | None = self.root
+        for part in path.split("."):
+            while f is not None and f.kind == "list":
+                f = f.items
+            members = f.fields if f is not None and f.kind == "object" else {}
+            if part not in members:
+                enums = [t for t, v in doc.types.items() if v.type == "enum"]
+                self.add("E104", f"the keys '{path}' name no enum type, catalogue or enum input ('{part}' is "
+                         "unknown)", where, None, did_you_mean(part, [*members, *doc.catalogues, *enums]))
+                return None
+            f = members[part]
+        ty = f.ty() if f is not None else None
+        if ty is None or ty.kind != "string" or not ty.values:
+            self.add("E204", f"the keys '{path}' must name an enum or catalogue input, not a "
+                     f"{ty.describe() if ty is not None else 'value'}", where)
+            return None
+        return ty.values, f"the values of {path}"
 
     # -- ids and criteria ----------------------------------------------------------------------
     def ids(self) -> None:
@@ -293,6 +408,7 @@ class _Checker:
         for bid, band in doc.bands.items():
             where = pointer_join("/bands", bid, "of")
             ok = self.compile_at(band.of, where, DEC) is not None
+            ok = self.band_bounds(bid, band.bounds) and ok
             for name in band.classes:
                 cid = f"{bid}.{name}"
                 if doc.criteria.get(cid) != generated.get(cid):
@@ -301,6 +417,35 @@ class _Checker:
                 elif ok:
                     out[cid] = where
         return out
+
+    def band_bounds(self, bid: str, bounds: dict[str, str]) -> bool:
+        """The bounds of a band that name parameters: each a number parameter, and the table, with
+        their values, without gaps or overlaps (a table of numbers only was checked by the model)."""
+        named = {name: parse_interval(name, text).parameters for name, text in bounds.items()}
+        if not any(named.values()):
+            return True
+        values: dict[str, Decimal] = {}
+        for name, parameters in named.items():
+            for p in parameters:
+                where = pointer_join("/bands", bid, "classes", name)
+                value = self.doc.parameters[p].value if p in self.doc.parameters else None
+                if p not in self.doc.parameters:
+                    self.add("E105", f"unknown parameter '{p}' in the bounds of the class '{name}'", where, None,
+                             did_you_mean(p, self.doc.parameters))
+                elif isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+                    self.add("E204", f"the bound '{p}' of the class '{name}' must be a number parameter, not "
+                             f"{param_type(self.doc.parameters[p]).describe()}", where)
+                else:
+                    values[p] = Decimal(value)
+        if len(values) < len({p for ps in named.values() for p in ps}):
+            return False
+        try:
+            intervals(bounds, values)
+        except ValueError as exc:
+            shown = ", ".join(f"{p} = {plain(v)}" for p, v in sorted(values.items()))
+            self.add("E103", f"{exc} (with the parameters {shown})", pointer_join("/bands", bid, "classes"))
+            return False
+        return True
 
     def criteria(self) -> tuple[CriterionPlan, ...]:
         doc = self.doc
@@ -314,7 +459,7 @@ class _Checker:
             c = self.compile_at(crit.when, where, BOOL)
             if c is not None:
                 self.costed.append(Costed(where, c))
-                uses = tuple(parameter_use(n, doc.parameters[n]) for n in sorted(c.params))
+                uses = tuple(parameter_use(n, self.entries[n]) for n in sorted(c.params))
                 out.append(CriterionPlan(cid, crit, c, tuple(sorted(c.reads)), uses,
                                          tuple(sorted(_names_used(crit.when) & set(doc.derived)))))
         return tuple(out)
@@ -342,7 +487,7 @@ class _Checker:
             if plan is not None:
                 known[name] = (known[name][0], plan.compiled.reads, plan.compiled.params)
                 out.append(plan)
-        self.scope = Scope(self.scope.inputs, self.params, derived=known)
+        self.scope = Scope(self.scope.inputs, self.params, derived=known, tables=self.tables)
         return tuple(out)
 
     def derived_value(self, name: str, uses: tuple[str, ...],
@@ -352,7 +497,7 @@ class _Checker:
         spec = self.doc.derived[name]
         where = pointer_join("/derived", name, "value")
         compiled, errors = compile_expression(spec.value, Scope(self.scope.inputs, self.params, derived=known,
-                                                                strict=True))
+                                                                strict=True, tables=self.tables))
         for e in errors:
             self.add(e.code, e.message, where, e.offset, e.suggestion)
         if compiled is None:
@@ -365,7 +510,7 @@ class _Checker:
             return None
         self.costed.append(Costed(where, compiled))
         return DerivedPlan(name, spec, compiled, tuple(sorted(compiled.reads)), uses,
-                           tuple(parameter_use(n, self.doc.parameters[n]) for n in sorted(compiled.params)))
+                           tuple(parameter_use(n, self.entries[n]) for n in sorted(compiled.params)))
 
     def refs(self, refs: tuple[str, ...], pointer: str) -> None:
         """Each of ``refs`` names a criterion, group or score."""
@@ -498,7 +643,7 @@ class _Checker:
 
     def validity(self) -> tuple[Compiled | None, tuple[RulePlan, ...]]:
         doc = self.doc
-        scope = Scope(inputs=self.scope.inputs, params=self.params,
+        scope = Scope(inputs=self.scope.inputs, params=self.params, tables=self.tables,
                       variables={"label": Ty("string", values=tuple(doc.labels))}, derived=self.scope.derived)
         valid_from = self.compile_at(doc.validity.valid_from, "/validity/valid_from", DATE, scope)
         rules = [self.rule(i, rule, scope) for i, rule in enumerate(doc.validity.rules)]
@@ -610,14 +755,14 @@ def check_document(doc: RulesetDocument) -> tuple[CheckedRuleset | None, list[Di
         return None, checker.problems
     root = checker.root
     return CheckedRuleset(doc, root, AssessmentValidator(root), criteria, composites, valid_from, rules,
-                          dict(checker.kinds), derived), checker.problems
+                          dict(checker.kinds), derived, dict(checker.tables)), checker.problems
 
 def check_inputs(doc: RulesetDocument) -> tuple[AssessmentValidator, Mapping[str, str]] | None:
     """The assessment validator and the kinds of the ids, when the inputs are sound though other
     checks failed (the embedded tests' assessments are still checked then); None otherwise."""
     checker = _Checker(doc)
     checker.inputs()
-    if checker.problems:
+    if any(not d.pointer.startswith("/tables/") for d in checker.problems):  # a table's problem leaves them sound
         return None
     checker.ids()
     return AssessmentValidator(checker.root), dict(checker.kinds)

@@ -26,7 +26,7 @@ from pydantic import (
 
 from ecei_rules.core.patterns import pattern_problem
 from ecei_rules.core.pointers import pointer_join
-from ecei_rules.ruleset.bands import class_condition, intervals
+from ecei_rules.ruleset.bands import class_condition, intervals, parse_interval
 
 Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 MethodologyId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")]
@@ -158,6 +158,90 @@ class Parameter(_Model):
         return "sourced" if self.source is not None else "assumed"
 
 
+#: A value a parameter (or an entry of a parameter table) may hold.
+ParameterValue = Decimal | int | bool | str | dt.date | Seq[str]
+#: The key of a parameter table's default entry, as decisions name it (``mc[*]``): the value of
+#: every key the table does not list.
+TABLE_DEFAULT = "*"
+
+
+class _OwnProvenance(_Model):
+    """A part with a provenance of its own, optional (the whole's is the default): not both kinds."""
+
+    source: str | None = None
+    assumed: str | None = None
+
+    @model_validator(mode="after")
+    def _at_most_one_provenance(self) -> _OwnProvenance:
+        if self.source is not None and self.assumed is not None:
+            raise ValueError("give one of 'source' (a citation) or 'assumed' (why), not both")
+        return self
+
+
+class TableEntry(_OwnProvenance):
+    """One entry of a parameter table written with a provenance (or title) of its own."""
+
+    value: ParameterValue = Field(description="The value: a number, boolean, string, date or list of strings.")
+    title: str | None = Field(default=None, description="What the entry is, in words.")
+    source: str | None = Field(default=None, description="Citation of this entry (default: the table's).")
+    assumed: str | None = Field(default=None, description="Why this entry is assumed (default: the table's).")
+
+
+class ParameterTable(_OwnProvenance):
+    """A parameter with one value per key of an enum (or of a catalogue), read in conditions as
+    ``params.<table>[<key>]``, e.g. ``params.mc[c.type]``: each entry is a parameter of its own,
+    named ``<table>[<key>]`` in decisions and diffs."""
+
+    title: str | None = Field(default=None, description="What the table holds, in words.")
+    keys: Seq[str] | str = Field(
+        description="The keys: a list of them, or the name of a declared enum type or of a catalogue, or the "
+        "dotted path of an enum (or catalogue) input, through objects and list items, e.g. "
+        "'appliance.compartments.type'.")
+    values: dict[str, ParameterValue | TableEntry] = Field(
+        description="Key -> its value, or {value, source or assumed, title} for an entry with a provenance of its "
+        "own. Every key needs an entry unless the table has a 'default'.")
+    default: ParameterValue | TableEntry | None = Field(
+        default=None, description="The value of every key not listed under 'values' (entry '<table>[*]').")
+    unit: str | None = Field(default=None, description="The unit of every entry.")
+    description: str | None = Field(default=None, description="Longer explanation.")
+    source: str | None = Field(default=None, description="Citation of the entries that give none of their own.")
+    assumed: str | None = Field(default=None, description="Why the entries that give no provenance are assumed.")
+
+
+    def entries(self) -> dict[str, ParameterValue | TableEntry]:
+        """Each entry written, the default under ``*``."""
+        if self.default is None:
+            return dict(self.values)
+        return {**self.values, TABLE_DEFAULT: self.default}
+
+    def parameter(self, key: str, entry: ParameterValue | TableEntry) -> Parameter:
+        """An entry as a parameter: its own provenance and title, else the table's."""
+        own = entry if isinstance(entry, TableEntry) else None
+        value = entry.value if isinstance(entry, TableEntry) else entry
+        source, assumed = (own.source, own.assumed) if own is not None and (
+            own.source is not None or own.assumed is not None) else (self.source, self.assumed)
+        title = own.title if own is not None and own.title is not None else (
+            f"{self.title}: {'any other key' if key == TABLE_DEFAULT else key}" if self.title else None)
+        return Parameter.model_construct(value=value, unit=self.unit, title=title, source=source, assumed=assumed)
+
+
+def table_entry(table: str, key: str) -> str:
+    """The name of a parameter table's entry (``mc[chill]``; the default ``mc[*]``)."""
+    return f"{table}[{key}]"
+
+
+def parameter_entries(doc: RulesetDocument) -> dict[str, Parameter]:
+    """Every parameter of a document by the name decisions and diffs give it: the parameters,
+    then each entry of each table (``<table>[<key>]``, the default ``<table>[*]``)."""
+    if not doc.tables:
+        return doc.parameters
+    out = dict(doc.parameters)
+    for name, table in doc.tables.items():
+        for key, entry in table.entries().items():
+            out[table_entry(name, key)] = table.parameter(key, entry)
+    return out
+
+
 #: Tags of the values a plain JSON value cannot tell apart, in the JSON pydantic writes of a
 #: decision (``model_dump_json``): a date is not its ISO text, a Decimal not a float, a tuple not
 #: a list. An object of the data with a key that starts with "$" is wrapped, so no tag is ambiguous.
@@ -255,6 +339,15 @@ class Criterion(_Model):
     description: str | None = Field(default=None, description="Longer explanation.")
 
 
+class BandClass(_OwnProvenance):
+    """A class of a band written with a clause or provenance of its own."""
+
+    bounds: str = Field(description='The interval, as a class is written: "<= 41", "(41..51]", "(a_max..b_max]".')
+    clause: str | None = Field(default=None, description="The clause this class comes from (default: the band's).")
+    source: str | None = Field(default=None, description="Citation of this class's bounds (default: the band's).")
+    assumed: str | None = Field(default=None, description="Why this class's bounds are assumed (default: the band's).")
+
+
 class Band(_Model):
     """A value placed into ordered classes by a table of bounds; each class is an outcome of its
     own, ``<band>.<class>``, met when the value lies in the class's interval."""
@@ -264,36 +357,65 @@ class Band(_Model):
     of: Expression = Field(description="The value placed into a class: a number input, a derived value or an "
                            "expression in the condition language.")
     unit: str | None = Field(default=None, description="The unit of the value.")
-    classes: dict[ClassName, str] = Field(
+    classes: dict[ClassName, str | BandClass] = Field(
         min_length=1,
-        description='Class -> its interval, each end open or closed: "<= 41", "(41..51]", "> 125", "[22..33)". '
-        "Taken in order, each class starts where the one before ends: gaps and overlaps are errors.",
+        description='Class -> its interval, each end open or closed: "<= 41", "(41..51]", "> 125", "[22..33)"; '
+        'a bound may name a number parameter ("(a_max..b_max]"). Taken in order, each class starts where the one '
+        "before ends: gaps and overlaps are errors. A class may be written {bounds, clause, source or assumed} "
+        "with a provenance of its own.",
     )
     source: str | None = Field(default=None, description="Citation of the bounds, when sourced.")
     assumed: str | None = Field(default=None, description="Why the bounds are assumed.")
 
     @field_validator("classes")
     @classmethod
-    def _contiguous(cls, value: dict[str, str]) -> dict[str, str]:
-        intervals(value)  # raises ValueError naming every malformed interval, overlap and gap
+    def _contiguous(cls, value: dict[str, str | BandClass]) -> dict[str, str | BandClass]:
+        intervals(_bounds(value))  # raises ValueError naming every malformed interval, overlap and gap
         return value
 
     @model_validator(mode="after")
     def _one_provenance(self) -> Band:
-        if (self.source is None) == (self.assumed is None):
+        if self.source is not None and self.assumed is not None:
+            raise ValueError("give exactly one of 'source' (a citation) or 'assumed' (why) for the bounds")
+        own = all(isinstance(c, BandClass) and (c.source is not None or c.assumed is not None)
+                  for c in self.classes.values())
+        if self.source is None and self.assumed is None and not own:
             raise ValueError("give exactly one of 'source' (a citation) or 'assumed' (why) for the bounds")
         return self
+
+    @property
+    def bounds(self) -> dict[str, str]:
+        """Each class's interval as written."""
+        return _bounds(self.classes)
+
+    def provenance(self, name: str) -> tuple[str | None, str | None]:
+        """(source, assumed) of a class's bounds: its own, else the band's."""
+        c = self.classes[name]
+        if isinstance(c, BandClass) and (c.source is not None or c.assumed is not None):
+            return c.source, c.assumed
+        return self.source, self.assumed
+
+
+def _bounds(classes: dict[str, str | BandClass]) -> dict[str, str]:
+    return {name: c.bounds if isinstance(c, BandClass) else c for name, c in classes.items()}
 
 
 def band_criteria(bands: dict[str, Band]) -> dict[str, Criterion]:
     """The criterion each class of each band is met by (``<band>.<class>``), in the order written."""
     out: dict[str, Criterion] = {}
     for bid, band in bands.items():
-        for interval in sorted(intervals(band.classes), key=lambda i: list(band.classes).index(i.name)):
+        for name, text in band.bounds.items():
+            interval = parse_interval(name, text)
             unit = f" {band.unit}" if band.unit else ""
+            own = band.classes[name]
+            clause = own.clause if isinstance(own, BandClass) and own.clause is not None else band.clause
+            source, assumed = band.provenance(name)
+            cited = ""
+            if isinstance(own, BandClass) and (own.source is not None or own.assumed is not None):
+                cited = f" (source: {source})" if source is not None else f" (assumed: {assumed})"
             out[f"{bid}.{interval.name}"] = Criterion.model_construct(
-                title=f"{band.title}: {interval.name}", clause=band.clause, when=class_condition(band.of, interval),
-                description=f"{band.title} is {interval.name} when {interval.text().replace('x', band.of, 1)}{unit}")
+                title=f"{band.title}: {interval.name}", clause=clause, when=class_condition(band.of, interval),
+                description=f"{band.title} is {interval.name} when {interval.text(band.of)}{unit}{cited}")
     return out
 
 
@@ -518,6 +640,9 @@ class RulesetDocument(_Model):
     catalogues: dict[Identifier, Catalogue] = Field(default_factory=dict, description="Named catalogues.")
     inputs: dict[Identifier, InputSpec] = Field(description="The assessment fields this version reads.")
     parameters: dict[Identifier, Parameter] = Field(default_factory=dict, description="Named parameters.")
+    tables: dict[Identifier, ParameterTable] = Field(
+        default_factory=dict, description="Parameters with one value per key of an enum or catalogue, read in "
+        "conditions as params.<table>[<key>] (a table and a parameter may not share a name).")
     derived: dict[Identifier, Derived] = Field(
         default_factory=dict, description="Named values computed once per decision, read by conditions by name.")
     criteria: dict[ItemId, Criterion] = Field(description="The criteria by id.")

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from ecei_rules.core.pointers import pointer_join
-from ecei_rules.ruleset.model import InputSpec, RulesetDocument
+from ecei_rules.ruleset.model import TABLE_DEFAULT, InputSpec, RulesetDocument
 
 #: The largest magnitude of a whole number in a ruleset (the largest integer a double holds exactly).
 MAX_WHOLE = 2**53 - 1
@@ -60,6 +60,11 @@ def _numbers(doc: RulesetDocument) -> Iterator[tuple[Any, str]]:
                 yield spec.maximum, pointer_join(pointer, "maximum")
     for name, parameter in doc.parameters.items():
         yield parameter.value, pointer_join("/parameters", name, "value")
+    for name, table in doc.tables.items():
+        for key, entry in table.entries().items():
+            at = pointer_join("/tables", name, "default") if key == TABLE_DEFAULT else pointer_join(
+                "/tables", name, "values", key)
+            yield table.parameter(key, entry).value, at
     for sid, score in doc.scores.items():
         for cid, weight in score.weights.items():
             yield weight, pointer_join("/scores", sid, "weights", cid)

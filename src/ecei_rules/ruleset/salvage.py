@@ -27,7 +27,7 @@ from ecei_rules.ruleset.model import RulesetDocument
 #: Sections that map names to entries, and the codes by which a missing entry shows elsewhere.
 _NAMED = {
     "types": ("E107", "E302"), "catalogues": ("E104", "E107", "E302"), "inputs": ("E104", "E302"),
-    "parameters": ("E105",), "criteria": ("E106", "E302"), "groups": ("E106", "E302"),
+    "parameters": ("E105",), "tables": ("E105",), "criteria": ("E106", "E302"), "groups": ("E106", "E302"),
     "scores": ("E106", "E302"), "bands": ("E106", "E302"), "derived": ("E104", "E302"), "tiers": ("E102", "E302"),
     "fixtures": ("E302",),
 }

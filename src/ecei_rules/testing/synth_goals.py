@@ -79,7 +79,8 @@ def goals_of(rulesets: Sequence[Ruleset]) -> Goals:
     out = Goals()
     for ruleset in rulesets:
         weighted = {c for s in ruleset.document.scores.values() for c in s.weights}
-        params = {name: p.value for name, p in ruleset.document.parameters.items()}
+        params: dict[str, Any] = {name: p.value for name, p in ruleset.document.parameters.items()}
+        params.update({name: dict(t.values) for name, t in ruleset.plan.tables.items()})  # params.t[key]
         derived = derived_expressions(ruleset)
         for c in comparisons(ruleset):
             if derived:
