@@ -121,10 +121,10 @@ from ecei_rules.errors import AssessmentError, ItemProblem
 from ecei_rules.language.interpreter import parameters as parameter_reads
 from ecei_rules.language.interpreter import parse as parse_expression
 from ecei_rules.registry import Registry
-from ecei_rules.ruleset.bands import class_condition, parse_interval
+from ecei_rules.ruleset.bands import class_condition
 from ecei_rules.ruleset.inputs import Field
 from ecei_rules.ruleset.load import Ruleset, load_ruleset
-from ecei_rules.ruleset.model import RulesetDocument, score_outcomes
+from ecei_rules.ruleset.model import RulesetDocument, band_intervals, score_outcomes
 from ecei_rules.ruleset.subject import IMPLIED, ResolvedSubject
 from ecei_rules.ruleset.subject import resolve as resolve_subject
 
@@ -251,7 +251,7 @@ def _interval(doc: RulesetDocument, band: str, name: str) -> tuple[object, ...] 
     found = doc.bands.get(band)
     if found is None or name not in found.classes:
         return None
-    i = parse_interval(name, found.classes[name])
+    i = band_intervals(doc, band)[name]
     return (i.low, i.low_closed, i.high, i.high_closed)
 
 
@@ -774,7 +774,7 @@ def _class_text(ruleset: Ruleset, band: str, name: str) -> str:
     found = ruleset.document.bands.get(band)
     if found is None or name not in found.classes:
         return "absent"
-    return class_condition(found.of, parse_interval(name, found.classes[name]))
+    return class_condition(found.of, band_intervals(ruleset.document, band)[name])
 
 
 def _parameter_text(ruleset: Ruleset, name: str) -> str:

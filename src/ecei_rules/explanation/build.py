@@ -33,11 +33,10 @@ from ecei_rules.language.expr import parse
 from ecei_rules.registry import Registry
 from ecei_rules.ruleset import analysis
 from ecei_rules.ruleset.analysis import criterion_targets, relations, value_for
-from ecei_rules.ruleset.bands import intervals
 from ecei_rules.ruleset.check import ScorePlan
 from ecei_rules.ruleset.inputs import Field
 from ecei_rules.ruleset.load import Ruleset
-from ecei_rules.ruleset.model import NONE_LABEL, score_outcomes
+from ecei_rules.ruleset.model import NONE_LABEL, band_intervals, score_outcomes
 from ecei_rules.ruleset.subject import resolve as resolve_subject
 
 
@@ -391,8 +390,7 @@ class _Builder:
         if band is None or name not in band.classes:
             return None
         region = self.a.regions.get(c.id)
-        interval = region.interval if region is not None else next(i for i in intervals(band.classes)
-                                                                    if i.name == name)
+        interval = region.interval if region is not None else band_intervals(self.doc, bid)[name]
         of = band.of.strip()
         value = c.derived.get(of) if of in c.derived else c.inputs.get("/" + of.replace(".", "/"))
         return m.BandPlacement(band=bid, title=band.title, name=name, of=of, value=value,

@@ -38,9 +38,10 @@ from typing import Any
 from ecei_rules.core.pointers import MISSING, lookup
 from ecei_rules.engine.decision import Decision
 from ecei_rules.ruleset import analysis
-from ecei_rules.ruleset.bands import Interval, intervals
+from ecei_rules.ruleset.bands import Interval
 from ecei_rules.ruleset.inputs import Field
 from ecei_rules.ruleset.load import Ruleset
+from ecei_rules.ruleset.model import band_intervals
 
 #: Ways of giving the absent truth values and choices a criterion reads tried by `Search.completed`.
 MAX_COMPLETIONS = 8
@@ -84,7 +85,7 @@ def regions(ruleset: Ruleset, checks: Mapping[str, tuple[Any, ...]]) -> dict[str
         source = of if of in doc.derived else "/" + of.replace(".", "/")
         if source.startswith("/") and analysis.field_at(ruleset.plan.inputs, source) is None:
             continue  # a band of an expression: its classes are conditions
-        for interval in intervals(band.classes):
+        for interval in band_intervals(doc, bid).values():
             out[f"{bid}.{interval.name}"] = Region(source, interval)
     for cid, found in checks.items():
         if cid in out or len(found) != 1:
@@ -114,13 +115,13 @@ def _number(value: Any) -> Fraction | None:
 
 
 def _below(i: Interval, v: Fraction) -> bool:
-    """The value lies below the interval."""
-    return i.low is not None and (v < i.low or (v == i.low and not i.low_closed))
+    """The value lies below the interval (whose bounds are numbers: ``band_intervals`` resolves them)."""
+    return isinstance(i.low, Decimal) and (v < i.low or (v == i.low and not i.low_closed))
 
 
 def _above(i: Interval, v: Fraction) -> bool:
     """The value lies above the interval."""
-    return i.high is not None and (v > i.high or (v == i.high and not i.high_closed))
+    return isinstance(i.high, Decimal) and (v > i.high or (v == i.high and not i.high_closed))
 
 
 def _step(f: Field, value: Any) -> Decimal | None:

@@ -499,11 +499,11 @@ def _bands_section(ruleset: Ruleset) -> list[str]:
                   *(f"- reads {_param_cell(doc, name)}" for name in _reads(band.of, doc)[1] if name in entries),
                   f"- bounds provenance: {_provenance(band.source, band.assumed)}", ""]
         rows = []
-        for interval in sorted(intervals(band.classes), key=lambda i: list(band.classes).index(i.name)):
+        for interval in intervals(band.bounds):  # as written, in the order written (bounds may name parameters)
             cid = f"{bid}.{interval.name}"
             labels = sorted(reached.get(cid, ()), key=order.index)
             rows.append([f'<span id="{anchor("criterion", cid)}"></span>{code(interval.name)}',
-                         code(band.classes[interval.name]), code(class_condition(band.of, interval)) + unit,
+                         code(band.bounds[interval.name]), code(class_condition(band.of, interval)) + unit,
                          ", ".join(f"[{code(label)}](#{anchor('tier', label)})" for label in labels) or "no tier"])
         lines += table(["class", "interval as written", "the value placed", "required by the tier of"], rows)
     return lines

@@ -26,7 +26,7 @@ from pydantic import (
 
 from ecei_rules.core.patterns import pattern_problem
 from ecei_rules.core.pointers import pointer_join
-from ecei_rules.ruleset.bands import class_condition, intervals, parse_interval
+from ecei_rules.ruleset.bands import Interval, class_condition, intervals, parse_interval
 
 Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 MethodologyId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")]
@@ -398,6 +398,14 @@ class Band(_Model):
 
 def _bounds(classes: dict[str, str | BandClass]) -> dict[str, str]:
     return {name: c.bounds if isinstance(c, BandClass) else c for name, c in classes.items()}
+
+
+def band_intervals(doc: RulesetDocument, bid: str) -> dict[str, Interval]:
+    """Each class of the band ``bid`` by name, lowest first: its interval, with bounds that name
+    parameters taken at the parameters' values."""
+    values = {name: Decimal(p.value) for name, p in doc.parameters.items()
+              if isinstance(p.value, (int, Decimal)) and not isinstance(p.value, bool)}
+    return {i.name: i for i in intervals(doc.bands[bid].bounds, values)}
 
 
 def band_criteria(bands: dict[str, Band]) -> dict[str, Criterion]:
