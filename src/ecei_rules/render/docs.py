@@ -46,6 +46,7 @@ from ecei_rules.ruleset.model import (
     parameter_entries,
     ruleset_json_schema,
     score_outcomes,
+    table_entry,
 )
 from ecei_rules.ruleset.subject import resolve as resolve_subject
 
@@ -283,7 +284,8 @@ def _reads(expression: str, doc: RulesetDocument, variables: tuple[str, ...] = (
     for pointer in sorted(input_reads(parsed, variables)):
         path = ".".join(part.replace("~1", "/").replace("~0", "~") for part in pointer[1:].split("/"))
         (derived if path in doc.derived else inputs).append(path)
-    return inputs, sorted(parameter_reads(parsed)), derived
+    tables = {name: {key: table_entry(name, key) for key in t.entries()} for name, t in doc.tables.items()}
+    return inputs, sorted(parameter_reads(parsed, tables)), derived
 
 
 def _derived_link(name: str) -> str:
