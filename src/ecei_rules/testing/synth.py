@@ -51,7 +51,7 @@ from typing import Any
 from ecei_rules.core.logic import month_end
 from ecei_rules.engine.evaluate import evaluate
 from ecei_rules.errors import AssessmentError
-from ecei_rules.language.interpreter import Interpreter, parse
+from ecei_rules.language.interpreter import Expression, Interpreter, parse, reads
 from ecei_rules.registry import Registry
 from ecei_rules.ruleset.inputs import project
 from ecei_rules.ruleset.load import Ruleset
@@ -121,6 +121,7 @@ class _Population:
                     r.methodology, r.version, ("none", *r.document.labels))
             self.counts.append(found)
         self.misses: Counter[tuple[int, str, str, str]] = Counter()
+        self.sides: dict[tuple[int, str], _Side] = {}
 
     # -- the wishes ------------------------------------------------------------------------------
 
@@ -241,13 +242,15 @@ class _Population:
         span = self.drawer.span(pointer, [], node.minimum, node.maximum, step)
         lo = grid(node.minimum, step, up=True) if node.minimum is not None else -span
         hi = grid(node.maximum, step, up=False) if node.maximum is not None else lo + span
-        expr = parse(goal.text)
-        interpreter = Interpreter(dict(goal.params))
+        computed = self.sides.get((id(goal), pointer))
+        if computed is None:
+            computed = self.sides[id(goal), pointer] = _Side(goal, pointer)
+        computed.start(normalised)
         threshold = Fraction(goal.threshold)
 
         def side(k: int) -> int | None:
             _set(normalised, pointer, lo + k * step)
-            value = interpreter.evaluate(expr, normalised)
+            value = computed.value(normalised)
             if not isinstance(value, Fraction):
                 return None
             return (value > threshold) - (value < threshold)
@@ -258,6 +261,47 @@ class _Population:
             a, b = crossing
             k = rng.choice([a, b, min(b + 1, top), max(a - 1, 0)])
             _set(data, pointer, out_number(lo + k * step, node.kind == "integer"))
+
+
+class _Side:
+    """The interpreter's value of a computed goal's side while one input it reads moves (the
+    expressions parsed once per population). With derived values, each one the side reads is
+    evaluated once, in dependency order: those that do not read the moving input once per solve
+    (:meth:`start`), the others at every step (:meth:`value`)."""
+
+    def __init__(self, goal: Computed, pointer: str) -> None:
+        self.interpreter = Interpreter(dict(goal.params))
+        self.expr = parse(goal.side if goal.stages else goal.text)
+        self.top = pointer.split("/")[1].replace("~1", "/").replace("~0", "~")
+        self.fixed: list[tuple[str, Expression]] = []
+        self.moving: list[tuple[str, Expression]] = []
+        moved: set[str] = set()
+        for name, text in goal.stages:
+            stage = parse(text)
+            if any(_overlap(r, pointer) or r[1:] in moved for r in reads(stage)):
+                moved.add(name)
+                self.moving.append((name, stage))
+            else:
+                self.fixed.append((name, stage))
+        self.inputs: dict[str, Any] = {}
+
+    def start(self, data: dict[str, Any]) -> None:
+        """Read validated data, and evaluate the derived values the moving input does not change."""
+        self.inputs = self.interpreter.inputs(data)
+        for name, stage in self.fixed:
+            self.inputs[name] = self.interpreter.evaluate_in(stage, self.inputs)
+
+    def value(self, data: dict[str, Any]) -> Any:
+        """The side's value for ``data``, which differs from the data started with at most in the moving input."""
+        self.inputs[self.top] = self.interpreter.inputs({self.top: data[self.top]})[self.top]
+        for name, stage in self.moving:
+            self.inputs[name] = self.interpreter.evaluate_in(stage, self.inputs)
+        return self.interpreter.evaluate_in(self.expr, self.inputs)
+
+
+def _overlap(read: str, pointer: str) -> bool:
+    """A read of ``pointer``, of something inside it, or of something it is inside."""
+    return read == pointer or pointer.startswith(read + "/") or read.startswith(pointer + "/")
 
 
 def _crossing(side: Callable[[int], int | None], top: int) -> tuple[int, int] | None:
