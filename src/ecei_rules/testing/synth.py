@@ -49,14 +49,14 @@ from pathlib import Path
 from typing import Any
 
 from ecei_rules.core.logic import month_end
-from ecei_rules.engine.evaluate import evaluate
+from ecei_rules.engine.evaluate import validate_assessment
 from ecei_rules.errors import AssessmentError
 from ecei_rules.language.interpreter import Expression, Interpreter, parse, reads
 from ecei_rules.registry import Registry
 from ecei_rules.ruleset.inputs import project
 from ecei_rules.ruleset.load import Ruleset
 from ecei_rules.ruleset.safe_yaml import parse_yaml
-from ecei_rules.testing.synth_coverage import OUTCOMES, Coverage, VersionCoverage
+from ecei_rules.testing.synth_coverage import OUTCOMES, Coverage, VersionCoverage, outcomes
 from ecei_rules.testing.synth_draw import Drawer, Node, Profile, grid, merge, out_number, step_of
 from ecei_rules.testing.synth_goals import Computed, goals_of
 
@@ -180,7 +180,8 @@ class _Population:
         the profile gives that does not fit its declaration, or a required string whose pattern synth
         could not draw from: nothing else survives the repair)."""
         try:
-            return [evaluate(r, self.view(data, i)) for i, r in enumerate(self.rulesets)]
+            return [outcomes(r, dict(validate_assessment(r, self.view(data, i)).data))
+                    for i, r in enumerate(self.rulesets)]
         except AssessmentError as error:
             first = error.diagnostics[0] if error.diagnostics else None
             where = f" at {first.pointer}: {first.message}" if first is not None else ""
