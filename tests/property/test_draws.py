@@ -39,7 +39,8 @@ def test_derandomized_draws_do_not_depend_on_the_modules_imported_before(tmp_pat
     source = tmp_path / "numbers_seen_by_hypothesis.py"
     source.write_text("VALUES = (" + ", ".join(str(n) for n in range(3, 1000, 7)) + ")\n")
     spec = importlib.util.spec_from_file_location("numbers_seen_by_hypothesis", source)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     try:
