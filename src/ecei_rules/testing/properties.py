@@ -14,7 +14,11 @@ Properties:
 * sufficiency: the label and validity can be recomputed from the decision's trace alone;
 * information monotonicity: supplying missing inputs never changes a met or not_met
   outcome, and never lowers the label;
-* threshold monotonicity: moving one input further past its threshold never lowers the label;
+* threshold monotonicity: moving one input further past its threshold never lowers the label,
+  and neither does relaxing a threshold of the version itself (a band's bound between two
+  classes moved into the class of the lower label, a level's threshold lowered, a parameter a
+  derived value is compared with moved to its passing side), on assessments synth aims at the
+  thresholds and on generated ones;
 * bump honesty: consecutive versions decide differently only as their semver bump allows;
 * attribution: where two versions decide differently, every criterion whose outcome differs
   is one the semantic diff reports as changed or new.

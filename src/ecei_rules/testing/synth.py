@@ -19,18 +19,21 @@ bisection to the grid value just below, at or just above the threshold.
 ``window_months`` (default 12) months up to and including D: from the day after the same day
 ``window_months`` months earlier (the 12 months up to 2020-06-30 are 2019-07-01 .. 2020-06-30).
 
-**Coverage-guided drawing.** Every assessment kept is decided (by each version it is for) and
-counted in a :class:`~ecei_rules.testing.synth_coverage.Coverage`: per label, and per criterion,
-group, score and tier how many came out met, not met and unknown. While some label has less than
+**Coverage-guided drawing.** Every candidate is decided (by each version it is for: the engine's
+label mode with every outcome kept, no decision built) and each assessment kept is counted in a
+:class:`~ecei_rules.testing.synth_coverage.Coverage`: per label, and per criterion, group, score
+and tier how many came out met, not met and unknown. While some label has less than
 half its fair share (``1 / (2 * labels)``, ``none`` included) or some outcome has not occurred at
 all, each assessment is drawn up to :data:`TRIES` times and the first candidate that adds such a
 label or outcome is kept (else the first candidate). A wish that :data:`GIVE_UP` assessments
 could not meet is dropped (an outcome no input can reach), so the cost stays bounded; candidates
 set aside are counted in ``Coverage.drawn``.
 
-**Derived values.** A comparison of a derived value (a ``derived:`` section, once the language
-has one) is solved like any computed comparison: ``synth_goals.derived_expressions`` is the hook
-that gives each derived name its expression.
+**Derived values.** A comparison of a derived value (a ``derived:`` section) is solved like any
+computed comparison: ``synth_goals.derived_expressions`` gives each derived name its expression,
+written out in the goal to find the inputs it reads. The bisection evaluates each derived value
+the comparison reads once per step, in dependency order, and those the moving input does not
+change once per solve (the same values as the expression written out, at a fraction of the cost).
 
 **Profile.** Realism specific to one methodology (names, country codes, how many earlier awards)
 is data, not code: a profile file (:func:`load_profile`; see ``examples/synth/``) gives
