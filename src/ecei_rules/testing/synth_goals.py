@@ -361,13 +361,22 @@ def _computed(c: Comparison, role: str, params: dict[str, Any], root: Field, out
             continue
         used = tuple(sorted({n.attr: params.get(n.attr) for n in nodes if isinstance(n, ast.Attribute)
                              and isinstance(n.value, ast.Name) and n.value.id == "params"}.items()))
-        written = (raw.left if side is c.left else raw.right) if raw is not None else side
-        stages = inliner.stages(written) if inliner is not None else ()
         out.computed.append(Computed(ast.unparse(side), op, threshold, tuple(reads), used,
-                                     ast.unparse(written) if stages else "", stages))
+                                     *_as_written(side is c.left, raw, inliner)))
         for pointer in reads:
             out.scales[pointer] = max(out.scales.get(pointer, Decimal(0)), *constants)
         return
+
+
+def _as_written(left: bool, raw: Comparison | None,
+                inliner: _Inliner | None) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """A computed side as written (its derived values by name) and the derived values it reads, in
+    dependency order; ``("", ())`` without derived values."""
+    if raw is None or inliner is None:
+        return "", ()
+    written = raw.left if left else raw.right
+    stages = inliner.stages(written)
+    return (ast.unparse(written), stages) if stages else ("", ())
 
 
 def _walk_once(tree: ast.AST) -> list[ast.AST]:
