@@ -62,7 +62,7 @@ from ecei_rules.engine.decision import Decision, Resolution
 from ecei_rules.engine.evaluate import evaluate as core_evaluate
 from ecei_rules.engine.reference import reference_label, reference_validity
 from ecei_rules.errors import AssessmentError, RulesetError, Violation
-from ecei_rules.ruleset.analysis import comparisons, criterion_targets, field_at, value_for
+from ecei_rules.ruleset.analysis import Comparison, comparisons, criterion_targets, field_at, value_for
 from ecei_rules.ruleset.bands import Interval, intervals, plain
 from ecei_rules.ruleset.load import Ruleset, load_ruleset_text
 from ecei_rules.ruleset.model import NONE_LABEL, RulesetDocument, band_criteria, score_outcomes
@@ -679,28 +679,35 @@ def _level_moves(ruleset: Ruleset) -> list[_Edit]:
 def _derived_moves(ruleset: Ruleset) -> list[_Edit]:
     doc = ruleset.document
     texts = _parameter_texts(ruleset)
-    directions: dict[str, set[int]] = {}
-    for c in comparisons(ruleset):
-        for side, other, op in ((c.left, c.right, c.op), (c.right, c.left, _FLIP.get(c.op))):
-            name = _parameter_name(other)
-            if name is None or op is None or not any(isinstance(n, ast.Name) and n.id in doc.derived
-                                                     for n in ast.walk(side)):
-                continue
-            directions.setdefault(name, set()).add(-1 if op in (">=", ">") else 1 if op in ("<=", "<") else 0)
+    found = comparisons(ruleset)
     out: list[_Edit] = []
-    for name, ways in sorted(directions.items()):
+    for name, ways in sorted(_derived_directions(ruleset, found).items()):
         value = doc.parameters[name].value if name in doc.parameters else None
         if len(ways) != 1 or 0 in ways or not isinstance(value, (int, Decimal)) or isinstance(value, bool):
             continue
-        (way,) = ways
-        count = sum(1 for c in comparisons(ruleset) for n in (c.left, c.right) if _parameter_name(n) == name)
+        count = sum(1 for c in found for n in (c.left, c.right) if _parameter_name(n) == name)
         if _uses(texts, name) != count:
             continue  # read elsewhere too (in a derived value, a validity rule): no one side to move it to
         number = Decimal(str(value))
-        moved = number + way * max(abs(number) / 4, Decimal(1))
+        moved = number + next(iter(ways)) * max(abs(number) / 4, Decimal(1))
         what = f"the parameter {name}, compared with a derived value, moved from {plain(number)} to {plain(moved)}"
         out.append((what, functools.partial(_set_parameter, name, _like(value, moved))))
     return out
+
+
+def _derived_directions(ruleset: Ruleset, found: list[Comparison]) -> dict[str, set[int]]:
+    """Each parameter compared with something that reads a derived value, and which way it passes
+    more often: -1 lower (``value >= p``), 1 higher (``value <= p``), 0 neither (``==``)."""
+    derived = ruleset.document.derived
+    directions: dict[str, set[int]] = {}
+    for c in found:
+        for side, other, op in ((c.left, c.right, c.op), (c.right, c.left, _FLIP.get(c.op))):
+            name = _parameter_name(other)
+            if name is None or op is None or not any(isinstance(n, ast.Name) and n.id in derived
+                                                     for n in ast.walk(side)):
+                continue
+            directions.setdefault(name, set()).add(-1 if op in (">=", ">") else 1 if op in ("<=", "<") else 0)
+    return directions
 
 
 _FLIP = {">=": "<=", "<=": ">=", ">": "<", "<": ">", "==": "==", "!=": "!="}
