@@ -23,6 +23,26 @@ What durable-rules decides, and what it does not
   ``ecei-labels`` versions only S1 (a previous Bronze 18 to 24 months before) and S3 (distinct
   validated improvement areas) are interpreted; every other criterion is decided by
   durable-rules patterns.
+* **Derived values are computed by the interpreter**, with the reference evaluator's reading
+  (:func:`ecei_rules.engine.reference.reference_derived`), and a comparison that reads one (a band
+  class of an energy index, a level by a points total) is decided by the interpreter like the rest above; only its
+  ``and``/``or``/``not`` and chained comparisons are durable rules. durable-rules cannot compute
+  them itself: its only arithmetic is on the right-hand side of a comparison (``$add``,
+  ``$sub``, ``$mul``, ``$div`` over members of matched facts), done in C, and it is not the
+  language's. Whole numbers are 64-bit integers, so ``7 / 2`` is 3 and a whole-number division
+  by zero ends the process (SIGFPE) where the language has the named outcome "division by zero";
+  other numbers are doubles, so ``0.1 + 0.2 > 0.3`` holds
+  (``tests/backends/test_durable_arithmetic.py``). It has no ``round``, ``floor``, ``ceil``,
+  ``min``, ``max``, ``abs``, conditional choice, sums or counts over a list, and no way to put a
+  computed value into a fact but a Python action. A derived value asserted by an action would
+  be computed by Python in any case, so the backend takes the interpreter's, which is written
+  apart from the compiler whose closures compute the core engine's (:mod:`ecei_rules.engine.derived`).
+  What the cross-check then proves for such a ruleset: the core engine's derived values equal
+  the interpreter's (each value, outcome and reason is compared), so do its band and level
+  comparisons, and its groups, scores, levels, tiers and label equal durable-rules' derivation
+  from those outcomes. It does not check the derived values or the comparisons on them by a
+  third implementation: a misreading of the language reference made by both the interpreter and
+  the compiler would pass (the embedded tests, derived by hand, are the check against that).
 * **Groups, scores, tiers and the label** are durable rules over the asserted outcome facts:
   a group or tier is a Kleene fold over its members, a score folds the met and the
   still-possible weight (whole numbers, scaled exactly) and compares them with the required

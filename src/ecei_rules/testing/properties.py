@@ -14,7 +14,11 @@ Properties:
 * sufficiency: the label and validity can be recomputed from the decision's trace alone;
 * information monotonicity: supplying missing inputs never changes a met or not_met
   outcome, and never lowers the label;
-* threshold monotonicity: moving one input further past its threshold never lowers the label;
+* threshold monotonicity: moving one input further past its threshold never lowers the label,
+  and neither does relaxing a threshold of the version itself (a band's bound between two
+  classes moved into the class of the lower label, a level's threshold lowered, a parameter a
+  derived value is compared with moved to its passing side), on assessments synth aims at the
+  thresholds and on generated ones;
 * bump honesty: consecutive versions decide differently only as their semver bump allows;
 * attribution: where two versions decide differently, every criterion whose outcome differs
   is one the semantic diff reports as changed or new.
@@ -28,14 +32,19 @@ examples that reached what each check tests (`Exercise`) and marks such a result
 
 from __future__ import annotations
 
+import ast
 import copy
+import datetime as dt
+import functools
+import itertools
 import json
 import random
+import re
 import subprocess
 import sys
 import typing
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -53,9 +62,10 @@ from ecei_rules.engine.decision import Decision, Resolution
 from ecei_rules.engine.evaluate import evaluate as core_evaluate
 from ecei_rules.engine.reference import reference_label, reference_validity
 from ecei_rules.errors import AssessmentError, RulesetError, Violation
-from ecei_rules.ruleset.analysis import criterion_targets, field_at, value_for
+from ecei_rules.ruleset.analysis import Comparison, comparisons, criterion_targets, field_at, value_for
+from ecei_rules.ruleset.bands import Interval, intervals, plain
 from ecei_rules.ruleset.load import Ruleset, load_ruleset_text
-from ecei_rules.ruleset.model import NONE_LABEL, RulesetDocument, band_criteria
+from ecei_rules.ruleset.model import NONE_LABEL, RulesetDocument, band_criteria, score_outcomes
 from ecei_rules.testing.strategies import assessments
 
 Evaluator = Callable[..., Decision]
@@ -477,17 +487,36 @@ def check_information_monotonicity(ruleset: Ruleset, config: settings, evaluate:
 
 def check_threshold_monotonicity(ruleset: Ruleset, config: settings, evaluate: Evaluator = core_evaluate, *,
                                  exercise: Exercise | None = None) -> Violation | None:
-    """Moving one scored input (a Gold indicator) further past its threshold never lowers the label.
+    """Moving one scored input (a Gold indicator) further past its threshold never lowers the label;
+    nor does relaxing a threshold of the version itself: a bound between two classes of a band moved
+    into the class of the lower label, a level's threshold lowered, a parameter a derived value is
+    compared with moved to its passing side (:func:`relaxations`; the same assessment decided by
+    the version and by the relaxed copy).
 
-    ``exercise`` counts the examples where an input was moved and both assessments decided; when no
-    scored criterion compares an input with a numeric threshold, there is nothing to check."""
+    ``exercise`` counts the examples where an input was moved and both assessments decided, and those
+    that a relaxed copy decides otherwise; when no scored criterion compares an input with a numeric
+    threshold and nothing can be relaxed, there is nothing to check."""
     scored = {c for score in ruleset.document.scores.values() for c in score.weights}
     targets = {cid: t for cid, t in criterion_targets(ruleset).items()
                if not isinstance(t[2], bool) and cid in scored}
+    relaxed = relaxations(ruleset)
+    if relaxed and exercise is not None:
+        exercise.what += ", or a decision a band bound, level or derived-value threshold relaxed changes"
     if not targets:
-        if exercise is not None:
-            exercise.nothing = "no criterion of a score compares one input with a numeric threshold"
-        return None
+        if not relaxed:
+            if exercise is not None:
+                exercise.nothing = "no criterion of a score compares one input with a numeric threshold"
+            return None
+        return _check_relaxations(ruleset, relaxed, config, evaluate, exercise)
+    found = _check_moved_inputs(ruleset, targets, config, evaluate, exercise)
+    if found is None and relaxed:
+        return _check_relaxations(ruleset, relaxed, config, evaluate, exercise)
+    return found
+
+
+def _check_moved_inputs(ruleset: Ruleset, targets: dict[str, tuple[str, str, Any]], config: settings,
+                        evaluate: Evaluator, exercise: Exercise | None) -> Violation | None:
+    """One scored input moved further past its threshold never lowers the label."""
     ids = sorted(targets)
 
     def bad(drawn: tuple[dict[str, Any], str, int]) -> str | None:
@@ -523,6 +552,231 @@ def check_threshold_monotonicity(ruleset: Ruleset, config: settings, evaluate: E
 
     strategy = st.tuples(assessments(ruleset), st.sampled_from(ids), st.integers(0, 30))
     return _search(strategy, bad, config, "threshold monotonicity", ruleset, example=lambda drawn: drawn[0])
+
+
+@dataclass(frozen=True)
+class Relaxation:
+    """A copy of a version with one threshold moved to the side that passes more: ``what`` says which."""
+
+    what: str
+    ruleset: Ruleset
+
+
+def relaxations(ruleset: Ruleset) -> list[Relaxation]:
+    """The version's band bounds, level thresholds and parameters compared with derived values, each
+    relaxed in a copy of the version (one copy each; nothing for a version without bands, levels or
+    derived values, or when a relaxed copy does not load):
+
+    * a bound between two classes of a band that lead to different labels moves halfway into the
+      class of the lower label (the class of the higher label takes in more values);
+    * a level's threshold (``minimum`` or ``threshold`` of a score's level) is lowered halfway to the
+      level below it (by a quarter without one), when the parameter names nothing else;
+    * a parameter that conditions compare derived values with, and nothing else reads, moves by a
+      quarter of its value (at least 1) to the side where every such comparison passes more often.
+
+    Tiers, groups and scores only require outcomes, so a relaxed copy may award a higher label, and
+    never a lower one, unless a tier needs an outcome that the relaxation takes away."""
+    doc = ruleset.document
+    if not (doc.bands or doc.derived or any(s.levels for s in doc.scores.values())):
+        return []
+    data = yaml.safe_load(flatten(ruleset))
+    out: list[Relaxation] = []
+    for what, edit in [*_band_moves(ruleset), *_level_moves(ruleset), *_derived_moves(ruleset)]:
+        changed = copy.deepcopy(data)
+        edit(changed)
+        try:
+            out.append(Relaxation(what, load_ruleset_text(_dump(changed, None, False))))
+        except RulesetError:
+            continue
+    return out
+
+
+_Edit = tuple[str, Callable[[dict[str, Any]], None]]
+
+
+def _ranks(ruleset: Ruleset) -> dict[str, int]:
+    """For each criterion, group and score: the highest label whose tier needs it (-1: none)."""
+    doc = ruleset.document
+    needs: dict[str, set[str]] = {gid: set(g.all_of) for gid, g in doc.groups.items()}
+    needs.update({sid: set(spec.weights) for sid, (spec, _) in score_outcomes(doc).items()})
+    rank: dict[str, int] = {}
+
+    def mark(ref: str, order: int, seen: frozenset[str] = frozenset()) -> None:
+        if ref in seen:
+            return
+        rank[ref] = max(rank.get(ref, -1), order)
+        for inner in needs.get(ref, ()):
+            mark(inner, order, seen | {ref})
+
+    for label, tier in doc.tiers.items():
+        for ref in tier.requires:
+            mark(ref, doc.labels.index(label))
+    return rank
+
+
+def _band_moves(ruleset: Ruleset) -> list[_Edit]:
+    rank = _ranks(ruleset)
+    out: list[_Edit] = []
+    for bid, band in ruleset.document.bands.items():
+        found = intervals(band.classes)
+        for below, above in itertools.pairwise(found):
+            low_rank, high_rank = rank.get(f"{bid}.{below.name}", -1), rank.get(f"{bid}.{above.name}", -1)
+            bound = above.low
+            if low_rank == high_rank or bound is None:
+                continue
+            into = below if high_rank > low_rank else above  # the class of the lower label gives way
+            far = into.low if into is below else into.high
+            shift = abs(bound - far) / 2 if far is not None else max(abs(bound) / 4, Decimal(1))
+            moved = bound - shift if into is below else bound + shift
+            texts = {below.name: _interval_text(replace(below, high=moved)),
+                     above.name: _interval_text(replace(above, low=moved))}
+            what = f"{bid}: the bound between {below.name} and {above.name} moved from {plain(bound)} to {plain(moved)}"
+            out.append((what, functools.partial(_set_classes, bid, texts)))
+    return out
+
+
+def _set_classes(bid: str, texts: dict[str, str], data: dict[str, Any]) -> None:
+    data["bands"][bid]["classes"].update(texts)
+
+
+def _interval_text(i: Interval) -> str:
+    """An interval as a band's table writes it (``(41..51]``, ``<= 41``, ``> 125``)."""
+    if i.low is None and i.high is not None:
+        return f"{'<=' if i.high_closed else '<'} {plain(i.high)}"
+    if i.high is None and i.low is not None:
+        return f"{'>=' if i.low_closed else '>'} {plain(i.low)}"
+    assert i.low is not None
+    assert i.high is not None
+    return f"{'[' if i.low_closed else '('}{plain(i.low)}..{plain(i.high)}{']' if i.high_closed else ')'}"
+
+
+def _parameter_texts(ruleset: Ruleset) -> str:
+    """Every expression of the version, one a line (where a parameter may be read)."""
+    doc = ruleset.document
+    texts = [c.when for c in doc.criteria.values()] + [d.value for d in doc.derived.values()]
+    texts += [doc.validity.valid_from] + [t for r in doc.validity.rules for t in (r.when, r.valid_until) if t]
+    return "\n".join(texts)
+
+
+def _uses(texts: str, name: str) -> int:
+    return len(re.findall(rf"\bparams\.{re.escape(name)}\b", texts))
+
+
+def _level_moves(ruleset: Ruleset) -> list[_Edit]:
+    doc = ruleset.document
+    texts = _parameter_texts(ruleset)
+    out: list[_Edit] = []
+    for sid, score in doc.scores.items():
+        named = [(lid, "minimum" if level.minimum is not None else "threshold", level.minimum or level.threshold)
+                 for lid, level in score.levels.items()]
+        for lid, kind, name in named:
+            if name is None or _uses(texts, name) or sum(n == name for _, _, n in named) > 1:
+                continue
+            value = Decimal(str(doc.parameters[name].value))
+            lower = [Decimal(str(doc.parameters[n].value)) for _, k, n in named if k == kind and n is not None]
+            below = max((v for v in lower if v < value), default=None)
+            moved = value - ((value - below) / 2 if below is not None else abs(value) / 4)
+            what = f"{sid}.{lid}: the {kind} {name} lowered from {plain(value)} to {plain(moved)}"
+            out.append((what, functools.partial(_set_parameter, name, _like(doc.parameters[name].value, moved))))
+    return out
+
+
+def _derived_moves(ruleset: Ruleset) -> list[_Edit]:
+    doc = ruleset.document
+    texts = _parameter_texts(ruleset)
+    found = comparisons(ruleset)
+    out: list[_Edit] = []
+    for name, ways in sorted(_derived_directions(ruleset, found).items()):
+        value = doc.parameters[name].value if name in doc.parameters else None
+        if len(ways) != 1 or 0 in ways or not isinstance(value, (int, Decimal)) or isinstance(value, bool):
+            continue
+        count = sum(1 for c in found for n in (c.left, c.right) if _parameter_name(n) == name)
+        if _uses(texts, name) != count:
+            continue  # read elsewhere too (in a derived value, a validity rule): no one side to move it to
+        number = Decimal(str(value))
+        moved = number + next(iter(ways)) * max(abs(number) / 4, Decimal(1))
+        what = f"the parameter {name}, compared with a derived value, moved from {plain(number)} to {plain(moved)}"
+        out.append((what, functools.partial(_set_parameter, name, _like(value, moved))))
+    return out
+
+
+def _derived_directions(ruleset: Ruleset, found: list[Comparison]) -> dict[str, set[int]]:
+    """Each parameter compared with something that reads a derived value, and which way it passes
+    more often: -1 lower (``value >= p``), 1 higher (``value <= p``), 0 neither (``==``)."""
+    derived = ruleset.document.derived
+    directions: dict[str, set[int]] = {}
+    for c in found:
+        for side, other, op in ((c.left, c.right, c.op), (c.right, c.left, _FLIP.get(c.op))):
+            name = _parameter_name(other)
+            if name is None or op is None or not any(isinstance(n, ast.Name) and n.id in derived
+                                                     for n in ast.walk(side)):
+                continue
+            directions.setdefault(name, set()).add(-1 if op in (">=", ">") else 1 if op in ("<=", "<") else 0)
+    return directions
+
+
+_FLIP = {">=": "<=", "<=": ">=", ">": "<", "<": ">", "==": "==", "!=": "!="}
+
+
+def _parameter_name(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "params":
+        return node.attr
+    return None
+
+
+def _like(original: Any, moved: Decimal) -> Any:
+    """``moved`` as YAML writes a number like ``original`` (a whole number stays one when it can)."""
+    if isinstance(original, int) and moved == moved.to_integral_value():
+        return int(moved)
+    return float(moved) if moved == Decimal(repr(float(moved))) else str(moved)
+
+
+def _set_parameter(name: str, value: Any, data: dict[str, Any]) -> None:
+    data["parameters"][name]["value"] = value
+
+
+def _check_relaxations(ruleset: Ruleset, relaxed: list[Relaxation], config: settings, evaluate: Evaluator,
+                       exercise: Exercise | None) -> Violation | None:
+    """No relaxed copy decides an assessment with a lower label than the version: every relaxed copy
+    on each assessment synth aims at the thresholds (those of derived values too), then a search
+    over generated assessments, each with one relaxed copy."""
+    def compare(data: dict[str, Any], decided: Decision, move: Relaxation) -> str | None:
+        _drawn(exercise)
+        other = evaluate(move.ruleset, data, resolution=_PIN)
+        if other.label != decided.label or [c.outcome for c in other.criteria] != [c.outcome for c in decided.criteria]:
+            _exercised(exercise)
+        if _order(ruleset, other.label) < _order(ruleset, decided.label):
+            return f"with {move.what}, the label falls from {decided.label} to {other.label}"
+        return None
+
+    for data in _near_thresholds(ruleset, min(config.max_examples or 0, NEAR_THRESHOLDS)):
+        decided = evaluate(ruleset, data, resolution=_PIN)
+        for move in relaxed:
+            message = compare(data, decided, move)
+            if message is not None:
+                return Violation("threshold monotonicity", message, ruleset=str(ruleset), assessment=data)
+
+    def bad(drawn: tuple[dict[str, Any], int]) -> str | None:
+        data, index = drawn
+        return compare(data, evaluate(ruleset, data, resolution=_PIN), relaxed[index])
+
+    strategy = st.tuples(assessments(ruleset), st.integers(0, len(relaxed) - 1))
+    return _search(strategy, bad, config, "threshold monotonicity", ruleset, example=lambda drawn: drawn[0])
+
+
+#: At most this many assessments from synth for the relaxed thresholds (its values lie on both sides
+#: of every threshold, those of derived values included, where the generic strategy rarely reaches).
+NEAR_THRESHOLDS = 60
+
+
+def _near_thresholds(ruleset: Ruleset, n: int) -> list[dict[str, Any]]:
+    """``n`` (at least 1) assessments synth draws for the version (seed 0, dated in the year from its
+    start), their values aimed at the thresholds of every condition."""
+    from ecei_rules.testing.synth import synthesize
+
+    start = ruleset.document.effective_from
+    return list(synthesize(max(n, 1), seed=0, start=start, end=start + dt.timedelta(days=365),
+                           methodology=ruleset.methodology, versions=[ruleset]))
 
 
 # -- between versions ---------------------------------------------------------------------------

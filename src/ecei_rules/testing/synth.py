@@ -19,18 +19,21 @@ bisection to the grid value just below, at or just above the threshold.
 ``window_months`` (default 12) months up to and including D: from the day after the same day
 ``window_months`` months earlier (the 12 months up to 2020-06-30 are 2019-07-01 .. 2020-06-30).
 
-**Coverage-guided drawing.** Every assessment kept is decided (by each version it is for) and
-counted in a :class:`~ecei_rules.testing.synth_coverage.Coverage`: per label, and per criterion,
-group, score and tier how many came out met, not met and unknown. While some label has less than
+**Coverage-guided drawing.** Every candidate is decided (by each version it is for: the engine's
+label mode with every outcome kept, no decision built) and each assessment kept is counted in a
+:class:`~ecei_rules.testing.synth_coverage.Coverage`: per label, and per criterion, group, score
+and tier how many came out met, not met and unknown. While some label has less than
 half its fair share (``1 / (2 * labels)``, ``none`` included) or some outcome has not occurred at
 all, each assessment is drawn up to :data:`TRIES` times and the first candidate that adds such a
 label or outcome is kept (else the first candidate). A wish that :data:`GIVE_UP` assessments
 could not meet is dropped (an outcome no input can reach), so the cost stays bounded; candidates
 set aside are counted in ``Coverage.drawn``.
 
-**Derived values.** A comparison of a derived value (a ``derived:`` section, once the language
-has one) is solved like any computed comparison: ``synth_goals.derived_expressions`` is the hook
-that gives each derived name its expression.
+**Derived values.** A comparison of a derived value (a ``derived:`` section) is solved like any
+computed comparison: ``synth_goals.derived_expressions`` gives each derived name its expression,
+written out in the goal to find the inputs it reads. The bisection evaluates each derived value
+the comparison reads once per step, in dependency order, and those the moving input does not
+change once per solve (the same values as the expression written out, at a fraction of the cost).
 
 **Profile.** Realism specific to one methodology (names, country codes, how many earlier awards)
 is data, not code: a profile file (:func:`load_profile`; see ``examples/synth/``) gives
@@ -49,14 +52,14 @@ from pathlib import Path
 from typing import Any
 
 from ecei_rules.core.logic import month_end
-from ecei_rules.engine.evaluate import evaluate
+from ecei_rules.engine.evaluate import validate_assessment
 from ecei_rules.errors import AssessmentError
-from ecei_rules.language.interpreter import Interpreter, parse
+from ecei_rules.language.interpreter import Expression, Interpreter, parse, reads
 from ecei_rules.registry import Registry
 from ecei_rules.ruleset.inputs import project
 from ecei_rules.ruleset.load import Ruleset
 from ecei_rules.ruleset.safe_yaml import parse_yaml
-from ecei_rules.testing.synth_coverage import OUTCOMES, Coverage, VersionCoverage
+from ecei_rules.testing.synth_coverage import OUTCOMES, Coverage, VersionCoverage, outcomes
 from ecei_rules.testing.synth_draw import Drawer, Node, Profile, grid, merge, out_number, step_of
 from ecei_rules.testing.synth_goals import Computed, goals_of
 
@@ -121,6 +124,7 @@ class _Population:
                     r.methodology, r.version, ("none", *r.document.labels))
             self.counts.append(found)
         self.misses: Counter[tuple[int, str, str, str]] = Counter()
+        self.sides: dict[tuple[int, str], _Side] = {}
 
     # -- the wishes ------------------------------------------------------------------------------
 
@@ -179,7 +183,8 @@ class _Population:
         the profile gives that does not fit its declaration, or a required string whose pattern synth
         could not draw from: nothing else survives the repair)."""
         try:
-            return [evaluate(r, self.view(data, i)) for i, r in enumerate(self.rulesets)]
+            return [outcomes(r, dict(validate_assessment(r, self.view(data, i)).data))
+                    for i, r in enumerate(self.rulesets)]
         except AssessmentError as error:
             first = error.diagnostics[0] if error.diagnostics else None
             where = f" at {first.pointer}: {first.message}" if first is not None else ""
@@ -241,13 +246,15 @@ class _Population:
         span = self.drawer.span(pointer, [], node.minimum, node.maximum, step)
         lo = grid(node.minimum, step, up=True) if node.minimum is not None else -span
         hi = grid(node.maximum, step, up=False) if node.maximum is not None else lo + span
-        expr = parse(goal.text)
-        interpreter = Interpreter(dict(goal.params))
+        computed = self.sides.get((id(goal), pointer))
+        if computed is None:
+            computed = self.sides[id(goal), pointer] = _Side(goal, pointer)
+        computed.start(normalised)
         threshold = Fraction(goal.threshold)
 
         def side(k: int) -> int | None:
             _set(normalised, pointer, lo + k * step)
-            value = interpreter.evaluate(expr, normalised)
+            value = computed.value(normalised)
             if not isinstance(value, Fraction):
                 return None
             return (value > threshold) - (value < threshold)
@@ -258,6 +265,47 @@ class _Population:
             a, b = crossing
             k = rng.choice([a, b, min(b + 1, top), max(a - 1, 0)])
             _set(data, pointer, out_number(lo + k * step, node.kind == "integer"))
+
+
+class _Side:
+    """The interpreter's value of a computed goal's side while one input it reads moves (the
+    expressions parsed once per population). With derived values, each one the side reads is
+    evaluated once, in dependency order: those that do not read the moving input once per solve
+    (:meth:`start`), the others at every step (:meth:`value`)."""
+
+    def __init__(self, goal: Computed, pointer: str) -> None:
+        self.interpreter = Interpreter(dict(goal.params))
+        self.expr = parse(goal.side if goal.stages else goal.text)
+        self.top = pointer.split("/")[1].replace("~1", "/").replace("~0", "~")
+        self.fixed: list[tuple[str, Expression]] = []
+        self.moving: list[tuple[str, Expression]] = []
+        moved: set[str] = set()
+        for name, text in goal.stages:
+            stage = parse(text)
+            if any(_overlap(r, pointer) or r[1:] in moved for r in reads(stage)):
+                moved.add(name)
+                self.moving.append((name, stage))
+            else:
+                self.fixed.append((name, stage))
+        self.inputs: dict[str, Any] = {}
+
+    def start(self, data: dict[str, Any]) -> None:
+        """Read validated data, and evaluate the derived values the moving input does not change."""
+        self.inputs = self.interpreter.inputs(data)
+        for name, stage in self.fixed:
+            self.inputs[name] = self.interpreter.evaluate_in(stage, self.inputs)
+
+    def value(self, data: dict[str, Any]) -> Any:
+        """The side's value for ``data``, which differs from the data started with at most in the moving input."""
+        self.inputs[self.top] = self.interpreter.inputs({self.top: data[self.top]})[self.top]
+        for name, stage in self.moving:
+            self.inputs[name] = self.interpreter.evaluate_in(stage, self.inputs)
+        return self.interpreter.evaluate_in(self.expr, self.inputs)
+
+
+def _overlap(read: str, pointer: str) -> bool:
+    """A read of ``pointer``, of something inside it, or of something it is inside."""
+    return read == pointer or pointer.startswith(read + "/") or read.startswith(pointer + "/")
 
 
 def _crossing(side: Callable[[int], int | None], top: int) -> tuple[int, int] | None:

@@ -7,11 +7,67 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from ecei_rules.core.logic import outcome as outcome_of
 from ecei_rules.engine.decision import Decision
+from ecei_rules.engine.evaluator import composite_values, criterion_values, evaluator
+from ecei_rules.engine.plan import FastGroup, awarded, conjunction, derive_values
+from ecei_rules.ruleset.load import Ruleset
+from ecei_rules.ruleset.model import NONE_LABEL
 
 OUTCOMES = ("met", "not_met", "unknown")
 KINDS = ("tier", "criterion", "group", "score")
 PLURAL = {"tier": "tiers", "criterion": "criteria", "group": "groups", "score": "scores"}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One tier's (``label``), criterion's, group's or score's (``id``) outcome."""
+
+    id: str
+    outcome: str
+
+    @property
+    def label(self) -> str:
+        """A tier's label (its id)."""
+        return self.id
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    """What coverage counts of a decision, in the decision's order: its label, and each tier
+    (highest first), criterion, group and score with its outcome (see :func:`outcomes`)."""
+
+    label: str
+    tiers: tuple[Outcome, ...]
+    criteria: tuple[Outcome, ...]
+    groups: tuple[Outcome, ...]
+    scores: tuple[Outcome, ...]
+
+
+def outcomes(ruleset: Ruleset, data: dict[str, Any]) -> Outcomes:
+    """The label and every outcome of validated ``data``, as :func:`ecei_rules.evaluate` decides
+    them, without the decision's trace (the engine's label mode, with each outcome kept); an
+    awarded label's validity is worked out too, so an assessment the engine cannot decide fails here
+    as it would there."""
+    plan = evaluator(ruleset).plan
+    env = dict(data)
+    if plan.derived:
+        derive_values(plan, env)
+    values = criterion_values(plan, env)
+    composite_values(plan, values)
+    tiers: list[Outcome] = []
+    label = NONE_LABEL
+    for tier in plan.tiers:
+        result = conjunction(values, tier.requires)
+        if result is True:
+            label = tier.label
+        tiers.append(Outcome(tier.label, outcome_of(result)))
+    tiers.reverse()
+    if label != NONE_LABEL:
+        awarded(plan, env, label)
+    composites = [(isinstance(c, FastGroup), Outcome(c.id, outcome_of(values[c.id]))) for c in plan.composites]
+    return Outcomes(label, tuple(tiers), tuple(Outcome(c.id, outcome_of(values[c.id])) for c in plan.criteria),
+                    tuple(o for group, o in composites if group), tuple(o for group, o in composites if not group))
 
 
 @dataclass
@@ -25,7 +81,7 @@ class VersionCoverage:
     labels: Counter[str] = field(default_factory=Counter)
     outcomes: dict[tuple[str, str], Counter[str]] = field(default_factory=dict)  # (kind, id) -> outcome counts
 
-    def add(self, decision: Decision) -> list[tuple[str, str, str]]:
+    def add(self, decision: Decision | Outcomes) -> list[tuple[str, str, str]]:
         """Count one decision; return the (kind, id, outcome) it shows for the first time."""
         self.decided += 1
         self.labels[decision.label] += 1

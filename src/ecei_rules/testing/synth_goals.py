@@ -26,6 +26,7 @@ from __future__ import annotations
 import ast
 import copy
 import datetime as dt
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -52,6 +53,11 @@ class Computed:
     threshold: Decimal
     reads: tuple[str, ...]  # the numeric inputs it reads, to solve it for one of them
     params: tuple[tuple[str, Any], ...] = ()
+    #: with derived values: ``text`` has each one's expression written in its place (to read it),
+    #: ``side`` is the computed side as written and ``stages`` the derived values it reads,
+    #: directly or not, in dependency order (name, expression): evaluated once each, in turn
+    side: str = ""
+    stages: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -82,10 +88,12 @@ def goals_of(rulesets: Sequence[Ruleset]) -> Goals:
         params: dict[str, Any] = {name: p.value for name, p in ruleset.document.parameters.items()}
         params.update({name: dict(t.values) for name, t in ruleset.plan.tables.items()})  # params.t[key]
         derived = derived_expressions(ruleset)
+        inliner = _Inliner(derived) if derived else None
         for c in comparisons(ruleset):
-            if derived:
-                c = replace(c, left=_expand(c.left, derived), right=_expand(c.right, derived))
-            _read(c, _role(c, weighted), params, ruleset.plan.inputs, out)
+            raw = c
+            if inliner is not None:
+                c = replace(c, left=inliner.expand(c.left), right=inliner.expand(c.right))
+            _read(c, _role(c, weighted), params, ruleset.plan.inputs, out, raw, inliner)
     return out
 
 
@@ -107,19 +115,62 @@ def derived_expressions(ruleset: Ruleset) -> dict[str, str]:
     return out
 
 
-def _expand(node: ast.expr, derived: dict[str, str], depth: int = 0) -> ast.expr:
-    """``node`` with each derived value's name replaced by its expression (derived values of derived
-    values too, at most eight deep), so that a threshold on a derived value is a computed one."""
-    if depth >= 8:
-        return node
+class _Inliner:
+    """Each derived value's name replaced by its expression (derived values of derived values too, at
+    most eight deep), so that a threshold on a derived value is a computed one; each expression is
+    parsed and expanded once (a name read by many values is not parsed again for each)."""
 
-    class _Inline(ast.NodeTransformer):
-        def visit_Name(self, name: ast.Name) -> ast.expr:
-            text = derived.get(name.id)
-            tree = parse(text)[0] if text is not None else None
-            return _expand(tree, derived, depth + 1) if tree is not None else name
+    MAX_DEPTH = 8
 
-    return _Inline().visit(copy.deepcopy(node))  # type: ignore[no-any-return]
+    def __init__(self, derived: dict[str, str]) -> None:
+        self.texts = derived
+        self.trees: dict[str, ast.expr | None] = {}
+        self.expanded: dict[tuple[str, int], ast.expr] = {}
+
+    def tree(self, name: str) -> ast.expr | None:
+        if name not in self.trees:
+            self.trees[name] = parse(self.texts[name])[0]
+        return self.trees[name]
+
+    def expand(self, node: ast.expr, depth: int = 0) -> ast.expr:
+        """``node`` (a copy) with the derived values it reads written out."""
+        if depth >= self.MAX_DEPTH:
+            return node
+        inliner = self
+
+        class _Inline(ast.NodeTransformer):
+            def visit_Name(self, name: ast.Name) -> ast.expr:
+                if name.id not in inliner.texts:
+                    return name
+                key = (name.id, depth)
+                if key not in inliner.expanded:
+                    tree = inliner.tree(name.id)
+                    inliner.expanded[key] = inliner.expand(tree, depth + 1) if tree is not None else name
+                return inliner.expanded[key]  # shared, never changed: goals only read the trees
+
+        return _Inline().visit(copy.deepcopy(node))  # type: ignore[no-any-return]
+
+    def stages(self, node: ast.expr) -> tuple[tuple[str, str], ...]:
+        """The derived values ``node`` reads, directly or through others, in dependency order."""
+        order: list[str] = []
+        visiting: set[str] = set()
+
+        def visit(name: str) -> None:
+            if name not in self.texts or name in order or name in visiting:
+                return
+            visiting.add(name)
+            tree = self.tree(name)
+            for n in _names(tree) if tree is not None else ():
+                visit(n)
+            order.append(name)
+
+        for n in _names(node):
+            visit(n)
+        return tuple((n, self.texts[n]) for n in order)
+
+
+def _names(node: ast.AST) -> list[str]:
+    return [n.id for n in ast.walk(node) if isinstance(n, ast.Name)]
 
 
 def _role(c: Comparison, weighted: set[str]) -> str:
@@ -174,11 +225,13 @@ def _kind(root: Field, pointer: str) -> str | None:
     return f.kind if f is not None else None
 
 
-def _read(c: Comparison, role: str, params: dict[str, Any], root: Field, out: Goals) -> None:
+def _read(c: Comparison, role: str, params: dict[str, Any], root: Field, out: Goals, raw: Comparison | None = None,
+          inliner: _Inliner | None = None) -> None:
+    """Read one comparison (``raw``: as written, before the derived values were written out)."""
     for a, b, op in ((c.left, c.right, c.op), (c.right, c.left, FLIP[c.op])):
         if _read_side(c, a, b, op, role, params, root, out):
             return
-    _computed(c, role, params, root, out)
+    _computed(c, role, params, root, out, raw, inliner)
 
 
 def _read_side(c: Comparison, a: ast.expr, b: ast.expr, op: str, role: str, params: dict[str, Any], root: Field,
@@ -286,7 +339,8 @@ def _linear(c: Comparison, node: ast.expr) -> tuple[str, int] | None:
     return None
 
 
-def _computed(c: Comparison, role: str, params: dict[str, Any], root: Field, out: Goals) -> None:
+def _computed(c: Comparison, role: str, params: dict[str, Any], root: Field, out: Goals, raw: Comparison | None,
+              inliner: _Inliner | None) -> None:
     """A computed side compared with a constant, outside loops: kept to be solved for an input."""
     if c.loops or c.op not in ORDERED:
         return
@@ -296,7 +350,8 @@ def _computed(c: Comparison, role: str, params: dict[str, Any], root: Field, out
             continue
         reads: list[str] = []
         constants = [abs(threshold)]
-        for node in ast.walk(side):
+        nodes = _walk_once(side)
+        for node in nodes:
             pointer = c.pointer(node) if isinstance(node, (ast.Name, ast.Attribute, ast.Subscript)) else None
             if pointer is not None and _kind(root, pointer) in ("integer", "decimal") and pointer not in reads:
                 reads.append(pointer)
@@ -305,9 +360,37 @@ def _computed(c: Comparison, role: str, params: dict[str, Any], root: Field, out
                 constants.append(abs(value))
         if not reads:
             continue
-        used = tuple(sorted({n.attr: params.get(n.attr) for n in ast.walk(side) if isinstance(n, ast.Attribute)
+        used = tuple(sorted({n.attr: params.get(n.attr) for n in nodes if isinstance(n, ast.Attribute)
                              and isinstance(n.value, ast.Name) and n.value.id == "params"}.items()))
-        out.computed.append(Computed(ast.unparse(side), op, threshold, tuple(reads), used))
+        out.computed.append(Computed(ast.unparse(side), op, threshold, tuple(reads), used,
+                                     *_as_written(side is c.left, raw, inliner)))
         for pointer in reads:
             out.scales[pointer] = max(out.scales.get(pointer, Decimal(0)), *constants)
         return
+
+
+def _as_written(left: bool, raw: Comparison | None,
+                inliner: _Inliner | None) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """A computed side as written (its derived values by name) and the derived values it reads, in
+    dependency order; ``("", ())`` without derived values."""
+    if raw is None or inliner is None:
+        return "", ()
+    written = raw.left if left else raw.right
+    stages = inliner.stages(written)
+    return (ast.unparse(written), stages) if stages else ("", ())
+
+
+def _walk_once(tree: ast.AST) -> list[ast.AST]:
+    """``ast.walk`` of a tree whose written-out derived values share subtrees, each node once (in the
+    order of its first visit, so the inputs read come in the order ``ast.walk`` finds them)."""
+    seen: set[int] = set()
+    out: list[ast.AST] = []
+    todo = deque([tree])
+    while todo:
+        node = todo.popleft()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        todo.extend(ast.iter_child_nodes(node))
+        out.append(node)
+    return out
