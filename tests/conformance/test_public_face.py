@@ -142,7 +142,8 @@ def test_the_exception_tree_drawn_in_errors_py_is_complete() -> None:
         if name not in OUTSIDE:
             assert issubclass(cls, EceiRulesError), f"{module}.{name} is not an EceiRulesError"
     assert seen >= {"MessagesError", "LogError", "DurableError", "InputError", "_AbortError"}
-    assert seen | {"_UnsupportedError", "_Refuse"} >= OUTSIDE, "a name outside the tree that the package no longer defines"
+    optional = {"_UnsupportedError", "_Refuse"}  # in backends whose extras may not be installed
+    assert seen | optional >= OUTSIDE, "a name outside the tree that the package no longer defines"
 
 
 # -- did you mean ------------------------------------------------------------------------------------
