@@ -63,9 +63,9 @@ from ecei_rules.engine.evaluate import evaluate as core_evaluate
 from ecei_rules.engine.reference import reference_label, reference_validity
 from ecei_rules.errors import AssessmentError, RulesetError, Violation
 from ecei_rules.ruleset.analysis import Comparison, comparisons, criterion_targets, field_at, value_for
-from ecei_rules.ruleset.bands import Interval, intervals, plain
+from ecei_rules.ruleset.bands import Interval, plain
 from ecei_rules.ruleset.load import Ruleset, load_ruleset_text
-from ecei_rules.ruleset.model import NONE_LABEL, RulesetDocument, band_criteria, score_outcomes
+from ecei_rules.ruleset.model import NONE_LABEL, RulesetDocument, band_criteria, band_intervals, score_outcomes
 from ecei_rules.testing.strategies import assessments
 
 Evaluator = Callable[..., Decision]
@@ -617,16 +617,16 @@ def _ranks(ruleset: Ruleset) -> dict[str, int]:
 def _band_moves(ruleset: Ruleset) -> list[_Edit]:
     rank = _ranks(ruleset)
     out: list[_Edit] = []
-    for bid, band in ruleset.document.bands.items():
-        found = intervals(band.classes)
+    for bid in ruleset.document.bands:
+        found = list(band_intervals(ruleset.document, bid).values())  # bounds naming parameters at their values
         for below, above in itertools.pairwise(found):
             low_rank, high_rank = rank.get(f"{bid}.{below.name}", -1), rank.get(f"{bid}.{above.name}", -1)
             bound = above.low
-            if low_rank == high_rank or bound is None:
+            if low_rank == high_rank or not isinstance(bound, Decimal):
                 continue
             into = below if high_rank > low_rank else above  # the class of the lower label gives way
             far = into.low if into is below else into.high
-            shift = abs(bound - far) / 2 if far is not None else max(abs(bound) / 4, Decimal(1))
+            shift = abs(bound - far) / 2 if isinstance(far, Decimal) else max(abs(bound) / 4, Decimal(1))
             moved = bound - shift if into is below else bound + shift
             texts = {below.name: _interval_text(replace(below, high=moved)),
                      above.name: _interval_text(replace(above, low=moved))}
@@ -636,17 +636,22 @@ def _band_moves(ruleset: Ruleset) -> list[_Edit]:
 
 
 def _set_classes(bid: str, texts: dict[str, str], data: dict[str, Any]) -> None:
-    data["bands"][bid]["classes"].update(texts)
+    classes = data["bands"][bid]["classes"]
+    for name, bounds in texts.items():
+        if isinstance(classes[name], dict):  # {bounds, clause, source}: the bounds only
+            classes[name]["bounds"] = bounds
+        else:
+            classes[name] = bounds
 
 
 def _interval_text(i: Interval) -> str:
-    """An interval as a band's table writes it (``(41..51]``, ``<= 41``, ``> 125``)."""
-    if i.low is None and i.high is not None:
+    """An interval of numbers as a band's table writes it (``(41..51]``, ``<= 41``, ``> 125``)."""
+    if i.low is None and isinstance(i.high, Decimal):
         return f"{'<=' if i.high_closed else '<'} {plain(i.high)}"
-    if i.high is None and i.low is not None:
+    if i.high is None and isinstance(i.low, Decimal):
         return f"{'>=' if i.low_closed else '>'} {plain(i.low)}"
-    assert i.low is not None
-    assert i.high is not None
+    assert isinstance(i.low, Decimal)
+    assert isinstance(i.high, Decimal)
     return f"{'[' if i.low_closed else '('}{plain(i.low)}..{plain(i.high)}{']' if i.high_closed else ')'}"
 
 
