@@ -191,10 +191,8 @@ def _range_arithmetic(op: str, left: object, right: object) -> object:
                                whole)
         return count_value(_whole_number(_exact(lo_l) - _exact(hi_r)), _whole_number(_exact(hi_l) - _exact(lo_r)),
                            whole)
-    if isinstance(left, Interval) and isinstance(right, Interval):
-        return UNKNOWN
-    if op == "/" and isinstance(right, Interval):
-        return UNKNOWN
+    if isinstance(right, Interval) and (op == "/" or isinstance(left, Interval)):
+        return _range_product(op, left, right)
     interval, k = (left, right) if isinstance(left, Interval) else (right, left)
     assert isinstance(interval, Interval)
     factor = _exact(k)
@@ -207,10 +205,27 @@ def _range_arithmetic(op: str, left: object, right: object) -> object:
     return count_value(ends[0], ends[1], whole)
 
 
+def _range_product(op: str, left: object, right: object) -> object:
+    """A range times a range, or a number or a range divided by a range: the least and the
+    greatest product of their ends (a quotient is a product by the divisor's reciprocals); unknown
+    when the divisor's range holds zero (some of its values cannot divide)."""
+    lo_l, hi_l = _bounds(left)
+    lo_r, hi_r = _bounds(right)
+    whole = _integral(left) and _integral(right)
+    if op == "/":
+        if lo_r <= 0 <= hi_r:
+            return UNKNOWN
+        lo_r, hi_r = Fraction(1) / _exact(hi_r), Fraction(1) / _exact(lo_r)
+        whole = False
+    ends = sorted(_exact(a) * _exact(b) for a in (lo_l, hi_l) for b in (lo_r, hi_r))
+    return count_value(_whole_number(ends[0]), _whole_number(ends[-1]), whole)
+
+
 def arithmetic(op: str, left: object, right: object) -> object:
     """Exact ``+ - * /``; unknown in, unknown out; division by zero is unknown. A range (a count
-    over unknown filters) plus or minus a range or a number is a range, and so is a range times
-    or divided by a known number."""
+    over unknown filters, a derived value of unknown but bounded inputs) plus, minus or times a
+    range or a number is a range, and so is a range or a number divided by a number or a range
+    that does not hold zero."""
     if left is UNKNOWN or right is UNKNOWN:
         return UNKNOWN
     if isinstance(left, Interval) or isinstance(right, Interval):

@@ -103,6 +103,7 @@ class Ty:
     fields: Mapping[str, Ty] | None = None  # object fields (also catalogue maps: key -> type)
     catalogue: str | None = None  # string: an id of this catalogue; map: keyed by its ids
     size: int | None = None  # list: the most items it can hold (declared, or the language default)
+    bounds: tuple[Any, Any] | None = None  # number input: its declared minimum and maximum (both declared)
 
     def describe(self) -> str:
         """Human name of the type."""
@@ -160,7 +161,9 @@ class Scope:
     catalogues: Mapping[str, frozenset[str]] = field(default_factory=dict)
     #: derived values by name: (type, the inputs and parameters they read, transitively)
     derived: Mapping[str, tuple[Ty, frozenset[str], frozenset[str]]] = field(default_factory=dict)
-    #: compiling a derived value: a division by zero and min/max over no items say why (see UNDEFINED)
+    #: compiling a derived value: a division by zero and min/max over no items say why (see UNDEFINED);
+    #: an absent number input with declared bounds reads as the range of them, and a choice whose
+    #: test is unknown as the range of its two numbers (see _bounded and _joined)
     strict: bool = False
 
 
@@ -289,7 +292,8 @@ class _Compiler:
         """Compile a node used as a value: a pure path becomes a read."""
         c = self.compile(node)
         if c.path is not None:
-            return Compiled(c.ty, c.fn, c.reads | {c.path}, c.params, None, c.const, cost=c.cost, loops=c.loops)
+            fn = _bounded(c.fn, c.ty) if self.scope.strict and c.ty.bounds is not None else c.fn
+            return Compiled(c.ty, fn, c.reads | {c.path}, c.params, None, c.const, cost=c.cost, loops=c.loops)
         return c
 
     # -- leaves ----------------------------------------------------------------------------
@@ -508,6 +512,7 @@ class _Compiler:
             return self.error(node, "E204", f"both branches must have one type, not {body.ty.describe()} "
                               f"and {orelse.ty.describe()}")
         tf, bf, of = test.fn, body.fn, orelse.fn
+        strict = self.scope.strict
 
         def fn(env: Env) -> Any:
             t = tf(env)
@@ -516,6 +521,8 @@ class _Compiler:
             if t is False:
                 return of(env)
             x, y = bf(env), of(env)
+            if strict and _numeric(x) and _numeric(y):
+                return _joined(x, y)
             return x if x is not UNKNOWN and compare("==", x, y) is True else UNKNOWN
 
         ty = body.ty if body.ty.kind != "any" else orelse.ty
@@ -976,9 +983,9 @@ SIGNATURES: dict[str, tuple[tuple[str, ...], Ty]] = {
 
 def _function(name: str, fns: list[Callable[[Env], Any]]) -> Callable[[Env], Any]:
     """The closure of a call of ``name`` (one of :data:`SIGNATURES`) on compiled arguments."""
-    if name == "known":
+    if name == "known":  # a range (a count over unknown filters, a value of unknown inputs) is no value
         f0 = fns[0]
-        return lambda env: f0(env) is not UNKNOWN
+        return lambda env: (v := f0(env)) is not UNKNOWN and v.__class__ is not Interval
     if name == "abs":
         f0 = fns[0]
         return lambda env: absolute(f0(env))
@@ -1122,6 +1129,34 @@ def _recording_division(lf: Fn, rf: Fn, why: str) -> Fn:
         return arithmetic("/", a, b)
 
     return divide
+
+
+def _bounded(f0: Fn, ty: Ty) -> Fn:
+    """The read of a number input with declared bounds in a derived value: when absent, the range
+    of the values it may take (whole numbers from the minimum to the maximum for an integer)."""
+    assert ty.bounds is not None
+    lo, hi = ty.bounds
+    integer = ty.kind == "integer"
+    fill = count_value(math.ceil(lo), math.floor(hi)) if integer else count_value(lo, hi, False)
+
+    def read(env: Env) -> Any:
+        v = f0(env)
+        return fill if v is UNKNOWN else v
+
+    return read
+
+
+def _numeric(value: Any) -> bool:
+    """Whether a value is a number or a range of numbers (not a truth value, a date or a text)."""
+    return value.__class__ is Interval or (isinstance(value, (int, Decimal, Fraction)) and value.__class__ is not bool)
+
+
+def _joined(x: Any, y: Any) -> Any:
+    """The least range holding two numbers or ranges: a choice between them whose test is unknown."""
+    lo_x, hi_x = (x.lo, x.hi) if x.__class__ is Interval else (x, x)
+    lo_y, hi_y = (y.lo, y.hi) if y.__class__ is Interval else (y, y)
+    whole = all(v.whole if v.__class__ is Interval else v % 1 == 0 for v in (x, y))
+    return count_value(min(lo_x, lo_y), max(hi_x, hi_y), whole)
 
 
 def _monotone(f0: Fn, whole: Callable[[Any], Any], integral: bool) -> Fn:

@@ -145,6 +145,11 @@ def _count(lo: Any, hi: Any, whole: bool = True) -> Any:
     return Range(int(lo), int(hi)) if whole else Range(Fraction(lo), Fraction(hi), False)
 
 
+def _is_number(value: Any) -> bool:
+    """A number or a :class:`Range` (not a truth value, a date, a text or unknown)."""
+    return isinstance(value, (Fraction, Range))
+
+
 def _is_whole(value: Any) -> bool:
     return value.whole if isinstance(value, Range) else Fraction(value).denominator == 1
 
@@ -168,21 +173,23 @@ def relate(op: str, a: Any, b: Any) -> Any:
 
 
 def _range_arith(op: str, a: Any, b: Any) -> Any:
-    """``a op b`` where one side (at least) is a :class:`Range`: sums and differences of ranges,
-    a range times or divided by a known number; anything else unknown."""
+    """``a op b`` where one side (at least) is a :class:`Range`: sums, differences and products
+    of ranges and numbers, the extremes of the ends' results; a quotient by a number or a range
+    other than zero (unknown when the divisor may be zero)."""
     (a_lo, a_hi), (b_lo, b_hi) = _ends(a), _ends(b)
     whole = _is_whole(a) and _is_whole(b)
     if op == "+":
         return _count(a_lo + b_lo, a_hi + b_hi, whole)
     if op == "-":
         return _count(a_lo - b_hi, a_hi - b_lo, whole)
-    if op == "*" and not (isinstance(a, Range) and isinstance(b, Range)):
+    if op == "*":
         ends = sorted(x * y for x in (a_lo, a_hi) for y in (b_lo, b_hi))
         return _count(ends[0], ends[-1], whole)
-    if op == "/" and isinstance(a, Range) and not isinstance(b, Range) and b != 0:
-        ends = sorted((Fraction(a_lo) / b, Fraction(a_hi) / b))
-        return _count(ends[0], ends[1], a.whole and (1 / b).denominator == 1)
-    return UNKNOWN
+    if b_lo <= 0 <= b_hi:
+        return UNKNOWN
+    ends = sorted(Fraction(x) / y for x in (a_lo, a_hi) for y in (b_lo, b_hi))
+    exact_divisor = not isinstance(b, Range) and (1 / Fraction(b)).denominator == 1
+    return _count(ends[0], ends[-1], _is_whole(a) and exact_divisor)
 
 
 def _inside(item: Any, values: Any) -> Any:
@@ -362,10 +369,17 @@ def _key(node: ast.Subscript) -> str | None:
 class Interpreter:
     """Evaluates parsed conditions against validated assessment data."""
 
-    def __init__(self, params: Mapping[str, Any], maps: Mapping[str, tuple[str, ...]] | None = None) -> None:
+    def __init__(self, params: Mapping[str, Any], maps: Mapping[str, tuple[str, ...]] | None = None,
+                 bounds: Mapping[str, tuple[Any, Any, bool]] | None = None) -> None:
         self.params = {name: number(value) for name, value in params.items()}
         #: the keys of each map input by its pointer (its catalogue's item ids), for ``values(m)``
         self.maps = dict(maps or {})
+        #: by its pointer, what an absent number input with a declared minimum and maximum may be
+        #: (read so in a derived value): every number between them, or every whole one
+        self.bounds: dict[str, Any] = {}
+        for pointer, (lo, hi, whole) in (bounds or {}).items():
+            lo, hi = Fraction(lo), Fraction(hi)
+            self.bounds[pointer] = _count(math.ceil(lo), math.floor(hi)) if whole else _count(lo, hi, False)
 
     def evaluate(self, expr: Expression, data: Mapping[str, Any], variables: Mapping[str, Any] | None = None) -> Any:
         """The value of ``expr`` for the data (root inputs) and extra variables (``label``)."""
@@ -400,7 +414,14 @@ class Interpreter:
             return False
         if node.id in local:
             return local[node.id]
-        return inputs.get(node.id, UNKNOWN)
+        return self._filled(node, inputs.get(node.id, UNKNOWN), local)
+
+    def _filled(self, node: ast.AST, value: Any, local: dict[str, Any]) -> Any:
+        """What a path reads: in a derived value, an absent number input with declared bounds is
+        the range of what it may be."""
+        if value is UNKNOWN and UNDEFINED in local and self.bounds:
+            return self.bounds.get(_pointer(node) or "", UNKNOWN)
+        return value
 
     def _field(self, base: Any, key: str) -> Any:
         if isinstance(base, dict):
@@ -410,13 +431,13 @@ class Interpreter:
     def _Attribute(self, node: ast.Attribute, expr: Expression, inputs: dict[str, Any], local: dict[str, Any]) -> Any:
         if isinstance(node.value, ast.Name) and node.value.id == "params" and "params" not in local:
             return self.params[node.attr]
-        return self._field(self._eval(node.value, expr, inputs, local), node.attr)
+        return self._filled(node, self._field(self._eval(node.value, expr, inputs, local), node.attr), local)
 
     def _Subscript(self, node: ast.Subscript, expr: Expression, inputs: dict[str, Any], local: dict[str, Any]) -> Any:
         key = node.slice
         if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
             raise InterpreterError("subscript with a non-string key")
-        return self._field(self._eval(node.value, expr, inputs, local), key.value)
+        return self._filled(node, self._field(self._eval(node.value, expr, inputs, local), key.value), local)
 
     def _BoolOp(self, node: ast.BoolOp, expr: Expression, inputs: dict[str, Any], local: dict[str, Any]) -> Any:
         # read one operand after the other, up to the first that decides (as a derived value's
@@ -484,9 +505,13 @@ class Interpreter:
             return self._eval(node.body, expr, inputs, local)
         if test is False:
             return self._eval(node.orelse, expr, inputs, local)
-        # undecided test: the result is known only when both branches give the same value
+        # undecided test: the result is known only when both branches give the same value; in a
+        # derived value, two numbers (or ranges) give the least range holding both
         a = self._eval(node.body, expr, inputs, local)
         b = self._eval(node.orelse, expr, inputs, local)
+        if UNDEFINED in local and _is_number(a) and _is_number(b):
+            (a_lo, a_hi), (b_lo, b_hi) = _ends(a), _ends(b)
+            return _count(min(a_lo, b_lo), max(a_hi, b_hi), _is_whole(a) and _is_whole(b))
         return a if a is not UNKNOWN and relate("==", a, b) is True else UNKNOWN
 
     def _List(self, node: ast.List, expr: Expression, inputs: dict[str, Any], local: dict[str, Any]) -> Any:
@@ -561,8 +586,8 @@ def _text(expr: Expression, node: ast.AST) -> str:
 
 def _function(name: str, args: list[Any]) -> Any:
     """A function of already evaluated arguments (every function but the aggregates, ``date`` and ``round``)."""
-    if name == "known":
-        return args[0] is not UNKNOWN
+    if name == "known":  # a range is no value
+        return args[0] is not UNKNOWN and not isinstance(args[0], Range)
     if name in ("len", "count"):
         return UNKNOWN if args[0] is UNKNOWN else Fraction(len(args[0]))
     if name in ("abs", "floor", "ceil"):
