@@ -96,11 +96,11 @@ def shown_range(lo: Any, hi: Any) -> tuple[Any, Any]:
 def derived_json(r: DerivedResult) -> dict[str, Any]:
     """A derived value's JSON values (as ``Decision.to_json`` writes it; ``range`` only when there is one)."""
     out = {"id": r.id, "title": r.title, "unit": r.unit, "outcome": r.outcome, "value": to_json(r.value),
-           "reason": r.reason, "expression": r.expression,
-           "inputs": {str(k): to_json(v) for k, v in r.inputs.items()}, "missing": list(r.missing),
-           "derived": list(r.derived),
-           "parameters": [{"name": p.name, "value": to_json(p.value), "unit": p.unit, "provenance": p.provenance,
-                           "source": p.source} for p in r.parameters]}
+           "reason": r.reason}
     if r.range is not None:
         out["range"] = [to_json(r.range[0]), to_json(r.range[1])]
+    out.update({"expression": r.expression, "inputs": {str(k): to_json(v) for k, v in r.inputs.items()},
+                "missing": list(r.missing), "derived": list(r.derived),
+                "parameters": [{"name": p.name, "value": to_json(p.value), "unit": p.unit,
+                                "provenance": p.provenance, "source": p.source} for p in r.parameters]})
     return out

@@ -139,8 +139,10 @@ def derive(plan: Plan, env: dict[str, Any]) -> tuple[DerivedResult, ...]:
                 between = shown_range(value.lo, value.hi)
             outcome, value = ("unknown" if reason is None else "undefined"), None
         seen[d.id] = (outcome, reason)
-        data = dict(d.static)
-        data.update(outcome=outcome, value=value, reason=reason, range=between, inputs=read, missing=missing)
+        static = d.static  # the fields in the model's order (a dump of the model keeps it)
+        data = {"id": static["id"], "title": static["title"], "unit": static["unit"], "outcome": outcome,
+                "value": value, "reason": reason, "range": between, "expression": static["expression"],
+                "inputs": read, "missing": missing, "derived": static["derived"], "parameters": static["parameters"]}
         out.append(build(DerivedResult, data))
     return tuple(out)
 
