@@ -60,7 +60,7 @@ FUNCTIONS: dict[str, str] = {
     "month_end": "month_end(d: date, n: integer) -> date: last day of the month n months after d's month",
     "days_between": "days_between(a: date, b: date) -> integer: days from a to b",
     "date": 'date("YYYY-MM-DD") -> date: a date literal',
-    "known": "known(x) -> boolean: true when x has a value (never unknown)",
+    "known": "known(x) -> boolean: true when x has a value, not a range (never unknown)",
     "len": "len(list) -> integer: the number of items",
     "abs": "abs(number) -> number",
     "count": "count(x for x in list if cond) -> integer: how many items pass the filters",
@@ -69,7 +69,7 @@ FUNCTIONS: dict[str, str] = {
     "all": "all(cond for x in list if filter) -> boolean: every item passes (Kleene and)",
     "min": "min(v for x in list if cond) or min(a, b, ...) -> the smallest (unknown when there is none)",
     "max": "max(v for x in list if cond) or max(a, b, ...) -> the largest (unknown when there is none)",
-    "sum": "sum(v for x in list if cond) -> number",
+    "sum": "sum(v for x in list if cond) -> number (of ranges, a range)",
     "round": "round(x) or round(x, n) -> x rounded half up (away from zero) to n decimal places (n a literal 0..15)",
     "floor": "floor(x) -> integer: the largest whole number not above x",
     "ceil": "ceil(x) -> integer: the smallest whole number not below x",
@@ -611,10 +611,12 @@ class _Compiler:
         entries = list(arg.ty.fields.values())
         item = _common_type(entries)
         f0 = arg.fn
+        # in a derived value, an absent entry with declared bounds is the range of them
+        fills = tuple(_fill(t) if self.scope.strict and t.bounds is not None else UNKNOWN for t in entries)
 
         def fn(env: Env) -> Any:
             v = f0(env)
-            return tuple([v.get(k, UNKNOWN) for k in keys]) if type(v) is dict else UNKNOWN
+            return tuple([v.get(k, fill) for k, fill in zip(keys, fills)]) if type(v) is dict else UNKNOWN
 
         reads = arg.reads | {arg.path + "/" + k.replace("~", "~0").replace("/", "~1") for k in keys}
         return Compiled(Ty("list", item=item, size=len(entries)), fn, frozenset(reads), arg.params)
@@ -1073,14 +1075,16 @@ def _pick(rows: Callable[[Env], Any], name: str, why: str | None = None) -> Call
 
     def fn_pick(env: Env) -> Any:
         r = rows(env)
-        if r is UNKNOWN or any(keep is not True or v is UNKNOWN or isinstance(v, Interval) for keep, v in r):
+        if r is UNKNOWN or any(keep is not True or v is UNKNOWN for keep, v in r):
             return UNKNOWN
         values = [v for _, v in r]
-        if name == "sum":
+        if name == "sum":  # of ranges too: the range of the sums
             total: Any = 0
             for v in values:
                 total = arithmetic("+", total, v)
             return total
+        if any(v.__class__ is Interval for v in values):
+            return UNKNOWN
         if values:
             return pick(values)
         if why is not None:
@@ -1134,16 +1138,21 @@ def _recording_division(lf: Fn, rf: Fn, why: str) -> Fn:
 def _bounded(f0: Fn, ty: Ty) -> Fn:
     """The read of a number input with declared bounds in a derived value: when absent, the range
     of the values it may take (whole numbers from the minimum to the maximum for an integer)."""
-    assert ty.bounds is not None
-    lo, hi = ty.bounds
-    integer = ty.kind == "integer"
-    fill = count_value(math.ceil(lo), math.floor(hi)) if integer else count_value(lo, hi, False)
+    fill = _fill(ty)
 
     def read(env: Env) -> Any:
         v = f0(env)
         return fill if v is UNKNOWN else v
 
     return read
+
+
+def _fill(ty: Ty) -> Any:
+    """What a number of this type with declared bounds may be: every whole number between them
+    for an integer, every number between them otherwise (a range, or the one value)."""
+    assert ty.bounds is not None
+    lo, hi = ty.bounds
+    return count_value(math.ceil(lo), math.floor(hi)) if ty.kind == "integer" else count_value(lo, hi, False)
 
 
 def _numeric(value: Any) -> bool:

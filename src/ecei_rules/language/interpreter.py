@@ -543,8 +543,13 @@ class Interpreter:
         """``values(m)``: every entry of the map's catalogue, an absent one unknown; ``round(x, n)``."""
         first = self._eval(node.args[0], expr, inputs, local)
         if name == "values":
-            keys = self.maps.get(_pointer(node.args[0]) or "", ())
-            return tuple(first.get(k, UNKNOWN) for k in keys) if isinstance(first, dict) else UNKNOWN
+            pointer = _pointer(node.args[0]) or ""
+            keys = self.maps.get(pointer, ())
+            if not isinstance(first, dict):
+                return UNKNOWN
+            bounds = self.bounds if UNDEFINED in local else {}  # an absent bounded entry of a derived value's map
+            return tuple(first.get(k, bounds.get(f"{pointer}/{k.replace('~', '~0').replace('/', '~1')}", UNKNOWN))
+                         for k in keys)
         places = 0 if len(node.args) == 1 else int(self._eval(node.args[1], expr, inputs, local))
         return _rounded(first, places)
 
@@ -693,8 +698,13 @@ def _decided(rows: Rows) -> list[Any] | None:
 
 
 def _sum(rows: Rows) -> Any:
-    values = _decided(rows)
-    return UNKNOWN if values is None else sum(values, Fraction(0))
+    """The sum of decided rows; of ranges among them, the range of the sums."""
+    if any(p is not True or v is UNKNOWN for p, v in rows):
+        return UNKNOWN
+    total: Any = Fraction(0)
+    for _, v in rows:
+        total = _range_arith("+", total, v) if isinstance(v, Range) or isinstance(total, Range) else total + v
+    return total
 
 
 #: what min and max give over no items (unknown, and in a derived value a reason to say so)

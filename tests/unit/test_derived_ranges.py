@@ -1,0 +1,144 @@
+"""Derived values of unknown but bounded inputs are ranges (issue 22, "What remains" 5: one
+unknown credit made every level unknown). Every expectation is worked out by hand in its
+docstring; the rulesets are ``examples/methodologies/building-points`` (credits as step tables,
+a points total, levels by a band) and ``tests/data/ranges/1.0.0.yaml`` (every range operation)."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from ecei_rules.engine.evaluate import evaluate
+from ecei_rules.engine.reference import evaluate_reference
+from ecei_rules.explanation.build import explain
+from ecei_rules.ruleset.load import load_ruleset
+
+ROOT = Path(__file__).parents[2]
+POINTS = ROOT / "examples" / "methodologies" / "building-points"
+BUILDING = load_ruleset(POINTS / "1.0.0.yaml")
+RANGES = load_ruleset(ROOT / "tests" / "data" / "ranges" / "1.0.0.yaml")
+
+#: P0 of the building-points README (section 7): outdoor 60 % (1 point), indoor 37 % (3), an
+#: optimized cooling tower (1), subsystem meters (1): WE 6; every prerequisite met.
+P0: dict[str, Any] = {
+    "assessed_on": "2016-05-02", "project": {"id": "P0", "name": "P0"}, "other_prerequisites_met": True,
+    "other_points": 44,
+    "water": {"no_irrigation_required": False, "outdoor_reduction_pct": 60, "indoor_reduction_pct": 37,
+              "building_water_meter": True, "subsystem_meters": True, "has_cooling_tower": True,
+              "cooling_tower": {"cycles_optimized": True, "ten_cycles_with_treatment": False,
+                                "recycled_nonpotable_pct": 0}}}
+
+
+def _without_meters(other_points: int) -> dict[str, Any]:
+    return {**P0, "other_points": other_points,
+            "water": {k: v for k, v in P0["water"].items() if k != "subsystem_meters"}}
+
+
+def _derived(decision: Any) -> dict[str, tuple[str, Any, Any]]:
+    return {d.id: (d.outcome, d.value, d.range) for d in decision.derived}
+
+
+def _tiers(decision: Any) -> dict[str, str]:
+    return {t.label: t.outcome for t in decision.tiers}
+
+
+def test_one_unknown_credit_no_longer_makes_every_level_unknown() -> None:
+    """P2 (assessments/p2-meters-unknown-2016.json): 43 other points, outdoor 60 % (1), indoor
+    34 % (2), no cooling tower (0), subsystem meters unknown (0 or 1): WE 3 or 4, total 46 or 47,
+    Certified either way (40 <= total < 50); every prerequisite is met. Before ranges the total
+    was unknown and so was every level: no label."""
+    data = json.loads((POINTS / "assessments" / "p2-meters-unknown-2016.json").read_text())
+    decision = evaluate(BUILDING, data)
+    derived = _derived(decision)
+    assert derived["metering_points"] == ("unknown", None, (0, 1))
+    assert derived["water_points"] == ("unknown", None, (3, 4))
+    assert derived["total_points"] == ("unknown", None, (46, 47))
+    assert decision.label == "certified"
+    assert _tiers(decision) == {"platinum": "not_met", "gold": "not_met", "silver": "not_met", "certified": "met"}
+
+
+def test_known_credits_already_reaching_gold_decide_gold_with_a_credit_unknown() -> None:
+    """P0 with 60 other points and subsystem meters unknown: 60 + 5 or 6 = 65 or 66, Gold either
+    way (60 <= total < 80); Platinum (>= 80) and Silver (< 60) are out of the range: not met."""
+    decision = evaluate(BUILDING, _without_meters(60))
+    assert _derived(decision)["total_points"] == ("unknown", None, (65, 66))
+    assert decision.label == "gold"
+    assert decision.outcome_of("level.gold") == "met"
+    assert decision.outcome_of("level.platinum") == decision.outcome_of("level.silver") == "not_met"
+
+
+def test_a_level_the_range_straddles_stays_unknown() -> None:
+    """P0 with 44 other points and subsystem meters unknown: 49 or 50, Certified or Silver: both
+    classes and both tiers are unknown, the others not met (README 7.4's case)."""
+    decision = evaluate(BUILDING, _without_meters(44))
+    assert _derived(decision)["total_points"] == ("unknown", None, (49, 50))
+    assert decision.label == "none"
+    assert _tiers(decision) == {"platinum": "not_met", "gold": "not_met", "silver": "unknown", "certified": "unknown"}
+
+
+def test_a_derived_entry_stays_unknown_and_shows_its_range_only_when_it_has_one() -> None:
+    """The decision's entry of a value with a range keeps outcome unknown and value null and gains
+    "range": [lo, hi] (between "parameters" and "reason" in canonical order); a known value and an
+    unknown one without a range (a division by z, which may be zero) have no such key. The bytes
+    are the reference evaluator's."""
+    decision = evaluate(RANGES, {"assessed_on": "2022-01-01"})
+    entries = {d["id"]: d for d in decision.to_json()["derived"]}
+    assert entries["product"]["outcome"] == "unknown" and entries["product"]["value"] is None
+    assert entries["product"]["range"] == [-8, 12]
+    assert "range" not in entries["over_z"] and "range" not in entries["unbounded"]
+    assert decision.canonical_text() == evaluate_reference(RANGES, {"assessed_on": "2022-01-01"}).canonical_text()
+    assert '"parameters":[],"range":[-8,12],"reason":null' in decision.canonical_text()
+    known = evaluate(BUILDING, P0).to_json()["derived"]
+    assert all("range" not in d for d in known)
+
+
+def test_every_range_operation_gives_the_range_worked_out_by_hand() -> None:
+    """Everything absent but the date: a in [-2, 3], b in [1, 4], n in 0..5, z in -1..2.
+    product a*b: ends -2, -8, 3, 12 -> [-8, 12]; quotient n/b: 0, 0, 5, 5/4 -> [0, 5]; n/z: z may
+    be 0 -> unknown, no range; free + 1 (free has no maximum) -> unknown, no range; shaped =
+    round(a) [-2, 3] + floor(b) [1, 4] - ceil(a) [-2, 3] + abs(a - 1) [0, 3] + min(a, b) [-2, 3]
+    - max(n, 2) [2, 5] = [-11, 13]; choice (3 if flag else 1) + (2 if kind == "large" else 0) =
+    [1, 3] + [0, 2] = [1, 5]; the credits map absent -> its sum unknown, and so is the total."""
+    derived = _derived(evaluate(RANGES, {"assessed_on": "2022-01-01"}))
+    assert derived == {
+        "product": ("unknown", None, (-8, 12)), "quotient": ("unknown", None, (0, 5)),
+        "over_z": ("unknown", None, None), "unbounded": ("unknown", None, None),
+        "shaped": ("unknown", None, (-11, 13)), "choice": ("unknown", None, (1, 5)),
+        "credit_total": ("unknown", None, None), "total": ("unknown", None, None)}
+
+
+def test_a_total_over_a_range_decides_its_band_and_its_tier() -> None:
+    """credits {c1: 3} (c2 absent, 0..3), flag true, kind large, n 5, b 1, a absent: product
+    a*1 in [-2, 3]; credit_total 3 + [0, 3] = [3, 6]; choice 3 + 2 = 5; total = [3, 6] + 5 + 5 -
+    [-2, 3]/2 = [13, 16] - [-1, 1.5] = [11.5, 17] >= 10: P6 and level.high met, high awarded.
+    P1 (product >= 4) is not met: 3 is the most it can be. P8 (known(total)) is false: a range
+    is no value."""
+    data = {"assessed_on": "2022-01-01", "credits": {"c1": 3}, "flag": True, "kind": "large", "n": 5, "b": 1}
+    decision = evaluate(RANGES, data)
+    derived = _derived(decision)
+    assert derived["credit_total"] == ("unknown", None, (3, 6))
+    assert derived["total"] == ("unknown", None, (Decimal("11.5"), 17))
+    assert [decision.outcome_of(c) for c in ("P1", "P6", "P8", "level.high", "level.mid")] == \
+        ["not_met", "met", "not_met", "met", "not_met"]
+    assert decision.label == "high"
+    assert decision == evaluate_reference(RANGES, data)
+
+
+def test_a_division_by_a_range_holding_zero_is_unknown_never_a_value() -> None:
+    """n 4, z absent (-1..2, so possibly 0): n / z has no range and P3 (over_z > 0) is unknown,
+    though every non-zero z but -1 would make it positive; with z 2 it is known, 2."""
+    decision = evaluate(RANGES, {"assessed_on": "2022-01-01", "n": 4})
+    assert _derived(decision)["over_z"] == ("unknown", None, None)
+    assert decision.outcome_of("P3") == "unknown"
+    assert _derived(evaluate(RANGES, {"assessed_on": "2022-01-01", "n": 4, "z": 2}))["over_z"] == ("known", 2, None)
+
+
+def test_explanations_say_a_derived_value_lies_between_its_ends() -> None:
+    """The explanation of P2 says the total is unknown, between 46 and 47 points, and that it
+    read the water points between 3 and 4."""
+    data = json.loads((POINTS / "assessments" / "p2-meters-unknown-2016.json").read_text())
+    sentences = {d.id: d.sentence for d in explain(BUILDING, data).derived}
+    assert "is unknown, between 46 and 47 points" in sentences["total_points"]
+    assert "water_points between 3 and 4" in sentences["total_points"]
