@@ -163,7 +163,8 @@ def test_every_outcome_decided_from_a_range_is_what_every_completion_of_the_abse
                     assert d.value == known[d.id], (d.id, partial, complete)
                 elif d.id in ranges:
                     lo, hi = ranges[d.id]
-                    assert d.value is not None and lo <= d.value <= hi, (d.id, ranges[d.id], d.value, complete)
+                    assert d.value is not None, (d.id, ranges[d.id], complete)
+                    assert lo <= d.value <= hi, (d.id, ranges[d.id], d.value, complete)
 
     sound()
     assert decided_from_ranges > 0, "no outcome was decided from a range: the property checked nothing new"

@@ -67,7 +67,8 @@ class DerivedResult(BaseModel):
                                                  "values it reads too).")
     # written only when there is a range (a lambda, unannotated: the model's JSON Schema stays its
     # own; a ClassVar, so that the docs' model reader does not take it for a field)
-    _range_when_known: ClassVar[Any] = model_serializer(mode="wrap")(lambda self, handler: _without_range(handler(self)))
+    _range_when_known: ClassVar[Any] = model_serializer(mode="wrap")(
+        lambda self, handler: _without_range(handler(self)))
 
 
 def _without_range(data: dict[str, Any]) -> dict[str, Any]:

@@ -616,7 +616,7 @@ class _Compiler:
 
         def fn(env: Env) -> Any:
             v = f0(env)
-            return tuple([v.get(k, fill) for k, fill in zip(keys, fills)]) if type(v) is dict else UNKNOWN
+            return tuple([v.get(k, fill) for k, fill in zip(keys, fills, strict=True)]) if type(v) is dict else UNKNOWN
 
         reads = arg.reads | {arg.path + "/" + k.replace("~", "~0").replace("/", "~1") for k in keys}
         return Compiled(Ty("list", item=item, size=len(entries)), fn, frozenset(reads), arg.params)
