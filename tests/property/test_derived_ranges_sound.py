@@ -29,22 +29,22 @@ from ecei_rules.engine.decision import Decision
 from ecei_rules.engine.evaluate import evaluate
 from ecei_rules.ruleset.inputs import Field
 from ecei_rules.ruleset.load import Ruleset, load_ruleset
+from ecei_rules.ruleset.load import test_assessment as _test_assessment
 
 ROOT = Path(__file__).parents[2]
 POINTS = ROOT / "examples" / "methodologies" / "building-points"
-_P0: dict[str, Any] = {
-    "assessed_on": "2016-05-02", "project": {"id": "P0", "name": "P0"}, "other_prerequisites_met": True,
-    "other_points": 44,
-    "water": {"no_irrigation_required": False, "outdoor_reduction_pct": 60, "indoor_reduction_pct": 37,
-              "building_water_meter": True, "subsystem_meters": True, "has_cooling_tower": True,
-              "cooling_tower": {"cycles_optimized": True, "ten_cycles_with_treatment": False,
-                                "recycled_nonpotable_pct": 0}}}
-_P0_V2 = {**_P0, "assessed_on": "2020-05-04",
-          "water": {**_P0["water"], "process_water": {"eligible": True, "recycled_alternative_pct": 0}}}
+
+
+def _p0(ruleset: Ruleset) -> tuple[Ruleset, dict[str, Any]]:
+    """A building-points version with its P0 (the fixture of its embedded test "50 points: Silver")."""
+    names = [t.name for t in ruleset.plan.doc.tests]
+    return ruleset, _test_assessment(ruleset.plan.doc, names.index("50 points: Silver"))
+
+
 #: name -> (ruleset, the base assessment whose scalar inputs are drawn and some of them dropped)
 CASES: dict[str, tuple[Ruleset, dict[str, Any]]] = {
-    "building-points 1.0.0": (load_ruleset(POINTS / "1.0.0.yaml"), _P0),
-    "building-points 2.0.0": (load_ruleset(POINTS / "2.0.0.yaml"), _P0_V2),
+    "building-points 1.0.0": _p0(load_ruleset(POINTS / "1.0.0.yaml")),
+    "building-points 2.0.0": _p0(load_ruleset(POINTS / "2.0.0.yaml")),
     "derived-ranges": (load_ruleset(ROOT / "tests" / "data" / "ranges" / "1.0.0.yaml"),
                        {"assessed_on": "2022-01-01", "credits": {}}),
 }

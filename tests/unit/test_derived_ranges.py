@@ -14,21 +14,18 @@ from ecei_rules.engine.evaluate import evaluate
 from ecei_rules.engine.reference import evaluate_reference
 from ecei_rules.explanation.build import explain
 from ecei_rules.ruleset.load import load_ruleset
+from ecei_rules.ruleset.load import test_assessment as _test_assessment
 
 ROOT = Path(__file__).parents[2]
 POINTS = ROOT / "examples" / "methodologies" / "building-points"
 BUILDING = load_ruleset(POINTS / "1.0.0.yaml")
 RANGES = load_ruleset(ROOT / "tests" / "data" / "ranges" / "1.0.0.yaml")
 
-#: P0 of the building-points README (section 7): outdoor 60 % (1 point), indoor 37 % (3), an
-#: optimized cooling tower (1), subsystem meters (1): WE 6; every prerequisite met.
-P0: dict[str, Any] = {
-    "assessed_on": "2016-05-02", "project": {"id": "P0", "name": "P0"}, "other_prerequisites_met": True,
-    "other_points": 44,
-    "water": {"no_irrigation_required": False, "outdoor_reduction_pct": 60, "indoor_reduction_pct": 37,
-              "building_water_meter": True, "subsystem_meters": True, "has_cooling_tower": True,
-              "cooling_tower": {"cycles_optimized": True, "ten_cycles_with_treatment": False,
-                                "recycled_nonpotable_pct": 0}}}
+#: P0 of the building-points README (section 7), the fixture of its embedded test "50 points:
+#: Silver": outdoor 60 % (1 point), indoor 37 % (3), an optimized cooling tower (1), subsystem
+#: meters (1): WE 6; 44 other points; every prerequisite met.
+P0: dict[str, Any] = _test_assessment(
+    BUILDING.plan.doc, [t.name for t in BUILDING.plan.doc.tests].index("50 points: Silver"))
 
 
 def _without_meters(other_points: int) -> dict[str, Any]:
