@@ -10,7 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ecei_rules.engine.evaluate import evaluate
+from ecei_rules.engine.evaluate import decision_text, evaluate
 from ecei_rules.engine.reference import evaluate_reference
 from ecei_rules.explanation.build import explain
 from ecei_rules.ruleset.load import load_ruleset
@@ -99,13 +99,15 @@ def test_every_range_operation_gives_the_range_worked_out_by_hand() -> None:
     be 0 -> unknown, no range; free + 1 (free has no maximum) -> unknown, no range; shaped =
     round(a) [-2, 3] + floor(b) [1, 4] - ceil(a) [-2, 3] + abs(a - 1) [0, 3] + min(a, b) [-2, 3]
     - max(n, 2) [2, 5] = [-11, 13]; choice (3 if flag else 1) + (2 if kind == "large" else 0) =
-    [1, 3] + [0, 2] = [1, 5]; the credits map absent -> its sum unknown, and so is the total."""
+    [1, 3] + [0, 2] = [1, 5]; the credits map absent: each credit 0..3, the sum [0, 6] (an absent
+    map and an empty one alike); total = [0, 6] + [1, 5] + [0, 5] - [-8, 12] / 2 = [1, 16] - [-4, 6]
+    = [-5, 20]."""
     derived = _derived(evaluate(RANGES, {"assessed_on": "2022-01-01"}))
     assert derived == {
         "product": ("unknown", None, (-8, 12)), "quotient": ("unknown", None, (0, 5)),
         "over_z": ("unknown", None, None), "unbounded": ("unknown", None, None),
         "shaped": ("unknown", None, (-11, 13)), "choice": ("unknown", None, (1, 5)),
-        "credit_total": ("unknown", None, None), "total": ("unknown", None, None)}
+        "credit_total": ("unknown", None, (0, 6)), "total": ("unknown", None, (-5, 20))}
 
 
 def test_a_total_over_a_range_decides_its_band_and_its_tier() -> None:
@@ -141,3 +143,14 @@ def test_explanations_say_a_derived_value_lies_between_its_ends() -> None:
     sentences = {d.id: d.sentence for d in explain(BUILDING, data).derived}
     assert "is unknown, between 46 and 47 points" in sentences["total_points"]
     assert "water_points between 3 and 4" in sentences["total_points"]
+
+
+def test_an_absent_map_and_an_empty_one_give_a_derived_sum_the_same_range() -> None:
+    """values(credits) reads the entries /credits/c1 and /credits/c2 only, so the one-pass writer,
+    which remembers a criterion's text by the values it reads, cannot tell an absent map from an
+    empty one: a derived value must not either. Each entry 0..3: the sum is [0, 6] both ways, and
+    the text written in one pass after the other is the reference evaluator's."""
+    base = {"assessed_on": "2022-01-01", "n": 1}
+    for data in ({**base, "credits": {}}, base, {**base, "credits": {}}):
+        assert _derived(evaluate(RANGES, data))["credit_total"] == ("unknown", None, (0, 6))
+        assert decision_text(RANGES, data) == evaluate_reference(RANGES, data).canonical_text()

@@ -611,12 +611,14 @@ class _Compiler:
         entries = list(arg.ty.fields.values())
         item = _common_type(entries)
         f0 = arg.fn
-        # in a derived value, an absent entry with declared bounds is the range of them
+        # in a derived value, an absent entry with declared bounds is the range of them, whether
+        # the map is there or not (what it reads, its entries, cannot tell the two apart)
         fills = tuple(_fill(t) if self.scope.strict and t.bounds is not None else UNKNOWN for t in entries)
+        absent = fills if self.scope.strict else UNKNOWN
 
         def fn(env: Env) -> Any:
             v = f0(env)
-            return tuple([v.get(k, fill) for k, fill in zip(keys, fills, strict=True)]) if type(v) is dict else UNKNOWN
+            return tuple([v.get(k, fill) for k, fill in zip(keys, fills, strict=True)]) if type(v) is dict else absent
 
         reads = arg.reads | {arg.path + "/" + k.replace("~", "~0").replace("/", "~1") for k in keys}
         return Compiled(Ty("list", item=item, size=len(entries)), fn, frozenset(reads), arg.params)

@@ -545,11 +545,12 @@ class Interpreter:
         if name == "values":
             pointer = _pointer(node.args[0]) or ""
             keys = self.maps.get(pointer, ())
-            if not isinstance(first, dict):
-                return UNKNOWN
-            bounds = self.bounds if UNDEFINED in local else {}  # an absent bounded entry of a derived value's map
-            return tuple(first.get(k, bounds.get(f"{pointer}/{k.replace('~', '~0').replace('/', '~1')}", UNKNOWN))
-                         for k in keys)
+            if UNDEFINED not in local:
+                return tuple(first.get(k, UNKNOWN) for k in keys) if isinstance(first, dict) else UNKNOWN
+            # a derived value's map: an absent bounded entry (the map there or not) is the range of it
+            entries = first if isinstance(first, dict) else {}
+            return tuple(entries.get(k, self.bounds.get(f"{pointer}/{k.replace('~', '~0').replace('/', '~1')}",
+                                                        UNKNOWN)) for k in keys)
         places = 0 if len(node.args) == 1 else int(self._eval(node.args[1], expr, inputs, local))
         return _rounded(first, places)
 
