@@ -1,7 +1,8 @@
 """Every evaluator decides derived values as ranges alike: the production evaluator (its decision,
 its one-pass text and its label mode), the reference evaluator and the durable-rules backend, on
-the building-points example (credits as step tables over inputs that may be absent, a points
-total, levels by a band) and on tests/data/ranges/1.0.0.yaml (every range operation)."""
+the building-points example opted into ranges (tests/data/ranges/building-points: credits as step
+tables over inputs that may be absent, a points total, levels by a band) and on
+tests/data/ranges/1.0.0.yaml (every range operation)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from ecei_rules.ruleset.load import load_ruleset
 from ecei_rules.testing.strategies import assessments
 
 ROOT = Path(__file__).parents[2]
-RULESETS = {"building-points 1.0.0": ROOT / "examples" / "methodologies" / "building-points" / "1.0.0.yaml",
+RULESETS = {"building-points 1.0.0": ROOT / "tests" / "data" / "ranges" / "building-points" / "1.0.0.yaml",
             "derived-ranges": ROOT / "tests" / "data" / "ranges" / "1.0.0.yaml"}
 AGREE = settings(max_examples=50, derandomize=True, deadline=None, database=None,
                  suppress_health_check=list(HealthCheck))

@@ -267,21 +267,18 @@ def test_building_points_2_0_0_takes_the_better_option_not_the_sum(tmp_path: Pat
     assert (derived(old)["total_points"], old["label"]) == (59, "silver")
 
 
-def test_an_unknown_credit_input_leaves_the_total_a_range_and_the_levels_it_straddles_unknown(
-        tmp_path: Path) -> None:
-    """README 7.4 (P0, subsystem meters absent): the total is 49 or 50. It was unknown, and so was every
-    level, when a derived value had no range; now it is unknown between 49 and 50, so Certified and Silver
-    stay unknown (no label) and Gold and Platinum, out of reach either way, are not met (the prerequisites
-    are still decided: met)."""
+def test_an_unknown_credit_input_leaves_the_total_and_every_level_unknown(tmp_path: Path) -> None:
+    """README 7.4: a derived total has no interval, so an unknown credit leaves the total unknown and every
+    level class unknown (the prerequisites are still decided: met)."""
     data = json.loads(json.dumps(P0))
     del data["water"]["subsystem_meters"]
     decision = decide("building-points", data, tmp_path)
     total = next(d for d in decision["derived"] if d["id"] == "total_points")
-    assert (total["outcome"], total["range"]) == ("unknown", [49, 50])
+    assert total["outcome"] == "unknown"
     assert "/water/subsystem_meters" in total["missing"]
     assert decision["label"] == "none"
-    assert {t["label"]: t["outcome"] for t in decision["tiers"]} == {
-        "certified": "unknown", "silver": "unknown", "gold": "not_met", "platinum": "not_met"}
+    assert {t["label"]: t["outcome"] for t in decision["tiers"]} == dict.fromkeys(
+        ("certified", "silver", "gold", "platinum"), "unknown")
     assert outcome(decision, "prerequisites") == "met"
 
 
@@ -318,8 +315,7 @@ def test_the_subject_gives_the_nouns_of_the_impact_report(tmp_path: Path) -> Non
     ("eu-fridge-label", "f1-unmeasured-2021", "2.0.0", "none", None),  # no Edaily: every class unknown
     ("building-points", "p0-office-2016", "1.0.0", "silver", "50"),  # README 7.1
     ("building-points", "p1-laboratory-2020", "2.0.0", "gold", "60"),  # README 7.3
-    # subsystem meters absent: 46 or 47 points, Certified either way (the total is a range, so no value)
-    ("building-points", "p2-meters-unknown-2016", "1.0.0", "certified", None),
+    ("building-points", "p2-meters-unknown-2016", "1.0.0", "none", None),  # README 7.4
 ])
 def test_each_example_assessment_gets_its_hand_derived_label(
         methodology: str, name: str, version: str, label: str, index: str | None) -> None:
@@ -352,7 +348,7 @@ def test_explain_of_a_building_names_the_missing_input_of_an_unknown_total() -> 
     result = cli("explain", "--rulesets", RULESETS, "-m", "building-points", "-f", "json", path)
     assert result.exit_code == 0, result.output
     explanation = json.loads(result.output)
-    assert explanation["label"] == "certified"  # 46 or 47 points either way
+    assert explanation["label"] == "none"
     assert "water.subsystem_meters" in json.dumps(explanation)
 
 

@@ -10,7 +10,8 @@ value must be, in each completion, the value decided (when known) or a value wit
 decided (when it has one). Criteria that call ``known(...)`` are left out: a completion gives
 every input a value, so they are not about completions.
 
-Rulesets: ``examples/methodologies/building-points`` 1.0.0 and 2.0.0 (credits as step tables, a
+Rulesets (each opts into ranges: ``unknowns: {derived: ranges}``): ``tests/data/ranges/building-points``
+1.0.0 and 2.0.0, the published building-points example with the opt-in (credits as step tables, a
 points total, levels by a band) and ``tests/data/ranges/1.0.0.yaml`` (every range operation).
 """
 
@@ -32,7 +33,7 @@ from ecei_rules.ruleset.load import Ruleset, load_ruleset
 from ecei_rules.ruleset.load import test_assessment as _test_assessment
 
 ROOT = Path(__file__).parents[2]
-POINTS = ROOT / "examples" / "methodologies" / "building-points"
+POINTS = ROOT / "tests" / "data" / "ranges" / "building-points"  # the example, opted into ranges
 
 
 def _p0(ruleset: Ruleset) -> tuple[Ruleset, dict[str, Any]]:

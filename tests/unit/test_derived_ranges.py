@@ -1,7 +1,9 @@
 """Derived values of unknown but bounded inputs are ranges (issue 22, "What remains" 5: one
 unknown credit made every level unknown). Every expectation is worked out by hand in its
-docstring; the rulesets are ``examples/methodologies/building-points`` (credits as step tables,
-a points total, levels by a band) and ``tests/data/ranges/1.0.0.yaml`` (every range operation)."""
+docstring; the rulesets opt into ranges (``unknowns: {derived: ranges}``): ``tests/data/ranges/
+building-points`` (the published ``examples/methodologies/building-points`` with the opt-in added:
+credits as step tables, a points total, levels by a band) and ``tests/data/ranges/1.0.0.yaml``
+(every range operation). The published versions, without the opt-in, decide as before."""
 
 from __future__ import annotations
 
@@ -10,15 +12,23 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from ecei_rules.compare.bump import required_bump
+from ecei_rules.compare.diff import semantic_diff
 from ecei_rules.engine.evaluate import decision_text, evaluate
 from ecei_rules.engine.reference import evaluate_reference
+from ecei_rules.errors import RulesetError
 from ecei_rules.explanation.build import explain
-from ecei_rules.ruleset.load import load_ruleset
+from ecei_rules.ruleset.load import content_hash, load_ruleset, load_ruleset_text
 from ecei_rules.ruleset.load import test_assessment as _test_assessment
+from ecei_rules.testing.embedded import run_embedded
 
 ROOT = Path(__file__).parents[2]
 POINTS = ROOT / "examples" / "methodologies" / "building-points"
-BUILDING = load_ruleset(POINTS / "1.0.0.yaml")
+PUBLISHED = load_ruleset(POINTS / "1.0.0.yaml")
+#: the published 1.0.0 with ``unknowns: {derived: ranges}`` added (and its embedded tests following it)
+BUILDING = load_ruleset(ROOT / "tests" / "data" / "ranges" / "building-points" / "1.0.0.yaml")
 RANGES = load_ruleset(ROOT / "tests" / "data" / "ranges" / "1.0.0.yaml")
 
 #: P0 of the building-points README (section 7), the fixture of its embedded test "50 points:
@@ -154,3 +164,66 @@ def test_an_absent_map_and_an_empty_one_give_a_derived_sum_the_same_range() -> N
     for data in ({**base, "credits": {}}, base, {**base, "credits": {}}):
         assert _derived(evaluate(RANGES, data))["credit_total"] == ("unknown", None, (0, 6))
         assert decision_text(RANGES, data) == evaluate_reference(RANGES, data).canonical_text()
+
+
+def test_a_published_version_without_the_opt_in_decides_as_before() -> None:
+    """The published building-points versions do not opt into ranges, so they decide as they were
+    published: every embedded test passes (five of them expect levels unknown that the opt-in
+    decides), and P2 (subsystem meters unknown, 46 or 47 points) gets no label, every level
+    unknown, and its total unknown with no "range" key (the bytes of before)."""
+    second = load_ruleset(POINTS / "2.0.0.yaml")
+    for ruleset in (PUBLISHED, second):
+        assert ruleset.document.unknowns is None
+        failed = [r.report() for r in run_embedded(ruleset) if not r.passed]
+        assert failed == []
+    data = json.loads((POINTS / "assessments" / "p2-meters-unknown-2016.json").read_text())
+    decision = evaluate(PUBLISHED, data)
+    assert _derived(decision)["total_points"] == ("unknown", None, None)
+    assert decision.label == "none"
+    assert set(_tiers(decision).values()) == {"unknown"}
+    text = decision.canonical_text()
+    assert '"range"' not in text
+    assert text == evaluate_reference(PUBLISHED, data).canonical_text() == decision_text(PUBLISHED, data)
+
+
+def test_without_the_opt_in_the_same_ruleset_has_no_ranges() -> None:
+    """tests/data/ranges without its opt-in line: every derived value whose inputs are absent is
+    unknown with no range (a product of ranges, a sum over absent map entries, a choice alike), and
+    the production, one-pass and reference evaluators write the same bytes."""
+    text = (ROOT / "tests" / "data" / "ranges" / "1.0.0.yaml").read_text()
+    plain = load_ruleset_text(text.replace("unknowns: {derived: ranges}", ""))
+    assert plain.document.unknowns is None
+    for data in ({"assessed_on": "2022-01-01"}, {"assessed_on": "2022-01-01", "credits": {"c1": 3}, "flag": True,
+                                                  "kind": "large", "n": 5, "b": 1}):
+        decision = evaluate(plain, data)
+        assert {r for _, _, r in _derived(decision).values()} == {None}
+        assert decision.canonical_text() == evaluate_reference(plain, data).canonical_text() == \
+            decision_text(plain, data)
+    assert evaluate(plain, data).label != evaluate(RANGES, data).label  # high only with ranges
+
+
+def test_the_opt_in_changes_the_content_hash() -> None:
+    """The opted-in copy of building-points 1.0.0 differs from the published version only by
+    ``unknowns`` (and its embedded tests, which are not hashed): its hash differs, and without the
+    opt-in its document hashes as the published one. The diff calls the change deciding, so a
+    bump check requires at least a minor version."""
+    assert BUILDING.sha256 != PUBLISHED.sha256
+    assert content_hash(BUILDING.document.model_copy(update={"unknowns": None})) == PUBLISHED.sha256
+    changes = semantic_diff(PUBLISHED, BUILDING).decision_changes
+    assert [(c.section, c.id, c.decides) for c in changes] == [("metadata", "unknowns", True)]
+    assert required_bump(PUBLISHED, BUILDING).required == "minor"
+
+
+def test_the_opt_in_is_inherited_through_extends_and_misspelt_is_an_error() -> None:
+    """tests/data/ranges/building-points/2.0.0.yaml extends the opted-in 1.0.0 and does not say
+    ``unknowns`` itself: it inherits it. A misspelt key is E101 with a did-you-mean, and a value
+    other than ranges is E103."""
+    assert load_ruleset(ROOT / "tests" / "data" / "ranges" / "building-points" / "2.0.0.yaml").document.unknowns \
+        == BUILDING.document.unknowns is not None
+    text = (ROOT / "tests" / "data" / "ranges" / "1.0.0.yaml").read_text()
+    for wrong, code, suggestion in (("unknowns: {derivd: ranges}", "E101", "did you mean 'derived'?"),
+                                    ("unknown: {derived: ranges}", "E101", "did you mean 'unknowns'?"),
+                                    ("unknowns: {derived: range}", "E103", None)):
+        with pytest.raises(RulesetError) as caught:
+            load_ruleset_text(text.replace("unknowns: {derived: ranges}", wrong))
+        assert (code, suggestion) in [(d.code, d.suggestion) for d in caught.value.diagnostics]

@@ -212,20 +212,29 @@ def test_arithmetic_unknown_cases() -> None:
 def test_arithmetic_on_intervals() -> None:
     """{2..3} + 1 = {3..4}; {2..3} - {0..1} = {1..3}; {2..3} * 2 = {4..6} (issue 22: a range times
     a known number is a range); {2..3} / 2 lies in [1, 1.5] and is no longer whole numbers only;
-    a range times a range is the range of the products of their ends, and a quotient by a range
-    the range of the quotients, unless the divisor's range holds zero (then unknown)."""
+    a range times a range is unknown (not tracked)."""
     assert arithmetic("+", Interval(2, 3), 1) == Interval(3, 4)
     assert arithmetic("-", Interval(2, 3), Interval(0, 1)) == Interval(1, 3)
     assert arithmetic("-", 5, Interval(2, 3)) == Interval(2, 3)
     assert arithmetic("*", Interval(2, 3), 2) == Interval(4, 6)
     assert arithmetic("*", -1, Interval(2, 3)) == Interval(-3, -2)
     assert arithmetic("/", Interval(2, 3), 2) == Interval(1, Fraction(3, 2), whole=False)
-    assert arithmetic("*", Interval(2, 3), Interval(0, 1)) == Interval(0, 3)
-    assert arithmetic("*", Interval(-2, 3), Interval(-1, 4)) == Interval(-8, 12)
-    assert arithmetic("/", 6, Interval(2, 3)) == Interval(2, 3, whole=False)
-    assert arithmetic("/", Interval(-2, 3), Interval(-4, -2)) == Interval(Fraction(-3, 2), 1, whole=False)
-    assert arithmetic("/", 6, Interval(0, 3)) is U
-    assert arithmetic("/", 6, Interval(-1, 3)) is U
+    assert arithmetic("*", Interval(2, 3), Interval(0, 1)) is U
+    assert arithmetic("/", 6, Interval(2, 3)) is U
+
+
+def test_arithmetic_on_intervals_with_products() -> None:
+    """With ``products`` (a ruleset that opts into ranges): a range times a range is the range of
+    the products of their ends, and a quotient by a range the range of the quotients, unless the
+    divisor's range holds zero (then unknown); sums and a range by a number are as without."""
+    assert arithmetic("+", Interval(2, 3), Interval(0, 1), True) == Interval(2, 4)
+    assert arithmetic("*", Interval(2, 3), 2, True) == Interval(4, 6)
+    assert arithmetic("*", Interval(2, 3), Interval(0, 1), True) == Interval(0, 3)
+    assert arithmetic("*", Interval(-2, 3), Interval(-1, 4), True) == Interval(-8, 12)
+    assert arithmetic("/", 6, Interval(2, 3), True) == Interval(2, 3, whole=False)
+    assert arithmetic("/", Interval(-2, 3), Interval(-4, -2), True) == Interval(Fraction(-3, 2), 1, whole=False)
+    assert arithmetic("/", 6, Interval(0, 3), True) is U
+    assert arithmetic("/", 6, Interval(-1, 3), True) is U
 
 
 # --------------------------------------------------------------------------------------------

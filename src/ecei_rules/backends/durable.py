@@ -263,7 +263,8 @@ class _Compiler:
         self.interpreted: list[tuple[int, interp.Expression]] = []
         self.constants: list[tuple[int, Outcome]] = []
         self.params = {name: p.value for name, p in self.doc.parameters.items()}
-        self.interpreter = interp.Interpreter(self.params, map_keys(ruleset.plan.inputs))
+        self.interpreter = interp.Interpreter(self.params, map_keys(ruleset.plan.inputs),
+                                              ranges=self.doc.unknowns is not None)
         self.used_interpreter = False
         self.used_durable = False
 

@@ -180,8 +180,9 @@ def _whole_number(value: Fraction | int) -> Fraction | int:
     return int(value) if isinstance(value, Fraction) and value.denominator == 1 else value
 
 
-def _range_arithmetic(op: str, left: object, right: object) -> object:
-    """``+ -`` of ranges and numbers, ``* /`` of a range by a known number (else unknown)."""
+def _range_arithmetic(op: str, left: object, right: object, products: bool = False) -> object:
+    """``+ -`` of ranges and numbers, ``* /`` of a range by a known number; with ``products``, also
+    a range times a range and a quotient by a range (else unknown)."""
     if op in ("+", "-"):
         lo_l, hi_l = _bounds(left)
         lo_r, hi_r = _bounds(right)
@@ -192,7 +193,7 @@ def _range_arithmetic(op: str, left: object, right: object) -> object:
         return count_value(_whole_number(_exact(lo_l) - _exact(hi_r)), _whole_number(_exact(hi_l) - _exact(lo_r)),
                            whole)
     if isinstance(right, Interval) and (op == "/" or isinstance(left, Interval)):
-        return _range_product(op, left, right)
+        return _range_product(op, left, right) if products else UNKNOWN
     interval, k = (left, right) if isinstance(left, Interval) else (right, left)
     assert isinstance(interval, Interval)
     factor = _exact(k)
@@ -221,15 +222,16 @@ def _range_product(op: str, left: object, right: object) -> object:
     return count_value(_whole_number(ends[0]), _whole_number(ends[-1]), whole)
 
 
-def arithmetic(op: str, left: object, right: object) -> object:
+def arithmetic(op: str, left: object, right: object, products: bool = False) -> object:
     """Exact ``+ - * /``; unknown in, unknown out; division by zero is unknown. A range (a count
-    over unknown filters, a derived value of unknown but bounded inputs) plus, minus or times a
-    range or a number is a range, and so is a range or a number divided by a number or a range
-    that does not hold zero."""
+    over unknown filters) plus or minus a range or a number is a range, and so is a range times
+    or divided by a known number. With ``products`` (a ruleset that opts into ranges), a range
+    times a range is one too, and so is a range or a number divided by a range that does not
+    hold zero (else unknown)."""
     if left is UNKNOWN or right is UNKNOWN:
         return UNKNOWN
     if isinstance(left, Interval) or isinstance(right, Interval):
-        return _range_arithmetic(op, left, right)
+        return _range_arithmetic(op, left, right, products)
     a, b = _exact(left), _exact(right)
     if op == "+":
         result: Fraction | int = a + b

@@ -155,7 +155,7 @@ class Reference:
         doc = plan.doc
         maps = map_keys(plan.inputs)  # the entries values(m) reads: the document's catalogues, not a condition
         self.machine = interpreter.Interpreter({n: p.value for n, p in doc.parameters.items()}, maps,
-                                               declared_bounds(plan.inputs))
+                                               declared_bounds(plan.inputs), ranges=doc.unknowns is not None)
         # derived values in the dependency order the checks found (an order, not a condition)
         derived: dict[str, DerivedReading] = {}
         for d in plan.derived:

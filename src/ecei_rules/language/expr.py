@@ -163,8 +163,12 @@ class Scope:
     derived: Mapping[str, tuple[Ty, frozenset[str], frozenset[str]]] = field(default_factory=dict)
     #: compiling a derived value: a division by zero and min/max over no items say why (see UNDEFINED);
     #: an absent number input with declared bounds reads as the range of them, and a choice whose
-    #: test is unknown as the range of its two numbers (see _bounded and _joined)
+    #: test is unknown as the range of its two numbers (see _bounded and _joined), when ranges is set
     strict: bool = False
+    #: the ruleset opts into ranges (``unknowns: {derived: ranges}``): the above in a derived value,
+    #: and everywhere products and quotients of ranges, sums of ranges, and known(range) false;
+    #: unset, exactly the language without them
+    ranges: bool = False
 
 
 def _const(value: Any) -> Fn:
@@ -288,11 +292,17 @@ class _Compiler:
             if loops and (not frame[1] or _chain_cost(loops) > _chain_cost(frame[1])):
                 frame[1] = loops
 
+    @property
+    def widens(self) -> bool:
+        """Whether absent bounded inputs and undecided choices read as ranges here: in a derived
+        value of a ruleset that opts into ranges."""
+        return self.scope.strict and self.scope.ranges
+
     def value(self, node: ast.AST) -> Compiled:
         """Compile a node used as a value: a pure path becomes a read."""
         c = self.compile(node)
         if c.path is not None:
-            fn = _bounded(c.fn, c.ty) if self.scope.strict and c.ty.bounds is not None else c.fn
+            fn = _bounded(c.fn, c.ty) if self.widens and c.ty.bounds is not None else c.fn
             return Compiled(c.ty, fn, c.reads | {c.path}, c.params, None, c.const, cost=c.cost, loops=c.loops)
         return c
 
@@ -447,10 +457,14 @@ class _Compiler:
                 return self.error(sub, "E204", f"'{self.source(sub)}' is a {side.ty.describe()}, not a number")
         ty = INT if left.ty.kind == right.ty.kind == "integer" and op != "/" else DEC
         lf, rf = left.fn, right.fn
+        products = self.scope.ranges
         if op == "/" and self.scope.strict:
             why = f"division by zero: {self.source(node)} with {self.source(node.right)} = 0"
-            return Compiled(ty, _recording_division(lf, rf, why), left.reads | right.reads,
+            return Compiled(ty, _recording_division(lf, rf, why, products), left.reads | right.reads,
                             left.params | right.params)
+        if products:
+            return Compiled(ty, lambda env: arithmetic(op, lf(env), rf(env), True),
+                            left.reads | right.reads, left.params | right.params)
         return Compiled(ty, lambda env: arithmetic(op, lf(env), rf(env)),
                         left.reads | right.reads, left.params | right.params)
 
@@ -512,7 +526,7 @@ class _Compiler:
             return self.error(node, "E204", f"both branches must have one type, not {body.ty.describe()} "
                               f"and {orelse.ty.describe()}")
         tf, bf, of = test.fn, body.fn, orelse.fn
-        strict = self.scope.strict
+        strict = self.widens
 
         def fn(env: Env) -> Any:
             t = tf(env)
@@ -613,8 +627,8 @@ class _Compiler:
         f0 = arg.fn
         # in a derived value, an absent entry with declared bounds is the range of them, whether
         # the map is there or not (what it reads, its entries, cannot tell the two apart)
-        fills = tuple(_fill(t) if self.scope.strict and t.bounds is not None else UNKNOWN for t in entries)
-        absent = fills if self.scope.strict else UNKNOWN
+        fills = tuple(_fill(t) if self.widens and t.bounds is not None else UNKNOWN for t in entries)
+        absent = fills if self.widens else UNKNOWN
 
         def fn(env: Env) -> Any:
             v = f0(env)
@@ -661,7 +675,7 @@ class _Compiler:
                                   f"expected {want}: {FUNCTIONS[name]}")
         if name == "abs" and args[0].ty.kind != "any":
             result = args[0].ty
-        return Compiled(result, _function(name, [a.fn for a in args]), reads, params)
+        return Compiled(result, _function(name, [a.fn for a in args], self.scope.ranges), reads, params)
 
     def call_len(self, node: ast.Call, name: str) -> Compiled:
         if len(node.args) != 1:
@@ -700,7 +714,7 @@ class _Compiler:
             return self.error(gen.elt, "E204", f"{name}() needs numbers or dates, not a {elt.ty.describe()}")
         result_ty = elt.ty if name != "sum" else (INT if elt.ty.kind == "integer" else DEC)
         why = f"{name}() over no items: {self.source(node)}" if self.scope.strict else None
-        return Compiled(result_ty, _pick(rows, name, why), reads, params)
+        return Compiled(result_ty, _pick(rows, name, why, self.scope.ranges), reads, params)
 
     def loop(self, node: ast.Call, name: str,
              gen: ast.GeneratorExp) -> Compiled | tuple[Callable[[Env], Any], Compiled, frozenset[str], frozenset[str]]:
@@ -985,11 +999,15 @@ SIGNATURES: dict[str, tuple[tuple[str, ...], Ty]] = {
 }
 
 
-def _function(name: str, fns: list[Callable[[Env], Any]]) -> Callable[[Env], Any]:
-    """The closure of a call of ``name`` (one of :data:`SIGNATURES`) on compiled arguments."""
-    if name == "known":  # a range (a count over unknown filters, a value of unknown inputs) is no value
+def _function(name: str, fns: list[Callable[[Env], Any]], ranges: bool = False) -> Callable[[Env], Any]:
+    """The closure of a call of ``name`` (one of :data:`SIGNATURES`) on compiled arguments (``ranges``:
+    the ruleset opts into ranges)."""
+    if name == "known" and ranges:  # a range (a count over unknown filters, a value of unknown inputs) is no value
         f0 = fns[0]
         return lambda env: (v := f0(env)) is not UNKNOWN and v.__class__ is not Interval
+    if name == "known":
+        f0 = fns[0]
+        return lambda env: f0(env) is not UNKNOWN
     if name == "abs":
         f0 = fns[0]
         return lambda env: absolute(f0(env))
@@ -1070,16 +1088,20 @@ def _quantifier(rows: Callable[[Env], Any], is_any: bool) -> Callable[[Env], Any
     return fn_quantifier
 
 
-def _pick(rows: Callable[[Env], Any], name: str, why: str | None = None) -> Callable[[Env], Any]:
+def _pick(rows: Callable[[Env], Any], name: str, why: str | None = None, ranges: bool = False) -> Callable[[Env], Any]:
     """min, max or sum of the elements: unknown when an item is unsure or a value unknown (and
-    min or max of no items, which says ``why`` when given: see UNDEFINED)."""
+    min or max of no items, which says ``why`` when given: see UNDEFINED); a range among them
+    makes it unknown too, but a sum when the ruleset opts into ranges."""
     pick = min if name == "min" else max
+    sums_ranges = ranges and name == "sum"
 
     def fn_pick(env: Env) -> Any:
         r = rows(env)
         if r is UNKNOWN or any(keep is not True or v is UNKNOWN for keep, v in r):
             return UNKNOWN
         values = [v for _, v in r]
+        if not sums_ranges and any(v.__class__ is Interval for v in values):
+            return UNKNOWN
         if name == "sum":  # of ranges too: the range of the sums
             total: Any = 0
             for v in values:
@@ -1123,7 +1145,7 @@ def _undefined(env: Env, why: str) -> None:
         sink.append(why)
 
 
-def _recording_division(lf: Fn, rf: Fn, why: str) -> Fn:
+def _recording_division(lf: Fn, rf: Fn, why: str, ranges: bool = False) -> Fn:
     """``a / b`` in a derived value: a division by zero of known numbers says ``why``."""
 
     def divide(env: Env) -> Any:
@@ -1132,7 +1154,7 @@ def _recording_division(lf: Fn, rf: Fn, why: str) -> Fn:
                 and b == 0:
             _undefined(env, why)
             return UNKNOWN
-        return arithmetic("/", a, b)
+        return arithmetic("/", a, b, ranges)
 
     return divide
 

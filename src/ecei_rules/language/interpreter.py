@@ -172,16 +172,20 @@ def relate(op: str, a: Any, b: Any) -> Any:
     return _holds(op, a, b)
 
 
-def _range_arith(op: str, a: Any, b: Any) -> Any:
-    """``a op b`` where one side (at least) is a :class:`Range`: sums, differences and products
-    of ranges and numbers, the extremes of the ends' results; a quotient by a number or a range
-    other than zero (unknown when the divisor may be zero)."""
+def _range_arith(op: str, a: Any, b: Any, ranges: bool = False) -> Any:
+    """``a op b`` where one side (at least) is a :class:`Range`: sums and differences of ranges,
+    a range times or divided by a known number; anything else unknown. With ``ranges`` (the
+    ruleset opts into them): sums, differences and products of ranges and numbers, the extremes
+    of the ends' results; a quotient by a number or a range other than zero (unknown when the
+    divisor may be zero)."""
     (a_lo, a_hi), (b_lo, b_hi) = _ends(a), _ends(b)
     whole = _is_whole(a) and _is_whole(b)
     if op == "+":
         return _count(a_lo + b_lo, a_hi + b_hi, whole)
     if op == "-":
         return _count(a_lo - b_hi, a_hi - b_lo, whole)
+    if not ranges:
+        return _range_arith_by_number(op, a, b)
     if op == "*":
         ends = sorted(x * y for x in (a_lo, a_hi) for y in (b_lo, b_hi))
         return _count(ends[0], ends[-1], whole)
@@ -190,6 +194,19 @@ def _range_arith(op: str, a: Any, b: Any) -> Any:
     ends = sorted(Fraction(x) / y for x in (a_lo, a_hi) for y in (b_lo, b_hi))
     exact_divisor = not isinstance(b, Range) and (1 / Fraction(b)).denominator == 1
     return _count(ends[0], ends[-1], _is_whole(a) and exact_divisor)
+
+
+def _range_arith_by_number(op: str, a: Any, b: Any) -> Any:
+    """``a * b`` or ``a / b`` with a range, without ranges opted into: a range times or divided by a
+    known number, anything else unknown."""
+    (a_lo, a_hi), (b_lo, b_hi) = _ends(a), _ends(b)
+    if op == "*" and not (isinstance(a, Range) and isinstance(b, Range)):
+        ends = sorted(x * y for x in (a_lo, a_hi) for y in (b_lo, b_hi))
+        return _count(ends[0], ends[-1], _is_whole(a) and _is_whole(b))
+    if op == "/" and isinstance(a, Range) and not isinstance(b, Range) and b != 0:
+        ends = sorted((Fraction(a_lo) / b, Fraction(a_hi) / b))
+        return _count(ends[0], ends[1], a.whole and (1 / b).denominator == 1)
+    return UNKNOWN
 
 
 def _inside(item: Any, values: Any) -> Any:
@@ -370,8 +387,12 @@ class Interpreter:
     """Evaluates parsed conditions against validated assessment data."""
 
     def __init__(self, params: Mapping[str, Any], maps: Mapping[str, tuple[str, ...]] | None = None,
-                 bounds: Mapping[str, tuple[Any, Any, bool]] | None = None) -> None:
+                 bounds: Mapping[str, tuple[Any, Any, bool]] | None = None, ranges: bool = False) -> None:
         self.params = {name: number(value) for name, value in params.items()}
+        #: the ruleset opts into ranges (``unknowns: {derived: ranges}``): bounds are read, an
+        #: undecided choice of numbers is a range, products and quotients of ranges, sums of
+        #: ranges, and known(range) is false; unset, exactly the language without them
+        self.ranges = ranges
         #: the keys of each map input by its pointer (its catalogue's item ids), for ``values(m)``
         self.maps = dict(maps or {})
         #: by its pointer, what an absent number input with a declared minimum and maximum may be
@@ -380,6 +401,8 @@ class Interpreter:
         for pointer, (lo, hi, whole) in (bounds or {}).items():
             lo, hi = Fraction(lo), Fraction(hi)
             self.bounds[pointer] = _count(math.ceil(lo), math.floor(hi)) if whole else _count(lo, hi, False)
+        if not ranges:
+            self.bounds.clear()
 
     def evaluate(self, expr: Expression, data: Mapping[str, Any], variables: Mapping[str, Any] | None = None) -> Any:
         """The value of ``expr`` for the data (root inputs) and extra variables (``label``)."""
@@ -463,7 +486,7 @@ class Interpreter:
         if a is UNKNOWN or b is UNKNOWN:
             return UNKNOWN
         if isinstance(a, Range) or isinstance(b, Range):
-            return _range_arith(op, a, b)
+            return _range_arith(op, a, b, self.ranges)
         if op == "+":
             return a + b
         if op == "-":
@@ -509,7 +532,7 @@ class Interpreter:
         # derived value, two numbers (or ranges) give the least range holding both
         a = self._eval(node.body, expr, inputs, local)
         b = self._eval(node.orelse, expr, inputs, local)
-        if UNDEFINED in local and _is_number(a) and _is_number(b):
+        if UNDEFINED in local and self.ranges and _is_number(a) and _is_number(b):
             (a_lo, a_hi), (b_lo, b_hi) = _ends(a), _ends(b)
             return _count(min(a_lo, b_lo), max(a_hi, b_hi), _is_whole(a) and _is_whole(b))
         return a if a is not UNKNOWN and relate("==", a, b) is True else UNKNOWN
@@ -536,7 +559,7 @@ class Interpreter:
             return _date_literal(node.args[0])
         if name in ("values", "round"):
             return self._read_or_round(name, node, expr, inputs, local)
-        return _function(name, [self._eval(a, expr, inputs, local) for a in node.args])
+        return _function(name, [self._eval(a, expr, inputs, local) for a in node.args], self.ranges)
 
     def _read_or_round(self, name: str, node: ast.Call, expr: Expression, inputs: dict[str, Any],
                        local: dict[str, Any]) -> Any:
@@ -545,7 +568,7 @@ class Interpreter:
         if name == "values":
             pointer = _pointer(node.args[0]) or ""
             keys = self.maps.get(pointer, ())
-            if UNDEFINED not in local:
+            if UNDEFINED not in local or not self.ranges:
                 return tuple(first.get(k, UNKNOWN) for k in keys) if isinstance(first, dict) else UNKNOWN
             # a derived value's map: an absent bounded entry (the map there or not) is the range of it
             entries = first if isinstance(first, dict) else {}
@@ -569,7 +592,7 @@ class Interpreter:
             passes = both([self._truth(self._eval(f, expr, inputs, inner)) for f in loop.ifs])
             if passes is not False:
                 rows.append((passes, self._eval(gen.elt, expr, inputs, inner)))
-        return _AGGREGATES[name](rows)
+        return _sum_of_ranges(rows) if name == "sum" and self.ranges else _AGGREGATES[name](rows)
 
 
 #: the walk's dispatch: each ``Interpreter._<node>`` method by the class of the node it evaluates
@@ -590,10 +613,11 @@ def _text(expr: Expression, node: ast.AST) -> str:
     return ast.get_source_segment(expr.wrapped, node) or ""
 
 
-def _function(name: str, args: list[Any]) -> Any:
-    """A function of already evaluated arguments (every function but the aggregates, ``date`` and ``round``)."""
-    if name == "known":  # a range is no value
-        return args[0] is not UNKNOWN and not isinstance(args[0], Range)
+def _function(name: str, args: list[Any], ranges: bool = False) -> Any:
+    """A function of already evaluated arguments (every function but the aggregates, ``date`` and ``round``;
+    ``ranges``: the ruleset opts into them)."""
+    if name == "known":  # with ranges opted into, a range is no value
+        return args[0] is not UNKNOWN and not (ranges and isinstance(args[0], Range))
     if name in ("len", "count"):
         return UNKNOWN if args[0] is UNKNOWN else Fraction(len(args[0]))
     if name in ("abs", "floor", "ceil"):
@@ -699,7 +723,13 @@ def _decided(rows: Rows) -> list[Any] | None:
 
 
 def _sum(rows: Rows) -> Any:
-    """The sum of decided rows; of ranges among them, the range of the sums."""
+    """The sum of decided rows (unknown when a range is among them)."""
+    values = _decided(rows)
+    return UNKNOWN if values is None else sum(values, Fraction(0))
+
+
+def _sum_of_ranges(rows: Rows) -> Any:
+    """The sum of decided rows; of ranges among them, the range of the sums (with ranges opted into)."""
     if any(p is not True or v is UNKNOWN for p, v in rows):
         return UNKNOWN
     total: Any = Fraction(0)

@@ -429,6 +429,16 @@ class Subject(_Model):
                              "declared string input), if any.")
 
 
+class Unknowns(_Model):
+    """How unknowns are computed, when a version opts into more than the language's default."""
+
+    derived: Literal["ranges"] = Field(
+        description="'ranges': an unknown derived value whose absent inputs are bounded (number inputs with a "
+        "minimum and a maximum, a choice whose test is unknown, map entries) is computed as the exact range "
+        "[lo, hi] of what it can be, and a condition, band class or tier on it is decided when the whole "
+        "range is on one side. Absent: such a value is simply unknown.")
+
+
 class TestExpect(_Model):
     """What an embedded test expects."""
 
@@ -504,6 +514,9 @@ class RulesetDocument(_Model):
     subject: Subject | None = Field(
         default=None, description="What is labelled, its id and name; decisions then name it 'subject'."
     )
+    unknowns: Unknowns | None = Field(
+        default=None, description="Opt-ins of how unknowns are computed ('unknowns: {derived: ranges}'); absent: "
+        "an unknown input leaves what reads it unknown.")
     fixtures: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Named assessments that embedded tests can start from."
     )
