@@ -223,6 +223,20 @@ def test_arithmetic_on_intervals() -> None:
     assert arithmetic("/", 6, Interval(2, 3)) is U
 
 
+def test_arithmetic_on_intervals_with_products() -> None:
+    """With ``products`` (a ruleset that opts into ranges): a range times a range is the range of
+    the products of their ends, and a quotient by a range the range of the quotients, unless the
+    divisor's range holds zero (then unknown); sums and a range by a number are as without."""
+    assert arithmetic("+", Interval(2, 3), Interval(0, 1), True) == Interval(2, 4)
+    assert arithmetic("*", Interval(2, 3), 2, True) == Interval(4, 6)
+    assert arithmetic("*", Interval(2, 3), Interval(0, 1), True) == Interval(0, 3)
+    assert arithmetic("*", Interval(-2, 3), Interval(-1, 4), True) == Interval(-8, 12)
+    assert arithmetic("/", 6, Interval(2, 3), True) == Interval(2, 3, whole=False)
+    assert arithmetic("/", Interval(-2, 3), Interval(-4, -2), True) == Interval(Fraction(-3, 2), 1, whole=False)
+    assert arithmetic("/", 6, Interval(0, 3), True) is U
+    assert arithmetic("/", 6, Interval(-1, 3), True) is U
+
+
 # --------------------------------------------------------------------------------------------
 # months_between: 12*(b.year - a.year) + (b.month - a.month), minus 1 when b.day < a.day
 # --------------------------------------------------------------------------------------------

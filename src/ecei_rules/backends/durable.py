@@ -285,7 +285,8 @@ class _Compiler:
         self.params = {name: p.value for name, p in self.doc.parameters.items()}
         # a parameter table is read by the interpreter, as its value by key (keys resolved at load)
         self.tables = {name: dict(t.values) for name, t in ruleset.plan.tables.items()}
-        self.interpreter = interp.Interpreter({**self.params, **self.tables}, map_keys(ruleset.plan.inputs))
+        self.interpreter = interp.Interpreter({**self.params, **self.tables}, map_keys(ruleset.plan.inputs),
+                                              ranges=self.doc.unknowns is not None)
         self.used_interpreter = False
         self.used_durable = False
 

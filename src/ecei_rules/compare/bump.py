@@ -106,8 +106,11 @@ PIN = Resolution(method="pinned", reason="bump check")
 
 def changed_criteria(diff: Diff) -> set[str]:
     """Criteria whose outcome may differ: changed, added or removed, reading a changed parameter
-    or a changed derived value (or one that reads such a value or parameter), or weighed differently."""
+    or a changed derived value (or one that reads such a value or parameter), or weighed differently;
+    every criterion when ``unknowns`` changes."""
     out = diff.changed_ids("criteria")
+    if any(c.id == "unknowns" for c in diff.section("metadata")):  # ranges opted in or out: any may differ
+        out.update(c.id for ruleset in (diff.old, diff.new) for c in ruleset.plan.criteria)
     params = diff.changed_ids("parameters")
     for ruleset in (diff.old, diff.new):
         derived = _changed_derived(diff, ruleset, params)

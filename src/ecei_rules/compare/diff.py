@@ -225,17 +225,20 @@ def semantic_diff(old: Ruleset, new: Ruleset) -> Diff:
 
 
 _META_KEYS = ("methodology", "title", "description", "status", "effective_from", "announced_on", "supersedes",
-              "approval", "subject")
+              "approval", "subject", "unknowns")
+#: metadata that decides: another methodology, or how unknowns are computed (ranges opted into or not)
+_DECIDING_META = frozenset({"methodology", "unknowns"})
 
 
 def _diff_metadata(diff: Diff, od: Any, nd: Any) -> None:
-    """Metadata: nothing here decides (resolution by date is the registry's business), but the methodology."""
+    """Metadata: nothing here decides (resolution by date is the registry's business), but the methodology
+    and ``unknowns`` (ranges opted into)."""
     for key in _META_KEYS:
         a, b = getattr(od, key), getattr(nd, key)
         if a != b:
             diff.changes.append(Change("metadata", "changed", key, key,
                                        _dump(a) if hasattr(a, "model_dump") else a,
-                                       _dump(b) if hasattr(b, "model_dump") else b, key == "methodology"))
+                                       _dump(b) if hasattr(b, "model_dump") else b, key in _DECIDING_META))
 
 
 def _diff_catalogues(diff: Diff, od: Any, nd: Any) -> None:

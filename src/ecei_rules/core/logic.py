@@ -180,8 +180,9 @@ def _whole_number(value: Fraction | int) -> Fraction | int:
     return int(value) if isinstance(value, Fraction) and value.denominator == 1 else value
 
 
-def _range_arithmetic(op: str, left: object, right: object) -> object:
-    """``+ -`` of ranges and numbers, ``* /`` of a range by a known number (else unknown)."""
+def _range_arithmetic(op: str, left: object, right: object, products: bool = False) -> object:
+    """``+ -`` of ranges and numbers, ``* /`` of a range by a known number; with ``products``, also
+    a range times a range and a quotient by a range (else unknown)."""
     if op in ("+", "-"):
         lo_l, hi_l = _bounds(left)
         lo_r, hi_r = _bounds(right)
@@ -191,10 +192,8 @@ def _range_arithmetic(op: str, left: object, right: object) -> object:
                                whole)
         return count_value(_whole_number(_exact(lo_l) - _exact(hi_r)), _whole_number(_exact(hi_l) - _exact(lo_r)),
                            whole)
-    if isinstance(left, Interval) and isinstance(right, Interval):
-        return UNKNOWN
-    if op == "/" and isinstance(right, Interval):
-        return UNKNOWN
+    if isinstance(right, Interval) and (op == "/" or isinstance(left, Interval)):
+        return _range_product(op, left, right) if products else UNKNOWN
     interval, k = (left, right) if isinstance(left, Interval) else (right, left)
     assert isinstance(interval, Interval)
     factor = _exact(k)
@@ -207,14 +206,32 @@ def _range_arithmetic(op: str, left: object, right: object) -> object:
     return count_value(ends[0], ends[1], whole)
 
 
-def arithmetic(op: str, left: object, right: object) -> object:
+def _range_product(op: str, left: object, right: object) -> object:
+    """A range times a range, or a number or a range divided by a range: the least and the
+    greatest product of their ends (a quotient is a product by the divisor's reciprocals); unknown
+    when the divisor's range holds zero (some of its values cannot divide)."""
+    lo_l, hi_l = _bounds(left)
+    lo_r, hi_r = _bounds(right)
+    whole = _integral(left) and _integral(right)
+    if op == "/":
+        if lo_r <= 0 <= hi_r:
+            return UNKNOWN
+        lo_r, hi_r = Fraction(1) / _exact(hi_r), Fraction(1) / _exact(lo_r)
+        whole = False
+    ends = sorted(_exact(a) * _exact(b) for a in (lo_l, hi_l) for b in (lo_r, hi_r))
+    return count_value(_whole_number(ends[0]), _whole_number(ends[-1]), whole)
+
+
+def arithmetic(op: str, left: object, right: object, products: bool = False) -> object:
     """Exact ``+ - * /``; unknown in, unknown out; division by zero is unknown. A range (a count
     over unknown filters) plus or minus a range or a number is a range, and so is a range times
-    or divided by a known number."""
+    or divided by a known number. With ``products`` (a ruleset that opts into ranges), a range
+    times a range is one too, and so is a range or a number divided by a range that does not
+    hold zero (else unknown)."""
     if left is UNKNOWN or right is UNKNOWN:
         return UNKNOWN
     if isinstance(left, Interval) or isinstance(right, Interval):
-        return _range_arithmetic(op, left, right)
+        return _range_arithmetic(op, left, right, products)
     a, b = _exact(left), _exact(right)
     if op == "+":
         result: Fraction | int = a + b

@@ -11,6 +11,15 @@ evaluator with the interpreter). A value is
   reads that is itself undefined (``reason`` says which, first met first);
 * ``unknown`` otherwise (an input it needs is absent, or a count over unknown filters).
 
+An unknown value may still be known to lie in a **range** ``[lo, hi]``: a count over unknown
+filters; an absent number input with a declared minimum and maximum (read as every value
+between them); a choice whose test is unknown (the least range holding both branches); and what
+``+ - * /``, ``min``, ``max``, ``abs``, ``round``, ``floor`` and ``ceil`` make of ranges (the
+extremes of what their ends give; a division by a range holding zero has none). A decision
+shows that range (``range``: ``[lo, hi]``, written only when there is one), and a condition on
+the value is met or not met when every value of the range gives the same answer, so every value
+the absent inputs could take would give it too.
+
 A criterion that reads an undefined value reads it as unknown (Kleene).
 """
 
@@ -18,9 +27,9 @@ from __future__ import annotations
 
 from decimal import Context, Decimal
 from fractions import Fraction
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_serializer
 
 from ecei_rules.core.canonical import to_json
 from ecei_rules.ruleset.model import EngineValue, ParameterUse
@@ -46,6 +55,9 @@ class DerivedResult(BaseModel):
     value: EngineValue = Field(default=None, description="Its value when known (a number to at most 15 "
                                "significant digits), else null.")
     reason: str | None = Field(default=None, description="Why it is undefined (null unless undefined).")
+    range: tuple[EngineValue, EngineValue] | None = Field(
+        default=None, description="When unknown but known to lie between two numbers, the least and the "
+        "greatest it can be (each shown as a value is); written only then.")
     expression: str = Field(description="The expression as written in the ruleset.")
     inputs: dict[str, EngineValue] = Field(description="JSON pointer -> value of every input it reads (through "
                                            "the derived values it reads too) that has a value.")
@@ -53,6 +65,16 @@ class DerivedResult(BaseModel):
     derived: tuple[str, ...] = Field(description="The derived values its expression reads.")
     parameters: tuple[ParameterUse, ...] = Field(description="The parameters it reads (through the derived "
                                                  "values it reads too).")
+    # written only when there is a range (a lambda, unannotated: the model's JSON Schema stays its
+    # own; a ClassVar, so that the docs' model reader does not take it for a field)
+    _range_when_known: ClassVar[Any] = model_serializer(mode="wrap")(
+        lambda self, handler: _without_range(handler(self)))
+
+
+def _without_range(data: dict[str, Any]) -> dict[str, Any]:
+    if data.get("range") is None:
+        data.pop("range", None)
+    return data
 
 
 def shown(value: Any) -> Any:
@@ -67,11 +89,19 @@ def shown(value: Any) -> Any:
     return _SHOWN.divide(Decimal(exact.numerator), Decimal(exact.denominator)).normalize(_SHOWN)
 
 
+def shown_range(lo: Any, hi: Any) -> tuple[Any, Any]:
+    """A range's ends as a decision shows them (each as :func:`shown` shows a value)."""
+    return shown(lo), shown(hi)
+
+
 def derived_json(r: DerivedResult) -> dict[str, Any]:
-    """A derived value's JSON values (as ``Decision.to_json`` writes it)."""
-    return {"id": r.id, "title": r.title, "unit": r.unit, "outcome": r.outcome, "value": to_json(r.value),
-            "reason": r.reason, "expression": r.expression,
-            "inputs": {str(k): to_json(v) for k, v in r.inputs.items()}, "missing": list(r.missing),
-            "derived": list(r.derived),
-            "parameters": [{"name": p.name, "value": to_json(p.value), "unit": p.unit, "provenance": p.provenance,
-                            "source": p.source} for p in r.parameters]}
+    """A derived value's JSON values (as ``Decision.to_json`` writes it; ``range`` only when there is one)."""
+    out = {"id": r.id, "title": r.title, "unit": r.unit, "outcome": r.outcome, "value": to_json(r.value),
+           "reason": r.reason}
+    if r.range is not None:
+        out["range"] = [to_json(r.range[0]), to_json(r.range[1])]
+    out.update({"expression": r.expression, "inputs": {str(k): to_json(v) for k, v in r.inputs.items()},
+                "missing": list(r.missing), "derived": list(r.derived),
+                "parameters": [{"name": p.name, "value": to_json(p.value), "unit": p.unit,
+                                "provenance": p.provenance, "source": p.source} for p in r.parameters]})
+    return out

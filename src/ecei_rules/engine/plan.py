@@ -29,7 +29,7 @@ from pydantic import BaseModel
 from ecei_rules.core.logic import UNKNOWN, Interval
 from ecei_rules.core.pointers import MISSING, split_pointer
 from ecei_rules.engine.decision import CriterionResult, Decision, GroupResult, ParameterUse, ScoreResult, TierResult
-from ecei_rules.engine.derived import DerivedResult, shown
+from ecei_rules.engine.derived import DerivedResult, shown, shown_range
 from ecei_rules.language.expr import UNDEFINED, Compiled, walk_keys
 from ecei_rules.ruleset.check import CheckedRuleset, DerivedPlan, GroupPlan, RulePlan, ScorePlan
 from ecei_rules.ruleset.dates import check_validity_span
@@ -130,15 +130,19 @@ def derive(plan: Plan, env: dict[str, Any]) -> tuple[DerivedResult, ...]:
         finally:
             del env[UNDEFINED]
         read, missing = d.inputs(env)
-        reason = None
+        reason = between = None
         if value is not UNKNOWN and value.__class__ is not Interval:
             outcome, value = "known", shown(value)
         else:
             reason = _undefined_reason(sink, missing, d.derived, seen)
+            if reason is None and value.__class__ is Interval:
+                between = shown_range(value.lo, value.hi)
             outcome, value = ("unknown" if reason is None else "undefined"), None
         seen[d.id] = (outcome, reason)
-        data = dict(d.static)
-        data.update(outcome=outcome, value=value, reason=reason, inputs=read, missing=missing)
+        static = d.static  # the fields in the model's order (a dump of the model keeps it)
+        data = {"id": static["id"], "title": static["title"], "unit": static["unit"], "outcome": outcome,
+                "value": value, "reason": reason, "range": between, "expression": static["expression"],
+                "inputs": read, "missing": missing, "derived": static["derived"], "parameters": static["parameters"]}
         out.append(build(DerivedResult, data))
     return tuple(out)
 

@@ -37,12 +37,12 @@ from ecei_rules.engine.decision import (
     TierResult,
     given,
 )
-from ecei_rules.engine.derived import DerivedOutcome, DerivedResult, shown
+from ecei_rules.engine.derived import DerivedOutcome, DerivedResult, shown, shown_range
 from ecei_rules.engine.evaluate import Assessment, validated_data
 from ecei_rules.language import interpreter
 from ecei_rules.ruleset.check import CheckedRuleset, GroupPlan, ScorePlan
 from ecei_rules.ruleset.dates import validity_span_error
-from ecei_rules.ruleset.inputs import map_keys
+from ecei_rules.ruleset.inputs import Field, map_keys
 from ecei_rules.ruleset.load import Ruleset
 from ecei_rules.ruleset.model import NONE_LABEL, RulesetDocument, parameter_entries, parameter_use
 from ecei_rules.ruleset.subject import resolve as resolve_subject
@@ -159,7 +159,8 @@ class Reference:
         # a parameter table is read as its value by key (keys resolved when the ruleset loaded: data, not a condition)
         tables = {name: dict(t.entries) for name, t in plan.tables.items()}
         self.machine = interpreter.Interpreter({**{n: p.value for n, p in doc.parameters.items()},
-                                                **{name: dict(t.values) for name, t in plan.tables.items()}}, maps)
+                                                **{name: dict(t.values) for name, t in plan.tables.items()}}, maps,
+                                               declared_bounds(plan.inputs), ranges=doc.unknowns is not None)
         entries = parameter_entries(doc)
         # derived values in the dependency order the checks found (an order, not a condition)
         derived: dict[str, DerivedReading] = {}
@@ -192,18 +193,39 @@ class Reference:
             inputs[reading.id] = value
             read, missing = _read(validated, reading.condition.reads)
             outcome: DerivedOutcome = "known"
-            reason = None
+            reason = between = None
             if value is interpreter.UNKNOWN or isinstance(value, interpreter.Range):
                 reason = None if missing else _why(reasons, reading.names, seen)
                 outcome = "unknown" if reason is None else "undefined"
+                if reason is None and isinstance(value, interpreter.Range):
+                    between = shown_range(value.lo, value.hi)
             seen[reading.id] = (outcome, reason)
             spec = doc.derived[reading.id]
             out.append(DerivedResult.model_construct(
                 id=reading.id, title=spec.title, unit=spec.unit, outcome=outcome,
-                value=shown(value) if outcome == "known" else None, reason=reason, expression=spec.value,
+                value=shown(value) if outcome == "known" else None, reason=reason, range=between,
+                expression=spec.value,
                 inputs=read, missing=missing, derived=reading.names,
                 parameters=tuple(parameter_use(n, self.entries[n]) for n in sorted(reading.parameters))))
         return tuple(out)
+
+
+def declared_bounds(root: Field) -> dict[str, tuple[Any, Any, bool]]:
+    """(minimum, maximum, whole numbers only) of each number input that declares both, by its JSON
+    pointer, through objects and map entries (a list's items are read through a loop's variable,
+    never by a pointer): what such an input may be when it is absent."""
+    out: dict[str, tuple[Any, Any, bool]] = {}
+
+    def walk(f: Field, pointer: str) -> None:
+        spec = f.spec
+        if f.kind in ("integer", "decimal") and spec.minimum is not None and spec.maximum is not None:
+            out[pointer] = (spec.minimum, spec.maximum, f.kind == "integer")
+        for name, sub in {**f.fields, **f.entries}.items() if f.kind in ("object", "map") else ():
+            walk(sub, pointer + "/" + name.replace("~", "~0").replace("/", "~1"))
+
+    for name, f in root.fields.items():
+        walk(f, "/" + name.replace("~", "~0").replace("/", "~1"))
+    return out
 
 
 def _why(reasons: list[str], names: tuple[str, ...], seen: dict[str, tuple[str, str | None]]) -> str | None:

@@ -285,8 +285,13 @@ class Serialiser:
         return (f'{{"derived":{strings_list(r.derived)},"expression":{string(r.expression)},"id":{string(r.id)},'
                 f'"inputs":{self.keyed(r.inputs, self.value) if r.inputs else "{}"},'
                 f'"missing":{strings_list(r.missing)},"outcome":"{r.outcome}",'
-                f'"parameters":{self.parameters(r.parameters)},"reason":{nullable(r.reason)},'
+                f'"parameters":{self.parameters(r.parameters)},'
+                f'{self.between(r.range) if r.range is not None else ""}"reason":{nullable(r.reason)},'
                 f'"title":{string(r.title)},"unit":{nullable(r.unit)},"value":{self.value(r.value)}}}')
+
+    def between(self, ends: tuple[Any, Any]) -> str:
+        """``"range":[lo,hi],``: the range of an unknown derived value, when it has one."""
+        return f'"range":[{self.value(ends[0])},{self.value(ends[1])}],'
 
     def group(self, g: Any) -> str:
         """A group result's text."""

@@ -504,10 +504,10 @@ class _Builder:
         items += [self.msg("criterion.read_missing", input=self.input_name(p)) for p in missing]
         known = {d.id: d for d in self.decision.derived}
         items += [self.msg("criterion.read", input=n, value=known[n].value) if known[n].outcome == "known"
-                  else self.msg(f"derived.read_{known[n].outcome}", input=n) for n in r.derived]
+                  else self.msg(f"derived.read_{_kind(known[n])}", input=n, **_ends(known[n])) for n in r.derived]
         reads = self.msg.join(items) if items else self.msg.template("list.none")
-        sentence = self.msg(f"derived.{r.outcome}", title=r.title, id=r.id, value=r.value,
-                            unit=f" {r.unit}" if r.unit else "", reason=r.reason, reads=reads)
+        sentence = self.msg(f"derived.{_kind(r)}", title=r.title, id=r.id, value=r.value,
+                            unit=f" {r.unit}" if r.unit else "", reason=r.reason, reads=reads, **_ends(r))
         through = self.through_parameters(r.derived)
         return m.DerivedExplanation(**{**dict(r), "missing": missing}, sentence=sentence,
                                     own_parameters=tuple(p.name for p in r.parameters if p.name not in through))
@@ -1034,3 +1034,13 @@ def explain_assessment(data: Any, *, registry: Registry | None = None, methodolo
     return explain(ruleset, data, resolution=resolution, language=language, near_margin=near_margin,
                    max_change_sets=max_change_sets, fixed=fixed, cache=cache)
 
+
+def _kind(r: DerivedResult) -> str:
+    """What a derived value's sentence says of it: its outcome, or ``between`` for an unknown value
+    known to lie in a range."""
+    return "between" if r.outcome == "unknown" and r.range is not None else r.outcome
+
+
+def _ends(r: DerivedResult) -> dict[str, Any]:
+    """The ends of a derived value's range for its sentence (none without a range)."""
+    return {} if r.range is None else {"lo": r.range[0], "hi": r.range[1]}

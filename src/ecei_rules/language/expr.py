@@ -60,7 +60,7 @@ FUNCTIONS: dict[str, str] = {
     "month_end": "month_end(d: date, n: integer) -> date: last day of the month n months after d's month",
     "days_between": "days_between(a: date, b: date) -> integer: days from a to b",
     "date": 'date("YYYY-MM-DD") -> date: a date literal',
-    "known": "known(x) -> boolean: true when x has a value (never unknown)",
+    "known": "known(x) -> boolean: true when x has a value, not a range (never unknown)",
     "len": "len(list) -> integer: the number of items",
     "abs": "abs(number) -> number",
     "count": "count(x for x in list if cond) -> integer: how many items pass the filters",
@@ -69,7 +69,7 @@ FUNCTIONS: dict[str, str] = {
     "all": "all(cond for x in list if filter) -> boolean: every item passes (Kleene and)",
     "min": "min(v for x in list if cond) or min(a, b, ...) -> the smallest (unknown when there is none)",
     "max": "max(v for x in list if cond) or max(a, b, ...) -> the largest (unknown when there is none)",
-    "sum": "sum(v for x in list if cond) -> number",
+    "sum": "sum(v for x in list if cond) -> number (of ranges, a range)",
     "round": "round(x) or round(x, n) -> x rounded half up (away from zero) to n decimal places (n a literal 0..15)",
     "floor": "floor(x) -> integer: the largest whole number not above x",
     "ceil": "ceil(x) -> integer: the smallest whole number not below x",
@@ -103,6 +103,7 @@ class Ty:
     fields: Mapping[str, Ty] | None = None  # object fields (also catalogue maps: key -> type)
     catalogue: str | None = None  # string: an id of this catalogue; map: keyed by its ids
     size: int | None = None  # list: the most items it can hold (declared, or the language default)
+    bounds: tuple[Any, Any] | None = None  # number input: its declared minimum and maximum (both declared)
 
     def describe(self) -> str:
         """Human name of the type."""
@@ -172,10 +173,16 @@ class Scope:
     catalogues: Mapping[str, frozenset[str]] = field(default_factory=dict)
     #: derived values by name: (type, the inputs and parameters they read, transitively)
     derived: Mapping[str, tuple[Ty, frozenset[str], frozenset[str]]] = field(default_factory=dict)
-    #: compiling a derived value: a division by zero and min/max over no items say why (see UNDEFINED)
+    #: compiling a derived value: a division by zero and min/max over no items say why (see UNDEFINED);
+    #: an absent number input with declared bounds reads as the range of them, and a choice whose
+    #: test is unknown as the range of its two numbers (see _bounded and _joined), when ranges is set
     strict: bool = False
     #: parameter tables by name (read ``params.name[key]``)
     tables: Mapping[str, Table] = field(default_factory=dict)
+    #: the ruleset opts into ranges (``unknowns: {derived: ranges}``): the above in a derived value,
+    #: and everywhere products and quotients of ranges, sums of ranges, and known(range) false;
+    #: unset, exactly the language without them
+    ranges: bool = False
 
 
 def _const(value: Any) -> Fn:
@@ -299,11 +306,18 @@ class _Compiler:
             if loops and (not frame[1] or _chain_cost(loops) > _chain_cost(frame[1])):
                 frame[1] = loops
 
+    @property
+    def widens(self) -> bool:
+        """Whether absent bounded inputs and undecided choices read as ranges here: in a derived
+        value of a ruleset that opts into ranges."""
+        return self.scope.strict and self.scope.ranges
+
     def value(self, node: ast.AST) -> Compiled:
         """Compile a node used as a value: a pure path becomes a read."""
         c = self.compile(node)
         if c.path is not None:
-            return Compiled(c.ty, c.fn, c.reads | {c.path}, c.params, None, c.const, cost=c.cost, loops=c.loops)
+            fn = _bounded(c.fn, c.ty) if self.widens and c.ty.bounds is not None else c.fn
+            return Compiled(c.ty, fn, c.reads | {c.path}, c.params, None, c.const, cost=c.cost, loops=c.loops)
         return c
 
     # -- leaves ----------------------------------------------------------------------------
@@ -513,10 +527,14 @@ class _Compiler:
                 return self.error(sub, "E204", f"'{self.source(sub)}' is a {side.ty.describe()}, not a number")
         ty = INT if left.ty.kind == right.ty.kind == "integer" and op != "/" else DEC
         lf, rf = left.fn, right.fn
+        products = self.scope.ranges
         if op == "/" and self.scope.strict:
             why = f"division by zero: {self.source(node)} with {self.source(node.right)} = 0"
-            return Compiled(ty, _recording_division(lf, rf, why), left.reads | right.reads,
+            return Compiled(ty, _recording_division(lf, rf, why, products), left.reads | right.reads,
                             left.params | right.params)
+        if products:
+            return Compiled(ty, lambda env: arithmetic(op, lf(env), rf(env), True),
+                            left.reads | right.reads, left.params | right.params)
         return Compiled(ty, lambda env: arithmetic(op, lf(env), rf(env)),
                         left.reads | right.reads, left.params | right.params)
 
@@ -578,6 +596,7 @@ class _Compiler:
             return self.error(node, "E204", f"both branches must have one type, not {body.ty.describe()} "
                               f"and {orelse.ty.describe()}")
         tf, bf, of = test.fn, body.fn, orelse.fn
+        strict = self.widens
 
         def fn(env: Env) -> Any:
             t = tf(env)
@@ -586,6 +605,8 @@ class _Compiler:
             if t is False:
                 return of(env)
             x, y = bf(env), of(env)
+            if strict and _numeric(x) and _numeric(y):
+                return _joined(x, y)
             return x if x is not UNKNOWN and compare("==", x, y) is True else UNKNOWN
 
         ty = body.ty if body.ty.kind != "any" else orelse.ty
@@ -674,10 +695,14 @@ class _Compiler:
         entries = list(arg.ty.fields.values())
         item = _common_type(entries)
         f0 = arg.fn
+        # in a derived value, an absent entry with declared bounds is the range of them, whether
+        # the map is there or not (what it reads, its entries, cannot tell the two apart)
+        fills = tuple(_fill(t) if self.widens and t.bounds is not None else UNKNOWN for t in entries)
+        absent = fills if self.widens else UNKNOWN
 
         def fn(env: Env) -> Any:
             v = f0(env)
-            return tuple([v.get(k, UNKNOWN) for k in keys]) if type(v) is dict else UNKNOWN
+            return tuple([v.get(k, fill) for k, fill in zip(keys, fills, strict=True)]) if type(v) is dict else absent
 
         reads = arg.reads | {arg.path + "/" + k.replace("~", "~0").replace("/", "~1") for k in keys}
         return Compiled(Ty("list", item=item, size=len(entries)), fn, frozenset(reads), arg.params)
@@ -720,7 +745,7 @@ class _Compiler:
                                   f"expected {want}: {FUNCTIONS[name]}")
         if name == "abs" and args[0].ty.kind != "any":
             result = args[0].ty
-        return Compiled(result, _function(name, [a.fn for a in args]), reads, params)
+        return Compiled(result, _function(name, [a.fn for a in args], self.scope.ranges), reads, params)
 
     def call_len(self, node: ast.Call, name: str) -> Compiled:
         if len(node.args) != 1:
@@ -759,7 +784,7 @@ class _Compiler:
             return self.error(gen.elt, "E204", f"{name}() needs numbers or dates, not a {elt.ty.describe()}")
         result_ty = elt.ty if name != "sum" else (INT if elt.ty.kind == "integer" else DEC)
         why = f"{name}() over no items: {self.source(node)}" if self.scope.strict else None
-        return Compiled(result_ty, _pick(rows, name, why), reads, params)
+        return Compiled(result_ty, _pick(rows, name, why, self.scope.ranges), reads, params)
 
     def loop(self, node: ast.Call, name: str,
              gen: ast.GeneratorExp) -> Compiled | tuple[Callable[[Env], Any], Compiled, frozenset[str], frozenset[str]]:
@@ -1044,8 +1069,12 @@ SIGNATURES: dict[str, tuple[tuple[str, ...], Ty]] = {
 }
 
 
-def _function(name: str, fns: list[Callable[[Env], Any]]) -> Callable[[Env], Any]:
-    """The closure of a call of ``name`` (one of :data:`SIGNATURES`) on compiled arguments."""
+def _function(name: str, fns: list[Callable[[Env], Any]], ranges: bool = False) -> Callable[[Env], Any]:
+    """The closure of a call of ``name`` (one of :data:`SIGNATURES`) on compiled arguments (``ranges``:
+    the ruleset opts into ranges)."""
+    if name == "known" and ranges:  # a range (a count over unknown filters, a value of unknown inputs) is no value
+        f0 = fns[0]
+        return lambda env: (v := f0(env)) is not UNKNOWN and v.__class__ is not Interval
     if name == "known":
         f0 = fns[0]
         return lambda env: f0(env) is not UNKNOWN
@@ -1129,21 +1158,27 @@ def _quantifier(rows: Callable[[Env], Any], is_any: bool) -> Callable[[Env], Any
     return fn_quantifier
 
 
-def _pick(rows: Callable[[Env], Any], name: str, why: str | None = None) -> Callable[[Env], Any]:
+def _pick(rows: Callable[[Env], Any], name: str, why: str | None = None, ranges: bool = False) -> Callable[[Env], Any]:
     """min, max or sum of the elements: unknown when an item is unsure or a value unknown (and
-    min or max of no items, which says ``why`` when given: see UNDEFINED)."""
+    min or max of no items, which says ``why`` when given: see UNDEFINED); a range among them
+    makes it unknown too, but a sum when the ruleset opts into ranges."""
     pick = min if name == "min" else max
+    sums_ranges = ranges and name == "sum"
 
     def fn_pick(env: Env) -> Any:
         r = rows(env)
-        if r is UNKNOWN or any(keep is not True or v is UNKNOWN or isinstance(v, Interval) for keep, v in r):
+        if r is UNKNOWN or any(keep is not True or v is UNKNOWN for keep, v in r):
             return UNKNOWN
         values = [v for _, v in r]
-        if name == "sum":
+        if not sums_ranges and any(v.__class__ is Interval for v in values):
+            return UNKNOWN
+        if name == "sum":  # of ranges too: the range of the sums
             total: Any = 0
             for v in values:
                 total = arithmetic("+", total, v)
             return total
+        if any(v.__class__ is Interval for v in values):
+            return UNKNOWN
         if values:
             return pick(values)
         if why is not None:
@@ -1180,7 +1215,7 @@ def _undefined(env: Env, why: str) -> None:
         sink.append(why)
 
 
-def _recording_division(lf: Fn, rf: Fn, why: str) -> Fn:
+def _recording_division(lf: Fn, rf: Fn, why: str, ranges: bool = False) -> Fn:
     """``a / b`` in a derived value: a division by zero of known numbers says ``why``."""
 
     def divide(env: Env) -> Any:
@@ -1189,9 +1224,42 @@ def _recording_division(lf: Fn, rf: Fn, why: str) -> Fn:
                 and b == 0:
             _undefined(env, why)
             return UNKNOWN
-        return arithmetic("/", a, b)
+        return arithmetic("/", a, b, ranges)
 
     return divide
+
+
+def _bounded(f0: Fn, ty: Ty) -> Fn:
+    """The read of a number input with declared bounds in a derived value: when absent, the range
+    of the values it may take (whole numbers from the minimum to the maximum for an integer)."""
+    fill = _fill(ty)
+
+    def read(env: Env) -> Any:
+        v = f0(env)
+        return fill if v is UNKNOWN else v
+
+    return read
+
+
+def _fill(ty: Ty) -> Any:
+    """What a number of this type with declared bounds may be: every whole number between them
+    for an integer, every number between them otherwise (a range, or the one value)."""
+    assert ty.bounds is not None
+    lo, hi = ty.bounds
+    return count_value(math.ceil(lo), math.floor(hi)) if ty.kind == "integer" else count_value(lo, hi, False)
+
+
+def _numeric(value: Any) -> bool:
+    """Whether a value is a number or a range of numbers (not a truth value, a date or a text)."""
+    return value.__class__ is Interval or (isinstance(value, (int, Decimal, Fraction)) and value.__class__ is not bool)
+
+
+def _joined(x: Any, y: Any) -> Any:
+    """The least range holding two numbers or ranges: a choice between them whose test is unknown."""
+    lo_x, hi_x = (x.lo, x.hi) if x.__class__ is Interval else (x, x)
+    lo_y, hi_y = (y.lo, y.hi) if y.__class__ is Interval else (y, y)
+    whole = all(v.whole if v.__class__ is Interval else v % 1 == 0 for v in (x, y))
+    return count_value(min(lo_x, lo_y), max(hi_x, hi_y), whole)
 
 
 def _monotone(f0: Fn, whole: Callable[[Any], Any], integral: bool) -> Fn:

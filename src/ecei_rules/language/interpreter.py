@@ -145,6 +145,11 @@ def _count(lo: Any, hi: Any, whole: bool = True) -> Any:
     return Range(int(lo), int(hi)) if whole else Range(Fraction(lo), Fraction(hi), False)
 
 
+def _is_number(value: Any) -> bool:
+    """A number or a :class:`Range` (not a truth value, a date, a text or unknown)."""
+    return isinstance(value, (Fraction, Range))
+
+
 def _is_whole(value: Any) -> bool:
     return value.whole if isinstance(value, Range) else Fraction(value).denominator == 1
 
@@ -167,18 +172,37 @@ def relate(op: str, a: Any, b: Any) -> Any:
     return _holds(op, a, b)
 
 
-def _range_arith(op: str, a: Any, b: Any) -> Any:
+def _range_arith(op: str, a: Any, b: Any, ranges: bool = False) -> Any:
     """``a op b`` where one side (at least) is a :class:`Range`: sums and differences of ranges,
-    a range times or divided by a known number; anything else unknown."""
+    a range times or divided by a known number; anything else unknown. With ``ranges`` (the
+    ruleset opts into them): sums, differences and products of ranges and numbers, the extremes
+    of the ends' results; a quotient by a number or a range other than zero (unknown when the
+    divisor may be zero)."""
     (a_lo, a_hi), (b_lo, b_hi) = _ends(a), _ends(b)
     whole = _is_whole(a) and _is_whole(b)
     if op == "+":
         return _count(a_lo + b_lo, a_hi + b_hi, whole)
     if op == "-":
         return _count(a_lo - b_hi, a_hi - b_lo, whole)
-    if op == "*" and not (isinstance(a, Range) and isinstance(b, Range)):
+    if not ranges:
+        return _range_arith_by_number(op, a, b)
+    if op == "*":
         ends = sorted(x * y for x in (a_lo, a_hi) for y in (b_lo, b_hi))
         return _count(ends[0], ends[-1], whole)
+    if b_lo <= 0 <= b_hi:
+        return UNKNOWN
+    ends = sorted(Fraction(x) / y for x in (a_lo, a_hi) for y in (b_lo, b_hi))
+    exact_divisor = not isinstance(b, Range) and (1 / Fraction(b)).denominator == 1
+    return _count(ends[0], ends[-1], _is_whole(a) and exact_divisor)
+
+
+def _range_arith_by_number(op: str, a: Any, b: Any) -> Any:
+    """``a * b`` or ``a / b`` with a range, without ranges opted into: a range times or divided by a
+    known number, anything else unknown."""
+    (a_lo, a_hi), (b_lo, b_hi) = _ends(a), _ends(b)
+    if op == "*" and not (isinstance(a, Range) and isinstance(b, Range)):
+        ends = sorted(x * y for x in (a_lo, a_hi) for y in (b_lo, b_hi))
+        return _count(ends[0], ends[-1], _is_whole(a) and _is_whole(b))
     if op == "/" and isinstance(a, Range) and not isinstance(b, Range) and b != 0:
         ends = sorted((Fraction(a_lo) / b, Fraction(a_hi) / b))
         return _count(ends[0], ends[1], a.whole and (1 / b).denominator == 1)
@@ -374,10 +398,23 @@ def _key(node: ast.Subscript) -> str | None:
 class Interpreter:
     """Evaluates parsed conditions against validated assessment data."""
 
-    def __init__(self, params: Mapping[str, Any], maps: Mapping[str, tuple[str, ...]] | None = None) -> None:
+    def __init__(self, params: Mapping[str, Any], maps: Mapping[str, tuple[str, ...]] | None = None,
+                 bounds: Mapping[str, tuple[Any, Any, bool]] | None = None, ranges: bool = False) -> None:
         self.params = {name: number(value) for name, value in params.items()}
+        #: the ruleset opts into ranges (``unknowns: {derived: ranges}``): bounds are read, an
+        #: undecided choice of numbers is a range, products and quotients of ranges, sums of
+        #: ranges, and known(range) is false; unset, exactly the language without them
+        self.ranges = ranges
         #: the keys of each map input by its pointer (its catalogue's item ids), for ``values(m)``
         self.maps = dict(maps or {})
+        #: by its pointer, what an absent number input with a declared minimum and maximum may be
+        #: (read so in a derived value): every number between them, or every whole one
+        self.bounds: dict[str, Any] = {}
+        for pointer, (lo, hi, whole) in (bounds or {}).items():
+            lo, hi = Fraction(lo), Fraction(hi)
+            self.bounds[pointer] = _count(math.ceil(lo), math.floor(hi)) if whole else _count(lo, hi, False)
+        if not ranges:
+            self.bounds.clear()
 
     def evaluate(self, expr: Expression, data: Mapping[str, Any], variables: Mapping[str, Any] | None = None) -> Any:
         """The value of ``expr`` for the data (root inputs) and extra variables (``label``)."""
@@ -412,7 +449,14 @@ class Interpreter:
             return False
         if node.id in local:
             return local[node.id]
-        return inputs.get(node.id, UNKNOWN)
+        return self._filled(node, inputs.get(node.id, UNKNOWN), local)
+
+    def _filled(self, node: ast.AST, value: Any, local: dict[str, Any]) -> Any:
+        """What a path reads: in a derived value, an absent number input with declared bounds is
+        the range of what it may be."""
+        if value is UNKNOWN and UNDEFINED in local and self.bounds:
+            return self.bounds.get(_pointer(node) or "", UNKNOWN)
+        return value
 
     def _field(self, base: Any, key: str) -> Any:
         if isinstance(base, dict):
@@ -422,12 +466,12 @@ class Interpreter:
     def _Attribute(self, node: ast.Attribute, expr: Expression, inputs: dict[str, Any], local: dict[str, Any]) -> Any:
         if isinstance(node.value, ast.Name) and node.value.id == "params" and "params" not in local:
             return self.params[node.attr]
-        return self._field(self._eval(node.value, expr, inputs, local), node.attr)
+        return self._filled(node, self._field(self._eval(node.value, expr, inputs, local), node.attr), local)
 
     def _Subscript(self, node: ast.Subscript, expr: Expression, inputs: dict[str, Any], local: dict[str, Any]) -> Any:
         key = node.slice
         if isinstance(key, ast.Constant) and isinstance(key.value, str):
-            return self._field(self._eval(node.value, expr, inputs, local), key.value)
+            return self._filled(node, self._field(self._eval(node.value, expr, inputs, local), key.value), local)
         # a parameter table read by a value: its entry for that key (an unknown key, unknown)
         table = node.value
         if not (isinstance(table, ast.Attribute) and isinstance(table.value, ast.Name) and table.value.id == "params"):
@@ -459,7 +503,7 @@ class Interpreter:
         if a is UNKNOWN or b is UNKNOWN:
             return UNKNOWN
         if isinstance(a, Range) or isinstance(b, Range):
-            return _range_arith(op, a, b)
+            return _range_arith(op, a, b, self.ranges)
         if op == "+":
             return a + b
         if op == "-":
@@ -501,9 +545,13 @@ class Interpreter:
             return self._eval(node.body, expr, inputs, local)
         if test is False:
             return self._eval(node.orelse, expr, inputs, local)
-        # undecided test: the result is known only when both branches give the same value
+        # undecided test: the result is known only when both branches give the same value; in a
+        # derived value, two numbers (or ranges) give the least range holding both
         a = self._eval(node.body, expr, inputs, local)
         b = self._eval(node.orelse, expr, inputs, local)
+        if UNDEFINED in local and self.ranges and _is_number(a) and _is_number(b):
+            (a_lo, a_hi), (b_lo, b_hi) = _ends(a), _ends(b)
+            return _count(min(a_lo, b_lo), max(a_hi, b_hi), _is_whole(a) and _is_whole(b))
         return a if a is not UNKNOWN and relate("==", a, b) is True else UNKNOWN
 
     def _List(self, node: ast.List, expr: Expression, inputs: dict[str, Any], local: dict[str, Any]) -> Any:
@@ -528,15 +576,21 @@ class Interpreter:
             return _date_literal(node.args[0])
         if name in ("values", "round"):
             return self._read_or_round(name, node, expr, inputs, local)
-        return _function(name, [self._eval(a, expr, inputs, local) for a in node.args])
+        return _function(name, [self._eval(a, expr, inputs, local) for a in node.args], self.ranges)
 
     def _read_or_round(self, name: str, node: ast.Call, expr: Expression, inputs: dict[str, Any],
                        local: dict[str, Any]) -> Any:
         """``values(m)``: every entry of the map's catalogue, an absent one unknown; ``round(x, n)``."""
         first = self._eval(node.args[0], expr, inputs, local)
         if name == "values":
-            keys = self.maps.get(_pointer(node.args[0]) or "", ())
-            return tuple(first.get(k, UNKNOWN) for k in keys) if isinstance(first, dict) else UNKNOWN
+            pointer = _pointer(node.args[0]) or ""
+            keys = self.maps.get(pointer, ())
+            if UNDEFINED not in local or not self.ranges:
+                return tuple(first.get(k, UNKNOWN) for k in keys) if isinstance(first, dict) else UNKNOWN
+            # a derived value's map: an absent bounded entry (the map there or not) is the range of it
+            entries = first if isinstance(first, dict) else {}
+            return tuple(entries.get(k, self.bounds.get(f"{pointer}/{k.replace('~', '~0').replace('/', '~1')}",
+                                                        UNKNOWN)) for k in keys)
         places = 0 if len(node.args) == 1 else int(self._eval(node.args[1], expr, inputs, local))
         return _rounded(first, places)
 
@@ -555,7 +609,7 @@ class Interpreter:
             passes = both([self._truth(self._eval(f, expr, inputs, inner)) for f in loop.ifs])
             if passes is not False:
                 rows.append((passes, self._eval(gen.elt, expr, inputs, inner)))
-        return _AGGREGATES[name](rows)
+        return _sum_of_ranges(rows) if name == "sum" and self.ranges else _AGGREGATES[name](rows)
 
 
 #: the walk's dispatch: each ``Interpreter._<node>`` method by the class of the node it evaluates
@@ -576,10 +630,11 @@ def _text(expr: Expression, node: ast.AST) -> str:
     return ast.get_source_segment(expr.wrapped, node) or ""
 
 
-def _function(name: str, args: list[Any]) -> Any:
-    """A function of already evaluated arguments (every function but the aggregates, ``date`` and ``round``)."""
-    if name == "known":
-        return args[0] is not UNKNOWN
+def _function(name: str, args: list[Any], ranges: bool = False) -> Any:
+    """A function of already evaluated arguments (every function but the aggregates, ``date`` and ``round``;
+    ``ranges``: the ruleset opts into them)."""
+    if name == "known":  # with ranges opted into, a range is no value
+        return args[0] is not UNKNOWN and not (ranges and isinstance(args[0], Range))
     if name in ("len", "count"):
         return UNKNOWN if args[0] is UNKNOWN else Fraction(len(args[0]))
     if name in ("abs", "floor", "ceil"):
@@ -685,8 +740,19 @@ def _decided(rows: Rows) -> list[Any] | None:
 
 
 def _sum(rows: Rows) -> Any:
+    """The sum of decided rows (unknown when a range is among them)."""
     values = _decided(rows)
     return UNKNOWN if values is None else sum(values, Fraction(0))
+
+
+def _sum_of_ranges(rows: Rows) -> Any:
+    """The sum of decided rows; of ranges among them, the range of the sums (with ranges opted into)."""
+    if any(p is not True or v is UNKNOWN for p, v in rows):
+        return UNKNOWN
+    total: Any = Fraction(0)
+    for _, v in rows:
+        total = _range_arith("+", total, v) if isinstance(v, Range) or isinstance(total, Range) else total + v
+    return total
 
 
 #: what min and max give over no items (unknown, and in a derived value a reason to say so)

@@ -224,7 +224,9 @@ class _Checker:
         self.kinds: dict[str, str] = {}
         self.tables: dict[str, Table] = {}
         self.entries = parameter_entries(doc)  # parameters and table entries, by the names decisions give them
-        self.scope = Scope(inputs={}, params=self.params)
+        #: the version opts into ranges (``unknowns: {derived: ranges}``); every scope says so
+        self.ranges = doc.unknowns is not None and doc.unknowns.derived == "ranges"
+        self.scope = Scope(inputs={}, params=self.params, ranges=self.ranges)
 
     def add(self, code: str, message: str, pointer: str, offset: int | None = None,
             suggestion: str | None = None) -> None:
@@ -263,7 +265,7 @@ class _Checker:
         for name, table in doc.tables.items():
             self.table(name, table)
         self.scope = Scope(inputs={name: f.ty() for name, f in self.root.fields.items()}, params=self.params,
-                           tables=self.tables)
+                           tables=self.tables, ranges=self.ranges)
         for name, f in self.root.fields.items():
             self.object_checks(f, pointer_join("/inputs", name))
 
@@ -272,7 +274,8 @@ class _Checker:
         tree is built (a check of an object inside lists runs once per item)."""
         if f.kind == "object":
             for i, check in enumerate(f.spec.checks):
-                sc = Scope(inputs={k: sub.ty() for k, sub in f.fields.items()}, params=self.params, tables=self.tables)
+                sc = Scope(inputs={k: sub.ty() for k, sub in f.fields.items()}, params=self.params, tables=self.tables,
+                           ranges=self.ranges)
                 where = pointer_join(pointer, "checks", i, "rule")
                 c = self.compile_at(check.rule, where, BOOL, sc)
                 if check.field is not None and check.field not in f.fields:
@@ -487,7 +490,7 @@ class _Checker:
             if plan is not None:
                 known[name] = (known[name][0], plan.compiled.reads, plan.compiled.params)
                 out.append(plan)
-        self.scope = Scope(self.scope.inputs, self.params, derived=known, tables=self.tables)
+        self.scope = Scope(self.scope.inputs, self.params, derived=known, tables=self.tables, ranges=self.ranges)
         return tuple(out)
 
     def derived_value(self, name: str, uses: tuple[str, ...],
@@ -497,7 +500,7 @@ class _Checker:
         spec = self.doc.derived[name]
         where = pointer_join("/derived", name, "value")
         compiled, errors = compile_expression(spec.value, Scope(self.scope.inputs, self.params, derived=known,
-                                                                strict=True, tables=self.tables))
+                                                                strict=True, tables=self.tables, ranges=self.ranges))
         for e in errors:
             self.add(e.code, e.message, where, e.offset, e.suggestion)
         if compiled is None:
@@ -644,7 +647,8 @@ class _Checker:
     def validity(self) -> tuple[Compiled | None, tuple[RulePlan, ...]]:
         doc = self.doc
         scope = Scope(inputs=self.scope.inputs, params=self.params, tables=self.tables,
-                      variables={"label": Ty("string", values=tuple(doc.labels))}, derived=self.scope.derived)
+                      variables={"label": Ty("string", values=tuple(doc.labels))}, derived=self.scope.derived,
+                      ranges=self.ranges)
         valid_from = self.compile_at(doc.validity.valid_from, "/validity/valid_from", DATE, scope)
         rules = [self.rule(i, rule, scope) for i, rule in enumerate(doc.validity.rules)]
         covered = {label for rule in doc.validity.rules if rule.when is None for label in rule.labels}

@@ -67,10 +67,10 @@ class Field:
         """The static type of this field in conditions."""
         if self.kind == "boolean":
             return BOOL
-        if self.kind == "integer":
-            return INT
-        if self.kind == "decimal":
-            return DEC
+        if self.kind in ("integer", "decimal"):
+            lo, hi = self.spec.minimum, self.spec.maximum
+            return (INT if self.kind == "integer" else DEC) if lo is None or hi is None else \
+                Ty(self.kind, bounds=(lo, hi))
         if self.kind == "date":
             return DATE
         if self.kind == "string":

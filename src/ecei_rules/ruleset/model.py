@@ -580,6 +580,16 @@ class SelectedBy(_Model):
         return self
 
 
+class Unknowns(_Model):
+    """How unknowns are computed, when a version opts into more than the language's default."""
+
+    derived: Literal["ranges"] = Field(
+        description="'ranges': an unknown derived value whose absent inputs are bounded (number inputs with a "
+        "minimum and a maximum, a choice whose test is unknown, map entries) is computed as the exact range "
+        "[lo, hi] of what it can be, and a condition, band class or tier on it is decided when the whole "
+        "range is on one side. Absent: such a value is simply unknown.")
+
+
 class TestExpect(_Model):
     """What an embedded test expects."""
 
@@ -674,6 +684,9 @@ class RulesetDocument(_Model):
         default=None, description="How the registry chooses this version for an assessment when no version is "
         "pinned: by another date input than assessed_on, and/or by the value of an input (default: the "
         "version in force on assessed_on).")
+    unknowns: Unknowns | None = Field(
+        default=None, description="Opt-ins of how unknowns are computed ('unknowns: {derived: ranges}'); absent: "
+        "an unknown input leaves what reads it unknown.")
     fixtures: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Named assessments that embedded tests can start from."
     )
