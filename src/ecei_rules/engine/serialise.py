@@ -348,8 +348,8 @@ def decision_text(d: Any, serialiser: Serialiser | None = None) -> str:
 #: key with ``.id``, name it too).
 DECISION_FIELDS: dict[str, tuple[str, ...]] = {
     "criteria": ("clause", "condition", "derived", "id", "inputs", "missing", "outcome", "parameters", "title"),
-    "derived": ("derived", "expression", "id", "inputs", "missing", "outcome", "parameters", "reason", "title",
-                "unit", "value"),
+    "derived": ("derived", "expression", "id", "inputs", "missing", "outcome", "parameters", "range", "reason",
+                "title", "unit", "value"),
     "groups": ("all_of", "id", "outcome", "title"),
     "label": (),
     "methodology": (),
