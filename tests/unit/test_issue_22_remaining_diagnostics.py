@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.unit.test_issue_22_diagnostics import BASE, library, patch, validate, write
+from test_issue_22_diagnostics import BASE, library, patch, validate, write
 
 from ecei_rules.registry import Registry
 from ecei_rules.ruleset import check
