@@ -1,8 +1,8 @@
 """Differential tests: the core engine and the durable-rules backend decide the same.
 
-For every shipped version, generated assessments (the project's ``assessments`` strategy, at
-least 500 each) and assessments mixed from the versions' fixtures and embedded tests (so that
-Silver, renewals and near misses occur) must get the same label, validity, tier, criterion,
+For every shipped version, generated assessments (250 from the project's ``assessments``
+strategy and 500 from ``synth``, each) and assessments mixed from the versions' fixtures and
+embedded tests (so that Silver, renewals and near misses occur) must get the same label, validity, tier, criterion,
 group and score outcomes from both engines. A deliberately wrong compilation of one criterion
 must be found by the same search, with its counterexample.
 """
@@ -10,6 +10,7 @@ must be found by the same search, with its counterexample.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import itertools
 import time
 from collections import Counter
@@ -26,6 +27,7 @@ from ecei_rules.registry import Registry
 from ecei_rules.ruleset.load import Ruleset, load_ruleset
 from ecei_rules.ruleset.load import test_assessment as embedded_assessment
 from ecei_rules.testing.strategies import assessments
+from ecei_rules.testing.synth import synthesize
 
 REGISTRY = Registry.shipped()
 VERSIONS = REGISTRY.versions("ecei-labels")
@@ -35,8 +37,11 @@ EXAMPLES = Path(__file__).parents[2] / "examples"
 EVERY_CONSTRUCT = sorted((Path(__file__).parents[1] / "data" / "every").glob("*.yaml"))
 EVERY_DIFFERENTIAL = settings(max_examples=100, derandomize=True, deadline=None, database=None,
                               suppress_health_check=list(HealthCheck))
-DIFFERENTIAL = settings(max_examples=500, derandomize=True, deadline=None, database=None,
+DIFFERENTIAL = settings(max_examples=250, derandomize=True, deadline=None, database=None,
                         suppress_health_check=list(HealthCheck))
+#: assessments from synth per version, beside the strategy's draws (synth is about ten times cheaper per
+#: assessment than hypothesis's drawing, and aims at every condition's threshold)
+SYNTH = 500
 NEAR = settings(max_examples=120, derandomize=True, deadline=None, database=None,
                 suppress_health_check=list(HealthCheck))
 # the search for a disagreement stops at the first one (shrinking it costs a minute, and is not needed
@@ -62,25 +67,36 @@ def test_six_versions_are_shipped() -> None:
 @pytest.mark.no_cover  # repetition at scale: what it runs is covered by smaller tests (docs/contributing.md)
 @pytest.mark.parametrize("version", VERSIONS)
 def test_engines_agree_on_generated_assessments(version: str) -> None:
-    """500 generated assessments per version: the same label, validity and every outcome from both engines."""
+    """750 generated assessments per version: 250 drawn by the assessments strategy (hypothesis:
+    values at and around every threshold, optional inputs left out) and 500 from synth (coverage-guided,
+    aimed at every condition's threshold, realistic histories); the same label, validity and every
+    outcome from both engines."""
     ruleset = _ruleset(version)
     plan = durable.compile_ruleset(ruleset)
     seen: Counter[str] = Counter()
 
-    @DIFFERENTIAL
-    @given(assessments(ruleset))
-    def agree(assessment: dict[str, Any]) -> None:
+    def check(assessment: dict[str, Any]) -> None:
         check = durable.cross_check(ruleset, assessment, plan=plan)
         assert check.agree, _fail(ruleset, assessment, check)
         seen["examples"] += 1
         seen[f"label {check.durable.label}"] += 1
         seen.update(f"{cid} {o}" for cid, o in check.durable.criteria.items())
 
+    @DIFFERENTIAL
+    @given(assessments(ruleset))
+    def agree(assessment: dict[str, Any]) -> None:
+        check(assessment)
+
     started = time.perf_counter()
     agree()
+    drawn = seen["examples"]
+    for assessment in synthesize(SYNTH, seed=11, start=dt.date(2010, 1, 1), end=dt.date(2026, 12, 31),
+                                 versions=[version]):
+        check(assessment)
     print(f"\n{version}: {seen['examples']} examples in {time.perf_counter() - started:.1f}s; "
           + ", ".join(f"{k}: {v}" for k, v in sorted(seen.items()) if k.startswith("label")))
-    assert seen["examples"] >= 500
+    assert drawn >= 250
+    assert seen["examples"] >= 750
     # not a vacuous agreement: labels are awarded and refused, criteria decided every way
     assert seen["label none"] > 0
     assert sum(v for k, v in seen.items() if k.startswith("label ") and k != "label none") > 0
