@@ -36,12 +36,12 @@ def _psql(server: str, text: str) -> str:
 @pytest.mark.no_cover  # repetition at scale, on another engine
 @pytest.mark.parametrize("version", VERSIONS)
 def test_the_postgresql_form_decides_every_row_as_the_python_engine(postgres: str, version: str) -> None:
-    """Property: the version's embedded tests and 200 synth assessments, loaded into PostgreSQL composite
+    """Property: the version's embedded tests and 100 synth assessments, loaded into PostgreSQL composite
     types with jsonb_populate_recordset and decided by the PostgreSQL form of the query, get the Python
     engine's label, validity, tier, group, score and criterion outcomes."""
     ruleset = _ruleset(version)
     query = sql.compile_ruleset(ruleset)
-    population = _embedded(ruleset) + list(synthesize(200, seed=3, start=dt.date(2010, 1, 1),
+    population = _embedded(ruleset) + list(synthesize(100, seed=3, start=dt.date(2010, 1, 1),
                                                       end=dt.date(2026, 12, 31), versions=[version]))
     refused: list[sql.Refused] = []
     rows = "[" + ",".join(sql.table_rows(ruleset, enumerate(population, 1), refused)) + "]"
