@@ -76,6 +76,16 @@ def composite_values(plan: Plan, values: dict[str, Any]) -> None:
             values[comp.id] = score_value(comp, values)[0]
 
 
+def outcome_values(plan: Plan, env: dict[str, Any]) -> dict[str, Any]:
+    """Each criterion's, group's and score's value (True, False or UNKNOWN) on validated data, by id;
+    ``env`` is a copy this may extend with the derived values."""
+    if plan.derived:
+        derive_values(plan, env)
+    values = criterion_values(plan, env)
+    composite_values(plan, values)
+    return values
+
+
 class Evaluator:
     """The evaluator of one ruleset version: its runtime plan, its serialiser and, built on first
     use, the generated writer of canonical text."""
@@ -104,10 +114,7 @@ class Evaluator:
     def label(self, env: dict[str, Any], *, missing: bool = False) -> Outline:
         """The label-only mode on validated data (``env``, a copy this may extend)."""
         plan = self.plan
-        if plan.derived:
-            derive_values(plan, env)
-        values = criterion_values(plan, env)
-        composite_values(plan, values)
+        values = outcome_values(plan, env)
         label = NONE_LABEL
         undecided = False
         absent: list[tuple[str, ...]] = []

@@ -35,8 +35,7 @@ from ecei_rules.core.logic import UNKNOWN
 from ecei_rules.core.pointers import set_at
 from ecei_rules.engine.decision import Decision
 from ecei_rules.engine.evaluate import evaluate
-from ecei_rules.engine.evaluator import criterion_values, evaluator
-from ecei_rules.engine.plan import Plan, derive_values
+from ecei_rules.engine.evaluator import evaluator, outcome_values
 from ecei_rules.ruleset.analysis import criterion_targets, field_at, passes, value_for
 from ecei_rules.ruleset.inputs import project
 from ecei_rules.ruleset.load import Ruleset, test_assessment
@@ -223,7 +222,8 @@ class _Search:
         if a[:3] != b[:3]:
             return True
         if self.wanted and self.changed:
-            va, vb = _values(self.old_eval.plan, normal_old), _values(self.new_eval.plan, normal_new)
+            va = outcome_values(self.old_eval.plan, dict(normal_old))
+            vb = outcome_values(self.new_eval.plan, dict(normal_new))
             if any(va.get(c, UNKNOWN) != vb.get(c, UNKNOWN) for c in self.changed):
                 self.seeds.append(copy.deepcopy(data))
                 self.wanted -= 1
@@ -271,14 +271,6 @@ class _Search:
                     best, progress = trial, True
                     break
         return best
-
-
-def _values(plan: Plan, normal: Any) -> dict[str, Any]:
-    """Each criterion's value on validated data (derived values computed first)."""
-    env = dict(normal)
-    if plan.derived:
-        derive_values(plan, env)
-    return criterion_values(plan, env)
 
 
 def _removable(data: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:

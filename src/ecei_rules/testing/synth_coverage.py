@@ -9,8 +9,8 @@ from typing import Any
 
 from ecei_rules.core.logic import outcome as outcome_of
 from ecei_rules.engine.decision import Decision
-from ecei_rules.engine.evaluator import composite_values, criterion_values, evaluator
-from ecei_rules.engine.plan import FastGroup, awarded, conjunction, derive_values
+from ecei_rules.engine.evaluator import evaluator, outcome_values
+from ecei_rules.engine.plan import FastGroup, awarded, conjunction
 from ecei_rules.ruleset.load import Ruleset
 from ecei_rules.ruleset.model import NONE_LABEL
 
@@ -51,10 +51,7 @@ def outcomes(ruleset: Ruleset, data: dict[str, Any]) -> Outcomes:
     as it would there."""
     plan = evaluator(ruleset).plan
     env = dict(data)
-    if plan.derived:
-        derive_values(plan, env)
-    values = criterion_values(plan, env)
-    composite_values(plan, values)
+    values = outcome_values(plan, env)
     tiers: list[Outcome] = []
     label = NONE_LABEL
     for tier in plan.tiers:
