@@ -93,7 +93,7 @@ def differences(ruleset: Ruleset, population: list[dict[str, Any]], *, standard:
     seen: Counter[str] = Counter()
     out: list[str] = []
     for values in rows:
-        row = dict(zip(names, values, strict=True))
+        row = query.decode(dict(zip(names, values, strict=True)))
         data = population[row["row"] - 1]
         try:
             want = _expected(evaluate(ruleset, data), query)

@@ -53,7 +53,7 @@ def test_the_postgresql_form_decides_every_row_as_the_python_engine(postgres: st
           + rows + "$ecei$::jsonb);\n")
     text = sql.postgres_query(query, f"{schema}.assessments")
     out = _psql(postgres, f"COPY (SELECT row_to_json(x) FROM ({text}) x) TO STDOUT;\n")
-    decided = [json.loads(line) for line in out.splitlines()]
+    decided = [query.decode(json.loads(line)) for line in out.splitlines()]
     assert len(decided) == len(population)
     for row in decided:
         want = {k: v.isoformat() if isinstance(v, dt.date) else v

@@ -100,10 +100,18 @@ class V:
     is_const: bool = False
 
 
+#: Whole numbers of at most this many digits are BIGINTs (exact: 10^18 - 1 < 2^63), cheaper than DECIMALs.
+BIGINT_DIGITS = 18
+
+
 def _dec(digits: tuple[int, int]) -> exp.DataType:
+    """The exact type of a number of ``digits`` (whole digits, scale): a BIGINT when it is whole and
+    short enough, else a DECIMAL. No cast the compiler writes lowers a scale, so none rounds."""
     whole, scale = digits
     if whole + scale > MAX_PRECISION:
         raise _Refuse(None, f"a number of more than {MAX_PRECISION} digits")
+    if scale == 0 and whole <= BIGINT_DIGITS:
+        return exp.DataType.build("BIGINT")
     return exp.DataType.build(f"DECIMAL({max(whole + scale, 1)}, {scale})")
 
 
@@ -228,10 +236,11 @@ def _lambdas(tree: exp.Expr) -> exp.Expr:
 
 
 def _kleene_code(e: exp.Expr) -> exp.Expr:
-    """1 for true, 0 for unknown, -1 for false (so that MAX is Kleene's or and MIN its and)."""
-    return exp.Case(ifs=[exp.If(this=e, true=exp.Literal.number(1)),
-                         exp.If(this=exp.Is(this=e, expression=exp.Null()), true=exp.Literal.number(0))],
-                    default=exp.Literal.number(-1))
+    """1 for true, 0 for unknown, -1 for false (so that MAX is Kleene's or and MIN its and):
+    ``COALESCE(2 * CAST(e AS INT) - 1, 0)``, which computes ``e`` once."""
+    twice = exp.Mul(this=exp.Literal.number(2), expression=_cast(_paren(e), exp.DataType.build("INT")))
+    return exp.Coalesce(this=exp.Sub(this=twice, expression=exp.Literal.number(1)),
+                        expressions=[exp.Literal.number(0)])
 
 
 def _from_code(e: exp.Expr, empty: bool) -> exp.Expr:
@@ -367,11 +376,29 @@ class _Compiler:
 
     def c_Compare(self, node: ast.Compare) -> V:
         items = [self.compile(node.left), *(self.compile(c) for c in node.comparators)]
+        between = self.between(node, items)
+        if between is not None:
+            return between
         parts = [self.comparison(op, items[i], items[i + 1], node) for i, op in enumerate(node.ops)]
         sql: exp.Expr = _paren(parts[0].sql)
         for p in parts[1:]:
             sql = exp.And(this=sql, expression=_paren(p.sql))
         return V(_paren(sql), "boolean", nullable=any(p.nullable for p in parts))
+
+    def between(self, node: ast.Compare, items: list[V]) -> V | None:
+        """``lo <= x <= hi`` (or ``hi >= x >= lo``) of numbers or dates as ``x BETWEEN lo AND hi``, which SQL
+        defines as the conjunction of the two comparisons (NULLs included) and which computes ``x`` once."""
+        ops = [type(op) for op in node.ops]
+        kinds = {v.kind for v in items}
+        if ops not in ([ast.LtE, ast.LtE], [ast.GtE, ast.GtE]) or kinds not in ({"number"}, {"date"}) or any(
+                v.hi is not None for v in items):
+            return None
+        lo, x, hi = items if ops[0] is ast.LtE else reversed(items)
+        if kinds == {"number"}:
+            sql = exp.Between(this=self.widen(x, lo, hi), low=self.widen(lo, x, hi), high=self.widen(hi, x, lo))
+        else:
+            sql = exp.Between(this=x.sql, low=lo.sql, high=hi.sql)
+        return V(_paren(sql), "boolean", nullable=any(v.nullable for v in items))
 
     def membership(self, op: ast.cmpop, a: V, b: V, node: ast.AST) -> V:
         """``a in b`` or ``a not in b``, ``b`` a list literal or parameter: SQL's IN, NULL for unknown."""
@@ -618,7 +645,7 @@ class _Compiler:
                 this=_paren(value), expression=exp.Null())), exp.Literal.number(1))], exp.Literal.number(0)))
             hi = exp.Add(this=exp.Count(this=exp.Distinct(expressions=[maybe])), expression=nulls)
             return self.counted(source, over, lo, None if exact and not element.nullable else hi)
-        return self.pick(node, name, source, over, keep, element)
+        return self.pick(node, name, source, over, keep, element, exact)
 
     def counted(self, source: V, over: Callable[[exp.Expr], exp.Expr], lo: exp.Expr,
                 hi: exp.Expr | None) -> V:
@@ -629,15 +656,19 @@ class _Compiler:
         return V(lo_sql, "number", digits, nullable=source.nullable, hi=hi_sql)
 
     def pick(self, node: ast.Call, name: str, source: V, over: Callable[[exp.Expr], exp.Expr],
-             keep: exp.Expr, element: V) -> V:
+             keep: exp.Expr, element: V, exact: bool) -> V:
+        """``sum``, ``min`` or ``max`` of the items kept: unknown when an item may be kept and its value,
+        or whether it is kept, is unknown (a test written only when a filter or the value may be unknown)."""
         if element.kind not in ("number", "date") or (name == "sum" and element.kind != "number") \
                 or element.hi is not None:
             raise _Refuse(node, f"{name}() of these values")
         value = self.widen(element) if element.kind == "number" else element.sql
-        unsure = exp.GT(this=_sum(_case([(exp.And(this=_is_not_false(keep), expression=exp.Or(
-            this=exp.Is(this=_paren(keep), expression=exp.Null()),
-            expression=exp.Is(this=_paren(value), expression=exp.Null()))), exp.Literal.number(1))],
-            exp.Literal.number(0))), expression=exp.Literal.number(0))
+        unsure: exp.Expr | None = None
+        if not exact or element.nullable:
+            unsure = exp.GT(this=_sum(_case([(exp.And(this=_is_not_false(keep), expression=exp.Or(
+                this=exp.Is(this=_paren(keep), expression=exp.Null()),
+                expression=exp.Is(this=_paren(value), expression=exp.Null()))), exp.Literal.number(1))],
+                exp.Literal.number(0))), expression=exp.Literal.number(0))
         digits = element.digits
         if name == "sum":
             size = source.field.max_items if source.field is not None else 0
@@ -646,7 +677,8 @@ class _Compiler:
         else:
             fn = exp.Min if name == "min" else exp.Max
             picked = fn(this=_case([(keep, value)], exp.Null()))
-        return V(over(_case([(unsure, exp.Null())], picked)), element.kind, digits, nullable=True)
+        return V(over(picked if unsure is None else _case([(unsure, exp.Null())], picked)), element.kind, digits,
+                 nullable=True)
 
 
 @dataclass(frozen=True)
@@ -680,6 +712,14 @@ class CompiledQuery:
             tree = _lambdas(tree)
         return tree.sql(dialect=dialect, pretty=pretty)
 
+    def decode(self, row: dict[str, Any]) -> dict[str, Any]:
+        """A row of the query (a dict by column name) with each outcome written as the decision writes it
+        (``met``, ``not_met``, ``unknown``; the query gives three-valued BOOLEANs); changed in place."""
+        for c in self.columns:
+            if c.kind in OUTCOMES:
+                row[c.name] = outcome(row[c.name])
+        return row
+
     def with_source(self, source: exp.Expr | str | None = None) -> exp.Select:
         """The query tree reading ``source`` (default: the table named ``assessments``)."""
         if source is None or isinstance(source, str):
@@ -704,9 +744,13 @@ def _where(ruleset: Ruleset, pointer: str, text: str, node: ast.AST | None, cons
                       pointer=pointer, suggestion="decide this version with the Python engine")
 
 
-def _outcome(e: exp.Expr) -> exp.Expr:
-    return _case([(_paren(e), exp.Literal.string("met")),
-                  (exp.Not(this=_paren(e)), exp.Literal.string("not_met"))], exp.Literal.string("unknown"))
+#: The kinds of output column that hold an outcome: a three-valued BOOLEAN (NULL for unknown).
+OUTCOMES = ("tier", "group", "score", "criterion")
+
+
+def outcome(value: bool | None) -> str:
+    """An outcome column's value as the decision writes it: ``met``, ``not_met`` or ``unknown``."""
+    return "unknown" if value is None else "met" if value else "not_met"
 
 
 def table_type(f: Field) -> str:
@@ -825,18 +869,18 @@ class _Build:
             exp.alias_(applied, "validity_rule", quoted=True), exp.alias_(error, "error", quoted=True)]
         for t in self.plan.tiers:
             name = f"tier:{t.label}"
-            out.append(exp.alias_(_outcome(exp.column(name, table=_ALIAS, quoted=True)), name, quoted=True))
+            out.append(exp.alias_(exp.column(name, table=_ALIAS, quoted=True), name, quoted=True))
             columns.append(Column(name, "tier", t.label))
         for cid, (kind, extra) in composites.items():
             name = f"{kind}:{cid}"
-            out.append(exp.alias_(_outcome(exp.column(name, table=_ALIAS, quoted=True)), name, quoted=True))
+            out.append(exp.alias_(exp.column(name, table=_ALIAS, quoted=True), name, quoted=True))
             columns.append(Column(name, kind, cid))
             for part in extra:
                 out.append(exp.alias_(exp.column(f"{name}:{part}", table=_ALIAS, quoted=True), f"{name}:{part}",
                                       quoted=True))
                 columns.append(Column(f"{name}:{part}", part, cid))
         for cid, col in crit_cols.items():
-            out.append(exp.alias_(_outcome(exp.column(col, table=_ALIAS, quoted=True)), col, quoted=True))
+            out.append(exp.alias_(exp.column(col, table=_ALIAS, quoted=True), col, quoted=True))
             columns.append(Column(col, "criterion", cid))
         return out, columns
 
@@ -870,11 +914,14 @@ class _Build:
             levels.append([(name + ":met", self.weight_sum(ref, comp, lambda e: _paren(e))),
                            (name + ":unknown", self.weight_sum(ref, comp, lambda e: exp.Is(
                                this=_paren(e), expression=exp.Null())))])
-            met, unknown = column(name + ":met"), column(name + ":unknown")
-            num, den = exp.Literal.number(comp.required_num), exp.Literal.number(comp.required_den)
-            sql = _case([(exp.GTE(this=exp.Mul(this=_paren(met), expression=den), expression=num), exp.true()),
-                         (exp.LT(this=exp.Mul(this=_paren(exp.Add(this=_paren(met), expression=_paren(
-                             unknown))), expression=den), expression=num), exp.false())], exp.Null())
+            # met x den >= num: in the whole type holding total x den and num (no overflow)
+            total = sum(w for _, w in comp.weights)
+            to = _dec((max(len(str(total * comp.required_den)), len(str(comp.required_num))) + 1, 0))
+            met, unknown = (_cast(column(name + part), to) for part in (":met", ":unknown"))
+            num, den = (_cast(exp.Literal.number(n), to) for n in (comp.required_num, comp.required_den))
+            sql = _case([(exp.GTE(this=exp.Mul(this=met, expression=den), expression=num), exp.true()),
+                         (exp.LT(this=exp.Mul(this=_paren(exp.Add(this=met, expression=unknown)), expression=den),
+                                 expression=num), exp.false())], exp.Null())
             levels.append([(name, sql)])
             out[comp.id] = ("score", {"met": None, "unknown": None})
             scales[comp.id] = comp.scale
@@ -883,13 +930,15 @@ class _Build:
 
     def weight_sum(self, ref: Mapping[str, exp.Expr], comp: FastScore,
                    test: Callable[[exp.Expr], exp.Expr]) -> exp.Expr:
+        """The sum of the (scaled, whole) weights of the members for which ``test`` holds, in the whole type
+        that holds the total (a BIGINT unless it is too long)."""
+        to = _dec((len(str(sum(w for _, w in comp.weights))), 0))
         total: exp.Expr | None = None
         for rid, weight in comp.weights:
-            term = _case([(test(ref[rid]), _cast(exp.Literal.number(weight), _dec((MAX_PRECISION, 0))))],
-                         _cast(exp.Literal.number(0), _dec((MAX_PRECISION, 0))))
+            term = _case([(test(ref[rid]), _cast(exp.Literal.number(weight), to))], _cast(exp.Literal.number(0), to))
             total = term if total is None else exp.Add(this=total, expression=term)
         assert total is not None
-        return _cast(total, _dec((MAX_PRECISION, 0)))
+        return _cast(total, to)
 
     def validity(self) -> tuple[exp.Expr, exp.Expr, exp.Expr, exp.Expr]:
         """valid_from, the index of the validity rule applied (by the decided label), and valid_until
@@ -1069,7 +1118,7 @@ def run(connection: Any, query: CompiledQuery, source: str = "assessments") -> l
     in row order (the query itself states no order: sorting a population is left to whoever needs it)."""
     cursor = connection.execute(f'SELECT * FROM ({query.sql("duckdb", source)}) ORDER BY "row"')
     names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return [query.decode(dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
 
 
 def weight(value: Any, scale: int) -> Decimal | int:
