@@ -48,7 +48,8 @@ import sqlglot
 from sqlglot import exp
 
 from ecei_rules.compare.impact import foreign_ids, project_entries
-from ecei_rules.engine.plan import FastGroup, FastScore, Plan
+from ecei_rules.core.pointers import split_pointer
+from ecei_rules.engine.plan import FastCriterion, FastGroup, FastScore, Plan
 from ecei_rules.errors import AssessmentError, Diagnostic, EceiRulesError
 from ecei_rules.language.expr import parse
 from ecei_rules.ruleset.inputs import Field
@@ -244,12 +245,12 @@ def _kleene_code(e: exp.Expr) -> exp.Expr:
 
 
 def _from_code(e: exp.Expr, empty: bool) -> exp.Expr:
-    """The truth value of a Kleene code (``empty``: the value over no items, when the code is NULL);
-    a simple CASE, so that the code is computed once."""
-    return exp.Case(this=e, ifs=[exp.If(this=exp.Literal.number(1), true=exp.true()),
-                                 exp.If(this=exp.Literal.number(0), true=exp.Null()),
-                                 exp.If(this=exp.Literal.number(-1), true=exp.false())],
-                    default=exp.Boolean(this=empty))
+    """The truth value of a Kleene code (``empty``: the value over no items, when the code is NULL):
+    ``NULLIF(COALESCE(code, 1 or -1), 0) > 0``, which reads the code once (a simple CASE does not:
+    DuckDB writes it as one comparison per branch, each computing the code again)."""
+    default = exp.Literal.number(1) if empty else exp.Neg(this=exp.Literal.number(1))
+    return exp.GT(this=exp.Nullif(this=exp.Coalesce(this=e, expressions=[default]), expression=exp.Literal.number(0)),
+                  expression=exp.Literal.number(0))
 
 
 def _is_not_false(e: exp.Expr) -> exp.Expr:
@@ -607,8 +608,8 @@ class _Compiler:
             element = self.compile(gen.elt)
         finally:
             del self.locals[comp.target.id]
-        keep: exp.Expr = exp.true()
-        for f in filters:
+        keep: exp.Expr = _paren(filters[0].sql) if filters else exp.true()
+        for f in filters[1:]:
             keep = exp.And(this=_paren(keep), expression=_paren(f.sql))
         exact = not any(f.nullable for f in filters)
 
@@ -700,14 +701,23 @@ class CompiledQuery:
     table_columns: dict[str, str]  # the source table's columns and their DuckDB types
     scales: dict[str, int] = field(default_factory=dict)  # score id -> what its weights are scaled by
     source: str = "assessments"
+    #: pointer -> whether the input is among the missing inputs of an unknown tier (the decision's
+    #: ``tiers[].missing``), over the columns the last level reads: added by ``sql(missing=True)``
+    missing: tuple[tuple[str, exp.Expr], ...] = ()
 
     def sql(self, dialect: str = "duckdb", source: exp.Expr | str | None = None, *, pretty: bool = False,
-            standard: bool | None = None) -> str:
+            standard: bool | None = None, missing: bool = False) -> str:
         """The query written for ``dialect`` (duckdb, postgres, spark or trino), reading ``source``
         (a table name or a table expression such as ``read_parquet('pop.parquet')``). Loops over lists
         are subqueries over ``UNNEST`` (the standard form), except for DuckDB, where they are its list
-        functions with lambdas (``standard=True`` keeps the standard form there too)."""
+        functions with lambdas (``standard=True`` keeps the standard form there too). With ``missing``,
+        one more BOOLEAN column ``missing:<pointer>`` per input a criterion reads: whether it is among
+        the absent inputs that left a tier unknown (what the decision's unknown tiers list)."""
         tree: exp.Expr = self.with_source(source)
+        if missing:
+            assert isinstance(tree, exp.Select)
+            tree.set("expressions", [*tree.expressions, *(
+                exp.alias_(sql.copy(), f"missing:{pointer}", quoted=True) for pointer, sql in self.missing)])
         if dialect == "duckdb" and not standard:
             tree = _lambdas(tree)
         return tree.sql(dialect=dialect, pretty=pretty)
@@ -781,6 +791,7 @@ class _Build:
         self.params = {name: p.value for name, p in self.checked.doc.parameters.items()}
         self.problems: list[Diagnostic] = []
         self.extra: list[tuple[str, exp.Expr]] = []  # columns of the first level: validity conditions
+        self.whens: list[tuple[str, exp.Expr]] = []  # columns after the label: each validity rule's when
 
     def condition(self, text: str, pointer: str, label: str | None = None) -> exp.Expr | None:
         tree, errors = parse(text)
@@ -838,6 +849,9 @@ class _Build:
         second = _select(second_cols, exp.Subquery(this=first, alias=exp.TableAlias(this=a)))
         third = _select([exp.Star(), exp.alias_(label_sql, "ecei:label", quoted=True, copy=False)],
                         exp.Subquery(this=second, alias=exp.TableAlias(this=a)))
+        if self.whens:
+            third = _select([exp.Star(), *(exp.alias_(sql, name, quoted=True, copy=False) for name, sql in self.whens)],
+                            exp.Subquery(this=third, alias=exp.TableAlias(this=a)))
         decided = exp.column("ecei:label", table=_ALIAS, quoted=True)
         awarded = exp.NEQ(this=decided, expression=exp.Literal.string(NONE_LABEL))
         fourth = _select([exp.Star(), exp.alias_(_case([(awarded, valid_from)], exp.Null()), "ecei:from",
@@ -850,7 +864,60 @@ class _Build:
         out, columns = self.outputs(composites, crit_cols)
         final = _select(out, exp.Subquery(this=fourth, alias=exp.TableAlias(this=a)))  # in no order: see run
         _bracketed(final)
-        return CompiledQuery(self.ruleset, final, tuple(columns), table, scales)
+        missing = tuple((pointer, _bracketed(sql)) for pointer, sql in self.missing())
+        return CompiledQuery(self.ruleset, final, tuple(columns), table, scales, missing=missing)
+
+    def missing(self) -> list[tuple[str, exp.Expr]]:
+        """For each input a criterion reads: whether it is absent and read by an unknown criterion that an
+        unknown tier reaches through unknown groups and scores (``absent_inputs`` of the runtime plan)."""
+        plan = self.plan
+
+        def unknown(ref: str) -> exp.Expr:
+            item = plan.by_id[ref]
+            kind = "criterion" if isinstance(item, FastCriterion) else "group" if isinstance(item, FastGroup) \
+                else "score"
+            return exp.Is(this=exp.column(f"{kind}:{ref}", table=_ALIAS, quoted=True), expression=exp.Null())
+
+        def reaching(refs: Iterable[str], target: str, seen: frozenset[str]) -> exp.Expr | None:
+            """Whether ``target`` is among ``refs`` or reached from them through unknown composites."""
+            ways: list[exp.Expr] = []
+            for ref in refs:
+                if ref == target:
+                    return exp.true()
+                item = plan.by_id[ref]
+                if isinstance(item, FastCriterion) or ref in seen:
+                    continue
+                members = item.members if isinstance(item, FastGroup) else tuple(r for r, _ in item.weights)
+                inner = reaching(members, target, seen | {ref})
+                if inner is not None:
+                    ways.append(exp.And(this=unknown(ref), expression=_paren(inner)))
+            return exp.or_(*ways, copy=False) if ways else None
+
+        readers: dict[str, list[str]] = {}
+        for c in self.checked.criteria:
+            for pointer in c.reads:
+                readers.setdefault(pointer, []).append(c.id)
+        out: list[tuple[str, exp.Expr]] = []
+        for pointer, ids in readers.items():
+            keys = split_pointer(pointer)
+            path: exp.Expr = exp.column(keys[0], table=_ALIAS, quoted=True)
+            for key in keys[1:]:
+                path = _member(path, key)
+            reached: list[exp.Expr] = []
+            for cid in ids:
+                tiers = []
+                for tier in plan.tiers:
+                    way = reaching(tier.requires, cid, frozenset())
+                    if way is not None:
+                        tiers.append(exp.And(this=exp.Is(this=exp.column(f"tier:{tier.label}", table=_ALIAS,
+                                                                         quoted=True), expression=exp.Null()),
+                                             expression=_paren(way)))
+                if tiers:
+                    reached.append(exp.And(this=unknown(cid), expression=_paren(exp.or_(*tiers, copy=False))))
+            if reached:
+                out.append((pointer, exp.And(this=exp.Is(this=_paren(path), expression=exp.Null()),
+                                             expression=_paren(exp.or_(*reached, copy=False)))))
+        return out
 
     def outputs(self, composites: Mapping[str, tuple[str, dict[str, None]]],
                 crit_cols: Mapping[str, str]) -> tuple[list[exp.Expr], list[Column]]:
@@ -965,7 +1032,9 @@ class _Build:
 
     def rules_for(self, label: str) -> tuple[exp.Expr, dict[int, exp.Expr]]:
         """The index of the first rule for ``label`` whose ``when`` is not false (NULL when the first
-        that is not false is unknown, or none is), and each rule's ``valid_until`` by index."""
+        that is not false is unknown, or none is), and each rule's ``valid_until`` by index. Each
+        ``when`` is a column of its own (``self.whens``), computed for the rows of its label only, so
+        that the chain reads it rather than computing it once per branch."""
         steps: list[tuple[exp.Expr | None, int]] = []
         ends: dict[int, exp.Expr] = {}
         for i, rule in enumerate(self.checked.doc.validity.rules):
@@ -980,11 +1049,17 @@ class _Build:
             if when is None:
                 break
         chain: exp.Expr = exp.Null()
+        is_label = exp.EQ(this=exp.column("ecei:label", table=_ALIAS, quoted=True),
+                          expression=exp.Literal.string(label))
         for when, i in reversed(steps):
             number = exp.Literal.number(i)
-            chain = number if when is None else exp.Case(
-                this=_paren(when), ifs=[exp.If(this=exp.true(), true=number), exp.If(this=exp.false(), true=chain)],
-                default=exp.Null())
+            if when is None:
+                chain = number
+                continue
+            name = f"ecei:when:{len(self.whens)}"
+            self.whens.append((name, _case([(is_label, _paren(when))], exp.Null())))
+            column = exp.column(name, table=_ALIAS, quoted=True)
+            chain = _case([(column, number), (exp.Not(this=column), chain)], exp.Null())
         return chain, ends
 
     def subject(self) -> exp.Expr:
@@ -1045,12 +1120,15 @@ class Refused:
 
 
 def table_rows(ruleset: Ruleset, items: Iterable[tuple[int, Any]], refused: list[Refused],
-               foreign: Mapping[str, frozenset[str]] | None = None) -> Iterator[str]:
+               foreign: Mapping[str, frozenset[str]] | None = None,
+               left_out: dict[int, tuple[list[str], list[str]]] | None = None) -> Iterator[str]:
     """The JSON lines of the table for ``(row, raw assessment)`` items: each validated by the project's
     validator first; a row it refuses (or whose numbers the table cannot hold) goes to ``refused``.
     With ``foreign`` (an impact study's other version), the row is first projected onto this version's
     inputs as the impact study projects it (fields it does not declare and list entries naming catalogue
-    items it does not have are left out)."""
+    items it does not have are left out); ``left_out`` then gets, by row, what was left out: the pointers
+    ignored (entries and undeclared fields, as the validator lists them) and the ``catalogue:id`` of each
+    entry (as ``ecei_rules.compare.impact.project_entries`` gives them)."""
     root = ruleset.plan.inputs
     validator = ruleset.plan.validator
     for row, data in items:
@@ -1062,7 +1140,10 @@ def table_rows(ruleset: Ruleset, items: Iterable[tuple[int, Any]], refused: list
         else:
             found: list[tuple[str, str]] = []
             projected = project_entries(root, data, foreign, "", found)
-            normalised, problems = validator.validate(projected, ignore_unknown=[p for p, _ in found])
+            ignored = [p for p, _ in found]
+            normalised, problems = validator.validate(projected, ignore_unknown=ignored)
+            if ignored and left_out is not None:
+                left_out[row] = (ignored, [key for _, key in found])
         if problems:
             refused.append(Refused(row, tuple(problems)))
             continue
@@ -1082,14 +1163,15 @@ def table_rows(ruleset: Ruleset, items: Iterable[tuple[int, Any]], refused: list
 
 
 def load_table(connection: Any, query: CompiledQuery, items: Iterable[tuple[int, Any]], name: str = "assessments",
-               foreign: Mapping[str, frozenset[str]] | None = None) -> list[Refused]:
+               foreign: Mapping[str, frozenset[str]] | None = None,
+               left_out: dict[int, tuple[list[str], list[str]]] | None = None) -> list[Refused]:
     """Create the table ``name`` in a DuckDB connection from ``(row, raw assessment)`` items, validated
     first (projected first with ``foreign``, see `table_rows`); return the rows refused."""
     refused: list[Refused] = []
     handle, path = tempfile.mkstemp(suffix=".jsonl", prefix="ecei-sql-")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
-            for line in table_rows(query.ruleset, items, refused, foreign):
+            for line in table_rows(query.ruleset, items, refused, foreign, left_out):
                 out.write(line + "\n")
         columns = "{" + ", ".join(f"{_quote_string(k)}: {_quote_string(v)}"
                                   for k, v in query.table_columns.items()) + "}"
@@ -1108,9 +1190,15 @@ def _quote_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+#: Rows per row group of the Parquet files written: DuckDB reads a file with one thread per row group,
+#: so a population of 100,000 is read by every core (its default, 122,880, gives such a file one group).
+ROW_GROUP_SIZE = 32_768
+
+
 def write_parquet(connection: Any, table: str, path: Path | str) -> None:
     """Write a table of validated assessments (see :func:`load_table`) to a Parquet file."""
-    connection.execute(f"COPY {_quote(table)} TO {_quote_string(str(path))} (FORMAT parquet)")
+    connection.execute(f"COPY {_quote(table)} TO {_quote_string(str(path))} (FORMAT parquet, "
+                       f"ROW_GROUP_SIZE {ROW_GROUP_SIZE})")
 
 
 def run(connection: Any, query: CompiledQuery, source: str = "assessments") -> list[dict[str, Any]]:
@@ -1176,51 +1264,6 @@ def decide_items(items: Iterable[tuple[int, Any, Ruleset | Exception]]) -> Itera
                 out[row["row"]] = (row_json(row, query), None)
     for line in sorted(out):
         yield line, *out[line]
-
-
-def transitions(old: Ruleset, new: Ruleset, items: Iterable[tuple[int, Any]]) -> dict[str, Any]:
-    """Label transitions of a population from ``old`` to ``new``, decided by SQL: each row projected and
-    validated for each version as the impact study does it, decided by each version's query, then
-    counted (``matrix``: old label -> new label -> rows) and listed where the label or its validity
-    changed. No attribution to causes: that is the impact study's (``ecei_rules.compare.impact``).
-    Raises SqlRefused when a version uses a construct the SQL form does not express."""
-    import duckdb
-
-    queries = compile_ruleset(old), compile_ruleset(new)
-    rows = list(items)
-    connection = duckdb.connect()
-    decided: list[dict[int, dict[str, Any]]] = []
-    errors: dict[int, list[dict[str, Any]]] = {}
-    for side, (query, other) in enumerate(((queries[0], new), (queries[1], old))):
-        table = f"side{side}"
-        for refused in load_table(connection, query, rows, table, foreign_ids(query.ruleset, other)):
-            first = refused.diagnostics[0]
-            errors.setdefault(refused.row, []).append({"version": query.ruleset.version, "code": first.code,
-                                                       "message": first.message, "pointer": first.pointer})
-        decided.append({r["row"]: r for r in run(connection, query, _quote(table))})
-    labels = [NONE_LABEL, *dict.fromkeys([*old.document.labels, *new.document.labels])]
-    matrix = {a: dict.fromkeys(labels, 0) for a in labels}
-    changed = []
-    for row in sorted(set(decided[0]) & set(decided[1])):
-        a, b = decided[0][row], decided[1][row]
-        for r, query in ((a, queries[0]), (b, queries[1])):
-            if r["error"] is not None:
-                errors.setdefault(row, []).append({"version": query.ruleset.version, "code": r["error"],
-                                                   "message": "the validity would end before it starts",
-                                                   "pointer": ""})
-        if a["error"] is not None or b["error"] is not None:
-            continue
-        matrix[a["label"]][b["label"]] += 1
-        if (a["label"], a["valid_from"], a["valid_until"]) != (b["label"], b["valid_from"], b["valid_until"]):
-            changed.append({"line": row, "subject": b["subject"], "from": a["label"], "to": b["label"],
-                            "valid_until": [_day(a["valid_until"]), _day(b["valid_until"])]})
-    return {"engine": "sql", "from": f"{old.methodology}@{old.version}", "to": f"{new.methodology}@{new.version}",
-            "assessments": len(rows), "matrix": matrix, "changed": changed,
-            "errors": [{"line": row, **e} for row in sorted(errors) for e in errors[row]]}
-
-
-def _day(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 # -- PostgreSQL --------------------------------------------------------------------------------------

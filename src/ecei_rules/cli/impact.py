@@ -146,8 +146,9 @@ def impact(
     methodology: MethodologyOption = None,
     rulesets: RulesetsOption = None,
     engine: Annotated[str, typer.Option("--engine", metavar="ENGINE", help="python (default), or sql: the label "
-                                        "transitions decided by one SQL query per version on DuckDB (the [sql] "
-                                        "extra), as JSON, without attribution to causes.")] = "python",
+                                        "same report, every assessment decided by one SQL query per version on "
+                                        "DuckDB (the [sql] extra); POPULATION may then be a directory prepared for "
+                                        "it (ecei_rules.backends.sql_impact.prepare_impact).")] = "python",
 ) -> None:
     """What moving a population from one version to another does: who gains or loses which label, and which
     changed criterion causes it. Exit 1 when some assessment could not be evaluated."""
@@ -155,14 +156,16 @@ def impact(
     from ecei_rules.compare.impact import impact as impact_of
     from ecei_rules.render.impact import impact_markdown, impact_renderable, transition_chart
 
-    check_input(population)
+    run = impact_of
+    if engine != "python":  # a population prepared for the SQL engine is a directory
+        from ecei_rules.cli.sql import impact_sql
+
+        run, jobs = impact_sql(engine, population), 1
+    else:
+        check_input(population)
     found = registry(rulesets)
     with exit_on_load_errors():
         a, b = named_ruleset(old, found, methodology), named_ruleset(new, found, methodology)
-    if engine != "python":
-        from ecei_rules.cli.sql import impact_sql
-
-        raise typer.Exit(impact_sql(population, a, b, engine, out))
     if jobs != 1:  # never more workers than the cores and the memory allow
         jobs, note = worker_count(jobs)
         if note:
@@ -171,7 +174,7 @@ def impact(
         tick, done = progress(count_lines(path), "impact",
                               enabled=show_progress if show_progress is not None else sys.stderr.isatty())
         try:
-            report = impact_of(a, b, path, jobs=jobs, progress=tick)
+            report = run(a, b, path, jobs=jobs, progress=tick)
         finally:
             done()
     if chart is not None:

@@ -1,15 +1,20 @@
-"""``evaluate --engine sql``: a batch decided by the SQL engine (``ecei_rules.backends.sql``)."""
+"""``evaluate --engine sql`` and ``impact --engine sql``: batches decided by the SQL engine
+(``ecei_rules.backends.sql``, ``ecei_rules.backends.sql_impact``)."""
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import typer
+
 from ecei_rules.batch import Resolver, error_json
-from ecei_rules.cli.common import EXIT_FINDINGS, err_console, print_problems, read
+from ecei_rules.cli.common import EXIT_FINDINGS, check_input, err_console, fail, print_problems, read
+from ecei_rules.compare.impact import ImpactReport
 from ecei_rules.errors import EceiRulesError, InputError
 from ecei_rules.ruleset.load import Ruleset
 
@@ -50,27 +55,36 @@ def evaluate_sql(assessment: Path, resolve: Resolver) -> int:
     return EXIT_FINDINGS if failures else 0
 
 
-def impact_sql(population: Path, old: Ruleset, new: Ruleset, engine: str, out: Path | None) -> int:
-    """``impact --engine sql``: the label transitions as JSON (see ``ecei_rules.backends.sql.transitions``);
-    the exit code."""
+def impact_sql(engine: str, population: Path) -> Callable[..., ImpactReport]:
+    """``impact --engine sql``: the function giving the impact study's report with every assessment decided
+    by SQL (``ecei_rules.backends.sql_impact``), from a JSON Lines population (validated and projected
+    for both versions first, into a temporary directory) or a directory prepared for it. Exits 2 when
+    the engine is unknown or not installed, the population is neither, or a version does not compile."""
     if engine != "sql":
         err_console().print(f"error: --engine is python or sql, not {engine!r}", highlight=False)
-        return 2
+        raise typer.Exit(2)
     try:
-        from ecei_rules.backends import sql
+        from ecei_rules.backends import sql, sql_impact
     except ImportError:
         err_console().print("error: the SQL engine needs the [sql] extra: pip install 'ecei-rules[sql]'",
                             highlight=False)
-        return 2
-    items = [(item.index, item.data if item.error is None else item.error) for item in read(population)]
-    try:
-        report = sql.transitions(old, new, items)
-    except sql.SqlRefused as exc:
-        print_problems(exc.diagnostics, err_console())
-        return 2
-    text = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
-    if out is not None:
-        out.write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
-    return EXIT_FINDINGS if report["errors"] else 0
+        raise typer.Exit(2) from None
+    prepared = population.is_dir() and (population / sql_impact.PREPARED).is_file()
+    if not prepared:
+        check_input(population)
+
+    def run(old: Ruleset, new: Ruleset, path: Path, **_: Any) -> ImpactReport:
+        try:
+            queries = sql.compile_ruleset(old), sql.compile_ruleset(new)
+            if prepared:
+                return sql_impact.impact_from_parquet(old, new, path, queries)
+            with tempfile.TemporaryDirectory(prefix="ecei-sql-impact-") as folder:
+                return sql_impact.impact_from_parquet(
+                    old, new, sql_impact.prepare_impact(old, new, path, folder, queries), queries)
+        except sql.SqlRefused as exc:
+            print_problems(exc.diagnostics, err_console())
+            raise typer.Exit(2) from None
+        except InputError as exc:
+            fail(str(exc))
+
+    return run

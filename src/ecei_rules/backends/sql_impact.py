@@ -1,0 +1,297 @@
+"""The impact study decided by SQL: the report of ``ecei_rules.compare.impact``, with every row decided
+under both versions by one DuckDB query each.
+
+A population is **prepared** once (:func:`prepare_impact`): each assessment is projected onto each
+version's inputs and validated, exactly as the impact study does it (``sql.table_rows``), and the
+two tables are written to Parquet in a directory, with what the validation found (the rows refused,
+the fields ignored, the list entries left out) in ``prepared.json``. The study itself
+(:func:`impact_from_parquet`) reads both files and decides every row under both versions, and the
+report is the Python study's :class:`~ecei_rules.compare.impact.ImpactReport`, member for member:
+
+* the matrix, the changed rows and their dates, the errors (refused rows, A007) and the missing
+  inputs (per side, the absent inputs of the unknown tiers: the query's ``missing`` columns) are
+  counted in SQL;
+* the **attribution** is the impact study's own (``ecei_rules.compare.impact``), never written again:
+  it is a function of the two decisions' labels, outcomes, validity rules and dates, so the changed
+  rows are grouped by those columns (one group per distinct combination) and one row of each group,
+  read back from the Parquet files, is decided by the Python engine under both versions and
+  attributed; its causes are every row's of the group (a derived value, which the SQL engine
+  refuses, would be the one other thing attribution reads).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from ecei_rules.backends.sql import (
+    OUTCOMES,
+    ROW,
+    ROW_GROUP_SIZE,
+    CompiledQuery,
+    Refused,
+    compile_ruleset,
+    load_table,
+    write_parquet,
+)
+from ecei_rules.compare.diff import semantic_diff
+from ecei_rules.compare.impact import (
+    _INDEX,
+    ImpactReport,
+    Transition,
+    _Attributor,
+    _items,
+    attributable,
+    foreign_ids,
+)
+from ecei_rules.compare.impact import impact as python_impact
+from ecei_rules.engine.decision import Resolution
+from ecei_rules.engine.evaluate import Assessment, evaluate
+from ecei_rules.errors import AssessmentError, InputError, ItemProblem
+from ecei_rules.ruleset.dates import validity_span_error
+from ecei_rules.ruleset.load import Ruleset
+from ecei_rules.ruleset.subject import resolve as resolve_subject
+
+PREPARED = "prepared.json"
+SIDES = ("old", "new")
+_PIN = Resolution(method="pinned", reason="impact analysis")
+
+
+def prepare_impact(old: Ruleset, new: Ruleset, population: Path | str | Iterable[Any], directory: Path | str,
+                   queries: tuple[CompiledQuery, CompiledQuery] | None = None) -> Path:
+    """Validate and project ``population`` (a JSON Lines file or raw assessments) for ``old`` and ``new``
+    as the impact study does, into ``directory``: ``old.parquet``, ``new.parquet`` and ``prepared.json``
+    (what the validation found). Returns the directory. ``queries``: both versions compiled already."""
+    import duckdb
+
+    target = Path(directory)
+    target.mkdir(parents=True, exist_ok=True)
+    items: list[tuple[int, Any]] = []
+    unreadable: list[dict[str, Any]] = []
+    for index, data, error in _items(population):
+        if error is not None:
+            unreadable.append(error.to_json())
+            items.append((index, AssessmentError([])))
+        else:
+            items.append((index, data))
+    facts: dict[str, Any] = {"old": [old.version, old.sha256], "new": [new.version, new.sha256],
+                             "assessments": len(items), "unreadable": unreadable}
+    connection = duckdb.connect()
+    queries = queries or (compile_ruleset(old), compile_ruleset(new))
+    for side, query, other in zip(SIDES, queries, (new, old), strict=True):
+        ruleset = query.ruleset
+        left_out: dict[int, tuple[list[str], list[str]]] = {}
+        refused = load_table(connection, query, items, side, foreign_ids(ruleset, other), left_out)
+        write_parquet(connection, side, target / f"{side}.parquet")
+        facts[side + "_refused"] = [_refusal(r, ruleset) for r in refused if r.diagnostics]
+        facts[side + "_left_out"] = {str(row): found for row, found in left_out.items()}
+    (target / PREPARED).write_text(json.dumps(facts), encoding="utf-8")
+    return target
+
+
+def _refusal(refused: Refused, ruleset: Ruleset) -> dict[str, Any]:
+    first = refused.diagnostics[0]
+    return {"line": refused.row, "version": ruleset.version, "code": first.code, "message": first.message,
+            "pointer": first.pointer}
+
+
+def copies(directory: Path | str, k: int) -> Path:
+    """A prepared population made of ``k`` copies of the one in ``directory`` (rows renumbered; each copy
+    decides and is attributed as its original), next to it (made once): for measurements at scale."""
+    import duckdb
+
+    source = Path(directory)
+    target = source.with_name(source.name + f"-x{k}")
+    if (target / PREPARED).exists():
+        return target
+    target.mkdir(exist_ok=True)
+    facts = json.loads((source / PREPARED).read_text(encoding="utf-8"))
+    n = facts["assessments"]
+    connection = duckdb.connect()
+    row = '"' + ROW + '"'
+    for side in SIDES:
+        connection.execute(f"COPY (SELECT * REPLACE ({row} + {n} * copy AS {row}) FROM read_parquet("
+                           f"'{source / (side + '.parquet')}'), range({k}) AS copies(copy)) TO "
+                           f"'{target / (side + '.parquet')}' (FORMAT parquet, ROW_GROUP_SIZE {ROW_GROUP_SIZE})")
+
+    def shift(entries: list[dict[str, Any]], copy: int) -> list[dict[str, Any]]:
+        return [dict(e, line=e["line"] + n * copy) for e in entries]
+
+    out = dict(facts, assessments=n * k, unreadable=[e for c in range(k) for e in shift(facts["unreadable"], c)])
+    for side in SIDES:
+        out[side + "_refused"] = [e for c in range(k) for e in shift(facts[side + "_refused"], c)]
+        out[side + "_left_out"] = {str(int(r) + n * c): v for c in range(k)
+                                   for r, v in facts[side + "_left_out"].items()}
+    (target / PREPARED).write_text(json.dumps(out), encoding="utf-8")
+    return target
+
+
+def impact_from_parquet(old: Ruleset, new: Ruleset, directory: Path | str,
+                        queries: tuple[CompiledQuery, CompiledQuery] | None = None) -> ImpactReport:
+    """The impact study of the population prepared in ``directory`` (:func:`prepare_impact`), decided by SQL:
+    the same report as ``ecei_rules.compare.impact.impact`` gives for that population. ``queries``: the two
+    versions compiled already (``sql.compile_ruleset``), else they are compiled here.
+
+    Raises:
+        InputError: the directory was prepared for other versions (or a version file changed since).
+        SqlRefused: a version uses a construct the SQL form does not express.
+    """
+    import duckdb
+
+    started = time.perf_counter()
+    source = Path(directory)
+    facts = json.loads((source / PREPARED).read_text(encoding="utf-8"))
+    for side, ruleset in zip(SIDES, (old, new), strict=True):
+        if facts[side] != [ruleset.version, ruleset.sha256]:
+            raise InputError(f"{source} was prepared for {facts['old'][0]} -> {facts['new'][0]}, not "
+                             f"{old.version} -> {new.version} (or a version file changed since)")
+    report = python_impact(old, new, [], jobs=1)  # the study's setup: labels, scale, titles, what the diff names
+    queries = queries or (compile_ruleset(old), compile_ruleset(new))
+    connection = duckdb.connect()
+    connection.execute("SET preserve_insertion_order = false")
+    for side, query in zip(SIDES, queries, strict=True):
+        text = query.sql("duckdb", f"read_parquet('{source / (side + '.parquet')}')", missing=True)
+        connection.execute(f"CREATE TEMP TABLE {side} AS {text}")
+    _Study(report, facts, queries, connection).run(old, new, source)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+class _Study:
+    """The report's members counted from the two tables ``old`` and ``new`` of a DuckDB connection."""
+
+    def __init__(self, report: ImpactReport, facts: dict[str, Any], queries: tuple[CompiledQuery, CompiledQuery],
+                 connection: Any) -> None:
+        self.report, self.facts, self.queries, self.con = report, facts, queries, connection
+
+    def run(self, old: Ruleset, new: Ruleset, source: Path) -> None:
+        report, facts = self.report, self.facts
+        report.assessments = facts["assessments"]
+        report.jobs = os.cpu_count() or 1
+        failed = self.errors()
+        for label_a, label_b, count in self.con.execute(
+                'SELECT o.label, n.label, count(*) FROM old o JOIN new n USING ("row") WHERE o.error IS NULL AND '
+                'n.error IS NULL GROUP BY ALL').fetchall():
+            row = report.matrix.setdefault(label_a, dict.fromkeys(report.labels, 0))
+            row[label_b] = row.get(label_b, 0) + count
+        self.projection(failed)
+        self.missing()
+        self.transitions(old, new, source)
+
+    def errors(self) -> dict[int, bool]:
+        """The report's errors in row order; row -> whether its entries left out count (not after A007)."""
+        facts = self.facts
+        by_row: dict[int, list[ItemProblem]] = {}
+        for entry in facts["unreadable"]:
+            by_row.setdefault(entry["line"], []).append(_problem(entry))
+        for name in SIDES:
+            for entry in facts[name + "_refused"]:
+                by_row.setdefault(entry["line"], []).append(_problem(entry))
+        failed = dict.fromkeys(by_row, True)
+        versions = [q.ruleset.version for q in self.queries]
+        for row, error_a, *dates in self.con.execute(
+                'SELECT o."row", o.error, o.valid_from, o.valid_until, o.validity_rule, n.valid_from, n.valid_until, '
+                'n.validity_rule FROM old o JOIN new n USING ("row") WHERE o.error IS NOT NULL OR n.error IS NOT '
+                'NULL').fetchall():
+            side = 0 if error_a is not None else 1  # the study decides the old version first
+            first = validity_span_error(*dates[3 * side:3 * side + 3]).diagnostics[0]
+            by_row[row] = [ItemProblem(first.code, first.message, index=row, version=versions[side])]
+            failed[row] = False
+        for row in sorted(by_row):
+            self.report.errors.extend(by_row[row])
+        return failed
+
+    def projection(self, failed: dict[int, bool]) -> None:
+        """The fields ignored and the entries left out, per side (not for unreadable rows, and no entries
+        left out for a row one version refuses with A007, as the study counts them)."""
+        report, facts = self.report, self.facts
+        unreadable = {e["line"] for e in facts["unreadable"]}
+        for i, side in enumerate(SIDES):
+            for key, (ignored, found) in facts[side + "_left_out"].items():
+                row = int(key)
+                if row in unreadable:
+                    continue
+                report.ignored[i].update(list(dict.fromkeys(_INDEX.sub("/-", p) for p in ignored)))
+                if failed.get(row, True):
+                    report.projected[i].update(found)
+                    for item in dict.fromkeys(found):
+                        report.projected_lines[i].setdefault(item, []).append(row)
+        for i in (0, 1):
+            for lines in report.projected_lines[i].values():
+                lines.sort()
+
+    def missing(self) -> None:
+        """Per side, the rows decided under both versions whose unknown tiers miss each input."""
+        for i, (side, query) in enumerate(zip(SIDES, self.queries, strict=True)):
+            if not query.missing:
+                continue
+            counts = ", ".join(f'count(*) FILTER (WHERE x."missing:{p}")' for p, _ in query.missing)
+            other = SIDES[1 - i]
+            found = self.con.execute(f'SELECT {counts} FROM {side} x JOIN {other} y USING ("row") WHERE x.error IS '
+                                     'NULL AND y.error IS NULL').fetchone()
+            assert found is not None
+            self.report.missing[i].update({_INDEX.sub("/-", p): n for (p, _), n in zip(query.missing, found,
+                                                                                      strict=True) if n})
+
+    def transitions(self, old: Ruleset, new: Ruleset, source: Path) -> None:
+        """Every changed row, attributed by one row of its group (the columns attribution reads)."""
+        report = self.report
+        changed = attributable(semantic_diff(old, new))
+        # what attribution reads of the two decisions: labels, validity rules, whether valid_from moved (and
+        # where to, when the diff names valid_from), every outcome; NULLs are one partition (unknown)
+        read = ["o.label", "n.label", "o.validity_rule", "n.validity_rule", "o.valid_from IS NOT DISTINCT FROM "
+                "n.valid_from", *(["o.valid_from", "n.valid_from"] if "valid_from" in changed["validity"] else []),
+                *(f'{alias}."{c.name}"' for alias, q in zip(("o", "n"), self.queries, strict=True)
+                  for c in q.columns if c.kind in OUTCOMES)]
+        self.con.execute(f'CREATE TEMP TABLE changed AS SELECT o."row", n.subject, o.label AS old_label, n.label AS '
+                         'new_label, o.valid_from AS old_from, n.valid_from AS new_from, o.valid_until AS old_until, '
+                         f'n.valid_until AS new_until, min(o."row") OVER (PARTITION BY {", ".join(read)}) AS key '
+                         'FROM old o JOIN new n USING ("row") WHERE o.error IS NULL AND n.error IS NULL AND (o.label, '
+                         'o.valid_from, o.valid_until) IS DISTINCT FROM (n.label, n.valid_from, n.valid_until)')
+        attributor = _Attributor(old, new, changed, report.labels)
+        chosen = [self.assessments(source, side) for side in SIDES]
+        causes = {}
+        for key, data in chosen[0].items():
+            a, b = (evaluate(r, Assessment(d, r.sha256), resolution=_PIN)
+                    for r, d in ((old, data), (new, chosen[1][key])))
+            causes[key] = attributor.explain(a, b)
+        subject_key = resolve_subject(new.document).key
+        unexplained = 0
+        for row, subject, la, lb, fa, fb, ua, ub, key in self.con.execute(
+                'SELECT * FROM changed ORDER BY "row"').fetchall():
+            found, lost = causes[key]
+            report.transitions.append(Transition(row, subject, la, lb, fa, fb, ua, ub, found, subject_key))
+            unexplained += lost
+        report.unexplained = unexplained
+
+    def assessments(self, source: Path, side: str) -> dict[int, dict[str, Any]]:
+        """Row -> its validated assessment for the version of ``side``, read back from its Parquet file, for
+        the row chosen in each group of changed rows."""
+        cursor = self.con.execute(f"SELECT * FROM read_parquet('{source / (side + '.parquet')}') WHERE \"{ROW}\" IN "
+                                  "(SELECT DISTINCT key FROM changed)")
+        names = [d[0] for d in cursor.description]
+        out: dict[int, dict[str, Any]] = {}
+        for found in cursor.fetchall():
+            data = {k: _present(v) for k, v in zip(names, found, strict=True) if v is not None}
+            out[data.pop(ROW)] = data
+        return out
+
+
+def _present(value: Any) -> Any:
+    """A value read back from the table as the validator normalises it: members that are NULL (absent) left
+    out of objects and maps."""
+    if isinstance(value, dict):
+        return {k: _present(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_present(v) for v in value]
+    return value
+
+
+def _problem(entry: dict[str, Any]) -> ItemProblem:
+    return ItemProblem(entry["code"], entry["message"], index=entry["line"], version=entry.get("version"),
+                       pointer=entry.get("pointer"))
+
