@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 import json
 from collections import Counter
 from decimal import Decimal
@@ -276,12 +277,15 @@ def test_impact_decided_by_sql_is_the_impact_studys_report(tmp_path: Path) -> No
     prepared = sql_impact.prepare_impact(old, new, population, tmp_path, queries)
     got = _report(sql_impact.impact_from_parquet(old, new, prepared, queries))
     assert got == want
-    assert want["transitions"] and want["attribution"] and want["errors"]
-    assert want["projection"]["old"]["missing"] and want["projection"]["new"]["ignored"]
+    assert want["transitions"]
+    assert want["attribution"]
+    assert want["errors"]
+    assert want["projection"]["old"]["missing"]
+    assert want["projection"]["new"]["ignored"]
 
 
 @pytest.mark.no_cover  # repetition at scale: what it runs is covered by the test above
-@pytest.mark.parametrize("pair", list(zip(VERSIONS, VERSIONS[1:], strict=False)))
+@pytest.mark.parametrize("pair", list(itertools.pairwise(VERSIONS)))
 def test_every_impact_decided_by_sql_is_the_impact_studys(pair: tuple[str, str], tmp_path: Path) -> None:
     """Property: for every consecutive pair of shipped versions, over both versions' embedded tests and 150
     synth assessments drawn for both, the report of the impact study decided by SQL is the Python study's,

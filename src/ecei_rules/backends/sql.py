@@ -47,7 +47,7 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 
-from ecei_rules.compare.impact import foreign_ids, project_entries
+from ecei_rules.compare.impact import project_entries
 from ecei_rules.core.pointers import split_pointer
 from ecei_rules.engine.plan import FastCriterion, FastGroup, FastScore, Plan
 from ecei_rules.errors import AssessmentError, Diagnostic, EceiRulesError
