@@ -139,6 +139,33 @@ def test_the_embedded_tests_of_the_latest_version_agree() -> None:
     assert seen["label=silver"]
 
 
+def _without_lists(population: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every other assessment with its optional lists left out (absent, not empty)."""
+    return [{k: v for k, v in d.items() if not isinstance(v, list)} if i % 2 else d for i, d in enumerate(population)]
+
+
+def test_a_loop_over_an_absent_list_is_unknown_as_in_the_python_engine(tmp_path: Path) -> None:
+    """any, count_distinct and max over a list input that is absent (not empty) are unknown, and over an empty
+    one they are their value over no items: the embedded tests of 3.0.1 (S3) and 40 synth assessments of the
+    every-construct ruleset with no default for its history (C5, the renewal rule), half of them without
+    their lists, in the DuckDB form and the standard form, decide as the Python engine."""
+    ruleset = _ruleset("3.0.1")
+    for standard in (False, True):
+        found, _ = differences(ruleset, _without_lists(_embedded(ruleset)), standard=standard)
+        assert not found, found[:3]
+    text = EVERY[0].read_text(encoding="utf-8")
+    assert text.count("    default: []\n") == 1
+    (tmp_path / "1.0.0.yaml").write_text(text.replace("    default: []\n", ""), encoding="utf-8")
+    every = load_ruleset(tmp_path / "1.0.0.yaml")
+    population = _without_lists(list(synthesize(40, seed=5, start=dt.date(2015, 1, 1), end=dt.date(2025, 1, 1),
+                                                versions=[every], methodology=every.methodology)))
+    assert any("history" not in d for d in population)
+    query = sql.compile_ruleset(every)
+    for standard in (False, True):
+        found, _ = differences(every, population, query=query, standard=standard)
+        assert not found, found[:3]
+
+
 def test_the_standard_form_decides_as_the_duckdb_form() -> None:
     """The standard form (loops as subqueries over UNNEST, what PostgreSQL and Trino are given) run on
     DuckDB decides the embedded tests of 2.0.0 (renewals, success stories) as the Python engine."""

@@ -244,11 +244,13 @@ def _kleene_code(e: exp.Expr) -> exp.Expr:
                         expressions=[exp.Literal.number(0)])
 
 
-def _from_code(e: exp.Expr, empty: bool) -> exp.Expr:
-    """The truth value of a Kleene code (``empty``: the value over no items, when the code is NULL):
-    ``NULLIF(COALESCE(code, 1 or -1), 0) > 0``, which reads the code once (a simple CASE does not:
-    DuckDB writes it as one comparison per branch, each computing the code again)."""
-    default = exp.Literal.number(1) if empty else exp.Neg(this=exp.Literal.number(1))
+def _from_code(e: exp.Expr, empty: bool, absent: exp.Expr | None = None) -> exp.Expr:
+    """The truth value of a Kleene code (``empty``: the value over no items, when the code is NULL, unless
+    the list ``absent`` is NULL): ``NULLIF(COALESCE(code, 1 or -1), 0) > 0``, which reads the code once (a
+    simple CASE does not: DuckDB writes it as one comparison per branch, each computing the code again)."""
+    default: exp.Expr = exp.Literal.number(1) if empty else exp.Neg(this=exp.Literal.number(1))
+    if absent is not None:
+        default = _case([(exp.Is(this=absent.copy(), expression=exp.Null()), exp.Null())], default)
     return exp.GT(this=exp.Nullif(this=exp.Coalesce(this=e, expressions=[default]), expression=exp.Literal.number(0)),
                   expression=exp.Literal.number(0))
 
@@ -613,25 +615,28 @@ class _Compiler:
             keep = exp.And(this=_paren(keep), expression=_paren(f.sql))
         exact = not any(f.nullable for f in filters)
 
-        def over(agg: exp.Expr) -> exp.Expr:
+        def over(agg: exp.Expr, guard: bool = True) -> exp.Expr:
+            """The aggregate over the list's items; NULL for an absent list (``guard``: by a CASE around it,
+            for an aggregate that would give a value over no items)."""
             unnest = exp.Unnest(expressions=[source.sql], alias=exp.TableAlias(
                 this=exp.to_identifier(table, quoted=True), columns=[exp.to_identifier(column, quoted=True)]))
             query = _select([agg], unnest)
             sub = exp.Subquery(this=query)
-            if not source.nullable:
+            if not source.nullable or not guard:
                 return sub
             return _case([(exp.Is(this=source.sql, expression=exp.Null()), exp.Null())], sub)
 
         if name in ("any", "all"):
             if element.kind != "boolean":
                 raise _Refuse(gen.elt, f"{name}() of a value that is not a condition")
+            absent = source.sql if source.nullable else None  # its value over no items is NULL when absent
             if name == "any":
                 both = exp.And(this=_paren(keep), expression=_paren(element.sql))
                 code: exp.Expr = exp.Max(this=_kleene_code(both))
-                return V(over(_from_code(code, False)), "boolean", nullable=True)
+                return V(over(_from_code(code, False, absent), guard=False), "boolean", nullable=True)
             code = exp.Min(this=_kleene_code(exp.Or(this=exp.Not(this=_paren(keep)),
                                                     expression=_paren(element.sql))))
-            return V(over(_from_code(code, True)), "boolean", nullable=True)
+            return V(over(_from_code(code, True, absent), guard=False), "boolean", nullable=True)
         if name == "count":
             lo = _sum(_case([(keep, exp.Literal.number(1))], exp.Literal.number(0)))
             hi = _sum(_case([(_is_not_false(keep), exp.Literal.number(1))], exp.Literal.number(0)))
@@ -656,7 +661,7 @@ class _Compiler:
         hi_sql = None if hi is None else _cast(over(hi), _dec(digits))
         return V(lo_sql, "number", digits, nullable=source.nullable, hi=hi_sql)
 
-    def pick(self, node: ast.Call, name: str, source: V, over: Callable[[exp.Expr], exp.Expr],
+    def pick(self, node: ast.Call, name: str, source: V, over: Callable[..., exp.Expr],
              keep: exp.Expr, element: V, exact: bool) -> V:
         """``sum``, ``min`` or ``max`` of the items kept: unknown when an item may be kept and its value,
         or whether it is kept, is unknown (a test written only when a filter or the value may be unknown)."""
@@ -678,8 +683,8 @@ class _Compiler:
         else:
             fn = exp.Min if name == "min" else exp.Max
             picked = fn(this=_case([(keep, value)], exp.Null()))
-        return V(over(picked if unsure is None else _case([(unsure, exp.Null())], picked)), element.kind, digits,
-                 nullable=True)
+        return V(over(picked if unsure is None else _case([(unsure, exp.Null())], picked), guard=name == "sum"),
+                 element.kind, digits, nullable=True)
 
 
 @dataclass(frozen=True)
