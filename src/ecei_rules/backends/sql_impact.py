@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -88,9 +89,25 @@ def prepare_impact(old: Ruleset, new: Ruleset, population: Path | str | Iterable
         refused = load_table(connection, query, items, side, foreign_ids(ruleset, other), left_out)
         write_parquet(connection, side, target / f"{side}.parquet")
         facts[side + "_refused"] = [_refusal(r, ruleset) for r in refused if r.diagnostics]
-        facts[side + "_left_out"] = {str(row): found for row, found in left_out.items()}
+        _write_left_out(connection, left_out, target / f"{side}_left_out.parquet")
     (target / PREPARED).write_text(json.dumps(facts), encoding="utf-8")
     return target
+
+
+def _write_left_out(connection: Any, left_out: dict[int, tuple[list[str], list[str]]], path: Path) -> None:
+    """The table of what projection left out, by row: the pointers ignored (each once, list indices as
+    ``-``, as the study shows them) and the ``catalogue:id`` of each list entry left out."""
+    handle, name = tempfile.mkstemp(suffix=".jsonl", prefix="ecei-sql-")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            for row, (ignored, found) in left_out.items():
+                shown = list(dict.fromkeys(_INDEX.sub("/-", p) for p in ignored))
+                out.write(json.dumps({"row": row, "ignored": shown, "found": found}) + "\n")
+        connection.execute(f"COPY (SELECT * FROM read_json('{name}', format='newline_delimited', columns="
+                           "{'row': 'BIGINT', 'ignored': 'VARCHAR[]', 'found': 'VARCHAR[]'})) TO "
+                           f"'{path}' (FORMAT parquet)")
+    finally:
+        Path(name).unlink(missing_ok=True)
 
 
 def _refusal(refused: Refused, ruleset: Ruleset) -> dict[str, Any]:
@@ -114,9 +131,10 @@ def copies(directory: Path | str, k: int) -> Path:
     connection = duckdb.connect()
     row = '"' + ROW + '"'
     for side in SIDES:
-        connection.execute(f"COPY (SELECT * REPLACE ({row} + {n} * copy AS {row}) FROM read_parquet("
-                           f"'{source / (side + '.parquet')}'), range({k}) AS copies(copy)) TO "
-                           f"'{target / (side + '.parquet')}' (FORMAT parquet, ROW_GROUP_SIZE {ROW_GROUP_SIZE})")
+        for name, column in ((side, row), (side + "_left_out", '"row"')):
+            connection.execute(f"COPY (SELECT * REPLACE ({column} + {n} * copy AS {column}) FROM read_parquet("
+                               f"'{source / (name + '.parquet')}'), range({k}) AS copies(copy)) TO "
+                               f"'{target / (name + '.parquet')}' (FORMAT parquet, ROW_GROUP_SIZE {ROW_GROUP_SIZE})")
 
     def shift(entries: list[dict[str, Any]], copy: int) -> list[dict[str, Any]]:
         return [dict(e, line=e["line"] + n * copy) for e in entries]
@@ -124,8 +142,6 @@ def copies(directory: Path | str, k: int) -> Path:
     out = dict(facts, assessments=n * k, unreadable=[e for c in range(k) for e in shift(facts["unreadable"], c)])
     for side in SIDES:
         out[side + "_refused"] = [e for c in range(k) for e in shift(facts[side + "_refused"], c)]
-        out[side + "_left_out"] = {str(int(r) + n * c): v for c in range(k)
-                                   for r, v in facts[side + "_left_out"].items()}
     (target / PREPARED).write_text(json.dumps(out), encoding="utf-8")
     return target
 
@@ -172,18 +188,18 @@ class _Study:
         report, facts = self.report, self.facts
         report.assessments = facts["assessments"]
         report.jobs = os.cpu_count() or 1
-        failed = self.errors()
+        self.errors()
         for label_a, label_b, count in self.con.execute(
                 'SELECT o.label, n.label, count(*) FROM old o JOIN new n USING ("row") WHERE o.error IS NULL AND '
                 'n.error IS NULL GROUP BY ALL').fetchall():
             row = report.matrix.setdefault(label_a, dict.fromkeys(report.labels, 0))
             row[label_b] = row.get(label_b, 0) + count
-        self.projection(failed)
+        self.projection(source)
         self.missing()
         self.transitions(old, new, source)
 
-    def errors(self) -> dict[int, bool]:
-        """The report's errors in row order; row -> whether its entries left out count (not after A007)."""
+    def errors(self) -> None:
+        """The report's errors, in row order."""
         facts = self.facts
         by_row: dict[int, list[ItemProblem]] = {}
         for entry in facts["unreadable"]:
@@ -191,7 +207,6 @@ class _Study:
         for name in SIDES:
             for entry in facts[name + "_refused"]:
                 by_row.setdefault(entry["line"], []).append(_problem(entry))
-        failed = dict.fromkeys(by_row, True)
         versions = [q.ruleset.version for q in self.queries]
         for row, error_a, *dates in self.con.execute(
                 'SELECT o."row", o.error, o.valid_from, o.valid_until, o.validity_rule, n.valid_from, n.valid_until, '
@@ -200,29 +215,24 @@ class _Study:
             side = 0 if error_a is not None else 1  # the study decides the old version first
             first = validity_span_error(*dates[3 * side:3 * side + 3]).diagnostics[0]
             by_row[row] = [ItemProblem(first.code, first.message, index=row, version=versions[side])]
-            failed[row] = False
         for row in sorted(by_row):
             self.report.errors.extend(by_row[row])
-        return failed
 
-    def projection(self, failed: dict[int, bool]) -> None:
-        """The fields ignored and the entries left out, per side (not for unreadable rows, and no entries
-        left out for a row one version refuses with A007, as the study counts them)."""
-        report, facts = self.report, self.facts
-        unreadable = {e["line"] for e in facts["unreadable"]}
+    def projection(self, source: Path) -> None:
+        """The fields ignored and the entries left out, per side, counted from what preparing found (no
+        entries left out for a row one version refuses with A007, as the study counts them)."""
+        report = self.report
+        a007 = 'SELECT "row" FROM old WHERE error IS NOT NULL UNION SELECT "row" FROM new WHERE error IS NOT NULL'
         for i, side in enumerate(SIDES):
-            for key, (ignored, found) in facts[side + "_left_out"].items():
-                row = int(key)
-                if row in unreadable:
-                    continue
-                report.ignored[i].update(list(dict.fromkeys(_INDEX.sub("/-", p) for p in ignored)))
-                if failed.get(row, True):
-                    report.projected[i].update(found)
-                    for item in dict.fromkeys(found):
-                        report.projected_lines[i].setdefault(item, []).append(row)
-        for i in (0, 1):
-            for lines in report.projected_lines[i].values():
-                lines.sort()
+            table = f"read_parquet('{source / (side + '_left_out.parquet')}')"
+            for pointer, count in self.con.execute(f"SELECT p, count(*) FROM (SELECT unnest(ignored) AS p FROM "
+                                                   f"{table}) GROUP BY p ORDER BY min(p)").fetchall():
+                report.ignored[i][pointer] = count
+            for item, count, lines in self.con.execute(
+                    f'SELECT k, count(*), list(DISTINCT "row" ORDER BY "row") FROM (SELECT "row", unnest(found) AS k '
+                    f'FROM {table} WHERE "row" NOT IN ({a007})) GROUP BY k ORDER BY k').fetchall():
+                report.projected[i][item] = count
+                report.projected_lines[i][item] = lines
 
     def missing(self) -> None:
         """Per side, the rows decided under both versions whose unknown tiers miss each input."""
