@@ -27,16 +27,19 @@ import tempfile
 import time
 from collections.abc import Iterable
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from ecei_rules.backends.sql import (
     OUTCOMES,
     ROW,
     ROW_GROUP_SIZE,
+    Column,
     CompiledQuery,
     Refused,
     compile_ruleset,
     load_table,
+    outcome,
     write_parquet,
 )
 from ecei_rules.compare.diff import semantic_diff
@@ -50,8 +53,7 @@ from ecei_rules.compare.impact import (
     foreign_ids,
 )
 from ecei_rules.compare.impact import impact as python_impact
-from ecei_rules.engine.decision import Resolution
-from ecei_rules.engine.evaluate import Assessment, evaluate
+from ecei_rules.engine.plan import FastScore, Plan
 from ecei_rules.errors import AssessmentError, InputError, ItemProblem
 from ecei_rules.ruleset.dates import validity_span_error
 from ecei_rules.ruleset.load import Ruleset
@@ -59,7 +61,6 @@ from ecei_rules.ruleset.subject import resolve as resolve_subject
 
 PREPARED = "prepared.json"
 SIDES = ("old", "new")
-_PIN = Resolution(method="pinned", reason="impact analysis")
 
 
 def prepare_impact(old: Ruleset, new: Ruleset, population: Path | str | Iterable[Any], directory: Path | str,
@@ -172,19 +173,20 @@ def impact_from_parquet(old: Ruleset, new: Ruleset, directory: Path | str,
     for side, query in zip(SIDES, queries, strict=True):
         text = query.sql("duckdb", f"read_parquet('{source / (side + '.parquet')}')", missing=True)
         connection.execute(f"CREATE TEMP TABLE {side} AS {text}")
-    _Study(report, facts, queries, connection).run(old, new, source)
+    _Study(report, facts, queries, connection, source).run(old, new)
     report.seconds = time.perf_counter() - started
     return report
 
 
 class _Study:
-    """The report's members counted from the two tables ``old`` and ``new`` of a DuckDB connection."""
+    """The report's members counted from the two tables ``old`` and ``new`` of a DuckDB connection (decided
+    from the population prepared in ``source``)."""
 
     def __init__(self, report: ImpactReport, facts: dict[str, Any], queries: tuple[CompiledQuery, CompiledQuery],
-                 connection: Any) -> None:
-        self.report, self.facts, self.queries, self.con = report, facts, queries, connection
+                 connection: Any, source: Path) -> None:
+        self.report, self.facts, self.queries, self.con, self.source = report, facts, queries, connection, source
 
-    def run(self, old: Ruleset, new: Ruleset, source: Path) -> None:
+    def run(self, old: Ruleset, new: Ruleset) -> None:
         report, facts = self.report, self.facts
         report.assessments = facts["assessments"]
         report.jobs = os.cpu_count() or 1
@@ -194,9 +196,9 @@ class _Study:
                 'n.error IS NULL GROUP BY ALL').fetchall():
             row = report.matrix.setdefault(label_a, dict.fromkeys(report.labels, 0))
             row[label_b] = row.get(label_b, 0) + count
-        self.projection(source)
+        self.projection(self.source)
         self.missing()
-        self.transitions(old, new, source)
+        self.transitions(old, new)
 
     def errors(self) -> None:
         """The report's errors, in row order."""
@@ -247,7 +249,7 @@ class _Study:
             self.report.missing[i].update({_INDEX.sub("/-", p): n for (p, _), n in zip(query.missing, found,
                                                                                       strict=True) if n})
 
-    def transitions(self, old: Ruleset, new: Ruleset, source: Path) -> None:
+    def transitions(self, old: Ruleset, new: Ruleset) -> None:
         """Every changed row, attributed by one row of its group (the columns attribution reads)."""
         report = self.report
         changed = attributable(semantic_diff(old, new))
@@ -263,12 +265,18 @@ class _Study:
                          'FROM old o JOIN new n USING ("row") WHERE o.error IS NULL AND n.error IS NULL AND (o.label, '
                          'o.valid_from, o.valid_until) IS DISTINCT FROM (n.label, n.valid_from, n.valid_until)')
         attributor = _Attributor(old, new, changed, report.labels)
-        chosen = [self.assessments(source, side) for side in SIDES]
+        sides = [[c for c in q.columns if c.kind in OUTCOMES] for q in self.queries]
+        columns = ", ".join(f'{alias}."{c.name}"' for alias, side in zip(("o", "n"), sides, strict=True) for c in side)
         causes = {}
-        for key, data in chosen[0].items():
-            a, b = (evaluate(r, Assessment(d, r.sha256), resolution=_PIN)
-                    for r, d in ((old, data), (new, chosen[1][key])))
-            causes[key] = attributor.explain(a, b)
+        scores = _scores(old), _scores(new)
+        for key, *values in self.con.execute(
+                'SELECT c.key, o.label, o.valid_from, o.validity_rule, n.label, n.valid_from, n.validity_rule, '
+                f'{columns} FROM changed c JOIN old o ON o."row" = c.key JOIN new n ON n."row" = c.key WHERE '
+                'c."row" = c.key').fetchall():
+            outcomes = values[6:]
+            a = _decision(scores[0], values[0:3], sides[0], outcomes[:len(sides[0])])
+            b = _decision(scores[1], values[3:6], sides[1], outcomes[len(sides[0]):])
+            causes[key] = attributor.explain(a, b)  # type: ignore[arg-type]  # what it reads of a Decision
         subject_key = resolve_subject(new.document).key
         unexplained = 0
         for row, subject, la, lb, fa, fb, ua, ub, key in self.con.execute(
@@ -278,27 +286,27 @@ class _Study:
             unexplained += lost
         report.unexplained = unexplained
 
-    def assessments(self, source: Path, side: str) -> dict[int, dict[str, Any]]:
-        """Row -> its validated assessment for the version of ``side``, read back from its Parquet file, for
-        the row chosen in each group of changed rows."""
-        cursor = self.con.execute(f"SELECT * FROM read_parquet('{source / (side + '.parquet')}') WHERE \"{ROW}\" IN "
-                                  "(SELECT DISTINCT key FROM changed)")
-        names = [d[0] for d in cursor.description]
-        out: dict[int, dict[str, Any]] = {}
-        for found in cursor.fetchall():
-            data = {k: _present(v) for k, v in zip(names, found, strict=True) if v is not None}
-            out[data.pop(ROW)] = data
-        return out
+
+def _scores(ruleset: Ruleset) -> dict[str, tuple[Any, dict[str, Any]]]:
+    """Each score's threshold and weights, as the evaluator gives them to every decision (the runtime plan's)."""
+    plan = Plan(ruleset.plan)
+    return {s.id: (s.static["threshold"], dict(plan.scores_weights[s.id])) for s in plan.composites
+            if isinstance(s, FastScore)}
 
 
-def _present(value: Any) -> Any:
-    """A value read back from the table as the validator normalises it: members that are NULL (absent) left
-    out of objects and maps."""
-    if isinstance(value, dict):
-        return {k: _present(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_present(v) for v in value]
-    return value
+def _decision(scores: dict[str, tuple[Any, dict[str, Any]]], head: list[Any], columns: list[Column],
+              values: list[Any]) -> SimpleNamespace:
+    """A changed row's decision under one version as the attributor reads a Decision: its label, start,
+    validity rule, each outcome by id (``met``, ``not_met``, ``unknown``) and each score's threshold and
+    weights (``_scores``)."""
+    by_kind: dict[str, list[SimpleNamespace]] = {kind: [] for kind in OUTCOMES}
+    for c, value in zip(columns, values, strict=True):
+        item = SimpleNamespace(id=c.id, label=c.id, outcome=outcome(value))
+        if c.kind == "score":
+            item.threshold, item.weights = scores[str(c.id)]
+        by_kind[c.kind].append(item)
+    return SimpleNamespace(label=head[0], valid_from=head[1], validity_rule=head[2], criteria=by_kind["criterion"],
+                           groups=by_kind["group"], scores=by_kind["score"], tiers=by_kind["tier"], derived=())
 
 
 def _problem(entry: dict[str, Any]) -> ItemProblem:
