@@ -629,14 +629,7 @@ class _Compiler:
         if name in ("any", "all"):
             if element.kind != "boolean":
                 raise _Refuse(gen.elt, f"{name}() of a value that is not a condition")
-            absent = source.sql if source.nullable else None  # its value over no items is NULL when absent
-            if name == "any":
-                both = exp.And(this=_paren(keep), expression=_paren(element.sql))
-                code: exp.Expr = exp.Max(this=_kleene_code(both))
-                return V(over(_from_code(code, False, absent), guard=False), "boolean", nullable=True)
-            code = exp.Min(this=_kleene_code(exp.Or(this=exp.Not(this=_paren(keep)),
-                                                    expression=_paren(element.sql))))
-            return V(over(_from_code(code, True, absent), guard=False), "boolean", nullable=True)
+            return self.quantifier(name == "any", source, over, keep, element)
         if name == "count":
             lo = _sum(_case([(keep, exp.Literal.number(1))], exp.Literal.number(0)))
             hi = _sum(_case([(_is_not_false(keep), exp.Literal.number(1))], exp.Literal.number(0)))
@@ -652,6 +645,17 @@ class _Compiler:
             hi = exp.Add(this=exp.Count(this=exp.Distinct(expressions=[maybe])), expression=nulls)
             return self.counted(source, over, lo, None if exact and not element.nullable else hi)
         return self.pick(node, name, source, over, keep, element, exact)
+
+    def quantifier(self, exists: bool, source: V, over: Callable[..., exp.Expr], keep: exp.Expr,
+                   element: V) -> V:
+        """``any`` (``exists``) or ``all`` of a condition over the items kept: the MAX (or MIN) of Kleene
+        codes; over no items false (or true), and NULL when the list is absent."""
+        absent = source.sql if source.nullable else None
+        if exists:
+            code: exp.Expr = exp.Max(this=_kleene_code(exp.And(this=_paren(keep), expression=_paren(element.sql))))
+        else:
+            code = exp.Min(this=_kleene_code(exp.Or(this=exp.Not(this=_paren(keep)), expression=_paren(element.sql))))
+        return V(over(_from_code(code, not exists, absent), guard=False), "boolean", nullable=True)
 
     def counted(self, source: V, over: Callable[[exp.Expr], exp.Expr], lo: exp.Expr,
                 hi: exp.Expr | None) -> V:
