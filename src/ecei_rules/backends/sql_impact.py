@@ -147,6 +147,21 @@ def copies(directory: Path | str, k: int) -> Path:
     return target
 
 
+def prepared_facts(old: Ruleset, new: Ruleset, directory: Path | str) -> dict[str, Any]:
+    """What preparing ``directory`` found (``prepared.json``), checked to be for ``old`` and ``new``.
+
+    Raises:
+        InputError: the directory was prepared for other versions (or a version file changed since).
+    """
+    source = Path(directory)
+    facts: dict[str, Any] = json.loads((source / PREPARED).read_text(encoding="utf-8"))
+    for side, ruleset in zip(SIDES, (old, new), strict=True):
+        if facts[side] != [ruleset.version, ruleset.sha256]:
+            raise InputError(f"{source} was prepared for {facts['old'][0]} -> {facts['new'][0]}, not "
+                             f"{old.version} -> {new.version} (or a version file changed since)")
+    return facts
+
+
 def impact_from_parquet(old: Ruleset, new: Ruleset, directory: Path | str,
                         queries: tuple[CompiledQuery, CompiledQuery] | None = None) -> ImpactReport:
     """The impact study of the population prepared in ``directory`` (:func:`prepare_impact`), decided by SQL:
@@ -161,11 +176,7 @@ def impact_from_parquet(old: Ruleset, new: Ruleset, directory: Path | str,
 
     started = time.perf_counter()
     source = Path(directory)
-    facts = json.loads((source / PREPARED).read_text(encoding="utf-8"))
-    for side, ruleset in zip(SIDES, (old, new), strict=True):
-        if facts[side] != [ruleset.version, ruleset.sha256]:
-            raise InputError(f"{source} was prepared for {facts['old'][0]} -> {facts['new'][0]}, not "
-                             f"{old.version} -> {new.version} (or a version file changed since)")
+    facts = prepared_facts(old, new, source)
     report = python_impact(old, new, [], jobs=1)  # the study's setup: labels, scale, titles, what the diff names
     queries = queries or (compile_ruleset(old), compile_ruleset(new))
     connection = duckdb.connect()

@@ -75,6 +75,8 @@ def impact_sql(engine: str, population: Path) -> Callable[..., ImpactReport]:
 
     def run(old: Ruleset, new: Ruleset, path: Path, **_: Any) -> ImpactReport:
         try:
+            if prepared:
+                sql_impact.prepared_facts(old, new, path)  # before compiling
             queries = sql.compile_ruleset(old), sql.compile_ruleset(new)
             if prepared:
                 return sql_impact.impact_from_parquet(old, new, path, queries)
