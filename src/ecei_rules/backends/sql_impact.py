@@ -12,11 +12,10 @@ report is the Python study's :class:`~ecei_rules.compare.impact.ImpactReport`, m
   inputs (per side, the absent inputs of the unknown tiers: the query's ``missing`` columns) are
   counted in SQL;
 * the **attribution** is the impact study's own (``ecei_rules.compare.impact``), never written again:
-  it is a function of the two decisions' labels, outcomes, validity rules and dates, so the changed
-  rows are grouped by those columns (one group per distinct combination) and one row of each group,
-  read back from the Parquet files, is decided by the Python engine under both versions and
-  attributed; its causes are every row's of the group (a derived value, which the SQL engine
-  refuses, would be the one other thing attribution reads).
+  it reads of the two decisions only their labels, start dates, validity rules and outcomes (and each
+  score's threshold and weights, which are the version's), so the changed rows are grouped by those
+  columns and the attributor is given, once per group, the two decisions as the query's columns say
+  them (a derived value, which the SQL engine refuses, would be the one other thing it reads).
 """
 
 from __future__ import annotations
