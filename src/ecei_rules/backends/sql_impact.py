@@ -3,8 +3,9 @@ under both versions by one DuckDB query each.
 
 A population is **prepared** once (:func:`prepare_impact`): each assessment is projected onto each
 version's inputs and validated, exactly as the impact study does it (``sql.table_rows``), and the
-two tables are written to Parquet in a directory, with what the validation found (the rows refused,
-the fields ignored, the list entries left out) in ``prepared.json``. The study itself
+two tables are written to Parquet in a directory (``old.parquet``, ``new.parquet``), with what the
+validation found: the fields ignored and the list entries left out (``old_left_out.parquet``,
+``new_left_out.parquet``) and the rows refused (``prepared.json``, which names both versions). The study itself
 (:func:`impact_from_parquet`) reads both files and decides every row under both versions, and the
 report is the Python study's :class:`~ecei_rules.compare.impact.ImpactReport`, member for member:
 
@@ -65,8 +66,8 @@ SIDES = ("old", "new")
 def prepare_impact(old: Ruleset, new: Ruleset, population: Path | str | Iterable[Any], directory: Path | str,
                    queries: tuple[CompiledQuery, CompiledQuery] | None = None) -> Path:
     """Validate and project ``population`` (a JSON Lines file or raw assessments) for ``old`` and ``new``
-    as the impact study does, into ``directory``: ``old.parquet``, ``new.parquet`` and ``prepared.json``
-    (what the validation found). Returns the directory. ``queries``: both versions compiled already."""
+    as the impact study does, into ``directory`` (see the module's docstring for its files). Returns the
+    directory. ``queries``: both versions compiled already."""
     import duckdb
 
     target = Path(directory)
