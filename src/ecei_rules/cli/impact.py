@@ -145,7 +145,7 @@ def impact(
                                                        "(default: on a terminal).")] = None,
     methodology: MethodologyOption = None,
     rulesets: RulesetsOption = None,
-    engine: Annotated[str, typer.Option("--engine", metavar="ENGINE", help="python (default), or sql: the label "
+    engine: Annotated[str, typer.Option("--engine", metavar="ENGINE", help="python (default), or sql: the "
                                         "same report, every assessment decided by one SQL query per version on "
                                         "DuckDB (the [sql] extra); POPULATION may then be a directory prepared for "
                                         "it (ecei_rules.backends.sql_impact.prepare_impact).")] = "python",
