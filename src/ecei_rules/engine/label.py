@@ -1,0 +1,200 @@
+"""The evaluator's label mode, generated per version as one straight-line function.
+
+:meth:`ecei_rules.engine.evaluator.Evaluator.label` gives (label, valid_from, valid_until,
+whether a tier is unknown, the absent inputs behind unknown tiers); this module writes, once per
+version, a function that decides exactly that in one call: each input read once into a local
+variable (nested objects walked once), the derived values, each criterion, each group and score,
+each tier and the validity dates of the label awarded, all in local variables.
+
+Conditions are written by :class:`ecei_rules.language.source.Emitter` from the :class:`Code` the
+compiler gave each of them (comparisons against constants inline, without looking for a range
+when the value read can never be one; Kleene ``and``/``or``/``not`` inline and short-circuit;
+aggregates as loops); what it does not write inline is a call of the compiled closure. The score
+rule is :func:`ecei_rules.engine.plan.score_outcome`, the absent inputs of an unknown tier
+:func:`ecei_rules.engine.plan.absent_inputs`, the check of a validity span
+:func:`ecei_rules.ruleset.dates.check_validity_span`: one implementation each.
+
+Only generated names, the language's fixed operators and whole numbers (scaled weights) go into
+the source; every key, id, label and value of the ruleset is bound in the function's namespace,
+so nothing a ruleset holds can become code. ``LabelPlan.source`` is the generated source, to
+read. The environment passed in is never changed: it is copied before the first value is put
+into it (a derived value, the label for the validity rules).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import MappingProxyType
+from typing import Any
+
+from ecei_rules.core.logic import UNKNOWN
+from ecei_rules.engine.plan import FastGroup, Plan, absent_inputs, score_outcome
+from ecei_rules.language.expr import Compiled
+from ecei_rules.language.source import Code, Emitter, fallback
+from ecei_rules.ruleset.dates import check_validity_span
+from ecei_rules.ruleset.model import NONE_LABEL
+
+#: env, missing -> (label, valid_from, valid_until, whether a tier is unknown, absent inputs)
+Decide = Callable[[dict[str, Any], bool], tuple[str, Any, Any, bool, tuple[tuple[str, ...], ...]]]
+
+#: What the generated code calls its outcome of a condition that is a truth value whatever happens.
+_TRUTH_VALUED = frozenset({"and", "or", "not", "known"})
+
+
+class _Module:
+    """The generated function's lines, the namespace its names refer to, and its input reads."""
+
+    def __init__(self, inline: bool) -> None:
+        self.ns: dict[str, Any] = {"U": UNKNOWN, "EMPTY": MappingProxyType({})}
+        self.head: list[str] = []  # the input reads, at the top
+        self.lines: list[str] = []
+        self.walked: dict[tuple[str, ...], str] = {}
+        self.parents: dict[tuple[str, ...], str] = {}
+        self.emitter = Emitter(self.ns, self.walk)
+        self.inline = inline  # False: every condition is a call of its closure
+
+    def const(self, value: Any, prefix: str = "K") -> str:
+        return self.emitter.bind(value, prefix)
+
+    def walk(self, keys: tuple[str, ...]) -> str:
+        """The variable holding the input at ``keys`` (UNKNOWN when absent), read once."""
+        name = self.walked.get(keys)
+        if name is None:
+            parent = "env" if len(keys) == 1 else self.parent(keys[:-1])
+            name = self.walked[keys] = f"w{len(self.walked)}"
+            self.head.append(f"    {name} = {parent}.get({self.const(keys[-1])}, U)")
+        return name
+
+    def parent(self, keys: tuple[str, ...]) -> str:
+        """The variable holding the object at ``keys``, or an empty one when it is absent or not
+        an object (its members then read as absent)."""
+        name = self.parents.get(keys)
+        if name is None:
+            value = self.walk(keys)
+            name = self.parents[keys] = f"d{value[1:]}"
+            self.head.append(f"    {name} = {value} if {value}.__class__ is dict else EMPTY")
+        return name
+
+    def expr(self, compiled: Compiled) -> str:
+        """A compiled expression as a Python expression (at the top level of the function)."""
+        code: Code = compiled.source if self.inline else fallback(compiled.fn)
+        return self.emitter.expr(code)
+
+    def truth(self, target: str, compiled: Compiled, indent: str = "    ") -> None:
+        """``target`` = the expression's value as a criterion's outcome (True, False or UNKNOWN)."""
+        self.lines.append(f"{indent}{target} = {self.expr(compiled)}")
+        if not self.inline or compiled.source.kind not in _TRUTH_VALUED:
+            self.lines += [f"{indent}if {target} is not True and {target} is not False:", f"{indent}    {target} = U"]
+
+    def conjunction(self, target: str, refs: list[str]) -> None:
+        """``target`` = Kleene conjunction of the variables ``refs``."""
+        if not refs:
+            self.lines.append(f"    {target} = True")
+            return
+        self.lines += [f"    if {' or '.join(f'{r} is False' for r in refs)}:",
+                       f"        {target} = False",
+                       f"    elif {' and '.join(f'{r} is True' for r in refs)}:",
+                       f"        {target} = True",
+                       "    else:",
+                       f"        {target} = U"]
+
+
+class LabelPlan:
+    """The generated label mode of one version: ``decide(env, missing)`` and its ``source``."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self.source = ""  # the generated module's source, for reading and for the tests
+        try:
+            self.decide = _generate(self, inline=True)
+        except (SyntaxError, RecursionError, MemoryError, ValueError):  # too deep to compile inline
+            self.decide = _generate(self, inline=False)
+
+
+def _generate(label_plan: LabelPlan, *, inline: bool) -> Decide:
+    """The function deciding a version's label, validity and unknown tiers, compiled."""
+    plan = label_plan.plan
+    m = _Module(inline)
+    m.ns.update({"SCORE": score_outcome, "ABSENT": absent_inputs, "SPAN": check_validity_span, "PLAN": plan})
+    var: dict[str, str] = {}  # criterion, group or score id -> its variable
+    copied = False
+    if plan.checked.derived:
+        m.lines.append("    env = dict(env)")  # the caller's data is never changed
+        copied = True
+        for d in plan.checked.derived:
+            m.lines.append(f"    env[{m.const(d.id)}] = {m.expr(d.compiled)}")
+    for i, c in enumerate(plan.checked.criteria):
+        var[c.id] = f"c{i}"
+        m.truth(f"c{i}", c.compiled)
+    _composites(m, plan, var)
+    _tiers(m, plan, var)
+    _validity(m, plan, copied)
+    body = ["def decide(env, missing):", *m.head, *m.lines]
+    source = "\n\n".join([*m.emitter.helpers, "\n".join(body)]) + "\n"
+    label_plan.source = source
+    exec(compile(source, "<ecei-rules: label>", "exec"), m.ns)  # generated names only, see the module
+    decide: Decide = m.ns["decide"]
+    return decide
+
+
+def _composites(m: _Module, plan: Plan, var: dict[str, str]) -> None:
+    """The lines that work out groups and scores, in dependency order."""
+    for j, comp in enumerate(plan.composites):
+        if isinstance(comp, FastGroup):
+            target = var[comp.id] = f"g{j}"
+            m.conjunction(target, [var[ref] for ref in comp.members])
+            continue
+        target = var[comp.id] = f"s{j}"
+        m.lines.append("    met = unknown = 0")
+        for ref, weight in comp.weights:
+            m.lines += [f"    if {var[ref]} is True:", f"        met += {int(weight)}",
+                        f"    elif {var[ref]} is U:", f"        unknown += {int(weight)}"]
+        m.lines.append(f"    {target} = SCORE(met, unknown, {int(comp.required_num)}, {int(comp.required_den)})")
+
+
+def _tiers(m: _Module, plan: Plan, var: dict[str, str]) -> None:
+    """The lines that work out each tier, the highest met one (``k``, -1 for none), whether one is
+    unknown and, when asked, the absent inputs behind the unknown ones (highest first)."""
+    m.lines.append("    k = -1")
+    for j, tier in enumerate(plan.tiers):
+        m.conjunction(f"r{j}", [var[ref] for ref in tier.requires])
+        m.lines += [f"    if r{j} is True:", f"        k = {j}"]
+    unknown = " or ".join(f"r{j} is U" for j in range(len(plan.tiers))) or "False"
+    m.lines += [f"    undecided = {unknown}", "    gone = ()", "    if missing and undecided:"]
+    values = ", ".join(f"{m.const(ref, 'I')}: {name}" for ref, name in var.items())
+    m.lines += [f"        values = {{{values}}}", "        memo = {}", "        absent = []"]
+    for j, tier in enumerate(plan.tiers):
+        m.lines += [f"        if r{j} is U:",
+                    f"            absent.append(ABSENT(PLAN, values, env, {m.const(tier.requires, 'R')}, memo))"]
+    m.lines.append("        gone = tuple(reversed(absent))")
+
+
+def _validity(m: _Module, plan: Plan, copied: bool) -> None:
+    """The lines that give the outline: none, or the label awarded with its validity dates (the
+    first rule for the label whose ``when`` is not false decides, as the evaluator's closures do)."""
+    none = m.const(NONE_LABEL, "L")
+    m.lines += ["    if k == -1:", f"        return ({none}, None, None, undecided, gone)"]
+    if not copied:
+        m.lines.append("    env = dict(env)")  # the caller's data is never changed
+    labels = m.const(tuple(tier.label for tier in plan.tiers), "L")
+    m.lines += [f"    label = {labels}[k]", f"    env[{m.const('label')}] = label"]
+    m.lines.append(f"    start = {m.expr(plan.valid_from)}")
+    m.lines += ["    if start is U:", "        start = None", "    end = None"]
+    for j, tier in enumerate(plan.tiers):
+        rules = [rule for rule in plan.rules if tier.label in rule.spec.labels]
+        if not rules:
+            continue
+        m.lines += [f"    if k == {j}:", "        while True:"]  # one pass: break at the deciding rule
+        for rule in rules:
+            indent = "            "
+            if rule.when is not None:
+                m.lines += [f"{indent}applies = {m.expr(rule.when)}", f"{indent}if applies is not False:"]
+                indent += "    "
+                until = f"{m.expr(rule.valid_until)} if applies is True else U" if rule.valid_until is not None \
+                    else "U"
+            else:
+                until = m.expr(rule.valid_until) if rule.valid_until is not None else "U"
+            m.lines += [f"{indent}end = {until}", f"{indent}if end is U:", f"{indent}    end = None",
+                        f"{indent}SPAN(start, end, {m.const(rule.spec.id)})", f"{indent}break"]
+        m.lines.append("            break")
+    m.lines.append("    return (label, start, end, undecided, gone)")
