@@ -25,6 +25,7 @@ oracle, byte for byte; the property and fast-path suites check it.
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 from ecei_rules.core.logic import OUTCOMES, UNKNOWN, outcome
@@ -126,7 +127,7 @@ class Evaluator:
                     found = self._text = TextPlan(self.plan, self.serialiser)
         return found
 
-    def label(self, env: dict[str, Any], *, missing: bool = False) -> Outline:
+    def label(self, env: Mapping[str, Any], *, missing: bool = False) -> Outline:
         """The label-only mode on validated data (``env``, which this never changes), decided by
         the version's generated function (:mod:`ecei_rules.engine.label`)."""
         found = self._label

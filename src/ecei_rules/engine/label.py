@@ -23,7 +23,7 @@ into it (a derived value, the label for the validity rules).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -35,10 +35,7 @@ from ecei_rules.ruleset.dates import check_validity_span
 from ecei_rules.ruleset.model import NONE_LABEL
 
 #: env, missing -> (label, valid_from, valid_until, whether a tier is unknown, absent inputs)
-Decide = Callable[[dict[str, Any], bool], tuple[str, Any, Any, bool, tuple[tuple[str, ...], ...]]]
-
-#: What the generated code calls its outcome of a condition that is a truth value whatever happens.
-_TRUTH_VALUED = frozenset({"and", "or", "not", "known"})
+Decide = Callable[[Mapping[str, Any], bool], tuple[str, Any, Any, bool, tuple[tuple[str, ...], ...]]]
 
 
 class _Module:
@@ -83,7 +80,7 @@ class _Module:
     def truth(self, target: str, compiled: Compiled, indent: str = "    ") -> None:
         """``target`` = the expression's value as a criterion's outcome (True, False or UNKNOWN)."""
         self.lines.append(f"{indent}{target} = {self.expr(compiled)}")
-        if not self.inline or compiled.source.kind not in _TRUTH_VALUED:
+        if not self.inline or not Emitter.truth_valued(compiled.source):
             self.lines += [f"{indent}if {target} is not True and {target} is not False:", f"{indent}    {target} = U"]
 
     def conjunction(self, target: str, refs: list[str]) -> None:
@@ -145,10 +142,14 @@ def _composites(m: _Module, plan: Plan, var: dict[str, str]) -> None:
             m.conjunction(target, [var[ref] for ref in comp.members])
             continue
         target = var[comp.id] = f"s{j}"
-        m.lines.append("    met = unknown = 0")
+        # the met (unknown) weight: each weight times how many of the members of that weight are
+        # true (unknown); every value is True, False or UNKNOWN, which compare by identity
+        by_weight: dict[int, list[str]] = {}
         for ref, weight in comp.weights:
-            m.lines += [f"    if {var[ref]} is True:", f"        met += {int(weight)}",
-                        f"    elif {var[ref]} is U:", f"        unknown += {int(weight)}"]
+            by_weight.setdefault(int(weight), []).append(var[ref])
+        for total, value in (("met", "True"), ("unknown", "U")):
+            terms = [f"{weight} * ({', '.join(refs)},).count({value})" for weight, refs in by_weight.items()]
+            m.lines.append(f"    {total} = {' + '.join(terms) or '0'}")
         m.lines.append(f"    {target} = SCORE(met, unknown, {int(comp.required_num)}, {int(comp.required_den)})")
 
 

@@ -370,8 +370,9 @@ class _Compiler:
                             code=Code("local", (name,), plain=name in self.plain_locals))
         if name in self.scope.variables:
             ty = self.scope.variables[name]
+            # a variable of the scope (the label decided) holds a string, never a range
             return Compiled(ty, lambda env: env.get(name, UNKNOWN), frozenset(), frozenset(),
-                            code=Code("name", (name,)))
+                            code=Code("name", (name,), plain=ty.kind == "string"))
         if name in self.scope.derived:
             ty, reads, params = self.scope.derived[name]
             return Compiled(ty, lambda env: env.get(name, UNKNOWN), reads, params, code=Code("name", (name,)))
@@ -714,7 +715,7 @@ class _Compiler:
         rounded = _monotone_of(lambda v: round_half_up(v, places), places == 0)
         f0 = arg.fn
         return Compiled(INT if places == 0 else DEC, lambda env: rounded(f0(env)), arg.reads, arg.params,
-                        code=call(rounded, arg.source))
+                        code=call(rounded, arg.source, plain=arg.source.plain))
 
     def call_values(self, node: ast.Call) -> Compiled:
         """``values(map)`` of a map input: the value of each entry of its catalogue, in catalogue
@@ -797,7 +798,7 @@ class _Compiler:
             v = f0(env)
             return UNKNOWN if v is UNKNOWN else len(v)
 
-        return Compiled(INT, fn, arg.reads, arg.params, code=call(_length, arg.source))
+        return Compiled(INT, fn, arg.reads, arg.params, code=call(_length, arg.source, plain=True))
 
     def aggregate(self, node: ast.Call, name: str, gen: ast.GeneratorExp) -> Compiled:
         """count, count_distinct, any, all, min, max or sum over a generator with one ``for``."""
@@ -1155,19 +1156,21 @@ def _function_code(name: str, parts: list[Code], ranges: bool) -> Code:
     if name == "known":
         return Code("known", (parts[0], ranges), closed=parts[0].closed)
     if name == "abs":
-        return call(absolute, parts[0])
+        return call(absolute, parts[0], plain=parts[0].plain)
     if name in ("floor", "ceil"):
-        return call(_monotone_of(math.floor if name == "floor" else math.ceil, True), parts[0])
-    return call(_calendar(name), *parts)
+        return call(_monotone_of(math.floor if name == "floor" else math.ceil, True), parts[0], plain=parts[0].plain)
+    return call(_calendar(name), *parts, plain=True)  # a whole number or a date (or unknown)
 
 
 def _comparison_code(op: ast.cmpop, a: Compiled, b: Compiled) -> Code:
     """How the generated label path writes one comparison, as :meth:`_Compiler.comparison`
     compiles it (a membership is its function; any other, the symbol with both sides)."""
     if isinstance(op, (ast.In, ast.NotIn)):
-        member = call(_member, a.source, b.source)
+        member = Code("in", (a.source, b.source, _member), closed=a.source.closed and b.source.closed)
         return member if isinstance(op, ast.In) else combined("not", (member,))
-    symbol = COMPARISONS[type(op)]
+    symbol = COMPARISONS.get(type(op))
+    if symbol is None:  # not part of the language: an error, the closure's value
+        return const(UNKNOWN)
     return Code("cmp", (symbol, a.source, b.source, a.const, b.const), closed=a.source.closed and b.source.closed)
 
 

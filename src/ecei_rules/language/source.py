@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ecei_rules.core.logic import UNKNOWN, Interval, compare, count_value, k_and
+from ecei_rules.core.logic import UNKNOWN, Interval, compare, count_value
 
 #: The comparison operators as Python writes them (the keys are the compiler's symbols).
 OPERATORS = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "==": "==", "!=": "!="}
@@ -47,9 +47,11 @@ class Code:
     * ``read`` (keys,): an input's value at these keys from the root (UNKNOWN when absent);
     * ``name`` (name,): ``env.get(name, UNKNOWN)`` (a derived value, ``label``);
     * ``local`` (name,): a loop variable;
+    * ``var`` (name,): a variable of the generated code holding a value already worked out;
     * ``get`` (base, key): a member of an object (UNKNOWN when not an object or absent);
     * ``cmp`` (symbol, a, b, a_const, b_const): a comparison, as the compiler's ``_compare_fn``;
     * ``chain`` (pairs,): a chained comparison, the Kleene conjunction of every pair;
+    * ``in`` (item, collection, member): ``member(item, collection)``, the compiler's membership;
     * ``and`` / ``or`` (parts,), ``not`` (part,): Kleene, first deciding operand ends it;
     * ``known`` (part, ranges): whether the part has a value (with ranges: not a range);
     * ``call`` (function, parts): the function of the values of the parts (every part evaluated);
@@ -77,9 +79,9 @@ def const(value: Any) -> Code:
     return Code("const", (value,), plain=value is not UNKNOWN and value.__class__ is not Interval)
 
 
-def call(fn: Callable[..., Any], *parts: Code) -> Code:
-    """The code of ``fn`` applied to the values of ``parts``."""
-    return Code("call", (fn, parts), closed=all(p.closed for p in parts))
+def call(fn: Callable[..., Any], *parts: Code, plain: bool = False) -> Code:
+    """The code of ``fn`` applied to the values of ``parts`` (``plain``: its value is never a range)."""
+    return Code("call", (fn, parts), plain=plain, closed=all(p.closed for p in parts))
 
 
 def combined(kind: str, parts: tuple[Code, ...], *rest: Any) -> Code:
@@ -100,11 +102,13 @@ class Emitter:
         self.ns = ns
         self.read = read
         self.helpers: list[str] = []
+        #: per aggregate being written: its reads (before its loop), its item's members read (at the
+        #: top of the loop's body) and its item's name
+        self.frames: list[tuple[dict[tuple[str, ...], str], list[str], dict[Any, str], list[str], str]] = []
         self.count = 0
         ns.setdefault("U", UNKNOWN)
         ns.setdefault("IV", Interval)
         self._compare = self.bind(compare, "CMP")
-        self._k_and = self.bind(k_and, "KAND")
         self._count_value = self.bind(count_value, "COUNT")
 
     def bind(self, value: Any, prefix: str = "K") -> str:
@@ -117,6 +121,20 @@ class Emitter:
         """A new local variable's name."""
         self.count += 1
         return f"_{self.count}"
+
+    @staticmethod
+    def truth_valued(code: Code) -> bool:
+        """Whether the expression written for ``code`` is always True, False or UNKNOWN."""
+        if code.kind == "agg":
+            return code.args[0] in ("any", "all")
+        return code.kind in ("and", "or", "not", "known", "cmp", "chain", "in")
+
+    def hold(self, expr: str) -> tuple[str, str]:
+        """(an expression giving the value of ``expr`` and keeping it, the name that keeps it)."""
+        if expr.isidentifier():
+            return expr, expr
+        t = self.temp()
+        return f"({t} := {expr})", t
 
     def expr(self, code: Code, scope: dict[str, str] | None = None) -> str:
         """``code`` as a Python expression; ``scope`` maps loop variables to their names, and is
@@ -140,14 +158,28 @@ class Emitter:
         keys: tuple[str, ...] = args[0]
         if scope is None:
             return self.read(keys)
-        out = f"env.get({self.bind(keys[0])}, U)"
-        for key in keys[1:]:
-            t = self.temp()
-            out = f"({t}.get({self.bind(key)}, U) if ({t} := {out}).__class__ is dict else U)"
-        return out
+        # in an aggregate's function: read once, before its loop
+        reads, head = self.frames[-1][:2]
+        name = reads.get(keys)
+        if name is None:
+            out = f"env.get({self.bind(keys[0])}, U)"
+            for key in keys[1:]:
+                t = self.temp()
+                out = f"({t}.get({self.bind(key)}, U) if ({t} := {out}).__class__ is dict else U)"
+            name = reads[keys] = self.temp()
+            head.append(f"    {name} = {out}")
+        return name
 
     def _name(self, args: tuple[Any, ...], scope: dict[str, str] | None, code: Code) -> str:
-        return f"env.get({self.bind(args[0])}, U)"
+        read = f"env.get({self.bind(args[0])}, U)"
+        if scope is None:  # the main function puts derived values and the label into env as it goes
+            return read
+        reads, head = self.frames[-1][:2]  # in an aggregate's function, env does not change: read once
+        name = reads.get(("", args[0]))  # not an input's keys (an input has a name)
+        if name is None:
+            name = reads[("", args[0])] = self.temp()
+            head.append(f"    {name} = {read}")
+        return name
 
     def _local(self, args: tuple[Any, ...], scope: dict[str, str] | None, code: Code) -> str:
         assert scope is not None  # the compiler only makes one inside its loop
@@ -155,8 +187,16 @@ class Emitter:
 
     def _get(self, args: tuple[Any, ...], scope: dict[str, str] | None, code: Code) -> str:
         base, key = args
-        t = self.temp()
-        return f"({t}.get({self.bind(key)}, U) if ({t} := {self.expr(base, scope)}).__class__ is dict else U)"
+        if self.frames and base.kind == "local" and scope is not None and scope.get(base.args[0]) == self.frames[-1][4]:
+            # a member of the item looped over: read once per item, at the top of the loop's body
+            _, _, members, lines, item = self.frames[-1]
+            name = members.get(key)
+            if name is None:
+                name = members[key] = self.temp()
+                lines.append(f"        {name} = {item}.get({self.bind(key)}, U) if {item}.__class__ is dict else U")
+            return name
+        held, t = self.hold(self.expr(base, scope))
+        return f"({t}.get({self.bind(key)}, U) if {held}.__class__ is dict else U)"
 
     # -- operators -----------------------------------------------------------------------------
     def _cmp(self, args: tuple[Any, ...], scope: dict[str, str] | None, code: Code) -> str:
@@ -164,20 +204,40 @@ class Emitter:
         if a_const and not b_const:  # a constant on the left is moved to the right, as the compiler does
             symbol, a, b, b_const = _SWAPPED[symbol], b, a, True
         if b_const and b.kind == "const" and b.plain:
-            k, t = self.expr(b, scope), self.temp()
+            k = self.expr(b, scope)
+            held, t = self.hold(self.expr(a, scope))
             op = OPERATORS[symbol]
             if a.plain:
-                return f"(U if ({t} := {self.expr(a, scope)}) is U else {t} {op} {k})"
-            return (f"(U if ({t} := {self.expr(a, scope)}) is U else "
+                return f"(U if {held} is U else {t} {op} {k})"
+            return (f"(U if {held} is U else "
                     f"({self._compare}({self.bind(symbol, 'S')}, {t}, {k}) if {t}.__class__ is IV else {t} {op} {k}))")
         if a.plain and b.plain:
-            x, y = self.temp(), self.temp()
-            return (f"(U if ({x} := {self.expr(a, scope)}) is U or ({y} := {self.expr(b, scope)}) is U "
-                    f"else {x} {OPERATORS[symbol]} {y})")
+            (hx, x), (hy, y) = self.hold(self.expr(a, scope)), self.hold(self.expr(b, scope))
+            return f"(U if {hx} is U or {hy} is U else {x} {OPERATORS[symbol]} {y})"
         return f"{self._compare}({self.bind(symbol, 'S')}, {self.expr(a, scope)}, {self.expr(b, scope)})"
 
     def _chain(self, args: tuple[Any, ...], scope: dict[str, str] | None, code: Code) -> str:
-        return f"{self._k_and}([{', '.join(self.expr(p, scope) for p in args[0])}])"
+        """Every pair compared, as the compiler's chain does (an item between two comparisons
+        evaluated once, before them: items have no effects), then the Kleene conjunction."""
+        held: dict[int, tuple[str, Code]] = {}  # id of an item's code -> (its variable, its code)
+        pairs: list[Code] = []
+        for pair in args[0]:
+            if pair.kind != "cmp":  # a membership: as it is
+                pairs.append(pair)
+                continue
+            symbol, a, b, a_const, b_const = pair.args
+            sides = []
+            for side in (a, b):
+                if side.kind != "const" and id(side) not in held:
+                    held[id(side)] = (self.temp(), side)
+                sides.append(side if side.kind == "const" else Code("var", (held[id(side)][0],), plain=side.plain))
+            pairs.append(Code("cmp", (symbol, sides[0], sides[1], a_const, b_const), closed=pair.closed))
+        first = ", ".join(f"({name} := {self.expr(side, scope)})" for name, side in held.values())
+        junction = self._junction(tuple(pairs), scope, "False", "True")
+        return f"(({first},) and {junction})" if held else junction
+
+    def _var(self, args: tuple[Any, ...], scope: dict[str, str] | None, code: Code) -> str:
+        return str(args[0])
 
     def _and(self, args: tuple[Any, ...], scope: dict[str, str] | None, code: Code) -> str:
         return self._junction(args[0], scope, "False", "True")
@@ -188,21 +248,28 @@ class Emitter:
     def _junction(self, parts: tuple[Code, ...], scope: dict[str, str] | None, decides: str, passes: str) -> str:
         """Kleene: the first operand that is ``decides`` decides; else unknown when one is not
         ``passes``; operands after the deciding one are not evaluated."""
-        temps = [self.temp() for _ in parts]
-        first = " or ".join(f"({t} := {self.expr(p, scope)}) is {decides}" for t, p in zip(temps, parts, strict=True))
-        rest = " and ".join(f"{t} is {passes}" for t in temps)
+        held = [self.hold(self.expr(p, scope)) for p in parts]
+        first = " or ".join(f"{h} is {decides}" for h, _ in held)
+        rest = " and ".join(f"{t} is {passes}" for _, t in held)
         return f"({decides} if {first} else {passes} if {rest} else U)"
 
+    def _in(self, args: tuple[Any, ...], scope: dict[str, str] | None, code: Code) -> str:
+        item, collection, member = args
+        if item.plain and collection.kind == "const" and collection.plain:  # a plain value in a constant list
+            held, t = self.hold(self.expr(item, scope))
+            return f"(U if {held} is U else {t} in {self.expr(collection, scope)})"
+        return f"{self.bind(member, 'F')}({self.expr(item, scope)}, {self.expr(collection, scope)})"
+
     def _not(self, args: tuple[Any, ...], scope: dict[str, str] | None, code: Code) -> str:
-        t = self.temp()
-        return f"(False if ({t} := {self.expr(args[0][0], scope)}) is True else True if {t} is False else U)"
+        held, t = self.hold(self.expr(args[0][0], scope))
+        return f"(False if {held} is True else True if {t} is False else U)"
 
     def _known(self, args: tuple[Any, ...], scope: dict[str, str] | None, code: Code) -> str:
         part, ranges = args
         if not ranges:
             return f"({self.expr(part, scope)} is not U)"
-        t = self.temp()
-        return f"(({t} := {self.expr(part, scope)}) is not U and {t}.__class__ is not IV)"
+        held, t = self.hold(self.expr(part, scope))
+        return f"({held} is not U and {t}.__class__ is not IV)"
 
     def _call(self, args: tuple[Any, ...], scope: dict[str, str] | None, code: Code) -> str:
         fn, parts = args
@@ -227,15 +294,17 @@ class Emitter:
         self.count += 1
         fname = f"A_{self.count}"  # the generated function's name (names made here only)
         params = ", ".join(["seq", "env", *outer.values()])
-        lines = [f"def {fname}({params}):", "    if seq is U:", "        return U"]
+        head: list[str] = []
+        members: list[str] = []
+        self.frames.append(({}, head, {}, members, item))
+        try:
+            body = self._loop_body(name, item, filters, element, inner)
+        finally:
+            self.frames.pop()
+        lines = [f"def {fname}({params}):", "    if seq is U:", "        return U", *head]
         lines += _STARTS.get(name, ["    found = []"])
         lines.append(f"    for {item} in seq:")
-        lines.append("        keep = True")
-        for f in filters:
-            lines += [f"        f = {self.expr(f, inner)}",
-                      "        if f is False:", "            continue",
-                      "        if f is not True:", "            keep = U"]
-        lines += _BODIES[name](self.expr(element, inner) if name != "count" else "")
+        lines += members + body
         if name in ("count", "count_distinct"):
             counted = ("lo, n" if name == "count" else "len(sure), len(sure) + len(maybe - sure) + nu")
             lines.append(f"    return {self._count_value}({counted})")
@@ -245,6 +314,16 @@ class Emitter:
             lines.append(f"    return {self.bind(tail, 'F')}(found, env)")
         self.helpers.append("\n".join(lines))
         return f"{fname}({', '.join([self.expr(source, scope), 'env', *outer.values()])})"
+
+    def _loop_body(self, name: str, item: str, filters: tuple[Code, ...], element: Code,
+                   inner: dict[str, str]) -> list[str]:
+        """The lines of an aggregate's loop: the filters (all ``and``-ed, three-valued), then the fold."""
+        lines = ["        keep = True"]
+        for f in filters:
+            lines += [f"        f = {self.expr(f, inner)}",
+                      "        if f is False:", "            continue",
+                      "        if f is not True:", "            keep = U"]
+        return lines + _BODIES[name](self.expr(element, inner) if name != "count" else "")
 
 
 #: The longest branches (in characters of source) a choice writes twice; beyond, it calls one function.
