@@ -64,9 +64,9 @@ def _thinned(data: Any, rng: random.Random) -> Any:
     return out
 
 
-def _outline(fn: Any) -> Any:
+def _outline(fn: Any, *args: Any, **kwargs: Any) -> Any:
     try:
-        return fn()
+        return fn(*args, **kwargs)
     except AssessmentError as exc:  # a validity ending before it starts (A007): the same error
         return ("error", [p.code for p in exc.problems])
 
@@ -83,10 +83,12 @@ def _agree(ruleset: Ruleset, raws: list[Any]) -> int:
         decided += 1
         data = validated.data
         for missing in (False, True):
-            generated = _outline(lambda m=missing: label_mode.label(data, missing=m))
-            closures = _outline(lambda m=missing: label_by_closures(label_mode.plan, dict(data), missing=m))
+            generated = _outline(label_mode.label, data, missing=missing)
+            closures = _outline(label_by_closures, label_mode.plan, dict(data), missing=missing)
             assert generated == closures, (raw, missing)
-        reference = _outline(lambda: evaluate_reference(ruleset, validated))
+        quick = _outline(label_mode.label_only, data)  # the highest tier first, what it needs only
+        assert quick == generated[:3], raw  # (an error is a pair: the same)
+        reference = _outline(evaluate_reference, ruleset, validated)
         if isinstance(reference, tuple):
             assert generated == reference, raw
             continue

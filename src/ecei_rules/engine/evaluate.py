@@ -90,8 +90,7 @@ def decide_label(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessment) -
     :class:`Assessment` to skip validation.
     """
     # the generated label mode never changes the data it is given (it copies it before it adds to it)
-    label, valid_from, valid_until, _, _ = evaluator(ruleset).label(validated_data(ruleset, assessment))
-    return label, valid_from, valid_until
+    return evaluator(ruleset).label_only(validated_data(ruleset, assessment))
 
 
 def outline(ruleset: Ruleset, env: dict[str, Any], *, missing: bool = False) -> Outline:

@@ -135,6 +135,15 @@ class Evaluator:
             found = self.label_plan
         return found.decide(env, missing)
 
+    def label_only(self, env: Mapping[str, Any]) -> tuple[str, Any, Any]:
+        """(label, valid_from, valid_until) of validated data (``env``, which this never changes):
+        the label mode without what it says of unknown tiers, so that only the conditions the
+        label needs are worked out (the highest tier first)."""
+        found = self._label
+        if found is None:
+            found = self.label_plan
+        return found.quick(env)
+
     def decision(self, env: dict[str, Any], ruleset_sha256: str, resolution: Resolution) -> Decision:
         """The trace mode on validated data (``env``, a copy this may extend)."""
         plan = self.plan

@@ -36,6 +36,8 @@ from ecei_rules.ruleset.model import NONE_LABEL
 
 #: env, missing -> (label, valid_from, valid_until, whether a tier is unknown, absent inputs)
 Decide = Callable[[Mapping[str, Any], bool], tuple[str, Any, Any, bool, tuple[tuple[str, ...], ...]]]
+#: env -> (label, valid_from, valid_until)
+Quick = Callable[[Mapping[str, Any]], tuple[str, Any, Any]]
 
 
 class _Module:
@@ -43,18 +45,32 @@ class _Module:
 
     def __init__(self, inline: bool) -> None:
         self.ns: dict[str, Any] = {"U": UNKNOWN, "EMPTY": MappingProxyType({})}
+        self.emitter = Emitter(self.ns, self.walk)
+        self.inline = inline  # False: every condition is a call of its closure
+        self.begin(lazy=False)
+
+    def begin(self, *, lazy: bool) -> None:
+        """Start a function: ``lazy``, an input is read where it is used (the objects holding it
+        at the top); else each is read once at the top."""
         self.head: list[str] = []  # the input reads, at the top
         self.lines: list[str] = []
         self.walked: dict[tuple[str, ...], str] = {}
         self.parents: dict[tuple[str, ...], str] = {}
-        self.emitter = Emitter(self.ns, self.walk)
-        self.inline = inline  # False: every condition is a call of its closure
+        self.lazy = lazy
 
     def const(self, value: Any, prefix: str = "K") -> str:
         return self.emitter.bind(value, prefix)
 
     def walk(self, keys: tuple[str, ...]) -> str:
-        """The variable holding the input at ``keys`` (UNKNOWN when absent), read once."""
+        """The input at ``keys`` (UNKNOWN when absent): where it is used in a lazy function, else
+        a variable read once at the top."""
+        if self.lazy:
+            parent = "env" if len(keys) == 1 else self.parent(keys[:-1])
+            return f"{parent}.get({self.const(keys[-1])}, U)"
+        return self.hoist(keys)
+
+    def hoist(self, keys: tuple[str, ...]) -> str:
+        """The variable holding the input at ``keys`` (UNKNOWN when absent), read once at the top."""
         name = self.walked.get(keys)
         if name is None:
             parent = "env" if len(keys) == 1 else self.parent(keys[:-1])
@@ -67,7 +83,7 @@ class _Module:
         an object (its members then read as absent)."""
         name = self.parents.get(keys)
         if name is None:
-            value = self.walk(keys)
+            value = self.hoist(keys)
             name = self.parents[keys] = f"d{value[1:]}"
             self.head.append(f"    {name} = {value} if {value}.__class__ is dict else EMPTY")
         return name
@@ -97,41 +113,129 @@ class _Module:
 
 
 class LabelPlan:
-    """The generated label mode of one version: ``decide(env, missing)`` and its ``source``."""
+    """The generated label mode of one version: ``decide(env, missing)`` (the outline),
+    ``quick(env)`` (the label and its validity alone) and their ``source``."""
 
     def __init__(self, plan: Plan) -> None:
         self.plan = plan
         self.source = ""  # the generated module's source, for reading and for the tests
         try:
-            self.decide = _generate(self, inline=True)
+            self.decide, self.quick = _generate(self, inline=True)
         except (SyntaxError, RecursionError, MemoryError, ValueError):  # too deep to compile inline
-            self.decide = _generate(self, inline=False)
+            self.decide, self.quick = _generate(self, inline=False)
 
 
-def _generate(label_plan: LabelPlan, *, inline: bool) -> Decide:
-    """The function deciding a version's label, validity and unknown tiers, compiled."""
+def _generate(label_plan: LabelPlan, *, inline: bool) -> tuple[Decide, Quick]:
+    """The functions deciding a version's label, validity and unknown tiers, compiled."""
     plan = label_plan.plan
     m = _Module(inline)
     m.ns.update({"SCORE": score_outcome, "ABSENT": absent_inputs, "SPAN": check_validity_span, "PLAN": plan})
     var: dict[str, str] = {}  # criterion, group or score id -> its variable
-    copied = False
-    if plan.checked.derived:
-        m.lines.append("    env = dict(env)")  # the caller's data is never changed
-        copied = True
-        for d in plan.checked.derived:
-            m.lines.append(f"    env[{m.const(d.id)}] = {m.expr(d.compiled)}")
+    copied = _derived(m, plan)
     for i, c in enumerate(plan.checked.criteria):
         var[c.id] = f"c{i}"
         m.truth(f"c{i}", c.compiled)
     _composites(m, plan, var)
     _tiers(m, plan, var)
-    _validity(m, plan, copied)
-    body = ["def decide(env, missing):", *m.head, *m.lines]
-    source = "\n\n".join([*m.emitter.helpers, "\n".join(body)]) + "\n"
+    _validity(m, plan, copied, "undecided, gone")
+    decide = ["def decide(env, missing):", *m.head, *m.lines]
+    m.begin(lazy=True)
+    _quick(m, plan)
+    quick = ["def quick(env):", *m.head, *m.lines]
+    source = "\n\n".join([*m.emitter.helpers, "\n".join(decide), "\n".join(quick)]) + "\n"
     label_plan.source = source
     exec(compile(source, "<ecei-rules: label>", "exec"), m.ns)  # generated names only, see the module
-    decide: Decide = m.ns["decide"]
-    return decide
+    return m.ns["decide"], m.ns["quick"]
+
+
+def _derived(m: _Module, plan: Plan) -> bool:
+    """The lines that put each derived value into (a copy of) env, in dependency order; whether
+    there are any (env is then a copy)."""
+    if not plan.checked.derived:
+        return False
+    m.lines.append("    env = dict(env)")  # the caller's data is never changed
+    for d in plan.checked.derived:
+        m.lines.append(f"    env[{m.const(d.id)}] = {m.expr(d.compiled)}")
+    return True
+
+
+def _quick(m: _Module, plan: Plan) -> None:
+    """The lines of ``quick``: the tiers from the highest down, each a Kleene conjunction that
+    stops at its first false member, its members worked out where they are needed (a criterion,
+    group or score that more than one place needs is worked out once, kept in a variable); then
+    the validity of the label awarded. Every condition has no effects, so what is not needed is
+    not worked out (derived values are, first)."""
+    copied = _derived(m, plan)
+    uses: dict[str, int] = {}
+    for tier in plan.tiers:
+        for ref in tier.requires:
+            uses[ref] = uses.get(ref, 0) + 1
+    for comp in plan.composites:
+        for ref in (comp.members if isinstance(comp, FastGroup) else [r for r, _ in comp.weights]):
+            uses[ref] = uses.get(ref, 0) + 1
+    kept = {ref: f"v{i}" for i, ref in enumerate(ref for ref, n in uses.items() if n > 1)}
+    if kept:
+        m.lines.append(f"    {' = '.join(kept.values())} = None")
+    criteria = {c.id: c.compiled for c in plan.checked.criteria}
+    composites = {comp.id: comp for comp in plan.composites}
+    costs: dict[str, int] = {ref: c.cost for ref, c in criteria.items()}
+    for comp in plan.composites:  # in dependency order
+        costs[comp.id] = sum(costs[r] for r in (comp.members if isinstance(comp, FastGroup) else
+                                                  [r for r, _ in comp.weights]))
+
+    def cheapest_first(refs: Any) -> list[str]:
+        """A conjunction's members, the cheapest to work out first (what it gives does not depend on the order)."""
+        return sorted(refs, key=lambda ref: costs[ref])
+
+    def value(ref: str) -> str:
+        """An expression of the value (True, False or UNKNOWN) of a criterion, group or score."""
+        if ref in criteria:
+            compiled = criteria[ref]
+            expr = m.expr(compiled)
+            if not m.inline or not Emitter.truth_valued(compiled.source):
+                held, t = m.emitter.hold(expr)
+                expr = f"({t} if {held} is True or {t} is False else U)"
+        else:
+            comp = composites[ref]
+            if isinstance(comp, FastGroup):
+                expr = junction([value(r) for r in cheapest_first(comp.members)])
+            else:
+                expr = score(comp)
+        name = kept.get(ref)
+        return expr if name is None else f"({name} if {name} is not None else ({name} := {expr}))"
+
+    def junction(parts: list[str]) -> str:
+        """Kleene conjunction, stopping at the first false part."""
+        if not parts:
+            return "True"
+        held = [m.emitter.hold(p) for p in parts]
+        first = " or ".join(f"{h} is False" for h, _ in held)
+        rest = " and ".join(f"{t} is True" for _, t in held)
+        return f"(False if {first} else True if {rest} else U)"
+
+    def score(comp: Any) -> str:
+        """The score rule of the met and unknown weights (each weight times how many members of
+        that weight are true, or unknown)."""
+        by_weight: dict[int, list[str]] = {}
+        for ref, weight in comp.weights:
+            by_weight.setdefault(int(weight), []).append(ref)
+        t = m.emitter.temp()
+        values = [value(ref) for refs in by_weight.values() for ref in refs]
+        slices, at = [], 0
+        for weight, refs in by_weight.items():
+            slices.append((weight, at, at + len(refs)))
+            at += len(refs)
+        met = " + ".join(f"{w} * {t}[{a}:{b}].count(True)" for w, a, b in slices) or "0"
+        unknown = " + ".join(f"{w} * {t}[{a}:{b}].count(U)" for w, a, b in slices) or "0"
+        first = f"(({t} := ({', '.join(values)},)), " if values else "(("
+        return (f"{first}SCORE({met}, {unknown}, {int(comp.required_num)}, {int(comp.required_den)}))[1]"
+                if values else f"SCORE(0, 0, {int(comp.required_num)}, {int(comp.required_den)})")
+
+    m.lines.append("    k = -1")
+    for j in reversed(range(len(plan.tiers))):
+        test = junction([value(ref) for ref in cheapest_first(plan.tiers[j].requires)])
+        m.lines += [f"    {'if' if j == len(plan.tiers) - 1 else 'elif'} {test} is True:", f"        k = {j}"]
+    _validity(m, plan, copied, "")
 
 
 def _composites(m: _Module, plan: Plan, var: dict[str, str]) -> None:
@@ -170,11 +274,12 @@ def _tiers(m: _Module, plan: Plan, var: dict[str, str]) -> None:
     m.lines.append("        gone = tuple(reversed(absent))")
 
 
-def _validity(m: _Module, plan: Plan, copied: bool) -> None:
+def _validity(m: _Module, plan: Plan, copied: bool, rest: str) -> None:
     """The lines that give the outline: none, or the label awarded with its validity dates (the
     first rule for the label whose ``when`` is not false decides, as the evaluator's closures do)."""
     none = m.const(NONE_LABEL, "L")
-    m.lines += ["    if k == -1:", f"        return ({none}, None, None, undecided, gone)"]
+    tail = f", {rest}" if rest else ""
+    m.lines += ["    if k == -1:", f"        return ({none}, None, None{tail})"]
     if not copied:
         m.lines.append("    env = dict(env)")  # the caller's data is never changed
     labels = m.const(tuple(tier.label for tier in plan.tiers), "L")
@@ -198,4 +303,4 @@ def _validity(m: _Module, plan: Plan, copied: bool) -> None:
             m.lines += [f"{indent}end = {until}", f"{indent}if end is U:", f"{indent}    end = None",
                         f"{indent}SPAN(start, end, {m.const(rule.spec.id)})", f"{indent}break"]
         m.lines.append("            break")
-    m.lines.append("    return (label, start, end, undecided, gone)")
+    m.lines.append(f"    return (label, start, end{tail})")

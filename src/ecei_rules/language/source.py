@@ -102,6 +102,8 @@ class Emitter:
         self.ns = ns
         self.read = read
         self.helpers: list[str] = []
+        #: an aggregate's code (by id) and the loop variables around it -> its function, written once
+        self.defined: dict[tuple[Any, ...], str] = {}
         #: per aggregate being written: its reads (before its loop), its item's members read (at the
         #: top of the loop's body) and its item's name
         self.frames: list[tuple[dict[tuple[str, ...], str], list[str], dict[Any, str], list[str], str]] = []
@@ -289,6 +291,15 @@ class Emitter:
         environment and the loop variables of the loops around it."""
         name, variable, source, filters, element, tail = args
         outer = dict(scope or {})
+        key = (id(code), *outer.values())
+        fname = self.defined.get(key)
+        if fname is None:
+            fname = self.defined[key] = self._aggregate(name, variable, filters, element, tail, outer)
+        return f"{fname}({', '.join([self.expr(source, scope), 'env', *outer.values()])})"
+
+    def _aggregate(self, name: str, variable: str, filters: tuple[Code, ...], element: Code,
+                   tail: Callable[[list[Any], Any], Any] | None, outer: dict[str, str]) -> str:
+        """Write an aggregate's function; its name."""
         item = self.temp()
         inner = {**outer, variable: item}
         self.count += 1
@@ -313,7 +324,7 @@ class Emitter:
         else:
             lines.append(f"    return {self.bind(tail, 'F')}(found, env)")
         self.helpers.append("\n".join(lines))
-        return f"{fname}({', '.join([self.expr(source, scope), 'env', *outer.values()])})"
+        return fname
 
     def _loop_body(self, name: str, item: str, filters: tuple[Code, ...], element: Code,
                    inner: dict[str, str]) -> list[str]:
