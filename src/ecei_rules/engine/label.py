@@ -159,83 +159,86 @@ def _derived(m: _Module, plan: Plan) -> bool:
     return True
 
 
+def _members(comp: Any) -> list[str]:
+    """The members of a group, or the weighted members of a score."""
+    return list(comp.members) if isinstance(comp, FastGroup) else [ref for ref, _ in comp.weights]
+
+
 def _quick(m: _Module, plan: Plan) -> None:
     """The lines of ``quick``: the tiers from the highest down, each a Kleene conjunction that
-    stops at its first false member, its members worked out where they are needed (a criterion,
-    group or score that more than one place needs is worked out once, kept in a variable); then
-    the validity of the label awarded. Every condition has no effects, so what is not needed is
-    not worked out (derived values are, first)."""
+    stops at its first false member, its members worked out where they are needed (see
+    :class:`_Lazy`); then the validity of the label awarded. Every condition has no effects, so
+    what is not needed is not worked out (derived values are, first)."""
     copied = _derived(m, plan)
-    uses: dict[str, int] = {}
-    for tier in plan.tiers:
-        for ref in tier.requires:
-            uses[ref] = uses.get(ref, 0) + 1
-    for comp in plan.composites:
-        for ref in (comp.members if isinstance(comp, FastGroup) else [r for r, _ in comp.weights]):
-            uses[ref] = uses.get(ref, 0) + 1
-    kept = {ref: f"v{i}" for i, ref in enumerate(ref for ref, n in uses.items() if n > 1)}
-    if kept:
-        m.lines.append(f"    {' = '.join(kept.values())} = None")
-    criteria = {c.id: c.compiled for c in plan.checked.criteria}
-    composites = {comp.id: comp for comp in plan.composites}
-    costs: dict[str, int] = {ref: c.cost for ref, c in criteria.items()}
-    for comp in plan.composites:  # in dependency order
-        costs[comp.id] = sum(costs[r] for r in (comp.members if isinstance(comp, FastGroup) else
-                                                  [r for r, _ in comp.weights]))
+    lazy = _Lazy(m, plan)
+    m.lines.append("    k = -1")
+    for j in reversed(range(len(plan.tiers))):
+        test = lazy.junction(plan.tiers[j].requires)
+        m.lines += [f"    {'if' if j == len(plan.tiers) - 1 else 'elif'} {test} is True:", f"        k = {j}"]
+    _validity(m, plan, copied, "")
 
-    def cheapest_first(refs: Any) -> list[str]:
-        """A conjunction's members, the cheapest to work out first (what it gives does not depend on the order)."""
-        return sorted(refs, key=lambda ref: costs[ref])
 
-    def value(ref: str) -> str:
+class _Lazy:
+    """Expressions of the values of criteria, groups and scores worked out where they are needed:
+    one that more than one place needs is kept in a variable (None until worked out)."""
+
+    def __init__(self, m: _Module, plan: Plan) -> None:
+        self.m = m
+        self.criteria = {c.id: c.compiled for c in plan.checked.criteria}
+        self.composites = {comp.id: comp for comp in plan.composites}
+        uses: dict[str, int] = {}
+        for refs in [tier.requires for tier in plan.tiers] + [_members(comp) for comp in plan.composites]:
+            for ref in refs:
+                uses[ref] = uses.get(ref, 0) + 1
+        self.kept = {ref: f"v{i}" for i, ref in enumerate(ref for ref, n in uses.items() if n > 1)}
+        if self.kept:
+            m.lines.append(f"    {' = '.join(self.kept.values())} = None")
+        self.costs: dict[str, int] = {ref: c.cost for ref, c in self.criteria.items()}
+        for comp in plan.composites:  # in dependency order
+            self.costs[comp.id] = sum(self.costs[r] for r in _members(comp))
+
+    def value(self, ref: str) -> str:
         """An expression of the value (True, False or UNKNOWN) of a criterion, group or score."""
-        if ref in criteria:
-            compiled = criteria[ref]
+        m = self.m
+        if ref in self.criteria:
+            compiled = self.criteria[ref]
             expr = m.expr(compiled)
             if not m.inline or not Emitter.truth_valued(compiled.source):
                 held, t = m.emitter.hold(expr)
                 expr = f"({t} if {held} is True or {t} is False else U)"
         else:
-            comp = composites[ref]
-            if isinstance(comp, FastGroup):
-                expr = junction([value(r) for r in cheapest_first(comp.members)])
-            else:
-                expr = score(comp)
-        name = kept.get(ref)
+            comp = self.composites[ref]
+            expr = self.junction(comp.members) if isinstance(comp, FastGroup) else self.score(comp)
+        name = self.kept.get(ref)
         return expr if name is None else f"({name} if {name} is not None else ({name} := {expr}))"
 
-    def junction(parts: list[str]) -> str:
-        """Kleene conjunction, stopping at the first false part."""
-        if not parts:
+    def junction(self, refs: tuple[str, ...]) -> str:
+        """Kleene conjunction, stopping at the first false member, the cheapest to work out first
+        (what it gives does not depend on the order)."""
+        if not refs:
             return "True"
-        held = [m.emitter.hold(p) for p in parts]
+        held = [self.m.emitter.hold(self.value(ref)) for ref in sorted(refs, key=lambda ref: self.costs[ref])]
         first = " or ".join(f"{h} is False" for h, _ in held)
         rest = " and ".join(f"{t} is True" for _, t in held)
         return f"(False if {first} else True if {rest} else U)"
 
-    def score(comp: Any) -> str:
+    def score(self, comp: Any) -> str:
         """The score rule of the met and unknown weights (each weight times how many members of
         that weight are true, or unknown)."""
         by_weight: dict[int, list[str]] = {}
         for ref, weight in comp.weights:
             by_weight.setdefault(int(weight), []).append(ref)
-        t = m.emitter.temp()
-        values = [value(ref) for refs in by_weight.values() for ref in refs]
-        slices, at = [], 0
+        rule = f"{int(comp.required_num)}, {int(comp.required_den)}"
+        if not by_weight:
+            return f"SCORE(0, 0, {rule})"
+        t = self.m.emitter.temp()
+        values = [self.value(ref) for refs in by_weight.values() for ref in refs]
+        met, unknown, at = [], [], 0
         for weight, refs in by_weight.items():
-            slices.append((weight, at, at + len(refs)))
+            met.append(f"{weight} * {t}[{at}:{at + len(refs)}].count(True)")
+            unknown.append(f"{weight} * {t}[{at}:{at + len(refs)}].count(U)")
             at += len(refs)
-        met = " + ".join(f"{w} * {t}[{a}:{b}].count(True)" for w, a, b in slices) or "0"
-        unknown = " + ".join(f"{w} * {t}[{a}:{b}].count(U)" for w, a, b in slices) or "0"
-        first = f"(({t} := ({', '.join(values)},)), " if values else "(("
-        return (f"{first}SCORE({met}, {unknown}, {int(comp.required_num)}, {int(comp.required_den)}))[1]"
-                if values else f"SCORE(0, 0, {int(comp.required_num)}, {int(comp.required_den)})")
-
-    m.lines.append("    k = -1")
-    for j in reversed(range(len(plan.tiers))):
-        test = junction([value(ref) for ref in cheapest_first(plan.tiers[j].requires)])
-        m.lines += [f"    {'if' if j == len(plan.tiers) - 1 else 'elif'} {test} is True:", f"        k = {j}"]
-    _validity(m, plan, copied, "")
+        return f"(({t} := ({', '.join(values)},)), SCORE({' + '.join(met)}, {' + '.join(unknown)}, {rule}))[1]"
 
 
 def _composites(m: _Module, plan: Plan, var: dict[str, str]) -> None:
