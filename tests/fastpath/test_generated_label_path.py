@@ -244,3 +244,39 @@ def test_what_the_generator_does_not_write_inline_is_a_call_of_the_compiled_clos
     assert "(env)" in label_plan.source  # a closure called with the environment
     raws = list(synthesize(8, seed=2, start=dt.date(2015, 1, 1), end=dt.date(2025, 12, 31), versions=[ruleset]))
     assert _agree(ruleset, raws) == len(raws)
+
+
+def test_groups_nested_too_deep_to_compile_inline_fall_back_and_decide_alike(tmp_path: Path) -> None:
+    """A tier over 250 groups each nesting the one before (more brackets than Python compiles):
+    the generated label path falls back (the label alone from the outline) and decides as the
+    closures do."""
+    groups = "\n".join(f"  G{i}: {{title: g, all_of: [{'C0' if i == 0 else f'G{i - 1}'}, C1]}}" for i in range(250))
+    path = tmp_path / "deep.yaml"
+    path.write_text(f"""\
+methodology: deep
+version: 1.0.0
+title: Deep
+status: draft
+effective_from: 2020-01-01
+approval: {{body: T, date: 2019-12-01, reference: T}}
+inputs:
+  assessed_on: {{type: date, required: true}}
+  x: {{type: integer}}
+criteria:
+  C0: {{title: c, when: x >= 1}}
+  C1: {{title: c, when: x >= 0}}
+groups:
+{groups}
+labels: [ok]
+tiers:
+  ok: {{title: ok, requires: [G249]}}
+validity:
+  valid_from: assessed_on
+  rules:
+    - {{id: r, title: t, labels: [ok], valid_until: never}}
+""", encoding="utf-8")
+    ruleset = load_ruleset(path)
+    assert "return decide(env, False)[:3]" in evaluator(ruleset).label_plan.source
+    cases = [{"assessed_on": "2021-01-01", "x": x} for x in (2, 0, -1)] + [{"assessed_on": "2021-01-01"}]
+    assert [decide_label(ruleset, case)[0] for case in cases] == ["ok", "none", "none", "none"]
+    assert _agree(ruleset, cases) == len(cases)

@@ -119,14 +119,19 @@ class LabelPlan:
     def __init__(self, plan: Plan) -> None:
         self.plan = plan
         self.source = ""  # the generated module's source, for reading and for the tests
-        try:
-            self.decide, self.quick = _generate(self, inline=True)
-        except (SyntaxError, RecursionError, MemoryError, ValueError):  # too deep to compile inline
-            self.decide, self.quick = _generate(self, inline=False)
+        # too deeply nested to compile (groups of groups within a tier, conditions): the label
+        # alone from the outline, the conditions as calls of their closures, or both
+        for inline, lazy in ((True, True), (True, False), (False, True), (False, False)):
+            try:
+                self.decide, self.quick = _generate(self, inline=inline, lazy=lazy)
+                break
+            except (SyntaxError, RecursionError, MemoryError, ValueError):
+                continue
 
 
-def _generate(label_plan: LabelPlan, *, inline: bool) -> tuple[Decide, Quick]:
-    """The functions deciding a version's label, validity and unknown tiers, compiled."""
+def _generate(label_plan: LabelPlan, *, inline: bool, lazy: bool = True) -> tuple[Decide, Quick]:
+    """The functions deciding a version's label, validity and unknown tiers (``decide``) and its
+    label alone (``quick``: lazily, else from ``decide``), compiled."""
     plan = label_plan.plan
     m = _Module(inline)
     m.ns.update({"SCORE": score_outcome, "ABSENT": absent_inputs, "SPAN": check_validity_span, "PLAN": plan})
@@ -140,7 +145,10 @@ def _generate(label_plan: LabelPlan, *, inline: bool) -> tuple[Decide, Quick]:
     _validity(m, plan, copied, "undecided, gone")
     decide = ["def decide(env, missing):", *m.head, *m.lines]
     m.begin(lazy=True)
-    _quick(m, plan)
+    if lazy:
+        _quick(m, plan)
+    else:
+        m.lines.append("    return decide(env, False)[:3]")
     quick = ["def quick(env):", *m.head, *m.lines]
     source = "\n\n".join([*m.emitter.helpers, "\n".join(decide), "\n".join(quick)]) + "\n"
     label_plan.source = source
