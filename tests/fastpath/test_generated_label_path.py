@@ -83,7 +83,7 @@ def _agree(ruleset: Ruleset, raws: list[Any]) -> int:
         decided += 1
         data = validated.data
         for missing in (False, True):
-            generated = _outline(label_mode.label, data, missing=missing)
+            generated = _outline(label_mode.label, dict(data), missing=missing)
             closures = _outline(label_by_closures, label_mode.plan, dict(data), missing=missing)
             assert generated == closures, (raw, missing)
         quick = _outline(label_mode.label_only, data)  # the highest tier first, what it needs only
@@ -215,25 +215,30 @@ def test_a_hostile_ruleset_cannot_put_code_into_the_generated_label_source(tmp_p
     assert [o[0] for o in outlines[1:]] == ["none", "none"]
     for case in cases:
         data = validate_assessment(ruleset, case).data
-        assert evaluator(ruleset).label(data, missing=True) == label_by_closures(ruleset_plan(ruleset), dict(data),
-                                                                                  missing=True)
+        assert evaluator(ruleset).label(dict(data), missing=True) == label_by_closures(ruleset_plan(ruleset),
+                                                                                        dict(data), missing=True)
 
 
 def ruleset_plan(ruleset: Ruleset) -> Any:
     return evaluator(ruleset).plan
 
 
-def test_the_generated_label_path_never_changes_the_data_it_is_given() -> None:
-    """Derived values and the label (read by validity rules) go into a copy: the validated data
-    given to decide_label and to the label mode is left as it was."""
+def test_decide_label_never_changes_the_data_and_the_outline_extends_its_copy_as_the_closures_do() -> None:
+    """decide_label puts derived values and the label (read by validity rules) into a copy: the
+    validated data it is given is left as it was. The outline (the label mode with unknown tiers)
+    extends the copy it is given exactly as the closures do, so that its callers can read the
+    derived values there (the batch works out the validity rule of an awarded label from it)."""
     for name in ("derived 1.0.0", "ecei-labels 3.0.1"):
         ruleset = _load(RULESETS[name])
         for raw in synthesize(5, seed=1, start=dt.date(2021, 1, 1), end=dt.date(2024, 1, 1), versions=[ruleset]):
             validated = validate_assessment(ruleset, raw)
             before = copy.deepcopy(dict(validated.data))
             decide_label(ruleset, validated)
-            evaluator(ruleset).label(validated.data, missing=True)
             assert dict(validated.data) == before
+            generated, closures = dict(validated.data), dict(validated.data)
+            evaluator(ruleset).label(generated, missing=True)
+            label_by_closures(evaluator(ruleset).plan, closures, missing=True)
+            assert generated == closures
 
 
 def test_what_the_generator_does_not_write_inline_is_a_call_of_the_compiled_closure() -> None:

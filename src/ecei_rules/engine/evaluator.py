@@ -127,8 +127,9 @@ class Evaluator:
                     found = self._text = TextPlan(self.plan, self.serialiser)
         return found
 
-    def label(self, env: Mapping[str, Any], *, missing: bool = False) -> Outline:
-        """The label-only mode on validated data (``env``, which this never changes), decided by
+    def label(self, env: dict[str, Any], *, missing: bool = False) -> Outline:
+        """The label-only mode on validated data (``env``, a copy this may extend: the derived
+        values and the label are put into it, as :func:`label_by_closures` puts them), decided by
         the version's generated function (:mod:`ecei_rules.engine.label`)."""
         found = self._label
         if found is None:

@@ -17,8 +17,10 @@ rule is :func:`ecei_rules.engine.plan.score_outcome`, the absent inputs of an un
 Only generated names, the language's fixed operators and whole numbers (scaled weights) go into
 the source; every key, id, label and value of the ruleset is bound in the function's namespace,
 so nothing a ruleset holds can become code. ``LabelPlan.source`` is the generated source, to
-read. The environment passed in is never changed: it is copied before the first value is put
-into it (a derived value, the label for the validity rules).
+read. ``decide`` puts the derived values and the label into the environment it is given (a copy
+the caller made, as the evaluator's label mode always has: the caller may read them, as the
+batch's validity of an awarded label does); ``quick`` never changes the environment it is given:
+it copies it before it puts the first value into it.
 """
 
 from __future__ import annotations
@@ -136,13 +138,13 @@ def _generate(label_plan: LabelPlan, *, inline: bool, lazy: bool = True) -> tupl
     m = _Module(inline)
     m.ns.update({"SCORE": score_outcome, "ABSENT": absent_inputs, "SPAN": check_validity_span, "PLAN": plan})
     var: dict[str, str] = {}  # criterion, group or score id -> its variable
-    copied = _derived(m, plan)
+    _derived(m, plan, copy=False)
     for i, c in enumerate(plan.checked.criteria):
         var[c.id] = f"c{i}"
         m.truth(f"c{i}", c.compiled)
     _composites(m, plan, var)
     _tiers(m, plan, var)
-    _validity(m, plan, copied, "undecided, gone")
+    _validity(m, plan, True, "undecided, gone")
     decide = ["def decide(env, missing):", *m.head, *m.lines]
     m.begin(lazy=True)
     if lazy:
@@ -156,12 +158,13 @@ def _generate(label_plan: LabelPlan, *, inline: bool, lazy: bool = True) -> tupl
     return m.ns["decide"], m.ns["quick"]
 
 
-def _derived(m: _Module, plan: Plan) -> bool:
-    """The lines that put each derived value into (a copy of) env, in dependency order; whether
-    there are any (env is then a copy)."""
+def _derived(m: _Module, plan: Plan, *, copy: bool = True) -> bool:
+    """The lines that put each derived value into env (with ``copy``, into a copy of it), in
+    dependency order; whether there are any."""
     if not plan.checked.derived:
         return False
-    m.lines.append("    env = dict(env)")  # the caller's data is never changed
+    if copy:
+        m.lines.append("    env = dict(env)")  # the caller's data is never changed
     for d in plan.checked.derived:
         m.lines.append(f"    env[{m.const(d.id)}] = {m.expr(d.compiled)}")
     return True
@@ -286,7 +289,7 @@ def _tiers(m: _Module, plan: Plan, var: dict[str, str]) -> None:
 
 
 def _validity(m: _Module, plan: Plan, copied: bool, rest: str) -> None:
-    """The lines that give the outline: none, or the label awarded with its validity dates (the
+    """(``copied``: env may be written to as it is.) The lines that give the outline: none, or the label awarded with its validity dates (the
     first rule for the label whose ``when`` is not false decides, as the evaluator's closures do)."""
     none = m.const(NONE_LABEL, "L")
     tail = f", {rest}" if rest else ""
