@@ -289,8 +289,9 @@ def _tiers(m: _Module, plan: Plan, var: dict[str, str]) -> None:
 
 
 def _validity(m: _Module, plan: Plan, copied: bool, rest: str) -> None:
-    """(``copied``: env may be written to as it is.) The lines that give the outline: none, or the label awarded with its validity dates (the
-    first rule for the label whose ``when`` is not false decides, as the evaluator's closures do)."""
+    """The lines that give the outline: none, or the label awarded with its validity dates (the
+    first rule for the label whose ``when`` is not false decides, as the evaluator's closures do);
+    ``copied``: env may be written to as it is."""
     none = m.const(NONE_LABEL, "L")
     tail = f", {rest}" if rest else ""
     m.lines += ["    if k == -1:", f"        return ({none}, None, None{tail})"]
