@@ -555,8 +555,9 @@ class _Compiler:
         products = self.scope.ranges
         if op == "/" and self.scope.strict:
             why = f"division by zero: {self.source(node)} with {self.source(node.right)} = 0"
-            return Compiled(ty, _recording_division(lf, rf, why, products), left.reads | right.reads,
-                            left.params | right.params)
+            divide = _dividing(why, products)
+            return Compiled(ty, lambda env: divide(lf(env), rf(env), env), left.reads | right.reads,
+                            left.params | right.params, code=call(divide, left.source, right.source, env=True))
         if products:
             return Compiled(ty, lambda env: arithmetic(op, lf(env), rf(env), True),
                             left.reads | right.reads, left.params | right.params,
@@ -1314,11 +1315,10 @@ def _undefined(env: Env, why: str) -> None:
         sink.append(why)
 
 
-def _recording_division(lf: Fn, rf: Fn, why: str, ranges: bool = False) -> Fn:
+def _dividing(why: str, ranges: bool = False) -> Callable[[Any, Any, Env], Any]:
     """``a / b`` in a derived value: a division by zero of known numbers says ``why``."""
 
-    def divide(env: Env) -> Any:
-        a, b = lf(env), rf(env)
+    def divide(a: Any, b: Any, env: Env) -> Any:
         if b is not UNKNOWN and a is not UNKNOWN and b.__class__ is not Interval and a.__class__ is not Interval \
                 and b == 0:
             _undefined(env, why)

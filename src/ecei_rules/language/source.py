@@ -54,7 +54,8 @@ class Code:
     * ``in`` (item, collection, member): ``member(item, collection)``, the compiler's membership;
     * ``and`` / ``or`` (parts,), ``not`` (part,): Kleene, first deciding operand ends it;
     * ``known`` (part, ranges): whether the part has a value (with ranges: not a range);
-    * ``call`` (function, parts): the function of the values of the parts (every part evaluated);
+    * ``call`` (function, parts, env): the function of the values of the parts (every part
+      evaluated), and of the environment when ``env``;
     * ``if`` (test, body, orelse, join): the body or orelse as the test says, else ``join(b, o)``;
     * ``agg`` (name, variable, source, filters, element, tail): an aggregate over a list (``tail``:
       min, max and sum of the values).
@@ -79,9 +80,10 @@ def const(value: Any) -> Code:
     return Code("const", (value,), plain=value is not UNKNOWN and value.__class__ is not Interval)
 
 
-def call(fn: Callable[..., Any], *parts: Code, plain: bool = False) -> Code:
-    """The code of ``fn`` applied to the values of ``parts`` (``plain``: its value is never a range)."""
-    return Code("call", (fn, parts), plain=plain, closed=all(p.closed for p in parts))
+def call(fn: Callable[..., Any], *parts: Code, plain: bool = False, env: bool = False) -> Code:
+    """The code of ``fn`` applied to the values of ``parts`` (``plain``: its value is never a range;
+    ``env``: the environment is passed last)."""
+    return Code("call", (fn, parts, env), plain=plain, closed=all(p.closed for p in parts))
 
 
 def combined(kind: str, parts: tuple[Code, ...], *rest: Any) -> Code:
@@ -274,8 +276,9 @@ class Emitter:
         return f"({held} is not U and {t}.__class__ is not IV)"
 
     def _call(self, args: tuple[Any, ...], scope: dict[str, str] | None, code: Code) -> str:
-        fn, parts = args
-        return f"{self.bind(fn, 'F')}({', '.join(self.expr(p, scope) for p in parts)})"
+        fn, parts, env = args
+        values = [self.expr(p, scope) for p in parts] + (["env"] if env else [])
+        return f"{self.bind(fn, 'F')}({', '.join(values)})"
 
     def _if(self, args: tuple[Any, ...], scope: dict[str, str] | None, code: Code) -> str:
         test, body, orelse, join = args
