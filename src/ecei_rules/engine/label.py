@@ -31,6 +31,7 @@ from typing import Any
 
 from ecei_rules.core.logic import UNKNOWN
 from ecei_rules.engine.plan import FastGroup, Plan, absent_inputs, score_outcome
+from ecei_rules.engine.text import conjunction_lines
 from ecei_rules.language.expr import Compiled
 from ecei_rules.language.source import Code, Emitter, fallback
 from ecei_rules.ruleset.dates import check_validity_span
@@ -103,15 +104,7 @@ class _Module:
 
     def conjunction(self, target: str, refs: list[str]) -> None:
         """``target`` = Kleene conjunction of the variables ``refs``."""
-        if not refs:
-            self.lines.append(f"    {target} = True")
-            return
-        self.lines += [f"    if {' or '.join(f'{r} is False' for r in refs)}:",
-                       f"        {target} = False",
-                       f"    elif {' and '.join(f'{r} is True' for r in refs)}:",
-                       f"        {target} = True",
-                       "    else:",
-                       f"        {target} = U"]
+        self.lines += conjunction_lines(target, refs)
 
 
 class LabelPlan:
