@@ -119,6 +119,9 @@ class LabelPlan:
         for inline, lazy in ((True, True), (True, False), (False, True), (False, False)):
             try:
                 self.decide, self.quick = _generate(self, inline=inline, lazy=lazy)
+                #: whether conditions are written inline (else calls of their closures), and
+                #: whether ``quick`` decides the tiers lazily (else from the outline)
+                self.inline, self.lazy = inline, lazy
                 break
             except (SyntaxError, RecursionError, MemoryError, ValueError):
                 continue
