@@ -447,15 +447,15 @@ def test_function_arguments_are_checked() -> None:
         assert {e.code for e in fail(text)} == {"E203"}, text
 
 
-#: The two code generators (the decision writer and the validation of valid assessments): they
-#: compile source made of generated names and numbers only, which the tests of tests/fastpath
-#: parse to check; nothing else may call eval, exec or compile.
-_GENERATORS = {("text.py", "_generate"), ("inputs.py", "_generate")}
+#: The three code generators (the decision writer, the label mode and the validation of valid
+#: assessments): they compile source made of generated names and numbers only, which the tests of
+#: tests/fastpath parse to check; nothing else may call eval, exec or compile.
+_GENERATORS = {("text.py", "_generate"), ("label.py", "_generate"), ("inputs.py", "_generate")}
 
 
 def test_no_eval_exec_or_compile_in_the_source_but_the_two_code_generators() -> None:
     """No module of the package calls the eval/exec/compile/__import__ builtins (re.compile is
-    fine), except exec(compile(...)) in the two generators, whose source holds no ruleset text."""
+    fine), except exec(compile(...)) in the code generators, whose source holds no ruleset text."""
     forbidden = {"eval", "exec", "compile", "__import__"}
     offenders = []
     found_in_generators = set()

@@ -89,8 +89,8 @@ def decide_label(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessment) -
     without building the trace. Validates raw data like :func:`evaluate`; pass an
     :class:`Assessment` to skip validation.
     """
-    label, valid_from, valid_until, _, _ = evaluator(ruleset).label(dict(validated_data(ruleset, assessment)))
-    return label, valid_from, valid_until
+    # the generated label mode never changes the data it is given (it copies it before it adds to it)
+    return evaluator(ruleset).label_only(validated_data(ruleset, assessment))
 
 
 def outline(ruleset: Ruleset, env: dict[str, Any], *, missing: bool = False) -> Outline:

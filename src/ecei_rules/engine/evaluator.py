@@ -7,7 +7,9 @@ conjunction and the score rule (:func:`ecei_rules.engine.plan.score_outcome`), w
 built in the same pass in trace mode:
 
 * ``label``: the label, its validity, whether a tier is unknown and (on request) the absent
-  inputs behind unknown tiers, without the trace;
+  inputs behind unknown tiers, without the trace, decided by one function generated per version
+  (:mod:`ecei_rules.engine.label`; :func:`label_by_closures` is the same mode run closure by
+  closure, which the tests compare it with);
 * ``decision``: the whole :class:`~ecei_rules.engine.decision.Decision` with its trace;
 * ``text``: the decision's canonical text, written directly by code generated per version
   (:mod:`ecei_rules.engine.text`), which remembers the texts of values it has seen.
@@ -23,10 +25,12 @@ oracle, byte for byte; the property and fast-path suites check it.
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 from ecei_rules.core.logic import OUTCOMES, UNKNOWN, outcome
 from ecei_rules.engine.decision import CriterionResult, Decision, GroupResult, Resolution, ScoreResult, TierResult
+from ecei_rules.engine.label import LabelPlan
 from ecei_rules.engine.plan import (
     FastCriterion,
     FastGroup,
@@ -90,7 +94,7 @@ class Evaluator:
     """The evaluator of one ruleset version: its runtime plan, its serialiser and, built on first
     use, the generated writer of canonical text."""
 
-    __slots__ = ("_lock", "_results", "_text", "plan", "serialiser")
+    __slots__ = ("_label", "_lock", "_results", "_text", "plan", "serialiser")
 
     def __init__(self, plan: Plan) -> None:
         self.plan = plan
@@ -98,7 +102,19 @@ class Evaluator:
         #: the writer of this version's decisions and its memo tables (owned here, not by the process)
         self.serialiser = Serialiser()
         self._text: TextPlan | None = None
+        self._label: LabelPlan | None = None
         self._lock = threading.Lock()
+
+    @property
+    def label_plan(self) -> LabelPlan:
+        """The generated label mode: its function and its source (built on first use)."""
+        found = self._label
+        if found is None:
+            with self._lock:
+                found = self._label
+                if found is None:
+                    found = self._label = LabelPlan(self.plan)
+        return found
 
     @property
     def text_plan(self) -> TextPlan:
@@ -112,26 +128,22 @@ class Evaluator:
         return found
 
     def label(self, env: dict[str, Any], *, missing: bool = False) -> Outline:
-        """The label-only mode on validated data (``env``, a copy this may extend)."""
-        plan = self.plan
-        values = outcome_values(plan, env)
-        label = NONE_LABEL
-        undecided = False
-        absent: list[tuple[str, ...]] = []
-        memo: dict[str, tuple[str, ...]] = {}
-        for tier in plan.tiers:
-            result = conjunction(values, tier.requires)
-            if result is True:
-                label = tier.label
-            elif result is UNKNOWN:
-                undecided = True
-                if missing:
-                    absent.append(absent_inputs(plan, values, env, tier.requires, memo))
-        gone = tuple(reversed(absent))
-        if label == NONE_LABEL:
-            return label, None, None, undecided, gone
-        start, end = _validity_dates(plan, env, label)
-        return label, start, end, undecided, gone
+        """The label-only mode on validated data (``env``, a copy this may extend: the derived
+        values and the label are put into it, as :func:`label_by_closures` puts them), decided by
+        the version's generated function (:mod:`ecei_rules.engine.label`)."""
+        found = self._label
+        if found is None:
+            found = self.label_plan
+        return found.decide(env, missing)
+
+    def label_only(self, env: Mapping[str, Any]) -> tuple[str, Any, Any]:
+        """(label, valid_from, valid_until) of validated data (``env``, which this never changes):
+        the label mode without what it says of unknown tiers, so that only the conditions the
+        label needs are worked out (the highest tier first)."""
+        found = self._label
+        if found is None:
+            found = self.label_plan
+        return found.quick(env)
 
     def decision(self, env: dict[str, Any], ruleset_sha256: str, resolution: Resolution) -> Decision:
         """The trace mode on validated data (``env``, a copy this may extend)."""
@@ -185,6 +197,29 @@ class Evaluator:
             label, doc.methodology, subject_id(plan, env), resolution, ruleset_sha256, scores, tiers, valid_from,
             valid_until, validity_inputs, rule_id, doc.version, plan.subject.key,
             False if never_expires(plan, rule_id) else None)))
+
+
+def label_by_closures(plan: Plan, env: dict[str, Any], *, missing: bool = False) -> Outline:
+    """The label-only mode on validated data (``env``, a copy this may extend), run closure by
+    closure: what the generated function of :mod:`ecei_rules.engine.label` gives, the slow way."""
+    values = outcome_values(plan, env)
+    label = NONE_LABEL
+    undecided = False
+    absent: list[tuple[str, ...]] = []
+    memo: dict[str, tuple[str, ...]] = {}
+    for tier in plan.tiers:
+        result = conjunction(values, tier.requires)
+        if result is True:
+            label = tier.label
+        elif result is UNKNOWN:
+            undecided = True
+            if missing:
+                absent.append(absent_inputs(plan, values, env, tier.requires, memo))
+    gone = tuple(reversed(absent))
+    if label == NONE_LABEL:
+        return label, None, None, undecided, gone
+    start, end = _validity_dates(plan, env, label)
+    return label, start, end, undecided, gone
 
 
 def _validity_dates(plan: Plan, env: dict[str, Any], label: str) -> tuple[Any, Any]:

@@ -202,15 +202,20 @@ class _Source:
 
     def conjunction(self, target: str, refs: list[str]) -> None:
         """``target`` = Kleene conjunction of the variables ``refs``."""
-        if not refs:
-            self.lines.append(f"    {target} = True")
-            return
-        self.lines += [f"    if {' or '.join(f'{r} is False' for r in refs)}:",
-                       f"        {target} = False",
-                       f"    elif {' and '.join(f'{r} is True' for r in refs)}:",
-                       f"        {target} = True",
-                       "    else:",
-                       f"        {target} = U"]
+        self.lines += conjunction_lines(target, refs)
+
+
+def conjunction_lines(target: str, refs: list[str]) -> list[str]:
+    """The generated lines setting ``target`` to the Kleene conjunction of the variables ``refs``
+    (each True, False or ``U``)."""
+    if not refs:
+        return [f"    {target} = True"]
+    return [f"    if {' or '.join(f'{r} is False' for r in refs)}:",
+            f"        {target} = False",
+            f"    elif {' and '.join(f'{r} is True' for r in refs)}:",
+            f"        {target} = True",
+            "    else:",
+            f"        {target} = U"]
 
 
 def _scalar(root: Field, keys: tuple[str, ...]) -> bool:

@@ -46,6 +46,7 @@ from ecei_rules.core.logic import (
     months_between,
 )
 from ecei_rules.errors import Diagnostic, did_you_mean
+from ecei_rules.language.source import LOOPS, Code, call, combined, const, fallback
 
 Env = dict[str, Any]
 Fn = Callable[[Env], Any]
@@ -139,6 +140,12 @@ class Compiled:
     keys: tuple[str, ...] | None = None  # the keys of that path, to read it in one step
     cost: int = 1  # the worst-case steps of one evaluation (see ecei_rules.language.cost)
     loops: tuple[Loop, ...] = ()  # the nested loops that make up the largest part of that cost
+    code: Code | None = None  # how the generated label path writes it (None: a call of fn)
+
+    @property
+    def source(self) -> Code:
+        """How the generated label path writes it (see ecei_rules.language.source)."""
+        return self.code if self.code is not None else fallback(self.fn)
 
 
 @dataclass(frozen=True)
@@ -255,6 +262,7 @@ class _Compiler:
         self.scope = scope
         self.errors: list[Diagnostic] = []
         self.locals: dict[str, Ty] = {}
+        self.plain_locals: set[str] = set()  # loop variables over an input's items (never a range)
         self.costs: list[list[Any]] = []  # per node being compiled: [cost of its parts, costliest loops]
         self.line_starts = _line_starts(text)
 
@@ -316,19 +324,22 @@ class _Compiler:
         """Compile a node used as a value: a pure path becomes a read."""
         c = self.compile(node)
         if c.path is not None:
-            fn = _bounded(c.fn, c.ty) if self.widens and c.ty.bounds is not None else c.fn
-            return Compiled(c.ty, fn, c.reads | {c.path}, c.params, None, c.const, cost=c.cost, loops=c.loops)
+            fn, code = c.fn, c.code
+            if self.widens and c.ty.bounds is not None:
+                fn, code = _bounded(c.fn, c.ty), call(_filler(c.ty), c.source)
+            return Compiled(c.ty, fn, c.reads | {c.path}, c.params, None, c.const, cost=c.cost, loops=c.loops,
+                            code=code)
         return c
 
     # -- leaves ----------------------------------------------------------------------------
     def c_Constant(self, node: ast.Constant) -> Compiled:
         v = node.value
         if isinstance(v, bool):
-            return Compiled(BOOL, _const(v), frozenset(), frozenset(), const=True)
+            return Compiled(BOOL, _const(v), frozenset(), frozenset(), const=True, code=const(v))
         if isinstance(v, int):
             if abs(v) > 10**18:
                 return self.error(node, "E205", "integer literal out of range (at most 18 digits)")
-            return Compiled(INT, _const(v), frozenset(), frozenset(), const=True)
+            return Compiled(INT, _const(v), frozenset(), frozenset(), const=True, code=const(v))
         if isinstance(v, float):
             text = self.source(node)
             try:
@@ -339,9 +350,9 @@ class _Compiler:
                 return self.error(node, "E205", f"number literal '{text}' out of range")
             if len(d.normalize().as_tuple().digits) > 15:
                 return self.error(node, "E205", f"number literal '{text}' has more than 15 significant digits")
-            return Compiled(DEC, _const(d), frozenset(), frozenset(), const=True)
+            return Compiled(DEC, _const(d), frozenset(), frozenset(), const=True, code=const(d))
         if isinstance(v, str):
-            return Compiled(STR, _const(v), frozenset(), frozenset(), const=True)
+            return Compiled(STR, _const(v), frozenset(), frozenset(), const=True, code=const(v))
         if v is None:
             return self.error(node, "E202", "None is not part of the language", "use known(x) to test for a value")
         return self.error(node, "E202", f"literal {v!r} is not part of the language")
@@ -349,22 +360,26 @@ class _Compiler:
     def c_Name(self, node: ast.Name) -> Compiled:
         name = node.id
         if name in ("true", "false"):
-            return Compiled(BOOL, _const(name == "true"), frozenset(), frozenset(), const=True)
+            return Compiled(BOOL, _const(name == "true"), frozenset(), frozenset(), const=True,
+                            code=const(name == "true"))
         if name.startswith("_"):
             return self.error(node, "E202", f"names starting with '_' are not allowed: '{name}'")
         if name in self.locals:
             ty = self.locals[name]
-            return Compiled(ty, lambda env: env[name], frozenset(), frozenset())
+            return Compiled(ty, lambda env: env[name], frozenset(), frozenset(),
+                            code=Code("local", (name,), plain=name in self.plain_locals))
         if name in self.scope.variables:
             ty = self.scope.variables[name]
-            return Compiled(ty, lambda env: env.get(name, UNKNOWN), frozenset(), frozenset())
+            # a variable of the scope (the label decided) holds a string, never a range
+            return Compiled(ty, lambda env: env.get(name, UNKNOWN), frozenset(), frozenset(),
+                            code=Code("name", (name,), plain=ty.kind == "string"))
         if name in self.scope.derived:
             ty, reads, params = self.scope.derived[name]
-            return Compiled(ty, lambda env: env.get(name, UNKNOWN), reads, params)
+            return Compiled(ty, lambda env: env.get(name, UNKNOWN), reads, params, code=Code("name", (name,)))
         if name in self.scope.inputs:
             ty = self.scope.inputs[name]
             return Compiled(ty, lambda env: env.get(name, UNKNOWN), frozenset(), frozenset(), path="/" + name,
-                            keys=(name,))
+                            keys=(name,), code=Code("read", ((name,),), plain=True))
         if name == "params":
             return self.error(node, "E104", "'params' must be followed by a parameter name, e.g. params.min_fte")
         if name in FUNCTIONS:
@@ -391,12 +406,12 @@ class _Compiler:
             known = [*self.scope.params, *self.scope.tables]
             return self.error(node, "E105", f"unknown parameter '{name}'", did_you_mean(name, known))
         ty, value = self.scope.params[name]
-        return Compiled(ty, _const(value), frozenset(), frozenset({name}), const=True)
+        return Compiled(ty, _const(value), frozenset(), frozenset({name}), const=True, code=const(value))
 
     def member(self, node: ast.AST, base: Compiled, key: str) -> Compiled:
         ty = base.ty
         if ty.kind == "any":
-            return Compiled(ANY, _UNKNOWN_FN, base.reads, base.params)
+            return Compiled(ANY, _UNKNOWN_FN, base.reads, base.params, code=const(UNKNOWN))
         if ty.kind not in ("object", "map") or ty.fields is None:
             return self.error(node, "E204", f"'{self.source(node)}': a {ty.describe()} has no field '{key}'")
         if key not in ty.fields:
@@ -408,8 +423,11 @@ class _Compiler:
         path = None if base.path is None else base.path + "/" + key.replace("~", "~0").replace("/", "~1")
         if base.keys is not None:  # a path from an input: walk all its keys in one closure
             keys = (*base.keys, key)
-            return Compiled(fty, walk_keys(keys), base.reads, base.params, path, keys=keys)
+            return Compiled(fty, walk_keys(keys), base.reads, base.params, path, keys=keys,
+                            code=Code("read", (keys,), plain=True))
         get = base.fn
+        inner = base.source
+        code = Code("get", (inner, key), plain=inner.plain, closed=inner.closed)
 
         def fn(env: Env) -> Any:
             v = get(env)
@@ -417,7 +435,7 @@ class _Compiler:
                 return v.get(key, UNKNOWN)
             return UNKNOWN
 
-        return Compiled(fty, fn, base.reads, base.params, path)
+        return Compiled(fty, fn, base.reads, base.params, path, code=code)
 
     def c_Subscript(self, node: ast.Subscript) -> Compiled:
         key_node = node.slice
@@ -451,17 +469,17 @@ class _Compiler:
         key_node = node.slice
         if table.ty.kind == "any":  # a table refused when the ruleset loaded: its problem is reported there
             k = self.value(key_node)
-            return Compiled(ANY, _UNKNOWN_FN, k.reads, k.params)
+            return Compiled(ANY, _UNKNOWN_FN, k.reads, k.params, code=const(UNKNOWN))
         if isinstance(key_node, ast.Constant) and isinstance(key_node.value, str):
             key = key_node.value
             if key not in table.values:
                 return self.error(key_node, "E104", f"'{key}' is not a key of the table '{name}' ({table.keyed_by})",
                                   did_you_mean(key, table.values))
             return Compiled(table.ty, _const(table.values[key]), frozenset(), frozenset({table.entries[key]}),
-                            const=True)
+                            const=True, code=const(table.values[key]))
         k = self.value(key_node)
         if k.ty.kind == "any":
-            return Compiled(table.ty, _UNKNOWN_FN, k.reads, k.params)
+            return Compiled(table.ty, _UNKNOWN_FN, k.reads, k.params, code=const(UNKNOWN))
         possible = k.ty.values  # an enum's values, a catalogue string's item ids
         if k.ty.kind != "string" or not possible:
             return self.error(key_node, "E204", f"a table is read by an enum or catalogue value or a quoted key, "
@@ -473,11 +491,14 @@ class _Compiler:
                               f"table '{name}' ({table.keyed_by})", "give the table those keys, or a default")
         values, kf = dict(table.values), k.fn
 
-        def read(env: Env) -> Any:
-            key = kf(env)
+        def entry(key: Any) -> Any:
             return UNKNOWN if key is UNKNOWN else values.get(key, UNKNOWN)
 
-        return Compiled(table.ty, read, k.reads, k.params | frozenset(table.entries.values()))
+        def read(env: Env) -> Any:
+            return entry(kf(env))
+
+        return Compiled(table.ty, read, k.reads, k.params | frozenset(table.entries.values()),
+                        code=call(entry, k.source))
 
     # -- operators -------------------------------------------------------------------------
     def c_BoolOp(self, node: ast.BoolOp) -> Compiled:
@@ -499,7 +520,9 @@ class _Compiler:
                     unknown = True
             return UNKNOWN if unknown else passes
 
-        return Compiled(BOOL, fn, _union(p.reads for p in parts), _union(p.params for p in parts))
+        kind = "and" if isinstance(node.op, ast.And) else "or"
+        return Compiled(BOOL, fn, _union(p.reads for p in parts), _union(p.params for p in parts),
+                        code=combined(kind, tuple(p.source for p in parts)))
 
     def c_UnaryOp(self, node: ast.UnaryOp) -> Compiled:
         operand = self.value(node.operand)
@@ -508,12 +531,14 @@ class _Compiler:
             return self.error(node, "E202", "the operator '~' is not part of the language")
         if isinstance(node.op, ast.Not):
             self.expect_bool(node.operand, operand)
-            return Compiled(BOOL, lambda env: k_not(inner(env)), operand.reads, operand.params)
+            return Compiled(BOOL, lambda env: k_not(inner(env)), operand.reads, operand.params,
+                            code=combined("not", (operand.source,)))
         if not operand.ty.numeric:  # a sign
             return self.error(node, "E204", f"'{self.source(node)}': a {operand.ty.describe()} has no sign")
         if isinstance(node.op, ast.UAdd):
             return operand
-        return Compiled(operand.ty, lambda env: arithmetic("-", 0, inner(env)), operand.reads, operand.params)
+        return Compiled(operand.ty, lambda env: arithmetic("-", 0, inner(env)), operand.reads, operand.params,
+                        code=call(arithmetic, const("-"), const(0), operand.source))
 
     def c_BinOp(self, node: ast.BinOp) -> Compiled:
         op = BINARY_OPERATORS.get(type(node.op))
@@ -530,30 +555,35 @@ class _Compiler:
         products = self.scope.ranges
         if op == "/" and self.scope.strict:
             why = f"division by zero: {self.source(node)} with {self.source(node.right)} = 0"
-            return Compiled(ty, _recording_division(lf, rf, why, products), left.reads | right.reads,
-                            left.params | right.params)
+            divide = _dividing(why, products)
+            return Compiled(ty, lambda env: divide(lf(env), rf(env), env), left.reads | right.reads,
+                            left.params | right.params, code=call(divide, left.source, right.source, env=True))
         if products:
             return Compiled(ty, lambda env: arithmetic(op, lf(env), rf(env), True),
-                            left.reads | right.reads, left.params | right.params)
+                            left.reads | right.reads, left.params | right.params,
+                            code=call(arithmetic, const(op), left.source, right.source, const(True)))
         return Compiled(ty, lambda env: arithmetic(op, lf(env), rf(env)),
-                        left.reads | right.reads, left.params | right.params)
+                        left.reads | right.reads, left.params | right.params,
+                        code=call(arithmetic, const(op), left.source, right.source))
 
     def c_Compare(self, node: ast.Compare) -> Compiled:
         items = [self.value(node.left), *(self.value(c) for c in node.comparators)]
         nodes = [node.left, *node.comparators]
         pairs: list[Fn] = []
+        codes: list[Code] = []
         for i, op in enumerate(node.ops):
             a, b = items[i], items[i + 1]
             pairs.append(self.comparison(op, a, b, nodes[i], nodes[i + 1]))
+            codes.append(_comparison_code(op, a, b))
         reads = _union(c.reads for c in items)
         params = _union(c.params for c in items)
         if len(pairs) == 1:
-            return Compiled(BOOL, pairs[0], reads, params)
+            return Compiled(BOOL, pairs[0], reads, params, code=codes[0])
 
         def fn(env: Env) -> Any:
             return k_and([p(env) for p in pairs])
 
-        return Compiled(BOOL, fn, reads, params)
+        return Compiled(BOOL, fn, reads, params, code=combined("chain", tuple(codes)))
 
     def comparison(self, op: ast.cmpop, a: Compiled, b: Compiled, an: ast.AST, bn: ast.AST) -> Fn:
         af, bf = a.fn, b.fn
@@ -596,7 +626,7 @@ class _Compiler:
             return self.error(node, "E204", f"both branches must have one type, not {body.ty.describe()} "
                               f"and {orelse.ty.describe()}")
         tf, bf, of = test.fn, body.fn, orelse.fn
-        strict = self.widens
+        join = _either(self.widens)
 
         def fn(env: Env) -> Any:
             t = tf(env)
@@ -604,20 +634,21 @@ class _Compiler:
                 return bf(env)
             if t is False:
                 return of(env)
-            x, y = bf(env), of(env)
-            if strict and _numeric(x) and _numeric(y):
-                return _joined(x, y)
-            return x if x is not UNKNOWN and compare("==", x, y) is True else UNKNOWN
+            return join(bf(env), of(env))
 
         ty = body.ty if body.ty.kind != "any" else orelse.ty
         if ty.kind == "list":
             ty = dataclasses.replace(ty, size=max(body.ty.size or 0, orelse.ty.size or 0))
-        return Compiled(ty, fn, test.reads | body.reads | orelse.reads, test.params | body.params | orelse.params)
+        parts = (test.source, body.source, orelse.source)
+        code = Code("if", (*parts, join), closed=all(p.closed for p in parts))
+        return Compiled(ty, fn, test.reads | body.reads | orelse.reads, test.params | body.params | orelse.params,
+                        code=code)
 
     def c_List(self, node: ast.List | ast.Tuple) -> Compiled:
         elts = [self.value(e) for e in node.elts]
         if not elts:
-            return Compiled(Ty("list", item=ANY, size=0), _const(()), frozenset(), frozenset(), const=True)
+            return Compiled(Ty("list", item=ANY, size=0), _const(()), frozenset(), frozenset(), const=True,
+                            code=const(()))
         for e, en in zip(elts, node.elts, strict=True):
             if not e.const:
                 return self.error(en, "E202", "a list literal may hold only literal values")
@@ -626,7 +657,7 @@ class _Compiler:
             return self.error(node, "E204", "a list literal must hold values of one type")
         values = tuple(e.fn({}) for e in elts)
         return Compiled(Ty("list", item=elts[0].ty, size=len(values)), _const(values), frozenset(), frozenset(),
-                        const=True)
+                        const=True, code=const(values))
 
     def c_Tuple(self, node: ast.Tuple) -> Compiled:
         return self.c_List(node)
@@ -662,8 +693,10 @@ class _Compiler:
         ty = _extreme_type([a.ty for a in args])
         if ty is None:
             return self.error(node, "E204", f"{name}() compares numbers with numbers or dates with dates, not both")
-        return Compiled(ty, _extreme(name, [a.fn for a in args]), _union(a.reads for a in args),
-                        _union(a.params for a in args))
+        pick = _extreme_of(name)
+        fns = [a.fn for a in args]
+        return Compiled(ty, lambda env: pick(*[f(env) for f in fns]), _union(a.reads for a in args),
+                        _union(a.params for a in args), code=call(pick, *(a.source for a in args)))
 
     def call_round(self, node: ast.Call) -> Compiled:
         """``round(x)`` or ``round(x, n)``, ``n`` a whole number literal from 0 to 15."""
@@ -680,7 +713,10 @@ class _Compiler:
         if not arg.ty.numeric:
             return self.error(node.args[0], "E204", f"round(): '{self.source(node.args[0])}' is a "
                               f"{arg.ty.describe()}, expected number: {FUNCTIONS['round']}")
-        return Compiled(INT if places == 0 else DEC, _rounding(arg.fn, places), arg.reads, arg.params)
+        rounded = _monotone_of(lambda v: round_half_up(v, places), places == 0)
+        f0 = arg.fn
+        return Compiled(INT if places == 0 else DEC, lambda env: rounded(f0(env)), arg.reads, arg.params,
+                        code=call(rounded, arg.source, plain=arg.source.plain))
 
     def call_values(self, node: ast.Call) -> Compiled:
         """``values(map)`` of a map input: the value of each entry of its catalogue, in catalogue
@@ -700,12 +736,15 @@ class _Compiler:
         fills = tuple(_fill(t) if self.widens and t.bounds is not None else UNKNOWN for t in entries)
         absent = fills if self.widens else UNKNOWN
 
-        def fn(env: Env) -> Any:
-            v = f0(env)
+        def entries_of(v: Any) -> Any:
             return tuple([v.get(k, fill) for k, fill in zip(keys, fills, strict=True)]) if type(v) is dict else absent
 
+        def fn(env: Env) -> Any:
+            return entries_of(f0(env))
+
         reads = arg.reads | {arg.path + "/" + k.replace("~", "~0").replace("/", "~1") for k in keys}
-        return Compiled(Ty("list", item=item, size=len(entries)), fn, frozenset(reads), arg.params)
+        return Compiled(Ty("list", item=item, size=len(entries)), fn, frozenset(reads), arg.params,
+                        code=call(entries_of, arg.source))
 
     def call_refused(self, node: ast.Call) -> Compiled | None:
         """The error of a call that is not one of the language's functions, or passes keywords."""
@@ -729,7 +768,7 @@ class _Compiler:
             d = dt.date.fromisoformat(arg0.value)
         except ValueError:
             return self.error(arg0, "E205", f"'{arg0.value}' is not a date (YYYY-MM-DD)")
-        return Compiled(DATE, _const(d), frozenset(), frozenset(), const=True)
+        return Compiled(DATE, _const(d), frozenset(), frozenset(), const=True, code=const(d))
 
     def call_function(self, node: ast.Call, name: str) -> Compiled:
         """A call of one of the functions of :data:`SIGNATURES`, its arguments type-checked."""
@@ -745,7 +784,8 @@ class _Compiler:
                                   f"expected {want}: {FUNCTIONS[name]}")
         if name == "abs" and args[0].ty.kind != "any":
             result = args[0].ty
-        return Compiled(result, _function(name, [a.fn for a in args], self.scope.ranges), reads, params)
+        return Compiled(result, _function(name, [a.fn for a in args], self.scope.ranges), reads, params,
+                        code=_function_code(name, [a.source for a in args], self.scope.ranges))
 
     def call_len(self, node: ast.Call, name: str) -> Compiled:
         if len(node.args) != 1:
@@ -759,24 +799,24 @@ class _Compiler:
             v = f0(env)
             return UNKNOWN if v is UNKNOWN else len(v)
 
-        return Compiled(INT, fn, arg.reads, arg.params)
+        return Compiled(INT, fn, arg.reads, arg.params, code=call(_length, arg.source, plain=True))
 
     def aggregate(self, node: ast.Call, name: str, gen: ast.GeneratorExp) -> Compiled:
         """count, count_distinct, any, all, min, max or sum over a generator with one ``for``."""
         loop = self.loop(node, name, gen)
         if isinstance(loop, Compiled):
             return loop
-        rows, elt, reads, params = loop
+        rows, elt, reads, params, parts = loop
         if name == "count":
-            return Compiled(INT, _count(rows), reads, params)
+            return Compiled(INT, _count(rows), reads, params, code=_loop_code(name, parts, elt))
         if name == "count_distinct":
             if elt.ty.kind in ("list", "object", "map"):
                 return self.error(gen.elt, "E204", "count_distinct() counts plain values, not a "
                                   + elt.ty.describe())
-            return Compiled(INT, _count_distinct(rows), reads, params)
+            return Compiled(INT, _count_distinct(rows), reads, params, code=_loop_code(name, parts, elt))
         if name in ("any", "all"):
             self.expect_bool(gen.elt, elt)
-            return Compiled(BOOL, _quantifier(rows, name == "any"), reads, params)
+            return Compiled(BOOL, _quantifier(rows, name == "any"), reads, params, code=_loop_code(name, parts, elt))
         # min, max, sum
         if name == "sum" and not elt.ty.numeric:
             return self.error(gen.elt, "E204", f"sum() needs numbers, not a {elt.ty.describe()}")
@@ -784,12 +824,14 @@ class _Compiler:
             return self.error(gen.elt, "E204", f"{name}() needs numbers or dates, not a {elt.ty.describe()}")
         result_ty = elt.ty if name != "sum" else (INT if elt.ty.kind == "integer" else DEC)
         why = f"{name}() over no items: {self.source(node)}" if self.scope.strict else None
-        return Compiled(result_ty, _pick(rows, name, why, self.scope.ranges), reads, params)
+        tail = _picked(name, why, self.scope.ranges)
+        return Compiled(result_ty, _pick(rows, tail), reads, params, code=_loop_code(name, parts, elt, tail))
 
-    def loop(self, node: ast.Call, name: str,
-             gen: ast.GeneratorExp) -> Compiled | tuple[Callable[[Env], Any], Compiled, frozenset[str], frozenset[str]]:
+    def loop(self, node: ast.Call, name: str, gen: ast.GeneratorExp) -> Compiled | tuple[
+            Callable[[Env], Any], Compiled, frozenset[str], frozenset[str], tuple[str, Compiled, list[Compiled]]]:
         """The rows of a generator (env -> [(filters' value, element)] or UNKNOWN), its element,
-        reads and parameters, with its cost charged; or the error."""
+        reads and parameters, with its cost charged, and (its variable, its list, its filters)
+        for the generated label path; or the error."""
         if len(gen.generators) != 1:
             return self.error(gen, "E202", "a generator may have one 'for' only")
         comp = gen.generators[0]
@@ -803,6 +845,8 @@ class _Compiler:
             return self.error(comp.iter, "E204", f"'{self.source(comp.iter)}' is a {source.ty.describe()}, "
                               "not a list to loop over")
         self.locals[var] = source.ty.item or ANY
+        if source.code is not None and source.code.kind == "read":  # an input's items: never a range
+            self.plain_locals.add(var)
         self.costs.append([0, ()])  # the body, run once per item: costed apart, then multiplied
         try:
             filters = [self.value(c) for c in comp.ifs]
@@ -811,6 +855,7 @@ class _Compiler:
             elt = self.value(gen.elt)
         finally:
             del self.locals[var]
+            self.plain_locals.discard(var)
             body, inner = self.costs.pop()
         size = source.ty.size if source.ty.size is not None else 1
         per_item = 2 + body  # the item's row and its share of the fold, and the body
@@ -821,7 +866,7 @@ class _Compiler:
         self.charge(size * per_item, (Loop(name, self.source(comp.iter), size, self.offset(node)), *inner))
         reads = source.reads | elt.reads | _union(f.reads for f in filters)
         params = source.params | elt.params | _union(f.params for f in filters)
-        return _rows(source.fn, elt.fn, [f.fn for f in filters], var), elt, reads, params
+        return _rows(source.fn, elt.fn, [f.fn for f in filters], var), elt, reads, params, (var, source, filters)
 
     def taken(self, var: str) -> bool:
         """Whether a loop variable would hide another name (an input, a derived value, a reserved
@@ -1082,22 +1127,68 @@ def _function(name: str, fns: list[Callable[[Env], Any]], ranges: bool = False) 
         f0 = fns[0]
         return lambda env: absolute(f0(env))
     if name in ("floor", "ceil"):
-        whole = math.floor if name == "floor" else math.ceil
-        return _monotone(fns[0], whole, True)
+        whole = _monotone_of(math.floor if name == "floor" else math.ceil, True)
+        f0 = fns[0]
+        return lambda env: whole(f0(env))
+    impl = _calendar(name)
+    f0, f1 = fns
+    return lambda env: impl(f0(env), f1(env))
+
+
+def _calendar(name: str) -> Callable[[Any, Any], Any]:
+    """months_between, days_between or month_end of two values, three-valued."""
     impl: Callable[..., Any] = {
         "months_between": months_between,
         "days_between": lambda a, b: (b - a).days,
         "month_end": _safe_month_end,
     }[name]
-    f0, f1 = fns
 
-    def fn(env: Env) -> Any:
-        x, y = f0(env), f1(env)
+    def apply(x: Any, y: Any) -> Any:
         if x is UNKNOWN or y is UNKNOWN or isinstance(y, Interval):
             return UNKNOWN
         return impl(x, y)
 
-    return fn
+    return apply
+
+
+def _function_code(name: str, parts: list[Code], ranges: bool) -> Code:
+    """How the generated label path writes a call of ``name`` (one of :data:`SIGNATURES`), as
+    :func:`_function` computes it."""
+    if name == "known":
+        return Code("known", (parts[0], ranges), closed=parts[0].closed)
+    if name == "abs":
+        return call(absolute, parts[0], plain=parts[0].plain)
+    if name in ("floor", "ceil"):
+        return call(_monotone_of(math.floor if name == "floor" else math.ceil, True), parts[0], plain=parts[0].plain)
+    return call(_calendar(name), *parts, plain=True)  # a whole number or a date (or unknown)
+
+
+def _comparison_code(op: ast.cmpop, a: Compiled, b: Compiled) -> Code:
+    """How the generated label path writes one comparison, as :meth:`_Compiler.comparison`
+    compiles it (a membership is its function; any other, the symbol with both sides)."""
+    if isinstance(op, (ast.In, ast.NotIn)):
+        member = Code("in", (a.source, b.source, _member), closed=a.source.closed and b.source.closed)
+        return member if isinstance(op, ast.In) else combined("not", (member,))
+    symbol = COMPARISONS.get(type(op))
+    if symbol is None:  # not part of the language: an error, the closure's value
+        return const(UNKNOWN)
+    return Code("cmp", (symbol, a.source, b.source, a.const, b.const), closed=a.source.closed and b.source.closed)
+
+
+def _loop_code(name: str, parts: tuple[str, Compiled, list[Compiled]], elt: Compiled,
+               tail: Callable[[list[Any], Env], Any] | None = None) -> Code | None:
+    """How the generated label path writes an aggregate: a loop, when its filters and element
+    can stand in a loop's body; else None (a call of its closure)."""
+    var, source, filters = parts
+    body = [f.source for f in filters] + [elt.source]
+    if name not in LOOPS or not all(c.closed for c in body):
+        return None
+    return Code("agg", (name, var, source.source, tuple(body[:-1]), body[-1], tail), closed=source.source.closed)
+
+
+def _length(v: Any) -> Any:
+    """len of a list, three-valued."""
+    return UNKNOWN if v is UNKNOWN else len(v)
 
 
 def _rows(src: Callable[[Env], Any], efn: Callable[[Env], Any], ffns: list[Callable[[Env], Any]],
@@ -1158,18 +1249,27 @@ def _quantifier(rows: Callable[[Env], Any], is_any: bool) -> Callable[[Env], Any
     return fn_quantifier
 
 
-def _pick(rows: Callable[[Env], Any], name: str, why: str | None = None, ranges: bool = False) -> Callable[[Env], Any]:
-    """min, max or sum of the elements: unknown when an item is unsure or a value unknown (and
-    min or max of no items, which says ``why`` when given: see UNDEFINED); a range among them
-    makes it unknown too, but a sum when the ruleset opts into ranges."""
-    pick = min if name == "min" else max
-    sums_ranges = ranges and name == "sum"
+def _pick(rows: Callable[[Env], Any], tail: Callable[[list[Any], Env], Any]) -> Callable[[Env], Any]:
+    """min, max or sum of the elements: unknown when an item is unsure or a value unknown, else
+    ``tail`` of the values (see _picked)."""
 
     def fn_pick(env: Env) -> Any:
         r = rows(env)
         if r is UNKNOWN or any(keep is not True or v is UNKNOWN for keep, v in r):
             return UNKNOWN
-        values = [v for _, v in r]
+        return tail([v for _, v in r], env)
+
+    return fn_pick
+
+
+def _picked(name: str, why: str | None = None, ranges: bool = False) -> Callable[[list[Any], Env], Any]:
+    """min, max or sum of values, every item sure and known: unknown for min or max of no items
+    (which says ``why`` when given: see UNDEFINED); a range among them makes it unknown too, but
+    a sum when the ruleset opts into ranges."""
+    pick = min if name == "min" else max
+    sums_ranges = ranges and name == "sum"
+
+    def fn_picked(values: list[Any], env: Env) -> Any:
         if not sums_ranges and any(v.__class__ is Interval for v in values):
             return UNKNOWN
         if name == "sum":  # of ranges too: the range of the sums
@@ -1185,7 +1285,7 @@ def _pick(rows: Callable[[Env], Any], name: str, why: str | None = None, ranges:
             _undefined(env, why)
         return UNKNOWN
 
-    return fn_pick
+    return fn_picked
 
 
 def _extreme_type(types: list[Ty]) -> Ty | None:
@@ -1215,11 +1315,10 @@ def _undefined(env: Env, why: str) -> None:
         sink.append(why)
 
 
-def _recording_division(lf: Fn, rf: Fn, why: str, ranges: bool = False) -> Fn:
+def _dividing(why: str, ranges: bool = False) -> Callable[[Any, Any, Env], Any]:
     """``a / b`` in a derived value: a division by zero of known numbers says ``why``."""
 
-    def divide(env: Env) -> Any:
-        a, b = lf(env), rf(env)
+    def divide(a: Any, b: Any, env: Env) -> Any:
         if b is not UNKNOWN and a is not UNKNOWN and b.__class__ is not Interval and a.__class__ is not Interval \
                 and b == 0:
             _undefined(env, why)
@@ -1241,12 +1340,30 @@ def _bounded(f0: Fn, ty: Ty) -> Fn:
     return read
 
 
+def _filler(ty: Ty) -> Callable[[Any], Any]:
+    """What :func:`_bounded` gives of a value read."""
+    fill = _fill(ty)
+    return lambda v: fill if v is UNKNOWN else v
+
+
 def _fill(ty: Ty) -> Any:
     """What a number of this type with declared bounds may be: every whole number between them
     for an integer, every number between them otherwise (a range, or the one value)."""
     assert ty.bounds is not None
     lo, hi = ty.bounds
     return count_value(math.ceil(lo), math.floor(hi)) if ty.kind == "integer" else count_value(lo, hi, False)
+
+
+def _either(ranges: bool) -> Callable[[Any, Any], Any]:
+    """The value of a choice whose test is unknown, from its two values: the range of both when
+    ranges are read (``ranges``) and both are numbers, else their value when they are equal."""
+
+    def join(x: Any, y: Any) -> Any:
+        if ranges and _numeric(x) and _numeric(y):
+            return _joined(x, y)
+        return x if x is not UNKNOWN and compare("==", x, y) is True else UNKNOWN
+
+    return join
 
 
 def _numeric(value: Any) -> bool:
@@ -1262,11 +1379,10 @@ def _joined(x: Any, y: Any) -> Any:
     return count_value(min(lo_x, lo_y), max(hi_x, hi_y), whole)
 
 
-def _monotone(f0: Fn, whole: Callable[[Any], Any], integral: bool) -> Fn:
+def _monotone_of(whole: Callable[[Any], Any], integral: bool) -> Callable[[Any], Any]:
     """A rising function of a number, three-valued; of a range, the range of its ends."""
 
-    def fn(env: Env) -> Any:
-        v = f0(env)
+    def fn(v: Any) -> Any:
         if v is UNKNOWN:
             return UNKNOWN
         if v.__class__ is Interval:
@@ -1288,16 +1404,11 @@ def round_half_up(value: Any, places: int) -> Any:
     return Decimal(signed).scaleb(-places)
 
 
-def _rounding(f0: Fn, places: int) -> Fn:
-    return _monotone(f0, lambda v: round_half_up(v, places), places == 0)
-
-
-def _extreme(name: str, fns: list[Fn]) -> Fn:
+def _extreme_of(name: str) -> Callable[..., Any]:
     """min or max of two or more values; of ranges, the range of the extremes of their ends."""
     pick = min if name == "min" else max
 
-    def fn(env: Env) -> Any:
-        vs = [f(env) for f in fns]
+    def fn(*vs: Any) -> Any:
         if any(v is UNKNOWN for v in vs):
             return UNKNOWN
         if any(v.__class__ is Interval for v in vs):

@@ -1,0 +1,317 @@
+"""The evaluator's label mode, generated per version as one straight-line function.
+
+:meth:`ecei_rules.engine.evaluator.Evaluator.label` gives (label, valid_from, valid_until,
+whether a tier is unknown, the absent inputs behind unknown tiers); this module writes, once per
+version, a function that decides exactly that in one call: each input read once into a local
+variable (nested objects walked once), the derived values, each criterion, each group and score,
+each tier and the validity dates of the label awarded, all in local variables.
+
+Conditions are written by :class:`ecei_rules.language.source.Emitter` from the :class:`Code` the
+compiler gave each of them (comparisons against constants inline, without looking for a range
+when the value read can never be one; Kleene ``and``/``or``/``not`` inline and short-circuit;
+aggregates as loops); what it does not write inline is a call of the compiled closure. The score
+rule is :func:`ecei_rules.engine.plan.score_outcome`, the absent inputs of an unknown tier
+:func:`ecei_rules.engine.plan.absent_inputs`, the check of a validity span
+:func:`ecei_rules.ruleset.dates.check_validity_span`: one implementation each.
+
+Only generated names, the language's fixed operators and whole numbers (scaled weights) go into
+the source; every key, id, label and value of the ruleset is bound in the function's namespace,
+so nothing a ruleset holds can become code. ``LabelPlan.source`` is the generated source, to
+read. ``decide`` puts the derived values and the label into the environment it is given (a copy
+the caller made, as the evaluator's label mode always has: the caller may read them, as the
+batch's validity of an awarded label does); ``quick`` never changes the environment it is given:
+it copies it before it puts the first value into it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import Any
+
+from ecei_rules.core.logic import UNKNOWN
+from ecei_rules.engine.plan import FastGroup, Plan, absent_inputs, score_outcome
+from ecei_rules.engine.text import conjunction_lines
+from ecei_rules.language.expr import Compiled
+from ecei_rules.language.source import Code, Emitter, fallback
+from ecei_rules.ruleset.dates import check_validity_span
+from ecei_rules.ruleset.model import NONE_LABEL
+
+#: env, missing -> (label, valid_from, valid_until, whether a tier is unknown, absent inputs)
+Decide = Callable[[Mapping[str, Any], bool], tuple[str, Any, Any, bool, tuple[tuple[str, ...], ...]]]
+#: env -> (label, valid_from, valid_until)
+Quick = Callable[[Mapping[str, Any]], tuple[str, Any, Any]]
+
+
+class _Module:
+    """The generated function's lines, the namespace its names refer to, and its input reads."""
+
+    def __init__(self, inline: bool) -> None:
+        self.ns: dict[str, Any] = {"U": UNKNOWN, "EMPTY": MappingProxyType({})}
+        self.emitter = Emitter(self.ns, self.walk)
+        self.inline = inline  # False: every condition is a call of its closure
+        self.begin(lazy=False)
+
+    def begin(self, *, lazy: bool) -> None:
+        """Start a function: ``lazy``, an input is read where it is used (the objects holding it
+        at the top); else each is read once at the top."""
+        self.head: list[str] = []  # the input reads, at the top
+        self.lines: list[str] = []
+        self.walked: dict[tuple[str, ...], str] = {}
+        self.parents: dict[tuple[str, ...], str] = {}
+        self.lazy = lazy
+
+    def const(self, value: Any, prefix: str = "K") -> str:
+        return self.emitter.bind(value, prefix)
+
+    def walk(self, keys: tuple[str, ...]) -> str:
+        """The input at ``keys`` (UNKNOWN when absent): where it is used in a lazy function, else
+        a variable read once at the top."""
+        if self.lazy:
+            parent = "env" if len(keys) == 1 else self.parent(keys[:-1])
+            return f"{parent}.get({self.const(keys[-1])}, U)"
+        return self.hoist(keys)
+
+    def hoist(self, keys: tuple[str, ...]) -> str:
+        """The variable holding the input at ``keys`` (UNKNOWN when absent), read once at the top."""
+        name = self.walked.get(keys)
+        if name is None:
+            parent = "env" if len(keys) == 1 else self.parent(keys[:-1])
+            name = self.walked[keys] = f"w{len(self.walked)}"
+            self.head.append(f"    {name} = {parent}.get({self.const(keys[-1])}, U)")
+        return name
+
+    def parent(self, keys: tuple[str, ...]) -> str:
+        """The variable holding the object at ``keys``, or an empty one when it is absent or not
+        an object (its members then read as absent)."""
+        name = self.parents.get(keys)
+        if name is None:
+            value = self.hoist(keys)
+            name = self.parents[keys] = f"d{value[1:]}"
+            self.head.append(f"    {name} = {value} if {value}.__class__ is dict else EMPTY")
+        return name
+
+    def expr(self, compiled: Compiled) -> str:
+        """A compiled expression as a Python expression (at the top level of the function)."""
+        code: Code = compiled.source if self.inline else fallback(compiled.fn)
+        return self.emitter.expr(code)
+
+    def truth(self, target: str, compiled: Compiled, indent: str = "    ") -> None:
+        """``target`` = the expression's value as a criterion's outcome (True, False or UNKNOWN)."""
+        self.lines.append(f"{indent}{target} = {self.expr(compiled)}")
+        if not self.inline or not Emitter.truth_valued(compiled.source):
+            self.lines += [f"{indent}if {target} is not True and {target} is not False:", f"{indent}    {target} = U"]
+
+    def conjunction(self, target: str, refs: list[str]) -> None:
+        """``target`` = Kleene conjunction of the variables ``refs``."""
+        self.lines += conjunction_lines(target, refs)
+
+
+class LabelPlan:
+    """The generated label mode of one version: ``decide(env, missing)`` (the outline),
+    ``quick(env)`` (the label and its validity alone) and their ``source``."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self.source = ""  # the generated module's source, for reading and for the tests
+        # too deeply nested to compile (groups of groups within a tier, conditions): the label
+        # alone from the outline, the conditions as calls of their closures, or both
+        for inline, lazy in ((True, True), (True, False), (False, True), (False, False)):
+            try:
+                self.decide, self.quick = _generate(self, inline=inline, lazy=lazy)
+                #: whether conditions are written inline (else calls of their closures), and
+                #: whether ``quick`` decides the tiers lazily (else from the outline)
+                self.inline, self.lazy = inline, lazy
+                break
+            except (SyntaxError, RecursionError, MemoryError, ValueError):
+                continue
+
+
+def _generate(label_plan: LabelPlan, *, inline: bool, lazy: bool = True) -> tuple[Decide, Quick]:
+    """The functions deciding a version's label, validity and unknown tiers (``decide``) and its
+    label alone (``quick``: lazily, else from ``decide``), compiled."""
+    plan = label_plan.plan
+    m = _Module(inline)
+    m.ns.update({"SCORE": score_outcome, "ABSENT": absent_inputs, "SPAN": check_validity_span, "PLAN": plan})
+    var: dict[str, str] = {}  # criterion, group or score id -> its variable
+    _derived(m, plan, copy=False)
+    for i, c in enumerate(plan.checked.criteria):
+        var[c.id] = f"c{i}"
+        m.truth(f"c{i}", c.compiled)
+    _composites(m, plan, var)
+    _tiers(m, plan, var)
+    _validity(m, plan, True, "undecided, gone")
+    decide = ["def decide(env, missing):", *m.head, *m.lines]
+    m.begin(lazy=True)
+    if lazy:
+        _quick(m, plan)
+    else:
+        m.lines.append("    return decide(env, False)[:3]")
+    quick = ["def quick(env):", *m.head, *m.lines]
+    source = "\n\n".join([*m.emitter.helpers, "\n".join(decide), "\n".join(quick)]) + "\n"
+    label_plan.source = source
+    exec(compile(source, "<ecei-rules: label>", "exec"), m.ns)  # generated names only, see the module
+    return m.ns["decide"], m.ns["quick"]
+
+
+def _derived(m: _Module, plan: Plan, *, copy: bool = True) -> bool:
+    """The lines that put each derived value into env (with ``copy``, into a copy of it), in
+    dependency order; whether there are any."""
+    if not plan.checked.derived:
+        return False
+    if copy:
+        m.lines.append("    env = dict(env)")  # the caller's data is never changed
+    for d in plan.checked.derived:
+        m.lines.append(f"    env[{m.const(d.id)}] = {m.expr(d.compiled)}")
+    return True
+
+
+def _members(comp: Any) -> list[str]:
+    """The members of a group, or the weighted members of a score."""
+    return list(comp.members) if isinstance(comp, FastGroup) else [ref for ref, _ in comp.weights]
+
+
+def _quick(m: _Module, plan: Plan) -> None:
+    """The lines of ``quick``: the tiers from the highest down, each a Kleene conjunction that
+    stops at its first false member, its members worked out where they are needed (see
+    :class:`_Lazy`); then the validity of the label awarded. Every condition has no effects, so
+    what is not needed is not worked out (derived values are, first)."""
+    copied = _derived(m, plan)
+    lazy = _Lazy(m, plan)
+    m.lines.append("    k = -1")
+    for j in reversed(range(len(plan.tiers))):
+        test = lazy.junction(plan.tiers[j].requires)
+        m.lines += [f"    {'if' if j == len(plan.tiers) - 1 else 'elif'} {test} is True:", f"        k = {j}"]
+    _validity(m, plan, copied, "")
+
+
+class _Lazy:
+    """Expressions of the values of criteria, groups and scores worked out where they are needed:
+    one that more than one place needs is kept in a variable (None until worked out)."""
+
+    def __init__(self, m: _Module, plan: Plan) -> None:
+        self.m = m
+        self.criteria = {c.id: c.compiled for c in plan.checked.criteria}
+        self.composites = {comp.id: comp for comp in plan.composites}
+        uses: dict[str, int] = {}
+        for refs in [tier.requires for tier in plan.tiers] + [_members(comp) for comp in plan.composites]:
+            for ref in refs:
+                uses[ref] = uses.get(ref, 0) + 1
+        self.kept = {ref: f"v{i}" for i, ref in enumerate(ref for ref, n in uses.items() if n > 1)}
+        if self.kept:
+            m.lines.append(f"    {' = '.join(self.kept.values())} = None")
+        self.costs: dict[str, int] = {ref: c.cost for ref, c in self.criteria.items()}
+        for comp in plan.composites:  # in dependency order
+            self.costs[comp.id] = sum(self.costs[r] for r in _members(comp))
+
+    def value(self, ref: str) -> str:
+        """An expression of the value (True, False or UNKNOWN) of a criterion, group or score."""
+        m = self.m
+        if ref in self.criteria:
+            compiled = self.criteria[ref]
+            expr = m.expr(compiled)
+            if not m.inline or not Emitter.truth_valued(compiled.source):
+                held, t = m.emitter.hold(expr)
+                expr = f"({t} if {held} is True or {t} is False else U)"
+        else:
+            comp = self.composites[ref]
+            expr = self.junction(comp.members) if isinstance(comp, FastGroup) else self.score(comp)
+        name = self.kept.get(ref)
+        return expr if name is None else f"({name} if {name} is not None else ({name} := {expr}))"
+
+    def junction(self, refs: tuple[str, ...]) -> str:
+        """Kleene conjunction, stopping at the first false member, the cheapest to work out first
+        (what it gives does not depend on the order)."""
+        if not refs:
+            return "True"
+        held = [self.m.emitter.hold(self.value(ref)) for ref in sorted(refs, key=lambda ref: self.costs[ref])]
+        first = " or ".join(f"{h} is False" for h, _ in held)
+        rest = " and ".join(f"{t} is True" for _, t in held)
+        return f"(False if {first} else True if {rest} else U)"
+
+    def score(self, comp: Any) -> str:
+        """The score rule of the met and unknown weights (each weight times how many members of
+        that weight are true, or unknown)."""
+        by_weight: dict[int, list[str]] = {}
+        for ref, weight in comp.weights:
+            by_weight.setdefault(int(weight), []).append(ref)
+        rule = f"{int(comp.required_num)}, {int(comp.required_den)}"
+        if not by_weight:
+            return f"SCORE(0, 0, {rule})"
+        t = self.m.emitter.temp()
+        values = [self.value(ref) for refs in by_weight.values() for ref in refs]
+        met, unknown, at = [], [], 0
+        for weight, refs in by_weight.items():
+            met.append(f"{weight} * {t}[{at}:{at + len(refs)}].count(True)")
+            unknown.append(f"{weight} * {t}[{at}:{at + len(refs)}].count(U)")
+            at += len(refs)
+        return f"(({t} := ({', '.join(values)},)), SCORE({' + '.join(met)}, {' + '.join(unknown)}, {rule}))[1]"
+
+
+def _composites(m: _Module, plan: Plan, var: dict[str, str]) -> None:
+    """The lines that work out groups and scores, in dependency order."""
+    for j, comp in enumerate(plan.composites):
+        if isinstance(comp, FastGroup):
+            target = var[comp.id] = f"g{j}"
+            m.conjunction(target, [var[ref] for ref in comp.members])
+            continue
+        target = var[comp.id] = f"s{j}"
+        # the met (unknown) weight: each weight times how many of the members of that weight are
+        # true (unknown); every value is True, False or UNKNOWN, which compare by identity
+        by_weight: dict[int, list[str]] = {}
+        for ref, weight in comp.weights:
+            by_weight.setdefault(int(weight), []).append(var[ref])
+        for total, value in (("met", "True"), ("unknown", "U")):
+            terms = [f"{weight} * ({', '.join(refs)},).count({value})" for weight, refs in by_weight.items()]
+            m.lines.append(f"    {total} = {' + '.join(terms) or '0'}")
+        m.lines.append(f"    {target} = SCORE(met, unknown, {int(comp.required_num)}, {int(comp.required_den)})")
+
+
+def _tiers(m: _Module, plan: Plan, var: dict[str, str]) -> None:
+    """The lines that work out each tier, the highest met one (``k``, -1 for none), whether one is
+    unknown and, when asked, the absent inputs behind the unknown ones (highest first)."""
+    m.lines.append("    k = -1")
+    for j, tier in enumerate(plan.tiers):
+        m.conjunction(f"r{j}", [var[ref] for ref in tier.requires])
+        m.lines += [f"    if r{j} is True:", f"        k = {j}"]
+    unknown = " or ".join(f"r{j} is U" for j in range(len(plan.tiers))) or "False"
+    m.lines += [f"    undecided = {unknown}", "    gone = ()", "    if missing and undecided:"]
+    values = ", ".join(f"{m.const(ref, 'I')}: {name}" for ref, name in var.items())
+    m.lines += [f"        values = {{{values}}}", "        memo = {}", "        absent = []"]
+    for j, tier in enumerate(plan.tiers):
+        m.lines += [f"        if r{j} is U:",
+                    f"            absent.append(ABSENT(PLAN, values, env, {m.const(tier.requires, 'R')}, memo))"]
+    m.lines.append("        gone = tuple(reversed(absent))")
+
+
+def _validity(m: _Module, plan: Plan, copied: bool, rest: str) -> None:
+    """The lines that give the outline: none, or the label awarded with its validity dates (the
+    first rule for the label whose ``when`` is not false decides, as the evaluator's closures do);
+    ``copied``: env may be written to as it is."""
+    none = m.const(NONE_LABEL, "L")
+    tail = f", {rest}" if rest else ""
+    m.lines += ["    if k == -1:", f"        return ({none}, None, None{tail})"]
+    if not copied:
+        m.lines.append("    env = dict(env)")  # the caller's data is never changed
+    labels = m.const(tuple(tier.label for tier in plan.tiers), "L")
+    m.lines += [f"    label = {labels}[k]", f"    env[{m.const('label')}] = label"]
+    m.lines.append(f"    start = {m.expr(plan.valid_from)}")
+    m.lines += ["    if start is U:", "        start = None", "    end = None"]
+    for j, tier in enumerate(plan.tiers):
+        rules = [rule for rule in plan.rules if tier.label in rule.spec.labels]
+        if not rules:
+            continue
+        m.lines += [f"    if k == {j}:", "        while True:"]  # one pass: break at the deciding rule
+        for rule in rules:
+            indent = "            "
+            if rule.when is not None:
+                m.lines += [f"{indent}applies = {m.expr(rule.when)}", f"{indent}if applies is not False:"]
+                indent += "    "
+                until = f"{m.expr(rule.valid_until)} if applies is True else U" if rule.valid_until is not None \
+                    else "U"
+            else:
+                until = m.expr(rule.valid_until) if rule.valid_until is not None else "U"
+            m.lines += [f"{indent}end = {until}", f"{indent}if end is U:", f"{indent}    end = None",
+                        f"{indent}SPAN(start, end, {m.const(rule.spec.id)})", f"{indent}break"]
+        m.lines.append("            break")
+    m.lines.append(f"    return (label, start, end{tail})")
