@@ -32,6 +32,7 @@ from ecei_rules.engine.decision import (
     Decision,
     GroupResult,
     ParameterUse,
+    PointsResult,
     Resolution,
     ScoreResult,
     TierResult,
@@ -179,6 +180,10 @@ class Reference:
         self.criteria = tuple(criteria)
         self.validity = ValidityReading(doc, self.machine, derived)
         self.entries = entries
+        #: the numbers each score (by outcome id) weighs as they are, each read by the interpreter
+        self.points = {comp.id: tuple((pid, Condition.parse(spec.value, (), derived, maps), spec)
+                                      for pid, spec in comp.spec.points.items())
+                       for comp in plan.composites if isinstance(comp, ScorePlan) and comp.spec.points}
 
     def derive(self, doc: RulesetDocument, inputs: dict[str, Any],
                validated: Mapping[str, Any]) -> tuple[DerivedResult, ...]:
@@ -325,7 +330,7 @@ def evaluate_reference(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessm
             groups.append(GroupResult.model_construct(id=comp.id, title=comp.spec.title, outcome=outcome(value),
                                                       all_of=comp.spec.all_of))
         else:
-            scores.append(_score(comp, values, missing_of))
+            scores.append(_score(comp, values, missing_of, _weighed(ref, comp.id, inputs, validated)))
 
     tiers: list[TierResult] = []
     label = NONE_LABEL
@@ -383,36 +388,65 @@ def reference_derived(ruleset: Ruleset, data: Mapping[str, Any]) -> tuple[tuple[
     return results, {name: inputs[name] for name in ref.derived}
 
 
-def _score_value(comp: ScorePlan, values: dict[str, Any]) -> tuple[Any, Decimal, Decimal, Fraction]:
+#: A number a score weighs as it is, read: (name, its spec, its value or None, what it counts or None,
+#: the absent inputs it reads).
+Weighed = tuple[str, Any, Any, Fraction | None, tuple[str, ...]]
+
+
+def _weighed(ref: Reference, sid: str, inputs: dict[str, Any], validated: Mapping[str, Any]) -> tuple[Weighed, ...]:
+    """The numbers the score ``sid`` weighs as they are (its ``points``), each read by the
+    interpreter and clipped to [0, maximum]: no value (unknown, a range) counts nothing."""
+    out: list[Weighed] = []
+    for pid, condition, spec in ref.points.get(sid, ()):
+        value = ref.machine.evaluate_in(condition.expr, inputs)
+        if isinstance(value, bool) or not isinstance(value, (int, Decimal, Fraction)):
+            value = None
+        counted = None if value is None else min(max(Fraction(value), Fraction(0)), Fraction(spec.maximum))
+        out.append((pid, spec, value, counted, _read(validated, condition.reads)[1]))
+    return tuple(out)
+
+
+def _score_value(comp: ScorePlan, values: dict[str, Any],
+                 weighed: tuple[Weighed, ...] = ()) -> tuple[Any, Fraction, Fraction, Fraction]:
     """(value, met weight, unknown weight, required weight) of a score, in exact fractions."""
-    met = unknown = Decimal(0)
+    met = unknown = Fraction(0)
     for ref, weight in comp.spec.weights.items():
         v = values[ref]
         if v is True:
-            met += weight
+            met += Fraction(weight)
         elif v is UNKNOWN:
-            unknown += weight
+            unknown += Fraction(weight)
+    for _, spec, _, counted, _ in weighed:
+        if counted is None:
+            unknown += Fraction(spec.maximum)
+        else:
+            met += counted
     # a share of the total weight, or (a minimum) the met weight itself
     required = Fraction(comp.threshold) if comp.absolute else Fraction(comp.threshold) * Fraction(comp.total)
-    if Fraction(met) >= required:
+    if met >= required:
         value: Any = True
-    elif Fraction(met + unknown) < required:
+    elif met + unknown < required:
         value = False
     else:
         value = UNKNOWN
     return value, met, unknown, required
 
 
-def reference_label(ruleset: Ruleset, criteria: dict[str, Any]) -> str:
+def reference_label(ruleset: Ruleset, criteria: dict[str, Any],
+                    points: Mapping[str, Mapping[str, Any]] | None = None) -> str:
     """The label that criterion values (True, False or UNKNOWN by id) give, worked out plainly:
-    groups and scores in dependency order, then the highest tier met."""
+    groups and scores in dependency order, then the highest tier met. ``points``: by score id,
+    what each number a score weighs as it is counts (None: no value), as its decision shows it."""
     plan = ruleset.plan
     values = dict(criteria)
     for comp in plan.composites:
         if isinstance(comp, GroupPlan):
             values[comp.id] = k_and([values[m] for m in comp.spec.all_of])
         else:
-            values[comp.id] = _score_value(comp, values)[0]
+            counts = (points or {}).get(comp.id, {})
+            weighed = tuple((pid, spec, None, None if counts.get(pid) is None else Fraction(str(counts[pid])), ())
+                            for pid, spec in comp.spec.points.items())
+            values[comp.id] = _score_value(comp, values, weighed)[0]
     label = NONE_LABEL
     for tier_label in plan.doc.labels:
         if k_and([values[r] for r in plan.doc.tiers[tier_label].requires]) is True:
@@ -434,12 +468,16 @@ def reference_validity(ruleset: Ruleset, env: Mapping[str, Any],
     return ref.validity.decide(inputs, label)
 
 
-def _score(comp: ScorePlan, values: dict[str, Any], missing_of: dict[str, tuple[str, ...]]) -> ScoreResult:
-    value, met, unknown, required = _score_value(comp, values)
+def _score(comp: ScorePlan, values: dict[str, Any], missing_of: dict[str, tuple[str, ...]],
+           weighed: tuple[Weighed, ...] = ()) -> ScoreResult:
+    value, met, unknown, required = _score_value(comp, values, weighed)
     missing: set[str] = set()
     for ref in comp.spec.weights:
         if values[ref] is UNKNOWN:
             missing.update(missing_of.get(ref, ()))
+    for _, _, _, counted, absent in weighed:
+        if counted is None:
+            missing.update(absent)
     total = comp.total
     values[comp.id] = value
     missing_of[comp.id] = tuple(sorted(missing))
@@ -447,12 +485,17 @@ def _score(comp: ScorePlan, values: dict[str, Any], missing_of: dict[str, tuple[
     return ScoreResult.model_construct(
         id=comp.id, title=spec.title, clause=spec.clause, outcome=outcome(value),
         met_weight=_num(met), unknown_weight=_num(unknown), total_weight=total,
-        required_weight=_num(Decimal(required.numerator) / Decimal(required.denominator)),
+        required_weight=_num(required),
         threshold=comp.threshold_use, weights=dict(spec.weights),
         weights_provenance="sourced" if spec.source is not None else "assumed",
         weights_source=spec.source if spec.source is not None else (spec.assumed or ""),
+        points={pid: PointsResult.model_construct(
+            expression=p.value, value=None if v is None else shown(v), maximum=p.maximum,
+            counted=None if counted is None else shown(counted)) for pid, p, v, counted, _ in weighed},
     )
 
 
-def _num(value: Decimal) -> Decimal | int:
-    return int(value) if value == value.to_integral_value() else value.normalize()
+def _num(value: Fraction) -> Decimal | int:
+    if value.denominator == 1:
+        return int(value)
+    return (Decimal(value.numerator) / Decimal(value.denominator)).normalize()
