@@ -188,6 +188,9 @@ class ScoreScale:
     scale: int
     required: int  # threshold x total weight x scale (a whole number)
     total: Fraction
+    #: the numbers it weighs as they are (``points``): name, value read by the interpreter, maximum;
+    #: the accumulator adds each after the criteria, from a fact the interpreter posts
+    points: tuple[tuple[str, interp.Expression, Fraction], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -250,6 +253,20 @@ def _emit_step(score: int, step: int, met: int, possible: int) -> Callable[[Fram
                  "hi": int(acc["hi"]) + possible}]
 
     return emit
+
+
+def _emit_points(score: int, step: int) -> Callable[[Frames], list[Fact]]:
+    def emit(frames: Frames) -> list[Fact]:
+        acc, points = frames["a"], frames["b"]
+        return [{"t": "acc", "n": score, "i": step + 1, "met": int(acc["met"]) + int(points["met"]),
+                 "hi": int(acc["hi"]) + int(points["hi"])}]
+
+    return emit
+
+
+#: Points weighed as they are are accumulated in millionths of the score's scale (whole numbers for
+#: durable-rules); a value finer than that is refused (DurableError), never rounded.
+POINTS_SCALE = 10**6
 
 
 def _chained(tree: ast.AST) -> bool:
@@ -601,18 +618,25 @@ class _Compiler:
         name = spec.threshold if spec.threshold is not None else spec.minimum
         threshold = Fraction(self.doc.parameters[name].value)  # type: ignore[arg-type,index]
         weights = {cid: Fraction(w) for cid, w in spec.weights.items()}
-        total = sum(weights.values(), Fraction(0))
+        maxima = {pid: Fraction(p.maximum) for pid, p in spec.points.items()}
+        total = sum((*weights.values(), *maxima.values()), Fraction(0))
         required = threshold * total if spec.threshold is not None else threshold
-        scale = math.lcm(*(w.denominator for w in weights.values()), required.denominator)
+        scale = math.lcm(*(w.denominator for w in (*weights.values(), *maxima.values())), required.denominator)
+        scale *= POINTS_SCALE if maxima else 1
         scaled = tuple((cid, int(w * scale)) for cid, w in weights.items())
         need = int(required * scale)
-        acc = {"$and": [{"t": "acc"}, {"n": node}, {"i": len(scaled)}]}
+        acc = {"$and": [{"t": "acc"}, {"n": node}, {"i": len(scaled) + len(maxima)}]}
         for i, (cid, w) in enumerate(scaled):
             here = {"$and": [{"t": "acc"}, {"n": node}, {"i": i}]}
             steps: tuple[tuple[Outcome, int, int], ...] = (("met", w, w), ("unknown", 0, w), ("not_met", 0, 0))
             for outcome, met, possible in steps:
                 self.rule(f"{sid}: {cid} {outcome} (+{met} met, +{possible} possible; {need} needed, x{scale})",
                           [("a", here), ("b", _o(members[cid], [outcome]))], _emit_step(node, i, met, possible))
+        for j, pid in enumerate(maxima, len(scaled)):  # a number weighed as it is: the interpreter posts it
+            here = {"$and": [{"t": "acc"}, {"n": node}, {"i": j}]}
+            self.rule(f"{sid}: points {pid} (+ what it counts met, + its maximum possible when unknown; {need} "
+                      f"needed, x{scale})", [("a", here), ("b", {"$and": [{"t": "pt"}, {"n": node}, {"i": j}]})],
+                      _emit_points(node, j))
         self.rule(f"{sid}: met weight reaches {need} -> met",
                   [("a", {"$and": [acc, {"$gte": {"met": need}}]})], _emit_outcome(node, "met"))
         self.rule(f"{sid}: even every unknown met stays below {need} -> not_met",
@@ -620,7 +644,8 @@ class _Compiler:
         self.rule(f"{sid}: {need} reachable only with unknowns -> unknown",
                   [("a", {"$and": [acc, {"$lt": {"met": need}}, {"$gte": {"hi": need}}]})],
                   _emit_outcome(node, "unknown"))
-        return ScoreScale(node, scaled, scale, need, total)
+        points = tuple((pid, interp.parse(p.value), maxima[pid]) for pid, p in spec.points.items())
+        return ScoreScale(node, scaled, scale, need, total, points)
 
     def compile(self) -> DurablePlan:
         doc = self.doc
@@ -962,9 +987,39 @@ def evaluate(ruleset: Ruleset, assessment: Any, *, resolution: Resolution | None
         raise DurableError(f"the backend's interpreter cannot evaluate a condition: {exc}") from exc
     facts.extend({"t": "o", "n": node, "o": outcome} for node, outcome in plan.constants)
     facts.extend({"t": "acc", "n": s.node, "i": 0, "met": 0, "hi": 0} for s in plan.scores.values())
+    facts.extend(_points_facts(plan, data))
     result = runtime().run(plan.name, facts)
     decision = _assemble(plan, data, result.facts, result.fired, resolution or given(ruleset.published))
     return replace(decision, derived=derived) if derived else decision
+
+
+def _points_value(plan: DurablePlan, expr: interp.Expression, data: Mapping[str, Any]) -> Fraction | None:
+    """A number a score weighs as it is, read by the interpreter (None: no value: unknown, a range)."""
+    try:
+        value = plan.interpreter.evaluate(expr, data)
+    except interp.InterpreterError as exc:
+        raise DurableError(f"the backend's interpreter cannot evaluate the points of a score: {exc}") from exc
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal, Fraction)):
+        return None
+    return Fraction(value)
+
+
+def _points_facts(plan: DurablePlan, data: Mapping[str, Any]) -> list[Fact]:
+    """The facts of the numbers each score weighs as they are, read by the interpreter: what each
+    counts (its value clipped to [0, maximum]) as met and possible weight, or, without a value,
+    its maximum as possible weight only; whole numbers at the score's scale."""
+    facts: list[Fact] = []
+    for sid, s in plan.scores.items():
+        for j, (pid, expr, maximum) in enumerate(s.points, len(s.members)):
+            value = _points_value(plan, expr, data)
+            counted = None if value is None else min(max(value, Fraction(0)), maximum)
+            met = Fraction(0) if counted is None else counted * s.scale
+            hi = maximum * s.scale if counted is None else met
+            if met.denominator != 1:
+                raise DurableError(f"the points '{pid}' of the score {sid} count {counted}, finer than the "
+                                   f"1/{s.scale} durable-rules accumulates in whole numbers")
+            facts.append({"t": "pt", "n": s.node, "i": j, "met": int(met), "hi": int(hi)})
+    return facts
 
 
 def _assemble(plan: DurablePlan, data: Mapping[str, Any], facts: list[Fact], fired: list[str],
@@ -1035,7 +1090,7 @@ class _Derived:
 
     def score(self, sid: str, s: ScoreScale) -> ScoreOutcome:
         acc = self.finals.get(s.node)
-        if acc is None or int(acc["i"]) != len(s.members):
+        if acc is None or int(acc["i"]) != len(s.members) + len(s.points):
             raise DurableError(f"durable-rules did not finish the score {sid}")
         met, hi = Fraction(int(acc["met"]), s.scale), Fraction(int(acc["hi"]), s.scale)
         return ScoreOutcome(self.outcome(s.node, "score"), met, hi - met, s.total, Fraction(s.required, s.scale))
@@ -1060,6 +1115,11 @@ def _tiers(plan: DurablePlan, data: Mapping[str, Any], tier_outcomes: Mapping[st
     for comp in plan.ruleset.plan.composites:  # dependency order
         refs = doc.groups[comp.id].all_of if comp.id in doc.groups else tuple(scores[comp.id][0].weights)
         missing_of[comp.id] = missing_for(refs)
+        reads = {p.id: p.reads for p in getattr(comp, "points", ())}
+        if reads:  # a number weighed as it is that has no value: its absent reads (the core's static reads)
+            gone = {r for pid, expr, _ in plan.scores[comp.id].points if _points_value(plan, expr, data) is None
+                    for r in reads[pid] if _lookup(data, r) is _MISSING}
+            missing_of[comp.id] = tuple(sorted({*missing_of[comp.id], *gone}))
     return tuple(TierOutcome(lab, tier_outcomes[lab], missing_for(doc.tiers[lab].requires)
                              if tier_outcomes[lab] == "unknown" else ())
                  for lab in reversed(doc.labels) if lab in tier_outcomes)
