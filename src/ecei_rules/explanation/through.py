@@ -196,6 +196,47 @@ class Search:
                 others.extend([found] if found is not None else [])
         return (*numbers, *others)
 
+    def reaching(self, cid: str, pointers: tuple[str, ...]) -> tuple[Found, ...]:
+        """The changes of single inputs among ``pointers`` (with the base) with which ``cid`` (a criterion,
+        score or tier) is met, whatever computes it (the points a score weighs as numbers): a number the
+        fewest steps of its grid from its value, in either direction, at which deciding again meets it (for
+        an outcome that, once met along a direction, stays met further on); an absent number from a
+        declared bound; a truth value or choice as `changes` tries them. Numbers first."""
+        numbers: list[Found] = []
+        others: list[Found] = []
+        for pointer in pointers:
+            f = analysis.field_at(self.ruleset.plan.inputs, pointer)
+            if f is None or self.is_fixed(pointer):
+                continue
+            current = lookup(self.data, pointer)
+            if f.kind in ("integer", "decimal"):
+                found = self.absent(cid, pointer, f) if current is MISSING else self.nearest_met(cid, pointer, f,
+                                                                                                current)
+                numbers.extend([found] if found is not None else [])
+            elif f.kind in ("boolean", "enum"):
+                found = self.choice(cid, pointer, f, current)
+                others.extend([found] if found is not None else [])
+        return (*numbers, *others)
+
+    def nearest_met(self, cid: str, pointer: str, f: Field, current: Any) -> Found | None:
+        """The value fewest grid steps from ``current``, up or down, at which ``cid`` is met (found by
+        steps of doubling length and an exact bisection, confirmed by deciding again)."""
+        step = _step(f, current) if _number(current) is not None else None
+        if step is None:
+            return None
+        best: Found | None = None
+        best_steps = 0
+        for direction in (1, -1):
+            room = self.room(f, current, step, direction)
+            n = _first(lambda k, way=direction: self.met(self.decide(pointer, self.at(f, current, step, way * k)),
+                                                            cid), room)
+            if n is None or (best is not None and n >= best_steps):
+                continue
+            found = self.found(cid, pointer, current, self.at(f, current, step, direction * n))
+            if found is not None:
+                best, best_steps = found, n
+        return best
+
     def completed(self, cid: str, region: Region, pointers: tuple[str, ...]) -> tuple[Found, ...]:
         """When the value is unknown and no single change meets the criterion: the absent truth values and choices
         it reads given values (each way in turn, the first allowed values first, at most `MAX_COMPLETIONS`) with
