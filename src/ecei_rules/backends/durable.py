@@ -48,6 +48,13 @@ What durable-rules decides, and what it does not
   still-possible weight (whole numbers, scaled exactly) and compares them with the required
   weight in a pattern, and the label is the highest tier that is met and every tier above
   it is not. No label rule firing (a post that matches no label rule) means no label.
+* **Points weighed as numbers** (a score's ``points``) are read by the interpreter, like derived
+  values: it computes what each counts (its value clipped to [0, maximum], exactly) and posts, per
+  decision and score, the least whole scaled met weight the criteria must reach with them (``need``:
+  ``ceil(required - counted)`` at the score's scale, and the same with the numbers without a value at
+  their maximum); durable-rules folds the criteria's weights and compares its sums with that fact
+  (a comparison across two facts, exact for whole numbers). A score without points is decided
+  by the same rules as before, with its required weight a constant of the patterns.
 * **Validity dates** are computed by the interpreter for the label durable decided.
 * **Shared with the core engine, on purpose:** the assessment is validated and normalised
   by the version's own validator (both engines must read the same inputs), and the static
@@ -189,7 +196,7 @@ class ScoreScale:
     required: int  # threshold x total weight x scale (a whole number)
     total: Fraction
     #: the numbers it weighs as they are (``points``): name, value read by the interpreter, maximum;
-    #: the accumulator adds each after the criteria, from a fact the interpreter posts
+    #: what they count is posted per decision as the met weight the criteria must still reach
     points: tuple[tuple[str, interp.Expression, Fraction], ...] = ()
 
 
@@ -253,20 +260,6 @@ def _emit_step(score: int, step: int, met: int, possible: int) -> Callable[[Fram
                  "hi": int(acc["hi"]) + possible}]
 
     return emit
-
-
-def _emit_points(score: int, step: int) -> Callable[[Frames], list[Fact]]:
-    def emit(frames: Frames) -> list[Fact]:
-        acc, points = frames["a"], frames["b"]
-        return [{"t": "acc", "n": score, "i": step + 1, "met": int(acc["met"]) + int(points["met"]),
-                 "hi": int(acc["hi"]) + int(points["hi"])}]
-
-    return emit
-
-
-#: Points weighed as they are are accumulated in millionths of the score's scale (whole numbers for
-#: durable-rules); a value finer than that is refused (DurableError), never rounded.
-POINTS_SCALE = 10**6
 
 
 def _chained(tree: ast.AST) -> bool:
@@ -621,22 +614,20 @@ class _Compiler:
         maxima = {pid: Fraction(p.maximum) for pid, p in spec.points.items()}
         total = sum((*weights.values(), *maxima.values()), Fraction(0))
         required = threshold * total if spec.threshold is not None else threshold
-        scale = math.lcm(*(w.denominator for w in (*weights.values(), *maxima.values())), required.denominator)
-        scale *= POINTS_SCALE if maxima else 1
+        scale = math.lcm(*(w.denominator for w in weights.values()), required.denominator)
         scaled = tuple((cid, int(w * scale)) for cid, w in weights.items())
         need = int(required * scale)
-        acc = {"$and": [{"t": "acc"}, {"n": node}, {"i": len(scaled) + len(maxima)}]}
+        acc = {"$and": [{"t": "acc"}, {"n": node}, {"i": len(scaled)}]}
         for i, (cid, w) in enumerate(scaled):
             here = {"$and": [{"t": "acc"}, {"n": node}, {"i": i}]}
             steps: tuple[tuple[Outcome, int, int], ...] = (("met", w, w), ("unknown", 0, w), ("not_met", 0, 0))
             for outcome, met, possible in steps:
                 self.rule(f"{sid}: {cid} {outcome} (+{met} met, +{possible} possible; {need} needed, x{scale})",
                           [("a", here), ("b", _o(members[cid], [outcome]))], _emit_step(node, i, met, possible))
-        for j, pid in enumerate(maxima, len(scaled)):  # a number weighed as it is: the interpreter posts it
-            here = {"$and": [{"t": "acc"}, {"n": node}, {"i": j}]}
-            self.rule(f"{sid}: points {pid} (+ what it counts met, + its maximum possible when unknown; {need} "
-                      f"needed, x{scale})", [("a", here), ("b", {"$and": [{"t": "pt"}, {"n": node}, {"i": j}]})],
-                      _emit_points(node, j))
+        points = tuple((pid, interp.parse(p.value), maxima[pid]) for pid, p in spec.points.items())
+        if points:  # the weight the criteria must reach comes from what the numbers count (posted per decision)
+            self.points_rules(sid, node, acc, scale)
+            return ScoreScale(node, scaled, scale, need, total, points)
         self.rule(f"{sid}: met weight reaches {need} -> met",
                   [("a", {"$and": [acc, {"$gte": {"met": need}}]})], _emit_outcome(node, "met"))
         self.rule(f"{sid}: even every unknown met stays below {need} -> not_met",
@@ -644,8 +635,25 @@ class _Compiler:
         self.rule(f"{sid}: {need} reachable only with unknowns -> unknown",
                   [("a", {"$and": [acc, {"$lt": {"met": need}}, {"$gte": {"hi": need}}]})],
                   _emit_outcome(node, "unknown"))
-        points = tuple((pid, interp.parse(p.value), maxima[pid]) for pid, p in spec.points.items())
-        return ScoreScale(node, scaled, scale, need, total, points)
+        return ScoreScale(node, scaled, scale, need, total)
+
+    def points_rules(self, sid: str, node: int, acc: dict[str, Any], scale: int) -> None:
+        """The comparison of a score that weighs numbers as they are: the criteria's met and possible
+        weight (``acc``) against the fact ``need`` the interpreter posts (:func:`_points_facts`): ``met``,
+        the least whole scaled met weight of the criteria that reaches the required weight with what the
+        numbers count; ``hi``, the least one that could with the numbers without a value at their
+        maximum too. Exact: for a whole number x and any y, x >= y exactly when x >= ceil(y)."""
+        need = {"t": "need"}
+        self.rule(f"{sid}: met weight with the points reaches the need -> met (x{scale})",
+                  [("a", acc), ("b", {"$and": [need, {"n": node}, {"$lte": {"met": {"a": "met"}}}]})],
+                  _emit_outcome(node, "met"))
+        self.rule(f"{sid}: even every unknown met stays below the need -> not_met (x{scale})",
+                  [("a", acc), ("b", {"$and": [need, {"n": node}, {"$gt": {"hi": {"a": "hi"}}}]})],
+                  _emit_outcome(node, "not_met"))
+        self.rule(f"{sid}: the need reachable only with unknowns -> unknown (x{scale})",
+                  [("a", acc), ("b", {"$and": [need, {"n": node}, {"$gt": {"met": {"a": "met"}}},
+                                               {"$lte": {"hi": {"a": "hi"}}}]})],
+                  _emit_outcome(node, "unknown"))
 
     def compile(self) -> DurablePlan:
         doc = self.doc
@@ -1004,28 +1012,36 @@ def _points_value(plan: DurablePlan, expr: interp.Expression, data: Mapping[str,
     return Fraction(value)
 
 
+def _points_counted(plan: DurablePlan, s: ScoreScale, data: Mapping[str, Any]) -> tuple[Fraction, Fraction]:
+    """(met, unknown) weight the numbers a score weighs as they are add, read by the interpreter: what
+    each counts (its value clipped to [0, maximum]), or its maximum as unknown weight without a value."""
+    met = unknown = Fraction(0)
+    for _, expr, maximum in s.points:
+        value = _points_value(plan, expr, data)
+        if value is None:
+            unknown += maximum
+        else:
+            met += min(max(value, Fraction(0)), maximum)
+    return met, unknown
+
+
 def _points_facts(plan: DurablePlan, data: Mapping[str, Any]) -> list[Fact]:
-    """The facts of the numbers each score weighs as they are, read by the interpreter: what each
-    counts (its value clipped to [0, maximum]) as met and possible weight, or, without a value,
-    its maximum as possible weight only; whole numbers at the score's scale."""
+    """For each score that weighs numbers as they are, the fact ``need``: the least whole scaled met
+    weight of its criteria that reaches the required weight with what the numbers count (``met``),
+    and with the numbers without a value at their maximum too (``hi``)."""
     facts: list[Fact] = []
-    for sid, s in plan.scores.items():
-        for j, (pid, expr, maximum) in enumerate(s.points, len(s.members)):
-            value = _points_value(plan, expr, data)
-            counted = None if value is None else min(max(value, Fraction(0)), maximum)
-            met = Fraction(0) if counted is None else counted * s.scale
-            hi = maximum * s.scale if counted is None else met
-            if met.denominator != 1:
-                raise DurableError(f"the points '{pid}' of the score {sid} count {counted}, finer than the "
-                                   f"1/{s.scale} durable-rules accumulates in whole numbers")
-            facts.append({"t": "pt", "n": s.node, "i": j, "met": int(met), "hi": int(hi)})
+    for s in plan.scores.values():
+        if s.points:
+            met, unknown = _points_counted(plan, s, data)
+            facts.append({"t": "need", "n": s.node, "met": math.ceil(s.required - met * s.scale),
+                          "hi": math.ceil(s.required - (met + unknown) * s.scale)})
     return facts
 
 
 def _assemble(plan: DurablePlan, data: Mapping[str, Any], facts: list[Fact], fired: list[str],
               resolution: Resolution) -> DurableDecision:
     doc = plan.ruleset.document
-    derived = _Derived.read(plan, facts)
+    derived = _Derived.read(plan, facts, data)
     label = doc.labels[derived.labels[0]] if derived.labels else NONE_LABEL
     criteria = {cid: derived.outcome(n, "criterion") for cid, n in plan.criteria.items()}
     groups = {gid: derived.outcome(n, "group") for gid, n in plan.groups.items()}
@@ -1056,11 +1072,12 @@ class _Derived:
     outcomes: dict[int, Outcome] = field(default_factory=dict)
     labels: list[int] = field(default_factory=list)
     finals: dict[int, Fact] = field(default_factory=dict)
+    data: Mapping[str, Any] = field(default_factory=dict)  # the inputs (and derived values) the points read
 
     @classmethod
-    def read(cls, plan: DurablePlan, facts: list[Fact]) -> _Derived:
+    def read(cls, plan: DurablePlan, facts: list[Fact], data: Mapping[str, Any] | None = None) -> _Derived:
         """Sort the facts; raises DurableError for two outcomes of one node or more than one label."""
-        derived = cls(plan)
+        derived = cls(plan, data=data or {})
         for f in facts:
             t = f.get("t")
             if t == "o":
@@ -1090,9 +1107,12 @@ class _Derived:
 
     def score(self, sid: str, s: ScoreScale) -> ScoreOutcome:
         acc = self.finals.get(s.node)
-        if acc is None or int(acc["i"]) != len(s.members) + len(s.points):
+        if acc is None or int(acc["i"]) != len(s.members):
             raise DurableError(f"durable-rules did not finish the score {sid}")
         met, hi = Fraction(int(acc["met"]), s.scale), Fraction(int(acc["hi"]), s.scale)
+        if s.points:  # what the numbers weighed as they are count, as the interpreter read them
+            more, unsure = _points_counted(self.plan, s, self.data)
+            met, hi = met + more, hi + more + unsure
         return ScoreOutcome(self.outcome(s.node, "score"), met, hi - met, s.total, Fraction(s.required, s.scale))
 
 

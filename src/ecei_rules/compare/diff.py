@@ -274,10 +274,25 @@ def _diff_scores(diff: Diff, od: Any, nd: Any) -> None:
             wa, wb = a.weights.get(crit), b.weights.get(crit)
             if wa != wb:
                 diff.changes.append(Change("scores", "changed", sid, f"weight of {crit}", wa, wb, True))
+        for pid in sorted(set(a.points) | set(b.points)):  # numbers weighed as they are
+            pa, pb = a.points.get(pid), b.points.get(pid)
+            if pa is None or pb is None:
+                diff.changes.append(Change("scores", "changed", sid, f"points {pid}",
+                                           None if pa is None else _points(pa), None if pb is None else _points(pb),
+                                           True))
+                continue
+            for attr, va, vb in (("value", normalize(pa.value), normalize(pb.value)),
+                                 ("maximum", pa.maximum, pb.maximum)):
+                if va != vb:
+                    diff.changes.append(Change("scores", "changed", sid, f"points {pid} {attr}", va, vb, True))
         for attr in ("threshold", "minimum", "title", "clause", "source", "assumed"):
             va, vb = getattr(a, attr), getattr(b, attr)
             if va != vb:
                 diff.changes.append(Change("scores", "changed", sid, attr, va, vb, attr in ("threshold", "minimum")))
+
+
+def _points(p: Any) -> dict[str, Any]:
+    return {"value": normalize(p.value), "maximum": p.maximum}
 
 
 def _rules(doc: Any) -> dict[str, Any]:

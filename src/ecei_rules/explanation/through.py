@@ -226,10 +226,11 @@ class Search:
             return None
         best: Found | None = None
         best_steps = 0
+        def met_at(way: int) -> Callable[[int], bool]:
+            return lambda k: self.met(self.decide(pointer, self.at(f, current, step, way * k)), cid)
+
         for direction in (1, -1):
-            room = self.room(f, current, step, direction)
-            n = _first(lambda k, way=direction: self.met(self.decide(pointer, self.at(f, current, step, way * k)),
-                                                            cid), room)
+            n = _first(met_at(direction), self.room(f, current, step, direction))
             if n is None or (best is not None and n >= best_steps):
                 continue
             found = self.found(cid, pointer, current, self.at(f, current, step, direction * n))

@@ -528,9 +528,10 @@ def _groups_section(doc: RulesetDocument) -> list[str]:
 def _score_section(doc: RulesetDocument, sid: str) -> list[str]:
     """One score: its total weight, threshold (or minimum, or levels) and provenance, and its criteria by weight."""
     s = doc.scores[sid]
-    total = sum(s.weights.values())
+    total = sum(s.weights.values()) + sum(p.maximum for p in s.points.values())
+    weighed = f" and {len(s.points)} numbers weighed as they are" if s.points else ""
     lines = [f'### {text(s.title)} {{#{anchor("score", sid)}}}', "",
-             f"- id {code(sid)}: {len(s.weights)} criteria, total weight **{show(total)}**"]
+             f"- id {code(sid)}: {len(s.weights)} criteria{weighed}, total weight **{show(total)}**"]
     for oid, (flat, _) in score_outcomes(doc).items():
         if oid != sid and not (oid.startswith(sid + ".") and oid[len(sid) + 1:] in s.levels):
             continue
@@ -557,7 +558,11 @@ def _score_section(doc: RulesetDocument, sid: str) -> list[str]:
     rows = [[f"**{show(w)}**", str(len(ids)), show(w * len(ids)),
              ", ".join(_ref_link(doc, cid) for cid in ids)]
             for w, ids in sorted(by_weight.items(), key=lambda kv: -kv[0])]
-    lines += table(["weight", "count", "subtotal", "criteria"], rows)
+    lines += table(["weight", "count", "subtotal", "criteria"], rows) if rows else []
+    if s.points:  # numbers weighed as they are: what each counts is its value, from 0 to its maximum
+        lines += ["", "Numbers weighed as they are (each adds its value, from 0 up to its maximum):", "",
+                  *table(["name", "value", "maximum"], [[code(pid), code(p.value), f"**{show(p.maximum)}**"]
+                                                        for pid, p in s.points.items()])]
     return lines
 
 
