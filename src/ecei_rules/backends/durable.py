@@ -98,7 +98,7 @@ from ecei_rules.engine.decision import Decision, Resolution, given
 from ecei_rules.engine.derived import DerivedResult, derived_json
 from ecei_rules.engine.evaluate import evaluate as core_evaluate
 from ecei_rules.engine.evaluate import validate_assessment
-from ecei_rules.engine.reference import reference_derived
+from ecei_rules.engine.reference import reference_derived, reference_needs
 from ecei_rules.errors import AssessmentError, EceiRulesError, ResolutionError, RulesetError
 from ecei_rules.language import interpreter as interp
 from ecei_rules.ruleset.analysis import input_pointer
@@ -1121,8 +1121,10 @@ def _tiers(plan: DurablePlan, data: Mapping[str, Any], tier_outcomes: Mapping[st
     """The tiers, highest first, each unknown one with the absent inputs that left it unknown (the
     core's static reads, durable's outcomes)."""
     doc = plan.ruleset.document
+    needs = reference_needs(plan.ruleset, data)  # an unknown criterion: the absent inputs where its evaluation went
     missing_of: dict[str, tuple[str, ...]] = {
-        c.id: tuple(p for p in c.reads if _lookup(data, p) is _MISSING) for c in plan.ruleset.plan.criteria}
+        c.id: needs(c.id, False) if value_of.get(c.id) == "unknown" else ()
+        for c in plan.ruleset.plan.criteria}
 
     def missing_for(refs: Iterable[str]) -> tuple[str, ...]:
         out: set[str] = set()
@@ -1135,10 +1137,9 @@ def _tiers(plan: DurablePlan, data: Mapping[str, Any], tier_outcomes: Mapping[st
     for comp in plan.ruleset.plan.composites:  # dependency order
         refs = doc.groups[comp.id].all_of if comp.id in doc.groups else tuple(scores[comp.id][0].weights)
         missing_of[comp.id] = missing_for(refs)
-        reads = {p.id: p.reads for p in getattr(comp, "points", ())}
-        if reads:  # a number weighed as it is that has no value: its absent reads (the core's static reads)
-            gone = {r for pid, expr, _ in plan.scores[comp.id].points if _points_value(plan, expr, data) is None
-                    for r in reads[pid] if _lookup(data, r) is _MISSING}
+        if comp.id in plan.scores and plan.scores[comp.id].points:  # a number weighed without a value: its needs
+            gone = {r for _, expr, _ in plan.scores[comp.id].points if _points_value(plan, expr, data) is None
+                    for r in needs(expr.text, True)}
             missing_of[comp.id] = tuple(sorted({*missing_of[comp.id], *gone}))
     return tuple(TierOutcome(lab, tier_outcomes[lab], missing_for(doc.tiers[lab].requires)
                              if tier_outcomes[lab] == "unknown" else ())

@@ -38,6 +38,7 @@ from ecei_rules.engine.decision import (
     TierResult,
 )
 from ecei_rules.engine.derived import DerivedResult, shown, shown_range
+from ecei_rules.engine.needed import Reading
 from ecei_rules.language.expr import UNDEFINED, Compiled, walk_keys
 from ecei_rules.ruleset.check import CheckedRuleset, DerivedPlan, GroupPlan, RulePlan, ScorePlan
 from ecei_rules.ruleset.dates import check_validity_span
@@ -258,8 +259,8 @@ def _score(comp: ScorePlan) -> FastScore:
 class Plan:
     """The per-version constants of the evaluator, built from a checked ruleset."""
 
-    __slots__ = ("by_id", "checked", "composites", "criteria", "derived", "doc", "never", "pointers", "rules",
-                 "scores_weights", "subject", "tier_results", "tiers", "valid_from")
+    __slots__ = ("by_id", "checked", "composites", "criteria", "derived", "doc", "needs", "never", "pointers",
+                 "rules", "scores_weights", "subject", "tier_results", "tiers", "valid_from")
 
     def __init__(self, checked: CheckedRuleset) -> None:
         doc = checked.doc
@@ -284,6 +285,8 @@ class Plan:
         s(self, "by_id", {**{c.id: c for c in self.criteria}, **{c.id: c for c in self.composites}})
         s(self, "tier_results", {})
         s(self, "pointers", {})
+        s(self, "needs", Reading(checked.scope, {d.id: d.spec.value for d in checked.derived},
+                                 {d.id: d.reads for d in checked.derived}))
 
     checked: CheckedRuleset
     doc: RulesetDocument
@@ -299,6 +302,7 @@ class Plan:
     by_id: dict[str, FastCriterion | FastGroup | FastScore]
     tier_results: dict[tuple[str, str, tuple[str, ...]], TierResult]  # memo, bounded by CACHE_LIMIT
     pointers: dict[str, tuple[str, ...]]  # memo, bounded by CACHE_LIMIT
+    needs: Reading  # the parts of conditions an unknown tier's missing reads (compiled on first use)
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"a runtime plan is frozen: cannot set {name!r}")
@@ -460,26 +464,37 @@ def points_results(score: FastScore, env: dict[str, Any]) -> dict[str, PointsRes
 def absent_inputs(plan: Plan, values: dict[str, Any], env: dict[str, Any], refs: tuple[str, ...],
                   memo: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
     """The absent inputs behind the unknown ones of ``refs`` (sorted), as an unknown tier lists
-    them: a criterion's absent reads, a group's or score's unknown members'."""
+    them: a criterion's absent reads where its evaluation went (see :mod:`ecei_rules.engine.needed`),
+    a group's or score's unknown members'. ``memo`` may hold a criterion's absent reads under its id
+    (as the trace mode has them); what it needs is remembered beside them."""
     out: set[str] = set()
     for ref in refs:
         if values[ref] is not UNKNOWN:
             continue
-        found = memo.get(ref)
+        item = plan.by_id[ref]
+        key = ref if not isinstance(item, FastCriterion) else NEEDED + ref
+        found = memo.get(key)
         if found is None:
-            item = plan.by_id[ref]
-            if isinstance(item, FastCriterion):
-                found = item.inputs(env)[1]
+            if isinstance(item, FastCriterion):  # the absent inputs where its evaluation went
+                static = memo.get(ref)
+                found = plan.needs.needed(item.id, item.condition, env,
+                                          static if static is not None else item.inputs(env)[1])
             elif isinstance(item, FastGroup):
                 found = absent_inputs(plan, values, env, item.members, memo)
             else:
                 found = absent_inputs(plan, values, env, tuple(r for r, _ in item.weights), memo)
-                if item.points:  # the absent reads of the numbers it weighs that have no value
+                if item.points:  # what the numbers it weighs that have no value need
                     found = tuple(sorted({*found, *(m for p in item.points if points_counted(p, env) is None
-                                                    for m in p.inputs(env)[1])}))
-            memo[ref] = found
+                                                    for m in plan.needs.needed(f"points:{item.id}:{p.id}",
+                                                                               p.expression, env,
+                                                                               p.inputs(env)[1]))}))
+            memo[key] = found
         out.update(found)
     return tuple(sorted(out))
+
+
+#: Where ``absent_inputs`` remembers what a criterion needs (beside its absent reads, under its id).
+NEEDED = "\x00needed:"
 
 
 def _reader(pointers: tuple[str, ...]) -> Any:

@@ -18,8 +18,9 @@ mistake in the compiler (or in the interpreter) shows there as a difference.
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -260,6 +261,92 @@ def _read(validated: Mapping[str, Any], pointers: tuple[str, ...]) -> tuple[dict
     return read, tuple(missing)
 
 
+class _Needs:
+    """The reference's reading of what an unknown outcome needs (the engine's rule, written again with the
+    interpreter): the absent inputs read by the parts of an expression that are undecided, each part read
+    by itself. A part is decided when it has a value (true, false, a number, ...): then none of what it
+    reads can change it (unless it calls known(), whose absent reads are all listed). and/or/not: the
+    undecided operands; if/else: the test when undecided and the branch taken (both when undecided); any
+    other part: what it reads itself that is absent, and what the derived values it names without a value
+    need (their expressions, read the same way). Comparisons, arithmetic, signs and calls over values are
+    read through their operands like and/or."""
+
+    def __init__(self, ref: Reference, doc: RulesetDocument, inputs: dict[str, Any],
+                 validated: Mapping[str, Any]) -> None:
+        self.ref, self.doc, self.inputs, self.validated = ref, doc, inputs, validated
+        self.derived: dict[str, frozenset[str]] = {}
+
+    def of_text(self, key: str, *, text: bool = False) -> tuple[str, ...]:
+        """What a criterion (by id; with ``text``, an expression) that is unknown needs, sorted."""
+        source = key if text else self.doc.criteria[key].when
+        return tuple(sorted(self.of(interpreter.parse(source).tree)))
+
+    def value(self, node: ast.expr) -> Any:
+        return self.ref.machine.evaluate_in(interpreter.parse(ast.unparse(node)), self.inputs)
+
+    def absent(self, node: ast.expr, through: bool) -> set[str]:
+        """The absent inputs a part reads itself (``through``: and through the derived values it names)."""
+        expr = interpreter.parse(ast.unparse(node))
+        if through:
+            pointers = Condition.parse(expr.text, (), self.ref.derived, self.ref.machine.maps).reads
+        else:
+            pointers = tuple(interpreter.reads(expr, tuple(self.doc.derived), self.ref.machine.maps))
+        return {p for p in pointers if lookup(self.validated, p) is MISSING}
+
+    def of(self, node: ast.expr) -> set[str]:
+        if any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "known"
+               for n in ast.walk(node)):
+            return self.absent(node, True)
+        if _has_value(self.value(node)):
+            return set()
+        if isinstance(node, ast.IfExp):
+            test = self.value(node.test)
+            taken = [node.body] if test is True else [node.orelse] if test is False else [node.body, node.orelse]
+            return self.of(node.test).union(*(self.of(b) for b in taken))
+        through = _operands(node)
+        if through is not None:
+            return set().union(*(self.of(v) for v in through))
+        out = self.absent(node, False)
+        for name in sorted({n.id for n in ast.walk(node) if isinstance(n, ast.Name)} & set(self.doc.derived)):
+            if not _has_value(self.inputs.get(name, interpreter.UNKNOWN)):
+                if name not in self.derived:
+                    self.derived[name] = frozenset()
+                    self.derived[name] = frozenset(self.of(interpreter.parse(self.doc.derived[name].value).tree))
+                out |= self.derived[name]
+        return out
+
+
+def reference_needs(ruleset: Ruleset, data: Mapping[str, Any]) -> Callable[[str, bool], tuple[str, ...]]:
+    """What an unknown criterion (by id), or expression (``True``: the text itself), needs on validated
+    ``data`` with its derived values by name (interpreter values, as ``reference_derived`` gives them),
+    as the reference evaluator reads it: for a backend that decides the tiers itself."""
+    ref = reference(ruleset)
+    needs = _Needs(ref, ruleset.plan.doc, ref.machine.inputs(data), data)
+    return lambda key, text: needs.of_text(key, text=text)
+
+
+def _operands(node: ast.expr) -> list[ast.expr] | None:
+    """The operands a part is read through (None: read whole): and/or, not and signs, comparisons,
+    arithmetic, and calls of functions over values (not known, not an aggregate over a generator)."""
+    if isinstance(node, ast.BoolOp):
+        return list(node.values)
+    if isinstance(node, ast.UnaryOp):
+        return [node.operand]
+    if isinstance(node, ast.Compare):
+        return [node.left, *node.comparators]
+    if isinstance(node, ast.BinOp):
+        return [node.left, node.right]
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id != "known" and not any(
+            isinstance(a, ast.GeneratorExp) for a in node.args):
+        return list(node.args)
+    return None
+
+
+def _has_value(value: Any) -> bool:
+    """An interpreter value no absent input can change: not unknown, not a range."""
+    return value is not interpreter.UNKNOWN and value is not None and not isinstance(value, interpreter.Range)
+
+
 def reference(ruleset: Ruleset) -> Reference:
     """The reference evaluator's reading of ``ruleset``, made on first use and kept on that
     ruleset object (made once when threads share the ruleset)."""
@@ -290,6 +377,7 @@ def evaluate_reference(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessm
     derived = ref.derive(doc, inputs, validated)
     values: dict[str, Any] = {}
     missing_of: dict[str, tuple[str, ...]] = {}
+    needs = _Needs(ref, doc, inputs, validated)
 
     criteria: list[CriterionResult] = []
     for reading in ref.criteria:
@@ -303,7 +391,8 @@ def evaluate_reference(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessm
                 missing.append(pointer)
             else:
                 read[pointer] = found
-        missing_of[reading.id] = tuple(missing)
+        # an unknown tier lists what its unknown criteria need: the absent inputs where the evaluation went
+        missing_of[reading.id] = tuple(missing) if value is not UNKNOWN else needs.of_text(reading.id)
         spec = doc.criteria[reading.id]
         criteria.append(CriterionResult.model_construct(
             id=reading.id, title=spec.title, clause=spec.clause, outcome=outcome(value), condition=spec.when,
@@ -330,7 +419,7 @@ def evaluate_reference(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessm
             groups.append(GroupResult.model_construct(id=comp.id, title=comp.spec.title, outcome=outcome(value),
                                                       all_of=comp.spec.all_of))
         else:
-            scores.append(_score(comp, values, missing_of, _weighed(ref, comp.id, inputs, validated)))
+            scores.append(_score(comp, values, missing_of, _weighed(ref, comp.id, inputs, needs)))
 
     tiers: list[TierResult] = []
     label = NONE_LABEL
@@ -393,7 +482,7 @@ def reference_derived(ruleset: Ruleset, data: Mapping[str, Any]) -> tuple[tuple[
 Weighed = tuple[str, Any, Any, Fraction | None, tuple[str, ...]]
 
 
-def _weighed(ref: Reference, sid: str, inputs: dict[str, Any], validated: Mapping[str, Any]) -> tuple[Weighed, ...]:
+def _weighed(ref: Reference, sid: str, inputs: dict[str, Any], needs: _Needs) -> tuple[Weighed, ...]:
     """The numbers the score ``sid`` weighs as they are (its ``points``), each read by the
     interpreter and clipped to [0, maximum]: no value (unknown, a range) counts nothing."""
     out: list[Weighed] = []
@@ -402,7 +491,7 @@ def _weighed(ref: Reference, sid: str, inputs: dict[str, Any], validated: Mappin
         if isinstance(value, bool) or not isinstance(value, (int, Decimal, Fraction)):
             value = None
         counted = None if value is None else min(max(Fraction(value), Fraction(0)), Fraction(spec.maximum))
-        out.append((pid, spec, value, counted, _read(validated, condition.reads)[1]))
+        out.append((pid, spec, value, counted, needs.of_text(spec.value, text=True) if counted is None else ()))
     return tuple(out)
 
 

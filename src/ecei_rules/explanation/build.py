@@ -305,12 +305,6 @@ class _Builder:
             self._needed = Needed(self.ruleset, self.data)
         return self._needed
 
-    def points_missing(self, sid: str) -> set[str]:
-        """The absent inputs of the numbers a score weighs as they are that have no value."""
-        unknown = {pid for pid, p in self.scores[sid].points.items() if p.counted is None}
-        return {r for sp in self.ruleset.plan.composites if isinstance(sp, ScorePlan) and sp.id == sid
-                for p in sp.points if p.id in unknown for r in p.reads if lookup(self.data, r) is MISSING}
-
     def missing_of(self, c: CriterionResult) -> tuple[str, ...]:
         """The absent inputs a criterion needs: for one that reads derived values, those read where the evaluation
         went (`needed`); for any other, every absent input it reads, as its decision lists them."""
@@ -479,7 +473,8 @@ class _Builder:
                 for c in self.scores[ref].weights:
                     if self.outcomes.get(c) == "unknown":
                         missing.update(self.missing_of(self.crit[c]))
-                missing.update(self.points_missing(ref))
+        if t.outcome == "unknown":  # the decision's: the absent inputs read where the evaluation went
+            missing = set(t.missing)
         names: dict[str, Any] = {
             "failing": self.msg.join([self.ref_name(r) for r in not_met]),
             "unknown": self.msg.join([self.ref_name(r) for r in unknown]),

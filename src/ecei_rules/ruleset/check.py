@@ -160,6 +160,9 @@ class CheckedRuleset:
     kinds: Mapping[str, str]  # id -> criterion | group | score
     derived: tuple[DerivedPlan, ...] = ()  # in dependency order
     tables: Mapping[str, Table] = dataclasses.field(default_factory=dict)  # parameter tables, keys resolved
+    #: the scope the criteria were compiled in (inputs, parameters, tables, derived values by name): parts of
+    #: a condition compiled again in it are what the engine reads of where an evaluation went
+    scope: Scope | None = None
 
 
 def param_type(p: Parameter) -> Ty:
@@ -800,7 +803,7 @@ def check_document(doc: RulesetDocument) -> tuple[CheckedRuleset | None, list[Di
         return None, checker.problems
     root = checker.root
     return CheckedRuleset(doc, root, AssessmentValidator(root), criteria, composites, valid_from, rules,
-                          dict(checker.kinds), derived, dict(checker.tables)), checker.problems
+                          dict(checker.kinds), derived, dict(checker.tables), checker.scope), checker.problems
 
 def check_inputs(doc: RulesetDocument) -> tuple[AssessmentValidator, Mapping[str, str]] | None:
     """The assessment validator and the kinds of the ids, when the inputs are sound though other
