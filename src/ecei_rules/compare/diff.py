@@ -225,14 +225,15 @@ def semantic_diff(old: Ruleset, new: Ruleset) -> Diff:
 
 
 _META_KEYS = ("methodology", "title", "description", "status", "effective_from", "announced_on", "supersedes",
-              "approval", "subject", "unknowns")
+              "approval", "subject", "unknowns", "selected_by", "tests_from")
 #: metadata that decides: another methodology, or how unknowns are computed (ranges opted into or not)
 _DECIDING_META = frozenset({"methodology", "unknowns"})
 
 
 def _diff_metadata(diff: Diff, od: Any, nd: Any) -> None:
-    """Metadata: nothing here decides (resolution by date is the registry's business), but the methodology
-    and ``unknowns`` (ranges opted into)."""
+    """Metadata: nothing here decides (which version applies, by its date or its ``selected_by``, is the
+    registry's business; ``tests_from`` lends tests), but the methodology and ``unknowns`` (ranges opted
+    into)."""
     for key in _META_KEYS:
         a, b = getattr(od, key), getattr(nd, key)
         if a != b:

@@ -46,6 +46,7 @@ from ecei_rules.ruleset.model import (
     parameter_entries,
     ruleset_json_schema,
     score_outcomes,
+    selection_line,
     table_entry,
 )
 from ecei_rules.ruleset.subject import resolve as resolve_subject
@@ -360,13 +361,41 @@ def _source_block(name: str, source: str) -> list[str]:
 
 
 def _in_force(doc: RulesetDocument, following: Ruleset | None, here: str) -> str:
-    """When a version is in force: from its date to the day before the next one's, or as the latest."""
-    in_force = f"from {doc.effective_from.isoformat()}"
+    """When a version is in force: from its date to the day before the next one's, or as the latest; for a
+    version chosen by an input's value, within its line (the next version for the same values)."""
+    chosen = doc.selected_by
+    line = f"for {code(chosen.input)} {', '.join(text(v) for v in chosen.values)}: " \
+        if chosen is not None and chosen.input is not None else ""
+    date = code(chosen.date) if chosen is not None and chosen.date is not None else code("assessed_on")
+    in_force = f"{line}{date} from {doc.effective_from.isoformat()}" if chosen is not None \
+        else f"from {doc.effective_from.isoformat()}"
     if following is not None and following.document.effective_from > doc.effective_from:
         last = following.document.effective_from - dt.timedelta(days=1)
         link = _relative(page_path(doc.methodology, following.version), here)
         return in_force + f" to {last.isoformat()} (then [{following.version}]({link}))"
-    return in_force + ", the latest version"
+    return in_force + (", the latest version" if not line else ", the latest version for these values")
+
+
+def _selection(doc: RulesetDocument, here: str) -> list[list[str]]:
+    """The rows saying how the registry chooses the version (``selected_by``) and whose tests it runs too
+    (``tests_from``), when it says so."""
+    rows: list[list[str]] = []
+    chosen = doc.selected_by
+    if chosen is not None:
+        parts = [f"{code(chosen.input)} is {' or '.join(text(v) for v in chosen.values)}"] if chosen.input else []
+        date = chosen.date or "assessed_on"
+        parts.append(f"{code(date)} is on or after its effective date"
+                     + (" (not assessed_on)" if chosen.date is not None else ""))
+        rows.append(["chosen by", "the registry, when " + " and ".join(parts)
+                     + "; of the versions that apply, the latest"])
+    lent = doc.tests_from
+    if lent is not None:
+        version = lent if isinstance(lent, str) else lent.version
+        drop = () if isinstance(lent, str) else lent.drop
+        rows.append(["tests lent by", f"[{version}]({_relative(page_path(doc.methodology, version), here)}) (its "
+                     "embedded tests and fixtures run here too" + (", but " + ", ".join(text(d) for d in drop)
+                                                                   if drop else "") + ")"])
+    return rows
 
 
 def _metadata(ruleset: Ruleset, previous: Ruleset | None, following: Ruleset | None, here: str) -> list[str]:
@@ -381,6 +410,7 @@ def _metadata(ruleset: Ruleset, previous: Ruleset | None, following: Ruleset | N
         ["effective from", text(doc.effective_from.isoformat())],
         ["in force", _in_force(doc, following, here)],
     ]
+    meta += _selection(doc, here)
     if doc.announced_on is not None:
         meta.append(["announced on", doc.announced_on.isoformat()])
     if doc.supersedes is not None:
@@ -871,7 +901,9 @@ def _methodology_pages(m: str, rulesets: Sequence[Ruleset], sources: Mapping[tup
     pages = {f"{ROOT}/{m}/index.md": methodology_page(rulesets), provenance_path(m): provenance_page(rulesets)}
     for i, r in enumerate(rulesets):
         previous = rulesets[i - 1] if i else None
-        following = rulesets[i + 1] if i + 1 < len(rulesets) else None
+        # in force until the next version of its line (the same values of the input that chooses it)
+        line = selection_line(r.document)
+        following = next((f for f in rulesets[i + 1:] if selection_line(f.document) == line), None)
         pages[page_path(m, r.version)] = version_page(
             r, previous=previous, following=following, source=sources.get((m, r.version)))
         if previous is not None:

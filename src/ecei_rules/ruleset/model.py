@@ -602,6 +602,13 @@ class SelectedBy(_Model):
         return self
 
 
+def selection_line(doc: RulesetDocument) -> tuple[str, ...] | None:
+    """The values of the input that choose a version, sorted: its line among versions that run side by side
+    (None: the versions of its methodology follow one another by date alone)."""
+    chosen = doc.selected_by
+    return tuple(sorted(chosen.values)) if chosen is not None and chosen.input is not None else None
+
+
 class Unknowns(_Model):
     """How unknowns are computed, when a version opts into more than the language's default."""
 
