@@ -629,6 +629,33 @@ def _parameters_section(doc: RulesetDocument) -> list[str]:
     return lines
 
 
+def _tables_section(ruleset: Ruleset) -> list[str]:
+    """Each parameter table, key by key as conditions read it: every key it is keyed by, with its value and the
+    entry it reads (its own, or the default), each entry linked to its row under the parameters."""
+    doc = ruleset.document
+    if not doc.tables:
+        return []
+    lines = ["### Parameter tables", ""]
+    entries = parameter_entries(doc)
+    for name, spec in doc.tables.items():
+        checked = ruleset.plan.tables.get(name)
+        if checked is None:
+            continue
+        unit = f" ({text(spec.unit)})" if spec.unit else ""
+        lines += [f"{code(name)}: {text(spec.title or name)}{unit}, one value for each of "
+                  f"{text(checked.keyed_by)} ({len(checked.values)}), read `params.{name}[key]`.", ""]
+        rows = []
+        for key, value in checked.values.items():
+            entry = checked.entries[key]
+            p = entries[entry]
+            rows.append([code(key), f"**{text(show(value))}**",
+                         f"[{code(entry)}](#{anchor('parameter', entry)})" + (" (the default)"
+                                                                              if entry.endswith("[*]") else ""),
+                         _provenance(p.source, p.assumed)])
+        lines += table(["key", "value", "entry", "provenance"], rows)
+    return lines
+
+
 def _inputs_section(ruleset: Ruleset, here: str) -> list[str]:
     """The assessment fields the version reads, its named types and its catalogues."""
     doc = ruleset.document
@@ -701,6 +728,7 @@ def version_page(ruleset: Ruleset, *, previous: Ruleset | None = None, following
     lines += _derived_section(ruleset)
     lines += _validity_section(doc)
     lines += _parameters_section(doc)
+    lines += _tables_section(ruleset)
     lines += _inputs_section(ruleset, here)
     lines += _tests_section(doc)
     if source is not None:
