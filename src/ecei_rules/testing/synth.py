@@ -54,7 +54,7 @@ from typing import Any
 from ecei_rules.core.logic import month_end
 from ecei_rules.engine.evaluate import validate_assessment
 from ecei_rules.errors import AssessmentError
-from ecei_rules.language.interpreter import Expression, Interpreter, parse, reads
+from ecei_rules.language.interpreter import UNDEFINED, Expression, Interpreter, Range, parse, reads
 from ecei_rules.registry import OFFICIAL, Registry
 from ecei_rules.ruleset.inputs import project
 from ecei_rules.ruleset.load import Ruleset
@@ -301,6 +301,8 @@ class _Population:
         def side(k: int) -> int | None:
             _set(normalised, pointer, lo + k * step)
             value = computed.value(normalised)
+            if goal.ranges and isinstance(value, Range):  # the range: wholly on one side, or across (0)
+                return (Fraction(value.lo) > threshold) - (Fraction(value.hi) < threshold)
             if not isinstance(value, Fraction):
                 return None
             return (value > threshold) - (value < threshold)
@@ -320,7 +322,9 @@ class _Side:
     (:meth:`start`), the others at every step (:meth:`value`)."""
 
     def __init__(self, goal: Computed, pointer: str) -> None:
-        self.interpreter = Interpreter(dict(goal.params))
+        # a version that opts into ranges: its derived values read as the engine reads them
+        self.interpreter = Interpreter(dict(goal.params), bounds=dict(goal.bounds), ranges=goal.ranges)
+        self.derived_mode: dict[str, Any] = {UNDEFINED: []} if goal.ranges else {}
         self.expr = parse(goal.side if goal.stages else goal.text)
         self.top = pointer.split("/")[1].replace("~1", "/").replace("~0", "~")
         self.fixed: list[tuple[str, Expression]] = []
@@ -339,13 +343,13 @@ class _Side:
         """Read validated data, and evaluate the derived values the moving input does not change."""
         self.inputs = self.interpreter.inputs(data)
         for name, stage in self.fixed:
-            self.inputs[name] = self.interpreter.evaluate_in(stage, self.inputs)
+            self.inputs[name] = self.interpreter.evaluate_in(stage, self.inputs, self.derived_mode)
 
     def value(self, data: dict[str, Any]) -> Any:
         """The side's value for ``data``, which differs from the data started with at most in the moving input."""
         self.inputs[self.top] = self.interpreter.inputs({self.top: data[self.top]})[self.top]
         for name, stage in self.moving:
-            self.inputs[name] = self.interpreter.evaluate_in(stage, self.inputs)
+            self.inputs[name] = self.interpreter.evaluate_in(stage, self.inputs, self.derived_mode)
         return self.interpreter.evaluate_in(self.expr, self.inputs)
 
 
