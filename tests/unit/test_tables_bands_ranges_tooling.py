@@ -134,3 +134,41 @@ def test_synth_aims_a_threshold_through_a_range_when_the_version_opts_into_range
             total = next(r for r in evaluate(ruleset, data).derived if r.id == "total_points")
             low, high = total.range
             assert low - 1 <= 50 <= high + 1
+
+
+PAIRS = """
+methodology: pairs
+version: 1.0.0
+title: Two credits capped at 10, 18 needed
+status: draft
+effective_from: 2020-01-01
+inputs:
+  assessed_on: {type: date, required: true}
+  a: {type: decimal, minimum: 0, maximum: 100}
+  b: {type: decimal, minimum: 0, maximum: 100}
+derived:
+  total: {title: Total, type: decimal, value: "min(a, 10) + min(b, 10)"}
+criteria:
+  enough: {title: Enough, when: total >= 18}
+labels: [pass]
+tiers:
+  pass: {title: Pass, requires: [enough]}
+validity:
+  valid_from: assessed_on
+  rules:
+    - {id: always, title: No expiry, labels: [pass], valid_until: never}
+"""
+
+
+def test_what_it_takes_finds_two_numbers_changed_together_when_no_single_change_does() -> None:
+    """a = b = 5: either alone adds at most 5 (capped at 10), 15 < 18; a raised to 10 and then b to 8 reach 18,
+    confirmed by deciding again (before: "meet Enough", no input named). The list says it may not be complete."""
+    from ecei_rules.explanation import explain
+
+    path = explain(load_ruleset_text(PAIRS), {"assessed_on": "2021-01-01", "a": 5, "b": 5}).what_it_takes[0]
+    assert path.reachable
+    assert [[(c.pointer, c.current, c.target) for c in s.inputs] for s in path.input_sets] == [
+        [("/a", 5, 10), ("/b", 5, 8)]]
+    assert path.input_sets[0].verified
+    assert not path.input_sets_exhaustive
+    assert "two numbers are changed together" in path.input_sentence

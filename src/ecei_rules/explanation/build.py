@@ -273,6 +273,7 @@ class _Builder:
         self._search: Search | None = None
         self._needed: Needed | None = None
         self._completed: set[str] = set()  # criteria met by a completion: their sets are not all listed
+        self._paired: set[str] = set()  # criteria met by two numbers changed together: likewise
 
     # -- names and values -------------------------------------------------------------------
 
@@ -577,12 +578,23 @@ class _Builder:
             words = [self.input_change_words(change) for change in alternatives]
             return m.CriterionChange(kind="input", changes=alternatives[:1], alternatives=alternatives,
                                      sentence=self.msg.join(words, "or"), **base)
-        together = self.completed(cid)
+        together = self.completed(cid) or self.pair(cid)
         if together:
             changes = tuple(self.found_change(f) for f in together)
             return m.CriterionChange(kind="input", changes=changes, sentence=self.msg.join(
                 [self.input_change_words(change) for change in changes]), **base)
         return None
+
+    def pair(self, cid: str) -> tuple[Found, ...]:
+        """Two numbers changed together that meet a criterion on a computed value, when no single change does
+        (see `through`); the list of sets then says it may not be complete."""
+        if self._search is None:
+            return ()
+        c = self.crit[cid]
+        found = self._search.pair(cid, tuple(c.inputs))
+        if found:
+            self._paired.add(cid)
+        return found
 
     def through(self, cid: str) -> tuple[Found, ...]:
         """The single input changes that meet a criterion on a computed value (see `through`)."""
@@ -864,11 +876,14 @@ class _Builder:
                     [self.unit_words(u, changes) for u in sol.mandatory])))
             parts.extend(self.input_need(n, changes, structure) for n in sol.needs)
         completed = bool(self._completed.intersection(involved))
+        paired = bool(self._paired.intersection(involved))
         if not sol.exhaustive:
             parts.append(self.msg.template("path.not_exhaustive"))
         elif completed:
             parts.append(self.msg.template("path.completed"))
-        exhaustive = sol.exhaustive and not completed
+        elif paired:
+            parts.append(self.msg.template("path.paired"))
+        exhaustive = sol.exhaustive and not completed and not paired
         return {"input_sets": sets, "input_sets_total": sol.total, "input_sets_exhaustive": exhaustive,
                 "input_sentence": " ".join(parts)}
 

@@ -43,6 +43,8 @@ from ecei_rules.ruleset.inputs import Field
 from ecei_rules.ruleset.load import Ruleset
 from ecei_rules.ruleset.model import band_intervals
 
+#: Ordered pairs of numbers `Search.pair` tries before it gives up.
+MAX_PAIRS = 12
 #: Ways of giving the absent truth values and choices a criterion reads tried by `Search.completed`.
 MAX_COMPLETIONS = 8
 #: The most grid steps a number is searched over, outward from its value (2^40: beyond any bound a
@@ -217,6 +219,50 @@ class Search:
                 found = self.choice(cid, pointer, f, current)
                 others.extend([found] if found is not None else [])
         return (*numbers, *others)
+
+    def pair(self, cid: str, pointers: tuple[str, ...]) -> tuple[Found, ...]:
+        """When no single change meets the criterion: two numbers changed together (the first pair found, in
+        the order given, at most `MAX_PAIRS` tried). The first is taken as far as its declared bounds allow
+        in one direction, the second then moved the fewest steps that meet the criterion, and the first
+        brought back the fewest steps from its value at which, with the second's change, it still is; both
+        changes confirmed by deciding again (empty when no pair is found)."""
+        numbers = []
+        for pointer in pointers:
+            f = analysis.field_at(self.ruleset.plan.inputs, pointer)
+            current = lookup(self.data, pointer)
+            if f is not None and f.kind in ("integer", "decimal") and not self.is_fixed(pointer) \
+                    and current is not MISSING and _number(current) is not None and _step(f, current) is not None:
+                numbers.append((pointer, f, current))
+        tried = 0
+        for (p, fp, cp), (q, fq, cq) in itertools.permutations(numbers, 2):
+            if tried >= MAX_PAIRS:
+                break
+            tried += 1
+            step = _step(fp, cp)
+            assert step is not None
+            for direction in (1, -1):
+                room = self.room(fp, cp, step, direction)
+                if not room:
+                    continue
+                found = self.with_base(((p, self.at(fp, cp, step, direction * room)),), cid, q, fq, cq)
+                back = self.with_base(((q, found.target),), cid, p, fp, cp) if found is not None else None
+                if found is None or back is None:
+                    continue
+                decision = self._decide(((p, back.target), (q, found.target)))
+                if self.met(decision, cid):
+                    assert decision is not None
+                    return (Found(p, True, cp, back.target, {}), Found(q, True, cq, found.target,
+                                                                         _derived(decision, cid)))
+        return ()
+
+    def with_base(self, base: tuple[tuple[str, Any], ...], cid: str, pointer: str, f: Field,
+                  current: Any) -> Found | None:
+        """`nearest_met` of one input with ``base`` applied first."""
+        self.base = base
+        try:
+            return self.nearest_met(cid, pointer, f, current)
+        finally:
+            self.base = ()
 
     def nearest_met(self, cid: str, pointer: str, f: Field, current: Any) -> Found | None:
         """The value fewest grid steps from ``current``, up or down, at which ``cid`` is met (found by
