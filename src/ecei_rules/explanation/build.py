@@ -983,27 +983,32 @@ class _Builder:
         if sets:
             words.append(self.msg("path.points_single", changes=self.msg.join([s.sentence for s in sets])))
         elif not sol.feasible and not sol.fixed:
-            base = [ch for c in dict.fromkeys(c for n in sol.needs for c in n.candidates)
-                    for ch in self.change(c).changes]
-            search.base = tuple((ch.pointer, ch.target) for ch in base)
-            try:
-                after = search.reaching(label, tuple(p for p in pointers if p not in dict(search.base)))
-            finally:
-                search.base = ()
-            if after:
-                chosen = (*base, self.found_change(after[0]))
-                if self.reaches(label, chosen):
-                    said = self.msg.join([self.input_change_words(ch) for ch in chosen])
-                    sets.append(m.InputSet(inputs=chosen, size=len(chosen), criteria=(), verified=True,
-                                           sentence=self.msg("path.set", changes=said) + verified))
-                    words.append(self.msg("path.points_with", change=self.input_change_words(chosen[-1]),
-                                          changes=said))
-            if not sets:
+            chosen = self.points_after_criteria(label, sol, pointers)
+            if chosen:
+                said = self.msg.join([self.input_change_words(ch) for ch in chosen])
+                sets.append(m.InputSet(inputs=chosen, size=len(chosen), criteria=(), verified=True,
+                                       sentence=self.msg("path.set", changes=said) + verified))
+                words.append(self.msg("path.points_with", change=self.input_change_words(chosen[-1]), changes=said))
+            else:
                 words.append(self.msg("path.points_none", title=title))
         listed = (*sets, *route["input_sets"])[:self.cap]
         sentence = " ".join(filter(None, [route["input_sentence"], *words]))
         return ({"input_sets": listed, "input_sets_total": route["input_sets_total"] + len(sets),
                  "input_sets_exhaustive": False, "input_sentence": sentence}, sol.feasible or bool(sets))
+
+    def points_after_criteria(self, label: str, sol: TierSolution,
+                              pointers: Sequence[str]) -> tuple[m.InputChange, ...]:
+        """Every criterion that can change met (the changes of the score needs' candidates), then one change of
+        an input the numbers weighed read that reaches the tier, confirmed by deciding again; () when none."""
+        base = [ch for c in dict.fromkeys(c for n in sol.needs for c in n.candidates) for ch in self.change(c).changes]
+        search = self.search()
+        search.base = tuple((ch.pointer, ch.target) for ch in base)
+        try:
+            after = search.reaching(label, tuple(p for p in pointers if p not in dict(search.base)))
+        finally:
+            search.base = ()
+        chosen = (*base, self.found_change(after[0])) if after else ()
+        return chosen if chosen and self.reaches(label, chosen) else ()
 
     def search(self) -> Search:
         """The search through computed values, made on first use."""

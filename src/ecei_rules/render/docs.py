@@ -558,8 +558,7 @@ def _groups_section(doc: RulesetDocument) -> list[str]:
 def _score_section(doc: RulesetDocument, sid: str) -> list[str]:
     """One score: its total weight, threshold (or minimum, or levels) and provenance, and its criteria by weight."""
     s = doc.scores[sid]
-    total = sum(s.weights.values()) + sum(p.maximum for p in s.points.values())
-    weighed = f" and {len(s.points)} numbers weighed as they are" if s.points else ""
+    total, weighed = _score_total(s)
     lines = [f'### {text(s.title)} {{#{anchor("score", sid)}}}', "",
              f"- id {code(sid)}: {len(s.weights)} criteria{weighed}, total weight **{show(total)}**"]
     for oid, (flat, _) in score_outcomes(doc).items():
@@ -588,12 +587,25 @@ def _score_section(doc: RulesetDocument, sid: str) -> list[str]:
     rows = [[f"**{show(w)}**", str(len(ids)), show(w * len(ids)),
              ", ".join(_ref_link(doc, cid) for cid in ids)]
             for w, ids in sorted(by_weight.items(), key=lambda kv: -kv[0])]
-    lines += table(["weight", "count", "subtotal", "criteria"], rows) if rows else []
-    if s.points:  # numbers weighed as they are: what each counts is its value, from 0 to its maximum
-        lines += ["", "Numbers weighed as they are (each adds its value, from 0 up to its maximum):", "",
-                  *table(["name", "value", "maximum"], [[code(pid), code(p.value), f"**{show(p.maximum)}**"]
-                                                        for pid, p in s.points.items()])]
-    return lines
+    return lines + _score_points(s, rows)
+
+
+def _score_total(s: Any) -> tuple[Any, str]:
+    """A score's total weight (its criteria's weights and the maxima of the numbers it weighs), and the words
+    for those numbers (empty without them)."""
+    total = sum(s.weights.values()) + sum(p.maximum for p in s.points.values())
+    return total, (f" and {len(s.points)} numbers weighed as they are" if s.points else "")
+
+
+def _score_points(s: Any, rows: list[list[str]]) -> list[str]:
+    """The table of a score's criteria by weight (``rows``, none for a score of numbers alone), then the numbers
+    it weighs as they are: what each counts is its value, from 0 to its maximum."""
+    lines = table(["weight", "count", "subtotal", "criteria"], rows) if rows else []
+    if not s.points:
+        return lines
+    return [*lines, "", "Numbers weighed as they are (each adds its value, from 0 up to its maximum):", "",
+            *table(["name", "value", "maximum"], [[code(pid), code(p.value), f"**{show(p.maximum)}**"]
+                                                  for pid, p in s.points.items()])]
 
 
 def _level_tiers(doc: RulesetDocument, oid: str, sid: str) -> str:
