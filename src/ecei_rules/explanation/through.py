@@ -183,20 +183,7 @@ class Search:
     def changes(self, cid: str, region: Region, pointers: tuple[str, ...]) -> tuple[Found, ...]:
         """The changes of single inputs among ``pointers`` that meet ``cid``: numbers first, then the others,
         each in the order given."""
-        numbers: list[Found] = []
-        others: list[Found] = []
-        for pointer in pointers:
-            f = analysis.field_at(self.ruleset.plan.inputs, pointer)
-            if f is None or self.is_fixed(pointer):
-                continue
-            current = lookup(self.data, pointer)
-            if f.kind in ("integer", "decimal"):
-                found = self.number(cid, region, pointer, f, current)
-                numbers.extend([found] if found is not None else [])
-            elif f.kind in ("boolean", "enum"):
-                found = self.choice(cid, pointer, f, current)
-                others.extend([found] if found is not None else [])
-        return (*numbers, *others)
+        return self.singles(cid, pointers, lambda pointer, f, current: self.number(cid, region, pointer, f, current))
 
     def reaching(self, cid: str, pointers: tuple[str, ...]) -> tuple[Found, ...]:
         """The changes of single inputs among ``pointers`` (with the base) with which ``cid`` (a criterion,
@@ -204,6 +191,13 @@ class Search:
         fewest steps of its grid from its value, in either direction, at which deciding again meets it (for
         an outcome that, once met along a direction, stays met further on); an absent number from a
         declared bound; a truth value or choice as `changes` tries them. Numbers first."""
+        return self.singles(cid, pointers, lambda pointer, f, current: self.absent(cid, pointer, f)
+                            if current is MISSING else self.nearest_met(cid, pointer, f, current))
+
+    def singles(self, cid: str, pointers: tuple[str, ...],
+                number: Callable[[str, Field, Any], Found | None]) -> tuple[Found, ...]:
+        """The single changes among ``pointers`` that meet ``cid``: each number as ``number`` searches it, each truth
+        value or choice as `choice` tries it; numbers first, each in the order given."""
         numbers: list[Found] = []
         others: list[Found] = []
         for pointer in pointers:
@@ -212,8 +206,7 @@ class Search:
                 continue
             current = lookup(self.data, pointer)
             if f.kind in ("integer", "decimal"):
-                found = self.absent(cid, pointer, f) if current is MISSING else self.nearest_met(cid, pointer, f,
-                                                                                                current)
+                found = number(pointer, f, current)
                 numbers.extend([found] if found is not None else [])
             elif f.kind in ("boolean", "enum"):
                 found = self.choice(cid, pointer, f, current)
