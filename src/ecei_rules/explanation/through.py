@@ -263,13 +263,21 @@ class Search:
         step = _step(f, current) if _number(current) is not None else None
         if step is None:
             return None
+
+        def steps(way: int) -> int | None:
+            return _first(lambda k: self.met(self.decide(pointer, self.at(f, current, step, way * k)), cid),
+                          self.room(f, current, step, way))
+
+        return self.closest(cid, pointer, f, current, step, steps)
+
+    def closest(self, cid: str, pointer: str, f: Field, current: Any, step: Decimal,
+                steps: Callable[[int], int | None]) -> Found | None:
+        """Of the fewest steps up and down (``steps`` of a direction, None: none), the fewer at which deciding
+        again meets the criterion."""
         best: Found | None = None
         best_steps = 0
-        def met_at(way: int) -> Callable[[int], bool]:
-            return lambda k: self.met(self.decide(pointer, self.at(f, current, step, way * k)), cid)
-
         for direction in (1, -1):
-            n = _first(met_at(direction), self.room(f, current, step, direction))
+            n = steps(direction)
             if n is None or (best is not None and n >= best_steps):
                 continue
             found = self.found(cid, pointer, current, self.at(f, current, step, direction * n))
@@ -344,16 +352,8 @@ class Search:
                 return not _above(interval, x)
         else:
             return None
-        best: Found | None = None
-        best_steps = 0
-        for direction in (1, -1):
-            n = self.nearest(region, pointer, f, current, step, direction, reached)
-            if n is None or (best is not None and n >= best_steps):
-                continue
-            found = self.found(cid, pointer, current, self.at(f, current, step, direction * n))
-            if found is not None:
-                best, best_steps = found, n
-        return best
+        return self.closest(cid, pointer, f, current, step,
+                            lambda way: self.nearest(region, pointer, f, current, step, way, reached))
 
     def absent(self, cid: str, pointer: str, f: Field) -> Found | None:
         """An absent number: from a declared bound at which the criterion is met, the farthest value on the grid
