@@ -1118,29 +1118,38 @@ class _Derived:
 
 def _tiers(plan: DurablePlan, data: Mapping[str, Any], tier_outcomes: Mapping[str, Outcome],
            value_of: Mapping[str, Outcome]) -> tuple[TierOutcome, ...]:
-    """The tiers, highest first, each unknown one with the absent inputs that left it unknown (the
-    core's static reads, durable's outcomes)."""
+    """The tiers, highest first, each unknown one with the absent inputs that left it unknown (what its
+    unknown requirements need, as the reference evaluator reads it, of durable's outcomes), worked out only
+    for the tiers that are unknown."""
     doc = plan.ruleset.document
-    needs = reference_needs(plan.ruleset, data)  # an unknown criterion: the absent inputs where its evaluation went
-    missing_of: dict[str, tuple[str, ...]] = {
-        c.id: needs(c.id, False) if value_of.get(c.id) == "unknown" else ()
-        for c in plan.ruleset.plan.criteria}
+    scores = score_outcomes(doc)
+    memo: dict[str, frozenset[str]] = {}
+    found: list[Callable[[str, bool], tuple[str, ...]]] = []
+
+    def needs(key: str, text: bool) -> tuple[str, ...]:
+        if not found:  # an unknown criterion: the absent inputs where its evaluation went
+            found.append(reference_needs(plan.ruleset, data))
+        return found[0](key, text)
 
     def missing_for(refs: Iterable[str]) -> tuple[str, ...]:
         out: set[str] = set()
         for ref in refs:
             if value_of.get(ref) == "unknown":
-                out.update(missing_of.get(ref, ()))
+                out |= needed(ref)
         return tuple(sorted(out))
 
-    scores = score_outcomes(doc)
-    for comp in plan.ruleset.plan.composites:  # dependency order
-        refs = doc.groups[comp.id].all_of if comp.id in doc.groups else tuple(scores[comp.id][0].weights)
-        missing_of[comp.id] = missing_for(refs)
-        if comp.id in plan.scores and plan.scores[comp.id].points:  # a number weighed without a value: its needs
-            gone = {r for _, expr, _ in plan.scores[comp.id].points if _points_value(plan, expr, data) is None
-                    for r in needs(expr.text, True)}
-            missing_of[comp.id] = tuple(sorted({*missing_of[comp.id], *gone}))
+    def needed(ref: str) -> frozenset[str]:
+        if ref not in memo:
+            if ref in doc.criteria:
+                memo[ref] = frozenset(needs(ref, False))
+            elif ref in doc.groups:
+                memo[ref] = frozenset(missing_for(doc.groups[ref].all_of))
+            else:  # a score: its unknown criteria, and its numbers weighed without a value
+                gone = {r for _, expr, _ in plan.scores[ref].points if _points_value(plan, expr, data) is None
+                        for r in needs(expr.text, True)}
+                memo[ref] = frozenset(gone.union(missing_for(scores[ref][0].weights)))
+        return memo[ref]
+
     return tuple(TierOutcome(lab, tier_outcomes[lab], missing_for(doc.tiers[lab].requires)
                              if tier_outcomes[lab] == "unknown" else ())
                  for lab in reversed(doc.labels) if lab in tier_outcomes)

@@ -391,8 +391,7 @@ def evaluate_reference(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessm
                 missing.append(pointer)
             else:
                 read[pointer] = found
-        # an unknown tier lists what its unknown criteria need: the absent inputs where the evaluation went
-        missing_of[reading.id] = tuple(missing) if value is not UNKNOWN else needs.of_text(reading.id)
+        missing_of[reading.id] = tuple(missing)
         spec = doc.criteria[reading.id]
         criteria.append(CriterionResult.model_construct(
             id=reading.id, title=spec.title, clause=spec.clause, outcome=outcome(value), condition=spec.when,
@@ -409,6 +408,32 @@ def evaluate_reference(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessm
                 out.update(missing_of[ref_id])
         return tuple(sorted(out))
 
+    weighed: dict[str, tuple[Weighed, ...]] = {}
+    memo: dict[str, frozenset[str]] = {}
+    score_weights = {c.id: c.spec.weights for c in plan.composites if isinstance(c, ScorePlan)}
+
+    def needed_for(refs: tuple[str, ...]) -> tuple[str, ...]:
+        """An unknown tier's missing: what its unknown requirements need, the absent inputs where the
+        evaluation went (a criterion's own reading, a group's or score's unknown members', a score's numbers
+        without a value); worked out only for the tiers that are unknown."""
+        out: set[str] = set()
+        for ref_id in refs:
+            if values.get(ref_id) is UNKNOWN:
+                out |= needed(ref_id)
+        return tuple(sorted(out))
+
+    def needed(ref_id: str) -> frozenset[str]:
+        if ref_id not in memo:
+            if ref_id in doc.criteria:
+                memo[ref_id] = frozenset(needs.of_text(ref_id))
+            elif ref_id in doc.groups:
+                memo[ref_id] = frozenset(needed_for(doc.groups[ref_id].all_of))
+            else:
+                own = {p for _, spec, _, counted, _ in weighed.get(ref_id, ()) if counted is None
+                       for p in needs.of_text(spec.value, text=True)}
+                memo[ref_id] = frozenset(own.union(needed_for(tuple(score_weights[ref_id]))))
+        return memo[ref_id]
+
     groups: list[GroupResult] = []
     scores: list[ScoreResult] = []
     for comp in plan.composites:
@@ -419,7 +444,8 @@ def evaluate_reference(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessm
             groups.append(GroupResult.model_construct(id=comp.id, title=comp.spec.title, outcome=outcome(value),
                                                       all_of=comp.spec.all_of))
         else:
-            scores.append(_score(comp, values, missing_of, _weighed(ref, comp.id, inputs, needs)))
+            weighed[comp.id] = _weighed(ref, comp.id, inputs)
+            scores.append(_score(comp, values, missing_of, weighed[comp.id]))
 
     tiers: list[TierResult] = []
     label = NONE_LABEL
@@ -430,7 +456,7 @@ def evaluate_reference(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessm
             label = tier_label
         tiers.append(TierResult.model_construct(
             label=tier_label, title=tier.title, outcome=outcome(value), requires=tier.requires,
-            missing=missing_for(tier.requires) if value is UNKNOWN else (),
+            missing=needed_for(tier.requires) if value is UNKNOWN else (),
         ))
 
     valid_from = valid_until = rule_id = None
@@ -478,11 +504,11 @@ def reference_derived(ruleset: Ruleset, data: Mapping[str, Any]) -> tuple[tuple[
 
 
 #: A number a score weighs as it is, read: (name, its spec, its value or None, what it counts or None,
-#: the absent inputs it reads).
+#: the absent inputs it needs, when known).
 Weighed = tuple[str, Any, Any, Fraction | None, tuple[str, ...]]
 
 
-def _weighed(ref: Reference, sid: str, inputs: dict[str, Any], needs: _Needs) -> tuple[Weighed, ...]:
+def _weighed(ref: Reference, sid: str, inputs: dict[str, Any]) -> tuple[Weighed, ...]:
     """The numbers the score ``sid`` weighs as they are (its ``points``), each read by the
     interpreter and clipped to [0, maximum]: no value (unknown, a range) counts nothing."""
     out: list[Weighed] = []
@@ -491,7 +517,7 @@ def _weighed(ref: Reference, sid: str, inputs: dict[str, Any], needs: _Needs) ->
         if isinstance(value, bool) or not isinstance(value, (int, Decimal, Fraction)):
             value = None
         counted = None if value is None else min(max(Fraction(value), Fraction(0)), Fraction(spec.maximum))
-        out.append((pid, spec, value, counted, needs.of_text(spec.value, text=True) if counted is None else ()))
+        out.append((pid, spec, value, counted, ()))
     return tuple(out)
 
 
@@ -564,9 +590,6 @@ def _score(comp: ScorePlan, values: dict[str, Any], missing_of: dict[str, tuple[
     for ref in comp.spec.weights:
         if values[ref] is UNKNOWN:
             missing.update(missing_of.get(ref, ()))
-    for _, _, _, counted, absent in weighed:
-        if counted is None:
-            missing.update(absent)
     total = comp.total
     values[comp.id] = value
     missing_of[comp.id] = tuple(sorted(missing))
