@@ -100,7 +100,8 @@ def goals_of(rulesets: Sequence[Ruleset]) -> Goals:
             if inliner is not None:
                 c = replace(c, left=inliner.expand(c.left), right=inliner.expand(c.right))
             _read(c, _role(c, weighted), params, ruleset.plan.inputs, out, raw, inliner)
-        if ruleset.document.unknowns is not None and ruleset.document.unknowns.derived == "ranges":
+        unknowns = getattr(ruleset.document, "unknowns", None)
+        if unknowns is not None and unknowns.derived == "ranges":
             bounds = tuple(sorted(declared_bounds(ruleset.plan.inputs).items()))
             out.computed[first:] = [replace(g, ranges=True, bounds=bounds) for g in out.computed[first:]]
     return out
