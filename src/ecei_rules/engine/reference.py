@@ -181,6 +181,8 @@ class Reference:
         self.criteria = tuple(criteria)
         self.validity = ValidityReading(doc, self.machine, derived)
         self.entries = entries
+        #: the parts of conditions read again for what an unknown tier needs, parsed once (text -> expression)
+        self.parsed: dict[str, interpreter.Expression] = {}
         #: the numbers each score (by outcome id) weighs as they are, each read by the interpreter
         self.points = {comp.id: tuple((pid, Condition.parse(spec.value, (), derived, maps), spec)
                                       for pid, spec in comp.spec.points.items())
@@ -279,14 +281,21 @@ class _Needs:
     def of_text(self, key: str, *, text: bool = False) -> tuple[str, ...]:
         """What a criterion (by id; with ``text``, an expression) that is unknown needs, sorted."""
         source = key if text else self.doc.criteria[key].when
-        return tuple(sorted(self.of(interpreter.parse(source).tree)))
+        return tuple(sorted(self.of(self.parse(source).tree)))
+
+    def parse(self, text: str) -> interpreter.Expression:
+        """A part read by the interpreter, parsed once per version."""
+        found = self.ref.parsed.get(text)
+        if found is None:
+            found = self.ref.parsed[text] = interpreter.parse(text)
+        return found
 
     def value(self, node: ast.expr) -> Any:
-        return self.ref.machine.evaluate_in(interpreter.parse(ast.unparse(node)), self.inputs)
+        return self.ref.machine.evaluate_in(self.parse(ast.unparse(node)), self.inputs)
 
     def absent(self, node: ast.expr, through: bool) -> set[str]:
         """The absent inputs a part reads itself (``through``: and through the derived values it names)."""
-        expr = interpreter.parse(ast.unparse(node))
+        expr = self.parse(ast.unparse(node))
         if through:
             pointers = Condition.parse(expr.text, (), self.ref.derived, self.ref.machine.maps).reads
         else:
@@ -311,7 +320,7 @@ class _Needs:
             if not _has_value(self.inputs.get(name, interpreter.UNKNOWN)):
                 if name not in self.derived:
                     self.derived[name] = frozenset()
-                    self.derived[name] = frozenset(self.of(interpreter.parse(self.doc.derived[name].value).tree))
+                    self.derived[name] = frozenset(self.of(self.parse(self.doc.derived[name].value).tree))
                 out |= self.derived[name]
         return out
 
