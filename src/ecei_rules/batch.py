@@ -347,7 +347,7 @@ def error_json(error: EceiRulesError | None, index: int | None = None) -> dict[s
             out["problems"] = [{"code": d.code, "message": d.message, "path": json_path(d.pointer)}
                                for d in error.diagnostics]
     elif isinstance(error, ResolutionError):
-        out = {"code": "R001", "message": str(error), "path": "$.assessed_on"}
+        out = {"code": "R001", "message": str(error), "path": json_path(error.pointer or "/assessed_on")}
     elif isinstance(error, RulesetError) and error.diagnostics:  # the version that would decide is unusable
         first = error.diagnostics[0]
         out = {"code": first.code, "message": first.message, "path": "$.assessed_on", "file": first.file}

@@ -348,6 +348,9 @@ class AssessmentError(InputError, ValueError):
 class ResolutionError(InputError, LookupError):
     """No ruleset version answers the request (a date before the first version, ...)."""
 
+    #: the JSON pointer of the assessment's input that chose no version (None: its assessed_on)
+    pointer: str | None = None
+
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     """Return ``did you mean 'x'?`` for the closest candidate, or None."""

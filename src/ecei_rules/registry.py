@@ -366,24 +366,32 @@ class Registry:
         applies, or two that took effect on the same day, is a ResolutionError saying why."""
         applying: list[tuple[dt.date, str, str]] = []
         why_not: list[str] = []
+        chosen_by: list[SelectedBy | None] = []  # of the versions that do not apply
         for version in self.versions(methodology):
             status, starts = self.header(methodology, version)
             if status not in OFFICIAL and not allow_unpublished:
                 continue
-            applies, reason = _applies(self.selector(methodology, version), version, starts, data)
+            selector = self.selector(methodology, version)
+            applies, reason = _applies(selector, version, starts, data)
             if applies:
                 applying.append((starts, version, reason))
             else:
                 why_not.append(reason)
+                chosen_by.append(selector)
         if not applying:
-            raise ResolutionError(f"no version of {methodology} applies to this assessment: " + (
+            error = ResolutionError(f"no version of {methodology} applies to this assessment: " + (
                 "; ".join(why_not) if why_not else "it has no published version"))
+            error.pointer = _selecting_pointer(chosen_by, data)
+            raise error
         latest = max(starts for starts, _, _ in applying)
         best = [(version, reason) for starts, version, reason in applying if starts == latest]
         if len(best) > 1:
-            raise ResolutionError(f"two versions of {methodology} apply to this assessment and took effect on the "
-                                  f"same day ({latest.isoformat()}): " + ", ".join(v for v, _ in best) +
-                                  "; pin one, or make their selected_by values distinct")
+            error = ResolutionError(f"two versions of {methodology} apply to this assessment and took effect on the "
+                                    f"same day ({latest.isoformat()}): " + ", ".join(v for v, _ in best) +
+                                    "; pin one, or make their selected_by values distinct")
+            found = self.selector(methodology, best[0][0])
+            error.pointer = _pointer(found.input) if found is not None and found.input is not None else None
+            raise error
         version, reason = best[0]
         later = " (the latest that applies)" if len(applying) > 1 else ""
         ruleset = self.get(methodology, version)
@@ -613,6 +621,22 @@ def _applies(chosen: SelectedBy | None, version: str, starts: dt.date, data: typ
         return False, f"{version} takes effect on {starts.isoformat()}, after {date_input} {on.isoformat()}"
     reasons.append(f"{date_input} {on.isoformat()} is on or after its effective date {starts.isoformat()}")
     return True, " and ".join(reasons)
+
+
+def _pointer(path: str) -> str:
+    """The JSON pointer of a dotted input path."""
+    return "".join("/" + key.replace("~", "~0").replace("/", "~1") for key in path.split("."))
+
+
+def _selecting_pointer(chosen_by: list[SelectedBy | None], data: typing.Any) -> str | None:
+    """Where an assessment that no version applies to is at fault: the input that chooses the versions
+    when no version takes its value, else the date their date input compares (None: assessed_on)."""
+    inputs = [(c.input, c.values) for c in chosen_by if c is not None and c.input is not None]
+    if inputs and all(_at(data, path) not in values for path, values in inputs):
+        return _pointer(inputs[0][0])
+    taken = [c for c in chosen_by if c is None or c.input is None or _at(data, c.input) in c.values]
+    dates = [c.date for c in taken if c is not None and c.date is not None]
+    return _pointer(dates[0]) if dates else None
 
 
 def _selector(data: typing.Any) -> SelectedBy | bool:

@@ -171,15 +171,16 @@ def branches(tmp_path_factory: pytest.TempPathFactory) -> Ruleset:
 
 
 def test_missing_lists_only_inputs_read_in_the_branch_taken(branches: Ruleset, examples: Registry) -> None:
-    """use = measured if metered else estimated, metered true, neither figure given: the decision lists both
-    as missing (read from the text); the explanation lists only measured, the branch taken, for the value,
-    the criterion and the tier; what it takes asks for measured at most 10 (0 <= measured <= 10 is low).
+    """use = measured if metered else estimated, metered true, neither figure given: the decision's derived
+    value lists both as missing (read from the text), its unknown tier only measured (the branch taken); the
+    explanation lists only measured for the value, the criterion and the tier; what it takes asks for
+    measured at most 10 (0 <= measured <= 10 is low).
     P2 has no cooling tower, so cooling_tower_points is 0 whatever the tower's absent figures: only the
     absent subsystem_meters is missing."""
     data = {"assessed_on": "2021-05-01", "metered": True}
     decision = evaluate(branches, data)
     assert decision.derived[0].missing == ("/estimated", "/measured")
-    assert decision.tiers[0].missing == ("/estimated", "/measured")
+    assert decision.tiers[0].missing == ("/measured",)
     expl = explain(branches, data)
     assert (expl.derived[0].missing, expl.criteria[0].missing, expl.tier("low").missing) == (
         ("/measured",), ("/measured",), ("/measured",))

@@ -45,6 +45,10 @@ RULESETS["every-construct"] = load_ruleset(EVERY)
 RULESETS["every-construct 1.1.0"] = load_ruleset(EVERY.with_name("1.1.0.yaml"))
 # scores with a minimum (points) and levels over one set of weights
 RULESETS["points and levels"] = load_ruleset(EVERY.parent.parent / "points" / "1.0.0.yaml")
+# scores that weigh numbers as they are (points clipped to a maximum, beside criteria's weights)
+RULESETS["points weighed as numbers"] = load_ruleset(EVERY.parent.parent / "points" / "2.0.0.yaml")
+# an unknown tier's missing: branches not taken, operands after another decided, derived values with a value
+RULESETS["missing where the evaluation went"] = load_ruleset(EVERY.parent.parent / "needed" / "1.0.0.yaml")
 # bands of a computed index (a class per interval, both ends of each written)
 RULESETS["bands"] = load_ruleset(EVERY.parent.parent / "bands" / "1.0.0.yaml")
 # derived values (known, unknown and undefined), round, floor, ceil, min/max of values, values(map)

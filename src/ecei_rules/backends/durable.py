@@ -48,6 +48,13 @@ What durable-rules decides, and what it does not
   still-possible weight (whole numbers, scaled exactly) and compares them with the required
   weight in a pattern, and the label is the highest tier that is met and every tier above
   it is not. No label rule firing (a post that matches no label rule) means no label.
+* **Points weighed as numbers** (a score's ``points``) are read by the interpreter, like derived
+  values: it computes what each counts (its value clipped to [0, maximum], exactly) and posts, per
+  decision and score, the least whole scaled met weight the criteria must reach with them (``need``:
+  ``ceil(required - counted)`` at the score's scale, and the same with the numbers without a value at
+  their maximum); durable-rules folds the criteria's weights and compares its sums with that fact
+  (a comparison across two facts, exact for whole numbers). A score without points is decided
+  by the same rules as before, with its required weight a constant of the patterns.
 * **Validity dates** are computed by the interpreter for the label durable decided.
 * **Shared with the core engine, on purpose:** the assessment is validated and normalised
   by the version's own validator (both engines must read the same inputs), and the static
@@ -91,7 +98,7 @@ from ecei_rules.engine.decision import Decision, Resolution, given
 from ecei_rules.engine.derived import DerivedResult, derived_json
 from ecei_rules.engine.evaluate import evaluate as core_evaluate
 from ecei_rules.engine.evaluate import validate_assessment
-from ecei_rules.engine.reference import reference_derived
+from ecei_rules.engine.reference import reference_derived, reference_needs
 from ecei_rules.errors import AssessmentError, EceiRulesError, ResolutionError, RulesetError
 from ecei_rules.language import interpreter as interp
 from ecei_rules.ruleset.analysis import input_pointer
@@ -188,6 +195,9 @@ class ScoreScale:
     scale: int
     required: int  # threshold x total weight x scale (a whole number)
     total: Fraction
+    #: the numbers it weighs as they are (``points``): name, value read by the interpreter, maximum;
+    #: what they count is posted per decision as the met weight the criteria must still reach
+    points: tuple[tuple[str, interp.Expression, Fraction], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -601,7 +611,8 @@ class _Compiler:
         name = spec.threshold if spec.threshold is not None else spec.minimum
         threshold = Fraction(self.doc.parameters[name].value)  # type: ignore[arg-type,index]
         weights = {cid: Fraction(w) for cid, w in spec.weights.items()}
-        total = sum(weights.values(), Fraction(0))
+        maxima = {pid: Fraction(p.maximum) for pid, p in spec.points.items()}
+        total = sum((*weights.values(), *maxima.values()), Fraction(0))
         required = threshold * total if spec.threshold is not None else threshold
         scale = math.lcm(*(w.denominator for w in weights.values()), required.denominator)
         scaled = tuple((cid, int(w * scale)) for cid, w in weights.items())
@@ -613,6 +624,10 @@ class _Compiler:
             for outcome, met, possible in steps:
                 self.rule(f"{sid}: {cid} {outcome} (+{met} met, +{possible} possible; {need} needed, x{scale})",
                           [("a", here), ("b", _o(members[cid], [outcome]))], _emit_step(node, i, met, possible))
+        points = tuple((pid, interp.parse(p.value), maxima[pid]) for pid, p in spec.points.items())
+        if points:  # the weight the criteria must reach comes from what the numbers count (posted per decision)
+            self.points_rules(sid, node, acc, scale)
+            return ScoreScale(node, scaled, scale, need, total, points)
         self.rule(f"{sid}: met weight reaches {need} -> met",
                   [("a", {"$and": [acc, {"$gte": {"met": need}}]})], _emit_outcome(node, "met"))
         self.rule(f"{sid}: even every unknown met stays below {need} -> not_met",
@@ -621,6 +636,24 @@ class _Compiler:
                   [("a", {"$and": [acc, {"$lt": {"met": need}}, {"$gte": {"hi": need}}]})],
                   _emit_outcome(node, "unknown"))
         return ScoreScale(node, scaled, scale, need, total)
+
+    def points_rules(self, sid: str, node: int, acc: dict[str, Any], scale: int) -> None:
+        """The comparison of a score that weighs numbers as they are: the criteria's met and possible
+        weight (``acc``) against the fact ``need`` the interpreter posts (:func:`_points_facts`): ``met``,
+        the least whole scaled met weight of the criteria that reaches the required weight with what the
+        numbers count; ``hi``, the least one that could with the numbers without a value at their
+        maximum too. Exact: for a whole number x and any y, x >= y exactly when x >= ceil(y)."""
+        need = {"t": "need"}
+        self.rule(f"{sid}: met weight with the points reaches the need -> met (x{scale})",
+                  [("a", acc), ("b", {"$and": [need, {"n": node}, {"$lte": {"met": {"a": "met"}}}]})],
+                  _emit_outcome(node, "met"))
+        self.rule(f"{sid}: even every unknown met stays below the need -> not_met (x{scale})",
+                  [("a", acc), ("b", {"$and": [need, {"n": node}, {"$gt": {"hi": {"a": "hi"}}}]})],
+                  _emit_outcome(node, "not_met"))
+        self.rule(f"{sid}: the need reachable only with unknowns -> unknown (x{scale})",
+                  [("a", acc), ("b", {"$and": [need, {"n": node}, {"$gt": {"met": {"a": "met"}}},
+                                               {"$lte": {"hi": {"a": "hi"}}}]})],
+                  _emit_outcome(node, "unknown"))
 
     def compile(self) -> DurablePlan:
         doc = self.doc
@@ -962,15 +995,53 @@ def evaluate(ruleset: Ruleset, assessment: Any, *, resolution: Resolution | None
         raise DurableError(f"the backend's interpreter cannot evaluate a condition: {exc}") from exc
     facts.extend({"t": "o", "n": node, "o": outcome} for node, outcome in plan.constants)
     facts.extend({"t": "acc", "n": s.node, "i": 0, "met": 0, "hi": 0} for s in plan.scores.values())
+    facts.extend(_points_facts(plan, data))
     result = runtime().run(plan.name, facts)
     decision = _assemble(plan, data, result.facts, result.fired, resolution or given(ruleset.published))
     return replace(decision, derived=derived) if derived else decision
 
 
+def _points_value(plan: DurablePlan, expr: interp.Expression, data: Mapping[str, Any]) -> Fraction | None:
+    """A number a score weighs as it is, read by the interpreter (None: no value: unknown, a range)."""
+    try:
+        value = plan.interpreter.evaluate(expr, data)
+    except interp.InterpreterError as exc:
+        raise DurableError(f"the backend's interpreter cannot evaluate the points of a score: {exc}") from exc
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal, Fraction)):
+        return None
+    return Fraction(value)
+
+
+def _points_counted(plan: DurablePlan, s: ScoreScale, data: Mapping[str, Any]) -> tuple[Fraction, Fraction]:
+    """(met, unknown) weight the numbers a score weighs as they are add, read by the interpreter: what
+    each counts (its value clipped to [0, maximum]), or its maximum as unknown weight without a value."""
+    met = unknown = Fraction(0)
+    for _, expr, maximum in s.points:
+        value = _points_value(plan, expr, data)
+        if value is None:
+            unknown += maximum
+        else:
+            met += min(max(value, Fraction(0)), maximum)
+    return met, unknown
+
+
+def _points_facts(plan: DurablePlan, data: Mapping[str, Any]) -> list[Fact]:
+    """For each score that weighs numbers as they are, the fact ``need``: the least whole scaled met
+    weight of its criteria that reaches the required weight with what the numbers count (``met``),
+    and with the numbers without a value at their maximum too (``hi``)."""
+    facts: list[Fact] = []
+    for s in plan.scores.values():
+        if s.points:
+            met, unknown = _points_counted(plan, s, data)
+            facts.append({"t": "need", "n": s.node, "met": math.ceil(s.required - met * s.scale),
+                          "hi": math.ceil(s.required - (met + unknown) * s.scale)})
+    return facts
+
+
 def _assemble(plan: DurablePlan, data: Mapping[str, Any], facts: list[Fact], fired: list[str],
               resolution: Resolution) -> DurableDecision:
     doc = plan.ruleset.document
-    derived = _Derived.read(plan, facts)
+    derived = _Derived.read(plan, facts, data)
     label = doc.labels[derived.labels[0]] if derived.labels else NONE_LABEL
     criteria = {cid: derived.outcome(n, "criterion") for cid, n in plan.criteria.items()}
     groups = {gid: derived.outcome(n, "group") for gid, n in plan.groups.items()}
@@ -1001,11 +1072,12 @@ class _Derived:
     outcomes: dict[int, Outcome] = field(default_factory=dict)
     labels: list[int] = field(default_factory=list)
     finals: dict[int, Fact] = field(default_factory=dict)
+    data: Mapping[str, Any] = field(default_factory=dict)  # the inputs (and derived values) the points read
 
     @classmethod
-    def read(cls, plan: DurablePlan, facts: list[Fact]) -> _Derived:
+    def read(cls, plan: DurablePlan, facts: list[Fact], data: Mapping[str, Any] | None = None) -> _Derived:
         """Sort the facts; raises DurableError for two outcomes of one node or more than one label."""
-        derived = cls(plan)
+        derived = cls(plan, data=data or {})
         for f in facts:
             t = f.get("t")
             if t == "o":
@@ -1038,28 +1110,46 @@ class _Derived:
         if acc is None or int(acc["i"]) != len(s.members):
             raise DurableError(f"durable-rules did not finish the score {sid}")
         met, hi = Fraction(int(acc["met"]), s.scale), Fraction(int(acc["hi"]), s.scale)
+        if s.points:  # what the numbers weighed as they are count, as the interpreter read them
+            more, unsure = _points_counted(self.plan, s, self.data)
+            met, hi = met + more, hi + more + unsure
         return ScoreOutcome(self.outcome(s.node, "score"), met, hi - met, s.total, Fraction(s.required, s.scale))
 
 
 def _tiers(plan: DurablePlan, data: Mapping[str, Any], tier_outcomes: Mapping[str, Outcome],
            value_of: Mapping[str, Outcome]) -> tuple[TierOutcome, ...]:
-    """The tiers, highest first, each unknown one with the absent inputs that left it unknown (the
-    core's static reads, durable's outcomes)."""
+    """The tiers, highest first, each unknown one with the absent inputs that left it unknown (what its
+    unknown requirements need, as the reference evaluator reads it, of durable's outcomes), worked out only
+    for the tiers that are unknown."""
     doc = plan.ruleset.document
-    missing_of: dict[str, tuple[str, ...]] = {
-        c.id: tuple(p for p in c.reads if _lookup(data, p) is _MISSING) for c in plan.ruleset.plan.criteria}
+    scores = score_outcomes(doc)
+    memo: dict[str, frozenset[str]] = {}
+    found: list[Callable[[str, bool], tuple[str, ...]]] = []
+
+    def needs(key: str, text: bool) -> tuple[str, ...]:
+        if not found:  # an unknown criterion: the absent inputs where its evaluation went
+            found.append(reference_needs(plan.ruleset, data))
+        return found[0](key, text)
 
     def missing_for(refs: Iterable[str]) -> tuple[str, ...]:
         out: set[str] = set()
         for ref in refs:
             if value_of.get(ref) == "unknown":
-                out.update(missing_of.get(ref, ()))
+                out |= needed(ref)
         return tuple(sorted(out))
 
-    scores = score_outcomes(doc)
-    for comp in plan.ruleset.plan.composites:  # dependency order
-        refs = doc.groups[comp.id].all_of if comp.id in doc.groups else tuple(scores[comp.id][0].weights)
-        missing_of[comp.id] = missing_for(refs)
+    def needed(ref: str) -> frozenset[str]:
+        if ref not in memo:
+            if ref in doc.criteria:
+                memo[ref] = frozenset(needs(ref, False))
+            elif ref in doc.groups:
+                memo[ref] = frozenset(missing_for(doc.groups[ref].all_of))
+            else:  # a score: its unknown criteria, and its numbers weighed without a value
+                gone = {r for _, expr, _ in plan.scores[ref].points if _points_value(plan, expr, data) is None
+                        for r in needs(expr.text, True)}
+                memo[ref] = frozenset(gone.union(missing_for(scores[ref][0].weights)))
+        return memo[ref]
+
     return tuple(TierOutcome(lab, tier_outcomes[lab], missing_for(doc.tiers[lab].requires)
                              if tier_outcomes[lab] == "unknown" else ())
                  for lab in reversed(doc.labels) if lab in tier_outcomes)

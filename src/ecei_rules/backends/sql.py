@@ -828,6 +828,12 @@ class _Build:
         for d in checked.derived:
             self.problems.append(Diagnostic(REFUSED, f"the SQL engine does not compile derived values ('{d.id}')",
                                             file=str(self.ruleset.path or self.ruleset), pointer=f"/derived/{d.id}"))
+        for sid, score in checked.doc.scores.items():
+            for pid in score.points:
+                self.problems.append(Diagnostic(REFUSED, f"the SQL engine does not compile points weighed as "
+                                                f"numbers ('{pid}' of the score '{sid}')",
+                                                file=str(self.ruleset.path or self.ruleset),
+                                                pointer=f"/scores/{sid}/points/{pid}"))
         return table
 
     def build(self) -> CompiledQuery:

@@ -14,14 +14,15 @@ from typing import Any, Literal
 from ecei_rules.core.canonical import to_json
 from ecei_rules.core.pointers import pointer_join
 from ecei_rules.language.expr import normalize
+from ecei_rules.ruleset.bands import parse_interval
 from ecei_rules.ruleset.inputs import Field
 from ecei_rules.ruleset.load import Ruleset
-from ecei_rules.ruleset.model import parameter_entries, score_outcomes
+from ecei_rules.ruleset.model import band_intervals, parameter_entries, score_outcomes
 
 Kind = Literal["added", "removed", "changed"]
 Effect = Literal["none", "compatible", "breaking"]
-SECTIONS = ("metadata", "inputs", "catalogues", "parameters", "derived", "criteria", "groups", "scores", "labels",
-            "tiers", "validity")
+SECTIONS = ("metadata", "inputs", "catalogues", "parameters", "tables", "derived", "criteria", "groups", "scores",
+            "bands", "labels", "tiers", "validity")
 
 
 @dataclass(frozen=True)
@@ -204,6 +205,7 @@ def semantic_diff(old: Ruleset, new: Ruleset) -> Diff:
     _compare_items(diff, "parameters", {k: _dump(v) for k, v in parameter_entries(od).items()},
                    {k: _dump(v) for k, v in parameter_entries(nd).items()},
                    explanatory=frozenset({"title", "source", "assumed"}))
+    _diff_tables(diff, old, new)
     # derived values: the expression (normalised) and the type decide; title, unit, clause explain
     _compare_items(diff, "derived", _derived(od), _derived(nd),
                    explanatory=frozenset({"title", "unit", "clause", "description"}))
@@ -212,6 +214,7 @@ def semantic_diff(old: Ruleset, new: Ruleset) -> Diff:
     _compare_items(diff, "groups", {k: _dump(v) for k, v in od.groups.items()},
                    {k: _dump(v) for k, v in nd.groups.items()}, explanatory=frozenset({"title", "clause"}))
     _diff_scores(diff, od, nd)
+    _diff_bands(diff, od, nd)
     if od.labels != nd.labels:
         diff.changes.append(Change("labels", "changed", "labels", "order", od.labels, nd.labels, True))
     _compare_items(diff, "tiers", {k: _dump(v) for k, v in od.tiers.items()},
@@ -225,14 +228,15 @@ def semantic_diff(old: Ruleset, new: Ruleset) -> Diff:
 
 
 _META_KEYS = ("methodology", "title", "description", "status", "effective_from", "announced_on", "supersedes",
-              "approval", "subject", "unknowns")
+              "approval", "subject", "unknowns", "selected_by", "tests_from")
 #: metadata that decides: another methodology, or how unknowns are computed (ranges opted into or not)
 _DECIDING_META = frozenset({"methodology", "unknowns"})
 
 
 def _diff_metadata(diff: Diff, od: Any, nd: Any) -> None:
-    """Metadata: nothing here decides (resolution by date is the registry's business), but the methodology
-    and ``unknowns`` (ranges opted into)."""
+    """Metadata: nothing here decides (which version applies, by its date or its ``selected_by``, is the
+    registry's business; ``tests_from`` lends tests), but the methodology and ``unknowns`` (ranges opted
+    into)."""
     for key in _META_KEYS:
         a, b = getattr(od, key), getattr(nd, key)
         if a != b:
@@ -274,10 +278,115 @@ def _diff_scores(diff: Diff, od: Any, nd: Any) -> None:
             wa, wb = a.weights.get(crit), b.weights.get(crit)
             if wa != wb:
                 diff.changes.append(Change("scores", "changed", sid, f"weight of {crit}", wa, wb, True))
+        for pid in sorted(set(a.points) | set(b.points)):  # numbers weighed as they are
+            pa, pb = a.points.get(pid), b.points.get(pid)
+            if pa is None or pb is None:
+                diff.changes.append(Change("scores", "changed", sid, f"points {pid}",
+                                           None if pa is None else _points(pa), None if pb is None else _points(pb),
+                                           True))
+                continue
+            for attr, va, vb in (("value", normalize(pa.value), normalize(pb.value)),
+                                 ("maximum", pa.maximum, pb.maximum)):
+                if va != vb:
+                    diff.changes.append(Change("scores", "changed", sid, f"points {pid} {attr}", va, vb, True))
         for attr in ("threshold", "minimum", "title", "clause", "source", "assumed"):
             va, vb = getattr(a, attr), getattr(b, attr)
             if va != vb:
                 diff.changes.append(Change("scores", "changed", sid, attr, va, vb, attr in ("threshold", "minimum")))
+
+
+def _diff_tables(diff: Diff, old: Ruleset, new: Ruleset) -> None:
+    """Parameter tables, key by key as conditions read them (each key of the enum or catalogue it is keyed
+    by, with the entry it reads, its own or the default): a key added or removed, or whose value changed
+    (a default that changed moves every key that reads it). The entries themselves are parameters
+    (``mc[chill]``, the default ``mc[*]``), whose changes and provenance the parameters section shows."""
+    a, b = old.plan.tables, new.plan.tables
+    for name in sorted(set(a) | set(b)):
+        ta, tb = a.get(name), b.get(name)
+        keys_a = dict(ta.values) if ta is not None else {}
+        keys_b = dict(tb.values) if tb is not None else {}
+        for key in dict.fromkeys((*keys_a, *keys_b)):
+            item = f"{name}[{key}]"
+            if key not in keys_b:
+                diff.changes.append(Change("tables", "removed", item, None, _keyed(ta, key), None, True))
+            elif key not in keys_a:
+                diff.changes.append(Change("tables", "added", item, None, None, _keyed(tb, key), True))
+            elif keys_a[key] != keys_b[key] or _is_whole(keys_a[key]) != _is_whole(keys_b[key]):
+                diff.changes.append(Change("tables", "changed", item, "value", _keyed(ta, key), _keyed(tb, key),
+                                           True))
+
+
+def _keyed(table: Any, key: str) -> dict[str, Any]:
+    """A key of a table as a diff shows it: its value and the entry it reads."""
+    return {"value": table.values[key], "entry": table.entries[key]}
+
+
+def _is_whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _diff_bands(diff: Diff, od: Any, nd: Any) -> None:
+    """Bands, class by class: a class added or removed, its interval as written, and as its bounds' parameters
+    give it (a bound moved by a parameter, with the parameter's value and provenance); the value placed
+    (``of``) and the band's order of classes decide; titles, units, clauses and provenance explain. Each
+    class is a criterion too (``<band>.<class>``), which the criteria section shows as its condition."""
+    for bid in sorted(set(od.bands) | set(nd.bands)):
+        a, b = od.bands.get(bid), nd.bands.get(bid)
+        if a is None or b is None:
+            diff.changes.append(Change("bands", "added" if a is None else "removed", bid, None,
+                                       None if a is None else dict(a.bounds), None if b is None else dict(b.bounds),
+                                       True))
+            continue
+        if normalize(a.of) != normalize(b.of):
+            diff.changes.append(Change("bands", "changed", bid, "of", a.of, b.of, True))
+        if [n for n in a.bounds if n in b.bounds] != [n for n in b.bounds if n in a.bounds]:
+            diff.changes.append(Change("bands", "changed", bid, "order", list(a.bounds), list(b.bounds), True))
+        for attr in ("title", "unit", "clause", "source", "assumed"):
+            va, vb = getattr(a, attr), getattr(b, attr)
+            if va != vb:
+                diff.changes.append(Change("bands", "changed", bid, attr, va, vb, False))
+        _diff_classes(diff, bid, od, nd)
+
+
+def _diff_classes(diff: Diff, bid: str, od: Any, nd: Any) -> None:
+    """The classes of a band in both versions (see `_diff_bands`)."""
+    a, b = od.bands[bid], nd.bands[bid]
+    resolved_a, resolved_b = band_intervals(od, bid), band_intervals(nd, bid)
+    for name in dict.fromkeys((*a.bounds, *b.bounds)):
+        cid = f"{bid}.{name}"
+        if name not in b.bounds or name not in a.bounds:
+            gone = name not in b.bounds
+            shown = _class(od if gone else nd, bid, name, resolved_a if gone else resolved_b)
+            diff.changes.append(Change("bands", "removed" if gone else "added", cid, None, shown if gone else None,
+                                       None if gone else shown, True))
+            continue
+        if a.bounds[name] != b.bounds[name]:
+            diff.changes.append(Change("bands", "changed", cid, "bounds", a.bounds[name], b.bounds[name], True))
+        elif resolved_a[name] != resolved_b[name]:  # the same bounds, moved by the parameters they name
+            diff.changes.append(Change("bands", "changed", cid, "interval", _class(od, bid, name, resolved_a),
+                                       _class(nd, bid, name, resolved_b), True))
+        for attr in ("clause", "source", "assumed"):  # a class's own (the band's are shown with the band)
+            va, vb = getattr(a.classes[name], attr, None), getattr(b.classes[name], attr, None)
+            if va != vb:
+                diff.changes.append(Change("bands", "changed", cid, attr, va, vb, False))
+
+
+def _class(doc: Any, bid: str, name: str, resolved: dict[str, Any]) -> dict[str, Any]:
+    """A class as a diff shows it: its interval as written and as a range of the value, and each parameter
+    its bounds name with its value and provenance."""
+    band = doc.bands[bid]
+    out: dict[str, Any] = {"bounds": band.bounds[name], "interval": resolved[name].text(normalize(band.of))}
+    named = parse_interval(name, band.bounds[name]).parameters
+    if named:
+        entries = parameter_entries(doc)
+        out["parameters"] = {p: {"value": entries[p].value, "unit": entries[p].unit,
+                                 "provenance": entries[p].source if entries[p].source is not None
+                                 else f"assumed: {entries[p].assumed}"} for p in named if p in entries}
+    return out
+
+
+def _points(p: Any) -> dict[str, Any]:
+    return {"value": normalize(p.value), "maximum": p.maximum}
 
 
 def _rules(doc: Any) -> dict[str, Any]:

@@ -41,6 +41,12 @@ def _parameter_json(p: ParameterUse) -> dict[str, Any]:
             "source": p.source}
 
 
+def points_json(p: PointsResult) -> dict[str, Any]:
+    """A number weighed as it is, as JSON values (as ``Decision.to_json`` writes it)."""
+    return {"expression": p.expression, "value": to_json(p.value), "maximum": number_to_json(p.maximum),
+            "counted": None if p.counted is None else number_to_json(p.counted)}
+
+
 class CriterionResult(_Frozen):
     """One criterion's outcome and the inputs it read."""
 
@@ -68,6 +74,18 @@ class GroupResult(_Frozen):
     all_of: tuple[str, ...] = Field(description="The criteria, groups or scores it requires.")
 
 
+class PointsResult(_Frozen):
+    """A number a score weighs as it is (the score's ``points``): its value and what it adds."""
+
+    expression: str = Field(description="The value as written in the ruleset.")
+    value: EngineValue = Field(description="Its value (a number to at most 15 significant digits), null unless "
+                               "known.")
+    maximum: Decimal | int = Field(description="The most it adds (counted in the total weight).")
+    counted: Decimal | int | None = Field(description="What it adds to the met weight: the value clipped to "
+                                          "[0, maximum]; null when it has no value (the maximum is then unknown "
+                                          "weight).")
+
+
 class ScoreResult(_Frozen):
     """A weighted score: met, unknown and total weight against the threshold."""
 
@@ -83,6 +101,11 @@ class ScoreResult(_Frozen):
     weights: dict[str, Decimal | int] = Field(description="Criterion id -> weight.")
     weights_provenance: Literal["sourced", "assumed"] = Field(description="Provenance of the weights.")
     weights_source: str = Field(description="Citation, or why the weights are assumed.")
+    points: dict[str, PointsResult] = Field(
+        default_factory=dict, description="Name -> each number the score weighs as it is (its 'points'); "
+        "written only for a score that has them.")
+    # ClassVar: the docs site's model reader (griffe-pydantic) skips it instead of taking it for a field
+    _points_when_weighed: ClassVar[Any] = omit_empty("points")
 
 
 class TierResult(_Frozen):
@@ -188,7 +211,8 @@ class Decision(_Written):
                         "required_weight": number_to_json(s.required_weight),
                         "threshold": _parameter_json(s.threshold),
                         "weights": {str(k): number_to_json(w) for k, w in s.weights.items()},
-                        "weights_provenance": s.weights_provenance, "weights_source": s.weights_source}
+                        "weights_provenance": s.weights_provenance, "weights_source": s.weights_source,
+                        **({"points": {k: points_json(p) for k, p in s.points.items()}} if s.points else {})}
                        for s in self.scores],
         }
         if self.derived:  # a ruleset with derived values: the values, and what each criterion read of them

@@ -44,6 +44,7 @@ from ecei_rules.engine.plan import (
     derived_read,
     model_fields,
     never_expires,
+    points_results,
     score_value,
     subject_id,
 )
@@ -59,7 +60,7 @@ Outline = tuple[str, Any, Any, bool, tuple[tuple[str, ...], ...]]
 
 
 _SCORE_ORDER = ("id", "title", "clause", "outcome", "met_weight", "unknown_weight", "total_weight",
-                "required_weight", "threshold", "weights", "weights_provenance", "weights_source")
+                "required_weight", "threshold", "weights", "weights_provenance", "weights_source", "points")
 
 
 def criterion_values(plan: Plan, env: dict[str, Any]) -> dict[str, Any]:
@@ -71,13 +72,14 @@ def criterion_values(plan: Plan, env: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def composite_values(plan: Plan, values: dict[str, Any]) -> None:
-    """Add each group's and score's value to ``values``, in dependency order."""
+def composite_values(plan: Plan, values: dict[str, Any], env: dict[str, Any] | None = None) -> None:
+    """Add each group's and score's value to ``values``, in dependency order (``env``: the validated
+    data with the derived values, which a score's ``points`` read)."""
     for comp in plan.composites:
         if isinstance(comp, FastGroup):
             values[comp.id] = conjunction(values, comp.members)
         else:
-            values[comp.id] = score_value(comp, values)[0]
+            values[comp.id] = score_value(comp, values, env)[0]
 
 
 def outcome_values(plan: Plan, env: dict[str, Any]) -> dict[str, Any]:
@@ -86,7 +88,7 @@ def outcome_values(plan: Plan, env: dict[str, Any]) -> dict[str, Any]:
     if plan.derived:
         derive_values(plan, env)
     values = criterion_values(plan, env)
-    composite_values(plan, values)
+    composite_values(plan, values, env)
     return values
 
 
@@ -152,7 +154,7 @@ class Evaluator:
         missing_of: dict[str, tuple[str, ...]] = {}
         derived = derive(plan, env) if plan.derived else ()
         criteria = _criterion_results(self._results, env, values, missing_of)
-        groups, scores = _composite_results(plan, values)
+        groups, scores = _composite_results(plan, values, env)
         tiers: list[TierResult] = []
         label = NONE_LABEL
         for tier in plan.tiers:
@@ -287,8 +289,8 @@ def _criterion_results(results: Results, env: dict[str, Any], values: dict[str, 
     return tuple(out)
 
 
-def _composite_results(plan: Plan, values: dict[str, Any]) -> tuple[tuple[GroupResult, ...],
-                                                                       tuple[ScoreResult, ...]]:
+def _composite_results(plan: Plan, values: dict[str, Any],
+                       env: dict[str, Any]) -> tuple[tuple[GroupResult, ...], tuple[ScoreResult, ...]]:
     """Each group's and score's value (added to ``values``, as :func:`composite_values` gives
     it) and result."""
     groups: list[GroupResult] = []
@@ -298,13 +300,14 @@ def _composite_results(plan: Plan, values: dict[str, Any]) -> tuple[tuple[GroupR
             result = values[comp.id] = conjunction(values, comp.members)
             groups.append(comp.results[result])
         else:
-            value, met, unknown = score_value(comp, values)
+            value, met, unknown = score_value(comp, values, env)
             values[comp.id] = value
             data = dict(comp.static)
             data["outcome"] = OUTCOMES[value]
             data["met_weight"] = plan.number(comp, met)
             data["unknown_weight"] = plan.number(comp, unknown)
             data["weights"] = dict(plan.scores_weights[comp.id])
+            data["points"] = points_results(comp, env) if comp.points else {}
             scores.append(build(ScoreResult, {k: data[k] for k in _SCORE_ORDER}))
     return tuple(groups), tuple(scores)
 

@@ -28,8 +28,17 @@ from pydantic import BaseModel
 
 from ecei_rules.core.logic import UNKNOWN, Interval
 from ecei_rules.core.pointers import MISSING, split_pointer
-from ecei_rules.engine.decision import CriterionResult, Decision, GroupResult, ParameterUse, ScoreResult, TierResult
+from ecei_rules.engine.decision import (
+    CriterionResult,
+    Decision,
+    GroupResult,
+    ParameterUse,
+    PointsResult,
+    ScoreResult,
+    TierResult,
+)
 from ecei_rules.engine.derived import DerivedResult, shown, shown_range
+from ecei_rules.engine.needed import Reading
 from ecei_rules.language.expr import UNDEFINED, Compiled, walk_keys
 from ecei_rules.ruleset.check import CheckedRuleset, DerivedPlan, GroupPlan, RulePlan, ScorePlan
 from ecei_rules.ruleset.dates import check_validity_span
@@ -47,8 +56,8 @@ CACHE_LIMIT = 4096
 
 #: The field names of each decision model, as the one set its instances built here share.
 _FIELDS: dict[type[BaseModel], set[str]] = {
-    cls: set(cls.model_fields) for cls in (CriterionResult, Decision, DerivedResult, GroupResult, ScoreResult,
-                                           TierResult)}
+    cls: set(cls.model_fields) for cls in (CriterionResult, Decision, DerivedResult, GroupResult, PointsResult,
+                                           ScoreResult, TierResult)}
 
 
 def model_fields(cls: type[BaseModel]) -> set[str]:
@@ -182,6 +191,20 @@ class FastGroup:
 
 
 @dataclass(frozen=True)
+class FastPoints:
+    """A number a score weighs as it is: its compiled value, its reads, its maximum (exact and
+    scaled by the score's scale)."""
+
+    id: str
+    fn: Any
+    inputs: Any  # env -> (pointer -> value read, pointers absent)
+    expression: str
+    maximum: Decimal | int
+    exact_maximum: Fraction
+    scaled_maximum: int
+
+
+@dataclass(frozen=True)
 class FastScore:
     """A score with integer weights: met/scale >= required_num/required_den, exactly."""
 
@@ -191,7 +214,8 @@ class FastScore:
     required_num: int
     required_den: int
     static: dict[str, Any]
-    numbers: dict[int, Decimal | int]  # memo: scaled weight -> its number
+    numbers: dict[Any, Decimal | int]  # memo: scaled weight -> its number
+    points: tuple[FastPoints, ...] = ()  # numbers weighed as they are (a score's ``points``)
 
 
 @dataclass(frozen=True)
@@ -214,7 +238,8 @@ def _group(comp: GroupPlan) -> FastGroup:
 
 def _score(comp: ScorePlan) -> FastScore:
     exact = {ref: Fraction(w) for ref, w in comp.spec.weights.items()}
-    scale = math.lcm(1, *(f.denominator for f in exact.values()))
+    maxima = {p.id: Fraction(p.maximum) for p in comp.points}
+    scale = math.lcm(1, *(f.denominator for f in (*exact.values(), *maxima.values())))
     required = comp.required
     spec = comp.spec
     static = {
@@ -225,15 +250,17 @@ def _score(comp: ScorePlan) -> FastScore:
         "weights_provenance": "sourced" if spec.source is not None else "assumed",
         "weights_source": spec.source if spec.source is not None else (spec.assumed or ""),
     }
+    points = tuple(FastPoints(p.id, p.compiled.fn, _reader(p.reads), p.value, p.maximum, maxima[p.id],
+                              int(maxima[p.id] * scale)) for p in comp.points)
     return FastScore(comp.id, tuple((ref, int(f * scale)) for ref, f in exact.items()), scale,
-                     required.numerator * scale, required.denominator, static, {})
+                     required.numerator * scale, required.denominator, static, {}, points)
 
 
 class Plan:
     """The per-version constants of the evaluator, built from a checked ruleset."""
 
-    __slots__ = ("by_id", "checked", "composites", "criteria", "derived", "doc", "never", "pointers", "rules",
-                 "scores_weights", "subject", "tier_results", "tiers", "valid_from")
+    __slots__ = ("by_id", "checked", "composites", "criteria", "derived", "doc", "needs", "never", "pointers",
+                 "rules", "scores_weights", "subject", "tier_results", "tiers", "valid_from")
 
     def __init__(self, checked: CheckedRuleset) -> None:
         doc = checked.doc
@@ -258,6 +285,8 @@ class Plan:
         s(self, "by_id", {**{c.id: c for c in self.criteria}, **{c.id: c for c in self.composites}})
         s(self, "tier_results", {})
         s(self, "pointers", {})
+        s(self, "needs", Reading(checked.scope, {d.id: d.spec.value for d in checked.derived},
+                                 {d.id: d.reads for d in checked.derived}))
 
     checked: CheckedRuleset
     doc: RulesetDocument
@@ -273,11 +302,12 @@ class Plan:
     by_id: dict[str, FastCriterion | FastGroup | FastScore]
     tier_results: dict[tuple[str, str, tuple[str, ...]], TierResult]  # memo, bounded by CACHE_LIMIT
     pointers: dict[str, tuple[str, ...]]  # memo, bounded by CACHE_LIMIT
+    needs: Reading  # the parts of conditions an unknown tier's missing reads (compiled on first use)
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"a runtime plan is frozen: cannot set {name!r}")
 
-    def number(self, score: FastScore, scaled: int) -> Decimal | int:
+    def number(self, score: FastScore, scaled: int | Fraction) -> Decimal | int:
         """A scaled weight as the decision shows it (an int when whole, else a normalised Decimal)."""
         found = score.numbers.get(scaled)
         if found is None:
@@ -372,38 +402,99 @@ def conjunction(values: dict[str, Any], refs: tuple[str, ...]) -> Any:
     return result
 
 
-def score_value(score: FastScore, values: dict[str, Any]) -> tuple[Any, int, int]:
-    """(met, not met or unknown; met weight; unknown weight), the weights scaled to integers."""
-    met = unknown = 0
+def score_value(score: FastScore, values: dict[str, Any],
+                env: dict[str, Any] | None = None) -> tuple[Any, Any, int]:
+    """(met, not met or unknown; met weight; unknown weight), the weights scaled to integers (the
+    met weight a Fraction when a number weighed as it is has no whole scaled value); ``env``, the
+    validated data with the derived values, is read only by a score with ``points``."""
+    met: Any = 0
+    unknown = 0
     for ref, weight in score.weights:
         v = values[ref]
         if v is True:
             met += weight
         elif v is UNKNOWN:
             unknown += weight
+    if score.points:
+        assert env is not None, "a score with points reads the assessment"
+        more, unsure = points_weight(score, env)
+        met, unknown = whole(met + more), unknown + unsure
     return score_outcome(met, unknown, score.required_num, score.required_den), met, unknown
+
+
+def points_weight(score: FastScore, env: dict[str, Any]) -> tuple[Fraction, int]:
+    """(met, unknown) weight the numbers a score weighs as they are add, scaled: what each counts,
+    or its maximum as unknown weight when it has no value."""
+    met = Fraction(0)
+    unknown = 0
+    for p in score.points:
+        counted = points_counted(p, env)
+        if counted is None:
+            unknown += p.scaled_maximum
+        else:
+            met += counted * score.scale
+    return met, unknown
+
+
+def whole(value: Any) -> Any:
+    """A scaled weight as an int when it is whole (a Fraction otherwise)."""
+    return int(value) if value.__class__ is Fraction and value.denominator == 1 else value
+
+
+def points_counted(p: FastPoints, env: dict[str, Any]) -> Fraction | None:
+    """What a number weighed as it is adds to its score, exactly: its value clipped to [0, maximum];
+    None when it has no value (unknown, a range, a division by zero)."""
+    v = p.fn(env)
+    if v is UNKNOWN or v is None or v.__class__ is Interval or v.__class__ is bool:
+        return None
+    return min(max(Fraction(v), Fraction(0)), p.exact_maximum)
+
+
+def points_results(score: FastScore, env: dict[str, Any]) -> dict[str, PointsResult]:
+    """{name: result} of the numbers a score weighs as they are (empty for a score without points)."""
+    out: dict[str, PointsResult] = {}
+    for p in score.points:
+        counted = points_counted(p, env)
+        v = p.fn(env) if counted is not None else None
+        out[p.id] = build(PointsResult, {"expression": p.expression, "value": None if v is None else shown(v),
+                                         "maximum": p.maximum, "counted": None if counted is None else shown(counted)})
+    return out
 
 
 def absent_inputs(plan: Plan, values: dict[str, Any], env: dict[str, Any], refs: tuple[str, ...],
                   memo: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
     """The absent inputs behind the unknown ones of ``refs`` (sorted), as an unknown tier lists
-    them: a criterion's absent reads, a group's or score's unknown members'."""
+    them: a criterion's absent reads where its evaluation went (see :mod:`ecei_rules.engine.needed`),
+    a group's or score's unknown members'. ``memo`` may hold a criterion's absent reads under its id
+    (as the trace mode has them); what it needs is remembered beside them."""
     out: set[str] = set()
     for ref in refs:
         if values[ref] is not UNKNOWN:
             continue
-        found = memo.get(ref)
+        item = plan.by_id[ref]
+        key = ref if not isinstance(item, FastCriterion) else NEEDED + ref
+        found = memo.get(key)
         if found is None:
-            item = plan.by_id[ref]
-            if isinstance(item, FastCriterion):
-                found = item.inputs(env)[1]
+            if isinstance(item, FastCriterion):  # the absent inputs where its evaluation went
+                static = memo.get(ref)
+                found = plan.needs.needed(item.id, item.condition, env,
+                                          static if static is not None else item.inputs(env)[1])
             elif isinstance(item, FastGroup):
                 found = absent_inputs(plan, values, env, item.members, memo)
             else:
                 found = absent_inputs(plan, values, env, tuple(r for r, _ in item.weights), memo)
-            memo[ref] = found
+                if item.points:  # what the numbers it weighs that have no value need
+                    found = tuple(sorted({*found, *(m for p in item.points if points_counted(p, env) is None
+                                                    for m in plan.needs.needed(f"points:{item.id}:{p.id}",
+                                                                               p.expression, env,
+                                                                               p.inputs(env)[1]))}))
+            memo[key] = found
         out.update(found)
     return tuple(sorted(out))
+
+
+#: Where ``absent_inputs`` remembers what a criterion needs (beside its absent reads, under its id).
+NEEDED = "\x00needed:"
 
 
 def _reader(pointers: tuple[str, ...]) -> Any:

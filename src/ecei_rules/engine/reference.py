@@ -18,8 +18,9 @@ mistake in the compiler (or in the interpreter) shows there as a difference.
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -32,6 +33,7 @@ from ecei_rules.engine.decision import (
     Decision,
     GroupResult,
     ParameterUse,
+    PointsResult,
     Resolution,
     ScoreResult,
     TierResult,
@@ -179,6 +181,12 @@ class Reference:
         self.criteria = tuple(criteria)
         self.validity = ValidityReading(doc, self.machine, derived)
         self.entries = entries
+        #: the parts of conditions read again for what an unknown tier needs, parsed once (text -> expression)
+        self.parsed: dict[str, interpreter.Expression] = {}
+        #: the numbers each score (by outcome id) weighs as they are, each read by the interpreter
+        self.points = {comp.id: tuple((pid, Condition.parse(spec.value, (), derived, maps), spec)
+                                      for pid, spec in comp.spec.points.items())
+                       for comp in plan.composites if isinstance(comp, ScorePlan) and comp.spec.points}
 
     def derive(self, doc: RulesetDocument, inputs: dict[str, Any],
                validated: Mapping[str, Any]) -> tuple[DerivedResult, ...]:
@@ -255,6 +263,99 @@ def _read(validated: Mapping[str, Any], pointers: tuple[str, ...]) -> tuple[dict
     return read, tuple(missing)
 
 
+class _Needs:
+    """The reference's reading of what an unknown outcome needs (the engine's rule, written again with the
+    interpreter): the absent inputs read by the parts of an expression that are undecided, each part read
+    by itself. A part is decided when it has a value (true, false, a number, ...): then none of what it
+    reads can change it (unless it calls known(), whose absent reads are all listed). and/or/not: the
+    undecided operands; if/else: the test when undecided and the branch taken (both when undecided); any
+    other part: what it reads itself that is absent, and what the derived values it names without a value
+    need (their expressions, read the same way). Comparisons, arithmetic, signs and calls over values are
+    read through their operands like and/or."""
+
+    def __init__(self, ref: Reference, doc: RulesetDocument, inputs: dict[str, Any],
+                 validated: Mapping[str, Any]) -> None:
+        self.ref, self.doc, self.inputs, self.validated = ref, doc, inputs, validated
+        self.derived: dict[str, frozenset[str]] = {}
+
+    def of_text(self, key: str, *, text: bool = False) -> tuple[str, ...]:
+        """What a criterion (by id; with ``text``, an expression) that is unknown needs, sorted."""
+        source = key if text else self.doc.criteria[key].when
+        return tuple(sorted(self.of(self.parse(source).tree)))
+
+    def parse(self, text: str) -> interpreter.Expression:
+        """A part read by the interpreter, parsed once per version."""
+        found = self.ref.parsed.get(text)
+        if found is None:
+            found = self.ref.parsed[text] = interpreter.parse(text)
+        return found
+
+    def value(self, node: ast.expr) -> Any:
+        return self.ref.machine.evaluate_in(self.parse(ast.unparse(node)), self.inputs)
+
+    def absent(self, node: ast.expr, through: bool) -> set[str]:
+        """The absent inputs a part reads itself (``through``: and through the derived values it names)."""
+        expr = self.parse(ast.unparse(node))
+        if through:
+            pointers = Condition.parse(expr.text, (), self.ref.derived, self.ref.machine.maps).reads
+        else:
+            pointers = tuple(interpreter.reads(expr, tuple(self.doc.derived), self.ref.machine.maps))
+        return {p for p in pointers if lookup(self.validated, p) is MISSING}
+
+    def of(self, node: ast.expr) -> set[str]:
+        if any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "known"
+               for n in ast.walk(node)):
+            return self.absent(node, True)
+        if _has_value(self.value(node)):
+            return set()
+        if isinstance(node, ast.IfExp):
+            test = self.value(node.test)
+            taken = [node.body] if test is True else [node.orelse] if test is False else [node.body, node.orelse]
+            return self.of(node.test).union(*(self.of(b) for b in taken))
+        through = _operands(node)
+        if through is not None:
+            return set().union(*(self.of(v) for v in through))
+        out = self.absent(node, False)
+        for name in sorted({n.id for n in ast.walk(node) if isinstance(n, ast.Name)} & set(self.doc.derived)):
+            if not _has_value(self.inputs.get(name, interpreter.UNKNOWN)):
+                if name not in self.derived:
+                    self.derived[name] = frozenset()
+                    self.derived[name] = frozenset(self.of(self.parse(self.doc.derived[name].value).tree))
+                out |= self.derived[name]
+        return out
+
+
+def reference_needs(ruleset: Ruleset, data: Mapping[str, Any]) -> Callable[[str, bool], tuple[str, ...]]:
+    """What an unknown criterion (by id), or expression (``True``: the text itself), needs on validated
+    ``data`` with its derived values by name (interpreter values, as ``reference_derived`` gives them),
+    as the reference evaluator reads it: for a backend that decides the tiers itself."""
+    ref = reference(ruleset)
+    needs = _Needs(ref, ruleset.plan.doc, ref.machine.inputs(data), data)
+    return lambda key, text: needs.of_text(key, text=text)
+
+
+def _operands(node: ast.expr) -> list[ast.expr] | None:
+    """The operands a part is read through (None: read whole): and/or, not and signs, comparisons,
+    arithmetic, and calls of functions over values (not known, not an aggregate over a generator)."""
+    if isinstance(node, ast.BoolOp):
+        return list(node.values)
+    if isinstance(node, ast.UnaryOp):
+        return [node.operand]
+    if isinstance(node, ast.Compare):
+        return [node.left, *node.comparators]
+    if isinstance(node, ast.BinOp):
+        return [node.left, node.right]
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id != "known" and not any(
+            isinstance(a, ast.GeneratorExp) for a in node.args):
+        return list(node.args)
+    return None
+
+
+def _has_value(value: Any) -> bool:
+    """An interpreter value no absent input can change: not unknown, not a range."""
+    return value is not interpreter.UNKNOWN and value is not None and not isinstance(value, interpreter.Range)
+
+
 def reference(ruleset: Ruleset) -> Reference:
     """The reference evaluator's reading of ``ruleset``, made on first use and kept on that
     ruleset object (made once when threads share the ruleset)."""
@@ -285,6 +386,7 @@ def evaluate_reference(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessm
     derived = ref.derive(doc, inputs, validated)
     values: dict[str, Any] = {}
     missing_of: dict[str, tuple[str, ...]] = {}
+    needs = _Needs(ref, doc, inputs, validated)
 
     criteria: list[CriterionResult] = []
     for reading in ref.criteria:
@@ -315,6 +417,32 @@ def evaluate_reference(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessm
                 out.update(missing_of[ref_id])
         return tuple(sorted(out))
 
+    weighed: dict[str, tuple[Weighed, ...]] = {}
+    memo: dict[str, frozenset[str]] = {}
+    score_weights = {c.id: c.spec.weights for c in plan.composites if isinstance(c, ScorePlan)}
+
+    def needed_for(refs: tuple[str, ...]) -> tuple[str, ...]:
+        """An unknown tier's missing: what its unknown requirements need, the absent inputs where the
+        evaluation went (a criterion's own reading, a group's or score's unknown members', a score's numbers
+        without a value); worked out only for the tiers that are unknown."""
+        out: set[str] = set()
+        for ref_id in refs:
+            if values.get(ref_id) is UNKNOWN:
+                out |= needed(ref_id)
+        return tuple(sorted(out))
+
+    def needed(ref_id: str) -> frozenset[str]:
+        if ref_id not in memo:
+            if ref_id in doc.criteria:
+                memo[ref_id] = frozenset(needs.of_text(ref_id))
+            elif ref_id in doc.groups:
+                memo[ref_id] = frozenset(needed_for(doc.groups[ref_id].all_of))
+            else:
+                own = {p for _, spec, _, counted, _ in weighed.get(ref_id, ()) if counted is None
+                       for p in needs.of_text(spec.value, text=True)}
+                memo[ref_id] = frozenset(own.union(needed_for(tuple(score_weights[ref_id]))))
+        return memo[ref_id]
+
     groups: list[GroupResult] = []
     scores: list[ScoreResult] = []
     for comp in plan.composites:
@@ -325,7 +453,8 @@ def evaluate_reference(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessm
             groups.append(GroupResult.model_construct(id=comp.id, title=comp.spec.title, outcome=outcome(value),
                                                       all_of=comp.spec.all_of))
         else:
-            scores.append(_score(comp, values, missing_of))
+            weighed[comp.id] = _weighed(ref, comp.id, inputs)
+            scores.append(_score(comp, values, missing_of, weighed[comp.id]))
 
     tiers: list[TierResult] = []
     label = NONE_LABEL
@@ -336,7 +465,7 @@ def evaluate_reference(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessm
             label = tier_label
         tiers.append(TierResult.model_construct(
             label=tier_label, title=tier.title, outcome=outcome(value), requires=tier.requires,
-            missing=missing_for(tier.requires) if value is UNKNOWN else (),
+            missing=needed_for(tier.requires) if value is UNKNOWN else (),
         ))
 
     valid_from = valid_until = rule_id = None
@@ -383,36 +512,65 @@ def reference_derived(ruleset: Ruleset, data: Mapping[str, Any]) -> tuple[tuple[
     return results, {name: inputs[name] for name in ref.derived}
 
 
-def _score_value(comp: ScorePlan, values: dict[str, Any]) -> tuple[Any, Decimal, Decimal, Fraction]:
+#: A number a score weighs as it is, read: (name, its spec, its value or None, what it counts or None,
+#: the absent inputs it needs, when known).
+Weighed = tuple[str, Any, Any, Fraction | None, tuple[str, ...]]
+
+
+def _weighed(ref: Reference, sid: str, inputs: dict[str, Any]) -> tuple[Weighed, ...]:
+    """The numbers the score ``sid`` weighs as they are (its ``points``), each read by the
+    interpreter and clipped to [0, maximum]: no value (unknown, a range) counts nothing."""
+    out: list[Weighed] = []
+    for pid, condition, spec in ref.points.get(sid, ()):
+        value = ref.machine.evaluate_in(condition.expr, inputs)
+        if isinstance(value, bool) or not isinstance(value, (int, Decimal, Fraction)):
+            value = None
+        counted = None if value is None else min(max(Fraction(value), Fraction(0)), Fraction(spec.maximum))
+        out.append((pid, spec, value, counted, ()))
+    return tuple(out)
+
+
+def _score_value(comp: ScorePlan, values: dict[str, Any],
+                 weighed: tuple[Weighed, ...] = ()) -> tuple[Any, Fraction, Fraction, Fraction]:
     """(value, met weight, unknown weight, required weight) of a score, in exact fractions."""
-    met = unknown = Decimal(0)
+    met = unknown = Fraction(0)
     for ref, weight in comp.spec.weights.items():
         v = values[ref]
         if v is True:
-            met += weight
+            met += Fraction(weight)
         elif v is UNKNOWN:
-            unknown += weight
+            unknown += Fraction(weight)
+    for _, spec, _, counted, _ in weighed:
+        if counted is None:
+            unknown += Fraction(spec.maximum)
+        else:
+            met += counted
     # a share of the total weight, or (a minimum) the met weight itself
     required = Fraction(comp.threshold) if comp.absolute else Fraction(comp.threshold) * Fraction(comp.total)
-    if Fraction(met) >= required:
+    if met >= required:
         value: Any = True
-    elif Fraction(met + unknown) < required:
+    elif met + unknown < required:
         value = False
     else:
         value = UNKNOWN
     return value, met, unknown, required
 
 
-def reference_label(ruleset: Ruleset, criteria: dict[str, Any]) -> str:
+def reference_label(ruleset: Ruleset, criteria: dict[str, Any],
+                    points: Mapping[str, Mapping[str, Any]] | None = None) -> str:
     """The label that criterion values (True, False or UNKNOWN by id) give, worked out plainly:
-    groups and scores in dependency order, then the highest tier met."""
+    groups and scores in dependency order, then the highest tier met. ``points``: by score id,
+    what each number a score weighs as it is counts (None: no value), as its decision shows it."""
     plan = ruleset.plan
     values = dict(criteria)
     for comp in plan.composites:
         if isinstance(comp, GroupPlan):
             values[comp.id] = k_and([values[m] for m in comp.spec.all_of])
         else:
-            values[comp.id] = _score_value(comp, values)[0]
+            counts = (points or {}).get(comp.id, {})
+            weighed = tuple((pid, spec, None, None if counts.get(pid) is None else Fraction(str(counts[pid])), ())
+                            for pid, spec in comp.spec.points.items())
+            values[comp.id] = _score_value(comp, values, weighed)[0]
     label = NONE_LABEL
     for tier_label in plan.doc.labels:
         if k_and([values[r] for r in plan.doc.tiers[tier_label].requires]) is True:
@@ -434,8 +592,9 @@ def reference_validity(ruleset: Ruleset, env: Mapping[str, Any],
     return ref.validity.decide(inputs, label)
 
 
-def _score(comp: ScorePlan, values: dict[str, Any], missing_of: dict[str, tuple[str, ...]]) -> ScoreResult:
-    value, met, unknown, required = _score_value(comp, values)
+def _score(comp: ScorePlan, values: dict[str, Any], missing_of: dict[str, tuple[str, ...]],
+           weighed: tuple[Weighed, ...] = ()) -> ScoreResult:
+    value, met, unknown, required = _score_value(comp, values, weighed)
     missing: set[str] = set()
     for ref in comp.spec.weights:
         if values[ref] is UNKNOWN:
@@ -447,12 +606,17 @@ def _score(comp: ScorePlan, values: dict[str, Any], missing_of: dict[str, tuple[
     return ScoreResult.model_construct(
         id=comp.id, title=spec.title, clause=spec.clause, outcome=outcome(value),
         met_weight=_num(met), unknown_weight=_num(unknown), total_weight=total,
-        required_weight=_num(Decimal(required.numerator) / Decimal(required.denominator)),
+        required_weight=_num(required),
         threshold=comp.threshold_use, weights=dict(spec.weights),
         weights_provenance="sourced" if spec.source is not None else "assumed",
         weights_source=spec.source if spec.source is not None else (spec.assumed or ""),
+        points={pid: PointsResult.model_construct(
+            expression=p.value, value=None if v is None else shown(v), maximum=p.maximum,
+            counted=None if counted is None else shown(counted)) for pid, p, v, counted, _ in weighed},
     )
 
 
-def _num(value: Decimal) -> Decimal | int:
-    return int(value) if value == value.to_integral_value() else value.normalize()
+def _num(value: Fraction) -> Decimal | int:
+    if value.denominator == 1:
+        return int(value)
+    return (Decimal(value.numerator) / Decimal(value.denominator)).normalize()

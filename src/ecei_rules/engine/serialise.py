@@ -317,11 +317,21 @@ class Serialiser:
     def score(self, s: Any) -> str:
         """A score result's text."""
         return (f'{{"clause":{nullable(s.clause)},"id":{string(s.id)},"met_weight":{number(s.met_weight)},'
-                f'"outcome":"{s.outcome}","required_weight":{number(s.required_weight)},'
+                f'"outcome":"{s.outcome}",{self.points(s.points) if s.points else ""}'
+                f'"required_weight":{number(s.required_weight)},'
                 f'"threshold":{self.parameter(s.threshold)},"title":{string(s.title)},'
                 f'"total_weight":{number(s.total_weight)},"unknown_weight":{number(s.unknown_weight)},'
                 f'"weights":{self.weights(s.weights)},"weights_provenance":{string(s.weights_provenance)},'
                 f'"weights_source":{string(s.weights_source)}}}')
+
+    def points(self, points: dict[str, Any]) -> str:
+        """``"points":{...},``: the numbers a score weighs as they are (written only when it has them)."""
+        return '"points":' + self.keyed(points, self.points_entry) + ","
+
+    def points_entry(self, p: Any) -> str:
+        """One number a score weighs as it is."""
+        return (f'{{"counted":{"null" if p.counted is None else number(p.counted)},'
+                f'"expression":{string(p.expression)},"maximum":{number(p.maximum)},"value":{self.value(p.value)}}}')
 
     def weights(self, weights: dict[str, Any]) -> str:
         """A score's weights' text."""
@@ -355,8 +365,8 @@ DECISION_FIELDS: dict[str, tuple[str, ...]] = {
     "methodology": (),
     "resolution": ("method", "reason"),
     "ruleset_sha256": (),
-    "scores": ("clause", "id", "met_weight", "outcome", "required_weight", "threshold", "title", "total_weight",
-               "unknown_weight", "weights", "weights_provenance", "weights_source"),
+    "scores": ("clause", "id", "met_weight", "outcome", "points", "required_weight", "threshold", "title",
+               "total_weight", "unknown_weight", "weights", "weights_provenance", "weights_source"),
     "subject": (),
     "tiers": ("label", "missing", "outcome", "requires", "title"),
     "valid_from": (),

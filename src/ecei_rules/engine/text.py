@@ -56,7 +56,10 @@ from ecei_rules.engine.plan import (
     Plan,
     absent_inputs,
     derived_read,
+    points_results,
+    points_weight,
     score_outcome,
+    whole,
 )
 from ecei_rules.engine.serialise import Serialiser, nullable, number, string
 from ecei_rules.ruleset.inputs import AssessmentValidator, Field
@@ -324,8 +327,11 @@ def _gen_composites(text_plan: TextPlan, src: _Source, var: dict[str, str]) -> t
                               f"    elif {var[ref]} is U:", f"        unknown += {int(weight)}"])
             need, den = int(comp.required_num), int(comp.required_den)
             writer = src.const("S", _ScoreText(text_plan, comp, text_plan.budget))
+            if comp.points:  # numbers weighed as they are: added, and written, from the assessment
+                weigh = src.const("P", _PointsText(text_plan, comp))
+                lines.append(f"    met, unknown, points = {weigh}(env, met, unknown)")
             lines.extend([f"    {target} = SCORE(met, unknown, {need}, {den})",
-                          f"    t{j} = {writer}({target}, met, unknown)"])
+                          f"    t{j} = {writer}({target}, met, unknown{', points' if comp.points else ''})"])
             scores.append(f"t{j}")
     return groups, scores
 
@@ -366,16 +372,17 @@ class _ScoreText:
         self.weights = text_plan.serialiser.weights(text_plan.plan.scores_weights[score.id])
         self.threshold = text_plan.serialiser.parameter(score.static["threshold"])
         self.score = score
-        self.memo: dict[tuple[int, int], str] = {}
+        self.memo: dict[tuple[Any, int, str], str] = {}
         self.budget = budget  # shared with the version's criteria
 
-    def __call__(self, value: Any, met: int, unknown: int) -> str:
-        found = self.memo.get((met, unknown))
+    def __call__(self, value: Any, met: Any, unknown: int, points: str = "") -> str:
+        key = (met, unknown, points)
+        found = self.memo.get(key)
         if found is None:
             fast, score = self.fast, self.score
             s = score.static
             found = (f'{{"clause":{nullable(s["clause"])},"id":{string(s["id"])},'
-                     f'"met_weight":{number(fast.number(score, met))},"outcome":"{OUTCOMES[value]}",'
+                     f'"met_weight":{number(fast.number(score, met))},"outcome":"{OUTCOMES[value]}",{points}'
                      f'"required_weight":{number(s["required_weight"])},"threshold":{self.threshold},'
                      f'"title":{string(s["title"])},"total_weight":{number(s["total_weight"])},'
                      f'"unknown_weight":{number(fast.number(score, unknown))},'
@@ -384,9 +391,22 @@ class _ScoreText:
                      f'"weights_source":{string(s["weights_source"])}}}')
             cost = 256 + BYTES_PER_CHAR * len(found)
             if len(self.memo) < MEMO_LIMIT and cost <= MEMO_ENTRY_BYTES and cost <= self.budget[0]:
-                self.memo[(met, unknown)] = found
+                self.memo[key] = found
                 self.budget[0] -= cost
         return found
+
+
+class _PointsText:
+    """The numbers a score weighs as they are: added to its met and unknown weights (scaled), and
+    their text (``"points":{...},``), as the trace mode gives them."""
+
+    def __init__(self, text_plan: TextPlan, score: FastScore) -> None:
+        self.score = score
+        self.write = text_plan.serialiser.points
+
+    def __call__(self, env: dict[str, Any], met: int, unknown: int) -> tuple[Any, int, str]:
+        more, unsure = points_weight(self.score, env)
+        return whole(met + more), unknown + unsure, self.write(points_results(self.score, env))
 
 
 class _UnknownTier:

@@ -176,6 +176,19 @@ def _analysis(ruleset: Ruleset) -> _Analysis:
                      regions(ruleset, checks))
 
 
+def _with_points(structure: Structure, decision: Decision) -> Structure:
+    """The structure with what the numbers each score weighs as they are count (as decided) as a met
+    pseudo criterion of the score (``paths.POINTS``): the change sets are the criteria's, those numbers
+    held as they are; the structure itself for a decision without them."""
+    counted = {s.id: sum((Fraction(p.counted) for p in s.points.values() if p.counted is not None), Fraction(0))
+               for s in decision.scores if s.points}
+    if not counted:
+        return structure
+    weights = {sid: ({**w, paths.POINTS: counted[sid]} if sid in counted else w)
+               for sid, w in structure.weights.items()}
+    return Structure(structure.groups, weights, structure.required, structure.order)
+
+
 def _exact(value: Fraction | Decimal | int) -> Decimal | int:
     """An exact number for the JSON form (the fractions here have finite decimal forms)."""
     if isinstance(value, Fraction):
@@ -253,10 +266,14 @@ class _Builder:
         self.outcomes: dict[str, str] = {c.id: c.outcome for c in decision.criteria}
         self.groups = {g.id: g for g in decision.groups}
         self.scores = {s.id: s for s in decision.scores}
+        self.structure = _with_points(self.a.structure, decision)
+        if self.structure is not self.a.structure:  # what the numbers a score weighs count is met weight
+            self.outcomes[paths.POINTS] = "met"
         self._changes: dict[str, m.CriterionChange] = {}
         self._search: Search | None = None
         self._needed: Needed | None = None
         self._completed: set[str] = set()  # criteria met by a completion: their sets are not all listed
+        self._paired: set[str] = set()  # criteria met by two numbers changed together: likewise
 
     # -- names and values -------------------------------------------------------------------
 
@@ -418,6 +435,11 @@ class _Builder:
                             name=s.threshold.name)
         if short > 0:
             sentence += " " + self.msg("score.short", short=short)
+        if s.points:
+            sentence += " " + self.msg("score.points", items=self.msg.join([
+                self.msg("score.points_item", name=pid, value=p.value, counted=p.counted, maximum=p.maximum)
+                if p.counted is not None else self.msg("score.points_unknown", name=pid, maximum=p.maximum)
+                for pid, p in s.points.items()]))
         return m.ScoreExplanation(
             id=sid, title=s.title, clause=s.clause, outcome=s.outcome, met_weight=s.met_weight,
             unknown_weight=s.unknown_weight, total_weight=s.total_weight, required_weight=s.required_weight,
@@ -452,6 +474,8 @@ class _Builder:
                 for c in self.scores[ref].weights:
                     if self.outcomes.get(c) == "unknown":
                         missing.update(self.missing_of(self.crit[c]))
+        if t.outcome == "unknown":  # the decision's: the absent inputs read where the evaluation went
+            missing = set(t.missing)
         names: dict[str, Any] = {
             "failing": self.msg.join([self.ref_name(r) for r in not_met]),
             "unknown": self.msg.join([self.ref_name(r) for r in unknown]),
@@ -554,12 +578,23 @@ class _Builder:
             words = [self.input_change_words(change) for change in alternatives]
             return m.CriterionChange(kind="input", changes=alternatives[:1], alternatives=alternatives,
                                      sentence=self.msg.join(words, "or"), **base)
-        together = self.completed(cid)
+        together = self.completed(cid) or self.pair(cid)
         if together:
             changes = tuple(self.found_change(f) for f in together)
             return m.CriterionChange(kind="input", changes=changes, sentence=self.msg.join(
                 [self.input_change_words(change) for change in changes]), **base)
         return None
+
+    def pair(self, cid: str) -> tuple[Found, ...]:
+        """Two numbers changed together that meet a criterion on a computed value, when no single change does
+        (see `through`); the list of sets then says it may not be complete."""
+        if self._search is None:
+            return ()
+        c = self.crit[cid]
+        found = self._search.pair(cid, tuple(c.inputs))
+        if found:
+            self._paired.add(cid)
+        return found
 
     def through(self, cid: str) -> tuple[Found, ...]:
         """The single input changes that meet a criterion on a computed value (see `through`)."""
@@ -820,15 +855,15 @@ class _Builder:
     def input_path(self, label: str, fallback: str) -> dict[str, Any]:
         """The TierPath fields of the path counted in inputs."""
         tier = self.doc.tiers[label]
-        direct, scores = flatten(self.a.structure, tier.requires)
-        weighted = (c for sid in scores for c in self.a.structure.weights[sid])
+        direct, scores = flatten(self.structure, tier.requires)
+        weighted = (c for sid in scores for c in self.structure.weights[sid])
         involved = [c for c in dict.fromkeys([*direct, *weighted]) if self.outcomes.get(c) != "met"]
         units_of, changes, asked, either = self.units(involved)
         if either:
-            sol = solve_choices(self.a.structure, tier.requires, self.outcomes, units_of, either, cap=self.cap)
+            sol = solve_choices(self.structure, tier.requires, self.outcomes, units_of, either, cap=self.cap)
             structure = None
         else:
-            sol, structure = solve_units(self.a.structure, tier.requires, self.outcomes, units_of, cap=self.cap)
+            sol, structure = solve_units(self.structure, tier.requires, self.outcomes, units_of, cap=self.cap)
         if sol.fixed:
             return {"input_sets": (), "input_sets_total": 0, "input_sets_exhaustive": True, "input_sentence": fallback}
         sets = tuple(self.input_set(label, s, units_of, changes, asked) for s in sol.sets)
@@ -841,11 +876,14 @@ class _Builder:
                     [self.unit_words(u, changes) for u in sol.mandatory])))
             parts.extend(self.input_need(n, changes, structure) for n in sol.needs)
         completed = bool(self._completed.intersection(involved))
+        paired = bool(self._paired.intersection(involved))
         if not sol.exhaustive:
             parts.append(self.msg.template("path.not_exhaustive"))
         elif completed:
             parts.append(self.msg.template("path.completed"))
-        exhaustive = sol.exhaustive and not completed
+        elif paired:
+            parts.append(self.msg.template("path.paired"))
+        exhaustive = sol.exhaustive and not completed and not paired
         return {"input_sets": sets, "input_sets_total": sol.total, "input_sets_exhaustive": exhaustive,
                 "input_sentence": " ".join(parts)}
 
@@ -877,8 +915,8 @@ class _Builder:
     def path(self, label: str) -> m.TierPath:
         tier = self.doc.tiers[label]
         t = next(t for t in self.decision.tiers if t.label == label)
-        sol: TierSolution = solve(self.a.structure, tier.requires, self.outcomes, self.changeable, cap=self.cap)
-        _, scores = flatten(self.a.structure, tier.requires)
+        sol: TierSolution = solve(self.structure, tier.requires, self.outcomes, self.changeable, cap=self.cap)
+        _, scores = flatten(self.structure, tier.requires)
         needs = tuple(self.need(n) for n in sol.needs)
         sets = tuple(self.change_set(label, tier.title, s, scores) for s in sol.sets)
         involved = [*sol.mandatory, *(c for n in sol.needs for c in (*n.candidates, *n.excluded))]
@@ -896,12 +934,87 @@ class _Builder:
         parts.extend(n.sentence for n in needs)
         if not sol.exhaustive:
             parts.append(self.msg.template("path.not_exhaustive"))
+        route, reachable = self.points_route(label, sol, self.input_path(label, " ".join(parts)))
         return m.TierPath(
-            label=label, title=tier.title, outcome=t.outcome, reachable=sol.feasible, mandatory=sol.mandatory,
+            label=label, title=tier.title, outcome=t.outcome, reachable=reachable, mandatory=sol.mandatory,
             fixed=sol.fixed, needs=needs, total_sets=sol.total, exhaustive=sol.exhaustive, change_sets=sets,
-            truncated=sol.total > len(sets), changes=changes, sentence=" ".join(parts),
-            **self.input_path(label, " ".join(parts)),
+            truncated=sol.total > len(sets), changes=changes, sentence=" ".join(parts), **route,
         )
+
+    # -- the numbers a score weighs as they are -------------------------------------------------
+    def points_room(self, scores: Sequence[str]) -> tuple[list[str], list[str]]:
+        """(the inputs read by the numbers the scores weigh as they are that could still add weight, in
+        words each such number with what it counts now and its maximum)."""
+        pointers: list[str] = []
+        items: list[str] = []
+        for sp in self.ruleset.plan.composites:
+            if not isinstance(sp, ScorePlan) or sp.id not in scores or not sp.points:
+                continue
+            for p in sp.points:
+                shown = self.scores[sp.id].points[p.id]
+                if shown.counted is not None and Fraction(shown.counted) >= Fraction(p.maximum):
+                    continue
+                pointers.extend(r for r in p.reads if r not in pointers)
+                item = (self.msg("score.points_item", name=p.id, value=shown.value, counted=shown.counted,
+                                 maximum=p.maximum) if shown.counted is not None
+                        else self.msg("score.points_unknown", name=p.id, maximum=p.maximum))
+                if item not in items:
+                    items.append(item)
+        return pointers, items
+
+    def points_route(self, label: str, sol: TierSolution, route: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+        """What it takes counted in inputs, with the numbers the tier's scores weigh as they are: the sets
+        of the criteria hold them as decided; a single change of an input they read that reaches the tier
+        (deciding again) is a set of its own, listed first; when the criteria alone cannot reach it, one
+        such change after meeting every criterion that can change. The list then may not be complete (sets
+        mixing both are not enumerated), and says so. (route, whether the tier is reachable)"""
+        _, scores = flatten(self.structure, self.doc.tiers[label].requires)
+        pointers, items = self.points_room(scores)
+        if not pointers:
+            return route, sol.feasible
+        title = self.doc.tiers[label].title
+        search = self.search()
+        verified = " (" + self.msg("path.verified", title=title) + ")"
+        found = search.reaching(label, tuple(pointers))
+        sets = [m.InputSet(inputs=(ch,), size=1, criteria=(), verified=True,
+                           sentence=self.msg("path.set", changes=self.input_change_words(ch)) + verified)
+                for ch in (self.found_change(f) for f in found)]
+        words = [self.msg("path.points_held", items=self.msg.join(items))]
+        if sets:
+            words.append(self.msg("path.points_single", changes=self.msg.join([s.sentence for s in sets])))
+        elif not sol.feasible and not sol.fixed:
+            chosen = self.points_after_criteria(label, sol, pointers)
+            if chosen:
+                said = self.msg.join([self.input_change_words(ch) for ch in chosen])
+                sets.append(m.InputSet(inputs=chosen, size=len(chosen), criteria=(), verified=True,
+                                       sentence=self.msg("path.set", changes=said) + verified))
+                words.append(self.msg("path.points_with", change=self.input_change_words(chosen[-1]), changes=said))
+            else:
+                words.append(self.msg("path.points_none", title=title))
+        listed = (*sets, *route["input_sets"])[:self.cap]
+        sentence = " ".join(filter(None, [route["input_sentence"], *words]))
+        return ({"input_sets": listed, "input_sets_total": route["input_sets_total"] + len(sets),
+                 "input_sets_exhaustive": False, "input_sentence": sentence}, sol.feasible or bool(sets))
+
+    def points_after_criteria(self, label: str, sol: TierSolution,
+                              pointers: Sequence[str]) -> tuple[m.InputChange, ...]:
+        """Every criterion that can change met (the changes of the score needs' candidates), then one change of
+        an input the numbers weighed read that reaches the tier, confirmed by deciding again; () when none."""
+        base = [ch for c in dict.fromkeys(c for n in sol.needs for c in n.candidates) for ch in self.change(c).changes]
+        search = self.search()
+        search.base = tuple((ch.pointer, ch.target) for ch in base)
+        try:
+            after = search.reaching(label, tuple(p for p in pointers if p not in dict(search.base)))
+        finally:
+            search.base = ()
+        chosen = (*base, self.found_change(after[0])) if after else ()
+        return chosen if chosen and self.reaches(label, chosen) else ()
+
+    def search(self) -> Search:
+        """The search through computed values, made on first use."""
+        if self._search is None:
+            self._search = Search(self.ruleset, self.data, self.decision, self.decide_set, self.is_fixed)
+        return self._search
 
     # -- the whole --------------------------------------------------------------------------
 

@@ -322,6 +322,8 @@ def solve(structure: Structure, requires: Sequence[str], outcomes: Mapping[str, 
 
 #: The pseudo criterion of a unit structure that holds a score's weight already met.
 MET = "\x00met"
+#: The pseudo criterion of a score that holds what the numbers it weighs as they are count (met).
+POINTS = "\x00points"
 #: Joins the units of a criterion that needs several of them beside the mandatory ones.
 JOIN = "\x00"
 

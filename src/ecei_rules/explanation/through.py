@@ -43,6 +43,8 @@ from ecei_rules.ruleset.inputs import Field
 from ecei_rules.ruleset.load import Ruleset
 from ecei_rules.ruleset.model import band_intervals
 
+#: Ordered pairs of numbers `Search.pair` tries before it gives up.
+MAX_PAIRS = 12
 #: Ways of giving the absent truth values and choices a criterion reads tried by `Search.completed`.
 MAX_COMPLETIONS = 8
 #: The most grid steps a number is searched over, outward from its value (2^40: beyond any bound a
@@ -181,6 +183,21 @@ class Search:
     def changes(self, cid: str, region: Region, pointers: tuple[str, ...]) -> tuple[Found, ...]:
         """The changes of single inputs among ``pointers`` that meet ``cid``: numbers first, then the others,
         each in the order given."""
+        return self.singles(cid, pointers, lambda pointer, f, current: self.number(cid, region, pointer, f, current))
+
+    def reaching(self, cid: str, pointers: tuple[str, ...]) -> tuple[Found, ...]:
+        """The changes of single inputs among ``pointers`` (with the base) with which ``cid`` (a criterion,
+        score or tier) is met, whatever computes it (the points a score weighs as numbers): a number the
+        fewest steps of its grid from its value, in either direction, at which deciding again meets it (for
+        an outcome that, once met along a direction, stays met further on); an absent number from a
+        declared bound; a truth value or choice as `changes` tries them. Numbers first."""
+        return self.singles(cid, pointers, lambda pointer, f, current: self.absent(cid, pointer, f)
+                            if current is MISSING else self.nearest_met(cid, pointer, f, current))
+
+    def singles(self, cid: str, pointers: tuple[str, ...],
+                number: Callable[[str, Field, Any], Found | None]) -> tuple[Found, ...]:
+        """The single changes among ``pointers`` that meet ``cid``: each number as ``number`` searches it, each truth
+        value or choice as `choice` tries it; numbers first, each in the order given."""
         numbers: list[Found] = []
         others: list[Found] = []
         for pointer in pointers:
@@ -189,12 +206,84 @@ class Search:
                 continue
             current = lookup(self.data, pointer)
             if f.kind in ("integer", "decimal"):
-                found = self.number(cid, region, pointer, f, current)
+                found = number(pointer, f, current)
                 numbers.extend([found] if found is not None else [])
             elif f.kind in ("boolean", "enum"):
                 found = self.choice(cid, pointer, f, current)
                 others.extend([found] if found is not None else [])
         return (*numbers, *others)
+
+    def pair(self, cid: str, pointers: tuple[str, ...]) -> tuple[Found, ...]:
+        """When no single change meets the criterion: two numbers changed together (the first pair found, in
+        the order given, at most `MAX_PAIRS` tried). The first is taken as far as its declared bounds allow
+        in one direction, the second then moved the fewest steps that meet the criterion, and the first
+        brought back the fewest steps from its value at which, with the second's change, it still is; both
+        changes confirmed by deciding again (empty when no pair is found)."""
+        numbers = []
+        for pointer in pointers:
+            f = analysis.field_at(self.ruleset.plan.inputs, pointer)
+            current = lookup(self.data, pointer)
+            if f is not None and f.kind in ("integer", "decimal") and not self.is_fixed(pointer) \
+                    and current is not MISSING and _number(current) is not None and _step(f, current) is not None:
+                numbers.append((pointer, f, current))
+        tried = 0
+        for (p, fp, cp), (q, fq, cq) in itertools.permutations(numbers, 2):
+            if tried >= MAX_PAIRS:
+                break
+            tried += 1
+            step = _step(fp, cp)
+            assert step is not None
+            for direction in (1, -1):
+                room = self.room(fp, cp, step, direction)
+                if not room:
+                    continue
+                found = self.with_base(((p, self.at(fp, cp, step, direction * room)),), cid, q, fq, cq)
+                back = self.with_base(((q, found.target),), cid, p, fp, cp) if found is not None else None
+                if found is None or back is None:
+                    continue
+                decision = self._decide(((p, back.target), (q, found.target)))
+                if self.met(decision, cid):
+                    assert decision is not None
+                    return (Found(p, True, cp, back.target, {}), Found(q, True, cq, found.target,
+                                                                         _derived(decision, cid)))
+        return ()
+
+    def with_base(self, base: tuple[tuple[str, Any], ...], cid: str, pointer: str, f: Field,
+                  current: Any) -> Found | None:
+        """`nearest_met` of one input with ``base`` applied first."""
+        self.base = base
+        try:
+            return self.nearest_met(cid, pointer, f, current)
+        finally:
+            self.base = ()
+
+    def nearest_met(self, cid: str, pointer: str, f: Field, current: Any) -> Found | None:
+        """The value fewest grid steps from ``current``, up or down, at which ``cid`` is met (found by
+        steps of doubling length and an exact bisection, confirmed by deciding again)."""
+        step = _step(f, current) if _number(current) is not None else None
+        if step is None:
+            return None
+
+        def steps(way: int) -> int | None:
+            return _first(lambda k: self.met(self.decide(pointer, self.at(f, current, step, way * k)), cid),
+                          self.room(f, current, step, way))
+
+        return self.closest(cid, pointer, f, current, step, steps)
+
+    def closest(self, cid: str, pointer: str, f: Field, current: Any, step: Decimal,
+                steps: Callable[[int], int | None]) -> Found | None:
+        """Of the fewest steps up and down (``steps`` of a direction, None: none), the fewer at which deciding
+        again meets the criterion."""
+        best: Found | None = None
+        best_steps = 0
+        for direction in (1, -1):
+            n = steps(direction)
+            if n is None or (best is not None and n >= best_steps):
+                continue
+            found = self.found(cid, pointer, current, self.at(f, current, step, direction * n))
+            if found is not None:
+                best, best_steps = found, n
+        return best
 
     def completed(self, cid: str, region: Region, pointers: tuple[str, ...]) -> tuple[Found, ...]:
         """When the value is unknown and no single change meets the criterion: the absent truth values and choices
@@ -263,16 +352,8 @@ class Search:
                 return not _above(interval, x)
         else:
             return None
-        best: Found | None = None
-        best_steps = 0
-        for direction in (1, -1):
-            n = self.nearest(region, pointer, f, current, step, direction, reached)
-            if n is None or (best is not None and n >= best_steps):
-                continue
-            found = self.found(cid, pointer, current, self.at(f, current, step, direction * n))
-            if found is not None:
-                best, best_steps = found, n
-        return best
+        return self.closest(cid, pointer, f, current, step,
+                            lambda way: self.nearest(region, pointer, f, current, step, way, reached))
 
     def absent(self, cid: str, pointer: str, f: Field) -> Found | None:
         """An absent number: from a declared bound at which the criterion is met, the farthest value on the grid

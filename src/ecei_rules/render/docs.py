@@ -46,6 +46,7 @@ from ecei_rules.ruleset.model import (
     parameter_entries,
     ruleset_json_schema,
     score_outcomes,
+    selection_line,
     table_entry,
 )
 from ecei_rules.ruleset.subject import resolve as resolve_subject
@@ -360,13 +361,41 @@ def _source_block(name: str, source: str) -> list[str]:
 
 
 def _in_force(doc: RulesetDocument, following: Ruleset | None, here: str) -> str:
-    """When a version is in force: from its date to the day before the next one's, or as the latest."""
-    in_force = f"from {doc.effective_from.isoformat()}"
+    """When a version is in force: from its date to the day before the next one's, or as the latest; for a
+    version chosen by an input's value, within its line (the next version for the same values)."""
+    chosen = doc.selected_by
+    line = f"for {code(chosen.input)} {', '.join(text(v) for v in chosen.values)}: " \
+        if chosen is not None and chosen.input is not None else ""
+    date = code(chosen.date) if chosen is not None and chosen.date is not None else code("assessed_on")
+    in_force = f"{line}{date} from {doc.effective_from.isoformat()}" if chosen is not None \
+        else f"from {doc.effective_from.isoformat()}"
     if following is not None and following.document.effective_from > doc.effective_from:
         last = following.document.effective_from - dt.timedelta(days=1)
         link = _relative(page_path(doc.methodology, following.version), here)
         return in_force + f" to {last.isoformat()} (then [{following.version}]({link}))"
-    return in_force + ", the latest version"
+    return in_force + (", the latest version" if not line else ", the latest version for these values")
+
+
+def _selection(doc: RulesetDocument, here: str) -> list[list[str]]:
+    """The rows saying how the registry chooses the version (``selected_by``) and whose tests it runs too
+    (``tests_from``), when it says so."""
+    rows: list[list[str]] = []
+    chosen = doc.selected_by
+    if chosen is not None:
+        parts = [f"{code(chosen.input)} is {' or '.join(text(v) for v in chosen.values)}"] if chosen.input else []
+        date = chosen.date or "assessed_on"
+        parts.append(f"{code(date)} is on or after its effective date"
+                     + (" (not assessed_on)" if chosen.date is not None else ""))
+        rows.append(["chosen by", "the registry, when " + " and ".join(parts)
+                     + "; of the versions that apply, the latest"])
+    lent = doc.tests_from
+    if lent is not None:
+        version = lent if isinstance(lent, str) else lent.version
+        drop = () if isinstance(lent, str) else lent.drop
+        rows.append(["tests lent by", f"[{version}]({_relative(page_path(doc.methodology, version), here)}) (its "
+                     "embedded tests and fixtures run here too" + (", but " + ", ".join(text(d) for d in drop)
+                                                                   if drop else "") + ")"])
+    return rows
 
 
 def _metadata(ruleset: Ruleset, previous: Ruleset | None, following: Ruleset | None, here: str) -> list[str]:
@@ -381,6 +410,7 @@ def _metadata(ruleset: Ruleset, previous: Ruleset | None, following: Ruleset | N
         ["effective from", text(doc.effective_from.isoformat())],
         ["in force", _in_force(doc, following, here)],
     ]
+    meta += _selection(doc, here)
     if doc.announced_on is not None:
         meta.append(["announced on", doc.announced_on.isoformat()])
     if doc.supersedes is not None:
@@ -528,9 +558,9 @@ def _groups_section(doc: RulesetDocument) -> list[str]:
 def _score_section(doc: RulesetDocument, sid: str) -> list[str]:
     """One score: its total weight, threshold (or minimum, or levels) and provenance, and its criteria by weight."""
     s = doc.scores[sid]
-    total = sum(s.weights.values())
+    total, weighed = _score_total(s)
     lines = [f'### {text(s.title)} {{#{anchor("score", sid)}}}', "",
-             f"- id {code(sid)}: {len(s.weights)} criteria, total weight **{show(total)}**"]
+             f"- id {code(sid)}: {len(s.weights)} criteria{weighed}, total weight **{show(total)}**"]
     for oid, (flat, _) in score_outcomes(doc).items():
         if oid != sid and not (oid.startswith(sid + ".") and oid[len(sid) + 1:] in s.levels):
             continue
@@ -557,8 +587,25 @@ def _score_section(doc: RulesetDocument, sid: str) -> list[str]:
     rows = [[f"**{show(w)}**", str(len(ids)), show(w * len(ids)),
              ", ".join(_ref_link(doc, cid) for cid in ids)]
             for w, ids in sorted(by_weight.items(), key=lambda kv: -kv[0])]
-    lines += table(["weight", "count", "subtotal", "criteria"], rows)
-    return lines
+    return lines + _score_points(s, rows)
+
+
+def _score_total(s: Any) -> tuple[Any, str]:
+    """A score's total weight (its criteria's weights and the maxima of the numbers it weighs), and the words
+    for those numbers (empty without them)."""
+    total = sum(s.weights.values()) + sum(p.maximum for p in s.points.values())
+    return total, (f" and {len(s.points)} numbers weighed as they are" if s.points else "")
+
+
+def _score_points(s: Any, rows: list[list[str]]) -> list[str]:
+    """The table of a score's criteria by weight (``rows``, none for a score of numbers alone), then the numbers
+    it weighs as they are: what each counts is its value, from 0 to its maximum."""
+    lines = table(["weight", "count", "subtotal", "criteria"], rows) if rows else []
+    if not s.points:
+        return lines
+    return [*lines, "", "Numbers weighed as they are (each adds its value, from 0 up to its maximum):", "",
+            *table(["name", "value", "maximum"], [[code(pid), code(p.value), f"**{show(p.maximum)}**"]
+                                                  for pid, p in s.points.items()])]
 
 
 def _level_tiers(doc: RulesetDocument, oid: str, sid: str) -> str:
@@ -591,6 +638,33 @@ def _parameters_section(doc: RulesetDocument) -> list[str]:
         rows.append([f'<span id="{anchor("parameter", name)}"></span>{code(name)}' + small(text(p.title or "")),
                      f"**{text(value)}**", text(p.unit or ""), _provenance(p.source, p.assumed)])
     lines += fixed_table("parameters", ["parameter", "value", "unit", "provenance"], rows)
+    return lines
+
+
+def _tables_section(ruleset: Ruleset) -> list[str]:
+    """Each parameter table, key by key as conditions read it: every key it is keyed by, with its value and the
+    entry it reads (its own, or the default), each entry linked to its row under the parameters."""
+    doc = ruleset.document
+    if not doc.tables:
+        return []
+    lines = ["### Parameter tables", ""]
+    entries = parameter_entries(doc)
+    for name, spec in doc.tables.items():
+        checked = ruleset.plan.tables.get(name)
+        if checked is None:
+            continue
+        unit = f" ({text(spec.unit)})" if spec.unit else ""
+        lines += [f"{code(name)}: {text(spec.title or name)}{unit}, one value for each of "
+                  f"{text(checked.keyed_by)} ({len(checked.values)}), read `params.{name}[key]`.", ""]
+        rows = []
+        for key, value in checked.values.items():
+            entry = checked.entries[key]
+            p = entries[entry]
+            rows.append([code(key), f"**{text(show(value))}**",
+                         f"[{code(entry)}](#{anchor('parameter', entry)})" + (" (the default)"
+                                                                              if entry.endswith("[*]") else ""),
+                         _provenance(p.source, p.assumed)])
+        lines += table(["key", "value", "entry", "provenance"], rows)
     return lines
 
 
@@ -666,6 +740,7 @@ def version_page(ruleset: Ruleset, *, previous: Ruleset | None = None, following
     lines += _derived_section(ruleset)
     lines += _validity_section(doc)
     lines += _parameters_section(doc)
+    lines += _tables_section(ruleset)
     lines += _inputs_section(ruleset, here)
     lines += _tests_section(doc)
     if source is not None:
@@ -866,7 +941,9 @@ def _methodology_pages(m: str, rulesets: Sequence[Ruleset], sources: Mapping[tup
     pages = {f"{ROOT}/{m}/index.md": methodology_page(rulesets), provenance_path(m): provenance_page(rulesets)}
     for i, r in enumerate(rulesets):
         previous = rulesets[i - 1] if i else None
-        following = rulesets[i + 1] if i + 1 < len(rulesets) else None
+        # in force until the next version of its line (the same values of the input that chooses it)
+        line = selection_line(r.document)
+        following = next((f for f in rulesets[i + 1:] if selection_line(f.document) == line), None)
         pages[page_path(m, r.version)] = version_page(
             r, previous=previous, following=following, source=sources.get((m, r.version)))
         if previous is not None:

@@ -87,6 +87,21 @@ class GroupPlan:
 
 
 @dataclass(frozen=True)
+class PointsPlan:
+    """A number a score weighs as it is (``points``): its compiled value, the inputs it reads
+    (sorted, through the derived values it reads), the parameters and derived values it reads,
+    and the most it adds."""
+
+    id: str
+    value: str
+    compiled: Compiled
+    reads: tuple[str, ...]
+    maximum: Decimal | int
+    parameters: tuple[ParameterUse, ...]
+    derived: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class ScorePlan:
     """A weighted score over criteria with its threshold parameter: a share of the total weight,
     or (``absolute``) the met weight itself. A level of a score is a plan of its own, whose
@@ -98,6 +113,7 @@ class ScorePlan:
     total: Decimal | int
     threshold_use: ParameterUse
     absolute: bool = False
+    points: tuple[PointsPlan, ...] = ()  # numbers weighed as they are, in the order written
 
     @property
     def required(self) -> Fraction:
@@ -144,6 +160,9 @@ class CheckedRuleset:
     kinds: Mapping[str, str]  # id -> criterion | group | score
     derived: tuple[DerivedPlan, ...] = ()  # in dependency order
     tables: Mapping[str, Table] = dataclasses.field(default_factory=dict)  # parameter tables, keys resolved
+    #: the scope the criteria were compiled in (inputs, parameters, tables, derived values by name): parts of
+    #: a condition compiled again in it are what the engine reads of where an evaluation went
+    scope: Scope | None = None
 
 
 def param_type(p: Parameter) -> Ty:
@@ -557,17 +576,42 @@ class _Checker:
                 if self.kinds.get(ref) != "criterion":
                     self.add("E106", f"'{ref}' is not a criterion", pointer_join("/scores", sid, "weights", ref),
                              None, did_you_mean(ref, doc.criteria))
+        points = {sid: self.points(sid, score) for sid, score in doc.scores.items() if score.points}
+        parent = {(f"{sid}.{lid}" if score.levels else sid): sid for sid, score in doc.scores.items()
+                  for lid in (score.levels or ("",))}
         plans: dict[str, ScorePlan] = {}
         for sid, (score, where) in score_outcomes(doc).items():
-            total = sum(score.weights.values(), start=Decimal(0))
+            weighed = points.get(parent[sid], ())
+            if weighed is None:
+                continue  # a value of its points was reported
+            total = sum(score.weights.values(), start=Decimal(0)) + sum((p.maximum for p in score.points.values()),
+                                                                        start=Decimal(0))
             name = score.threshold if score.threshold is not None else score.minimum
             assert name is not None  # the model requires one of them
             absolute = score.threshold is None
             threshold = self.threshold(name, where, Decimal(total) if absolute else None)
             if threshold is not None:
                 plans[sid] = ScorePlan(sid, score, threshold, int(total) if total == int(total) else total,
-                                       parameter_use(name, doc.parameters[name]), absolute)
+                                       parameter_use(name, doc.parameters[name]), absolute, weighed)
         return plans
+
+    def points(self, sid: str, score: Score) -> tuple[PointsPlan, ...] | None:
+        """The numbers a score weighs (``points``), each compiled as a number in the criteria's scope
+        (inputs, parameters, derived values) under a name that is not a criterion it weighs; None
+        after a problem."""
+        out: list[PointsPlan] = []
+        for pid, spec in score.points.items():
+            where = pointer_join("/scores", sid, "points", pid)
+            if pid in score.weights:
+                self.add("E108", f"'{pid}' names both a weighted criterion and points of the score '{sid}'", where)
+                continue
+            c = self.compile_at(spec.value, pointer_join(where, "value"), DEC)
+            if c is not None:
+                self.costed.append(Costed(pointer_join(where, "value"), c))
+                out.append(PointsPlan(pid, spec.value, c, tuple(sorted(c.reads)), spec.maximum,
+                                      tuple(parameter_use(n, self.entries[n]) for n in sorted(c.params)),
+                                      tuple(sorted(_names_used(spec.value) & set(self.doc.derived)))))
+        return tuple(out) if len(out) == len(score.points) else None
 
     def order(self) -> list[str]:
         """Groups and scores in dependency order; a cycle is a problem."""
@@ -759,7 +803,7 @@ def check_document(doc: RulesetDocument) -> tuple[CheckedRuleset | None, list[Di
         return None, checker.problems
     root = checker.root
     return CheckedRuleset(doc, root, AssessmentValidator(root), criteria, composites, valid_from, rules,
-                          dict(checker.kinds), derived, dict(checker.tables)), checker.problems
+                          dict(checker.kinds), derived, dict(checker.tables), checker.scope), checker.problems
 
 def check_inputs(doc: RulesetDocument) -> tuple[AssessmentValidator, Mapping[str, str]] | None:
     """The assessment validator and the kinds of the ids, when the inputs are sound though other

@@ -452,13 +452,32 @@ class ScoreLevel(_Model):
         return self
 
 
+class ScorePoints(_Model):
+    """A number a score weighs as it is: the points a value earns, clipped to [0, maximum]."""
+
+    value: str = Field(description="The number of points: an expression over inputs, parameters and derived "
+                       "values (a derived value's name, say).")
+    maximum: Decimal | int = Field(description="The most points it adds (> 0): a value above it adds the maximum, "
+                                   "one below 0 adds nothing; the total weight counts it.")
+
+    @model_validator(mode="after")
+    def _positive(self) -> ScorePoints:
+        if self.maximum <= 0:
+            raise ValueError("the maximum must be greater than 0")
+        return self
+
+
 class Score(_Model):
     """A weighted score over criteria, met when the met weight reaches a share of the total
     (``threshold``) or a number of points (``minimum``); or several levels over the same weights."""
 
     title: str = Field(description="The score's name.")
     clause: str | None = Field(default=None, description="The clause or source the score implements.")
-    weights: dict[str, Decimal | int] = Field(min_length=1, description="Criterion id -> weight (> 0).")
+    weights: dict[str, Decimal | int] = Field(
+        default_factory=dict, description="Criterion id -> weight (> 0): the weight a criterion adds when met.")
+    points: dict[ItemId, ScorePoints] = Field(
+        default_factory=dict, description="Name -> a number weighed as it is (points earned, up to a maximum), "
+        "beside the weights of criteria.")
     threshold: str | None = Field(
         default=None,
         description="Name of a parameter holding the share of the total weight that must be met (0..1).",
@@ -477,6 +496,8 @@ class Score(_Model):
 
     @model_validator(mode="after")
     def _weights(self) -> Score:
+        if not self.weights and not self.points:
+            raise ValueError("give the 'weights' of criteria, or 'points', or both")
         for key, weight in self.weights.items():
             if weight <= 0:
                 raise ValueError(f"the weight of '{key}' must be greater than 0")
@@ -502,7 +523,8 @@ def score_outcomes(doc: RulesetDocument) -> dict[str, tuple[Score, str]]:
         for lid, level in score.levels.items():
             flat = Score.model_construct(
                 title=level.title if level.title is not None else f"{score.title}: {lid}", clause=score.clause,
-                weights=score.weights, threshold=level.threshold, minimum=level.minimum, levels={},
+                weights=score.weights, points=score.points, threshold=level.threshold, minimum=level.minimum,
+                levels={},
                 source=score.source, assumed=score.assumed)
             name = "threshold" if level.threshold is not None else "minimum"
             out[f"{sid}.{lid}"] = (flat, pointer_join("/scores", sid, "levels", lid, name))
@@ -578,6 +600,13 @@ class SelectedBy(_Model):
         if self.input is None and self.date is None:
             raise ValueError("name the date input ('date'), or the input and its values ('input', 'values')")
         return self
+
+
+def selection_line(doc: RulesetDocument) -> tuple[str, ...] | None:
+    """The values of the input that choose a version, sorted: its line among versions that run side by side
+    (None: the versions of its methodology follow one another by date alone)."""
+    chosen = doc.selected_by
+    return tuple(sorted(chosen.values)) if chosen is not None and chosen.input is not None else None
 
 
 class Unknowns(_Model):

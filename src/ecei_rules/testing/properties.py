@@ -350,7 +350,9 @@ def recompute(ruleset: Ruleset, decision: dict[str, Any]) -> tuple[str, Any, Any
     running on an environment built only from the trace's ``validity_inputs``.
     """
     value = {"met": True, "not_met": False, "unknown": UNKNOWN}
-    label = reference_label(ruleset, {c["id"]: value[c["outcome"]] for c in decision["criteria"]})
+    label = reference_label(ruleset, {c["id"]: value[c["outcome"]] for c in decision["criteria"]},
+                            {s["id"]: {k: p["counted"] for k, p in s["points"].items()}
+                             for s in decision["scores"] if "points" in s})
     if label == NONE_LABEL:
         return label, None, None
     normal = _trace_env(ruleset, decision.get("validity_inputs", {}))

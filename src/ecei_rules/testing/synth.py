@@ -54,8 +54,8 @@ from typing import Any
 from ecei_rules.core.logic import month_end
 from ecei_rules.engine.evaluate import validate_assessment
 from ecei_rules.errors import AssessmentError
-from ecei_rules.language.interpreter import Expression, Interpreter, parse, reads
-from ecei_rules.registry import Registry
+from ecei_rules.language.interpreter import UNDEFINED, Expression, Interpreter, Range, parse, reads
+from ecei_rules.registry import OFFICIAL, Registry
 from ecei_rules.ruleset.inputs import project
 from ecei_rules.ruleset.load import Ruleset
 from ecei_rules.ruleset.safe_yaml import parse_yaml
@@ -103,6 +103,51 @@ def _raw(value: Any) -> Any:
     if isinstance(value, list):
         return [_raw(v) for v in value]
     return value
+
+
+def _deciding(reg: Registry, methodology: str, on: dt.date, rng: random.Random) -> Ruleset:
+    """The version an assessment dated ``on`` is drawn for: the version in force on that date; for a methodology
+    whose versions are chosen by their ``selected_by``, the version in force on that date of one of its lines
+    (the versions for one set of values of the input that chooses them), drawn alike."""
+    if not reg.selects(methodology):
+        return reg.in_force(methodology, on)
+    latest: dict[tuple[str, ...] | None, tuple[dt.date, str]] = {}
+    for version in reg.versions(methodology):
+        status, starts = reg.header(methodology, version)
+        if status not in OFFICIAL or starts > on:
+            continue
+        chosen = reg.selector(methodology, version)
+        line = tuple(sorted(chosen.values)) if chosen is not None and chosen.input is not None else None
+        if line not in latest or starts >= latest[line][0]:
+            latest[line] = (starts, version)
+    if not latest:
+        return reg.in_force(methodology, on)  # none in force yet: its error
+    lines = sorted(latest, key=lambda line: line or ())
+    return reg.get(methodology, latest[lines[rng.randrange(len(lines))]][1])
+
+
+def _selecting(rulesets: Sequence[Ruleset], data: dict[str, Any], on: dt.date, rng: random.Random) -> None:
+    """Give an assessment drawn for versions chosen by their ``selected_by`` the values that choose them (so
+    that the registry decides it under the version it was drawn for, and an impact study compares versions
+    of one line on assessments of that line): a value of the input that chooses them that every one of them
+    takes (none when they take none in common), and each date input that is not assessed_on the assessment
+    date."""
+    chosen = [r.document.selected_by for r in rulesets if r.document.selected_by is not None]
+    if not chosen:
+        return
+    settings: dict[str, Any] = {c.date: on.isoformat() for c in chosen if c.date is not None}
+    by_input = [c for c in chosen if c.input is not None]
+    key = by_input[0].input if by_input and len({c.input for c in by_input}) == 1 else None
+    if key is not None:
+        common = [v for v in by_input[0].values if all(v in c.values for c in by_input)]
+        if common:
+            settings[key] = common[rng.randrange(len(common))]
+    for path, value in settings.items():
+        *parents, last = path.split(".")
+        node = data
+        for key in parents:
+            node = node.setdefault(key, {}) if isinstance(node.get(key, {}), dict) else {}
+        node[last] = value
 
 
 class _Population:
@@ -173,6 +218,7 @@ class _Population:
 
     def candidate(self, on: dt.date, index: int) -> dict[str, Any]:
         data: dict[str, Any] = _raw(self.drawer.assessment(on, index))
+        _selecting(self.rulesets, data, on, self.rng)  # versions chosen by selected_by: ones they apply to
         if self.goals.computed and self.rng.random() < SOLVE_SHARE:
             self.solve(data, self.rng.choice(self.goals.computed))
         self.repair(data)
@@ -255,6 +301,8 @@ class _Population:
         def side(k: int) -> int | None:
             _set(normalised, pointer, lo + k * step)
             value = computed.value(normalised)
+            if goal.ranges and isinstance(value, Range):  # the range: wholly on one side, or across (0)
+                return (Fraction(value.lo) > threshold) - (Fraction(value.hi) < threshold)
             if not isinstance(value, Fraction):
                 return None
             return (value > threshold) - (value < threshold)
@@ -274,7 +322,9 @@ class _Side:
     (:meth:`start`), the others at every step (:meth:`value`)."""
 
     def __init__(self, goal: Computed, pointer: str) -> None:
-        self.interpreter = Interpreter(dict(goal.params))
+        # a version that opts into ranges: its derived values read as the engine reads them
+        self.interpreter = Interpreter(dict(goal.params), bounds=dict(goal.bounds), ranges=goal.ranges)
+        self.derived_mode: dict[str, Any] = {UNDEFINED: []} if goal.ranges else {}
         self.expr = parse(goal.side if goal.stages else goal.text)
         self.top = pointer.split("/")[1].replace("~1", "/").replace("~0", "~")
         self.fixed: list[tuple[str, Expression]] = []
@@ -293,13 +343,13 @@ class _Side:
         """Read validated data, and evaluate the derived values the moving input does not change."""
         self.inputs = self.interpreter.inputs(data)
         for name, stage in self.fixed:
-            self.inputs[name] = self.interpreter.evaluate_in(stage, self.inputs)
+            self.inputs[name] = self.interpreter.evaluate_in(stage, self.inputs, self.derived_mode)
 
     def value(self, data: dict[str, Any]) -> Any:
         """The side's value for ``data``, which differs from the data started with at most in the moving input."""
         self.inputs[self.top] = self.interpreter.inputs({self.top: data[self.top]})[self.top]
         for name, stage in self.moving:
-            self.inputs[name] = self.interpreter.evaluate_in(stage, self.inputs)
+            self.inputs[name] = self.interpreter.evaluate_in(stage, self.inputs, self.derived_mode)
         return self.interpreter.evaluate_in(self.expr, self.inputs)
 
 
@@ -395,7 +445,7 @@ def synthesize(n: int, *, seed: int, start: dt.date | None = None, end: dt.date 
     span = (end - start).days
     for index in range(1, n + 1):
         on = start + dt.timedelta(days=rng.randint(0, max(span, 0)))
-        chosen = fixed if fixed is not None else [reg.in_force(methodology, on)]
+        chosen = fixed if fixed is not None else [_deciding(reg, methodology, on, rng)]
         key = tuple(r.sha256 for r in chosen)
         population = populations.get(key)
         if population is None:

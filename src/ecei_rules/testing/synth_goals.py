@@ -32,6 +32,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
+from ecei_rules.engine.reference import declared_bounds
 from ecei_rules.language.expr import parse
 from ecei_rules.ruleset.analysis import Comparison, comparisons, field_at
 from ecei_rules.ruleset.inputs import Field
@@ -58,6 +59,10 @@ class Computed:
     #: directly or not, in dependency order (name, expression): evaluated once each, in turn
     side: str = ""
     stages: tuple[tuple[str, str], ...] = ()
+    #: the version opts into ranges (``unknowns: {derived: ranges}``): its derived values are read as the
+    #: engine reads them, an absent number input with declared bounds (``bounds``, by pointer) as their range
+    ranges: bool = False
+    bounds: tuple[tuple[str, tuple[Any, Any, bool]], ...] = ()
 
 
 @dataclass
@@ -89,11 +94,16 @@ def goals_of(rulesets: Sequence[Ruleset]) -> Goals:
         params.update({name: dict(t.values) for name, t in ruleset.plan.tables.items()})  # params.t[key]
         derived = derived_expressions(ruleset)
         inliner = _Inliner(derived) if derived else None
+        first = len(out.computed)
         for c in comparisons(ruleset):
             raw = c
             if inliner is not None:
                 c = replace(c, left=inliner.expand(c.left), right=inliner.expand(c.right))
             _read(c, _role(c, weighted), params, ruleset.plan.inputs, out, raw, inliner)
+        unknowns = getattr(ruleset.document, "unknowns", None)
+        if unknowns is not None and unknowns.derived == "ranges":
+            bounds = tuple(sorted(declared_bounds(ruleset.plan.inputs).items()))
+            out.computed[first:] = [replace(g, ranges=True, bounds=bounds) for g in out.computed[first:]]
     return out
 
 
