@@ -35,11 +35,12 @@ def _rulesets(folders: tuple[str, ...]) -> dict[str, Path | str]:
 
 
 #: Every shipped version, the example methodologies and the test rulesets of the newer constructs
-#: (derived values, points and levels, bands, subject)
+#: (derived values, points and levels, numbers weighed as points, bands, subject, missing by the
+#: branch taken)
 POPULATIONS: dict[str, Path | str] = {
     **{f"ecei-labels {v}": v for v in REGISTRY.versions("ecei-labels")},
     **{f"{p.parent.name} {p.stem}": p for p in sorted((ROOT / "examples" / "methodologies").glob("*/*.yaml"))},
-    **_rulesets(("derived", "points", "bands", "subject"))}
+    **_rulesets(("derived", "points", "bands", "subject", "needed"))}
 #: ... and those of every construct of the language, ranges and parameter tables
 RULESETS = {**POPULATIONS, **_rulesets(("every", "ranges", "tables"))}
 

@@ -30,7 +30,7 @@ from types import MappingProxyType
 from typing import Any
 
 from ecei_rules.core.logic import UNKNOWN
-from ecei_rules.engine.plan import FastGroup, Plan, absent_inputs, score_outcome
+from ecei_rules.engine.plan import FastGroup, Plan, absent_inputs, score_outcome, score_value
 from ecei_rules.engine.text import conjunction_lines
 from ecei_rules.language.expr import Compiled
 from ecei_rules.language.source import Code, Emitter, fallback
@@ -132,7 +132,8 @@ def _generate(label_plan: LabelPlan, *, inline: bool, lazy: bool = True) -> tupl
     label alone (``quick``: lazily, else from ``decide``), compiled."""
     plan = label_plan.plan
     m = _Module(inline)
-    m.ns.update({"SCORE": score_outcome, "ABSENT": absent_inputs, "SPAN": check_validity_span, "PLAN": plan})
+    m.ns.update({"SCORE": score_outcome, "SCORED": score_value, "ABSENT": absent_inputs, "SPAN": check_validity_span,
+                 "PLAN": plan})
     var: dict[str, str] = {}  # criterion, group or score id -> its variable
     _derived(m, plan, copy=False)
     for i, c in enumerate(plan.checked.criteria):
@@ -232,6 +233,9 @@ class _Lazy:
     def score(self, comp: Any) -> str:
         """The score rule of the met and unknown weights (each weight times how many members of
         that weight are true, or unknown)."""
+        if comp.points:  # numbers weighed as they are: the plan's score rule, reading env
+            values = ", ".join(f"{self.m.const(ref, 'I')}: {self.value(ref)}" for ref, _ in comp.weights)
+            return f"SCORED({self.m.const(comp, 'S')}, {{{values}}}, env)[0]"
         by_weight: dict[int, list[str]] = {}
         for ref, weight in comp.weights:
             by_weight.setdefault(int(weight), []).append(ref)
@@ -256,6 +260,10 @@ def _composites(m: _Module, plan: Plan, var: dict[str, str]) -> None:
             m.conjunction(target, [var[ref] for ref in comp.members])
             continue
         target = var[comp.id] = f"s{j}"
+        if comp.points:  # numbers weighed as they are: the plan's score rule, reading env
+            values = ", ".join(f"{m.const(ref, 'I')}: {var[ref]}" for ref, _ in comp.weights)
+            m.lines.append(f"    {target} = SCORED({m.const(comp, 'S')}, {{{values}}}, env)[0]")
+            continue
         # the met (unknown) weight: each weight times how many of the members of that weight are
         # true (unknown); every value is True, False or UNKNOWN, which compare by identity
         by_weight: dict[int, list[str]] = {}
