@@ -108,16 +108,40 @@ _ENCODE = compact_encoder()
 #: (Python writes 1e-05, RFC 8785 0.00001), an integral float (2.0 against 2), an integer of 16
 #: or more digits (RFC 8785 refuses those beyond 2**53), and characters beyond the Basic
 #: Multilingual Plane (RFC 8785 sorts keys by UTF-16 code units, Python by code points).
-#: Everything else (escapes, key order, shortest round-trip floats) is the same.
-_UNSAFE_NUMBER = re.compile(r"\d(?:[eE]|\.0[,}\]]|\d{15})")
+#: Everything else (escapes, key order, shortest round-trip floats) is the same. In the compact
+#: text of an object or array a number begins right after ``:``, ``,`` or ``[``, so only such a
+#: run is searched: a hash (``"3e9f..."``) or a version in prose (``"before 3.0.0, so"``) inside a
+#: string is not taken for a number (a string holding ``:2.0,`` still is: then ``rfc8785``
+#: writes the same text, more slowly).
+_UNSAFE_NUMBER = re.compile(r"[:,\[]-?[\d.]*(?:[eE]|\.0[,}\]]|\d{16})")
 
 
 def unsafe(text: str) -> bool:
-    """Whether the standard library's text of a JSON object or array may differ from RFC 8785
-    (a digit before an exponent, an integral float, 16 digits in a row, or a character beyond the
-    Basic Multilingual Plane). It may say so of a string that only looks like a number (then
-    ``rfc8785`` writes the text: the same text, more slowly); never the other way round."""
+    """Whether the standard library's compact text of a JSON object or array may differ from
+    RFC 8785 (a number with an exponent, an integral float or 16 digits in a row, or a character
+    beyond the Basic Multilingual Plane). It may say so of a string that only looks like such a
+    number; never the other way round."""
     return _UNSAFE_NUMBER.search(text) is not None or (not text.isascii() and max(text) > "\uffff")
+
+
+#: Integral floats below this are written by RFC 8785 as the integer (2.0 is "2"): every integer
+#: up to it is a double, so its digits are the shortest that read back as it
+_EXACT = 2.0**53
+
+
+def _whole(value: Any) -> Any:
+    """``value`` with each integral float below 2**53 in magnitude as an int (what RFC 8785
+    writes for it, see ``_EXACT``); the value itself when it holds none."""
+    cls = value.__class__
+    if cls is float:
+        return int(value) if value.is_integer() and -_EXACT < value < _EXACT else value
+    if cls is dict:
+        members = {k: _whole(v) for k, v in value.items()}
+        return value if all(members[k] is value[k] for k in value) else members
+    if cls is list:
+        items = [_whole(v) for v in value]
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    return value
 
 
 def canonical_json(value: Any) -> bytes:
@@ -125,13 +149,17 @@ def canonical_json(value: Any) -> bytes:
     numbers, booleans, None), byte for byte what ``rfc8785.dumps`` gives.
 
     The standard library's C encoder writes the text; when it holds anything where the two
-    could differ (see :func:`unsafe`), or is not a JSON object or array, ``rfc8785`` writes it
+    could differ (see :func:`unsafe`), it writes it again with integral floats as integers, and
+    when that still may differ, or the value is not a JSON object or array, ``rfc8785`` writes it
     instead. The property suite checks the equality on generated values.
     """
     if value.__class__ is dict or value.__class__ is list:
         try:
             text = _ENCODE(value)
-        except (TypeError, ValueError):
+            if unsafe(text):
+                whole = _whole(value)
+                text = _ENCODE(whole) if whole is not value else text
+        except (TypeError, ValueError, RecursionError):
             return rfc8785.dumps(value)
         if not unsafe(text):
             try:

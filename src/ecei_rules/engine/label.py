@@ -234,8 +234,8 @@ class _Lazy:
         """The score rule of the met and unknown weights (each weight times how many members of
         that weight are true, or unknown)."""
         if comp.points:  # numbers weighed as they are: the plan's score rule, reading env
-            values = ", ".join(f"{self.m.const(ref, 'I')}: {self.value(ref)}" for ref, _ in comp.weights)
-            return f"SCORED({self.m.const(comp, 'S')}, {{{values}}}, env)[0]"
+            read = ", ".join(f"{self.m.const(ref, 'I')}: {self.value(ref)}" for ref, _ in comp.weights)
+            return f"SCORED({self.m.const(comp, 'S')}, {{{read}}}, env)[0]"
         by_weight: dict[int, list[str]] = {}
         for ref, weight in comp.weights:
             by_weight.setdefault(int(weight), []).append(ref)
