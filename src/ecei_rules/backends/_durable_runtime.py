@@ -72,6 +72,8 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any
 
+import orjson
+
 from ecei_rules.errors import EceiRulesError
 
 #: The durable-rules release this wrapper was written against (it uses its internals).
@@ -247,11 +249,11 @@ class Runtime:
             raise DurableError(f"the action of rule {name} ran outside an evaluation, or on another thread")
         try:
             sid = c.s.sid
-            if sid != ctx.sid:
+            if sid != ctx.sid or not isinstance(c, _Call):
                 raise DurableError(f"the action of rule {name} ran for session {sid} during session {ctx.sid}")
-            frames = {alias: _without_id(getattr(c, alias)._d) for alias in aliases}
-            for fact in emit(frames):
-                c.assert_fact({**fact, "id": str(next(ctx.ids))})
+            frames = c.frames
+            for fact in emit({alias: _without_id(frames[alias]) for alias in aliases}):
+                c.assert_fact({**fact, "sid": sid, "id": str(next(ctx.ids))})
             ctx.fired.append(name)
         except BaseException as exc:  # durable would swallow it: keep it for the caller
             ctx.errors.append(exc)
@@ -348,21 +350,44 @@ class Runtime:
         code, handle = self._native.assert_facts(ruleset._handle, dumps(posted))
         if code != 0:  # 1: not handled (the __end__ rule makes that impossible); 2: seen before; 3: deferred
             raise DurableError(f"durable-rules did not take the facts of session {ctx.sid} (code {code})")
-        completion: list[Any] = []
-        ruleset.do_actions(handle, lambda error, state: completion.append(error))
+        try:
+            self._dispatch(ruleset, ctx, handle)
+        except self._native.error as exc:
+            raise DurableError(f"durable-rules failed: {exc!r}") from exc
         if ctx.errors:
             raise DurableError(f"an action failed in durable-rules: {ctx.errors[0]!r}") from ctx.errors[0]
-        failed = [e for e in completion if e]
-        if failed:
-            raise DurableError(f"durable-rules failed: {failed[0]!r}") from (
-                failed[0] if isinstance(failed[0], BaseException) else None)
         state = ruleset.get_state(ctx.sid)
         if "exception" in state:
             raise DurableError(f"durable-rules recorded an exception: {str(state['exception'])[:500]}")
         if ctx.fired.count(_END) != 1:
             raise DurableError(f"the end of session {ctx.sid} was not reached once (the derivation is incomplete)")
-        found = [_without_id(f) for f in ruleset.get_facts(ctx.sid) if f.get("t") != _END]
+        found = [_without_id(f) for f in _loads(self._native.get_facts(ruleset._handle, ctx.sid))
+                 if f.get("t") != _END]
         return SessionResult(found, [name for name in ctx.fired if name != _END])
+
+    def _dispatch(self, ruleset: Any, ctx: _Context, handle: Any) -> None:
+        """Run every action the session's facts trigger, on this thread, until none is left.
+
+        What durable's ``Ruleset.do_actions`` does for synchronous actions, without its per-action
+        overhead (a closure with two clock readings, the unchanged state serialised again for each
+        action, the standard library's JSON): durable-rules' native engine still matches every
+        fact and chooses every action; this loop only runs them and hands back the state."""
+        native, rs = self._native, ruleset._handle
+        started = native.start_action_for_state(rs, handle)
+        if not started:
+            return
+        state_text, message = started[0], started[1]
+        sid = _loads(state_text).get("sid")
+        actions = ruleset._actions
+        while message:
+            rule_name, frames = next(iter(_loads(message).items()))
+            try:
+                actions[rule_name]._func(_Call(_Session(sid), frames, native, rs))
+            except Exception as exc:  # as durable does, the session goes on; the caller gets the first error
+                if not any(e is exc for e in ctx.errors):
+                    ctx.errors.append(exc)
+            native.update_state(rs, state_text)
+            message = native.complete_and_start_action(rs, handle)
 
     def _delete(self, ruleset: Any, ctx: _Context) -> None:
         sid = ctx.sid
@@ -387,6 +412,48 @@ _NEVER = "__never__"
 def _without_id(fact: Mapping[str, Any]) -> dict[str, Any]:
     """A fact as its rules and callers see it: without the ``id`` the runtime gave it."""
     return {k: v for k, v in fact.items() if k != "id"}
+
+
+def _loads(text: str | bytes) -> Any:
+    """JSON text durable-rules wrote, read with orjson (the standard library's ``json`` where
+    orjson refuses it: its integers beyond 64 bits)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
+def _fact_text(fact: Fact) -> str:
+    """A fact an action asserts as JSON: orjson when every value is text or a whole number durable
+    reads exactly, else :func:`dumps` (which writes numbers as durable's reader reads them)."""
+    for v in fact.values():
+        if not (type(v) is str or (type(v) is int and -2**53 <= v <= 2**53)):
+            return dumps(fact)
+    return orjson.dumps(fact).decode()
+
+
+@dataclass(frozen=True)
+class _Session:
+    sid: str
+
+
+class _Call:
+    """What an action is given: its session (``s.sid``), the frames its rule matched (by alias), and
+    ``assert_fact``, which hands a fact to durable-rules' engine at once (as durable's closure does)."""
+
+    __slots__ = ("_handle", "_native", "frames", "s")
+
+    def __init__(self, s: _Session, frames: dict[str, Any], native: Any, handle: Any) -> None:
+        self.s = s
+        self.frames = frames
+        self._native = native
+        self._handle = handle
+
+    def assert_fact(self, fact: Fact) -> None:
+        """Assert ``fact`` (with its ``sid`` and ``id``) into the session."""
+        code = self._native.assert_fact(self._handle, _fact_text(fact))[0]
+        if code in (1, 2):  # not handled (the catch-all rule makes that impossible); seen before
+            raise DurableError(f"durable-rules did not take the fact {fact!r} (code {code})")
 
 
 def _nothing(frames: Frames) -> list[Fact]:
