@@ -31,6 +31,14 @@ it impossible, or at least loud:
   abandoned, counted by :meth:`Runtime.open_sessions`) and the evaluation fails.
 * **No explanation API.** Every action records the rule that fired, in order; the facts it
   asserts are read back from the session before it is deleted.
+* **Its Python dispatch costs more than its matching.** For each action ``Ruleset.do_actions``
+  builds a closure (reading the clock twice), serialises the unchanged session state again and
+  reads the next action with the standard library's JSON. The runtime runs the actions itself
+  (:meth:`Runtime._dispatch`): the same calls into the native engine (``start_action_for_state``,
+  then ``update_state`` and ``complete_and_start_action`` after each action), the state
+  serialised once per session, facts and frames through orjson. durable-rules' native engine
+  still matches every fact and chooses every action; an action given anything but the
+  runtime's own call object is refused.
 * **A fact without an ``id`` is known by a hash of its content**, and two facts of a session
   whose hashes collide make the second "already observed" (``MessageObservedException``),
   rarely but at random (found by a test that failed once in some thousands of sessions).
@@ -50,11 +58,13 @@ it impossible, or at least loud:
   parameter and no defaults, and after registration every action is checked to be
   synchronous; anything else is refused at registration.
 * **Exceptions raised inside actions are swallowed** (durable stores them in the session
-  state as a string). Every action records its exception before durable sees it; after
-  each evaluation the recorded exceptions, the completion errors and the state's
-  ``exception`` field are checked, and the first is raised as :class:`DurableError`.
+  state as a string). Every action records its exception; the dispatch goes on, as durable's
+  would, so the session still reaches its end; after each evaluation the recorded exceptions,
+  the native engine's errors and the state's ``exception`` field are checked, and the first is
+  raised as :class:`DurableError`.
 * **Its JSON reader rejects ``1e-05``** (an exponent needs a fraction) **and reads integers
-  with ``atoll``.** Facts are serialised here, numbers in a form it reads exactly; patterns
+  with ``atoll``.** Facts (posted, and asserted by actions) are serialised here, numbers in a
+  form it reads exactly; patterns
   with numbers it would misread are refused at registration.
 """
 
@@ -65,6 +75,7 @@ import itertools
 import json
 import math
 import os
+import re
 import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -249,10 +260,14 @@ class Runtime:
             raise DurableError(f"the action of rule {name} ran outside an evaluation, or on another thread")
         try:
             sid = c.s.sid
-            if sid != ctx.sid or not isinstance(c, _Call):
+            if sid != ctx.sid:
                 raise DurableError(f"the action of rule {name} ran for session {sid} during session {ctx.sid}")
-            frames = c.frames
-            for fact in emit({alias: _without_id(frames[alias]) for alias in aliases}):
+            if not isinstance(c, _Call):
+                raise DurableError(f"the action of rule {name} was not run by the runtime's own dispatch")
+            frames = c.frames  # read from durable's JSON for this action alone: the ids are dropped in place
+            for alias in aliases:
+                frames[alias].pop("id", None)
+            for fact in emit(frames):
                 c.assert_fact({**fact, "sid": sid, "id": str(next(ctx.ids))})
             ctx.fired.append(name)
         except BaseException as exc:  # durable would swallow it: keep it for the caller
@@ -308,7 +323,7 @@ class Runtime:
 
     def _has_state(self, ruleset: Any, sid: str) -> bool:
         try:
-            ruleset.get_facts(sid)
+            self._native.get_facts(ruleset._handle, sid)  # the facts' text, not read: only whether it exists
         except self._native.error:
             return False
         return True
@@ -347,12 +362,14 @@ class Runtime:
 
     def _session(self, ruleset: Any, ctx: _Context, facts: Sequence[Fact]) -> SessionResult:
         posted = [{**fact, "sid": ctx.sid, "id": str(next(ctx.ids))} for fact in [*facts, {"t": _END}]]
-        code, handle = self._native.assert_facts(ruleset._handle, dumps(posted))
+        code, handle = self._native.assert_facts(ruleset._handle, "[" + ",".join(map(_fact_text, posted)) + "]")
         if code != 0:  # 1: not handled (the __end__ rule makes that impossible); 2: seen before; 3: deferred
             raise DurableError(f"durable-rules did not take the facts of session {ctx.sid} (code {code})")
         try:
             self._dispatch(ruleset, ctx, handle)
-        except self._native.error as exc:
+        except DurableError:
+            raise
+        except Exception as exc:  # the native engine's error, or its JSON not as expected
             raise DurableError(f"durable-rules failed: {exc!r}") from exc
         if ctx.errors:
             raise DurableError(f"an action failed in durable-rules: {ctx.errors[0]!r}") from ctx.errors[0]
@@ -377,17 +394,21 @@ class Runtime:
         if not started:
             return
         state_text, message = started[0], started[1]
-        sid = _loads(state_text).get("sid")
+        session = _Session(_loads(state_text).get("sid"))
         actions = ruleset._actions
         while message:
             rule_name, frames = next(iter(_loads(message).items()))
             try:
-                actions[rule_name]._func(_Call(_Session(sid), frames, native, rs))
+                actions[rule_name]._func(_Call(session, frames, native, rs))
             except Exception as exc:  # as durable does, the session goes on; the caller gets the first error
                 if not any(e is exc for e in ctx.errors):
                     ctx.errors.append(exc)
-            native.update_state(rs, state_text)
-            message = native.complete_and_start_action(rs, handle)
+            try:
+                native.update_state(rs, state_text)
+                message = native.complete_and_start_action(rs, handle)
+            except native.error:
+                native.abandon_action(rs, handle)  # as durable's dispatch does
+                raise
 
     def _delete(self, ruleset: Any, ctx: _Context) -> None:
         sid = ctx.sid
@@ -424,12 +445,22 @@ def _loads(text: str | bytes) -> Any:
 
 
 def _fact_text(fact: Fact) -> str:
-    """A fact an action asserts as JSON: orjson when every value is text or a whole number durable
-    reads exactly, else :func:`dumps` (which writes numbers as durable's reader reads them)."""
+    """:func:`dumps` of a flat fact, by orjson when every value is text :func:`dumps` takes as it is or
+    a whole number durable compares exactly (the same text); anything else goes to :func:`dumps`."""
     for v in fact.values():
-        if not (type(v) is str or (type(v) is int and -2**53 <= v <= 2**53)):
+        kind = type(v)
+        if kind is str:
+            if _PLAIN_TEXT.fullmatch(v) is None:
+                return dumps(fact)
+        elif kind is not int or not -2**53 <= v <= 2**53:
             return dumps(fact)
-    return orjson.dumps(fact).decode()
+    try:
+        return orjson.dumps(fact).decode()
+    except orjson.JSONEncodeError:  # a lone surrogate: dumps says what it makes of it
+        return dumps(fact)
+
+
+_PLAIN_TEXT = re.compile(r'[^"\\\x00-\x1f]*')
 
 
 @dataclass(frozen=True)
