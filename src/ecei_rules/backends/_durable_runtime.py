@@ -64,8 +64,7 @@ it impossible, or at least loud:
   raised as :class:`DurableError`.
 * **Its JSON reader rejects ``1e-05``** (an exponent needs a fraction) **and reads integers
   with ``atoll``.** Facts (posted, and asserted by actions) are serialised here, numbers in a
-  form it reads exactly; patterns
-  with numbers it would misread are refused at registration.
+  form it reads exactly; patterns with numbers it would misread are refused at registration.
 """
 
 from __future__ import annotations
