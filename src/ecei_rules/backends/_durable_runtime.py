@@ -31,6 +31,14 @@ it impossible, or at least loud:
   abandoned, counted by :meth:`Runtime.open_sessions`) and the evaluation fails.
 * **No explanation API.** Every action records the rule that fired, in order; the facts it
   asserts are read back from the session before it is deleted.
+* **Its Python dispatch costs more than its matching.** For each action ``Ruleset.do_actions``
+  builds a closure (reading the clock twice), serialises the unchanged session state again and
+  reads the next action with the standard library's JSON. The runtime runs the actions itself
+  (:meth:`Runtime._dispatch`): the same calls into the native engine (``start_action_for_state``,
+  then ``update_state`` and ``complete_and_start_action`` after each action), the state
+  serialised once per session, facts and frames through orjson. durable-rules' native engine
+  still matches every fact and chooses every action; an action given anything but the
+  runtime's own call object is refused.
 * **A fact without an ``id`` is known by a hash of its content**, and two facts of a session
   whose hashes collide make the second "already observed" (``MessageObservedException``),
   rarely but at random (found by a test that failed once in some thousands of sessions).
@@ -50,12 +58,13 @@ it impossible, or at least loud:
   parameter and no defaults, and after registration every action is checked to be
   synchronous; anything else is refused at registration.
 * **Exceptions raised inside actions are swallowed** (durable stores them in the session
-  state as a string). Every action records its exception before durable sees it; after
-  each evaluation the recorded exceptions, the completion errors and the state's
-  ``exception`` field are checked, and the first is raised as :class:`DurableError`.
+  state as a string). Every action records its exception; the dispatch goes on, as durable's
+  would, so the session still reaches its end; after each evaluation the recorded exceptions,
+  the native engine's errors and the state's ``exception`` field are checked, and the first is
+  raised as :class:`DurableError`.
 * **Its JSON reader rejects ``1e-05``** (an exponent needs a fraction) **and reads integers
-  with ``atoll``.** Facts are serialised here, numbers in a form it reads exactly; patterns
-  with numbers it would misread are refused at registration.
+  with ``atoll``.** Facts (posted, and asserted by actions) are serialised here, numbers in a
+  form it reads exactly; patterns with numbers it would misread are refused at registration.
 """
 
 from __future__ import annotations
@@ -65,12 +74,15 @@ import itertools
 import json
 import math
 import os
+import re
 import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any
+
+import orjson
 
 from ecei_rules.errors import EceiRulesError
 
@@ -249,9 +261,13 @@ class Runtime:
             sid = c.s.sid
             if sid != ctx.sid:
                 raise DurableError(f"the action of rule {name} ran for session {sid} during session {ctx.sid}")
-            frames = {alias: _without_id(getattr(c, alias)._d) for alias in aliases}
+            if not isinstance(c, _Call):
+                raise DurableError(f"the action of rule {name} was not run by the runtime's own dispatch")
+            frames = c.frames  # read from durable's JSON for this action alone: the ids are dropped in place
+            for alias in aliases:
+                frames[alias].pop("id", None)
             for fact in emit(frames):
-                c.assert_fact({**fact, "id": str(next(ctx.ids))})
+                c.assert_fact({**fact, "sid": sid, "id": str(next(ctx.ids))})
             ctx.fired.append(name)
         except BaseException as exc:  # durable would swallow it: keep it for the caller
             ctx.errors.append(exc)
@@ -306,7 +322,7 @@ class Runtime:
 
     def _has_state(self, ruleset: Any, sid: str) -> bool:
         try:
-            ruleset.get_facts(sid)
+            self._native.get_facts(ruleset._handle, sid)  # the facts' text, not read: only whether it exists
         except self._native.error:
             return False
         return True
@@ -345,24 +361,53 @@ class Runtime:
 
     def _session(self, ruleset: Any, ctx: _Context, facts: Sequence[Fact]) -> SessionResult:
         posted = [{**fact, "sid": ctx.sid, "id": str(next(ctx.ids))} for fact in [*facts, {"t": _END}]]
-        code, handle = self._native.assert_facts(ruleset._handle, dumps(posted))
+        code, handle = self._native.assert_facts(ruleset._handle, "[" + ",".join(map(_fact_text, posted)) + "]")
         if code != 0:  # 1: not handled (the __end__ rule makes that impossible); 2: seen before; 3: deferred
             raise DurableError(f"durable-rules did not take the facts of session {ctx.sid} (code {code})")
-        completion: list[Any] = []
-        ruleset.do_actions(handle, lambda error, state: completion.append(error))
+        try:
+            self._dispatch(ruleset, ctx, handle)
+        except DurableError:
+            raise
+        except Exception as exc:  # the native engine's error, or its JSON not as expected
+            raise DurableError(f"durable-rules failed: {exc!r}") from exc
         if ctx.errors:
             raise DurableError(f"an action failed in durable-rules: {ctx.errors[0]!r}") from ctx.errors[0]
-        failed = [e for e in completion if e]
-        if failed:
-            raise DurableError(f"durable-rules failed: {failed[0]!r}") from (
-                failed[0] if isinstance(failed[0], BaseException) else None)
         state = ruleset.get_state(ctx.sid)
         if "exception" in state:
             raise DurableError(f"durable-rules recorded an exception: {str(state['exception'])[:500]}")
         if ctx.fired.count(_END) != 1:
             raise DurableError(f"the end of session {ctx.sid} was not reached once (the derivation is incomplete)")
-        found = [_without_id(f) for f in ruleset.get_facts(ctx.sid) if f.get("t") != _END]
+        found = [_without_id(f) for f in _loads(self._native.get_facts(ruleset._handle, ctx.sid))
+                 if f.get("t") != _END]
         return SessionResult(found, [name for name in ctx.fired if name != _END])
+
+    def _dispatch(self, ruleset: Any, ctx: _Context, handle: Any) -> None:
+        """Run every action the session's facts trigger, on this thread, until none is left.
+
+        What durable's ``Ruleset.do_actions`` does for synchronous actions, without its per-action
+        overhead (a closure with two clock readings, the unchanged state serialised again for each
+        action, the standard library's JSON): durable-rules' native engine still matches every
+        fact and chooses every action; this loop only runs them and hands back the state."""
+        native, rs = self._native, ruleset._handle
+        started = native.start_action_for_state(rs, handle)
+        if not started:
+            return
+        state_text, message = started[0], started[1]
+        session = _Session(_loads(state_text).get("sid"))
+        actions = ruleset._actions
+        while message:
+            rule_name, frames = next(iter(_loads(message).items()))
+            try:
+                actions[rule_name]._func(_Call(session, frames, native, rs))
+            except Exception as exc:  # as durable does, the session goes on; the caller gets the first error
+                if not any(e is exc for e in ctx.errors):
+                    ctx.errors.append(exc)
+            try:
+                native.update_state(rs, state_text)
+                message = native.complete_and_start_action(rs, handle)
+            except native.error:
+                native.abandon_action(rs, handle)  # as durable's dispatch does
+                raise
 
     def _delete(self, ruleset: Any, ctx: _Context) -> None:
         sid = ctx.sid
@@ -387,6 +432,58 @@ _NEVER = "__never__"
 def _without_id(fact: Mapping[str, Any]) -> dict[str, Any]:
     """A fact as its rules and callers see it: without the ``id`` the runtime gave it."""
     return {k: v for k, v in fact.items() if k != "id"}
+
+
+def _loads(text: str | bytes) -> Any:
+    """JSON text durable-rules wrote, read with orjson (the standard library's ``json`` where
+    orjson refuses it: its integers beyond 64 bits)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
+def _fact_text(fact: Fact) -> str:
+    """:func:`dumps` of a flat fact, by orjson when every value is text :func:`dumps` takes as it is or
+    a whole number durable compares exactly (the same text); anything else goes to :func:`dumps`."""
+    for v in fact.values():
+        kind = type(v)
+        if kind is str:
+            if _PLAIN_TEXT.fullmatch(v) is None:
+                return dumps(fact)
+        elif kind is not int or not -2**53 <= v <= 2**53:
+            return dumps(fact)
+    try:
+        return orjson.dumps(fact).decode()
+    except orjson.JSONEncodeError:  # a lone surrogate: dumps says what it makes of it
+        return dumps(fact)
+
+
+_PLAIN_TEXT = re.compile(r'[^"\\\x00-\x1f]*')
+
+
+@dataclass(frozen=True)
+class _Session:
+    sid: str
+
+
+class _Call:
+    """What an action is given: its session (``s.sid``), the frames its rule matched (by alias), and
+    ``assert_fact``, which hands a fact to durable-rules' engine at once (as durable's closure does)."""
+
+    __slots__ = ("_handle", "_native", "frames", "s")
+
+    def __init__(self, s: _Session, frames: dict[str, Any], native: Any, handle: Any) -> None:
+        self.s = s
+        self.frames = frames
+        self._native = native
+        self._handle = handle
+
+    def assert_fact(self, fact: Fact) -> None:
+        """Assert ``fact`` (with its ``sid`` and ``id``) into the session."""
+        code = self._native.assert_fact(self._handle, _fact_text(fact))[0]
+        if code in (1, 2):  # not handled (the catch-all rule makes that impossible); seen before
+            raise DurableError(f"durable-rules did not take the fact {fact!r} (code {code})")
 
 
 def _nothing(frames: Frames) -> list[Fact]:

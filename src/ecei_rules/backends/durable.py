@@ -989,8 +989,9 @@ def evaluate(ruleset: Ruleset, assessment: Any, *, resolution: Resolution | None
         derived, values = reference_derived(ruleset, data)
         data = {**data, **values}
     try:
+        inputs = plan.interpreter.inputs(data) if plan.interpreted else {}  # read once for every condition
         for node, expr in plan.interpreted:
-            facts.append({"t": "o", "n": node, "o": _truth(plan.interpreter.evaluate(expr, data))})
+            facts.append({"t": "o", "n": node, "o": _truth(plan.interpreter.evaluate_in(expr, inputs))})
     except interp.InterpreterError as exc:
         raise DurableError(f"the backend's interpreter cannot evaluate a condition: {exc}") from exc
     facts.extend({"t": "o", "n": node, "o": outcome} for node, outcome in plan.constants)
@@ -1164,18 +1165,19 @@ def _validity(plan: DurablePlan, data: Mapping[str, Any],
         return None, None, None
     valid_until = None
     rule_id = None
-    start = plan.interpreter.evaluate(plan.valid_from, data, {"label": label})
+    inputs = plan.interpreter.inputs(data)  # read once for every condition
+    start = plan.interpreter.evaluate_in(plan.valid_from, inputs, {"label": label})
     valid_from = start if isinstance(start, dt.date) else None
     for rule in plan.validity:
         if label not in rule.labels:
             continue
-        applies = plan.interpreter.evaluate(rule.when, data, {"label": label}) if rule.when else True
+        applies = plan.interpreter.evaluate_in(rule.when, inputs, {"label": label}) if rule.when else True
         if applies is False:
             continue
         if applies is True:
             rule_id = rule.id
             if rule.valid_until is not None:
-                end = plan.interpreter.evaluate(rule.valid_until, data, {"label": label})
+                end = plan.interpreter.evaluate_in(rule.valid_until, inputs, {"label": label})
                 valid_until = end if isinstance(end, dt.date) else None
                 check_validity_span(valid_from, valid_until, rule_id)
         break
