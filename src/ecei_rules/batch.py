@@ -10,6 +10,7 @@ import datetime as dt
 import difflib
 import itertools
 import json
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -37,6 +38,11 @@ MAX_DOCUMENT_BYTES = MAX_LINE_BYTES
 #: A chunk sent to a worker ends after this many characters of JSON text (or its line count).
 CHUNK_CHARS = 4 * 1024 * 1024
 MAX_DIGITS = 400
+
+try:
+    import orjson as _orjson
+except ImportError:  # pragma: no cover - orjson is a dependency; the exact parser decides alone without it
+    _orjson = None  # type: ignore[assignment]
 
 
 class _ParseError(ValueError):
@@ -146,6 +152,37 @@ class RawLine:
     def parse(self) -> Any:
         """The assessment (raises AssessmentError like `parse_json`)."""
         return parse_json(self.text)
+
+    def quick(self) -> dict[str, Any] | None:
+        """The assessment read by orjson, when it is surely what `parse` reads once validated by a typed
+        version (see `quick_json`); None otherwise."""
+        return quick_json(self.text)
+
+
+def quick_json(text: str) -> dict[str, Any] | None:
+    """A JSON object read by orjson when its text is orjson's own writing of the values it read (spaces
+    after the commas and colons, and a line's end, aside), else None (then `parse_json` reads it).
+
+    Such a text holds each float in its shortest form (the digits ``repr`` gives too), no key twice
+    and no number beyond a double: `parse_json` reads the very same values, but for each float the
+    Decimal of that text, which is what a typed decimal input makes of the float (the Decimal of its
+    ``repr``; an integer input takes a whole float as its integer). So, validated by a version whose
+    inputs all have a type, the two are equal, class and digits alike. A text written otherwise
+    (``2.50``, ``1E2``, a key twice, a huge integer, an escape, a space inside a string after a comma
+    or a colon) is left to `parse_json`.
+    """
+    if _orjson is None:
+        return None
+    try:
+        data = _orjson.loads(text)
+    except _orjson.JSONDecodeError:
+        return None
+    if data.__class__ is not dict:
+        return None
+    body = text.rstrip("\r\n")
+    if '": ' in body:  # the standard library's separators
+        body = body.replace(", ", ",").replace(": ", ":")
+    return data if _orjson.dumps(data) == body.encode("utf-8") else None
 
 
 @dataclass(frozen=True)
@@ -276,6 +313,10 @@ def _bad_date(value: Any) -> dt.date:
 
 
 Resolver = Callable[[Any], tuple[Ruleset, Resolution]]
+#: How long a resolver remembers the version it chose for a date before asking the registry again.
+RECHECK_SECONDS = 1.0
+#: The most dates a resolver remembers at once (a batch spanning more starts again).
+RESOLUTIONS_KEPT = 4096
 
 
 def registry_resolver(registry: Registry, methodology: str | None = None,
@@ -284,12 +325,30 @@ def registry_resolver(registry: Registry, methodology: str | None = None,
     (drafts and withdrawn versions only with ``allow_unpublished``, for simulations); ``methodology``
     None: the registry's only one."""
     chosen = methodology or registry.default_methodology()
+    # the versions as they stood when last looked at, for RECHECK_SECONDS at most: then the registry
+    # lists the folder and reads the lock again, so that a version added, or a lock changed, is seen
+    # within that time even in the middle of a long batch, at the cost of a clock read per assessment
+    # instead of a directory listing and a stat; the resolution of each date is remembered as long
+    state: list[Any] = [float("-inf"), False, None, {}]  # looked at, selecting, chooser, {date: resolution}
 
     def resolve(data: Any) -> tuple[Ruleset, Resolution]:
-        if version is None and registry.selects(chosen, allow_unpublished=allow_unpublished):
+        now = time.monotonic()
+        looked, selecting, choose, memo = state
+        if now - looked > RECHECK_SECONDS or len(memo) >= RESOLUTIONS_KEPT:
+            registry.versions(chosen)  # the folder listed anew (an unknown methodology stops here)
+            selecting = version is None and registry.selects(chosen, allow_unpublished=allow_unpublished)
+            choose = None if selecting or version is not None else \
+                registry.chooser(chosen, allow_unpublished=allow_unpublished)
+            memo = {}
+            state[:] = now, selecting, choose, memo
+        if selecting:
             return registry.select(chosen, data, allow_unpublished=allow_unpublished)
         on = None if version is not None else assessed_on(data)
-        return registry.resolve(chosen, version=version, on=on, allow_unpublished=allow_unpublished)
+        found = memo.get(on)
+        if found is None:
+            found = memo[on] = registry.resolve(chosen, version=version, allow_unpublished=allow_unpublished) \
+                if choose is None else choose(on)
+        return found
 
     return resolve
 
@@ -419,19 +478,37 @@ def decide_texts(items: Iterable[Item], resolve: Resolver, *,
     ``decide_many`` gives as lines, with each decision written directly as canonical JSON
     (`ecei_rules.engine.evaluate.decision_text`), without building its models; with ``fields``,
     only the members selected (`selected_text`). An error's line is the same either way."""
+    write: Callable[..., str] = decision_text
+    if fields is not None:
+        def write(ruleset: Ruleset, data: Any, *, resolution: Resolution) -> str:
+            return selected_text(ruleset, data, fields, resolution=resolution)
     for item in items:
         if item.error is not None:
             yield Outcome(item.index, error=item.error).to_line(), True
             continue
         try:
-            data = item.data.parse() if isinstance(item.data, RawLine) else item.data
-            ruleset, resolution = resolve(data)
-            if fields is None:
-                yield decision_text(ruleset, data, resolution=resolution), False
-            else:
-                yield selected_text(ruleset, data, fields, resolution=resolution), False
+            yield _item_text(item.data, resolve, write), False
         except (AssessmentError, ResolutionError) as exc:
             yield Outcome(item.index, error=exc).to_line(), True
+
+
+def _item_text(data: Any, resolve: Resolver, write: Callable[..., str]) -> str:
+    """An item's decision written by ``write`` (ruleset, data, resolution=...). A line is read by orjson
+    when that surely gives the values the exact parser gives (`quick_json`) and the version deciding
+    it types every input; anything that fails that way is read and decided again exactly, so that an
+    error is the one it always was."""
+    if data.__class__ is RawLine:
+        quick = data.quick()
+        if quick is not None:
+            try:
+                ruleset, resolution = resolve(quick)
+                if ruleset.plan.validator.typed:
+                    return write(ruleset, quick, resolution=resolution)
+            except (AssessmentError, ResolutionError):
+                pass
+        data = data.parse()
+    ruleset, resolution = resolve(data)
+    return write(ruleset, data, resolution=resolution)
 
 
 def selected_text(ruleset: Ruleset, data: Any, fields: Fields, *, resolution: Resolution | None = None) -> str:

@@ -11,6 +11,7 @@ The shipped rulesets travel inside the installed package (see `shipped_rulesets`
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import datetime as dt
 import itertools
@@ -403,9 +404,35 @@ class Registry:
         if on is None:
             raise ResolutionError("give a version, or a date to find the version in force")
         ruleset = self.in_force(methodology, on, allow_unpublished=allow_unpublished)
-        reason = (f"version {ruleset.version} is in force on {on.isoformat()} "
-                  f"(effective from {ruleset.document.effective_from.isoformat()})")
-        return ruleset, Resolution(method="in_force", reason=reason)
+        return ruleset, _in_force(ruleset, on)
+
+    def chooser(self, methodology: str, *,
+                allow_unpublished: bool = False) -> typing.Callable[[dt.date], tuple[Ruleset, Resolution]]:
+        """What `resolve` answers for a date (``on``), as the versions stand now: the folder is listed
+        and the lock read once, here, and each version the chooser hands out is built and checked
+        against the lock once, on its first use (a version that cannot be used raises then, as
+        `get` does). For a batch, which asks again for every assessment: the caller makes a new
+        chooser to see the folder anew. A date before every version is answered by `resolve`."""
+        eligible = []
+        for index, version in enumerate(self.versions(methodology)):
+            status, starts = self.header(methodology, version)
+            if status in OFFICIAL or allow_unpublished:
+                eligible.append((starts, index, version))
+        eligible.sort()  # of two versions starting the same day, the later in semver order is in force
+        starts_on = [starts for starts, _, _ in eligible]
+        built: dict[str, Ruleset] = {}
+
+        def choose(on: dt.date) -> tuple[Ruleset, Resolution]:
+            at = bisect.bisect_right(starts_on, on)
+            if not at:
+                return self.resolve(methodology, on=on, allow_unpublished=allow_unpublished)  # says why not
+            version = eligible[at - 1][2]
+            ruleset = built.get(version)
+            if ruleset is None:
+                ruleset = built[version] = self.get(methodology, version)
+            return ruleset, _in_force(ruleset, on)
+
+        return choose
 
     # -- lineage and locks ----------------------------------------------------------------------
 
@@ -594,6 +621,13 @@ class Registry:
             path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
             self._locks.pop(methodology, None)
         return added
+
+
+def _in_force(ruleset: Ruleset, on: dt.date) -> Resolution:
+    """How a version in force on ``on`` was chosen."""
+    reason = (f"version {ruleset.version} is in force on {on.isoformat()} "
+              f"(effective from {ruleset.document.effective_from.isoformat()})")
+    return Resolution(method="in_force", reason=reason)
 
 
 def _applies(chosen: SelectedBy | None, version: str, starts: dt.date, data: typing.Any) -> tuple[bool, str]:
