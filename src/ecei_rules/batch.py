@@ -160,16 +160,16 @@ class RawLine:
 
 
 def quick_json(text: str) -> dict[str, Any] | None:
-    """A JSON object read by orjson when its text is orjson's own writing of the values it read (spaces
-    after the commas and colons, and a line's end, aside), else None (then `parse_json` reads it).
+    """A JSON object read by orjson when its text is orjson's own writing of the values it read (or that
+    writing with a space after each comma and colon, as the standard library writes; a line's end
+    aside), else None (then `parse_json` reads it).
 
     Such a text holds each float in its shortest form (the digits ``repr`` gives too), no key twice
     and no number beyond a double: `parse_json` reads the very same values, but for each float the
     Decimal of that text, which is what a typed decimal input makes of the float (the Decimal of its
     ``repr``; an integer input takes a whole float as its integer). So, validated by a version whose
     inputs all have a type, the two are equal, class and digits alike. A text written otherwise
-    (``2.50``, ``1E2``, a key twice, a huge integer, an escape, a space inside a string after a comma
-    or a colon) is left to `parse_json`.
+    (``2.50``, ``1E2``, a key twice, a huge integer, an escape, other spacing) is left to `parse_json`.
     """
     if _orjson is None:
         return None
@@ -179,10 +179,11 @@ def quick_json(text: str) -> dict[str, Any] | None:
         return None
     if data.__class__ is not dict:
         return None
-    body = text.rstrip("\r\n")
-    if '": ' in body:  # the standard library's separators
-        body = body.replace(", ", ",").replace(": ", ":")
-    return data if _orjson.dumps(data) == body.encode("utf-8") else None
+    body = text.rstrip("\r\n").encode("utf-8")
+    written = _orjson.dumps(data)
+    if b'": ' in body:  # the standard library's separators (a number holds neither a comma nor a colon)
+        written = written.replace(b",", b", ").replace(b":", b": ")
+    return data if written == body else None
 
 
 @dataclass(frozen=True)
