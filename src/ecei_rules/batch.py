@@ -325,33 +325,50 @@ def registry_resolver(registry: Registry, methodology: str | None = None,
     """Choose, for raw assessment data, the pinned version or the one in force on assessed_on
     (drafts and withdrawn versions only with ``allow_unpublished``, for simulations); ``methodology``
     None: the registry's only one."""
-    chosen = methodology or registry.default_methodology()
-    # the versions as they stood when last looked at, for RECHECK_SECONDS at most: then the registry
-    # lists the folder and reads the lock again, so that a version added, or a lock changed, is seen
-    # within that time even in the middle of a long batch, at the cost of a clock read per assessment
-    # instead of a directory listing and a stat; the resolution of each date is remembered as long
-    state: list[Any] = [float("-inf"), False, None, {}]  # looked at, selecting, chooser, {date: resolution}
+    return _InForce(registry, methodology or registry.default_methodology(), version, allow_unpublished)
 
-    def resolve(data: Any) -> tuple[Ruleset, Resolution]:
+
+class _InForce:
+    """A registry's resolver for a batch. It keeps the versions as they stood when it last looked, for
+    RECHECK_SECONDS at most: then the registry lists the folder and reads the lock again, so that a
+    version added, or a lock changed, is seen within that time even in the middle of a long batch, at
+    the cost of a clock read per assessment instead of a directory listing and a stat. The resolution
+    of each date is remembered as long."""
+
+    def __init__(self, registry: Registry, methodology: str, version: str | None, allow_unpublished: bool) -> None:
+        self.registry, self.methodology, self.version = registry, methodology, version
+        self.allow_unpublished = allow_unpublished
+        self.looked = float("-inf")
+        self.selecting = False
+        self.choose: Callable[[dt.date], tuple[Ruleset, Resolution]] | None = None
+        self.memo: dict[dt.date | None, tuple[Ruleset, Resolution]] = {}
+
+    def _look(self, now: float) -> None:
+        """The registry as it stands now: the folder listed anew (an unknown methodology stops here)."""
+        registry, methodology, unpublished = self.registry, self.methodology, self.allow_unpublished
+        registry.versions(methodology)
+        self.selecting = self.version is None and registry.selects(methodology, allow_unpublished=unpublished)
+        self.choose = None if self.selecting or self.version is not None else \
+            registry.chooser(methodology, allow_unpublished=unpublished)
+        self.memo = {}
+        self.looked = now
+
+    def __call__(self, data: Any) -> tuple[Ruleset, Resolution]:
         now = time.monotonic()
-        looked, selecting, choose, memo = state
-        if now - looked > RECHECK_SECONDS or len(memo) >= RESOLUTIONS_KEPT:
-            registry.versions(chosen)  # the folder listed anew (an unknown methodology stops here)
-            selecting = version is None and registry.selects(chosen, allow_unpublished=allow_unpublished)
-            choose = None if selecting or version is not None else \
-                registry.chooser(chosen, allow_unpublished=allow_unpublished)
-            memo = {}
-            state[:] = now, selecting, choose, memo
-        if selecting:
-            return registry.select(chosen, data, allow_unpublished=allow_unpublished)
-        on = None if version is not None else assessed_on(data)
-        found = memo.get(on)
+        if now - self.looked > RECHECK_SECONDS or len(self.memo) >= RESOLUTIONS_KEPT:
+            self._look(now)
+        if self.selecting:
+            return self.registry.select(self.methodology, data, allow_unpublished=self.allow_unpublished)
+        on = None if self.version is not None else assessed_on(data)
+        found = self.memo.get(on)
         if found is None:
-            found = memo[on] = registry.resolve(chosen, version=version, allow_unpublished=allow_unpublished) \
-                if choose is None else choose(on)
+            if self.choose is None or on is None:
+                found = self.registry.resolve(self.methodology, version=self.version,
+                                              allow_unpublished=self.allow_unpublished)
+            else:
+                found = self.choose(on)
+            self.memo[on] = found
         return found
-
-    return resolve
 
 
 def fixed_resolver(ruleset: Ruleset) -> Resolver:
