@@ -539,8 +539,10 @@ def selected_text(ruleset: Ruleset, data: Any, fields: Fields, *, resolution: Re
     Raises:
         AssessmentError: the assessment does not match the version's declared inputs.
     """
-    if not fields.untraced:  # canonical text parses to the values it was written from
-        return fields.text(json.loads(decision_text(ruleset, data, resolution=resolution)))
+    if not fields.untraced:  # canonical text parses to the values it was written from (by orjson alike:
+        # its numbers are doubles in their shortest form, its strings valid text)
+        written = decision_text(ruleset, data, resolution=resolution)
+        return fields.text(json.loads(written) if _orjson is None else _orjson.loads(written))
     env = ruleset.plan.validator.validate_unordered(data) if isinstance(data, dict) else None
     if env is None:
         env = dict(validated_data(ruleset, data))
