@@ -344,12 +344,12 @@ class _InForce:
         self.memo: dict[dt.date | None, tuple[Ruleset, Resolution]] = {}
 
     def _look(self, now: float) -> None:
-        """The registry as it stands now: the folder listed anew (an unknown methodology stops here)."""
+        """The registry as it stands now: the folder listed anew by the chooser (an unknown methodology
+        stops here; a pinned version is looked up, listing it, by `Registry.resolve`)."""
         registry, methodology, unpublished = self.registry, self.methodology, self.allow_unpublished
-        registry.versions(methodology)
+        self.choose = None if self.version is not None else registry.chooser(methodology,
+                                                                              allow_unpublished=unpublished)
         self.selecting = self.version is None and registry.selects(methodology, allow_unpublished=unpublished)
-        self.choose = None if self.selecting or self.version is not None else \
-            registry.chooser(methodology, allow_unpublished=unpublished)
         self.memo = {}
         self.looked = now
 
