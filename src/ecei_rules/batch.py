@@ -27,7 +27,7 @@ from ecei_rules.engine.evaluator import evaluator
 from ecei_rules.engine.plan import awarded, never_expires, subject_id
 from ecei_rules.engine.serialise import Fields
 from ecei_rules.errors import AssessmentError, Diagnostic, EceiRulesError, ResolutionError, RulesetError
-from ecei_rules.registry import Registry, parse_reference
+from ecei_rules.registry import Registry, parse_reference, value_at
 from ecei_rules.ruleset.load import Ruleset, load_ruleset
 from ecei_rules.ruleset.model import NONE_LABEL
 from ecei_rules.ruleset.safe_yaml import parse_yaml
@@ -341,7 +341,8 @@ class _InForce:
         self.looked = float("-inf")
         self.selecting = False
         self.choose: Callable[[dt.date], tuple[Ruleset, Resolution]] | None = None
-        self.memo: dict[dt.date | None, tuple[Ruleset, Resolution]] = {}
+        self.inputs: tuple[str, ...] = ()  # what chooses the version of a methodology that selects by inputs
+        self.memo: dict[Any, tuple[Ruleset, Resolution]] = {}  # by date, or by the values of those inputs
 
     def _look(self, now: float) -> None:
         """The registry as it stands now: the folder listed anew by the chooser (an unknown methodology
@@ -350,15 +351,28 @@ class _InForce:
         self.choose = None if self.version is not None else registry.chooser(methodology,
                                                                               allow_unpublished=unpublished)
         self.selecting = self.version is None and registry.selects(methodology, allow_unpublished=unpublished)
+        self.inputs = registry.selection_inputs(methodology, allow_unpublished=unpublished) if self.selecting else ()
         self.memo = {}
         self.looked = now
+
+    def _selected(self, data: Any) -> tuple[Ruleset, Resolution]:
+        """The version `Registry.select` chooses, remembered by the values of the inputs it reads."""
+        key = tuple(value_at(data, path) for path in self.inputs)
+        try:
+            found = self.memo.get(key)
+        except TypeError:  # a list or an object where a value is expected: not remembered
+            return self.registry.select(self.methodology, data, allow_unpublished=self.allow_unpublished)
+        if found is None:
+            found = self.memo[key] = self.registry.select(self.methodology, data,
+                                                          allow_unpublished=self.allow_unpublished)
+        return found
 
     def __call__(self, data: Any) -> tuple[Ruleset, Resolution]:
         now = time.monotonic()
         if now - self.looked > RECHECK_SECONDS or len(self.memo) >= RESOLUTIONS_KEPT:
             self._look(now)
         if self.selecting:
-            return self.registry.select(self.methodology, data, allow_unpublished=self.allow_unpublished)
+            return self._selected(data)
         on = None if self.version is not None else assessed_on(data)
         found = self.memo.get(on)
         if found is None:

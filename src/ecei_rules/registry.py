@@ -333,6 +333,20 @@ class Registry:
         self._selecting[key] = (self._listed.get(methodology), found)
         return found
 
+    def selection_inputs(self, methodology: str, *, allow_unpublished: bool = False) -> tuple[str, ...]:
+        """The dotted inputs whose values `select` reads to choose a version (each version's ``selected_by``
+        input and its date input, ``assessed_on`` by default), sorted: two assessments with the same
+        values there are decided under the same version, for the same reason."""
+        paths: set[str] = set()
+        for version in self.versions(methodology):
+            if not allow_unpublished and self.header(methodology, version)[0] not in OFFICIAL:
+                continue
+            chosen = self.selector(methodology, version)
+            if chosen is not None and chosen.input is not None:
+                paths.add(chosen.input)
+            paths.add(chosen.date if chosen is not None and chosen.date is not None else "assessed_on")
+        return tuple(sorted(paths))
+
     def in_force(self, methodology: str, on: dt.date, *, allow_unpublished: bool = False) -> Ruleset:
         """The version in force on a date: the published version with the greatest effective_from on or
         before it (drafts and withdrawn versions count only when ``allow_unpublished``).
@@ -659,6 +673,11 @@ def _selector(data: typing.Any) -> SelectedBy | bool:
         return SelectedBy.model_validate(found)
     except ValueError:
         return False
+
+
+def value_at(data: typing.Any, path: str) -> typing.Any:
+    """The value at a dotted input path of raw assessment data (None where there is none)."""
+    return _at(data, path)
 
 
 def _at(data: typing.Any, path: str) -> typing.Any:

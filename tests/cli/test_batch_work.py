@@ -156,3 +156,22 @@ def test_lines_read_by_orjson_or_exactly_decide_alike_and_only_the_others_are_pa
         assert exact[0] == 1 + changed
         assert quick == slow
         assert [failed for _, failed in quick].count(True) == 1
+
+
+def test_a_version_chosen_by_inputs_is_chosen_once_per_set_of_their_values(monkeypatch: pytest.MonkeyPatch,
+                                                                           clock: list[float]) -> None:
+    """tests/data/selection chooses by rating_system and registered_on: 40 projects with two sets of
+    those values (and points, assessment dates and ids of their own) are chosen twice, not 40 times,
+    and each under the version and the reason a single decision gives."""
+    from ecei_rules.batch import decide
+
+    registry = Registry(ROOT / "tests" / "data" / "selection")
+    resolve = registry_resolver(registry)
+    calls = _counting(monkeypatch, "select")
+    projects = [{"assessed_on": f"2021-06-{10 + i % 9:02d}", "registered_on": "2020-06-01" if i % 2 else "2019-06-01",
+                 "rating_system": "v4.1", "points": 30 + i} for i in range(40)]
+    chosen = [resolve(p) for p in projects]
+    assert calls["select"] == 2
+    for project, (ruleset, resolution) in zip(projects[:4], chosen, strict=False):
+        alone = decide(project, registry=registry)
+        assert (ruleset.version, resolution) == (alone.version, alone.resolution)
