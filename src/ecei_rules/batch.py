@@ -509,7 +509,8 @@ def decide_texts(items: Iterable[Item], resolve: Resolver, *,
     """Each item's JSON line and whether it is an error, in order: what
     ``decide_many`` gives as lines, with each decision written directly as canonical JSON
     (`ecei_rules.engine.evaluate.decision_text`), without building its models; with ``fields``,
-    only the members selected (`selected_text`). An error's line is the same either way."""
+    only the members selected (`selected_text`). A line orjson reads as the exact parser does is read by
+    it (see `_item_text`). An error's line is the same either way."""
     write: Callable[..., str] = decision_text
     if fields is not None:
         def write(ruleset: Ruleset, data: Any, *, resolution: Resolution) -> str:
