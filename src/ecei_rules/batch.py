@@ -10,6 +10,7 @@ import datetime as dt
 import difflib
 import itertools
 import json
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -26,7 +27,7 @@ from ecei_rules.engine.evaluator import evaluator
 from ecei_rules.engine.plan import awarded, never_expires, subject_id
 from ecei_rules.engine.serialise import Fields
 from ecei_rules.errors import AssessmentError, Diagnostic, EceiRulesError, ResolutionError, RulesetError
-from ecei_rules.registry import Registry, parse_reference
+from ecei_rules.registry import Registry, parse_reference, value_at
 from ecei_rules.ruleset.load import Ruleset, load_ruleset
 from ecei_rules.ruleset.model import NONE_LABEL
 from ecei_rules.ruleset.safe_yaml import parse_yaml
@@ -37,6 +38,11 @@ MAX_DOCUMENT_BYTES = MAX_LINE_BYTES
 #: A chunk sent to a worker ends after this many characters of JSON text (or its line count).
 CHUNK_CHARS = 4 * 1024 * 1024
 MAX_DIGITS = 400
+
+try:
+    import orjson as _orjson
+except ImportError:  # pragma: no cover - orjson is a dependency; the exact parser decides alone without it
+    _orjson = None  # type: ignore[assignment]
 
 
 class _ParseError(ValueError):
@@ -146,6 +152,38 @@ class RawLine:
     def parse(self) -> Any:
         """The assessment (raises AssessmentError like `parse_json`)."""
         return parse_json(self.text)
+
+    def quick(self) -> dict[str, Any] | None:
+        """The assessment read by orjson, when it is surely what `parse` reads once validated by a typed
+        version (see `quick_json`); None otherwise."""
+        return quick_json(self.text)
+
+
+def quick_json(text: str) -> dict[str, Any] | None:
+    """A JSON object read by orjson when its text is orjson's own writing of the values it read (or that
+    writing with a space after each comma and colon, as the standard library writes; a line's end
+    aside), else None (then `parse_json` reads it).
+
+    Such a text holds each float in its shortest form (the digits ``repr`` gives too), no key twice
+    and no number beyond a double: `parse_json` reads the very same values, but for each float the
+    Decimal of that text, which is what a typed decimal input makes of the float (the Decimal of its
+    ``repr``; an integer input takes a whole float as its integer). So, validated by a version whose
+    inputs all have a type, the two are equal, class and digits alike. A text written otherwise
+    (``2.50``, ``1E2``, a key twice, a huge integer, an escape, other spacing) is left to `parse_json`.
+    """
+    if _orjson is None:
+        return None
+    try:
+        data = _orjson.loads(text)
+    except _orjson.JSONDecodeError:
+        return None
+    if data.__class__ is not dict:
+        return None
+    body = text.rstrip("\r\n").encode("utf-8")
+    written = _orjson.dumps(data)
+    if b'": ' in body:  # the standard library's separators (a number holds neither a comma nor a colon)
+        written = written.replace(b",", b", ").replace(b":", b": ")
+    return data if written == body else None
 
 
 @dataclass(frozen=True)
@@ -276,6 +314,10 @@ def _bad_date(value: Any) -> dt.date:
 
 
 Resolver = Callable[[Any], tuple[Ruleset, Resolution]]
+#: How long a resolver remembers the version it chose for a date before asking the registry again.
+RECHECK_SECONDS = 1.0
+#: The most dates a resolver remembers at once (a batch spanning more starts again).
+RESOLUTIONS_KEPT = 4096
 
 
 def registry_resolver(registry: Registry, methodology: str | None = None,
@@ -283,15 +325,64 @@ def registry_resolver(registry: Registry, methodology: str | None = None,
     """Choose, for raw assessment data, the pinned version or the one in force on assessed_on
     (drafts and withdrawn versions only with ``allow_unpublished``, for simulations); ``methodology``
     None: the registry's only one."""
-    chosen = methodology or registry.default_methodology()
+    return _InForce(registry, methodology or registry.default_methodology(), version, allow_unpublished)
 
-    def resolve(data: Any) -> tuple[Ruleset, Resolution]:
-        if version is None and registry.selects(chosen, allow_unpublished=allow_unpublished):
-            return registry.select(chosen, data, allow_unpublished=allow_unpublished)
-        on = None if version is not None else assessed_on(data)
-        return registry.resolve(chosen, version=version, on=on, allow_unpublished=allow_unpublished)
 
-    return resolve
+class _InForce:
+    """A registry's resolver for a batch. It keeps the versions as they stood when it last looked, for
+    RECHECK_SECONDS at most: then the registry lists the folder and reads the lock again, so that a
+    version added, or a lock changed, is seen within that time even in the middle of a long batch, at
+    the cost of a clock read per assessment instead of a directory listing and a stat. The resolution
+    of each date is remembered as long."""
+
+    def __init__(self, registry: Registry, methodology: str, version: str | None, allow_unpublished: bool) -> None:
+        self.registry, self.methodology, self.version = registry, methodology, version
+        self.allow_unpublished = allow_unpublished
+        self.looked = float("-inf")
+        self.selecting = False
+        self.choose: Callable[[dt.date], tuple[Ruleset, Resolution]] | None = None
+        self.inputs: tuple[str, ...] = ()  # what chooses the version of a methodology that selects by inputs
+        self.memo: dict[Any, tuple[Ruleset, Resolution]] = {}  # by date, or by the values of those inputs
+
+    def _look(self, now: float) -> None:
+        """The registry as it stands now: the folder listed anew by the chooser (an unknown methodology
+        stops here; a pinned version is looked up, listing it, by `Registry.resolve`)."""
+        registry, methodology, unpublished = self.registry, self.methodology, self.allow_unpublished
+        self.choose = None if self.version is not None else registry.chooser(methodology,
+                                                                              allow_unpublished=unpublished)
+        self.selecting = self.version is None and registry.selects(methodology, allow_unpublished=unpublished)
+        self.inputs = registry.selection_inputs(methodology, allow_unpublished=unpublished) if self.selecting else ()
+        self.memo = {}
+        self.looked = now
+
+    def _selected(self, data: Any) -> tuple[Ruleset, Resolution]:
+        """The version `Registry.select` chooses, remembered by the values of the inputs it reads."""
+        key = tuple(value_at(data, path) for path in self.inputs)
+        try:
+            found = self.memo.get(key)
+        except TypeError:  # a list or an object where a value is expected: not remembered
+            return self.registry.select(self.methodology, data, allow_unpublished=self.allow_unpublished)
+        if found is None:
+            found = self.memo[key] = self.registry.select(self.methodology, data,
+                                                          allow_unpublished=self.allow_unpublished)
+        return found
+
+    def __call__(self, data: Any) -> tuple[Ruleset, Resolution]:
+        now = time.monotonic()
+        if now - self.looked > RECHECK_SECONDS or len(self.memo) >= RESOLUTIONS_KEPT:
+            self._look(now)
+        if self.selecting:
+            return self._selected(data)
+        on = None if self.version is not None else assessed_on(data)
+        found = self.memo.get(on)
+        if found is None:
+            if self.choose is None or on is None:
+                found = self.registry.resolve(self.methodology, version=self.version,
+                                              allow_unpublished=self.allow_unpublished)
+            else:
+                found = self.choose(on)
+            self.memo[on] = found
+        return found
 
 
 def fixed_resolver(ruleset: Ruleset) -> Resolver:
@@ -418,20 +509,39 @@ def decide_texts(items: Iterable[Item], resolve: Resolver, *,
     """Each item's JSON line and whether it is an error, in order: what
     ``decide_many`` gives as lines, with each decision written directly as canonical JSON
     (`ecei_rules.engine.evaluate.decision_text`), without building its models; with ``fields``,
-    only the members selected (`selected_text`). An error's line is the same either way."""
+    only the members selected (`selected_text`). A line orjson reads as the exact parser does is read by
+    it (see `_item_text`). An error's line is the same either way."""
+    write: Callable[..., str] = decision_text
+    if fields is not None:
+        def write(ruleset: Ruleset, data: Any, *, resolution: Resolution) -> str:
+            return selected_text(ruleset, data, fields, resolution=resolution)
     for item in items:
         if item.error is not None:
             yield Outcome(item.index, error=item.error).to_line(), True
             continue
         try:
-            data = item.data.parse() if isinstance(item.data, RawLine) else item.data
-            ruleset, resolution = resolve(data)
-            if fields is None:
-                yield decision_text(ruleset, data, resolution=resolution), False
-            else:
-                yield selected_text(ruleset, data, fields, resolution=resolution), False
+            yield _item_text(item.data, resolve, write), False
         except (AssessmentError, ResolutionError) as exc:
             yield Outcome(item.index, error=exc).to_line(), True
+
+
+def _item_text(data: Any, resolve: Resolver, write: Callable[..., str]) -> str:
+    """An item's decision written by ``write`` (ruleset, data, resolution=...). A line is read by orjson
+    when that surely gives the values the exact parser gives (`quick_json`) and the version deciding
+    it types every input; anything that fails that way is read and decided again exactly, so that an
+    error is the one it always was."""
+    if data.__class__ is RawLine:
+        quick = data.quick()
+        if quick is not None:
+            try:
+                ruleset, resolution = resolve(quick)
+                if ruleset.plan.validator.typed:
+                    return write(ruleset, quick, resolution=resolution)
+            except (AssessmentError, ResolutionError):
+                pass
+        data = data.parse()
+    ruleset, resolution = resolve(data)
+    return write(ruleset, data, resolution=resolution)
 
 
 def selected_text(ruleset: Ruleset, data: Any, fields: Fields, *, resolution: Resolution | None = None) -> str:
@@ -444,8 +554,10 @@ def selected_text(ruleset: Ruleset, data: Any, fields: Fields, *, resolution: Re
     Raises:
         AssessmentError: the assessment does not match the version's declared inputs.
     """
-    if not fields.untraced:  # canonical text parses to the values it was written from
-        return fields.text(json.loads(decision_text(ruleset, data, resolution=resolution)))
+    if not fields.untraced:  # canonical text parses to the values it was written from (by orjson alike:
+        # its numbers are doubles in their shortest form, its strings valid text)
+        written = decision_text(ruleset, data, resolution=resolution)
+        return fields.text(json.loads(written) if _orjson is None else _orjson.loads(written))
     env = ruleset.plan.validator.validate_unordered(data) if isinstance(data, dict) else None
     if env is None:
         env = dict(validated_data(ruleset, data))

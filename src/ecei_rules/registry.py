@@ -11,6 +11,7 @@ The shipped rulesets travel inside the installed package (see `shipped_rulesets`
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import datetime as dt
 import itertools
@@ -332,6 +333,20 @@ class Registry:
         self._selecting[key] = (self._listed.get(methodology), found)
         return found
 
+    def selection_inputs(self, methodology: str, *, allow_unpublished: bool = False) -> tuple[str, ...]:
+        """The dotted inputs whose values `select` reads to choose a version (each version's ``selected_by``
+        input and its date input, ``assessed_on`` by default), sorted: two assessments with the same
+        values there are decided under the same version, for the same reason."""
+        paths: set[str] = set()
+        for version in self.versions(methodology):
+            if not allow_unpublished and self.header(methodology, version)[0] not in OFFICIAL:
+                continue
+            chosen = self.selector(methodology, version)
+            if chosen is not None and chosen.input is not None:
+                paths.add(chosen.input)
+            paths.add(chosen.date if chosen is not None and chosen.date is not None else "assessed_on")
+        return tuple(sorted(paths))
+
     def in_force(self, methodology: str, on: dt.date, *, allow_unpublished: bool = False) -> Ruleset:
         """The version in force on a date: the published version with the greatest effective_from on or
         before it (drafts and withdrawn versions count only when ``allow_unpublished``).
@@ -411,9 +426,35 @@ class Registry:
         if on is None:
             raise ResolutionError("give a version, or a date to find the version in force")
         ruleset = self.in_force(methodology, on, allow_unpublished=allow_unpublished)
-        reason = (f"version {ruleset.version} is in force on {on.isoformat()} "
-                  f"(effective from {ruleset.document.effective_from.isoformat()})")
-        return ruleset, Resolution(method="in_force", reason=reason)
+        return ruleset, _in_force(ruleset, on)
+
+    def chooser(self, methodology: str, *,
+                allow_unpublished: bool = False) -> typing.Callable[[dt.date], tuple[Ruleset, Resolution]]:
+        """What `resolve` answers for a date (``on``), as the versions stand now: the folder is listed
+        and the lock read once, here, and each version the chooser hands out is built and checked
+        against the lock once, on its first use (a version that cannot be used raises then, as
+        `get` does). For a batch, which asks again for every assessment: the caller makes a new
+        chooser to see the folder anew. A date before every version is answered by `resolve`."""
+        eligible = []
+        for index, version in enumerate(self.versions(methodology)):
+            status, starts = self.header(methodology, version)
+            if status in OFFICIAL or allow_unpublished:
+                eligible.append((starts, index, version))
+        eligible.sort()  # of two versions starting the same day, the later in semver order is in force
+        starts_on = [starts for starts, _, _ in eligible]
+        built: dict[str, Ruleset] = {}
+
+        def choose(on: dt.date) -> tuple[Ruleset, Resolution]:
+            at = bisect.bisect_right(starts_on, on)
+            if not at:
+                return self.resolve(methodology, on=on, allow_unpublished=allow_unpublished)  # says why not
+            version = eligible[at - 1][2]
+            ruleset = built.get(version)
+            if ruleset is None:
+                ruleset = built[version] = self.get(methodology, version)
+            return ruleset, _in_force(ruleset, on)
+
+        return choose
 
     # -- lineage and locks ----------------------------------------------------------------------
 
@@ -604,6 +645,13 @@ class Registry:
         return added
 
 
+def _in_force(ruleset: Ruleset, on: dt.date) -> Resolution:
+    """How a version in force on ``on`` was chosen."""
+    reason = (f"version {ruleset.version} is in force on {on.isoformat()} "
+              f"(effective from {ruleset.document.effective_from.isoformat()})")
+    return Resolution(method="in_force", reason=reason)
+
+
 def _applies(chosen: SelectedBy | None, version: str, starts: dt.date, data: typing.Any) -> tuple[bool, str]:
     """Whether a version applies to raw assessment data by its ``selected_by`` (None: by
     assessed_on alone), with the reason, or why not, in words."""
@@ -649,6 +697,11 @@ def _selector(data: typing.Any) -> SelectedBy | bool:
         return SelectedBy.model_validate(found)
     except ValueError:
         return False
+
+
+def value_at(data: typing.Any, path: str) -> typing.Any:
+    """The value at a dotted input path of raw assessment data (None where there is none)."""
+    return _at(data, path)
 
 
 def _at(data: typing.Any, path: str) -> typing.Any:

@@ -129,9 +129,14 @@ def _main(
     """Decide, explain and check labels with versioned, declarative rulesets."""
 
 
-def build_app() -> typer.Typer:
-    """The command line: every command of the modules of this package, in the order the help lists them.
-    Help is plain text (no rich markup is read in it), with plain-language metavars."""
+#: The modules of the commands, in the order the help lists them.
+MODULES = (rulesets, decide, explain, durable, log, repair, proofs, properties, impact, docs)
+
+
+def build_app(only: str | None = None) -> typer.Typer:
+    """The command line: every command of the modules of this package, in the order the help lists them
+    (with ``only``, that command alone, under the same group). Help is plain text (no rich markup is
+    read in it), with plain-language metavars."""
     built = typer.Typer(
         cls=_Group,
         name="ecei-rules",
@@ -142,9 +147,10 @@ def build_app() -> typer.Typer:
         pretty_exceptions_enable=False,  # never a traceback for a user: run() turns an error into one line
     )
     built.callback()(_main)
-    for module in (rulesets, decide, explain, durable, log, repair, proofs, properties, impact, docs):
+    for module in MODULES:
         for name, command in module.COMMANDS:
-            built.command(name, cls=_Command)(command)
+            if only is None or name == only:
+                built.command(name, cls=_Command)(command)
     return built
 
 
@@ -180,7 +186,7 @@ def run(argv: list[str] | None = None) -> int:
 def _invoke(args: list[str]) -> int:
     """The app on ``args``: its exit code, a usage error shown as click shows it (exit 2)."""
     try:
-        code = app(args=args, prog_name="ecei-rules", standalone_mode=False)
+        code = _app_for(args)(args=args, prog_name="ecei-rules", standalone_mode=False)
     except typer.Abort:  # end of input at a prompt
         return EXIT_SIGINT
     except _CLICK_ERROR as exc:  # a usage error: click's message (cleaned), exit 2
@@ -190,6 +196,15 @@ def _invoke(args: list[str]) -> int:
             sys.stderr.write(clean(shown.getvalue(), newlines=True))
         return int(exc.exit_code)  # type: ignore[attr-defined]
     return code if isinstance(code, int) else EXIT_OK
+
+
+def _app_for(args: list[str]) -> typer.Typer:
+    """The app that runs ``args``: when they begin with a command's name, the group with that command
+    alone (what it parses, prints and says on a usage error is the same; typer then builds the options
+    of one command at start-up, not of every one), else the whole app."""
+    if args and any(name == args[0] for module in MODULES for name, _ in module.COMMANDS):
+        return build_app(only=args[0])
+    return app
 
 
 def _unexpected(exc: Exception, args: list[str]) -> int:

@@ -35,7 +35,6 @@ from ecei_rules.core.workers import worker_count
 from ecei_rules.engine.decision import Resolution
 from ecei_rules.engine.serialise import Fields, FieldsError, parse_fields
 from ecei_rules.errors import AssessmentError, EceiRulesError
-from ecei_rules.render.console import print_decision
 from ecei_rules.ruleset.load import Ruleset
 from ecei_rules.ruleset.subject import resolve as resolve_subject
 
@@ -138,6 +137,8 @@ def _json_lines(assessment: Path, spec: ResolverSpec, resolve: Resolver, jobs: i
 
 def _for_people(assessment: Path, resolve: Resolver) -> int:
     """Print each decision explained (a rule between the lines of a batch); return the failures."""
+    from ecei_rules.render.console import print_decision  # only for people: JSON output does without it
+
     out = console()
     batch = is_batch(assessment)
     failures = 0

@@ -425,8 +425,32 @@ class Fields:
         return out
 
     def text(self, doc: dict[str, Any]) -> str:
-        """The canonical JSON text of the selected members of a decision's JSON values."""
-        return canonical_json(self.select(doc)).decode("utf-8")
+        """The canonical JSON text of the selected members of a decision's JSON values: each member
+        written on its own (a string, a date, null, a boolean or a small integer directly, anything
+        else as canonical JSON), in the key order of RFC 8785."""
+        parts = sorted((key.encode("utf-16-be"), key, value) for key, value in self.select(doc).items())
+        return "{" + ",".join(f"{_scalar(key)}:{_scalar(value)}" for _, key, value in parts) + "}"
+
+
+def _scalar(value: Any) -> str:
+    """The canonical JSON text of one value: a plain string (printable ASCII without a quote or a
+    backslash), null, a boolean or an integer an IEEE double holds written directly; anything else by
+    the canonical writer."""
+    cls = value.__class__
+    if cls is str:
+        if value.isascii() and value.isprintable() and '"' not in value and "\\" not in value:
+            return f'"{value}"'
+    elif value is None:
+        return "null"
+    elif cls is bool:
+        return "true" if value else "false"
+    elif cls is int and -_EXACT < value < _EXACT:
+        return str(value)
+    return canonical_json(value).decode("utf-8")
+
+
+#: Integers below this in magnitude are written as their digits (RFC 8785 writes them as doubles).
+_EXACT = 2**53
 
 
 def _pick(value: dict[str, Any], sub: tuple[str, ...]) -> dict[str, Any]:
