@@ -16,6 +16,7 @@ import signal
 import sqlite3
 import subprocess
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -207,6 +208,16 @@ def _decision() -> tuple[Any, dict[str, Any]]:
     return decide(data), data
 
 
+@pytest.fixture
+def python_sigint() -> Iterator[None]:
+    """Python's own SIGINT handler (KeyboardInterrupt) for the test, whatever an earlier test of the
+    worker left installed (one CI run saw the interrupt taken by another handler, not raised)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.usefixtures("python_sigint")
 def test_an_interrupt_just_after_commit_is_not_masked_and_the_records_are_acknowledged(tmp_path: Path) -> None:
     """Ctrl-C lands right after COMMIT (a real SIGINT, raised by the COMMIT itself): before the fix, the
     rollback failed ('no transaction is active') and hid both the interrupt and the stored record.
