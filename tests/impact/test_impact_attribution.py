@@ -176,7 +176,13 @@ PAIRS = [("1.0.0", "1.1.0"), ("1.1.0", "1.2.0"), ("1.2.0", "2.0.0"), ("2.0.0", "
          ("2.0.0", "1.2.0")]
 
 
-@pytest.mark.parametrize("pair", PAIRS, ids=[f"{a}-{b}" for a, b in PAIRS])
+#: measured for coverage on the largest revision and its reverse; the other pairs run the same code
+#: on other changes (repetition at scale, docs/contributing.md)
+COVERED = {("1.2.0", "2.0.0"), ("2.0.0", "1.2.0")}
+
+
+@pytest.mark.parametrize("pair", [pytest.param(p, marks=() if p in COVERED else pytest.mark.no_cover) for p in PAIRS],
+                         ids=[f"{a}-{b}" for a, b in PAIRS])
 def test_attribution_names_only_what_the_diff_reports(registry: Registry, pair: tuple[str, str]) -> None:
     """On 300 synthetic organisations: every changed decision is attributed, and only to items the semantic
     diff reports; the matrix agrees with evaluating each projected assessment directly."""
