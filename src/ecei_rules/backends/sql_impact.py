@@ -44,13 +44,13 @@ from ecei_rules.backends.sql import (
 )
 from ecei_rules.compare.diff import semantic_diff
 from ecei_rules.compare.impact import (
-    _INDEX,
+    LIST_INDEX,
+    Attributor,
     ImpactReport,
     Transition,
-    _Attributor,
-    _items,
     attributable,
     foreign_ids,
+    population_items,
 )
 from ecei_rules.compare.impact import impact as python_impact
 from ecei_rules.engine.plan import FastScore, Plan
@@ -74,7 +74,7 @@ def prepare_impact(old: Ruleset, new: Ruleset, population: Path | str | Iterable
     target.mkdir(parents=True, exist_ok=True)
     items: list[tuple[int, Any]] = []
     unreadable: list[dict[str, Any]] = []
-    for index, data, error in _items(population):
+    for index, data, error in population_items(population):
         if error is not None:
             unreadable.append(error.to_json())
             items.append((index, AssessmentError([])))
@@ -102,7 +102,7 @@ def _write_left_out(connection: Any, left_out: dict[int, tuple[list[str], list[s
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             for row, (ignored, found) in left_out.items():
-                shown = list(dict.fromkeys(_INDEX.sub("/-", p) for p in ignored))
+                shown = list(dict.fromkeys(LIST_INDEX.sub("/-", p) for p in ignored))
                 out.write(json.dumps({"row": row, "ignored": shown, "found": found}) + "\n")
         connection.execute(f"COPY (SELECT * FROM read_json('{name}', format='newline_delimited', columns="
                            "{'row': 'BIGINT', 'ignored': 'VARCHAR[]', 'found': 'VARCHAR[]'})) TO "
@@ -257,7 +257,7 @@ class _Study:
             found = self.con.execute(f'SELECT {counts} FROM {side} x JOIN {other} y USING ("row") WHERE x.error IS '
                                      'NULL AND y.error IS NULL').fetchone()
             assert found is not None
-            self.report.missing[i].update({_INDEX.sub("/-", p): n for (p, _), n in zip(query.missing, found,
+            self.report.missing[i].update({LIST_INDEX.sub("/-", p): n for (p, _), n in zip(query.missing, found,
                                                                                       strict=True) if n})
 
     def transitions(self, old: Ruleset, new: Ruleset) -> None:
@@ -275,7 +275,7 @@ class _Study:
                          f'n.valid_until AS new_until, min(o."row") OVER (PARTITION BY {", ".join(read)}) AS key '
                          'FROM old o JOIN new n USING ("row") WHERE o.error IS NULL AND n.error IS NULL AND (o.label, '
                          'o.valid_from, o.valid_until) IS DISTINCT FROM (n.label, n.valid_from, n.valid_until)')
-        attributor = _Attributor(old, new, changed, report.labels)
+        attributor = Attributor(old, new, changed, report.labels)
         sides = [[c for c in q.columns if c.kind in OUTCOMES] for q in self.queries]
         columns = ", ".join(f'{alias}."{c.name}"' for alias, side in zip(("o", "n"), sides, strict=True) for c in side)
         causes = {}

@@ -132,7 +132,8 @@ _RANK = {"not_met": 0, "unknown": 1, "met": 2}
 _PIN = Resolution(method="pinned", reason="impact analysis")
 NONE = "none"
 SECTIONS = ("criteria", "groups", "scores", "tiers", "validity")
-_INDEX = re.compile(r"/\d+(?=/|$)")
+#: a list index in a JSON pointer (``/areas/3/kpi``), written ``/-`` where reports count by field
+LIST_INDEX = re.compile(r"/\d+(?=/|$)")
 
 
 # -- what may be named ----------------------------------------------------------------------------
@@ -537,7 +538,11 @@ class ImpactReport:
 # -- the attribution of one decision pair ---------------------------------------------------------
 
 
-class _Attributor:
+class Attributor:
+    """Names the changes of the semantic diff that explain one transition between the decisions of
+    two versions (``explain(a, b)``: the causes, and whether anything was left unexplained); also
+    used by the SQL engine's impact study, given decisions as its columns state them."""
+
     def __init__(self, old: Ruleset, new: Ruleset, changed: Mapping[str, frozenset[str]],
                  labels: tuple[str, ...]) -> None:
         self.old, self.new = old, new
@@ -832,7 +837,7 @@ class _Job:
     def __init__(self, old: Ruleset, new: Ruleset, changed: Mapping[str, frozenset[str]],
                  labels: tuple[str, ...]) -> None:
         self.old, self.new = old, new
-        self.attributor = _Attributor(old, new, changed, labels)
+        self.attributor = Attributor(old, new, changed, labels)
         self.foreign = (foreign_ids(old, new), foreign_ids(new, old))
         self.subject = resolve_subject(new.document)
 
@@ -846,7 +851,7 @@ class _Job:
                 left_out.extend(found)
         ignored: list[str] = [p for p, _ in found]  # validated as projected onto the version's inputs, in one pass
         normal, problems = ruleset.plan.validator.validate(data, ignore_unknown=ignored)
-        shown = tuple(dict.fromkeys(_INDEX.sub("/-", p) for p in ignored))
+        shown = tuple(dict.fromkeys(LIST_INDEX.sub("/-", p) for p in ignored))
         if problems:
             first = problems[0]
             return None, shown, ItemProblem(first.code, first.message, index=index, version=ruleset.version,
@@ -959,14 +964,14 @@ def _failed(index: int, subject: str | None, exc: AssessmentError, ruleset: Rule
 
 def _shown(absent: tuple[tuple[str, ...], ...]) -> tuple[str, ...]:
     """What :func:`_missing` gives, from the missing inputs of each unknown tier (highest first)."""
-    return tuple(dict.fromkeys(_INDEX.sub("/-", m) for missing in absent for m in missing))
+    return tuple(dict.fromkeys(LIST_INDEX.sub("/-", m) for missing in absent for m in missing))
 
 
 def _missing(d: Decision) -> tuple[str, ...]:
     out: dict[str, None] = {}
     for tier in d.tiers:
         if tier.outcome == "unknown":
-            out.update(dict.fromkeys(_INDEX.sub("/-", m) for m in tier.missing))
+            out.update(dict.fromkeys(LIST_INDEX.sub("/-", m) for m in tier.missing))
     return tuple(out)
 
 
@@ -1008,8 +1013,8 @@ def _run_chunk(job: _Job, chunk: list[tuple[int, Any, ItemProblem | None]]) -> l
 # -- the population -------------------------------------------------------------------------------
 
 
-def _items(population: Path | str | Iterable[Any], *, raw: bool = False) -> Iterator[tuple[int, Any,
-                                                                                           ItemProblem | None]]:
+def population_items(population: Path | str | Iterable[Any], *,
+                     raw: bool = False) -> Iterator[tuple[int, Any, ItemProblem | None]]:
     """(index, data, error) of each assessment; with ``raw``, the lines of a JSON Lines file are
     left for the worker to parse (:class:`~ecei_rules.batch.RawLine`)."""
     if isinstance(population, (str, Path)):
@@ -1076,9 +1081,9 @@ def impact(old: Ruleset, new: Ruleset, population: Path | str | Iterable[Any], *
     results: Iterator[_Result]
     if workers == 1:
         job = _Job(old, new, changed, labels)
-        results = _serial(job, _items(population))
+        results = _serial(job, population_items(population))
     else:
-        results = _parallel(old, new, changed, labels, _items(population, raw=True), workers, chunk_size)
+        results = _parallel(old, new, changed, labels, population_items(population, raw=True), workers, chunk_size)
     done = 0
     for result in results:
         _add(report, result)
