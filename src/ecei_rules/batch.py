@@ -561,8 +561,12 @@ def selected_text(ruleset: Ruleset, data: Any, fields: Fields, *, resolution: Re
     env = ruleset.plan.validator.validate_unordered(data) if isinstance(data, dict) else None
     if env is None:
         env = dict(validated_data(ruleset, data))
-    plan = evaluator(ruleset).plan
-    label, valid_from, valid_until, _, _ = outline(ruleset, env)
+    deciding = evaluator(ruleset)
+    plan = deciding.plan
+    if plan.derived:  # the validity may read them: the outline puts them into env
+        label, valid_from, valid_until, _, _ = outline(ruleset, env)
+    else:  # only the conditions the label needs, from the highest tier down
+        label, valid_from, valid_until = deciding.label_only(env)
     resolution = resolution or given(ruleset.published)
     doc: dict[str, Any] = {
         "label": label, "methodology": plan.doc.methodology, "version": plan.doc.version,
