@@ -224,15 +224,17 @@ def without_shrinking() -> Iterator[None]:
         settings.load_profile(previous)
 
 
-_BUMPS: dict[tuple[str, str, str, str, int], BumpReport] = {}
+_BUMPS: dict[tuple[str, str, str, str, int, int | None], BumpReport] = {}
 #: the real bump_check, kept here because tests monkeypatch the module attribute with cached_bump_check
 _REAL_BUMP_CHECK = bump_check
 
 
-def cached_bump_check(old: Ruleset, new: Ruleset, *, max_examples: int = 2000) -> BumpReport:
-    """bump_check without shrinking, memoised by both versions' content hashes, versions and number of examples."""
-    key = (old.sha256, new.sha256, old.version, new.version, max_examples)
+def cached_bump_check(old: Ruleset, new: Ruleset, *, max_examples: int = 2000,
+                      shrink: int | None = None) -> BumpReport:
+    """bump_check without shrinking, memoised by both versions' content hashes, versions, number of examples
+    and shrink budget."""
+    key = (old.sha256, new.sha256, old.version, new.version, max_examples, shrink)
     if key not in _BUMPS:
         with without_shrinking():
-            _BUMPS[key] = _REAL_BUMP_CHECK(old, new, max_examples=max_examples)
+            _BUMPS[key] = _REAL_BUMP_CHECK(old, new, max_examples=max_examples, shrink=shrink)
     return _BUMPS[key]

@@ -227,6 +227,31 @@ def test_bump_check_text_prints_counterexample_and_both_decisions(runner: CliRun
         assert f"  {version}: label {decision.label}{validity}" in result.output.splitlines()
 
 
+def _leaves(value: object) -> int:
+    """How many scalar values a JSON document holds."""
+    if isinstance(value, dict):
+        return sum(_leaves(v) for v in value.values())
+    if isinstance(value, list):
+        return sum(_leaves(v) for v in value)
+    return 1
+
+
+def test_bump_check_shrink_sets_the_budget_for_making_a_counterexample_smaller(runner: CliRunner,
+                                                                               gold_edit_root: Path) -> None:
+    """--shrink N bounds the decisions spent making a counterexample smaller: with 0 it is shown as found,
+    with the default it holds fewer values; both still decide differently. A negative budget is a usage
+    error."""
+    base = ["bump-check", f"{M}@3.0.1", f"{M}@3.0.2", "--rulesets", str(gold_edit_root), "--examples",
+            str(EXAMPLES), "--format", "json"]
+    found, shrunk = (json.loads(run(runner, *base, *more).output)["counterexample"]["assessment"]
+                     for more in (["--shrink", "0"], []))
+    registry = Registry(gold_edit_root)
+    for example in (found, shrunk):
+        assert decisions_differ(*decide_both(registry.get(M, "3.0.1"), registry.get(M, "3.0.2"), example))
+    assert _leaves(shrunk) < _leaves(found)
+    assert run(runner, *base, "--shrink", "-1").exit_code == 2
+
+
 def test_bump_check_json_counterexample_re_evaluates(runner: CliRunner, gold_edit_root: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """bump-check --format json gives required major, ok false and a counterexample that really differs."""

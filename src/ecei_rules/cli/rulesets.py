@@ -175,6 +175,8 @@ def bump_check(
                                        "reference.")],
     new: Annotated[str, typer.Argument(metavar="NEW", help="The later version, likewise.")],
     examples: ExamplesOption = 500,
+    shrink: Annotated[int, typer.Option("--shrink", metavar="N", min=0, help="Decisions spent at most making a "
+                                        "counterexample smaller (0: shown as found).")] = 300,
     rulesets: RulesetsOption = None,
     format: FormatOption = Format.text,
 ) -> None:
@@ -183,7 +185,7 @@ def bump_check(
     from ecei_rules.testing.counterexample import bump_check as check
 
     a, b = _two(old, new, rulesets)
-    report = check(a, b, max_examples=examples)
+    report = check(a, b, max_examples=examples, shrink=shrink)
     if format is Format.json:
         print_json(report.to_json())
     else:

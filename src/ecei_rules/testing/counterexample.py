@@ -42,11 +42,18 @@ from ecei_rules.ruleset.load import Ruleset, test_assessment
 from ecei_rules.testing.strategies import assessments
 
 
-def bump_check(old: Ruleset, new: Ruleset, *, max_examples: int = 500) -> BumpReport:
+def bump_check(old: Ruleset, new: Ruleset, *, max_examples: int = 500, shrink: int | None = None) -> BumpReport:
     """Work out the bump ``old`` -> ``new`` requires and compare it with the declared one: the static
     analysis of the semantic diff (``ecei_rules.compare.bump.required_bump``), confirmed by a search for
-    a counterexample within a budget of ``max_examples`` assessments."""
-    return confirm(required_bump(old, new), find_counterexample, max_examples=max_examples)
+    a counterexample within a budget of ``max_examples`` assessments; a counterexample found is made
+    smaller within ``shrink`` more decisions (None: ``SHRINK_BUDGET``; 0: as found)."""
+    budget = SHRINK_BUDGET if shrink is None else max(shrink, 0)
+
+    def search(old: Ruleset, new: Ruleset, *, max_examples: int = 500,
+               require_valid: bool = True) -> tuple[Counterexample | None, int]:
+        return find_counterexample(old, new, max_examples=max_examples, require_valid=require_valid, shrink=budget)
+
+    return confirm(required_bump(old, new), search, max_examples=max_examples)
 
 
 class _Walk:
@@ -297,8 +304,8 @@ def _without(data: dict[str, Any], path: tuple[Any, ...]) -> dict[str, Any]:
     return out
 
 
-def find_counterexample(old: Ruleset, new: Ruleset, *, max_examples: int = 500,
-                        require_valid: bool = True) -> tuple[Counterexample | None, int]:
+def find_counterexample(old: Ruleset, new: Ruleset, *, max_examples: int = 500, require_valid: bool = True,
+                        shrink: int = SHRINK_BUDGET) -> tuple[Counterexample | None, int]:
     """Search an assessment valid under ``old`` that ``new`` decides differently.
 
     The cheapest ways first, all within a budget of ``max_examples`` assessments decided: the old
@@ -306,7 +313,7 @@ def find_counterexample(old: Ruleset, new: Ruleset, *, max_examples: int = 500,
     aimed first at the thresholds that changed (a third of the budget at most); generated
     assessments straddling both versions' thresholds (three quarters of what is left); a walk from
     the generated ones where a changed criterion decided differently (the rest). What is found is
-    made smaller by dropping what it does not need (at most ``SHRINK_BUDGET`` more decisions), and
+    made smaller by dropping what it does not need (at most ``shrink`` more decisions), and
     still decides differently. With ``require_valid`` False, an assessment the new version rejects
     also counts. Returns the
     counterexample (or None) and the number of assessments tried.
@@ -330,4 +337,4 @@ def find_counterexample(old: Ruleset, new: Ruleset, *, max_examples: int = 500,
         found = search.walk(search.seeds, until=search.budget)
     if found is None:
         return None, search.tried
-    return counterexample_of(old, new, search.shrink(found)), search.tried
+    return counterexample_of(old, new, search.shrink(found, shrink)), search.tried
