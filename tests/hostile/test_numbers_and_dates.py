@@ -74,6 +74,18 @@ def test_numbers_beyond_exact_json_are_refused_where_they_stand(tmp_path: Path, 
     assert "2^53 - 1" in diags[0].message or "exact form" in diags[0].message
 
 
+@pytest.mark.parametrize("maximum", ["9007199254740993", "99999999999999999999999999999999999999", "1.5e20"])
+def test_a_points_maximum_beyond_exact_json_is_refused_where_it_stands(tmp_path: Path, maximum: str) -> None:
+    """The maximum of a number weighed as points is a number of the ruleset like a weight: beyond what
+    canonical JSON holds exactly it is one E205 at the maximum (it was an internal error in the hash)."""
+    old = "energy: {value: energy_points, maximum: 4}"
+    text = (ROOT / "tests" / "data" / "points" / "2.0.0.yaml").read_text(encoding="utf-8")
+    assert old in text
+    diags = check(tmp_path, text.replace(old, f"energy: {{value: energy_points, maximum: {maximum}}}"))
+    assert [(d.code, d.pointer) for d in diags] == [("E205", "/scores/points/points/energy/maximum")], diags
+    assert diags[0].line == next(i for i, line in enumerate(text.splitlines(), 1) if old in line)
+
+
 @pytest.mark.parametrize("value", ["1e999999999", "-1e400", "1e-400", ".inf", ".nan"])
 def test_huge_exponents_are_refused_by_the_reader(tmp_path: Path, value: str) -> None:
     text = EVERY.read_text(encoding="utf-8").replace("k2_min: {value: 3,", f"k2_min: {{value: {value},")

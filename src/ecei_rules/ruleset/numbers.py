@@ -1,4 +1,4 @@
-"""Numbers a ruleset states (parameter values, input bounds, score weights): each must survive
+"""Numbers a ruleset states (parameter values, input bounds, score weights and points' maxima): each must survive
 the canonical JSON of the content hash exactly, so each is checked when the ruleset loads.
 
 RFC 8785 writes numbers as IEEE doubles: a whole number beyond 2^53 - 1 has no exact form (a
@@ -68,6 +68,8 @@ def _numbers(doc: RulesetDocument) -> Iterator[tuple[Any, str]]:
     for sid, score in doc.scores.items():
         for cid, weight in score.weights.items():
             yield weight, pointer_join("/scores", sid, "weights", cid)
+        for pid, points in score.points.items():
+            yield points.maximum, pointer_join("/scores", sid, "points", pid, "maximum")
 
 
 def add_number_problems(doc: RulesetDocument, add: Callable[..., None]) -> None:
