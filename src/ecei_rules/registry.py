@@ -27,6 +27,7 @@ from pathlib import Path
 import semver
 
 from ecei_rules.core.files import FileReadError, read_limited
+from ecei_rules.core.pointers import pointer_join
 from ecei_rules.engine.decision import Resolution
 from ecei_rules.errors import Diagnostic, ResolutionError, RulesetError, did_you_mean
 from ecei_rules.ruleset.load import HASH_SCHEME, ParseCache, Ruleset, _load_raw, load_ruleset
@@ -657,7 +658,7 @@ def _applies(chosen: SelectedBy | None, version: str, starts: dt.date, data: typ
     assessed_on alone), with the reason, or why not, in words."""
     reasons = []
     if chosen is not None and chosen.input is not None:
-        value = _at(data, chosen.input)
+        value = value_at(data, chosen.input)
         if value not in chosen.values:
             return False, f"{version} is for {chosen.input} {' or '.join(chosen.values)}"
         reasons.append(f"{chosen.input} is {value}")
@@ -673,16 +674,16 @@ def _applies(chosen: SelectedBy | None, version: str, starts: dt.date, data: typ
 
 def _pointer(path: str) -> str:
     """The JSON pointer of a dotted input path."""
-    return "".join("/" + key.replace("~", "~0").replace("/", "~1") for key in path.split("."))
+    return pointer_join("", *path.split("."))
 
 
 def _selecting_pointer(chosen_by: list[SelectedBy | None], data: typing.Any) -> str | None:
     """Where an assessment that no version applies to is at fault: the input that chooses the versions
     when no version takes its value, else the date their date input compares (None: assessed_on)."""
     inputs = [(c.input, c.values) for c in chosen_by if c is not None and c.input is not None]
-    if inputs and all(_at(data, path) not in values for path, values in inputs):
+    if inputs and all(value_at(data, path) not in values for path, values in inputs):
         return _pointer(inputs[0][0])
-    taken = [c for c in chosen_by if c is None or c.input is None or _at(data, c.input) in c.values]
+    taken = [c for c in chosen_by if c is None or c.input is None or value_at(data, c.input) in c.values]
     dates = [c.date for c in taken if c is not None and c.date is not None]
     return _pointer(dates[0]) if dates else None
 
@@ -701,11 +702,6 @@ def _selector(data: typing.Any) -> SelectedBy | bool:
 
 def value_at(data: typing.Any, path: str) -> typing.Any:
     """The value at a dotted input path of raw assessment data (None where there is none)."""
-    return _at(data, path)
-
-
-def _at(data: typing.Any, path: str) -> typing.Any:
-    """The value at a dotted input path of raw assessment data (None where there is none)."""
     node = data
     for key in path.split("."):
         node = node.get(key) if isinstance(node, dict) else None
@@ -714,7 +710,7 @@ def _at(data: typing.Any, path: str) -> typing.Any:
 
 def _date_at(data: typing.Any, path: str) -> dt.date | None:
     """The date at a dotted input path of raw data (a date, or text YYYY-MM-DD), or None."""
-    value = _at(data, path)
+    value = value_at(data, path)
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return value
     if isinstance(value, str) and len(value) == 10:
