@@ -81,3 +81,25 @@ def test_fixed_inputs_can_be_given() -> None:
     assert two.reachable
     assert [s.criteria for s in two.change_sets] == [("OLD",)]
     assert two.change_sets[0].verified is None  # a date comparison: described, not given as a value
+
+
+def test_narrow_passes_without_a_near_miss_do_not_announce_an_empty_list_of_near_misses() -> None:
+    """share 0.5 meets HIGH2 (>= 0.5) with 0 to spare, and nothing is missed within 10 %: the near
+    misses say none was missed (not a heading over an empty list), and the narrow pass is listed."""
+    ruleset = load_ruleset_text(RULESET.replace(
+        "  A: {title: A, when: a}\n",
+        "  A: {title: A, when: a}\n  HIGH2: {title: Share at least half, when: \"share >= params.half\"}\n").replace(
+        "requires: [C]}", "requires: [C, HIGH2]}"))
+    data = {"assessed_on": "2021-01-01", "share": Decimal("0.5"), "c": True}
+    expl = explain(ruleset, data)
+    assert not expl.near_misses
+    assert len(expl.narrow_passes) == 1
+    text = render_text(expl)
+    near = text[text.index("Near misses"):text.index("Narrowly met")]
+    assert "No criterion is missed within 10 % of its threshold." in near
+    assert "Criteria within" not in near
+    assert "Share at least half (HIGH2): share is 0.5, needs at least 0.5; met with 0 to spare." in text
+    markdown = render_markdown(expl)
+    near_md = markdown[markdown.index("## Near misses"):markdown.index("### Narrowly met")]
+    assert "Criteria within" not in near_md
+    assert "No criterion is missed within 10 %" in near_md

@@ -143,16 +143,16 @@ def render_text(expl: Explanation, *, messages: Messages | None = None) -> str:
                 criterion(v.criteria[ref], 2)
     out.append("")
     add(0, v.head("near_misses"))
-    if expl.near_misses or expl.narrow_passes:
+    if expl.near_misses:
         add(1, v.msg("near.margin", percent=v.percent()))
         for n in expl.near_misses:
             add(1, f"- {n.sentence}")
-        if expl.narrow_passes:
-            add(0, v.head("narrow_passes"))
-            for n in expl.narrow_passes:
-                add(1, f"- {n.sentence}")
     else:
-        add(1, v.msg("near.none", percent=v.percent()))
+        add(1, v.msg("near.no_miss" if expl.narrow_passes else "near.none", percent=v.percent()))
+    if expl.narrow_passes:
+        add(0, v.head("narrow_passes"))
+        for n in expl.narrow_passes:
+            add(1, f"- {n.sentence}")
     if expl.what_it_takes:
         out.append("")
         add(0, v.head("what_it_takes"))
@@ -215,14 +215,14 @@ def _markdown_near(v: _View) -> list[str]:
     """The near misses and the narrow passes."""
     expl = v.e
     out = [f"## {v.head('near_misses')}", ""]
-    if expl.near_misses or expl.narrow_passes:
+    if expl.near_misses:
         out += [v.msg("near.margin", percent=v.percent()), ""]
         out += [f"- {n.sentence}" for n in expl.near_misses]
-        if expl.narrow_passes:
-            out += ["", f"### {v.head('narrow_passes')}", ""]
-            out += [f"- {n.sentence}" for n in expl.narrow_passes]
     else:
-        out.append(v.msg("near.none", percent=v.percent()))
+        out.append(v.msg("near.no_miss" if expl.narrow_passes else "near.none", percent=v.percent()))
+    if expl.narrow_passes:
+        out += ["", f"### {v.head('narrow_passes')}", ""]
+        out += [f"- {n.sentence}" for n in expl.narrow_passes]
     return [*out, ""]
 
 
