@@ -47,6 +47,13 @@ def _outcome(outcome: str) -> Text:
     return Text(_WORD[outcome], style=_STYLE[outcome])
 
 
+def validity_end(decision: Decision) -> str:
+    """The end of a decision's validity for people: a date, "(no expiry)", or "(undecided)"."""
+    if decision.valid_until is not None:
+        return decision.valid_until.isoformat()
+    return "(no expiry)" if decision.validity_expires is False else "(undecided)"
+
+
 def decision_renderable(decision: Decision, *, noun: str | None = None) -> Group:
     """A rich renderable that explains one decision; ``noun`` names its subject (the ruleset's declared
     subject noun, e.g. "appliance model"; without it, the key its JSON names the subject by)."""
@@ -59,9 +66,7 @@ def decision_renderable(decision: Decision, *, noun: str | None = None) -> Group
     head.append("label: ")
     head.append(decision.label.upper(), style=_label_style(decision.label))
     if decision.valid_from is not None:
-        end = decision.valid_until.isoformat() if decision.valid_until else \
-            "(no expiry)" if decision.validity_expires is False else "(undecided)"
-        head.append(f"   valid {decision.valid_from.isoformat()} to {end}")
+        head.append(f"   valid {decision.valid_from.isoformat()} to {validity_end(decision)}")
         if decision.validity_rule:
             head.append(f"  (rule {clean(decision.validity_rule)})", style="dim")
 
@@ -220,7 +225,7 @@ def print_bump(report: BumpReport, console: Console) -> None:
             console.print(text(f"  ignored by {report.new.version}: {', '.join(example.ignored)}"))
         for d in (example.old, example.new):
             if d is not None:
-                validity = (f", valid {to_json(d.valid_from)} to {to_json(d.valid_until)}"
+                validity = (f", valid {to_json(d.valid_from)} to {validity_end(d)}"
                             if d.valid_from is not None else " (no validity)")
                 console.print(text(f"  {d.version}: label {d.label}{validity}"))
         if example.new is None:
