@@ -77,3 +77,24 @@ def test_the_pytest_plugin_runs_the_embedded_tests_of_a_directory_of_ones_own(py
     pytester.makeini("[pytest]\necei_rulesets = labels\ntestpaths = labels\n")
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(passed=7)
+
+
+def test_a_site_of_one_methodology_and_a_tier_of_one_criterion_are_counted_in_the_singular(tmp_path: Path) -> None:
+    """"8 pages for 1 methodologies" and "(1 criteria; ..." were what a new author saw; one is singular."""
+    folder = tmp_path / "mine"
+    shutil.copytree(METHODOLOGIES / "green-points", folder / "green-points")
+    version = folder / "green-points" / "1.0.0.yaml"
+    text = version.read_text(encoding="utf-8")
+    assert "  certified: {title: Certified, requires: [P1, certified_points]}" in text
+    m1 = "  M1: {title: Certified materials, when: certified_materials >= params.materials_min}\n"
+    assert m1 in text
+    text = text.replace(m1, m1 + m1.replace("M1: {title: Certified", "X1: {title: Extra"))
+    version.write_text(text.replace("requires: [P1, certified_points]", "requires: [P1, certified_points, X1]"),
+                       encoding="utf-8")
+    site = tmp_path / "site"
+    result = CliRunner().invoke(app, ["docs", "--rulesets", str(folder), "--out", str(site)])
+    assert result.exit_code == 0, result.output
+    assert " for 1 methodology written to " in " ".join(result.output.split())
+    pages = "".join(p.read_text(encoding="utf-8") for p in (site / "docs" / "methodologies").rglob("*.md"))
+    assert "Only Certified requires these (1 criterion; the tier requires " in pages
+    assert "(1 criteria;" not in pages

@@ -44,7 +44,8 @@ def docs(
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(content, encoding="utf-8")
     pages = sum(1 for relative in files if relative.endswith(".md"))
-    console().print(text(f"{pages} pages for {len(methodologies)} methodologies written to {show_path(out)}; "
+    counted = f"{len(methodologies)} {'methodology' if len(methodologies) == 1 else 'methodologies'}"
+    console().print(text(f"{pages} pages for {counted} written to {show_path(out)}; "
                          f"build the site with: cd {show_path(out)} && mkdocs build"))
 
 

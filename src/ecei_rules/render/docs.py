@@ -245,8 +245,9 @@ def _criteria_sections(ruleset: Ruleset) -> list[str]:
         elif len(key) == 1:
             heading = f"{key[0].capitalize()} criteria"
             tier = doc.tiers[key[0]]
+            counted = f"{len(ids)} {'criterion' if len(ids) == 1 else 'criteria'}"
             intro = (f"Only {text(tier.title)} requires these "
-                     f"({len(ids)} criteria; the tier requires {', '.join(_ref_link(doc, r) for r in tier.requires)}).")
+                     f"({counted}; the tier requires {', '.join(_ref_link(doc, r) for r in tier.requires)}).")
         else:
             heading = ("Criteria every tier requires" if len(key) == len(doc.tiers)
                        else f"Criteria {_labels_words(key)} require")
