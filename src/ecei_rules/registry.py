@@ -495,8 +495,9 @@ class Registry:
                                           pointer="/supersedes"))
             else:
                 if doc.supersedes != previous.version:
+                    named = f"not {doc.supersedes}" if doc.supersedes is not None else "and names none"
                     out.append(Diagnostic("L003", f"{version} must supersede its predecessor {previous.version}, "
-                                          f"not {doc.supersedes}", file, pointer="/supersedes",
+                                          f"{named}", file, pointer="/supersedes",
                                           suggestion=f"supersedes: {previous.version}"))
                 if doc.effective_from <= previous.document.effective_from:
                     out.append(Diagnostic("L004", f"{version} takes effect on {doc.effective_from.isoformat()}, not "

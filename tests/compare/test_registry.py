@@ -254,6 +254,16 @@ def test_wrong_supersedes_is_L003(tmp_path: Path) -> None:
     assert "3.0.1" in (diags[0].suggestion or "")
 
 
+def test_a_version_naming_no_predecessor_is_L003_saying_so_not_none(tmp_path: Path) -> None:
+    """3.0.2 without ``supersedes`` is one L003 that says it names none (the message once read "not None")."""
+    text = metadata_only("3.0.2").replace("supersedes: 3.0.1\n", "")
+    assert "supersedes" not in text
+    diags, _ = _lineage_with(tmp_path, "3.0.2", text)
+    assert codes(diags) == ["L003"]
+    assert diags[0].message.endswith("must supersede its predecessor 3.0.1, and names none")
+    assert "None" not in diags[0].message
+
+
 def test_first_version_superseding_something_is_L003(tmp_path: Path) -> None:
     """The first version (1.0.0) cannot supersede anything: one L003 on 1.0.0."""
     root = copy_rulesets(tmp_path)
