@@ -63,6 +63,7 @@ class _Analysis:
     weights_of: dict[str, dict[str, Decimal | int]]
     fixed_inputs: tuple[str, ...]
     regions: dict[str, Region]  # criteria on a computed value: band classes, thresholds on derived values
+    partial: dict[str, tuple[Check, ...]]  # conjunctions of checks of derived values and inputs: the inputs' checks
 
 
 class ExplanationCache:
@@ -118,6 +119,12 @@ def criterion_checks(ruleset: Ruleset) -> dict[str, tuple[Check, ...]]:
     ``EC5: a >= 5 and b >= 2`` gives two checks; a criterion with any other part (a count, a
     generator over a list, a chained comparison) is left out: it is explained as a condition.
     """
+    return _criterion_parts(ruleset)[0]
+
+
+def _criterion_parts(ruleset: Ruleset) -> tuple[dict[str, tuple[Check, ...]], dict[str, tuple[Check, ...]]]:
+    """`criterion_checks`, and the criteria on derived values that are a conjunction of which only some
+    parts are such checks (``worst <= 5 and management <= 5``, ``worst`` a derived value): those checks."""
     simple = criterion_targets(ruleset)
     out: dict[str, tuple[Check, ...]] = {cid: (Check(*t),) for cid, t in simple.items()}
     doc = ruleset.document
@@ -149,7 +156,24 @@ def criterion_checks(ruleset: Ruleset) -> dict[str, tuple[Check, ...]]:
         checks = [one(cid, crit, part, i) for i, part in enumerate(parts)]
         if all(c is not None for c in checks):
             out[cid] = tuple(c for c in checks if c is not None)
-    return out
+    partial: dict[str, tuple[Check, ...]] = {}
+    for cid, checks in out.items():
+        on_inputs = tuple(c for c in checks if c.pointer[1:] not in doc.derived)
+        if len(checks) > 1 and 0 < len(on_inputs) < len(checks):
+            partial[cid] = on_inputs
+    return out, partial
+
+
+def _every_set_makes(sets: Sequence[m.InputSet], claims: Sequence[Sequence[m.InputChange]]) -> bool:
+    """Whether each verified set makes, for each claim, one of its changes (the input set to that value): "in
+    every case" says so, and a set found by changing inputs together (a total reached by two smaller changes
+    instead of one larger) may not."""
+    for s in sets:
+        made = {(i.pointer, repr(i.target)) for i in s.inputs}
+        if s.verified and any(claim and all((c.pointer, repr(c.target)) not in made for c in claim)
+                              for claim in claims):
+            return False
+    return True
 
 
 def _analysis(ruleset: Ruleset) -> _Analysis:
@@ -170,10 +194,10 @@ def _analysis(ruleset: Ruleset) -> _Analysis:
     for sid, score in specs.items():
         for cid, w in score.weights.items():
             weights_of.setdefault(cid, {})[sid] = w
-    checks = criterion_checks(ruleset)
+    checks, partial = _criterion_parts(ruleset)
     return _Analysis(structure, checks, {c.id: c.reads for c in plan.criteria},
                      {k: tuple(v) for k, v in tiers_of.items()}, weights_of, fixed_inputs(ruleset),
-                     regions(ruleset, checks))
+                     regions(ruleset, checks), partial)
 
 
 def _with_points(structure: Structure, decision: Decision) -> Structure:
@@ -552,6 +576,8 @@ class _Builder:
             out = m.CriterionChange(kind="fixed", sentence=self.fixed_sentence(c, steps), **base)
         elif (computed := self.computed_change(cid, base)) is not None:
             out = computed
+        elif (mixed := self.mixed_change(cid, steps, base)) is not None:
+            out = mixed
         elif concrete and (problem := self.inconsistency(todo)) is not None:
             # the values each comparison needs would break a consistency check of the inputs
             sentence = self.msg("change.inconsistent", title=c.title, id=cid, problem=problem, reads=self.reads(c))
@@ -584,6 +610,38 @@ class _Builder:
             return m.CriterionChange(kind="input", changes=changes, sentence=self.msg.join(
                 [self.input_change_words(change) for change in changes]), **base)
         return None
+
+    def mixed_change(self, cid: str, steps: Sequence[_Step], base: Mapping[str, Any]) -> m.CriterionChange | None:
+        """What meets a criterion that compares inputs and derived values (``worst <= 5 and management <= 5``):
+        each input the criterion compares set to a value that passes its comparison, then, if the criterion is
+        still not met, the single change of another input it reads that meets it with those (`Search.reaching`
+        with them as its base); confirmed by deciding again. None for another criterion, or when nothing is
+        found."""
+        if cid not in self.a.partial:
+            return None
+        todo = [st for st in steps if not st.passes and st.check in self.a.partial[cid]]
+        if any(st.check.other is not None or st.target is None for st in todo):
+            return None
+        fixed = tuple(self.input_change(st) for st in todo)
+        c = self.crit[cid]
+        search = self.search()
+        search.base = tuple((ch.pointer, ch.target) for ch in fixed)
+        try:
+            if fixed and search.met(search.decide(None), cid):
+                after: tuple[Found, ...] = ()
+            else:
+                after = search.reaching(cid, tuple(p for p in (*c.inputs, *self.missing_of(c))
+                                                   if p not in dict(search.base)))[:1]
+                if not after:
+                    return None
+        finally:
+            search.base = ()
+        changes = (*fixed, *(self.found_change(f) for f in after))
+        decision = self.decide_with(changes)
+        if decision is None or decision.outcome_of(cid) != "met":
+            return None
+        return m.CriterionChange(kind="input", changes=changes, sentence=self.msg.join(
+            [self.input_change_words(change) for change in changes]), **base)
 
     def pair(self, cid: str) -> tuple[Found, ...]:
         """Two numbers changed together that meet a criterion on a computed value, when no single change does
@@ -869,8 +927,22 @@ class _Builder:
         sets = tuple(self.input_set(label, s, units_of, changes, asked) for s in sol.sets)
         parts: list[str] = []
         if structure is None:
-            parts.extend(self.either_words(direct, units_of, changes, either, bool(sol.needs)))
+            claims: list[list[m.InputChange]] = []
+            for cid in direct:
+                if self.outcomes.get(cid) == "met":
+                    continue
+                if cid in either:
+                    claims.append([changes[u] for u in either[cid] if u in changes])
+                else:
+                    claims.extend([changes[u]] for u in dict.fromkeys(units_of.get(cid) or ()) if u in changes)
+            every = _every_set_makes(sets, claims)
+            parts.extend(self.either_words(direct, units_of, changes, either, bool(sol.needs), every=every))
+            if not every:
+                parts.insert(0, self.msg.template("path.together"))
         else:
+            if sol.mandatory and not _every_set_makes(sets, [[changes[u]] for u in sol.mandatory if u in changes]):
+                sol = dataclasses.replace(sol, mandatory=())
+                parts.append(self.msg.template("path.together"))
             if sol.mandatory:
                 parts.append(self.msg("path.every", changes=self.msg.join(
                     [self.unit_words(u, changes) for u in sol.mandatory])))
@@ -895,11 +967,12 @@ class _Builder:
 
     def either_words(self, direct: Sequence[str], units_of: Mapping[str, tuple[str, ...] | None],
                      changes: Mapping[str, m.InputChange], either: Mapping[str, tuple[str, ...]],
-                     needs: bool) -> list[str]:
+                     needs: bool, *, every: bool = True) -> list[str]:
         """The compact form when some criteria are met by any one of several changes: what every set does, each
-        such criterion's changes joined by "or", and a pointer to the sets when scores need more."""
+        such criterion's changes joined by "or" (unless not ``every`` set does so), and a pointer to the sets
+        when scores need more."""
         words: list[str] = []
-        for cid in direct:
+        for cid in direct if every else ():
             if self.outcomes.get(cid) == "met":
                 continue
             if cid in either:
