@@ -157,9 +157,9 @@ def _criterion_parts(ruleset: Ruleset) -> tuple[dict[str, tuple[Check, ...]], di
         if all(c is not None for c in checks):
             out[cid] = tuple(c for c in checks if c is not None)
     partial: dict[str, tuple[Check, ...]] = {}
-    for cid, checks in out.items():
-        on_inputs = tuple(c for c in checks if c.pointer[1:] not in doc.derived)
-        if len(checks) > 1 and 0 < len(on_inputs) < len(checks):
+    for cid, conjunction in out.items():
+        on_inputs = tuple(c for c in conjunction if c.pointer[1:] not in doc.derived)
+        if len(conjunction) > 1 and 0 < len(on_inputs) < len(conjunction):
             partial[cid] = on_inputs
     return out, partial
 
