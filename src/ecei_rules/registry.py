@@ -137,6 +137,9 @@ class Registry:
     # the only methodology, with the root's entries it was found among (see default_methodology)
     _only: tuple[tuple[str, ...], str] | None = field(default=None, repr=False)
 
+    def __post_init__(self) -> None:
+        self.root = Path(self.root)  # a folder given as text, as most callers write it, works the same
+
     @classmethod
     def shipped(cls) -> Registry:
         """The registry of the rulesets shipped with the package: one registry, shared by every

@@ -443,3 +443,13 @@ def test_a_registry_refuses_a_version_that_is_not_semver(shipped: Registry, vers
         shipped.get(M, version)
     with pytest.raises(ResolutionError, match="is not a version"):
         shipped.path(M, version)
+
+
+def test_a_registry_of_a_folder_given_as_text_works_as_one_given_as_a_path() -> None:
+    """``Registry("examples/methodologies")`` was a TypeError ('str' / 'str') on first use."""
+    folder = Path(__file__).resolve().parents[2] / "examples" / "methodologies"
+    as_text, as_path = Registry(str(folder)), Registry(folder)
+    assert as_text.root == as_path.root == folder
+    assert as_text.methodologies() == as_path.methodologies()
+    assert "eu-fridge-label" in as_text.methodologies()
+    assert as_text.get("eu-fridge-label", "2.0.0").sha256 == as_path.get("eu-fridge-label", "2.0.0").sha256

@@ -27,7 +27,9 @@ import yaml
 from typer.testing import CliRunner
 
 from ecei_rules.cli.app import app
+from ecei_rules.engine.evaluate import evaluate
 from ecei_rules.errors import RulesetError
+from ecei_rules.explanation import explain
 from ecei_rules.ruleset.load import load_ruleset, load_ruleset_text
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -341,6 +343,32 @@ def test_explain_shows_the_version_the_index_and_the_near_miss() -> None:
     assert "energy_index is 41.1, needs at most 41" in text
     assert "short by 0.1" in text
     assert "Standard annual energy consumption SAE (standard_energy) = 243.25 kWh/year" in text
+
+
+def test_explain_gives_an_absent_measurement_the_value_that_places_it_in_each_class_even_between_two_bounds() -> None:
+    """R3 under 2.0.0 without its measured energy: every class is unknown. For each class the explanation names
+    one value of edaily_kwh_24h (not "meet the class" for the classes between two bounds, nor "at most 0" for A on
+    a grid of whole kWh). Each value, decided again, gives that class; one thousandth closer to where the search
+    came from (0 for the classes reached from below, above 0.273 for A) does not: the least on its grid."""
+    data = json.loads((FRIDGE / "assessments" / "r3-fridge-freezer-2021.json").read_text(encoding="utf-8"))
+    del data["edaily_kwh_24h"]
+    version = load_ruleset(FRIDGE / "2.0.0.yaml")
+    paths = {p["label"]: p for p in explain(version, data).model_dump(mode="json")["what_it_takes"]}
+    assert set(paths) == {"A", "B", "C", "D", "E", "F", "G"}
+
+    def label_with(value: Decimal) -> str:
+        return evaluate(version, {**data, "edaily_kwh_24h": value}).label
+
+    for label, p in paths.items():
+        (first,) = p["input_sets"][:1]
+        (change,) = first["inputs"]
+        assert change["pointer"] == "/edaily_kwh_24h"
+        assert first["verified"] is True
+        target = Decimal(str(change["target"]))
+        assert label_with(target) == label
+        closer = target + Decimal("0.001") if label == "A" else target - Decimal("0.001")
+        assert label_with(closer) != label
+        assert target.as_tuple().exponent == -3  # three significant digits, not a whole number
 
 
 def test_explain_of_a_building_names_the_missing_input_of_an_unknown_total() -> None:

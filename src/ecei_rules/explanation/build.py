@@ -402,11 +402,27 @@ class _Builder:
             key = "criterion.part_" + next(r.outcome for r in self.decision.derived if r.id == comp.pointer[1:])
         return self.msg(key, input=comp.input, value=comp.value, requirement=requirement)
 
+    def placement(self, placed: m.BandPlacement) -> str:
+        """A band class's value against the class's interval: ``energy_index is 41.1, needs 51 < energy_index <= 64 %``
+        (missing, unknown or undefined when it has no value)."""
+        unit = f" {placed.unit}" if placed.unit else ""
+        requirement = placed.interval + unit
+        of = placed.of
+        if placed.value is not None:
+            return self.msg("criterion.part", input=of, value=placed.value, requirement=requirement)
+        state = next((r.outcome for r in self.decision.derived if r.id == of), None)
+        key = f"criterion.part_{state}" if state in ("unknown", "undefined") else "criterion.part_missing"
+        return self.msg(key, input=of if state else self.input_name("/" + of.replace(".", "/")), value=None,
+                        requirement=requirement)
+
     def criterion(self, c: CriterionResult) -> m.CriterionExplanation:
         comps = self.comparisons(c.id)
         common: dict[str, Any] = {"title": c.title, "id": c.id, "outcome": self.outcome(c.outcome)}
+        placed = self.band(c)
         if comps:
             sentence = self.msg("criterion.compared", parts=self.msg.join([self.part(x) for x in comps]), **common)
+        elif placed is not None:
+            sentence = self.msg("criterion.compared", parts=self.placement(placed), **common)
         elif c.inputs or c.missing:
             sentence = self.msg("criterion.other", reads=self.reads(c), **common)
         else:
@@ -415,7 +431,7 @@ class _Builder:
         return m.CriterionExplanation(
             **{**dict(c), "missing": self.missing_of(c)}, comparisons=comps, fixed=not self.changeable(c.id),
             fixed_inputs=self.fixed_reads(c.id), tiers=self.a.tiers_of.get(c.id, ()),
-            weights=dict(self.a.weights_of.get(c.id, {})), sentence=sentence, band=self.band(c),
+            weights=dict(self.a.weights_of.get(c.id, {})), sentence=sentence, band=placed,
             own_parameters=tuple(p.name for p in c.parameters if p.name not in through) if c.derived else (),
         )
 

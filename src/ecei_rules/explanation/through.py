@@ -47,6 +47,8 @@ from ecei_rules.ruleset.model import band_intervals
 MAX_PAIRS = 12
 #: Ways of giving the absent truth values and choices a criterion reads tried by `Search.completed`.
 MAX_COMPLETIONS = 8
+#: How many times `Search.fine` makes a decimal's grid ten times finer, at most (from 1 to 0.000001).
+FINER = 6
 #: The most grid steps a number is searched over, outward from its value (2^40: beyond any bound a
 #: ruleset declares for a value people write).
 MAX_STEPS = 2**40
@@ -337,7 +339,7 @@ class Search:
         """The nearest value on the input's grid, up or down, at which the region's value reaches the near
         bound of the region, when the criterion is then met."""
         if current is MISSING:
-            return self.absent(cid, pointer, f)
+            return self.absent(cid, pointer, f, region)
         v = _number(current)
         step = _step(f, current) if v is not None else None
         now = self.value_of(self.decide(None), region.source, pointer, current)
@@ -355,19 +357,72 @@ class Search:
         return self.closest(cid, pointer, f, current, step,
                             lambda way: self.nearest(region, pointer, f, current, step, way, reached))
 
-    def absent(self, cid: str, pointer: str, f: Field) -> Found | None:
-        """An absent number: from a declared bound at which the criterion is met, the farthest value on the grid
-        of the bounds at which it still is (``at most`` it from the lower bound, ``at least`` from the upper)."""
+    def absent(self, cid: str, pointer: str, f: Field, region: Region | None = None) -> Found | None:
+        """An absent number: from a declared bound at which the criterion is met, the farthest value on a grid
+        at which it still is (``at most`` it from the lower bound, ``at least`` from the upper). When neither
+        bound meets it and the criterion places a value into a region (a band class between two bounds), the
+        first value on a grid, from a bound inward, at which the value enters the region and the criterion is
+        met (`entering`). A decimal's grid is made finer until the value found has three significant digits
+        (`fine`): the grid of the bound alone (whole numbers from 0) would say "at most 0"."""
         for bound, direction, op in ((f.spec.minimum, 1, "<="), (f.spec.maximum, -1, ">=")):
             if bound is None:
                 continue
             start = int(bound) if f.kind == "integer" else Decimal(bound)
             if not self.met(self.decide(pointer, start), cid):
                 continue
-            step = _step(f, start) or Decimal(1)
-            n = self.farthest(cid, pointer, f, start, step, direction)
-            return self.found(cid, pointer, MISSING, self.at(f, start, step, direction * n), op)
+
+            def farthest(step: Decimal, start: Any = start, direction: int = direction) -> int | None:
+                return self.farthest(cid, pointer, f, start, step, direction)
+
+            step, n = self.fine(f, start, direction, farthest)
+            return self.found(cid, pointer, MISSING, self.at(f, start, step, direction * (n or 0)), op)
+        return self.entering(cid, pointer, f, region) if region is not None else None
+
+    def entering(self, cid: str, pointer: str, f: Field, region: Region) -> Found | None:
+        """An absent number whose region lies between its bounds: from a declared bound where the region's value
+        lies on one side of it, the first value inward (on the grid `fine` makes) at which the value has reached
+        the region's near bound, when the criterion is then met."""
+        for bound, direction in ((f.spec.minimum, 1), (f.spec.maximum, -1)):
+            if bound is None:
+                continue
+            start = int(bound) if f.kind == "integer" else Decimal(bound)
+            now = self.value_of(self.decide(pointer, start), region.source, pointer, start)
+            if now is None or not (_below(region.interval, now) or _above(region.interval, now)):
+                continue
+            below = _below(region.interval, now)
+
+            def reached(x: Fraction, below: bool = below) -> bool:
+                return not _below(region.interval, x) if below else not _above(region.interval, x)
+
+            def inward(step: Decimal, start: Any = start, direction: int = direction) -> int | None:
+                return self.nearest(region, pointer, f, start, step, direction, reached)
+
+            step, n = self.fine(f, start, direction, inward)
+            found = self.found(cid, pointer, MISSING, self.at(f, start, step, direction * n)) if n is not None \
+                else None
+            if found is not None:
+                return found
         return None
+
+    @staticmethod
+    def fine(f: Field, start: Any, direction: int,
+             search: Callable[[Decimal], int | None]) -> tuple[Decimal, int | None]:
+        """``search`` (the steps from ``start`` in ``direction``) on the grid of ``start`` (whole numbers for an
+        integer), and for a decimal on grids ten times finer, up to `FINER` times, until the value found has three
+        significant digits on its grid: that grid and its steps (the last found when none has)."""
+        step = _step(f, start) or Decimal(1)
+        n = search(step)
+        if f.kind == "integer":
+            return step, n
+        best = (step, n)
+        for _ in range(FINER):
+            if n is not None and abs(Decimal(start) + direction * n * step) >= 100 * step:
+                break
+            step = step / 10
+            n = search(step)
+            if n is not None:
+                best = (step, n)
+        return best
 
     def farthest(self, cid: str, pointer: str, f: Field, start: Any, step: Decimal, direction: int) -> int:
         """The most steps from ``start`` (where the criterion is met) that it is still met, as far as the bounds
