@@ -364,7 +364,8 @@ class _Compiler:
         # each band's value when it is an expression (neither an input nor a derived value)
         kinds = {"integer": "number", "decimal": "number", "date": "date", "string": "string", "boolean": "boolean"}
         self.computed: dict[str, tuple[str, str, interp.Expression | None]] = {
-            ast.dump(ast.Name(id=name, ctx=ast.Load())): (name, kinds[d.type], None) for name, d in self.doc.derived.items()}
+            ast.dump(ast.Name(id=name, ctx=ast.Load())): (name, kinds[d.type], None)
+            for name, d in self.doc.derived.items()}
         for bid, band in self.doc.bands.items():
             of = interp.parse(band.of)
             if self.path(of.tree) is None:
