@@ -253,3 +253,31 @@ def test_durable_patterns_decide_each_computed_value_as_the_interpreter_does_on_
                 assert outcome[plan.criteria[cid]] == durable._truth(expected), (cid, value)
                 checked.add(cid)
     assert COMPARING[name] <= checked
+
+
+def test_a_value_compared_with_many_bounds_is_split_over_facts_within_durables_limits() -> None:
+    """A band of 40 classes over the index (39 bounds): its comparisons are spread over views of at
+    most 12 bounds each (durable-rules fails beyond 128 comparisons after one test), every class is
+    decided by durable-rules, and the engines agree on values in, between and beyond the classes."""
+    classes = "\n".join(f'      c{i:02}: "[{i}..{i + 1})"' for i in range(1, 39))
+    text = VERSIONS["derived 1.0.0"].read_text(encoding="utf-8").replace("\nlabels: [b, a]", f"""
+bands:
+  fine:
+    title: Fine classes
+    of: energy_index
+    source: "made up for the test"
+    classes:
+      c00: "< 1"
+{classes}
+      c39: ">= 39"
+
+labels: [b, a]""")
+    ruleset = load_ruleset_text(text)
+    plan = durable.compile_ruleset(ruleset)
+    fine = [v for v in plan.views if v.source == "energy_index" and v.scale == 1]
+    assert len(fine) == 4
+    assert {plan.evaluated_by[f"fine.c{i:02}"] for i in range(40)} == {"durable"}
+    for energy in (0, 3, 7.5, 50, 77.7, 77.8, 100, 300):
+        data = {"assessed_on": "2022-05-01", "annual_energy": energy, "volume": 400}
+        check = durable.cross_check(ruleset, data, plan=plan)
+        assert check.agree, check.differences

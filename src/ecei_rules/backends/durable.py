@@ -321,6 +321,11 @@ _BETWEEN: dict[str, tuple[list[list[tuple[str, str]]], ...]] = {
 _BETWEEN["!="] = (_BETWEEN["=="][1], _BETWEEN["=="][0], _BETWEEN["=="][2])
 #: the greatest whole number a view's member may be (durable compares numbers exactly up to 2**53)
 _MAX_WHOLE = 2**53
+#: At most this many constants are compared with one view: its patterns test each of its four members
+#: against a constant in at most two ways, so a view's fact makes at most 8 x 12 = 96 branches after its
+#: presence test, within :data:`MAX_OTHER_BRANCHES`; a value compared with more constants gets more
+#: views (one fact each)
+_VIEW_CONSTANTS = 12
 
 
 @dataclass
@@ -370,7 +375,7 @@ class _Compiler:
             of = interp.parse(band.of)
             if self.path(of.tree) is None:
                 self.computed.setdefault(ast.dump(of.tree), (f"bands.{bid}", "number", of))
-        self.views: dict[tuple[str, int], _ViewDraft] = {}
+        self.views: list[_ViewDraft] = []
 
     # -- bookkeeping ------------------------------------------------------------------------------
     def node(self, kind: Literal["criterion", "group", "score", "tier", "part"], name: str) -> int:
@@ -594,9 +599,12 @@ class _Compiler:
     def view(self, source: tuple[str, str, interp.Expression | None], scale: int, constant: Any) -> _ViewDraft:
         """The view of a computed value at ``scale``, with ``constant`` noted as compared with it."""
         name, kind, of = source
-        draft = self.views.get((name, scale))
-        if draft is None:
-            draft = self.views[(name, scale)] = _ViewDraft(len(self.views), name, kind, scale, of)  # type: ignore[arg-type]
+        drafts = [d for d in self.views if d.source == name and d.scale == scale]
+        draft = next((d for d in drafts if constant in d.constants), None)
+        if draft is None and (not drafts or len(drafts[-1].constants) >= _VIEW_CONSTANTS):
+            draft = _ViewDraft(len(self.views), name, kind, scale, of)  # type: ignore[arg-type]
+            self.views.append(draft)
+        draft = draft or drafts[-1]
         draft.constants.add(constant)
         return draft
 
@@ -818,7 +826,7 @@ class _Compiler:
             self.rule(f"label {label}: tier {label} met and no higher tier met", frames,
                       _constant_facts(label_fact))
         rules = tuple(self.rules)
-        views = tuple(draft.view() for draft in self.views.values())
+        views = tuple(draft.view() for draft in self.views)
         digest = _digest(self.ruleset.sha256, self.overrides, rules, self.notes, self.constants,
                          [(n, e.wrapped, ast.dump(e.tree)) for n, e in self.interpreted], self.fields, views)
         name = f"{doc.methodology}-{doc.version}-{digest[:20]}"
