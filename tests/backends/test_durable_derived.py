@@ -60,19 +60,24 @@ COMPARING = {
     "building-points 2.0.0": {f"level.{c}" for c in ("below_certified", "certified", "silver", "gold", "platinum")},
 }
 SYNTH = 60
-#: derived 1.0.0 with decimal bounds (compared at scales 4, 10, 20 and 2) and every comparison operator,
-#: each side of the value
+#: derived 1.0.0 with decimal bounds (compared at scales 4, 10, 20 and 2), every comparison operator,
+#: each side of the value, and a derived date
 DECIMAL_BOUNDS = "derived 1.0.0, decimal bounds"
 _EDITS = (("a_class_max: {value: 50,", "a_class_max: {value: 50.25,"),
           ("b_class_max: {value: 75,", "b_class_max: {value: 74.9,"),
+          ("\ncriteria:", """
+  review_due: {title: Review due, type: date, value: "month_end(assessed_on, 3)"}
+
+criteria:"""),
           ("\nlabels: [b, a]", """
   E: {title: Exactly 62.5, when: energy_index == 62.5}
   N: {title: Not 0.1, when: 0.1 != energy_index}
   L: {title: Above 33.3, when: 33.3 < energy_index}
   G: {title: At least 12.05 or below 3, when: energy_index >= 12.05 or energy_index < 3}
+  R: {title: Review due by mid 2022, when: 'review_due <= date("2022-06-30")'}
 
 labels: [b, a]"""))
-COMPARING[DECIMAL_BOUNDS] = {"A", "B", "P", "E", "N", "L", "G"}
+COMPARING[DECIMAL_BOUNDS] = {"A", "B", "P", "E", "N", "L", "G", "R"}
 _LOADED: dict[str, Ruleset] = {}
 
 
@@ -215,6 +220,11 @@ def _values(ruleset: Ruleset, kind: str, conditions: list[ast.AST]) -> list[Any]
     number they name and far beyond; or each text they name, another, one with a quote; and unknown."""
     if kind == "boolean":
         return [True, False, interp.UNKNOWN]
+    if kind == "date":
+        days = {dt.date.fromisoformat(n.args[0].value) for t in conditions for n in ast.walk(t)
+                if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "date"
+                and isinstance(n.args[0], ast.Constant)}
+        return [d + dt.timedelta(days=k) for d in sorted(days) for k in (-1, 0, 1)] + [interp.UNKNOWN]
     if kind == "string":
         texts = {n.value for t in conditions for n in ast.walk(t) if isinstance(n, ast.Constant)
                  and isinstance(n.value, str)}

@@ -23,34 +23,55 @@ What durable-rules decides, and what it does not
   ``ecei-labels`` versions only S1 (a previous Bronze 18 to 24 months before) and S3 (distinct
   validated improvement areas) are interpreted; every other criterion is decided by
   durable-rules patterns.
-* **Derived values are computed by the interpreter**, with the reference evaluator's reading
-  (:func:`ecei_rules.engine.reference.reference_derived`), and a comparison that reads one (a band
-  class of an energy index, a level by a points total) is decided by the interpreter like the rest above; only its
-  ``and``/``or``/``not`` and chained comparisons are durable rules. durable-rules cannot compute
-  them itself: its only arithmetic is on the right-hand side of a comparison (``$add``,
-  ``$sub``, ``$mul``, ``$div`` over members of matched facts), done in C, and it is not the
-  language's. Whole numbers are 64-bit integers, so ``7 / 2`` is 3 and a whole-number division
-  by zero ends the process (SIGFPE) where the language has the named outcome "division by zero";
-  other numbers are doubles, so ``0.1 + 0.2 > 0.3`` holds
-  (``tests/backends/test_durable_arithmetic.py``). It has no ``round``, ``floor``, ``ceil``,
-  ``min``, ``max``, ``abs``, conditional choice, sums or counts over a list, and no way to put a
-  computed value into a fact but a Python action. A derived value asserted by an action would
-  be computed by Python in any case, so the backend takes the interpreter's, which is written
-  apart from the compiler whose closures compute the core engine's (:mod:`ecei_rules.engine.derived`).
-  What the cross-check then proves for such a ruleset: the core engine's derived values equal
-  the interpreter's (each value, outcome and reason is compared), so do its band and level
-  comparisons, and its groups, scores, levels, tiers and label equal durable-rules' derivation
-  from those outcomes. It does not check the derived values or the comparisons on them by a
-  third implementation: a misreading of the language reference made by both the interpreter and
-  the compiler would pass (the embedded tests, derived by hand, are the check against that).
+* **Derived values are computed by the interpreter; durable-rules compares them.** Each derived
+  value is computed with the reference evaluator's reading
+  (:func:`ecei_rules.engine.reference.reference_derived`), and so is a band's value when its ``of``
+  is an expression (neither an input nor a derived value). A comparison of such a value with a
+  constant or parameter (``total <= params.total_5``, a band class ``22 <= energy_index < 33``, a
+  level by a points total, ``band == "A"``, a truth value alone) is compiled to durable patterns
+  over a fact posted per decision (:class:`ValueView`): a number (a date: its day number) as whole
+  numbers at the scale of the constants it is compared with (``c`` = ``C / scale``), the floor and
+  the ceiling of its value times the scale (of each end, for a value known only to lie in a range),
+  so that ``x >= C`` exactly when ``floor(x) >= C`` and ``x <= C`` exactly when ``ceil(x) <= C``:
+  exact for every rational value, a third as well as a tenth, where a double is not. Each member is
+  clipped just beyond the largest constant compared (any whole number there compares alike), so
+  every member is a whole number durable-rules compares exactly (at most 2**53). A range decides a
+  comparison when every value in it agrees, as the interpreter's ``relate`` does. An unknown value
+  and an undefined one (a division by zero, ``min`` over no items; its reason is the reference
+  evaluator's, in ``derived``) are posted without members, so only the comparison's ``unknown``
+  rule matches, and the tier's ``missing`` is the reference evaluator's reading (an undefined value
+  needs no input). A text is posted as it is (one durable-rules cannot carry exactly, with a quote
+  or a control character, as a text equal to no constant compared); a truth value as it is. A value
+  compared with more than 12 constants is spread over several facts (each fact's comparisons stay
+  within durable-rules' limit of 128 after one test). What stays with the interpreter: a
+  comparison of a computed value with an input or another computed value, ``known()`` and ``in``
+  on a computed value, arithmetic on one inside a condition, a constant with no exact double, and
+  anything inside an aggregate. durable-rules cannot compute derived values itself: its only
+  arithmetic is on the right-hand side of a comparison (``$add``, ``$sub``, ``$mul``, ``$div``
+  over members of matched facts), done in C, and it is not the language's. Whole numbers are
+  64-bit integers, so ``7 / 2`` is 3 and a whole-number division by zero ends the process
+  (SIGFPE) where the language has the named outcome "division by zero"; other numbers are
+  doubles, so ``0.1 + 0.2 > 0.3`` holds (``tests/backends/test_durable_arithmetic.py``). It has
+  no ``round``, ``floor``, ``ceil``, ``min``, ``max``, ``abs``, conditional choice, sums or counts
+  over a list, and no way to put a computed value into a fact but a Python action. A derived value
+  asserted by an action would be computed by Python in any case, so the backend takes the
+  interpreter's, which is written apart from the compiler whose closures compute the core engine's
+  (:mod:`ecei_rules.engine.derived`). What the cross-check then proves for such a ruleset: the
+  core engine's derived values equal the interpreter's (each value, outcome and reason is
+  compared), durable-rules' comparisons of them give the core engine's band, level and criterion
+  outcomes, and its groups, scores, levels, tiers and label follow from those. It does not check
+  the derived values by a third implementation: a misreading of the language reference made by
+  both the interpreter and the compiler would pass (the embedded tests, derived by hand, are the
+  check against that). ``tests/backends/test_durable_derived.py`` compares each compiled
+  comparison with the interpreter's reading, value by value, on both sides of every bound.
 * **Groups, scores, tiers and the label** are durable rules over the asserted outcome facts:
   a group or tier is a Kleene fold over its members, a score folds the met and the
   still-possible weight (whole numbers, scaled exactly) and compares them with the required
   weight in a pattern, and the label is the highest tier that is met and every tier above
   it is not. No label rule firing (a post that matches no label rule) means no label.
-* **Points weighed as numbers** (a score's ``points``) are read by the interpreter, like derived
-  values: it computes what each counts (its value clipped to [0, maximum], exactly) and posts, per
-  decision and score, the least whole scaled met weight the criteria must reach with them (``need``:
+* **Points weighed as numbers** (a score's ``points``) are read by the interpreter: it computes
+  what each counts (its value clipped to [0, maximum], exactly) and posts, per decision and score,
+  the least whole scaled met weight the criteria must reach with them (``need``:
   ``ceil(required - counted)`` at the score's scale, and the same with the numbers without a value at
   their maximum); durable-rules folds the criteria's weights and compares its sums with that fact
   (a comparison across two facts, exact for whole numbers). A score without points is decided
@@ -65,10 +86,11 @@ What durable-rules decides, and what it does not
   :mod:`ecei_rules.core.logic` and :mod:`ecei_rules.ruleset.analysis` do (a duplicate finder
   pairs them); this repetition is the independent check, and must not be factored into the core.
 
-Numbers reach durable-rules as IEEE doubles. Inputs carry at most 15 significant digits, so
+Inputs reach durable-rules as IEEE doubles. Inputs carry at most 15 significant digits, so
 every decimal maps to a distinct double in the same order; each value and each threshold is
 checked to round-trip exactly, and a condition whose threshold would not is interpreted
-instead. Dates are compared as day numbers.
+instead. Computed values reach it as scaled whole numbers (above). Dates are compared as day
+numbers.
 """
 
 from __future__ import annotations
@@ -636,6 +658,13 @@ class _Compiler:
             return True
         if kind != ("date" if source[1] == "date" else "number"):
             raise _UnsupportedError
+        self.compare_scaled(target, label, source, op, value)
+        return True
+
+    def compare_scaled(self, target: int, label: str, source: tuple[str, str, interp.Expression | None],
+                       op: str, value: int | float) -> None:
+        """``source op value`` for a computed number or date: the rules of :data:`_BETWEEN` over the members
+        of its view at the scale of ``value``'s denominator."""
         # a decimal constant is the double durable_number checked to stand for it exactly
         exact = Fraction(Decimal(repr(value))) if isinstance(value, float) else Fraction(value)
         whole = exact.numerator  # at the scale of the constant's denominator
@@ -652,7 +681,6 @@ class _Compiler:
             "met": alternatives(met), "not_met": alternatives(not_met),
             "unknown": [{"$and": [*where, {"$nex": {"l": 1}}]}, *alternatives(unknown)],
         })
-        return True
 
     def linear(self, node: ast.AST, expr: interp.Expression) -> tuple[InputField, int]:
         """``path`` or ``k * path`` (k a whole number) over a whole-number input."""
@@ -1169,12 +1197,7 @@ def _view_fact(view: ValueView, value: Any) -> Fact:
     if value is interp.UNKNOWN:
         return fact
     if view.kind in ("string", "boolean"):
-        if view.kind == "boolean" and isinstance(value, bool):
-            fact["x"] = value
-        elif view.kind == "string" and isinstance(value, str):
-            fact["x"] = value if _plain(value) else view.other
-        else:
-            raise DurableError(f"{view.source}: expected a {view.kind}, the interpreter computed {value!r}")
+        fact["x"] = _view_member(view, value)
         return fact
     if view.kind == "date" and isinstance(value, dt.date):
         lo = hi = Fraction(value.toordinal())
@@ -1191,6 +1214,16 @@ def _view_fact(view: ValueView, value: Any) -> Fact:
     fact.update(l=whole(math.floor(lo * view.scale)), L=whole(math.ceil(lo * view.scale)),
                 h=whole(math.floor(hi * view.scale)), H=whole(math.ceil(hi * view.scale)))
     return fact
+
+
+def _view_member(view: ValueView, value: Any) -> Any:
+    """A text or a truth value as its fact's member ``x``: as it is, or (a text durable-rules cannot
+    carry exactly) the view's ``other``, equal to no constant compared."""
+    if view.kind == "boolean" and isinstance(value, bool):
+        return value
+    if view.kind == "string" and isinstance(value, str):
+        return value if _plain(value) else view.other
+    raise DurableError(f"{view.source}: expected a {view.kind}, the interpreter computed {value!r}")
 
 
 def _plain(text: str) -> bool:
