@@ -23,34 +23,55 @@ What durable-rules decides, and what it does not
   ``ecei-labels`` versions only S1 (a previous Bronze 18 to 24 months before) and S3 (distinct
   validated improvement areas) are interpreted; every other criterion is decided by
   durable-rules patterns.
-* **Derived values are computed by the interpreter**, with the reference evaluator's reading
-  (:func:`ecei_rules.engine.reference.reference_derived`), and a comparison that reads one (a band
-  class of an energy index, a level by a points total) is decided by the interpreter like the rest above; only its
-  ``and``/``or``/``not`` and chained comparisons are durable rules. durable-rules cannot compute
-  them itself: its only arithmetic is on the right-hand side of a comparison (``$add``,
-  ``$sub``, ``$mul``, ``$div`` over members of matched facts), done in C, and it is not the
-  language's. Whole numbers are 64-bit integers, so ``7 / 2`` is 3 and a whole-number division
-  by zero ends the process (SIGFPE) where the language has the named outcome "division by zero";
-  other numbers are doubles, so ``0.1 + 0.2 > 0.3`` holds
-  (``tests/backends/test_durable_arithmetic.py``). It has no ``round``, ``floor``, ``ceil``,
-  ``min``, ``max``, ``abs``, conditional choice, sums or counts over a list, and no way to put a
-  computed value into a fact but a Python action. A derived value asserted by an action would
-  be computed by Python in any case, so the backend takes the interpreter's, which is written
-  apart from the compiler whose closures compute the core engine's (:mod:`ecei_rules.engine.derived`).
-  What the cross-check then proves for such a ruleset: the core engine's derived values equal
-  the interpreter's (each value, outcome and reason is compared), so do its band and level
-  comparisons, and its groups, scores, levels, tiers and label equal durable-rules' derivation
-  from those outcomes. It does not check the derived values or the comparisons on them by a
-  third implementation: a misreading of the language reference made by both the interpreter and
-  the compiler would pass (the embedded tests, derived by hand, are the check against that).
+* **Derived values are computed by the interpreter; durable-rules compares them.** Each derived
+  value is computed with the reference evaluator's reading
+  (:func:`ecei_rules.engine.reference.reference_derived`), and so is a band's value when its ``of``
+  is an expression (neither an input nor a derived value). A comparison of such a value with a
+  constant or parameter (``total <= params.total_5``, a band class ``22 <= energy_index < 33``, a
+  level by a points total, ``band == "A"``, a truth value alone) is compiled to durable patterns
+  over a fact posted per decision (:class:`ValueView`): a number (a date: its day number) as whole
+  numbers at the scale of the constants it is compared with (``c`` = ``C / scale``), the floor and
+  the ceiling of its value times the scale (of each end, for a value known only to lie in a range),
+  so that ``x >= C`` exactly when ``floor(x) >= C`` and ``x <= C`` exactly when ``ceil(x) <= C``:
+  exact for every rational value, a third as well as a tenth, where a double is not. Each member is
+  clipped just beyond the largest constant compared (any whole number there compares alike), so
+  every member is a whole number durable-rules compares exactly (at most 2**53). A range decides a
+  comparison when every value in it agrees, as the interpreter's ``relate`` does. An unknown value
+  and an undefined one (a division by zero, ``min`` over no items; its reason is the reference
+  evaluator's, in ``derived``) are posted without members, so only the comparison's ``unknown``
+  rule matches, and the tier's ``missing`` is the reference evaluator's reading (an undefined value
+  needs no input). A text is posted as it is (one durable-rules cannot carry exactly, with a quote
+  or a control character, as a text equal to no constant compared); a truth value as it is. A value
+  compared with more than 12 constants is spread over several facts (each fact's comparisons stay
+  within durable-rules' limit of 128 after one test). What stays with the interpreter: a
+  comparison of a computed value with an input or another computed value, ``known()`` and ``in``
+  on a computed value, arithmetic on one inside a condition, a constant with no exact double, and
+  anything inside an aggregate. durable-rules cannot compute derived values itself: its only
+  arithmetic is on the right-hand side of a comparison (``$add``, ``$sub``, ``$mul``, ``$div``
+  over members of matched facts), done in C, and it is not the language's. Whole numbers are
+  64-bit integers, so ``7 / 2`` is 3 and a whole-number division by zero ends the process
+  (SIGFPE) where the language has the named outcome "division by zero"; other numbers are
+  doubles, so ``0.1 + 0.2 > 0.3`` holds (``tests/backends/test_durable_arithmetic.py``). It has
+  no ``round``, ``floor``, ``ceil``, ``min``, ``max``, ``abs``, conditional choice, sums or counts
+  over a list, and no way to put a computed value into a fact but a Python action. A derived value
+  asserted by an action would be computed by Python in any case, so the backend takes the
+  interpreter's, which is written apart from the compiler whose closures compute the core engine's
+  (:mod:`ecei_rules.engine.derived`). What the cross-check then proves for such a ruleset: the
+  core engine's derived values equal the interpreter's (each value, outcome and reason is
+  compared), durable-rules' comparisons of them give the core engine's band, level and criterion
+  outcomes, and its groups, scores, levels, tiers and label follow from those. It does not check
+  the derived values by a third implementation: a misreading of the language reference made by
+  both the interpreter and the compiler would pass (the embedded tests, derived by hand, are the
+  check against that). ``tests/backends/test_durable_derived.py`` compares each compiled
+  comparison with the interpreter's reading, value by value, on both sides of every bound.
 * **Groups, scores, tiers and the label** are durable rules over the asserted outcome facts:
   a group or tier is a Kleene fold over its members, a score folds the met and the
   still-possible weight (whole numbers, scaled exactly) and compares them with the required
   weight in a pattern, and the label is the highest tier that is met and every tier above
   it is not. No label rule firing (a post that matches no label rule) means no label.
-* **Points weighed as numbers** (a score's ``points``) are read by the interpreter, like derived
-  values: it computes what each counts (its value clipped to [0, maximum], exactly) and posts, per
-  decision and score, the least whole scaled met weight the criteria must reach with them (``need``:
+* **Points weighed as numbers** (a score's ``points``) are read by the interpreter: it computes
+  what each counts (its value clipped to [0, maximum], exactly) and posts, per decision and score,
+  the least whole scaled met weight the criteria must reach with them (``need``:
   ``ceil(required - counted)`` at the score's scale, and the same with the numbers without a value at
   their maximum); durable-rules folds the criteria's weights and compares its sums with that fact
   (a comparison across two facts, exact for whole numbers). A score without points is decided
@@ -65,10 +86,11 @@ What durable-rules decides, and what it does not
   :mod:`ecei_rules.core.logic` and :mod:`ecei_rules.ruleset.analysis` do (a duplicate finder
   pairs them); this repetition is the independent check, and must not be factored into the core.
 
-Numbers reach durable-rules as IEEE doubles. Inputs carry at most 15 significant digits, so
+Inputs reach durable-rules as IEEE doubles. Inputs carry at most 15 significant digits, so
 every decimal maps to a distinct double in the same order; each value and each threshold is
 checked to round-trip exactly, and a condition whose threshold would not is interpreted
-instead. Dates are compared as day numbers.
+instead. Computed values reach it as scaled whole numbers (above). Dates are compared as day
+numbers.
 """
 
 from __future__ import annotations
@@ -76,6 +98,7 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import hashlib
+import itertools
 import json
 import math
 import threading
@@ -201,6 +224,27 @@ class ScoreScale:
 
 
 @dataclass(frozen=True)
+class ValueView:
+    """A value the interpreter computes and durable-rules patterns compare: a derived value, or the value
+    a band places into its classes when that is an expression. Posted once per decision as the fact
+    ``{"t": "v", "n": id, ...}``, without its members when the value is unknown or undefined.
+
+    A number (a date: its day number) is posted as whole numbers at ``scale`` (every constant it is
+    compared with is a whole number at this scale): ``l``/``L`` the floor/ceiling of its least value
+    times ``scale``, ``h``/``H`` those of its greatest (the same value, but for a range), each clipped to
+    [-bound, bound], beyond every constant compared. A truth value or a text is the member ``x`` (a text
+    the patterns cannot carry exactly is ``other``, equal to no constant compared)."""
+
+    id: int
+    source: str  # the derived value's name, or "bands.<band>" for a band's expression
+    kind: Literal["number", "date", "string", "boolean"]
+    scale: int = 1
+    bound: int = 0
+    other: str = ""
+    of: interp.Expression | None = None  # a band's expression; None: the derived value by its name
+
+
+@dataclass(frozen=True)
 class _ValidityRule:
     id: str
     labels: tuple[str, ...]
@@ -230,6 +274,7 @@ class DurablePlan:
     validity: tuple[_ValidityRule, ...]
     interpreter: interp.Interpreter
     overrides: Mapping[str, str]
+    views: tuple[ValueView, ...] = ()  # the computed values durable patterns compare, posted per decision
 
 
 def _validity_rules(doc: Any) -> tuple[_ValidityRule, ...]:
@@ -281,6 +326,49 @@ class _UnsupportedError(Exception):
     """This part of a condition is not a durable pattern (the interpreter decides it)."""
 
 
+#: ``value op c`` over a value known to lie in [lo, hi] (one value: lo = hi), as tests of the members
+#: of its fact (:class:`ValueView`: l, L = floor, ceil of lo x scale; h, H = those of hi) against the
+#: whole number C = c x scale: (met, not met, unknown), each a list of alternatives that exclude each
+#: other, each alternative a conjunction of (member, op). Exact: for a whole number C and any x,
+#: x >= C iff floor(x) >= C, and x <= C iff ceil(x) <= C. A range decides a comparison when every
+#: value in it agrees (the interpreter's ``relate``).
+_BETWEEN: dict[str, tuple[list[list[tuple[str, str]]], ...]] = {
+    "<=": ([[("H", "<=")]], [[("L", ">")]], [[("H", ">"), ("L", "<=")]]),
+    "<": ([[("h", "<")]], [[("l", ">=")]], [[("h", ">="), ("l", "<")]]),
+    ">=": ([[("l", ">=")]], [[("h", "<")]], [[("l", "<"), ("h", ">=")]]),
+    ">": ([[("L", ">")]], [[("H", "<=")]], [[("L", "<="), ("H", ">")]]),
+    "==": ([[("l", ">="), ("H", "<=")]], [[("h", "<")], [("L", ">")]],
+           [[("h", ">="), ("L", "<="), ("l", "<")], [("h", ">="), ("L", "<="), ("l", ">="), ("H", ">")]]),
+}
+_BETWEEN["!="] = (_BETWEEN["=="][1], _BETWEEN["=="][0], _BETWEEN["=="][2])
+#: the greatest whole number a view's member may be (durable compares numbers exactly up to 2**53)
+_MAX_WHOLE = 2**53
+#: At most this many constants are compared with one view: its patterns test each of its four members
+#: against a constant in at most two ways, so a view's fact makes at most 8 x 12 = 96 branches after its
+#: presence test, within :data:`MAX_OTHER_BRANCHES`; a value compared with more constants gets more
+#: views (one fact each)
+_VIEW_CONSTANTS = 12
+
+
+@dataclass
+class _ViewDraft:
+    """A :class:`ValueView` being compiled: the constants compared with it so far."""
+
+    id: int
+    source: str
+    kind: Literal["number", "date", "string", "boolean"]
+    scale: int
+    of: interp.Expression | None
+    constants: set[Any] = field(default_factory=set)
+
+    def view(self) -> ValueView:
+        if self.kind in ("number", "date"):
+            return ValueView(self.id, self.source, self.kind, self.scale,
+                             bound=max(abs(c) for c in self.constants) + 1, of=self.of)
+        other = next(f"~{i}" for i in itertools.count() if f"~{i}" not in self.constants)
+        return ValueView(self.id, self.source, self.kind, other=other, of=self.of)
+
+
 class _Compiler:
     def __init__(self, ruleset: Ruleset, overrides: Mapping[str, str]) -> None:
         self.ruleset = ruleset
@@ -299,6 +387,17 @@ class _Compiler:
                                               ranges=self.doc.unknowns is not None)
         self.used_interpreter = False
         self.used_durable = False
+        # the values the interpreter computes that patterns may compare: derived values by name, and
+        # each band's value when it is an expression (neither an input nor a derived value)
+        kinds = {"integer": "number", "decimal": "number", "date": "date", "string": "string", "boolean": "boolean"}
+        self.computed: dict[str, tuple[str, str, interp.Expression | None]] = {
+            ast.dump(ast.Name(id=name, ctx=ast.Load())): (name, kinds[d.type], None)
+            for name, d in self.doc.derived.items()}
+        for bid, band in self.doc.bands.items():
+            of = interp.parse(band.of)
+            if self.path(of.tree) is None:
+                self.computed.setdefault(ast.dump(of.tree), (f"bands.{bid}", "number", of))
+        self.views: list[_ViewDraft] = []
 
     # -- bookkeeping ------------------------------------------------------------------------------
     def node(self, kind: Literal["criterion", "group", "score", "tier", "part"], name: str) -> int:
@@ -447,6 +546,8 @@ class _Compiler:
 
     def pattern(self, tree: ast.AST, expr: interp.Expression, target: int, label: str) -> None:
         """Three rules over the input fact for a simple condition; raises _UnsupportedError otherwise."""
+        if self.compare_computed(target, label, tree, expr):
+            return
         pointer = self.path(tree)
         if pointer is not None:  # a boolean input
             f = self.input_field(pointer)
@@ -503,13 +604,82 @@ class _Compiler:
             raise _UnsupportedError
         self.atom(target, label, f, op, value)
 
-    def atom(self, target: int, label: str, f: InputField, op: str, value: Any) -> None:
-        base: dict[str, Any] = {"t": "in"}
+    def atom(self, target: int, label: str, f: InputField, op: str, value: Any,
+             where: Sequence[dict[str, Any]] = ({"t": "in"},)) -> None:
         present = {"$ex": {f.name: 1}}
         self.outcome_rules(target, label, {
-            "met": {"$and": [base, present, _test(f.name, op, value)]},
-            "not_met": {"$and": [base, present, _test(f.name, _NEGATED_OP[op], value)]},
-            "unknown": {"$and": [base, {"$nex": {f.name: 1}}]},
+            "met": {"$and": [*where, present, _test(f.name, op, value)]},
+            "not_met": {"$and": [*where, present, _test(f.name, _NEGATED_OP[op], value)]},
+            "unknown": {"$and": [*where, {"$nex": {f.name: 1}}]},
+        })
+
+    # -- computed values: derived values and a band's expression ----------------------------------------
+    def computed_value(self, node: ast.AST) -> tuple[str, str, interp.Expression | None] | None:
+        """(source, kind, band expression or None) of a derived value's name or a band's expression."""
+        return self.computed.get(ast.dump(node))
+
+    def view(self, source: tuple[str, str, interp.Expression | None], scale: int, constant: Any) -> _ViewDraft:
+        """The view of a computed value at ``scale``, with ``constant`` noted as compared with it."""
+        name, kind, of = source
+        drafts = [d for d in self.views if d.source == name and d.scale == scale]
+        draft = next((d for d in drafts if constant in d.constants), None)
+        if draft is None and (not drafts or len(drafts[-1].constants) >= _VIEW_CONSTANTS):
+            draft = _ViewDraft(len(self.views), name, kind, scale, of)  # type: ignore[arg-type]
+            self.views.append(draft)
+        draft = draft or drafts[-1]
+        draft.constants.add(constant)
+        return draft
+
+    def compare_computed(self, target: int, label: str, tree: ast.AST, expr: interp.Expression) -> bool:
+        """A computed value compared with a constant (or a truth value alone) as patterns over its fact
+        (:class:`ValueView`); False when ``tree`` reads no computed value at the top."""
+        source = self.computed_value(tree)
+        if source is not None:  # a truth value alone
+            if source[1] != "boolean":
+                raise _UnsupportedError
+            self.atom(target, label, InputField(source[0], "x", "boolean"), "==", True,
+                      [{"t": "v"}, {"n": self.view(source, 1, True).id}])
+            return True
+        if not (isinstance(tree, ast.Compare) and len(tree.ops) == 1 and type(tree.ops[0]) in _AST_OPS):
+            return False
+        op = _AST_OPS[type(tree.ops[0])]
+        left, right = tree.left, tree.comparators[0]
+        source, other = self.computed_value(left), right
+        if source is None:
+            source, other, op = self.computed_value(right), left, _FLIPPED_OP[op]
+        if source is None:
+            return False
+        kind, value = self.constant(other, expr)
+        if source[1] in ("string", "boolean"):
+            if kind != source[1] or op not in ("==", "!="):
+                raise _UnsupportedError
+            self.atom(target, label, InputField(source[0], "x", kind), op, value,
+                      [{"t": "v"}, {"n": self.view(source, 1, value).id}])
+            return True
+        if kind != ("date" if source[1] == "date" else "number"):
+            raise _UnsupportedError
+        self.compare_scaled(target, label, source, op, value)
+        return True
+
+    def compare_scaled(self, target: int, label: str, source: tuple[str, str, interp.Expression | None],
+                       op: str, value: int | float) -> None:
+        """``source op value`` for a computed number or date: the rules of :data:`_BETWEEN` over the members
+        of its view at the scale of ``value``'s denominator."""
+        # a decimal constant is the double durable_number checked to stand for it exactly
+        exact = Fraction(Decimal(repr(value))) if isinstance(value, float) else Fraction(value)
+        whole = exact.numerator  # at the scale of the constant's denominator
+        if abs(whole) >= _MAX_WHOLE:
+            raise _UnsupportedError
+        view = self.view(source, exact.denominator, whole)
+        where: list[dict[str, Any]] = [{"t": "v"}, {"n": view.id}]
+        met, not_met, unknown = _BETWEEN[op]
+
+        def alternatives(tests: list[list[tuple[str, str]]]) -> list[dict[str, Any]]:
+            return [{"$and": [*where, {"$ex": {"l": 1}}, *(_test(m, o, whole) for m, o in conj)]} for conj in tests]
+
+        self.outcome_rules(target, label, {
+            "met": alternatives(met), "not_met": alternatives(not_met),
+            "unknown": [{"$and": [*where, {"$nex": {"l": 1}}]}, *alternatives(unknown)],
         })
 
     def linear(self, node: ast.AST, expr: interp.Expression) -> tuple[InputField, int]:
@@ -684,8 +854,9 @@ class _Compiler:
             self.rule(f"label {label}: tier {label} met and no higher tier met", frames,
                       _constant_facts(label_fact))
         rules = tuple(self.rules)
+        views = tuple(draft.view() for draft in self.views)
         digest = _digest(self.ruleset.sha256, self.overrides, rules, self.notes, self.constants,
-                         [(n, e.wrapped, ast.dump(e.tree)) for n, e in self.interpreted], self.fields)
+                         [(n, e.wrapped, ast.dump(e.tree)) for n, e in self.interpreted], self.fields, views)
         name = f"{doc.methodology}-{doc.version}-{digest[:20]}"
         validity = _validity_rules(doc)
         return DurablePlan(
@@ -694,7 +865,7 @@ class _Compiler:
             fields=tuple(self.fields.values()), interpreted=tuple(self.interpreted),
             constants=tuple(self.constants), evaluated_by=evaluated_by,
             valid_from=interp.parse(doc.validity.valid_from), validity=validity, interpreter=self.interpreter,
-            overrides=dict(self.overrides),
+            overrides=dict(self.overrides), views=views,
         )
 
 
@@ -795,8 +966,8 @@ def durable_number(v: int | Decimal | Fraction) -> int | float:
 
 
 def _digest(*parts: Any) -> str:
-    sha, overrides, rules, notes, constants, interpreted, fields = parts
-    body = {
+    sha, overrides, rules, notes, constants, interpreted, fields, views = parts
+    body: dict[str, Any] = {
         "ruleset": sha,
         "overrides": dict(sorted(overrides.items())),
         "rules": [[r.name, notes[r.name], r.frames] for r in rules],
@@ -804,6 +975,8 @@ def _digest(*parts: Any) -> str:
         "interpreted": interpreted,
         "fields": [[f.pointer, f.name, f.kind] for f in fields.values()],
     }
+    if views:  # only then: a version without computed values keeps its name
+        body["views"] = [[v.id, v.source, v.kind, v.scale, v.bound, v.other] for v in views]
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode("utf-8")).hexdigest()
 
 
@@ -989,9 +1162,11 @@ def evaluate(ruleset: Ruleset, assessment: Any, *, resolution: Resolution | None
         derived, values = reference_derived(ruleset, data)
         data = {**data, **values}
     try:
-        inputs = plan.interpreter.inputs(data) if plan.interpreted else {}  # read once for every condition
+        # read once for every condition and computed value
+        inputs = plan.interpreter.inputs(data) if plan.interpreted or plan.views else {}
         for node, expr in plan.interpreted:
             facts.append({"t": "o", "n": node, "o": _truth(plan.interpreter.evaluate_in(expr, inputs))})
+        facts.extend(_view_facts(plan, inputs))
     except interp.InterpreterError as exc:
         raise DurableError(f"the backend's interpreter cannot evaluate a condition: {exc}") from exc
     facts.extend({"t": "o", "n": node, "o": outcome} for node, outcome in plan.constants)
@@ -1000,6 +1175,65 @@ def evaluate(ruleset: Ruleset, assessment: Any, *, resolution: Resolution | None
     result = runtime().run(plan.name, facts)
     decision = _assemble(plan, data, result.facts, result.fired, resolution or given(ruleset.published))
     return replace(decision, derived=derived) if derived else decision
+
+
+def _view_facts(plan: DurablePlan, inputs: dict[str, Any]) -> list[Fact]:
+    """The fact of each :class:`ValueView`: its value as the interpreter computed it (a derived value
+    as the reference evaluator's reading left it among the inputs, a band's expression evaluated)."""
+    values: dict[str, Any] = {}
+    facts: list[Fact] = []
+    for view in plan.views:
+        if view.source not in values:
+            values[view.source] = inputs.get(view.source, interp.UNKNOWN) if view.of is None \
+                else plan.interpreter.evaluate_in(view.of, inputs)
+        facts.append(_view_fact(view, values[view.source]))
+    return facts
+
+
+def _view_fact(view: ValueView, value: Any) -> Fact:
+    """A computed value as the fact its patterns read (see :class:`ValueView`); no members when it has
+    no value (unknown, or undefined: a division by zero), so only its ``unknown`` rule matches."""
+    fact: Fact = {"t": "v", "n": view.id}
+    if value is interp.UNKNOWN:
+        return fact
+    if view.kind in ("string", "boolean"):
+        fact["x"] = _view_member(view, value)
+        return fact
+    if view.kind == "date" and isinstance(value, dt.date):
+        lo = hi = Fraction(value.toordinal())
+    elif view.kind == "number" and isinstance(value, interp.Range):
+        lo, hi = Fraction(value.lo), Fraction(value.hi)
+    elif view.kind == "number" and isinstance(value, Fraction):
+        lo = hi = value
+    else:
+        raise DurableError(f"{view.source}: expected a {view.kind}, the interpreter computed {value!r}")
+
+    def whole(x: int) -> int:  # beyond every constant compared, any whole number there compares alike
+        return max(-view.bound, min(view.bound, x))
+
+    fact.update(l=whole(math.floor(lo * view.scale)), L=whole(math.ceil(lo * view.scale)),
+                h=whole(math.floor(hi * view.scale)), H=whole(math.ceil(hi * view.scale)))
+    return fact
+
+
+def _view_member(view: ValueView, value: Any) -> Any:
+    """A text or a truth value as its fact's member ``x``: as it is, or (a text durable-rules cannot
+    carry exactly) the view's ``other``, equal to no constant compared."""
+    if view.kind == "boolean" and isinstance(value, bool):
+        return value
+    if view.kind == "string" and isinstance(value, str):
+        return value if _plain(value) else view.other
+    raise DurableError(f"{view.source}: expected a {view.kind}, the interpreter computed {value!r}")
+
+
+def _plain(text: str) -> bool:
+    """A text durable-rules carries and compares exactly (no quote, backslash, control character or
+    lone surrogate)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return not any(c in text for c in '"\\') and all(ord(c) >= 32 for c in text)
 
 
 def _points_value(plan: DurablePlan, expr: interp.Expression, data: Mapping[str, Any]) -> Fraction | None:
