@@ -221,7 +221,7 @@ def conjunction_lines(target: str, refs: list[str]) -> list[str]:
             f"        {target} = U"]
 
 
-def _scalar(root: Field, keys: tuple[str, ...]) -> bool:
+def scalar_input(root: Field, keys: tuple[str, ...]) -> bool:
     """Whether the declared input at ``keys`` is a boolean, number, date or string (validated
     values of one such input with equal values have the same text and decide alike)."""
     f: Field | None = root
@@ -292,7 +292,7 @@ def _gen_lookup(text_plan: TextPlan, src: Source, same: list[FastCriterion], poi
     """The lines that set ``entry`` for criteria reading ``pointers``: from the table, or decided."""
     memo: dict[Any, Entry] = {}
     root = text_plan.plan.checked.inputs
-    scalars = all(_scalar(root, split_pointer(p)) for p in pointers)
+    scalars = all(scalar_input(root, split_pointer(p)) for p in pointers)
     typed = all(_declared(root, split_pointer(p)) for p in pointers)
     decider = _decider(same, memo, budget, not scalars, typed, text_plan.serialiser.middle,
                        text_plan.serialiser.derived_read)

@@ -31,6 +31,7 @@ from ecei_rules.core.logic import OUTCOMES, UNKNOWN
 from ecei_rules.core.pointers import MISSING, split_pointer
 from ecei_rules.engine.decision import CriterionResult, ScoreResult, TierResult
 from ecei_rules.engine.plan import (
+    SETTERS,
     FastCriterion,
     FastGroup,
     FastScore,
@@ -39,17 +40,24 @@ from ecei_rules.engine.plan import (
     absent_inputs,
     build,
     derived_read,
+    model_fields,
     points_results,
     points_weight,
     whole,
 )
-from ecei_rules.engine.text import Source, conjunction_lines
+from ecei_rules.engine.text import Source, conjunction_lines, scalar_input
 from ecei_rules.ruleset.model import NONE_LABEL
 
 #: env -> (label, tiers highest first, groups, the values of the inputs read, the criteria's
 #: values, each score's (value, met weight, unknown weight, its numbers weighed as they are))
 Run = Callable[[dict[str, Any]], tuple[str, tuple[TierResult, ...], tuple[Any, ...], tuple[Any, ...],
                                        tuple[Any, ...], tuple[Any, ...]]]
+
+#: Values remembered per table (criteria reading the same inputs share one), and in all per version.
+MEMO_LIMIT = 8192
+MEMO_ENTRIES = 65536
+#: A value read that is a string longer than this is never remembered (it is decided every time).
+MEMO_TEXT = 256
 
 #: The derived values a criterion reads that reads none (shared: a frozen result never changes it).
 NOTHING_READ: dict[str, Any] = {}
@@ -111,35 +119,15 @@ class TracePlan:
     """The generated trace mode of one version: ``run(env)`` decides, :meth:`rest` makes the
     results left for when they are read; ``source`` is the generated function's."""
 
-    __slots__ = ("criteria", "plan", "run", "source")
+    __slots__ = ("budget", "criteria", "plan", "run", "source")
 
     def __init__(self, plan: Plan) -> None:
         self.plan = plan
-        src = Source()
-        src.lines.append("def run(env):")
-        index: dict[str, int] = {}  # pointer -> its place among the values read
-        walked: list[str] = []
-        criteria: list[tuple[FastCriterion, dict[Any, dict[str, Any]], tuple[tuple[str, int], ...]]] = []
-        for c, checked in zip(plan.criteria, plan.checked.criteria, strict=True):
-            for pointer in checked.reads:
-                if pointer not in index:
-                    index[pointer] = len(walked)
-                    walked.append(src.walk(split_pointer(pointer)))
-            criteria.append((c, result_fields(c), tuple((p, index[p]) for p in checked.reads)))
+        self.budget = [MEMO_ENTRIES]  # entries this version's tables may still take
+        self.source = ""  # the generated function's source, for reading and for the tests
         #: each criterion, its result fields by value and (pointer, place among the values read) of its reads
-        self.criteria = tuple(criteria)
-        var: dict[str, str] = {}  # criterion, group or score id -> its variable
-        for i, c in enumerate(plan.criteria):
-            name = var[c.id] = f"c{i}"
-            src.lines += [f"    {name} = {src.const('F', c.fn)}(env)",
-                          f"    if {name} is not True and {name} is not False:", f"        {name} = U"]
-        groups, scores = _composites(src, plan, var)
-        label, tiers = _tiers(src, plan, var)
-        src.lines.append(f"    return ({label}, {_tuple(tiers)}, {_tuple(groups)}, {_tuple(walked)}, "
-                         f"{_tuple([var[c.id] for c in plan.criteria])}, {_tuple(scores)})")
-        self.source = "\n".join(src.lines) + "\n"
-        exec(compile(self.source, "<ecei-rules: trace>", "exec"), src.ns)  # generated names only, see the module
-        self.run: Run = src.ns["run"]
+        self.criteria: tuple[tuple[FastCriterion, dict[Any, dict[str, Any]], tuple[tuple[str, int], ...]], ...] = ()
+        self.run = _generate(self)
 
     def rest(self, reads: tuple[Any, ...], values: tuple[Any, ...], scores: tuple[Any, ...],
              env: dict[str, Any]) -> dict[str, Any]:
@@ -147,7 +135,9 @@ class TracePlan:
         the decision's own copy of the data, with the derived values a criterion may show)."""
         out: list[CriterionResult] = []
         append = out.append
-        missing = MISSING
+        missing, new, cls = MISSING, object.__new__, CriterionResult
+        set_dict, set_fields, set_extra, set_private = SETTERS
+        every = model_fields(cls)
         for (c, fields, where), value in zip(self.criteria, values, strict=True):
             read: dict[str, Any] = {}
             gone: tuple[str, ...] = ()
@@ -157,9 +147,110 @@ class TracePlan:
                     gone += (pointer,)
                 else:
                     read[pointer] = v
-            append(criterion_result(fields[value], read, gone, derived_read(c.derived, env) if c.derived else None))
+            data = fields[value].copy()
+            data["inputs"] = read
+            data["missing"] = gone
+            if c.derived:
+                data["derived"] = derived_read(c.derived, env)
+            obj = new(cls)  # as plan.build makes it, inline
+            set_dict(obj, data)
+            set_fields(obj, every)
+            set_extra(obj, None)
+            set_private(obj, None)
+            append(obj)
         plan = self.plan
         return {"criteria": tuple(out), "scores": tuple(score_result(plan, *found) for found in scores)}
+
+
+def _generate(trace_plan: TracePlan) -> Run:
+    """One straight-line function deciding a version's criteria (by their closures), groups,
+    scores and tiers, and keeping the values of the inputs the criteria read, compiled.
+
+    Only names made here and whole numbers go into the source: every key, id and function is
+    bound in the function's namespace, so nothing a ruleset holds can become code.
+    """
+    plan = trace_plan.plan
+    src = Source()
+    src.lines.append("def run(env):")
+    index: dict[str, int] = {}  # pointer -> its place among the values read
+    walked: list[str] = []
+    criteria = []
+    for c, checked in zip(plan.criteria, plan.checked.criteria, strict=True):
+        for pointer in checked.reads:
+            if pointer not in index:
+                index[pointer] = len(walked)
+                walked.append(src.walk(split_pointer(pointer)))
+        criteria.append((c, result_fields(c), tuple((p, index[p]) for p in checked.reads)))
+    trace_plan.criteria = tuple(criteria)
+    var = _criteria(trace_plan, src)
+    groups, scores = _composites(src, plan, var)
+    label, tiers = _tiers(src, plan, var)
+    src.lines.append(f"    return ({label}, {_tuple(tiers)}, {_tuple(groups)}, {_tuple(walked)}, "
+                     f"{_tuple([var[c.id] for c in plan.criteria])}, {_tuple(scores)})")
+    trace_plan.source = "\n".join(src.lines) + "\n"
+    exec(compile(trace_plan.source, "<ecei-rules: trace>", "exec"), src.ns)  # generated names only, see above
+    run: Run = src.ns["run"]
+    return run
+
+
+def _criteria(trace_plan: TracePlan, src: Source) -> dict[str, str]:
+    """The lines that decide each criterion by its closure, or find its value in its table (see
+    :func:`_decider`); the variable of each criterion by id."""
+    plan, lines = trace_plan.plan, src.lines
+    root = plan.checked.inputs
+    # criteria that read the same inputs (a criterion and its variant for another tier) share one
+    # look-up, made where the first of them stands
+    sharing: dict[tuple[str, ...], list[int]] = {}
+    for i, c in enumerate(plan.checked.criteria):
+        sharing.setdefault(c.reads, []).append(i)
+    var: dict[str, str] = {}  # criterion, group or score id -> its variable
+    for i, (c, checked) in enumerate(zip(plan.criteria, plan.checked.criteria, strict=True)):
+        name = var[c.id] = f"c{i}"
+        same = sharing[checked.reads]
+        if not checked.reads or not all(scalar_input(root, split_pointer(p)) for p in checked.reads):
+            lines += [f"    {name} = {src.const('F', c.fn)}(env)",
+                      f"    if {name} is not True and {name} is not False:", f"        {name} = U"]
+            continue
+        entry = f"e{same[0]}" if len(same) > 1 else name
+        if i == same[0]:
+            walked = [src.walk(split_pointer(p)) for p in checked.reads]
+            key = walked[0] if len(walked) == 1 else f"({', '.join(walked)})"
+            table: dict[Any, Any] = {}
+            decide = _decider([plan.criteria[m].fn for m in same], table, trace_plan.budget)
+            lines += [f"    {entry} = {src.const('T', table)}.get({key})", f"    if {entry} is None:",
+                      f"        {entry} = {src.const('D', decide)}(env, {key})"]
+        if len(same) > 1:
+            lines.append(f"    {name} = {entry}[{same.index(i)}]")
+    return var
+
+
+def _decider(fns: list[Any], table: dict[Any, Any], budget: list[int]) -> Callable[[dict[str, Any], Any], Any]:
+    """Decide criteria that read the same declared booleans, numbers, dates or strings by their
+    closures: the value (one criterion) or the values (more), remembered in ``table`` under the
+    values read (``key``) while the table and the version's budget have room. Equal values of
+    one such input decide alike (see :mod:`ecei_rules.engine.text`), and a closure's value
+    depends only on the inputs it reads: what is found is what the closures give."""
+    one = len(fns) == 1
+
+    def decide(env: dict[str, Any], key: Any) -> Any:
+        out = []
+        for fn in fns:
+            value = fn(env)
+            out.append(value if value is True or value is False else UNKNOWN)
+        entry = out[0] if one else tuple(out)
+        if len(table) < MEMO_LIMIT and budget[0] > 0 and _small(key):
+            table[key] = entry
+            budget[0] -= 1
+        return entry
+
+    return decide
+
+
+def _small(key: Any) -> bool:
+    """Whether a key is worth remembering: no string in it longer than :data:`MEMO_TEXT`."""
+    if key.__class__ is tuple:
+        return all(v.__class__ is not str or len(v) <= MEMO_TEXT for v in key)
+    return key.__class__ is not str or len(key) <= MEMO_TEXT
 
 
 def _tuple(names: list[str]) -> str:
