@@ -161,9 +161,12 @@ class Evaluator:
         found = self._trace
         if found is None:
             found = self.trace_plan
+        run = found.run
+        if run is None:  # a version too large to compile: every result made at once
+            return decision_by_closures(self, env, ruleset_sha256, resolution)
         plan = self.plan
         derived = derive(plan, env) if plan.derived else ()
-        label, tiers, groups, reads, values, scores = found.run(env)
+        label, tiers, groups, reads, values, scores = run(env)
         valid_from = valid_until = rule_id = None
         validity_inputs: dict[str, Any] = {}
         if label != NONE_LABEL:

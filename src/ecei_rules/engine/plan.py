@@ -50,7 +50,7 @@ M = TypeVar("M", bound=BaseModel)
 _new = object.__new__
 #: The setters of a model's instance dictionary and of pydantic's own slots (what
 #: ``object.__setattr__`` calls, without looking them up by name each time).
-SETTERS: tuple[Any, Any, Any, Any] = tuple(  # type: ignore[assignment]
+SETTERS: tuple[Any, ...] = tuple(
     vars(BaseModel)[name].__set__ for name in ("__dict__", "__pydantic_fields_set__", "__pydantic_extra__",
                                                  "__pydantic_private__"))
 _set_dict, _set_fields, _set_extra, _set_private = SETTERS

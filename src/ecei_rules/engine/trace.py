@@ -25,6 +25,7 @@ code.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import suppress
 from typing import Any
 
 from ecei_rules.core.logic import OUTCOMES, UNKNOWN
@@ -127,7 +128,14 @@ class TracePlan:
         self.source = ""  # the generated function's source, for reading and for the tests
         #: each criterion, its result fields by value and (pointer, place among the values read) of its reads
         self.criteria: tuple[tuple[FastCriterion, dict[Any, dict[str, Any]], tuple[tuple[str, int], ...]], ...] = ()
-        self.run = _generate(self)
+        self.run: Run | None = None  # None: too large to compile, the closures decide (see the evaluator)
+        with suppress(SyntaxError, RecursionError, MemoryError, ValueError):
+            self.run = _generate(self)
+
+    @property
+    def namespace(self) -> dict[str, Any]:
+        """What the generated function's names refer to (for reading and for the tests)."""
+        return self.run.__globals__ if self.run is not None else {}
 
     def rest(self, reads: tuple[Any, ...], values: tuple[Any, ...], scores: tuple[Any, ...],
              env: dict[str, Any]) -> dict[str, Any]:
@@ -201,8 +209,8 @@ def _criteria(trace_plan: TracePlan, src: Source) -> dict[str, str]:
     # criteria that read the same inputs (a criterion and its variant for another tier) share one
     # look-up, made where the first of them stands
     sharing: dict[tuple[str, ...], list[int]] = {}
-    for i, c in enumerate(plan.checked.criteria):
-        sharing.setdefault(c.reads, []).append(i)
+    for i, checked in enumerate(plan.checked.criteria):
+        sharing.setdefault(checked.reads, []).append(i)
     var: dict[str, str] = {}  # criterion, group or score id -> its variable
     for i, (c, checked) in enumerate(zip(plan.criteria, plan.checked.criteria, strict=True)):
         name = var[c.id] = f"c{i}"
