@@ -202,7 +202,12 @@ _REST: Any = vars(_Written)["_rest"]  # the slot's own descriptor
 
 
 class Decision(_Written):
-    """The result of evaluating one assessment under one ruleset version."""
+    """The result of evaluating one assessment under one ruleset version.
+
+    A decision of the evaluator makes its criteria's and scores' results when they are first read
+    (an attribute, a comparison, a dump, a copy); it reads, compares, dumps and pickles exactly as
+    if they had been made at once.
+    """
 
     methodology: str = Field(description="The methodology id.")
     version: str = Field(description="The version applied.")

@@ -10,7 +10,10 @@ built in the same pass in trace mode:
   inputs behind unknown tiers, without the trace, decided by one function generated per version
   (:mod:`ecei_rules.engine.label`; :func:`label_by_closures` is the same mode run closure by
   closure, which the tests compare it with);
-* ``decision``: the whole :class:`~ecei_rules.engine.decision.Decision` with its trace;
+* ``decision``: the whole :class:`~ecei_rules.engine.decision.Decision` with its trace, decided
+  by one function generated per version (:mod:`ecei_rules.engine.trace`) that calls each
+  criterion's closure; the criteria's and scores' results are made when the decision is first
+  read there (:func:`decision_by_closures` makes every result at once, the slow way);
 * ``text``: the decision's canonical text, written directly by code generated per version
   (:mod:`ecei_rules.engine.text`), which remembers the texts of values it has seen.
 
