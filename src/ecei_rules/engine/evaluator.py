@@ -28,7 +28,7 @@ oracle, byte for byte; the property and fast-path suites check it.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
 
@@ -106,37 +106,33 @@ class Evaluator:
         self._trace: TracePlan | None = None
         self._lock = threading.Lock()
 
+    def _built(self, slot: str, make: Callable[[], Any]) -> Any:
+        """What ``slot`` holds, made on first use (once when threads share the evaluator)."""
+        found = getattr(self, slot)
+        if found is None:
+            with self._lock:
+                found = getattr(self, slot)
+                if found is None:
+                    found = make()
+                    setattr(self, slot, found)
+        return found
+
     @property
     def label_plan(self) -> LabelPlan:
         """The generated label mode: its function and its source (built on first use)."""
-        found = self._label
-        if found is None:
-            with self._lock:
-                found = self._label
-                if found is None:
-                    found = self._label = LabelPlan(self.plan)
+        found: LabelPlan = self._label or self._built("_label", lambda: LabelPlan(self.plan))
         return found
 
     @property
     def trace_plan(self) -> TracePlan:
         """The generated trace mode: its function and its source (built on first use)."""
-        found = self._trace
-        if found is None:
-            with self._lock:
-                found = self._trace
-                if found is None:
-                    found = self._trace = TracePlan(self.plan)
+        found: TracePlan = self._trace or self._built("_trace", lambda: TracePlan(self.plan))
         return found
 
     @property
     def text_plan(self) -> TextPlan:
         """The generated writer's constants, memo tables and source (built on first use)."""
-        found = self._text
-        if found is None:
-            with self._lock:
-                found = self._text
-                if found is None:
-                    found = self._text = TextPlan(self.plan, self.serialiser)
+        found: TextPlan = self._text or self._built("_text", lambda: TextPlan(self.plan, self.serialiser))
         return found
 
     def label(self, env: dict[str, Any], *, missing: bool = False) -> Outline:
@@ -167,24 +163,11 @@ class Evaluator:
         run = found.run
         if run is None:  # a version too large to compile: every result made at once
             return decision_by_closures(self, env, ruleset_sha256, resolution)
-        plan = self.plan
-        derived = derive(plan, env) if plan.derived else ()
+        derived = derive(self.plan, env) if self.plan.derived else ()
         label, tiers, groups, reads, values, scores = run(env)
-        valid_from = valid_until = rule_id = None
-        validity_inputs: dict[str, Any] = {}
-        if label != NONE_LABEL:
-            valid_from, valid_until, rule_id, validity_inputs = awarded(plan, env, label)
-        doc = plan.doc
-        decision = build(Decision, {
-            "methodology": doc.methodology, "version": doc.version, "ruleset_sha256": ruleset_sha256,
-            "resolution": resolution, "subject": subject_id(plan, env), "subject_key": plan.subject.key,
-            "label": label, "valid_from": valid_from, "valid_until": valid_until, "validity_rule": rule_id,
-            "validity_expires": False if never_expires(plan, rule_id) else None,
-            "validity_inputs": validity_inputs, "tiers": tiers, "groups": groups, "derived": derived,
-        })
-        put = object.__setattr__
-        put(decision, "_writer", self.serialiser)  # canonical_text writes with it
-        put(decision, "_rest", partial(found.rest, reads, values, scores, env))  # criteria and scores, when read
+        decision = _decision(self, env, ruleset_sha256, resolution, label,
+                             {"tiers": tiers, "groups": groups, "derived": derived})
+        object.__setattr__(decision, "_rest", partial(found.rest, reads, values, scores, env))  # made when read
         return decision
 
     def text(self, env: dict[str, Any], ruleset_sha256: str, resolution: Resolution) -> str:
@@ -226,6 +209,15 @@ def decision_by_closures(ev: Evaluator, env: dict[str, Any], ruleset_sha256: str
         else:  # the criteria's absent reads are known: groups and scores follow from them
             tiers.append(plan.tier(tier, "unknown", absent_inputs(plan, values, env, tier.requires, missing_of)))
     tiers.reverse()
+    return _decision(ev, env, ruleset_sha256, resolution, label, {
+        "tiers": tuple(tiers), "criteria": criteria, "groups": groups, "scores": scores, "derived": derived})
+
+
+def _decision(ev: Evaluator, env: dict[str, Any], ruleset_sha256: str, resolution: Resolution, label: str,
+              trace: dict[str, Any]) -> Decision:
+    """The decision of ``label`` with its validity and ``trace`` (its tiers, groups and derived
+    values, and its criteria and scores when they are made at once, in the fields' order)."""
+    plan = ev.plan
     valid_from = valid_until = rule_id = None
     validity_inputs: dict[str, Any] = {}
     if label != NONE_LABEL:
@@ -236,8 +228,7 @@ def decision_by_closures(ev: Evaluator, env: dict[str, Any], ruleset_sha256: str
         "resolution": resolution, "subject": subject_id(plan, env), "subject_key": plan.subject.key,
         "label": label, "valid_from": valid_from, "valid_until": valid_until, "validity_rule": rule_id,
         "validity_expires": False if never_expires(plan, rule_id) else None,
-        "validity_inputs": validity_inputs, "tiers": tuple(tiers), "criteria": criteria,
-        "groups": groups, "scores": scores, "derived": derived,
+        "validity_inputs": validity_inputs, **trace,
     })
     object.__setattr__(decision, "_writer", ev.serialiser)  # canonical_text writes with it
     return decision

@@ -221,15 +221,22 @@ def _criteria(trace_plan: TracePlan, src: Source) -> dict[str, str]:
             continue
         entry = f"e{same[0]}" if len(same) > 1 else name
         if i == same[0]:
-            walked = [src.walk(split_pointer(p)) for p in checked.reads]
-            key = walked[0] if len(walked) == 1 else f"({', '.join(walked)})"
-            table: dict[Any, Any] = {}
-            decide = _decider([plan.criteria[m].fn for m in same], table, trace_plan.budget)
-            lines += [f"    {entry} = {src.const('T', table)}.get({key})", f"    if {entry} is None:",
-                      f"        {entry} = {src.const('D', decide)}(env, {key})"]
+            _lookup(trace_plan, src, [plan.criteria[m] for m in same], checked.reads, entry)
         if len(same) > 1:
             lines.append(f"    {name} = {entry}[{same.index(i)}]")
     return var
+
+
+def _lookup(trace_plan: TracePlan, src: Source, same: list[FastCriterion], reads: tuple[str, ...],
+            entry: str) -> None:
+    """The lines that set ``entry`` for criteria reading the declared scalars at ``reads``: the
+    value(s) found in their table under the values read, else decided by their closures."""
+    walked = [src.walk(split_pointer(p)) for p in reads]
+    key = walked[0] if len(walked) == 1 else f"({', '.join(walked)})"
+    table: dict[Any, Any] = {}
+    decide = _decider([c.fn for c in same], table, trace_plan.budget)
+    src.lines += [f"    {entry} = {src.const('T', table)}.get({key})", f"    if {entry} is None:",
+                  f"        {entry} = {src.const('D', decide)}(env, {key})"]
 
 
 def _decider(fns: list[Any], table: dict[Any, Any], budget: list[int]) -> Callable[[dict[str, Any], Any], Any]:
