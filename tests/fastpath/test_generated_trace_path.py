@@ -116,7 +116,8 @@ def test_with_full_tables_or_nothing_remembered_the_trace_decides_alike(monkeypa
 
 
 def test_a_decision_made_lazily_reads_as_one_made_at_once() -> None:
-    """Before its criteria are read a decision holds none of them; any reader (an attribute,
+    """Before its criteria are read a decision holds none of them (nor the assessment, only the
+    values read); any reader (an attribute,
     equality, a dump, a copy, a pickle, repr) makes them, in the fields' order, once: the same
     objects are read again, and a copy or a pickle is a decision as any other."""
     ruleset = _load(RULESETS["ecei-labels 3.0.1"])
@@ -126,6 +127,8 @@ def test_a_decision_made_lazily_reads_as_one_made_at_once() -> None:
     readers = [lambda d: d.criteria, lambda d: d.scores, lambda d: d == eager, lambda d: d.model_dump(),
                lambda d: d.to_json(), copy.copy, copy.deepcopy, lambda d: pickle.loads(pickle.dumps(d)), repr,
                lambda d: d.model_copy(update={"label": "x"}), lambda d: d.outcome_of(eager.criteria[0].id), vars]
+    pending = object.__getattribute__(evaluate(ruleset, validated), "_rest")  # what is left for later
+    assert not any(isinstance(a, dict) and "assessed_on" in a for a in pending.args)  # not the assessment
     for read in readers:
         lazy = evaluate(ruleset, validated)
         assert "criteria" not in _AS_IT_IS(lazy)

@@ -154,20 +154,24 @@ class Evaluator:
         return found.quick(env)
 
     def decision(self, env: dict[str, Any], ruleset_sha256: str, resolution: Resolution) -> Decision:
-        """The trace mode on validated data (``env``, a copy this may extend, which the decision
-        keeps): decided by the version's generated function (:mod:`ecei_rules.engine.trace`), the
-        criteria's and scores' results made when they are first read."""
+        """The trace mode on validated data (``env``, a copy this may extend): decided by the
+        version's generated function (:mod:`ecei_rules.engine.trace`), the criteria's and scores'
+        results made when they are first read."""
         found = self._trace
         if found is None:
             found = self.trace_plan
         run = found.run
         if run is None:  # a version too large to compile: every result made at once
             return decision_by_closures(self, env, ruleset_sha256, resolution)
-        derived = derive(self.plan, env) if self.plan.derived else ()
+        plan = self.plan
+        derived = derive(plan, env) if plan.derived else ()
         label, tiers, groups, reads, values, scores = run(env)
         decision = _decision(self, env, ruleset_sha256, resolution, label,
                              {"tiers": tiers, "groups": groups, "derived": derived})
-        object.__setattr__(decision, "_rest", partial(found.rest, reads, values, scores, env))  # made when read
+        # what the criteria and scores are made from when read: the values run kept and the derived
+        # values (not the assessment, which the decision does not hold)
+        shown = {d.id: env[d.id] for d in plan.derived} if derived else None
+        object.__setattr__(decision, "_rest", partial(found.rest, reads, values, scores, shown))
         return decision
 
     def text(self, env: dict[str, Any], ruleset_sha256: str, resolution: Resolution) -> str:

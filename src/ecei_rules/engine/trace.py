@@ -14,8 +14,8 @@ The criteria's and the scores' results (one object each, what most of a decision
 are made when the decision is first read there (:meth:`TracePlan.rest`), from what the function
 kept: each criterion's value, the values of the inputs it read (the flat tuple, so the inputs a
 criterion shows are the values it was decided on), each score's met and unknown weights and the
-numbers it weighs as they are. The decision keeps the plan and those values, not the assessment
-(only its own copy of it, for the derived values a criterion shows).
+numbers it weighs as they are. The decision keeps the plan and those values (and the derived
+values a criterion shows), not the assessment.
 
 Only generated names and whole numbers go into the source (``TracePlan.source``, to read); every
 key, id and compiled function is bound in its namespace, so nothing a ruleset holds can become
@@ -138,9 +138,9 @@ class TracePlan:
         return self.run.__globals__ if self.run is not None else {}
 
     def rest(self, reads: tuple[Any, ...], values: tuple[Any, ...], scores: tuple[Any, ...],
-             env: dict[str, Any]) -> dict[str, Any]:
-        """The criteria's and the scores' results of a decision, from what ``run`` gave (``env``:
-        the decision's own copy of the data, with the derived values a criterion may show)."""
+             derived: dict[str, Any] | None) -> dict[str, Any]:
+        """The criteria's and the scores' results of a decision, from what ``run`` gave and the
+        derived values (by id; None for a version without) that a criterion may show."""
         out: list[CriterionResult] = []
         append = out.append
         missing, new, cls = MISSING, object.__new__, CriterionResult
@@ -159,7 +159,7 @@ class TracePlan:
             data["inputs"] = read
             data["missing"] = gone
             if c.derived:
-                data["derived"] = derived_read(c.derived, env)
+                data["derived"] = derived_read(c.derived, derived or {})
             obj = new(cls)  # as plan.build makes it, inline
             set_dict(obj, data)
             set_fields(obj, every)
