@@ -68,6 +68,10 @@ def _agree(ruleset: Ruleset, raws: list[Any], *, reference: bool = True, lazy: b
     return decided
 
 
+#: where the reference evaluator decides too (the other fast-path tests compare it on every version)
+WITH_REFERENCE = ("ecei-labels 3.0.1", "every 1.1.0", "derived 1.0.0", "points 2.0.0", "needed 1.0.0")
+
+
 def _one(ruleset: Ruleset, seed: int) -> Any:
     return next(iter(synthesize(1, seed=seed, start=dt.date(2021, 1, 1), end=dt.date(2024, 1, 1),
                                 versions=[ruleset])))
@@ -87,9 +91,10 @@ def test_the_generated_trace_equals_the_closures_and_the_reference_on_synth_popu
     seven left out (unknown tiers, absent inputs): ``evaluate`` (the generated trace) gives the
     decision the closures give with every result made at once, equal as a model, in its JSON dump
     (member order included) and in its canonical bytes (written before anything was read), and
-    the reference evaluator's decision."""
+    on a few of them the reference evaluator's decision (which tests/fastpath compares with
+    ``evaluate`` on every version)."""
     ruleset, raws = _population(name, 3, 23)
-    assert _agree(ruleset, raws) >= 3
+    assert _agree(ruleset, raws, reference=name in WITH_REFERENCE) >= 3
 
 
 @pytest.mark.no_cover  # repetition at scale: the test above reaches the same code (docs/contributing.md)
@@ -107,9 +112,9 @@ def test_with_full_tables_or_nothing_remembered_the_trace_decides_alike(monkeypa
     for limit, entries in ((1, 65536), (8192, 0)):
         monkeypatch.setattr(trace, "MEMO_LIMIT", limit)
         monkeypatch.setattr(trace, "MEMO_ENTRIES", entries)
-        _, raws = _population("ecei-labels 3.0.1", 6, 11)
+        _, raws = _population("ecei-labels 3.0.1", 3, 11)
         ruleset = load_ruleset(SHIPPED / "3.0.1.yaml")  # a fresh copy: its evaluator is built with the bounds
-        assert _agree(ruleset, raws, reference=False) >= 6
+        assert _agree(ruleset, raws, reference=False) >= 3
         tables = [v for k, v in evaluator(ruleset).trace_plan.namespace.items() if k.startswith("T")]
         assert tables
         assert all(len(t) <= (limit if entries else 0) for t in tables)
