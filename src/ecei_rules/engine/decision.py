@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, ClassVar, Literal, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer, model_validator
 
@@ -141,15 +141,73 @@ def given(published: bool) -> Resolution:
     return GIVEN_PUBLISHED if published else GIVEN_UNPUBLISHED
 
 
+#: The instance dictionary's own descriptor, which a decision's ``__dict__`` reads and sets through.
+_INSTANCE_DICT: Any = BaseModel.__dict__["__dict__"]
+_instance_dict = _INSTANCE_DICT.__get__
+
+
 class _Written(_Frozen):
-    # the serialiser of the evaluator that made the decision (set by it, read by canonical_text):
-    # a slot, not a field, so never compared, dumped, copied nor pickled
+    # _writer: the serialiser of the evaluator that made the decision (set by it, read by
+    # canonical_text); _rest: for a decision of the evaluator's trace mode, what makes the members
+    # of its trace left for when they are first read (None once made). Slots, not fields, so never
+    # compared, dumped, copied nor pickled
     # ClassVar: the docs site's model reader (griffe-pydantic) skips it instead of taking it for a field
-    __slots__: ClassVar[tuple[str, ...]] = ("_writer",)  # type: ignore[misc]
+    __slots__: ClassVar[tuple[str, ...]] = ("_rest", "_writer")  # type: ignore[misc]
+
+    # Every reader of a model's values as a whole (equality, dumps, copies, pickles, repr) reads
+    # its ``__dict__``, and an attribute missing from the instance dictionary is looked up by
+    # ``__getattr__``: the members left for later are made on the first of either, in the fields'
+    # order (the order a dump keeps), and from then on the decision is as if made at once.
+    @property
+    def __dict__(self) -> dict[str, Any]:
+        data: dict[str, Any] = _instance_dict(self)
+        if "criteria" not in data:  # a decision of the trace mode not read yet (or a partial construct)
+            data = _complete(self, data)
+        return data
+
+    @__dict__.setter
+    def __dict__(self, data: dict[str, Any]) -> None:
+        _INSTANCE_DICT.__set__(self, data)
+
+    if not TYPE_CHECKING:  # as pydantic's own (the type checker reads fields, not this)
+        def __getattr__(self, name: str) -> Any:
+            if name in type(self).__pydantic_fields__:
+                data = self.__dict__
+                if name in data:
+                    return data[name]
+            return super().__getattr__(name)
+
+
+def _complete(model: _Written, data: dict[str, Any]) -> dict[str, Any]:
+    """The values of a decision of the trace mode with the members of its trace left for later
+    made (``data``, when it has none left)."""
+    try:
+        rest = _REST.__get__(model)
+    except AttributeError:  # made otherwise: nothing is left for later
+        return data
+    if rest is None:
+        return data
+    more = rest()
+    now = _instance_dict(model)
+    if "criteria" in now:  # made meanwhile, in another thread: the same values, kept as they are
+        return now  # type: ignore[no-any-return]
+    full = {name: data[name] if name in data else more[name] for name in type(model).__pydantic_fields__
+            if name in data or name in more}
+    _INSTANCE_DICT.__set__(model, full)
+    _REST.__set__(model, None)
+    return full
+
+
+_REST: Any = vars(_Written)["_rest"]  # the slot's own descriptor
 
 
 class Decision(_Written):
-    """The result of evaluating one assessment under one ruleset version."""
+    """The result of evaluating one assessment under one ruleset version.
+
+    A decision of the evaluator makes its criteria's and scores' results when they are first read
+    (an attribute, a comparison, a dump, a copy); it reads, compares, dumps and pickles exactly as
+    if they had been made at once.
+    """
 
     methodology: str = Field(description="The methodology id.")
     version: str = Field(description="The version applied.")

@@ -10,7 +10,10 @@ built in the same pass in trace mode:
   inputs behind unknown tiers, without the trace, decided by one function generated per version
   (:mod:`ecei_rules.engine.label`; :func:`label_by_closures` is the same mode run closure by
   closure, which the tests compare it with);
-* ``decision``: the whole :class:`~ecei_rules.engine.decision.Decision` with its trace;
+* ``decision``: the whole :class:`~ecei_rules.engine.decision.Decision` with its trace, decided
+  by one function generated per version (:mod:`ecei_rules.engine.trace`) that calls each
+  criterion's closure; the criteria's and scores' results are made when the decision is first
+  read there (:func:`decision_by_closures` makes every result at once, the slow way);
 * ``text``: the decision's canonical text, written directly by code generated per version
   (:mod:`ecei_rules.engine.text`), which remembers the texts of values it has seen.
 
@@ -25,14 +28,14 @@ oracle, byte for byte; the property and fast-path suites check it.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
-from ecei_rules.core.logic import OUTCOMES, UNKNOWN, outcome
+from ecei_rules.core.logic import UNKNOWN
 from ecei_rules.engine.decision import CriterionResult, Decision, GroupResult, Resolution, ScoreResult, TierResult
 from ecei_rules.engine.label import LabelPlan
 from ecei_rules.engine.plan import (
-    FastCriterion,
     FastGroup,
     Plan,
     absent_inputs,
@@ -42,7 +45,6 @@ from ecei_rules.engine.plan import (
     derive,
     derive_values,
     derived_read,
-    model_fields,
     never_expires,
     points_results,
     score_value,
@@ -50,6 +52,7 @@ from ecei_rules.engine.plan import (
 )
 from ecei_rules.engine.serialise import Serialiser
 from ecei_rules.engine.text import TextPlan
+from ecei_rules.engine.trace import TracePlan, criterion_result, result_fields, score_result
 from ecei_rules.ruleset.dates import check_validity_span
 from ecei_rules.ruleset.load import Ruleset
 from ecei_rules.ruleset.model import NONE_LABEL
@@ -57,10 +60,6 @@ from ecei_rules.ruleset.model import NONE_LABEL
 #: What the label-only mode gives: (label, valid_from, valid_until, whether a tier is unknown,
 #: with missing=True each unknown tier's absent inputs, highest first).
 Outline = tuple[str, Any, Any, bool, tuple[tuple[str, ...], ...]]
-
-
-_SCORE_ORDER = ("id", "title", "clause", "outcome", "met_weight", "unknown_weight", "total_weight",
-                "required_weight", "threshold", "weights", "weights_provenance", "weights_source", "points")
 
 
 def criterion_values(plan: Plan, env: dict[str, Any]) -> dict[str, Any]:
@@ -96,37 +95,44 @@ class Evaluator:
     """The evaluator of one ruleset version: its runtime plan, its serialiser and, built on first
     use, the generated writer of canonical text."""
 
-    __slots__ = ("_label", "_lock", "_results", "_text", "plan", "serialiser")
+    __slots__ = ("_label", "_lock", "_text", "_trace", "plan", "serialiser")
 
     def __init__(self, plan: Plan) -> None:
         self.plan = plan
-        self._results = _result_fields(plan)
         #: the writer of this version's decisions and its memo tables (owned here, not by the process)
         self.serialiser = Serialiser()
         self._text: TextPlan | None = None
         self._label: LabelPlan | None = None
+        self._trace: TracePlan | None = None
         self._lock = threading.Lock()
+
+    def _built(self, slot: str, make: Callable[[], Any]) -> Any:
+        """What ``slot`` holds, made on first use (once when threads share the evaluator)."""
+        found = getattr(self, slot)
+        if found is None:
+            with self._lock:
+                found = getattr(self, slot)
+                if found is None:
+                    found = make()
+                    setattr(self, slot, found)
+        return found
 
     @property
     def label_plan(self) -> LabelPlan:
         """The generated label mode: its function and its source (built on first use)."""
-        found = self._label
-        if found is None:
-            with self._lock:
-                found = self._label
-                if found is None:
-                    found = self._label = LabelPlan(self.plan)
+        found: LabelPlan = self._label or self._built("_label", lambda: LabelPlan(self.plan))
+        return found
+
+    @property
+    def trace_plan(self) -> TracePlan:
+        """The generated trace mode: its function and its source (built on first use)."""
+        found: TracePlan = self._trace or self._built("_trace", lambda: TracePlan(self.plan))
         return found
 
     @property
     def text_plan(self) -> TextPlan:
         """The generated writer's constants, memo tables and source (built on first use)."""
-        found = self._text
-        if found is None:
-            with self._lock:
-                found = self._text
-                if found is None:
-                    found = self._text = TextPlan(self.plan, self.serialiser)
+        found: TextPlan = self._text or self._built("_text", lambda: TextPlan(self.plan, self.serialiser))
         return found
 
     def label(self, env: dict[str, Any], *, missing: bool = False) -> Outline:
@@ -148,39 +154,24 @@ class Evaluator:
         return found.quick(env)
 
     def decision(self, env: dict[str, Any], ruleset_sha256: str, resolution: Resolution) -> Decision:
-        """The trace mode on validated data (``env``, a copy this may extend)."""
+        """The trace mode on validated data (``env``, a copy this may extend): decided by the
+        version's generated function (:mod:`ecei_rules.engine.trace`), the criteria's and scores'
+        results made when they are first read."""
+        found = self._trace
+        if found is None:
+            found = self.trace_plan
+        run = found.run
+        if run is None:  # a version too large to compile: every result made at once
+            return decision_by_closures(self, env, ruleset_sha256, resolution)
         plan = self.plan
-        values: dict[str, Any] = {}
-        missing_of: dict[str, tuple[str, ...]] = {}
         derived = derive(plan, env) if plan.derived else ()
-        criteria = _criterion_results(self._results, env, values, missing_of)
-        groups, scores = _composite_results(plan, values, env)
-        tiers: list[TierResult] = []
-        label = NONE_LABEL
-        for tier in plan.tiers:
-            result = conjunction(values, tier.requires)
-            if result is True:
-                label = tier.label
-                tiers.append(plan.tier(tier, "met", ()))
-            elif result is False:
-                tiers.append(plan.tier(tier, "not_met", ()))
-            else:  # the criteria's absent reads are known: groups and scores follow from them
-                tiers.append(plan.tier(tier, "unknown", absent_inputs(plan, values, env, tier.requires, missing_of)))
-        tiers.reverse()
-        valid_from = valid_until = rule_id = None
-        validity_inputs: dict[str, Any] = {}
-        if label != NONE_LABEL:
-            valid_from, valid_until, rule_id, validity_inputs = awarded(plan, env, label)
-        doc = plan.doc
-        decision = build(Decision, {
-            "methodology": doc.methodology, "version": doc.version, "ruleset_sha256": ruleset_sha256,
-            "resolution": resolution, "subject": subject_id(plan, env), "subject_key": plan.subject.key,
-            "label": label, "valid_from": valid_from, "valid_until": valid_until, "validity_rule": rule_id,
-            "validity_expires": False if never_expires(plan, rule_id) else None,
-            "validity_inputs": validity_inputs, "tiers": tuple(tiers), "criteria": criteria,
-            "groups": groups, "scores": scores, "derived": derived,
-        })
-        object.__setattr__(decision, "_writer", self.serialiser)  # canonical_text writes with it
+        label, tiers, groups, reads, values, scores = run(env)
+        decision = _decision(self, env, ruleset_sha256, resolution, label,
+                             {"tiers": tiers, "groups": groups, "derived": derived})
+        # what the criteria and scores are made from when read: the values run kept and the derived
+        # values (not the assessment, which the decision does not hold)
+        shown = {d.id: env[d.id] for d in plan.derived} if derived else None
+        object.__setattr__(decision, "_rest", partial(found.rest, reads, values, scores, shown))
         return decision
 
     def text(self, env: dict[str, Any], ruleset_sha256: str, resolution: Resolution) -> str:
@@ -199,6 +190,52 @@ class Evaluator:
             label, doc.methodology, subject_id(plan, env), resolution, ruleset_sha256, scores, tiers, valid_from,
             valid_until, validity_inputs, rule_id, doc.version, plan.subject.key,
             False if never_expires(plan, rule_id) else None)))
+
+
+def decision_by_closures(ev: Evaluator, env: dict[str, Any], ruleset_sha256: str, resolution: Resolution) -> Decision:
+    """The trace mode on validated data (``env``, a copy this may extend), run closure by closure
+    with every result made at once: what :meth:`Evaluator.decision` gives, the slow way."""
+    plan = ev.plan
+    values: dict[str, Any] = {}
+    missing_of: dict[str, tuple[str, ...]] = {}
+    derived = derive(plan, env) if plan.derived else ()
+    criteria = _criterion_results(plan, env, values, missing_of)
+    groups, scores = _composite_results(plan, values, env)
+    tiers: list[TierResult] = []
+    label = NONE_LABEL
+    for tier in plan.tiers:
+        result = conjunction(values, tier.requires)
+        if result is True:
+            label = tier.label
+            tiers.append(plan.tier(tier, "met", ()))
+        elif result is False:
+            tiers.append(plan.tier(tier, "not_met", ()))
+        else:  # the criteria's absent reads are known: groups and scores follow from them
+            tiers.append(plan.tier(tier, "unknown", absent_inputs(plan, values, env, tier.requires, missing_of)))
+    tiers.reverse()
+    return _decision(ev, env, ruleset_sha256, resolution, label, {
+        "tiers": tuple(tiers), "criteria": criteria, "groups": groups, "scores": scores, "derived": derived})
+
+
+def _decision(ev: Evaluator, env: dict[str, Any], ruleset_sha256: str, resolution: Resolution, label: str,
+              trace: dict[str, Any]) -> Decision:
+    """The decision of ``label`` with its validity and ``trace`` (its tiers, groups and derived
+    values, and its criteria and scores when they are made at once, in the fields' order)."""
+    plan = ev.plan
+    valid_from = valid_until = rule_id = None
+    validity_inputs: dict[str, Any] = {}
+    if label != NONE_LABEL:
+        valid_from, valid_until, rule_id, validity_inputs = awarded(plan, env, label)
+    doc = plan.doc
+    decision = build(Decision, {
+        "methodology": doc.methodology, "version": doc.version, "ruleset_sha256": ruleset_sha256,
+        "resolution": resolution, "subject": subject_id(plan, env), "subject_key": plan.subject.key,
+        "label": label, "valid_from": valid_from, "valid_until": valid_until, "validity_rule": rule_id,
+        "validity_expires": False if never_expires(plan, rule_id) else None,
+        "validity_inputs": validity_inputs, **trace,
+    })
+    object.__setattr__(decision, "_writer", ev.serialiser)  # canonical_text writes with it
+    return decision
 
 
 def label_by_closures(plan: Plan, env: dict[str, Any], *, missing: bool = False) -> Outline:
@@ -243,49 +280,20 @@ def _validity_dates(plan: Plan, env: dict[str, Any], label: str) -> tuple[Any, A
     return start, None
 
 
-#: The derived values a criterion reads that reads none (shared: a frozen result never changes it).
-_NOTHING_READ: dict[str, Any] = {}
-
-#: Each criterion with the fields of its result for each of its values, but the inputs read.
-Results = tuple[tuple[FastCriterion, dict[Any, dict[str, Any]]], ...]
-
-
-def _result_fields(plan: Plan) -> Results:
-    """Each criterion with its result's fields (in the model's order) for True, False and UNKNOWN,
-    the inputs read and absent left to fill: a decision copies them."""
-    return tuple((c, {value: {"id": c.id, "title": c.title, "clause": c.clause, "outcome": outcome(value),
-                              "condition": c.condition, "inputs": None, "missing": None, "parameters": c.parameters,
-                              "derived": _NOTHING_READ}
-                      for value in (True, False, UNKNOWN)}) for c in plan.criteria)
-
-
-def _criterion_results(results: Results, env: dict[str, Any], values: dict[str, Any],
+def _criterion_results(plan: Plan, env: dict[str, Any], values: dict[str, Any],
                        missing_of: dict[str, tuple[str, ...]]) -> tuple[CriterionResult, ...]:
     """Each criterion's result: its value (added to ``values``, as :func:`criterion_values`
     gives it, in the same pass), the inputs it read and the absent ones."""
     out: list[CriterionResult] = []
-    append = out.append
-    new, put = object.__new__, object.__setattr__
-    cls = CriterionResult
-    fields = model_fields(cls)
-    for c, result in results:
+    for c in plan.criteria:
         value = c.fn(env)
         if value is not True and value is not False:
             value = UNKNOWN
         values[c.id] = value
         read, missing = c.inputs(env)
         missing_of[c.id] = missing
-        data = result[value].copy()
-        data["inputs"] = read
-        data["missing"] = missing
-        if c.derived:
-            data["derived"] = derived_read(c.derived, env)
-        obj = new(cls)
-        put(obj, "__dict__", data)
-        put(obj, "__pydantic_fields_set__", fields)
-        put(obj, "__pydantic_extra__", None)
-        put(obj, "__pydantic_private__", None)
-        append(obj)
+        out.append(criterion_result(result_fields(c)[value], read, missing,
+                                    derived_read(c.derived, env) if c.derived else None))
     return tuple(out)
 
 
@@ -302,13 +310,8 @@ def _composite_results(plan: Plan, values: dict[str, Any],
         else:
             value, met, unknown = score_value(comp, values, env)
             values[comp.id] = value
-            data = dict(comp.static)
-            data["outcome"] = OUTCOMES[value]
-            data["met_weight"] = plan.number(comp, met)
-            data["unknown_weight"] = plan.number(comp, unknown)
-            data["weights"] = dict(plan.scores_weights[comp.id])
-            data["points"] = points_results(comp, env) if comp.points else {}
-            scores.append(build(ScoreResult, {k: data[k] for k in _SCORE_ORDER}))
+            points = points_results(comp, env) if comp.points else None
+            scores.append(score_result(plan, comp, value, met, unknown, points))
     return tuple(groups), tuple(scores)
 
 

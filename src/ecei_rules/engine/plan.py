@@ -48,7 +48,12 @@ from ecei_rules.ruleset.subject import ResolvedSubject, resolve
 M = TypeVar("M", bound=BaseModel)
 
 _new = object.__new__
-_set = object.__setattr__
+#: The setters of a model's instance dictionary and of pydantic's own slots (what
+#: ``object.__setattr__`` calls, without looking them up by name each time).
+SETTERS: tuple[Any, ...] = tuple(
+    vars(BaseModel)[name].__set__ for name in ("__dict__", "__pydantic_fields_set__", "__pydantic_extra__",
+                                                 "__pydantic_private__"))
+_set_dict, _set_fields, _set_extra, _set_private = SETTERS
 
 #: Shared results are cached per plan up to this many (beyond it they are built per decision).
 CACHE_LIMIT = 4096
@@ -69,10 +74,10 @@ def build(cls: type[M], values: dict[str, Any]) -> M:
     """A frozen model from trusted values holding every field (what ``model_construct`` does for
     complete values; the field set is shared, which is safe because the models are frozen)."""
     obj = _new(cls)
-    _set(obj, "__dict__", values)
-    _set(obj, "__pydantic_fields_set__", _FIELDS[cls])
-    _set(obj, "__pydantic_extra__", None)
-    _set(obj, "__pydantic_private__", None)
+    _set_dict(obj, values)
+    _set_fields(obj, _FIELDS[cls])
+    _set_extra(obj, None)
+    _set_private(obj, None)
     return obj
 
 

@@ -169,7 +169,7 @@ def _frozen(value: Any) -> Any:
     return (cls, value)
 
 
-class _Source:
+class Source:
     """The source of the generated function and the namespace its names refer to."""
 
     def __init__(self) -> None:
@@ -221,7 +221,7 @@ def conjunction_lines(target: str, refs: list[str]) -> list[str]:
             f"        {target} = U"]
 
 
-def _scalar(root: Field, keys: tuple[str, ...]) -> bool:
+def scalar_input(root: Field, keys: tuple[str, ...]) -> bool:
     """Whether the declared input at ``keys`` is a boolean, number, date or string (validated
     values of one such input with equal values have the same text and decide alike)."""
     f: Field | None = root
@@ -249,7 +249,7 @@ def _generate(text_plan: TextPlan, reads: list[tuple[str, ...]]) -> Decide:
     Only names made here and whole numbers go into the source: every key, id and text of the
     ruleset is bound in the function's namespace, so nothing a ruleset holds can become code.
     """
-    src = _Source()
+    src = Source()
     src.lines.append("def decide(env):")
     var: dict[str, str] = {}  # criterion, group or score id -> its variable
     pieces = _gen_criteria(text_plan, src, reads, var)
@@ -266,7 +266,7 @@ def _generate(text_plan: TextPlan, reads: list[tuple[str, ...]]) -> Decide:
     return decide
 
 
-def _gen_criteria(text_plan: TextPlan, src: _Source, reads: list[tuple[str, ...]], var: dict[str, str]) -> list[str]:
+def _gen_criteria(text_plan: TextPlan, src: Source, reads: list[tuple[str, ...]], var: dict[str, str]) -> list[str]:
     """The lines that look up or decide each criterion; the expressions of their texts."""
     plan, lines = text_plan.plan, src.lines
     budget = text_plan.budget  # estimated bytes the tables of this version may still take
@@ -287,12 +287,12 @@ def _gen_criteria(text_plan: TextPlan, src: _Source, reads: list[tuple[str, ...]
     return pieces
 
 
-def _gen_lookup(text_plan: TextPlan, src: _Source, same: list[FastCriterion], pointers: tuple[str, ...],
+def _gen_lookup(text_plan: TextPlan, src: Source, same: list[FastCriterion], pointers: tuple[str, ...],
                 entry: str, budget: list[int]) -> None:
     """The lines that set ``entry`` for criteria reading ``pointers``: from the table, or decided."""
     memo: dict[Any, Entry] = {}
     root = text_plan.plan.checked.inputs
-    scalars = all(_scalar(root, split_pointer(p)) for p in pointers)
+    scalars = all(scalar_input(root, split_pointer(p)) for p in pointers)
     typed = all(_declared(root, split_pointer(p)) for p in pointers)
     decider = _decider(same, memo, budget, not scalars, typed, text_plan.serialiser.middle,
                        text_plan.serialiser.derived_read)
@@ -308,7 +308,7 @@ def _gen_lookup(text_plan: TextPlan, src: _Source, same: list[FastCriterion], po
         src.lines.append(f"    {entry} = {call}(env, {key})")
 
 
-def _gen_composites(text_plan: TextPlan, src: _Source, var: dict[str, str]) -> tuple[list[str], list[str]]:
+def _gen_composites(text_plan: TextPlan, src: Source, var: dict[str, str]) -> tuple[list[str], list[str]]:
     """The lines that work out groups and scores; the expressions of their texts."""
     lines = src.lines
     groups: list[str] = []
@@ -336,7 +336,7 @@ def _gen_composites(text_plan: TextPlan, src: _Source, var: dict[str, str]) -> t
     return groups, scores
 
 
-def _gen_tiers(text_plan: TextPlan, src: _Source, var: dict[str, str]) -> list[str]:
+def _gen_tiers(text_plan: TextPlan, src: Source, var: dict[str, str]) -> list[str]:
     """The lines that work out the tiers and the label; the expressions of the tiers' texts, highest first."""
     plan, lines, tier_text = text_plan.plan, src.lines, text_plan.serialiser.tier
     lines.append('    label = "none"')
