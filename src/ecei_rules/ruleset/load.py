@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import semver
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from ecei_rules.core.canonical import canonical_bytes, sha256_hex
 from ecei_rules.core.files import FileReadError, read_limited
@@ -536,22 +536,65 @@ def _is_model(annotation: Any) -> bool:
 
 def _model_fields_at(loc: Iterable[Any]) -> list[str]:
     """The field names allowed at a location of the document model (for suggestions)."""
+    model = _model_at(loc)
+    return [] if model is None else list(model.model_fields)
+
+
+def _model_at(loc: Iterable[Any]) -> type[BaseModel] | None:
+    """The model of the document at a location, if a model stands there."""
     annotation: Any = RulesetDocument
     for part in loc:
         annotation = _unwrap(annotation)
         if _is_model(annotation):
             info = annotation.model_fields.get(str(part))
             if info is None:
-                return []
+                return None
             annotation = info.annotation
         elif typing.get_origin(annotation) is dict:
             annotation = typing.get_args(annotation)[1]  # part is a key
         elif typing.get_origin(annotation) in (list, tuple):
             annotation = typing.get_args(annotation)[0]  # part is an index
         else:
-            return []
+            return None
     annotation = _unwrap(annotation)
-    return list(annotation.model_fields) if _is_model(annotation) else []
+    return annotation if _is_model(annotation) else None
+
+
+#: What stands in for a value the YAML stage refused, when a rule across an object's keys is read again.
+_STAND_INS: tuple[Any, ...] = ("\0", Decimal(1))
+
+
+def _follows_from_refused(err: Any, loc: tuple[Any, ...], raw: _Raw, refused: set[str]) -> bool:
+    """Whether the model's rule across the keys of one object (``give exactly one of ...``) only
+    failed because it read null where the YAML stage refused a value: with each refused value
+    standing in by one of its kind, the object passes (one problem is not reported twice)."""
+    pointer, used = _data_pointer(raw.data, loc)
+    node, model = _value_at(raw.data, pointer), _model_at(loc)
+    if err["type"] != "value_error" or used != len(loc) or model is None or not isinstance(node, dict):
+        return False
+    keys = [key for key in node if pointer_join(pointer, key) in refused and node[key] is None]
+    if not keys:
+        return False
+    stood = dict(node)
+    for key in keys:
+        info = model.model_fields.get(str(key))
+        fits = [s for s in _STAND_INS if info is not None and _fits(info.annotation, s)]
+        if not fits:
+            return False
+        stood[key] = fits[0]
+    try:
+        model.model_validate(stood)
+    except ValidationError:
+        return False
+    return True
+
+
+def _fits(annotation: Any, value: Any) -> bool:
+    try:
+        TypeAdapter(annotation).validate_python(value)
+    except ValidationError:
+        return False
+    return True
 
 
 _ABSENT = object()
@@ -698,7 +741,8 @@ def _model_diagnostics(exc: ValidationError, raw: _Raw, located: _Located,
     for err in errors:
         loc = tuple(err["loc"])
         pointer, _ = _data_pointer(raw.data, loc)
-        if pointer in reported or (err["type"] == "too_short" and loc in inner):
+        if pointer in reported or (err["type"] == "too_short" and loc in inner) or \
+                _follows_from_refused(err, loc, raw, reported):
             continue
         d = _model_diagnostic(err, loc, pointer, raw, located, list(dict.fromkeys(alternatives.get(pointer, ()))))
         if (pointer, d.code) not in seen:

@@ -1,0 +1,52 @@
+"""Issue 22, what remained of points: one diagnostic per refused number of a level; a criterion's
+missing inputs are those that could change it; a ranged number's unknown weight is what its
+bounds allow; what it takes lists sets mixing criteria and numbers; impact attributes a change
+of points to the revision.
+
+The rulesets are the points test scheme (``tests/data/points/2.0.0.yaml``) edited in place, or
+small ones written here; every expectation is derived by hand in the test's docstring.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ecei_rules.errors import Diagnostic
+from ecei_rules.ruleset.load import check_ruleset
+
+ROOT = Path(__file__).resolve().parents[2]
+POINTS = ROOT / "tests" / "data" / "points" / "2.0.0.yaml"
+
+
+def errors_of(tmp_path: Path, text: str) -> list[Diagnostic]:
+    path = tmp_path / "points.yaml"
+    path.write_text(text, encoding="utf-8")
+    return [d for d in check_ruleset(path) if d.severity == "error"]
+
+
+@pytest.mark.parametrize(("old", "new", "pointer"), [
+    pytest.param("platinum: {threshold: platinum_share}", "platinum: {threshold: 0.12345678901234567}",
+                 "/scores/points/levels/platinum/threshold", id="threshold-17-digits"),
+    pytest.param("certified: {minimum: certified_points}", "certified: {minimum: 1e400}",
+                 "/scores/points/levels/certified/minimum", id="minimum-1e400"),
+])
+def test_a_refused_number_of_a_level_is_one_diagnostic_not_a_second_give_exactly_one(
+        tmp_path: Path, old: str, new: str, pointer: str) -> None:
+    """The YAML reader refuses the number (E103 where it stands); the level's rule "give exactly one
+    of 'threshold' or 'minimum'" read null there and said the same problem again, at the level."""
+    text = POINTS.read_text(encoding="utf-8")
+    assert old in text
+    diags = errors_of(tmp_path, text.replace(old, new))
+    assert [(d.code, d.pointer) for d in diags] == [("E103", pointer)], diags
+    assert "too large" in diags[0].message or "significant digits" in diags[0].message
+
+
+def test_a_level_with_both_a_threshold_and_a_minimum_is_still_refused(tmp_path: Path) -> None:
+    """The rule across a level's keys still speaks when it is broken whatever the numbers are."""
+    text = POINTS.read_text(encoding="utf-8").replace(
+        "platinum: {threshold: platinum_share}", "platinum: {threshold: platinum_share, minimum: gold_points}")
+    diags = errors_of(tmp_path, text)
+    assert [(d.code, d.pointer) for d in diags] == [("E103", "/scores/points/levels/platinum")]
+    assert diags[0].message.startswith("give exactly one of 'threshold'")
