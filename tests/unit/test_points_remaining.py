@@ -50,3 +50,51 @@ def test_a_level_with_both_a_threshold_and_a_minimum_is_still_refused(tmp_path: 
     diags = errors_of(tmp_path, text)
     assert [(d.code, d.pointer) for d in diags] == [("E103", "/scores/points/levels/platinum")]
     assert diags[0].message.startswith("give exactly one of 'threshold'")
+
+
+# -- a criterion's missing inputs: those that could change its outcome -------------------------------------
+
+KNOWN = """\
+methodology: known-needs
+version: 1.0.0
+title: A criterion that asks whether an input is known
+status: published
+effective_from: 2020-01-01
+inputs:
+  assessed_on: {type: date, required: true}
+  a: {type: decimal}
+  b: {type: decimal}
+derived:
+  twice: {title: Twice a, type: decimal, value: a * 2}
+criteria:
+  c:
+    title: b given and twice a above 1
+    when: known(b) and twice > 1
+labels: [basic]
+tiers:
+  basic: {title: Basic, requires: [c]}
+validity:
+  valid_from: assessed_on
+  rules:
+    - {id: always, title: Two years, labels: [basic], valid_until: "month_end(assessed_on, 24)"}
+"""
+
+
+def test_a_criterion_that_calls_known_lists_the_absent_input_that_would_change_it(tmp_path: Path) -> None:
+    """a = 1, b absent: known(b) is false, so c is not met, decided; but giving b a value makes known(b)
+    true and c met (twice = 2 > 1). The decision lists /b as c's missing; the explanation listed
+    nothing (a decided part needed nothing), as engine/needed.py does not: a part calling known()
+    needs every absent input it reads. Without known() a decided part still needs nothing."""
+    from ecei_rules import evaluate
+    from ecei_rules.explanation import explain
+    from ecei_rules.ruleset.load import load_ruleset
+
+    path = tmp_path / "1.0.0.yaml"
+    path.write_text(KNOWN, encoding="utf-8")
+    ruleset = load_ruleset(path)
+    data = {"assessed_on": "2021-01-01", "a": 1}
+    assert evaluate(ruleset, data).criteria[0].outcome == "not_met"
+    assert evaluate(ruleset, {**data, "b": 0}).criteria[0].outcome == "met"
+    assert explain(ruleset, data).criteria[0].missing == ("/b",)
+    path.write_text(KNOWN.replace("known(b) and twice > 1", "b > 0 and twice > 3"), encoding="utf-8")
+    assert explain(load_ruleset(path), data).criteria[0].missing == ()
