@@ -98,3 +98,41 @@ def test_a_criterion_that_calls_known_lists_the_absent_input_that_would_change_i
     assert explain(ruleset, data).criteria[0].missing == ("/b",)
     path.write_text(KNOWN.replace("known(b) and twice > 1", "b > 0 and twice > 3"), encoding="utf-8")
     assert explain(load_ruleset(path), data).criteria[0].missing == ()
+
+
+# -- impact attributes a change of points ------------------------------------------------------------------
+
+def _points_pair(tmp_path: Path, old: str, new: str) -> tuple[object, object]:
+    from ecei_rules.ruleset.load import load_ruleset
+
+    text = POINTS.read_text(encoding="utf-8")
+    assert old in text
+    (tmp_path / "2.0.0.yaml").write_text(text, encoding="utf-8")
+    (tmp_path / "2.1.0.yaml").write_text(text.replace(old, new).replace("version: 2.0.0", "version: 2.1.0"),
+                                         encoding="utf-8")
+    return load_ruleset(tmp_path / "2.0.0.yaml"), load_ruleset(tmp_path / "2.1.0.yaml")
+
+
+@pytest.mark.parametrize(("old", "new", "counted"), [
+    pytest.param("energy: {value: energy_points, maximum: 4}", "energy: {value: energy_points, maximum: 6}",
+                 ("points energy: 4 of 4", "points energy: 6 of 6"), id="maximum-raised"),
+    pytest.param("      renewables:", "      saving: {value: energy_points, maximum: 2}\n      renewables:",
+                 ("points saving: absent", "points saving: 2 of 2"), id="entry-added"),
+])
+def test_impact_attributes_a_change_of_points_to_the_score(tmp_path: Path, old: str, new: str,
+                                                           counted: tuple[str, str]) -> None:
+    """energy_saving 30 (floor(30/5) = 6 energy points) and 10 bike racks (2): 2.0.0 counts energy 4 (its
+    maximum), 4 + 2 = 6, Silver (Gold needs 8). Raising energy's maximum to 6 counts 6: 8, Gold (Platinum
+    needs 0.95 x 12 = 11.4); adding an entry of the same value up to 2 adds 2: 8, Gold. The change of the
+    score's points is the cause, at the level points.gold (it was unexplained: only weights and
+    thresholds were looked at)."""
+    from ecei_rules.compare.impact import impact
+
+    a, b = _points_pair(tmp_path, old, new)
+    data = {"assessed_on": "2022-06-15", "building": {"id": "B-1", "smoking_banned": True, "energy_saving": 30,
+                                                     "water_saving": 0, "bike_racks": 10, "renewable_share": 0}}
+    report = impact(a, b, [data])  # type: ignore[arg-type]
+    (t,) = report.transitions
+    assert (t.old_label, t.new_label, report.unexplained) == ("silver", "gold", 0)
+    assert [(c.section, c.id, c.tier, c.old, c.new) for c in t.causes] == [
+        ("scores", "points.gold", "gold", *counted)]

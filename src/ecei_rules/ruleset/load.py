@@ -564,7 +564,7 @@ def _model_at(loc: Iterable[Any]) -> type[BaseModel] | None:
 _STAND_INS: tuple[Any, ...] = ("\0", Decimal(1))
 
 
-def _follows_from_refused(err: Any, loc: tuple[Any, ...], raw: _Raw, refused: set[str]) -> bool:
+def _follows_from_refused(err: Any, loc: tuple[Any, ...], raw: _Raw, refused: set[str | None]) -> bool:
     """Whether the model's rule across the keys of one object (``give exactly one of ...``) only
     failed because it read null where the YAML stage refused a value: with each refused value
     standing in by one of its kind, the object passes (one problem is not reported twice)."""
