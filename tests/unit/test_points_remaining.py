@@ -136,3 +136,37 @@ def test_impact_attributes_a_change_of_points_to_the_score(tmp_path: Path, old: 
     assert (t.old_label, t.new_label, report.unexplained) == ("silver", "gold", 0)
     assert [(c.section, c.id, c.tier, c.old, c.new) for c in t.causes] == [
         ("scores", "points.gold", "gold", *counted)]
+
+
+# -- what it takes lists every minimal set mixing criteria and numbers --------------------------------------
+
+def test_what_it_takes_lists_every_minimal_set_mixing_criteria_and_numbers() -> None:
+    """energy_saving 10 (energy floor(10/5) = 2 of 4: 2 more at most), renewables (10 - 10)/5 = 0 of 3 (3 more),
+    water (1) and bikes (2) not met: 2 points. Silver needs 6, 4 more; the minimal sets of what can add
+    (water 1, bikes 2, energy 2, renewables 3) reaching 4 are {renewables, water}, {renewables, bikes},
+    {energy, bikes} and {energy, renewables} ({water, bikes, energy} holds {bikes, energy}). Each is made
+    with the least values on the inputs' grids: renewables 3 with water (25), 2 with bikes (20); energy 4
+    (20). Gold needs 8, 6 more: {water, bikes, renewables} (renewables 3: 25), {water, energy, renewables}
+    (4 + 3: 20, 25) and {bikes, energy, renewables} (4 + 2: 20, 20). Platinum needs 9.5, 7.5 more of 8:
+    all four, renewables at least 2.5 (23 on its grid of whole numbers). Main listed one set for Silver
+    and Gold (every criterion, then a number) and called Platinum unreachable."""
+    from ecei_rules.explanation import explain
+    from ecei_rules.ruleset.load import load_ruleset
+
+    data = {"assessed_on": "2022-06-15", "building": {"id": "B", "smoking_banned": True, "energy_saving": 10,
+                                                     "water_saving": 0, "bike_racks": 0, "renewable_share": 10}}
+    paths = {p.label: p for p in explain(load_ruleset(POINTS), data).what_it_takes}
+    sets = {label: {frozenset((c.pointer.rsplit("/", 1)[1], float(c.target)) for c in s.inputs)
+                    for s in p.input_sets} for label, p in paths.items()}
+    w, b, e, r = "water_saving", "bike_racks", "energy_saving", "renewable_share"
+    assert sets["silver"] == {frozenset({(w, 20), (r, 25)}), frozenset({(b, 10), (r, 20)}),
+                              frozenset({(b, 10), (e, 20)}), frozenset({(e, 20), (r, 20)})}
+    assert sets["gold"] == {frozenset({(w, 20), (b, 10), (r, 25)}), frozenset({(w, 20), (e, 20), (r, 25)}),
+                            frozenset({(b, 10), (e, 20), (r, 20)})}
+    assert sets["platinum"] == {frozenset({(w, 20), (b, 10), (e, 20), (r, 23)})}
+    for label in ("silver", "gold", "platinum"):
+        p = paths[label]
+        assert p.reachable
+        assert p.input_sets_exhaustive
+        assert p.input_sets_total == len(sets[label])
+        assert all(s.verified for s in p.input_sets)
