@@ -52,6 +52,17 @@ def test_a_level_with_both_a_threshold_and_a_minimum_is_still_refused(tmp_path: 
     assert diags[0].message.startswith("give exactly one of 'threshold'")
 
 
+def test_a_refused_threshold_beside_a_minimum_is_two_problems_the_number_and_both_given(tmp_path: Path) -> None:
+    """The YAML reader leaves null for the refused number, which the level's rule read as "no threshold":
+    the level with a minimum too passed it, and "give exactly one" was never said."""
+    text = POINTS.read_text(encoding="utf-8").replace(
+        "platinum: {threshold: platinum_share}", "platinum: {threshold: 0.12345678901234567, minimum: gold_points}")
+    diags = errors_of(tmp_path, text)
+    assert [(d.code, d.pointer) for d in diags] == [("E103", "/scores/points/levels/platinum/threshold"),
+                                                    ("E103", "/scores/points/levels/platinum")], diags
+    assert diags[1].message.startswith("give exactly one of 'threshold'")
+
+
 # -- a criterion's missing inputs: those that could change its outcome -------------------------------------
 
 KNOWN = """\

@@ -569,24 +569,45 @@ def _follows_from_refused(err: Any, loc: tuple[Any, ...], raw: _Raw, refused: se
     failed because it read null where the YAML stage refused a value: with each refused value
     standing in by one of its kind, the object passes (one problem is not reported twice)."""
     pointer, used = _data_pointer(raw.data, loc)
-    node, model = _value_at(raw.data, pointer), _model_at(loc)
-    if err["type"] != "value_error" or used != len(loc) or model is None or not isinstance(node, dict):
-        return False
+    return err["type"] == "value_error" and used == len(loc) and _stood(raw, pointer, refused) == []
+
+
+def _stood(raw: _Raw, pointer: str, refused: set[str | None]) -> list[str] | None:
+    """The messages of the model's rules across the keys of the object at ``pointer`` when each value
+    the YAML stage refused in it stands in by a value of its kind; None when it has no such value, is
+    no model's object, or a refused value has no stand-in."""
+    node, model = _value_at(raw.data, pointer), _model_at(_split(pointer))
+    if model is None or not isinstance(node, dict):
+        return None
     keys = [key for key in node if pointer_join(pointer, key) in refused and node[key] is None]
     if not keys:
-        return False
+        return None
     stood = dict(node)
     for key in keys:
         info = model.model_fields.get(str(key))
         fits = [s for s in _STAND_INS if info is not None and _fits(info.annotation, s)]
         if not fits:
-            return False
+            return None
         stood[key] = fits[0]
     try:
         model.model_validate(stood)
-    except ValidationError:
-        return False
-    return True
+    except ValidationError as exc:
+        return [str(e["msg"]).removeprefix("Value error, ") for e in exc.errors(include_url=False)
+                if e["type"] == "value_error" and not e["loc"]]
+    return []
+
+
+def _hidden_by_refused(raw: _Raw, located: _Located, diags: list[Diagnostic]) -> list[Diagnostic]:
+    """The model's rules across the keys of an object that a refused value hid: the YAML stage left
+    null where the author wrote a value, and null reads as "not given" (a threshold refused beside
+    a minimum is two problems: the number, and both given)."""
+    reported = {d.pointer for d in diags}
+    refused = {d.pointer for d in diags if d.pointer and _value_at(raw.data, d.pointer) is None}
+    out: list[Diagnostic] = []
+    for parent in dict.fromkeys(p.rsplit("/", 1)[0] for p in refused if p):
+        if parent and parent not in reported:
+            out.extend(located.diag("E103", message, parent) for message in (_stood(raw, parent, refused) or ())[:1])
+    return out
 
 
 def _fits(annotation: Any, value: Any) -> bool:
@@ -792,11 +813,15 @@ def _validated(raw: _Raw, located: _Located, diags: list[Diagnostic]) -> tuple[R
     ``diags``) and the document without what it refused, with what was set aside."""
     # a value the YAML stage refused is null: what follows from that is not reported again
     aside = Salvage(pointers={d.pointer for d in diags if d.pointer and _value_at(raw.data, d.pointer) is None})
+    hidden = _hidden_by_refused(raw, located, diags) if aside.pointers else []
     try:
-        return RulesetDocument.model_validate(raw.data), aside
+        doc = RulesetDocument.model_validate(raw.data)
     except ValidationError as exc:
         diags.extend(_model_diagnostics(exc, raw, located, {d.pointer for d in diags}))
+        diags.extend(d for d in hidden if d.pointer not in {e.pointer for e in diags})
         return salvage(raw.data, exc, aside)
+    diags.extend(hidden)
+    return doc, aside
 
 
 def _diagnose(raw: _Raw, path: Path | None) -> tuple[RulesetDocument | None, CheckedRuleset | None,
