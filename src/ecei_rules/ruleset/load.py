@@ -14,7 +14,7 @@ import re
 import threading
 import types
 import typing
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -572,7 +572,7 @@ def _follows_from_refused(err: Any, loc: tuple[Any, ...], raw: _Raw, refused: se
     return err["type"] == "value_error" and used == len(loc) and _stood(raw, pointer, refused) == []
 
 
-def _stood(raw: _Raw, pointer: str, refused: set[str | None]) -> list[str] | None:
+def _stood(raw: _Raw, pointer: str, refused: Collection[str | None]) -> list[str] | None:
     """The messages of the model's rules across the keys of the object at ``pointer`` when each value
     the YAML stage refused in it stands in by a value of its kind; None when it has no such value, is
     no model's object, or a refused value has no stand-in."""
