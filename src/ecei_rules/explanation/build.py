@@ -855,9 +855,8 @@ class _Builder:
     def input_path(self, label: str, fallback: str) -> dict[str, Any]:
         """The TierPath fields of the path counted in inputs."""
         tier = self.doc.tiers[label]
-        direct, scores = flatten(self.structure, tier.requires)
-        weighted = (c for sid in scores for c in self.structure.weights[sid])
-        involved = [c for c in dict.fromkeys([*direct, *weighted]) if self.outcomes.get(c) != "met"]
+        direct, _ = flatten(self.structure, tier.requires)
+        involved = self.involved(label)
         units_of, changes, asked, either = self.units(involved)
         if either:
             sol = solve_choices(self.structure, tier.requires, self.outcomes, units_of, either, cap=self.cap)
@@ -886,6 +885,13 @@ class _Builder:
         exhaustive = sol.exhaustive and not completed and not paired
         return {"input_sets": sets, "input_sets_total": sol.total, "input_sets_exhaustive": exhaustive,
                 "input_sentence": " ".join(parts)}
+
+    def involved(self, label: str) -> list[str]:
+        """The criteria not met that a tier's requirement reaches: those it requires (through groups) and those
+        its scores weigh."""
+        direct, scores = flatten(self.structure, self.doc.tiers[label].requires)
+        weighted = (c for sid in scores for c in self.structure.weights[sid])
+        return [c for c in dict.fromkeys([*direct, *weighted]) if self.outcomes.get(c) != "met"]
 
     def unit_words(self, unit: str, changes: Mapping[str, m.InputChange]) -> str:
         """One unit in words: its input change, or the criterion to meet."""
@@ -1046,7 +1052,7 @@ class _Builder:
         other changes set. None when some criterion is met by any one of several changes (then it cannot be
         enumerated here)."""
         numbers = self.numbers_with_room(scores)
-        found = self.mixed_units(label, scores, numbers)
+        found = self.mixed_units(label, numbers)
         if found is None:
             return None
         sol, changes = found
@@ -1061,17 +1067,13 @@ class _Builder:
         out.sort(key=lambda s: s.size)
         return out, len(out), exhaustive
 
-    def mixed_units(self, label: str, scores: Sequence[str],
-                    numbers: Mapping[str, tuple[dict[str, Fraction], tuple[str, ...]]]
+    def mixed_units(self, label: str, numbers: Mapping[str, tuple[dict[str, Fraction], tuple[str, ...]]]
                     ) -> tuple[TierSolution, dict[str, m.InputChange]] | None:
         """The minimal sets of units (`paths.solve_units`) with each number weighed as it is a unit of the weight
         it could still add, and each input unit's change; None when some criterion is met by any one of several
         changes."""
         tier = self.doc.tiers[label]
-        direct, _ = flatten(self.structure, tier.requires)
-        weighted = (c for sid in scores for c in self.structure.weights[sid])
-        involved = [c for c in dict.fromkeys([*direct, *weighted]) if self.outcomes.get(c) != "met"]
-        units_of, changes, _, either = self.units(involved)
+        units_of, changes, _, either = self.units(self.involved(label))
         if either:
             return None
         weights = {sid: dict(w) for sid, w in self.structure.weights.items()}
