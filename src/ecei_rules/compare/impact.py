@@ -749,8 +749,10 @@ class Attributor:
     def points(self, sid: str, sa: ScoreResult, sb: ScoreResult, direction: int, tier: str) -> None:
         """A number the score weighs as it is that the revision added, removed or changed (its value or
         maximum), whose part of the score moved the way the tier did: the score, with what it counted."""
-        share = {side: score_outcomes(r.document)[sid][0].threshold is not None
-                 for side, r in (("old", self.old), ("new", self.new)) if sid in score_outcomes(r.document)}
+        if not sa.points and not sb.points:
+            return
+        share = {side: spec.threshold is not None for side, r in (("old", self.old), ("new", self.new))
+                 for spec in [score_outcomes(r.document).get(sid, (None, ""))[0]] if spec is not None}
         for pid in dict.fromkeys((*sb.points, *sa.points)):
             pa, pb = sa.points.get(pid), sb.points.get(pid)
             if pa is not None and pb is not None and (pa.expression, pa.maximum) == (pb.expression, pb.maximum):
@@ -846,7 +848,7 @@ def _points_part(p: PointsResult | None, score: ScoreResult, share: bool) -> tup
 
 
 def _points_text(pid: str, p: PointsResult | None) -> str:
-    """A number weighed as it is, as an impact table shows it: ``points energy: 4 of 4`` (absent: none)."""
+    """A number weighed as it is, as an impact table shows it: ``points energy: 4 of 4``, or ``absent``."""
     if p is None:
         return f"points {pid}: absent"
     counted = "unknown" if p.counted is None else _text(p.counted)
