@@ -749,12 +749,13 @@ class Attributor:
     def points(self, sid: str, sa: ScoreResult, sb: ScoreResult, direction: int, tier: str) -> None:
         """A number the score weighs as it is that the revision added, removed or changed (its value or
         maximum), whose part of the score moved the way the tier did: the score, with what it counted."""
-        if not sa.points and not sb.points:
+        a_points, b_points = getattr(sa, "points", None) or {}, getattr(sb, "points", None) or {}
+        if not a_points and not b_points:  # (the SQL engine's scores state no points: it refuses them)
             return
         share = {side: spec.threshold is not None for side, r in (("old", self.old), ("new", self.new))
                  for spec in [score_outcomes(r.document).get(sid, (None, ""))[0]] if spec is not None}
-        for pid in dict.fromkeys((*sb.points, *sa.points)):
-            pa, pb = sa.points.get(pid), sb.points.get(pid)
+        for pid in dict.fromkeys((*b_points, *a_points)):
+            pa, pb = a_points.get(pid), b_points.get(pid)
             if pa is not None and pb is not None and (pa.expression, pa.maximum) == (pb.expression, pb.maximum):
                 continue
             (qa, ra), (qb, rb) = (_points_part(pa, sa, share.get("old", False)),
