@@ -114,7 +114,7 @@ def both_methods() -> dict[str, Any]:
 def test_validate_accepts_every_example_version() -> None:
     result = cli("validate", RULESETS)
     assert result.exit_code == 0, result.output
-    assert "4 file(s) valid" in result.output
+    assert "5 file(s) valid" in result.output  # building-points 3.0.0 weighs its credits as points
 
 
 @pytest.mark.no_cover  # a whole command over a directory: smaller tests cover what it runs (docs/contributing.md)
@@ -282,6 +282,61 @@ def test_an_unknown_credit_input_leaves_the_total_and_every_level_unknown(tmp_pa
     assert {t["label"]: t["outcome"] for t in decision["tiers"]} == dict.fromkeys(
         ("certified", "silver", "gold", "platinum"), "unknown")
     assert outcome(decision, "prerequisites") == "met"
+
+
+def test_building_points_3_0_0_weighs_each_credit_as_points_and_decides_what_an_unknown_credit_cannot_move(
+        tmp_path: Path) -> None:
+    """README 5.3 and 7.5: under 3.0.0 the levels are minima over one score that weighs the other categories'
+    points (up to 99) and each WE credit (outdoor 2, indoor 6, process 2, metering 1) as numbers: 110 in all.
+    P0 with its subsystem meters absent counts 44 + 1 + 3 + 1 = 49 with 1 unknown: Certified met (49 >= 40),
+    Silver unknown (49 + 1 = 50), Gold not met; 2.0.0 leaves the total, and so every level, unknown. The
+    indoor credit is floor((x - 20) / 5) clipped to [0, 6]: 100 % counts 6 (16 before clipping)."""
+    data = json.loads(json.dumps(P0))
+    data["assessed_on"] = "2026-12-07"
+    data["water"]["process_water"] = {"eligible": False, "recycled_alternative_pct": 0}
+    del data["water"]["subsystem_meters"]
+    decision = decide("building-points", data, tmp_path)
+    assert decision["version"] == "3.0.0"
+    assert decision["label"] == "certified"
+    assert {t["label"]: t["outcome"] for t in decision["tiers"]} == {
+        "platinum": "not_met", "gold": "not_met", "silver": "unknown", "certified": "met"}
+    silver = next(s for s in decision["scores"] if s["id"] == "points.silver")
+    assert (silver["met_weight"], silver["unknown_weight"], silver["total_weight"]) == (49, 1, 110)
+    assert {k: (p["counted"], p["maximum"]) for k, p in silver["points"].items()} == {
+        "other_categories": (44, 99), "outdoor": (1, 2), "indoor": (3, 6), "process": (1, 2),
+        "metering": (None, 1)}
+    old = decide("building-points", data, tmp_path, version="2.0.0")
+    assert old["label"] == "none"
+    assert {t["outcome"] for t in old["tiers"]} == {"unknown"}
+    data["water"].update(subsystem_meters=True, indoor_reduction_pct=100)
+    data["other_points"] = 41
+    clipped = decide("building-points", data, tmp_path)
+    indoor = next(s for s in clipped["scores"] if s["id"] == "points.silver")["points"]["indoor"]
+    assert (indoor["value"], indoor["counted"], clipped["label"]) == (16, 6, "silver")
+
+
+def test_building_points_3_0_0_is_decided_alike_by_every_evaluator() -> None:
+    """Each embedded test's assessment of 3.0.0: the engine's decision equals the reference evaluator's
+    (which reads the numbers with the interpreter), byte for byte, and the durable backend agrees."""
+    from ecei_rules.backends import durable
+    from ecei_rules.engine.evaluate import evaluate
+    from ecei_rules.engine.reference import evaluate_reference
+    from ecei_rules.ruleset.load import test_assessment
+    from ecei_rules.testing.embedded import run_embedded
+
+    ruleset = load_ruleset(BUILDING / "3.0.0.yaml")
+    lock = json.loads((BUILDING / "published.lock.json").read_text(encoding="utf-8"))
+    assert lock["versions"]["3.0.0"]["sha256"] == ruleset.sha256
+    results = run_embedded(ruleset)
+    assert len(results) >= 28
+    assert [r.report() for r in results if not r.passed] == []
+    assert all(t.derivation for t in ruleset.document.tests)
+    plan = durable.compile_ruleset(ruleset)
+    for index in range(0, len(results), 3):
+        data = test_assessment(ruleset.document, index)
+        assert evaluate(ruleset, data).canonical_text() == evaluate_reference(ruleset, data).canonical_text()
+        check = durable.cross_check(ruleset, data, plan=plan)
+        assert check.agree, check.differences
 
 
 # -- subject and validity ------------------------------------------------------------------------

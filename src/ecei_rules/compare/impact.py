@@ -114,7 +114,7 @@ from ecei_rules.compare.bump import changed_criteria
 from ecei_rules.compare.diff import Diff, semantic_diff
 from ecei_rules.core.canonical import to_json
 from ecei_rules.core.workers import ordered_map, worker_count
-from ecei_rules.engine.decision import Decision, Resolution, ScoreResult
+from ecei_rules.engine.decision import Decision, PointsResult, Resolution, ScoreResult
 from ecei_rules.engine.derived import DerivedResult
 from ecei_rules.engine.evaluate import Assessment, evaluate, outline
 from ecei_rules.errors import AssessmentError, ItemProblem
@@ -744,6 +744,24 @@ class Attributor:
             if moved:
                 weight = (_num(wa), _num(wb)) if wa and wb and wa != wb else None
                 self.name("criteria", cid, tier, oa if wa else "absent", ob if wb else "absent", sid, None, weight)
+        self.points(sid, sa, sb, direction, tier)
+
+    def points(self, sid: str, sa: ScoreResult, sb: ScoreResult, direction: int, tier: str) -> None:
+        """A number the score weighs as it is that the revision added, removed or changed (its value or
+        maximum), whose part of the score moved the way the tier did: the score, with what it counted."""
+        a_points, b_points = getattr(sa, "points", None) or {}, getattr(sb, "points", None) or {}
+        if not a_points and not b_points:  # (the SQL engine's scores state no points: it refuses them)
+            return
+        share = {side: spec.threshold is not None for side, r in (("old", self.old), ("new", self.new))
+                 for spec in [score_outcomes(r.document).get(sid, (None, ""))[0]] if spec is not None}
+        for pid in dict.fromkeys((*b_points, *a_points)):
+            pa, pb = a_points.get(pid), b_points.get(pid)
+            if pa is not None and pb is not None and (pa.expression, pa.maximum) == (pb.expression, pb.maximum):
+                continue
+            (qa, ra), (qb, rb) = (_points_part(pa, sa, share.get("old", False)),
+                                  _points_part(pb, sb, share.get("new", False)))
+            if (qb < qa or rb < ra) if direction < 0 else (qb > qa or rb > ra):
+                self.name("scores", sid, tier, _points_text(pid, pa), _points_text(pid, pb), None, None)
 
     def validity(self, a: Decision, b: Decision) -> None:
         label = b.label
@@ -816,6 +834,26 @@ def _contribution(weight: Fraction, outcome: str, threshold: Fraction) -> tuple[
     met = 1 if outcome == "met" else 0
     maybe = 1 if outcome in ("met", "unknown") else 0
     return weight * (met - threshold), weight * (maybe - threshold)
+
+
+def _points_part(p: PointsResult | None, score: ScoreResult, share: bool) -> tuple[Fraction, Fraction]:
+    """(pessimistic, optimistic) part of a number weighed as it is in its score's slack: what it counts
+    (0 without a value; its maximum at best), less the share of the total its maximum adds to the
+    weight required (a score with a ``threshold``; a ``minimum`` does not grow with the total)."""
+    if p is None:
+        return Fraction(0), Fraction(0)
+    maximum = Fraction(str(p.maximum))
+    counted = None if p.counted is None else Fraction(str(p.counted))
+    required = Fraction(str(score.threshold.value)) * maximum if share else Fraction(0)
+    return (counted or Fraction(0)) - required, (maximum if counted is None else counted) - required
+
+
+def _points_text(pid: str, p: PointsResult | None) -> str:
+    """A number weighed as it is, as an impact table shows it: ``points energy: 4 of 4``, or ``absent``."""
+    if p is None:
+        return f"points {pid}: absent"
+    counted = "unknown" if p.counted is None else _text(p.counted)
+    return f"points {pid}: {counted} of {_text(p.maximum)}"
 
 
 def _outcomes(d: Decision) -> dict[str, str]:

@@ -929,9 +929,8 @@ class _Builder:
     def input_path(self, label: str, fallback: str) -> dict[str, Any]:
         """The TierPath fields of the path counted in inputs."""
         tier = self.doc.tiers[label]
-        direct, scores = flatten(self.structure, tier.requires)
-        weighted = (c for sid in scores for c in self.structure.weights[sid])
-        involved = [c for c in dict.fromkeys([*direct, *weighted]) if self.outcomes.get(c) != "met"]
+        direct, _ = flatten(self.structure, tier.requires)
+        involved = self.involved(label)
         units_of, changes, asked, either = self.units(involved)
         if either:
             sol = solve_choices(self.structure, tier.requires, self.outcomes, units_of, either, cap=self.cap)
@@ -974,6 +973,13 @@ class _Builder:
         exhaustive = sol.exhaustive and not completed and not paired
         return {"input_sets": sets, "input_sets_total": sol.total, "input_sets_exhaustive": exhaustive,
                 "input_sentence": " ".join(parts)}
+
+    def involved(self, label: str) -> list[str]:
+        """The criteria not met that a tier's requirement reaches: those it requires (through groups) and those
+        its scores weigh."""
+        direct, scores = flatten(self.structure, self.doc.tiers[label].requires)
+        weighted = (c for sid in scores for c in self.structure.weights[sid])
+        return [c for c in dict.fromkeys([*direct, *weighted]) if self.outcomes.get(c) != "met"]
 
     def unit_words(self, unit: str, changes: Mapping[str, m.InputChange]) -> str:
         """One unit in words: its input change, or the criterion to meet."""
@@ -1053,14 +1059,38 @@ class _Builder:
 
     def points_route(self, label: str, sol: TierSolution, route: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         """What it takes counted in inputs, with the numbers the tier's scores weigh as they are: the sets
-        of the criteria hold them as decided; a single change of an input they read that reaches the tier
-        (deciding again) is a set of its own, listed first; when the criteria alone cannot reach it, one
-        such change after meeting every criterion that can change. The list then may not be complete (sets
-        mixing both are not enumerated), and says so. (route, whether the tier is reachable)"""
+        of the criteria hold them as decided; the minimal sets that raise a number too (`mixed_sets`: alone,
+        or with criteria) are listed with them, fewest changes first, each confirmed by deciding again.
+        Where those cannot be enumerated (a criterion met by any one of several changes), a single change
+        of an input they read that reaches the tier, and when the criteria alone cannot reach it, one such
+        change after meeting every criterion that can change; the list then says it may not be complete.
+        (route, whether the tier is reachable)"""
         _, scores = flatten(self.structure, self.doc.tiers[label].requires)
         pointers, items = self.points_room(scores)
         if not pointers:
             return route, sol.feasible
+        words = [self.msg("path.points_held", items=self.msg.join(items))]
+        mixed = self.mixed_sets(label, scores)
+        if mixed is None:
+            return self.points_singles(label, sol, route, pointers, words)
+        sets, total, exhaustive = mixed
+        if sets:
+            words.append(self.msg("path.points_sets", changes=self.msg.join([s.sentence for s in sets])))
+        elif not sol.feasible and not sol.fixed:
+            words.append(self.msg("path.points_none", title=self.doc.tiers[label].title))
+        listed = sorted((*sets, *route["input_sets"]), key=lambda s: s.size)[:self.cap]
+        sentence = " ".join(filter(None, [route["input_sentence"], *words]))
+        if not exhaustive and route["input_sets_exhaustive"]:
+            sentence += " " + self.msg.template("path.not_exhaustive")
+        return ({"input_sets": tuple(listed), "input_sets_total": route["input_sets_total"] + total,
+                 "input_sets_exhaustive": route["input_sets_exhaustive"] and exhaustive,
+                 "input_sentence": sentence}, sol.feasible or bool(sets))
+
+    def points_singles(self, label: str, sol: TierSolution, route: dict[str, Any], pointers: Sequence[str],
+                       words: list[str]) -> tuple[dict[str, Any], bool]:
+        """`points_route` where the sets mixing criteria and numbers cannot be enumerated: a single change of an
+        input the numbers read that reaches the tier; when the criteria alone cannot reach it, one such change
+        after meeting every criterion that can change. The list then may not be complete."""
         title = self.doc.tiers[label].title
         search = self.search()
         verified = " (" + self.msg("path.verified", title=title) + ")"
@@ -1068,7 +1098,6 @@ class _Builder:
         sets = [m.InputSet(inputs=(ch,), size=1, criteria=(), verified=True,
                            sentence=self.msg("path.set", changes=self.input_change_words(ch)) + verified)
                 for ch in (self.found_change(f) for f in found)]
-        words = [self.msg("path.points_held", items=self.msg.join(items))]
         if sets:
             words.append(self.msg("path.points_single", changes=self.msg.join([s.sentence for s in sets])))
         elif not sol.feasible and not sol.fixed:
@@ -1084,6 +1113,111 @@ class _Builder:
         sentence = " ".join(filter(None, [route["input_sentence"], *words]))
         return ({"input_sets": listed, "input_sets_total": route["input_sets_total"] + len(sets),
                  "input_sets_exhaustive": False, "input_sentence": sentence}, sol.feasible or bool(sets))
+
+    def numbers_with_room(self, scores: Sequence[str]) -> dict[str, tuple[dict[str, Fraction], tuple[str, ...]]]:
+        """The numbers the scores weigh as they are that could still add weight, by unit (``number:<n>``; one
+        number weighed by several levels of a score is one unit): the most each adds to each score (its
+        maximum less what it counts; its maximum when it has no value), and the inputs it reads that a
+        change may set."""
+        out: dict[str, tuple[dict[str, Fraction], tuple[str, ...]]] = {}
+        keys: dict[tuple[str, str, Fraction], str] = {}
+        for sp in self.ruleset.plan.composites:
+            if not isinstance(sp, ScorePlan) or sp.id not in scores:
+                continue
+            for p in sp.points:
+                counted = self.scores[sp.id].points[p.id].counted
+                room = Fraction(p.maximum) - (Fraction(counted) if counted is not None else Fraction(0))
+                reads = tuple(r for r in p.reads if not self.is_fixed(r))
+                if room <= 0 or not reads:
+                    continue
+                key = keys.setdefault((p.id, p.value, Fraction(p.maximum)), f"number:{len(keys)}")
+                out.setdefault(key, ({}, reads))[0][sp.id] = room
+        return out
+
+    def mixed_sets(self, label: str, scores: Sequence[str]) -> tuple[list[m.InputSet], int, bool] | None:
+        """The minimal sets that raise a number weighed as it is, alone or with criteria (`mixed_units`), each
+        made by deciding again (`mixed_set`). (the sets, how many, whether that is every one): not every one
+        when the enumeration was cut, a set could not be made as counted, or the numbers read an input that
+        other changes set. None when some criterion is met by any one of several changes (then it cannot be
+        enumerated here)."""
+        numbers = self.numbers_with_room(scores)
+        found = self.mixed_units(label, numbers)
+        if found is None:
+            return None
+        sol, changes = found
+        shared = {ch.pointer for ch in changes.values()}.intersection(*[set(r) for _, r in numbers.values()])
+        exhaustive = sol.exhaustive and sol.total <= len(sol.sets) and not shared
+        out: list[m.InputSet] = []
+        for units in sol.sets:
+            if any(u in numbers for u in units):  # a set of criteria alone is listed already
+                made, complete = self.mixed_set(label, units, numbers, changes)
+                out.extend(made)
+                exhaustive = exhaustive and complete
+        out.sort(key=lambda s: s.size)
+        return out, len(out), exhaustive
+
+    def mixed_units(self, label: str, numbers: Mapping[str, tuple[dict[str, Fraction], tuple[str, ...]]]
+                    ) -> tuple[TierSolution, dict[str, m.InputChange]] | None:
+        """The minimal sets of units (`paths.solve_units`) with each number weighed as it is a unit of the weight
+        it could still add, and each input unit's change; None when some criterion is met by any one of several
+        changes."""
+        tier = self.doc.tiers[label]
+        units_of, changes, _, either = self.units(self.involved(label))
+        if either:
+            return None
+        weights = {sid: dict(w) for sid, w in self.structure.weights.items()}
+        outcomes = dict(self.outcomes)
+        order = dict(self.structure.order)
+        for key, (rooms, _) in numbers.items():
+            for sid, room in rooms.items():
+                weights[sid][key] = room
+            outcomes[key], units_of[key], order[key] = "not_met", (key,), len(order)
+        structure = Structure(self.structure.groups, weights, self.structure.required, order)
+        sol, _ = solve_units(structure, tier.requires, outcomes, units_of, cap=paths.MAX_OVERLAP_ENUMERATION)
+        return sol, changes
+
+    def mixed_set(self, label: str, units: Sequence[str],
+                  numbers: Mapping[str, tuple[dict[str, Fraction], tuple[str, ...]]],
+                  changes: Mapping[str, m.InputChange]) -> tuple[list[m.InputSet], bool]:
+        """One minimal set of units that raises numbers, made: the other units' changes applied, the numbers'
+        inputs searched (`raised`); a number read from several inputs gives a set per input that does it.
+        (the sets, whether they are every one of it): not when it raises more than two numbers or meets a
+        criterion by its condition, none was found, or it is the first pair of several."""
+        raised = [u for u in units if u in numbers]
+        others = [u for u in units if u not in numbers]
+        if len(raised) > 2 or any(u not in changes for u in others):
+            return [], False
+        base = tuple((changes[u].pointer, changes[u].target) for u in others)
+        reads = [tuple(r for r in numbers[u][1] if r not in dict(base)) for u in raised]
+        found = self.raised(label, base, reads)
+        title = self.doc.tiers[label].title
+        out: list[m.InputSet] = []
+        for change in found:
+            chosen = (*(changes[u] for u in others), *change)
+            verified = self.reaches(label, chosen)
+            said = self.msg.join([self.input_change_words(ch) for ch in chosen])
+            out.append(m.InputSet(inputs=chosen, size=len(chosen), criteria=(), verified=verified,
+                                  sentence=self.msg("path.set", changes=said) + " (" + self.msg(
+                                      "path.verified" if verified else "path.unverified", title=title) + ")"))
+        return out, bool(found) and not (len(raised) > 1 and any(len(r) > 1 for r in reads))
+
+    def raised(self, label: str, base: tuple[tuple[str, Any], ...],
+               reads: Sequence[tuple[str, ...]]) -> list[tuple[m.InputChange, ...]]:
+        """With ``base`` applied, the changes that raise the numbers reading ``reads`` (one tuple of inputs each)
+        and reach the tier: for one number, each single change of an input it reads that does; for two, the
+        first pair of an input of each that does (`Search.pair`)."""
+        search = self.search()
+        search.base = base
+        try:
+            if len(reads) == 1:
+                return [(self.found_change(f),) for f in search.reaching(label, reads[0])]
+            pair = search.pair(label, (*reads[0], *reads[1]))
+        finally:
+            search.base = ()
+        one = set(reads[0])
+        if len(pair) != 2 or (pair[0].pointer in one) == (pair[1].pointer in one):
+            return []  # not one input of each number
+        return [tuple(self.found_change(f) for f in pair)]
 
     def points_after_criteria(self, label: str, sol: TierSolution,
                               pointers: Sequence[str]) -> tuple[m.InputChange, ...]:

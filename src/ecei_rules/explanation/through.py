@@ -220,7 +220,7 @@ class Search:
         the order given, at most `MAX_PAIRS` tried). The first is taken as far as its declared bounds allow
         in one direction, the second then moved the fewest steps that meet the criterion, and the first
         brought back the fewest steps from its value at which, with the second's change, it still is; both
-        changes confirmed by deciding again (empty when no pair is found)."""
+        changes confirmed by deciding again (empty when no pair is found); with the search's base applied first."""
         numbers = []
         for pointer in pointers:
             f = analysis.field_at(self.ruleset.plan.inputs, pointer)
@@ -243,7 +243,7 @@ class Search:
                 back = self.with_base(((q, found.target),), cid, p, fp, cp) if found is not None else None
                 if found is None or back is None:
                     continue
-                decision = self._decide(((p, back.target), (q, found.target)))
+                decision = self._decide((*self.base, (p, back.target), (q, found.target)))
                 if self.met(decision, cid):
                     assert decision is not None
                     return (Found(p, True, cp, back.target, {}), Found(q, True, cq, found.target,
@@ -252,12 +252,13 @@ class Search:
 
     def with_base(self, base: tuple[tuple[str, Any], ...], cid: str, pointer: str, f: Field,
                   current: Any) -> Found | None:
-        """`nearest_met` of one input with ``base`` applied first."""
-        self.base = base
+        """`nearest_met` of one input with ``base`` applied first (after the search's own base)."""
+        outer = self.base
+        self.base = (*outer, *base)
         try:
             return self.nearest_met(cid, pointer, f, current)
         finally:
-            self.base = ()
+            self.base = outer
 
     def nearest_met(self, cid: str, pointer: str, f: Field, current: Any) -> Found | None:
         """The value fewest grid steps from ``current``, up or down, at which ``cid`` is met (found by

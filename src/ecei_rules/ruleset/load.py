@@ -14,14 +14,14 @@ import re
 import threading
 import types
 import typing
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import semver
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from ecei_rules.core.canonical import canonical_bytes, sha256_hex
 from ecei_rules.core.files import FileReadError, read_limited
@@ -536,22 +536,86 @@ def _is_model(annotation: Any) -> bool:
 
 def _model_fields_at(loc: Iterable[Any]) -> list[str]:
     """The field names allowed at a location of the document model (for suggestions)."""
+    model = _model_at(loc)
+    return [] if model is None else list(model.model_fields)
+
+
+def _model_at(loc: Iterable[Any]) -> type[BaseModel] | None:
+    """The model of the document at a location, if a model stands there."""
     annotation: Any = RulesetDocument
     for part in loc:
         annotation = _unwrap(annotation)
         if _is_model(annotation):
             info = annotation.model_fields.get(str(part))
             if info is None:
-                return []
+                return None
             annotation = info.annotation
         elif typing.get_origin(annotation) is dict:
             annotation = typing.get_args(annotation)[1]  # part is a key
         elif typing.get_origin(annotation) in (list, tuple):
             annotation = typing.get_args(annotation)[0]  # part is an index
         else:
-            return []
+            return None
     annotation = _unwrap(annotation)
-    return list(annotation.model_fields) if _is_model(annotation) else []
+    return annotation if _is_model(annotation) else None
+
+
+#: What stands in for a value the YAML stage refused, when a rule across an object's keys is read again.
+_STAND_INS: tuple[Any, ...] = ("\0", Decimal(1))
+
+
+def _follows_from_refused(err: Any, loc: tuple[Any, ...], raw: _Raw, refused: set[str | None]) -> bool:
+    """Whether the model's rule across the keys of one object (``give exactly one of ...``) only
+    failed because it read null where the YAML stage refused a value: with each refused value
+    standing in by one of its kind, the object passes (one problem is not reported twice)."""
+    pointer, used = _data_pointer(raw.data, loc)
+    return err["type"] == "value_error" and used == len(loc) and _stood(raw, pointer, refused) == []
+
+
+def _stood(raw: _Raw, pointer: str, refused: Collection[str | None]) -> list[str] | None:
+    """The messages of the model's rules across the keys of the object at ``pointer`` when each value
+    the YAML stage refused in it stands in by a value of its kind; None when it has no such value, is
+    no model's object, or a refused value has no stand-in."""
+    node, model = _value_at(raw.data, pointer), _model_at(_split(pointer))
+    if model is None or not isinstance(node, dict):
+        return None
+    keys = [key for key in node if pointer_join(pointer, key) in refused and node[key] is None]
+    if not keys:
+        return None
+    stood = dict(node)
+    for key in keys:
+        info = model.model_fields.get(str(key))
+        fits = [s for s in _STAND_INS if info is not None and _fits(info.annotation, s)]
+        if not fits:
+            return None
+        stood[key] = fits[0]
+    try:
+        model.model_validate(stood)
+    except ValidationError as exc:
+        return [str(e["msg"]).removeprefix("Value error, ") for e in exc.errors(include_url=False)
+                if e["type"] == "value_error" and not e["loc"]]
+    return []
+
+
+def _hidden_by_refused(raw: _Raw, located: _Located, diags: list[Diagnostic]) -> list[Diagnostic]:
+    """The model's rules across the keys of an object that a refused value hid: the YAML stage left
+    null where the author wrote a value, and null reads as "not given" (a threshold refused beside
+    a minimum is two problems: the number, and both given)."""
+    reported = {d.pointer for d in diags}
+    refused = {d.pointer for d in diags if d.pointer and _value_at(raw.data, d.pointer) is None}
+    out: list[Diagnostic] = []
+    for parent in dict.fromkeys(p.rsplit("/", 1)[0] for p in refused if p):
+        if parent and parent not in reported:
+            out.extend(located.diag("E103", message, parent) for message in (_stood(raw, parent, refused) or ())[:1])
+    return out
+
+
+def _fits(annotation: Any, value: Any) -> bool:
+    try:
+        TypeAdapter(annotation).validate_python(value)
+    except ValidationError:
+        return False
+    return True
 
 
 _ABSENT = object()
@@ -698,7 +762,8 @@ def _model_diagnostics(exc: ValidationError, raw: _Raw, located: _Located,
     for err in errors:
         loc = tuple(err["loc"])
         pointer, _ = _data_pointer(raw.data, loc)
-        if pointer in reported or (err["type"] == "too_short" and loc in inner):
+        if pointer in reported or (err["type"] == "too_short" and loc in inner) or \
+                _follows_from_refused(err, loc, raw, reported):
             continue
         d = _model_diagnostic(err, loc, pointer, raw, located, list(dict.fromkeys(alternatives.get(pointer, ()))))
         if (pointer, d.code) not in seen:
@@ -748,11 +813,15 @@ def _validated(raw: _Raw, located: _Located, diags: list[Diagnostic]) -> tuple[R
     ``diags``) and the document without what it refused, with what was set aside."""
     # a value the YAML stage refused is null: what follows from that is not reported again
     aside = Salvage(pointers={d.pointer for d in diags if d.pointer and _value_at(raw.data, d.pointer) is None})
+    hidden = _hidden_by_refused(raw, located, diags) if aside.pointers else []
     try:
-        return RulesetDocument.model_validate(raw.data), aside
+        doc = RulesetDocument.model_validate(raw.data)
     except ValidationError as exc:
         diags.extend(_model_diagnostics(exc, raw, located, {d.pointer for d in diags}))
+        diags.extend(d for d in hidden if d.pointer not in {e.pointer for e in diags})
         return salvage(raw.data, exc, aside)
+    diags.extend(hidden)
+    return doc, aside
 
 
 def _diagnose(raw: _Raw, path: Path | None) -> tuple[RulesetDocument | None, CheckedRuleset | None,
