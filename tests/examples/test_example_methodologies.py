@@ -29,7 +29,7 @@ from typer.testing import CliRunner
 from ecei_rules.cli.app import app
 from ecei_rules.engine.evaluate import evaluate
 from ecei_rules.errors import RulesetError
-from ecei_rules.explanation import explain
+from ecei_rules.explanation import explain, render_text
 from ecei_rules.ruleset.load import load_ruleset, load_ruleset_text
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -627,3 +627,22 @@ def test_the_flattened_copy_of_a_band_with_plus_classes_loads_with_the_same_hash
     ruleset = load_ruleset(FRIDGE / "1.0.0.yaml")
     copy = load_ruleset_text(flatten(ruleset), "flat.yaml")
     assert copy.sha256 == ruleset.sha256
+
+
+def test_a_points_score_short_by_its_criteria_is_not_called_unreachable_and_no_heading_stands_alone() -> None:
+    """P2 under building-points 3.0.0: Gold needs 60 points and no criterion can change, but raising other_points
+    to 57 reaches it (verified). The explanation must not say the score "cannot reach 60", and the heading of the
+    changes criterion by criterion is not printed over nothing when every set is made of numbers."""
+    data = json.loads((BUILDING / "assessments" / "p2-meters-unknown-2016.json").read_text(encoding="utf-8"))
+    version = load_ruleset(BUILDING / "3.0.0.yaml")
+    expl = explain(version, data)
+    gold = next(p for p in expl.what_it_takes if p.label == "gold")
+    assert any(s.verified for s in gold.input_sets)
+    text = render_text(expl)
+    assert "cannot reach 60" not in text
+    assert "needs 60: even meeting every criterion that can change (none) leaves it 14 short, which the numbers it " \
+           "weighs must make up." in " ".join(text.split())
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if line.strip() == "The changes, criterion by criterion:":
+            assert lines[i + 1].startswith("      "), lines[i:i + 2]  # an item under it, not the next heading

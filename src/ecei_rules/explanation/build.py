@@ -779,7 +779,7 @@ class _Builder:
                                 required=n.required_weight,
                                 options=self.msg.template("path.option_or").join(o.sentence for o in options))
         else:
-            sentence = self.msg("path.unreachable_score", score=title, required=n.required_weight,
+            sentence = self.msg(self.short_key(n.score), score=title, required=n.required_weight,
                                 ids=self.msg.join(list(n.candidates)),
                                 deficit=n.deficit - sum((Fraction(weights[c]) for c in n.candidates), Fraction(0)))
         if n.excluded:
@@ -909,12 +909,17 @@ class _Builder:
         return m.InputSet(inputs=tuple(chosen.values()), conditions=conditions, size=len(units), criteria=criteria,
                           verified=verified, sentence=sentence)
 
+    def short_key(self, score: str) -> str:
+        """The message of a score its criteria alone cannot bring to its threshold: unreachable, or, for a score
+        that weighs numbers as they are, short by what the numbers must make up."""
+        return "path.short_by_criteria" if self.scores[score].points else "path.unreachable_score"
+
     def input_need(self, n: paths.ScoreNeed, changes: Mapping[str, m.InputChange], units: Structure) -> str:
         title = self.scores[n.score].title
         sep = self.msg.template("list.separator")
         if not n.reachable:
             most = sum((units.weights[n.score][u] for u in n.candidates), Fraction(0))
-            return self.msg("path.unreachable_score", score=title, required=n.required_weight,
+            return self.msg(self.short_key(n.score), score=title, required=n.required_weight,
                             ids=self.msg.join([self.short_name(u, changes) for u in n.candidates]),
                             deficit=n.deficit - most)
         options = []

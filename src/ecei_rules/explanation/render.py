@@ -105,7 +105,7 @@ class _View:
                 else:
                     text = s.sentence
                 yield "numbered", text
-        if p.reachable and (p.needs or any(s.size > LONG_SET for s in p.input_sets)):
+        if p.reachable and p.changes and (p.needs or any(s.size > LONG_SET for s in p.input_sets)):
             yield "para", self.head("changes") + ":"
             for ch in p.changes:
                 yield "item", f"{ch.criterion}: {ch.sentence}"
