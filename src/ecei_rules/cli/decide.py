@@ -14,6 +14,7 @@ from ecei_rules.batch import Resolver, ResolverSpec, decide_lines, decide_many, 
 from ecei_rules.batch import split_version as split
 from ecei_rules.cli.common import (
     EXIT_FINDINGS,
+    STDIN,
     AssessmentArgument,
     Format,
     FormatOption,
@@ -37,6 +38,9 @@ from ecei_rules.engine.serialise import Fields, FieldsError, parse_fields
 from ecei_rules.errors import AssessmentError, EceiRulesError
 from ecei_rules.ruleset.load import Ruleset
 from ecei_rules.ruleset.subject import resolve as resolve_subject
+
+#: The lines of a file's JSON output written at once (standard input's are written one by one).
+BLOCK_LINES = 256
 
 
 def resolver_spec(ruleset: Path | None, rulesets: Path | None, methodology: str | None, version: str | None, *,
@@ -128,10 +132,23 @@ def _json_lines(assessment: Path, spec: ResolverSpec, resolve: Resolver, jobs: i
             err_console().print(f"note: {note}", highlight=False)
     failures = 0
     write = sys.stdout.write
-    for line, failed in decide_lines(read(assessment, raw=True), spec, jobs=jobs if batch else 1, resolve=resolve,
-                                     fields=fields):
+    lines = decide_lines(read(assessment, raw=True), spec, jobs=jobs if batch else 1, resolve=resolve, fields=fields)
+    if assessment == STDIN:  # a reader of a pipe may wait for each line
+        for line, failed in lines:
+            failures += failed
+            write(line + "\n")
+        return failures
+    block: list[str] = []
+    for line, failed in lines:  # a file: written in blocks of lines, one write each
         failures += failed
-        write(line + "\n")
+        block.append(line)
+        if len(block) == BLOCK_LINES:
+            block.append("")
+            write("\n".join(block))
+            block.clear()
+    if block:
+        block.append("")
+        write("\n".join(block))
     return failures
 
 
