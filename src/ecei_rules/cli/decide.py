@@ -3,7 +3,9 @@ ruleset options into a resolver ready to decide."""
 
 from __future__ import annotations
 
+import gc
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -130,25 +132,32 @@ def _json_lines(assessment: Path, spec: ResolverSpec, resolve: Resolver, jobs: i
         jobs, note = worker_count(jobs)
         if note:
             err_console().print(f"note: {note}", highlight=False)
+    lines = decide_lines(read(assessment, raw=True), spec, jobs=jobs if batch else 1, resolve=resolve, fields=fields)
+    # what is loaded by now (the versions, their compiled conditions) lives as long as the command: kept out of
+    # the collector's reach while the lines are decided, each collection walks only what they allocate
+    gc.freeze()
+    try:
+        return _write_lines(lines, block=BLOCK_LINES if assessment != STDIN else 1)
+    finally:
+        gc.unfreeze()
+
+
+def _write_lines(lines: Iterable[tuple[str, bool]], *, block: int) -> int:
+    """Write the lines to stdout, ``block`` lines at a time (one: each as it comes, for a reader of a pipe
+    who may wait for each); return how many are errors."""
     failures = 0
     write = sys.stdout.write
-    lines = decide_lines(read(assessment, raw=True), spec, jobs=jobs if batch else 1, resolve=resolve, fields=fields)
-    if assessment == STDIN:  # a reader of a pipe may wait for each line
-        for line, failed in lines:
-            failures += failed
-            write(line + "\n")
-        return failures
-    block: list[str] = []
-    for line, failed in lines:  # a file: written in blocks of lines, one write each
+    held: list[str] = []
+    for line, failed in lines:
         failures += failed
-        block.append(line)
-        if len(block) == BLOCK_LINES:
-            block.append("")
-            write("\n".join(block))
-            block.clear()
-    if block:
-        block.append("")
-        write("\n".join(block))
+        held.append(line)
+        if len(held) == block:
+            held.append("")
+            write("\n".join(held))
+            held.clear()
+    if held:
+        held.append("")
+        write("\n".join(held))
     return failures
 
 
