@@ -42,11 +42,14 @@ UNTRACED = ["label", "label,valid_until", "methodology,version,ruleset_sha256,va
 
 @pytest.fixture(scope="module")
 def population() -> list[tuple[Ruleset, dict[str, Any]]]:
-    """Assessments of every shipped ECEI version in force from 2021 to 2025, of a ruleset with a declared
-    subject whose gold never expires, and of one with derived values (the outline's path)."""
+    """Assessments of every shipped ECEI version in force from 2021 to 2025 (a few with ids no plain string
+    holds), of a ruleset with a declared subject whose gold never expires, and of one with derived values
+    (the outline's path)."""
     registry = Registry.shipped()
     people = [(registry.resolve("ecei-labels", on=dt.date.fromisoformat(a["assessed_on"]))[0], a)
               for a in synthesize(60, seed=23, start=dt.date(2021, 1, 1), end=dt.date(2025, 12, 31))]
+    odd = ["back\\slash", 'quo"te', "\u00e9t\u00e9", "tab\t", "\x7f"]  # ids written by the canonical writer
+    people += [(ruleset, {**a, "organisation": {**a["organisation"], "id": i}}) for (ruleset, a), i in zip(people, odd)]
     for path in (ROOT / "tests" / "data" / "subject" / "1.0.0.yaml", ROOT / "tests" / "data" / "derived" / "1.1.0.yaml"):
         ruleset = load_ruleset(path)
         people += [(ruleset, a) for a in synthesize(25, seed=23, versions=[ruleset], start=dt.date(2022, 1, 1),
@@ -65,7 +68,8 @@ def test_a_selection_without_the_trace_is_the_whole_decision_s_members_byte_for_
     versions = set()
     for ruleset, assessment in population:
         versions.add(ruleset.version)
-        for resolution in (None, Resolution(method="pinned", reason="a reason \"quoted\" é")):
+        for resolution in (None, Resolution(method="pinned", reason="a reason \"quoted\" é"),
+                           Resolution(method="given", reason="C:\\rulesets")):
             whole = decision_text(ruleset, assessment, resolution=resolution)
             assert write(ruleset, assessment, resolution=resolution) == selected.text(orjson.loads(whole))
     assert len(versions) >= 3
