@@ -49,8 +49,10 @@ def population() -> list[tuple[Ruleset, dict[str, Any]]]:
     people = [(registry.resolve("ecei-labels", on=dt.date.fromisoformat(a["assessed_on"]))[0], a)
               for a in synthesize(60, seed=23, start=dt.date(2021, 1, 1), end=dt.date(2025, 12, 31))]
     odd = ["back\\slash", 'quo"te', "\u00e9t\u00e9", "tab\t", "\x7f"]  # ids written by the canonical writer
-    people += [(ruleset, {**a, "organisation": {**a["organisation"], "id": i}}) for (ruleset, a), i in zip(people, odd)]
-    for path in (ROOT / "tests" / "data" / "subject" / "1.0.0.yaml", ROOT / "tests" / "data" / "derived" / "1.1.0.yaml"):
+    people += [(ruleset, {**a, "organisation": {**a["organisation"], "id": i}})
+               for (ruleset, a), i in zip(people[:len(odd)], odd, strict=True)]
+    data = ROOT / "tests" / "data"
+    for path in (data / "subject" / "1.0.0.yaml", data / "derived" / "1.1.0.yaml"):
         ruleset = load_ruleset(path)
         people += [(ruleset, a) for a in synthesize(25, seed=23, versions=[ruleset], start=dt.date(2022, 1, 1),
                                                     end=dt.date(2024, 12, 31))]
@@ -63,7 +65,8 @@ def test_a_selection_without_the_trace_is_the_whole_decision_s_members_byte_for_
     """For each assessment, the Selection's line (label mode, worked out once per version) is the text of
     the members selected cut from the whole decision's canonical text, with the resolution given or not."""
     selected = parse_fields(fields)
-    assert selected is not None and selected.untraced
+    assert selected is not None
+    assert selected.untraced
     write = Selection(selected)
     versions = set()
     for ruleset, assessment in population:
@@ -92,7 +95,7 @@ def test_running_one_command_imports_its_module_alone_and_the_root_imports_on_fi
 
 def test_the_table_of_command_modules_names_every_command_of_every_module() -> None:
     listed = {name: module for module in app_module.MODULES for name, _ in app_module.commands(module)}
-    assert app_module.COMMAND_MODULES == listed
+    assert listed == app_module.COMMAND_MODULES
 
 
 def test_every_public_name_of_the_root_is_its_module_s_definition() -> None:
@@ -129,7 +132,8 @@ def test_a_file_s_lines_are_written_in_blocks_standard_input_s_one_by_one_the_sa
     assert from_file.exit_code == from_stdin.exit_code
     assert from_file.stdout == from_stdin.stdout
     assert len(from_file.stdout.splitlines()) == len(lines)
-    assert all(count > 0 for count in frozen) and len(frozen) == 2
+    assert len(frozen) == 2
+    assert all(count > 0 for count in frozen)
     assert gc.get_freeze_count() == 0
 
 
