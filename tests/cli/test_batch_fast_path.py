@@ -80,17 +80,20 @@ def test_a_selection_without_the_trace_is_the_whole_decision_s_members_byte_for_
 
 def test_running_one_command_imports_its_module_alone_and_the_root_imports_on_first_use() -> None:
     """In a fresh interpreter: ``import ecei_rules`` imports nothing but the version; ``evaluate`` imports
-    the module of its command and no other command's (the table of command modules says which)."""
+    the module of its command and no other command's (the table of command modules says which), and with
+    JSON output not rich."""
     code = ("import sys, io, contextlib\nimport ecei_rules\n"
             "print(sorted(m for m in sys.modules if m.startswith('ecei_rules')))\n"
             "from ecei_rules.cli.app import run\n"
             "with contextlib.redirect_stdout(io.StringIO()):\n"
             f"    code = run(['evaluate', {str(EXAMPLES / 'gold-2021.json')!r}, '--format', 'json'])\n"
-            "print(code, sorted(m for m in sys.modules if m.startswith('ecei_rules.cli')))")
+            "print(code, sorted(m for m in sys.modules if m.startswith('ecei_rules.cli')))\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'rich'))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    root, ran = out.splitlines()
+    root, ran, rich = out.splitlines()
     assert root == "['ecei_rules', 'ecei_rules.core', 'ecei_rules.core.version']"
     assert ran == "0 ['ecei_rules.cli', 'ecei_rules.cli.app', 'ecei_rules.cli.common', 'ecei_rules.cli.decide']"
+    assert rich == "[]"  # JSON output is written without the terminal's renderer
 
 
 def test_the_table_of_command_modules_names_every_command_of_every_module() -> None:

@@ -53,7 +53,6 @@ from ecei_rules.cli.common import (
     broken_pipe,
     disk_full,
 )
-from ecei_rules.core.terminal import clean
 from ecei_rules.core.version import __version__
 
 __all__ = ["DEBUG_ENV", "EXIT_CODES", "EXIT_DISK_FULL", "EXIT_FINDINGS", "EXIT_OK", "EXIT_SIGINT", "EXIT_SIGPIPE",
@@ -225,6 +224,8 @@ def _invoke(args: list[str]) -> int:
     except _CLICK_ERROR as exc:  # a usage error: click's message (cleaned), exit 2
         shown = io.StringIO()
         exc.show(file=shown)  # type: ignore[attr-defined]
+        from ecei_rules.core.terminal import clean
+
         with contextlib.suppress(OSError, ValueError):
             sys.stderr.write(clean(shown.getvalue(), newlines=True))
         return int(exc.exit_code)  # type: ignore[attr-defined]
@@ -269,6 +270,8 @@ def _pipe_closed() -> int:
 
 
 def _stderr_line(message: str) -> None:
+    from ecei_rules.core.terminal import clean
+
     with contextlib.suppress(OSError, ValueError):
         sys.stderr.write(clean(message) + "\n")
         sys.stderr.flush()

@@ -7,10 +7,9 @@ import gc
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 
 from ecei_rules.batch import Resolver, ResolverSpec, decide_lines, decide_many, error_json, ready_resolver
 from ecei_rules.batch import split_version as split
@@ -33,13 +32,15 @@ from ecei_rules.cli.common import (
     print_problems,
     read,
 )
-from ecei_rules.core.terminal import text
 from ecei_rules.core.workers import worker_count
 from ecei_rules.engine.decision import Resolution
 from ecei_rules.engine.serialise import Fields, FieldsError, parse_fields
 from ecei_rules.errors import AssessmentError, EceiRulesError
 from ecei_rules.ruleset.load import Ruleset
 from ecei_rules.ruleset.subject import resolve as resolve_subject
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 #: The lines of a file's JSON output written at once (standard input's are written one by one).
 BLOCK_LINES = 256
@@ -188,6 +189,8 @@ def _for_people(assessment: Path, resolve: Resolver) -> int:
 
 def print_outcome_error(error: EceiRulesError | None, out: Console, prefix: str) -> None:
     """Why an assessment was not decided: its located diagnostics, or the resolution's message."""
+    from ecei_rules.core.terminal import text
+
     if isinstance(error, AssessmentError):
         print_problems(error.diagnostics, out, prefix=prefix)
     else:
