@@ -564,12 +564,12 @@ class Selection:
     methodology, version and hash, its validator and label function) worked out once per version."""
 
     def __init__(self, fields: Fields) -> None:
-        self.fields = fields
+        self.fields, self.untraced = fields, fields.untraced
         self.versions: dict[int, _Untraced] = {}  # by id of the ruleset (the entry keeps it alive)
 
     def __call__(self, ruleset: Ruleset, data: Any, *, resolution: Resolution | None = None) -> str:
         fields = self.fields
-        if not fields.untraced:  # canonical text parses to the values it was written from (by orjson alike:
+        if not self.untraced:  # canonical text parses to the values it was written from (by orjson alike:
             # its numbers are doubles in their shortest form, its strings valid text)
             written = decision_text(ruleset, data, resolution=resolution)
             return fields.text(json.loads(written) if _orjson is None else _orjson.loads(written))

@@ -656,14 +656,12 @@ def _generate(root: Field, *, ordered: bool) -> tuple[Callable[..., Any], str]:
         if kind == "boolean":
             return [f"if {x}.__class__ is not bool:", "    return F"]
         if kind == "integer":
-            out = [f"if {x}.__class__ is not int:", f"    {x} = WHOLE({x})", f"    if {x}.__class__ is not int:",
-                   "        return F", f"if not -MAXI <= {x} <= MAXI:", "    return F"]
+            # one chained comparison: the declared bounds, within what an integer input may hold
             lo, hi = sub.spec.minimum, sub.spec.maximum
-            if lo is not None:
-                out += [f"if {x} < {const('L', lo)}:", "    return F"]
-            if hi is not None:
-                out += [f"if {x} > {const('H', hi)}:", "    return F"]
-            return out
+            low = "-MAXI" if lo is None else const("L", max(-MAX_INTEGER, lo))
+            high = "MAXI" if hi is None else const("H", min(MAX_INTEGER, hi))
+            return [f"if {x}.__class__ is not int:", f"    {x} = WHOLE({x})", f"    if {x}.__class__ is not int:",
+                    "        return F", f"if not {low} <= {x} <= {high}:", "    return F"]
         if kind in ("object", "map"):
             return [f"{x} = {obj(sub)}{call_args.format(x=x)}", f"if {x} is F:", "    return F"]
         if kind == "list" and sub.items is not None:
