@@ -630,23 +630,37 @@ def _generate(root: Field, *, ordered: bool) -> tuple[Callable[..., Any], str]:
         index = len(functions) - 1
         members = f.fields if f.kind == "object" else f.entries
         lines = [f"def {name}{args}:", "    if v.__class__ is not dict:", "        return F", "    r = {}", "    n = 0"]
+        # unordered: first, when the object has as many members as are declared, each read by subscript (a
+        # KeyError: one is not declared, and the reading below refuses it), with no count of the members seen
+        every = ["    r = {}"]
         defaults = []
         for key, sub in members.items():
             k = const("K", key)
+            checked = leaf(sub, "x")
             lines += [f"    x = v.get({k}, M)", "    if x is not M:", "        n += 1", "        if x is not None:"]
-            lines += ["            " + line for line in leaf(sub, "x")]
+            lines += ["            " + line for line in checked]
             lines.append(f"            r[{k}] = x")
+            every += [f"    x = v[{k}]", "    if x is not None:", *("        " + line for line in checked),
+                      f"        r[{k}] = x"]
             if sub.required:
                 lines += ["        else:", "            return F", "    else:", "        return F"]
+                every += ["    else:", "        return F"]
             elif sub.kind == "list" and sub.spec.default == []:
                 lines += [f"    if {k} not in r:", f"        r[{k}] = []"]
+                every += [f"    if {k} not in r:", f"        r[{k}] = []"]
                 defaults.append(key)
         lines += ["    if n != len(v):"]  # a key that is not declared: refused, or left out and marked in ig
         lines += ["        if ig is None:", "            return F", "        ig.append(None)"] if ordered else \
             ["        return F"]
+        checks = []
         for compiled, _, _ in f.checks:
-            lines += [f"    if {const('C', compiled.fn)}(r) is False:", "        return F"]
+            checks += [f"    if {const('C', compiled.fn)}(r) is False:", "        return F"]
+        lines += checks
         lines.append(f"    return O(v, r, {const('D', tuple(defaults))})" if ordered else "    return r")
+        if not ordered:
+            every += [*checks, "    return r"]
+            lines[3:3] = [f"    if len(v) == {len(members)}:", "        try:",
+                          *("        " + line for line in every), "        except KeyError:", "            pass"]
         functions[index] = "\n".join(lines)
         return name
 
