@@ -612,7 +612,8 @@ class _Untraced:
             members.append((f"{_member(key)}:", kinds[key], sub,
                             _member(constants[key]) if key in constants else ""))
         self.members = tuple(members)
-        self.validity = bool({_RULE, _INPUTS} & {kind for _, kind, _, _ in members})
+        kinds_chosen = {kind for _, kind, _, _ in members}
+        self.validity, self.inputs = bool({_RULE, _INPUTS} & kinds_chosen), _INPUTS in kinds_chosen
 
     def text(self, data: Any, resolution: Resolution | None) -> str:
         env = self.validate(data) if data.__class__ is dict else None
@@ -627,7 +628,8 @@ class _Untraced:
         inputs: dict[str, Any] = {}
         if label != NONE_LABEL and (valid_until is None or self.validity):
             valid_from, valid_until, rule, read = awarded(plan, env, label)
-            inputs = {str(k): to_json(v) for k, v in read.items()}
+            if self.inputs:
+                inputs = {str(k): to_json(v) for k, v in read.items()}
             expires = False if never_expires(plan, rule) else None
         parts = []
         for key, kind, sub, constant in self.members:
