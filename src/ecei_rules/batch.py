@@ -581,8 +581,9 @@ class Selection:
         return found.text(data, resolution)
 
 
-#: What a member of a selection without the trace is made of (see `_Untraced`).
-_LABEL, _FROM, _UNTIL, _CONSTANT, _RESOLUTION, _SUBJECT, _RULE, _INPUTS, _EXPIRES = range(9)
+#: What a member of a selection without the trace is made of (see `_Untraced`): its place in a decision's
+#: row of values, or a constant of the version.
+_LABEL, _FROM, _UNTIL, _RULE, _INPUTS, _EXPIRES, _RESOLUTION, _SUBJECT, _CONSTANT = range(9)
 
 
 class _Untraced:
@@ -608,18 +609,42 @@ class _Untraced:
         subs = dict(fields.members)
         members = []
         for key in sorted(chosen, key=lambda k: k.encode("utf-16-be")):
-            sub = subs.get(key, subs.get("subject")) if kinds[key] is _SUBJECT else subs.get(key)
+            sub = subs.get(key, subs.get("subject")) if kinds[key] == _SUBJECT else subs.get(key)
             members.append((f"{_member(key)}:", kinds[key], sub,
                             _member(constants[key]) if key in constants else ""))
         self.members = tuple(members)
-        kinds_chosen = {kind for _, kind, _, _ in members}
-        self.validity, self.inputs = bool({_RULE, _INPUTS} & kinds_chosen), _INPUTS in kinds_chosen
+        chosen_kinds = {kind for _, kind, _, _ in members}
+        self.validity, self.inputs = bool({_RULE, _INPUTS} & chosen_kinds), _INPUTS in chosen_kinds
+        self.resolved, self.subject = _RESOLUTION in chosen_kinds, _SUBJECT in chosen_kinds
 
     def text(self, data: Any, resolution: Resolution | None) -> str:
+        """The selected members of raw ``data``'s decision (``resolution`` None: given)."""
         env = self.validate(data) if data.__class__ is dict else None
         if env is None:
             env = dict(validated_data(self.ruleset, data))
-        plan = self.plan
+        row: list[Any] = [*self._validity(env), None, None]
+        if self.resolved:
+            given_by = resolution or given(self.ruleset.published)
+            row[_RESOLUTION] = {"method": given_by.method, "reason": given_by.reason}
+        if self.subject:
+            row[_SUBJECT] = subject_id(self.plan, env)
+        parts = []
+        for key, kind, sub, constant in self.members:
+            if kind == _CONSTANT:
+                parts.append(key + constant)
+                continue
+            value = row[kind]
+            if kind == _EXPIRES and value is None:  # validity_expires: only for a label that never expires
+                continue
+            if sub is not None and value.__class__ is dict:
+                value = {k: value[k] for k in sub if k in value}
+            parts.append(key + _member(value))
+        return "{" + ",".join(parts) + "}"
+
+    def _validity(self, env: dict[str, Any]) -> tuple[str, str | None, str | None, Any, dict[str, Any], Any]:
+        """(label, valid_from, valid_until (as text), the validity rule, its inputs, False for a label that
+        never expires else None), the rule and the inputs worked out only when selected or when the validity
+        has no end."""
         if self.derived:  # the validity may read them: the outline puts them into env
             label, valid_from, valid_until, _, _ = outline(self.ruleset, env)
         else:  # only the conditions the label needs, from the highest tier down
@@ -627,38 +652,12 @@ class _Untraced:
         rule = expires = None
         inputs: dict[str, Any] = {}
         if label != NONE_LABEL and (valid_until is None or self.validity):
-            valid_from, valid_until, rule, read = awarded(plan, env, label)
+            valid_from, valid_until, rule, read = awarded(self.plan, env, label)
             if self.inputs:
                 inputs = {str(k): to_json(v) for k, v in read.items()}
-            expires = False if never_expires(plan, rule) else None
-        parts = []
-        for key, kind, sub, constant in self.members:
-            if kind is _LABEL:
-                value: Any = label
-            elif kind is _UNTIL:
-                value = None if valid_until is None else valid_until.isoformat()
-            elif kind is _FROM:
-                value = None if valid_from is None else valid_from.isoformat()
-            elif kind is _CONSTANT:
-                parts.append(key + constant)
-                continue
-            elif kind is _RESOLUTION:
-                given_by = resolution or given(self.ruleset.published)
-                value = {"method": given_by.method, "reason": given_by.reason}
-            elif kind is _SUBJECT:
-                value = subject_id(plan, env)
-            elif kind is _RULE:
-                value = rule
-            elif kind is _INPUTS:
-                value = inputs
-            elif expires is None:  # validity_expires: only for a label that never expires
-                continue
-            else:
-                value = expires
-            if sub is not None and value.__class__ is dict:
-                value = {k: value[k] for k in sub if k in value}
-            parts.append(key + _member(value))
-        return "{" + ",".join(parts) + "}"
+            expires = False if never_expires(self.plan, rule) else None
+        return (label, None if valid_from is None else valid_from.isoformat(),
+                None if valid_until is None else valid_until.isoformat(), rule, inputs, expires)
 
 
 def _member(value: Any) -> str:
