@@ -47,14 +47,14 @@ def population() -> list[tuple[Ruleset, dict[str, Any]]]:
     (the outline's path)."""
     registry = Registry.shipped()
     people = [(registry.resolve("ecei-labels", on=dt.date.fromisoformat(a["assessed_on"]))[0], a)
-              for a in synthesize(60, seed=23, start=dt.date(2021, 1, 1), end=dt.date(2025, 12, 31))]
+              for a in synthesize(40, seed=23, start=dt.date(2021, 1, 1), end=dt.date(2025, 12, 31))]
     odd = ["back\\slash", 'quo"te', "\u00e9t\u00e9", "tab\t", "\x7f"]  # ids written by the canonical writer
     people += [(ruleset, {**a, "organisation": {**a["organisation"], "id": i}})
                for (ruleset, a), i in zip(people[:len(odd)], odd, strict=True)]
     data = ROOT / "tests" / "data"
     for path in (data / "subject" / "1.0.0.yaml", data / "derived" / "1.1.0.yaml"):
         ruleset = load_ruleset(path)
-        people += [(ruleset, a) for a in synthesize(25, seed=23, versions=[ruleset], start=dt.date(2022, 1, 1),
+        people += [(ruleset, a) for a in synthesize(15, seed=23, versions=[ruleset], start=dt.date(2022, 1, 1),
                                                     end=dt.date(2024, 12, 31))]
     return people
 

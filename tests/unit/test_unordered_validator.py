@@ -61,11 +61,11 @@ def _shape(value: Any) -> Any:
 
 @pytest.mark.parametrize("ruleset", _rulesets(), ids=lambda r: r.version if "every" not in str(r.path) else "every")
 def test_the_unordered_fast_path_judges_each_changed_assessment_as_the_plain_validation(ruleset: Ruleset) -> None:
-    """For two valid assessments and each of their one-member changes: validate_unordered refuses (None)
+    """For a valid assessment and each of its one-member changes: validate_unordered refuses (None)
     exactly those the plain validation finds a problem in, and takes the others with the same values."""
     validator = ruleset.plan.validator
     taken = refused = 0
-    for valid in synthesize(2, seed=5, versions=[ruleset], start=dt.date(2024, 1, 1), end=dt.date(2024, 12, 31)):
+    for valid in synthesize(1, seed=5, versions=[ruleset], start=dt.date(2024, 1, 1), end=dt.date(2024, 12, 31)):
         for data in [valid, *_changed(valid)]:
             plain, problems = validator.validate_plain(data)
             fast = validator.validate_unordered(data)
