@@ -142,7 +142,7 @@ def test_a_file_s_lines_are_written_in_blocks_standard_input_s_one_by_one_the_sa
 
 def test_write_lines_writes_blocks_of_the_size_given() -> None:
     """Three lines in blocks of two: two writes, the text of the lines each ended by a newline; the errors
-    counted."""
+    counted. A line held when deciding the next one is interrupted is written all the same."""
     written: list[str] = []
 
     class Out:
@@ -156,3 +156,18 @@ def test_write_lines_writes_blocks_of_the_size_given() -> None:
     finally:
         sys.stdout = saved
     assert (failures, written) == (2, ["a\nb\n", "c\n"])
+
+    def interrupted() -> Any:
+        yield "a", False
+        yield "b", False
+        yield "c", False
+        raise KeyboardInterrupt
+
+    written.clear()
+    sys.stdout = Out()  # type: ignore[assignment]
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            decide_module._write_lines(interrupted(), block=2)
+    finally:
+        sys.stdout = saved
+    assert written == ["a\nb\n", "c\n"]  # the line decided before the interrupt is written

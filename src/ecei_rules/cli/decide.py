@@ -145,20 +145,23 @@ def _json_lines(assessment: Path, spec: ResolverSpec, resolve: Resolver, jobs: i
 
 def _write_lines(lines: Iterable[tuple[str, bool]], *, block: int) -> int:
     """Write the lines to stdout, ``block`` lines at a time (one: each as it comes, for a reader of a pipe
-    who may wait for each); return how many are errors."""
+    who may wait for each), those held written also when deciding the next is interrupted; return how many
+    are errors."""
     failures = 0
     write = sys.stdout.write
     held: list[str] = []
-    for line, failed in lines:
-        failures += failed
-        held.append(line)
-        if len(held) == block:
+    try:
+        for line, failed in lines:
+            failures += failed
+            held.append(line)
+            if len(held) == block:
+                held.append("")
+                write("\n".join(held))
+                held.clear()
+    finally:  # the lines decided are written, also when deciding the next one is interrupted
+        if held:
             held.append("")
             write("\n".join(held))
-            held.clear()
-    if held:
-        held.append("")
-        write("\n".join(held))
     return failures
 
 
