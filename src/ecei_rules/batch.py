@@ -17,7 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
 
-from ecei_rules.core.canonical import to_json
+from ecei_rules.core.canonical import canonical_json, to_json
 from ecei_rules.core.files import FileReadError, open_stream, read_limited
 from ecei_rules.core.pointers import json_path
 from ecei_rules.core.workers import ordered_map, worker_count
@@ -509,12 +509,12 @@ def decide_texts(items: Iterable[Item], resolve: Resolver, *,
     """Each item's JSON line and whether it is an error, in order: what
     ``decide_many`` gives as lines, with each decision written directly as canonical JSON
     (`ecei_rules.engine.evaluate.decision_text`), without building its models; with ``fields``,
-    only the members selected (`selected_text`). A line orjson reads as the exact parser does is read by
-    it (see `_item_text`). An error's line is the same either way."""
+    only the members selected (`selected_text`; a selection without the trace is written by a
+    `Selection`, which works out once per version what it writes). A line orjson reads as the exact
+    parser does is read by it (see `_item_text`). An error's line is the same either way."""
     write: Callable[..., str] = decision_text
     if fields is not None:
-        def write(ruleset: Ruleset, data: Any, *, resolution: Resolution) -> str:
-            return selected_text(ruleset, data, fields, resolution=resolution)
+        write = Selection(fields)
     for item in items:
         if item.error is not None:
             yield Outcome(item.index, error=item.error).to_line(), True
@@ -554,33 +554,121 @@ def selected_text(ruleset: Ruleset, data: Any, fields: Fields, *, resolution: Re
     Raises:
         AssessmentError: the assessment does not match the version's declared inputs.
     """
-    if not fields.untraced:  # canonical text parses to the values it was written from (by orjson alike:
-        # its numbers are doubles in their shortest form, its strings valid text)
-        written = decision_text(ruleset, data, resolution=resolution)
-        return fields.text(json.loads(written) if _orjson is None else _orjson.loads(written))
-    env = ruleset.plan.validator.validate_unordered(data) if isinstance(data, dict) else None
-    if env is None:
-        env = dict(validated_data(ruleset, data))
-    deciding = evaluator(ruleset)
-    plan = deciding.plan
-    if plan.derived:  # the validity may read them: the outline puts them into env
-        label, valid_from, valid_until, _, _ = outline(ruleset, env)
-    else:  # only the conditions the label needs, from the highest tier down
-        label, valid_from, valid_until = deciding.label_only(env)
-    resolution = resolution or given(ruleset.published)
-    doc: dict[str, Any] = {
-        "label": label, "methodology": plan.doc.methodology, "version": plan.doc.version,
-        "ruleset_sha256": ruleset.sha256, "resolution": {"method": resolution.method, "reason": resolution.reason},
-        plan.subject.key: subject_id(plan, env), "validity_rule": None, "validity_inputs": {}}
-    wanted = {name for name, _ in fields.members}
-    if label != NONE_LABEL and (valid_until is None or wanted & {"validity_rule", "validity_inputs"}):
-        valid_from, valid_until, rule, inputs = awarded(plan, env, label)
-        doc["validity_rule"], doc["validity_inputs"] = rule, {str(k): to_json(v) for k, v in inputs.items()}
-        if never_expires(plan, rule):
-            doc["validity_expires"] = False
-    doc["valid_from"] = None if valid_from is None else valid_from.isoformat()
-    doc["valid_until"] = None if valid_until is None else valid_until.isoformat()
-    return fields.text(doc)
+    return Selection(fields)(ruleset, data, resolution=resolution)
+
+
+class Selection:
+    """The writer of the members ``fields`` selects of each decision (`selected_text`), called as
+    ``(ruleset, data, resolution=...)``. A selection without the trace is written member by member
+    in label mode, with what depends on the version alone (the order of the members, the texts of its
+    methodology, version and hash, its validator and label function) worked out once per version."""
+
+    def __init__(self, fields: Fields) -> None:
+        self.fields, self.untraced = fields, fields.untraced
+        self.versions: dict[int, _Untraced] = {}  # by id of the ruleset (the entry keeps it alive)
+
+    def __call__(self, ruleset: Ruleset, data: Any, *, resolution: Resolution | None = None) -> str:
+        fields = self.fields
+        if not self.untraced:  # canonical text parses to the values it was written from (by orjson alike:
+            # its numbers are doubles in their shortest form, its strings valid text)
+            written = decision_text(ruleset, data, resolution=resolution)
+            return fields.text(json.loads(written) if _orjson is None else _orjson.loads(written))
+        found = self.versions.get(id(ruleset))
+        if found is None or found.ruleset is not ruleset:
+            if len(self.versions) >= RESOLUTIONS_KEPT:
+                self.versions.clear()
+            found = self.versions[id(ruleset)] = _Untraced(ruleset, fields)
+        return found.text(data, resolution)
+
+
+#: What a member of a selection without the trace is made of (see `_Untraced`): its place in a decision's
+#: row of values, or a constant of the version.
+_LABEL, _FROM, _UNTIL, _RULE, _INPUTS, _EXPIRES, _RESOLUTION, _SUBJECT, _CONSTANT = range(9)
+
+
+class _Untraced:
+    """A selection without the trace of one version's decisions: the members in the order RFC 8785
+    writes them (UTF-16 order of their keys), each with what it is made of, and the version's
+    constants written once; each decision is worked out in label mode only as far as the members need
+    (the validity rule and its inputs only when selected, or for a label whose validity has no end)."""
+
+    def __init__(self, ruleset: Ruleset, fields: Fields) -> None:
+        deciding = evaluator(ruleset)
+        plan = deciding.plan
+        self.ruleset, self.plan = ruleset, plan
+        self.validate = ruleset.plan.validator.validate_unordered
+        self.label_only = deciding.label_only
+        self.derived = bool(plan.derived)
+        kinds = {"label": _LABEL, "valid_from": _FROM, "valid_until": _UNTIL, "resolution": _RESOLUTION,
+                 plan.subject.key: _SUBJECT, "validity_rule": _RULE, "validity_inputs": _INPUTS,
+                 "validity_expires": _EXPIRES, "methodology": _CONSTANT, "version": _CONSTANT,
+                 "ruleset_sha256": _CONSTANT}
+        constants = {"methodology": plan.doc.methodology, "version": plan.doc.version,
+                     "ruleset_sha256": ruleset.sha256}
+        chosen = fields.select({key: {} for key in kinds})  # the keys selected, as the selection names them
+        subs = dict(fields.members)
+        members = []
+        for key in sorted(chosen, key=lambda k: k.encode("utf-16-be")):
+            sub = subs.get(key, subs.get("subject")) if kinds[key] == _SUBJECT else subs.get(key)
+            members.append((f"{_member(key)}:", kinds[key], sub,
+                            _member(constants[key]) if key in constants else ""))
+        self.members = tuple(members)
+        chosen_kinds = {kind for _, kind, _, _ in members}
+        self.validity, self.inputs = bool({_RULE, _INPUTS} & chosen_kinds), _INPUTS in chosen_kinds
+        self.resolved, self.subject = _RESOLUTION in chosen_kinds, _SUBJECT in chosen_kinds
+
+    def text(self, data: Any, resolution: Resolution | None) -> str:
+        """The selected members of raw ``data``'s decision (``resolution`` None: given)."""
+        env = self.validate(data) if data.__class__ is dict else None
+        if env is None:
+            env = dict(validated_data(self.ruleset, data))
+        row: list[Any] = [*self._validity(env), None, None]
+        if self.resolved:
+            given_by = resolution or given(self.ruleset.published)
+            row[_RESOLUTION] = {"method": given_by.method, "reason": given_by.reason}
+        if self.subject:
+            row[_SUBJECT] = subject_id(self.plan, env)
+        parts = []
+        for key, kind, sub, constant in self.members:
+            if kind == _CONSTANT:
+                parts.append(key + constant)
+                continue
+            value = row[kind]
+            if kind == _EXPIRES and value is None:  # validity_expires: only for a label that never expires
+                continue
+            if sub is not None and value.__class__ is dict:
+                value = {k: value[k] for k in sub if k in value}
+            parts.append(key + _member(value))
+        return "{" + ",".join(parts) + "}"
+
+    def _validity(self, env: dict[str, Any]) -> tuple[str, str | None, str | None, Any, dict[str, Any], Any]:
+        """(label, valid_from, valid_until (as text), the validity rule, its inputs, False for a label that
+        never expires else None), the rule and the inputs worked out only when selected or when the validity
+        has no end."""
+        if self.derived:  # the validity may read them: the outline puts them into env
+            label, valid_from, valid_until, _, _ = outline(self.ruleset, env)
+        else:  # only the conditions the label needs, from the highest tier down
+            label, valid_from, valid_until = self.label_only(env)
+        rule = expires = None
+        inputs: dict[str, Any] = {}
+        if label != NONE_LABEL and (valid_until is None or self.validity):
+            valid_from, valid_until, rule, read = awarded(self.plan, env, label)
+            if self.inputs:
+                inputs = {str(k): to_json(v) for k, v in read.items()}
+            expires = False if never_expires(self.plan, rule) else None
+        return (label, None if valid_from is None else valid_from.isoformat(),
+                None if valid_until is None else valid_until.isoformat(), rule, inputs, expires)
+
+
+def _member(value: Any) -> str:
+    """One value's canonical JSON text: a plain string (printable ASCII without a quote or a backslash) and
+    null directly, anything else by the canonical writer."""
+    if value.__class__ is str:
+        if value.isascii() and value.isprintable() and '"' not in value and "\\" not in value:
+            return f'"{value}"'
+    elif value is None:
+        return "null"
+    return canonical_json(value).decode("utf-8")
 
 
 def decide_lines(items: Iterable[Item], spec: ResolverSpec, *, jobs: int | None = None,

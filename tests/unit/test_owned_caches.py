@@ -121,6 +121,8 @@ DELIBERATE = {
     "core/logic.py: _Unknown._instance": "UNKNOWN, a singleton",
     "backends/durable.py: _PLANS": "rulesets registered with durable-rules, whose engine is one per process",
     "backends/_durable_runtime.py: _RUNTIME": "durable-rules' engine, one per process",
+    "cli/app.py: _whole": "the whole command line, built on first use, then the one app every caller gets (as when "
+                          "it was built at import; running one command builds that command alone)",
 }
 
 #: Methods that change the container or object they are called on.

@@ -32,14 +32,15 @@ markup; JSON output is written as the library writes it."""
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
 import os
 import sys
+import typing
 from typing import Annotated, Any
 
 import typer
 
-from ecei_rules.cli import decide, docs, durable, explain, impact, log, proofs, properties, repair, rulesets
 from ecei_rules.cli.common import (
     EXIT_CODES,
     EXIT_DISK_FULL,
@@ -52,7 +53,6 @@ from ecei_rules.cli.common import (
     broken_pipe,
     disk_full,
 )
-from ecei_rules.core.terminal import clean
 from ecei_rules.core.version import __version__
 
 __all__ = ["DEBUG_ENV", "EXIT_CODES", "EXIT_DISK_FULL", "EXIT_FINDINGS", "EXIT_OK", "EXIT_SIGINT", "EXIT_SIGPIPE",
@@ -129,14 +129,29 @@ def _main(
     """Decide, explain and check labels with versioned, declarative rulesets."""
 
 
-#: The modules of the commands, in the order the help lists them.
-MODULES = (rulesets, decide, explain, durable, log, repair, proofs, properties, impact, docs)
+#: The modules of ``ecei_rules.cli`` that hold the commands, in the order the help lists them.
+MODULES = ("rulesets", "decide", "explain", "durable", "log", "repair", "proofs", "properties", "impact", "docs")
+#: The module of each command, so that running one command imports its module alone (each module's
+#: ``COMMANDS`` list the commands; a test keeps this table equal to them).
+COMMAND_MODULES = {
+    **dict.fromkeys(("validate", "test", "versions", "schema", "diff", "bump-check", "lint", "lock"), "rulesets"),
+    "evaluate": "decide", "explain": "explain", "evaluate-durable": "durable", "cross-check": "durable",
+    **dict.fromkeys(("record", "verify", "replay", "export", "import"), "log"), "repair": "repair",
+    **dict.fromkeys(("keygen", "checkpoint", "receipt", "check-receipt"), "proofs"),
+    "check-properties": "properties", "synth": "impact", "impact": "impact", "docs": "docs",
+}
+
+
+def commands(module: str) -> tuple[tuple[str, Any], ...]:
+    """The commands a module of ``ecei_rules.cli`` lists (importing it), by name."""
+    listed: tuple[tuple[str, Any], ...] = importlib.import_module(f"ecei_rules.cli.{module}").COMMANDS
+    return listed
 
 
 def build_app(only: str | None = None) -> typer.Typer:
     """The command line: every command of the modules of this package, in the order the help lists them
-    (with ``only``, that command alone, under the same group). Help is plain text (no rich markup is
-    read in it), with plain-language metavars."""
+    (with ``only``, that command alone, under the same group, its module alone imported). Help is plain
+    text (no rich markup is read in it), with plain-language metavars."""
     built = typer.Typer(
         cls=_Group,
         name="ecei-rules",
@@ -147,14 +162,31 @@ def build_app(only: str | None = None) -> typer.Typer:
         pretty_exceptions_enable=False,  # never a traceback for a user: run() turns an error into one line
     )
     built.callback()(_main)
-    for module in MODULES:
-        for name, command in module.COMMANDS:
+    for module in MODULES if only is None else (COMMAND_MODULES[only],):
+        for name, command in commands(module):
             if only is None or name == only:
                 built.command(name, cls=_Command)(command)
     return built
 
 
-app = build_app()
+_whole: list[typer.Typer] = []  # the whole app, built on first use
+if typing.TYPE_CHECKING:
+    #: The whole command line (every command), built on first use by the module's ``__getattr__``.
+    app: typer.Typer
+
+
+def _app() -> typer.Typer:
+    """The whole app (every command), built once, on first use."""
+    if not _whole:
+        _whole.append(build_app())
+    return _whole[0]
+
+
+def __getattr__(name: str) -> typer.Typer:
+    """``app``: the whole command line, built on first use (running one command builds that command alone)."""
+    if name == "app":
+        return _app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main() -> None:
@@ -192,6 +224,8 @@ def _invoke(args: list[str]) -> int:
     except _CLICK_ERROR as exc:  # a usage error: click's message (cleaned), exit 2
         shown = io.StringIO()
         exc.show(file=shown)  # type: ignore[attr-defined]
+        from ecei_rules.core.terminal import clean
+
         with contextlib.suppress(OSError, ValueError):
             sys.stderr.write(clean(shown.getvalue(), newlines=True))
         return int(exc.exit_code)  # type: ignore[attr-defined]
@@ -202,9 +236,9 @@ def _app_for(args: list[str]) -> typer.Typer:
     """The app that runs ``args``: when they begin with a command's name, the group with that command
     alone (what it parses, prints and says on a usage error is the same; typer then builds the options
     of one command at start-up, not of every one), else the whole app."""
-    if args and any(name == args[0] for module in MODULES for name, _ in module.COMMANDS):
+    if args and args[0] in COMMAND_MODULES:
         return build_app(only=args[0])
-    return app
+    return _app()
 
 
 def _unexpected(exc: Exception, args: list[str]) -> int:
@@ -236,13 +270,15 @@ def _pipe_closed() -> int:
 
 
 def _stderr_line(message: str) -> None:
+    from ecei_rules.core.terminal import clean
+
     with contextlib.suppress(OSError, ValueError):
         sys.stderr.write(clean(message) + "\n")
         sys.stderr.flush()
 
 
 def _command_of(args: list[str]) -> str:
-    group = typer.main.get_command(app)
+    group = typer.main.get_command(_app())
     names = set(group.commands) if isinstance(group, typer.core.TyperGroup) else set()
     chosen = next((a for a in args if not a.startswith("-")), None)
     return f"'ecei-rules {chosen}'" if chosen in names else "'ecei-rules'"

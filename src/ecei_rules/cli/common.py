@@ -14,15 +14,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-from rich.console import Console
 
 from ecei_rules.batch import Item, peek_stream, read_assessments, read_standard_input
 from ecei_rules.core.canonical import to_json
-from ecei_rules.core.terminal import SafeConsole, clean, markup, show_path, text
 from ecei_rules.errors import Diagnostic, Problem, ResolutionError, RulesetError
 from ecei_rules.registry import Registry
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from ecei_rules.audit.log import StoredRecord
     from ecei_rules.audit.replay import AuditReport
     from ecei_rules.errors import Finding
@@ -77,16 +77,22 @@ AssessmentArgument = Annotated[Path, typer.Argument(
 
 def console() -> Console:
     """Standard output, for people (controls in content shown as escapes)."""
+    from ecei_rules.core.terminal import SafeConsole
+
     return SafeConsole(soft_wrap=False)
 
 
 def err_console() -> Console:
     """Standard error."""
+    from ecei_rules.core.terminal import SafeConsole
+
     return SafeConsole(stderr=True)
 
 
 def fail(message: object, code: int = EXIT_USAGE) -> NoReturn:
     """End the command: ``error: MESSAGE`` on one line of stderr, then exit ``code`` (a usage error: 2)."""
+    from ecei_rules.core.terminal import markup
+
     err_console().print(f"[red]error:[/red] {markup(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
@@ -96,6 +102,8 @@ def print_problems(problems: Iterable[Problem], out: Console, *, prefix: str = "
     assessment in error, a counterexample), one line each as ``str()`` writes it:
     ``PREFIX WHERE: CODE message in POINTER (suggestion)``, then up to six of its details, each
     on its own indented line cut at ``cut`` characters."""
+    from ecei_rules.core.terminal import clean, text
+
     for problem in problems:
         warning = isinstance(problem, Diagnostic) and problem.severity == "warning"
         line = text(prefix)
@@ -122,6 +130,8 @@ def fail_diagnostics(diagnostics: Sequence[Diagnostic], code: int = EXIT_USAGE) 
 
 def finding(message: str) -> NoReturn:
     """End the command with a finding (``FAIL MESSAGE`` on stdout, exit 1)."""
+    from ecei_rules.core.terminal import markup
+
     console().print(f"[red]FAIL[/red] {markup(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(EXIT_FINDINGS)
 
@@ -155,8 +165,10 @@ STDIN = Path("-")
 
 def check_input(path: Path) -> None:
     """Exit 2 with a clear message unless ``path`` is a file (or ``-``, standard input)."""
-    if path == STDIN:
+    if path == STDIN or (path.exists() and not path.is_dir()):
         return
+    from ecei_rules.core.terminal import show_path
+
     if not path.exists():
         fail(f"no such file: {show_path(path)}")
     if path.is_dir():
@@ -271,6 +283,8 @@ def print_findings(report: AuditReport, *, cut: int = 200) -> list[Finding]:
 
 def print_report(report: AuditReport, what: str, format: Format) -> None:
     """An audit report: JSON, or its findings and a verdict for people."""
+    from ecei_rules.core.terminal import text
+
     if format is Format.json:
         print_json(report.to_json())
         return

@@ -3,17 +3,19 @@ ruleset options into a resolver ready to decide."""
 
 from __future__ import annotations
 
+import gc
 import sys
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 
 from ecei_rules.batch import Resolver, ResolverSpec, decide_lines, decide_many, error_json, ready_resolver
 from ecei_rules.batch import split_version as split
 from ecei_rules.cli.common import (
     EXIT_FINDINGS,
+    STDIN,
     AssessmentArgument,
     Format,
     FormatOption,
@@ -30,13 +32,18 @@ from ecei_rules.cli.common import (
     print_problems,
     read,
 )
-from ecei_rules.core.terminal import text
 from ecei_rules.core.workers import worker_count
 from ecei_rules.engine.decision import Resolution
 from ecei_rules.engine.serialise import Fields, FieldsError, parse_fields
 from ecei_rules.errors import AssessmentError, EceiRulesError
 from ecei_rules.ruleset.load import Ruleset
 from ecei_rules.ruleset.subject import resolve as resolve_subject
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+#: The lines of a file's JSON output written at once (standard input's are written one by one).
+BLOCK_LINES = 256
 
 
 def resolver_spec(ruleset: Path | None, rulesets: Path | None, methodology: str | None, version: str | None, *,
@@ -126,12 +133,35 @@ def _json_lines(assessment: Path, spec: ResolverSpec, resolve: Resolver, jobs: i
         jobs, note = worker_count(jobs)
         if note:
             err_console().print(f"note: {note}", highlight=False)
+    lines = decide_lines(read(assessment, raw=True), spec, jobs=jobs if batch else 1, resolve=resolve, fields=fields)
+    # what is loaded by now (the versions, their compiled conditions) lives as long as the command: kept out of
+    # the collector's reach while the lines are decided, each collection walks only what they allocate
+    gc.freeze()
+    try:
+        return _write_lines(lines, block=BLOCK_LINES if assessment != STDIN else 1)
+    finally:
+        gc.unfreeze()
+
+
+def _write_lines(lines: Iterable[tuple[str, bool]], *, block: int) -> int:
+    """Write the lines to stdout, ``block`` lines at a time (one: each as it comes, for a reader of a pipe
+    who may wait for each), those held written also when deciding the next is interrupted; return how many
+    are errors."""
     failures = 0
     write = sys.stdout.write
-    for line, failed in decide_lines(read(assessment, raw=True), spec, jobs=jobs if batch else 1, resolve=resolve,
-                                     fields=fields):
-        failures += failed
-        write(line + "\n")
+    held: list[str] = []
+    try:
+        for line, failed in lines:
+            failures += failed
+            held.append(line)
+            if len(held) == block:
+                held.append("")
+                write("\n".join(held))
+                held.clear()
+    finally:  # the lines decided are written, also when deciding the next one is interrupted
+        if held:
+            held.append("")
+            write("\n".join(held))
     return failures
 
 
@@ -162,6 +192,8 @@ def _for_people(assessment: Path, resolve: Resolver) -> int:
 
 def print_outcome_error(error: EceiRulesError | None, out: Console, prefix: str) -> None:
     """Why an assessment was not decided: its located diagnostics, or the resolution's message."""
+    from ecei_rules.core.terminal import text
+
     if isinstance(error, AssessmentError):
         print_problems(error.diagnostics, out, prefix=prefix)
     else:

@@ -630,23 +630,37 @@ def _generate(root: Field, *, ordered: bool) -> tuple[Callable[..., Any], str]:
         index = len(functions) - 1
         members = f.fields if f.kind == "object" else f.entries
         lines = [f"def {name}{args}:", "    if v.__class__ is not dict:", "        return F", "    r = {}", "    n = 0"]
+        # unordered: first, when the object has as many members as are declared, each read by subscript (a
+        # KeyError: one is not declared, and the reading below refuses it), with no count of the members seen
+        every = ["    r = {}"]
         defaults = []
         for key, sub in members.items():
             k = const("K", key)
+            checked = leaf(sub, "x")
             lines += [f"    x = v.get({k}, M)", "    if x is not M:", "        n += 1", "        if x is not None:"]
-            lines += ["            " + line for line in leaf(sub, "x")]
+            lines += ["            " + line for line in checked]
             lines.append(f"            r[{k}] = x")
+            every += [f"    x = v[{k}]", "    if x is not None:", *("        " + line for line in checked),
+                      f"        r[{k}] = x"]
             if sub.required:
                 lines += ["        else:", "            return F", "    else:", "        return F"]
+                every += ["    else:", "        return F"]
             elif sub.kind == "list" and sub.spec.default == []:
                 lines += [f"    if {k} not in r:", f"        r[{k}] = []"]
+                every += [f"    if {k} not in r:", f"        r[{k}] = []"]
                 defaults.append(key)
         lines += ["    if n != len(v):"]  # a key that is not declared: refused, or left out and marked in ig
         lines += ["        if ig is None:", "            return F", "        ig.append(None)"] if ordered else \
             ["        return F"]
+        checks = []
         for compiled, _, _ in f.checks:
-            lines += [f"    if {const('C', compiled.fn)}(r) is False:", "        return F"]
+            checks += [f"    if {const('C', compiled.fn)}(r) is False:", "        return F"]
+        lines += checks
         lines.append(f"    return O(v, r, {const('D', tuple(defaults))})" if ordered else "    return r")
+        if not ordered:
+            every += [*checks, "    return r"]
+            lines[3:3] = [f"    if len(v) == {len(members)}:", "        try:",
+                          *("        " + line for line in every), "        except KeyError:", "            pass"]
         functions[index] = "\n".join(lines)
         return name
 
@@ -656,14 +670,12 @@ def _generate(root: Field, *, ordered: bool) -> tuple[Callable[..., Any], str]:
         if kind == "boolean":
             return [f"if {x}.__class__ is not bool:", "    return F"]
         if kind == "integer":
-            out = [f"if {x}.__class__ is not int:", f"    {x} = WHOLE({x})", f"    if {x}.__class__ is not int:",
-                   "        return F", f"if not -MAXI <= {x} <= MAXI:", "    return F"]
+            # one chained comparison: the declared bounds, within what an integer input may hold
             lo, hi = sub.spec.minimum, sub.spec.maximum
-            if lo is not None:
-                out += [f"if {x} < {const('L', lo)}:", "    return F"]
-            if hi is not None:
-                out += [f"if {x} > {const('H', hi)}:", "    return F"]
-            return out
+            low = "-MAXI" if lo is None else const("L", max(-MAX_INTEGER, lo))
+            high = "MAXI" if hi is None else const("H", min(MAX_INTEGER, hi))
+            return [f"if {x}.__class__ is not int:", f"    {x} = WHOLE({x})", f"    if {x}.__class__ is not int:",
+                    "        return F", f"if not {low} <= {x} <= {high}:", "    return F"]
         if kind in ("object", "map"):
             return [f"{x} = {obj(sub)}{call_args.format(x=x)}", f"if {x} is F:", "    return F"]
         if kind == "list" and sub.items is not None:
