@@ -100,6 +100,7 @@ Usage::
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import time
 from collections import Counter
@@ -731,12 +732,12 @@ class Attributor:
         if sa is None or sb is None:
             self.unexplained = True
             return
-        ta, tb = Fraction(str(sa.threshold.value)), Fraction(str(sb.threshold.value))
+        ta, tb = _fraction(sa.threshold.value), _fraction(sb.threshold.value)
         if ta != tb and _sign(int(ta > tb) - int(ta < tb)) == direction:
             self.name("scores", sid, tier, f"threshold {sa.threshold.value}", f"threshold {sb.threshold.value}",
                       None, None)
         for cid in dict.fromkeys((*sb.weights, *sa.weights)):
-            wa, wb = Fraction(str(sa.weights.get(cid, 0))), Fraction(str(sb.weights.get(cid, 0)))
+            wa, wb = _fraction(sa.weights.get(cid, 0)), _fraction(sb.weights.get(cid, 0))
             oa, ob = self.outcome("old", cid), self.outcome("new", cid)
             pa, qa = _contribution(wa, oa, ta)
             pb, qb = _contribution(wb, ob, ta)
@@ -811,6 +812,14 @@ def _sign(x: int) -> int:
     return (x > 0) - (x < 0)
 
 
+@functools.lru_cache(maxsize=4096)
+def _fraction(value: Any) -> Fraction:
+    """A threshold or weight as an exact fraction, converted once per value (every changed decision of a
+    version reads the same few numbers; equal values are equal fractions)."""
+    return Fraction(str(value))
+
+
+@functools.lru_cache(maxsize=4096)
 def _contribution(weight: Fraction, outcome: str, threshold: Fraction) -> tuple[Fraction, Fraction]:
     """(pessimistic, optimistic) contribution of one weighted criterion to a score's slack."""
     met = 1 if outcome == "met" else 0
