@@ -248,20 +248,16 @@ class _Study:
                 report.projected_lines[i][item] = lines
 
     def missing(self) -> None:
-        """Per side, the rows decided under both versions whose unknown tiers miss each input (both sides in one
-        pass over the rows of both tables)."""
-        sides = [(i, alias, query) for i, (alias, query) in enumerate(zip("on", self.queries, strict=True))
-                 if query.missing]
-        if not sides:
-            return
-        counts = ", ".join(f'count(*) FILTER (WHERE {alias}."missing:{p}")' for _, alias, query in sides
-                           for p, _ in query.missing)
-        found = self.con.execute(f'SELECT {counts} FROM old o JOIN new n USING ("row") WHERE o.error IS NULL AND '
-                                 'n.error IS NULL').fetchone()
-        assert found is not None
-        for i, _, query in sides:
-            mine, found = found[:len(query.missing)], found[len(query.missing):]
-            self.report.missing[i].update({LIST_INDEX.sub("/-", p): n for (p, _), n in zip(query.missing, mine,
+        """Per side, the rows decided under both versions whose unknown tiers miss each input."""
+        for i, (side, query) in enumerate(zip(SIDES, self.queries, strict=True)):
+            if not query.missing:
+                continue
+            counts = ", ".join(f'count(*) FILTER (WHERE x."missing:{p}")' for p, _ in query.missing)
+            other = SIDES[1 - i]
+            found = self.con.execute(f'SELECT {counts} FROM {side} x JOIN {other} y USING ("row") WHERE x.error IS '
+                                     'NULL AND y.error IS NULL').fetchone()
+            assert found is not None
+            self.report.missing[i].update({LIST_INDEX.sub("/-", p): n for (p, _), n in zip(query.missing, found,
                                                                                       strict=True) if n})
 
     def transitions(self, old: Ruleset, new: Ruleset) -> None:
