@@ -18,12 +18,12 @@ import pytest
 pytest.importorskip("duckdb")
 pytest.importorskip("sqlglot")
 
-from ecei_rules.backends import sql  # noqa: E402
-from ecei_rules.compare.impact import foreign_ids, project_entries  # noqa: E402
-from ecei_rules.registry import Registry  # noqa: E402
-from ecei_rules.ruleset.load import Ruleset  # noqa: E402
-from ecei_rules.ruleset.load import test_assessment as embedded_assessment  # noqa: E402
-from ecei_rules.testing.synth import synthesize  # noqa: E402
+from ecei_rules.backends import sql
+from ecei_rules.compare.impact import foreign_ids, project_entries
+from ecei_rules.registry import Registry
+from ecei_rules.ruleset.load import Ruleset
+from ecei_rules.ruleset.load import test_assessment as embedded_assessment
+from ecei_rules.testing.synth import synthesize
 
 REGISTRY = Registry.shipped()
 
@@ -67,7 +67,8 @@ def test_the_fast_writer_writes_every_row_as_the_slow_one_or_leaves_it_to_it() -
     assert not problems
     exact = dict(normalised, indicators={**normalised.get("indicators", {}), "2.1": Decimal("0.1000000000000000")})
     fast = _fast(ruleset, 1, exact)
-    assert fast is not None and fast == _slow(ruleset, 1, exact)
+    assert fast is not None
+    assert fast == _slow(ruleset, 1, exact)
     assert fast["indicators"]["2.1"] == "0.1000000000000000"
     finer = dict(normalised, indicators={**normalised.get("indicators", {}), "2.1": Decimal("0.0000000000000001")})
     assert _slow(ruleset, 1, finer) is None
