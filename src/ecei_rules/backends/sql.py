@@ -1127,22 +1127,18 @@ def _plain(value: Any, f: Field, pointer: str, refused: list[Diagnostic]) -> Any
     return value
 
 
-class _Unwritable(Exception):  # noqa: N818 (not an error: the row is written again by _plain, which names it)
-    pass
-
-
 _PLACES = Decimal(1).scaleb(-DECIMAL_DIGITS[1])
 
 
 def _decimal_text(value: Any) -> str:
-    """`_plain` of a decimal, or _Unwritable where it refuses it (more places than the table holds)."""
+    """`_plain` of a decimal; ValueError where it refuses it (more places than the table holds)."""
     if type(value) is int:
         return str(value)
     d = Decimal(value)
     exponent = d.as_tuple().exponent
     assert isinstance(exponent, int)
     if exponent < -DECIMAL_DIGITS[1] and d != d.quantize(_PLACES):
-        raise _Unwritable
+        raise ValueError(value)
     return format(d, "f")
 
 
@@ -1151,7 +1147,7 @@ def _date_text(value: Any) -> str:
 
 
 def _writer(f: Field) -> Callable[[Any], Any] | None:
-    """What `_plain` makes of a validated value of ``f``, without pointers (_Unwritable where it refuses one), or
+    """What `_plain` makes of a validated value of ``f``, without pointers (ValueError where it refuses one), or
     None when that is the value itself: nothing in it is a decimal or a date (a validated object holds only the
     members its field declares, so leaving out the others changes nothing)."""
     kind = f.kind
@@ -1179,7 +1175,7 @@ def _fast_line(row: int, normalised: Mapping[str, Any],
             w = writers[k]
             out[k] = v if w is None else w(v)
         return orjson.dumps(out).decode("utf-8")
-    except (_Unwritable, orjson.JSONEncodeError):
+    except (ValueError, orjson.JSONEncodeError):
         return None
 
 
