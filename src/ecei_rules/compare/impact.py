@@ -559,6 +559,9 @@ class Attributor:
         self.values = ValueChanges.of(old, new)
         self.da: dict[str, DerivedResult] = {}
         self.db: dict[str, DerivedResult] = {}
+        # a version's thresholds and weights as fractions, and each weight's contribution, made once per study
+        self.fractions: dict[Any, Fraction] = {}
+        self.contributions: dict[tuple[Fraction, str, Fraction], tuple[Fraction, Fraction]] = {}
 
     def explain(self, a: Decision, b: Decision) -> tuple[tuple[Cause, ...], bool]:
         self.a, self.b = _outcomes(a), _outcomes(b)
@@ -731,15 +734,15 @@ class Attributor:
         if sa is None or sb is None:
             self.unexplained = True
             return
-        ta, tb = Fraction(str(sa.threshold.value)), Fraction(str(sb.threshold.value))
+        ta, tb = self.fraction(sa.threshold.value), self.fraction(sb.threshold.value)
         if ta != tb and _sign(int(ta > tb) - int(ta < tb)) == direction:
             self.name("scores", sid, tier, f"threshold {sa.threshold.value}", f"threshold {sb.threshold.value}",
                       None, None)
         for cid in dict.fromkeys((*sb.weights, *sa.weights)):
-            wa, wb = Fraction(str(sa.weights.get(cid, 0))), Fraction(str(sb.weights.get(cid, 0)))
+            wa, wb = self.fraction(sa.weights.get(cid, 0)), self.fraction(sb.weights.get(cid, 0))
             oa, ob = self.outcome("old", cid), self.outcome("new", cid)
-            pa, qa = _contribution(wa, oa, ta)
-            pb, qb = _contribution(wb, ob, ta)
+            pa, qa = self.contribution(wa, oa, ta)
+            pb, qb = self.contribution(wb, ob, ta)
             moved = (pb < pa or qb < qa) if direction < 0 else (pb > pa or qb > qa)
             if moved:
                 weight = (_num(wa), _num(wb)) if wa and wb and wa != wb else None
@@ -762,6 +765,21 @@ class Attributor:
                                   _points_part(pb, sb, share.get("new", False)))
             if (qb < qa or rb < ra) if direction < 0 else (qb > qa or rb > ra):
                 self.name("scores", sid, tier, _points_text(pid, pa), _points_text(pid, pb), None, None)
+
+    def fraction(self, value: Any) -> Fraction:
+        """A threshold or weight as an exact fraction (equal values are equal fractions)."""
+        found = self.fractions.get(value)
+        if found is None:
+            found = self.fractions[value] = Fraction(str(value))
+        return found
+
+    def contribution(self, weight: Fraction, outcome: str, threshold: Fraction) -> tuple[Fraction, Fraction]:
+        """The (pessimistic, optimistic) contribution of a weighted criterion to a score's slack, made once."""
+        key = (weight, outcome, threshold)
+        found = self.contributions.get(key)
+        if found is None:
+            found = self.contributions[key] = _contribution(weight, outcome, threshold)
+        return found
 
     def validity(self, a: Decision, b: Decision) -> None:
         label = b.label

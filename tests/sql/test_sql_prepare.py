@@ -1,0 +1,107 @@
+"""Preparing a population for the SQL engine (``sql.table_rows``) the fast way writes what the slow way writes.
+
+A validated row is written by per-field writers and orjson when it can be; a value the table refuses (a
+decimal with more places than it holds) or a string that is not UTF-8 text sends the row the slow way, which
+names it. Projecting an impact study's population visits only the inputs under which a list entry can name
+a catalogue item the version does not have, and finds what the study's own projection finds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+pytest.importorskip("duckdb")
+pytest.importorskip("sqlglot")
+
+from ecei_rules.backends import sql
+from ecei_rules.compare.impact import foreign_ids, project_entries
+from ecei_rules.registry import Registry
+from ecei_rules.ruleset.load import Ruleset
+from ecei_rules.ruleset.load import test_assessment as embedded_assessment
+from ecei_rules.testing.synth import synthesize
+
+REGISTRY = Registry.shipped()
+
+
+def _ruleset(version: str) -> Ruleset:
+    return REGISTRY.get("ecei-labels", version)
+
+
+def _slow(ruleset: Ruleset, row: int, normalised: dict[str, Any]) -> dict[str, Any] | None:
+    """The row as `_plain` writes it (None when it refuses a value)."""
+    root = ruleset.plan.inputs
+    lost: list[Any] = []
+    out = {sql.ROW: row, **{k: sql._plain(v, root.fields[k], "/" + k, lost) for k, v in normalised.items()}}
+    return None if lost else out
+
+
+def _fast(ruleset: Ruleset, row: int, normalised: dict[str, Any]) -> dict[str, Any] | None:
+    writers = {k: sql._writer(f) for k, f in ruleset.plan.inputs.fields.items()}
+    line = sql._fast_line(row, normalised, writers)
+    return None if line is None else json.loads(line)
+
+
+def test_the_fast_writer_writes_every_row_as_the_slow_one_or_leaves_it_to_it() -> None:
+    """Every embedded test of 3.0.1 and 30 synth assessments (decimals, dates, lists of objects, maps): the
+    fast line is the slow line's JSON. A decimal with 16 places that is exact at 15 is written; one that is
+    not, and a lone surrogate, are left to the slow way (which refuses them)."""
+    ruleset = _ruleset("3.0.1")
+    doc = ruleset.document
+    population = [embedded_assessment(doc, i) for i in range(len(doc.tests))] + list(synthesize(
+        30, seed=5, start=dt.date(2015, 1, 1), end=dt.date(2025, 12, 31), versions=["3.0.1"]))
+    validator = ruleset.plan.validator
+    written = 0
+    for row, data in enumerate(population, 1):
+        normalised, problems = validator.validate(data)
+        if problems:
+            continue
+        assert _fast(ruleset, row, normalised) == _slow(ruleset, row, normalised), row
+        written += 1
+    assert written > 30
+    normalised, problems = validator.validate(population[0])
+    assert not problems
+    exact = dict(normalised, indicators={**normalised.get("indicators", {}), "2.1": Decimal("0.1000000000000000")})
+    fast = _fast(ruleset, 1, exact)
+    assert fast is not None
+    assert fast == _slow(ruleset, 1, exact)
+    assert fast["indicators"]["2.1"] == "0.1000000000000000"
+    finer = dict(normalised, indicators={**normalised.get("indicators", {}), "2.1": Decimal("0.0000000000000001")})
+    assert _slow(ruleset, 1, finer) is None
+    assert _fast(ruleset, 1, finer) is None
+    surrogate = dict(normalised, organisation={**normalised["organisation"], "name": "a \ud800 b"})
+    assert _fast(ruleset, 1, surrogate) is None
+    refused: list[sql.Refused] = []
+    assert list(sql.table_rows(ruleset, [(1, finer), (2, surrogate)], refused)) == []
+    assert [r.row for r in refused] == [1, 2]  # the first by the validator itself (A004), the second Q002
+    assert refused[1].diagnostics[0].code == "Q002"
+
+
+@pytest.mark.parametrize(("pair", "naming"), [(("2.0.0", "3.0.0"), ("improvement_areas",)),
+                                               (("3.0.0", "2.0.0"), ("improvement_areas",)),
+                                               (("1.0.0", "1.1.0"), ())])
+def test_projecting_only_where_an_entry_can_name_a_foreign_item_finds_what_the_study_finds(
+        pair: tuple[str, str], naming: tuple[str, ...]) -> None:
+    """For versions whose catalogues differ, over 25 assessments drawn for both, each also given an improvement
+    area naming every item only the other version has: the projection that visits only the inputs under which a
+    list entry can name such an item is the study's projection, with the same entries left out in the same
+    order (1.0.0 has no such list: nothing is visited, and nothing is left out)."""
+    this, other = _ruleset(pair[0]), _ruleset(pair[1])
+    foreign = foreign_ids(this, other)
+    root = this.plan.inputs
+    assert sql._naming_foreign(root, foreign) == naming
+    left_out = 0
+    for data in synthesize(25, seed=9, start=dt.date(2015, 1, 1), end=dt.date(2025, 12, 31), versions=list(pair)):
+        extra = [{"indicator": i, "validated": True} for i in sorted(foreign.get("indicators", ()))]
+        data = dict(data, improvement_areas=[*data.get("improvement_areas", []), *extra])
+        want: list[tuple[str, str]] = []
+        got: list[tuple[str, str]] = []
+        assert sql._project_entries(root, data, foreign, naming, got) == project_entries(root, data, foreign, "",
+                                                                                         want)
+        assert got == want
+        left_out += len(want)
+    assert bool(left_out) == bool(naming)
