@@ -52,7 +52,7 @@ from ecei_rules.compare.impact import project_entries
 from ecei_rules.core.pointers import split_pointer
 from ecei_rules.engine.plan import FastCriterion, FastGroup, FastScore, Plan
 from ecei_rules.errors import AssessmentError, Diagnostic, EceiRulesError
-from ecei_rules.language.expr import parse
+from ecei_rules.language.expr import Table, parse
 from ecei_rules.ruleset.inputs import Field
 from ecei_rules.ruleset.load import Ruleset
 from ecei_rules.ruleset.model import NONE_LABEL
@@ -120,7 +120,9 @@ def _dec(digits: tuple[int, int]) -> exp.DataType:
     short enough, else a DECIMAL. No cast the compiler writes lowers a scale, so none rounds."""
     whole, scale = digits
     if whole + scale > MAX_PRECISION:
-        raise _Refuse(None, f"a number of more than {MAX_PRECISION} digits")
+        raise _Refuse(None, f"a number of more than {MAX_PRECISION} digits (exact arithmetic keeps every "
+                      f"decimal place of its inputs, up to {DECIMAL_DIGITS[1]} each; a SQL DECIMAL holds "
+                      f"{MAX_PRECISION} digits)")
     if scale == 0 and whole <= BIGINT_DIGITS:
         return exp.DataType.build("BIGINT")
     return exp.DataType.build(f"DECIMAL({max(whole + scale, 1)}, {scale})")
@@ -198,7 +200,8 @@ def _integer(x: exp.Expr, digits: tuple[int, int], scale: int) -> exp.Expr:
     return exp.Add(this=exp.Mul(this=_cast(floor, _INTEGER), expression=shift), expression=_cast(shifted, _INTEGER))
 
 
-def _floor_quotient(n: exp.Expr, nd: tuple[int, int], d: exp.Expr, dd: tuple[int, int]) -> tuple[exp.Expr, tuple[int, int]]:
+def _floor_quotient(n: exp.Expr, nd: tuple[int, int], d: exp.Expr,
+                    dd: tuple[int, int]) -> tuple[exp.Expr, tuple[int, int]]:
     """``floor(n / d)`` of two exact numbers, ``d`` positive, as an integer division of integers (which
     truncates: a negative ``n`` is ``-((-n - 1) // d) - 1``), and its digits."""
     scale = max(nd[1], dd[1])
@@ -386,6 +389,7 @@ class _Compiler:
         self.loops = 0
         self.derived: Mapping[str, V] = derived or {}  # the derived values compiled so far, by name
         self.refused: frozenset[str] = frozenset()  # the derived values refused
+        self.tables: Mapping[str, Table] = {}  # the parameter tables, keys resolved
 
     def compile(self, node: ast.AST) -> V:
         method: Callable[[Any], V] | None = getattr(self, "c_" + type(node).__name__, None)
@@ -435,9 +439,31 @@ class _Compiler:
 
     def c_Subscript(self, node: ast.Subscript) -> V:
         key = node.slice
+        table = node.value
+        if isinstance(table, ast.Attribute) and isinstance(table.value, ast.Name) and table.value.id == "params" \
+                and "params" not in self.locals and table.attr in self.tables:
+            return self.lookup(node, self.tables[table.attr])
         assert isinstance(key, ast.Constant)  # the checker saw to it: a quoted key
         assert isinstance(key.value, str)
         return self.member(node, self.compile(node.value), key.value)
+
+    def lookup(self, node: ast.Subscript, table: Table) -> V:
+        """``params.table[key]``: the entry of a quoted key, or a CASE over the table's keys (which the checker
+        resolved for every value the key can take; another value has no entry: NULL)."""
+        key = node.slice
+        if isinstance(key, ast.Constant) and isinstance(key.value, str):
+            return _const(table.values[key.value])
+        k = self.compile(key)
+        if k.kind != "string":
+            raise _Refuse(key, "a table read by a value that is not a text")
+        entries = [(name, _const(value)) for name, value in table.values.items()]
+        kinds = {v.kind for _, v in entries}
+        if len(kinds) != 1 or kinds & {"list"}:
+            raise _Refuse(node, "a table of these values")
+        digits = (max(v.digits[0] for _, v in entries), max(v.digits[1] for _, v in entries))
+        pairs: list[tuple[exp.Expr, exp.Expr]] = [(exp.EQ(this=k.sql, expression=exp.Literal.string(name)),
+                  _cast(v.sql, _dec(digits)) if v.kind == "number" else v.sql) for name, v in entries]
+        return V(_case(pairs, exp.Null()), kinds.pop(), digits, nullable=True)
 
     def member(self, node: ast.AST, base: V, key: str) -> V:
         f = base.field
@@ -532,9 +558,12 @@ class _Compiler:
         ``b.num x a.den`` (denominators are positive)."""
         if a.hi is not None or b.hi is not None:
             raise _Refuse(None, "a comparison of a quotient with a count over items whose filter may be unknown")
+        if a.den is not None and a.den == b.den:  # over one denominator: the numerators
+            return dataclasses.replace(a, den=None), dataclasses.replace(b, den=None)
         x, xd = (a.sql, a.digits) if b.den is None else _times(a.sql, a.digits, b.den, b.den_digits)
         y, yd = (b.sql, b.digits) if a.den is None else _times(b.sql, b.digits, a.den, a.den_digits)
-        return V(x, "number", xd, nullable=a.nullable or b.nullable), V(y, "number", yd, nullable=a.nullable or b.nullable)
+        nullable = a.nullable or b.nullable
+        return V(x, "number", xd, nullable=nullable), V(y, "number", yd, nullable=nullable)
 
     def c_Compare(self, node: ast.Compare) -> V:
         items = [self.compile(node.left), *(self.compile(c) for c in node.comparators)]
@@ -642,7 +671,14 @@ class _Compiler:
 
     def choice(self, t: V, body: V, orelse: V) -> V:
         """``body if t else orelse`` of numbers, one a quotient: numerator and denominator each chosen
-        alike (when ``t`` is unknown, ``body`` if both are equal, else NULL)."""
+        alike (when ``t`` is unknown, ``body`` if both are equal, else NULL). A number beside a quotient is
+        written over its denominator, so that the choice keeps one denominator."""
+        if body.den is None or orelse.den is None:
+            plain, other = (body, orelse) if body.den is None else (orelse, body)
+            assert other.den is not None
+            num, nd = _times(plain.sql, plain.digits, other.den, other.den_digits)
+            over = V(num, "number", nd, nullable=plain.nullable, den=other.den, den_digits=other.den_digits)
+            body, orelse = (over, orelse) if body.den is None else (body, over)
         one = _number_literal(1)
         bd, od = (body.den or one.sql, body.den_digits if body.den is not None else one.digits), \
             (orelse.den or one.sql, orelse.den_digits if orelse.den is not None else one.digits)
@@ -656,8 +692,8 @@ class _Compiler:
             return _case([(test, _cast(first, to)), (exp.Not(this=test), _cast(second, to)),
                           (same, _cast(first, to))], exp.Null())
 
-        return V(pick(body.sql, orelse.sql, _dec(nd)), "number", nd, nullable=True,
-                 den=pick(bd[0], od[0], _dec(dd)), den_digits=dd)
+        den = body.den if body.den is not None and body.den == orelse.den else pick(bd[0], od[0], _dec(dd))
+        return V(pick(body.sql, orelse.sql, _dec(nd)), "number", nd, nullable=True, den=den, den_digits=dd)
 
     def c_List(self, node: ast.List) -> V:
         values = []
@@ -738,14 +774,14 @@ class _Compiler:
         places = 0
         if len(node.args) == 2:
             arg = node.args[1]
-            assert isinstance(arg, ast.Constant) and isinstance(arg.value, int)  # the checker saw to it
+            assert isinstance(arg, ast.Constant)  # the checker saw to it: a whole number literal
+            assert isinstance(arg.value, int)
             places = arg.value
-        w, s = v.digits
-        if v.den is None and s <= places:
+        if v.den is None and v.digits[1] <= places:
             return v
         magnitude = exp.Abs(this=_cast(v.sql, _dec(v.digits)))
         if v.den is None:
-            shifted, sd = _times(magnitude, v.digits, *_literal(10 ** places))
+            shifted, sd = _times(magnitude, v.digits, *_literal(10 ** places)) if places else (magnitude, v.digits)
             half, hd = _plus(shifted, sd, *_literal(Decimal("0.5")), exp.Add)
             digits = (hd[0], 0)
             q: exp.Expr = _cast(exp.Floor(this=half), _dec(digits))
@@ -1098,6 +1134,7 @@ class _Build:
         assert not errors
         compiler = _Compiler(self.checked.inputs, self.params, label, self.derived)
         compiler.refused = frozenset(d.id for d in self.checked.derived) - set(self.derived)
+        compiler.tables = self.checked.tables
         compiler.text = "(\n" + text.strip() + "\n)"
         try:
             return compiler.compile(tree)
@@ -1391,7 +1428,8 @@ class _Build:
             unknown = exp.Add(this=_paren(unknown), expression=_case([(exp.Is(this=v.sql, expression=exp.Null()), _cast(
                 exp.Literal.number(p.scaled_maximum), _dec((len(str(p.scaled_maximum)), 0))))], zero))
         whole = len(str(total)) + 1
-        sums = [(name + ":met", _cast(met, _dec((whole, scale)))), (name + ":unknown", _cast(unknown, _dec((whole, 0))))]
+        sums = [(name + ":met", _cast(met, _dec((whole, scale)))),
+                (name + ":unknown", _cast(unknown, _dec((whole, 0))))]
         column = {part: exp.column(name + part, table=_ALIAS, quoted=True) for part in (":met", ":unknown")}
         den = len(str(comp.required_den))
         to = _dec((whole + den, scale))
