@@ -1,0 +1,230 @@
+"""The SQL engine decides derived values, bands, points weighed as numbers, division, rounding and parameter
+tables exactly as the Python engine, or refuses them when compiling (Q001), naming where.
+
+Each ruleset of ``tests/data/{derived,points,bands,subject,needed,tables-small}`` and every version of the two
+example methodologies is compiled to one query; over its embedded tests (hand-derived, at and on both sides
+of every bound) and, repeated at scale, over synth populations (which aim at every threshold and leave
+inputs absent), every row gets the Python engine's label, validity, tier, group, score (outcome, met and
+unknown weight) and criterion outcomes. Hand-made rows add what synth rarely draws: a division by zero
+(the Python engine's undefined value, read as unknown) and rounding exactly half way, of negative numbers
+and of quotients.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from decimal import Decimal as D
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+duckdb = pytest.importorskip("duckdb")
+pytest.importorskip("sqlglot")
+
+from ecei_rules.backends import sql  # noqa: E402
+from ecei_rules.engine.evaluate import evaluate  # noqa: E402
+from ecei_rules.ruleset.load import Ruleset, load_ruleset  # noqa: E402
+from ecei_rules.testing.synth import synthesize  # noqa: E402
+
+from test_sql_engine import _embedded, differences  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "tests" / "data"
+EXAMPLES = ROOT / "examples" / "methodologies"
+LANGUAGE = [DATA / f"{name}/{version}.yaml" for name, version in (
+    ("derived", "1.0.0"), ("derived", "1.1.0"), ("points", "1.0.0"), ("points", "2.0.0"), ("bands", "1.0.0"),
+    ("subject", "1.0.0"), ("subject", "2.0.0"), ("needed", "1.0.0"), ("tables-small", "1.0.0"))]
+#: the example methodologies' versions the SQL form expresses (eu-fridge-label 2.0.0 is refused: below)
+DECIDED = [EXAMPLES / "building-points/1.0.0.yaml", EXAMPLES / "building-points/2.0.0.yaml",
+           EXAMPLES / "eu-fridge-label/1.0.0.yaml"]
+REFUSED_EXAMPLE = EXAMPLES / "eu-fridge-label/2.0.0.yaml"
+
+
+def _name(path: Path) -> str:
+    return f"{path.parent.name}@{path.stem}"
+
+
+@functools.cache
+def _load(path: Path) -> tuple[Ruleset, sql.CompiledQuery]:
+    ruleset = load_ruleset(path)
+    return ruleset, sql.compile_ruleset(ruleset)
+
+
+def _agree(path: Path, population: list[dict[str, Any]], *, standard: bool = False) -> set[str]:
+    """Assert that SQL decides every row of ``population`` as the Python engine; the outcomes seen."""
+    ruleset, query = _load(path)
+    found, seen = differences(ruleset, population, query=query, standard=standard)
+    assert not found, found[:3]
+    return set(seen)
+
+
+@pytest.mark.parametrize("path", LANGUAGE + DECIDED, ids=_name)
+def test_the_embedded_tests_of_every_language_ruleset_and_example_are_decided_by_sql_as_by_python(path: Path) -> None:
+    """The hand-derived embedded tests of each ruleset of the new constructs and of each example version
+    (bounds exactly, just below and just above; unknown inputs), and 20 synth assessments, get the Python
+    engine's decision from SQL."""
+    ruleset, _ = _load(path)
+    population = _embedded(ruleset) + list(synthesize(20, seed=3, start=dt.date(2010, 1, 1),
+                                                      end=dt.date(2026, 12, 31), versions=[ruleset],
+                                                      methodology=ruleset.methodology))
+    assert "met" in _agree(path, population)
+
+
+@pytest.mark.no_cover  # repetition at scale: what it runs is covered by the embedded tests above
+@pytest.mark.parametrize("path", LANGUAGE + DECIDED, ids=_name)
+def test_synth_populations_of_every_language_ruleset_and_example_are_decided_by_sql_as_by_python(
+        path: Path) -> None:
+    """Property: over 150 synth assessments (every threshold aimed at, on derived values too; inputs left
+    absent) both the DuckDB form and the standard form decide every row as the Python engine, and
+    unknown, met and not met outcomes all occur (the three-valued cases are exercised)."""
+    ruleset, _ = _load(path)
+    population = list(synthesize(150, seed=11, start=dt.date(2010, 1, 1), end=dt.date(2026, 12, 31),
+                                 versions=[ruleset], methodology=ruleset.methodology))
+    for standard in (False, True):
+        seen = _agree(path, population, standard=standard)
+        assert {"met", "not_met", "unknown"} <= seen
+
+
+def _derived_rows() -> list[dict[str, Any]]:
+    """Rows of tests/data/derived 1.0.0 (index = round(100 x energy / (0.5 x volume), 1); A: index <= 50):
+    a volume of 0 (a division by zero), and indexes exactly half way between two tenths."""
+    base = {"assessed_on": "2021-06-01", "credit_points": {"c1": 3, "c2": 2, "c3": 0}}
+    return [
+        {**base, "annual_energy": 10, "volume": 0},  # standard_energy 0: the index is undefined
+        {**base, "annual_energy": D("25.025"), "volume": 100},  # 50.05 -> 50.1: A not met (half up)
+        {**base, "annual_energy": D("25.0249"), "volume": 100},  # 50.0498 -> 50.0: A met
+        {**base, "annual_energy": 25, "volume": 100},  # 50 exactly: A met
+        {**base, "annual_energy": D("37.525"), "volume": 100},  # 75.05 -> 75.1: B not met
+        {**base, "annual_energy": D("16.6675"), "volume": D("33.3")},  # 100.1 exactly: a quotient, not a decimal
+        {**base, "annual_energy": 10},  # volume absent: unknown, not undefined
+    ]
+
+
+def test_a_division_by_zero_is_undefined_and_read_as_unknown_by_sql_as_by_python() -> None:
+    """A derived value divided by zero is undefined in the Python engine and every criterion reading it is
+    unknown; the SQL engine gives that row the same tiers, label and criteria (and the same as for an
+    absent input, which is unknown): the hand-made rows are not vacuous."""
+    path = DATA / "derived/1.0.0.yaml"
+    ruleset, _ = _load(path)
+    rows = _derived_rows()
+    shown = {r.id: r.outcome for r in evaluate(ruleset, rows[0]).derived}
+    assert shown["energy_index"] == "undefined"
+    assert {r.id: r.outcome for r in evaluate(ruleset, rows[-1]).derived}["energy_index"] == "unknown"
+    seen = _agree(path, rows)
+    assert "unknown" in seen
+
+
+def test_rounding_half_up_at_exactly_half_is_decided_by_sql_as_by_python() -> None:
+    """round(x, 1) of an index exactly half way (50.05, 75.05) rounds up, across the A and B bounds, as
+    the Python engine rounds it; just below half way it rounds down."""
+    path = DATA / "derived/1.0.0.yaml"
+    ruleset, _ = _load(path)
+    rows = _derived_rows()
+    assert [evaluate(ruleset, r).label for r in rows[1:5]] == ["b", "a", "a", "none"]
+    _agree(path, rows)
+
+
+ARITHMETIC = """\
+methodology: sql-arithmetic
+version: 1.0.0
+title: Quotients, rounding, floor, ceil, abs, min and max of negative numbers
+status: draft
+effective_from: 2020-01-01
+inputs:
+  assessed_on: {type: date, required: true}
+  x: {type: decimal, minimum: -1000, maximum: 1000}
+  y: {type: integer, minimum: -1000, maximum: 1000}
+derived:
+  q: {title: q, type: decimal, value: x / y}
+  r0: {title: r0, type: integer, value: round(q)}
+  r1: {title: r1, type: decimal, value: "round(q, 1)"}
+  rx: {title: rx, type: integer, value: round(x)}
+  f: {title: f, type: integer, value: floor(q)}
+  c: {title: c, type: integer, value: ceil(q)}
+  fx: {title: fx, type: integer, value: floor(x / 4)}
+  a: {title: a, type: decimal, value: abs(q)}
+  lo: {title: lo, type: decimal, value: "min(q, x, 2)"}
+  hi: {title: hi, type: decimal, value: "max(q, y / 3)"}
+  pick: {title: pick, type: decimal, value: "q if x > 0 else y / 7"}
+  total: {title: total, type: decimal, value: q + y / 3 - x / y}
+criteria:
+  r0_low: {title: r0, when: r0 <= -3}
+  r1_low: {title: r1, when: r1 <= -2.5}
+  rx_low: {title: rx, when: rx <= -3}
+  f_low: {title: f, when: f <= -3}
+  c_low: {title: c, when: c <= -2}
+  fx_low: {title: fx, when: fx <= -1}
+  a_high: {title: a, when: a >= 2.5}
+  lo_low: {title: lo, when: lo < -2}
+  hi_high: {title: hi, when: hi > 0.3}
+  pick_low: {title: pick, when: pick < 0}
+  total_is: {title: total, when: total == y / 3}
+  q_between: {title: q, when: -3 < q <= x / 2}
+labels: [one]
+tiers:
+  one: {title: One, requires: [r0_low]}
+validity:
+  valid_from: assessed_on
+  rules:
+    - {id: forever, title: No expiry, labels: [one], valid_until: never}
+"""
+
+
+def _arithmetic_rows() -> list[dict[str, Any]]:
+    pairs = [(D("-7.5"), 3), (D("7.5"), -3), (D("-2.5"), 1), (D("2.5"), 1), (-1, 3), (1, 3), (-10, 3), (10, -3), (-7, 7),
+             (0, 1), (1, 0), (0, 0), (D("-0.25"), 10), (D("0.999"), -4), (-3, None), (None, 2), (D("-4"), 1),
+             (D("-3.9"), 1), (D("-1.05"), 1), (D("-0.45"), 3), (D("0.3"), 1), (D("-6.00000000000001"), 2), (D("-0.000000000000001"), 7)]
+    return [{"assessed_on": "2021-01-01", **({"x": x} if x is not None else {}), **({"y": y} if y is not None else {})}
+            for x, y in pairs]
+
+
+def test_quotients_rounding_floor_ceil_and_extremes_of_negative_numbers_are_decided_as_python(tmp_path: Path) -> None:
+    """Of negative numbers and quotients (x / y, y a whole number positive, negative, zero or absent, x to
+    up to 15 places): round half away
+    from zero (-2.5 -> -3), to one place, floor, ceil, abs, min and max of values with a quotient among
+    them, a choice between quotients, a sum of quotients and chained comparisons with a quotient: every
+    criterion as the Python engine decides it, in both forms of the query."""
+    path = tmp_path / "1.0.0.yaml"
+    path.write_text(ARITHMETIC, encoding="utf-8")
+    rows = _arithmetic_rows()
+    ruleset, _ = _load(path)
+    assert evaluate(ruleset, rows[0]).criteria[0].outcome == "met"  # round(-2.5) is -3
+    for standard in (False, True):
+        seen = _agree(path, rows, standard=standard)
+        assert {"met", "not_met", "unknown"} <= seen
+
+
+def test_a_broken_floor_of_a_quotient_is_caught(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The differential can fail: a floor of a quotient that truncates negative quotients (toward zero)
+    instead is found on the rows above."""
+    path = tmp_path / "1.0.0.yaml"
+    path.write_text(ARITHMETIC, encoding="utf-8")
+
+    def truncating(n: Any, nd: tuple[int, int], d: Any, dd: tuple[int, int]) -> Any:
+        from sqlglot import exp
+        scale = max(nd[1], dd[1])
+        q = exp.IntDiv(this=sql._integer(n, nd, scale), expression=sql._integer(d, dd, scale))
+        digits = (nd[0] + dd[1] + 1, 0)
+        return sql._cast(q, sql._dec(digits)), digits
+
+    monkeypatch.setattr(sql, "_floor_quotient", truncating)
+    ruleset = load_ruleset(path)
+    found, _ = differences(ruleset, _arithmetic_rows(), query=sql.compile_ruleset(ruleset))
+    assert found
+
+
+def test_what_the_sql_form_cannot_hold_exactly_is_refused_where_it_is_written() -> None:
+    """eu-fridge-label 2.0.0 multiplies quotients of volumes (each exact to 15 decimal places) into numbers
+    of more than 38 digits, and tests/data/ranges reads derived values as ranges: both are refused when
+    compiling (Q001), each diagnostic at the derived value or section that needs it, none decided."""
+    with pytest.raises(sql.SqlRefused) as refused:
+        sql.compile_ruleset(load_ruleset(REFUSED_EXAMPLE))
+    found = refused.value.diagnostics
+    assert found
+    assert all(d.code == sql.REFUSED and d.pointer.startswith("/derived/") for d in found)
+    assert any("38 digits" in d.message for d in found)
+    with pytest.raises(sql.SqlRefused) as ranges:
+        sql.compile_ruleset(load_ruleset(DATA / "ranges/1.0.0.yaml"))
+    assert [d.pointer for d in ranges.value.diagnostics] == ["/unknowns/derived"]
