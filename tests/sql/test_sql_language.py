@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from decimal import Decimal as D
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +23,12 @@ import pytest
 duckdb = pytest.importorskip("duckdb")
 pytest.importorskip("sqlglot")
 
+from test_sql_engine import _embedded, differences  # noqa: E402
+
 from ecei_rules.backends import sql  # noqa: E402
 from ecei_rules.engine.evaluate import evaluate  # noqa: E402
 from ecei_rules.ruleset.load import Ruleset, load_ruleset  # noqa: E402
 from ecei_rules.testing.synth import synthesize  # noqa: E402
-
-from test_sql_engine import _embedded, differences  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
@@ -93,11 +93,11 @@ def _derived_rows() -> list[dict[str, Any]]:
     base = {"assessed_on": "2021-06-01", "credit_points": {"c1": 3, "c2": 2, "c3": 0}}
     return [
         {**base, "annual_energy": 10, "volume": 0},  # standard_energy 0: the index is undefined
-        {**base, "annual_energy": D("25.025"), "volume": 100},  # 50.05 -> 50.1: A not met (half up)
-        {**base, "annual_energy": D("25.0249"), "volume": 100},  # 50.0498 -> 50.0: A met
+        {**base, "annual_energy": Decimal("25.025"), "volume": 100},  # 50.05 -> 50.1: A not met (half up)
+        {**base, "annual_energy": Decimal("25.0249"), "volume": 100},  # 50.0498 -> 50.0: A met
         {**base, "annual_energy": 25, "volume": 100},  # 50 exactly: A met
-        {**base, "annual_energy": D("37.525"), "volume": 100},  # 75.05 -> 75.1: B not met
-        {**base, "annual_energy": D("16.6675"), "volume": D("33.3")},  # 100.1 exactly: a quotient, not a decimal
+        {**base, "annual_energy": Decimal("37.525"), "volume": 100},  # 75.05 -> 75.1: B not met
+        {**base, "annual_energy": Decimal("16.6675"), "volume": Decimal("33.3")},  # 100.1: a quotient
         {**base, "annual_energy": 10},  # volume absent: unknown, not undefined
     ]
 
@@ -136,6 +136,7 @@ inputs:
   assessed_on: {type: date, required: true}
   x: {type: decimal, minimum: -1000, maximum: 1000}
   y: {type: integer, minimum: -1000, maximum: 1000}
+  flag: {type: boolean}
 derived:
   q: {title: q, type: decimal, value: x / y}
   r0: {title: r0, type: integer, value: round(q)}
@@ -149,6 +150,9 @@ derived:
   hi: {title: hi, type: decimal, value: "max(q, y / 3)"}
   pick: {title: pick, type: decimal, value: "q if x > 0 else y / 7"}
   total: {title: total, type: decimal, value: q + y / 3 - x / y}
+  diff: {title: diff, type: decimal, value: x / y - (x + 1) / y}
+  same: {title: same, type: decimal, value: "y / 7 if flag else y / 7"}
+  mix: {title: mix, type: decimal, value: "q if flag else 2"}
 criteria:
   r0_low: {title: r0, when: r0 <= -3}
   r1_low: {title: r1, when: r1 <= -2.5}
@@ -162,6 +166,9 @@ criteria:
   pick_low: {title: pick, when: pick < 0}
   total_is: {title: total, when: total == y / 3}
   q_between: {title: q, when: -3 < q <= x / 2}
+  diff_low: {title: diff, when: diff < 0}
+  same_low: {title: same, when: same < 0}
+  mix_high: {title: mix, when: mix >= 2}
 labels: [one]
 tiers:
   one: {title: One, requires: [r0_low]}
@@ -173,18 +180,21 @@ validity:
 
 
 def _arithmetic_rows() -> list[dict[str, Any]]:
-    pairs = [(D("-7.5"), 3), (D("7.5"), -3), (D("-2.5"), 1), (D("2.5"), 1), (-1, 3), (1, 3), (-10, 3), (10, -3), (-7, 7),
-             (0, 1), (1, 0), (0, 0), (D("-0.25"), 10), (D("0.999"), -4), (-3, None), (None, 2), (D("-4"), 1),
-             (D("-3.9"), 1), (D("-1.05"), 1), (D("-0.45"), 3), (D("0.3"), 1), (D("-6.00000000000001"), 2), (D("-0.000000000000001"), 7)]
-    return [{"assessed_on": "2021-01-01", **({"x": x} if x is not None else {}), **({"y": y} if y is not None else {})}
-            for x, y in pairs]
+    d = Decimal
+    pairs = [(d("-7.5"), 3), (d("7.5"), -3), (d("-2.5"), 1), (d("2.5"), 1), (-1, 3), (1, 3), (-10, 3), (10, -3),
+             (-7, 7), (0, 1), (1, 0), (0, 0), (d("-0.25"), 10), (d("0.999"), -4), (-3, None), (None, 2), (d("-4"), 1),
+             (d("-3.9"), 1), (d("-1.05"), 1), (d("-0.45"), 3), (d("0.3"), 1), (d("-6.00000000000001"), 2),
+             (d("-0.000000000000001"), 7)]
+    return [{"assessed_on": "2021-01-01", **({"x": x} if x is not None else {}), **({"y": y} if y is not None else {}),
+             **({"flag": i % 3 == 1} if i % 3 else {})} for i, (x, y) in enumerate(pairs)]
 
 
 def test_quotients_rounding_floor_ceil_and_extremes_of_negative_numbers_are_decided_as_python(tmp_path: Path) -> None:
     """Of negative numbers and quotients (x / y, y a whole number positive, negative, zero or absent, x to
     up to 15 places): round half away
     from zero (-2.5 -> -3), to one place, floor, ceil, abs, min and max of values with a quotient among
-    them, a choice between quotients, a sum of quotients and chained comparisons with a quotient: every
+    them, a choice between quotients (equal ones when its test is unknown: the value) and between a quotient
+    and a number, sums and differences of quotients and chained comparisons with a quotient: every
     criterion as the Python engine decides it, in both forms of the query."""
     path = tmp_path / "1.0.0.yaml"
     path.write_text(ARITHMETIC, encoding="utf-8")

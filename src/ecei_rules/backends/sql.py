@@ -672,13 +672,17 @@ class _Compiler:
     def choice(self, t: V, body: V, orelse: V) -> V:
         """``body if t else orelse`` of numbers, one a quotient: numerator and denominator each chosen
         alike (when ``t`` is unknown, ``body`` if both are equal, else NULL). A number beside a quotient is
-        written over its denominator, so that the choice keeps one denominator."""
+        written over the quotient's denominator, or 1 where that is NULL (a division by zero, whose numerator
+        is NULL too), so that the choice keeps one denominator."""
         if body.den is None or orelse.den is None:
             plain, other = (body, orelse) if body.den is None else (orelse, body)
             assert other.den is not None
-            num, nd = _times(plain.sql, plain.digits, other.den, other.den_digits)
-            over = V(num, "number", nd, nullable=plain.nullable, den=other.den, den_digits=other.den_digits)
-            body, orelse = (over, orelse) if body.den is None else (body, over)
+            den: exp.Expr = exp.Coalesce(this=other.den, expressions=[_cast(exp.Literal.number(1),
+                                                                           _dec(other.den_digits))])
+            num, nd = _times(plain.sql, plain.digits, den, other.den_digits)
+            over = V(num, "number", nd, nullable=plain.nullable, den=den, den_digits=other.den_digits)
+            other = dataclasses.replace(other, den=den)
+            body, orelse = (over, other) if body.den is None else (other, over)
         one = _number_literal(1)
         bd, od = (body.den or one.sql, body.den_digits if body.den is not None else one.digits), \
             (orelse.den or one.sql, orelse.den_digits if orelse.den is not None else one.digits)
@@ -692,7 +696,10 @@ class _Compiler:
             return _case([(test, _cast(first, to)), (exp.Not(this=test), _cast(second, to)),
                           (same, _cast(first, to))], exp.Null())
 
-        den = body.den if body.den is not None and body.den == orelse.den else pick(bd[0], od[0], _dec(dd))
+        if body.den is None or body.den != orelse.den:
+            den = pick(bd[0], od[0], _dec(dd))
+        else:
+            den = body.den
         return V(pick(body.sql, orelse.sql, _dec(nd)), "number", nd, nullable=True, den=den, den_digits=dd)
 
     def c_List(self, node: ast.List) -> V:
