@@ -18,12 +18,17 @@ How it decides as the Python engine does:
   :func:`ecei_rules.core.logic.compare` does;
 * ``months_between`` and ``month_end`` are written with the calendar exactly as
   :mod:`ecei_rules.core.logic` computes them (``month_end`` from the first of the month, so no day
-  is clipped).
+  is clipped);
+* a quotient is a numerator over a positive denominator (``V.den``), compared by cross-multiplying;
+  a division by zero is NULL, which is what the Python engine's undefined value is to a criterion
+  (unknown); ``round``, ``floor`` and ``ceil`` of a quotient are an integer division of the two;
+* derived values are columns, one level per depth of the derived values they read, before the
+  criteria; bands are their classes' criteria; ``points`` are added to a score's met weight exactly.
 
-What the SQL form cannot express (division, rounding, derived values, a range in arithmetic, ordering of
-strings, a list input on the right of ``in``...) is refused when compiling, with one
-:class:`~ecei_rules.errors.Diagnostic` (code ``Q001``) per construct naming it and where it is: never
-decided differently.
+What the SQL form cannot express (a number that may need more than 38 digits, derived values read as
+ranges, a range in arithmetic, ordering of strings, a list input on the right of ``in``...) is refused
+when compiling, with one :class:`~ecei_rules.errors.Diagnostic` (code ``Q001``) per construct naming it
+and where it is: never decided differently.
 
 Validation is not compiled: every row is validated by the project's one validator in Python first
 (:func:`prepare`), and only the normalised assessments it accepts are written to the table; a row
