@@ -285,3 +285,17 @@ def test_impact_of_the_language_rulesets_decided_by_sql_is_the_python_studys(pai
     extra = _derived_rows() if name == "derived" else []  # 50.05: rounded to 50.1, then to 50 (b -> a)
     want = _impact_agrees(DATA / name / f"{a}.yaml", DATA / name / f"{b}.yaml", 150, tmp_path, extra)
     assert want["transitions"]
+
+
+@pytest.mark.parametrize("dialect", ["spark", "trino", "postgres"])
+def test_a_version_that_rounds_a_quotient_is_written_for_duckdb_only(dialect: str) -> None:
+    """eu-fridge-label 1.0.0 rounds quotients (an exact integer division on DuckDB's HUGEINTs, which Trino
+    would write through a DOUBLE): its query for another dialect is refused (Q001), not written inexact;
+    building-points 2.0.0, which divides nothing, is written for each and parses back."""
+    import sqlglot
+
+    with pytest.raises(sql.SqlRefused) as refused:
+        _load(EXAMPLES / "eu-fridge-label/1.0.0.yaml")[1].sql(dialect)
+    assert [d.code for d in refused.value.diagnostics] == [sql.REFUSED]
+    text = _load(EXAMPLES / "building-points/2.0.0.yaml")[1].sql(dialect)
+    assert sqlglot.parse_one(text, read=dialect).sql(dialect=dialect) == text

@@ -1052,7 +1052,13 @@ class CompiledQuery:
         are subqueries over ``UNNEST`` (the standard form), except for DuckDB, where they are its list
         functions with lambdas (``standard=True`` keeps the standard form there too). With ``missing``,
         one more BOOLEAN column ``missing:<pointer>`` per input a criterion reads: whether it is among
-        the absent inputs that left a tier unknown (what the decision's unknown tiers list)."""
+        the absent inputs that left a tier unknown (what the decision's unknown tiers list).
+
+        Raises:
+            SqlRefused: the query divides whole numbers (``round``, ``floor`` or ``ceil`` of a quotient), which
+                is written exactly for DuckDB only (Trino's form would go through a DOUBLE).
+        """
+        _duckdb_only(self, dialect)
         tree: exp.Expr = self.with_source(source)
         if missing:
             assert isinstance(tree, exp.Select)
@@ -1085,6 +1091,16 @@ class CompiledQuery:
         inner = next(t for t in tree.find_all(exp.Table) if t.name == "ecei:source")
         inner.replace(table)
         return tree
+
+
+def _duckdb_only(query: CompiledQuery, dialect: str) -> None:
+    """Refuse to write for another dialect than DuckDB a query that divides whole numbers (exactly, on
+    HUGEINTs): ``round``, ``floor`` or ``ceil`` of a quotient."""
+    if dialect != "duckdb" and query.tree.find(exp.IntDiv) is not None:
+        raise SqlRefused([Diagnostic(REFUSED, f"the {dialect} form of this version is not written: it rounds, "
+                                     "floors or ceils a quotient, an integer division written exactly for DuckDB only",
+                                     file=str(query.ruleset.path or query.ruleset), pointer="",
+                                     suggestion="run it on DuckDB")])
 
 
 def _where(ruleset: Ruleset, pointer: str, text: str, node: ast.AST | None, construct: str) -> Diagnostic:
@@ -1756,6 +1772,7 @@ def postgres_query(query: CompiledQuery, source: str = "assessments") -> str:
     """The standard form of the query written for PostgreSQL, with what its dialect needs beyond
     sqlglot's: a field of a composite value read as ``(value).field``, and a loop over an array of
     composites naming each element by the loop's table alias (a whole-row value)."""
+    _duckdb_only(query, "postgres")
     tree = query.with_source(source)
     for unnest in list(tree.find_all(exp.Unnest)):
         alias = unnest.args.get("alias")
