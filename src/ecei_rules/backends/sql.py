@@ -115,6 +115,11 @@ class V:
     den_digits: tuple[int, int] = (0, 0)
     loose: bool = False  # a list whose items may be NULL (``values(map)``: an absent entry is unknown)
 
+    @property
+    def split(self) -> bool:
+        """A number that is not one SQL value: a count range (``hi``) or a quotient (``den``)."""
+        return self.hi is not None or self.den is not None
+
 
 #: Whole numbers of at most this many digits are BIGINTs (exact: 10^18 - 1 < 2^63), cheaper than DECIMALs.
 BIGINT_DIGITS = 18
@@ -966,7 +971,7 @@ class _Compiler:
             hi = _sum(_case([(_is_not_false(keep), exp.Literal.number(1))], exp.Literal.number(0)))
             return self.counted(source, over, lo, None if exact else hi)
         if name == "count_distinct":
-            if element.kind in ("list", "object", "map") or element.hi is not None or element.den is not None:
+            if element.kind in ("list", "object", "map") or element.split:
                 raise _Refuse(gen.elt, "count_distinct() of these values")
             value = element.sql if element.kind != "number" else self.widen(element)
             lo = exp.Count(this=exp.Distinct(expressions=[_case([(keep, value)], exp.Null())]))
@@ -1000,8 +1005,7 @@ class _Compiler:
              keep: exp.Expr, element: V, exact: bool) -> V:
         """``sum``, ``min`` or ``max`` of the items kept: unknown when an item may be kept and its value,
         or whether it is kept, is unknown (a test written only when a filter or the value may be unknown)."""
-        if element.kind not in ("number", "date") or (name == "sum" and element.kind != "number") \
-                or element.hi is not None or element.den is not None:
+        if element.kind not in ("number", "date") or (name == "sum" and element.kind != "number") or element.split:
             raise _Refuse(node, f"{name}() of these values")
         value = self.widen(element) if element.kind == "number" else element.sql
         unsure: exp.Expr | None = None
