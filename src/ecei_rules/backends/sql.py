@@ -1507,7 +1507,8 @@ class _Build:
         rules = self.checked.doc.validity.rules
         rule_id = _case([(exp.EQ(this=index, expression=exp.Literal.number(i)), exp.Literal.string(r.id))
                          for i, r in enumerate(rules)], exp.Null())
-        return start, _case(chosen, exp.Null()), _case(until, exp.Null()), rule_id
+        never = _cast(exp.Null(), exp.DataType.build("DATE"))  # no rule has an end: a DATE still (PostgreSQL)
+        return start, _case(chosen, exp.Null()), _case(until, exp.Null()) if until else never, rule_id
 
     def rules_for(self, label: str) -> tuple[exp.Expr, dict[int, exp.Expr]]:
         """The index of the first rule for ``label`` whose ``when`` is not false (NULL when the first
