@@ -87,14 +87,11 @@ class SqlRefused(EceiRulesError):  # noqa: N818 (a refusal, as the diagnostics s
 
 
 class _Refuse(Exception):  # noqa: N818
-    def __init__(self, node: ast.AST | None, construct: str) -> None:
+    def __init__(self, node: ast.AST | None, construct: str, cascade: bool = False) -> None:
         super().__init__(construct)
         self.node = node
         self.construct = construct
-
-
-class _Cascade(_Refuse):
-    """A read of a derived value that was refused (reported once, where it is)."""
+        self.cascade = cascade  # a read of a derived value that was refused (reported once, where it is)
 
 
 @dataclass(frozen=True)
@@ -436,7 +433,7 @@ class _Compiler:
         if name in self.derived:
             return self.derived[name]
         if name in self.refused:
-            raise _Cascade(node, name)
+            raise _Refuse(node, name, cascade=True)
         f = self.root.fields.get(name)
         if f is None:
             raise _Refuse(node, f"the name '{name}' (a derived value or a variable)")
@@ -1170,9 +1167,9 @@ class _Build:
         compiler.text = "(\n" + text.strip() + "\n)"
         try:
             return compiler.compile(tree)
-        except _Cascade:
-            return None
         except _Refuse as refused:
+            if refused.cascade:
+                return None
             self.problems.append(_where(self.ruleset, pointer, compiler.text, refused.node, refused.construct))
             return None
 
