@@ -215,13 +215,17 @@ def test_the_docs_page_lists_the_numbers_weighed_with_their_maxima() -> None:
     assert "| <code>energy</code> | <code>energy_<wbr>points</code> | **4** |" in scores
 
 
-def test_the_sql_engine_refuses_a_score_that_weighs_numbers_naming_each() -> None:
-    """The SQL form does not compile points weighed as numbers: one Q001 at each entry, never a silent
-    decision without them."""
+def test_the_sql_engine_refuses_a_number_it_cannot_weigh_exactly_naming_each() -> None:
+    """The SQL form weighs numbers that are decimals (a constant divisor is a product), and refuses one
+    that is a quotient by an input (its met weight would be a fraction): one Q001 at that entry's value,
+    never a silent decision without it."""
     pytest.importorskip("sqlglot")
     from ecei_rules.backends import sql
 
+    sql.compile_ruleset(load_ruleset(WEIGHED))  # floor(x / 5) and (x - 10) / 5: decimals
+    quotient = load_ruleset_text(edited(("value: (building.renewable_share - params.renewable_floor) / 5,",
+                                         "value: building.renewable_share / building.energy_saving,")))
     with pytest.raises(sql.SqlRefused) as info:
-        sql.compile_ruleset(load_ruleset(WEIGHED))
-    assert [(d.code, d.pointer) for d in info.value.diagnostics if d.pointer.startswith("/scores")] == [
-        (sql.REFUSED, "/scores/points/points/energy"), (sql.REFUSED, "/scores/points/points/renewables")]
+        sql.compile_ruleset(quotient)
+    assert [(d.code, d.pointer) for d in info.value.diagnostics] == [
+        (sql.REFUSED, "/scores/points/points/renewables/value")]

@@ -18,12 +18,17 @@ How it decides as the Python engine does:
   :func:`ecei_rules.core.logic.compare` does;
 * ``months_between`` and ``month_end`` are written with the calendar exactly as
   :mod:`ecei_rules.core.logic` computes them (``month_end`` from the first of the month, so no day
-  is clipped).
+  is clipped);
+* a quotient is a numerator over a positive denominator (``V.den``), compared by cross-multiplying;
+  a division by zero is NULL, which is what the Python engine's undefined value is to a criterion
+  (unknown); ``round``, ``floor`` and ``ceil`` of a quotient are an integer division of the two;
+* derived values are columns, one level per depth of the derived values they read, before the
+  criteria; bands are their classes' criteria; ``points`` are added to a score's met weight exactly.
 
-What the SQL form cannot express (division, rounding, derived values, a range in arithmetic, ordering of
-strings, a list input on the right of ``in``...) is refused when compiling, with one
-:class:`~ecei_rules.errors.Diagnostic` (code ``Q001``) per construct naming it and where it is: never
-decided differently.
+What the SQL form cannot express (a number that may need more than 38 digits, derived values read as
+ranges, a range in arithmetic, ordering of strings, a list input on the right of ``in``...) is refused
+when compiling, with one :class:`~ecei_rules.errors.Diagnostic` (code ``Q001``) per construct naming it
+and where it is: never decided differently.
 
 Validation is not compiled: every row is validated by the project's one validator in Python first
 (:func:`prepare`), and only the normalised assessments it accepts are written to the table; a row
@@ -33,6 +38,7 @@ whose numbers do not fit the table's DECIMAL(31,15) columns is refused too (``Q0
 from __future__ import annotations
 
 import ast
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -52,7 +58,7 @@ from ecei_rules.compare.impact import project_entries
 from ecei_rules.core.pointers import split_pointer
 from ecei_rules.engine.plan import FastCriterion, FastGroup, FastScore, Plan
 from ecei_rules.errors import AssessmentError, Diagnostic, EceiRulesError
-from ecei_rules.language.expr import parse
+from ecei_rules.language.expr import Table, parse
 from ecei_rules.ruleset.inputs import Field
 from ecei_rules.ruleset.load import Ruleset
 from ecei_rules.ruleset.model import NONE_LABEL
@@ -82,10 +88,11 @@ class SqlRefused(EceiRulesError):  # noqa: N818 (a refusal, as the diagnostics s
 
 
 class _Refuse(Exception):  # noqa: N818
-    def __init__(self, node: ast.AST | None, construct: str) -> None:
+    def __init__(self, node: ast.AST | None, construct: str, cascade: bool = False) -> None:
         super().__init__(construct)
         self.node = node
         self.construct = construct
+        self.cascade = cascade  # a read of a derived value that was refused (reported once, where it is)
 
 
 @dataclass(frozen=True)
@@ -98,8 +105,18 @@ class V:
     field: Field | None = None  # paths: the declared input (its members, items)
     nullable: bool = True
     hi: exp.Expr | None = None  # a count over filters that may be unknown: its upper end
-    const: Any = None  # a list literal or list parameter: its values
+    const: Any = None  # a list literal or list parameter: its values (a number literal: its value)
     is_const: bool = False
+    #: a quotient: the value is ``sql / den``, ``den`` positive (NULL when the divisor was zero), of
+    #: ``den_digits``; None for a number that is its ``sql``
+    den: exp.Expr | None = None
+    den_digits: tuple[int, int] = (0, 0)
+    loose: bool = False  # a list whose items may be NULL (``values(map)``: an absent entry is unknown)
+
+    @property
+    def split(self) -> bool:
+        """A number that is not one SQL value: a count range (``hi``) or a quotient (``den``)."""
+        return self.hi is not None or self.den is not None
 
 
 #: Whole numbers of at most this many digits are BIGINTs (exact: 10^18 - 1 < 2^63), cheaper than DECIMALs.
@@ -111,7 +128,9 @@ def _dec(digits: tuple[int, int]) -> exp.DataType:
     short enough, else a DECIMAL. No cast the compiler writes lowers a scale, so none rounds."""
     whole, scale = digits
     if whole + scale > MAX_PRECISION:
-        raise _Refuse(None, f"a number of more than {MAX_PRECISION} digits")
+        raise _Refuse(None, f"a number of more than {MAX_PRECISION} digits (exact arithmetic keeps every "
+                      f"decimal place of its inputs, up to {DECIMAL_DIGITS[1]} each; a SQL DECIMAL holds "
+                      f"{MAX_PRECISION} digits)")
     if scale == 0 and whole <= BIGINT_DIGITS:
         return exp.DataType.build("BIGINT")
     return exp.DataType.build(f"DECIMAL({max(whole + scale, 1)}, {scale})")
@@ -119,6 +138,90 @@ def _dec(digits: tuple[int, int]) -> exp.DataType:
 
 def _cast(e: exp.Expr, to: exp.DataType) -> exp.Expr:
     return exp.Cast(this=e, to=to)
+
+
+def _times(x: exp.Expr, xd: tuple[int, int], y: exp.Expr, yd: tuple[int, int]) -> tuple[exp.Expr, tuple[int, int]]:
+    """``x * y`` exactly, and its digits."""
+    digits = (xd[0] + yd[0], xd[1] + yd[1])
+    to = _dec(digits)
+    return _cast(exp.Mul(this=_cast(x, _dec(xd)), expression=_cast(y, _dec(yd))), to), digits
+
+
+def _plus(x: exp.Expr, xd: tuple[int, int], y: exp.Expr, yd: tuple[int, int],
+          op: type[exp.Binary]) -> tuple[exp.Expr, tuple[int, int]]:
+    """``x + y`` or ``x - y`` (``op``) exactly, and its digits."""
+    digits = (max(xd[0], yd[0]) + 1, max(xd[1], yd[1]))
+    to = _dec(digits)
+    return _cast(op(this=_cast(x, _dec(xd)), expression=_cast(y, _dec(yd))), to), digits
+
+
+def _den_times(a: V, b: V) -> tuple[exp.Expr | None, tuple[int, int]]:
+    """The denominator of a product or sum of ``a`` and ``b`` (either may have none)."""
+    if a.den is None:
+        return b.den, b.den_digits
+    if b.den is None:
+        return a.den, a.den_digits
+    return _times(a.den, a.den_digits, b.den, b.den_digits)
+
+
+def _literal(value: int | Decimal) -> tuple[exp.Expr, tuple[int, int]]:
+    """A number literal's SQL and digits."""
+    v = _number_literal(value)
+    return v.sql, v.digits
+
+
+def _terminates(value: Fraction) -> bool:
+    """Whether a fraction is a decimal (its denominator has no prime factor but 2 and 5)."""
+    d = value.denominator
+    for p in (2, 5):
+        while d % p == 0:
+            d //= p
+    return d == 1
+
+
+def _decimal(value: Fraction) -> Decimal:
+    """A fraction that is a decimal (see _terminates), exactly."""
+    places = 0
+    while (value * 10 ** places).denominator != 1:
+        places += 1
+    return Decimal(int(value * 10 ** places)).scaleb(-places)
+
+
+#: The integers an integer division reads (DuckDB's HUGEINT: 38 digits; ``//`` on DECIMALs is a DOUBLE's).
+_INTEGER = exp.DataType.build("INT128")
+
+
+def _integer(x: exp.Expr, digits: tuple[int, int], scale: int) -> exp.Expr:
+    """``x x 10^scale`` (``scale`` at least x's) as an integer, exactly: its floor and its fraction
+    each shifted apart, so that no DECIMAL needs more than 38 digits."""
+    whole, own = digits
+    if whole + scale > MAX_PRECISION or 2 * scale + 1 > MAX_PRECISION:
+        raise _Refuse(None, f"a quotient of more than {MAX_PRECISION} digits")
+    shift = _cast(exp.Literal.number(10 ** scale), _INTEGER)
+    x = _cast(x, _dec(digits))
+    if own == 0:
+        return exp.Mul(this=_cast(x, _INTEGER), expression=shift)
+    floor = exp.Floor(this=x)
+    fraction = _cast(exp.Sub(this=x, expression=floor), _dec((0, own)))
+    shifted = _cast(exp.Mul(this=fraction, expression=_cast(exp.Literal.number(10 ** scale), _dec((scale + 1, 0)))),
+                    _dec((scale, own)))
+    return exp.Add(this=exp.Mul(this=_cast(floor, _INTEGER), expression=shift), expression=_cast(shifted, _INTEGER))
+
+
+def _floor_quotient(n: exp.Expr, nd: tuple[int, int], d: exp.Expr,
+                    dd: tuple[int, int]) -> tuple[exp.Expr, tuple[int, int]]:
+    """``floor(n / d)`` of two exact numbers, ``d`` positive, as an integer division of integers (which
+    truncates: a negative ``n`` is ``-((-n - 1) // d) - 1``), and its digits."""
+    scale = max(nd[1], dd[1])
+    top, bottom = _integer(n, nd, scale), _integer(d, dd, scale)
+    zero, one = exp.Literal.number(0), exp.Literal.number(1)
+    negative = exp.Sub(this=exp.Neg(this=_paren(exp.IntDiv(this=_paren(exp.Sub(this=exp.Neg(this=_paren(top)),
+                                                                              expression=one)),
+                                                         expression=_paren(bottom)))), expression=one)
+    q = _case([(exp.GTE(this=_paren(top), expression=zero), exp.IntDiv(this=_paren(top), expression=_paren(bottom)))],
+              negative)
+    digits = (nd[0] + dd[1] + 1, 0)
+    return _cast(q, _dec(digits)), digits
 
 
 def _number_literal(value: int | Decimal) -> V:
@@ -131,7 +234,7 @@ def _number_literal(value: int | Decimal) -> V:
     whole = max(1, len(digits) + exponent) if exponent < 0 else len(digits) + exponent
     text = format(d, "f")
     return V(_cast(exp.Literal.string(text), _dec((whole, scale))), "number", (whole, scale), nullable=False,
-             is_const=True)
+             const=d, is_const=True)
 
 
 def _const(value: Any) -> V:
@@ -149,12 +252,20 @@ def _const(value: Any) -> V:
     raise _Refuse(None, f"the constant {value!r}")
 
 
+def _bounded_digits(f: Field, digits: tuple[int, int]) -> tuple[int, int]:
+    """The digits of a number input: its declared bounds (validated) hold its whole digits."""
+    lo, hi = f.spec.minimum, f.spec.maximum
+    if lo is None or hi is None:
+        return digits
+    return min(digits[0], len(str(int(max(abs(Decimal(lo)), abs(Decimal(hi))))))), digits[1]
+
+
 def _field_value(f: Field, sql: exp.Expr, nullable: bool) -> V:
     kind = f.kind
     if kind == "integer":
-        return V(sql, "number", INTEGER_DIGITS, f, nullable)
+        return V(sql, "number", _bounded_digits(f, INTEGER_DIGITS), f, nullable)
     if kind == "decimal":
-        return V(sql, "number", DECIMAL_DIGITS, f, nullable)
+        return V(sql, "number", _bounded_digits(f, DECIMAL_DIGITS), f, nullable)
     if kind in ("string", "enum"):
         return V(sql, "string", field=f, nullable=nullable)
     if kind in ("boolean", "date", "list", "object", "map"):
@@ -261,6 +372,8 @@ def _is_not_false(e: exp.Expr) -> exp.Expr:
 
 
 def _case(pairs: list[tuple[exp.Expr, exp.Expr]], default: exp.Expr | None = None) -> exp.Expr:
+    if not pairs:  # no branch (every validity rule without an end): the default
+        return default if default is not None else exp.Null()
     return exp.Case(ifs=[exp.If(this=c, true=t) for c, t in pairs], default=default)
 
 
@@ -275,12 +388,16 @@ _OPS: dict[type[ast.cmpop], type[exp.Binary]] = {
 class _Compiler:
     """One condition's SQL, in a scope of the inputs (a table alias), parameters and loop variables."""
 
-    def __init__(self, root: Field, params: Mapping[str, Any], label: str | None = None) -> None:
+    def __init__(self, root: Field, params: Mapping[str, Any], label: str | None = None,
+                 derived: Mapping[str, V] | None = None) -> None:
         self.root = root
         self.params = params
         self.label = label
         self.locals: dict[str, V] = {}
         self.loops = 0
+        self.derived: Mapping[str, V] = derived or {}  # the derived values compiled so far, by name
+        self.refused: frozenset[str] = frozenset()  # the derived values refused
+        self.tables: Mapping[str, Table] = {}  # the parameter tables, keys resolved
 
     def compile(self, node: ast.AST) -> V:
         method: Callable[[Any], V] | None = getattr(self, "c_" + type(node).__name__, None)
@@ -314,6 +431,10 @@ class _Compiler:
             return self.locals[name]
         if name == "label" and self.label is not None:
             return _const(self.label)
+        if name in self.derived:
+            return self.derived[name]
+        if name in self.refused:
+            raise _Refuse(node, name, cascade=True)
         f = self.root.fields.get(name)
         if f is None:
             raise _Refuse(node, f"the name '{name}' (a derived value or a variable)")
@@ -326,9 +447,31 @@ class _Compiler:
 
     def c_Subscript(self, node: ast.Subscript) -> V:
         key = node.slice
+        table = node.value
+        if isinstance(table, ast.Attribute) and isinstance(table.value, ast.Name) and table.value.id == "params" \
+                and "params" not in self.locals and table.attr in self.tables:
+            return self.lookup(node, self.tables[table.attr])
         assert isinstance(key, ast.Constant)  # the checker saw to it: a quoted key
         assert isinstance(key.value, str)
         return self.member(node, self.compile(node.value), key.value)
+
+    def lookup(self, node: ast.Subscript, table: Table) -> V:
+        """``params.table[key]``: the entry of a quoted key, or a CASE over the table's keys (which the checker
+        resolved for every value the key can take; another value has no entry: NULL)."""
+        key = node.slice
+        if isinstance(key, ast.Constant) and isinstance(key.value, str):
+            return _const(table.values[key.value])
+        k = self.compile(key)
+        if k.kind != "string":
+            raise _Refuse(key, "a table read by a value that is not a text")
+        entries = [(name, _const(value)) for name, value in table.values.items()]
+        kinds = {v.kind for _, v in entries}
+        if len(kinds) != 1 or kinds & {"list"}:
+            raise _Refuse(node, "a table of these values")
+        digits = (max(v.digits[0] for _, v in entries), max(v.digits[1] for _, v in entries))
+        pairs: list[tuple[exp.Expr, exp.Expr]] = [(exp.EQ(this=k.sql, expression=exp.Literal.string(name)),
+                  _cast(v.sql, _dec(digits)) if v.kind == "number" else v.sql) for name, v in entries]
+        return V(_case(pairs, exp.Null()), kinds.pop(), digits, nullable=True)
 
     def member(self, node: ast.AST, base: V, key: str) -> V:
         f = base.field
@@ -353,7 +496,8 @@ class _Compiler:
         v = self.number(node.operand)
         if isinstance(node.op, ast.UAdd):
             return v
-        return V(_cast(exp.Neg(this=_paren(v.sql)), _dec(v.digits)), "number", v.digits, nullable=v.nullable)
+        return V(_cast(exp.Neg(this=_paren(v.sql)), _dec(v.digits)), "number", v.digits, nullable=v.nullable,
+                 den=v.den, den_digits=v.den_digits)
 
     def number(self, node: ast.AST) -> V:
         v = self.compile(node)
@@ -364,9 +508,13 @@ class _Compiler:
         return v
 
     def c_BinOp(self, node: ast.BinOp) -> V:
-        if not isinstance(node.op, (ast.Add, ast.Sub, ast.Mult)):
-            raise _Refuse(node, "division (an exact quotient is not a SQL DECIMAL)")
+        if not isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div)):
+            raise _Refuse(node, "the operator")
         a, b = self.number(node.left), self.number(node.right)
+        if isinstance(node.op, ast.Div):
+            return self.quotient(a, b)
+        if a.den is not None or b.den is not None:
+            return self.rational(node.op, a, b)
         (wa, sa), (wb, sb) = a.digits, b.digits
         if isinstance(node.op, ast.Mult):
             digits = (wa + wb, sa + sb)
@@ -377,6 +525,53 @@ class _Compiler:
         to = _dec(digits)
         sql = op(this=_cast(a.sql, _dec(a.digits)), expression=_cast(b.sql, _dec(b.digits)))
         return V(_cast(sql, to), "number", digits, nullable=a.nullable or b.nullable)
+
+    def quotient(self, a: V, b: V) -> V:
+        """``a / b`` exactly: a quotient ``num / den`` with ``den`` positive, NULL when ``b`` is zero (the
+        Python engine's undefined, which a criterion reads as unknown). A constant divisor whose inverse
+        is a decimal (``/ 5``, ``/ 100``) is a product instead."""
+        if b.is_const and b.den is None and isinstance(b.const, Decimal) and b.const != 0:
+            inverse = 1 / Fraction(b.const)
+            if _terminates(inverse):
+                return self.rational(ast.Mult(), a, _number_literal(_decimal(inverse)))
+        sign = _cast(exp.Sign(this=exp.Nullif(this=_paren(b.sql), expression=exp.Literal.number(0))),
+                     _dec((1, 0)))
+        num, nd = (a.sql, a.digits) if b.den is None else _times(a.sql, a.digits, b.den, b.den_digits)
+        num, nd = _times(num, nd, sign, (1, 0))
+        magnitude = _cast(exp.Abs(this=exp.Nullif(this=_paren(b.sql), expression=exp.Literal.number(0))),
+                          _dec(b.digits))
+        den, dd = (magnitude, b.digits) if a.den is None else _times(a.den, a.den_digits, magnitude, b.digits)
+        return V(num, "number", nd, nullable=True, den=den, den_digits=dd)
+
+    def rational(self, op: ast.operator, a: V, b: V) -> V:
+        """``a + b``, ``a - b`` or ``a * b`` where a side may be a quotient (the sum of two quotients over
+        one denominator keeps it)."""
+        if isinstance(op, ast.Mult):
+            num, nd = _times(a.sql, a.digits, b.sql, b.digits)
+            den, dd = _den_times(a, b)
+            return V(num, "number", nd, nullable=a.nullable or b.nullable, den=den, den_digits=dd)
+        join: type[exp.Binary] = exp.Add if isinstance(op, ast.Add) else exp.Sub
+        if a.den is not None and b.den is not None and a.den == b.den:
+            num, nd = _plus(a.sql, a.digits, b.sql, b.digits, join)
+            den, dd = a.den, a.den_digits
+        else:
+            x, xd = (a.sql, a.digits) if b.den is None else _times(a.sql, a.digits, b.den, b.den_digits)
+            y, yd = (b.sql, b.digits) if a.den is None else _times(b.sql, b.digits, a.den, a.den_digits)
+            num, nd = _plus(x, xd, y, yd, join)
+            den, dd = _den_times(a, b)
+        return V(num, "number", nd, nullable=a.nullable or b.nullable, den=den, den_digits=dd)
+
+    def cross(self, a: V, b: V) -> tuple[V, V]:
+        """Two numbers, one a quotient, as two plain numbers in the same order: ``a.num x b.den`` and
+        ``b.num x a.den`` (denominators are positive)."""
+        if a.hi is not None or b.hi is not None:
+            raise _Refuse(None, "a comparison of a quotient with a count over items whose filter may be unknown")
+        if a.den is not None and a.den == b.den:  # over one denominator: the numerators
+            return dataclasses.replace(a, den=None), dataclasses.replace(b, den=None)
+        x, xd = (a.sql, a.digits) if b.den is None else _times(a.sql, a.digits, b.den, b.den_digits)
+        y, yd = (b.sql, b.digits) if a.den is None else _times(b.sql, b.digits, a.den, a.den_digits)
+        nullable = a.nullable or b.nullable
+        return V(x, "number", xd, nullable=nullable), V(y, "number", yd, nullable=nullable)
 
     def c_Compare(self, node: ast.Compare) -> V:
         items = [self.compile(node.left), *(self.compile(c) for c in node.comparators)]
@@ -395,7 +590,7 @@ class _Compiler:
         ops = [type(op) for op in node.ops]
         kinds = {v.kind for v in items}
         if ops not in ([ast.LtE, ast.LtE], [ast.GtE, ast.GtE]) or kinds not in ({"number"}, {"date"}) or any(
-                v.hi is not None for v in items):
+                v.hi is not None or v.den is not None for v in items):
             return None
         lo, x, hi = items if ops[0] is ast.LtE else reversed(items)
         if kinds == {"number"}:
@@ -410,6 +605,8 @@ class _Compiler:
             raise _Refuse(node, "'in' with a list that is not a literal or a parameter")
         if a.hi is not None:
             raise _Refuse(node, "'in' with a count over items whose filter may be unknown (a range)")
+        if a.den is not None:
+            raise _Refuse(node, "'in' with a quotient")
         values = [_const(v) for v in b.const]
         if not values:
             sql: exp.Expr = _case([(exp.Is(this=a.sql, expression=exp.Null()), exp.Null())], exp.false())
@@ -431,6 +628,8 @@ class _Compiler:
         if a.kind in ("list", "object", "map") or (a.kind in ("string", "boolean") and not equality):
             raise _Refuse(node, f"an ordering of {a.kind}s" if not equality else f"a comparison of {a.kind}s")
         if a.kind == "number":
+            if a.den is not None or b.den is not None:
+                a, b = self.cross(a, b)
             if a.hi is not None or b.hi is not None:
                 return self.range_comparison(cls, a, b)
             return V(cls(this=self.widen(a, b), expression=self.widen(b, a)), "boolean",
@@ -466,6 +665,8 @@ class _Compiler:
         if body.kind != orelse.kind or body.kind in ("list", "object", "map") or body.hi is not None \
                 or orelse.hi is not None:
             raise _Refuse(node, "a conditional expression of these branches")
+        if body.kind == "number" and (body.den is not None or orelse.den is not None):
+            return self.choice(t, body, orelse)
         if body.kind == "number":
             digits = (max(body.digits[0], orelse.digits[0]), max(body.digits[1], orelse.digits[1]))
             to = _dec(digits)
@@ -475,6 +676,39 @@ class _Compiler:
         sql = _case([(t.sql, bs), (exp.Not(this=_paren(t.sql)), os_), (exp.EQ(this=bs, expression=os_), bs)],
                     exp.Null())
         return V(sql, body.kind, digits, nullable=True)
+
+    def choice(self, t: V, body: V, orelse: V) -> V:
+        """``body if t else orelse`` of numbers, one a quotient: numerator and denominator each chosen
+        alike (when ``t`` is unknown, ``body`` if both are equal, else NULL). A number beside a quotient is
+        written over the quotient's denominator, or 1 where that is NULL (a division by zero, whose numerator
+        is NULL too), so that the choice keeps one denominator."""
+        if body.den is None or orelse.den is None:
+            plain, other = (body, orelse) if body.den is None else (orelse, body)
+            assert other.den is not None
+            den: exp.Expr = exp.Coalesce(this=other.den, expressions=[_cast(exp.Literal.number(1),
+                                                                           _dec(other.den_digits))])
+            num, nd = _times(plain.sql, plain.digits, den, other.den_digits)
+            over = V(num, "number", nd, nullable=plain.nullable, den=den, den_digits=other.den_digits)
+            other = dataclasses.replace(other, den=den)
+            body, orelse = (over, other) if body.den is None else (other, over)
+        one = _number_literal(1)
+        bd, od = (body.den or one.sql, body.den_digits if body.den is not None else one.digits), \
+            (orelse.den or one.sql, orelse.den_digits if orelse.den is not None else one.digits)
+        nd = (max(body.digits[0], orelse.digits[0]), max(body.digits[1], orelse.digits[1]))
+        dd = (max(bd[1][0], od[1][0]), max(bd[1][1], od[1][1]))
+        x, y = self.cross(body, orelse)
+        same = exp.EQ(this=self.widen(x, y), expression=self.widen(y, x))
+        test = _paren(t.sql)
+
+        def pick(first: exp.Expr, second: exp.Expr, to: exp.DataType) -> exp.Expr:
+            return _case([(test, _cast(first, to)), (exp.Not(this=test), _cast(second, to)),
+                          (same, _cast(first, to))], exp.Null())
+
+        if body.den is None or body.den != orelse.den:
+            den = pick(bd[0], od[0], _dec(dd))
+        else:
+            den = body.den
+        return V(pick(body.sql, orelse.sql, _dec(nd)), "number", nd, nullable=True, den=den, den_digits=dd)
 
     def c_List(self, node: ast.List) -> V:
         values = []
@@ -522,7 +756,81 @@ class _Compiler:
 
     def f_abs(self, node: ast.Call) -> V:
         v = self.number(node.args[0])
-        return V(exp.Abs(this=v.sql), "number", v.digits, nullable=v.nullable)
+        return V(exp.Abs(this=v.sql), "number", v.digits, nullable=v.nullable, den=v.den, den_digits=v.den_digits)
+
+    def f_floor(self, node: ast.Call) -> V:
+        return self.whole(node, ceil=False)
+
+    def f_ceil(self, node: ast.Call) -> V:
+        return self.whole(node, ceil=True)
+
+    def whole(self, node: ast.Call, ceil: bool) -> V:
+        """``floor(x)`` or ``ceil(x)``, exactly (of a quotient: an integer division; ``ceil(x)`` is
+        ``-floor(-x)``)."""
+        v = self.number(node.args[0])
+        w, s = v.digits
+        if v.den is None:
+            fn: type[exp.Func] = exp.Ceil if ceil else exp.Floor
+            if s == 0:
+                return v
+            digits = (w + 1, 0)
+            return V(_cast(fn(this=_cast(v.sql, _dec(v.digits))), _dec(digits)), "number", digits,
+                     nullable=v.nullable)
+        num = _cast(exp.Neg(this=_paren(v.sql)), _dec(v.digits)) if ceil else v.sql
+        q, digits = _floor_quotient(num, v.digits, v.den, v.den_digits)
+        if ceil:
+            q = _cast(exp.Neg(this=_paren(q)), _dec(digits))
+        return V(q, "number", digits, nullable=v.nullable)
+
+    def f_round(self, node: ast.Call) -> V:
+        """``round(x, n)`` half up (away from zero) to ``n`` places: ``sign(x) x floor(|x| x 10^n + 1/2) / 10^n``,
+        exactly (of a quotient ``a / b``: ``floor((2 |a| 10^n + b) / 2b)``, an integer division)."""
+        v = self.number(node.args[0])
+        places = 0
+        if len(node.args) == 2:
+            arg = node.args[1]
+            assert isinstance(arg, ast.Constant)  # the checker saw to it: a whole number literal
+            assert isinstance(arg.value, int)
+            places = arg.value
+        if v.den is None and v.digits[1] <= places:
+            return v
+        magnitude = exp.Abs(this=_cast(v.sql, _dec(v.digits)))
+        if v.den is None:
+            shifted, sd = _times(magnitude, v.digits, *_literal(10 ** places)) if places else (magnitude, v.digits)
+            half, hd = _plus(shifted, sd, *_literal(Decimal("0.5")), exp.Add)
+            digits = (hd[0], 0)
+            q: exp.Expr = _cast(exp.Floor(this=half), _dec(digits))
+        else:
+            twice, td = _times(magnitude, v.digits, *_literal(2 * 10 ** places))
+            top, topd = _plus(twice, td, v.den, v.den_digits, exp.Add)
+            bottom, bd = _times(v.den, v.den_digits, *_literal(2))
+            q, digits = _floor_quotient(top, topd, bottom, bd)
+        signed = _case([(exp.LT(this=_paren(v.sql), expression=exp.Literal.number(0)),
+                         _cast(exp.Neg(this=_paren(q)), _dec(digits)))], _cast(q, _dec(digits)))
+        if places == 0:
+            return V(signed, "number", digits, nullable=v.nullable)
+        out, od = _times(signed, digits, *_literal(Decimal(1).scaleb(-places)))
+        return V(out, "number", od, nullable=v.nullable)
+
+    def f_values(self, node: ast.Call) -> V:
+        """``values(map)``: the list of the map's entries in catalogue order (an absent entry NULL, the
+        list NULL when the map is absent)."""
+        m = self.compile(node.args[0])
+        f = m.field
+        if f is None or f.kind != "map" or not f.entries:
+            raise _Refuse(node, "values() of a map that is not an input")
+        entries = list(f.entries.values())
+        if len({e.kind for e in entries}) != 1 or entries[0].kind not in ("integer", "decimal"):
+            raise _Refuse(node, "values() of a map whose entries are not numbers of one type")
+        item = entries[0]
+        if any(e.spec != item.spec for e in entries):  # the widest: no bounds
+            item = dataclasses.replace(item, spec=item.spec.model_copy(update={"minimum": None, "maximum": None}))
+        listed = dataclasses.replace(f, kind="list", items=item, fields={}, entries={},
+                                     spec=f.spec.model_copy(update={"max_items": len(entries)}))
+        array: exp.Expr = exp.Array(expressions=[_member(m.sql, k) for k in f.entries])
+        if m.nullable:
+            array = _case([(exp.Is(this=_paren(m.sql), expression=exp.Null()), exp.Null())], array)
+        return V(array, "list", field=listed, nullable=m.nullable, loose=True)
 
     def f_months_between(self, node: ast.Call) -> V:
         a, b = (self.compile(x) for x in node.args)
@@ -586,6 +894,8 @@ class _Compiler:
         kinds = {a.kind for a in args}
         if len(kinds) != 1 or kinds - {"number", "date"} or any(a.hi is not None for a in args):
             raise _Refuse(node, "min() or max() of these values")
+        if "number" in kinds and any(a.den is not None for a in args):
+            return self.extreme_quotient(args, fn is exp.Least)
         if "number" in kinds:
             sqls = [self.widen(a, *args) for a in args]
             digits = (max(a.digits[0] for a in args), max(a.digits[1] for a in args))
@@ -594,6 +904,29 @@ class _Compiler:
         unknown = exp.or_(*(exp.Is(this=_paren(s), expression=exp.Null()) for s in sqls))
         sql = _case([(unknown, exp.Null())], fn(this=sqls[0], expressions=sqls[1:]))
         return V(sql, args[0].kind, digits, nullable=any(a.nullable for a in args))
+
+    def extreme_quotient(self, args: list[V], least: bool) -> V:
+        """``min`` (``least``) or ``max`` of numbers, some quotients: the first that is at most (at least) each
+        later one, numerator and denominator alike; NULL when one is NULL."""
+        one = _number_literal(1)
+        best = args[0]
+        for other in args[1:]:
+            x, y = self.cross(best, other)
+            cls = exp.LTE if least else exp.GTE
+            keep = cls(this=self.widen(x, y), expression=self.widen(y, x))
+            unknown = exp.or_(exp.Is(this=_paren(best.sql), expression=exp.Null()),
+                              exp.Is(this=_paren(other.sql), expression=exp.Null()))
+            nd = (max(best.digits[0], other.digits[0]), max(best.digits[1], other.digits[1]))
+            dens = [(v.den, v.den_digits) if v.den is not None else (one.sql, one.digits) for v in (best, other)]
+            dd = (max(dens[0][1][0], dens[1][1][0]), max(dens[0][1][1], dens[1][1][1]))
+
+            def pick(first: exp.Expr, second: exp.Expr, to: exp.DataType,
+                     unknown: exp.Expr = unknown, keep: exp.Expr = keep) -> exp.Expr:
+                return _case([(unknown, exp.Null()), (keep, _cast(first, to))], _cast(second, to))
+
+            best = V(pick(best.sql, other.sql, _dec(nd)), "number", nd, nullable=best.nullable or other.nullable,
+                     den=pick(dens[0][0], dens[1][0], _dec(dd)), den_digits=dd)
+        return best
 
     # -- aggregates ---------------------------------------------------------------------
     def aggregate(self, node: ast.Call, name: str, gen: ast.GeneratorExp) -> V:
@@ -604,7 +937,7 @@ class _Compiler:
             raise _Refuse(comp.iter, "a loop over a list that is not an input")
         self.loops += 1
         table, column = f"ecei:u{self.loops}", f"ecei:i{self.loops}"
-        item = _field_value(source.field.items, exp.column(column, table=table, quoted=True), nullable=False)
+        item = _field_value(source.field.items, exp.column(column, table=table, quoted=True), nullable=source.loose)
         self.locals[comp.target.id] = item
         try:
             filters = [self.boolean(c) for c in comp.ifs]
@@ -636,7 +969,7 @@ class _Compiler:
             hi = _sum(_case([(_is_not_false(keep), exp.Literal.number(1))], exp.Literal.number(0)))
             return self.counted(source, over, lo, None if exact else hi)
         if name == "count_distinct":
-            if element.kind in ("list", "object", "map") or element.hi is not None:
+            if element.kind in ("list", "object", "map") or element.split:
                 raise _Refuse(gen.elt, "count_distinct() of these values")
             value = element.sql if element.kind != "number" else self.widen(element)
             lo = exp.Count(this=exp.Distinct(expressions=[_case([(keep, value)], exp.Null())]))
@@ -670,8 +1003,7 @@ class _Compiler:
              keep: exp.Expr, element: V, exact: bool) -> V:
         """``sum``, ``min`` or ``max`` of the items kept: unknown when an item may be kept and its value,
         or whether it is kept, is unknown (a test written only when a filter or the value may be unknown)."""
-        if element.kind not in ("number", "date") or (name == "sum" and element.kind != "number") \
-                or element.hi is not None:
+        if element.kind not in ("number", "date") or (name == "sum" and element.kind != "number") or element.split:
             raise _Refuse(node, f"{name}() of these values")
         value = self.widen(element) if element.kind == "number" else element.sql
         unsure: exp.Expr | None = None
@@ -722,7 +1054,13 @@ class CompiledQuery:
         are subqueries over ``UNNEST`` (the standard form), except for DuckDB, where they are its list
         functions with lambdas (``standard=True`` keeps the standard form there too). With ``missing``,
         one more BOOLEAN column ``missing:<pointer>`` per input a criterion reads: whether it is among
-        the absent inputs that left a tier unknown (what the decision's unknown tiers list)."""
+        the absent inputs that left a tier unknown (what the decision's unknown tiers list).
+
+        Raises:
+            SqlRefused: the query divides whole numbers (``round``, ``floor`` or ``ceil`` of a quotient), which
+                is written exactly for DuckDB only (Trino's form would go through a DOUBLE).
+        """
+        _duckdb_only(self, dialect)
         tree: exp.Expr = self.with_source(source)
         if missing:
             assert isinstance(tree, exp.Select)
@@ -755,6 +1093,16 @@ class CompiledQuery:
         inner = next(t for t in tree.find_all(exp.Table) if t.name == "ecei:source")
         inner.replace(table)
         return tree
+
+
+def _duckdb_only(query: CompiledQuery, dialect: str) -> None:
+    """Refuse to write for another dialect than DuckDB a query that divides whole numbers (exactly, on
+    HUGEINTs): ``round``, ``floor`` or ``ceil`` of a quotient."""
+    if dialect != "duckdb" and query.tree.find(exp.IntDiv) is not None:
+        raise SqlRefused([Diagnostic(REFUSED, f"the {dialect} form of this version is not written: it rounds, "
+                                     "floors or ceils a quotient, an integer division written exactly for DuckDB only",
+                                     file=str(query.ruleset.path or query.ruleset), pointer="",
+                                     suggestion="run it on DuckDB")])
 
 
 def _where(ruleset: Ruleset, pointer: str, text: str, node: ast.AST | None, construct: str) -> Diagnostic:
@@ -802,18 +1150,74 @@ class _Build:
         self.problems: list[Diagnostic] = []
         self.extra: list[tuple[str, exp.Expr]] = []  # columns of the first level: validity conditions
         self.whens: list[tuple[str, exp.Expr]] = []  # columns after the label: each validity rule's when
+        self.derived: dict[str, V] = {}  # each derived value compiled: its columns, by name
+        self.derived_levels: list[list[tuple[str, exp.Expr]]] = []  # their columns, each level reading those before
 
     def condition(self, text: str, pointer: str, label: str | None = None) -> exp.Expr | None:
+        found = self.value(text, pointer, label)
+        return None if found is None else found.sql
+
+    def value(self, text: str, pointer: str, label: str | None = None) -> V | None:
+        """An expression compiled (reading the derived values compiled so far), or None when refused."""
         tree, errors = parse(text)
         assert tree is not None  # the ruleset was checked
         assert not errors
-        compiler = _Compiler(self.checked.inputs, self.params, label)
+        compiler = _Compiler(self.checked.inputs, self.params, label, self.derived)
+        compiler.refused = frozenset(d.id for d in self.checked.derived) - set(self.derived)
+        compiler.tables = self.checked.tables
         compiler.text = "(\n" + text.strip() + "\n)"
         try:
-            return compiler.compile(tree).sql
+            return compiler.compile(tree)
         except _Refuse as refused:
+            if refused.cascade:
+                return None
             self.problems.append(_where(self.ruleset, pointer, compiler.text, refused.node, refused.construct))
             return None
+
+    def derive(self) -> None:
+        """Each derived value compiled, in dependency order, into a column (two for a quotient: numerator and
+        denominator) of a level of its own depth before the criteria, so that every reader reads it once.
+        A derived value without a value (unknown, or undefined: a division by zero, min or max over no items)
+        is NULL, which a criterion reads as unknown, as the Python engine reads it."""
+        checked = self.checked
+        unknowns = checked.doc.unknowns
+        if unknowns is not None and unknowns.derived == "ranges":
+            self.problems.append(Diagnostic(REFUSED, "the SQL engine does not compile derived values read as "
+                                            "ranges (unknowns: {derived: ranges})", file=str(self.ruleset.path or
+                                                                                           self.ruleset),
+                                            pointer="/unknowns/derived",
+                                            suggestion="decide this version with the Python engine"))
+            return
+        depth: dict[str, int] = {}
+        for d in checked.derived:  # in dependency order
+            v = self.value(d.spec.value, f"/derived/{d.id}/value")
+            if v is None:
+                continue
+            if v.kind not in ("number", "boolean", "string", "date") or v.hi is not None:
+                self.problems.append(_where(self.ruleset, f"/derived/{d.id}/value", "", None,
+                                            f"a derived {v.kind if v.hi is None else 'count range'} ('{d.id}')"))
+                continue
+            level = depth[d.id] = 1 + max((depth[name] for name in d.derived), default=-1)
+            while len(self.derived_levels) <= level:
+                self.derived_levels.append([])
+            name = f"derived:{d.id}"
+            self.derived_levels[level].append((name, v.sql))
+            den = None
+            if v.den is not None:
+                self.derived_levels[level].append((name + ":den", v.den))
+                den = exp.column(name + ":den", table=_ALIAS, quoted=True)
+            self.derived[d.id] = V(exp.column(name, table=_ALIAS, quoted=True), v.kind, v.digits,
+                                   nullable=v.nullable, den=den, den_digits=v.den_digits)
+
+    def source(self) -> exp.Expr:
+        """The table of assessments, with the derived values' levels of columns over it."""
+        a = exp.to_identifier(_ALIAS)
+        source: exp.Expr = exp.Table(this=exp.to_identifier("ecei:source", quoted=True), alias=exp.TableAlias(this=a))
+        for cols in self.derived_levels:
+            source = exp.Subquery(this=_select([exp.Star(), *(exp.alias_(sql, name, quoted=True, copy=False)
+                                                              for name, sql in cols)], source),
+                                  alias=exp.TableAlias(this=exp.to_identifier(_ALIAS)))
+        return source
 
     def table(self) -> dict[str, str]:
         """The source table's columns (each root input's DuckDB type); what it cannot hold is refused."""
@@ -826,21 +1230,14 @@ class _Build:
                 self.problems.append(Diagnostic(REFUSED, f"the SQL engine does not compile {refused.construct}",
                                                 file=str(self.ruleset.path or self.ruleset),
                                                 pointer=f"/inputs/{name}"))
-        for d in checked.derived:
-            self.problems.append(Diagnostic(REFUSED, f"the SQL engine does not compile derived values ('{d.id}')",
-                                            file=str(self.ruleset.path or self.ruleset), pointer=f"/derived/{d.id}"))
-        for sid, score in checked.doc.scores.items():
-            for pid in score.points:
-                self.problems.append(Diagnostic(REFUSED, f"the SQL engine does not compile points weighed as "
-                                                f"numbers ('{pid}' of the score '{sid}')",
-                                                file=str(self.ruleset.path or self.ruleset),
-                                                pointer=f"/scores/{sid}/points/{pid}"))
         return table
 
     def build(self) -> CompiledQuery:
         checked = self.checked
         table = self.table()
+        self.derive()
         criteria = {c.id: self.condition(c.spec.when, f"/criteria/{c.id}/when") for c in checked.criteria}
+        self.weighed()
         valid_from, rule_index, valid_until, rule = self.validity()
         if self.problems:
             raise SqlRefused(self.problems)
@@ -849,7 +1246,7 @@ class _Build:
         first = _select([exp.Star(), *(exp.alias_(_paren(sql), crit_cols[cid], quoted=True, copy=False)
                                        for cid, sql in criteria.items() if sql is not None),
                          *(exp.alias_(sql, name, quoted=True, copy=False) for name, sql in self.extra)],
-                        exp.Table(this=exp.to_identifier("ecei:source", quoted=True), alias=exp.TableAlias(this=a)))
+                        self.source())
         ref: dict[str, exp.Expr] = {cid: exp.column(col, table=_ALIAS, quoted=True)
                                           for cid, col in crit_cols.items()}
         levels, composites, scales = self.composites(ref)
@@ -994,6 +1391,12 @@ class _Build:
                 continue
             assert isinstance(comp, FastScore)
             name = f"score:{comp.id}"
+            if comp.points:
+                levels += self.points_score(ref, comp, name)
+                out[comp.id] = ("score", {"met": None, "unknown": None})
+                scales[comp.id] = comp.scale
+                ref[comp.id] = column(name)
+                continue
             levels.append([(name + ":met", self.weight_sum(ref, comp, lambda e: _paren(e))),
                            (name + ":unknown", self.weight_sum(ref, comp, lambda e: exp.Is(
                                this=_paren(e), expression=exp.Null())))])
@@ -1010,6 +1413,64 @@ class _Build:
             scales[comp.id] = comp.scale
             ref[comp.id] = column(name)
         return levels, out, scales
+
+    def weighed(self) -> None:
+        """The value of each number a score weighs as it is (``points``), compiled into a column of the first
+        level (beside the criteria): ``points:<score>:<name>``."""
+        self.points: dict[tuple[str, str], V] = {}
+        for sid, score in self.checked.doc.scores.items():
+            for pid, spec in score.points.items():
+                pointer = f"/scores/{sid}/points/{pid}/value"
+                v = self.value(spec.value, pointer)
+                if v is None:
+                    continue
+                if v.kind != "number" or v.den is not None or v.hi is not None:
+                    self.problems.append(_where(self.ruleset, pointer, "", None, "points of a quotient whose divisor "
+                                                "is not a constant, or of a count range"))
+                    continue
+                name = f"points:{sid}:{pid}"
+                self.extra.append((name, v.sql))
+                self.points[sid, pid] = V(exp.column(name, table=_ALIAS, quoted=True), "number", v.digits)
+
+    def points_score(self, ref: Mapping[str, exp.Expr], comp: FastScore, name: str) -> list[list[tuple[str, exp.Expr]]]:
+        """The levels of a score with ``points``: its met weight (the criteria's, plus what each number counts,
+        clipped to [0, its maximum], times the score's scale: an exact DECIMAL) and unknown weight (the
+        criteria's, plus each maximum of a number that has no value), then its outcome, exactly."""
+        sid = comp.id if comp.id in self.checked.doc.scores else comp.id.rsplit(".", 1)[0]
+        zero = _cast(exp.Literal.number(0), _dec((1, 0)))
+        met: exp.Expr = self.weight_sum(ref, comp, lambda e: _paren(e)) if comp.weights else zero
+        unknown: exp.Expr = self.weight_sum(ref, comp, lambda e: exp.Is(
+            this=_paren(e), expression=exp.Null())) if comp.weights else zero
+        total = sum(w for _, w in comp.weights) + sum(p.scaled_maximum for p in comp.points)
+        scale = 0
+        for p in comp.points:
+            v = self.points[sid, p.id]
+            high, hd = _literal(p.maximum)
+            digits = (hd[0], max(v.digits[1], hd[1]))
+            wide = _cast(v.sql, _dec((max(v.digits[0], hd[0]), digits[1])))
+            counted = _case([(exp.LT(this=wide, expression=exp.Literal.number(0)), _cast(exp.Literal.number(0),
+                                                                                       _dec(digits))),
+                             (exp.GT(this=wide, expression=_cast(high, _dec(digits))), _cast(high, _dec(digits)))],
+                            _cast(v.sql, _dec(digits)))
+            scaled, sd = _times(counted, digits, *_literal(comp.scale))
+            scale = max(scale, sd[1])
+            met = exp.Add(this=_paren(met), expression=exp.Coalesce(this=scaled, expressions=[zero]))
+            unknown = exp.Add(this=_paren(unknown), expression=_case([(exp.Is(this=v.sql, expression=exp.Null()), _cast(
+                exp.Literal.number(p.scaled_maximum), _dec((len(str(p.scaled_maximum)), 0))))], zero))
+        whole = len(str(total)) + 1
+        sums = [(name + ":met", _cast(met, _dec((whole, scale)))),
+                (name + ":unknown", _cast(unknown, _dec((whole, 0))))]
+        column = {part: exp.column(name + part, table=_ALIAS, quoted=True) for part in (":met", ":unknown")}
+        den = len(str(comp.required_den))
+        to = _dec((whole + den, scale))
+        required = _cast(exp.Literal.number(comp.required_num), _dec((len(str(comp.required_num)), 0)))
+        times = _cast(exp.Literal.number(comp.required_den), _dec((den, 0)))
+        reached = exp.GTE(this=_cast(exp.Mul(this=_cast(column[":met"], _dec((whole, scale))), expression=times), to),
+                          expression=required)
+        reachable = exp.LT(this=_cast(exp.Mul(this=_cast(exp.Add(this=column[":met"], expression=column[":unknown"]),
+                                                         _dec((whole + 1, scale))), expression=times),
+                                      _dec((whole + 1 + den, scale))), expression=required)
+        return [sums, [(name, _case([(reached, exp.true()), (reachable, exp.false())], exp.Null()))]]
 
     def weight_sum(self, ref: Mapping[str, exp.Expr], comp: FastScore,
                    test: Callable[[exp.Expr], exp.Expr]) -> exp.Expr:
@@ -1044,7 +1505,8 @@ class _Build:
         rules = self.checked.doc.validity.rules
         rule_id = _case([(exp.EQ(this=index, expression=exp.Literal.number(i)), exp.Literal.string(r.id))
                          for i, r in enumerate(rules)], exp.Null())
-        return start, _case(chosen, exp.Null()), _case(until, exp.Null()), rule_id
+        never = _cast(exp.Null(), exp.DataType.build("DATE"))  # no rule has an end: a DATE still (PostgreSQL)
+        return start, _case(chosen, exp.Null()), _case(until, exp.Null()) if until else never, rule_id
 
     def rules_for(self, label: str) -> tuple[exp.Expr, dict[int, exp.Expr]]:
         """The index of the first rule for ``label`` whose ``when`` is not false (NULL when the first
@@ -1316,7 +1778,7 @@ def run(connection: Any, query: CompiledQuery, source: str = "assessments") -> l
 
 def weight(value: Any, scale: int) -> Decimal | int:
     """A scaled met or unknown weight of the query as the decision shows it (an int when whole)."""
-    exact = Fraction(int(value), scale)
+    exact = Fraction(value) / scale
     if exact.denominator == 1:
         return int(exact)
     return (Decimal(exact.numerator) / Decimal(exact.denominator)).normalize()
@@ -1402,6 +1864,7 @@ def postgres_query(query: CompiledQuery, source: str = "assessments") -> str:
     """The standard form of the query written for PostgreSQL, with what its dialect needs beyond
     sqlglot's: a field of a composite value read as ``(value).field``, and a loop over an array of
     composites naming each element by the loop's table alias (a whole-row value)."""
+    _duckdb_only(query, "postgres")
     tree = query.with_source(source)
     for unnest in list(tree.find_all(exp.Unnest)):
         alias = unnest.args.get("alias")

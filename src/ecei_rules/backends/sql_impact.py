@@ -26,6 +26,7 @@ import os
 import tempfile
 import time
 from collections.abc import Iterable
+from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -53,6 +54,7 @@ from ecei_rules.compare.impact import (
     population_items,
 )
 from ecei_rules.compare.impact import impact as python_impact
+from ecei_rules.engine.evaluate import Assessment, evaluate, outline
 from ecei_rules.engine.plan import FastScore, Plan
 from ecei_rules.errors import AssessmentError, InputError, ItemProblem
 from ecei_rules.ruleset.dates import validity_span_error
@@ -208,6 +210,9 @@ class _Study:
             row = report.matrix.setdefault(label_a, dict.fromkeys(report.labels, 0))
             row[label_b] = row.get(label_b, 0) + count
         self.projection(self.source)
+        if any(_read_by_python(q) for q in self.queries):
+            self.by_python(old, new)
+            return
         self.missing()
         self.transitions(old, new)
 
@@ -296,6 +301,73 @@ class _Study:
             report.transitions.append(Transition(row, subject, la, lb, fa, fb, ua, ub, found, subject_key))
             unexplained += lost
         report.unexplained = unexplained
+
+
+    def by_python(self, old: Ruleset, new: Ruleset) -> None:
+        """The missing inputs and the transitions of versions with derived values or numbers a score weighs,
+        read from the Python engine's decisions of the rows that need them (those decided under both versions
+        with an unknown tier, and the changed ones), each validated again from the prepared table: what an
+        unknown tier misses through a derived value (where its evaluation went) and a derived value's value
+        (which attribution names) are not columns of the query."""
+        report = self.report
+        unknown = [" OR ".join([f'{alias}."{c.name}" IS NULL' for c in q.columns if c.kind == "tier"] or ["false"])
+                   for alias, q in zip(("o", "n"), self.queries, strict=True)]
+        rows = self.con.execute(
+            f'SELECT o."row", n.subject, o.label, n.label, o.valid_from, n.valid_from, o.valid_until, n.valid_until, '
+            f'({unknown[0]}), ({unknown[1]}) FROM old o JOIN new n USING ("row") WHERE o.error IS NULL AND n.error IS '
+            f'NULL AND (({unknown[0]}) OR ({unknown[1]}) OR (o.label, o.valid_from, o.valid_until) IS DISTINCT FROM '
+            f'(n.label, n.valid_from, n.valid_until)) ORDER BY o."row"').fetchall()
+        data = [self.inputs(side, ruleset, [r[0] for r in rows]) for side, ruleset in zip(SIDES, (old, new),
+                                                                                          strict=True)]
+        attributor = Attributor(old, new, attributable(semantic_diff(old, new)), report.labels)
+        subject_key = resolve_subject(new.document).key
+        unexplained = 0
+        for row, subject, la, lb, fa, fb, ua, ub, *unsure in rows:
+            for i, ruleset in enumerate((old, new)):
+                if unsure[i]:
+                    *_, absent = outline(ruleset, dict(data[i][row]), missing=True)
+                    report.missing[i].update(tuple(dict.fromkeys(LIST_INDEX.sub("/-", m) for found in absent
+                                                                 for m in found)))
+            if (la, fa, ua) != (lb, fb, ub):
+                a, b = (evaluate(r, Assessment(data[i][row], r.sha256)) for i, r in enumerate((old, new)))
+                found, lost = attributor.explain(a, b)
+                report.transitions.append(Transition(row, subject, la, lb, fa, fb, ua, ub, found, subject_key))
+                unexplained += lost
+        report.unexplained = unexplained
+
+    def inputs(self, side: str, ruleset: Ruleset, rows: list[int]) -> dict[int, Any]:
+        """The validated assessments of ``rows`` as the prepared table of ``side`` holds them (absent values
+        left out, decimals without the table's trailing zeros), validated again by the version."""
+        out: dict[int, Any] = {}
+        if not rows:
+            return out
+        cursor = self.con.execute(f"SELECT * FROM read_parquet('{self.source / (side + '.parquet')}') WHERE "
+                                  f'"{ROW}" IN (SELECT unnest(?))', [rows])
+        names = [d[0] for d in cursor.description]
+        for values in cursor.fetchall():
+            item = dict(zip(names, values, strict=True))
+            row = item.pop(ROW)
+            validated, problems = ruleset.plan.validator.validate(_plain_value(item))
+            assert not problems, problems  # the table holds only what the version's validator accepted
+            out[row] = validated
+        return out
+
+
+def _read_by_python(query: CompiledQuery) -> bool:
+    """Whether a version has derived values or numbers a score weighs (see ``_Study.by_python``)."""
+    checked = query.ruleset.plan
+    return bool(checked.derived) or any(score.points for score in checked.doc.scores.values())
+
+
+def _plain_value(value: Any) -> Any:
+    """A value of the prepared table as the validator reads it: absent members left out, decimals normalised."""
+    if isinstance(value, dict):
+        return {k: _plain_value(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_plain_value(v) for v in value]
+    if isinstance(value, Decimal):
+        return value.normalize()
+    return value
 
 
 def _scores(ruleset: Ruleset) -> dict[str, tuple[Any, dict[str, Any]]]:
