@@ -89,6 +89,22 @@ def err_console() -> Console:
     return SafeConsole(stderr=True)
 
 
+#: ``--log LOG`` beside a command's LOG argument, as ``record`` takes it: either may name the log.
+LogOption = Annotated[Path | None, typer.Option("--log", "-l", metavar="LOG", show_default=False,
+                                                help="The log, as 'record --log' names it (instead of LOG).")]
+
+
+def one_log(argument: Path | None, option: Path | None) -> Path:
+    """The log a command reads: its LOG argument or its ``--log`` option (a usage error without either, or with two
+    different ones)."""
+    if argument is not None and option is not None and argument != option:
+        fail(f"two logs given: {argument} and --log {option}; give one")
+    found = argument if argument is not None else option
+    if found is None:
+        fail("no log given: name it as LOG or with --log LOG")
+    return found
+
+
 def fail(message: object, code: int = EXIT_USAGE) -> NoReturn:
     """End the command: ``error: MESSAGE`` on one line of stderr, then exit ``code`` (a usage error: 2)."""
     from ecei_rules.core.terminal import markup

@@ -130,12 +130,14 @@ def cross_check_report(log: Path, found: Registry) -> AuditReport:
 
 
 def cross_check(
-    log: Annotated[Path, typer.Argument(metavar="LOG", help="A decision log (SQLite) or its JSONL export.")],
+    log: Annotated[Path | None, typer.Argument(metavar="LOG", show_default=False,
+                                               help="A decision log (SQLite) or its JSONL export.")] = None,
+    log_option: common.LogOption = None,
     rulesets: common.RulesetsOption = None,
     format: common.FormatOption = common.Format.text,
 ) -> None:
     """Re-decide every logged record with durable-rules under the version it names; exit 1 on any disagreement."""
-    report = cross_check_report(log, common.registry(rulesets))
+    report = cross_check_report(common.one_log(log, log_option), common.registry(rulesets))
     if format is common.Format.json:
         common.print_json(report.to_json())
         raise typer.Exit(0 if report.ok else common.EXIT_FINDINGS)

@@ -20,6 +20,7 @@ from ecei_rules.cli.common import (
     EXIT_SIGPIPE,
     Format,
     FormatOption,
+    LogOption,
     MethodologyOption,
     RulesetsOption,
     VersionOption,
@@ -31,6 +32,7 @@ from ecei_rules.cli.common import (
     exit_on_load_errors,
     fail,
     log_rows,
+    one_log,
     print_json,
     print_report,
     progress,
@@ -48,7 +50,8 @@ if TYPE_CHECKING:
 
 _HASH = re.compile("[0-9a-f]{64}")  # a record's SHA-256, as records write it
 
-LogArgument = Annotated[Path, typer.Argument(metavar="LOG", help="A decision log (SQLite) or its JSONL export.")]
+LogArgument = Annotated[Path | None, typer.Argument(metavar="LOG", show_default=False,
+                                                    help="A decision log (SQLite) or its JSONL export.")]
 
 
 class Engine(StrEnum):
@@ -214,7 +217,8 @@ def _committed(store: DecisionLog, recorded: int, why: str) -> None:
 # --- verify, replay ------------------------------------------------------------------------------
 
 def verify(
-    log: LogArgument,
+    log: LogArgument = None,
+    log_option: LogOption = None,
     expect_head: Annotated[str | None, typer.Option(
         "--expect-head", metavar="HASH", help="The hash of the last acknowledged record, kept outside the log "
         "(verify prints it): a finding if the log does not end there (a tail cut at a record boundary shows "
@@ -240,6 +244,7 @@ def verify(
     from ecei_rules.audit.log import LogError
     from ecei_rules.audit.replay import verify as verify_rows
 
+    log = one_log(log, log_option)
     if log.is_dir():
         fail(f"{show_path(log)} is a directory; verify checks a decision log (the properties of a rulesets "
              "directory are checked by 'ecei-rules check-properties DIR')")
@@ -262,7 +267,8 @@ def verify(
 
 
 def replay(
-    log: LogArgument,
+    log: LogArgument = None,
+    log_option: LogOption = None,
     under: Annotated[str | None, typer.Option("--under", metavar="VERSION", help="What-if: decide every input "
                                               "under this version instead: 3.0.0, energy-label@3.0.0 or a ruleset "
                                               "file.")] = None,
@@ -276,6 +282,7 @@ def replay(
     from ecei_rules.audit.log import LogError
     from ecei_rules.audit.replay import replay as replay_rows
 
+    log = one_log(log, log_option)
     found = registry(rulesets)
     if under is not None:
         _replay_under(log, under, found, format)

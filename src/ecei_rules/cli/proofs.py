@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ecei_rules.cli.common import Format, FormatOption, console, fail, finding
+from ecei_rules.cli.common import Format, FormatOption, LogOption, console, fail, finding, one_log
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -162,16 +162,19 @@ def keygen(
 
 
 def checkpoint(
-    log: Annotated[Path, typer.Argument(metavar="LOG", help="A decision log (SQLite) bound to a key.")],
+    log: Annotated[Path | None, typer.Argument(metavar="LOG", show_default=False,
+                                               help="A decision log (SQLite) bound to a key.")] = None,
     out: Annotated[Path | None, typer.Option("--out", metavar="FILE", help="Write the checkpoint here (default: "
                                              "print it).")]
     = None,
+    log_option: LogOption = None,
 ) -> None:
     """Print the log's latest signed checkpoint (size, Merkle root, time, key id, signature), for an auditor
     to keep: 'verify LOG --since' it later shows whether the log only grew. Exit 1 if there is none."""
     from ecei_rules.audit.checkpoint import CheckpointError
     from ecei_rules.audit.proofs import latest_checkpoint
 
+    log = one_log(log, log_option)
     state = _state(log)
     try:
         latest = latest_checkpoint(state)
@@ -186,17 +189,20 @@ def checkpoint(
 
 
 def receipt(
-    log: Annotated[Path, typer.Argument(metavar="LOG", help="A decision log (SQLite) bound to a key.")],
     record: Annotated[int, typer.Option("--record", min=1, metavar="SEQ", help="The record's seq.")],
+    log: Annotated[Path | None, typer.Argument(metavar="LOG", show_default=False,
+                                               help="A decision log (SQLite) bound to a key.")] = None,
     out: Annotated[Path | None, typer.Option("--out", metavar="FILE", help="Write the receipt here (default: "
                                              "print it).")]
     = None,
+    log_option: LogOption = None,
 ) -> None:
     """The receipt of one record: its stored text, its leaf index, and its inclusion proof against the latest
     signed checkpoint. 'check-receipt' checks it offline with the public key alone. Exit 1 if none can be made."""
     from ecei_rules.audit.log import LogError
     from ecei_rules.audit.proofs import ReceiptError, make_receipt
 
+    log = one_log(log, log_option)
     if not log.exists():
         fail(f"no such log: {log}")
     try:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ecei_rules.cli.common import EXIT_FINDINGS, Format, FormatOption, console, fail
+from ecei_rules.cli.common import EXIT_FINDINGS, Format, FormatOption, LogOption, console, fail, one_log
 from ecei_rules.core.terminal import markup, path_text, show_path
 
 if TYPE_CHECKING:
@@ -16,7 +16,9 @@ if TYPE_CHECKING:
 
 
 def repair_log(
-    log: Annotated[Path, typer.Argument(metavar="LOG", help="A decision log (SQLite) or a JSONL export.")],
+    log: Annotated[Path | None, typer.Argument(metavar="LOG", show_default=False,
+                                               help="A decision log (SQLite) or a JSONL export.")] = None,
+    log_option: LogOption = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be removed; change nothing.")] = False,
     expect_head: Annotated[str | None, typer.Option(
         "--expect-head", metavar="HASH", help="The hash of the last acknowledged record, kept outside the log: exit 1 "
@@ -35,6 +37,7 @@ def repair_log(
     from ecei_rules.audit.log import LogError, open_rows
     from ecei_rules.audit.repair import check_head, ranges, repair
 
+    log = one_log(log, log_option)
     if not log.exists():
         fail(f"no such log: {show_path(log)}")
     try:
