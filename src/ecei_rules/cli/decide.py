@@ -42,8 +42,11 @@ from ecei_rules.ruleset.subject import resolve as resolve_subject
 if TYPE_CHECKING:
     from rich.console import Console
 
-#: The lines of a file's JSON output written at once (standard input's are written one by one).
+#: The lines of a file's JSON output written at once (standard input's are written one by one), at most
+#: `BLOCK_CHARS` characters of them: a block of short lines saves calls, one of whole decisions (34 KB a line)
+#: would hold megabytes for nothing.
 BLOCK_LINES = 256
+BLOCK_CHARS = 65_536
 
 
 def resolver_spec(ruleset: Path | None, rulesets: Path | None, methodology: str | None, version: str | None, *,
@@ -145,19 +148,22 @@ def _json_lines(assessment: Path, spec: ResolverSpec, resolve: Resolver, jobs: i
 
 def _write_lines(lines: Iterable[tuple[str, bool]], *, block: int) -> int:
     """Write the lines to stdout, ``block`` lines at a time (one: each as it comes, for a reader of a pipe
-    who may wait for each), those held written also when deciding the next is interrupted; return how many
-    are errors."""
+    who may wait for each) or fewer once they hold `BLOCK_CHARS` characters, those held written also when
+    deciding the next is interrupted; return how many are errors."""
     failures = 0
     write = sys.stdout.write
     held: list[str] = []
+    size = 0
     try:
         for line, failed in lines:
             failures += failed
             held.append(line)
-            if len(held) == block:
+            size += len(line)
+            if len(held) == block or size >= BLOCK_CHARS:
                 held.append("")
                 write("\n".join(held))
                 held.clear()
+                size = 0
     finally:  # the lines decided are written, also when deciding the next one is interrupted
         if held:
             held.append("")
