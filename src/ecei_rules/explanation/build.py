@@ -947,26 +947,12 @@ class _Builder:
         sets = tuple(self.input_set(label, s, units_of, changes, asked) for s in sol.sets)
         parts: list[str] = []
         if structure is None:
-            claims: list[list[m.InputChange]] = []
-            for cid in direct:
-                if self.outcomes.get(cid) == "met":
-                    continue
-                if cid in either:
-                    claims.append([changes[u] for u in either[cid] if u in changes])
-                else:
-                    claims.extend([changes[u]] for u in dict.fromkeys(units_of.get(cid) or ()) if u in changes)
-            every = _every_set_makes(sets, claims)
+            every = _every_set_makes(sets, self.claims(direct, units_of, changes, either))
             parts.extend(self.either_words(direct, units_of, changes, either, bool(sol.needs), every=every))
             if not every:
                 parts.insert(0, self.msg.template("path.together"))
         else:
-            if sol.mandatory and not _every_set_makes(sets, [[changes[u]] for u in sol.mandatory if u in changes]):
-                sol = dataclasses.replace(sol, mandatory=())
-                parts.append(self.msg.template("path.together"))
-            if sol.mandatory:
-                parts.append(self.msg("path.every", changes=self.msg.join(
-                    [self.unit_words(u, changes) for u in sol.mandatory])))
-            parts.extend(self.input_need(n, changes, structure) for n in sol.needs)
+            parts.extend(self.mandatory_words(sol, sets, changes, structure))
         completed = bool(self._completed.intersection(involved))
         paired = bool(self._paired.intersection(involved))
         if not sol.exhaustive:
@@ -978,6 +964,36 @@ class _Builder:
         exhaustive = sol.exhaustive and not completed and not paired
         return {"input_sets": sets, "input_sets_total": sol.total, "input_sets_exhaustive": exhaustive,
                 "input_sentence": " ".join(parts)}
+
+    def claims(self, direct: Sequence[str], units_of: Mapping[str, tuple[str, ...] | None],
+               changes: Mapping[str, m.InputChange],
+               either: Mapping[str, tuple[str, ...]]) -> list[list[m.InputChange]]:
+        """What "in every case" says of the criteria a tier requires directly: for each not met, its changes (one
+        claim each), or the options any one of which meets it (one claim)."""
+        claims: list[list[m.InputChange]] = []
+        for cid in direct:
+            if self.outcomes.get(cid) == "met":
+                continue
+            if cid in either:
+                claims.append([changes[u] for u in either[cid] if u in changes])
+            else:
+                claims.extend([changes[u]] for u in dict.fromkeys(units_of.get(cid) or ()) if u in changes)
+        return claims
+
+    def mandatory_words(self, sol: TierSolution, sets: Sequence[m.InputSet], changes: Mapping[str, m.InputChange],
+                        structure: Structure) -> list[str]:
+        """What every set does ("in every case", unless some set does without it: then that the criteria are met
+        together) and what the scores still need."""
+        parts: list[str] = []
+        mandatory = sol.mandatory
+        if mandatory and not _every_set_makes(sets, [[changes[u]] for u in mandatory if u in changes]):
+            mandatory = ()
+            parts.append(self.msg.template("path.together"))
+        if mandatory:
+            words = [self.unit_words(u, changes) for u in mandatory]
+            parts.append(self.msg("path.every", changes=self.msg.join(words)))
+        parts.extend(self.input_need(n, changes, structure) for n in sol.needs)
+        return parts
 
     def involved(self, label: str) -> list[str]:
         """The criteria not met that a tier's requirement reaches: those it requires (through groups) and those
