@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ruleset_text import edited as edited_text
 
 from ecei_rules import RulesetError, evaluate, load_ruleset, load_ruleset_text
 from ecei_rules.engine.evaluate import validate_assessment
@@ -29,11 +30,7 @@ def fridge(energy: str) -> dict[str, Any]:
 
 
 def edited(*pairs: tuple[str, str]) -> str:
-    text = TEXT
-    for old, new in pairs:
-        assert old in text, old
-        text = text.replace(old, new, 1)
-    return text
+    return edited_text(TEXT, *pairs)
 
 
 def problems(text: str) -> list[tuple[str, str | None, str]]:

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from ruleset_text import edited
 
 from ecei_rules import RulesetError, evaluate, load_ruleset, load_ruleset_text
 from ecei_rules.compare.bump import changed_criteria
@@ -31,13 +32,6 @@ TABLES = ROOT / "tests" / "data" / "tables" / "1.0.0.yaml"
 FRIDGE = ROOT / "examples" / "methodologies" / "eu-fridge-label" / "2.0.0.yaml"
 
 SMALL = (ROOT / "tests" / "data" / "tables-small" / "1.0.0.yaml").read_text(encoding="utf-8")
-
-
-def edited(text: str, *pairs: tuple[str, str]) -> str:
-    for old, new in pairs:
-        assert old in text, old
-        text = text.replace(old, new, 1)
-    return text
 
 
 def problems(text: str) -> list[tuple[str, str, str, int | None, str | None]]:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ruleset_text import edited as edited_text
 
 from ecei_rules import RulesetError, evaluate, load_ruleset, load_ruleset_text
 from ecei_rules.compare.diff import semantic_diff
@@ -32,11 +33,7 @@ def assessment(**building: Any) -> dict[str, Any]:
 
 
 def edited(*pairs: tuple[str, str]) -> str:
-    text = TEXT
-    for old, new in pairs:
-        assert old in text, old
-        text = text.replace(old, new, 1)
-    return text
+    return edited_text(TEXT, *pairs)
 
 
 def codes_at(text: str) -> list[tuple[str, str | None, str]]:

@@ -9,6 +9,8 @@ import dataclasses
 import random
 from pathlib import Path
 
+from ruleset_text import edited
+
 from ecei_rules import evaluate, load_ruleset, load_ruleset_text
 from ecei_rules.compare.diff import semantic_diff
 from ecei_rules.render.docs import version_page
@@ -52,13 +54,6 @@ validity:
   rules:
     - {id: always, title: No expiry, labels: [C, B, A], valid_until: never}
 """
-
-
-def edited(text: str, *pairs: tuple[str, str]) -> str:
-    for old, new in pairs:
-        assert old in text, old
-        text = text.replace(old, new, 1)
-    return text
 
 
 def test_a_docs_page_lists_every_key_of_a_table_with_the_entry_it_reads() -> None:
