@@ -493,28 +493,30 @@ def _decide_chunk(resolve: Resolver, items: list[Item]) -> list[tuple[str, bool]
     return list(decide_texts(items, resolve))
 
 
-def _build_selecting(spec: ResolverSpec, fields: Fields) -> tuple[Resolver, Fields]:
-    """A pool worker's setup when the members written are selected: its resolver and the selection."""
-    return spec.build(), fields
+def _build_selecting(spec: ResolverSpec, fields: Fields) -> tuple[Resolver, Selection]:
+    """A pool worker's setup when the members written are selected: its resolver and the writer of the
+    selection (which works out each version's part once for all the worker's chunks)."""
+    return spec.build(), Selection(fields)
 
 
-def _decide_selected_chunk(worker: tuple[Resolver, Fields], items: list[Item]) -> list[tuple[str, bool]]:
+def _decide_selected_chunk(worker: tuple[Resolver, Selection], items: list[Item]) -> list[tuple[str, bool]]:
     """A pool worker's task: a chunk decided with the worker's resolver, the selected members written."""
-    resolve, fields = worker
-    return list(decide_texts(items, resolve, fields=fields))
+    resolve, selection = worker
+    return list(decide_texts(items, resolve, fields=selection))
 
 
 def decide_texts(items: Iterable[Item], resolve: Resolver, *,
-                 fields: Fields | None = None) -> Iterator[tuple[str, bool]]:
+                 fields: Fields | Selection | None = None) -> Iterator[tuple[str, bool]]:
     """Each item's JSON line and whether it is an error, in order: what
     ``decide_many`` gives as lines, with each decision written directly as canonical JSON
     (`ecei_rules.engine.evaluate.decision_text`), without building its models; with ``fields``,
     only the members selected (`selected_text`; a selection without the trace is written by a
-    `Selection`, which works out once per version what it writes). A line orjson reads as the exact
-    parser does is read by it (see `_item_text`). An error's line is the same either way."""
+    `Selection`, which works out once per version what it writes; given one, it is used as it is).
+    A line orjson reads as the exact parser does is read by it (see `_item_text`). An error's line is
+    the same either way."""
     write: Callable[..., str] = decision_text
     if fields is not None:
-        write = Selection(fields)
+        write = fields if isinstance(fields, Selection) else Selection(fields)
     for item in items:
         if item.error is not None:
             yield Outcome(item.index, error=item.error).to_line(), True
