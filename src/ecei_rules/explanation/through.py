@@ -365,10 +365,7 @@ class Search:
         first value on a grid, from a bound inward, at which the value enters the region and the criterion is
         met (`entering`). A decimal's grid is made finer until the value found has three significant digits
         (`fine`): the grid of the bound alone (whole numbers from 0) would say "at most 0"."""
-        for bound, direction, op in ((f.spec.minimum, 1, "<="), (f.spec.maximum, -1, ">=")):
-            if bound is None:
-                continue
-            start = int(bound) if f.kind == "integer" else Decimal(bound)
+        for start, direction, op in _bounds(f):
             if not self.met(self.decide(pointer, start), cid):
                 continue
 
@@ -383,10 +380,7 @@ class Search:
         """An absent number whose region lies between its bounds: from a declared bound where the region's value
         lies on one side of it, the first value inward (on the grid `fine` makes) at which the value has reached
         the region's near bound, when the criterion is then met."""
-        for bound, direction in ((f.spec.minimum, 1), (f.spec.maximum, -1)):
-            if bound is None:
-                continue
-            start = int(bound) if f.kind == "integer" else Decimal(bound)
+        for start, direction, _ in _bounds(f):
             now = self.value_of(self.decide(pointer, start), region.source, pointer, start)
             if now is None or not (_below(region.interval, now) or _above(region.interval, now)):
                 continue
@@ -457,6 +451,15 @@ class Search:
             return value is not None and reached(value)
 
         return _first(ok, room)
+
+
+def _bounds(f: Field) -> list[tuple[Any, int, str]]:
+    """A number's declared bounds as values of its type, each with the direction inward and the side of it an
+    absent number's values lie on when the search starts there (at most it from the lower, at least from the
+    upper)."""
+    ends = ((f.spec.minimum, 1, "<="), (f.spec.maximum, -1, ">="))
+    return [(int(bound) if f.kind == "integer" else Decimal(bound), direction, op)
+            for bound, direction, op in ends if bound is not None]
 
 
 def _first(test: Callable[[int], bool], room: int) -> int | None:
