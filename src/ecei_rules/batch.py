@@ -12,7 +12,7 @@ import itertools
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
@@ -24,6 +24,7 @@ from ecei_rules.core.workers import ordered_map, worker_count
 from ecei_rules.engine.decision import Decision, Resolution, given
 from ecei_rules.engine.evaluate import decision_text, evaluate, outline, validated_data
 from ecei_rules.engine.evaluator import evaluator
+from ecei_rules.engine.lines import LinePlan, line_plan
 from ecei_rules.engine.plan import awarded, never_expires, subject_id
 from ecei_rules.engine.serialise import Fields
 from ecei_rules.errors import AssessmentError, Diagnostic, EceiRulesError, ResolutionError, RulesetError
@@ -145,9 +146,11 @@ def parse_assessment_text(text: str, *, yaml: bool = False, file: str | None = N
 
 @dataclass(frozen=True)
 class RawLine:
-    """A JSON Lines line read but not parsed yet (parsed where it is decided, e.g. in a worker)."""
+    """A JSON Lines line read but not parsed yet (parsed where it is decided, e.g. in a worker), and
+    the bytes it was read from, when it was (the fast line path reads them)."""
 
     text: str
+    raw: bytes | None = field(default=None, compare=False, repr=False)
 
     def parse(self) -> Any:
         """The assessment (raises AssessmentError like `parse_json`)."""
@@ -249,18 +252,19 @@ def _read_lines(handle: Any, raw: bool) -> Iterator[Item]:
 
 def _line_item(number: int, line: str | bytes, raw: bool) -> Item | None:
     """One line's item: its data (parsed, or a `RawLine` with ``raw``) or its error; None for a blank line."""
+    read = line if isinstance(line, bytes) else None
     if isinstance(line, bytes):
-        read = line
         try:
-            line = read.decode("utf-8")
+            line = line.decode("utf-8")
         except UnicodeDecodeError as exc:
+            assert read is not None
             return Item(number, error=AssessmentError([Diagnostic(
                 "A006", f"the line is not UTF-8 text (byte 0x{read[exc.start]:02x})",
                 line=1, column=len(read[:exc.start].decode("utf-8", "replace")) + 1)]))
-    if not line.strip():
+    if not line or line.isspace():
         return None
     if raw:
-        return Item(number, data=RawLine(line))
+        return Item(number, RawLine(line, read))
     try:
         return Item(number, data=parse_json(line))
     except AssessmentError as exc:
@@ -391,7 +395,17 @@ def fixed_resolver(ruleset: Ruleset) -> Resolver:
     resolution = Resolution(method="given", reason=f"{where} was given" + (
         "" if ruleset.published else ": an unpublished ruleset (not resolved through a registry and its lock), "
         "so this is not an official label"))
-    return lambda data: (ruleset, resolution)
+    return _Given((ruleset, resolution))
+
+
+@dataclass(frozen=True)
+class _Given:
+    """The resolver of a given ruleset: ``fixed``, whatever the data."""
+
+    fixed: tuple[Ruleset, Resolution]
+
+    def __call__(self, data: Any) -> tuple[Ruleset, Resolution]:
+        return self.fixed
 
 
 def decide(data: Any, *, registry: Registry | None = None, methodology: str | None = None,
@@ -517,10 +531,17 @@ def decide_texts(items: Iterable[Item], resolve: Resolver, *,
     write: Callable[..., str] = decision_text
     if fields is not None:
         write = fields if isinstance(fields, Selection) else Selection(fields)
+    # a line is tried on the fast line path first, when what is selected is written without the trace
+    fast = write.fast if write.__class__ is Selection and write.untraced else None
     for item in items:
         if item.error is not None:
             yield Outcome(item.index, error=item.error).to_line(), True
             continue
+        if fast is not None and item.data.__class__ is RawLine:
+            text = fast(item.data, resolve)
+            if text is not None:
+                yield text, False
+                continue
         try:
             yield _item_text(item.data, resolve, write), False
         except (AssessmentError, ResolutionError) as exc:
@@ -568,6 +589,9 @@ class Selection:
     def __init__(self, fields: Fields) -> None:
         self.fields, self.untraced = fields, fields.untraced
         self.versions: dict[int, _Untraced] = {}  # by id of the ruleset (the entry keeps it alive)
+        #: the fast line path's versions in force, by the text of a date, and when the resolver looked
+        self.days: dict[bytes, tuple[dt.date | None, Ruleset, Resolution]] = {}
+        self.looked = float("nan")
 
     def __call__(self, ruleset: Ruleset, data: Any, *, resolution: Resolution | None = None) -> str:
         fields = self.fields
@@ -575,12 +599,73 @@ class Selection:
             # its numbers are doubles in their shortest form, its strings valid text)
             written = decision_text(ruleset, data, resolution=resolution)
             return fields.text(json.loads(written) if _orjson is None else _orjson.loads(written))
+        return self._untraced(ruleset).text(data, resolution)
+
+    def _untraced(self, ruleset: Ruleset) -> _Untraced:
+        """The version's writer, worked out once."""
         found = self.versions.get(id(ruleset))
         if found is None or found.ruleset is not ruleset:
             if len(self.versions) >= RESOLUTIONS_KEPT:
                 self.versions.clear()
-            found = self.versions[id(ruleset)] = _Untraced(ruleset, fields)
-        return found.text(data, resolution)
+            found = self.versions[id(ruleset)] = _Untraced(ruleset, self.fields)
+        return found
+
+    def fast(self, line: RawLine, resolve: Resolver) -> str | None:
+        """A JSON line's selected members on the fast line path (`ecei_rules.engine.lines`), or None
+        when it does not decide the line (then the caller decides it exactly). The version is the
+        one in force on the date the line's ``assessed_on`` seems to hold (`_in_force`), and the line
+        is decided by it only when the line read holds that very date; a registry that chooses by
+        inputs, and a selection with the trace, are left to the exact path."""
+        if not self.untraced:
+            return None
+        raw = line.raw if line.raw is not None else line.text.encode("utf-8", "surrogatepass")
+        kind = resolve.__class__
+        if kind is _Given:
+            day = None
+            ruleset, resolution = resolve.fixed  # type: ignore[attr-defined]
+        elif kind is _InForce:
+            found = self._in_force(raw, resolve)  # type: ignore[arg-type]
+            if found is None:
+                return None
+            day, ruleset, resolution = found
+        else:
+            return None
+        return self._untraced(ruleset).fast(raw, resolution, day)
+
+    def _in_force(self, raw: bytes, resolve: _InForce) -> tuple[dt.date | None, Ruleset, Resolution] | None:
+        """(the date, the version in force on it and its resolution) for a line whose ``assessed_on``
+        seems to hold that date (any date, for a pinned version), or None. Remembered by the date's
+        text for as long as the resolver's look at the registry stands (asked again when it is due to
+        look again, so that it does)."""
+        key = _peek_date(raw) if resolve.version is None else b""
+        if key is None:
+            return None
+        if resolve.looked == self.looked and time.monotonic() - resolve.looked <= RECHECK_SECONDS:
+            found = self.days.get(key)
+            if found is not None:
+                return found
+        try:
+            day = dt.date.fromisoformat(key.decode("ascii")) if key else None
+            ruleset, resolution = resolve({"assessed_on": day})
+        except (ValueError, AssessmentError, ResolutionError, RulesetError):
+            return None
+        if resolve.selecting:  # the registry, looked at again, chooses by inputs
+            return None
+        if resolve.looked != self.looked or len(self.days) >= RESOLUTIONS_KEPT:
+            self.days.clear()
+            self.looked = resolve.looked
+        found = self.days[key] = (day, ruleset, resolution)
+        return found
+
+
+def _peek_date(raw: bytes) -> bytes | None:
+    """The ten bytes of the date the first ``"assessed_on"`` of a JSON line seems to hold (a hint, which
+    the fast line path checks against the assessment it reads), or None."""
+    at = raw.find(b'"assessed_on"')
+    if at < 0:
+        return None
+    start = raw.find(b'"', at + 13, at + 20) + 1
+    return raw[start:start + 10] if start else None
 
 
 #: What a member of a selection without the trace is made of (see `_Untraced`): its place in a decision's
@@ -618,13 +703,60 @@ class _Untraced:
         chosen_kinds = {kind for _, kind, _, _ in members}
         self.validity, self.inputs = bool({_RULE, _INPUTS} & chosen_kinds), _INPUTS in chosen_kinds
         self.resolved, self.subject = _RESOLUTION in chosen_kinds, _SUBJECT in chosen_kinds
+        self.lines: LinePlan | bool | None = None  # the fast line path, built on first use (False: none)
+        self.labels: dict[str, str] = {}  # each label's text, written once
 
     def text(self, data: Any, resolution: Resolution | None) -> str:
         """The selected members of raw ``data``'s decision (``resolution`` None: given)."""
         env = self.validate(data) if data.__class__ is dict else None
         if env is None:
             env = dict(validated_data(self.ruleset, data))
-        row: list[Any] = [*self._validity(env), None, None]
+        return self._write(env, self._validity(env), resolution)
+
+    def fast(self, line: bytes, resolution: Resolution | None, day: dt.date | None) -> str | None:
+        """The selected members of a JSON line's decision on the fast line path, or None when that
+        path does not decide it: the line not read there, its ``assessed_on`` not ``day`` (the date
+        its version was chosen by; None: any), or a validity that needs the exact inputs (selected,
+        or a label that never expires)."""
+        if self.validity:  # the validity rule and its inputs are written from the exact inputs
+            return None
+        lines = self.lines
+        if lines is None:
+            lines = self.lines = line_plan(self.plan, self.ruleset.plan.validator.root) or False
+        if lines is False or lines is True:
+            return None
+        found = lines.decide(line)
+        if found is None:
+            return None
+        env, (label, valid_from, valid_until) = found
+        if day is not None and env.get("assessed_on") != day:
+            return None
+        if label != NONE_LABEL and valid_until is None:  # a label that never expires: its rule is written
+            return None
+        parts = []
+        for key, kind, sub, constant in self.members:
+            if kind == _LABEL:
+                text = self.labels.get(label)
+                if text is None:
+                    text = self.labels[label] = _member(label)
+            elif kind == _UNTIL or kind == _FROM:
+                date = valid_until if kind == _UNTIL else valid_from
+                text = "null" if date is None else f'"{date.isoformat()}"'  # YYYY-MM-DD: as _member writes it
+            elif kind == _CONSTANT:
+                text = constant
+            elif kind == _EXPIRES:  # only for a label that never expires, which is not decided here
+                continue
+            else:  # the resolution or the subject: as the exact path writes them
+                return self._write(env, (label, None if valid_from is None else valid_from.isoformat(),
+                                         None if valid_until is None else valid_until.isoformat(), None, {}, None),
+                                   resolution)
+            parts.append(key + text)
+        return "{" + ",".join(parts) + "}"
+
+    def _write(self, env: dict[str, Any], validity: tuple[str, str | None, str | None, Any, dict[str, Any], Any],
+               resolution: Resolution | None) -> str:
+        """The selected members, from the validated ``env`` and the label's `_validity`."""
+        row: list[Any] = [*validity, None, None]
         if self.resolved:
             given_by = resolution or given(self.ruleset.published)
             row[_RESOLUTION] = {"method": given_by.method, "reason": given_by.reason}

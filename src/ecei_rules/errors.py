@@ -28,9 +28,13 @@ every error caused by what a caller passed in (an assessment, a date, a version)
 Outside the tree, by design: ``core.files.FileReadError`` (``core`` imports nothing of ours;
 every caller turns it into one of the errors above), the backends' internal
 ``InterpreterError`` (a construct outside the language: a bug, never data), the pytest
-plugin's ``EmbeddedFailureError`` (a failing embedded test, reported by pytest), and six
-private exceptions that never leave their module: ``ruleset.safe_yaml._AbortError`` (a YAML
-document past its limits, turned into a diagnostic),
+plugin's ``EmbeddedFailureError`` (a failing embedded test, reported by pytest),
+``language.source.UnknownValueError`` (raised by two-valued generated code where a value is unknown;
+the fast line path catches it and decides three-valued), and eight private exceptions that never
+leave their module: ``ruleset.safe_yaml._AbortError`` (a YAML
+document past its limits, turned into a diagnostic), ``ruleset.lines._UnreadableError`` and
+``engine.lines._DeclinedError`` (a version whose inputs or conditions the fast line path does not
+read exactly: it has none, and its lines are decided on the exact path),
 ``ruleset.portable_patterns._UnportableError`` (a pattern with no portable form: the schema
 leaves it to the engine), ``batch._ParseError`` (a JSON line that does not parse, turned into
 an ``AssessmentError``), ``backends.durable._UnsupportedError`` (a

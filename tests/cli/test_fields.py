@@ -22,6 +22,7 @@ from ecei_rules.core.canonical import canonical_json
 from ecei_rules.engine.decision import CriterionResult, Decision, GroupResult, Resolution, ScoreResult, TierResult
 from ecei_rules.engine.derived import DerivedResult
 from ecei_rules.engine.evaluator import Evaluator
+from ecei_rules.engine.lines import LinePlan
 from ecei_rules.engine.serialise import DECISION_FIELDS, PROFILES, FieldsError, parse_fields
 
 ROOT = Path(__file__).parents[2]
@@ -158,7 +159,9 @@ def test_fields_without_json_output_is_a_usage_error() -> None:
 def test_a_selection_without_the_trace_is_decided_in_label_mode(batches: dict[Path, list[str]],
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """--fields label,valid_until never builds a decision nor writes its trace (the trace and text modes
-    are not called); a selection with a trace member writes the decision of each assessment once."""
+    are not called): each assessment decided is decided once, in label mode or on the fast line path
+    (`ecei_rules.engine.lines`); a selection with a trace member writes the decision of each assessment
+    once."""
     calls = {"label": 0, "label_only": 0, "decision": 0, "text": 0}  # the label mode: with or without missing
     for mode in calls:
         original = getattr(Evaluator, mode)
@@ -168,14 +171,26 @@ def test_a_selection_without_the_trace_is_decided_in_label_mode(batches: dict[Pa
             return _original(self, *args, **kw)
 
         monkeypatch.setattr(Evaluator, mode, counted)
+    fast = [0]
+    line_decide = LinePlan.decide
+
+    def fast_counted(self: LinePlan, line: bytes) -> Any:
+        found = line_decide(self, line)
+        fast[0] += found is not None
+        return found
+
+    monkeypatch.setattr(LinePlan, "decide", fast_counted)
     batch, full = next(iter(batches.items()))
     decided = sum(1 for line in full if not line.startswith('{"error"'))
     _lines(batch, "--fields", "label,valid_until")
-    assert calls["label"] + calls["label_only"] == decided
+    assert calls["label"] + calls["label_only"] + fast[0] == decided
+    assert fast[0] > 0
     assert calls["decision"] == calls["text"] == 0
     calls.update(label=0, label_only=0)
+    fast[0] = 0
     _lines(batch, "--fields", "label,tiers")
     assert calls == {"label": 0, "label_only": 0, "decision": 0, "text": decided}
+    assert fast[0] == 0
 
 
 def test_the_field_names_are_the_members_of_the_decision_models() -> None:

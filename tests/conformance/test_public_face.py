@@ -116,7 +116,8 @@ def _classes() -> list[tuple[str, str]]:
 #: Outside the tree by design (errors.py's docstring says why): none reaches a caller as the
 #: library's own error; the private ones (a leading underscore) never leave their module.
 OUTSIDE = {"FileReadError", "InterpreterError", "EmbeddedFailureError", "_AbortError", "_UnportableError",
-           "_ParseError", "_UnsupportedError", "_PipeClosedError", "_Refuse"}
+           "_ParseError", "_UnsupportedError", "_PipeClosedError", "_Refuse", "_UnreadableError", "_DeclinedError",
+           "UnknownValueError"}
 
 
 def test_the_exception_tree_drawn_in_errors_py_is_complete() -> None:

@@ -451,7 +451,7 @@ def test_function_arguments_are_checked() -> None:
 #: of valid assessments): they compile source made of generated names and numbers only, which the
 #: tests of tests/fastpath parse to check; nothing else may call eval, exec or compile.
 _GENERATORS = {("text.py", "_generate"), ("label.py", "_generate"), ("trace.py", "_generate"),
-               ("inputs.py", "_generate")}
+               ("inputs.py", "_generate"), ("label.py", "_compiled"), ("lines.py", "_generate")}
 
 
 def test_no_eval_exec_or_compile_in_the_source_but_the_two_code_generators() -> None:

@@ -228,6 +228,8 @@ def arithmetic(op: str, left: object, right: object, products: bool = False) -> 
     or divided by a known number. With ``products`` (a ruleset that opts into ranges), a range
     times a range is one too, and so is a range or a number divided by a range that does not
     hold zero (else unknown)."""
+    if left.__class__ is int and right.__class__ is int and op != "/":  # the common case, exact as it is
+        return left + right if op == "+" else left - right if op == "-" else left * right
     if left is UNKNOWN or right is UNKNOWN:
         return UNKNOWN
     if isinstance(left, Interval) or isinstance(right, Interval):
@@ -289,4 +291,9 @@ def month_end(d: dt.date, n: int) -> dt.date:
     month += 1
     if not 1 <= year <= 9999:
         raise OverflowError("date out of range")
-    return dt.date(year, month, calendar.monthrange(year, month)[1])
+    last = _MONTH_DAYS[month] if month != 2 or not calendar.isleap(year) else 29
+    return dt.date(year, month, last)
+
+
+#: The days of each month (1-12) of a common year.
+_MONTH_DAYS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)

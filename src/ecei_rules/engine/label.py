@@ -25,6 +25,7 @@ it copies it before it puts the first value into it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
@@ -33,7 +34,7 @@ from ecei_rules.core.logic import UNKNOWN
 from ecei_rules.engine.plan import FastGroup, Plan, absent_inputs, score_outcome, score_value
 from ecei_rules.engine.text import conjunction_lines
 from ecei_rules.language.expr import Compiled
-from ecei_rules.language.source import Code, Emitter, fallback
+from ecei_rules.language.source import Code, Emitter, TwoValued, fallback
 from ecei_rules.ruleset.dates import check_validity_span
 from ecei_rules.ruleset.model import NONE_LABEL
 
@@ -50,6 +51,8 @@ class _Module:
         self.ns: dict[str, Any] = {"U": UNKNOWN, "EMPTY": MappingProxyType({})}
         self.emitter = Emitter(self.ns, self.walk)
         self.inline = inline  # False: every condition is a call of its closure
+        #: what each condition's code is written as instead of itself (the fast line path's floats)
+        self.transform: Callable[[Code], Code] | None = None
         self.begin(lazy=False)
 
     def begin(self, *, lazy: bool) -> None:
@@ -94,7 +97,7 @@ class _Module:
     def expr(self, compiled: Compiled) -> str:
         """A compiled expression as a Python expression (at the top level of the function)."""
         code: Code = compiled.source if self.inline else fallback(compiled.fn)
-        return self.emitter.expr(code)
+        return self.emitter.expr(code if self.transform is None else self.transform(code))
 
     def truth(self, target: str, compiled: Compiled, indent: str = "    ") -> None:
         """``target`` = the expression's value as a criterion's outcome (True, False or UNKNOWN)."""
@@ -323,3 +326,123 @@ def _validity(m: _Module, plan: Plan, copied: bool, rest: str) -> None:
                         f"{indent}SPAN(start, end, {m.const(rule.spec.id)})", f"{indent}break"]
         m.lines.append("            break")
     m.lines.append(f"    return (label, start, end{tail})")
+
+
+# --- the fast line path's label functions (see ecei_rules.engine.lines) ----------------------------
+
+def float_quick(plan: Plan, transform: Callable[[Code], Code]) -> Quick:
+    """``quick`` with each condition's code as ``transform`` writes it (the fast line path's
+    comparisons of decimal inputs read as floats against float constants), three-valued.
+
+    Raises:
+        ValueError (or what ``transform`` raises): the version cannot be written so.
+    """
+    _floats_allowed(plan)
+    m = _Module(inline=True)
+    m.transform = transform
+    m.ns.update({"SCORE": score_outcome, "SCORED": score_value, "SPAN": check_validity_span, "PLAN": plan})
+    m.begin(lazy=True)
+    _quick(m, plan)
+    return _compiled(m, "quick")
+
+
+def _floats_allowed(plan: Plan) -> None:
+    """Raises ValueError for a version whose decisions compute with the numbers read (derived values,
+    scores that weigh numbers): those are decided from Decimals only."""
+    if plan.checked.derived or any(not isinstance(comp, FastGroup) and comp.points for comp in plan.composites):
+        raise ValueError("derived values and weighed numbers are decided from Decimals only")
+
+
+class _Strict(_Module):
+    """A module whose top-level input reads are strict: ``parent[key]``, KeyError when absent."""
+
+    def __init__(self) -> None:
+        super().__init__(inline=True)
+        self.emitter = self.two = TwoValued(self.ns, self.walk, strict=True)
+        self.begin(lazy=True)
+
+    def walk(self, keys: tuple[str, ...]) -> str:
+        parent = "env" if len(keys) == 1 else self.parent(keys[:-1])
+        return f"{parent}[{self.const(keys[-1])}]"
+
+
+def two_valued(plan: Plan, transform: Callable[[Code], Code]) -> Quick:
+    """``quick`` written two-valued (`ecei_rules.language.source.TwoValued`): the tiers as plain
+    Python over True and False, each criterion, group and score worked out where it is needed, then
+    the validity of the label awarded, as ``quick`` writes it but two-valued too. It raises
+    `ecei_rules.language.source.UnknownValueError` or KeyError where a value it needs is unknown or an
+    input absent: the caller then decides three-valued (`float_quick`). Each condition's code is
+    as ``transform`` writes it.
+
+    Raises:
+        ValueError (or what ``transform`` raises): the version cannot be written so (derived values,
+        a score that weighs numbers).
+    """
+    _floats_allowed(plan)
+    m = _Strict()
+    m.transform = transform
+    m.ns.update({"SPAN": check_validity_span, "PLAN": plan})
+    criteria = {c.id: c.compiled for c in plan.checked.criteria}
+    composites = {comp.id: comp for comp in plan.composites}
+    uses: dict[str, int] = {}
+    for refs in [tier.requires for tier in plan.tiers] + [_members(comp) for comp in plan.composites]:
+        for ref in refs:
+            uses[ref] = uses.get(ref, 0) + 1
+    kept = {ref: f"v{i}" for i, ref in enumerate(ref for ref, n in uses.items() if n > 1)}
+    costs: dict[str, int] = {ref: c.cost for ref, c in criteria.items()}
+    for comp in plan.composites:  # in dependency order
+        costs[comp.id] = sum(costs[r] for r in _members(comp))
+
+    def value(ref: str) -> str:
+        if ref in criteria:
+            expr = m.two.boolean(transform(criteria[ref].source), None)
+        else:
+            comp = composites[ref]
+            if isinstance(comp, FastGroup):
+                expr = junction(comp.members)
+            else:  # the met weight against the threshold; no weight is unknown here
+                met = " + ".join(value(member) if int(weight) == 1 else f"{int(weight)} * {value(member)}"
+                                 for member, weight in comp.weights) or "0"
+                expr = f"(({met}) * {int(comp.required_den)} >= {int(comp.required_num)})"
+        name = kept.get(ref)
+        return expr if name is None else f"({name} if {name} is not None else ({name} := {expr}))"
+
+    def junction(refs: tuple[str, ...]) -> str:
+        if not refs:
+            return "True"
+        return "(" + " and ".join(value(ref) for ref in sorted(refs, key=lambda ref: costs[ref])) + ")"
+
+    if kept:
+        m.lines.append(f"    {' = '.join(kept.values())} = None")
+    m.lines.append("    k = -1")
+    for j in reversed(range(len(plan.tiers))):
+        test = junction(plan.tiers[j].requires)
+        m.lines += [f"    {'if' if j == len(plan.tiers) - 1 else 'elif'} {test}:", f"        k = {j}"]
+    _validity(m, plan, False, "")
+    return _compiled(m, "quick")
+
+
+def _compiled(m: _Module, name: str) -> Quick:
+    """The module's function ``name`` (its lines so far, with the aggregates' functions), compiled, each
+    function taking the module's names it uses as defaults (read as locals, not globals)."""
+    functions = [*m.emitter.helpers, "\n".join([f"def {name}(env):", *m.head, *m.lines])]
+    source = "\n\n".join(_localised(function, m.ns) for function in functions) + "\n"
+    exec(compile(source, f"<ecei-rules: {name}>", "exec"), m.ns)  # generated names only, see the module
+    function: Quick = m.ns[name]
+    function.source = source  # type: ignore[attr-defined]
+    return function
+
+
+_NAME = re.compile(r"\b[A-Z][A-Z_]*[0-9]*\b")
+
+
+def _localised(function: str, ns: dict[str, Any]) -> str:
+    """A generated function whose first line ``def f(args):`` takes, after its arguments, each name of
+    ``ns`` its body uses as a default bound to itself (positional defaults are copied into the frame
+    at each call, where a global is looked up at each use; no caller passes more arguments)."""
+    head, _, body = function.partition("\n")
+    used = sorted({name for name in _NAME.findall(body) if name in ns})
+    if not used or not head.endswith("):"):
+        return function
+    defaults = ", ".join(f"{name}={name}" for name in used)
+    return f"{head[:-2]}, {defaults}):\n{body}"

@@ -387,3 +387,88 @@ _STARTS: dict[str, list[str]] = {
 _BODIES: dict[str, Callable[[str], list[str]]] = {
     "count": _count_body, "count_distinct": _distinct_body, "any": _any_body, "all": _all_body,
     "min": _pick_body, "max": _pick_body, "sum": _pick_body}
+
+
+class UnknownValueError(Exception):
+    """Raised by two-valued generated code where a value is unknown (see `TwoValued`)."""
+
+
+def bail() -> Any:
+    """What two-valued generated code calls where a value is unknown: raises `UnknownValueError`."""
+    raise UnknownValueError
+
+
+class TwoValued(Emitter):
+    """An emitter of two-valued code: each condition is written as plain Python ``and``/``or``/
+    ``not`` over True and False, and where a value turns out unknown (UNKNOWN, or a range) the
+    code calls ``BAIL()``, which raises `UnknownValueError`. So the value written is the three-valued
+    one whenever the code does not raise, and the caller decides again three-valued when it does:
+    every operand is either exactly what `Emitter` writes (True or False) or raises.
+
+    The reads the caller gives (``read``) may raise KeyError for an absent input instead of giving
+    UNKNOWN (a strict read): the caller then decides three-valued as well. ``two`` False writes
+    three-valued code, as `Emitter` does (for the parts the caller wants three-valued)."""
+
+    #: the kinds written two-valued (always True or False, or raising)
+    BOOLEAN = frozenset({"cmp", "chain", "and", "or", "not", "in", "known"})
+
+    def __init__(self, ns: dict[str, Any], read: Callable[[tuple[str, ...]], str], *, strict: bool) -> None:
+        super().__init__(ns, read)
+        ns.setdefault("BAIL", bail)
+        self.strict = strict  # top-level reads raise KeyError when absent: never UNKNOWN
+        self.two = True
+
+    def sure(self, code: Code, scope: dict[str, str] | None) -> bool:
+        """Whether the value written for ``code`` is never UNKNOWN nor a range (a strict read)."""
+        return self.strict and scope is None and code.kind == "read" and code.plain
+
+    def boolean(self, code: Code, scope: dict[str, str] | None) -> str:
+        """``code`` as an expression that is True or False, or raises."""
+        expr = self.expr(code, scope)
+        if not self.two or code.kind in self.BOOLEAN or self.sure(code, scope):
+            return expr  # a strict read of a boolean input is True or False (validated)
+        held, t = self.hold(expr)
+        return f"({t} if {held} is True or {t} is False else BAIL())"
+
+    def _cmp(self, args: tuple[Any, ...], scope: dict[str, str] | None, code: Code) -> str:
+        if not self.two:
+            return super()._cmp(args, scope, code)
+        symbol, a, b, a_const, b_const = args
+        if a_const and not b_const:
+            symbol, a, b, b_const = _SWAPPED[symbol], b, a, True
+        op = OPERATORS[symbol]
+        sides = []
+        checks = []
+        for side in (a, b):
+            value = self.expr(side, scope)
+            if (side.kind == "const" and side.plain) or self.sure(side, scope):
+                sides.append(value)
+                continue
+            held, t = self.hold(value)
+            checks.append(f"{held} is U" if side.plain else f"{held} is U or {t}.__class__ is IV")
+            sides.append(t)
+        test = f"{sides[0]} {op} {sides[1]}"
+        return f"(BAIL() if {' or '.join(checks)} else {test})" if checks else f"({test})"
+
+    def _junction(self, parts: tuple[Code, ...], scope: dict[str, str] | None, decides: str, passes: str) -> str:
+        if not self.two:
+            return super()._junction(parts, scope, decides, passes)
+        joiner = " and " if decides == "False" else " or "
+        return "(" + joiner.join(self.boolean(p, scope) for p in parts) + ")"
+
+    def _not(self, args: tuple[Any, ...], scope: dict[str, str] | None, code: Code) -> str:
+        if not self.two:
+            return super()._not(args, scope, code)
+        return f"(not {self.boolean(args[0][0], scope)})"
+
+    def _in(self, args: tuple[Any, ...], scope: dict[str, str] | None, code: Code) -> str:
+        if not self.two:
+            return super()._in(args, scope, code)
+        item, collection, _ = args
+        if item.plain and collection.kind == "const" and collection.plain:
+            if self.sure(item, scope):
+                return f"({self.expr(item, scope)} in {self.expr(collection, scope)})"
+            held, t = self.hold(self.expr(item, scope))
+            return f"(BAIL() if {held} is U else {t} in {self.expr(collection, scope)})"
+        held, t = self.hold(super()._in(args, scope, code))
+        return f"({t} if {held} is True or {t} is False else BAIL())"
