@@ -214,7 +214,7 @@ def read_assessments(path: Path | str, stream: TextIO | None = None, *, raw: boo
         try:
             handle: Any = open_stream(p, "batch")
         except FileReadError as exc:
-            yield Item(1, error=AssessmentError([Diagnostic("A006", exc.message, str(p))]))
+            yield _unreadable(p, exc)
             return
     else:
         handle = stream
@@ -225,6 +225,10 @@ def read_assessments(path: Path | str, stream: TextIO | None = None, *, raw: boo
             handle.close()
 
 
+def _unreadable(p: Path, exc: FileReadError) -> Item:
+    return Item(1, error=AssessmentError([Diagnostic("A006", exc.message, str(p))]))
+
+
 def _read_lines(handle: Any, raw: bool) -> Iterator[Item]:
     """The items of a JSON Lines stream (bytes or text), a bad line costing that line only."""
     number = 0
@@ -232,22 +236,79 @@ def _read_lines(handle: Any, raw: bool) -> Iterator[Item]:
         try:
             line = handle.readline(MAX_LINE_BYTES + 1)
         except UnicodeDecodeError:  # only a text stream: it cannot resynchronise
-            number += 1
-            yield Item(number, error=AssessmentError([Diagnostic("A006", "the line is not UTF-8 text")]))
+            yield _not_text(number + 1)
             break
         if not line:
             break
         number += 1
-        newline = b"\n" if isinstance(line, bytes) else "\n"
-        if len(line) > MAX_LINE_BYTES:
-            rest = line
-            while rest and not rest.endswith(newline):
-                rest = handle.readline(MAX_LINE_BYTES)
-            yield Item(number, error=AssessmentError([Diagnostic("A006", "the line is longer than 8 MiB")]))
-            continue
-        item = _line_item(number, line, raw)
+        item = _item_of(handle, number, line, raw)
         if item is not None:
             yield item
+
+
+def _not_text(number: int) -> Item:
+    return Item(number, error=AssessmentError([Diagnostic("A006", "the line is not UTF-8 text")]))
+
+
+def _item_of(handle: Any, number: int, line: str | bytes, raw: bool) -> Item | None:
+    """The item of line ``number`` just read from ``handle`` (the rest of a line longer than the limit
+    read and dropped), None for a blank line."""
+    if len(line) > MAX_LINE_BYTES:
+        newline = b"\n" if isinstance(line, bytes) else "\n"
+        rest = line
+        while rest and not rest.endswith(newline):  # type: ignore[arg-type]
+            rest = handle.readline(MAX_LINE_BYTES)
+        return Item(number, error=AssessmentError([Diagnostic("A006", "the line is longer than 8 MiB")]))
+    return _line_item(number, line, raw)
+
+
+def selected_lines(path: Path | str, resolve: Resolver, fields: Fields,
+                   stream: Any = None) -> Iterator[tuple[str, bool]]:
+    """The lines `decide_texts` gives for ``read_assessments(path, stream, raw=True)`` and the members
+    ``fields`` selects, decided in this process, with each line of a JSON Lines file or byte stream tried
+    first on the fast line path straight from the bytes read (`Selection.fast_bytes`): what it does not
+    decide is read and decided as `decide_texts` does, line by line."""
+    selection = Selection(fields)
+    p = Path(path)
+    if p.suffix != ".jsonl" or not selection.untraced:
+        yield from decide_texts(read_assessments(p, stream, raw=True), resolve, fields=selection)
+        return
+    if stream is None:
+        try:
+            handle: Any = open_stream(p, "batch")
+        except FileReadError as exc:
+            yield from decide_texts([_unreadable(p, exc)], resolve, fields=selection)
+            return
+    else:
+        handle = stream
+    try:
+        yield from _selected_lines(handle, resolve, selection)
+    finally:
+        if stream is None:
+            handle.close()
+
+
+def _selected_lines(handle: Any, resolve: Resolver, selection: Selection) -> Iterator[tuple[str, bool]]:
+    """`selected_lines` of an open stream, line by line as `_read_lines` reads it."""
+    fast, readline, limit = selection.fast_bytes, handle.readline, MAX_LINE_BYTES
+    number = 0
+    while True:
+        try:
+            line = readline(limit + 1)
+        except UnicodeDecodeError:  # only a text stream: it cannot resynchronise
+            yield from decide_texts([_not_text(number + 1)], resolve, fields=selection)
+            break
+        if not line:
+            break
+        number += 1
+        if line.__class__ is bytes and len(line) <= limit:
+            text = fast(line, resolve)
+            if text is not None:
+                yield text, False
+                continue
+        item = _item_of(handle, number, line, True)
+        if item is not None:
+            yield from decide_texts((item,), resolve, fields=selection)
 
 
 def _line_item(number: int, line: str | bytes, raw: bool) -> Item | None:
@@ -590,7 +651,7 @@ class Selection:
         self.fields, self.untraced = fields, fields.untraced
         self.versions: dict[int, _Untraced] = {}  # by id of the ruleset (the entry keeps it alive)
         #: the fast line path's versions in force, by the text of a date, and when the resolver looked
-        self.days: dict[bytes, tuple[dt.date | None, Ruleset, Resolution]] = {}
+        self.days: dict[bytes, tuple[dt.date | None, _Untraced, Resolution]] = {}
         self.looked = float("nan")
 
     def __call__(self, ruleset: Ruleset, data: Any, *, resolution: Resolution | None = None) -> str:
@@ -611,32 +672,35 @@ class Selection:
         return found
 
     def fast(self, line: RawLine, resolve: Resolver) -> str | None:
-        """A JSON line's selected members on the fast line path (`ecei_rules.engine.lines`), or None
-        when it does not decide the line (then the caller decides it exactly). The version is the
-        one in force on the date the line's ``assessed_on`` seems to hold (`_in_force`), and the line
-        is decided by it only when the line read holds that very date; a registry that chooses by
-        inputs, and a selection with the trace, are left to the exact path."""
+        """A JSON line's selected members on the fast line path (`fast_bytes`), or None."""
+        return self.fast_bytes(line.raw if line.raw is not None else line.text.encode("utf-8", "surrogatepass"),
+                               resolve)
+
+    def fast_bytes(self, raw: bytes, resolve: Resolver) -> str | None:
+        """The selected members of the decision of a JSON line (its bytes) on the fast line path
+        (`ecei_rules.engine.lines`), or None when it does not decide the line (then the caller decides
+        it exactly). The version is the one in force on the date the line's ``assessed_on`` seems to
+        hold (`_in_force`), and the line is decided by it only when the line read holds that very date;
+        a registry that chooses by inputs, and a selection with the trace, are left to the exact path."""
         if not self.untraced:
             return None
-        raw = line.raw if line.raw is not None else line.text.encode("utf-8", "surrogatepass")
         kind = resolve.__class__
-        if kind is _Given:
-            day = None
-            ruleset, resolution = resolve.fixed  # type: ignore[attr-defined]
-        elif kind is _InForce:
+        if kind is _InForce:
             found = self._in_force(raw, resolve)  # type: ignore[arg-type]
             if found is None:
                 return None
-            day, ruleset, resolution = found
-        else:
-            return None
-        return self._untraced(ruleset).fast(raw, resolution, day)
+            day, writer, resolution = found
+            return writer.fast(raw, resolution, day)
+        if kind is _Given:
+            ruleset, resolution = resolve.fixed  # type: ignore[attr-defined]
+            return self._untraced(ruleset).fast(raw, resolution, None)
+        return None
 
-    def _in_force(self, raw: bytes, resolve: _InForce) -> tuple[dt.date | None, Ruleset, Resolution] | None:
-        """(the date, the version in force on it and its resolution) for a line whose ``assessed_on``
-        seems to hold that date (any date, for a pinned version), or None. Remembered by the date's
-        text for as long as the resolver's look at the registry stands (asked again when it is due to
-        look again, so that it does)."""
+    def _in_force(self, raw: bytes, resolve: _InForce) -> tuple[dt.date | None, _Untraced, Resolution] | None:
+        """(the date, the writer of the version in force on it and its resolution) for a line whose
+        ``assessed_on`` seems to hold that date (any date, for a pinned version), or None. Remembered by
+        the date's text for as long as the resolver's look at the registry stands (asked again when it
+        is due to look again, so that it does)."""
         key = _peek_date(raw) if resolve.version is None else b""
         if key is None:
             return None
@@ -654,7 +718,7 @@ class Selection:
         if resolve.looked != self.looked or len(self.days) >= RESOLUTIONS_KEPT:
             self.days.clear()
             self.looked = resolve.looked
-        found = self.days[key] = (day, ruleset, resolution)
+        found = self.days[key] = (day, self._untraced(ruleset), resolution)
         return found
 
 
@@ -734,12 +798,12 @@ class _Untraced:
         if label != NONE_LABEL and valid_until is None:  # a label that never expires: its rule is written
             return None
         parts = []
-        for key, kind, sub, constant in self.members:
+        for key, kind, _, constant in self.members:
             if kind == _LABEL:
                 text = self.labels.get(label)
                 if text is None:
                     text = self.labels[label] = _member(label)
-            elif kind == _UNTIL or kind == _FROM:
+            elif kind in (_UNTIL, _FROM):
                 date = valid_until if kind == _UNTIL else valid_from
                 text = "null" if date is None else f'"{date.isoformat()}"'  # YYYY-MM-DD: as _member writes it
             elif kind == _CONSTANT:

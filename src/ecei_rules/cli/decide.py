@@ -11,7 +11,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ecei_rules.batch import Resolver, ResolverSpec, decide_lines, decide_many, error_json, ready_resolver
+from ecei_rules.batch import (
+    Resolver,
+    ResolverSpec,
+    decide_lines,
+    decide_many,
+    error_json,
+    ready_resolver,
+    selected_lines,
+)
 from ecei_rules.batch import split_version as split
 from ecei_rules.cli.common import (
     EXIT_FINDINGS,
@@ -136,7 +144,11 @@ def _json_lines(assessment: Path, spec: ResolverSpec, resolve: Resolver, jobs: i
         jobs, note = worker_count(jobs)
         if note:
             err_console().print(f"note: {note}", highlight=False)
-    lines = decide_lines(read(assessment, raw=True), spec, jobs=jobs if batch else 1, resolve=resolve, fields=fields)
+    if batch and jobs == 1 and fields is not None and fields.untraced and assessment != STDIN:
+        lines: Iterable[tuple[str, bool]] = selected_lines(assessment, resolve, fields)  # the fast line path
+    else:
+        lines = decide_lines(read(assessment, raw=True), spec, jobs=jobs if batch else 1, resolve=resolve,
+                             fields=fields)
     # what is loaded by now (the versions, their compiled conditions) lives as long as the command: kept out of
     # the collector's reach while the lines are decided, each collection walks only what they allocate
     gc.freeze()
