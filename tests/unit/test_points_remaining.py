@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from ecei_rules.errors import Diagnostic
-from ecei_rules.ruleset.load import check_ruleset
+from ecei_rules.ruleset.load import check_ruleset, load_ruleset
 
 ROOT = Path(__file__).resolve().parents[2]
 POINTS = ROOT / "tests" / "data" / "points" / "2.0.0.yaml"
@@ -147,6 +147,30 @@ def test_impact_attributes_a_change_of_points_to_the_score(tmp_path: Path, old: 
     assert (t.old_label, t.new_label, report.unexplained) == ("silver", "gold", 0)
     assert [(c.section, c.id, c.tier, c.old, c.new) for c in t.causes] == [
         ("scores", "points.gold", "gold", *counted)]
+
+
+def test_impact_names_a_minimum_lowered_not_the_weight_of_a_criterion_left_unmet(tmp_path: Path) -> None:
+    """energy_saving 30 (4 energy points, its maximum) and 10 bike racks (2): 6 points, Silver; Gold's minimum
+    lowered from 8 to 6 makes it Gold. The same revision halves the weight of water_1, which is not met
+    either side: under a minimum of points (unlike a share of the weight) a criterion not met adds nothing,
+    so its weight cannot have moved the label. The cause is the minimum, shown as a minimum (it was shown
+    as "threshold 8", and water_1 was named too)."""
+    from ecei_rules.compare.impact import impact
+
+    text = POINTS.read_text(encoding="utf-8")
+    (tmp_path / "2.0.0.yaml").write_text(text, encoding="utf-8")
+    revised = text.replace("weights: {water_1: 1, bikes: 2}", "weights: {water_1: 0.5, bikes: 2}").replace(
+        "gold_points: {value: 8,", "gold_points: {value: 6,").replace("version: 2.0.0", "version: 2.1.0")
+    assert revised.count("0.5, bikes") == revised.count("gold_points: {value: 6,") == 1
+    (tmp_path / "2.1.0.yaml").write_text(revised, encoding="utf-8")
+    data = {"assessed_on": "2022-06-15", "building": {"id": "B-1", "smoking_banned": True, "energy_saving": 30,
+                                                     "water_saving": 0, "bike_racks": 10, "renewable_share": 0}}
+    report = impact(load_ruleset(tmp_path / "2.0.0.yaml"), load_ruleset(tmp_path / "2.1.0.yaml"),
+                    [data])  # type: ignore[arg-type]
+    (t,) = report.transitions
+    assert (t.old_label, t.new_label, report.unexplained) == ("silver", "gold", 0)
+    assert [(c.section, c.id, c.tier, c.old, c.new) for c in t.causes] == [
+        ("scores", "points.gold", "gold", "minimum 8", "minimum 6")]
 
 
 # -- what it takes lists every minimal set mixing criteria and numbers --------------------------------------

@@ -561,6 +561,7 @@ class Attributor:
         self.db: dict[str, DerivedResult] = {}
         # a version's thresholds and weights as fractions, and each weight's contribution, made once per study
         self.fractions: dict[Any, Fraction] = {}
+        self.share_kinds: dict[str, tuple[bool, bool]] = {}  # score id -> whether it requires a share (old, new)
         self.contributions: dict[tuple[Fraction, str, Fraction], tuple[Fraction, Fraction]] = {}
 
     def explain(self, a: Decision, b: Decision) -> tuple[tuple[Cause, ...], bool]:
@@ -735,14 +736,18 @@ class Attributor:
             self.unexplained = True
             return
         ta, tb = self.fraction(sa.threshold.value), self.fraction(sb.threshold.value)
-        if ta != tb and _sign(int(ta > tb) - int(ta < tb)) == direction:
-            self.name("scores", sid, tier, f"threshold {sa.threshold.value}", f"threshold {sb.threshold.value}",
-                      None, None)
+        share_a, share_b = self.shares(sid)
+        if share_a != share_b or (ta != tb and _sign(int(ta > tb) - int(ta < tb)) == direction):
+            self.name("scores", sid, tier, _bound_text(share_a, sa), _bound_text(share_b, sb), None, None)
+        # a criterion's part of the slack: its weight less the share of it the threshold requires; a
+        # minimum (points) does not grow with the weights, so a criterion not met adds nothing to it
+        part_a = ta if share_a else Fraction(0)
+        part_b = part_a if share_a == share_b else tb if share_b else Fraction(0)
         for cid in dict.fromkeys((*sb.weights, *sa.weights)):
             wa, wb = self.fraction(sa.weights.get(cid, 0)), self.fraction(sb.weights.get(cid, 0))
             oa, ob = self.outcome("old", cid), self.outcome("new", cid)
-            pa, qa = self.contribution(wa, oa, ta)
-            pb, qb = self.contribution(wb, ob, ta)
+            pa, qa = self.contribution(wa, oa, part_a)
+            pb, qb = self.contribution(wb, ob, part_b)
             moved = (pb < pa or qb < qa) if direction < 0 else (pb > pa or qb > qa)
             if moved:
                 weight = (_num(wa), _num(wb)) if wa and wb and wa != wb else None
@@ -755,16 +760,26 @@ class Attributor:
         a_points, b_points = getattr(sa, "points", None) or {}, getattr(sb, "points", None) or {}
         if not a_points and not b_points:  # (the SQL engine's scores state no points: it refuses them)
             return
-        share = {side: spec.threshold is not None for side, r in (("old", self.old), ("new", self.new))
-                 for spec in [score_outcomes(r.document).get(sid, (None, ""))[0]] if spec is not None}
+        share_a, share_b = self.shares(sid)
         for pid in dict.fromkeys((*b_points, *a_points)):
             pa, pb = a_points.get(pid), b_points.get(pid)
             if pa is not None and pb is not None and (pa.expression, pa.maximum) == (pb.expression, pb.maximum):
                 continue
-            (qa, ra), (qb, rb) = (_points_part(pa, sa, share.get("old", False)),
-                                  _points_part(pb, sb, share.get("new", False)))
+            (qa, ra), (qb, rb) = _points_part(pa, sa, share_a), _points_part(pb, sb, share_b)
             if (qb < qa or rb < ra) if direction < 0 else (qb > qa or rb > ra):
                 self.name("scores", sid, tier, _points_text(pid, pa), _points_text(pid, pb), None, None)
+
+    def shares(self, sid: str) -> tuple[bool, bool]:
+        """Whether the score (or level) ``sid`` requires a share of its weight (a ``threshold``), not a
+        ``minimum`` of points, in the old and in the new version (a share when neither says)."""
+        found = self.share_kinds.get(sid)
+        if found is None:
+            kinds = []
+            for r in (self.old, self.new):
+                spec = score_outcomes(r.document).get(sid, (None, ""))[0]
+                kinds.append(spec is None or spec.threshold is not None)
+            found = self.share_kinds[sid] = (kinds[0], kinds[1])
+        return found
 
     def fraction(self, value: Any) -> Fraction:
         """A threshold or weight as an exact fraction (equal values are equal fractions)."""
@@ -852,6 +867,11 @@ def _contribution(weight: Fraction, outcome: str, threshold: Fraction) -> tuple[
     met = 1 if outcome == "met" else 0
     maybe = 1 if outcome in ("met", "unknown") else 0
     return weight * (met - threshold), weight * (maybe - threshold)
+
+
+def _bound_text(share: bool, score: ScoreResult) -> str:
+    """A score's bound as an impact table shows it: ``threshold 0.8`` (a share) or ``minimum 8`` (points)."""
+    return f"{'threshold' if share else 'minimum'} {score.threshold.value}"
 
 
 def _points_part(p: PointsResult | None, score: ScoreResult, share: bool) -> tuple[Fraction, Fraction]:
