@@ -26,6 +26,23 @@ def errors_of(tmp_path: Path, text: str) -> list[Diagnostic]:
     return [d for d in check_ruleset(path) if d.severity == "error"]
 
 
+def test_a_score_reports_every_problem_of_its_own_not_the_first_only(tmp_path: Path) -> None:
+    """A score with a weight of 0, no provenance and both a minimum and levels has three problems; the
+    diagnostic at the score names each (it named the weight only, and the next fix found the next)."""
+    text = POINTS.read_text(encoding="utf-8")
+    old = 'weights: {water_1: 1, bikes: 2}'
+    edited = text.replace(old, "weights: {water_1: 0, bikes: 2}\n    minimum: certified_points").replace(
+        '    assumed: "test data: 3 points of criteria and 7 of numbers, 10 in all"\n', "")
+    assert edited.count("water_1: 0,") == 1
+    assert "3 points of criteria" not in edited
+    (found,) = [d for d in errors_of(tmp_path, edited) if d.pointer == "/scores/points"]
+    assert found.message.split("; ") == [
+        "the weight of 'water_1' must be greater than 0",
+        "give exactly one of 'source' (a citation) or 'assumed' (why) for the weights",
+        "give exactly one of 'threshold' (a share of the total weight), 'minimum' (points) or 'levels' "
+        "(several thresholds over these weights)"]
+
+
 @pytest.mark.parametrize(("old", "new", "pointer"), [
     pytest.param("platinum: {threshold: platinum_share}", "platinum: {threshold: 0.12345678901234567}",
                  "/scores/points/levels/platinum/threshold", id="threshold-17-digits"),

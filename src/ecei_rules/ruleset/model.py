@@ -496,17 +496,19 @@ class Score(_Model):
 
     @model_validator(mode="after")
     def _weights(self) -> Score:
+        problems = []  # every problem of the score, in one message: each is its own mistake
         if not self.weights and not self.points:
-            raise ValueError("give the 'weights' of criteria, or 'points', or both")
-        for key, weight in self.weights.items():
-            if weight <= 0:
-                raise ValueError(f"the weight of '{key}' must be greater than 0")
+            problems.append("give the 'weights' of criteria, or 'points', or both")
+        problems += [f"the weight of '{key}' must be greater than 0" for key, weight in self.weights.items()
+                     if weight <= 0]
         if (self.source is None) == (self.assumed is None):
-            raise ValueError("give exactly one of 'source' (a citation) or 'assumed' (why) for the weights")
+            problems.append("give exactly one of 'source' (a citation) or 'assumed' (why) for the weights")
         given = (self.threshold is not None) + (self.minimum is not None) + bool(self.levels)
         if given != 1:
-            raise ValueError("give exactly one of 'threshold' (a share of the total weight), 'minimum' (points) "
-                             "or 'levels' (several thresholds over these weights)")
+            problems.append("give exactly one of 'threshold' (a share of the total weight), 'minimum' (points) "
+                            "or 'levels' (several thresholds over these weights)")
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
 
