@@ -973,11 +973,26 @@ def _resolve_first(path: Path, resolve: Resolver) -> None:
             resolve(item.data)
 
 
+def selected_standard_input(stream: Any, resolve: Resolver, fields: Fields) -> Iterator[tuple[str, bool]]:
+    """`selected_lines` of a byte stream such as standard input (one JSON document over several lines
+    is read as `read_standard_input` reads it)."""
+    head, document = peek_stream(stream)
+    if document:
+        yield from decide_texts(_standard_input(head, document, stream, raw=True), resolve, fields=fields)
+        return
+    yield from selected_lines(Path("<stdin>.jsonl"), resolve, fields, stream=_Replayed(head, stream))
+
+
 def read_standard_input(stream: Any, *, raw: bool = False) -> Iterator[Item]:
     """The assessments of a byte stream such as standard input: JSON Lines (streamed, one assessment a
     line, as :func:`read_assessments` reads a ``.jsonl`` file), or one JSON document written over several
     lines (a pretty-printed ``.json`` file), told apart by a first line that is an unfinished JSON value."""
     head, document = peek_stream(stream)
+    yield from _standard_input(head, document, stream, raw=raw)
+
+
+def _standard_input(head: list[bytes], document: bool, stream: Any, *, raw: bool) -> Iterator[Item]:
+    """`read_standard_input` once the stream was peeked at (``head``, ``document``: `peek_stream`)."""
     if document:
         import io
 

@@ -19,6 +19,7 @@ from ecei_rules.batch import (
     error_json,
     ready_resolver,
     selected_lines,
+    selected_standard_input,
 )
 from ecei_rules.batch import split_version as split
 from ecei_rules.cli.common import (
@@ -144,8 +145,9 @@ def _json_lines(assessment: Path, spec: ResolverSpec, resolve: Resolver, jobs: i
         jobs, note = worker_count(jobs)
         if note:
             err_console().print(f"note: {note}", highlight=False)
-    if batch and jobs == 1 and fields is not None and fields.untraced and assessment != STDIN:
-        lines: Iterable[tuple[str, bool]] = selected_lines(assessment, resolve, fields)  # the fast line path
+    if batch and jobs == 1 and fields is not None and fields.untraced:  # each line tried on the fast line path
+        lines: Iterable[tuple[str, bool]] = selected_lines(assessment, resolve, fields) if assessment != STDIN \
+            else selected_standard_input(sys.stdin.buffer, resolve, fields)
     else:
         lines = decide_lines(read(assessment, raw=True), spec, jobs=jobs if batch else 1, resolve=resolve,
                              fields=fields)
