@@ -371,3 +371,27 @@ def test_float_safe_and_exact_floats_at_their_bounds() -> None:
     assert not exact_floats(b'{"a": 0.12345678901234567}')
     assert not exact_floats(b'{"a": 1234567890123456}')
     assert not exact_floats(b'{"a": "0000000000000000"}')
+
+
+def test_the_command_line_writes_the_same_lines_from_a_file_and_from_standard_input(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``evaluate FILE.jsonl`` and ``evaluate -`` with --jobs 1 and --fields label,valid_until (both on
+    the fast line path) write the lines the exact path writes for the hostile lines, and exit 1 for
+    their errors."""
+    from typer.testing import CliRunner
+
+    from ecei_rules.cli.app import app
+
+    text = "\n".join(line for _, line, _ in HOSTILE) + "\n"
+    path = tmp_path / "lines.jsonl"
+    path.write_text(text, encoding="utf-8", errors="surrogatepass")
+    args = ["evaluate", "--format", "json", "--jobs", "1", "--fields", "label,valid_until"]
+    runner = CliRunner()
+    from_file = runner.invoke(app, [*args[:1], str(path), *args[1:]])
+    from_stdin = runner.invoke(app, [*args[:1], "-", *args[1:]], input=path.read_bytes())
+    with monkeypatch.context() as patch:
+        patch.setattr(_Untraced, "fast", lambda self, line, resolution, day: None)
+        exact = runner.invoke(app, [*args[:1], str(path), *args[1:]])
+    assert from_file.exit_code == from_stdin.exit_code == exact.exit_code == 1
+    assert from_file.stdout == from_stdin.stdout == exact.stdout
+    assert from_file.stdout.count("\n") == len(HOSTILE)
