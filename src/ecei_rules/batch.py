@@ -307,8 +307,8 @@ def _selected_lines(handle: Any, resolve: Resolver, selection: Selection) -> Ite
                 yield text, False
                 continue
         item = _item_of(handle, number, line, True)
-        if item is not None:
-            yield from decide_texts((item,), resolve, fields=selection)
+        if item is not None:  # (the fast line path has had it)
+            yield from decide_texts((item,), resolve, fields=selection, fast=False)
 
 
 def _line_item(number: int, line: str | bytes, raw: bool) -> Item | None:
@@ -580,26 +580,28 @@ def _decide_selected_chunk(worker: tuple[Resolver, Selection], items: list[Item]
     return list(decide_texts(items, resolve, fields=selection))
 
 
-def decide_texts(items: Iterable[Item], resolve: Resolver, *,
-                 fields: Fields | Selection | None = None) -> Iterator[tuple[str, bool]]:
+def decide_texts(items: Iterable[Item], resolve: Resolver, *, fields: Fields | Selection | None = None,
+                 fast: bool = True) -> Iterator[tuple[str, bool]]:
     """Each item's JSON line and whether it is an error, in order: what
     ``decide_many`` gives as lines, with each decision written directly as canonical JSON
     (`ecei_rules.engine.evaluate.decision_text`), without building its models; with ``fields``,
     only the members selected (`selected_text`; a selection without the trace is written by a
     `Selection`, which works out once per version what it writes; given one, it is used as it is).
-    A line orjson reads as the exact parser does is read by it (see `_item_text`). An error's line is
-    the same either way."""
+    A line orjson reads as the exact parser does is read by it (see `_item_text`). With a selection
+    without the trace, each `RawLine` is first tried on the fast line path (`Selection.fast`), unless
+    ``fast`` is False (the caller tried it). An error's line is the same either way."""
     write: Callable[..., str] = decision_text
     if fields is not None:
         write = fields if isinstance(fields, Selection) else Selection(fields)
-    # a line is tried on the fast line path first, when what is selected is written without the trace
-    fast = write.fast if write.__class__ is Selection and write.untraced else None
+    # a line is tried on the fast line path first (unless ``fast`` is False), when what is selected is
+    # written without the trace
+    quick = write.fast if fast and write.__class__ is Selection and write.untraced else None
     for item in items:
         if item.error is not None:
             yield Outcome(item.index, error=item.error).to_line(), True
             continue
-        if fast is not None and item.data.__class__ is RawLine:
-            text = fast(item.data, resolve)
+        if quick is not None and item.data.__class__ is RawLine:
+            text = quick(item.data, resolve)
             if text is not None:
                 yield text, False
                 continue
