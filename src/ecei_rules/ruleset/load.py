@@ -27,6 +27,7 @@ from ecei_rules.core.canonical import canonical_bytes, sha256_hex
 from ecei_rules.core.files import FileReadError, read_limited
 from ecei_rules.core.pointers import pointer_join
 from ecei_rules.errors import Diagnostic, RulesetError, as_written, did_you_mean
+from ecei_rules.language.expr import Parses
 from ecei_rules.ruleset.check import CheckedRuleset, check_document, check_inputs, labels_from_problems
 from ecei_rules.ruleset.inputs import AssessmentValidator
 from ecei_rules.ruleset.model import RulesetDocument
@@ -340,10 +341,20 @@ class ParseCache:
     LIMIT = 256
     BYTES = 128 * 1024 * 1024
     FACTOR = 16
+    #: conditions kept parsed (each at most MAX_EXPRESSION_LENGTH characters)
+    CONDITIONS = 16_384
 
     def __init__(self) -> None:
         self._entries: dict[str, tuple[str, tuple[tuple[str, list[str]], ...], _Raw]] = {}
         self._lock = threading.Lock()
+        self._conditions: Parses = {}
+
+    def conditions(self) -> Parses:
+        """The conditions of the files loaded with this cache, by their text, each parsed once
+        (see `expr.Parses`); emptied when full."""
+        if len(self._conditions) > self.CONDITIONS:
+            self._conditions.clear()
+        return self._conditions
 
     def get(self, key: str, text: str) -> _Raw | None:
         """A copy of the parse of ``text`` at ``key``, if its text and its bases' are unchanged."""
@@ -362,12 +373,14 @@ class ParseCache:
             used = self.FACTOR * sum(len(entry[0]) for entry in self._entries.values())
             if len(self._entries) >= self.LIMIT or used + cost > self.BYTES:
                 self._entries.clear()
+                self._conditions.clear()
             if cost <= self.BYTES:
                 self._entries[key] = (text, bases, raw)
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._conditions.clear()
 
 
 def _bases_unchanged(bases: tuple[tuple[str, list[str]], ...]) -> bool:
@@ -824,8 +837,9 @@ def _validated(raw: _Raw, located: _Located, diags: list[Diagnostic]) -> tuple[R
     return doc, aside
 
 
-def _diagnose(raw: _Raw, path: Path | None) -> tuple[RulesetDocument | None, CheckedRuleset | None,
-                                                       list[Diagnostic]]:
+def _diagnose(raw: _Raw, path: Path | None, parses: Parses | None = None) -> tuple[RulesetDocument | None,
+                                                                                  CheckedRuleset | None,
+                                                                                  list[Diagnostic]]:
     """Every problem of a resolved document, each once: what the model refuses is set aside (see
     `salvage`) and the rest is still checked, without what only follows from what was set aside."""
     diags = list(raw.diagnostics)
@@ -835,7 +849,7 @@ def _diagnose(raw: _Raw, path: Path | None) -> tuple[RulesetDocument | None, Che
     doc, aside = _validated(raw, located, diags)
     if doc is None:
         return None, None, diags
-    checked, problems = check_document(doc)
+    checked, problems = check_document(doc, parses=parses)
     if doc.labels_from is not None and path is not None:  # the earlier label set is read beside the file
         problems += labels_from_problems(doc, _labels_of(path, doc.labels_from.version))
     diags.extend(located.diag(p.code, p.message, p.pointer, offset=p.offset, suggestion=aside.suggestion(p),
@@ -847,8 +861,8 @@ def _diagnose(raw: _Raw, path: Path | None) -> tuple[RulesetDocument | None, Che
     return doc, checked, diags
 
 
-def _build(raw: _Raw, path: Path | None) -> tuple[Ruleset | None, list[Diagnostic]]:
-    doc, checked, diags = _diagnose(raw, path)
+def _build(raw: _Raw, path: Path | None, cache: ParseCache | None = None) -> tuple[Ruleset | None, list[Diagnostic]]:
+    doc, checked, diags = _diagnose(raw, path, cache.conditions() if cache is not None else None)
     diags = _blamed(raw, path, diags)[0]
     if doc is None or checked is None or any(d.severity == "error" for d in diags):
         return None, diags
@@ -1073,7 +1087,7 @@ def check_ruleset(path: str | Path, *, cache: ParseCache | None = None) -> list[
     """Check a ruleset file; return every diagnostic (errors and warnings), never raise.
     ``cache``: parses to reuse and keep (a registry passes its own)."""
     p = Path(path)
-    _, diags = _build(_load_raw(p, cache=cache), p)
+    _, diags = _build(_load_raw(p, cache=cache), p, cache)
     return diags
 
 
@@ -1081,7 +1095,7 @@ def load_ruleset(path: str | Path, *, cache: ParseCache | None = None) -> Rulese
     """Load, check and compile a ruleset file; raise RulesetError with every problem.
     ``cache``: parses to reuse and keep (a registry passes its own)."""
     p = Path(path)
-    ruleset, diags = _build(_load_raw(p, cache=cache), p)
+    ruleset, diags = _build(_load_raw(p, cache=cache), p, cache)
     if ruleset is None:
         raise RulesetError(diags)
     return ruleset
