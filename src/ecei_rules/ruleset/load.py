@@ -199,8 +199,12 @@ def _parse(text: str, file: str | None) -> _Raw:
 def _merge(base: Any, patch: Any, pointer: str, where: Where) -> Any:
     """RFC 7396 merge patch; keeps ``where`` in step (replaced subtrees lose base positions)."""
     if not isinstance(patch, dict) or not isinstance(base, dict):
-        where.purge(pointer)
-        return copy.deepcopy(patch)
+        if isinstance(base, (dict, list)):
+            where.purge(pointer)
+        else:  # a value that holds no other: its own positions are all there is to drop
+            where.values.pop(pointer, None)
+            where.keys.pop(pointer, None)
+        return _copied(patch)
     out = dict(base)
     for key, value in patch.items():
         child = pointer_join(pointer, key)
@@ -210,8 +214,19 @@ def _merge(base: Any, patch: Any, pointer: str, where: Where) -> Any:
         elif key in out:
             out[key] = _merge(out[key], value, child, where)
         else:
-            out[key] = copy.deepcopy(value)
+            out[key] = _copied(value)
     return out
+
+
+def _copied(value: Any) -> Any:
+    """A copy of parsed YAML data, as ``copy.deepcopy`` makes it: each mapping and list anew, the
+    values in them (text, numbers, dates, all immutable) shared. Parsed data shares no mapping or
+    list between two places (anchors and aliases are refused)."""
+    if type(value) is dict:
+        return {k: _copied(v) for k, v in value.items()}
+    if type(value) is list:
+        return [_copied(v) for v in value]
+    return value
 
 
 def _base_of(path: Path | None, target: Any, chain: tuple[str, ...]) -> Path | tuple[str, str, str | None]:
@@ -254,7 +269,7 @@ def _inherit(base: _Raw, base_path: Path, raw: _Raw) -> _Raw:
     for table_name in ("values", "keys"):
         table = getattr(base.where, table_name)
         getattr(where, table_name).update(
-            {p: v for p, v in table.items() if p == "" or p.split("/")[1] not in NOT_INHERITED}
+            {p: v for p, v in table.items() if p == "" or p[1:].partition("/")[0] not in NOT_INHERITED}
         )
     merged = _merge(inherited, raw.data, "", where)
     # positions of the version's own file win wherever it says something
@@ -742,10 +757,12 @@ def content_hash(doc: RulesetDocument) -> str:
             if len(value) > 1:
                 orders.append([pointer, [str(k) for k in value]])
             for k, v in value.items():
-                walk(v, pointer_join(pointer, str(k)))
+                if isinstance(v, (dict, list, tuple)):  # only a mapping has an order to record
+                    walk(v, pointer_join(pointer, str(k)))
         elif isinstance(value, (list, tuple)):
             for i, v in enumerate(value):
-                walk(v, pointer_join(pointer, i))
+                if isinstance(v, (dict, list, tuple)):
+                    walk(v, pointer_join(pointer, i))
 
     walk(dumped, "")
     return sha256_hex(_HASH_DOMAIN + canonical_bytes({"document": dumped, "order": orders}))
@@ -1034,7 +1051,7 @@ def _check_tests(doc: RulesetDocument, validator: AssessmentValidator, outcomes:
                                         pointer_join(base, "expect", "criteria", ref), key=True,
                                         suggestion=did_you_mean(ref, outcomes)))
         out.extend(_expected_derived(doc, expect.derived, pointer_join(base, "expect", "derived"), located))
-        _, problems = validator.validate(test_assessment(doc, i))
+        _, problems = validator.validate_plain(test_assessment(doc, i))
         own = test.assessment
         for p in problems:
             inside, _ = _data_pointer(own, tuple(_split(p.pointer)))
