@@ -18,7 +18,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import semver
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -47,9 +47,9 @@ _VERSION = re.compile(r"(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)"
                       r"(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?")
 
 
-@dataclass(frozen=True)
-class Loc:
-    """Where a value stands: file, 1-based line and column, and the YAML scalar style."""
+class Loc(NamedTuple):
+    """Where a value stands: file, 1-based line and column, and the YAML scalar style (a tuple: one
+    is made for every value and key of a file, and a tuple is made fastest)."""
 
     file: str | None
     line: int
@@ -65,10 +65,13 @@ class Where:
     keys: dict[str, Loc] = field(default_factory=dict)
     texts: dict[str | None, list[str]] = field(default_factory=dict)
 
-    def purge(self, pointer: str) -> None:
-        prefix = pointer + "/"
+    def purge(self, *pointers: str) -> None:
+        """Drop the positions at each of ``pointers`` and beneath it (one pass over each table)."""
+        gone = set(pointers)
+        if not gone:
+            return
         for table in (self.values, self.keys):
-            for key in [k for k in table if k == pointer or k.startswith(prefix)]:
+            for key in [k for k in table if _within(k, gone)]:
                 del table[key]
 
     def locate(self, pointer: str, *, key: bool = False) -> Loc | None:
@@ -186,33 +189,48 @@ def _read(path: Path) -> tuple[str | None, list[Diagnostic]]:
 def _parse(text: str, file: str | None) -> _Raw:
     doc = parse_yaml(text, file)
     where = Where(texts={file: text.splitlines()})
-    for pointer, (line, col) in doc.positions.values.items():
-        where.values[pointer] = Loc(file, line, col, doc.positions.styles.get(pointer))
-    for pointer, (line, col) in doc.positions.keys.items():
-        where.keys[pointer] = Loc(file, line, col)
+    styles = doc.positions.styles
+    where.values = {pointer: Loc(file, line, col, styles.get(pointer))
+                    for pointer, (line, col) in doc.positions.values.items()}
+    where.keys = {pointer: Loc(file, line, col) for pointer, (line, col) in doc.positions.keys.items()}
     diags = list(doc.diagnostics)
     if not diags and not isinstance(doc.data, dict):
         diags.append(Diagnostic("E103", "a ruleset must be a YAML mapping (key: value lines)", file, 1, 1))
     return _Raw(doc.data if isinstance(doc.data, dict) else None, where, diags)
 
 
+def _within(pointer: str, tops: set[str]) -> bool:
+    """Whether ``pointer`` is one of ``tops`` or beneath one of them."""
+    while pointer not in tops:
+        cut = pointer.rfind("/")
+        if cut < 0:
+            return False
+        pointer = pointer[:cut]
+    return True
+
+
 def _merge(base: Any, patch: Any, pointer: str, where: Where) -> Any:
     """RFC 7396 merge patch; keeps ``where`` in step (replaced subtrees lose base positions)."""
+    replaced: list[str] = []
+    merged = _patched(base, patch, pointer, replaced)
+    where.purge(*replaced)
+    return merged
+
+
+def _patched(base: Any, patch: Any, pointer: str, replaced: list[str]) -> Any:
+    """``base`` merged with ``patch``; the pointers of the values the patch replaces or deletes added to
+    ``replaced``."""
     if not isinstance(patch, dict) or not isinstance(base, dict):
-        if isinstance(base, (dict, list)):
-            where.purge(pointer)
-        else:  # a value that holds no other: its own positions are all there is to drop
-            where.values.pop(pointer, None)
-            where.keys.pop(pointer, None)
+        replaced.append(pointer)
         return _copied(patch)
     out = dict(base)
     for key, value in patch.items():
         child = pointer_join(pointer, key)
         if value is None:
             out.pop(key, None)
-            where.purge(child)
+            replaced.append(child)
         elif key in out:
-            out[key] = _merge(out[key], value, child, where)
+            out[key] = _patched(out[key], value, child, replaced)
         else:
             out[key] = _copied(value)
     return out
