@@ -284,10 +284,12 @@ def _inherit(base: _Raw, base_path: Path, raw: _Raw) -> _Raw:
     """``raw`` merged as a patch over what it inherits of ``base``, with positions of both."""
     inherited = {k: v for k, v in base.data.items() if k not in NOT_INHERITED}
     where = Where(texts={**base.where.texts, **raw.where.texts})
+    own = tuple(f"/{k}" for k in NOT_INHERITED)  # a pointer at or beneath one of those keys
+    beneath = tuple(f"/{k}/" for k in NOT_INHERITED)
     for table_name in ("values", "keys"):
         table = getattr(base.where, table_name)
         getattr(where, table_name).update(
-            {p: v for p, v in table.items() if p == "" or p[1:].partition("/")[0] not in NOT_INHERITED}
+            {p: v for p, v in table.items() if not (p.startswith(beneath) or p in own)}
         )
     merged = _merge(inherited, raw.data, "", where)
     # positions of the version's own file win wherever it says something
