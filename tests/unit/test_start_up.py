@@ -97,3 +97,16 @@ def test_the_command_line_s_import_leaves_the_batch_and_the_registry_unloaded() 
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]"
+
+
+def test_the_console_entry_point_exits_without_walking_what_the_process_made(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """At exit the interpreter would walk every object once more (tens of milliseconds after a
+    batch's start-up): the entry point freezes them after the command ran, then exits with its code."""
+    calls: list[str] = []
+    monkeypatch.setattr(cli_app, "run", lambda: calls.append("run") or 3)
+    monkeypatch.setattr(cli_app.gc, "freeze", lambda: calls.append("freeze"))
+    with pytest.raises(SystemExit) as ended:
+        cli_app.main()
+    assert ended.value.code == 3
+    assert calls == ["run", "freeze"]
