@@ -1,20 +1,15 @@
-"""What a command's start-up does once and no more: each condition of a registry's versions parsed
-once, each YAML file read in one pass of its events (a large one in two, with the same result),
-no validation code generated for a version only loaded, the collector held back while a command
-runs and given back after, and the command line's import leaving the batch machinery unloaded."""
+"""A version is loaded doing each piece of work once: each condition of a registry's versions parsed
+once, each YAML file read in one pass of its events (a large one in two, with the same result), and no
+validation code generated for a version that is only loaded."""
 
 from __future__ import annotations
 
-import gc
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ecei_rules.cli import app as cli_app
 from ecei_rules.language import expr
 from ecei_rules.registry import Registry
 from ecei_rules.ruleset import safe_yaml
@@ -74,39 +69,3 @@ def test_loading_a_version_generates_no_validation_code() -> None:
     validator = ruleset.plan.validator
     assert validator.ordered_source == ""
     assert validator.unordered_source == ""
-
-
-def test_the_collector_is_held_back_while_a_command_runs_and_given_back_after(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    """Start-up makes objects that live as long as the command: while it runs, the youngest generation
-    is collected after YOUNG_OBJECTS new objects; after it, the caller's thresholds are back."""
-    during: list[tuple[int, int, int]] = []
-    monkeypatch.setattr(cli_app, "_invoke", lambda args: during.append(gc.get_threshold()) or 0)
-    before = gc.get_threshold()
-    assert cli_app.run(["--version"]) == 0
-    assert during[0][0] >= cli_app.YOUNG_OBJECTS > before[0]
-    assert during[0][1:] == before[1:]
-    assert gc.get_threshold() == before
-
-
-def test_the_command_line_s_import_leaves_the_batch_and_the_registry_unloaded() -> None:
-    """The batch machinery (and the engine and models it imports) is imported by the command that
-    runs, not by the command line's own module: one command imports only what it uses."""
-    code = ("import sys, ecei_rules.cli.app; "
-            "print(sorted(m for m in ('ecei_rules.batch', 'ecei_rules.registry', 'ecei_rules.ruleset.model') "
-            "if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
-    assert out == "[]"
-
-
-def test_the_console_entry_point_exits_without_walking_what_the_process_made(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    """At exit the interpreter would walk every object once more (tens of milliseconds after a
-    batch's start-up): the entry point freezes them after the command ran, then exits with its code."""
-    calls: list[str] = []
-    monkeypatch.setattr(cli_app, "run", lambda: calls.append("run") or 3)
-    monkeypatch.setattr(cli_app.gc, "freeze", lambda: calls.append("freeze"))
-    with pytest.raises(SystemExit) as ended:
-        cli_app.main()
-    assert ended.value.code == 3
-    assert calls == ["run", "freeze"]
