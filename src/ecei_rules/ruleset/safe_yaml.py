@@ -124,6 +124,35 @@ class _Open:
         self.key: Any = _KEY
 
 
+class _Limits:
+    """The checks of the whole stream, node by node: no anchor, and at most MAX_NODES values (a
+    mapping's keys are no values of their own)."""
+
+    __slots__ = ("expects_key", "nodes")
+
+    def __init__(self) -> None:
+        self.nodes = 0
+        self.expects_key: list[bool | None] = []  # per open collection: a mapping's next node is a key (True)
+
+    def node(self, event: Any, kind: type) -> tuple[str, str, Any] | None:
+        """The problem of a node's event, if it has one (counted, and its collection opened)."""
+        if event.anchor:
+            return "E004", _ANCHORS, event.start_mark
+        expects_key = self.expects_key
+        state = expects_key[-1] if expects_key else None
+        if state is not None:
+            expects_key[-1] = not state
+        if state is not True:  # a key is no value of its own
+            self.nodes += 1
+            if self.nodes > MAX_NODES:
+                return "E005", f"the document has more than {MAX_NODES} values", event.start_mark
+        if kind is _MAPPING:
+            expects_key.append(True)
+        elif kind is _SEQUENCE:
+            expects_key.append(None)
+        return None
+
+
 class _Builder:
     """Checks a text, then reads its parser's events once: the checks of the whole stream (no anchor,
     alias or second document, at most MAX_NODES values: never an alias bomb, never a huge document
@@ -139,6 +168,9 @@ class _Builder:
         self.root: Any = None
         self._open: list[_Open] = []
         self._resolve: Any = None
+        self._budget: int | None = None  # values built in this reading at most (None: all)
+        self._building = self._whole = True  # still building; built whole so far
+        self._skip = 0  # open collections of a subtree that is not built (a refused key, its value, a refused tag)
 
     def diag(self, code: str, message: str, mark: Any = None, pointer: str = "",
              suggestion: str | None = None) -> None:
@@ -207,54 +239,25 @@ class _Builder:
         any; the first document built on the way (until a limit stops it: then its value is None),
         and whether it was built whole: past ``budget`` values, nothing more is built before the
         whole stream is known to be sound (a huge document is refused before it takes any room)."""
-        self._resolve = loader.resolve
+        self._resolve, self._budget = loader.resolve, budget
+        self._building, self._whole, self._skip = True, True, 0
         check_event, get_event = loader.check_event, loader.get_event
-        nodes = 0
-        expects_key: list[bool | None] = []  # per open collection: a mapping's next node is a key (True)
+        limits = _Limits()
         documents = 0
         another = None  # where a second document starts
-        building = whole = True
-        skip = 0  # open collections of a subtree that is not built (a refused key, its value, a refused tag)
         while check_event():
             event = get_event()
             kind = type(event)
             if kind is _SCALAR or kind is _SEQUENCE or kind is _MAPPING:
-                if event.anchor:
-                    return ("E004", _ANCHORS, event.start_mark), False
-                if expects_key:
-                    state = expects_key[-1]
-                    if state is not None:
-                        expects_key[-1] = not state
-                else:
-                    state = None
-                if state is not True:  # a key is no value of its own
-                    nodes += 1
-                    if nodes > MAX_NODES:
-                        return ("E005", f"the document has more than {MAX_NODES} values", event.start_mark), False
-                if kind is _MAPPING:
-                    expects_key.append(True)
-                elif kind is _SEQUENCE:
-                    expects_key.append(None)
-                if documents != 1 or not building:
-                    continue
-                if skip:
-                    skip += kind is not _SCALAR
-                    continue
-                try:
-                    skip = self._node(event, kind)
-                except _AbortError:
-                    building, self.root = False, None
-                if budget is not None and self.count > budget:
-                    building, whole = False, False
-                    self.positions, self.diags, self.root, self._open = Positions(self.file), [], None, []
+                problem = limits.node(event, kind)
+                if problem is not None:
+                    return problem, False
+                if documents == 1 and self._building:
+                    self._start(event, kind)
             elif kind is _SEQUENCE_END or kind is _MAPPING_END:
-                expects_key.pop()
-                if documents != 1 or not building:
-                    continue
-                if skip:
-                    skip -= 1
-                else:
-                    self._open.pop()
+                limits.expects_key.pop()
+                if documents == 1 and self._building:
+                    self._end()
             elif kind is yaml.AliasEvent:
                 return ("E004", _ANCHORS, event.start_mark), False
             elif kind is yaml.DocumentStartEvent:
@@ -263,7 +266,27 @@ class _Builder:
                     another = event.start_mark
         if another is not None:
             return ("E002", "expected a single document in the stream but found another document", another), False
-        return None, whole
+        return None, self._whole
+
+    def _start(self, event: Any, kind: type) -> None:
+        """A node of the first document begins: built, or skipped with the subtree it is in."""
+        if self._skip:
+            self._skip += kind is not _SCALAR
+            return
+        try:
+            self._skip = self._node(event, kind)
+        except _AbortError:
+            self._building, self.root = False, None
+        if self._budget is not None and self.count > self._budget:
+            self._building = self._whole = False
+            self.positions, self.diags, self.root, self._open = Positions(self.file), [], None, []
+
+    def _end(self) -> None:
+        """A collection of the first document ends."""
+        if self._skip:
+            self._skip -= 1
+        else:
+            self._open.pop()
 
     def _node(self, event: Any, kind: type) -> int:
         """Build the node an event starts (a key, a value or the root); the number of open
