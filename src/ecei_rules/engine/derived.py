@@ -45,7 +45,7 @@ _SHOWN = Context(prec=SHOWN_DIGITS)
 class DerivedResult(BaseModel):
     """One derived value of a decision."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True, defer_build=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
     id: str = Field(description="The derived value's name.")
     title: str = Field(description="Its title.")
