@@ -13,7 +13,7 @@ import pytest
 from ecei_rules.language import expr
 from ecei_rules.registry import Registry
 from ecei_rules.ruleset import safe_yaml
-from ecei_rules.ruleset.load import load_ruleset
+from ecei_rules.ruleset.load import ParseCache, load_ruleset
 from ecei_rules.ruleset.safe_yaml import parse_yaml
 
 SHIPPED = Path(__file__).resolve().parents[2] / "rulesets"
@@ -69,3 +69,13 @@ def test_loading_a_version_generates_no_validation_code() -> None:
     validator = ruleset.plan.validator
     assert validator.ordered_source == ""
     assert validator.unordered_source == ""
+
+
+def test_the_conditions_a_cache_keeps_parsed_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cache keeps the conditions of the files loaded with it parsed, up to CONDITION_CHARS characters
+    of their text: past that, the table is emptied before the next file's checks use it."""
+    cache = ParseCache()
+    load_ruleset(SHIPPED / "ecei-labels" / "1.1.0.yaml", cache=cache)
+    assert len(cache.conditions()) > 10
+    monkeypatch.setattr(ParseCache, "CONDITION_CHARS", 200)
+    assert cache.conditions() == {}

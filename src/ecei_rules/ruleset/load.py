@@ -376,8 +376,8 @@ class ParseCache:
     LIMIT = 256
     BYTES = 128 * 1024 * 1024
     FACTOR = 16
-    #: conditions kept parsed (each at most MAX_EXPRESSION_LENGTH characters)
-    CONDITIONS = 16_384
+    #: characters of the conditions kept parsed (a condition's tree takes some tens of bytes a character)
+    CONDITION_CHARS = 1_000_000
 
     def __init__(self) -> None:
         self._entries: dict[str, tuple[str, tuple[tuple[str, list[str]], ...], _Raw]] = {}
@@ -387,7 +387,7 @@ class ParseCache:
     def conditions(self) -> Parses:
         """The conditions of the files loaded with this cache, by their text, each parsed once
         (see `expr.Parses`); emptied when full."""
-        if len(self._conditions) > self.CONDITIONS:
+        if sum(map(len, self._conditions)) > self.CONDITION_CHARS:
             self._conditions.clear()
         return self._conditions
 
