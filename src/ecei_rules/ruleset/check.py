@@ -15,7 +15,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -486,7 +486,7 @@ class _Checker:
                 self.costed.append(Costed(where, c))
                 uses = tuple(parameter_use(n, self.entries[n]) for n in sorted(c.params))
                 out.append(CriterionPlan(cid, crit, c, tuple(sorted(c.reads)), uses,
-                                         tuple(sorted(_names_used(crit.when, self.parses) & set(doc.derived)))))
+                                         _derived_read(crit.when, doc.derived, self.parses)))
         return tuple(out)
 
     # -- derived values ----------------------------------------------------------------------------
@@ -614,7 +614,7 @@ class _Checker:
                 self.costed.append(Costed(pointer_join(where, "value"), c))
                 out.append(PointsPlan(pid, spec.value, c, tuple(sorted(c.reads)), spec.maximum,
                                       tuple(parameter_use(n, self.entries[n]) for n in sorted(c.params)),
-                                      tuple(sorted(_names_used(spec.value, self.parses) & set(self.doc.derived)))))
+                                      _derived_read(spec.value, self.doc.derived, self.parses)))
         return tuple(out) if len(out) == len(score.points) else None
 
     def order(self) -> list[str]:
@@ -823,6 +823,11 @@ def check_inputs(doc: RulesetDocument) -> tuple[AssessmentValidator, Mapping[str
 
 
 _DERIVED_TYPES = {"boolean": BOOL, "integer": INT, "decimal": DEC, "date": DATE, "string": STR}
+
+
+def _derived_read(text: str, derived: Collection[str], parses: Parses) -> tuple[str, ...]:
+    """The derived values an expression reads, sorted (a version without any has none to look for)."""
+    return tuple(sorted(_names_used(text, parses) & set(derived))) if derived else ()
 
 
 def _names_used(text: str, parses: Parses | None = None) -> set[str]:
