@@ -15,17 +15,17 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
-from ecei_rules.batch import Item, peek_stream, read_assessments, read_standard_input
 from ecei_rules.core.canonical import to_json
 from ecei_rules.errors import Diagnostic, Problem, ResolutionError, RulesetError
-from ecei_rules.registry import Registry
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     from ecei_rules.audit.log import StoredRecord
     from ecei_rules.audit.replay import AuditReport
+    from ecei_rules.batch import Item
     from ecei_rules.errors import Finding
+    from ecei_rules.registry import Registry
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -166,6 +166,8 @@ def exit_on_load_errors(*, resolution: int = EXIT_USAGE, ruleset: int = EXIT_USA
 
 def registry(rulesets: Path | None) -> Registry:
     """The registry of ``--rulesets`` (default: the shipped rulesets)."""
+    from ecei_rules.registry import Registry  # imported by the commands that read rulesets, when they run
+
     return Registry(rulesets) if rulesets is not None else Registry.shipped()
 
 
@@ -194,6 +196,8 @@ def check_input(path: Path) -> None:
 
 def read(path: Path, *, raw: bool = False) -> Iterator[Item]:
     """The assessments of a file, or of standard input for ``-`` (JSON Lines, or one JSON document)."""
+    from ecei_rules.batch import read_assessments, read_standard_input
+
     if path == STDIN:
         return read_standard_input(sys.stdin.buffer, raw=raw)  # bytes, line by line
     return read_assessments(path, raw=raw)
@@ -209,6 +213,8 @@ def stdin_as_file(path: Path) -> Iterator[Path]:
         return
     import shutil
     import tempfile
+
+    from ecei_rules.batch import peek_stream
 
     head, document = peek_stream(sys.stdin.buffer)
     with tempfile.TemporaryDirectory(prefix="ecei-rules-") as folder:

@@ -33,7 +33,7 @@ def omit_empty(key: str) -> Any:
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True, defer_build=True)
 
 
 def _parameter_json(p: ParameterUse) -> dict[str, Any]:

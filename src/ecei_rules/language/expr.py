@@ -1064,18 +1064,34 @@ def _shift(problem: Diagnostic, by: int) -> Diagnostic:
     return dataclasses.replace(problem, offset=max((problem.offset or 0) + by, 0))
 
 
-def parse(text: str) -> tuple[ast.expr | None, list[Diagnostic]]:
+#: Conditions parsed, by their text (stripped): a table its owner passes to `parse` and
+#: `compile_expression` so that a condition written several times is parsed once (a registry
+#: keeps one for its versions). The trees are shared: nothing changes a tree once parsed.
+Parses = dict[str, tuple[ast.expr | None, list[Diagnostic]]]
+
+
+def _parsed(text: str, parses: Parses | None) -> tuple[ast.expr | None, list[Diagnostic]]:
+    if parses is None:
+        return _parse_wrapped(text)
+    found = parses.get(text)
+    if found is None:
+        found = parses[text] = _parse_wrapped(text)
+    return found
+
+
+def parse(text: str, parses: Parses | None = None) -> tuple[ast.expr | None, list[Diagnostic]]:
     """Parse an expression; return its tree or the syntax errors (offsets into ``text``)."""
     lead = len(text) - len(text.lstrip())
-    tree, errors = _parse_wrapped(text.strip())
+    tree, errors = _parsed(text.strip(), parses)
     return tree, [_shift(e, lead) for e in errors]
 
 
-def compile_expression(text: str, scope: Scope) -> tuple[Compiled | None, list[Diagnostic]]:
+def compile_expression(text: str, scope: Scope, parses: Parses | None = None) -> tuple[Compiled | None,
+                                                                                      list[Diagnostic]]:
     """Parse, check and compile one expression. Returns (compiled, errors)."""
     lead = len(text) - len(text.lstrip())
     stripped = text.strip()
-    tree, errors = _parse_wrapped(stripped)
+    tree, errors = _parsed(stripped, parses)
     if tree is None:
         return None, [_shift(e, lead) for e in errors]
     compiler = _Compiler(WRAP + stripped + "\n)", scope)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -32,6 +32,7 @@ from ecei_rules.language.expr import (
     INT,
     STR,
     Compiled,
+    Parses,
     Scope,
     Table,
     Ty,
@@ -185,9 +186,9 @@ def value_type(v: object) -> Ty:
     return STR
 
 
-def _date_bounds(doc: RulesetDocument, root: Field, add: Callable[..., None]) -> None:
+def _date_bounds(doc: RulesetDocument, root: Field, add: Callable[..., None], parses: Parses | None = None) -> None:
     """Bound every date input that month_end shifts (see :mod:`ecei_rules.ruleset.dates`)."""
-    bounds = DateBounds(root, {name: p.value for name, p in doc.parameters.items()}, add)
+    bounds = DateBounds(root, {name: p.value for name, p in doc.parameters.items()}, add, parses)
     for name, value in doc.derived.items():
         bounds.expression(value.value, pointer_join("/derived", name, "value"))
     for cid, crit in doc.criteria.items():
@@ -234,8 +235,10 @@ _SECTIONS = {"criteria": "criterion", "groups": "group", "scores": "score"}
 class _Checker:
     """One pass over a document: each step adds its problems and keeps what it compiled."""
 
-    def __init__(self, doc: RulesetDocument) -> None:
+    def __init__(self, doc: RulesetDocument, parses: Parses | None = None) -> None:
         self.doc = doc
+        #: conditions parsed, by their text: each is parsed once, however many checks read it
+        self.parses: Parses = {} if parses is None else parses
         self.problems: list[Diagnostic] = []
         self.costed: list[Costed] = []  # every compiled condition with how often a decision may run it
         self.root = Field("object", InputSpec(type="object", required=True))
@@ -253,7 +256,7 @@ class _Checker:
 
     def compile_at(self, text: str, pointer: str, want: Ty, scope: Scope | None = None) -> Compiled | None:
         """``text`` compiled in ``scope`` (the document's by default) if it has the type ``want``."""
-        compiled, errors = compile_expression(text, scope or self.scope)
+        compiled, errors = compile_expression(text, scope or self.scope, self.parses)
         for e in errors:
             self.add(e.code, e.message, pointer, e.offset, e.suggestion)
         if compiled is None or compiled.ty.kind in (want.kind, "any"):
@@ -483,7 +486,7 @@ class _Checker:
                 self.costed.append(Costed(where, c))
                 uses = tuple(parameter_use(n, self.entries[n]) for n in sorted(c.params))
                 out.append(CriterionPlan(cid, crit, c, tuple(sorted(c.reads)), uses,
-                                         tuple(sorted(_names_used(crit.when) & set(doc.derived)))))
+                                         _derived_read(crit.when, doc.derived, self.parses)))
         return tuple(out)
 
     # -- derived values ----------------------------------------------------------------------------
@@ -498,7 +501,7 @@ class _Checker:
             if clash is not None:
                 self.add("E108", f"the derived value '{name}' has the name of {clash}; choose another",
                          pointer_join("/derived", name))
-        uses = {name: _names_used(d.value) & set(doc.derived) for name, d in doc.derived.items()}
+        uses = {name: _names_used(d.value, self.parses) & set(doc.derived) for name, d in doc.derived.items()}
         # every derived value is a name from the start (no cascade of unknown names after an error)
         known = {name: (_DERIVED_TYPES[d.type], frozenset[str](), frozenset[str]()) for name, d in doc.derived.items()}
         out: list[DerivedPlan] = []
@@ -519,7 +522,8 @@ class _Checker:
         spec = self.doc.derived[name]
         where = pointer_join("/derived", name, "value")
         compiled, errors = compile_expression(spec.value, Scope(self.scope.inputs, self.params, derived=known,
-                                                                strict=True, tables=self.tables, ranges=self.ranges))
+                                                                strict=True, tables=self.tables, ranges=self.ranges),
+                                              self.parses)
         for e in errors:
             self.add(e.code, e.message, where, e.offset, e.suggestion)
         if compiled is None:
@@ -610,7 +614,7 @@ class _Checker:
                 self.costed.append(Costed(pointer_join(where, "value"), c))
                 out.append(PointsPlan(pid, spec.value, c, tuple(sorted(c.reads)), spec.maximum,
                                       tuple(parameter_use(n, self.entries[n]) for n in sorted(c.params)),
-                                      tuple(sorted(_names_used(spec.value) & set(self.doc.derived)))))
+                                      _derived_read(spec.value, self.doc.derived, self.parses)))
         return tuple(out) if len(out) == len(score.points) else None
 
     def order(self) -> list[str]:
@@ -763,7 +767,7 @@ class _Checker:
         for cp in check_costs(self.costed):
             self.problems.append(cp)
         add_number_problems(self.doc, self.add)
-        _date_bounds(self.doc, self.root, self.add)
+        _date_bounds(self.doc, self.root, self.add, self.parses)
 
 
 def labels_from_problems(doc: RulesetDocument, earlier: Sequence[str] | None) -> list[Diagnostic]:
@@ -786,9 +790,11 @@ def labels_from_problems(doc: RulesetDocument, earlier: Sequence[str] | None) ->
     return out
 
 
-def check_document(doc: RulesetDocument) -> tuple[CheckedRuleset | None, list[Diagnostic]]:
-    """Check ``doc``; return the checked ruleset (None if there were errors) and all problems."""
-    checker = _Checker(doc)
+def check_document(doc: RulesetDocument, *, parses: Parses | None = None) -> tuple[CheckedRuleset | None,
+                                                                                  list[Diagnostic]]:
+    """Check ``doc``; return the checked ruleset (None if there were errors) and all problems.
+    ``parses``: conditions already parsed, to reuse and keep (a registry passes its own)."""
+    checker = _Checker(doc, parses)
     checker.inputs()
     checker.ids()
     derived = checker.derived()
@@ -819,9 +825,14 @@ def check_inputs(doc: RulesetDocument) -> tuple[AssessmentValidator, Mapping[str
 _DERIVED_TYPES = {"boolean": BOOL, "integer": INT, "decimal": DEC, "date": DATE, "string": STR}
 
 
-def _names_used(text: str) -> set[str]:
+def _derived_read(text: str, derived: Collection[str], parses: Parses) -> tuple[str, ...]:
+    """The derived values an expression reads, sorted (a version without any has none to look for)."""
+    return tuple(sorted(_names_used(text, parses) & set(derived))) if derived else ()
+
+
+def _names_used(text: str, parses: Parses | None = None) -> set[str]:
     """The bare names an expression uses (inputs, derived values, loop variables)."""
-    tree, _ = parse(text)
+    tree, _ = parse(text, parses)
     return set() if tree is None else {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
 
 

@@ -26,7 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 from ecei_rules.errors import AssessmentError, Diagnostic
-from ecei_rules.language.expr import parse
+from ecei_rules.language.expr import Parses, parse
 from ecei_rules.ruleset.inputs import Field
 
 #: month indexes (year * 12 + month - 1) of the first and the last month of the calendar
@@ -55,17 +55,18 @@ class DateBounds:
     """Collects, per date input, the months the ruleset's ``month_end`` calls add to it."""
 
     def __init__(self, root: Field, params: Mapping[str, Any],
-                 add: Callable[[str, str, str, int | None], None]) -> None:
+                 add: Callable[[str, str, str, int | None], None], parses: Parses | None = None) -> None:
         self.root = root
         self.params = params
         self.add = add
+        self.parses = parses  # conditions already parsed, by their text (see expr.Parses)
         self.shifts: dict[int, tuple[Field, int, int]] = {}  # id(field) -> (field, low, high)
         self._starts: list[int] = [0]
 
     # -- the walk -----------------------------------------------------------------------------
     def expression(self, text: str, pointer: str, fields: Mapping[str, Field] | None = None) -> None:
         """Analyse one condition (``fields``: the names it sees, by default the root inputs)."""
-        tree, errors = parse(text)
+        tree, errors = parse(text, self.parses)
         if tree is None or errors:
             return
         lead = len(text) - len(text.lstrip())
@@ -258,7 +259,7 @@ class ValiditySpans:
 
     def spans(self, text: str) -> list[_Span] | None:
         """Every way the date ``text`` may be made, or None when some part is not analysed."""
-        tree, errors = parse(text)
+        tree, errors = parse(text, self.bounds.parses)
         if tree is None or errors:
             return None
         return self._spans(tree, self.bounds.root.fields, {})

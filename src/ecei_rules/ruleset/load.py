@@ -18,7 +18,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import semver
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -27,6 +27,7 @@ from ecei_rules.core.canonical import canonical_bytes, sha256_hex
 from ecei_rules.core.files import FileReadError, read_limited
 from ecei_rules.core.pointers import pointer_join
 from ecei_rules.errors import Diagnostic, RulesetError, as_written, did_you_mean
+from ecei_rules.language.expr import Parses
 from ecei_rules.ruleset.check import CheckedRuleset, check_document, check_inputs, labels_from_problems
 from ecei_rules.ruleset.inputs import AssessmentValidator
 from ecei_rules.ruleset.model import RulesetDocument
@@ -46,9 +47,9 @@ _VERSION = re.compile(r"(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)"
                       r"(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?")
 
 
-@dataclass(frozen=True)
-class Loc:
-    """Where a value stands: file, 1-based line and column, and the YAML scalar style."""
+class Loc(NamedTuple):
+    """Where a value stands: file, 1-based line and column, and the YAML scalar style (a tuple: one
+    is made for every value and key of a file, and a tuple is made fastest)."""
 
     file: str | None
     line: int
@@ -64,10 +65,13 @@ class Where:
     keys: dict[str, Loc] = field(default_factory=dict)
     texts: dict[str | None, list[str]] = field(default_factory=dict)
 
-    def purge(self, pointer: str) -> None:
-        prefix = pointer + "/"
+    def purge(self, *pointers: str) -> None:
+        """Drop the positions at each of ``pointers`` and beneath it (one pass over each table)."""
+        gone = set(pointers)
+        if not gone:
+            return
         for table in (self.values, self.keys):
-            for key in [k for k in table if k == pointer or k.startswith(prefix)]:
+            for key in [k for k in table if _within(k, gone)]:
                 del table[key]
 
     def locate(self, pointer: str, *, key: bool = False) -> Loc | None:
@@ -185,32 +189,62 @@ def _read(path: Path) -> tuple[str | None, list[Diagnostic]]:
 def _parse(text: str, file: str | None) -> _Raw:
     doc = parse_yaml(text, file)
     where = Where(texts={file: text.splitlines()})
-    for pointer, (line, col) in doc.positions.values.items():
-        where.values[pointer] = Loc(file, line, col, doc.positions.styles.get(pointer))
-    for pointer, (line, col) in doc.positions.keys.items():
-        where.keys[pointer] = Loc(file, line, col)
+    styles = doc.positions.styles
+    where.values = {pointer: Loc(file, line, col, styles.get(pointer))
+                    for pointer, (line, col) in doc.positions.values.items()}
+    where.keys = {pointer: Loc(file, line, col) for pointer, (line, col) in doc.positions.keys.items()}
     diags = list(doc.diagnostics)
     if not diags and not isinstance(doc.data, dict):
         diags.append(Diagnostic("E103", "a ruleset must be a YAML mapping (key: value lines)", file, 1, 1))
     return _Raw(doc.data if isinstance(doc.data, dict) else None, where, diags)
 
 
+def _within(pointer: str, tops: set[str]) -> bool:
+    """Whether ``pointer`` is one of ``tops`` or beneath one of them."""
+    while pointer not in tops:
+        cut = pointer.rfind("/")
+        if cut < 0:
+            return False
+        pointer = pointer[:cut]
+    return True
+
+
 def _merge(base: Any, patch: Any, pointer: str, where: Where) -> Any:
     """RFC 7396 merge patch; keeps ``where`` in step (replaced subtrees lose base positions)."""
+    replaced: list[str] = []
+    merged = _patched(base, patch, pointer, replaced)
+    where.purge(*replaced)
+    return merged
+
+
+def _patched(base: Any, patch: Any, pointer: str, replaced: list[str]) -> Any:
+    """``base`` merged with ``patch``; the pointers of the values the patch replaces or deletes added to
+    ``replaced``."""
     if not isinstance(patch, dict) or not isinstance(base, dict):
-        where.purge(pointer)
-        return copy.deepcopy(patch)
+        replaced.append(pointer)
+        return _copied(patch)
     out = dict(base)
     for key, value in patch.items():
         child = pointer_join(pointer, key)
         if value is None:
             out.pop(key, None)
-            where.purge(child)
+            replaced.append(child)
         elif key in out:
-            out[key] = _merge(out[key], value, child, where)
+            out[key] = _patched(out[key], value, child, replaced)
         else:
-            out[key] = copy.deepcopy(value)
+            out[key] = _copied(value)
     return out
+
+
+def _copied(value: Any) -> Any:
+    """A copy of parsed YAML data, as ``copy.deepcopy`` makes it: each mapping and list anew, the
+    values in them (text, numbers, dates, all immutable) shared. Parsed data shares no mapping or
+    list between two places (anchors and aliases are refused)."""
+    if type(value) is dict:
+        return {k: _copied(v) for k, v in value.items()}
+    if type(value) is list:
+        return [_copied(v) for v in value]
+    return value
 
 
 def _base_of(path: Path | None, target: Any, chain: tuple[str, ...]) -> Path | tuple[str, str, str | None]:
@@ -250,10 +284,12 @@ def _inherit(base: _Raw, base_path: Path, raw: _Raw) -> _Raw:
     """``raw`` merged as a patch over what it inherits of ``base``, with positions of both."""
     inherited = {k: v for k, v in base.data.items() if k not in NOT_INHERITED}
     where = Where(texts={**base.where.texts, **raw.where.texts})
+    own = tuple(f"/{k}" for k in NOT_INHERITED)  # a pointer at or beneath one of those keys
+    beneath = tuple(f"/{k}/" for k in NOT_INHERITED)
     for table_name in ("values", "keys"):
         table = getattr(base.where, table_name)
         getattr(where, table_name).update(
-            {p: v for p, v in table.items() if p == "" or p.split("/")[1] not in NOT_INHERITED}
+            {p: v for p, v in table.items() if not (p.startswith(beneath) or p in own)}
         )
     merged = _merge(inherited, raw.data, "", where)
     # positions of the version's own file win wherever it says something
@@ -340,10 +376,20 @@ class ParseCache:
     LIMIT = 256
     BYTES = 128 * 1024 * 1024
     FACTOR = 16
+    #: characters of the conditions kept parsed (a condition's tree takes some tens of bytes a character)
+    CONDITION_CHARS = 1_000_000
 
     def __init__(self) -> None:
         self._entries: dict[str, tuple[str, tuple[tuple[str, list[str]], ...], _Raw]] = {}
         self._lock = threading.Lock()
+        self._conditions: Parses = {}
+
+    def conditions(self) -> Parses:
+        """The conditions of the files loaded with this cache, by their text, each parsed once
+        (see `expr.Parses`); emptied when full."""
+        if sum(map(len, self._conditions)) > self.CONDITION_CHARS:
+            self._conditions.clear()
+        return self._conditions
 
     def get(self, key: str, text: str) -> _Raw | None:
         """A copy of the parse of ``text`` at ``key``, if its text and its bases' are unchanged."""
@@ -362,12 +408,14 @@ class ParseCache:
             used = self.FACTOR * sum(len(entry[0]) for entry in self._entries.values())
             if len(self._entries) >= self.LIMIT or used + cost > self.BYTES:
                 self._entries.clear()
+                self._conditions.clear()
             if cost <= self.BYTES:
                 self._entries[key] = (text, bases, raw)
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._conditions.clear()
 
 
 def _bases_unchanged(bases: tuple[tuple[str, list[str]], ...]) -> bool:
@@ -729,10 +777,12 @@ def content_hash(doc: RulesetDocument) -> str:
             if len(value) > 1:
                 orders.append([pointer, [str(k) for k in value]])
             for k, v in value.items():
-                walk(v, pointer_join(pointer, str(k)))
+                if isinstance(v, (dict, list, tuple)):  # only a mapping has an order to record
+                    walk(v, pointer_join(pointer, str(k)))
         elif isinstance(value, (list, tuple)):
             for i, v in enumerate(value):
-                walk(v, pointer_join(pointer, i))
+                if isinstance(v, (dict, list, tuple)):
+                    walk(v, pointer_join(pointer, i))
 
     walk(dumped, "")
     return sha256_hex(_HASH_DOMAIN + canonical_bytes({"document": dumped, "order": orders}))
@@ -824,8 +874,9 @@ def _validated(raw: _Raw, located: _Located, diags: list[Diagnostic]) -> tuple[R
     return doc, aside
 
 
-def _diagnose(raw: _Raw, path: Path | None) -> tuple[RulesetDocument | None, CheckedRuleset | None,
-                                                       list[Diagnostic]]:
+def _diagnose(raw: _Raw, path: Path | None, parses: Parses | None = None) -> tuple[RulesetDocument | None,
+                                                                                  CheckedRuleset | None,
+                                                                                  list[Diagnostic]]:
     """Every problem of a resolved document, each once: what the model refuses is set aside (see
     `salvage`) and the rest is still checked, without what only follows from what was set aside."""
     diags = list(raw.diagnostics)
@@ -835,7 +886,7 @@ def _diagnose(raw: _Raw, path: Path | None) -> tuple[RulesetDocument | None, Che
     doc, aside = _validated(raw, located, diags)
     if doc is None:
         return None, None, diags
-    checked, problems = check_document(doc)
+    checked, problems = check_document(doc, parses=parses)
     if doc.labels_from is not None and path is not None:  # the earlier label set is read beside the file
         problems += labels_from_problems(doc, _labels_of(path, doc.labels_from.version))
     diags.extend(located.diag(p.code, p.message, p.pointer, offset=p.offset, suggestion=aside.suggestion(p),
@@ -847,8 +898,8 @@ def _diagnose(raw: _Raw, path: Path | None) -> tuple[RulesetDocument | None, Che
     return doc, checked, diags
 
 
-def _build(raw: _Raw, path: Path | None) -> tuple[Ruleset | None, list[Diagnostic]]:
-    doc, checked, diags = _diagnose(raw, path)
+def _build(raw: _Raw, path: Path | None, cache: ParseCache | None = None) -> tuple[Ruleset | None, list[Diagnostic]]:
+    doc, checked, diags = _diagnose(raw, path, cache.conditions() if cache is not None else None)
     diags = _blamed(raw, path, diags)[0]
     if doc is None or checked is None or any(d.severity == "error" for d in diags):
         return None, diags
@@ -1020,7 +1071,7 @@ def _check_tests(doc: RulesetDocument, validator: AssessmentValidator, outcomes:
                                         pointer_join(base, "expect", "criteria", ref), key=True,
                                         suggestion=did_you_mean(ref, outcomes)))
         out.extend(_expected_derived(doc, expect.derived, pointer_join(base, "expect", "derived"), located))
-        _, problems = validator.validate(test_assessment(doc, i))
+        _, problems = validator.validate_plain(test_assessment(doc, i))
         own = test.assessment
         for p in problems:
             inside, _ = _data_pointer(own, tuple(_split(p.pointer)))
@@ -1073,7 +1124,7 @@ def check_ruleset(path: str | Path, *, cache: ParseCache | None = None) -> list[
     """Check a ruleset file; return every diagnostic (errors and warnings), never raise.
     ``cache``: parses to reuse and keep (a registry passes its own)."""
     p = Path(path)
-    _, diags = _build(_load_raw(p, cache=cache), p)
+    _, diags = _build(_load_raw(p, cache=cache), p, cache)
     return diags
 
 
@@ -1081,7 +1132,7 @@ def load_ruleset(path: str | Path, *, cache: ParseCache | None = None) -> Rulese
     """Load, check and compile a ruleset file; raise RulesetError with every problem.
     ``cache``: parses to reuse and keep (a registry passes its own)."""
     p = Path(path)
-    ruleset, diags = _build(_load_raw(p, cache=cache), p)
+    ruleset, diags = _build(_load_raw(p, cache=cache), p, cache)
     if ruleset is None:
         raise RulesetError(diags)
     return ruleset

@@ -1,7 +1,7 @@
 """Safe YAML reading that remembers where every value came from.
 
-PyYAML composes the node graph (the C parser when available); this module turns nodes into
-plain Python values itself, so that it can:
+PyYAML parses the text into events (the C parser when available); this module reads them once
+and makes plain Python values itself (no node graph is composed), so that it can:
 
 * resolve plain scalars by the YAML 1.2 core schema (``no`` stays a string, ``0.75`` becomes
   an exact :class:`~decimal.Decimal`, ``2019-11-15`` a :class:`~datetime.date`);
@@ -19,12 +19,16 @@ from typing import Any, ClassVar
 
 import yaml
 
-from ecei_rules.core.pointers import pointer_join
+from ecei_rules.core.pointers import escape
 from ecei_rules.errors import Diagnostic
 
 MAX_BYTES = 4 * 1024 * 1024
 MAX_DEPTH = 64
 MAX_NODES = 500_000
+#: A document of more values is built in a second reading of its events, once the whole stream is
+#: known to be within the limits (the first builds nothing past this many: a refused document never
+#: takes more room than that).
+BUILT_AT_ONCE = 20_000
 
 _Loader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -94,25 +98,79 @@ def parse_yaml(text: str, file: str | None = None) -> YamlDocument:
     builder = _Builder(file)
     if not builder.acceptable(text):
         return YamlDocument(None, builder.positions, builder.diags)
-    node = builder.compose(text)
-    if node is None:
-        return YamlDocument(None, builder.positions, builder.diags)
-    try:
-        data = builder.build(node, "", 0)
-    except _AbortError:
-        return YamlDocument(None, builder.positions, builder.diags)
+    data = builder.read(text)
     return YamlDocument(data, builder.positions, builder.diags)
 
 
+_SCALAR, _SEQUENCE, _MAPPING = yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent
+_SEQUENCE_END, _MAPPING_END = yaml.SequenceEndEvent, yaml.MappingEndEvent
+_ANCHORS = "anchors and aliases ('&name', '*name') are not allowed in rulesets"
+_DEFAULT_TAGS: dict[type, str] = {_SEQUENCE: _CORE + "seq", _MAPPING: _CORE + "map"}
+#: a mapping's next node is a key (the state of an open mapping between its pairs)
+_KEY = object()
+#: a key that was refused: its value is not built
+_REFUSED = object()
+
+
+class _Open:
+    """A collection being built: its value, where it is, and (a mapping) the key its next value takes."""
+
+    __slots__ = ("depth", "key", "pointer", "value")
+
+    def __init__(self, value: Any, pointer: str, depth: int) -> None:
+        self.value = value
+        self.pointer = pointer
+        self.depth = depth
+        self.key: Any = _KEY
+
+
+class _Limits:
+    """The checks of the whole stream, node by node: no anchor, and at most MAX_NODES values (a
+    mapping's keys are no values of their own)."""
+
+    __slots__ = ("expects_key", "nodes")
+
+    def __init__(self) -> None:
+        self.nodes = 0
+        self.expects_key: list[bool | None] = []  # per open collection: a mapping's next node is a key (True)
+
+    def node(self, event: Any, kind: type) -> tuple[str, str, Any] | None:
+        """The problem of a node's event, if it has one (counted, and its collection opened)."""
+        if event.anchor:
+            return "E004", _ANCHORS, event.start_mark
+        expects_key = self.expects_key
+        state = expects_key[-1] if expects_key else None
+        if state is not None:
+            expects_key[-1] = not state
+        if state is not True:  # a key is no value of its own
+            self.nodes += 1
+            if self.nodes > MAX_NODES:
+                return "E005", f"the document has more than {MAX_NODES} values", event.start_mark
+        if kind is _MAPPING:
+            expects_key.append(True)
+        elif kind is _SEQUENCE:
+            expects_key.append(None)
+        return None
+
+
 class _Builder:
-    """Checks a text, composes it (never an alias bomb: events are scanned first) and builds plain
-    values from the nodes, noting the position of every key and value and every problem found."""
+    """Checks a text, then reads its parser's events once: the checks of the whole stream (no anchor,
+    alias or second document, at most MAX_NODES values: never an alias bomb, never a huge document
+    built past its limits) and, from the first document, plain values, noting the position of
+    every key and value and every problem found (what a node-by-node build would find, in the
+    same order)."""
 
     def __init__(self, file: str | None) -> None:
         self.file = file
         self.positions = Positions(file)
         self.diags: list[Diagnostic] = []
         self.count = 0
+        self.root: Any = None
+        self._open: list[_Open] = []
+        self._resolve: Any = None
+        self._budget: int | None = None  # values built in this reading at most (None: all)
+        self._building = self._whole = True  # still building; built whole so far
+        self._skip = 0  # open collections of a subtree that is not built (a refused key, its value, a refused tag)
 
     def diag(self, code: str, message: str, mark: Any = None, pointer: str = "",
              suggestion: str | None = None) -> None:
@@ -143,118 +201,181 @@ class _Builder:
                     return False
         return True
 
-    def compose(self, text: str) -> Any:
-        """The document's root node, or None (with a diagnostic, unless the document is empty)."""
+    def read(self, text: str) -> Any:
+        """The document's value; None when there is none, or after a problem (a problem of the
+        stream is then its one diagnostic, and no position is kept)."""
+        problem: tuple[str, str, Any] | None
         try:
-            problem = _scan_events(text)
-            if problem is not None:
-                code, message, mark = problem
-                self.diag(code, message, mark, "",
-                          "write values out, or use 'extends' to build on another version" if code == "E004" else None)
-                return None
-            loader = _CoreLoader(text)
-            try:
-                return loader.get_single_node()
-            finally:
-                loader.dispose()
+            problem, whole = self._read(text, BUILT_AT_ONCE)
+            if problem is None and not whole:  # a large document: built in a second reading, now known sound
+                problem, whole = self._read(text, None)
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             message = " ".join(str(p) for p in (exc.context, exc.problem) if p)
-            self.diag("E005" if "nesting depth" in message else "E002", message or "invalid YAML", mark)
+            problem = "E005" if "nesting depth" in message else "E002", message or "invalid YAML", mark
         except yaml.YAMLError as exc:
-            self.diag("E002", str(exc).splitlines()[0] if str(exc) else "invalid YAML")
+            problem = "E002", str(exc).splitlines()[0] if str(exc) else "invalid YAML", None
         except RecursionError:
-            self.diag("E005", f"the document is nested too deeply (at most {MAX_DEPTH} levels)")
+            problem = "E005", f"the document is nested too deeply (at most {MAX_DEPTH} levels)", None
+        if problem is None:
+            return self.root
+        self.positions, self.diags = Positions(self.file), []
+        code, message, mark = problem
+        self.diag(code, message, mark, "",
+                  "write values out, or use 'extends' to build on another version" if code == "E004" else None)
         return None
 
-    def build(self, n: Any, pointer: str, depth: int) -> Any:
-        """The plain value of node ``n``; raises _AbortError past the node or depth limit."""
+    def _read(self, text: str, budget: int | None) -> tuple[tuple[str, str, Any] | None, bool]:
+        """One reading of the text's events (see `_events`), from a fresh start."""
+        self.positions, self.diags, self.count, self.root, self._open = Positions(self.file), [], 0, None, []
+        loader = _CoreLoader(text)
+        try:
+            return self._events(loader, budget)
+        finally:
+            loader.dispose()
+
+    def _events(self, loader: Any, budget: int | None) -> tuple[tuple[str, str, Any] | None, bool]:
+        """Read every event: the first anchor or alias, too many values or a second document, if
+        any; the first document built on the way (until a limit stops it: then its value is None),
+        and whether it was built whole: past ``budget`` values, nothing more is built before the
+        whole stream is known to be sound (a huge document is refused before it takes any room)."""
+        self._resolve, self._budget = loader.resolve, budget
+        self._building, self._whole, self._skip = True, True, 0
+        check_event, get_event = loader.check_event, loader.get_event
+        limits = _Limits()
+        documents = 0
+        another = None  # where a second document starts
+        while check_event():
+            event = get_event()
+            kind = type(event)
+            if kind is _SCALAR or kind is _SEQUENCE or kind is _MAPPING:
+                problem = limits.node(event, kind)
+                if problem is not None:
+                    return problem, False
+                if documents == 1 and self._building:
+                    self._start(event, kind)
+            elif kind is _SEQUENCE_END or kind is _MAPPING_END:
+                limits.expects_key.pop()
+                if documents == 1 and self._building:
+                    self._end()
+            elif kind is yaml.AliasEvent:
+                return ("E004", _ANCHORS, event.start_mark), False
+            elif kind is yaml.DocumentStartEvent:
+                documents += 1
+                if documents == 2:
+                    another = event.start_mark
+        if another is not None:
+            return ("E002", "expected a single document in the stream but found another document", another), False
+        return None, self._whole
+
+    def _start(self, event: Any, kind: type) -> None:
+        """A node of the first document begins: built, or skipped with the subtree it is in."""
+        if self._skip:
+            self._skip += kind is not _SCALAR
+            return
+        try:
+            self._skip = self._node(event, kind)
+        except _AbortError:
+            self._building, self.root = False, None
+        if self._budget is not None and self.count > self._budget:
+            self._building = self._whole = False
+            self.positions, self.diags, self.root, self._open = Positions(self.file), [], None, []
+
+    def _end(self) -> None:
+        """A collection of the first document ends."""
+        if self._skip:
+            self._skip -= 1
+        else:
+            self._open.pop()
+
+    def _node(self, event: Any, kind: type) -> int:
+        """Build the node an event starts (a key, a value or the root); the number of open
+        collections it leaves to skip (1: a collection that is not built)."""
+        collection = int(kind is not _SCALAR)
+        parent = self._open[-1] if self._open else None
+        key: Any = None
+        if parent is None:
+            pointer, depth = "", 0
+        else:
+            if parent.key is _KEY:
+                parent.key = self.key(event, kind, parent)
+                return collection  # a key is text: a collection as a key is never built
+            if parent.key is not None:  # a mapping's value
+                key, parent.key = parent.key, _KEY
+                if key is _REFUSED:
+                    return collection
+                pointer = parent.pointer + "/" + (key if "~" not in key and "/" not in key else escape(key))
+            else:
+                pointer = f"{parent.pointer}/{len(parent.value)}"
+            depth = parent.depth + 1
+        value, opened = self.build(event, kind, pointer, depth)
+        if parent is None:
+            self.root = value
+        elif key is not None:
+            parent.value[key] = value
+        else:
+            parent.value.append(value)
+        return collection - opened
+
+    def build(self, event: Any, kind: type, pointer: str, depth: int) -> tuple[Any, int]:
+        """The plain value a node starts (an empty collection, opened, its items to come), and 1
+        when it opened one; raises _AbortError past the node or depth limit."""
+        mark = event.start_mark
         self.count += 1
         if self.count > MAX_NODES:
-            self.diag("E005", f"the document has more than {MAX_NODES} values", n.start_mark, pointer)
+            self.diag("E005", f"the document has more than {MAX_NODES} values", mark, pointer)
             raise _AbortError
         if depth > MAX_DEPTH:
-            self.diag("E005", f"the document is nested more than {MAX_DEPTH} levels deep", n.start_mark, pointer)
+            self.diag("E005", f"the document is nested more than {MAX_DEPTH} levels deep", mark, pointer)
             raise _AbortError
-        self.positions.values[pointer] = (n.start_mark.line + 1, n.start_mark.column + 1)
-        if n.tag not in _ALLOWED_TAGS:
-            self.diag("E004", f"the YAML tag '{n.tag}' is not allowed in rulesets", n.start_mark, pointer,
+        self.positions.values[pointer] = (mark.line + 1, mark.column + 1)
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = self._resolve(yaml.ScalarNode, event.value, event.implicit) if kind is _SCALAR \
+                else _DEFAULT_TAGS[kind]
+        if tag not in _ALLOWED_TAGS:
+            self.diag("E004", f"the YAML tag '{tag}' is not allowed in rulesets", mark, pointer,
                       "remove the tag; rulesets use plain YAML values")
-            return None
-        if isinstance(n, yaml.MappingNode):
-            return self.mapping(n, pointer, depth)
-        if isinstance(n, yaml.SequenceNode):
-            return [self.build(item, pointer_join(pointer, i), depth + 1) for i, item in enumerate(n.value)]
-        self.positions.styles[pointer] = n.style
+            return None, 0
+        if kind is _MAPPING:
+            self._open.append(_Open({}, pointer, depth))
+            return self._open[-1].value, 1
+        if kind is _SEQUENCE:
+            opened = _Open([], pointer, depth)
+            opened.key = None
+            self._open.append(opened)
+            return opened.value, 1
+        self.positions.styles[pointer] = event.style
         try:
-            return _scalar(n)
+            return _scalar(tag, event.value), 0
         except ValueError as exc:
-            self.diag("E103", str(exc), n.start_mark, pointer)
-            return None
+            self.diag("E103", str(exc), mark, pointer)
+            return None, 0
 
-    def mapping(self, n: Any, pointer: str, depth: int) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for key_node, value_node in n.value:
-            key = self.key(key_node, pointer, out)
-            if key is not None:
-                out[key] = self.build(value_node, pointer_join(pointer, key), depth + 1)
-        return out
-
-    def key(self, key_node: Any, pointer: str, seen: dict[str, Any]) -> str | None:
-        """The text of a mapping key as written (01 stays "01"), or None for a key that is refused."""
-        if key_node.tag == _CORE + "merge" or (isinstance(key_node, yaml.ScalarNode)
-                                               and key_node.value == "<<" and not key_node.style):
+    def key(self, event: Any, kind: type, parent: _Open) -> Any:
+        """The text of a mapping key as written (01 stays "01"), or _REFUSED for a key that is refused."""
+        pointer = parent.pointer
+        if event.tag == _CORE + "merge" or (kind is _SCALAR and event.value == "<<" and not event.style):
             # YAML 1.1 merges a plain '<<' key; the core schema would keep it as a key: neither is wanted
-            self.diag("E004", "merge keys ('<<') are not allowed", key_node.start_mark, pointer,
+            self.diag("E004", "merge keys ('<<') are not allowed", event.start_mark, pointer,
                       "write the keys out, or use 'extends' to build on another version")
-            return None
-        if not isinstance(key_node, yaml.ScalarNode):
-            self.diag("E103", "a mapping key must be a plain value", key_node.start_mark, pointer)
-            return None
-        key = str(key_node.value)
-        child = pointer_join(pointer, key)
-        if key in seen:
+            return _REFUSED
+        if kind is not _SCALAR:
+            self.diag("E103", "a mapping key must be a plain value", event.start_mark, pointer)
+            return _REFUSED
+        key = str(event.value)
+        child = pointer + "/" + (key if "~" not in key and "/" not in key else escape(key))
+        if key in parent.value:
             first = self.positions.keys.get(child)
             where = f" (first defined on line {first[0]})" if first else ""
-            self.diag("E003", f"duplicate key '{key}'{where}", key_node.start_mark, child,
+            self.diag("E003", f"duplicate key '{key}'{where}", event.start_mark, child,
                       "remove one of the two; YAML would silently keep only the last")
-            return None
-        self.positions.keys[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            return _REFUSED
+        self.positions.keys[child] = (event.start_mark.line + 1, event.start_mark.column + 1)
         return key
 
 
-def _scan_events(text: str) -> tuple[str, str, Any] | None:
-    """The first anchor or alias, or too many values, from the parser's events (before any node
-    is built, so that neither an alias bomb nor a huge document is ever composed in memory)."""
-    loader = _CoreLoader(text)
-    nodes = 0
-    expects_key: list[bool | None] = []  # per open collection: a mapping's next node is a key (True)
-    try:
-        while loader.check_event():
-            event = loader.get_event()
-            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-                return "E004", "anchors and aliases ('&name', '*name') are not allowed in rulesets", event.start_mark
-            if isinstance(event, (yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent)):
-                is_key = bool(expects_key) and expects_key[-1] is True
-                if expects_key and expects_key[-1] is not None:
-                    expects_key[-1] = not expects_key[-1]
-                if not is_key:
-                    nodes += 1
-                    if nodes > MAX_NODES:
-                        return "E005", f"the document has more than {MAX_NODES} values", event.start_mark
-                if isinstance(event, yaml.MappingStartEvent):
-                    expects_key.append(True)
-                elif isinstance(event, yaml.SequenceStartEvent):
-                    expects_key.append(None)
-            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
-                expects_key.pop()
-    finally:
-        loader.dispose()
-    return None
-
-
-def _scalar(n: Any) -> Any:
-    tag, text = n.tag, n.value
+def _scalar(tag: str, text: str) -> Any:
     if tag == _CORE + "str":
         return str(text)
     if tag == _CORE + "null":
