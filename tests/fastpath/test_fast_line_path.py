@@ -21,6 +21,7 @@ import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from populations import thinned
 
 from ecei_rules.batch import (
     Item,
@@ -69,30 +70,13 @@ def _both(lines: list[str], resolve: Any, monkeypatch: pytest.MonkeyPatch,
     return fast, exact, decided[0]
 
 
-def _thinned(data: Any, rng: random.Random) -> Any:
-    """A copy with about one key in seven left out, at every level (inputs absent: unknowns)."""
-    out = json.loads(json.dumps(data))
-    stack = [out]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            for key in list(node):
-                if rng.random() < 0.15:
-                    del node[key]
-                else:
-                    stack.append(node[key])
-        elif isinstance(node, list):
-            stack.extend(node)
-    return out
-
-
 def _population(ruleset: Ruleset, n: int, seed: int) -> list[str]:
     """``n`` synth assessments of the version and as many with inputs left out, written by the
     standard library (", " and ": ") and by orjson (compact)."""
     raws = [to_json(a) for a in synthesize(n, seed=seed, start=dt.date(2010, 1, 1), end=dt.date(2030, 12, 31),
                                              versions=[ruleset])]
     rng = random.Random(seed)
-    raws += [_thinned(a, rng) for a in raws]
+    raws += [thinned(a, rng) for a in raws]
     return [json.dumps(a) for a in raws] + [orjson.dumps(a).decode() for a in raws]
 
 
@@ -139,7 +123,7 @@ def test_the_fast_line_path_writes_the_exact_lines_of_a_population_of_every_vers
     raws = [to_json(a) for a in synthesize(10, seed=3, start=dt.date(2011, 1, 1), end=dt.date(2025, 12, 31),
                                            registry=REGISTRY)]
     rng = random.Random(3)
-    raws += [_thinned(a, rng) for a in raws]
+    raws += [thinned(a, rng) for a in raws]
     lines = [json.dumps(a) for a in raws] + [orjson.dumps(a).decode() for a in raws]
     resolve = ready_resolver(ResolverSpec())
     for fields in (LABEL, parse_fields("label,valid_from,valid_until,methodology,version,ruleset_sha256,"

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from populations import thinned
 
 from ecei_rules.engine.evaluate import decide_label, validate_assessment
 from ecei_rules.engine.evaluator import evaluator, label_by_closures
@@ -47,23 +48,6 @@ RULESETS = {**POPULATIONS, **_rulesets(("every", "ranges", "tables"))}
 
 def _load(where: Path | str) -> Ruleset:
     return REGISTRY.get("ecei-labels", where) if isinstance(where, str) else load_ruleset(where)
-
-
-def _thinned(data: Any, rng: random.Random) -> Any:
-    """A copy with about one key in seven left out, at every level (inputs absent: unknowns)."""
-    out = copy.deepcopy(data)
-    stack = [out]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            for key in list(node):
-                if rng.random() < 0.15:
-                    del node[key]
-                else:
-                    stack.append(node[key])
-        elif isinstance(node, list):
-            stack.extend(node)
-    return out
 
 
 def _outline(fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -110,7 +94,7 @@ def test_the_generated_label_path_equals_the_closures_and_the_reference_on_synth
     ruleset = _load(RULESETS[name])
     raws = list(synthesize(25, seed=23, start=dt.date(2010, 1, 1), end=dt.date(2030, 12, 31), versions=[ruleset]))
     rng = random.Random(23)
-    raws += [_thinned(raw, rng) for raw in raws]
+    raws += [thinned(raw, rng) for raw in raws]
     assert _agree(ruleset, raws) >= 25
 
 
@@ -122,7 +106,7 @@ def test_the_generated_label_path_equals_the_closures_on_the_every_construct_rul
     ruleset = _load(RULESETS[name])
     raws = list(synthesize(6, seed=5, start=dt.date(2015, 1, 1), end=dt.date(2025, 12, 31), versions=[ruleset]))
     rng = random.Random(5)
-    raws += [_thinned(raw, rng) for raw in raws]
+    raws += [thinned(raw, rng) for raw in raws]
     assert _agree(ruleset, raws) >= 6
 
 
