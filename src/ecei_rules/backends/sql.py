@@ -17,8 +17,8 @@ How it decides as the Python engine does:
 * a count over items whose filter may be unknown is a range ``[lo, hi]`` compared by its ends, as
   :func:`ecei_rules.core.logic.compare` does;
 * ``months_between`` and ``month_end`` are written with the calendar exactly as
-  :mod:`ecei_rules.core.logic` computes them (``month_end`` from the first of the month, so no day
-  is clipped);
+  :mod:`ecei_rules.core.logic` computes them (``month_end`` is the last day of the month of the date
+  plus the months, whose day, clipped or not, it drops);
 * a quotient is a numerator over a positive denominator (``V.den``), compared by cross-multiplying;
   a division by zero is NULL, which is what the Python engine's undefined value is to a criterion
   (unknown); ``round``, ``floor`` and ``ceil`` of a quotient are an integer division of the two;
@@ -305,7 +305,8 @@ def _bracketed(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
-_LIST_FUNCTIONS: dict[type[exp.Expr], str] = {exp.Max: "list_max", exp.Min: "list_min", exp.Sum: "list_sum"}
+_LIST_FUNCTIONS: dict[type[exp.Expr], str] = {exp.Max: "list_max", exp.Min: "list_min", exp.Sum: "list_sum",
+                                               exp.LogicalOr: "list_bool_or", exp.LogicalAnd: "list_bool_and"}
 
 
 def _from(select: exp.Select) -> Any:
@@ -337,7 +338,7 @@ def _lambdas(tree: exp.Expr) -> exp.Expr:
                 this=e, expressions=[exp.to_identifier(param)])])
             return exp.Anonymous(this=fn, expressions=[transform])
 
-        for agg in list(body.find_all(exp.Max, exp.Min, exp.Sum, exp.Count)):
+        for agg in list(body.find_all(exp.Max, exp.Min, exp.Sum, exp.Count, exp.LogicalOr, exp.LogicalAnd)):
             if isinstance(agg, exp.Count):
                 distinct = agg.this
                 assert isinstance(distinct, exp.Distinct)
@@ -885,8 +886,9 @@ class _Compiler:
         d, n = self.compile(node.args[0]), self.number(node.args[1])
         if n.digits[1] != 0 and not n.is_const:
             raise _Refuse(node, "month_end() of a number of months that may not be whole")
-        first = _cast(exp.DateTrunc(this=d.sql, unit=exp.Literal.string("MONTH")),  # type: ignore[no-untyped-call]
-                      exp.DataType.build("DATE"))
+        # d plus n months is in the month n months after d's in every dialect (a day the month lacks is
+        # clipped to its last), and LAST_DAY keeps only the month: no DATE_TRUNC to the first is needed
+        first = d.sql
         if n.is_const:  # a whole number of months: an interval literal
             months = ast.literal_eval(node.args[1]) if isinstance(node.args[1], ast.Constant) else None
             count = months if isinstance(months, int) else self.const_int(node.args[1])
@@ -989,7 +991,7 @@ class _Compiler:
         if name in ("any", "all"):
             if element.kind != "boolean":
                 raise _Refuse(gen.elt, f"{name}() of a value that is not a condition")
-            return self.quantifier(name == "any", source, over, keep, element)
+            return self.quantifier(name == "any", source, over, keep, element, exact)
         if name == "count":
             lo = _sum(_case([(keep, exp.Literal.number(1))], exp.Literal.number(0)))
             hi = _sum(_case([(_is_not_false(keep), exp.Literal.number(1))], exp.Literal.number(0)))
@@ -1051,9 +1053,18 @@ class _Compiler:
         return (distinct, keep) if 0 < len(distinct) <= MAX_BITS else None
 
     def quantifier(self, exists: bool, source: V, over: Callable[..., exp.Expr], keep: exp.Expr,
-                   element: V) -> V:
+                   element: V, exact: bool = False) -> V:
         """``any`` (``exists``) or ``all`` of a condition over the items kept: the MAX (or MIN) of Kleene
-        codes; over no items false (or true), and NULL when the list is absent."""
+        codes; over no items false (or true), and NULL when the list is absent. When neither the filter
+        (``exact``) nor the condition can be unknown, BOOL_OR (BOOL_AND) of the conditions, which is cheaper
+        (DuckDB's LIST_BOOL_OR over a lambda)."""
+        if exact and not element.nullable:
+            if exists:
+                found: exp.Expr = exp.LogicalOr(this=exp.And(this=_paren(keep), expression=_paren(element.sql)))
+            else:
+                found = exp.LogicalAnd(this=exp.Or(this=exp.Not(this=_paren(keep)), expression=_paren(element.sql)))
+            return V(over(exp.Coalesce(this=found, expressions=[exp.Boolean(this=not exists)])), "boolean",
+                     nullable=source.nullable)
         absent = source.sql if source.nullable else None
         if exists:
             code: exp.Expr = exp.Max(this=_kleene_code(exp.And(this=_paren(keep), expression=_paren(element.sql))))
