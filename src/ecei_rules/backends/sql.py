@@ -1331,7 +1331,7 @@ class _Build:
         ref: dict[str, exp.Expr] = {cid: exp.column(col, table=_ALIAS, quoted=True)
                                           for cid, col in crit_cols.items()}
         levels, composites, scales = self.composites(ref)
-        for cols in levels:  # each group and score a level of its own, reading the columns before it
+        for cols in (cols for cols in levels if cols):  # each level reads the columns of those before it
             first = _select([exp.Star(), *(exp.alias_(sql, name, quoted=True, copy=False) for name, sql in cols)],
                             exp.Subquery(this=first, alias=exp.TableAlias(this=a)))
         tiers = {t.label: self.conjunction(ref, t.requires) for t in self.plan.tiers}
@@ -1455,32 +1455,44 @@ class _Build:
 
     def composites(self, ref: dict[str, exp.Expr]) -> tuple[
             list[list[tuple[str, exp.Expr]]], dict[str, tuple[str, dict[str, None]]], dict[str, int]]:
-        """The levels of columns that decide each group and score (in dependency order, each reading the
-        columns before it), each composite's kind and extra columns, and each score's scale."""
+        """The levels of columns that decide each group and score, each composite's kind and extra columns,
+        and each score's scale. A composite of depth d (d = 0: it reads criteria only; else one more than the
+        deepest composite it reads) is decided in levels 2d (a group; a score's weights) and 2d + 1 (a score's
+        outcome), so that each level reads only columns of the levels before it, and composites of one depth
+        share their levels (fewer nested selects to plan)."""
         levels: list[list[tuple[str, exp.Expr]]] = []
         out: dict[str, tuple[str, dict[str, None]]] = {}
         scales: dict[str, int] = {}
+        depth: dict[str, int] = {}
 
         def column(name: str) -> exp.Expr:
             return exp.column(name, table=_ALIAS, quoted=True)
 
+        def place(comp: FastGroup | FastScore, parts: list[list[tuple[str, exp.Expr]]]) -> None:
+            members = comp.members if isinstance(comp, FastGroup) else tuple(r for r, _ in comp.weights)
+            depth[comp.id] = 1 + max((depth[m] for m in members if m in depth), default=-1)
+            for i, cols in enumerate(parts, 2 * depth[comp.id]):
+                while len(levels) <= i:
+                    levels.append([])
+                levels[i] += cols
+
         for comp in self.plan.composites:
             if isinstance(comp, FastGroup):
-                levels.append([(f"group:{comp.id}", self.conjunction(ref, comp.members))])
+                place(comp, [[(f"group:{comp.id}", self.conjunction(ref, comp.members))]])
                 out[comp.id] = ("group", {})
                 ref[comp.id] = column(f"group:{comp.id}")
                 continue
             assert isinstance(comp, FastScore)
             name = f"score:{comp.id}"
             if comp.points:
-                levels += self.points_score(ref, comp, name)
+                place(comp, self.points_score(ref, comp, name))
                 out[comp.id] = ("score", {"met": None, "unknown": None})
                 scales[comp.id] = comp.scale
                 ref[comp.id] = column(name)
                 continue
-            levels.append([(name + ":met", self.weight_sum(ref, comp, lambda e: _paren(e))),
-                           (name + ":unknown", self.weight_sum(ref, comp, lambda e: exp.Is(
-                               this=_paren(e), expression=exp.Null())))])
+            sums = [(name + ":met", self.weight_sum(ref, comp, lambda e: _paren(e))),
+                    (name + ":unknown", self.weight_sum(ref, comp, lambda e: exp.Is(
+                        this=_paren(e), expression=exp.Null())))]
             # met x den >= num: in the whole type holding total x den and num (no overflow)
             total = sum(w for _, w in comp.weights)
             to = _dec((max(len(str(total * comp.required_den)), len(str(comp.required_num))) + 1, 0))
@@ -1489,7 +1501,7 @@ class _Build:
             sql = _case([(exp.GTE(this=exp.Mul(this=met, expression=den), expression=num), exp.true()),
                          (exp.LT(this=exp.Mul(this=_paren(exp.Add(this=met, expression=unknown)), expression=den),
                                  expression=num), exp.false())], exp.Null())
-            levels.append([(name, sql)])
+            place(comp, [sums, [(name, sql)]])
             out[comp.id] = ("score", {"met": None, "unknown": None})
             scales[comp.id] = comp.scale
             ref[comp.id] = column(name)
