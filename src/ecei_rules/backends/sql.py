@@ -374,6 +374,19 @@ def _bit(values: tuple[str, ...], keep: exp.Expr, value: exp.Expr) -> exp.Expr:
     return _case([(keep.copy(), shifted)], exp.Null())
 
 
+def _conjuncts(conditions: Iterable[ast.expr]) -> list[ast.expr]:
+    """The ``and`` parts of conditions that all hold, each ``and`` taken apart, in order."""
+    parts: list[ast.expr] = []
+    stack = list(reversed(list(conditions)))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.And):
+            stack.extend(reversed(node.values))
+        else:
+            parts.append(node)
+    return parts
+
+
 def _kleene_code(e: exp.Expr) -> exp.Expr:
     """1 for true, 0 for unknown, -1 for false (so that MAX is Kleene's or and MIN its and):
     ``COALESCE(2 * CAST(e AS INT) - 1, 0)``, which computes ``e`` once."""
@@ -997,21 +1010,28 @@ class _Compiler:
             hi = _sum(_case([(_is_not_false(keep), exp.Literal.number(1))], exp.Literal.number(0)))
             return self.counted(source, over, lo, None if exact else hi)
         if name == "count_distinct":
-            if element.kind in ("list", "object", "map") or element.split:
-                raise _Refuse(gen.elt, "count_distinct() of these values")
-            value = element.sql if element.kind != "number" else self.widen(element)
-            lo = exp.Count(this=exp.Distinct(expressions=[_case([(keep, value)], exp.Null())]))
-            maybe = _case([(_is_not_false(keep), value)], exp.Null())
-            nulls = _sum(_case([(exp.And(this=_is_not_false(keep), expression=exp.Is(
-                this=_paren(value), expression=exp.Null())), exp.Literal.number(1))], exp.Literal.number(0)))
-            high = exp.Count(this=exp.Distinct(expressions=[maybe]))
-            if few is not None:  # DuckDB's form counts bits (see _lambdas); the standard form is as written
-                counted = keep if few[1] is None else few[1]
-                lo.meta[_BITS] = (few[0], counted, value)
-                high.meta[_BITS] = (few[0], _is_not_false(counted), value)
-            hi = exp.Add(this=high, expression=nulls)
-            return self.counted(source, over, lo, None if exact and not element.nullable else hi)
+            return self.distinct(gen.elt, source, over, keep, element, exact, few)
         return self.pick(node, name, source, over, keep, element, exact)
+
+    def distinct(self, elt: ast.expr, source: V, over: Callable[..., exp.Expr], keep: exp.Expr, element: V,
+                 exact: bool, few: tuple[tuple[str, ...], exp.Expr | None] | None) -> V:
+        """``count_distinct`` of the values of the items kept: COUNT(DISTINCT), a range when whether an item
+        is kept, or its value, may be unknown; its few possible values (``few``, see few_values) marked on it
+        for DuckDB's form, which counts them as bits."""
+        if element.kind in ("list", "object", "map") or element.split:
+            raise _Refuse(elt, "count_distinct() of these values")
+        value = element.sql if element.kind != "number" else self.widen(element)
+        lo = exp.Count(this=exp.Distinct(expressions=[_case([(keep, value)], exp.Null())]))
+        maybe = _case([(_is_not_false(keep), value)], exp.Null())
+        nulls = _sum(_case([(exp.And(this=_is_not_false(keep), expression=exp.Is(
+            this=_paren(value), expression=exp.Null())), exp.Literal.number(1))], exp.Literal.number(0)))
+        high = exp.Count(this=exp.Distinct(expressions=[maybe]))
+        if few is not None:  # DuckDB's form counts bits (see _lambdas); the standard form is as written
+            counted = keep if few[1] is None else few[1]
+            lo.meta[_BITS] = (few[0], counted, value)
+            high.meta[_BITS] = (few[0], _is_not_false(counted), value)
+        hi = exp.Add(this=high, expression=nulls)
+        return self.counted(source, over, lo, None if exact and not element.nullable else hi)
 
     def few_values(self, ifs: list[ast.expr], elt: ast.expr,
                    element: V) -> tuple[tuple[str, ...], exp.Expr | None] | None:
@@ -1027,30 +1047,31 @@ class _Compiler:
         BIGINT decides exactly as ``COUNT(DISTINCT)`` does (NULL is neither), without a hash table per row."""
         if element.kind != "string":
             return None
-        parts: list[ast.expr] = []
-        stack = list(reversed(ifs))
-        while stack:
-            node = stack.pop()
-            if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.And):
-                stack.extend(reversed(node.values))
-            else:
-                parts.append(node)
+        parts = _conjuncts(ifs)
         values: tuple[str, ...] = ()
         keep: exp.Expr | None = None
         for i, part in enumerate(parts):
-            if isinstance(part, ast.Compare) and len(part.ops) == 1 and isinstance(part.ops[0], ast.In) \
-                    and ast.dump(part.left) == ast.dump(elt):
-                listed = self.compile(part.comparators[0])
-                if listed.is_const and listed.const is not None and all(isinstance(v, str) for v in listed.const):
-                    values = tuple(listed.const)
-                    others = [_paren(self.boolean(p).sql) for p in parts[:i] + parts[i + 1:]]
-                    keep = _paren(exp.and_(*others, copy=False)) if others else exp.true()
-                    break
+            listed = self.listed_texts(part, elt)
+            if listed is not None:
+                values = listed
+                others = [_paren(self.boolean(p).sql) for p in parts[:i] + parts[i + 1:]]
+                keep = _paren(exp.and_(*others, copy=False)) if others else exp.true()
+                break
         f = element.field
         if not values and f is not None:
             values = tuple(f.spec.values or ()) if f.kind == "enum" else f.catalogue_ids if f.spec.catalogue else ()
         distinct = tuple(dict.fromkeys(values))
         return (distinct, keep) if 0 < len(distinct) <= MAX_BITS else None
+
+    def listed_texts(self, part: ast.expr, elt: ast.expr) -> tuple[str, ...] | None:
+        """The texts of a test ``elt in [...]`` (a list literal or parameter of texts), or None."""
+        if not (isinstance(part, ast.Compare) and len(part.ops) == 1 and isinstance(part.ops[0], ast.In)
+                and ast.dump(part.left) == ast.dump(elt)):
+            return None
+        listed = self.compile(part.comparators[0])
+        if listed.is_const and listed.const is not None and all(isinstance(v, str) for v in listed.const):
+            return tuple(listed.const)
+        return None
 
     def quantifier(self, exists: bool, source: V, over: Callable[..., exp.Expr], keep: exp.Expr,
                    element: V, exact: bool = False) -> V:
