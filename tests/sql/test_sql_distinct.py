@@ -20,6 +20,7 @@ pytest.importorskip("sqlglot")
 from test_sql_engine import differences  # noqa: E402
 
 from ecei_rules.backends import sql  # noqa: E402
+from ecei_rules.engine.evaluate import evaluate  # noqa: E402
 from ecei_rules.ruleset.load import load_ruleset  # noqa: E402
 
 DISTINCT = """\
@@ -132,3 +133,22 @@ def test_a_bit_counted_without_its_filter_is_caught(monkeypatch: pytest.MonkeyPa
     ruleset = _ruleset(tmp_path)
     found, _ = differences(ruleset, _rows(), query=sql.compile_ruleset(ruleset))
     assert found
+
+
+def test_a_count_of_bits_inside_another_loop_reads_the_outer_item_as_python(tmp_path: Path) -> None:
+    """A count of bits nested in ``any`` over the same list (its filter reads the outer item) decides every
+    row as the Python engine in DuckDB's form: the outer item's fields in the bits' filter are the outer
+    lambda's. (The standard form of such a nested loop does not bind on DuckDB, before this change too.)"""
+    nested = ('  nested: {title: nested, when: "any(count_distinct(b.kind for b in areas if b.topic == a.topic '
+              'and b.checked) >= 2 for a in areas)"}\n')
+    text = DISTINCT.replace("    type: list\n", "    type: list\n    max_items: 20\n", 1).replace("labels: [one]\n",
+                                                                                         nested + "labels: [one]\n")
+    path = tmp_path / "1.0.0.yaml"
+    path.write_text(text, encoding="utf-8")
+    ruleset = load_ruleset(path)
+    query = sql.compile_ruleset(ruleset)
+    assert query.sql("duckdb").count("BIT_COUNT") == 10
+    found, _ = differences(ruleset, _rows(), query=query)
+    assert not found, found[:3]
+    outcomes = {c.outcome for row in _rows() for c in evaluate(ruleset, row).criteria if c.id == "nested"}
+    assert outcomes == {"met", "not_met", "unknown"}
