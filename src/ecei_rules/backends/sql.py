@@ -360,6 +360,8 @@ def _lambdas(tree: exp.Expr) -> exp.Expr:
 
 #: The key of a ``COUNT(DISTINCT)`` node's meta that holds the few values it can count (see _Compiler.few_values).
 _BITS = "ecei_bits"
+#: The key of a node's meta that holds DuckDB's form of it (the same value, cheaper; see CompiledQuery.sql).
+_DUCKDB = "ecei_duckdb"
 #: The most values a count of distinct values counts as bits of a BIGINT (1 << 62 is its highest positive bit).
 MAX_BITS = 63
 
@@ -885,6 +887,9 @@ class _Compiler:
         months = exp.Add(this=exp.Mul(this=exp.Literal.number(12), expression=_paren(
             exp.Sub(this=year(b.sql), expression=year(a.sql)))), expression=_paren(
             exp.Sub(this=month(b.sql), expression=month(a.sql))))
+        # DuckDB's DATE_DIFF('MONTH', a, b) counts the month boundaries between a and b: the same number, in one
+        # function instead of four EXTRACTs (PostgreSQL's AGE would count otherwise: the standard form stays)
+        months.meta[_DUCKDB] = exp.DateDiff(this=b.sql.copy(), expression=a.sql.copy(), unit=exp.var("MONTH"))
         back = _case([(exp.LT(this=day(b.sql), expression=day(a.sql)), exp.Literal.number(1))],
                      exp.Literal.number(0))
         sql = _cast(exp.Sub(this=months, expression=back), _dec(INTEGER_DIGITS))
@@ -1168,8 +1173,11 @@ class CompiledQuery:
             assert isinstance(tree, exp.Select)
             tree.set("expressions", [*tree.expressions, *(
                 exp.alias_(sql.copy(), f"missing:{pointer}", quoted=True) for pointer, sql in self.missing)])
-        if dialect == "duckdb" and not standard:
-            tree = _lambdas(tree)
+        if dialect == "duckdb":
+            for node in [n for n in tree.walk() if _DUCKDB in n.meta]:
+                node.replace(node.meta[_DUCKDB].copy())
+            if not standard:
+                tree = _lambdas(tree)
         return tree.sql(dialect=dialect, pretty=pretty)
 
     def decode(self, row: dict[str, Any]) -> dict[str, Any]:
