@@ -318,7 +318,8 @@ def _from(select: exp.Select) -> Any:
 def _lambdas(tree: exp.Expr) -> exp.Expr:
     """The tree with each loop over a list (a subquery over ``UNNEST``, the standard form) written with
     DuckDB's list functions and lambdas, which decide per row without a join: the same aggregate
-    over the same items (``MAX`` is ``list_max``, ``COUNT(DISTINCT)`` is ``list_unique``)."""
+    over the same items (``MAX`` is ``list_max``, ``COUNT(DISTINCT)`` is ``list_unique``, or the bits
+    set in a ``list_bit_or`` where its few possible values are known)."""
     loops = [q for q in tree.find_all(exp.Subquery) if isinstance(q.this, exp.Select)
              and isinstance(_from(q.this), exp.Unnest)]
     for sub in reversed(loops):  # the innermost first
@@ -328,30 +329,30 @@ def _lambdas(tree: exp.Expr) -> exp.Expr:
         table, column = alias.name, alias.columns[0].name
         param = "ecei_" + column.split(":")[-1]
         source = unnest.expressions[0]
-        body = exp.Paren(this=select.expressions[0].copy())  # a holder, so that the root can be replaced too
-        for col in list(body.find_all(exp.Column)):
-            if col.table == table and col.name == column:
-                col.replace(exp.column(param))
+
+        def item(e: exp.Expr, table: str = table, column: str = column, param: str = param) -> exp.Expr:
+            """``e`` with each read of the loop's item read from the lambda's parameter instead."""
+            for col in list(e.find_all(exp.Column)):
+                if col.table == table and col.name == column:
+                    col.replace(exp.column(param))
+            return e
 
         def over(e: exp.Expr, fn: str, source: exp.Expr = source, param: str = param) -> exp.Expr:
             transform = exp.Anonymous(this="list_transform", expressions=[source.copy(), exp.Lambda(
                 this=e, expressions=[exp.to_identifier(param)])])
             return exp.Anonymous(this=fn, expressions=[transform])
 
+        body = item(exp.Paren(this=select.expressions[0].copy()))  # a holder, so that the root can be replaced too
         for agg in list(body.find_all(exp.Max, exp.Min, exp.Sum, exp.Count, exp.LogicalOr, exp.LogicalAnd)):
-            if isinstance(agg, exp.Count):
-                distinct = agg.this
-                assert isinstance(distinct, exp.Distinct)
-                bits = agg.meta.get(_BITS)
-                if bits is None:
-                    agg.replace(over(distinct.expressions[0], "list_unique"))
-                    continue
-                flags = _bracketed(exp.Paren(this=_bit(*bits)))
-                for col in list(flags.find_all(exp.Column)):
-                    if col.table == table and col.name == column:
-                        col.replace(exp.column(param))
+            bits = agg.meta.get(_BITS)
+            if bits is not None:
+                flags = item(_bracketed(exp.Paren(this=_bit(*bits))))
                 agg.replace(exp.Coalesce(this=exp.Anonymous(this="bit_count", expressions=[
                     over(flags.this, "list_bit_or")]), expressions=[exp.Literal.number(0)]))
+            elif isinstance(agg, exp.Count):
+                distinct = agg.this
+                assert isinstance(distinct, exp.Distinct)
+                agg.replace(over(distinct.expressions[0], "list_unique"))
             else:
                 agg.replace(over(agg.this, _LIST_FUNCTIONS[type(agg)]))
         sub.replace(body)
