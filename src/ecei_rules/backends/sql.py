@@ -636,7 +636,8 @@ class _Compiler:
             return None
         lo, x, hi = items if ops[0] is ast.LtE else reversed(items)
         if kinds == {"number"}:
-            sql = exp.Between(this=self.widen(x, lo, hi), low=self.widen(lo, x, hi), high=self.widen(hi, x, lo))
+            sql = exp.Between(this=self.compared(x, lo, hi), low=self.compared(lo, x, hi),
+                              high=self.compared(hi, x, lo))
         else:
             sql = exp.Between(this=x.sql, low=lo.sql, high=hi.sql)
         return V(_paren(sql), "boolean", nullable=any(v.nullable for v in items))
@@ -674,7 +675,7 @@ class _Compiler:
                 a, b = self.cross(a, b)
             if a.hi is not None or b.hi is not None:
                 return self.range_comparison(cls, a, b)
-            return V(cls(this=self.widen(a, b), expression=self.widen(b, a)), "boolean",
+            return V(cls(this=self.compared(a, b), expression=self.compared(b, a)), "boolean",
                      nullable=a.nullable or b.nullable)
         return V(cls(this=a.sql, expression=b.sql), "boolean", nullable=a.nullable or b.nullable)
 
@@ -682,6 +683,17 @@ class _Compiler:
         """``v`` cast to the DECIMAL that holds it and ``others`` exactly."""
         whole = max(x.digits[0] for x in (v, *others))
         scale = max(x.digits[1] for x in (v, *others))
+        return _cast(v.sql, _dec((whole, scale)))
+
+    def compared(self, v: V, *others: V) -> exp.Expr:
+        """``v`` cast for a comparison with ``others``: as widen does, but at least at the type a decimal input
+        is stored as (DECIMAL_DIGITS) when that holds them all, so that an input whose declared bounds
+        narrow its digits is not cast to a narrower DECIMAL first (a cast that checks every value)."""
+        digits = [DECIMAL_DIGITS if x.field is not None and x.field.kind == "decimal" else x.digits
+                  for x in (v, *others)]
+        whole, scale = max(d[0] for d in digits), max(d[1] for d in digits)
+        if whole + scale > MAX_PRECISION:
+            return self.widen(v, *others)
         return _cast(v.sql, _dec((whole, scale)))
 
     def range_comparison(self, cls: type[exp.Binary], a: V, b: V) -> V:
