@@ -17,8 +17,8 @@ How it decides as the Python engine does:
 * a count over items whose filter may be unknown is a range ``[lo, hi]`` compared by its ends, as
   :func:`ecei_rules.core.logic.compare` does;
 * ``months_between`` and ``month_end`` are written with the calendar exactly as
-  :mod:`ecei_rules.core.logic` computes them (``month_end`` from the first of the month, so no day
-  is clipped);
+  :mod:`ecei_rules.core.logic` computes them (``month_end`` is the last day of the month of the date
+  plus the months, whose day, clipped or not, it drops);
 * a quotient is a numerator over a positive denominator (``V.den``), compared by cross-multiplying;
   a division by zero is NULL, which is what the Python engine's undefined value is to a criterion
   (unknown); ``round``, ``floor`` and ``ceil`` of a quotient are an integer division of the two;
@@ -305,7 +305,8 @@ def _bracketed(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
-_LIST_FUNCTIONS: dict[type[exp.Expr], str] = {exp.Max: "list_max", exp.Min: "list_min", exp.Sum: "list_sum"}
+_LIST_FUNCTIONS: dict[type[exp.Expr], str] = {exp.Max: "list_max", exp.Min: "list_min", exp.Sum: "list_sum",
+                                               exp.LogicalOr: "list_bool_or", exp.LogicalAnd: "list_bool_and"}
 
 
 def _from(select: exp.Select) -> Any:
@@ -317,7 +318,8 @@ def _from(select: exp.Select) -> Any:
 def _lambdas(tree: exp.Expr) -> exp.Expr:
     """The tree with each loop over a list (a subquery over ``UNNEST``, the standard form) written with
     DuckDB's list functions and lambdas, which decide per row without a join: the same aggregate
-    over the same items (``MAX`` is ``list_max``, ``COUNT(DISTINCT)`` is ``list_unique``)."""
+    over the same items (``MAX`` is ``list_max``, ``COUNT(DISTINCT)`` is ``list_unique``, or the bits
+    set in a ``list_bit_or`` where its few possible values are known)."""
     loops = [q for q in tree.find_all(exp.Subquery) if isinstance(q.this, exp.Select)
              and isinstance(_from(q.this), exp.Unnest)]
     for sub in reversed(loops):  # the innermost first
@@ -327,18 +329,27 @@ def _lambdas(tree: exp.Expr) -> exp.Expr:
         table, column = alias.name, alias.columns[0].name
         param = "ecei_" + column.split(":")[-1]
         source = unnest.expressions[0]
-        body = exp.Paren(this=select.expressions[0].copy())  # a holder, so that the root can be replaced too
-        for col in list(body.find_all(exp.Column)):
-            if col.table == table and col.name == column:
-                col.replace(exp.column(param))
+
+        def item(e: exp.Expr, table: str = table, column: str = column, param: str = param) -> exp.Expr:
+            """``e`` with each read of the loop's item read from the lambda's parameter instead."""
+            for col in list(e.find_all(exp.Column)):
+                if col.table == table and col.name == column:
+                    col.replace(exp.column(param))
+            return e
 
         def over(e: exp.Expr, fn: str, source: exp.Expr = source, param: str = param) -> exp.Expr:
             transform = exp.Anonymous(this="list_transform", expressions=[source.copy(), exp.Lambda(
                 this=e, expressions=[exp.to_identifier(param)])])
             return exp.Anonymous(this=fn, expressions=[transform])
 
-        for agg in list(body.find_all(exp.Max, exp.Min, exp.Sum, exp.Count)):
-            if isinstance(agg, exp.Count):
+        body = item(exp.Paren(this=select.expressions[0].copy()))  # a holder, so that the root can be replaced too
+        for agg in list(body.find_all(exp.Max, exp.Min, exp.Sum, exp.Count, exp.LogicalOr, exp.LogicalAnd)):
+            bits = agg.meta.get(_BITS)
+            if bits is not None:
+                flags = item(_bracketed(exp.Paren(this=_bit(*bits))))
+                agg.replace(exp.Coalesce(this=exp.Anonymous(this="bit_count", expressions=[
+                    over(flags.this, "list_bit_or")]), expressions=[exp.Literal.number(0)]))
+            elif isinstance(agg, exp.Count):
                 distinct = agg.this
                 assert isinstance(distinct, exp.Distinct)
                 agg.replace(over(distinct.expressions[0], "list_unique"))
@@ -346,6 +357,37 @@ def _lambdas(tree: exp.Expr) -> exp.Expr:
                 agg.replace(over(agg.this, _LIST_FUNCTIONS[type(agg)]))
         sub.replace(body)
     return tree
+
+
+#: The key of a ``COUNT(DISTINCT)`` node's meta that holds the few values it can count (see _Compiler.few_values).
+_BITS = "ecei_bits"
+#: The key of a node's meta that holds DuckDB's form of it (the same value, cheaper; see CompiledQuery.sql).
+_DUCKDB = "ecei_duckdb"
+#: The most values a count of distinct values counts as bits of a BIGINT (1 << 62 is its highest positive bit).
+MAX_BITS = 63
+
+
+def _bit(values: tuple[str, ...], keep: exp.Expr, value: exp.Expr) -> exp.Expr:
+    """The bit of ``value`` among ``values`` (the first is 1), or NULL when it is none of them or ``keep`` is
+    not true: a count of distinct values is then the number of bits set in the OR of the items' bits."""
+    position = exp.Anonymous(this="list_position", expressions=[
+        exp.Array(expressions=[exp.Literal.string(v) for v in values]), value.copy()])
+    shifted = exp.BitwiseLeftShift(this=_cast(exp.Literal.number(1), exp.DataType.build("BIGINT")),
+                                   expression=exp.Paren(this=exp.Sub(this=position, expression=exp.Literal.number(1))))
+    return _case([(keep.copy(), shifted)], exp.Null())
+
+
+def _conjuncts(conditions: Iterable[ast.expr]) -> list[ast.expr]:
+    """The ``and`` parts of conditions that all hold, each ``and`` taken apart, in order."""
+    parts: list[ast.expr] = []
+    stack = list(reversed(list(conditions)))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.And):
+            stack.extend(reversed(node.values))
+        else:
+            parts.append(node)
+    return parts
 
 
 def _kleene_code(e: exp.Expr) -> exp.Expr:
@@ -594,7 +636,8 @@ class _Compiler:
             return None
         lo, x, hi = items if ops[0] is ast.LtE else reversed(items)
         if kinds == {"number"}:
-            sql = exp.Between(this=self.widen(x, lo, hi), low=self.widen(lo, x, hi), high=self.widen(hi, x, lo))
+            sql = exp.Between(this=self.compared(x, lo, hi), low=self.compared(lo, x, hi),
+                              high=self.compared(hi, x, lo))
         else:
             sql = exp.Between(this=x.sql, low=lo.sql, high=hi.sql)
         return V(_paren(sql), "boolean", nullable=any(v.nullable for v in items))
@@ -632,7 +675,7 @@ class _Compiler:
                 a, b = self.cross(a, b)
             if a.hi is not None or b.hi is not None:
                 return self.range_comparison(cls, a, b)
-            return V(cls(this=self.widen(a, b), expression=self.widen(b, a)), "boolean",
+            return V(cls(this=self.compared(a, b), expression=self.compared(b, a)), "boolean",
                      nullable=a.nullable or b.nullable)
         return V(cls(this=a.sql, expression=b.sql), "boolean", nullable=a.nullable or b.nullable)
 
@@ -640,6 +683,17 @@ class _Compiler:
         """``v`` cast to the DECIMAL that holds it and ``others`` exactly."""
         whole = max(x.digits[0] for x in (v, *others))
         scale = max(x.digits[1] for x in (v, *others))
+        return _cast(v.sql, _dec((whole, scale)))
+
+    def compared(self, v: V, *others: V) -> exp.Expr:
+        """``v`` cast for a comparison with ``others``: as widen does, but at least at the type a decimal input
+        is stored as (DECIMAL_DIGITS) when that holds them all, so that an input whose declared bounds
+        narrow its digits is not cast to a narrower DECIMAL first (a cast that checks every value)."""
+        digits = [DECIMAL_DIGITS if x.field is not None and x.field.kind == "decimal" else x.digits
+                  for x in (v, *others)]
+        whole, scale = max(d[0] for d in digits), max(d[1] for d in digits)
+        if whole + scale > MAX_PRECISION:
+            return self.widen(v, *others)
         return _cast(v.sql, _dec((whole, scale)))
 
     def range_comparison(self, cls: type[exp.Binary], a: V, b: V) -> V:
@@ -846,6 +900,9 @@ class _Compiler:
         months = exp.Add(this=exp.Mul(this=exp.Literal.number(12), expression=_paren(
             exp.Sub(this=year(b.sql), expression=year(a.sql)))), expression=_paren(
             exp.Sub(this=month(b.sql), expression=month(a.sql))))
+        # DuckDB's DATE_DIFF('MONTH', a, b) counts the month boundaries between a and b: the same number, in one
+        # function instead of four EXTRACTs (PostgreSQL's AGE would count otherwise: the standard form stays)
+        months.meta[_DUCKDB] = exp.DateDiff(this=b.sql.copy(), expression=a.sql.copy(), unit=exp.var("MONTH"))
         back = _case([(exp.LT(this=day(b.sql), expression=day(a.sql)), exp.Literal.number(1))],
                      exp.Literal.number(0))
         sql = _cast(exp.Sub(this=months, expression=back), _dec(INTEGER_DIGITS))
@@ -860,8 +917,9 @@ class _Compiler:
         d, n = self.compile(node.args[0]), self.number(node.args[1])
         if n.digits[1] != 0 and not n.is_const:
             raise _Refuse(node, "month_end() of a number of months that may not be whole")
-        first = _cast(exp.DateTrunc(this=d.sql, unit=exp.Literal.string("MONTH")),  # type: ignore[no-untyped-call]
-                      exp.DataType.build("DATE"))
+        # d plus n months is in the month n months after d's in every dialect (a day the month lacks is
+        # clipped to its last), and LAST_DAY keeps only the month: no DATE_TRUNC to the first is needed
+        first = d.sql
         if n.is_const:  # a whole number of months: an interval literal
             months = ast.literal_eval(node.args[1]) if isinstance(node.args[1], ast.Constant) else None
             count = months if isinstance(months, int) else self.const_int(node.args[1])
@@ -942,6 +1000,7 @@ class _Compiler:
         try:
             filters = [self.boolean(c) for c in comp.ifs]
             element = self.compile(gen.elt)
+            few = self.few_values(comp.ifs, gen.elt, element) if name == "count_distinct" else None
         finally:
             del self.locals[comp.target.id]
         keep: exp.Expr = _paren(filters[0].sql) if filters else exp.true()
@@ -963,27 +1022,88 @@ class _Compiler:
         if name in ("any", "all"):
             if element.kind != "boolean":
                 raise _Refuse(gen.elt, f"{name}() of a value that is not a condition")
-            return self.quantifier(name == "any", source, over, keep, element)
+            return self.quantifier(name == "any", source, over, keep, element, exact)
         if name == "count":
             lo = _sum(_case([(keep, exp.Literal.number(1))], exp.Literal.number(0)))
             hi = _sum(_case([(_is_not_false(keep), exp.Literal.number(1))], exp.Literal.number(0)))
             return self.counted(source, over, lo, None if exact else hi)
         if name == "count_distinct":
-            if element.kind in ("list", "object", "map") or element.split:
-                raise _Refuse(gen.elt, "count_distinct() of these values")
-            value = element.sql if element.kind != "number" else self.widen(element)
-            lo = exp.Count(this=exp.Distinct(expressions=[_case([(keep, value)], exp.Null())]))
-            maybe = _case([(_is_not_false(keep), value)], exp.Null())
-            nulls = _sum(_case([(exp.And(this=_is_not_false(keep), expression=exp.Is(
-                this=_paren(value), expression=exp.Null())), exp.Literal.number(1))], exp.Literal.number(0)))
-            hi = exp.Add(this=exp.Count(this=exp.Distinct(expressions=[maybe])), expression=nulls)
-            return self.counted(source, over, lo, None if exact and not element.nullable else hi)
+            return self.distinct(gen.elt, source, over, keep, element, exact, few)
         return self.pick(node, name, source, over, keep, element, exact)
 
+    def distinct(self, elt: ast.expr, source: V, over: Callable[..., exp.Expr], keep: exp.Expr, element: V,
+                 exact: bool, few: tuple[tuple[str, ...], exp.Expr | None] | None) -> V:
+        """``count_distinct`` of the values of the items kept: COUNT(DISTINCT), a range when whether an item
+        is kept, or its value, may be unknown; its few possible values (``few``, see few_values) marked on it
+        for DuckDB's form, which counts them as bits."""
+        if element.kind in ("list", "object", "map") or element.split:
+            raise _Refuse(elt, "count_distinct() of these values")
+        value = element.sql if element.kind != "number" else self.widen(element)
+        lo = exp.Count(this=exp.Distinct(expressions=[_case([(keep, value)], exp.Null())]))
+        maybe = _case([(_is_not_false(keep), value)], exp.Null())
+        nulls = _sum(_case([(exp.And(this=_is_not_false(keep), expression=exp.Is(
+            this=_paren(value), expression=exp.Null())), exp.Literal.number(1))], exp.Literal.number(0)))
+        high = exp.Count(this=exp.Distinct(expressions=[maybe]))
+        if few is not None:  # DuckDB's form counts bits (see _lambdas); the standard form is as written
+            counted = keep if few[1] is None else few[1]
+            lo.meta[_BITS] = (few[0], counted, value)
+            high.meta[_BITS] = (few[0], _is_not_false(counted), value)
+        hi = exp.Add(this=high, expression=nulls)
+        return self.counted(source, over, lo, None if exact and not element.nullable else hi)
+
+    def few_values(self, ifs: list[ast.expr], elt: ast.expr,
+                   element: V) -> tuple[tuple[str, ...], exp.Expr | None] | None:
+        """The few texts a ``count_distinct`` of ``elt`` over the items its filters ``ifs`` keep can count, when
+        they are known, and the filter to count them by:
+
+        * those of a test ``elt in [...]`` among the filters' ``and`` parts, with the filter of the other parts
+          (a text outside the list has no bit, which is what the test said);
+        * else the values of ``elt``'s enum or catalogue, which the validator holds every value to, with None
+          (the filters as they are).
+
+        None when they are not known, are not texts, or are more than MAX_BITS. Counting them as the bits of a
+        BIGINT decides exactly as ``COUNT(DISTINCT)`` does (NULL is neither), without a hash table per row."""
+        if element.kind != "string":
+            return None
+        parts = _conjuncts(ifs)
+        values: tuple[str, ...] = ()
+        keep: exp.Expr | None = None
+        for i, part in enumerate(parts):
+            listed = self.listed_texts(part, elt)
+            if listed is not None:
+                values = listed
+                others = [_paren(self.boolean(p).sql) for p in parts[:i] + parts[i + 1:]]
+                keep = _paren(exp.and_(*others, copy=False)) if others else exp.true()
+                break
+        f = element.field
+        if not values and f is not None:
+            values = tuple(f.spec.values or ()) if f.kind == "enum" else f.catalogue_ids if f.spec.catalogue else ()
+        distinct = tuple(dict.fromkeys(values))
+        return (distinct, keep) if 0 < len(distinct) <= MAX_BITS else None
+
+    def listed_texts(self, part: ast.expr, elt: ast.expr) -> tuple[str, ...] | None:
+        """The texts of a test ``elt in [...]`` (a list literal or parameter of texts), or None."""
+        if not (isinstance(part, ast.Compare) and len(part.ops) == 1 and isinstance(part.ops[0], ast.In)
+                and ast.dump(part.left) == ast.dump(elt)):
+            return None
+        listed = self.compile(part.comparators[0])
+        if listed.is_const and listed.const is not None and all(isinstance(v, str) for v in listed.const):
+            return tuple(listed.const)
+        return None
+
     def quantifier(self, exists: bool, source: V, over: Callable[..., exp.Expr], keep: exp.Expr,
-                   element: V) -> V:
+                   element: V, exact: bool = False) -> V:
         """``any`` (``exists``) or ``all`` of a condition over the items kept: the MAX (or MIN) of Kleene
-        codes; over no items false (or true), and NULL when the list is absent."""
+        codes; over no items false (or true), and NULL when the list is absent. When neither the filter
+        (``exact``) nor the condition can be unknown, BOOL_OR (BOOL_AND) of the conditions, which is cheaper
+        (DuckDB's LIST_BOOL_OR over a lambda)."""
+        if exact and not element.nullable:
+            if exists:
+                found: exp.Expr = exp.LogicalOr(this=exp.And(this=_paren(keep), expression=_paren(element.sql)))
+            else:
+                found = exp.LogicalAnd(this=exp.Or(this=exp.Not(this=_paren(keep)), expression=_paren(element.sql)))
+            return V(over(exp.Coalesce(this=found, expressions=[exp.Boolean(this=not exists)])), "boolean",
+                     nullable=source.nullable)
         absent = source.sql if source.nullable else None
         if exists:
             code: exp.Expr = exp.Max(this=_kleene_code(exp.And(this=_paren(keep), expression=_paren(element.sql))))
@@ -1066,8 +1186,11 @@ class CompiledQuery:
             assert isinstance(tree, exp.Select)
             tree.set("expressions", [*tree.expressions, *(
                 exp.alias_(sql.copy(), f"missing:{pointer}", quoted=True) for pointer, sql in self.missing)])
-        if dialect == "duckdb" and not standard:
-            tree = _lambdas(tree)
+        if dialect == "duckdb":
+            for node in [n for n in tree.walk() if _DUCKDB in n.meta]:
+                node.replace(node.meta[_DUCKDB].copy())
+            if not standard:
+                tree = _lambdas(tree)
         return tree.sql(dialect=dialect, pretty=pretty)
 
     def decode(self, row: dict[str, Any]) -> dict[str, Any]:
@@ -1250,7 +1373,7 @@ class _Build:
         ref: dict[str, exp.Expr] = {cid: exp.column(col, table=_ALIAS, quoted=True)
                                           for cid, col in crit_cols.items()}
         levels, composites, scales = self.composites(ref)
-        for cols in levels:  # each group and score a level of its own, reading the columns before it
+        for cols in (cols for cols in levels if cols):  # each level reads the columns of those before it
             first = _select([exp.Star(), *(exp.alias_(sql, name, quoted=True, copy=False) for name, sql in cols)],
                             exp.Subquery(this=first, alias=exp.TableAlias(this=a)))
         tiers = {t.label: self.conjunction(ref, t.requires) for t in self.plan.tiers}
@@ -1374,32 +1497,44 @@ class _Build:
 
     def composites(self, ref: dict[str, exp.Expr]) -> tuple[
             list[list[tuple[str, exp.Expr]]], dict[str, tuple[str, dict[str, None]]], dict[str, int]]:
-        """The levels of columns that decide each group and score (in dependency order, each reading the
-        columns before it), each composite's kind and extra columns, and each score's scale."""
+        """The levels of columns that decide each group and score, each composite's kind and extra columns,
+        and each score's scale. A composite of depth d (d = 0: it reads criteria only; else one more than the
+        deepest composite it reads) is decided in levels 2d (a group; a score's weights) and 2d + 1 (a score's
+        outcome), so that each level reads only columns of the levels before it, and composites of one depth
+        share their levels (fewer nested selects to plan)."""
         levels: list[list[tuple[str, exp.Expr]]] = []
         out: dict[str, tuple[str, dict[str, None]]] = {}
         scales: dict[str, int] = {}
+        depth: dict[str, int] = {}
 
         def column(name: str) -> exp.Expr:
             return exp.column(name, table=_ALIAS, quoted=True)
 
+        def place(comp: FastGroup | FastScore, parts: list[list[tuple[str, exp.Expr]]]) -> None:
+            members = comp.members if isinstance(comp, FastGroup) else tuple(r for r, _ in comp.weights)
+            depth[comp.id] = 1 + max((depth[m] for m in members if m in depth), default=-1)
+            for i, cols in enumerate(parts, 2 * depth[comp.id]):
+                while len(levels) <= i:
+                    levels.append([])
+                levels[i] += cols
+
         for comp in self.plan.composites:
             if isinstance(comp, FastGroup):
-                levels.append([(f"group:{comp.id}", self.conjunction(ref, comp.members))])
+                place(comp, [[(f"group:{comp.id}", self.conjunction(ref, comp.members))]])
                 out[comp.id] = ("group", {})
                 ref[comp.id] = column(f"group:{comp.id}")
                 continue
             assert isinstance(comp, FastScore)
             name = f"score:{comp.id}"
             if comp.points:
-                levels += self.points_score(ref, comp, name)
+                place(comp, self.points_score(ref, comp, name))
                 out[comp.id] = ("score", {"met": None, "unknown": None})
                 scales[comp.id] = comp.scale
                 ref[comp.id] = column(name)
                 continue
-            levels.append([(name + ":met", self.weight_sum(ref, comp, lambda e: _paren(e))),
-                           (name + ":unknown", self.weight_sum(ref, comp, lambda e: exp.Is(
-                               this=_paren(e), expression=exp.Null())))])
+            sums = [(name + ":met", self.weight_sum(ref, comp, lambda e: _paren(e))),
+                    (name + ":unknown", self.weight_sum(ref, comp, lambda e: exp.Is(
+                        this=_paren(e), expression=exp.Null())))]
             # met x den >= num: in the whole type holding total x den and num (no overflow)
             total = sum(w for _, w in comp.weights)
             to = _dec((max(len(str(total * comp.required_den)), len(str(comp.required_num))) + 1, 0))
@@ -1408,7 +1543,7 @@ class _Build:
             sql = _case([(exp.GTE(this=exp.Mul(this=met, expression=den), expression=num), exp.true()),
                          (exp.LT(this=exp.Mul(this=_paren(exp.Add(this=met, expression=unknown)), expression=den),
                                  expression=num), exp.false())], exp.Null())
-            levels.append([(name, sql)])
+            place(comp, [sums, [(name, sql)]])
             out[comp.id] = ("score", {"met": None, "unknown": None})
             scales[comp.id] = comp.scale
             ref[comp.id] = column(name)
