@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from populations import thinned
 from pydantic import BaseModel
-from test_generated_label_path import HOSTILE, RULESETS, _literals, _load, _thinned
+from test_generated_label_path import HOSTILE, RULESETS, _literals, _load
 
 from ecei_rules.engine import trace
 from ecei_rules.engine.decision import Decision
@@ -81,7 +82,7 @@ def _population(name: str, n: int, seed: int) -> tuple[Ruleset, list[Any]]:
     ruleset = _load(RULESETS[name])
     raws = list(synthesize(n, seed=seed, start=dt.date(2010, 1, 1), end=dt.date(2030, 12, 31), versions=[ruleset]))
     rng = random.Random(seed)
-    return ruleset, raws + [_thinned(raw, rng) for raw in raws]
+    return ruleset, raws + [thinned(raw, rng) for raw in raws]
 
 
 @pytest.mark.parametrize("name", list(RULESETS))
