@@ -101,11 +101,11 @@ def _plan(ruleset: Ruleset) -> LinePlan | None:
 @pytest.mark.parametrize("name", list(VERSIONS))
 def test_the_fast_line_path_writes_the_exact_lines_for_every_version(name: str,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    """30 synth assessments of each version and 30 with inputs left out, each written two ways: the
+    """20 synth assessments of each version and 20 with inputs left out, each written two ways: the
     lines written with the fast line path are those written without it; every ECEI version has one
     and decides most of its lines on it."""
     ruleset = _load(VERSIONS[name])
-    lines = _population(ruleset, 30, seed=11)
+    lines = _population(ruleset, 20, seed=11)
     fast, exact, decided = _both(lines, fixed_resolver(ruleset), monkeypatch)
     assert fast == exact
     if name.startswith("ecei-labels"):
@@ -313,7 +313,7 @@ def _indicators(draw: st.DrawFn) -> dict[str, Any]:
 
 
 @pytest.mark.no_cover
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=_indicators())
 def test_property_numbers_near_thresholds_are_decided_on_the_fast_line_path_as_exactly(
         data: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
