@@ -385,3 +385,58 @@ def test_the_command_line_writes_the_same_lines_from_a_file_and_from_standard_in
     assert from_file.exit_code == from_stdin.exit_code == exact.exit_code == 1
     assert from_file.stdout == from_stdin.stdout == exact.stdout
     assert from_file.stdout.count("\n") == len(HOSTILE)
+
+
+TWO_CHECKS = """\
+methodology: two-checks
+version: 1.0.0
+title: Two objects checked by a count each
+status: published
+effective_from: 2020-01-01
+inputs:
+  assessed_on: {type: date, required: true}
+  a:
+    type: object
+    fields:
+      items: {type: list, items: {type: integer}}
+      limit: {type: integer}
+    checks:
+      - rule: count(i for i in items if i > 1) <= limit
+        message: too many above 1 in a
+  b:
+    type: object
+    fields:
+      items: {type: list, items: {type: integer}}
+      limit: {type: integer}
+    checks:
+      - rule: count(i for i in items if i > 5) <= limit
+        message: too many above 5 in b
+criteria:
+  some: {title: Some, when: "a.limit >= 1"}
+labels: [basic]
+tiers:
+  basic: {title: Basic, requires: [some]}
+validity:
+  valid_from: assessed_on
+  rules:
+    - {id: always, title: Two years, labels: [basic], valid_until: "month_end(assessed_on, 24)"}
+"""
+
+
+def test_each_objects_check_keeps_its_own_generated_loop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two objects, each with a check that counts over its own list: the line checks generated for the
+    fast line path keep one loop per check (a loop written for the second once replaced the first's,
+    which then counted above 5, not above 1). A line that breaks the first check only is refused there
+    and gets the exact path's error."""
+    path = tmp_path / "two.yaml"
+    path.write_text(TWO_CHECKS, encoding="utf-8")
+    ruleset = load_ruleset(path)
+    plan = _plan(ruleset)
+    assert plan is not None
+    broken = '{"assessed_on": "2021-01-01", "a": {"items": [2, 3], "limit": 1}, "b": {"items": [2, 3], "limit": 1}}'
+    fine = '{"assessed_on": "2021-01-01", "a": {"items": [2], "limit": 1}, "b": {"items": [9], "limit": 1}}'
+    assert plan.decide(broken.encode()) is None
+    assert plan.decide(fine.encode()) is not None
+    fast, exact, _ = _both([broken, fine], fixed_resolver(ruleset), monkeypatch)
+    assert fast == exact
+    assert [failed for _, failed in fast] == [True, False]

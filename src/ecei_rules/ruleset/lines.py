@@ -94,13 +94,15 @@ class LineReader:
         self.decode: Callable[[bytes], Any] = msgspec.json.Decoder(kind).decode
         self.source = ""
         self.functions: list[str] = []  # the generated functions of the objects' checks
+        self.emitter: Emitter | None = None  # what writes them (and the functions of their aggregates)
         self.accepts: Callable[[Any, int], bool] = self._generate(root)
 
     def _generate(self, root: Field) -> Callable[[Any, int], bool]:
         """The checks msgspec does not make, as one generated function (only generated names and
         whole numbers go into its source; keys, patterns, bounds and checks are bound in ``ns``)."""
         lines = ["def accepts(v, colons):", "    n = 0", *self._checks(root, "v", "    "), "    return n == colons"]
-        self.source = "\n\n".join([*self.functions, "\n".join(lines)]) + "\n"
+        helpers = self.emitter.helpers if self.emitter is not None else []
+        self.source = "\n\n".join([*helpers, *self.functions, "\n".join(lines)]) + "\n"
         exec(compile(self.source, "<ecei-rules: line checks>", "exec"), self.ns)
         accepts: Callable[[Any, int], bool] = self.ns["accepts"]
         return accepts
@@ -151,9 +153,9 @@ class LineReader:
         """The name of a generated function of an object giving its check's value, as the check's closure
         does (written by the condition emitter: `ecei_rules.language.source`)."""
         name = f"check{len(self.functions)}"
-        emitter = Emitter(self.ns, self._read)
-        expr = emitter.expr(compiled.source)
-        self.functions.append("\n\n".join([*emitter.helpers, f"def {name}(env):\n    return {expr}"]))
+        if self.emitter is None:  # one emitter for every check: the names it makes are made once
+            self.emitter = Emitter(self.ns, self._read)
+        self.functions.append(f"def {name}(env):\n    return {self.emitter.expr(compiled.source)}")
         return name
 
     def _read(self, keys: tuple[str, ...]) -> str:
