@@ -12,7 +12,7 @@ import itertools
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
@@ -146,11 +146,9 @@ def parse_assessment_text(text: str, *, yaml: bool = False, file: str | None = N
 
 @dataclass(frozen=True)
 class RawLine:
-    """A JSON Lines line read but not parsed yet (parsed where it is decided, e.g. in a worker), and
-    the bytes it was read from, when it was (the fast line path reads them)."""
+    """A JSON Lines line read but not parsed yet (parsed where it is decided, e.g. in a worker)."""
 
     text: str
-    raw: bytes | None = field(default=None, compare=False, repr=False)
 
     def parse(self) -> Any:
         """The assessment (raises AssessmentError like `parse_json`)."""
@@ -313,19 +311,18 @@ def _selected_lines(handle: Any, resolve: Resolver, selection: Selection) -> Ite
 
 def _line_item(number: int, line: str | bytes, raw: bool) -> Item | None:
     """One line's item: its data (parsed, or a `RawLine` with ``raw``) or its error; None for a blank line."""
-    read = line if isinstance(line, bytes) else None
     if isinstance(line, bytes):
+        read = line
         try:
-            line = line.decode("utf-8")
+            line = read.decode("utf-8")
         except UnicodeDecodeError as exc:
-            assert read is not None
             return Item(number, error=AssessmentError([Diagnostic(
                 "A006", f"the line is not UTF-8 text (byte 0x{read[exc.start]:02x})",
                 line=1, column=len(read[:exc.start].decode("utf-8", "replace")) + 1)]))
     if not line or line.isspace():
         return None
     if raw:
-        return Item(number, RawLine(line, read))
+        return Item(number, RawLine(line))
     try:
         return Item(number, data=parse_json(line))
     except AssessmentError as exc:
@@ -675,8 +672,7 @@ class Selection:
 
     def fast(self, line: RawLine, resolve: Resolver) -> str | None:
         """A JSON line's selected members on the fast line path (`fast_bytes`), or None."""
-        return self.fast_bytes(line.raw if line.raw is not None else line.text.encode("utf-8", "surrogatepass"),
-                               resolve)
+        return self.fast_bytes(line.text.encode("utf-8", "surrogatepass"), resolve)
 
     def fast_bytes(self, raw: bytes, resolve: Resolver) -> str | None:
         """The selected members of the decision of a JSON line (its bytes) on the fast line path

@@ -60,7 +60,7 @@ def _both(lines: list[str], resolve: Any, monkeypatch: pytest.MonkeyPatch,
         decided[0] += found is not None
         return found
 
-    items = [Item(i, RawLine(text, text.encode("utf-8", "surrogatepass"))) for i, text in enumerate(lines, 1)]
+    items = [Item(i, RawLine(text)) for i, text in enumerate(lines, 1)]
     with monkeypatch.context() as patch:
         patch.setattr(LinePlan, "decide", counted)
         fast = list(decide_texts(items, resolve, fields=Selection(fields)))

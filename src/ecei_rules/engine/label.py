@@ -382,16 +382,8 @@ def two_valued(plan: Plan, transform: Callable[[Code], Code]) -> Quick:
     m = _Strict()
     m.transform = transform
     m.ns.update({"SPAN": check_validity_span, "PLAN": plan})
-    criteria = {c.id: c.compiled for c in plan.checked.criteria}
-    composites = {comp.id: comp for comp in plan.composites}
-    uses: dict[str, int] = {}
-    for refs in [tier.requires for tier in plan.tiers] + [_members(comp) for comp in plan.composites]:
-        for ref in refs:
-            uses[ref] = uses.get(ref, 0) + 1
-    kept = {ref: f"v{i}" for i, ref in enumerate(ref for ref, n in uses.items() if n > 1)}
-    costs: dict[str, int] = {ref: c.cost for ref, c in criteria.items()}
-    for comp in plan.composites:  # in dependency order
-        costs[comp.id] = sum(costs[r] for r in _members(comp))
+    shared = _Lazy(m, plan)  # what is kept in a variable (v0 ...), and what each part costs
+    criteria, composites, kept, costs = shared.criteria, shared.composites, shared.kept, shared.costs
 
     def value(ref: str) -> str:
         if ref in criteria:
@@ -412,8 +404,6 @@ def two_valued(plan: Plan, transform: Callable[[Code], Code]) -> Quick:
             return "True"
         return "(" + " and ".join(value(ref) for ref in sorted(refs, key=lambda ref: costs[ref])) + ")"
 
-    if kept:
-        m.lines.append(f"    {' = '.join(kept.values())} = None")
     m.lines.append("    k = -1")
     for j in reversed(range(len(plan.tiers))):
         test = junction(plan.tiers[j].requires)

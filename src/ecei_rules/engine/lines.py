@@ -38,7 +38,7 @@ from ecei_rules.engine.label import Quick, float_quick, two_valued
 from ecei_rules.engine.plan import Plan
 from ecei_rules.language.source import Code, UnknownValueError, const
 from ecei_rules.ruleset.inputs import Field
-from ecei_rules.ruleset.lines import LineReader, exact_floats, float_safe, line_reader
+from ecei_rules.ruleset.lines import LineReader, exact_floats, float_safe, holds_decimal, line_reader
 
 
 class _DeclinedError(Exception):
@@ -169,13 +169,7 @@ def _number(value: Any) -> bool:
 
 def _holds(f: Field | None) -> bool:
     """Whether a value read as it is is, or holds, a decimal input."""
-    if f is None:
-        return False
-    if f.kind in ("decimal", "any"):
-        return True
-    if f.kind == "list":
-        return f.items is None or _holds(f.items)
-    return any(_holds(sub) for sub in (*f.fields.values(), *f.entries.values()))
+    return f is not None and holds_decimal(f)
 
 
 def _has_decimal_const(code: Code) -> bool:

@@ -249,15 +249,16 @@ def _decimal_at(f: Field, pointer: str) -> bool:
         if node is None:
             return True
         node = (node.fields or node.entries).get(part.replace("~1", "/").replace("~0", "~"))
-    return node is None or _holds_decimal(node)
+    return node is None or holds_decimal(node)
 
 
-def _holds_decimal(f: Field) -> bool:
+def holds_decimal(f: Field) -> bool:
+    """Whether an input is, or holds, a decimal (or an untyped value, which may be one)."""
     if f.kind == "decimal" or f.kind == "any":
         return True
     if f.kind == "list":
-        return f.items is None or _holds_decimal(f.items)
-    return any(_holds_decimal(sub) for sub in (*f.fields.values(), *f.entries.values()))
+        return f.items is None or holds_decimal(f.items)
+    return any(holds_decimal(sub) for sub in (*f.fields.values(), *f.entries.values()))
 
 
 def line_reader(root: Field) -> LineReader | None:
