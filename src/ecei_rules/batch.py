@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 from ecei_rules.core.canonical import canonical_json, to_json
 from ecei_rules.core.files import FileReadError, open_stream, read_limited
@@ -29,6 +29,7 @@ from ecei_rules.engine.plan import awarded, never_expires, subject_id
 from ecei_rules.engine.serialise import Fields
 from ecei_rules.errors import AssessmentError, Diagnostic, EceiRulesError, ResolutionError, RulesetError
 from ecei_rules.registry import Registry, parse_reference, value_at
+from ecei_rules.ruleset.lines import exact_floats
 from ecei_rules.ruleset.load import Ruleset, load_ruleset
 from ecei_rules.ruleset.model import NONE_LABEL
 from ecei_rules.ruleset.safe_yaml import parse_yaml
@@ -287,7 +288,11 @@ def selected_lines(path: Path | str, resolve: Resolver, fields: Fields,
 
 
 def _selected_lines(handle: Any, resolve: Resolver, selection: Selection) -> Iterator[tuple[str, bool]]:
-    """`selected_lines` of an open stream, line by line as `_read_lines` reads it."""
+    """`selected_lines` of an open stream, line by line as `_read_lines` reads it (a binary file or pipe:
+    block by block, `_selected_blocks`)."""
+    if hasattr(handle, "read1"):
+        yield from _selected_blocks(handle, resolve, selection)
+        return
     fast, readline, limit = selection.fast_bytes, handle.readline, MAX_LINE_BYTES
     number = 0
     while True:
@@ -307,6 +312,89 @@ def _selected_lines(handle: Any, resolve: Resolver, selection: Selection) -> Ite
         item = _item_of(handle, number, line, True)
         if item is not None:  # (the fast line path has had it)
             yield from decide_texts((item,), resolve, fields=selection, fast=False)
+
+
+#: What `_selected_blocks` reads at a time: lines are split from it, and a line not yet ended waits for
+#: the next read (up to `MAX_LINE_BYTES`).
+READ_BYTES = 1024 * 1024
+
+
+def _selected_blocks(handle: Any, resolve: Resolver, selection: Selection) -> Iterator[tuple[str, bool]]:
+    """`_selected_lines` of a binary stream read `READ_BYTES` at a time (``read1``: what a pipe holds is
+    decided without waiting for more): the ended lines of each read are tried on the fast line path
+    together (`Selection.fast_lines`), a run of lines it decides yielded as one text of several lines; a
+    line it does not decide is read and decided as `decide_texts` does. Lines, their numbers, blank lines
+    and a line longer than `MAX_LINE_BYTES` (read on and dropped) are as `_read_lines` has them."""
+    limit, read, number = MAX_LINE_BYTES, handle.read1, 0
+    held: list[bytes] = []  # the start of a line not yet ended, in the pieces read
+    size = 0
+    while True:
+        chunk = read(READ_BYTES)
+        if not chunk:
+            break
+        end = chunk.rfind(b"\n")
+        if end < 0:
+            held.append(chunk)
+            size += len(chunk)
+            if size > limit:  # as readline(limit + 1) reads it: longer than the limit, the rest dropped
+                number += 1
+                yield from _too_long(number, handle, resolve, selection, held)
+                held, size = [], 0
+            continue
+        lines = chunk.split(b"\n")
+        tail = lines.pop()
+        if held:
+            held.append(lines[0])
+            lines[0] = b"".join(held)
+        held, size = ([tail], len(tail)) if tail else ([], 0)
+        # no number of 16 digits in the read nor in its first line (which may have begun in an earlier read)
+        exact = exact_floats(chunk) and exact_floats(lines[0])
+        yield from _block_lines(lines, number, True, exact, resolve, selection)
+        number += len(lines)
+    if held:
+        last = b"".join(held)
+        yield from _block_lines([last], number, False, exact_floats(last), resolve, selection)
+
+
+def _too_long(number: int, handle: Any, resolve: Resolver, selection: Selection,
+              start: list[bytes]) -> Iterator[tuple[str, bool]]:
+    """The error of line ``number``, longer than the limit, whose ``start`` is read (the rest of the line
+    read on and dropped, as `_item_of` does)."""
+    item = _item_of(handle, number, b"".join(start), True)  # (no newline in it: the rest is read on)
+    if item is not None:
+        yield from decide_texts((item,), resolve, fields=selection, fast=False)
+
+
+def _block_lines(lines: list[bytes], number: int, ended: bool, exact: bool, resolve: Resolver,
+                 selection: Selection) -> Iterator[tuple[str, bool]]:
+    """The texts of ``lines`` (numbered from ``number`` + 1, each ended by a newline split off but the last
+    when not ``ended``; ``exact``: no number of 16 digits in any, see `exact_floats`), the lines the fast line
+    path decides first."""
+    # only the first line may be longer than the limit (the others are from one read); it is not tried fast
+    long = len(lines[0]) + (ended or len(lines) > 1) > MAX_LINE_BYTES
+    texts = selection.fast_lines(lines[1:] if long else lines, resolve, exact)
+    if long:
+        texts.insert(0, None)
+    run: list[str] = []
+    for at, text in enumerate(texts):
+        if text is not None:
+            run.append(text)
+            continue
+        if run:
+            yield "\n".join(run), False
+            run = []
+        line = lines[at]
+        if ended or at < len(lines) - 1:
+            line += b"\n"
+        if len(line) > MAX_LINE_BYTES:  # as `_item_of`: the line (here read whole) is too long
+            yield from decide_texts([Item(number + at + 1, error=AssessmentError([Diagnostic(
+                "A006", "the line is longer than 8 MiB")]))], resolve, fields=selection, fast=False)
+            continue
+        item = _line_item(number + at + 1, line, True)
+        if item is not None:
+            yield from decide_texts((item,), resolve, fields=selection, fast=False)
+    if run:
+        yield "\n".join(run), False
 
 
 def _line_item(number: int, line: str | bytes, raw: bool) -> Item | None:
@@ -694,6 +782,58 @@ class Selection:
             return self._untraced(ruleset).fast(raw, resolution, None)
         return None
 
+    def fast_lines(self, lines: list[bytes], resolve: Resolver, exact: bool = False) -> list[str | None]:
+        """`fast_bytes` of each of ``lines``, in one loop: the version in force remembered by the date's
+        text, and each version's texts by the label and validity they write (`_Untraced.simple`).
+        ``exact``: the caller knows that no line has a number of 16 digits (`exact_floats`), so none is
+        scanned for one."""
+        kind = resolve.__class__
+        if not self.untraced or (kind is not _InForce and kind is not _Given):
+            return [None] * len(lines)
+        scan = not exact
+        texts: list[str | None] = []
+        add, days, in_force, none = texts.append, self.days, self._in_force, _NONE
+        dated, fresh = False, False
+        fixed: tuple[dt.date | None, _Untraced, Resolution] | None = None
+        forced = cast(_InForce, resolve)
+        if kind is _Given:
+            ruleset, resolution = resolve.fixed  # type: ignore[attr-defined]
+            fixed = (None, self._untraced(ruleset), resolution)
+        else:
+            dated = forced.version is None
+            fresh = forced.looked == self.looked and time.monotonic() - forced.looked <= RECHECK_SECONDS
+        for line in lines:
+            found = fixed
+            if found is None:
+                if dated:
+                    at = line.find(b'"assessed_on"')  # (`_peek_date`)
+                    start = line.find(b'"', at + 13, at + 20) + 1 if at >= 0 else 0
+                    key = line[start:start + 10] if start else None
+                else:
+                    key = b""
+                found = days.get(key) if fresh and key is not None else None
+                if found is None:
+                    found = in_force(line, forced)
+                    fresh = forced.looked == self.looked
+                    if found is None:
+                        add(None)
+                        continue
+            day, writer, resolution = found
+            plan = writer.lines
+            if plan is None or not writer.simple:
+                add(writer.fast(line, resolution, day))
+                continue
+            if plan.__class__ is bool:
+                add(None)
+                continue
+            decided = plan.decide(line, scan)  # type: ignore[union-attr]
+            if decided is None or (day is not None and decided[0].get("assessed_on") != day):
+                add(None)
+                continue
+            text = writer.texts.get(decided[1], none)
+            add(writer.simple_text(decided[1]) if text is none else text)
+        return texts
+
     def _in_force(self, raw: bytes, resolve: _InForce) -> tuple[dt.date | None, _Untraced, Resolution] | None:
         """(the date, the writer of the version in force on it and its resolution) for a line whose
         ``assessed_on`` seems to hold that date (any date, for a pinned version), or None. Remembered by
@@ -729,6 +869,10 @@ def _peek_date(raw: bytes) -> bytes | None:
     start = raw.find(b'"', at + 13, at + 20) + 1
     return raw[start:start + 10] if start else None
 
+
+#: The most texts of decisions an `_Untraced` keeps (a population's decisions have few distinct ones).
+TEXTS_KEPT = 4096
+_NONE: Any = object()
 
 #: What a member of a selection without the trace is made of (see `_Untraced`): its place in a decision's
 #: row of values, or a constant of the version.
@@ -767,6 +911,10 @@ class _Untraced:
         self.resolved, self.subject = _RESOLUTION in chosen_kinds, _SUBJECT in chosen_kinds
         self.lines: LinePlan | bool | None = None  # the fast line path, built on first use (False: none)
         self.labels: dict[str, str] = {}  # each label's text, written once
+        #: whether each member is the label, a date of its validity or a constant: then a decision's text
+        #: is one of `texts`, by (label, valid_from, valid_until)
+        self.simple = chosen_kinds <= {_LABEL, _FROM, _UNTIL, _CONSTANT}
+        self.texts: dict[tuple[str, dt.date | None, dt.date | None], str | None] = {}
 
     def text(self, data: Any, resolution: Resolution | None) -> str:
         """The selected members of raw ``data``'s decision (``resolution`` None: given)."""
@@ -814,6 +962,29 @@ class _Untraced:
                                    resolution)
             parts.append(key + text)
         return "{" + ",".join(parts) + "}"
+
+    def simple_text(self, decided: tuple[str, dt.date | None, dt.date | None]) -> str | None:
+        """The text of a `simple` selection of a decision that is (label, valid_from, valid_until), or None
+        for a label that never expires (its validity rule is written by the exact path); kept in `texts`
+        (`TEXTS_KEPT` at most)."""
+        label, valid_from, valid_until = decided
+        text = None
+        if label == NONE_LABEL or valid_until is not None:
+            parts = []
+            for key, kind, _, constant in self.members:
+                if kind == _LABEL:
+                    value = _member(label)
+                elif kind == _CONSTANT:
+                    value = constant
+                else:
+                    date = valid_until if kind == _UNTIL else valid_from
+                    value = "null" if date is None else f'"{date.isoformat()}"'  # as _member writes it
+                parts.append(key + value)
+            text = "{" + ",".join(parts) + "}"
+        if len(self.texts) >= TEXTS_KEPT:
+            self.texts.clear()
+        self.texts[decided] = text
+        return text
 
     def _write(self, env: dict[str, Any], validity: tuple[str, str | None, str | None, Any, dict[str, Any], Any],
                resolution: Resolution | None) -> str:
@@ -1035,3 +1206,12 @@ class _Replayed:
             return self.head.pop(0)
         line: bytes = self.stream.readline(limit)
         return line
+
+    def read1(self, size: int = -1) -> bytes:
+        """What the stream holds now, up to ``size`` bytes (a line read before first), as
+        ``BufferedReader.read1`` gives it (a stream without it: a line of ``size`` bytes at most)."""
+        if self.head:
+            return self.head.pop(0)
+        read = getattr(self.stream, "read1", None)
+        data: bytes = read(size) if read is not None else self.stream.readline(size)
+        return data

@@ -174,8 +174,8 @@ def test_a_selection_without_the_trace_is_decided_in_label_mode(batches: dict[Pa
     fast = [0]
     line_decide = LinePlan.decide
 
-    def fast_counted(self: LinePlan, line: bytes) -> Any:
-        found = line_decide(self, line)
+    def fast_counted(self: LinePlan, line: bytes, *scan: bool) -> Any:
+        found = line_decide(self, line, *scan)
         fast[0] += found is not None
         return found
 

@@ -55,8 +55,8 @@ def _both(lines: list[str], resolve: Any, monkeypatch: pytest.MonkeyPatch,
     decided = [0]
     original = LinePlan.decide
 
-    def counted(self: LinePlan, line: bytes) -> Any:
-        found = original(self, line)
+    def counted(self: LinePlan, line: bytes, *scan: bool) -> Any:
+        found = original(self, line, *scan)
         decided[0] += found is not None
         return found
 
@@ -440,3 +440,43 @@ def test_each_objects_check_keeps_its_own_generated_loop(tmp_path: Path, monkeyp
     fast, exact, _ = _both([broken, fine], fixed_resolver(ruleset), monkeypatch)
     assert fast == exact
     assert [failed for _, failed in fast] == [True, False]
+
+
+def _written(pairs: Any) -> tuple[str, int]:
+    """(the text a batch writes, how many of its lines are errors) of the (text, failed) it gives."""
+    pairs = list(pairs)
+    return "\n".join(text for text, _ in pairs), sum(failed for _, failed in pairs)
+
+
+@pytest.mark.parametrize("ending", ["\n", ""], ids=["ended", "last line unended"])
+def test_a_file_read_block_by_block_gives_the_lines_read_line_by_line(
+        ending: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``selected_lines`` reads a JSON Lines file in blocks (`READ_BYTES`, here 97 bytes, so that lines
+    span reads) and decides their lines together: it writes the text and counts the errors that reading
+    line by line (``read_assessments``) and deciding each exactly writes, for the hostile lines, blank
+    and CRLF lines, and lines of the line limit's length minus one, exactly it and beyond it (here
+    the limit is made a little longer than the longest hostile line), the last with or without a
+    newline."""
+    import ecei_rules.batch as batch
+
+    limit = max(len(line.encode("utf-8", "surrogatepass")) for _, line, _ in HOSTILE) + 20
+    monkeypatch.setattr(batch, "READ_BYTES", 97)
+    monkeypatch.setattr(batch, "MAX_LINE_BYTES", limit)
+    short = BASE + " " * (limit - 1 - len(BASE))  # with its newline, exactly the limit: read
+    assert len(short) == limit - 1
+    lines = [line for _, line, _ in HOSTILE] + ["", "   ", BASE + "\r", short, short + " ", short + "  ",
+                                                BASE + " " * (3 * limit), BASE]
+    path = tmp_path / "lines.jsonl"
+    path.write_bytes(("\n".join(lines) + "\n" + short + " " + ending).encode("utf-8", "surrogatepass"))
+    resolve = ready_resolver(ResolverSpec())
+    blocks = _written(batch.selected_lines(path, resolve, LABEL))
+    one_by_one = _written(decide_texts(batch.read_assessments(path, raw=True), resolve, fields=Selection(LABEL),
+                                       fast=False))
+    assert blocks == one_by_one
+    text, failures = blocks
+    assert text.count("\n") + 1 == len(lines) - 2 + 1  # every line but the two blank ones has its line
+    # the hostile lines' errors, the lines of the limit's length and beyond (the last one: only with its newline)
+    hostile = _written(decide_texts([Item(i, RawLine(line)) for i, (_, line, _) in enumerate(HOSTILE, 1)], resolve,
+                                    fields=Selection(LABEL), fast=False))[1]
+    assert failures == hostile + 3 + (ending == "\n"), (failures, hostile)
+    assert text.count('"label":"gold"') >= 4

@@ -193,9 +193,11 @@ class LinePlan:
         self.floats = reader.decimals
         self.decode, self.accepts = reader.decode, reader.accepts
 
-    def decide(self, line: bytes) -> tuple[dict[str, Any], tuple[str, dt.date | None, dt.date | None]] | None:
-        """The line's assessment and (label, valid_from, valid_until), or None for the exact path."""
-        if self.floats and not exact_floats(line):
+    def decide(self, line: bytes, scan: bool = True
+               ) -> tuple[dict[str, Any], tuple[str, dt.date | None, dt.date | None]] | None:
+        """The line's assessment and (label, valid_from, valid_until), or None for the exact path.
+        ``scan`` False: the caller knows the line holds no number of 16 digits (`exact_floats`)."""
+        if scan and self.floats and not exact_floats(line):
             return None
         try:
             value = self.decode(line)
