@@ -1,6 +1,6 @@
 """Differential tests: the core engine and the durable-rules backend decide the same.
 
-For every shipped version, generated assessments (250 from the project's ``assessments``
+For every shipped version, generated assessments (50 from the project's ``assessments``
 strategy and 500 from ``synth``, each) and assessments mixed from the versions' fixtures and
 embedded tests (so that Silver, renewals and near misses occur) must get the same label, validity, tier, criterion,
 group and score outcomes from both engines. A deliberately wrong compilation of one criterion
@@ -37,12 +37,12 @@ EXAMPLES = Path(__file__).parents[2] / "examples"
 EVERY_CONSTRUCT = sorted((Path(__file__).parents[1] / "data" / "every").glob("*.yaml"))
 EVERY_DIFFERENTIAL = settings(max_examples=100, derandomize=True, deadline=None, database=None,
                               suppress_health_check=list(HealthCheck))
-DIFFERENTIAL = settings(max_examples=100, derandomize=True, deadline=None, database=None,
+DIFFERENTIAL = settings(max_examples=50, derandomize=True, deadline=None, database=None,
                         suppress_health_check=list(HealthCheck))
 #: assessments from synth per version, beside the strategy's draws (synth is about ten times cheaper per
-#: assessment than hypothesis's drawing, and aims at every condition's threshold): 1,100 per version in
-#: all, at half the CPU of the 250 + 500 before
-SYNTH = 1000
+#: assessment than hypothesis's drawing, and aims at every condition's threshold): 550 per version in
+#: all (1,100 until 2026-12-07: halved to keep the whole suite within CI's ten minutes)
+SYNTH = 500
 NEAR = settings(max_examples=120, derandomize=True, deadline=None, database=None,
                 suppress_health_check=list(HealthCheck))
 # the search for a disagreement stops at the first one (shrinking it costs a minute, and is not needed
@@ -68,8 +68,8 @@ def test_six_versions_are_shipped() -> None:
 @pytest.mark.no_cover  # repetition at scale: what it runs is covered by smaller tests (docs/contributing.md)
 @pytest.mark.parametrize("version", VERSIONS)
 def test_engines_agree_on_generated_assessments(version: str) -> None:
-    """1,100 generated assessments per version: 100 drawn by the assessments strategy (hypothesis:
-    values at and around every threshold, optional inputs left out) and 1,000 from synth (coverage-guided,
+    """550 generated assessments per version: 50 drawn by the assessments strategy (hypothesis:
+    values at and around every threshold, optional inputs left out) and 500 from synth (coverage-guided,
     aimed at every condition's threshold, realistic histories); the same label, validity and every
     outcome from both engines."""
     ruleset = _ruleset(version)
@@ -96,8 +96,8 @@ def test_engines_agree_on_generated_assessments(version: str) -> None:
         check(assessment)
     print(f"\n{version}: {seen['examples']} examples in {time.perf_counter() - started:.1f}s; "
           + ", ".join(f"{k}: {v}" for k, v in sorted(seen.items()) if k.startswith("label")))
-    assert drawn >= 100
-    assert seen["examples"] >= 1100
+    assert drawn >= 50
+    assert seen["examples"] >= 550
     # not a vacuous agreement: labels are awarded and refused, criteria decided every way
     assert seen["label none"] > 0
     assert sum(v for k, v in seen.items() if k.startswith("label ") and k != "label none") > 0
