@@ -163,3 +163,19 @@ def test_every_item_named_is_listed_among_the_items_the_diff_lets_an_attribution
         for key in t.items:
             section, ident = key.split(":", 1)
             assert ident in items[section], key
+
+
+def test_a_band_and_a_derived_value_a_revision_removed_are_named_removed() -> None:
+    """building-points 2.0.0 -> 3.0.0 (README 5.3): 3.0.0 places the levels by a score and removes the band
+    ``level`` and the derived values. P2 (49 points, the metering credit unknown) is left unknown by
+    2.0.0's band (total_points unknown) and Certified under 3.0.0: the causes are the band's class, now
+    absent, and total_points, now absent; the diff reports both as removed, and so do the report and the
+    causes' text (not "bounds changed" nor "formula changed")."""
+    report = impact(load_ruleset(BUILDING / "2.0.0.yaml"), load_ruleset(BUILDING / "3.0.0.yaml"),
+                    [_read(BUILDING / "assessments" / "p2-meters-unknown-2016.json")])
+    [t] = report.transitions
+    assert (t.old_label, t.new_label) == ("none", "certified")
+    assert t.items == ["bands:level", "derived:total_points"]
+    assert report.diff_kinds["bands:level"] == report.diff_kinds["derived:total_points"] == "removed"
+    assert describe_causes(t.causes) == ("certified: band level class certified: bounds 40 <= total_points < 50 → "
+                                         "absent, derived total_points (removed) unknown → absent")

@@ -268,7 +268,9 @@ class Cause:
     tier: str  # the tier whose outcome it moved (or the label whose validity changed)
     old: str  # outcome under the old version: met | not_met | unknown | absent (validity: the rule applied)
     new: str  # the same under the new version
-    via: str | None = None  # the group or score it acts through, or the requirement a tier or group gained/lost
+    #: the group or score it acts through, or the requirement a tier or group gained/lost; a band's class; a
+    #: derived value's change (formula changed, added, removed)
+    via: str | None = None
     weight: tuple[str, str] | None = None  # a criterion of a score re-weighted: (old weight, new weight)
 
     @property
@@ -719,7 +721,7 @@ class Attributor:
         if ra is not None and rb is not None and (ra.outcome, ra.value) == (rb.outcome, rb.value):
             return False  # the same for this subject: not why anything moved
         if name in self.values.formulas:
-            self.add(Cause("derived", name, tier, _derived_text(ra), _derived_text(rb)))
+            self.add(Cause("derived", name, tier, _derived_text(ra), _derived_text(rb), self.values.formulas[name]))
             return True
         own_derived, own_params = self.values.reads.get(name, (frozenset(), frozenset()))
         found = False
@@ -1251,6 +1253,8 @@ def _describe_values(report: ImpactReport, diff: Diff) -> None:
             kinds = [kind for kind, changed in (("bounds changed", any(values.classes[c][0] == bid
                                                                         for c in values.bounds)),
                                                 ("value placed changed", bid in values.placed)) if changed]
+            if bid not in diff.old.document.bands or bid not in diff.new.document.bands:  # one version's only
+                kinds = ["added" if bid not in diff.old.document.bands else "removed"]
             report.diff_kinds.setdefault(f"bands:{bid}", ", ".join(kinds))
         for name, d in doc.derived.items():
             report.titles.setdefault(f"derived:{name}", d.title)

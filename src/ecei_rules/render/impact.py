@@ -118,7 +118,7 @@ def describe_causes(causes: Iterable[Cause]) -> str:
 _WORDS = {
     "validity": "rule {c.id} ({c.old} → {c.new})",
     "bands": "band {c.id} class {c.via}: bounds {c.old} → {c.new}",
-    "derived": "derived {c.id} (formula changed) {c.old} → {c.new}",
+    "derived": "derived {c.id} ({c.via}) {c.old} → {c.new}",
     "parameters": "parameter {c.id} {c.old} → {c.new}",
     "labels": "rescale {c.old} → {c.new} (labels_from)",
 }
