@@ -190,16 +190,29 @@ def test_the_generated_trace_source_holds_no_text_from_the_ruleset(tmp_path: Pat
     all, on the shipped rulesets and on one whose ids, keys, titles and constants hold quotes,
     newlines and Python statements: only generated names and whole numbers; and every criterion
     is decided by its compiled closure (called directly, or when its table has not seen the
-    values read), so a mistake of the compiler shows in ``evaluate``."""
+    values read), so a mistake of the compiler shows in ``evaluate``, but a criterion over a list,
+    which is decided by its condition generated as the label mode writes it (`label.criterion_function`,
+    loops instead of closures): the source of that function holds no string either."""
     path = tmp_path / "hostile.yaml"
     path.write_text(HOSTILE, encoding="utf-8")
+    generated = 0
     for ruleset in (_load(RULESETS["ecei-labels 3.0.1"]), _load(RULESETS["every 1.1.0"]), load_ruleset(path)):
         plan = evaluator(ruleset).trace_plan
         assert "def run(env):" in plan.source
         assert _literals(plan.source) <= {int, bool, type(None)}, _literals(plan.source)
         for text in ("import", "boom", "pwned", "SystemExit", "a.b-c_d", "Q1.x-y"):
             assert text not in plan.source
-        assert _closures(plan.namespace) == {id(c.fn) for c in plan.plan.criteria}
+        called = _closures(plan.namespace)
+        functions = [v for k, v in plan.namespace.items() if k.startswith("F") and hasattr(v, "source")]
+        for fn in functions:
+            assert "def criterion(env" in fn.source
+            assert _literals(fn.source) <= {int, bool, type(None)}, _literals(fn.source)
+            for text in ("import", "boom", "pwned", "SystemExit", "a.b-c_d", "Q1.x-y"):
+                assert text not in fn.source
+        # each criterion is decided one way or the other: by its closure, or by a function generated for it
+        assert len({id(c.fn) for c in plan.plan.criteria} & called) + len(functions) == len(plan.plan.criteria)
+        generated += len(functions)
+    assert generated > 0  # 3.0.1's criteria over the history and the improvement areas
     cases = [{"assessed_on": "2021-01-01", "word": "'\\n\"; boom() #", "odd": {"a.b-c_d": 3}, "items": []},
              {"assessed_on": "2021-01-01"}]
     assert _agree(load_ruleset(path), cases) == 2

@@ -412,6 +412,20 @@ def two_valued(plan: Plan, transform: Callable[[Code], Code]) -> Quick:
     return _compiled(m, "quick")
 
 
+def criterion_function(compiled: Compiled) -> Callable[[Mapping[str, Any]], Any] | None:
+    """A criterion's condition as one generated function of the environment giving True, False or
+    UNKNOWN, written as the label mode writes it (aggregates as loops, inputs read where they are
+    used), for the trace of a criterion that reads lists; None when it cannot be written so."""
+    m = _Module(inline=True)
+    m.begin(lazy=True)
+    try:
+        m.truth("c", compiled)
+        m.lines.append("    return c")
+        return _compiled(m, "criterion")
+    except (SyntaxError, RecursionError, MemoryError, ValueError):
+        return None
+
+
 def _compiled(m: _Module, name: str) -> Quick:
     """The module's function ``name`` (its lines so far, with the aggregates' functions), compiled, each
     function taking the module's names it uses as defaults (read as locals, not globals)."""

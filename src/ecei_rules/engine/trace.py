@@ -31,6 +31,7 @@ from typing import Any
 from ecei_rules.core.logic import OUTCOMES, UNKNOWN
 from ecei_rules.core.pointers import MISSING, split_pointer
 from ecei_rules.engine.decision import CriterionResult, ScoreResult, TierResult
+from ecei_rules.engine.label import criterion_function
 from ecei_rules.engine.plan import (
     SETTERS,
     FastCriterion,
@@ -216,7 +217,9 @@ def _criteria(trace_plan: TracePlan, src: Source) -> dict[str, str]:
         name = var[c.id] = f"c{i}"
         same = sharing[checked.reads]
         if not checked.reads or not all(scalar_input(root, split_pointer(p)) for p in checked.reads):
-            lines += [f"    {name} = {src.const('F', c.fn)}(env)",
+            # a criterion over lists: its condition generated as the label mode writes it (loops, not closures)
+            fn = criterion_function(checked.compiled) if checked.reads else None
+            lines += [f"    {name} = {src.const('F', fn or c.fn)}(env)",
                       f"    if {name} is not True and {name} is not False:", f"        {name} = U"]
             continue
         entry = f"e{same[0]}" if len(same) > 1 else name
