@@ -910,7 +910,6 @@ class _Untraced:
         self.validity, self.inputs = bool({_RULE, _INPUTS} & chosen_kinds), _INPUTS in chosen_kinds
         self.resolved, self.subject = _RESOLUTION in chosen_kinds, _SUBJECT in chosen_kinds
         self.lines: LinePlan | bool | None = None  # the fast line path, built on first use (False: none)
-        self.labels: dict[str, str] = {}  # each label's text, written once
         #: whether each member is the label, a date of its validity or a constant: then a decision's text
         #: is one of `texts`, by (label, valid_from, valid_until)
         self.simple = chosen_kinds <= {_LABEL, _FROM, _UNTIL, _CONSTANT}
@@ -938,30 +937,18 @@ class _Untraced:
         found = lines.decide(line)
         if found is None:
             return None
-        env, (label, valid_from, valid_until) = found
+        env, decided = found
         if day is not None and env.get("assessed_on") != day:
             return None
+        label, valid_from, valid_until = decided
         if label != NONE_LABEL and valid_until is None:  # a label that never expires: its rule is written
             return None
-        parts = []
-        for key, kind, _, constant in self.members:
-            if kind == _LABEL:
-                text = self.labels.get(label)
-                if text is None:
-                    text = self.labels[label] = _member(label)
-            elif kind in (_UNTIL, _FROM):
-                date = valid_until if kind == _UNTIL else valid_from
-                text = "null" if date is None else f'"{date.isoformat()}"'  # YYYY-MM-DD: as _member writes it
-            elif kind == _CONSTANT:
-                text = constant
-            elif kind == _EXPIRES:  # only for a label that never expires, which is not decided here
-                continue
-            else:  # the resolution or the subject: as the exact path writes them
-                return self._write(env, (label, None if valid_from is None else valid_from.isoformat(),
-                                         None if valid_until is None else valid_until.isoformat(), None, {}, None),
-                                   resolution)
-            parts.append(key + text)
-        return "{" + ",".join(parts) + "}"
+        if self.simple:
+            text = self.texts.get(decided, _NONE)
+            return self.simple_text(decided) if text is _NONE else text
+        # the resolution or the subject: as the exact path writes them
+        return self._write(env, (label, None if valid_from is None else valid_from.isoformat(),
+                                 None if valid_until is None else valid_until.isoformat(), None, {}, None), resolution)
 
     def simple_text(self, decided: tuple[str, dt.date | None, dt.date | None]) -> str | None:
         """The text of a `simple` selection of a decision that is (label, valid_from, valid_until), or None

@@ -456,7 +456,7 @@ def test_a_file_read_block_by_block_gives_the_lines_read_line_by_line(
     line by line (``read_assessments``) and deciding each exactly writes, for the hostile lines, blank
     and CRLF lines, and lines of the line limit's length minus one, exactly it and beyond it (here
     the limit is made a little longer than the longest hostile line), the last with or without a
-    newline."""
+    newline; with the label and its validity selected, and with members the exact writer writes."""
     import ecei_rules.batch as batch
 
     limit = max(len(line.encode("utf-8", "surrogatepass")) for _, line, _ in HOSTILE) + 20
@@ -469,6 +469,9 @@ def test_a_file_read_block_by_block_gives_the_lines_read_line_by_line(
     path = tmp_path / "lines.jsonl"
     path.write_bytes(("\n".join(lines) + "\n" + short + " " + ending).encode("utf-8", "surrogatepass"))
     resolve = ready_resolver(ResolverSpec())
+    every = parse_fields("label,valid_from,valid_until,version,resolution,subject")  # written by the exact writer
+    assert _written(batch.selected_lines(path, resolve, every)) == _written(decide_texts(
+        batch.read_assessments(path, raw=True), resolve, fields=Selection(every), fast=False))
     blocks = _written(batch.selected_lines(path, resolve, LABEL))
     one_by_one = _written(decide_texts(batch.read_assessments(path, raw=True), resolve, fields=Selection(LABEL),
                                        fast=False))
