@@ -419,6 +419,14 @@ def _case(pairs: list[tuple[exp.Expr, exp.Expr]], default: exp.Expr | None = Non
     return exp.Case(ifs=[exp.If(this=c, true=t) for c, t in pairs], default=default)
 
 
+def _added(terms: list[exp.Expr]) -> exp.Expr:
+    """``t1 + t2 + ...`` of at least one term."""
+    total = terms[0]
+    for t in terms[1:]:
+        total = exp.Add(this=total, expression=t)
+    return total
+
+
 def _sum(e: exp.Expr) -> exp.Expr:
     return exp.Coalesce(this=exp.Sum(this=e), expressions=[exp.Literal.number(0)])
 
@@ -1146,11 +1154,13 @@ class _Compiler:
 
 @dataclass(frozen=True)
 class Column:
-    """One output column: its name and what it holds."""
+    """One output column: its name and what it holds (``criteria``: the outcomes of the criteria ``members``,
+    packed, see PACKED)."""
 
     name: str
-    kind: str  # row subject label valid_from valid_until validity_rule error tier group criterion score met unknown
+    kind: str  # row subject label valid_from valid_until validity_rule error tier group score met unknown criteria
     id: str | None = None
+    members: tuple[str, ...] = ()
 
 
 @dataclass
@@ -1195,11 +1205,36 @@ class CompiledQuery:
 
     def decode(self, row: dict[str, Any]) -> dict[str, Any]:
         """A row of the query (a dict by column name) with each outcome written as the decision writes it
-        (``met``, ``not_met``, ``unknown``; the query gives three-valued BOOLEANs); changed in place."""
+        (``met``, ``not_met``, ``unknown``; the query gives three-valued BOOLEANs, and the criteria's packed
+        in ``criteria:<n>`` columns, which are replaced by one ``criterion:<id>`` entry each); changed in place."""
         for c in self.columns:
             if c.kind in OUTCOMES:
                 row[c.name] = outcome(row[c.name])
+            elif c.kind == PACKED:
+                row.update(unpacked(c, row.pop(c.name)))
         return row
+
+    @property
+    def outcome_columns(self) -> tuple[Column, ...]:
+        """The outcome of each tier, group, score and criterion, in the query's order, as the columns of a
+        decoded row (``decode``): a ``criterion:<id>`` column for each criterion of a packed column."""
+        out: list[Column] = []
+        for c in self.columns:
+            if c.kind in OUTCOMES:
+                out.append(c)
+            elif c.kind == PACKED:
+                out += [Column(f"criterion:{m}", "criterion", m) for m in c.members]
+        return tuple(out)
+
+    def outcomes(self, values: Iterable[tuple[Column, Any]]) -> Iterator[tuple[Column, str]]:
+        """Each outcome of ``(column, value)`` pairs of a row (outcome and packed columns; the others are
+        skipped) as ``(outcome column, met / not_met / unknown)``, in the order of ``outcome_columns``."""
+        for c, value in values:
+            if c.kind in OUTCOMES:
+                yield c, outcome(value)
+            elif c.kind == PACKED:
+                for (name, found), member in zip(unpacked(c, value).items(), c.members, strict=True):
+                    yield Column(name, "criterion", member), found
 
     def with_source(self, source: exp.Expr | str | None = None) -> exp.Select:
         """The query tree reading ``source`` (default: the table named ``assessments``)."""
@@ -1237,11 +1272,24 @@ def _where(ruleset: Ruleset, pointer: str, text: str, node: ast.AST | None, cons
 
 #: The kinds of output column that hold an outcome: a three-valued BOOLEAN (NULL for unknown).
 OUTCOMES = ("tier", "group", "score", "criterion")
+#: The kind of output column that holds the outcomes of up to PACKED_MEMBERS criteria (its ``members``, in
+#: order), a BIGINT never NULL: the k-th member's outcome is its bits 2k and 2k + 1, ``(value >> 2k) & 3``,
+#: 1 for met, 2 for unknown, 0 for not met (see CODES). One such column costs a query less than a BOOLEAN
+#: column per criterion, and a score's weights are the bits counted (DuckDB's form).
+PACKED = "criteria"
+PACKED_MEMBERS = 31
+#: The outcome of each 2-bit code of a packed column.
+CODES = ("not_met", "met", "unknown", "")
 
 
 def outcome(value: bool | None) -> str:
     """An outcome column's value as the decision writes it: ``met``, ``not_met`` or ``unknown``."""
     return "unknown" if value is None else "met" if value else "not_met"
+
+
+def unpacked(column: Column, value: int) -> dict[str, str]:
+    """The outcome of each criterion of a packed column's value (see PACKED), by ``criterion:<id>``."""
+    return {f"criterion:{m}": CODES[(value >> 2 * k) & 3] for k, m in enumerate(column.members)}
 
 
 def table_type(f: Field) -> str:
@@ -1372,6 +1420,10 @@ class _Build:
                         self.source())
         ref: dict[str, exp.Expr] = {cid: exp.column(col, table=_ALIAS, quoted=True)
                                           for cid, col in crit_cols.items()}
+        packed = self.packed(ref)
+        if packed:  # a level of its own: the scores' weights read it
+            first = _select([exp.Star(), *(exp.alias_(sql, c.name, quoted=True, copy=False) for c, sql in packed)],
+                            exp.Subquery(this=first, alias=exp.TableAlias(this=a)))
         levels, composites, scales = self.composites(ref)
         for cols in (cols for cols in levels if cols):  # each level reads the columns of those before it
             first = _select([exp.Star(), *(exp.alias_(sql, name, quoted=True, copy=False) for name, sql in cols)],
@@ -1397,7 +1449,7 @@ class _Build:
         fourth = _select([exp.Star(), exp.alias_(valid_until, "ecei:until", quoted=True, copy=False),
                           exp.alias_(rule, "ecei:rule", quoted=True, copy=False)],
                          exp.Subquery(this=fourth, alias=exp.TableAlias(this=a)))
-        out, columns = self.outputs(composites, crit_cols)
+        out, columns = self.outputs(composites, [c for c, _ in packed])
         final = _select(out, exp.Subquery(this=fourth, alias=exp.TableAlias(this=a)))  # in no order: see run
         _bracketed(final)
         missing = tuple((pointer, _bracketed(sql)) for pointer, sql in self.missing())
@@ -1455,8 +1507,30 @@ class _Build:
                                              expression=_paren(exp.or_(*reached, copy=False)))))
         return out
 
+    def packed(self, ref: Mapping[str, exp.Expr]) -> list[tuple[Column, exp.Expr]]:
+        """The criteria's outcomes packed into BIGINT columns of PACKED_MEMBERS each (see PACKED): the sum of one
+        ``CASE`` per criterion, whose bits no other sets. Each criterion's place is kept in ``self.bits``."""
+        ids = list(ref)
+        out: list[tuple[Column, exp.Expr]] = []
+        self.bits: dict[str, tuple[str, int]] = {}
+        big = exp.DataType.build("BIGINT")
+        for start in range(0, len(ids), PACKED_MEMBERS):
+            members = tuple(ids[start:start + PACKED_MEMBERS])
+            name = f"{PACKED}:{len(out)}"
+            total: exp.Expr | None = None
+            for k, cid in enumerate(members):
+                self.bits[cid] = (name, k)
+                c = _paren(ref[cid])
+                met, unknown = (_cast(exp.Literal.number(code << 2 * k), big) for code in (1, 2))
+                term = _case([(c, met), (exp.Is(this=c.copy(), expression=exp.Null()), unknown)],
+                             _cast(exp.Literal.number(0), big))
+                total = term if total is None else exp.Add(this=total, expression=term)
+            assert total is not None
+            out.append((Column(name, PACKED, members=members), _cast(total, big)))
+        return out
+
     def outputs(self, composites: Mapping[str, tuple[str, dict[str, None]]],
-                crit_cols: Mapping[str, str]) -> tuple[list[exp.Expr], list[Column]]:
+                packed: Iterable[Column]) -> tuple[list[exp.Expr], list[Column]]:
         """The query's output columns, and what each holds."""
         decided = exp.column("ecei:label", table=_ALIAS, quoted=True)
         start, until, applied = (exp.column(n, table=_ALIAS, quoted=True) for n in ("ecei:from", "ecei:until",
@@ -1482,9 +1556,9 @@ class _Build:
                 out.append(exp.alias_(exp.column(f"{name}:{part}", table=_ALIAS, quoted=True), f"{name}:{part}",
                                       quoted=True))
                 columns.append(Column(f"{name}:{part}", part, cid))
-        for cid, col in crit_cols.items():
-            out.append(exp.alias_(exp.column(col, table=_ALIAS, quoted=True), col, quoted=True))
-            columns.append(Column(col, "criterion", cid))
+        for c in packed:
+            out.append(exp.alias_(exp.column(c.name, table=_ALIAS, quoted=True), c.name, quoted=True))
+            columns.append(c)
         return out, columns
 
     def conjunction(self, ref: Mapping[str, exp.Expr], ids: Iterable[str]) -> exp.Expr:
@@ -1532,9 +1606,8 @@ class _Build:
                 scales[comp.id] = comp.scale
                 ref[comp.id] = column(name)
                 continue
-            sums = [(name + ":met", self.weight_sum(ref, comp, lambda e: _paren(e))),
-                    (name + ":unknown", self.weight_sum(ref, comp, lambda e: exp.Is(
-                        this=_paren(e), expression=exp.Null())))]
+            sums = [(name + ":met", self.weight_sum(ref, comp, unknown=False)),
+                    (name + ":unknown", self.weight_sum(ref, comp, unknown=True))]
             # met x den >= num: in the whole type holding total x den and num (no overflow)
             total = sum(w for _, w in comp.weights)
             to = _dec((max(len(str(total * comp.required_den)), len(str(comp.required_num))) + 1, 0))
@@ -1573,9 +1646,8 @@ class _Build:
         criteria's, plus each maximum of a number that has no value), then its outcome, exactly."""
         sid = comp.id if comp.id in self.checked.doc.scores else comp.id.rsplit(".", 1)[0]
         zero = _cast(exp.Literal.number(0), _dec((1, 0)))
-        met: exp.Expr = self.weight_sum(ref, comp, lambda e: _paren(e)) if comp.weights else zero
-        unknown: exp.Expr = self.weight_sum(ref, comp, lambda e: exp.Is(
-            this=_paren(e), expression=exp.Null())) if comp.weights else zero
+        met: exp.Expr = self.weight_sum(ref, comp, unknown=False) if comp.weights else zero
+        unknown: exp.Expr = self.weight_sum(ref, comp, unknown=True) if comp.weights else zero
         total = sum(w for _, w in comp.weights) + sum(p.scaled_maximum for p in comp.points)
         scale = 0
         for p in comp.points:
@@ -1607,17 +1679,35 @@ class _Build:
                                       _dec((whole + 1 + den, scale))), expression=required)
         return [sums, [(name, _case([(reached, exp.true()), (reachable, exp.false())], exp.Null()))]]
 
-    def weight_sum(self, ref: Mapping[str, exp.Expr], comp: FastScore,
-                   test: Callable[[exp.Expr], exp.Expr]) -> exp.Expr:
-        """The sum of the (scaled, whole) weights of the members for which ``test`` holds, in the whole type
-        that holds the total (a BIGINT unless it is too long)."""
+    def weight_sum(self, ref: Mapping[str, exp.Expr], comp: FastScore, *, unknown: bool) -> exp.Expr:
+        """The sum of the (scaled, whole) weights of the members that are met (or ``unknown``), in the whole type
+        that holds the total (a BIGINT unless it is too long): one ``CASE`` per member. DuckDB's form, when the
+        total is a BIGINT, counts the criteria's bits in their packed columns instead (``BIT_COUNT`` of the bits
+        of the criteria of one weight, times the weight; see PACKED), and keeps a ``CASE`` for the other members."""
         to = _dec((len(str(sum(w for _, w in comp.weights))), 0))
-        total: exp.Expr | None = None
-        for rid, weight in comp.weights:
-            term = _case([(test(ref[rid]), _cast(exp.Literal.number(weight), to))], _cast(exp.Literal.number(0), to))
-            total = term if total is None else exp.Add(this=total, expression=term)
-        assert total is not None
-        return _cast(total, to)
+
+        def test(e: exp.Expr) -> exp.Expr:
+            return exp.Is(this=_paren(e), expression=exp.Null()) if unknown else _paren(e)
+
+        def term(rid: str, weight: int) -> exp.Expr:
+            return _case([(test(ref[rid]), _cast(exp.Literal.number(weight), to))], _cast(exp.Literal.number(0), to))
+
+        total = _cast(_added([term(rid, weight) for rid, weight in comp.weights]), to)
+        if to.this == exp.DataType.Type.BIGINT:
+            masks: dict[tuple[int, str], int] = {}
+            others: list[exp.Expr] = []
+            for rid, weight in comp.weights:
+                if rid in self.bits:
+                    name, k = self.bits[rid]
+                    masks[weight, name] = masks.get((weight, name), 0) | 1 << (2 * k + unknown)
+                else:
+                    others.append(term(rid, weight))
+            counted = [exp.Mul(this=_cast(exp.Literal.number(weight), to), expression=_cast(exp.Anonymous(
+                this="bit_count", expressions=[_paren(exp.BitwiseAnd(this=exp.column(name, table=_ALIAS, quoted=True),
+                                                                     expression=_cast(exp.Literal.number(mask), to)))]),
+                to)) for (weight, name), mask in masks.items()]
+            total.meta[_DUCKDB] = _bracketed(_cast(_added(counted + others), to))
+        return total
 
     def validity(self) -> tuple[exp.Expr, exp.Expr, exp.Expr, exp.Expr]:
         """valid_from, the index of the validity rule applied (by the decided label), and valid_until
@@ -1928,7 +2018,7 @@ def row_json(row: Mapping[str, Any], query: CompiledQuery) -> dict[str, Any]:
         out[key] = row[key].isoformat() if row[key] is not None else None
     out["validity_rule"] = row["validity_rule"]
     for kind, key in (("tier", "tiers"), ("group", "groups"), ("criterion", "criteria")):
-        out[key] = {c.id: row[c.name] for c in query.columns if c.kind == kind}
+        out[key] = {c.id: row[c.name] for c in query.outcome_columns if c.kind == kind}
     scores: dict[str, Any] = {}
     for c in query.columns:
         if c.kind == "score" and c.id is not None:
