@@ -419,12 +419,17 @@ def _case(pairs: list[tuple[exp.Expr, exp.Expr]], default: exp.Expr | None = Non
     return exp.Case(ifs=[exp.If(this=c, true=t) for c, t in pairs], default=default)
 
 
-def _added(terms: list[exp.Expr]) -> exp.Expr:
-    """``t1 + t2 + ...`` of at least one term."""
+def _joined(op: type[exp.Binary], terms: list[exp.Expr]) -> exp.Expr:
+    """``t1 op t2 op ...`` of at least one term."""
     total = terms[0]
     for t in terms[1:]:
-        total = exp.Add(this=total, expression=t)
+        total = op(this=total, expression=t)
     return total
+
+
+def _added(terms: list[exp.Expr]) -> exp.Expr:
+    """``t1 + t2 + ...`` of at least one term."""
+    return _joined(exp.Add, terms)
 
 
 def _sum(e: exp.Expr) -> exp.Expr:
@@ -1323,6 +1328,7 @@ class _Build:
         self.whens: list[tuple[str, exp.Expr]] = []  # columns after the label: each validity rule's when
         self.derived: dict[str, V] = {}  # each derived value compiled: its columns, by name
         self.derived_levels: list[list[tuple[str, exp.Expr]]] = []  # their columns, each level reading those before
+        self.bits: dict[str, tuple[str, int]] = {}  # each criterion's packed column and place in it (see PACKED)
 
     def condition(self, text: str, pointer: str, label: str | None = None) -> exp.Expr | None:
         found = self.value(text, pointer, label)
@@ -1512,7 +1518,6 @@ class _Build:
         ``CASE`` per criterion, whose bits no other sets. Each criterion's place is kept in ``self.bits``."""
         ids = list(ref)
         out: list[tuple[Column, exp.Expr]] = []
-        self.bits: dict[str, tuple[str, int]] = {}
         big = exp.DataType.build("BIGINT")
         for start in range(0, len(ids), PACKED_MEMBERS):
             members = tuple(ids[start:start + PACKED_MEMBERS])
@@ -1562,12 +1567,34 @@ class _Build:
         return out, columns
 
     def conjunction(self, ref: Mapping[str, exp.Expr], ids: Iterable[str]) -> exp.Expr:
-        sql: exp.Expr | None = None
+        """``a AND b AND ...`` of the outcomes ``ids`` (Kleene's). DuckDB's form, for three criteria or more of
+        one packed column, reads their bits instead (see PACKED): true when every one is met, false when one
+        is not met (fewer of them met or unknown than there are), else unknown."""
+        ids = list(ids)
+        sql = _paren(_joined(exp.And, [_paren(ref[i]) for i in ids]))
+        packed: dict[str, list[int]] = {}
         for i in ids:
-            part = _paren(ref[i])
-            sql = part if sql is None else exp.And(this=sql, expression=part)
-        assert sql is not None
-        return _paren(sql)
+            if i in self.bits:
+                name, k = self.bits[i]
+                packed.setdefault(name, []).append(k)
+        if any(len(ks) >= 3 for ks in packed.values()):
+            big = exp.DataType.build("BIGINT")
+            parts: list[exp.Expr] = []
+            for name, ks in packed.items():
+                if len(ks) < 3:
+                    continue
+                column = exp.column(name, table=_ALIAS, quoted=True)
+                met = _cast(exp.Literal.number(sum(1 << 2 * k for k in ks)), big)
+                known = _cast(exp.Literal.number(sum(3 << 2 * k for k in ks)), big)
+                counted = exp.Anonymous(this="bit_count", expressions=[_paren(exp.BitwiseAnd(this=column.copy(),
+                                                                                             expression=known))])
+                some_not_met = exp.LT(this=counted, expression=exp.Literal.number(len(ks)))
+                parts.append(_paren(_case([(exp.EQ(this=_paren(exp.BitwiseAnd(this=column, expression=met)),
+                                                   expression=met.copy()), exp.true()), (some_not_met, exp.false())],
+                                          exp.Null())))
+            parts += [_paren(ref[i]) for i in ids if i not in self.bits or len(packed[self.bits[i][0]]) < 3]
+            sql.meta[_DUCKDB] = _bracketed(_paren(_joined(exp.And, parts)))
+        return sql
 
     def composites(self, ref: dict[str, exp.Expr]) -> tuple[
             list[list[tuple[str, exp.Expr]]], dict[str, tuple[str, dict[str, None]]], dict[str, int]]:
