@@ -55,9 +55,8 @@ def _copies(path: Path, n: int, k: int, con: duckdb.DuckDBPyConnection) -> Path:
         return path
     target = path.with_name(path.stem + f"-x{k}.parquet")
     if not target.exists():
-        row = '"' + sql.ROW + '"'
-        con.execute(f"COPY (SELECT * REPLACE ({row} + {n} * copy AS {row}) FROM read_parquet('{path}'), "
-                    f"range({k}) AS copies(copy)) TO '{target}' (FORMAT parquet, ROW_GROUP_SIZE {sql.ROW_GROUP_SIZE})")
+        con.execute(f"COPY ({sql_impact.copied(path, sql.ROW, n, k)}) TO '{target}' (FORMAT parquet, "
+                    f"ROW_GROUP_SIZE {sql.ROW_GROUP_SIZE})")
     return target
 
 

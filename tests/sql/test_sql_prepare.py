@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -105,3 +106,32 @@ def test_projecting_only_where_an_entry_can_name_a_foreign_item_finds_what_the_s
         assert got == want
         left_out += len(want)
     assert bool(left_out) == bool(naming)
+
+
+def test_copies_of_a_prepared_population_hold_its_columns_only_renumbered(tmp_path: Path) -> None:
+    """``sql_impact.copies`` (the populations of a million measured): 3 copies of a prepared population have, in
+    each Parquet file, the original's columns only (none for the copy's number), the rows numbered 1 to 3n,
+    each copy's rows the original's values, and ``prepared.json`` counts 3n assessments."""
+    import duckdb
+    from test_sql_engine import _query
+
+    from ecei_rules.backends import sql_impact
+
+    old, new = _ruleset("2.0.0"), _ruleset("3.0.0")
+    doc = new.document
+    population = [embedded_assessment(doc, i) for i in range(3)]
+    queries = _query("2.0.0"), _query("3.0.0")
+    prepared = sql_impact.prepare_impact(old, new, population, tmp_path / "prepared", queries)
+    copied = sql_impact.copies(prepared, 3)
+    con = duckdb.connect()
+    for name, row in (("old", sql.ROW), ("new", sql.ROW), ("old_left_out", "row"), ("new_left_out", "row")):
+        def read(folder: Path, name: str = name, row: str = row) -> tuple[list[str], list[tuple[Any, ...]]]:
+            cursor = con.execute(f"SELECT * FROM read_parquet('{folder / (name + '.parquet')}') ORDER BY \"{row}\"")
+            return [d[0] for d in cursor.description], cursor.fetchall()
+
+        (names, original), (copy_names, copies) = read(prepared), read(copied)
+        assert copy_names == names
+        at = names.index(row)
+        assert [r[at] for r in copies] == [r[at] + 3 * c for c in range(3) for r in original]
+        assert [r[:at] + r[at + 1:] for r in copies] == [r[:at] + r[at + 1:] for r in original] * 3
+    assert json.loads((copied / sql_impact.PREPARED).read_text(encoding="utf-8"))["assessments"] == 9

@@ -363,6 +363,27 @@ def _lambdas(tree: exp.Expr) -> exp.Expr:
 _BITS = "ecei_bits"
 #: The key of a node's meta that holds DuckDB's form of it (the same value, cheaper; see CompiledQuery.sql).
 _DUCKDB = "ecei_duckdb"
+#: The key of a ``month_end(d, n)`` node's meta: ``d`` and the whole constant ``n`` (see _month_end_comparison).
+_MONTH_END = "ecei_month_end"
+
+
+def _month_end_comparison(node: exp.Binary) -> None:
+    """DuckDB's form of ``x <= month_end(d, n)`` or ``x > month_end(d, n)`` (either side), ``n`` a whole constant:
+    ``DATE_DIFF('MONTH', d, x) <= n`` (or ``> n``), marked on the comparison. ``month_end(d, n)`` is the last day of
+    the month ``n`` months after ``d``'s, and a date is at most that day exactly when its month is at most that
+    month, which is when the months from ``d``'s to its own (what DuckDB's ``DATE_DIFF`` counts) are at most ``n``;
+    the same NULLs. It saves adding an interval and ``LAST_DAY`` per value."""
+    flipped = {exp.GTE: exp.LTE, exp.LT: exp.GT}
+    x, end, cls = node.this, node.expression, type(node)
+    if _MONTH_END not in end.meta and _MONTH_END in x.meta and cls in flipped:
+        x, end, cls = end, x, flipped[cls]
+    if _MONTH_END not in end.meta or _MONTH_END in x.meta or cls not in (exp.LTE, exp.GT):
+        return
+    d, n = end.meta[_MONTH_END]
+    node.meta[_DUCKDB] = cls(this=exp.DateDiff(this=x.copy(), expression=d.copy(), unit=exp.var("MONTH")),
+                             expression=exp.Literal.number(n))
+
+
 #: The most values a count of distinct values counts as bits of a BIGINT (1 << 62 is its highest positive bit).
 MAX_BITS = 63
 
@@ -690,7 +711,10 @@ class _Compiler:
                 return self.range_comparison(cls, a, b)
             return V(cls(this=self.compared(a, b), expression=self.compared(b, a)), "boolean",
                      nullable=a.nullable or b.nullable)
-        return V(cls(this=a.sql, expression=b.sql), "boolean", nullable=a.nullable or b.nullable)
+        sql = cls(this=a.sql, expression=b.sql)
+        if a.kind == "date":
+            _month_end_comparison(sql)
+        return V(sql, "boolean", nullable=a.nullable or b.nullable)
 
     def widen(self, v: V, *others: V) -> exp.Expr:
         """``v`` cast to the DECIMAL that holds it and ``others`` exactly."""
@@ -942,6 +966,8 @@ class _Compiler:
             shifted = exp.DateAdd(this=first, expression=_cast(n.sql, exp.DataType.build("BIGINT")),
                                   unit=exp.var("MONTH"))
         sql = _cast(exp.LastDay(this=_cast(shifted, exp.DataType.build("DATE"))), exp.DataType.build("DATE"))
+        if n.is_const:  # what a comparison with it can read instead (see month_end_comparison)
+            sql.meta[_MONTH_END] = (d.sql, count)
         return V(sql, "date", nullable=d.nullable or n.nullable)
 
     def const_int(self, node: ast.AST) -> int:
@@ -1202,8 +1228,7 @@ class CompiledQuery:
             tree.set("expressions", [*tree.expressions, *(
                 exp.alias_(sql.copy(), f"missing:{pointer}", quoted=True) for pointer, sql in self.missing)])
         if dialect == "duckdb":
-            for node in [n for n in tree.walk() if _DUCKDB in n.meta]:
-                node.replace(node.meta[_DUCKDB].copy())
+            _duckdb_forms(tree)
             if not standard:
                 tree = _lambdas(tree)
         return tree.sql(dialect=dialect, pretty=pretty)
@@ -1256,6 +1281,19 @@ class CompiledQuery:
         inner = next(t for t in tree.find_all(exp.Table) if t.name == "ecei:source")
         inner.replace(table)
         return tree
+
+
+def _duckdb_forms(tree: exp.Expr) -> None:
+    """Each node marked with DuckDB's form of it (``_DUCKDB``) replaced by that form, outermost first: a form
+    holds copies of the nodes under the one it replaces, marked too, which the next pass replaces."""
+    while True:
+        marked = [n for n in tree.walk() if _DUCKDB in n.meta]
+        if not marked:
+            return
+        inner = {id(m) for node in marked for m in node.walk() if m is not node}
+        for node in marked:
+            if id(node) not in inner:
+                node.replace(node.meta[_DUCKDB].copy())
 
 
 def _duckdb_only(query: CompiledQuery, dialect: str) -> None:
@@ -1709,8 +1747,8 @@ class _Build:
     def weight_sum(self, ref: Mapping[str, exp.Expr], comp: FastScore, *, unknown: bool) -> exp.Expr:
         """The sum of the (scaled, whole) weights of the members that are met (or ``unknown``), in the whole type
         that holds the total (a BIGINT unless it is too long): one ``CASE`` per member. DuckDB's form, when the
-        total is a BIGINT, counts the criteria's bits in their packed columns instead (``BIT_COUNT`` of the bits
-        of the criteria of one weight, times the weight; see PACKED), and keeps a ``CASE`` for the other members."""
+        total is a BIGINT, counts the criteria's bits in their packed columns instead: ``BIT_COUNT`` of the bits
+        of the criteria of one weight in one column, times the weight (see PACKED)."""
         to = _dec((len(str(sum(w for _, w in comp.weights))), 0))
 
         def test(e: exp.Expr) -> exp.Expr:
@@ -1720,20 +1758,16 @@ class _Build:
             return _case([(test(ref[rid]), _cast(exp.Literal.number(weight), to))], _cast(exp.Literal.number(0), to))
 
         total = _cast(_added([term(rid, weight) for rid, weight in comp.weights]), to)
-        if to.this == exp.DataType.Type.BIGINT:
+        if to.this == exp.DataType.Type.BIGINT and all(rid in self.bits for rid, _ in comp.weights):
             masks: dict[tuple[int, str], int] = {}
-            others: list[exp.Expr] = []
             for rid, weight in comp.weights:
-                if rid in self.bits:
-                    name, k = self.bits[rid]
-                    masks[weight, name] = masks.get((weight, name), 0) | 1 << (2 * k + unknown)
-                else:
-                    others.append(term(rid, weight))
+                name, k = self.bits[rid]
+                masks[weight, name] = masks.get((weight, name), 0) | 1 << (2 * k + unknown)
             counted = [exp.Mul(this=_cast(exp.Literal.number(weight), to), expression=_cast(exp.Anonymous(
                 this="bit_count", expressions=[_paren(exp.BitwiseAnd(this=exp.column(name, table=_ALIAS, quoted=True),
                                                                      expression=_cast(exp.Literal.number(mask), to)))]),
                 to)) for (weight, name), mask in masks.items()]
-            total.meta[_DUCKDB] = _bracketed(_cast(_added(counted + others), to))
+            total.meta[_DUCKDB] = _bracketed(_cast(_added(counted), to))
         return total
 
     def validity(self) -> tuple[exp.Expr, exp.Expr, exp.Expr, exp.Expr]:

@@ -132,11 +132,9 @@ def copies(directory: Path | str, k: int) -> Path:
     facts = json.loads((source / PREPARED).read_text(encoding="utf-8"))
     n = facts["assessments"]
     connection = duckdb.connect()
-    row = '"' + ROW + '"'
     for side in SIDES:
-        for name, column in ((side, row), (side + "_left_out", '"row"')):
-            connection.execute(f"COPY (SELECT * REPLACE ({column} + {n} * copy AS {column}) FROM read_parquet("
-                               f"'{source / (name + '.parquet')}'), range({k}) AS copies(copy)) TO "
+        for name, column in ((side, ROW), (side + "_left_out", "row")):
+            connection.execute(f"COPY ({copied(source / (name + '.parquet'), column, n, k)}) TO "
                                f"'{target / (name + '.parquet')}' (FORMAT parquet, ROW_GROUP_SIZE {ROW_GROUP_SIZE})")
 
     def shift(entries: list[dict[str, Any]], copy: int) -> list[dict[str, Any]]:
@@ -147,6 +145,14 @@ def copies(directory: Path | str, k: int) -> Path:
         out[side + "_refused"] = [e for c in range(k) for e in shift(facts[side + "_refused"], c)]
     (target / PREPARED).write_text(json.dumps(out), encoding="utf-8")
     return target
+
+
+def copied(path: Path | str, column: str, n: int, k: int) -> str:
+    """The query of ``k`` copies of the ``n`` rows of a Parquet file, each copy's ``column`` (the row number)
+    shifted by ``n`` times the copy's number, with the file's columns only."""
+    quoted = '"' + column.replace('"', '""') + '"'
+    return (f'SELECT * EXCLUDE ("ecei:copy") REPLACE ({quoted} + {n} * "ecei:copy" AS {quoted}) FROM read_parquet('
+            f"'{path}'), range({k}) AS copies(\"ecei:copy\")")
 
 
 def prepared_facts(old: Ruleset, new: Ruleset, directory: Path | str) -> dict[str, Any]:
