@@ -43,7 +43,7 @@ import datetime as dt
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -440,7 +440,7 @@ def _case(pairs: list[tuple[exp.Expr, exp.Expr]], default: exp.Expr | None = Non
     return exp.Case(ifs=[exp.If(this=c, true=t) for c, t in pairs], default=default)
 
 
-def _joined(op: type[exp.Binary], terms: list[exp.Expr]) -> exp.Expr:
+def _joined(op: type[exp.Binary], terms: Sequence[exp.Expr]) -> exp.Expr:
     """``t1 op t2 op ...`` of at least one term."""
     total = terms[0]
     for t in terms[1:]:
@@ -448,7 +448,7 @@ def _joined(op: type[exp.Binary], terms: list[exp.Expr]) -> exp.Expr:
     return total
 
 
-def _added(terms: list[exp.Expr]) -> exp.Expr:
+def _added(terms: Sequence[exp.Expr]) -> exp.Expr:
     """``t1 + t2 + ...`` of at least one term."""
     return _joined(exp.Add, terms)
 
