@@ -4,9 +4,10 @@
 dialect-neutral tree (sqlglot) and written for DuckDB (the default embedded engine), PostgreSQL,
 Spark SQL or Trino by :meth:`CompiledQuery.sql`. Per row it returns the row number, the subject's id,
 the label, its validity (``valid_from``, ``valid_until``, the rule applied, ``error`` ``A007`` when the
-validity would end before it starts), each tier's, group's and criterion's outcome (``met``,
-``not_met``, ``unknown``) and each score's outcome with its met and unknown weights (scaled to whole
-numbers by ``scale``, exactly as the runtime plan scales them).
+validity would end before it starts), each tier's and group's outcome (``met``, ``not_met``,
+``unknown``), each score's outcome with its met and unknown weights (scaled to whole numbers by
+``scale``, exactly as the runtime plan scales them), and the criteria's outcomes, packed two bits each
+into BIGINT columns ``criteria:<n>`` (see PACKED; ``CompiledQuery.decode`` gives one outcome per criterion).
 
 How it decides as the Python engine does:
 
@@ -280,6 +281,12 @@ def _member(base: exp.Expr, key: str) -> exp.Expr:
 def _select(columns: Iterable[exp.Expr], source: exp.Expr) -> exp.Select:
     """``SELECT columns FROM source``, built in place (sqlglot's builders copy their arguments)."""
     return exp.Select(expressions=list(columns), from_=exp.From(this=source))
+
+
+def _level(inner: exp.Expr, columns: Iterable[tuple[str, exp.Expr]]) -> exp.Select:
+    """``SELECT *, <columns> FROM (inner) AS _a``: a level of columns, each reading the levels before it."""
+    return _select([exp.Star(), *(exp.alias_(sql, name, quoted=True, copy=False) for name, sql in columns)],
+                   exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier(_ALIAS))))
 
 
 def _paren(e: exp.Expr) -> exp.Expr:
@@ -1456,7 +1463,6 @@ class _Build:
         valid_from, rule_index, valid_until, rule = self.validity()
         if self.problems:
             raise SqlRefused(self.problems)
-        a = exp.to_identifier(_ALIAS)
         crit_cols = {cid: f"criterion:{cid}" for cid in criteria}
         first = _select([exp.Star(), *(exp.alias_(_paren(sql), crit_cols[cid], quoted=True, copy=False)
                                        for cid, sql in criteria.items() if sql is not None),
@@ -1466,35 +1472,23 @@ class _Build:
                                           for cid, col in crit_cols.items()}
         packed = self.packed(ref)
         if packed:  # a level of its own: the scores' weights read it
-            first = _select([exp.Star(), *(exp.alias_(sql, c.name, quoted=True, copy=False) for c, sql in packed)],
-                            exp.Subquery(this=first, alias=exp.TableAlias(this=a)))
+            first = _level(first, [(c.name, sql) for c, sql in packed])
         levels, composites, scales = self.composites(ref)
         for cols in (cols for cols in levels if cols):  # each level reads the columns of those before it
-            first = _select([exp.Star(), *(exp.alias_(sql, name, quoted=True, copy=False) for name, sql in cols)],
-                            exp.Subquery(this=first, alias=exp.TableAlias(this=a)))
-        tiers = {t.label: self.conjunction(ref, t.requires) for t in self.plan.tiers}
-        second_cols: list[exp.Expr] = [exp.Star()]
-        for label, sql in tiers.items():
-            second_cols.append(exp.alias_(sql, f"tier:{label}", quoted=True, copy=False))
+            first = _level(first, cols)
+        second = _level(first, [(f"tier:{t.label}", self.conjunction(ref, t.requires)) for t in self.plan.tiers])
         label_sql = _case([(exp.column(f"tier:{t.label}", table=_ALIAS, quoted=True), exp.Literal.string(t.label))
                            for t in reversed(self.plan.tiers)], exp.Literal.string(NONE_LABEL))
-        second = _select(second_cols, exp.Subquery(this=first, alias=exp.TableAlias(this=a)))
-        third = _select([exp.Star(), exp.alias_(label_sql, "ecei:label", quoted=True, copy=False)],
-                        exp.Subquery(this=second, alias=exp.TableAlias(this=a)))
+        third = _level(second, [("ecei:label", label_sql)])
         if self.whens:
-            third = _select([exp.Star(), *(exp.alias_(sql, name, quoted=True, copy=False) for name, sql in self.whens)],
-                            exp.Subquery(this=third, alias=exp.TableAlias(this=a)))
+            third = _level(third, self.whens)
         decided = exp.column("ecei:label", table=_ALIAS, quoted=True)
         awarded = exp.NEQ(this=decided, expression=exp.Literal.string(NONE_LABEL))
-        fourth = _select([exp.Star(), exp.alias_(_case([(awarded, valid_from)], exp.Null()), "ecei:from",
-                                                 quoted=True, copy=False),
-                          exp.alias_(rule_index, "ecei:rulei", quoted=True, copy=False)],
-                         exp.Subquery(this=third, alias=exp.TableAlias(this=a)))
-        fourth = _select([exp.Star(), exp.alias_(valid_until, "ecei:until", quoted=True, copy=False),
-                          exp.alias_(rule, "ecei:rule", quoted=True, copy=False)],
-                         exp.Subquery(this=fourth, alias=exp.TableAlias(this=a)))
+        fourth = _level(third, [("ecei:from", _case([(awarded, valid_from)], exp.Null())), ("ecei:rulei", rule_index)])
+        fourth = _level(fourth, [("ecei:until", valid_until), ("ecei:rule", rule)])
         out, columns = self.outputs(composites, [c for c, _ in packed])
-        final = _select(out, exp.Subquery(this=fourth, alias=exp.TableAlias(this=a)))  # in no order: see run
+        alias = exp.TableAlias(this=exp.to_identifier(_ALIAS))
+        final = _select(out, exp.Subquery(this=fourth, alias=alias))  # in no order: see run
         _bracketed(final)
         missing = tuple((pointer, _bracketed(sql)) for pointer, sql in self.missing())
         return CompiledQuery(self.ruleset, final, tuple(columns), table, scales, missing=missing)
