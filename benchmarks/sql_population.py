@@ -2,7 +2,8 @@
 
 Synthesizes ``n`` assessments (ecei-labels, the version given), validates them into a Parquet file
 once (kept in the temporary directory for the next run), then decides them with one DuckDB query
-into a table holding every column (label, validity, tiers, groups, scores, criteria), and prints
+into a table holding every column (label, validity, tiers, groups, scores, and the criteria packed
+two bits each into BIGINT columns, ``sql.PACKED``), and prints
 the wall time, the process's CPU time and the decisions per second (best of ``--repeat`` runs).
 ``--copies k`` decides a population of ``k x n`` rows made of ``k`` copies of the ``n`` (renumbered;
 each copy decides as its original): 1,000,000 rows without synthesizing and validating 1,000,000
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -55,20 +57,20 @@ def _copies(path: Path, n: int, k: int, con: duckdb.DuckDBPyConnection) -> Path:
         return path
     target = path.with_name(path.stem + f"-x{k}.parquet")
     if not target.exists():
-        row = '"' + sql.ROW + '"'
-        con.execute(f"COPY (SELECT * REPLACE ({row} + {n} * copy AS {row}) FROM read_parquet('{path}'), "
-                    f"range({k}) AS copies(copy)) TO '{target}' (FORMAT parquet, ROW_GROUP_SIZE {sql.ROW_GROUP_SIZE})")
+        con.execute(f"COPY ({sql_impact.copied(path, sql.ROW, n, k)}) TO '{target}' (FORMAT parquet, "
+                    f"ROW_GROUP_SIZE {sql.ROW_GROUP_SIZE})")
     return target
 
 
-def _best(runs: int, work: object) -> tuple[float, float]:
-    """The best (wall, CPU) seconds of ``runs`` calls of ``work``."""
+def _best(runs: int, work: object) -> tuple[float, float, str]:
+    """The best (wall, CPU) seconds of ``runs`` calls of ``work``, and the median and range of the walls."""
     times = []
     for _ in range(runs):
         wall, cpu = time.perf_counter(), time.process_time()
         work()  # type: ignore[operator]
         times.append((time.perf_counter() - wall, time.process_time() - cpu))
-    return min(times)
+    walls = sorted(w for w, _ in times)
+    return (*min(times), f"wall median {statistics.median(walls):.2f} s, {walls[0]:.2f}-{walls[-1]:.2f} s")
 
 
 def decide(args: argparse.Namespace) -> None:
@@ -78,13 +80,13 @@ def decide(args: argparse.Namespace) -> None:
     con.execute("SET preserve_insertion_order = false")  # the query states no order; each row has its number
     path = _copies(_population(ruleset, args.n, con), args.n, args.copies, con)
     text = query.sql("duckdb", f"read_parquet('{path}')")
-    wall, cpu = _best(args.repeat, lambda: con.execute(f"CREATE OR REPLACE TEMP TABLE decided AS {text}"))
+    wall, cpu, spread = _best(args.repeat, lambda: con.execute(f"CREATE OR REPLACE TEMP TABLE decided AS {text}"))
     found = con.execute("SELECT count(*) FROM decided").fetchone()
     rows = found[0] if found else 0
     threads = con.execute("SELECT current_setting('threads')").fetchone()
     print(f"decided {rows:,} rows from Parquet ({len(query.columns)} columns) in {wall:.2f} s wall, {cpu:.2f} s CPU "
           f"(threads {threads[0] if threads else '?'}, best of {args.repeat}): {rows / wall:,.0f} decisions/s, "
-          f"{rows / cpu:,.0f} per CPU-second; load average {os.getloadavg()[0]:.2f}")
+          f"{rows / cpu:,.0f} per CPU-second ({spread}); load average {os.getloadavg()[0]:.2f}")
     print(con.execute("SELECT label, count(*) FROM decided GROUP BY label ORDER BY label").fetchall())
 
 
@@ -108,9 +110,9 @@ def impact(args: argparse.Namespace) -> None:
     def work() -> None:
         report.update(sql_impact.impact_from_parquet(old, new, source).to_json(limit=0))
 
-    wall, cpu = _best(args.repeat, work)
+    wall, cpu, spread = _best(args.repeat, work)
     print(f"impact {old.version} -> {new.version} of {report['assessments']:,} assessments from Parquet (reading "
-          f"included): {wall:.2f} s wall, {cpu:.2f} s CPU (best of {args.repeat}), {report['changed']}; "
+          f"included): {wall:.2f} s wall, {cpu:.2f} s CPU (best of {args.repeat}; {spread}), {report['changed']}; "
           f"load average {os.getloadavg()[0]:.2f}")
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -105,3 +106,38 @@ def test_projecting_only_where_an_entry_can_name_a_foreign_item_finds_what_the_s
         assert got == want
         left_out += len(want)
     assert bool(left_out) == bool(naming)
+
+
+def test_copies_of_a_prepared_population_hold_its_columns_only_renumbered(tmp_path: Path) -> None:
+    """``sql_impact.copies`` (the populations of a million measured): 3 copies of a prepared population of 3
+    rows have, in each Parquet file, the original's columns only (none for the copy's number), the rows
+    numbered 1 to 9, each copy's rows the original's values, and ``prepared.json`` counts 9 assessments."""
+    import duckdb
+
+    from ecei_rules.backends import sql_impact
+
+    prepared = tmp_path / "prepared"
+    prepared.mkdir()
+    con = duckdb.connect()
+    for side in sql_impact.SIDES:
+        con.execute(f"COPY (SELECT i AS \"{sql.ROW}\", {{'id': 'S-' || i}} AS organisation, [i, i + 1] AS history "
+                    f"FROM range(1, 4) AS t(i)) TO '{prepared / (side + '.parquet')}' (FORMAT parquet)")
+        con.execute(f"COPY (SELECT 2 AS \"row\", ['/x'] AS ignored, ['c:y'] AS found) TO "
+                    f"'{prepared / (side + '_left_out.parquet')}' (FORMAT parquet)")
+    facts = {"old": ["1.0.0", "a"], "new": ["2.0.0", "b"], "assessments": 3, "unreadable": [],
+             "old_refused": [], "new_refused": [{"line": 3, "code": "A004"}]}
+    (prepared / sql_impact.PREPARED).write_text(json.dumps(facts), encoding="utf-8")
+    copied = sql_impact.copies(prepared, 3)
+    for name, row in (("old", sql.ROW), ("new", sql.ROW), ("old_left_out", "row"), ("new_left_out", "row")):
+        def read(folder: Path, name: str = name, row: str = row) -> tuple[list[str], list[tuple[Any, ...]]]:
+            cursor = con.execute(f"SELECT * FROM read_parquet('{folder / (name + '.parquet')}') ORDER BY \"{row}\"")
+            return [d[0] for d in cursor.description], cursor.fetchall()
+
+        (names, original), (copy_names, copies) = read(prepared), read(copied)
+        assert copy_names == names
+        at = names.index(row)
+        assert [r[at] for r in copies] == [r[at] + 3 * c for c in range(3) for r in original]
+        assert [r[:at] + r[at + 1:] for r in copies] == [r[:at] + r[at + 1:] for r in original] * 3
+    written = json.loads((copied / sql_impact.PREPARED).read_text(encoding="utf-8"))
+    assert written["assessments"] == 9
+    assert [e["line"] for e in written["new_refused"]] == [3, 6, 9]

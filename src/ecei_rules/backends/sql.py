@@ -4,9 +4,10 @@
 dialect-neutral tree (sqlglot) and written for DuckDB (the default embedded engine), PostgreSQL,
 Spark SQL or Trino by :meth:`CompiledQuery.sql`. Per row it returns the row number, the subject's id,
 the label, its validity (``valid_from``, ``valid_until``, the rule applied, ``error`` ``A007`` when the
-validity would end before it starts), each tier's, group's and criterion's outcome (``met``,
-``not_met``, ``unknown``) and each score's outcome with its met and unknown weights (scaled to whole
-numbers by ``scale``, exactly as the runtime plan scales them).
+validity would end before it starts), each tier's and group's outcome (``met``, ``not_met``,
+``unknown``), each score's outcome with its met and unknown weights (scaled to whole numbers by
+``scale``, exactly as the runtime plan scales them), and the criteria's outcomes, packed two bits each
+into BIGINT columns ``criteria:<n>`` (see PACKED; ``CompiledQuery.decode`` gives one outcome per criterion).
 
 How it decides as the Python engine does:
 
@@ -43,7 +44,7 @@ import datetime as dt
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -282,6 +283,12 @@ def _select(columns: Iterable[exp.Expr], source: exp.Expr) -> exp.Select:
     return exp.Select(expressions=list(columns), from_=exp.From(this=source))
 
 
+def _level(inner: exp.Expr, columns: Iterable[tuple[str, exp.Expr]]) -> exp.Select:
+    """``SELECT *, <columns> FROM (inner) AS _a``: a level of columns, each reading the levels before it."""
+    return _select([exp.Star(), *(exp.alias_(sql, name, quoted=True, copy=False) for name, sql in columns)],
+                   exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier(_ALIAS))))
+
+
 def _paren(e: exp.Expr) -> exp.Expr:
     return exp.Paren(this=e)
 
@@ -363,6 +370,27 @@ def _lambdas(tree: exp.Expr) -> exp.Expr:
 _BITS = "ecei_bits"
 #: The key of a node's meta that holds DuckDB's form of it (the same value, cheaper; see CompiledQuery.sql).
 _DUCKDB = "ecei_duckdb"
+#: The key of a ``month_end(d, n)`` node's meta: ``d`` and the whole constant ``n`` (see _month_end_comparison).
+_MONTH_END = "ecei_month_end"
+
+
+def _month_end_comparison(node: exp.Binary) -> None:
+    """DuckDB's form of ``x <= month_end(d, n)`` or ``x > month_end(d, n)`` (either side), ``n`` a whole constant:
+    ``DATE_DIFF('MONTH', d, x) <= n`` (or ``> n``), marked on the comparison. ``month_end(d, n)`` is the last day of
+    the month ``n`` months after ``d``'s, and a date is at most that day exactly when its month is at most that
+    month, which is when the months from ``d``'s to its own (what DuckDB's ``DATE_DIFF`` counts) are at most ``n``;
+    the same NULLs. It saves adding an interval and ``LAST_DAY`` per value."""
+    flipped = {exp.GTE: exp.LTE, exp.LT: exp.GT}
+    x, end, cls = node.this, node.expression, type(node)
+    if _MONTH_END not in end.meta and _MONTH_END in x.meta and cls in flipped:
+        x, end, cls = end, x, flipped[cls]
+    if _MONTH_END not in end.meta or _MONTH_END in x.meta or cls not in (exp.LTE, exp.GT):
+        return
+    d, n = end.meta[_MONTH_END]
+    node.meta[_DUCKDB] = cls(this=exp.DateDiff(this=x.copy(), expression=d.copy(), unit=exp.var("MONTH")),
+                             expression=exp.Literal.number(n))
+
+
 #: The most values a count of distinct values counts as bits of a BIGINT (1 << 62 is its highest positive bit).
 MAX_BITS = 63
 
@@ -417,6 +445,19 @@ def _case(pairs: list[tuple[exp.Expr, exp.Expr]], default: exp.Expr | None = Non
     if not pairs:  # no branch (every validity rule without an end): the default
         return default if default is not None else exp.Null()
     return exp.Case(ifs=[exp.If(this=c, true=t) for c, t in pairs], default=default)
+
+
+def _joined(op: type[exp.Binary], terms: Sequence[exp.Expr]) -> exp.Expr:
+    """``t1 op t2 op ...`` of at least one term."""
+    total = terms[0]
+    for t in terms[1:]:
+        total = op(this=total, expression=t)
+    return total
+
+
+def _added(terms: Sequence[exp.Expr]) -> exp.Expr:
+    """``t1 + t2 + ...`` of at least one term."""
+    return _joined(exp.Add, terms)
 
 
 def _sum(e: exp.Expr) -> exp.Expr:
@@ -677,7 +718,10 @@ class _Compiler:
                 return self.range_comparison(cls, a, b)
             return V(cls(this=self.compared(a, b), expression=self.compared(b, a)), "boolean",
                      nullable=a.nullable or b.nullable)
-        return V(cls(this=a.sql, expression=b.sql), "boolean", nullable=a.nullable or b.nullable)
+        sql = cls(this=a.sql, expression=b.sql)
+        if a.kind == "date":
+            _month_end_comparison(sql)
+        return V(sql, "boolean", nullable=a.nullable or b.nullable)
 
     def widen(self, v: V, *others: V) -> exp.Expr:
         """``v`` cast to the DECIMAL that holds it and ``others`` exactly."""
@@ -929,6 +973,8 @@ class _Compiler:
             shifted = exp.DateAdd(this=first, expression=_cast(n.sql, exp.DataType.build("BIGINT")),
                                   unit=exp.var("MONTH"))
         sql = _cast(exp.LastDay(this=_cast(shifted, exp.DataType.build("DATE"))), exp.DataType.build("DATE"))
+        if n.is_const:  # what a comparison with it can read instead (see month_end_comparison)
+            sql.meta[_MONTH_END] = (d.sql, count)
         return V(sql, "date", nullable=d.nullable or n.nullable)
 
     def const_int(self, node: ast.AST) -> int:
@@ -1146,11 +1192,13 @@ class _Compiler:
 
 @dataclass(frozen=True)
 class Column:
-    """One output column: its name and what it holds."""
+    """One output column: its name and what it holds (``criteria``: the outcomes of the criteria ``members``,
+    packed, see PACKED)."""
 
     name: str
-    kind: str  # row subject label valid_from valid_until validity_rule error tier group criterion score met unknown
+    kind: str  # row subject label valid_from valid_until validity_rule error tier group score met unknown criteria
     id: str | None = None
+    members: tuple[str, ...] = ()
 
 
 @dataclass
@@ -1187,19 +1235,43 @@ class CompiledQuery:
             tree.set("expressions", [*tree.expressions, *(
                 exp.alias_(sql.copy(), f"missing:{pointer}", quoted=True) for pointer, sql in self.missing)])
         if dialect == "duckdb":
-            for node in [n for n in tree.walk() if _DUCKDB in n.meta]:
-                node.replace(node.meta[_DUCKDB].copy())
+            _duckdb_forms(tree)
             if not standard:
                 tree = _lambdas(tree)
         return tree.sql(dialect=dialect, pretty=pretty)
 
     def decode(self, row: dict[str, Any]) -> dict[str, Any]:
         """A row of the query (a dict by column name) with each outcome written as the decision writes it
-        (``met``, ``not_met``, ``unknown``; the query gives three-valued BOOLEANs); changed in place."""
+        (``met``, ``not_met``, ``unknown``; the query gives three-valued BOOLEANs, and the criteria's packed
+        in ``criteria:<n>`` columns, which are replaced by one ``criterion:<id>`` entry each); changed in place."""
         for c in self.columns:
             if c.kind in OUTCOMES:
                 row[c.name] = outcome(row[c.name])
+            elif c.kind == PACKED:
+                row.update(unpacked(c, row.pop(c.name)))
         return row
+
+    @property
+    def outcome_columns(self) -> tuple[Column, ...]:
+        """The outcome of each tier, group, score and criterion, in the query's order, as the columns of a
+        decoded row (``decode``): a ``criterion:<id>`` column for each criterion of a packed column."""
+        out: list[Column] = []
+        for c in self.columns:
+            if c.kind in OUTCOMES:
+                out.append(c)
+            elif c.kind == PACKED:
+                out += [Column(f"criterion:{m}", "criterion", m) for m in c.members]
+        return tuple(out)
+
+    def outcomes(self, values: Iterable[tuple[Column, Any]]) -> Iterator[tuple[Column, str]]:
+        """Each outcome of ``(column, value)`` pairs of a row (outcome and packed columns; the others are
+        skipped) as ``(outcome column, met / not_met / unknown)``, in the order of ``outcome_columns``."""
+        for c, value in values:
+            if c.kind in OUTCOMES:
+                yield c, outcome(value)
+            elif c.kind == PACKED:
+                for (name, found), member in zip(unpacked(c, value).items(), c.members, strict=True):
+                    yield Column(name, "criterion", member), found
 
     def with_source(self, source: exp.Expr | str | None = None) -> exp.Select:
         """The query tree reading ``source`` (default: the table named ``assessments``)."""
@@ -1216,6 +1288,19 @@ class CompiledQuery:
         inner = next(t for t in tree.find_all(exp.Table) if t.name == "ecei:source")
         inner.replace(table)
         return tree
+
+
+def _duckdb_forms(tree: exp.Expr) -> None:
+    """Each node marked with DuckDB's form of it (``_DUCKDB``) replaced by that form, outermost first: a form
+    holds copies of the nodes under the one it replaces, marked too, which the next pass replaces."""
+    while True:
+        marked = [n for n in tree.walk() if _DUCKDB in n.meta]
+        if not marked:
+            return
+        inner = {id(m) for node in marked for m in node.walk() if m is not node}
+        for node in marked:
+            if id(node) not in inner:
+                node.replace(node.meta[_DUCKDB].copy())
 
 
 def _duckdb_only(query: CompiledQuery, dialect: str) -> None:
@@ -1237,11 +1322,24 @@ def _where(ruleset: Ruleset, pointer: str, text: str, node: ast.AST | None, cons
 
 #: The kinds of output column that hold an outcome: a three-valued BOOLEAN (NULL for unknown).
 OUTCOMES = ("tier", "group", "score", "criterion")
+#: The kind of output column that holds the outcomes of up to PACKED_MEMBERS criteria (its ``members``, in
+#: order), a BIGINT never NULL: the k-th member's outcome is its bits 2k and 2k + 1, ``(value >> 2k) & 3``,
+#: 1 for met, 2 for unknown, 0 for not met (see CODES). One such column costs a query less than a BOOLEAN
+#: column per criterion, and a score's weights are the bits counted (DuckDB's form).
+PACKED = "criteria"
+PACKED_MEMBERS = 31
+#: The outcome of each 2-bit code of a packed column.
+CODES = ("not_met", "met", "unknown", "")
 
 
 def outcome(value: bool | None) -> str:
     """An outcome column's value as the decision writes it: ``met``, ``not_met`` or ``unknown``."""
     return "unknown" if value is None else "met" if value else "not_met"
+
+
+def unpacked(column: Column, value: int) -> dict[str, str]:
+    """The outcome of each criterion of a packed column's value (see PACKED), by ``criterion:<id>``."""
+    return {f"criterion:{m}": CODES[(value >> 2 * k) & 3] for k, m in enumerate(column.members)}
 
 
 def table_type(f: Field) -> str:
@@ -1275,6 +1373,7 @@ class _Build:
         self.whens: list[tuple[str, exp.Expr]] = []  # columns after the label: each validity rule's when
         self.derived: dict[str, V] = {}  # each derived value compiled: its columns, by name
         self.derived_levels: list[list[tuple[str, exp.Expr]]] = []  # their columns, each level reading those before
+        self.bits: dict[str, tuple[str, int]] = {}  # each criterion's packed column and place in it (see PACKED)
 
     def condition(self, text: str, pointer: str, label: str | None = None) -> exp.Expr | None:
         found = self.value(text, pointer, label)
@@ -1364,7 +1463,6 @@ class _Build:
         valid_from, rule_index, valid_until, rule = self.validity()
         if self.problems:
             raise SqlRefused(self.problems)
-        a = exp.to_identifier(_ALIAS)
         crit_cols = {cid: f"criterion:{cid}" for cid in criteria}
         first = _select([exp.Star(), *(exp.alias_(_paren(sql), crit_cols[cid], quoted=True, copy=False)
                                        for cid, sql in criteria.items() if sql is not None),
@@ -1372,33 +1470,25 @@ class _Build:
                         self.source())
         ref: dict[str, exp.Expr] = {cid: exp.column(col, table=_ALIAS, quoted=True)
                                           for cid, col in crit_cols.items()}
+        packed = self.packed(ref)
+        if packed:  # a level of its own: the scores' weights read it
+            first = _level(first, [(c.name, sql) for c, sql in packed])
         levels, composites, scales = self.composites(ref)
         for cols in (cols for cols in levels if cols):  # each level reads the columns of those before it
-            first = _select([exp.Star(), *(exp.alias_(sql, name, quoted=True, copy=False) for name, sql in cols)],
-                            exp.Subquery(this=first, alias=exp.TableAlias(this=a)))
-        tiers = {t.label: self.conjunction(ref, t.requires) for t in self.plan.tiers}
-        second_cols: list[exp.Expr] = [exp.Star()]
-        for label, sql in tiers.items():
-            second_cols.append(exp.alias_(sql, f"tier:{label}", quoted=True, copy=False))
+            first = _level(first, cols)
+        second = _level(first, [(f"tier:{t.label}", self.conjunction(ref, t.requires)) for t in self.plan.tiers])
         label_sql = _case([(exp.column(f"tier:{t.label}", table=_ALIAS, quoted=True), exp.Literal.string(t.label))
                            for t in reversed(self.plan.tiers)], exp.Literal.string(NONE_LABEL))
-        second = _select(second_cols, exp.Subquery(this=first, alias=exp.TableAlias(this=a)))
-        third = _select([exp.Star(), exp.alias_(label_sql, "ecei:label", quoted=True, copy=False)],
-                        exp.Subquery(this=second, alias=exp.TableAlias(this=a)))
+        third = _level(second, [("ecei:label", label_sql)])
         if self.whens:
-            third = _select([exp.Star(), *(exp.alias_(sql, name, quoted=True, copy=False) for name, sql in self.whens)],
-                            exp.Subquery(this=third, alias=exp.TableAlias(this=a)))
+            third = _level(third, self.whens)
         decided = exp.column("ecei:label", table=_ALIAS, quoted=True)
         awarded = exp.NEQ(this=decided, expression=exp.Literal.string(NONE_LABEL))
-        fourth = _select([exp.Star(), exp.alias_(_case([(awarded, valid_from)], exp.Null()), "ecei:from",
-                                                 quoted=True, copy=False),
-                          exp.alias_(rule_index, "ecei:rulei", quoted=True, copy=False)],
-                         exp.Subquery(this=third, alias=exp.TableAlias(this=a)))
-        fourth = _select([exp.Star(), exp.alias_(valid_until, "ecei:until", quoted=True, copy=False),
-                          exp.alias_(rule, "ecei:rule", quoted=True, copy=False)],
-                         exp.Subquery(this=fourth, alias=exp.TableAlias(this=a)))
-        out, columns = self.outputs(composites, crit_cols)
-        final = _select(out, exp.Subquery(this=fourth, alias=exp.TableAlias(this=a)))  # in no order: see run
+        fourth = _level(third, [("ecei:from", _case([(awarded, valid_from)], exp.Null())), ("ecei:rulei", rule_index)])
+        fourth = _level(fourth, [("ecei:until", valid_until), ("ecei:rule", rule)])
+        out, columns = self.outputs(composites, [c for c, _ in packed])
+        alias = exp.TableAlias(this=exp.to_identifier(_ALIAS))
+        final = _select(out, exp.Subquery(this=fourth, alias=alias))  # in no order: see run
         _bracketed(final)
         missing = tuple((pointer, _bracketed(sql)) for pointer, sql in self.missing())
         return CompiledQuery(self.ruleset, final, tuple(columns), table, scales, missing=missing)
@@ -1455,8 +1545,29 @@ class _Build:
                                              expression=_paren(exp.or_(*reached, copy=False)))))
         return out
 
+    def packed(self, ref: Mapping[str, exp.Expr]) -> list[tuple[Column, exp.Expr]]:
+        """The criteria's outcomes packed into BIGINT columns of PACKED_MEMBERS each (see PACKED): the sum of one
+        ``CASE`` per criterion, whose bits no other sets. Each criterion's place is kept in ``self.bits``."""
+        ids = list(ref)
+        out: list[tuple[Column, exp.Expr]] = []
+        big = exp.DataType.build("BIGINT")
+        for start in range(0, len(ids), PACKED_MEMBERS):
+            members = tuple(ids[start:start + PACKED_MEMBERS])
+            name = f"{PACKED}:{len(out)}"
+            total: exp.Expr | None = None
+            for k, cid in enumerate(members):
+                self.bits[cid] = (name, k)
+                c = _paren(ref[cid])
+                met, unknown = (_cast(exp.Literal.number(code << 2 * k), big) for code in (1, 2))
+                term = _case([(c, met), (exp.Is(this=c.copy(), expression=exp.Null()), unknown)],
+                             _cast(exp.Literal.number(0), big))
+                total = term if total is None else exp.Add(this=total, expression=term)
+            assert total is not None
+            out.append((Column(name, PACKED, members=members), _cast(total, big)))
+        return out
+
     def outputs(self, composites: Mapping[str, tuple[str, dict[str, None]]],
-                crit_cols: Mapping[str, str]) -> tuple[list[exp.Expr], list[Column]]:
+                packed: Iterable[Column]) -> tuple[list[exp.Expr], list[Column]]:
         """The query's output columns, and what each holds."""
         decided = exp.column("ecei:label", table=_ALIAS, quoted=True)
         start, until, applied = (exp.column(n, table=_ALIAS, quoted=True) for n in ("ecei:from", "ecei:until",
@@ -1482,18 +1593,40 @@ class _Build:
                 out.append(exp.alias_(exp.column(f"{name}:{part}", table=_ALIAS, quoted=True), f"{name}:{part}",
                                       quoted=True))
                 columns.append(Column(f"{name}:{part}", part, cid))
-        for cid, col in crit_cols.items():
-            out.append(exp.alias_(exp.column(col, table=_ALIAS, quoted=True), col, quoted=True))
-            columns.append(Column(col, "criterion", cid))
+        for c in packed:
+            out.append(exp.alias_(exp.column(c.name, table=_ALIAS, quoted=True), c.name, quoted=True))
+            columns.append(c)
         return out, columns
 
     def conjunction(self, ref: Mapping[str, exp.Expr], ids: Iterable[str]) -> exp.Expr:
-        sql: exp.Expr | None = None
+        """``a AND b AND ...`` of the outcomes ``ids`` (Kleene's). DuckDB's form, for three criteria or more of
+        one packed column, reads their bits instead (see PACKED): true when every one is met, false when one
+        is not met (fewer of them met or unknown than there are), else unknown."""
+        ids = list(ids)
+        sql = _paren(_joined(exp.And, [_paren(ref[i]) for i in ids]))
+        packed: dict[str, list[int]] = {}
         for i in ids:
-            part = _paren(ref[i])
-            sql = part if sql is None else exp.And(this=sql, expression=part)
-        assert sql is not None
-        return _paren(sql)
+            if i in self.bits:
+                name, k = self.bits[i]
+                packed.setdefault(name, []).append(k)
+        if any(len(ks) >= 3 for ks in packed.values()):
+            big = exp.DataType.build("BIGINT")
+            parts: list[exp.Expr] = []
+            for name, ks in packed.items():
+                if len(ks) < 3:
+                    continue
+                column = exp.column(name, table=_ALIAS, quoted=True)
+                met = _cast(exp.Literal.number(sum(1 << 2 * k for k in ks)), big)
+                known = _cast(exp.Literal.number(sum(3 << 2 * k for k in ks)), big)
+                counted = exp.Anonymous(this="bit_count", expressions=[_paren(exp.BitwiseAnd(this=column.copy(),
+                                                                                             expression=known))])
+                some_not_met = exp.LT(this=counted, expression=exp.Literal.number(len(ks)))
+                parts.append(_paren(_case([(exp.EQ(this=_paren(exp.BitwiseAnd(this=column, expression=met)),
+                                                   expression=met.copy()), exp.true()), (some_not_met, exp.false())],
+                                          exp.Null())))
+            parts += [_paren(ref[i]) for i in ids if i not in self.bits or len(packed[self.bits[i][0]]) < 3]
+            sql.meta[_DUCKDB] = _bracketed(_paren(_joined(exp.And, parts)))
+        return sql
 
     def composites(self, ref: dict[str, exp.Expr]) -> tuple[
             list[list[tuple[str, exp.Expr]]], dict[str, tuple[str, dict[str, None]]], dict[str, int]]:
@@ -1532,9 +1665,8 @@ class _Build:
                 scales[comp.id] = comp.scale
                 ref[comp.id] = column(name)
                 continue
-            sums = [(name + ":met", self.weight_sum(ref, comp, lambda e: _paren(e))),
-                    (name + ":unknown", self.weight_sum(ref, comp, lambda e: exp.Is(
-                        this=_paren(e), expression=exp.Null())))]
+            sums = [(name + ":met", self.weight_sum(ref, comp, unknown=False)),
+                    (name + ":unknown", self.weight_sum(ref, comp, unknown=True))]
             # met x den >= num: in the whole type holding total x den and num (no overflow)
             total = sum(w for _, w in comp.weights)
             to = _dec((max(len(str(total * comp.required_den)), len(str(comp.required_num))) + 1, 0))
@@ -1573,9 +1705,8 @@ class _Build:
         criteria's, plus each maximum of a number that has no value), then its outcome, exactly."""
         sid = comp.id if comp.id in self.checked.doc.scores else comp.id.rsplit(".", 1)[0]
         zero = _cast(exp.Literal.number(0), _dec((1, 0)))
-        met: exp.Expr = self.weight_sum(ref, comp, lambda e: _paren(e)) if comp.weights else zero
-        unknown: exp.Expr = self.weight_sum(ref, comp, lambda e: exp.Is(
-            this=_paren(e), expression=exp.Null())) if comp.weights else zero
+        met: exp.Expr = self.weight_sum(ref, comp, unknown=False) if comp.weights else zero
+        unknown: exp.Expr = self.weight_sum(ref, comp, unknown=True) if comp.weights else zero
         total = sum(w for _, w in comp.weights) + sum(p.scaled_maximum for p in comp.points)
         scale = 0
         for p in comp.points:
@@ -1607,17 +1738,31 @@ class _Build:
                                       _dec((whole + 1 + den, scale))), expression=required)
         return [sums, [(name, _case([(reached, exp.true()), (reachable, exp.false())], exp.Null()))]]
 
-    def weight_sum(self, ref: Mapping[str, exp.Expr], comp: FastScore,
-                   test: Callable[[exp.Expr], exp.Expr]) -> exp.Expr:
-        """The sum of the (scaled, whole) weights of the members for which ``test`` holds, in the whole type
-        that holds the total (a BIGINT unless it is too long)."""
+    def weight_sum(self, ref: Mapping[str, exp.Expr], comp: FastScore, *, unknown: bool) -> exp.Expr:
+        """The sum of the (scaled, whole) weights of the members that are met (or ``unknown``), in the whole type
+        that holds the total (a BIGINT unless it is too long): one ``CASE`` per member. DuckDB's form, when the
+        total is a BIGINT, counts the criteria's bits in their packed columns instead: ``BIT_COUNT`` of the bits
+        of the criteria of one weight in one column, times the weight (see PACKED)."""
         to = _dec((len(str(sum(w for _, w in comp.weights))), 0))
-        total: exp.Expr | None = None
-        for rid, weight in comp.weights:
-            term = _case([(test(ref[rid]), _cast(exp.Literal.number(weight), to))], _cast(exp.Literal.number(0), to))
-            total = term if total is None else exp.Add(this=total, expression=term)
-        assert total is not None
-        return _cast(total, to)
+
+        def test(e: exp.Expr) -> exp.Expr:
+            return exp.Is(this=_paren(e), expression=exp.Null()) if unknown else _paren(e)
+
+        def term(rid: str, weight: int) -> exp.Expr:
+            return _case([(test(ref[rid]), _cast(exp.Literal.number(weight), to))], _cast(exp.Literal.number(0), to))
+
+        total = _cast(_added([term(rid, weight) for rid, weight in comp.weights]), to)
+        if to.this == exp.DataType.Type.BIGINT and all(rid in self.bits for rid, _ in comp.weights):
+            masks: dict[tuple[int, str], int] = {}
+            for rid, weight in comp.weights:
+                name, k = self.bits[rid]
+                masks[weight, name] = masks.get((weight, name), 0) | 1 << (2 * k + unknown)
+            counted = [exp.Mul(this=_cast(exp.Literal.number(weight), to), expression=_cast(exp.Anonymous(
+                this="bit_count", expressions=[_paren(exp.BitwiseAnd(this=exp.column(name, table=_ALIAS, quoted=True),
+                                                                     expression=_cast(exp.Literal.number(mask), to)))]),
+                to)) for (weight, name), mask in masks.items()]
+            total.meta[_DUCKDB] = _bracketed(_cast(_added(counted), to))
+        return total
 
     def validity(self) -> tuple[exp.Expr, exp.Expr, exp.Expr, exp.Expr]:
         """valid_from, the index of the validity rule applied (by the decided label), and valid_until
@@ -1928,7 +2073,7 @@ def row_json(row: Mapping[str, Any], query: CompiledQuery) -> dict[str, Any]:
         out[key] = row[key].isoformat() if row[key] is not None else None
     out["validity_rule"] = row["validity_rule"]
     for kind, key in (("tier", "tiers"), ("group", "groups"), ("criterion", "criteria")):
-        out[key] = {c.id: row[c.name] for c in query.columns if c.kind == kind}
+        out[key] = {c.id: row[c.name] for c in query.outcome_columns if c.kind == kind}
     scores: dict[str, Any] = {}
     for c in query.columns:
         if c.kind == "score" and c.id is not None:

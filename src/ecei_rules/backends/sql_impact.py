@@ -33,6 +33,7 @@ from typing import Any
 
 from ecei_rules.backends.sql import (
     OUTCOMES,
+    PACKED,
     ROW,
     ROW_GROUP_SIZE,
     Column,
@@ -40,7 +41,6 @@ from ecei_rules.backends.sql import (
     Refused,
     compile_ruleset,
     load_table,
-    outcome,
     write_parquet,
 )
 from ecei_rules.compare.diff import semantic_diff
@@ -132,11 +132,9 @@ def copies(directory: Path | str, k: int) -> Path:
     facts = json.loads((source / PREPARED).read_text(encoding="utf-8"))
     n = facts["assessments"]
     connection = duckdb.connect()
-    row = '"' + ROW + '"'
     for side in SIDES:
-        for name, column in ((side, row), (side + "_left_out", '"row"')):
-            connection.execute(f"COPY (SELECT * REPLACE ({column} + {n} * copy AS {column}) FROM read_parquet("
-                               f"'{source / (name + '.parquet')}'), range({k}) AS copies(copy)) TO "
+        for name, column in ((side, ROW), (side + "_left_out", "row")):
+            connection.execute(f"COPY ({copied(source / (name + '.parquet'), column, n, k)}) TO "
                                f"'{target / (name + '.parquet')}' (FORMAT parquet, ROW_GROUP_SIZE {ROW_GROUP_SIZE})")
 
     def shift(entries: list[dict[str, Any]], copy: int) -> list[dict[str, Any]]:
@@ -147,6 +145,14 @@ def copies(directory: Path | str, k: int) -> Path:
         out[side + "_refused"] = [e for c in range(k) for e in shift(facts[side + "_refused"], c)]
     (target / PREPARED).write_text(json.dumps(out), encoding="utf-8")
     return target
+
+
+def copied(path: Path | str, column: str, n: int, k: int) -> str:
+    """The query of ``k`` copies of the ``n`` rows of a Parquet file, each copy's ``column`` (the row number)
+    shifted by ``n`` times the copy's number, with the file's columns only."""
+    quoted = '"' + column.replace('"', '""') + '"'
+    return (f'SELECT * EXCLUDE ("ecei:copy") REPLACE ({quoted} + {n} * "ecei:copy" AS {quoted}) FROM read_parquet('
+            f"'{path}'), range({k}) AS copies(\"ecei:copy\")")
 
 
 def prepared_facts(old: Ruleset, new: Ruleset, directory: Path | str) -> dict[str, Any]:
@@ -274,14 +280,14 @@ class _Study:
         read = ["o.label", "n.label", "o.validity_rule", "n.validity_rule", "o.valid_from IS NOT DISTINCT FROM "
                 "n.valid_from", *(["o.valid_from", "n.valid_from"] if "valid_from" in changed["validity"] else []),
                 *(f'{alias}."{c.name}"' for alias, q in zip(("o", "n"), self.queries, strict=True)
-                  for c in q.columns if c.kind in OUTCOMES)]
+                  for c in _outcome_columns(q))]
         self.con.execute(f'CREATE TEMP TABLE changed AS SELECT o."row", n.subject, o.label AS old_label, n.label AS '
                          'new_label, o.valid_from AS old_from, n.valid_from AS new_from, o.valid_until AS old_until, '
                          f'n.valid_until AS new_until, min(o."row") OVER (PARTITION BY {", ".join(read)}) AS key '
                          'FROM old o JOIN new n USING ("row") WHERE o.error IS NULL AND n.error IS NULL AND (o.label, '
                          'o.valid_from, o.valid_until) IS DISTINCT FROM (n.label, n.valid_from, n.valid_until)')
         attributor = Attributor(old, new, changed, report.labels)
-        sides = [[c for c in q.columns if c.kind in OUTCOMES] for q in self.queries]
+        sides = [_outcome_columns(q) for q in self.queries]
         columns = ", ".join(f'{alias}."{c.name}"' for alias, side in zip(("o", "n"), sides, strict=True) for c in side)
         causes = {}
         scores = _scores(old), _scores(new)
@@ -290,8 +296,10 @@ class _Study:
                 f'{columns} FROM changed c JOIN old o ON o."row" = c.key JOIN new n ON n."row" = c.key WHERE '
                 'c."row" = c.key').fetchall():
             outcomes = values[6:]
-            a = _decision(scores[0], values[0:3], sides[0], outcomes[:len(sides[0])])
-            b = _decision(scores[1], values[3:6], sides[1], outcomes[len(sides[0]):])
+            a = _decision(scores[0], values[0:3], self.queries[0].outcomes(zip(sides[0], outcomes[:len(sides[0])],
+                                                                              strict=True)))
+            b = _decision(scores[1], values[3:6], self.queries[1].outcomes(zip(sides[1], outcomes[len(sides[0]):],
+                                                                              strict=True)))
             causes[key] = attributor.explain(a, b)  # type: ignore[arg-type]  # what it reads of a Decision
         subject_key = resolve_subject(new.document).key
         unexplained = 0
@@ -377,14 +385,19 @@ def _scores(ruleset: Ruleset) -> dict[str, tuple[Any, dict[str, Any]]]:
             if isinstance(s, FastScore)}
 
 
-def _decision(scores: dict[str, tuple[Any, dict[str, Any]]], head: list[Any], columns: list[Column],
-              values: list[Any]) -> SimpleNamespace:
+def _outcome_columns(query: CompiledQuery) -> list[Column]:
+    """The query's columns that hold outcomes: one per tier, group and score, and the criteria's packed ones."""
+    return [c for c in query.columns if c.kind in OUTCOMES or c.kind == PACKED]
+
+
+def _decision(scores: dict[str, tuple[Any, dict[str, Any]]], head: list[Any],
+              outcomes: Iterable[tuple[Column, str]]) -> SimpleNamespace:
     """A changed row's decision under one version as the attributor reads a Decision: its label, start,
     validity rule, each outcome by id (``met``, ``not_met``, ``unknown``) and each score's threshold and
     weights (``_scores``)."""
     by_kind: dict[str, list[SimpleNamespace]] = {kind: [] for kind in OUTCOMES}
-    for c, value in zip(columns, values, strict=True):
-        item = SimpleNamespace(id=c.id, label=c.id, outcome=outcome(value))
+    for c, found in outcomes:
+        item = SimpleNamespace(id=c.id, label=c.id, outcome=found)
         if c.kind == "score":
             item.threshold, item.weights = scores[str(c.id)]
         by_kind[c.kind].append(item)
