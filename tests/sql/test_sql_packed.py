@@ -136,3 +136,37 @@ def test_decoding_gives_each_criterion_its_outcome_and_keeps_the_columns_order()
     assert [c.name for c in query.outcome_columns] == ["tier:a", "criterion:x", "criterion:y", "criterion:z"]
     pairs = list(query.outcomes(zip(columns, ["a", True, value], strict=True)))
     assert [(c.id, found) for c, found in pairs] == [("a", "met"), ("x", "met"), ("y", "unknown"), ("z", "not_met")]
+
+
+@pytest.mark.parametrize("standard", [False, True], ids=["duckdb form", "standard form"])
+def test_the_query_written_unpacked_gives_a_boolean_column_per_criterion_with_the_packed_outcomes(
+        standard: bool, compiled: tuple[Ruleset, sql.CompiledQuery]) -> None:
+    """``query.sql(unpacked=True)``, for whoever reads the rows in SQL, gives one three-valued BOOLEAN column
+    ``criterion:<id>`` per criterion, where the packed columns stood and in their members' order, and no packed
+    column; each of those columns holds what the packed bits say (``decode`` reads both forms alike), on every
+    row, in DuckDB's form and in the standard one."""
+    _, query = compiled
+    con = duckdb.connect()
+    assert not sql.load_table(con, query, enumerate(_rows(), 1))
+    cursor = con.execute(query.sql("duckdb", "assessments", standard=standard, unpacked=True))
+    names = [d[0] for d in cursor.description]
+    criteria = [m for c in query.columns if c.kind == sql.PACKED for m in c.members]
+    assert names == [n for c in query.columns for n in
+                     ([f"criterion:{m}" for m in c.members] if c.kind == sql.PACKED else [c.name])]
+    assert len(criteria) == 38
+    assert not any(n.startswith(f"{sql.PACKED}:") for n in names)
+    types = {d[0]: str(d[1]) for d in cursor.description}
+    assert {types[f"criterion:{m}"] for m in criteria} == {"BOOLEAN"}
+    unpacked = sorted((query.decode(dict(zip(names, v, strict=True))) for v in cursor.fetchall()),
+                      key=lambda r: r["row"])
+    packed_names = [c.name for c in query.columns]
+    packed = sorted((query.decode(dict(zip(packed_names, v, strict=True)))
+                     for v in con.execute(query.sql("duckdb", "assessments", standard=standard)).fetchall()),
+                    key=lambda r: r["row"])
+    assert unpacked == packed
+    assert {r[f"criterion:{m}"] for r in unpacked for m in criteria} == {"met", "not_met", "unknown"}
+    # PostgreSQL, Spark and Trino get the same columns (their text is parsed back)
+    for dialect in ("postgres", "spark", "trino"):
+        text = query.sql(dialect, "assessments", unpacked=True)
+        selected = sql.sqlglot.parse_one(text, read=dialect)
+        assert [e.alias_or_name for e in selected.expressions] == names, dialect

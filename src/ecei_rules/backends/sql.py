@@ -1216,13 +1216,16 @@ class CompiledQuery:
     missing: tuple[tuple[str, exp.Expr], ...] = ()
 
     def sql(self, dialect: str = "duckdb", source: exp.Expr | str | None = None, *, pretty: bool = False,
-            standard: bool | None = None, missing: bool = False) -> str:
+            standard: bool | None = None, missing: bool = False, unpacked: bool = False) -> str:
         """The query written for ``dialect`` (duckdb, postgres, spark or trino), reading ``source``
         (a table name or a table expression such as ``read_parquet('pop.parquet')``). Loops over lists
         are subqueries over ``UNNEST`` (the standard form), except for DuckDB, where they are its list
         functions with lambdas (``standard=True`` keeps the standard form there too). With ``missing``,
         one more BOOLEAN column ``missing:<pointer>`` per input a criterion reads: whether it is among
-        the absent inputs that left a tier unknown (what the decision's unknown tiers list).
+        the absent inputs that left a tier unknown (what the decision's unknown tiers list). With
+        ``unpacked``, one three-valued BOOLEAN column ``criterion:<id>`` per criterion, in the packed
+        columns' order and place, instead of the packed columns (for whoever reads the rows in SQL;
+        ``decode`` reads either).
 
         Raises:
             SqlRefused: the query divides whole numbers (``round``, ``floor`` or ``ceil`` of a quotient), which
@@ -1230,6 +1233,14 @@ class CompiledQuery:
         """
         _duckdb_only(self, dialect)
         tree: exp.Expr = self.with_source(source)
+        if unpacked:  # the criteria's own columns, which the levels below the output hold
+            assert isinstance(tree, exp.Select)
+            members = {c.name: c.members for c in self.columns if c.kind == PACKED}
+            tree.set("expressions", [
+                unpacked_column for e in tree.expressions
+                for unpacked_column in ([exp.alias_(exp.column(f"criterion:{m}", table=_ALIAS, quoted=True),
+                                                    f"criterion:{m}", quoted=True) for m in members[e.alias]]
+                                        if e.alias in members else [e])])
         if missing:
             assert isinstance(tree, exp.Select)
             tree.set("expressions", [*tree.expressions, *(
@@ -1247,8 +1258,11 @@ class CompiledQuery:
         for c in self.columns:
             if c.kind in OUTCOMES:
                 row[c.name] = outcome(row[c.name])
-            elif c.kind == PACKED:
+            elif c.kind == PACKED and c.name in row:
                 row.update(unpacked(c, row.pop(c.name)))
+            elif c.kind == PACKED:  # the query written ``unpacked``: a column per criterion
+                for m in c.members:
+                    row[f"criterion:{m}"] = outcome(row[f"criterion:{m}"])
         return row
 
     @property
