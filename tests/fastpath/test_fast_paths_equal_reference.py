@@ -218,7 +218,7 @@ def test_compiled_validation_equals_plain_validation_on_valid_and_broken_assessm
 
     # as many as the profile's default (150 until 2026-12-07: the junk of every kind at every place is the
     # systematic test below; these are random breaks of random assessments)
-    @settings(max_examples=max(settings.default.max_examples, 100))
+    @settings(max_examples=settings.default.max_examples)
     @given(assessments(ruleset), st.data())
     def check(raw: dict[str, Any], data: st.DataObject) -> None:
         validator.validate(raw)  # compiles the closures on first use
