@@ -72,6 +72,7 @@ def _kinds(report) -> set[tuple[int, str]]:
     return {(f.seq, f.code) for f in report.findings}
 
 
+@pytest.mark.no_cover  # repetition at scale: what it runs is covered by smaller tests (docs/contributing.md)
 def test_clean_log_verifies_and_replays(clean_log: Path, registry: Registry) -> None:
     """The untouched log of 1,000 records has an intact chain and replays byte for byte."""
     assert verify(open_rows(clean_log)).findings == []

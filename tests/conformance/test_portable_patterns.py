@@ -51,6 +51,7 @@ def _texts(portable: str) -> st.SearchStrategy[str]:
                      st.sampled_from(CORNERS))
 
 
+@pytest.mark.no_cover  # repetition at scale: what it runs is covered by smaller tests (docs/contributing.md)
 @pytest.mark.parametrize("pattern", PORTABLE)
 def test_the_portable_pattern_matches_what_re2_fully_matches_in_pythons_re(pattern: str) -> None:
     """Property: for every string (none with a surrogate: the engine reads text only), Python's

@@ -156,6 +156,7 @@ def test_canonical_json_where_the_standard_encoder_would_differ(value: Any) -> N
 PAIRS = [("1.2.0", "2.0.0"), ("2.0.0", "3.0.1"), ("1.0.0", "3.0.1")]
 
 
+@pytest.mark.no_cover  # repetition at scale: what it runs is covered by smaller tests (docs/contributing.md)
 @pytest.mark.parametrize(("old", "new"), PAIRS)
 def test_validating_with_ignore_unknown_equals_projecting_then_validating(old: str, new: str) -> None:
     """Impact validates an assessment that carries two versions' inputs in one pass, leaving out
@@ -264,6 +265,7 @@ _EVERY_JUNK = [None, True, 0, -1, 2**53, 1.5, 1e300, Decimal("1.5"), "", "not-a-
                "2021-02-30", "2021-02-03", [], [None], {}, {"zz": 1}]
 
 
+@pytest.mark.no_cover  # repetition at scale: what it runs is covered by smaller tests (docs/contributing.md)
 @pytest.mark.parametrize("name", list(RULESETS))
 def test_generated_validation_refuses_every_junk_value_at_every_place(name: str) -> None:
     """For each position of a valid assessment and each junk value put there, the generated

@@ -68,6 +68,7 @@ def test_default_population_is_valid_for_the_version_in_force(registry: Registry
     assert seen == {"1.0.0", "1.1.0", "1.2.0", "2.0.0", "3.0.0", "3.0.1"}
 
 
+@pytest.mark.no_cover  # repetition at scale: what it runs is covered by smaller tests (docs/contributing.md)
 @pytest.mark.parametrize("pair", [("1.2.0", "2.0.0"), ("2.0.0", "3.0.0"), ("1.0.0", "3.0.1")])
 def test_union_population_is_accepted_by_each_version(registry: Registry, pair: tuple[str, str]) -> None:
     """With versions, each version accepts every assessment once projected onto its own inputs."""
@@ -94,6 +95,7 @@ TIERS = {
 }
 
 
+@pytest.mark.no_cover  # repetition at scale: what it runs is covered by smaller tests (docs/contributing.md)
 @pytest.mark.parametrize("version", sorted(TIERS))
 def test_every_tier_is_represented(registry: Registry, version: str) -> None:
     """300 organisations assessed under one version include every label it can award, each at least 3 %."""

@@ -94,6 +94,7 @@ def test_bump_honesty_minor_and_patch_keep_every_decision(old: str, new: str) ->
     _ok(props.check_bump_honesty(_ruleset(old), _ruleset(new), _config()))
 
 
+@pytest.mark.no_cover  # repetition at scale: what it runs is covered by smaller tests (docs/contributing.md)
 @pytest.mark.parametrize(("old", "new"), PAIRS)
 def test_attribution_only_changed_criteria_decide_differently(old: str, new: str) -> None:
     """Where two consecutive versions decide differently, every differing criterion is changed or new in the diff."""
