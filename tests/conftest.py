@@ -31,3 +31,16 @@ pytest_plugins = ["pytester"]
 # (tests/property/test_draws.py).
 _NO_LOCAL_CONSTANTS = Constants()
 providers._get_local_constants = lambda: _NO_LOCAL_CONSTANTS
+
+
+def pytest_configure(config: object) -> None:
+    """Compile the package's bytecode once, in the process that starts the run (not in each xdist worker):
+    a test that runs the command line in a fresh interpreter then reads it instead of compiling every module
+    again, which it does each time where PYTHONDONTWRITEBYTECODE is set (as on CI's machines). Only the
+    package's own ``__pycache__`` is written (ignored by git); nothing a test checks depends on it."""
+    if hasattr(config, "workerinput"):
+        return
+    import compileall
+    from pathlib import Path
+
+    compileall.compile_dir(str(Path(__file__).resolve().parents[1] / "src" / "ecei_rules"), quiet=1)
