@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TextIO, cast
+from typing import Any, Literal, TextIO, cast
 
 from ecei_rules.core.canonical import canonical_json, to_json
 from ecei_rules.core.files import FileReadError, open_stream, read_limited
@@ -265,8 +265,8 @@ def selected_lines(path: Path | str, resolve: Resolver, fields: Fields,
                    stream: Any = None) -> Iterator[tuple[str, bool]]:
     """The lines `decide_texts` gives for ``read_assessments(path, stream, raw=True)`` and the members
     ``fields`` selects, decided in this process, with each line of a JSON Lines file or byte stream tried
-    first on the fast line path straight from the bytes read (`Selection.fast_bytes`): what it does not
-    decide is read and decided as `decide_texts` does, line by line."""
+    first on the fast line path straight from the bytes read, a block at a time (`Selection.fast_lines`): what
+    it does not decide is read and decided as `decide_texts` does, line by line."""
     selection = Selection(fields)
     p = Path(path)
     if p.suffix != ".jsonl" or not selection.untraced:
@@ -281,37 +281,10 @@ def selected_lines(path: Path | str, resolve: Resolver, fields: Fields,
     else:
         handle = stream
     try:
-        yield from _selected_lines(handle, resolve, selection)
+        yield from _selected_blocks(handle, resolve, selection)
     finally:
         if stream is None:
             handle.close()
-
-
-def _selected_lines(handle: Any, resolve: Resolver, selection: Selection) -> Iterator[tuple[str, bool]]:
-    """`selected_lines` of an open stream, line by line as `_read_lines` reads it (a binary file or pipe:
-    block by block, `_selected_blocks`)."""
-    if hasattr(handle, "read1"):
-        yield from _selected_blocks(handle, resolve, selection)
-        return
-    fast, readline, limit = selection.fast_bytes, handle.readline, MAX_LINE_BYTES
-    number = 0
-    while True:
-        try:
-            line = readline(limit + 1)
-        except UnicodeDecodeError:  # only a text stream: it cannot resynchronise
-            yield from decide_texts([_not_text(number + 1)], resolve, fields=selection)
-            break
-        if not line:
-            break
-        number += 1
-        if line.__class__ is bytes and len(line) <= limit:
-            text = fast(line, resolve)
-            if text is not None:
-                yield text, False
-                continue
-        item = _item_of(handle, number, line, True)
-        if item is not None:  # (the fast line path has had it)
-            yield from decide_texts((item,), resolve, fields=selection, fast=False)
 
 
 #: What `_selected_blocks` reads at a time: lines are split from it, and a line not yet ended waits for
@@ -320,7 +293,7 @@ READ_BYTES = 1024 * 1024
 
 
 def _selected_blocks(handle: Any, resolve: Resolver, selection: Selection) -> Iterator[tuple[str, bool]]:
-    """`_selected_lines` of a binary stream read `READ_BYTES` at a time (``read1``: what a pipe holds is
+    """`selected_lines` of an open binary stream read `READ_BYTES` at a time (``read1``: what a pipe holds is
     decided without waiting for more): the ended lines of each read are tried on the fast line path
     together (`Selection.fast_lines`), a run of lines it decides yielded as one text of several lines; a
     line it does not decide is read and decided as `decide_texts` does. Lines, their numbers, blank lines
@@ -759,32 +732,15 @@ class Selection:
         return found
 
     def fast(self, line: RawLine, resolve: Resolver) -> str | None:
-        """A JSON line's selected members on the fast line path (`fast_bytes`), or None."""
-        return self.fast_bytes(line.text.encode("utf-8", "surrogatepass"), resolve)
-
-    def fast_bytes(self, raw: bytes, resolve: Resolver) -> str | None:
-        """The selected members of the decision of a JSON line (its bytes) on the fast line path
-        (`ecei_rules.engine.lines`), or None when it does not decide the line (then the caller decides
-        it exactly). The version is the one in force on the date the line's ``assessed_on`` seems to
-        hold (`_in_force`), and the line is decided by it only when the line read holds that very date;
-        a registry that chooses by inputs, and a selection with the trace, are left to the exact path."""
-        if not self.untraced:
-            return None
-        kind = resolve.__class__
-        if kind is _InForce:
-            found = self._in_force(raw, resolve)  # type: ignore[arg-type]
-            if found is None:
-                return None
-            day, writer, resolution = found
-            return writer.fast(raw, resolution, day)
-        if kind is _Given:
-            ruleset, resolution = resolve.fixed  # type: ignore[attr-defined]
-            return self._untraced(ruleset).fast(raw, resolution, None)
-        return None
+        """A JSON line's selected members on the fast line path (`fast_lines`), or None."""
+        return self.fast_lines([line.text.encode("utf-8", "surrogatepass")], resolve)[0]
 
     def fast_lines(self, lines: list[bytes], resolve: Resolver, exact: bool = False) -> list[str | None]:
-        """`fast_bytes` of each of ``lines``, in one loop: the version in force remembered by the date's
-        text, and each version's texts by the label and validity they write (`_Untraced.simple`).
+        """The selected members of the decision of each of ``lines`` (JSON lines, their bytes) on the fast line
+        path (`_Untraced.fast`), or None for a line it does not decide (then the caller decides it exactly). The
+        version is the one in force on the date the line's ``assessed_on`` seems to hold (`_in_force`,
+        remembered by the date's text), and the line is decided by it only when the line read holds that very
+        date; a registry that chooses by inputs, and a selection with the trace, are left to the exact path.
         ``exact``: the caller knows that no line has a number of 16 digits (`exact_floats`), so none is
         scanned for one."""
         kind = resolve.__class__
@@ -792,46 +748,25 @@ class Selection:
             return [None] * len(lines)
         scan = not exact
         texts: list[str | None] = []
-        add, days, in_force, none = texts.append, self.days, self._in_force, _NONE
-        dated, fresh = False, False
-        fixed: tuple[dt.date | None, _Untraced, Resolution] | None = None
+        add, days = texts.append, self.days
         forced = cast(_InForce, resolve)
         if kind is _Given:
             ruleset, resolution = resolve.fixed  # type: ignore[attr-defined]
-            fixed = (None, self._untraced(ruleset), resolution)
-        else:
-            dated = forced.version is None
-            fresh = forced.looked == self.looked and time.monotonic() - forced.looked <= RECHECK_SECONDS
+            writer = self._untraced(ruleset)
+            return [writer.fast(line, resolution, None, scan) for line in lines]
+        dated = forced.version is None
+        fresh = forced.looked == self.looked and time.monotonic() - forced.looked <= RECHECK_SECONDS
         for line in lines:
-            found = fixed
+            key = _peek_date(line) if dated else b""
+            found = days.get(key) if fresh and key is not None else None
             if found is None:
-                if dated:
-                    at = line.find(b'"assessed_on"')  # (`_peek_date`)
-                    start = line.find(b'"', at + 13, at + 20) + 1 if at >= 0 else 0
-                    key = line[start:start + 10] if start else None
-                else:
-                    key = b""
-                found = days.get(key) if fresh and key is not None else None
+                found = self._in_force(line, forced)
+                fresh = forced.looked == self.looked
                 if found is None:
-                    found = in_force(line, forced)
-                    fresh = forced.looked == self.looked
-                    if found is None:
-                        add(None)
-                        continue
+                    add(None)
+                    continue
             day, writer, resolution = found
-            plan = writer.lines
-            if plan is None or not writer.simple:
-                add(writer.fast(line, resolution, day))
-                continue
-            if plan.__class__ is bool:
-                add(None)
-                continue
-            decided = plan.decide(line, scan)  # type: ignore[union-attr]
-            if decided is None or (day is not None and decided[0].get("assessed_on") != day):
-                add(None)
-                continue
-            text = writer.texts.get(decided[1], none)
-            add(writer.simple_text(decided[1]) if text is none else text)
+            add(writer.fast(line, resolution, day, scan))
         return texts
 
     def _in_force(self, raw: bytes, resolve: _InForce) -> tuple[dt.date | None, _Untraced, Resolution] | None:
@@ -872,7 +807,6 @@ def _peek_date(raw: bytes) -> bytes | None:
 
 #: The most texts of decisions an `_Untraced` keeps (a population's decisions have few distinct ones).
 TEXTS_KEPT = 4096
-_NONE: Any = object()
 
 #: What a member of a selection without the trace is made of (see `_Untraced`): its place in a decision's
 #: row of values, or a constant of the version.
@@ -909,11 +843,11 @@ class _Untraced:
         chosen_kinds = {kind for _, kind, _, _ in members}
         self.validity, self.inputs = bool({_RULE, _INPUTS} & chosen_kinds), _INPUTS in chosen_kinds
         self.resolved, self.subject = _RESOLUTION in chosen_kinds, _SUBJECT in chosen_kinds
-        self.lines: LinePlan | bool | None = None  # the fast line path, built on first use (False: none)
+        self.lines: LinePlan | Literal[False] | None = None  # the fast line path, built on first use (False: none)
         #: whether each member is the label, a date of its validity or a constant: then a decision's text
         #: is one of `texts`, by (label, valid_from, valid_until)
         self.simple = chosen_kinds <= {_LABEL, _FROM, _UNTIL, _CONSTANT}
-        self.texts: dict[tuple[str, dt.date | None, dt.date | None], str | None] = {}
+        self.texts: dict[tuple[str, dt.date | None, dt.date | None], str] = {}
 
     def text(self, data: Any, resolution: Resolution | None) -> str:
         """The selected members of raw ``data``'s decision (``resolution`` None: given)."""
@@ -922,19 +856,19 @@ class _Untraced:
             env = dict(validated_data(self.ruleset, data))
         return self._write(env, self._validity(env), resolution)
 
-    def fast(self, line: bytes, resolution: Resolution | None, day: dt.date | None) -> str | None:
+    def fast(self, line: bytes, resolution: Resolution | None, day: dt.date | None, scan: bool = True) -> str | None:
         """The selected members of a JSON line's decision on the fast line path, or None when that
         path does not decide it: the line not read there, its ``assessed_on`` not ``day`` (the date
         its version was chosen by; None: any), or a validity that needs the exact inputs (selected,
-        or a label that never expires)."""
+        or a label that never expires). ``scan`` False: the line has no number of 16 digits."""
         if self.validity:  # the validity rule and its inputs are written from the exact inputs
             return None
         lines = self.lines
         if lines is None:
             lines = self.lines = line_plan(self.plan, self.ruleset.plan.validator.root) or False
-        if lines is False or lines is True:
+        if lines is False:
             return None
-        found = lines.decide(line)
+        found = lines.decide(line, scan)
         if found is None:
             return None
         env, decided = found
@@ -944,30 +878,27 @@ class _Untraced:
         if label != NONE_LABEL and valid_until is None:  # a label that never expires: its rule is written
             return None
         if self.simple:
-            text = self.texts.get(decided, _NONE)
-            return self.simple_text(decided) if text is _NONE else text
+            text = self.texts.get(decided)
+            return self.simple_text(decided) if text is None else text
         # the resolution or the subject: as the exact path writes them
         return self._write(env, (label, None if valid_from is None else valid_from.isoformat(),
                                  None if valid_until is None else valid_until.isoformat(), None, {}, None), resolution)
 
-    def simple_text(self, decided: tuple[str, dt.date | None, dt.date | None]) -> str | None:
-        """The text of a `simple` selection of a decision that is (label, valid_from, valid_until), or None
-        for a label that never expires (its validity rule is written by the exact path); kept in `texts`
-        (`TEXTS_KEPT` at most)."""
+    def simple_text(self, decided: tuple[str, dt.date | None, dt.date | None]) -> str:
+        """The text of a `simple` selection of a decision that is (label, valid_from, valid_until), kept in
+        `texts` (`TEXTS_KEPT` at most)."""
         label, valid_from, valid_until = decided
-        text = None
-        if label == NONE_LABEL or valid_until is not None:
-            parts = []
-            for key, kind, _, constant in self.members:
-                if kind == _LABEL:
-                    value = _member(label)
-                elif kind == _CONSTANT:
-                    value = constant
-                else:
-                    date = valid_until if kind == _UNTIL else valid_from
-                    value = "null" if date is None else f'"{date.isoformat()}"'  # as _member writes it
-                parts.append(key + value)
-            text = "{" + ",".join(parts) + "}"
+        parts = []
+        for key, kind, _, constant in self.members:
+            if kind == _LABEL:
+                value = _member(label)
+            elif kind == _CONSTANT:
+                value = constant
+            else:
+                date = valid_until if kind == _UNTIL else valid_from
+                value = "null" if date is None else f'"{date.isoformat()}"'  # as _member writes it
+            parts.append(key + value)
+        text = "{" + ",".join(parts) + "}"
         if len(self.texts) >= TEXTS_KEPT:
             self.texts.clear()
         self.texts[decided] = text

@@ -65,7 +65,7 @@ def _both(lines: list[str], resolve: Any, monkeypatch: pytest.MonkeyPatch,
         patch.setattr(LinePlan, "decide", counted)
         fast = list(decide_texts(items, resolve, fields=Selection(fields)))
     with monkeypatch.context() as patch:
-        patch.setattr(_Untraced, "fast", lambda self, line, resolution, day: None)
+        patch.setattr(_Untraced, "fast", lambda self, line, resolution, day, scan=True: None)
         exact = list(decide_texts(items, resolve, fields=Selection(fields)))
     return fast, exact, decided[0]
 
@@ -231,7 +231,7 @@ def test_a_bad_byte_and_a_byte_order_mark_give_the_exact_paths_lines(monkeypatch
     try:
         fast = lines(path)
         with monkeypatch.context() as patch:
-            patch.setattr(_Untraced, "fast", lambda self, line, resolution, day: None)
+            patch.setattr(_Untraced, "fast", lambda self, line, resolution, day, scan=True: None)
             exact = lines(path)
     finally:
         path.unlink(missing_ok=True)
@@ -380,7 +380,7 @@ def test_the_command_line_writes_the_same_lines_from_a_file_and_from_standard_in
     from_file = runner.invoke(app, [*args[:1], str(path), *args[1:]])
     from_stdin = runner.invoke(app, [*args[:1], "-", *args[1:]], input=path.read_bytes())
     with monkeypatch.context() as patch:
-        patch.setattr(_Untraced, "fast", lambda self, line, resolution, day: None)
+        patch.setattr(_Untraced, "fast", lambda self, line, resolution, day, scan=True: None)
         exact = runner.invoke(app, [*args[:1], str(path), *args[1:]])
     assert from_file.exit_code == from_stdin.exit_code == exact.exit_code == 1
     assert from_file.stdout == from_stdin.stdout == exact.stdout
