@@ -1,7 +1,9 @@
 """The SQL engine on a population: ``python benchmarks/sql_population.py [--n 100000] [--version 3.0.1]``.
 
 Synthesizes ``n`` assessments (ecei-labels, the version given), validates them into a Parquet file
-once (kept in the temporary directory for the next run), then decides them with one DuckDB query
+once (kept in the temporary directory for the next run; the positional columns of its short lists,
+``sql.write_positions``, are added to a file made before they were, the time printed), then decides them
+with one DuckDB query reading those columns (``--layout list``: the lists)
 into a table holding every column (label, validity, tiers, groups, scores, and the criteria packed
 two bits each into BIGINT columns, ``sql.PACKED``), and prints
 the wall time, the process's CPU time and the decisions per second (best of ``--repeat`` runs).
@@ -37,26 +39,37 @@ TEMP = Path(tempfile.gettempdir())
 
 
 def _population(ruleset: Ruleset, n: int, con: duckdb.DuckDBPyConnection) -> Path:
-    """The Parquet file of ``n`` synth assessments validated for ``ruleset`` (made once)."""
+    """The Parquet file of ``n`` synth assessments validated for ``ruleset`` (made once), with the positional
+    columns of its short lists (``sql.write_positions``; added to a file made before they were)."""
     path = TEMP / f"ecei-sql-{ruleset.version}-{n}.parquet"
+    query = sql.compile_ruleset(ruleset)
     if not path.exists():
         started = time.perf_counter()
-        query = sql.compile_ruleset(ruleset)
         population = synthesize(n, seed=11, start=dt.date(2021, 1, 1), end=dt.date(2025, 12, 31),
                                 versions=[ruleset.version])
-        refused = sql.load_table(con, query, enumerate(population, 1))
-        sql.write_parquet(con, "assessments", path)
+        refused = sql.load_table(con, query, enumerate(population, 1), positions=0)
         print(f"prepared {path}: {n} assessments, {len(refused)} refused, "
-              f"{time.perf_counter() - started:.1f} s (synth, validation, Parquet)")
+              f"{time.perf_counter() - started:.1f} s (synth, validation)")
+    elif not sql.layout_of(con, f"read_parquet('{path}')") and sql.list_inputs(ruleset.plan.inputs):
+        con.execute(f"CREATE OR REPLACE TABLE assessments AS SELECT * FROM read_parquet('{path}')")
+    else:
+        return path
+    started = time.perf_counter()
+    layout = sql.write_positions(con, query, "assessments")
+    positioned = time.perf_counter() - started
+    sql.write_parquet(con, "assessments", path)
+    print(f"positional columns {layout} added in {positioned:.2f} s; Parquet written, "
+          f"{time.perf_counter() - started:.2f} s in all")
     return path
 
 
 def _copies(path: Path, n: int, k: int, con: duckdb.DuckDBPyConnection) -> Path:
-    """``k`` copies of the population of ``n`` in ``path``, renumbered 1..k x n (made once)."""
+    """``k`` copies of the population of ``n`` in ``path``, renumbered 1..k x n (made once, again when the
+    population has changed since)."""
     if k == 1:
         return path
     target = path.with_name(path.stem + f"-x{k}.parquet")
-    if not target.exists():
+    if not target.exists() or target.stat().st_mtime < path.stat().st_mtime:
         con.execute(f"COPY ({sql_impact.copied(path, sql.ROW, n, k)}) TO '{target}' (FORMAT parquet, "
                     f"ROW_GROUP_SIZE {sql.ROW_GROUP_SIZE})")
     return target
@@ -79,14 +92,17 @@ def decide(args: argparse.Namespace) -> None:
     con = duckdb.connect()
     con.execute("SET preserve_insertion_order = false")  # the query states no order; each row has its number
     path = _copies(_population(ruleset, args.n, con), args.n, args.copies, con)
-    text = query.sql("duckdb", f"read_parquet('{path}')")
+    source = f"read_parquet('{path}')"
+    layout = sql.layout_of(con, source) if args.layout == "positional" else {}
+    text = query.sql("duckdb", source, layout=layout)
     wall, cpu, spread = _best(args.repeat, lambda: con.execute(f"CREATE OR REPLACE TEMP TABLE decided AS {text}"))
     found = con.execute("SELECT count(*) FROM decided").fetchone()
     rows = found[0] if found else 0
     threads = con.execute("SELECT current_setting('threads')").fetchone()
     print(f"decided {rows:,} rows from Parquet ({len(query.columns)} columns) in {wall:.2f} s wall, {cpu:.2f} s CPU "
           f"(threads {threads[0] if threads else '?'}, best of {args.repeat}): {rows / wall:,.0f} decisions/s, "
-          f"{rows / cpu:,.0f} per CPU-second ({spread}); load average {os.getloadavg()[0]:.2f}")
+          f"{rows / cpu:,.0f} per CPU-second ({spread}); load average {os.getloadavg()[0]:.2f}; lists read "
+          f"{'as positional columns ' + str(layout) if layout else 'as lists'}")
     print(con.execute("SELECT label, count(*) FROM decided GROUP BY label ORDER BY label").fetchall())
 
 
@@ -123,6 +139,8 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=1, help="decide k copies of the n assessments")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--impact", metavar="OLD", help="measure impact from OLD to --version instead")
+    parser.add_argument("--layout", choices=("positional", "list"), default="positional",
+                        help="read the short lists as the positional columns of the file (default) or as lists")
     args = parser.parse_args()
     if args.impact:
         impact(args)

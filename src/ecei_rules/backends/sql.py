@@ -56,7 +56,7 @@ import sqlglot
 from sqlglot import exp
 
 from ecei_rules.compare.impact import project_entries
-from ecei_rules.core.pointers import split_pointer
+from ecei_rules.core.pointers import pointer_join, split_pointer
 from ecei_rules.engine.plan import FastCriterion, FastGroup, FastScore, Plan
 from ecei_rules.errors import AssessmentError, Diagnostic, EceiRulesError
 from ecei_rules.language.expr import Table, parse
@@ -364,6 +364,169 @@ def _lambdas(tree: exp.Expr) -> exp.Expr:
                 agg.replace(over(agg.this, _LIST_FUNCTIONS[type(agg)]))
         sub.replace(body)
     return tree
+
+
+#: The longest a list input may be in a population for it to be written out as positional columns too (see
+#: ``positions``): each position is a copy of every loop's filter and value in the query (a count of distinct
+#: values without known texts compares each position with those before it), so a long list costs more planning
+#: and more work per row than DuckDB's list lambdas save (docs/performance.md, session 13).
+POSITIONS = 8
+_POSITIONAL = "ecei:list:"
+
+
+def position_column(pointer: str, index: int | None) -> str:
+    """The column of a list input's item ``index`` (0-based) in the positional layout, or of its length (None)."""
+    return f"{_POSITIONAL}{pointer}#{'n' if index is None else index}"
+
+
+def _pointer(e: exp.Expr) -> str | None:
+    """The JSON pointer of the input a column path reads (``_a."x"."y"`` is ``/x/y``), or None when ``e`` is not one."""
+    keys: list[str] = []
+    while isinstance(e, exp.Dot) and isinstance(e.expression, exp.Identifier):
+        keys.append(e.expression.name)
+        e = e.this
+    if not (isinstance(e, exp.Column) and e.table == _ALIAS and isinstance(e.this, exp.Identifier)):
+        return None
+    keys.append(e.name)
+    return pointer_join("", *reversed(keys))
+
+
+def _unwrapped(e: exp.Expr) -> exp.Expr:
+    while isinstance(e, exp.Paren):
+        e = e.this
+    return e
+
+
+def _own(body: exp.Expr, *types: type[exp.Expr]) -> list[exp.Expr]:
+    """The nodes of ``types`` in ``body`` that are not inside a subquery of it (another loop's)."""
+    out: list[exp.Expr] = []
+    stack = [body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, types):
+            out.append(node)
+        for child in node.iter_expressions():
+            if not isinstance(child, exp.Subquery):
+                stack.append(child)
+    return out
+
+
+def _positional(tree: exp.Expr, layout: Mapping[str, int]) -> exp.Expr:
+    """The tree with each loop over a list input that ``layout`` writes out as positional columns (pointer ->
+    positions K, see ``positions``) written over those columns instead: the same aggregate of the same items,
+    each item ``i`` read from its column, ``K`` copies of the loop's body, each guarded by the list's length
+    (``n > i``; the columns beyond the length are NULL): ``MAX`` is ``GREATEST`` of the items kept (which skips
+    NULLs, as ``MAX`` does), ``COALESCE(SUM(x), 0)`` the sum of each item's ``x`` or 0, ``COALESCE(BOOL_OR(x),
+    FALSE)`` the ``OR`` of the items' ``x`` (the same once NULL is false) and ``BOOL_AND`` likewise, a count of a
+    few known texts the bits ORed, any other ``COUNT(DISTINCT x)`` the items whose ``x`` is known and equals none
+    before it. A test that the list is absent reads its length (NULL exactly when the list is). A loop whose
+    aggregate is another is left as it is (it reads the list column, which the table keeps): never decided
+    differently. DuckDB's form only (``GREATEST`` skips NULLs there, as in PostgreSQL but not Trino)."""
+    loops = [q for q in tree.find_all(exp.Subquery) if isinstance(q.this, exp.Select)
+             and isinstance(_from(q.this), exp.Unnest)]
+    for sub in reversed(loops):  # the innermost first
+        select = sub.this
+        unnest = _from(select)
+        pointer = _pointer(unnest.expressions[0])
+        if pointer is None or pointer not in layout:
+            continue
+        alias = unnest.args["alias"]
+        body = _unrolled(exp.Paren(this=select.expressions[0].copy()), alias.name, alias.columns[0].name,
+                         pointer, layout[pointer])
+        if body is not None:
+            sub.replace(body)
+    for node in list(tree.find_all(exp.Is, exp.ArraySize)):
+        pointer = _pointer(_unwrapped(node.this))
+        if pointer is not None and pointer in layout and (isinstance(node, exp.ArraySize)
+                                                          or isinstance(node.expression, exp.Null)):
+            length = exp.column(position_column(pointer, None), table=_ALIAS, quoted=True)
+            if isinstance(node, exp.ArraySize):
+                node.replace(length)
+            else:
+                node.set("this", length)
+    return tree
+
+
+def _unrolled(body: exp.Expr, table: str, column: str, pointer: str, size: int) -> exp.Expr | None:
+    """A loop's body (its select's expression, in a holder) with each of its aggregates written over the ``size``
+    positional columns of the list at ``pointer`` (see _positional), or None when one cannot be. Each item's
+    value is computed under a ``CASE`` on the length, which DuckDB evaluates for the rows that have the item
+    only (an ``AND`` computes both sides for every row): a list of 2 items costs 2 items' work, not ``size``."""
+    length = exp.column(position_column(pointer, None), table=_ALIAS, quoted=True)
+
+    def at(e: exp.Expr, i: int) -> exp.Expr:
+        """``e`` with each read of the loop's item read from position ``i``."""
+        e = e.copy()
+        for col in list(e.find_all(exp.Column)):
+            if col.table == table and col.name == column:
+                col.replace(exp.column(position_column(pointer, i), table=_ALIAS, quoted=True))
+        return _bracketed(_paren(e))
+
+    def there(i: int) -> exp.Expr:
+        return exp.GT(this=length.copy(), expression=exp.Literal.number(i))
+
+    def guarded(i: int, e: exp.Expr, beyond: exp.Expr | None = None) -> exp.Expr:
+        """``e`` (of item ``i``) when the list has item ``i``, else ``beyond`` (NULL by default)."""
+        return _case([(there(i), e)], beyond)
+
+    def fold(fn: str, terms: list[exp.Expr]) -> exp.Expr:
+        return terms[0] if len(terms) == 1 else exp.Anonymous(this=fn, expressions=terms)
+
+    def first(hit: exp.Expr, found: exp.Expr, otherwise: exp.Expr) -> exp.Expr:
+        """``found`` when ``hit`` is true of an item (NULL is not true), else ``otherwise`` (over no items, or an
+        absent list, too): a CASE that tests item ``i`` only on the rows that have it and where no item before
+        it was hit."""
+        pairs: list[tuple[exp.Expr, exp.Expr]] = []
+        for i in positions:
+            beyond = exp.Not(this=there(i)) if i else exp.Not(this=exp.Coalesce(this=there(i),
+                                                                                expressions=[exp.false()]))
+            pairs += [(beyond, otherwise.copy()), (at(hit, i), found.copy())]
+        return _case(pairs, otherwise.copy())
+
+    positions = range(max(size, 1))
+    zero = exp.Literal.number(0)
+    for agg in _own(body, exp.Max, exp.Min, exp.Sum, exp.Count, exp.LogicalOr, exp.LogicalAnd):
+        parent = agg.parent  # COALESCE(agg, fallback), the value over no items (else None)
+        outer = parent if isinstance(parent, exp.Coalesce) and parent.this is agg and len(parent.expressions) == 1 \
+            else None
+        fallback = outer.expressions[0] if outer is not None else None
+        if isinstance(agg, (exp.Max, exp.Min)):
+            agg.replace(fold("greatest" if isinstance(agg, exp.Max) else "least", [guarded(i, at(agg.this, i))
+                                                                                 for i in positions]))
+        elif isinstance(agg, exp.Sum) and outer is not None and isinstance(fallback, exp.Literal) and \
+                fallback.this == "0":
+            terms = [guarded(i, exp.Coalesce(this=at(agg.this, i), expressions=[zero.copy()]), zero.copy())
+                     for i in positions]
+            outer.replace(_paren(_joined(exp.Add, terms)))
+        elif isinstance(agg, (exp.LogicalOr, exp.LogicalAnd)) and outer is not None and \
+                isinstance(fallback, exp.Boolean) and fallback.this is isinstance(agg, exp.LogicalAnd):
+            # COALESCE(BOOL_OR(x), FALSE) is whether x is true of an item (NULL is not); BOOL_AND(x) likewise,
+            # whether x is false of none. Over no items, or an absent list, FALSE (TRUE): the COALESCE's.
+            exists = isinstance(agg, exp.LogicalOr)
+            hit = agg.this if exists else exp.Not(this=_paren(agg.this))
+            found, otherwise = exp.Boolean(this=exists), exp.Boolean(this=not exists)
+            outer.replace(first(hit, found, otherwise))
+        elif isinstance(agg, exp.Count) and isinstance(agg.this, exp.Distinct) and len(agg.this.expressions) == 1:
+            bits = agg.meta.get(_BITS)
+            if bits is not None:  # the bits of the items kept, ORed (a text outside the few has none)
+                values, counted, value = bits
+                flags = [guarded(i, exp.Coalesce(this=_bit(values, at(counted, i), at(value, i)),
+                                                 expressions=[zero.copy()]), zero.copy()) for i in positions]
+                agg.replace(exp.Anonymous(this="bit_count", expressions=[_paren(_joined(exp.BitwiseOr, flags))]))
+                continue
+            x = agg.this.expressions[0]
+            terms = []
+            for i in positions:  # item i counts when its value is known and none before it has that value
+                new: exp.Expr = exp.Not(this=exp.Is(this=at(x, i), expression=exp.Null()))
+                if i:
+                    same = _joined(exp.Or, [exp.EQ(this=at(x, j), expression=at(x, i)) for j in range(i)])
+                    new = exp.And(this=new, expression=exp.Not(this=exp.Coalesce(this=_paren(same),
+                                                                                  expressions=[exp.false()])))
+                terms.append(guarded(i, _case([(new, exp.Literal.number(1))], zero.copy()), zero.copy()))
+            agg.replace(_paren(_joined(exp.Add, terms)))
+        else:
+            return None
+    return _bracketed(body)
 
 
 #: The key of a ``COUNT(DISTINCT)`` node's meta that holds the few values it can count (see _Compiler.few_values).
@@ -1216,7 +1379,8 @@ class CompiledQuery:
     missing: tuple[tuple[str, exp.Expr], ...] = ()
 
     def sql(self, dialect: str = "duckdb", source: exp.Expr | str | None = None, *, pretty: bool = False,
-            standard: bool | None = None, missing: bool = False, unpacked: bool = False) -> str:
+            standard: bool | None = None, missing: bool = False, unpacked: bool = False,
+            layout: Mapping[str, int] | None = None) -> str:
         """The query written for ``dialect`` (duckdb, postgres, spark or trino), reading ``source``
         (a table name or a table expression such as ``read_parquet('pop.parquet')``). Loops over lists
         are subqueries over ``UNNEST`` (the standard form), except for DuckDB, where they are its list
@@ -1225,7 +1389,9 @@ class CompiledQuery:
         the absent inputs that left a tier unknown (what the decision's unknown tiers list). With
         ``unpacked``, one three-valued BOOLEAN column ``criterion:<id>`` per criterion, in the packed
         columns' order and place, instead of the packed columns (for whoever reads the rows in SQL;
-        ``decode`` reads either).
+        ``decode`` reads either). With ``layout`` (DuckDB's form only; see ``layout_of``), a loop over a list input
+        the table also holds as positional columns (pointer -> positions, every list of the table at most that
+        long) reads those columns instead of the list: the same decisions, without DuckDB's list lambdas.
 
         Raises:
             SqlRefused: the query divides whole numbers (``round``, ``floor`` or ``ceil`` of a quotient), which
@@ -1247,6 +1413,8 @@ class CompiledQuery:
                 exp.alias_(sql.copy(), f"missing:{pointer}", quoted=True) for pointer, sql in self.missing)])
         if dialect == "duckdb":
             _duckdb_forms(tree)
+            if layout:
+                tree = _positional(tree, layout)
             if not standard:
                 tree = _lambdas(tree)
         return tree.sql(dialect=dialect, pretty=pretty)
@@ -2025,9 +2193,11 @@ def table_rows(ruleset: Ruleset, items: Iterable[tuple[int, Any]], refused: list
 
 def load_table(connection: Any, query: CompiledQuery, items: Iterable[tuple[int, Any]], name: str = "assessments",
                foreign: Mapping[str, frozenset[str]] | None = None,
-               left_out: dict[int, tuple[list[str], list[str]]] | None = None) -> list[Refused]:
+               left_out: dict[int, tuple[list[str], list[str]]] | None = None,
+               positions: int = POSITIONS) -> list[Refused]:
     """Create the table ``name`` in a DuckDB connection from ``(row, raw assessment)`` items, validated
-    first (projected first with ``foreign``, see `table_rows`); return the rows refused."""
+    first (projected first with ``foreign``, see `table_rows`), with the positional columns of each list input
+    whose longest list has at most ``positions`` items (see `write_positions`; 0: none); return the rows refused."""
     refused: list[Refused] = []
     handle, path = tempfile.mkstemp(suffix=".jsonl", prefix="ecei-sql-")
     try:
@@ -2040,7 +2210,75 @@ def load_table(connection: Any, query: CompiledQuery, items: Iterable[tuple[int,
                            f"{_quote_string(path)}, format='newline_delimited', columns={columns})")
     finally:
         Path(path).unlink(missing_ok=True)
+    write_positions(connection, query, name, positions)
     return refused
+
+
+def list_inputs(root: Field) -> list[tuple[str, str]]:
+    """Each list input the root reaches through objects and maps only (not through another list): its JSON
+    pointer and its path in the table (``"a"."b"``), in declared order."""
+    out: list[tuple[str, str]] = []
+
+    def visit(f: Field, pointer: str, path: str) -> None:
+        if f.kind == "list" and f.items is not None:
+            out.append((pointer, path))
+        elif f.kind in ("object", "map"):
+            for key, sub in (f.fields if f.kind == "object" else f.entries).items():
+                visit(sub, pointer_join(pointer, key), f"{path}.{_quote(key)}")
+
+    for key, sub in root.fields.items():
+        visit(sub, pointer_join("", key), _quote(key))
+    return out
+
+
+def write_positions(connection: Any, query: CompiledQuery, name: str = "assessments",
+                    limit: int = POSITIONS) -> dict[str, int]:
+    """Add to the table ``name`` (of ``query``'s inputs) the positional layout of each list input whose longest list
+    in it has at most ``limit`` items: its length (``ecei:list:<pointer>#n``, NULL when the list is absent) and its
+    items 0 to K - 1 (``ecei:list:<pointer>#<i>``, NULL beyond the length; K the longest, at least 1), beside the
+    list, which the table keeps. Returns that layout (pointer -> K), which `layout_of` reads back from the table;
+    a query written with it (``CompiledQuery.sql(layout=...)``) decides as the list's query does."""
+    lists = list_inputs(query.ruleset.plan.inputs)
+    if not lists or limit < 1:
+        return {}
+    found = connection.execute("SELECT " + ", ".join(f"max(len({path}))" for _, path in lists) +
+                               f" FROM {_quote(name)}").fetchone()
+    assert found is not None
+    layout = {pointer: max(longest or 0, 1) for (pointer, _), longest in zip(lists, found, strict=True)
+              if (longest or 0) <= limit}
+    columns = [column for pointer, path in lists if pointer in layout for column in (
+        f"len({path}) AS {_quote(position_column(pointer, None))}",
+        *(f"{path}[{i + 1}] AS {_quote(position_column(pointer, i))}" for i in range(layout[pointer])))]
+    if columns:
+        connection.execute(f"CREATE OR REPLACE TABLE {_quote(name)} AS SELECT *, {', '.join(columns)} FROM "
+                           f"{_quote(name)}")
+    return layout
+
+
+def is_positional(column: str) -> bool:
+    """Whether a column of a table is of the positional layout (see `write_positions`), not an input."""
+    return column.startswith(_POSITIONAL)
+
+
+def layout_of(connection: Any, source: str = "assessments") -> dict[str, int]:
+    """The positional layout a table or Parquet file (``source``, as `run` reads it) holds (pointer -> positions K):
+    each list whose length column and item columns 0 to K - 1 it has, and none of whose lists is longer than K
+    (checked here: a list that does not fit is read as a list)."""
+    cursor = connection.execute(f"SELECT * FROM {source} LIMIT 0")
+    places: dict[str, set[str]] = {}
+    for (column, *_) in cursor.description:
+        if is_positional(column) and "#" in column:
+            pointer, _, place = column[len(_POSITIONAL):].rpartition("#")
+            places.setdefault(pointer, set()).add(place)
+    candidates = {pointer: len(found) - 1 for pointer, found in places.items()
+                  if len(found) > 1 and found == {"n", *(str(i) for i in range(len(found) - 1))}}
+    if not candidates:
+        return {}
+    fits = connection.execute("SELECT " + ", ".join(
+        f"coalesce(max({_quote(position_column(pointer, None))}), 0) <= {k}" for pointer, k in candidates.items())
+        + f" FROM {source}").fetchone()
+    assert fits is not None
+    return {pointer: k for (pointer, k), fit in zip(candidates.items(), fits, strict=True) if fit}
 
 
 def _quote(name: str) -> str:
@@ -2064,8 +2302,10 @@ def write_parquet(connection: Any, table: str, path: Path | str) -> None:
 
 def run(connection: Any, query: CompiledQuery, source: str = "assessments") -> list[dict[str, Any]]:
     """The query's rows over ``source`` (a table, or ``read_parquet('file')``), each a dict by column name,
-    in row order (the query itself states no order: sorting a population is left to whoever needs it)."""
-    cursor = connection.execute(f'SELECT * FROM ({query.sql("duckdb", source)}) ORDER BY "row"')
+    in row order (the query itself states no order: sorting a population is left to whoever needs it). The
+    loops over the lists ``source`` also holds as positional columns read those (see `layout_of`)."""
+    text = query.sql("duckdb", source, layout=layout_of(connection, source))
+    cursor = connection.execute(f'SELECT * FROM ({text}) ORDER BY "row"')
     names = [d[0] for d in cursor.description]
     return [query.decode(dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
 

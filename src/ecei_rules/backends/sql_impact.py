@@ -9,6 +9,8 @@ validation found: the fields ignored and the list entries left out (``old_left_o
 (:func:`impact_from_parquet`) reads both files and decides every row under both versions, and the
 report is the Python study's :class:`~ecei_rules.compare.impact.ImpactReport`, member for member:
 
+* each side is decided by its query over the list inputs the prepared file holds as positional columns (those
+  whose longest list is short, see ``sql.write_positions``), where it holds them;
 * the matrix, the changed rows and their dates, the errors (refused rows, A007) and the missing
   inputs (per side, the absent inputs of the unknown tiers: the query's ``missing`` columns) are
   counted in SQL;
@@ -40,6 +42,8 @@ from ecei_rules.backends.sql import (
     CompiledQuery,
     Refused,
     compile_ruleset,
+    is_positional,
+    layout_of,
     load_table,
     write_parquet,
 )
@@ -190,7 +194,8 @@ def impact_from_parquet(old: Ruleset, new: Ruleset, directory: Path | str,
     connection = duckdb.connect()
     connection.execute("SET preserve_insertion_order = false")
     for side, query in zip(SIDES, queries, strict=True):
-        text = query.sql("duckdb", f"read_parquet('{source / (side + '.parquet')}')", missing=True)
+        table = f"read_parquet('{source / (side + '.parquet')}')"
+        text = query.sql("duckdb", table, missing=True, layout=layout_of(connection, table))
         connection.execute(f"CREATE TEMP TABLE {side} AS {text}")
     _Study(report, facts, queries, connection, source).run(old, new)
     report.seconds = time.perf_counter() - started
@@ -353,7 +358,7 @@ class _Study:
                                   f'"{ROW}" IN (SELECT unnest(?))', [rows])
         names = [d[0] for d in cursor.description]
         for values in cursor.fetchall():
-            item = dict(zip(names, values, strict=True))
+            item = {name: value for name, value in zip(names, values, strict=True) if not is_positional(name)}
             row = item.pop(ROW)
             validated, problems = ruleset.plan.validator.validate(_plain_value(item))
             assert not problems, problems  # the table holds only what the version's validator accepted
