@@ -466,8 +466,15 @@ def _unrolled(body: exp.Expr, table: str, column: str, pointer: str, size: int) 
         return exp.GT(this=length.copy(), expression=exp.Literal.number(i))
 
     def guarded(i: int, e: exp.Expr, beyond: exp.Expr | None = None) -> exp.Expr:
-        """``e`` (of item ``i``) when the list has item ``i``, else ``beyond`` (NULL by default)."""
-        return _case([(there(i), e)], beyond)
+        """``e`` of item ``i`` when the list has item ``i``, else ``beyond`` (NULL by default). When ``e`` is itself
+        ``CASE WHEN c THEN t ELSE beyond END``: ``CASE WHEN n > i AND c THEN t ELSE beyond END``, one CASE, whose
+        ``AND`` DuckDB tests as a filter (``c`` only on the rows that have the item)."""
+        default = e.args.get("default") or exp.Null()
+        if isinstance(e, exp.Case) and len(e.args["ifs"]) == 1 and default == (beyond or exp.Null()):
+            branch = e.args["ifs"][0]
+            return _case([(exp.And(this=there(i), expression=at(branch.this, i)), at(branch.args["true"], i))],
+                         beyond)
+        return _case([(there(i), at(e, i))], beyond)
 
     def fold(fn: str, terms: list[exp.Expr]) -> exp.Expr:
         return terms[0] if len(terms) == 1 else exp.Anonymous(this=fn, expressions=terms)
@@ -491,12 +498,15 @@ def _unrolled(body: exp.Expr, table: str, column: str, pointer: str, size: int) 
             else None
         fallback = outer.expressions[0] if outer is not None else None
         if isinstance(agg, (exp.Max, exp.Min)):
-            agg.replace(fold("greatest" if isinstance(agg, exp.Max) else "least", [guarded(i, at(agg.this, i))
+            agg.replace(fold("greatest" if isinstance(agg, exp.Max) else "least", [guarded(i, agg.this)
                                                                                  for i in positions]))
         elif isinstance(agg, exp.Sum) and outer is not None and isinstance(fallback, exp.Literal) and \
                 fallback.this == "0":
-            terms = [guarded(i, exp.Coalesce(this=at(agg.this, i), expressions=[zero.copy()]), zero.copy())
-                     for i in positions]
+            x = _unwrapped(agg.this)
+            if isinstance(x, exp.Case) and x.args.get("default") == zero:  # CASE WHEN c THEN t ELSE 0 END
+                terms = [guarded(i, x, zero.copy()) for i in positions]
+            else:
+                terms = [guarded(i, exp.Coalesce(this=x, expressions=[zero.copy()]), zero.copy()) for i in positions]
             outer.replace(_paren(_joined(exp.Add, terms)))
         elif isinstance(agg, (exp.LogicalOr, exp.LogicalAnd)) and outer is not None and \
                 isinstance(fallback, exp.Boolean) and fallback.this is isinstance(agg, exp.LogicalAnd):
@@ -510,8 +520,16 @@ def _unrolled(body: exp.Expr, table: str, column: str, pointer: str, size: int) 
             bits = agg.meta.get(_BITS)
             if bits is not None:  # the bits of the items kept, ORed (a text outside the few has none)
                 values, counted, value = bits
-                flags = [guarded(i, exp.Coalesce(this=_bit(values, at(counted, i), at(value, i)),
-                                                 expressions=[zero.copy()]), zero.copy()) for i in positions]
+                flags = []
+                for i in positions:  # CASE WHEN n > i AND counted THEN COALESCE(bit, 0) ELSE 0 END
+                    flag = _bit(values, exp.And(this=there(i), expression=at(counted, i)), at(value, i))
+                    if isinstance(flag, exp.Case) and len(flag.args["ifs"]) == 1:
+                        branch = flag.args["ifs"][0]
+                        branch.set("true", exp.Coalesce(this=branch.args["true"], expressions=[zero.copy()]))
+                        flag.set("default", zero.copy())
+                    else:
+                        flag = exp.Coalesce(this=flag, expressions=[zero.copy()])
+                    flags.append(flag)
                 agg.replace(exp.Anonymous(this="bit_count", expressions=[_paren(_joined(exp.BitwiseOr, flags))]))
                 continue
             x = agg.this.expressions[0]
@@ -522,7 +540,7 @@ def _unrolled(body: exp.Expr, table: str, column: str, pointer: str, size: int) 
                     same = _joined(exp.Or, [exp.EQ(this=at(x, j), expression=at(x, i)) for j in range(i)])
                     new = exp.And(this=new, expression=exp.Not(this=exp.Coalesce(this=_paren(same),
                                                                                   expressions=[exp.false()])))
-                terms.append(guarded(i, _case([(new, exp.Literal.number(1))], zero.copy()), zero.copy()))
+                terms.append(_case([(exp.And(this=there(i), expression=new), exp.Literal.number(1))], zero.copy()))
             agg.replace(_paren(_joined(exp.Add, terms)))
         else:
             return None
