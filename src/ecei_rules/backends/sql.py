@@ -34,6 +34,10 @@ and where it is: never decided differently.
 Validation is not compiled: every row is validated by the project's one validator in Python first
 (:func:`prepare`), and only the normalised assessments it accepts are written to the table; a row
 whose numbers do not fit the table's DECIMAL(31,15) columns is refused too (``Q002``), never rounded.
+
+A list input whose longest list in the table has at most POSITIONS items is also written out as positional
+columns (its length and one column per item, :func:`write_positions`); DuckDB's form of the query written with
+that layout (:func:`layout_of`) reads them instead of looping over the list with a lambda, and decides the same.
 """
 
 from __future__ import annotations
@@ -367,7 +371,7 @@ def _lambdas(tree: exp.Expr) -> exp.Expr:
 
 
 #: The longest a list input may be in a population for it to be written out as positional columns too (see
-#: ``positions``): each position is a copy of every loop's filter and value in the query (a count of distinct
+#: ``write_positions``): each position is a copy of every loop's filter and value in the query (a count of distinct
 #: values without known texts compares each position with those before it), so a long list costs more planning
 #: and more work per row than DuckDB's list lambdas save (docs/performance.md, session 13).
 POSITIONS = 8
@@ -413,15 +417,17 @@ def _own(body: exp.Expr, *types: type[exp.Expr]) -> list[exp.Expr]:
 
 def _positional(tree: exp.Expr, layout: Mapping[str, int]) -> exp.Expr:
     """The tree with each loop over a list input that ``layout`` writes out as positional columns (pointer ->
-    positions K, see ``positions``) written over those columns instead: the same aggregate of the same items,
-    each item ``i`` read from its column, ``K`` copies of the loop's body, each guarded by the list's length
-    (``n > i``; the columns beyond the length are NULL): ``MAX`` is ``GREATEST`` of the items kept (which skips
-    NULLs, as ``MAX`` does), ``COALESCE(SUM(x), 0)`` the sum of each item's ``x`` or 0, ``COALESCE(BOOL_OR(x),
-    FALSE)`` the ``OR`` of the items' ``x`` (the same once NULL is false) and ``BOOL_AND`` likewise, a count of a
+    positions K, see ``write_positions``) written over those columns instead: the same aggregate of the same
+    items, each item ``i`` read from its column, ``K`` copies of the loop's body, each guarded by the list's
+    length (``n > i``; the columns beyond the length are NULL, and a loop's item is never NULL within it):
+    ``MAX`` is ``GREATEST`` of the items kept (which skips NULLs, as ``MAX`` does), ``COALESCE(SUM(x), 0)`` the
+    sum of each item's ``x`` or 0, ``COALESCE(BOOL_OR(x), FALSE)`` a ``CASE`` that stops at the first item whose
+    ``x`` is true (NULL is not, as for ``BOOL_OR``) and ``BOOL_AND`` likewise at the first false, a count of a
     few known texts the bits ORed, any other ``COUNT(DISTINCT x)`` the items whose ``x`` is known and equals none
-    before it. A test that the list is absent reads its length (NULL exactly when the list is). A loop whose
-    aggregate is another is left as it is (it reads the list column, which the table keeps): never decided
-    differently. DuckDB's form only (``GREATEST`` skips NULLs there, as in PostgreSQL but not Trino)."""
+    before it. A test that the list is absent reads its length (NULL exactly when the list is), and so does
+    ``len()``. A loop whose aggregate is another is left as it is (it reads the list column, which the table
+    keeps): never decided differently. DuckDB's form only (``GREATEST`` skips NULLs there, as in PostgreSQL
+    but not Trino)."""
     loops = [q for q in tree.find_all(exp.Subquery) if isinstance(q.this, exp.Select)
              and isinstance(_from(q.this), exp.Unnest)]
     for sub in reversed(loops):  # the innermost first
