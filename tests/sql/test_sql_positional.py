@@ -340,3 +340,31 @@ def test_prepared_impact_files_and_their_copies_hold_the_positional_columns(tmp_
     once, thrice = (sql_impact.impact_from_parquet(old, new, folder).to_json() for folder in (prepared, copied))
     assert thrice["assessments"] == 3 * once["assessments"]
     assert thrice["matrix"] == {a: {b: 3 * n for b, n in row.items()} for a, row in once["matrix"].items()}
+
+
+def test_impact_read_back_by_python_from_a_table_with_positional_columns_is_the_python_studys(
+        tmp_path: Path) -> None:
+    """An impact study to a version with a derived value (the loops ruleset 1.0.0 -> a 1.1.0 whose tier also
+    needs two distinct kinds, counted into a derived value): the rows the study reads back from the prepared
+    table for the Python engine (unknown tiers, changes) are the assessments without the positional columns,
+    and the report, decided over those columns, is the Python study's, member for member."""
+    from ecei_rules.backends import sql_impact
+    from ecei_rules.compare.impact import impact
+
+    (tmp_path / "1.0.0.yaml").write_text(LOOPS, encoding="utf-8")
+    derived = ("derived:\n  kinds:\n    title: Kinds\n    type: integer\n    value: count_distinct(a.kind for a in "
+               "areas)\nlabels: [one]\n")
+    newer = LOOPS.replace("version: 1.0.0", "version: 1.1.0").replace("labels: [one]\n", derived).replace(
+        "  sites: {title: t,", "  many_kinds: {title: t, when: kinds >= 2}\n  sites: {title: t,").replace(
+        "requires: [any_exact]", "requires: [any_exact, many_kinds]")
+    (tmp_path / "1.1.0.yaml").write_text(newer, encoding="utf-8")
+    old, new = load_ruleset(tmp_path / "1.0.0.yaml"), load_ruleset(tmp_path / "1.1.0.yaml")
+    population = _rows()
+    want = {k: v for k, v in impact(old, new, population, jobs=1).to_json().items() if k not in ("seconds", "jobs")}
+    prepared = sql_impact.prepare_impact(old, new, population, tmp_path / "prepared")
+    con = duckdb.connect()
+    assert sql.layout_of(con, f"read_parquet('{prepared / 'new.parquet'}')")
+    got = sql_impact.impact_from_parquet(old, new, prepared).to_json()
+    assert {k: v for k, v in got.items() if k not in ("seconds", "jobs")} == want
+    assert want["transitions"]
+    assert any(want["projection"][side]["missing"] for side in ("old", "new"))
