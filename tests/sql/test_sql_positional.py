@@ -23,7 +23,7 @@ import pytest
 duckdb = pytest.importorskip("duckdb")
 pytest.importorskip("sqlglot")
 
-from test_sql_engine import VERSIONS, _embedded, _expected, _got, _ruleset, _without_lists  # noqa: E402
+from test_sql_engine import EVERY, VERSIONS, _embedded, _expected, _got, _ruleset, _without_lists  # noqa: E402
 
 from ecei_rules.backends import sql  # noqa: E402
 from ecei_rules.engine.evaluate import evaluate  # noqa: E402
@@ -207,16 +207,17 @@ def test_every_aggregate_over_positional_columns_decides_the_hand_made_rows_as_p
 
 @pytest.mark.no_cover  # repetition at scale: what it runs is covered by the hand-made rows above
 def test_generated_populations_over_positional_columns_are_decided_as_python_and_as_the_lists(tmp_path: Path) -> None:
-    """Property: 200 synth assessments of the loops ruleset, and the same with every other one's lists absent,
-    decide every row as the Python engine and as the query over the lists, in the positional layout."""
-    ruleset = _loops(tmp_path)
-    query = sql.compile_ruleset(ruleset)
-    population = list(synthesize(200, seed=13, start=dt.date(2019, 1, 1), end=dt.date(2024, 1, 1),
-                                 versions=[ruleset], methodology=ruleset.methodology))
-    for rows in (population, _without_lists(population)):
-        found, layout, _ = _differences(ruleset, query, rows)
-        assert not found, found[:3]
-        assert layout
+    """Property: 200 synth assessments of the loops ruleset and of the every-construct ruleset (its history,
+    areas, renewal rule), and the same with every other one's lists absent, decide every row as the Python
+    engine and as the query over the lists, in the positional layout."""
+    for ruleset in (_loops(tmp_path), load_ruleset(EVERY[0])):
+        query = sql.compile_ruleset(ruleset)
+        population = list(synthesize(200, seed=13, start=dt.date(2015, 1, 1), end=dt.date(2024, 1, 1),
+                                     versions=[ruleset], methodology=ruleset.methodology))
+        for rows in (population, _without_lists(population)):
+            found, layout, _ = _differences(ruleset, query, rows)
+            assert not found, found[:3]
+            assert layout
 
 
 @pytest.mark.no_cover  # repetition at scale, like test_sql_engine's property over every version
