@@ -1401,6 +1401,8 @@ class CompiledQuery:
     #: pointer -> whether the input is among the missing inputs of an unknown tier (the decision's
     #: ``tiers[].missing``), over the columns the last level reads: added by ``sql(missing=True)``
     missing: tuple[tuple[str, exp.Expr], ...] = ()
+    #: why ``sql(missing=True)`` is refused (its columns would not be the decision's ``missing``), if it is
+    missing_refused: tuple[Diagnostic, ...] = ()
 
     def sql(self, dialect: str = "duckdb", source: exp.Expr | str | None = None, *, pretty: bool = False,
             standard: bool | None = None, missing: bool = False, unpacked: bool = False,
@@ -1419,8 +1421,11 @@ class CompiledQuery:
 
         Raises:
             SqlRefused: the query divides whole numbers (``round``, ``floor`` or ``ceil`` of a quotient), which
-                is written exactly for DuckDB only (Trino's form would go through a DOUBLE).
+                is written exactly for DuckDB only (Trino's form would go through a DOUBLE); or ``missing`` is asked
+                of a version whose missing inputs the columns would not give exactly (``missing_refused``).
         """
+        if missing and self.missing_refused:
+            raise SqlRefused(self.missing_refused)
         _duckdb_only(self, dialect)
         tree: exp.Expr = self.with_source(source)
         if unpacked:  # the criteria's own columns, which the levels below the output hold
@@ -1517,6 +1522,27 @@ def _duckdb_only(query: CompiledQuery, dialect: str) -> None:
                                      "floors or ceils a quotient, an integer division written exactly for DuckDB only",
                                      file=str(query.ruleset.path or query.ruleset), pointer="",
                                      suggestion="run it on DuckDB")])
+
+
+_FROM_PYTHON = "take them from the Python engine's decisions, as impact --engine sql does"
+
+
+def _decided_part(tree: ast.expr, derived: set[str]) -> str | None:
+    """What in a condition can be decided while reading an absent input and leave the condition unknown (see
+    ``_Build.missing_refused``), described, or None. A generator (an aggregate's body) is read whole."""
+    stack: list[tuple[ast.AST, bool]] = [(tree, True)]
+    while stack:
+        node, top = stack.pop()
+        if isinstance(node, ast.IfExp):
+            return f"a choice ('{ast.unparse(node)}')"
+        if isinstance(node, ast.BoolOp) and not top:
+            return f"a part decided by one of its operands ('{ast.unparse(node)}')"
+        if isinstance(node, ast.Name) and node.id in derived:
+            return f"a derived value ('{node.id}')"
+        if isinstance(node, ast.GeneratorExp):
+            continue
+        stack.extend((child, False) for child in ast.iter_child_nodes(node))
+    return None
 
 
 def _where(ruleset: Ruleset, pointer: str, text: str, node: ast.AST | None, construct: str) -> Diagnostic:
@@ -1697,7 +1723,35 @@ class _Build:
         final = _select(out, exp.Subquery(this=fourth, alias=alias))  # in no order: see run
         _bracketed(final)
         missing = tuple((pointer, _bracketed(sql)) for pointer, sql in self.missing())
-        return CompiledQuery(self.ruleset, final, tuple(columns), table, scales, missing=missing)
+        return CompiledQuery(self.ruleset, final, tuple(columns), table, scales, missing=missing,
+                             missing_refused=tuple(self.missing_refused()))
+
+    def missing_refused(self) -> list[Diagnostic]:
+        """Why the ``missing:`` columns would not be the absent inputs the Python engine lists for an unknown tier
+        (those read where a criterion's evaluation went, :mod:`ecei_rules.engine.needed`), one diagnostic each;
+        empty when they are. The columns name every absent input an unknown criterion reads, which is what it needs
+        unless a part of its condition can be decided while reading an absent input and the condition still be
+        unknown: a choice (``a if test else b``: the branch not taken), an ``and``/``or`` below the condition's top
+        (decided by one known operand), a derived value (it may have a value without an absent input it reads); a
+        score that weighs numbers needs what those need. Aggregates over a list are read whole in both engines."""
+        checked = self.checked
+        derived = {d.id for d in checked.derived}
+        where = str(self.ruleset.path or self.ruleset)
+        out: list[Diagnostic] = []
+        for c in checked.criteria:
+            tree, _ = parse(c.spec.when)
+            found = _decided_part(tree, derived) if tree is not None else None
+            if found is not None:
+                out.append(Diagnostic(REFUSED, f"the SQL engine does not list the missing inputs of an unknown tier "
+                                      f"through {found} (the Python engine lists only those its evaluation read)",
+                                      file=where, pointer=f"/criteria/{c.id}/when",
+                                      suggestion=_FROM_PYTHON))
+        for score_id, score in checked.doc.scores.items():
+            if score.points:
+                out.append(Diagnostic(REFUSED, "the SQL engine does not list the missing inputs of an unknown tier "
+                                      "through the numbers a score weighs", file=where, pointer=f"/scores/{score_id}",
+                                      suggestion=_FROM_PYTHON))
+        return out
 
     def missing(self) -> list[tuple[str, exp.Expr]]:
         """For each input a criterion reads: whether it is absent and read by an unknown criterion that an

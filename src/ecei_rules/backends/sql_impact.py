@@ -193,9 +193,10 @@ def impact_from_parquet(old: Ruleset, new: Ruleset, directory: Path | str,
     queries = queries or (compile_ruleset(old), compile_ruleset(new))
     connection = duckdb.connect()
     connection.execute("SET preserve_insertion_order = false")
+    by_python = any(_read_by_python(q) for q in queries)  # the missing inputs read from Python's decisions
     for side, query in zip(SIDES, queries, strict=True):
         table = f"read_parquet('{source / (side + '.parquet')}')"
-        text = query.sql("duckdb", table, missing=True, layout=layout_of(connection, table))
+        text = query.sql("duckdb", table, missing=not by_python, layout=layout_of(connection, table))
         connection.execute(f"CREATE TEMP TABLE {side} AS {text}")
     _Study(report, facts, queries, connection, source).run(old, new)
     report.seconds = time.perf_counter() - started
@@ -317,7 +318,8 @@ class _Study:
 
 
     def by_python(self, old: Ruleset, new: Ruleset) -> None:
-        """The missing inputs and the transitions of versions with derived values or numbers a score weighs,
+        """The missing inputs and the transitions of versions with derived values or numbers a score weighs, or
+        criteria whose missing inputs the query's columns would not give (``CompiledQuery.missing_refused``),
         read from the Python engine's decisions of the rows that need them (those decided under both versions
         with an unknown tier, and the changed ones), each validated again from the prepared table: what an
         unknown tier misses through a derived value (where its evaluation went) and a derived value's value
@@ -367,9 +369,11 @@ class _Study:
 
 
 def _read_by_python(query: CompiledQuery) -> bool:
-    """Whether a version has derived values or numbers a score weighs (see ``_Study.by_python``)."""
+    """Whether a version has derived values or numbers a score weighs, or criteria whose missing inputs the query's
+    columns would not give exactly (``CompiledQuery.missing_refused``; see ``_Study.by_python``)."""
     checked = query.ruleset.plan
-    return bool(checked.derived) or any(score.points for score in checked.doc.scores.values())
+    return bool(checked.derived) or any(score.points for score in checked.doc.scores.values()) or \
+        bool(query.missing_refused)
 
 
 def _plain_value(value: Any) -> Any:
