@@ -230,6 +230,56 @@ def test_the_query_is_written_for_other_dialects_and_parses_back(dialect: str) -
     assert "UNNEST" in text.upper() or "EXPLODE" in text.upper()  # Spark's loops are EXPLODE
 
 
+LENGTHS = """\
+methodology: sql-lengths
+version: 1.0.0
+title: Lengths of lists
+status: draft
+effective_from: 2020-01-01
+inputs:
+  assessed_on: {type: date, required: true}
+  tags: {type: list, items: {type: string}}
+criteria:
+  few: {title: Few, when: len(tags) <= 1}
+  counted: {title: Counted, when: count(tags) >= 2}
+labels: [one]
+tiers:
+  one: {title: One, requires: [few]}
+validity:
+  valid_from: assessed_on
+  rules:
+    - {id: r, title: R, labels: [one], valid_until: never}
+"""
+
+
+def test_a_lists_length_is_written_so_that_an_empty_list_is_0_and_an_absent_one_unknown_in_each_dialect(
+        tmp_path: Path) -> None:
+    """len() and count() of a list, for other dialects: PostgreSQL and Trino write CARDINALITY (PostgreSQL's
+    ARRAY_LENGTH(x, 1), sqlglot's form, is NULL for an empty array: an empty list's len() <= 1 was unknown
+    there), Spark asks SIZE only of a list that is there (SIZE(NULL) is -1 outside ANSI mode); and DuckDB's
+    CARDINALITY gives 0 for an empty list, NULL for an absent one, as the Python engine has them."""
+    path = tmp_path / "1.0.0.yaml"
+    path.write_text(LENGTHS, encoding="utf-8")
+    query = sql.compile_ruleset(load_ruleset(path))
+    texts = {d: query.sql(d, "population") for d in ("postgres", "trino", "spark")}
+    for dialect in ("postgres", "trino"):
+        assert texts[dialect].count("CARDINALITY(") == 2
+        assert "ARRAY_LENGTH(" not in texts[dialect]
+    sizes = list(sqlglot.parse_one(texts["spark"], read="spark").find_all(sqlglot.exp.ArraySize))  # SIZE read back
+    assert len(sizes) == 2
+    for size in sizes:
+        case = size.parent
+        assert isinstance(case, sqlglot.exp.Case), case
+        assert case.args["default"] is size
+        (branch,) = case.args["ifs"]
+        assert isinstance(branch.this, sqlglot.exp.Is)
+        assert branch.this.this == size.this
+        assert isinstance(branch.args["true"], sqlglot.exp.Null)
+    con = duckdb.connect()
+    assert con.execute("SELECT cardinality([]::INTEGER[]), cardinality(NULL::INTEGER[]), cardinality([1, 2])"
+                       ).fetchone() == (0, None, 2)
+
+
 def test_parquet_rows_are_decided_as_the_table(tmp_path: Path) -> None:
     """A table written to Parquet and read back with read_parquet gives the same rows."""
     ruleset = _ruleset("1.2.0")

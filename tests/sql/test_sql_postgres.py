@@ -13,6 +13,7 @@ import subprocess
 import sys
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -54,9 +55,9 @@ def test_the_postgresql_form_decides_derived_values_bands_and_points_as_the_pyth
     _decided_by_postgres(postgres, load_ruleset(Path(__file__).parents[2] / path))
 
 
-def _decided_by_postgres(postgres: str, ruleset: Ruleset) -> None:
+def _decided_by_postgres(postgres: str, ruleset: Ruleset, rows: list[dict[str, Any]] | None = None) -> None:
     query = sql.compile_ruleset(ruleset)
-    population = _embedded(ruleset) + list(synthesize(100, seed=3, start=dt.date(2010, 1, 1),
+    population = (rows or []) + _embedded(ruleset) + list(synthesize(100, seed=3, start=dt.date(2010, 1, 1),
                                                       end=dt.date(2026, 12, 31), versions=[ruleset],
                                                       methodology=ruleset.methodology))
     refused: list[sql.Refused] = []
@@ -78,3 +79,15 @@ def _decided_by_postgres(postgres: str, ruleset: Ruleset) -> None:
             (":met", ":unknown")) else v for k, v in row.items() if k not in ("row", "subject")}
         assert got == want, row["row"]
     _psql(postgres, f"DROP SCHEMA {schema} CASCADE;\n")
+
+
+def test_the_postgresql_form_decides_lengths_and_loops_over_empty_and_absent_lists_as_the_python_engine(
+        postgres: str, tmp_path: Path) -> None:
+    """The loops ruleset of test_sql_positional (any/all, count, count_distinct, sum, min, max, len and known over
+    lists, loops nested both ways, a list inside an object) on its hand-made rows (absent, empty and longest lists)
+    and 100 synth assessments: every row as the Python engine decides it. ``len(areas) >= 3`` of an empty list is
+    not met, which PostgreSQL's ARRAY_LENGTH(x, 1) (NULL for an empty array) made unknown."""
+    from test_sql_positional import _loops, _rows
+
+    ruleset = _loops(tmp_path)
+    _decided_by_postgres(postgres, ruleset, _rows())

@@ -1446,6 +1446,8 @@ class CompiledQuery:
                 tree = _positional(tree, layout)
             if not standard:
                 tree = _lambdas(tree)
+        else:
+            _list_sizes(tree, dialect)
         return tree.sql(dialect=dialect, pretty=pretty)
 
     def decode(self, row: dict[str, Any]) -> dict[str, Any]:
@@ -2493,4 +2495,20 @@ def postgres_query(query: CompiledQuery, source: str = "assessments") -> str:
     for dot in list(tree.find_all(exp.Dot)):
         if not isinstance(dot.this, exp.Paren):
             dot.set("this", exp.Paren(this=dot.this))
+    _list_sizes(tree, "postgres")
     return tree.sql(dialect="postgres")
+
+
+def _list_sizes(tree: exp.Expr, dialect: str) -> None:
+    """A list's length (``len()``, ``count()`` of a list) written so that an empty list is 0 and an absent one
+    NULL in ``dialect``, as DuckDB's ``ARRAY_LENGTH`` and the Python engine have them: PostgreSQL's
+    ``ARRAY_LENGTH(x, 1)`` (sqlglot's form) is NULL for an empty array, so ``CARDINALITY(x)`` (Trino's name too);
+    Spark's ``SIZE(NULL)`` is -1 unless ANSI mode or ``spark.sql.legacy.sizeOfNull`` is off, so it is asked only
+    of a list that is there."""
+    for node in list(tree.find_all(exp.ArraySize)):
+        x = node.this
+        if dialect == "spark":
+            node.replace(_case([(exp.Is(this=x.copy(), expression=exp.Null()), exp.Null())],
+                               exp.Anonymous(this="SIZE", expressions=[x.copy()])))
+        elif dialect in ("postgres", "trino"):
+            node.replace(exp.Anonymous(this="CARDINALITY", expressions=[x.copy()]))
