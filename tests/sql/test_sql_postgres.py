@@ -47,11 +47,13 @@ def test_the_postgresql_form_decides_every_row_as_the_python_engine(postgres: st
 
 @pytest.mark.no_cover  # repetition at scale, on another engine
 @pytest.mark.parametrize("path", ["examples/methodologies/building-points/2.0.0.yaml", "tests/data/points/2.0.0.yaml",
-                                  "tests/data/needed/1.0.0.yaml", "tests/data/tables-small/1.0.0.yaml"])
+                                  "tests/data/needed/1.0.0.yaml", "tests/data/tables-small/1.0.0.yaml",
+                                  "tests/data/every/1.0.0.yaml"])
 def test_the_postgresql_form_decides_derived_values_bands_and_points_as_the_python_engine(postgres: str,
                                                                                           path: str) -> None:
     """Property: likewise for versions with derived values, bands over them, points weighed as numbers (a
-    quotient by a constant among them) and a parameter table: every row as the Python engine decides it."""
+    quotient by a constant among them), a parameter table and every construct of the language the SQL form
+    compiles (tests/data/every): every row as the Python engine decides it."""
     _decided_by_postgres(postgres, load_ruleset(Path(__file__).parents[2] / path))
 
 
