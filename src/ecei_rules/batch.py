@@ -845,9 +845,11 @@ class _Untraced:
         self.resolved, self.subject = _RESOLUTION in chosen_kinds, _SUBJECT in chosen_kinds
         self.lines: LinePlan | Literal[False] | None = None  # the fast line path, built on first use (False: none)
         #: whether each member is the label, a date of its validity or a constant: then a decision's text
-        #: is one of `texts`, by (label, valid_from, valid_until)
+        #: is one of `texts`, by (label, valid_from, valid_until), or by (label, valid_until) when valid_from is
+        #: not selected (a text does not depend on it, and it is most often the day assessed)
         self.simple = chosen_kinds <= {_LABEL, _FROM, _UNTIL, _CONSTANT}
-        self.texts: dict[tuple[str, dt.date | None, dt.date | None], str] = {}
+        self.by_start = _FROM in chosen_kinds
+        self.texts: dict[tuple[Any, ...], str] = {}
 
     def text(self, data: Any, resolution: Resolution | None) -> str:
         """The selected members of raw ``data``'s decision (``resolution`` None: given)."""
@@ -878,15 +880,16 @@ class _Untraced:
         if label != NONE_LABEL and valid_until is None:  # a label that never expires: its rule is written
             return None
         if self.simple:
-            text = self.texts.get(decided)
-            return self.simple_text(decided) if text is None else text
+            key = decided if self.by_start else (label, valid_until)
+            text = self.texts.get(key)
+            return self.simple_text(decided, key) if text is None else text
         # the resolution or the subject: as the exact path writes them
         return self._write(env, (label, None if valid_from is None else valid_from.isoformat(),
                                  None if valid_until is None else valid_until.isoformat(), None, {}, None), resolution)
 
-    def simple_text(self, decided: tuple[str, dt.date | None, dt.date | None]) -> str:
+    def simple_text(self, decided: tuple[str, dt.date | None, dt.date | None], kept: tuple[Any, ...]) -> str:
         """The text of a `simple` selection of a decision that is (label, valid_from, valid_until), kept in
-        `texts` (`TEXTS_KEPT` at most)."""
+        `texts` under ``kept`` (`TEXTS_KEPT` at most)."""
         label, valid_from, valid_until = decided
         parts = []
         for key, kind, _, constant in self.members:
@@ -901,7 +904,7 @@ class _Untraced:
         text = "{" + ",".join(parts) + "}"
         if len(self.texts) >= TEXTS_KEPT:
             self.texts.clear()
-        self.texts[decided] = text
+        self.texts[kept] = text
         return text
 
     def _write(self, env: dict[str, Any], validity: tuple[str, str | None, str | None, Any, dict[str, Any], Any],

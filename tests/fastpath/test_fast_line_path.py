@@ -133,6 +133,29 @@ def test_the_fast_line_path_writes_the_exact_lines_of_a_population_of_every_vers
         assert decided >= len(lines) // 2
 
 
+def test_a_decisions_text_is_kept_by_what_the_selection_writes_and_is_the_exact_one(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The gold example assessed on 40 days, one a day, under 3.0.1: with ``label,valid_until`` the texts the
+    fast line path keeps are one per (label, valid_until) written, not one per day assessed; with
+    ``label,valid_from`` (the start is the day assessed) one per day; and every line is the exact path's."""
+    ruleset = REGISTRY.get("ecei-labels", "3.0.1")
+    start = dt.date.fromisoformat(GOLD["assessed_on"])
+    lines = [json.dumps({**GOLD, "assessed_on": (start + dt.timedelta(days=i)).isoformat()}) for i in range(40)]
+    for text, by_day in (("label,valid_until", False), ("label,valid_from", True)):
+        fields = parse_fields(text)
+        selection = Selection(fields)
+        fast = list(decide_texts([Item(i, RawLine(t)) for i, t in enumerate(lines, 1)], fixed_resolver(ruleset),
+                                 fields=selection))
+        _, exact, decided = _both(lines, fixed_resolver(ruleset), monkeypatch, fields)
+        assert fast == exact
+        assert decided == len(lines)
+        written = {json.loads(t)["valid_until" if not by_day else "valid_from"] for t, _ in exact}
+        (writer,) = selection.versions.values()
+        assert len(writer.texts) == len(written)
+        assert len(written) == (len(lines) if by_day else len({(json.loads(t)["label"], json.loads(t)["valid_until"])
+                                                              for t, _ in exact}))
+
+
 def _edited(data: dict[str, Any], path: tuple[str, ...], value: Any) -> dict[str, Any]:
     out = json.loads(json.dumps(data))
     node = out
