@@ -506,3 +506,75 @@ def test_a_file_read_block_by_block_gives_the_lines_read_line_by_line(
                                     fields=Selection(LABEL), fast=False))[1]
     assert failures == hostile + 3 + (ending == "\n"), (failures, hostile)
     assert text.count('"label":"gold"') >= 4
+
+
+ABSENT_INPUTS = """\
+methodology: absent-inputs
+version: 1.0.0
+title: Conditions an absent input leaves unknown
+status: draft
+effective_from: 2020-01-01
+inputs:
+  assessed_on: {type: date, required: true}
+  flag: {type: boolean}
+  x: {type: integer}
+  y: {type: integer}
+  z: {type: decimal}
+parameters:
+  one: {value: 1, source: "Test handbook"}
+  half: {value: 0.5, source: "Test handbook"}
+criteria:
+  above: {title: t, when: x >= params.one}
+  negated: {title: t, when: not (y >= params.one)}
+  nested: {title: t, when: flag and (x >= params.one or not y <= 2)}
+  given: {title: t, when: known(z)}
+  ordered: {title: t, when: x <= y}
+  flagged: {title: t, when: flag}
+  decimal: {title: t, when: not (z > params.half) or flag}
+  not_both: {title: t, when: not (x >= params.one and y >= params.one)}
+  neither: {title: t, when: not (flag or x <= 0)}
+  no_y: {title: t, when: not known(y) or x >= 3}
+labels: [bronze, silver, gold]
+tiers:
+  bronze: {title: B, requires: [flagged, decimal, not_both]}
+  silver: {title: S, requires: [above, negated, given, neither]}
+  gold: {title: G, requires: [nested, ordered, above, no_y]}
+validity:
+  valid_from: assessed_on
+  rules:
+    - {id: r, title: R, labels: [bronze, silver, gold], valid_until: "month_end(assessed_on, 24)"}
+"""
+
+
+def test_a_line_with_inputs_absent_is_decided_once_by_the_two_valued_label_function_as_exactly(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every line of a grid of present and absent values of four inputs (a boolean, two integers, a decimal), read
+    under not (of a comparison, of an and, of an or, of known()), nested and/or, known() and a comparison of two
+    inputs: the two-valued label function decides it
+    without falling back to the three-valued one (an absent input makes a comparison neither true nor false,
+    not an error), gives the three-valued function's label and validity, and the lines written are the exact
+    path's. Each tier comes out met on some line and not on another."""
+    path = tmp_path / "1.0.0.yaml"
+    path.write_text(ABSENT_INPUTS, encoding="utf-8")
+    ruleset = load_ruleset(path)
+    plan = _plan(ruleset)
+    assert plan is not None
+    values = {"flag": [None, True, False], "x": [None, 0, 1, 3], "y": [None, 0, 1, 3], "z": [None, 0.25, 0.75]}
+    lines = []
+    for flag in values["flag"]:
+        for x in values["x"]:
+            for y in values["y"]:
+                for z in values["z"]:
+                    data = {"assessed_on": "2021-06-01", "flag": flag, "x": x, "y": y, "z": z}
+                    lines.append(json.dumps({k: v for k, v in data.items() if v is not None}))
+    labels = set()
+    for line in lines:
+        value = plan.decode(line.encode())
+        assert plan.accepts(value, line.count(":"))
+        decided = plan.fast(value)  # raises if it needs the three-valued function
+        assert decided == plan.slow(value), line
+        labels.add(decided[0])
+    assert labels == {"none", "bronze", "silver", "gold"}
+    fast, exact, decided_fast = _both(lines, fixed_resolver(ruleset), monkeypatch)
+    assert fast == exact
+    assert decided_fast == len(lines)

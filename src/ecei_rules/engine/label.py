@@ -358,21 +358,28 @@ class _Strict(_Module):
 
     def __init__(self) -> None:
         super().__init__(inline=True)
-        self.emitter = self.two = TwoValued(self.ns, self.walk, strict=True)
+        self.emitter = self.two = TwoValued(self.ns, self.walk, strict=True, maybe=self.maybe)
         self.begin(lazy=True)
 
     def walk(self, keys: tuple[str, ...]) -> str:
         parent = "env" if len(keys) == 1 else self.parent(keys[:-1])
         return f"{parent}[{self.const(keys[-1])}]"
 
+    def maybe(self, keys: tuple[str, ...]) -> str:
+        """The input at ``keys``, or None when it is absent (a line read never holds a null)."""
+        parent = "env" if len(keys) == 1 else self.parent(keys[:-1])
+        return f"{parent}.get({self.const(keys[-1])})"
+
 
 def two_valued(plan: Plan, transform: Callable[[Code], Code]) -> Quick:
     """``quick`` written two-valued (`ecei_rules.language.source.TwoValued`): the tiers as plain
     Python over True and False, each criterion, group and score worked out where it is needed, then
-    the validity of the label awarded, as ``quick`` writes it but two-valued too. It raises
-    `ecei_rules.language.source.UnknownValueError` or KeyError where a value it needs is unknown or an
-    input absent: the caller then decides three-valued (`float_quick`). Each condition's code is
-    as ``transform`` writes it.
+    the validity of the label awarded, as ``quick`` writes it but two-valued too. A criterion is written as
+    whether it is true (`TwoValued.definitely`): the label is the highest tier that is true, which is what a
+    tier's members being true says, so a comparison with an absent input is simply not true. It raises
+    `ecei_rules.language.source.UnknownValueError` or KeyError where a value it needs is unknown otherwise or
+    an input absent elsewhere (arithmetic, the validity rules): the caller then decides three-valued
+    (`float_quick`). Each condition's code is as ``transform`` writes it.
 
     Raises:
         ValueError (or what ``transform`` raises): the version cannot be written so (derived values,
@@ -386,8 +393,8 @@ def two_valued(plan: Plan, transform: Callable[[Code], Code]) -> Quick:
     criteria, composites, kept, costs = shared.criteria, shared.composites, shared.kept, shared.costs
 
     def value(ref: str) -> str:
-        if ref in criteria:
-            expr = m.two.boolean(transform(criteria[ref].source), None)
+        if ref in criteria:  # true, or not (false or unknown): an absent input read in a comparison is not true
+            expr = m.two.definitely(transform(criteria[ref].source))
         else:
             comp = composites[ref]
             if isinstance(comp, FastGroup):

@@ -8,9 +8,10 @@ function over it. A `LinePlan` decides a line in three steps instead:
 1. the version's `ecei_rules.ruleset.lines.LineReader` parses and checks the line in one pass
    (msgspec, in C), the decimal inputs as floats;
 2. a two-valued label function (`ecei_rules.engine.label.two_valued`) decides the label, and the
-   validity of the label awarded, from that;
-3. where a value it needs is unknown (an input absent), the three-valued one
-   (`ecei_rules.engine.label.float_quick`) decides it.
+   validity of the label awarded, from that: each criterion written as whether it is true, so that a
+   comparison with an absent input is not true (nor false, under ``not``), as it is unknown;
+3. where a value it needs is unknown otherwise (an item's field, an input read in arithmetic or by the
+   validity rules), the three-valued one (`ecei_rules.engine.label.float_quick`) decides it.
 
 Anything else (a line the reader refuses or is not sure of, an error raised on the way) gives
 None, and the caller decides the line on the exact path, which names the problem: so a line's

@@ -412,11 +412,66 @@ class TwoValued(Emitter):
     #: the kinds written two-valued (always True or False, or raising)
     BOOLEAN = frozenset({"cmp", "chain", "and", "or", "not", "in", "known"})
 
-    def __init__(self, ns: dict[str, Any], read: Callable[[tuple[str, ...]], str], *, strict: bool) -> None:
+    def __init__(self, ns: dict[str, Any], read: Callable[[tuple[str, ...]], str], *, strict: bool,
+                 maybe: Callable[[tuple[str, ...]], str] | None = None) -> None:
         super().__init__(ns, read)
         ns.setdefault("BAIL", bail)
         self.strict = strict  # top-level reads raise KeyError when absent: never UNKNOWN
         self.two = True
+        #: keys -> an expression giving a top-level input, or None when it is absent (for `definitely`)
+        self.maybe = maybe
+
+    def definitely(self, code: Code, negated: bool = False) -> str:
+        """An expression that is True exactly when ``code`` is true in Kleene's logic (``negated``: false), for a
+        condition at the top level: True or False, or raising where `boolean` raises. Through ``and``, ``or`` and
+        ``not`` (true of an ``and`` is every part true, false of it some part false, and so on), a comparison
+        that reads an input (and ``known`` of one, and a boolean input itself) is written with a read that gives
+        None when the input is absent (``maybe``): neither true nor false then, as the three-valued comparison is
+        unknown. So a condition an absent input leaves unknown is told apart from a true or a false one without
+        raising; every other part is written as `boolean` writes it, its negation with ``not``."""
+        kind = code.kind
+        if self.maybe is None or not self.two:
+            expr = self.boolean(code, None)
+            return f"(not {expr})" if negated else expr
+        if kind == "not":
+            return self.definitely(code.args[0][0], not negated)
+        if kind in ("and", "or"):
+            every = (kind == "and") != negated  # true of an and, false of an or: every part; else some part
+            return "(" + (" and " if every else " or ").join(self.definitely(p, negated) for p in code.args[0]) + ")"
+        if self.sure(code, None):  # a boolean input
+            return f"({self.maybe(code.args[0])} is {not negated})"
+        if kind == "known" and not code.args[1] and self.sure(code.args[0], None):
+            return f"({self.maybe(code.args[0].args[0])} is {'' if negated else 'not '}None)"
+        if kind == "cmp" and (self.sure(code.args[1], None) or self.sure(code.args[2], None)):
+            return self._definite_cmp(code, negated)
+        expr = self.boolean(code, None)
+        return f"(not {expr})" if negated else expr
+
+    def _definite_cmp(self, code: Code, negated: bool) -> str:
+        """A comparison reading a top-level input (see `definitely`): the inputs it reads present, and the
+        comparison true (or, ``negated``, false) of them."""
+        assert self.maybe is not None
+        symbol, a, b, _, _ = code.args
+        present: list[str] = []
+        sides: list[str] = []
+        checks: list[str] = []
+        for side in (a, b):
+            if self.sure(side, None):
+                t = self.temp()
+                present.append(f"({t} := {self.maybe(side.args[0])}) is not None")
+                sides.append(t)
+                continue
+            value = self.expr(side, None)
+            if side.kind == "const" and side.plain:
+                sides.append(value)
+                continue
+            held, t = self.hold(value)
+            checks.append(f"{held} is U" if side.plain else f"{held} is U or {t}.__class__ is IV")
+            sides.append(t)
+        test = f"{sides[0]} {OPERATORS[symbol]} {sides[1]}"
+        if checks:
+            test = f"(BAIL() if {' or '.join(checks)} else {test})"
+        return "(" + " and ".join([*present, f"not ({test})" if negated else f"({test})"]) + ")"
 
     def sure(self, code: Code, scope: dict[str, str] | None) -> bool:
         """Whether the value written for ``code`` is never UNKNOWN nor a range (a strict read)."""
