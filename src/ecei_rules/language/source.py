@@ -461,13 +461,7 @@ class TwoValued(Emitter):
                 present.append(f"({t} := {self.maybe(side.args[0])}) is not None")
                 sides.append(t)
                 continue
-            value = self.expr(side, None)
-            if side.kind == "const" and side.plain:
-                sides.append(value)
-                continue
-            held, t = self.hold(value)
-            checks.append(f"{held} is U" if side.plain else f"{held} is U or {t}.__class__ is IV")
-            sides.append(t)
+            self._side(side, None, sides, checks)
         test = f"{sides[0]} {OPERATORS[symbol]} {sides[1]}"
         if checks:
             test = f"(BAIL() if {' or '.join(checks)} else {test})"
@@ -492,18 +486,23 @@ class TwoValued(Emitter):
         if a_const and not b_const:
             symbol, a, b, b_const = _SWAPPED[symbol], b, a, True
         op = OPERATORS[symbol]
-        sides = []
-        checks = []
+        sides: list[str] = []
+        checks: list[str] = []
         for side in (a, b):
-            value = self.expr(side, scope)
-            if (side.kind == "const" and side.plain) or self.sure(side, scope):
-                sides.append(value)
-                continue
-            held, t = self.hold(value)
-            checks.append(f"{held} is U" if side.plain else f"{held} is U or {t}.__class__ is IV")
-            sides.append(t)
+            self._side(side, scope, sides, checks)
         test = f"{sides[0]} {op} {sides[1]}"
         return f"(BAIL() if {' or '.join(checks)} else {test})" if checks else f"({test})"
+
+    def _side(self, side: Code, scope: dict[str, str] | None, sides: list[str], checks: list[str]) -> None:
+        """One side of a two-valued comparison into ``sides``: its value as it is (a constant, a strict read), or
+        held, with the test (into ``checks``) that it is unknown or a range, where the comparison raises."""
+        value = self.expr(side, scope)
+        if (side.kind == "const" and side.plain) or self.sure(side, scope):
+            sides.append(value)
+            return
+        held, t = self.hold(value)
+        checks.append(f"{held} is U" if side.plain else f"{held} is U or {t}.__class__ is IV")
+        sides.append(t)
 
     def _junction(self, parts: tuple[Code, ...], scope: dict[str, str] | None, decides: str, passes: str) -> str:
         if not self.two:
