@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 import json
 import random
 import re
@@ -560,13 +561,9 @@ def test_a_line_with_inputs_absent_is_decided_once_by_the_two_valued_label_funct
     plan = _plan(ruleset)
     assert plan is not None
     values = {"flag": [None, True, False], "x": [None, 0, 1, 3], "y": [None, 0, 1, 3], "z": [None, 0.25, 0.75]}
-    lines = []
-    for flag in values["flag"]:
-        for x in values["x"]:
-            for y in values["y"]:
-                for z in values["z"]:
-                    data = {"assessed_on": "2021-06-01", "flag": flag, "x": x, "y": y, "z": z}
-                    lines.append(json.dumps({k: v for k, v in data.items() if v is not None}))
+    lines = [json.dumps({"assessed_on": "2021-06-01", **{k: v for k, v in zip(values, drawn, strict=True)
+                                                         if v is not None}})
+             for drawn in itertools.product(*values.values())]
     labels = set()
     for line in lines:
         value = plan.decode(line.encode())

@@ -513,7 +513,7 @@ def _unrolled(body: exp.Expr, table: str, column: str, pointer: str, size: int) 
                 terms = [guarded(i, x, zero.copy()) for i in positions]
             else:
                 terms = [guarded(i, exp.Coalesce(this=x, expressions=[zero.copy()]), zero.copy()) for i in positions]
-            outer.replace(_paren(_joined(exp.Add, terms)))
+            outer.replace(_paren(_added(terms)))
         elif isinstance(agg, (exp.LogicalOr, exp.LogicalAnd)) and outer is not None and \
                 isinstance(fallback, exp.Boolean) and fallback.this is isinstance(agg, exp.LogicalAnd):
             # COALESCE(BOOL_OR(x), FALSE) is whether x is true of an item (NULL is not); BOOL_AND(x) likewise,
@@ -547,7 +547,7 @@ def _unrolled(body: exp.Expr, table: str, column: str, pointer: str, size: int) 
                     new = exp.And(this=new, expression=exp.Not(this=exp.Coalesce(this=_paren(same),
                                                                                   expressions=[exp.false()])))
                 terms.append(_case([(exp.And(this=there(i), expression=new), exp.Literal.number(1))], zero.copy()))
-            agg.replace(_paren(_joined(exp.Add, terms)))
+            agg.replace(_paren(_added(terms)))
         else:
             return None
     return _bracketed(body)
@@ -1816,16 +1816,14 @@ class _Build:
         for start in range(0, len(ids), PACKED_MEMBERS):
             members = tuple(ids[start:start + PACKED_MEMBERS])
             name = f"{PACKED}:{len(out)}"
-            total: exp.Expr | None = None
+            terms: list[exp.Expr] = []
             for k, cid in enumerate(members):
                 self.bits[cid] = (name, k)
                 c = _paren(ref[cid])
                 met, unknown = (_cast(exp.Literal.number(code << 2 * k), big) for code in (1, 2))
-                term = _case([(c, met), (exp.Is(this=c.copy(), expression=exp.Null()), unknown)],
-                             _cast(exp.Literal.number(0), big))
-                total = term if total is None else exp.Add(this=total, expression=term)
-            assert total is not None
-            out.append((Column(name, PACKED, members=members), _cast(total, big)))
+                terms.append(_case([(c, met), (exp.Is(this=c.copy(), expression=exp.Null()), unknown)],
+                                   _cast(exp.Literal.number(0), big)))
+            out.append((Column(name, PACKED, members=members), _cast(_added(terms), big)))
         return out
 
     def outputs(self, composites: Mapping[str, tuple[str, dict[str, None]]],

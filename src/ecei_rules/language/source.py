@@ -430,20 +430,19 @@ class TwoValued(Emitter):
         unknown. So a condition an absent input leaves unknown is told apart from a true or a false one without
         raising; every other part is written as `boolean` writes it, its negation with ``not``."""
         kind = code.kind
-        if self.maybe is None or not self.two:
-            expr = self.boolean(code, None)
-            return f"(not {expr})" if negated else expr
-        if kind == "not":
-            return self.definitely(code.args[0][0], not negated)
-        if kind in ("and", "or"):
-            every = (kind == "and") != negated  # true of an and, false of an or: every part; else some part
-            return "(" + (" and " if every else " or ").join(self.definitely(p, negated) for p in code.args[0]) + ")"
-        if self.sure(code, None):  # a boolean input
-            return f"({self.maybe(code.args[0])} is {not negated})"
-        if kind == "known" and not code.args[1] and self.sure(code.args[0], None):
-            return f"({self.maybe(code.args[0].args[0])} is {'' if negated else 'not '}None)"
-        if kind == "cmp" and (self.sure(code.args[1], None) or self.sure(code.args[2], None)):
-            return self._definite_cmp(code, negated)
+        if self.maybe is not None and self.two:
+            if kind == "not":
+                return self.definitely(code.args[0][0], not negated)
+            if kind in ("and", "or"):
+                every = (kind == "and") != negated  # true of an and, false of an or: every part; else some part
+                joiner = " and " if every else " or "
+                return "(" + joiner.join(self.definitely(p, negated) for p in code.args[0]) + ")"
+            if self.sure(code, None):  # a boolean input
+                return f"({self.maybe(code.args[0])} is {not negated})"
+            if kind == "known" and not code.args[1] and self.sure(code.args[0], None):
+                return f"({self.maybe(code.args[0].args[0])} is {'' if negated else 'not '}None)"
+            if kind == "cmp" and (self.sure(code.args[1], None) or self.sure(code.args[2], None)):
+                return self._definite_cmp(code, negated)
         expr = self.boolean(code, None)
         return f"(not {expr})" if negated else expr
 
