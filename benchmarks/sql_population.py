@@ -31,6 +31,7 @@ from pathlib import Path
 import duckdb
 
 from ecei_rules.backends import sql, sql_impact
+from ecei_rules.errors import InputError
 from ecei_rules.registry import Registry
 from ecei_rules.ruleset.load import Ruleset
 from ecei_rules.testing.synth import synthesize
@@ -50,8 +51,8 @@ def _population(ruleset: Ruleset, n: int, con: duckdb.DuckDBPyConnection) -> Pat
         refused = sql.load_table(con, query, enumerate(population, 1), positions=0)
         print(f"prepared {path}: {n} assessments, {len(refused)} refused, "
               f"{time.perf_counter() - started:.1f} s (synth, validation)")
-    elif not sql.layout_of(con, f"read_parquet('{path}')") and sql.list_inputs(ruleset.plan.inputs):
-        con.execute(f"CREATE OR REPLACE TABLE assessments AS SELECT * FROM read_parquet('{path}')")
+    elif not sql.layout_of(con, sql_impact.parquet(path)) and sql.list_inputs(ruleset.plan.inputs):
+        con.execute(f"CREATE OR REPLACE TABLE assessments AS SELECT * FROM {sql_impact.parquet(path)}")
     else:
         return path
     started = time.perf_counter()
@@ -70,8 +71,8 @@ def _copies(path: Path, n: int, k: int, con: duckdb.DuckDBPyConnection) -> Path:
         return path
     target = path.with_name(path.stem + f"-x{k}.parquet")
     if not target.exists() or target.stat().st_mtime < path.stat().st_mtime:
-        con.execute(f"COPY ({sql_impact.copied(path, sql.ROW, n, k)}) TO '{target}' (FORMAT parquet, "
-                    f"ROW_GROUP_SIZE {sql.ROW_GROUP_SIZE})")
+        con.execute(f"COPY ({sql_impact.copied(path, sql.ROW, n, k)}) TO {sql.quoted_string(str(target))} "
+                    f"(FORMAT parquet, ROW_GROUP_SIZE {sql.ROW_GROUP_SIZE})")
     return target
 
 
@@ -92,7 +93,7 @@ def decide(args: argparse.Namespace) -> None:
     con = duckdb.connect()
     con.execute("SET preserve_insertion_order = false")  # the query states no order; each row has its number
     path = _copies(_population(ruleset, args.n, con), args.n, args.copies, con)
-    source = f"read_parquet('{path}')"
+    source = sql_impact.parquet(path)
     layout = sql.layout_of(con, source) if args.layout == "positional" else {}
     text = query.sql("duckdb", source, layout=layout)
     wall, cpu, spread = _best(args.repeat, lambda: con.execute(f"CREATE OR REPLACE TEMP TABLE decided AS {text}"))
@@ -106,11 +107,20 @@ def decide(args: argparse.Namespace) -> None:
     print(con.execute("SELECT label, count(*) FROM decided GROUP BY label ORDER BY label").fetchall())
 
 
+def _prepared(base: Path) -> bool:
+    """Whether ``base`` holds a population prepared before and still as prepared (else it is prepared again)."""
+    try:
+        sql_impact.read_prepared(base)
+    except InputError:
+        return False
+    return True
+
+
 def impact(args: argparse.Namespace) -> None:
     registry = Registry.shipped()
     old, new = registry.get("ecei-labels", args.impact), registry.get("ecei-labels", args.version)
     base = TEMP / f"ecei-sql-impact-{old.version}-{new.version}-{args.n}"
-    if not (base / "prepared.json").exists():
+    if not _prepared(base):
         started = time.perf_counter()
         population = list(synthesize(args.n, seed=11, start=dt.date(2019, 1, 1), end=dt.date(2025, 12, 31),
                                      versions=[old.version, new.version]))

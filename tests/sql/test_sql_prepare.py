@@ -9,6 +9,7 @@ a catalogue item the version does not have, and finds what the study's own proje
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -111,7 +112,8 @@ def test_projecting_only_where_an_entry_can_name_a_foreign_item_finds_what_the_s
 def test_copies_of_a_prepared_population_hold_its_columns_only_renumbered(tmp_path: Path) -> None:
     """``sql_impact.copies`` (the populations of a million measured): 3 copies of a prepared population of 3
     rows have, in each Parquet file, the original's columns only (none for the copy's number), the rows
-    numbered 1 to 9, each copy's rows the original's values, and ``prepared.json`` counts 9 assessments."""
+    numbered 1 to 9, each copy's rows the original's values, and ``prepared.json`` counts 9 assessments and
+    records the SHA-256 of the copies' files."""
     import duckdb
 
     from ecei_rules.backends import sql_impact
@@ -125,7 +127,10 @@ def test_copies_of_a_prepared_population_hold_its_columns_only_renumbered(tmp_pa
         con.execute(f"COPY (SELECT 2 AS \"row\", ['/x'] AS ignored, ['c:y'] AS found) TO "
                     f"'{prepared / (side + '_left_out.parquet')}' (FORMAT parquet)")
     facts = {"old": ["1.0.0", "a"], "new": ["2.0.0", "b"], "assessments": 3, "unreadable": [],
-             "old_refused": [], "new_refused": [{"line": 3, "code": "A004"}]}
+             "old_refused": [], "new_refused": [{"line": 3, "version": "2.0.0", "code": "A004", "message": "m",
+                                                 "pointer": "/x"}],
+             "files": {name: hashlib.sha256((prepared / name).read_bytes()).hexdigest() for name in
+                       ("old.parquet", "new.parquet", "old_left_out.parquet", "new_left_out.parquet")}}
     (prepared / sql_impact.PREPARED).write_text(json.dumps(facts), encoding="utf-8")
     copied = sql_impact.copies(prepared, 3)
     for name, row in (("old", sql.ROW), ("new", sql.ROW), ("old_left_out", "row"), ("new_left_out", "row")):
@@ -141,3 +146,5 @@ def test_copies_of_a_prepared_population_hold_its_columns_only_renumbered(tmp_pa
     written = json.loads((copied / sql_impact.PREPARED).read_text(encoding="utf-8"))
     assert written["assessments"] == 9
     assert [e["line"] for e in written["new_refused"]] == [3, 6, 9]
+    assert written["files"] == {name: hashlib.sha256((copied / name).read_bytes()).hexdigest()
+                                for name in facts["files"]}  # the copies' own files, which the study checks

@@ -2282,10 +2282,10 @@ def load_table(connection: Any, query: CompiledQuery, items: Iterable[tuple[int,
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             for line in table_rows(query.ruleset, items, refused, foreign, left_out):
                 out.write(line + "\n")
-        columns = "{" + ", ".join(f"{_quote_string(k)}: {_quote_string(v)}"
+        columns = "{" + ", ".join(f"{quoted_string(k)}: {quoted_string(v)}"
                                   for k, v in query.table_columns.items()) + "}"
         connection.execute(f"CREATE OR REPLACE TABLE {_quote(name)} AS SELECT * FROM read_json("
-                           f"{_quote_string(path)}, format='newline_delimited', columns={columns})")
+                           f"{quoted_string(path)}, format='newline_delimited', columns={columns})")
     finally:
         Path(path).unlink(missing_ok=True)
     write_positions(connection, query, name, positions)
@@ -2363,7 +2363,8 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _quote_string(text: str) -> str:
+def quoted_string(text: str) -> str:
+    """``text`` as a SQL string literal (a quote in it written twice)."""
     return "'" + text.replace("'", "''") + "'"
 
 
@@ -2374,7 +2375,7 @@ ROW_GROUP_SIZE = 32_768
 
 def write_parquet(connection: Any, table: str, path: Path | str) -> None:
     """Write a table of validated assessments (see :func:`load_table`) to a Parquet file."""
-    connection.execute(f"COPY {_quote(table)} TO {_quote_string(str(path))} (FORMAT parquet, "
+    connection.execute(f"COPY {_quote(table)} TO {quoted_string(str(path))} (FORMAT parquet, "
                        f"ROW_GROUP_SIZE {ROW_GROUP_SIZE})")
 
 

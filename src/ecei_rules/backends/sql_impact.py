@@ -23,6 +23,7 @@ report is the Python study's :class:`~ecei_rules.compare.impact.ImpactReport`, m
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -31,7 +32,9 @@ from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Annotated, Any, TypedDict
+
+import msgspec
 
 from ecei_rules.backends.sql import (
     OUTCOMES,
@@ -45,6 +48,7 @@ from ecei_rules.backends.sql import (
     is_positional,
     layout_of,
     load_table,
+    quoted_string,
     write_parquet,
 )
 from ecei_rules.compare.diff import semantic_diff
@@ -58,6 +62,7 @@ from ecei_rules.compare.impact import (
     population_items,
 )
 from ecei_rules.compare.impact import impact as python_impact
+from ecei_rules.core.files import FileReadError, file_sha256, read_limited
 from ecei_rules.engine.evaluate import Assessment, evaluate, outline
 from ecei_rules.engine.plan import FastScore, Plan
 from ecei_rules.errors import AssessmentError, InputError, ItemProblem
@@ -67,6 +72,43 @@ from ecei_rules.ruleset.subject import resolve as resolve_subject
 
 PREPARED = "prepared.json"
 SIDES = ("old", "new")
+#: The Parquet files of a prepared directory, each recorded in ``prepared.json`` with its SHA-256.
+FILES = tuple(f"{side}{part}.parquet" for side in SIDES for part in ("", "_left_out"))
+#: The most ``prepared.json`` may hold (it lists every row refused or unreadable, a line each).
+MAX_PREPARED_BYTES = 1024 * 1024 * 1024
+
+
+class _Problem(TypedDict):
+    """A row refused or unreadable, as ``prepared.json`` records it."""
+
+    line: int
+    version: str | None
+    code: str
+    message: str
+    pointer: str | None
+
+
+class _Prepared(TypedDict):
+    """What ``prepared.json`` holds: both versions (version, sha256), the rows, the problems, each file's SHA-256."""
+
+    old: tuple[str, str]
+    new: tuple[str, str]
+    assessments: Annotated[int, msgspec.Meta(ge=0)]
+    unreadable: list[_Problem]
+    old_refused: list[_Problem]
+    new_refused: list[_Problem]
+    files: dict[str, str]
+
+
+def parquet(path: Path | str) -> str:
+    """DuckDB's reading of the Parquet file at ``path`` (any path: written as a quoted SQL string)."""
+    return f"read_parquet({quoted_string(str(path))})"
+
+
+def _write_facts(target: Path, facts: dict[str, Any]) -> None:
+    """``prepared.json`` in ``target``, with the SHA-256 of each of its Parquet files (written before)."""
+    facts["files"] = {name: file_sha256(target / name, f"prepared file {name}") for name in FILES}
+    (target / PREPARED).write_text(json.dumps(facts), encoding="utf-8")
 
 
 def prepare_impact(old: Ruleset, new: Ruleset, population: Path | str | Iterable[Any], directory: Path | str,
@@ -97,7 +139,7 @@ def prepare_impact(old: Ruleset, new: Ruleset, population: Path | str | Iterable
         write_parquet(connection, side, target / f"{side}.parquet")
         facts[side + "_refused"] = [_refusal(r, ruleset) for r in refused if r.diagnostics]
         _write_left_out(connection, left_out, target / f"{side}_left_out.parquet")
-    (target / PREPARED).write_text(json.dumps(facts), encoding="utf-8")
+    _write_facts(target, facts)
     return target
 
 
@@ -110,9 +152,9 @@ def _write_left_out(connection: Any, left_out: dict[int, tuple[list[str], list[s
             for row, (ignored, found) in left_out.items():
                 shown = list(dict.fromkeys(LIST_INDEX.sub("/-", p) for p in ignored))
                 out.write(json.dumps({"row": row, "ignored": shown, "found": found}) + "\n")
-        connection.execute(f"COPY (SELECT * FROM read_json('{name}', format='newline_delimited', columns="
+        connection.execute(f"COPY (SELECT * FROM read_json({quoted_string(name)}, format='newline_delimited', columns="
                            "{'row': 'BIGINT', 'ignored': 'VARCHAR[]', 'found': 'VARCHAR[]'})) TO "
-                           f"'{path}' (FORMAT parquet)")
+                           f"{quoted_string(str(path))} (FORMAT parquet)")
     finally:
         Path(name).unlink(missing_ok=True)
 
@@ -131,23 +173,27 @@ def copies(directory: Path | str, k: int) -> Path:
     source = Path(directory)
     target = source.with_name(source.name + f"-x{k}")
     if (target / PREPARED).exists():
-        return target
+        with contextlib.suppress(InputError):  # made before, and still as made (else made again)
+            read_prepared(target)
+            return target
     target.mkdir(exist_ok=True)
-    facts = json.loads((source / PREPARED).read_text(encoding="utf-8"))
+    facts = read_prepared(source)
     n = facts["assessments"]
     connection = duckdb.connect()
     for side in SIDES:
         for name, column in ((side, ROW), (side + "_left_out", "row")):
             connection.execute(f"COPY ({copied(source / (name + '.parquet'), column, n, k)}) TO "
-                               f"'{target / (name + '.parquet')}' (FORMAT parquet, ROW_GROUP_SIZE {ROW_GROUP_SIZE})")
+                               f"{quoted_string(str(target / (name + '.parquet')))} (FORMAT parquet, "
+                               f"ROW_GROUP_SIZE {ROW_GROUP_SIZE})")
 
     def shift(entries: list[dict[str, Any]], copy: int) -> list[dict[str, Any]]:
         return [dict(e, line=e["line"] + n * copy) for e in entries]
 
-    out = dict(facts, assessments=n * k, unreadable=[e for c in range(k) for e in shift(facts["unreadable"], c)])
+    out: dict[str, Any] = dict(facts, assessments=n * k,
+                               unreadable=[e for c in range(k) for e in shift(facts["unreadable"], c)])
     for side in SIDES:
         out[side + "_refused"] = [e for c in range(k) for e in shift(facts[side + "_refused"], c)]
-    (target / PREPARED).write_text(json.dumps(out), encoding="utf-8")
+    _write_facts(target, out)
     return target
 
 
@@ -155,20 +201,55 @@ def copied(path: Path | str, column: str, n: int, k: int) -> str:
     """The query of ``k`` copies of the ``n`` rows of a Parquet file, each copy's ``column`` (the row number)
     shifted by ``n`` times the copy's number, with the file's columns only."""
     quoted = '"' + column.replace('"', '""') + '"'
-    return (f'SELECT * EXCLUDE ("ecei:copy") REPLACE ({quoted} + {n} * "ecei:copy" AS {quoted}) FROM read_parquet('
-            f"'{path}'), range({k}) AS copies(\"ecei:copy\")")
+    return (f'SELECT * EXCLUDE ("ecei:copy") REPLACE ({quoted} + {n} * "ecei:copy" AS {quoted}) FROM '
+            f'{parquet(path)}, range({k}) AS copies("ecei:copy")')
+
+
+def read_prepared(directory: Path | str) -> dict[str, Any]:
+    """What preparing ``directory`` found (``prepared.json``), checked: a regular file of at most
+    `MAX_PREPARED_BYTES` and of the shape `prepare_impact` writes, and each Parquet file it names still the
+    one written then (its SHA-256), so that the study reads what was validated.
+
+    Raises:
+        InputError: ``prepared.json`` is missing, unreadable, too large or not of that shape (the message names
+            the JSON path of the first member that is not), or a Parquet file is missing or changed since.
+    """
+    source = Path(directory)
+    where = source / PREPARED
+    try:
+        facts: dict[str, Any] = msgspec.json.decode(read_limited(where, MAX_PREPARED_BYTES, "prepared facts"),
+                                                    type=_Prepared)
+    except FileReadError as exc:
+        raise InputError(f"{where}: {exc.message}") from None
+    except msgspec.DecodeError as exc:  # a ValidationError names the JSON path ($.old_refused[3].line)
+        raise InputError(f"{where} is not what preparing a population writes: {exc} (prepare it again: "
+                         "ecei_rules.backends.sql_impact.prepare_impact)") from None
+    files = facts["files"]
+    if sorted(files) != sorted(FILES):
+        raise InputError(f"{where} names the files {', '.join(sorted(files)) or 'none'}, not "
+                         f"{', '.join(sorted(FILES))} (prepare it again)")
+    for name in FILES:
+        try:
+            found = file_sha256(source / name, f"prepared file {name}")
+        except FileReadError as exc:
+            raise InputError(f"{source}: {exc.message}") from None
+        if found != files[name]:
+            raise InputError(f"{source / name} changed since it was prepared (its sha256 is {found}, "
+                             f"{files[name]} when prepared): prepare the population again")
+    return facts
 
 
 def prepared_facts(old: Ruleset, new: Ruleset, directory: Path | str) -> dict[str, Any]:
-    """What preparing ``directory`` found (``prepared.json``), checked to be for ``old`` and ``new``.
+    """What preparing ``directory`` found (`read_prepared`), checked to be for ``old`` and ``new``.
 
     Raises:
-        InputError: the directory was prepared for other versions (or a version file changed since).
+        InputError: as `read_prepared`, or the directory was prepared for other versions (or a version file
+            changed since).
     """
     source = Path(directory)
-    facts: dict[str, Any] = json.loads((source / PREPARED).read_text(encoding="utf-8"))
+    facts = read_prepared(source)
     for side, ruleset in zip(SIDES, (old, new), strict=True):
-        if facts[side] != [ruleset.version, ruleset.sha256]:
+        if facts[side] != (ruleset.version, ruleset.sha256):
             raise InputError(f"{source} was prepared for {facts['old'][0]} -> {facts['new'][0]}, not "
                              f"{old.version} -> {new.version} (or a version file changed since)")
     return facts
@@ -195,7 +276,7 @@ def impact_from_parquet(old: Ruleset, new: Ruleset, directory: Path | str,
     connection.execute("SET preserve_insertion_order = false")
     by_python = any(_read_by_python(q) for q in queries)  # the missing inputs read from Python's decisions
     for side, query in zip(SIDES, queries, strict=True):
-        table = f"read_parquet('{source / (side + '.parquet')}')"
+        table = parquet(source / (side + ".parquet"))
         text = query.sql("duckdb", table, missing=not by_python, layout=layout_of(connection, table))
         connection.execute(f"CREATE TEMP TABLE {side} AS {text}")
     _Study(report, facts, queries, connection, source).run(old, new)
@@ -254,7 +335,7 @@ class _Study:
         report = self.report
         a007 = 'SELECT "row" FROM old WHERE error IS NOT NULL UNION SELECT "row" FROM new WHERE error IS NOT NULL'
         for i, side in enumerate(SIDES):
-            table = f"read_parquet('{source / (side + '_left_out.parquet')}')"
+            table = parquet(source / (side + "_left_out.parquet"))
             for pointer, count in self.con.execute(f"SELECT p, count(*) FROM (SELECT unnest(ignored) AS p FROM "
                                                    f"{table}) GROUP BY p ORDER BY min(p)").fetchall():
                 report.ignored[i][pointer] = count
@@ -356,7 +437,7 @@ class _Study:
         out: dict[int, Any] = {}
         if not rows:
             return out
-        cursor = self.con.execute(f"SELECT * FROM read_parquet('{self.source / (side + '.parquet')}') WHERE "
+        cursor = self.con.execute(f"SELECT * FROM {parquet(self.source / (side + '.parquet'))} WHERE "
                                   f'"{ROW}" IN (SELECT unnest(?))', [rows])
         names = [d[0] for d in cursor.description]
         for values in cursor.fetchall():

@@ -12,6 +12,7 @@ batches).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 from pathlib import Path
@@ -92,6 +93,20 @@ def open_stream(path: Path | str, what: str) -> BinaryIO:
     """
     fd, _ = _open(path, what, allow_fifo=True)
     return os.fdopen(fd, "rb")
+
+
+def file_sha256(path: Path | str, what: str) -> str:
+    """The SHA-256 (hex) of the regular file at ``path``, read once in blocks (memory bounded whatever its size).
+
+    Raises:
+        FileReadError: as :func:`read_limited` (missing, unreadable, not a regular file); no limit on the size.
+    """
+    fd, _ = _open(path, what, allow_fifo=False)
+    with os.fdopen(fd, "rb") as handle:
+        try:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+        except OSError as exc:
+            raise FileReadError(f"cannot read the {what}: {exc.strerror or exc}") from None
 
 
 def _size(limit: int) -> str:
