@@ -22,6 +22,8 @@ SRC = Path(__file__).parents[2] / "src" / "ecei_rules"
 #: Classes with a ``message`` that are not problems the library reports, and why.
 NOT_PROBLEMS = {
     "ecei_rules.ruleset.model.Check": "a ruleset's consistency rule; its message is what its A005 diagnostic says",
+    "ecei_rules.backends.sql_impact._StoredProblem": "the JSON of an ItemProblem (its MEMBERS) as a prepared "
+    "directory stores it, the type prepared.json is checked against; read back as an ItemProblem",
 }
 #: Words a problem record's name is made of.
 PROBLEM_WORDS = ("Problem", "Finding", "Violation", "Diagnostic", "Issue", "Defect", "Failure", "Fault", "Error")

@@ -78,8 +78,9 @@ FILES = tuple(f"{side}{part}.parquet" for side in SIDES for part in ("", "_left_
 MAX_PREPARED_BYTES = 1024 * 1024 * 1024
 
 
-class _Problem(TypedDict):
-    """A row refused or unreadable, as ``prepared.json`` records it."""
+class _StoredProblem(TypedDict):
+    """A row refused or unreadable as ``prepared.json`` records it: an ``ItemProblem``'s JSON (its ``MEMBERS``), read
+    back as one by ``_problem``."""
 
     line: int
     version: str | None
@@ -94,9 +95,9 @@ class _Prepared(TypedDict):
     old: tuple[str, str]
     new: tuple[str, str]
     assessments: Annotated[int, msgspec.Meta(ge=0)]
-    unreadable: list[_Problem]
-    old_refused: list[_Problem]
-    new_refused: list[_Problem]
+    unreadable: list[_StoredProblem]
+    old_refused: list[_StoredProblem]
+    new_refused: list[_StoredProblem]
     files: dict[str, str]
 
 

@@ -175,12 +175,13 @@ def _members(comp: Any) -> list[str]:
     return list(comp.members) if isinstance(comp, FastGroup) else [ref for ref, _ in comp.weights]
 
 
-def _quick(m: _Module, plan: Plan) -> None:
+def _quick(m: _Module, plan: Plan, *, owned: bool = False) -> None:
     """The lines of ``quick``: the tiers from the highest down, each a Kleene conjunction that
     stops at its first false member, its members worked out where they are needed (see
     :class:`_Lazy`); then the validity of the label awarded. Every condition has no effects, so
-    what is not needed is not worked out (derived values are, first)."""
-    copied = _derived(m, plan)
+    what is not needed is not worked out (derived values are, first). ``owned``: env is the
+    caller's to give (the fast line path's, decoded from the line), written to as it is."""
+    copied = _derived(m, plan) or owned
     lazy = _Lazy(m, plan)
     m.lines.append("    k = -1")
     for j in reversed(range(len(plan.tiers))):
@@ -332,7 +333,9 @@ def _validity(m: _Module, plan: Plan, copied: bool, rest: str) -> None:
 
 def float_quick(plan: Plan, transform: Callable[[Code], Code]) -> Quick:
     """``quick`` with each condition's code as ``transform`` writes it (the fast line path's
-    comparisons of decimal inputs read as floats against float constants), three-valued.
+    comparisons of decimal inputs read as floats against float constants), three-valued. Unlike
+    ``quick``, it writes into the env it is given (the label awarded, under the reserved name ``label``,
+    for the validity rules): the line path's env is decoded from the line for it.
 
     Raises:
         ValueError (or what ``transform`` raises): the version cannot be written so.
@@ -342,7 +345,7 @@ def float_quick(plan: Plan, transform: Callable[[Code], Code]) -> Quick:
     m.transform = transform
     m.ns.update({"SCORE": score_outcome, "SCORED": score_value, "SPAN": check_validity_span, "PLAN": plan})
     m.begin(lazy=True)
-    _quick(m, plan)
+    _quick(m, plan, owned=True)  # the line path's env is decoded from the line for this call alone
     return _compiled(m, "quick")
 
 
@@ -379,7 +382,8 @@ def two_valued(plan: Plan, transform: Callable[[Code], Code]) -> Quick:
     tier's members being true says, so a comparison with an absent input is simply not true. It raises
     `ecei_rules.language.source.UnknownValueError` or KeyError where a value it needs is unknown otherwise or
     an input absent elsewhere (arithmetic, the validity rules): the caller then decides three-valued
-    (`float_quick`). Each condition's code is as ``transform`` writes it.
+    (`float_quick`). Each condition's code is as ``transform`` writes it. Like `float_quick`, it writes the
+    label awarded into the env it is given.
 
     Raises:
         ValueError (or what ``transform`` raises): the version cannot be written so (derived values,
@@ -415,7 +419,7 @@ def two_valued(plan: Plan, transform: Callable[[Code], Code]) -> Quick:
     for j in reversed(range(len(plan.tiers))):
         test = junction(plan.tiers[j].requires)
         m.lines += [f"    {'if' if j == len(plan.tiers) - 1 else 'elif'} {test}:", f"        k = {j}"]
-    _validity(m, plan, False, "")
+    _validity(m, plan, True, "")  # the line path's env is its own: the label awarded is written into it
     return _compiled(m, "quick")
 
 
