@@ -179,6 +179,9 @@ def print_json(document: Any) -> None:
 # --- reading assessments: a file, or - for standard input ---------------------------------------
 
 STDIN = Path("-")
+#: The most assessments a search may be given (``--examples``): its time grows with the budget, and a budget
+#: mistyped by a few digits would otherwise run for days (the searches need at least one).
+MAX_EXAMPLES = 1_000_000
 
 
 def check_input(path: Path) -> None:

@@ -10,6 +10,7 @@ import typer
 
 from ecei_rules.cli.common import (
     EXIT_FINDINGS,
+    MAX_EXAMPLES,
     Format,
     FormatOption,
     console,
@@ -28,8 +29,8 @@ if TYPE_CHECKING:
 def check_properties(
     rulesets: Annotated[Path, typer.Argument(metavar="DIR", help="A rulesets directory "
                                              "(DIR/<methodology>/<version>.yaml).")],
-    examples: Annotated[int, typer.Option("--examples", metavar="N", help="Generated assessments per "
-                                          "property.")] = 100,
+    examples: Annotated[int, typer.Option("--examples", metavar="N", min=1, max=MAX_EXAMPLES,
+                                          help="Generated assessments per property.")] = 100,
     out: Annotated[Path | None, typer.Option("--out", metavar="DIR", help="Write each counterexample here as an "
                                              "assessment file.")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Count a vacuous check (one that tested nothing) as a "

@@ -13,6 +13,7 @@ from rich.table import Table
 from ecei_rules.batch import named_ruleset, split_version
 from ecei_rules.cli.common import (
     EXIT_FINDINGS,
+    MAX_EXAMPLES,
     Format,
     FormatOption,
     MethodologyOption,
@@ -34,9 +35,9 @@ from ecei_rules.ruleset.model import ruleset_json_schema
 
 RulesetPaths = Annotated[list[Path], typer.Argument(metavar="PATHS", help="Ruleset files or directories of "
                                                     "rulesets.")]
-ExamplesOption = Annotated[int, typer.Option("--examples", metavar="N", help="The search's budget: assessments "
-                                             "decided at most (authored, directed, generated) to confirm "
-                                             "the static verdict.")]
+ExamplesOption = Annotated[int, typer.Option("--examples", metavar="N", min=1, max=MAX_EXAMPLES,
+                                             help="The search's budget: assessments decided at most (authored, "
+                                             "directed, generated) to confirm the static verdict.")]
 
 
 def validate(paths: RulesetPaths, format: FormatOption = Format.text) -> None:
@@ -197,8 +198,8 @@ def lint(
     rulesets: RulesetsOption = None,
     notice_days: Annotated[int, typer.Option("--notice-days", metavar="DAYS", help="Days of notice expected "
                                              "between announced_on and effective_from (a warning).")] = 30,
-    examples: Annotated[int, typer.Option("--examples", metavar="N", help="Assessments per bump-check "
-                                          "search.")] = 500,
+    examples: Annotated[int, typer.Option("--examples", metavar="N", min=1, max=MAX_EXAMPLES,
+                                          help="Assessments per bump-check search.")] = 500,
     format: FormatOption = Format.text,
 ) -> None:
     """Check a rulesets directory: files, lineage, published locks, notice, and every bump. Exit 1 on errors."""
