@@ -33,7 +33,7 @@ from ecei_rules.cli.common import (
 from ecei_rules.cli.decide import ready, resolver_spec
 from ecei_rules.core.terminal import SafeConsole, markup
 from ecei_rules.errors import AssessmentError, ResolutionError, RulesetError
-from ecei_rules.explanation import DEFAULT_MAX_CHANGE_SETS, DEFAULT_NEAR_MARGIN
+from ecei_rules.explanation import DEFAULT_MAX_CHANGE_SETS, DEFAULT_NEAR_MARGIN, MAX_CHANGE_SETS
 
 if TYPE_CHECKING:
     from ecei_rules.explanation.model import Explanation
@@ -60,8 +60,9 @@ def explain(
     methodology: MethodologyOption = None,
     ruleset: RulesetFileOption = None,
     rulesets: RulesetsOption = None,
-    max_sets: Annotated[int, typer.Option("--max-sets", min=1, metavar="N", help="Change sets listed per tier (the "
-                                          "count and the compact form stay exact).")] = DEFAULT_MAX_CHANGE_SETS,
+    max_sets: Annotated[int, typer.Option("--max-sets", min=1, max=MAX_CHANGE_SETS, metavar="N",
+                                          help="Change sets listed per tier (the count and the compact form "
+                                          "stay exact).")] = DEFAULT_MAX_CHANGE_SETS,
     near_margin: Annotated[str, typer.Option("--near-margin", metavar="SHARE", help="A value within this share of "
                                              "its threshold is a near miss.")] = str(DEFAULT_NEAR_MARGIN),
     json_schema: Annotated[bool, typer.Option("--json-schema", help="Print the JSON Schema of the json "
@@ -96,12 +97,15 @@ def _options(language: str, near_margin: str) -> Decimal:
 
     if language not in languages():
         fail(f"no messages for the language '{language}'; available: {', '.join(languages())}")
+    from ecei_rules.explanation import margin_problem
+
     try:
         margin = Decimal(near_margin)
     except InvalidOperation:
         fail(f"--near-margin {near_margin!r} is not a number (e.g. 0.1)")
-    if not margin.is_finite() or margin < 0:
-        fail("--near-margin must be a number of at least 0 (e.g. 0.1)")
+    problem = margin_problem(margin)
+    if problem is not None:
+        fail(f"--near-margin {near_margin!r}: {problem}")
     return margin
 
 

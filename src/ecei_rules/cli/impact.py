@@ -84,7 +84,10 @@ def synth(
     found = registry(rulesets)
     with exit_on_load_errors():
         chosen = [named_ruleset(v, found, methodology) for v in version] if version else None
-        start, end = window(day, months)
+        try:
+            start, end = window(day, months)
+        except ValueError as error:
+            fail(f"--as-of {as_of} --months {months}: {error}")
         if chosen is None:
             found.in_force(methodology or found.default_methodology(), start)
     seen = Coverage()

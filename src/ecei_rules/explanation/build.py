@@ -23,7 +23,7 @@ from ecei_rules.engine.decision import CriterionResult, Decision, Resolution
 from ecei_rules.engine.derived import DerivedResult
 from ecei_rules.engine.evaluate import Assessment, evaluate, validate_assessment
 from ecei_rules.errors import AssessmentError
-from ecei_rules.explanation import DEFAULT_MAX_CHANGE_SETS, DEFAULT_NEAR_MARGIN, paths
+from ecei_rules.explanation import DEFAULT_MAX_CHANGE_SETS, DEFAULT_NEAR_MARGIN, margin_problem, paths
 from ecei_rules.explanation import model as m
 from ecei_rules.explanation.messages import DEFAULT_LANGUAGE, Messages
 from ecei_rules.explanation.needed import Needed
@@ -1362,7 +1362,11 @@ def explain(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessment, *, res
     Raises:
         AssessmentError: the assessment does not match the version's inputs.
         MessagesError: no messages for ``language``.
+        ValueError: ``near_margin`` is not a margin (`margin_problem`).
     """
+    problem = margin_problem(near_margin)
+    if problem is not None:
+        raise ValueError(f"near_margin {near_margin!r}: {problem}")
     cache = cache if cache is not None else ExplanationCache()
     cache.messages(language)  # an unknown language fails before the assessment is read
     if isinstance(assessment, Assessment) and assessment.ruleset_sha256 == ruleset.sha256:

@@ -73,11 +73,17 @@ __all__ = ["Coverage", "Profile", "load_profile", "synthesize", "window"]
 
 
 def window(as_of: dt.date, months: int = WINDOW_MONTHS) -> tuple[dt.date, dt.date]:
-    """The ``months`` months up to and including ``as_of``: (first day, ``as_of``)."""
+    """The ``months`` months up to and including ``as_of``: (first day, ``as_of``).
+
+    Raises:
+        ValueError: ``months`` is below 1, or the window would begin before the calendar's first day (0001-01-01).
+    """
     if months < 1:
         raise ValueError("the window must span at least one month")
     index = as_of.year * 12 + as_of.month - 1 - months
     year, month = divmod(index, 12)
+    if year < dt.MINYEAR:
+        raise ValueError(f"the {months} months up to {as_of.isoformat()} would begin before 0001-01-01")
     last = month_end(dt.date(year, month + 1, 1), 0).day
     return dt.date(year, month + 1, min(as_of.day, last)) + dt.timedelta(days=1), as_of
 
@@ -225,17 +231,18 @@ class _Population:
         return data
 
     def decide(self, data: dict[str, Any]) -> list[Any]:
-        """Each version's decision; ValueError when a version does not accept the assessment (a value
-        the profile gives that does not fit its declaration, or a required string whose pattern synth
-        could not draw from: nothing else survives the repair)."""
+        """Each version's decision; ValueError when a version does not accept the assessment (a date asked
+        for that the version cannot take, a value the profile gives that does not fit its declaration, or a
+        required string whose pattern synth could not draw from: nothing else survives the repair)."""
         try:
             return [outcomes(r, dict(validate_assessment(r, self.view(data, i)).data))
                     for i, r in enumerate(self.rulesets)]
         except AssessmentError as error:
             first = error.diagnostics[0] if error.diagnostics else None
             where = f" at {first.pointer}: {first.message}" if first is not None else ""
-            raise ValueError(f"synth drew an assessment that a version does not accept{where} (a value the "
-                             "profile gives that does not fit the input, or a pattern only RE2 reads)") from error
+            why = "the dates asked for: as_of and its window" if first is not None and first.pointer == "/assessed_on" \
+                else "a value the profile gives that does not fit the input, or a pattern only RE2 reads"
+            raise ValueError(f"synth drew an assessment that a version does not accept{where} ({why})") from error
 
     def view(self, data: dict[str, Any], i: int) -> Any:
         return project(data, self.rulesets[i].plan.inputs)[0] if len(self.rulesets) > 1 else data

@@ -60,6 +60,7 @@ SAME_DAY = 0.6
 MAX_DRAWN_ITEMS = 4
 DEFAULT_SPAN = Decimal(100)
 DATE_SPAN = (-36, 12)
+_LAST_DAY = dt.date.max.toordinal()
 DAYS_SPAN = 365
 _NEGATE = {">=": "<", ">": "<=", "<=": ">", "<": ">="}
 
@@ -469,10 +470,13 @@ class Drawer:
             months = rng.randint(*DATE_SPAN)
             anchor = known["/assessed_on"]
             goals = []
-        day = month_end(anchor, months)
+        try:
+            day = month_end(anchor, months)
+        except OverflowError:  # past an end of the calendar (an anchor near 0001 or 9999): that end
+            day = dt.date.max if months > 0 else dt.date.min
         drawn = day.replace(day=min(anchor.day, day.day))
-        if rng.random() >= SAME_DAY:
-            drawn += dt.timedelta(days=rng.randint(-10, 10))
+        if rng.random() >= SAME_DAY:  # a few days either way, within the calendar
+            drawn = dt.date.fromordinal(min(max(drawn.toordinal() + rng.randint(-10, 10), 1), _LAST_DAY))
         for other, musts in self.goals.dates.get(pointer, {}).items():
             for op, months_, role in musts:
                 if role == "must" and other in known and months_ == 0 and not passes(op, drawn, known[other]):

@@ -1,0 +1,113 @@
+"""Options at the edges of what they can mean end in a usage error that says why, or work; never in an
+internal error, and never in work without end.
+
+Found by giving every numeric option of every command 0, a negative number and a number of twenty digits:
+
+* ``synth --months 100000`` (or ``--as-of 0001-01-01``) made a window that begins before the calendar's first
+  day, and an assessment drawn near that day had its earlier awards dated before it: both internal errors
+  (``ValueError: year 0 is out of range``, ``OverflowError: date out of range``);
+* ``explain --near-margin 1e999999999`` (or ``1e-999999999``) took the explanation's arithmetic beyond any
+  time, and ``--max-sets`` of twenty digits was an internal error (``islice``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from ecei_rules.cli.app import app
+from ecei_rules.explanation import MAX_CHANGE_SETS, margin_problem
+from ecei_rules.registry import Registry
+
+ROOT = Path(__file__).resolve().parents[2]
+GOLD = ROOT / "examples" / "gold-2021.json"
+
+
+def _usage_error(*args: str) -> str:
+    result = CliRunner().invoke(app, list(args))
+    assert result.exit_code == 2, result.output
+    assert "internal error" not in result.output
+    return " ".join(result.output.split())
+
+
+@pytest.mark.parametrize(("as_of", "months"), [("2024-01-01", "100000"), ("2024-01-01", "99999999999999999999"),
+                                               ("0001-01-01", "12"), ("0001-12-31", "12")])
+def test_a_synth_window_that_begins_before_the_calendar_is_a_usage_error(as_of: str, months: str) -> None:
+    """The months up to ``--as-of`` reach before 0001-01-01: exit 2, saying so, nothing written."""
+    message = _usage_error("synth", "--as-of", as_of, "--months", months, "-n", "2")
+    assert f"the {months} months up to {as_of} would begin before 0001-01-01" in message
+
+
+def test_synth_dated_where_no_version_can_take_the_date_says_that_the_dates_asked_for_are_the_cause() -> None:
+    """``--as-of 9999-12-31``: the versions count 24 months past the date assessed, so none takes a date in
+    9999; exit 2, naming the input and the dates asked for (not a profile or a pattern)."""
+    message = _usage_error("synth", "--as-of", "9999-12-31", "-n", "2")
+    assert "at /assessed_on" in message
+    assert "the dates asked for: as_of and its window" in message
+
+
+def test_synth_near_the_calendars_first_day_draws_earlier_awards_within_the_calendar(tmp_path: Path) -> None:
+    """Assessments of 3.0.1 dated in the year 2 (``-v 3.0.1``): their earlier awards are drawn up to 36 months
+    before, which the calendar does not have; each is drawn at its first day instead, and every assessment
+    written is one 3.0.1 accepts, as synth promises (the code before ended in an internal error)."""
+    out = tmp_path / "early.jsonl"
+    result = CliRunner().invoke(app, ["synth", "--as-of", "0002-06-30", "-n", "60", "-v", "3.0.1", "-s", "1",
+                                      "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    ruleset = Registry.shipped().get("ecei-labels", "3.0.1")
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 60
+    awards: list[dt.date] = []
+    for line in lines:
+        data = json.loads(line)
+        assert ruleset.plan.validator.validate(data)[1] == [], line
+        awards += [dt.date.fromisoformat(h["awarded_on"]) for h in data.get("history", [])]
+    assert awards
+    assert min(awards) == dt.date.min  # drawn before the calendar's first day: at it
+
+
+@pytest.mark.parametrize("margin", ["1e999999999", "1e-999999999", "0.1234567890123456", "9007199254740993",
+                                    "-0.1", "NaN", "Infinity"])
+def test_a_near_margin_no_input_could_hold_is_refused_before_anything_is_explained(
+        margin: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--near-margin`` negative, not finite, of more than 15 significant digits, nearer zero than 10^-15 or
+    beyond 2^53 - 1: exit 2 with the reason, and no explanation is begun (counted: the builder is never
+    called)."""
+    from ecei_rules.explanation import build
+
+    calls: list[Any] = []
+    monkeypatch.setattr(build, "explain", lambda *a, **k: calls.append(a))
+    message = _usage_error("explain", str(GOLD), "--near-margin", margin)
+    assert f"--near-margin '{margin}'" in message
+    assert calls == []
+
+
+def test_margins_an_input_could_hold_are_accepted_and_the_library_refuses_the_others() -> None:
+    """The bounds of `margin_problem`, and `explain` raising ValueError for a margin outside them."""
+    from ecei_rules.explanation import explain
+
+    for fine in ("0", "0.1", "1", "2.5", "0.000000000000001", "9007199254740991"):
+        assert margin_problem(Decimal(fine)) is None, fine
+    for wrong in ("-1", "1e999999999", "1e-16", "0.1234567890123456", "NaN", "sNaN", "Infinity"):
+        assert margin_problem(Decimal(wrong)) is not None, wrong
+    assert margin_problem(0.1) is not None  # a float: not a Decimal
+    ruleset = Registry.shipped().get("ecei-labels", "3.0.1")
+    data = json.loads(GOLD.read_text(encoding="utf-8"))
+    with pytest.raises(ValueError, match="near_margin"):
+        explain(ruleset, data, near_margin=Decimal("1e999999999"))
+    assert explain(ruleset, data, near_margin=Decimal("0.2")).label == "gold"
+
+
+def test_more_change_sets_than_are_ever_listed_is_a_usage_error() -> None:
+    """``--max-sets`` beyond `MAX_CHANGE_SETS` (twenty digits, which the code before passed to ``islice``)."""
+    for n in (str(MAX_CHANGE_SETS + 1), "99999999999999999999"):
+        message = _usage_error("explain", str(GOLD), "--max-sets", n)
+        assert "Invalid value for '--max-sets'" in message
+    result = CliRunner().invoke(app, ["explain", str(GOLD), "--max-sets", str(MAX_CHANGE_SETS)])
+    assert result.exit_code == 0, result.output
