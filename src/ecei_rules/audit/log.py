@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, Self, TextIO
 
 from ecei_rules.audit.record import GENESIS, DecisionRecord, record_and_text
+from ecei_rules.core.files import kind_of
 from ecei_rules.engine.decision import Decision
 from ecei_rules.errors import EceiRulesError
 
@@ -519,6 +520,13 @@ def write_jsonl(rows: Iterable[StoredRecord], out: Path, *, source: Path | None 
         raise LogError(f"{out} is the log being exported ({source}); write the export to another file")
     if out.is_dir():
         raise LogError(f"{out} is a directory; give the export's file name")
+    try:
+        mode = out.stat().st_mode
+    except OSError:
+        mode = stat.S_IFREG  # not there yet (or not to be looked at: the write says why)
+    if not stat.S_ISREG(mode):  # the rename would put a file in place of a device, a pipe or a socket
+        raise LogError(f"{out} is {kind_of(mode)}; the export is written to a regular file, atomically "
+                       "(a new one, or one it replaces)")
     try:
         handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, before the rename
             "w", encoding="utf-8", newline="\n", dir=out.absolute().parent, prefix=f".{out.name}.",

@@ -32,6 +32,7 @@ markup; JSON output is written as the library writes it."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import gc
 import importlib
 import io
@@ -264,6 +265,11 @@ def _unexpected(exc: Exception, args: list[str]) -> int:
     if disk_full(exc):
         _stderr_line(f"error: the disk is full ({type(exc).__name__}: {exc}) while running {where}")
         return EXIT_DISK_FULL
+    if isinstance(exc, OSError) and exc.errno == errno.ENAMETOOLONG:  # a name given, not a bug
+        name = str(exc.filename)
+        _stderr_line(f"error: a file name is longer than this system allows ({len(name)} characters: "
+                     f"{name[:60]!r}...) while running {where}")
+        return EXIT_USAGE
     _stderr_line(f"error: internal error ({type(exc).__name__}: {exc}) while running {where}; please report "
                  "it with the input")
     return EXIT_USAGE

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
+import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from enum import StrEnum
@@ -58,8 +59,25 @@ class ReportFormat(StrEnum):
 
 FormatOption = Annotated[Format, typer.Option("--format", "-f", metavar="text|json",
                                               help="text for people, json for machines.")]
+def _directory(value: Path | None) -> Path | None:
+    """``--rulesets`` as given, if it is a directory (a usage error otherwise, saying what it is)."""
+    if value is None:
+        return None
+    from ecei_rules.core.files import kind_of
+
+    try:
+        mode = value.stat().st_mode
+    except FileNotFoundError:
+        raise typer.BadParameter(f"{str(value)!r} does not exist") from None
+    if not stat.S_ISDIR(mode):
+        what = "a regular file" if stat.S_ISREG(mode) else kind_of(mode)
+        raise typer.BadParameter(f"{str(value)!r} is {what}, not a directory")
+    return value
+
+
 RulesetsOption = Annotated[Path | None, typer.Option(
-    "--rulesets", metavar="DIR", help="A rulesets directory (default: the rulesets shipped with the package).")]
+    "--rulesets", metavar="DIR", callback=_directory,
+    help="A rulesets directory (default: the rulesets shipped with the package).")]
 RulesetFileOption = Annotated[Path | None, typer.Option(
     "--ruleset", "-r", metavar="FILE", help="Use this ruleset file instead of a rulesets directory.")]
 MethodologyOption = Annotated[str | None, typer.Option(

@@ -117,13 +117,21 @@ def synth(
 
 
 def _write_chart(svg: str, path: Path) -> None:
+    """The chart written to ``path`` (.png through rsvg-convert, else SVG); exit 2 when it cannot be written."""
     if path.suffix.lower() == ".png":
         tool = shutil.which("rsvg-convert")
         if tool is None:
             fail("a PNG chart needs rsvg-convert (librsvg); write an .svg instead")
-        subprocess.run([tool, "-f", "png", "-o", str(path)], input=svg.encode("utf-8"), check=True)
+        done = subprocess.run([tool, "-f", "png", "-o", str(path)], input=svg.encode("utf-8"), check=False,
+                              capture_output=True)
+        if done.returncode != 0:
+            fail(f"cannot write the chart {show_path(path)}: rsvg-convert says "
+                 f"{done.stderr.decode('utf-8', 'replace').strip()[:200]}")
         return
-    path.write_text(svg, encoding="utf-8")
+    try:
+        path.write_text(svg, encoding="utf-8")
+    except OSError as error:
+        fail(f"cannot write the chart {show_path(path)}: {error.strerror or error}")
 
 
 def impact(

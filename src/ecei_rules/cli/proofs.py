@@ -33,11 +33,21 @@ def _public_key(path: Path) -> Ed25519PublicKey:
         fail(str(exc))
 
 
+#: The most a checkpoint or a receipt file may hold (a receipt is one record, its proof and a checkpoint).
+MAX_PROOF_BYTES = 64 * 1024 * 1024
+
+
 def _json_file(path: Path, what: str) -> Any:
+    """A checkpoint's or a receipt's JSON: a regular file (a FIFO or a device is refused, never read) of at most
+    `MAX_PROOF_BYTES`, as UTF-8 text."""
+    from ecei_rules.core.files import FileReadError, read_limited
+
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        fail(f"{path}: cannot read the {what} ({getattr(exc, 'strerror', None) or exc})")
+        text = read_limited(path, MAX_PROOF_BYTES, what).decode("utf-8")
+    except FileReadError as exc:
+        fail(f"{path}: {exc.message}")
+    except UnicodeDecodeError as exc:
+        fail(f"{path}: cannot read the {what} ({exc})")
     try:
         return json.loads(text)
     except (ValueError, RecursionError) as exc:
