@@ -8,6 +8,8 @@ Found by giving every numeric option of every command 0, a negative number and a
   (``ValueError: year 0 is out of range``, ``OverflowError: date out of range``);
 * ``explain --near-margin 1e999999999`` (or ``1e-999999999``) took the explanation's arithmetic beyond any
   time, and ``--max-sets`` of twenty digits was an internal error (``islice``).
+* a synth profile's template formatted ``{index}`` with any width (``{index:99999999999}``: a MemoryError) or
+  read its attributes (``{index.__class__.__mro__}``).
 """
 
 from __future__ import annotations
@@ -111,3 +113,42 @@ def test_more_change_sets_than_are_ever_listed_is_a_usage_error() -> None:
         assert "Invalid value for '--max-sets'" in message
     result = CliRunner().invoke(app, ["explain", str(GOLD), "--max-sets", str(MAX_CHANGE_SETS)])
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(("template", "said"), [
+    ("{index:99999999999}", "width of at most two digits"),  # was a MemoryError (an internal error)
+    ("{index:200000000}", "width of at most two digits"),  # was 200 MB per name, then refused at the draw
+    ("{index:{index}}", "width of at most two digits"),
+    ("{index.__class__.__mro__}", "(not {index.__class__.__mro__})"),  # was written into every name
+    ("{index!r}", "(not {index!r})"),
+    ("{index[0]}", "(not {index[0]})"),
+    ("{0}", "(not {0})"),
+    ("{index", "not a template"),
+])
+def test_a_synth_template_is_index_alone_in_a_short_whole_number_format(tmp_path: Path, template: str,
+                                                                        said: str) -> None:
+    """A profile's template may only format ``{index}`` as a whole number with a width of at most two digits:
+    a wider one (which built a string as wide, or failed with a MemoryError), a nested field, an attribute, an
+    item or a conversion is exit 2 naming the pointer and the template, before anything is drawn."""
+    profile = tmp_path / "profile.yaml"
+    profile.write_text(f"templates:\n  /organisation/name: {json.dumps(template)}\n", encoding="utf-8")
+    message = _usage_error("synth", "--as-of", "2024-01-01", "-n", "2", "--profile", str(profile))
+    assert "templates for /organisation/name:" in message
+    assert said in message
+
+
+def test_the_template_formats_a_profile_may_use_give_the_text_python_gives(tmp_path: Path) -> None:
+    """Alignment, sign, zero padding, two-digit widths, grouping, bases and literal braces are kept, and give
+    what ``str.format`` gives; a length below 0 in ``lengths`` is refused."""
+    template = "X-{index:>8,d}-{index:06x}-{index:+}-{index:_b}-{{lit}}"
+    profile = tmp_path / "profile.yaml"
+    profile.write_text(f"templates:\n  /organisation/name: {json.dumps(template)}\n", encoding="utf-8")
+    out = tmp_path / "pop.jsonl"
+    result = CliRunner().invoke(app, ["synth", "--as-of", "2024-01-01", "-n", "3", "--profile", str(profile),
+                                      "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    names = [json.loads(line)["organisation"]["name"] for line in out.read_text(encoding="utf-8").splitlines()]
+    assert names == [template.format(index=i) for i in (1, 2, 3)]
+    profile.write_text("lengths:\n  /history: {-5: 1}\n", encoding="utf-8")
+    assert "the lengths are whole numbers >= 0" in _usage_error("synth", "--as-of", "2024-01-01", "-n", "2",
+                                                                "--profile", str(profile))

@@ -36,6 +36,8 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import re
+import string
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
@@ -147,11 +149,9 @@ class Profile:
                              "'description')")
         out = cls()
         for pointer, template in _mapping(data, "templates").items():
-            try:
-                str(template).format(index=1)
-            except (KeyError, IndexError, ValueError, AttributeError) as error:
-                raise ValueError(f"templates for {pointer}: {{index}} is the only name a template may use "
-                                 f"({error!r})") from error
+            problem = _template_problem(str(template))
+            if problem is not None:
+                raise ValueError(f"templates for {pointer}: {problem}")
             out.templates[pointer] = str(template)
         for pointer, spec in _mapping(data, "choices").items():
             if isinstance(spec, dict):
@@ -167,6 +167,8 @@ class Profile:
                 lengths = [int(k) for k in spec]
             except ValueError as error:
                 raise ValueError(f"lengths for {pointer}: the lengths are whole numbers") from error
+            if any(n < 0 for n in lengths):
+                raise ValueError(f"lengths for {pointer}: the lengths are whole numbers >= 0")
             out.lengths[pointer] = (lengths, [_weight(w, pointer) for w in spec.values()])
         return out
 
@@ -176,6 +178,30 @@ def _mapping(data: dict[str, Any], key: str) -> dict[str, Any]:
     if not isinstance(value, dict) or not all(isinstance(k, str) and k.startswith("/") for k in value):
         raise ValueError(f"'{key}' maps JSON pointers (/a/b, list items as -) to values")
     return value
+
+
+#: The format a template may give ``{index}``: Python's format of a whole number, with a width of at most two
+#: digits (``{index:06d}``), so that a template's text stays short whatever the profile says.
+_INDEX_FORMAT = re.compile(r"(?:[^{}]?[<>=^])?[+\- ]?#?0?[0-9]{0,2}[,_]?[bdoxXn]?")
+
+
+def _template_problem(template: str) -> str | None:
+    """Why a template cannot be one (None when it can): ``{index}`` is the only name it may use, without an
+    attribute, an item or a conversion, formatted as `_INDEX_FORMAT` allows."""
+    try:
+        parts = list(string.Formatter().parse(template))
+    except ValueError as error:
+        return f"not a template ({error})"
+    for _, name, spec, conversion in parts:
+        if name is None:
+            continue
+        if name != "index" or conversion is not None:
+            written = name + ("!" + conversion if conversion else "")
+            return f"{{index}} is the only name a template may use (not {{{written}}})"
+        if not _INDEX_FORMAT.fullmatch(spec or ""):
+            return (f"{{index:{spec}}}: the format of a whole number with a width of at most two digits "
+                    "(e.g. {index:06d})")
+    return None
 
 
 def _weight(value: Any, pointer: str) -> float:
