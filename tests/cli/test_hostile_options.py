@@ -24,7 +24,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ecei_rules.cli.app import app
-from ecei_rules.explanation import MAX_CHANGE_SETS, margin_problem
+from ecei_rules.explanation.limits import MAX_CHANGE_SETS, margin_problem
 from ecei_rules.registry import Registry
 
 ROOT = Path(__file__).resolve().parents[2]

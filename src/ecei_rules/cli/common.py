@@ -59,8 +59,11 @@ class ReportFormat(StrEnum):
 
 FormatOption = Annotated[Format, typer.Option("--format", "-f", metavar="text|json",
                                               help="text for people, json for machines.")]
+
+
 def _directory(value: Path | None) -> Path | None:
-    """``--rulesets`` as given, if it is a directory (a usage error otherwise, saying what it is)."""
+    """``--rulesets`` as given, if it is a directory (a usage error otherwise, saying what it is; a name longer
+    than the system allows is left to the top-level handler, which says so and cuts it short)."""
     if value is None:
         return None
     from ecei_rules.core.files import kind_of
@@ -69,6 +72,10 @@ def _directory(value: Path | None) -> Path | None:
         mode = value.stat().st_mode
     except FileNotFoundError:
         raise typer.BadParameter(f"{str(value)!r} does not exist") from None
+    except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:
+            raise
+        raise typer.BadParameter(f"{str(value)!r} cannot be read ({exc.strerror or exc})") from None
     if not stat.S_ISDIR(mode):
         what = "a regular file" if stat.S_ISREG(mode) else kind_of(mode)
         raise typer.BadParameter(f"{str(value)!r} is {what}, not a directory")

@@ -33,7 +33,8 @@ from ecei_rules.cli.common import (
 from ecei_rules.cli.decide import ready, resolver_spec
 from ecei_rules.core.terminal import SafeConsole, markup
 from ecei_rules.errors import AssessmentError, ResolutionError, RulesetError
-from ecei_rules.explanation import DEFAULT_MAX_CHANGE_SETS, DEFAULT_NEAR_MARGIN, MAX_CHANGE_SETS
+from ecei_rules.explanation import DEFAULT_MAX_CHANGE_SETS, DEFAULT_NEAR_MARGIN
+from ecei_rules.explanation.limits import MAX_CHANGE_SETS
 
 if TYPE_CHECKING:
     from ecei_rules.explanation.model import Explanation
@@ -97,7 +98,7 @@ def _options(language: str, near_margin: str) -> Decimal:
 
     if language not in languages():
         fail(f"no messages for the language '{language}'; available: {', '.join(languages())}")
-    from ecei_rules.explanation import margin_problem
+    from ecei_rules.explanation.limits import margin_problem
 
     try:
         margin = Decimal(near_margin)

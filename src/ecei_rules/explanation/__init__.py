@@ -19,23 +19,6 @@ from typing import TYPE_CHECKING, Any
 DEFAULT_NEAR_MARGIN = Decimal("0.1")
 #: Change sets listed per tier; the count, the options and the compact form stay exact.
 DEFAULT_MAX_CHANGE_SETS = 10
-#: The most change sets that may be asked for per tier (``--max-sets``): each is listed, and beyond a few
-#: thousand a list is no longer read (the count and the compact form say the rest).
-MAX_CHANGE_SETS = 10_000
-
-
-def margin_problem(margin: Any) -> str | None:
-    """Why ``margin`` cannot be a near-miss margin, or None: it must be a finite Decimal of at least 0 that an
-    input could hold (at most 15 significant digits, 0 or at least 10^-15, at most 2^53 - 1 in magnitude), which
-    also bounds the arithmetic the explanation does with it (``1e999999999`` took that arithmetic beyond any
-    time)."""
-    from ecei_rules.ruleset.inputs import decimal_problem
-
-    if not isinstance(margin, Decimal) or not margin.is_finite() or margin < 0:
-        return "it must be a number of at least 0 (e.g. 0.1)"
-    if decimal_problem(margin) is not None:
-        return "it must have at most 15 significant digits, be 0 or at least 10^-15, and at most 2^53 - 1"
-    return None
 
 if TYPE_CHECKING:
     from ecei_rules.explanation.build import ExplanationCache, explain, explain_assessment, fixed_inputs
@@ -68,7 +51,6 @@ def __dir__() -> list[str]:
 __all__ = [
     "DEFAULT_MAX_CHANGE_SETS",
     "DEFAULT_NEAR_MARGIN",
-    "MAX_CHANGE_SETS",
     "SCHEMA",
     "Explanation",
     "ExplanationCache",
@@ -79,7 +61,6 @@ __all__ = [
     "explanation_json_schema",
     "fixed_inputs",
     "languages",
-    "margin_problem",
     "render_markdown",
     "render_text",
 ]

@@ -23,8 +23,9 @@ from ecei_rules.engine.decision import CriterionResult, Decision, Resolution
 from ecei_rules.engine.derived import DerivedResult
 from ecei_rules.engine.evaluate import Assessment, evaluate, validate_assessment
 from ecei_rules.errors import AssessmentError
-from ecei_rules.explanation import DEFAULT_MAX_CHANGE_SETS, DEFAULT_NEAR_MARGIN, margin_problem, paths
+from ecei_rules.explanation import DEFAULT_MAX_CHANGE_SETS, DEFAULT_NEAR_MARGIN, paths
 from ecei_rules.explanation import model as m
+from ecei_rules.explanation.limits import margin_problem
 from ecei_rules.explanation.messages import DEFAULT_LANGUAGE, Messages
 from ecei_rules.explanation.needed import Needed
 from ecei_rules.explanation.paths import JOIN, Structure, TierSolution, flatten, solve, solve_choices, solve_units
