@@ -152,3 +152,22 @@ def test_the_template_formats_a_profile_may_use_give_the_text_python_gives(tmp_p
     profile.write_text("lengths:\n  /history: {-5: 1}\n", encoding="utf-8")
     assert "the lengths are whole numbers >= 0" in _usage_error("synth", "--as-of", "2024-01-01", "-n", "2",
                                                                 "--profile", str(profile))
+
+
+def test_the_library_refuses_a_number_of_change_sets_outside_what_the_command_line_allows() -> None:
+    """``explain(max_change_sets=...)`` 0, beyond `MAX_CHANGE_SETS`, twenty digits (which reached ``islice``), or
+    not a whole number: ValueError naming it; 1 and `MAX_CHANGE_SETS` explain."""
+    from ecei_rules.explanation import explain
+
+    ruleset = Registry.shipped().get("ecei-labels", "3.0.1")
+    data = json.loads(GOLD.read_text(encoding="utf-8"))
+    for wrong in (0, -1, MAX_CHANGE_SETS + 1, 10**20, True, 2.0):
+        with pytest.raises(ValueError, match="max_change_sets"):
+            explain(ruleset, data, max_change_sets=wrong)  # type: ignore[arg-type]
+    for fine in (1, MAX_CHANGE_SETS):
+        assert explain(ruleset, data, max_change_sets=fine).label == "gold"
+
+
+def test_a_negative_notice_is_a_usage_error() -> None:
+    """``lint --notice-days -1``: exit 2 naming the option (days of notice are at least 0)."""
+    assert "Invalid value for '--notice-days'" in _usage_error("lint", "--notice-days", "-1")

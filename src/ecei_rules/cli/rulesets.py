@@ -196,7 +196,7 @@ def bump_check(
 
 def lint(
     rulesets: RulesetsOption = None,
-    notice_days: Annotated[int, typer.Option("--notice-days", metavar="DAYS", help="Days of notice expected "
+    notice_days: Annotated[int, typer.Option("--notice-days", metavar="DAYS", min=0, help="Days of notice expected "
                                              "between announced_on and effective_from (a warning).")] = 30,
     examples: Annotated[int, typer.Option("--examples", metavar="N", min=1, max=MAX_EXAMPLES,
                                           help="Assessments per bump-check search.")] = 500,

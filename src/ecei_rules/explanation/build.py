@@ -25,7 +25,7 @@ from ecei_rules.engine.evaluate import Assessment, evaluate, validate_assessment
 from ecei_rules.errors import AssessmentError
 from ecei_rules.explanation import DEFAULT_MAX_CHANGE_SETS, DEFAULT_NEAR_MARGIN, paths
 from ecei_rules.explanation import model as m
-from ecei_rules.explanation.limits import margin_problem
+from ecei_rules.explanation.limits import MAX_CHANGE_SETS, margin_problem
 from ecei_rules.explanation.messages import DEFAULT_LANGUAGE, Messages
 from ecei_rules.explanation.needed import Needed
 from ecei_rules.explanation.paths import JOIN, Structure, TierSolution, flatten, solve, solve_choices, solve_units
@@ -1363,11 +1363,15 @@ def explain(ruleset: Ruleset, assessment: Mapping[str, Any] | Assessment, *, res
     Raises:
         AssessmentError: the assessment does not match the version's inputs.
         MessagesError: no messages for ``language``.
-        ValueError: ``near_margin`` is not a margin (`margin_problem`).
+        ValueError: ``near_margin`` is not a margin (`margin_problem`), or ``max_change_sets`` is not 1 to
+            `MAX_CHANGE_SETS`.
     """
     problem = margin_problem(near_margin)
     if problem is not None:
         raise ValueError(f"near_margin {near_margin!r}: {problem}")
+    if isinstance(max_change_sets, bool) or not isinstance(max_change_sets, int) \
+            or not 1 <= max_change_sets <= MAX_CHANGE_SETS:
+        raise ValueError(f"max_change_sets {max_change_sets!r}: a whole number from 1 to {MAX_CHANGE_SETS}")
     cache = cache if cache is not None else ExplanationCache()
     cache.messages(language)  # an unknown language fails before the assessment is read
     if isinstance(assessment, Assessment) and assessment.ruleset_sha256 == ruleset.sha256:
