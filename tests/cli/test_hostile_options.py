@@ -171,3 +171,21 @@ def test_the_library_refuses_a_number_of_change_sets_outside_what_the_command_li
 def test_a_negative_notice_is_a_usage_error() -> None:
     """``lint --notice-days -1``: exit 2 naming the option (days of notice are at least 0)."""
     assert "Invalid value for '--notice-days'" in _usage_error("lint", "--notice-days", "-1")
+
+
+def test_repair_checks_the_expected_head_and_count_before_it_changes_anything(tmp_path: Path) -> None:
+    """``repair`` with ``--expect-head zz`` (not a record's hash) or ``--expect-count -5``: exit 2 before the log
+    is touched, as ``verify`` refuses them (the code before repaired a damaged export first, then compared its
+    head with "zz"); the expected head is shown cut short."""
+    log = tmp_path / "decisions.db"
+    gold = str(ROOT / "examples" / "gold-2021.json")
+    for _ in range(2):
+        assert CliRunner().invoke(app, ["record", gold, "--log", str(log)]).exit_code == 0
+    export = tmp_path / "export.jsonl"
+    assert CliRunner().invoke(app, ["export", str(log), str(export)]).exit_code == 0
+    damaged = export.read_bytes() + b'{"not": "a record"}\n'
+    export.write_bytes(damaged)
+    assert "must be a record's hash" in _usage_error("repair", str(export), "--expect-head", "zz")
+    assert "'" + "a" * 80 + "'..." in _usage_error("repair", str(export), "--expect-head", "a" * 500)
+    assert "Invalid value for '--expect-count'" in _usage_error("repair", str(export), "--expect-count", "-5")
+    assert export.read_bytes() == damaged  # nothing removed

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
+import re
 import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -207,6 +208,17 @@ STDIN = Path("-")
 #: The most assessments a search may be given (``--examples``): its time grows with the budget, and a budget
 #: mistyped by a few digits would otherwise run for days (the searches need at least one).
 MAX_EXAMPLES = 1_000_000
+
+
+#: A record's SHA-256, as records write it (what ``--expect-head`` must be).
+RECORD_HASH = re.compile("[0-9a-f]{64}")
+
+
+def check_expected_head(value: str | None) -> None:
+    """Exit 2 unless ``--expect-head`` is absent or a record's hash (checked before the log is read or changed)."""
+    if value is not None and RECORD_HASH.fullmatch(value) is None:
+        shown = repr(value[:80]) + ("..." if len(value) > 80 else "")
+        fail(f"--expect-head must be a record's hash: 64 lowercase hexadecimal digits, not {shown}")
 
 
 def check_input(path: Path) -> None:

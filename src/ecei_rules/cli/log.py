@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import re
 import signal
 import threading
 from collections.abc import Iterator
@@ -25,6 +24,7 @@ from ecei_rules.cli.common import (
     RulesetsOption,
     VersionOption,
     broken_pipe,
+    check_expected_head,
     check_input,
     console,
     disk_full,
@@ -48,7 +48,6 @@ from ecei_rules.ruleset.subject import IMPLIED
 if TYPE_CHECKING:
     from ecei_rules.audit.log import DecisionLog, StoredRecord
 
-_HASH = re.compile("[0-9a-f]{64}")  # a record's SHA-256, as records write it
 
 LogArgument = Annotated[Path | None, typer.Argument(metavar="LOG", show_default=False,
                                                     help="A decision log (SQLite) or its JSONL export.")]
@@ -248,8 +247,7 @@ def verify(
     if log.is_dir():
         fail(f"{show_path(log)} is a directory; verify checks a decision log (the properties of a rulesets "
              "directory are checked by 'ecei-rules check-properties DIR')")
-    if expect_head is not None and _HASH.fullmatch(expect_head) is None:
-        fail(f"--expect-head must be a record's hash: 64 lowercase hexadecimal digits, not {expect_head!r}")
+    check_expected_head(expect_head)
     rows, total = log_rows(log)
     proofs = ProofChecks(log, key, since) if key is not None or since is not None else None
     tick, done = progress(total, "verifying")

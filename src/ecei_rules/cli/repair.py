@@ -8,7 +8,16 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ecei_rules.cli.common import EXIT_FINDINGS, Format, FormatOption, LogOption, console, fail, one_log
+from ecei_rules.cli.common import (
+    EXIT_FINDINGS,
+    Format,
+    FormatOption,
+    LogOption,
+    check_expected_head,
+    console,
+    fail,
+    one_log,
+)
 from ecei_rules.core.terminal import markup, path_text, show_path
 
 if TYPE_CHECKING:
@@ -24,8 +33,8 @@ def repair_log(
         "--expect-head", metavar="HASH", help="The hash of the last acknowledged record, kept outside the log: exit 1 "
         "if the repaired log does not end there (a tail cut at a record boundary shows only this way).")] = None,
     expect_count: Annotated[int | None, typer.Option(
-        "--expect-count", metavar="N", help="The number of acknowledged records, kept outside the log: exit 1 if the "
-        "repaired log holds a different number.")] = None,
+        "--expect-count", min=0, metavar="N", help="The number of acknowledged records, kept outside the log: exit 1 "
+        "if the repaired log holds a different number.")] = None,
     format: FormatOption = Format.text,
 ) -> None:
     """Keep the longest prefix of records 1..k that verifies (hash, chain, order); remove everything after it.
@@ -38,6 +47,7 @@ def repair_log(
     from ecei_rules.audit.repair import check_head, ranges, repair
 
     log = one_log(log, log_option)
+    check_expected_head(expect_head)  # before anything is changed
     if not log.exists():
         fail(f"no such log: {show_path(log)}")
     try:
