@@ -198,6 +198,13 @@ def _written(node: ast.AST) -> Iterator[ast.expr]:
         yield node.func.value
 
 
+def _memoiser(expr: ast.expr) -> str | None:
+    """The memoising decorator ``expr`` is (``lru_cache``, ``functools.cache``, ``lru_cache(maxsize=8)``), or None."""
+    called = expr.func if isinstance(expr, ast.Call) else expr
+    name = called.attr if isinstance(called, ast.Attribute) else getattr(called, "id", "")
+    return name if name in _MEMOISERS else None
+
+
 def _locals(function: ast.AST) -> set[str]:
     """The names a function binds for itself (arguments, assignments, loop and ``with`` targets),
     not those it declares global."""
@@ -220,10 +227,15 @@ class _StateFinder:
 
     def visit(self, module: _Module, node: ast.AST, function: ast.AST | None, klass: str | None) -> None:
         for decorator in getattr(node, "decorator_list", []):
-            called = decorator.func if isinstance(decorator, ast.Call) else decorator
-            name = called.attr if isinstance(called, ast.Attribute) else getattr(called, "id", "")
-            if name in _MEMOISERS:
+            name = _memoiser(decorator)
+            if name is not None:
                 self.note(module, f"@{name} {getattr(node, 'name', '')}", f"{module.label}:{decorator.lineno}")
+        if function is None and isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(node.value, ast.Call):
+            # a memoiser applied by a call where the module is built (``ends = lru_cache(maxsize=8)(month_end)``)
+            name = _memoiser(node.value.func)
+            if name is not None:
+                for target in _targets(node):
+                    self.note(module, f"{name}() {getattr(target, 'id', '')}", f"{module.label}:{node.lineno}")
         if isinstance(node, ast.ClassDef):
             klass = node.name
         if _is_function(node):
@@ -291,8 +303,9 @@ def test_no_module_of_the_package_keeps_a_cache_of_the_process() -> None:
 
 def test_the_check_finds_memo_tables_and_worker_state(tmp_path: Path) -> None:
     """The shapes the package had (the serialiser's module tables, a pool worker's dict, a table
-    of loaded versions written from another module), a memoising decorator and a rebound global
-    are found; constant tables, tables built at import and state owned by objects are not."""
+    of loaded versions written from another module), a memoising decorator, a memoiser applied by a call
+    where the module is built, and a rebound global are found; constant tables, tables built at import and
+    state owned by objects (a memoiser a function makes for its caller) are not."""
     found = _state_of(tmp_path, {
         "serialise.py": '''
             class _Table(dict):
@@ -340,6 +353,10 @@ def test_the_check_finds_memo_tables_and_worker_state(tmp_path: Path) -> None:
             @lru_cache(maxsize=64)
             def compiled(text):
                 return text
+            remembered = functools.lru_cache(maxsize=8, typed=True)(compiled)
+            kept: object = lru_cache(parsed)
+            def owned():
+                return functools.lru_cache(maxsize=8)(parsed)
             class Owner:
                 def __init__(self):
                     self.memo = {}
@@ -367,7 +384,8 @@ def test_the_check_finds_memo_tables_and_worker_state(tmp_path: Path) -> None:
             ''',
     })
     assert found == {"serialise.py: _strings", "batch.py: _WORKER", "tables.py: LOADED", "tables.py: SEEN",
-                     "memo.py: @cache parsed", "memo.py: @lru_cache compiled", "runtime.py: _RUNTIME",
+                     "memo.py: @cache parsed", "memo.py: @lru_cache compiled", "memo.py: lru_cache() remembered",
+                     "memo.py: lru_cache() kept", "runtime.py: _RUNTIME",
                      "runtime.py: Shared._one", "runtime.py: pattern.seen"}
 
 

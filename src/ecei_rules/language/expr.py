@@ -22,7 +22,6 @@ from __future__ import annotations
 import ast
 import dataclasses
 import datetime as dt
-import functools
 import math
 import operator
 import re
@@ -915,11 +914,6 @@ def _safe_month_end(d: dt.date, n: int) -> Any:
         return UNKNOWN
 
 
-#: `_safe_month_end` remembered (a pure function of a date and a whole number; ``typed``, so 24 and
-#: Decimal(24) are kept apart): a population's validity rules ask it of a few thousand dates, over and over.
-_month_ends: Callable[[dt.date, int], Any] = functools.lru_cache(maxsize=4096, typed=True)(_safe_month_end)
-
-
 def _chain_cost(loops: tuple[Loop, ...]) -> int:
     """The product of the sizes of a chain of nested loops."""
     product = 1
@@ -1162,7 +1156,7 @@ def _calendar(name: str) -> Callable[[Any, Any], Any]:
     impl: Callable[..., Any] = {
         "months_between": months_between,
         "days_between": lambda a, b: (b - a).days,
-        "month_end": _month_ends,
+        "month_end": _safe_month_end,
     }[name]
 
     def apply(x: Any, y: Any) -> Any:
