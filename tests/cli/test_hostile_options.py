@@ -189,3 +189,16 @@ def test_repair_checks_the_expected_head_and_count_before_it_changes_anything(tm
     assert "'" + "a" * 80 + "'..." in _usage_error("repair", str(export), "--expect-head", "a" * 500)
     assert "Invalid value for '--expect-count'" in _usage_error("repair", str(export), "--expect-count", "-5")
     assert export.read_bytes() == damaged  # nothing removed
+
+
+@pytest.mark.parametrize("columns", ["0", "-5", "1", "19"])
+def test_a_terminal_width_too_narrow_to_write_in_is_taken_for_none(columns: str) -> None:
+    """``COLUMNS=0`` (as some CI runners set it) made rich write nothing at all, exit 0: the decision was lost; a
+    width of a few columns wrote a letter a line. Below 20 columns the width is taken for none, and the output is
+    the one written with ``COLUMNS`` unset (80 columns, not a terminal), decision and all."""
+    runner = CliRunner()
+    narrow = runner.invoke(app, ["evaluate", str(GOLD)], env={"COLUMNS": columns})
+    unset = runner.invoke(app, ["evaluate", str(GOLD)], env={"COLUMNS": None})
+    assert narrow.exit_code == unset.exit_code == 0
+    assert "label: GOLD" in unset.stdout
+    assert narrow.stdout == unset.stdout

@@ -87,6 +87,11 @@ def text(value: object, style: str = "") -> Text:
     return Text(clean(value), style=style)
 
 
+#: The narrowest console output is written for (a ``COLUMNS`` below it is taken for none), and the width used then
+#: (rich's own when the output is not a terminal).
+MIN_WIDTH, DEFAULT_WIDTH = 20, 80
+
+
 class SafeConsole(Console):
     """A rich console that cleans the text of every segment it writes (the styles rich adds are
     kept): a backstop behind cleaning each value where it is rendered, so that no control
@@ -96,6 +101,10 @@ class SafeConsole(Console):
         kwargs.setdefault("highlight", False)
         kwargs.setdefault("emoji", False)
         super().__init__(**kwargs)
+        if kwargs.get("width") is None and self.width < MIN_WIDTH:
+            # COLUMNS=0 (as some CI runners set it) makes rich write nothing at all, and a width of a few
+            # columns a letter a line: such a width is taken for none, and rich's own default used
+            self.width = DEFAULT_WIDTH
 
     def _render_buffer(self, buffer: Iterable[Segment]) -> str:
         return super()._render_buffer(
