@@ -9,7 +9,8 @@ is wanted, named pipes, directories, and names longer than the system allows:
 * ``verify --since FIFO`` (and ``check-receipt FIFO``) waited for a writer for ever;
 * ``export LOG TARGET`` renamed its file over TARGET whatever it was: over a named pipe, or, run as root, over
   ``/dev/null`` or ``/dev/stdout``, which it replaced by a regular file;
-* ``impact --chart DIR`` was an internal error.
+* ``impact --chart DIR``, ``impact -o DIR`` and ``synth -o DIR`` (or a file in a folder that does not exist) were
+  internal errors.
 
 Every path here is under the test's own temporary directory.
 """
@@ -121,9 +122,17 @@ def test_an_export_is_never_renamed_over_a_named_pipe_nor_what_a_link_names(tmp_
     assert regular.read_text(encoding="utf-8") != "old\n"
 
 
-def test_a_chart_that_cannot_be_written_is_a_usage_error(tmp_path: Path) -> None:
-    """``impact --chart`` naming a directory, or a file in a folder that does not exist: exit 2, "cannot write
-    the chart", after the report (which is still printed)."""
-    for chart in (tmp_path, tmp_path / "missing" / "chart.svg"):
-        ran = cli(["impact", BATCH, "--from", "2.0.0", "--to", "3.0.0", "--chart", str(chart)])
-        assert "cannot write the chart" in _refused(ran)
+def test_a_report_or_chart_that_cannot_be_written_is_a_usage_error_before_the_study(tmp_path: Path) -> None:
+    """``impact -o`` or ``--chart`` naming a directory, or a file in a folder that does not exist, and ``synth -o``
+    likewise: exit 2 saying which (``impact`` before its study; the code before ended in an internal error, after
+    the study); a writable name still gets the report."""
+    study = ["impact", BATCH, "--from", "2.0.0", "--to", "3.0.0"]
+    for option, what in (("-o", "the report"), ("--chart", "the chart")):
+        assert f"is a directory; give {what} a file name" in _refused(cli([*study, option, str(tmp_path)]))
+        assert f"cannot write {what}" in _refused(cli([*study, option, str(tmp_path / "missing" / "x.svg")]))
+    for out in (tmp_path, tmp_path / "missing" / "pop.jsonl"):
+        assert "cannot write the assessments" in _refused(cli(["synth", "--as-of", "2024-01-01", "-n", "1", "-o",
+                                                                str(out)]))
+    written = tmp_path / "report.json"
+    assert cli([*study, "-o", str(written), "--format", "json"]).code in (0, 1)
+    assert written.read_text(encoding="utf-8").startswith("{")

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO
 
 import typer
 
@@ -208,6 +208,34 @@ STDIN = Path("-")
 #: The most assessments a search may be given (``--examples``): its time grows with the budget, and a budget
 #: mistyped by a few digits would otherwise run for days (the searches need at least one).
 MAX_EXAMPLES = 1_000_000
+
+
+def check_output(path: Path | None, what: str) -> None:
+    """Exit 2 before any work when ``path`` (an output file; None: standard output) cannot be written where it
+    is: a directory, or in a folder that does not exist."""
+    if path is None:
+        return
+    from ecei_rules.core.terminal import show_path
+
+    if path.is_dir():
+        fail(f"{show_path(path)} is a directory; give {what} a file name")
+    if not path.absolute().parent.is_dir():
+        fail(f"cannot write {what} {show_path(path)}: its folder does not exist")
+
+
+def open_output(path: Path | None, what: str) -> TextIO:
+    """Standard output (``path`` None), or ``path`` opened to write text (UTF-8, newlines as written); exit 2,
+    saying why, when it cannot be (a name longer than the system allows is left to the top-level handler)."""
+    if path is None:
+        return sys.stdout
+    try:
+        return path.open("w", encoding="utf-8", newline="\n")
+    except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:
+            raise
+        from ecei_rules.core.terminal import show_path
+
+        fail(f"cannot write {what} {show_path(path)}: {exc.strerror or exc}")
 
 
 #: A record's SHA-256, as records write it (what ``--expect-head`` must be).

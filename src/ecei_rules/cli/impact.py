@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import Annotated
 
 import typer
 
@@ -23,9 +23,11 @@ from ecei_rules.cli.common import (
     ReportFormat,
     RulesetsOption,
     check_input,
+    check_output,
     err_console,
     exit_on_load_errors,
     fail,
+    open_output,
     progress,
     registry,
     stdin_as_file,
@@ -91,7 +93,7 @@ def synth(
         if chosen is None:
             found.in_force(methodology or found.default_methodology(), start)
     seen = Coverage()
-    handle: TextIO = out.open("w", encoding="utf-8", newline="\n") if out is not None else sys.stdout
+    handle = open_output(out, "the assessments")
     try:
         for data in synthesize(n, seed=seed, as_of=day, window_months=months, registry=found,
                                methodology=methodology, versions=chosen, profile=hints, coverage=seen):
@@ -167,6 +169,8 @@ def impact(
     from ecei_rules.compare.impact import impact as impact_of
     from ecei_rules.render.impact import impact_markdown, impact_renderable, transition_chart
 
+    check_output(out, "the report")  # before the study, not after it
+    check_output(chart, "the chart")
     run = impact_of
     if engine != "python":  # a population prepared for the SQL engine is a directory
         from ecei_rules.cli.sql import impact_sql
@@ -190,7 +194,7 @@ def impact(
             done()
     if chart is not None:
         _write_chart(transition_chart(report), chart)
-    handle: TextIO = out.open("w", encoding="utf-8", newline="\n") if out is not None else sys.stdout
+    handle = open_output(out, "the report")
     try:
         if format is ReportFormat.json:
             handle.write(json.dumps(report.to_json(limit=limit), indent=2, ensure_ascii=False) + "\n")
