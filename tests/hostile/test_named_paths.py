@@ -136,3 +136,20 @@ def test_a_report_or_chart_that_cannot_be_written_is_a_usage_error_before_the_st
     written = tmp_path / "report.json"
     assert cli([*study, "-o", str(written), "--format", "json"]).code in (0, 1)
     assert written.read_text(encoding="utf-8").startswith("{")
+
+
+def test_a_counterexample_folder_that_is_a_file_is_refused_before_any_check(tmp_path: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """``check-properties --out FILE``: exit 2 before a single property is checked (counted: the checks are
+    patched and never called); the code before ran every check, then ended in an internal error
+    (``FileExistsError``) when a counterexample was to be saved."""
+    from ecei_rules.testing import properties
+
+    calls: list[object] = []
+    monkeypatch.setattr(properties, "verify_registry", lambda *a, **k: calls.append(a) or [])
+    taken = tmp_path / "counterexamples"
+    taken.write_text("a file\n", encoding="utf-8")
+    rulesets = str(EXAMPLES.parent / "rulesets")
+    assert "is not a directory; --out names the folder" in _refused(cli(["check-properties", rulesets, "--out",
+                                                                          str(taken)]))
+    assert calls == []

@@ -3,6 +3,7 @@ of a rulesets directory, each counterexample saved as an assessment to re-run.""
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -46,13 +47,22 @@ def check_properties(
     if not rulesets.is_dir():
         fail(f"{show_path(rulesets)} is not a directory; check-properties checks a rulesets directory (a decision "
              "log is checked by 'ecei-rules verify LOG')")
+    if out is not None and out.exists() and not out.is_dir():  # before the checks, not after them
+        fail(f"{show_path(out)} is not a directory; --out names the folder the counterexamples are written to")
     registry = Registry(rulesets)
     if not registry.methodologies():  # nothing checked is no success
         fail(f"no rulesets found in {rulesets} (expected {rulesets}/<methodology>/<version>.yaml)")
     with exit_on_load_errors():
         results = verify_registry(registry, max_examples=examples,
                                   progress=_show if format is Format.text else None)
-    saved = save_counterexamples(results, out) if out is not None else []
+    saved: list[Path] = []
+    if out is not None:
+        try:
+            saved = save_counterexamples(results, out)
+        except OSError as exc:
+            if exc.errno == errno.ENAMETOOLONG:
+                raise
+            fail(f"cannot write the counterexamples to {show_path(out)}: {exc.strerror or exc}")
     failed = sum(1 for r in results if r.violation is not None)
     vacuous = sum(1 for r in results if r.vacuous is not None)
     if format is Format.json:
