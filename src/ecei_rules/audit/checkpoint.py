@@ -34,6 +34,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from ecei_rules.core.canonical import canonical_bytes
+from ecei_rules.core.files import storage_refused
 from ecei_rules.errors import EceiRulesError
 
 CHECKPOINT_FORMAT = 1
@@ -279,5 +280,7 @@ def write_keypair(directory: Path) -> Signer:
     except OSError as exc:
         for done in written:
             done.unlink(missing_ok=True)
+        if storage_refused(exc):  # the storage (full, a limit, failing) says why, not the place named
+            raise
         raise KeyFileError(f"{path}: cannot write the key ({exc.strerror or exc})") from None
     return signer

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, Self, TextIO
 
 from ecei_rules.audit.record import GENESIS, DecisionRecord, record_and_text
-from ecei_rules.core.files import kind_of
+from ecei_rules.core.files import kind_of, storage_refused
 from ecei_rules.engine.decision import Decision
 from ecei_rules.errors import EceiRulesError
 
@@ -514,7 +514,9 @@ def same_file(a: Path, b: Path) -> bool:
 def write_jsonl(rows: Iterable[StoredRecord], out: Path, *, source: Path | None = None) -> int:
     """Write rows as JSON Lines to ``out`` atomically (a temporary file in the same folder, flushed
     to disk, then renamed over ``out``); refuses to write over ``source`` (the same file under
-    another name, a symlink or a hard link included) and rows that are not one line of text."""
+    another name, a symlink or a hard link included) and rows that are not one line of text. ``out`` is left as
+    it was when anything fails; an ``OSError`` of a storage that refused the write (full, over a quota or a file
+    size limit, failing: `ecei_rules.core.files.storage_refused`) is raised as it is, any other as LogError."""
     out = Path(out)
     if source is not None and same_file(source, out):
         raise LogError(f"{out} is the log being exported ({source}); write the export to another file")
@@ -532,6 +534,8 @@ def write_jsonl(rows: Iterable[StoredRecord], out: Path, *, source: Path | None 
             "w", encoding="utf-8", newline="\n", dir=out.absolute().parent, prefix=f".{out.name}.",
             suffix=".export", delete=False)
     except OSError as exc:
+        if storage_refused(exc):  # not the place named: the storage (full, a limit, failing) says why
+            raise
         raise LogError(f"{out}: cannot write there ({exc.strerror})") from None
     count = 0
     try:
@@ -547,7 +551,7 @@ def write_jsonl(rows: Iterable[StoredRecord], out: Path, *, source: Path | None 
         os.replace(handle.name, out)
     except BaseException as exc:
         Path(handle.name).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
+        if isinstance(exc, OSError) and not storage_refused(exc):
             raise LogError(f"{out}: cannot write there ({exc.strerror})") from None
         raise
     fsync_dir(out.absolute().parent)

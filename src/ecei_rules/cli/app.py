@@ -12,8 +12,10 @@ Exit codes (the ``EXIT_*`` constants of ``ecei_rules.cli.common``, also named in
   internal error: one line ``error: internal error (Type: message) while running 'ecei-rules
   COMMAND'; please report it with the input`` on stderr, never a traceback (set
   ``ECEI_RULES_DEBUG=1`` to see it).
-- 3: the disk is full (ENOSPC, SQLite's "database or disk is full"); ``record`` says on stderr how
-  many records the log holds and its head hash, to keep outside it.
+- 3: the storage refused a write: the disk is full (ENOSPC, SQLite's "database or disk is full"), a
+  quota or a file size limit is reached (EDQUOT, EFBIG: ``ulimit -f``), or it reports an I/O error (EIO,
+  SQLite's "disk I/O error"); one line on stderr says which. ``record`` says on stderr how many records
+  the log holds and its head hash, to keep outside it.
 - 130: interrupted (SIGINT, Ctrl-C); 143: terminated (SIGTERM). ``record`` stops between two
   appends, each append being one whole transaction, and says what the log holds as above.
 - 141: the reader of the output went away (a broken pipe, as in ``ecei-rules evaluate
@@ -53,8 +55,8 @@ from ecei_rules.cli.common import (
     EXIT_SIGTERM,
     EXIT_USAGE,
     broken_pipe,
-    disk_full,
 )
+from ecei_rules.core.files import storage_refused
 from ecei_rules.core.version import __version__
 
 __all__ = ["DEBUG_ENV", "EXIT_CODES", "EXIT_DISK_FULL", "EXIT_FINDINGS", "EXIT_OK", "EXIT_SIGINT", "EXIT_SIGPIPE",
@@ -256,14 +258,15 @@ def _app_for(args: list[str]) -> typer.Typer:
 
 
 def _unexpected(exc: Exception, args: list[str]) -> int:
-    """An error nothing expected: one line and exit 2 (a full disk: 3; a closed output: 141)."""
+    """An error nothing expected: one line and exit 2 (a storage that refused a write: 3; a closed output: 141)."""
     if broken_pipe(exc):
         return _pipe_closed()
     if os.environ.get(DEBUG_ENV, "") not in ("", "0"):
         raise exc
     where = _command_of(args)
-    if disk_full(exc):
-        _stderr_line(f"error: the disk is full ({type(exc).__name__}: {exc}) while running {where}")
+    refused = storage_refused(exc)
+    if refused:
+        _stderr_line(f"error: {refused} ({type(exc).__name__}: {exc}) while running {where}")
         return EXIT_DISK_FULL
     if isinstance(exc, OSError) and exc.errno == errno.ENAMETOOLONG:  # a name given, not a bug
         name = str(exc.filename)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO
 import typer
 
 from ecei_rules.core.canonical import to_json
+from ecei_rules.core.files import storage_refused
 from ecei_rules.errors import Diagnostic, Problem, ResolutionError, RulesetError
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2  #: also an internal error (a bug: one line on stderr, no traceback)
-EXIT_DISK_FULL = 3
+EXIT_DISK_FULL = 3  #: the storage refused a write: full, over a quota or a file size limit, or failing
 EXIT_SIGINT = 130  # 128 + SIGINT, as a shell reports a process killed by the signal
 EXIT_SIGPIPE = 141  # 128 + SIGPIPE
 EXIT_SIGTERM = 143  # 128 + SIGTERM
@@ -231,11 +232,9 @@ def open_output(path: Path | None, what: str) -> TextIO:
     try:
         return path.open("w", encoding="utf-8", newline="\n")
     except OSError as exc:
-        if exc.errno == errno.ENAMETOOLONG:
-            raise
         from ecei_rules.core.terminal import show_path
 
-        fail(f"cannot write {what} {show_path(path)}: {exc.strerror or exc}")
+        write_failed(f"cannot write {what} {show_path(path)}", exc)
 
 
 #: A record's SHA-256, as records write it (what ``--expect-head`` must be).
@@ -311,14 +310,13 @@ def yaml_files(paths: list[Path]) -> list[Path]:
 
 # --- failures of the system, not of the input ---------------------------------------------------
 
-def disk_full(exc: BaseException) -> bool:
-    """True for 'no space left on device' (OSError ENOSPC, SQLite's SQLITE_FULL or 'disk is full')."""
-    if isinstance(exc, OSError):
-        return exc.errno == errno.ENOSPC
-    sqlite3 = sys.modules.get("sqlite3")  # imported by whatever raised a SQLite error
-    if sqlite3 is not None and isinstance(exc, sqlite3.Error):
-        return getattr(exc, "sqlite_errorcode", None) == 13 or "disk is full" in str(exc)  # 13: SQLITE_FULL
-    return False
+def write_failed(message: str, exc: OSError) -> NoReturn:
+    """End the command for a file that cannot be written: ``error: MESSAGE: why``, exit 2. A storage that refused
+    the write (full, over a quota or a file size limit, failing: exit 3) and a name longer than the system allows
+    are raised again, for the top-level handler to say."""
+    if exc.errno == errno.ENAMETOOLONG or storage_refused(exc) is not None:
+        raise exc
+    fail(f"{message}: {exc.strerror or exc}")
 
 
 def broken_pipe(exc: BaseException) -> bool:

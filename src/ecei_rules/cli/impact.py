@@ -31,6 +31,7 @@ from ecei_rules.cli.common import (
     progress,
     registry,
     stdin_as_file,
+    write_failed,
 )
 from ecei_rules.core.canonical import to_json
 from ecei_rules.core.terminal import SafeConsole, clean, markup, show_path
@@ -115,7 +116,7 @@ def synth(
         try:
             report.write_text(json.dumps(seen.to_json(), indent=2) + "\n", encoding="utf-8")
         except OSError as error:
-            fail(f"cannot write the report {show_path(report)}: {error.strerror or error}")
+            write_failed(f"cannot write the report {show_path(report)}", error)
 
 
 def _write_chart(svg: str, path: Path) -> None:
@@ -133,7 +134,7 @@ def _write_chart(svg: str, path: Path) -> None:
     try:
         path.write_text(svg, encoding="utf-8")
     except OSError as error:
-        fail(f"cannot write the chart {show_path(path)}: {error.strerror or error}")
+        write_failed(f"cannot write the chart {show_path(path)}", error)
 
 
 def impact(

@@ -27,7 +27,6 @@ from ecei_rules.cli.common import (
     check_expected_head,
     check_input,
     console,
-    disk_full,
     err_console,
     exit_on_load_errors,
     fail,
@@ -41,6 +40,7 @@ from ecei_rules.cli.common import (
 )
 from ecei_rules.cli.decide import ready, resolver_spec
 from ecei_rules.cli.proofs import ProofChecks, attach_key
+from ecei_rules.core.files import storage_refused
 from ecei_rules.core.terminal import show_path, text
 from ecei_rules.registry import Registry
 from ecei_rules.ruleset.subject import IMPLIED
@@ -118,8 +118,8 @@ def _decision_time(at: str | None) -> str:
 def _append_all(store: DecisionLog, paths: list[Path], resolve: Resolver, decided_at: str,
                 stopped: list[int]) -> tuple[int, int]:
     """Decide and append every assessment of every file until a signal stops the run between two appends;
-    return (recorded, not recorded). A full disk or a closed output ends the command, saying what the log
-    holds."""
+    return (recorded, not recorded). A storage that refuses a write (full, over a quota or a file size limit,
+    failing) or a closed output ends the command, saying what the log holds."""
     import sqlite3
 
     counts = [0, 0]
@@ -129,10 +129,11 @@ def _append_all(store: DecisionLog, paths: list[Path], resolve: Resolver, decide
                 break
             _append_file(store, path, resolve, decided_at, stopped, counts)
     except (OSError, sqlite3.Error) as exc:
-        code = EXIT_DISK_FULL if disk_full(exc) else EXIT_SIGPIPE if broken_pipe(exc) else None
+        refused = storage_refused(exc)
+        code = EXIT_DISK_FULL if refused else EXIT_SIGPIPE if broken_pipe(exc) else None
         if code is None:
             raise
-        what = "the disk is full" if code == EXIT_DISK_FULL else "the output was closed (broken pipe)"
+        what = refused or "the output was closed (broken pipe)"
         _committed(store, counts[0], f"stopped: {what} ({type(exc).__name__}: {exc})")
         if code == EXIT_SIGPIPE:
             raise

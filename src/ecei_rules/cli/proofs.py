@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ecei_rules.cli.common import Format, FormatOption, LogOption, console, fail, finding, one_log
+from ecei_rules.cli.common import Format, FormatOption, LogOption, console, fail, finding, one_log, write_failed
+from ecei_rules.core.terminal import show_path
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -62,7 +63,7 @@ def _write(document: dict[str, Any], out: Path | None) -> None:
     try:
         out.write_text(text, encoding="utf-8")
     except OSError as exc:
-        fail(f"{out}: cannot write ({exc.strerror or exc})")
+        write_failed(f"cannot write {show_path(out)}", exc)
 
 
 def _state(log: Path) -> Any:

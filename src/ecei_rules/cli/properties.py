@@ -3,7 +3,6 @@ of a rulesets directory, each counterexample saved as an assessment to re-run.""
 
 from __future__ import annotations
 
-import errno
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -19,6 +18,7 @@ from ecei_rules.cli.common import (
     fail,
     print_json,
     print_problems,
+    write_failed,
 )
 from ecei_rules.core.terminal import markup, show_path, text
 from ecei_rules.registry import Registry
@@ -60,9 +60,7 @@ def check_properties(
         try:
             saved = save_counterexamples(results, out)
         except OSError as exc:
-            if exc.errno == errno.ENAMETOOLONG:
-                raise
-            fail(f"cannot write the counterexamples to {show_path(out)}: {exc.strerror or exc}")
+            write_failed(f"cannot write the counterexamples to {show_path(out)}", exc)
     failed = sum(1 for r in results if r.violation is not None)
     vacuous = sum(1 for r in results if r.vacuous is not None)
     if format is Format.json:

@@ -12,9 +12,11 @@ batches).
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import stat
+import sys
 from pathlib import Path
 from typing import BinaryIO
 
@@ -26,6 +28,34 @@ class FileReadError(Exception):
         super().__init__(message)
         self.message = message
         self.too_large = too_large
+
+
+#: What an errno of a failed write says of the storage (not of the name or the permission given): these
+#: end a command with exit code 3, not as a usage error nor as a bug to report.
+STORAGE_ERRORS: dict[int, str] = {
+    errno.ENOSPC: "the disk is full",
+    getattr(errno, "EDQUOT", errno.ENOSPC): "the disk quota is exceeded",
+    errno.EFBIG: "a file would grow beyond the size this process may write (a file size limit, as ulimit -f sets)",
+    errno.EIO: "the storage reported an I/O error",
+}
+_SQLITE_FULL, _SQLITE_IOERR = 13, 10  # SQLite's primary result codes
+
+
+def storage_refused(exc: BaseException) -> str | None:
+    """What an error says of the storage, in words, when the storage refused a write: full, over a quota or
+    a file size limit, or failing (an ``OSError`` of `STORAGE_ERRORS`, or SQLite's SQLITE_FULL or
+    SQLITE_IOERR); None for any other error."""
+    if isinstance(exc, OSError):
+        return STORAGE_ERRORS.get(exc.errno) if exc.errno is not None else None
+    sqlite3 = sys.modules.get("sqlite3")  # imported by whatever raised a SQLite error
+    if sqlite3 is not None and isinstance(exc, sqlite3.Error):
+        code = getattr(exc, "sqlite_errorcode", None)
+        primary = code & 0xFF if isinstance(code, int) else None
+        if primary == _SQLITE_FULL or "disk is full" in str(exc):
+            return STORAGE_ERRORS[errno.ENOSPC]
+        if primary == _SQLITE_IOERR:
+            return "the storage reported an I/O error (a failing disk, or a file size limit, as ulimit -f sets)"
+    return None
 
 
 def kind_of(mode: int) -> str:

@@ -1,0 +1,141 @@
+"""A storage that refuses a write: full, over a quota or a file size limit, or failing (exit code 3).
+
+The refusal is real: each command runs in a subprocess whose file size limit (``RLIMIT_FSIZE``, what
+``ulimit -f`` sets) is reached while it writes, so the kernel answers EFBIG (Python ignores SIGXFSZ) and
+SQLite answers "disk I/O error". Before, every command but ``record`` on a full disk called that an
+internal error to report (exit 2), and ``record`` did not say what the log then held. The subprocesses are
+not measured for coverage: the limit would stop coverage's own data file.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import re
+import resource
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+from cli_harness import EXAMPLES, command, subprocess_env
+
+from ecei_rules.cli.app import EXIT_DISK_FULL
+from ecei_rules.core.files import storage_refused
+
+AT = "2026-01-01T00:00:00+00:00"
+COMMITTED = re.compile(r"holds (\d+) record\(s\); head: ([0-9a-f]{64})")
+TOO_LARGE = "error: a file would grow beyond the size this process may write"
+
+
+def _limited(*args: str, limit: int, stdout: Path | None = None, cwd: Path | None = None) -> tuple[int, str]:
+    """(exit code, stderr) of ``ecei-rules ARGS`` run with files limited to ``limit`` bytes (stdout to the file
+    ``stdout``, which the limit holds too, or dropped)."""
+    env = {k: v for k, v in subprocess_env().items() if not k.startswith(("COV_CORE_", "COVERAGE_"))}
+
+    def limit_files() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    with open(stdout if stdout is not None else os.devnull, "wb") as out:
+        done = subprocess.run(command(*args), stdout=out, stderr=subprocess.PIPE, env=env, cwd=cwd, timeout=300,
+                              preexec_fn=limit_files, check=False)
+    return done.returncode, done.stderr.decode("utf-8", "replace")
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(command(*args), capture_output=True, env=subprocess_env(), timeout=300, check=False)
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """120 copies of the Gold example, as JSON Lines (about 3 MB of decisions as JSON, 4 MB as records)."""
+    path = tmp_path_factory.mktemp("storage") / "batch.jsonl"
+    line = json.dumps(json.loads((EXAMPLES / "gold-2021.json").read_text(encoding="utf-8")))
+    path.write_text((line + "\n") * 120, encoding="utf-8")
+    return path
+
+
+def test_record_stopped_by_a_file_size_limit_exits_3_and_every_record_it_acknowledged_verifies(
+        tmp_path: Path, batch: Path) -> None:
+    """SQLite's 'disk I/O error' (EFBIG below it) ends ``record`` with exit 3, saying what the log holds; the
+    log verifies with exactly that head and count."""
+    log = tmp_path / "decisions.db"
+    assert _run("record", str(EXAMPLES / "gold-2021.json"), "--log", str(log), "--at", AT).returncode == 0
+    code, stderr = _limited("record", str(batch), "--log", str(log), "--at", AT, limit=log.stat().st_size + 1_000_000)
+    assert code == EXIT_DISK_FULL, stderr
+    assert "the storage reported an I/O error" in stderr
+    assert "internal error" not in stderr
+    assert "Traceback" not in stderr
+    match = COMMITTED.search(stderr)
+    assert match is not None, stderr
+    count, head = int(match.group(1)), match.group(2)
+    assert 1 < count < 121
+    checked = _run("verify", str(log), "--expect-head", head, "--expect-count", str(count), "--format", "json")
+    assert checked.returncode == 0, checked.stderr
+    report = json.loads(checked.stdout)
+    assert (report["ok"], report["records"], report["head"]) == (True, count, head)
+
+
+@pytest.mark.parametrize("case", ["evaluate", "explain", "synth", "impact"])
+def test_an_output_beyond_a_file_size_limit_exits_3_saying_so(tmp_path: Path, batch: Path, case: str) -> None:
+    """A command whose output (stdout to a file, or ``-o``) reaches the limit: exit 3, one line that says the
+    limit is why, not an internal error."""
+    out = tmp_path / "out"
+    args = {"evaluate": ["evaluate", str(batch), "--format", "json"],
+            "explain": ["explain", str(batch), "--format", "json"],
+            "synth": ["synth", "--as-of", "2024-06-30", "-n", "400", "-o", str(out)],
+            "impact": ["impact", str(batch), "--from", "2.0.0", "--to", "3.0.1", "--format", "json", "-o", str(out)]}
+    code, stderr = _limited(*args[case], limit=1_000, stdout=None if "-o" in args[case] else out)
+    assert code == EXIT_DISK_FULL, stderr
+    assert stderr.startswith(f"{TOO_LARGE} (a file size limit, as ulimit -f sets) (OSError: [Errno {errno.EFBIG}]")
+    assert stderr.endswith(f"while running 'ecei-rules {case}'\n")
+    assert out.stat().st_size == 1_000  # it wrote up to the limit: the limit, not the output, stopped it
+
+
+def test_an_export_beyond_a_file_size_limit_exits_3_and_leaves_the_target_as_it_was(tmp_path: Path,
+                                                                                       batch: Path) -> None:
+    """``export`` writes a temporary file and renames it: when the limit stops it, the target keeps its old
+    bytes and no temporary file is left."""
+    log = tmp_path / "decisions.db"
+    assert _run("record", str(batch), "--log", str(log), "--at", AT).returncode == 0
+    target = tmp_path / "export.jsonl"
+    target.write_bytes(b"the previous export\n")
+    code, stderr = _limited("export", str(log), str(target), limit=100_000)
+    assert code == EXIT_DISK_FULL, stderr
+    assert stderr.startswith(TOO_LARGE)
+    assert target.read_bytes() == b"the previous export\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["decisions.db", "export.jsonl"]
+
+
+def test_keygen_beyond_a_file_size_limit_exits_3_and_leaves_no_key(tmp_path: Path) -> None:
+    """A key that cannot be written whole is not left half written: neither file remains."""
+    keys = tmp_path / "keys"
+    code, stderr = _limited("keygen", "--out", str(keys), limit=0)
+    assert code == EXIT_DISK_FULL, stderr
+    assert stderr.startswith(TOO_LARGE)
+    assert list(keys.iterdir()) == []
+
+
+@pytest.mark.parametrize(("number", "expected"), [
+    (errno.ENOSPC, "the disk is full"), (errno.EDQUOT, "the disk quota is exceeded"),
+    (errno.EFBIG, f"{TOO_LARGE[7:]} (a file size limit, as ulimit -f sets)"),
+    (errno.EIO, "the storage reported an I/O error"),
+    (errno.EACCES, None), (errno.ENOENT, None), (errno.EROFS, None), (errno.EISDIR, None), (errno.EPIPE, None)])
+def test_which_errors_are_the_storages(number: int, expected: str | None) -> None:
+    """Only a storage that is full, over a limit or failing is the storage's refusal; a name, a permission, a
+    read-only mount or a closed pipe is the caller's (said as such by the command that met it)."""
+    assert storage_refused(OSError(number, os.strerror(number))) == expected
+
+
+def test_sqlites_full_database_is_a_full_disk(tmp_path: Path) -> None:
+    """SQLite's own 'database or disk is full' (a real one: the database may not grow by a page)."""
+    db = sqlite3.connect(tmp_path / "small.db")
+    db.execute("CREATE TABLE t (x)")
+    db.execute(f"PRAGMA max_page_count = {db.execute('PRAGMA page_count').fetchone()[0]}")
+    with pytest.raises(sqlite3.OperationalError) as caught:
+        db.execute("INSERT INTO t VALUES (?)", ("x" * 100_000,))
+    db.close()
+    assert storage_refused(caught.value) == "the disk is full"
+    assert storage_refused(sqlite3.OperationalError("no such table: t")) is None
+    assert storage_refused(ValueError("disk is full")) is None
