@@ -17,7 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal, TextIO, cast
 
-from ecei_rules.core.canonical import canonical_json, to_json
+from ecei_rules.core.canonical import ORJSON_MAX_CHARS, canonical_json, to_json
 from ecei_rules.core.files import FileReadError, open_stream, read_limited
 from ecei_rules.core.pointers import json_path
 from ecei_rules.core.workers import ordered_map, worker_count
@@ -173,7 +173,7 @@ def quick_json(text: str) -> dict[str, Any] | None:
     inputs all have a type, the two are equal, class and digits alike. A text written otherwise
     (``2.50``, ``1E2``, a key twice, a huge integer, an escape, other spacing) is left to `parse_json`.
     """
-    if _orjson is None:
+    if _orjson is None or len(text) > ORJSON_MAX_CHARS:  # a long text: read where memory may run out cleanly
         return None
     try:
         data = _orjson.loads(text)
@@ -719,7 +719,8 @@ class Selection:
         if not self.untraced:  # canonical text parses to the values it was written from (by orjson alike:
             # its numbers are doubles in their shortest form, its strings valid text)
             written = decision_text(ruleset, data, resolution=resolution)
-            return fields.text(json.loads(written) if _orjson is None else _orjson.loads(written))
+            return fields.text(json.loads(written) if _orjson is None or len(written) > ORJSON_MAX_CHARS
+                               else _orjson.loads(written))
         return self._untraced(ruleset).text(data, resolution)
 
     def _untraced(self, ruleset: Ruleset) -> _Untraced:

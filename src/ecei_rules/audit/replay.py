@@ -41,7 +41,7 @@ except ImportError:  # pragma: no cover - a platform without its wheel
 
 from ecei_rules.audit.log import StoredRecord
 from ecei_rules.audit.record import GENESIS, METHODOLOGY_ID, RECORD_FORMAT, DecisionRecord, valid_time
-from ecei_rules.core.canonical import canonical_bytes, canonical_json
+from ecei_rules.core.canonical import ORJSON_MAX_CHARS, canonical_bytes, canonical_json
 from ecei_rules.core.version import __version__
 from ecei_rules.engine.decision import Resolution
 from ecei_rules.engine.evaluate import decision_text, evaluate
@@ -169,8 +169,9 @@ def _risky_numbers(raw: bytes) -> bool:
 
 def _load(text: str) -> Any:
     """JSON text to values (orjson; the standard library where orjson refuses: NaN and Infinity
-    are refused by both). Raises ValueError for text that is not JSON."""
-    if _orjson is not None:
+    are refused by both; a text longer than ORJSON_MAX_CHARS by the standard library). Raises ValueError for
+    text that is not JSON."""
+    if _orjson is not None and len(text) <= ORJSON_MAX_CHARS:
         try:
             return _orjson.loads(text)
         except _orjson.JSONDecodeError:
@@ -655,9 +656,10 @@ def _input(text: str, typed: bool) -> Any:
     reads as a float, and no typed input takes either (an integer beyond 2**53 is refused, and
     so are a float where an integer is declared and a decimal of more than 15 digits). Where
     orjson refuses a text (a lone surrogate, a number beyond the double range), the standard
-    library reads it.
+    library reads it, and so it does a text longer than ORJSON_MAX_CHARS (orjson cannot run out of memory
+    cleanly).
     """
-    if typed and _orjson is not None:
+    if typed and _orjson is not None and len(text) <= ORJSON_MAX_CHARS:
         try:
             return _orjson.loads(text)
         except _orjson.JSONDecodeError:

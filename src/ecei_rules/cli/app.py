@@ -12,10 +12,11 @@ Exit codes (the ``EXIT_*`` constants of ``ecei_rules.cli.common``, also named in
   internal error: one line ``error: internal error (Type: message) while running 'ecei-rules
   COMMAND'; please report it with the input`` on stderr, never a traceback (set
   ``ECEI_RULES_DEBUG=1`` to see it).
-- 3: the storage refused a write: the disk is full (ENOSPC, SQLite's "database or disk is full"), a
-  quota or a file size limit is reached (EDQUOT, EFBIG: ``ulimit -f``), or it reports an I/O error (EIO,
-  SQLite's "disk I/O error"); one line on stderr says which. ``record`` says on stderr how many records
-  the log holds and its head hash, to keep outside it.
+- 3: the system refused what the command needed: the storage refused a write (the disk full: ENOSPC,
+  SQLite's "database or disk is full"; a quota or a file size limit reached: EDQUOT, EFBIG, ``ulimit -f``;
+  an I/O error: EIO, SQLite's "disk I/O error"), or memory ran out (MemoryError, DuckDB's out of memory);
+  one line on stderr says which. ``record`` says on stderr how many records the log holds and its head
+  hash, to keep outside it.
 - 130: interrupted (SIGINT, Ctrl-C); 143: terminated (SIGTERM). ``record`` stops between two
   appends, each append being one whole transaction, and says what the log holds as above.
 - 141: the reader of the output went away (a broken pipe, as in ``ecei-rules evaluate
@@ -55,6 +56,7 @@ from ecei_rules.cli.common import (
     EXIT_SIGTERM,
     EXIT_USAGE,
     broken_pipe,
+    out_of_memory,
 )
 from ecei_rules.core.files import storage_refused
 from ecei_rules.core.version import __version__
@@ -258,15 +260,17 @@ def _app_for(args: list[str]) -> typer.Typer:
 
 
 def _unexpected(exc: Exception, args: list[str]) -> int:
-    """An error nothing expected: one line and exit 2 (a storage that refused a write: 3; a closed output: 141)."""
+    """An error nothing expected: one line and exit 2 (a storage that refused a write, or memory run out: 3; a
+    closed output: 141)."""
     if broken_pipe(exc):
         return _pipe_closed()
     if os.environ.get(DEBUG_ENV, "") not in ("", "0"):
         raise exc
     where = _command_of(args)
-    refused = storage_refused(exc)
+    refused = storage_refused(exc) or out_of_memory(exc)
     if refused:
-        _stderr_line(f"error: {refused} ({type(exc).__name__}: {exc}) while running {where}")
+        said = str(exc).split("\n", 1)[0]  # DuckDB's goes on with advice for SQL sessions
+        _stderr_line(f"error: {refused} ({type(exc).__name__}: {said}) while running {where}")
         return EXIT_DISK_FULL
     if isinstance(exc, OSError) and exc.errno == errno.ENAMETOOLONG:  # a name given, not a bug
         name = str(exc.filename)

@@ -310,6 +310,14 @@ def yaml_files(paths: list[Path]) -> list[Path]:
 
 # --- failures of the system, not of the input ---------------------------------------------------
 
+def out_of_memory(exc: BaseException) -> str | None:
+    """What a failed allocation says, in words (MemoryError, DuckDB's OutOfMemoryException), or None."""
+    if isinstance(exc, MemoryError) or (type(exc).__name__ == "OutOfMemoryException"
+                                        and "duckdb" in type(exc).__module__):  # _duckdb
+        return "out of memory: the command needs more memory than the system gives it"
+    return None
+
+
 def write_failed(message: str, exc: OSError) -> NoReturn:
     """End the command for a file that cannot be written: ``error: MESSAGE: why``, exit 2. A storage that refused
     the write (full, over a quota or a file size limit, failing: exit 3) and a name longer than the system allows

@@ -32,6 +32,7 @@ from ecei_rules.cli.common import (
     fail,
     log_rows,
     one_log,
+    out_of_memory,
     print_json,
     print_report,
     progress,
@@ -128,8 +129,8 @@ def _append_all(store: DecisionLog, paths: list[Path], resolve: Resolver, decide
             if stopped:
                 break
             _append_file(store, path, resolve, decided_at, stopped, counts)
-    except (OSError, sqlite3.Error) as exc:
-        refused = storage_refused(exc)
+    except (OSError, sqlite3.Error, MemoryError) as exc:
+        refused = storage_refused(exc) or out_of_memory(exc)
         code = EXIT_DISK_FULL if refused else EXIT_SIGPIPE if broken_pipe(exc) else None
         if code is None:
             raise

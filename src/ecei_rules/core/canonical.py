@@ -19,6 +19,12 @@ from ecei_rules.core.logic import UNKNOWN, Interval
 #: RFC 8785 canonical JSON represents exactly the same decimal text.
 MAX_SIGNIFICANT_DIGITS = 15
 
+#: The longest JSON text the package reads with orjson (a longer one is read by the standard library).
+#: orjson does not survive an allocation that fails: it ends the process with a segmentation fault (seen
+#: with orjson 3.13 under a memory limit, on a line of 8 MB of empty lists), where the standard library
+#: raises MemoryError, which the command line reports as such. Lines and records are 1 to 40 KB.
+ORJSON_MAX_CHARS = 1 << 20
+
 
 def significant_digits(value: Decimal) -> int:
     """Count the significant digits of a finite decimal (``0.750`` has 2)."""

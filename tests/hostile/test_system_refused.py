@@ -1,10 +1,12 @@
-"""A storage that refuses a write: full, over a quota or a file size limit, or failing (exit code 3).
+"""The system refuses what a command needs (exit code 3): a storage that refuses a write (full, over a quota
+or a file size limit, failing), or memory that runs out.
 
-The refusal is real: each command runs in a subprocess whose file size limit (``RLIMIT_FSIZE``, what
+The refusals are real: each command runs in a subprocess whose file size limit (``RLIMIT_FSIZE``, what
 ``ulimit -f`` sets) is reached while it writes, so the kernel answers EFBIG (Python ignores SIGXFSZ) and
-SQLite answers "disk I/O error". Before, every command but ``record`` on a full disk called that an
-internal error to report (exit 2), and ``record`` did not say what the log then held. The subprocesses are
-not measured for coverage: the limit would stop coverage's own data file.
+SQLite answers "disk I/O error"; or whose address space (``RLIMIT_AS``) is capped a little above what it
+holds once started. Before, every command but ``record`` on a full disk called these an internal error to
+report (exit 2), and ``record`` did not say what the log then held. The subprocesses are not measured for
+coverage: the limits would stop coverage's own data file.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import pytest
 from cli_harness import EXAMPLES, command, subprocess_env
 
 from ecei_rules.cli.app import EXIT_DISK_FULL
+from ecei_rules.cli.common import out_of_memory
 from ecei_rules.core.files import storage_refused
 
 AT = "2026-01-01T00:00:00+00:00"
@@ -29,18 +32,33 @@ COMMITTED = re.compile(r"holds (\d+) record\(s\); head: ([0-9a-f]{64})")
 TOO_LARGE = "error: a file would grow beyond the size this process may write"
 
 
-def _limited(*args: str, limit: int, stdout: Path | None = None, cwd: Path | None = None) -> tuple[int, str]:
+def _unmeasured() -> dict[str, str]:
+    return {k: v for k, v in subprocess_env().items() if not k.startswith(("COV_CORE_", "COVERAGE_"))}
+
+
+def _limited(*args: str, limit: int, stdout: Path | None = None) -> tuple[int, str]:
     """(exit code, stderr) of ``ecei-rules ARGS`` run with files limited to ``limit`` bytes (stdout to the file
     ``stdout``, which the limit holds too, or dropped)."""
-    env = {k: v for k, v in subprocess_env().items() if not k.startswith(("COV_CORE_", "COVERAGE_"))}
 
     def limit_files() -> None:
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
     with open(stdout if stdout is not None else os.devnull, "wb") as out:
-        done = subprocess.run(command(*args), stdout=out, stderr=subprocess.PIPE, env=env, cwd=cwd, timeout=300,
+        done = subprocess.run(command(*args), stdout=out, stderr=subprocess.PIPE, env=_unmeasured(), timeout=300,
                               preexec_fn=limit_files, check=False)
     return done.returncode, done.stderr.decode("utf-8", "replace")
+
+
+#: ``ecei-rules ARGV[2:]`` with its address space capped at what it holds once its modules are imported plus
+#: ARGV[1] bytes (so the cap does not depend on the machine's libraries).
+_CAPPED = """import resource, sys
+import ecei_rules.batch, ecei_rules.cli.decide, ecei_rules.engine.decision
+from ecei_rules.cli.app import main
+held = next(int(line.split()[1]) * 1024 for line in open("/proc/self/status") if line.startswith("VmSize:"))
+resource.setrlimit(resource.RLIMIT_AS, (held + int(sys.argv[1]), resource.RLIM_INFINITY))
+sys.argv = ["ecei-rules", *sys.argv[2:]]
+main()
+"""
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[bytes]:
@@ -139,3 +157,69 @@ def test_sqlites_full_database_is_a_full_disk(tmp_path: Path) -> None:
     assert storage_refused(caught.value) == "the disk is full"
     assert storage_refused(sqlite3.OperationalError("no such table: t")) is None
     assert storage_refused(ValueError("disk is full")) is None
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads VmSize from /proc (Linux)")
+def test_a_line_that_needs_more_memory_than_the_process_may_have_exits_3_after_the_lines_before_it(
+        tmp_path: Path) -> None:
+    """A line of 8 MB of empty lists (about 170 MB once read) under a cap of 100 MB above what the started
+    process holds: the line before it is decided and written, then exit 3, "out of memory", one line (it was
+    an internal error to report)."""
+    batch = tmp_path / "batch.jsonl"
+    gold = json.dumps(json.loads((EXAMPLES / "gold-2021.json").read_text(encoding="utf-8")))
+    empties = ",".join(["[]"] * 2_700_000)
+    batch.write_text(f'{gold}\n{{"assessed_on": "2021-05-18", "x": [{empties}]}}\n', encoding="utf-8")
+    done = subprocess.run([command()[0], "-c", _CAPPED, str(100 * 2**20), "evaluate", str(batch), "--format",
+                           "json", "--fields", "label"], capture_output=True, env=_unmeasured(), timeout=300,
+                          check=False)
+    stderr = done.stderr.decode("utf-8", "replace")
+    assert done.returncode == EXIT_DISK_FULL, stderr
+    assert stderr.startswith("error: out of memory: the command needs more memory than the system gives it "
+                             "(MemoryError"), stderr
+    assert stderr.count("\n") == 1
+    # the label profile of the Gold example: the README's first command shows it
+    assert done.stdout.decode("utf-8").splitlines() == [
+        '{"label":"gold","valid_from":"2021-05-18","valid_until":"2023-05-31"}']
+
+
+def test_which_errors_are_memory_running_out() -> None:
+    """Python's MemoryError and DuckDB's own out of memory (its real class); not another error, nor a class of
+    that name from elsewhere."""
+    duckdb = pytest.importorskip("duckdb")
+    said = "out of memory: the command needs more memory than the system gives it"
+    assert out_of_memory(MemoryError()) == said
+    assert out_of_memory(duckdb.OutOfMemoryException("Out of Memory Error: Failed to allocate")) == said
+    assert out_of_memory(duckdb.OperationalError("Out of Memory Error")) is None
+    assert out_of_memory(type("OutOfMemoryException", (Exception,), {})("elsewhere")) is None
+    assert out_of_memory(ValueError("out of memory")) is None
+
+
+def test_a_text_longer_than_orjson_max_chars_is_read_by_the_standard_library(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """orjson, given too little memory, may end the process with a segmentation fault or a SystemError (under
+    caps of 100 to 260 MB above a started process, ``orjson.loads`` of the line above did, orjson 3.13)
+    instead of raising MemoryError: so no text longer than ORJSON_MAX_CHARS reaches it, and the same text read
+    by the standard library gives the same values."""
+    orjson = pytest.importorskip("orjson")
+    from ecei_rules import batch
+    from ecei_rules.audit import replay
+    from ecei_rules.core.canonical import ORJSON_MAX_CHARS
+
+    seen: list[int] = []
+    original = orjson.loads
+
+    def loads(text: str | bytes) -> object:
+        seen.append(len(text))
+        return original(text)
+
+    monkeypatch.setattr(orjson, "loads", loads)
+    short = json.dumps({"assessed_on": "2021-05-18", "x": "a" * (ORJSON_MAX_CHARS - 100)}, separators=(",", ":"))
+    long = short.replace('"x":"', '"x":"' + "b" * 101, 1)
+    assert len(short) <= ORJSON_MAX_CHARS < len(long)
+    for read in (batch.quick_json, replay._load, lambda text: replay._input(text, True)):
+        seen.clear()
+        assert read(short) == json.loads(short)
+        assert seen == [len(short)]
+        seen.clear()
+        assert read(long) in (None, json.loads(long))  # quick_json: None, "read it the exact way"
+        assert seen == []
