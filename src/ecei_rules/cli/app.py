@@ -199,8 +199,70 @@ def __getattr__(name: str) -> typer.Typer:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+class _ClosedStream(io.TextIOBase):
+    """What stands for a standard stream that was closed when the process started (``>&-``, ``<&-``): reading
+    or writing it, as text or as bytes (``buffer`` is itself), raises OSError EBADF saying so; flushing it does
+    nothing."""
+
+    def __init__(self, which: str) -> None:
+        super().__init__()
+        self.which = which
+
+    def _refuse(self) -> OSError:
+        return OSError(errno.EBADF, f"standard {self.which} was closed when the command started")
+
+    @property
+    def buffer(self) -> _ClosedStream:
+        return self
+
+    def write(self, text: Any) -> int:
+        raise self._refuse()
+
+    def read(self, size: int | None = -1) -> str:
+        raise self._refuse()
+
+    def readline(self, size: int | None = -1) -> str:  # type: ignore[override]  # text and bytes alike
+        raise self._refuse()
+
+    def fileno(self) -> int:
+        raise self._refuse()
+
+    def isatty(self) -> bool:
+        return False
+
+    def flush(self) -> None:
+        return None
+
+
+def _standard_streams() -> None:
+    """Make the process's standard streams safe to use. A descriptor 0, 1 or 2 that was closed when the process
+    started is opened on the null device, so that no file the command opens (a decision log) takes its number
+    and receives what is written there; a closed standard input or output then stands as a `_ClosedStream`
+    (exit 2 when the command reads or writes it, saying so), a closed standard error as the null device. Text
+    standard output and error write a character their encoding lacks (``PYTHONIOENCODING=ascii``) as an escape
+    (``\\u2026``), not as an error."""
+    for fd, mode in ((0, os.O_RDONLY), (1, os.O_WRONLY), (2, os.O_WRONLY)):
+        try:
+            os.fstat(fd)
+        except OSError:
+            opened = os.open(os.devnull, mode)
+            if opened != fd:
+                os.dup2(opened, fd)
+                os.close(opened)
+    if sys.stdin is None:
+        sys.stdin = _ClosedStream("input")
+    if sys.stdout is None:
+        sys.stdout = _ClosedStream("output")
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - for the process's lifetime
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
+
+
 def main() -> None:
     """Console entry point: :func:`run` with the process's arguments, then exit with its code."""
+    _standard_streams()
     code = run()
     # the process ends: what it made (modules, rulesets, plans) is freed as it exits, without the
     # collector walking all of it once more at exit (atexit handlers, flushes and closes still run)
@@ -272,6 +334,9 @@ def _unexpected(exc: Exception, args: list[str]) -> int:
         said = str(exc).split("\n", 1)[0]  # DuckDB's goes on with advice for SQL sessions
         _stderr_line(f"error: {refused} ({type(exc).__name__}: {said}) while running {where}")
         return EXIT_DISK_FULL
+    if isinstance(exc, OSError) and exc.errno == errno.EBADF and str(exc.strerror).startswith("standard "):
+        _stderr_line(f"error: {exc.strerror} (give it a file, a pipe or /dev/null) while running {where}")
+        return EXIT_USAGE
     if isinstance(exc, OSError) and exc.errno == errno.ENAMETOOLONG:  # a name given, not a bug
         name = str(exc.filename)
         _stderr_line(f"error: a file name is longer than this system allows ({len(name)} characters: "

@@ -318,6 +318,16 @@ def out_of_memory(exc: BaseException) -> str | None:
     return None
 
 
+def check_stdout() -> None:
+    """Exit 2 before a command changes anything when its standard output was closed when it started (``>&-``):
+    it would change the log, the lock or the keys, then fail to say so."""
+    try:
+        sys.stdout.fileno()
+    except OSError as exc:  # a stream without a descriptor (a test's capture) has none to be closed
+        if exc.errno == errno.EBADF:
+            fail(f"{exc.strerror} (give it a file, a pipe or /dev/null); nothing was changed")
+
+
 def write_failed(message: str, exc: OSError) -> NoReturn:
     """End the command for a file that cannot be written: ``error: MESSAGE: why``, exit 2. A storage that refused
     the write (full, over a quota or a file size limit, failing: exit 3) and a name longer than the system allows

@@ -26,6 +26,7 @@ from ecei_rules.cli.common import (
     broken_pipe,
     check_expected_head,
     check_input,
+    check_stdout,
     console,
     err_console,
     exit_on_load_errors,
@@ -78,6 +79,7 @@ def record(
                                              "binds the log to it.")] = None,
 ) -> None:
     """Decide each assessment and append its record to the log (one transaction per record)."""
+    check_stdout()
     from ecei_rules.audit.log import DecisionLog, LogError
 
     decided_at = _decision_time(at)
@@ -343,6 +345,7 @@ def export(
                                         "line); never the log itself.")],
 ) -> None:
     """Export a decision log as JSON Lines, atomically (a temporary file renamed over OUT)."""
+    check_stdout()
     from ecei_rules.audit.log import LogError, ReadOnlyLog, write_jsonl
 
     head = ""
@@ -372,6 +375,7 @@ def import_log(
 
     The file is read once, into memory (at most 1 GiB): the bytes verified are the bytes imported.
     """
+    check_stdout()
     from ecei_rules.audit.log import DecisionLog, LogError, jsonl_rows, read_once, same_file
     from ecei_rules.audit.replay import verify as verify_rows
 

@@ -14,7 +14,17 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ecei_rules.cli.common import Format, FormatOption, LogOption, console, fail, finding, one_log, write_failed
+from ecei_rules.cli.common import (
+    Format,
+    FormatOption,
+    LogOption,
+    check_stdout,
+    console,
+    fail,
+    finding,
+    one_log,
+    write_failed,
+)
 from ecei_rules.core.terminal import show_path
 
 if TYPE_CHECKING:
@@ -160,6 +170,7 @@ def keygen(
                                       "and public.pem to (created if absent).")],
 ) -> None:
     """Create an Ed25519 key pair for signing checkpoints. Never overwrites a key (exit 2 if one exists)."""
+    check_stdout()
     from ecei_rules.audit.checkpoint import KeyFileError, write_keypair
 
     try:

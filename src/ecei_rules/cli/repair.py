@@ -14,6 +14,7 @@ from ecei_rules.cli.common import (
     FormatOption,
     LogOption,
     check_expected_head,
+    check_stdout,
     console,
     fail,
     one_log,
@@ -43,6 +44,7 @@ def repair_log(
     from a record that cannot be trusted). Exit 0 when nothing needed removing, 1 when something was
     removed (or would be, with --dry-run) or the log does not end at the expected head, 2 on usage errors.
     """
+    check_stdout()
     from ecei_rules.audit.log import LogError, open_rows
     from ecei_rules.audit.repair import check_head, ranges, repair
 

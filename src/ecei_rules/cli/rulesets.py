@@ -19,6 +19,7 @@ from ecei_rules.cli.common import (
     MethodologyOption,
     ReportFormat,
     RulesetsOption,
+    check_stdout,
     console,
     exit_on_load_errors,
     print_json,
@@ -226,6 +227,7 @@ def lock(
     rulesets: RulesetsOption = None,
 ) -> None:
     """Record the content hash of every published version not yet locked (never rewrites one)."""
+    check_stdout()
     found = registry(rulesets)
     out = console()
     for m in [methodology] if methodology else found.methodologies():
