@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 from cli_harness import EXAMPLES, command, subprocess_env
 
-from ecei_rules.cli.app import EXIT_DISK_FULL
-from ecei_rules.cli.common import out_of_memory
+from ecei_rules.cli.app import EXIT_DISK_FULL, EXIT_USAGE
+from ecei_rules.cli.common import system_limit
 from ecei_rules.core.files import storage_refused
 
 AT = "2026-01-01T00:00:00+00:00"
@@ -187,11 +187,11 @@ def test_which_errors_are_memory_running_out() -> None:
     that name from elsewhere."""
     duckdb = pytest.importorskip("duckdb")
     said = "out of memory: the command needs more memory than the system gives it"
-    assert out_of_memory(MemoryError()) == said
-    assert out_of_memory(duckdb.OutOfMemoryException("Out of Memory Error: Failed to allocate")) == said
-    assert out_of_memory(duckdb.OperationalError("Out of Memory Error")) is None
-    assert out_of_memory(type("OutOfMemoryException", (Exception,), {})("elsewhere")) is None
-    assert out_of_memory(ValueError("out of memory")) is None
+    assert system_limit(MemoryError()) == said
+    assert system_limit(duckdb.OutOfMemoryException("Out of Memory Error: Failed to allocate")) == said
+    assert system_limit(duckdb.OperationalError("Out of Memory Error")) is None
+    assert system_limit(type("OutOfMemoryException", (Exception,), {})("elsewhere")) is None
+    assert system_limit(ValueError("out of memory")) is None
 
 
 def test_a_text_longer_than_orjson_max_chars_is_read_by_the_standard_library(
@@ -223,3 +223,69 @@ def test_a_text_longer_than_orjson_max_chars_is_read_by_the_standard_library(
         seen.clear()
         assert read(long) in (None, json.loads(long))  # quick_json: None, "read it the exact way"
         assert seen == []
+
+
+#: ``ecei-rules ARGV[2:]`` allowed ARGV[1] more open files than it holds once its modules are imported and its
+#: rulesets read.
+_FEW_FILES = """import os, resource, sys
+import ecei_rules.audit.checkpoint, ecei_rules.audit.log, ecei_rules.audit.proofs, ecei_rules.audit.replay
+import ecei_rules.batch, ecei_rules.cli.log, ecei_rules.cli.proofs, ecei_rules.engine.decision
+from ecei_rules.cli.app import main
+from ecei_rules.registry import Registry
+registry = Registry.shipped()
+for version in registry.versions("ecei-labels"):
+    registry.get("ecei-labels", version)
+held = len(os.listdir("/proc/self/fd")) - 1  # the listing's own descriptor, closed again
+resource.setrlimit(resource.RLIMIT_NOFILE, (held + int(sys.argv[1]), resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+sys.argv = ["ecei-rules", *sys.argv[2:]]
+main()
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts descriptors in /proc (Linux)")
+@pytest.mark.parametrize("args", [["verify", "{log}"], ["replay", "{log}"], ["record", "{gold}", "--log", "{log}"],
+                                  ["record", "{gold}", "--log", "{new}"]])
+def test_a_process_that_may_open_no_more_files_says_so_and_never_calls_the_log_damaged(
+        tmp_path: Path, args: list[str]) -> None:
+    """SQLite says only "unable to open database file" when the process may not open the files a log needs (the
+    database, its -wal and -shm while a writer holds it): that was "a damaged or unreadable SQLite database" for
+    verify and replay of a live log, and "not a decision log" for record. It is now exit 3, "too many open
+    files", and the log verifies as it did."""
+    from ecei_rules.audit.log import DecisionLog
+    from ecei_rules.engine.evaluate import evaluate
+    from ecei_rules.registry import Registry
+
+    log = tmp_path / "decisions.db"
+    gold = json.loads((EXAMPLES / "gold-2021.json").read_text(encoding="utf-8"))
+    named = [a.format(log=log, gold=EXAMPLES / "gold-2021.json", new=tmp_path / "new.db") for a in args]
+    with DecisionLog(log) as live:  # a live log: its writer holds it open, its records in the -wal file
+        live.append(evaluate(Registry.shipped().get("ecei-labels", "3.0.1"), gold), gold, decided_at=AT)
+        assert Path(f"{log}-wal").stat().st_size > 0
+        done = subprocess.run([command()[0], "-c", _FEW_FILES, "1", *named], capture_output=True,
+                              env=_unmeasured(), timeout=300, check=False)
+    stderr = done.stderr.decode("utf-8", "replace")
+    assert done.returncode == EXIT_DISK_FULL, stderr
+    assert stderr.startswith("error: too many open files: the command needs more than the system lets it open")
+    assert "damaged" not in stderr
+    assert "not a decision log" not in stderr
+    checked = _run("verify", str(log), "--format", "json")
+    assert checked.returncode == 0
+    assert json.loads(checked.stdout)["records"] == 1
+
+
+def test_record_names_what_stands_in_the_way_of_opening_the_log(tmp_path: Path) -> None:
+    """A log whose folder does not exist, or a directory given as the log: SQLite's "unable to open database
+    file" was "not a decision log"; it now says which, exit 2, and nothing is made."""
+    from cli_harness import cli
+
+    missing = cli(["record", str(EXAMPLES / "gold-2021.json"), "--log", str(tmp_path / "no-such" / "x.db")])
+    assert missing.code == EXIT_USAGE
+    assert missing.stderr.startswith("error: ")
+    assert f"cannot open the log: the folder {tmp_path / 'no-such'} does not exist" in missing.stderr.replace("\n", "")
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    directory = cli(["record", str(EXAMPLES / "gold-2021.json"), "--log", str(folder)])
+    assert directory.code == EXIT_USAGE
+    assert "cannot open the log: it is a directory" in directory.stderr
+    assert list(tmp_path.iterdir()) == [folder]
+    assert list(folder.iterdir()) == []

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, Self, TextIO
 
 from ecei_rules.audit.record import GENESIS, DecisionRecord, record_and_text
-from ecei_rules.core.files import kind_of, storage_refused
+from ecei_rules.core.files import descriptors_exhausted, kind_of, storage_refused, too_many_open_files
 from ecei_rules.engine.decision import Decision
 from ecei_rules.errors import EceiRulesError
 
@@ -37,6 +37,8 @@ CREATE TABLE IF NOT EXISTS records (
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 BUSY_TIMEOUT_MS = 60_000
+_SQLITE_CANTOPEN = 14  # SQLite's primary result code "unable to open database file"
+_SQLITE_FILES = 3  # what SQLite holds open for a log at once: the database, its -wal and -shm
 #: How much of a log is read through a memory map (SQLite caps it at its build's limit).
 MMAP_BYTES = 1 << 31
 
@@ -104,7 +106,7 @@ class DecisionLog(_Connected):
             self._db.execute("PRAGMA synchronous = FULL")
             self._db.executescript(_SCHEMA)
         except sqlite3.DatabaseError as exc:
-            raise LogError(f"{self.path}: not a decision log ({exc})") from None
+            raise not_the_log(self.path, exc) or LogError(f"{self.path}: not a decision log ({exc})") from None
 
     def head(self) -> tuple[int, str]:
         """(last seq, its hash), or (0, GENESIS) for an empty log."""
@@ -274,8 +276,28 @@ def _check_schema(db: sqlite3.Connection, path: Path, *, writing: bool = False) 
                        "decision log has none: refused, nothing was changed")
 
 
+def not_the_log(path: Path, exc: sqlite3.Error) -> LogError | None:
+    """The error to raise for a SQLite error whose cause is not the log's content, or None (then the log may be
+    damaged or not a log). A storage that refused (a full disk, an I/O error: exit 3) is raised as it is, and
+    so is a process that cannot open the files a log needs (EMFILE); SQLite's "unable to open database file" is a
+    LogError saying what stands in the way (a directory, a missing folder) and what else may."""
+    if storage_refused(exc):
+        raise exc
+    if descriptors_exhausted(_SQLITE_FILES):
+        raise too_many_open_files(exc)
+    if getattr(exc, "sqlite_errorcode", 0) & 0xFF != _SQLITE_CANTOPEN:
+        return None
+    where = path.absolute().parent
+    why = "it is a directory" if path.is_dir() else f"the folder {where} does not exist" if not where.is_dir() \
+        else ("SQLite cannot open it or the files beside it (-wal, -shm): the folder or the file may not be "
+              "writable, or the process may have as many files open as it may (ulimit -n)")
+    return LogError(f"{path}: cannot open the log: {why}")
+
+
 def _damaged(path: Path, exc: sqlite3.Error | UnicodeDecodeError) -> LogError:
-    return LogError(f"{path} is a damaged or unreadable SQLite database ({exc}); {_EXPECTED}")
+    """The error of a log SQLite could not read (`not_the_log` first: the cause may lie elsewhere)."""
+    found = not_the_log(path, exc) if isinstance(exc, sqlite3.Error) else None
+    return found or LogError(f"{path} is a damaged or unreadable SQLite database ({exc}); {_EXPECTED}")
 
 
 def check_sqlite_file(path: Path) -> None:

@@ -38,7 +38,7 @@ from pydantic import ValidationError
 
 from ecei_rules.audit import merkle
 from ecei_rules.audit.checkpoint import Checkpoint, CheckpointError, Signer, checkpoint_problem, key_id
-from ecei_rules.audit.log import BUSY_TIMEOUT_MS, DecisionLog, LogError
+from ecei_rules.audit.log import BUSY_TIMEOUT_MS, DecisionLog, LogError, not_the_log
 from ecei_rules.audit.record import DecisionRecord, parse_record
 from ecei_rules.errors import EceiRulesError, Finding
 
@@ -148,7 +148,7 @@ def _connect(path: Path) -> sqlite3.Connection:
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         db.execute("SELECT seq, hash FROM records LIMIT 0")
     except sqlite3.DatabaseError as exc:
-        raise LogError(f"{path}: not a decision log ({exc})") from None
+        raise not_the_log(path, exc) or LogError(f"{path}: not a decision log ({exc})") from None
     return db
 
 
@@ -212,7 +212,7 @@ def read_state(path: Path) -> LogState:
                        if _has_table(db, "checkpoints") else [])
         bound = _meta(db, KEY_META) if _has_table(db, "meta") else None
     except sqlite3.DatabaseError as exc:
-        raise LogError(f"{path}: not a decision log ({exc})") from None
+        raise not_the_log(path, exc) or LogError(f"{path}: not a decision log ({exc})") from None
     finally:
         db.close()
     return LogState(hashes, checkpoints, bound)

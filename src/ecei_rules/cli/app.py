@@ -14,8 +14,8 @@ Exit codes (the ``EXIT_*`` constants of ``ecei_rules.cli.common``, also named in
   ``ECEI_RULES_DEBUG=1`` to see it).
 - 3: the system refused what the command needed: the storage refused a write (the disk full: ENOSPC,
   SQLite's "database or disk is full"; a quota or a file size limit reached: EDQUOT, EFBIG, ``ulimit -f``;
-  an I/O error: EIO, SQLite's "disk I/O error"), or memory ran out (MemoryError, DuckDB's out of memory);
-  one line on stderr says which. ``record`` says on stderr how many records the log holds and its head
+  an I/O error: EIO, SQLite's "disk I/O error"), memory ran out (MemoryError, DuckDB's out of memory), or
+  no more files could be opened (EMFILE, ENFILE: ``ulimit -n``); one line on stderr says which. ``record`` says on stderr how many records the log holds and its head
   hash, to keep outside it.
 - 130: interrupted (SIGINT, Ctrl-C); 143: terminated (SIGTERM). ``record`` stops between two
   appends, each append being one whole transaction, and says what the log holds as above.
@@ -56,7 +56,7 @@ from ecei_rules.cli.common import (
     EXIT_SIGTERM,
     EXIT_USAGE,
     broken_pipe,
-    out_of_memory,
+    system_limit,
 )
 from ecei_rules.core.files import storage_refused
 from ecei_rules.core.version import __version__
@@ -329,7 +329,7 @@ def _unexpected(exc: Exception, args: list[str]) -> int:
     if os.environ.get(DEBUG_ENV, "") not in ("", "0"):
         raise exc
     where = _command_of(args)
-    refused = storage_refused(exc) or out_of_memory(exc)
+    refused = storage_refused(exc) or system_limit(exc)
     if refused:
         said = str(exc).split("\n", 1)[0]  # DuckDB's goes on with advice for SQL sessions
         _stderr_line(f"error: {refused} ({type(exc).__name__}: {said}) while running {where}")
@@ -361,18 +361,22 @@ def _pipe_closed() -> int:
 
 
 def _stderr_line(message: str) -> None:
-    from ecei_rules.core.terminal import clean
+    try:
+        from ecei_rules.core.terminal import clean
 
+        line = clean(message)
+    except Exception:  # nothing more can be imported (no memory, no file to open): every control escaped plainly
+        line = "".join(c if " " <= c <= "~" else c.encode("unicode_escape").decode("ascii") for c in message)
     with contextlib.suppress(OSError, ValueError):
-        sys.stderr.write(clean(message) + "\n")
+        sys.stderr.write(line + "\n")
         sys.stderr.flush()
 
 
 def _command_of(args: list[str]) -> str:
-    group = typer.main.get_command(_app())
-    names = set(group.commands) if isinstance(group, typer.core.TyperGroup) else set()
+    """The command the arguments name, for an error's line: from the table of commands, nothing imported (the
+    error may be that nothing more can be: no memory, no file to open)."""
     chosen = next((a for a in args if not a.startswith("-")), None)
-    return f"'ecei-rules {chosen}'" if chosen in names else "'ecei-rules'"
+    return f"'ecei-rules {chosen}'" if chosen in COMMAND_MODULES else "'ecei-rules'"
 
 
 if __name__ == "__main__":

@@ -310,11 +310,22 @@ def yaml_files(paths: list[Path]) -> list[Path]:
 
 # --- failures of the system, not of the input ---------------------------------------------------
 
-def out_of_memory(exc: BaseException) -> str | None:
-    """What a failed allocation says, in words (MemoryError, DuckDB's OutOfMemoryException), or None."""
+def system_limit(exc: BaseException) -> str | None:
+    """What a resource the system refused says, in words: memory run out (MemoryError, DuckDB's
+    OutOfMemoryException), or no more files open (EMFILE: the process's limit, ENFILE: the system's); or None."""
     if isinstance(exc, MemoryError) or (type(exc).__name__ == "OutOfMemoryException"
                                         and "duckdb" in type(exc).__module__):  # _duckdb
         return "out of memory: the command needs more memory than the system gives it"
+    if isinstance(exc, OSError) and exc.errno in (errno.EMFILE, errno.ENFILE):
+        if exc.errno == errno.ENFILE:
+            return "too many open files: the system's table of open files is full"
+        try:
+            import resource
+
+            limit = f" (this process may open {resource.getrlimit(resource.RLIMIT_NOFILE)[0]}: ulimit -n)"
+        except (ImportError, OSError):  # not on POSIX, or not even its module can be opened now
+            limit = ""
+        return f"too many open files: the command needs more than the system lets it open{limit}"
     return None
 
 

@@ -33,12 +33,12 @@ from ecei_rules.cli.common import (
     fail,
     log_rows,
     one_log,
-    out_of_memory,
     print_json,
     print_report,
     progress,
     read,
     registry,
+    system_limit,
 )
 from ecei_rules.cli.decide import ready, resolver_spec
 from ecei_rules.cli.proofs import ProofChecks, attach_key
@@ -132,7 +132,7 @@ def _append_all(store: DecisionLog, paths: list[Path], resolve: Resolver, decide
                 break
             _append_file(store, path, resolve, decided_at, stopped, counts)
     except (OSError, sqlite3.Error, MemoryError) as exc:
-        refused = storage_refused(exc) or out_of_memory(exc)
+        refused = storage_refused(exc) or system_limit(exc)
         code = EXIT_DISK_FULL if refused else EXIT_SIGPIPE if broken_pipe(exc) else None
         if code is None:
             raise

@@ -58,6 +58,29 @@ def storage_refused(exc: BaseException) -> str | None:
     return None
 
 
+def descriptors_exhausted(needed: int = 1) -> bool:
+    """Whether this process cannot open ``needed`` more files at once (EMFILE: its limit, ``ulimit -n``; ENFILE:
+    the system's), tried by opening them. SQLite then says only "unable to open database file", which would
+    otherwise be taken for a missing or damaged log."""
+    opened: list[int] = []
+    try:
+        for _ in range(needed):
+            opened.append(os.open(os.devnull, os.O_RDONLY))
+    except OSError as exc:
+        return exc.errno in (errno.EMFILE, errno.ENFILE)
+    finally:
+        for fd in opened:
+            os.close(fd)
+    return False
+
+
+def too_many_open_files(cause: BaseException) -> OSError:
+    """The OSError (EMFILE) to raise for a failure whose cause is that no more files can be opened."""
+    error = OSError(errno.EMFILE, "too many open files")
+    error.__cause__ = cause
+    return error
+
+
 def kind_of(mode: int) -> str:
     """What a file is, in words (for a refusal)."""
     if stat.S_ISDIR(mode):
