@@ -289,3 +289,34 @@ def test_record_names_what_stands_in_the_way_of_opening_the_log(tmp_path: Path) 
     assert "cannot open the log: it is a directory" in directory.stderr
     assert list(tmp_path.iterdir()) == [folder]
     assert list(folder.iterdir()) == []
+
+
+@pytest.mark.parametrize("command_name", ["record", "repair"])
+def test_a_log_another_process_holds_locked_is_exit_3_and_left_as_it_was(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command_name: str) -> None:
+    """A writer that holds the log past the wait (60 s; 0.2 s here): SQLite's "database is locked" was an
+    internal error to report; it is now exit 3 saying another process holds the log, ``record`` saying what the
+    log holds, and nothing is changed."""
+    from cli_harness import cli
+
+    from ecei_rules.audit import log as log_module
+
+    log = tmp_path / "decisions.db"
+    assert _run("record", str(EXAMPLES / "gold-2021.json"), "--log", str(log), "--at", AT).returncode == 0
+    before = log.read_bytes()
+    monkeypatch.setattr(log_module, "BUSY_TIMEOUT_MS", 200)
+    holder = sqlite3.connect(log, isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        args = ["record", str(EXAMPLES / "gold-2021.json"), "--log", str(log)] if command_name == "record" \
+            else ["repair", str(log)]
+        ran = cli(args)
+    finally:
+        holder.close()
+    assert ran.code == EXIT_DISK_FULL, ran.both
+    said = " ".join(ran.stderr.split())  # as wrapped to the terminal's width, joined again
+    assert "another process holds the log locked (this one waited 0.2 s for it)" in said
+    assert "internal error" not in said
+    if command_name == "record":
+        assert COMMITTED.search(said) is not None
+    assert log.read_bytes() == before

@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 BUSY_TIMEOUT_MS = 60_000
 _SQLITE_CANTOPEN = 14  # SQLite's primary result code "unable to open database file"
 _SQLITE_FILES = 3  # what SQLite holds open for a log at once: the database, its -wal and -shm
+_SQLITE_BUSY, _SQLITE_LOCKED = 5, 6  # another connection holds the lock wanted (after BUSY_TIMEOUT_MS)
 #: How much of a log is read through a memory map (SQLite caps it at its build's limit).
 MMAP_BYTES = 1 << 31
 
@@ -280,9 +281,10 @@ def not_the_log(path: Path, exc: sqlite3.Error) -> LogError | None:
     """The error to raise for a SQLite error whose cause is not the log's content, or None (then the log may be
     damaged or not a log). A storage that refused (a full disk, an I/O error: exit 3) is raised as it is, and
     so is a process that cannot open the files a log needs (EMFILE); SQLite's "unable to open database file" is a
-    LogError saying what stands in the way (a directory, a missing folder) and what else may."""
-    if storage_refused(exc):
-        raise exc
+    LogError saying what stands in the way (a directory, a missing folder) and what else may. A log another
+    process holds locked (SQLITE_BUSY, SQLITE_LOCKED) is raised as it is too."""
+    if storage_refused(exc) or getattr(exc, "sqlite_errorcode", 0) & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED):
+        raise exc  # the storage, or another process holding the log: said by the command line (exit 3)
     if descriptors_exhausted(_SQLITE_FILES):
         raise too_many_open_files(exc)
     if getattr(exc, "sqlite_errorcode", 0) & 0xFF != _SQLITE_CANTOPEN:

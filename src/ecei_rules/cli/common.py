@@ -312,7 +312,8 @@ def yaml_files(paths: list[Path]) -> list[Path]:
 
 def system_limit(exc: BaseException) -> str | None:
     """What a resource the system refused says, in words: memory run out (MemoryError, DuckDB's
-    OutOfMemoryException), or no more files open (EMFILE: the process's limit, ENFILE: the system's); or None."""
+    OutOfMemoryException), no more files open (EMFILE: the process's limit, ENFILE: the system's), or a log
+    another process holds locked past the wait (SQLite's SQLITE_BUSY, SQLITE_LOCKED); or None."""
     if isinstance(exc, MemoryError) or (type(exc).__name__ == "OutOfMemoryException"
                                         and "duckdb" in type(exc).__module__):  # _duckdb
         return "out of memory: the command needs more memory than the system gives it"
@@ -326,6 +327,13 @@ def system_limit(exc: BaseException) -> str | None:
         except (ImportError, OSError):  # not on POSIX, or not even its module can be opened now
             limit = ""
         return f"too many open files: the command needs more than the system lets it open{limit}"
+    sqlite3 = sys.modules.get("sqlite3")  # imported by whatever raised a SQLite error
+    if sqlite3 is not None and isinstance(exc, sqlite3.Error) and \
+            getattr(exc, "sqlite_errorcode", 0) & 0xFF in (5, 6):  # SQLITE_BUSY, SQLITE_LOCKED
+        from ecei_rules.audit.log import BUSY_TIMEOUT_MS
+
+        return (f"another process holds the log locked (this one waited {BUSY_TIMEOUT_MS / 1000:g} s for it); "
+                "try again once it is done")
     return None
 
 
