@@ -323,8 +323,8 @@ def _app_for(args: list[str]) -> typer.Typer:
 
 
 def _unexpected(exc: Exception, args: list[str]) -> int:
-    """An error nothing expected: one line and exit 2 (a storage that refused a write, or memory run out: 3; a
-    closed output: 141)."""
+    """An error nothing expected: one line and exit 2 (the system refusing what the command needed: 3, see
+    `system_limit` and `storage_refused`; a closed output: 141)."""
     if broken_pipe(exc):
         return _pipe_closed()
     if os.environ.get(DEBUG_ENV, "") not in ("", "0"):

@@ -33,7 +33,9 @@ if TYPE_CHECKING:
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2  #: also an internal error (a bug: one line on stderr, no traceback)
-EXIT_DISK_FULL = 3  #: the storage refused a write: full, over a quota or a file size limit, or failing
+#: the system refused what the command needed (named for its first cause, a full disk): the storage refused a
+#: write, memory ran out, no more files could be opened, or another process held the log locked
+EXIT_DISK_FULL = 3
 EXIT_SIGINT = 130  # 128 + SIGINT, as a shell reports a process killed by the signal
 EXIT_SIGPIPE = 141  # 128 + SIGPIPE
 EXIT_SIGTERM = 143  # 128 + SIGTERM
