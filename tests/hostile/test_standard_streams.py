@@ -78,13 +78,17 @@ def test_a_closed_standard_error_leaves_the_exit_code_and_the_output_as_they_are
     assert decided.stdout == b'{"label":"gold","valid_from":"2021-05-18","valid_until":"2023-05-31"}\n'
 
 
-@pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
-def test_text_output_in_an_encoding_without_a_character_writes_it_as_an_escape(encoding: str) -> None:
+@pytest.mark.parametrize(("encoding", "environment"), [
+    ("ascii", {"PYTHONIOENCODING": "ascii"}), ("latin-1", {"PYTHONIOENCODING": "latin-1"}),
+    ("ascii", {"PYTHONIOENCODING": "", "LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0"}),  # a container's C locale
+])
+def test_text_output_in_an_encoding_without_a_character_writes_it_as_an_escape(
+        encoding: str, environment: dict[str, str]) -> None:
     """The text report of the Gold example cuts a hash with ``…``: in ASCII or Latin-1 it is written ``\\u2026``,
     and so is every character the encoding lacks; the rest is as in UTF-8 (but for the boxes, which rich draws
     with ASCII characters there)."""
     utf8 = _run("evaluate", GOLD, env={"PYTHONIOENCODING": "utf-8"})
-    narrow = _run("evaluate", GOLD, env={"PYTHONIOENCODING": encoding})
+    narrow = _run("evaluate", GOLD, env=environment)
     assert narrow.returncode == utf8.returncode == 0, narrow.stderr
     text, written = utf8.stdout.decode("utf-8"), narrow.stdout.decode(encoding)
     assert "…" in text
