@@ -320,3 +320,39 @@ def test_a_log_another_process_holds_locked_is_exit_3_and_left_as_it_was(
     if command_name == "record":
         assert COMMITTED.search(said) is not None
     assert log.read_bytes() == before
+
+
+def _killed(work: object, chunk: list[object]) -> list[object]:
+    """A pool's task that ends its worker as the out-of-memory killer would (the pool pickles it by name)."""
+    import signal
+
+    os.kill(os.getpid(), signal.SIGKILL)
+    return []
+
+
+def test_a_worker_process_killed_mid_batch_is_exit_3_and_the_lines_written_stand(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker the system kills (its out-of-memory killer does: SIGKILL) broke the pool, which was an internal
+    error to report. Each worker here kills itself on its first chunk (the pool forks, so the patch is the
+    workers' too): exit 3 saying a worker ended abruptly, and every line written before is whole JSON."""
+    import multiprocessing
+
+    from cli_harness import cli
+
+    from ecei_rules.cli import decide
+    from ecei_rules.core import workers
+
+    if multiprocessing.get_start_method() != "fork":
+        pytest.skip("the patch reaches the workers only when they are forked")
+
+    monkeypatch.setattr(workers, "_run_chunk", _killed)
+    monkeypatch.setattr(decide, "worker_count", lambda jobs: (2, None))  # two workers on any machine
+    batch = tmp_path / "batch.jsonl"
+    batch.write_text((json.dumps(json.loads((EXAMPLES / "gold-2021.json").read_text(encoding="utf-8"))) + "\n")
+                     * 500, encoding="utf-8")  # more than two chunks of 200: a pool is started
+    ran = cli(["evaluate", str(batch), "--format", "json", "--jobs", "2"])
+    assert ran.code == EXIT_DISK_FULL, ran.both
+    assert ran.stderr.startswith("error: a worker process ended abruptly (killed: the system may have run short "
+                                 "of memory")
+    assert "internal error" not in ran.stderr
+    assert all(json.loads(line) for line in ran.stdout.splitlines())

@@ -15,8 +15,9 @@ Exit codes (the ``EXIT_*`` constants of ``ecei_rules.cli.common``, also named in
 - 3: the system refused what the command needed: the storage refused a write (the disk full: ENOSPC,
   SQLite's "database or disk is full"; a quota or a file size limit reached: EDQUOT, EFBIG, ``ulimit -f``;
   an I/O error: EIO, SQLite's "disk I/O error"), memory ran out (MemoryError, DuckDB's out of memory), no
-  more files could be opened (EMFILE, ENFILE: ``ulimit -n``), or another process held the log locked
-  longer than the command waits (SQLite's "database is locked"); one line on stderr says which.
+  more files could be opened (EMFILE, ENFILE: ``ulimit -n``), another process held the log locked
+  longer than the command waits (SQLite's "database is locked"), or a worker process was killed (the
+  out-of-memory killer's SIGKILL: a broken process pool); one line on stderr says which.
   ``record`` says on stderr how many records the log holds and its head hash, to keep outside it.
 - 130: interrupted (SIGINT, Ctrl-C); 143: terminated (SIGTERM). ``record`` stops between two
   appends, each append being one whole transaction, and says what the log holds as above.

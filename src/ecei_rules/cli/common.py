@@ -314,8 +314,9 @@ def yaml_files(paths: list[Path]) -> list[Path]:
 
 def system_limit(exc: BaseException) -> str | None:
     """What a resource the system refused says, in words: memory run out (MemoryError, DuckDB's
-    OutOfMemoryException), no more files open (EMFILE: the process's limit, ENFILE: the system's), or a log
-    another process holds locked past the wait (SQLite's SQLITE_BUSY, SQLITE_LOCKED); or None."""
+    OutOfMemoryException), no more files open (EMFILE: the process's limit, ENFILE: the system's), a log
+    another process holds locked past the wait (SQLite's SQLITE_BUSY, SQLITE_LOCKED), or a worker process
+    killed (a broken process pool); or None."""
     if isinstance(exc, MemoryError) or (type(exc).__name__ == "OutOfMemoryException"
                                         and "duckdb" in type(exc).__module__):  # _duckdb
         return "out of memory: the command needs more memory than the system gives it"
@@ -336,6 +337,11 @@ def system_limit(exc: BaseException) -> str | None:
 
         return (f"another process holds the log locked (this one waited {BUSY_TIMEOUT_MS / 1000:g} s for it); "
                 "try again once it is done")
+    pools = sys.modules.get("concurrent.futures.process")  # imported by whatever ran a pool
+    if pools is not None and isinstance(exc, pools.BrokenProcessPool):
+        return ("a worker process ended abruptly (killed: the system may have run short of memory, and its "
+                "out-of-memory killer ends processes so); the output stops after the last line written; "
+                "--jobs 1 decides in this one process")
     return None
 
 
