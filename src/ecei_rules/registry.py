@@ -26,7 +26,7 @@ from pathlib import Path
 
 import semver
 
-from ecei_rules.core.files import FileReadError, read_limited
+from ecei_rules.core.files import FileReadError, read_limited, replace_atomically
 from ecei_rules.core.pointers import pointer_join
 from ecei_rules.engine.decision import Resolution
 from ecei_rules.errors import Diagnostic, ResolutionError, RulesetError, did_you_mean
@@ -623,7 +623,9 @@ class Registry:
         return out
 
     def lock(self, methodology: str) -> list[str]:
-        """Record the hash of every published version not yet locked; never rewrite a recorded one."""
+        """Record the hash of every published version not yet locked; never rewrite a recorded one. The lock file
+        is replaced whole (`replace_atomically`): a run that fails, a full disk or an interrupt, leaves it as it
+        was."""
         locked = self.read_lock(methodology)
         path = self.lock_path(methodology)
         data = _lock_json(path) if path.exists() else {}
@@ -645,7 +647,8 @@ class Registry:
             ordered = dict(sorted(versions.items(), key=lambda kv: semver.Version.parse(kv[0])))
             data["versions"] = ordered
             data["hash_scheme"] = HASH_SCHEME
-            path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+            text = json.dumps(data, indent=2) + "\n"
+            replace_atomically(path, lambda handle: handle.write(text))  # the hashes recorded are never lost
             self._locks.pop(methodology, None)
         return added
 

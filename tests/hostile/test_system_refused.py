@@ -21,7 +21,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from cli_harness import EXAMPLES, command, subprocess_env
+from cli_harness import EXAMPLES, ROOT, command, subprocess_env
 
 from ecei_rules.cli.app import EXIT_DISK_FULL, EXIT_USAGE
 from ecei_rules.cli.common import system_limit
@@ -356,3 +356,55 @@ def test_a_worker_process_killed_mid_batch_is_exit_3_and_the_lines_written_stand
                                  "of memory")
     assert "internal error" not in ran.stderr
     assert all(json.loads(line) for line in ran.stdout.splitlines())
+
+
+def _limited_in(folder: Path, *args: str, limit: int) -> tuple[int, str]:
+    """`_limited`, run in ``folder``."""
+
+    def limit_files() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    done = subprocess.run(command(*args), capture_output=True, env=_unmeasured(), cwd=folder, timeout=300,
+                          preexec_fn=limit_files, check=False)
+    return done.returncode, done.stderr.decode("utf-8", "replace")
+
+
+def test_a_lock_that_cannot_be_written_whole_is_left_as_it_was(tmp_path: Path) -> None:
+    """``lock`` rewrote the lock file in place: a write the storage refused (here a file size limit below the
+    lock's size) left it truncated, the hashes of the versions locked before lost, and every later command
+    that reads it refused. It is replaced whole now: exit 3, the file as it was, no temporary file left; once
+    the storage allows it, the version is locked."""
+    import shutil
+
+    rulesets = tmp_path / "rulesets"
+    shutil.copytree(ROOT / "examples" / "methodologies" / "building-points", rulesets / "building-points")
+    lock = rulesets / "building-points" / "published.lock.json"
+    data = json.loads(lock.read_text(encoding="utf-8"))
+    del data["versions"]["3.0.0"]  # a published version not locked yet: lock will write the file
+    lock.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    before = lock.read_bytes()
+    code, stderr = _limited_in(tmp_path, "lock", "--rulesets", str(rulesets), limit=200)
+    assert code == EXIT_DISK_FULL, stderr
+    assert stderr.startswith(TOO_LARGE)
+    assert lock.read_bytes() == before
+    assert sorted(p.name for p in lock.parent.iterdir() if p.name.startswith(".")) == []
+    assert _run("lock", "--rulesets", str(rulesets)).returncode == 0
+    assert sorted(json.loads(lock.read_text(encoding="utf-8"))["versions"]) == ["1.0.0", "2.0.0", "3.0.0"]
+
+
+def test_a_receipt_written_over_an_old_one_is_all_or_nothing(tmp_path: Path) -> None:
+    """``receipt --out FILE`` over an earlier receipt: when the storage refuses the write, FILE keeps the earlier
+    receipt whole (it was truncated, then half written)."""
+    keys, log, out = tmp_path / "keys", tmp_path / "decisions.db", tmp_path / "receipt.json"
+    assert _run("keygen", "--out", str(keys)).returncode == 0
+    assert _run("record", str(EXAMPLES / "gold-2021.json"), "--log", str(log), "--at", AT, "--key",
+                str(keys / "private.pem")).returncode == 0
+    assert _run("receipt", str(log), "--record", "1", "--out", str(out)).returncode == 0
+    whole = out.stat().st_size  # about 36 KB: the record's text is in it
+    out.write_text('{"an": "earlier receipt"}\n', encoding="utf-8")
+    # one byte short of the receipt: more than SQLite's -shm file (32 KB) takes when the log is opened
+    code, stderr = _limited_in(tmp_path, "receipt", str(log), "--record", "1", "--out", str(out), limit=whole - 1)
+    assert code == EXIT_DISK_FULL, stderr
+    assert out.read_text(encoding="utf-8") == '{"an": "earlier receipt"}\n'
+    assert _run("receipt", str(log), "--record", "1", "--out", str(out)).returncode == 0
+    assert _run("check-receipt", str(out), "--key", str(keys / "public.pem")).returncode == 0

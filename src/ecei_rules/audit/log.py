@@ -16,14 +16,19 @@ import os
 import signal
 import sqlite3
 import stat
-import tempfile
 import urllib.parse
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple, Self, TextIO
 
 from ecei_rules.audit.record import GENESIS, DecisionRecord, record_and_text
-from ecei_rules.core.files import descriptors_exhausted, kind_of, storage_refused, too_many_open_files
+from ecei_rules.core.files import (
+    descriptors_exhausted,
+    kind_of,
+    replace_atomically,
+    storage_refused,
+    too_many_open_files,
+)
 from ecei_rules.engine.decision import Decision
 from ecei_rules.errors import EceiRulesError
 
@@ -553,44 +558,20 @@ def write_jsonl(rows: Iterable[StoredRecord], out: Path, *, source: Path | None 
     if not stat.S_ISREG(mode):  # the rename would put a file in place of a device, a pipe or a socket
         raise LogError(f"{out} is {kind_of(mode)}; the export is written to a regular file, atomically "
                        "(a new one, or one it replaces)")
+
+    def fill(handle: TextIO) -> int:
+        count = 0
+        for row in rows:
+            if row.problem or "\n" in row.text or "\r" in row.text:
+                raise LogError(f"{source or 'the log'}: the row of record {row.seq} is not one line of text "
+                               f"({row.problem or 'it holds a line break'}); verify the log; nothing exported")
+            handle.write(row.text + "\n")
+            count += 1
+        return count
+
     try:
-        handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, before the rename
-            "w", encoding="utf-8", newline="\n", dir=out.absolute().parent, prefix=f".{out.name}.",
-            suffix=".export", delete=False)
+        return replace_atomically(out, fill)
     except OSError as exc:
         if storage_refused(exc):  # not the place named: the storage (full, a limit, failing) says why
             raise
         raise LogError(f"{out}: cannot write there ({exc.strerror})") from None
-    count = 0
-    try:
-        with handle:
-            for row in rows:
-                if row.problem or "\n" in row.text or "\r" in row.text:
-                    raise LogError(f"{source or 'the log'}: the row of record {row.seq} is not one line of text "
-                                   f"({row.problem or 'it holds a line break'}); verify the log; nothing exported")
-                handle.write(row.text + "\n")
-                count += 1
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(handle.name, out)
-    except BaseException as exc:
-        Path(handle.name).unlink(missing_ok=True)
-        if isinstance(exc, OSError) and not storage_refused(exc):
-            raise LogError(f"{out}: cannot write there ({exc.strerror})") from None
-        raise
-    fsync_dir(out.absolute().parent)
-    return count
-
-
-def fsync_dir(directory: Path) -> None:
-    """Flush a folder's entries to disk (where the platform allows it)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

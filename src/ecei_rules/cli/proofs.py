@@ -25,6 +25,7 @@ from ecei_rules.cli.common import (
     one_log,
     write_failed,
 )
+from ecei_rules.core.files import replace_atomically
 from ecei_rules.core.terminal import show_path
 
 if TYPE_CHECKING:
@@ -71,7 +72,7 @@ def _write(document: dict[str, Any], out: Path | None) -> None:
         print(text, end="")
         return
     try:
-        out.write_text(text, encoding="utf-8")
+        replace_atomically(out, lambda handle: handle.write(text))  # a receipt written over is never half lost
     except OSError as exc:
         write_failed(f"cannot write {show_path(out)}", exc)
 

@@ -17,8 +17,12 @@ import hashlib
 import os
 import stat
 import sys
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TextIO, TypeVar, cast
+
+T = TypeVar("T")
 
 
 class FileReadError(Exception):
@@ -164,3 +168,39 @@ def file_sha256(path: Path | str, what: str) -> str:
 
 def _size(limit: int) -> str:
     return f"{limit // (1024 * 1024)} MiB" if limit % (1024 * 1024) == 0 else f"{limit} bytes"
+
+
+def replace_atomically(path: Path | str, fill: Callable[[TextIO], T]) -> T:
+    """``fill(handle)`` writes a file's new text (UTF-8, newlines as written), which then takes the place of
+    ``path`` whole: written to a temporary file in the same folder, flushed to disk, renamed over ``path``,
+    the folder flushed. Whatever fails (``fill`` raising, a full disk, an interrupt), ``path`` is left as it
+    was and the temporary file is removed; the error is raised as it came. Returns what ``fill`` returns."""
+    path = Path(path)
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, before the rename
+        "w", encoding="utf-8", newline="\n", dir=path.absolute().parent, prefix=f".{path.name}.", suffix=".tmp",
+        delete=False)
+    try:
+        with handle:
+            filled = fill(cast(TextIO, handle))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(handle.name, path)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise
+    fsync_dir(path.absolute().parent)
+    return filled
+
+
+def fsync_dir(directory: Path) -> None:
+    """Flush a folder's entries to disk (where the platform allows it)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
