@@ -382,6 +382,7 @@ def test_a_lock_that_cannot_be_written_whole_is_left_as_it_was(tmp_path: Path) -
     data = json.loads(lock.read_text(encoding="utf-8"))
     del data["versions"]["3.0.0"]  # a published version not locked yet: lock will write the file
     lock.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    lock.chmod(0o640)  # kept readable by a group: it stays so
     before = lock.read_bytes()
     code, stderr = _limited_in(tmp_path, "lock", "--rulesets", str(rulesets), limit=200)
     assert code == EXIT_DISK_FULL, stderr
@@ -390,6 +391,7 @@ def test_a_lock_that_cannot_be_written_whole_is_left_as_it_was(tmp_path: Path) -
     assert sorted(p.name for p in lock.parent.iterdir() if p.name.startswith(".")) == []
     assert _run("lock", "--rulesets", str(rulesets)).returncode == 0
     assert sorted(json.loads(lock.read_text(encoding="utf-8"))["versions"]) == ["1.0.0", "2.0.0", "3.0.0"]
+    assert lock.stat().st_mode & 0o777 == 0o640
 
 
 def test_a_receipt_written_over_an_old_one_is_all_or_nothing(tmp_path: Path) -> None:

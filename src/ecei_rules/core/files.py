@@ -15,12 +15,12 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import secrets
 import stat
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO, TextIO, TypeVar, cast
+from typing import BinaryIO, TextIO, TypeVar
 
 T = TypeVar("T")
 
@@ -172,23 +172,35 @@ def _size(limit: int) -> str:
 
 def replace_atomically(path: Path | str, fill: Callable[[TextIO], T]) -> T:
     """``fill(handle)`` writes a file's new text (UTF-8, newlines as written), which then takes the place of
-    ``path`` whole: written to a temporary file in the same folder, flushed to disk, renamed over ``path``,
-    the folder flushed. Whatever fails (``fill`` raising, a full disk, an interrupt), ``path`` is left as it
-    was and the temporary file is removed; the error is raised as it came. Returns what ``fill`` returns."""
+    ``path`` whole: written to a new file in the same folder, flushed to disk, renamed over ``path``, the folder
+    flushed. The new file has the permissions of the one it replaces (a new one: those the process's umask
+    gives, as an ordinary write would). Whatever fails (``fill`` raising, a full disk, an interrupt), ``path`` is
+    left as it was and the new file is removed; the error is raised as it came. Returns what ``fill`` returns."""
     path = Path(path)
-    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, before the rename
-        "w", encoding="utf-8", newline="\n", dir=path.absolute().parent, prefix=f".{path.name}.", suffix=".tmp",
-        delete=False)
+    folder = path.absolute().parent
     try:
-        with handle:
-            filled = fill(cast(TextIO, handle))
+        keep: int | None = stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        keep = None  # not there yet: created as any file is, the umask applied
+    while True:
+        temporary = folder / f".{path.name}.{secrets.token_hex(6)}.tmp"
+        try:
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
+            break
+        except FileExistsError:  # pragma: no cover - 48 random bits taken already
+            continue
+    try:
+        with open(fd, "w", encoding="utf-8", newline="\n") as handle:
+            if keep is not None:
+                os.chmod(handle.fileno(), keep)
+            filled = fill(handle)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(handle.name, path)
+        os.replace(temporary, path)
     except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
-    fsync_dir(path.absolute().parent)
+    fsync_dir(folder)
     return filled
 
 
