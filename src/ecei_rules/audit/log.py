@@ -307,6 +307,27 @@ def _damaged(path: Path, exc: sqlite3.Error | UnicodeDecodeError) -> LogError:
     return found or LogError(f"{path} is a damaged or unreadable SQLite database ({exc}); {_EXPECTED}")
 
 
+#: What a log copied without its -wal file may lack, said where its end is not what was kept outside it.
+WAL_NOTE = ("or not copied: in WAL mode with no -wal file beside it, a copy made while its writer ran lacks the "
+            "records in the writer's -wal file (copy both, or an export)")
+
+
+def without_its_wal(path: Path) -> bool:
+    """Whether a SQLite log is in WAL mode (its header's write version, byte 18, is 2) with no -wal file beside
+    it: a copy made while its writer ran then lacks what the writer's -wal file held."""
+    if Path(f"{path}-wal").exists():
+        return False
+    try:
+        fd = _open_regular(path)
+    except LogError:
+        return False
+    try:
+        header = os.read(fd, 20)
+    finally:
+        os.close(fd)
+    return header.startswith(_SQLITE_MAGIC) and len(header) == 20 and header[18] == 2
+
+
 def check_sqlite_file(path: Path) -> None:
     """Refuse (LogError), before SQLite opens it, a file that is not a regular, non-empty file
     beginning as a SQLite database."""

@@ -49,6 +49,7 @@ from ecei_rules.ruleset.subject import IMPLIED
 
 if TYPE_CHECKING:
     from ecei_rules.audit.log import DecisionLog, StoredRecord
+    from ecei_rules.audit.replay import AuditReport
 
 
 LogArgument = Annotated[Path | None, typer.Argument(metavar="LOG", show_default=False,
@@ -264,8 +265,26 @@ def verify(
     if proofs is not None:
         proofs.run(report)
         proofs.print_summary(format)
-    print_report(report, "verify", format)
+    print_report(_wal_noted(report, log), "verify", format)
     raise typer.Exit(0 if report.ok else EXIT_FINDINGS)
+
+
+def _wal_noted(report: AuditReport, log: Path) -> AuditReport:
+    """``report``, each finding that the log lacks records at its end noting, for a SQLite log in WAL mode with no
+    -wal file beside it, that a copy made while its writer ran lacks what that file held (not only records
+    removed)."""
+    from dataclasses import replace
+
+    from ecei_rules.audit.log import WAL_NOTE, without_its_wal
+
+    # the ends that lack records: "removed from its tail", "its tail was removed or rewritten" (not "more than were
+    # acknowledged", nor "goes on after the expected head")
+    ended = [f for f in report.findings if f.code == "unexpected_end" and "tail" in f.message]
+    if not ended or log.suffix == ".jsonl" or not without_its_wal(log):
+        return report
+    report.findings = [replace(f, details={**(f.details or {}), "note": WAL_NOTE}) if f in ended else f
+                       for f in report.findings]
+    return report
 
 
 def replay(
