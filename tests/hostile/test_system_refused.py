@@ -410,3 +410,22 @@ def test_a_receipt_written_over_an_old_one_is_all_or_nothing(tmp_path: Path) -> 
     assert out.read_text(encoding="utf-8") == '{"an": "earlier receipt"}\n'
     assert _run("receipt", str(log), "--record", "1", "--out", str(out)).returncode == 0
     assert _run("check-receipt", str(out), "--key", str(keys / "public.pem")).returncode == 0
+
+
+def test_duckdbs_write_errors_name_the_storage_by_their_errno() -> None:
+    """DuckDB (the SQL engine's Parquet files) says a refused write in an IOException whose message carries the
+    errno, as this one, from a COPY under a file size limit: EFBIG, ENOSPC, EIO are the storage's; another
+    errno, or none, is not."""
+    duckdb = pytest.importorskip("duckdb")
+
+    def io_error(number: int) -> Exception:
+        error: Exception = duckdb.IOException(
+            'IO Error: Async write failed for range [offset=27, size=492490]: {"exception_type":"IO",'
+            f'"exception_message":"Could not write file \\"dd.parquet\\": {os.strerror(number)}","errno":"{number}"}}')
+        return error
+
+    assert storage_refused(io_error(errno.EFBIG)) == f"{TOO_LARGE[7:]} (a file size limit, as ulimit -f sets)"
+    assert storage_refused(io_error(errno.ENOSPC)) == "the disk is full"
+    assert storage_refused(io_error(errno.EIO)) == "the storage reported an I/O error"
+    assert storage_refused(io_error(errno.EACCES)) is None
+    assert storage_refused(duckdb.IOException("IO Error: No files found that match the pattern")) is None

@@ -15,6 +15,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import re
 import secrets
 import stat
 import sys
@@ -43,14 +44,19 @@ STORAGE_ERRORS: dict[int, str] = {
     errno.EIO: "the storage reported an I/O error",
 }
 _SQLITE_FULL, _SQLITE_IOERR = 13, 10  # SQLite's primary result codes
+#: The errno DuckDB's IOException carries in its message (``{"exception_type":"IO",...,"errno":"28"}``).
+_DUCKDB_ERRNO = re.compile(r'"errno":"(\d{1,4})"')
 
 
 def storage_refused(exc: BaseException) -> str | None:
     """What an error says of the storage, in words, when the storage refused a write: full, over a quota or
-    a file size limit, or failing (an ``OSError`` of `STORAGE_ERRORS`, or SQLite's SQLITE_FULL or
-    SQLITE_IOERR); None for any other error."""
+    a file size limit, or failing (an ``OSError`` of `STORAGE_ERRORS`, SQLite's SQLITE_FULL or SQLITE_IOERR,
+    or DuckDB's IOException naming such an errno); None for any other error."""
     if isinstance(exc, OSError):
         return STORAGE_ERRORS.get(exc.errno) if exc.errno is not None else None
+    if type(exc).__name__ == "IOException" and "duckdb" in type(exc).__module__:  # _duckdb
+        found = _DUCKDB_ERRNO.search(str(exc))
+        return STORAGE_ERRORS.get(int(found.group(1))) if found else None
     sqlite3 = sys.modules.get("sqlite3")  # imported by whatever raised a SQLite error
     if sqlite3 is not None and isinstance(exc, sqlite3.Error):
         code = getattr(exc, "sqlite_errorcode", None)
