@@ -9,6 +9,7 @@ before the interpreter starts.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -98,4 +99,35 @@ def test_text_output_in_an_encoding_without_a_character_writes_it_as_an_escape(
         return re.sub(r"[^\w\s.,:()/@]", "", report)
 
     unboxed = re.sub("[\u2500-\u257f]", "", text)  # box drawing
-    assert words(written) == words(unboxed.encode(encoding, "backslashreplace").decode(encoding))
+    assert words(written) == words("".join(c if c.encode(encoding, "ignore") else _json_escape(c) for c in unboxed))
+
+
+def _json_escape(char: str) -> str:
+    """A character as JSON escapes it: ``\\u00fc``; beyond the BMP, its UTF-16 pair."""
+    units = char.encode("utf-16-be")
+    return "".join(f"\\u{int.from_bytes(units[i:i + 2], 'big'):04x}" for i in range(0, len(units), 2))
+
+
+@pytest.mark.parametrize("args", [["explain", "{file}", "--format", "json"],
+                                  ["explain", "{lines}", "--format", "json"]])
+def test_json_output_in_ascii_is_the_same_json(tmp_path: Path, args: list[str]) -> None:
+    """A name with Latin, Greek, CJK and an emoji, written as JSON to an ASCII output: the characters it lacks are
+    JSON escapes (``\\u00fc``, a surrogate pair for the emoji), so the output is JSON, and the same JSON as in
+    UTF-8. (Python's ``backslashreplace`` would write ``\\xfc``, which is not JSON; before, it was an internal
+    error.)"""
+    data = json.loads((EXAMPLES / "gold-2021.json").read_text(encoding="utf-8"))
+    data["organisation"]["name"] = "Müller Ωmega 東京 \U0001F600"
+    one, lines = tmp_path / "one.json", tmp_path / "lines.jsonl"
+    one.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    lines.write_text(json.dumps(data, ensure_ascii=False) + "\n", encoding="utf-8")
+    named = [a.format(file=one, lines=lines) for a in args]
+    utf8 = _run(*named, env={"PYTHONIOENCODING": "utf-8"})
+    narrow = _run(*named, env={"PYTHONIOENCODING": "ascii"})
+    assert narrow.returncode == utf8.returncode == 0, narrow.stderr
+    assert narrow.stdout.isascii()
+    decoded = [json.loads(line) for line in narrow.stdout.decode("ascii").splitlines()] if "{lines}" in args \
+        else json.loads(narrow.stdout)
+    expected = [json.loads(line) for line in utf8.stdout.decode("utf-8").splitlines()] if "{lines}" in args \
+        else json.loads(utf8.stdout)
+    assert decoded == expected
+    assert "Müller Ωmega 東京 \U0001F600" in utf8.stdout.decode("utf-8")  # the explanation names the organisation

@@ -36,6 +36,7 @@ markup; JSON output is written as the library writes it."""
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import errno
 import gc
@@ -241,8 +242,8 @@ def _standard_streams() -> None:
     started is opened on the null device, so that no file the command opens (a decision log) takes its number
     and receives what is written there; a closed standard input or output then stands as a `_ClosedStream`
     (exit 2 when the command reads or writes it, saying so), a closed standard error as the null device. Text
-    standard output and error write a character their encoding lacks (``PYTHONIOENCODING=ascii``) as an escape
-    (``\\u2026``), not as an error."""
+    standard output and error write a character their encoding lacks (``PYTHONIOENCODING=ascii``, a C locale)
+    as JSON escapes it (``\\u2026``, `_escaped`), not as an error."""
     for fd, mode in ((0, os.O_RDONLY), (1, os.O_WRONLY), (2, os.O_WRONLY)):
         try:
             os.fstat(fd)
@@ -257,9 +258,31 @@ def _standard_streams() -> None:
         sys.stdout = _ClosedStream("output")
     if sys.stderr is None:
         sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - for the process's lifetime
+    codecs.register_error(_ESCAPE, _escaped)
     for stream in (sys.stdout, sys.stderr):
         if isinstance(stream, io.TextIOWrapper):
-            stream.reconfigure(errors="backslashreplace")
+            stream.reconfigure(errors=_ESCAPE)
+
+
+#: The codec error handler of the standard streams (`_escaped`).
+_ESCAPE = "ecei-rules-json-escape"
+
+
+def _escaped(error: UnicodeError) -> tuple[str, int]:
+    """Each character an output's encoding lacks as JSON writes it escaped, ``\\u00fc`` (a pair of them beyond
+    the BMP): in a JSON text it is then the same string, and in text for people a visible escape. (Python's
+    ``backslashreplace`` writes ``\\xfc``, which is not JSON.)"""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    out = []
+    for char in error.object[error.start:error.end]:
+        code = ord(char)
+        if code > 0xFFFF:
+            code -= 0x10000
+            out.append(f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}")
+        else:
+            out.append(f"\\u{code:04x}")
+    return "".join(out), error.end
 
 
 def main() -> None:
