@@ -180,8 +180,9 @@ def replace_atomically(path: Path | str, fill: Callable[[TextIO], T]) -> T:
     """``fill(handle)`` writes a file's new text (UTF-8, newlines as written), which then takes the place of
     ``path`` whole: written to a new file in the same folder, flushed to disk, renamed over ``path``, the folder
     flushed. The new file has the permissions of the one it replaces (a new one: those the process's umask
-    gives, as an ordinary write would). Whatever fails (``fill`` raising, a full disk, an interrupt), ``path`` is
-    left as it was and the new file is removed; the error is raised as it came. Returns what ``fill`` returns."""
+    gives, as an ordinary write would); a symbolic link at ``path`` is replaced by the file, its target left as
+    it was. Whatever fails (``fill`` raising, a full disk, an interrupt), ``path`` is left as it was and the new
+    file is removed; the error is raised as it came. Returns what ``fill`` returns."""
     path = Path(path)
     folder = path.absolute().parent
     try:
