@@ -17,6 +17,7 @@ import os
 import re
 import resource
 import sqlite3
+import stat
 import subprocess
 from pathlib import Path
 
@@ -286,7 +287,7 @@ def test_record_names_what_stands_in_the_way_of_opening_the_log(tmp_path: Path) 
     folder.mkdir()
     directory = cli(["record", str(EXAMPLES / "gold-2021.json"), "--log", str(folder)])
     assert directory.code == EXIT_USAGE
-    assert "cannot open the log: it is a directory" in directory.stderr
+    assert f"{folder} is a directory; a decision log" in directory.stderr.replace("\n", "")
     assert list(tmp_path.iterdir()) == [folder]
     assert list(folder.iterdir()) == []
 
@@ -429,3 +430,28 @@ def test_duckdbs_write_errors_name_the_storage_by_their_errno() -> None:
     assert storage_refused(io_error(errno.EIO)) == "the storage reported an I/O error"
     assert storage_refused(io_error(errno.EACCES)) is None
     assert storage_refused(duckdb.IOException("IO Error: No files found that match the pattern")) is None
+
+
+
+@pytest.mark.parametrize("args", [["record", "{gold}", "--log", "{log}"], ["checkpoint", "{log}"],
+                                  ["receipt", "{log}", "--record", "1"], ["import", "{export}", "{log}"]])
+def test_a_named_pipe_given_as_the_log_is_refused_for_what_it_is(tmp_path: Path, args: list[str]) -> None:
+    """SQLite opened a named pipe given as the log and said "disk I/O error": that was an internal error, and
+    would have been taken for a failing disk. It is now refused before SQLite opens it, saying what it is, and
+    nothing is made beside it."""
+    from cli_harness import cli
+
+    log = tmp_path / "decisions.db"
+    assert _run("record", str(EXAMPLES / "gold-2021.json"), "--log", str(log), "--at", AT).returncode == 0
+    export = tmp_path / "decisions.jsonl"
+    assert _run("export", str(log), str(export)).returncode == 0
+    pipe = tmp_path / "pipe.db"
+    os.mkfifo(pipe)
+    # (a device is refused by the same check; none is named here: a regression would have SQLite make its -wal
+    # and -shm files beside it, in /dev)
+    ran = cli([a.format(gold=EXAMPLES / "gold-2021.json", log=pipe, export=export) for a in args])
+    assert ran.code == EXIT_USAGE, ran.both
+    assert " ".join(ran.stderr.split()).startswith(
+        f"error: {pipe} is a FIFO (named pipe); a decision log (a SQLite file, or a .jsonl export of one) was expected")
+    assert stat.S_ISFIFO(pipe.stat().st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["decisions.db", "decisions.jsonl", "pipe.db"]

@@ -105,6 +105,7 @@ class DecisionLog(_Connected):
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        refuse_non_regular(self.path)
         try:
             self._db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
             self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -216,6 +217,18 @@ IMPORT_LIMIT = 1 << 30
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _EXPECTED = "a decision log (a SQLite file, or a .jsonl export of one) was expected"
 _COLUMNS = ("seq", "hash", "prev_hash", "body")
+
+
+def refuse_non_regular(path: Path) -> None:
+    """LogError, before SQLite opens it, for a path that is there and is not a regular file (through a symbolic
+    link too): a named pipe (SQLite's open would wait for a writer, then fail with "disk I/O error", which is not
+    the cause), a device, a directory, a socket. A path not there yet is left to SQLite, which creates the log."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return
+    if not stat.S_ISREG(mode):
+        raise LogError(f"{path} is {_kind(mode)}; {_EXPECTED}")
 
 
 def _kind(mode: int) -> str:

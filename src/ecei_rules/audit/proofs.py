@@ -38,7 +38,7 @@ from pydantic import ValidationError
 
 from ecei_rules.audit import merkle
 from ecei_rules.audit.checkpoint import Checkpoint, CheckpointError, Signer, checkpoint_problem, key_id
-from ecei_rules.audit.log import BUSY_TIMEOUT_MS, DecisionLog, LogError, not_the_log
+from ecei_rules.audit.log import BUSY_TIMEOUT_MS, DecisionLog, LogError, not_the_log, refuse_non_regular
 from ecei_rules.audit.record import DecisionRecord, parse_record
 from ecei_rules.errors import EceiRulesError, Finding
 
@@ -143,6 +143,7 @@ def _frontier(db: sqlite3.Connection, size: int, head: str) -> merkle.Frontier:
 def _connect(path: Path) -> sqlite3.Connection:
     if not path.exists():
         raise LogError(f"{path}: no such log")
+    refuse_non_regular(path)
     try:
         db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
