@@ -83,7 +83,7 @@ def test_record_stopped_by_a_file_size_limit_exits_3_and_every_record_it_acknowl
     assert _run("record", str(EXAMPLES / "gold-2021.json"), "--log", str(log), "--at", AT).returncode == 0
     code, stderr = _limited("record", str(batch), "--log", str(log), "--at", AT, limit=log.stat().st_size + 1_000_000)
     assert code == EXIT_DISK_FULL, stderr
-    assert "the storage reported an I/O error" in stderr
+    assert "the storage reported an I/O error (SQLITE_IOERR_WRITE: " in " ".join(stderr.split())
     assert "internal error" not in stderr
     assert "Traceback" not in stderr
     match = COMMITTED.search(stderr)

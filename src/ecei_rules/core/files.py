@@ -63,8 +63,10 @@ def storage_refused(exc: BaseException) -> str | None:
         primary = code & 0xFF if isinstance(code, int) else None
         if primary == _SQLITE_FULL or "disk is full" in str(exc):
             return STORAGE_ERRORS[errno.ENOSPC]
-        if primary == _SQLITE_IOERR:
-            return "the storage reported an I/O error (a failing disk, or a file size limit, as ulimit -f sets)"
+        if primary == _SQLITE_IOERR:  # its extended name says which operation: _WRITE, _FSYNC, _LOCK, _SHMOPEN...
+            name = getattr(exc, "sqlite_errorname", "SQLITE_IOERR")
+            return (f"the storage reported an I/O error ({name}: a failing disk, a file size limit as ulimit -f "
+                    "sets, or a file system without the locks SQLite needs)")
     return None
 
 
