@@ -39,10 +39,11 @@ class FileReadError(Exception):
 #: end a command with exit code 3, not as a usage error nor as a bug to report.
 STORAGE_ERRORS: dict[int, str] = {
     errno.ENOSPC: "the disk is full",
-    getattr(errno, "EDQUOT", errno.ENOSPC): "the disk quota is exceeded",
     errno.EFBIG: "a file would grow beyond the size this process may write (a file size limit, as ulimit -f sets)",
     errno.EIO: "the storage reported an I/O error",
 }
+if hasattr(errno, "EDQUOT"):  # not on every platform
+    STORAGE_ERRORS[errno.EDQUOT] = "the disk quota is exceeded"
 _SQLITE_FULL, _SQLITE_IOERR = 13, 10  # SQLite's primary result codes
 #: The errno DuckDB's IOException carries in its message (``{"exception_type":"IO",...,"errno":"28"}``).
 _DUCKDB_ERRNO = re.compile(r'"errno":"(\d{1,4})"')
