@@ -455,3 +455,33 @@ def test_a_named_pipe_given_as_the_log_is_refused_for_what_it_is(tmp_path: Path,
         f"error: {pipe} is a FIFO (named pipe); a decision log (a SQLite file, or a .jsonl export of one) was expected")
     assert stat.S_ISFIFO(pipe.stat().st_mode)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["decisions.db", "decisions.jsonl", "pipe.db"]
+
+
+def test_a_lock_in_a_folder_that_cannot_be_written_is_a_usage_error(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The folder of the lock not writable (a package installed by another user, a read-only file system):
+    the error the system gives the new file (EACCES here, as for a user without the right; root is not refused,
+    so it is raised where the file is made) was an internal error; it is exit 2 naming the lock, the lock left
+    as it was."""
+    import shutil
+
+    from cli_harness import cli
+
+    from ecei_rules import registry as registry_module
+
+    rulesets = tmp_path / "rulesets"
+    shutil.copytree(ROOT / "examples" / "methodologies" / "building-points", rulesets / "building-points")
+    lock = rulesets / "building-points" / "published.lock.json"
+    data = json.loads(lock.read_text(encoding="utf-8"))
+    del data["versions"]["3.0.0"]
+    lock.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    before = lock.read_bytes()
+
+    def refused(path: Path, fill: object) -> object:
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+
+    monkeypatch.setattr(registry_module, "replace_atomically", refused)
+    ran = cli(["lock", "--rulesets", str(rulesets)])
+    assert ran.code == EXIT_USAGE, ran.both
+    assert " ".join(ran.stderr.split()) == f"error: cannot write the lock {lock}: Permission denied"
+    assert lock.read_bytes() == before

@@ -25,6 +25,7 @@ from ecei_rules.cli.common import (
     print_json,
     print_problems,
     registry,
+    write_failed,
     yaml_files,
 )
 from ecei_rules.core.terminal import markup, path_text, show_path, text
@@ -232,7 +233,10 @@ def lock(
     out = console()
     for m in [methodology] if methodology else found.methodologies():
         with exit_on_load_errors(ruleset=EXIT_FINDINGS):
-            added = found.lock(m)
+            try:
+                added = found.lock(m)
+            except OSError as exc:  # a folder not writable, a read-only file system (a full disk: exit 3)
+                write_failed(f"cannot write the lock {show_path(found.lock_path(m))}", exc)
         out.print(text(f"{m}: locked {', '.join(added) if added else 'nothing new'} in "
                        f"{show_path(found.lock_path(m))}"))
 
