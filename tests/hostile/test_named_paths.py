@@ -22,7 +22,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from cli_harness import EXAMPLES, Ran, cli, run_subprocess, unsafe
+from cli_harness import EXAMPLES, ROOT, Ran, cli, run_subprocess, unsafe
 
 from ecei_rules.cli.app import EXIT_USAGE
 
@@ -153,3 +153,27 @@ def test_a_counterexample_folder_that_is_a_file_is_refused_before_any_check(tmp_
     assert "is not a directory; --out names the folder" in _refused(cli(["check-properties", rulesets, "--out",
                                                                           str(taken)]))
     assert calls == []
+
+
+def test_docs_with_a_file_where_the_site_needs_a_folder_names_it(tmp_path: Path) -> None:
+    """``docs -o SITE --force`` into a SITE whose ``docs`` is a file: the folder cannot be made there. That was an
+    internal error (FileExistsError); it is exit 2 naming the page it could not write, the file left as it
+    was."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "docs").write_text("a file, not a folder\n", encoding="utf-8")
+    ran = cli(["docs", "--rulesets", str(ROOT / "examples" / "methodologies"), "-o", str(site), "--force"])
+    assert ran.code == 2, ran.both
+    assert " ".join(ran.stderr.split()).startswith(f"error: cannot write the site's {site / 'docs'}/")
+    assert "internal error" not in ran.stderr
+    assert (site / "docs").read_text(encoding="utf-8") == "a file, not a folder\n"
+
+
+def test_synth_checks_its_report_before_it_draws(tmp_path: Path) -> None:
+    """``synth --report DIR`` drew the whole population, then failed on the report; it is refused first, and
+    nothing is written."""
+    out = tmp_path / "population.jsonl"
+    ran = cli(["synth", "--as-of", "2024-06-30", "-n", "5", "-o", str(out), "--report", str(tmp_path)])
+    assert ran.code == 2, ran.both
+    assert " ".join(ran.stderr.split()).startswith(f"error: {tmp_path} is a directory; give the report a file name")
+    assert not out.exists()

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ecei_rules.cli.common import EXIT_FINDINGS, console, exit_on_load_errors, fail
+from ecei_rules.cli.common import EXIT_FINDINGS, console, exit_on_load_errors, fail, write_failed
 from ecei_rules.core.terminal import show_path, text
 from ecei_rules.registry import Registry
 
@@ -41,8 +41,11 @@ def docs(
     files = standalone_site(methodologies, sources, errors_page(CODES, FINDINGS, language=None), title=name)
     for relative, content in files.items():
         path = out / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content, encoding="utf-8")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(content, encoding="utf-8")
+        except OSError as exc:  # a folder not writable, a file in the way (a full disk: exit 3)
+            write_failed(f"cannot write the site's {show_path(path)}", exc)
     pages = sum(1 for relative in files if relative.endswith(".md"))
     counted = f"{len(methodologies)} {'methodology' if len(methodologies) == 1 else 'methodologies'}"
     console().print(text(f"{pages} pages for {counted} written to {show_path(out)}; "

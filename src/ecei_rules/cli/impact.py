@@ -94,6 +94,7 @@ def synth(
         if chosen is None:
             found.in_force(methodology or found.default_methodology(), start)
     seen = Coverage()
+    check_output(report, "the report")  # before the population is drawn, not after
     handle = open_output(out, "the assessments")
     try:
         for data in synthesize(n, seed=seed, as_of=day, window_months=months, registry=found,
