@@ -177,3 +177,20 @@ def test_synth_checks_its_report_before_it_draws(tmp_path: Path) -> None:
     assert ran.code == 2, ran.both
     assert " ".join(ran.stderr.split()).startswith(f"error: {tmp_path} is a directory; give the report a file name")
     assert not out.exists()
+
+
+def test_a_log_whose_name_is_not_utf8_is_read_like_any_other(tmp_path: Path) -> None:
+    """A received log named with bytes that are not UTF-8 (``\\xfe``), a ``%20`` and a ``?``: verify, replay and
+    export read it read-only through a SQLite URI, which quoted the name as text and failed (an internal error,
+    UnicodeEncodeError). The name's own bytes are quoted now."""
+    folder = tmp_path / os.fsdecode(b"received\xfc")
+    try:
+        folder.mkdir()
+    except (OSError, UnicodeEncodeError):  # pragma: no cover - a file system that takes UTF-8 names only
+        pytest.skip("this file system refuses names that are not UTF-8")
+    log = folder / os.fsdecode(b"log\xfe%20x?.db")
+    assert cli(["record", str(EXAMPLES / "gold-2021.json"), "--log", str(log)]).code == 0
+    for args in (["verify", str(log)], ["replay", str(log)], ["export", str(log), str(folder / "export.jsonl")]):
+        ran = cli(args)
+        assert ran.code == 0, ran.both
+    assert cli(["verify", str(folder / "export.jsonl")]).code == 0

@@ -268,7 +268,8 @@ def _open_regular(path: Path, *, allow_empty: bool = False) -> int:
 
 def _uri(path: Path, *, immutable: bool) -> str:
     flags = "mode=ro&immutable=1" if immutable else "mode=ro"
-    return f"file:{urllib.parse.quote(str(Path(path).absolute()))}?{flags}"
+    # the name's bytes as the file system has them (a name that is not UTF-8 is one too), percent-encoded
+    return f"file:{urllib.parse.quote(os.fsencode(Path(path).absolute()))}?{flags}"
 
 
 def _check_schema(db: sqlite3.Connection, path: Path, *, writing: bool = False) -> None:
