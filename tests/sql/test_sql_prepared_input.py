@@ -116,6 +116,28 @@ def test_a_temporary_directory_whose_name_holds_a_quote_does_not_break_the_study
     assert _report(result.stdout) == expected
 
 
+def test_a_temporary_directory_whose_name_is_not_utf8_is_named_as_the_cause(
+        prepared: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """DuckDB takes file names as UTF-8 only: with TMPDIR named with a byte that is not (``\\xfa``, a name Linux
+    allows), ``impact POP.jsonl --engine sql`` and ``evaluate POP.jsonl --engine sql`` were internal errors
+    (DuckDB's InvalidInputException); they are exit 2 naming the file and TMPDIR as the cure."""
+    odd = tmp_path / os.fsdecode(b"tmp\xfa")
+    try:
+        odd.mkdir()
+    except (OSError, UnicodeEncodeError):  # pragma: no cover - a file system that takes UTF-8 names only
+        pytest.skip("this file system refuses names that are not UTF-8")
+    monkeypatch.setattr(tempfile, "tempdir", str(odd))
+    population = prepared.parent / "population.jsonl"
+    for args in (_study(population), ["evaluate", str(population), "--version", NEW, "--engine", "sql"]):
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 2, result.output
+        said = " ".join(result.output.split())
+        assert "internal error" not in said
+        assert said.startswith("error: the SQL engine (DuckDB) takes file names in UTF-8 only, and "
+                               f"'{tmp_path}/tmp\\xfa/")
+        assert said.endswith("is not one: rename it, or set TMPDIR to a folder whose name is (for the files it writes)")
+
+
 @pytest.mark.parametrize(("written", "said"), [
     (b"", "Input data was truncated"),
     (b"{not json", "JSON is malformed"),

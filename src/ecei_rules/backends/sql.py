@@ -62,7 +62,7 @@ from sqlglot import exp
 from ecei_rules.compare.impact import project_entries
 from ecei_rules.core.pointers import pointer_join, split_pointer
 from ecei_rules.engine.plan import FastCriterion, FastGroup, FastScore, Plan
-from ecei_rules.errors import AssessmentError, Diagnostic, EceiRulesError
+from ecei_rules.errors import AssessmentError, Diagnostic, EceiRulesError, InputError
 from ecei_rules.language.expr import Table, parse
 from ecei_rules.ruleset.inputs import Field
 from ecei_rules.ruleset.load import Ruleset
@@ -2285,7 +2285,7 @@ def load_table(connection: Any, query: CompiledQuery, items: Iterable[tuple[int,
         columns = "{" + ", ".join(f"{quoted_string(k)}: {quoted_string(v)}"
                                   for k, v in query.table_columns.items()) + "}"
         connection.execute(f"CREATE OR REPLACE TABLE {_quote(name)} AS SELECT * FROM read_json("
-                           f"{quoted_string(path)}, format='newline_delimited', columns={columns})")
+                           f"{quoted_path(path)}, format='newline_delimited', columns={columns})")
     finally:
         Path(path).unlink(missing_ok=True)
     write_positions(connection, query, name, positions)
@@ -2368,6 +2368,23 @@ def quoted_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+class SqlPathError(InputError, ValueError):
+    """A file name DuckDB cannot take: it reads names as UTF-8, and this one is not (bytes a file system allows,
+    in the name given or in the temporary folder, ``TMPDIR``)."""
+
+
+def quoted_path(path: Path | str) -> str:
+    """A file's name as a SQL string literal (`quoted_string`); SqlPathError for a name that is not UTF-8."""
+    text = str(path)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        raise SqlPathError(f"the SQL engine (DuckDB) takes file names in UTF-8 only, and '{shown}' is not one: "
+                           "rename it, or set TMPDIR to a folder whose name is (for the files it writes)") from None
+    return quoted_string(text)
+
+
 #: Rows per row group of the Parquet files written: DuckDB reads a file with one thread per row group,
 #: so a population of 100,000 is read by every core (its default, 122,880, gives such a file one group).
 ROW_GROUP_SIZE = 32_768
@@ -2375,7 +2392,7 @@ ROW_GROUP_SIZE = 32_768
 
 def write_parquet(connection: Any, table: str, path: Path | str) -> None:
     """Write a table of validated assessments (see :func:`load_table`) to a Parquet file."""
-    connection.execute(f"COPY {_quote(table)} TO {quoted_string(str(path))} (FORMAT parquet, "
+    connection.execute(f"COPY {_quote(table)} TO {quoted_path(path)} (FORMAT parquet, "
                        f"ROW_GROUP_SIZE {ROW_GROUP_SIZE})")
 
 

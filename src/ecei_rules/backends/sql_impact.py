@@ -48,7 +48,7 @@ from ecei_rules.backends.sql import (
     is_positional,
     layout_of,
     load_table,
-    quoted_string,
+    quoted_path,
     write_parquet,
 )
 from ecei_rules.compare.diff import semantic_diff
@@ -103,7 +103,7 @@ class _Prepared(TypedDict):
 
 def parquet(path: Path | str) -> str:
     """DuckDB's reading of the Parquet file at ``path`` (any path: written as a quoted SQL string)."""
-    return f"read_parquet({quoted_string(str(path))})"
+    return f"read_parquet({quoted_path(path)})"
 
 
 def _write_facts(target: Path, facts: dict[str, Any]) -> None:
@@ -153,9 +153,9 @@ def _write_left_out(connection: Any, left_out: dict[int, tuple[list[str], list[s
             for row, (ignored, found) in left_out.items():
                 shown = list(dict.fromkeys(LIST_INDEX.sub("/-", p) for p in ignored))
                 out.write(json.dumps({"row": row, "ignored": shown, "found": found}) + "\n")
-        connection.execute(f"COPY (SELECT * FROM read_json({quoted_string(name)}, format='newline_delimited', columns="
+        connection.execute(f"COPY (SELECT * FROM read_json({quoted_path(name)}, format='newline_delimited', columns="
                            "{'row': 'BIGINT', 'ignored': 'VARCHAR[]', 'found': 'VARCHAR[]'})) TO "
-                           f"{quoted_string(str(path))} (FORMAT parquet)")
+                           f"{quoted_path(path)} (FORMAT parquet)")
     finally:
         Path(name).unlink(missing_ok=True)
 
@@ -184,7 +184,7 @@ def copies(directory: Path | str, k: int) -> Path:
     for side in SIDES:
         for name, column in ((side, ROW), (side + "_left_out", "row")):
             connection.execute(f"COPY ({copied(source / (name + '.parquet'), column, n, k)}) TO "
-                               f"{quoted_string(str(target / (name + '.parquet')))} (FORMAT parquet, "
+                               f"{quoted_path(target / (name + '.parquet'))} (FORMAT parquet, "
                                f"ROW_GROUP_SIZE {ROW_GROUP_SIZE})")
 
     def shift(entries: list[dict[str, Any]], copy: int) -> list[dict[str, Any]]:

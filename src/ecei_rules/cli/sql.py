@@ -51,6 +51,8 @@ def evaluate_sql(assessment: Path, resolve: Resolver) -> int:
     except sql.SqlRefused as exc:
         print_problems(exc.diagnostics, err_console())
         return 2
+    except sql.SqlPathError as exc:  # a temporary folder whose name DuckDB cannot take
+        fail(str(exc))
     sys.stdout.flush()
     return EXIT_FINDINGS if failures else 0
 
