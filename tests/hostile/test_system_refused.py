@@ -1,14 +1,16 @@
-"""The system refuses what a command needs (exit code 3): a storage that refuses a write (full, over a quota
-or a file size limit, failing), or memory that runs out.
+"""The system refuses what a command needs (exit code 3), and nothing a command had is lost when it does: a
+storage that refuses a write (full, over a quota or a file size limit, failing), memory that runs out, a limit of
+open files reached, a log another process holds locked, a worker process killed; and what is written over
+(a lock, a receipt, an export) is replaced whole or not at all.
 
-The refusals are real: each command runs in a subprocess whose file size limit (``RLIMIT_FSIZE``, what
-``ulimit -f`` sets) is reached while it writes, so the kernel answers EFBIG (Python ignores SIGXFSZ) and
-SQLite answers "disk I/O error"; or whose address space (``RLIMIT_AS``) is capped a little above what it
-holds once started. Before, every command but ``record`` on a full disk called these an internal error to
-report (exit 2), and ``record`` did not say what the log then held. The subprocesses are not measured for
-coverage: the limits would stop coverage's own data file.
+The refusals are real where they can be: each command runs in a subprocess whose file size limit
+(``RLIMIT_FSIZE``, what ``ulimit -f`` sets) is reached while it writes, so the kernel answers EFBIG (Python
+ignores SIGXFSZ) and SQLite answers "disk I/O error"; or whose address space (``RLIMIT_AS``) or open files
+(``RLIMIT_NOFILE``) are capped a little above what it holds once started; a log is locked by a real SQLite
+transaction, a worker killed by a real SIGKILL, a named pipe made with mkfifo. Before, each of these was an
+internal error to report (exit 2), or a false cause ("a damaged or unreadable SQLite database"). The
+subprocesses are not measured for coverage: the limits would stop coverage's own data file.
 """
-
 from __future__ import annotations
 
 import errno
