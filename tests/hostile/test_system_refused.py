@@ -11,6 +11,7 @@ transaction, a worker killed by a real SIGKILL, a named pipe made with mkfifo. B
 internal error to report (exit 2), or a false cause ("a damaged or unreadable SQLite database"). The
 subprocesses are not measured for coverage: the limits would stop coverage's own data file.
 """
+
 from __future__ import annotations
 
 import errno
