@@ -10,6 +10,8 @@ every error caused by what a caller passed in (an assessment, a date, a version)
     │   │                                 or cannot be parsed
     │   ├── FieldsError (ValueError)      engine.serialise: a selection of a decision's members
     │   │                                 (--fields) names one no decision has
+    │   ├── SqlPathError (ValueError)     backends.sql: a file name DuckDB cannot take (not UTF-8:
+    │   │                                 a name given, or TMPDIR's)
     │   └── ResolutionError (LookupError) no ruleset version answers the request: a date before
     │                                     the first version, an unknown methodology or version
     ├── RulesetError (ValueError)         a ruleset has problems; holds all diagnostics
