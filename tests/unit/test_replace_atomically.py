@@ -50,3 +50,41 @@ def test_whatever_fails_while_writing_leaves_the_file_as_it_was(tmp_path: Path) 
         replace_atomically(target, half)
     assert target.read_text(encoding="utf-8") == "the earlier receipt\n"
     assert [p.name for p in tmp_path.iterdir()] == ["receipt.json"]
+
+
+def test_a_symbolic_link_is_followed_and_kept(tmp_path: Path) -> None:
+    """A lock kept as a link to a shared file: the file it names gets the new text (its mode kept), the link
+    stays a link to it."""
+    shared = tmp_path / "shared.json"
+    shared.write_text("old\n", encoding="utf-8")
+    shared.chmod(0o640)
+    link = tmp_path / "published.lock.json"
+    link.symlink_to(shared.name)
+    replace_atomically(link, lambda handle: handle.write("new\n"))
+    assert link.is_symlink()
+    assert os.readlink(link) == "shared.json"
+    assert shared.read_text(encoding="utf-8") == "new\n"
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o640
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["published.lock.json", "shared.json"]
+
+
+def test_a_named_pipe_is_written_through_never_replaced(tmp_path: Path) -> None:
+    """``receipt --out PIPE`` (or ``/dev/stdout``, which a rename would replace by a file in /dev): the text goes
+    to the pipe's reader, and the pipe stays a pipe."""
+    import threading
+
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    read: list[bytes] = []
+
+    def reader() -> None:
+        with open(pipe, "rb") as handle:
+            read.append(handle.read())
+
+    thread = threading.Thread(target=reader, daemon=True)  # a regression (the pipe replaced) fails, not hangs
+    thread.start()
+    replace_atomically(pipe, lambda handle: handle.write("the receipt\n"))
+    thread.join(timeout=60)
+    assert read == [b"the receipt\n"]
+    assert stat.S_ISFIFO(os.lstat(pipe).st_mode)
+    assert [p.name for p in tmp_path.iterdir()] == ["pipe"]

@@ -183,17 +183,24 @@ def replace_atomically(path: Path | str, fill: Callable[[TextIO], T]) -> T:
     """``fill(handle)`` writes a file's new text (UTF-8, newlines as written), which then takes the place of
     ``path`` whole: written to a new file in the same folder, flushed to disk, renamed over ``path``, the folder
     flushed. The new file has the permissions of the one it replaces (a new one: those the process's umask
-    gives, as an ordinary write would); a symbolic link at ``path`` is replaced by the file, its target left as
-    it was. Whatever fails (``fill`` raising, a full disk, an interrupt), ``path`` is left as it was and the new
-    file is removed; the error is raised as it came. Returns what ``fill`` returns."""
-    path = Path(path)
-    folder = path.absolute().parent
+    gives, as an ordinary write would). A symbolic link is followed: the file it names is replaced, the link
+    kept. A path that is there and is not a regular file (a device, a named pipe, a reader's pipe), or that is
+    in /dev or /proc (``/dev/stdout``, even when it is a shell's redirection to a file), is written through, not
+    replaced: there is nothing there to keep whole, and a device is never replaced by a file. Whatever fails
+    (``fill`` raising, a full disk, an interrupt), a regular file is left as it was and the new file is
+    removed; the error is raised as it came. Returns what ``fill`` returns."""
     try:
-        keep: int | None = stat.S_IMODE(os.stat(path).st_mode)
+        found: os.stat_result | None = os.stat(path)  # through a symbolic link
     except OSError:
-        keep = None  # not there yet: created as any file is, the umask applied
+        found = None  # not there yet: created as any file is, the umask applied
+    real = Path(os.path.realpath(path))
+    special = any(str(p).startswith(("/dev/", "/proc/")) for p in (Path(path).absolute(), real))
+    if found is not None and (special or not stat.S_ISREG(found.st_mode)):  # /dev/stdout redirected to a file too
+        with open(path, "w", encoding="utf-8", newline="\n") as through:  # a directory: IsADirectoryError
+            return fill(through)
+    folder = real.parent
     while True:
-        temporary = folder / f".{path.name}.{secrets.token_hex(6)}.tmp"
+        temporary = folder / f".{real.name}.{secrets.token_hex(6)}.tmp"
         try:
             fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
             break
@@ -201,12 +208,12 @@ def replace_atomically(path: Path | str, fill: Callable[[TextIO], T]) -> T:
             continue
     try:
         with open(fd, "w", encoding="utf-8", newline="\n") as handle:
-            if keep is not None:
-                os.chmod(handle.fileno(), keep)
+            if found is not None:
+                os.chmod(handle.fileno(), stat.S_IMODE(found.st_mode))
             filled = fill(handle)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(temporary, path)
+        os.replace(temporary, real)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
