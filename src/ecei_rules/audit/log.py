@@ -23,9 +23,13 @@ from typing import Any, NamedTuple, Self, TextIO
 
 from ecei_rules.audit.record import GENESIS, DecisionRecord, record_and_text
 from ecei_rules.core.files import (
+    SQLITE_BUSY,
+    SQLITE_CANTOPEN,
+    SQLITE_LOCKED,
     descriptors_exhausted,
     kind_of,
     replace_atomically,
+    sqlite_result,
     storage_refused,
     too_many_open_files,
 )
@@ -42,9 +46,7 @@ CREATE TABLE IF NOT EXISTS records (
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 BUSY_TIMEOUT_MS = 60_000
-_SQLITE_CANTOPEN = 14  # SQLite's primary result code "unable to open database file"
 _SQLITE_FILES = 3  # what SQLite holds open for a log at once: the database, its -wal and -shm
-_SQLITE_BUSY, _SQLITE_LOCKED = 5, 6  # another connection holds the lock wanted (after BUSY_TIMEOUT_MS)
 #: How much of a log is read through a memory map (SQLite caps it at its build's limit).
 MMAP_BYTES = 1 << 31
 
@@ -302,11 +304,11 @@ def not_the_log(path: Path, exc: sqlite3.Error) -> LogError | None:
     so is a process that cannot open the files a log needs (EMFILE); SQLite's "unable to open database file" is a
     LogError saying what stands in the way (a directory, a missing folder) and what else may. A log another
     process holds locked (SQLITE_BUSY, SQLITE_LOCKED) is raised as it is too."""
-    if storage_refused(exc) or getattr(exc, "sqlite_errorcode", 0) & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED):
+    if storage_refused(exc) or sqlite_result(exc) in (SQLITE_BUSY, SQLITE_LOCKED):
         raise exc  # the storage, or another process holding the log: said by the command line (exit 3)
     if descriptors_exhausted(_SQLITE_FILES):
         raise too_many_open_files(exc)
-    if getattr(exc, "sqlite_errorcode", 0) & 0xFF != _SQLITE_CANTOPEN:
+    if sqlite_result(exc) != SQLITE_CANTOPEN:
         return None
     where = path.absolute().parent
     why = "it is a directory" if path.is_dir() else f"the folder {where} does not exist" if not where.is_dir() \

@@ -532,6 +532,13 @@ def tail_problems(total: int, last_seq: int, last_hash: str, hashes: dict[str, i
     return problems
 
 
+def lacks_records(finding: Finding) -> bool:
+    """Whether a finding of `tail_problems` says the log lacks records at its end: fewer than expected ("removed
+    from its tail"), or an expected head no record has ("its tail was removed or rewritten"); not one that it
+    holds more, nor that it goes on after the expected head."""
+    return finding.code == "unexpected_end" and "tail" in finding.message
+
+
 def verify(rows: Iterable[StoredRecord], *, progress: Progress | None = None, expect_head: str | None = None,
            expect_count: int | None = None) -> AuditReport:
     """Check every row on its own (types, canonical form, hashes, every field), then the order and

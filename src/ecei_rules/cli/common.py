@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO
 import typer
 
 from ecei_rules.core.canonical import to_json
-from ecei_rules.core.files import storage_refused
+from ecei_rules.core.files import SQLITE_BUSY, SQLITE_LOCKED, sqlite_result, storage_refused
 from ecei_rules.errors import Diagnostic, Problem, ResolutionError, RulesetError
 
 if TYPE_CHECKING:
@@ -330,9 +330,7 @@ def system_limit(exc: BaseException) -> str | None:
         except (ImportError, OSError):  # not on POSIX, or not even its module can be opened now
             limit = ""
         return f"too many open files: the command needs more than the system lets it open{limit}"
-    sqlite3 = sys.modules.get("sqlite3")  # imported by whatever raised a SQLite error
-    if sqlite3 is not None and isinstance(exc, sqlite3.Error) and \
-            getattr(exc, "sqlite_errorcode", 0) & 0xFF in (5, 6):  # SQLITE_BUSY, SQLITE_LOCKED
+    if sqlite_result(exc) in (SQLITE_BUSY, SQLITE_LOCKED):
         from ecei_rules.audit.log import BUSY_TIMEOUT_MS
 
         return (f"another process holds the log locked (this one waited {BUSY_TIMEOUT_MS / 1000:g} s for it); "

@@ -276,10 +276,9 @@ def _wal_noted(report: AuditReport, log: Path) -> AuditReport:
     from dataclasses import replace
 
     from ecei_rules.audit.log import WAL_NOTE, without_its_wal
+    from ecei_rules.audit.replay import lacks_records
 
-    # the ends that lack records: "removed from its tail", "its tail was removed or rewritten" (not "more than were
-    # acknowledged", nor "goes on after the expected head")
-    ended = [f for f in report.findings if f.code == "unexpected_end" and "tail" in f.message]
+    ended = [f for f in report.findings if lacks_records(f)]
     if not ended or log.suffix == ".jsonl" or not without_its_wal(log):
         return report
     report.findings = [replace(f, details={**(f.details or {}), "note": WAL_NOTE}) if f in ended else f

@@ -44,9 +44,16 @@ STORAGE_ERRORS: dict[int, str] = {
 }
 if hasattr(errno, "EDQUOT"):  # not on every platform
     STORAGE_ERRORS[errno.EDQUOT] = "the disk quota is exceeded"
-_SQLITE_FULL, _SQLITE_IOERR = 13, 10  # SQLite's primary result codes
+#: SQLite's primary result codes that say what its error is (``sqlite3.Error.sqlite_errorcode``, less its extension).
+SQLITE_BUSY, SQLITE_LOCKED, SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN = 5, 6, 10, 13, 14
 #: The errno DuckDB's IOException carries in its message (``{"exception_type":"IO",...,"errno":"28"}``).
 _DUCKDB_ERRNO = re.compile(r'"errno":"(\d{1,4})"')
+
+
+def sqlite_result(exc: BaseException) -> int | None:
+    """The primary result code of a SQLite error (SQLITE_IOERR of SQLITE_IOERR_WRITE), or None for another error."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code & 0xFF if isinstance(code, int) else None
 
 
 def storage_refused(exc: BaseException) -> str | None:
@@ -60,11 +67,10 @@ def storage_refused(exc: BaseException) -> str | None:
         return STORAGE_ERRORS.get(int(found.group(1))) if found else None
     sqlite3 = sys.modules.get("sqlite3")  # imported by whatever raised a SQLite error
     if sqlite3 is not None and isinstance(exc, sqlite3.Error):
-        code = getattr(exc, "sqlite_errorcode", None)
-        primary = code & 0xFF if isinstance(code, int) else None
-        if primary == _SQLITE_FULL or "disk is full" in str(exc):
+        primary = sqlite_result(exc)
+        if primary == SQLITE_FULL or "disk is full" in str(exc):
             return STORAGE_ERRORS[errno.ENOSPC]
-        if primary == _SQLITE_IOERR:  # its extended name says which operation: _WRITE, _FSYNC, _LOCK, _SHMOPEN...
+        if primary == SQLITE_IOERR:  # its extended name says which operation: _WRITE, _FSYNC, _LOCK, _SHMOPEN...
             name = getattr(exc, "sqlite_errorname", "SQLITE_IOERR")
             return (f"the storage reported an I/O error ({name}: a failing disk, a file size limit as ulimit -f "
                     "sets, or a file system without the locks SQLite needs)")
