@@ -404,9 +404,8 @@ def two_valued(plan: Plan, transform: Callable[[Code], Code]) -> Quick:
             if isinstance(comp, FastGroup):
                 expr = junction(comp.members)
             else:  # the met weight against the threshold; no weight is unknown here
-                met = " + ".join(value(member) if int(weight) == 1 else f"{int(weight)} * {value(member)}"
-                                 for member, weight in comp.weights) or "0"
-                expr = f"(({met}) * {int(comp.required_den)} >= {int(comp.required_num)})"
+                expr = score_reaches([(value(member), int(weight)) for member, weight in comp.weights],
+                                int(comp.required_num), int(comp.required_den), m.emitter.temp())
         name = kept.get(ref)
         return expr if name is None else f"({name} if {name} is not None else ({name} := {expr}))"
 
@@ -421,6 +420,38 @@ def two_valued(plan: Plan, transform: Callable[[Code], Code]) -> Quick:
         m.lines += [f"    {'if' if j == len(plan.tiers) - 1 else 'elif'} {test}:", f"        k = {j}"]
     _validity(m, plan, True, "")  # the line path's env is its own: the label awarded is written into it
     return _compiled(m, "quick")
+
+
+#: How many members of a score `score_reaches` adds up between two looks at whether its threshold can still be met.
+SCORE_STRIDE = 6
+
+
+def score_reaches(members: list[tuple[str, int]], required_num: int, required_den: int, t: str) -> str:
+    """An expression of whether a score is met, two-valued: whether the weight of its ``members`` that
+    are true (each an expression of True or False, and its weight), times ``required_den``, reaches
+    ``required_num``; ``t`` is a local variable's name for the weight met so far. The members are added
+    `SCORE_STRIDE` at a time, the heaviest first, and after each stride the weight met so far plus the
+    weight of the members not yet worked out is compared with the threshold: once the score cannot be
+    met whatever they are, they are not worked out (a population mostly below a label's score costs a
+    few strides, not every member). The answer is the sum's: the members are true or false, and none
+    is worked out for what it does besides (a member kept in a variable is worked out where it is
+    next needed)."""
+    ordered = sorted(members, key=lambda member: -member[1])  # (stable: as written, within a weight)
+    if not ordered or any(weight < 0 for _, weight in ordered):  # (weights are above 0: see the model)
+        met = " + ".join(expr if weight == 1 else f"{weight} * {expr}" for expr, weight in ordered) or "0"
+        return f"(({met}) * {required_den} >= {required_num})"
+    strides = [ordered[at:at + SCORE_STRIDE] for at in range(0, len(ordered), SCORE_STRIDE)]
+    left = sum(weight for _, weight in ordered)
+    tests = []
+    for n, stride in enumerate(strides):
+        left -= sum(weight for _, weight in stride)
+        added = " + ".join(expr if weight == 1 else f"{weight} * {expr}" for expr, weight in stride)
+        so_far = f"({t} := {added})" if n == 0 else f"({t} := {t} + {added})"
+        if n == len(strides) - 1:
+            so_far = f"({added})" if n == 0 else f"({t} + {added})"
+        tests.append(f"({so_far} + {left}) * {required_den} >= {required_num}" if left else
+                     f"{so_far} * {required_den} >= {required_num}")
+    return "(" + " and ".join(tests) + ")"
 
 
 def criterion_function(compiled: Compiled) -> Callable[[Mapping[str, Any]], Any] | None:
