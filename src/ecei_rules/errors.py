@@ -121,6 +121,8 @@ CODES: dict[str, str] = {
     "L009": "a published version was edited without a new version (its hash changed)",
     "L010": "a locked version's file is missing",
     "L011": "the declared semver bump is smaller than the changes require",
+    "L012": "a methodology's lock file cannot be used",
+    "L013": "a folder of the rulesets directory holds versions but is not a methodology id (warning)",
     "A001": "assessment: a required field is missing",
     "A002": "assessment: unknown field",
     "A003": "assessment: wrong type",

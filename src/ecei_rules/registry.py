@@ -35,6 +35,9 @@ from ecei_rules.ruleset.model import RulesetDocument, SelectedBy
 
 LOCK_FILE = "published.lock.json"
 OFFICIAL = frozenset({"published"})
+#: How to decide under a draft or a withdrawn version anyway (a simulation), as the messages that refuse one say.
+SIMULATE_HINT = ("'ecei-rules evaluate --simulate', or give the version's file, '--ruleset FILE', to a command that "
+                 "takes one; in Python, allow_unpublished=True")
 #: the statuses a version may have, as the document model declares them
 STATUSES: frozenset[str] = frozenset(typing.get_args(RulesetDocument.model_fields["status"].annotation))
 _REF = re.compile(r"^(?P<methodology>[a-z][a-z0-9-]*)(?:@(?P<spec>[^@\s]+))?$")
@@ -154,8 +157,18 @@ class Registry:
         return shared
 
     def methodologies(self) -> list[str]:
-        """The methodology ids (folder names) in this registry."""
-        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and any(self._files(p.name)))
+        """The methodology ids (folder names) in this registry: the folders named as an id is (`METHODOLOGY_ID`)
+        that hold a version. Any other folder (``.git``, ``.hypothesis``, ``__pycache__``, ``Old versions``)
+        is not a methodology, and is not read (`strays` names those that hold what looks like versions)."""
+        return sorted(p.name for p in self.root.iterdir()
+                      if METHODOLOGY_ID.fullmatch(p.name) and p.is_dir() and any(self._files(p.name)))
+
+    def strays(self) -> list[str]:
+        """The folders of this registry that hold files named as versions are (``1.0.0.yaml``) but are not
+        read, their names not being methodology ids (hidden folders, named with a dot first, left out)."""
+        return sorted(p.name for p in self.root.iterdir()
+                      if not METHODOLOGY_ID.fullmatch(p.name) and not p.name.startswith(".") and p.is_dir()
+                      and any(_is_semver(f.stem) for f in p.glob("*.yaml")))
 
     def _files(self, methodology: str) -> list[Path]:
         folder = self.root / check_methodology_id(methodology)
@@ -237,8 +250,8 @@ class Registry:
     def _check_official(ruleset: Ruleset, allow_unpublished: bool) -> None:
         status = ruleset.document.status
         if status not in OFFICIAL and not allow_unpublished:
-            raise ResolutionError(f"{ruleset.methodology} {ruleset.version} is {status}: it cannot decide "
-                                  "official labels (to simulate with it: --simulate, or allow_unpublished=True)")
+            raise ResolutionError(f"{ruleset.methodology} {ruleset.version} is {status}: it cannot decide official "
+                                  f"labels (to simulate with it: {SIMULATE_HINT})")
 
     def get(self, methodology: str, version: str) -> Ruleset:
         """One version, ready to decide (cached in this registry).
@@ -369,7 +382,7 @@ class Registry:
         if best is None:
             if not eligible:
                 raise ResolutionError(f"{methodology} has no published version (only drafts or withdrawn ones); "
-                                      "to simulate with them: --simulate, or allow_unpublished=True")
+                                      f"to simulate with them: {SIMULATE_HINT}")
             raise ResolutionError(
                 f"no version of {methodology} is in force on {on.isoformat()}: the first took effect on "
                 f"{min(eligible).isoformat()}"

@@ -34,6 +34,7 @@ from ecei_rules.explanation.citations import citation_links
 from ecei_rules.language.interpreter import parameters as parameter_reads
 from ecei_rules.language.interpreter import parse as parse_expression
 from ecei_rules.language.interpreter import reads as input_reads
+from ecei_rules.registry import OFFICIAL
 from ecei_rules.render.diff import about, change_sections, diff_title, summary_rows
 from ecei_rules.render.markdown import code, cut, show, small, table, text, value_range
 from ecei_rules.ruleset.bands import class_condition, intervals
@@ -362,8 +363,12 @@ def _source_block(name: str, source: str) -> list[str]:
 
 
 def _in_force(doc: RulesetDocument, following: Ruleset | None, here: str) -> str:
-    """When a version is in force: from its date to the day before the next one's, or as the latest; for a
-    version chosen by an input's value, within its line (the next version for the same values)."""
+    """When a version is in force: from its date to the day before the next published one's, or as the latest;
+    for a version chosen by an input's value, within its line (the next version for the same values). A draft or
+    a withdrawn version is never in force (nothing is decided under it but to simulate)."""
+    if doc.status not in OFFICIAL:
+        return (f"never: a {text(doc.status)} version is not in force (its effective date, "
+                f"{doc.effective_from.isoformat()}, counts only to simulate: `evaluate --simulate`)")
     chosen = doc.selected_by
     line = f"for {code(chosen.input)} {', '.join(text(v) for v in chosen.values)}: " \
         if chosen is not None and chosen.input is not None else ""
@@ -944,7 +949,8 @@ def _methodology_pages(m: str, rulesets: Sequence[Ruleset], sources: Mapping[tup
         previous = rulesets[i - 1] if i else None
         # in force until the next version of its line (the same values of the input that chooses it)
         line = selection_line(r.document)
-        following = next((f for f in rulesets[i + 1:] if selection_line(f.document) == line), None)
+        following = next((f for f in rulesets[i + 1:]
+                          if selection_line(f.document) == line and f.document.status in OFFICIAL), None)
         pages[page_path(m, r.version)] = version_page(
             r, previous=previous, following=following, source=sources.get((m, r.version)))
         if previous is not None:

@@ -36,6 +36,13 @@ def lint(registry: Registry, *, notice_days: int = 30, examples: int = 500,
          methodologies: list[str] | None = None) -> LintReport:
     """Lint every methodology of a registry (or the ones named)."""
     report = LintReport()
+    if methodologies is None:
+        for name in registry.strays():
+            report.diagnostics.append(Diagnostic(
+                "L013", f"the folder '{name}' holds versions but is not read: a methodology's folder is named by its "
+                "id (lower-case letters, digits and '-', starting with a letter)", str(registry.root / name),
+                suggestion="rename the folder to the methodology's id, or move the files out of the rulesets "
+                "directory", severity="warning"))
     for methodology in methodologies or registry.methodologies():
         files = [registry.path(methodology, v) for v in registry.versions(methodology)]
         parses = ParseCache()
