@@ -57,7 +57,7 @@ from pydantic import BaseModel
 
 from ecei_rules.core.canonical import canonical_bytes, to_json
 from ecei_rules.core.logic import UNKNOWN
-from ecei_rules.core.pointers import lookup, set_at
+from ecei_rules.core.pointers import MISSING, lookup, set_at
 from ecei_rules.engine.decision import Decision, Resolution
 from ecei_rules.engine.evaluate import evaluate as core_evaluate
 from ecei_rules.engine.reference import reference_label, reference_validity
@@ -342,12 +342,14 @@ def flatten(ruleset: Ruleset) -> str:
 
 # -- sufficiency --------------------------------------------------------------------------------
 
-def recompute(ruleset: Ruleset, decision: dict[str, Any]) -> tuple[str, Any, Any]:
+def recompute(ruleset: Ruleset, decision: dict[str, Any], assessment: Any = None) -> tuple[str, Any, Any]:
     """Label, valid_from and valid_until recomputed from a decision's trace alone.
 
     Criterion outcomes come from the trace; the reference evaluator (the oracle, not the engine
     under test) works out groups, scores, tiers and validity from them, the validity rules
-    running on an environment built only from the trace's ``validity_inputs``.
+    running on an environment built only from the trace's ``validity_inputs``. The ``assessment``
+    decided, when given, only completes what the validator needs to read those inputs (its required
+    inputs): nothing of it but the trace's inputs reaches the validity rules (see `_trace_env`).
     """
     value = {"met": True, "not_met": False, "unknown": UNKNOWN}
     label = reference_label(ruleset, {c["id"]: value[c["outcome"]] for c in decision["criteria"]},
@@ -355,7 +357,7 @@ def recompute(ruleset: Ruleset, decision: dict[str, Any]) -> tuple[str, Any, Any
                              for s in decision["scores"] if "points" in s})
     if label == NONE_LABEL:
         return label, None, None
-    normal = _trace_env(ruleset, decision.get("validity_inputs", {}))
+    normal = _trace_env(ruleset, decision.get("validity_inputs", {}), assessment)
     normal["label"] = label
     start, until, _, _ = reference_validity(ruleset, normal, label)
     return label, _iso(start), _iso(until)
@@ -365,13 +367,24 @@ def _iso(value: Any) -> str | None:
     return None if value is None else str(value.isoformat())
 
 
-def _trace_env(ruleset: Ruleset, validity_inputs: dict[str, Any]) -> dict[str, Any]:
-    """The validated values of a trace's ``validity_inputs`` (and nothing else)."""
+def _trace_env(ruleset: Ruleset, validity_inputs: dict[str, Any], assessment: Any = None) -> dict[str, Any]:
+    """The validated values of a trace's ``validity_inputs``, and nothing else: each read at its pointer from
+    the validator's reading of the trace's values, completed with the assessment decided (when given: a valid
+    one, so the validator reads them whatever the version checks, patterns or consistency checks) or with
+    placeholders for the required inputs."""
     env: dict[str, Any] = {}
     for pointer, raw in validity_inputs.items():
         set_at(env, pointer, raw)
-    normal, _ = ruleset.plan.validator.validate(_complete(ruleset, env))
-    return {k: v for k, v in normal.items() if k in env}  # only what the trace holds
+    whole = copy.deepcopy(assessment) if isinstance(assessment, dict) else _complete(ruleset, env)
+    for pointer, raw in validity_inputs.items():
+        set_at(whole, pointer, copy.deepcopy(raw))
+    normal, _ = ruleset.plan.validator.validate(whole)
+    out: dict[str, Any] = {}
+    for pointer in validity_inputs:  # only what the trace holds
+        found = lookup(normal, pointer)
+        if found is not MISSING:  # (else refused by the validator: the validity rules find it absent)
+            set_at(out, pointer, found)
+    return out
 
 
 def _complete(ruleset: Ruleset, env: dict[str, Any]) -> dict[str, Any]:
@@ -412,7 +425,7 @@ def check_sufficiency(ruleset: Ruleset, config: settings, evaluate: Evaluator = 
     def bad(data: dict[str, Any]) -> str | None:
         decision = evaluate(ruleset, data, resolution=_PIN).to_json()
         try:
-            again = recompute(ruleset, decision)
+            again = recompute(ruleset, decision, data)
         except KeyError as exc:
             return f"the trace lacks {exc}"
         stated = (decision["label"], decision["valid_from"], decision["valid_until"])
