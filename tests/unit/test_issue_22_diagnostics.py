@@ -366,3 +366,29 @@ def test_a_refused_catalogue_item_is_one_error(tmp_path: Path) -> None:
     expected = [f'{path}:21:19: E103 expected text, got ["Has", "a", "plan"] in /catalogues/kpis/items/k3/title']
     assert library(path) == expected
     assert validate(path) == expected
+
+
+def test_two_changes_breaking_one_condition_are_each_blamed_where_they_were_made(tmp_path: Path) -> None:
+    """A patch that makes a parameter text and an input a string, each breaking another comparison of one
+    condition of the base (same code, same pointer): each problem is at the change that causes it, whichever
+    change the patch writes first (both went to one of them), and the type change is not told to unquote a
+    number (that hint is the parameter's)."""
+    base = BASE.replace("  score: {type: decimal}\n", "  score: {type: decimal}\n  level: {type: integer}\n")
+    base = base.replace("when: score >= params.min_score", "when: score >= params.min_score and level > 2")
+    write(tmp_path, "1.0.0.yaml", base)
+    typed, valued = "inputs:\n  level: {type: string}\n", "parameters:\n  min_score: {value: high}\n"
+    for first, second in ((typed, valued), (valued, typed)):
+        path = write(tmp_path, "1.1.0.yaml", patch("1.1.0", "1.0.0", "\n" + first + second))
+        lines = path.read_text(encoding="utf-8").splitlines()
+        type_line = lines.index("  level: {type: string}") + 1
+        value_line = lines.index("  min_score: {value: high}") + 1
+        found = library(path)
+        assert len(found) == 2
+        by_line = {int(d.split(":")[1]): d for d in found}
+        assert set(by_line) == {type_line, value_line}
+        assert "'level' (string) with '2'" in by_line[type_line]
+        assert "params.min_score" not in by_line[type_line]
+        assert "without quotes" not in by_line[type_line]
+        assert "'params.min_score' (string)" in by_line[value_line]
+        assert "'level'" not in by_line[value_line]
+        assert validate(path) == found

@@ -977,10 +977,11 @@ class _Changes:
         self.inherited = {k: v for k, v in origin.base.data.items() if k not in NOT_INHERITED}
         patch = {k: v for k, v in origin.patch.data.items() if k not in NOT_INHERITED}
         self.leaves = list(_leaves(self.inherited, patch, ""))
-        self.broken: dict[int, set[tuple[str, str]]] = {}
+        self.broken: dict[int, set[tuple[str, str, str]]] = {}
 
-    def still_broken(self, undone: int) -> set[tuple[str, str]] | None:
-        """(code, pointer) of each error with the first ``undone`` changes undone (None: no checks left)."""
+    def still_broken(self, undone: int) -> set[tuple[str, str, str]] | None:
+        """(code, pointer, message) of each error with the first ``undone`` changes undone (None: no checks
+        left): two problems of one condition (same code, same pointer) are told apart by what they say."""
         if undone not in self.broken:
             if len(self.broken) >= self.CHECKS:
                 return None
@@ -988,12 +989,13 @@ class _Changes:
             for pointer, _ in self.leaves[:undone]:
                 remove_key(patch, _split(pointer))
             raw = _Raw(_merge(self.inherited, patch, "", Where()), Where(), [])
-            self.broken[undone] = {(d.code, d.pointer) for d in _diagnose(raw, None)[2] if d.severity == "error"}
+            self.broken[undone] = {(d.code, d.pointer, d.message) for d in _diagnose(raw, None)[2]
+                                   if d.severity == "error"}
         return self.broken[undone]
 
     def culprit(self, d: Diagnostic) -> int | None:
         """The index of the change that causes ``d`` (None when undoing them all leaves it)."""
-        found = (d.code, d.pointer)
+        found = (d.code, d.pointer, d.message)
         low, high = 1, len(self.leaves)
         every = self.still_broken(high) if high else None
         if every is None or found in every:
@@ -1019,8 +1021,12 @@ class _Changes:
             places.append(f"and {len(dependents) - 5} more")
         what = {"delete": "deleting this", "add": "adding this", "set": "this change"}[kind]
         count = f"{len(dependents)} places: " if len(dependents) > 1 else ""
+        # what the base's problem suggests is about a value written there: it fits a parameter's value set here,
+        # not a declaration changed (an input's type), which is undone or followed where it is used
         suggestion = "keep it, or change what uses it in this version too" if kind == "delete" else \
             dependents[0].suggestion
+        if kind != "delete" and suggestion is not None and not pointer.startswith("/parameters/"):
+            suggestion = "undo the change, or change what uses it in this version too"
         return Diagnostic(dependents[0].code, f"{what} breaks {count}" + "; ".join(places),
                           loc.file if loc else None, loc.line if loc else None, loc.column if loc else None,
                           pointer, suggestion)
