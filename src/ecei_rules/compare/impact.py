@@ -120,6 +120,7 @@ from ecei_rules.engine.evaluate import Assessment, evaluate, outline
 from ecei_rules.errors import AssessmentError, ItemProblem
 from ecei_rules.language.interpreter import parameters as parameter_reads
 from ecei_rules.language.interpreter import parse as parse_expression
+from ecei_rules.language.interpreter import reads as input_reads
 from ecei_rules.registry import Registry
 from ecei_rules.ruleset.bands import class_condition
 from ecei_rules.ruleset.inputs import Field
@@ -765,11 +766,31 @@ class Attributor:
         share_a, share_b = self.shares(sid)
         for pid in dict.fromkeys((*b_points, *a_points)):
             pa, pb = a_points.get(pid), b_points.get(pid)
-            if pa is not None and pb is not None and (pa.expression, pa.maximum) == (pb.expression, pb.maximum):
-                continue
             (qa, ra), (qb, rb) = _points_part(pa, sa, share_a), _points_part(pb, sb, share_b)
-            if (qb < qa or rb < ra) if direction < 0 else (qb > qa or rb > ra):
-                self.name("scores", sid, tier, _points_text(pid, pa), _points_text(pid, pb), None, None)
+            if not ((qb < qa or rb < ra) if direction < 0 else (qb > qa or rb > ra)):
+                continue
+            if pa is not None and pb is not None and (pa.expression, pa.maximum) == (pb.expression, pb.maximum):
+                self.points_reads(pa.expression, tier)  # written the same: what it reads changed
+                continue
+            self.name("scores", sid, tier, _points_text(pid, pa), _points_text(pid, pb), None, None)
+
+    def points_reads(self, expression: str, tier: str) -> None:
+        """Name what a number weighed as it is, written the same in both versions, reads that changed: the
+        parameters it reads, and the derived values it reads whose value differs (`derived`, which names
+        their changed formulas or what they read in turn); unexplained when it is none of those."""
+        read = parse_expression(expression)
+        found = False
+        for p in sorted(parameter_reads(read) & self.values.parameters):
+            self.add(Cause("parameters", p, tier, _parameter_text(self.old, p), _parameter_text(self.new, p)))
+            found = True
+        derived = set(self.old.document.derived) | set(self.new.document.derived)
+        seen: set[str] = set()
+        for pointer in sorted(input_reads(read)):
+            name = pointer[1:]
+            if name in derived:  # (a derived value is read by its name, which reads as an input's pointer)
+                found = self.derived(name, tier, seen) or found
+        if not found:
+            self.unexplained = True
 
     def shares(self, sid: str) -> tuple[bool, bool]:
         """Whether the score (or level) ``sid`` requires a share of its weight (a ``threshold``), not a
@@ -1244,7 +1265,7 @@ def _describe_values(report: ImpactReport, diff: Diff) -> None:
     may name (`ValueChanges`)."""
     values = ValueChanges.of(diff.old, diff.new)
     mapped = diff.new.document.labels_from or diff.old.document.labels_from
-    if values.empty and mapped is None:
+    if values.empty and not values.parameters and mapped is None:
         return
     for ruleset in (diff.new, diff.old):
         doc = ruleset.document
@@ -1260,7 +1281,7 @@ def _describe_values(report: ImpactReport, diff: Diff) -> None:
             report.titles.setdefault(f"derived:{name}", d.title)
         for name, p in doc.parameters.items():
             report.titles.setdefault(f"parameters:{name}", p.title or "")
-    if not values.empty:  # what may be named beyond the diff's own sections (JSON: diff_items)
+    if not values.empty or values.parameters:  # what may be named beyond the diff's own sections (diff_items)
         report.changed_items = {**report.changed_items,
                                 "bands": frozenset(values.classes[c][0] for c in values.bounds) | values.placed,
                                 "derived": frozenset(values.formulas), "parameters": values.parameters}

@@ -190,6 +190,8 @@ def _matrix(report: ImpactReport) -> Table:
 def _attribution(report: ImpactReport, top: int) -> Table | Text:
     rows = report.attribution()
     if not rows:
+        if report.unexplained:  # changes, none of them attributed to an item
+            return Text(f"no item named: {report.unexplained:,} changed decisions unexplained", style="bold red")
         return Text("no decision changes", style="green")
     attribution = Table(title="Attribution: items named by changed decisions", title_justify="left")
     for col, justify in (("item", "left"), ("title", "left"), ("in the diff", "left"), (report.subject.plural, "right"),
