@@ -106,7 +106,8 @@ CODES: dict[str, str] = {
     "E203": "unknown function, or a function called with the wrong arguments",
     "E204": "type error in a condition",
     "E205": "a literal or a number of the ruleset is out of range",
-    "E206": "a condition, or all of them together, can cost more steps per decision than the budget",
+    "E206": "a condition, or all of them together, can cost more steps per decision than the budget, or compute "
+            "numbers beyond the size bound",
     "E301": "validity rules do not cover every label",
     "E302": "an embedded test is invalid",
     "E303": "a validity rule ends before it starts, whatever the assessment",

@@ -46,6 +46,23 @@ from ecei_rules.core.logic import (
     months_between,
 )
 from ecei_rules.errors import Diagnostic, did_you_mean
+from ecei_rules.language.cost import (
+    CALENDAR_DIGITS,
+    INPUT_DIGITS,
+    Size,
+    Sizes,
+    Sizing,
+    input_size,
+    joined,
+    number_size,
+    plus,
+    quotient,
+    rounded,
+    summed,
+    times,
+    up_to,
+    whole,
+)
 from ecei_rules.language.source import LOOPS, Code, call, combined, const, fallback
 
 Env = dict[str, Any]
@@ -141,6 +158,10 @@ class Compiled:
     cost: int = 1  # the worst-case steps of one evaluation (see ecei_rules.language.cost)
     loops: tuple[Loop, ...] = ()  # the nested loops that make up the largest part of that cost
     code: Code | None = None  # how the generated label path writes it (None: a call of fn)
+    #: a number: how large it can be (None: as its type says); a list of numbers: its items (see
+    #: ecei_rules.language.cost, the size of numbers)
+    size: Sizing | None = None
+    sizings: tuple[Sizing, ...] = ()  # of a whole expression: each number it computes, parts first
 
     @property
     def source(self) -> Code:
@@ -265,6 +286,8 @@ class _Compiler:
         self.plain_locals: set[str] = set()  # loop variables over an input's items (never a range)
         self.costs: list[list[Any]] = []  # per node being compiled: [cost of its parts, costliest loops]
         self.line_starts = _line_starts(text)
+        self.sizings: list[Sizing] = []  # every number computed, in the order they are compiled (parts first)
+        self.local_sizes: dict[str, Sizing | None] = {}  # loop variables: the size of their list's items
 
     # -- helpers ---------------------------------------------------------------------------
     def offset(self, node: ast.AST) -> int:
@@ -314,6 +337,28 @@ class _Compiler:
             if loops and (not frame[1] or _chain_cost(loops) > _chain_cost(frame[1])):
                 frame[1] = loops
 
+    def sized(self, node: ast.AST, size: Callable[[Sizes], Size], what: str, derived: str | None = None) -> Sizing:
+        """The size of the number ``node`` computes, from those of its parts, for the size check."""
+        sizing = Sizing(size, self.offset(node), what, derived)
+        self.sizings.append(sizing)
+        return sizing
+
+    @staticmethod
+    def size_of(c: Compiled) -> Sizing:
+        """The size of a number: its own, else (a value read from an input) as its type says."""
+        if c.size is not None:
+            return c.size
+        size = input_size(c.ty)
+        return Sizing(lambda sizes: size)
+
+    @staticmethod
+    def item_size(c: Compiled) -> Sizing | None:
+        """The size of the items of a list: its own, else (an input's) as their type says."""
+        if c.size is not None:
+            return c.size
+        item = c.ty.item
+        return _fixed(input_size(item)) if item is not None and item.numeric and item.kind != "any" else None
+
     @property
     def widens(self) -> bool:
         """Whether absent bounded inputs and undecided choices read as ranges here: in a derived
@@ -328,7 +373,7 @@ class _Compiler:
             if self.widens and c.ty.bounds is not None:
                 fn, code = _bounded(c.fn, c.ty), call(_filler(c.ty), c.source)
             return Compiled(c.ty, fn, c.reads | {c.path}, c.params, None, c.const, cost=c.cost, loops=c.loops,
-                            code=code)
+                            code=code, size=c.size)
         return c
 
     # -- leaves ----------------------------------------------------------------------------
@@ -339,7 +384,8 @@ class _Compiler:
         if isinstance(v, int):
             if abs(v) > 10**18:
                 return self.error(node, "E205", "integer literal out of range (at most 18 digits)")
-            return Compiled(INT, _const(v), frozenset(), frozenset(), const=True, code=const(v))
+            return Compiled(INT, _const(v), frozenset(), frozenset(), const=True, code=const(v),
+                            size=_fixed(number_size(v)))
         if isinstance(v, float):
             text = self.source(node)
             try:
@@ -350,7 +396,8 @@ class _Compiler:
                 return self.error(node, "E205", f"number literal '{text}' out of range")
             if len(d.normalize().as_tuple().digits) > 15:
                 return self.error(node, "E205", f"number literal '{text}' has more than 15 significant digits")
-            return Compiled(DEC, _const(d), frozenset(), frozenset(), const=True, code=const(d))
+            return Compiled(DEC, _const(d), frozenset(), frozenset(), const=True, code=const(d),
+                            size=_fixed(number_size(d)))
         if isinstance(v, str):
             return Compiled(STR, _const(v), frozenset(), frozenset(), const=True, code=const(v))
         if v is None:
@@ -367,7 +414,8 @@ class _Compiler:
         if name in self.locals:
             ty = self.locals[name]
             return Compiled(ty, lambda env: env[name], frozenset(), frozenset(),
-                            code=Code("local", (name,), plain=name in self.plain_locals))
+                            code=Code("local", (name,), plain=name in self.plain_locals),
+                            size=self.local_sizes.get(name))
         if name in self.scope.variables:
             ty = self.scope.variables[name]
             # a variable of the scope (the label decided) holds a string, never a range
@@ -375,7 +423,10 @@ class _Compiler:
                             code=Code("name", (name,), plain=ty.kind == "string"))
         if name in self.scope.derived:
             ty, reads, params = self.scope.derived[name]
-            return Compiled(ty, lambda env: env.get(name, UNKNOWN), reads, params, code=Code("name", (name,)))
+            size = self.sized(node, lambda sizes: sizes.of_derived(name, ty), f"the derived value '{name}'", name) \
+                if ty.numeric else None
+            return Compiled(ty, lambda env: env.get(name, UNKNOWN), reads, params, code=Code("name", (name,)),
+                            size=size)
         if name in self.scope.inputs:
             ty = self.scope.inputs[name]
             return Compiled(ty, lambda env: env.get(name, UNKNOWN), frozenset(), frozenset(), path="/" + name,
@@ -406,7 +457,8 @@ class _Compiler:
             known = [*self.scope.params, *self.scope.tables]
             return self.error(node, "E105", f"unknown parameter '{name}'", did_you_mean(name, known))
         ty, value = self.scope.params[name]
-        return Compiled(ty, _const(value), frozenset(), frozenset({name}), const=True, code=const(value))
+        return Compiled(ty, _const(value), frozenset(), frozenset({name}), const=True, code=const(value),
+                        size=_fixed(number_size(value)))
 
     def member(self, node: ast.AST, base: Compiled, key: str) -> Compiled:
         ty = base.ty
@@ -476,7 +528,7 @@ class _Compiler:
                 return self.error(key_node, "E104", f"'{key}' is not a key of the table '{name}' ({table.keyed_by})",
                                   did_you_mean(key, table.values))
             return Compiled(table.ty, _const(table.values[key]), frozenset(), frozenset({table.entries[key]}),
-                            const=True, code=const(table.values[key]))
+                            const=True, code=const(table.values[key]), size=_fixed(number_size(table.values[key])))
         k = self.value(key_node)
         if k.ty.kind == "any":
             return Compiled(table.ty, _UNKNOWN_FN, k.reads, k.params, code=const(UNKNOWN))
@@ -497,8 +549,9 @@ class _Compiler:
         def read(env: Env) -> Any:
             return entry(kf(env))
 
+        numbers = [s for s in map(number_size, table.values.values()) if s is not None]
         return Compiled(table.ty, read, k.reads, k.params | frozenset(table.entries.values()),
-                        code=call(entry, k.source))
+                        code=call(entry, k.source), size=_fixed(joined(numbers)) if numbers else None)
 
     # -- operators -------------------------------------------------------------------------
     def c_BoolOp(self, node: ast.BoolOp) -> Compiled:
@@ -538,7 +591,7 @@ class _Compiler:
         if isinstance(node.op, ast.UAdd):
             return operand
         return Compiled(operand.ty, lambda env: arithmetic("-", 0, inner(env)), operand.reads, operand.params,
-                        code=call(arithmetic, const("-"), const(0), operand.source))
+                        code=call(arithmetic, const("-"), const(0), operand.source), size=self.size_of(operand))
 
     def c_BinOp(self, node: ast.BinOp) -> Compiled:
         op = BINARY_OPERATORS.get(type(node.op))
@@ -551,20 +604,23 @@ class _Compiler:
             if not side.ty.numeric:
                 return self.error(sub, "E204", f"'{self.source(sub)}' is a {side.ty.describe()}, not a number")
         ty = INT if left.ty.kind == right.ty.kind == "integer" and op != "/" else DEC
+        ls, rs, rule = self.size_of(left), self.size_of(right), _SIZE_RULES[op]
+        size = self.sized(node, lambda sizes: rule(sizes.of(ls), sizes.of(rs)), _SIZE_WHAT[op])
         lf, rf = left.fn, right.fn
         products = self.scope.ranges
         if op == "/" and self.scope.strict:
             why = f"division by zero: {self.source(node)} with {self.source(node.right)} = 0"
             divide = _dividing(why, products)
             return Compiled(ty, lambda env: divide(lf(env), rf(env), env), left.reads | right.reads,
-                            left.params | right.params, code=call(divide, left.source, right.source, env=True))
+                            left.params | right.params, code=call(divide, left.source, right.source, env=True),
+                            size=size)
         if products:
             return Compiled(ty, lambda env: arithmetic(op, lf(env), rf(env), True),
                             left.reads | right.reads, left.params | right.params,
-                            code=call(arithmetic, const(op), left.source, right.source, const(True)))
+                            code=call(arithmetic, const(op), left.source, right.source, const(True)), size=size)
         return Compiled(ty, lambda env: arithmetic(op, lf(env), rf(env)),
                         left.reads | right.reads, left.params | right.params,
-                        code=call(arithmetic, const(op), left.source, right.source))
+                        code=call(arithmetic, const(op), left.source, right.source), size=size)
 
     def c_Compare(self, node: ast.Compare) -> Compiled:
         items = [self.value(node.left), *(self.value(c) for c in node.comparators)]
@@ -642,7 +698,20 @@ class _Compiler:
         parts = (test.source, body.source, orelse.source)
         code = Code("if", (*parts, join), closed=all(p.closed for p in parts))
         return Compiled(ty, fn, test.reads | body.reads | orelse.reads, test.params | body.params | orelse.params,
-                        code=code)
+                        code=code, size=self.either_size(node, body, orelse))
+
+    def either_size(self, node: ast.AST, body: Compiled, orelse: Compiled) -> Sizing | None:
+        """The size of a choice between two numbers (or two lists of numbers): the larger of theirs."""
+        if body.ty.numeric and orelse.ty.numeric:
+            a, b = self.size_of(body), self.size_of(orelse)
+        elif body.ty.kind == "list" or orelse.ty.kind == "list":
+            a0, b0 = self.item_size(body), self.item_size(orelse)
+            if a0 is None or b0 is None:
+                return a0 or b0
+            a, b = a0, b0
+        else:
+            return None
+        return self.sized(node, lambda sizes: joined((sizes.of(a), sizes.of(b))), "this choice")
 
     def c_List(self, node: ast.List | ast.Tuple) -> Compiled:
         elts = [self.value(e) for e in node.elts]
@@ -656,8 +725,9 @@ class _Compiler:
         if len(kinds) > 1:
             return self.error(node, "E204", "a list literal must hold values of one type")
         values = tuple(e.fn({}) for e in elts)
+        numbers = [s for s in map(number_size, values) if s is not None]
         return Compiled(Ty("list", item=elts[0].ty, size=len(values)), _const(values), frozenset(), frozenset(),
-                        const=True, code=const(values))
+                        const=True, code=const(values), size=_fixed(joined(numbers)) if numbers else None)
 
     def c_Tuple(self, node: ast.Tuple) -> Compiled:
         return self.c_List(node)
@@ -695,8 +765,12 @@ class _Compiler:
             return self.error(node, "E204", f"{name}() compares numbers with numbers or dates with dates, not both")
         pick = _extreme_of(name)
         fns = [a.fn for a in args]
+        size = None
+        if ty.kind != "date":
+            parts = [self.size_of(a) for a in args]
+            size = self.sized(node, lambda sizes: joined(sizes.of(p) for p in parts), f"{name}()")
         return Compiled(ty, lambda env: pick(*[f(env) for f in fns]), _union(a.reads for a in args),
-                        _union(a.params for a in args), code=call(pick, *(a.source for a in args)))
+                        _union(a.params for a in args), code=call(pick, *(a.source for a in args)), size=size)
 
     def call_round(self, node: ast.Call) -> Compiled:
         """``round(x)`` or ``round(x, n)``, ``n`` a whole number literal from 0 to 15."""
@@ -713,10 +787,11 @@ class _Compiler:
         if not arg.ty.numeric:
             return self.error(node.args[0], "E204", f"round(): '{self.source(node.args[0])}' is a "
                               f"{arg.ty.describe()}, expected number: {FUNCTIONS['round']}")
-        rounded = _monotone_of(lambda v: round_half_up(v, places), places == 0)
-        f0 = arg.fn
-        return Compiled(INT if places == 0 else DEC, lambda env: rounded(f0(env)), arg.reads, arg.params,
-                        code=call(rounded, arg.source, plain=arg.source.plain))
+        to_places = _monotone_of(lambda v: round_half_up(v, places), places == 0)
+        f0, inner = arg.fn, self.size_of(arg)
+        size = self.sized(node, lambda sizes: rounded(sizes.of(inner), places), "round()")
+        return Compiled(INT if places == 0 else DEC, lambda env: to_places(f0(env)), arg.reads, arg.params,
+                        code=call(to_places, arg.source, plain=arg.source.plain), size=size)
 
     def call_values(self, node: ast.Call) -> Compiled:
         """``values(map)`` of a map input: the value of each entry of its catalogue, in catalogue
@@ -784,8 +859,16 @@ class _Compiler:
                                   f"expected {want}: {FUNCTIONS[name]}")
         if name == "abs" and args[0].ty.kind != "any":
             result = args[0].ty
+        size = None
+        if name == "abs":
+            size = self.size_of(args[0])
+        elif name in ("floor", "ceil"):
+            inner = self.size_of(args[0])
+            size = self.sized(node, lambda sizes: whole(sizes.of(inner)), f"{name}()")
+        elif name in ("months_between", "days_between"):
+            size = _fixed(Size(CALENDAR_DIGITS, CALENDAR_DIGITS))
         return Compiled(result, _function(name, [a.fn for a in args], self.scope.ranges), reads, params,
-                        code=_function_code(name, [a.source for a in args], self.scope.ranges))
+                        code=_function_code(name, [a.source for a in args], self.scope.ranges), size=size)
 
     def call_len(self, node: ast.Call, name: str) -> Compiled:
         if len(node.args) != 1:
@@ -799,7 +882,8 @@ class _Compiler:
             v = f0(env)
             return UNKNOWN if v is UNKNOWN else len(v)
 
-        return Compiled(INT, fn, arg.reads, arg.params, code=call(_length, arg.source, plain=True))
+        return Compiled(INT, fn, arg.reads, arg.params, code=call(_length, arg.source, plain=True),
+                        size=_fixed(up_to(_most_items(arg.ty))))
 
     def aggregate(self, node: ast.Call, name: str, gen: ast.GeneratorExp) -> Compiled:
         """count, count_distinct, any, all, min, max or sum over a generator with one ``for``."""
@@ -807,13 +891,16 @@ class _Compiler:
         if isinstance(loop, Compiled):
             return loop
         rows, elt, reads, params, parts = loop
+        items = _most_items(parts[1].ty)
         if name == "count":
-            return Compiled(INT, _count(rows), reads, params, code=_loop_code(name, parts, elt))
+            return Compiled(INT, _count(rows), reads, params, code=_loop_code(name, parts, elt),
+                            size=_fixed(up_to(items)))
         if name == "count_distinct":
             if elt.ty.kind in ("list", "object", "map"):
                 return self.error(gen.elt, "E204", "count_distinct() counts plain values, not a "
                                   + elt.ty.describe())
-            return Compiled(INT, _count_distinct(rows), reads, params, code=_loop_code(name, parts, elt))
+            return Compiled(INT, _count_distinct(rows), reads, params, code=_loop_code(name, parts, elt),
+                            size=_fixed(up_to(items)))
         if name in ("any", "all"):
             self.expect_bool(gen.elt, elt)
             return Compiled(BOOL, _quantifier(rows, name == "any"), reads, params, code=_loop_code(name, parts, elt))
@@ -825,7 +912,14 @@ class _Compiler:
         result_ty = elt.ty if name != "sum" else (INT if elt.ty.kind == "integer" else DEC)
         why = f"{name}() over no items: {self.source(node)}" if self.scope.strict else None
         tail = _picked(name, why, self.scope.ranges)
-        return Compiled(result_ty, _pick(rows, tail), reads, params, code=_loop_code(name, parts, elt, tail))
+        size = None
+        if result_ty.numeric:
+            term = self.size_of(elt)
+            size = term if name != "sum" else self.sized(
+                node, lambda sizes: summed(sizes.of(term), items),
+                f"sum() over '{self.source(gen.generators[0].iter)}' (up to {items:,} items)")
+        return Compiled(result_ty, _pick(rows, tail), reads, params, code=_loop_code(name, parts, elt, tail),
+                        size=size)
 
     def loop(self, node: ast.Call, name: str, gen: ast.GeneratorExp) -> Compiled | tuple[
             Callable[[Env], Any], Compiled, frozenset[str], frozenset[str], tuple[str, Compiled, list[Compiled]]]:
@@ -845,6 +939,7 @@ class _Compiler:
             return self.error(comp.iter, "E204", f"'{self.source(comp.iter)}' is a {source.ty.describe()}, "
                               "not a list to loop over")
         self.locals[var] = source.ty.item or ANY
+        self.local_sizes[var] = self.item_size(source)
         if source.code is not None and source.code.kind == "read":  # an input's items: never a range
             self.plain_locals.add(var)
         self.costs.append([0, ()])  # the body, run once per item: costed apart, then multiplied
@@ -855,6 +950,7 @@ class _Compiler:
             elt = self.value(gen.elt)
         finally:
             del self.locals[var]
+            del self.local_sizes[var]
             self.plain_locals.discard(var)
             body, inner = self.costs.pop()
         size = source.ty.size if source.ty.size is not None else 1
@@ -912,6 +1008,21 @@ def _safe_month_end(d: dt.date, n: int) -> Any:
         return month_end(d, n)
     except OverflowError:
         return UNKNOWN
+
+
+#: How the size of a number follows from its operands', by operator, and what the message calls it.
+_SIZE_RULES: dict[str, Callable[[Size, Size], Size]] = {"+": plus, "-": plus, "*": times, "/": quotient}
+_SIZE_WHAT = {"+": "this sum", "-": "this difference", "*": "this product", "/": "this quotient"}
+
+
+def _fixed(size: Size | None) -> Sizing | None:
+    """The sizing of a number whose size is known as it is compiled (a literal, a parameter)."""
+    return None if size is None else Sizing(lambda sizes: size)
+
+
+def _most_items(ty: Ty) -> int:
+    """The most items of a list of this type (of one of unknown type: as many as a whole number input)."""
+    return ty.size if ty.size is not None else 10**INPUT_DIGITS
 
 
 def _chain_cost(loops: tuple[Loop, ...]) -> int:
@@ -1099,6 +1210,11 @@ def compile_expression(text: str, scope: Scope, parses: Parses | None = None) ->
     shift = lead - len(WRAP)
     errs = [_shift(e, shift) for e in compiler.errors]
     compiled.loops = tuple(dataclasses.replace(loop, offset=max(loop.offset + shift, 0)) for loop in compiled.loops)
+    for sizing in compiler.sizings:
+        sizing.offset = max(sizing.offset + shift, 0)
+    compiled.sizings = tuple(compiler.sizings)
+    if compiled.size is None and compiled.ty.numeric:
+        compiled.size = compiler.size_of(compiled)
     return (None if errs else compiled), errs
 
 
