@@ -6,12 +6,23 @@
   under the old version gets the same decision under the new one.
 * MAJOR: anything else.
 
-The required bump comes first from the semantic diff (a breaking schema change is major;
-no decision-relevant change is a patch) and is then confirmed by a search for a
-counterexample: an assessment valid under the old version, projected onto the new one's
-inputs, whose decision differs. The search tries the cheapest ways first (the embedded tests, a
-walk towards the thresholds that changed, then generated assessments), within a budget of
-assessments the user sets, and makes what it finds smaller.
+The required bump comes from the semantic diff: a breaking schema change is major; no
+decision-relevant change is a patch; and a change to what the old version's decisions are
+worked out from is major, because nothing proves that every decision stays the same: a changed
+or removed parameter, table entry, derived value, criterion, group, score or band that a
+tier, a score or a validity rule reads (through derived values and tables too), a changed tier
+or validity rule, the old labels in another order. What only adds to a version (new optional
+inputs, parameters, criteria, tiers, a new label among the old ones) requires a minor bump,
+unless the search finds an old assessment that it decides differently.
+
+The search for a counterexample then confirms it: an assessment valid under the old version,
+projected onto the new one's inputs, whose decision differs. A counterexample always means
+major (an addition that reaches old assessments too); a search that finds none never lowers
+the bump the diff requires, and the report says so (``required major: <the change> can change
+decisions; no counterexample found within N examples``). The search tries the cheapest ways
+first (the embedded tests, a walk towards the thresholds that changed, a bisection along each
+input that reaches a changed threshold through derived values and tables, then generated
+assessments), within a budget of assessments the user sets, and makes what it finds smaller.
 
 This module is the static part (the declared bump, the semantic diff and what its changes
 require) and the reports; the search is a test tool (it needs hypothesis) and lives in
@@ -20,15 +31,17 @@ require) and the reports; the search is a test tool (it needs hypothesis) and li
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 import semver
 
-from ecei_rules.compare.diff import Diff, semantic_diff
+from ecei_rules.compare.diff import Change, Diff, semantic_diff
 from ecei_rules.core.canonical import to_json
 from ecei_rules.engine.decision import Decision, Resolution
 from ecei_rules.engine.evaluate import evaluate
+from ecei_rules.ruleset.check import GroupPlan, ScorePlan
 from ecei_rules.ruleset.inputs import project
 from ecei_rules.ruleset.load import Ruleset
 
@@ -82,6 +95,8 @@ class BumpReport:
     reasons: list[str] = field(default_factory=list)
     counterexample: Counterexample | None = None
     searched: int = 0
+    #: the changes to what the old version's decisions are worked out from (see ``altering_changes``)
+    altering: list[Change] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -163,7 +178,8 @@ class CounterexampleSearch(Protocol):
 
 def required_bump(old: Ruleset, new: Ruleset) -> BumpReport:
     """The static part of a bump check: the declared bump, and the bump the semantic diff's changes
-    require, with the reasons (no search yet: ``counterexample`` is None, ``searched`` 0)."""
+    require, with the reasons (no search yet: ``counterexample`` is None, ``searched`` 0). A change
+    to what the old version's decisions are worked out from (``altering_changes``) requires major."""
     diff = semantic_diff(old, new)
     report = BumpReport(old, new, diff, declared_bump(old.version, new.version), "patch")
     if old.methodology != new.methodology:
@@ -178,20 +194,166 @@ def required_bump(old: Ruleset, new: Ruleset) -> BumpReport:
     elif schema == "compatible":
         report.required = _at_least(report.required, "minor")
         report.reasons.append("the input schema gains optional fields")
-    deciding = diff.decision_changes
+    deciding = distinct_changes(diff.decision_changes)
     if deciding:
         report.required = _at_least(report.required, "minor")
         report.reasons.append(f"{len(deciding)} change(s) can alter decisions, e.g. "
                               + "; ".join(c.describe() for c in deciding[:3]))
     else:
         report.reasons.append("no change can alter a decision (metadata and explanations only)")
+    report.altering = altering_changes(diff)
+    if report.altering:
+        report.required = "major"
+        report.reasons.append(f"{len(report.altering)} of them change what the old version's decisions are worked "
+                              "out from, so decisions can change (major), e.g. "
+                              + "; ".join(c.describe() for c in report.altering[:3]))
     return report
+
+
+def distinct_changes(changes: list[Change]) -> list[Change]:
+    """The changes without those that repeat another: a table key whose value changed because the entry
+    it reads changed (the same entry in both versions), which the parameters section shows already."""
+    entries = {c.id for c in changes if c.section == "parameters"}
+    return [c for c in changes if not (c.section == "tables" and c.kind == "changed"
+                                       and _entry(c.old) is not None and _entry(c.old) == _entry(c.new)
+                                       and _entry(c.old) in entries)]
+
+
+def _entry(keyed: Any) -> str | None:
+    entry = keyed.get("entry") if isinstance(keyed, dict) else None
+    return entry if isinstance(entry, str) else None
+
+
+def altering_changes(diff: Diff) -> list[Change]:
+    """The deciding changes (distinct) to what the old version's decisions are worked out from, not only
+    additions to it: a parameter (its value), a table entry, a derived value, a criterion, a group, a
+    score or a band changed or removed, where a tier, a score or a validity rule of the old version reads it
+    (through groups, scores, derived values and tables); a tier changed or removed; the old labels in
+    another order or one removed; a validity rule changed, removed, moved before another old one, or added
+    for an old label; the start of validity. None of these leaves every decision the same by itself, so
+    each requires a major bump whatever the search finds.
+
+    What only adds (an input, a parameter, a criterion, a group, a score, a band, a tier, a new label put
+    among the old ones, a rule that now also names a new label) can alter a decision only where the
+    old assessments reach it, which the search looks for; so can what only the new version reads, which
+    only such additions (or a change above) read. The inputs and catalogues are judged by their schema
+    effect, and ``unknowns`` (ranges opted in or out) is left to the search as before."""
+    reads = _Reads(diff.old)
+    old_labels = set(diff.old.document.labels)
+    old_rules = [r.id for r in diff.old.document.validity.rules]
+    new_rules = [r.id for r in diff.new.document.validity.rules]
+
+    def alters(c: Change) -> bool:
+        section = c.section
+        if section in ("inputs", "catalogues", "metadata"):
+            return False  # judged by the schema effect; the methodology on its own; unknowns by the search
+        if section == "validity":
+            return _validity_alters(c, old_labels, old_rules, new_rules)
+        if c.kind == "added":
+            return False
+        if section == "parameters":
+            return c.attribute != "unit" and reads.reads("parameter", c.id)
+        if section == "tables":
+            return reads.reads("table", c.id.split("[", 1)[0])
+        if section == "derived":
+            return reads.reads("derived", c.id)
+        if section in ("criteria", "groups", "scores"):
+            return reads.reads("outcome", c.id)
+        if section == "bands":
+            return reads.reads("band", c.id.split(".", 1)[0])
+        if section == "labels":  # only new labels put among the old ones: the old keep their order
+            return [label for label in _labels(c.new) if label in old_labels] != _labels(c.old)
+        return True  # tiers: an old label's requirements
+
+    return [c for c in distinct_changes(diff.decision_changes) if alters(c)]
+
+
+def _validity_alters(c: Change, old_labels: set[str], old_rules: list[str], new_rules: list[str]) -> bool:
+    """A validity change alters old decisions unless it only names new labels (a rule added for them,
+    an old rule that also names one) or only moves an old rule past added ones."""
+    if c.kind == "added":
+        return bool(set(_labels(c.new)) & old_labels)
+    if c.kind == "changed" and c.attribute == "labels":
+        before, after = set(_labels(c.old)), set(_labels(c.new))
+        return not (before <= after and not (after - before) & old_labels)
+    if c.kind == "changed" and c.attribute == "position":
+        return [r for r in new_rules if r in old_rules] != [r for r in old_rules if r in new_rules]
+    return True
+
+
+def _labels(value: Any) -> list[str]:
+    labels = value.get("labels") if isinstance(value, dict) else value
+    return [str(x) for x in labels] if isinstance(labels, (list, tuple)) else []
+
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+class _Reads:
+    """What the decisions of one version read: the criteria, groups and scores its tiers require
+    (groups and scores expanded), and the parameters (table entries by name, ``t[k]``) and derived
+    values those, the scores' thresholds and points and the validity rules read, derived values
+    followed to what they read."""
+
+    def __init__(self, ruleset: Ruleset) -> None:
+        plan = ruleset.plan
+        composites = {c.id: c for c in plan.composites}
+        criteria = {c.id: c for c in plan.criteria}
+        self.outcomes: set[str] = set()
+        self.params: set[str] = set()
+        self.derived: set[str] = set()
+        stack = [ref for tier in ruleset.document.tiers.values() for ref in tier.requires]
+        while stack:
+            ref = stack.pop()
+            if ref in self.outcomes:
+                continue
+            self.outcomes.add(ref)
+            comp = composites.get(ref)
+            if isinstance(comp, GroupPlan):
+                stack.extend(comp.spec.all_of)
+            elif isinstance(comp, ScorePlan):
+                stack.extend(comp.spec.weights)
+                self.params.add(comp.threshold_use.name)
+                for points in comp.points:
+                    self.params |= points.compiled.params
+                    self.derived.update(points.derived)
+            elif ref in criteria:
+                self.params |= criteria[ref].compiled.params
+                self.derived.update(criteria[ref].derived)
+        validity = ruleset.document.validity
+        texts = [validity.valid_from, *(r.when or "" for r in validity.rules), *(r.valid_until for r in validity.rules)]
+        self.params |= plan.valid_from.params
+        for rule in plan.rules:
+            for compiled in (rule.when, rule.valid_until):
+                if compiled is not None:
+                    self.params |= compiled.params
+        ids = {d.id for d in plan.derived}
+        self.derived.update(name for text in texts for name in _NAME.findall(text) if name in ids)
+        for d in reversed(plan.derived):  # in dependency order: a value's readers come after it
+            if d.id in self.derived:
+                self.derived.update(d.derived)
+                self.params |= d.compiled.params
+
+    def reads(self, kind: str, ident: str) -> bool:
+        """Whether the decisions read a parameter, a table (any entry), a derived value, an outcome
+        (a criterion, group or score, a score's levels too) or a band (any class)."""
+        if kind == "parameter":
+            return ident in self.params
+        if kind == "table":
+            return any(p.startswith(ident + "[") for p in self.params)
+        if kind == "derived":
+            return ident in self.derived
+        if kind == "band":
+            return any(o.startswith(ident + ".") for o in self.outcomes)
+        return ident in self.outcomes or any(o.startswith(ident + ".") for o in self.outcomes)
 
 
 def confirm(report: BumpReport, search: CounterexampleSearch, *, max_examples: int = 500) -> BumpReport:
     """Confirm a static report by a search for a counterexample: a full search where decisions may
     change, a short one otherwise, and one that counts rejected assessments too where the schema breaks.
-    A counterexample makes the bump major. Returns the report, completed."""
+    A counterexample makes the bump major; none found never lowers the bump the diff requires (a change
+    to what decisions are worked out from stays major, and the reasons say that nothing was found).
+    Returns the report, completed."""
     old, new, diff = report.old, report.new, report.diff
     deciding = bool(diff.decision_changes)
     example, tried = search(old, new, max_examples=max_examples if deciding else max_examples // 4)
@@ -204,6 +366,9 @@ def confirm(report: BumpReport, search: CounterexampleSearch, *, max_examples: i
         report.required = "major"
         shown = example.new.label if example.new else "rejects it (" + "; ".join(example.new_problems[:2]) + ")"
         report.reasons.append(f"counterexample: {old.version} decides {example.old.label}, {new.version} {shown}")
+    elif report.altering:
+        report.reasons.append(f"required major: {report.altering[0].describe()} can change decisions; "
+                              f"no counterexample found within {tried} examples")
     else:
         report.reasons.append(f"no counterexample in {tried} assessments searched")
     return report

@@ -8,6 +8,7 @@ their normalised form, so re-formatting is not a change.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -55,8 +56,8 @@ class Change:
 
 
 def _short(value: Any) -> str:
-    shown = to_json(value)
-    text = str(shown) if not isinstance(shown, str) else shown
+    shown = to_json(value)  # a mapping or a list as JSON text, never as Python writes it
+    text = json.dumps(shown, ensure_ascii=False) if isinstance(shown, (dict, list)) else str(shown)
     return text if len(text) <= 80 else text[:77] + "..."
 
 
