@@ -19,7 +19,7 @@ import stat
 import urllib.parse
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, NamedTuple, Self, TextIO
+from typing import Any, BinaryIO, NamedTuple, Self, TextIO
 
 from ecei_rules.audit.record import GENESIS, DecisionRecord, record_and_text
 from ecei_rules.core.files import (
@@ -66,7 +66,8 @@ class StoredRecord(NamedTuple):
     made for every row a verify or a replay reads). A row whose columns hold other types than
     expected (a NULL, a blob, text for seq, text that is not UTF-8) keeps what could be read
     and says what is wrong in ``problem``. ``raw`` is the body's bytes as stored, when the reader
-    had them (replay hashes them without encoding the text again)."""
+    had them (replay hashes them without encoding the text again). A line of a JSONL export that is
+    not UTF-8 has, as its text, what is wrong with its bytes (never JSON: it is not a record)."""
 
     seq: int
     hash: str
@@ -108,6 +109,10 @@ class DecisionLog(_Connected):
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         refuse_non_regular(self.path)
+        beside = companion_of(self.path)
+        if beside is not None:  # SQLite would read it as that database's own file, or replace it
+            raise LogError(f"{self.path} is named as {beside[1]} of the SQLite database {beside[0]}, which SQLite "
+                           "keeps beside that database as its own; give the log another name (nothing was written)")
         try:
             self._db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
             self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -296,6 +301,18 @@ def _check_schema(db: sqlite3.Connection, path: Path, *, writing: bool = False) 
     if writing and triggers:
         raise LogError(f"{path} carries trigger(s) ({', '.join(triggers[:5])}) that a repair would run; a "
                        "decision log has none: refused, nothing was changed")
+    if writing:
+        check_rowid(db, path)
+
+
+def check_rowid(db: sqlite3.Connection, path: Path) -> None:
+    """LogError when the log's ``records`` has no rowid (a table made WITHOUT ROWID): a repair deletes the rows it
+    read by their rowid, whatever their seq column holds, and refuses such a table (a decision log never is one)."""
+    try:
+        db.execute("SELECT rowid FROM records LIMIT 0")
+    except sqlite3.OperationalError:
+        raise LogError(f"{path}: its 'records' table has no rowid (WITHOUT ROWID), which a decision log always has "
+                       "and a repair deletes rows by: refused, nothing was changed") from None
 
 
 def not_the_log(path: Path, exc: sqlite3.Error) -> LogError | None:
@@ -374,6 +391,19 @@ def sqlite_rows(db: sqlite3.Connection, path: Path) -> Iterator[StoredRecord]:
     return _sqlite_rows(db, path)
 
 
+def sqlite_rows_by_id(db: sqlite3.Connection, path: Path) -> Iterator[tuple[int, StoredRecord, int | None]]:
+    """The rows of an open log's ``records`` as :func:`sqlite_rows` reads them, in the same order, each with its
+    rowid (what a repair deletes by: the seq column of a damaged log may hold anything, twice) and its seq column
+    when that holds a whole number (None when it holds another type: the row's seq is then 0). See
+    :func:`check_rowid`."""
+    try:
+        db.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
+        for rowid, *values in db.execute(_ROWS_BY_ID):
+            yield rowid, _stored_row(*values), values[0] if values[1] == "integer" else None
+    except sqlite3.Error as exc:
+        raise _damaged(path, exc) from None
+
+
 def connect_received(path: Path) -> sqlite3.Connection:
     """Open a received SQLite log read-only, checked before SQLite reads it: a regular, non-empty
     file that begins as a SQLite database, whose ``records`` is a plain table.
@@ -417,6 +447,7 @@ _TYPES = {"null": "NULL", "integer": "an integer", "real": "a real", "blob": "a 
 _ROWS = ("SELECT CASE WHEN typeof(seq) = 'integer' THEN seq ELSE CAST(seq AS BLOB) END, typeof(seq), "
          "typeof(hash), CAST(hash AS BLOB), typeof(prev_hash), CAST(prev_hash AS BLOB), "
          "typeof(body), CAST(body AS BLOB) FROM records ORDER BY seq")
+_ROWS_BY_ID = _ROWS.replace("SELECT ", "SELECT rowid, ", 1)
 
 
 def _sqlite_rows(db: sqlite3.Connection, path: Path | None = None) -> Iterator[StoredRecord]:
@@ -424,17 +455,22 @@ def _sqlite_rows(db: sqlite3.Connection, path: Path | None = None) -> Iterator[S
     for seq, text that is not UTF-8) is reported in the row's ``problem``, never raised."""
     try:
         db.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
-        for seq, seq_type, hash_type, digest, prev_type, prev, body_type, body in db.execute(_ROWS):
-            if seq_type == "integer" and hash_type == prev_type == body_type == "text":
-                try:
-                    yield StoredRecord(seq, digest.decode("utf-8"), prev.decode("utf-8"), body.decode("utf-8"), "",
-                                       body)
-                    continue
-                except UnicodeDecodeError:
-                    pass
-            yield _odd_row(seq, seq_type, (hash_type, digest), (prev_type, prev), (body_type, body))
+        for values in db.execute(_ROWS):
+            yield _stored_row(*values)
     except sqlite3.Error as exc:
         raise _damaged(path or Path("the log"), exc) from None
+
+
+def _stored_row(seq: Any, seq_type: str, hash_type: str, digest: Any, prev_type: str, prev: Any, body_type: str,
+                body: Any) -> StoredRecord:
+    """A row of ``_ROWS`` as stored (each value as SQLite's type name and the value as bytes, seq as an integer
+    when it is one): its values as text when they are, else each problem said (:func:`_odd_row`)."""
+    if seq_type == "integer" and hash_type == prev_type == body_type == "text":
+        try:
+            return StoredRecord(seq, digest.decode("utf-8"), prev.decode("utf-8"), body.decode("utf-8"), "", body)
+        except UnicodeDecodeError:
+            pass
+    return _odd_row(seq, seq_type, (hash_type, digest), (prev_type, prev), (body_type, body))
 
 
 def _odd_row(seq: object, seq_type: str, *columns: tuple[str, bytes | None]) -> StoredRecord:
@@ -478,19 +514,34 @@ class ReadOnlyLog(_Connected):
         return write_jsonl(self.rows(), Path(out), source=self.path)
 
 
-def _jsonl_row(number: int, text: str) -> StoredRecord | None:
-    """A JSONL line as a row: its seq when it names one, else minus its line number."""
+def _jsonl_row(number: int, line: bytes) -> StoredRecord | None:
+    """A JSONL line (its bytes, without the line break) as a row: its seq when it names a whole number
+    from 1, else minus its line number. A line that is not JSON (torn, an integer Python will not read,
+    nested too deep) keeps its text, for verify to report; so does a line that is not UTF-8, whose text
+    says so (and is never JSON: its bytes are never read as other characters)."""
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return StoredRecord(-number, "", "", _not_utf8(line, exc))
     if not text.strip():
         return None
     try:
         data = json.loads(text)
-    except (json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):  # ValueError: not JSON, or an integer beyond int_max_str_digits
         return StoredRecord(-number, "", "", text)
     if not isinstance(data, dict):
         return StoredRecord(-number, "", "", text)
     seq = data.get("seq")
-    return StoredRecord(seq if type(seq) is int else -number, str(data.get("hash", "")),
+    return StoredRecord(seq if type(seq) is int and seq >= 1 else -number, str(data.get("hash", "")),
                         str(data.get("prev_hash", "")), text)
+
+
+def _not_utf8(line: bytes, exc: UnicodeDecodeError) -> str:
+    """The text of a JSONL row whose line is not UTF-8: what is wrong, where, then the line with each byte
+    that is not UTF-8 as an escape (``\\xff``), cut at 4,096 bytes; it begins with a parenthesis, so it is never read
+    as JSON."""
+    return (f"(not UTF-8: {exc.reason} at byte {exc.start + 1} of the line, 0x{line[exc.start]:02x}) "
+            + line[:4096].decode("utf-8", "backslashreplace"))
 
 
 @contextlib.contextmanager
@@ -507,18 +558,18 @@ def _signals_held() -> Iterator[None]:
 
 
 def read_jsonl(path: Path, *, allow_empty: bool = True) -> Iterator[StoredRecord]:
-    """Rows of a JSONL export, in file order, streamed; a line that is not a record keeps its text
-    for verify. The file is checked (and opened) at once: a missing file, a FIFO, a device or a
-    directory is refused unread (LogError), and an empty one unless ``allow_empty`` (a writer's
-    new file)."""
-    handle = open(_open_regular(Path(path), allow_empty=allow_empty), encoding="utf-8", errors="replace", newline="\n")  # noqa: SIM115
+    """Rows of a JSONL export, in file order, streamed; a line that is not a record (not JSON, not
+    UTF-8) keeps its text for verify. The file is checked (and opened) at once: a missing file, a FIFO,
+    a device or a directory is refused unread (LogError), and an empty one unless ``allow_empty`` (a
+    writer's new file). Lines end at ``\\n`` only, and each is decoded on its own, strictly."""
+    handle = open(_open_regular(Path(path), allow_empty=allow_empty), "rb")  # noqa: SIM115
     return _jsonl_lines(handle)
 
 
-def _jsonl_lines(handle: TextIO) -> Iterator[StoredRecord]:
+def _jsonl_lines(handle: BinaryIO) -> Iterator[StoredRecord]:
     with handle:
         for number, line in enumerate(handle, 1):
-            row = _jsonl_row(number, line.rstrip("\n"))
+            row = _jsonl_row(number, line[:-1] if line.endswith(b"\n") else line)
             if row is not None:
                 yield row
 
@@ -546,11 +597,17 @@ def read_once(path: Path, limit: int = IMPORT_LIMIT) -> bytes:
 
 
 def jsonl_rows(data: bytes) -> Iterator[StoredRecord]:
-    """Rows of a JSONL export held in memory (as :func:`read_jsonl` reads them from a file)."""
-    for number, line in enumerate(data.decode("utf-8", errors="replace").split("\n"), 1):
-        row = _jsonl_row(number, line)
+    """Rows of a JSONL export held in memory (as :func:`read_jsonl` reads them from a file: a line that is
+    not UTF-8 is a row that is not a record, never its bytes read as other characters)."""
+    start, number, end = 0, 0, len(data)
+    while start <= end:
+        stop = data.find(b"\n", start)
+        stop = end if stop < 0 else stop
+        number += 1
+        row = _jsonl_row(number, data[start:stop])
         if row is not None:
             yield row
+        start = stop + 1
 
 
 def open_rows(path: Path) -> Iterator[StoredRecord]:
@@ -577,15 +634,75 @@ def same_file(a: Path, b: Path) -> bool:
         return False
 
 
+#: The files SQLite keeps beside a database ``LOG``, by the suffix of their names: ``LOG-wal`` holds the records
+#: its writer has not checkpointed yet.
+COMPANIONS = {"-wal": "write-ahead file (-wal)", "-shm": "shared-memory index (-shm)",
+              "-journal": "rollback journal (-journal)"}
+
+
+def _names(path: Path) -> set[str]:
+    """The names a path goes by: as given (absolute, ``.`` and ``..`` folded) and with its links resolved."""
+    names = {os.path.abspath(path)}
+    with contextlib.suppress(OSError, ValueError, RuntimeError):
+        names.add(os.path.realpath(path))
+    return names
+
+
+def role_of(path: Path, log: Path) -> str | None:
+    """What ``path`` is of the SQLite log ``log``: "the log" itself, or one of the files SQLite keeps beside it
+    (:data:`COMPANIONS`: "the write-ahead file (-wal)", ...), by identity where they exist (a hard link, a symbolic
+    link) and by name where they do not yet; None when it is none of them. SQLite names the companions after the
+    log with its links resolved, so both names of the log count."""
+    if same_file(path, log) or _names(path) & _names(log):
+        return "the log"
+    names = _names(path)
+    for suffix, what in COMPANIONS.items():
+        for name in _names(log):
+            if name + suffix in names or same_file(path, Path(name + suffix)):
+                return f"the {what}"
+    return None
+
+
+def companion_of(path: Path) -> tuple[Path, str] | None:
+    """The SQLite database that ``path`` is a companion file of (:data:`COMPANIONS`), and which one, when ``path``
+    is named as one (``LOG-wal``, ``LOG-shm``, ``LOG-journal``) and ``LOG`` is a SQLite file (begins as one): SQLite
+    would read or replace what is written there as that log's own file."""
+    text = os.fspath(path)
+    for suffix, what in COMPANIONS.items():
+        if not text.endswith(suffix) or len(text) == len(suffix) or text[-len(suffix) - 1] in "/" + os.sep:
+            continue
+        base = Path(text[:-len(suffix)])
+        try:
+            fd = _open_regular(base, allow_empty=True)
+        except LogError:
+            continue
+        try:
+            if os.read(fd, len(_SQLITE_MAGIC)) == _SQLITE_MAGIC:
+                return base, f"the {what}"
+        finally:
+            os.close(fd)
+    return None
+
+
 def write_jsonl(rows: Iterable[StoredRecord], out: Path, *, source: Path | None = None) -> int:
     """Write rows as JSON Lines to ``out`` atomically (a temporary file in the same folder, flushed
     to disk, then renamed over ``out``); refuses to write over ``source`` (the same file under
-    another name, a symlink or a hard link included) and rows that are not one line of text. ``out`` is left as
+    another name, a symlink or a hard link included) or a file SQLite keeps beside it or beside another SQLite
+    database (``-wal``, ``-shm``, ``-journal``: :func:`role_of`, :func:`companion_of`), and rows that are not one
+    line of text. ``out`` is left as
     it was when anything fails; an ``OSError`` of a storage that refused the write (full, over a quota or a file
     size limit, failing: `ecei_rules.core.files.storage_refused`) is raised as it is, any other as LogError."""
     out = Path(out)
-    if source is not None and same_file(source, out):
+    role = role_of(out, source) if source is not None else None
+    if role == "the log":
         raise LogError(f"{out} is the log being exported ({source}); write the export to another file")
+    if role is not None:
+        raise LogError(f"{out} is {role} of the log being exported ({source}), which SQLite keeps as part of the "
+                       "log; write the export to another file (nothing was written)")
+    beside = companion_of(out)
+    if beside is not None:
+        raise LogError(f"{out} is named as {beside[1]} of the SQLite database {beside[0]}, which SQLite would "
+                       "read it as; write the export to another file (nothing was written)")
     if out.is_dir():
         raise LogError(f"{out} is a directory; give the export's file name")
     try:

@@ -117,16 +117,21 @@ def evaluate_durable(
 
 
 def cross_check_report(log: Path, found: Registry) -> AuditReport:
-    """Re-decide every record of a log with durable-rules (exit 2 without the extra or the log).
+    """Re-decide every record of a log with durable-rules (exit 2 without the extra, or on a file that is not a log,
+    in one line, as ``verify`` says it).
 
     ``replay LOG --cross-check durable`` adds the findings of this report to the replay's."""
-    from ecei_rules.audit.log import open_rows
+    from ecei_rules.audit.log import LogError
     from ecei_rules.backends.durable import cross_check_log
 
     require_durable()
     if not log.exists():
         common.fail(f"no such log: {log}")
-    return cross_check_log(open_rows(log), found)
+    rows, _ = common.log_rows(log)  # a file that is not a log: one line, exit 2
+    try:
+        return cross_check_log(rows, found)
+    except LogError as exc:  # a database found damaged while it is read
+        common.fail(exc)
 
 
 def cross_check(

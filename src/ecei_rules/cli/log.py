@@ -394,12 +394,16 @@ def import_log(
     The file is read once, into memory (at most 1 GiB): the bytes verified are the bytes imported.
     """
     check_stdout()
-    from ecei_rules.audit.log import DecisionLog, LogError, jsonl_rows, read_once, same_file
+    from ecei_rules.audit.log import DecisionLog, LogError, jsonl_rows, read_once, role_of
     from ecei_rules.audit.replay import verify as verify_rows
 
     try:
-        if same_file(jsonl, log):
+        role = role_of(jsonl, log)
+        if role == "the log":
             raise LogError(f"{log} is the export being imported; import into a new log")
+        if role is not None:  # SQLite would write over it, or read it as the log's own
+            raise LogError(f"{jsonl} is {role} of {log}, the log being written; import into a log of another name "
+                           "(nothing was written)")
         data = read_once(jsonl)
     except LogError as exc:
         fail(exc)
