@@ -126,7 +126,8 @@ def test_forged_decision_with_methodology_path_is_a_bad_reference(db: Path, tmp_
 
 def test_forged_version_named_in_the_record_is_resolved_only_in_the_chosen_registry(db: Path, tmp_path: Path) -> None:
     """A registry handed over with the log is used only when the auditor chooses it (--rulesets); the
-    default is the shipped one, under which the platform's edited 3.0.1 is a ruleset that changed."""
+    default is the shipped one, under which the platform's edited 3.0.1 is unpublished rules (the shipped file
+    matches its lock: the record, not the registry, names rules that were never published)."""
     rulesets = tmp_path / "theirs"
     shutil.copytree(ROOT / "rulesets", rulesets)
     edited = rulesets / "ecei-labels" / "3.0.1.yaml"
@@ -138,8 +139,9 @@ def test_forged_version_named_in_the_record_is_resolved_only_in_the_chosen_regis
     _store(db, _rehash_all(bodies))
     result = _run("replay", db)
     assert result.exit_code == 1
-    assert "ecei-labels 3.0.1 in the registry now hashes to" in _out(result)
-    assert "its file was edited without a new version" in _out(result)
+    assert "unpublished_ruleset" in _out(result)
+    assert "as published hashes to" in _out(result)
+    assert "its file was edited without a new version" not in _out(result)
     chosen = _run("replay", db, "--rulesets", rulesets)  # the auditor's choice: its lock still says what was published
     assert chosen.exit_code == 1
     assert "now hashes to" not in _out(chosen)

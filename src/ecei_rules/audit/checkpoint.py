@@ -2,9 +2,10 @@
 
 A checkpoint is the JSON object ``{format, size, root, time, key_id, signature}``: ``root`` is
 the RFC 9162 Merkle tree hash (hex) of the log's first ``size`` records (see
-:mod:`ecei_rules.audit.merkle`), ``time`` an ISO 8601 date and time given by the caller (never
-read from a clock here), ``key_id`` the hex SHA-256 of the signer's raw 32-byte public key, and
-``signature`` the base64 Ed25519 signature of::
+:mod:`ecei_rules.audit.merkle`), ``size`` a whole number up to 2**53 - 1 (:data:`MAX_SIZE`: RFC 8785
+writes no larger integer, so a larger size has no signed message and is not a checkpoint), ``time``
+an ISO 8601 date and time given by the caller (never read from a clock here), ``key_id`` the hex
+SHA-256 of the signer's raw 32-byte public key, and ``signature`` the base64 Ed25519 signature of::
 
     b"ecei-rules checkpoint v1\\n" + RFC 8785 canonical JSON of {format, key_id, root, size, time}
 
@@ -39,6 +40,9 @@ from ecei_rules.errors import EceiRulesError
 
 CHECKPOINT_FORMAT = 1
 DOMAIN = b"ecei-rules checkpoint v1\n"
+#: The largest size a checkpoint signs (and index a receipt names): RFC 8785 writes integers up to 2**53 - 1
+#: only, so a larger one has no signed message.
+MAX_SIZE = 2**53 - 1
 _HEX64 = re.compile("[0-9a-f]{64}")
 _FIELDS = ("format", "key_id", "root", "signature", "size", "time")
 
@@ -114,8 +118,9 @@ class Checkpoint:
             raise CheckpointError(f"unknown checkpoint format {data['format']!r} (this version reads "
                                   f"{CHECKPOINT_FORMAT})")
         size = data["size"]
-        if type(size) is not int or size < 0:
-            raise CheckpointError(f"a checkpoint's size is a whole number, not {size!r}")
+        if type(size) is not int or not 0 <= size <= MAX_SIZE:
+            raise CheckpointError(f"a checkpoint's size is a whole number from 0 to 2**53 - 1, not "
+                                  f"{shown_number(size)}")
         for name in ("root", "key_id"):
             if not isinstance(data[name], str) or _HEX64.fullmatch(data[name]) is None:
                 raise CheckpointError(f"a checkpoint's {name} is 64 lowercase hexadecimal digits")
@@ -124,6 +129,14 @@ class Checkpoint:
             raise CheckpointError("a checkpoint's signature is 64 bytes in base64")
         return cls(size=size, root=data["root"], time=_check_time(data["time"]), key_id=data["key_id"],
                    signature=signature)
+
+
+def shown_number(value: Any) -> str:
+    """A size or an index that is not one, shown in a message (a whole number beyond the bounds by its
+    sign or its size: its digits may be more than Python writes)."""
+    if type(value) is int:
+        return "a negative number" if value < 0 else f"a number of {value.bit_length()} bits (2**53 or more)"
+    return repr(value)[:40]
 
 
 def _unbase64(text: str) -> bytes:
@@ -158,8 +171,8 @@ class Signer:
 
     def sign(self, size: int, root: bytes, time: str) -> Checkpoint:
         """The signed checkpoint of a tree of ``size`` leaves with root ``root`` at ``time`` (ISO 8601)."""
-        if type(size) is not int or size < 0 or len(root) != 32:
-            raise ValueError("a checkpoint needs a whole size and a 32-byte root")
+        if type(size) is not int or not 0 <= size <= MAX_SIZE or len(root) != 32:
+            raise ValueError("a checkpoint needs a whole size (0 to 2**53 - 1) and a 32-byte root")
         root_hex = root.hex()
         message = signed_message(CHECKPOINT_FORMAT, size, root_hex, _check_time(time), self.key_id)
         signature = base64.b64encode(self._key.sign(message)).decode("ascii")

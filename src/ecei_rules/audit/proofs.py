@@ -6,21 +6,34 @@
 signed at the time of the last new record's ``decided_at``, is inserted in the ``checkpoints``
 table (``size INTEGER PRIMARY KEY, body TEXT``). Records and their checkpoint commit together.
 The tree's frontier (the roots of its perfect subtrees, O(log n) hashes) is kept in the meta
-table with the size and head it belongs to, so each append costs O(log n) hashing; when it does
-not belong to the log's current head (records appended without the key, a repair), it is
-computed again from the stored hashes, once.
+table with the size and head it belongs to, so each append costs O(log n) hashing; it is used
+only when the checkpoint stored at its size was signed by the key over the same root. Otherwise
+(records appended without the key, a repair, a frontier or a checkpoint that does not hold) it is
+computed again, once, from the records' stored bytes, each at its position and matching its hash
+column; and the checkpoint of that size, when there is one, must have its root: the writer never
+signs over records the key did not sign (LogError: run verify).
 
-**Checking.** :func:`check_checkpoints` (``verify --key``): every checkpoint is signed by the
-key and equals the Merkle root of the log's records at its size; no checkpoint counts more
-records than the log holds; no record stands after the last checkpoint. A chain edited and
-re-hashed by someone without the key passes the chain check but fails here.
+**Checking.** :func:`read_state` reads a log as verify does (read-only and immutable, through
+:func:`ecei_rules.audit.log.connect_received`: nothing written, a -wal beside it never checkpointed;
+every column typed as stored, so a value of another type is a finding, never an error that hides
+the log's other findings). The Merkle leaves are the hashes the records' stored bytes vouch for
+(:func:`ecei_rules.audit.replay.stored_record_hash`), in the order of the rows, never the ``hash``
+column: a body edited and its chain re-hashed inside the bodies, with the columns left as signed,
+does not hold. :func:`check_checkpoints` (``verify --key``): every checkpoint is signed by the key
+and equals the Merkle root of the log's records at its size; no checkpoint counts more records
+than the log holds; no record stands after the last checkpoint; a stored checkpoint that cannot be
+read (its size not an integer, its body not UTF-8 text) is ``checkpoint_corrupt``. A chain edited
+and re-hashed by someone without the key passes the chain check but fails here.
 :func:`check_since` (``verify --since``): the log still begins with the tree of a checkpoint
 kept outside it (the log only grew), with the RFC 9162 consistency proof from it to the log's
 latest checkpoint.
 
 **Receipts.** :func:`make_receipt` gives one record's stored text with its inclusion proof
 against the latest checkpoint; :func:`check_receipt` checks one offline with the public key
-alone: the record's hash, the proof, the signature.
+alone: the record's text must be exactly the canonical bytes whose SHA-256 is the leaf (hashed as
+given, read strictly: no member twice, a record's members and types, its canonical JSON byte for
+byte), then the proof, then the signature. Sizes and indexes are whole numbers up to 2**53 - 1
+(what a signed message can hold).
 """
 
 from __future__ import annotations
@@ -29,7 +42,7 @@ import hashlib
 import json
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,9 +50,25 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import ValidationError
 
 from ecei_rules.audit import merkle
-from ecei_rules.audit.checkpoint import Checkpoint, CheckpointError, Signer, checkpoint_problem, key_id
-from ecei_rules.audit.log import BUSY_TIMEOUT_MS, DecisionLog, LogError, not_the_log, refuse_non_regular
-from ecei_rules.audit.record import DecisionRecord, parse_record
+from ecei_rules.audit.checkpoint import (
+    MAX_SIZE,
+    Checkpoint,
+    CheckpointError,
+    Signer,
+    checkpoint_problem,
+    key_id,
+    shown_number,
+)
+from ecei_rules.audit.log import (
+    DecisionLog,
+    LogError,
+    StoredRecord,
+    connect_received,
+    not_the_log,
+    read_jsonl,
+    sqlite_rows,
+)
+from ecei_rules.audit.record import DecisionRecord
 from ecei_rules.errors import EceiRulesError, Finding
 
 KEY_META = "signing_key_id"
@@ -84,7 +113,7 @@ class CheckpointWriter:
                 and last_stored[1].size == first.seq - 1:
             frontier = last_stored[1].copy()
         else:
-            frontier = _frontier(db, first.seq - 1, first.prev_hash)
+            frontier = _frontier(db, first.seq - 1, first.prev_hash, self.signer)
         for record in records:
             frontier.append(merkle.record_leaf(record.hash))
         last = records[-1]
@@ -111,46 +140,96 @@ def enable_checkpoints(log: DecisionLog, signer: Signer) -> None:
 
 
 def _meta(db: sqlite3.Connection, key: str) -> str | None:
-    row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-    return None if row is None else str(row[0])
+    """A meta value as text (a value of another type, or text that is not UTF-8, read as text all the same:
+    it then names no key and no frontier)."""
+    row = db.execute("SELECT CAST(value AS BLOB) FROM meta WHERE key = ?", (key,)).fetchone()
+    return None if row is None else bytes(row[0] or b"").decode("utf-8", "replace")
 
 
-def _frontier(db: sqlite3.Connection, size: int, head: str) -> merkle.Frontier:
-    """The frontier of the log's first ``size`` records: the stored one when it belongs to them
-    (same size, same head), else computed from the stored record hashes."""
+#: The rows a frontier is computed from: each body with its seq and hash columns, typed as stored.
+_FRONTIER_ROWS = ("SELECT seq, typeof(seq), typeof(hash), CAST(hash AS BLOB), typeof(body), CAST(body AS BLOB) "
+                  "FROM records WHERE seq <= ? ORDER BY seq")
+
+
+def _frontier(db: sqlite3.Connection, size: int, head: str, signer: Signer) -> merkle.Frontier:
+    """The frontier of the log's first ``size`` records, which the next checkpoint extends: the stored
+    one when it belongs to them (same size, same head), else computed from the records' stored bytes
+    (:func:`ecei_rules.audit.replay.stored_record_hash`), never from a hash column: each row must be
+    at its position and its hash column the hash of its bytes (LogError otherwise: run verify). Either
+    way, when a checkpoint of that size is stored, it must be signed by this key and have the
+    frontier's root: nothing the key did not sign (an edited body, a stored frontier, a hash column) is
+    signed over."""
     stored = _meta(db, FRONTIER_META)
+    frontier: merkle.Frontier | None = None
     if stored is not None:
         try:
             data = json.loads(stored)
             if data["size"] == size and data["head"] == head:
-                return merkle.Frontier(size, [bytes.fromhex(n) for n in data["nodes"]])
+                frontier = merkle.Frontier(size, [bytes.fromhex(n) for n in data["nodes"]])
         except (ValueError, KeyError, TypeError):
             pass  # not usable: computed again below
-    frontier = merkle.Frontier()
-    for (digest,) in db.execute("SELECT hash FROM records WHERE seq <= ? ORDER BY seq", (size,)):
-        try:
-            frontier.append(merkle.record_leaf(str(digest)))
-        except ValueError:
-            raise LogError(f"a stored record hash is not a hash ({str(digest)[:20]!r}): run verify") from None
-    if frontier.size != size:
-        raise LogError(f"the log holds {frontier.size} record(s) up to record {size}: run verify")
+    signed = _stored_checkpoint(db, size, signer)
+    if frontier is not None and (signed is None or frontier.root() != signed.root_bytes()):
+        frontier = None  # a stored frontier is used only as the key signed it
+    if frontier is None:
+        frontier = _checked_frontier(db, size, head)
+    if signed is not None and frontier.root() != signed.root_bytes():
+        raise LogError(f"the log's first {size} record(s) do not have the Merkle root signed for them at "
+                       f"{signed.time}: they were changed since (run verify --key); not signing over them")
     return frontier
 
 
-# --- reading ----------------------------------------------------------------------------------
+def _checked_frontier(db: sqlite3.Connection, size: int, head: str) -> merkle.Frontier:
+    from ecei_rules.audit.replay import stored_record_hash
+
+    frontier = merkle.Frontier()
+    digest: str | None = None
+    for seq, seq_type, hash_type, column, body_type, body in db.execute(_FRONTIER_ROWS, (size,)):
+        position = frontier.size + 1
+        text = _utf8(body) if body_type == "text" else None
+        digest = stored_record_hash(text, bytes(body)) if text is not None else None
+        if seq_type != "integer" or seq != position:
+            raise LogError(f"the row at position {position} is not record {position}: run verify")
+        if digest is None or hash_type != "text" or _utf8(column) != digest:
+            raise LogError(f"record {position} does not match its hash, or its hash column differs: run verify")
+        frontier.append(merkle.record_leaf(digest))
+    if frontier.size != size:
+        raise LogError(f"the log holds {frontier.size} record(s) up to record {size}: run verify")
+    if size and digest != head:
+        raise LogError(f"record {size}'s hash is not the head the append follows: run verify")
+    return frontier
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    if not path.exists():
-        raise LogError(f"{path}: no such log")
-    refuse_non_regular(path)
+def _stored_checkpoint(db: sqlite3.Connection, size: int, signer: Signer) -> Checkpoint | None:
+    """The checkpoint stored at ``size`` (None: none); LogError when it is not one this key signed."""
+    if not size or not _has_table(db, "checkpoints"):
+        return None
+    row = db.execute("SELECT typeof(body), CAST(body AS BLOB) FROM checkpoints WHERE size = ?", (size,)).fetchone()
+    if row is None:
+        return None
+    text = _utf8(row[1]) if row[0] == "text" else None
     try:
-        db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        db.execute("SELECT seq, hash FROM records LIMIT 0")
-    except sqlite3.DatabaseError as exc:
-        raise not_the_log(path, exc) or LogError(f"{path}: not a decision log ({exc})") from None
-    return db
+        checkpoint = _parse_checkpoint(text if text is not None else "")
+    except CheckpointError as exc:
+        raise LogError(f"the checkpoint stored at size {size} is not a checkpoint ({exc}): run verify --key; "
+                       "not signing over it") from None
+    problem = checkpoint_problem(checkpoint, signer.public_key) if checkpoint.size == size else \
+        f"it signs size {checkpoint.size}"
+    if problem is not None:
+        raise LogError(f"the checkpoint stored at size {size} does not hold ({problem}): run verify --key; not "
+                       "signing over it")
+    return checkpoint
+
+
+def _utf8(value: object) -> str | None:
+    """Bytes read from a column as UTF-8 text (None when they are not)."""
+    try:
+        return bytes(value).decode("utf-8") if isinstance(value, (bytes, bytearray, memoryview)) else None
+    except UnicodeDecodeError:
+        return None
+
+
+# --- reading ----------------------------------------------------------------------------------
 
 
 def _has_table(db: sqlite3.Connection, name: str) -> bool:
@@ -158,12 +237,16 @@ def _has_table(db: sqlite3.Connection, name: str) -> bool:
 
 
 def bound_key_id(path: Path) -> str | None:
-    """The key id a SQLite log is bound to (None: not bound, or no such file yet)."""
+    """The key id a SQLite log is bound to (None: not bound, or no such file yet). The log is read as
+    verify reads it (:func:`ecei_rules.audit.log.connect_received`: read-only, nothing written)."""
     if not Path(path).exists():
         return None
-    db = _connect(Path(path))
+    db = connect_received(Path(path))
     try:
         return _meta(db, KEY_META) if _has_table(db, "meta") else None
+    except sqlite3.Error as exc:
+        raise not_the_log(Path(path), exc) or LogError(f"{path}: its binding to a key cannot be read ({exc})") \
+            from None
     finally:
         db.close()
 
@@ -179,12 +262,17 @@ def signed_size(db: sqlite3.Connection) -> int:
 
 @dataclass
 class LogState:
-    """What the checks read from a log: its record hashes in seq order, its stored checkpoints
-    (size and body text, by size) and the key it is bound to."""
+    """What the checks read from a log: the hash each record's stored bytes vouch for, in the order of
+    the rows (:func:`ecei_rules.audit.replay.stored_record_hash`; for a row whose bytes vouch for none,
+    a hash no record has), its stored checkpoints (size and body text, by size), the key it is bound to,
+    the stored checkpoints (or their table) that cannot be read (the seq a finding names, and why), and
+    why the binding cannot be read, if it cannot."""
 
     hashes: list[str]
     checkpoints: list[tuple[int, str]]
     bound: str | None
+    unreadable: list[tuple[int, str]] = field(default_factory=list)
+    binding_problem: str | None = None
 
     def leaves(self) -> list[bytes]:
         """The Merkle leaf hash of every record (a hash that is not 64 hex digits hashes as its text)."""
@@ -197,37 +285,124 @@ class LogState:
         return out
 
 
-def read_state(path: Path) -> LogState:
-    """The record hashes (the ``hash`` column, in seq order), checkpoints and binding of a SQLite log;
-    for a JSONL export, the ``hash`` of each record line and no checkpoints."""
-    if path.suffix == ".jsonl":
-        from ecei_rules.audit.log import read_jsonl
+#: What a row's hash is when its bytes vouch for no record hash: the SHA-256 of its bytes under this prefix,
+#: which no record's hash is (a record hashes its canonical JSON, which begins with "{").
+_NOT_A_RECORD = b"ecei-rules: a stored row that is not a record\n"
 
+
+def row_hash(row: StoredRecord) -> str:
+    """The hash a stored row's bytes vouch for (see :class:`LogState`); never its hash column."""
+    from ecei_rules.audit.replay import stored_record_hash
+
+    # a row whose other columns are not what they should be still has its body's bytes (its text, when
+    # they are UTF-8 text; else "", which vouches for nothing)
+    digest = stored_record_hash(row.text, row.raw)
+    if digest is not None:
+        return digest
+    data = row.raw if row.raw is not None else row.text.encode("utf-8", "surrogatepass")
+    return hashlib.sha256(_NOT_A_RECORD + data).hexdigest()
+
+
+def read_state(path: Path) -> LogState:
+    """What the checkpoint checks need of a log (see :class:`LogState`), read as verify reads it: a
+    SQLite log through :func:`ecei_rules.audit.log.connect_received` (read-only, immutable; nothing
+    written, a -wal beside it read, never checkpointed), every column typed as stored (a value of
+    another type is a finding of the checks, never an error that hides the log's other findings); a
+    JSON Lines export line by line (no checkpoints)."""
+    return _read_state(path)[0]
+
+
+def _read_state(path: Path, keep: int | None = None) -> tuple[LogState, StoredRecord | None]:
+    """:func:`read_state`, and the row at position ``keep`` (from 1) when asked, read in the same pass."""
+    kept: StoredRecord | None = None
+
+    def hashed(rows: Iterable[StoredRecord]) -> list[str]:
+        nonlocal kept
+        out = []
+        for position, row in enumerate(rows, 1):
+            if position == keep:
+                kept = row
+            out.append(row_hash(row))
+        return out
+
+    if path.suffix == ".jsonl":
         if not path.exists():
             raise LogError(f"{path}: no such log")
-        return LogState([row.hash for row in read_jsonl(path)], [], None)
-    db = _connect(path)
+        return LogState(hashed(read_jsonl(path)), [], None), kept
+    db = connect_received(path)
     try:
-        hashes = [str(h) for (h,) in db.execute("SELECT hash FROM records ORDER BY seq")]
-        checkpoints = ([(int(s), str(b)) for s, b in db.execute("SELECT size, body FROM checkpoints ORDER BY size")]
-                       if _has_table(db, "checkpoints") else [])
-        bound = _meta(db, KEY_META) if _has_table(db, "meta") else None
-    except sqlite3.DatabaseError as exc:
-        raise not_the_log(path, exc) or LogError(f"{path}: not a decision log ({exc})") from None
+        hashes = hashed(sqlite_rows(db, path))
+        checkpoints, unreadable = _stored_checkpoints(db, path)
+        binding: str | None = None
+        try:
+            bound = _meta(db, KEY_META) if _has_table(db, "meta") else None
+        except sqlite3.Error as exc:
+            _content_error(path, exc)
+            bound, binding = None, f"the log's binding to its key (its meta table) cannot be read ({exc})"
     finally:
         db.close()
-    return LogState(hashes, checkpoints, bound)
+    return LogState(hashes, checkpoints, bound, unreadable, binding), kept
+
+
+def _content_error(path: Path, exc: sqlite3.Error) -> None:
+    """Raise what a SQLite error whose cause is not the log's content raises (the storage, a lock; see
+    :func:`ecei_rules.audit.log.not_the_log`); return for one that the log's content caused."""
+    refused = not_the_log(path, exc)
+    if refused is not None:
+        raise refused
+
+
+#: The stored checkpoints, every value typed as stored (a size that is not an integer, a body that is not
+#: UTF-8 text: a finding, never an exception).
+_CHECKPOINT_ROWS = ("SELECT typeof(size), CASE WHEN typeof(size) = 'integer' THEN size END, CAST(size AS BLOB), "
+                    "typeof(body), CAST(body AS BLOB) FROM checkpoints ORDER BY size")
+_TYPES = {"null": "NULL", "integer": "an integer", "real": "a real", "blob": "a blob", "text": "text"}
+
+
+def _stored_checkpoints(db: sqlite3.Connection, path: Path) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """The stored checkpoints (size, body) whose columns hold an integer and UTF-8 text, by size; and, for
+    each other one, the seq its finding names and why it cannot be read."""
+    good: list[tuple[int, str]] = []
+    bad: list[tuple[int, str]] = []
+    try:
+        if not _has_table(db, "checkpoints"):
+            return good, bad
+        rows = db.execute(_CHECKPOINT_ROWS).fetchall()
+    except sqlite3.Error as exc:
+        _content_error(path, exc)
+        return good, [(1, f"the checkpoints table cannot be read ({exc})")]
+    for size_type, size, size_text, body_type, body in rows:
+        text = _utf8(body) if body_type == "text" else None
+        problems = []
+        if size_type != "integer":
+            shown = bytes(size_text or b"")[:40].decode("utf-8", "replace")
+            problems.append(f"its size column holds {_TYPES.get(size_type, size_type)}"
+                            f"{f' ({shown!r})' if size_type != 'null' else ''}, not a whole number")
+        if body_type != "text":
+            problems.append(f"its body column holds {_TYPES.get(body_type, body_type)}, not text")
+        elif text is None:
+            problems.append("its body column is not UTF-8 text")
+        if not problems and size is not None and text is not None:
+            good.append((int(size), text))
+            continue
+        where = f"the checkpoint stored at size {size}" if size is not None else "a stored checkpoint"
+        seq = size if size is not None else 1
+        bad.append((seq, f"{where} cannot be read: {'; '.join(problems)}"))
+    return good, bad
 
 
 def _parse_checkpoint(text: str) -> Checkpoint:
     try:
         return Checkpoint.from_json(json.loads(text))
-    except ValueError as exc:  # JSONDecodeError and CheckpointError are ValueErrors
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError and CheckpointError are ValueErrors
         raise CheckpointError(str(exc)) from None
 
 
 def latest_checkpoint(state: LogState) -> Checkpoint | None:
-    """The stored checkpoint of the largest size (CheckpointError if it is not well formed)."""
+    """The stored checkpoint of the largest size (CheckpointError if it is not well formed, or if a stored
+    checkpoint cannot be read: which is the latest is then unknown)."""
+    if state.unreadable:
+        raise CheckpointError(state.unreadable[0][1])
     return _parse_checkpoint(state.checkpoints[-1][1]) if state.checkpoints else None
 
 
@@ -254,11 +429,19 @@ def roots_at(leaves: Iterable[bytes], sizes: Iterable[int]) -> dict[int, bytes]:
     return out
 
 
+def _at(size: int, total: int) -> int:
+    """The seq a finding about the checkpoint stored at ``size`` names: its last record, inside the log (or
+    the one after its end)."""
+    return max(1, min(size, total + 1))
+
+
 def check_checkpoints(state: LogState, public_key: Ed25519PublicKey) -> list[Finding]:
     """Problems with a log's checkpoints against a public key (an empty list: every record is
     covered by a checkpoint signed by the key whose root is the log's own)."""
-    findings: list[Finding] = []
     total = len(state.hashes)
+    findings = [Finding("checkpoint_corrupt", why, seq=_at(seq, total)) for seq, why in state.unreadable]
+    if state.binding_problem is not None:
+        findings.append(Finding("checkpoint_key", state.binding_problem, seq=1))
     kid = key_id(public_key)
     if state.bound is not None and state.bound != kid:
         findings.append(Finding("checkpoint_key", f"the log is bound to key {state.bound[:16]}…, not to the given "
@@ -274,16 +457,16 @@ def check_checkpoints(state: LogState, public_key: Ed25519PublicKey) -> list[Fin
             checkpoint = _parse_checkpoint(body)
         except CheckpointError as exc:
             findings.append(Finding("checkpoint_corrupt", f"the checkpoint stored at size {size} is not a "
-                                    f"checkpoint ({exc})", seq=max(size, 1)))
+                                    f"checkpoint ({exc})", seq=_at(size, total)))
             continue
         if checkpoint.size != size:
             findings.append(Finding("checkpoint_corrupt", f"the checkpoint stored at size {size} signs size "
-                                    f"{checkpoint.size}", seq=max(size, 1)))
+                                    f"{checkpoint.size}", seq=_at(size, total)))
             continue
         problem = checkpoint_problem(checkpoint, public_key)
         if problem is not None:
             findings.append(Finding("checkpoint_signature", f"checkpoint at size {size}: {problem}",
-                                    seq=max(size, 1)))
+                                    seq=_at(size, total)))
             continue
         parsed.append((size, checkpoint))
     roots = roots_at(state.leaves(), [size for size, _ in parsed])
@@ -359,22 +542,37 @@ def check_since(state: LogState, kept: Checkpoint, public_key: Ed25519PublicKey 
 
 
 def record_hash_problem(text: str) -> tuple[DecisionRecord | None, str | None]:
-    """The record of a stored text and why its content does not match its hash (None when it does)."""
+    """The record of a receipt's (or a row's) text and why it is not the bytes a log stores for it (None
+    when it is): the text is read strictly (JSON; no member twice; the members, types and seq of a record),
+    hashed exactly as given (without its hash member, it must hash to it: never another form of it), and
+    must be its own canonical JSON (RFC 8785), byte for byte."""
+    from ecei_rules.audit.replay import _duplicate_member, _load, _shape, is_canonical, stored_record_hash
+
+    not_a_record = "the receipt's record is not a decision record"
     try:
-        record = parse_record(text)
-    except (ValidationError, ValueError, RecursionError):
-        return None, "the receipt's record is not a decision record"
-    # the stored text is canonical: without its hash member it is exactly the bytes the hash covers
-    # (as verify checks it); any other layout is hashed the long way
-    needle = f'"format":{record.format},"hash":"{record.hash}",'
+        data = _load(text)
+    except (ValueError, RecursionError):
+        return None, not_a_record
+    if not isinstance(data, dict):
+        return None, not_a_record
+    twice = _duplicate_member(text)
+    if twice is not None:
+        return None, (f"the receipt's record holds the member {twice[:40]!r} twice: it is not the text the log "
+                      "stores (a record is read one way only)")
+    problems = _shape(data)
+    if problems:
+        return None, f"{not_a_record}: {'; '.join(problems)}"
     try:
-        fast = (text.count(needle) == 1 and hashlib.sha256(text.replace(needle, f'"format":{record.format},', 1)
-                                                            .encode("utf-8")).hexdigest() == record.hash)
-        intact = fast or record.compute_hash() == record.hash
-    except (ValueError, TypeError, RecursionError):  # UnicodeEncodeError (a lone surrogate) is a ValueError
-        intact = False
-    if not intact:
-        return record, f"record {record.seq}'s text does not match its hash: the record was altered"
+        record = DecisionRecord.model_validate(data)
+    except ValidationError:
+        return None, not_a_record
+    canonical = is_canonical(text, data)
+    if stored_record_hash(text) != record.hash:  # the text as given, never another form of it
+        form = "" if canonical else "is not its canonical JSON (RFC 8785) and "
+        return record, f"record {record.seq}'s text {form}does not match its hash: the record was altered"
+    if not canonical:
+        return record, (f"record {record.seq}'s text is not its canonical JSON (RFC 8785): it is not the text the "
+                        "log stores, byte for byte")
     return record, None
 
 
@@ -382,10 +580,10 @@ def make_receipt(path: Path, seq: int) -> dict[str, Any]:
     """The receipt of record ``seq`` of a SQLite log: its stored text, its leaf index, and the inclusion
     proof against the log's latest checkpoint (which must cover it and match the log).
     Raises ReceiptError when no receipt can be made, LogError when the file is not a log."""
-    state = read_state(path)
+    state, row = _read_state(path, keep=seq)
     if path.suffix == ".jsonl":
         raise ReceiptError("receipts are made from the SQLite log, which holds the checkpoints")
-    if not 1 <= seq <= len(state.hashes):
+    if not 1 <= seq <= len(state.hashes) or row is None:
         raise ReceiptError(f"the log holds records 1-{len(state.hashes)}, not record {seq}")
     try:
         checkpoint = latest_checkpoint(state)
@@ -399,14 +597,10 @@ def make_receipt(path: Path, seq: int) -> dict[str, Any]:
     leaves = state.leaves()
     if merkle.root(leaves[:checkpoint.size]) != checkpoint.root_bytes():
         raise ReceiptError(f"the log's first {checkpoint.size} records do not match their checkpoint: run verify --key")
-    db = _connect(path)
-    try:
-        row = db.execute("SELECT body FROM records WHERE seq = ?", (seq,)).fetchone()
-    finally:
-        db.close()
-    text = str(row[0]) if row else ""
+    text = "" if row.problem else row.text
     record, problem = record_hash_problem(text)
-    if problem is not None or record is None or record.hash != state.hashes[seq - 1] or record.seq != seq:
+    if problem is not None or record is None or record.hash != state.hashes[seq - 1] or record.seq != seq \
+            or row.seq != seq or row.hash != record.hash or row.prev_hash != record.prev_hash:
         raise ReceiptError(f"record {seq} does not verify ({problem or 'its position or hash column differs'}): "
                            "run verify")
     proof = merkle.inclusion_proof(seq - 1, leaves, checkpoint.size)
@@ -435,8 +629,9 @@ class Receipt:
         if data["format"] != RECEIPT_FORMAT or type(data["format"]) is not int:
             raise ReceiptError(f"unknown receipt format {data['format']!r} (this version reads {RECEIPT_FORMAT})")
         for name in ("leaf_index", "tree_size"):
-            if type(data[name]) is not int or data[name] < 0:
-                raise ReceiptError(f"a receipt's {name} is a whole number, not {data[name]!r}")
+            if type(data[name]) is not int or not 0 <= data[name] <= MAX_SIZE:
+                raise ReceiptError(f"a receipt's {name} is a whole number from 0 to 2**53 - 1, not "
+                                   f"{shown_number(data[name])}")
         if not isinstance(data["record"], str):
             raise ReceiptError("a receipt's record is the record's JSON text (a string)")
         proof = data["inclusion_proof"]

@@ -3,27 +3,43 @@
 ``verify`` needs nothing but the log. Every row is checked on its own, in one pass: its columns
 hold the expected types; its text is the RFC 8785 canonical JSON of a record (so no member is
 there twice and the text is read one way only); the record's content matches its hash, and the
-hash and prev_hash columns match the record; every field is what it claims to be (the
-methodology an id, never a path; the version a semver; the record id
-``<methodology>@<version>#<seq>``; the input's hash; the decision's methodology, version and
-ruleset hash the record's; the decision time an ISO 8601 date and time). Then, over what one
-pass kept (seq, hash and prev_hash of each record: memory linear in the rows, time n log n
-whatever the seq numbers claim), the order: gaps, duplicates, records out of place, and the chain.
-A log cut exactly at a record boundary is still such a log; only what was kept outside it (the
-head hash of the last acknowledged record, the record count) shows the cut, so ``verify``
-checks them when given (:func:`tail_problems`).
+seq, hash and prev_hash columns match the record, for every row (a SQLite row's seq column is its
+position, a whole number from 1: a row whose seq column is 0 or below is ``misplaced``, never read
+as a line of an export); every field is what it claims to be (the methodology an id, never a path;
+the version and the engine version semvers; the record id ``<methodology>@<version>#<seq>``; the
+input's hash; the decision's methodology, version and ruleset hash the record's; the decision time
+an ISO 8601 date and time). Then, over what one pass kept (seq, hash and prev_hash of each record:
+memory linear in the rows, time n log n whatever the seq numbers claim), the order: gaps,
+duplicates, records out of place, and the chain. A row that is there but cannot be read (a
+``bad_row``, or ``corrupt``) holds its place: a row whose seq column is a position holds that
+position, and an unreadable line of an export the gap it leaves between the records around it, so
+no record is named as removed that is there (the chain is not followed across such a row). A log
+cut exactly at a record boundary is still such a log; only what was kept outside it (the head hash
+of the last acknowledged record, the record count) shows the cut, so ``verify`` checks them when
+given (:func:`tail_problems`).
 
 ``replay`` runs every check of ``verify`` first, in the same pass, then decides each record's
 input again under the ruleset its methodology id and version name, found only in the registry
 the auditor chose and only when its content hash is the recorded one, and compares the
-canonical bytes of the decisions. A decision that differs is ``altered`` (the record no longer
-matches its hash, or the engine and ruleset are the same and the record's own input gives
-another decision: it was edited and its hashes recomputed) or ``engine_changed`` (another
-engine version decided it); a version whose file now hashes differently is ``ruleset_changed``.
+canonical bytes of the decisions. A decision that differs, or an input that is no longer valid,
+is ``altered`` (the record no longer matches its hash, or the engine and ruleset are the same and
+the record's own input gives another decision, or is refused, which an engine never records: it
+was edited and its hashes recomputed) or ``engine_changed`` (another engine version decided it).
+When the registry's version hashes otherwise than the record says, its lock tells which is the
+published one: ``unpublished_ruleset`` when the registry's file still hashes to its locked hash
+(the record was decided under rules never published, an edit of that version; so too when the
+record names the registry's file and the lock another hash), ``ruleset_changed`` when the
+registry's file no longer matches its lock, or the lock has no entry for it (the file was edited
+without a new version).
+
+:func:`stored_record_hash` is the hash a stored text is the bytes of, which the Merkle tree of the
+signed checkpoints (:mod:`ecei_rules.audit.proofs`) is computed from, never from a hash column.
 """
 
 from __future__ import annotations
 
+import bisect
+import functools
 import hashlib
 import json
 import re
@@ -104,6 +120,55 @@ def _canonical_hash_ok(text: str, digest: str, fmt: int) -> bool | None:
     return hashlib.sha256(body).hexdigest() == digest
 
 
+#: Where a record's text holds its hash: right after its format (keys sorted), once.
+_HASH_AT = f'"format":{RECORD_FORMAT},"hash":"'
+
+
+def stored_record_hash(text: str, raw: bytes | None = None) -> str | None:
+    """The record hash H a stored text is the bytes of: the text holds the member ``"hash":"H"`` right
+    after ``"format":1`` and, without that member, hashes to H (``raw``: the text's bytes, when the
+    reader has them). A canonical text that holds those characters more than once (an input of that
+    shape) is parsed: its canonical content must hash to its hash member. None for any other text.
+
+    This is what a Merkle leaf of the log is computed from (never a hash column): a text that hashes to
+    H is, but for where the member stands, the exact bytes the record's hash covers (whether it is the
+    canonical JSON of a record is verify's check)."""
+    at = text.find(_HASH_AT)
+    if at < 0:
+        return None
+    start = at + len(_HASH_AT)
+    if text.find(_HASH_AT, start) >= 0:
+        return _canonical_record_hash(text)
+    digest = text[start:start + 64]
+    if text[start + 64:start + 66] != '",' or _HEX.fullmatch(digest) is None:
+        return None
+    cut, resume = at + len(_HASH_AT) - len('"hash":"'), start + 66
+    if raw is not None and text.isascii():
+        whole = memoryview(raw)
+        body = hashlib.sha256(whole[:cut])
+        body.update(whole[resume:])
+    else:
+        try:
+            body = hashlib.sha256(text[:cut].encode("utf-8"))
+            body.update(text[resume:].encode("utf-8"))
+        except UnicodeEncodeError:  # a lone surrogate: no record's bytes
+            return None
+    return digest if body.hexdigest() == digest else None
+
+
+def _canonical_record_hash(text: str) -> str | None:
+    """The hash member of a text that is the canonical JSON of an object whose content hashes to it."""
+    try:
+        data = _load(text)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict) or type(data.get("hash")) is not str or _HEX.fullmatch(data["hash"]) is None \
+            or not is_canonical(text, data):
+        return None
+    digest: str = data["hash"]
+    return digest if _content_hash(text, data, False) == digest else None
+
+
 def _same(a: Any, b: Any) -> bool:
     """JSON equality that tells true from 1 (so equal means equal canonical bytes)."""
     if type(a) is bool or type(b) is bool:
@@ -136,7 +201,8 @@ def records(rows: Iterable[StoredRecord], report: AuditReport,
         record = _parse(row)
         if record is None:
             report.findings.append(Finding("corrupt", f"position {position}: not a decision record "
-                                           "(unreadable or incomplete)", seq=row.seq, details={"text": row.text[:200]}))
+                                           "(unreadable or incomplete)", seq=_row_seq(row),
+                                           details={"text": row.text[:200]}))
             continue
         yield row, record
 
@@ -254,8 +320,29 @@ class _Link(NamedTuple):
     intact: bool  # its content matches its hash
 
 
+def _from_sqlite(row: StoredRecord) -> bool:
+    """Whether a row was read from SQLite, whose seq column is its own (a JSON Lines reader takes a line's
+    seq from its text, or minus its line number when it has none; it never has a problem nor raw bytes)."""
+    return row.raw is not None or bool(row.problem)
+
+
+def _line(row: StoredRecord) -> bool:
+    """Whether a row's seq is minus the line number of a JSON Lines line that names no seq."""
+    return row.seq < 0 and not _from_sqlite(row)
+
+
 def _where(row: StoredRecord, position: int) -> str:
-    return f"line {-row.seq}" if row.seq < 0 else f"the row at position {position}"
+    if _line(row):
+        return f"line {-row.seq}"
+    if row.seq < 1 and _from_sqlite(row):
+        return f"the row at position {position} (its seq column holds {row.seq})"
+    return f"the row at position {position}"
+
+
+def _row_seq(row: StoredRecord) -> int:
+    """The seq a finding about a row that is not a readable record names: its seq when it is a position
+    (from 1), minus its line number for a line of an export, else 0 (a row that names no record)."""
+    return row.seq if row.seq >= 1 or _line(row) else 0
 
 
 def check_record(row: StoredRecord, position: int, findings: list[Finding]) -> tuple[dict[str, Any], _Link] | None:
@@ -265,11 +352,13 @@ def check_record(row: StoredRecord, position: int, findings: list[Finding]) -> t
     row that claims none. Its finding is then ``bad_row`` or ``corrupt``."""
     data = _readable(row, position, findings)
     if data is None:
-        return None
+        # a row that holds a position but no readable record is there all the same: it holds its place
+        # (no gap is named where nothing was removed), and the chain is not followed across it
+        return ({}, _Link(row.seq, "", None, False)) if row.seq >= 1 else None
     problems = _shape(data)
     if problems:
         claimed = data.get("seq")
-        at = claimed if type(claimed) is int and claimed >= 1 else row.seq
+        at = claimed if type(claimed) is int and claimed >= 1 else _row_seq(row)
         findings.append(Finding("corrupt", f"{_where(row, position)}: not a decision record: "
                                 f"{'; '.join(problems)}", seq=at, details={"text": row.text[:200]}))
         return ({}, _Link(at, "", None, False)) if at >= 1 else None
@@ -287,8 +376,8 @@ def check_record(row: StoredRecord, position: int, findings: list[Finding]) -> t
                                 f"content does not match its hash{what}",
                                 seq=seq, details={"stored_hash": record_hash, "computed_hash": computed,
                                  "input_edited": not input_ok}))
-    if row.seq > 0:
-        findings.extend(_column_findings(row, data, seq, computed))
+    # every row's columns against its record, whatever its seq column holds (an export's are its text's)
+    findings.extend(_column_findings(row, data, seq, computed))
     findings.extend(_fields(data, input_ok or not intact))
     return data, _Link(seq, record_hash, data["prev_hash"], intact)
 
@@ -297,7 +386,7 @@ def _readable(row: StoredRecord, position: int, findings: list[Finding]) -> dict
     """The row's JSON object; None (with its finding, ``bad_row`` or ``corrupt``) when it has none."""
     if row.problem:
         findings.append(Finding("bad_row", f"{_where(row, position)} is not a stored record: "
-                                f"{row.problem}", seq=row.seq))
+                                f"{row.problem}", seq=_row_seq(row)))
         return None
     try:
         data = _load(row.text)
@@ -305,7 +394,7 @@ def _readable(row: StoredRecord, position: int, findings: list[Finding]) -> dict
         data = None
     if not isinstance(data, dict):
         findings.append(Finding("corrupt", f"{_where(row, position)}: not a decision record (unreadable "
-                                "or incomplete)", seq=row.seq, details={"text": row.text[:200]}))
+                                "or incomplete)", seq=_row_seq(row), details={"text": row.text[:200]}))
         return None
     return data
 
@@ -355,7 +444,11 @@ def _column_findings(row: StoredRecord, data: dict[str, Any], seq: int, computed
                            f"({row.prev_hash[:16]}…) is not the record's prev_hash "
                            f"({data['prev_hash'][:16]}…): the column was edited",
                            seq=seq, details={"column_prev_hash": row.prev_hash, "record_prev_hash": data["prev_hash"]}))
-    if row.seq != seq:
+    if row.seq < 1:
+        out.append(Finding("misplaced", f"record {seq} is stored in a row whose seq column holds {row.seq}: a "
+                           "row's seq is its position, a whole number from 1, and its record's seq", seq=seq,
+                           details={"column_seq": row.seq}))
+    elif row.seq != seq:
         out.append(Finding("misplaced", f"record {seq} is stored at position {row.seq}", seq=seq))
     return out
 
@@ -379,6 +472,13 @@ def _shape(data: dict[str, Any]) -> list[str]:
     problems += [f"its {key} is not an object" for key in ("decision", "resolution")
                  if key in data and type(data[key]) is not dict]
     return problems
+
+
+@functools.lru_cache(maxsize=256)
+def _engine_version_ok(text: str) -> bool:
+    """Whether a record's engine_version is a version text (a semver), as every engine writes it (a log holds
+    few: remembered)."""
+    return semver.Version.is_valid(text)
 
 
 def _fields(data: dict[str, Any], input_ok: bool) -> list[Finding]:
@@ -411,8 +511,9 @@ def _fields(data: dict[str, Any], input_ok: bool) -> list[Finding]:
     if not valid_time(data["decided_at"]):
         out.append(Finding("bad_field", f"record {seq}: its decided_at {data['decided_at'][:40]!r} is not an "
                            "ISO 8601 date and time", seq=seq))
-    if not data["engine_version"]:
-        out.append(Finding("bad_field", f"record {seq}: its engine_version is empty", seq=seq))
+    if not _engine_version_ok(data["engine_version"]):
+        out.append(Finding("bad_field", f"record {seq}: its engine_version {data['engine_version'][:40]!r} is not "
+                           "a version of ecei-rules (a semantic version, e.g. 0.2.0)", seq=seq))
     resolution = data["resolution"]
     try:
         if resolution.keys() != {"method", "reason"}:
@@ -437,6 +538,13 @@ class _Chain:
         self.report = report
         self.arrival: list[int] = []  # seqs, first occurrences, in the order the rows came
         self.links: dict[int, _Link] = {}
+        # for each row that names no seq (an unreadable line of an export, a row whose seq column is not a
+        # position), how many records had come before it: where it stands among them
+        self.unread: list[int] = []
+
+    def unreadable(self) -> None:
+        """A row that names no seq came next: it stands there, unread (see :meth:`_unread_between`)."""
+        self.unread.append(len(self.arrival))
 
     def add(self, link: _Link) -> None:
         if link.seq in self.links:
@@ -466,22 +574,47 @@ class _Chain:
                                                     f"{position}: records were reordered", seq=seq))
 
     def _gaps_and_chain(self, ordered: list[int]) -> int:
-        """Gaps in the seqs and breaks of the chain, in seq order; returns how many seqs are missing."""
+        """Gaps in the seqs and breaks of the chain, in seq order; returns how many seqs are missing. A gap
+        where as many unreadable rows stand (between the records before and after it, as the rows came) is
+        not missing: those rows are there, unread (their own findings say why), and the chain is not
+        followed across them."""
         before, missing = 0, 0
         expected: str | None = GENESIS
+        index = {seq: i for i, seq in enumerate(self.arrival)} if self.unread else {}
         for seq in ordered:
             if seq > before + 1:
                 first, last = before + 1, seq - 1
-                missing += last - first + 1
-                self.report.findings.append(Finding("missing", f"record {first} is missing (removed from "
-                                                    "the log)" if first == last else f"records {first} to {last} "
-                                                    f"are missing ({last - first + 1:,} records removed from the "
-                                                    "log)", seq=first))
+                held = self._unread_between(index, before, seq)
+                if held >= last - first + 1:
+                    expected = None
+                else:
+                    missing += last - first + 1 - held
+                    self.report.findings.append(self._missing(first, last, held))
             link = self.links[seq]
             if link.prev_hash is not None and expected is not None and link.prev_hash != expected:
                 self.report.findings.append(_chain_break(link, before, expected))
             before, expected = seq, (link.hash if link.prev_hash is not None else None)
         return missing
+
+    def _unread_between(self, index: dict[int, int], before: int, after: int) -> int:
+        """How many unreadable rows came between record ``before`` (0: the start) and record ``after``, when
+        the two came in that order."""
+        if not self.unread:
+            return 0
+        low = index[before] + 1 if before else 0
+        high = index[after]
+        if high < low:
+            return 0
+        return bisect.bisect_right(self.unread, high) - bisect.bisect_left(self.unread, low)
+
+    def _missing(self, first: int, last: int, held: int) -> Finding:
+        message = f"record {first} is missing (removed from the log)" if first == last else \
+            f"records {first} to {last} are missing ({last - first + 1:,} records removed from the log)"
+        if held:
+            message += f"; {held} row(s) that cannot be read stand among them"
+        elif self.unread:
+            message += f"; {len(self.unread)} row(s) of the log cannot be read and may hold them"
+        return Finding("missing", message, seq=first)
 
 
 def _chain_break(link: _Link, before: int, expected: str) -> Finding:
@@ -554,6 +687,8 @@ def verify(rows: Iterable[StoredRecord], *, progress: Progress | None = None, ex
         checked = check_record(row, report.records, report.findings)
         if checked is not None:
             chain.add(checked[1])
+        else:
+            chain.unreadable()
     chain.finish(expect_head=expect_head, expect_count=expect_count)
     return report
 
@@ -753,11 +888,11 @@ class _Layout(NamedTuple):
         return cls(text, head, middle, tail, tail_at)
 
     def plain_members_ok(self) -> bool:
-        """The small members are what they claim: format 1, hashes, an engine version, the time,
+        """The small members are what they claim: format 1, hashes, an engine version (a semver), the time,
         the record id and a seq canonical JSON writes exactly."""
         _, methodology, prev_hash, record_id, _, _, _, seq_text, version = self.tail.groups()
         return self.middle.group(2) == "1" and _HEX.fullmatch(self.digest) is not None \
-            and _HEX.fullmatch(prev_hash) is not None and bool(self.middle.group(1)) \
+            and _HEX.fullmatch(prev_hash) is not None and _engine_version_ok(self.middle.group(1)) \
             and valid_time(self.head.group(1)) and record_id == f"{methodology}@{version}#{seq_text}" \
             and len(seq_text) <= 15
 
@@ -810,13 +945,14 @@ def replay(rows: Iterable[StoredRecord], registry: Registry, *, progress: Progre
             progress(report.records)
         if not row.problem:
             link = _reproduced(row.text, rulesets, row.raw)
-            if link is not None and (row.seq < 0 or (row.seq == link.seq and row.hash == link.hash
-                                                     and row.prev_hash == link.prev_hash)):
+            # the columns are the record's (an export's are read from its text): else it is checked in full
+            if link is not None and row.seq == link.seq and row.hash == link.hash and row.prev_hash == link.prev_hash:
                 chain.add(link)
                 continue
         before = len(report.findings)
         checked = check_record(row, report.records, report.findings)
         if checked is None:
+            chain.unreadable()
             continue
         data, link = checked
         chain.add(link)
@@ -837,23 +973,7 @@ def _replay_one(data: dict[str, Any], link: _Link, rulesets: _Rulesets, report: 
                                        seq=seq, details={"methodology": methodology, "version": version,
                                         "ruleset_sha256": data["ruleset_sha256"]}))
         return
-    if found.sha256 != data["ruleset_sha256"]:
-        report.findings.append(Finding("ruleset_changed", f"record {seq}: {methodology} {version} in the "
-                                       f"registry now hashes to {found.sha256[:16]}…, not "
-                                       f"{data['ruleset_sha256'][:16]}… as recorded: its file was edited without "
-                                       "a new version",
-                                       seq=seq, details={"methodology": methodology, "version": version,
-                                                         "recorded": data["ruleset_sha256"],
-                                                         "registry": found.sha256}))
-        return
-    locked = rulesets.locked(methodology, version)
-    if locked is not None and locked != found.sha256:
-        report.findings.append(Finding(
-            "unpublished_ruleset", f"record {seq}: it was decided under a {methodology} {version} that hashes "
-            f"to {found.sha256[:16]}…, but the registry's lock records {version} as published with "
-            f"{locked[:16]}…: the decision was made under an edit of a published version, not the published rules",
-            seq=seq, details={"methodology": methodology, "version": version, "recorded": data["ruleset_sha256"],
-                              "locked": locked}))
+    if _ruleset_problem(data, link.seq, found, rulesets, report):
         return
     try:
         resolution = Resolution.model_validate(data["resolution"])
@@ -861,26 +981,83 @@ def _replay_one(data: dict[str, Any], link: _Link, rulesets: _Rulesets, report: 
         report.findings.append(Finding("replay_failed", f"record {seq}: its resolution is not valid: "
                                        f"{exc.errors()[0]['msg']}", seq=seq))
         return
+    engine = data["engine_version"]
     try:
         replayed = evaluate(found, data["input"], resolution=resolution).to_json()
     except AssessmentError as exc:
-        report.findings.append(Finding("replay_failed", f"record {seq}: the recorded input is not valid "
-                                       f"for {version}: {exc.diagnostics[0].message}", seq=seq))
+        problem = f"the recorded input is not valid for {version}: {exc.diagnostics[0].message}"
+        if not link.intact:  # its content does not match its hash: edited after it was written
+            report.findings.append(Finding("altered", f"record {seq}: {problem}: the record was altered after it "
+                                           "was written (its content does not match its hash)", seq=seq))
+        elif engine == __version__ or not _engine_version_ok(engine):  # no engine records an invalid input
+            which = f"under the same engine ({__version__}) and ruleset" if engine == __version__ else \
+                f"its engine_version {engine[:40]!r} is no engine's version, and under this ruleset"
+            report.findings.append(Finding("altered", f"record {seq}: {problem}: {which} ({methodology} {version}) "
+                                           "it would not have been recorded (an invalid input is never recorded): "
+                                           "the record was altered and its hashes recomputed", seq=seq))
+        else:
+            report.findings.append(Finding("replay_failed", f"record {seq}: {problem} (engine {engine[:40]} "
+                                           f"decided it, {__version__} replays it)", seq=seq))
         return
     recorded = data["decision"]
     if _same(replayed, recorded) or canonical_bytes(replayed) == canonical_bytes(recorded):
         return
-    engine = data["engine_version"]
     if not link.intact:
         kind, why = "altered", "the record was altered after it was written (its content does not match its hash)"
-    elif engine != __version__:
+    elif engine != __version__ and _engine_version_ok(engine):
         kind, why = "engine_changed", f"the engine changed ({engine[:40]} decided it, {__version__} replays it)"
+    elif engine != __version__:
+        kind, why = "altered", (f"its engine_version {engine[:40]!r} is no engine's version, and this engine "
+                                f"({__version__}) under the same ruleset ({methodology} {version}) gives another "
+                                "decision: the record was altered and its hashes recomputed")
     else:
         kind, why = "altered", (f"under the same engine ({__version__}) and ruleset ({methodology} {version}), its "
                                 "own input gives another decision: the record was altered and its hashes "
                                 "recomputed")
     report.findings.append(Finding(kind, f"record {seq}: replay gives a different decision: {why}",
                                    seq=seq, details=_differences(recorded, replayed)))
+
+
+def _ruleset_problem(data: dict[str, Any], seq: int, found: Ruleset, rulesets: _Rulesets,
+                     report: AuditReport) -> bool:
+    """Whether the registry's version is not the one the record names (reported with its cause).
+
+    The registry's lock tells which of two hashes of one version is the published one: when the
+    registry's file still hashes to its locked hash and the record names another, the record was
+    decided under rules never published (``unpublished_ruleset``); when the file no longer hashes to its
+    locked hash, or the registry has no lock entry for the version, the file is the one that changed
+    (``ruleset_changed``). A record that names the registry's hash, which its lock does not record, was
+    decided under that same edit (``unpublished_ruleset``)."""
+    methodology, version, recorded = data["methodology"], data["version"], data["ruleset_sha256"]
+    locked = rulesets.locked(methodology, version)
+    lock_hash = locked if locked is not None and _HEX.fullmatch(locked) else None
+    # the lock cannot be used: its first problem, said instead of a hash
+    lock_text = "" if locked is None else f"{lock_hash[:16]}…" if lock_hash else f"none it can use ({locked[:120]})"
+    details = {"methodology": methodology, "version": version, "recorded": recorded, "registry": found.sha256,
+               "locked": locked}
+    if found.sha256 != recorded:
+        if lock_hash == found.sha256:
+            report.findings.append(Finding(
+                "unpublished_ruleset", f"record {seq}: it names {methodology} {version} hashed {recorded[:16]}…, "
+                f"but {version} as published hashes to {found.sha256[:16]}… (the registry's file, as its lock "
+                f"records it): the decision was made under unpublished rules (an edit of the published version), "
+                f"not under the published {version}", seq=seq, details=details))
+        else:
+            lock = "" if locked is None else f"; the registry's lock records {version} as published with {lock_text}"
+            report.findings.append(Finding(
+                "ruleset_changed", f"record {seq}: {methodology} {version} in the registry now hashes to "
+                f"{found.sha256[:16]}…, not {recorded[:16]}… as recorded: its file was edited without a new "
+                f"version{lock}", seq=seq, details=details))
+        return True
+    if locked is not None and locked != found.sha256:
+        report.findings.append(Finding(
+            "unpublished_ruleset", f"record {seq}: it was decided under {methodology} {version} hashed "
+            f"{found.sha256[:16]}… (as the registry's file has it), but the registry's lock records {version} as "
+            f"published with {lock_text}: the decision was made under an edit of a published version, not the "
+            "published rules",
+            seq=seq, details=details))
+        return True
+    return False
 
 
 def replay_under(rows: Iterable[StoredRecord], ruleset: Ruleset, *,
@@ -900,6 +1077,7 @@ def replay_under(rows: Iterable[StoredRecord], ruleset: Ruleset, *,
             progress(report.records)
         checked = check_record(row, report.records, report.findings)
         if checked is None:
+            chain.unreadable()
             continue
         chain.add(checked[1])
         record = _parse(row) if checked[1].prev_hash is not None else None
