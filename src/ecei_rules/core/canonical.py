@@ -7,7 +7,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Mapping
-from decimal import Decimal
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, ROUND_HALF_EVEN, Context, Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -26,10 +26,26 @@ MAX_SIGNIFICANT_DIGITS = 15
 ORJSON_MAX_CHARS = 1 << 20
 
 
+#: The decimal context of every operation on an assessment's decimals that could round, overflow or
+#: trap under the caller's context (``decimal.getcontext()``, which is the calling thread's and may
+#: have any precision, exponent range or traps): it never rounds (the most digits there are), never
+#: overflows (the widest exponents) and raises nothing (no traps; its flags are never read), so what
+#: is computed under it is exact and the same in every thread and for every caller.
+EXACT_CONTEXT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[])
+
+
+#: The default decimal context (28 digits, half even), fixed and with no trap: a fraction's decimal is
+#: computed under it (`number_to_json`), so its JSON number is the one it always was, whatever
+#: context the caller has set (under ``prec=2``, 5/8 would be 0.62, and a trapped Inexact would raise).
+_DIVISION_CONTEXT = Context(prec=28, rounding=ROUND_HALF_EVEN, Emax=999_999, Emin=-999_999, capitals=1, clamp=0,
+                            traps=[])
+
+
 def significant_digits(value: Decimal) -> int:
-    """Count the significant digits of a finite decimal (``0.750`` has 2)."""
-    digits = value.normalize().as_tuple().digits
-    return len(digits)
+    """Count the significant digits of a finite decimal (``0.750`` has 2), exactly whatever the
+    caller's decimal context: a 32-digit number has 32 (``normalize`` under the default context
+    would round it to 28 first), and the count never raises (no trap of the caller's applies)."""
+    return len(Decimal.normalize(value, EXACT_CONTEXT).as_tuple().digits)
 
 
 def number_to_json(value: Decimal | Fraction | int) -> int | float | str:
@@ -53,7 +69,7 @@ def number_to_json(value: Decimal | Fraction | int) -> int | float | str:
             den //= 5
         if den != 1:
             return f"{value.numerator}/{value.denominator}"
-        value = Decimal(value.numerator) / Decimal(value.denominator)
+        value = _DIVISION_CONTEXT.divide(Decimal(value.numerator), Decimal(value.denominator))
     if value == value.to_integral_value():
         return int(value)
     return float(value)

@@ -4,6 +4,28 @@ A ruleset's ``inputs`` (with its named ``types`` and ``catalogues``) is resolved
 tree of `Field`. That tree types the condition language, validates assessments
 (every error names its JSON path; nothing is defaulted silently) and yields the
 assessment JSON Schema.
+
+The validation takes any Python value and gives either the assessment as plain built-in values
+(``dict`` with ``str`` keys, ``list``, ``str``, ``bool``, ``int``, ``Decimal``, ``datetime.date``)
+or its problems, each at its JSON path, and never raises. A value's class is read with
+``type()`` (an object can make ``__class__`` and ``isinstance`` say anything), and no method a
+caller's class defines is called: an instance of a subclass of ``str``, ``int``, ``float``,
+``Decimal``, ``date``, ``list`` or ``dict`` is copied to the plain class at C level
+(``str.__str__``, ``int.__index__``, ``Decimal(v)``, ``date.toordinal``, ``list.copy``,
+``dict.items``) and validated as that plain value, so nothing a caller overrides can reach the
+engine or its memo tables; a ``datetime`` is not a date (A003), a key that is not a ``str`` is
+A003 at its object, and a string holding a lone surrogate, which has no UTF-8 form, is A004
+(a key too, at its object). Decimals are judged under `EXACT_CONTEXT`, never under the caller's
+``decimal`` context. An object is read from a snapshot of its members (another thread may change
+it meanwhile); the problems listed are bounded (`MAX_DIAGNOSTICS`, `MAX_UNKNOWN_KEYS`,
+`MAX_SUGGESTIONS`), each further one counted in a last problem.
+
+The one method of a caller's object the generated validation may call is the ``__eq__`` of a key
+of a plain ``dict`` that has the hash of a declared key: the dict's own lookup of that key asks
+it (in C). An exception it raises sends the value to the plain validation; `validate` gives any
+object with a key that is not a plain ``str`` to the plain validation, which reads the key by its
+text; `AssessmentValidator.validate_unordered` may take such a key for the declared key it claims
+to equal, its value still checked and kept as a plain value under the declared key.
 """
 
 from __future__ import annotations
@@ -12,12 +34,12 @@ import copy
 import datetime as dt
 import functools
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
 
-from ecei_rules.core.canonical import MAX_SIGNIFICANT_DIGITS, significant_digits
+from ecei_rules.core.canonical import EXACT_CONTEXT, MAX_SIGNIFICANT_DIGITS, significant_digits
 from ecei_rules.core.patterns import Pattern
 from ecei_rules.core.pointers import MISSING, Path, pointer_join, pointer_of
 from ecei_rules.errors import Diagnostic, did_you_mean
@@ -214,6 +236,38 @@ class InputResolver:
 
 _ABSENT = object()
 
+#: At most this many problems of one assessment are listed; one more problem says how many were not.
+MAX_DIAGNOSTICS = 1_000
+#: At most this many members of one object that it does not declare are named (A002); one more
+#: problem, at the object, says how many more there are.
+MAX_UNKNOWN_KEYS = 100
+#: At most this many "did you mean" searches (difflib) for one assessment, each for a text of at
+#: most `_SUGGEST_CHARS` characters.
+MAX_SUGGESTIONS = 20
+_SUGGEST_CHARS = 100
+#: A lone surrogate: a ``str`` may hold one (made in Python, or read from a JSON ``\ud800``
+#: escape), but no UTF-8 text does, so no canonical JSON can be written of it.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+class _Problems(list[Diagnostic]):
+    """The problems of one validation: at most `MAX_DIAGNOSTICS` listed, the others counted (with
+    the code of the first of them), and the searches for suggestions left."""
+
+    __slots__ = ("dropped", "dropped_code", "searches")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.dropped = 0
+        self.dropped_code = ""
+        self.searches = MAX_SUGGESTIONS
+
+
+def _not_plain() -> bool:
+    """Raised from the generated validation where only the plain validation can say what a key
+    is (not a plain ``str``): `AssessmentValidator.validate` then runs it."""
+    raise TypeError("a key that is not a plain str")
+
 
 class AssessmentValidator:
     """Validates an assessment (already parsed to Python values) against resolved inputs."""
@@ -242,11 +296,18 @@ class AssessmentValidator:
         if self._check is None:
             self._check, self.ordered_source = _generate(self.root, ordered=True)
         skipped: list[None] | None = [] if ignore_unknown is not None else None
-        value = self._check(data, "", skipped)
-        if value is not _FAIL:
-            if skipped:  # fields were left out: name them, in the order validate_plain does
+        try:
+            value = self._check(data, "", skipped)
+            if value is not _FAIL and skipped:  # fields were left out: name them, in the order validate_plain does
                 assert ignore_unknown is not None
-                _undeclared(data, self.root, "", ignore_unknown)
+                names: list[str] = []
+                if _undeclared(data, self.root, "", names):
+                    ignore_unknown.extend(names)
+                else:
+                    value = _FAIL  # a key that is not plain text: the plain validation says so
+        except Exception:  # a key's own __eq__ raising, a dict changed meanwhile by another thread:
+            value = _FAIL  # the plain validation decides, from a snapshot, calling nothing of the caller's
+        if value is not _FAIL:
             return value, []
         return self.validate_plain(data, ignore_unknown=ignore_unknown)
 
@@ -264,35 +325,57 @@ class AssessmentValidator:
         """
         if self._unordered is None:
             self._unordered, self.unordered_source = _generate(self.root, ordered=False)
-        value = self._unordered(data)
+        try:
+            value = self._unordered(data)
+        except Exception:  # a key's own __eq__ raising, a dict changed meanwhile: `validate` says what it is
+            return None
         return None if value is _FAIL else value
 
     def validate_plain(self, data: Any, *, ignore_unknown: list[str] | None = None) -> tuple[dict[str, Any],
                                                                                               list[Diagnostic]]:
-        """`validate`, value by value, collecting every problem with its JSON pointer."""
-        diags: list[Diagnostic] = []
+        """`validate`, value by value, collecting every problem with its JSON pointer (at most
+        `MAX_DIAGNOSTICS`, then one more saying how many more there are)."""
+        diags = _Problems()
         value = self._value(self.root, data, "", diags, ignore_unknown)
-        if not isinstance(value, dict):
-            return {}, diags
-        return value, diags
+        problems = list(diags)
+        if diags.dropped:
+            problems.append(Diagnostic(diags.dropped_code, f"{diags.dropped} more problems are not listed "
+                                       f"(at most {MAX_DIAGNOSTICS} are)", pointer=""))
+        if type(value) is not dict:
+            return {}, problems
+        return value, problems
 
-    def _err(self, diags: list[Diagnostic], code: str, pointer: Path, message: str,
+    def _err(self, diags: _Problems, code: str, pointer: Path, message: str,
              suggestion: str | None = None) -> object:
-        diags.append(Diagnostic(code, message, pointer=pointer_of(pointer), suggestion=suggestion))
+        if len(diags) < MAX_DIAGNOSTICS:
+            diags.append(Diagnostic(code, message, pointer=pointer_of(pointer), suggestion=suggestion))
+        else:
+            if not diags.dropped:
+                diags.dropped_code = code
+            diags.dropped += 1
         return _ABSENT
 
-    def _value(self, f: Field, v: Any, p: Path, diags: list[Diagnostic], ignored: list[str] | None = None) -> Any:
+    @staticmethod
+    def _suggest(diags: _Problems, word: str, candidates: Iterable[str]) -> str | None:
+        """``did you mean`` for a short word, while the validation's searches last (difflib's work
+        grows with the candidates and the word's length)."""
+        if diags.searches <= 0 or len(word) > _SUGGEST_CHARS or len(diags) >= MAX_DIAGNOSTICS:
+            return None
+        diags.searches -= 1
+        return did_you_mean(word, candidates)
+
+    def _value(self, f: Field, v: Any, p: Path, diags: _Problems, ignored: list[str] | None = None) -> Any:
         """One value against its declaration: the normalised value, or _ABSENT with its problems
         appended to ``diags`` (each with its JSON pointer)."""
         check = _PLAIN.get(f.kind)
         return v if check is None else check(self, f, v, p, diags, ignored)
 
-    def _boolean(self, f: Field, v: Any, p: Path, diags: list[Diagnostic], ignored: list[str] | None) -> Any:
+    def _boolean(self, f: Field, v: Any, p: Path, diags: _Problems, ignored: list[str] | None) -> Any:
         if type(v) is not bool:
             return self._err(diags, "A003", p, f"expected true or false, got {_show(v)}")
         return v
 
-    def _integer(self, f: Field, v: Any, p: Path, diags: list[Diagnostic], ignored: list[str] | None) -> Any:
+    def _integer(self, f: Field, v: Any, p: Path, diags: _Problems, ignored: list[str] | None) -> Any:
         if type(v) is not int:
             whole = whole_number(v)
             if whole is None:
@@ -304,18 +387,22 @@ class AssessmentValidator:
             return self._err(diags, "A004", p, "the integer is too large (at most 2^53 - 1)")
         return self._range(f, v, p, diags)
 
-    def _decimal(self, f: Field, v: Any, p: Path, diags: list[Diagnostic], ignored: list[str] | None) -> Any:
-        if type(v) is int:
+    def _decimal(self, f: Field, v: Any, p: Path, diags: _Problems, ignored: list[str] | None) -> Any:
+        cls = type(v)
+        if cls is int:
             if abs(v) > MAX_INTEGER:
                 return self._err(diags, "A004", p, "the number is too large (at most 2^53 - 1)")
             return self._range(f, v, p, diags)
-        if type(v) is float:
+        if cls is float:
             # a Python float stands for its shortest decimal text, as JSON would write it
             if v != v or v in _INFINITIES:
                 return self._err(diags, "A003", p, "expected a finite number")
             v = Decimal(repr(v))
-        if not isinstance(v, Decimal):
-            return self._err(diags, "A003", p, f"expected a number, got {_show(v)}")
+        elif cls is not Decimal:
+            plain = plain_number(v)  # a subclass's value, read without calling its methods
+            if plain is None:
+                return self._err(diags, "A003", p, f"expected a number, got {_show(v)}")
+            return self._decimal(f, plain, p, diags, ignored)
         if not v.is_finite():
             return self._err(diags, "A003", p, "expected a finite number")
         problem = decimal_problem(v)
@@ -326,12 +413,18 @@ class AssessmentValidator:
                              f"than allowed (at most {MAX_SIGNIFICANT_DIGITS} significant digits)")
         return self._range(f, v, p, diags)
 
-    def _date(self, f: Field, v: Any, p: Path, diags: list[Diagnostic], ignored: list[str] | None) -> Any:
-        if isinstance(v, dt.datetime):
-            return self._err(diags, "A003", p, "expected a date (YYYY-MM-DD), got a date and time")
-        if isinstance(v, dt.date):
+    def _date(self, f: Field, v: Any, p: Path, diags: _Problems, ignored: list[str] | None) -> Any:
+        cls = type(v)
+        if cls is not str and cls is not dt.date:
+            if issubclass(cls, dt.datetime):
+                return self._err(diags, "A003", p, "expected a date (YYYY-MM-DD), got a date and time")
+            plain = plain_date(v)  # a subclass's date or text, read without calling its methods
+            if plain is None:
+                return self._err(diags, "A003", p, f"expected a date (YYYY-MM-DD), got {_show(v)}")
+            v = plain
+        if type(v) is dt.date:
             return self._in_calendar(f, v, p, diags)
-        if not isinstance(v, str) or not _DATE.match(v):
+        if not _DATE.match(v):
             return self._err(diags, "A003", p, f"expected a date (YYYY-MM-DD), got {_show(v)}")
         try:
             day = dt.date.fromisoformat(v)
@@ -339,24 +432,31 @@ class AssessmentValidator:
             return self._err(diags, "A004", p, f"{_show(v)} is not a calendar date")
         return self._in_calendar(f, day, p, diags)
 
-    def _string(self, f: Field, v: Any, p: Path, diags: list[Diagnostic], ignored: list[str] | None) -> Any:
-        if not isinstance(v, str):
-            return self._err(diags, "A003", p, f"expected a string, got {_show(v)}")
+    def _string(self, f: Field, v: Any, p: Path, diags: _Problems, ignored: list[str] | None) -> Any:
+        cls = type(v)
+        if cls is not str:
+            if not issubclass(cls, str):
+                return self._err(diags, "A003", p, f"expected a string, got {_show(v)}")
+            v = str.__str__(v)  # a subclass's text, copied without calling its methods
         if len(v) > f.max_length:
             return self._err(diags, "A004", p, f"the string is longer than {f.max_length} characters")
+        if not v.isascii() and _SURROGATE.search(v):
+            return self._err(diags, "A004", p, f"the string {_show(v)} holds a lone surrogate, which is not text "
+                             "(it has no UTF-8 form)")
         if f.kind == "enum" and v not in (f.spec.values or ()):
             return self._err(diags, "A004", p, f"{_show(v)} is not one of: {', '.join(f.spec.values or ())}",
-                             did_you_mean(v, f.spec.values or ()))
+                             self._suggest(diags, v, f.spec.values or ()))
         if f.pattern is not None and not f.pattern.fullmatch(v):
             return self._err(diags, "A004", p, f"{_show(v)} does not match the pattern {f.spec.pattern}")
         if f.spec.catalogue and v not in f.catalogue_ids:
             return self._err(diags, "A004", p, f"{_show(v)} is not an id of the catalogue "
-                             f"'{f.spec.catalogue}'", did_you_mean(v, f.catalogue_ids))
+                             f"'{f.spec.catalogue}'", self._suggest(diags, v, f.catalogue_ids))
         return v
 
-    def _list(self, f: Field, v: Any, p: Path, diags: list[Diagnostic], ignored: list[str] | None) -> Any:
-        if not isinstance(v, list):
+    def _list(self, f: Field, v: Any, p: Path, diags: _Problems, ignored: list[str] | None) -> Any:
+        if type(v) is not list and not issubclass(type(v), list):
             return self._err(diags, "A003", p, f"expected a list, got {_show(v)}")
+        v = list.copy(v)  # the items as they are now (a subclass's too, without calling its methods)
         if len(v) > f.max_items:
             return self._err(diags, "A004", p, f"the list has more than {f.max_items} items")
         out = []
@@ -369,13 +469,14 @@ class AssessmentValidator:
             out.append(r)
         return out if ok else _ABSENT
 
-    def _object(self, f: Field, v: Any, p: Path, diags: list[Diagnostic], ignored: list[str] | None) -> Any:
-        if not isinstance(v, dict):
+    def _object(self, f: Field, v: Any, p: Path, diags: _Problems, ignored: list[str] | None) -> Any:
+        if type(v) is not dict and not issubclass(type(v), dict):
             return self._err(diags, "A003", p, f"expected an object, got {_show(v)}")
         members = f.fields if f.kind == "object" else f.entries
         result: dict[str, Any] = {}
-        ok = self._members(f, members, v, p, diags, ignored, result)
-        ok = self._absent_members(members, v, p, diags, result) and ok
+        present: dict[str, Any] = {}
+        ok = self._members(f, members, v, p, diags, ignored, result, present)
+        ok = self._absent_members(members, present, p, diags, result) and ok
         if not ok:
             return _ABSENT
         for compiled, message, target in f.checks:
@@ -384,39 +485,66 @@ class AssessmentValidator:
                 ok = False
         return result if ok else _ABSENT
 
-    def _members(self, f: Field, members: dict[str, Field], v: dict[str, Any], p: Path, diags: list[Diagnostic],
-                 ignored: list[str] | None, result: dict[str, Any]) -> bool:
-        """The members present, in the input's order, into ``result``; False when one is wrong."""
+    def _members(self, f: Field, members: dict[str, Field], v: dict[Any, Any], p: Path, diags: _Problems,
+                 ignored: list[str] | None, result: dict[str, Any], present: dict[str, Any]) -> bool:
+        """The members present, in the input's order, into ``result`` (and, as given, into
+        ``present``); False when one is wrong. The members are read once, from a snapshot taken at
+        C level (another thread may change ``v`` meanwhile; a subclass's methods are not called)."""
         ok = True
-        for key, item in v.items():
+        unknown = 0
+        for key, item in list(dict.items(v)):
+            if type(key) is not str:
+                if not issubclass(type(key), str):
+                    self._err(diags, "A003", p, f"a key of an object must be a string, got {_show(key)}")
+                    ok = False
+                    continue
+                key = str.__str__(key)  # a subclass's text, copied without calling its methods
             child = (p, key)
-            if key not in members:
+            sub = members.get(key)
+            if sub is None:
+                if not key.isascii() and _SURROGATE.search(key):
+                    self._err(diags, "A004", p, f"the key {_show(key)} holds a lone surrogate, which is not text "
+                              "(it has no UTF-8 form)")
+                    ok = False
+                    continue
                 if ignored is not None:
                     ignored.append(pointer_of(child))
                     continue
-                what = "unknown field" if f.kind == "object" else f"not an id of the catalogue '{f.spec.catalogue}'"
-                self._err(diags, "A002", child, f"{_show(key)}: {what}", did_you_mean(key, members))
+                unknown += 1
+                if unknown <= MAX_UNKNOWN_KEYS:
+                    what = "unknown field" if f.kind == "object" else f"not an id of the catalogue '{f.spec.catalogue}'"
+                    self._err(diags, "A002", child, f"{_show(key)}: {what}", self._suggest(diags, key, members))
                 ok = False
                 continue
+            if key in present:  # two keys of one text (a str and a subclass of str that hashes apart)
+                self._err(diags, "A003", child, f"the key {_show(key)} is given twice")
+                ok = False
+                continue
+            present[key] = item
             if item is None:
                 # null is "not known", like an absent field (a declared default still applies)
-                if members[key].required:
+                if sub.required:
                     self._err(diags, "A001", child, "a required field cannot be null")
                     ok = False
                 continue
-            r = self._value(members[key], item, child, diags, ignored)
+            r = self._value(sub, item, child, diags, ignored)
             if r is _ABSENT:
                 ok = False
             else:
                 result[key] = r
+        if unknown > MAX_UNKNOWN_KEYS:
+            what = "fields the object does not declare" if f.kind == "object" else \
+                f"keys that are not ids of the catalogue '{f.spec.catalogue}'"
+            self._err(diags, "A002", p, f"and {unknown - MAX_UNKNOWN_KEYS} more {what} "
+                      f"(the first {MAX_UNKNOWN_KEYS} are listed)")
         return ok
 
-    def _absent_members(self, members: dict[str, Field], v: dict[str, Any], p: Path, diags: list[Diagnostic],
+    def _absent_members(self, members: dict[str, Field], present: dict[str, Any], p: Path, diags: _Problems,
                         result: dict[str, Any]) -> bool:
         """A required member absent is reported; a list with a default absent (or null) is []."""
         ok = True
         for key, sub in members.items():
-            if key in result or (key in v and (v[key] is not None or sub.required)):
+            if key in result or (key in present and (present[key] is not None or sub.required)):
                 continue  # present, or a required null already reported
             if sub.required:
                 self._err(diags, "A001", (p, key), f"the required field '{key}' is missing")
@@ -425,7 +553,7 @@ class AssessmentValidator:
                 result[key] = []
         return ok
 
-    def _in_calendar(self, f: Field, day: dt.date, p: Path, diags: list[Diagnostic]) -> Any:
+    def _in_calendar(self, f: Field, day: dt.date, p: Path, diags: _Problems) -> Any:
         if f.date_range is None or f.date_range[0] <= day <= f.date_range[1]:
             return day
         low, high = f.date_shift
@@ -437,7 +565,7 @@ class AssessmentValidator:
                          f"rules count back {-low} months from it (month_end), before 0001-01-01; "
                          f"the earliest date they can take is {f.date_range[0].isoformat()}")
 
-    def _range(self, f: Field, v: int | Decimal, p: Path, diags: list[Diagnostic]) -> Any:
+    def _range(self, f: Field, v: int | Decimal, p: Path, diags: _Problems) -> Any:
         lo, hi = f.spec.minimum, f.spec.maximum
         if lo is not None and v < lo:
             return self._err(diags, "A004", p, f"{_show(v)} is below the minimum {lo}")
@@ -463,16 +591,57 @@ TOO_LARGE: Any = object()
 
 
 def whole_number(v: Any) -> Any:
-    """The integer a float or Decimal stands for when it is a finite whole number (``124.0``,
-    ``1.24E+2``): an int, or `TOO_LARGE` beyond 2^53 - 1 in magnitude (never built then); None
-    for anything else (a bool, 1.5, NaN). JSON and JSON Schema compare numbers by value, so an
-    integer input takes 124.0 as 124."""
-    if type(v) is float:
+    """The integer a float or Decimal (or an instance of a subclass of int, float or Decimal,
+    read by `plain_number`) stands for when it is a finite whole number (``124.0``, ``1.24E+2``):
+    an int, or `TOO_LARGE` beyond 2^53 - 1 in magnitude (never built then); None for anything
+    else (a bool, 1.5, NaN). JSON and JSON Schema compare numbers by value, so an integer input
+    takes 124.0 as 124. Exact whatever the caller's decimal context (``1E+1000000`` is
+    `TOO_LARGE`, never decimal.Overflow)."""
+    cls = type(v)
+    if cls is float:
         if v != v or v in _INFINITIES or not v.is_integer():
             return None
         return int(v) if abs(v) <= MAX_INTEGER else TOO_LARGE
-    if isinstance(v, Decimal) and v.is_finite() and v == v.to_integral_value():
-        return int(v) if abs(v) <= MAX_INTEGER else TOO_LARGE
+    if cls is not Decimal:
+        plain = plain_number(v)
+        if plain is None or type(plain) is not int:
+            return None if plain is None else whole_number(plain)
+        return plain if -MAX_INTEGER <= plain <= MAX_INTEGER else TOO_LARGE
+    if not v.is_finite() or v != v.to_integral_value(context=EXACT_CONTEXT):
+        return None
+    return int(v) if -MAX_INTEGER <= v <= MAX_INTEGER else TOO_LARGE  # comparisons are exact
+
+
+def plain_number(v: Any) -> int | float | Decimal | None:
+    """``v`` when its class is int, float or Decimal; the plain int, float or Decimal of an
+    instance of a subclass of one of them, copied at C level (``int.__index__``,
+    ``float.__float__``, ``Decimal(v)``: no method the subclass defines is called); None for
+    anything else (a bool is not a number)."""
+    cls = type(v)
+    if cls is int or cls is float or cls is Decimal:
+        return v  # type: ignore[no-any-return]
+    if cls is bool:
+        return None
+    if issubclass(cls, int):
+        return int.__index__(v)
+    if issubclass(cls, float):
+        return float.__float__(v)
+    if issubclass(cls, Decimal):
+        return Decimal(v)
+    return None
+
+
+def plain_date(v: Any) -> dt.date | str | None:
+    """The plain date of an instance of a subclass of ``date`` (never a ``datetime``), or the
+    plain text of an instance of a subclass of ``str``, copied at C level (``date.toordinal``,
+    ``str.__str__``: no method the subclass defines is called); None for anything else."""
+    cls = type(v)
+    if issubclass(cls, dt.datetime):
+        return None
+    if issubclass(cls, dt.date):
+        return dt.date.fromordinal(dt.date.toordinal(v))
+    if issubclass(cls, str):
+        return str.__str__(v)
     return None
 
 
@@ -480,15 +649,16 @@ def decimal_problem(v: Decimal) -> str | None:
     """Why a finite decimal input value is refused, decided by its value (never by how it is
     written: ``0E-20`` is zero, ``2.50`` is 2.5): ``"large"`` beyond 2^53 - 1 in magnitude,
     ``"precision"`` for a number that is not whole with more than 15 significant digits or
-    nearer zero than 10^-15; None when canonical JSON (IEEE doubles) carries it exactly."""
+    nearer zero than 10^-15; None when canonical JSON (IEEE doubles) carries it exactly.
+    Decided exactly whatever the caller's decimal context (its precision, exponents and traps)."""
     exponent = v.adjusted()
     if -15 <= exponent < 15 and significant_digits(v) <= MAX_SIGNIFICANT_DIGITS:
         return None  # the common case: below 10^15 with at most 15 digits
     if not v:
         return None
-    if exponent > 15 or abs(v) > MAX_INTEGER:  # the exponent first: no huge integer is built
+    if exponent > 15 or not -MAX_INTEGER <= v <= MAX_INTEGER:  # the exponent first: no huge integer is built
         return "large"
-    return None if v == v.to_integral_value() else "precision"
+    return None if v == v.to_integral_value(context=EXACT_CONTEXT) else "precision"
 
 #: Results remembered per decimal or date input (floats and strings seen before). Bounded in
 #: bytes as well: a float key and its Decimal are some 200 bytes, and only a string of a date's
@@ -498,7 +668,7 @@ MEMO_DATE_CHARS = 10
 
 
 def _date(v: Any) -> Any:
-    if not isinstance(v, str) or not _DATE.match(v):
+    if type(v) is not str or not _DATE.match(v):
         return _FAIL
     try:
         return dt.date.fromisoformat(v)
@@ -542,8 +712,9 @@ def _decimal_checker(f: Field) -> Checker:
             if v and len(floats) < MEMO_LIMIT:
                 floats[v] = r
             return r
-        if not isinstance(v, Decimal):
-            return _FAIL
+        if cls is not Decimal:
+            plain = plain_number(v)  # a subclass's value (its methods are not called)
+            return _FAIL if plain is None else decimal(plain, p, ig)
         return _decimal(v)
 
     def _decimal(v: Decimal) -> Any:
@@ -566,18 +737,18 @@ def _date_checker(f: Field) -> Checker:
         return day
 
     def date(v: Any, p: Path, ig: list[str] | None) -> Any:
-        if v.__class__ is str:
+        cls = type(v)
+        if cls is str:
             found = dates.get(v)
             if found is None:
                 found = parsed(v)
                 if len(dates) < MEMO_LIMIT and len(v) <= MEMO_DATE_CHARS:
                     dates[v] = found
             return found
-        if isinstance(v, dt.datetime):
-            return _FAIL
-        if isinstance(v, dt.date):
+        if cls is dt.date:
             return v if bounds is None or bounds[0] <= v <= bounds[1] else _FAIL
-        return parsed(v)
+        plain = plain_date(v)  # a subclass's date or text (its methods are not called); a datetime is not a date
+        return _FAIL if plain is None else date(plain, p, ig)
 
     date.memo = dates  # type: ignore[attr-defined]
     return date
@@ -593,8 +764,10 @@ def _typed_all(f: Field) -> bool:
 
 def _in_input_order(v: dict[str, Any], r: dict[str, Any], defaults: tuple[str, ...]) -> dict[str, Any]:
     """An object's normalised members in the input's order, then the defaults ([]) of lists
-    absent or null, in declared order: the order `validate_plain` gives them."""
-    out = {k: r[k] for k, x in v.items() if x is not None and k in r}
+    absent or null, in declared order: the order `validate_plain` gives them. A key that is not a
+    plain ``str`` (a subclass's instance, which the lookups may have taken for a declared key)
+    raises TypeError (`_not_plain`): the plain validation then reads the object."""
+    out = {k: r[k] for k, x in v.items() if (type(k) is str or _not_plain()) and x is not None and k in r}
     if len(out) != len(r):
         for k in defaults:
             if k not in out:
@@ -615,7 +788,8 @@ def _generate(root: Field, *, ordered: bool) -> tuple[Callable[..., Any], str]:
     the fields left out, `_undeclared`). Otherwise (for `AssessmentValidator.validate_unordered`):
     ``(v)``, members in declared order, and a field not declared is _FAIL.
     """
-    ns: dict[str, Any] = {"F": _FAIL, "M": MISSING, "MAXI": MAX_INTEGER, "O": _in_input_order, "WHOLE": whole_number}
+    ns: dict[str, Any] = {"F": _FAIL, "M": MISSING, "MAXI": MAX_INTEGER, "O": _in_input_order, "WHOLE": whole_number,
+                          "SUR": _SURROGATE.search}
     functions: list[str] = []
     args, call_args = ("(v, p, ig)", "({x}, p, ig)") if ordered else ("(v)", "({x})")
 
@@ -629,7 +803,7 @@ def _generate(root: Field, *, ordered: bool) -> tuple[Callable[..., Any], str]:
         functions.append("")  # this function's place, filled below (nested ones come after it)
         index = len(functions) - 1
         members = f.fields if f.kind == "object" else f.entries
-        lines = [f"def {name}{args}:", "    if v.__class__ is not dict:", "        return F", "    r = {}", "    n = 0"]
+        lines = [f"def {name}{args}:", "    if type(v) is not dict:", "        return F", "    r = {}", "    n = 0"]
         # unordered: first, when the object has as many members as are declared, each read by subscript (a
         # KeyError: one is not declared, and the reading below refuses it), with no count of the members seen
         every = ["    r = {}"]
@@ -668,24 +842,29 @@ def _generate(root: Field, *, ordered: bool) -> tuple[Callable[..., Any], str]:
         """Check and normalise the value in variable ``x`` in place (``return F`` when it fails)."""
         kind = sub.kind
         if kind == "boolean":
-            return [f"if {x}.__class__ is not bool:", "    return F"]
+            return [f"if type({x}) is not bool:", "    return F"]
         if kind == "integer":
             # one chained comparison: the declared bounds, within what an integer input may hold
             lo, hi = sub.spec.minimum, sub.spec.maximum
             low = "-MAXI" if lo is None else const("L", max(-MAX_INTEGER, lo))
             high = "MAXI" if hi is None else const("H", min(MAX_INTEGER, hi))
-            return [f"if {x}.__class__ is not int:", f"    {x} = WHOLE({x})", f"    if {x}.__class__ is not int:",
+            return [f"if type({x}) is not int:", f"    {x} = WHOLE({x})", f"    if type({x}) is not int:",
                     "        return F", f"if not {low} <= {x} <= {high}:", "    return F"]
         if kind in ("object", "map"):
             return [f"{x} = {obj(sub)}{call_args.format(x=x)}", f"if {x} is F:", "    return F"]
         if kind == "list" and sub.items is not None:
             item, done = f"{x}i", f"{x}o"
-            lines = [f"if {x}.__class__ is not list or len({x}) > {int(sub.max_items)}:", "    return F",
+            lines = [f"if type({x}) is not list or len({x}) > {int(sub.max_items)}:", "    return F",
                      f"{done} = []", f"for {item} in {x}:", f"    if {item} is None:", "        return F"]
             lines += ["    " + line for line in leaf(sub.items, item)]
-            return [*lines, f"    {done}.append({item})", f"{x} = {done}"]
+            # the list read as it is given (another thread adding to it meanwhile: no more than declared)
+            return [*lines, f"    {done}.append({item})", f"if len({done}) > {int(sub.max_items)}:", "    return F",
+                    f"{x} = {done}"]
         if kind in ("string", "enum"):
-            out = [f"if {x}.__class__ is not str or len({x}) > {int(sub.max_length)}:", "    return F"]
+            out = [f"if type({x}) is not str or len({x}) > {int(sub.max_length)}:", "    return F"]
+            if kind == "string" and sub.pattern is None and not sub.spec.catalogue:
+                # a lone surrogate is not text (a pattern, an enum or a catalogue refuses it anyway)
+                out += [f"if not {x}.isascii() and SUR({x}):", "    return F"]
             if kind == "enum":
                 out += [f"if {x} not in {const('V', frozenset(sub.spec.values or ()))}:", "    return F"]
             if sub.pattern is not None:
@@ -700,7 +879,7 @@ def _generate(root: Field, *, ordered: bool) -> tuple[Callable[..., Any], str]:
         if memo is None:
             return [call, f"if {x} is F:", "    return F"]
         remembered = "float" if kind == "decimal" else "str"
-        return [f"if {x}.__class__ is {remembered}:", f"    y = {const('R', memo)}.get({x})",
+        return [f"if type({x}) is {remembered}:", f"    y = {const('R', memo)}.get({x})",
                 "    if y is None:", f"        {call}", "    else:", f"        {x} = y",
                 "else:", f"    {call}", f"if {x} is F:", "    return F"]
 
@@ -711,24 +890,51 @@ def _generate(root: Field, *, ordered: bool) -> tuple[Callable[..., Any], str]:
     return function, source
 
 
+#: The name a class was made with, read from the class itself (a metaclass may define its own
+#: ``__name__``, which ``type(v).__name__`` would call).
+_TYPE_NAME = type.__dict__["__name__"]
+#: Integers below this in magnitude are shown with their digits; larger ones by their number of digits.
+_SHOWN_INT = 10**40
+#: An integer of at most this many bits has its digits counted exactly (10**n is cheap below it).
+_COUNTED_BITS = 1 << 17
 
 
 def _show(v: Any) -> str:
+    """A value in a message, at most some 40 characters, made without calling any method a
+    caller's class defines (a subclass of str, int or Decimal is shown by its plain value; an
+    object by the name of its class) and for any size of value (``str()`` refuses an int of more
+    than 4,300 digits; such an integer is shown by its number of digits)."""
+    cls = type(v)
     if v is None:
         return "null"
-    if isinstance(v, bool):
+    if cls is bool:
         return "true" if v else "false"
-    if isinstance(v, str):
-        text = v if len(v) <= 40 else v[:37] + "..."
-        return repr(text)
-    if isinstance(v, (int, Decimal)):
-        text = str(v)
+    if issubclass(cls, str):
+        text = str.__str__(v)
+        return repr(text if len(text) <= 40 else text[:37] + "...")  # repr escapes controls and lone surrogates
+    if issubclass(cls, int):
+        return _show_int(int.__index__(v))
+    if issubclass(cls, Decimal):
+        text = EXACT_CONTEXT.to_sci_string(v)  # the value's own digits, whatever the caller's context
         return text if len(text) <= 40 else text[:20] + "...(" + str(len(text)) + " characters)"
-    if isinstance(v, list):
+    if issubclass(cls, list):
         return "a list"
-    if isinstance(v, dict):
+    if issubclass(cls, dict):
         return "an object"
-    return type(v).__name__
+    name = str.__str__(_TYPE_NAME.__get__(cls))  # a class's name may be set to an instance of a subclass of str
+    name = name if len(name) <= 40 else name[:37] + "..."
+    return name if name.isascii() and name.isprintable() else ascii(name)
+
+
+def _show_int(v: int) -> str:
+    """An integer with its digits, or, beyond 40 digits, as ``an integer of N digits``."""
+    if -_SHOWN_INT < v < _SHOWN_INT:
+        return int.__repr__(v)
+    bits = abs(v).bit_length()
+    digits = (bits - 1) * 30103 // 100000 + 1  # 2^(bits-1) <= |v| < 2^bits: this many digits, or one more
+    if bits > _COUNTED_BITS:
+        return f"an integer of about {digits} digits"
+    return f"an integer of {digits + (abs(v) >= 10**digits)} digits"
 
 
 #: What the assessment JSON Schema cannot say: the engine's checks that a document the schema
@@ -961,21 +1167,27 @@ def _num(value: Decimal | int) -> int | float:
     return value if isinstance(value, int) else (int(value) if value == value.to_integral_value() else float(value))
 
 
-def _undeclared(data: Any, f: Field, path: Any, out: list[str]) -> None:
+def _undeclared(data: Any, f: Field, path: Any, out: list[str]) -> bool:
     """Append the JSON pointers of the fields ``f`` does not declare, depth first in the input's
-    order (as `AssessmentValidator.validate_plain` meets them), to ``out``."""
+    order (as `AssessmentValidator.validate_plain` meets them), to ``out``; False (having
+    appended some) when a key is not plain text (not a ``str``, or holding a lone surrogate),
+    which has no pointer: `AssessmentValidator.validate_plain` then says what it is."""
     kind = f.kind
-    if (kind == "object" or kind == "map") and isinstance(data, dict):
+    if (kind == "object" or kind == "map") and type(data) is dict:
         members = f.fields if kind == "object" else f.entries
-        for key, value in data.items():
+        for key, value in list(data.items()):
+            if type(key) is not str or (not key.isascii() and _SURROGATE.search(key)):
+                return False
             member = members.get(key)
             if member is None:
                 out.append(pointer_of((path, key)))
-            elif value is not None:
-                _undeclared(value, member, (path, key), out)
-    elif kind == "list" and isinstance(data, list) and f.items is not None:
+            elif value is not None and not _undeclared(value, member, (path, key), out):
+                return False
+    elif kind == "list" and type(data) is list and f.items is not None:
         for i, value in enumerate(data):
-            _undeclared(value, f.items, (path, i), out)
+            if not _undeclared(value, f.items, (path, i), out):
+                return False
+    return True
 
 
 def project(data: Any, f: Field, pointer: str = "") -> tuple[Any, list[str]]:

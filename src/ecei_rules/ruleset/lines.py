@@ -37,6 +37,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated, Any, Literal, NotRequired, TypedDict
 
+from ecei_rules.core.canonical import significant_digits
 from ecei_rules.language.expr import Compiled
 from ecei_rules.language.source import Emitter
 from ecei_rules.ruleset.inputs import MAX_INTEGER, Field
@@ -72,7 +73,7 @@ def float_safe(value: Decimal | int) -> bool:
         return False
     if not value:
         return True
-    digits = len(value.normalize().as_tuple().digits)
+    digits = significant_digits(value)  # exact, whatever the caller's decimal context
     return digits <= 15 and -15 <= value.adjusted() < 15
 
 
