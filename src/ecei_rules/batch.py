@@ -10,6 +10,7 @@ import datetime as dt
 import difflib
 import itertools
 import json
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -27,8 +28,9 @@ from ecei_rules.engine.evaluator import evaluator
 from ecei_rules.engine.lines import LinePlan, line_plan
 from ecei_rules.engine.plan import awarded, never_expires, subject_id
 from ecei_rules.engine.serialise import Fields
-from ecei_rules.errors import AssessmentError, Diagnostic, EceiRulesError, ResolutionError, RulesetError
+from ecei_rules.errors import AssessmentError, Diagnostic, EceiRulesError, InputError, ResolutionError, RulesetError
 from ecei_rules.registry import Registry, parse_reference, value_at
+from ecei_rules.ruleset.inputs import plain_date
 from ecei_rules.ruleset.lines import exact_floats
 from ecei_rules.ruleset.load import Ruleset, load_ruleset
 from ecei_rules.ruleset.model import NONE_LABEL
@@ -407,36 +409,77 @@ def _read_document(p: Path, stream: TextIO | None) -> Item:
         return Item(1, error=exc)
 
 
+#: The form of a date written as text that chooses a version: YYYY-MM-DD in ASCII digits, nothing around it.
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+#: The most keys `_misspelt` compares with the missing one (a suggestion, not worth a long search).
+MISSPELT_KEYS = 1000
+#: A type's own name (``type.__name__`` read past any metaclass that would answer otherwise).
+_TYPE_NAME: Any = type.__dict__["__name__"]
+
+
 def assessed_on(data: Any) -> dt.date:
-    """The assessment date of raw data, needed to find the version in force."""
-    value = data.get("assessed_on") if isinstance(data, dict) else None
-    if isinstance(value, dt.date):
-        return value
+    """The assessment date of raw data, needed to find the version in force (before the data is validated).
+
+    Only a ``str`` in the form YYYY-MM-DD or a ``datetime.date`` chooses the version, an instance of a subclass
+    of either read as its plain value as the validator reads it (`ecei_rules.ruleset.inputs.plain_date`);
+    nothing of the value is called (no ``str()`` of it, no comparison, no method a subclass may override),
+    whatever it is. Anything else is an AssessmentError at ``/assessed_on``: A001 when it is missing (or null),
+    A004 for text in that form that is not a calendar date (``2021-02-30``, as the validator has it), A003
+    otherwise (a datetime included), naming the kind of value given (its type's name for anything but JSON's
+    values)."""
+    value = dict.get(data, "assessed_on") if issubclass(type(data), dict) else None  # (not data's __class__)
+    kind = type(value)
+    if kind is not dt.date and kind is not str and value is not None:
+        plain = plain_date(value)
+        if plain is not None:
+            value, kind = plain, type(plain)
+    if kind is dt.date:
+        return cast(dt.date, value)
     if value is None:
         raise AssessmentError([Diagnostic("A001", "the required field 'assessed_on' is missing (it decides "
                                           "which version is in force)", pointer="/assessed_on",
                                           suggestion=_misspelt(data, "assessed_on"))])
-    try:
-        return dt.date.fromisoformat(str(value)) if len(str(value)) == 10 else _bad_date(value)
-    except ValueError:
-        return _bad_date(value)
+    if kind is str and _ISO_DATE.fullmatch(value) is not None:
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise AssessmentError([Diagnostic("A004", f"{value!r} is not a calendar date",
+                                              pointer="/assessed_on")]) from None
+    raise AssessmentError([Diagnostic("A003", f"expected a date (YYYY-MM-DD), got {_kind_of(value)}",
+                                      pointer="/assessed_on")])
+
+
+def _kind_of(value: Any) -> str:
+    """What a value is, in words, for a message, found without calling anything of it: a plain string
+    shown (40 characters at most), JSON's other values by their kind, anything else by its type's name."""
+    kind = type(value)
+    if kind is str:
+        return repr(value if len(value) <= 40 else value[:37] + "...")
+    named = {bool: "a boolean", int: "a number", float: "a number", Decimal: "a number", list: "a list",
+             dict: "an object", dt.datetime: "a date and time (datetime)"}.get(kind)
+    if named is not None:
+        return named
+    name = _TYPE_NAME.__get__(kind)  # the type's own name, even where a metaclass would say otherwise
+    return f"a value of type {name if name.isascii() and name.isidentifier() else ascii(name)}"[:100]
 
 
 def _misspelt(data: Any, key: str) -> str | None:
     """``did you mean 'assessed_on'?`` when the data holds a key close to the missing ``key``
-    (``assesed_on``), naming the key found; None otherwise."""
-    if not isinstance(data, dict):
+    (``assesed_on``), naming the key found; None otherwise. Only plain strings of a length that could
+    be close are compared (the first `MISSPELT_KEYS` of them)."""
+    if not issubclass(type(data), dict):
         return None
-    found = difflib.get_close_matches(key, [k for k in data if isinstance(k, str)], n=1, cutoff=0.6)
+    # a ratio of 0.6 or more needs a length within these bounds: the others could not match
+    shortest, longest = len(key) * 3 // 7, len(key) * 7 // 3 + 1
+    keys = itertools.islice((k for k in dict.keys(data) if type(k) is str and shortest <= len(k) <= longest),
+                            MISSPELT_KEYS)
+    found = difflib.get_close_matches(key, list(keys), n=1, cutoff=0.6)
     return f"'{found[0]}' is given: did you mean '{key}'?" if found else None
 
 
-def _bad_date(value: Any) -> dt.date:
-    raise AssessmentError([Diagnostic("A003", f"expected a date (YYYY-MM-DD), got {str(value)[:40]!r}",
-                                      pointer="/assessed_on")])
-
-
 Resolver = Callable[[Any], tuple[Ruleset, Resolution]]
+#: The types of the values a resolver that chooses by inputs remembers its choice by (hashed and compared).
+_KEYED = frozenset({str, int, bool, float, Decimal, dt.date, type(None)})
 #: How long a resolver remembers the version it chose for a date before asking the registry again.
 RECHECK_SECONDS = 1.0
 #: The most dates a resolver remembers at once (a batch spanning more starts again).
@@ -479,11 +522,18 @@ class _InForce:
         self.looked = now
 
     def _selected(self, data: Any) -> tuple[Ruleset, Resolution]:
-        """The version `Registry.select` chooses, remembered by the values of the inputs it reads."""
-        key = tuple(value_at(data, path) for path in self.inputs)
-        try:
-            found = self.memo.get(key)
-        except TypeError:  # a list or an object where a value is expected: not remembered
+        """The version `Registry.select` chooses, remembered by the values of the inputs it reads when each
+        is one of JSON's scalars (a value of another type, a list, an object or a subclass, is never hashed
+        nor compared here)."""
+        values = tuple(value_at(data, path) for path in self.inputs)
+        key: tuple[Any, ...] | None = values if all(type(v) in _KEYED for v in values) else None
+        found = None
+        if key is not None:
+            try:
+                found = self.memo.get(key)
+            except TypeError:  # a signalling NaN cannot be hashed: not remembered
+                key = None
+        if key is None:
             return self.registry.select(self.methodology, data, allow_unpublished=self.allow_unpublished)
         if found is None:
             found = self.memo[key] = self.registry.select(self.methodology, data,
@@ -592,7 +642,7 @@ def decide_many(items: Iterable[Item], resolve: Resolver) -> Iterator[Outcome]:
             data = item.data.parse() if isinstance(item.data, RawLine) else item.data
             ruleset, resolution = resolve(data)
             yield Outcome(item.index, decision=evaluate(ruleset, data, resolution=resolution))
-        except (AssessmentError, ResolutionError) as exc:
+        except InputError as exc:  # the assessment, its date or the version it asks for: this item's error
             yield Outcome(item.index, error=exc)
 
 

@@ -26,10 +26,11 @@ from pathlib import Path
 
 import semver
 
-from ecei_rules.core.files import FileReadError, read_limited, replace_atomically
+from ecei_rules.core.files import FileReadError, read_limited, replace_atomically, unusable_name
 from ecei_rules.core.pointers import pointer_join
 from ecei_rules.engine.decision import Resolution
 from ecei_rules.errors import Diagnostic, ResolutionError, RulesetError, did_you_mean
+from ecei_rules.ruleset.inputs import plain_date
 from ecei_rules.ruleset.load import HASH_SCHEME, ParseCache, Ruleset, _load_raw, load_ruleset
 from ecei_rules.ruleset.model import RulesetDocument, SelectedBy
 
@@ -43,6 +44,8 @@ STATUSES: frozenset[str] = frozenset(typing.get_args(RulesetDocument.model_field
 _REF = re.compile(r"^(?P<methodology>[a-z][a-z0-9-]*)(?:@(?P<spec>[^@\s]+))?$")
 #: A methodology id: the name of its folder, never a path.
 METHODOLOGY_ID = re.compile(r"[a-z][a-z0-9-]{0,63}")
+#: The longest version spec read (a version, ``^2``, ``>=1.1.0,<2.0.0``), as `check_version` bounds a version.
+MAX_SPEC = 64
 
 
 def check_methodology_id(methodology: str) -> str:
@@ -63,18 +66,34 @@ def check_version(version: str) -> str:
 
 
 def parse_reference(ref: str) -> tuple[str, str | None]:
-    """Split ``ecei-labels@^2`` into (methodology, version spec); the spec may be absent."""
-    m = _REF.match(ref.strip())
+    """Split ``ecei-labels@^2`` into (methodology, version spec); the spec may be absent.
+
+    A reference is exact text: one with spaces or a line break around it (``3.0.1\\n``), or a spec longer
+    than `MAX_SPEC` characters, is a ResolutionError, as is anything that is not a reference."""
+    m = _REF.fullmatch(ref) if isinstance(ref, str) else None
     if not m:
-        raise ResolutionError(f"'{ref}' is not a ruleset reference; write methodology@version, e.g. "
+        shown = repr(ref)[:80]
+        if isinstance(ref, str) and ref != ref.strip() and _REF.fullmatch(ref.strip()):
+            raise ResolutionError(f"{shown} is not a ruleset reference: it has spaces or a line break around it "
+                                  f"(a reference is exact text; write {ref.strip()[:80]!r})")
+        raise ResolutionError(f"{shown} is not a ruleset reference; write methodology@version, e.g. "
                               "energy-label@2.0.0, energy-label@^2 or energy-label@>=1.1.0,<2.0.0")
-    return m["methodology"], m["spec"]
+    spec = m["spec"]
+    if spec is not None and len(spec) > MAX_SPEC:
+        raise ResolutionError(f"{spec[:40]!r}... ({len(spec)} characters) is not a version nor a version range "
+                              f"(at most {MAX_SPEC} characters)")
+    return m["methodology"], spec
 
 
 def matches(version: str, spec: str) -> bool:
-    """Whether a version satisfies a spec: exact (2.0.0), caret (^2, ^2.1), tilde (~2.1) or comparisons."""
+    """Whether a version satisfies a spec: exact (2.0.0), caret (^2, ^2.1), tilde (~2.1) or comparisons.
+
+    A spec that is not one (empty, longer than `MAX_SPEC` characters, with spaces around it) is a
+    ResolutionError."""
     v = semver.Version.parse(version)
-    spec = spec.strip()
+    if not isinstance(spec, str) or not spec or len(spec) > MAX_SPEC or spec != spec.strip():
+        raise ResolutionError(f"{repr(spec)[:80]} is not a version range (e.g. ^2, ^2.1, ~2.1.0 or >=1.1.0,<2.0.0, "
+                              f"at most {MAX_SPEC} characters, without spaces around it)")
     if semver.Version.is_valid(spec):
         return v == semver.Version.parse(spec)
     if spec[0] in "^~":
@@ -160,15 +179,24 @@ class Registry:
         """The methodology ids (folder names) in this registry: the folders named as an id is (`METHODOLOGY_ID`)
         that hold a version. Any other folder (``.git``, ``.hypothesis``, ``__pycache__``, ``Old versions``)
         is not a methodology, and is not read (`strays` names those that hold what looks like versions)."""
-        return sorted(p.name for p in self.root.iterdir()
+        return sorted(p.name for p in self._root_entries()
                       if METHODOLOGY_ID.fullmatch(p.name) and p.is_dir() and any(self._files(p.name)))
 
     def strays(self) -> list[str]:
         """The folders of this registry that hold files named as versions are (``1.0.0.yaml``) but are not
         read, their names not being methodology ids (hidden folders, named with a dot first, left out)."""
-        return sorted(p.name for p in self.root.iterdir()
+        return sorted(p.name for p in self._root_entries()
                       if not METHODOLOGY_ID.fullmatch(p.name) and not p.name.startswith(".") and p.is_dir()
                       and any(_is_semver(f.stem) for f in p.glob("*.yaml")))
+
+    def _root_entries(self) -> list[Path]:
+        """The entries of the root folder; a ResolutionError naming it when it cannot be listed (it does not
+        exist, it is a file, it may not be read, its name holds a NUL byte)."""
+        try:
+            return list(self.root.iterdir())
+        except (OSError, ValueError) as exc:
+            raise ResolutionError(f"the rulesets directory {self.root} cannot be read: {_why(self.root, exc)}") \
+                from None
 
     def _files(self, methodology: str) -> list[Path]:
         folder = self.root / check_methodology_id(methodology)
@@ -181,7 +209,7 @@ class Registry:
         shipped rulesets hold one). A ResolutionError, listing them, when there are several or none."""
         try:
             stamp: tuple[str, ...] | None = tuple(sorted(os.listdir(self.root)))
-        except (OSError, TypeError):
+        except (OSError, TypeError, ValueError):  # (methodologies says why)
             stamp = None
         known = self._only
         if known is not None and stamp is not None and known[0] == stamp:
@@ -201,13 +229,15 @@ class Registry:
         check_methodology_id(methodology)
         try:
             stamp: tuple[str, ...] | None = tuple(sorted(os.listdir(self.root / methodology)))
-        except (OSError, TypeError):
+        except (OSError, TypeError, ValueError):
             stamp = None
         listed = self._listed.get(methodology)
         if listed is not None and stamp is not None and listed[0] == stamp:
             return list(listed[1])
         files = self._files(methodology)
         if not files:
+            if stamp is None:  # no folder of that name, or no root to hold one: then say so
+                self._root_entries()
             raise ResolutionError(
                 f"no methodology '{methodology}' in {self.root}"
                 + (f" ({hint})" if (hint := did_you_mean(methodology, self._all_names())) else "")
@@ -218,7 +248,10 @@ class Registry:
         return list(versions)
 
     def _all_names(self) -> list[str]:
-        return [p.name for p in self.root.iterdir() if p.is_dir()] if self.root.is_dir() else []
+        try:
+            return [p.name for p in self._root_entries() if p.is_dir()]
+        except ResolutionError:
+            return []
 
     def path(self, methodology: str, version: str) -> Path:
         """The file of one version (the id and the version are checked: never a path outside the root)."""
@@ -729,16 +762,31 @@ def value_at(data: typing.Any, path: str) -> typing.Any:
 
 
 def _date_at(data: typing.Any, path: str) -> dt.date | None:
-    """The date at a dotted input path of raw data (a date, or text YYYY-MM-DD), or None."""
+    """The date at a dotted input path of raw data (a ``datetime.date``, or a ``str`` YYYY-MM-DD in ASCII digits,
+    a subclass's read as its plain value: `ecei_rules.ruleset.inputs.plain_date`), or None (a datetime
+    included): nothing of the value is called, as `ecei_rules.batch.assessed_on` has it."""
     value = value_at(data, path)
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+    if type(value) is not dt.date and type(value) is not str and value is not None:
+        value = plain_date(value)
+    if type(value) is dt.date:
         return value
-    if isinstance(value, str) and len(value) == 10:
+    if type(value) is str and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value) is not None:
         try:
             return dt.date.fromisoformat(value)
         except ValueError:
             return None
     return None
+
+
+def _why(path: Path, exc: BaseException) -> str:
+    """Why a folder cannot be listed, in words."""
+    if isinstance(exc, FileNotFoundError):
+        return "it does not exist"
+    if isinstance(exc, NotADirectoryError):
+        return "it is not a directory"
+    if isinstance(exc, ValueError):  # refused before any folder is looked for
+        return unusable_name(path)
+    return str(getattr(exc, "strerror", None) or exc)
 
 
 def _lock_error(path: Path, why: str) -> RulesetError:

@@ -122,6 +122,8 @@ def _open(path: Path | str, what: str, *, allow_fifo: bool) -> tuple[int, os.sta
         fd = os.open(path, flags)
     except OSError as exc:
         raise FileReadError(f"cannot read the {what}: {exc.strerror or exc}") from None
+    except ValueError:  # raised before any file is looked for: no file has such a name
+        raise FileReadError(f"cannot read the {what}: {unusable_name(path)}") from None
     try:
         info = os.fstat(fd)
         if not (stat.S_ISREG(info.st_mode) or (allow_fifo and stat.S_ISFIFO(info.st_mode))):
@@ -132,6 +134,14 @@ def _open(path: Path | str, what: str, *, allow_fifo: bool) -> tuple[int, os.sta
         os.close(fd)
         raise
     return fd, info
+
+
+def unusable_name(path: Path | str | bytes) -> str:
+    """Why a name that ``os`` refuses before looking for a file (ValueError) can name none: it holds a NUL
+    byte, or a character that has no bytes in the file system's encoding (a lone surrogate)."""
+    name = os.fspath(path)
+    nul = "\x00" in name if isinstance(name, str) else b"\x00" in name
+    return "the name holds a NUL byte" if nul else "the name holds a character a file name cannot (a lone surrogate)"
 
 
 def read_limited(path: Path | str, limit: int, what: str) -> bytes:
@@ -194,11 +204,14 @@ def replace_atomically(path: Path | str, fill: Callable[[TextIO], T]) -> T:
     in /dev or /proc (``/dev/stdout``, even when it is a shell's redirection to a file), is written through, not
     replaced: there is nothing there to keep whole, and a device is never replaced by a file. Whatever fails
     (``fill`` raising, a full disk, an interrupt), a regular file is left as it was and the new file is
-    removed; the error is raised as it came. Returns what ``fill`` returns."""
+    removed; the error is raised as it came (a name no file can have, holding a NUL byte: an OSError, EINVAL).
+    Returns what ``fill`` returns."""
     try:
         found: os.stat_result | None = os.stat(path)  # through a symbolic link
     except OSError:
         found = None  # not there yet: created as any file is, the umask applied
+    except ValueError:  # a NUL byte in the name: no file can be written there (an OSError, as for any such name)
+        raise OSError(errno.EINVAL, unusable_name(path), os.fspath(path)) from None
     real = Path(os.path.realpath(path))
     special = any(str(p).startswith(("/dev/", "/proc/")) for p in (Path(path).absolute(), real))
     if found is not None and (special or not stat.S_ISREG(found.st_mode)):  # /dev/stdout redirected to a file too
@@ -231,7 +244,7 @@ def fsync_dir(directory: Path) -> None:
     """Flush a folder's entries to disk (where the platform allows it)."""
     try:
         fd = os.open(directory, os.O_RDONLY)
-    except OSError:
+    except (OSError, ValueError):  # (ValueError: a name no folder can have)
         return
     try:
         os.fsync(fd)

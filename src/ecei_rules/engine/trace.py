@@ -61,9 +61,6 @@ MEMO_ENTRIES = 65536
 #: A value read that is a string longer than this is never remembered (it is decided every time).
 MEMO_TEXT = 256
 
-#: The derived values a criterion reads that reads none (shared: a frozen result never changes it).
-NOTHING_READ: dict[str, Any] = {}
-
 #: A score's members in the order of its model (a dump of the model keeps it).
 SCORE_ORDER = ("id", "title", "clause", "outcome", "met_weight", "unknown_weight", "total_weight",
                "required_weight", "threshold", "weights", "weights_provenance", "weights_source", "points")
@@ -71,22 +68,23 @@ SCORE_ORDER = ("id", "title", "clause", "outcome", "met_weight", "unknown_weight
 
 def result_fields(c: FastCriterion) -> dict[Any, dict[str, Any]]:
     """A criterion's result fields (in the model's order) for True, False and UNKNOWN, the inputs
-    read and absent left to fill: a decision copies them."""
+    read, the absent ones and the derived values read left to fill: a decision copies them and fills
+    them with objects of its own (a dict is never shared by two decisions, so changing one changes
+    no other)."""
     return {value: {"id": c.id, "title": c.title, "clause": c.clause, "outcome": OUTCOMES[value],
                     "condition": c.condition, "inputs": None, "missing": None, "parameters": c.parameters,
-                    "derived": NOTHING_READ}
+                    "derived": None}
             for value in (True, False, UNKNOWN)}
 
 
 def criterion_result(fields: dict[str, Any], read: dict[str, Any], missing: tuple[str, ...],
                      derived: dict[str, Any] | None) -> CriterionResult:
     """A criterion's result from its fields for its value (:func:`result_fields`), the inputs it
-    read, the absent ones and the derived values it read (None: it reads none)."""
+    read, the absent ones and the derived values it read (None: it reads none, an empty dict of its own)."""
     data = fields.copy()
     data["inputs"] = read
     data["missing"] = missing
-    if derived is not None:
-        data["derived"] = derived
+    data["derived"] = {} if derived is None else derived
     return build(CriterionResult, data)
 
 
@@ -159,8 +157,7 @@ class TracePlan:
             data = fields[value].copy()
             data["inputs"] = read
             data["missing"] = gone
-            if c.derived:
-                data["derived"] = derived_read(c.derived, derived or {})
+            data["derived"] = derived_read(c.derived, derived or {}) if c.derived else {}  # its own
             obj = new(cls)  # as plan.build makes it, inline
             set_dict(obj, data)
             set_fields(obj, every)
