@@ -711,10 +711,11 @@ def _applies(chosen: SelectedBy | None, version: str, starts: dt.date, data: typ
     assessed_on alone), with the reason, or why not, in words."""
     reasons = []
     if chosen is not None and chosen.input is not None:
-        value = value_at(data, chosen.input)
-        if value not in chosen.values:
+        value = value_at(data, chosen.input)  # text (a subclass's read as its plain text), else no value chooses
+        text = str.__str__(value) if issubclass(type(value), str) else None
+        if text not in chosen.values:
             return False, f"{version} is for {chosen.input} {' or '.join(chosen.values)}"
-        reasons.append(f"{chosen.input} is {value}")
+        reasons.append(f"{chosen.input} is {text}")
     date_input = chosen.date if chosen is not None and chosen.date is not None else "assessed_on"
     on = _date_at(data, date_input)
     if on is None:
@@ -754,10 +755,11 @@ def _selector(data: typing.Any) -> SelectedBy | bool:
 
 
 def value_at(data: typing.Any, path: str) -> typing.Any:
-    """The value at a dotted input path of raw assessment data (None where there is none)."""
+    """The value at a dotted input path of raw assessment data (None where there is none), read with the plain
+    dict's own lookup (a subclass's ``get`` is not called)."""
     node = data
     for key in path.split("."):
-        node = node.get(key) if isinstance(node, dict) else None
+        node = dict.get(node, key) if issubclass(type(node), dict) else None
     return node
 
 

@@ -352,3 +352,32 @@ def test_a_readable_registry_lists_as_it_did() -> None:
     assert SHIPPED.versions("ecei-labels")[-1] == "3.0.1"
     with pytest.raises(ResolutionError, match="no methodology 'nope'"):
         SHIPPED.versions("nope")
+
+
+class LyingSystem(str):
+    """A rating system's text whose comparisons, str() and format() raise, in a dict whose get lies."""
+
+    def __eq__(self, other: object) -> bool:
+        raise RuntimeError("no comparison")
+
+    __hash__ = str.__hash__
+
+    def __str__(self) -> str:
+        raise RuntimeError("no str")
+
+    def __format__(self, spec: str) -> str:
+        raise RuntimeError("no format")
+
+
+class LyingDict(dict[str, Any]):
+    def get(self, key: Any, default: Any = None) -> Any:
+        raise RuntimeError("no get")
+
+
+def test_the_input_that_chooses_the_version_is_read_as_its_plain_text_without_calling_it() -> None:
+    """A registry whose versions are chosen by rating_system: a str subclass whose comparisons, str() and
+    format() raise, in a dict subclass whose get() raises, chooses as its plain text does (the same decision)."""
+    registry = Registry(SELECTION)
+    good = {"assessed_on": "2021-06-15", "registered_on": "2020-06-01", "rating_system": "v4.1", "points": 44}
+    lying = LyingDict({**good, "rating_system": LyingSystem("v4.1")})
+    assert decide(lying, registry=registry).canonical_text() == decide(good, registry=registry).canonical_text()
