@@ -9,17 +9,30 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from click.testing import Result
 from rfc9162_reference import MTH
+from typer.testing import CliRunner
 
 from ecei_rules.audit.checkpoint import Signer
 from ecei_rules.audit.log import DecisionLog
 from ecei_rules.audit.proofs import enable_checkpoints
 from ecei_rules.batch import decide
+from ecei_rules.cli.app import app
 from ecei_rules.core.canonical import canonical_json, sha256_hex
 from ecei_rules.registry import Registry
 
 ROOT = Path(__file__).parents[2]
 AT = "2026-12-01T10:00:00+00:00"
+
+
+def run_cli(*args: Any) -> Result:
+    """The command, in this process: a forged or damaged file is a finding or a refusal, never an exception
+    escaping the command, a traceback or an internal error."""
+    result = CliRunner().invoke(app, [str(a) for a in args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output, result.output
+    assert "internal error" not in result.output, result.output
+    return result
 
 
 def decided_examples(registry: Registry) -> list[tuple[Any, Any]]:

@@ -14,15 +14,13 @@ from typing import Any
 
 import pytest
 import rfc8785
-from proof_helpers import AT, ROOT, append, checkpoints, decided_examples
-from typer.testing import CliRunner, Result
+from proof_helpers import AT, ROOT, append, checkpoints, decided_examples, run_cli
 
 from ecei_rules.audit.checkpoint import Signer
 from ecei_rules.audit.log import DecisionLog, open_rows
 from ecei_rules.audit.proofs import check_checkpoints, enable_checkpoints, read_state
 from ecei_rules.audit.replay import verify
 from ecei_rules.batch import decide
-from ecei_rules.cli.app import app
 from ecei_rules.core.version import __version__
 from ecei_rules.registry import Registry
 
@@ -66,18 +64,11 @@ def signed(signed_source: Path, tmp_path: Path) -> Path:
     return target
 
 
-def _run(*args: Any) -> Result:
-    result = CliRunner().invoke(app, [str(a) for a in args])
-    # a forged file is a finding or a refusal, never an exception escaping the command
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    assert "Traceback" not in result.output, result.output
-    assert "internal error" not in result.output, result.output
-    return result
 
 
 def _findings(*args: Any) -> tuple[int, list[dict[str, Any]]]:
     """The exit code and the findings of a verify or replay, as JSON."""
-    result = _run(*args, "--format", "json")
+    result = run_cli(*args, "--format", "json")
     return result.exit_code, json.loads(result.output)["findings"]
 
 
@@ -170,7 +161,7 @@ def test_negative_seq_columns_over_a_rewritten_record_fail_verify_key_since_and_
     code, findings = _findings("replay", signed)
     assert code == 1
     assert {f["kind"] for f in findings} == {"misplaced", "hash_mismatch"}
-    assert _run("verify", signed, "--expect-count", RECORDS, "--expect-head", bodies[-1]["hash"]).exit_code == 1
+    assert run_cli("verify", signed, "--expect-count", RECORDS, "--expect-head", bodies[-1]["hash"]).exit_code == 1
 
 
 def test_a_row_with_seq_zero_and_edited_hash_columns_is_three_findings(signed: Path, keys: Path) -> None:
@@ -261,13 +252,13 @@ def test_verify_key_since_checkpoint_and_receipt_leave_a_live_wal_as_it_is(signe
     before = (copy.read_bytes(), wal.read_bytes())
     assert before[1], "the record is in the -wal"
     kept = signed_source.parent / "kept.json"
-    result = _run("verify", copy, "--key", keys / "public.pem", "--since", kept)
+    result = run_cli("verify", copy, "--key", keys / "public.pem", "--since", kept)
     assert result.exit_code == 0, result.output
     assert f"grew to {RECORDS + 1}" in result.output
-    assert _run("checkpoint", copy, "--out", tmp_path / "cp.json").exit_code == 0
+    assert run_cli("checkpoint", copy, "--out", tmp_path / "cp.json").exit_code == 0
     assert json.loads((tmp_path / "cp.json").read_text())["size"] == RECORDS + 1
-    assert _run("receipt", copy, "--record", RECORDS + 1, "--out", tmp_path / "r.json").exit_code == 0
-    assert _run("check-receipt", tmp_path / "r.json", "--key", keys / "public.pem").exit_code == 0
+    assert run_cli("receipt", copy, "--record", RECORDS + 1, "--out", tmp_path / "r.json").exit_code == 0
+    assert run_cli("check-receipt", tmp_path / "r.json", "--key", keys / "public.pem").exit_code == 0
     assert wal.exists()
     assert (copy.read_bytes(), wal.read_bytes()) == before
 
@@ -293,7 +284,7 @@ def test_a_record_decided_under_an_unpublished_edit_is_unpublished_ruleset(tmp_p
     whose 3.0.1 file no longer matches its lock, or that has no lock, the file is the one that changed."""
     edited = _edited_rulesets(tmp_path, "edited", lock=False)
     log = tmp_path / "log.db"
-    recorded = _run("record", ROOT / "examples" / "gold-2021.json", "--log", log, "--rulesets", edited, "--at", AT)
+    recorded = run_cli("record", ROOT / "examples" / "gold-2021.json", "--log", log, "--rulesets", edited, "--at", AT)
     assert recorded.exit_code == 0, recorded.output
     (body,) = [body for _, _, _, body in _rows(log)]
     assert body["version"] == "3.0.1"
@@ -347,7 +338,7 @@ def test_an_unreadable_line_of_an_export_is_there_not_removed(signed: Path, tmp_
     """A byte-order mark before line 1 of an export, or line 4 replaced by text that is not JSON: that line is
     corrupt, and no record is named missing (removed) nor a chain broken after it. A line deleted still is."""
     export = tmp_path / "log.jsonl"
-    assert _run("export", signed, export).exit_code == 0
+    assert run_cli("export", signed, export).exit_code == 0
     lines = export.read_bytes().splitlines(keepends=True)
     bom = tmp_path / "bom.jsonl"
     bom.write_bytes(b"\xef\xbb\xbf" + b"".join(lines))
@@ -373,7 +364,7 @@ def test_checkpoint_sizes_of_2_to_the_53_are_refused_or_findings(signed: Path, k
     kept = {**checkpoints(signed)[-1], "size": 2**53}
     since = tmp_path / "cp.json"
     since.write_text(json.dumps(kept))
-    result = _run("verify", signed, "--key", keys / "public.pem", "--since", since)
+    result = run_cli("verify", signed, "--key", keys / "public.pem", "--since", since)
     assert result.exit_code == 2
     said = " ".join(result.output.split())
     assert "not a checkpoint (a checkpoint's size is a whole number from 0 to 2**53 - 1" in said
@@ -384,7 +375,7 @@ def test_checkpoint_sizes_of_2_to_the_53_are_refused_or_findings(signed: Path, k
     code, findings = _findings("verify", signed, "--key", keys / "public.pem")
     assert (code, _pairs(findings)) == (1, [(RECORDS + 1, "checkpoint_corrupt")])
     assert f"the checkpoint stored at size {2**53} is not a checkpoint" in findings[0]["message"]
-    assert _run("checkpoint", signed).exit_code == 1
+    assert run_cli("checkpoint", signed).exit_code == 1
 
 
 # --- 7. columns of the checkpoints (and records) of other types ------------------------------------------------
@@ -414,7 +405,7 @@ def test_checkpoint_columns_of_other_types_are_findings(signed: Path, keys: Path
     assert wording in corrupt[0]["message"]
     assert {f["kind"] for f in findings} <= {"checkpoint_corrupt"}  # the other checkpoints hold
     for command in (["checkpoint", signed], ["receipt", signed, "--record", 2]):
-        result = _run(*command)
+        result = run_cli(*command)
         assert result.exit_code == 1, result.output
         assert wording in " ".join(result.output.split())
 

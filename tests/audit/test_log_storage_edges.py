@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner, Result
+from proof_helpers import run_cli
+from typer.testing import Result
 
 from ecei_rules.audit.checkpoint import Signer
 from ecei_rules.audit.log import DecisionLog, StoredRecord, jsonl_rows, open_rows, read_jsonl
@@ -25,7 +26,6 @@ from ecei_rules.audit.proofs import enable_checkpoints
 from ecei_rules.audit.repair import repair
 from ecei_rules.audit.replay import verify
 from ecei_rules.batch import decide
-from ecei_rules.cli.app import app
 from ecei_rules.registry import Registry
 
 ROOT = Path(__file__).parents[2]
@@ -36,13 +36,6 @@ RECORDS = 6
 EXPECTED = "a decision log (a SQLite file, or a .jsonl export of one) was expected"
 
 
-def _run(*args: object) -> Result:
-    """The command, in this process; never a traceback nor an internal error."""
-    result = CliRunner().invoke(app, [str(a) for a in args])
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    assert "Traceback" not in result.output, result.output
-    assert "internal error" not in result.output, result.output
-    return result
 
 
 def _out(result: Result) -> str:
@@ -92,7 +85,7 @@ def db(source: Path, tmp_path: Path) -> Path:
 def export(db: Path, tmp_path: Path) -> Path:
     """The JSON Lines export of the six records, made by the command line."""
     target = tmp_path / "log.jsonl"
-    assert _run("export", db, target).exit_code == 0
+    assert run_cli("export", db, target).exit_code == 0
     return target
 
 
@@ -120,10 +113,10 @@ def test_repair_removes_every_row_it_names_whatever_its_seq_column_holds(db: Pat
     con.close()
     assert _seq_columns(db)[:2] == [(0, 1), (1, 2)]
     before = _files(db.parent)
-    dry = _run("repair", db, "--dry-run")
+    dry = run_cli("repair", db, "--dry-run")
     assert dry.exit_code == 1, dry.output
     assert _files(db.parent) == before
-    result = _run("repair", db)
+    result = run_cli("repair", db)
     assert result.exit_code == 1, result.output
     out = _out(result)
     assert "the first bad record is at position 1: record 1 is stored at position 0" in out
@@ -132,7 +125,7 @@ def test_repair_removes_every_row_it_names_whatever_its_seq_column_holds(db: Pat
     assert "removed record(s) (seq): 1-6" in out
     assert _out(dry) == out.replace("removed", "would remove")
     assert _seq_columns(db) == []  # every row it named is gone, and only those
-    check = _run("verify", db)
+    check = run_cli("verify", db)
     assert check.exit_code == 0, check.output
     assert "verify: 0 record(s), no findings" in _out(check)
 
@@ -165,7 +158,7 @@ def test_repair_refuses_a_records_table_without_rowid(db: Path, tmp_path: Path) 
     con.close()
     before = _files(tmp_path)
     for args in (["repair", odd], ["repair", odd, "--dry-run"]):
-        line = _error_line(_run(*args))
+        line = _error_line(run_cli(*args))
         assert line == (f"error: {odd}: its 'records' table has no rowid (WITHOUT ROWID), which a decision log always "
                         "has and a repair deletes rows by: refused, nothing was changed")
     assert _files(tmp_path) == before
@@ -184,9 +177,9 @@ def test_a_line_with_an_integer_of_5000_digits_is_a_corrupt_line(tmp_path: Path)
     with DecisionLog(log) as store:
         enable_checkpoints(store, Signer.generate())
         store.append_many([(decision, EXAMPLE)] * RECORDS, decided_at=AT)
-    assert _run("checkpoint", log, "--out", tmp_path / "cp.json").exit_code == 0
+    assert run_cli("checkpoint", log, "--out", tmp_path / "cp.json").exit_code == 0
     export = tmp_path / "long.jsonl"
-    assert _run("export", log, export).exit_code == 0
+    assert run_cli("export", log, export).exit_code == 0
     line = b'{"seq":' + b"1" * 5000 + b"}"
     export.write_bytes(export.read_bytes() + line + b"\n")
     rows = list(read_jsonl(export))
@@ -195,17 +188,17 @@ def test_a_line_with_an_integer_of_5000_digits_is_a_corrupt_line(tmp_path: Path)
     before = _files(tmp_path)
     corrupt = {"seq": -7, "kind": "corrupt", "message": "line 7: not a decision record (unreadable or incomplete)"}
     for command in ("verify", "replay"):
-        result = _run(command, export, "--format", "json")
+        result = run_cli(command, export, "--format", "json")
         assert result.exit_code == 1, result.output
         findings = json.loads(result.stdout)["findings"]
         assert [{k: f[k] for k in corrupt} for f in findings] == [corrupt], findings
-    since = _run("verify", export, "--since", tmp_path / "cp.json")
+    since = run_cli("verify", export, "--since", tmp_path / "cp.json")
     assert since.exit_code == 1, since.output
     assert "corrupt line 7: not a decision record (unreadable or incomplete)" in _out(since)
-    imported = _run("import", export, tmp_path / "imported.db")
+    imported = run_cli("import", export, tmp_path / "imported.db")
     assert imported.exit_code == 1, imported.output
     assert "import refused: 7 record(s), 1 finding(s); the first bad line is 7" in _out(imported)
-    dry = _run("repair", export, "--dry-run", "--format", "json")
+    dry = run_cli("repair", export, "--dry-run", "--format", "json")
     assert dry.exit_code == 1, dry.output
     assert {k: json.loads(dry.stdout)[k] for k in ("kept", "removed_seqs", "removed_lines")} == \
         {"kept": 6, "removed_seqs": [], "removed_lines": [7]}
@@ -240,13 +233,13 @@ def test_cross_check_refuses_a_file_that_is_not_a_log_in_one_line(tmp_path: Path
     damaged = tmp_path / "damaged.db"
     damaged.write_bytes(b"SQLite format 3\x00" + bytes(range(256)) * 8)
     before = _files(tmp_path)
-    assert _error_line(_run("cross-check", folder)) == f"error: {folder} is a directory; {EXPECTED}"
-    assert _error_line(_run("cross-check", empty)) == f"error: {empty} is empty (0 bytes); {EXPECTED}"
-    assert _error_line(_run("cross-check", text)) == f"error: {text} is not a SQLite database; {EXPECTED}"
-    line = _error_line(_run("cross-check", damaged))
+    assert _error_line(run_cli("cross-check", folder)) == f"error: {folder} is a directory; {EXPECTED}"
+    assert _error_line(run_cli("cross-check", empty)) == f"error: {empty} is empty (0 bytes); {EXPECTED}"
+    assert _error_line(run_cli("cross-check", text)) == f"error: {text} is not a SQLite database; {EXPECTED}"
+    line = _error_line(run_cli("cross-check", damaged))
     assert line.startswith(f"error: {damaged} is a damaged or unreadable SQLite database"), line
     for path in (empty, text, damaged):  # verify words these the same (a directory: with its own hint)
-        assert _error_line(_run("verify", path)) == _error_line(_run("cross-check", path))
+        assert _error_line(run_cli("verify", path)) == _error_line(run_cli("cross-check", path))
     assert _files(tmp_path) == before
 
 
@@ -276,7 +269,7 @@ def test_export_never_writes_over_the_logs_own_companion_files(live: Path) -> No
     record: the log verified with six. Now the -wal, -shm and -journal of the log (by name, by a symbolic or a hard
     link) are refused with one line, exit 2, and no file changes; the log still holds seven records."""
     folder = live.parent
-    assert _run("verify", live).exit_code == 0  # the read may make the -shm beside it
+    assert run_cli("verify", live).exit_code == 0  # the read may make the -shm beside it
     os.symlink(f"{live}-wal", folder / "link.jsonl")
     os.link(f"{live}-wal", folder / "hard.jsonl")
     before = _files(folder)
@@ -284,12 +277,12 @@ def test_export_never_writes_over_the_logs_own_companion_files(live: Path) -> No
                          (f"{live}-journal", "rollback journal (-journal)"),
                          (folder / "link.jsonl", "write-ahead file (-wal)"),
                          (folder / "hard.jsonl", "write-ahead file (-wal)")):
-        line = _error_line(_run("export", live, target))
+        line = _error_line(run_cli("export", live, target))
         assert line == (f"error: {target} is the {what} of the log being exported ({live}), which SQLite keeps as "
                         "part of the log; write the export to another file (nothing was written)")
         assert _files(folder) == before
     assert not Path(f"{live}-journal").exists()
-    check = _run("verify", live, "--expect-count", RECORDS + 1)
+    check = run_cli("verify", live, "--expect-count", RECORDS + 1)
     assert check.exit_code == 0, check.output
 
 
@@ -301,12 +294,12 @@ def test_export_import_and_record_never_write_a_file_another_log_keeps_as_its_ow
     other = folder / "other.jsonl"
     shutil.copyfile(export, other)
     before = _files(folder)
-    line = _error_line(_run("export", export.parent / "log.db", f"{live}-shm"))
+    line = _error_line(run_cli("export", export.parent / "log.db", f"{live}-shm"))
     assert line == (f"error: {live}-shm is named as the shared-memory index (-shm) of the SQLite database {live}, "
                     "which SQLite would read it as; write the export to another file (nothing was written)")
     for args in (["import", other, f"{live}-wal"],
                  ["record", ROOT / "examples" / "gold-2021.json", "--log", f"{live}-wal", "--at", AT]):
-        line = _error_line(_run(*args))
+        line = _error_line(run_cli(*args))
         assert line == (f"error: {live}-wal is named as the write-ahead file (-wal) of the SQLite database {live}, "
                         "which SQLite keeps beside that database as its own; give the log another name (nothing was "
                         "written)")
@@ -314,7 +307,7 @@ def test_export_import_and_record_never_write_a_file_another_log_keeps_as_its_ow
     named = folder / "new.db-wal"
     shutil.copyfile(export, named)
     before = _files(folder)
-    line = _error_line(_run("import", named, folder / "new.db"))
+    line = _error_line(run_cli("import", named, folder / "new.db"))
     assert line == (f"error: {named} is the write-ahead file (-wal) of {folder / 'new.db'}, the log being written; "
                     "import into a log of another name (nothing was written)")
     assert _files(folder) == before
@@ -340,7 +333,7 @@ def test_a_line_that_is_not_utf8_is_corrupt_and_never_imported(tmp_path: Path) -
         store.append_many([(decide(EXAMPLE, registry=REGISTRY), EXAMPLE), (decide(data, registry=REGISTRY), data)],
                           decided_at=AT)
     export = tmp_path / "log.jsonl"
-    assert _run("export", log, export).exit_code == 0
+    assert run_cli("export", log, export).exit_code == 0
     good = export.read_bytes()
     assert good.count(b"\xef\xbf\xbd") == 1
     export.write_bytes(good.replace(b"\xef\xbf\xbd", b"\xff"))
@@ -353,12 +346,12 @@ def test_a_line_that_is_not_utf8_is_corrupt_and_never_imported(tmp_path: Path) -
     before = _files(tmp_path)
     corrupt = {"seq": -2, "kind": "corrupt", "message": "line 2: not a decision record (unreadable or incomplete)"}
     for command in ("verify", "replay"):
-        result = _run(command, export, "--format", "json")
+        result = run_cli(command, export, "--format", "json")
         assert result.exit_code == 1, result.output
         findings = json.loads(result.stdout)["findings"]
         assert [{k: f[k] for k in corrupt} for f in findings] == [corrupt], findings
         assert findings[0]["details"]["text"].startswith("(not UTF-8: invalid start byte")
-    imported = _run("import", export, tmp_path / "imported.db")
+    imported = run_cli("import", export, tmp_path / "imported.db")
     assert imported.exit_code == 1, imported.output
     assert "import refused: 2 record(s), 1 finding(s); the first bad line is 2" in _out(imported)
     assert _files(tmp_path) == before

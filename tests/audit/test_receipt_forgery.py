@@ -12,30 +12,23 @@ from typing import Any
 
 import pytest
 import rfc8785
-from proof_helpers import AT, ROOT
-from typer.testing import CliRunner, Result
-
-from ecei_rules.cli.app import app
+from proof_helpers import AT, ROOT, run_cli
+from typer.testing import Result
 
 EXAMPLES = sorted((ROOT / "examples").glob("*.json"))
 
 
-def _run(*args: Any) -> Result:
-    result = CliRunner().invoke(app, [str(a) for a in args])
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    assert "internal error" not in result.output, result.output
-    return result
 
 
 @pytest.fixture(scope="module")
 def signed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     """The examples recorded with a key (one checkpoint per record): the public key and record 2's receipt."""
     folder = tmp_path_factory.mktemp("receipts")
-    assert _run("keygen", "--out", folder / "keys").exit_code == 0
+    assert run_cli("keygen", "--out", folder / "keys").exit_code == 0
     log = folder / "log.db"
-    recorded = _run("record", *EXAMPLES, "--log", log, "--key", folder / "keys" / "private.pem", "--at", AT)
+    recorded = run_cli("record", *EXAMPLES, "--log", log, "--key", folder / "keys" / "private.pem", "--at", AT)
     assert recorded.exit_code == 0, recorded.output
-    made = _run("receipt", log, "--record", 2, "--out", folder / "receipt.json")
+    made = run_cli("receipt", log, "--record", 2, "--out", folder / "receipt.json")
     assert made.exit_code == 0, made.output
     return folder / "keys" / "public.pem", json.loads((folder / "receipt.json").read_text())
 
@@ -43,7 +36,7 @@ def signed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, An
 def _check(receipt: dict[str, Any], key: Path, tmp_path: Path) -> Result:
     path = tmp_path / "receipt.json"
     path.write_text(json.dumps(receipt))
-    return _run("check-receipt", path, "--key", key)
+    return run_cli("check-receipt", path, "--key", key)
 
 
 def _reordered_and_rehashed(text: str) -> str:
