@@ -545,8 +545,13 @@ def test_a_dict_changed_while_it_is_validated_gives_a_result() -> None:
     key = _MutatingKey("zzz").arm("benchmarking", data)
     data[key] = 1
     key.armed = True
-    assert problems(data) == [("A002", "/zzz"), ("A002", "/added1")]
+    found = problems(data)
     assert key.calls >= 1
+    # the snapshot holds what the key added before it was taken (how often the lookups ask the key depends on
+    # the path the validation takes): each is named, with the key itself, and nothing else
+    assert found[0] == ("A002", "/zzz")
+    assert found[1:]
+    assert set(found[1:]) <= {("A002", f"/added{i}") for i in range(1, key.calls + 1)}
 
 
 def test_dicts_changed_by_another_thread_while_they_are_validated_give_results() -> None:
