@@ -10,7 +10,6 @@ import datetime as dt
 import difflib
 import itertools
 import json
-import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -29,8 +28,7 @@ from ecei_rules.engine.lines import LinePlan, line_plan
 from ecei_rules.engine.plan import awarded, never_expires, subject_id
 from ecei_rules.engine.serialise import Fields
 from ecei_rules.errors import AssessmentError, Diagnostic, EceiRulesError, InputError, ResolutionError, RulesetError
-from ecei_rules.registry import Registry, parse_reference, value_at
-from ecei_rules.ruleset.inputs import plain_date
+from ecei_rules.registry import Registry, choosing_date, parse_reference, value_at
 from ecei_rules.ruleset.lines import exact_floats
 from ecei_rules.ruleset.load import Ruleset, load_ruleset
 from ecei_rules.ruleset.model import NONE_LABEL
@@ -409,8 +407,6 @@ def _read_document(p: Path, stream: TextIO | None) -> Item:
         return Item(1, error=exc)
 
 
-#: The form of a date written as text that chooses a version: YYYY-MM-DD in ASCII digits, nothing around it.
-_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 #: The most keys `_misspelt` compares with the missing one (a suggestion, not worth a long search).
 MISSPELT_KEYS = 1000
 #: A type's own name (``type.__name__`` read past any metaclass that would answer otherwise).
@@ -421,30 +417,22 @@ def assessed_on(data: Any) -> dt.date:
     """The assessment date of raw data, needed to find the version in force (before the data is validated).
 
     Only a ``str`` in the form YYYY-MM-DD or a ``datetime.date`` chooses the version, an instance of a subclass
-    of either read as its plain value as the validator reads it (`ecei_rules.ruleset.inputs.plain_date`);
+    of either read as its plain value as the validator reads it (`ecei_rules.registry.choosing_date`);
     nothing of the value is called (no ``str()`` of it, no comparison, no method a subclass may override),
     whatever it is. Anything else is an AssessmentError at ``/assessed_on``: A001 when it is missing (or null),
     A004 for text in that form that is not a calendar date (``2021-02-30``, as the validator has it), A003
     otherwise (a datetime included), naming the kind of value given (its type's name for anything but JSON's
     values)."""
     value = dict.get(data, "assessed_on") if issubclass(type(data), dict) else None  # (not data's __class__)
-    kind = type(value)
-    if kind is not dt.date and kind is not str and value is not None:
-        plain = plain_date(value)
-        if plain is not None:
-            value, kind = plain, type(plain)
-    if kind is dt.date:
-        return cast(dt.date, value)
     if value is None:
         raise AssessmentError([Diagnostic("A001", "the required field 'assessed_on' is missing (it decides "
                                           "which version is in force)", pointer="/assessed_on",
                                           suggestion=_misspelt(data, "assessed_on"))])
-    if kind is str and _ISO_DATE.fullmatch(value) is not None:
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            raise AssessmentError([Diagnostic("A004", f"{value!r} is not a calendar date",
-                                              pointer="/assessed_on")]) from None
+    found = choosing_date(value)
+    if type(found) is dt.date:
+        return found
+    if type(found) is str:
+        raise AssessmentError([Diagnostic("A004", f"{found!r} is not a calendar date", pointer="/assessed_on")])
     raise AssessmentError([Diagnostic("A003", f"expected a date (YYYY-MM-DD), got {_kind_of(value)}",
                                       pointer="/assessed_on")])
 

@@ -763,21 +763,31 @@ def value_at(data: typing.Any, path: str) -> typing.Any:
     return node
 
 
-def _date_at(data: typing.Any, path: str) -> dt.date | None:
-    """The date at a dotted input path of raw data (a ``datetime.date``, or a ``str`` YYYY-MM-DD in ASCII digits,
-    a subclass's read as its plain value: `ecei_rules.ruleset.inputs.plain_date`), or None (a datetime
-    included): nothing of the value is called, as `ecei_rules.batch.assessed_on` has it."""
-    value = value_at(data, path)
+#: The form of a date written as text that chooses a version: YYYY-MM-DD in ASCII digits, nothing around it.
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def choosing_date(value: typing.Any) -> dt.date | str | None:
+    """The date a raw value that chooses a version stands for, read before validation and without calling
+    anything of the value: a ``datetime.date``, or a ``str`` YYYY-MM-DD in ASCII digits (an instance of a
+    subclass of either read as its plain value, `ecei_rules.ruleset.inputs.plain_date`); the text itself
+    when it has that form but names no day (``2021-02-30``); None for anything else (a datetime included)."""
     if type(value) is not dt.date and type(value) is not str and value is not None:
         value = plain_date(value)
     if type(value) is dt.date:
         return value
-    if type(value) is str and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value) is not None:
+    if type(value) is str and _ISO_DATE.fullmatch(value) is not None:
         try:
             return dt.date.fromisoformat(value)
         except ValueError:
-            return None
+            return value
     return None
+
+
+def _date_at(data: typing.Any, path: str) -> dt.date | None:
+    """The date at a dotted input path of raw data (`choosing_date`), or None."""
+    found = choosing_date(value_at(data, path))
+    return found if type(found) is dt.date else None
 
 
 def _why(path: Path, exc: BaseException) -> str:
