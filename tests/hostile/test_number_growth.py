@@ -33,7 +33,7 @@ from ecei_rules import evaluate, load_ruleset
 from ecei_rules.engine.evaluate import validated_data
 from ecei_rules.engine.reference import evaluate_reference
 from ecei_rules.errors import Diagnostic, RulesetError
-from ecei_rules.language.cost import MAX_DIGITS, check_costs
+from ecei_rules.language.cost import MAX_DIGITS, check_costs, step_weight
 from ecei_rules.ruleset.load import Ruleset, check_ruleset
 
 #: A decimal input's value with the most decimal places an assessment may give (15 significant
@@ -281,6 +281,60 @@ def test_a_value_rounded_on_the_way_stops_the_growth(tmp_path: Path) -> None:
     assert_refused_at(errors(tmp_path, text), text, "d7", "d6 * d6")
     growing = [("d0", "x * 1.1"), *((f"d{k}", f"round(d{k - 1} * d{k - 1}, 10)") for k in range(1, 24))]
     assert [d.code for d in errors(tmp_path, ruleset_text(growing, inputs=inputs))] == ["E206"]
+
+
+# -- the size weighs the steps ------------------------------------------------------------------------
+
+
+def looping(max_items: int, factor: str) -> str:
+    """Two nested loops over a list of up to ``max_items`` items, each pair's values multiplied by
+    ``factor``: with ``d`` (x^60, up to 1,769 digits) every one of those products is on numbers of nearly
+    the bound."""
+    derived = [("d1", " * ".join(["x"] * 20)), ("d2", "d1 * d1"), ("d", "d2 * d1")]
+    inputs = ("  x: {type: decimal, minimum: 0, maximum: 100}\n"
+              f"  items:\n    type: list\n    max_items: {max_items}\n    items:\n      type: object\n"
+              "      fields:\n        v: {type: decimal, minimum: 0, maximum: 100}\n")
+    return ruleset_text(derived, inputs=inputs,
+                        criterion=f"count(a for a in items if count(b for b in items if a.v * {factor} > "
+                                  f"b.v * {factor}) > 0) > 0")
+
+
+def test_steps_on_numbers_near_the_bound_count_as_many_steps(tmp_path: Path) -> None:
+    """Nested loops over 900 items multiplying by a derived value of up to 1,769 digits were accepted (9.7
+    million steps, within the budget), and one decision on 900 items of 15 digits ran for 30 s on the
+    command line (the same loops on small numbers: 8 s). Each step is now weighed by the size of its
+    numbers: refused at the loops, the message naming the weight and the digits; the same loops on
+    the input itself (at most 58 digits: weight 1) are still accepted, so it is the size that refuses."""
+    diags = errors(tmp_path, looping(900, "d"))
+    assert [d.code for d in diags] == ["E206"], diags
+    assert diags[0].pointer == "/criteria/c/when"
+    assert "count() over 'items' (up to 900 items) inside count() over 'items'" in diags[0].message
+    assert f"each step counted {step_weight(1_769)} times: its numbers can have up to 1,769 digits" \
+        in diags[0].message
+    assert diags[0].suggestion is not None
+    assert "round(x, n)" in diags[0].suggestion
+    assert errors(tmp_path, looping(900, "x")) == []
+
+
+def test_the_same_loops_over_fewer_items_load_and_decide_exactly(tmp_path: Path) -> None:
+    """Over at most 40 items the weighed steps are within the budget: the version loads, d is exactly
+    x^60, and the criterion is met (distinct values: some pair is ordered)."""
+    ruleset = loaded(tmp_path, looping(40, "d"))
+    data = {"assessed_on": "2024-02-02", "x": TINY,
+            "items": [{"v": Decimal(f"1.{23456789000000 + 7919 * i:014d}E-15")} for i in range(40)]}
+    assert exact_derived(ruleset, data)["d"] == Fraction(TINY) ** 60
+    decision = evaluate(ruleset, data)
+    assert decision == evaluate_reference(ruleset, data)
+    assert decision.label == "ok"
+
+
+def test_the_weight_of_a_step_is_one_on_small_numbers_and_grows_with_the_digits() -> None:
+    """One up to 63 digits (every shipped version needs at most 17), then growing with the digits, by
+    the values the language reference gives."""
+    assert {step_weight(d) for d in (0, 17, 45, 63)} == {1}
+    weights = [step_weight(d) for d in range(MAX_DIGITS + 1)]
+    assert weights == sorted(weights)
+    assert [step_weight(d) for d in (100, 200, 400, 1_200, 2_000)] == [3, 7, 17, 83, 176]
 
 
 # -- nothing else changes ------------------------------------------------------------------------------

@@ -33,14 +33,16 @@ rule whose own arithmetic crosses it, not in those that merely read that value) 
 could need more than :data:`MAX_DIGITS` decimal digits in its numerator or its denominator.
 
 The two bounds work together: the steps bound how many operations a decision runs, the size how
-dear each one can be. A step counts as one whatever its numbers; on small numbers it takes well
-under a microsecond, on two fractions of :data:`MAX_DIGITS` digits (a product or a sum, with the
-gcd that keeps them in lowest terms) some 0.2 ms (about 5 us at 100 digits, 0.6 ms at 4,000,
-measured in CPython 3.11: a little under quadratic in the digits). So a decision's time is at
-most its steps times the cost of a step at the size bound; in practice only the few operations
-whose numbers come near the bound are dear (the shipped versions need at most 17 digits, the
-examples and test rulesets under 150). Without the size bound no step count bounds the time: a
-single step on numbers of millions of digits takes seconds.
+dear each one can be, and the size weighs the steps. On small numbers a step takes well under a
+microsecond; on two fractions of :data:`MAX_DIGITS` digits (a product, a sum or a quotient, with
+the gcd that keeps them in lowest terms) some 0.15 ms, a hundred times a step on 17-digit
+fractions (about 2.6 times at 100 digits, 11 at 400, 50 at 1,200, measured in CPython 3.11: a
+little under quadratic in the digits). So each condition's steps count :func:`step_weight` times
+the most digits of the numbers it computes or reads from derived values (1 up to 63 digits, 176
+at 2,000: above the measured ratio at every size), and the budget is of these weighted steps: a
+version with nested loops over lists whose bodies multiply numbers of a thousand digits is refused
+at load, where each of its decisions would have run for minutes. The shipped versions need at
+most 17 digits (weight 1), the examples and test rulesets under 150 (weight 5 at most).
 """
 
 from __future__ import annotations
@@ -66,6 +68,8 @@ MAX_DIGITS = 2_000
 #: The most digits of an integer input (2^53 - 1 < 10^16), and the most decimal places of a decimal
 #: input (15 significant digits, the first of them at 10^-15 at the lowest).
 INPUT_DIGITS, INPUT_PLACES = 16, 29
+#: The digits up to which a step weighs one (see :func:`step_weight`).
+LIGHT_DIGITS = 63
 #: days_between and months_between of two dates of the calendar (years 1 to 9999): under 10^7.
 CALENDAR_DIGITS = 7
 
@@ -86,6 +90,19 @@ class Size:
     def digits(self) -> int:
         """The most digits of the numerator or the denominator (as a power of ten)."""
         return max(self.numerator, self.tens + self.other)
+
+
+def step_weight(digits: int) -> int:
+    """How many steps one step counts for when its numbers can have up to ``digits`` digits:
+    ``1 + ceil((digits / 64) ** 1.5)`` beyond :data:`LIGHT_DIGITS` (3 at 100 digits, 7 at 200, 17
+    at 400, 83 at 1,200, 176 at 2,000), 1 up to it. The time of an exact ``+ - * /`` grows a little
+    under quadratically in the digits; this weight stays above its measured ratio to a step on
+    17-digit fractions at every size (see the module)."""
+    if digits <= LIGHT_DIGITS:
+        return 1
+    cube = digits**3
+    root = math.isqrt(cube // 262_144)  # 64^3
+    return 1 + (root if root * root * 262_144 >= cube else root + 1)
 
 
 def sized(magnitude: int, numerator: int, tens: int = 0, other: int = 0) -> Size:
@@ -269,6 +286,10 @@ def _chain(loops: tuple[Loop, ...]) -> str:
 
 _SUGGESTION = ("declare a smaller 'max_items' on the lists looped over, or nest fewer loops; the budget is "
                "documented in the language reference (the cost model)")
+_WEIGHED_SUGGESTION = ("round a value before it is multiplied or divided further (round(x, n) in a derived value), "
+                       "declare narrower bounds on the inputs it reads or a smaller 'max_items' on the lists looped "
+                       "over; the budget and the weight of large numbers are documented in the language reference "
+                       "(the cost model)")
 _SIZE_SUGGESTION = ("round a value before it is multiplied or divided further (round(x, n) in a derived value), "
                     "or declare narrower bounds on the inputs it reads; the bound is documented in the language "
                     "reference (the cost model)")
@@ -276,33 +297,52 @@ _SIZE_SUGGESTION = ("round a value before it is multiplied or divided further (r
 
 def check_costs(items: Iterable[Costed], budget: int = BUDGET, max_digits: int = MAX_DIGITS) -> list[Diagnostic]:
     """The conditions over the budget, or the costliest one when only their sum is; then those
-    whose numbers can grow beyond ``max_digits`` digits (see :func:`check_sizes`)."""
+    whose numbers can grow beyond ``max_digits`` digits (see :func:`check_sizes`). A condition's
+    steps are weighed by the size of the numbers it computes (:func:`step_weight`)."""
     items = list(items)
+    known = _known_sizes(items)
     problems: list[Diagnostic] = []
     total = 0
-    costliest: Costed | None = None
+    costliest: tuple[Costed, int, int] | None = None  # the item, its weighted cost, its digits
     for item in items:
-        cost = item.compiled.cost * max(item.runs, 1)
+        digits = min(max((known.of(s).digits for s in item.compiled.sizings), default=0), max_digits)
+        cost = item.compiled.cost * max(item.runs, 1) * step_weight(digits)
         total += cost
-        if costliest is None or cost > costliest.compiled.cost * max(costliest.runs, 1):
-            costliest = item
+        if costliest is None or cost > costliest[1]:
+            costliest = (item, cost, digits)
         if cost <= budget:
             continue
         loops = item.compiled.loops
         what = _chain(loops) if loops else f"this condition ({item.compiled.cost:,} steps)"
         runs = f", run {item.why_runs}," if item.runs > 1 else ""
         problems.append(Diagnostic(
-            "E206", f"{what}{runs} can cost up to {amount(cost)} steps per decision; the budget is "
-            f"{amount(budget)} (10^{len(str(budget)) - 1})",
-            pointer=item.pointer, offset=loops[0].offset if loops else 0, suggestion=_SUGGESTION))
+            "E206", f"{what}{runs} can cost up to {amount(cost)} steps per decision{_weighed(digits)}; the budget "
+            f"is {amount(budget)} (10^{len(str(budget)) - 1})",
+            pointer=item.pointer, offset=loops[0].offset if loops else 0,
+            suggestion=_SUGGESTION if step_weight(digits) == 1 else _WEIGHED_SUGGESTION))
     if not problems and total > budget and costliest is not None:
-        loops = costliest.compiled.loops
+        item, cost, digits = costliest
+        loops = item.compiled.loops
         problems.append(Diagnostic(
             "E206", f"the conditions of this ruleset together can cost up to {amount(total)} steps per decision "
-            f"(this one up to {amount(costliest.compiled.cost * max(costliest.runs, 1))}); the budget is "
+            f"(this one up to {amount(cost)}{_weighed(digits)}); the budget is "
             f"{amount(budget)} (10^{len(str(budget)) - 1})",
-            pointer=costliest.pointer, offset=loops[0].offset if loops else 0, suggestion=_SUGGESTION))
-    return problems + check_sizes(items, max_digits)
+            pointer=item.pointer, offset=loops[0].offset if loops else 0, suggestion=_SUGGESTION))
+    return problems + check_sizes(items, max_digits, known)
+
+
+def _weighed(digits: int) -> str:
+    """What a message adds for steps weighed by the size of their numbers."""
+    weight = step_weight(digits)
+    if weight == 1:
+        return ""
+    return f" (each step counted {weight} times: its numbers can have up to {digits:,} digits)"
+
+
+def _known_sizes(items: list[Costed]) -> Sizes:
+    """The sizes of the items' numbers, the derived values' by name, each worked out once."""
+    return Sizes({name: item.compiled.size for item in items
+                  if (name := _derived_name(item.pointer)) is not None and item.compiled.size is not None})
 
 
 def _derived_name(pointer: str) -> str | None:
@@ -311,15 +351,13 @@ def _derived_name(pointer: str) -> str | None:
     return keys[1] if len(keys) == 3 and keys[0] == "derived" and keys[2] == "value" else None
 
 
-def check_sizes(items: Iterable[Costed], max_digits: int = MAX_DIGITS) -> list[Diagnostic]:
+def check_sizes(items: Iterable[Costed], max_digits: int = MAX_DIGITS, known: Sizes | None = None) -> list[Diagnostic]:
     """The conditions (derived values, criteria, rules, checks) that compute a number which can
     need more than ``max_digits`` digits, each at the first such operation of its own. The items
     come as the ruleset compiles them, derived values in the order they read each other, so a
     derived value is usually sized before any condition reads it (else when first read)."""
     items = list(items)
-    derived = {name: item.compiled.size for item in items
-               if (name := _derived_name(item.pointer)) is not None and item.compiled.size is not None}
-    known = Sizes(derived)
+    known = _known_sizes(items) if known is None else known
     problems: list[Diagnostic] = []
     for item in items:
         compiled = item.compiled

@@ -955,10 +955,8 @@ class _Compiler:
             body, inner = self.costs.pop()
         size = source.ty.size if source.ty.size is not None else 1
         per_item = 2 + body  # the item's row and its share of the fold, and the body
-        if name == "sum" and any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.Div) for n in ast.walk(gen.elt)):
-            # an exact sum of quotients: each term may widen the denominator, so adding one
-            # costs in proportion to the terms before it
-            per_item *= max(size, 1)
+        # an exact sum of quotients, whose terms may widen the denominator, costs more by the size of its
+        # numbers (ecei_rules.language.cost.step_weight), as every step does
         self.charge(size * per_item, (Loop(name, self.source(comp.iter), size, self.offset(node)), *inner))
         reads = source.reads | elt.reads | _union(f.reads for f in filters)
         params = source.params | elt.params | _union(f.params for f in filters)
