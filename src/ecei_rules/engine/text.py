@@ -232,6 +232,26 @@ def scalar_input(root: Field, keys: tuple[str, ...]) -> bool:
     return f is not None and f.kind in ("boolean", "integer", "decimal", "date", "string", "enum")
 
 
+def map_presence(src: Source, root: Field, pointers: tuple[str, ...]) -> list[str]:
+    """The generated tests of whether each map input that ``pointers`` read entries of is there (a
+    dict), for a look-up's key: ``values(m)`` reads the entries of ``m`` and is unknown when ``m`` is
+    absent, but a list of absent entries when it is empty, so the entries' values alone do not
+    decide a criterion that reads them."""
+    tests: list[str] = []
+    seen: set[tuple[str, ...]] = set()
+    for pointer in pointers:
+        keys = split_pointer(pointer)
+        f: Field | None = root
+        for depth, key in enumerate(keys):
+            if f is None:
+                break
+            if f.kind == "map" and depth and keys[:depth] not in seen:
+                seen.add(keys[:depth])
+                tests.append(f"{src.walk(keys[:depth])}.__class__ is dict")
+            f = f.fields.get(key) if f.kind == "object" else f.entries.get(key) if f.kind == "map" else None
+    return tests
+
+
 def _declared(root: Field, keys: tuple[str, ...]) -> bool:
     """Whether the input at ``keys`` is declared with a type all the way down (no untyped part)."""
     f: Field | None = root
@@ -298,6 +318,7 @@ def _gen_lookup(text_plan: TextPlan, src: Source, same: list[FastCriterion], poi
                        text_plan.serialiser.derived_read)
     table, call = src.const("T", memo), src.const("D", decider)
     walked = [src.walk(split_pointer(p)) for p in pointers]
+    walked += [f"({test})" for test in map_presence(src, root, pointers)]
     if scalars:  # plain typed values: equal values have equal classes or equal texts
         key = walked[0] if len(walked) == 1 else f"({', '.join(walked)}{',' if len(walked) == 1 else ''})"
         src.lines.extend([f"    {entry} = {table}.get({key})",

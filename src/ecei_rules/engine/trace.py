@@ -47,7 +47,7 @@ from ecei_rules.engine.plan import (
     points_weight,
     whole,
 )
-from ecei_rules.engine.text import Source, conjunction_lines, scalar_input
+from ecei_rules.engine.text import Source, conjunction_lines, map_presence, scalar_input
 from ecei_rules.ruleset.model import NONE_LABEL
 
 #: env -> (label, tiers highest first, groups, the values of the inputs read, the criteria's
@@ -232,6 +232,7 @@ def _lookup(trace_plan: TracePlan, src: Source, same: list[FastCriterion], reads
     """The lines that set ``entry`` for criteria reading the declared scalars at ``reads``: the
     value(s) found in their table under the values read, else decided by their closures."""
     walked = [src.walk(split_pointer(p)) for p in reads]
+    walked += [f"({test})" for test in map_presence(src, trace_plan.plan.checked.inputs, reads)]
     key = walked[0] if len(walked) == 1 else f"({', '.join(walked)})"
     table: dict[Any, Any] = {}
     decide = _decider([c.fn for c in same], table, trace_plan.budget)
