@@ -145,11 +145,24 @@ def _cast(e: exp.Expr, to: exp.DataType) -> exp.Expr:
     return exp.Cast(this=e, to=to)
 
 
+def _product(x: exp.Expr, xd: tuple[int, int], y: exp.Expr, yd: tuple[int, int]) -> exp.Expr:
+    """``x * y`` of two exact numbers of ``xd`` and ``yd`` digits, computed without overflow (not cast to the
+    product's type). DuckDB and PostgreSQL multiply BIGINTs in 64 bits, and DuckDB some DECIMALs of at most 18 digits
+    too, however long the product (``DECIMAL(16, 0) * DECIMAL(16, 0)`` is a ``DECIMAL(18, 0)``, which fails beyond
+    it): so when the product may need more than BIGINT_DIGITS digits and neither side has more, ``x`` is cast to a
+    DECIMAL of 19 digits (128 bits) first, and the product is a DECIMAL of both widths (at most MAX_PRECISION: ``_dec``
+    of the product's digits refuses more)."""
+    _dec((xd[0] + yd[0], xd[1] + yd[1]))  # refuses a product of more than MAX_PRECISION digits
+    wide = _dec(xd)
+    if sum(xd) + sum(yd) > BIGINT_DIGITS and sum(xd) <= BIGINT_DIGITS and sum(yd) <= BIGINT_DIGITS:
+        wide = exp.DataType.build(f"DECIMAL({BIGINT_DIGITS + 1}, {xd[1]})")
+    return exp.Mul(this=_cast(x, wide), expression=_cast(y, _dec(yd)))
+
+
 def _times(x: exp.Expr, xd: tuple[int, int], y: exp.Expr, yd: tuple[int, int]) -> tuple[exp.Expr, tuple[int, int]]:
     """``x * y`` exactly, and its digits."""
     digits = (xd[0] + yd[0], xd[1] + yd[1])
-    to = _dec(digits)
-    return _cast(exp.Mul(this=_cast(x, _dec(xd)), expression=_cast(y, _dec(yd))), to), digits
+    return _cast(_product(x, xd, y, yd), _dec(digits)), digits
 
 
 def _plus(x: exp.Expr, xd: tuple[int, int], y: exp.Expr, yd: tuple[int, int],
@@ -208,8 +221,7 @@ def _integer(x: exp.Expr, digits: tuple[int, int], scale: int) -> exp.Expr:
         return exp.Mul(this=_cast(x, _INTEGER), expression=shift)
     floor = exp.Floor(this=x)
     fraction = _cast(exp.Sub(this=x, expression=floor), _dec((0, own)))
-    shifted = _cast(exp.Mul(this=fraction, expression=_cast(exp.Literal.number(10 ** scale), _dec((scale + 1, 0)))),
-                    _dec((scale, own)))
+    shifted = _cast(_product(fraction, (0, own), exp.Literal.number(10 ** scale), (scale + 1, 0)), _dec((scale, own)))
     return exp.Add(this=exp.Mul(this=_cast(floor, _INTEGER), expression=shift), expression=_cast(shifted, _INTEGER))
 
 
@@ -287,9 +299,18 @@ def _select(columns: Iterable[exp.Expr], source: exp.Expr) -> exp.Select:
     return exp.Select(expressions=list(columns), from_=exp.From(this=source))
 
 
+def _named(sql: exp.Expr, name: str) -> exp.Expr:
+    """``sql AS "name"``, a column of a select. A subquery (a loop over a list) is put in brackets first: sqlglot
+    names a subquery by an alias of its own, which the forms that rewrite loops (``_lambdas``, ``_positional``)
+    would drop with the subquery they replace, leaving the column without its name."""
+    if isinstance(sql, exp.Subquery):
+        sql = exp.Paren(this=sql)
+    return exp.alias_(sql, name, quoted=True, copy=False)
+
+
 def _level(inner: exp.Expr, columns: Iterable[tuple[str, exp.Expr]]) -> exp.Select:
     """``SELECT *, <columns> FROM (inner) AS _a``: a level of columns, each reading the levels before it."""
-    return _select([exp.Star(), *(exp.alias_(sql, name, quoted=True, copy=False) for name, sql in columns)],
+    return _select([exp.Star(), *(_named(sql, name) for name, sql in columns)],
                    exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier(_ALIAS))))
 
 
@@ -367,6 +388,36 @@ def _lambdas(tree: exp.Expr) -> exp.Expr:
             else:
                 agg.replace(over(agg.this, _LIST_FUNCTIONS[type(agg)]))
         sub.replace(body)
+    return tree
+
+
+def _anchored(tree: exp.Expr) -> exp.Expr:
+    """The tree with each aggregate of a loop (a subquery over ``UNNEST``, the standard form) that reads no item of
+    its loop outside a subquery made to read one: ``CASE WHEN (item IS NULL) IS NULL THEN NULL ELSE x END``, which
+    is ``x``. SQL gives an aggregate whose argument reads only columns of an outer query to that outer query
+    (PostgreSQL then wants the outer query grouped: ``count(x for x in items if flag)``), and DuckDB does so when
+    the loop's item is read only in a subquery of the argument, where it then finds no such table (a loop in a
+    loop whose filter reads the outer item, guarded by a test that the list is absent)."""
+    loops = [q for q in tree.find_all(exp.Subquery) if isinstance(q.this, exp.Select)
+             and isinstance(_from(q.this), exp.Unnest)]
+    for sub in loops:
+        alias = _from(sub.this).args["alias"]
+        table, column = alias.name, alias.columns[0].name
+        for agg in _own(sub.this.expressions[0], exp.Max, exp.Min, exp.Sum, exp.Count, exp.LogicalOr,
+                        exp.LogicalAnd):
+            holder, key = agg, "this"
+            if isinstance(agg.this, exp.Distinct):
+                holder, key = agg.this, "expressions"
+            x = holder.args[key][0] if key == "expressions" else holder.args[key]
+            if any(isinstance(c, exp.Column) and c.table == table and c.name == column for c in _own(x, exp.Column)):
+                continue
+            item = exp.column(column, table=table, quoted=True)
+            never = exp.Is(this=_paren(exp.Is(this=item, expression=exp.Null())), expression=exp.Null())
+            anchored = _case([(never, exp.Null())], x)
+            if key == "expressions":
+                holder.set(key, [anchored])
+            else:
+                holder.set(key, anchored)
     return tree
 
 
@@ -578,6 +629,30 @@ def _month_end_comparison(node: exp.Binary) -> None:
                              expression=exp.Literal.number(n))
 
 
+#: The key of the meta of a loop's ``UNNEST`` over a list of objects or maps (see postgres_query).
+_COMPOSITE_ITEMS = "ecei_composite_items"
+#: The key of the meta of a test ``x IS NULL`` whose ``x`` is an object or a map (see _absent).
+_COMPOSITE_NULL = "ecei_composite_null"
+
+
+def _absent(x: exp.Expr, kind: str) -> exp.Expr:
+    """``x IS NULL``: whether a value of ``kind`` is absent. Of an object or a map, marked for PostgreSQL's form (see
+    _postgres_nulls): PostgreSQL's ``IS NULL`` of a composite value is true when every field is NULL, so an empty
+    object (``{}``, every field absent) would be absent there, which it is not in DuckDB or the Python engine."""
+    test = exp.Is(this=x, expression=exp.Null())
+    if kind in ("object", "map"):
+        test.meta[_COMPOSITE_NULL] = True
+    return test
+
+
+def _postgres_nulls(tree: exp.Expr) -> None:
+    """PostgreSQL's form of each marked test that an object or a map is absent (see _absent): ``x IS NOT DISTINCT
+    FROM NULL``, true of a NULL only (an empty object is a composite value whose fields are NULL, not NULL)."""
+    for node in list(tree.find_all(exp.Is)):
+        if node.meta.get(_COMPOSITE_NULL):
+            node.replace(exp.NullSafeEQ(this=node.this, expression=node.expression))
+
+
 #: The most values a count of distinct values counts as bits of a BIGINT (1 << 62 is its highest positive bit).
 MAX_BITS = 63
 
@@ -785,16 +860,11 @@ class _Compiler:
             return self.quotient(a, b)
         if a.den is not None or b.den is not None:
             return self.rational(node.op, a, b)
-        (wa, sa), (wb, sb) = a.digits, b.digits
         if isinstance(node.op, ast.Mult):
-            digits = (wa + wb, sa + sb)
-            op: type[exp.Binary] = exp.Mul
+            sql, digits = _times(a.sql, a.digits, b.sql, b.digits)
         else:
-            digits = (max(wa, wb) + 1, max(sa, sb))
-            op = exp.Add if isinstance(node.op, ast.Add) else exp.Sub
-        to = _dec(digits)
-        sql = op(this=_cast(a.sql, _dec(a.digits)), expression=_cast(b.sql, _dec(b.digits)))
-        return V(_cast(sql, to), "number", digits, nullable=a.nullable or b.nullable)
+            sql, digits = _plus(a.sql, a.digits, b.sql, b.digits, exp.Add if isinstance(node.op, ast.Add) else exp.Sub)
+        return V(sql, "number", digits, nullable=a.nullable or b.nullable)
 
     def quotient(self, a: V, b: V) -> V:
         """``a / b`` exactly: a quotient ``num / den`` with ``den`` positive, NULL when ``b`` is zero (the
@@ -1029,7 +1099,7 @@ class _Compiler:
         v = self.compile(node.args[0])
         if v.is_const:
             return _const(True)
-        return V(exp.Not(this=exp.Is(this=_paren(v.sql), expression=exp.Null())), "boolean", nullable=False)
+        return V(exp.Not(this=_absent(_paren(v.sql), v.kind)), "boolean", nullable=False)
 
     def f_len(self, node: ast.Call) -> V:
         v = self.compile(node.args[0])
@@ -1114,7 +1184,7 @@ class _Compiler:
                                      spec=f.spec.model_copy(update={"max_items": len(entries)}))
         array: exp.Expr = exp.Array(expressions=[_member(m.sql, k) for k in f.entries])
         if m.nullable:
-            array = _case([(exp.Is(this=_paren(m.sql), expression=exp.Null()), exp.Null())], array)
+            array = _case([(_absent(_paren(m.sql), m.kind), exp.Null())], array)
         return V(array, "list", field=listed, nullable=m.nullable, loose=True)
 
     def f_months_between(self, node: ast.Call) -> V:
@@ -1246,6 +1316,8 @@ class _Compiler:
             for an aggregate that would give a value over no items)."""
             unnest = exp.Unnest(expressions=[source.sql], alias=exp.TableAlias(
                 this=exp.to_identifier(table, quoted=True), columns=[exp.to_identifier(column, quoted=True)]))
+            if item.kind in ("object", "map"):  # PostgreSQL's form names each item by the alias (postgres_query)
+                unnest.meta[_COMPOSITE_ITEMS] = True
             query = _select([agg], unnest)
             sub = exp.Subquery(this=query)
             if not source.nullable or not guard:
@@ -1444,10 +1516,12 @@ class CompiledQuery:
             _duckdb_forms(tree)
             if layout:
                 tree = _positional(tree, layout)
-            if not standard:
-                tree = _lambdas(tree)
+            tree = _anchored(tree) if standard else _lambdas(tree)
         else:
+            _anchored(tree)
             _list_sizes(tree, dialect)
+            if dialect == "postgres":
+                _postgres_nulls(tree)
         return tree.sql(dialect=dialect, pretty=pretty)
 
     def decode(self, row: dict[str, Any]) -> dict[str, Any]:
@@ -1670,8 +1744,7 @@ class _Build:
         a = exp.to_identifier(_ALIAS)
         source: exp.Expr = exp.Table(this=exp.to_identifier("ecei:source", quoted=True), alias=exp.TableAlias(this=a))
         for cols in self.derived_levels:
-            source = exp.Subquery(this=_select([exp.Star(), *(exp.alias_(sql, name, quoted=True, copy=False)
-                                                              for name, sql in cols)], source),
+            source = exp.Subquery(this=_select([exp.Star(), *(_named(sql, name) for name, sql in cols)], source),
                                   alias=exp.TableAlias(this=exp.to_identifier(_ALIAS)))
         return source
 
@@ -1695,19 +1768,19 @@ class _Build:
         criteria = {c.id: self.condition(c.spec.when, f"/criteria/{c.id}/when") for c in checked.criteria}
         self.weighed()
         valid_from, rule_index, valid_until, rule = self.validity()
-        if self.problems:
-            raise SqlRefused(self.problems)
         crit_cols = {cid: f"criterion:{cid}" for cid in criteria}
-        first = _select([exp.Star(), *(exp.alias_(_paren(sql), crit_cols[cid], quoted=True, copy=False)
-                                       for cid, sql in criteria.items() if sql is not None),
-                         *(exp.alias_(sql, name, quoted=True, copy=False) for name, sql in self.extra)],
-                        self.source())
         ref: dict[str, exp.Expr] = {cid: exp.column(col, table=_ALIAS, quoted=True)
                                           for cid, col in crit_cols.items()}
         packed = self.packed(ref)
+        levels, composites, scales = self.composites(ref)  # its refusals are problems too
+        if self.problems:
+            raise SqlRefused(self.problems)
+        first = _select([exp.Star(), *(exp.alias_(_paren(sql), crit_cols[cid], quoted=True, copy=False)
+                                       for cid, sql in criteria.items() if sql is not None),
+                         *(_named(sql, name) for name, sql in self.extra)],
+                        self.source())
         if packed:  # a level of its own: the scores' weights read it
             first = _level(first, [(c.name, sql) for c, sql in packed])
-        levels, composites, scales = self.composites(ref)
         for cols in (cols for cols in levels if cols):  # each level reads the columns of those before it
             first = _level(first, cols)
         second = _level(first, [(f"tier:{t.label}", self.conjunction(ref, t.requires)) for t in self.plan.tiers])
@@ -1919,27 +1992,44 @@ class _Build:
                 continue
             assert isinstance(comp, FastScore)
             name = f"score:{comp.id}"
-            if comp.points:
-                place(comp, self.points_score(ref, comp, name))
-                out[comp.id] = ("score", {"met": None, "unknown": None})
-                scales[comp.id] = comp.scale
-                ref[comp.id] = column(name)
-                continue
-            sums = [(name + ":met", self.weight_sum(ref, comp, unknown=False)),
-                    (name + ":unknown", self.weight_sum(ref, comp, unknown=True))]
-            # met x den >= num: in the whole type holding total x den and num (no overflow)
-            total = sum(w for _, w in comp.weights)
-            to = _dec((max(len(str(total * comp.required_den)), len(str(comp.required_num))) + 1, 0))
-            met, unknown = (_cast(column(name + part), to) for part in (":met", ":unknown"))
-            num, den = (_cast(exp.Literal.number(n), to) for n in (comp.required_num, comp.required_den))
-            sql = _case([(exp.GTE(this=exp.Mul(this=met, expression=den), expression=num), exp.true()),
-                         (exp.LT(this=exp.Mul(this=_paren(exp.Add(this=met, expression=unknown)), expression=den),
-                                 expression=num), exp.false())], exp.Null())
-            place(comp, [sums, [(name, sql)]])
+            try:
+                parts = self.points_score(ref, comp, name) if comp.points else self.score(ref, comp, name)
+            except _Refuse as refused:  # a number of the score's weights that SQL does not hold exactly
+                self.problems.append(self.score_refused(comp, refused))
+                parts = [[(name, exp.Null())]]
+            place(comp, parts)
             out[comp.id] = ("score", {"met": None, "unknown": None})
             scales[comp.id] = comp.scale
             ref[comp.id] = column(name)
         return levels, out, scales
+
+    def score_refused(self, comp: FastScore, refused: _Refuse) -> Diagnostic:
+        """Q001 for a score (or a level of one) whose weights, thresholds or points the SQL form does not hold."""
+        scores = self.checked.doc.scores
+        if comp.id in scores:
+            pointer, what = f"/scores/{comp.id}", f"score '{comp.id}'"
+        else:
+            sid, _, level = comp.id.rpartition(".")
+            pointer, what = f"/scores/{sid}/levels/{level}", f"level '{level}' of score '{sid}'"
+        return _where(self.ruleset, pointer, "", None, f"{refused.construct}, in the met weight of {what} compared "
+                      "with its threshold")
+
+    def score(self, ref: Mapping[str, exp.Expr], comp: FastScore, name: str) -> list[list[tuple[str, exp.Expr]]]:
+        """The levels of a score without ``points``: its met and unknown weights (whole numbers), then its
+        outcome, ``met x den >= num`` in the whole type holding ``total x den`` and ``num`` (no overflow)."""
+        def column(name: str) -> exp.Expr:
+            return exp.column(name, table=_ALIAS, quoted=True)
+
+        sums = [(name + ":met", self.weight_sum(ref, comp, unknown=False)),
+                (name + ":unknown", self.weight_sum(ref, comp, unknown=True))]
+        total = sum(w for _, w in comp.weights)
+        to = _dec((max(len(str(total * comp.required_den)), len(str(comp.required_num))) + 1, 0))
+        met, unknown = (_cast(column(name + part), to) for part in (":met", ":unknown"))
+        num, den = (_cast(exp.Literal.number(n), to) for n in (comp.required_num, comp.required_den))
+        sql = _case([(exp.GTE(this=exp.Mul(this=met, expression=den), expression=num), exp.true()),
+                     (exp.LT(this=exp.Mul(this=_paren(exp.Add(this=met, expression=unknown)), expression=den),
+                             expression=num), exp.false())], exp.Null())
+        return [sums, [(name, sql)]]
 
     def weighed(self) -> None:
         """The value of each number a score weighs as it is (``points``), compiled into a column of the first
@@ -1964,10 +2054,12 @@ class _Build:
         clipped to [0, its maximum], times the score's scale: an exact DECIMAL) and unknown weight (the
         criteria's, plus each maximum of a number that has no value), then its outcome, exactly."""
         sid = comp.id if comp.id in self.checked.doc.scores else comp.id.rsplit(".", 1)[0]
-        zero = _cast(exp.Literal.number(0), _dec((1, 0)))
-        met: exp.Expr = self.weight_sum(ref, comp, unknown=False) if comp.weights else zero
-        unknown: exp.Expr = self.weight_sum(ref, comp, unknown=True) if comp.weights else zero
         total = sum(w for _, w in comp.weights) + sum(p.scaled_maximum for p in comp.points)
+        whole = len(str(total)) + 1
+        # every term of a sum is cast to the type of the whole sum, which holds the total (each partial sum is at
+        # most the total): a sum of BIGINTs beyond 2^63 fails in DuckDB and PostgreSQL, however wide a cast after it
+        to_unknown = _dec((whole, 0))
+        counts: list[tuple[exp.Expr, exp.Expr]] = []  # each number's scaled count (NULL without a value), maximum
         scale = 0
         for p in comp.points:
             v = self.points[sid, p.id]
@@ -1980,22 +2072,23 @@ class _Build:
                             _cast(v.sql, _dec(digits)))
             scaled, sd = _times(counted, digits, *_literal(comp.scale))
             scale = max(scale, sd[1])
-            met = exp.Add(this=_paren(met), expression=exp.Coalesce(this=scaled, expressions=[zero]))
-            unknown = exp.Add(this=_paren(unknown), expression=_case([(exp.Is(this=v.sql, expression=exp.Null()), _cast(
-                exp.Literal.number(p.scaled_maximum), _dec((len(str(p.scaled_maximum)), 0))))], zero))
-        whole = len(str(total)) + 1
-        sums = [(name + ":met", _cast(met, _dec((whole, scale)))),
-                (name + ":unknown", _cast(unknown, _dec((whole, 0))))]
+            counts.append((scaled, _case([(exp.Is(this=v.sql, expression=exp.Null()),
+                                           _cast(exp.Literal.number(p.scaled_maximum), to_unknown))],
+                                         _cast(exp.Literal.number(0), to_unknown))))
+        to_met = _dec((whole, scale))
+        zero = _cast(exp.Literal.number(0), to_met)
+        met = _added([_cast(self.weight_sum(ref, comp, unknown=False), to_met) if comp.weights else zero,
+                      *(exp.Coalesce(this=_cast(scaled, to_met), expressions=[zero.copy()]) for scaled, _ in counts)])
+        unknown = _added([_cast(self.weight_sum(ref, comp, unknown=True) if comp.weights else exp.Literal.number(0),
+                                to_unknown), *(most for _, most in counts)])
+        sums = [(name + ":met", _cast(met, to_met)), (name + ":unknown", _cast(unknown, to_unknown))]
         column = {part: exp.column(name + part, table=_ALIAS, quoted=True) for part in (":met", ":unknown")}
         den = len(str(comp.required_den))
-        to = _dec((whole + den, scale))
         required = _cast(exp.Literal.number(comp.required_num), _dec((len(str(comp.required_num)), 0)))
-        times = _cast(exp.Literal.number(comp.required_den), _dec((den, 0)))
-        reached = exp.GTE(this=_cast(exp.Mul(this=_cast(column[":met"], _dec((whole, scale))), expression=times), to),
-                          expression=required)
-        reachable = exp.LT(this=_cast(exp.Mul(this=_cast(exp.Add(this=column[":met"], expression=column[":unknown"]),
-                                                         _dec((whole + 1, scale))), expression=times),
-                                      _dec((whole + 1 + den, scale))), expression=required)
+        times = exp.Literal.number(comp.required_den)
+        reached = exp.GTE(this=_times(column[":met"], (whole, scale), times, (den, 0))[0], expression=required)
+        reachable = exp.LT(this=_times(exp.Add(this=column[":met"], expression=column[":unknown"]), (whole + 1, scale),
+                                       times, (den, 0))[0], expression=required)
         return [sums, [(name, _case([(reached, exp.true()), (reachable, exp.false())], exp.Null()))]]
 
     def weight_sum(self, ref: Mapping[str, exp.Expr], comp: FastScore, *, unknown: bool) -> exp.Expr:
@@ -2120,6 +2213,10 @@ def _plain(value: Any, f: Field, pointer: str, refused: list[Diagnostic]) -> Any
         return format(d, "f")
     if kind == "date":
         return value.isoformat()
+    if kind in ("string", "enum") and isinstance(value, str) and "\x00" in value:
+        refused.append(Diagnostic(UNREPRESENTABLE, "a string holds the character U+0000, which PostgreSQL's text "
+                                  "cannot hold (decide it with the Python engine)", pointer=pointer))
+        return None
     if kind == "list":
         assert f.items is not None
         return [_plain(v, f.items, f"{pointer}/{i}", refused) for i, v in enumerate(value)]
@@ -2170,15 +2267,16 @@ def _writer(f: Field) -> Callable[[Any], Any] | None:
 def _fast_line(row: int, normalised: Mapping[str, Any],
                writers: Mapping[str, Callable[[Any], Any] | None]) -> str | None:
     """The table's JSON line of a validated row (the same JSON as `table_rows` writes the slow way, by orjson),
-    or None when the row must go the slow way (a value refused, a string that is not UTF-8 text)."""
+    or None when the row must go the slow way (a value refused, a string that is not UTF-8 text or may hold U+0000)."""
     out: dict[str, Any] = {ROW: row}
     try:
         for k, v in normalised.items():
             w = writers[k]
             out[k] = v if w is None else w(v)
-        return orjson.dumps(out).decode("utf-8")
+        line = orjson.dumps(out).decode("utf-8")
     except (ValueError, orjson.JSONEncodeError):
         return None
+    return None if "\\u0000" in line else line  # perhaps a string holding U+0000: refused the slow way
 
 
 def _naming_foreign(root: Field, foreign: Mapping[str, frozenset[str]]) -> tuple[str, ...]:
@@ -2224,7 +2322,7 @@ def table_rows(ruleset: Ruleset, items: Iterable[tuple[int, Any]], refused: list
                foreign: Mapping[str, frozenset[str]] | None = None,
                left_out: dict[int, tuple[list[str], list[str]]] | None = None) -> Iterator[str]:
     """The JSON lines of the table for ``(row, raw assessment)`` items: each validated by the project's
-    validator first; a row it refuses (or whose numbers the table cannot hold) goes to ``refused``.
+    validator first; a row it refuses (or whose numbers or strings the table cannot hold, Q002) goes to ``refused``.
     With ``foreign`` (an impact study's other version), the row is first projected onto this version's
     inputs as the impact study projects it (fields it does not declare and list entries naming catalogue
     items it does not have are left out); ``left_out`` then gets, by row, what was left out: the pointers
@@ -2495,7 +2593,7 @@ def postgres_query(query: CompiledQuery, source: str = "assessments") -> str:
     sqlglot's: a field of a composite value read as ``(value).field``, and a loop over an array of
     composites naming each element by the loop's table alias (a whole-row value)."""
     _duckdb_only(query, "postgres")
-    tree = query.with_source(source)
+    tree = _anchored(query.with_source(source))
     for unnest in list(tree.find_all(exp.Unnest)):
         alias = unnest.args.get("alias")
         if alias is None or not alias.columns:
@@ -2504,7 +2602,8 @@ def postgres_query(query: CompiledQuery, source: str = "assessments") -> str:
         select = unnest.find_ancestor(exp.Select)
         uses = [c for c in select.find_all(exp.Column) if c.table == table and c.name == column] \
             if select is not None else []
-        if any(isinstance(c.parent, exp.Dot) and c.parent.this is c for c in uses):  # an element with fields
+        # an element with fields: unnested, PostgreSQL makes its fields the row's columns, the first named by the alias
+        if unnest.meta.get(_COMPOSITE_ITEMS) or any(isinstance(c.parent, exp.Dot) and c.parent.this is c for c in uses):
             unnest.set("alias", exp.TableAlias(this=exp.to_identifier(column, quoted=True)))
             for c in uses:
                 c.replace(exp.column(column, quoted=True))
@@ -2512,6 +2611,7 @@ def postgres_query(query: CompiledQuery, source: str = "assessments") -> str:
         if not isinstance(dot.this, exp.Paren):
             dot.set("this", exp.Paren(this=dot.this))
     _list_sizes(tree, "postgres")
+    _postgres_nulls(tree)
     return tree.sql(dialect="postgres")
 
 
