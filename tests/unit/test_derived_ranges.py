@@ -202,16 +202,38 @@ def test_without_the_opt_in_the_same_ruleset_has_no_ranges() -> None:
     assert evaluate(plain, data).label != evaluate(RANGES, data).label  # high only with ranges
 
 
-def test_the_opt_in_changes_the_content_hash() -> None:
+def test_the_opt_in_changes_the_content_hash_and_requires_a_major_version() -> None:
     """The opted-in copy of building-points 1.0.0 differs from the published version only by
     ``unknowns`` (and its embedded tests, which are not hashed): its hash differs, and without the
-    opt-in its document hashes as the published one. The diff calls the change deciding, so a
-    bump check requires at least a minor version."""
+    opt-in its document hashes as the published one. The diff calls the change deciding, and it
+    changes how every derived value is worked out from absent inputs: the shipped example p2 (its
+    subsystem meters unknown) gets no label from the published version and one from the opted-in
+    copy, so the bump the change requires is major, whatever a search finds (a search of 500
+    assessments found no such case, and the check said minor)."""
     assert BUILDING.sha256 != PUBLISHED.sha256
     assert content_hash(BUILDING.document.model_copy(update={"unknowns": None})) == PUBLISHED.sha256
     changes = semantic_diff(PUBLISHED, BUILDING).decision_changes
     assert [(c.section, c.id, c.decides) for c in changes] == [("metadata", "unknowns", True)]
-    assert required_bump(PUBLISHED, BUILDING).required == "minor"
+    p2 = json.loads((POINTS / "assessments" / "p2-meters-unknown-2016.json").read_text(encoding="utf-8"))
+    assert evaluate(PUBLISHED, p2).label == "none"
+    assert evaluate(BUILDING, p2).label != "none"
+    report = required_bump(PUBLISHED, BUILDING)
+    assert report.required == "major"
+    assert [c.id for c in report.altering] == ["unknowns"]
+
+
+def test_the_opt_in_of_a_version_without_derived_values_changes_no_decision() -> None:
+    """Ranges are of derived values only: a version without any (tests/data/minimal.yaml) decides alike
+    with the opt-in, so the change alters nothing the old version's decisions are worked out from."""
+    text = (ROOT / "tests" / "data" / "minimal.yaml").read_text(encoding="utf-8")
+    plain = load_ruleset_text(text)
+    opted = load_ruleset_text(text.replace("version: 1.0.0\n", "version: 1.1.0\n").replace(
+        "effective_from: 2020-01-01\n", "effective_from: 2020-01-01\nunknowns: {derived: ranges}\n"))
+    assert not plain.plan.derived
+    assert opted.document.unknowns is not None
+    report = required_bump(plain, opted)
+    assert report.altering == []
+    assert report.required == "minor"
 
 
 def test_the_opt_in_is_inherited_through_extends_and_misspelt_is_an_error() -> None:

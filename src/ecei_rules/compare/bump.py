@@ -237,7 +237,10 @@ def altering_changes(diff: Diff) -> list[Change]:
     among the old ones, a rule that now also names a new label) can alter a decision only where the
     old assessments reach it, which the search looks for; so can what only the new version reads, which
     only such additions (or a change above) read. The inputs and catalogues are judged by their schema
-    effect, and ``unknowns`` (ranges opted in or out) is left to the search as before."""
+    effect. ``unknowns`` (ranges opted in or out) changes how every derived value is worked out from
+    absent inputs, so it alters when either version has a derived value: an assessment with a bounded
+    input absent can get a label where it had none, which a search of a few hundred assessments need
+    not meet (tests/unit/test_derived_ranges.py has such a pair and assessment)."""
     reads = _Reads(diff.old)
     old_labels = set(diff.old.document.labels)
     old_rules = [r.id for r in diff.old.document.validity.rules]
@@ -245,8 +248,10 @@ def altering_changes(diff: Diff) -> list[Change]:
 
     def alters(c: Change) -> bool:
         section = c.section
-        if section in ("inputs", "catalogues", "metadata"):
-            return False  # judged by the schema effect; the methodology on its own; unknowns by the search
+        if section == "metadata":  # the methodology is judged on its own
+            return c.id == "unknowns" and bool(diff.old.plan.derived or diff.new.plan.derived)
+        if section in ("inputs", "catalogues"):
+            return False  # judged by the schema effect
         if section == "validity":
             return _validity_alters(c, old_labels, old_rules, new_rules)
         if c.kind == "added":
