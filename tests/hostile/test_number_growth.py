@@ -111,8 +111,9 @@ def exact_derived(ruleset: Ruleset, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def shown(value: Fraction) -> Any:
-    """How a decision shows an exact number: a whole one as it is, another to 15 significant digits."""
-    if value.denominator == 1:
+    """How a decision shows an exact number: a whole one up to 2^53 - 1 in magnitude as it is, another to 15
+    significant digits (canonical JSON's numbers are doubles)."""
+    if value.denominator == 1 and abs(value.numerator) < 2**53:
         return value.numerator
     return Context(prec=15).divide(Decimal(value.numerator), Decimal(value.denominator)).normalize(Context(prec=15))
 

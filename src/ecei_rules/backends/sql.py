@@ -2054,6 +2054,8 @@ class _Build:
         clipped to [0, its maximum], times the score's scale: an exact DECIMAL) and unknown weight (the
         criteria's, plus each maximum of a number that has no value), then its outcome, exactly."""
         sid = comp.id if comp.id in self.checked.doc.scores else comp.id.rsplit(".", 1)[0]
+        if any((sid, p.id) not in self.points for p in comp.points):  # refused at its value already (weighed)
+            return [[(name, exp.Null())]]
         total = sum(w for _, w in comp.weights) + sum(p.scaled_maximum for p in comp.points)
         whole = len(str(total)) + 1
         # every term of a sum is cast to the type of the whole sum, which holds the total (each partial sum is at

@@ -48,8 +48,13 @@ def significant_digits(value: Decimal) -> int:
     return len(Decimal.normalize(value, EXACT_CONTEXT).as_tuple().digits)
 
 
+#: The largest whole Decimal written as a JSON integer (beyond it, RFC 8785's doubles write it as a float does).
+_WHOLE = 2**53 - 1
+
+
 def number_to_json(value: Decimal | Fraction | int) -> int | float | str:
-    """An exact number as a JSON number: integral values as ints, others as floats.
+    """An exact number as a JSON number: integral values as ints (Decimals up to 2^53 - 1 in magnitude),
+    others as floats.
 
     Decimals are limited to 15 significant digits on input, so the float's shortest
     representation is the same decimal text. A fraction with no finite decimal form
@@ -70,9 +75,9 @@ def number_to_json(value: Decimal | Fraction | int) -> int | float | str:
         if den != 1:
             return f"{value.numerator}/{value.denominator}"
         value = _DIVISION_CONTEXT.divide(Decimal(value.numerator), Decimal(value.denominator))
-    if value == value.to_integral_value():
+    if value == value.to_integral_value() and -_WHOLE <= value <= _WHOLE:
         return int(value)
-    return float(value)
+    return float(value)  # beyond 2^53 - 1, a whole Decimal of 15 significant digits is that double exactly
 
 
 def to_json(value: Any) -> Any:

@@ -77,15 +77,23 @@ def _without_range(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+#: The largest whole number a decision shows as it is (2^53 - 1: canonical JSON's numbers are doubles).
+SHOWN_WHOLE = 2**53 - 1
+
+
 def shown(value: Any) -> Any:
-    """A derived value's runtime value as a decision shows it: a whole number as an int, another
-    number as a Decimal (rounded half-even to 15 significant digits when it has more, or no end),
-    anything else (a truth value, a date, a text) as it is."""
+    """A derived value's runtime value as a decision shows it: a whole number up to 2^53 - 1 in
+    magnitude as an int, another number as a Decimal (rounded half-even to 15 significant digits when
+    it has more, or no end: so a whole number beyond 2^53 - 1, which canonical JSON cannot carry
+    exactly, is shown to 15 significant digits too), anything else (a truth value, a date, a text) as
+    it is. Conditions compare the exact value."""
     if value.__class__ is bool or not isinstance(value, (int, Decimal, Fraction)):
         return value
     exact = Fraction(value)
     if exact.denominator == 1:
-        return int(exact)
+        whole = int(exact)
+        if -SHOWN_WHOLE <= whole <= SHOWN_WHOLE:
+            return whole
     return _SHOWN.divide(Decimal(exact.numerator), Decimal(exact.denominator)).normalize(_SHOWN)
 
 

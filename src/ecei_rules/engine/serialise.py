@@ -446,7 +446,21 @@ def _scalar(value: Any) -> str:
         return "true" if value else "false"
     elif cls is int and -_EXACT < value < _EXACT:
         return str(value)
-    return canonical_json(value).decode("utf-8")
+    try:
+        return canonical_json(value).decode("utf-8")
+    except rfc8785.IntegerDomainError:  # a whole number beyond 2^53 read back from a decision's text, where it was
+        return canonical_json(_doubles(value)).decode("utf-8")  # written as a double: written as that double again
+
+
+def _doubles(value: Any) -> Any:
+    """``value`` with each integer beyond 2^53 in magnitude as the double it was read from (see `_scalar`)."""
+    if value.__class__ is int and not -_EXACT < value < _EXACT:
+        return float(value)
+    if isinstance(value, dict):
+        return {k: _doubles(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_doubles(v) for v in value]
+    return value
 
 
 #: Integers below this in magnitude are written as their digits (RFC 8785 writes them as doubles).

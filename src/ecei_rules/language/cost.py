@@ -68,6 +68,9 @@ MAX_DIGITS = 2_000
 #: The most digits of an integer input (2^53 - 1 < 10^16), and the most decimal places of a decimal
 #: input (15 significant digits, the first of them at 10^-15 at the lowest).
 INPUT_DIGITS, INPUT_PLACES = 16, 29
+#: The most a number a decision shows (a derived value, a score's points) may reach in magnitude, as a
+#: power of ten: decisions write numbers as JSON numbers, IEEE doubles, which stop near 1.8 x 10^308.
+SHOWN_MAGNITUDE = 300
 #: The digits up to which a step weighs one (see :func:`step_weight`).
 LIGHT_DIGITS = 63
 #: days_between and months_between of two dates of the calendar (years 1 to 9999): under 10^7.
@@ -290,6 +293,9 @@ _WEIGHED_SUGGESTION = ("round a value before it is multiplied or divided further
                        "declare narrower bounds on the inputs it reads or a smaller 'max_items' on the lists looped "
                        "over; the budget and the weight of large numbers are documented in the language reference "
                        "(the cost model)")
+_SHOWN_SUGGESTION = ("declare narrower bounds on the inputs it reads, or scale it down (a decision shows 15 "
+                     "significant digits of it); the bound is documented in the language reference (the size of "
+                     "numbers)")
 _SIZE_SUGGESTION = ("round a value before it is multiplied or divided further (round(x, n) in a derived value), "
                     "or declare narrower bounds on the inputs it reads; the bound is documented in the language "
                     "reference (the cost model)")
@@ -351,6 +357,31 @@ def _derived_name(pointer: str) -> str | None:
     return keys[1] if len(keys) == 3 and keys[0] == "derived" and keys[2] == "value" else None
 
 
+def _shown_value(pointer: str) -> bool:
+    """Whether the expression at ``pointer`` computes a number a decision shows: a derived value's
+    (``/derived/<name>/value``) or a score's points' (``/scores/<id>/points/<name>/value``)."""
+    keys = split_pointer(pointer)
+    return (len(keys) == 3 and keys[0] == "derived" and keys[2] == "value") or (
+        len(keys) == 5 and keys[0] == "scores" and keys[2] == "points" and keys[4] == "value")
+
+
+def check_shown(items: Iterable[Costed], known: Sizes, most: int = SHOWN_MAGNITUDE) -> list[Diagnostic]:
+    """The derived values and points whose value could exceed 10^``most`` in magnitude: a decision shows
+    them (to 15 significant digits) as JSON numbers, which are doubles, so E205 at the value."""
+    problems: list[Diagnostic] = []
+    for item in items:
+        size = item.compiled.size
+        if size is None or not _shown_value(item.pointer):
+            continue
+        magnitude = known.of(size).magnitude
+        if magnitude > most:
+            problems.append(Diagnostic(
+                "E205", f"this value can reach 10^{magnitude:,} in magnitude (at worst for the declared bounds of "
+                f"what it reads), and a decision shows it as a JSON number, which stops near 1.8 x 10^308; the "
+                f"bound is 10^{most}", pointer=item.pointer, suggestion=_SHOWN_SUGGESTION))
+    return problems
+
+
 def check_sizes(items: Iterable[Costed], max_digits: int = MAX_DIGITS, known: Sizes | None = None) -> list[Diagnostic]:
     """The conditions (derived values, criteria, rules, checks) that compute a number which can
     need more than ``max_digits`` digits, each at the first such operation of its own. The items
@@ -375,4 +406,5 @@ def check_sizes(items: Iterable[Costed], max_digits: int = MAX_DIGITS, known: Si
             f"for the declared bounds and digits of what it reads: {size.numerator:,} in the numerator, "
             f"{size.tens + size.other:,} in the denominator); the bound is {max_digits:,} digits",
             pointer=item.pointer, offset=sizing.offset, suggestion=_SIZE_SUGGESTION))
-    return problems
+    # a number beyond the size bound is refused first (what reads it would be beyond the magnitude too)
+    return problems or check_shown(items, known)
