@@ -152,8 +152,11 @@ class RawLine:
     text: str
 
     def parse(self) -> Any:
-        """The assessment (raises AssessmentError like `parse_json`)."""
-        return parse_json(self.text)
+        """The assessment (raises AssessmentError like `parse_json`, located within the line: the line's own
+        end, which JSON reads as white space, is not read, so that an unfinished line is not placed on the
+        next)."""
+        text = self.text
+        return parse_json(text[:-1] if text.endswith("\n") else text)
 
     def quick(self) -> dict[str, Any] | None:
         """The assessment read by orjson, when it is surely what `parse` reads once validated by a typed
