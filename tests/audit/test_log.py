@@ -214,6 +214,12 @@ def test_cli_what_if_replay_under_a_broken_log_exits_1_with_the_findings(copy: P
     runner = CliRunner()
     clean = runner.invoke(app, ["replay", str(copy), "--under", "ecei-labels@1.0.0"])
     assert clean.exit_code == 0, clean.output
+    # a decision without a label is "none", not "none until None" (as the text output once said)
+    changed = json.loads(runner.invoke(app, ["replay", str(copy), "--under", "ecei-labels@1.0.0", "--format",
+                                             "json"]).output)["changed"]
+    assert any(c["under"] and c["under"]["label"] == "none" for c in changed)
+    assert "None" not in clean.output
+    assert " -> none under 1.0.0" in clean.output
     with sqlite3.connect(copy) as con:
         con.execute("DELETE FROM records WHERE seq = 700")
     result = runner.invoke(app, ["replay", str(copy), "--under", "ecei-labels@1.0.0"])

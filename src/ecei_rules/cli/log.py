@@ -8,7 +8,7 @@ import threading
 from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -346,13 +346,21 @@ def _replay_under(log: Path, under: str, found: Registry, format: Format) -> Non
     out = console()
     for change in changes[:200]:
         was, now = change["recorded"], change["under"]
-        now_text = f"{now['label']} until {now['valid_until']}" if now else f"invalid ({change.get('problem')})"
-        out.print(text(f"record {change['seq']} ({change[IMPLIED.key]}): {was['label']} until "
-                       f"{was['valid_until']} under {was['version']} -> {now_text} under {target.version}"))
+        now_text = _label_until(now) if now else f"invalid ({change.get('problem')})"
+        out.print(text(f"record {change['seq']} ({change[IMPLIED.key]}): {_label_until(was)} under {was['version']} "
+                       f"-> {now_text} under {target.version}"))
     out.print(text(f"{len(changes)} of {report.records} decision(s) would differ under {target.version}"))
     if not report.ok:  # verify's findings: the what-if stands on a log that is not intact
         print_report(report, "replay", format)
     raise typer.Exit(0 if report.ok else EXIT_FINDINGS)
+
+
+def _label_until(decided: dict[str, Any]) -> str:
+    """``gold until 2023-05-31``, ``gold (no end)`` or ``none`` (a decision without validity)."""
+    if decided["label"] == "none":
+        return "none"
+    until = decided["valid_until"]
+    return f"{decided['label']} until {until}" if until is not None else f"{decided['label']} (no end)"
 
 
 # --- export, import ------------------------------------------------------------------------------
