@@ -152,14 +152,52 @@ class Needs:
         return out
 
     def value(self, name: str) -> frozenset[str]:
-        """What a derived value without a value needs."""
+        """What a derived value without a value needs. The derived values without a value it names
+        (through theirs) are worked out first, those they name before them, so that reading one
+        finds what each it names needs already known: the stack goes as deep as one expression, never
+        along a chain of derived values."""
         found = self.memo.get(name)
         if found is None:
-            self.memo[name] = frozenset()  # values are ordered without cycles; a guard all the same
-            tree = self.derived(name)
-            found = frozenset(self.of(tree) if tree is not None else self.absent(self.all_reads(name)))
-            self.memo[name] = found
+            for below in self._beneath(name):
+                self._work_out(below)
+            found = self.memo[name]
         return found
+
+    def _work_out(self, name: str) -> None:
+        self.memo[name] = frozenset()  # values are ordered without cycles; a guard all the same
+        tree = self.derived(name)
+        self.memo[name] = frozenset(self.of(tree) if tree is not None else self.absent(self.all_reads(name)))
+
+    def _beneath(self, name: str) -> list[str]:
+        """``name`` and the derived values without a value (and not yet worked out) its parts name, through
+        theirs, each after those it names (a walk with a stack of its own)."""
+        order: list[str] = []
+        seen = {name}
+        stack: list[tuple[str, list[str]]] = [(name, self._names(name, seen))]
+        while stack:
+            node, pending = stack[-1]
+            if pending:
+                below = pending.pop()
+                stack.append((below, self._names(below, seen)))
+            else:
+                stack.pop()
+                order.append(node)
+        return order
+
+    def _names(self, name: str, seen: set[str]) -> list[str]:
+        """The derived values without a value, not yet seen nor worked out, that the parts of ``name`` name
+        (marked seen), in reverse order of first mention."""
+        tree = self.derived(name)
+        out: list[str] = []
+        parts = [tree] if tree is not None else []
+        while parts:
+            part = parts.pop()
+            parts.extend(part.parts)
+            for below in part.derived:
+                if below not in seen and below not in self.memo and not decided(self.env.get(below, UNKNOWN)):
+                    seen.add(below)
+                    out.append(below)
+        return out[::-1]
 
 
 class Reading:

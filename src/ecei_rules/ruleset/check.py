@@ -15,7 +15,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import datetime as dt
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -65,6 +65,14 @@ from ecei_rules.ruleset.subject import path_keys
 
 #: The names a condition gives a meaning of its own: no input may take them.
 RESERVED_INPUTS = ("params", "label", "true", "false")
+#: How many derived values a chain of derived values that read each other may hold (``d1`` reads
+#: ``d0``: a chain of two): whatever nests one step per derived value (the SQL engine's query, a
+#: subquery per value) goes at most this deep.
+MAX_DERIVED_CHAIN = 32
+#: How many levels a derived value's expression may nest with each derived value it reads written out
+#: in its place (and theirs in theirs): whatever reads an expression through the derived values it
+#: names (what an unknown value needs, in each evaluator) goes at most this deep.
+MAX_DERIVED_NESTING = 200
 
 
 @dataclass(frozen=True)
@@ -505,9 +513,23 @@ class _Checker:
         # every derived value is a name from the start (no cascade of unknown names after an error)
         known = {name: (_DERIVED_TYPES[d.type], frozenset[str](), frozenset[str]()) for name, d in doc.derived.items()}
         out: list[DerivedPlan] = []
+        #: each value's longest chain of derived values down from it (itself included), and the next one on it
+        chain: dict[str, tuple[int, str | None]] = {}
+        nesting: dict[str, int] = {}  # how deep each one nests, written out
+        beyond: set[str] = set()  # past a bound: reported where it is crossed, not again in those that read it
         for name in dependency_order({name: sorted(used) for name, used in uses.items()}, lambda cycle: self.add(
                 "E108", "derived values refer to each other in a cycle: " + " -> ".join(cycle),
                 pointer_join("/derived", cycle[0], "value"))):
+            below = max(((chain[u][0], u) for u in sorted(uses[name]) if u in chain), default=(0, None))
+            chain[name] = (below[0] + 1, below[1])
+            nesting[name] = _nesting(doc.derived[name].value, nesting, self.parses)
+            problem = None if uses[name] & beyond else _too_deep(name, chain, nesting[name])
+            if problem is not None or uses[name] & beyond:
+                beyond.add(name)
+                if problem is not None:
+                    self.add("E108", problem, pointer_join("/derived", name, "value"), None,
+                             "compute it in fewer steps: one derived value may read several others, and inputs")
+                continue
             plan = self.derived_value(name, tuple(sorted(uses[name])), known)
             if plan is not None:
                 known[name] = (known[name][0], plan.compiled.reads, plan.compiled.params)
@@ -836,26 +858,66 @@ def _names_used(text: str, parses: Parses | None = None) -> set[str]:
     return set() if tree is None else {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
 
 
+def _nesting(text: str, nesting: Mapping[str, int], parses: Parses | None) -> int:
+    """How many levels ``text`` nests with each derived value it names written out in its place (its
+    depth in ``nesting``; a name not there is counted as itself), counted without recursion."""
+    tree, _ = parse(text, parses)
+    if tree is None:
+        return 0
+    deepest = 0
+    stack: list[tuple[ast.AST, int]] = [(tree, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level + (nesting.get(node.id, 1) - 1 if isinstance(node, ast.Name) else 0))
+        stack.extend((child, level + 1) for child in ast.iter_child_nodes(node)
+                     if not isinstance(child, ast.expr_context))
+    return deepest
+
+
+def _too_deep(name: str, chain: Mapping[str, tuple[int, str | None]], nesting: int) -> str | None:
+    """Why the derived value ``name`` crosses a bound on derived values that read each other (naming its
+    chain), or None."""
+    names = [name]
+    while (below := chain[names[-1]][1]) is not None:
+        names.append(below)
+    shown = names[::-1]
+    path = " -> ".join(shown) if len(shown) <= 6 else " -> ".join([*shown[:3], "...", *shown[-2:]])
+    if len(shown) > MAX_DERIVED_CHAIN:
+        return (f"the derived value '{name}' ends a chain of {len(shown)} derived values that read each other "
+                f"({path}); a chain holds at most {MAX_DERIVED_CHAIN}")
+    if nesting > MAX_DERIVED_NESTING:
+        return (f"the derived value '{name}' nests {nesting} levels deep with the derived values it reads (and "
+                f"those they read) written out in their places; at most {MAX_DERIVED_NESTING}")
+    return None
+
+
 def dependency_order(uses: Mapping[str, Iterable[str]], cycle: Callable[[tuple[str, ...]], None]) -> list[str]:
     """The names of ``uses``, each after the names it uses (visited in the order given; a name that
     is not a key of ``uses`` is not ordered), in declaration order otherwise; ``cycle`` is told
     each cycle once, as the names along it from where it was entered back to that name. The one
-    ordering of derived values, groups and scores."""
+    ordering of derived values, groups and scores (a walk with a stack of its own: a chain of names
+    as long as there are names never recurses)."""
     order: list[str] = []
     state: dict[str, int] = {}
-
-    def visit(node: str, trail: tuple[str, ...]) -> None:
-        if state.get(node) == 2 or node not in uses:
-            return
-        if state.get(node) == 1:
-            cycle((*trail[trail.index(node):], node))
-            return
-        state[node] = 1
-        for dep in uses[node]:
-            visit(dep, (*trail, node))
-        state[node] = 2
-        order.append(node)
-
-    for node in uses:
-        visit(node, ())
+    for start in uses:
+        if state.get(start) == 2:
+            continue
+        state[start] = 1
+        trail: list[str] = [start]
+        pending: list[Iterator[str]] = [iter(uses[start])]
+        while pending:
+            dep = next(pending[-1], None)
+            if dep is None:  # every name it uses is ordered: so is it
+                pending.pop()
+                node = trail.pop()
+                state[node] = 2
+                order.append(node)
+            elif state.get(dep) == 2 or dep not in uses:
+                continue
+            elif state.get(dep) == 1:
+                cycle((*trail[trail.index(dep):], dep))
+            else:
+                state[dep] = 1
+                trail.append(dep)
+                pending.append(iter(uses[dep]))
     return order

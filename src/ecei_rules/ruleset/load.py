@@ -41,6 +41,9 @@ NOT_INHERITED = frozenset(
 )
 #: Keys that do not take part in the content hash (they decide nothing).
 NOT_HASHED = frozenset({"tests", "fixtures", "status", "extends", "tests_from"})
+#: How many versions deep the chain beneath a version may go: each ``extends`` base and each version
+#: ``tests_from`` lends from is one more. A property of the file (its longest chain), the same
+#: whichever file is loaded first, alone or in a registry; it also bounds how deep loading recurses.
 MAX_EXTENDS_DEPTH = 16
 #: What ``extends`` may name: a semantic version (the base is ``<version>.yaml`` beside the file).
 _VERSION = re.compile(r"(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)"
@@ -153,6 +156,11 @@ class _Raw:
     #: the pointers of the tests an earlier version lends this one (``tests_from``): their problems
     #: are that version's, never caused by this version's patch of its ``extends`` base
     lent: frozenset[str] = frozenset()
+    #: how many versions deep the chain beneath this one goes (``extends`` and ``tests_from``)
+    height: int = 0
+    #: a base or lender whose chain goes deeper than the file that started the load may reach: passed
+    #: back up to that file, which reports it once, at its own ``extends`` or ``tests_from``
+    deep: bool = False
 
 
 @dataclass(frozen=True)
@@ -162,6 +170,20 @@ class _Origin:
     base: _Raw
     base_path: Path
     patch: _Raw
+
+
+#: The files one load has read, by the path as named: each file is read once in a load, however
+#: many versions of the load read it (as a base, a lender, or to check a remembered parse).
+_Reads = dict[str, tuple[str | None, list[Diagnostic]]]
+
+
+def _read_once(path: Path, reads: _Reads) -> tuple[str | None, list[Diagnostic]]:
+    """``_read(path)``, read once in the load ``reads`` belongs to."""
+    name = str(path)
+    found = reads.get(name)
+    if found is None:
+        found = reads[name] = _read(path)
+    return found
 
 
 def _read(path: Path) -> tuple[str | None, list[Diagnostic]]:
@@ -247,7 +269,7 @@ def _copied(value: Any) -> Any:
     return value
 
 
-def _base_of(path: Path | None, target: Any, chain: tuple[str, ...]) -> Path | tuple[str, str, str | None]:
+def _base_of(path: Path | None, target: Any) -> Path | tuple[str, str, str | None]:
     """The file of the base version ``extends`` names, or why there is none: (code, message,
     suggestion)."""
     if not isinstance(target, str):
@@ -261,8 +283,6 @@ def _base_of(path: Path | None, target: Any, chain: tuple[str, ...]) -> Path | t
                 f"path: got {shown}", "write the version, e.g. extends: 1.2.0")
     base_path = path.parent / f"{target}.yaml"
     key = str(base_path.resolve())
-    if len(chain) > MAX_EXTENDS_DEPTH:
-        return "E109", f"the chain of 'extends' is more than {MAX_EXTENDS_DEPTH} versions deep", None
     if not base_path.exists():
         return ("E109", f"the base version '{target}' was not found ({base_path}); {_versions_here(path)}",
                 did_you_mean(target, (p.stem for p in path.parent.glob("*.yaml") if p != path)))
@@ -295,30 +315,48 @@ def _inherit(base: _Raw, base_path: Path, raw: _Raw) -> _Raw:
     # positions of the version's own file win wherever it says something
     where.values.update(raw.where.values)
     where.keys.update(raw.where.keys)
-    return _Raw(merged, where, base.diagnostics + raw.diagnostics, _Origin(base, base_path, raw))
+    return _Raw(merged, where, base.diagnostics + raw.diagnostics, _Origin(base, base_path, raw),
+                height=max(raw.height, base.height + 1))
 
 
-def _resolve_extends(path: Path | None, raw: _Raw, chain: tuple[str, ...], cache: ParseCache | None = None) -> _Raw:
-    """``raw`` merged over its base. A base that cannot be had (missing, looping, unreadable) is one
-    problem, reported once where it is: nothing of the version is checked past it (no cascade)."""
+def _too_deep(what: str) -> str:
+    return (f"the chain of versions beneath this one (its '{what}', and each 'extends' and 'tests_from' beneath "
+            f"it) is more than {MAX_EXTENDS_DEPTH} versions deep")
+
+
+#: what to do about a chain too deep
+_TOO_DEEP_HINT = "let a version of the chain stand on its own: written out in full, without 'extends' or 'tests_from'"
+
+
+def _resolve_extends(path: Path | None, raw: _Raw, chain: tuple[str, ...], cache: ParseCache | None = None,
+                     reads: _Reads | None = None) -> _Raw:
+    """``raw`` merged over its base. A base that cannot be had (missing, looping, unreadable, or
+    more than ``MAX_EXTENDS_DEPTH`` versions deep) is one problem, reported once where it is:
+    nothing of the version is checked past it (no cascade)."""
     data = raw.data
     if data is None or "extends" not in data:
         return raw
     loc = raw.where.locate("/extends")
 
-    base_path = _base_of(path, data["extends"], chain)
+    base_path = _base_of(path, data["extends"])
     if isinstance(base_path, tuple):
         refusal: tuple[str, str, str | None] = base_path
     else:
         key = str(base_path.resolve())
         base = _Raw(None, Where(), [], loop=(*chain[chain.index(key):], key)) if key in chain else \
-            _load_raw(base_path, (*chain, key), cache)
-        if base.data is not None:
+            _Raw(None, Where(), [], deep=True) if len(chain) > MAX_EXTENDS_DEPTH else \
+            _load_raw(base_path, (*chain, key), cache, reads)
+        if base.deep:
+            if len(chain) > 1:  # the file that started the load says it, once
+                return _Raw(None, raw.where, [], deep=True)
+            refusal = "E109", _too_deep("extends"), _TOO_DEEP_HINT
+        elif base.data is not None:
             return _inherit(base, base_path, raw)
-        unusable = _unusable(base, data["extends"], chain)
-        if unusable is None:  # the base's own problems, in its file; nothing that follows from them here
+        elif (unusable := _unusable(base, data["extends"], chain)) is None:
+            # the base's own problems, in its file; nothing that follows from them here
             return _Raw(None, raw.where, raw.diagnostics + base.diagnostics, loop=base.loop)
-        refusal = unusable
+        else:
+            refusal = unusable
     code, message, suggestion = refusal
     return _Raw(None, raw.where, [*raw.diagnostics, Diagnostic(
         code, message, str(path) if path else None, loc.line if loc else None, loc.column if loc else None,
@@ -391,11 +429,12 @@ class ParseCache:
             self._conditions.clear()
         return self._conditions
 
-    def get(self, key: str, text: str) -> _Raw | None:
-        """A copy of the parse of ``text`` at ``key``, if its text and its bases' are unchanged."""
+    def get(self, key: str, text: str, reads: _Reads | None = None) -> _Raw | None:
+        """A copy of the parse of ``text`` at ``key``, if its text and its bases' are unchanged
+        (each base read once in the load ``reads`` belongs to)."""
         with self._lock:
             cached = self._entries.get(key)
-        if cached is None or cached[0] != text or not _bases_unchanged(cached[1]):
+        if cached is None or cached[0] != text or not _bases_unchanged(cached[1], {} if reads is None else reads):
             return None
         return dataclasses.replace(cached[2], diagnostics=list(cached[2].diagnostics))
 
@@ -418,27 +457,34 @@ class ParseCache:
             self._conditions.clear()
 
 
-def _bases_unchanged(bases: tuple[tuple[str, list[str]], ...]) -> bool:
+def _bases_unchanged(bases: tuple[tuple[str, list[str]], ...], reads: _Reads) -> bool:
     for name, lines in bases:
-        text, _ = _read(Path(name))
+        text, _ = _read_once(Path(name), reads)
         if text is None or text.splitlines() != lines:
             return False
     return True
 
 
-def _load_raw(path: Path, chain: tuple[str, ...] = (), cache: ParseCache | None = None) -> _Raw:
-    text, diags = _read(path)
+def _load_raw(path: Path, chain: tuple[str, ...] = (), cache: ParseCache | None = None,
+              reads: _Reads | None = None) -> _Raw:
+    """The file at ``path`` parsed, with its ``extends`` and ``tests_from`` resolved. ``chain``: the
+    files of the load that lead to this one (it is ``len(chain) - 1`` versions beneath the file
+    the load started from); ``reads``: the files the load has read (a load reads each once)."""
+    reads = {} if reads is None else reads
+    text, diags = _read_once(path, reads)
     if text is None:
         return _Raw(None, Where(), diags)
     key = str(path.resolve())
-    if cache is not None and (hit := cache.get(key, text)) is not None:
-        return hit
+    if cache is not None and (hit := cache.get(key, text, reads)) is not None:
+        # remembered clean, so no deeper than the limit; too deep beneath the file the load started from
+        return _Raw(None, hit.where, [], deep=True) if max(len(chain) - 1, 0) + hit.height > MAX_EXTENDS_DEPTH \
+            else hit
     raw = _parse(text, str(path))
     if raw.data is None:
         return raw
-    raw = _resolve_extends(path, raw, chain or (key,), cache)
+    raw = _resolve_extends(path, raw, chain or (key,), cache, reads)
     if raw.data is not None and "tests_from" in raw.data:
-        raw = _resolve_tests_from(path, raw, chain or (key,), cache)
+        raw = _resolve_tests_from(path, raw, chain or (key,), cache, reads)
     if not raw.diagnostics and raw.data is not None and cache is not None:  # only clean files are remembered
         cache.put(key, text, path, raw)
     return raw
@@ -454,7 +500,8 @@ def _tests_from(spec: Any) -> tuple[str, list[Any], str] | None:
     return target, drop, "/tests_from/version" if isinstance(spec, dict) else "/tests_from"
 
 
-def _resolve_tests_from(path: Path, raw: _Raw, chain: tuple[str, ...], cache: ParseCache | None) -> _Raw:
+def _resolve_tests_from(path: Path, raw: _Raw, chain: tuple[str, ...], cache: ParseCache | None,
+                        reads: _Reads | None = None) -> _Raw:
     """``raw`` with the embedded tests and fixtures of the earlier version ``tests_from`` names
     (resolved the same way, so they pass down a line of versions) before its own: a test of its
     own with the name of one of them replaces it, in its place; those ``drop`` names are left out.
@@ -473,7 +520,13 @@ def _resolve_tests_from(path: Path, raw: _Raw, chain: tuple[str, ...], cache: Pa
     why = _not_a_lender(path, raw.data.get("version"), target, base_path, chain)
     if why is not None:
         return refused(*why)
-    base = _load_raw(base_path, (*chain, str(base_path.resolve())), cache)
+    base = _Raw(None, Where(), [], deep=True) if len(chain) > MAX_EXTENDS_DEPTH else \
+        _load_raw(base_path, (*chain, str(base_path.resolve())), cache, reads)
+    if base.deep:
+        if len(chain) > 1:  # the file that started the load says it, once
+            return _Raw(None, raw.where, [], deep=True)
+        return refused(_too_deep("tests_from"), _TOO_DEEP_HINT)
+    raw = dataclasses.replace(raw, height=max(raw.height, base.height + 1))
     if base.data is None or base.diagnostics:
         return refused(f"the tests of {target} cannot be lent: that version has problems of its own "
                        f"(ecei-rules validate {base_path})")
@@ -528,7 +581,7 @@ def _lend(raw: _Raw, base: _Raw, lent: list[dict[str, Any]], drop: set[Any]) -> 
                                      if pointer.startswith("/fixtures/") and pointer.split("/")[2] in fixtures)
     borrowed = [pointer_join("/tests", n) for n, (source, _) in enumerate(order) if source is base]
     return _Raw(data, where, raw.diagnostics, raw.origin, raw.loop,
-                lent=frozenset([*(pointer_join("/fixtures", name) for name in fixtures), *borrowed]))
+                lent=frozenset([*(pointer_join("/fixtures", name) for name in fixtures), *borrowed]), height=raw.height)
 
 
 def _run_order(raw: _Raw, base: _Raw, own: list[dict[str, Any]], lent: list[dict[str, Any]],
