@@ -32,7 +32,9 @@ every caller turns it into one of the errors above), the backends' internal
 ``InterpreterError`` (a construct outside the language: a bug, never data), the pytest
 plugin's ``EmbeddedFailureError`` (a failing embedded test, reported by pytest),
 ``language.source.UnknownValueError`` (raised by two-valued generated code where a value is unknown;
-the fast line path catches it and decides three-valued), and eight private exceptions that never
+the fast line path catches it and decides three-valued), ``testing.synth_draw.ProfileError`` (a
+``ValueError``: a synth profile's data of a wrong shape, with the JSON pointer of the wrong value, which
+``load_profile`` turns into a ValueError located in the file), and eight private exceptions that never
 leave their module: ``ruleset.safe_yaml._AbortError`` (a YAML
 document past its limits, turned into a diagnostic), ``ruleset.lines._UnreadableError`` and
 ``engine.lines._DeclinedError`` (a version whose inputs or conditions the fast line path does not

@@ -117,7 +117,7 @@ def _classes() -> list[tuple[str, str]]:
 #: library's own error; the private ones (a leading underscore) never leave their module.
 OUTSIDE = {"FileReadError", "InterpreterError", "EmbeddedFailureError", "_AbortError", "_UnportableError",
            "_ParseError", "_UnsupportedError", "_PipeClosedError", "_Refuse", "_UnreadableError", "_DeclinedError",
-           "UnknownValueError"}
+           "UnknownValueError", "ProfileError"}
 
 
 def test_the_exception_tree_drawn_in_errors_py_is_complete() -> None:

@@ -35,7 +35,7 @@ def docs(
         fail(f"{show_path(out)} is not an empty folder; give another one, or --force to write into it")
     with exit_on_load_errors(ruleset=EXIT_FINDINGS):
         methodologies = {m: [registry.get(m, v) for v in registry.versions(m)] for m in registry.methodologies()}
-    sources = {(m, r.version): registry.path(m, r.version).read_text(encoding="utf-8")
+    sources = {(m, r.version): _source(registry.path(m, r.version))
                for m, versions in methodologies.items() for r in versions}
     name = title or ", ".join(versions[-1].document.title for versions in methodologies.values())
     files = standalone_site(methodologies, sources, errors_page(CODES, FINDINGS, language=None), title=name)
@@ -50,6 +50,18 @@ def docs(
     counted = f"{len(methodologies)} {'methodology' if len(methodologies) == 1 else 'methodologies'}"
     console().print(text(f"{pages} pages for {counted} written to {show_path(out)}; "
                          f"build the site with: cd {show_path(out)} && mkdocs build"))
+
+
+def _source(path: Path) -> str:
+    """The text of a ruleset's file, shown on its page: read as the ruleset was (a regular file, within the
+    size a ruleset may have), in case it changed since."""
+    from ecei_rules.core.files import FileReadError, read_limited
+    from ecei_rules.ruleset.safe_yaml import MAX_BYTES
+
+    try:
+        return read_limited(path, MAX_BYTES, f"ruleset {show_path(path)}").decode("utf-8", errors="replace")
+    except FileReadError as exc:
+        fail(exc.message, EXIT_FINDINGS)
 
 
 def _registry(rulesets: Path) -> Registry:

@@ -4,10 +4,11 @@ A path is opened once and the open file is examined (``fstat`` of its descriptor
 symbolic link is judged by what it points to, and nothing can be swapped in between a
 check and the read). Only a regular file is read, at most ``limit + 1`` bytes, so neither
 ``/dev/zero`` nor ``/dev/urandom`` (whose size reads 0), nor a huge sparse file, costs more
-than the limit; a directory, a device or a socket is refused, naming what it is. The open
-does not wait for a named pipe (FIFO) to get a writer: a pipe is refused, except where a
-caller streams line by line with a bound per line (:func:`open_stream`, the ``.jsonl``
-batches).
+than the limit; and what a read allocates follows the file, not the limit (a few bytes read
+under a limit of 1 GiB cost a few bytes). A directory, a device or a socket is refused,
+naming what it is. The open does not wait for a named pipe (FIFO) to get a writer: a pipe is
+refused, except where a caller streams line by line with a bound per line
+(:func:`open_stream`, the ``.jsonl`` batches).
 """
 
 from __future__ import annotations
@@ -144,8 +145,17 @@ def unusable_name(path: Path | str | bytes) -> str:
     return "the name holds a NUL byte" if nul else "the name holds a character a file name cannot (a lone surrogate)"
 
 
+#: The most bytes one read asks for beyond what a file's size says it holds (a file that grows while it is read,
+#: or whose size says 0, as under /proc): memory follows the bytes there are, never the limit.
+READ_CHUNK = 1024 * 1024
+
+
 def read_limited(path: Path | str, limit: int, what: str) -> bytes:
     """The bytes of the regular file at ``path``, at most ``limit`` of them.
+
+    The first read asks for the size the file says it has (and one byte more, to see its end); any further
+    read, for at most `READ_CHUNK` bytes: what is allocated follows the file, whatever the limit (a limit of
+    1 GiB costs a small file nothing), and at most ``limit + 1`` bytes are read in all.
 
     Raises:
         FileReadError: the file cannot be opened, is not a regular file (the message names what
@@ -154,16 +164,24 @@ def read_limited(path: Path | str, limit: int, what: str) -> bytes:
             ``limit + 1`` bytes whatever the size says).
     """
     fd, info = _open(path, what, allow_fifo=False)
-    with os.fdopen(fd, "rb") as handle:
+    with os.fdopen(fd, "rb", buffering=0) as handle:
         if info.st_size > limit:
             raise FileReadError(f"the {what} is larger than {_size(limit)} ({info.st_size} bytes)", too_large=True)
-        try:
-            data = handle.read(limit + 1)
-        except OSError as exc:
-            raise FileReadError(f"cannot read the {what}: {exc.strerror or exc}") from None
-    if len(data) > limit:
+        chunks: list[bytes] = []
+        total = 0
+        while total <= limit:
+            want = min(limit + 1 - total, max(READ_CHUNK, info.st_size + 1 - total))
+            try:
+                chunk = handle.read(want)
+            except OSError as exc:
+                raise FileReadError(f"cannot read the {what}: {exc.strerror or exc}") from None
+            if not chunk:  # its end
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+    if total > limit:
         raise FileReadError(f"the {what} is larger than {_size(limit)}", too_large=True)
-    return data
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def open_stream(path: Path | str, what: str) -> BinaryIO:

@@ -29,6 +29,7 @@ from typing import Any
 
 from ecei_rules.compare.bump import declared_bump
 from ecei_rules.compare.diff import Diff, semantic_diff
+from ecei_rules.core.terminal import clean
 from ecei_rules.engine.decision import Decision
 from ecei_rules.explanation.citations import citation_links
 from ecei_rules.language.interpreter import parameters as parameter_reads
@@ -36,7 +37,7 @@ from ecei_rules.language.interpreter import parse as parse_expression
 from ecei_rules.language.interpreter import reads as input_reads
 from ecei_rules.registry import OFFICIAL
 from ecei_rules.render.diff import about, change_sections, diff_title, summary_rows
-from ecei_rules.render.markdown import code, cut, show, small, table, text, value_range
+from ecei_rules.render.markdown import attribute, code, cut, show, small, table, text, value_range
 from ecei_rules.ruleset.bands import class_condition, intervals
 from ecei_rules.ruleset.inputs import Field, assessment_schema
 from ecei_rules.ruleset.load import Ruleset
@@ -175,8 +176,9 @@ def _score_of(doc: RulesetDocument, ref: str) -> str | None:
     return None
 
 
-def _labels_words(labels: Sequence[str]) -> str:
-    names = [label.capitalize() for label in labels]
+def _labels_words(labels: Sequence[str], shown: Callable[[str], str] = text) -> str:
+    """``Silver and Gold``: the labels capitalised, each ``shown`` (escaped for Markdown, by default)."""
+    names = [shown(label.capitalize()) for label in labels]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
@@ -194,7 +196,7 @@ def _param_cell(doc: RulesetDocument, name: str, note: str | None = None) -> str
     head = f"[{code(name)}](#{anchor('parameter', name)}) = **{text(value)}**{unit}"
     if note is None:
         return head + small(_provenance(p.source, p.assumed))
-    why = html.escape(" ".join((p.source or p.assumed or "").split()), quote=True)
+    why = attribute(p.source or p.assumed or "")
     return head + small(f'<span title="{why}">{p.provenance}</span> {note}')
 
 
@@ -243,17 +245,20 @@ def _criteria_sections(ruleset: Ruleset) -> list[str]:
         ids = buckets[key]
         if not key:
             heading, intro = "Criteria no tier requires", "No tier requires these criteria; decisions report them."
+            named = heading
         elif len(key) == 1:
-            heading = f"{key[0].capitalize()} criteria"
+            named = f"{key[0].capitalize()} criteria"  # the heading's words, for the notes' ids
+            heading = f"{text(key[0].capitalize())} criteria"
             tier = doc.tiers[key[0]]
             counted = f"{len(ids)} {'criterion' if len(ids) == 1 else 'criteria'}"
             intro = (f"Only {text(tier.title)} requires these "
                      f"({counted}; the tier requires {', '.join(_ref_link(doc, r) for r in tier.requires)}).")
         else:
-            heading = ("Criteria every tier requires" if len(key) == len(doc.tiers)
-                       else f"Criteria {_labels_words(key)} require")
+            every = len(key) == len(doc.tiers)
+            named = "Criteria every tier requires" if every else f"Criteria {_labels_words(key, str)} require"
+            heading = "Criteria every tier requires" if every else f"Criteria {_labels_words(key)} require"
             intro = f"Required by {_labels_words(key)} ({len(ids)} criteria)."
-        notes = _Notes("note-" + re.sub(r"[^a-z0-9]+", "-", heading.lower()).strip("-"))
+        notes = _Notes("note-" + re.sub(r"[^a-z0-9]+", "-", named.lower()).strip("-"))
         rows = []
         for cid in ids:
             c = doc.criteria[cid]
@@ -352,12 +357,13 @@ def _input_rows(f: Field, path: str, rows: list[list[str]], doc: RulesetDocument
 
 def _item_provenance(item: Any) -> str:
     if item.source is not None:
-        return f'<span title="{html.escape(" ".join(item.source.split()), quote=True)}">sourced</span>'
+        return f'<span title="{attribute(item.source)}">sourced</span>'
     return "**assumed**: " + text(item.assumed) if item.assumed is not None else "—"
 
 
 def _source_block(name: str, source: str) -> list[str]:
-    fence = "````" if "```" in source else "```"
+    # longer than any run of backticks in the file, so no line of it can close the block (and write Markdown)
+    fence = "`" * max(3, 1 + max((len(run) for run in re.findall(r"`+", source)), default=0))
     body = "\n".join([f"{fence}yaml", source.rstrip("\n"), fence])
     return admonition("abstract", f"The file {name}", body, collapsible=True)
 
@@ -1057,7 +1063,9 @@ def standalone_site(methodologies: Mapping[str, Sequence[Ruleset]], sources: Map
              "docs/stylesheets/rulesets.css": SITE_CSS}
     files.update({f"docs/{path}": page for path, page in site_pages(methodologies, sources).items()})
     files.update({f"docs/{path}": schema for path, schema in schema_files(methodologies).items()})
-    config = {"site_name": title, "docs_dir": "docs", "theme": {"name": "material"},
+    # the theme writes the site's name into its HTML as it is (an attribute's value too): escaped here, once
+    name = html.escape(clean(" ".join(title.split())), quote=True)
+    config = {"site_name": name, "docs_dir": "docs", "theme": {"name": "material"},
               "extra_css": ["stylesheets/rulesets.css"], "markdown_extensions": SITE_EXTENSIONS,
               "nav": [{"Home": "index.md"}, {"Methodologies": site_nav(methodologies)},
                       {"Error codes": ERRORS_PAGE}],

@@ -51,6 +51,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from ecei_rules.core.files import FileReadError, read_limited
 from ecei_rules.core.logic import month_end
 from ecei_rules.engine.evaluate import validate_assessment
 from ecei_rules.errors import AssessmentError
@@ -58,9 +59,18 @@ from ecei_rules.language.interpreter import UNDEFINED, Expression, Interpreter, 
 from ecei_rules.registry import OFFICIAL, Registry
 from ecei_rules.ruleset.inputs import project
 from ecei_rules.ruleset.load import Ruleset
-from ecei_rules.ruleset.safe_yaml import parse_yaml
+from ecei_rules.ruleset.safe_yaml import MAX_BYTES, parse_yaml
 from ecei_rules.testing.synth_coverage import OUTCOMES, Coverage, VersionCoverage, outcomes
-from ecei_rules.testing.synth_draw import Drawer, Node, Profile, grid, merge, out_number, step_of
+from ecei_rules.testing.synth_draw import (
+    Drawer,
+    Node,
+    Profile,
+    ProfileError,
+    grid,
+    merge,
+    out_number,
+    step_of,
+)
 from ecei_rules.testing.synth_goals import Computed, goals_of
 
 WINDOW_MONTHS = 12
@@ -68,6 +78,8 @@ TRIES = 8
 GIVE_UP = 40
 SOLVE_SHARE = 0.6
 REPAIRS = 40
+#: The most bytes a profile file may have (a ruleset's limit: a profile is smaller than the ruleset it serves).
+MAX_PROFILE_BYTES = MAX_BYTES
 
 __all__ = ["Coverage", "Profile", "load_profile", "synthesize", "window"]
 
@@ -89,15 +101,35 @@ def window(as_of: dt.date, months: int = WINDOW_MONTHS) -> tuple[dt.date, dt.dat
 
 
 def load_profile(path: str | Path) -> Profile:
-    """Read a profile file (YAML or JSON); raises ValueError when it cannot be read or has a wrong shape."""
+    """Read a profile file (YAML or JSON) as every file a user names is read (``core.files``: opened once, a
+    regular file only, at most `MAX_PROFILE_BYTES`: a named pipe, a device or a directory is refused, a file
+    too large is refused by its size, not read).
+
+    Raises:
+        ValueError: the file cannot be read, is not a regular file, is too large, is not UTF-8 or not YAML, or
+            has a wrong shape; a wrong shape is located, ``FILE:LINE:COLUMN: message (at /json/pointer)``, the
+            pointer naming the key path in the profile (``/choices/~1site~1region``).
+    """
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise ValueError(f"cannot read the profile {path}: {error}") from error
+        raw = read_limited(path, MAX_PROFILE_BYTES, f"profile {path}")
+    except FileReadError as error:
+        raise ValueError(error.message) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ValueError(f"cannot read the profile {path}: it is not UTF-8 text ({error.reason} at byte "
+                         f"{error.start})") from None
     parsed = parse_yaml(text, str(path))
     if parsed.diagnostics:
-        raise ValueError(f"the profile {path}: {parsed.diagnostics[0].message}")
-    return Profile.from_data(parsed.data)
+        problem = parsed.diagnostics[0]
+        where = f":{problem.line}:{problem.column}" if problem.line is not None else ""
+        raise ValueError(f"the profile {path}{where}: {problem.message}")
+    try:
+        return Profile.from_data(parsed.data)
+    except ProfileError as error:
+        line, column = parsed.positions.locate(error.pointer, key=True)
+        where = f"{path}:{line}:{column}" if line is not None else f"{path}"
+        raise ValueError(f"the profile {where}: {error} (at {error.pointer or '/'})") from None
 
 
 def _raw(value: Any) -> Any:

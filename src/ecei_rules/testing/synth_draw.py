@@ -35,6 +35,7 @@ template, a list of choices (optionally weighted), or a distribution of list len
 from __future__ import annotations
 
 import datetime as dt
+import math
 import random
 import re
 import string
@@ -141,42 +142,69 @@ class Profile:
 
     @classmethod
     def from_data(cls, data: Any) -> Profile:
-        """A profile from plain data (a parsed YAML or JSON file); raises ValueError on a wrong shape."""
+        """A profile from plain data (a parsed YAML or JSON file).
+
+        Raises:
+            ProfileError: a wrong shape (a ValueError; its ``pointer`` says where in the data).
+        """
         if data is None:
             return cls()
         if not isinstance(data, dict) or set(data) - {"templates", "choices", "lengths", "description"}:
-            raise ValueError("a synth profile is a mapping of 'templates', 'choices' and 'lengths' (and a "
-                             "'description')")
+            extra = sorted(set(data) - {"templates", "choices", "lengths", "description"}) \
+                if isinstance(data, dict) else []
+            raise ProfileError("a synth profile is a mapping of 'templates', 'choices' and 'lengths' (and a "
+                               "'description')", "/" + _token(str(extra[0])) if extra else "")
         out = cls()
         for pointer, template in _mapping(data, "templates").items():
             problem = _template_problem(str(template))
             if problem is not None:
-                raise ValueError(f"templates for {pointer}: {problem}")
+                raise ProfileError(f"templates for {pointer}: {problem}", _at("templates", pointer))
             out.templates[pointer] = str(template)
         for pointer, spec in _mapping(data, "choices").items():
+            at = _at("choices", pointer)
             if isinstance(spec, dict):
-                out.choices[pointer] = (list(spec), [_weight(w, pointer) for w in spec.values()])
+                out.choices[pointer] = (list(spec), _weights(spec, f"choices for {pointer}", at))
             elif isinstance(spec, list) and spec:
                 out.choices[pointer] = (list(spec), None)
             else:
-                raise ValueError(f"choices for {pointer}: a non-empty list, or a mapping of value -> weight")
+                raise ProfileError(f"choices for {pointer}: a non-empty list, or a mapping of value -> weight", at)
         for pointer, spec in _mapping(data, "lengths").items():
+            at = _at("lengths", pointer)
             if not isinstance(spec, dict) or not spec:
-                raise ValueError(f"lengths for {pointer}: a mapping of length -> weight")
+                raise ProfileError(f"lengths for {pointer}: a mapping of length -> weight", at)
             try:
                 lengths = [int(k) for k in spec]
             except ValueError as error:
-                raise ValueError(f"lengths for {pointer}: the lengths are whole numbers") from error
+                raise ProfileError(f"lengths for {pointer}: the lengths are whole numbers", at) from error
             if any(n < 0 for n in lengths):
-                raise ValueError(f"lengths for {pointer}: the lengths are whole numbers >= 0")
-            out.lengths[pointer] = (lengths, [_weight(w, pointer) for w in spec.values()])
+                raise ProfileError(f"lengths for {pointer}: the lengths are whole numbers >= 0", at)
+            out.lengths[pointer] = (lengths, _weights(spec, f"lengths for {pointer}", at))
         return out
+
+
+class ProfileError(ValueError):
+    """A profile of a wrong shape: the message, and ``pointer``, the JSON pointer of the wrong value in the
+    profile's data (``/choices/~1site~1region``; empty for the whole)."""
+
+    def __init__(self, message: str, pointer: str) -> None:
+        super().__init__(message)
+        self.pointer = pointer
+
+
+def _token(key: str) -> str:
+    """A key as a JSON pointer's reference token (``a/b`` -> ``a~1b``, RFC 6901)."""
+    return key.replace("~", "~0").replace("/", "~1")
+
+
+def _at(section: str, pointer: str) -> str:
+    """The JSON pointer, in the profile's data, of the entry of ``section`` for ``pointer``."""
+    return f"/{section}/{_token(pointer)}"
 
 
 def _mapping(data: dict[str, Any], key: str) -> dict[str, Any]:
     value = data.get(key) or {}
     if not isinstance(value, dict) or not all(isinstance(k, str) and k.startswith("/") for k in value):
-        raise ValueError(f"'{key}' maps JSON pointers (/a/b, list items as -) to values")
+        raise ProfileError(f"'{key}' maps JSON pointers (/a/b, list items as -) to values", f"/{key}")
     return value
 
 
@@ -204,10 +232,20 @@ def _template_problem(template: str) -> str | None:
     return None
 
 
-def _weight(value: Any, pointer: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)) or value < 0:
-        raise ValueError(f"{pointer}: weights are numbers >= 0")
-    return float(value)
+def _weights(spec: dict[Any, Any], what: str, at: str) -> list[float]:
+    """The weights of a mapping of value -> weight: finite numbers >= 0 of a total above 0 (a draw needs one)."""
+    weights: list[float] = []
+    for key, value in spec.items():
+        number = float(value) if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool) else None
+        if number is None or not math.isfinite(number) or number < 0:
+            raise ProfileError(f"{what}: weights are finite numbers >= 0", f"{at}/{_token(str(key))}")
+        weights.append(number)
+    total = sum(weights)
+    if not math.isfinite(total):
+        raise ProfileError(f"{what}: the weights add up to more than a number can hold", at)
+    if total <= 0:
+        raise ProfileError(f"{what}: the weights add up to 0: give at least one a weight above 0", at)
+    return weights
 
 
 def grid(value: Decimal, step: Decimal, *, up: bool) -> Decimal:
