@@ -66,7 +66,7 @@ def _stable(report: ImpactReport) -> dict[str, Any]:
 def test_errors_are_reported_by_line_and_left_out(serial: ImpactReport) -> None:
     assert serial.assessments == 240
     assert serial.decided == 238
-    by_line = {(e.index, e.version): e for e in serial.errors}
+    by_line = {(e.index, e.version): e for e in serial.problems}
     assert set(by_line) == {(5, None), (9, "2.0.0"), (9, "3.0.0")}
     assert by_line[(5, None)].code == "A006"
     assert by_line[(9, "3.0.0")].pointer == "/improvement_areas/0/indicator"
@@ -155,7 +155,8 @@ def test_cli_impact(tmp_path: Path, population: Path) -> None:
     assert result.exit_code == 1  # two assessments could not be evaluated
     data = json.loads(result.stdout)
     assert data["decided"] == 238
-    assert data["errors"] == 3  # line 5, and line 9 under each version
+    assert data["errors"] == 2  # two assessments: line 5, and line 9 (under each version: two problems)
+    assert data["problems"] == 3
     assert ET.parse(chart).getroot().tag == f"{SVG}svg"
     md = tmp_path / "impact.md"
     result = runner.invoke(app, ["impact", "--from", "2.0.0", "--to", "3.0.0", str(population), "-f", "markdown",

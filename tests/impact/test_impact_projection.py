@@ -43,7 +43,8 @@ def test_impact_projects_out_list_entries_naming_removed_catalogue_items() -> No
 
     report = impact(old, new, [plain, removed, both, unknown])
     assert report.decided == 3
-    assert {(e.index, e.version, e.code) for e in report.errors} == {(4, "2.0.0", "A004"), (4, "3.0.0", "A004")}
+    assert {(e.index, e.version, e.code) for e in report.problems} == {(4, "2.0.0", "A004"), (4, "3.0.0", "A004")}
+    assert len(report.errors) == 1  # one assessment in error
     assert report.projected[0] == Counter({"indicators:4.7": 1})
     assert report.projected[1] == Counter({"indicators:5.1": 1, "indicators:1.2": 1})
     assert report.projected_lines[0] == {"indicators:4.7": [3]}

@@ -54,10 +54,12 @@ from ecei_rules.backends.sql import (
 from ecei_rules.compare.diff import semantic_diff
 from ecei_rules.compare.impact import (
     LIST_INDEX,
+    MAX_IGNORED,
     Attributor,
     ImpactReport,
     Transition,
     attributable,
+    bounded_ignored,
     foreign_ids,
     population_items,
 )
@@ -135,7 +137,7 @@ def prepare_impact(old: Ruleset, new: Ruleset, population: Path | str | Iterable
     queries = queries or (compile_ruleset(old), compile_ruleset(new))
     for side, query, other in zip(SIDES, queries, (new, old), strict=True):
         ruleset = query.ruleset
-        left_out: dict[int, tuple[list[str], list[str]]] = {}
+        left_out = _LeftOut()
         refused = load_table(connection, query, items, side, foreign_ids(ruleset, other), left_out)
         write_parquet(connection, side, target / f"{side}.parquet")
         facts[side + "_refused"] = [_refusal(r, ruleset) for r in refused if r.diagnostics]
@@ -144,17 +146,36 @@ def prepare_impact(old: Ruleset, new: Ruleset, population: Path | str | Iterable
     return target
 
 
-def _write_left_out(connection: Any, left_out: dict[int, tuple[list[str], list[str]]], path: Path) -> None:
+class _LeftOut(dict[int, tuple[list[str], list[str]]]):
+    """What ``sql.table_rows`` finds that projection left out, by row, kept as the study keeps it: the pointers
+    ignored bounded as `bounded_ignored` bounds them (at most `MAX_IGNORED` per object, each once, list indices
+    as ``-``), the others counted by object in ``more`` (so that it holds what the rows' objects are named by,
+    not every member of the population)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.more: dict[int, tuple[tuple[str, int], ...]] = {}
+
+    def __setitem__(self, row: int, value: tuple[list[str], list[str]]) -> None:
+        named, more = bounded_ignored(value[0])
+        if more:
+            self.more[row] = more
+        super().__setitem__(row, (list(named), value[1]))
+
+
+def _write_left_out(connection: Any, left_out: _LeftOut, path: Path) -> None:
     """The table of what projection left out, by row: the pointers ignored (each once, list indices as
-    ``-``, as the study shows them) and the ``catalogue:id`` of each list entry left out."""
+    ``-``, at most `MAX_IGNORED` per object, as the study shows them), how many more each object had
+    (``more``), and the ``catalogue:id`` of each list entry left out."""
     handle, name = tempfile.mkstemp(suffix=".jsonl", prefix="ecei-sql-")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             for row, (ignored, found) in left_out.items():
-                shown = list(dict.fromkeys(LIST_INDEX.sub("/-", p) for p in ignored))
-                out.write(json.dumps({"row": row, "ignored": shown, "found": found}) + "\n")
+                more = [{"parent": k, "n": n} for k, n in left_out.more.get(row, ())]
+                out.write(json.dumps({"row": row, "ignored": ignored, "found": found, "more": more}) + "\n")
         connection.execute(f"COPY (SELECT * FROM read_json({quoted_path(name)}, format='newline_delimited', columns="
-                           "{'row': 'BIGINT', 'ignored': 'VARCHAR[]', 'found': 'VARCHAR[]'})) TO "
+                           "{'row': 'BIGINT', 'ignored': 'VARCHAR[]', 'found': 'VARCHAR[]', "
+                           "'more': 'STRUCT(parent VARCHAR, n BIGINT)[]'})) TO "
                            f"{quoted_path(path)} (FORMAT parquet)")
     finally:
         Path(name).unlink(missing_ok=True)
@@ -328,7 +349,7 @@ class _Study:
             first = validity_span_error(*dates[3 * side:3 * side + 3]).diagnostics[0]
             by_row[row] = [ItemProblem(first.code, first.message, index=row, version=versions[side])]
         for row in sorted(by_row):
-            self.report.errors.extend(by_row[row])
+            self.report.add_errors(by_row[row])  # one assessment in error, with its problems
 
     def projection(self, source: Path) -> None:
         """The fields ignored and the entries left out, per side, counted from what preparing found (no
@@ -337,14 +358,36 @@ class _Study:
         a007 = 'SELECT "row" FROM old WHERE error IS NOT NULL UNION SELECT "row" FROM new WHERE error IS NOT NULL'
         for i, side in enumerate(SIDES):
             table = parquet(source / (side + "_left_out.parquet"))
-            for pointer, count in self.con.execute(f"SELECT p, count(*) FROM (SELECT unnest(ignored) AS p FROM "
-                                                   f"{table}) GROUP BY p ORDER BY min(p)").fetchall():
-                report.ignored[i][pointer] = count
+            self.ignored(i, table)
             for item, count, lines in self.con.execute(
                     f'SELECT k, count(*), list(DISTINCT "row" ORDER BY "row") FROM (SELECT "row", unnest(found) AS k '
                     f'FROM {table} WHERE "row" NOT IN ({a007})) GROUP BY k ORDER BY k').fetchall():
                 report.projected[i][item] = count
                 report.projected_lines[i][item] = lines
+
+    def ignored(self, i: int, table: str) -> None:
+        """The pointers ignored under side ``i``, as the study counts them (`ImpactReport.add_ignored`): of each
+        object, the first `MAX_IGNORED` pointers to appear (by row, then place in the row) named with their
+        rows, every other one (and every member the rows did not name, ``more``) counted by object."""
+        report = self.report
+        parent = "regexp_replace(p, '/[^/]*$', '')"
+        rows = self.con.execute(
+            f'SELECT p, count(*), {parent} AS parent, min(["row", i]) AS first FROM (SELECT "row", unnest(ignored) AS '
+            f'p, generate_subscripts(ignored, 1) AS i FROM {table}) GROUP BY p ORDER BY first').fetchall()
+        named: dict[str, int] = {}
+        for pointer, count, object_, _ in rows:
+            if named.get(object_, 0) < MAX_IGNORED:
+                named[object_] = named.get(object_, 0) + 1
+                report.add_ignored(i, [pointer])
+                report.ignored[i][pointer] = count
+            else:
+                report.add_ignored(i, (), [(object_, count)])
+        columns = [d[0] for d in self.con.execute(f"SELECT * FROM {table} LIMIT 0").description]
+        if "more" in columns:  # (not in a population prepared before it was counted)
+            for object_, count in self.con.execute(
+                    f'SELECT m.parent, sum(m.n) FROM (SELECT "row", unnest(more) AS m FROM {table}) GROUP BY m.parent '
+                    'ORDER BY min("row")').fetchall():
+                report.add_ignored(i, (), [(object_, int(count))])
 
     def missing(self) -> None:
         """Per side, the rows decided under both versions whose unknown tiers miss each input."""

@@ -34,7 +34,7 @@ from ecei_rules.cli.decide import ready, resolver_spec
 from ecei_rules.core.terminal import SafeConsole, markup
 from ecei_rules.errors import AssessmentError, ResolutionError, RulesetError
 from ecei_rules.explanation import DEFAULT_MAX_CHANGE_SETS, DEFAULT_NEAR_MARGIN
-from ecei_rules.explanation.limits import MAX_CHANGE_SETS
+from ecei_rules.explanation.limits import MAX_CHANGE_SETS, MAX_LISTED_CHANGES
 
 if TYPE_CHECKING:
     from ecei_rules.explanation.model import Explanation
@@ -62,8 +62,10 @@ def explain(
     ruleset: RulesetFileOption = None,
     rulesets: RulesetsOption = None,
     max_sets: Annotated[int, typer.Option("--max-sets", min=1, max=MAX_CHANGE_SETS, metavar="N",
-                                          help="Change sets listed per tier (the count and the compact form "
-                                          "stay exact).")] = DEFAULT_MAX_CHANGE_SETS,
+                                          help=f"Change sets listed per tier, 1 to {MAX_CHANGE_SETS:,} (the "
+                                          "count and the compact form stay exact); the sets of one explanation "
+                                          f"list at most {MAX_LISTED_CHANGES:,} changes in all (each list keeps "
+                                          "its first set).")] = DEFAULT_MAX_CHANGE_SETS,
     near_margin: Annotated[str, typer.Option("--near-margin", metavar="SHARE", help="A value within this share of "
                                              "its threshold is a near miss.")] = str(DEFAULT_NEAR_MARGIN),
     json_schema: Annotated[bool, typer.Option("--json-schema", help="Print the JSON Schema of the json "

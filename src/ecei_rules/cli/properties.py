@@ -31,7 +31,8 @@ def check_properties(
     rulesets: Annotated[Path, typer.Argument(metavar="DIR", help="A rulesets directory "
                                              "(DIR/<methodology>/<version>.yaml).")],
     examples: Annotated[int, typer.Option("--examples", metavar="N", min=1, max=MAX_EXAMPLES,
-                                          help="Generated assessments per property.")] = 100,
+                                          help="Generated assessments per property, 1 to 1,000,000 (searched in "
+                                          "rounds of at most 500: memory bounded whatever N).")] = 100,
     out: Annotated[Path | None, typer.Option("--out", metavar="DIR", help="Write each counterexample here as an "
                                              "assessment file.")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Count a vacuous check (one that tested nothing) as a "

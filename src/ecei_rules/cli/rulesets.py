@@ -39,7 +39,9 @@ RulesetPaths = Annotated[list[Path], typer.Argument(metavar="PATHS", help="Rules
                                                     "rulesets.")]
 ExamplesOption = Annotated[int, typer.Option("--examples", metavar="N", min=1, max=MAX_EXAMPLES,
                                              help="The search's budget: assessments decided at most (authored, "
-                                             "directed, generated) to confirm the static verdict.")]
+                                             "directed, generated) to confirm the static verdict, 1 to "
+                                             "1,000,000; the generated search runs in rounds of at most 500 "
+                                             "(memory bounded whatever N).")]
 
 
 def validate(paths: RulesetPaths, format: FormatOption = Format.text) -> None:

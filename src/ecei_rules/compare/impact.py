@@ -123,7 +123,7 @@ from ecei_rules.language.interpreter import parse as parse_expression
 from ecei_rules.language.interpreter import reads as input_reads
 from ecei_rules.registry import Registry
 from ecei_rules.ruleset.bands import class_condition
-from ecei_rules.ruleset.inputs import Field
+from ecei_rules.ruleset.inputs import MAX_UNKNOWN_KEYS, Field
 from ecei_rules.ruleset.load import Ruleset, load_ruleset
 from ecei_rules.ruleset.model import RulesetDocument, band_intervals, score_outcomes
 from ecei_rules.ruleset.subject import IMPLIED, ResolvedSubject
@@ -135,6 +135,59 @@ NONE = "none"
 SECTIONS = ("criteria", "groups", "scores", "tiers", "validity")
 #: a list index in a JSON pointer (``/areas/3/kpi``), written ``/-`` where reports count by field
 LIST_INDEX = re.compile(r"/\d+(?=/|$)")
+#: At most this many members of one object that a version does not declare are named ("ignored (not
+#: declared)"), in each assessment and in the report, as ``evaluate`` names at most this many unknown
+#: members of an object (``ruleset.inputs.MAX_UNKNOWN_KEYS``); the others are counted, by object, in one
+#: entry (`more_key`), so that what the report keeps is bounded by the versions' inputs, not the population.
+MAX_IGNORED = MAX_UNKNOWN_KEYS
+
+
+def more_key(parent: str) -> str:
+    """The projection's entry that counts the members of the object ``parent`` (a pointer, list indices as
+    ``-``) not declared and not named, beyond the first `MAX_IGNORED`: ``/… (more, not named)``."""
+    return f"{parent}/… (more, not named)"
+
+
+def _parent(pointer: str) -> str:
+    return pointer.rsplit("/", 1)[0]
+
+
+def bounded_ignored(pointers: Iterable[str]) -> tuple[tuple[str, ...], tuple[tuple[str, int], ...]]:
+    """What one assessment's projection ignored (pointers as the validator gives them), as the report keeps it:
+    each pointer once (list indices as ``-``), at most `MAX_IGNORED` per object, and (object, how many more
+    distinct pointers it had) for each object beyond that."""
+    named: dict[str, None] = {}
+    per: Counter[str] = Counter()
+    unnamed: set[str] = set()
+    more: dict[str, int] = {}
+    for pointer in pointers:
+        shown = LIST_INDEX.sub("/-", pointer)
+        if shown in named or shown in unnamed:
+            continue
+        parent = _parent(shown)
+        if per[parent] < MAX_IGNORED:
+            per[parent] += 1
+            named[shown] = None
+        else:
+            unnamed.add(shown)
+            more[parent] = more.get(parent, 0) + 1
+    return tuple(named), tuple(more.items())
+
+
+def assessment_error(problems: Iterable[ItemProblem]) -> ItemProblem:
+    """The one problem that stands for an assessment in error (``ImpactReport.errors``), from its problems
+    (one per version that refuses it, or one for a line that cannot be read): the first; when both versions
+    refuse it for the same reason, that problem under both (``line 9 under 2.0.0 and 3.0.0``); for other
+    reasons, the first, whose message adds the other's."""
+    first, *rest = problems
+    for other in rest:
+        if (other.code, other.message, other.pointer) == (first.code, first.message, first.pointer):
+            first = ItemProblem(first.code, first.message, index=first.index, pointer=first.pointer,
+                                version=f"{first.version} and {other.version}")
+        else:
+            first = ItemProblem(first.code, f"{first.message} (and under {other.version}: {other.code} "
+                                f"{other.message})", index=first.index, version=first.version, pointer=first.pointer)
+    return first
 
 
 # -- what may be named ----------------------------------------------------------------------------
@@ -387,10 +440,12 @@ class _Result:
     new_label: str | None = None
     transition: Transition | None = None
     unexplained: bool = False
-    errors: tuple[ItemProblem, ...] = ()
-    ignored: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+    errors: tuple[ItemProblem, ...] = ()  # one per version that refuses it (or one: it cannot be read)
+    ignored: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())  # at most MAX_IGNORED per object (bounded_ignored)
     missing: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
     projected: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())  # catalogue:id of each entry left out, per side
+    #: per side: (object, members not declared beyond the MAX_IGNORED named) (bounded_ignored)
+    ignored_more: tuple[tuple[tuple[str, int], ...], tuple[tuple[str, int], ...]] = ((), ())
 
 
 @dataclass(frozen=True)
@@ -429,8 +484,15 @@ class ImpactReport:
     matrix: dict[str, dict[str, int]] = field(default_factory=dict)
     transitions: list[Transition] = field(default_factory=list)
     unexplained: int = 0
+    #: one per assessment in error (`assessment_error`): its count is the assessments in error
     errors: list[ItemProblem] = field(default_factory=list)
+    #: every problem: one per version that refuses an assessment (one for a line that cannot be read)
+    problems: list[ItemProblem] = field(default_factory=list)
+    #: per side: pointer (list indices as ``-``) -> assessments that have it, not declared by the version; at
+    #: most MAX_IGNORED per object, the others counted under `more_key` (members, summed over assessments)
     ignored: tuple[Counter[str], Counter[str]] = field(default_factory=lambda: (Counter(), Counter()))
+    #: per side: object -> members not declared and not named (what its `more_key` entry counts)
+    ignored_more: tuple[Counter[str], Counter[str]] = field(default_factory=lambda: (Counter(), Counter()))
     missing: tuple[Counter[str], Counter[str]] = field(default_factory=lambda: (Counter(), Counter()))
     #: per side: catalogue:id -> list entries left out because they name an item the version does not have
     projected: tuple[Counter[str], Counter[str]] = field(default_factory=lambda: (Counter(), Counter()))
@@ -440,6 +502,8 @@ class ImpactReport:
     jobs: int = 1
     scale: LabelScale | None = None  # None: one scale, the order of ``labels``
     subject: ResolvedSubject = IMPLIED  # what the new version labels: the report's nouns
+    #: per side: object -> distinct pointers named in ``ignored`` (at most MAX_IGNORED)
+    _named: tuple[Counter[str], Counter[str]] = field(default_factory=lambda: (Counter(), Counter()), repr=False)
 
     def __post_init__(self) -> None:
         if not self.matrix:
@@ -500,6 +564,39 @@ class ImpactReport:
                     gain[key] += 1
         return [(key, n, loss[key], gain[key]) for key, n in sorted(total.items(), key=lambda kv: (-kv[1], kv[0]))]
 
+    def add_errors(self, problems: Iterable[ItemProblem]) -> None:
+        """The problems of one assessment in error (in order: unreadable, or the old version's then the new one's)."""
+        found = list(problems)
+        if found:
+            self.problems.extend(found)
+            self.errors.append(assessment_error(found))
+
+    def add_ignored(self, side: int, pointers: Iterable[str], more: Iterable[tuple[str, int]] = ()) -> None:
+        """What one assessment's projection onto a side ignored (`bounded_ignored`): each pointer counted, at most
+        `MAX_IGNORED` distinct ones named per object in the whole report, the others (and ``more``) counted by
+        object."""
+        counter, beyond = self.ignored[side], self.ignored_more[side]
+        named = self._named[side]
+        for pointer in pointers:
+            if pointer in counter:
+                counter[pointer] += 1
+                continue
+            parent = _parent(pointer)
+            if named[parent] < MAX_IGNORED:
+                named[parent] += 1
+                counter[pointer] = 1
+            else:
+                beyond[parent] += 1
+                counter[more_key(parent)] += 1
+        for parent, n in more:
+            beyond[parent] += n
+            counter[more_key(parent)] += n
+
+    def named_ignored(self, side: int) -> dict[str, int]:
+        """The pointers ignored under a side, most frequent first, without the `more_key` entries."""
+        counts = {more_key(parent) for parent in self.ignored_more[side]}
+        return {k: n for k, n in self.ignored[side].most_common() if k not in counts}
+
     def totals(self, side: int) -> dict[str, int]:
         """Label counts under the old (0) or new (1) version."""
         if side == 0:
@@ -514,6 +611,7 @@ class ImpactReport:
         return {
             "old": self.old.to_json(), "new": self.new.to_json(), "labels": list(self.labels),
             "assessments": self.assessments, "decided": self.decided, "errors": len(self.errors),
+            "problems": len(self.problems),
             "changed": {"label": self.label_changes, "gain": self.count("gain"), "loss": self.count("loss"),
                         "validity_only": self.count("validity"), "total": len(self.transitions),
                         "unexplained": self.unexplained,
@@ -525,7 +623,8 @@ class ImpactReport:
             "attribution": [{"item": key, "title": self.titles.get(key, ""), "diff": self.diff_kinds.get(key, ""),
                              self.count_key: n, "losses": lo, "gains": ga}
                             for key, n, lo, ga in self.attribution()],
-            "projection": {side: {"ignored": dict(self.ignored[i].most_common()),
+            "projection": {side: {"ignored": self.named_ignored(i),
+                                  "ignored_not_named": dict(self.ignored_more[i].most_common()),
                                   "missing": dict(self.missing[i].most_common()),
                                   "entries_left_out": {key: {"entries": n, "lines": self.projected_lines[i][key][:1000],
                                                              "assessments": len(self.projected_lines[i][key])}
@@ -534,7 +633,7 @@ class ImpactReport:
             "diff_items": {s: sorted(ids) for s, ids in self.changed_items.items()},
             "transitions": [dict(t.to_json(), kind=self.kind_of(t)) for t in shown],
             "transitions_shown": len(shown),
-            "error_details": [e.to_json() for e in self.errors[:1000]],
+            "error_details": [e.to_json() for e in self.problems[:1000]],
             "seconds": round(self.seconds, 3), "jobs": self.jobs,
         }
 
@@ -941,8 +1040,8 @@ class _Job:
         self.subject = resolve_subject(new.document)
 
     def side(self, ruleset: Ruleset, data: Any, index: int, foreign: Mapping[str, frozenset[str]] | None = None,
-             left_out: list[tuple[str, str]] | None = None) -> tuple[dict[str, Any] | None, tuple[str, ...],
-                                                                     ItemProblem | None]:
+             left_out: list[tuple[str, str]] | None = None
+             ) -> tuple[dict[str, Any] | None, tuple[str, ...], tuple[tuple[str, int], ...], ItemProblem | None]:
         found: list[tuple[str, str]] = []
         if foreign:
             data = project_entries(ruleset.plan.inputs, data, foreign, "", found)
@@ -950,12 +1049,13 @@ class _Job:
                 left_out.extend(found)
         ignored: list[str] = [p for p, _ in found]  # validated as projected onto the version's inputs, in one pass
         normal, problems = ruleset.plan.validator.validate(data, ignore_unknown=ignored)
-        shown = tuple(dict.fromkeys(LIST_INDEX.sub("/-", p) for p in ignored))
+        shown, more = bounded_ignored(ignored)
+        del ignored
         if problems:
             first = problems[0]
-            return None, shown, ItemProblem(first.code, first.message, index=index, version=ruleset.version,
-                                            pointer=first.pointer)
-        return normal, shown, None
+            return None, shown, more, ItemProblem(first.code, first.message, index=index, version=ruleset.version,
+                                                  pointer=first.pointer)
+        return normal, shown, more, None
 
     def one(self, index: int, data: Any) -> _Result:
         if isinstance(data, RawLine):
@@ -967,26 +1067,28 @@ class _Job:
                                                           problem.message if problem else str(exc), index=index),))
         out_a: list[tuple[str, str]] = []
         out_b: list[tuple[str, str]] = []
-        va, ignored_a, err_a = self.side(self.old, data, index, self.foreign[0], out_a)
-        vb, ignored_b, err_b = self.side(self.new, data, index, self.foreign[1], out_b)
+        va, ignored_a, more_a, err_a = self.side(self.old, data, index, self.foreign[0], out_a)
+        vb, ignored_b, more_b, err_b = self.side(self.new, data, index, self.foreign[1], out_b)
+        more = (more_a, more_b)
         projected = (tuple(key for _, key in out_a), tuple(key for _, key in out_b))
         errors = tuple(e for e in (err_a, err_b) if e is not None)
         org_id = self.subject.id_of(data) if isinstance(data, dict) else None
         if va is None or vb is None:
-            return _Result(index, org_id, errors=errors, ignored=(ignored_a, ignored_b), projected=projected)
+            return _Result(index, org_id, errors=errors, ignored=(ignored_a, ignored_b), projected=projected,
+                           ignored_more=more)
         # label, validity and the inputs missing from unknown tiers first, without the trace; the
         # trace only where it is read: for a transition's causes
         try:
             *first, _, absent_a = outline(self.old, dict(va), missing=True)
         except AssessmentError as exc:  # a validity ending before it starts (A007)
-            return _failed(index, org_id, exc, self.old, (ignored_a, ignored_b))
+            return _failed(index, org_id, exc, self.old, (ignored_a, ignored_b), more)
         try:
             *second, _, absent_b = outline(self.new, dict(vb), missing=True)
         except AssessmentError as exc:
-            return _failed(index, org_id, exc, self.new, (ignored_a, ignored_b))
+            return _failed(index, org_id, exc, self.new, (ignored_a, ignored_b), more)
         if first == second:
             return _Result(index, org_id, first[0], second[0], None, False, (), (ignored_a, ignored_b),
-                           (_shown(absent_a), _shown(absent_b)), projected)
+                           (_shown(absent_a), _shown(absent_b)), projected, more)
         # validated once: the engine takes the normalised data as is
         a = evaluate(self.old, Assessment(va, self.old.sha256), resolution=_PIN)
         b = evaluate(self.new, Assessment(vb, self.new.sha256), resolution=_PIN)
@@ -997,7 +1099,7 @@ class _Job:
             transition = Transition(index, org_id, a.label, b.label, a.valid_from, b.valid_from, a.valid_until,
                                     b.valid_until, causes, self.subject.key)
         return _Result(index, org_id, a.label, b.label, transition, unexplained, (), (ignored_a, ignored_b),
-                       (_missing(a), _missing(b)), projected)
+                       (_missing(a), _missing(b)), projected, more)
 
 
 def foreign_ids(this: Ruleset, other: Ruleset) -> dict[str, frozenset[str]]:
@@ -1054,11 +1156,12 @@ def project_entries(f: Field, data: Any, foreign: Mapping[str, frozenset[str]], 
 
 
 def _failed(index: int, subject: str | None, exc: AssessmentError, ruleset: Ruleset,
-            ignored: tuple[tuple[str, ...], tuple[str, ...]]) -> _Result:
+            ignored: tuple[tuple[str, ...], tuple[str, ...]],
+            more: tuple[tuple[tuple[str, int], ...], tuple[tuple[str, int], ...]] = ((), ())) -> _Result:
     """The result of an assessment that one version refuses to decide (its first problem)."""
     d = exc.diagnostics[0]
     return _Result(index, subject, errors=(ItemProblem(d.code, d.message, index=index, version=ruleset.version),),
-                   ignored=ignored)
+                   ignored=ignored, ignored_more=more)
 
 
 def _shown(absent: tuple[tuple[str, ...], ...]) -> tuple[str, ...]:
@@ -1215,9 +1318,9 @@ def _parallel(old: Ruleset, new: Ruleset, changed: dict[str, frozenset[str]], la
 
 def _add(report: ImpactReport, result: _Result) -> None:
     report.assessments += 1
-    report.errors.extend(result.errors)
+    report.add_errors(result.errors)
     for i in (0, 1):
-        report.ignored[i].update(result.ignored[i])
+        report.add_ignored(i, result.ignored[i], result.ignored_more[i])
         report.missing[i].update(result.missing[i])
         report.projected[i].update(result.projected[i])
         for key in dict.fromkeys(result.projected[i]):

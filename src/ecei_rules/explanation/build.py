@@ -25,7 +25,7 @@ from ecei_rules.engine.evaluate import Assessment, evaluate, validate_assessment
 from ecei_rules.errors import AssessmentError
 from ecei_rules.explanation import DEFAULT_MAX_CHANGE_SETS, DEFAULT_NEAR_MARGIN, paths
 from ecei_rules.explanation import model as m
-from ecei_rules.explanation.limits import MAX_CHANGE_SETS, margin_problem
+from ecei_rules.explanation.limits import MAX_CHANGE_SETS, MAX_LISTED_CHANGES, margin_problem
 from ecei_rules.explanation.messages import DEFAULT_LANGUAGE, Messages
 from ecei_rules.explanation.needed import Needed
 from ecei_rules.explanation.paths import JOIN, Structure, TierSolution, flatten, solve, solve_choices, solve_units
@@ -285,6 +285,7 @@ class _Builder:
         self.msg = cache.messages(language)
         self.margin = margin
         self.cap = cap
+        self.changes_listed = 0  # in the sets listed so far, at most MAX_LISTED_CHANGES (`listed`)
         self.a = cache.analysis(ruleset)
         self.fixed = tuple(fixed) if fixed is not None else self.a.fixed_inputs
         self.crit: dict[str, CriterionResult] = {c.id: c for c in decision.criteria}
@@ -762,6 +763,17 @@ class _Builder:
         return m.ChangeSet(criteria=members, size=len(members), weight=_exact(weight), feasible=feasible,
                            concrete=concrete, changes=tuple(merged.values()), verified=verified, sentence=sentence)
 
+    def listed(self, sets: Sequence[tuple[str, ...]]) -> list[tuple[str, ...]]:
+        """The first of ``sets`` (ranked) whose changes, with those listed before in the explanation, stay within
+        `MAX_LISTED_CHANGES`; at least the first set."""
+        out: list[tuple[str, ...]] = []
+        for s in sets:
+            if out and self.changes_listed + len(s) > MAX_LISTED_CHANGES:
+                break
+            out.append(s)
+            self.changes_listed += len(s)
+        return out
+
     def option(self, o: paths.Option) -> m.Option:
         picks = tuple(m.Pick(count=p.count, weight=_exact(p.weight), criteria=p.ids) for p in o.picks)
         sep = self.msg.template("list.separator")
@@ -945,7 +957,7 @@ class _Builder:
             sol, structure = solve_units(self.structure, tier.requires, self.outcomes, units_of, cap=self.cap)
         if sol.fixed:
             return {"input_sets": (), "input_sets_total": 0, "input_sets_exhaustive": True, "input_sentence": fallback}
-        sets = tuple(self.input_set(label, s, units_of, changes, asked) for s in sol.sets)
+        sets = tuple(self.input_set(label, s, units_of, changes, asked) for s in self.listed(sol.sets))
         parts: list[str] = []
         if structure is None:
             every = _every_set_makes(sets, self.claims(direct, units_of, changes, either))
@@ -1035,7 +1047,7 @@ class _Builder:
         sol: TierSolution = solve(self.structure, tier.requires, self.outcomes, self.changeable, cap=self.cap)
         _, scores = flatten(self.structure, tier.requires)
         needs = tuple(self.need(n) for n in sol.needs)
-        sets = tuple(self.change_set(label, tier.title, s, scores) for s in sol.sets)
+        sets = tuple(self.change_set(label, tier.title, s, scores) for s in self.listed(sol.sets))
         involved = [*sol.mandatory, *(c for n in sol.needs for c in (*n.candidates, *n.excluded))]
         changes = tuple(self.change(c) for c in dict.fromkeys(involved))
         parts: list[str] = []

@@ -8,8 +8,13 @@ from typing import Any
 from ecei_rules.ruleset.inputs import decimal_problem
 
 #: The most change sets that may be asked for per tier (``--max-sets``): each is listed, and beyond a few
-#: thousand a list is no longer read (the count and the compact form say the rest).
-MAX_CHANGE_SETS = 10_000
+#: hundred a list is no longer read (the count and the compact form say the rest). (It was 10,000: 10,000 sets
+#: of 60 changes each, for a ruleset of 120 criteria in one score, took 2 GB and more.)
+MAX_CHANGE_SETS = 1_000
+#: The most changes listed in the change sets and input sets of one explanation, all tiers together: a list
+#: stops before the set that would pass it (each list keeps its first set; the counts stay exact). This bounds
+#: the work (each set listed is decided again) and the output whatever the ruleset and ``--max-sets``.
+MAX_LISTED_CHANGES = 10_000
 
 
 def margin_problem(margin: Any) -> str | None:

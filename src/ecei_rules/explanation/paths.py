@@ -277,6 +277,12 @@ def _overlapping_sets(needs: Sequence[ScoreNeed], rank: _Ranking) -> tuple[list[
     return sorted((rank.ordered(u) for u in minimal), key=rank.key), exhaustive
 
 
+#: The most combinations of one set per score `solve` ranks for a tier whose scores share no candidate: beyond
+#: it, the first sets of each score are combined (the longest list halved until within), so that a large cap
+#: with several scores (1,000 sets of each of two: 10^6) stays bounded; the count stays exact.
+MAX_COMBINED = 10_000
+
+
 def solve(structure: Structure, requires: Sequence[str], outcomes: Mapping[str, str],
           changeable: Callable[[str], bool], *, cap: int = 10) -> TierSolution:
     """The minimal change sets for a tier that requires ``requires`` (see the module docstring).
@@ -301,6 +307,9 @@ def solve(structure: Structure, requires: Sequence[str], outcomes: Mapping[str, 
     if _disjoint(needs):
         total = math.prod(n.combinations for n in needs)
         tops = [_top_sets(n, cap, rank.key) for n in needs]
+        while math.prod(len(t) for t in tops) > MAX_COMBINED:  # the first of each score's sets only
+            longest = max(range(len(tops)), key=lambda i: len(tops[i]))
+            tops[longest] = tops[longest][:max(1, len(tops[longest]) // 2)]
         sets = sorted({rank.with_mandatory(parts) for parts in itertools.product(*tops)}, key=rank.key)[:cap]
         return TierSolution(mandatory, fixed, needs, total, exhaustive, tuple(sets))
     ranked, complete = _overlapping_sets(needs, rank)

@@ -15,14 +15,19 @@ search. The library reaches this module only from inside a function (the command
 from __future__ import annotations
 
 import copy
+import gc
+import hashlib
 import heapq
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from random import Random
+from typing import Any, TypeVar
 
 from hypothesis import HealthCheck, Phase, Verbosity, find, settings
 from hypothesis.errors import NoSuchExample, Unsatisfiable
+from hypothesis.strategies import SearchStrategy
 
 from ecei_rules.compare.bump import (
     PIN,
@@ -45,6 +50,45 @@ from ecei_rules.ruleset.analysis import criterion_targets, field_at, passes, thr
 from ecei_rules.ruleset.inputs import Field, project
 from ecei_rules.ruleset.load import Ruleset, test_assessment
 from ecei_rules.testing.strategies import assessments
+
+#: The most examples one hypothesis search is asked for. A search keeps the tree of what it explored (some
+#: 35 KB per example), so a larger budget is spent in rounds of at most this many, each a fresh search (its
+#: memory freed when it ends) with its own seed derived from its number: memory is bounded whatever the budget,
+#: and a budget gives the same rounds, so the same result, every time.
+SEARCH_ROUND = 500
+
+_T = TypeVar("_T")
+
+
+def round_seed(number: int) -> int:
+    """The seed of a search's round ``number`` (1 and on; the first round is derandomised as before)."""
+    return int.from_bytes(hashlib.sha256(f"ecei-rules search round {number}".encode()).digest()[:8], "big")
+
+
+def find_in_rounds(strategy: SearchStrategy[_T], condition: Callable[[_T], bool], config: settings, *,
+                   round_size: int | None = None) -> _T:
+    """hypothesis' ``find`` with the budget ``config.max_examples``, spent in rounds of at most ``round_size``
+    (`SEARCH_ROUND`) examples: the first derandomised (as one search of a budget within a round is), each later
+    one seeded by `round_seed`; the first round that finds an example ends the search (a round with the shrink
+    phase shrinks what it found).
+
+    Raises:
+        NoSuchExample: no round found one.
+        Unsatisfiable: the strategy gives too few valid examples.
+    """
+    size = SEARCH_ROUND if round_size is None else max(1, round_size)
+    total = max(1, config.max_examples)
+    done = number = 0
+    while done < total:
+        n = min(size, total - done)
+        try:
+            return find(strategy, condition, settings=settings(config, max_examples=n),
+                        random=Random(round_seed(number)) if number else None)
+        except NoSuchExample:
+            done += n
+            number += 1
+            gc.collect()  # the round's tree is cyclic: freed now, not when a (raised) gc threshold says
+    raise NoSuchExample(f"none in {total} examples")
 
 
 def bump_check(old: Ruleset, new: Ruleset, *, max_examples: int = 500, shrink: int | None = None) -> BumpReport:
@@ -500,7 +544,7 @@ class _Search:
                           phases=[Phase.generate], suppress_health_check=list(HealthCheck),
                           verbosity=Verbosity.quiet)
         try:
-            return find(assessments(self.old, also=(self.new,)), self.differs, settings=config)
+            return find_in_rounds(assessments(self.old, also=(self.new,)), self.differs, config)
         except (NoSuchExample, Unsatisfiable):
             return None
 

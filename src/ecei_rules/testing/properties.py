@@ -50,7 +50,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from hypothesis import HealthCheck, Phase, Verbosity, find, settings
+from hypothesis import HealthCheck, Phase, Verbosity, settings
 from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample, Unsatisfiable
 from pydantic import BaseModel
@@ -66,6 +66,7 @@ from ecei_rules.ruleset.analysis import Comparison, comparisons, criterion_targe
 from ecei_rules.ruleset.bands import Interval, plain
 from ecei_rules.ruleset.load import Ruleset, load_ruleset_text
 from ecei_rules.ruleset.model import NONE_LABEL, RulesetDocument, band_criteria, band_intervals, score_outcomes
+from ecei_rules.testing.counterexample import find_in_rounds
 from ecei_rules.testing.strategies import assessments
 
 Evaluator = Callable[..., Decision]
@@ -125,7 +126,7 @@ def _search(strategy: st.SearchStrategy[Any], bad: Callable[[Any], str | None], 
             raise
 
     try:
-        found = find(strategy, violates, settings=config)
+        found = find_in_rounds(strategy, violates, config)  # memory bounded whatever the budget
     except (NoSuchExample, Unsatisfiable):
         return None
     return Violation(name, bad(found) or "", ruleset=str(ruleset), assessment=example(found))
