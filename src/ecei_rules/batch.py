@@ -388,7 +388,7 @@ def _line_item(number: int, line: str | bytes, raw: bool) -> Item | None:
     if raw:
         return Item(number, RawLine(line))
     try:
-        return Item(number, data=parse_json(line))
+        return Item(number, data=RawLine(line).parse())  # located within the line, as a raw line is
     except AssessmentError as exc:
         return Item(number, error=exc)
 
