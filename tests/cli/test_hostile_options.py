@@ -202,3 +202,62 @@ def test_a_terminal_width_too_narrow_to_write_in_is_taken_for_none(columns: str)
     assert narrow.exit_code == unset.exit_code == 0
     assert "label: GOLD" in unset.stdout
     assert narrow.stdout == unset.stdout
+
+
+def _run(*args: str) -> tuple[int, str, str]:
+    """The command line as the ``ecei-rules`` program runs it (`run`, not click's standalone mode): the exit
+    code, standard output and standard error."""
+    import sys
+
+    from ecei_rules.cli.app import run
+
+    runner = CliRunner()
+    with runner.isolation(env={"NO_COLOR": "1"}) as (out, err, _):
+        code = run(list(args))
+        sys.stdout.flush()
+        sys.stderr.flush()
+        return code, out.getvalue().decode("utf-8"), err.getvalue().decode("utf-8")
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (["--bogus"], "No such option: --bogus"),
+    (["evaluate", str(GOLD), "--bogus"], "No such option: --bogus"),
+    (["nosuchcommand"], "No such command 'nosuchcommand'"),
+    (["evaluate", str(GOLD), "--jobs", "0"], "Invalid value for '--jobs': must be at least 1 (got '0')"),
+    (["evaluate", str(GOLD), "--jobs", "many"], "Invalid value for '--jobs': must be a whole number (got 'many')"),
+    (["evaluate", str(GOLD), "--format", "xml"],
+     "Invalid value for '--format': must be one of text, json (got 'xml')"),
+    (["lint", "--notice-days", "-1"], "Invalid value for '--notice-days': must be at least 0 (got '-1')"),
+    (["evaluate"], "Missing argument 'ASSESSMENTS'"),
+    (["diff", "3.0.0"], "Missing argument 'NEW'"),
+    (["receipt", "decisions.db"], "Missing option '--record'"),
+    (["evaluate", str(GOLD), "--format"], "Option '--format' requires an argument"),
+    (["evaluate", str(GOLD), "--rulesets", "/no/such/rulesets"],
+     "Invalid value for '--rulesets': '/no/such/rulesets' does not exist"),
+    (["evaluate", str(GOLD), str(GOLD)], "Got unexpected extra argument(s)"),
+])
+def test_a_usage_error_is_one_line_on_stderr_in_plain_words_and_exit_2(args: list[str], said: str) -> None:
+    """An unknown option or command, a value its option refuses (out of range, not a number, not one of the
+    choices), a missing argument or option, or a path option naming nothing: exactly one line on stderr,
+    ``error: ...`` in plain words (not click's usage block, not the validation's "Input should be ..." or
+    "Value error, ..."), nothing on stdout, exit 2."""
+    code, out, err = _run(*args)
+    assert code == 2, err
+    assert out == ""
+    assert err.endswith("\n")
+    assert err.count("\n") == 1, err
+    assert err.startswith("error: "), err
+    assert said in err, err
+    for jargon in ("Usage:", "Try '", "Input should", "Value error", "greater than or equal"):
+        assert jargon not in err, err
+
+
+def test_help_is_unchanged_and_no_arguments_still_show_it() -> None:
+    """``--help`` prints the usage and the help on stdout (exit 0); no command at all shows the help too."""
+    code, out, err = _run("evaluate", "--help")
+    assert code == 0
+    assert out.startswith("Usage: ecei-rules evaluate [OPTIONS] ASSESSMENTS")
+    assert err == ""
+    code, out, err = _run()
+    assert code == 2
+    assert "Usage: ecei-rules [OPTIONS] COMMAND [ARGS]..." in out + err

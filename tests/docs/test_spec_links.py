@@ -78,9 +78,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if not os.environ.get("CI"):
         pytest.importorskip("mkdocs")
     out = tmp_path_factory.mktemp("site")
-    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "-d", str(out)],
+    # not --quiet: it hides the warnings, and then --strict has none to abort on
+    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(out)],
                           cwd=ROOT, capture_output=True, text=True, env={**_env(), "NO_MKDOCS_2_WARNING": "1"})
     assert done.returncode == 0, done.stderr
+    warnings = [line for line in (done.stdout + done.stderr).splitlines() if line.startswith("WARNING")]
+    assert warnings == [], warnings
     return out
 
 

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import enum
 import errno
 import gc
 import importlib
@@ -321,20 +322,74 @@ def run(argv: list[str] | None = None) -> int:
 
 
 def _invoke(args: list[str]) -> int:
-    """The app on ``args``: its exit code, a usage error shown as click shows it (exit 2)."""
+    """The app on ``args``: its exit code; a usage error of click's is one line ``error: ...`` in plain words
+    (`_usage_message`), exit 2, and no command at all prints the help (exit 2)."""
     try:
         code = _app_for(args)(args=args, prog_name="ecei-rules", standalone_mode=False)
     except typer.Abort:  # end of input at a prompt
         return EXIT_SIGINT
-    except _CLICK_ERROR as exc:  # a usage error: click's message (cleaned), exit 2
-        shown = io.StringIO()
-        exc.show(file=shown)  # type: ignore[attr-defined]
-        from ecei_rules.core.terminal import clean
+    except _CLICK_ERROR as exc:  # a usage error: one line, exit 2 (the group alone: its help, as click shows it)
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            shown = io.StringIO()
+            exc.show(file=shown)  # type: ignore[attr-defined]
+            from ecei_rules.core.terminal import clean
 
-        with contextlib.suppress(OSError, ValueError):
-            sys.stderr.write(clean(shown.getvalue(), newlines=True))
+            with contextlib.suppress(OSError, ValueError):
+                sys.stderr.write(clean(shown.getvalue(), newlines=True))
+        else:
+            _stderr_line(f"error: {_usage_message(exc)}")
         return int(exc.exit_code)  # type: ignore[attr-defined]
     return code if isinstance(code, int) else EXIT_OK
+
+
+#: A bound of a number's range as the validation names it, and how the line says it.
+_BOUNDS = {"ge": "at least {}", "gt": "more than {}", "le": "at most {}", "lt": "less than {}"}
+#: What a value that does not parse should have been.
+_KINDS = {"int_parsing": "a whole number", "int_from_float": "a whole number", "float_parsing": "a number",
+          "decimal_parsing": "a number", "bool_parsing": "true or false", "date_from_datetime_parsing": "a date",
+          "date_parsing": "a date"}
+
+
+def _usage_message(exc: Exception) -> str:
+    """A usage error of click (an unknown option or command, a missing argument, a value its option refuses) as
+    one line in plain words, without click's usage block and without the wording of the validation behind it:
+    ``Invalid value for '--jobs': must be at least 1 (got '0') (see 'ecei-rules evaluate --help')``."""
+    ctx = getattr(exc, "ctx", None)
+    see = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+    kind = type(exc).__name__
+    param = getattr(exc, "param", None)
+    if kind == "NoSuchOption":
+        near = sorted(getattr(exc, "possibilities", None) or [])
+        guess = f"; did you mean {' or '.join(near)}?" if near else ""
+        return f"{getattr(exc, 'message', exc)}{guess}{see}"
+    if kind == "BadParameter" and param is not None:
+        names = [o for o in getattr(param, "opts", []) if o.startswith("-")]
+        name = max(names, key=len) if names else (getattr(param, "metavar", None) or str(param.name).upper())
+        return f"Invalid value for '{name}': {_plain_refusal(exc, param)}{see}"
+    said = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+    return " ".join(said.split()).rstrip(".") + see
+
+
+def _plain_refusal(exc: Exception, param: Any) -> str:
+    """Why a value was refused, in plain words: a validation's own wording (``Input should be greater than or
+    equal to 1``, ``Value error, ...``) becomes what the value must be, with the value given."""
+    cause = exc.__cause__
+    errors = cause.errors() if cause is not None and hasattr(cause, "errors") else []
+    if not errors:
+        return str(getattr(exc, "message", exc))
+    first = errors[0]
+    given = f" (got {str(first.get('input'))!r})"
+    bounds = [_BOUNDS[k].format(v) for k, v in (first.get("ctx") or {}).items() if k in _BOUNDS]
+    if bounds:
+        return f"must be {' and '.join(bounds)}{given}"
+    if first.get("type") in _KINDS:
+        return f"must be {_KINDS[first['type']]}{given}"
+    annotation = getattr(getattr(param, "type_descriptor", None), "annotation", None)
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        return f"must be one of {', '.join(str(m.value) for m in annotation)}{given}"
+    said = str(first.get("msg", ""))
+    said = said.removeprefix("Value error, ").replace("Input should be", "must be")
+    return said.rstrip(".") + ("" if repr(str(first.get("input"))) in said else given)
 
 
 def _app_for(args: list[str]) -> typer.Typer:

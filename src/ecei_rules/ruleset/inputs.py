@@ -1004,7 +1004,7 @@ def assessment_schema(ruleset: _Version) -> dict[str, Any]:
     A validator that reads numbers as IEEE doubles judges the nearest double (see the
     ``$comment``), and the document must parse (A006: no duplicate key).
 
-    Example:
+    Examples:
         >>> from ecei_rules import assessment_schema
         >>> from ecei_rules.registry import Registry
         >>> schema = assessment_schema(Registry.shipped().get("ecei-labels", "3.0.1"))
