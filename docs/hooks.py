@@ -43,6 +43,7 @@ from ecei_rules.errors import CODES, FINDINGS, RulesetError
 from ecei_rules.explanation.citations import citation_links
 from ecei_rules.registry import Registry
 from ecei_rules.render import docs as docs_gen
+from ecei_rules.render.docs import cli_page, usage_and_help
 from ecei_rules.ruleset.load import Ruleset
 
 log = logging.getLogger("mkdocs.hooks.ecei_rules")
@@ -91,7 +92,7 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
                    if (state.root / "docs" / docs_gen.spec_path(m)).is_file()}
     state.pages = docs_gen.site_pages(state.methodologies, sources, specs=state.specs)
     state.pages["reference/cli.md"] = cli_page(cli.app, intro=docs_gen.docstring_body(cli.__doc__))
-    state.pages["reference/errors.md"] = _with_sql_codes(docs_gen.errors_page(CODES, FINDINGS))
+    state.pages["reference/errors.md"] = docs_gen.errors_page(CODES, FINDINGS)
     state.schemas = docs_gen.schema_files(state.methodologies)
     state.repo_links = {}
 
@@ -103,125 +104,6 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     else:
         raise PluginError(f"mkdocs.yml: the nav needs a '{NAV_SECTION}' entry for the generated pages")
     return config
-
-
-# -- the command-line reference, read from the command line as --help shows it ---------------------------
-
-PROGRAM = "ecei-rules"
-#: The bracketed tail click adds to a parameter's help: ``[default: text]``, ``[required]``, ``[at least 1; required]``.
-HELP_TAIL = re.compile(r"\s*\[(?P<items>[^\[\]]*)\]\s*$")
-
-
-def _group_context(app: Any) -> tuple[Any, Any]:
-    import typer.main
-
-    group = typer.main.get_command(app)
-    return group, group.context_class(group, info_name=PROGRAM)
-
-
-def _usage(name: str, command: Any, sub: Any) -> str:
-    """A command's usage line, the one ``--help`` prints (arguments by their metavar, optional ones in brackets)."""
-    return " ".join([PROGRAM, name, *command.collect_usage_pieces(sub)])
-
-
-def _param_row(param: Any, ctx: Any) -> tuple[str, list[str]]:
-    """A parameter as ``--help`` shows it: its names (an argument by its metavar), its help with the range it
-    takes, whether it is required and its default."""
-    from ecei_rules.render.markdown import code, text
-
-    kind = getattr(param, "param_type_name", "option")
-    record = param.get_help_record(ctx)
-    names, said = record if record else ("/".join(param.opts), getattr(param, "help", "") or "")
-    items: list[str] = []
-    tail = HELP_TAIL.search(said)
-    if tail is not None:
-        items = [i.strip() for i in tail["items"].split(";")]
-        said = said[:tail.start()]
-    required = bool(param.required) or "required" in items
-    default = next((i.removeprefix("default: ") for i in items if i.startswith("default: ")), "")
-    rest = [i for i in items if i != "required" and not i.startswith("default: ")]
-    meaning = said.strip() + (f" ({'; '.join(rest)})" if rest else "")
-    return kind, [code(names), text(meaning) or "—", "yes" if required else "", code(default) if default else ""]
-
-
-def cli_page(app: Any, *, intro: str | None = None) -> str:
-    """The command-line reference, read from the typer app as ``--help`` shows it: each command's help, its
-    usage line, its arguments (by their metavar) and its options, with what each requires and defaults to."""
-    from ecei_rules.render.markdown import code, table, text
-
-    group, ctx = _group_context(app)
-    lines = ["# Command line", "", f"`{PROGRAM}`: {text(group.help or '')}", ""]
-    if intro:
-        lines += [intro.strip(), ""]
-    root_rows = [_param_row(p, ctx)[1] for p in group.get_params(ctx)]
-    if root_rows:
-        lines += [f"Options of `{PROGRAM}` itself, before a command:", ""]
-        lines += table(["option", "meaning", "required", "default"], root_rows)
-    commands = _commands(group, ctx)
-    lines += ["The commands:", ""]
-    lines += table(["command", "what it does"], [
-        [f"[{code(n)}](#{n})", text(c.get_short_help_str(120))] for n, c in commands])
-    for name, command in commands:
-        sub = command.context_class(command, info_name=name, parent=ctx)
-        rows = [_param_row(p, sub) for p in command.get_params(sub)]
-        lines += [f"## {name} {{#{name}}}", "", text(command.help or ""), "", "```", _usage(name, command, sub),
-                  "```", ""]
-        arguments = [r for k, r in rows if k == "argument"]
-        options = [r for k, r in rows if k != "argument"]
-        if arguments:
-            lines += table(["argument", "meaning", "required", "default"], arguments)
-        if options:
-            lines += table(["option", "meaning", "required", "default"], options)
-    return "\n".join(lines)
-
-
-def _commands(group: Any, ctx: Any) -> list[tuple[str, Any]]:
-    """The visible commands, in the order ``--help`` lists them."""
-    found = [(n, group.get_command(ctx, n)) for n in group.list_commands(ctx)]
-    return [(n, c) for n, c in found if c is not None and not c.hidden]
-
-
-def usage_and_help(app: Any, name: str, *, reference: str) -> str:
-    """A command's usage line (as ``--help`` prints it) and help, with a link to its reference; empty when the
-    command does not exist."""
-    from ecei_rules.render.markdown import text
-
-    group, ctx = _group_context(app)
-    command = dict(_commands(group, ctx)).get(name)
-    if command is None:
-        return ""
-    sub = command.context_class(command, info_name=name, parent=ctx)
-    return "\n".join(["```", _usage(name, command, sub), "```", "", text(command.help or ""),
-                      f"Every option: [`{PROGRAM} {name}`]({reference}#{name}).", ""])
-
-
-#: The section of the SQL engine's codes (Q), which the errors page would otherwise list under "Other".
-SQL_CODES = "## SQL engine"
-
-
-def _with_sql_codes(page: str) -> str:
-    """The errors page with the Q codes (the SQL engine's) in a section of their own, each summary a sentence
-    that begins with a capital, as in the other sections."""
-    from ecei_rules.render.markdown import text
-
-    q_codes = [c for c in CODES if c.startswith("Q")]
-    if not q_codes:
-        return page
-    for c in q_codes:
-        written = f"### {c} {{#{c.lower()}}}\n\n{text(CODES[c])}.\n\n"
-        if written not in page:
-            raise PluginError(f"the errors page does not list {c} as expected; update docs/hooks.py")
-        page = page.replace(written, "")
-    page = page.replace("## Other\n\n## Decision log findings", "## Decision log findings")
-    section = [SQL_CODES, "", "What the SQL engine (`--engine sql` of `evaluate` and `impact`, `ecei_rules.query`; the "
-               "`[sql]` extra) cannot decide exactly: a construct of a version it does not compile, or a value of an "
-               "assessment its table cannot hold. The [SQL how-to](../how-to/sql.md) says more.", ""]
-    for c in q_codes:
-        section += [f"### {c} {{#{c.lower()}}}", "", text(CODES[c][0].upper() + CODES[c][1:]) + ".", ""]
-    marker = "## Decision log findings"
-    if marker in page:
-        return page.replace(marker, "\n".join(section) + "\n" + marker, 1)
-    return page.rstrip("\n") + "\n\n" + "\n".join(section)
 
 
 def _repo_target(page_src: str, target: str) -> Path | None:

@@ -1089,6 +1089,9 @@ _CODE_GROUPS = (
     ("R", "Requests", "A request no ruleset version answers; a batch's error object carries it with the path "
                       "`$.assessed_on`."),
     ("B", "Batches", "A batch item that failed for a reason no other code names."),
+    ("Q", "SQL engine", "What the SQL engine (`--engine sql` of `evaluate` and `impact`, `ecei_rules.query`; the "
+                        "`[sql]` extra) cannot decide exactly: a construct of a version it does not compile, or a "
+                        "value of an assessment its table cannot hold."),
 )
 
 
@@ -1126,91 +1129,88 @@ def errors_page(codes: Mapping[str, str], findings: Mapping[str, str] | None = N
     return "\n".join(lines)
 
 
-# -- the command line -------------------------------------------------------------------------
+# -- the command line: its reference, read from the command line as --help shows it --------------------
 
-_HELP_TAIL = re.compile(r"\s*\[(default: [^\]]*|required)\]")
-
-
-def _param_row(param: Any, ctx: Any) -> tuple[str, list[str]]:
-    record = param.get_help_record(ctx)
-    kind = getattr(param, "param_type_name", "option")
-    if kind == "argument":
-        name = param.name.upper() + ("..." if param.nargs == -1 else "")
-        flags = code(name)
-    else:
-        flags = code(record[0]) if record else code("/".join(param.opts))
-    help_text = record[1] if record else (getattr(param, "help", "") or "")
-    default = ""
-    required = "[required]" in help_text
-    found = re.search(r"\[default: ([^\]]*)\]", help_text)
-    if found:
-        default = code(found.group(1))
-    meaning = _HELP_TAIL.sub("", help_text).strip()
-    return kind, [flags, text(meaning) or "—", "yes" if required else "", default]
+PROGRAM = "ecei-rules"
+#: The bracketed tail click adds to a parameter's help: ``[default: text]``, ``[required]``, ``[at least 1; required]``.
+HELP_TAIL = re.compile(r"\s*\[(?P<items>[^\[\]]*)\]\s*$")
 
 
-def cli_page(app: Any, *, program: str = "ecei-rules", intro: str | None = None) -> str:
-    """The command-line reference, read from the typer app: each command's help, usage, arguments, options."""
+def _group_context(app: Any) -> tuple[Any, Any]:
     import typer.main
 
     group = typer.main.get_command(app)
-    ctx = group.context_class(group, info_name=program)
-    lines = ["# Command line", "", f"`{program}`: {text(group.help or '')}", ""]
+    return group, group.context_class(group, info_name=PROGRAM)
+
+
+def _usage(name: str, command: Any, sub: Any) -> str:
+    """A command's usage line, the one ``--help`` prints (arguments by their metavar, optional ones in brackets)."""
+    return " ".join([PROGRAM, name, *command.collect_usage_pieces(sub)])
+
+
+def _param_row(param: Any, ctx: Any) -> tuple[str, list[str]]:
+    """A parameter as ``--help`` shows it: its names (an argument by its metavar), its help with the range it
+    takes, whether it is required and its default."""
+    kind = getattr(param, "param_type_name", "option")
+    record = param.get_help_record(ctx)
+    names, said = record if record else ("/".join(param.opts), getattr(param, "help", "") or "")
+    items: list[str] = []
+    tail = HELP_TAIL.search(said)
+    if tail is not None:
+        items = [i.strip() for i in tail["items"].split(";")]
+        said = said[:tail.start()]
+    required = bool(param.required) or "required" in items
+    default = next((i.removeprefix("default: ") for i in items if i.startswith("default: ")), "")
+    rest = [i for i in items if i != "required" and not i.startswith("default: ")]
+    meaning = said.strip() + (f" ({'; '.join(rest)})" if rest else "")
+    return kind, [code(names), text(meaning) or "—", "yes" if required else "", code(default) if default else ""]
+
+
+def cli_page(app: Any, *, intro: str | None = None) -> str:
+    """The command-line reference, read from the typer app as ``--help`` shows it: each command's help, its
+    usage line, its arguments (by their metavar) and its options, with what each requires and defaults to."""
+    group, ctx = _group_context(app)
+    lines = ["# Command line", "", f"`{PROGRAM}`: {text(group.help or '')}", ""]
     if intro:
         lines += [intro.strip(), ""]
     root_rows = [_param_row(p, ctx)[1] for p in group.get_params(ctx)]
     if root_rows:
-        lines += [f"Options of `{program}` itself, before a command:", ""]
+        lines += [f"Options of `{PROGRAM}` itself, before a command:", ""]
         lines += table(["option", "meaning", "required", "default"], root_rows)
-    lines += ["The commands:", ""]
     commands = _commands(group, ctx)
+    lines += ["The commands:", ""]
     lines += table(["command", "what it does"], [
         [f"[{code(n)}](#{n})", text(c.get_short_help_str(120))] for n, c in commands])
     for name, command in commands:
-        lines += _command_section(program, name, command, ctx)
+        sub = command.context_class(command, info_name=name, parent=ctx)
+        rows = [_param_row(p, sub) for p in command.get_params(sub)]
+        lines += [f"## {name} {{#{name}}}", "", text(command.help or ""), "", "```", _usage(name, command, sub),
+                  "```", ""]
+        arguments = [r for k, r in rows if k == "argument"]
+        options = [r for k, r in rows if k != "argument"]
+        if arguments:
+            lines += table(["argument", "meaning", "required", "default"], arguments)
+        if options:
+            lines += table(["option", "meaning", "required", "default"], options)
     return "\n".join(lines)
 
 
-def _command_section(program: str, name: str, command: Any, ctx: Any) -> list[str]:
-    """One command of the reference: its help, usage, arguments and options."""
-    sub = command.context_class(command, info_name=name, parent=ctx)
-    params = command.get_params(sub)
-    args = [p for p in params if getattr(p, "param_type_name", "") == "argument"]
-    usage = " ".join([program, name, "[OPTIONS]", *(
-        (p.name.upper() + ("..." if p.nargs == -1 else "")) if p.required
-        else f"[{p.name.upper()}{'...' if p.nargs == -1 else ''}]" for p in args)])
-    lines = [f"## {name} {{#{name}}}", "", text(command.help or ""), "", "```", usage, "```", ""]
-    rows = [_param_row(p, sub) for p in params]
-    arguments = [r for k, r in rows if k == "argument"]
-    options = [r for k, r in rows if k != "argument"]
-    if arguments:
-        lines += table(["argument", "meaning", "required", "default"], arguments)
-    if options:
-        lines += table(["option", "meaning", "required", "default"], options)
-    return lines
-
-
 def _commands(group: Any, ctx: Any) -> list[tuple[str, Any]]:
-    """The visible subcommands of a click group, in the order ``--help`` lists them."""
-    names = group.list_commands(ctx) if hasattr(group, "list_commands") else []
-    found = [(n, group.get_command(ctx, n)) for n in names]
+    """The visible commands, in the order ``--help`` lists them."""
+    found = [(n, group.get_command(ctx, n)) for n in group.list_commands(ctx)]
     return [(n, c) for n, c in found if c is not None and not c.hidden]
 
 
-def command_help(app: Any, name: str, *, reference: str, program: str = "ecei-rules") -> str:
-    """A command's usage and help with a link to its reference, or an empty string when it does not exist."""
-    import typer.main
-
-    group = typer.main.get_command(app)
-    ctx = group.context_class(group, info_name=program)
+def usage_and_help(app: Any, name: str, *, reference: str) -> str:
+    """A command's usage line (as ``--help`` prints it) and help, with a link to its reference; empty when the
+    command does not exist."""
+    group, ctx = _group_context(app)
     command = dict(_commands(group, ctx)).get(name)
     if command is None:
         return ""
     sub = command.context_class(command, info_name=name, parent=ctx)
-    args = [p for p in command.get_params(sub) if getattr(p, "param_type_name", "") == "argument"]
-    usage = " ".join([program, name, "[OPTIONS]", *(p.name.upper() + ("..." if p.nargs == -1 else "") for p in args)])
-    return "\n".join(["```", usage, "```", "", text(command.help or ""),
-                      f"Every option: [`{program} {name}`]({reference}#{name}).", ""])
+    return "\n".join(["```", _usage(name, command, sub), "```", "", text(command.help or ""),
+                      f"Every option: [`{PROGRAM} {name}`]({reference}#{name}).", ""])
 
 
 def command_names(app: Any) -> list[str]:
