@@ -32,8 +32,8 @@ def test_providing_the_eligibility_values_it_names_gives_bronze(v301: Ruleset) -
     """What it takes for Bronze without eligibility: each EC at its threshold.
 
     EC1, EC4, EC6 true; EC2 management_fte 0.5; EC5 activities 5 and priority areas 2 (an 'and' of two
-    comparisons); EC3 committed 15 and then 2 * private > 15, i.e. private > 7.5: 8. With B1 and B2 of
-    the fixture, Bronze is met.
+    comparisons); EC3 committed 15 and then 2 * private > 15, i.e. private > 7.5: 8 (said "at least 8": a
+    whole number of participants, once said "more than 7.5"). With B1 and B2 of the fixture, Bronze is met.
     """
     data = fixture_data(v301, "bronze")
     del data["eligibility"]
@@ -50,7 +50,7 @@ def test_providing_the_eligibility_values_it_names_gives_bronze(v301: Ruleset) -
     assert tier_outcome(v301, with_changes(data, expected.items()), "bronze") == "met"
     ec3 = next(ch for ch in path.changes if ch.criterion == "EC3")
     assert ec3.sentence == ("provide eligibility.committed_participants (missing now): at least 15 and provide "
-                            "eligibility.private_participants (missing now): more than 7.5")
+                            "eligibility.private_participants (missing now): at least 8")
     private = ec3.changes[1]
     assert private.relative_to == "/eligibility/committed_participants"
 

@@ -716,8 +716,13 @@ class _Builder:
     def input_change_words(self, change: m.InputChange) -> str:
         """``provide X (at least 3)``, ``raise X from 2 to 3``, ``lower ...``, ``set ...``."""
         if not change.present:
-            words = self.msg("change.provide", input=change.input,
-                             requirement=self.requirement(change.op, change.threshold))
+            op, threshold = change.op, change.threshold
+            whole = change.target.__class__ is int and op in (">", ">=", "<", "<=")
+            if whole and isinstance(threshold, (int, Decimal)) and threshold.__class__ is not bool \
+                    and Fraction(threshold).denominator != 1:
+                # a whole-number input against a threshold that is not whole (more than 7.5): the whole number it needs
+                op, threshold = (">=" if op in (">", ">=") else "<="), change.target
+            words = self.msg("change.provide", input=change.input, requirement=self.requirement(op, threshold))
         else:
             verb = {">=": "raise", ">": "raise", "<=": "lower", "<": "lower"}.get(change.op, "set")
             words = self.msg(f"change.{verb}", input=change.input, current=change.current, target=change.target)
