@@ -77,7 +77,7 @@ def parse_reference(ref: str) -> tuple[str, str | None]:
             raise ResolutionError(f"{shown} is not a ruleset reference: it has spaces or a line break around it "
                                   f"(a reference is exact text; write {ref.strip()[:80]!r})")
         raise ResolutionError(f"{shown} is not a ruleset reference; write methodology@version, e.g. "
-                              "ecei-labels@2.0.0, ecei-labels@^2 or ecei-labels@>=1.1.0,<2.0.0")
+                              "energy-label@2.0.0, energy-label@^2 or energy-label@>=1.1.0,<2.0.0")
     spec = m["spec"]
     if spec is not None and len(spec) > MAX_SPEC:
         raise ResolutionError(f"{spec[:40]!r}... ({len(spec)} characters) is not a version nor a version range "

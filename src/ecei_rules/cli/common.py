@@ -96,7 +96,7 @@ MethodologyOption = Annotated[str | None, typer.Option(
     "the only one of the rulesets directory).")]
 VersionOption = Annotated[str | None, typer.Option(
     "--version", "-v", metavar="VERSION", help="Pin a version: 3.0.1, a range (^3) or a whole reference "
-    "(ecei-labels@3.0.1). Default: the version in force on each assessment's assessed_on.")]
+    "(energy-label@3.0.1). Default: the version in force on each assessment's assessed_on.")]
 AssessmentArgument = Annotated[Path, typer.Argument(
     metavar="ASSESSMENTS", help="An assessment (.json, .yaml), a batch (.jsonl), or - for standard input "
     "(JSON Lines, or one JSON document).")]

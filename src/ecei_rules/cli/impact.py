@@ -143,9 +143,9 @@ def impact(
                                                "Lines (streamed; - reads standard input), or one .json / .yaml "
                                                "assessment.")],
     old: Annotated[str, typer.Option("--from", metavar="VERSION", help="The version in use: a reference "
-                                     "(ecei-labels@1.2.0), a version (1.2.0) or a ruleset file.")],
+                                     "(energy-label@1.2.0), a version (1.2.0) or a ruleset file.")],
     new: Annotated[str, typer.Option("--to", metavar="VERSION", help="The revised version, likewise "
-                                     "(ecei-labels@2.0.0).")],
+                                     "(energy-label@2.0.0).")],
     format: Annotated[ReportFormat, typer.Option("--format", "-f", metavar="text|json|markdown", help="text "
                                                  "(rich tables), json or markdown.")] = ReportFormat.text,
     chart: Annotated[Path | None, typer.Option("--chart", metavar="FILE", help="Also write the transition chart: "

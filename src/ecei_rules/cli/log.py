@@ -290,7 +290,7 @@ def replay(
     log: LogArgument = None,
     log_option: LogOption = None,
     under: Annotated[str | None, typer.Option("--under", metavar="VERSION", help="What-if: decide every input "
-                                              "under this version instead: 3.0.0, ecei-labels@3.0.0 or a ruleset "
+                                              "under this version instead: 3.0.0, energy-label@3.0.0 or a ruleset "
                                               "file.")] = None,
     cross_check: Annotated[Engine | None, typer.Option("--cross-check", metavar="durable", help="Also re-decide "
                                                        "every record with this engine (durable) and report every "

@@ -131,7 +131,7 @@ def schema(
                                              "of the ruleset schema.")] = False,
     methodology: MethodologyOption = None,
     version: Annotated[str | None, typer.Option("--version", "-v", metavar="VERSION", help="The version: 3.0.1 "
-                                                "or ecei-labels@3.0.1 (default: the latest).")] = None,
+                                                "or energy-label@3.0.1 (default: the latest).")] = None,
     rulesets: RulesetsOption = None,
 ) -> None:
     """Print a JSON Schema: of ruleset files (for editors), or of one version's assessments (for forms)."""
@@ -154,8 +154,8 @@ def _two(old: str, new: str, rulesets: Path | None) -> tuple[Ruleset, Ruleset]:
 
 def diff(
     old: Annotated[str, typer.Argument(metavar="OLD", help="A ruleset file, a version (2.0.0) or a reference "
-                                       "(ecei-labels@2.0.0).")],
-    new: Annotated[str, typer.Argument(metavar="NEW", help="Likewise, e.g. ecei-labels@3.0.0.")],
+                                       "(energy-label@2.0.0).")],
+    new: Annotated[str, typer.Argument(metavar="NEW", help="Likewise, e.g. energy-label@3.0.0.")],
     rulesets: RulesetsOption = None,
     format: Annotated[ReportFormat, typer.Option("--format", "-f", metavar="text|json|markdown",
                                                  help="text, json or markdown.")] = ReportFormat.text,
