@@ -361,7 +361,7 @@ def _shown_value(pointer: str) -> bool:
     """Whether the expression at ``pointer`` computes a number a decision shows: a derived value's
     (``/derived/<name>/value``) or a score's points' (``/scores/<id>/points/<name>/value``)."""
     keys = split_pointer(pointer)
-    return (len(keys) == 3 and keys[0] == "derived" and keys[2] == "value") or (
+    return _derived_name(pointer) is not None or (
         len(keys) == 5 and keys[0] == "scores" and keys[2] == "points" and keys[4] == "value")
 
 

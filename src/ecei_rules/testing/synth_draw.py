@@ -45,6 +45,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
 
 from ecei_rules.core.logic import month_end
+from ecei_rules.core.pointers import pointer_join
 from ecei_rules.ruleset.analysis import passes
 from ecei_rules.ruleset.inputs import Field
 from ecei_rules.ruleset.load import Ruleset
@@ -153,15 +154,15 @@ class Profile:
             extra = sorted(set(data) - {"templates", "choices", "lengths", "description"}) \
                 if isinstance(data, dict) else []
             raise ProfileError("a synth profile is a mapping of 'templates', 'choices' and 'lengths' (and a "
-                               "'description')", "/" + _token(str(extra[0])) if extra else "")
+                               "'description')", pointer_join("", str(extra[0])) if extra else "")
         out = cls()
         for pointer, template in _mapping(data, "templates").items():
             problem = _template_problem(str(template))
             if problem is not None:
-                raise ProfileError(f"templates for {pointer}: {problem}", _at("templates", pointer))
+                raise ProfileError(f"templates for {pointer}: {problem}", pointer_join("/templates", pointer))
             out.templates[pointer] = str(template)
         for pointer, spec in _mapping(data, "choices").items():
-            at = _at("choices", pointer)
+            at = pointer_join("/choices", pointer)
             if isinstance(spec, dict):
                 out.choices[pointer] = (list(spec), _weights(spec, f"choices for {pointer}", at))
             elif isinstance(spec, list) and spec:
@@ -169,7 +170,7 @@ class Profile:
             else:
                 raise ProfileError(f"choices for {pointer}: a non-empty list, or a mapping of value -> weight", at)
         for pointer, spec in _mapping(data, "lengths").items():
-            at = _at("lengths", pointer)
+            at = pointer_join("/lengths", pointer)
             if not isinstance(spec, dict) or not spec:
                 raise ProfileError(f"lengths for {pointer}: a mapping of length -> weight", at)
             try:
@@ -189,16 +190,6 @@ class ProfileError(ValueError):
     def __init__(self, message: str, pointer: str) -> None:
         super().__init__(message)
         self.pointer = pointer
-
-
-def _token(key: str) -> str:
-    """A key as a JSON pointer's reference token (``a/b`` -> ``a~1b``, RFC 6901)."""
-    return key.replace("~", "~0").replace("/", "~1")
-
-
-def _at(section: str, pointer: str) -> str:
-    """The JSON pointer, in the profile's data, of the entry of ``section`` for ``pointer``."""
-    return f"/{section}/{_token(pointer)}"
 
 
 def _mapping(data: dict[str, Any], key: str) -> dict[str, Any]:
@@ -238,7 +229,7 @@ def _weights(spec: dict[Any, Any], what: str, at: str) -> list[float]:
     for key, value in spec.items():
         number = float(value) if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool) else None
         if number is None or not math.isfinite(number) or number < 0:
-            raise ProfileError(f"{what}: weights are finite numbers >= 0", f"{at}/{_token(str(key))}")
+            raise ProfileError(f"{what}: weights are finite numbers >= 0", pointer_join(at, str(key)))
         weights.append(number)
     total = sum(weights)
     if not math.isfinite(total):
